@@ -1,0 +1,650 @@
+#include "config.h"
+
+#include "secretstore.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QUrl>
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+
+// Q_INIT_RESOURCE declares the initializer at the enclosing namespace scope, so it must be
+// called from outside namespace Tollgate. CMake links the resource object into every target
+// that uses tollgate_models, which already registers it; calling it again is harmless
+// (Qt ignores a second registration) and keeps loadDefault() working however it is linked.
+static void initModelResources()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { Q_INIT_RESOURCE(tollgate_models_data); });
+}
+
+namespace Tollgate {
+
+namespace {
+
+QString fromStd(const std::string &s)
+{
+    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+}
+
+int lineOf(const YAML::Node &node)
+{
+    const YAML::Mark mark = node.Mark();
+    return mark.is_null() ? 0 : mark.line + 1;
+}
+
+QString kindOf(const YAML::Node &node)
+{
+    switch (node.Type()) {
+    case YAML::NodeType::Map: return u"map"_s;
+    case YAML::NodeType::Sequence: return u"list"_s;
+    case YAML::NodeType::Scalar: return u"text value"_s;
+    case YAML::NodeType::Null: return u"empty value"_s;
+    case YAML::NodeType::Undefined: break;
+    }
+    return u"nothing"_s;
+}
+
+// Values are quoted in messages, cut short so a pasted blob does not flood the log.
+QString quoted(const QString &s)
+{
+    constexpr qsizetype kMax = 80;
+    if (s.size() <= kMax)
+        return u'"' + s + u'"';
+    return u'"' + s.left(kMax) + u"\u2026\""_s;
+}
+
+// One key of a YAML map. Errors point at the key's line: the value of a block
+// list or map starts on the next line, and an empty value has no line of its own.
+struct Field
+{
+    QString name;   // the dotted path used in messages, e.g. "litellm_params.rpm"
+    YAML::Node value;
+    int line = 0;
+    bool found = false;
+
+    // Null counts as absent, as in LiteLLM (Python's None): "api_key:" = not set.
+    [[nodiscard]] bool present() const { return found && !value.IsNull(); }
+};
+
+// A scalar's text with os.environ/ and keychain/ references resolved. `shown` is what
+// messages may quote: the literal, or the reference for a value that came from elsewhere
+// (which may be a secret and must not end up in a message).
+struct Text
+{
+    QString value;
+    QString shown;
+};
+
+// Walks the YAML tree. The first error is kept and later reads become no-ops, so the
+// parsing code reads straight through and checks once per section.
+class ConfigParser
+{
+public:
+    ConfigParser(QString fileName, ISecretStore &secrets)
+        : m_file(std::move(fileName)), m_secrets(secrets)
+    {
+    }
+
+    Result<Config> parse(const YAML::Node &root);
+
+private:
+    [[nodiscard]] bool failed() const { return m_error.has_value(); }
+    void fail(int line, const QString &message)
+    {
+        if (!m_error)
+            m_error = makeError(message, m_file, line);
+    }
+
+    Field field(const YAML::Node &map, const char *key, const QString &prefix);
+    std::optional<Text> text(const Field &f, const QString &expected);
+    std::optional<QString> resolve(const QString &raw, int line);
+
+    void readString(const Field &f, QString &out);
+    void readString(const Field &f, std::optional<QString> &out);
+    void readInt(const Field &f, std::optional<qint64> &out, qint64 min);
+    void readNumber(const Field &f, std::optional<double> &out, bool positive);
+    void readBool(const Field &f, bool &out);
+    void readDuration(const Field &f, std::optional<Duration> &out);
+    void readStringList(const Field &f, QStringList &out);
+    bool requireMap(const Field &f);
+
+    void parseLitellm(const YAML::Node &map, LitellmSettings &out);
+    void parseGeneral(const YAML::Node &map, GeneralSettings &out);
+    void parseDeployment(const YAML::Node &item, const LitellmSettings &settings,
+                         Deployment &out, bool &explicitId, int &idLine);
+    void assignIds(QList<Deployment> &models, const QList<bool> &explicitIds,
+                   const QList<int> &idLines);
+
+    QString m_file;
+    ISecretStore &m_secrets;
+    std::optional<Error> m_error;
+};
+
+Field ConfigParser::field(const YAML::Node &map, const char *key, const QString &prefix)
+{
+    Field f;
+    f.name = prefix + QString::fromLatin1(key);
+    if (!map.IsMap())
+        return f;
+    // Iterate instead of map[key]: the key node carries the line, lookups on odd keys
+    // (lists as keys) must not throw, and a repeated key must be noticed: yaml-cpp keeps
+    // both, PyYAML keeps the last, and either way half of what was written (say, the
+    // models of a second model_list: pasted below the first) would silently be dropped.
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        const YAML::Node k = it->first;
+        if (!k.IsScalar() || k.Scalar() != key)
+            continue;
+        if (f.found) {
+            fail(lineOf(k), u"duplicate key "_s + f.name + u" (first at line "_s
+                                + QString::number(f.line) + u')');
+            break;
+        }
+        f.value = it->second;
+        f.line = lineOf(k);
+        f.found = true;
+    }
+    return f;
+}
+
+std::optional<QString> ConfigParser::resolve(const QString &raw, int line)
+{
+    const QString where = u" (referenced at "_s + m_file + u':' + QString::number(line) + u')';
+    if (raw.startsWith(u"os.environ/")) {
+        const QString name = raw.mid(11);
+        const QByteArray key = name.toLocal8Bit();
+        if (name.isEmpty()) {
+            fail(line, u"os.environ/ needs a variable name after the slash"_s + where);
+            return std::nullopt;
+        }
+        if (!qEnvironmentVariableIsSet(key.constData())) {
+            fail(line, u"environment variable "_s + name + u" is not set"_s + where);
+            return std::nullopt;
+        }
+        return qEnvironmentVariable(key.constData());
+    }
+    if (raw.startsWith(u"keychain/")) {
+        const QString name = raw.mid(9);
+        if (name.isEmpty()) {
+            fail(line, u"keychain/ needs a secret name after the slash"_s + where);
+            return std::nullopt;
+        }
+        Result<QString> secret = m_secrets.readSecret(name);
+        if (!secret) {
+            fail(line, secret.error().message + where);
+            return std::nullopt;
+        }
+        return std::move(secret).value();
+    }
+    return raw;
+}
+
+std::optional<Text> ConfigParser::text(const Field &f, const QString &expected)
+{
+    if (failed())
+        return std::nullopt;
+    if (!f.value.IsScalar()) {
+        fail(f.line, f.name + u" must be "_s + expected + u", not a "_s + kindOf(f.value));
+        return std::nullopt;
+    }
+    const QString raw = fromStd(f.value.Scalar());
+    std::optional<QString> value = resolve(raw, f.line);
+    if (!value)
+        return std::nullopt;
+    const bool isReference = raw.startsWith(u"os.environ/") || raw.startsWith(u"keychain/");
+    return Text{*value, isReference ? QString(u"the value of "_s + raw) : quoted(raw)};
+}
+
+void ConfigParser::readString(const Field &f, QString &out)
+{
+    if (!f.present())
+        return;
+    if (const auto t = text(f, u"a string"_s))
+        out = t->value;
+}
+
+void ConfigParser::readString(const Field &f, std::optional<QString> &out)
+{
+    if (!f.present())
+        return;
+    if (const auto t = text(f, u"a string"_s))
+        out = t->value;
+}
+
+void ConfigParser::readInt(const Field &f, std::optional<qint64> &out, qint64 min)
+{
+    if (!f.present())
+        return;
+    const auto t = text(f, u"an integer"_s);
+    if (!t)
+        return;
+    bool ok = false;
+    const qint64 value = t->value.trimmed().toLongLong(&ok, 10);
+    if (!ok) {
+        fail(f.line, f.name + u" must be an integer, not "_s + t->shown);
+        return;
+    }
+    if (value < min) {
+        const QString rule = min == 0 ? u" must not be negative"_s
+                                      : QString(u" must be at least "_s + QString::number(min));
+        fail(f.line, f.name + rule + u", not "_s + t->shown);
+        return;
+    }
+    out = value;
+}
+
+void ConfigParser::readNumber(const Field &f, std::optional<double> &out, bool positive)
+{
+    if (!f.present())
+        return;
+    const auto t = text(f, u"a number"_s);
+    if (!t)
+        return;
+    bool ok = false;
+    const double value = t->value.trimmed().toDouble(&ok);
+    if (!ok || !std::isfinite(value)) {
+        fail(f.line, f.name + u" must be a number, not "_s + t->shown);
+        return;
+    }
+    if (positive && value <= 0) {
+        fail(f.line, f.name + u" must be greater than 0, not "_s + t->shown);
+        return;
+    }
+    if (value < 0) {
+        fail(f.line, f.name + u" must not be negative, not "_s + t->shown);
+        return;
+    }
+    out = value;
+}
+
+void ConfigParser::readBool(const Field &f, bool &out)
+{
+    if (!f.present())
+        return;
+    const auto t = text(f, u"true or false"_s);
+    if (!t)
+        return;
+    // YAML 1.1 spellings too, since LiteLLM reads its config with PyYAML.
+    const QString v = t->value.trimmed().toLower();
+    if (v == u"true" || v == u"yes" || v == u"on")
+        out = true;
+    else if (v == u"false" || v == u"no" || v == u"off")
+        out = false;
+    else
+        fail(f.line, f.name + u" must be true or false, not "_s + t->shown);
+}
+
+void ConfigParser::readDuration(const Field &f, std::optional<Duration> &out)
+{
+    if (!f.present())
+        return;
+    const auto t = text(f, u"a duration such as 30d"_s);
+    if (!t)
+        return;
+    Result<Duration> d = Duration::parse(t->value);
+    if (!d) {
+        fail(f.line, f.name + u": "_s + d.error().message);
+        return;
+    }
+    out = *d;
+}
+
+void ConfigParser::readStringList(const Field &f, QStringList &out)
+{
+    if (!f.present() || failed())
+        return;
+    if (!f.value.IsSequence()) {
+        fail(f.line, f.name + u" must be a list of strings, not a "_s + kindOf(f.value));
+        return;
+    }
+    for (auto it = f.value.begin(); it != f.value.end() && !failed(); ++it) {
+        Field item{f.name + u" entry"_s, *it, lineOf(*it), true};
+        if (item.line == 0)
+            item.line = f.line;
+        if (const auto t = text(item, u"a string"_s))
+            out.append(t->value);
+    }
+}
+
+bool ConfigParser::requireMap(const Field &f)
+{
+    if (failed())
+        return false;
+    if (!f.value.IsMap()) {
+        fail(f.line, f.name + u" must be a map, not a "_s + kindOf(f.value));
+        return false;
+    }
+    return true;
+}
+
+void ConfigParser::parseLitellm(const YAML::Node &map, LitellmSettings &out)
+{
+    const QString p = u"litellm_settings."_s;
+    readNumber(field(map, "max_budget", p), out.maxBudget, false);
+    readDuration(field(map, "budget_duration", p), out.budgetDuration);
+    readNumber(field(map, "max_end_user_budget", p), out.maxEndUserBudget, false);
+    readDuration(field(map, "end_user_budget_duration", p), out.endUserBudgetDuration);
+    readBool(field(map, "drop_params", p), out.dropParams);
+    const Field retriesField = field(map, "num_retries", p);
+    std::optional<qint64> retries;
+    readInt(retriesField, retries, 0);
+    if (retries && *retries > 100)
+        fail(retriesField.line, retriesField.name + u" must be at most 100"_s);
+    else if (retries)
+        out.numRetries = int(*retries);
+    readNumber(field(map, "request_timeout", p), out.requestTimeout, true);
+}
+
+void ConfigParser::parseGeneral(const YAML::Node &map, GeneralSettings &out)
+{
+    const QString p = u"general_settings."_s;
+    const Field masterKey = field(map, "master_key", p);
+    std::optional<QString> key;
+    readString(masterKey, key);
+    // Never quote the key itself: it is a credential.
+    if (key && !key->startsWith(u"sk-"))
+        fail(masterKey.line, masterKey.name + u" must start with \"sk-\""_s);
+    if (key)
+        out.masterKey = *key;
+
+    readString(field(map, "database_url", p), out.databaseUrl);
+
+    const Field enforcement = field(map, "budget_enforcement", p);
+    if (enforcement.present()) {
+        if (const auto t = text(enforcement, u"reserve or strict"_s)) {
+            if (t->value == u"reserve")
+                out.budgetEnforcement = BudgetEnforcement::Reserve;
+            else if (t->value == u"strict")
+                out.budgetEnforcement = BudgetEnforcement::Strict;
+            else
+                fail(enforcement.line,
+                     enforcement.name + u" must be reserve or strict, not "_s + t->shown);
+        }
+    }
+
+    std::optional<double> maxSize;
+    readNumber(field(map, "max_request_size_mb", p), maxSize, true);
+    if (maxSize)
+        out.maxRequestSizeMb = *maxSize;
+    readBool(field(map, "store_prompts", p), out.storePrompts);
+}
+
+void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings &settings,
+                                   Deployment &d, bool &explicitId, int &idLine)
+{
+    d.line = lineOf(item);
+    if (!item.IsMap()) {
+        fail(d.line, u"each model_list entry must be a map with model_name and "
+                     "litellm_params, not a "_s + kindOf(item));
+        return;
+    }
+
+    const Field name = field(item, "model_name", {});
+    if (!name.present()) {
+        fail(d.line, u"model_list entry has no model_name"_s);
+        return;
+    }
+    readString(name, d.modelName);
+    if (!failed() && d.modelName.trimmed().isEmpty())
+        fail(name.line, u"model_name must not be empty"_s);
+
+    const Field params = field(item, "litellm_params", {});
+    if (!params.present()) {
+        fail(d.line, u"model_list entry "_s + quoted(d.modelName) + u" has no litellm_params"_s);
+        return;
+    }
+    if (!requireMap(params))
+        return;
+    const YAML::Node &pm = params.value;
+    const QString p = u"litellm_params."_s;
+
+    const Field model = field(pm, "model", p);
+    if (!model.present()) {
+        fail(params.line, u"litellm_params of "_s + quoted(d.modelName)
+                              + u" has no model (write e.g. model: openai/gpt-4o)"_s);
+        return;
+    }
+    QString fullModel;
+    readString(model, fullModel);
+    if (failed())
+        return;
+    const qsizetype slash = fullModel.indexOf(u'/');
+    if (slash < 0) {
+        fail(model.line, u"litellm_params.model "_s + quoted(fullModel)
+                             + u" has no provider prefix: write openai/"_s + fullModel
+                             + u", azure/<deployment> or mock/"_s + fullModel);
+        return;
+    }
+    d.providerName = fullModel.left(slash);
+    d.upstreamModel = fullModel.mid(slash + 1);
+    if (d.providerName == u"openai") {
+        d.provider = Provider::OpenAI;
+    } else if (d.providerName == u"azure") {
+        d.provider = Provider::Azure;
+    } else if (d.providerName == u"mock") {
+        d.provider = Provider::Mock;
+    } else {
+        fail(model.line, u"unknown provider "_s + quoted(d.providerName) + u" in model "_s
+                             + quoted(fullModel) + u" (supported: openai/, azure/, mock/)"_s);
+        return;
+    }
+    if (d.upstreamModel.isEmpty()) {
+        fail(model.line, u"litellm_params.model "_s + quoted(fullModel)
+                             + u" names no model after the provider prefix"_s);
+        return;
+    }
+
+    const Field apiBase = field(pm, "api_base", p);
+    readString(apiBase, d.apiBase);
+    while (d.apiBase.endsWith(u'/'))
+        d.apiBase.chop(1);
+    if (!failed() && !d.apiBase.isEmpty()) {
+        const QUrl url(d.apiBase, QUrl::StrictMode);
+        const QString scheme = url.scheme();
+        if (!url.isValid() || url.host().isEmpty()
+            || (scheme != u"http" && scheme != u"https"))
+            fail(apiBase.line, u"litellm_params.api_base must be an http:// or https:// URL"_s);
+    }
+    readString(field(pm, "api_key", p), d.apiKey);
+    readString(field(pm, "api_version", p), d.apiVersion);
+    readInt(field(pm, "rpm", p), d.rpm, 0);
+    readInt(field(pm, "tpm", p), d.tpm, 0);
+    std::optional<double> timeout;
+    readNumber(field(pm, "timeout", p), timeout, true);
+    d.timeoutSeconds = timeout.value_or(settings.requestTimeout.value_or(600.0));
+    readNumber(field(pm, "input_cost_per_token", p), d.inputCostPerToken, false);
+    readNumber(field(pm, "output_cost_per_token", p), d.outputCostPerToken, false);
+    readString(field(pm, "mock_response", p), d.mockResponse);
+    if (failed())
+        return;
+
+    if (d.provider == Provider::OpenAI && d.apiBase.isEmpty())
+        d.apiBase = u"https://api.openai.com/v1"_s;
+    if (d.provider == Provider::Azure) {
+        if (d.apiBase.isEmpty())
+            fail(params.line, u"azure deployment "_s + quoted(d.modelName)
+                                  + u" needs litellm_params.api_base "
+                                    "(https://<resource>.openai.azure.com)"_s);
+        else if (d.apiVersion.isEmpty())
+            fail(params.line, u"azure deployment "_s + quoted(d.modelName)
+                                  + u" needs litellm_params.api_version (e.g. \"2024-10-21\")"_s);
+    }
+
+    const Field info = field(item, "model_info", {});
+    if (info.present() && requireMap(info)) {
+        const QString ip = u"model_info."_s;
+        const Field id = field(info.value, "id", ip);
+        readString(id, d.id);
+        explicitId = !d.id.isEmpty();
+        idLine = id.line;
+        readStringList(field(info.value, "access_groups", ip), d.accessGroups);
+        readString(field(info.value, "base_model", ip), d.baseModel);
+        readInt(field(info.value, "max_tokens", ip), d.maxTokens, 1);
+        readString(field(info.value, "mode", ip), d.mode);
+    }
+    if (d.mode.isEmpty())
+        d.mode = u"chat"_s;
+
+    if (!explicitId) {
+        // Stable across restarts and edits elsewhere in the file; made of what identifies
+        // the endpoint, never of the key.
+        const QByteArray seed = (d.modelName + u'\n' + fullModel + u'\n' + d.apiBase).toUtf8();
+        d.id = QString::fromLatin1(
+            QCryptographicHash::hash(seed, QCryptographicHash::Sha256).toHex().left(16));
+    }
+}
+
+void ConfigParser::assignIds(QList<Deployment> &models, const QList<bool> &explicitIds,
+                             const QList<int> &idLines)
+{
+    // Ids address deployments in the API and the spend logs, so they must be unique.
+    // A repeated explicit id is a mistake; a repeated hash means the same endpoint is
+    // listed twice (e.g. with two API keys), which is legitimate, so it gets a suffix.
+    QHash<QString, int> taken; // id -> line of its entry
+    for (qsizetype i = 0; i < models.size() && !failed(); ++i) {
+        if (!explicitIds[i])
+            continue;
+        const auto existing = taken.constFind(models[i].id);
+        if (existing != taken.constEnd()) {
+            fail(idLines[i], u"model_info.id "_s + quoted(models[i].id)
+                                 + u" is already used by the model_list entry at line "_s
+                                 + QString::number(*existing));
+            return;
+        }
+        taken.insert(models[i].id, models[i].line);
+    }
+    for (qsizetype i = 0; i < models.size(); ++i) {
+        if (explicitIds[i])
+            continue;
+        const QString base = models[i].id;
+        QString id = base;
+        for (int n = 2; taken.contains(id); ++n)
+            id = base + u'-' + QString::number(n);
+        models[i].id = id;
+        taken.insert(id, models[i].line);
+    }
+}
+
+Result<Config> ConfigParser::parse(const YAML::Node &root)
+{
+    Config config;
+    config.sourceFile = m_file;
+    if (!root.IsDefined() || root.IsNull())
+        return config; // an empty file: no models, every setting at its default
+    if (!root.IsMap())
+        return makeError(u"the config must be a map with model_list, litellm_settings and "
+                         "general_settings, not a "_s + kindOf(root),
+                         m_file, lineOf(root));
+
+    // litellm_settings first: its request_timeout is the deployments' default timeout.
+    const Field litellm = field(root, "litellm_settings", {});
+    if (litellm.present() && requireMap(litellm))
+        parseLitellm(litellm.value, config.litellm);
+
+    const Field general = field(root, "general_settings", {});
+    if (general.present() && requireMap(general))
+        parseGeneral(general.value, config.general);
+
+    const Field modelList = field(root, "model_list", {});
+    if (modelList.present() && !failed()) {
+        if (!modelList.value.IsSequence()) {
+            fail(modelList.line, u"model_list must be a list, not a "_s + kindOf(modelList.value));
+        } else {
+            QList<bool> explicitIds;
+            QList<int> idLines;
+            for (auto it = modelList.value.begin(); it != modelList.value.end() && !failed();
+                 ++it) {
+                Deployment d;
+                bool explicitId = false;
+                int idLine = 0;
+                parseDeployment(*it, config.litellm, d, explicitId, idLine);
+                config.models.append(std::move(d));
+                explicitIds.append(explicitId);
+                idLines.append(idLine);
+            }
+            if (!failed())
+                assignIds(config.models, explicitIds, idLines);
+        }
+    }
+
+    if (m_error)
+        return *m_error;
+    return config;
+}
+
+} // namespace
+
+Result<Config> ConfigLoader::loadString(const QByteArray &yaml, const QString &fileName,
+                                        ISecretStore &secrets)
+{
+    // yaml-cpp reports everything by exception; none may leave this function.
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(std::string(yaml.constData(), size_t(yaml.size())));
+    } catch (const YAML::Exception &e) {
+        const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+        return makeError(u"YAML syntax error: "_s + fromStd(e.msg), fileName, line);
+    } catch (const std::exception &e) {
+        return makeError(u"cannot read the YAML: "_s + QString::fromUtf8(e.what()), fileName);
+    } catch (...) {
+        return makeError(u"cannot read the YAML"_s, fileName);
+    }
+
+    try {
+        // A second document (after "---") would be ignored by a single-document load;
+        // PyYAML refuses it too.
+        for (size_t i = 1; i < documents.size(); ++i) {
+            if (documents[i].IsDefined() && !documents[i].IsNull())
+                return makeError(u"the config holds more than one YAML document (a second "
+                                 "one starts with ---); put everything into one"_s,
+                                 fileName, lineOf(documents[i]));
+        }
+        ConfigParser parser(fileName, secrets);
+        return parser.parse(documents.empty() ? YAML::Node() : documents.front());
+    } catch (const YAML::Exception &e) {
+        const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+        return makeError(u"cannot read the config: "_s + fromStd(e.msg), fileName, line);
+    } catch (const std::exception &e) {
+        return makeError(u"cannot read the config: "_s + QString::fromUtf8(e.what()), fileName);
+    } catch (...) {
+        return makeError(u"cannot read the config"_s, fileName);
+    }
+}
+
+Result<Config> ConfigLoader::loadFile(const QString &path, ISecretStore &secrets)
+{
+    const QFileInfo info(path);
+    if (!info.exists())
+        return makeError(u"config file "_s + path + u" does not exist"_s, path);
+    if (info.isDir())
+        return makeError(u"config file "_s + path + u" is a directory"_s, path);
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return makeError(u"cannot open config file "_s + path + u": "_s + file.errorString(),
+                         path);
+    const QByteArray data = file.readAll();
+    if (file.error() != QFileDevice::NoError)
+        return makeError(u"cannot read config file "_s + path + u": "_s + file.errorString(),
+                         path);
+    return loadString(data, path, secrets);
+}
+
+Result<Config> ConfigLoader::loadDefault(ISecretStore &secrets)
+{
+    initModelResources();
+    QFile file(u":/tollgate/default-config.yaml"_s);
+    if (!file.open(QIODevice::ReadOnly))
+        return makeError(u"the built-in config resource is missing"_s, u"<built-in>"_s);
+    return loadString(file.readAll(), u"<built-in>"_s, secrets);
+}
+
+} // namespace Tollgate

@@ -1,0 +1,91 @@
+#pragma once
+
+#include "duration.h"
+#include "result.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace Tollgate {
+
+class ISecretStore;
+
+enum class Provider { OpenAI, Azure, Mock };
+
+// One entry of model_list: a deployment clients reach by its model_name.
+// Several deployments with the same model_name form a group (load-balanced).
+struct Deployment
+{
+    QString modelName;          // model_name: what clients send
+    Provider provider = Provider::Mock;
+    QString providerName;       // "openai", "azure", "mock" (the prefix as written)
+    QString upstreamModel;      // litellm_params.model without the provider prefix
+    QString apiBase;            // without trailing slash
+    QString apiKey;             // resolved secret (never logged)
+    QString apiVersion;         // azure
+    std::optional<qint64> rpm;  // deployment capacity
+    std::optional<qint64> tpm;
+    double timeoutSeconds = 600.0;
+    std::optional<double> inputCostPerToken;   // custom prices, USD per token
+    std::optional<double> outputCostPerToken;
+    std::optional<QString> mockResponse;
+    QString id;                 // model_info.id, or a stable hash of the entry
+    QStringList accessGroups;   // model_info.access_groups
+    QString baseModel;          // model_info.base_model (pricing for azure)
+    std::optional<qint64> maxTokens;  // model_info.max_tokens
+    QString mode;               // model_info.mode: chat (default), completion, embedding
+    int line = 0;               // where it was declared in config.yaml (0 = not from a file)
+};
+
+enum class BudgetEnforcement { Reserve, Strict };
+
+struct LitellmSettings
+{
+    std::optional<double> maxBudget;                 // global proxy budget, USD
+    std::optional<Duration> budgetDuration;
+    std::optional<double> maxEndUserBudget;          // default end-user budget
+    std::optional<Duration> endUserBudgetDuration;   // [Tollgate]
+    bool dropParams = false;
+    int numRetries = 0;
+    std::optional<double> requestTimeout;            // default timeout for deployments
+};
+
+struct GeneralSettings
+{
+    QString masterKey;                 // resolved; empty = no master key configured
+    QString databaseUrl;               // SQLite file path; empty = per-user data dir
+    BudgetEnforcement budgetEnforcement = BudgetEnforcement::Reserve;
+    double maxRequestSizeMb = 32.0;
+    bool storePrompts = false;
+};
+
+struct Config
+{
+    QList<Deployment> models;
+    LitellmSettings litellm;
+    GeneralSettings general;
+    QString sourceFile;                // the file it came from ("<built-in>" for the default)
+
+    [[nodiscard]] qint64 maxRequestBytes() const
+    {
+        return qint64(general.maxRequestSizeMb * 1024.0 * 1024.0);
+    }
+};
+
+// Reads config.yaml (LiteLLM's schema, see api.md §2) into a Config.
+// Values "os.environ/NAME" come from the environment, "keychain/NAME" from the
+// secret store; a missing one is an error naming it. Every error names file and line.
+class ConfigLoader
+{
+public:
+    static Result<Config> loadFile(const QString &path, ISecretStore &secrets);
+    static Result<Config> loadString(const QByteArray &yaml, const QString &fileName,
+                                     ISecretStore &secrets);
+    // The built-in default config (a resource): mock models priced like real ones.
+    static Result<Config> loadDefault(ISecretStore &secrets);
+};
+
+} // namespace Tollgate

@@ -1,0 +1,179 @@
+#include "migrations.h"
+
+#include <QLoggingCategory>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+// Defined in store.cpp: migrations are part of the store component.
+Q_DECLARE_LOGGING_CATEGORY(lcStore)
+
+namespace {
+
+// Version 1, the spine: one row per call, who changed what, and gateway-wide values.
+// Money is integer nano-dollars (1e-9 USD) so sums never drift; times are ISO-8601 UTC
+// with milliseconds and Z, which sort as text; api_key is the SHA-256 token, never a key.
+Migration spineV1()
+{
+    return Migration{
+        1,
+        u"spend log, audit log, settings"_s,
+        {
+            uR"(CREATE TABLE spend_logs (
+                request_id TEXT PRIMARY KEY,
+                call_type TEXT NOT NULL,
+                api_key TEXT NOT NULL DEFAULT '',
+                spend_nanousd INTEGER NOT NULL DEFAULT 0,
+                prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                completion_tokens INTEGER NOT NULL DEFAULT 0,
+                total_tokens INTEGER NOT NULL DEFAULT 0,
+                start_time TEXT NOT NULL,
+                end_time TEXT NOT NULL,
+                model TEXT NOT NULL DEFAULT '',
+                model_group TEXT NOT NULL DEFAULT '',
+                model_id TEXT NOT NULL DEFAULT '',
+                user_id TEXT NOT NULL DEFAULT '',
+                end_user TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL DEFAULT 'success',
+                cost_estimated INTEGER NOT NULL DEFAULT 0,
+                price_unknown INTEGER NOT NULL DEFAULT 0,
+                metadata TEXT NOT NULL DEFAULT '{}'
+            ))"_s,
+            u"CREATE INDEX idx_spend_logs_start_time ON spend_logs (start_time)"_s,
+            u"CREATE INDEX idx_spend_logs_api_key ON spend_logs (api_key)"_s,
+            u"CREATE INDEX idx_spend_logs_user_id ON spend_logs (user_id)"_s,
+            u"CREATE INDEX idx_spend_logs_end_user ON spend_logs (end_user)"_s,
+            u"CREATE INDEX idx_spend_logs_model_group ON spend_logs (model_group)"_s,
+            uR"(CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                object_type TEXT NOT NULL,
+                object_id TEXT NOT NULL,
+                details TEXT NOT NULL DEFAULT '{}'
+            ))"_s,
+            u"CREATE INDEX idx_audit_log_at ON audit_log (at)"_s,
+            uR"(CREATE TABLE settings (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            ))"_s,
+        },
+    };
+}
+
+// Runs one statement; the query is gone when this returns, so no statement stays
+// open across COMMIT.
+Result<void> exec(QSqlDatabase &db, const QString &sql)
+{
+    QSqlQuery query(db);
+    if (!query.exec(sql))
+        return makeError(query.lastError().text());
+    return {};
+}
+
+Result<int> userVersion(QSqlDatabase &db)
+{
+    QSqlQuery query(db);
+    if (!query.exec(u"PRAGMA user_version"_s) || !query.next())
+        return makeError(u"cannot read the database schema version: "_s + query.lastError().text());
+    return query.value(0).toInt();
+}
+
+Error newerThanUs(int found, int known)
+{
+    return makeError(u"database schema version %1 is newer than this Tollgate (%2); upgrade Tollgate"_s
+                         .arg(found)
+                         .arg(known));
+}
+
+// Applies one step and its user_version bump in a single transaction, so a crash or an
+// error leaves the database at the previous version, never half-way.
+Result<void> applyStep(QSqlDatabase &db, const Migration &step)
+{
+    // IMMEDIATE takes the write lock now: if another process migrated the same file
+    // meanwhile, the version re-read below shows it and this step is skipped.
+    if (const auto begun = exec(db, u"BEGIN IMMEDIATE"_s); !begun)
+        return makeError(u"migration to version %1 could not start: %2"_s.arg(step.version)
+                             .arg(begun.error().message));
+
+    const auto fail = [&db, &step](const QString &what) -> Result<void> {
+        if (const auto rolledBack = exec(db, u"ROLLBACK"_s); !rolledBack)
+            qCWarning(lcStore) << "rollback after a failed migration failed:" << rolledBack.error().message;
+        return makeError(u"migration to version %1 (%2) failed: %3"_s.arg(step.version)
+                             .arg(step.description, what));
+    };
+
+    const Result<int> current = userVersion(db);
+    if (!current)
+        return fail(current.error().message);
+    if (*current >= step.version)
+        return exec(db, u"COMMIT"_s);
+
+    for (const QString &statement : step.statements) {
+        if (const auto done = exec(db, statement); !done)
+            return fail(done.error().message);
+    }
+    // PRAGMA takes no bound parameters; the version is an int we control.
+    if (const auto bumped = exec(db, u"PRAGMA user_version = %1"_s.arg(step.version)); !bumped)
+        return fail(bumped.error().message);
+    if (const auto committed = exec(db, u"COMMIT"_s); !committed)
+        return fail(committed.error().message);
+    return {};
+}
+
+} // namespace
+
+const QList<Migration> &migrations()
+{
+    static const QList<Migration> steps{spineV1()};
+    return steps;
+}
+
+int latestSchemaVersion()
+{
+    return migrations().isEmpty() ? 0 : migrations().constLast().version;
+}
+
+Result<int> migrate(QSqlDatabase &db, const QList<Migration> &steps)
+{
+    // A list with a gap or a repeat would silently skip or reapply SQL: refuse it.
+    for (qsizetype i = 0; i < steps.size(); ++i) {
+        if (steps.at(i).version != i + 1)
+            return makeError(u"migration list is out of order: step %1 has version %2"_s.arg(i + 1)
+                                 .arg(steps.at(i).version));
+    }
+    const int target = steps.isEmpty() ? 0 : steps.constLast().version;
+
+    const Result<int> found = userVersion(db);
+    if (!found)
+        return found.error();
+    // Checked before anything is written: an older Tollgate must not touch a schema it
+    // does not understand.
+    if (*found > target)
+        return newerThanUs(*found, target);
+
+    for (const Migration &step : steps) {
+        if (step.version <= *found)
+            continue;
+        if (const auto applied = applyStep(db, step); !applied)
+            return applied.error();
+        qCInfo(lcStore).noquote() << "database migrated to schema version" << step.version << '-'
+                                  << step.description;
+    }
+
+    const Result<int> now = userVersion(db);
+    if (!now)
+        return now.error();
+    // Another process may have moved the file past us between the steps.
+    if (*now > target)
+        return newerThanUs(*now, target);
+    return *now;
+}
+
+} // namespace Tollgate

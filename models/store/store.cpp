@@ -1,0 +1,523 @@
+#include "store.h"
+
+#include "migrations.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QMetaObject>
+#include <QMutex>
+#include <QMutexLocker>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QThread>
+#include <QVariant>
+
+#include <atomic>
+#include <deque>
+#include <exception>
+#include <future>
+#include <optional>
+#include <utility>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+Q_LOGGING_CATEGORY(lcStore, "tollgate.store")
+
+// One submitted job. Its `finished` function runs on the store thread; for read()/write()
+// it posts the caller's `done` to the context's thread, for readNow()/writeNow() it
+// fulfils the promise the caller waits on.
+struct StoreJob
+{
+    bool isWrite = false;
+    Store::ReadJob read;
+    Store::WriteJob write;
+    std::function<void(const Result<QVariant> &)> readFinished;
+    std::function<void(const Result<void> &)> writeFinished;
+
+    // Reports `error` without running the job (store closed).
+    void fail(const Error &error)
+    {
+        if (isWrite) {
+            if (writeFinished)
+                writeFinished(error);
+        } else if (readFinished) {
+            readFinished(error);
+        }
+    }
+};
+
+// The submission queue, shared by every submitting thread and the store thread. It
+// outlives the worker (Store owns it), so a submission racing close() meets a clean
+// "closed" answer instead of a dangling worker.
+class StoreInbox
+{
+public:
+    // Queues `job`, or answers it with "store is closed" when not accepting.
+    void submit(StoreJob job);
+    // Everything queued so far: the next batch. Later submissions schedule a new drain.
+    std::deque<StoreJob> takeAll();
+    void start(StoreWorker *worker);
+    void stop();
+    [[nodiscard]] bool accepting() const;
+
+    void countBatch() { m_batches.fetch_add(1, std::memory_order_relaxed); }
+    [[nodiscard]] int batches() const { return m_batches.load(std::memory_order_relaxed); }
+
+private:
+    mutable QMutex m_mutex;
+    std::deque<StoreJob> m_jobs;
+    StoreWorker *m_worker = nullptr;  // valid while m_accepting
+    bool m_accepting = false;
+    bool m_drainPosted = false;
+    std::atomic<int> m_batches{0};
+};
+
+// Lives on the store thread and is the only user of the connection.
+class StoreWorker final : public QObject
+{
+public:
+    explicit StoreWorker(StoreInbox &inbox) : m_inbox(inbox) {}
+    ~StoreWorker() override
+    {
+        if (!m_connectionName.isEmpty())
+            qCWarning(lcStore) << "store worker destroyed with its connection still open";
+    }
+
+    Result<int> open(const QString &path);
+    void drain();
+    // Runs what is still queued (the inbox no longer accepts), then closes the connection.
+    void shutdown();
+
+private:
+    void commitBatch(const std::vector<StoreJob *> &batch);
+    void runRead(StoreJob &job);
+    void closeDatabase();
+
+    StoreInbox &m_inbox;
+    QSqlDatabase m_db;
+    QString m_connectionName;
+};
+
+namespace {
+
+Error closedError()
+{
+    return makeError(u"store is closed"_s);
+}
+
+Result<void> exec(QSqlDatabase &db, const QString &sql)
+{
+    QSqlQuery query(db);
+    if (!query.exec(sql))
+        return makeError(query.lastError().text());
+    return {};
+}
+
+QString describe(const std::exception &e)
+{
+    return u"store job threw an exception: "_s + QString::fromLocal8Bit(e.what());
+}
+
+// A throwing job must not unwind through the event loop and take the thread down.
+Result<void> runGuarded(const Store::WriteJob &job, QSqlDatabase &db)
+{
+    try {
+        return job(db);
+    } catch (const std::exception &e) {
+        return makeError(describe(e));
+    } catch (...) {
+        return makeError(u"store job threw an unknown exception"_s);
+    }
+}
+
+Result<QVariant> runGuarded(const Store::ReadJob &job, QSqlDatabase &db)
+{
+    try {
+        QVariant value = job(db);
+        if (value.metaType() == QMetaType::fromType<Error>())
+            return value.value<Error>();
+        return value;
+    } catch (const std::exception &e) {
+        return makeError(describe(e));
+    } catch (...) {
+        return makeError(u"store job threw an unknown exception"_s);
+    }
+}
+
+// Wraps the caller's `done` so it runs on `context`'s thread. Posting to the context
+// itself means Qt drops the call if the context is destroyed before it is delivered;
+// the QPointer covers a context that is already gone when the answer is ready.
+template<typename T>
+std::function<void(const Result<T> &)> deliverTo(QObject *context,
+                                                 std::function<void(const Result<T> &)> done)
+{
+    if (!done || !context)
+        return {};
+    return [guard = QPointer<QObject>(context), done = std::move(done)](const Result<T> &result) mutable {
+        QObject *target = guard.data();
+        if (!target)
+            return;
+        QMetaObject::invokeMethod(
+            target, [done = std::move(done), result] { done(result); }, Qt::QueuedConnection);
+    };
+}
+
+} // namespace
+
+// ---- StoreInbox ----
+
+void StoreInbox::submit(StoreJob job)
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_accepting) {
+            m_jobs.push_back(std::move(job));
+            // One pending drain at a time: whatever piles up before it runs is one batch.
+            if (!m_drainPosted) {
+                m_drainPosted = true;
+                StoreWorker *worker = m_worker;
+                QMetaObject::invokeMethod(worker, [worker] { worker->drain(); }, Qt::QueuedConnection);
+            }
+            return;
+        }
+    }
+    // Answered outside the lock; the answer is posted, never run inside read()/write().
+    job.fail(closedError());
+}
+
+std::deque<StoreJob> StoreInbox::takeAll()
+{
+    QMutexLocker lock(&m_mutex);
+    m_drainPosted = false;
+    return std::exchange(m_jobs, {});
+}
+
+void StoreInbox::start(StoreWorker *worker)
+{
+    QMutexLocker lock(&m_mutex);
+    m_worker = worker;
+    m_accepting = true;
+}
+
+void StoreInbox::stop()
+{
+    QMutexLocker lock(&m_mutex);
+    m_accepting = false;
+}
+
+bool StoreInbox::accepting() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_accepting;
+}
+
+// ---- StoreWorker ----
+
+Result<int> StoreWorker::open(const QString &path)
+{
+    const QFileInfo file(path);
+    if (!QDir().mkpath(file.absolutePath()))
+        return makeError(u"cannot create the directory %1"_s.arg(QDir::toNativeSeparators(file.absolutePath())));
+
+    // Unique per open: several stores (tests, tools) may live in one process.
+    static std::atomic<int> s_opened{0};
+    m_connectionName = u"tollgate-store-"_s + QString::number(++s_opened);
+    m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_connectionName);
+    m_db.setDatabaseName(path);
+    m_db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=5000"_s);
+
+    const auto failed = [this, &path](const QString &why) -> Result<int> {
+        closeDatabase();
+        return makeError(u"cannot open the database %1: %2"_s.arg(QDir::toNativeSeparators(path), why));
+    };
+    if (!m_db.open())
+        return failed(m_db.lastError().text());
+
+    // Migrate before any PRAGMA that writes the file (journal_mode), so a database from a
+    // newer Tollgate is refused byte-for-byte untouched.
+    const Result<int> version = migrate(m_db);
+    if (!version)
+        return failed(version.error().message);
+
+    {
+        QSqlQuery query(m_db);
+        if (!query.exec(u"PRAGMA journal_mode=WAL"_s) || !query.next())
+            return failed(query.lastError().text());
+        // WAL lets readers (GUI, backups, tests) work beside the writer; a file system
+        // without shared memory refuses it, which is slower but still correct.
+        const QString mode = query.value(0).toString();
+        if (mode.compare(u"wal"_s, Qt::CaseInsensitive) != 0)
+            qCWarning(lcStore).noquote() << "journal_mode is" << mode << "instead of wal";
+    }
+    // NORMAL: commits survive a process kill (not a power cut) without an fsync each.
+    for (const QString &pragma : {u"PRAGMA synchronous=NORMAL"_s, u"PRAGMA foreign_keys=ON"_s}) {
+        if (const auto set = exec(m_db, pragma); !set)
+            return failed(set.error().message);
+    }
+    qCInfo(lcStore).noquote() << "opened" << QDir::toNativeSeparators(path) << "at schema version" << *version;
+    return *version;
+}
+
+void StoreWorker::drain()
+{
+    std::deque<StoreJob> jobs = m_inbox.takeAll();
+    // Consecutive writes share a transaction; a read ends the batch first, so it sees
+    // every write submitted before it and none submitted after.
+    std::vector<StoreJob *> batch;
+    for (StoreJob &job : jobs) {
+        if (job.isWrite) {
+            batch.push_back(&job);
+            continue;
+        }
+        commitBatch(batch);
+        batch.clear();
+        runRead(job);
+    }
+    commitBatch(batch);
+}
+
+void StoreWorker::shutdown()
+{
+    drain();
+    closeDatabase();
+}
+
+void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
+{
+    if (batch.empty())
+        return;
+
+    std::vector<std::optional<Result<void>>> results(batch.size());
+    std::optional<Error> batchFailure;
+    if (const auto begun = exec(m_db, u"BEGIN"_s); !begun)
+        batchFailure = makeError(u"cannot start a transaction: "_s + begun.error().message);
+
+    // Each job in its own savepoint: a failing job is undone alone and the rest commit.
+    for (std::size_t i = 0; i < batch.size() && !batchFailure; ++i) {
+        if (const auto saved = exec(m_db, u"SAVEPOINT job"_s); !saved) {
+            batchFailure = makeError(u"cannot create a savepoint: "_s + saved.error().message);
+            break;
+        }
+        Result<void> result = runGuarded(batch[i]->write, m_db);
+        if (!result) {
+            // Fails when SQLite already rolled the whole transaction back (disk full,
+            // I/O error): then nothing of this batch is left to commit.
+            if (const auto undone = exec(m_db, u"ROLLBACK TO job"_s); !undone) {
+                results[i] = result;
+                batchFailure = makeError(u"cannot roll back a failed job: "_s + undone.error().message);
+                break;
+            }
+        }
+        if (const auto released = exec(m_db, u"RELEASE job"_s); !released) {
+            results[i] = result;
+            batchFailure = makeError(u"cannot release a savepoint: "_s + released.error().message);
+            break;
+        }
+        results[i] = std::move(result);
+    }
+
+    if (!batchFailure) {
+        if (const auto committed = exec(m_db, u"COMMIT"_s); !committed)
+            batchFailure = makeError(u"commit failed: "_s + committed.error().message);
+    }
+
+    if (batchFailure) {
+        qCWarning(lcStore).noquote() << "write batch of" << batch.size() << "jobs lost:" << batchFailure->message;
+        // Errors here only mean no transaction was left to roll back.
+        if (const auto rolledBack = exec(m_db, u"ROLLBACK"_s); !rolledBack)
+            qCDebug(lcStore).noquote() << "rollback after a failed batch:" << rolledBack.error().message;
+        // A job keeps its own error if it had one; everyone else learns why nothing stuck.
+        for (auto &result : results) {
+            if (!result || result->ok())
+                result = *batchFailure;
+        }
+    } else {
+        m_inbox.countBatch();
+    }
+
+    // Only now, after COMMIT returned, do callers hear back.
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i]->writeFinished)
+            batch[i]->writeFinished(*results[i]);
+    }
+}
+
+void StoreWorker::runRead(StoreJob &job)
+{
+    // One read transaction per job: a job issuing several SELECTs sees one snapshot.
+    const auto begun = exec(m_db, u"BEGIN"_s);
+    Result<QVariant> result = runGuarded(job.read, m_db);
+    if (begun) {
+        if (const auto ended = exec(m_db, u"COMMIT"_s); !ended) {
+            qCWarning(lcStore).noquote() << "ending a read transaction failed:" << ended.error().message;
+            if (const auto rolledBack = exec(m_db, u"ROLLBACK"_s); !rolledBack)
+                qCDebug(lcStore).noquote() << "rollback after a read:" << rolledBack.error().message;
+        }
+    } else {
+        qCWarning(lcStore).noquote() << "read ran without a snapshot:" << begun.error().message;
+    }
+    if (job.readFinished)
+        job.readFinished(result);
+}
+
+void StoreWorker::closeDatabase()
+{
+    if (m_connectionName.isEmpty())
+        return;
+    m_db.close();
+    // removeDatabase wants no QSqlDatabase copy left, and must run on this thread.
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connectionName);
+    m_connectionName.clear();
+}
+
+// ---- Store ----
+
+Store::Store(QObject *parent)
+    : QObject(parent)
+    , m_inbox(std::make_unique<StoreInbox>())
+{
+}
+
+Store::~Store()
+{
+    close();
+}
+
+bool Store::onStoreThread() const
+{
+    return m_thread && QThread::currentThread() == m_thread.get();
+}
+
+Result<void> Store::open(const QString &path)
+{
+    if (onStoreThread())
+        return makeError(u"Store::open called on the store thread"_s);
+    if (m_thread)
+        return makeError(u"store is already open at %1"_s.arg(QDir::toNativeSeparators(m_path)));
+
+    m_thread = std::make_unique<QThread>();
+    m_thread->setObjectName(u"tollgate-store"_s);
+    m_worker = new StoreWorker(*m_inbox);
+    m_worker->moveToThread(m_thread.get());
+    m_thread->start();
+
+    Result<int> opened = makeError(u"store thread did not answer"_s);
+    StoreWorker *worker = m_worker;
+    QMetaObject::invokeMethod(
+        worker, [worker, &path, &opened] { opened = worker->open(path); }, Qt::BlockingQueuedConnection);
+    if (!opened) {
+        stopThread();
+        qCWarning(lcStore).noquote() << opened.error().message;
+        return opened.error();
+    }
+    m_path = path;
+    m_schemaVersion = *opened;
+    m_inbox->start(m_worker);
+    return {};
+}
+
+void Store::close()
+{
+    if (!m_thread)
+        return;
+    if (onStoreThread()) {
+        // The thread cannot join itself; this is a programming error.
+        qCCritical(lcStore) << "Store::close called on the store thread; ignored";
+        Q_ASSERT_X(false, "Store::close", "called on the store thread");
+        return;
+    }
+    m_inbox->stop();
+    StoreWorker *worker = m_worker;
+    QMetaObject::invokeMethod(worker, [worker] { worker->shutdown(); }, Qt::BlockingQueuedConnection);
+    stopThread();
+    qCInfo(lcStore).noquote() << "closed" << QDir::toNativeSeparators(m_path);
+}
+
+void Store::stopThread()
+{
+    m_thread->quit();
+    m_thread->wait();
+    // The thread has finished, so nothing else can touch the worker any more.
+    delete m_worker;
+    m_worker = nullptr;
+    m_thread.reset();
+}
+
+bool Store::isOpen() const
+{
+    return m_inbox->accepting();
+}
+
+QString Store::path() const
+{
+    return m_path;
+}
+
+int Store::schemaVersion() const
+{
+    return m_schemaVersion;
+}
+
+int Store::batchesCommitted() const
+{
+    return m_inbox->batches();
+}
+
+void Store::read(ReadJob job, QObject *context, ReadDone done)
+{
+    StoreJob entry;
+    entry.read = std::move(job);
+    entry.readFinished = deliverTo<QVariant>(context, std::move(done));
+    m_inbox->submit(std::move(entry));
+}
+
+void Store::write(WriteJob job, QObject *context, WriteDone done)
+{
+    StoreJob entry;
+    entry.isWrite = true;
+    entry.write = std::move(job);
+    entry.writeFinished = deliverTo<void>(context, std::move(done));
+    m_inbox->submit(std::move(entry));
+}
+
+Result<QVariant> Store::readNow(ReadJob job)
+{
+    if (onStoreThread())
+        return makeError(u"Store::readNow called on the store thread; it would wait for itself"_s);
+    // Through the same queue as everything else, so it is ordered with earlier writes.
+    std::promise<Result<QVariant>> answer;
+    std::future<Result<QVariant>> future = answer.get_future();
+    StoreJob entry;
+    entry.read = std::move(job);
+    entry.readFinished = [&answer](const Result<QVariant> &result) { answer.set_value(result); };
+    m_inbox->submit(std::move(entry));
+    return future.get();
+}
+
+Result<void> Store::writeNow(WriteJob job)
+{
+    if (onStoreThread())
+        return makeError(u"Store::writeNow called on the store thread; it would wait for itself"_s);
+    std::promise<Result<void>> answer;
+    std::future<Result<void>> future = answer.get_future();
+    StoreJob entry;
+    entry.isWrite = true;
+    entry.write = std::move(job);
+    entry.writeFinished = [&answer](const Result<void> &result) { answer.set_value(result); };
+    m_inbox->submit(std::move(entry));
+    return future.get();
+}
+
+QString Store::defaultPath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/tollgate.db"_s;
+}
+
+} // namespace Tollgate

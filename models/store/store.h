@@ -1,0 +1,86 @@
+#pragma once
+
+#include "../result.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+class QSqlDatabase;
+class QThread;
+
+namespace Tollgate {
+
+class StoreInbox;
+class StoreWorker;
+
+// The SQLite store. Owns one thread; the QSqlDatabase connection is opened, used and
+// closed only on that thread. Callers on any thread submit jobs and get their answer
+// back, queued, on the thread of a context object they name — the gateway thread never
+// waits on SQL.
+//
+// Writes are grouped: every write job queued while the previous batch ran is executed
+// in one transaction (group commit), and each job's callback learns whether its batch
+// committed. A write's callback runs only after COMMIT returned, so a caller that
+// completes its HTTP response from the callback never loses a row to a process kill.
+class Store final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Store)
+
+public:
+    using ReadJob = std::function<QVariant(QSqlDatabase &db)>;
+    using ReadDone = std::function<void(const Result<QVariant> &result)>;
+    using WriteJob = std::function<Result<void>(QSqlDatabase &db)>;
+    using WriteDone = std::function<void(const Result<void> &result)>;
+
+    explicit Store(QObject *parent = nullptr);
+    ~Store() override;
+
+    // Opens (creating if needed) the database at `path` on the store thread, sets WAL,
+    // synchronous=NORMAL, foreign_keys=ON and a busy timeout, and migrates it to the
+    // current schema version. Blocks the caller until done: call it at start-up only.
+    Result<void> open(const QString &path);
+
+    // Finishes queued writes, closes the connection and stops the thread. Blocking.
+    void close();
+
+    [[nodiscard]] bool isOpen() const;
+    [[nodiscard]] QString path() const;
+    // Schema version the database is at after open().
+    [[nodiscard]] int schemaVersion() const;
+
+    // Runs `job` on the store thread; `done` runs on `context`'s thread (dropped if the
+    // context is gone or null). A job that throws or fails reports an error instead; a read job
+    // fails by returning QVariant::fromValue(Error{...}).
+    void read(ReadJob job, QObject *context, ReadDone done);
+
+    // Queues a write for the next group-commit batch.
+    void write(WriteJob job, QObject *context, WriteDone done = {});
+
+    // Blocking helpers for start-up and tests (never call from the gateway thread
+    // while serving).
+    Result<QVariant> readNow(ReadJob job);
+    Result<void> writeNow(WriteJob job);
+
+    // The default database file: <AppDataLocation>/tollgate.db.
+    static QString defaultPath();
+
+    // Write batches committed since construction (test hook: proves group commit).
+    [[nodiscard]] int batchesCommitted() const;
+
+private:
+    [[nodiscard]] bool onStoreThread() const;
+    void stopThread();
+
+    std::unique_ptr<StoreInbox> m_inbox;  // submission queue, shared with the worker
+    std::unique_ptr<QThread> m_thread;
+    StoreWorker *m_worker = nullptr;  // lives on m_thread
+    QString m_path;
+    int m_schemaVersion = 0;
+};
+
+} // namespace Tollgate

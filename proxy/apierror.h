@@ -1,0 +1,51 @@
+#pragma once
+
+#include "httptypes.h"
+
+#include <QString>
+
+#include <optional>
+
+namespace Tollgate {
+
+// Every error the gateway itself produces (api.md §1). A provider's own error is passed
+// through untouched instead.
+enum class ApiError {
+    BadRequest,
+    AuthError,
+    ExpiredKey,
+    KeyModelAccessDenied,
+    UserModelAccessDenied,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    RequestTooLarge,
+    BudgetExceeded,
+    Throttling,
+    UpstreamError,
+    Timeout,
+    ServiceUnavailable,
+    Internal,
+};
+
+struct ApiErrorInfo
+{
+    int status;
+    QString type;
+};
+
+ApiErrorInfo apiErrorInfo(ApiError error);
+
+// {"error": {"message", "type", "param", "code": "<status>"}}, compact JSON.
+QByteArray errorBody(int status, const QString &type, const QString &message,
+                     const std::optional<QString> &param = std::nullopt);
+
+// The one mapping from an error to status + OpenAI error envelope.
+HttpResponse errorResponse(ApiError error, const QString &message,
+                           const std::optional<QString> &param = std::nullopt,
+                           HeaderList extraHeaders = {});
+
+// Standard reason phrase for a status line ("Not Found"); "Unknown" if none.
+QByteArray reasonPhrase(int status);
+
+} // namespace Tollgate

@@ -1,0 +1,38 @@
+#include "auth.h"
+
+#include <QCryptographicHash>
+
+namespace Tollgate {
+
+QByteArray extractApiKey(const HttpRequest &request)
+{
+    const QByteArray authorization = request.header("authorization").trimmed();
+    if (!authorization.isEmpty()) {
+        if (authorization.size() > 7 && authorization.left(7).compare("bearer ", Qt::CaseInsensitive) == 0)
+            return authorization.mid(7).trimmed();
+        return authorization;
+    }
+    for (const char *name : {"api-key", "x-api-key", "x-litellm-api-key"}) {
+        const QByteArray value = request.header(name).trimmed();
+        if (!value.isEmpty())
+            return value;
+    }
+    return {};
+}
+
+QByteArray hashKey(QByteArrayView key)
+{
+    return QCryptographicHash::hash(key, QCryptographicHash::Sha256).toHex();
+}
+
+bool constantTimeEquals(QByteArrayView a, QByteArrayView b)
+{
+    if (a.size() != b.size())
+        return false;
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+} // namespace Tollgate

@@ -1,0 +1,185 @@
+#include "openaicontroller.h"
+
+#include "../apierror.h"
+#include "../deployments.h"
+#include "../relay.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+namespace {
+
+HttpResponse jsonResponse(const QJsonObject &object)
+{
+    HttpResponse response;
+    response.body = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    return response;
+}
+
+// Checks what the gateway itself relies on; the provider validates the rest.
+std::optional<HttpResponse> validate(CallType type, const QJsonObject &body)
+{
+    const QJsonValue model = body.value(u"model"_s);
+    if (!model.isString() || model.toString().isEmpty())
+        return errorResponse(ApiError::BadRequest, u"'model' is required and must be a string."_s, u"model"_s);
+    const auto wrongType = [&](const QString &field, const QString &expected) {
+        return errorResponse(ApiError::BadRequest, u"'%1' must be %2."_s.arg(field, expected), field);
+    };
+    if (body.contains(u"stream"_s) && !body.value(u"stream"_s).isBool() && !body.value(u"stream"_s).isNull())
+        return wrongType(u"stream"_s, u"a boolean"_s);
+    if (body.contains(u"user"_s) && !body.value(u"user"_s).isString() && !body.value(u"user"_s).isNull())
+        return wrongType(u"user"_s, u"a string"_s);
+    if (body.contains(u"stream_options"_s) && !body.value(u"stream_options"_s).isObject()
+        && !body.value(u"stream_options"_s).isNull())
+        return wrongType(u"stream_options"_s, u"an object"_s);
+    switch (type) {
+    case CallType::ChatCompletion:
+        if (!body.value(u"messages"_s).isArray())
+            return errorResponse(ApiError::BadRequest, u"'messages' is required and must be an array."_s,
+                                 u"messages"_s);
+        break;
+    case CallType::Completion:
+        if (!body.contains(u"prompt"_s))
+            return errorResponse(ApiError::BadRequest, u"'prompt' is required."_s, u"prompt"_s);
+        break;
+    case CallType::Embedding:
+        if (!body.value(u"input"_s).isString() && !body.value(u"input"_s).isArray())
+            return errorResponse(ApiError::BadRequest, u"'input' is required and must be a string or an array."_s,
+                                 u"input"_s);
+        break;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+OpenAIController::OpenAIController(GatewayServices &services) : m_services(services) {}
+
+OpenAIController::~OpenAIController() = default;
+
+void OpenAIController::registerRoutes(Router &router)
+{
+    using Access = Router::Access;
+    router.add("POST", u"/chat/completions"_s, Access::Authenticated, u"Create a chat completion"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { relay(CallType::ChatCompletion, c, r); });
+    router.add("POST", u"/completions"_s, Access::Authenticated, u"Create a text completion"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { relay(CallType::Completion, c, r); });
+    router.add("POST", u"/embeddings"_s, Access::Authenticated, u"Create embeddings"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { relay(CallType::Embedding, c, r); });
+    router.add("GET", u"/models"_s, Access::Authenticated, u"List the models the caller may use"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { listModels(c, r); });
+    router.add("GET", u"/model/info"_s, Access::Authenticated, u"Deployments with prices and access groups"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { modelInfo(c, r); });
+}
+
+void OpenAIController::relay(CallType type, RequestContext &context, const ResponderPtr &responder)
+{
+    if (m_services.shuttingDown) {
+        responder->send(errorResponse(ApiError::ServiceUnavailable, u"Tollgate is shutting down."_s));
+        return;
+    }
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(context.request.body, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        responder->send(errorResponse(ApiError::BadRequest,
+                                      u"Invalid JSON in request body: %1 at offset %2."_s.arg(
+                                          parseError.errorString()).arg(parseError.offset)));
+        return;
+    }
+    if (!document.isObject()) {
+        responder->send(errorResponse(ApiError::BadRequest, u"The request body must be a JSON object."_s));
+        return;
+    }
+    QJsonObject body = document.object();
+    if (auto error = validate(type, body)) {
+        responder->send(*error);
+        return;
+    }
+    const QString model = body.value(u"model"_s).toString();
+    const Deployment *deployment = m_services.deployments->pick(model);
+    if (!deployment) {
+        responder->send(errorResponse(
+            ApiError::BadRequest,
+            u"Invalid model name passed in model=%1. Call `/v1/models` to view available models for your key."_s
+                .arg(model),
+            u"model"_s));
+        return;
+    }
+
+    RelayCall::Params params;
+    params.type = type;
+    params.deployment = *deployment;
+    params.endUser = body.value(u"user"_s).toString();
+    params.body = std::move(body);
+    params.apiKeyHash = context.caller.tokenHash;
+    params.receivedAt = context.request.receivedAt;
+
+    auto call = std::make_shared<RelayCall>(m_services, std::move(params), responder);
+    call->onFinished = [this](RelayCall *finished) { m_active.remove(finished); };
+    m_active.insert(call.get(), call);
+    call->start();
+}
+
+void OpenAIController::listModels(RequestContext &, const ResponderPtr &responder)
+{
+    QJsonArray data;
+    const qint64 created = m_services.startedAt.toSecsSinceEpoch();
+    for (const QString &name : m_services.deployments->groupNames()) {
+        const auto members = m_services.deployments->group(name);
+        data.append(QJsonObject{{u"id"_s, name},
+                                {u"object"_s, u"model"_s},
+                                {u"created"_s, created},
+                                {u"owned_by"_s, members.isEmpty() ? u"tollgate"_s
+                                                                  : providerName(members.first()->provider)}});
+    }
+    responder->send(jsonResponse({{u"object"_s, u"list"_s}, {u"data"_s, data}}));
+}
+
+void OpenAIController::modelInfo(RequestContext &, const ResponderPtr &responder)
+{
+    QJsonArray data;
+    for (const Deployment &deployment : m_services.deployments->all()) {
+        QJsonObject params{{u"model"_s, QString(deployment.providerName + u'/' + deployment.upstreamModel)}};
+        if (!deployment.apiBase.isEmpty())
+            params.insert(u"api_base"_s, deployment.apiBase);
+        if (!deployment.apiVersion.isEmpty())
+            params.insert(u"api_version"_s, deployment.apiVersion);
+        if (deployment.rpm)
+            params.insert(u"rpm"_s, *deployment.rpm);
+        if (deployment.tpm)
+            params.insert(u"tpm"_s, *deployment.tpm);
+        params.insert(u"timeout"_s, deployment.timeoutSeconds);
+        const auto price = [](const std::optional<double> &value) {
+            return value ? QJsonValue(*value) : QJsonValue(QJsonValue::Null);
+        };
+        QJsonObject info{
+            {u"id"_s, deployment.id},
+            {u"access_groups"_s, QJsonArray::fromStringList(deployment.accessGroups)},
+            {u"input_cost_per_token"_s, price(deployment.inputCostPerToken)},
+            {u"output_cost_per_token"_s, price(deployment.outputCostPerToken)},
+            {u"max_tokens"_s, deployment.maxTokens ? QJsonValue(*deployment.maxTokens) : QJsonValue(QJsonValue::Null)},
+            {u"mode"_s, deployment.mode.isEmpty() ? u"chat"_s : deployment.mode},
+            {u"litellm_provider"_s, deployment.providerName},
+            {u"base_model"_s, deployment.baseModel.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(deployment.baseModel)},
+            {u"db_model"_s, false},
+        };
+        data.append(QJsonObject{{u"model_name"_s, deployment.modelName},
+                                {u"litellm_params"_s, params},
+                                {u"model_info"_s, info}});
+    }
+    responder->send(jsonResponse({{u"data"_s, data}}));
+}
+
+void OpenAIController::abortAll(const QString &reason)
+{
+    const auto calls = m_active.values();
+    for (const auto &call : calls)
+        call->abort(reason);
+}
+
+} // namespace Tollgate

@@ -1,0 +1,190 @@
+#include "gateway.h"
+
+#include "../models/store/store.h"
+#include "apierror.h"
+#include "controllers/healthcontroller.h"
+#include "controllers/openaicontroller.h"
+#include "deployments.h"
+#include "httptransport.h"
+#include "router.h"
+#include "services.h"
+#include "upstream/upstreamclient.h"
+
+#include <QEventLoop>
+#include <QLoggingCategory>
+#include <QThread>
+#include <QTimer>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcGateway, "tollgate.gateway")
+
+namespace Tollgate {
+
+struct Gateway::Private
+{
+    explicit Private(Gateway *q, Config cfg, Store *store)
+        : config(std::move(cfg)), deployments(config.models), upstream(q), openai(services), health(services)
+    {
+        services.config = &config;
+        services.deployments = &deployments;
+        services.upstream = &upstream;
+        services.store = store;
+        services.context = q;
+        services.startedAt = QDateTime::currentDateTimeUtc();
+        router.setMasterKey(config.general.masterKey.toUtf8());
+        openai.registerRoutes(router);
+        health.registerRoutes(router);
+    }
+
+    Config config;
+    DeploymentTable deployments;
+    UpstreamClient upstream;
+    GatewayServices services;
+    Router router;
+    OpenAIController openai;
+    HealthController health;
+    std::unique_ptr<HttpTransport> transport;
+    Options options;
+    QTimer *graceTimer = nullptr;
+    bool stopping = false;
+};
+
+Gateway::Gateway(Config config, Store *store, QObject *parent)
+    : QObject(parent), d(std::make_unique<Private>(this, std::move(config), store))
+{
+}
+
+Gateway::~Gateway()
+{
+    // Connections first: their handlers reach into the controllers.
+    d->transport.reset();
+}
+
+Result<quint16> Gateway::start(const Options &options)
+{
+    d->options = options;
+    d->transport = std::make_unique<HttpTransport>(
+        [this](HttpRequest &&request, ResponderPtr responder) {
+            if (d->stopping && !request.path.startsWith(u"/health")) {
+                responder->send(errorResponse(ApiError::ServiceUnavailable, u"Tollgate is shutting down."_s));
+                return;
+            }
+            d->router.dispatch(std::move(request), responder);
+        },
+        this);
+    HttpTransport::Options transportOptions;
+    transportOptions.host = options.host;
+    transportOptions.port = options.port;
+    transportOptions.idleTimeout = options.idleTimeout;
+    transportOptions.maxBodyBytes = d->config.maxRequestBytes();
+    auto port = d->transport->listen(transportOptions);
+    if (!port)
+        return port.error();
+    qCInfo(lcGateway).noquote() << "listening on" << options.host.toString() << "port" << *port;
+    return *port;
+}
+
+void Gateway::shutdown()
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    d->services.shuttingDown = true;
+    if (d->transport) {
+        d->transport->stopListening();
+        d->transport->closeIdleConnections();
+    }
+    auto finishIfIdle = [this] {
+        if (d->openai.activeCalls() > 0)
+            return false;
+        if (d->graceTimer)
+            d->graceTimer->stop();
+        // Answers already written are flushed by the sockets before they close.
+        if (d->transport)
+            d->transport->closeIdleConnections();
+        Q_EMIT stopped();
+        return true;
+    };
+    if (finishIfIdle())
+        return;
+    qCInfo(lcGateway) << "waiting for" << d->openai.activeCalls() << "call(s) to finish";
+    d->graceTimer = new QTimer(this);
+    d->graceTimer->setSingleShot(true);
+    connect(d->graceTimer, &QTimer::timeout, this, [this] {
+        qCInfo(lcGateway) << "ending" << d->openai.activeCalls() << "call(s) still in flight";
+        d->openai.abortAll(u"Tollgate is shutting down."_s);
+    });
+    d->graceTimer->start(d->options.shutdownGrace);
+    // Check again each time an exchange ends.
+    if (d->transport) {
+        connect(d->transport.get(), &HttpTransport::exchangeFinished, this, [finishIfIdle] { finishIfIdle(); },
+                Qt::QueuedConnection);
+    }
+    auto *poll = new QTimer(this);
+    connect(poll, &QTimer::timeout, this, [finishIfIdle, poll] {
+        if (finishIfIdle())
+            poll->stop();
+    });
+    poll->start(50);
+}
+
+quint16 Gateway::port() const
+{
+    return d->transport ? d->transport->port() : 0;
+}
+
+int Gateway::activeCalls() const
+{
+    return d->openai.activeCalls();
+}
+
+GatewayHost::GatewayHost() = default;
+
+GatewayHost::~GatewayHost()
+{
+    stop();
+}
+
+Result<quint16> GatewayHost::start(Config config, Store *store, const Gateway::Options &options)
+{
+    if (m_gateway)
+        return makeError(u"the gateway is already running"_s);
+    m_thread = std::make_unique<QThread>();
+    m_thread->setObjectName(u"gateway"_s);
+    m_thread->start();
+    m_gateway = new Gateway(std::move(config), store);
+    m_gateway->moveToThread(m_thread.get());
+    Result<quint16> result = makeError(u"gateway thread did not answer"_s);
+    QMetaObject::invokeMethod(
+        m_gateway, [this, &options, &result] { result = m_gateway->start(options); },
+        Qt::BlockingQueuedConnection);
+    if (!result) {
+        stop();
+        return result;
+    }
+    m_port = *result;
+    return result;
+}
+
+void GatewayHost::stop()
+{
+    if (!m_thread)
+        return;
+    if (m_gateway) {
+        Gateway *gateway = m_gateway;
+        QEventLoop loop;
+        QObject::connect(gateway, &Gateway::stopped, &loop, &QEventLoop::quit, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(gateway, [gateway] { gateway->shutdown(); }, Qt::QueuedConnection);
+        loop.exec();
+        // Delete on its own thread: its sockets and timers belong there.
+        QMetaObject::invokeMethod(gateway, [gateway] { delete gateway; }, Qt::BlockingQueuedConnection);
+        m_gateway = nullptr;
+    }
+    m_thread->quit();
+    m_thread->wait();
+    m_thread.reset();
+    m_port = 0;
+}
+
+} // namespace Tollgate

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QUrlQuery>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace Tollgate {
+
+using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+using SteadyClock = std::chrono::steady_clock;
+
+// A request as the gateway sees it: a plain value, copied out of the HTTP server's
+// objects before the handler runs (QtHttpServer reuses its request object).
+struct HttpRequest
+{
+    QByteArray method;        // upper case: GET, POST, ...
+    QString path;             // decoded path, e.g. "/v1/chat/completions"
+    QUrlQuery query;
+    HeaderList headers;       // names lower-cased, in arrival order
+    QByteArray body;
+    QHostAddress peer;
+    SteadyClock::time_point receivedAt = SteadyClock::now();
+
+    // First value of a header (name compared case-insensitively), empty if absent.
+    [[nodiscard]] QByteArray header(QByteArrayView name) const
+    {
+        for (const auto &[key, value] : headers) {
+            if (key.compare(name, Qt::CaseInsensitive) == 0)
+                return value;
+        }
+        return {};
+    }
+    [[nodiscard]] bool hasHeader(QByteArrayView name) const
+    {
+        for (const auto &entry : headers) {
+            if (entry.first.compare(name, Qt::CaseInsensitive) == 0)
+                return true;
+        }
+        return false;
+    }
+};
+
+// A whole (non-streamed) answer.
+struct HttpResponse
+{
+    int status = 200;
+    QByteArray contentType = QByteArrayLiteral("application/json");
+    HeaderList headers;
+    QByteArray body;
+};
+
+// The way back to the client of one request. A handler may answer at once or later
+// (after an upstream call); the transport keeps the connection's order and lifetime.
+// All calls happen on the gateway thread. Writing after the client left is a no-op.
+class IResponder
+{
+public:
+    virtual ~IResponder() = default;
+
+    // Sends a whole response; the exchange is finished afterwards.
+    virtual void send(HttpResponse response) = 0;
+
+    // Starts a chunked response (SSE and other streams); then writeChunk()* and endStream().
+    virtual void beginStream(int status, const QByteArray &contentType, const HeaderList &headers) = 0;
+    virtual void writeChunk(const QByteArray &data) = 0;
+    virtual void endStream() = 0;
+
+    [[nodiscard]] virtual bool isFinished() const = 0;
+    [[nodiscard]] virtual bool isConnected() const = 0;
+
+    // Runs once if the client goes away before the exchange finished.
+    virtual void setDisconnectHandler(std::function<void()> handler) = 0;
+};
+
+using ResponderPtr = std::shared_ptr<IResponder>;
+
+} // namespace Tollgate

@@ -1,0 +1,193 @@
+#include "mockprovider.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+namespace {
+
+QByteArray compact(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+QJsonObject usageJson(const Usage &usage)
+{
+    return {{u"prompt_tokens"_s, usage.promptTokens},
+            {u"completion_tokens"_s, usage.completionTokens},
+            {u"total_tokens"_s, usage.totalTokens}};
+}
+
+// Text of whatever the client sent: message contents, a prompt, or embedding input.
+QString promptText(const QJsonObject &body)
+{
+    QString text;
+    for (const QJsonValue message : body.value(u"messages"_s).toArray()) {
+        const QJsonValue content = message.toObject().value(u"content"_s);
+        if (content.isString()) {
+            text += content.toString() + u'\n';
+        } else if (content.isArray()) {
+            for (const QJsonValue part : content.toArray())
+                text += part.toObject().value(u"text"_s).toString() + u'\n';
+        }
+    }
+    for (const QString key : {u"prompt"_s, u"input"_s}) {
+        const QJsonValue value = body.value(key);
+        if (value.isString())
+            text += value.toString();
+        else if (value.isArray()) {
+            for (const QJsonValue item : value.toArray())
+                text += item.toString() + u'\n';
+        }
+    }
+    return text;
+}
+
+qint64 promptTokens(const QJsonObject &body)
+{
+    const QJsonArray messages = body.value(u"messages"_s).toArray();
+    // OpenAI adds about three tokens of framing per message and three for the reply.
+    const qint64 framing = messages.isEmpty() ? 0 : 3 * messages.size() + 3;
+    return estimateTokens(promptText(body)) + framing;
+}
+
+QStringList pieces(const QString &text)
+{
+    // Words with their leading space, like real token deltas.
+    QStringList result;
+    QString current;
+    for (const QChar ch : text) {
+        if (ch == u' ' && !current.isEmpty()) {
+            result.append(current);
+            current.clear();
+        }
+        current += ch;
+    }
+    if (!current.isEmpty())
+        result.append(current);
+    return result;
+}
+
+QJsonArray embeddingVector(const QString &input, int dimensions)
+{
+    // Deterministic unit vector from the input's hash: same input, same embedding.
+    QByteArray seed = QCryptographicHash::hash(input.toUtf8(), QCryptographicHash::Sha256);
+    QList<double> values;
+    double norm = 0.0;
+    for (int i = 0; i < dimensions; ++i) {
+        if (i > 0 && i % 32 == 0)
+            seed = QCryptographicHash::hash(seed, QCryptographicHash::Sha256);
+        const double v = (static_cast<unsigned char>(seed.at(i % 32)) - 127.5) / 127.5;
+        values.append(v);
+        norm += v * v;
+    }
+    norm = std::sqrt(std::max(norm, 1e-12));
+    QJsonArray vector;
+    for (const double v : values)
+        vector.append(v / norm);
+    return vector;
+}
+
+} // namespace
+
+qint64 estimateTokens(const QString &text)
+{
+    if (text.isEmpty())
+        return 0;
+    return std::max<qint64>(1, (text.size() + 3) / 4);
+}
+
+MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonObject &body,
+                      const QString &callId, bool stream, bool includeUsage)
+{
+    MockAnswer answer;
+    const qint64 created = QDateTime::currentSecsSinceEpoch();
+    const QString model = deployment.upstreamModel.isEmpty() ? deployment.modelName : deployment.upstreamModel;
+    QString content = body.value(u"mock_response"_s).toString();
+    if (content.isEmpty())
+        content = deployment.mockResponse.value_or(
+            u"This is a mock response from Tollgate's built-in mock provider."_s);
+
+    answer.usage.promptTokens = promptTokens(body);
+    if (type == CallType::Embedding) {
+        const QJsonValue input = body.value(u"input"_s);
+        QStringList inputs;
+        if (input.isArray()) {
+            for (const QJsonValue item : input.toArray())
+                inputs.append(item.isString() ? item.toString() : QString::fromUtf8(compact(QJsonObject{{u"v"_s, item}})));
+        } else {
+            inputs.append(input.toString());
+        }
+        const int dimensions = std::clamp(body.value(u"dimensions"_s).toInt(16), 1, 3072);
+        QJsonArray data;
+        for (qsizetype i = 0; i < inputs.size(); ++i) {
+            data.append(QJsonObject{{u"object"_s, u"embedding"_s},
+                                    {u"index"_s, i},
+                                    {u"embedding"_s, embeddingVector(inputs.at(i), dimensions)}});
+        }
+        answer.usage.totalTokens = answer.usage.promptTokens;
+        answer.body = compact({{u"object"_s, u"list"_s},
+                               {u"data"_s, data},
+                               {u"model"_s, model},
+                               {u"usage"_s, QJsonObject{{u"prompt_tokens"_s, answer.usage.promptTokens},
+                                                        {u"total_tokens"_s, answer.usage.totalTokens}}}});
+        return answer;
+    }
+
+    answer.usage.completionTokens = estimateTokens(content);
+    answer.usage.totalTokens = answer.usage.promptTokens + answer.usage.completionTokens;
+    const bool chat = type == CallType::ChatCompletion;
+    const QString id = (chat ? u"chatcmpl-"_s : u"cmpl-"_s) + callId;
+
+    if (!stream) {
+        QJsonObject choice = chat
+            ? QJsonObject{{u"index"_s, 0},
+                          {u"message"_s, QJsonObject{{u"role"_s, u"assistant"_s}, {u"content"_s, content}}},
+                          {u"logprobs"_s, QJsonValue::Null},
+                          {u"finish_reason"_s, u"stop"_s}}
+            : QJsonObject{{u"index"_s, 0}, {u"text"_s, content}, {u"logprobs"_s, QJsonValue::Null},
+                          {u"finish_reason"_s, u"stop"_s}};
+        answer.body = compact({{u"id"_s, id},
+                               {u"object"_s, chat ? u"chat.completion"_s : u"text_completion"_s},
+                               {u"created"_s, created},
+                               {u"model"_s, model},
+                               {u"choices"_s, QJsonArray{choice}},
+                               {u"usage"_s, usageJson(answer.usage)}});
+        return answer;
+    }
+
+    const QString object = chat ? u"chat.completion.chunk"_s : u"text_completion"_s;
+    auto chunk = [&](const QJsonObject &choice) {
+        return compact({{u"id"_s, id}, {u"object"_s, object}, {u"created"_s, created},
+                        {u"model"_s, model}, {u"choices"_s, QJsonArray{choice}}});
+    };
+    if (chat) {
+        answer.events.append(chunk({{u"index"_s, 0},
+                                    {u"delta"_s, QJsonObject{{u"role"_s, u"assistant"_s}, {u"content"_s, u""_s}}},
+                                    {u"finish_reason"_s, QJsonValue::Null}}));
+    }
+    for (const QString &piece : pieces(content)) {
+        answer.events.append(chat ? chunk({{u"index"_s, 0},
+                                           {u"delta"_s, QJsonObject{{u"content"_s, piece}}},
+                                           {u"finish_reason"_s, QJsonValue::Null}})
+                                  : chunk({{u"index"_s, 0}, {u"text"_s, piece},
+                                           {u"finish_reason"_s, QJsonValue::Null}}));
+    }
+    answer.events.append(chat ? chunk({{u"index"_s, 0}, {u"delta"_s, QJsonObject{}}, {u"finish_reason"_s, u"stop"_s}})
+                              : chunk({{u"index"_s, 0}, {u"text"_s, u""_s}, {u"finish_reason"_s, u"stop"_s}}));
+    if (includeUsage) {
+        answer.events.append(compact({{u"id"_s, id}, {u"object"_s, object}, {u"created"_s, created},
+                                      {u"model"_s, model}, {u"choices"_s, QJsonArray{}},
+                                      {u"usage"_s, usageJson(answer.usage)}}));
+    }
+    return answer;
+}
+
+} // namespace Tollgate

@@ -1,0 +1,358 @@
+#include "relay.h"
+
+#include "../models/store/store.h"
+#include "apierror.h"
+#include "providers/mockprovider.h"
+#include "upstream/upstreamclient.h"
+
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QUuid>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcRelay, "tollgate.relay")
+
+namespace Tollgate {
+
+namespace {
+
+constexpr qsizetype MaxBufferedAnswer = 256LL * 1024 * 1024;
+
+QByteArray sseEvent(const QByteArray &data)
+{
+    return "data: " + data + "\n\n";
+}
+
+double millisecondsBetween(SteadyClock::time_point from, SteadyClock::time_point to)
+{
+    return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+} // namespace
+
+RelayCall::RelayCall(GatewayServices &services, Params params, ResponderPtr responder)
+    : m_services(services)
+    , m_params(std::move(params))
+    , m_responder(std::move(responder))
+    , m_callId(QUuid::createUuid().toString(QUuid::WithoutBraces))
+    , m_startTime(QDateTime::currentDateTimeUtc())
+{
+}
+
+void RelayCall::start()
+{
+    std::weak_ptr<RelayCall> weak = weak_from_this();
+    m_responder->setDisconnectHandler([weak] {
+        if (auto self = weak.lock())
+            self->onClientGone();
+    });
+    const bool mock = m_params.deployment.provider == Provider::Mock
+                      || m_params.deployment.mockResponse.has_value()
+                      || m_params.body.value(u"mock_response"_s).isString();
+    if (mock)
+        startMock();
+    else
+        startUpstream();
+}
+
+void RelayCall::startMock()
+{
+    m_stream = m_params.type != CallType::Embedding && m_params.body.value(u"stream"_s).toBool(false);
+    m_clientWantsUsage = m_params.body.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(false);
+    m_upstreamStarted = m_upstreamDone = SteadyClock::now();
+    MockAnswer answer = mockAnswer(m_params.type, m_params.deployment, m_params.body, m_callId,
+                                   m_stream, m_clientWantsUsage);
+    m_usage = answer.usage;
+    m_status = 200;
+    auto self = shared_from_this();
+    if (!m_stream) {
+        m_body = std::move(answer.body);
+        settle(u"success"_s, [self] {
+            HttpResponse response;
+            response.body = self->m_body;
+            response.headers = self->gatewayHeaders(true);
+            self->m_responder->send(std::move(response));
+        });
+        return;
+    }
+    m_streaming = true;
+    m_responder->beginStream(200, QByteArrayLiteral("text/event-stream"), gatewayHeaders(false));
+    QByteArray out;
+    for (const QByteArray &event : std::as_const(answer.events))
+        out += sseEvent(event);
+    m_responder->writeChunk(out);
+    m_sawDone = true;
+    settle(u"success"_s, [self] {
+        self->m_responder->writeChunk(QByteArrayLiteral("data: [DONE]\n\n"));
+        self->m_responder->endStream();
+    });
+}
+
+void RelayCall::startUpstream()
+{
+    PreparedCall call = prepareUpstreamCall(m_params.type, m_params.deployment, m_params.body);
+    m_stream = call.stream;
+    m_clientWantsUsage = call.clientWantsUsage;
+    m_upstreamStarted = SteadyClock::now();
+
+    auto self = shared_from_this();
+    UpstreamHandlers handlers;
+    handlers.onHead = [self](int status, const HeaderList &headers) { self->onHead(status, headers); };
+    handlers.onData = [self](const QByteArray &chunk) { self->onData(chunk); };
+    handlers.onDone = [self](const UpstreamResult &result) { self->onDone(result); };
+    m_upstreamId = m_services.upstream->start(std::move(call.request), std::move(handlers));
+}
+
+void RelayCall::onHead(int status, const HeaderList &headers)
+{
+    m_status = status;
+    for (const auto &[name, value] : headers) {
+        if (name.compare("content-type", Qt::CaseInsensitive) == 0) {
+            m_contentType = value;
+            break;
+        }
+    }
+    const bool success = status >= 200 && status < 300;
+    if (m_stream && success && m_contentType.contains("text/event-stream") && m_responder->isConnected()) {
+        m_streaming = true;
+        m_responder->beginStream(200, QByteArrayLiteral("text/event-stream"), gatewayHeaders(false));
+    }
+}
+
+void RelayCall::onData(const QByteArray &chunk)
+{
+    if (!m_streaming) {
+        if (m_body.size() + chunk.size() > MaxBufferedAnswer) {
+            m_services.upstream->cancel(m_upstreamId);
+            failBeforeAnswer(errorResponse(ApiError::UpstreamError,
+                                           u"The provider's answer is larger than %1 bytes."_s.arg(MaxBufferedAnswer)),
+                             u"failure"_s);
+            return;
+        }
+        m_body += chunk;
+        return;
+    }
+    m_parser.feed(chunk);
+    QByteArray out;
+    SseEvent event;
+    while (m_parser.next(event)) {
+        if (event.isDone()) {
+            // Held back until the call is recorded: [DONE] tells the client it is complete.
+            m_sawDone = true;
+            continue;
+        }
+        const ChunkInfo info = inspectChunk(event.data);
+        if (info.usage)
+            m_usage = info.usage;
+        if (info.usageOnly && !m_clientWantsUsage)
+            continue;  // we asked for it, the client did not
+        out += event.raw;
+    }
+    if (!out.isEmpty())
+        m_responder->writeChunk(out);
+}
+
+void RelayCall::onDone(const UpstreamResult &result)
+{
+    m_upstreamDone = SteadyClock::now();
+    m_upstreamId = 0;
+    if (m_finished || m_settling)
+        return;
+    auto self = shared_from_this();
+
+    if (result.status != UpstreamResult::Status::Ok) {
+        const QString base = m_params.deployment.apiBase;
+        const bool timeout = result.status == UpstreamResult::Status::Timeout;
+        const ApiError error = timeout ? ApiError::Timeout : ApiError::UpstreamError;
+        const QString message = timeout
+            ? u"The provider at %1 did not answer within %2 s."_s.arg(base).arg(m_params.deployment.timeoutSeconds)
+            : u"Could not reach the provider at %1: %2"_s.arg(base, result.message);
+        if (m_streaming) {
+            const ApiErrorInfo info = apiErrorInfo(error);
+            failMidStream(info.status, info.type, message);
+        } else {
+            failBeforeAnswer(errorResponse(error, message), timeout ? u"timeout"_s : u"failure"_s);
+        }
+        return;
+    }
+
+    if (m_streaming) {
+        const QByteArray rest = m_parser.remainder();
+        if (!rest.trimmed().isEmpty())
+            m_responder->writeChunk(rest);
+        settle(u"success"_s, [self] {
+            if (self->m_sawDone)
+                self->m_responder->writeChunk(QByteArrayLiteral("data: [DONE]\n\n"));
+            self->m_responder->endStream();
+        });
+        return;
+    }
+
+    const bool success = m_status >= 200 && m_status < 300;
+    if (!success) {
+        // The provider's own error: passed through with its status and body.
+        HttpResponse response;
+        response.status = m_status > 0 ? m_status : 502;
+        response.contentType = m_contentType.isEmpty() ? QByteArrayLiteral("application/json") : m_contentType;
+        response.body = m_body;
+        response.headers = gatewayHeaders(false);
+        failBeforeAnswer(response, u"failure"_s);
+        return;
+    }
+    const QJsonDocument document = QJsonDocument::fromJson(m_body);
+    if (!document.isObject()) {
+        failBeforeAnswer(errorResponse(ApiError::UpstreamError,
+                                       u"The provider at %1 sent a malformed answer (not a JSON object)."_s
+                                           .arg(m_params.deployment.apiBase)),
+                         u"failure"_s);
+        return;
+    }
+    m_usage = usageFromJson(document.object());
+    settle(u"success"_s, [self] {
+        HttpResponse response;
+        response.contentType = self->m_contentType.isEmpty() ? QByteArrayLiteral("application/json")
+                                                             : self->m_contentType;
+        response.body = self->m_body;
+        response.headers = self->gatewayHeaders(true);
+        self->m_responder->send(std::move(response));
+    });
+}
+
+void RelayCall::onClientGone()
+{
+    if (m_finished)
+        return;
+    if (m_upstreamId != 0) {
+        m_services.upstream->cancel(m_upstreamId);
+        m_upstreamId = 0;
+        m_upstreamDone = SteadyClock::now();
+    }
+    if (m_settling)
+        return;  // recorded already; nothing left to write
+    settle(u"client_disconnected"_s, [] {});
+}
+
+void RelayCall::abort(const QString &reason)
+{
+    if (m_finished || m_settling)
+        return;
+    if (m_upstreamId != 0) {
+        m_services.upstream->cancel(m_upstreamId);
+        m_upstreamId = 0;
+        m_upstreamDone = SteadyClock::now();
+    }
+    if (m_streaming)
+        failMidStream(503, u"service_unavailable"_s, reason);
+    else
+        failBeforeAnswer(errorResponse(ApiError::ServiceUnavailable, reason), u"failure"_s);
+}
+
+void RelayCall::failBeforeAnswer(const HttpResponse &response, const QString &status)
+{
+    auto self = shared_from_this();
+    settle(status, [self, response] { self->m_responder->send(response); });
+}
+
+void RelayCall::failMidStream(int status, const QString &type, const QString &message)
+{
+    // The 200 head is gone: tell the client in the stream (SDKs raise on an error event).
+    auto self = shared_from_this();
+    const QByteArray event = sseEvent(errorBody(status, type, message));
+    settle(u"failure"_s, [self, event] {
+        self->m_responder->writeChunk(event);
+        self->m_responder->endStream();
+    });
+}
+
+NanoUsd RelayCall::cost(bool *priceUnknown) const
+{
+    const Deployment &deployment = m_params.deployment;
+    *priceUnknown = !deployment.inputCostPerToken && !deployment.outputCostPerToken;
+    if (!m_usage || *priceUnknown)
+        return 0;
+    return tokenCost(m_usage->promptTokens, deployment.inputCostPerToken.value_or(0.0))
+           + tokenCost(m_usage->completionTokens, deployment.outputCostPerToken.value_or(0.0));
+}
+
+void RelayCall::settle(const QString &status, std::function<void()> complete)
+{
+    if (m_settling || m_finished)
+        return;
+    m_settling = true;
+    if (m_upstreamDone.time_since_epoch().count() == 0)
+        m_upstreamDone = SteadyClock::now();
+
+    SpendLogRow row;
+    row.requestId = m_callId;
+    row.callType = callTypeName(m_params.type);
+    row.apiKey = QString::fromLatin1(m_params.apiKeyHash);
+    row.startTime = m_startTime;
+    row.endTime = QDateTime::currentDateTimeUtc();
+    row.model = m_params.deployment.upstreamModel;
+    row.modelGroup = m_params.deployment.modelName;
+    row.modelId = m_params.deployment.id;
+    row.endUser = m_params.endUser;
+    row.status = status;
+    if (status == u"success" || status == u"client_disconnected") {
+        if (!m_usage && status == u"client_disconnected") {
+            // No usage block: the tokenizer replaces this estimate in a later step.
+            row.costEstimated = true;
+        }
+        if (m_usage) {
+            row.promptTokens = m_usage->promptTokens;
+            row.completionTokens = m_usage->completionTokens;
+            row.totalTokens = m_usage->totalTokens;
+        }
+        row.spend = cost(&row.priceUnknown);
+    }
+
+    auto self = shared_from_this();
+    auto done = [self, complete = std::move(complete)] {
+        complete();
+        self->finish();
+    };
+    if (!m_services.store) {
+        done();
+        return;
+    }
+    m_services.store->write(SpendLogRepository::insert(std::move(row)), m_services.context,
+                            [done](const Result<void> &result) {
+                                if (!result)
+                                    qCWarning(lcRelay) << "spend not recorded:" << result.error().message;
+                                done();
+                            });
+}
+
+void RelayCall::finish()
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    if (onFinished)
+        onFinished(this);
+}
+
+HeaderList RelayCall::gatewayHeaders(bool withCost) const
+{
+    const auto now = SteadyClock::now();
+    const auto upstreamEnd = m_upstreamDone.time_since_epoch().count() ? m_upstreamDone : now;
+    const double upstreamMs = m_upstreamStarted.time_since_epoch().count()
+                                  ? millisecondsBetween(m_upstreamStarted, upstreamEnd)
+                                  : 0.0;
+    const double overhead = std::max(0.0, millisecondsBetween(m_params.receivedAt, now) - upstreamMs);
+    HeaderList headers{
+        {QByteArrayLiteral("x-litellm-call-id"), m_callId.toLatin1()},
+        {QByteArrayLiteral("x-litellm-model-id"), m_params.deployment.id.toUtf8()},
+        {QByteArrayLiteral("x-litellm-model-group"), m_params.deployment.modelName.toUtf8()},
+        {QByteArrayLiteral("x-litellm-overhead-duration-ms"), QByteArray::number(overhead, 'f', 3)},
+    };
+    if (withCost) {
+        bool unknown = false;
+        const NanoUsd spend = cost(&unknown);
+        headers.append({QByteArrayLiteral("x-litellm-response-cost"), QByteArray::number(nanosToUsd(spend), 'g', 12)});
+    }
+    return headers;
+}
+
+} // namespace Tollgate

@@ -1,0 +1,80 @@
+#pragma once
+
+#include "../models/store/spendlog.h"
+#include "httptypes.h"
+#include "providers/provideradapter.h"
+#include "services.h"
+#include "sse.h"
+
+#include <QJsonObject>
+
+#include <memory>
+
+namespace Tollgate {
+
+// One proxied call from admission to settlement: forwards to the provider (or answers
+// with the mock), relays the answer — SSE chunk by chunk as it arrives — captures usage,
+// and records the call in the store before the response (or the stream's [DONE]) completes,
+// so a completed call survives a kill of the process.
+class RelayCall final : public std::enable_shared_from_this<RelayCall>
+{
+public:
+    struct Params
+    {
+        CallType type = CallType::ChatCompletion;
+        Deployment deployment;
+        QJsonObject body;
+        QByteArray apiKeyHash;
+        QString endUser;
+        SteadyClock::time_point receivedAt;
+    };
+
+    RelayCall(GatewayServices &services, Params params, ResponderPtr responder);
+
+    void start();
+    // Shutdown: stop waiting for the provider and end the exchange.
+    void abort(const QString &reason);
+    [[nodiscard]] bool isFinished() const { return m_finished; }
+
+    // Called when the call is over (answered, failed, client gone), after settlement.
+    std::function<void(RelayCall *)> onFinished;
+
+private:
+    void startMock();
+    void startUpstream();
+    void onHead(int status, const HeaderList &headers);
+    void onData(const QByteArray &chunk);
+    void onDone(const UpstreamResult &result);
+    void onClientGone();
+
+    void failBeforeAnswer(const HttpResponse &response, const QString &status);
+    void failMidStream(int status, const QString &type, const QString &message);
+    // Records the call, then runs `complete` (which writes the last bytes).
+    void settle(const QString &status, std::function<void()> complete);
+    void finish();
+
+    HeaderList gatewayHeaders(bool withCost) const;
+    NanoUsd cost(bool *priceUnknown) const;
+
+    GatewayServices &m_services;
+    Params m_params;
+    ResponderPtr m_responder;
+    QString m_callId;
+    QDateTime m_startTime;
+    UpstreamCallId m_upstreamId = 0;
+    bool m_stream = false;
+    bool m_clientWantsUsage = false;
+    bool m_streaming = false;        // the client got a 200 stream head
+    bool m_sawDone = false;
+    bool m_settling = false;
+    bool m_finished = false;
+    int m_status = 0;
+    QByteArray m_contentType;
+    QByteArray m_body;               // non-streamed answer, or a provider error body
+    SseParser m_parser;
+    std::optional<Usage> m_usage;
+    SteadyClock::time_point m_upstreamStarted;
+    SteadyClock::time_point m_upstreamDone;
+};
+
+} // namespace Tollgate

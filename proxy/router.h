@@ -1,0 +1,67 @@
+#pragma once
+
+#include "auth.h"
+#include "httptypes.h"
+
+#include <QHash>
+#include <QList>
+#include <QString>
+
+#include <functional>
+
+namespace Tollgate {
+
+struct RequestContext
+{
+    HttpRequest request;
+    Caller caller;
+};
+
+// Routes requests to controllers: one typed table (method, path, access, handler), the
+// `/v1` prefix made optional, authentication, and the 404/405 answers. Every error leaves
+// through errorResponse() in the OpenAI envelope.
+class Router final
+{
+    Q_DISABLE_COPY_MOVE(Router)
+
+public:
+    enum class Access {
+        Public,         // no key needed (health probes)
+        Authenticated,  // any valid key
+        Admin,          // master key (later: keys of proxy_admin users)
+    };
+    using Handler = std::function<void(RequestContext &context, const ResponderPtr &responder)>;
+
+    struct Route
+    {
+        QByteArray method;
+        QString path;        // canonical, without the /v1 prefix
+        Access access;
+        QString summary;     // one line, for the OpenAPI document
+        Handler handler;
+    };
+
+    Router() = default;
+
+    void add(QByteArray method, QString path, Access access, QString summary, Handler handler);
+
+    // The master key (raw; only its hash is kept). Empty = open access.
+    void setMasterKey(QByteArrayView masterKey);
+
+    void dispatch(HttpRequest &&request, const ResponderPtr &responder) const;
+
+    [[nodiscard]] const QList<Route> &routes() const { return m_routes; }
+
+    // "/v1/chat/completions" → "/chat/completions"; strips a trailing slash.
+    static QString canonicalPath(const QString &path);
+
+private:
+    [[nodiscard]] bool authenticate(const HttpRequest &request, Access access, Caller &caller,
+                                    const ResponderPtr &responder) const;
+
+    QList<Route> m_routes;
+    QHash<QString, QList<qsizetype>> m_byPath;  // canonical path → indexes into m_routes
+    QByteArray m_masterKeyHash;
+};
+
+} // namespace Tollgate

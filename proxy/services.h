@@ -1,0 +1,25 @@
+#pragma once
+
+#include "../models/config.h"
+
+#include <QDateTime>
+
+namespace Tollgate {
+
+class DeploymentTable;
+class Store;
+class UpstreamClient;
+
+// What the controllers share, all owned by the Gateway on the gateway thread.
+struct GatewayServices
+{
+    const Config *config = nullptr;
+    DeploymentTable *deployments = nullptr;
+    UpstreamClient *upstream = nullptr;
+    Store *store = nullptr;           // may be null (no persistence, tests)
+    QObject *context = nullptr;       // a gateway-thread object: store answers arrive there
+    QDateTime startedAt;
+    bool shuttingDown = false;
+};
+
+} // namespace Tollgate

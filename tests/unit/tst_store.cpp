@@ -1,0 +1,665 @@
+#include "models/store/migrations.h"
+#include "models/store/store.h"
+
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QRegularExpression>
+#include <QScopeGuard>
+#include <QSemaphore>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <memory>
+#include <stdexcept>
+
+using namespace Qt::StringLiterals;
+using namespace Tollgate;
+
+namespace {
+
+// QVERIFY2 evaluates its message even when the check passes: never touch error() of a
+// good result.
+template<typename R>
+const char *why(const R &result)
+{
+    static QByteArray text;
+    text = result.ok() ? QByteArray() : result.error().message.toUtf8();
+    return text.constData();
+}
+
+Result<void> insertRow(QSqlDatabase &db, const QString &requestId)
+{
+    QSqlQuery query(db);
+    query.prepare(u"INSERT INTO spend_logs (request_id, call_type, start_time, end_time) "
+                  "VALUES (?, 'acompletion', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:01.000Z')"_s);
+    query.addBindValue(requestId);
+    if (!query.exec())
+        return makeError(query.lastError().text());
+    return {};
+}
+
+Store::WriteJob insertJob(const QString &requestId)
+{
+    return [requestId](QSqlDatabase &db) { return insertRow(db, requestId); };
+}
+
+QVariant countRows(QSqlDatabase &db, const QString &where = {})
+{
+    QSqlQuery query(db);
+    QString sql = u"SELECT count(*) FROM spend_logs"_s;
+    if (!where.isEmpty())
+        sql += u" WHERE "_s + where;
+    if (!query.exec(sql) || !query.next())
+        return QVariant::fromValue(makeError(query.lastError().text()));
+    return query.value(0);
+}
+
+Store::ReadJob countJob(const QString &where = {})
+{
+    return [where](QSqlDatabase &db) { return countRows(db, where); };
+}
+
+// The test's own connection, opened on the test thread beside the store's: WAL lets it
+// read what the store committed.
+class Reader
+{
+public:
+    explicit Reader(const QString &path)
+        : m_name(u"tst_store-reader-"_s + QString::number(++s_count))
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_name);
+        db.setDatabaseName(path);
+        m_ok = db.open();
+    }
+    ~Reader()
+    {
+        QSqlDatabase::database(m_name, false).close();
+        QSqlDatabase::removeDatabase(m_name);
+    }
+    Q_DISABLE_COPY_MOVE(Reader)
+
+    [[nodiscard]] bool ok() const { return m_ok; }
+    int count(const QString &where = {}) const
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_name, false);
+        return countRows(db, where).toInt();
+    }
+
+private:
+    static inline int s_count = 0;
+    QString m_name;
+    bool m_ok = false;
+};
+
+// Holds the store thread inside a write job until the test lets it go, so jobs submitted
+// meanwhile are known to be queued together.
+struct Gate
+{
+    QSemaphore entered;
+    QSemaphore open;
+
+    Store::WriteJob job()
+    {
+        return [this](QSqlDatabase &) -> Result<void> {
+            entered.release();
+            open.acquire();
+            return {};
+        };
+    }
+};
+
+} // namespace
+
+class TestStore : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void openConfiguresConnection_data();
+    void openConfiguresConnection();
+    void openCreatesParentDirectory();
+    void openRefusesNewerDatabase();
+    void submissionsBeforeOpenAreRefused();
+    void jobsRunOnStoreThreadAndAnswerOnContextThread();
+    void answerArrivesOnAnotherContextThread();
+    void writeCallbackComesAfterCommit();
+    void groupCommitBatchesManyWrites();
+    void writesQueuedDuringABatchFormTheNextBatch();
+    void failingJobDoesNotLoseOthers_data();
+    void failingJobDoesNotLoseOthers();
+    void readSeesEarlierWrite();
+    void readFailuresAreReported_data();
+    void readFailuresAreReported();
+    void deadContextGetsNoCallback_data();
+    void deadContextGetsNoCallback();
+    void closeFlushesQueuedWrites();
+    void submissionsAfterCloseAreRefused();
+    void dataSurvivesReopen();
+    void blockingHelpers();
+    void blockingHelpersRefuseTheStoreThread();
+    void defaultPathIsInAppData();
+
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_path;
+};
+
+void TestStore::initTestCase()
+{
+    // Opened/closed/migrated lines repeat for every test; warnings still show.
+    QLoggingCategory::setFilterRules(u"tollgate.store.info=false"_s);
+}
+
+void TestStore::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_path = m_dir->filePath(u"tollgate.db"_s);
+}
+
+void TestStore::cleanup()
+{
+    m_dir.reset();
+}
+
+void TestStore::openConfiguresConnection_data()
+{
+    QTest::addColumn<QString>("pragma");
+    QTest::addColumn<QString>("expected");
+
+    QTest::newRow("journal mode is WAL") << u"journal_mode"_s << u"wal"_s;
+    QTest::newRow("synchronous is NORMAL") << u"synchronous"_s << u"1"_s;
+    QTest::newRow("foreign keys are enforced") << u"foreign_keys"_s << u"1"_s;
+    QTest::newRow("busy timeout is five seconds") << u"busy_timeout"_s << u"5000"_s;
+    QTest::newRow("schema is at the latest version")
+        << u"user_version"_s << QString::number(latestSchemaVersion());
+}
+
+void TestStore::openConfiguresConnection()
+{
+    QFETCH(QString, pragma);
+    QFETCH(QString, expected);
+
+    Store store;
+    const Result<void> opened = store.open(m_path);
+    QVERIFY2(opened.ok(), why(opened));
+    QVERIFY(store.isOpen());
+    QCOMPARE(store.path(), m_path);
+    QCOMPARE(store.schemaVersion(), latestSchemaVersion());
+
+    const Result<QVariant> value = store.readNow([pragma](QSqlDatabase &db) -> QVariant {
+        QSqlQuery query(db);
+        if (!query.exec(u"PRAGMA "_s + pragma) || !query.next())
+            return QVariant::fromValue(makeError(query.lastError().text()));
+        return query.value(0);
+    });
+    QVERIFY2(value.ok(), why(value));
+    QCOMPARE(value->toString(), expected);
+}
+
+void TestStore::openCreatesParentDirectory()
+{
+    const QString path = m_dir->filePath(u"not/yet/there/tollgate.db"_s);
+    Store store;
+    const Result<void> opened = store.open(path);
+    QVERIFY2(opened.ok(), why(opened));
+    QVERIFY(QFileInfo::exists(path));
+}
+
+void TestStore::openRefusesNewerDatabase()
+{
+    {
+        // A database written by a newer Tollgate.
+        Store store;
+        QVERIFY(store.open(m_path).ok());
+        QVERIFY(store.writeNow([](QSqlDatabase &db) -> Result<void> {
+                         QSqlQuery query(db);
+                         if (!query.exec(u"PRAGMA user_version = 99"_s))
+                             return makeError(query.lastError().text());
+                         return {};
+                     })
+                    .ok());
+    }
+    Store store;
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"schema version 99 is newer"_s));
+    const Result<void> opened = store.open(m_path);
+    QVERIFY(!opened.ok());
+    QVERIFY2(opened.error().message.contains(u"schema version 99 is newer"_s), why(opened));
+    QVERIFY(!store.isOpen());
+    // A refused store answers like a closed one.
+    QVERIFY(!store.readNow(countJob()).ok());
+}
+
+void TestStore::submissionsBeforeOpenAreRefused()
+{
+    Store store;
+    QObject context;
+    std::optional<Result<void>> answer;
+    store.write(insertJob(u"r1"_s), &context, [&answer](const Result<void> &r) { answer = r; });
+    QVERIFY(!answer);  // answered later, never inside write()
+    QTRY_VERIFY(answer.has_value());
+    QVERIFY(!answer->ok());
+    QCOMPARE(answer->error().message, u"store is closed"_s);
+}
+
+void TestStore::jobsRunOnStoreThreadAndAnswerOnContextThread()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    QObject context;
+
+    QThread *writeThread = nullptr;
+    QThread *writeDoneThread = nullptr;
+    store.write(
+        [&writeThread](QSqlDatabase &db) {
+            writeThread = QThread::currentThread();
+            return insertRow(db, u"r1"_s);
+        },
+        &context, [&writeDoneThread](const Result<void> &r) {
+            QVERIFY(r.ok());
+            writeDoneThread = QThread::currentThread();
+        });
+
+    QThread *readThread = nullptr;
+    QThread *readDoneThread = nullptr;
+    store.read(
+        [&readThread](QSqlDatabase &db) {
+            readThread = QThread::currentThread();
+            return countRows(db);
+        },
+        &context, [&readDoneThread](const Result<QVariant> &r) {
+            QVERIFY(r.ok());
+            readDoneThread = QThread::currentThread();
+        });
+
+    QTRY_VERIFY(readDoneThread != nullptr);
+    QVERIFY(writeDoneThread != nullptr);
+    QVERIFY(writeThread != nullptr);
+    QVERIFY(writeThread != QThread::currentThread());
+    QCOMPARE(readThread, writeThread);
+    QCOMPARE(writeDoneThread, QThread::currentThread());
+    QCOMPARE(readDoneThread, QThread::currentThread());
+}
+
+void TestStore::answerArrivesOnAnotherContextThread()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+
+    QThread other;
+    other.start();
+    auto stopOther = qScopeGuard([&other] {
+        other.quit();
+        other.wait();
+    });
+    QObject context;
+    context.moveToThread(&other);
+
+    QSemaphore answered;
+    QThread *doneThread = nullptr;
+    store.read(countJob(), &context, [&](const Result<QVariant> &) {
+        doneThread = QThread::currentThread();
+        answered.release();
+    });
+    QVERIFY(answered.tryAcquire(1, 10000));
+    QCOMPARE(doneThread, &other);
+}
+
+void TestStore::writeCallbackComesAfterCommit()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    Reader reader(m_path);
+    QVERIFY(reader.ok());
+    QObject context;
+
+    int seenInCallback = -1;
+    store.write(insertJob(u"committed"_s), &context, [&](const Result<void> &r) {
+        QVERIFY(r.ok());
+        // Another connection sees the row: the callback came after COMMIT.
+        seenInCallback = reader.count(u"request_id = 'committed'"_s);
+    });
+    QTRY_VERIFY(seenInCallback != -1);
+    QCOMPARE(seenInCallback, 1);
+}
+
+void TestStore::groupCommitBatchesManyWrites()
+{
+    constexpr int Writes = 2000;
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    const int batchesBefore = store.batchesCommitted();
+    QObject context;
+
+    int ok = 0;
+    int failed = 0;
+    for (int i = 0; i < Writes; ++i) {
+        store.write(insertJob(u"r%1"_s.arg(i)), &context, [&](const Result<void> &r) {
+            ++(r.ok() ? ok : failed);
+        });
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(ok + failed, Writes, 30000);
+    QCOMPARE(failed, 0);
+
+    Reader reader(m_path);
+    QVERIFY(reader.ok());
+    QCOMPARE(reader.count(), Writes);
+    const int batches = store.batchesCommitted() - batchesBefore;
+    qInfo() << Writes << "writes committed in" << batches << "batches";
+    QVERIFY(batches >= 1);
+    QVERIFY(batches < Writes);
+}
+
+void TestStore::writesQueuedDuringABatchFormTheNextBatch()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    QObject context;
+    Gate gate;
+    auto release = qScopeGuard([&gate] { gate.open.release(); });
+
+    const int batchesBefore = store.batchesCommitted();
+    store.write(gate.job(), &context);
+    QVERIFY(gate.entered.tryAcquire(1, 10000));
+    int done = 0;
+    for (int i = 0; i < 10; ++i)
+        store.write(insertJob(u"r%1"_s.arg(i)), &context, [&done](const Result<void> &r) {
+            QVERIFY(r.ok());
+            ++done;
+        });
+    release.dismiss();
+    gate.open.release();
+
+    QTRY_COMPARE(done, 10);
+    QCOMPARE(store.batchesCommitted() - batchesBefore, 2);
+}
+
+void TestStore::failingJobDoesNotLoseOthers_data()
+{
+    QTest::addColumn<int>("failure");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("job returns an error") << 0 << u"refused by the job"_s;
+    QTest::newRow("job throws") << 1 << u"thrown by the job"_s;
+    QTest::newRow("job's SQL violates a constraint") << 2 << u"UNIQUE"_s;
+}
+
+void TestStore::failingJobDoesNotLoseOthers()
+{
+    QFETCH(int, failure);
+    QFETCH(QString, message);
+
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    QObject context;
+    Gate gate;
+    auto release = qScopeGuard([&gate] { gate.open.release(); });
+
+    // The bad job writes a row first: rolling back to its savepoint must remove it.
+    const Store::WriteJob bad = [failure](QSqlDatabase &db) -> Result<void> {
+        if (const auto inserted = insertRow(db, u"bad"_s); !inserted)
+            return inserted;
+        if (failure == 0)
+            return makeError(u"refused by the job"_s);
+        if (failure == 1)
+            throw std::runtime_error("thrown by the job");
+        return insertRow(db, u"bad"_s);
+    };
+
+    const int batchesBefore = store.batchesCommitted();
+    store.write(gate.job(), &context);
+    QVERIFY(gate.entered.tryAcquire(1, 10000));
+    std::optional<Result<void>> first, middle, last;
+    store.write(insertJob(u"first"_s), &context, [&first](const Result<void> &r) { first = r; });
+    store.write(bad, &context, [&middle](const Result<void> &r) { middle = r; });
+    store.write(insertJob(u"last"_s), &context, [&last](const Result<void> &r) { last = r; });
+    release.dismiss();
+    gate.open.release();
+
+    QTRY_VERIFY(last.has_value());
+    QVERIFY(first && middle);
+    QVERIFY2(first->ok(), why(*first));
+    QVERIFY2(last->ok(), why(*last));
+    QVERIFY(!middle->ok());
+    QVERIFY2(middle->error().message.contains(message), qPrintable(middle->error().message));
+    // All three shared one batch, and it committed.
+    QCOMPARE(store.batchesCommitted() - batchesBefore, 2);
+
+    Reader reader(m_path);
+    QVERIFY(reader.ok());
+    QCOMPARE(reader.count(u"request_id IN ('first', 'last')"_s), 2);
+    QCOMPARE(reader.count(u"request_id = 'bad'"_s), 0);
+}
+
+void TestStore::readSeesEarlierWrite()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    QObject context;
+
+    QList<int> counts;
+    // Interleaved without waiting: each read sees exactly the writes submitted before it.
+    for (int i = 0; i < 5; ++i) {
+        store.write(insertJob(u"r%1"_s.arg(i)), &context);
+        store.read(countJob(), &context, [&counts](const Result<QVariant> &r) {
+            counts.append(r.ok() ? r->toInt() : -1);
+        });
+    }
+    QTRY_COMPARE(counts.size(), 5);
+    QCOMPARE(counts, (QList<int>{1, 2, 3, 4, 5}));
+}
+
+void TestStore::readFailuresAreReported_data()
+{
+    QTest::addColumn<int>("failure");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("job returns an Error") << 0 << u"no such table"_s;
+    QTest::newRow("job throws") << 1 << u"thrown by the read"_s;
+}
+
+void TestStore::readFailuresAreReported()
+{
+    QFETCH(int, failure);
+    QFETCH(QString, message);
+
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    QObject context;
+    std::optional<Result<QVariant>> answer;
+    store.read(
+        [failure](QSqlDatabase &db) -> QVariant {
+            if (failure == 1)
+                throw std::runtime_error("thrown by the read");
+            QSqlQuery query(db);
+            if (!query.exec(u"SELECT * FROM nowhere"_s))
+                return QVariant::fromValue(makeError(query.lastError().text()));
+            return {};
+        },
+        &context, [&answer](const Result<QVariant> &r) { answer = r; });
+    QTRY_VERIFY(answer.has_value());
+    QVERIFY(!answer->ok());
+    QVERIFY2(answer->error().message.contains(message), qPrintable(answer->error().message));
+    // The thread survived: later jobs still run.
+    const Result<QVariant> after = store.readNow(countJob());
+    QVERIFY2(after.ok(), why(after));
+}
+
+void TestStore::deadContextGetsNoCallback_data()
+{
+    QTest::addColumn<bool>("answerQueuedFirst");
+
+    QTest::newRow("deleted before the job ran") << false;
+    QTest::newRow("deleted after the answer was queued") << true;
+}
+
+void TestStore::deadContextGetsNoCallback()
+{
+    QFETCH(bool, answerQueuedFirst);
+
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    Gate gate;
+    auto release = qScopeGuard([&gate] { gate.open.release(); });
+    auto context = std::make_unique<QObject>();
+    bool called = false;
+
+    if (!answerQueuedFirst) {
+        store.write(gate.job(), context.get());
+        QVERIFY(gate.entered.tryAcquire(1, 10000));
+    }
+    store.write(insertJob(u"r1"_s), context.get(), [&called](const Result<void> &) { called = true; });
+    store.read(countJob(), context.get(), [&called](const Result<QVariant> &) { called = true; });
+    if (answerQueuedFirst) {
+        // readNow returns after the jobs before it, so their answers are already posted.
+        QVERIFY(store.readNow(countJob()).ok());
+    }
+    context.reset();
+    release.dismiss();
+    gate.open.release();
+
+    // Everything submitted so far has finished once this returns.
+    const Result<QVariant> rows = store.readNow(countJob());
+    QVERIFY2(rows.ok(), why(rows));
+    QCOMPARE(rows->toInt(), 1);  // the write itself still happened
+    QTest::qWait(50);
+    QVERIFY(!called);
+}
+
+void TestStore::closeFlushesQueuedWrites()
+{
+    constexpr int Writes = 200;
+    {
+        Store store;
+        QVERIFY(store.open(m_path).ok());
+        QObject context;
+        Gate gate;
+        store.write(gate.job(), &context);
+        QVERIFY(gate.entered.tryAcquire(1, 10000));
+
+        int ok = 0;
+        for (int i = 0; i < Writes; ++i)
+            store.write(insertJob(u"r%1"_s.arg(i)), &context, [&ok](const Result<void> &r) {
+                if (r.ok())
+                    ++ok;
+            });
+        // close() blocks this thread, so the gate is opened from another one.
+        std::unique_ptr<QThread> opener(QThread::create([&gate] {
+            QThread::msleep(100);
+            gate.open.release();
+        }));
+        opener->start();
+        store.close();
+        opener->wait();
+        QVERIFY(!store.isOpen());
+        QTRY_COMPARE(ok, Writes);
+    }
+    Store reopened;
+    QVERIFY(reopened.open(m_path).ok());
+    const Result<QVariant> rows = reopened.readNow(countJob());
+    QVERIFY2(rows.ok(), why(rows));
+    QCOMPARE(rows->toInt(), Writes);
+}
+
+void TestStore::submissionsAfterCloseAreRefused()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    store.close();
+    store.close();  // twice is harmless
+
+    QObject context;
+    std::optional<Result<void>> written;
+    std::optional<Result<QVariant>> read;
+    store.write(insertJob(u"late"_s), &context, [&written](const Result<void> &r) { written = r; });
+    store.read(countJob(), &context, [&read](const Result<QVariant> &r) { read = r; });
+    QTRY_VERIFY(written.has_value() && read.has_value());
+    QVERIFY(!written->ok());
+    QCOMPARE(written->error().message, u"store is closed"_s);
+    QVERIFY(!read->ok());
+    QCOMPARE(read->error().message, u"store is closed"_s);
+
+    const Result<void> writtenNow = store.writeNow(insertJob(u"late"_s));
+    QVERIFY(!writtenNow.ok());
+    QCOMPARE(writtenNow.error().message, u"store is closed"_s);
+    const Result<QVariant> readNow = store.readNow(countJob());
+    QVERIFY(!readNow.ok());
+    QCOMPARE(readNow.error().message, u"store is closed"_s);
+}
+
+void TestStore::dataSurvivesReopen()
+{
+    {
+        Store store;
+        QVERIFY(store.open(m_path).ok());
+        QVERIFY(store.writeNow(insertJob(u"kept"_s)).ok());
+    }  // the destructor closes
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    QCOMPARE(store.readNow(countJob(u"request_id = 'kept'"_s))->toInt(), 1);
+
+    // The same object closes and opens again.
+    store.close();
+    QVERIFY(!store.isOpen());
+    const Result<void> again = store.open(m_path);
+    QVERIFY2(again.ok(), why(again));
+    QVERIFY(store.writeNow(insertJob(u"second"_s)).ok());
+    QCOMPARE(store.readNow(countJob())->toInt(), 2);
+}
+
+void TestStore::blockingHelpers()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+
+    const Result<void> written = store.writeNow(insertJob(u"r1"_s));
+    QVERIFY2(written.ok(), why(written));
+    const Result<void> duplicate = store.writeNow(insertJob(u"r1"_s));
+    QVERIFY(!duplicate.ok());
+    QVERIFY2(duplicate.error().message.contains(u"UNIQUE"_s), qPrintable(duplicate.error().message));
+
+    const Result<QVariant> rows = store.readNow(countJob());
+    QVERIFY2(rows.ok(), why(rows));
+    QCOMPARE(rows->toInt(), 1);
+
+    // Opening twice is refused; the first connection keeps working.
+    QVERIFY(!store.open(m_path).ok());
+    QVERIFY(store.readNow(countJob()).ok());
+}
+
+void TestStore::blockingHelpersRefuseTheStoreThread()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+
+    // A job that waits for the store from inside the store would wait forever.
+    const Result<QVariant> inner = store.readNow([&store](QSqlDatabase &) -> QVariant {
+        const Result<QVariant> read = store.readNow(countJob());
+        const Result<void> written = store.writeNow(insertJob(u"r1"_s));
+        return QStringList{read.ok() ? QString() : read.error().message,
+                           written.ok() ? QString() : written.error().message};
+    });
+    QVERIFY2(inner.ok(), why(inner));
+    const QStringList errors = inner->toStringList();
+    QCOMPARE(errors.size(), 2);
+    QVERIFY2(errors.at(0).contains(u"store thread"_s), qPrintable(errors.at(0)));
+    QVERIFY2(errors.at(1).contains(u"store thread"_s), qPrintable(errors.at(1)));
+}
+
+void TestStore::defaultPathIsInAppData()
+{
+    const QString path = Store::defaultPath();
+    QVERIFY(path.endsWith(u"/tollgate.db"_s));
+    QVERIFY(QFileInfo(path).isAbsolute());
+}
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"
