@@ -38,7 +38,7 @@ QString promptText(const QJsonObject &body)
                 text += part.toObject().value(u"text"_s).toString() + u'\n';
         }
     }
-    for (const QString key : {u"prompt"_s, u"input"_s}) {
+    for (const auto &key : {u"prompt"_s, u"input"_s}) {
         const QJsonValue value = body.value(key);
         if (value.isString())
             text += value.toString();

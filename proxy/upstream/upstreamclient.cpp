@@ -1,0 +1,589 @@
+#include "upstreamclient.h"
+
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+#include <QTimer>
+#include <QUrl>
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <climits>
+#include <unordered_map>
+#include <vector>
+
+// Per-call lines are debug: off unless asked for (QT_LOGGING_RULES="tollgate.upstream.debug=true").
+Q_LOGGING_CATEGORY(lcUpstream, "tollgate.upstream", QtInfoMsg)
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+namespace {
+
+constexpr std::chrono::milliseconds kMaxConnectTimeout{30'000};
+// Easy handles kept for reuse; beyond this a finished handle is simply freed.
+constexpr size_t kMaxFreeHandles = 256;
+
+void ensureCurlGlobalInit()
+{
+    // curl_global_init is not thread-safe itself; a function-local static runs it exactly once.
+    static const CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (code != CURLE_OK)
+        qCCritical(lcUpstream) << "curl_global_init failed:" << curl_easy_strerror(code);
+}
+
+// Query strings may carry keys (some providers take `?key=`): log scheme, host and path only.
+QString redactedUrl(const QByteArray &url)
+{
+    return QUrl::fromEncoded(url).toString(QUrl::RemoveQuery | QUrl::RemoveUserInfo
+                                           | QUrl::RemoveFragment);
+}
+
+bool isSafeHeaderPart(const QByteArray &part)
+{
+    return !part.contains('\r') && !part.contains('\n') && !part.contains('\0');
+}
+
+} // namespace
+
+struct UpstreamClient::Private
+{
+    struct Call
+    {
+        UpstreamCallId id = 0;
+        UpstreamRequest request;
+        UpstreamHandlers handlers;
+        CURL *easy = nullptr;
+        curl_slist *headerList = nullptr;
+        bool added = false;      // attached to the multi handle
+        bool cancelled = false;
+        bool headDelivered = false;
+        int status = 0;
+        HeaderList headers;
+        char errorBuffer[CURL_ERROR_SIZE] = {};
+
+        ~Call() { curl_slist_free_all(headerList); }
+    };
+
+    struct SocketWatch
+    {
+        QSocketNotifier *read = nullptr;
+        QSocketNotifier *write = nullptr;
+    };
+
+    // Keeps track of how deep we are inside curl or our own callback dispatch. curl_multi_*
+    // must not run re-entrantly (CURLM_RECURSIVE_API_CALL) and a Call must not be freed while
+    // one of its handlers is running, so both are deferred until the outermost scope ends.
+    struct Scope
+    {
+        explicit Scope(Private *p) : d(p) { ++d->depth; }
+        ~Scope()
+        {
+            if (--d->depth == 0)
+                d->flushDeferred();
+        }
+        Q_DISABLE_COPY_MOVE(Scope)
+        Private *d;
+    };
+
+    Private(UpstreamClient *owner, Options opts);
+    ~Private();
+
+    void configure(Call *call);
+    void attach(Call *call);
+    void release(UpstreamCallId id);
+    void recycle(CURL *easy);
+    void flushDeferred();
+
+    void socketActivated(curl_socket_t fd, int eventMask);
+    void timerFired();
+    void processFinished();
+
+    static int socketCallback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp);
+    static int timerCallback(CURLM *multi, long timeoutMs, void *userp);
+    static size_t headerCallback(char *buffer, size_t size, size_t count, void *userp);
+    static size_t writeCallback(char *buffer, size_t size, size_t count, void *userp);
+
+    UpstreamClient *q;
+    Options options;
+    CURLM *multi = nullptr;
+    QTimer *timer = nullptr;
+    std::unordered_map<curl_socket_t, SocketWatch> sockets;
+    std::unordered_map<UpstreamCallId, std::unique_ptr<Call>> calls;
+    std::vector<CURL *> freeHandles;
+    std::vector<UpstreamCallId> pendingAdd;
+    std::vector<UpstreamCallId> pendingRelease;
+    UpstreamCallId nextId = 1;
+    int depth = 0;
+};
+
+UpstreamClient::Private::Private(UpstreamClient *owner, Options opts)
+    : q(owner), options(opts)
+{
+    ensureCurlGlobalInit();
+    multi = curl_multi_init();
+    Q_ASSERT(multi);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Private::socketCallback);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Private::timerCallback);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.maxIdleConnections);
+    // Providers get as many parallel connections as there are calls (QNAM's cap of 6 is what
+    // made it unusable); 0 means no limit.
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+
+    // Children of the client, so they follow it to another thread with moveToThread().
+    timer = new QTimer(q);
+    timer->setSingleShot(true);
+    timer->setTimerType(Qt::PreciseTimer);
+    QObject::connect(timer, &QTimer::timeout, q, [this] { timerFired(); });
+}
+
+UpstreamClient::Private::~Private()
+{
+    // Nothing may call back into this half-destroyed object while curl tears down.
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, nullptr);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, nullptr);
+    for (auto &[id, call] : calls) {
+        if (call->added)
+            curl_multi_remove_handle(multi, call->easy);
+        if (call->easy)
+            curl_easy_cleanup(call->easy);
+        call->easy = nullptr;
+    }
+    calls.clear();
+    for (CURL *easy : freeHandles)
+        curl_easy_cleanup(easy);
+    freeHandles.clear();
+    curl_multi_cleanup(multi);
+    for (auto &[fd, watch] : sockets) {
+        delete watch.read;
+        delete watch.write;
+    }
+    sockets.clear();
+    delete timer;
+}
+
+void UpstreamClient::Private::configure(Call *call)
+{
+    CURL *easy = nullptr;
+    if (!freeHandles.empty()) {
+        easy = freeHandles.back();
+        freeHandles.pop_back();
+        curl_easy_reset(easy);
+    } else {
+        easy = curl_easy_init();
+    }
+    call->easy = easy;
+    const UpstreamRequest &request = call->request;
+
+    curl_easy_setopt(easy, CURLOPT_URL, request.url.constData());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errorBuffer);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    // Calls may sit idle for minutes while a model thinks; keep NAT and proxies from dropping them.
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+
+    const long timeoutMs = static_cast<long>(std::max<qint64>(0, request.timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeoutMs);
+    const long connectMs = timeoutMs > 0
+                               ? std::min<long>(timeoutMs, static_cast<long>(kMaxConnectTimeout.count()))
+                               : static_cast<long>(kMaxConnectTimeout.count());
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connectMs);
+
+    long httpVersion = CURL_HTTP_VERSION_1_1;
+    switch (options.httpVersion) {
+    case HttpVersion::Http11:
+        httpVersion = CURL_HTTP_VERSION_1_1;
+        break;
+    case HttpVersion::Http2Tls:
+        httpVersion = CURL_HTTP_VERSION_2TLS;
+        break;
+    case HttpVersion::Http2:
+        httpVersion = CURL_HTTP_VERSION_2_0;
+        break;
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, httpVersion);
+
+    const QByteArray method = request.method.toUpper();
+    const bool hasBody = !request.body.isEmpty();
+    if (method == "GET" && !hasBody) {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    } else if (method == "HEAD") {
+        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    } else {
+        // POSTFIELDS is not copied: the call owns request.body until it is released.
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.constData());
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(request.body.size()));
+        if (method != "POST")
+            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.constData());
+    }
+
+    curl_slist *list = nullptr;
+    for (const auto &[name, value] : request.headers) {
+        // A CR/LF in a header would let a caller inject headers or a second request.
+        if (name.isEmpty() || !isSafeHeaderPart(name) || !isSafeHeaderPart(value)) {
+            qCWarning(lcUpstream) << "dropping malformed header" << name;
+            continue;
+        }
+        // "Name:" would make curl remove the header; "Name;" sends it with an empty value.
+        const QByteArray line = value.isEmpty() ? QByteArray(name + ';')
+                                                : QByteArray(name + ": " + value);
+        list = curl_slist_append(list, line.constData());
+    }
+    // Otherwise curl may wait up to a second for a "100 Continue" before sending large bodies.
+    list = curl_slist_append(list, "Expect:");
+    call->headerList = list;
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
+
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Private::headerCallback);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, call);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Private::writeCallback);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
+}
+
+void UpstreamClient::Private::attach(Call *call)
+{
+    const CURLMcode code = curl_multi_add_handle(multi, call->easy);
+    if (code == CURLM_OK) {
+        call->added = true;
+        return;
+    }
+    // Report asynchronously like every other outcome, never from inside start().
+    qCWarning(lcUpstream) << "curl_multi_add_handle failed:" << curl_multi_strerror(code);
+    const UpstreamCallId id = call->id;
+    const QString message = QString::fromUtf8(curl_multi_strerror(code));
+    QMetaObject::invokeMethod(q, [this, id, message] {
+        const auto it = calls.find(id);
+        if (it == calls.end() || it->second->cancelled)
+            return;
+        Scope scope(this);
+        Call *failed = it->second.get();
+        failed->cancelled = true;  // no further callbacks, and released when the scope ends
+        pendingRelease.push_back(id);
+        if (failed->handlers.onDone)
+            failed->handlers.onDone(UpstreamResult{UpstreamResult::Status::Failed, message});
+    }, Qt::QueuedConnection);
+}
+
+void UpstreamClient::Private::recycle(CURL *easy)
+{
+    if (freeHandles.size() < kMaxFreeHandles)
+        freeHandles.push_back(easy);
+    else
+        curl_easy_cleanup(easy);
+}
+
+void UpstreamClient::Private::release(UpstreamCallId id)
+{
+    const auto it = calls.find(id);
+    if (it == calls.end())
+        return;
+    Call *call = it->second.get();
+    if (call->added) {
+        // An unfinished transfer's connection is closed by curl, which the provider sees as
+        // the client leaving.
+        curl_multi_remove_handle(multi, call->easy);
+        call->added = false;
+    }
+    if (call->easy) {
+        recycle(call->easy);
+        call->easy = nullptr;
+    }
+    calls.erase(it);
+}
+
+void UpstreamClient::Private::flushDeferred()
+{
+    // Releasing or adding handles never runs a handler, so this cannot recurse.
+    while (!pendingRelease.empty() || !pendingAdd.empty()) {
+        std::vector<UpstreamCallId> releases;
+        releases.swap(pendingRelease);
+        for (UpstreamCallId id : releases)
+            release(id);
+        std::vector<UpstreamCallId> adds;
+        adds.swap(pendingAdd);
+        for (UpstreamCallId id : adds) {
+            const auto it = calls.find(id);
+            if (it != calls.end() && !it->second->cancelled && !it->second->added)
+                attach(it->second.get());
+        }
+    }
+}
+
+void UpstreamClient::Private::socketActivated(curl_socket_t fd, int eventMask)
+{
+    if (depth > 0) {
+        // A handler spun a nested event loop: curl is on the stack, so poll it again later.
+        timer->start(1);
+        return;
+    }
+    Scope scope(this);
+    int running = 0;
+    curl_multi_socket_action(multi, fd, eventMask, &running);
+    processFinished();
+}
+
+void UpstreamClient::Private::timerFired()
+{
+    if (depth > 0) {
+        timer->start(1);
+        return;
+    }
+    Scope scope(this);
+    int running = 0;
+    curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    processFinished();
+}
+
+void UpstreamClient::Private::processFinished()
+{
+    struct Finished
+    {
+        UpstreamCallId id;
+        UpstreamResult result;
+        long responseCode;
+    };
+    std::vector<Finished> finished;
+
+    int queued = 0;
+    while (CURLMsg *message = curl_multi_info_read(multi, &queued)) {
+        if (message->msg != CURLMSG_DONE)
+            continue;
+        // The result lives in the message, which curl_multi_remove_handle frees.
+        const CURLcode code = message->data.result;
+        CURL *easy = message->easy_handle;
+        char *priv = nullptr;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        auto *call = reinterpret_cast<Call *>(priv);
+        long responseCode = 0;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &responseCode);
+        curl_multi_remove_handle(multi, easy);
+        if (!call) {
+            recycle(easy);
+            continue;
+        }
+        call->added = false;
+        recycle(easy);
+        call->easy = nullptr;
+        if (call->cancelled)
+            continue;  // already queued for release; a cancelled call reports nothing
+
+        UpstreamResult result;
+        switch (code) {
+        case CURLE_OK:
+            result.status = UpstreamResult::Status::Ok;
+            break;
+        case CURLE_OPERATION_TIMEDOUT:
+            result.status = UpstreamResult::Status::Timeout;
+            break;
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            result.status = UpstreamResult::Status::ConnectFailed;
+            break;
+        default:
+            result.status = UpstreamResult::Status::Failed;
+            break;
+        }
+        if (code != CURLE_OK) {
+            result.message = QString::fromUtf8(curl_easy_strerror(code));
+            if (call->errorBuffer[0] != '\0')
+                result.message += u": "_s + QString::fromUtf8(call->errorBuffer);
+            qCInfo(lcUpstream).noquote() << "call" << call->id << "to"
+                                         << redactedUrl(call->request.url) << "failed:"
+                                         << result.message;
+        }
+        finished.push_back({call->id, std::move(result), responseCode});
+    }
+
+    // Handlers run after the queue is drained; any of them may cancel or start calls, so the
+    // call is looked up again before each one.
+    for (Finished &done : finished) {
+        auto it = calls.find(done.id);
+        if (it == calls.end() || it->second->cancelled)
+            continue;
+        Call *call = it->second.get();
+        pendingRelease.push_back(done.id);
+        if (done.result.status == UpstreamResult::Status::Ok && !call->headDelivered) {
+            // A bodiless answer never reaches the write callback.
+            call->headDelivered = true;
+            if (call->status == 0)
+                call->status = static_cast<int>(done.responseCode);
+            if (call->handlers.onHead)
+                call->handlers.onHead(call->status, call->headers);
+            if (call->cancelled)
+                continue;
+        }
+        call->cancelled = true;  // finished: later cancel() calls are no-ops
+        if (call->handlers.onDone)
+            call->handlers.onDone(done.result);
+    }
+}
+
+int UpstreamClient::Private::socketCallback(CURL *, curl_socket_t fd, int what, void *userp, void *)
+{
+    auto *d = static_cast<Private *>(userp);
+    auto it = d->sockets.find(fd);
+    if (what == CURL_POLL_REMOVE) {
+        // Comes per transfer and often from inside this fd's own activated(): only toggle the
+        // notifiers (deleting one that is emitting is not allowed).
+        if (it != d->sockets.end()) {
+            it->second.read->setEnabled(false);
+            it->second.write->setEnabled(false);
+        }
+        curl_multi_assign(d->multi, fd, nullptr);
+        return 0;
+    }
+    if (it == d->sockets.end()) {
+        SocketWatch watch;
+        watch.read = new QSocketNotifier(fd, QSocketNotifier::Read, d->q);
+        watch.write = new QSocketNotifier(fd, QSocketNotifier::Write, d->q);
+        watch.read->setEnabled(false);
+        watch.write->setEnabled(false);
+        QObject::connect(watch.read, &QSocketNotifier::activated, d->q,
+                         [d, fd] { d->socketActivated(fd, CURL_CSELECT_IN); });
+        QObject::connect(watch.write, &QSocketNotifier::activated, d->q,
+                         [d, fd] { d->socketActivated(fd, CURL_CSELECT_OUT); });
+        it = d->sockets.emplace(fd, watch).first;
+    }
+    it->second.read->setEnabled(what == CURL_POLL_IN || what == CURL_POLL_INOUT);
+    it->second.write->setEnabled(what == CURL_POLL_OUT || what == CURL_POLL_INOUT);
+    return 0;
+}
+
+int UpstreamClient::Private::timerCallback(CURLM *, long timeoutMs, void *userp)
+{
+    auto *d = static_cast<Private *>(userp);
+    // Never drive curl from here: 0 ("now") also goes through the event loop.
+    if (timeoutMs < 0)
+        d->timer->stop();
+    else
+        d->timer->start(static_cast<int>(std::min<long>(timeoutMs, INT_MAX)));
+    return 0;
+}
+
+size_t UpstreamClient::Private::headerCallback(char *buffer, size_t size, size_t count, void *userp)
+{
+    auto *call = static_cast<Call *>(userp);
+    const size_t bytes = size * count;
+    if (call->cancelled)
+        return 0;
+    if (call->headDelivered)
+        return bytes;  // trailers of a chunked body: not part of the head we reported
+    QByteArray line(buffer, static_cast<qsizetype>(bytes));
+    while (line.endsWith('\n') || line.endsWith('\r'))
+        line.chop(1);
+    if (line.startsWith("HTTP/")) {
+        // A new status line (after 100 Continue or a redirect) starts a new head.
+        call->headers.clear();
+        call->status = 0;
+        const qsizetype space = line.indexOf(' ');
+        if (space > 0)
+            call->status = line.mid(space + 1, 3).toInt();
+        return bytes;
+    }
+    if (line.isEmpty())
+        return bytes;
+    if (line.front() == ' ' || line.front() == '\t') {
+        // Obsolete line folding: continues the previous header's value.
+        if (!call->headers.isEmpty())
+            call->headers.last().second.append(' ').append(line.trimmed());
+        return bytes;
+    }
+    const qsizetype colon = line.indexOf(':');
+    if (colon <= 0)
+        return bytes;
+    call->headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
+    return bytes;
+}
+
+size_t UpstreamClient::Private::writeCallback(char *buffer, size_t size, size_t count, void *userp)
+{
+    auto *call = static_cast<Call *>(userp);
+    const size_t bytes = size * count;
+    // Returning less than `bytes` makes curl abort the transfer (CURLE_WRITE_ERROR), the only
+    // way to stop it from inside a callback.
+    if (call->cancelled)
+        return 0;
+    if (!call->headDelivered) {
+        call->headDelivered = true;
+        if (call->status == 0) {
+            long code = 0;
+            curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &code);
+            call->status = static_cast<int>(code);
+        }
+        if (call->handlers.onHead)
+            call->handlers.onHead(call->status, call->headers);
+        if (call->cancelled)
+            return 0;
+    }
+    if (bytes > 0 && call->handlers.onData)
+        call->handlers.onData(QByteArray(buffer, static_cast<qsizetype>(bytes)));
+    return call->cancelled ? 0 : bytes;
+}
+
+UpstreamClient::UpstreamClient(QObject *parent)
+    : UpstreamClient(Options{}, parent)
+{
+}
+
+UpstreamClient::UpstreamClient(Options options, QObject *parent)
+    : QObject(parent), d(std::make_unique<Private>(this, options))
+{
+}
+
+UpstreamClient::~UpstreamClient()
+{
+    // Deleting the client from inside one of its own handlers would tear curl down under
+    // itself; use deleteLater() there.
+    Q_ASSERT_X(d->depth == 0, "UpstreamClient", "destroyed from inside a handler");
+    if (!d->calls.empty())
+        qCDebug(lcUpstream) << "destroying client with" << d->calls.size() << "calls in flight";
+}
+
+UpstreamCallId UpstreamClient::start(UpstreamRequest request, UpstreamHandlers handlers)
+{
+    auto call = std::make_unique<Private::Call>();
+    call->id = d->nextId++;
+    call->request = std::move(request);
+    call->handlers = std::move(handlers);
+    Private::Call *raw = call.get();
+    const UpstreamCallId id = raw->id;
+    d->calls.emplace(id, std::move(call));
+    d->configure(raw);
+    qCDebug(lcUpstream).noquote() << "call" << id << raw->request.method
+                                  << redactedUrl(raw->request.url);
+    if (d->depth > 0)
+        d->pendingAdd.push_back(id);  // curl may be on the stack
+    else
+        d->attach(raw);
+    return id;
+}
+
+void UpstreamClient::cancel(UpstreamCallId id)
+{
+    const auto it = d->calls.find(id);
+    if (it == d->calls.end() || it->second->cancelled)
+        return;
+    it->second->cancelled = true;
+    qCDebug(lcUpstream) << "call" << id << "cancelled";
+    if (d->depth > 0)
+        d->pendingRelease.push_back(id);
+    else
+        d->release(id);
+}
+
+int UpstreamClient::activeCalls() const
+{
+    return static_cast<int>(std::count_if(d->calls.cbegin(), d->calls.cend(),
+                                          [](const auto &entry) { return !entry.second->cancelled; }));
+}
+
+} // namespace Tollgate

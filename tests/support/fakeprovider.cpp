@@ -1,0 +1,784 @@
+#include "fakeprovider.h"
+
+#include <QAbstractHttpServer>
+#include <QDateTime>
+#include <QHash>
+#include <QHttpServerRequest>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMutex>
+#include <QMutexLocker>
+#include <QPointer>
+#include <QRegularExpression>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QThread>
+#include <QTimer>
+#include <QUrl>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace Tollgate::Test {
+
+namespace {
+
+struct Behaviour
+{
+    std::chrono::milliseconds latency{0};
+    int chunkCount = 5;
+    std::chrono::milliseconds chunkInterval{10};
+    int errorStatus = 0;
+    QByteArray errorBody;
+    bool hang = false;
+    QString content = u"Hello! This is the fake provider answering your request."_s;
+    qint64 promptTokens = 10;
+    qint64 completionTokens = 20;
+    bool usageAlways = false;
+    bool usageNever = false;
+};
+
+} // namespace
+
+struct FakeProvider::State
+{
+    mutable QMutex mutex;
+    Behaviour behaviour;
+    QList<RecordedRequest> requests;
+    QList<QList<SteadyTime>> emitTimes;
+    int generation = 0;  // bumped by clearRecords() so in-flight answers stop recording
+    int active = 0;
+    int maxActive = 0;
+    int disconnects = 0;
+    int connections = 0;       // accepted since clearRecords()
+    int nextConnectionId = 1;  // never reset, so ids stay unique across clearRecords()
+};
+
+namespace {
+
+using State = FakeProvider::State;
+
+// What one request will be answered with, fixed when it arrives.
+struct Plan
+{
+    int index = -1;
+    int generation = 0;
+    bool hang = false;
+    std::chrono::milliseconds latency{0};
+    QByteArray head;                // status line and headers, blank line included
+    QByteArray body;                // non-stream body
+    bool stream = false;
+    QList<QByteArray> events;       // SSE events, each "data: …\n\n"
+    std::chrono::milliseconds interval{0};
+    int firstSpacedEvent = 0;       // events before this one go out with the head
+    int lastSpacedEvent = 0;        // events after this one go out right after it
+    bool close = false;
+};
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 200: return QByteArrayLiteral("OK");
+    case 400: return QByteArrayLiteral("Bad Request");
+    case 401: return QByteArrayLiteral("Unauthorized");
+    case 403: return QByteArrayLiteral("Forbidden");
+    case 404: return QByteArrayLiteral("Not Found");
+    case 405: return QByteArrayLiteral("Method Not Allowed");
+    case 429: return QByteArrayLiteral("Too Many Requests");
+    case 500: return QByteArrayLiteral("Internal Server Error");
+    case 502: return QByteArrayLiteral("Bad Gateway");
+    case 503: return QByteArrayLiteral("Service Unavailable");
+    case 504: return QByteArrayLiteral("Gateway Timeout");
+    default: return QByteArrayLiteral("Status");
+    }
+}
+
+QByteArray compact(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+QByteArray openAiError(const QString &message, const QString &type, int status)
+{
+    return compact({{u"error"_s, QJsonObject{{u"message"_s, message},
+                                             {u"type"_s, type},
+                                             {u"param"_s, QJsonValue::Null},
+                                             {u"code"_s, QString::number(status)}}}});
+}
+
+QByteArray headFor(int status, const QByteArray &contentType, qsizetype contentLength,
+                   int index, bool close)
+{
+    QByteArray head = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status)
+                      + "\r\nContent-Type: " + contentType;
+    if (contentLength >= 0)
+        head += "\r\nContent-Length: " + QByteArray::number(contentLength);
+    else
+        head += "\r\nTransfer-Encoding: chunked\r\nCache-Control: no-cache";
+    head += "\r\nx-request-id: req-" + QByteArray::number(index)
+            + "\r\nx-fake-request-index: " + QByteArray::number(index);
+    if (close)
+        head += "\r\nConnection: close";
+    head += "\r\n\r\n";
+    return head;
+}
+
+void setFixedAnswer(Plan &plan, int status, const QByteArray &body)
+{
+    plan.head = headFor(status, QByteArrayLiteral("application/json"), body.size(), plan.index,
+                        plan.close);
+    plan.body = body;
+}
+
+// Splits the text into `count` consecutive pieces (some empty if the text is short).
+QStringList splitContent(const QString &text, int count)
+{
+    QStringList pieces;
+    const qsizetype size = text.size();
+    for (int i = 0; i < count; ++i) {
+        const qsizetype from = size * i / count;
+        const qsizetype to = size * (i + 1) / count;
+        pieces.append(text.mid(from, to - from));
+    }
+    return pieces;
+}
+
+QJsonObject usageJson(const Behaviour &b)
+{
+    return {{u"prompt_tokens"_s, b.promptTokens},
+            {u"completion_tokens"_s, b.completionTokens},
+            {u"total_tokens"_s, b.promptTokens + b.completionTokens}};
+}
+
+QByteArray sseEvent(const QJsonObject &chunk)
+{
+    return "data: " + compact(chunk) + "\n\n";
+}
+
+enum class Endpoint { Chat, Completions, Embeddings, Models, Unknown };
+
+void planCompletion(Plan &plan, const Behaviour &b, const QJsonObject &request,
+                    const QString &model, Endpoint endpoint)
+{
+    const QString id = u"chatcmpl-fake-"_s + QString::number(plan.index);
+    const qint64 created = QDateTime::currentSecsSinceEpoch();
+    const bool chat = endpoint == Endpoint::Chat;
+    const QString object = chat ? u"chat.completion"_s : u"text_completion"_s;
+
+    if (!request.value(u"stream"_s).toBool()) {
+        QJsonObject choice{{u"index"_s, 0}, {u"finish_reason"_s, u"stop"_s}};
+        if (chat)
+            choice.insert(u"message"_s, QJsonObject{{u"role"_s, u"assistant"_s},
+                                                    {u"content"_s, b.content}});
+        else
+            choice.insert(u"text"_s, b.content);
+        setFixedAnswer(plan, 200, compact({{u"id"_s, id},
+                                           {u"object"_s, object},
+                                           {u"created"_s, created},
+                                           {u"model"_s, model},
+                                           {u"choices"_s, QJsonArray{choice}},
+                                           {u"usage"_s, usageJson(b)}}));
+        return;
+    }
+
+    const bool asked = request.value(u"stream_options"_s).toObject()
+                           .value(u"include_usage"_s).toBool();
+    const bool withUsage = !b.usageNever && (b.usageAlways || asked);
+    const QString chunkObject = chat ? u"chat.completion.chunk"_s : u"text_completion"_s;
+    auto chunk = [&](const QJsonObject &choice) {
+        QJsonObject c{{u"id"_s, id},
+                      {u"object"_s, chunkObject},
+                      {u"created"_s, created},
+                      {u"model"_s, model},
+                      {u"choices"_s, QJsonArray{choice}}};
+        if (withUsage)
+            c.insert(u"usage"_s, QJsonValue::Null);  // as OpenAI does when usage is requested
+        return sseEvent(c);
+    };
+    auto piece = [&](const QString &text, const QJsonValue &finish) {
+        if (chat)
+            return chunk({{u"index"_s, 0},
+                          {u"delta"_s, text.isNull() ? QJsonObject{} : QJsonObject{{u"content"_s, text}}},
+                          {u"finish_reason"_s, finish}});
+        return chunk({{u"index"_s, 0},
+                      {u"text"_s, text.isNull() ? u""_s : text},
+                      {u"logprobs"_s, QJsonValue::Null},
+                      {u"finish_reason"_s, finish}});
+    };
+
+    plan.stream = true;
+    plan.head = headFor(200, QByteArrayLiteral("text/event-stream"), -1, plan.index, plan.close);
+    plan.interval = b.chunkInterval;
+    if (chat)
+        plan.events.append(chunk({{u"index"_s, 0},
+                                  {u"delta"_s, QJsonObject{{u"role"_s, u"assistant"_s},
+                                                           {u"content"_s, u""_s}}},
+                                  {u"finish_reason"_s, QJsonValue::Null}}));
+    plan.firstSpacedEvent = static_cast<int>(plan.events.size());
+    const int count = std::max(0, b.chunkCount);
+    for (const QString &text : splitContent(b.content, count))
+        plan.events.append(piece(text.isNull() ? u""_s : text, QJsonValue::Null));
+    plan.lastSpacedEvent = static_cast<int>(plan.events.size()) - 1;
+    plan.events.append(piece(QString(), u"stop"_s));
+    if (withUsage)
+        plan.events.append(sseEvent({{u"id"_s, id},
+                                     {u"object"_s, chunkObject},
+                                     {u"created"_s, created},
+                                     {u"model"_s, model},
+                                     {u"choices"_s, QJsonArray{}},
+                                     {u"usage"_s, usageJson(b)}}));
+    plan.events.append(QByteArrayLiteral("data: [DONE]\n\n"));
+}
+
+void planEmbeddings(Plan &plan, const Behaviour &b, const QJsonObject &request,
+                    const QString &model)
+{
+    const QJsonValue input = request.value(u"input"_s);
+    int count = 1;
+    if (input.isArray()) {
+        const QJsonArray items = input.toArray();
+        // An array of token ids is one input; an array of strings or of token arrays is many.
+        const bool tokens = !items.isEmpty() && items.first().isDouble();
+        count = tokens ? 1 : static_cast<int>(items.size());
+    }
+    QJsonArray data;
+    for (int i = 0; i < count; ++i)
+        data.append(QJsonObject{{u"object"_s, u"embedding"_s},
+                                {u"index"_s, i},
+                                {u"embedding"_s, QJsonArray{0.01 * (i + 1), -0.02, 0.03, 0.04}}});
+    setFixedAnswer(plan, 200, compact({{u"object"_s, u"list"_s},
+                                       {u"data"_s, data},
+                                       {u"model"_s, model},
+                                       {u"usage"_s, QJsonObject{{u"prompt_tokens"_s, b.promptTokens},
+                                                                {u"total_tokens"_s, b.promptTokens}}}}));
+}
+
+Plan planFor(const RecordedRequest &r, const Behaviour &b, int index, int generation);
+
+Plan makePlan(const RecordedRequest &r, const Behaviour &b, int index, int generation)
+{
+    Plan plan = planFor(r, b, index, generation);
+    if (r.method == "HEAD") {
+        // The head as a GET would get it, without the body.
+        plan.body.clear();
+        plan.stream = false;
+    }
+    return plan;
+}
+
+Plan planFor(const RecordedRequest &r, const Behaviour &b, int index, int generation)
+{
+    Plan plan;
+    plan.index = index;
+    plan.generation = generation;
+    plan.latency = b.latency;
+    plan.close = r.header(QByteArrayLiteral("connection")).toLower() == "close";
+    if (b.hang) {
+        plan.hang = true;
+        return plan;
+    }
+    if (b.errorStatus != 0) {
+        setFixedAnswer(plan, b.errorStatus, b.errorBody);
+        return plan;
+    }
+
+    static const QRegularExpression azure(
+        u"^/openai/deployments/([^/]+)/(chat/completions|completions|embeddings)$"_s);
+    static const QRegularExpression openAi(
+        u"^(?:/v1)?/(chat/completions|completions|embeddings|models)$"_s);
+    const QString path = QString::fromUtf8(r.path);
+    QString deployment;
+    QString route;
+    if (const auto m = azure.match(path); m.hasMatch()) {
+        deployment = QUrl::fromPercentEncoding(m.captured(1).toUtf8());
+        route = m.captured(2);
+        if (!r.query.contains("api-version=")) {
+            setFixedAnswer(plan, 404, compact({{u"error"_s, QJsonObject{{u"code"_s, u"404"_s},
+                                                                       {u"message"_s, u"Resource not found"_s}}}}));
+            return plan;
+        }
+    } else if (const auto m2 = openAi.match(path); m2.hasMatch()) {
+        route = m2.captured(1);
+    }
+    const Endpoint endpoint = route == u"chat/completions"_s ? Endpoint::Chat
+                              : route == u"completions"_s    ? Endpoint::Completions
+                              : route == u"embeddings"_s     ? Endpoint::Embeddings
+                              : route == u"models"_s         ? Endpoint::Models
+                                                             : Endpoint::Unknown;
+    if (endpoint == Endpoint::Unknown) {
+        setFixedAnswer(plan, 404, openAiError(u"Unknown route "_s + path, u"invalid_request_error"_s, 404));
+        return plan;
+    }
+    if (endpoint == Endpoint::Models) {
+        if (r.method != "GET") {
+            setFixedAnswer(plan, 405, openAiError(u"Method not allowed"_s, u"invalid_request_error"_s, 405));
+            return plan;
+        }
+        setFixedAnswer(plan, 200, compact({{u"object"_s, u"list"_s},
+                                           {u"data"_s, QJsonArray{QJsonObject{{u"id"_s, u"fake-model"_s},
+                                                                              {u"object"_s, u"model"_s},
+                                                                              {u"created"_s, 0},
+                                                                              {u"owned_by"_s, u"fake"_s}}}}}));
+        return plan;
+    }
+    if (r.method != "POST") {
+        setFixedAnswer(plan, 405, openAiError(u"Method not allowed"_s, u"invalid_request_error"_s, 405));
+        return plan;
+    }
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(r.body, &error);
+    if (error.error != QJsonParseError::NoError || !document.isObject()) {
+        setFixedAnswer(plan, 400, openAiError(u"We could not parse the JSON body of your request."_s,
+                                              u"invalid_request_error"_s, 400));
+        return plan;
+    }
+    const QJsonObject request = document.object();
+    const QString model = deployment.isEmpty() ? request.value(u"model"_s).toString() : deployment;
+    if (endpoint == Endpoint::Embeddings)
+        planEmbeddings(plan, b, request, model);
+    else
+        planCompletion(plan, b, request, model, endpoint);
+    return plan;
+}
+
+// One client connection: answers its requests one after another (a client that pipelines
+// still gets its answers in order) and notices when the client leaves.
+class Connection final : public QObject
+{
+public:
+    Connection(QTcpSocket *socket, std::shared_ptr<State> state, int id)
+        : QObject(socket), m_socket(socket), m_state(std::move(state)), m_id(id)
+    {
+        m_timer.setSingleShot(true);
+        m_timer.setTimerType(Qt::PreciseTimer);
+        connect(&m_timer, &QTimer::timeout, this, [this] { step(); });
+        connect(socket, &QAbstractSocket::disconnected, this, [this] { onDisconnected(); });
+    }
+
+    int id() const { return m_id; }
+
+    void enqueue(Plan plan)
+    {
+        m_queue.append(std::move(plan));
+        if (m_queue.size() == 1)
+            begin();
+    }
+
+    void detach()
+    {
+        if (m_socket)
+            disconnect(m_socket.data(), nullptr, this, nullptr);
+        m_dead = true;
+        m_timer.stop();
+    }
+
+private:
+    void begin()
+    {
+        Plan &plan = m_queue.front();
+        m_nextEvent = -1;  // -1: the head is next
+        if (plan.hang)
+            return;  // stays in flight until the client gives up
+        m_timer.start(plan.latency);
+    }
+
+    void write(const QByteArray &bytes)
+    {
+        if (m_socket && !m_dead)
+            m_socket->write(bytes);
+    }
+
+    void writeEvent(const Plan &plan, int event)
+    {
+        const QByteArray &data = plan.events.at(event);
+        write(QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n");
+        if (event == plan.events.size() - 1)
+            write(QByteArrayLiteral("0\r\n\r\n"));
+        if (m_socket && !m_dead)
+            m_socket->flush();  // one event per TCP write, so the client sees the spacing
+        const SteadyTime now = std::chrono::steady_clock::now();
+        QMutexLocker lock(&m_state->mutex);
+        if (plan.generation == m_state->generation && plan.index < m_state->emitTimes.size())
+            m_state->emitTimes[plan.index].append(now);
+    }
+
+    void step()
+    {
+        if (m_dead || m_queue.isEmpty())
+            return;
+        const Plan &plan = m_queue.front();
+        if (!plan.stream) {
+            write(plan.head + plan.body);
+            if (m_socket)
+                m_socket->flush();
+            finish();
+            return;
+        }
+        int event = m_nextEvent;
+        if (event < 0) {
+            write(plan.head);
+            for (event = 0; event < plan.firstSpacedEvent; ++event)
+                writeEvent(plan, event);
+        } else {
+            writeEvent(plan, event++);
+            if (event > plan.lastSpacedEvent) {
+                for (; event < plan.events.size(); ++event)
+                    writeEvent(plan, event);
+            }
+        }
+        if (event >= plan.events.size()) {
+            finish();
+            return;
+        }
+        m_nextEvent = event;
+        m_timer.start(plan.interval);
+    }
+
+    void finish()
+    {
+        const bool close = m_queue.front().close;
+        m_queue.removeFirst();
+        {
+            QMutexLocker lock(&m_state->mutex);
+            --m_state->active;
+        }
+        if (close) {
+            m_dead = true;
+            if (m_socket)
+                m_socket->disconnectFromHost();
+            dropQueue();
+            return;
+        }
+        if (!m_queue.isEmpty())
+            begin();
+    }
+
+    void dropQueue()
+    {
+        QMutexLocker lock(&m_state->mutex);
+        m_state->active -= static_cast<int>(m_queue.size());
+        m_queue.clear();
+    }
+
+    void onDisconnected()
+    {
+        if (m_dead)
+            return;
+        m_dead = true;
+        m_timer.stop();
+        if (!m_queue.isEmpty()) {
+            QMutexLocker lock(&m_state->mutex);
+            ++m_state->disconnects;
+        }
+        dropQueue();
+        if (m_socket)
+            m_socket->deleteLater();
+    }
+
+    QPointer<QTcpSocket> m_socket;
+    std::shared_ptr<State> m_state;
+    int m_id;
+    QList<Plan> m_queue;
+    QTimer m_timer;
+    int m_nextEvent = -1;
+    bool m_dead = false;
+};
+
+QByteArray methodName(QHttpServerRequest::Method method)
+{
+    switch (method) {
+    case QHttpServerRequest::Method::Get: return QByteArrayLiteral("GET");
+    case QHttpServerRequest::Method::Put: return QByteArrayLiteral("PUT");
+    case QHttpServerRequest::Method::Delete: return QByteArrayLiteral("DELETE");
+    case QHttpServerRequest::Method::Post: return QByteArrayLiteral("POST");
+    case QHttpServerRequest::Method::Head: return QByteArrayLiteral("HEAD");
+    case QHttpServerRequest::Method::Options: return QByteArrayLiteral("OPTIONS");
+    case QHttpServerRequest::Method::Patch: return QByteArrayLiteral("PATCH");
+    case QHttpServerRequest::Method::Connect: return QByteArrayLiteral("CONNECT");
+    case QHttpServerRequest::Method::Trace: return QByteArrayLiteral("TRACE");
+    default: return QByteArrayLiteral("UNKNOWN");
+    }
+}
+
+// Answers by writing raw bytes to the socket: QHttpServer 6.4 has no chunked writer and no
+// way to answer later other than this.
+class Server final : public QAbstractHttpServer
+{
+public:
+    explicit Server(std::shared_ptr<State> state) : m_state(std::move(state)) {}
+
+    ~Server() override
+    {
+        // Sockets die with the server; their disconnects are not the client leaving.
+        for (const QPointer<Connection> &connection : std::as_const(m_connections)) {
+            if (connection)
+                connection->detach();
+        }
+    }
+
+    quint16 start()
+    {
+        auto *tcp = new QTcpServer(this);
+        // 64+ clients connect at once; Qt's default backlog of 50 would drop some SYNs.
+        tcp->setListenBacklogSize(1024);
+        if (!tcp->listen(QHostAddress::LocalHost, 0)) {
+            delete tcp;
+            return 0;
+        }
+        bind(tcp);
+        return tcp->serverPort();
+    }
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override
+    {
+        // The request object is reused for the next request on this connection: copy it all.
+        RecordedRequest r;
+        r.receivedAt = std::chrono::steady_clock::now();
+        r.method = methodName(request.method());
+        const QUrl url = request.url();
+        r.path = url.path(QUrl::FullyEncoded).toUtf8();
+        r.query = url.query(QUrl::FullyEncoded).toUtf8();
+        for (const auto &[name, value] : request.headers())
+            r.headers.append({name.toLower(), value});
+        r.body = request.body();
+        r.peerPort = socket->peerPort();
+
+        Connection *connection = m_connections.value(socket);
+        if (!connection) {
+            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+            int id = 0;
+            {
+                QMutexLocker lock(&m_state->mutex);
+                ++m_state->connections;
+                id = m_state->nextConnectionId++;
+            }
+            connection = new Connection(socket, m_state, id);
+            m_connections.insert(socket, connection);
+            QObject::connect(socket, &QObject::destroyed, this,
+                             [this, socket] { m_connections.remove(socket); });
+        }
+        r.connectionId = connection->id();
+
+        Plan plan;
+        {
+            QMutexLocker lock(&m_state->mutex);
+            const int index = static_cast<int>(m_state->requests.size());
+            plan = makePlan(r, m_state->behaviour, index, m_state->generation);
+            m_state->requests.append(std::move(r));
+            m_state->emitTimes.append(QList<SteadyTime>());
+            ++m_state->active;
+            m_state->maxActive = std::max(m_state->maxActive, m_state->active);
+        }
+        connection->enqueue(std::move(plan));
+        return true;
+    }
+
+    void missingHandler(const QHttpServerRequest &, QTcpSocket *socket) override
+    {
+        // Unreachable: handleRequest takes every request.
+        socket->write(QByteArrayLiteral("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"));
+    }
+
+private:
+    std::shared_ptr<State> m_state;
+    QHash<QTcpSocket *, QPointer<Connection>> m_connections;
+};
+
+} // namespace
+
+QByteArray RecordedRequest::header(const QByteArray &name) const
+{
+    const QByteArray lower = name.toLower();
+    for (const auto &[key, value] : headers) {
+        if (key == lower)
+            return value;
+    }
+    return {};
+}
+
+QJsonObject RecordedRequest::json() const
+{
+    return QJsonDocument::fromJson(body).object();
+}
+
+FakeProvider::FakeProvider() : m_state(std::make_shared<State>()) {}
+
+FakeProvider::~FakeProvider()
+{
+    stop();
+}
+
+quint16 FakeProvider::start()
+{
+    if (m_thread)
+        return m_port;
+    m_thread = std::make_unique<QThread>();
+    m_thread->setObjectName(u"FakeProvider"_s);
+    m_anchor = new QObject;
+    m_anchor->moveToThread(m_thread.get());
+    m_thread->start();
+    quint16 port = 0;
+    std::shared_ptr<State> state = m_state;
+    QObject *server = nullptr;
+    // Created on the server thread so its sockets and timers belong to that thread.
+    QMetaObject::invokeMethod(m_anchor, [&port, &server, state] {
+        auto *s = new Server(state);
+        port = s->start();
+        server = s;
+    }, Qt::BlockingQueuedConnection);
+    m_server = server;
+    m_port = port;
+    if (m_port == 0)
+        stop();
+    return m_port;
+}
+
+void FakeProvider::stop()
+{
+    if (!m_thread)
+        return;
+    QObject *server = m_server;
+    QMetaObject::invokeMethod(m_anchor, [server] { delete server; }, Qt::BlockingQueuedConnection);
+    m_server = nullptr;
+    m_thread->quit();
+    m_thread->wait();
+    delete m_anchor;
+    m_anchor = nullptr;
+    m_thread.reset();
+    m_port = 0;
+}
+
+quint16 FakeProvider::port() const
+{
+    return m_port;
+}
+
+QByteArray FakeProvider::baseUrl() const
+{
+    return "http://127.0.0.1:" + QByteArray::number(m_port);
+}
+
+void FakeProvider::setLatency(std::chrono::milliseconds latency)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.latency = latency;
+}
+
+void FakeProvider::setStreamChunks(int count, std::chrono::milliseconds interval)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.chunkCount = count;
+    m_state->behaviour.chunkInterval = interval;
+}
+
+void FakeProvider::setErrorResponse(int status, const QByteArray &body)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.errorStatus = status;
+    m_state->behaviour.errorBody = body;
+}
+
+void FakeProvider::setHang(bool hang)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.hang = hang;
+}
+
+void FakeProvider::setContentOverride(const QString &content)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.content = content;
+}
+
+void FakeProvider::setUsage(qint64 promptTokens, qint64 completionTokens)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.promptTokens = promptTokens;
+    m_state->behaviour.completionTokens = completionTokens;
+}
+
+void FakeProvider::setStreamUsageAlways(bool always)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.usageAlways = always;
+}
+
+void FakeProvider::setStreamUsageNever(bool never)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.usageNever = never;
+}
+
+void FakeProvider::resetBehaviour()
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour = Behaviour{};
+}
+
+void FakeProvider::clearRecords()
+{
+    QMutexLocker lock(&m_state->mutex);
+    ++m_state->generation;
+    m_state->requests.clear();
+    m_state->emitTimes.clear();
+    m_state->maxActive = m_state->active;
+    m_state->disconnects = 0;
+    m_state->connections = 0;
+}
+
+void FakeProvider::reset()
+{
+    resetBehaviour();
+    clearRecords();
+}
+
+QString FakeProvider::content() const
+{
+    QMutexLocker lock(&m_state->mutex);
+    return m_state->behaviour.content;
+}
+
+QList<RecordedRequest> FakeProvider::requests() const
+{
+    QMutexLocker lock(&m_state->mutex);
+    return m_state->requests;
+}
+
+int FakeProvider::requestCount() const
+{
+    QMutexLocker lock(&m_state->mutex);
+    return static_cast<int>(m_state->requests.size());
+}
+
+int FakeProvider::activeRequests() const
+{
+    QMutexLocker lock(&m_state->mutex);
+    return m_state->active;
+}
+
+int FakeProvider::maxConcurrentRequests() const
+{
+    QMutexLocker lock(&m_state->mutex);
+    return m_state->maxActive;
+}
+
+QList<SteadyTime> FakeProvider::emitTimes(int requestIndex) const
+{
+    QMutexLocker lock(&m_state->mutex);
+    return m_state->emitTimes.value(requestIndex);
+}
+
+int FakeProvider::clientDisconnects() const
+{
+    QMutexLocker lock(&m_state->mutex);
+    return m_state->disconnects;
+}
+
+int FakeProvider::connectionCount() const
+{
+    QMutexLocker lock(&m_state->mutex);
+    return m_state->connections;
+}
+
+} // namespace Tollgate::Test

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QPair>
+#include <QString>
+
+#include <chrono>
+#include <memory>
+
+class QObject;
+class QThread;
+
+namespace Tollgate::Test {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+using RawHeaders = QList<QPair<QByteArray, QByteArray>>;
+
+// One request as the fake provider received it (copied before the server reuses its request
+// object for the next request on the connection).
+struct RecordedRequest
+{
+    QByteArray method;      // "POST"
+    QByteArray path;        // "/v1/chat/completions", percent-encoded as sent
+    QByteArray query;       // "api-version=2024-02-01", without '?', empty if none
+    RawHeaders headers;     // names lower-cased
+    QByteArray body;
+    SteadyTime receivedAt;
+    int connectionId = 0;   // 1, 2, … per accepted TCP connection (unique for the fake's life)
+    quint16 peerPort = 0;
+
+    // First value of a header (name case-insensitive), empty if absent.
+    [[nodiscard]] QByteArray header(const QByteArray &name) const;
+    // The body parsed as a JSON object ({} if it is not one).
+    [[nodiscard]] QJsonObject json() const;
+};
+
+// A fake OpenAI / Azure OpenAI provider speaking real HTTP/1.1 on 127.0.0.1 (port chosen by
+// the OS), served from its own thread so a test may block its main thread on a client while
+// the fake answers. All setters and getters are thread-safe; setters affect requests that
+// arrive after the call.
+//
+// Routes (POST; anything else 404/405 with an OpenAI-style error body):
+//   {/v1,}/chat/completions, {/v1,}/completions, {/v1,}/embeddings,
+//   /openai/deployments/<deployment>/{chat/completions,completions,embeddings}?api-version=…
+//   and GET {/v1,}/models.
+// Every answer carries `x-request-id: req-<n>` and `x-fake-request-index: <n>` (the index
+// into requests()). `"stream": true` answers SSE with real chunked encoding, one event per
+// chunk: a role chunk, the content chunks (setStreamChunks), a finish chunk, a usage chunk
+// (`"choices": []`) only if the request asked for `stream_options.include_usage`, then
+// `data: [DONE]`. A request with `Connection: close` gets its answer and the connection closed.
+class FakeProvider final
+{
+public:
+    FakeProvider();
+    ~FakeProvider();  // stops the server and its thread
+    Q_DISABLE_COPY_MOVE(FakeProvider)
+
+    // Starts listening; returns the port, 0 on failure. Calling it again while running
+    // returns the current port.
+    quint16 start();
+    void stop();
+    [[nodiscard]] quint16 port() const;
+    [[nodiscard]] QByteArray baseUrl() const;  // "http://127.0.0.1:PORT"
+
+    // --- behaviour (defaults in brackets) ---
+    void setLatency(std::chrono::milliseconds latency);  // before the response head [0]
+    // Content chunks of a stream and the pause before each [5, 10 ms].
+    void setStreamChunks(int count, std::chrono::milliseconds interval);
+    // Every request gets this status and JSON body (status 0 turns it off) [off].
+    void setErrorResponse(int status, const QByteArray &body);
+    void setHang(bool hang);                    // accept and read, never answer [false]
+    void setContentOverride(const QString &content);  // the assistant's text [a fixed sentence]
+    void setUsage(qint64 promptTokens, qint64 completionTokens);  // [10, 20]
+    void setStreamUsageAlways(bool always);     // usage chunk even when not asked [false]
+    void setStreamUsageNever(bool never);       // no usage chunk even when asked [false]
+    void resetBehaviour();                      // all of the above back to defaults
+    void clearRecords();                        // requests, emit times and counters
+    void reset();                               // resetBehaviour() + clearRecords()
+
+    // The text a non-stream answer carries and a stream's content chunks add up to.
+    [[nodiscard]] QString content() const;
+
+    // --- recording ---
+    [[nodiscard]] QList<RecordedRequest> requests() const;
+    [[nodiscard]] int requestCount() const;
+    [[nodiscard]] int activeRequests() const;        // received, answer not finished
+    [[nodiscard]] int maxConcurrentRequests() const; // highest activeRequests() seen
+    // When each SSE event (role, content…, finish, usage, [DONE]) of that request was written.
+    [[nodiscard]] QList<SteadyTime> emitTimes(int requestIndex) const;
+    // Requests whose connection the client closed before their answer was complete
+    // (a cancelled stream, a client timeout against setHang, …).
+    [[nodiscard]] int clientDisconnects() const;
+    [[nodiscard]] int connectionCount() const;       // TCP connections accepted
+
+    struct State;  // shared with the server thread; defined in the .cpp
+
+private:
+    std::shared_ptr<State> m_state;
+    std::unique_ptr<QThread> m_thread;
+    QObject *m_anchor = nullptr;  // lives on m_thread; runs start/stop there
+    QObject *m_server = nullptr;  // owned by m_thread, deleted there
+    quint16 m_port = 0;
+};
+
+} // namespace Tollgate::Test

@@ -1,0 +1,178 @@
+#include "proxy/auth.h"
+#include "proxy/deployments.h"
+#include "proxy/httptransport.h"
+#include "proxy/providers/provideradapter.h"
+#include "proxy/router.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTest>
+
+using namespace Tollgate;
+using namespace Qt::StringLiterals;
+using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+namespace {
+
+Deployment deployment(const QString &name, const QString &id, Provider provider = Provider::OpenAI)
+{
+    Deployment d;
+    d.modelName = name;
+    d.id = id;
+    d.provider = provider;
+    d.providerName = providerName(provider);
+    d.upstreamModel = u"upstream-"_s + id;
+    d.apiBase = u"http://127.0.0.1:9/v1"_s;
+    d.apiKey = u"sk-provider"_s;
+    return d;
+}
+
+} // namespace
+
+class TestDeployments : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void roundRobinWithinAGroup()
+    {
+        DeploymentTable table({deployment(u"gpt"_s, u"a"_s), deployment(u"other"_s, u"x"_s),
+                               deployment(u"gpt"_s, u"b"_s), deployment(u"gpt"_s, u"c"_s)});
+        QStringList picked;
+        for (int i = 0; i < 6; ++i)
+            picked.append(table.pick(u"gpt"_s)->id);
+        QCOMPARE(picked, (QStringList{u"a"_s, u"b"_s, u"c"_s, u"a"_s, u"b"_s, u"c"_s}));
+        QCOMPARE(table.pick(u"other"_s)->id, u"x"_s);
+        QCOMPARE(table.pick(u"missing"_s), nullptr);
+        QCOMPARE(table.groupNames(), (QStringList{u"gpt"_s, u"other"_s}));
+    }
+
+    void accessGroupsCollectModelNames()
+    {
+        Deployment a = deployment(u"gpt"_s, u"a"_s);
+        a.accessGroups = {u"beta"_s, u"all"_s};
+        Deployment b = deployment(u"gpt"_s, u"b"_s);
+        b.accessGroups = {u"beta"_s};
+        Deployment c = deployment(u"mini"_s, u"c"_s);
+        c.accessGroups = {u"all"_s};
+        const auto groups = DeploymentTable({a, b, c}).accessGroups();
+        QCOMPARE(groups.value(u"beta"_s), QStringList{u"gpt"_s});
+        QCOMPARE(groups.value(u"all"_s), (QStringList{u"gpt"_s, u"mini"_s}));
+    }
+
+    void openaiRequestShape()
+    {
+        const QJsonObject body{{u"model"_s, u"gpt"_s}, {u"stream"_s, true}, {u"mock_response"_s, u"x"_s},
+                               {u"messages"_s, QJsonArray{}}};
+        const PreparedCall call = prepareUpstreamCall(CallType::ChatCompletion, deployment(u"gpt"_s, u"a"_s), body);
+        QCOMPARE(call.request.url, QByteArray("http://127.0.0.1:9/v1/chat/completions"));
+        QVERIFY(call.request.headers.contains({"Authorization", "Bearer sk-provider"}));
+        QVERIFY(call.stream);
+        QVERIFY(!call.clientWantsUsage);
+        const QJsonObject sent = QJsonDocument::fromJson(call.request.body).object();
+        QCOMPARE(sent.value(u"model"_s).toString(), u"upstream-a"_s);
+        QVERIFY(!sent.contains(u"mock_response"_s));
+        QCOMPARE(sent.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(), true);
+    }
+
+    void azureRequestShape()
+    {
+        Deployment azure = deployment(u"gpt"_s, u"my deployment"_s, Provider::Azure);
+        azure.upstreamModel = u"my deployment"_s;
+        azure.apiBase = u"https://example.openai.azure.com"_s;
+        azure.apiVersion = u"2024-10-21"_s;
+        const PreparedCall call = prepareUpstreamCall(CallType::Embedding, azure,
+                                                      {{u"model"_s, u"gpt"_s}, {u"input"_s, u"x"_s}});
+        QCOMPARE(call.request.url, QByteArray("https://example.openai.azure.com/openai/deployments/"
+                                              "my%20deployment/embeddings?api-version=2024-10-21"));
+        QVERIFY(call.request.headers.contains({"api-key", "sk-provider"}));
+        for (const auto &header : call.request.headers)
+            QVERIFY(header.first != "Authorization");
+        QVERIFY(!call.stream);
+    }
+
+    void clientUsageRequestIsRemembered()
+    {
+        const QJsonObject body{{u"model"_s, u"gpt"_s}, {u"stream"_s, true},
+                               {u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}}};
+        QVERIFY(prepareUpstreamCall(CallType::ChatCompletion, deployment(u"gpt"_s, u"a"_s), body).clientWantsUsage);
+    }
+
+    void canonicalPaths_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("canonical");
+        QTest::newRow("v1 prefix") << u"/v1/chat/completions"_s << u"/chat/completions"_s;
+        QTest::newRow("no prefix") << u"/chat/completions"_s << u"/chat/completions"_s;
+        QTest::newRow("trailing slash") << u"/v1/models/"_s << u"/models"_s;
+        QTest::newRow("v1 alone") << u"/v1"_s << u"/"_s;
+        QTest::newRow("v10 is not v1") << u"/v10/models"_s << u"/v10/models"_s;
+    }
+
+    void canonicalPaths()
+    {
+        QFETCH(QString, path);
+        QFETCH(QString, canonical);
+        QCOMPARE(Router::canonicalPath(path), canonical);
+    }
+
+    void keyExtractionOrder_data()
+    {
+        QTest::addColumn<Headers>("headers");
+        QTest::addColumn<QByteArray>("key");
+        using H = Headers;
+        QTest::newRow("bearer") << H{{"authorization", "Bearer sk-a"}} << QByteArray("sk-a");
+        QTest::newRow("bearer lower case") << H{{"authorization", "bearer sk-a"}} << QByteArray("sk-a");
+        QTest::newRow("api-key") << H{{"api-key", "sk-b"}} << QByteArray("sk-b");
+        QTest::newRow("x-api-key") << H{{"x-api-key", "sk-c"}} << QByteArray("sk-c");
+        QTest::newRow("x-litellm-api-key") << H{{"x-litellm-api-key", "sk-d"}} << QByteArray("sk-d");
+        QTest::newRow("authorization wins") << H{{"x-api-key", "sk-c"}, {"authorization", "Bearer sk-a"}}
+                                            << QByteArray("sk-a");
+        QTest::newRow("api-key before x-api-key") << H{{"x-api-key", "sk-c"}, {"api-key", "sk-b"}}
+                                                  << QByteArray("sk-b");
+        QTest::newRow("none") << H{} << QByteArray();
+    }
+
+    void keyExtractionOrder()
+    {
+        QFETCH(Headers, headers);
+        QFETCH(QByteArray, key);
+        HttpRequest request;
+        request.headers = headers;
+        QCOMPARE(extractApiKey(request), key);
+    }
+
+    void constantTimeCompare()
+    {
+        QVERIFY(constantTimeEquals("abc", "abc"));
+        QVERIFY(!constantTimeEquals("abc", "abd"));
+        QVERIFY(!constantTimeEquals("abc", "abcd"));
+        QCOMPARE(hashKey("sk-1234").size(), 64);
+        QVERIFY(hashKey("sk-1234") != hashKey("sk-1235"));
+    }
+
+    void loopbackHosts_data()
+    {
+        QTest::addColumn<QByteArray>("host");
+        QTest::addColumn<bool>("allowed");
+        QTest::newRow("localhost") << QByteArray("localhost") << true;
+        QTest::newRow("localhost with port") << QByteArray("localhost:4000") << true;
+        QTest::newRow("ipv4") << QByteArray("127.0.0.1:4000") << true;
+        QTest::newRow("ipv6") << QByteArray("[::1]:4000") << true;
+        QTest::newRow("upper case") << QByteArray("LOCALHOST") << true;
+        QTest::newRow("rebinding name") << QByteArray("attacker.example:4000") << false;
+        QTest::newRow("localhost suffix") << QByteArray("localhost.attacker.example") << false;
+        QTest::newRow("other ip") << QByteArray("192.0.2.1") << false;
+        QTest::newRow("broken ipv6") << QByteArray("[::1") << false;
+    }
+
+    void loopbackHosts()
+    {
+        QFETCH(QByteArray, host);
+        QFETCH(bool, allowed);
+        QCOMPARE(HttpTransport::isLoopbackHost(host), allowed);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDeployments)
+#include "tst_deployments.moc"
