@@ -15,6 +15,16 @@ QString isoUtc(const QDateTime &time)
 
 namespace SpendLogRepository {
 
+namespace {
+
+// A null QString binds as SQL NULL; the text columns are NOT NULL with '' for "none".
+QString text(const QString &value)
+{
+    return value.isNull() ? QString(u""_s) : value;
+}
+
+} // namespace
+
 Store::WriteJob insert(SpendLogRow row)
 {
     return [row = std::move(row)](QSqlDatabase &db) -> Result<void> {
@@ -23,21 +33,21 @@ Store::WriteJob insert(SpendLogRow row)
                       "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
                       "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
-        query.addBindValue(row.requestId);
-        query.addBindValue(row.callType);
-        query.addBindValue(row.apiKey);
+        query.addBindValue(text(row.requestId));
+        query.addBindValue(text(row.callType));
+        query.addBindValue(text(row.apiKey));
         query.addBindValue(row.spend);
         query.addBindValue(row.promptTokens);
         query.addBindValue(row.completionTokens);
         query.addBindValue(row.totalTokens);
         query.addBindValue(isoUtc(row.startTime));
         query.addBindValue(isoUtc(row.endTime));
-        query.addBindValue(row.model);
-        query.addBindValue(row.modelGroup);
-        query.addBindValue(row.modelId);
-        query.addBindValue(row.userId);
-        query.addBindValue(row.endUser);
-        query.addBindValue(row.status);
+        query.addBindValue(text(row.model));
+        query.addBindValue(text(row.modelGroup));
+        query.addBindValue(text(row.modelId));
+        query.addBindValue(text(row.userId));
+        query.addBindValue(text(row.endUser));
+        query.addBindValue(text(row.status));
         query.addBindValue(row.costEstimated ? 1 : 0);
         query.addBindValue(row.priceUnknown ? 1 : 0);
         if (!query.exec())

@@ -1,4 +1,515 @@
+// Integration tests of the relay: a real gateway on its own thread, a real SQLite store,
+// a fake provider speaking real HTTP on loopback, and a blocking client on the test thread.
+#include "models/store/spendlog.h"
+#include "models/store/store.h"
+#include "proxy/gateway.h"
+#include "tests/support/fakeprovider.h"
+#include "tests/support/httpclient.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
-class Placeholder : public QObject { Q_OBJECT };
-QTEST_GUILESS_MAIN(Placeholder)
+
+#include <memory>
+
+using namespace Tollgate;
+using namespace Tollgate::Test;
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr double InputPrice = 0.000001;   // USD per prompt token
+constexpr double OutputPrice = 0.000002;  // USD per completion token
+
+Deployment openaiDeployment(const QString &name, const QString &id, const QByteArray &baseUrl)
+{
+    Deployment d;
+    d.modelName = name;
+    d.id = id;
+    d.provider = Provider::OpenAI;
+    d.providerName = u"openai"_s;
+    d.upstreamModel = u"upstream-"_s + id;
+    d.apiBase = QString::fromLatin1(baseUrl) + u"/v1"_s;
+    d.apiKey = u"sk-provider-secret"_s;
+    d.inputCostPerToken = InputPrice;
+    d.outputCostPerToken = OutputPrice;
+    d.timeoutSeconds = 30;
+    return d;
+}
+
+// One request on its own connection, answered asynchronously: for concurrency tests.
+class AsyncCall
+{
+public:
+    AsyncCall(quint16 port, const QByteArray &body)
+    {
+        QObject::connect(&m_socket, &QTcpSocket::readyRead, [this] { m_data += m_socket.readAll(); });
+        QObject::connect(&m_socket, &QTcpSocket::disconnected, [this] {
+            m_data += m_socket.readAll();
+            m_done = true;
+        });
+        QObject::connect(&m_socket, &QTcpSocket::errorOccurred, [this](QAbstractSocket::SocketError error) {
+            if (error != QAbstractSocket::RemoteHostClosedError)
+                m_done = true;
+        });
+        m_socket.connectToHost(u"127.0.0.1"_s, port);
+        m_socket.write("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                       "Content-Type: application/json\r\nContent-Length: "
+                       + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    }
+    [[nodiscard]] bool done() const { return m_done; }
+    [[nodiscard]] int status() const
+    {
+        const QList<QByteArray> parts = m_data.left(m_data.indexOf('\n')).split(' ');
+        return parts.size() > 1 ? parts.at(1).toInt() : 0;
+    }
+    [[nodiscard]] QByteArray body() const { return m_data.mid(m_data.indexOf("\r\n\r\n") + 4); }
+
+private:
+    QTcpSocket m_socket;
+    QByteArray m_data;
+    bool m_done = false;
+};
+
+QByteArray chatBody(const QString &model, bool stream = false, const QJsonObject &extra = {})
+{
+    QJsonObject body{{u"model"_s, model},
+                     {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Hello there"_s}}}}};
+    if (stream)
+        body.insert(u"stream"_s, true);
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        body.insert(it.key(), it.value());
+    return QJsonDocument(body).toJson(QJsonDocument::Compact);
+}
+
+} // namespace
+
+class TestRelay : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanupTestCase();
+
+    void relaysNonStreamingCall();
+    void streamsChunksAsTheyArrive();
+    void keepsUsageChunkWhenClientAskedForIt();
+    void relaysAzureDeployment();
+    void relaysCompletionsAndEmbeddings();
+    void passesProviderErrorsThrough_data();
+    void passesProviderErrorsThrough();
+    void providerErrorOnStreamRequest();
+    void upstreamTimeoutIs504();
+    void unreachableProviderIs502();
+    void malformedProviderAnswerIs502();
+    void clientDisconnectCancelsUpstream();
+    void roundRobinsAcrossDeployments();
+    void mockResponseAnswersLocally();
+    void sixtyFourConcurrentSlowCalls();
+    void shutdownLetsInFlightCallsFinish();
+    void shutdownEndsCallsAfterGracePeriod();
+
+private:
+    QList<SpendLogRow> spendRows();
+    std::optional<SpendLogRow> spendRow(const QByteArray &requestId);
+    Config makeConfig() const;
+
+    QTemporaryDir m_dir;
+    FakeProvider m_fake;
+    Store m_store;
+    GatewayHost m_gateway;
+    quint16 m_port = 0;
+    std::unique_ptr<HttpClient> m_client;
+};
+
+Config TestRelay::makeConfig() const
+{
+    const QByteArray base = m_fake.baseUrl();
+    Config config;
+    config.sourceFile = u"<test>"_s;
+    config.models.append(openaiDeployment(u"relay-model"_s, u"relay-1"_s, base));
+
+    Deployment azure = openaiDeployment(u"azure-model"_s, u"azure-1"_s, base);
+    azure.provider = Provider::Azure;
+    azure.providerName = u"azure"_s;
+    azure.upstreamModel = u"my-deployment"_s;
+    azure.apiBase = QString::fromLatin1(base);
+    azure.apiVersion = u"2024-10-21"_s;
+    azure.apiKey = u"azure-secret"_s;
+    config.models.append(azure);
+
+    config.models.append(openaiDeployment(u"rr"_s, u"rr-a"_s, base));
+    config.models.append(openaiDeployment(u"rr"_s, u"rr-b"_s, base));
+
+    Deployment slow = openaiDeployment(u"slow-model"_s, u"slow-1"_s, base);
+    slow.timeoutSeconds = 0.3;
+    config.models.append(slow);
+
+    Deployment dead = openaiDeployment(u"dead-model"_s, u"dead-1"_s, "http://127.0.0.1:1");
+    config.models.append(dead);
+
+    Deployment mocked = openaiDeployment(u"mocked-model"_s, u"mocked-1"_s, base);
+    mocked.mockResponse = u"canned answer"_s;
+    config.models.append(mocked);
+    return config;
+}
+
+void TestRelay::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QVERIFY(m_fake.start() != 0);
+    const auto opened = m_store.open(m_dir.filePath(u"relay.db"_s));
+    QVERIFY2(opened.ok(), qPrintable(opened.ok() ? QString() : opened.error().message));
+    Gateway::Options options;
+    options.port = 0;
+    const auto started = m_gateway.start(makeConfig(), &m_store, options);
+    QVERIFY2(started.ok(), qPrintable(started.ok() ? QString() : started.error().message));
+    m_port = *started;
+    m_client = std::make_unique<HttpClient>(m_port);
+}
+
+void TestRelay::init()
+{
+    m_fake.reset();
+}
+
+void TestRelay::cleanupTestCase()
+{
+    m_client.reset();
+    m_gateway.stop();
+    m_store.close();
+}
+
+QList<SpendLogRow> TestRelay::spendRows()
+{
+    auto result = m_store.readNow([](QSqlDatabase &db) {
+        auto rows = SpendLogRepository::all(db);
+        return rows ? QVariant::fromValue(*rows) : QVariant();
+    });
+    return result ? result->value<QList<SpendLogRow>>() : QList<SpendLogRow>{};
+}
+
+std::optional<SpendLogRow> TestRelay::spendRow(const QByteArray &requestId)
+{
+    for (const SpendLogRow &row : spendRows()) {
+        if (row.requestId == QString::fromLatin1(requestId))
+            return row;
+    }
+    return std::nullopt;
+}
+
+void TestRelay::relaysNonStreamingCall()
+{
+    m_fake.setUsage(12, 34);
+    const auto response = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s, false, {{u"user"_s, u"alice"_s}}));
+    QCOMPARE(response.status, 200);
+
+    // What the provider received.
+    QCOMPARE(m_fake.requestCount(), 1);
+    const RecordedRequest sent = m_fake.requests().first();
+    QCOMPARE(sent.method, QByteArray("POST"));
+    QCOMPARE(sent.path, QByteArray("/v1/chat/completions"));
+    QCOMPARE(sent.header("authorization"), QByteArray("Bearer sk-provider-secret"));
+    QCOMPARE(sent.json().value(u"model"_s).toString(), u"upstream-relay-1"_s);
+    QCOMPARE(sent.json().value(u"user"_s).toString(), u"alice"_s);
+
+    // What the client received: the provider's answer plus the gateway's headers.
+    const QJsonObject answer = response.json();
+    QCOMPARE(answer.value(u"choices"_s).toArray().first().toObject().value(u"message"_s).toObject()
+                 .value(u"content"_s).toString(),
+             m_fake.content());
+    QCOMPARE(answer.value(u"usage"_s).toObject().value(u"prompt_tokens"_s).toInt(), 12);
+    const QByteArray callId = response.header("x-litellm-call-id");
+    QVERIFY(!callId.isEmpty());
+    QCOMPARE(response.header("x-litellm-model-id"), QByteArray("relay-1"));
+    QCOMPARE(response.header("x-litellm-model-group"), QByteArray("relay-model"));
+    QVERIFY(response.hasHeader("x-litellm-overhead-duration-ms"));
+    const double expectedCost = 12 * InputPrice + 34 * OutputPrice;
+    QVERIFY(qFuzzyCompare(response.header("x-litellm-response-cost").toDouble(), expectedCost));
+
+    // Recorded before the answer was sent: readable at once.
+    const auto row = spendRow(callId);
+    QVERIFY(row.has_value());
+    QCOMPARE(row->status, u"success"_s);
+    QCOMPARE(row->promptTokens, 12);
+    QCOMPARE(row->completionTokens, 34);
+    QCOMPARE(row->spend, usdToNanos(expectedCost));
+    QCOMPARE(row->modelGroup, u"relay-model"_s);
+    QCOMPARE(row->modelId, u"relay-1"_s);
+    QCOMPARE(row->endUser, u"alice"_s);
+    QCOMPARE(row->callType, u"acompletion"_s);
+}
+
+void TestRelay::streamsChunksAsTheyArrive()
+{
+    m_fake.setStreamChunks(5, 80ms);
+    m_fake.setUsage(7, 5);
+    const auto response = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s, true));
+    QCOMPARE(response.status, 200);
+    QVERIFY(response.chunked);
+    QVERIFY(response.header("content-type").startsWith("text/event-stream"));
+
+    // The gateway asked for usage although the client did not...
+    const RecordedRequest sent = m_fake.requests().first();
+    QCOMPARE(sent.json().value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(), true);
+    // ...and removed the usage-only chunk again.
+    const QList<QByteArray> events = response.sseData();
+    QVERIFY(!events.isEmpty());
+    QCOMPARE(events.last(), QByteArray("[DONE]"));
+    for (const QByteArray &event : events)
+        QVERIFY2(!event.contains("\"choices\":[]"), event.constData());
+    QString text;
+    for (const QByteArray &event : events) {
+        if (event == "[DONE]")
+            continue;
+        const QJsonArray choices = QJsonDocument::fromJson(event).object().value(u"choices"_s).toArray();
+        if (!choices.isEmpty())
+            text += choices.first().toObject().value(u"delta"_s).toObject().value(u"content"_s).toString();
+    }
+    QCOMPARE(text, m_fake.content());
+
+    // Chunks were relayed as the provider emitted them, not buffered until the end.
+    const QList<SteadyTime> emitted = m_fake.emitTimes(0);
+    QVERIFY(emitted.size() >= 5);
+    QVERIFY(response.chunks.size() >= 3);
+    QVERIFY2(response.chunks.first().receivedAt < emitted.last(),
+             "the first chunk reached the client only after the provider's last event");
+    const auto spread = std::chrono::duration_cast<std::chrono::milliseconds>(
+        response.chunks.last().receivedAt - response.chunks.first().receivedAt);
+    QVERIFY2(spread >= 250ms, qPrintable(u"chunks arrived within %1 ms"_s.arg(spread.count())));
+
+    // Streamed calls are charged from the usage chunk, not as $0.
+    const auto row = spendRow(response.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QCOMPARE(row->promptTokens, 7);
+    QCOMPARE(row->completionTokens, 5);
+    QCOMPARE(row->spend, usdToNanos(7 * InputPrice + 5 * OutputPrice));
+    QVERIFY(!row->costEstimated);
+}
+
+void TestRelay::keepsUsageChunkWhenClientAskedForIt()
+{
+    m_fake.setUsage(3, 4);
+    const auto response = m_client->post(
+        "/v1/chat/completions",
+        chatBody(u"relay-model"_s, true, {{u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}}}));
+    QCOMPARE(response.status, 200);
+    int usageChunks = 0;
+    for (const QByteArray &event : response.sseData()) {
+        const QJsonObject object = QJsonDocument::fromJson(event).object();
+        if (object.value(u"usage"_s).isObject()) {
+            ++usageChunks;
+            QCOMPARE(object.value(u"usage"_s).toObject().value(u"completion_tokens"_s).toInt(), 4);
+        }
+    }
+    QCOMPARE(usageChunks, 1);
+}
+
+void TestRelay::relaysAzureDeployment()
+{
+    const auto response = m_client->post("/chat/completions", chatBody(u"azure-model"_s));
+    QCOMPARE(response.status, 200);
+    const RecordedRequest sent = m_fake.requests().first();
+    QCOMPARE(sent.path, QByteArray("/openai/deployments/my-deployment/chat/completions"));
+    QCOMPARE(sent.query, QByteArray("api-version=2024-10-21"));
+    QCOMPARE(sent.header("api-key"), QByteArray("azure-secret"));
+    QVERIFY(sent.header("authorization").isEmpty());
+}
+
+void TestRelay::relaysCompletionsAndEmbeddings()
+{
+    const auto completion = m_client->post(
+        "/v1/completions", QByteArray(R"({"model":"relay-model","prompt":"Say hi"})"));
+    QCOMPARE(completion.status, 200);
+    QCOMPARE(m_fake.requests().last().path, QByteArray("/v1/completions"));
+    QCOMPARE(spendRow(completion.header("x-litellm-call-id")).value_or(SpendLogRow{}).callType, u"atext_completion"_s);
+
+    const auto embedding = m_client->post(
+        "/embeddings", QByteArray(R"({"model":"relay-model","input":["a","b"]})"));
+    QCOMPARE(embedding.status, 200);
+    QCOMPARE(m_fake.requests().last().path, QByteArray("/v1/embeddings"));
+    QCOMPARE(embedding.json().value(u"data"_s).toArray().size(), 2);
+    QCOMPARE(spendRow(embedding.header("x-litellm-call-id")).value_or(SpendLogRow{}).callType, u"aembedding"_s);
+}
+
+void TestRelay::passesProviderErrorsThrough_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("rate limited") << 429 << QByteArray(R"({"error":{"message":"Slow down","type":"requests"}})");
+    QTest::newRow("bad request") << 400 << QByteArray(R"({"error":{"message":"bad messages","type":"invalid_request_error"}})");
+    QTest::newRow("server error") << 500 << QByteArray(R"({"error":{"message":"boom","type":"server_error"}})");
+    QTest::newRow("unauthorised") << 401 << QByteArray(R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}})");
+}
+
+void TestRelay::passesProviderErrorsThrough()
+{
+    QFETCH(int, status);
+    QFETCH(QByteArray, body);
+    m_fake.setErrorResponse(status, body);
+    const auto response = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s));
+    QCOMPARE(response.status, status);
+    QCOMPARE(response.body, body);
+    const auto row = spendRow(response.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QCOMPARE(row->status, u"failure"_s);
+    QCOMPARE(row->spend, 0);
+}
+
+void TestRelay::providerErrorOnStreamRequest()
+{
+    const QByteArray body = R"({"error":{"message":"quota","type":"insufficient_quota"}})";
+    m_fake.setErrorResponse(429, body);
+    const auto response = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s, true));
+    QCOMPARE(response.status, 429);
+    QCOMPARE(response.body, body);
+}
+
+void TestRelay::upstreamTimeoutIs504()
+{
+    m_fake.setHang(true);
+    QElapsedTimer timer;
+    timer.start();
+    const auto response = m_client->post("/v1/chat/completions", chatBody(u"slow-model"_s));
+    QCOMPARE(response.status, 504);
+    QCOMPARE(response.json().value(u"error"_s).toObject().value(u"type"_s).toString(), u"timeout"_s);
+    QVERIFY2(timer.elapsed() < 3000, "the 0.3 s deployment timeout was not applied");
+}
+
+void TestRelay::unreachableProviderIs502()
+{
+    const auto response = m_client->post("/v1/chat/completions", chatBody(u"dead-model"_s));
+    QCOMPARE(response.status, 502);
+    const QJsonObject error = response.json().value(u"error"_s).toObject();
+    QCOMPARE(error.value(u"type"_s).toString(), u"upstream_error"_s);
+    QCOMPARE(error.value(u"code"_s).toString(), u"502"_s);
+}
+
+void TestRelay::malformedProviderAnswerIs502()
+{
+    m_fake.setErrorResponse(200, "this is not json");
+    const auto response = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s));
+    QCOMPARE(response.status, 502);
+    QCOMPARE(response.json().value(u"error"_s).toObject().value(u"type"_s).toString(), u"upstream_error"_s);
+}
+
+void TestRelay::clientDisconnectCancelsUpstream()
+{
+    m_fake.setStreamChunks(20, 100ms);
+    const int before = int(spendRows().size());
+    HttpClient client(m_port);
+    const auto partial = client.requestAndAbort("POST", "/v1/chat/completions",
+                                                {{"Content-Type", "application/json"}},
+                                                chatBody(u"relay-model"_s, true), 1);
+    QCOMPARE(partial.status, 200);
+    // The gateway noticed and hung up on the provider long before its 2 s stream ended.
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.clientDisconnects(), 1, 1500);
+    // The call is still recorded, marked as cut short.
+    QTRY_COMPARE_WITH_TIMEOUT(int(spendRows().size()), before + 1, 2000);
+    const auto row = spendRow(partial.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QCOMPARE(row->status, u"client_disconnected"_s);
+}
+
+void TestRelay::roundRobinsAcrossDeployments()
+{
+    QStringList ids;
+    for (int i = 0; i < 4; ++i) {
+        const auto response = m_client->post("/v1/chat/completions", chatBody(u"rr"_s));
+        QCOMPARE(response.status, 200);
+        ids.append(QString::fromLatin1(response.header("x-litellm-model-id")));
+    }
+    QCOMPARE(ids, (QStringList{u"rr-a"_s, u"rr-b"_s, u"rr-a"_s, u"rr-b"_s}));
+    QStringList upstreamModels;
+    for (const RecordedRequest &request : m_fake.requests())
+        upstreamModels.append(request.json().value(u"model"_s).toString());
+    QCOMPARE(upstreamModels, (QStringList{u"upstream-rr-a"_s, u"upstream-rr-b"_s, u"upstream-rr-a"_s, u"upstream-rr-b"_s}));
+}
+
+void TestRelay::mockResponseAnswersLocally()
+{
+    const auto response = m_client->post("/v1/chat/completions", chatBody(u"mocked-model"_s));
+    QCOMPARE(response.status, 200);
+    QCOMPARE(m_fake.requestCount(), 0);
+    QCOMPARE(response.json().value(u"choices"_s).toArray().first().toObject().value(u"message"_s).toObject()
+                 .value(u"content"_s).toString(),
+             u"canned answer"_s);
+    QVERIFY(response.json().value(u"usage"_s).toObject().value(u"total_tokens"_s).toInt() > 0);
+
+    // The request's own mock_response (LiteLLM's testing hook) never reaches the provider either.
+    const auto hooked = m_client->post("/v1/chat/completions",
+                                       chatBody(u"relay-model"_s, true, {{u"mock_response"_s, u"from the request"_s}}));
+    QCOMPARE(hooked.status, 200);
+    QCOMPARE(m_fake.requestCount(), 0);
+    QCOMPARE(hooked.sseData().last(), QByteArray("[DONE]"));
+}
+
+void TestRelay::sixtyFourConcurrentSlowCalls()
+{
+    m_fake.setLatency(1000ms);
+    QElapsedTimer timer;
+    timer.start();
+    std::vector<std::unique_ptr<AsyncCall>> calls;
+    for (int i = 0; i < 64; ++i)
+        calls.push_back(std::make_unique<AsyncCall>(m_port, chatBody(u"relay-model"_s)));
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(calls.begin(), calls.end(), [](const auto &call) { return call->done(); }),
+                             15000);
+    const qint64 elapsed = timer.elapsed();
+    qInfo("64 concurrent 1-second calls took %lld ms", elapsed);
+    for (const auto &call : calls)
+        QCOMPARE(call->status(), 200);
+    QCOMPARE(m_fake.maxConcurrentRequests(), 64);
+    // Serialised on a 6-connection pool this would take 11 s.
+    QVERIFY2(elapsed < 3000, qPrintable(u"took %1 ms"_s.arg(elapsed)));
+}
+
+void TestRelay::shutdownLetsInFlightCallsFinish()
+{
+    m_fake.setLatency(400ms);
+    GatewayHost gateway;
+    Gateway::Options options;
+    options.port = 0;
+    options.shutdownGrace = 5s;
+    const auto port = gateway.start(makeConfig(), nullptr, options);
+    QVERIFY(port.ok());
+    AsyncCall call(*port, chatBody(u"relay-model"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.activeRequests(), 1, 2000);
+    gateway.stop();  // waits for the call
+    QTRY_VERIFY_WITH_TIMEOUT(call.done(), 2000);
+    QCOMPARE(call.status(), 200);
+    // And nobody is listening any more.
+    HttpClient late(*port);
+    late.setTimeout(1s);
+    QCOMPARE(late.get("/health/liveliness").status, 0);
+}
+
+void TestRelay::shutdownEndsCallsAfterGracePeriod()
+{
+    m_fake.setHang(true);
+    GatewayHost gateway;
+    Gateway::Options options;
+    options.port = 0;
+    options.shutdownGrace = 200ms;
+    const auto port = gateway.start(makeConfig(), nullptr, options);
+    QVERIFY(port.ok());
+    AsyncCall call(*port, chatBody(u"relay-model"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.activeRequests(), 1, 2000);
+    QElapsedTimer timer;
+    timer.start();
+    gateway.stop();
+    QVERIFY2(timer.elapsed() < 3000, "stop() waited for a call that never ends");
+    QTRY_VERIFY_WITH_TIMEOUT(call.done(), 2000);
+    QCOMPARE(call.status(), 503);
+    QVERIFY(call.body().contains("service_unavailable"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.clientDisconnects(), 1, 2000);
+}
+
+QTEST_GUILESS_MAIN(TestRelay)
 #include "tst_relay.moc"
