@@ -450,6 +450,8 @@ Result<quint16> HttpTransport::listen(const Options &options)
     d->options = options;
     d->checkHost = options.host.isLoopback();
     auto *tcpServer = new GuardedTcpServer(d.get(), this);
+    // Qt's default backlog of 50 drops SYNs of a burst of clients (they retry after 1 s).
+    tcpServer->setListenBacklogSize(1024);
     if (!tcpServer->listen(options.host, options.port)) {
         const QString reason = tcpServer->errorString();
         delete tcpServer;
