@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 
 #include <cmath>
+#include <cstring>
 
 using namespace Qt::StringLiterals;
 
@@ -75,7 +76,7 @@ QStringList pieces(const QString &text)
     return result;
 }
 
-QJsonArray embeddingVector(const QString &input, int dimensions)
+QList<double> embeddingValues(const QString &input, int dimensions)
 {
     // Deterministic unit vector from the input's hash: same input, same embedding.
     QByteArray seed = QCryptographicHash::hash(input.toUtf8(), QCryptographicHash::Sha256);
@@ -89,10 +90,43 @@ QJsonArray embeddingVector(const QString &input, int dimensions)
         norm += v * v;
     }
     norm = std::sqrt(std::max(norm, 1e-12));
-    QJsonArray vector;
-    for (const double v : values)
-        vector.append(v / norm);
-    return vector;
+    for (double &v : values)
+        v /= norm;
+    return values;
+}
+
+// OpenAI's two encodings: a JSON array, or base64 of little-endian float32 (the SDKs' default).
+QJsonValue encodeEmbedding(const QList<double> &values, bool base64)
+{
+    if (!base64) {
+        QJsonArray vector;
+        for (const double v : values)
+            vector.append(v);
+        return vector;
+    }
+    QByteArray bytes;
+    bytes.reserve(values.size() * 4);
+    for (const double v : values) {
+        const float f = float(v);
+        quint32 bits = 0;
+        std::memcpy(&bits, &f, sizeof bits);
+        for (int shift = 0; shift < 32; shift += 8)
+            bytes.append(char((bits >> shift) & 0xff));
+    }
+    return QString::fromLatin1(bytes.toBase64());
+}
+
+// The reply cut to the client's max_tokens (with the matching finish_reason).
+QString limitToMaxTokens(const QString &content, const QJsonObject &body, bool *truncated)
+{
+    *truncated = false;
+    qint64 limit = body.value(u"max_completion_tokens"_s).toInteger(-1);
+    if (limit < 0)
+        limit = body.value(u"max_tokens"_s).toInteger(-1);
+    if (limit < 0 || estimateTokens(content) <= limit)
+        return content;
+    *truncated = true;
+    return content.left(qsizetype(std::max<qint64>(limit, 0) * 4));
 }
 
 } // namespace
@@ -126,11 +160,12 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
             inputs.append(input.toString());
         }
         const int dimensions = std::clamp(body.value(u"dimensions"_s).toInt(16), 1, 3072);
+        const bool base64 = body.value(u"encoding_format"_s).toString() == u"base64";
         QJsonArray data;
         for (qsizetype i = 0; i < inputs.size(); ++i) {
             data.append(QJsonObject{{u"object"_s, u"embedding"_s},
                                     {u"index"_s, i},
-                                    {u"embedding"_s, embeddingVector(inputs.at(i), dimensions)}});
+                                    {u"embedding"_s, encodeEmbedding(embeddingValues(inputs.at(i), dimensions), base64)}});
         }
         answer.usage.totalTokens = answer.usage.promptTokens;
         answer.body = compact({{u"object"_s, u"list"_s},
@@ -141,6 +176,9 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
         return answer;
     }
 
+    bool truncated = false;
+    content = limitToMaxTokens(content, body, &truncated);
+    const QString finishReason = truncated ? u"length"_s : u"stop"_s;
     answer.usage.completionTokens = estimateTokens(content);
     answer.usage.totalTokens = answer.usage.promptTokens + answer.usage.completionTokens;
     const bool chat = type == CallType::ChatCompletion;
@@ -151,9 +189,9 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
             ? QJsonObject{{u"index"_s, 0},
                           {u"message"_s, QJsonObject{{u"role"_s, u"assistant"_s}, {u"content"_s, content}}},
                           {u"logprobs"_s, QJsonValue::Null},
-                          {u"finish_reason"_s, u"stop"_s}}
+                          {u"finish_reason"_s, finishReason}}
             : QJsonObject{{u"index"_s, 0}, {u"text"_s, content}, {u"logprobs"_s, QJsonValue::Null},
-                          {u"finish_reason"_s, u"stop"_s}};
+                          {u"finish_reason"_s, finishReason}};
         answer.body = compact({{u"id"_s, id},
                                {u"object"_s, chat ? u"chat.completion"_s : u"text_completion"_s},
                                {u"created"_s, created},
@@ -180,8 +218,8 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
                                   : chunk({{u"index"_s, 0}, {u"text"_s, piece},
                                            {u"finish_reason"_s, QJsonValue::Null}}));
     }
-    answer.events.append(chat ? chunk({{u"index"_s, 0}, {u"delta"_s, QJsonObject{}}, {u"finish_reason"_s, u"stop"_s}})
-                              : chunk({{u"index"_s, 0}, {u"text"_s, u""_s}, {u"finish_reason"_s, u"stop"_s}}));
+    answer.events.append(chat ? chunk({{u"index"_s, 0}, {u"delta"_s, QJsonObject{}}, {u"finish_reason"_s, finishReason}})
+                              : chunk({{u"index"_s, 0}, {u"text"_s, u""_s}, {u"finish_reason"_s, finishReason}}));
     if (includeUsage) {
         answer.events.append(compact({{u"id"_s, id}, {u"object"_s, object}, {u"created"_s, created},
                                       {u"model"_s, model}, {u"choices"_s, QJsonArray{}},
