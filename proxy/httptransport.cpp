@@ -180,6 +180,11 @@ public:
             });
             return;
         }
+        if (m_refusalPending) {
+            // A refused request came after this one: its 413 goes out only now, in order.
+            sendRefusal();
+            return;
+        }
         m_idle.start();
     }
 
@@ -190,7 +195,9 @@ public:
     }
 
 private:
-    // Looks at the head of a new request before QtHttpServer buffers its body.
+    // Looks at each request's head (and a chunked body's size) before QtHttpServer buffers
+    // the body. Runs first on every readyRead, so a peek sees exactly the bytes that arrived
+    // since QtHttpServer's last read.
     void inspect()
     {
         if (m_refused) {
@@ -201,43 +208,92 @@ private:
             m_idle.start();
         // QtHttpServer reads a request inside a socket transaction: none started means the
         // bytes available begin a new request.
-        if (m_socket->isTransactionStarted())
-            return;
-        const QByteArray head = m_socket->peek(HeaderPeekBytes);
-        const qsizetype end = head.indexOf("\r\n\r\n");
-        if (end < 0)
-            return;  // headers split over segments: the size is checked after parsing
-        const QList<QByteArray> lines = head.left(end).split('\n');
+        if (!m_socket->isTransactionStarted()) {
+            m_head.clear();
+            m_headDone = false;
+            m_chunked = false;
+            m_rawSeen = 0;
+            m_headEnd = 0;
+        }
+        const qint64 fresh = m_socket->bytesAvailable();
+        if (!m_headDone) {
+            const qsizetype before = m_head.size();
+            m_head += m_socket->peek(std::max<qint64>(0, std::min(fresh, HeaderPeekBytes - before)));
+            const qsizetype end = m_head.indexOf("\r\n\r\n", std::max<qsizetype>(0, before - 3));
+            if (end < 0) {
+                m_rawSeen += fresh;
+                return;  // the head is not complete yet (QtHttpServer limits its size)
+            }
+            m_headDone = true;
+            m_headEnd = end + 4;
+            if (!parseHead(m_head.left(end)))
+                return;
+        }
+        m_rawSeen += fresh;
+        if (m_chunked) {
+            // Chunk framing is a few bytes per chunk: allow for it before calling it too large.
+            const qint64 body = m_rawSeen - m_headEnd;
+            const qint64 limit = m_transport->options.maxBodyBytes;
+            if (body > limit + limit / 8 + 4096)
+                refuse(body, true);
+        }
+    }
+
+    // Returns false when the request was refused.
+    bool parseHead(const QByteArray &head)
+    {
+        const QList<QByteArray> lines = head.split('\n');
         m_http10 = !lines.isEmpty() && lines.first().trimmed().endsWith("HTTP/1.0");
         for (qsizetype i = 1; i < lines.size(); ++i) {
             const QByteArray line = lines.at(i).trimmed();
             const qsizetype colon = line.indexOf(':');
             if (colon <= 0)
                 continue;
-            if (line.left(colon).trimmed().compare("content-length", Qt::CaseInsensitive) != 0)
-                continue;
-            bool ok = false;
-            const qint64 length = line.mid(colon + 1).trimmed().toLongLong(&ok);
-            if (ok && length > m_transport->options.maxBodyBytes)
-                refuseTooLarge(length);
-            return;
+            const QByteArray name = line.left(colon).trimmed();
+            const QByteArray value = line.mid(colon + 1).trimmed();
+            if (name.compare("transfer-encoding", Qt::CaseInsensitive) == 0) {
+                m_chunked = value.toLower().contains("chunked");
+            } else if (name.compare("content-length", Qt::CaseInsensitive) == 0) {
+                bool ok = false;
+                const qint64 length = value.toLongLong(&ok);
+                if (ok && length > m_transport->options.maxBodyBytes) {
+                    refuse(length, false);
+                    return false;
+                }
+            }
         }
+        return true;
     }
 
-    void refuseTooLarge(qint64 length)
+    void refuse(qint64 length, bool soFar)
     {
         m_refused = true;
         qCInfo(lcTransport) << "refusing a request body of" << length << "bytes";
-        // Take the socket away from QtHttpServer's parser; drain what the client still sends.
+        // Take the socket away from QtHttpServer's parser; drain what the client still sends
+        // (a transaction would keep every drained byte in memory).
         QObject::disconnect(m_socket, &QTcpSocket::readyRead, nullptr, nullptr);
         connect(m_socket, &QTcpSocket::readyRead, this, &Connection::inspect);
-        const HttpResponse response = errorResponse(
+        if (m_socket->isTransactionStarted())
+            m_socket->commitTransaction();
+        m_socket->readAll();
+        m_refusal = errorResponse(
             ApiError::RequestTooLarge,
-            u"Request body of %1 bytes is over the limit of %2 bytes (general_settings.max_request_size_mb)."_s
+            u"Request body of %1%2 bytes is over the limit of %3 bytes (general_settings.max_request_size_mb)."_s
+                .arg(soFar ? u"more than "_s : QString())
                 .arg(length)
                 .arg(m_transport->options.maxBodyBytes));
-        QByteArray bytes = serializeHead(response.status, response.contentType, response.headers, true);
-        bytes += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n\r\n" + response.body;
+        if (m_busy || !m_queue.empty()) {
+            m_refusalPending = true;  // answers still owed on this connection go first
+            return;
+        }
+        sendRefusal();
+    }
+
+    void sendRefusal()
+    {
+        m_refusalPending = false;
+        QByteArray bytes = serializeHead(m_refusal.status, m_refusal.contentType, m_refusal.headers, true);
+        bytes += "Content-Length: " + QByteArray::number(m_refusal.body.size()) + "\r\n\r\n" + m_refusal.body;
         m_socket->write(bytes);
         m_socket->flush();
         // Half-close so the client sees the end of the answer, then drop it after a while.
@@ -246,13 +302,13 @@ private:
             if (socket)
                 socket->abort();
         });
-        m_queue.clear();
     }
 
     void onDisconnected()
     {
         m_idle.stop();
         m_queue.clear();
+        m_refusalPending = false;
         if (auto exchange = m_current.lock()) {
             m_current.reset();
             m_busy = false;
@@ -267,8 +323,15 @@ private:
     QTimer m_idle;
     std::deque<HttpRequest> m_queue;
     std::weak_ptr<Exchange> m_current;
+    HttpResponse m_refusal;
+    QByteArray m_head;          // the current request's head as it arrives
+    qsizetype m_headEnd = 0;    // bytes of head including its blank line
+    qint64 m_rawSeen = 0;       // bytes of the current request seen so far
+    bool m_headDone = false;
+    bool m_chunked = false;
     bool m_busy = false;
     bool m_refused = false;
+    bool m_refusalPending = false;
     bool m_http10 = false;
 };
 
