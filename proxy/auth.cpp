@@ -2,7 +2,21 @@
 
 #include <QCryptographicHash>
 
+using namespace Qt::StringLiterals;
+
 namespace Tollgate {
+
+QString Caller::actor() const
+{
+    switch (kind) {
+    case Kind::MasterKey: return u"master_key"_s;
+    case Kind::OpenAccess: return u"local (no master key)"_s;
+    case Kind::VirtualKey:
+        return userId.isEmpty() ? u"key:"_s + QString::fromLatin1(tokenHash.left(12)) : u"user:"_s + userId;
+    case Kind::Anonymous: break;
+    }
+    return u"anonymous"_s;
+}
 
 QByteArray extractApiKey(const HttpRequest &request)
 {

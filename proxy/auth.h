@@ -1,25 +1,37 @@
 #pragma once
 
+#include "../models/identity.h"
 #include "httptypes.h"
 
 #include <QByteArray>
 #include <QString>
 
+#include <optional>
+
 namespace Tollgate {
 
-// Who is calling. Virtual keys, users and roles join this in the keys issue; the spine
-// knows the master key (admin) and the open mode of a gateway without one.
+// Who is calling, as established by the router for one request.
 struct Caller
 {
     enum class Kind {
         Anonymous,   // a public route, no key looked at
         MasterKey,   // the configured master key
         OpenAccess,  // no master key configured (loopback only): every caller is admin
+        VirtualKey,  // a key made with /key/generate (or /user/new)
     };
     Kind kind = Kind::Anonymous;
     QByteArray tokenHash;     // SHA-256 hex of the presented key ("" when none)
+    QString userId;           // the key's owner, if any
+    std::optional<UserRole> role;  // the owner's role, if the owner exists
 
-    [[nodiscard]] bool isAdmin() const { return kind == Kind::MasterKey || kind == Kind::OpenAccess; }
+    // Master key, open access, or a key of a proxy_admin user: may use admin routes.
+    [[nodiscard]] bool isAdmin() const
+    {
+        return kind == Kind::MasterKey || kind == Kind::OpenAccess
+               || (kind == Kind::VirtualKey && role == UserRole::ProxyAdmin);
+    }
+    // For the audit log: never a raw key.
+    [[nodiscard]] QString actor() const;
 };
 
 // The caller's key from `Authorization: Bearer`, else `api-key`, else `x-api-key`,

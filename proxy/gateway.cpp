@@ -2,8 +2,16 @@
 
 #include "../models/store/store.h"
 #include "apierror.h"
+#include "../models/clock.h"
+#include "../models/identityregistry.h"
+#include "../models/store/identityrepository.h"
+#include "controllers/customercontroller.h"
+#include "controllers/docscontroller.h"
 #include "controllers/healthcontroller.h"
+#include "controllers/keycontroller.h"
+#include "controllers/modelcontroller.h"
 #include "controllers/openaicontroller.h"
+#include "controllers/usercontroller.h"
 #include "deployments.h"
 #include "httptransport.h"
 #include "router.h"
@@ -11,6 +19,7 @@
 #include "upstream/upstreamclient.h"
 
 #include <QEventLoop>
+#include <QSqlDatabase>
 #include <QLoggingCategory>
 #include <QThread>
 #include <QTimer>
@@ -24,7 +33,16 @@ namespace Tollgate {
 struct Gateway::Private
 {
     explicit Private(Gateway *q, Config cfg, Store *store)
-        : config(std::move(cfg)), deployments(config.models), upstream(q), openai(services), health(services)
+        : config(std::move(cfg))
+        , deployments(config.models)
+        , upstream(q)
+        , openai(services)
+        , health(services)
+        , keys(services)
+        , users(services)
+        , customers(services)
+        , models(services)
+        , docs(services)
     {
         services.config = &config;
         services.deployments = &deployments;
@@ -32,9 +50,52 @@ struct Gateway::Private
         services.store = store;
         services.context = q;
         services.startedAt = QDateTime::currentDateTimeUtc();
+        services.identities = &identities;
+        services.clock = &SystemClock::instance();
         router.setMasterKey(config.general.masterKey.toUtf8());
+        router.setIdentities(&identities, services.clock);
         openai.registerRoutes(router);
         health.registerRoutes(router);
+        keys.registerRoutes(router);
+        users.registerRoutes(router);
+        customers.registerRoutes(router);
+        models.registerRoutes(router);
+        docs.registerRoutes(router);
+    }
+
+    // Keys, users, end users and stored models from the database (start-up only).
+    Result<void> loadIdentities()
+    {
+        if (!services.store)
+            return {};
+        auto loaded = services.store->readNow([](QSqlDatabase &db) {
+            auto snapshot = IdentityRepository::loadAll(db);
+            return snapshot ? QVariant::fromValue(*snapshot) : QVariant::fromValue(snapshot.error());
+        });
+        if (!loaded)
+            return loaded.error();
+        if (loaded->canConvert<Error>())
+            return loaded->value<Error>();
+        const auto snapshot = loaded->value<IdentityRepository::Snapshot>();
+        identities.clear();
+        for (const User &user : snapshot.users)
+            identities.putUser(user);
+        for (const VirtualKey &key : snapshot.keys)
+            identities.putKey(key);
+        for (const EndUser &endUser : snapshot.endUsers)
+            identities.putEndUser(endUser);
+        for (const StoredModel &model : snapshot.models) {
+            auto deployment = ModelController::deploymentFromStored(model, services.secrets);
+            if (!deployment) {
+                qCWarning(lcGateway).noquote() << "stored model" << model.modelId << "not served:"
+                                               << deployment.error().message;
+                continue;
+            }
+            deployments.add(*deployment);
+        }
+        qCInfo(lcGateway) << "loaded" << snapshot.keys.size() << "key(s)," << snapshot.users.size() << "user(s),"
+                          << snapshot.endUsers.size() << "end user(s)," << snapshot.models.size() << "stored model(s)";
+        return {};
     }
 
     Config config;
@@ -42,8 +103,14 @@ struct Gateway::Private
     UpstreamClient upstream;
     GatewayServices services;
     Router router;
+    IdentityRegistry identities;
     OpenAIController openai;
     HealthController health;
+    KeyController keys;
+    UserController users;
+    CustomerController customers;
+    ModelController models;
+    DocsController docs;
     std::unique_ptr<HttpTransport> transport;
     Options options;
     QTimer *graceTimer = nullptr;
@@ -64,6 +131,13 @@ Gateway::~Gateway()
 Result<quint16> Gateway::start(const Options &options)
 {
     d->options = options;
+    d->services.secrets = options.secrets;
+    if (options.clock) {
+        d->services.clock = options.clock;
+        d->router.setIdentities(&d->identities, options.clock);
+    }
+    if (auto loaded = d->loadIdentities(); !loaded)
+        return loaded.error();
     d->transport = std::make_unique<HttpTransport>(
         [this](HttpRequest &&request, ResponderPtr responder) {
             if (d->stopping && !request.path.startsWith(u"/health")) {

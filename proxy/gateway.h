@@ -13,6 +13,8 @@ class QThread;
 
 namespace Tollgate {
 
+class IClock;
+class ISecretStore;
 class Store;
 
 // The gateway: transport, router, controllers and the upstream client, all living on one
@@ -30,6 +32,8 @@ public:
         quint16 port = 4000;                                  // 0 = any free port
         std::chrono::milliseconds idleTimeout{30'000};        // keep-alive connections
         std::chrono::milliseconds shutdownGrace{5'000};       // in-flight calls may finish
+        ISecretStore *secrets = nullptr;   // provider secrets of store-added models (may be null)
+        const IClock *clock = nullptr;     // null = the system clock
     };
 
     // `store` may be null (nothing is recorded) and must outlive the gateway.

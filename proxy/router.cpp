@@ -1,5 +1,7 @@
 #include "router.h"
 
+#include "../models/clock.h"
+#include "../models/identityregistry.h"
 #include "apierror.h"
 
 using namespace Qt::StringLiterals;
@@ -11,6 +13,12 @@ void Router::add(QByteArray method, QString path, Access access, QString summary
     const QString canonical = canonicalPath(path);
     m_byPath[canonical].append(m_routes.size());
     m_routes.append(Route{std::move(method), canonical, access, std::move(summary), std::move(handler)});
+}
+
+void Router::setIdentities(const IdentityRegistry *identities, const IClock *clock)
+{
+    m_identities = identities;
+    m_clock = clock;
 }
 
 void Router::setMasterKey(QByteArrayView masterKey)
@@ -68,11 +76,19 @@ bool Router::authenticate(const HttpRequest &request, Access access, Caller &cal
 {
     if (access == Access::Public)
         return true;
-    if (m_masterKeyHash.isEmpty()) {
-        caller.kind = Caller::Kind::OpenAccess;
-        return true;
-    }
+    const bool openAccess = m_masterKeyHash.isEmpty();
     const QByteArray key = extractApiKey(request);
+    if (openAccess) {
+        // No master key (loopback only): anyone is admin, but a known virtual key still
+        // counts as itself, so its limits and spend apply.
+        const VirtualKey *known = m_identities && key.startsWith("sk-")
+                                      ? m_identities->keyByToken(QString::fromLatin1(hashKey(key)))
+                                      : nullptr;
+        if (!known) {
+            caller.kind = Caller::Kind::OpenAccess;
+            return true;
+        }
+    }
     if (key.isEmpty()) {
         responder->send(errorResponse(
             ApiError::AuthError,
@@ -86,12 +102,39 @@ bool Router::authenticate(const HttpRequest &request, Access access, Caller &cal
         return false;
     }
     const QByteArray presented = hashKey(key);
-    if (!constantTimeEquals(presented, m_masterKeyHash)) {
+    caller.tokenHash = presented;
+    if (!openAccess && constantTimeEquals(presented, m_masterKeyHash)) {
+        caller.kind = Caller::Kind::MasterKey;
+        return true;
+    }
+    // Looked up by its hash: the hash table compares digests, never the raw key.
+    const VirtualKey *virtualKey = m_identities ? m_identities->keyByToken(QString::fromLatin1(presented)) : nullptr;
+    if (!virtualKey) {
         responder->send(errorResponse(ApiError::AuthError, u"Invalid API key."_s));
         return false;
     }
-    caller.kind = Caller::Kind::MasterKey;
-    caller.tokenHash = presented;
+    if (virtualKey->blocked) {
+        responder->send(errorResponse(ApiError::AuthError, u"Key is blocked."_s));
+        return false;
+    }
+    const QDateTime now = m_clock ? m_clock->now() : QDateTime::currentDateTimeUtc();
+    if (virtualKey->isExpired(now)) {
+        responder->send(errorResponse(
+            ApiError::ExpiredKey,
+            u"Key expired at %1. Ask for a new key or regenerate this one."_s.arg(
+                virtualKey->expires.toUTC().toString(Qt::ISODate))));
+        return false;
+    }
+    caller.kind = Caller::Kind::VirtualKey;
+    caller.userId = virtualKey->userId;
+    if (const User *owner = m_identities->user(virtualKey->userId))
+        caller.role = owner->role;
+    if (access == Access::Admin && !caller.isAdmin()) {
+        responder->send(errorResponse(ApiError::Forbidden,
+                                      u"Only the master key or a proxy_admin user's key may use %1."_s.arg(
+                                          canonicalPath(request.path))));
+        return false;
+    }
     return true;
 }
 

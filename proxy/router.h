@@ -20,6 +20,9 @@ struct RequestContext
 // Routes requests to controllers: one typed table (method, path, access, handler), the
 // `/v1` prefix made optional, authentication, and the 404/405 answers. Every error leaves
 // through errorResponse() in the OpenAI envelope.
+class IClock;
+class IdentityRegistry;
+
 class Router final
 {
     Q_DISABLE_COPY_MOVE(Router)
@@ -47,6 +50,8 @@ public:
 
     // The master key (raw; only its hash is kept). Empty = open access.
     void setMasterKey(QByteArrayView masterKey);
+    // Virtual keys are looked up here (in memory; no SQL per request).
+    void setIdentities(const IdentityRegistry *identities, const IClock *clock);
 
     void dispatch(HttpRequest &&request, const ResponderPtr &responder) const;
 
@@ -62,6 +67,8 @@ private:
     QList<Route> m_routes;
     QHash<QString, QList<qsizetype>> m_byPath;  // canonical path → indexes into m_routes
     QByteArray m_masterKeyHash;
+    const IdentityRegistry *m_identities = nullptr;
+    const IClock *m_clock = nullptr;
 };
 
 } // namespace Tollgate

@@ -7,6 +7,9 @@
 namespace Tollgate {
 
 class DeploymentTable;
+class IClock;
+class IdentityRegistry;
+class ISecretStore;
 class Store;
 class UpstreamClient;
 
@@ -18,6 +21,9 @@ struct GatewayServices
     UpstreamClient *upstream = nullptr;
     Store *store = nullptr;           // may be null (no persistence, tests)
     QObject *context = nullptr;       // a gateway-thread object: store answers arrive there
+    IdentityRegistry *identities = nullptr;  // keys, users, end users (in memory)
+    const IClock *clock = nullptr;
+    ISecretStore *secrets = nullptr;  // provider secrets of store-added models (may be null)
     QDateTime startedAt;
     bool shuttingDown = false;
 };

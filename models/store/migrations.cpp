@@ -129,9 +129,52 @@ Result<void> applyStep(QSqlDatabase &db, const Migration &step)
 
 } // namespace
 
+// Keys, users, end users and store-added models. Each row keeps its entity as JSON (the
+// API's shape) in `data`; columns hold what is looked up or changed on its own.
+Migration identitiesV2()
+{
+    return Migration{
+        2,
+        u"keys, users, end users, models"_s,
+        {
+            uR"(CREATE TABLE users (
+                user_id TEXT PRIMARY KEY,
+                data TEXT NOT NULL,
+                spend_nanousd INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            ))"_s,
+            uR"(CREATE TABLE keys (
+                token TEXT PRIMARY KEY,
+                key_alias TEXT UNIQUE,
+                user_id TEXT,
+                data TEXT NOT NULL,
+                spend_nanousd INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            ))"_s,
+            u"CREATE INDEX idx_keys_user_id ON keys(user_id)"_s,
+            uR"(CREATE TABLE end_users (
+                user_id TEXT PRIMARY KEY,
+                data TEXT NOT NULL,
+                spend_nanousd INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            ))"_s,
+            uR"(CREATE TABLE proxy_models (
+                model_id TEXT PRIMARY KEY,
+                model_name TEXT NOT NULL,
+                data TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            ))"_s,
+        },
+    };
+}
+
 const QList<Migration> &migrations()
 {
-    static const QList<Migration> steps{spineV1()};
+    static const QList<Migration> steps{spineV1(), identitiesV2()};
     return steps;
 }
 

@@ -1,7 +1,12 @@
 #include "openaicontroller.h"
 
+#include "../../models/identityregistry.h"
+#include "../../models/store/identityrepository.h"
+#include "../../models/store/store.h"
+#include "../access.h"
 #include "../apierror.h"
 #include "../deployments.h"
+#include "management.h"
 #include "../relay.h"
 
 #include <QJsonArray>
@@ -100,16 +105,33 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         responder->send(*error);
         return;
     }
-    const QString model = body.value(u"model"_s).toString();
-    const Deployment *deployment = m_services.deployments->pick(model);
-    if (!deployment) {
+    // api.md §5, in order: end user not blocked → model exists → model allowed.
+    const QString endUser = body.value(u"user"_s).toString();
+    if (!admitEndUser(endUser, responder))
+        return;
+    const ModelAccess access(context.caller, m_services.identities, *m_services.deployments);
+    const QString requested = body.value(u"model"_s).toString();
+    const QString model = access.resolve(requested);
+    if (!m_services.deployments->contains(model)) {
         responder->send(errorResponse(
             ApiError::BadRequest,
             u"Invalid model name passed in model=%1. Call `/v1/models` to view available models for your key."_s
-                .arg(model),
+                .arg(requested),
             u"model"_s));
         return;
     }
+    if (const auto decision = access.check(model); decision != ModelAccess::Decision::Allowed) {
+        const bool byKey = decision == ModelAccess::Decision::DeniedByKey;
+        responder->send(errorResponse(
+            byKey ? ApiError::KeyModelAccessDenied : ApiError::UserModelAccessDenied,
+            u"%1 not allowed to access model. This %1 can only access models=[%2]. Tried to access %3."_s.arg(
+                byKey ? u"key"_s : u"user"_s, access.allowedEntries().join(u", "_s), requested),
+            u"model"_s));
+        return;
+    }
+    if (model != requested)
+        body.insert(u"model"_s, model);
+    const Deployment *deployment = m_services.deployments->pick(model);
 
     RelayCall::Params params;
     params.type = type;
@@ -125,11 +147,45 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     call->start();
 }
 
-void OpenAIController::listModels(RequestContext &, const ResponderPtr &responder)
+bool OpenAIController::admitEndUser(const QString &endUserId, const ResponderPtr &responder)
+{
+    if (endUserId.isEmpty() || !m_services.identities)
+        return true;
+    if (const EndUser *known = m_services.identities->endUser(endUserId)) {
+        if (known->blocked) {
+            responder->send(errorResponse(ApiError::AuthError, u"End user %1 is blocked."_s.arg(endUserId), u"user"_s));
+            return false;
+        }
+        return true;
+    }
+    // Unknown end users are created on first use, with the default end-user budget.
+    EndUser created;
+    created.userId = endUserId;
+    created.createdAt = created.updatedAt = Management::now(m_services);
+    if (const Config *config = m_services.config) {
+        if (config->litellm.maxEndUserBudget)
+            created.budget.maxBudget = usdToNanos(*config->litellm.maxEndUserBudget);
+        if (config->litellm.endUserBudgetDuration) {
+            created.budget.duration = config->litellm.endUserBudgetDuration;
+            created.budget.resetAt = config->litellm.endUserBudgetDuration->addTo(created.createdAt);
+        }
+    }
+    m_services.identities->putEndUser(created);
+    if (m_services.store) {
+        m_services.store->write(IdentityRepository::all({IdentityRepository::saveEndUser(created),
+                                                         IdentityRepository::audit({u"gateway"_s, u"end_user.auto_create"_s,
+                                                                                    u"end_user"_s, endUserId, {}})}),
+                                m_services.context);
+    }
+    return true;
+}
+
+void OpenAIController::listModels(RequestContext &context, const ResponderPtr &responder)
 {
     QJsonArray data;
     const qint64 created = m_services.startedAt.toSecsSinceEpoch();
-    for (const QString &name : m_services.deployments->groupNames()) {
+    const ModelAccess access(context.caller, m_services.identities, *m_services.deployments);
+    for (const QString &name : access.allowedModels()) {
         const auto members = m_services.deployments->group(name);
         data.append(QJsonObject{{u"id"_s, name},
                                 {u"object"_s, u"model"_s},
@@ -140,10 +196,13 @@ void OpenAIController::listModels(RequestContext &, const ResponderPtr &responde
     responder->send(jsonResponse({{u"object"_s, u"list"_s}, {u"data"_s, data}}));
 }
 
-void OpenAIController::modelInfo(RequestContext &, const ResponderPtr &responder)
+void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &responder)
 {
     QJsonArray data;
+    const ModelAccess access(context.caller, m_services.identities, *m_services.deployments);
     for (const Deployment &deployment : m_services.deployments->all()) {
+        if (access.check(deployment.modelName) != ModelAccess::Decision::Allowed)
+            continue;
         QJsonObject params{{u"model"_s, QString(deployment.providerName + u'/' + deployment.upstreamModel)}};
         if (!deployment.apiBase.isEmpty())
             params.insert(u"api_base"_s, deployment.apiBase);

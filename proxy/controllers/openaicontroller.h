@@ -33,6 +33,9 @@ public:
     void abortAll(const QString &reason);
 
 private:
+    // Blocked end user → 401; an unknown one is created. False when an answer was sent.
+    bool admitEndUser(const QString &endUserId, const ResponderPtr &responder);
+
     GatewayServices &m_services;
     QHash<RelayCall *, std::shared_ptr<RelayCall>> m_active;
 };

@@ -1,0 +1,150 @@
+#include "identityregistry.h"
+
+#include <QCryptographicHash>
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+namespace {
+
+template<typename T>
+QList<const T *> oldestFirst(const QHash<QString, T> &items)
+{
+    QList<const T *> list;
+    list.reserve(items.size());
+    for (const T &item : items)
+        list.append(&item);
+    std::sort(list.begin(), list.end(), [](const T *a, const T *b) {
+        if (a->createdAt != b->createdAt)
+            return a->createdAt < b->createdAt;
+        return a < b;
+    });
+    return list;
+}
+
+bool isToken(const QString &text)
+{
+    if (text.size() != 64)
+        return false;
+    return std::all_of(text.begin(), text.end(), [](QChar c) {
+        return (c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'f');
+    });
+}
+
+} // namespace
+
+void IdentityRegistry::clear()
+{
+    m_keys.clear();
+    m_aliasToToken.clear();
+    m_users.clear();
+    m_endUsers.clear();
+}
+
+QString IdentityRegistry::tokenOf(const QString &keyOrToken)
+{
+    if (isToken(keyOrToken))
+        return keyOrToken;
+    return QString::fromLatin1(
+        QCryptographicHash::hash(keyOrToken.toUtf8(), QCryptographicHash::Sha256).toHex());
+}
+
+const VirtualKey *IdentityRegistry::keyByToken(const QString &token) const
+{
+    const auto found = m_keys.constFind(token);
+    return found == m_keys.constEnd() ? nullptr : &*found;
+}
+
+const VirtualKey *IdentityRegistry::keyByAlias(const QString &alias) const
+{
+    const auto found = m_aliasToToken.constFind(alias);
+    return found == m_aliasToToken.constEnd() ? nullptr : keyByToken(*found);
+}
+
+const VirtualKey *IdentityRegistry::findKey(const QString &keyOrToken) const
+{
+    if (keyOrToken.isEmpty())
+        return nullptr;
+    return keyByToken(tokenOf(keyOrToken));
+}
+
+QList<const VirtualKey *> IdentityRegistry::keys() const
+{
+    return oldestFirst(m_keys);
+}
+
+QList<const VirtualKey *> IdentityRegistry::keysOfUser(const QString &userId) const
+{
+    QList<const VirtualKey *> list;
+    for (const VirtualKey *key : keys()) {
+        if (key->userId == userId)
+            list.append(key);
+    }
+    return list;
+}
+
+void IdentityRegistry::putKey(const VirtualKey &key)
+{
+    if (const VirtualKey *old = keyByToken(key.token); old && !old->keyAlias.isEmpty())
+        m_aliasToToken.remove(old->keyAlias);
+    m_keys.insert(key.token, key);
+    if (!key.keyAlias.isEmpty())
+        m_aliasToToken.insert(key.keyAlias, key.token);
+}
+
+void IdentityRegistry::removeKey(const QString &token)
+{
+    const auto found = m_keys.find(token);
+    if (found == m_keys.end())
+        return;
+    if (!found->keyAlias.isEmpty())
+        m_aliasToToken.remove(found->keyAlias);
+    m_keys.erase(found);
+}
+
+const User *IdentityRegistry::user(const QString &userId) const
+{
+    const auto found = m_users.constFind(userId);
+    return found == m_users.constEnd() ? nullptr : &*found;
+}
+
+QList<const User *> IdentityRegistry::users() const
+{
+    return oldestFirst(m_users);
+}
+
+void IdentityRegistry::putUser(const User &user)
+{
+    m_users.insert(user.userId, user);
+}
+
+void IdentityRegistry::removeUser(const QString &userId)
+{
+    m_users.remove(userId);
+}
+
+const EndUser *IdentityRegistry::endUser(const QString &userId) const
+{
+    const auto found = m_endUsers.constFind(userId);
+    return found == m_endUsers.constEnd() ? nullptr : &*found;
+}
+
+QList<const EndUser *> IdentityRegistry::endUsers() const
+{
+    return oldestFirst(m_endUsers);
+}
+
+void IdentityRegistry::putEndUser(const EndUser &endUser)
+{
+    m_endUsers.insert(endUser.userId, endUser);
+}
+
+void IdentityRegistry::removeEndUser(const QString &userId)
+{
+    m_endUsers.remove(userId);
+}
+
+} // namespace Tollgate

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "identity.h"
+
+#include <QHash>
+#include <QList>
+
+namespace Tollgate {
+
+// Keys, users and end users in memory: the hot path's only source (no SQL per request).
+// Lives on the gateway thread; loaded from the store at start-up and kept current by every
+// management write. Pointers it returns are valid until the next change.
+class IdentityRegistry
+{
+public:
+    void clear();
+
+    // Keys
+    [[nodiscard]] const VirtualKey *keyByToken(const QString &token) const;
+    [[nodiscard]] const VirtualKey *keyByAlias(const QString &alias) const;
+    // A raw key ("sk-…") or its token (64 hex digits) → the stored key, if any.
+    [[nodiscard]] const VirtualKey *findKey(const QString &keyOrToken) const;
+    [[nodiscard]] QList<const VirtualKey *> keys() const;             // oldest first
+    [[nodiscard]] QList<const VirtualKey *> keysOfUser(const QString &userId) const;
+    void putKey(const VirtualKey &key);
+    void removeKey(const QString &token);
+
+    // Users
+    [[nodiscard]] const User *user(const QString &userId) const;
+    [[nodiscard]] QList<const User *> users() const;                  // oldest first
+    void putUser(const User &user);
+    void removeUser(const QString &userId);
+
+    // End users
+    [[nodiscard]] const EndUser *endUser(const QString &userId) const;
+    [[nodiscard]] QList<const EndUser *> endUsers() const;            // oldest first
+    void putEndUser(const EndUser &endUser);
+    void removeEndUser(const QString &userId);
+
+    [[nodiscard]] qsizetype keyCount() const { return m_keys.size(); }
+
+    // "sk-…" → SHA-256 hex; a 64-hex-digit token is returned as it is.
+    static QString tokenOf(const QString &keyOrToken);
+
+private:
+    QHash<QString, VirtualKey> m_keys;         // by token
+    QHash<QString, QString> m_aliasToToken;
+    QHash<QString, User> m_users;
+    QHash<QString, EndUser> m_endUsers;
+};
+
+} // namespace Tollgate

@@ -1,0 +1,255 @@
+#include "identityrepository.h"
+
+#include "spendlog.h"
+
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+namespace IdentityRepository {
+
+namespace {
+
+QString compact(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+QJsonObject parse(const QVariant &value)
+{
+    return QJsonDocument::fromJson(value.toString().toUtf8()).object();
+}
+
+Result<void> exec(QSqlQuery &query, const QString &what)
+{
+    if (!query.exec())
+        return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
+    return {};
+}
+
+QVariant textOrNull(const QString &value)
+{
+    return value.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(value);
+}
+
+QString now()
+{
+    return isoUtc(QDateTime::currentDateTimeUtc());
+}
+
+} // namespace
+
+Result<Snapshot> loadAll(QSqlDatabase &db)
+{
+    Snapshot snapshot;
+    QSqlQuery query(db);
+    if (!query.exec(u"SELECT data, spend_nanousd FROM users"_s))
+        return makeError(u"cannot read users: %1"_s.arg(query.lastError().text()));
+    while (query.next()) {
+        auto user = IdentityJson::userFromJson(parse(query.value(0)));
+        if (!user)
+            return user.error();
+        user->budget.spend = query.value(1).toLongLong();
+        snapshot.users.append(*user);
+    }
+    if (!query.exec(u"SELECT data, spend_nanousd FROM keys"_s))
+        return makeError(u"cannot read keys: %1"_s.arg(query.lastError().text()));
+    while (query.next()) {
+        auto key = IdentityJson::keyFromJson(parse(query.value(0)));
+        if (!key)
+            return key.error();
+        key->budget.spend = query.value(1).toLongLong();
+        snapshot.keys.append(*key);
+    }
+    if (!query.exec(u"SELECT data, spend_nanousd FROM end_users"_s))
+        return makeError(u"cannot read end users: %1"_s.arg(query.lastError().text()));
+    while (query.next()) {
+        auto endUser = IdentityJson::endUserFromJson(parse(query.value(0)));
+        if (!endUser)
+            return endUser.error();
+        endUser->budget.spend = query.value(1).toLongLong();
+        snapshot.endUsers.append(*endUser);
+    }
+    if (!query.exec(u"SELECT model_id, model_name, data, created_at, updated_at FROM proxy_models ORDER BY created_at"_s))
+        return makeError(u"cannot read models: %1"_s.arg(query.lastError().text()));
+    while (query.next()) {
+        StoredModel model;
+        model.modelId = query.value(0).toString();
+        model.modelName = query.value(1).toString();
+        model.entry = parse(query.value(2));
+        model.createdAt = IdentityJson::parseTime(query.value(3).toString());
+        model.updatedAt = IdentityJson::parseTime(query.value(4).toString());
+        snapshot.models.append(model);
+    }
+    return snapshot;
+}
+
+Store::WriteJob saveKey(const VirtualKey &key)
+{
+    return [key](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"INSERT INTO keys (token, key_alias, user_id, data, spend_nanousd, created_at, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(token) DO UPDATE SET key_alias = excluded.key_alias, "
+                      "user_id = excluded.user_id, data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
+                      "updated_at = excluded.updated_at"_s);
+        query.addBindValue(key.token);
+        query.addBindValue(textOrNull(key.keyAlias));
+        query.addBindValue(textOrNull(key.userId));
+        query.addBindValue(compact(IdentityJson::toJson(key)));
+        query.addBindValue(key.budget.spend);
+        query.addBindValue(isoUtc(key.createdAt.isValid() ? key.createdAt : QDateTime::currentDateTimeUtc()));
+        query.addBindValue(now());
+        return exec(query, u"save key %1"_s.arg(key.keyName));
+    };
+}
+
+Store::WriteJob deleteKeys(const QStringList &tokens)
+{
+    return [tokens](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"DELETE FROM keys WHERE token = ?"_s);
+        for (const QString &token : tokens) {
+            query.addBindValue(token);
+            if (auto done = exec(query, u"delete a key"_s); !done)
+                return done;
+        }
+        return {};
+    };
+}
+
+Store::WriteJob saveUser(const User &user)
+{
+    return [user](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"INSERT INTO users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                      "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
+                      "updated_at = excluded.updated_at"_s);
+        query.addBindValue(user.userId);
+        query.addBindValue(compact(IdentityJson::toJson(user)));
+        query.addBindValue(user.budget.spend);
+        query.addBindValue(isoUtc(user.createdAt.isValid() ? user.createdAt : QDateTime::currentDateTimeUtc()));
+        query.addBindValue(now());
+        return exec(query, u"save user %1"_s.arg(user.userId));
+    };
+}
+
+Store::WriteJob deleteUser(const QString &userId)
+{
+    return [userId](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"DELETE FROM keys WHERE user_id = ?"_s);
+        query.addBindValue(userId);
+        if (auto done = exec(query, u"delete the keys of user %1"_s.arg(userId)); !done)
+            return done;
+        query.prepare(u"DELETE FROM users WHERE user_id = ?"_s);
+        query.addBindValue(userId);
+        return exec(query, u"delete user %1"_s.arg(userId));
+    };
+}
+
+Store::WriteJob saveEndUser(const EndUser &endUser)
+{
+    return [endUser](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                      "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
+                      "updated_at = excluded.updated_at"_s);
+        query.addBindValue(endUser.userId);
+        query.addBindValue(compact(IdentityJson::toJson(endUser)));
+        query.addBindValue(endUser.budget.spend);
+        query.addBindValue(isoUtc(endUser.createdAt.isValid() ? endUser.createdAt : QDateTime::currentDateTimeUtc()));
+        query.addBindValue(now());
+        return exec(query, u"save end user %1"_s.arg(endUser.userId));
+    };
+}
+
+Store::WriteJob deleteEndUsers(const QStringList &userIds)
+{
+    return [userIds](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"DELETE FROM end_users WHERE user_id = ?"_s);
+        for (const QString &userId : userIds) {
+            query.addBindValue(userId);
+            if (auto done = exec(query, u"delete end user %1"_s.arg(userId)); !done)
+                return done;
+        }
+        return {};
+    };
+}
+
+Store::WriteJob saveModel(const StoredModel &model)
+{
+    return [model](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"INSERT INTO proxy_models (model_id, model_name, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                      "ON CONFLICT(model_id) DO UPDATE SET model_name = excluded.model_name, data = excluded.data, "
+                      "updated_at = excluded.updated_at"_s);
+        query.addBindValue(model.modelId);
+        query.addBindValue(model.modelName);
+        query.addBindValue(compact(model.entry));
+        query.addBindValue(isoUtc(model.createdAt.isValid() ? model.createdAt : QDateTime::currentDateTimeUtc()));
+        query.addBindValue(now());
+        return exec(query, u"save model %1"_s.arg(model.modelId));
+    };
+}
+
+Store::WriteJob deleteModel(const QString &modelId)
+{
+    return [modelId](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"DELETE FROM proxy_models WHERE model_id = ?"_s);
+        query.addBindValue(modelId);
+        return exec(query, u"delete model %1"_s.arg(modelId));
+    };
+}
+
+Store::WriteJob audit(const AuditEntry &entry)
+{
+    return [entry](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"INSERT INTO audit_log (at, actor, action, object_type, object_id, details) "
+                      "VALUES (?, ?, ?, ?, ?, ?)"_s);
+        query.addBindValue(now());
+        query.addBindValue(entry.actor);
+        query.addBindValue(entry.action);
+        query.addBindValue(entry.objectType);
+        query.addBindValue(entry.objectId);
+        query.addBindValue(compact(entry.details));
+        return exec(query, u"write the audit log"_s);
+    };
+}
+
+Store::WriteJob all(QList<Store::WriteJob> jobs)
+{
+    return [jobs = std::move(jobs)](QSqlDatabase &db) -> Result<void> {
+        for (const auto &job : jobs) {
+            if (auto done = job(db); !done)
+                return done;
+        }
+        return {};
+    };
+}
+
+Result<QList<AuditEntry>> auditLog(QSqlDatabase &db, int limit)
+{
+    QSqlQuery query(db);
+    query.prepare(u"SELECT actor, action, object_type, object_id, details FROM audit_log ORDER BY id DESC LIMIT ?"_s);
+    query.addBindValue(limit);
+    if (!query.exec())
+        return makeError(u"cannot read the audit log: %1"_s.arg(query.lastError().text()));
+    QList<AuditEntry> entries;
+    while (query.next()) {
+        entries.append(AuditEntry{query.value(0).toString(), query.value(1).toString(), query.value(2).toString(),
+                                  query.value(3).toString(), parse(query.value(4))});
+    }
+    return entries;
+}
+
+} // namespace IdentityRepository
+
+} // namespace Tollgate

@@ -1,0 +1,64 @@
+#pragma once
+
+#include "../identity.h"
+#include "store.h"
+
+#include <QJsonObject>
+#include <QList>
+
+namespace Tollgate {
+
+// One management action for the audit log: who did what to which object. Never a raw key.
+struct AuditEntry
+{
+    QString actor;        // "master_key", or the acting key's user id / token prefix
+    QString action;       // "key.generate", "user.delete", …
+    QString objectType;   // "key", "user", "end_user", "model", "budget"
+    QString objectId;     // token, user id, model id
+    QJsonObject details;  // changed fields (secrets removed)
+};
+
+// A store-added model deployment (POST /model/new): config.yaml's model_list entry shape,
+// with provider secrets replaced by keychain references.
+struct StoredModel
+{
+    QString modelId;
+    QString modelName;
+    QJsonObject entry;    // {"model_name", "litellm_params", "model_info"}
+    QDateTime createdAt;
+    QDateTime updatedAt;
+};
+
+// The SQL of keys, users, end users, models and the audit log.
+namespace IdentityRepository {
+
+struct Snapshot
+{
+    QList<VirtualKey> keys;
+    QList<User> users;
+    QList<EndUser> endUsers;
+    QList<StoredModel> models;
+};
+
+// Everything, for the gateway's start-up (blocking read through Store::readNow).
+Result<Snapshot> loadAll(QSqlDatabase &db);
+
+Store::WriteJob saveKey(const VirtualKey &key);
+Store::WriteJob deleteKeys(const QStringList &tokens);
+Store::WriteJob saveUser(const User &user);
+Store::WriteJob deleteUser(const QString &userId);     // and the user's keys
+Store::WriteJob saveEndUser(const EndUser &endUser);
+Store::WriteJob deleteEndUsers(const QStringList &userIds);
+Store::WriteJob saveModel(const StoredModel &model);
+Store::WriteJob deleteModel(const QString &modelId);
+Store::WriteJob audit(const AuditEntry &entry);
+
+// Runs `jobs` in order in one transaction step; the first error wins.
+Store::WriteJob all(QList<Store::WriteJob> jobs);
+
+// Audit rows, newest first (for tests and, later, the window).
+Result<QList<AuditEntry>> auditLog(QSqlDatabase &db, int limit = 1000);
+
+} // namespace IdentityRepository
+
+} // namespace Tollgate
