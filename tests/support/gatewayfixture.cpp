@@ -1,0 +1,100 @@
+#include "gatewayfixture.h"
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate::Test {
+
+namespace {
+
+Deployment mockDeployment(const QString &name, const QString &id, const QStringList &groups)
+{
+    Deployment d;
+    d.modelName = name;
+    d.id = id;
+    d.provider = Provider::Mock;
+    d.providerName = u"mock"_s;
+    d.upstreamModel = name;
+    d.accessGroups = groups;
+    d.inputCostPerToken = 0.000001;
+    d.outputCostPerToken = 0.000002;
+    return d;
+}
+
+} // namespace
+
+Config GatewayFixture::defaultConfig()
+{
+    Config config;
+    config.sourceFile = u"<fixture>"_s;
+    config.general.masterKey = QString::fromLatin1(MasterKey);
+    config.models = {mockDeployment(u"gpt-a"_s, u"gpt-a-1"_s, {u"beta"_s, u"all-team"_s}),
+                     mockDeployment(u"gpt-b"_s, u"gpt-b-1"_s, {u"all-team"_s}),
+                     mockDeployment(u"gpt-c"_s, u"gpt-c-1"_s, {})};
+    return config;
+}
+
+GatewayFixture::GatewayFixture(Config config) : m_config(std::move(config)) {}
+
+GatewayFixture::~GatewayFixture()
+{
+    stop();
+}
+
+QString GatewayFixture::databasePath() const
+{
+    return m_dir.filePath(u"gateway.db"_s);
+}
+
+bool GatewayFixture::start()
+{
+    if (!m_store.isOpen()) {
+        if (auto opened = m_store.open(databasePath()); !opened) {
+            m_lastError = opened.error().message;
+            return false;
+        }
+    }
+    Gateway::Options options;
+    options.port = 0;
+    options.secrets = &m_secrets;
+    options.clock = m_clock;
+    auto started = m_gateway.start(m_config, &m_store, options);
+    if (!started) {
+        m_lastError = started.error().message;
+        return false;
+    }
+    m_port = *started;
+    return true;
+}
+
+void GatewayFixture::stop()
+{
+    m_gateway.stop();
+    m_store.close();
+    m_port = 0;
+}
+
+bool GatewayFixture::restart()
+{
+    stop();
+    return start();
+}
+
+std::unique_ptr<HttpClient> GatewayFixture::client(const QByteArray &key) const
+{
+    auto client = std::make_unique<HttpClient>(m_port);
+    if (!key.isEmpty())
+        client->setDefaultHeaders({{"Authorization", "Bearer " + key}});
+    return client;
+}
+
+HttpClient::Response GatewayFixture::post(const QByteArray &path, const QJsonObject &body, const QByteArray &key) const
+{
+    return client(key)->postJson(path, body);
+}
+
+HttpClient::Response GatewayFixture::get(const QByteArray &path, const QByteArray &key) const
+{
+    return client(key)->get(path);
+}
+
+} // namespace Tollgate::Test
