@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QDateTime>
+#include <QMutex>
 
 namespace Tollgate {
 
@@ -23,16 +24,29 @@ public:
     }
 };
 
-// A clock the test moves by hand.
+// A clock the test moves by hand (from the test thread while the gateway thread reads it).
 class ManualClock final : public IClock
 {
 public:
     explicit ManualClock(QDateTime start = QDateTime::currentDateTimeUtc()) : m_now(std::move(start)) {}
-    [[nodiscard]] QDateTime now() const override { return m_now; }
-    void set(const QDateTime &now) { m_now = now; }
-    void advance(qint64 seconds) { m_now = m_now.addSecs(seconds); }
+    [[nodiscard]] QDateTime now() const override
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_now;
+    }
+    void set(const QDateTime &now)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_now = now;
+    }
+    void advance(qint64 seconds)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_now = m_now.addSecs(seconds);
+    }
 
 private:
+    mutable QMutex m_mutex;
     QDateTime m_now;
 };
 

@@ -1,4 +1,316 @@
+// Enforcement on the OpenAI routes (api.md §5 up to budgets): virtual keys (unknown,
+// blocked, expired), roles on admin routes, aliases, access groups, the user's models,
+// end users. Keys and users are seeded in the database before the gateway starts, so this
+// also covers loading them at start-up.
+#include "models/clock.h"
+#include "models/identityregistry.h"
+#include "models/store/identityrepository.h"
+#include "tests/support/gatewayfixture.h"
+
+#include <QJsonArray>
+#include <QSqlDatabase>
 #include <QTest>
-class Placeholder : public QObject { Q_OBJECT };
-QTEST_GUILESS_MAIN(Placeholder)
+
+using namespace Tollgate;
+using namespace Tollgate::Test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+const QDateTime Start = QDateTime(QDate(2026, 3, 1), QTime(12, 0), Qt::UTC);
+
+struct Seed
+{
+    QList<VirtualKey> keys;
+    QList<User> users;
+    QList<EndUser> endUsers;
+};
+
+VirtualKey key(const QString &raw, const QStringList &models = {}, const QString &userId = {})
+{
+    VirtualKey k;
+    k.token = IdentityRegistry::tokenOf(raw);
+    k.keyName = keyDisplayName(raw);
+    k.models = models;
+    k.userId = userId;
+    k.createdAt = k.updatedAt = Start;
+    return k;
+}
+
+User user(const QString &id, UserRole role, const QStringList &models = {})
+{
+    User u;
+    u.userId = id;
+    u.role = role;
+    u.models = models;
+    u.createdAt = u.updatedAt = Start;
+    return u;
+}
+
+QJsonObject chat(const QString &model, const QString &endUser = {})
+{
+    QJsonObject body{{u"model"_s, model},
+                     {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"hi"_s}}}}};
+    if (!endUser.isEmpty())
+        body.insert(u"user"_s, endUser);
+    return body;
+}
+
+QString errorType(const HttpClient::Response &response)
+{
+    return response.json().value(u"error"_s).toObject().value(u"type"_s).toString();
+}
+
+QStringList modelIds(const HttpClient::Response &response)
+{
+    QStringList ids;
+    for (const QJsonValue item : response.json().value(u"data"_s).toArray())
+        ids.append(item.toObject().value(u"id"_s).toString());
+    return ids;
+}
+
+} // namespace
+
+class TestAccess : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void unknownKeysAreRefused_data();
+    void unknownKeysAreRefused();
+    void blockedKeyIsRefused();
+    void expiredKeyIsRefusedByTheClock();
+    void keyModelsRestrictCalls();
+    void accessGroupsExpandToTheirModels();
+    void allProxyModelsAndEmptyListMeanEverything();
+    void userModelsApplyWhenTheKeyHasNone();
+    void keyModelsWinOverTheUsers();
+    void aliasesResolveBeforeTheAccessCheck();
+    void unknownModelIsABadRequestEvenWhenRestricted();
+    void adminRoutesNeedAnAdminRole();
+    void blockedEndUserIsRefused();
+    void unknownEndUserIsCreatedAndKept();
+    void openAccessStillKnowsVirtualKeys();
+
+private:
+    bool seedAndStart(const Seed &seed, Config config = GatewayFixture::defaultConfig());
+
+    std::unique_ptr<GatewayFixture> m_gateway;
+    ManualClock m_clock{Start};
+};
+
+void TestAccess::init()
+{
+    m_clock.set(Start);
+}
+
+void TestAccess::cleanup()
+{
+    m_gateway.reset();
+}
+
+bool TestAccess::seedAndStart(const Seed &seed, Config config)
+{
+    m_gateway = std::make_unique<GatewayFixture>(std::move(config));
+    m_gateway->setClock(&m_clock);
+    if (!m_gateway->start())
+        return false;
+    QList<Store::WriteJob> jobs;
+    for (const User &u : seed.users)
+        jobs.append(IdentityRepository::saveUser(u));
+    for (const VirtualKey &k : seed.keys)
+        jobs.append(IdentityRepository::saveKey(k));
+    for (const EndUser &e : seed.endUsers)
+        jobs.append(IdentityRepository::saveEndUser(e));
+    if (!m_gateway->store().writeNow(IdentityRepository::all(jobs)))
+        return false;
+    return m_gateway->restart();  // loaded from the database at start-up
+}
+
+void TestAccess::unknownKeysAreRefused_data()
+{
+    QTest::addColumn<QByteArray>("presented");
+    QTest::newRow("unknown sk- key") << QByteArray("sk-not-a-real-key-123456");
+    QTest::newRow("not an sk- key") << QByteArray("hello");
+    QTest::newRow("the token instead of the key") << IdentityRegistry::tokenOf(u"sk-real-key-000000000001"_s).toLatin1();
+}
+
+void TestAccess::unknownKeysAreRefused()
+{
+    QFETCH(QByteArray, presented);
+    QVERIFY(seedAndStart({{key(u"sk-real-key-000000000001"_s)}, {}, {}}));
+    const auto response = m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), presented);
+    QCOMPARE(response.status, 401);
+    QCOMPARE(errorType(response), u"auth_error"_s);
+    // The real key works.
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), "sk-real-key-000000000001").status, 200);
+}
+
+void TestAccess::blockedKeyIsRefused()
+{
+    VirtualKey blocked = key(u"sk-blocked-key-0000000001"_s);
+    blocked.blocked = true;
+    QVERIFY(seedAndStart({{blocked}, {}, {}}));
+    for (const QByteArray &path : {QByteArrayLiteral("/v1/models"), QByteArrayLiteral("/v1/model/info")}) {
+        const auto response = m_gateway->get(path, "sk-blocked-key-0000000001");
+        QCOMPARE(response.status, 401);
+        QCOMPARE(response.json().value(u"error"_s).toObject().value(u"message"_s).toString(), u"Key is blocked."_s);
+    }
+}
+
+void TestAccess::expiredKeyIsRefusedByTheClock()
+{
+    VirtualKey expiring = key(u"sk-expiring-key-00000001"_s);
+    expiring.expires = Start.addSecs(3600);
+    QVERIFY(seedAndStart({{expiring}, {}, {}}));
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), "sk-expiring-key-00000001").status, 200);
+    m_clock.advance(3599);
+    QCOMPARE(m_gateway->get("/v1/models", "sk-expiring-key-00000001").status, 200);
+    m_clock.advance(1);  // exactly at `expires`: expired
+    const auto response = m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), "sk-expiring-key-00000001");
+    QCOMPARE(response.status, 401);
+    QCOMPARE(errorType(response), u"expired_key"_s);
+}
+
+void TestAccess::keyModelsRestrictCalls()
+{
+    QVERIFY(seedAndStart({{key(u"sk-only-gpt-a-000000001"_s, {u"gpt-a"_s})}, {}, {}}));
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), "sk-only-gpt-a-000000001").status, 200);
+    const auto denied = m_gateway->post("/v1/chat/completions", chat(u"gpt-b"_s), "sk-only-gpt-a-000000001");
+    QCOMPARE(denied.status, 403);
+    const QJsonObject error = denied.json().value(u"error"_s).toObject();
+    QCOMPARE(error.value(u"type"_s).toString(), u"key_model_access_denied"_s);
+    QCOMPARE(error.value(u"param"_s).toString(), u"model"_s);
+    QVERIFY(error.value(u"message"_s).toString().startsWith(u"key not allowed to access model."_s));
+    QVERIFY(error.value(u"message"_s).toString().contains(u"gpt-a"_s));
+    QCOMPARE(modelIds(m_gateway->get("/v1/models", "sk-only-gpt-a-000000001")), QStringList{u"gpt-a"_s});
+}
+
+void TestAccess::accessGroupsExpandToTheirModels()
+{
+    QVERIFY(seedAndStart({{key(u"sk-team-key-00000000001"_s, {u"all-team"_s})}, {}, {}}));
+    QCOMPARE(modelIds(m_gateway->get("/v1/models", "sk-team-key-00000000001")),
+             (QStringList{u"gpt-a"_s, u"gpt-b"_s}));
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-b"_s), "sk-team-key-00000000001").status, 200);
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-c"_s), "sk-team-key-00000000001").status, 403);
+    const auto info = m_gateway->get("/v1/model/info", "sk-team-key-00000000001");
+    QCOMPARE(info.json().value(u"data"_s).toArray().size(), 2);
+}
+
+void TestAccess::allProxyModelsAndEmptyListMeanEverything()
+{
+    QVERIFY(seedAndStart({{key(u"sk-all-models-000000001"_s, {u"all-proxy-models"_s}),
+                           key(u"sk-no-models-0000000001"_s)},
+                          {},
+                          {}}));
+    const QStringList all{u"gpt-a"_s, u"gpt-b"_s, u"gpt-c"_s};
+    QCOMPARE(modelIds(m_gateway->get("/v1/models", "sk-all-models-000000001")), all);
+    QCOMPARE(modelIds(m_gateway->get("/v1/models", "sk-no-models-0000000001")), all);
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-c"_s), "sk-all-models-000000001").status, 200);
+}
+
+void TestAccess::userModelsApplyWhenTheKeyHasNone()
+{
+    QVERIFY(seedAndStart({{key(u"sk-beta-user-key-000001"_s, {}, u"ann"_s)},
+                          {user(u"ann"_s, UserRole::InternalUser, {u"beta"_s})},
+                          {}}));
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), "sk-beta-user-key-000001").status, 200);
+    const auto denied = m_gateway->post("/v1/chat/completions", chat(u"gpt-b"_s), "sk-beta-user-key-000001");
+    QCOMPARE(denied.status, 403);
+    QCOMPARE(errorType(denied), u"user_model_access_denied"_s);
+    QCOMPARE(modelIds(m_gateway->get("/v1/models", "sk-beta-user-key-000001")), QStringList{u"gpt-a"_s});
+}
+
+void TestAccess::keyModelsWinOverTheUsers()
+{
+    QVERIFY(seedAndStart({{key(u"sk-key-over-user-000001"_s, {u"gpt-c"_s}, u"bob"_s)},
+                          {user(u"bob"_s, UserRole::InternalUser, {u"beta"_s})},
+                          {}}));
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-c"_s), "sk-key-over-user-000001").status, 200);
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), "sk-key-over-user-000001").status, 403);
+}
+
+void TestAccess::aliasesResolveBeforeTheAccessCheck()
+{
+    VirtualKey aliased = key(u"sk-aliased-key-00000001"_s, {u"gpt-b"_s});
+    aliased.aliases.insert(u"my-model"_s, u"gpt-b"_s);
+    aliased.aliases.insert(u"sneaky"_s, u"gpt-c"_s);
+    QVERIFY(seedAndStart({{aliased}, {}, {}}));
+    const auto response = m_gateway->post("/v1/chat/completions", chat(u"my-model"_s), "sk-aliased-key-00000001");
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.header("x-litellm-model-group"), QByteArray("gpt-b"));
+    // An alias does not get around the key's model list.
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"sneaky"_s), "sk-aliased-key-00000001").status, 403);
+}
+
+void TestAccess::unknownModelIsABadRequestEvenWhenRestricted()
+{
+    QVERIFY(seedAndStart({{key(u"sk-restricted-key-000001"_s, {u"gpt-a"_s})}, {}, {}}));
+    const auto response = m_gateway->post("/v1/chat/completions", chat(u"nope"_s), "sk-restricted-key-000001");
+    QCOMPARE(response.status, 400);
+    QVERIFY(response.json().value(u"error"_s).toObject().value(u"message"_s).toString()
+                .startsWith(u"Invalid model name passed in model=nope."_s));
+}
+
+void TestAccess::adminRoutesNeedAnAdminRole()
+{
+    QVERIFY(seedAndStart({{key(u"sk-internal-key-0000001"_s, {}, u"ivy"_s), key(u"sk-admin-key-000000001"_s, {}, u"ada"_s)},
+                          {user(u"ivy"_s, UserRole::InternalUser), user(u"ada"_s, UserRole::ProxyAdmin)},
+                          {}}));
+    const auto refused = m_gateway->get("/health", "sk-internal-key-0000001");
+    QCOMPARE(refused.status, 403);
+    QCOMPARE(errorType(refused), u"forbidden"_s);
+    QCOMPARE(m_gateway->get("/health", "sk-admin-key-000000001").status, 200);
+    QCOMPARE(m_gateway->get("/health").status, 200);  // master key
+}
+
+void TestAccess::blockedEndUserIsRefused()
+{
+    EndUser blocked;
+    blocked.userId = u"customer-7"_s;
+    blocked.blocked = true;
+    blocked.createdAt = blocked.updatedAt = Start;
+    QVERIFY(seedAndStart({{}, {}, {blocked}}));
+    const auto response = m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s, u"customer-7"_s));
+    QCOMPARE(response.status, 401);
+    QCOMPARE(errorType(response), u"auth_error"_s);
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s, u"customer-8"_s)).status, 200);
+}
+
+void TestAccess::unknownEndUserIsCreatedAndKept()
+{
+    Config config = GatewayFixture::defaultConfig();
+    config.litellm.maxEndUserBudget = 2.5;
+    config.litellm.endUserBudgetDuration = Duration{1, Duration::Unit::Days};
+    QVERIFY(seedAndStart({}, config));
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s, u"new-customer"_s)).status, 200);
+    QVERIFY(m_gateway->restart());
+    const auto stored = m_gateway->store().readNow([](QSqlDatabase &db) {
+        auto snapshot = IdentityRepository::loadAll(db);
+        return snapshot ? QVariant::fromValue(snapshot->endUsers) : QVariant();
+    });
+    QVERIFY(stored.ok());
+    const auto endUsers = stored->value<QList<EndUser>>();
+    QCOMPARE(endUsers.size(), 1);
+    QCOMPARE(endUsers.first().userId, u"new-customer"_s);
+    QCOMPARE(endUsers.first().budget.maxBudget, usdToNanos(2.5));
+    QCOMPARE(endUsers.first().budget.resetAt, Start.addDays(1));
+}
+
+void TestAccess::openAccessStillKnowsVirtualKeys()
+{
+    Config config = GatewayFixture::defaultConfig();
+    config.general.masterKey.clear();
+    QVERIFY(seedAndStart({{key(u"sk-open-mode-key-000001"_s, {u"gpt-a"_s})}, {}, {}}, config));
+    // No key, or any key: everything (loopback only).
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-b"_s), QByteArray()).status, 200);
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-b"_s), "sk-whatever").status, 200);
+    // A known virtual key is held to its own list.
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-b"_s), "sk-open-mode-key-000001").status, 403);
+}
+
+QTEST_GUILESS_MAIN(TestAccess)
 #include "tst_access.moc"
