@@ -4,6 +4,7 @@
 #include "apierror.h"
 #include "../models/clock.h"
 #include "../models/identityregistry.h"
+#include "../models/pricing.h"
 #include "../models/store/identityrepository.h"
 #include "controllers/customercontroller.h"
 #include "controllers/docscontroller.h"
@@ -30,6 +31,24 @@ Q_LOGGING_CATEGORY(lcGateway, "tollgate.gateway")
 
 namespace Tollgate {
 
+namespace {
+
+// Parsed once per process (~20 ms); copies share the data.
+const PriceCatalogue &sharedCatalogue()
+{
+    static const PriceCatalogue catalogue = [] {
+        auto loaded = PriceCatalogue::loadResource();
+        if (!loaded) {
+            qCWarning(lcGateway).noquote() << "price catalogue not loaded:" << loaded.error().message;
+            return PriceCatalogue();
+        }
+        return *loaded;
+    }();
+    return catalogue;
+}
+
+} // namespace
+
 struct Gateway::Private
 {
     explicit Private(Gateway *q, Config cfg, Store *store)
@@ -51,6 +70,7 @@ struct Gateway::Private
         services.context = q;
         services.startedAt = QDateTime::currentDateTimeUtc();
         services.identities = &identities;
+        services.prices = &sharedCatalogue();
         services.clock = &SystemClock::instance();
         router.setMasterKey(config.general.masterKey.toUtf8());
         router.setIdentities(&identities, services.clock);

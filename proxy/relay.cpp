@@ -1,5 +1,6 @@
 #include "relay.h"
 
+#include "../models/pricing.h"
 #include "../models/store/store.h"
 #include "apierror.h"
 #include "providers/mockprovider.h"
@@ -268,11 +269,17 @@ void RelayCall::failMidStream(int status, const QString &type, const QString &me
 NanoUsd RelayCall::cost(bool *priceUnknown) const
 {
     const Deployment &deployment = m_params.deployment;
-    *priceUnknown = !deployment.inputCostPerToken && !deployment.outputCostPerToken;
-    if (!m_usage || *priceUnknown)
+    std::optional<ModelPrice> price;
+    if (m_services.prices) {
+        price = m_services.prices->priceFor(deployment);
+    } else if (deployment.inputCostPerToken || deployment.outputCostPerToken) {
+        price = ModelPrice{deployment.inputCostPerToken.value_or(0.0), deployment.outputCostPerToken.value_or(0.0),
+                           std::nullopt, QStringLiteral("config"), {}};
+    }
+    *priceUnknown = !price.has_value();
+    if (!m_usage || !price)
         return 0;
-    return tokenCost(m_usage->promptTokens, deployment.inputCostPerToken.value_or(0.0))
-           + tokenCost(m_usage->completionTokens, deployment.outputCostPerToken.value_or(0.0));
+    return price->cost(m_usage->promptTokens, m_usage->completionTokens);
 }
 
 void RelayCall::settle(const QString &status, std::function<void()> complete)

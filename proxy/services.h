@@ -10,6 +10,7 @@ class DeploymentTable;
 class IClock;
 class IdentityRegistry;
 class ISecretStore;
+class PriceCatalogue;
 class Store;
 class UpstreamClient;
 
@@ -24,6 +25,7 @@ struct GatewayServices
     IdentityRegistry *identities = nullptr;  // keys, users, end users (in memory)
     const IClock *clock = nullptr;
     ISecretStore *secrets = nullptr;  // provider secrets of store-added models (may be null)
+    const PriceCatalogue *prices = nullptr;  // catalogue prices (config prices win)
     QDateTime startedAt;
     bool shuttingDown = false;
 };

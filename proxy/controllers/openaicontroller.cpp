@@ -1,6 +1,7 @@
 #include "openaicontroller.h"
 
 #include "../../models/identityregistry.h"
+#include "../../models/pricing.h"
 #include "../../models/store/identityrepository.h"
 #include "../../models/store/store.h"
 #include "../access.h"
@@ -213,14 +214,18 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
         if (deployment.tpm)
             params.insert(u"tpm"_s, *deployment.tpm);
         params.insert(u"timeout"_s, deployment.timeoutSeconds);
-        const auto price = [](const std::optional<double> &value) {
-            return value ? QJsonValue(*value) : QJsonValue(QJsonValue::Null);
+        const std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(deployment)
+                                                                  : std::optional<ModelPrice>();
+        const auto perToken = [&price](double ModelPrice::*field) {
+            return price ? QJsonValue(*price.*field) : QJsonValue(QJsonValue::Null);
         };
         QJsonObject info{
             {u"id"_s, deployment.id},
             {u"access_groups"_s, QJsonArray::fromStringList(deployment.accessGroups)},
-            {u"input_cost_per_token"_s, price(deployment.inputCostPerToken)},
-            {u"output_cost_per_token"_s, price(deployment.outputCostPerToken)},
+            {u"input_cost_per_token"_s, perToken(&ModelPrice::inputPerToken)},
+            {u"output_cost_per_token"_s, perToken(&ModelPrice::outputPerToken)},
+            {u"price_unknown"_s, !price.has_value()},
+            {u"price_source"_s, price ? QJsonValue(price->source) : QJsonValue(QJsonValue::Null)},
             {u"max_tokens"_s, deployment.maxTokens ? QJsonValue(*deployment.maxTokens) : QJsonValue(QJsonValue::Null)},
             {u"mode"_s, deployment.mode.isEmpty() ? u"chat"_s : deployment.mode},
             {u"litellm_provider"_s, deployment.providerName},

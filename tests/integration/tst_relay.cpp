@@ -112,6 +112,7 @@ private Q_SLOTS:
     void clientDisconnectCancelsUpstream();
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
+    void pricesComeFromTheCatalogueWhenConfigHasNone();
     void sixtyFourConcurrentSlowCalls();
     void shutdownLetsInFlightCallsFinish();
     void shutdownEndsCallsAfterGracePeriod();
@@ -154,6 +155,18 @@ Config TestRelay::makeConfig() const
 
     Deployment dead = openaiDeployment(u"dead-model"_s, u"dead-1"_s, "http://127.0.0.1:1");
     config.models.append(dead);
+
+    Deployment catalogued = openaiDeployment(u"catalogue-model"_s, u"catalogue-1"_s, base);
+    catalogued.upstreamModel = u"gpt-4o-mini"_s;
+    catalogued.inputCostPerToken.reset();
+    catalogued.outputCostPerToken.reset();
+    config.models.append(catalogued);
+
+    Deployment unpriced = catalogued;
+    unpriced.modelName = u"unpriced-model"_s;
+    unpriced.id = u"unpriced-1"_s;
+    unpriced.upstreamModel = u"our-private-finetune"_s;
+    config.models.append(unpriced);
 
     Deployment mocked = openaiDeployment(u"mocked-model"_s, u"mocked-1"_s, base);
     mocked.mockResponse = u"canned answer"_s;
@@ -449,6 +462,46 @@ void TestRelay::mockResponseAnswersLocally()
     QCOMPARE(hooked.status, 200);
     QCOMPARE(m_fake.requestCount(), 0);
     QCOMPARE(hooked.sseData().last(), QByteArray("[DONE]"));
+}
+
+void TestRelay::pricesComeFromTheCatalogueWhenConfigHasNone()
+{
+    m_fake.setUsage(1000, 2000);
+    const auto priced = m_client->post("/v1/chat/completions", chatBody(u"catalogue-model"_s));
+    QCOMPARE(priced.status, 200);
+    // gpt-4o-mini in the catalogue: $0.15 and $0.60 per million tokens.
+    const auto row = spendRow(priced.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QCOMPARE(row->spend, NanoUsd(1000 * 150 + 2000 * 600));
+    QVERIFY(!row->priceUnknown);
+
+    // A model nobody prices is still served, and the log says the price is unknown.
+    const auto unpriced = m_client->post("/v1/chat/completions", chatBody(u"unpriced-model"_s));
+    QCOMPARE(unpriced.status, 200);
+    const auto unknownRow = spendRow(unpriced.header("x-litellm-call-id"));
+    QVERIFY(unknownRow.has_value());
+    QVERIFY(unknownRow->priceUnknown);
+    QCOMPARE(unknownRow->spend, 0);
+    QCOMPARE(unknownRow->promptTokens, 1000);
+
+    // /v1/model/info shows the catalogue price and flags the unpriced model.
+    const auto info = m_client->get("/v1/model/info");
+    bool sawPriced = false;
+    bool sawUnpriced = false;
+    for (const QJsonValue entry : info.json().value(u"data"_s).toArray()) {
+        const QJsonObject object = entry.toObject();
+        const QJsonObject modelInfo = object.value(u"model_info"_s).toObject();
+        if (object.value(u"model_name"_s).toString() == u"catalogue-model") {
+            sawPriced = true;
+            QVERIFY(qFuzzyCompare(modelInfo.value(u"input_cost_per_token"_s).toDouble(), 0.00000015));
+            QCOMPARE(modelInfo.value(u"price_unknown"_s).toBool(), false);
+        } else if (object.value(u"model_name"_s).toString() == u"unpriced-model") {
+            sawUnpriced = true;
+            QCOMPARE(modelInfo.value(u"price_unknown"_s).toBool(), true);
+            QVERIFY(modelInfo.value(u"input_cost_per_token"_s).isNull());
+        }
+    }
+    QVERIFY(sawPriced && sawUnpriced);
 }
 
 void TestRelay::sixtyFourConcurrentSlowCalls()

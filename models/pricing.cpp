@@ -1,0 +1,676 @@
+#include "pricing.h"
+
+#include "config.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QRegularExpression>
+#include <QSet>
+
+#include <algorithm>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcPricing, "tollgate.pricing", QtInfoMsg)
+
+namespace Tollgate {
+
+namespace {
+
+constexpr int SecondsPerDay = 24 * 60 * 60;
+
+// One clause of a genai-prices `match` rule.
+struct MatchRule
+{
+    enum class Kind { Equals, StartsWith, EndsWith, Contains, Regex, Or, And };
+    Kind kind = Kind::Equals;
+    QString text; // lower-cased: string clauses ignore case (as genai-prices)
+    QRegularExpression regex;
+    std::vector<MatchRule> children;
+
+    // `ref` is already lower-cased.
+    [[nodiscard]] bool matches(const QString &ref) const
+    {
+        switch (kind) {
+        case Kind::Equals:
+            return ref == text;
+        case Kind::StartsWith:
+            return ref.startsWith(text);
+        case Kind::EndsWith:
+            return ref.endsWith(text);
+        case Kind::Contains:
+            return ref.contains(text);
+        case Kind::Regex:
+            return regex.match(ref).hasMatch();
+        case Kind::Or:
+            return std::any_of(children.begin(), children.end(),
+                               [&ref](const MatchRule &c) { return c.matches(ref); });
+        case Kind::And:
+            return std::all_of(children.begin(), children.end(),
+                               [&ref](const MatchRule &c) { return c.matches(ref); });
+        }
+        return false;
+    }
+};
+
+// A price per token, possibly tiered by prompt size.
+struct Rate
+{
+    double base = 0.0;
+    QList<std::pair<qint64, double>> tiers; // (above this many prompt tokens, price), ascending
+};
+
+struct PriceSet
+{
+    std::optional<Rate> input;
+    std::optional<Rate> output;
+    std::optional<Rate> cacheRead;
+};
+
+// One entry of a model's `prices`: a price set and when it applies.
+struct Period
+{
+    enum class Kind { Always, FromDate, TimeOfDay };
+    Kind kind = Kind::Always;
+    QDate startDate; // FromDate, compared with the UTC date
+    int startSecond = 0; // TimeOfDay, seconds since midnight UTC, [start, end)
+    int endSecond = 0;
+    PriceSet prices;
+
+    [[nodiscard]] bool activeAt(const QDateTime &utc) const
+    {
+        switch (kind) {
+        case Kind::Always:
+            return true;
+        case Kind::FromDate:
+            return utc.date() >= startDate;
+        case Kind::TimeOfDay: {
+            const int second = utc.time().msecsSinceStartOfDay() / 1000;
+            if (startSecond <= endSecond)
+                return second >= startSecond && second < endSecond;
+            // A window across midnight (e.g. 22:00–06:00) once its times are in UTC.
+            return second >= startSecond || second < endSecond;
+        }
+        }
+        return false;
+    }
+};
+
+struct CatalogueModel
+{
+    QString id;
+    MatchRule match;
+    QList<Period> periods;
+
+    // genai-prices: conditional prices are tried last to first; if none applies, the first.
+    [[nodiscard]] const PriceSet &pricesAt(const QDateTime &utc) const
+    {
+        for (auto it = periods.crbegin(); it != periods.crend(); ++it) {
+            if (it->activeAt(utc))
+                return it->prices;
+        }
+        return periods.front().prices;
+    }
+};
+
+struct CatalogueProvider
+{
+    QString id;
+    std::optional<MatchRule> modelMatch;
+    std::optional<MatchRule> providerMatch;
+    QStringList fallbackProviders;
+    std::vector<CatalogueModel> models;
+};
+
+} // namespace
+
+struct CatalogueData
+{
+    std::vector<CatalogueProvider> providers;
+    QHash<QString, qsizetype> providerById;
+    qsizetype modelCount = 0;
+};
+
+namespace {
+
+// --- Parsing ----------------------------------------------------------------------------
+
+// Per-million → per-token by moving the decimal point rather than dividing in binary, so the
+// result is the double nearest to the decimal value: 0.15 $/Mtok gives exactly the double
+// 0.00000015 that a config.yaml price would be (plain division misses by an ulp for ~1 in 4
+// catalogue prices, and such a miss would show up as a nano-dollar off after rounding).
+double perToken(double perMillion)
+{
+    const QString shortest = QString::number(perMillion, 'g', QLocale::FloatingPointShortest);
+    const qsizetype e = shortest.indexOf(u'e');
+    const QString mantissa = e < 0 ? shortest : shortest.left(e);
+    const int exponent = e < 0 ? 0 : shortest.mid(e + 1).toInt();
+    bool ok = false;
+    const double value = QString(mantissa + u'e' + QString::number(exponent - 6)).toDouble(&ok);
+    return ok ? value : perMillion / 1'000'000.0;
+}
+
+Result<MatchRule> parseMatch(const QJsonValue &value, const QString &where)
+{
+    const QJsonObject object = value.toObject();
+    if (!value.isObject() || object.size() != 1)
+        return makeError(where + u": a match rule must be an object with exactly one clause"_s);
+
+    const QString key = object.begin().key();
+    const QJsonValue operand = object.begin().value();
+    MatchRule rule;
+
+    if (key == u"or" || key == u"and") {
+        if (!operand.isArray())
+            return makeError(where + u": \""_s + key + u"\" needs a list of rules"_s);
+        rule.kind = key == u"or" ? MatchRule::Kind::Or : MatchRule::Kind::And;
+        const QJsonArray items = operand.toArray();
+        rule.children.reserve(size_t(items.size()));
+        for (const QJsonValue &item : items) {
+            auto child = parseMatch(item, where);
+            if (!child)
+                return child.error();
+            rule.children.push_back(std::move(child).value());
+        }
+        return rule;
+    }
+
+    if (!operand.isString())
+        return makeError(where + u": \""_s + key + u"\" needs a string"_s);
+    const QString text = operand.toString();
+
+    if (key == u"regex") {
+        rule.kind = MatchRule::Kind::Regex;
+        rule.regex = QRegularExpression(text);
+        if (!rule.regex.isValid())
+            return makeError(where + u": invalid regex \""_s + text + u"\": "_s + rule.regex.errorString());
+        // Compile now: lookups then only read the regex.
+        rule.regex.optimize();
+        return rule;
+    }
+
+    static const QHash<QString, MatchRule::Kind> stringKinds = {
+        { u"equals"_s, MatchRule::Kind::Equals },
+        { u"starts_with"_s, MatchRule::Kind::StartsWith },
+        { u"ends_with"_s, MatchRule::Kind::EndsWith },
+        { u"contains"_s, MatchRule::Kind::Contains },
+    };
+    const auto kind = stringKinds.constFind(key);
+    if (kind == stringKinds.cend())
+        return makeError(where + u": unknown match clause \""_s + key + u'"');
+    rule.kind = *kind;
+    rule.text = text.toLower();
+    return rule;
+}
+
+Result<std::optional<Rate>> parseRate(const QJsonObject &prices, const QString &key, const QString &where)
+{
+    const QJsonValue value = prices.value(key);
+    if (value.isUndefined() || value.isNull())
+        return std::optional<Rate>();
+    if (value.isDouble())
+        return std::optional<Rate>(Rate { perToken(value.toDouble()), {} });
+
+    const QJsonObject tiered = value.toObject();
+    if (!value.isObject() || !tiered.value(u"base").isDouble() || !tiered.value(u"tiers").isArray())
+        return makeError(where + u": \""_s + key + u"\" must be a number or {base, tiers}"_s);
+    Rate rate { perToken(tiered.value(u"base").toDouble()), {} };
+    for (const QJsonValue &tierValue : tiered.value(u"tiers").toArray()) {
+        const QJsonObject tier = tierValue.toObject();
+        if (!tier.value(u"start").isDouble() || !tier.value(u"price").isDouble())
+            return makeError(where + u": a tier of \""_s + key + u"\" needs start and price"_s);
+        rate.tiers.append(
+            { qint64(tier.value(u"start").toDouble()), perToken(tier.value(u"price").toDouble()) });
+    }
+    std::sort(rate.tiers.begin(), rate.tiers.end());
+    return std::optional<Rate>(std::move(rate));
+}
+
+Result<PriceSet> parsePriceSet(const QJsonValue &value, const QString &where)
+{
+    if (!value.isObject())
+        return makeError(where + u": prices must be an object"_s);
+    const QJsonObject object = value.toObject();
+    PriceSet set;
+    // The *_text_* names are the schema's synonyms for the plain text-token prices.
+    const struct
+    {
+        std::optional<Rate> PriceSet::*field;
+        QString key;
+        QString textKey;
+    } fields[] = {
+        { &PriceSet::input, u"input_mtok"_s, u"input_text_mtok"_s },
+        { &PriceSet::output, u"output_mtok"_s, u"output_text_mtok"_s },
+        { &PriceSet::cacheRead, u"cache_read_mtok"_s, u"cache_text_read_mtok"_s },
+    };
+    for (const auto &f : fields) {
+        const QString &key = object.contains(f.key) ? f.key : f.textKey;
+        auto rate = parseRate(object, key, where);
+        if (!rate)
+            return rate.error();
+        set.*f.field = std::move(rate).value();
+    }
+    return set;
+}
+
+// "HH:MM[:SS[.fff]]" with "Z" or "±HH:MM" (none means UTC) → seconds since midnight UTC.
+std::optional<int> parseUtcTimeOfDay(const QString &text)
+{
+    static const QRegularExpression pattern(
+        uR"(^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$)"_s);
+    const auto m = pattern.match(text.trimmed());
+    if (!m.hasMatch())
+        return std::nullopt;
+    const int hours = m.captured(1).toInt();
+    const int minutes = m.captured(2).toInt();
+    const int seconds = m.captured(3).isEmpty() ? 0 : m.captured(3).toInt();
+    if (hours > 23 || minutes > 59 || seconds > 59)
+        return std::nullopt;
+    int offset = 0;
+    const QString zone = m.captured(4);
+    if (!zone.isEmpty() && zone != u"Z") {
+        const QString digits = zone.mid(1).remove(u':');
+        offset = (digits.left(2).toInt() * 60 + digits.mid(2).toInt()) * 60;
+        if (zone.front() == u'-')
+            offset = -offset;
+    }
+    const int local = (hours * 60 + minutes) * 60 + seconds;
+    return ((local - offset) % SecondsPerDay + SecondsPerDay) % SecondsPerDay;
+}
+
+Result<Period> parsePeriod(const QJsonValue &value, const QString &where)
+{
+    const QJsonObject object = value.toObject();
+    auto prices = parsePriceSet(object.value(u"prices"), where);
+    if (!prices)
+        return prices.error();
+    Period period;
+    period.prices = std::move(prices).value();
+
+    const QJsonValue constraintValue = object.value(u"constraint");
+    if (constraintValue.isUndefined() || constraintValue.isNull())
+        return period;
+    const QJsonObject constraint = constraintValue.toObject();
+    if (constraint.contains(u"start_date")) {
+        period.kind = Period::Kind::FromDate;
+        period.startDate = QDate::fromString(constraint.value(u"start_date").toString(), Qt::ISODate);
+        if (!period.startDate.isValid())
+            return makeError(where + u": start_date must be YYYY-MM-DD"_s);
+        return period;
+    }
+    if (constraint.contains(u"start_time") && constraint.contains(u"end_time")) {
+        const auto start = parseUtcTimeOfDay(constraint.value(u"start_time").toString());
+        const auto end = parseUtcTimeOfDay(constraint.value(u"end_time").toString());
+        if (!start || !end)
+            return makeError(where + u": start_time and end_time must be HH:MM:SS[Z]"_s);
+        period.kind = Period::Kind::TimeOfDay;
+        period.startSecond = *start;
+        period.endSecond = *end;
+        return period;
+    }
+    return makeError(where + u": unknown price constraint"_s);
+}
+
+Result<CatalogueModel> parseModel(const QJsonValue &value, const QString &providerWhere)
+{
+    const QJsonObject object = value.toObject();
+    CatalogueModel model;
+    model.id = object.value(u"id").toString();
+    if (model.id.isEmpty())
+        return makeError(providerWhere + u": a model without an id"_s);
+    const QString where = providerWhere + u", model "_s + model.id;
+
+    if (!object.contains(u"match"))
+        return makeError(where + u": no match rule"_s);
+    auto match = parseMatch(object.value(u"match"), where);
+    if (!match)
+        return match.error();
+    model.match = std::move(match).value();
+
+    const QJsonValue prices = object.value(u"prices");
+    if (prices.isArray()) {
+        for (const QJsonValue &item : prices.toArray()) {
+            auto period = parsePeriod(item, where);
+            if (!period)
+                return period.error();
+            model.periods.append(std::move(period).value());
+        }
+        if (model.periods.isEmpty())
+            return makeError(where + u": an empty list of prices"_s);
+    } else {
+        auto set = parsePriceSet(prices, where);
+        if (!set)
+            return set.error();
+        model.periods.append(Period { Period::Kind::Always, {}, 0, 0, std::move(set).value() });
+    }
+    return model;
+}
+
+Result<CatalogueProvider> parseProvider(const QJsonValue &value, const QString &origin)
+{
+    const QJsonObject object = value.toObject();
+    CatalogueProvider provider;
+    provider.id = object.value(u"id").toString().toLower();
+    if (provider.id.isEmpty())
+        return makeError(origin + u": a provider without an id"_s);
+    const QString where = origin + u": provider "_s + provider.id;
+
+    for (const auto &[key, target] : { std::pair { u"model_match"_s, &provider.modelMatch },
+                                       std::pair { u"provider_match"_s, &provider.providerMatch } }) {
+        if (!object.contains(key))
+            continue;
+        auto rule = parseMatch(object.value(key), where + u' ' + key);
+        if (!rule)
+            return rule.error();
+        *target = std::move(rule).value();
+    }
+    for (const QJsonValue &fallback : object.value(u"fallback_model_providers").toArray())
+        provider.fallbackProviders.append(fallback.toString().toLower());
+
+    if (!object.value(u"models").isArray())
+        return makeError(where + u": no list of models"_s);
+    const QJsonArray models = object.value(u"models").toArray();
+    provider.models.reserve(size_t(models.size()));
+    for (const QJsonValue &modelValue : models) {
+        auto model = parseModel(modelValue, where);
+        if (!model)
+            return model.error();
+        provider.models.push_back(std::move(model).value());
+    }
+    return provider;
+}
+
+// --- Lookup -----------------------------------------------------------------------------
+
+struct Hit
+{
+    const CatalogueProvider *provider = nullptr;
+    const CatalogueModel *model = nullptr;
+};
+
+const CatalogueProvider *providerById(const CatalogueData &data, const QString &id)
+{
+    const auto it = data.providerById.constFind(id);
+    return it == data.providerById.cend() ? nullptr : &data.providers[size_t(*it)];
+}
+
+// genai-prices' find_provider_id: the exact id, else the first provider_match that accepts it.
+const CatalogueProvider *resolveProvider(const CatalogueData &data, const QString &name)
+{
+    const QString key = name.trimmed().toLower();
+    if (key.isEmpty())
+        return nullptr;
+    if (const CatalogueProvider *provider = providerById(data, key))
+        return provider;
+    for (const CatalogueProvider &provider : data.providers) {
+        if (provider.providerMatch && provider.providerMatch->matches(key))
+            return &provider;
+    }
+    return nullptr;
+}
+
+// The provider's own models first, then its fallback providers' (azure → openai, anthropic).
+// `visited` keeps a cycle of fallbacks from looping.
+std::optional<Hit> findIn(const CatalogueData &data, const CatalogueProvider &provider, const QString &ref,
+                          QSet<QString> &visited)
+{
+    if (visited.contains(provider.id))
+        return std::nullopt;
+    visited.insert(provider.id);
+    for (const CatalogueModel &model : provider.models) {
+        if (model.match.matches(ref))
+            return Hit { &provider, &model };
+    }
+    for (const QString &fallbackId : provider.fallbackProviders) {
+        if (const CatalogueProvider *fallback = providerById(data, fallbackId)) {
+            if (auto hit = findIn(data, *fallback, ref, visited))
+                return hit;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Hit> lookup(const CatalogueData &data, const QString &providerName, const QString &model)
+{
+    const QString ref = model.trimmed().toLower();
+    if (ref.isEmpty())
+        return std::nullopt;
+    QSet<QString> visited;
+    if (const CatalogueProvider *provider = resolveProvider(data, providerName))
+        return findIn(data, *provider, ref, visited);
+    // No such provider: like genai-prices without a provider id, let model_match pick one.
+    for (const CatalogueProvider &provider : data.providers) {
+        if (provider.modelMatch && provider.modelMatch->matches(ref)) {
+            if (auto hit = findIn(data, provider, ref, visited))
+                return hit;
+        }
+    }
+    return std::nullopt;
+}
+
+// Adds the tiers of one price kind to the merged list, one PriceTier per threshold.
+void mergeTiers(QList<PriceTier> &tiers, const std::optional<Rate> &rate,
+                std::optional<double> PriceTier::*field)
+{
+    if (!rate)
+        return;
+    for (const auto &[above, price] : rate->tiers) {
+        auto it = std::find_if(tiers.begin(), tiers.end(),
+                               [above = above](const PriceTier &t) { return t.aboveInputTokens == above; });
+        if (it == tiers.end()) {
+            PriceTier tier;
+            tier.aboveInputTokens = above;
+            it = tiers.insert(tiers.end(), tier);
+        }
+        (*it).*field = price;
+    }
+}
+
+ModelPrice toModelPrice(const Hit &hit, const QDateTime &at)
+{
+    const QDateTime utc = at.isValid() ? at.toUTC() : QDateTime::currentDateTimeUtc();
+    const PriceSet &set = hit.model->pricesAt(utc);
+    ModelPrice price;
+    price.inputPerToken = set.input ? set.input->base : 0.0;
+    price.outputPerToken = set.output ? set.output->base : 0.0;
+    if (set.cacheRead)
+        price.cacheReadPerToken = set.cacheRead->base;
+    price.source = u"catalogue:"_s + hit.provider->id + u'/' + hit.model->id;
+    mergeTiers(price.tiers, set.input, &PriceTier::inputPerToken);
+    mergeTiers(price.tiers, set.output, &PriceTier::outputPerToken);
+    mergeTiers(price.tiers, set.cacheRead, &PriceTier::cacheReadPerToken);
+    std::sort(price.tiers.begin(), price.tiers.end(),
+              [](const PriceTier &a, const PriceTier &b) { return a.aboveInputTokens < b.aboveInputTokens; });
+    return price;
+}
+
+} // namespace
+
+// --- ModelPrice ---------------------------------------------------------------------------
+
+ModelPrice ModelPrice::forPromptSize(qint64 promptTokens) const
+{
+    ModelPrice flat = *this;
+    flat.tiers.clear();
+    // Ascending, so for each kind the highest tier the prompt is above wins.
+    for (const PriceTier &tier : tiers) {
+        if (promptTokens <= tier.aboveInputTokens)
+            break;
+        if (tier.inputPerToken)
+            flat.inputPerToken = *tier.inputPerToken;
+        if (tier.outputPerToken)
+            flat.outputPerToken = *tier.outputPerToken;
+        if (tier.cacheReadPerToken)
+            flat.cacheReadPerToken = *tier.cacheReadPerToken;
+    }
+    return flat;
+}
+
+NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens) const
+{
+    promptTokens = std::max<qint64>(promptTokens, 0);
+    cachedTokens = std::clamp<qint64>(cachedTokens, 0, promptTokens);
+    const ModelPrice flat = forPromptSize(promptTokens);
+    return tokenCost(promptTokens - cachedTokens, flat.inputPerToken)
+        + tokenCost(cachedTokens, flat.cacheReadPerToken.value_or(flat.inputPerToken))
+        + tokenCost(std::max<qint64>(completionTokens, 0), flat.outputPerToken);
+}
+
+// --- PriceCatalogue -----------------------------------------------------------------------
+
+PriceCatalogue::PriceCatalogue()
+    : m_data(std::make_shared<const CatalogueData>())
+{
+}
+
+PriceCatalogue::PriceCatalogue(std::shared_ptr<const CatalogueData> data)
+    : m_data(std::move(data))
+{
+}
+
+Result<PriceCatalogue> PriceCatalogue::loadResource()
+{
+    const QString path = u":/tollgate/prices/genai-prices.json"_s;
+    QElapsedTimer timer;
+    timer.start();
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return makeError(u"cannot read the price catalogue: "_s + file.errorString(), path);
+    auto catalogue = loadJson(file.readAll(), path);
+    if (catalogue)
+        qCDebug(lcPricing).noquote() << "price catalogue:" << catalogue->providerCount() << "providers,"
+                                     << catalogue->modelCount() << "models, loaded in" << timer.elapsed()
+                                     << "ms";
+    return catalogue;
+}
+
+Result<PriceCatalogue> PriceCatalogue::loadJson(const QByteArray &json, const QString &origin)
+{
+    const QString name = origin.isEmpty() ? u"price catalogue"_s : origin;
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(json, &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return makeError(name + u": not valid JSON at offset "_s + QString::number(parseError.offset)
+                         + u": "_s + parseError.errorString());
+    if (!document.isArray())
+        return makeError(name + u": expected a list of providers"_s);
+
+    auto data = std::make_shared<CatalogueData>();
+    const QJsonArray providers = document.array();
+    data->providers.reserve(size_t(providers.size()));
+    for (const QJsonValue &value : providers) {
+        auto provider = parseProvider(value, name);
+        if (!provider)
+            return provider.error();
+        if (data->providerById.contains(provider->id))
+            return makeError(name + u": provider "_s + provider->id + u" appears twice"_s);
+        data->providerById.insert(provider->id, qsizetype(data->providers.size()));
+        data->modelCount += qsizetype(provider->models.size());
+        data->providers.push_back(std::move(provider).value());
+    }
+    return PriceCatalogue(std::move(data));
+}
+
+std::optional<ModelPrice> PriceCatalogue::find(const QString &provider, const QString &model,
+                                               const QDateTime &at) const
+{
+    const auto hit = lookup(*m_data, provider, model);
+    if (!hit)
+        return std::nullopt;
+    return toModelPrice(*hit, at);
+}
+
+std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment, const QDateTime &at) const
+{
+    QString model = deployment.baseModel.isEmpty() ? deployment.upstreamModel : deployment.baseModel;
+    Provider provider = deployment.provider;
+    // LiteLLM configs often write base_model as "azure/gpt-4o": the prefix names the provider.
+    if (!deployment.baseModel.isEmpty()) {
+        if (model.startsWith(u"azure/", Qt::CaseInsensitive)) {
+            provider = Provider::Azure;
+            model = model.mid(6);
+        } else if (model.startsWith(u"openai/", Qt::CaseInsensitive)) {
+            provider = Provider::OpenAI;
+            model = model.mid(7);
+        }
+    }
+
+    std::optional<ModelPrice> catalogue;
+    switch (provider) {
+    case Provider::OpenAI:
+        catalogue = find(u"openai"_s, model, at);
+        break;
+    case Provider::Azure:
+        catalogue = find(u"azure"_s, model, at);
+        if (!catalogue) // the catalogue's azure entry lists openai as a fallback; be sure
+            catalogue = find(u"openai"_s, model, at);
+        break;
+    case Provider::Mock:
+        // The mock imitates real models: price it like the one it names.
+        catalogue = find(u"openai"_s, model, at);
+        if (!catalogue)
+            catalogue = find(QString(), model, at);
+        break;
+    }
+
+    const bool configInput = deployment.inputCostPerToken.has_value();
+    const bool configOutput = deployment.outputCostPerToken.has_value();
+    if (!configInput && !configOutput)
+        return catalogue;
+
+    // A config price is flat: it replaces the catalogue's tiers and cache price for its side.
+    ModelPrice price;
+    price.inputPerToken
+        = configInput ? *deployment.inputCostPerToken : (catalogue ? catalogue->inputPerToken : 0.0);
+    price.outputPerToken
+        = configOutput ? *deployment.outputCostPerToken : (catalogue ? catalogue->outputPerToken : 0.0);
+    if (configInput && configOutput) {
+        price.source = u"config"_s;
+    } else if (catalogue) {
+        price.source = u"config+"_s + catalogue->source;
+        // Keep the catalogue's tiers for the side it still prices.
+        for (PriceTier tier : catalogue->tiers) {
+            if (configInput) {
+                tier.inputPerToken.reset();
+                tier.cacheReadPerToken.reset();
+            } else {
+                tier.outputPerToken.reset();
+            }
+            if (tier.inputPerToken || tier.outputPerToken || tier.cacheReadPerToken)
+                price.tiers.append(tier);
+        }
+        if (!configInput)
+            price.cacheReadPerToken = catalogue->cacheReadPerToken;
+    } else {
+        price.source = u"config"_s;
+    }
+    return price;
+}
+
+std::optional<NanoUsd> PriceCatalogue::cost(const QString &provider, const QString &model,
+                                            qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens,
+                                            const QDateTime &at) const
+{
+    const auto price = find(provider, model, at);
+    if (!price)
+        return std::nullopt;
+    return price->cost(promptTokens, completionTokens, cachedTokens);
+}
+
+qsizetype PriceCatalogue::providerCount() const
+{
+    return qsizetype(m_data->providers.size());
+}
+
+qsizetype PriceCatalogue::modelCount() const
+{
+    return m_data->modelCount;
+}
+
+} // namespace Tollgate

@@ -1,0 +1,110 @@
+#pragma once
+
+#include "money.h"
+#include "result.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QList>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+namespace Tollgate {
+
+struct Deployment;
+
+// A step of a tiered price ("cliff" model, as in genai-prices): once the prompt of a call
+// is longer than `aboveInputTokens`, every token of a priced kind pays this tier's rate,
+// not only the tokens past the threshold. The output rate depends on the prompt size too.
+// A tier only names the kinds whose rate changes at that threshold.
+struct PriceTier
+{
+    qint64 aboveInputTokens = 0;
+    std::optional<double> inputPerToken;
+    std::optional<double> outputPerToken;
+    std::optional<double> cacheReadPerToken;
+};
+
+// Prices of one model in USD per token (the catalogue's per-million prices divided by 10^6,
+// decimally, so that 0.15 $/Mtok is the same double as a config price of 0.00000015).
+struct ModelPrice
+{
+    double inputPerToken = 0.0; // base tier
+    double outputPerToken = 0.0; // base tier; 0 for input-only models (embeddings)
+    std::optional<double> cacheReadPerToken; // cached prompt tokens; none = billed as input
+    // "config", "catalogue:<provider>/<model id>", or "config+catalogue:<provider>/<model id>"
+    // when config.yaml priced one side and the catalogue the other.
+    QString source;
+    QList<PriceTier> tiers; // ascending; empty for flat prices
+
+    [[nodiscard]] bool isTiered() const { return !tiers.isEmpty(); }
+
+    // The flat rates in force for a call whose prompt has `promptTokens` tokens
+    // (cached ones included): the base rates, replaced by every tier the prompt is above.
+    [[nodiscard]] ModelPrice forPromptSize(qint64 promptTokens) const;
+
+    // Cost of one call, tiers applied. `promptTokens` includes `cachedTokens` (as OpenAI's
+    // usage.prompt_tokens does); cached ones pay the cache-read rate when there is one.
+    // Each part is rounded once to the nano-dollar, so sums of costs never drift.
+    [[nodiscard]] NanoUsd cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens = 0) const;
+};
+
+struct CatalogueData;
+
+// The pricing catalogue: the pydantic "genai-prices" data (MIT, resources/prices/LICENSE),
+// shipped as the resource ":/tollgate/prices/genai-prices.json" and parsed once at start-up.
+//
+// Lookups follow genai-prices: the provider is found by id, else by its provider_match rule
+// (else, for an unknown or empty provider name, by the providers' model_match rules); the
+// model is the first of that provider whose `match` rule accepts the lower-cased name, else
+// one of the provider's fallback_model_providers (azure → openai, anthropic). String clauses
+// compare case-insensitively; `regex` is an unanchored search. Time-dependent prices: the last
+// conditional price whose constraint holds at `at` (start_date, in UTC; or a daily UTC time
+// window, which may wrap past midnight), else the first. Only text tokens are priced: audio,
+// image and per-request prices of the catalogue are not read; an entry that lists no text
+// price ("moderation", the ":free" models) is free, not unknown.
+//
+// A loaded catalogue never changes; copies share the parsed data.
+class PriceCatalogue final
+{
+public:
+    PriceCatalogue(); // empty: every lookup answers "price unknown"
+
+    // The shipped catalogue, ":/tollgate/prices/genai-prices.json".
+    static Result<PriceCatalogue> loadResource();
+    // A catalogue in the genai-prices JSON format (tests use small synthetic ones).
+    // `origin` names it in error messages.
+    static Result<PriceCatalogue> loadJson(const QByteArray &json, const QString &origin = {});
+
+    // The price of `model` at `provider` (a catalogue provider id or a name its
+    // provider_match accepts) in force at `at`; an invalid `at` means now. nullopt = unknown.
+    [[nodiscard]] std::optional<ModelPrice> find(const QString &provider, const QString &model,
+                                                 const QDateTime &at = {}) const;
+
+    // The price of a deployment: input_cost_per_token / output_cost_per_token from
+    // config.yaml win (a side config leaves out comes from the catalogue, else 0); else the
+    // catalogue by provider and model — base_model when set, else the upstream model name.
+    // openai → "openai"; azure → "azure", then "openai" (a base_model may carry an
+    // "azure/" or "openai/" prefix, as LiteLLM configs often do); mock → priced as openai,
+    // then as whichever provider's model_match claims the name (mock/claude-… like anthropic).
+    // nullopt = price unknown: the call is served and logged as price_unknown.
+    [[nodiscard]] std::optional<ModelPrice> priceFor(const Deployment &deployment,
+                                                     const QDateTime &at = {}) const;
+
+    // find() then ModelPrice::cost(); nullopt when the model has no price.
+    [[nodiscard]] std::optional<NanoUsd> cost(const QString &provider, const QString &model,
+                                              qint64 promptTokens, qint64 completionTokens,
+                                              qint64 cachedTokens = 0, const QDateTime &at = {}) const;
+
+    [[nodiscard]] qsizetype providerCount() const;
+    [[nodiscard]] qsizetype modelCount() const;
+
+private:
+    explicit PriceCatalogue(std::shared_ptr<const CatalogueData> data);
+
+    std::shared_ptr<const CatalogueData> m_data;
+};
+
+} // namespace Tollgate

@@ -1,0 +1,747 @@
+#include "models/config.h"
+#include "models/money.h"
+#include "models/pricing.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+#include <QTimeZone>
+
+#include <limits>
+
+using namespace Qt::StringLiterals;
+using Tollgate::Deployment;
+using Tollgate::ModelPrice;
+using Tollgate::NanoUsd;
+using Tollgate::PriceCatalogue;
+using Tollgate::Provider;
+
+namespace {
+
+// Synthetic catalogues are built as JSON objects (no raw strings: moc reads this file).
+QJsonObject flat(double inputMtok, double outputMtok)
+{
+    return QJsonObject { { u"input_mtok"_s, inputMtok }, { u"output_mtok"_s, outputMtok } };
+}
+
+QJsonObject clause(const QString &kind, const QJsonValue &operand)
+{
+    return QJsonObject { { kind, operand } };
+}
+
+QJsonObject model(const QString &id, const QJsonObject &match, const QJsonValue &prices = flat(1, 2))
+{
+    return QJsonObject { { u"id"_s, id }, { u"match"_s, match }, { u"prices"_s, prices } };
+}
+
+QJsonObject provider(const QString &id, const QJsonArray &models, const QJsonObject &extra = {})
+{
+    QJsonObject p = extra;
+    p.insert(u"id"_s, id);
+    p.insert(u"name"_s, id);
+    p.insert(u"api_pattern"_s, id);
+    p.insert(u"models"_s, models);
+    return p;
+}
+
+QByteArray json(const QJsonArray &providers)
+{
+    return QJsonDocument(providers).toJson(QJsonDocument::Compact);
+}
+
+PriceCatalogue load(const QJsonArray &providers)
+{
+    auto catalogue = PriceCatalogue::loadJson(json(providers), u"synthetic"_s);
+    if (!catalogue)
+        qFatal("synthetic catalogue rejected: %s", qPrintable(catalogue.error().toString()));
+    return std::move(catalogue).value();
+}
+
+QDateTime utc(int y, int mo, int d, int h = 0, int mi = 0, int s = 0)
+{
+    return QDateTime(QDate(y, mo, d), QTime(h, mi, s), Qt::UTC);
+}
+
+// QCOMPARE compares doubles fuzzily; prices must be the exact double.
+bool sameDouble(double actual, double expected)
+{
+    if (actual == expected)
+        return true;
+    qWarning("%.17g is not exactly %.17g", actual, expected);
+    return false;
+}
+
+constexpr double None = -1.0; // "no value" in the double columns
+
+} // namespace
+
+class TestPricing : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void shippedCatalogueLoadsQuickly();
+    void shipsTheLicence();
+    void knownPrices_data();
+    void knownPrices();
+    void unknownModels_data();
+    void unknownModels();
+    void emptyCatalogueKnowsNothing();
+    void matchOperators_data();
+    void matchOperators();
+    void providerResolution_data();
+    void providerResolution();
+    void timeDependentPrices_data();
+    void timeDependentPrices();
+    void tieredCosts_data();
+    void tieredCosts();
+    void tiersApplyPerKind_data();
+    void tiersApplyPerKind();
+    void priceForDeployment_data();
+    void priceForDeployment();
+    void perTokenConversionIsExact_data();
+    void perTokenConversionIsExact();
+    void moneyDoesNotDrift();
+    void rejectsBrokenCatalogues_data();
+    void rejectsBrokenCatalogues();
+
+private:
+    PriceCatalogue m_real;
+};
+
+void TestPricing::initTestCase()
+{
+    auto catalogue = PriceCatalogue::loadResource();
+    QVERIFY2(catalogue.ok(), qPrintable(catalogue.ok() ? QString() : catalogue.error().toString()));
+    m_real = std::move(catalogue).value();
+}
+
+void TestPricing::shippedCatalogueLoadsQuickly()
+{
+    QCOMPARE(m_real.providerCount(), qsizetype(34));
+    QCOMPARE(m_real.modelCount(), qsizetype(1442));
+
+    // Read, decompress, parse and compile the whole resource, as start-up does.
+    qint64 best = std::numeric_limits<qint64>::max();
+    qint64 total = 0;
+    constexpr int runs = 5;
+    for (int i = 0; i < runs; ++i) {
+        QElapsedTimer timer;
+        timer.start();
+        auto catalogue = PriceCatalogue::loadResource();
+        const qint64 elapsed = timer.nsecsElapsed();
+        QVERIFY(catalogue.ok());
+        best = std::min(best, elapsed);
+        total += elapsed;
+    }
+    qInfo("price catalogue load: best %.1f ms, mean %.1f ms over %d runs", double(best) / 1e6,
+          double(total) / runs / 1e6, runs);
+    // The budget is 50 ms; a loaded shared CI box gets head-room before this fails.
+    QVERIFY2(best < 150'000'000, "loading the price catalogue is far slower than expected");
+}
+
+void TestPricing::shipsTheLicence()
+{
+    QFile licence(u":/tollgate/prices/LICENSE"_s);
+    QVERIFY(licence.open(QIODevice::ReadOnly));
+    const QByteArray text = licence.readAll();
+    QVERIFY(text.contains("MIT License"));
+    QVERIFY(text.contains("Pydantic"));
+}
+
+void TestPricing::knownPrices_data()
+{
+    QTest::addColumn<QString>("provider");
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<double>("input");
+    QTest::addColumn<double>("output");
+    QTest::addColumn<double>("cacheRead");
+    QTest::addColumn<QString>("source");
+
+    QTest::newRow("openai gpt-4o") << u"openai"_s << u"gpt-4o"_s << 2.5e-6 << 1e-5 << 1.25e-6
+                                   << u"catalogue:openai/gpt-4o"_s;
+    QTest::newRow("openai gpt-4o-mini")
+        << u"openai"_s << u"gpt-4o-mini"_s << 1.5e-7 << 6e-7 << 7.5e-8 << u"catalogue:openai/gpt-4o-mini"_s;
+    QTest::newRow("a dated snapshot name through the match rule")
+        << u"openai"_s << u"gpt-4o-mini-2024-07-18"_s << 1.5e-7 << 6e-7 << 7.5e-8
+        << u"catalogue:openai/gpt-4o-mini"_s;
+    QTest::newRow("a name in capitals")
+        << u"OpenAI"_s << u"GPT-4o-Mini"_s << 1.5e-7 << 6e-7 << 7.5e-8 << u"catalogue:openai/gpt-4o-mini"_s;
+    QTest::newRow("openai gpt-4.1") << u"openai"_s << u"gpt-4.1"_s << 2e-6 << 8e-6 << 5e-7
+                                    << u"catalogue:openai/gpt-4.1"_s;
+    QTest::newRow("o-series o3-mini")
+        << u"openai"_s << u"o3-mini"_s << 1.1e-6 << 4.4e-6 << 5.5e-7 << u"catalogue:openai/o3-mini"_s;
+    QTest::newRow("o-series o4-mini by its dated name") << u"openai"_s << u"o4-mini-2025-04-16"_s << 1.1e-6
+                                                        << 4.4e-6 << 2.75e-7 << u"catalogue:openai/o4-mini"_s;
+    QTest::newRow("an embedding model has no output price")
+        << u"openai"_s << u"text-embedding-3-small"_s << 2e-8 << 0.0 << None
+        << u"catalogue:openai/text-embedding-3-small"_s;
+    QTest::newRow("a free model costs nothing") << u"openai"_s << u"omni-moderation-latest"_s << 0.0 << 0.0
+                                                << None << u"catalogue:openai/moderation"_s;
+    QTest::newRow("anthropic claude by a dated name")
+        << u"anthropic"_s << u"claude-3-5-sonnet-20241022"_s << 3e-6 << 1.5e-5 << 3e-7
+        << u"catalogue:anthropic/claude-3-5-sonnet"_s;
+    QTest::newRow("anthropic claude haiku 4.5") << u"anthropic"_s << u"claude-haiku-4-5"_s << 1e-6 << 5e-6
+                                                << 1e-7 << u"catalogue:anthropic/claude-haiku-4-5"_s;
+    QTest::newRow("google through its provider_match")
+        << u"vertex_ai"_s << u"gemini-2.5-flash"_s << 3e-7 << 2.5e-6 << 3e-8
+        << u"catalogue:google/gemini-2.5-flash"_s;
+    QTest::newRow("azure's own entry")
+        << u"azure"_s << u"o3-mini"_s << 1.1e-6 << 4.4e-6 << 5.5e-7 << u"catalogue:azure/o3-mini"_s;
+    QTest::newRow("azure falls back to openai")
+        << u"azure"_s << u"gpt-4o"_s << 2.5e-6 << 1e-5 << 1.25e-6 << u"catalogue:openai/gpt-4o"_s;
+    QTest::newRow("a tiered model reports its base tier")
+        << u"openai"_s << u"gpt-5.4"_s << 2.5e-6 << 1.5e-5 << 2.5e-7 << u"catalogue:openai/gpt-5.4"_s;
+}
+
+void TestPricing::knownPrices()
+{
+    QFETCH(QString, provider);
+    QFETCH(QString, model);
+    QFETCH(double, input);
+    QFETCH(double, output);
+    QFETCH(double, cacheRead);
+    QFETCH(QString, source);
+
+    const auto price = m_real.find(provider, model);
+    QVERIFY(price.has_value());
+    QCOMPARE(price->source, source);
+    QVERIFY(sameDouble(price->inputPerToken, input));
+    QVERIFY(sameDouble(price->outputPerToken, output));
+    if (cacheRead == None) {
+        QVERIFY(!price->cacheReadPerToken.has_value());
+    } else {
+        QVERIFY(price->cacheReadPerToken.has_value());
+        QVERIFY(sameDouble(*price->cacheReadPerToken, cacheRead));
+    }
+}
+
+void TestPricing::unknownModels_data()
+{
+    QTest::addColumn<QString>("provider");
+    QTest::addColumn<QString>("model");
+
+    QTest::newRow("a made-up openai model") << u"openai"_s << u"gpt-99-ultra"_s;
+    QTest::newRow("a known name with an unknown suffix") << u"openai"_s << u"gpt-4o-foo"_s;
+    QTest::newRow("an empty model name") << u"openai"_s << QString();
+    QTest::newRow("a claude model asked of openai") << u"openai"_s << u"claude-3-5-sonnet"_s;
+    QTest::newRow("an unknown provider and an unclaimed name") << u"acme"_s << u"acme-large-1"_s;
+    QTest::newRow("an azure deployment name") << u"azure"_s << u"my-prod-deployment"_s;
+}
+
+void TestPricing::unknownModels()
+{
+    QFETCH(QString, provider);
+    QFETCH(QString, model);
+
+    const auto price = m_real.find(provider, model);
+    QVERIFY2(!price.has_value(), qPrintable(price ? price->source : QString()));
+    QVERIFY(!m_real.cost(provider, model, 1000, 1000).has_value());
+}
+
+void TestPricing::emptyCatalogueKnowsNothing()
+{
+    const PriceCatalogue empty;
+    QVERIFY(!empty.find(u"openai"_s, u"gpt-4o"_s).has_value());
+    QCOMPARE(empty.modelCount(), qsizetype(0));
+
+    Deployment configured;
+    configured.provider = Provider::OpenAI;
+    configured.upstreamModel = u"gpt-4o"_s;
+    QVERIFY(!empty.priceFor(configured).has_value());
+    configured.inputCostPerToken = 1e-6;
+    configured.outputCostPerToken = 2e-6;
+    QCOMPARE(empty.priceFor(configured)->source, u"config"_s);
+}
+
+void TestPricing::matchOperators_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("expected"); // model id, empty = no match
+
+    QTest::newRow("equals matches the same name") << u"Alpha-1"_s << u"exact"_s;
+    QTest::newRow("equals ignores case") << u"ALPHA-1"_s << u"exact"_s;
+    QTest::newRow("equals rejects a longer name") << u"alpha-10"_s << QString();
+    QTest::newRow("starts_with matches a dated name") << u"beta-2024-01-01"_s << u"prefix"_s;
+    QTest::newRow("starts_with needs the prefix first") << u"xbeta-1"_s << QString();
+    QTest::newRow("ends_with matches the end") << u"big-gamma"_s << u"suffix"_s;
+    QTest::newRow("ends_with rejects it in the middle") << u"big-gamma-2"_s << QString();
+    QTest::newRow("contains matches anywhere") << u"x-DELTA-x"_s << u"infix"_s;
+    QTest::newRow("an anchored regex matches") << u"eps42"_s << u"pattern"_s;
+    QTest::newRow("an anchored regex rejects extra text") << u"eps42x"_s << QString();
+    QTest::newRow("an unanchored regex searches") << u"my-kappa-model"_s << u"search"_s;
+    QTest::newRow("or takes its first rule") << u"zeta"_s << u"either"_s;
+    QTest::newRow("or takes its second rule") << u"eta"_s << u"either"_s;
+    QTest::newRow("or rejects when no rule holds") << u"zeta-eta"_s << QString();
+    QTest::newRow("and needs every rule") << u"theta-x-pro"_s << u"both"_s;
+    QTest::newRow("and rejects when one rule fails") << u"theta-x"_s << QString();
+    QTest::newRow("or inside and") << u"iota-v2"_s << u"nested"_s;
+    QTest::newRow("or inside and, neither branch") << u"iota-b"_s << QString();
+    QTest::newRow("the first model listed wins") << u"beta-delta"_s << u"prefix"_s;
+}
+
+void TestPricing::matchOperators()
+{
+    QFETCH(QString, model);
+    QFETCH(QString, expected);
+
+    const QJsonArray models = {
+        ::model(u"exact"_s, clause(u"equals"_s, u"Alpha-1"_s)),
+        ::model(u"prefix"_s, clause(u"starts_with"_s, u"beta-"_s)),
+        ::model(u"suffix"_s, clause(u"ends_with"_s, u"-gamma"_s)),
+        ::model(u"infix"_s, clause(u"contains"_s, u"delta"_s)),
+        ::model(u"pattern"_s, clause(u"regex"_s, u"^eps[0-9]+$"_s)),
+        ::model(u"search"_s, clause(u"regex"_s, u"kappa"_s)),
+        ::model(
+            u"either"_s,
+            clause(u"or"_s, QJsonArray { clause(u"equals"_s, u"zeta"_s), clause(u"equals"_s, u"eta"_s) })),
+        ::model(
+            u"both"_s,
+            clause(u"and"_s,
+                   QJsonArray { clause(u"starts_with"_s, u"theta"_s), clause(u"ends_with"_s, u"-pro"_s) })),
+        ::model(u"nested"_s,
+                clause(u"and"_s,
+                       QJsonArray { clause(u"contains"_s, u"iota"_s),
+                                    clause(u"or"_s,
+                                           QJsonArray { clause(u"ends_with"_s, u"-a"_s),
+                                                        clause(u"regex"_s, u"v[0-9]$"_s) }) })),
+    };
+    const PriceCatalogue catalogue = load({ provider(u"synthetic"_s, models) });
+
+    const auto price = catalogue.find(u"synthetic"_s, model);
+    if (expected.isEmpty()) {
+        QVERIFY2(!price.has_value(), qPrintable(price ? price->source : QString()));
+    } else {
+        QVERIFY(price.has_value());
+        QCOMPARE(price->source, u"catalogue:synthetic/"_s + expected);
+    }
+}
+
+void TestPricing::providerResolution_data()
+{
+    QTest::addColumn<QString>("provider");
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("source"); // empty = unknown
+
+    QTest::newRow("by provider id") << u"alpha"_s << u"a-one"_s << u"catalogue:alpha/a-one"_s;
+    QTest::newRow("provider id ignores case") << u" ALPHA "_s << u"a-one"_s << u"catalogue:alpha/a-one"_s;
+    QTest::newRow("by provider_match") << u"my-alpine"_s << u"a-one"_s << u"catalogue:alpha/a-one"_s;
+    QTest::newRow("through a fallback provider") << u"alpha"_s << u"b-one"_s << u"catalogue:beta/b-one"_s;
+    QTest::newRow("a cycle of fallbacks ends") << u"alpha"_s << u"nothing"_s << QString();
+    QTest::newRow("a provider without fallbacks borrows nothing") << u"gamma"_s << u"a-one"_s << QString();
+    QTest::newRow("an unknown provider: model_match picks one")
+        << u"nowhere"_s << u"g-one"_s << u"catalogue:gamma/g-one"_s;
+    QTest::newRow("no provider: model_match picks one")
+        << QString() << u"a-one"_s << u"catalogue:alpha/a-one"_s;
+    QTest::newRow("an unknown provider and no model_match") << u"nowhere"_s << u"b-one"_s << QString();
+}
+
+void TestPricing::providerResolution()
+{
+    QFETCH(QString, provider);
+    QFETCH(QString, model);
+    QFETCH(QString, source);
+
+    const PriceCatalogue catalogue = load({
+        ::provider(u"alpha"_s, { ::model(u"a-one"_s, clause(u"equals"_s, u"a-one"_s)) },
+                   { { u"provider_match"_s, clause(u"contains"_s, u"alp"_s) },
+                     { u"model_match"_s, clause(u"starts_with"_s, u"a-"_s) },
+                     { u"fallback_model_providers"_s, QJsonArray { u"beta"_s } } }),
+        ::provider(u"beta"_s, { ::model(u"b-one"_s, clause(u"equals"_s, u"b-one"_s)) },
+                   { { u"fallback_model_providers"_s, QJsonArray { u"alpha"_s } } }),
+        ::provider(u"gamma"_s, { ::model(u"g-one"_s, clause(u"equals"_s, u"g-one"_s)) },
+                   { { u"model_match"_s, clause(u"starts_with"_s, u"g-"_s) } }),
+    });
+
+    const auto price = catalogue.find(provider, model);
+    QCOMPARE(price ? price->source : QString(), source);
+}
+
+void TestPricing::timeDependentPrices_data()
+{
+    QTest::addColumn<bool>("synthetic");
+    QTest::addColumn<QString>("provider");
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QDateTime>("at");
+    QTest::addColumn<double>("input");
+
+    QTest::newRow("before any start date: the first price")
+        << true << u"t"_s << u"dated"_s << utc(2024, 12, 31, 23, 59, 59) << 1e-6;
+    QTest::newRow("from the first start date") << true << u"t"_s << u"dated"_s << utc(2025, 1, 1) << 3e-6;
+    QTest::newRow("the day before the second start date")
+        << true << u"t"_s << u"dated"_s << utc(2025, 5, 31, 23, 59, 59) << 3e-6;
+    QTest::newRow("from the second start date") << true << u"t"_s << u"dated"_s << utc(2025, 6, 1) << 5e-6;
+    QTest::newRow("a local time still the day before in UTC")
+        << true << u"t"_s << u"dated"_s << QDateTime(QDate(2025, 1, 1), QTime(1, 0), QTimeZone(2 * 3600))
+        << 1e-6;
+    QTest::newRow("a night window before midnight")
+        << true << u"t"_s << u"night"_s << utc(2025, 3, 1, 23) << 5e-7;
+    QTest::newRow("a night window after midnight")
+        << true << u"t"_s << u"night"_s << utc(2025, 3, 1, 5, 59, 59) << 5e-7;
+    QTest::newRow("a night window ends at its end time")
+        << true << u"t"_s << u"night"_s << utc(2025, 3, 1, 6) << 1e-6;
+    QTest::newRow("a window with a UTC offset, inside")
+        << true << u"t"_s << u"offset"_s << utc(2025, 3, 1, 7, 30) << 2e-6;
+    QTest::newRow("a window with a UTC offset, outside")
+        << true << u"t"_s << u"offset"_s << utc(2025, 3, 1, 9, 30) << 1e-6;
+    QTest::newRow("openai o3 before its price cut")
+        << false << u"openai"_s << u"o3"_s << utc(2025, 6, 9, 23) << 1e-5;
+    QTest::newRow("openai o3 after its price cut")
+        << false << u"openai"_s << u"o3"_s << utc(2025, 6, 10) << 2e-6;
+    QTest::newRow("deepseek off-peak just before the window")
+        << false << u"deepseek"_s << u"deepseek-chat"_s << utc(2025, 3, 1, 0, 29, 59) << 1.35e-7;
+    QTest::newRow("deepseek standard price from 00:30 UTC")
+        << false << u"deepseek"_s << u"deepseek-chat"_s << utc(2025, 3, 1, 0, 30) << 2.7e-7;
+    QTest::newRow("deepseek standard price until 16:30 UTC")
+        << false << u"deepseek"_s << u"deepseek-chat"_s << utc(2025, 3, 1, 16, 29, 59) << 2.7e-7;
+    QTest::newRow("deepseek off-peak again at 16:30 UTC")
+        << false << u"deepseek"_s << u"deepseek-chat"_s << utc(2025, 3, 1, 16, 30) << 1.35e-7;
+    QTest::newRow("claude-sonnet-5 before its announced change")
+        << false << u"anthropic"_s << u"claude-sonnet-5"_s << utc(2026, 8, 31, 12) << 2e-6;
+    QTest::newRow("claude-sonnet-5 after its announced change")
+        << false << u"anthropic"_s << u"claude-sonnet-5"_s << utc(2026, 9, 1) << 3e-6;
+}
+
+void TestPricing::timeDependentPrices()
+{
+    QFETCH(bool, synthetic);
+    QFETCH(QString, provider);
+    QFETCH(QString, model);
+    QFETCH(QDateTime, at);
+    QFETCH(double, input);
+
+    const auto when = [](const QJsonObject &constraint, double inputMtok) {
+        return QJsonObject { { u"constraint"_s, constraint }, { u"prices"_s, flat(inputMtok, 1) } };
+    };
+    const auto window = [](const QString &start, const QString &end) {
+        return QJsonObject { { u"start_time"_s, start }, { u"end_time"_s, end } };
+    };
+    const PriceCatalogue test = load({ ::provider(
+        u"t"_s,
+        { ::model(u"dated"_s, clause(u"equals"_s, u"dated"_s),
+                  QJsonArray { QJsonObject { { u"prices"_s, flat(1, 1) } },
+                               when({ { u"start_date"_s, u"2025-01-01"_s } }, 3),
+                               when({ { u"start_date"_s, u"2025-06-01"_s } }, 5) }),
+          ::model(u"night"_s, clause(u"equals"_s, u"night"_s),
+                  QJsonArray { QJsonObject { { u"prices"_s, flat(1, 1) } },
+                               when(window(u"22:00:00Z"_s, u"06:00:00Z"_s), 0.5) }),
+          ::model(u"offset"_s, clause(u"equals"_s, u"offset"_s),
+                  QJsonArray { QJsonObject { { u"prices"_s, flat(1, 1) } },
+                               when(window(u"09:00:00+02:00"_s, u"10:00:00+02:00"_s), 2) }) }) });
+
+    const PriceCatalogue &catalogue = synthetic ? test : m_real;
+    const auto price = catalogue.find(provider, model, at);
+    QVERIFY(price.has_value());
+    QVERIFY(sameDouble(price->inputPerToken, input));
+}
+
+void TestPricing::tieredCosts_data()
+{
+    QTest::addColumn<QString>("provider");
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<qint64>("prompt");
+    QTest::addColumn<qint64>("completion");
+    QTest::addColumn<qint64>("cached");
+    QTest::addColumn<NanoUsd>("expected");
+
+    // gpt-5.4: 2.5 / 15 $/Mtok (cache 0.25), above 272k prompt tokens 5 / 22.5 (cache 0.5).
+    QTest::newRow("a prompt at the threshold pays the base rates")
+        << u"openai"_s << u"gpt-5.4"_s << qint64(272'000) << qint64(1000) << qint64(0)
+        << NanoUsd(680'000'000 + 15'000'000);
+    QTest::newRow("one token past it, every token pays the tier")
+        << u"openai"_s << u"gpt-5.4"_s << qint64(272'001) << qint64(1000) << qint64(0)
+        << NanoUsd(1'360'005'000 + 22'500'000);
+    QTest::newRow("cached tokens count towards the tier")
+        << u"openai"_s << u"gpt-5.4"_s << qint64(300'000) << qint64(0) << qint64(100'000)
+        << NanoUsd(1'000'000'000 + 50'000'000);
+    QTest::newRow("anthropic's 200k tier") << u"anthropic"_s << u"claude-sonnet-4-5"_s << qint64(200'001)
+                                           << qint64(10) << qint64(0) << NanoUsd(1'200'006'000 + 225'000);
+    QTest::newRow("a flat price has no tiers") << u"openai"_s << u"gpt-4o"_s << qint64(1'000'000)
+                                               << qint64(1'000'000) << qint64(0) << NanoUsd(12'500'000'000);
+    QTest::newRow("cached tokens pay the cache-read rate")
+        << u"openai"_s << u"gpt-4o"_s << qint64(1000) << qint64(0) << qint64(400)
+        << NanoUsd(1'500'000 + 500'000);
+    QTest::newRow("without a cache-read rate cached tokens pay the input rate")
+        << u"openai"_s << u"gpt-4-turbo"_s << qint64(1000) << qint64(0) << qint64(500) << NanoUsd(10'000'000);
+    QTest::newRow("more cached than prompt tokens is capped")
+        << u"openai"_s << u"gpt-4o"_s << qint64(100) << qint64(0) << qint64(500) << NanoUsd(125'000);
+}
+
+void TestPricing::tieredCosts()
+{
+    QFETCH(QString, provider);
+    QFETCH(QString, model);
+    QFETCH(qint64, prompt);
+    QFETCH(qint64, completion);
+    QFETCH(qint64, cached);
+    QFETCH(NanoUsd, expected);
+
+    const auto cost = m_real.cost(provider, model, prompt, completion, cached);
+    QVERIFY(cost.has_value());
+    QCOMPARE(*cost, expected);
+}
+
+void TestPricing::tiersApplyPerKind_data()
+{
+    QTest::addColumn<qint64>("prompt");
+    QTest::addColumn<double>("input");
+    QTest::addColumn<double>("output");
+
+    QTest::newRow("below every tier") << qint64(100) << 1e-6 << 1e-5;
+    QTest::newRow("past the first input tier only") << qint64(120) << 2e-6 << 1e-5;
+    QTest::newRow("past the output tier too") << qint64(160) << 2e-6 << 2e-5;
+    QTest::newRow("past the second input tier") << qint64(201) << 3e-6 << 2e-5;
+}
+
+void TestPricing::tiersApplyPerKind()
+{
+    QFETCH(qint64, prompt);
+    QFETCH(double, input);
+    QFETCH(double, output);
+
+    // Tiers listed out of order on purpose: the loader sorts them.
+    const QJsonObject prices {
+        { u"input_mtok"_s,
+          QJsonObject { { u"base"_s, 1 },
+                        { u"tiers"_s,
+                          QJsonArray { QJsonObject { { u"start"_s, 200 }, { u"price"_s, 3 } },
+                                       QJsonObject { { u"start"_s, 100 }, { u"price"_s, 2 } } } } } },
+        { u"output_mtok"_s,
+          QJsonObject {
+              { u"base"_s, 10 },
+              { u"tiers"_s, QJsonArray { QJsonObject { { u"start"_s, 150 }, { u"price"_s, 20 } } } } } },
+    };
+    const PriceCatalogue catalogue
+        = load({ provider(u"t"_s, { model(u"tiered"_s, clause(u"equals"_s, u"tiered"_s), prices) }) });
+    const auto price = catalogue.find(u"t"_s, u"tiered"_s);
+    QVERIFY(price.has_value());
+    QVERIFY(price->isTiered());
+    QCOMPARE(price->tiers.size(), 3);
+
+    const ModelPrice flatPrice = price->forPromptSize(prompt);
+    QVERIFY(!flatPrice.isTiered());
+    QVERIFY(sameDouble(flatPrice.inputPerToken, input));
+    QVERIFY(sameDouble(flatPrice.outputPerToken, output));
+    QCOMPARE(price->cost(prompt, 1000),
+             Tollgate::tokenCost(prompt, input) + Tollgate::tokenCost(1000, output));
+}
+
+void TestPricing::priceForDeployment_data()
+{
+    QTest::addColumn<int>("provider");
+    QTest::addColumn<QString>("upstream");
+    QTest::addColumn<QString>("baseModel");
+    QTest::addColumn<double>("configInput"); // None = not in config.yaml
+    QTest::addColumn<double>("configOutput");
+    QTest::addColumn<QString>("source"); // empty = price unknown
+    QTest::addColumn<double>("input");
+    QTest::addColumn<double>("output");
+
+    const int openai = int(Provider::OpenAI);
+    const int azure = int(Provider::Azure);
+    const int mock = int(Provider::Mock);
+
+    QTest::newRow("an openai model from the catalogue") << openai << u"gpt-4o"_s << QString() << None << None
+                                                        << u"catalogue:openai/gpt-4o"_s << 2.5e-6 << 1e-5;
+    QTest::newRow("an azure deployment priced by its base_model")
+        << azure << u"my-prod-deployment"_s << u"gpt-4o"_s << None << None << u"catalogue:openai/gpt-4o"_s
+        << 2.5e-6 << 1e-5;
+    QTest::newRow("a base_model with an azure/ prefix")
+        << azure << u"prod"_s << u"azure/o3-mini"_s << None << None << u"catalogue:azure/o3-mini"_s << 1.1e-6
+        << 4.4e-6;
+    QTest::newRow("a base_model with an openai/ prefix")
+        << azure << u"prod"_s << u"openai/gpt-4.1"_s << None << None << u"catalogue:openai/gpt-4.1"_s << 2e-6
+        << 8e-6;
+    QTest::newRow("an azure deployment named like azure's entry")
+        << azure << u"o3-mini"_s << QString() << None << None << u"catalogue:azure/o3-mini"_s << 1.1e-6
+        << 4.4e-6;
+    QTest::newRow("an azure deployment name falling back to openai")
+        << azure << u"gpt-4o-mini"_s << QString() << None << None << u"catalogue:openai/gpt-4o-mini"_s
+        << 1.5e-7 << 6e-7;
+    QTest::newRow("an azure deployment name nobody knows")
+        << azure << u"my-prod-deployment"_s << QString() << None << None << QString() << 0.0 << 0.0;
+    QTest::newRow("a mock model priced as openai's") << mock << u"gpt-4o-mini"_s << QString() << None << None
+                                                     << u"catalogue:openai/gpt-4o-mini"_s << 1.5e-7 << 6e-7;
+    QTest::newRow("a mock imitating claude priced as anthropic's")
+        << mock << u"claude-3-5-sonnet-20241022"_s << QString() << None << None
+        << u"catalogue:anthropic/claude-3-5-sonnet"_s << 3e-6 << 1.5e-5;
+    QTest::newRow("an unknown openai model")
+        << openai << u"my-finetune-xyz"_s << QString() << None << None << QString() << 0.0 << 0.0;
+    QTest::newRow("openai does not borrow anthropic's prices")
+        << openai << u"claude-3-5-sonnet"_s << QString() << None << None << QString() << 0.0 << 0.0;
+    QTest::newRow("config prices beat the catalogue")
+        << openai << u"gpt-4o"_s << QString() << 1e-6 << 2e-6 << u"config"_s << 1e-6 << 2e-6;
+    QTest::newRow("config prices beat base_model")
+        << azure << u"prod"_s << u"gpt-4o"_s << 1e-6 << 2e-6 << u"config"_s << 1e-6 << 2e-6;
+    QTest::newRow("config prices an unknown model")
+        << openai << u"my-own"_s << QString() << 1e-6 << 2e-6 << u"config"_s << 1e-6 << 2e-6;
+    QTest::newRow("config input only, output from the catalogue")
+        << openai << u"gpt-4o"_s << QString() << 1e-6 << None << u"config+catalogue:openai/gpt-4o"_s << 1e-6
+        << 1e-5;
+    QTest::newRow("config output only for an unknown model")
+        << openai << u"my-own"_s << QString() << None << 3e-6 << u"config"_s << 0.0 << 3e-6;
+    QTest::newRow("config zero output for an embedding")
+        << mock << u"text-embedding-3-small"_s << QString() << 2e-8 << 0.0 << u"config"_s << 2e-8 << 0.0;
+}
+
+void TestPricing::priceForDeployment()
+{
+    QFETCH(int, provider);
+    QFETCH(QString, upstream);
+    QFETCH(QString, baseModel);
+    QFETCH(double, configInput);
+    QFETCH(double, configOutput);
+    QFETCH(QString, source);
+    QFETCH(double, input);
+    QFETCH(double, output);
+
+    Deployment deployment;
+    deployment.modelName = u"client-facing-name"_s;
+    deployment.provider = Provider(provider);
+    deployment.upstreamModel = upstream;
+    deployment.baseModel = baseModel;
+    if (configInput != None)
+        deployment.inputCostPerToken = configInput;
+    if (configOutput != None)
+        deployment.outputCostPerToken = configOutput;
+
+    const auto price = m_real.priceFor(deployment);
+    if (source.isEmpty()) {
+        QVERIFY2(!price.has_value(), qPrintable(price ? price->source : QString()));
+        return;
+    }
+    QVERIFY(price.has_value());
+    QCOMPARE(price->source, source);
+    QVERIFY(sameDouble(price->inputPerToken, input));
+    QVERIFY(sameDouble(price->outputPerToken, output));
+}
+
+void TestPricing::perTokenConversionIsExact_data()
+{
+    QTest::addColumn<double>("perMillion");
+    QTest::addColumn<double>("perToken");
+    QTest::addColumn<NanoUsd>("thousandTokens");
+
+    QTest::newRow("0.15 $/Mtok") << 0.15 << 1.5e-7 << NanoUsd(150'000);
+    QTest::newRow("0.4 $/Mtok, where dividing misses by an ulp") << 0.4 << 4e-7 << NanoUsd(400'000);
+    QTest::newRow("0.1 $/Mtok, where dividing misses by an ulp") << 0.1 << 1e-7 << NanoUsd(100'000);
+    QTest::newRow("2.5 $/Mtok") << 2.5 << 2.5e-6 << NanoUsd(2'500'000);
+    QTest::newRow("0.01875 $/Mtok") << 0.01875 << 1.875e-8 << NanoUsd(18'750);
+    QTest::newRow("180 $/Mtok") << 180.0 << 1.8e-4 << NanoUsd(180'000'000);
+    QTest::newRow("zero") << 0.0 << 0.0 << NanoUsd(0);
+}
+
+void TestPricing::perTokenConversionIsExact()
+{
+    QFETCH(double, perMillion);
+    QFETCH(double, perToken);
+    QFETCH(NanoUsd, thousandTokens);
+
+    const PriceCatalogue catalogue = load(
+        { provider(u"t"_s, { model(u"m"_s, clause(u"equals"_s, u"m"_s), flat(perMillion, perMillion)) }) });
+    const auto price = catalogue.find(u"t"_s, u"m"_s);
+    QVERIFY(price.has_value());
+    QVERIFY(sameDouble(price->inputPerToken, perToken));
+    QCOMPARE(Tollgate::tokenCost(1000, price->inputPerToken), thousandTokens);
+    QCOMPARE(price->cost(1000, 0), thousandTokens);
+}
+
+void TestPricing::moneyDoesNotDrift()
+{
+    // A catalogue price of 0.1 $/Mtok is $1e-7 per token.
+    const PriceCatalogue catalogue
+        = load({ provider(u"t"_s, { model(u"m"_s, clause(u"equals"_s, u"m"_s), flat(0.1, 0)) }) });
+    const auto price = catalogue.find(u"t"_s, u"m"_s);
+    QVERIFY(price.has_value());
+
+    NanoUsd viaTokenCost = 0;
+    NanoUsd viaCatalogue = 0;
+    double inDoubles = 0.0;
+    for (int call = 0; call < 1'000'000; ++call) {
+        viaTokenCost += Tollgate::tokenCost(1, 1e-7);
+        viaCatalogue += price->cost(1, 0);
+        inDoubles += 1e-7;
+    }
+    QCOMPARE(viaTokenCost, NanoUsd(100'000'000));
+    QCOMPARE(viaCatalogue, NanoUsd(100'000'000));
+    QCOMPARE(Tollgate::nanosToUsd(viaCatalogue), 0.1);
+    qInfo("the same sum in doubles: %.17g", inDoubles);
+}
+
+void TestPricing::rejectsBrokenCatalogues_data()
+{
+    QTest::addColumn<QByteArray>("catalogue");
+    QTest::addColumn<QString>("message");
+
+    const auto one = [](const QJsonObject &model) { return json({ provider(u"p"_s, { model }) }); };
+    const QJsonObject ok = clause(u"equals"_s, u"m"_s);
+
+    QTest::newRow("not JSON") << QByteArray("[{") << u"not valid JSON"_s;
+    QTest::newRow("not a list") << QByteArray("{}") << u"expected a list of providers"_s;
+    QTest::newRow("a provider without an id")
+        << json({ QJsonObject { { u"models"_s, QJsonArray() } } }) << u"a provider without an id"_s;
+    QTest::newRow("a provider without models")
+        << json({ QJsonObject { { u"id"_s, u"p"_s } } }) << u"provider p: no list of models"_s;
+    QTest::newRow("a provider twice")
+        << json({ provider(u"p"_s, {}), provider(u"P"_s, {}) }) << u"provider p appears twice"_s;
+    QTest::newRow("an unknown match clause")
+        << one(model(u"m"_s, clause(u"like"_s, u"m"_s))) << u"model m: unknown match clause \"like\""_s;
+    QTest::newRow("two clauses in one rule")
+        << one(model(u"m"_s, QJsonObject { { u"equals"_s, u"m"_s }, { u"contains"_s, u"m"_s } }))
+        << u"exactly one clause"_s;
+    QTest::newRow("an invalid regex")
+        << one(model(u"m"_s, clause(u"regex"_s, u"(unclosed"_s))) << u"invalid regex"_s;
+    QTest::newRow("or without a list") << one(model(u"m"_s, clause(u"or"_s, u"m"_s))) << u"needs a list"_s;
+    QTest::newRow("a model without a match rule")
+        << one(QJsonObject { { u"id"_s, u"m"_s }, { u"prices"_s, flat(1, 1) } })
+        << u"model m: no match rule"_s;
+    QTest::newRow("a model without prices")
+        << one(QJsonObject { { u"id"_s, u"m"_s }, { u"match"_s, ok } }) << u"prices must be an object"_s;
+    QTest::newRow("a price that is text")
+        << one(model(u"m"_s, ok, QJsonObject { { u"input_mtok"_s, u"cheap"_s } }))
+        << u"\"input_mtok\" must be"_s;
+    QTest::newRow("a tier without a price") << one(model(
+        u"m"_s, ok,
+        QJsonObject { { u"input_mtok"_s,
+                        QJsonObject { { u"base"_s, 1 },
+                                      { u"tiers"_s, QJsonArray { QJsonObject { { u"start"_s, 5 } } } } } } }))
+                                            << u"needs start and price"_s;
+    QTest::newRow("a bad start_date") << one(model(
+        u"m"_s, ok,
+        QJsonArray { QJsonObject { { u"constraint"_s, QJsonObject { { u"start_date"_s, u"2025-13-01"_s } } },
+                                   { u"prices"_s, flat(1, 1) } } }))
+                                      << u"start_date must be"_s;
+    QTest::newRow("a bad time window")
+        << one(model(u"m"_s, ok,
+                     QJsonArray { QJsonObject { { u"constraint"_s,
+                                                  QJsonObject { { u"start_time"_s, u"25:00:00Z"_s },
+                                                                { u"end_time"_s, u"06:00:00Z"_s } } },
+                                                { u"prices"_s, flat(1, 1) } } }))
+        << u"start_time and end_time"_s;
+    QTest::newRow("an unknown constraint") << one(
+        model(u"m"_s, ok,
+              QJsonArray { QJsonObject { { u"constraint"_s, QJsonObject { { u"weekday"_s, u"monday"_s } } },
+                                         { u"prices"_s, flat(1, 1) } } }))
+                                           << u"unknown price constraint"_s;
+    QTest::newRow("an empty list of prices")
+        << one(model(u"m"_s, ok, QJsonArray())) << u"empty list of prices"_s;
+}
+
+void TestPricing::rejectsBrokenCatalogues()
+{
+    QFETCH(QByteArray, catalogue);
+    QFETCH(QString, message);
+
+    const auto loaded = PriceCatalogue::loadJson(catalogue, u"broken.json"_s);
+    QVERIFY(!loaded.ok());
+    const QString error = loaded.error().toString();
+    QVERIFY2(error.startsWith(u"broken.json"_s), qPrintable(error));
+    QVERIFY2(error.contains(message), qPrintable(error));
+}
+
+QTEST_GUILESS_MAIN(TestPricing)
+#include "tst_pricing.moc"
