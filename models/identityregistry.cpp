@@ -10,18 +10,24 @@ namespace Tollgate {
 
 namespace {
 
+// Ties (same millisecond, or a fixed test clock) are broken by the hash key, not by
+// address: addresses change when the hash grows, and /key/list pages must not shift.
 template<typename T>
 QList<const T *> oldestFirst(const QHash<QString, T> &items)
 {
-    QList<const T *> list;
-    list.reserve(items.size());
-    for (const T &item : items)
-        list.append(&item);
-    std::sort(list.begin(), list.end(), [](const T *a, const T *b) {
-        if (a->createdAt != b->createdAt)
-            return a->createdAt < b->createdAt;
-        return a < b;
+    QList<std::pair<const QString *, const T *>> entries;
+    entries.reserve(items.size());
+    for (auto it = items.cbegin(); it != items.cend(); ++it)
+        entries.append({&it.key(), &it.value()});
+    std::sort(entries.begin(), entries.end(), [](const auto &a, const auto &b) {
+        if (a.second->createdAt != b.second->createdAt)
+            return a.second->createdAt < b.second->createdAt;
+        return *a.first < *b.first;
     });
+    QList<const T *> list;
+    list.reserve(entries.size());
+    for (const auto &entry : entries)
+        list.append(entry.second);
     return list;
 }
 
@@ -88,7 +94,8 @@ QList<const VirtualKey *> IdentityRegistry::keysOfUser(const QString &userId) co
 
 void IdentityRegistry::putKey(const VirtualKey &key)
 {
-    if (const VirtualKey *old = keyByToken(key.token); old && !old->keyAlias.isEmpty())
+    // Only drop the old alias if it still points here: it may have moved to another key.
+    if (const VirtualKey *old = keyByToken(key.token); old && m_aliasToToken.value(old->keyAlias) == key.token)
         m_aliasToToken.remove(old->keyAlias);
     m_keys.insert(key.token, key);
     if (!key.keyAlias.isEmpty())
@@ -100,7 +107,7 @@ void IdentityRegistry::removeKey(const QString &token)
     const auto found = m_keys.find(token);
     if (found == m_keys.end())
         return;
-    if (!found->keyAlias.isEmpty())
+    if (m_aliasToToken.value(found->keyAlias) == token)
         m_aliasToToken.remove(found->keyAlias);
     m_keys.erase(found);
 }
