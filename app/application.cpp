@@ -170,6 +170,7 @@ int Application::serve()
     Gateway::Options options;
     options.host = host;
     options.port = m_commandLine.port;
+    options.secrets = &secrets;
     GatewayHost gateway;
     const QString configName = config->sourceFile;
     const bool openAccess = config->general.masterKey.isEmpty();

@@ -6,6 +6,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QJsonArray>
+#include <QLocale>
 #include <QUrl>
 
 #include <yaml-cpp/yaml.h>
@@ -71,6 +73,7 @@ struct Field
     YAML::Node value;
     int line = 0;
     bool found = false;
+    QString param;  // the field an error is reported against, if not `name` (a list's entry: the list)
 
     // Null counts as absent, as in LiteLLM (Python's None): "api_key:" = not set.
     [[nodiscard]] bool present() const { return found && !value.IsNull(); }
@@ -96,13 +99,25 @@ public:
     }
 
     Result<Config> parse(const YAML::Node &root);
+    // One model_list entry that came as JSON (converted to YAML nodes without marks): no
+    // file and no lines; the error's `file` names the field instead (see the header).
+    Result<Deployment> parseJsonEntry(const YAML::Node &item);
 
 private:
     [[nodiscard]] bool failed() const { return m_error.has_value(); }
     void fail(int line, const QString &message)
     {
-        if (!m_error)
+        if (!m_error) {
             m_error = makeError(message, m_file, line);
+            m_errorField = m_field;
+        }
+    }
+    // A rule about a whole field rather than one read of it.
+    void failAt(int line, const QString &field, const QString &message)
+    {
+        if (!failed())
+            m_field = field;
+        fail(line, message);
     }
 
     Field field(const YAML::Node &map, const char *key, const QString &prefix);
@@ -128,6 +143,9 @@ private:
     QString m_file;
     ISecretStore &m_secrets;
     std::optional<Error> m_error;
+    bool m_json = false;   // parsing a JSON entry: there are no lines to point at
+    QString m_field;       // the field being read, for m_errorField
+    QString m_errorField;  // the field the first error is about
 };
 
 Field ConfigParser::field(const YAML::Node &map, const char *key, const QString &prefix)
@@ -158,7 +176,8 @@ Field ConfigParser::field(const YAML::Node &map, const char *key, const QString 
 
 std::optional<QString> ConfigParser::resolve(const QString &raw, int line)
 {
-    const QString where = u" (referenced at "_s + m_file + u':' + QString::number(line) + u')';
+    const QString where = m_json ? QString()
+                                 : QString(u" (referenced at "_s + m_file + u':' + QString::number(line) + u')');
     if (raw.startsWith(u"os.environ/")) {
         const QString name = raw.mid(11);
         const QByteArray key = name.toLocal8Bit();
@@ -192,6 +211,7 @@ std::optional<Text> ConfigParser::text(const Field &f, const QString &expected)
 {
     if (failed())
         return std::nullopt;
+    m_field = f.param.isEmpty() ? f.name : f.param;
     if (!f.value.IsScalar()) {
         fail(f.line, f.name + u" must be "_s + expected + u", not a "_s + kindOf(f.value));
         return std::nullopt;
@@ -302,12 +322,13 @@ void ConfigParser::readStringList(const Field &f, QStringList &out)
 {
     if (!f.present() || failed())
         return;
+    m_field = f.name;
     if (!f.value.IsSequence()) {
         fail(f.line, f.name + u" must be a list of strings, not a "_s + kindOf(f.value));
         return;
     }
     for (auto it = f.value.begin(); it != f.value.end() && !failed(); ++it) {
-        Field item{f.name + u" entry"_s, *it, lineOf(*it), true};
+        Field item{f.name + u" entry"_s, *it, lineOf(*it), true, f.name};
         if (item.line == 0)
             item.line = f.line;
         if (const auto t = text(item, u"a string"_s))
@@ -319,6 +340,7 @@ bool ConfigParser::requireMap(const Field &f)
 {
     if (failed())
         return false;
+    m_field = f.name;
     if (!f.value.IsMap()) {
         fail(f.line, f.name + u" must be a map, not a "_s + kindOf(f.value));
         return false;
@@ -383,23 +405,24 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
 {
     d.line = lineOf(item);
     if (!item.IsMap()) {
-        fail(d.line, u"each model_list entry must be a map with model_name and "
-                     "litellm_params, not a "_s + kindOf(item));
+        failAt(d.line, {}, u"each model_list entry must be a map with model_name and "
+                           "litellm_params, not a "_s + kindOf(item));
         return;
     }
 
     const Field name = field(item, "model_name", {});
     if (!name.present()) {
-        fail(d.line, u"model_list entry has no model_name"_s);
+        failAt(d.line, u"model_name"_s, u"model_list entry has no model_name"_s);
         return;
     }
     readString(name, d.modelName);
     if (!failed() && d.modelName.trimmed().isEmpty())
-        fail(name.line, u"model_name must not be empty"_s);
+        failAt(name.line, u"model_name"_s, u"model_name must not be empty"_s);
 
     const Field params = field(item, "litellm_params", {});
     if (!params.present()) {
-        fail(d.line, u"model_list entry "_s + quoted(d.modelName) + u" has no litellm_params"_s);
+        failAt(d.line, u"litellm_params"_s,
+               u"model_list entry "_s + quoted(d.modelName) + u" has no litellm_params"_s);
         return;
     }
     if (!requireMap(params))
@@ -409,8 +432,9 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
 
     const Field model = field(pm, "model", p);
     if (!model.present()) {
-        fail(params.line, u"litellm_params of "_s + quoted(d.modelName)
-                              + u" has no model (write e.g. model: openai/gpt-4o)"_s);
+        failAt(params.line, u"litellm_params.model"_s,
+               u"litellm_params of "_s + quoted(d.modelName)
+                   + u" has no model (write e.g. model: openai/gpt-4o)"_s);
         return;
     }
     QString fullModel;
@@ -419,9 +443,9 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
         return;
     const qsizetype slash = fullModel.indexOf(u'/');
     if (slash < 0) {
-        fail(model.line, u"litellm_params.model "_s + quoted(fullModel)
-                             + u" has no provider prefix: write openai/"_s + fullModel
-                             + u", azure/<deployment> or mock/"_s + fullModel);
+        failAt(model.line, model.name,
+               u"litellm_params.model "_s + quoted(fullModel) + u" has no provider prefix: write openai/"_s
+                   + fullModel + u", azure/<deployment> or mock/"_s + fullModel);
         return;
     }
     d.providerName = fullModel.left(slash);
@@ -433,13 +457,14 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
     } else if (d.providerName == u"mock") {
         d.provider = Provider::Mock;
     } else {
-        fail(model.line, u"unknown provider "_s + quoted(d.providerName) + u" in model "_s
-                             + quoted(fullModel) + u" (supported: openai/, azure/, mock/)"_s);
+        failAt(model.line, model.name,
+               u"unknown provider "_s + quoted(d.providerName) + u" in model "_s + quoted(fullModel)
+                   + u" (supported: openai/, azure/, mock/)"_s);
         return;
     }
     if (d.upstreamModel.isEmpty()) {
-        fail(model.line, u"litellm_params.model "_s + quoted(fullModel)
-                             + u" names no model after the provider prefix"_s);
+        failAt(model.line, model.name,
+               u"litellm_params.model "_s + quoted(fullModel) + u" names no model after the provider prefix"_s);
         return;
     }
 
@@ -452,7 +477,7 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
         const QString scheme = url.scheme();
         if (!url.isValid() || url.host().isEmpty()
             || (scheme != u"http" && scheme != u"https"))
-            fail(apiBase.line, u"litellm_params.api_base must be an http:// or https:// URL"_s);
+            failAt(apiBase.line, apiBase.name, u"litellm_params.api_base must be an http:// or https:// URL"_s);
     }
     readString(field(pm, "api_key", p), d.apiKey);
     readString(field(pm, "api_version", p), d.apiVersion);
@@ -471,12 +496,13 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
         d.apiBase = u"https://api.openai.com/v1"_s;
     if (d.provider == Provider::Azure) {
         if (d.apiBase.isEmpty())
-            fail(params.line, u"azure deployment "_s + quoted(d.modelName)
-                                  + u" needs litellm_params.api_base "
-                                    "(https://<resource>.openai.azure.com)"_s);
+            failAt(params.line, u"litellm_params.api_base"_s,
+                   u"azure deployment "_s + quoted(d.modelName)
+                       + u" needs litellm_params.api_base (https://<resource>.openai.azure.com)"_s);
         else if (d.apiVersion.isEmpty())
-            fail(params.line, u"azure deployment "_s + quoted(d.modelName)
-                                  + u" needs litellm_params.api_version (e.g. \"2024-10-21\")"_s);
+            failAt(params.line, u"litellm_params.api_version"_s,
+                   u"azure deployment "_s + quoted(d.modelName)
+                       + u" needs litellm_params.api_version (e.g. \"2024-10-21\")"_s);
     }
 
     const Field info = field(item, "model_info", {});
@@ -581,6 +607,170 @@ Result<Config> ConfigParser::parse(const YAML::Node &root)
     return config;
 }
 
+Result<Deployment> ConfigParser::parseJsonEntry(const YAML::Node &item)
+{
+    m_json = true;
+    Deployment deployment;
+    bool explicitId = false;
+    int idLine = 0;
+    // No litellm_settings here: a stored model's default timeout must not depend on
+    // which config.yaml the gateway happens to run with.
+    parseDeployment(item, LitellmSettings{}, deployment, explicitId, idLine);
+    if (m_error)
+        return Error{m_error->message, m_errorField, 0};
+    return deployment;
+}
+
+// --- JSON entries -----------------------------------------------------------------------
+
+enum class JsonKind { String, Integer, Number, StringList, Object };
+
+struct JsonRule
+{
+    const char *object;  // "" = the entry itself
+    const char *field;
+    JsonKind kind;
+};
+
+// The fields of a model_list entry and the JSON type each must have. YAML scalars are
+// untyped text, so the parser alone would take 500 for a model name or "500" for an rpm.
+constexpr JsonRule kJsonRules[] = {
+    {"", "model_name", JsonKind::String},
+    {"", "litellm_params", JsonKind::Object},
+    {"", "model_info", JsonKind::Object},
+    {"litellm_params", "model", JsonKind::String},
+    {"litellm_params", "api_base", JsonKind::String},
+    {"litellm_params", "api_key", JsonKind::String},
+    {"litellm_params", "api_version", JsonKind::String},
+    {"litellm_params", "rpm", JsonKind::Integer},
+    {"litellm_params", "tpm", JsonKind::Integer},
+    {"litellm_params", "timeout", JsonKind::Number},
+    {"litellm_params", "input_cost_per_token", JsonKind::Number},
+    {"litellm_params", "output_cost_per_token", JsonKind::Number},
+    {"litellm_params", "mock_response", JsonKind::String},
+    {"model_info", "id", JsonKind::String},
+    {"model_info", "access_groups", JsonKind::StringList},
+    {"model_info", "base_model", JsonKind::String},
+    {"model_info", "max_tokens", JsonKind::Integer},
+    {"model_info", "mode", JsonKind::String},
+};
+
+QString jsonKindOf(const QJsonValue &value)
+{
+    switch (value.type()) {
+    case QJsonValue::Bool: return u"true/false"_s;
+    case QJsonValue::Double: return u"a number"_s;
+    case QJsonValue::String: return u"a string"_s;
+    case QJsonValue::Array: return u"a list"_s;
+    case QJsonValue::Object: return u"an object"_s;
+    case QJsonValue::Null:
+    case QJsonValue::Undefined: break;
+    }
+    return u"null"_s;
+}
+
+bool isInteger(const QJsonValue &value)
+{
+    constexpr double kMaxExact = 9007199254740992.0;  // 2^53: beyond it doubles skip integers
+    const double v = value.toDouble();
+    return value.isDouble() && std::isfinite(v) && std::floor(v) == v && std::fabs(v) <= kMaxExact;
+}
+
+// The first field of `entry` with the wrong JSON type, as an error naming it.
+std::optional<Error> checkJsonTypes(const QJsonObject &entry)
+{
+    for (const JsonRule &rule : kJsonRules) {
+        const QString object = QString::fromLatin1(rule.object);
+        const QString field = QString::fromLatin1(rule.field);
+        const QJsonObject container = object.isEmpty() ? entry : entry.value(object).toObject();
+        const QJsonValue value = container.value(field);
+        if (value.isNull() || value.isUndefined())
+            continue;  // null counts as absent, as in the file
+        const QString name = object.isEmpty() ? field : QString(object + u'.' + field);
+        QString expected;
+        switch (rule.kind) {
+        case JsonKind::String:
+            if (!value.isString())
+                expected = u"a string"_s;
+            break;
+        case JsonKind::Integer:
+            if (!isInteger(value))
+                expected = u"an integer"_s;
+            break;
+        case JsonKind::Number:
+            if (!value.isDouble())
+                expected = u"a number"_s;
+            break;
+        case JsonKind::Object:
+            if (!value.isObject())
+                expected = u"an object"_s;
+            break;
+        case JsonKind::StringList:
+            if (!value.isArray()) {
+                expected = u"a list of strings"_s;
+                break;
+            }
+            for (const QJsonValue &item : value.toArray()) {
+                if (!item.isString())
+                    return Error{name + u" must be a list of strings, but holds "_s + jsonKindOf(item), name, 0};
+            }
+            break;
+        }
+        if (!expected.isEmpty()) {
+            // A number's or text's value may be quoted; an object's or list's is not useful.
+            QString shown = jsonKindOf(value);
+            if (value.isDouble())
+                shown = QString::number(value.toDouble(), 'g', QLocale::FloatingPointShortest);
+            else if (value.isString())
+                shown = quoted(value.toString());
+            return Error{name + u" must be "_s + expected + u", not "_s + shown, name, 0};
+        }
+    }
+    return std::nullopt;
+}
+
+std::string toStd(const QString &s)
+{
+    const QByteArray utf8 = s.toUtf8();
+    return std::string(utf8.constData(), size_t(utf8.size()));
+}
+
+// JSON as the YAML nodes the config parser reads: numbers and booleans become the text
+// YAML would hold for them.
+YAML::Node toYaml(const QJsonValue &value)
+{
+    switch (value.type()) {
+    case QJsonValue::Bool:
+        return YAML::Node(value.toBool() ? "true" : "false");
+    case QJsonValue::Double: {
+        const double v = value.toDouble();
+        // Integers in full ("200000", not "2e+05"): the parser reads rpm with toLongLong.
+        if (isInteger(value))
+            return YAML::Node(toStd(QString::number(qint64(v))));
+        return YAML::Node(toStd(QString::number(v, 'g', QLocale::FloatingPointShortest)));
+    }
+    case QJsonValue::String:
+        return YAML::Node(toStd(value.toString()));
+    case QJsonValue::Array: {
+        YAML::Node list(YAML::NodeType::Sequence);
+        for (const QJsonValue &item : value.toArray())
+            list.push_back(toYaml(item));
+        return list;
+    }
+    case QJsonValue::Object: {
+        YAML::Node map(YAML::NodeType::Map);
+        const QJsonObject object = value.toObject();
+        for (auto it = object.begin(); it != object.end(); ++it)
+            map[toStd(it.key())] = toYaml(it.value());
+        return map;
+    }
+    case QJsonValue::Null:
+    case QJsonValue::Undefined:
+        break;
+    }
+    return YAML::Node(YAML::NodeType::Null);
+}
+
 } // namespace
 
 Result<Config> ConfigLoader::loadString(const QByteArray &yaml, const QString &fileName,
@@ -617,6 +807,20 @@ Result<Config> ConfigLoader::loadString(const QByteArray &yaml, const QString &f
         return makeError(u"cannot read the config: "_s + QString::fromUtf8(e.what()), fileName);
     } catch (...) {
         return makeError(u"cannot read the config"_s, fileName);
+    }
+}
+
+Result<Deployment> ConfigLoader::deploymentFromJson(const QJsonObject &entry, ISecretStore &secrets)
+{
+    if (auto wrongType = checkJsonTypes(entry))
+        return *wrongType;
+    try {
+        ConfigParser parser(QString(), secrets);
+        return parser.parseJsonEntry(toYaml(entry));
+    } catch (const std::exception &e) {
+        return Error{u"cannot read the model entry: "_s + QString::fromUtf8(e.what()), QString(), 0};
+    } catch (...) {
+        return Error{u"cannot read the model entry"_s, QString(), 0};
     }
 }
 

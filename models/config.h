@@ -4,6 +4,7 @@
 #include "result.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -86,6 +87,15 @@ public:
                                      ISecretStore &secrets);
     // The built-in default config (a resource): mock models priced like real ones.
     static Result<Config> loadDefault(ISecretStore &secrets);
+
+    // One model_list entry given as JSON ({"model_name", "litellm_params", "model_info"}:
+    // POST /model/new and the models kept in the store), checked by the same rules as a
+    // config.yaml entry, plus JSON's types: a number where a string belongs (or the
+    // reverse) is an error here, where YAML cannot tell them apart. References are
+    // resolved as in the file. Without model_info.id the id is the same stable hash.
+    // On failure the error's `file` holds the dotted field it is about (e.g.
+    // "litellm_params.rpm"): for an API answer's `param`; its line is 0.
+    static Result<Deployment> deploymentFromJson(const QJsonObject &entry, ISecretStore &secrets);
 };
 
 } // namespace Tollgate

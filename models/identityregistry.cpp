@@ -100,6 +100,8 @@ void IdentityRegistry::putKey(const VirtualKey &key)
     m_keys.insert(key.token, key);
     if (!key.keyAlias.isEmpty())
         m_aliasToToken.insert(key.keyAlias, key.token);
+    if (m_observer)
+        m_observer->keyChanged(key);
 }
 
 void IdentityRegistry::removeKey(const QString &token)
@@ -110,6 +112,8 @@ void IdentityRegistry::removeKey(const QString &token)
     if (m_aliasToToken.value(found->keyAlias) == token)
         m_aliasToToken.remove(found->keyAlias);
     m_keys.erase(found);
+    if (m_observer)
+        m_observer->keyRemoved(token);
 }
 
 const User *IdentityRegistry::user(const QString &userId) const
@@ -126,11 +130,15 @@ QList<const User *> IdentityRegistry::users() const
 void IdentityRegistry::putUser(const User &user)
 {
     m_users.insert(user.userId, user);
+    if (m_observer)
+        m_observer->userChanged(user);
 }
 
 void IdentityRegistry::removeUser(const QString &userId)
 {
     m_users.remove(userId);
+    if (m_observer)
+        m_observer->userRemoved(userId);
 }
 
 const EndUser *IdentityRegistry::endUser(const QString &userId) const
@@ -147,11 +155,50 @@ QList<const EndUser *> IdentityRegistry::endUsers() const
 void IdentityRegistry::putEndUser(const EndUser &endUser)
 {
     m_endUsers.insert(endUser.userId, endUser);
+    if (m_observer)
+        m_observer->endUserChanged(endUser);
 }
 
 void IdentityRegistry::removeEndUser(const QString &userId)
 {
     m_endUsers.remove(userId);
+    if (m_observer)
+        m_observer->endUserRemoved(userId);
+}
+
+} // namespace Tollgate
+
+namespace Tollgate {
+
+namespace {
+
+template<typename T>
+bool setState(QHash<QString, T> &items, const QString &id, NanoUsd spend, const QDateTime &resetAt)
+{
+    const auto found = items.find(id);
+    if (found == items.end())
+        return false;
+    found->budget.spend = spend;
+    if (resetAt.isValid())
+        found->budget.resetAt = resetAt;
+    return true;
+}
+
+} // namespace
+
+bool IdentityRegistry::setKeyBudgetState(const QString &token, NanoUsd spend, const QDateTime &resetAt)
+{
+    return setState(m_keys, token, spend, resetAt);
+}
+
+bool IdentityRegistry::setUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt)
+{
+    return setState(m_users, userId, spend, resetAt);
+}
+
+bool IdentityRegistry::setEndUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt)
+{
+    return setState(m_endUsers, userId, spend, resetAt);
 }
 
 } // namespace Tollgate

@@ -7,6 +7,20 @@
 
 namespace Tollgate {
 
+// Told about every change of a key, user or end user (the ledger mirrors their budgets and
+// limits). Not told about spend changes made with the set*Spend functions.
+class IIdentityObserver
+{
+public:
+    virtual ~IIdentityObserver() = default;
+    virtual void keyChanged(const VirtualKey &key) = 0;
+    virtual void keyRemoved(const QString &token) = 0;
+    virtual void userChanged(const User &user) = 0;
+    virtual void userRemoved(const QString &userId) = 0;
+    virtual void endUserChanged(const EndUser &endUser) = 0;
+    virtual void endUserRemoved(const QString &userId) = 0;
+};
+
 // Keys, users and end users in memory: the hot path's only source (no SQL per request).
 // Lives on the gateway thread; loaded from the store at start-up and kept current by every
 // management write. Pointers it returns are valid until the next change.
@@ -14,6 +28,12 @@ class IdentityRegistry
 {
 public:
     void clear();
+    void setObserver(IIdentityObserver *observer) { m_observer = observer; }
+
+    // Spend and window as the ledger keeps them (no observer call). False if unknown.
+    bool setKeyBudgetState(const QString &token, NanoUsd spend, const QDateTime &resetAt);
+    bool setUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt);
+    bool setEndUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt);
 
     // Keys
     [[nodiscard]] const VirtualKey *keyByToken(const QString &token) const;
@@ -47,6 +67,7 @@ private:
     QHash<QString, QString> m_aliasToToken;
     QHash<QString, User> m_users;
     QHash<QString, EndUser> m_endUsers;
+    IIdentityObserver *m_observer = nullptr;
 };
 
 } // namespace Tollgate

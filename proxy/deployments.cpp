@@ -19,6 +19,65 @@ void DeploymentTable::add(const Deployment &deployment)
     m_deployments.append(deployment);
 }
 
+qsizetype DeploymentTable::indexOf(const QString &id) const
+{
+    for (qsizetype i = 0; i < m_deployments.size(); ++i) {
+        if (m_deployments.at(i).id == id)
+            return i;
+    }
+    return -1;
+}
+
+const Deployment *DeploymentTable::find(const QString &id) const
+{
+    const qsizetype index = indexOf(id);
+    return index < 0 ? nullptr : &m_deployments.at(index);
+}
+
+bool DeploymentTable::remove(const QString &id)
+{
+    const qsizetype index = indexOf(id);
+    if (index < 0)
+        return false;
+    const QString name = m_deployments.at(index).modelName;
+    m_deployments.removeAt(index);
+
+    Group &group = m_groups[name];
+    const qsizetype position = group.members.indexOf(index);
+    group.members.removeAt(position);
+    // Whoever was due next stays due next.
+    if (position < group.next)
+        --group.next;
+    if (group.members.isEmpty()) {
+        m_groups.remove(name);
+        m_order.removeOne(name);
+    } else {
+        group.next %= group.members.size();
+    }
+    // Indexes behind the removed one moved down by one.
+    for (Group &other : m_groups) {
+        for (qsizetype &member : other.members) {
+            if (member > index)
+                --member;
+        }
+    }
+    return true;
+}
+
+bool DeploymentTable::replace(const QString &id, const Deployment &deployment)
+{
+    const qsizetype index = indexOf(id);
+    if (index < 0)
+        return false;
+    if (m_deployments.at(index).modelName == deployment.modelName) {
+        m_deployments[index] = deployment;
+        return true;
+    }
+    remove(id);
+    add(deployment);
+    return true;
+}
+
 const Deployment *DeploymentTable::pick(const QString &modelName)
 {
     const auto found = m_groups.find(modelName);

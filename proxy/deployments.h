@@ -18,6 +18,14 @@ public:
     explicit DeploymentTable(const QList<Deployment> &deployments);
 
     void add(const Deployment &deployment);
+    // Models changed at run time (/model/update, /model/delete). Both return false for an
+    // unknown id. The other deployments of the group keep their place in the rotation;
+    // a group left empty disappears. A replacement under another model_name moves to the
+    // end of that group (and the group to the end of the order, if new).
+    bool remove(const QString &id);
+    bool replace(const QString &id, const Deployment &deployment);
+    // The deployment with that model_info.id, or nullptr. Valid until the next change.
+    [[nodiscard]] const Deployment *find(const QString &id) const;
 
     // Next deployment of the group (round robin), or nullptr for an unknown model name.
     const Deployment *pick(const QString &modelName);
@@ -31,6 +39,8 @@ public:
     [[nodiscard]] QHash<QString, QStringList> accessGroups() const;
 
 private:
+    [[nodiscard]] qsizetype indexOf(const QString &id) const;
+
     struct Group
     {
         QList<qsizetype> members;  // indexes into m_deployments

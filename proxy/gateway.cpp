@@ -1,6 +1,7 @@
 #include "gateway.h"
 
 #include "../models/store/store.h"
+#include "accounting.h"
 #include "apierror.h"
 #include "../models/clock.h"
 #include "../models/identityregistry.h"
@@ -12,6 +13,7 @@
 #include "controllers/keycontroller.h"
 #include "controllers/modelcontroller.h"
 #include "controllers/openaicontroller.h"
+#include "controllers/spendcontroller.h"
 #include "controllers/usercontroller.h"
 #include "deployments.h"
 #include "httptransport.h"
@@ -61,6 +63,7 @@ struct Gateway::Private
         , users(services)
         , customers(services)
         , models(services)
+        , spend(services)
         , docs(services)
     {
         services.config = &config;
@@ -80,6 +83,7 @@ struct Gateway::Private
         users.registerRoutes(router);
         customers.registerRoutes(router);
         models.registerRoutes(router);
+        spend.registerRoutes(router);
         docs.registerRoutes(router);
     }
 
@@ -113,6 +117,8 @@ struct Gateway::Private
             }
             deployments.add(*deployment);
         }
+        if (auto settings = users.loadSettings(); !settings)
+            return settings.error();
         qCInfo(lcGateway) << "loaded" << snapshot.keys.size() << "key(s)," << snapshot.users.size() << "user(s),"
                           << snapshot.endUsers.size() << "end user(s)," << snapshot.models.size() << "stored model(s)";
         return {};
@@ -124,12 +130,14 @@ struct Gateway::Private
     GatewayServices services;
     Router router;
     IdentityRegistry identities;
+    std::unique_ptr<Accounting> accounting;
     OpenAIController openai;
     HealthController health;
     KeyController keys;
     UserController users;
     CustomerController customers;
     ModelController models;
+    SpendController spend;
     DocsController docs;
     std::unique_ptr<HttpTransport> transport;
     Options options;
@@ -146,6 +154,8 @@ Gateway::~Gateway()
 {
     // Connections first: their handlers reach into the controllers.
     d->transport.reset();
+    d->services.accounting = nullptr;
+    d->accounting.reset();
 }
 
 Result<quint16> Gateway::start(const Options &options)
@@ -158,6 +168,10 @@ Result<quint16> Gateway::start(const Options &options)
     }
     if (auto loaded = d->loadIdentities(); !loaded)
         return loaded.error();
+    d->accounting = std::make_unique<Accounting>(d->services, *d->services.clock,
+                                                 d->config.general.budgetEnforcement, this);
+    d->services.accounting = d->accounting.get();
+    d->accounting->load();
     d->transport = std::make_unique<HttpTransport>(
         [this](HttpRequest &&request, ResponderPtr responder) {
             if (d->stopping && !request.path.startsWith(u"/health")) {

@@ -1,6 +1,8 @@
 #include "relay.h"
 
 #include "../models/pricing.h"
+#include "accounting.h"
+#include "../models/store/identityrepository.h"
 #include "../models/store/store.h"
 #include "apierror.h"
 #include "providers/mockprovider.h"
@@ -148,6 +150,8 @@ void RelayCall::onData(const QByteArray &chunk)
             m_usage = info.usage;
         if (info.usageOnly && !m_clientWantsUsage)
             continue;  // we asked for it, the client did not
+        if (!info.usageOnly)
+            ++m_streamedEvents;
         out += event.raw;
     }
     if (!out.isEmpty())
@@ -301,17 +305,32 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     row.modelId = m_params.deployment.id;
     row.endUser = m_params.endUser;
     row.status = status;
-    if (status == u"success" || status == u"client_disconnected") {
-        if (!m_usage && status == u"client_disconnected") {
-            // No usage block: the tokenizer replaces this estimate in a later step.
-            row.costEstimated = true;
-        }
-        if (m_usage) {
-            row.promptTokens = m_usage->promptTokens;
-            row.completionTokens = m_usage->completionTokens;
-            row.totalTokens = m_usage->totalTokens;
-        }
+    const bool charged = status == u"success" || status == u"client_disconnected";
+    if (charged && !m_usage && (m_streaming || status == u"client_disconnected")) {
+        // A stream that ended without its usage block (client gone, or a provider without
+        // it): estimated, never $0. The tokenizer makes this exact in a later step.
+        Usage estimate;
+        estimate.promptTokens = std::max<qint64>(1, m_params.bodyBytes / 4);
+        estimate.completionTokens = m_streamedEvents;
+        estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
+        m_usage = estimate;
+        row.costEstimated = true;
+    }
+    if (charged && m_usage) {
+        row.promptTokens = m_usage->promptTokens;
+        row.completionTokens = m_usage->completionTokens;
+        row.totalTokens = m_usage->totalTokens;
+    }
+    if (charged)
         row.spend = cost(&row.priceUnknown);
+    const NanoUsd spend = row.spend;
+
+    QList<Store::WriteJob> jobs{SpendLogRepository::insert(std::move(row))};
+    if (Accounting *accounting = m_services.accounting) {
+        if (charged)
+            jobs.append(accounting->settle(m_params.reservation, spend, m_usage ? m_usage->totalTokens : 0));
+        else
+            accounting->release(m_params.reservation);
     }
 
     auto self = shared_from_this();
@@ -323,7 +342,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         done();
         return;
     }
-    m_services.store->write(SpendLogRepository::insert(std::move(row)), m_services.context,
+    // The spend-log row and the new spend totals commit together.
+    m_services.store->write(IdentityRepository::all(std::move(jobs)), m_services.context,
                             [done](const Result<void> &result) {
                                 if (!result)
                                     qCWarning(lcRelay) << "spend not recorded:" << result.error().message;
@@ -348,7 +368,8 @@ HeaderList RelayCall::gatewayHeaders(bool withCost) const
                                   ? millisecondsBetween(m_upstreamStarted, upstreamEnd)
                                   : 0.0;
     const double overhead = std::max(0.0, millisecondsBetween(m_params.receivedAt, now) - upstreamMs);
-    HeaderList headers{
+    HeaderList headers = m_params.admissionHeaders;
+    headers += HeaderList{
         {QByteArrayLiteral("x-litellm-call-id"), m_callId.toLatin1()},
         {QByteArrayLiteral("x-litellm-model-id"), m_params.deployment.id.toUtf8()},
         {QByteArrayLiteral("x-litellm-model-group"), m_params.deployment.modelName.toUtf8()},

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "../models/ledger.h"
 #include "../models/store/spendlog.h"
 #include "httptypes.h"
 #include "providers/provideradapter.h"
@@ -27,6 +28,9 @@ public:
         QByteArray apiKeyHash;
         QString endUser;
         SteadyClock::time_point receivedAt;
+        qsizetype bodyBytes = 0;
+        ReservationId reservation;     // the ledger's hold on this call (invalid: none)
+        HeaderList admissionHeaders;   // x-ratelimit-*, x-litellm-key-spend, ...
     };
 
     RelayCall(GatewayServices &services, Params params, ResponderPtr responder);
@@ -66,6 +70,7 @@ private:
     bool m_clientWantsUsage = false;
     bool m_streaming = false;        // the client got a 200 stream head
     bool m_sawDone = false;
+    qint64 m_streamedEvents = 0;     // content events relayed (a token estimate when no usage)
     bool m_settling = false;
     bool m_finished = false;
     int m_status = 0;

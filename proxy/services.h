@@ -6,6 +6,7 @@
 
 namespace Tollgate {
 
+class Accounting;
 class DeploymentTable;
 class IClock;
 class IdentityRegistry;
@@ -26,6 +27,7 @@ struct GatewayServices
     const IClock *clock = nullptr;
     ISecretStore *secrets = nullptr;  // provider secrets of store-added models (may be null)
     const PriceCatalogue *prices = nullptr;  // catalogue prices (config prices win)
+    Accounting *accounting = nullptr;        // budgets and rate limits (the ledger)
     QDateTime startedAt;
     bool shuttingDown = false;
 };

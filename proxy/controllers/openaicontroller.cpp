@@ -5,6 +5,7 @@
 #include "../../models/store/identityrepository.h"
 #include "../../models/store/store.h"
 #include "../access.h"
+#include "../accounting.h"
 #include "../apierror.h"
 #include "../deployments.h"
 #include "management.h"
@@ -134,6 +135,17 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         body.insert(u"model"_s, model);
     const Deployment *deployment = m_services.deployments->pick(model);
 
+    // Budgets, then rate limits: reserve the call's estimated cost everywhere it applies.
+    Accounting::Decision admission;
+    if (m_services.accounting) {
+        admission = m_services.accounting->admit(context.caller, endUser, *deployment, body,
+                                                 context.request.body.size());
+        if (admission.refusal) {
+            responder->send(*admission.refusal);
+            return;
+        }
+    }
+
     RelayCall::Params params;
     params.type = type;
     params.deployment = *deployment;
@@ -141,6 +153,9 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     params.body = std::move(body);
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
+    params.bodyBytes = context.request.body.size();
+    params.reservation = admission.reservation;
+    params.admissionHeaders = std::move(admission.headers);
 
     auto call = std::make_shared<RelayCall>(m_services, std::move(params), responder);
     call->onFinished = [this](RelayCall *finished) { m_active.remove(finished); };

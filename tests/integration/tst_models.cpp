@@ -1,4 +1,744 @@
+// Integration tests of the model API (/model/new, /model/update, /model/delete,
+// /model_group/info, api.md §6) and of the docs (/openapi.json, /docs): a real gateway on
+// its own thread, a real SQLite file, real HTTP on loopback from the test thread.
+#include "models/store/identityrepository.h"
+#include "proxy/controllers/docscontroller.h"
+#include "proxy/deployments.h"
+#include "tests/support/fakeprovider.h"
+#include "tests/support/gatewayfixture.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QTemporaryDir>
 #include <QTest>
-class Placeholder : public QObject { Q_OBJECT };
-QTEST_GUILESS_MAIN(Placeholder)
+
+#include <memory>
+
+using namespace Tollgate;
+using namespace Tollgate::Test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+using Response = HttpClient::Response;
+
+const QString kProviderKey = u"sk-provider-secret-7f3a9c"_s;
+
+QJsonObject chatBody(const QString &model)
+{
+    return {{u"model"_s, model},
+            {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Hi"_s}}}}};
+}
+
+QJsonObject mockModel(const QString &name, const QJsonObject &info = {})
+{
+    QJsonObject body{{u"model_name"_s, name},
+                     {u"litellm_params"_s, QJsonObject{{u"model"_s, QString(u"mock/"_s + name)},
+                                                       {u"input_cost_per_token"_s, 0.000001},
+                                                       {u"output_cost_per_token"_s, 0.000002}}}};
+    if (!info.isEmpty())
+        body.insert(u"model_info"_s, info);
+    return body;
+}
+
+// "" when `response` is the expected error envelope, else what differs.
+QString errorMismatch(const Response &response, int status, const QString &type,
+                      const QJsonValue &param = QJsonValue(QJsonValue::Undefined))
+{
+    const QJsonObject error = response.json().value(u"error"_s).toObject();
+    const QString body = QString::fromUtf8(response.body);
+    if (response.status != status)
+        return u"status %1, expected %2: %3"_s.arg(response.status).arg(status).arg(body);
+    if (error.value(u"type"_s).toString() != type)
+        return u"type is not %1: %2"_s.arg(type, body);
+    if (error.value(u"code"_s).toString() != QString::number(status))
+        return u"code is not \"%1\": %2"_s.arg(status).arg(body);
+    if (!param.isUndefined() && error.value(u"param"_s) != param)
+        return u"param is not %1: %2"_s.arg(param.toString(), body);
+    return {};
+}
+
+#define QCOMPARE_ERROR(response, ...)                                            \
+    do {                                                                         \
+        const QString mismatch = errorMismatch((response), __VA_ARGS__);         \
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));                     \
+    } while (false)
+
+QStringList modelIds(const Response &modelList)
+{
+    QStringList ids;
+    for (const QJsonValue &entry : modelList.json().value(u"data"_s).toArray())
+        ids.append(entry.toObject().value(u"id"_s).toString());
+    return ids;
+}
+
+// /v1/model/info's entry of deployment `id`, {} if absent.
+QJsonObject infoEntry(const Response &modelInfo, const QString &id)
+{
+    for (const QJsonValue &entry : modelInfo.json().value(u"data"_s).toArray()) {
+        if (entry.toObject().value(u"model_info"_s).toObject().value(u"id"_s).toString() == id)
+            return entry.toObject();
+    }
+    return {};
+}
+
+QByteArray fileBytes(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+// A route-table miss, as opposed to a handler's own 404 (an unknown key, say).
+bool isRouteMissing(const Response &response)
+{
+    return response.status == 404
+           && response.json().value(u"error"_s).toObject().value(u"message"_s).toString().startsWith(u"Route not found");
+}
+
+} // namespace
+
+class TestModels : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void deploymentTableChangesKeepTheRotation();
+
+    void newMockModelIsServedAtOnce();
+    void providerKeyGoesToTheSecretStoreOnly();
+    void updateChangesWhatIsServed();
+    void updateReplacesTheProviderKey();
+    void configModelsAreReadOnly();
+    void unknownModelsAre404();
+    void deleteStopsServing();
+    void badBodiesAre400_data();
+    void badBodiesAre400();
+    void literalKeyWithoutSecretStoreIs503();
+    void nonAdminKeyIsForbidden();
+    void accessGroupsOfAddedModelsWork();
+    void modelGroupInfo();
+    void auditLogNeverHoldsTheKey();
+
+    void openApiDescribesEveryRoute();
+    void openApiSchemasAndSecurity();
+    void docsPageServesSwaggerUi();
+
+private:
+    Response newModel(const QJsonObject &body) const { return m_fixture->post("/model/new", body); }
+    QStringList auditDetails(const QString &action);
+    // A key generated by the master key; "" when /key/generate is not there (yet).
+    QString generateKey(const QJsonObject &body);
+
+    std::unique_ptr<GatewayFixture> m_fixture;
+};
+
+void TestModels::init()
+{
+    // A fresh database per test.
+    m_fixture = std::make_unique<GatewayFixture>();
+    QVERIFY2(m_fixture->start(), qPrintable(m_fixture->lastError()));
+}
+
+void TestModels::cleanup()
+{
+    m_fixture.reset();
+}
+
+QStringList TestModels::auditDetails(const QString &action)
+{
+    const auto rows = m_fixture->store().readNow([action](QSqlDatabase &db) {
+        QStringList found;
+        const auto log = IdentityRepository::auditLog(db);
+        if (!log)
+            return QVariant();
+        for (const AuditEntry &entry : *log) {
+            if (entry.action == action)
+                found.append(entry.objectId + u'|' + QString::fromUtf8(QJsonDocument(entry.details).toJson()));
+        }
+        return QVariant(found);
+    });
+    return rows ? rows->toStringList() : QStringList();
+}
+
+QString TestModels::generateKey(const QJsonObject &body)
+{
+    const Response response = m_fixture->post("/key/generate", body);
+    return response.status == 200 ? response.json().value(u"key"_s).toString() : QString();
+}
+
+void TestModels::deploymentTableChangesKeepTheRotation()
+{
+    const auto deployment = [](const QString &name, const QString &id) {
+        Deployment d;
+        d.modelName = name;
+        d.id = id;
+        d.providerName = u"mock"_s;
+        return d;
+    };
+    const auto ids = [](const QList<const Deployment *> &group) {
+        QStringList result;
+        for (const Deployment *d : group)
+            result.append(d->id);
+        return result;
+    };
+    DeploymentTable table({deployment(u"g"_s, u"a"_s), deployment(u"o"_s, u"x"_s), deployment(u"g"_s, u"b"_s),
+                           deployment(u"g"_s, u"c"_s)});
+    QCOMPARE(table.pick(u"g"_s)->id, u"a"_s);
+    QVERIFY(table.remove(u"b"_s));  // b was due next: now c is
+    QCOMPARE(table.pick(u"g"_s)->id, u"c"_s);
+    QCOMPARE(table.pick(u"g"_s)->id, u"a"_s);
+    QCOMPARE(table.find(u"x"_s)->modelName, u"o"_s);
+    QVERIFY(!table.find(u"b"_s));
+
+    QVERIFY(table.replace(u"a"_s, deployment(u"o"_s, u"a"_s)));  // to another group, at its end
+    QCOMPARE(ids(table.group(u"g"_s)), QStringList{u"c"_s});
+    QCOMPARE(ids(table.group(u"o"_s)), (QStringList{u"x"_s, u"a"_s}));
+    QVERIFY(table.remove(u"c"_s));  // the group goes with its last deployment
+    QVERIFY(!table.contains(u"g"_s));
+    QCOMPARE(table.groupNames(), QStringList{u"o"_s});
+    QCOMPARE(table.pick(u"o"_s)->id, u"x"_s);
+    QCOMPARE(table.pick(u"o"_s)->id, u"a"_s);
+    QVERIFY(!table.remove(u"nope"_s));
+    QVERIFY(!table.replace(u"nope"_s, deployment(u"o"_s, u"nope"_s)));
+    QCOMPARE(table.all().size(), 2);
+}
+
+void TestModels::newMockModelIsServedAtOnce()
+{
+    const Response created = newModel(mockModel(u"added-mock"_s));
+    QCOMPARE(created.status, 200);
+    const QJsonObject answer = created.json();
+    QVERIFY(!answer.value(u"model_id"_s).toString().isEmpty());
+    QCOMPARE(answer.value(u"model_name"_s).toString(), u"added-mock"_s);
+    QCOMPARE(answer.value(u"litellm_params"_s).toObject().value(u"model"_s).toString(), u"mock/added-mock"_s);
+    QCOMPARE(answer.value(u"model_info"_s).toObject().value(u"id"_s), answer.value(u"model_id"_s));
+
+    QVERIFY(modelIds(m_fixture->get("/v1/models")).contains(u"added-mock"_s));
+    const Response chat = m_fixture->post("/v1/chat/completions", chatBody(u"added-mock"_s));
+    QCOMPARE(chat.status, 200);
+    QCOMPARE(chat.header("x-litellm-model-id"), answer.value(u"model_id"_s).toString().toUtf8());
+
+    // And after a restart, from the store.
+    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
+    QVERIFY(modelIds(m_fixture->get("/v1/models")).contains(u"added-mock"_s));
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"added-mock"_s)).status, 200);
+}
+
+void TestModels::providerKeyGoesToTheSecretStoreOnly()
+{
+    FakeProvider provider;
+    QVERIFY(provider.start() != 0);
+    const Response created = newModel(QJsonObject{
+        {u"model_name"_s, u"fake-gpt"_s},
+        {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/gpt-upstream"_s},
+                                          {u"api_base"_s, QString::fromLatin1(provider.baseUrl() + "/v1")},
+                                          {u"api_key"_s, kProviderKey}}},
+        {u"model_info"_s, QJsonObject{{u"id"_s, u"fake-1"_s}}}});
+    QCOMPARE(created.status, 200);
+    QVERIFY2(!created.body.contains(kProviderKey.toUtf8()), created.body.constData());
+    QVERIFY(!created.json().value(u"litellm_params"_s).toObject().contains(u"api_key"_s));
+
+    const auto secret = m_fixture->secrets().readSecret(u"model-fake-1-api_key"_s);
+    QVERIFY(secret.ok());
+    QCOMPARE(*secret, kProviderKey);
+
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"fake-gpt"_s)).status, 200);
+    QCOMPARE(provider.requestCount(), 1);
+    QCOMPARE(provider.requests().at(0).header("authorization"), "Bearer " + kProviderKey.toUtf8());
+    QCOMPARE(provider.requests().at(0).json().value(u"model"_s).toString(), u"gpt-upstream"_s);
+
+    // Neither the database nor its write-ahead log holds the key; the reference is there.
+    const QByteArray stored = fileBytes(m_fixture->databasePath()) + fileBytes(m_fixture->databasePath() + u"-wal"_s);
+    QVERIFY(stored.contains("keychain/model-fake-1-api_key"));
+    QVERIFY(!stored.contains(kProviderKey.toUtf8()));
+    QVERIFY(!m_fixture->get("/v1/model/info").body.contains(kProviderKey.toUtf8()));
+
+    // After a restart the key comes from the secret store again.
+    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"fake-gpt"_s)).status, 200);
+    QCOMPARE(provider.requestCount(), 2);
+    QCOMPARE(provider.requests().at(1).header("authorization"), "Bearer " + kProviderKey.toUtf8());
+    m_fixture->stop();
+    const QByteArray closed = fileBytes(m_fixture->databasePath()) + fileBytes(m_fixture->databasePath() + u"-wal"_s);
+    QVERIFY(!closed.isEmpty());
+    QVERIFY(!closed.contains(kProviderKey.toUtf8()));
+}
+
+void TestModels::updateChangesWhatIsServed()
+{
+    QCOMPARE(newModel(mockModel(u"priced"_s, {{u"id"_s, u"priced-1"_s}})).status, 200);
+
+    const Response updated = m_fixture->post(
+        "/model/update", QJsonObject{{u"model_id"_s, u"priced-1"_s},
+                                     {u"litellm_params"_s, QJsonObject{{u"input_cost_per_token"_s, 0.000005}}},
+                                     {u"model_info"_s, QJsonObject{{u"max_tokens"_s, 4096}}}});
+    QCOMPARE(updated.status, 200);
+    QCOMPARE(updated.json().value(u"model_id"_s).toString(), u"priced-1"_s);
+    QCOMPARE(updated.json().value(u"litellm_params"_s).toObject().value(u"input_cost_per_token"_s).toDouble(), 0.000005);
+
+    QJsonObject info = infoEntry(m_fixture->get("/v1/model/info"), u"priced-1"_s).value(u"model_info"_s).toObject();
+    QCOMPARE(info.value(u"input_cost_per_token"_s).toDouble(), 0.000005);
+    QCOMPARE(info.value(u"output_cost_per_token"_s).toDouble(), 0.000002);  // untouched
+    QCOMPARE(info.value(u"max_tokens"_s).toInt(), 4096);
+
+    // model_info.id names the model too; a new model_name moves it to another group.
+    QCOMPARE(m_fixture
+                 ->post("/model/update", QJsonObject{{u"model_info"_s, QJsonObject{{u"id"_s, u"priced-1"_s}}},
+                                                     {u"model_name"_s, u"renamed"_s}})
+                 .status,
+             200);
+    const QStringList ids = modelIds(m_fixture->get("/v1/models"));
+    QVERIFY(ids.contains(u"renamed"_s));
+    QVERIFY(!ids.contains(u"priced"_s));
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"renamed"_s)).status, 200);
+
+    // A change that breaks the rules changes nothing.
+    QCOMPARE_ERROR(m_fixture->post("/model/update",
+                                   QJsonObject{{u"model_id"_s, u"priced-1"_s},
+                                               {u"litellm_params"_s, QJsonObject{{u"model"_s, u"nope/x"_s}}}}),
+                   400, u"bad_request_error"_s, u"litellm_params.model"_s);
+
+    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
+    const QJsonObject entry = infoEntry(m_fixture->get("/v1/model/info"), u"priced-1"_s);
+    QCOMPARE(entry.value(u"model_name"_s).toString(), u"renamed"_s);
+    info = entry.value(u"model_info"_s).toObject();
+    QCOMPARE(info.value(u"input_cost_per_token"_s).toDouble(), 0.000005);
+    QCOMPARE(info.value(u"litellm_provider"_s).toString(), u"mock"_s);
+}
+
+void TestModels::updateReplacesTheProviderKey()
+{
+    FakeProvider provider;
+    QVERIFY(provider.start() != 0);
+    const QJsonObject params{{u"model"_s, u"openai/gpt-upstream"_s},
+                             {u"api_base"_s, QString::fromLatin1(provider.baseUrl())},
+                             {u"api_key"_s, kProviderKey}};
+    QCOMPARE(newModel(QJsonObject{{u"model_name"_s, u"rotating"_s}, {u"litellm_params"_s, params},
+                                  {u"model_info"_s, QJsonObject{{u"id"_s, u"rot-1"_s}}}})
+                 .status,
+             200);
+    const QString newKey = u"sk-provider-rotated-51e0"_s;
+    QCOMPARE(m_fixture
+                 ->post("/model/update", QJsonObject{{u"model_id"_s, u"rot-1"_s},
+                                                     {u"litellm_params"_s, QJsonObject{{u"api_key"_s, newKey}}}})
+                 .status,
+             200);
+    QCOMPARE(*m_fixture->secrets().readSecret(u"model-rot-1-api_key"_s), newKey);
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"rotating"_s)).status, 200);
+    QCOMPARE(provider.requests().last().header("authorization"), "Bearer " + newKey.toUtf8());
+
+    // An environment reference instead: the keychain entry is no longer needed.
+    qputenv("TOLLGATE_TEST_MODEL_KEY", "sk-from-the-environment");
+    QCOMPARE(m_fixture
+                 ->post("/model/update",
+                        QJsonObject{{u"model_id"_s, u"rot-1"_s},
+                                    {u"litellm_params"_s, QJsonObject{{u"api_key"_s, u"os.environ/TOLLGATE_TEST_MODEL_KEY"_s}}}})
+                 .status,
+             200);
+    QVERIFY(!m_fixture->secrets().readSecret(u"model-rot-1-api_key"_s).ok());
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"rotating"_s)).status, 200);
+    QCOMPARE(provider.requests().last().header("authorization"), QByteArray("Bearer sk-from-the-environment"));
+    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"rotating"_s)).status, 200);
+    QCOMPARE(provider.requests().last().header("authorization"), QByteArray("Bearer sk-from-the-environment"));
+    qunsetenv("TOLLGATE_TEST_MODEL_KEY");
+}
+
+void TestModels::configModelsAreReadOnly()
+{
+    QCOMPARE_ERROR(m_fixture->post("/model/update",
+                                   QJsonObject{{u"model_id"_s, u"gpt-a-1"_s},
+                                               {u"litellm_params"_s, QJsonObject{{u"rpm"_s, 5}}}}),
+                   403, u"forbidden"_s);
+    const Response deleted = m_fixture->post("/model/delete", QJsonObject{{u"id"_s, u"gpt-a-1"_s}});
+    QCOMPARE_ERROR(deleted, 403, u"forbidden"_s);
+    QVERIFY(deleted.json().value(u"error"_s).toObject().value(u"message"_s).toString().contains(u"config.yaml"_s));
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"gpt-a"_s)).status, 200);
+}
+
+void TestModels::unknownModelsAre404()
+{
+    QCOMPARE_ERROR(m_fixture->post("/model/update", QJsonObject{{u"model_id"_s, u"no-such-model"_s},
+                                                                {u"model_name"_s, u"x"_s}}),
+                   404, u"not_found_error"_s);
+    QCOMPARE_ERROR(m_fixture->post("/model/delete", QJsonObject{{u"id"_s, u"no-such-model"_s}}), 404,
+                   u"not_found_error"_s);
+    QCOMPARE_ERROR(m_fixture->post("/model/delete", QJsonObject{}), 400, u"bad_request_error"_s, u"id"_s);
+    QCOMPARE_ERROR(m_fixture->post("/model/update", QJsonObject{{u"model_name"_s, u"x"_s}}), 400,
+                   u"bad_request_error"_s, u"model_id"_s);
+    QCOMPARE_ERROR(m_fixture->post("/model/delete", QJsonObject{{u"id"_s, 7}}), 400, u"bad_request_error"_s, u"id"_s);
+}
+
+void TestModels::deleteStopsServing()
+{
+    FakeProvider provider;
+    QVERIFY(provider.start() != 0);
+    QCOMPARE(newModel(QJsonObject{{u"model_name"_s, u"doomed"_s},
+                                  {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/gpt-upstream"_s},
+                                                                    {u"api_base"_s, QString::fromLatin1(provider.baseUrl())},
+                                                                    {u"api_key"_s, kProviderKey}}},
+                                  {u"model_info"_s, QJsonObject{{u"id"_s, u"doomed-1"_s}}}})
+                 .status,
+             200);
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"doomed"_s)).status, 200);
+
+    const Response deleted = m_fixture->post("/model/delete", QJsonObject{{u"id"_s, u"doomed-1"_s}});
+    QCOMPARE(deleted.status, 200);
+    QVERIFY(deleted.json().value(u"message"_s).toString().contains(u"deleted"_s));
+    QVERIFY(!modelIds(m_fixture->get("/v1/models")).contains(u"doomed"_s));
+    QCOMPARE_ERROR(m_fixture->post("/v1/chat/completions", chatBody(u"doomed"_s)), 400, u"bad_request_error"_s,
+                   u"model"_s);
+    QVERIFY(!m_fixture->secrets().readSecret(u"model-doomed-1-api_key"_s).ok());
+    QCOMPARE_ERROR(m_fixture->post("/model/delete", QJsonObject{{u"id"_s, u"doomed-1"_s}}), 404, u"not_found_error"_s);
+
+    // The other models keep answering, round robin intact.
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"gpt-b"_s)).status, 200);
+    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
+    QVERIFY(!modelIds(m_fixture->get("/v1/models")).contains(u"doomed"_s));
+    QCOMPARE(provider.requestCount(), 1);
+}
+
+void TestModels::badBodiesAre400_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QJsonValue>("param");
+
+    const auto row = [](const char *name, const QJsonObject &body, const QString &param) {
+        QTest::newRow(name) << QJsonDocument(body).toJson() << QJsonValue(param);
+    };
+    const auto params = [](const QJsonObject &litellmParams) {
+        return QJsonObject{{u"model_name"_s, u"bad"_s}, {u"litellm_params"_s, litellmParams}};
+    };
+    const QJsonObject mock{{u"model"_s, u"mock/x"_s}};
+    const auto with = [&](const QString &field, const QJsonValue &value) {
+        QJsonObject p = mock;
+        p.insert(field, value);
+        return params(p);
+    };
+
+    QTest::newRow("not JSON") << QByteArray("{\"model_name\": ") << QJsonValue(QJsonValue::Null);
+    row("no model_name", QJsonObject{{u"litellm_params"_s, mock}}, u"model_name"_s);
+    row("model_name is a number", QJsonObject{{u"model_name"_s, 5}, {u"litellm_params"_s, mock}}, u"model_name"_s);
+    row("empty model_name", QJsonObject{{u"model_name"_s, u" "_s}, {u"litellm_params"_s, mock}}, u"model_name"_s);
+    row("no litellm_params", QJsonObject{{u"model_name"_s, u"bad"_s}}, u"litellm_params"_s);
+    row("litellm_params is text", QJsonObject{{u"model_name"_s, u"bad"_s}, {u"litellm_params"_s, u"mock/x"_s}},
+        u"litellm_params"_s);
+    row("no model", params({{u"rpm"_s, 1}}), u"litellm_params.model"_s);
+    row("unknown provider", params({{u"model"_s, u"bedrock/claude"_s}}), u"litellm_params.model"_s);
+    row("no provider prefix", params({{u"model"_s, u"gpt-4o"_s}}), u"litellm_params.model"_s);
+    row("azure without api_base", params({{u"model"_s, u"azure/dep"_s}, {u"api_version"_s, u"2024-10-21"_s}}),
+        u"litellm_params.api_base"_s);
+    row("azure without api_version", params({{u"model"_s, u"azure/dep"_s}, {u"api_base"_s, u"https://x.example"_s}}),
+        u"litellm_params.api_version"_s);
+    row("api_base not http", with(u"api_base"_s, u"ftp://x.example"_s), u"litellm_params.api_base"_s);
+    row("rpm as text", with(u"rpm"_s, u"500"_s), u"litellm_params.rpm"_s);
+    row("rpm negative", with(u"rpm"_s, -1), u"litellm_params.rpm"_s);
+    row("rpm fractional", with(u"rpm"_s, 1.5), u"litellm_params.rpm"_s);
+    row("timeout zero", with(u"timeout"_s, 0), u"litellm_params.timeout"_s);
+    row("price as text", with(u"input_cost_per_token"_s, u"cheap"_s), u"litellm_params.input_cost_per_token"_s);
+    row("price negative", with(u"output_cost_per_token"_s, -0.1), u"litellm_params.output_cost_per_token"_s);
+    row("api_key is a number", with(u"api_key"_s, 12345), u"litellm_params.api_key"_s);
+    row("api_key from an unset variable", with(u"api_key"_s, u"os.environ/TOLLGATE_TEST_UNSET_VARIABLE"_s),
+        u"litellm_params.api_key"_s);
+    row("api_key from a missing keychain entry", with(u"api_key"_s, u"keychain/no-such-entry"_s),
+        u"litellm_params.api_key"_s);
+    QJsonObject groups = params(mock);
+    groups.insert(u"model_info"_s, QJsonObject{{u"access_groups"_s, u"beta"_s}});
+    row("access_groups is text", groups, u"model_info.access_groups"_s);
+    groups.insert(u"model_info"_s, QJsonObject{{u"access_groups"_s, QJsonArray{1}}});
+    row("access_groups holds a number", groups, u"model_info.access_groups"_s);
+    groups.insert(u"model_info"_s, QJsonObject{{u"max_tokens"_s, 0}});
+    row("max_tokens zero", groups, u"model_info.max_tokens"_s);
+    groups.insert(u"model_info"_s, u"x"_s);
+    row("model_info is text", groups, u"model_info"_s);
+    groups.insert(u"model_info"_s, QJsonObject{{u"id"_s, u"gpt-a-1"_s}});
+    row("id of a config model", groups, u"model_info.id"_s);
+}
+
+void TestModels::badBodiesAre400()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QJsonValue, param);
+    const int before = m_fixture->get("/v1/model/info").json().value(u"data"_s).toArray().size();
+    const Response response = m_fixture->client()->post("/model/new", body);
+    QCOMPARE_ERROR(response, 400, u"bad_request_error"_s, param);
+    // Nothing stored, nothing served.
+    QCOMPARE(m_fixture->get("/v1/model/info").json().value(u"data"_s).toArray().size(), before);
+    QVERIFY(auditDetails(u"model.new"_s).isEmpty());
+}
+
+void TestModels::literalKeyWithoutSecretStoreIs503()
+{
+    m_fixture.reset();
+    QTemporaryDir dir;
+    Store store;
+    QVERIFY(store.open(dir.filePath(u"no-secrets.db"_s)).ok());
+    GatewayHost host;
+    Gateway::Options options;
+    options.port = 0;  // and no secret store
+    const auto port = host.start(GatewayFixture::defaultConfig(), &store, options);
+    QVERIFY2(port.ok(), port.ok() ? "" : qPrintable(port.error().message));
+    HttpClient client(*port);
+    client.setDefaultHeaders({{"Authorization", QByteArray("Bearer ") + GatewayFixture::MasterKey}});
+
+    const QJsonObject params{{u"model"_s, u"openai/x"_s}, {u"api_base"_s, u"http://127.0.0.1:9"_s},
+                             {u"api_key"_s, kProviderKey}};
+    const Response refused = client.postJson("/model/new", {{u"model_name"_s, u"keyed"_s}, {u"litellm_params"_s, params}});
+    QCOMPARE_ERROR(refused, 503, u"service_unavailable"_s, u"litellm_params.api_key"_s);
+    QVERIFY(!modelIds(client.get("/v1/models")).contains(u"keyed"_s));
+
+    // A reference to the environment needs no secret store.
+    qputenv("TOLLGATE_TEST_MODEL_KEY", "sk-from-the-environment");
+    QJsonObject byReference = params;
+    byReference.insert(u"api_key"_s, u"os.environ/TOLLGATE_TEST_MODEL_KEY"_s);
+    QCOMPARE(client.postJson("/model/new", {{u"model_name"_s, u"keyed"_s}, {u"litellm_params"_s, byReference}}).status,
+             200);
+    qunsetenv("TOLLGATE_TEST_MODEL_KEY");
+    QVERIFY(modelIds(client.get("/v1/models")).contains(u"keyed"_s));
+    host.stop();
+    store.close();
+}
+
+void TestModels::nonAdminKeyIsForbidden()
+{
+    const QString key = generateKey(QJsonObject{{u"models"_s, QJsonArray{u"gpt-a"_s}}});
+    if (key.isEmpty())
+        QSKIP("POST /key/generate is not available: no virtual key to test with");
+    const QByteArray raw = key.toUtf8();
+    QCOMPARE_ERROR(m_fixture->post("/model/new", mockModel(u"sneaky"_s), raw), 403, u"forbidden"_s);
+    QCOMPARE_ERROR(m_fixture->post("/model/update", QJsonObject{{u"model_id"_s, u"gpt-a-1"_s}}, raw), 403,
+                   u"forbidden"_s);
+    QCOMPARE_ERROR(m_fixture->post("/model/delete", QJsonObject{{u"id"_s, u"gpt-a-1"_s}}, raw), 403, u"forbidden"_s);
+    QVERIFY(!modelIds(m_fixture->get("/v1/models")).contains(u"sneaky"_s));
+
+    // /model_group/info is for every key, filtered to what it may use.
+    const Response groups = m_fixture->get("/model_group/info", raw);
+    QCOMPARE(groups.status, 200);
+    const QJsonArray rows = groups.json().value(u"data"_s).toArray();
+    QCOMPARE(rows.size(), 1);
+    QCOMPARE(rows.at(0).toObject().value(u"model_group"_s).toString(), u"gpt-a"_s);
+}
+
+void TestModels::accessGroupsOfAddedModelsWork()
+{
+    QCOMPARE(newModel(mockModel(u"grouped"_s, {{u"access_groups"_s, QJsonArray{u"added-group"_s}}})).status, 200);
+    const QString key = generateKey(QJsonObject{{u"models"_s, QJsonArray{u"added-group"_s}}});
+    if (key.isEmpty())
+        QSKIP("POST /key/generate is not available: no virtual key to test with");
+    const QByteArray raw = key.toUtf8();
+    QCOMPARE(modelIds(m_fixture->get("/v1/models", raw)), QStringList{u"grouped"_s});
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"grouped"_s), raw).status, 200);
+    QCOMPARE_ERROR(m_fixture->post("/v1/chat/completions", chatBody(u"gpt-a"_s), raw), 403,
+                   u"key_model_access_denied"_s, u"model"_s);
+}
+
+void TestModels::modelGroupInfo()
+{
+    QCOMPARE(newModel(QJsonObject{{u"model_name"_s, u"gpt-a"_s},  // a second deployment of a config group
+                                  {u"litellm_params"_s, QJsonObject{{u"model"_s, u"mock/gpt-a-2"_s},
+                                                                    {u"input_cost_per_token"_s, 0.000003},
+                                                                    {u"rpm"_s, 100}}},
+                                  {u"model_info"_s, QJsonObject{{u"access_groups"_s, QJsonArray{u"extra"_s}},
+                                                                {u"max_tokens"_s, 2048}}}})
+                 .status,
+             200);
+    const Response response = m_fixture->get("/model_group/info");
+    QCOMPARE(response.status, 200);
+    const QJsonArray rows = response.json().value(u"data"_s).toArray();
+    QStringList names;
+    for (const QJsonValue &row : rows)
+        names.append(row.toObject().value(u"model_group"_s).toString());
+    QCOMPARE(names, (QStringList{u"gpt-a"_s, u"gpt-b"_s, u"gpt-c"_s}));
+
+    const QJsonObject a = rows.at(0).toObject();
+    QCOMPARE(a.value(u"providers"_s).toArray(), QJsonArray{u"mock"_s});
+    QCOMPARE(a.value(u"input_cost_per_token"_s).toDouble(), 0.000003);  // the dearer deployment
+    QCOMPARE(a.value(u"output_cost_per_token"_s).toDouble(), 0.000002);
+    QCOMPARE(a.value(u"max_output_tokens"_s).toInt(), 2048);
+    QCOMPARE(a.value(u"mode"_s).toString(), u"chat"_s);
+    QVERIFY(a.value(u"rpm"_s).isNull());  // only one of the two states a capacity
+    QCOMPARE(a.value(u"access_groups"_s).toArray(), (QJsonArray{u"beta"_s, u"all-team"_s, u"extra"_s}));
+    QCOMPARE(rows.at(2).toObject().value(u"access_groups"_s).toArray(), QJsonArray{});
+
+    const Response one = m_fixture->get("/model_group/info?model_group=gpt-b");
+    QCOMPARE(one.json().value(u"data"_s).toArray().size(), 1);
+    QCOMPARE(m_fixture->get("/model_group/info", QByteArray()).status, 401);
+}
+
+void TestModels::auditLogNeverHoldsTheKey()
+{
+    const QJsonObject params{{u"model"_s, u"openai/x"_s}, {u"api_base"_s, u"http://127.0.0.1:9"_s},
+                             {u"api_key"_s, kProviderKey}};
+    QCOMPARE(newModel({{u"model_name"_s, u"audited"_s}, {u"litellm_params"_s, params},
+                       {u"model_info"_s, QJsonObject{{u"id"_s, u"aud-1"_s}}}})
+                 .status,
+             200);
+    QCOMPARE(m_fixture
+                 ->post("/model/update", {{u"model_id"_s, u"aud-1"_s},
+                                          {u"litellm_params"_s, QJsonObject{{u"api_key"_s, u"sk-second-key-0042"_s},
+                                                                            {u"rpm"_s, 7}}}})
+                 .status,
+             200);
+    QCOMPARE(m_fixture->post("/model/delete", {{u"id"_s, u"aud-1"_s}}).status, 200);
+
+    const QStringList created = auditDetails(u"model.new"_s);
+    const QStringList updated = auditDetails(u"model.update"_s);
+    const QStringList deleted = auditDetails(u"model.delete"_s);
+    QCOMPARE(created.size(), 1);
+    QCOMPARE(updated.size(), 1);
+    QCOMPARE(deleted.size(), 1);
+    QVERIFY(created.at(0).startsWith(u"aud-1|"_s));
+    QVERIFY(updated.at(0).contains(u"litellm_params.rpm"_s));
+    for (const QString &row : created + updated + deleted) {
+        QVERIFY2(!row.contains(kProviderKey) && !row.contains(u"sk-second-key-0042"_s), qPrintable(row));
+        QVERIFY2(!row.contains(u"\"api_key\""_s), qPrintable(row));
+    }
+}
+
+void TestModels::openApiDescribesEveryRoute()
+{
+    const Response response = m_fixture->get("/openapi.json", QByteArray());  // public
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.header("content-type").left(16), QByteArray("application/json"));
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(response.body, &error);
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QVERIFY(document.object().value(u"openapi"_s).toString().startsWith(u"3.1."_s));
+    const QJsonObject paths = document.object().value(u"paths"_s).toObject();
+    QVERIFY(paths.size() > 20);
+    QCOMPARE(m_fixture->get("/v1/openapi.json", QByteArray()).body, response.body);
+
+    // Every operation in the document is a route the gateway has, with that method.
+    auto client = m_fixture->client();
+    for (auto path = paths.begin(); path != paths.end(); ++path) {
+        const QJsonObject item = path->toObject();
+        for (auto method = item.begin(); method != item.end(); ++method) {
+            const QByteArray verb = method.key().toUpper().toLatin1();
+            const Response answer = client->request(verb, path.key().toUtf8(), {{"Content-Type", "application/json"}},
+                                                    verb == "POST" ? QByteArray("{}") : QByteArray());
+            const QString what = QString::fromLatin1(verb) + u' ' + path.key() + u": "_s
+                                 + QString::fromUtf8(answer.body.left(200));
+            QVERIFY2(answer.status != 0 && answer.status != 405 && !isRouteMissing(answer), qPrintable(what));
+        }
+    }
+
+    // Every route of api.md §4 and §6 that the gateway has is in the document.
+    const QList<std::pair<QByteArray, QString>> contract = {
+        {"POST", u"/chat/completions"_s}, {"POST", u"/completions"_s},     {"POST", u"/embeddings"_s},
+        {"GET", u"/models"_s},            {"GET", u"/model/info"_s},       {"POST", u"/key/generate"_s},
+        {"POST", u"/key/update"_s},       {"POST", u"/key/delete"_s},      {"GET", u"/key/info"_s},
+        {"GET", u"/key/list"_s},          {"POST", u"/key/block"_s},       {"POST", u"/key/unblock"_s},
+        {"POST", u"/key/regenerate"_s},   {"POST", u"/user/new"_s},        {"GET", u"/user/info"_s},
+        {"POST", u"/user/update"_s},      {"POST", u"/user/delete"_s},     {"GET", u"/user/list"_s},
+        {"POST", u"/customer/new"_s},     {"GET", u"/customer/info"_s},    {"POST", u"/customer/update"_s},
+        {"POST", u"/customer/delete"_s},  {"POST", u"/customer/block"_s},  {"POST", u"/customer/unblock"_s},
+        {"GET", u"/customer/list"_s},     {"POST", u"/end_user/new"_s},    {"GET", u"/end_user/info"_s},
+        {"POST", u"/model/new"_s},        {"POST", u"/model/update"_s},    {"POST", u"/model/delete"_s},
+        {"GET", u"/model_group/info"_s},  {"GET", u"/spend/logs"_s},       {"GET", u"/global/spend"_s},
+        {"GET", u"/global/spend/report"_s}, {"GET", u"/spend/logs/export.csv"_s}, {"GET", u"/health/liveliness"_s},
+        {"GET", u"/health/readiness"_s},  {"GET", u"/health"_s},           {"POST", u"/get_budget"_s},
+        {"POST", u"/set_budget"_s},       {"GET", u"/openapi.json"_s},     {"GET", u"/docs"_s},
+    };
+    int present = 0;
+    for (const auto &[verb, path] : contract) {
+        const Response answer = client->request(verb, QByteArray("/v1") + path.toUtf8(),
+                                                {{"Content-Type", "application/json"}},
+                                                verb == "POST" ? QByteArray("{}") : QByteArray());
+        if (isRouteMissing(answer))
+            continue;  // not written yet
+        ++present;
+        const QString what = QString::fromLatin1(verb) + u' ' + path;
+        QVERIFY2(paths.value(path).toObject().contains(QString::fromLatin1(verb).toLower()), qPrintable(what));
+    }
+    QVERIFY(present >= 15);
+}
+
+void TestModels::openApiSchemasAndSecurity()
+{
+    const QJsonObject document = m_fixture->get("/openapi.json", QByteArray()).json();
+    const QJsonObject paths = document.value(u"paths"_s).toObject();
+    const QJsonObject components = document.value(u"components"_s).toObject();
+    QCOMPARE(components.value(u"securitySchemes"_s).toObject().value(u"bearerAuth"_s).toObject().value(u"scheme"_s),
+             QJsonValue(u"bearer"_s));
+
+    const auto operation = [&](const QString &path, const QString &method) {
+        return paths.value(path).toObject().value(method).toObject();
+    };
+    const auto requestRef = [&](const QString &path) {
+        return operation(path, u"post"_s)
+            .value(u"requestBody"_s).toObject().value(u"content"_s).toObject()
+            .value(u"application/json"_s).toObject().value(u"schema"_s).toObject().value(u"$ref"_s).toString();
+    };
+    const auto responseRef = [&](const QString &path, const QString &method) {
+        return operation(path, method)
+            .value(u"responses"_s).toObject().value(u"200"_s).toObject().value(u"content"_s).toObject()
+            .value(u"application/json"_s).toObject().value(u"schema"_s).toObject().value(u"$ref"_s).toString();
+    };
+    QCOMPARE(requestRef(u"/chat/completions"_s), u"#/components/schemas/ChatCompletionRequest"_s);
+    QCOMPARE(responseRef(u"/chat/completions"_s, u"post"_s), u"#/components/schemas/ChatCompletion"_s);
+    QVERIFY(operation(u"/chat/completions"_s, u"post"_s)
+                .value(u"responses"_s).toObject().value(u"200"_s).toObject().value(u"content"_s).toObject()
+                .contains(u"text/event-stream"_s));
+    QCOMPARE(requestRef(u"/model/new"_s), u"#/components/schemas/ModelNewRequest"_s);
+    QCOMPARE(responseRef(u"/models"_s, u"get"_s), u"#/components/schemas/ModelList"_s);
+    QCOMPARE(responseRef(u"/health"_s, u"get"_s), u"#/components/schemas/Health"_s);
+
+    // Every $ref points at a schema that exists.
+    const QJsonObject schemas = components.value(u"schemas"_s).toObject();
+    const QByteArray text = QJsonDocument(document).toJson(QJsonDocument::Compact);
+    qsizetype at = 0;
+    const QByteArray marker = "\"#/components/schemas/";
+    while ((at = text.indexOf(marker, at)) >= 0) {
+        at += marker.size();
+        const QString name = QString::fromUtf8(text.mid(at, text.indexOf('"', at) - at));
+        QVERIFY2(schemas.contains(name), qPrintable(name));
+    }
+
+    // Public routes need no key, the others the bearer scheme.
+    QCOMPARE(operation(u"/health/liveliness"_s, u"get"_s).value(u"security"_s).toArray(), QJsonArray{});
+    QCOMPARE(operation(u"/docs"_s, u"get"_s).value(u"security"_s).toArray(), QJsonArray{});
+    const QJsonArray bearer{QJsonObject{{u"bearerAuth"_s, QJsonArray{}}}};
+    QCOMPARE(operation(u"/model/new"_s, u"post"_s).value(u"security"_s).toArray(), bearer);
+    QCOMPARE(operation(u"/chat/completions"_s, u"post"_s).value(u"security"_s).toArray(), bearer);
+    QVERIFY(operation(u"/model/new"_s, u"post"_s).value(u"description"_s).toString().contains(u"Admin"_s));
+}
+
+void TestModels::docsPageServesSwaggerUi()
+{
+    const Response page = m_fixture->get("/docs", QByteArray());
+    QCOMPARE(page.status, 200);
+    QVERIFY(page.header("content-type").startsWith("text/html"));
+    if (!DocsController::swaggerUiBundled()) {
+        QVERIFY(page.body.contains("not bundled"));
+        QVERIFY(page.body.contains("/openapi.json"));
+        QCOMPARE(m_fixture->get("/docs/swagger-ui-bundle.js", QByteArray()).status, 404);
+        QSKIP("this build has no Swagger UI files (no npm at build time, or TOLLGATE_SWAGGER_UI=OFF)");
+    }
+    QVERIFY(page.body.contains("/docs/swagger-ui-bundle.js"));
+    QVERIFY(page.body.contains("/docs/swagger-ui-standalone-preset.js"));
+    QVERIFY(page.body.contains("/docs/swagger-ui.css"));
+    QVERIFY(page.body.contains("\"/openapi.json\""));
+    QCOMPARE(m_fixture->get("/v1/docs", QByteArray()).body, page.body);
+
+    const Response bundle = m_fixture->get("/docs/swagger-ui-bundle.js", QByteArray());
+    QCOMPARE(bundle.status, 200);
+    QVERIFY(bundle.header("content-type").startsWith("application/javascript"));
+    QVERIFY(bundle.body.size() > 500'000);
+    QVERIFY(bundle.body.contains("SwaggerUIBundle"));
+    const Response preset = m_fixture->get("/docs/swagger-ui-standalone-preset.js", QByteArray());
+    QCOMPARE(preset.status, 200);
+    QVERIFY(preset.body.size() > 10'000);
+    const Response css = m_fixture->get("/docs/swagger-ui.css", QByteArray());
+    QCOMPARE(css.status, 200);
+    QVERIFY(css.header("content-type").startsWith("text/css"));
+    QVERIFY(css.body.size() > 10'000);
+    QCOMPARE(m_fixture->get("/docs/favicon-32x32.png", QByteArray()).header("content-type"), QByteArray("image/png"));
+}
+
+QTEST_GUILESS_MAIN(TestModels)
 #include "tst_models.moc"

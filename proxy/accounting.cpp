@@ -1,0 +1,377 @@
+#include "accounting.h"
+
+#include "../models/pricing.h"
+#include "../models/store/identityrepository.h"
+#include "apierror.h"
+#include "auth.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcAccounting, "tollgate.accounting")
+
+namespace Tollgate {
+
+namespace {
+
+constexpr auto GlobalSpendSetting = "global_spend";
+// Until the tokenizer lands, a prompt's tokens are bounded by its bytes (a token is at least
+// one byte of UTF-8 text), and estimated as bytes / 4.
+constexpr qint64 BytesPerTokenEstimate = 4;
+constexpr qint64 DefaultMaxOutputTokens = 4096;
+
+BudgetConfig budgetConfig(const Budget &budget)
+{
+    return BudgetConfig{budget.maxBudget, budget.softBudget, budget.duration, budget.resetAt, budget.spend};
+}
+
+QString scopeHeaderName(const LedgerScope &scope)
+{
+    switch (scope.kind) {
+    case LedgerScope::Kind::Key: return u"key"_s;
+    case LedgerScope::Kind::User: return u"user"_s;
+    case LedgerScope::Kind::EndUser: return u"end-user"_s;
+    default: return u"global"_s;
+    }
+}
+
+qint64 requestedOutputTokens(const QJsonObject &body, const Deployment &deployment)
+{
+    for (const QString &field : {u"max_completion_tokens"_s, u"max_tokens"_s}) {
+        const qint64 value = body.value(field).toInteger(-1);
+        if (value >= 0)
+            return value;
+    }
+    return deployment.maxTokens.value_or(DefaultMaxOutputTokens);
+}
+
+} // namespace
+
+Accounting::Accounting(GatewayServices &services, const IClock &clock, BudgetEnforcement mode, QObject *parent)
+    : QObject(parent), m_services(services), m_clock(clock), m_ledger(clock, mode)
+{
+    m_resetTimer.setSingleShot(true);
+    m_resetTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_resetTimer, &QTimer::timeout, this, &Accounting::applyResets);
+}
+
+Accounting::~Accounting()
+{
+    if (m_services.identities)
+        m_services.identities->setObserver(nullptr);
+}
+
+void Accounting::load()
+{
+    // The global budget: limits from config.yaml, spend and window from the store.
+    if (const Config *config = m_services.config; config && (config->litellm.maxBudget || config->litellm.budgetDuration)) {
+        BudgetConfig global;
+        if (config->litellm.maxBudget)
+            global.max = usdToNanos(*config->litellm.maxBudget);
+        global.duration = config->litellm.budgetDuration;
+        if (m_services.store) {
+            auto stored = m_services.store->readNow([](QSqlDatabase &db) -> QVariant {
+                QSqlQuery query(db);
+                query.prepare(u"SELECT value FROM settings WHERE key = ?"_s);
+                query.addBindValue(QString::fromLatin1(GlobalSpendSetting));
+                if (query.exec() && query.next())
+                    return query.value(0).toString();
+                return QString();
+            });
+            if (stored) {
+                const QJsonObject state = QJsonDocument::fromJson(stored->toString().toUtf8()).object();
+                global.spend = state.value(u"spend_nanousd"_s).toInteger();
+                global.resetAt = IdentityJson::parseTime(state.value(u"budget_reset_at"_s));
+                // A changed period in config.yaml starts a fresh window.
+                if (state.value(u"budget_duration"_s).toString()
+                    != (global.duration ? global.duration->toString() : QString())) {
+                    global.spend = 0;
+                    global.resetAt = {};
+                }
+            }
+        }
+        if (global.duration && !global.resetAt.isValid())
+            global.resetAt = global.duration->addTo(m_clock.now());
+        m_ledger.setBudget(LedgerScope::global(), global);
+    }
+    if (IdentityRegistry *identities = m_services.identities) {
+        for (const User *user : identities->users())
+            userChanged(*user);
+        for (const VirtualKey *key : identities->keys())
+            keyChanged(*key);
+        for (const EndUser *endUser : identities->endUsers())
+            endUserChanged(*endUser);
+        identities->setObserver(this);
+    }
+    applyResets();
+}
+
+void Accounting::keyChanged(const VirtualKey &key)
+{
+    const LedgerScope scope = LedgerScope::key(key.token);
+    m_ledger.setBudget(scope, budgetConfig(key.budget));
+    m_ledger.setLimits(scope, key.limits);
+    syncKeyModelBudgets(key);
+    rearmResetTimer();
+}
+
+void Accounting::syncKeyModelBudgets(const VirtualKey &key)
+{
+    QStringList models;
+    for (auto it = key.modelMaxBudget.begin(); it != key.modelMaxBudget.end(); ++it) {
+        const QJsonObject entry = it.value().toObject();
+        BudgetConfig config;
+        config.max = usdToNanos(entry.value(u"budget_limit"_s).toVariant().toDouble());
+        if (auto duration = Duration::parse(entry.value(u"time_period"_s).toString()))
+            config.duration = *duration;
+        m_ledger.setBudget(LedgerScope::keyModel(key.token, it.key()), config);
+        models.append(it.key());
+    }
+    for (const QString &old : m_keyModels.value(key.token)) {
+        if (!models.contains(old))
+            m_ledger.removeBudget(LedgerScope::keyModel(key.token, old));
+    }
+    if (models.isEmpty())
+        m_keyModels.remove(key.token);
+    else
+        m_keyModels.insert(key.token, models);
+}
+
+void Accounting::keyRemoved(const QString &token)
+{
+    const LedgerScope scope = LedgerScope::key(token);
+    m_ledger.removeBudget(scope);
+    m_ledger.removeLimits(scope);
+    for (const QString &model : m_keyModels.take(token))
+        m_ledger.removeBudget(LedgerScope::keyModel(token, model));
+    rearmResetTimer();
+}
+
+void Accounting::userChanged(const User &user)
+{
+    const LedgerScope scope = LedgerScope::user(user.userId);
+    m_ledger.setBudget(scope, budgetConfig(user.budget));
+    m_ledger.setLimits(scope, user.limits);
+    rearmResetTimer();
+}
+
+void Accounting::userRemoved(const QString &userId)
+{
+    m_ledger.removeBudget(LedgerScope::user(userId));
+    m_ledger.removeLimits(LedgerScope::user(userId));
+    rearmResetTimer();
+}
+
+void Accounting::endUserChanged(const EndUser &endUser)
+{
+    const LedgerScope scope = LedgerScope::endUser(endUser.userId);
+    m_ledger.setBudget(scope, budgetConfig(endUser.budget));
+    m_ledger.setLimits(scope, endUser.limits);
+    rearmResetTimer();
+}
+
+void Accounting::endUserRemoved(const QString &userId)
+{
+    m_ledger.removeBudget(LedgerScope::endUser(userId));
+    m_ledger.removeLimits(LedgerScope::endUser(userId));
+    rearmResetTimer();
+}
+
+Accounting::Decision Accounting::admit(const Caller &caller, const QString &endUser, const Deployment &deployment,
+                                       const QJsonObject &body, qsizetype bodyBytes)
+{
+    Decision decision;
+    if (caller.kind == Caller::Kind::MasterKey)
+        return decision;  // the master key is exempt from budgets and limits (api.md §5)
+
+    AdmissionRequest request;
+    const QString token = QString::fromLatin1(caller.tokenHash);
+    const bool virtualKey = caller.kind == Caller::Kind::VirtualKey;
+    if (virtualKey) {
+        request.budgets.append(LedgerScope::key(token));
+        request.limits.append(LedgerScope::key(token));
+        if (!caller.userId.isEmpty() && m_services.identities && m_services.identities->user(caller.userId)) {
+            request.budgets.append(LedgerScope::user(caller.userId));
+            request.limits.append(LedgerScope::user(caller.userId));
+        }
+    }
+    if (!endUser.isEmpty()) {
+        request.budgets.append(LedgerScope::endUser(endUser));
+        request.limits.append(LedgerScope::endUser(endUser));
+    }
+    request.budgets.append(LedgerScope::global());
+    if (virtualKey && m_keyModels.value(token).contains(deployment.modelName))
+        request.budgets.append(LedgerScope::keyModel(token, deployment.modelName));
+
+    // Estimates (the tokenizer replaces the byte bound later): an upper bound of the cost,
+    // so that the reservations of calls in flight cover what they can spend.
+    const std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(deployment)
+                                                              : std::optional<ModelPrice>();
+    const qint64 promptBound = std::max<qint64>(1, bodyBytes);
+    const qint64 outputBound = requestedOutputTokens(body, deployment);
+    request.estimatedTokens = std::max<qint64>(1, bodyBytes / BytesPerTokenEstimate);
+    request.priceKnown = price.has_value();
+    if (price) {
+        request.upperBoundCost = price->cost(promptBound, outputBound);
+        request.estimatedCost = request.upperBoundCost;
+    }
+
+    Admission admission = m_ledger.admit(request);
+    if (!admission.resets.isEmpty()) {
+        persistResets(admission.resets);
+        rearmResetTimer();
+    }
+    if (!admission.admitted()) {
+        const Refusal &refusal = *admission.refusal;
+        HeaderList headers;
+        if (refusal.retryAfterMs >= 0)
+            headers.append({QByteArrayLiteral("retry-after"), QByteArray::number(refusal.retryAfterSeconds())});
+        if (refusal.resetsAt.isValid())
+            headers.append({QByteArrayLiteral("x-ratelimit-reset-at"), refusal.resetsAt.toString(Qt::ISODateWithMs).toLatin1()});
+        const ApiError error = refusal.kind == Refusal::Kind::RateLimit ? ApiError::Throttling : ApiError::BudgetExceeded;
+        decision.refusal = errorResponse(error, refusal.message, refusal.param, headers);
+        return decision;
+    }
+    decision.reservation = admission.reservation;
+    for (const LimitStatus &status : admission.limits) {
+        const QByteArray name = scopeHeaderName(status.scope).toLatin1();
+        if (status.requestLimit) {
+            decision.headers.append({"x-ratelimit-" + name + "-limit-requests", QByteArray::number(*status.requestLimit)});
+            decision.headers.append({"x-ratelimit-" + name + "-remaining-requests", QByteArray::number(status.remainingRequests)});
+        }
+        if (status.tokenLimit) {
+            decision.headers.append({"x-ratelimit-" + name + "-limit-tokens", QByteArray::number(*status.tokenLimit)});
+            decision.headers.append({"x-ratelimit-" + name + "-remaining-tokens", QByteArray::number(status.remainingTokens)});
+        }
+    }
+    if (admission.keySpend)
+        decision.headers.append({QByteArrayLiteral("x-litellm-key-spend"), QByteArray::number(nanosToUsd(*admission.keySpend), 'g', 12)});
+    if (admission.keyMaxBudget)
+        decision.headers.append({QByteArrayLiteral("x-litellm-key-max-budget"), QByteArray::number(nanosToUsd(*admission.keyMaxBudget), 'g', 12)});
+    return decision;
+}
+
+QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cost, qint64 tokens)
+{
+    QList<Store::WriteJob> jobs;
+    if (!reservation.isValid())
+        return jobs;
+    const std::optional<Settlement> settlement = m_ledger.settle(reservation, cost, tokens);
+    if (!settlement)
+        return jobs;
+    for (const SpendUpdate &update : settlement->spends) {
+        const auto state = m_ledger.budget(update.scope);
+        jobs.append(persistSpend(update.scope, update.spend, state ? state->resetAt : QDateTime()));
+    }
+    recordEvents(settlement->events);
+    return jobs;
+}
+
+void Accounting::release(ReservationId reservation)
+{
+    if (reservation.isValid())
+        m_ledger.release(reservation);
+}
+
+QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt)
+{
+    IdentityRegistry *identities = m_services.identities;
+    QList<Store::WriteJob> jobs;
+    switch (scope.kind) {
+    case LedgerScope::Kind::Key:
+        if (identities && identities->setKeyBudgetState(scope.id, spend, resetAt))
+            jobs.append(IdentityRepository::saveKey(*identities->keyByToken(scope.id)));
+        break;
+    case LedgerScope::Kind::User:
+        if (identities && identities->setUserBudgetState(scope.id, spend, resetAt))
+            jobs.append(IdentityRepository::saveUser(*identities->user(scope.id)));
+        break;
+    case LedgerScope::Kind::EndUser:
+        if (identities && identities->setEndUserBudgetState(scope.id, spend, resetAt))
+            jobs.append(IdentityRepository::saveEndUser(*identities->endUser(scope.id)));
+        break;
+    case LedgerScope::Kind::Global: {
+        const auto state = m_ledger.budget(scope);
+        const QJsonObject value{{u"spend_nanousd"_s, spend},
+                                {u"budget_reset_at"_s, IdentityJson::time(resetAt)},
+                                {u"budget_duration"_s, state && state->duration ? state->duration->toString() : QString()}};
+        const QString text = QString::fromUtf8(QJsonDocument(value).toJson(QJsonDocument::Compact));
+        jobs.append([text](QSqlDatabase &db) -> Result<void> {
+            QSqlQuery query(db);
+            query.prepare(u"INSERT INTO settings (key, value) VALUES (?, ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s);
+            query.addBindValue(QString::fromLatin1(GlobalSpendSetting));
+            query.addBindValue(text);
+            if (!query.exec())
+                return makeError(u"cannot save the global spend"_s);
+            return {};
+        });
+        break;
+    }
+    case LedgerScope::Kind::KeyModel:
+        break;  // per-model spend of a key lives in memory only (documented)
+    }
+    return jobs;
+}
+
+void Accounting::recordEvents(const QList<ThresholdEvent> &events)
+{
+    if (events.isEmpty() || !m_services.store)
+        return;
+    QList<Store::WriteJob> jobs;
+    for (const ThresholdEvent &event : events) {
+        static const char *const names[] = {"soft_budget", "80%", "95%", "100%"};
+        const QString kind = QString::fromLatin1(names[int(event.kind)]);
+        qCInfo(lcAccounting).noquote() << "budget" << event.scope.paramName() << event.scope.displayId() << "passed" << kind;
+        jobs.append(IdentityRepository::audit({u"gateway"_s, u"budget.threshold"_s, event.scope.paramName(),
+                                               event.scope.displayId(),
+                                               {{u"threshold"_s, kind},
+                                                {u"spend"_s, nanosToUsd(event.spend)},
+                                                {u"budget"_s, nanosToUsd(event.budget)}}}));
+    }
+    m_services.store->write(IdentityRepository::all(jobs), m_services.context);
+}
+
+void Accounting::applyResets()
+{
+    const QList<ResetEvent> resets = m_ledger.applyResets();
+    if (!resets.isEmpty())
+        persistResets(resets);
+    rearmResetTimer();
+}
+
+void Accounting::persistResets(const QList<ResetEvent> &resets)
+{
+    QList<Store::WriteJob> jobs;
+    for (const ResetEvent &reset : resets) {
+        jobs.append(persistSpend(reset.scope, 0, reset.nextResetAt));
+        jobs.append(IdentityRepository::audit({u"gateway"_s, u"budget.reset"_s, reset.scope.paramName(),
+                                               reset.scope.displayId(),
+                                               {{u"spend_before"_s, nanosToUsd(reset.spendBefore)},
+                                                {u"next_reset_at"_s, IdentityJson::time(reset.nextResetAt)}}}));
+    }
+    if (m_services.store && !jobs.isEmpty())
+        m_services.store->write(IdentityRepository::all(jobs), m_services.context);
+}
+
+void Accounting::rearmResetTimer()
+{
+    const QDateTime next = m_ledger.nextResetAt();
+    if (!next.isValid()) {
+        m_resetTimer.stop();
+        return;
+    }
+    const qint64 ms = std::max<qint64>(0, m_clock.now().msecsTo(next));
+    // QTimer takes an int: far-away resets are re-checked daily.
+    m_resetTimer.start(int(std::min<qint64>(ms, 24LL * 3600 * 1000)));
+}
+
+} // namespace Tollgate

@@ -1,0 +1,79 @@
+#pragma once
+
+#include "../models/identityregistry.h"
+#include "../models/ledger.h"
+#include "../models/store/store.h"
+#include "httptypes.h"
+#include "services.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QTimer>
+
+#include <optional>
+
+namespace Tollgate {
+
+struct Caller;
+
+// The ledger on the gateway: mirrors every key's, user's and end user's budget and limits
+// into the Ledger (as an identity observer), plus the global budget of config.yaml; admits
+// calls (reserving their estimated cost), settles them (spend into the registry and the
+// store, in the same transaction as the spend-log row), and resets budgets on time with one
+// timer on the earliest reset.
+class Accounting final : public QObject, public IIdentityObserver
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Accounting)
+
+public:
+    Accounting(GatewayServices &services, const IClock &clock, BudgetEnforcement mode, QObject *parent = nullptr);
+    ~Accounting() override;
+
+    // Start-up: the global budget (config + its persisted spend) and every identity already
+    // in the registry. Blocking store read: call before serving.
+    void load();
+
+    struct Decision
+    {
+        ReservationId reservation;          // invalid when nothing applies or refused
+        std::optional<HttpResponse> refusal;
+        HeaderList headers;                 // x-ratelimit-*, x-litellm-key-spend/max-budget
+    };
+
+    // Which budgets and limits apply to this call, and whether it may go (api.md §5).
+    Decision admit(const Caller &caller, const QString &endUser, const Deployment &deployment,
+                   const QJsonObject &body, qsizetype bodyBytes);
+
+    // The call ended with `cost` and `tokens`: returns the store jobs that persist the new
+    // spend (to run in the spend-log row's transaction).
+    QList<Store::WriteJob> settle(ReservationId reservation, NanoUsd cost, qint64 tokens);
+    void release(ReservationId reservation);
+
+    [[nodiscard]] Ledger &ledger() { return m_ledger; }
+    [[nodiscard]] static LedgerScope globalScope() { return LedgerScope::global(); }
+
+    // IIdentityObserver
+    void keyChanged(const VirtualKey &key) override;
+    void keyRemoved(const QString &token) override;
+    void userChanged(const User &user) override;
+    void userRemoved(const QString &userId) override;
+    void endUserChanged(const EndUser &endUser) override;
+    void endUserRemoved(const QString &userId) override;
+
+private:
+    void applyResets();
+    void persistResets(const QList<ResetEvent> &resets);
+    void rearmResetTimer();
+    QList<Store::WriteJob> persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt);
+    void recordEvents(const QList<ThresholdEvent> &events);
+    void syncKeyModelBudgets(const VirtualKey &key);
+
+    GatewayServices &m_services;
+    const IClock &m_clock;
+    Ledger m_ledger;
+    QTimer m_resetTimer;
+    QHash<QString, QStringList> m_keyModels;   // token → models with a model_max_budget
+};
+
+} // namespace Tollgate
