@@ -69,14 +69,39 @@ Accounting::~Accounting()
         m_services.identities->setObserver(nullptr);
 }
 
-void Accounting::load()
+void Accounting::setGlobalBudget(const Budget &globalLimits)
 {
-    // The global budget: limits from config.yaml, spend and window from the store.
-    if (const Config *config = m_services.config; config && (config->litellm.maxBudget || config->litellm.budgetDuration)) {
+    if (!globalLimits.maxBudget && !globalLimits.duration) {
+        m_ledger.removeBudget(LedgerScope::global());
+    } else {
+        BudgetConfig config;
+        config.max = globalLimits.maxBudget;
+        config.soft = globalLimits.softBudget;
+        config.duration = globalLimits.duration;
+        config.resetAt = globalLimits.resetAt;
+        const BudgetState state = m_ledger.setBudget(LedgerScope::global(), config);
+        // Persist the window now, so a restart finds the same one.
+        if (m_services.store) {
+            m_services.store->write(IdentityRepository::all(persistSpend(LedgerScope::global(), state.spend, state.resetAt)),
+                                    m_services.context);
+        }
+    }
+    rearmResetTimer();
+}
+
+std::optional<BudgetState> Accounting::globalBudget() const
+{
+    return m_ledger.budget(LedgerScope::global());
+}
+
+void Accounting::load(const Budget &globalLimits)
+{
+    // The global budget: limits as configured, spend and window from the store.
+    if (globalLimits.maxBudget || globalLimits.duration) {
         BudgetConfig global;
-        if (config->litellm.maxBudget)
-            global.max = usdToNanos(*config->litellm.maxBudget);
-        global.duration = config->litellm.budgetDuration;
+        global.max = globalLimits.maxBudget;
+        global.soft = globalLimits.softBudget;
+        global.duration = globalLimits.duration;
         if (m_services.store) {
             auto stored = m_services.store->readNow([](QSqlDatabase &db) -> QVariant {
                 QSqlQuery query(db);
@@ -90,11 +115,11 @@ void Accounting::load()
                 const QJsonObject state = QJsonDocument::fromJson(stored->toString().toUtf8()).object();
                 global.spend = state.value(u"spend_nanousd"_s).toInteger();
                 global.resetAt = IdentityJson::parseTime(state.value(u"budget_reset_at"_s));
-                // A changed period in config.yaml starts a fresh window.
+                // A changed period starts a fresh window.
                 if (state.value(u"budget_duration"_s).toString()
                     != (global.duration ? global.duration->toString() : QString())) {
                     global.spend = 0;
-                    global.resetAt = {};
+                    global.resetAt = globalLimits.resetAt;
                 }
             }
         }

@@ -30,9 +30,14 @@ public:
     Accounting(GatewayServices &services, const IClock &clock, BudgetEnforcement mode, QObject *parent = nullptr);
     ~Accounting() override;
 
-    // Start-up: the global budget (config + its persisted spend) and every identity already
-    // in the registry. Blocking store read: call before serving.
-    void load();
+    // Start-up: the global budget (its limits as config.yaml or /user/update of
+    // litellm-proxy-budget left them, its spend and window from the store) and every
+    // identity already in the registry. Blocking store read: call before serving.
+    void load(const Budget &globalLimits);
+    // The global budget's limits changed at run time (a new period starts a fresh window).
+    void setGlobalBudget(const Budget &globalLimits);
+    // The global budget as the ledger has it (spend, window), if one is set.
+    [[nodiscard]] std::optional<BudgetState> globalBudget() const;
 
     struct Decision
     {

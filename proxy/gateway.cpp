@@ -171,7 +171,7 @@ Result<quint16> Gateway::start(const Options &options)
     d->accounting = std::make_unique<Accounting>(d->services, *d->services.clock,
                                                  d->config.general.budgetEnforcement, this);
     d->services.accounting = d->accounting.get();
-    d->accounting->load();
+    d->accounting->load(d->users.globalBudget());
     d->transport = std::make_unique<HttpTransport>(
         [this](HttpRequest &&request, ResponderPtr responder) {
             if (d->stopping && !request.path.startsWith(u"/health")) {

@@ -1,5 +1,7 @@
 #include "usercontroller.h"
 
+#include "../accounting.h"
+
 #include "../../models/identityregistry.h"
 #include "../../models/store/identityrepository.h"
 #include "../../models/store/store.h"
@@ -575,6 +577,13 @@ QJsonObject UserController::globalBudgetJson() const
     pseudo.userId = globalBudgetUserId();
     pseudo.role = UserRole::ProxyAdmin;
     pseudo.budget = m_globalBudget;
+    // Spend and window are the ledger's.
+    if (m_services.accounting) {
+        if (const auto state = m_services.accounting->globalBudget()) {
+            pseudo.budget.spend = state->spend;
+            pseudo.budget.resetAt = state->resetAt;
+        }
+    }
     return IdentityJson::toJson(pseudo);
 }
 
@@ -606,6 +615,8 @@ void UserController::globalBudgetUpdate(const RequestContext &context, JsonReade
             m_globalBudget.resetAt = duration->addTo(Management::now(m_services));
         }
         const QJsonObject stored = storedGlobalBudget(m_globalBudget);
+        if (m_services.accounting)
+            m_services.accounting->setGlobalBudget(m_globalBudget);
         Management::commit(
             m_services, {saveSetting(globalBudgetSetting(), stored)},
             AuditEntry{actor, u"budget.update"_s, u"budget"_s, u"global"_s, stored}, responder,
@@ -618,6 +629,8 @@ void UserController::globalBudgetUpdate(const RequestContext &context, JsonReade
                 m_globalBudget.maxBudget = before.maxBudget;
                 m_globalBudget.duration = before.duration;
                 m_globalBudget.resetAt = before.resetAt;
+                if (m_services.accounting)
+                    m_services.accounting->setGlobalBudget(m_globalBudget);
             });
     });
 }
