@@ -304,6 +304,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     row.modelGroup = m_params.deployment.modelName;
     row.modelId = m_params.deployment.id;
     row.endUser = m_params.endUser;
+    row.userId = m_params.userId;
     row.status = status;
     const bool charged = status == u"success" || status == u"client_disconnected";
     if (charged && !m_usage && (m_streaming || status == u"client_disconnected")) {

@@ -27,6 +27,7 @@ public:
         QJsonObject body;
         QByteArray apiKeyHash;
         QString endUser;
+        QString userId;                // the key's owner
         SteadyClock::time_point receivedAt;
         qsizetype bodyBytes = 0;
         ReservationId reservation;     // the ledger's hold on this call (invalid: none)

@@ -3,6 +3,8 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QStringList>
+#include <QVariantList>
 
 using namespace Qt::StringLiterals;
 
@@ -13,9 +15,37 @@ QString isoUtc(const QDateTime &time)
     return time.toUTC().toString(Qt::ISODateWithMs);
 }
 
-namespace SpendLogRepository {
-
 namespace {
+
+// The API's field names (LiteLLM's /spend/logs), shared by the JSON rows and the CSV header.
+namespace Field {
+const QString RequestId = u"request_id"_s;
+const QString CallType = u"call_type"_s;
+const QString ApiKey = u"api_key"_s;
+const QString Spend = u"spend"_s;
+const QString PromptTokens = u"prompt_tokens"_s;
+const QString CompletionTokens = u"completion_tokens"_s;
+const QString TotalTokens = u"total_tokens"_s;
+const QString StartTime = u"startTime"_s;
+const QString EndTime = u"endTime"_s;
+const QString Model = u"model"_s;
+const QString ModelGroup = u"model_group"_s;
+const QString ModelId = u"model_id"_s;
+const QString User = u"user"_s;
+const QString EndUser = u"end_user"_s;
+const QString Status = u"status"_s;
+const QString CostEstimated = u"cost_estimated"_s;
+const QString PriceUnknown = u"price_unknown"_s;
+} // namespace Field
+
+// The columns every row query selects, in the order rowFrom() reads them.
+const QString RowColumns = u"request_id, call_type, api_key, spend_nanousd, prompt_tokens, completion_tokens, "
+                           "total_tokens, start_time, end_time, model, model_group, model_id, user_id, end_user, "
+                           "status, cost_estimated, price_unknown"_s;
+constexpr int StartTimeColumn = 7;
+
+// Newest first; request_id breaks ties so the order (and keyset paging) is total.
+const QString NewestFirst = u" ORDER BY start_time DESC, request_id DESC"_s;
 
 // A null QString binds as SQL NULL; the text columns are NOT NULL with '' for "none".
 QString text(const QString &value)
@@ -23,7 +53,100 @@ QString text(const QString &value)
     return value.isNull() ? QString(u""_s) : value;
 }
 
+SpendLogRow rowFrom(const QSqlQuery &query)
+{
+    SpendLogRow row;
+    row.requestId = query.value(0).toString();
+    row.callType = query.value(1).toString();
+    row.apiKey = query.value(2).toString();
+    row.spend = query.value(3).toLongLong();
+    row.promptTokens = query.value(4).toLongLong();
+    row.completionTokens = query.value(5).toLongLong();
+    row.totalTokens = query.value(6).toLongLong();
+    row.startTime = QDateTime::fromString(query.value(7).toString(), Qt::ISODateWithMs);
+    row.endTime = QDateTime::fromString(query.value(8).toString(), Qt::ISODateWithMs);
+    row.model = query.value(9).toString();
+    row.modelGroup = query.value(10).toString();
+    row.modelId = query.value(11).toString();
+    row.userId = query.value(12).toString();
+    row.endUser = query.value(13).toString();
+    row.status = query.value(14).toString();
+    row.costEstimated = query.value(15).toBool();
+    row.priceUnknown = query.value(16).toBool();
+    return row;
+}
+
+// A WHERE clause (" WHERE …" or "") and its values, bound in order. Values are always
+// bound, never spliced into the SQL.
+struct Where
+{
+    QStringList terms;
+    QVariantList values;
+
+    void add(const QString &term, const QVariant &value)
+    {
+        terms.append(term);
+        values.append(value);
+    }
+    [[nodiscard]] QString sql() const
+    {
+        return terms.isEmpty() ? QString() : QString(u" WHERE "_s + terms.join(u" AND "_s));
+    }
+};
+
+Where whereOf(const SpendLogFilter &filter)
+{
+    Where where;
+    if (!filter.apiKey.isEmpty())
+        where.add(u"api_key = ?"_s, filter.apiKey);
+    if (!filter.userId.isEmpty())
+        where.add(u"user_id = ?"_s, filter.userId);
+    if (!filter.endUser.isEmpty())
+        where.add(u"end_user = ?"_s, filter.endUser);
+    if (!filter.requestId.isEmpty())
+        where.add(u"request_id = ?"_s, filter.requestId);
+    if (!filter.modelGroup.isEmpty())
+        where.add(u"model_group = ?"_s, filter.modelGroup);
+    // Stored times are ISO-8601 UTC with milliseconds and Z, so text order is time order.
+    if (filter.from.isValid())
+        where.add(u"start_time >= ?"_s, isoUtc(filter.from));
+    if (filter.until.isValid())
+        where.add(u"start_time < ?"_s, isoUtc(filter.until));
+    return where;
+}
+
+bool run(QSqlQuery &query, const QString &sql, const QVariantList &values)
+{
+    if (!query.prepare(sql))
+        return false;
+    for (const QVariant &value : values)
+        query.addBindValue(value);
+    return query.exec();
+}
+
+QString groupColumn(SpendGroup group)
+{
+    switch (group) {
+    case SpendGroup::ApiKey:
+        return u"api_key"_s;
+    case SpendGroup::User:
+        return u"user_id"_s;
+    case SpendGroup::EndUser:
+        return u"end_user"_s;
+    case SpendGroup::Model:
+        break;
+    }
+    return u"model_group"_s;
+}
+
+QByteArray boolField(bool value)
+{
+    return value ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
+}
+
 } // namespace
+
+namespace SpendLogRepository {
 
 Store::WriteJob insert(SpendLogRow row)
 {
@@ -59,36 +182,179 @@ Store::WriteJob insert(SpendLogRow row)
 Result<QList<SpendLogRow>> all(QSqlDatabase &db)
 {
     QSqlQuery query(db);
-    if (!query.exec(u"SELECT request_id, call_type, api_key, spend_nanousd, prompt_tokens, "
-                    "completion_tokens, total_tokens, start_time, end_time, model, model_group, "
-                    "model_id, user_id, end_user, status, cost_estimated, price_unknown "
-                    "FROM spend_logs ORDER BY start_time, request_id"_s))
+    if (!query.exec(u"SELECT "_s + RowColumns + u" FROM spend_logs ORDER BY start_time, request_id"_s))
         return makeError(u"cannot read spend logs: %1"_s.arg(query.lastError().text()));
     QList<SpendLogRow> rows;
-    while (query.next()) {
-        SpendLogRow row;
-        row.requestId = query.value(0).toString();
-        row.callType = query.value(1).toString();
-        row.apiKey = query.value(2).toString();
-        row.spend = query.value(3).toLongLong();
-        row.promptTokens = query.value(4).toLongLong();
-        row.completionTokens = query.value(5).toLongLong();
-        row.totalTokens = query.value(6).toLongLong();
-        row.startTime = QDateTime::fromString(query.value(7).toString(), Qt::ISODateWithMs);
-        row.endTime = QDateTime::fromString(query.value(8).toString(), Qt::ISODateWithMs);
-        row.model = query.value(9).toString();
-        row.modelGroup = query.value(10).toString();
-        row.modelId = query.value(11).toString();
-        row.userId = query.value(12).toString();
-        row.endUser = query.value(13).toString();
-        row.status = query.value(14).toString();
-        row.costEstimated = query.value(15).toBool();
-        row.priceUnknown = query.value(16).toBool();
-        rows.append(row);
-    }
+    while (query.next())
+        rows.append(rowFrom(query));
     return rows;
 }
 
+Result<QList<SpendLogRow>> find(QSqlDatabase &db, const SpendLogFilter &filter, qint64 limit, qint64 offset)
+{
+    Where where = whereOf(filter);
+    QVariantList values = where.values;
+    values << limit << offset;
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    if (!run(query, u"SELECT "_s + RowColumns + u" FROM spend_logs"_s + where.sql() + NewestFirst
+                        + u" LIMIT ? OFFSET ?"_s,
+             values))
+        return makeError(u"cannot read spend logs: %1"_s.arg(query.lastError().text()));
+    QList<SpendLogRow> rows;
+    while (query.next())
+        rows.append(rowFrom(query));
+    return rows;
+}
+
+Result<SpendCsvPage> csvPage(QSqlDatabase &db, const SpendLogFilter &filter,
+                             const std::optional<SpendLogCursor> &after, int limit)
+{
+    Where where = whereOf(filter);
+    if (after) {
+        // The plain `start_time <= ?` lets SQLite walk the start_time index from the cursor
+        // instead of skipping every row already exported.
+        where.terms.append(u"start_time <= ? AND (start_time < ? OR (start_time = ? AND request_id < ?))"_s);
+        where.values << after->startTime << after->startTime << after->startTime << after->requestId;
+    }
+    QVariantList values = where.values;
+    values << limit;
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    if (!run(query, u"SELECT "_s + RowColumns + u" FROM spend_logs"_s + where.sql() + NewestFirst + u" LIMIT ?"_s,
+             values))
+        return makeError(u"cannot read spend logs: %1"_s.arg(query.lastError().text()));
+    SpendCsvPage page;
+    SpendLogCursor last;
+    while (query.next()) {
+        const SpendLogRow row = rowFrom(query);
+        page.csv += toCsvRecord(row);
+        ++page.rows;
+        // The cursor keeps the stored text, so the next page compares like with like.
+        last = SpendLogCursor{query.value(StartTimeColumn).toString(), row.requestId};
+    }
+    if (page.rows == limit)
+        page.next = last;
+    return page;
+}
+
+Result<NanoUsd> totalSpend(QSqlDatabase &db, const SpendLogFilter &filter)
+{
+    const Where where = whereOf(filter);
+    QSqlQuery query(db);
+    // SUM over INTEGER stays an exact integer (TOTAL() would be a double).
+    if (!run(query, u"SELECT COALESCE(SUM(spend_nanousd), 0) FROM spend_logs"_s + where.sql(), where.values)
+        || !query.next())
+        return makeError(u"cannot sum spend logs: %1"_s.arg(query.lastError().text()));
+    return NanoUsd(query.value(0).toLongLong());
+}
+
+Result<QList<SpendReportCell>> dailyReport(QSqlDatabase &db, const SpendLogFilter &filter, SpendGroup group)
+{
+    const Where where = whereOf(filter);
+    const QString column = groupColumn(group);   // from a fixed list, never from the request
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    if (!run(query,
+             u"SELECT substr(start_time, 1, 10) AS day, "_s + column
+                 + u" AS grp, COALESCE(SUM(spend_nanousd), 0), COALESCE(SUM(total_tokens), 0), COUNT(*) "
+                   "FROM spend_logs"_s
+                 + where.sql() + u" GROUP BY day, grp ORDER BY day, grp"_s,
+             where.values))
+        return makeError(u"cannot sum spend logs per day: %1"_s.arg(query.lastError().text()));
+    QList<SpendReportCell> cells;
+    while (query.next()) {
+        cells.append(SpendReportCell{query.value(0).toString(), query.value(1).toString(),
+                                     NanoUsd(query.value(2).toLongLong()), query.value(3).toLongLong(),
+                                     query.value(4).toLongLong()});
+    }
+    return cells;
+}
+
 } // namespace SpendLogRepository
+
+QJsonObject toJson(const SpendLogRow &row)
+{
+    return QJsonObject{
+        {Field::RequestId, row.requestId},
+        {Field::CallType, row.callType},
+        {Field::ApiKey, row.apiKey},
+        {Field::Spend, nanosToUsd(row.spend)},
+        {Field::PromptTokens, row.promptTokens},
+        {Field::CompletionTokens, row.completionTokens},
+        {Field::TotalTokens, row.totalTokens},
+        {Field::StartTime, isoUtc(row.startTime)},
+        {Field::EndTime, isoUtc(row.endTime)},
+        {Field::Model, row.model},
+        {Field::ModelGroup, row.modelGroup},
+        {Field::ModelId, row.modelId},
+        {Field::User, row.userId},
+        {Field::EndUser, row.endUser},
+        {Field::Status, row.status},
+        {Field::CostEstimated, row.costEstimated},
+        {Field::PriceUnknown, row.priceUnknown},
+    };
+}
+
+QByteArray csvField(const QString &value)
+{
+    QByteArray bytes = value.toUtf8();
+    if (!bytes.contains(',') && !bytes.contains('"') && !bytes.contains('\r') && !bytes.contains('\n'))
+        return bytes;
+    bytes.replace('"', QByteArrayLiteral("\"\""));
+    return '"' + bytes + '"';
+}
+
+QByteArray spendCsvHeader()
+{
+    const QStringList names{Field::RequestId, Field::CallType, Field::ApiKey, Field::Spend,
+                            Field::PromptTokens, Field::CompletionTokens, Field::TotalTokens,
+                            Field::StartTime, Field::EndTime, Field::Model, Field::ModelGroup,
+                            Field::ModelId, Field::User, Field::EndUser, Field::Status,
+                            Field::CostEstimated, Field::PriceUnknown};
+    return names.join(u',').toUtf8() + "\r\n";
+}
+
+QByteArray toCsvRecord(const SpendLogRow &row)
+{
+    const QList<QByteArray> fields{
+        csvField(row.requestId),
+        csvField(row.callType),
+        csvField(row.apiKey),
+        usdDecimal(row.spend).toLatin1(),
+        QByteArray::number(row.promptTokens),
+        QByteArray::number(row.completionTokens),
+        QByteArray::number(row.totalTokens),
+        isoUtc(row.startTime).toLatin1(),
+        isoUtc(row.endTime).toLatin1(),
+        csvField(row.model),
+        csvField(row.modelGroup),
+        csvField(row.modelId),
+        csvField(row.userId),
+        csvField(row.endUser),
+        csvField(row.status),
+        boolField(row.costEstimated),
+        boolField(row.priceUnknown),
+    };
+    QByteArray record = fields.join(',');
+    record += "\r\n";
+    return record;
+}
+
+QString usdDecimal(NanoUsd nanos)
+{
+    // Through the unsigned magnitude, so even INT64_MIN has one.
+    const quint64 magnitude = nanos < 0 ? quint64(0) - quint64(nanos) : quint64(nanos);
+    const quint64 whole = magnitude / quint64(NanosPerUsd);
+    const quint64 fraction = magnitude % quint64(NanosPerUsd);
+    QString decimal = QString::number(whole);
+    if (fraction != 0) {
+        QString digits = QString::number(fraction).rightJustified(9, u'0');
+        while (digits.endsWith(u'0'))
+            digits.chop(1);
+        decimal += u'.' + digits;
+    }
+    return nanos < 0 ? QString(u'-' + decimal) : decimal;
+}
 
 } // namespace Tollgate

@@ -3,8 +3,13 @@
 #include "../money.h"
 #include "store.h"
 
+#include <QByteArray>
 #include <QDateTime>
+#include <QJsonObject>
+#include <QList>
 #include <QString>
+
+#include <optional>
 
 namespace Tollgate {
 
@@ -30,17 +35,84 @@ struct SpendLogRow
     bool priceUnknown = false;
 };
 
+// Which rows a spend query covers; an empty field or an invalid time matches everything.
+struct SpendLogFilter
+{
+    QString apiKey;       // token (SHA-256 hex), never a raw key
+    QString userId;
+    QString endUser;
+    QString requestId;
+    QString modelGroup;
+    QDateTime from;       // start_time >= from
+    QDateTime until;      // start_time < until (exclusive, so whole days chain without gaps)
+};
+
+// Where the next page of a newest-first walk starts: strictly older than this row.
+// Keyset paging, not OFFSET: rows written during an export neither repeat nor shift it.
+struct SpendLogCursor
+{
+    QString startTime;    // the stored text, compared as stored
+    QString requestId;
+};
+
+// One page of a walk, already formatted as CSV records on the store thread.
+struct SpendCsvPage
+{
+    QByteArray csv;
+    int rows = 0;
+    std::optional<SpendLogCursor> next;   // absent: the walk is over
+};
+
+// What /global/spend/report groups a day's spend by.
+enum class SpendGroup { ApiKey, User, EndUser, Model };
+
+// One (day, group) cell of the daily report. Sums are exact: integers summed in SQL.
+struct SpendReportCell
+{
+    QString day;          // YYYY-MM-DD (UTC)
+    QString group;        // the api_key token, user_id, end_user or model_group
+    NanoUsd spend = 0;
+    qint64 totalTokens = 0;
+    qint64 requests = 0;
+};
+
 // SQL of the spend_logs table (the only place it is written).
 namespace SpendLogRepository {
 
 // A store write job inserting `row`.
 Store::WriteJob insert(SpendLogRow row);
 
-// Rows and the spend total, for tests and (later) the spend API.
+// Every row, oldest first (tests).
 Result<QList<SpendLogRow>> all(QSqlDatabase &db);
+
+// Matching rows, newest first (start_time, then request_id, descending).
+Result<QList<SpendLogRow>> find(QSqlDatabase &db, const SpendLogFilter &filter, qint64 limit, qint64 offset);
+
+// Up to `limit` matching rows older than `after` (from the newest when absent), as CSV.
+Result<SpendCsvPage> csvPage(QSqlDatabase &db, const SpendLogFilter &filter,
+                             const std::optional<SpendLogCursor> &after, int limit);
+
+// SUM(spend_nanousd) of the matching rows: exact, whatever the row count.
+Result<NanoUsd> totalSpend(QSqlDatabase &db, const SpendLogFilter &filter = {});
+
+// Matching rows summed per UTC day (of start_time) and group: ascending by day, then group.
+Result<QList<SpendReportCell>> dailyReport(QSqlDatabase &db, const SpendLogFilter &filter, SpendGroup group);
 
 } // namespace SpendLogRepository
 
 QString isoUtc(const QDateTime &time);
+
+// The API form of a row (api.md §6 "Spend"): the field names LiteLLM's /spend/logs uses.
+QJsonObject toJson(const SpendLogRow &row);
+
+// RFC 4180: the header record and one record per row, each ending in CRLF. The columns
+// are the JSON fields in the same order; money is a plain decimal USD string.
+QByteArray spendCsvHeader();
+QByteArray toCsvRecord(const SpendLogRow &row);
+// One field, quoted (and its quotes doubled) when it holds a comma, quote, CR or LF.
+QByteArray csvField(const QString &value);
+
+// Exact decimal USD of `nanos`, no exponent and no trailing zeros: 100 → "0.0000001".
+QString usdDecimal(NanoUsd nanos);
 
 } // namespace Tollgate

@@ -154,6 +154,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
     params.bodyBytes = context.request.body.size();
+    params.userId = context.caller.userId;
     params.reservation = admission.reservation;
     params.admissionHeaders = std::move(admission.headers);
 

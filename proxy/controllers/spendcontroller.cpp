@@ -1,11 +1,402 @@
 #include "spendcontroller.h"
 
+#include "../../models/identityregistry.h"
+#include "../../models/store/spendlog.h"
+#include "../../models/store/store.h"
+#include "../apierror.h"
+#include "management.h"
+
+#include <QJsonArray>
+#include <QLoggingCategory>
+#include <QRegularExpression>
+#include <QUrl>
+
+#include <functional>
+#include <optional>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcSpend, "tollgate.spend")
+
 namespace Tollgate {
+
+namespace {
+
+constexpr qint64 DefaultPageSize = 100;
+constexpr qint64 MaxPageSize = 1000;
+// Keeps (page - 1) * page_size far from overflowing.
+constexpr qint64 MaxPage = 1'000'000'000;
+// The report's range when start_date is not given: 30 days up to its end.
+constexpr int DefaultReportDays = 30;
+
+QString queryValue(const QUrlQuery &query, const QString &name)
+{
+    return query.queryItemValue(name, QUrl::FullyDecoded).trimmed();
+}
+
+enum class Bound { Start, End };
+
+// `YYYY-MM-DD` is a whole UTC day; otherwise an ISO-8601 timestamp (without a zone it is
+// UTC; a space for the `T` is accepted, as dashboards send it). Both bounds are inclusive
+// for the caller; for the SQL the end becomes exclusive — the next day, or one millisecond
+// (the stored precision) after the timestamp. nullopt: not a date; an invalid QDateTime:
+// an end past year 9999, i.e. no end (its text would sort before every stored time).
+std::optional<QDateTime> parseBound(const QString &text, Bound bound)
+{
+    static const QRegularExpression dateOnly(u"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"_s);
+    QDateTime time;
+    if (dateOnly.match(text).hasMatch()) {
+        const QDate date = QDate::fromString(text, Qt::ISODate);
+        if (!date.isValid())
+            return std::nullopt;
+        time = QDateTime(bound == Bound::Start ? date : date.addDays(1), QTime(0, 0), Qt::UTC);
+    } else {
+        QString normalized = text;
+        if (normalized.size() > 10 && normalized.at(10) == u' ')
+            normalized[10] = u'T';
+        time = QDateTime::fromString(normalized, Qt::ISODateWithMs);
+        if (!time.isValid())
+            return std::nullopt;
+        if (time.timeSpec() == Qt::LocalTime)
+            time.setTimeSpec(Qt::UTC);
+        time = time.toUTC();
+        if (bound == Bound::End)
+            time = time.addMSecs(1);
+    }
+    if (time.date().year() < 1)
+        return std::nullopt;
+    if (time.date().year() > 9999)
+        return bound == Bound::End ? std::optional<QDateTime>(QDateTime()) : std::nullopt;
+    return time;
+}
+
+// The filters /spend/logs, its CSV export and the report share. On a bad value a 400
+// naming the parameter has been sent and nullopt is returned.
+std::optional<SpendLogFilter> readFilter(const QUrlQuery &query, const ResponderPtr &responder)
+{
+    SpendLogFilter filter;
+    // A raw sk- key is hashed: only tokens are stored, and a key is never compared raw.
+    if (const QString key = queryValue(query, u"api_key"_s); !key.isEmpty())
+        filter.apiKey = IdentityRegistry::tokenOf(key);
+    filter.userId = queryValue(query, u"user_id"_s);
+    filter.endUser = queryValue(query, u"end_user"_s);
+    filter.requestId = queryValue(query, u"request_id"_s);
+    filter.modelGroup = queryValue(query, u"model"_s);
+    for (const auto &[name, bound] : {std::pair{u"start_date"_s, Bound::Start}, std::pair{u"end_date"_s, Bound::End}}) {
+        const QString text = queryValue(query, name);
+        if (text.isEmpty())
+            continue;
+        const auto time = parseBound(text, bound);
+        if (!time) {
+            Management::fail(responder, ApiError::BadRequest,
+                             u"Invalid %1 '%2': use a date (YYYY-MM-DD, a whole UTC day) or an ISO-8601 "
+                             "timestamp."_s.arg(name, text),
+                             name);
+            return std::nullopt;
+        }
+        (bound == Bound::Start ? filter.from : filter.until) = *time;
+    }
+    if (filter.from.isValid() && filter.until.isValid() && filter.until <= filter.from) {
+        Management::fail(responder, ApiError::BadRequest, u"end_date is before start_date."_s, u"end_date"_s);
+        return std::nullopt;
+    }
+    return filter;
+}
+
+// A whole number in [min, max], or `fallback` when absent; else a 400 naming it.
+std::optional<qint64> readCount(const QUrlQuery &query, const QString &name, qint64 fallback, qint64 min,
+                                qint64 max, const ResponderPtr &responder)
+{
+    const QString text = queryValue(query, name);
+    if (text.isEmpty())
+        return fallback;
+    bool ok = false;
+    const qint64 value = text.toLongLong(&ok);
+    if (!ok || value < min || value > max) {
+        Management::fail(responder, ApiError::BadRequest,
+                         u"%1 must be a whole number from %2 to %3, not '%4'."_s.arg(name).arg(min).arg(max).arg(text),
+                         name);
+        return std::nullopt;
+    }
+    return value;
+}
+
+struct GroupNames
+{
+    SpendGroup group;
+    QString list;    // the day's array of groups
+    QString key;     // a group's name field (= the group_by value)
+};
+
+std::optional<GroupNames> groupNames(const QString &groupBy)
+{
+    if (groupBy == u"model")
+        return GroupNames{SpendGroup::Model, u"models"_s, u"model"_s};
+    if (groupBy == u"api_key")
+        return GroupNames{SpendGroup::ApiKey, u"api_keys"_s, u"api_key"_s};
+    if (groupBy == u"user")
+        return GroupNames{SpendGroup::User, u"users"_s, u"user"_s};
+    if (groupBy == u"end_user")
+        return GroupNames{SpendGroup::EndUser, u"end_users"_s, u"end_user"_s};
+    return std::nullopt;
+}
+
+// The daily report's shape, one object per UTC day with logged calls, ascending:
+//   {"date": "2024-05-01", "spend": <USD>, "total_tokens": n, "requests": n,
+//    "<models|api_keys|users|end_users>": [{"<group_by>": "<value>", "spend": <USD>,
+//                                          "total_tokens": n, "requests": n}, ...]}
+// Groups are sorted by name ("" = calls without one, e.g. no end user). The day's spend is
+// the integer sum of its groups', converted to USD once, so it matches them exactly.
+QJsonArray reportJson(const QList<SpendReportCell> &cells, const GroupNames &names)
+{
+    QJsonArray days;
+    qsizetype i = 0;
+    while (i < cells.size()) {
+        const QString day = cells.at(i).day;
+        NanoUsd spend = 0;
+        qint64 tokens = 0;
+        qint64 requests = 0;
+        QJsonArray groups;
+        for (; i < cells.size() && cells.at(i).day == day; ++i) {
+            const SpendReportCell &cell = cells.at(i);
+            spend += cell.spend;
+            tokens += cell.totalTokens;
+            requests += cell.requests;
+            groups.append(QJsonObject{{names.key, cell.group},
+                                      {u"spend"_s, nanosToUsd(cell.spend)},
+                                      {u"total_tokens"_s, cell.totalTokens},
+                                      {u"requests"_s, cell.requests}});
+        }
+        days.append(QJsonObject{{u"date"_s, day},
+                                {u"spend"_s, nanosToUsd(spend)},
+                                {u"total_tokens"_s, tokens},
+                                {u"requests"_s, requests},
+                                {names.list, groups}});
+    }
+    return days;
+}
+
+QByteArray csvContentType()
+{
+    return QByteArrayLiteral("text/csv; charset=utf-8");
+}
+
+HeaderList csvHeaders()
+{
+    return {{QByteArrayLiteral("Content-Disposition"), QByteArrayLiteral("attachment; filename=\"tollgate-spend.csv\"")}};
+}
+
+// A read job's answer: the value, or the error for Store to report.
+template<typename T>
+QVariant variantOf(const Result<T> &result, const std::function<QVariant(const T &)> &convert)
+{
+    return result ? convert(*result) : QVariant::fromValue(result.error());
+}
+
+void storeFailed(const ResponderPtr &responder, const QString &what, const Error &error)
+{
+    qCWarning(lcSpend).noquote() << what << "failed:" << error.message;
+    Management::fail(responder, ApiError::ServiceUnavailable,
+                     u"The spend logs could not be read: %1"_s.arg(error.message));
+}
+
+} // namespace
+
+// The state of one CSV export between its page reads.
+struct SpendController::CsvExport
+{
+    ResponderPtr responder;
+    SpendLogFilter filter;
+    std::optional<SpendLogCursor> cursor;
+    bool started = false;     // the head and the header record are out
+    bool cancelled = false;   // the client left
+    qint64 rows = 0;
+
+    [[nodiscard]] bool clientGone() const { return cancelled || !responder->isConnected(); }
+};
 
 void SpendController::registerRoutes(Router &router)
 {
-    Q_UNUSED(router);
-    Q_UNUSED(m_services);
+    using Access = Router::Access;
+    const auto bind = [this](void (SpendController::*method)(RequestContext &, const ResponderPtr &)) {
+        return [this, method](RequestContext &c, const ResponderPtr &r) { (this->*method)(c, r); };
+    };
+    router.add("GET", u"/spend/logs"_s, Access::Admin, u"Spend log rows, newest first, a page at a time"_s,
+               bind(&SpendController::logs));
+    router.add("GET", u"/spend/logs/export.csv"_s, Access::Admin, u"The spend log as CSV (streamed)"_s,
+               bind(&SpendController::exportCsv));
+    router.add("GET", u"/global/spend"_s, Access::Admin, u"Total spend and the global budget"_s,
+               bind(&SpendController::globalSpend));
+    router.add("GET", u"/global/spend/report"_s, Access::Admin, u"Spend per day, grouped, for charts"_s,
+               bind(&SpendController::report));
+}
+
+void SpendController::logs(RequestContext &context, const ResponderPtr &responder)
+{
+    const QUrlQuery &query = context.request.query;
+    const auto filter = readFilter(query, responder);
+    if (!filter)
+        return;
+    const auto page = readCount(query, u"page"_s, 1, 1, MaxPage, responder);
+    if (!page)
+        return;
+    const auto pageSize = readCount(query, u"page_size"_s, DefaultPageSize, 1, MaxPageSize, responder);
+    if (!pageSize)
+        return;
+    if (!m_services.store) {
+        Management::sendJson(responder, QJsonArray());   // nothing is logged without a store
+        return;
+    }
+    const qint64 limit = *pageSize;
+    const qint64 offset = (*page - 1) * *pageSize;
+    m_services.store->read(
+        [filter = *filter, limit, offset](QSqlDatabase &db) {
+            return variantOf<QList<SpendLogRow>>(SpendLogRepository::find(db, filter, limit, offset),
+                                                 [](const QList<SpendLogRow> &rows) {
+                                                     QJsonArray array;
+                                                     for (const SpendLogRow &row : rows)
+                                                         array.append(toJson(row));
+                                                     return QVariant(array);
+                                                 });
+        },
+        m_services.context,
+        [responder](const Result<QVariant> &result) {
+            if (!result)
+                return storeFailed(responder, u"/spend/logs"_s, result.error());
+            Management::sendJson(responder, result->toJsonArray());
+        });
+}
+
+void SpendController::globalSpend(RequestContext &context, const ResponderPtr &responder)
+{
+    Q_UNUSED(context);
+    const std::optional<double> maxBudget = m_services.config ? m_services.config->litellm.maxBudget : std::nullopt;
+    const auto answer = [responder, maxBudget](NanoUsd spend) {
+        Management::sendJson(responder, QJsonObject{{u"spend"_s, nanosToUsd(spend)},
+                                                    {u"max_budget"_s, maxBudget ? QJsonValue(*maxBudget)
+                                                                                : QJsonValue(QJsonValue::Null)}});
+    };
+    if (!m_services.store) {
+        answer(0);
+        return;
+    }
+    m_services.store->read(
+        [](QSqlDatabase &db) {
+            return variantOf<NanoUsd>(SpendLogRepository::totalSpend(db),
+                                      [](const NanoUsd &spend) { return QVariant(spend); });
+        },
+        m_services.context,
+        [responder, answer](const Result<QVariant> &result) {
+            if (!result)
+                return storeFailed(responder, u"/global/spend"_s, result.error());
+            answer(result->toLongLong());
+        });
+}
+
+void SpendController::report(RequestContext &context, const ResponderPtr &responder)
+{
+    const QUrlQuery &query = context.request.query;
+    const QString groupBy = queryValue(query, u"group_by"_s);
+    const auto names = groupNames(groupBy.isEmpty() ? u"model"_s : groupBy);
+    if (!names) {
+        Management::fail(responder, ApiError::BadRequest,
+                         u"Invalid group_by '%1': use api_key, user, end_user or model."_s.arg(groupBy),
+                         u"group_by"_s);
+        return;
+    }
+    auto filter = readFilter(query, responder);
+    if (!filter)
+        return;
+    // Defaults: up to the end of today (UTC), from 30 days before the end.
+    if (!filter->until.isValid())
+        filter->until = QDateTime(Management::now(m_services).toUTC().date().addDays(1), QTime(0, 0), Qt::UTC);
+    if (!filter->from.isValid())
+        filter->from = filter->until.addDays(-DefaultReportDays);
+    if (!m_services.store) {
+        Management::sendJson(responder, QJsonArray());
+        return;
+    }
+    m_services.store->read(
+        [filter = *filter, names = *names](QSqlDatabase &db) {
+            return variantOf<QList<SpendReportCell>>(
+                SpendLogRepository::dailyReport(db, filter, names.group),
+                [&names](const QList<SpendReportCell> &cells) { return QVariant(reportJson(cells, names)); });
+        },
+        m_services.context,
+        [responder](const Result<QVariant> &result) {
+            if (!result)
+                return storeFailed(responder, u"/global/spend/report"_s, result.error());
+            Management::sendJson(responder, result->toJsonArray());
+        });
+}
+
+void SpendController::exportCsv(RequestContext &context, const ResponderPtr &responder)
+{
+    const auto filter = readFilter(context.request.query, responder);
+    if (!filter)
+        return;
+    auto job = std::make_shared<CsvExport>();
+    job->responder = responder;
+    job->filter = *filter;
+    // Weak: the responder keeps the handler, and the job keeps the responder.
+    responder->setDisconnectHandler([weak = std::weak_ptr<CsvExport>(job)] {
+        if (const auto alive = weak.lock())
+            alive->cancelled = true;
+    });
+    readNextPage(job);
+}
+
+void SpendController::readNextPage(const std::shared_ptr<CsvExport> &job)
+{
+    if (job->clientGone()) {
+        qCInfo(lcSpend) << "CSV export stopped after" << job->rows << "row(s): the client left";
+        return;
+    }
+    if (!m_services.store) {
+        // Nothing is logged without a store: the header alone.
+        job->responder->beginStream(200, csvContentType(), csvHeaders());
+        job->responder->writeChunk(spendCsvHeader());
+        job->responder->endStream();
+        return;
+    }
+    m_services.store->read(
+        [filter = job->filter, cursor = job->cursor](QSqlDatabase &db) {
+            return variantOf<SpendCsvPage>(SpendLogRepository::csvPage(db, filter, cursor, ExportPageRows),
+                                           [](const SpendCsvPage &page) { return QVariant::fromValue(page); });
+        },
+        m_services.context,
+        [this, job](const Result<QVariant> &result) {
+            if (job->clientGone()) {
+                qCInfo(lcSpend) << "CSV export stopped after" << job->rows << "row(s): the client left";
+                return;
+            }
+            if (!result) {
+                if (!job->started)
+                    return storeFailed(job->responder, u"CSV export"_s, result.error());
+                // The status is out already; IResponder cannot abort a stream, so the
+                // export ends short and the log says why.
+                qCWarning(lcSpend).noquote() << "CSV export cut short after" << job->rows
+                                             << "row(s):" << result.error().message;
+                job->responder->endStream();
+                return;
+            }
+            const auto page = result->value<SpendCsvPage>();
+            QByteArray chunk;
+            if (!job->started) {
+                job->started = true;
+                job->responder->beginStream(200, csvContentType(), csvHeaders());
+                chunk = spendCsvHeader();
+            }
+            chunk += page.csv;
+            job->responder->writeChunk(chunk);
+            job->rows += page.rows;
+            if (!page.next) {
+                job->responder->endStream();
+                return;
+            }
+            job->cursor = page.next;
+            readNextPage(job);
+        });
 }
 
 } // namespace Tollgate

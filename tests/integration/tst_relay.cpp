@@ -3,6 +3,7 @@
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
 #include "proxy/gateway.h"
+#include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
 #include "tests/support/httpclient.h"
 
@@ -41,40 +42,6 @@ Deployment openaiDeployment(const QString &name, const QString &id, const QByteA
     d.timeoutSeconds = 30;
     return d;
 }
-
-// One request on its own connection, answered asynchronously: for concurrency tests.
-class AsyncCall
-{
-public:
-    AsyncCall(quint16 port, const QByteArray &body)
-    {
-        QObject::connect(&m_socket, &QTcpSocket::readyRead, [this] { m_data += m_socket.readAll(); });
-        QObject::connect(&m_socket, &QTcpSocket::disconnected, [this] {
-            m_data += m_socket.readAll();
-            m_done = true;
-        });
-        QObject::connect(&m_socket, &QTcpSocket::errorOccurred, [this](QAbstractSocket::SocketError error) {
-            if (error != QAbstractSocket::RemoteHostClosedError)
-                m_done = true;
-        });
-        m_socket.connectToHost(u"127.0.0.1"_s, port);
-        m_socket.write("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                       "Content-Type: application/json\r\nContent-Length: "
-                       + QByteArray::number(body.size()) + "\r\n\r\n" + body);
-    }
-    [[nodiscard]] bool done() const { return m_done; }
-    [[nodiscard]] int status() const
-    {
-        const QList<QByteArray> parts = m_data.left(m_data.indexOf('\n')).split(' ');
-        return parts.size() > 1 ? parts.at(1).toInt() : 0;
-    }
-    [[nodiscard]] QByteArray body() const { return m_data.mid(m_data.indexOf("\r\n\r\n") + 4); }
-
-private:
-    QTcpSocket m_socket;
-    QByteArray m_data;
-    bool m_done = false;
-};
 
 QByteArray chatBody(const QString &model, bool stream = false, const QJsonObject &extra = {})
 {
