@@ -1,0 +1,170 @@
+// "Spend that was recorded survives a kill of the process": the real binary, SIGKILLed
+// right after the last response, loses no completed call — rows and counters are there
+// when it starts again on the same database.
+#include "models/store/spendlog.h"
+#include "models/store/store.h"
+#include "tests/support/httpclient.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace Tollgate;
+using namespace Tollgate::Test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+constexpr auto MasterKey = "sk-durability-master";
+
+// Starts the headless binary and waits for its "listening on" line; 0 on failure.
+quint16 startGateway(QProcess &process, const QString &config, const QString &database)
+{
+    const QString binary = qEnvironmentVariable("TOLLGATE_BINARY");
+    process.setProcessChannelMode(QProcess::SeparateChannels);
+    process.start(binary, {u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s, u"--db"_s, database});
+    if (!process.waitForStarted(10000))
+        return 0;
+    QByteArray output;
+    const QRegularExpression listening(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s);
+    for (int i = 0; i < 100; ++i) {
+        process.waitForReadyRead(100);
+        output += process.readAllStandardOutput();
+        const auto match = listening.match(QString::fromUtf8(output));
+        if (match.hasMatch())
+            return quint16(match.captured(1).toUInt());
+        if (process.state() == QProcess::NotRunning)
+            break;
+    }
+    qWarning() << "gateway did not start:" << output << process.readAllStandardError();
+    return 0;
+}
+
+} // namespace
+
+class TestDurability : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void completedCallsSurviveKill9();
+};
+
+void TestDurability::completedCallsSurviveKill9()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString config = dir.filePath(u"config.yaml"_s);
+    const QString database = dir.filePath(u"durable.db"_s);
+    QFile file(config);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("model_list:\n"
+               "  - model_name: priced\n"
+               "    litellm_params:\n"
+               "      model: mock/priced\n"
+               "      input_cost_per_token: 0.000001\n"
+               "      output_cost_per_token: 0.000002\n"
+               "general_settings:\n"
+               "  master_key: sk-durability-master\n");
+    file.close();
+
+    QProcess gateway;
+    quint16 port = startGateway(gateway, config, database);
+    QVERIFY(port != 0);
+    HttpClient admin(port);
+    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto generated = admin.post("/key/generate", R"({"max_budget": 10})");
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QString token = generated.json().value(u"token"_s).toString();
+
+    HttpClient client(port);
+    client.setDefaultHeaders({{"Authorization", "Bearer " + key}});
+    constexpr int Calls = 40;
+    QStringList callIds;
+    NanoUsd charged = 0;
+    for (int i = 0; i < Calls; ++i) {
+        const bool stream = i % 2 == 1;
+        const QByteArray body = QJsonDocument(QJsonObject{
+            {u"model"_s, u"priced"_s},
+            {u"stream"_s, stream},
+            {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"call %1"_s.arg(i)}}}}})
+                                    .toJson(QJsonDocument::Compact);
+        const auto response = client.post("/v1/chat/completions", body);
+        QCOMPARE(response.status, 200);
+        callIds.append(QString::fromLatin1(response.header("x-litellm-call-id")));
+        if (!stream)
+            charged += usdToNanos(response.header("x-litellm-response-cost").toDouble());
+    }
+    // The last answer is in: kill at once, no chance to flush anything.
+    ::kill(pid_t(gateway.processId()), SIGKILL);
+    QVERIFY(gateway.waitForFinished(5000));
+    QCOMPARE(gateway.exitStatus(), QProcess::CrashExit);
+
+    // Every completed call is in the database, and the key's counter matches the rows.
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        const auto rows = store.readNow([](QSqlDatabase &db) {
+            auto all = SpendLogRepository::all(db);
+            return all ? QVariant::fromValue(*all) : QVariant();
+        });
+        QVERIFY(rows.ok());
+        const auto logged = rows->value<QList<SpendLogRow>>();
+        QStringList loggedIds;
+        NanoUsd loggedSpend = 0;
+        NanoUsd loggedNonStream = 0;
+        for (const SpendLogRow &row : logged) {
+            loggedIds.append(row.requestId);
+            loggedSpend += row.spend;
+        }
+        int lost = 0;
+        for (int i = 0; i < Calls; ++i) {
+            if (!loggedIds.contains(callIds.at(i)))
+                ++lost;
+            else if (i % 2 == 0) {
+                for (const SpendLogRow &row : logged) {
+                    if (row.requestId == callIds.at(i))
+                        loggedNonStream += row.spend;
+                }
+            }
+        }
+        qInfo("rows lost after kill -9: %d of %d", lost, Calls);
+        QCOMPARE(lost, 0);
+        QCOMPARE(loggedNonStream, charged);
+        const auto keySpend = store.readNow([token](QSqlDatabase &db) {
+            QSqlQuery query(db);
+            query.prepare(u"SELECT spend_nanousd FROM keys WHERE token = ?"_s);
+            query.addBindValue(token);
+            return query.exec() && query.next() ? query.value(0) : QVariant();
+        });
+        QCOMPARE(keySpend->toLongLong(), loggedSpend);
+        store.close();
+    }
+
+    // And a restarted gateway reports the same spend.
+    QProcess restarted;
+    port = startGateway(restarted, config, database);
+    QVERIFY(port != 0);
+    HttpClient again(port);
+    again.setDefaultHeaders({{"Authorization", "Bearer " + key}});
+    const auto info = again.get("/key/info");
+    QCOMPARE(info.status, 200);
+    QVERIFY(info.json().value(u"info"_s).toObject().value(u"spend"_s).toDouble() > 0);
+    restarted.terminate();
+    QVERIFY(restarted.waitForFinished(10000));
+    QCOMPARE(restarted.exitCode(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestDurability)
+#include "tst_durability.moc"
