@@ -235,18 +235,41 @@ Store::WriteJob all(QList<Store::WriteJob> jobs)
     };
 }
 
-Result<QList<AuditEntry>> auditLog(QSqlDatabase &db, int limit)
+Result<QList<AuditRecord>> auditRecords(QSqlDatabase &db, const QStringList &actions, int limit)
 {
     QSqlQuery query(db);
-    query.prepare(u"SELECT actor, action, object_type, object_id, details FROM audit_log ORDER BY id DESC LIMIT ?"_s);
+    QString sql = u"SELECT actor, action, object_type, object_id, details, at FROM audit_log"_s;
+    if (!actions.isEmpty()) {
+        QStringList marks;
+        for (qsizetype i = 0; i < actions.size(); ++i)
+            marks.append(u"?"_s);
+        sql += u" WHERE action IN ("_s + marks.join(u", "_s) + u")"_s;
+    }
+    sql += u" ORDER BY id DESC LIMIT ?"_s;
+    query.prepare(sql);
+    for (const QString &action : actions)
+        query.addBindValue(action);
     query.addBindValue(limit);
     if (!query.exec())
         return makeError(u"cannot read the audit log: %1"_s.arg(query.lastError().text()));
-    QList<AuditEntry> entries;
+    QList<AuditRecord> records;
     while (query.next()) {
-        entries.append(AuditEntry{query.value(0).toString(), query.value(1).toString(), query.value(2).toString(),
-                                  query.value(3).toString(), parse(query.value(4))});
+        records.append(AuditRecord{AuditEntry{query.value(0).toString(), query.value(1).toString(),
+                                              query.value(2).toString(), query.value(3).toString(),
+                                              parse(query.value(4))},
+                                   IdentityJson::parseTime(query.value(5).toString())});
     }
+    return records;
+}
+
+Result<QList<AuditEntry>> auditLog(QSqlDatabase &db, int limit)
+{
+    auto records = auditRecords(db, {}, limit);
+    if (!records)
+        return records.error();
+    QList<AuditEntry> entries;
+    for (const AuditRecord &record : *records)
+        entries.append(record.entry);
     return entries;
 }
 

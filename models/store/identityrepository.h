@@ -18,6 +18,13 @@ struct AuditEntry
     QJsonObject details;  // changed fields (secrets removed)
 };
 
+// An audit row as read back, with its time.
+struct AuditRecord
+{
+    AuditEntry entry;
+    QDateTime at;
+};
+
 // A store-added model deployment (POST /model/new): config.yaml's model_list entry shape,
 // with provider secrets replaced by keychain references.
 struct StoredModel
@@ -58,6 +65,8 @@ Store::WriteJob all(QList<Store::WriteJob> jobs);
 
 // Audit rows, newest first (for tests and, later, the window).
 Result<QList<AuditEntry>> auditLog(QSqlDatabase &db, int limit = 1000);
+// Rows of the given actions with their times, newest first.
+Result<QList<AuditRecord>> auditRecords(QSqlDatabase &db, const QStringList &actions, int limit);
 
 } // namespace IdentityRepository
 

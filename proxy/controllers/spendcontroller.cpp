@@ -1,5 +1,8 @@
 #include "spendcontroller.h"
 
+#include "../../models/store/identityrepository.h"
+#include "../accounting.h"
+
 #include "../../models/identityregistry.h"
 #include "../../models/store/spendlog.h"
 #include "../../models/store/store.h"
@@ -229,6 +232,43 @@ void SpendController::registerRoutes(Router &router)
                bind(&SpendController::globalSpend));
     router.add("GET", u"/global/spend/report"_s, Access::Admin, u"Spend per day, grouped, for charts"_s,
                bind(&SpendController::report));
+    router.add("GET", u"/budget/events"_s, Access::Admin,
+               u"Budget thresholds passed (soft, 80/95/100 %) and resets, newest first"_s,
+               bind(&SpendController::budgetEvents));
+}
+
+void SpendController::budgetEvents(RequestContext &context, const ResponderPtr &responder)
+{
+    const auto limit = readCount(context.request.query, u"limit"_s, 100, 1, 1000, responder);
+    if (!limit)
+        return;
+    if (!m_services.store) {
+        Management::sendJson(responder, QJsonArray{});
+        return;
+    }
+    m_services.store->read(
+        [limit = *limit](QSqlDatabase &db) {
+            auto events = IdentityRepository::auditRecords(db, {u"budget.threshold"_s, u"budget.reset"_s}, int(limit));
+            return events ? QVariant::fromValue(*events) : QVariant::fromValue(events.error());
+        },
+        m_services.context,
+        [responder](const Result<QVariant> &result) {
+            if (!result)
+                return storeFailed(responder, u"/budget/events"_s, result.error());
+            if (result->canConvert<Error>())
+                return storeFailed(responder, u"/budget/events"_s, result->value<Error>());
+            QJsonArray events;
+            for (const AuditRecord &record : result->value<QList<AuditRecord>>()) {
+                const AuditEntry &entry = record.entry;
+                QJsonObject event = entry.details;
+                event.insert(u"at"_s, IdentityJson::time(record.at));
+                event.insert(u"event"_s, entry.action == u"budget.reset" ? u"reset"_s : u"threshold"_s);
+                event.insert(u"scope"_s, entry.objectType);
+                event.insert(u"id"_s, entry.objectId);
+                events.append(event);
+            }
+            Management::sendJson(responder, events);
+        });
 }
 
 void SpendController::logs(RequestContext &context, const ResponderPtr &responder)
@@ -270,7 +310,12 @@ void SpendController::logs(RequestContext &context, const ResponderPtr &responde
 void SpendController::globalSpend(RequestContext &context, const ResponderPtr &responder)
 {
     Q_UNUSED(context);
-    const std::optional<double> maxBudget = m_services.config ? m_services.config->litellm.maxBudget : std::nullopt;
+    std::optional<double> maxBudget = m_services.config ? m_services.config->litellm.maxBudget : std::nullopt;
+    // The ledger has the limit as it stands (config.yaml, or /user/update of litellm-proxy-budget).
+    if (m_services.accounting) {
+        const auto global = m_services.accounting->globalBudget();
+        maxBudget = global && global->max ? std::optional<double>(nanosToUsd(*global->max)) : std::nullopt;
+    }
     const auto answer = [responder, maxBudget](NanoUsd spend) {
         Management::sendJson(responder, QJsonObject{{u"spend"_s, nanosToUsd(spend)},
                                                     {u"max_budget"_s, maxBudget ? QJsonValue(*maxBudget)

@@ -25,6 +25,7 @@ public:
     static constexpr int ExportPageRows = 500;
 
 private:
+    void budgetEvents(RequestContext &context, const ResponderPtr &responder);
     struct CsvExport;
 
     void logs(RequestContext &context, const ResponderPtr &responder);

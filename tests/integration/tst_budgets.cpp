@@ -260,6 +260,14 @@ void TestBudgets::endUserAndGlobalBudgets()
     const auto globalRefused = call(*m_gateway, key);
     QCOMPARE(globalRefused.status, 429);
     QCOMPARE(error(globalRefused).value(u"param"_s).toString(), u"global"_s);
+    const QJsonObject global = m_gateway->get("/global/spend").json();
+    QCOMPARE(usdToNanos(global.value(u"spend"_s).toDouble()), 4 * CallCost);
+    QCOMPARE(usdToNanos(global.value(u"max_budget"_s).toDouble()), 4 * CallCost);
+    // Raised through LiteLLM's pseudo user: the ledger follows at once.
+    QCOMPARE(m_gateway->post("/user/update", {{u"user_id"_s, u"litellm-proxy-budget"_s},
+                                              {u"max_budget"_s, nanosToUsd(10 * CallCost)}}).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(usdToNanos(m_gateway->get("/global/spend").json().value(u"max_budget"_s).toDouble()), 10 * CallCost);
 }
 
 void TestBudgets::masterKeyIsExempt()
@@ -335,6 +343,21 @@ void TestBudgets::shortBudgetResetsOnTime()
     qInfo("budget reset observed %lld ms after budget_reset_at", lateness);
     QVERIFY2(lateness < 1000, qPrintable(QString::number(lateness)));
     QCOMPARE(call(*m_gateway, key).status, 200);
+
+    // Thresholds and the reset are events for the window to notify about.
+    const auto events = m_gateway->get("/budget/events");
+    QCOMPARE(events.status, 200);
+    QStringList seen;
+    for (const QJsonValue value : QJsonDocument::fromJson(events.body).array()) {
+        const QJsonObject event = value.toObject();
+        QCOMPARE(event.value(u"scope"_s).toString(), u"key"_s);
+        QVERIFY(!event.value(u"at"_s).toString().isEmpty());
+        seen.append(event.value(u"event"_s).toString() + u':' + event.value(u"threshold"_s).toString());
+    }
+    QVERIFY2(seen.contains(u"threshold:100%"_s), qPrintable(seen.join(u' ')));
+    QVERIFY2(seen.contains(u"threshold:80%"_s), qPrintable(seen.join(u' ')));
+    QVERIFY2(seen.contains(u"reset:"_s), qPrintable(seen.join(u' ')));
+    QCOMPARE(m_gateway->get("/budget/events", key).status, 403);  // admin only
 }
 
 QTEST_GUILESS_MAIN(TestBudgets)
