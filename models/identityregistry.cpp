@@ -196,6 +196,20 @@ bool IdentityRegistry::setUserBudgetState(const QString &userId, NanoUsd spend, 
     return setState(m_users, userId, spend, resetAt);
 }
 
+bool IdentityRegistry::setKeyModelBudgetState(const QString &token, const QString &model, NanoUsd spend,
+                                              const QDateTime &resetAt)
+{
+    const auto found = m_keys.find(token);
+    if (found == m_keys.end() || !found->modelMaxBudget.contains(model))
+        return false;
+    QJsonObject entry = found->modelMaxBudget.value(model).toObject();
+    entry.insert(u"spend"_s, nanosToUsd(spend));
+    if (resetAt.isValid())
+        entry.insert(u"budget_reset_at"_s, IdentityJson::time(resetAt));
+    found->modelMaxBudget.insert(model, entry);
+    return true;
+}
+
 bool IdentityRegistry::setEndUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt)
 {
     return setState(m_endUsers, userId, spend, resetAt);

@@ -34,6 +34,9 @@ public:
     bool setKeyBudgetState(const QString &token, NanoUsd spend, const QDateTime &resetAt);
     bool setUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt);
     bool setEndUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt);
+    // A key's per-model budget (model_max_budget entry): "spend" and "budget_reset_at" kept in
+    // the entry next to budget_limit and time_period.
+    bool setKeyModelBudgetState(const QString &token, const QString &model, NanoUsd spend, const QDateTime &resetAt);
 
     // Keys
     [[nodiscard]] const VirtualKey *keyByToken(const QString &token) const;

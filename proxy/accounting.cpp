@@ -157,6 +157,8 @@ void Accounting::syncKeyModelBudgets(const VirtualKey &key)
         config.max = usdToNanos(entry.value(u"budget_limit"_s).toVariant().toDouble());
         if (auto duration = Duration::parse(entry.value(u"time_period"_s).toString()))
             config.duration = *duration;
+        config.spend = usdToNanos(entry.value(u"spend"_s).toDouble(0.0));
+        config.resetAt = IdentityJson::parseTime(entry.value(u"budget_reset_at"_s));
         m_ledger.setBudget(LedgerScope::keyModel(key.token, it.key()), config);
         models.append(it.key());
     }
@@ -341,8 +343,14 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
         });
         break;
     }
-    case LedgerScope::Kind::KeyModel:
-        break;  // per-model spend of a key lives in memory only (documented)
+    case LedgerScope::Kind::KeyModel: {
+        const qsizetype split = scope.id.indexOf(u'\n');
+        const QString token = scope.id.left(split);
+        if (identities && split > 0
+            && identities->setKeyModelBudgetState(token, scope.id.mid(split + 1), spend, resetAt))
+            jobs.append(IdentityRepository::saveKey(*identities->keyByToken(token)));
+        break;
+    }
     }
     return jobs;
 }

@@ -56,6 +56,8 @@ private Q_SLOTS:
 
     void reserveModeOvershootsByAtMostOneCall();
     void strictModeNeverExceeds();
+    void unpricedModelIsServedInReserveMode();
+    void perModelBudgetOnAKey();
     void streamedCallIsChargedExactly();
     void userBudgetSpansItsKeys();
     void endUserAndGlobalBudgets();
@@ -109,6 +111,13 @@ std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode,
     priced.outputCostPerToken = OutputPrice;
     priced.timeoutSeconds = 30;
     config.models.append(priced);
+    Deployment unpriced = priced;
+    unpriced.modelName = u"unpriced"_s;
+    unpriced.id = u"unpriced-1"_s;
+    unpriced.upstreamModel = u"our-private-finetune"_s;
+    unpriced.inputCostPerToken.reset();
+    unpriced.outputCostPerToken.reset();
+    config.models.append(unpriced);
     config.general.budgetEnforcement = mode;
     config.litellm.maxBudget = globalBudget;
     auto gateway = std::make_unique<GatewayFixture>(config);
@@ -208,9 +217,43 @@ void TestBudgets::strictModeNeverExceeds()
     QVERIFY2(spend <= max, qPrintable(u"spent %1 of %2"_s.arg(spend).arg(max)));
     QVERIFY(spend > 0);
 
-    // An unpriced model cannot be held to a budget in strict mode: refused.
-    const auto unpriced = call(*m_gateway, generateKey(*m_gateway, {{u"max_budget"_s, 1.0}}), u"gpt-a"_s);
-    QCOMPARE(unpriced.status, 200);  // gpt-a has a config price: served
+    // An unpriced model cannot be held to a budget in strict mode: refused...
+    const QByteArray budgeted = generateKey(*m_gateway, {{u"max_budget"_s, 1.0}});
+    const auto unpriced = call(*m_gateway, budgeted, u"unpriced"_s);
+    QCOMPARE(unpriced.status, 429);
+    QCOMPARE(error(unpriced).value(u"type"_s).toString(), u"budget_exceeded"_s);
+    // ...while a priced one is served, and a key without budgets may use the unpriced model.
+    QCOMPARE(call(*m_gateway, budgeted).status, 200);
+}
+
+void TestBudgets::unpricedModelIsServedInReserveMode()
+{
+    m_gateway = makeGateway();
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 1.0}});
+    const auto response = call(*m_gateway, key, u"unpriced"_s);
+    QCOMPARE(response.status, 200);
+    const auto logs = m_gateway->get("/spend/logs?request_id=" + response.header("x-litellm-call-id"));
+    QCOMPARE(logs.status, 200);
+    const QJsonArray rows = QJsonDocument::fromJson(logs.body).array();
+    QCOMPARE(rows.size(), 1);
+    QCOMPARE(rows.first().toObject().value(u"price_unknown"_s).toBool(), true);
+}
+
+void TestBudgets::perModelBudgetOnAKey()
+{
+    m_gateway = makeGateway();
+    const QJsonObject perModel{{u"priced"_s, QJsonObject{{u"budget_limit"_s, nanosToUsd(2 * CallCost)},
+                                                       {u"time_period"_s, u"1d"_s}}}};
+    const QByteArray key = generateKey(*m_gateway, {{u"model_max_budget"_s, perModel}});
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    const auto refused = call(*m_gateway, key);
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(error(refused).value(u"param"_s).toString(), u"model"_s);
+    QCOMPARE(call(*m_gateway, key, u"gpt-a"_s).status, 200);  // other models are not limited
+    // The per-model spend is kept across a restart.
+    QVERIFY(m_gateway->restart());
+    QCOMPARE(call(*m_gateway, key).status, 429);
 }
 
 void TestBudgets::streamedCallIsChargedExactly()
