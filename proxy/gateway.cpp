@@ -7,6 +7,7 @@
 #include "../models/identityregistry.h"
 #include "../models/pricing.h"
 #include "../models/store/identityrepository.h"
+#include "controllers/budgetmanagercontroller.h"
 #include "controllers/customercontroller.h"
 #include "controllers/docscontroller.h"
 #include "controllers/healthcontroller.h"
@@ -64,6 +65,7 @@ struct Gateway::Private
         , customers(services)
         , models(services)
         , spend(services)
+        , budgetManager(services)
         , docs(services)
     {
         services.config = &config;
@@ -84,6 +86,7 @@ struct Gateway::Private
         customers.registerRoutes(router);
         models.registerRoutes(router);
         spend.registerRoutes(router);
+        budgetManager.registerRoutes(router);
         docs.registerRoutes(router);
     }
 
@@ -138,6 +141,7 @@ struct Gateway::Private
     CustomerController customers;
     ModelController models;
     SpendController spend;
+    BudgetManagerController budgetManager;
     DocsController docs;
     std::unique_ptr<HttpTransport> transport;
     Options options;
