@@ -1,0 +1,291 @@
+#include "models/tokenizer.h"
+
+#include <QCryptographicHash>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+using Tollgate::Encoding;
+using Tollgate::Tokenizer;
+
+namespace {
+
+std::shared_ptr<const Tokenizer> tokenizer(Encoding encoding)
+{
+    const auto loaded = Tokenizer::load(encoding);
+    if (!loaded)
+        qFatal("%s", qPrintable(loaded.error().toString()));
+    return *loaded;
+}
+
+// The fixture holds, per string, the count and a short hash of the ids tiktoken produced
+// (see tests/tokenizer/generate-corpus.mjs): small to commit, still exact.
+QString idsHash(const QList<int> &ids)
+{
+    QByteArray joined;
+    for (qsizetype i = 0; i < ids.size(); ++i) {
+        if (i)
+            joined += ',';
+        joined += QByteArray::number(ids[i]);
+    }
+    return QString::fromLatin1(
+        QCryptographicHash::hash(joined, QCryptographicHash::Sha256).toHex().left(16));
+}
+
+QList<int> toIds(const QJsonArray &array)
+{
+    QList<int> ids;
+    for (const QJsonValue &v : array)
+        ids.append(v.toInt());
+    return ids;
+}
+
+// Lone surrogates become U+FFFD on the way to UTF-8, as in the tokenizer itself.
+QByteArray utf8OfText(const QString &text)
+{
+    QString clean = text;
+    for (qsizetype i = 0; i < clean.size(); ++i) {
+        if (clean[i].isHighSurrogate() && i + 1 < clean.size() && clean[i + 1].isLowSurrogate())
+            ++i;
+        else if (clean[i].isSurrogate())
+            clean[i] = QChar::ReplacementCharacter;
+    }
+    return clean.toUtf8();
+}
+
+} // namespace
+
+class TestTokenizer : public QObject
+{
+    Q_OBJECT
+
+private:
+    QJsonObject m_corpus;
+
+private slots:
+    void initTestCase()
+    {
+        const QString path = qEnvironmentVariable("TOLLGATE_SOURCE_DIR")
+            + u"/tests/tokenizer/corpus.json"_s;
+        QFile file(path);
+        QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(path));
+        m_corpus = QJsonDocument::fromJson(file.readAll()).object();
+        QVERIFY(m_corpus.value(u"strings"_s).toArray().size() >= 5000);
+    }
+
+    void loadIsFastAndCached_data()
+    {
+        QTest::addColumn<Encoding>("encoding");
+        QTest::newRow("o200k_base") << Encoding::O200kBase;
+        QTest::newRow("cl100k_base") << Encoding::Cl100kBase;
+    }
+    void loadIsFastAndCached()
+    {
+        QFETCH(Encoding, encoding);
+        QElapsedTimer timer;
+        timer.start();
+        const auto first = Tokenizer::load(encoding);
+        QVERIFY2(first.ok(), first.ok() ? "" : qPrintable(first.error().toString()));
+        qInfo("%s loaded in %lld ms (%lld tokens)", qPrintable(Tollgate::encodingName(encoding)),
+              timer.elapsed(), qlonglong((*first)->vocabularySize()));
+        const auto second = Tokenizer::load(encoding);
+        QCOMPARE(second->get(), first->get());
+    }
+
+    void knownExamples()
+    {
+        const QJsonArray examples = m_corpus.value(u"examples"_s).toArray();
+        QVERIFY(!examples.isEmpty());
+        for (const QJsonValue &value : examples) {
+            const QJsonObject example = value.toObject();
+            const QString text = example.value(u"text"_s).toString();
+            QCOMPARE(tokenizer(Encoding::O200kBase)->encode(text),
+                     toIds(example.value(u"o200k_base"_s).toArray()));
+            QCOMPARE(tokenizer(Encoding::Cl100kBase)->encode(text),
+                     toIds(example.value(u"cl100k_base"_s).toArray()));
+        }
+        // Written out too, so a regenerated fixture cannot silently shift the basics.
+        QCOMPARE(tokenizer(Encoding::O200kBase)->encode(u"hello world"), (QList<int>{24912, 2375}));
+        QCOMPARE(tokenizer(Encoding::Cl100kBase)->encode(u"hello world"), (QList<int>{15339, 1917}));
+        QCOMPARE(tokenizer(Encoding::Cl100kBase)->encode(u"<|endoftext|>"),
+                 (QList<int>{27, 91, 8862, 728, 428, 91, 29}));
+        QCOMPARE(tokenizer(Encoding::O200kBase)->count(u""), 0);
+    }
+
+    void corpusParity_data()
+    {
+        QTest::addColumn<Encoding>("encoding");
+        QTest::addColumn<QString>("key");
+        QTest::newRow("o200k_base") << Encoding::O200kBase << u"o200k_base"_s;
+        QTest::newRow("cl100k_base") << Encoding::Cl100kBase << u"cl100k_base"_s;
+    }
+    void corpusParity()
+    {
+        QFETCH(Encoding, encoding);
+        QFETCH(QString, key);
+        const auto encoder = tokenizer(encoding);
+        const QJsonArray strings = m_corpus.value(u"strings"_s).toArray();
+        int mismatches = 0;
+        int roundTripFailures = 0;
+        for (const QJsonValue &value : strings) {
+            const QJsonObject entry = value.toObject();
+            const QString text = entry.value(u"text"_s).toString();
+            const QJsonObject expected = entry.value(key).toObject();
+            const QList<int> ids = encoder->encode(text);
+            if (ids.size() != expected.value(u"count"_s).toInt()
+                || idsHash(ids) != expected.value(u"hash"_s).toString()
+                || encoder->count(text) != ids.size()) {
+                if (++mismatches <= 10)
+                    qWarning() << "mismatch:" << text.left(120) << ids.size() << "ids, expected"
+                               << expected.value(u"count"_s).toInt();
+            }
+            if (encoder->decode(ids) != utf8OfText(text) && ++roundTripFailures <= 10)
+                qWarning() << "round trip failed:" << text.left(120);
+        }
+        qInfo("%lld strings, %d mismatches, %d round-trip failures", qlonglong(strings.size()),
+              mismatches, roundTripFailures);
+        QCOMPARE(mismatches, 0);
+        QCOMPARE(roundTripFailures, 0);
+    }
+
+    void chatMessages()
+    {
+        const QJsonArray conversations = m_corpus.value(u"conversations"_s).toArray();
+        QVERIFY(!conversations.isEmpty());
+        for (const QJsonValue &value : conversations) {
+            const QJsonObject conversation = value.toObject();
+            const QJsonArray messages = conversation.value(u"messages"_s).toArray();
+            QCOMPARE(Tollgate::countChatTokens(messages, u"gpt-4o-mini"_s),
+                     conversation.value(u"o200k_base"_s).toInteger());
+            QCOMPARE(Tollgate::countChatTokens(messages, u"gpt-4"_s),
+                     conversation.value(u"cl100k_base"_s).toInteger());
+        }
+        // OpenAI cookbook's example: system + user "Hello!" under gpt-4o.
+        QCOMPARE(Tollgate::countChatTokens(conversations.first().toObject()
+                                               .value(u"messages"_s).toArray(), u"gpt-4o"_s),
+                 19);
+        QCOMPARE(Tollgate::countChatTokens(QJsonArray(), u"gpt-4o"_s), 3);
+    }
+
+    void encodingForModel_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<Encoding>("encoding");
+        QTest::addColumn<bool>("exact");
+        const Encoding o200k = Encoding::O200kBase;
+        const Encoding cl100k = Encoding::Cl100kBase;
+        QTest::newRow("gpt-4o") << u"gpt-4o"_s << o200k << true;
+        QTest::newRow("gpt-4o-mini dated") << u"gpt-4o-mini-2024-07-18"_s << o200k << true;
+        QTest::newRow("chatgpt-4o-latest") << u"chatgpt-4o-latest"_s << o200k << true;
+        QTest::newRow("gpt-4.1-nano") << u"gpt-4.1-nano"_s << o200k << true;
+        QTest::newRow("gpt-5") << u"gpt-5"_s << o200k << true;
+        QTest::newRow("gpt-5-mini") << u"gpt-5-mini"_s << o200k << true;
+        QTest::newRow("o1") << u"o1"_s << o200k << true;
+        QTest::newRow("o3-mini") << u"o3-mini"_s << o200k << true;
+        QTest::newRow("o4-mini") << u"o4-mini"_s << o200k << true;
+        QTest::newRow("provider prefix") << u"openai/gpt-4o"_s << o200k << true;
+        QTest::newRow("fine-tuned") << u"ft:gpt-4o-mini:acme::abc123"_s << o200k << true;
+        QTest::newRow("upper case") << u"GPT-4O"_s << o200k << true;
+        QTest::newRow("gpt-4") << u"gpt-4"_s << cl100k << true;
+        QTest::newRow("gpt-4-turbo") << u"gpt-4-turbo"_s << cl100k << true;
+        QTest::newRow("gpt-4-0613") << u"gpt-4-0613"_s << cl100k << true;
+        QTest::newRow("gpt-3.5-turbo") << u"gpt-3.5-turbo"_s << cl100k << true;
+        QTest::newRow("gpt-3.5-turbo-16k") << u"gpt-3.5-turbo-16k"_s << cl100k << true;
+        QTest::newRow("embedding 3 small") << u"text-embedding-3-small"_s << cl100k << true;
+        QTest::newRow("embedding ada") << u"text-embedding-ada-002"_s << cl100k << true;
+        QTest::newRow("claude") << u"claude-sonnet-4-5"_s << cl100k << false;
+        QTest::newRow("gemini") << u"gemini-2.5-pro"_s << cl100k << false;
+        QTest::newRow("gpt-4oops is not gpt-4o") << u"gpt-4oops"_s << cl100k << false;
+        QTest::newRow("o-something") << u"omni-moderation"_s << cl100k << false;
+        QTest::newRow("empty") << QString() << cl100k << false;
+    }
+    void encodingForModel()
+    {
+        QFETCH(QString, model);
+        QFETCH(Encoding, encoding);
+        QFETCH(bool, exact);
+        bool isExact = !exact;
+        QCOMPARE(Tollgate::encodingForModel(model, &isExact), encoding);
+        QCOMPARE(isExact, exact);
+        QCOMPARE(Tollgate::encodingForModel(model), encoding);
+    }
+
+    void longStringWithoutSpaces_data()
+    {
+        QTest::addColumn<QString>("text");
+        QString letters;
+        letters.reserve(1 << 20);
+        quint32 state = 12345;
+        while (letters.size() < (1 << 20)) {
+            state = state * 1103515245u + 12345u;
+            letters += QChar(u'a' + char16_t((state >> 16) % 26));
+        }
+        QTest::newRow("1 MB random letters") << letters;
+        QTest::newRow("1 MB of one letter") << QString(1 << 20, u'x');
+        QTest::newRow("1 MB of digits and dots") << QString(1 << 20, u'7').replace(u"77777"_s, u"7.7.7"_s);
+    }
+    void longStringWithoutSpaces()
+    {
+        QFETCH(QString, text);
+        for (const Encoding encoding : {Encoding::O200kBase, Encoding::Cl100kBase}) {
+            const auto encoder = tokenizer(encoding);
+            QElapsedTimer timer;
+            timer.start();
+            const QList<int> ids = encoder->encode(text);
+            qInfo("%s: %lld ids in %lld ms", qPrintable(Tollgate::encodingName(encoding)),
+                  qlonglong(ids.size()), timer.elapsed());
+            QVERIFY(!ids.isEmpty());
+            QCOMPARE(encoder->decode(ids), text.toUtf8());
+        }
+    }
+
+    void loneSurrogatesBecomeReplacementCharacters()
+    {
+        const auto encoder = tokenizer(Encoding::O200kBase);
+        const QString lone = u"x"_s + QChar(char16_t(0xd800)) + u"y"_s;
+        const QString replaced = u"x\uFFFDy"_s;
+        QCOMPARE(encoder->encode(lone), encoder->encode(replaced));
+    }
+
+    void sharedAcrossThreads()
+    {
+        // One instance serves every request thread: concurrent encodes must agree.
+        const auto encoder = tokenizer(Encoding::O200kBase);
+        const QJsonArray strings = m_corpus.value(u"strings"_s).toArray();
+        QString text;
+        for (qsizetype i = 0; i < 400; ++i)
+            text += strings.at(i).toObject().value(u"text"_s).toString();
+        const QList<int> expected = encoder->encode(text);
+        std::atomic<int> failures{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&] {
+                for (int round = 0; round < 5; ++round) {
+                    if (encoder->encode(text) != expected)
+                        ++failures;
+                }
+            });
+        }
+        for (std::thread &thread : threads)
+            thread.join();
+        QCOMPARE(failures.load(), 0);
+    }
+
+    void badFilesAreErrors()
+    {
+        const auto missing = Tokenizer::loadFiles(u"/nonexistent.tiktoken"_s, u"/nonexistent.json"_s);
+        QVERIFY(!missing.ok());
+        QVERIFY(missing.error().toString().contains(u"nonexistent"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTokenizer)
+#include "tst_tokenizer.moc"
