@@ -1,5 +1,7 @@
 #include "budgetmanager.h"
 
+#include "tokencount.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
@@ -222,8 +224,8 @@ Result<QJsonObject> BudgetManager::createBudget(double totalBudget, const QStrin
 
 qint64 BudgetManager::countTokens(const QString &model, const QString &text)
 {
-    Q_UNUSED(model) // the BPE tokenizer will pick its encoding by model
-    return (qint64(text.size()) + 3) / 4;
+    // tiktoken's count for the model's encoding (LiteLLM's token_counter does the same).
+    return countTextTokens(text, model);
 }
 
 Result<double> BudgetManager::priceOf(const QString &model, qint64 promptTokens, qint64 completionTokens) const

@@ -1,6 +1,7 @@
 #include "accounting.h"
 
 #include "../models/pricing.h"
+#include "../models/tokencount.h"
 #include "../models/store/identityrepository.h"
 #include "apierror.h"
 #include "auth.h"
@@ -23,9 +24,6 @@ namespace Tollgate {
 namespace {
 
 constexpr auto GlobalSpendSetting = "global_spend";
-// Until the tokenizer lands, a prompt's tokens are bounded by its bytes (a token is at least
-// one byte of UTF-8 text), and estimated as bytes / 4.
-constexpr qint64 BytesPerTokenEstimate = 4;
 constexpr qint64 DefaultMaxOutputTokens = 4096;
 
 BudgetConfig budgetConfig(const Budget &budget)
@@ -238,13 +236,16 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     if (virtualKey && m_keyModels.value(token).contains(deployment.modelName))
         request.budgets.append(LedgerScope::keyModel(token, deployment.modelName));
 
-    // Estimates (the tokenizer replaces the byte bound later): an upper bound of the cost,
-    // so that the reservations of calls in flight cover what they can spend.
+    // The prompt is counted exactly (tiktoken's tokens, as the provider will bill them); the
+    // output is bounded by max_tokens, or the model's maximum. Their price is an upper bound
+    // of the call's cost, so the reservations of calls in flight cover what they can spend.
+    Q_UNUSED(bodyBytes);
     const std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(deployment)
                                                               : std::optional<ModelPrice>();
-    const qint64 promptBound = std::max<qint64>(1, bodyBytes);
+    const qint64 promptTokens = countRequestPromptTokens(body, deployment.upstreamModel);
+    const qint64 promptBound = std::max<qint64>(1, promptTokens);
     const qint64 outputBound = requestedOutputTokens(body, deployment);
-    request.estimatedTokens = std::max<qint64>(1, bodyBytes / BytesPerTokenEstimate);
+    request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();
     if (price) {
         request.upperBoundCost = price->cost(promptBound, outputBound);

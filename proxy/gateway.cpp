@@ -6,6 +6,7 @@
 #include "../models/clock.h"
 #include "../models/identityregistry.h"
 #include "../models/pricing.h"
+#include "../models/tokencount.h"
 #include "../models/store/identityrepository.h"
 #include "controllers/budgetmanagercontroller.h"
 #include "controllers/customercontroller.h"
@@ -172,6 +173,7 @@ Result<quint16> Gateway::start(const Options &options)
     }
     if (auto loaded = d->loadIdentities(); !loaded)
         return loaded.error();
+    preloadTokenizers();  // the first request should not pay ~100 ms for the rank tables
     d->accounting = std::make_unique<Accounting>(d->services, *d->services.clock,
                                                  d->config.general.budgetEnforcement, this);
     d->services.accounting = d->accounting.get();

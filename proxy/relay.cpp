@@ -1,6 +1,7 @@
 #include "relay.h"
 
 #include "../models/pricing.h"
+#include "../models/tokencount.h"
 #include "accounting.h"
 #include "../models/store/identityrepository.h"
 #include "../models/store/store.h"
@@ -150,8 +151,14 @@ void RelayCall::onData(const QByteArray &chunk)
             m_usage = info.usage;
         if (info.usageOnly && !m_clientWantsUsage)
             continue;  // we asked for it, the client did not
-        if (!info.usageOnly)
+        if (!info.usageOnly) {
             ++m_streamedEvents;
+            // Kept (bounded) in case the stream ends without a usage block.
+            if (!m_usage && m_streamedBytes < MaxBufferedAnswer / 16) {
+                m_streamedBytes += event.data.size();
+                m_streamedPayloads.append(event.data);
+            }
+        }
         out += event.raw;
     }
     if (!out.isEmpty())
@@ -309,10 +316,11 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     const bool charged = status == u"success" || status == u"client_disconnected";
     if (charged && !m_usage && (m_streaming || status == u"client_disconnected")) {
         // A stream that ended without its usage block (client gone, or a provider without
-        // it): estimated, never $0. The tokenizer makes this exact in a later step.
+        // it): the tokens are counted from the request and the text relayed — never $0.
         Usage estimate;
-        estimate.promptTokens = std::max<qint64>(1, m_params.bodyBytes / 4);
-        estimate.completionTokens = m_streamedEvents;
+        const QString model = m_params.deployment.upstreamModel;
+        estimate.promptTokens = countRequestPromptTokens(m_params.body, model);
+        estimate.completionTokens = countTextTokens(streamedText(m_streamedPayloads), model);
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
         m_usage = estimate;
         row.costEstimated = true;

@@ -71,7 +71,9 @@ private:
     bool m_clientWantsUsage = false;
     bool m_streaming = false;        // the client got a 200 stream head
     bool m_sawDone = false;
-    qint64 m_streamedEvents = 0;     // content events relayed (a token estimate when no usage)
+    qint64 m_streamedEvents = 0;     // content events relayed
+    QList<QByteArray> m_streamedPayloads;  // kept until usage arrives: counted if it never does
+    qsizetype m_streamedBytes = 0;
     bool m_settling = false;
     bool m_finished = false;
     int m_status = 0;

@@ -1,5 +1,8 @@
 #include "mockprovider.h"
 
+#include "../../models/tokencount.h"
+#include "../../models/tokenizer.h"
+
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QJsonArray>
@@ -26,37 +29,10 @@ QJsonObject usageJson(const Usage &usage)
             {u"total_tokens"_s, usage.totalTokens}};
 }
 
-// Text of whatever the client sent: message contents, a prompt, or embedding input.
-QString promptText(const QJsonObject &body)
+qint64 promptTokens(const QJsonObject &body, const QString &model)
 {
-    QString text;
-    for (const QJsonValue message : body.value(u"messages"_s).toArray()) {
-        const QJsonValue content = message.toObject().value(u"content"_s);
-        if (content.isString()) {
-            text += content.toString() + u'\n';
-        } else if (content.isArray()) {
-            for (const QJsonValue part : content.toArray())
-                text += part.toObject().value(u"text"_s).toString() + u'\n';
-        }
-    }
-    for (const auto &key : {u"prompt"_s, u"input"_s}) {
-        const QJsonValue value = body.value(key);
-        if (value.isString())
-            text += value.toString();
-        else if (value.isArray()) {
-            for (const QJsonValue item : value.toArray())
-                text += item.toString() + u'\n';
-        }
-    }
-    return text;
-}
-
-qint64 promptTokens(const QJsonObject &body)
-{
-    const QJsonArray messages = body.value(u"messages"_s).toArray();
-    // OpenAI adds about three tokens of framing per message and three for the reply.
-    const qint64 framing = messages.isEmpty() ? 0 : 3 * messages.size() + 3;
-    return estimateTokens(promptText(body)) + framing;
+    // Exactly what OpenAI would report for this model (tiktoken's count plus message framing).
+    return countRequestPromptTokens(body, model);
 }
 
 QStringList pieces(const QString &text)
@@ -117,16 +93,21 @@ QJsonValue encodeEmbedding(const QList<double> &values, bool base64)
 }
 
 // The reply cut to the client's max_tokens (with the matching finish_reason).
-QString limitToMaxTokens(const QString &content, const QJsonObject &body, bool *truncated)
+QString limitToMaxTokens(const QString &content, const QJsonObject &body, const QString &model, bool *truncated)
 {
     *truncated = false;
     qint64 limit = body.value(u"max_completion_tokens"_s).toInteger(-1);
     if (limit < 0)
         limit = body.value(u"max_tokens"_s).toInteger(-1);
-    if (limit < 0 || estimateTokens(content) <= limit)
+    if (limit < 0 || countTextTokens(content, model) <= limit)
         return content;
     *truncated = true;
-    return content.left(qsizetype(std::max<qint64>(limit, 0) * 4));
+    // Cut at a token boundary, as a provider stops after max_tokens tokens.
+    const auto tokenizer = Tokenizer::load(encodingForModel(model));
+    if (!tokenizer)
+        return content.left(qsizetype(std::max<qint64>(limit, 0) * 4));
+    const QList<int> tokens = (*tokenizer)->encode(content);
+    return QString::fromUtf8((*tokenizer)->decode(tokens.mid(0, qsizetype(std::max<qint64>(limit, 0)))));
 }
 
 } // namespace
@@ -149,7 +130,7 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
         content = deployment.mockResponse.value_or(
             u"This is a mock response from Tollgate's built-in mock provider."_s);
 
-    answer.usage.promptTokens = promptTokens(body);
+    answer.usage.promptTokens = promptTokens(body, model);
     if (type == CallType::Embedding) {
         const QJsonValue input = body.value(u"input"_s);
         QStringList inputs;
@@ -177,9 +158,9 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
     }
 
     bool truncated = false;
-    content = limitToMaxTokens(content, body, &truncated);
+    content = limitToMaxTokens(content, body, model, &truncated);
     const QString finishReason = truncated ? u"length"_s : u"stop"_s;
-    answer.usage.completionTokens = estimateTokens(content);
+    answer.usage.completionTokens = countTextTokens(content, model);
     answer.usage.totalTokens = answer.usage.promptTokens + answer.usage.completionTokens;
     const bool chat = type == CallType::ChatCompletion;
     const QString id = (chat ? u"chatcmpl-"_s : u"cmpl-"_s) + callId;

@@ -346,9 +346,10 @@ void TestBudgets::rpmLimitWithHeaders()
 void TestBudgets::tpmLimit()
 {
     m_gateway = makeGateway();
-    // A call is estimated at about 18 tokens at admission (its ~75-byte body / 4) and uses 30.
-    const QByteArray key = generateKey(*m_gateway, {{u"tpm_limit"_s, 40}});
-    QCOMPARE(call(*m_gateway, key).status, 200);  // 30 tokens in the window: 30 + 18 > 40
+    // A call's prompt counts 8 tokens at admission (3 + "user" + "Hi" + 3); the provider then
+    // reports 30 in all.
+    const QByteArray key = generateKey(*m_gateway, {{u"tpm_limit"_s, 35}});
+    QCOMPARE(call(*m_gateway, key).status, 200);  // 30 tokens in the window: 30 + 8 > 35
     const auto refused = call(*m_gateway, key);
     QCOMPARE(refused.status, 429);
     QVERIFY(error(refused).value(u"message"_s).toString().contains(u"Limit type: tokens"_s));

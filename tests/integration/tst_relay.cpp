@@ -2,6 +2,7 @@
 // a fake provider speaking real HTTP on loopback, and a blocking client on the test thread.
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
+#include "models/tokencount.h"
 #include "proxy/gateway.h"
 #include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
@@ -80,6 +81,8 @@ private Q_SLOTS:
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
     void pricesComeFromTheCatalogueWhenConfigHasNone();
+    void mockUsageIsCountedWithTheTokenizer();
+    void streamWithoutUsageIsCountedNotFree();
     void sixtyFourConcurrentSlowCalls();
     void shutdownLetsInFlightCallsFinish();
     void shutdownEndsCallsAfterGracePeriod();
@@ -469,6 +472,42 @@ void TestRelay::pricesComeFromTheCatalogueWhenConfigHasNone()
         }
     }
     QVERIFY(sawPriced && sawUnpriced);
+}
+
+void TestRelay::mockUsageIsCountedWithTheTokenizer()
+{
+    const QByteArray body = chatBody(u"mocked-model"_s);
+    const auto response = m_client->post("/v1/chat/completions", body);
+    QCOMPARE(response.status, 200);
+    const QJsonObject usage = response.json().value(u"usage"_s).toObject();
+    // What OpenAI would report: tiktoken's tokens plus the chat framing.
+    const QString model = u"upstream-mocked-1"_s;
+    QCOMPARE(usage.value(u"prompt_tokens"_s).toInteger(),
+             countRequestPromptTokens(QJsonDocument::fromJson(body).object(), model));
+    QCOMPARE(usage.value(u"completion_tokens"_s).toInteger(), countTextTokens(u"canned answer"_s, model));
+}
+
+void TestRelay::streamWithoutUsageIsCountedNotFree()
+{
+    m_fake.setStreamUsageNever(true);
+    m_fake.setStreamChunks(6, 5ms);
+    const QByteArray body = chatBody(u"relay-model"_s, true);
+    const auto response = m_client->post("/v1/chat/completions", body);
+    QCOMPARE(response.status, 200);
+    const auto row = spendRow(response.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QVERIFY(row->costEstimated);
+    const QString model = u"upstream-relay-1"_s;
+    QString streamed;
+    for (const QByteArray &event : response.sseData()) {
+        const QJsonArray choices = QJsonDocument::fromJson(event).object().value(u"choices"_s).toArray();
+        if (!choices.isEmpty())
+            streamed += choices.first().toObject().value(u"delta"_s).toObject().value(u"content"_s).toString();
+    }
+    QVERIFY(!streamed.isEmpty());
+    QCOMPARE(row->promptTokens, countRequestPromptTokens(QJsonDocument::fromJson(body).object(), model));
+    QCOMPARE(row->completionTokens, countTextTokens(streamed, model));
+    QVERIFY(row->spend > 0);
 }
 
 void TestRelay::sixtyFourConcurrentSlowCalls()

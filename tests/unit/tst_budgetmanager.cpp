@@ -2,6 +2,7 @@
 // "BudgetManager") in local mode, and of BudgetGuard: a ManualClock, a temporary directory
 // per test and a small synthetic price catalogue, so every cost is known exactly.
 #include "models/budgetmanager.h"
+#include "models/tokencount.h"
 #include "models/clock.h"
 #include "models/pricing.h"
 
@@ -234,12 +235,16 @@ void TestBudgetManager::updateCostFromTexts()
 {
     auto manager = make();
     QVERIFY(manager->createBudget(10.0, u"alice"_s).ok());
-    // 8 characters ≈ 2 prompt tokens ($2e-6), 4 characters ≈ 1 completion token ($2e-6).
+    // Tokens as tiktoken counts them for the model ($1/M in, $2/M out).
+    const qint64 in = Tollgate::countTextTokens(u"abcdefgh"_s, u"gpt-test"_s);
+    const qint64 out = Tollgate::countTextTokens(u"abcd"_s, u"gpt-test"_s);
+    QVERIFY(in > 0 && out > 0);
     QVERIFY(manager->updateCost(u"alice"_s, u"gpt-test"_s, u"abcdefgh"_s, u"abcd"_s).ok());
-    QCOMPARE(manager->currentCost(u"alice"_s).value(), 4e-6);
+    QCOMPARE(manager->currentCost(u"alice"_s).value(), Tollgate::nanosToUsd(in * 1000 + out * 2000));
     // A provider prefix is understood too.
     QVERIFY(manager->updateCost(u"alice"_s, u"openai/gpt-test"_s, u"abcd"_s, QString()).ok());
-    QCOMPARE(manager->currentCost(u"alice"_s).value(), 5e-6);
+    QCOMPARE(manager->currentCost(u"alice"_s).value(),
+             Tollgate::nanosToUsd(in * 1000 + out * 2000 + Tollgate::countTextTokens(u"abcd"_s, u"gpt-test"_s) * 1000));
 }
 
 void TestBudgetManager::updateCostAccumulatesPerModel()
@@ -283,10 +288,11 @@ void TestBudgetManager::projectedCost()
         QJsonObject{{u"role"_s, u"system"_s}, {u"content"_s, u"abcd"_s}},
         QJsonObject{{u"role"_s, u"user"_s},
                     {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u"efgh"_s}}}}}};
-    // Before any update: just the prompt, 8 characters ≈ 2 tokens.
-    QCOMPARE(manager->projectedCost(u"gpt-test"_s, messages, u"alice"_s).value(), 2e-6);
+    // Before any update: just the prompt (the messages' text, counted as tiktoken does).
+    const double prompt = Tollgate::nanosToUsd(Tollgate::countTextTokens(u"abcdefgh"_s, u"gpt-test"_s) * 1000);
+    QCOMPARE(manager->projectedCost(u"gpt-test"_s, messages, u"alice"_s).value(), prompt);
     QVERIFY(manager->updateCost(u"alice"_s, completion(u"gpt-test"_s, 1000, 0)).ok());
-    QCOMPARE(manager->projectedCost(u"gpt-test"_s, messages, u"alice"_s).value(), 0.001 + 2e-6);
+    QCOMPARE(manager->projectedCost(u"gpt-test"_s, messages, u"alice"_s).value(), 0.001 + prompt);
     QVERIFY(!manager->projectedCost(u"no-such-model"_s, messages, u"alice"_s).ok());
 }
 

@@ -1,0 +1,75 @@
+#include "tokencount.h"
+
+#include "tokenizer.h"
+
+#include <QJsonDocument>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+namespace {
+
+qint64 roughCount(const QString &text)
+{
+    return text.isEmpty() ? 0 : std::max<qint64>(1, (text.size() + 3) / 4);
+}
+
+qint64 countValue(const QJsonValue &value, const QString &model)
+{
+    if (value.isString())
+        return countTextTokens(value.toString(), model);
+    if (!value.isArray())
+        return 0;
+    qint64 total = 0;
+    for (const QJsonValue item : value.toArray()) {
+        if (item.isDouble())
+            ++total;  // a token id
+        else
+            total += countValue(item, model);  // a string, or a list of token ids
+    }
+    return total;
+}
+
+} // namespace
+
+qint64 countTextTokens(const QString &text, const QString &model)
+{
+    if (text.isEmpty())
+        return 0;
+    const auto tokenizer = Tokenizer::load(encodingForModel(model));
+    return tokenizer ? (*tokenizer)->count(text) : roughCount(text);
+}
+
+qint64 countRequestPromptTokens(const QJsonObject &body, const QString &model)
+{
+    const QJsonValue messages = body.value(u"messages"_s);
+    if (messages.isArray()) {
+        const qint64 counted = countChatTokens(messages.toArray(), model);
+        if (counted >= 0)
+            return counted;
+    }
+    return countValue(body.value(u"prompt"_s), model) + countValue(body.value(u"input"_s), model);
+}
+
+QString streamedText(const QList<QByteArray> &chunkPayloads)
+{
+    QString text;
+    for (const QByteArray &payload : chunkPayloads) {
+        const QJsonObject chunk = QJsonDocument::fromJson(payload).object();
+        for (const QJsonValue choice : chunk.value(u"choices"_s).toArray()) {
+            const QJsonObject object = choice.toObject();
+            text += object.value(u"delta"_s).toObject().value(u"content"_s).toString();
+            text += object.value(u"text"_s).toString();
+        }
+    }
+    return text;
+}
+
+void preloadTokenizers()
+{
+    [[maybe_unused]] const auto o200k = Tokenizer::load(Encoding::O200kBase);
+    [[maybe_unused]] const auto cl100k = Tokenizer::load(Encoding::Cl100kBase);
+}
+
+} // namespace Tollgate
