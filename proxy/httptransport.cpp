@@ -345,6 +345,7 @@ void Exchange::send(HttpResponse response)
         bytes += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n\r\n";
         bytes += response.body;
         m_socket->write(bytes);
+        m_socket->flush();  // to the kernel now: the gateway may be stopping right after this
     }
     finish();
 }
@@ -377,8 +378,10 @@ void Exchange::endStream()
 {
     if (m_state != State::Streaming)
         return;
-    if (m_socket)
+    if (m_socket) {
         m_socket->write("0\r\n\r\n", 5);
+        m_socket->flush();
+    }
     finish();
 }
 
@@ -500,6 +503,13 @@ HttpTransport::HttpTransport(Handler handler, QObject *parent)
 
 HttpTransport::~HttpTransport()
 {
+    // Answers still in a socket's buffer reach their client before the socket goes (bounded:
+    // a client that does not read cannot hold the shutdown for long).
+    for (const auto &connection : std::as_const(d->connections)) {
+        QTcpSocket *socket = connection ? connection->socket() : nullptr;
+        if (socket && socket->state() == QAbstractSocket::ConnectedState && socket->bytesToWrite() > 0)
+            socket->waitForBytesWritten(500);
+    }
     // Sockets (and their Connection objects, which point at d) go first, while d lives.
     delete d->server;
     d->server = nullptr;

@@ -16,11 +16,6 @@ namespace Tollgate {
 
 namespace {
 
-void badRequest(const ResponderPtr &responder, const JsonReader &reader)
-{
-    Management::fail(responder, ApiError::BadRequest, reader.error(), reader.errorField());
-}
-
 // The fields of /customer/new and /customer/update applied to `endUser`; false when a 400
 // was sent. A budget_duration starts a fresh window from now (api.md §3).
 bool readEndUserFields(JsonReader &reader, EndUser &endUser, const QDateTime &now,
@@ -45,7 +40,7 @@ bool readEndUserFields(JsonReader &reader, EndUser &endUser, const QDateTime &no
     if (const auto value = reader.integer(u"max_parallel_requests"_s))
         endUser.limits.maxParallel = *value;
     if (!reader.ok()) {
-        badRequest(responder, reader);
+        Management::badRequest(responder, reader);
         return false;
     }
     return true;
@@ -57,12 +52,7 @@ QJsonObject auditDetails(const QJsonObject &body)
     static const QStringList fields{
         u"alias"_s,           u"blocked"_s,   u"max_budget"_s, u"soft_budget"_s,
         u"budget_duration"_s, u"tpm_limit"_s, u"rpm_limit"_s,  u"max_parallel_requests"_s};
-    QJsonObject details;
-    for (const QString &field : fields) {
-        if (body.contains(field))
-            details.insert(field, body.value(field));
-    }
-    return details;
+    return Management::knownFields(body, fields);
 }
 
 // The required `user_id` of new/update; nullopt when a 400 was sent.
@@ -70,7 +60,7 @@ std::optional<QString> readUserId(JsonReader &reader, const ResponderPtr &respon
 {
     std::optional<QString> userId = reader.string(u"user_id"_s);
     if (!reader.ok()) {
-        badRequest(responder, reader);
+        Management::badRequest(responder, reader);
         return std::nullopt;
     }
     if (!userId || userId->isEmpty()) {
@@ -84,49 +74,21 @@ std::optional<QString> readUserId(JsonReader &reader, const ResponderPtr &respon
 // A `{"user_ids": [...]}` list: present, non-empty, strings; duplicates dropped.
 std::optional<QStringList> readIds(const QJsonObject &body, const ResponderPtr &responder)
 {
-    JsonReader reader(body);
-    std::optional<QStringList> ids = reader.strings(u"user_ids"_s);
-    if (!reader.ok()) {
-        badRequest(responder, reader);
-        return std::nullopt;
-    }
-    if (!ids || ids->isEmpty() || ids->contains(QString())) {
-        Management::fail(responder, ApiError::BadRequest,
-                         u"'user_ids' is required: a list of end user ids."_s, u"user_ids"_s);
-        return std::nullopt;
-    }
-    ids->removeDuplicates();
-    return ids;
+    return Management::readUserIds(body, responder, u"'user_ids' is required: a list of end user ids."_s,
+                                   /*rejectEmptyIds=*/true);
 }
 
 // The ids of `ids` the registry does not know.
 QStringList unknownIds(const IdentityRegistry &identities, const QStringList &ids)
 {
-    QStringList unknown;
-    for (const QString &id : ids) {
-        if (!identities.endUser(id))
-            unknown.append(id);
-    }
-    return unknown;
+    return Management::unknownIds(ids, [&identities](const QString &id) {
+        return identities.endUser(id) != nullptr;
+    });
 }
 
 void notFound(const ResponderPtr &responder, const QStringList &unknown)
 {
-    Management::fail(responder, ApiError::NotFound,
-                     u"End user(s) not found: %1. Nothing was changed."_s.arg(unknown.join(u", "_s)),
-                     u"user_ids"_s);
-}
-
-// One audit row per end user: the first goes through commit(), the others ride along as
-// jobs of the same transaction.
-void commitEach(GatewayServices &services, QList<Store::WriteJob> jobs, const QList<AuditEntry> &audits,
-                const ResponderPtr &responder, std::function<void()> onCommitted,
-                std::function<void()> onFailed)
-{
-    for (qsizetype i = 1; i < audits.size(); ++i)
-        jobs.append(IdentityRepository::audit(audits.at(i)));
-    Management::commit(services, std::move(jobs), audits.first(), responder, std::move(onCommitted),
-                       std::move(onFailed));
+    Management::failUnknownIds(responder, u"End user(s)"_s, unknown, u"changed"_s);
 }
 
 } // namespace
@@ -241,11 +203,8 @@ void CustomerController::update(RequestContext &context, const ResponderPtr &res
                    auditDetails(*body)},
         responder, [responder, endUser] { Management::sendJson(responder, IdentityJson::toJson(endUser)); },
         [this, before] {
-            // Spend counted meanwhile stays; only the fields of this update are undone.
-            EndUser restored = before;
-            if (const EndUser *current = m_services.identities->endUser(before.userId))
-                restored.budget.spend = current->budget.spend;
-            m_services.identities->putEndUser(restored);
+            m_services.identities->putEndUser(
+                Management::restoredKeepingSpend(before, m_services.identities->endUser(before.userId)));
         });
 }
 
@@ -270,7 +229,7 @@ void CustomerController::remove(RequestContext &context, const ResponderPtr &res
     }
     for (const QString &id : *ids)
         identities.removeEndUser(id);
-    commitEach(
+    Management::commitEach(
         m_services, {IdentityRepository::deleteEndUsers(*ids)}, audits, responder,
         [responder, ids = *ids] {
             Management::sendJson(responder,
@@ -321,7 +280,7 @@ void CustomerController::setBlocked(bool blocked, RequestContext &context, const
         audits.append(AuditEntry{context.caller.actor(), action, u"end_user"_s, id,
                                  QJsonObject{{u"blocked"_s, blocked}}});
     }
-    commitEach(
+    Management::commitEach(
         m_services, std::move(jobs), audits, responder,
         [responder, blocked, ids = *ids] {
             Management::sendJson(responder,

@@ -308,6 +308,79 @@ void forbidden(const ResponderPtr &responder, const QString &message,
     Management::fail(responder, ApiError::Forbidden, message, param);
 }
 
+// What /key/generate and /key/regenerate read first.
+struct KeyRequest
+{
+    QJsonObject body;
+    KeyFields fields;
+    std::optional<QString> rawKey;   // the body's `rawKeyField`: a raw key the caller chose
+};
+
+// Generate's and regenerate's preamble: only an admin or an internal_user may call (else a 403
+// with `forbiddenMessage`); then the body, its key fields and the string `rawKeyField`. On
+// failure the answer has been sent and nullopt is returned.
+std::optional<KeyRequest> readKeyRequest(const RequestContext &context, const ResponderPtr &responder,
+                                         const QString &forbiddenMessage, const QString &rawKeyField)
+{
+    if (!context.caller.isAdmin() && !isInternalUser(context.caller)) {
+        forbidden(responder, forbiddenMessage);
+        return std::nullopt;
+    }
+    const auto body = Management::parseBody(context, responder);
+    if (!body)
+        return std::nullopt;
+    ParsedFields parsed = readKeyFields(*body);
+    JsonReader reader(*body);
+    std::optional<QString> rawKey = reader.string(rawKeyField);
+    if (!parsed.ok() || !reader.ok()) {
+        Management::fail(responder, ApiError::BadRequest, parsed.ok() ? reader.error() : parsed.error,
+                         parsed.ok() ? reader.errorField() : parsed.param);
+        return std::nullopt;
+    }
+    return KeyRequest{*body, std::move(parsed.fields), std::move(rawKey)};
+}
+
+// Puts `key` (and `newUser`, if any) into the registry; returns `jobs` plus the ones that save them.
+QList<Store::WriteJob> putKeyAndUser(IdentityRegistry &identities, const VirtualKey &key,
+                                     const std::optional<User> &newUser, QList<Store::WriteJob> jobs = {})
+{
+    if (newUser)
+        identities.putUser(*newUser);
+    identities.putKey(key);
+    if (newUser)
+        jobs.append(IdentityRepository::saveUser(*newUser));
+    jobs.append(IdentityRepository::saveKey(key));
+    return jobs;
+}
+
+// Undoes a key write whose store write failed: the token `added` (if any) leaves the registry,
+// `before` (if any) comes back, and the user created with the key (if any) goes again.
+void undoKeyWrite(IdentityRegistry &identities, const QString &added, const std::optional<VirtualKey> &before,
+                  const QString &createdUser)
+{
+    if (!added.isEmpty())
+        identities.removeKey(added);
+    if (before)
+        identities.putKey(*before);
+    if (!createdUser.isEmpty())
+        identities.removeUser(createdUser);
+}
+
+// The raw key of a new or regenerated key: `chosen` (the body's `field`) if it is acceptable,
+// else a fresh one. On a bad choice a 400 has been sent and nullopt is returned.
+std::optional<QString> rawKeyToUse(const std::optional<QString> &chosen, const QString &field,
+                                   const IdentityRegistry &identities, const Config *config,
+                                   const ResponderPtr &responder)
+{
+    if (!chosen)
+        return freshRawKey(identities);
+    if (const QString problem = ownKeyProblem(field, *chosen, identities, config); !problem.isEmpty()) {
+        Management::fail(responder, ApiError::BadRequest, problem, field);
+        return std::nullopt;
+    }
+    return *chosen;
+}
+
 // ?name=N for /key/list: `fallback` when absent, a 400 (nullopt) when not a whole number in range.
 std::optional<int> queryNumber(const QUrlQuery &query, const QString &name, int fallback, int minimum, int maximum,
                                const ResponderPtr &responder)
@@ -375,23 +448,14 @@ const VirtualKey *KeyController::targetKey(const QJsonObject &body, const Respon
 void KeyController::generate(RequestContext &context, const ResponderPtr &responder)
 {
     const Caller &caller = context.caller;
-    if (!caller.isAdmin() && !isInternalUser(caller)) {
-        forbidden(responder, u"Only the master key, a proxy_admin user's key or an internal_user's key may "
-                             "generate keys."_s);
+    std::optional<KeyRequest> request = readKeyRequest(
+        context, responder,
+        u"Only the master key, a proxy_admin user's key or an internal_user's key may generate keys."_s,
+        u"key"_s);
+    if (!request)
         return;
-    }
-    const auto body = Management::parseBody(context, responder);
-    if (!body)
-        return;
-    ParsedFields parsed = readKeyFields(*body);
-    JsonReader reader(*body);
-    const std::optional<QString> ownKey = reader.string(u"key"_s);
-    if (!parsed.ok() || !reader.ok()) {
-        Management::fail(responder, ApiError::BadRequest, parsed.ok() ? reader.error() : parsed.error,
-                         parsed.ok() ? reader.errorField() : parsed.param);
-        return;
-    }
-    KeyFields &fields = parsed.fields;
+    const std::optional<QString> &ownKey = request->rawKey;
+    KeyFields &fields = request->fields;
     IdentityRegistry &identities = *m_services.identities;
     if (!caller.isAdmin()) {
         if (fields.userId && *fields.userId != caller.userId) {
@@ -407,17 +471,11 @@ void KeyController::generate(RequestContext &context, const ResponderPtr &respon
     }
     if (!aliasAvailable(identities, fields, {}, responder))
         return;
-    QString raw;
-    if (ownKey) {
-        if (const QString problem = ownKeyProblem(u"key"_s, *ownKey, identities, m_services.config);
-            !problem.isEmpty()) {
-            Management::fail(responder, ApiError::BadRequest, problem, u"key"_s);
-            return;
-        }
-        raw = *ownKey;
-    } else {
-        raw = freshRawKey(identities);
-    }
+    const std::optional<QString> chosenRaw =
+        rawKeyToUse(ownKey, u"key"_s, identities, m_services.config, responder);
+    if (!chosenRaw)
+        return;
+    const QString &raw = *chosenRaw;
 
     const QDateTime now = Management::now(m_services);
     VirtualKey key;
@@ -428,14 +486,7 @@ void KeyController::generate(RequestContext &context, const ResponderPtr &respon
     applyFields(key, fields, now);
     const std::optional<User> newUser = userToCreate(identities, key.userId, now);
 
-    if (newUser)
-        identities.putUser(*newUser);
-    identities.putKey(key);
-
-    QList<Store::WriteJob> jobs;
-    if (newUser)
-        jobs.append(IdentityRepository::saveUser(*newUser));
-    jobs.append(IdentityRepository::saveKey(key));
+    const QList<Store::WriteJob> jobs = putKeyAndUser(identities, key, newUser);
     QJsonObject details = fields.details;
     details.insert(u"key_name"_s, key.keyName);
     if (ownKey)
@@ -446,9 +497,7 @@ void KeyController::generate(RequestContext &context, const ResponderPtr &respon
         m_services, jobs, AuditEntry{caller.actor(), u"key.generate"_s, u"key"_s, key.token, details}, responder,
         [responder, answer = withRawKey(key, raw, fields)] { Management::sendJson(responder, answer); },
         [this, token = key.token, createdUser = newUser ? newUser->userId : QString()] {
-            m_services.identities->removeKey(token);
-            if (!createdUser.isEmpty())
-                m_services.identities->removeUser(createdUser);
+            undoKeyWrite(*m_services.identities, token, std::nullopt, createdUser);
         });
 }
 
@@ -475,14 +524,7 @@ void KeyController::update(RequestContext &context, const ResponderPtr &responde
     applyFields(after, fields, now);
     const std::optional<User> newUser = userToCreate(identities, after.userId, now);
 
-    if (newUser)
-        identities.putUser(*newUser);
-    identities.putKey(after);
-
-    QList<Store::WriteJob> jobs;
-    if (newUser)
-        jobs.append(IdentityRepository::saveUser(*newUser));
-    jobs.append(IdentityRepository::saveKey(after));
+    const QList<Store::WriteJob> jobs = putKeyAndUser(identities, after, newUser);
     QJsonObject details = fields.details;
     if (newUser)
         details.insert(u"user_created"_s, true);
@@ -490,9 +532,7 @@ void KeyController::update(RequestContext &context, const ResponderPtr &responde
         m_services, jobs, AuditEntry{context.caller.actor(), u"key.update"_s, u"key"_s, after.token, details},
         responder, [responder, answer = IdentityJson::toJson(after)] { Management::sendJson(responder, answer); },
         [this, before, createdUser = newUser ? newUser->userId : QString()] {
-            m_services.identities->putKey(before);
-            if (!createdUser.isEmpty())
-                m_services.identities->removeUser(createdUser);
+            undoKeyWrite(*m_services.identities, QString(), before, createdUser);
         });
 }
 
@@ -671,30 +711,22 @@ void KeyController::setBlocked(RequestContext &context, const ResponderPtr &resp
 void KeyController::regenerate(RequestContext &context, const ResponderPtr &responder)
 {
     const Caller &caller = context.caller;
-    if (!caller.isAdmin() && !isInternalUser(caller)) {
-        forbidden(responder, u"Only the master key, a proxy_admin user's key or the owner's internal_user key may "
-                             "regenerate a key."_s);
+    const std::optional<KeyRequest> request = readKeyRequest(
+        context, responder,
+        u"Only the master key, a proxy_admin user's key or the owner's internal_user key may regenerate a "
+        "key."_s,
+        u"new_key"_s);
+    if (!request)
         return;
-    }
-    const auto body = Management::parseBody(context, responder);
-    if (!body)
-        return;
-    ParsedFields parsed = readKeyFields(*body);
-    JsonReader reader(*body);
-    const std::optional<QString> newKey = reader.string(u"new_key"_s);
-    if (!parsed.ok() || !reader.ok()) {
-        Management::fail(responder, ApiError::BadRequest, parsed.ok() ? reader.error() : parsed.error,
-                         parsed.ok() ? reader.errorField() : parsed.param);
-        return;
-    }
-    const VirtualKey *found = targetKey(*body, responder);
+    const std::optional<QString> &newKey = request->rawKey;
+    const VirtualKey *found = targetKey(request->body, responder);
     if (!found)
         return;
     if (!mayWrite(caller, *found)) {
         forbidden(responder, u"Key %1 belongs to another user."_s.arg(found->keyName), u"key"_s);
         return;
     }
-    const KeyFields &fields = parsed.fields;
+    const KeyFields &fields = request->fields;
     IdentityRegistry &identities = *m_services.identities;
     if (!caller.isAdmin()) {
         if (fields.userId && *fields.userId != caller.userId) {
@@ -708,17 +740,11 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
     }
     if (!aliasAvailable(identities, fields, found->token, responder))
         return;
-    QString raw;
-    if (newKey) {
-        if (const QString problem = ownKeyProblem(u"new_key"_s, *newKey, identities, m_services.config);
-            !problem.isEmpty()) {
-            Management::fail(responder, ApiError::BadRequest, problem, u"new_key"_s);
-            return;
-        }
-        raw = *newKey;
-    } else {
-        raw = freshRawKey(identities);
-    }
+    const std::optional<QString> chosenRaw = rawKeyToUse(newKey, u"new_key"_s, identities, m_services.config,
+                                                         responder);
+    if (!chosenRaw)
+        return;
+    const QString &raw = *chosenRaw;
 
     // Same settings, spend and creation time under a new token; the old token leaves the
     // registry now, so the old key is refused from the very next request.
@@ -731,15 +757,9 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
     const std::optional<User> newUser = userToCreate(identities, after.userId, now);
 
     identities.removeKey(before.token);
-    if (newUser)
-        identities.putUser(*newUser);
-    identities.putKey(after);
-
     // Delete first: the alias is UNIQUE in the table and moves to the new row.
-    QList<Store::WriteJob> jobs{IdentityRepository::deleteKeys({before.token})};
-    if (newUser)
-        jobs.append(IdentityRepository::saveUser(*newUser));
-    jobs.append(IdentityRepository::saveKey(after));
+    const QList<Store::WriteJob> jobs =
+        putKeyAndUser(identities, after, newUser, {IdentityRepository::deleteKeys({before.token})});
     QJsonObject details = fields.details;
     details.insert(u"old_token"_s, before.token);
     details.insert(u"key_name"_s, after.keyName);
@@ -749,10 +769,7 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
         m_services, jobs, AuditEntry{caller.actor(), u"key.regenerate"_s, u"key"_s, after.token, details}, responder,
         [responder, answer = withRawKey(after, raw, fields)] { Management::sendJson(responder, answer); },
         [this, before, token = after.token, createdUser = newUser ? newUser->userId : QString()] {
-            m_services.identities->removeKey(token);
-            m_services.identities->putKey(before);
-            if (!createdUser.isEmpty())
-                m_services.identities->removeUser(createdUser);
+            undoKeyWrite(*m_services.identities, token, before, createdUser);
         });
 }
 

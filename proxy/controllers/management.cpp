@@ -2,6 +2,7 @@
 
 #include "../../models/clock.h"
 #include "../../models/store/store.h"
+#include "../jsonreader.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -75,6 +76,64 @@ void commit(GatewayServices &services, QList<Store::WriteJob> jobs, const AuditE
 QDateTime now(const GatewayServices &services)
 {
     return services.clock ? services.clock->now() : QDateTime::currentDateTimeUtc();
+}
+
+void badRequest(const ResponderPtr &responder, const JsonReader &reader)
+{
+    fail(responder, ApiError::BadRequest, reader.error(), reader.errorField());
+}
+
+QJsonObject knownFields(const QJsonObject &body, const QStringList &known)
+{
+    QJsonObject details;
+    for (const QString &field : known) {
+        if (body.contains(field))
+            details.insert(field, body.value(field));
+    }
+    return details;
+}
+
+std::optional<QStringList> readUserIds(const QJsonObject &body, const ResponderPtr &responder,
+                                       const QString &requiredMessage, bool rejectEmptyIds)
+{
+    JsonReader reader(body);
+    std::optional<QStringList> ids = reader.strings(u"user_ids"_s);
+    if (!reader.ok()) {
+        badRequest(responder, reader);
+        return std::nullopt;
+    }
+    if (!ids || ids->isEmpty() || (rejectEmptyIds && ids->contains(QString()))) {
+        fail(responder, ApiError::BadRequest, requiredMessage, u"user_ids"_s);
+        return std::nullopt;
+    }
+    ids->removeDuplicates();
+    return ids;
+}
+
+QStringList unknownIds(const QStringList &ids, const std::function<bool(const QString &)> &exists)
+{
+    QStringList unknown;
+    for (const QString &id : ids) {
+        if (!exists(id))
+            unknown.append(id);
+    }
+    return unknown;
+}
+
+void failUnknownIds(const ResponderPtr &responder, const QString &what, const QStringList &unknown,
+                    const QString &outcome)
+{
+    fail(responder, ApiError::NotFound,
+         u"%1 not found: %2. Nothing was %3."_s.arg(what, unknown.join(u", "_s), outcome), u"user_ids"_s);
+}
+
+void commitEach(GatewayServices &services, QList<Store::WriteJob> jobs, const QList<AuditEntry> &audits,
+                const ResponderPtr &responder, std::function<void()> onCommitted,
+                std::function<void()> onFailed)
+{
+    for (qsizetype i = 1; i < audits.size(); ++i)
+        jobs.append(IdentityRepository::audit(audits.at(i)));
+    commit(services, std::move(jobs), audits.first(), responder, std::move(onCommitted), std::move(onFailed));
 }
 
 } // namespace Tollgate::Management

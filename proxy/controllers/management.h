@@ -12,6 +12,8 @@
 
 namespace Tollgate {
 
+class JsonReader;
+
 // What the management controllers (keys, users, customers, models) share.
 namespace Management {
 
@@ -32,6 +34,41 @@ void commit(GatewayServices &services, QList<Store::WriteJob> jobs, const AuditE
 
 // The current time from the services' clock.
 QDateTime now(const GatewayServices &services);
+
+// A 400 for the field `reader` found wrong.
+void badRequest(const ResponderPtr &responder, const JsonReader &reader);
+
+// The fields of `body` named in `known`: only known fields of a request go to the audit log.
+QJsonObject knownFields(const QJsonObject &body, const QStringList &known);
+
+// The body's `user_ids`: present, non-empty, strings (with `rejectEmptyIds`, none of them "");
+// duplicates dropped. When it is missing or empty a 400 with `requiredMessage` is sent; on
+// any failure nullopt is returned.
+std::optional<QStringList> readUserIds(const QJsonObject &body, const ResponderPtr &responder,
+                                       const QString &requiredMessage, bool rejectEmptyIds = false);
+
+// The ids of `ids` that `exists` does not know.
+QStringList unknownIds(const QStringList &ids, const std::function<bool(const QString &)> &exists);
+
+// The 404 for `user_ids` naming unknown ids: "<what> not found: <unknown>. Nothing was <outcome>."
+void failUnknownIds(const ResponderPtr &responder, const QString &what, const QStringList &unknown,
+                    const QString &outcome);
+
+// commit() with one audit row per object: the first goes through commit(), the others ride
+// along as jobs of the same transaction.
+void commitEach(GatewayServices &services, QList<Store::WriteJob> jobs, const QList<AuditEntry> &audits,
+                const ResponderPtr &responder, std::function<void()> onCommitted,
+                std::function<void()> onFailed = {});
+
+// What an update undoes when its write fails: `before` again, but spend counted meanwhile (as
+// in `current`, the record now in the registry, if any) stays.
+template <typename Record>
+Record restoredKeepingSpend(Record before, const Record *current)
+{
+    if (current)
+        before.budget.spend = current->budget.spend;
+    return before;
+}
 
 } // namespace Management
 

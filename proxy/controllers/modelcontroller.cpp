@@ -146,6 +146,39 @@ std::optional<QString> idField(const QJsonObject &object, const QString &field, 
     return value.toString();
 }
 
+// Where a request may name a model: `object[field]`, reported as `param`.
+struct IdSource
+{
+    QJsonObject object;
+    QString field;
+    QString param;
+};
+
+// The id of the model a request names: from the first of `sources` that gives one. nullopt
+// when a 400 was sent (an id of another type, or none at all: `missing`, for `missingParam`).
+std::optional<QString> requiredId(const QList<IdSource> &sources, const QString &missing,
+                                  const QString &missingParam, const ResponderPtr &responder)
+{
+    for (const IdSource &source : sources) {
+        const std::optional<QString> id = idField(source.object, source.field, source.param, responder);
+        if (!id || !id->isEmpty())
+            return id;
+    }
+    Management::fail(responder, ApiError::BadRequest, missing, missingParam);
+    return std::nullopt;
+}
+
+// Removes model `id`'s own api_key from the secret store (if there is one); the model is gone
+// already, so a failure is only logged.
+void deleteOwnSecret(ISecretStore *secrets, const QString &id)
+{
+    if (!secrets)
+        return;
+    if (auto removed = secrets->deleteSecret(secretName(id)); !removed)
+        qCWarning(lcModels).noquote() << "api_key of model" << id
+                                      << "not removed from the secret store:" << removed.error().message;
+}
+
 } // namespace
 
 void ModelController::registerRoutes(Router &router)
@@ -320,21 +353,12 @@ void ModelController::updateModel(RequestContext &context, const ResponderPtr &r
     const auto body = Management::parseBody(context, responder);
     if (!body)
         return;
-    auto id = idField(*body, kModelId, kModelId, responder);
+    // model_id, or else model_info.id (model_info is checked to be an object further down).
+    const std::optional<QString> id = requiredId(
+        {{*body, kModelId, kModelId}, {body->value(kModelInfo).toObject(), kId, u"model_info.id"_s}},
+        u"Name the model to update with model_id (or model_info.id)."_s, kModelId, responder);
     if (!id)
         return;
-    if (id->isEmpty()) {
-        const QJsonValue info = body->value(kModelInfo);
-        if (info.isObject())
-            id = idField(info.toObject(), kId, u"model_info.id"_s, responder);
-        if (!id)
-            return;
-    }
-    if (id->isEmpty()) {
-        Management::fail(responder, ApiError::BadRequest,
-                         u"Name the model to update with model_id (or model_info.id)."_s, kModelId);
-        return;
-    }
     for (const QString &section : {kLitellmParams, kModelInfo}) {
         const QJsonValue value = body->value(section);
         if (!value.isUndefined() && !value.isNull() && !value.isObject()) {
@@ -431,12 +455,8 @@ void ModelController::updateModel(RequestContext &context, const ResponderPtr &r
                 // A stored model that could not be served at start-up is served once fixed.
                 if (!m_services.deployments->replace(updated.modelId, deployment))
                     m_services.deployments->add(deployment);
-                if (dropOwnSecret && m_services.secrets) {
-                    if (auto removed = m_services.secrets->deleteSecret(secretName(updated.modelId)); !removed)
-                        qCWarning(lcModels).noquote() << "api_key of model" << updated.modelId
-                                                      << "not removed from the secret store:"
-                                                      << removed.error().message;
-                }
+                if (dropOwnSecret)
+                    deleteOwnSecret(m_services.secrets, updated.modelId);
                 Management::sendJson(responder, modelJson(updated));
             },
             [this, id, wroteSecret, previousSecret] {
@@ -456,19 +476,11 @@ void ModelController::deleteModel(RequestContext &context, const ResponderPtr &r
     if (!body)
         return;
     // LiteLLM's body is {"id": …}; model_id is accepted too, as /model/update takes it.
-    auto id = idField(*body, kId, kId, responder);
+    const std::optional<QString> id =
+        requiredId({{*body, kId, kId}, {*body, kModelId, kModelId}},
+                   u"Name the model to delete: {\"id\": \"<model_id>\"}."_s, kId, responder);
     if (!id)
         return;
-    if (id->isEmpty()) {
-        id = idField(*body, kModelId, kModelId, responder);
-        if (!id)
-            return;
-    }
-    if (id->isEmpty()) {
-        Management::fail(responder, ApiError::BadRequest, u"Name the model to delete: {\"id\": \"<model_id>\"}."_s,
-                         kId);
-        return;
-    }
     withStoredModels(responder, [this, responder, id = *id, actor = context.caller.actor()] {
         const StoredModel *stored = storedOrFail(id, kId, responder);
         if (!stored)
@@ -481,12 +493,8 @@ void ModelController::deleteModel(RequestContext &context, const ResponderPtr &r
                            [this, responder, id, ownSecret] {
                                m_stored.remove(id);
                                m_services.deployments->remove(id);
-                               if (ownSecret && m_services.secrets) {
-                                   if (auto removed = m_services.secrets->deleteSecret(secretName(id)); !removed)
-                                       qCWarning(lcModels).noquote()
-                                           << "api_key of model" << id
-                                           << "not removed from the secret store:" << removed.error().message;
-                               }
+                               if (ownSecret)
+                                   deleteOwnSecret(m_services.secrets, id);
                                const QString message = u"Model: %1 deleted successfully"_s.arg(id);
                                Management::sendJson(responder,
                                                     QJsonObject{{u"message"_s, message}, {kModelId, id}});

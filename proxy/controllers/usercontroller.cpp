@@ -51,11 +51,6 @@ QString queryValue(const RequestContext &context, const QString &name)
     return context.request.query.queryItemValue(name, QUrl::FullyDecoded).trimmed();
 }
 
-void badRequest(const ResponderPtr &responder, const JsonReader &reader)
-{
-    Management::fail(responder, ApiError::BadRequest, reader.error(), reader.errorField());
-}
-
 // Budget and rate-limit fields. A budget_duration starts a fresh window from now (api.md §3).
 void readBudgetFields(JsonReader &reader, Budget &budget, RateLimits &limits, const QDateTime &now)
 {
@@ -89,7 +84,7 @@ bool readUserFields(JsonReader &reader, User &user, const QDateTime &now, const 
         user.metadata = *metadata; // replaced whole, as LiteLLM does
     readBudgetFields(reader, user.budget, user.limits, now);
     if (!reader.ok()) {
-        badRequest(responder, reader);
+        Management::badRequest(responder, reader);
         return false;
     }
     if (role) {
@@ -115,30 +110,7 @@ QJsonObject auditDetails(const QJsonObject &body)
         u"user_email"_s,  u"user_alias"_s,      u"user_role"_s, u"models"_s,    u"max_budget"_s,
         u"soft_budget"_s, u"budget_duration"_s, u"tpm_limit"_s, u"rpm_limit"_s, u"max_parallel_requests"_s,
         u"metadata"_s};
-    QJsonObject details;
-    for (const QString &field : fields) {
-        if (body.contains(field))
-            details.insert(field, body.value(field));
-    }
-    return details;
-}
-
-// A `{"user_ids": [...]}` list: present, non-empty, strings; duplicates dropped.
-std::optional<QStringList> readIds(const QJsonObject &body, const ResponderPtr &responder)
-{
-    JsonReader reader(body);
-    std::optional<QStringList> ids = reader.strings(u"user_ids"_s);
-    if (!reader.ok()) {
-        badRequest(responder, reader);
-        return std::nullopt;
-    }
-    if (!ids || ids->isEmpty()) {
-        Management::fail(responder, ApiError::BadRequest, u"'user_ids' is required: a list of user ids."_s,
-                         u"user_ids"_s);
-        return std::nullopt;
-    }
-    ids->removeDuplicates();
-    return ids;
+    return Management::knownFields(body, fields);
 }
 
 // A whole-number query parameter in [minimum, maximum], `fallback` when absent; nullopt
@@ -158,18 +130,6 @@ std::optional<int> queryNumber(const RequestContext &context, const QString &nam
         return std::nullopt;
     }
     return value;
-}
-
-// One audit row per object: the first goes through commit(), the others ride along as jobs
-// of the same transaction.
-void commitEach(GatewayServices &services, QList<Store::WriteJob> jobs, const QList<AuditEntry> &audits,
-                const ResponderPtr &responder, std::function<void()> onCommitted,
-                std::function<void()> onFailed)
-{
-    for (qsizetype i = 1; i < audits.size(); ++i)
-        jobs.append(IdentityRepository::audit(audits.at(i)));
-    Management::commit(services, std::move(jobs), audits.first(), responder, std::move(onCommitted),
-                       std::move(onFailed));
 }
 
 // The global budget's row in the `settings` table.
@@ -363,7 +323,7 @@ void UserController::update(RequestContext &context, const ResponderPtr &respond
     JsonReader reader(*body);
     const std::optional<QString> userId = reader.string(u"user_id"_s);
     if (!reader.ok()) {
-        badRequest(responder, reader);
+        Management::badRequest(responder, reader);
         return;
     }
     if (!userId || userId->isEmpty()) {
@@ -395,11 +355,8 @@ void UserController::update(RequestContext &context, const ResponderPtr &respond
                 responder, QJsonObject{{u"user_id"_s, user.userId}, {u"data"_s, IdentityJson::toJson(user)}});
         },
         [this, before] {
-            // Spend counted meanwhile stays; only the fields of this update are undone.
-            User restored = before;
-            if (const User *current = m_services.identities->user(before.userId))
-                restored.budget.spend = current->budget.spend;
-            m_services.identities->putUser(restored);
+            m_services.identities->putUser(
+                Management::restoredKeepingSpend(before, m_services.identities->user(before.userId)));
         });
 }
 
@@ -408,19 +365,16 @@ void UserController::remove(RequestContext &context, const ResponderPtr &respond
     const std::optional<QJsonObject> body = Management::parseBody(context, responder);
     if (!body)
         return;
-    const std::optional<QStringList> ids = readIds(*body, responder);
+    const std::optional<QStringList> ids =
+        Management::readUserIds(*body, responder, u"'user_ids' is required: a list of user ids."_s);
     if (!ids)
         return;
     IdentityRegistry &identities = *m_services.identities;
-    QStringList unknown;
-    for (const QString &id : *ids) {
-        if (!identities.user(id))
-            unknown.append(id);
-    }
+    const QStringList unknown = Management::unknownIds(*ids, [&identities](const QString &id) {
+        return identities.user(id) != nullptr;
+    });
     if (!unknown.isEmpty()) {
-        Management::fail(responder, ApiError::NotFound,
-                         u"User(s) not found: %1. Nothing was deleted."_s.arg(unknown.join(u", "_s)),
-                         u"user_ids"_s);
+        Management::failUnknownIds(responder, u"User(s)"_s, unknown, u"deleted"_s);
         return;
     }
     QList<User> users;
@@ -445,7 +399,7 @@ void UserController::remove(RequestContext &context, const ResponderPtr &respond
         identities.removeKey(key.token);
     for (const QString &id : *ids)
         identities.removeUser(id);
-    commitEach(
+    Management::commitEach(
         m_services, std::move(jobs), audits, responder,
         [responder, ids = *ids, deletedKeys] {
             Management::sendJson(responder,
@@ -603,7 +557,7 @@ void UserController::globalBudgetUpdate(const RequestContext &context, JsonReade
     const std::optional<NanoUsd> maxBudget = reader.money(u"max_budget"_s);
     const std::optional<Duration> duration = reader.duration(u"budget_duration"_s);
     if (!reader.ok()) {
-        badRequest(responder, reader);
+        Management::badRequest(responder, reader);
         return;
     }
     withGlobalBudget(responder, [this, responder, maxBudget, duration, actor = context.caller.actor()] {

@@ -1,148 +1,11 @@
-// Integration tests of /user/* and /customer/* (/end_user/*): a real gateway on its own
-// thread with a real SQLite file, called over loopback HTTP with the master key, with keys
-// of internal users and of proxy admins, and with no key at all.
-#include "models/identityregistry.h"
-#include "models/store/identityrepository.h"
-#include "proxy/controllers/usercontroller.h"
-#include "proxy/router.h"
-#include "proxy/services.h"
-#include "tests/support/gatewayfixture.h"
+// Integration tests of /user/*: a real gateway on its own thread with a real SQLite file,
+// called over loopback HTTP with the master key, with keys of internal users and of proxy
+// admins, and with no key at all. /customer/* (/end_user/*) is in tst_customers.cpp.
+#include "tests/integration/userstestsupport.h"
 
-#include <QCryptographicHash>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QRegularExpression>
-#include <QSqlQuery>
-#include <QTest>
-#include <QThread>
-#include <QUrl>
-#include <QUuid>
+using namespace UsersTestSupport;
 
-#include <cstdlib>
-#include <limits>
-#include <memory>
-
-using namespace Tollgate;
-using namespace Tollgate::Test;
-using namespace Qt::StringLiterals;
-
-namespace {
-
-using Response = HttpClient::Response;
-
-// JSON written with single quotes, so bodies stay readable: obj("{'user_id': 'alice'}").
-QJsonObject obj(const char *json)
-{
-    return QJsonDocument::fromJson(QByteArray(json).replace('\'', '"')).object();
-}
-
-QJsonArray list(const QStringList &items)
-{
-    return QJsonArray::fromStringList(items);
-}
-
-QJsonObject ids(const QStringList &userIds)
-{
-    return {{u"user_ids"_s, list(userIds)}};
-}
-
-QJsonObject chatBody(const QString &model, const QString &endUser = {})
-{
-    QJsonObject body{{u"model"_s, model},
-                     {u"messages"_s, QJsonArray{obj("{'role': 'user', 'content': 'Hello'}")}}};
-    if (!endUser.isEmpty())
-        body.insert(u"user"_s, endUser);
-    return body;
-}
-
-QJsonArray jsonArray(const Response &response)
-{
-    return QJsonDocument::fromJson(response.body).array();
-}
-
-QStringList idsOf(const QJsonValue &items)
-{
-    QStringList result;
-    for (const QJsonValue item : items.toArray())
-        result.append(item.toObject().value(u"user_id"_s).toString());
-    return result;
-}
-
-// Empty when `response` is the error envelope with this status, type and param.
-QString errorMismatch(const Response &response, int status, const QString &type, const QString &param = {})
-{
-    const QJsonObject error = response.json().value(u"error"_s).toObject();
-    const QString got = QString::fromUtf8(response.body);
-    if (response.status != status)
-        return u"status %1, expected %2: %3"_s.arg(response.status).arg(status).arg(got);
-    if (error.value(u"type"_s).toString() != type
-        || error.value(u"code"_s).toString() != QString::number(status))
-        return u"type is not %1 or code not \"%2\": %3"_s.arg(type).arg(status).arg(got);
-    if (!param.isEmpty() && error.value(u"param"_s).toString() != param)
-        return u"param is not %1: %2"_s.arg(param, got);
-    return {};
-}
-
-// Empty when every field of `expected` has that value in `actual`.
-QString fieldsMismatch(const QJsonObject &actual, const QJsonObject &expected)
-{
-    for (auto it = expected.begin(); it != expected.end(); ++it) {
-        if (actual.value(it.key()) != it.value()) {
-            return u"%1 is %2, expected %3"_s.arg(
-                it.key(),
-                QString::fromUtf8(
-                    QJsonDocument(QJsonArray{actual.value(it.key())}).toJson(QJsonDocument::Compact)),
-                QString::fromUtf8(QJsonDocument(QJsonArray{it.value()}).toJson(QJsonDocument::Compact)));
-        }
-    }
-    return {};
-}
-
-// Seconds between an ISO time in JSON and now + `offsetSeconds`.
-qint64 secondsOff(const QJsonValue &time, qint64 offsetSeconds)
-{
-    const QDateTime parsed = QDateTime::fromString(time.toString(), Qt::ISODateWithMs);
-    if (!parsed.isValid())
-        return std::numeric_limits<qint64>::max();
-    return std::abs(parsed.secsTo(QDateTime::currentDateTimeUtc().addSecs(offsetSeconds)));
-}
-
-struct RouteCase
-{
-    QByteArray method;
-    QByteArray path;
-};
-
-// Admin routes of both controllers (every /customer route also as /end_user).
-QList<RouteCase> adminRoutes()
-{
-    QList<RouteCase> routes{
-        {"POST", "/user/new"}, {"POST", "/user/update"}, {"POST", "/user/delete"}, {"GET", "/user/list"}};
-    const QList<RouteCase> customerRoutes{
-        {"POST", "/new"},   {"GET", "/info?end_user_id=x"}, {"POST", "/update"}, {"POST", "/delete"},
-        {"POST", "/block"}, {"POST", "/unblock"},           {"GET", "/list"}};
-    for (const QByteArray &prefix : {QByteArray("/customer"), QByteArray("/end_user")}) {
-        for (const RouteCase &route : customerRoutes)
-            routes.append(RouteCase{route.method, prefix + route.path});
-    }
-    return routes;
-}
-
-} // namespace
-
-#define EXPECT_ERROR(response, ...)                                                                          \
-    do {                                                                                                     \
-        const QString why_ = errorMismatch(response, __VA_ARGS__);                                           \
-        QVERIFY2(why_.isEmpty(), qPrintable(why_));                                                          \
-    } while (false)
-
-#define EXPECT_FIELDS(actual, expected)                                                                      \
-    do {                                                                                                     \
-        const QString why_ = fieldsMismatch(actual, obj(expected));                                          \
-        QVERIFY2(why_.isEmpty(), qPrintable(why_));                                                          \
-    } while (false)
-
-class TestUsers : public QObject
+class TestUsers : public QObject, protected UsersTestBase
 {
     Q_OBJECT
 
@@ -175,120 +38,20 @@ private Q_SLOTS:
     void concurrentNewUsersGetDistinctKeys();
     void globalBudgetPseudoUser();
 
-    // End users
-    void customerLifecycle();
-    void customerRejectsBadInput_data();
-    void customerRejectsBadInput();
-    void endUserAliasesServeTheSameData();
-    void blockingUnknownEndUserCreatesItBlocked();
-    void blockedEndUserIsRefusedEndToEnd();
-    void unknownEndUserIsCreatedOnFirstUse();
-
     // Both
     void failedWritesAreUndone();
     void usersKeysAndEndUsersSurviveRestart();
     void auditRowsHaveNoRawKeys();
-
-private:
-    // POST /user/new as the master key; remembers the raw key for the audit check.
-    Response newUser(const QJsonObject &body);
-    [[nodiscard]] static QByteArray keyOf(const Response &response);
-    [[nodiscard]] Response chat(const QByteArray &key, const QString &model,
-                                const QString &endUser = {}) const;
-    [[nodiscard]] QJsonObject userInfo(const QByteArray &userId) const;
-    [[nodiscard]] QJsonObject endUserInfo(const QByteArray &userId) const;
-    QList<AuditEntry> auditLog();
-    // Makes every write to users, end_users and settings fail (or work again).
-    bool refuseWrites(bool refuse);
-
-    std::unique_ptr<GatewayFixture> m_fixture;
-    QByteArray m_aliceKey; // internal_user "alice"
-    QByteArray m_rootKey; // proxy_admin "root"
-    QStringList m_rawKeys; // every key handed out, to prove none reached the audit log
 };
-
-// --- helpers ---
-
-Response TestUsers::newUser(const QJsonObject &body)
-{
-    Response response = m_fixture->post("/user/new", body);
-    if (const QString key = response.json().value(u"key"_s).toString(); !key.isEmpty())
-        m_rawKeys.append(key);
-    return response;
-}
-
-QByteArray TestUsers::keyOf(const Response &response)
-{
-    return response.json().value(u"key"_s).toString().toLatin1();
-}
-
-Response TestUsers::chat(const QByteArray &key, const QString &model, const QString &endUser) const
-{
-    return m_fixture->post("/v1/chat/completions", chatBody(model, endUser), key);
-}
-
-QJsonObject TestUsers::userInfo(const QByteArray &userId) const
-{
-    return m_fixture->get("/user/info?user_id=" + QUrl::toPercentEncoding(QString::fromLatin1(userId)))
-        .json();
-}
-
-QJsonObject TestUsers::endUserInfo(const QByteArray &userId) const
-{
-    return m_fixture->get("/customer/info?end_user_id=" + userId).json();
-}
-
-QList<AuditEntry> TestUsers::auditLog()
-{
-    const auto rows = m_fixture->store().readNow([](QSqlDatabase &db) {
-        auto entries = IdentityRepository::auditLog(db, 100'000);
-        return entries ? QVariant::fromValue(*entries) : QVariant::fromValue(entries.error());
-    });
-    return rows ? rows->value<QList<AuditEntry>>() : QList<AuditEntry>{};
-}
-
-bool TestUsers::refuseWrites(bool refuse)
-{
-    const auto done = m_fixture->store().writeNow([refuse](QSqlDatabase &db) -> Result<void> {
-        QSqlQuery query(db);
-        for (const QString &table : {u"users"_s, u"end_users"_s, u"settings"_s}) {
-            for (const QString &event : {u"INSERT"_s, u"UPDATE"_s, u"DELETE"_s}) {
-                const QString name = u"refuse_%1_%2"_s.arg(table, event.toLower());
-                const QString sql = refuse ? u"CREATE TRIGGER %1 BEFORE %2 ON %3 BEGIN SELECT RAISE(ABORT, "
-                                             "'refused by the test'); END"_s.arg(name, event, table)
-                                           : u"DROP TRIGGER %1"_s.arg(name);
-                if (!query.exec(sql))
-                    return makeError(sql);
-            }
-        }
-        return {};
-    });
-    return done.ok();
-}
-
-// --- set-up ---
 
 void TestUsers::initTestCase()
 {
-    Config config = GatewayFixture::defaultConfig();
-    config.litellm.maxBudget = 100.0;
-    config.litellm.budgetDuration = *Duration::parse(u"30d"_s);
-    config.litellm.maxEndUserBudget = 2.5;
-    m_fixture = std::make_unique<GatewayFixture>(config);
-    QVERIFY2(m_fixture->start(), qPrintable(m_fixture->lastError()));
-
-    const Response alice = newUser(obj("{'user_id': 'alice', 'user_role': 'internal_user'}"));
-    const Response root = newUser(obj("{'user_id': 'root', 'user_role': 'proxy_admin'}"));
-    QCOMPARE(alice.status, 200);
-    QCOMPARE(root.status, 200);
-    m_aliceKey = keyOf(alice);
-    m_rootKey = keyOf(root);
-    QVERIFY(!m_aliceKey.isEmpty() && !m_rootKey.isEmpty());
+    startFixture();
 }
 
 void TestUsers::cleanupTestCase()
 {
-    m_fixture.reset();
+    stopFixture();
 }
 
 // --- users ---
@@ -744,147 +507,6 @@ void TestUsers::globalBudgetPseudoUser()
     QCOMPARE(controller.globalBudget().duration->toString(), u"7d"_s);
 }
 
-// --- end users ---
-
-void TestUsers::customerLifecycle()
-{
-    const Response created
-        = m_fixture->post("/customer/new",
-                          obj("{'user_id': 'cust-a', 'alias': 'Acme', 'max_budget': 3, 'soft_budget': 2,"
-                              " 'budget_duration': '1d', 'tpm_limit': 100, 'rpm_limit': 10}"));
-    QCOMPARE(created.status, 200);
-    const QJsonObject endUser = created.json();
-    EXPECT_FIELDS(endUser,
-                  "{'user_id': 'cust-a', 'alias': 'Acme', 'blocked': false, 'max_budget': 3,"
-                  " 'soft_budget': 2, 'tpm_limit': 100, 'rpm_limit': 10, 'spend': 0}");
-    QVERIFY(secondsOff(endUser.value(u"budget_reset_at"_s), 86400) < 60);
-    EXPECT_ERROR(m_fixture->post("/customer/new", obj("{'user_id': 'cust-a'}")), 400, u"bad_request_error"_s,
-                 u"user_id"_s);
-    QCOMPARE(endUserInfo("cust-a"), endUser);
-
-    const Response updated = m_fixture->post(
-        "/customer/update", obj("{'user_id': 'cust-a', 'alias': 'Acme Ltd', 'rpm_limit': 20}"));
-    QCOMPARE(updated.status, 200);
-    EXPECT_FIELDS(updated.json(), "{'alias': 'Acme Ltd', 'rpm_limit': 20, 'max_budget': 3}"); // others stay
-    QCOMPARE(endUserInfo("cust-a"), updated.json());
-    QVERIFY(idsOf(jsonArray(m_fixture->get("/customer/list"))).contains(u"cust-a"_s));
-
-    // Delete: all or nothing.
-    QCOMPARE(m_fixture->post("/customer/new", obj("{'user_id': 'cust-b'}")).status, 200);
-    EXPECT_ERROR(m_fixture->post("/customer/delete", ids({u"cust-a"_s, u"ghost"_s})), 404,
-                 u"not_found_error"_s, u"user_ids"_s);
-    QCOMPARE(m_fixture->get("/customer/info?end_user_id=cust-a").status, 200);
-    const Response deleted = m_fixture->post("/customer/delete", ids({u"cust-a"_s, u"cust-b"_s}));
-    QCOMPARE(deleted.status, 200);
-    QCOMPARE(deleted.json().value(u"deleted_customers"_s).toArray(), list({u"cust-a"_s, u"cust-b"_s}));
-    EXPECT_ERROR(m_fixture->get("/customer/info?end_user_id=cust-a"), 404, u"not_found_error"_s);
-    QVERIFY(!idsOf(jsonArray(m_fixture->get("/customer/list"))).contains(u"cust-b"_s));
-    EXPECT_ERROR(m_fixture->post("/customer/delete", ids({u"cust-a"_s})), 404, u"not_found_error"_s);
-}
-
-void TestUsers::customerRejectsBadInput_data()
-{
-    QTest::addColumn<QByteArray>("method");
-    QTest::addColumn<QByteArray>("path");
-    QTest::addColumn<QByteArray>("body");
-    QTest::addColumn<int>("status");
-    QTest::addColumn<QString>("param");
-    const struct
-    {
-        const char *name, *method, *path, *body;
-        int status;
-        const char *param;
-    } rows[] = {
-        {"new without user_id", "POST", "/customer/new", "{}", 400, "user_id"},
-        {"new with numeric user_id", "POST", "/customer/new", "{'user_id': 5}", 400, "user_id"},
-        {"new with numeric alias", "POST", "/customer/new", "{'user_id': 'c-x', 'alias': 5}", 400, "alias"},
-        {"new with blocked a string", "POST", "/customer/new", "{'user_id': 'c-x', 'blocked': 'yes'}", 400,
-         "blocked"},
-        {"new with max_budget a string", "POST", "/customer/new", "{'user_id': 'c-x', 'max_budget': '1'}",
-         400, "max_budget"},
-        {"new with bad budget_duration", "POST", "/customer/new",
-         "{'user_id': 'c-x', 'budget_duration': '2x'}", 400, "budget_duration"},
-        {"new with fractional tpm_limit", "POST", "/customer/new", "{'user_id': 'c-x', 'tpm_limit': 1.5}",
-         400, "tpm_limit"},
-        {"new with invalid JSON", "POST", "/customer/new", "{", 400, ""},
-        {"update without user_id", "POST", "/customer/update", "{'alias': 'x'}", 400, "user_id"},
-        {"update of unknown", "POST", "/customer/update", "{'user_id': 'ghost'}", 404, "user_id"},
-        {"info without end_user_id", "GET", "/customer/info", "", 400, "end_user_id"},
-        {"info of unknown", "GET", "/customer/info?end_user_id=ghost", "", 404, "end_user_id"},
-        {"delete without user_ids", "POST", "/customer/delete", "{}", 400, "user_ids"},
-        {"delete with user_ids a string", "POST", "/customer/delete", "{'user_ids': 'a'}", 400, "user_ids"},
-        {"block with numeric ids", "POST", "/customer/block", "{'user_ids': [1]}", 400, "user_ids"},
-        {"unblock of unknown", "POST", "/customer/unblock", "{'user_ids': ['ghost']}", 404, "user_ids"},
-    };
-    for (const auto &row : rows) {
-        QTest::newRow(row.name) << QByteArray(row.method) << QByteArray(row.path)
-                                << QByteArray(row.body).replace('\'', '"') << row.status
-                                << QString::fromLatin1(row.param);
-    }
-}
-
-void TestUsers::customerRejectsBadInput()
-{
-    QFETCH(QByteArray, method);
-    QFETCH(QByteArray, path);
-    QFETCH(QByteArray, body);
-    QFETCH(int, status);
-    QFETCH(QString, param);
-    const QJsonArray before = jsonArray(m_fixture->get("/customer/list"));
-    const Response response
-        = m_fixture->client()->request(method, path, {{"Content-Type", "application/json"}}, body);
-    EXPECT_ERROR(response, status, status == 404 ? u"not_found_error"_s : u"bad_request_error"_s, param);
-    QCOMPARE(jsonArray(m_fixture->get("/customer/list")), before);
-}
-
-void TestUsers::endUserAliasesServeTheSameData()
-{
-    QCOMPARE(m_fixture->post("/end_user/new", obj("{'user_id': 'alias-cust'}")).status, 200);
-    QCOMPARE(m_fixture->get("/customer/info?end_user_id=alias-cust").status, 200);
-    const Response blocked = m_fixture->post("/end_user/block", ids({u"alias-cust"_s}));
-    QCOMPARE(blocked.json().value(u"blocked_users"_s).toArray(), list({u"alias-cust"_s}));
-    EXPECT_FIELDS(m_fixture->get("/end_user/info?end_user_id=alias-cust").json(), "{'blocked': true}");
-    QVERIFY(idsOf(jsonArray(m_fixture->get("/v1/end_user/list"))).contains(u"alias-cust"_s));
-    EXPECT_FIELDS(
-        m_fixture->post("/end_user/update", obj("{'user_id': 'alias-cust', 'blocked': false}")).json(),
-        "{'blocked': false}");
-    QCOMPARE(m_fixture->post("/end_user/delete", ids({u"alias-cust"_s})).status, 200);
-    EXPECT_ERROR(m_fixture->get("/end_user/info?end_user_id=alias-cust"), 404, u"not_found_error"_s);
-}
-
-void TestUsers::blockingUnknownEndUserCreatesItBlocked()
-{
-    QCOMPARE(m_fixture->post("/customer/block", ids({u"pre-blocked"_s})).status, 200);
-    // Created blocked, with the config's default end-user budget.
-    EXPECT_FIELDS(endUserInfo("pre-blocked"), "{'blocked': true, 'max_budget': 2.5}");
-    EXPECT_ERROR(chat(GatewayFixture::MasterKey, u"gpt-a"_s, u"pre-blocked"_s), 401, u"auth_error"_s);
-}
-
-void TestUsers::blockedEndUserIsRefusedEndToEnd()
-{
-    QCOMPARE(m_fixture->post("/customer/new", obj("{'user_id': 'shop-42'}")).status, 200);
-    QCOMPARE(chat(m_aliceKey, u"gpt-a"_s, u"shop-42"_s).status, 200);
-
-    const Response blocked = m_fixture->post("/customer/block", ids({u"shop-42"_s}));
-    QCOMPARE(blocked.status, 200);
-    QCOMPARE(blocked.json().value(u"blocked_users"_s).toArray(), list({u"shop-42"_s}));
-    EXPECT_ERROR(chat(m_aliceKey, u"gpt-a"_s, u"shop-42"_s), 401, u"auth_error"_s);
-    QCOMPARE(chat(m_aliceKey, u"gpt-a"_s).status, 200); // calls without that end user are unaffected
-
-    const Response unblocked = m_fixture->post("/customer/unblock", ids({u"shop-42"_s}));
-    QCOMPARE(unblocked.status, 200);
-    QCOMPARE(unblocked.json().value(u"unblocked_users"_s).toArray(), list({u"shop-42"_s}));
-    QCOMPARE(chat(m_aliceKey, u"gpt-a"_s, u"shop-42"_s).status, 200);
-}
-
-void TestUsers::unknownEndUserIsCreatedOnFirstUse()
-{
-    EXPECT_ERROR(m_fixture->get("/customer/info?end_user_id=newcomer"), 404, u"not_found_error"_s);
-    QCOMPARE(chat(m_aliceKey, u"gpt-a"_s, u"newcomer"_s).status, 200);
-    QVERIFY(idsOf(jsonArray(m_fixture->get("/customer/list"))).contains(u"newcomer"_s));
-    EXPECT_FIELDS(endUserInfo("newcomer"), "{'max_budget': 2.5, 'blocked': false}");
-}
-
 // --- both ---
 
 void TestUsers::failedWritesAreUndone()
@@ -944,16 +566,14 @@ void TestUsers::usersKeysAndEndUsersSurviveRestart()
 
 void TestUsers::auditRowsHaveNoRawKeys()
 {
-    const QList<AuditEntry> entries = auditLog();
-    QVERIFY(!entries.isEmpty());
-    QSet<QString> actions;
+    // The /customer actions are checked in tst_customers; here only the one made by a proxy admin.
+    QList<AuditEntry> entries;
+    checkAuditRows({u"user.new"_s, u"user.update"_s, u"user.delete"_s, u"budget.update"_s, u"customer.new"_s},
+                   entries);
+    if (QTest::currentTestFailed())
+        return;
     int deletes = 0;
-    for (const AuditEntry &entry : entries) {
-        actions.insert(entry.action);
-        const QString row = entry.actor + entry.objectId
-            + QString::fromUtf8(QJsonDocument(entry.details).toJson(QJsonDocument::Compact));
-        for (const QString &rawKey : std::as_const(m_rawKeys))
-            QVERIFY2(!row.contains(rawKey), qPrintable(u"raw key in audit row "_s + entry.action));
+    for (const AuditEntry &entry : std::as_const(entries)) {
         // One row per object, with the acting identity.
         if (entry.action == u"user.delete" && entry.objectId.startsWith(u"del-"_s)) {
             ++deletes;
@@ -964,10 +584,6 @@ void TestUsers::auditRowsHaveNoRawKeys()
             QCOMPARE(entry.actor, u"user:root"_s);
     }
     QCOMPARE(deletes, 2);
-    for (const QString &action :
-         {u"user.new"_s, u"user.update"_s, u"user.delete"_s, u"budget.update"_s, u"customer.new"_s,
-          u"customer.update"_s, u"customer.delete"_s, u"customer.block"_s, u"customer.unblock"_s})
-        QVERIFY2(actions.contains(action), qPrintable(action));
 }
 
 QTEST_GUILESS_MAIN(TestUsers)

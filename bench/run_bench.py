@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""Tollgate load benchmark harness (stdlib only; normally started by bench/run). Runs the same scenarios against:
+direct fake upstream, nginx reverse proxy, optionally Portkey, and any number of proxies under test (--target, e.g.
+Tollgate with the master key and with a virtual key) -- interleaved in ONE run so machine noise mostly cancels, and
+prints ratios vs direct and vs nginx.  Usage and method: bench/README.md.
+
+Ports (all 127.0.0.1): 18080 nginx fake (JSON), 18081 nginx fake (static SSE), 18082 node fake (stream-aware),
+18083 node fake +50 ms latency (--with-slow), 18090/18091/18092 nginx proxy (-> 18080 / 18082 / 18083), 18100 Portkey.
+CPU pinning (2-core box): server under test on core 0; wrk/clients and the fake upstream on core 1; for the c=1
+latency and streaming-TTFB scenarios everything (client, server, fake) runs on core 1, because cross-core wake-ups on this VM add
+bimodal ms-scale tails (see README.md).
+"""
+import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, threading, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUN = os.path.join(HERE, '.run')   # work directory (logs, pid files, configs); git-ignored
+RESULTS = os.path.join(HERE, 'results')
+FAST, STREAM, SLOW = 'http://127.0.0.1:18080', 'http://127.0.0.1:18082', 'http://127.0.0.1:18083'
+# Pinning needs taskset and two CPUs; without them nothing is pinned (numbers are then noisier, not wrong).
+PIN = shutil.which('taskset') is not None and len(os.sched_getaffinity(0)) >= 2
+SERVER_CORE, LOAD_CORE = ('0', '1')
+procs = []
+
+
+def pinned(core):
+    return ['taskset', '-c', core] if PIN else []
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def start(name, argv, core, shell=False, env=None):
+    out = open(os.path.join(RUN, name + '.log'), 'w')
+    cmd = pinned(core) + (['bash', '-c', argv] if shell else argv)
+    p = subprocess.Popen(cmd, cwd=RUN, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    procs.append((name, p))
+    with open(os.path.join(RUN, 'pids'), 'a') as f:   # bench/run's trap kills these groups if we die uncleanly
+        f.write(f'{p.pid}\n')
+    return p
+
+
+def stop(p):
+    # Every process we start gets its own session, so its process group id == its pid: signal exactly that group
+    # (the started program plus anything it forked), never anything else.
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(5)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait(5)
+
+
+def stop_all():
+    for _, p in reversed(procs):
+        stop(p)
+
+
+def wait_port(url, timeout=20):
+    host, port = url.split('//')[1].split('/')[0].split(':')
+    t = time.time() + timeout
+    while time.time() < t:
+        try:
+            socket.create_connection((host, int(port)), 0.3).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f'port {url} did not open within {timeout}s (see bench/run/*.log)')
+
+
+def tree(pid):
+    out, todo = [], [pid]
+    while todo:
+        q = todo.pop()
+        out.append(q)
+        try:
+            for t in os.listdir(f'/proc/{q}/task'):
+                with open(f'/proc/{q}/task/{t}/children') as f:
+                    todo += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def rss_kib(pid):
+    s = 0
+    for q in tree(pid):
+        try:
+            with open(f'/proc/{q}/status') as f:
+                s += next(int(l.split()[1]) for l in f if l.startswith('VmRSS:'))
+        except (OSError, StopIteration):
+            pass
+    return s
+
+
+def cpu_ticks(pid):
+    s = 0
+    for q in tree(pid):
+        try:
+            with open(f'/proc/{q}/stat') as f:
+                v = f.read().rsplit(')', 1)[1].split()
+            s += int(v[11]) + int(v[12])  # utime + stime (all threads)
+        except OSError:
+            pass
+    return s
+
+
+def pin(pid, core):
+    if not PIN:
+        return
+    for q in tree(pid):
+        subprocess.run(['taskset', '-a', '-p', '-c', core, str(q)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Target:
+    def __init__(self, name, url, headers='', stream_url=None, start=None, pid_for=None, key=None):
+        self.name, self.url, self.headers, self.stream_url = name, url, headers, stream_url or url
+        self.key = key              # Bearer key for this target (None: the global --key)
+        self.start = start          # function(upstream) -> Popen, or None (externally managed / fixed)
+        self.pid_for = pid_for      # function(scenario) -> pid to measure RSS/CPU, or None
+        self.proc, self.upstream = None, None
+        self.rewarm = None
+
+    def ensure(self, upstream):
+        if self.start and (self.proc is None or self.upstream != upstream):
+            restarted = self.proc is not None
+            if self.proc:
+                stop(self.proc)
+            self.proc, self.upstream = self.start(upstream), upstream
+            wait_port(self.url)
+            time.sleep(0.5)
+            if restarted and self.rewarm:
+                self.rewarm(self, upstream)   # a restarted proxy is cold again (JIT, pools): warm it before measuring
+
+    def hdrs(self, upstream):
+        return self.headers.replace('{UPSTREAM}', upstream)
+
+
+def sampler(pid, stop_evt, out):
+    c0, peak = cpu_ticks(pid), 0
+    while not stop_evt.wait(0.25):
+        peak = max(peak, rss_kib(pid))
+    out['cpu_s'] = (cpu_ticks(pid) - c0) / os.sysconf('SC_CLK_TCK')
+    out['rss_peak_kib'] = max(peak, rss_kib(pid))
+
+
+def wrk(url, conns, secs, headers, key, pid=None):
+    env = dict(os.environ, BENCH_HEADERS=headers, BENCH_KEY=key)
+    cmd = pinned(LOAD_CORE) + ['wrk', '-t1', f'-c{conns}', f'-d{secs}s', '--timeout', '5s',
+           '-s', os.path.join(HERE, 'chat.lua'), url.rstrip('/') + '/v1/chat/completions']
+    extra, evt, th = {}, threading.Event(), None
+    if pid:
+        th = threading.Thread(target=sampler, args=(pid, evt, extra), daemon=True)
+        th.start()
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, env=env)
+    finally:                        # also on Ctrl-C / SIGTERM: never leave the sampler thread running
+        evt.set()
+        if th:
+            th.join()
+    line = next((l for l in r.stdout.splitlines() if l.startswith('JSON ')), None)
+    if not line:
+        raise SystemExit('wrk failed: ' + r.stdout + r.stderr)
+    d = json.loads(line[5:])
+    d['errors'] = d['err_connect'] + d['err_read'] + d['err_write'] + d['err_status'] + d['err_timeout']
+    if 'cpu_s' in extra and d['requests']:
+        d['cpu_us_per_req'] = extra['cpu_s'] * 1e6 / d['requests']
+        d['rss_peak_mib'] = extra['rss_peak_kib'] / 1024
+    return d
+
+
+def sse(url, headers, key, n, conc, secs):
+    cmd = pinned(LOAD_CORE) + ['node', os.path.join(HERE, 'sse-client.js'), '--url', url, '--n', str(n),
+           '--concurrency', str(conc), '--max-seconds', str(secs)]
+    for h in filter(None, headers.split('|')):
+        cmd += ['--header', h]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, env=dict(os.environ, BENCH_KEY=key))
+    line = next((l for l in r.stdout.splitlines() if l.startswith('JSON ')), None)
+    if not line:
+        raise SystemExit('sse-client failed: ' + r.stdout + r.stderr)
+    return json.loads(line[5:])
+
+
+def med(rows, k):
+    v = [r[k] for r in rows if k in r]
+    return statistics.median(v) if v else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--proxy-url', help='URL of the proxy under test, e.g. http://127.0.0.1:18200')
+    ap.add_argument('--proxy-cmd', help='shell command that starts the proxy (run from bench/run/, pinned to core 0); '
+                    '{UPSTREAM} is replaced by the fake upstream base URL (no /v1), {PORT} by the proxy-url port')
+    ap.add_argument('--proxy-name', default='proxy')
+    ap.add_argument('--proxy-headers', default='', help='extra headers "Name: v|Name2: v2" ({UPSTREAM} allowed)')
+    ap.add_argument('--proxy-stream-url', help='if the proxy is started elsewhere and points at the stream fake')
+    ap.add_argument('--proxy-pid', type=int, help='pid of an externally started proxy (enables CPU/RSS columns and '
+                    'core pinning for it; the harness re-pins it with taskset)')
+    ap.add_argument('--target', nargs=4, action='append', default=[], metavar=('NAME', 'URL', 'KEY', 'CMD'),
+                    help='a proxy under test (repeatable): name, http://127.0.0.1:PORT, Bearer key, shell command that '
+                    'starts it ({PORT}/{UPSTREAM} replaced as for --proxy-cmd)')
+    ap.add_argument('--out', help='write the markdown table here (and the raw JSON next to it, same name .json)')
+    ap.add_argument('--key', default='sk-bench-0123456789abcdef0123456789abcdef', help='Bearer key sent by clients')
+    ap.add_argument('--portkey', action='store_true', help='include Portkey gateway (bench/node_modules)')
+    ap.add_argument('--no-nginx', action='store_true')
+    ap.add_argument('--duration', type=int, default=15, help='seconds per throughput run')
+    ap.add_argument('--conns', type=int, default=64)
+    ap.add_argument('--lat-duration', type=int, default=8, help='seconds per c=1 latency run')
+    ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--warmup', type=int, default=8, help='seconds of unrecorded c=conns load per target first (JIT, pools)')
+    ap.add_argument('--stream-n', type=int, default=100)
+    ap.add_argument('--with-slow', action='store_true', help='also: 50 ms upstream, c=64 (realistic-latency check)')
+    ap.add_argument('--scenarios', default='tp,lat,stream', help='comma list of tp,lat,stream,slow')
+    ap.add_argument('--json', help='write raw results here (default bench/results/<time>.json)')
+    a = ap.parse_args()
+    scen = a.scenarios.split(',') + (['slow'] if a.with_slow and 'slow' not in a.scenarios else [])
+    os.makedirs(RUN, exist_ok=True)
+    os.makedirs(RESULTS, exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # SIGTERM -> SystemExit -> finally: stop_all()
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
+    try:
+        return run(a, scen)
+    finally:
+        stop_all()
+
+
+def run(a, scen):
+    up = start('nginx-upstream', ['nginx', '-p', RUN + '/', '-c', os.path.join(HERE, 'nginx-upstream.conf')], LOAD_CORE)
+    fake = start('fake-stream', ['node', os.path.join(HERE, 'fake-upstream.js'), '--port', '18082',
+                                 '--chunks', '10', '--chunk-interval-ms', '2'], LOAD_CORE)
+    if 'slow' in scen:
+        start('fake-slow', ['node', os.path.join(HERE, 'fake-upstream.js'), '--port', '18083', '--latency-ms', '50'], LOAD_CORE)
+        wait_port(SLOW)
+    wait_port(FAST)
+    wait_port(STREAM)
+
+    def direct_pid(s):
+        pid = up.pid if s in ('tp', 'lat') else fake.pid
+        return pid
+    targets = [Target('direct', FAST, stream_url=STREAM, pid_for=direct_pid)]
+    if not a.no_nginx:
+        px = start('nginx-proxy', ['nginx', '-p', RUN + '/', '-c', os.path.join(HERE, 'nginx-proxy.conf')], SERVER_CORE)
+        wait_port('http://127.0.0.1:18090')
+        targets.append(Target('nginx', 'http://127.0.0.1:18090', stream_url='http://127.0.0.1:18091',
+                              pid_for=lambda s, p=px: p.pid))
+    if a.portkey:
+        pk = start('portkey', ['node', '-r', os.path.join(HERE, 'loopback-only.cjs'),
+                               os.path.join(HERE, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+                               '--port=18100', '--headless'], SERVER_CORE)
+        wait_port('http://127.0.0.1:18100')
+        targets.append(Target('portkey', 'http://127.0.0.1:18100',
+                               headers='x-portkey-provider: openai|x-portkey-custom-host: {UPSTREAM}/v1',
+                               pid_for=lambda s, p=pk: p.pid))
+    for name, url, key, cmd in a.target:
+        port = url.rsplit(':', 1)[1].split('/')[0]
+        t = Target(name, url, headers=a.proxy_headers, key=key)
+        t.start = lambda u, c=cmd, p=port, n=name: start(n, c.replace('{UPSTREAM}', u).replace('{PORT}', p),
+                                                         SERVER_CORE, shell=True)
+        t.pid_for = lambda s, tt=t: tt.proc.pid
+        targets.append(t)
+    if a.proxy_url:
+        t = Target(a.proxy_name, a.proxy_url, headers=a.proxy_headers, stream_url=a.proxy_stream_url)
+        if a.proxy_pid:
+            pin(a.proxy_pid, SERVER_CORE)
+            t.pid_for = lambda s, p=a.proxy_pid: p
+        if a.proxy_cmd:
+            port = a.proxy_url.rsplit(':', 1)[1].split('/')[0]
+            t.start = lambda u, c=a.proxy_cmd, p=port: start(a.proxy_name, c.replace('{UPSTREAM}', u).replace('{PORT}', p),
+                                                            SERVER_CORE, shell=True)
+            t.pid_for = lambda s, tt=t: tt.proc.pid
+            if '{UPSTREAM}' not in a.proxy_cmd and not a.proxy_stream_url:
+                log('note: --proxy-cmd has no {UPSTREAM}; streaming scenario uses the same instance')
+        targets.append(t)
+
+    res = {t.name: {s: [] for s in scen} for t in targets}
+
+    def rewarm(t, upstream):
+        if a.warmup > 0:
+            w = wrk(t.url, a.conns, a.warmup, t.hdrs(upstream), t.key or a.key)
+            log(f'rewarm {t.name:8} {w["rps"]:.0f} req/s, errors {w["errors"]}')
+    for t in targets:
+        t.rewarm = rewarm
+    idle = {}
+    for t in targets:
+        t.ensure(FAST)
+        if t.pid_for:
+            idle[t.name] = rss_kib(t.pid_for('tp')) / 1024
+        if a.warmup > 0:
+            w = wrk(t.url, a.conns, a.warmup, t.hdrs(FAST), t.key or a.key)
+            log(f'warmup {t.name:8} {w["rps"]:.0f} req/s, errors {w["errors"]}')
+    for rep in range(a.reps):
+        for s in scen:
+            for t in targets:
+                upstream = {'tp': FAST, 'lat': FAST, 'stream': STREAM, 'slow': SLOW}[s]
+                t.ensure(upstream)
+                pid = t.pid_for(s) if t.pid_for else None
+                if s == 'tp' and t.name == 'direct':
+                    pin(up.pid, SERVER_CORE)   # direct: the fake itself is the server under test
+                if s in ('lat', 'stream') and pid and t.name != 'direct':
+                    pin(pid, LOAD_CORE)        # lat/stream: client, server, fake on ONE core (no cross-core wake-ups)
+                time.sleep(1)                  # let the previous run's background work (GC, closes) settle
+                if s == 'tp':
+                    r = wrk(t.url, a.conns, a.duration, t.hdrs(upstream), t.key or a.key, pid)
+                elif s == 'lat':
+                    r = wrk(t.url, 1, a.lat_duration, t.hdrs(upstream), t.key or a.key, pid)
+                elif s == 'slow':
+                    url = {'direct': SLOW, 'nginx': 'http://127.0.0.1:18092'}.get(t.name, t.url)
+                    r = wrk(url, a.conns, a.lat_duration, t.hdrs(upstream), t.key or a.key, None)
+                else:
+                    if t.name != 'direct' and t.start is None and t.stream_url == t.url and t.name not in ('nginx', 'portkey'):
+                        continue
+                    r = sse(t.stream_url, t.hdrs(upstream), t.key or a.key, a.stream_n, 1, 30)
+                if s == 'tp' and t.name == 'direct':
+                    pin(up.pid, LOAD_CORE)
+                if s in ('lat', 'stream') and pid and t.name != 'direct':
+                    pin(pid, SERVER_CORE)
+                res[t.name][s].append(r)
+                log(f'rep{rep + 1} {s:6} {t.name:8} ' + json.dumps(r))
+    md = a.out or os.path.join(RESULTS, time.strftime('%Y-%m-%d-%H%M%S') + '.md')
+    out = a.json or os.path.splitext(md)[0] + '.json'
+    with open(out, 'w') as f:
+        json.dump({'args': vars(a), 'pinned': PIN, 'idle_rss_mib': idle, 'results': res}, f, indent=1)
+    lines = []
+    report(res, [t.name for t in targets], a, lines.append)
+    lines.append('\nidle RSS before load (MiB): ' + ', '.join(f'{k} {v:.1f}' for k, v in idle.items()))
+    text = '\n'.join(lines) + '\n'
+    print(text, end='')
+    with open(md, 'w') as f:
+        f.write(f'# bench/run {time.strftime("%Y-%m-%d %H:%M:%S %Z")}\n\n`{" ".join(sys.argv[1:])}`\n' + text)
+    log('table: ' + os.path.relpath(md, os.path.dirname(HERE)) + ', raw results: ' + os.path.relpath(out, os.path.dirname(HERE)))
+
+
+def report(res, names, a, print=print):
+    M = {n: {s: {k: med(v, k) for k in (v[0].keys() if v else [])} for s, v in res[n].items()} for n in names}
+    def g(n, s, k):
+        return M.get(n, {}).get(s, {}).get(k)
+    def f(x, fmt='{:.0f}'):
+        return '-' if x is None else fmt.format(x)
+    print(f'\nMedian of {a.reps} interleaved reps. tp = wrk -t1 -c{a.conns} -d{a.duration}s; lat = wrk -t1 -c1 -d{a.lat_duration}s; '
+          f'stream = {a.stream_n} sequential SSE requests (10 chunks, 2 ms apart). ' + ('tp: server under test on core 0, wrk+fake on core 1; lat and stream: all on core 1.' if PIN else 'not pinned (no taskset or < 2 CPUs).') + '\n')
+    print('| target | tp req/s | x direct | x nginx | tp p50 ms | tp p99 ms | CPU µs/req | peak RSS MiB | lat p50 µs | lat p90 µs | lat p99 µs | +p50 vs direct µs | +p50 vs nginx µs | TTFB p50 µs | TTFB p99 µs | +TTFB vs direct µs | errors |')
+    print('|---|' + '---|' * 16)
+    for n in names:
+        tp = g(n, 'tp', 'rps')
+        d, x = g('direct', 'tp', 'rps'), g('nginx', 'tp', 'rps')
+        lp, dl, xl = g(n, 'lat', 'p50_us'), g('direct', 'lat', 'p50_us'), g('nginx', 'lat', 'p50_us')
+        tt, dt = g(n, 'stream', 'ttfb_p50_us'), g('direct', 'stream', 'ttfb_p50_us')
+        errs = sum((r.get('errors', 0) or 0) for s in res[n].values() for r in s)
+        print('| ' + ' | '.join([n, f(tp), f(tp / d if tp and d else None, '{:.3f}'), f(tp / x if tp and x else None, '{:.3f}'),
+              f(g(n, 'tp', 'p50_us') and g(n, 'tp', 'p50_us') / 1000, '{:.2f}'), f(g(n, 'tp', 'p99_us') and g(n, 'tp', 'p99_us') / 1000, '{:.2f}'),
+              f(g(n, 'tp', 'cpu_us_per_req'), '{:.1f}'), f(g(n, 'tp', 'rss_peak_mib'), '{:.1f}'),
+              f(lp), f(g(n, 'lat', 'p90_us')), f(g(n, 'lat', 'p99_us')),
+              f(lp - dl if lp is not None and dl is not None else None), f(lp - xl if lp is not None and xl is not None else None),
+              f(tt), f(g(n, 'stream', 'ttfb_p99_us')), f(tt - dt if tt is not None and dt is not None else None), str(errs)]) + ' |')
+    if any(res[n].get('slow') for n in names):
+        print('\nslow upstream (+50 ms), c=' + str(a.conns) + ':')
+        for n in names:
+            if res[n].get('slow'):
+                print(f'  {n:8} req/s {f(g(n, "slow", "rps"))}  p50 {f(g(n, "slow", "p50_us"))} µs  p99 {f(g(n, "slow", "p99_us"))} µs')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
