@@ -211,7 +211,7 @@ void Accounting::endUserRemoved(const QString &userId)
 }
 
 Accounting::Decision Accounting::admit(const Caller &caller, const QString &endUser, const Deployment &deployment,
-                                       const QJsonObject &body, qsizetype bodyBytes)
+                                       const QJsonObject &body, const std::optional<ModelPrice> &price)
 {
     Decision decision;
     if (caller.kind == Caller::Kind::MasterKey)
@@ -239,9 +239,6 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // The prompt is counted exactly (tiktoken's tokens, as the provider will bill them); the
     // output is bounded by max_tokens, or the model's maximum. Their price is an upper bound
     // of the call's cost, so the reservations of calls in flight cover what they can spend.
-    Q_UNUSED(bodyBytes);
-    const std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(deployment)
-                                                              : std::optional<ModelPrice>();
     const qint64 promptTokens = countRequestPromptTokens(body, deployment.upstreamModel);
     const qint64 promptBound = std::max<qint64>(1, promptTokens);
     const qint64 outputBound = requestedOutputTokens(body, deployment);

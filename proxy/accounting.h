@@ -2,6 +2,7 @@
 
 #include "../models/identityregistry.h"
 #include "../models/ledger.h"
+#include "../models/pricing.h"
 #include "../models/store/store.h"
 #include "httptypes.h"
 #include "services.h"
@@ -47,8 +48,9 @@ public:
     };
 
     // Which budgets and limits apply to this call, and whether it may go (api.md §5).
+    // `price` is the deployment's (nullopt: unknown), looked up once per call by the caller.
     Decision admit(const Caller &caller, const QString &endUser, const Deployment &deployment,
-                   const QJsonObject &body, qsizetype bodyBytes);
+                   const QJsonObject &body, const std::optional<ModelPrice> &price);
 
     // The call ended with `cost` and `tokens`: returns the store jobs that persist the new
     // spend (to run in the spend-log row's transaction).

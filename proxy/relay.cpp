@@ -279,14 +279,7 @@ void RelayCall::failMidStream(int status, const QString &type, const QString &me
 
 NanoUsd RelayCall::cost(bool *priceUnknown) const
 {
-    const Deployment &deployment = m_params.deployment;
-    std::optional<ModelPrice> price;
-    if (m_services.prices) {
-        price = m_services.prices->priceFor(deployment);
-    } else if (deployment.inputCostPerToken || deployment.outputCostPerToken) {
-        price = ModelPrice{deployment.inputCostPerToken.value_or(0.0), deployment.outputCostPerToken.value_or(0.0),
-                           std::nullopt, QStringLiteral("config"), {}};
-    }
+    const std::optional<ModelPrice> &price = m_params.price;
     *priceUnknown = !price.has_value();
     if (!m_usage || !price)
         return 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "../models/ledger.h"
+#include "../models/pricing.h"
 #include "../models/store/spendlog.h"
 #include "httptypes.h"
 #include "providers/provideradapter.h"
@@ -29,9 +30,9 @@ public:
         QString endUser;
         QString userId;                // the key's owner
         SteadyClock::time_point receivedAt;
-        qsizetype bodyBytes = 0;
         ReservationId reservation;     // the ledger's hold on this call (invalid: none)
         HeaderList admissionHeaders;   // x-ratelimit-*, x-litellm-key-spend, ...
+        std::optional<ModelPrice> price;  // the deployment's price, looked up once (nullopt: unknown)
     };
 
     RelayCall(GatewayServices &services, Params params, ResponderPtr responder);

@@ -135,11 +135,14 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         body.insert(u"model"_s, model);
     const Deployment *deployment = m_services.deployments->pick(model);
 
+    // Config prices, else the catalogue's (an empty catalogue still applies config prices).
+    std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(*deployment)
+                                                        : PriceCatalogue().priceFor(*deployment);
+
     // Budgets, then rate limits: reserve the call's estimated cost everywhere it applies.
     Accounting::Decision admission;
     if (m_services.accounting) {
-        admission = m_services.accounting->admit(context.caller, endUser, *deployment, body,
-                                                 context.request.body.size());
+        admission = m_services.accounting->admit(context.caller, endUser, *deployment, body, price);
         if (admission.refusal) {
             responder->send(*admission.refusal);
             return;
@@ -153,10 +156,10 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     params.body = std::move(body);
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
-    params.bodyBytes = context.request.body.size();
     params.userId = context.caller.userId;
     params.reservation = admission.reservation;
     params.admissionHeaders = std::move(admission.headers);
+    params.price = std::move(price);
 
     auto call = std::make_shared<RelayCall>(m_services, std::move(params), responder);
     call->onFinished = [this](RelayCall *finished) { m_active.remove(finished); };
