@@ -1,6 +1,7 @@
 // Shared by tst_keys and tst_keys_access.
 #pragma once
 
+#include "tests/support/apierrors.h"
 #include "models/clock.h"
 #include "models/identityregistry.h"
 #include "models/store/identityrepository.h"
@@ -42,26 +43,6 @@ inline QJsonObject chatBody(const QString &model)
 {
     return {{u"model"_s, model},
             {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Hi"_s}}}}};
-}
-
-// "" when `response` is the expected error envelope, else what differs.
-inline QString errorMismatch(const Response &response, int status, const QString &type,
-                             const QJsonValue &param = QJsonValue(QJsonValue::Undefined),
-                             const QString &message = {})
-{
-    const QJsonObject error = response.json().value(u"error"_s).toObject();
-    const QString body = QString::fromUtf8(response.body);
-    if (response.status != status)
-        return u"status %1, expected %2: %3"_s.arg(response.status).arg(status).arg(body);
-    if (error.value(u"type"_s).toString() != type)
-        return u"type is not %1: %2"_s.arg(type, body);
-    if (error.value(u"code"_s).toString() != QString::number(status))
-        return u"code is not \"%1\": %2"_s.arg(status).arg(body);
-    if (!param.isUndefined() && error.value(u"param"_s) != param)
-        return u"param is not %1: %2"_s.arg(param.toString(), body);
-    if (!message.isEmpty() && error.value(u"message"_s).toString() != message)
-        return u"message is not '%1': %2"_s.arg(message, body);
-    return {};
 }
 
 #define VERIFY_ERROR(response, ...)                                                                                    \

@@ -1,6 +1,7 @@
 // Shared by tst_spend and tst_spend_reports.
 #pragma once
 
+#include "tests/support/apierrors.h"
 #include "models/money.h"
 #include "models/store/spendlog.h"
 #include "proxy/controllers/spendcontroller.h"
@@ -202,21 +203,6 @@ inline Csv parseCsv(const QByteArray &bytes)
         return Csv{csv.records, u"bare CR/LF or text after a quote at %1"_s.arg(i)};
     }
     return csv;
-}
-
-// "" when `response` is a 400/403… error envelope with `param`, else what differs.
-inline QString errorMismatch(const Response &response, int status, const QString &type,
-                             const QJsonValue &param)
-{
-    const QJsonObject error = response.json().value(u"error"_s).toObject();
-    const QString body = QString::fromUtf8(response.body);
-    if (response.status != status)
-        return u"status %1, expected %2: %3"_s.arg(response.status).arg(status).arg(body);
-    if (error.value(u"type"_s).toString() != type || error.value(u"code"_s).toString() != QString::number(status))
-        return u"not a %1 envelope: %2"_s.arg(type, body);
-    if (!param.isUndefined() && error.value(u"param"_s) != param)
-        return u"param is not %1: %2"_s.arg(param.toString(), body);
-    return {};
 }
 
 // "" when the JSON row shows `row` exactly (every field, right types, nothing more).

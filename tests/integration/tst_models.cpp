@@ -1,6 +1,7 @@
 // Integration tests of the model API (/model/new, /model/update, /model/delete,
 // /model_group/info, api.md §6) and of the docs (/openapi.json, /docs): a real gateway on
 // its own thread, a real SQLite file, real HTTP on loopback from the test thread.
+#include "tests/support/apierrors.h"
 #include "models/store/identityrepository.h"
 #include "proxy/controllers/docscontroller.h"
 #include "proxy/deployments.h"
@@ -41,23 +42,6 @@ QJsonObject mockModel(const QString &name, const QJsonObject &info = {})
     if (!info.isEmpty())
         body.insert(u"model_info"_s, info);
     return body;
-}
-
-// "" when `response` is the expected error envelope, else what differs.
-QString errorMismatch(const Response &response, int status, const QString &type,
-                      const QJsonValue &param = QJsonValue(QJsonValue::Undefined))
-{
-    const QJsonObject error = response.json().value(u"error"_s).toObject();
-    const QString body = QString::fromUtf8(response.body);
-    if (response.status != status)
-        return u"status %1, expected %2: %3"_s.arg(response.status).arg(status).arg(body);
-    if (error.value(u"type"_s).toString() != type)
-        return u"type is not %1: %2"_s.arg(type, body);
-    if (error.value(u"code"_s).toString() != QString::number(status))
-        return u"code is not \"%1\": %2"_s.arg(status).arg(body);
-    if (!param.isUndefined() && error.value(u"param"_s) != param)
-        return u"param is not %1: %2"_s.arg(param.toString(), body);
-    return {};
 }
 
 #define QCOMPARE_ERROR(response, ...)                                            \
