@@ -11,7 +11,7 @@ namespace {
 struct Parser
 {
     QCommandLineParser parser;
-    QCommandLineOption headless{u"headless"_s, u"Run the gateway without a window."_s};
+    QCommandLineOption headless{u"headless"_s, u"Run the gateway without a window (the default when there is no display)."_s};
     QCommandLineOption config{u"config"_s, u"Configuration file (LiteLLM's config.yaml schema)."_s, u"FILE"_s};
     QCommandLineOption port{u"port"_s, u"Port to listen on (default 4000)."_s, u"PORT"_s, u"4000"_s};
     QCommandLineOption host{u"host"_s, u"Address to listen on (default 127.0.0.1)."_s, u"HOST"_s, u"127.0.0.1"_s};
@@ -61,6 +61,8 @@ Result<CommandLine> CommandLine::parse(const QStringList &arguments)
     if (!ok || port > 65535)
         return makeError(u"--port must be a number from 0 to 65535, not '%1'"_s.arg(p.parser.value(p.port)));
     result.port = quint16(port);
+    result.hostGiven = p.parser.isSet(p.host);
+    result.portGiven = p.parser.isSet(p.port);
     if (p.parser.isSet(p.config) && result.configPath.isEmpty())
         return makeError(u"--config needs a file name"_s);
     return result;

@@ -18,6 +18,9 @@ struct CommandLine
     QString host = QStringLiteral("127.0.0.1");
     quint16 port = 4000;
     QString databasePath;     // empty = from the config, else the per-user data dir
+    // Whether --host / --port were given: the desktop app otherwise uses its settings.
+    bool hostGiven = false;
+    bool portGiven = false;
 
     // Parses argv (without needing a QCoreApplication). Errors say what is wrong.
     static Result<CommandLine> parse(const QStringList &arguments);

@@ -1,9 +1,12 @@
 #include "application.h"
 #include "commandline.h"
+#include "desktop.h"
 
+#include <QApplication>
 #include <QCoreApplication>
 
 #include <cstdio>
+#include <memory>
 
 int main(int argc, char *argv[])
 {
@@ -11,15 +14,24 @@ int main(int argc, char *argv[])
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));
 
-    // Parsed before any Q*Application exists: the desktop app (later) needs QApplication,
-    // headless runs must not touch a display.
+    // Parsed before any Q*Application exists: the window needs QApplication, headless runs
+    // must not touch a display.
     auto commandLine = Tollgate::CommandLine::parse(arguments);
     if (!commandLine) {
         std::fprintf(stderr, "tollgate: %s\nTry 'tollgate --help'.\n", qPrintable(commandLine.error().message));
         return 2;
     }
+    const bool run = commandLine->action == Tollgate::CommandLine::Action::Run;
+    if (run && !commandLine->headless && !Tollgate::Desktop::displayAvailable()) {
+        std::fprintf(stderr, "tollgate: no display found; running headless (pass --headless to say so).\n");
+        commandLine->headless = true;
+    }
 
-    QCoreApplication app(argc, argv);
+    std::unique_ptr<QCoreApplication> app;
+    if (run && !commandLine->headless)
+        app = std::make_unique<QApplication>(argc, argv);
+    else
+        app = std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("tollgate"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TOLLGATE_VERSION));
 

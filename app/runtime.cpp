@@ -1,0 +1,118 @@
+#include "runtime.h"
+
+#include "../models/store/store.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+Result<QString> LayeredSecretStore::readSecret(const QString &name)
+{
+    auto fromEnvironment = m_environment.readSecret(name);
+    if (fromEnvironment)
+        return fromEnvironment;
+    return m_keychain.readSecret(name);
+}
+
+Result<void> LayeredSecretStore::writeSecret(const QString &name, const QString &value)
+{
+    return m_keychain.writeSecret(name, value);
+}
+
+Result<void> LayeredSecretStore::deleteSecret(const QString &name)
+{
+    return m_keychain.deleteSecret(name);
+}
+
+QString LayeredSecretStore::backendName() const
+{
+    return m_environment.backendName() + u" + "_s + m_keychain.backendName();
+}
+
+namespace Runtime {
+
+namespace {
+
+// SIGINT/SIGTERM → a byte on a pipe → a clean quit of the event loop.
+int signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(signalPipe[1], &byte, 1);
+}
+
+} // namespace
+
+void quitOnSignals(QObject *context)
+{
+    if (::pipe(signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, context);
+    QObject::connect(notifier, &QSocketNotifier::activated, context, [notifier] {
+        char byte = 0;
+        [[maybe_unused]] const auto got = ::read(signalPipe[0], &byte, 1);
+        notifier->setEnabled(false);
+        QCoreApplication::quit();
+    });
+    struct sigaction action {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+Result<Config> loadConfig(const QString &path, ISecretStore &secrets)
+{
+    return path.isEmpty() ? ConfigLoader::loadDefault(secrets) : ConfigLoader::loadFile(path, secrets);
+}
+
+Result<QHostAddress> listenAddress(const QString &host)
+{
+    if (host == u"localhost")
+        return QHostAddress(QHostAddress::LocalHost);
+    QHostAddress address;
+    if (!address.setAddress(host))
+        return makeError(u"--host must be an IP address, not '%1'"_s.arg(host));
+    return address;
+}
+
+QString databasePath(const QString &commandLinePath, const Config &config, const QString &configPath)
+{
+    QString path = commandLinePath;
+    if (path.isEmpty() && !config.general.databaseUrl.isEmpty()) {
+        path = config.general.databaseUrl;
+        if (path.startsWith(u"sqlite:///"))
+            path = path.mid(9);
+        if (QFileInfo(path).isRelative() && !configPath.isEmpty())
+            path = QFileInfo(configPath).absoluteDir().filePath(path);
+    }
+    if (path.isEmpty())
+        path = Store::defaultPath();
+    return path;
+}
+
+QString baseUrl(const QHostAddress &host, quint16 port)
+{
+    QHostAddress reach = host;
+    if (host == QHostAddress::AnyIPv4 || host == QHostAddress::Any)
+        reach = QHostAddress(QHostAddress::LocalHost);
+    else if (host == QHostAddress::AnyIPv6)
+        reach = QHostAddress(QHostAddress::LocalHostIPv6);
+    const QString text = reach.protocol() == QAbstractSocket::IPv6Protocol ? u'[' + reach.toString() + u']'
+                                                                          : reach.toString();
+    return u"http://%1:%2"_s.arg(text).arg(port);
+}
+
+} // namespace Runtime
+
+} // namespace Tollgate

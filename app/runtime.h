@@ -1,0 +1,45 @@
+#pragma once
+
+#include "../models/config.h"
+#include "../models/result.h"
+#include "../models/secretstore.h"
+
+#include <QHostAddress>
+#include <QString>
+
+namespace Tollgate {
+
+// What the headless server and the desktop app share: where secrets come from, how the
+// listen address and the database file are chosen.
+
+// Secrets from TOLLGATE_SECRET_<NAME> first (headless machines have no keychain), then the
+// OS keychain.
+class LayeredSecretStore final : public ISecretStore
+{
+public:
+    Result<QString> readSecret(const QString &name) override;
+    Result<void> writeSecret(const QString &name, const QString &value) override;
+    Result<void> deleteSecret(const QString &name) override;
+    [[nodiscard]] QString backendName() const override;
+
+private:
+    MemorySecretStore m_environment = MemorySecretStore::fromEnvironment();
+    KeychainSecretStore m_keychain;
+};
+
+namespace Runtime {
+
+Result<Config> loadConfig(const QString &path, ISecretStore &secrets);
+// "localhost" or an IP address.
+Result<QHostAddress> listenAddress(const QString &host);
+// --db, else general_settings.database_url (relative to the config file), else the per-user
+// data directory.
+QString databasePath(const QString &commandLinePath, const Config &config, const QString &configPath);
+// "http://127.0.0.1:4000" style, IPv6 in brackets; a wildcard address is reached on loopback.
+QString baseUrl(const QHostAddress &host, quint16 port);
+// SIGINT/SIGTERM quit the event loop cleanly (through a pipe: nothing else is safe in a handler).
+void quitOnSignals(QObject *context);
+
+} // namespace Runtime
+
+} // namespace Tollgate

@@ -1,0 +1,136 @@
+#include "apiclient.h"
+
+#include <QIODevice>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+namespace {
+
+// A management call that takes longer than this is reported as failed; the gateway is on
+// loopback, so only a wedged gateway gets near it.
+constexpr int TimeoutMs = 15000;
+
+} // namespace
+
+ApiReply parseApiReply(int status, const QByteArray &body, const QString &transportError)
+{
+    ApiReply reply;
+    reply.status = status;
+    reply.body = body;
+    QJsonParseError parseError{};
+    const QJsonDocument document = QJsonDocument::fromJson(body, &parseError);
+    if (parseError.error == QJsonParseError::NoError)
+        reply.json = document;
+    if (status >= 200 && status < 300 && transportError.isEmpty())
+        return reply;
+
+    const QJsonObject error = reply.json.object().value(u"error"_s).toObject();
+    reply.errorType = error.value(u"type"_s).toString();
+    reply.message = error.value(u"message"_s).toString();
+    if (reply.message.isEmpty() && reply.json.object().value(u"detail"_s).isString())
+        reply.message = reply.json.object().value(u"detail"_s).toString();
+    if (reply.message.isEmpty())
+        reply.message = status == 0 ? transportError : u"HTTP %1"_s.arg(status);
+    return reply;
+}
+
+ApiClient::ApiClient(QObject *parent) : QObject(parent), m_network(new QNetworkAccessManager(this))
+{
+    m_network->setTransferTimeout(TimeoutMs);
+    // Loopback only: a desktop proxy setting must not route the window's calls elsewhere.
+    m_network->setProxy(QNetworkProxy::NoProxy);
+}
+
+ApiClient::~ApiClient() = default;
+
+void ApiClient::setBaseUrl(const QUrl &baseUrl)
+{
+    m_baseUrl = baseUrl;
+}
+
+void ApiClient::setMasterKey(const QString &masterKey)
+{
+    m_masterKey = masterKey;
+}
+
+QNetworkReply *ApiClient::send(const QString &path, const QUrlQuery &query, const QByteArray *body)
+{
+    QUrl url = m_baseUrl;
+    url.setPath(path);
+    if (!query.isEmpty())
+        url.setQuery(query);
+    QNetworkRequest request(url);
+    if (!m_masterKey.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + m_masterKey.toUtf8());
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    ++m_inFlight;
+    if (body) {
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        return m_network->post(request, *body);
+    }
+    return m_network->get(request);
+}
+
+void ApiClient::get(const QString &path, const QUrlQuery &query, QObject *context, Callback callback)
+{
+    QNetworkReply *reply = send(path, query, nullptr);
+    connect(reply, &QNetworkReply::finished, this,
+            [this, reply, path, guard = QPointer<QObject>(context), hasContext = context != nullptr,
+             callback = std::move(callback)] { finish(reply, path, false, guard, hasContext, callback, nullptr); });
+}
+
+void ApiClient::post(const QString &path, const QJsonObject &body, QObject *context, Callback callback)
+{
+    const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
+    QNetworkReply *reply = send(path, {}, &bytes);
+    connect(reply, &QNetworkReply::finished, this,
+            [this, reply, path, guard = QPointer<QObject>(context), hasContext = context != nullptr,
+             callback = std::move(callback)] { finish(reply, path, true, guard, hasContext, callback, nullptr); });
+}
+
+void ApiClient::download(const QString &path, const QUrlQuery &query, QIODevice *target, QObject *context,
+                         Callback callback)
+{
+    QNetworkReply *reply = send(path, query, nullptr);
+    // Written as it arrives, so an export of a large log never sits in memory whole.
+    connect(reply, &QNetworkReply::readyRead, this, [reply, target = QPointer<QIODevice>(target)] {
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        if (target && status >= 200 && status < 300)
+            target->write(reply->readAll());
+    });
+    connect(reply, &QNetworkReply::finished, this,
+            [this, reply, path, guard = QPointer<QObject>(context), hasContext = context != nullptr,
+             callback = std::move(callback), target] { finish(reply, path, false, guard, hasContext, callback, target); });
+}
+
+void ApiClient::finish(QNetworkReply *reply, const QString &path, bool isPost, QPointer<QObject> context,
+                       bool hasContext, const Callback &callback, QIODevice *target)
+{
+    reply->deleteLater();
+    --m_inFlight;
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    QByteArray body = reply->readAll();
+    if (target && status >= 200 && status < 300) {
+        target->write(body);
+        body.clear();
+    }
+    const bool transportFailed = reply->error() != QNetworkReply::NoError && status == 0;
+    const ApiReply answer = parseApiReply(status, body, transportFailed ? reply->errorString() : QString());
+    if (!answer.ok())
+        Q_EMIT failed(path, answer.message);
+    else if (isPost)
+        Q_EMIT changed(path);
+    if (callback && (!hasContext || context))
+        callback(answer);
+    if (m_inFlight == 0)
+        Q_EMIT idle();
+}
+
+} // namespace Tollgate

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QSettings>
+#include <QString>
+#include <QVariant>
+
+namespace Tollgate {
+
+// The desktop app's own settings (QSettings, per user). One key enum, one defaults table.
+// Gateway settings (host, port, database, budget mode) take effect at the next start; the
+// command line overrides them for one run.
+class AppSettings final
+{
+public:
+    enum class Key {
+        Host,               // "127.0.0.1"
+        Port,               // 4000
+        DatabasePath,       // "" = the per-user data directory
+        ConfigPath,         // "" = the built-in configuration
+        BudgetMode,         // "" = as config.yaml says, else "reserve" | "strict"
+        StartMinimized,     // false: start hidden in the tray (when there is one)
+        CloseToTray,        // true: closing the window keeps the gateway running in the tray
+        WelcomeShown,       // false until the first-start welcome was shown
+    };
+
+    // `settings` defaults to QSettings() (organisation/application names of the app);
+    // tests pass one backed by a temporary file.
+    explicit AppSettings(QSettings *settings = nullptr);
+    ~AppSettings();
+    Q_DISABLE_COPY_MOVE(AppSettings)
+
+    [[nodiscard]] QVariant value(Key key) const;
+    void setValue(Key key, const QVariant &value);
+    void sync();
+
+    [[nodiscard]] static QString name(Key key);
+    [[nodiscard]] static QVariant defaultValue(Key key);
+
+private:
+    QSettings *m_settings;
+    bool m_owned;
+};
+
+} // namespace Tollgate

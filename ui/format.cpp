@@ -1,0 +1,81 @@
+#include "format.h"
+
+#include <QCoreApplication>
+#include <QLocale>
+
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate::Format {
+
+QString usd(double value)
+{
+    const QLocale locale;
+    const double magnitude = std::abs(value);
+    // Small calls cost fractions of a cent: show enough digits to tell them apart.
+    int decimals = 2;
+    if (magnitude > 0 && magnitude < 0.01)
+        decimals = 6;
+    else if (magnitude > 0 && magnitude < 1)
+        decimals = 4;
+    return u"$"_s + locale.toString(value, 'f', decimals);
+}
+
+QString usd(const std::optional<double> &value)
+{
+    return value ? usd(*value) : u"—"_s;
+}
+
+QString count(const std::optional<qint64> &value)
+{
+    return value ? QLocale().toString(*value) : u"—"_s;
+}
+
+QString dateTime(const QDateTime &time)
+{
+    if (!time.isValid())
+        return u"—"_s;
+    return QLocale().toString(time.toLocalTime(), QLocale::ShortFormat);
+}
+
+QString expiry(const QDateTime &expires, const QDateTime &now)
+{
+    if (!expires.isValid())
+        return QCoreApplication::translate("Tollgate::Format", "never");
+    if (expires <= now)
+        return QCoreApplication::translate("Tollgate::Format", "expired");
+    return dateTime(expires);
+}
+
+QString countdown(const QDateTime &until, const QDateTime &now)
+{
+    if (!until.isValid())
+        return u"—"_s;
+    qint64 seconds = now.secsTo(until);
+    if (seconds <= 0)
+        return QCoreApplication::translate("Tollgate::Format", "due");
+    const qint64 days = seconds / 86400;
+    const qint64 hours = (seconds % 86400) / 3600;
+    const qint64 minutes = (seconds % 3600) / 60;
+    seconds %= 60;
+    if (days > 0)
+        return QCoreApplication::translate("Tollgate::Format", "in %1 d %2 h").arg(days).arg(hours);
+    if (hours > 0)
+        return QCoreApplication::translate("Tollgate::Format", "in %1 h %2 min").arg(hours).arg(minutes);
+    if (minutes > 0)
+        return QCoreApplication::translate("Tollgate::Format", "in %1 min %2 s").arg(minutes).arg(seconds);
+    return QCoreApplication::translate("Tollgate::Format", "in %1 s").arg(seconds);
+}
+
+QString models(const QStringList &models)
+{
+    return models.isEmpty() ? QCoreApplication::translate("Tollgate::Format", "all models") : models.join(u", "_s);
+}
+
+QString percent(double fraction)
+{
+    return QLocale().toString(qRound(fraction * 100.0)) + u" %"_s;
+}
+
+} // namespace Tollgate::Format

@@ -1,0 +1,203 @@
+#include "mainwindow.h"
+
+#include "apiclient.h"
+#include "appsettings.h"
+#include "banner.h"
+#include "page.h"
+#include "pages/budgetspage.h"
+#include "pages/dashboardpage.h"
+#include "pages/enduserspage.h"
+#include "pages/keyspage.h"
+#include "pages/modelspage.h"
+#include "pages/settingspage.h"
+#include "pages/spendlogpage.h"
+#include "pages/userspage.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+namespace {
+// "Live": lists follow spend within about a second.
+constexpr int RefreshIntervalMs = 1000;
+} // namespace
+
+QString ConnectionInfo::openAiBaseUrl() const
+{
+    return baseUrl.toString(QUrl::StripTrailingSlash) + u"/v1"_s;
+}
+
+QString ConnectionInfo::environmentSnippet() const
+{
+    return u"export OPENAI_BASE_URL=%1\nexport OPENAI_API_KEY=%2\n"_s.arg(
+        openAiBaseUrl(), masterKey.isEmpty() ? u"sk-anything"_s : masterKey);
+}
+
+MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo connection, QWidget *parent)
+    : QMainWindow(parent)
+    , m_api(api)
+    , m_settings(settings)
+    , m_connection(std::move(connection))
+    , m_sidebar(new QListWidget(this))
+    , m_stack(new QStackedWidget(this))
+    , m_banner(new Banner(this))
+    , m_refreshTimer(new QTimer(this))
+{
+    setObjectName(u"mainWindow"_s);
+    setWindowTitle(tr("Tollgate"));
+    setWindowIcon(QIcon(u":/tollgate/icons/tollgate.svg"_s));
+
+    m_sidebar->setObjectName(u"sidebarListWidget"_s);
+    m_sidebar->setIconSize(QSize(20, 20));
+    m_sidebar->setFrameShape(QFrame::NoFrame);
+    m_sidebar->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Expanding);
+
+    addPage(new DashboardPage(api, this));
+    addPage(new KeysPage(api, this));
+    addPage(new UsersPage(api, this));
+    addPage(new EndUsersPage(api, this));
+    addPage(new ModelsPage(api, this));
+    addPage(new BudgetsPage(api, this));
+    addPage(new SpendLogPage(api, this));
+    addPage(new SettingsPage(api, settings, m_connection, this));
+    m_sidebar->setFixedWidth(m_sidebar->sizeHintForColumn(0) + 32);
+
+    auto *content = new QWidget(this);
+    auto *contentLayout = new QVBoxLayout(content);
+    contentLayout->setContentsMargins(0, 0, 0, 0);
+    contentLayout->setSpacing(0);
+    contentLayout->addWidget(createHeader());
+    contentLayout->addWidget(m_banner);
+    contentLayout->addWidget(m_stack, 1);
+
+    auto *central = new QWidget(this);
+    auto *layout = new QHBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(m_sidebar);
+    layout->addWidget(content, 1);
+    setCentralWidget(central);
+    resize(1100, 720);
+
+    connect(m_sidebar, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row < 0 || row >= m_pages.size())
+            return;
+        m_stack->setCurrentIndex(row);
+        m_pages.at(row)->refresh();
+    });
+    connect(m_api, &ApiClient::failed, this, [this](const QString &path, const QString &message) {
+        Q_UNUSED(path);
+        m_banner->showMessage(message, Banner::Kind::Error);
+    });
+    connect(m_api, &ApiClient::changed, this, [this] {
+        if (Page *page = currentPage())
+            page->refresh();
+    });
+    for (Page *page : std::as_const(m_pages))
+        connect(page, &Page::notice, this, [this](const QString &text) { m_banner->showMessage(text, Banner::Kind::Info); });
+
+    m_refreshTimer->setInterval(RefreshIntervalMs);
+    connect(m_refreshTimer, &QTimer::timeout, this, [this] {
+        if (!isVisible() || isMinimized())
+            return;
+        if (Page *page = currentPage())
+            page->refresh();
+    });
+    m_refreshTimer->start();
+
+    if (!m_connection.masterKeyWarning.isEmpty())
+        m_banner->showMessage(m_connection.masterKeyWarning, Banner::Kind::Warning);
+    m_sidebar->setCurrentRow(0);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::addPage(Page *page)
+{
+    m_pages.append(page);
+    m_stack->addWidget(page);
+    auto *item = new QListWidgetItem(page->icon(), page->title(), m_sidebar);
+    item->setSizeHint(QSize(0, 36));
+}
+
+QWidget *MainWindow::createHeader()
+{
+    auto *header = new QFrame(this);
+    header->setObjectName(u"headerFrame"_s);
+    header->setFrameShape(QFrame::StyledPanel);
+    auto *layout = new QHBoxLayout(header);
+    layout->setContentsMargins(12, 6, 12, 6);
+
+    auto *address = new QLabel(header);
+    address->setObjectName(u"addressLabel"_s);
+    address->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    address->setText(tr("Gateway listening on <b>%1</b>").arg(m_connection.openAiBaseUrl().toHtmlEscaped()));
+    layout->addWidget(address, 1);
+
+    auto *copyUrl = new QPushButton(tr("Copy base URL"), header);
+    copyUrl->setObjectName(u"copyBaseUrlButton"_s);
+    copyUrl->setToolTip(tr("Copy %1 to the clipboard").arg(m_connection.openAiBaseUrl()));
+    connect(copyUrl, &QPushButton::clicked, this,
+            [this] { copyToClipboard(m_connection.openAiBaseUrl(), tr("Base URL")); });
+    layout->addWidget(copyUrl);
+
+    auto *copySnippet = new QPushButton(tr("Copy environment"), header);
+    copySnippet->setObjectName(u"copySnippetButton"_s);
+    copySnippet->setToolTip(tr("Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports"));
+    connect(copySnippet, &QPushButton::clicked, this,
+            [this] { copyToClipboard(m_connection.environmentSnippet(), tr("Environment snippet")); });
+    layout->addWidget(copySnippet);
+    return header;
+}
+
+void MainWindow::copyToClipboard(const QString &text, const QString &what)
+{
+    QApplication::clipboard()->setText(text);
+    m_banner->showMessage(tr("%1 copied to the clipboard.").arg(what), Banner::Kind::Info);
+}
+
+Page *MainWindow::currentPage() const
+{
+    const int row = m_stack->currentIndex();
+    return row >= 0 && row < m_pages.size() ? m_pages.at(row) : nullptr;
+}
+
+void MainWindow::showPage(Page *page)
+{
+    const int row = int(m_pages.indexOf(page));
+    if (row >= 0)
+        m_sidebar->setCurrentRow(row);
+}
+
+void MainWindow::raiseWindow()
+{
+    show();
+    setWindowState((windowState() & ~Qt::WindowMinimized) | Qt::WindowActive);
+    raise();
+    activateWindow();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (m_hideOnClose) {
+        hide();
+        event->ignore();
+        return;
+    }
+    event->accept();
+    Q_EMIT quitRequested();
+}
+
+} // namespace Tollgate

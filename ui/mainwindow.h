@@ -1,0 +1,89 @@
+#pragma once
+
+#include <QList>
+#include <QMainWindow>
+#include <QUrl>
+
+class QLabel;
+class QListWidget;
+class QStackedWidget;
+class QTimer;
+
+namespace Tollgate {
+
+class ApiClient;
+class AppSettings;
+class Banner;
+class Page;
+
+// Where the gateway listens and how the window got its master key: shown in the header
+// ("copy base URL", the OPENAI_* snippet) and on the Settings page.
+struct ConnectionInfo
+{
+    QUrl baseUrl;                 // http://127.0.0.1:4000 (the OpenAI base URL adds /v1)
+    QString masterKey;
+    QString masterKeySource;      // e.g. "OS keychain (Secret Service)", "config.yaml"
+    QString masterKeyWarning;     // non-empty when the key could not go to the keychain
+    QString databasePath;
+    QString configPath;           // empty: built-in configuration
+    bool firstStart = false;      // the master key was just created
+
+    [[nodiscard]] QString openAiBaseUrl() const;   // baseUrl + "/v1"
+    [[nodiscard]] QString environmentSnippet() const;
+};
+
+// The main window: a sidebar of pages, a header with the gateway's address, a banner for
+// errors and notices. Pages are refreshed when shown, about once a second while visible, and
+// right after any change made through the API.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+
+public:
+    MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo connection, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    [[nodiscard]] QList<Page *> pages() const { return m_pages; }
+    [[nodiscard]] Page *currentPage() const;
+    void showPage(Page *page);
+    template <typename T>
+    [[nodiscard]] T *page() const
+    {
+        for (Page *candidate : m_pages) {
+            if (auto *typed = qobject_cast<T *>(candidate))
+                return typed;
+        }
+        return nullptr;
+    }
+    [[nodiscard]] Banner *banner() const { return m_banner; }
+    [[nodiscard]] const ConnectionInfo &connection() const { return m_connection; }
+
+    // Brings the window to the front (second instance, tray click).
+    void raiseWindow();
+    // When true, closing the window hides it instead (the tray keeps the gateway running).
+    void setHideOnClose(bool hide) { m_hideOnClose = hide; }
+
+Q_SIGNALS:
+    void quitRequested();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void addPage(Page *page);
+    QWidget *createHeader();
+    void copyToClipboard(const QString &text, const QString &what);
+
+    ApiClient *m_api;
+    AppSettings *m_settings;
+    ConnectionInfo m_connection;
+    QListWidget *m_sidebar;
+    QStackedWidget *m_stack;
+    Banner *m_banner;
+    QTimer *m_refreshTimer;
+    QList<Page *> m_pages;
+    bool m_hideOnClose = false;
+};
+
+} // namespace Tollgate

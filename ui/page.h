@@ -1,0 +1,45 @@
+#pragma once
+
+#include <QIcon>
+#include <QWidget>
+
+namespace Tollgate {
+
+class ApiClient;
+
+// One page of the main window (Dashboard, Keys, …). The window calls refresh() when the page
+// is shown and then about once a second while it stays visible; a page fetches what it
+// shows from the management API and never blocks.
+class Page : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit Page(ApiClient *api, QWidget *parent = nullptr);
+
+    [[nodiscard]] virtual QString title() const = 0;
+    [[nodiscard]] virtual QIcon icon() const = 0;
+    // Starts fetching; does nothing while the previous refresh is still under way.
+    void refresh();
+    [[nodiscard]] bool isRefreshing() const { return m_pending > 0; }
+
+Q_SIGNALS:
+    // A refresh finished (every call it made answered): tests and screenshots wait for it.
+    void refreshed();
+    // Something worth telling the user that is not an error (shown in the banner).
+    void notice(const QString &text);
+
+protected:
+    [[nodiscard]] ApiClient *api() const { return m_api; }
+    // Subclasses start their calls here; each call is bracketed by beginCall()/endCall()
+    // (or use call helpers that do it) so the page knows when the refresh is complete.
+    virtual void doRefresh() = 0;
+    void beginCall() { ++m_pending; }
+    void endCall();
+
+private:
+    ApiClient *m_api;
+    int m_pending = 0;
+};
+
+} // namespace Tollgate

@@ -1,0 +1,106 @@
+#include "tableview.h"
+
+#include "recordtablemodel.h"
+
+#include <QHeaderView>
+#include <QKeyEvent>
+#include <QPainter>
+
+namespace Tollgate {
+
+TableView::TableView(QWidget *parent) : QTableView(parent)
+{
+    setSelectionBehavior(QAbstractItemView::SelectRows);
+    setSelectionMode(QAbstractItemView::SingleSelection);
+    setEditTriggers(QAbstractItemView::NoEditTriggers);
+    setAlternatingRowColors(true);
+    setSortingEnabled(true);
+    setWordWrap(false);
+    setContextMenuPolicy(Qt::CustomContextMenu);
+    verticalHeader()->hide();
+    verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    horizontalHeader()->setStretchLastSection(true);
+    horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    horizontalHeader()->setHighlightSections(false);
+
+    connect(this, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
+        const QModelIndex index = indexAt(pos);
+        if (index.isValid())
+            selectRow(index.row());
+        Q_EMIT contextMenuRequested(currentSourceRow(), viewport()->mapToGlobal(pos));
+    });
+    connect(this, &QAbstractItemView::activated, this, [this](const QModelIndex &index) {
+        if (m_proxy && index.isValid())
+            Q_EMIT rowActivated(m_proxy->mapToSource(index).row());
+    });
+}
+
+QSortFilterProxyModel *TableView::setSourceModel(QAbstractItemModel *source)
+{
+    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy->setSourceModel(source);
+    m_proxy->setSortRole(TableRoles::Sort);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_proxy->setSortCaseSensitivity(Qt::CaseInsensitive);
+    m_proxy->setFilterKeyColumn(-1);
+    m_proxy->setDynamicSortFilter(true);
+    setModel(m_proxy);
+    // Sensible first widths: by content, then the user's to change.
+    connect(source, &QAbstractItemModel::rowsInserted, this, [this] {
+        if (m_proxy->rowCount() <= 50)
+            resizeColumnsToContents();
+    });
+    return m_proxy;
+}
+
+void TableView::setEmptyText(const QString &text)
+{
+    m_emptyText = text;
+    viewport()->update();
+}
+
+int TableView::currentSourceRow() const
+{
+    if (!m_proxy)
+        return -1;
+    const QModelIndexList rows = selectionModel() ? selectionModel()->selectedRows() : QModelIndexList();
+    if (rows.isEmpty())
+        return -1;
+    return m_proxy->mapToSource(rows.first()).row();
+}
+
+void TableView::selectSourceRow(int sourceRow)
+{
+    if (!m_proxy || sourceRow < 0)
+        return;
+    const QModelIndex index = m_proxy->mapFromSource(m_proxy->sourceModel()->index(sourceRow, 0));
+    if (index.isValid()) {
+        selectRow(index.row());
+        scrollTo(index);
+    }
+}
+
+void TableView::paintEvent(QPaintEvent *event)
+{
+    QTableView::paintEvent(event);
+    if (!model() || model()->rowCount() > 0 || m_emptyText.isEmpty())
+        return;
+    QPainter painter(viewport());
+    painter.setPen(palette().color(QPalette::Disabled, QPalette::Text));
+    const QRect area = viewport()->rect().adjusted(24, 24, -24, -24);
+    painter.drawText(area, Qt::AlignCenter | Qt::TextWordWrap, m_emptyText);
+}
+
+void TableView::keyPressEvent(QKeyEvent *event)
+{
+    if (event->key() == Qt::Key_Menu) {
+        const QModelIndex index = currentIndex();
+        const QRect rect = index.isValid() ? visualRect(index) : QRect();
+        Q_EMIT contextMenuRequested(currentSourceRow(), viewport()->mapToGlobal(rect.center()));
+        event->accept();
+        return;
+    }
+    QTableView::keyPressEvent(event);
+}
+
+} // namespace Tollgate

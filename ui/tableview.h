@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QSortFilterProxyModel>
+#include <QTableView>
+
+namespace Tollgate {
+
+// The table every list page uses: whole-row single selection, sortable headers, keyboard
+// navigation, a context menu signal, and an empty-state text drawn in the viewport when the
+// list has no rows ("No keys yet — press New key to create one").
+class TableView final : public QTableView
+{
+    Q_OBJECT
+
+public:
+    explicit TableView(QWidget *parent = nullptr);
+
+    // Wraps `source` in a sort/filter proxy (case-insensitive, filtering every column,
+    // sorting by RecordTableModel's SortRole) and shows it.
+    QSortFilterProxyModel *setSourceModel(QAbstractItemModel *source);
+    [[nodiscard]] QSortFilterProxyModel *proxy() const { return m_proxy; }
+
+    void setEmptyText(const QString &text);
+    // The source row of the current selection, -1 when none.
+    [[nodiscard]] int currentSourceRow() const;
+    // Selects the row whose source row is `sourceRow`.
+    void selectSourceRow(int sourceRow);
+
+Q_SIGNALS:
+    // Right click or the menu key over a row (the row is selected first); `globalPos` for exec().
+    void contextMenuRequested(int sourceRow, const QPoint &globalPos);
+    // Double click or Enter on a row.
+    void rowActivated(int sourceRow);
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
+
+private:
+    QSortFilterProxyModel *m_proxy = nullptr;
+    QString m_emptyText;
+};
+
+} // namespace Tollgate
