@@ -11,6 +11,7 @@
 #include "controllers/budgetmanagercontroller.h"
 #include "controllers/customercontroller.h"
 #include "controllers/docscontroller.h"
+#include "controllers/gatewaycontroller.h"
 #include "controllers/healthcontroller.h"
 #include "controllers/keycontroller.h"
 #include "controllers/modelcontroller.h"
@@ -68,6 +69,7 @@ struct Gateway::Private
         , spend(services)
         , budgetManager(services)
         , docs(services)
+        , gatewayState(services, [this] { return openai.activeCalls(); })
     {
         services.config = &config;
         services.deployments = &deployments;
@@ -88,6 +90,7 @@ struct Gateway::Private
         models.registerRoutes(router);
         spend.registerRoutes(router);
         budgetManager.registerRoutes(router);
+        gatewayState.registerRoutes(router);
         docs.registerRoutes(router);
     }
 
@@ -144,6 +147,7 @@ struct Gateway::Private
     SpendController spend;
     BudgetManagerController budgetManager;
     DocsController docs;
+    GatewayController gatewayState;
     std::unique_ptr<HttpTransport> transport;
     Options options;
     QTimer *graceTimer = nullptr;

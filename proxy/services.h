@@ -30,6 +30,7 @@ struct GatewayServices
     Accounting *accounting = nullptr;        // budgets and rate limits (the ledger)
     QDateTime startedAt;
     bool shuttingDown = false;
+    bool paused = false;              // POST /gateway/pause: LLM routes answer 503
 };
 
 } // namespace Tollgate

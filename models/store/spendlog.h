@@ -66,10 +66,13 @@ struct SpendCsvPage
 // What /global/spend/report groups a day's spend by.
 enum class SpendGroup { ApiKey, User, EndUser, Model };
 
-// One (day, group) cell of the daily report. Sums are exact: integers summed in SQL.
+// How long one bucket of /global/spend/report is (a UTC day or a UTC hour).
+enum class SpendBucket { Day, Hour };
+
+// One (bucket, group) cell of the report. Sums are exact: integers summed in SQL.
 struct SpendReportCell
 {
-    QString day;          // YYYY-MM-DD (UTC)
+    QString period;       // YYYY-MM-DD (day buckets) or YYYY-MM-DDTHH (hour buckets), UTC
     QString group;        // the api_key token, user_id, end_user or model_group
     NanoUsd spend = 0;
     qint64 totalTokens = 0;
@@ -95,8 +98,10 @@ Result<SpendCsvPage> csvPage(QSqlDatabase &db, const SpendLogFilter &filter,
 // SUM(spend_nanousd) of the matching rows: exact, whatever the row count.
 Result<NanoUsd> totalSpend(QSqlDatabase &db, const SpendLogFilter &filter = {});
 
-// Matching rows summed per UTC day (of start_time) and group: ascending by day, then group.
-Result<QList<SpendReportCell>> dailyReport(QSqlDatabase &db, const SpendLogFilter &filter, SpendGroup group);
+// Matching rows summed per UTC day or hour (of start_time) and group: ascending by period,
+// then group.
+Result<QList<SpendReportCell>> report(QSqlDatabase &db, const SpendLogFilter &filter, SpendGroup group,
+                                      SpendBucket bucket = SpendBucket::Day);
 
 } // namespace SpendLogRepository
 

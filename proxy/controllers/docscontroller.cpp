@@ -305,6 +305,10 @@ QJsonObject componentSchemas()
     s.insert(u"Health"_s, object({{u"healthy_endpoints"_s, array(endpoint)},
                                   {u"unhealthy_endpoints"_s, array(endpoint)},
                                   {u"healthy_count"_s, integer()}, {u"unhealthy_count"_s, integer()}}));
+    s.insert(u"GatewayStatus"_s,
+             object({{u"paused"_s, boolean(u"true: the LLM routes answer 503 until POST /gateway/resume"_s)},
+                     {u"version"_s, str()},
+                     {u"in_flight"_s, integer(u"LLM calls being served now"_s)}}));
     s.insert(u"Readiness"_s, object({{u"status"_s, enumOf({u"healthy"_s, u"unhealthy"_s})},
                                      {u"db"_s, enumOf({u"connected"_s, u"disconnected"_s})}, {u"version"_s, str()}}));
     return s;
@@ -380,8 +384,14 @@ const QHash<QString, Operation> &operations()
                            query(u"end_date"_s, str(), u"YYYY-MM-DD"_s)}});
         t.insert(u"GET /global/spend/report"_s,
                  {{}, {}, {query(u"start_date"_s, str(), u"YYYY-MM-DD"_s), query(u"end_date"_s, str(), u"YYYY-MM-DD"_s),
-                           query(u"group_by"_s, enumOf({u"api_key"_s, u"user"_s, u"end_user"_s, u"model"_s}), {})}});
+                           query(u"group_by"_s, enumOf({u"api_key"_s, u"user"_s, u"end_user"_s, u"model"_s}), {}),
+                           query(u"granularity"_s, enumOf({u"day"_s, u"hour"_s}),
+                                 u"bucket length (default day; the default range is the last 30 days, or 48 hours "
+                                 "for hour, whose buckets carry \"hour\": \"YYYY-MM-DDTHH\")"_s)}});
 
+        t.insert(u"GET /gateway/status"_s, {{}, u"GatewayStatus"_s, {}});
+        t.insert(u"POST /gateway/pause"_s, {{}, u"GatewayStatus"_s, {}});
+        t.insert(u"POST /gateway/resume"_s, {{}, u"GatewayStatus"_s, {}});
         t.insert(u"GET /health"_s, {{}, u"Health"_s, {}});
         t.insert(u"GET /health/readiness"_s, {{}, u"Readiness"_s, {}});
         t.insert(u"GET /docs"_s, {{}, {}, {}, "text/html"});
@@ -416,6 +426,7 @@ QString tagFor(const QString &path)
         {u"/key/"_s, u"Keys"_s},           {u"/user/"_s, u"Users"_s},        {u"/customer/"_s, u"End users"_s},
         {u"/end_user/"_s, u"End users"_s}, {u"/spend/"_s, u"Spend"_s},       {u"/global/"_s, u"Spend"_s},
         {u"/health"_s, u"Health"_s},       {u"/docs"_s, u"Docs"_s},          {u"/openapi"_s, u"Docs"_s},
+        {u"/gateway/"_s, u"Gateway"_s},
     };
     for (const auto &[prefix, tag] : prefixes) {
         if (path.startsWith(prefix))
@@ -548,7 +559,7 @@ QJsonObject DocsController::openApiDocument(const QList<Router::Route> &routes)
     // The order Swagger UI shows the areas in (JSON objects sort their paths by name).
     QJsonArray tags;
     for (const QString &tag : {u"OpenAI"_s, u"Models"_s, u"Keys"_s, u"Users"_s, u"End users"_s, u"Spend"_s,
-                               u"Health"_s, u"Docs"_s, u"Other"_s}) {
+                               u"Gateway"_s, u"Health"_s, u"Docs"_s, u"Other"_s}) {
         const bool used = std::any_of(routes.cbegin(), routes.cend(),
                                       [&tag](const Router::Route &route) { return tagFor(route.path) == tag; });
         if (used)

@@ -14,6 +14,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSet>
 
 using namespace Qt::StringLiterals;
 
@@ -88,6 +89,11 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
 {
     if (m_services.shuttingDown) {
         responder->send(errorResponse(ApiError::ServiceUnavailable, u"Tollgate is shutting down."_s));
+        return;
+    }
+    if (m_services.paused) {
+        responder->send(errorResponse(ApiError::ServiceUnavailable,
+                                      u"The gateway is paused; resume it in Tollgate or POST /gateway/resume"_s));
         return;
     }
     QJsonParseError parseError;
@@ -220,6 +226,12 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
 {
     QJsonArray data;
     const ModelAccess access(context.caller, m_services.identities, *m_services.deployments);
+    // Every deployment not from config.yaml was added through /model/new (db_model).
+    QSet<QString> configIds;
+    if (m_services.config) {
+        for (const Deployment &deployment : m_services.config->models)
+            configIds.insert(deployment.id);
+    }
     for (const Deployment &deployment : m_services.deployments->all()) {
         if (access.check(deployment.modelName) != ModelAccess::Decision::Allowed)
             continue;
@@ -249,7 +261,7 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
             {u"mode"_s, deployment.mode.isEmpty() ? u"chat"_s : deployment.mode},
             {u"litellm_provider"_s, deployment.providerName},
             {u"base_model"_s, deployment.baseModel.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(deployment.baseModel)},
-            {u"db_model"_s, false},
+            {u"db_model"_s, !configIds.contains(deployment.id)},
         };
         data.append(QJsonObject{{u"model_name"_s, deployment.modelName},
                                 {u"litellm_params"_s, params},

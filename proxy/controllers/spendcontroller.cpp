@@ -29,8 +29,10 @@ constexpr qint64 DefaultPageSize = 100;
 constexpr qint64 MaxPageSize = 1000;
 // Keeps (page - 1) * page_size far from overflowing.
 constexpr qint64 MaxPage = 1'000'000'000;
-// The report's range when start_date is not given: 30 days up to its end.
+// The report's range when start_date is not given: 30 days up to its end (day buckets),
+// 48 hours up to its end (hour buckets).
 constexpr int DefaultReportDays = 30;
+constexpr int DefaultReportHours = 48;
 
 QString queryValue(const QUrlQuery &query, const QString &name)
 {
@@ -144,23 +146,25 @@ std::optional<GroupNames> groupNames(const QString &groupBy)
     return std::nullopt;
 }
 
-// The daily report's shape, one object per UTC day with logged calls, ascending:
-//   {"date": "2024-05-01", "spend": <USD>, "total_tokens": n, "requests": n,
-//    "<models|api_keys|users|end_users>": [{"<group_by>": "<value>", "spend": <USD>,
-//                                          "total_tokens": n, "requests": n}, ...]}
-// Groups are sorted by name ("" = calls without one, e.g. no end user). The day's spend is
-// the integer sum of its groups', converted to USD once, so it matches them exactly.
-QJsonArray reportJson(const QList<SpendReportCell> &cells, const GroupNames &names)
+// The report's shape, one object per UTC day (or hour) with logged calls, ascending:
+//   {"date": "2024-05-01", ["hour": "2024-05-01T13",] "spend": <USD>, "total_tokens": n,
+//    "requests": n, "<models|api_keys|users|end_users>": [{"<group_by>": "<value>",
+//    "spend": <USD>, "total_tokens": n, "requests": n}, ...]}
+// "hour" is there for hour buckets only; "date" always, so a day-based client still reads
+// an hourly report. Groups are sorted by name ("" = calls without one, e.g. no end user).
+// A bucket's spend is the integer sum of its groups', converted to USD once, so it matches
+// them exactly.
+QJsonArray reportJson(const QList<SpendReportCell> &cells, const GroupNames &names, SpendBucket bucket)
 {
-    QJsonArray days;
+    QJsonArray periods;
     qsizetype i = 0;
     while (i < cells.size()) {
-        const QString day = cells.at(i).day;
+        const QString period = cells.at(i).period;
         NanoUsd spend = 0;
         qint64 tokens = 0;
         qint64 requests = 0;
         QJsonArray groups;
-        for (; i < cells.size() && cells.at(i).day == day; ++i) {
+        for (; i < cells.size() && cells.at(i).period == period; ++i) {
             const SpendReportCell &cell = cells.at(i);
             spend += cell.spend;
             tokens += cell.totalTokens;
@@ -170,13 +174,16 @@ QJsonArray reportJson(const QList<SpendReportCell> &cells, const GroupNames &nam
                                       {u"total_tokens"_s, cell.totalTokens},
                                       {u"requests"_s, cell.requests}});
         }
-        days.append(QJsonObject{{u"date"_s, day},
-                                {u"spend"_s, nanosToUsd(spend)},
-                                {u"total_tokens"_s, tokens},
-                                {u"requests"_s, requests},
-                                {names.list, groups}});
+        QJsonObject object{{u"date"_s, period.left(10)},
+                           {u"spend"_s, nanosToUsd(spend)},
+                           {u"total_tokens"_s, tokens},
+                           {u"requests"_s, requests},
+                           {names.list, groups}};
+        if (bucket == SpendBucket::Hour)
+            object.insert(u"hour"_s, period);
+        periods.append(object);
     }
-    return days;
+    return periods;
 }
 
 QByteArray csvContentType()
@@ -230,7 +237,8 @@ void SpendController::registerRoutes(Router &router)
                bind(&SpendController::exportCsv));
     router.add("GET", u"/global/spend"_s, Access::Admin, u"Total spend and the global budget"_s,
                bind(&SpendController::globalSpend));
-    router.add("GET", u"/global/spend/report"_s, Access::Admin, u"Spend per day, grouped, for charts"_s,
+    router.add("GET", u"/global/spend/report"_s, Access::Admin, u"Spend per UTC day or hour (granularity=day|hour), grouped by key, user, end user or model, "
+                 "for charts"_s,
                bind(&SpendController::report));
     router.add("GET", u"/budget/events"_s, Access::Admin,
                u"Budget thresholds passed (soft, 80/95/100 %) and resets, newest first"_s,
@@ -349,23 +357,39 @@ void SpendController::report(RequestContext &context, const ResponderPtr &respon
                          u"group_by"_s);
         return;
     }
+    const QString granularity = queryValue(query, u"granularity"_s);
+    if (!granularity.isEmpty() && granularity != u"day" && granularity != u"hour") {
+        Management::fail(responder, ApiError::BadRequest,
+                         u"Invalid granularity '%1': use day or hour."_s.arg(granularity), u"granularity"_s);
+        return;
+    }
+    const SpendBucket bucket = granularity == u"hour" ? SpendBucket::Hour : SpendBucket::Day;
     auto filter = readFilter(query, responder);
     if (!filter)
         return;
-    // Defaults: up to the end of today (UTC), from 30 days before the end.
-    if (!filter->until.isValid())
-        filter->until = QDateTime(Management::now(m_services).toUTC().date().addDays(1), QTime(0, 0), Qt::UTC);
-    if (!filter->from.isValid())
-        filter->from = filter->until.addDays(-DefaultReportDays);
+    // Defaults: up to the end of the current UTC day (hour), from 30 days (48 hours) before
+    // the end.
+    const QDateTime now = Management::now(m_services).toUTC();
+    if (!filter->until.isValid()) {
+        filter->until = bucket == SpendBucket::Hour
+                            ? QDateTime(now.date(), QTime(now.time().hour(), 0), Qt::UTC).addSecs(3600)
+                            : QDateTime(now.date().addDays(1), QTime(0, 0), Qt::UTC);
+    }
+    if (!filter->from.isValid()) {
+        filter->from = bucket == SpendBucket::Hour ? filter->until.addSecs(-3600 * DefaultReportHours)
+                                                   : filter->until.addDays(-DefaultReportDays);
+    }
     if (!m_services.store) {
         Management::sendJson(responder, QJsonArray());
         return;
     }
     m_services.store->read(
-        [filter = *filter, names = *names](QSqlDatabase &db) {
+        [filter = *filter, names = *names, bucket](QSqlDatabase &db) {
             return variantOf<QList<SpendReportCell>>(
-                SpendLogRepository::dailyReport(db, filter, names.group),
-                [&names](const QList<SpendReportCell> &cells) { return QVariant(reportJson(cells, names)); });
+                SpendLogRepository::report(db, filter, names.group, bucket),
+                [&names, bucket](const QList<SpendReportCell> &cells) {
+                    return QVariant(reportJson(cells, names, bucket));
+                });
         },
         m_services.context,
         [responder](const Result<QVariant> &result) {

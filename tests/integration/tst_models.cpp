@@ -94,6 +94,7 @@ private Q_SLOTS:
     void deploymentTableChangesKeepTheRotation();
 
     void newMockModelIsServedAtOnce();
+    void modelInfoTellsStoredModelsFromConfigModels();
     void providerKeyGoesToTheSecretStoreOnly();
     void updateChangesWhatIsServed();
     void updateReplacesTheProviderKey();
@@ -211,6 +212,28 @@ void TestModels::newMockModelIsServedAtOnce()
     QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
     QVERIFY(modelIds(m_fixture->get("/v1/models")).contains(u"added-mock"_s));
     QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"added-mock"_s)).status, 200);
+}
+
+void TestModels::modelInfoTellsStoredModelsFromConfigModels()
+{
+    QCOMPARE(newModel(mockModel(u"stored-mock"_s, {{u"id"_s, u"stored-1"_s}})).status, 200);
+    const auto dbModel = [this](const QString &id) {
+        const QJsonObject entry = infoEntry(m_fixture->get("/v1/model/info"), id);
+        return entry.value(u"model_info"_s).toObject().value(u"db_model"_s);
+    };
+    QCOMPARE(dbModel(u"stored-1"_s), QJsonValue(true));
+    QCOMPARE(dbModel(u"gpt-a-1"_s), QJsonValue(false));   // config.yaml
+    QCOMPARE(dbModel(u"gpt-c-1"_s), QJsonValue(false));
+
+    // Still a stored model after an update and a restart.
+    QCOMPARE(m_fixture->post("/model/update", QJsonObject{{u"model_id"_s, u"stored-1"_s},
+                                                          {u"litellm_params"_s, QJsonObject{{u"rpm"_s, 7}}}})
+                 .status,
+             200);
+    QCOMPARE(dbModel(u"stored-1"_s), QJsonValue(true));
+    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
+    QCOMPARE(dbModel(u"stored-1"_s), QJsonValue(true));
+    QCOMPARE(dbModel(u"gpt-a-1"_s), QJsonValue(false));
 }
 
 void TestModels::providerKeyGoesToTheSecretStoreOnly()

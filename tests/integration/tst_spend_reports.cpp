@@ -18,6 +18,10 @@ private Q_SLOTS:
     void report_data();
     void report();
     void reportDefaultsToTheLast30Days();
+    void hourlyReportHasABucketPerUtcHour();
+    void hourlyReportDefaultsToTheLast48Hours();
+    void badGranularityIs400_data();
+    void badGranularityIs400();
     void csvFormat();
     void globalSpendIsExact();
     void largeExportIsStreamed();
@@ -141,6 +145,92 @@ void TestSpendReports::reportDefaultsToTheLast30Days()
     QCOMPARE(groups.at(0).toObject().value(u"end_user"_s).toString(), QString());
     QCOMPARE(groups.at(1).toObject().value(u"end_user"_s).toString(), u"customer-1"_s);
     QCOMPARE(groups.at(1).toObject().value(u"requests"_s).toInteger(), 3);
+}
+
+void TestSpendReports::hourlyReportHasABucketPerUtcHour()
+{
+    const QDateTime from = utc(u"2024-03-01T00:00:00Z"_s);
+    const QDateTime until = utc(u"2024-03-03T00:00:00Z"_s);
+    std::map<QString, std::map<QString, NanoUsd>> expected;   // hour → user → spend
+    for (const SpendLogRow &row : m_rows) {
+        if (matches(row, {}, from, until))
+            expected[row.startTime.toUTC().toString(u"yyyy-MM-ddTHH"_s)][row.userId] += row.spend;
+    }
+    QVERIFY(expected.size() > 2);   // the seeded rows spread over many hours
+
+    const Response response = m_fixture->get(url("/global/spend/report", {{u"start_date"_s, u"2024-03-01"_s},
+                                                                          {u"end_date"_s, u"2024-03-02"_s},
+                                                                          {u"group_by"_s, u"user"_s},
+                                                                          {u"granularity"_s, u"hour"_s}}));
+    QCOMPARE(response.status, 200);
+    const QJsonArray hours = jsonArray(response);
+    QCOMPARE(hours.size(), qsizetype(expected.size()));
+    auto hour = expected.cbegin();
+    for (const QJsonValue value : hours) {
+        const QJsonObject object = value.toObject();
+        QCOMPARE(object.value(u"hour"_s).toString(), hour->first);
+        QCOMPARE(object.value(u"date"_s).toString(), hour->first.left(10));
+        const QJsonArray users = object.value(u"users"_s).toArray();
+        QCOMPARE(users.size(), qsizetype(hour->second.size()));
+        NanoUsd total = 0;
+        auto user = hour->second.cbegin();
+        for (const QJsonValue entry : users) {
+            QCOMPARE(entry.toObject().value(u"user"_s).toString(), user->first);
+            QVERIFY(entry.toObject().value(u"spend"_s).toDouble() == nanosToUsd(user->second));
+            total += user->second;
+            ++user;
+        }
+        QVERIFY(object.value(u"spend"_s).toDouble() == nanosToUsd(total));
+        ++hour;
+    }
+
+    // The last millisecond of a day and the first of the next are in different hours.
+    const QString edgeHours = QString::fromUtf8(response.body);
+    QVERIFY(edgeHours.contains(u"\"2024-03-01T23\""_s));
+    QVERIFY(edgeHours.contains(u"\"2024-03-02T00\""_s));
+
+    // Day buckets (the default) carry no "hour".
+    const Response daily = m_fixture->get(url("/global/spend/report", {{u"start_date"_s, u"2024-03-01"_s},
+                                                                       {u"end_date"_s, u"2024-03-02"_s},
+                                                                       {u"granularity"_s, u"day"_s}}));
+    QCOMPARE(daily.status, 200);
+    QCOMPARE(jsonArray(daily).size(), 2);
+    QVERIFY(!jsonArray(daily).at(0).toObject().contains(u"hour"_s));
+}
+
+void TestSpendReports::hourlyReportDefaultsToTheLast48Hours()
+{
+    // Only the four real calls of this run are within the last 48 hours (the seeded rows
+    // are from 2024); they fall in this hour, or the one before if the hour just turned.
+    const QDateTime before = QDateTime::currentDateTimeUtc();
+    const Response response = m_fixture->get("/global/spend/report?granularity=hour&group_by=end_user");
+    QCOMPARE(response.status, 200);
+    const QJsonArray hours = jsonArray(response);
+    QVERIFY2(hours.size() == 1 || hours.size() == 2, response.body.constData());
+    qint64 requests = 0;
+    for (const QJsonValue value : hours) {
+        const QJsonObject object = value.toObject();
+        const QDateTime hour = QDateTime::fromString(object.value(u"hour"_s).toString() + u":00:00Z"_s, Qt::ISODate);
+        QVERIFY2(hour.isValid(), qPrintable(object.value(u"hour"_s).toString()));
+        QVERIFY(hour <= before && hour > before.addSecs(-2 * 3600));
+        QCOMPARE(object.value(u"date"_s).toString(), hour.date().toString(Qt::ISODate));
+        requests += object.value(u"requests"_s).toInteger();
+    }
+    QCOMPARE(requests, 4);
+}
+
+void TestSpendReports::badGranularityIs400_data()
+{
+    QTest::addColumn<QByteArray>("path");
+    QTest::newRow("a week") << QByteArray("/global/spend/report?granularity=week");
+    QTest::newRow("upper case") << QByteArray("/global/spend/report?granularity=HOUR");
+    QTest::newRow("a number") << QByteArray("/global/spend/report?granularity=3600&group_by=user");
+}
+
+void TestSpendReports::badGranularityIs400()
+{
+    QFETCH(QByteArray, path);
+    VERIFY_EMPTY(errorMismatch(m_fixture->get(path), 400, u"bad_request_error"_s, u"granularity"_s));
 }
 
 void TestSpendReports::csvFormat()
