@@ -6,6 +6,7 @@
 #include "../proxy/gateway.h"
 #include "../ui/apiclient.h"
 #include "../ui/appsettings.h"
+#include "../ui/gatewaystatus.h"
 #include "../ui/mainwindow.h"
 #include "../ui/masterkey.h"
 #include "../ui/singleinstance.h"
@@ -111,7 +112,11 @@ int run(const CommandLine &commandLine)
     // program while the desktop app manages it.
     config->general.masterKey = masterKey->key;
 
-    const QString databasePath = Runtime::databasePath(commandLine.databasePath, *config, configPath);
+    // The command line wins over the data file chosen in Settings, which wins over config.yaml.
+    const QString databasePath = Runtime::databasePath(
+        commandLine.databasePath.isEmpty() ? settings.value(AppSettings::Key::DatabasePath).toString()
+                                           : commandLine.databasePath,
+        *config, configPath);
     Store store;
     if (auto opened = store.open(databasePath); !opened)
         return fail(QApplication::translate("Tollgate::Desktop", "Database error"),
@@ -160,7 +165,9 @@ int run(const CommandLine &commandLine)
     api.setMasterKey(masterKey->key);
 
     MainWindow window(&api, &settings, connection);
-    TrayIcon tray(&api, &window);
+    GatewayStatus status(&api);
+    TrayIcon tray(&api, &window, &status);
+    status.start();
     QObject::connect(&instance, &SingleInstance::raiseRequested, &window, &MainWindow::raiseWindow);
     QObject::connect(&window, &MainWindow::quitRequested, &app, &QApplication::quit);
     QObject::connect(&tray, &TrayIcon::quitRequested, &app, &QApplication::quit);

@@ -12,8 +12,6 @@
 
 namespace Tollgate::Test {
 
-class Page;
-
 // A real gateway on its own thread (GatewayFixture: real HTTP, real SQLite file) and the
 // window's ApiClient talking to it over loopback with the master key, as the desktop app
 // wires them. Settings live in a temporary INI file.

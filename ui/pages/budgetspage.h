@@ -2,8 +2,21 @@
 
 #include "../page.h"
 
+#include <QList>
+
+#include <memory>
+
 namespace Tollgate {
 
+class BudgetTableModel;
+class TableView;
+struct BudgetRecord;
+struct EndUserRecord;
+struct KeyRecord;
+struct UserRecord;
+
+// Budgets: every budget the gateway enforces (global, users, keys, end users) with its
+// spend against the max as a bar, the soft limit, and a live countdown to the next reset.
 class BudgetsPage final : public Page
 {
     Q_OBJECT
@@ -14,8 +27,26 @@ public:
     [[nodiscard]] QString title() const override { return tr("Budgets"); }
     [[nodiscard]] QIcon icon() const override;
 
+    [[nodiscard]] BudgetTableModel *model() const { return m_model; }
+    [[nodiscard]] TableView *view() const { return m_view; }
+
+    // The rows the page shows for these lists: only what has a budget (a max, a soft limit
+    // or a reset period); the global budget always.
+    static QList<BudgetRecord> budgetsOf(const BudgetRecord &global, const QList<UserRecord> &users,
+                                         const QList<KeyRecord> &keys, const QList<EndUserRecord> &endUsers);
+
 protected:
     void doRefresh() override;
+
+private:
+    void showContextMenu(int sourceRow, const QPoint &globalPos);
+    void publish();
+
+    BudgetTableModel *m_model;
+    TableView *m_view;
+    // One refresh's answers, published together when the last one is in.
+    struct Pending;
+    std::shared_ptr<Pending> m_pending;
 };
 
 } // namespace Tollgate

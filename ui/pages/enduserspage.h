@@ -1,10 +1,17 @@
 #pragma once
 
-#include "../page.h"
+#include "listpage.h"
+
+class QAction;
 
 namespace Tollgate {
 
-class EndUsersPage final : public Page
+class EndUserTableModel;
+struct EndUserRecord;
+
+// End users: the customers of the apps that call the gateway, named by the `user` field of
+// a call. They appear on first use; here they get budgets and limits, or are blocked.
+class EndUsersPage final : public ListPage
 {
     Q_OBJECT
 
@@ -13,9 +20,26 @@ public:
 
     [[nodiscard]] QString title() const override { return tr("End users"); }
     [[nodiscard]] QIcon icon() const override;
+    [[nodiscard]] EndUserTableModel *model() const { return m_model; }
+
+public Q_SLOTS:
+    void newEndUser();
+    void editEndUser();
+    void toggleBlocked();
+    void deleteEndUser();
 
 protected:
     void doRefresh() override;
+    void updateActions() override;
+
+private:
+    [[nodiscard]] const EndUserRecord *selectedEndUser() const;
+
+    EndUserTableModel *m_model;
+    QAction *m_newAction;
+    QAction *m_editAction;
+    QAction *m_blockAction;
+    QAction *m_deleteAction;
 };
 
 } // namespace Tollgate

@@ -1,10 +1,18 @@
 #pragma once
 
-#include "../page.h"
+#include "listpage.h"
+
+class QAction;
+class QJsonObject;
 
 namespace Tollgate {
 
-class KeysPage final : public Page
+class KeyTableModel;
+struct KeyRecord;
+
+// Keys: hand out keys (the raw key is shown once), change their models, limits, budget and
+// expiry, block, regenerate and delete them.
+class KeysPage final : public ListPage
 {
     Q_OBJECT
 
@@ -13,9 +21,30 @@ public:
 
     [[nodiscard]] QString title() const override { return tr("Keys"); }
     [[nodiscard]] QIcon icon() const override;
+    [[nodiscard]] KeyTableModel *model() const { return m_model; }
+
+public Q_SLOTS:
+    void newKey();
+    void editKey();
+    void toggleBlocked();
+    void regenerateKey();
+    void deleteKey();
 
 protected:
     void doRefresh() override;
+    void updateActions() override;
+
+private:
+    [[nodiscard]] const KeyRecord *selectedKey() const;
+    // Shows the raw key of a /key/generate or /key/regenerate answer once.
+    void showRawKey(const QJsonObject &answer, bool regenerated);
+
+    KeyTableModel *m_model;
+    QAction *m_newAction;
+    QAction *m_editAction;
+    QAction *m_blockAction;
+    QAction *m_regenerateAction;
+    QAction *m_deleteAction;
 };
 
 } // namespace Tollgate

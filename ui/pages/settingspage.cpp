@@ -3,13 +3,73 @@
 #include "../apiclient.h"
 #include "../appsettings.h"
 
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHostAddress>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
 #include <QStyle>
+#include <QSystemTrayIcon>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
 
 namespace Tollgate {
+
+namespace {
+
+QHBoxLayout *row(std::initializer_list<QWidget *> widgets, int stretchIndex = 0)
+{
+    auto *layout = new QHBoxLayout;
+    int index = 0;
+    for (QWidget *widget : widgets)
+        layout->addWidget(widget, index++ == stretchIndex ? 1 : 0);
+    return layout;
+}
+
+QLabel *selectableLabel(const QString &text, const QString &objectName, QWidget *parent)
+{
+    auto *label = new QLabel(text, parent);
+    label->setObjectName(objectName);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    label->setWordWrap(true);
+    return label;
+}
+
+} // namespace
 
 SettingsPage::SettingsPage(ApiClient *api, AppSettings *settings, const ConnectionInfo &connection, QWidget *parent)
     : Page(api, parent), m_settings(settings), m_connection(connection)
 {
+    auto *content = new QWidget(this);
+    auto *contentLayout = new QVBoxLayout(content);
+    contentLayout->addWidget(createConnectionSection());
+    contentLayout->addWidget(createGatewaySection());
+    contentLayout->addWidget(createStartupSection());
+    contentLayout->addStretch(1);
+
+    // Long paths and small screens: the page scrolls rather than squeezing its sections.
+    auto *scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidget(content);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(scroll);
+    loadSettings();
 }
 
 QIcon SettingsPage::icon() const
@@ -17,6 +77,292 @@ QIcon SettingsPage::icon() const
     return style()->standardIcon(QStyle::SP_FileDialogInfoView);
 }
 
-void SettingsPage::doRefresh() {}
+QWidget *SettingsPage::createConnectionSection()
+{
+    auto *box = new QGroupBox(tr("Connect a program to Tollgate"), this);
+    box->setObjectName(u"connectionGroupBox"_s);
+    auto *form = new QFormLayout(box);
+
+    auto *baseUrl = new QLineEdit(m_connection.openAiBaseUrl(), box);
+    baseUrl->setObjectName(u"baseUrlLineEdit"_s);
+    baseUrl->setReadOnly(true);
+    auto *copyBaseUrl = new QPushButton(tr("Copy"), box);
+    copyBaseUrl->setObjectName(u"settingsCopyBaseUrlButton"_s);
+    copyBaseUrl->setToolTip(tr("Copy the base URL to the clipboard"));
+    connect(copyBaseUrl, &QPushButton::clicked, this,
+            [this] { copy(m_connection.openAiBaseUrl(), tr("Base URL")); });
+    form->addRow(tr("Base URL:"), row({baseUrl, copyBaseUrl}));
+
+    m_snippetEdit = new QPlainTextEdit(box);
+    m_snippetEdit->setObjectName(u"environmentSnippetPlainTextEdit"_s);
+    m_snippetEdit->setReadOnly(true);
+    m_snippetEdit->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_snippetEdit->setMaximumHeight(m_snippetEdit->fontMetrics().lineSpacing() * 4);
+    m_snippetEdit->setToolTip(tr("For a shell: OpenAI SDKs and most tools read these two variables"));
+    auto *copySnippet = new QPushButton(tr("Copy"), box);
+    copySnippet->setObjectName(u"copyEnvironmentButton"_s);
+    copySnippet->setToolTip(tr("Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports (with the master key)"));
+    connect(copySnippet, &QPushButton::clicked, this,
+            [this] { copy(m_connection.environmentSnippet(), tr("Environment snippet")); });
+    auto *snippetRow = row({m_snippetEdit, copySnippet});
+    snippetRow->setAlignment(copySnippet, Qt::AlignTop);
+    form->addRow(tr("Environment:"), snippetRow);
+
+    m_masterKeyEdit = new QLineEdit(m_connection.masterKey, box);
+    m_masterKeyEdit->setObjectName(u"masterKeyLineEdit"_s);
+    m_masterKeyEdit->setReadOnly(true);
+    m_masterKeyEdit->setEchoMode(QLineEdit::Password);
+    m_masterKeyEdit->setToolTip(tr("The admin key: it may do everything. Hand out virtual keys (Keys page) "
+                                   "to programs and people instead."));
+    m_showKeyButton = new QPushButton(tr("Show"), box);
+    m_showKeyButton->setObjectName(u"showMasterKeyButton"_s);
+    m_showKeyButton->setCheckable(true);
+    connect(m_showKeyButton, &QPushButton::toggled, this, &SettingsPage::updateMasterKeyDisplay);
+    auto *copyKey = new QPushButton(tr("Copy"), box);
+    copyKey->setObjectName(u"copyMasterKeyButton"_s);
+    connect(copyKey, &QPushButton::clicked, this, [this] { copy(m_connection.masterKey, tr("Master key")); });
+    form->addRow(tr("Master key:"), row({m_masterKeyEdit, m_showKeyButton, copyKey}));
+
+    form->addRow(tr("Master key kept in:"),
+                 selectableLabel(m_connection.masterKeySource.isEmpty() ? tr("unknown") : m_connection.masterKeySource,
+                                 u"masterKeySourceLabel"_s, box));
+    form->addRow(tr("Database:"), selectableLabel(m_connection.databasePath, u"databasePathLabel"_s, box));
+    form->addRow(tr("Configuration:"),
+                 selectableLabel(m_connection.configPath.isEmpty() ? tr("built-in (no config.yaml)")
+                                                                   : m_connection.configPath,
+                                 u"configPathLabel"_s, box));
+    updateMasterKeyDisplay();
+    return box;
+}
+
+QWidget *SettingsPage::createGatewaySection()
+{
+    auto *box = new QGroupBox(tr("Gateway"), this);
+    box->setObjectName(u"gatewayGroupBox"_s);
+    auto *layout = new QHBoxLayout(box);
+    m_statusLabel = new QLabel(tr("Reading the gateway's state…"), box);
+    m_statusLabel->setObjectName(u"gatewayStatusLabel"_s);
+    m_statusLabel->setWordWrap(true);
+    m_pauseButton = new QPushButton(tr("Pause gateway"), box);
+    m_pauseButton->setObjectName(u"pauseResumeButton"_s);
+    m_pauseButton->setEnabled(false);
+    connect(m_pauseButton, &QPushButton::clicked, this, [this] {
+        m_pauseButton->setEnabled(false);
+        api()->post(m_paused ? u"/gateway/resume"_s : u"/gateway/pause"_s, {}, this, [this](const ApiReply &reply) {
+            if (reply.ok()) {
+                const QJsonObject status = reply.json.object();
+                setPausedState(true, status.value(u"paused"_s).toBool(), status.value(u"in_flight"_s).toInt());
+                Q_EMIT notice(m_paused ? tr("Gateway paused: LLM calls are refused until you resume it.")
+                                       : tr("Gateway resumed: LLM calls are served again."));
+            } else {
+                m_pauseButton->setEnabled(true);
+            }
+        });
+    });
+    layout->addWidget(m_statusLabel, 1);
+    layout->addWidget(m_pauseButton);
+    return box;
+}
+
+QWidget *SettingsPage::createStartupSection()
+{
+    auto *box = new QGroupBox(tr("Start-up"), this);
+    box->setObjectName(u"startupGroupBox"_s);
+    auto *form = new QFormLayout(box);
+
+    auto *note = new QLabel(tr("These settings take effect at the next start of Tollgate. Options given on the "
+                               "command line override them for one run."),
+                            box);
+    note->setObjectName(u"restartNoteLabel"_s);
+    note->setWordWrap(true);
+    form->addRow(note);
+
+    m_hostEdit = new QLineEdit(box);
+    m_hostEdit->setObjectName(u"hostLineEdit"_s);
+    m_hostEdit->setToolTip(tr("The address the gateway listens on: 127.0.0.1 for this computer only, 0.0.0.0 "
+                              "for every network (anyone who can reach it needs a key)"));
+    connect(m_hostEdit, &QLineEdit::editingFinished, this, &SettingsPage::saveHost);
+    form->addRow(tr("Host:"), m_hostEdit);
+
+    m_portSpin = new QSpinBox(box);
+    m_portSpin->setObjectName(u"portSpinBox"_s);
+    m_portSpin->setRange(1, 65535);
+    m_portSpin->setToolTip(tr("The port the gateway listens on. If it is taken at start-up, a free one is used "
+                              "and the window says so."));
+    connect(m_portSpin, &QSpinBox::valueChanged, this, [this](int port) {
+        if (m_loading)
+            return;
+        m_settings->setValue(AppSettings::Key::Port, port);
+        m_settings->sync();
+    });
+    form->addRow(tr("Port:"), m_portSpin);
+
+    m_databaseEdit = new QLineEdit(box);
+    m_databaseEdit->setObjectName(u"databasePathLineEdit"_s);
+    m_databaseEdit->setPlaceholderText(tr("default: the per-user data directory"));
+    m_databaseEdit->setToolTip(tr("The SQLite file with keys, users, stored models and the spend log"));
+    connect(m_databaseEdit, &QLineEdit::editingFinished, this,
+            [this] { savePath(m_databaseEdit, int(AppSettings::Key::DatabasePath)); });
+    auto *browseDatabase = new QPushButton(tr("Browse…"), box);
+    browseDatabase->setObjectName(u"browseDatabaseButton"_s);
+    connect(browseDatabase, &QPushButton::clicked, this,
+            [this] { browse(m_databaseEdit, int(AppSettings::Key::DatabasePath), true); });
+    form->addRow(tr("Data file:"), row({m_databaseEdit, browseDatabase}));
+
+    m_configEdit = new QLineEdit(box);
+    m_configEdit->setObjectName(u"configPathLineEdit"_s);
+    m_configEdit->setPlaceholderText(tr("none: the built-in configuration"));
+    m_configEdit->setToolTip(tr("A LiteLLM-style config.yaml: models, budgets, general settings"));
+    connect(m_configEdit, &QLineEdit::editingFinished, this,
+            [this] { savePath(m_configEdit, int(AppSettings::Key::ConfigPath)); });
+    auto *browseConfig = new QPushButton(tr("Browse…"), box);
+    browseConfig->setObjectName(u"browseConfigButton"_s);
+    connect(browseConfig, &QPushButton::clicked, this,
+            [this] { browse(m_configEdit, int(AppSettings::Key::ConfigPath), false); });
+    form->addRow(tr("Config file:"), row({m_configEdit, browseConfig}));
+
+    m_budgetModeCombo = new QComboBox(box);
+    m_budgetModeCombo->setObjectName(u"budgetModeComboBox"_s);
+    m_budgetModeCombo->addItem(tr("As config.yaml says"), QString());
+    m_budgetModeCombo->addItem(tr("Reserve: admit a call when its estimated cost fits the budget"), u"reserve"_s);
+    m_budgetModeCombo->addItem(tr("Strict: like reserve, and refuse models without a known price"), u"strict"_s);
+    connect(m_budgetModeCombo, &QComboBox::currentIndexChanged, this, [this] {
+        if (m_loading)
+            return;
+        m_settings->setValue(AppSettings::Key::BudgetMode, m_budgetModeCombo->currentData().toString());
+        m_settings->sync();
+    });
+    form->addRow(tr("Budget mode:"), m_budgetModeCombo);
+
+    const QString noTray = QSystemTrayIcon::isSystemTrayAvailable()
+                               ? QString()
+                               : tr("This desktop shows no tray icons now, so the window stays open.");
+    m_startMinimizedCheck = new QCheckBox(tr("Start minimised to the tray"), box);
+    m_startMinimizedCheck->setObjectName(u"startMinimizedCheckBox"_s);
+    m_startMinimizedCheck->setToolTip(noTray);
+    m_closeToTrayCheck = new QCheckBox(tr("Closing the window keeps the gateway running in the tray"), box);
+    m_closeToTrayCheck->setObjectName(u"closeToTrayCheckBox"_s);
+    m_closeToTrayCheck->setToolTip(noTray);
+    for (const auto &[check, key] : {std::pair{m_startMinimizedCheck, AppSettings::Key::StartMinimized},
+                                     std::pair{m_closeToTrayCheck, AppSettings::Key::CloseToTray}}) {
+        connect(check, &QCheckBox::toggled, this, [this, key = key](bool on) {
+            if (m_loading)
+                return;
+            m_settings->setValue(key, on);
+            m_settings->sync();
+        });
+    }
+    form->addRow(m_startMinimizedCheck);
+    form->addRow(m_closeToTrayCheck);
+    return box;
+}
+
+void SettingsPage::loadSettings()
+{
+    m_loading = true;
+    m_hostEdit->setText(m_settings->value(AppSettings::Key::Host).toString());
+    m_portSpin->setValue(m_settings->value(AppSettings::Key::Port).toInt());
+    m_databaseEdit->setText(m_settings->value(AppSettings::Key::DatabasePath).toString());
+    m_configEdit->setText(m_settings->value(AppSettings::Key::ConfigPath).toString());
+    const int mode = m_budgetModeCombo->findData(m_settings->value(AppSettings::Key::BudgetMode).toString());
+    m_budgetModeCombo->setCurrentIndex(std::max(mode, 0));
+    m_startMinimizedCheck->setChecked(m_settings->value(AppSettings::Key::StartMinimized).toBool());
+    m_closeToTrayCheck->setChecked(m_settings->value(AppSettings::Key::CloseToTray).toBool());
+    m_loading = false;
+}
+
+void SettingsPage::saveHost()
+{
+    const QString host = m_hostEdit->text().trimmed();
+    // What the app accepts at start-up (Runtime::listenAddress): an IP address or localhost.
+    if (host != u"localhost" && QHostAddress(host).isNull()) {
+        Q_EMIT notice(tr("'%1' is not an IP address; the host stays %2.")
+                          .arg(host, m_settings->value(AppSettings::Key::Host).toString()));
+        m_hostEdit->setText(m_settings->value(AppSettings::Key::Host).toString());
+        return;
+    }
+    m_hostEdit->setText(host);
+    m_settings->setValue(AppSettings::Key::Host, host);
+    m_settings->sync();
+}
+
+void SettingsPage::savePath(QLineEdit *edit, int key)
+{
+    const QString path = edit->text().trimmed();
+    m_settings->setValue(AppSettings::Key(key), path.isEmpty() ? QString() : QFileInfo(path).absoluteFilePath());
+    m_settings->sync();
+    edit->setText(m_settings->value(AppSettings::Key(key)).toString());
+}
+
+void SettingsPage::browse(QLineEdit *edit, int key, bool database)
+{
+    const QString current = edit->text().isEmpty() ? (database ? m_connection.databasePath : m_connection.configPath)
+                                                    : edit->text();
+    auto *dialog = new QFileDialog(this, database ? tr("Data file") : tr("Config file"), current,
+                                   database ? tr("SQLite databases (*.db *.sqlite *.sqlite3);;All files (*)")
+                                            : tr("YAML files (*.yaml *.yml);;All files (*)"));
+    dialog->setObjectName(database ? u"databaseFileDialog"_s : u"configFileDialog"_s);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (database) {
+        // A new file is created at the next start; an existing one is opened, not replaced.
+        dialog->setAcceptMode(QFileDialog::AcceptSave);
+        dialog->setOption(QFileDialog::DontConfirmOverwrite);
+    } else {
+        dialog->setFileMode(QFileDialog::ExistingFile);
+    }
+    connect(dialog, &QFileDialog::fileSelected, this, [this, edit, key](const QString &file) {
+        edit->setText(file);
+        savePath(edit, key);
+    });
+    dialog->open();
+}
+
+void SettingsPage::doRefresh()
+{
+    beginCall();
+    api()->get(u"/gateway/status"_s, {}, this, [this](const ApiReply &reply) {
+        const QJsonObject status = reply.json.object();
+        setPausedState(reply.ok(), status.value(u"paused"_s).toBool(), status.value(u"in_flight"_s).toInt());
+        endCall();
+    });
+}
+
+void SettingsPage::setPausedState(bool known, bool paused, int inFlight)
+{
+    m_pauseButton->setEnabled(known);
+    if (!known) {
+        m_statusLabel->setText(tr("The gateway does not answer."));
+        return;
+    }
+    m_paused = paused;
+    if (paused) {
+        m_statusLabel->setText(tr("<b>Paused</b>: LLM calls are refused (503) until you resume; the window and the "
+                                  "management API keep working."));
+        m_pauseButton->setText(tr("Resume gateway"));
+        m_pauseButton->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+    } else {
+        m_statusLabel->setText(tr("<b>Running</b>: %n call(s) in flight.", nullptr, inFlight));
+        m_pauseButton->setText(tr("Pause gateway"));
+        m_pauseButton->setIcon(style()->standardIcon(QStyle::SP_MediaPause));
+    }
+}
+
+void SettingsPage::updateMasterKeyDisplay()
+{
+    const bool shown = m_showKeyButton->isChecked();
+    m_masterKeyEdit->setEchoMode(shown ? QLineEdit::Normal : QLineEdit::Password);
+    m_showKeyButton->setText(shown ? tr("Hide") : tr("Show"));
+    // The snippet holds the key too: hidden with it.
+    QString snippet = m_connection.environmentSnippet();
+    if (!shown && !m_connection.masterKey.isEmpty())
+        snippet.replace(m_connection.masterKey, QString(m_connection.masterKey.size(), u'•'));
+    m_snippetEdit->setPlainText(snippet.trimmed());
+}
+
+void SettingsPage::copy(const QString &text, const QString &what)
+{
+    QApplication::clipboard()->setText(text);
+    Q_EMIT notice(tr("%1 copied to the clipboard.").arg(what));
+}
 
 } // namespace Tollgate

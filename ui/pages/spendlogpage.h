@@ -2,20 +2,107 @@
 
 #include "../page.h"
 
+#include <QDateTime>
+#include <QUrlQuery>
+
+class QComboBox;
+class QDateTimeEdit;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QStringListModel;
+
 namespace Tollgate {
 
+class SpendLogTableModel;
+class TableView;
+struct SpendRecord;
+
+// The spend log's filters as the API takes them (GET /spend/logs, /spend/logs/export.csv).
+struct SpendLogQuery
+{
+    QDateTime from;       // invalid: from the first call
+    QDateTime until;      // invalid: up to now (inclusive bound)
+    QString apiKey;       // key token
+    QString userId;
+    QString endUser;
+    QString model;        // the model group clients asked for
+
+    [[nodiscard]] QUrlQuery toUrlQuery() const;
+    friend bool operator==(const SpendLogQuery &, const SpendLogQuery &) = default;
+};
+
+// Spend log: every call, newest first, a page at a time, filtered by time, key, user, end
+// user and model; the filtered rows export to CSV.
 class SpendLogPage final : public Page
 {
     Q_OBJECT
 
 public:
+    enum class Preset { Today, SevenDays, ThirtyDays, All };
+    // Rows per page: enough to scroll, small enough to fetch in a blink.
+    static constexpr int PageSize = 250;
+
     explicit SpendLogPage(ApiClient *api, QWidget *parent = nullptr);
 
     [[nodiscard]] QString title() const override { return tr("Spend log"); }
     [[nodiscard]] QIcon icon() const override;
 
+    // The filters as the widgets show them; setQuery() changes the widgets and reloads.
+    [[nodiscard]] SpendLogQuery query() const;
+    void setQuery(const SpendLogQuery &query);
+    void applyPreset(Preset preset);
+
+    [[nodiscard]] SpendLogTableModel *model() const { return m_model; }
+    [[nodiscard]] TableView *view() const { return m_view; }
+    [[nodiscard]] bool hasMore() const { return m_hasMore; }
+    // Fetches the next page of older rows.
+    void loadMore();
+
+    // Streams the rows matching the current filters into `path` as CSV (the Export button
+    // asks for the path first); exportFinished() tells how it went.
+    void exportTo(const QString &path);
+
+Q_SIGNALS:
+    // rows: CSV records written (header not counted); error empty on success.
+    void exportFinished(qint64 rows, const QString &error);
+
 protected:
     void doRefresh() override;
+
+private:
+    void buildFilters();
+    void filtersEdited();
+    void fetchPage(int page, int pageSize, bool replace);
+    void mergeRows(QList<SpendRecord> fresh, bool replace, int pageSize);
+    void updateStatus();
+    void updateCompleters();
+    void showContextMenu(int sourceRow, const QPoint &globalPos);
+    void fillKeyCombo();
+    void askExport();
+
+    SpendLogTableModel *m_model;
+    TableView *m_view;
+    QDateTimeEdit *m_fromEdit = nullptr;
+    QDateTimeEdit *m_untilEdit = nullptr;
+    QComboBox *m_keyCombo = nullptr;
+    QLineEdit *m_userEdit = nullptr;
+    QLineEdit *m_endUserEdit = nullptr;
+    QLineEdit *m_modelEdit = nullptr;
+    QPushButton *m_exportButton = nullptr;
+    QPushButton *m_loadMoreButton = nullptr;
+    QLabel *m_statusLabel = nullptr;
+    QStringListModel *m_userNames;
+    QStringListModel *m_endUserNames;
+    QStringListModel *m_modelNames;
+
+    QList<QPair<QString, QString>> m_keys;   // token, name (for the combo)
+    SpendLogQuery m_active;                  // the filters the rows were fetched with
+    bool m_loaded = false;                   // m_active has been fetched at least once
+    bool m_hasMore = false;
+    bool m_exporting = false;
+    quint64 m_generation = 0;                // answers for older filters are dropped
+    int m_refreshes = 0;
 };
 
 } // namespace Tollgate

@@ -1,0 +1,483 @@
+#include "tests/ui/pagehelpers.h"
+#include "tests/ui/uifixture.h"
+#include "ui/confirm.h"
+#include "ui/dialogs/keycreateddialog.h"
+#include "ui/dialogs/keydialog.h"
+#include "ui/models/keytablemodel.h"
+#include "ui/pages/keyspage.h"
+#include "ui/tableview.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDoubleSpinBox>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTest>
+
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+using namespace Tollgate;
+using namespace Tollgate::Test;
+using namespace Tollgate::Test::Pages;
+
+namespace {
+
+// A started gateway and the window, on the Keys page, refreshed once.
+struct KeysSetUp
+{
+    UiFixture fixture;
+    std::unique_ptr<MainWindow> window;
+    KeysPage *page = nullptr;
+
+    bool start()
+    {
+        if (!fixture.start())
+            return false;
+        window = fixture.createWindow();
+        page = window->page<KeysPage>();
+        window->showPage(page);
+        return UiFixture::refreshAndWait(page);
+    }
+    [[nodiscard]] int rowOfAlias(const QString &alias) const
+    {
+        return rowWhere(page->model(), [&](const KeyRecord &key) { return key.keyAlias == alias; });
+    }
+    [[nodiscard]] const KeyRecord *keyWithAlias(const QString &alias) const
+    {
+        return page->model()->recordAt(rowOfAlias(alias));
+    }
+    bool select(const QString &alias)
+    {
+        const int row = rowOfAlias(alias);
+        page->tableView()->selectSourceRow(row);
+        return row >= 0 && page->tableView()->currentSourceRow() == row;
+    }
+};
+
+KeyRecord sampleKey(const QString &token, const QString &alias)
+{
+    KeyRecord key;
+    key.token = token;
+    key.keyName = u"sk-...%1"_s.arg(token.right(4));
+    key.keyAlias = alias;
+    key.models = {u"gpt-a"_s};
+    key.budget.spend = 0.5;
+    key.budget.maxBudget = 2.0;
+    key.budget.duration = u"30d"_s;
+    key.budget.resetAt = QDateTime::currentDateTimeUtc().addDays(3);
+    key.limits.rpm = 60;
+    return key;
+}
+
+} // namespace
+
+class TestKeysPage : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void cleanup();
+    void aKeyCreatedInTheDialogIsListedAndWorksOnlyForItsModels();
+    void theCreatedKeyIsShownOnceWithACopyButton();
+    void aTinyBudgetSetInTheEditDialogStopsTheKey();
+    void blockingAKeyRefusesItsCallsUntilItIsUnblocked();
+    void regeneratingShowsANewKeyAndTheOldOneStopsWorking();
+    void deletingAsksFirstAndKeepsTheKeyWhenTheAnswerIsNo();
+    void theSearchFieldFiltersTheList();
+    void theSelectionSurvivesARefresh();
+    void theNewKeyDialogLeavesOutWhatHasNoLimit();
+    void theEditDialogSendsOnlyWhatChanged();
+    void aLimitOnceSetCannotBeSwitchedOff();
+    void theKeyTableModelPassesTheModelTester();
+    void theKeyTableModelGivesRawValuesForSorting();
+};
+
+void TestKeysPage::cleanup()
+{
+    Confirm::setAutomaticAnswer(std::nullopt);
+}
+
+void TestKeysPage::aKeyCreatedInTheDialogIsListedAndWorksOnlyForItsModels()
+{
+    KeysSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError()));
+    QCOMPARE(s.page->model()->rowCount(), 0);
+
+    QVERIFY(trigger(s.page, u"newKeyAction"_s));
+    auto *dialog = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(dialog);
+    QVERIFY(dialog->isNew());
+    dialog->findChild<QLineEdit *>(u"keyAliasLineEdit"_s)->setText(u"ci-pipeline"_s);
+    dialog->findChild<QLineEdit *>(u"modelsLineEdit"_s)->setText(u"gpt-a, gpt-c"_s);
+    dialog->findChild<QSpinBox *>(u"rpmLimitSpinBox"_s)->setValue(50);
+    dialog->accept();
+
+    const QString raw = takeShownKey(s.page);
+    QVERIFY2(raw.startsWith(u"sk-"_s), qPrintable(raw));
+    QVERIFY(settle(s.fixture, s.page));
+    const KeyRecord *key = s.keyWithAlias(u"ci-pipeline"_s);
+    QVERIFY(key);
+    QCOMPARE(key->models, QStringList({u"gpt-a"_s, u"gpt-c"_s}));
+    QCOMPARE(key->limits.rpm, std::optional<qint64>(50));
+    QVERIFY(!key->budget.maxBudget);
+    const int row = s.rowOfAlias(u"ci-pipeline"_s);
+    // The new key is selected once listed.
+    QCOMPARE(s.page->tableView()->currentSourceRow(), row);
+    QCOMPARE(s.page->model()->index(row, KeyTableModel::Models).data().toString(), u"gpt-a, gpt-c"_s);
+
+    QCOMPARE(s.fixture.chat(raw.toUtf8(), u"gpt-a"_s), 200);
+    QCOMPARE(s.fixture.chat(raw.toUtf8(), u"gpt-c"_s), 200);
+    QCOMPARE(s.fixture.chat(raw.toUtf8(), u"gpt-b"_s), 403);
+}
+
+void TestKeysPage::theCreatedKeyIsShownOnceWithACopyButton()
+{
+    KeysSetUp s;
+    QVERIFY(s.start());
+    QVERIFY(trigger(s.page, u"newKeyAction"_s));
+    auto *dialog = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(dialog);
+    dialog->accept();
+
+    auto *shown = waitForDialog<KeyCreatedDialog>(s.page);
+    QVERIFY(shown);
+    auto *keyEdit = shown->findChild<QLineEdit *>(u"keyLineEdit"_s);
+    QVERIFY(keyEdit->isReadOnly());
+    const QString raw = keyEdit->text();
+    QVERIFY(raw.startsWith(u"sk-"_s));
+    shown->findChild<QPushButton *>(u"copyPushButton"_s)->click();
+    QCOMPARE(QApplication::clipboard()->text(), raw);
+    QVERIFY(shown->findChild<QLabel *>(u"warningLabel"_s)->text().contains(u"not be shown again"_s));
+    shown->accept();
+    // Gone with the dialog; the list shows only the key's name.
+    QTRY_VERIFY(!s.page->findChild<KeyCreatedDialog *>());
+    QVERIFY(settle(s.fixture, s.page));
+    QCOMPARE(s.page->model()->rowCount(), 1);
+    const QString name = s.page->model()->index(0, KeyTableModel::Name).data().toString();
+    QVERIFY2(name.startsWith(u"sk-..."_s) && name != raw, qPrintable(name));
+}
+
+void TestKeysPage::aTinyBudgetSetInTheEditDialogStopsTheKey()
+{
+    KeysSetUp s;
+    QVERIFY(s.start());
+    QVERIFY(trigger(s.page, u"newKeyAction"_s));
+    auto *create = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(create);
+    create->findChild<QLineEdit *>(u"keyAliasLineEdit"_s)->setText(u"budgeted"_s);
+    create->accept();
+    const QByteArray raw = takeShownKey(s.page).toUtf8();
+    QVERIFY(!raw.isEmpty());
+    QCOMPARE(s.fixture.chat(raw), 200);
+
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(s.select(u"budgeted"_s));
+    QVERIFY(trigger(s.page, u"editKeyAction"_s));
+    auto *edit = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(edit);
+    QVERIFY(!edit->isNew());
+    auto *limited = edit->findChild<QCheckBox *>(u"maxBudgetCheckBox"_s);
+    QVERIFY(!limited->isChecked());
+    limited->setChecked(true);
+    auto *maxBudget = edit->findChild<QDoubleSpinBox *>(u"maxBudgetDoubleSpinBox"_s);
+    QVERIFY(maxBudget->isEnabled());
+    maxBudget->setValue(0.000001);   // less than the call just made cost
+    const QJsonObject body = edit->requestBody();
+    QCOMPARE(body.keys(), QStringList({u"key"_s, u"max_budget"_s}));
+    QCOMPARE(body.value(u"key"_s).toString(), s.keyWithAlias(u"budgeted"_s)->token);
+    edit->accept();
+
+    QVERIFY(settle(s.fixture, s.page));
+    const KeyRecord *key = s.keyWithAlias(u"budgeted"_s);
+    QVERIFY(key && key->budget.maxBudget);
+    QVERIFY(std::abs(*key->budget.maxBudget - 0.000001) < 1e-9);
+    QVERIFY(key->budget.spend > 0.000001);
+    // api.md §1: a spent budget is 429 budget_exceeded.
+    QCOMPARE(s.fixture.chat(raw), 429);
+}
+
+void TestKeysPage::blockingAKeyRefusesItsCallsUntilItIsUnblocked()
+{
+    KeysSetUp s;
+    QVERIFY(s.start());
+    QVERIFY(trigger(s.page, u"newKeyAction"_s));
+    auto *create = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(create);
+    create->findChild<QLineEdit *>(u"keyAliasLineEdit"_s)->setText(u"laptop"_s);
+    create->accept();
+    const QByteArray raw = takeShownKey(s.page).toUtf8();
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(s.select(u"laptop"_s));
+
+    auto *block = s.page->findChild<QAction *>(u"blockKeyAction"_s);
+    QCOMPARE(block->text(), u"Block"_s);
+    Confirm::setAutomaticAnswer(false);
+    const int askedBefore = Confirm::asked();
+    block->trigger();
+    QCOMPARE(Confirm::asked(), askedBefore + 1);
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(!s.keyWithAlias(u"laptop"_s)->blocked);
+
+    Confirm::setAutomaticAnswer(true);
+    block->trigger();
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(s.keyWithAlias(u"laptop"_s)->blocked);
+    const int row = s.rowOfAlias(u"laptop"_s);
+    QVERIFY(!s.page->model()->index(row, KeyTableModel::Blocked).data(Qt::DecorationRole).value<QIcon>().isNull());
+    QCOMPARE(s.page->tableView()->currentSourceRow(), row);
+    QCOMPARE(block->text(), u"Unblock"_s);
+    QCOMPARE(s.fixture.chat(raw), 401);
+
+    // Unblocking is not destructive: no question.
+    const int asked = Confirm::asked();
+    block->trigger();
+    QVERIFY(settle(s.fixture, s.page));
+    QCOMPARE(Confirm::asked(), asked);
+    QVERIFY(!s.keyWithAlias(u"laptop"_s)->blocked);
+    QCOMPARE(s.fixture.chat(raw), 200);
+}
+
+void TestKeysPage::regeneratingShowsANewKeyAndTheOldOneStopsWorking()
+{
+    KeysSetUp s;
+    QVERIFY(s.start());
+    QVERIFY(trigger(s.page, u"newKeyAction"_s));
+    auto *create = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(create);
+    create->findChild<QLineEdit *>(u"keyAliasLineEdit"_s)->setText(u"rotating"_s);
+    create->findChild<QLineEdit *>(u"modelsLineEdit"_s)->setText(u"gpt-b"_s);
+    create->accept();
+    const QByteArray oldKey = takeShownKey(s.page).toUtf8();
+    QCOMPARE(s.fixture.chat(oldKey, u"gpt-b"_s), 200);
+    QVERIFY(settle(s.fixture, s.page));
+    const QString oldToken = s.keyWithAlias(u"rotating"_s)->token;
+    QVERIFY(s.select(u"rotating"_s));
+
+    Confirm::setAutomaticAnswer(true);
+    QVERIFY(trigger(s.page, u"regenerateKeyAction"_s));
+    auto *shown = waitForDialog<KeyCreatedDialog>(s.page);
+    QVERIFY(shown);
+    QCOMPARE(shown->windowTitle(), u"Key regenerated"_s);
+    const QByteArray newKey = shown->key().toUtf8();
+    shown->accept();
+    QVERIFY(newKey.startsWith("sk-"));
+    QVERIFY(newKey != oldKey);
+
+    QCOMPARE(s.fixture.chat(oldKey, u"gpt-b"_s), 401);
+    QCOMPARE(s.fixture.chat(newKey, u"gpt-b"_s), 200);
+    // Same settings under a new token, still one row.
+    QVERIFY(settle(s.fixture, s.page));
+    QCOMPARE(s.page->model()->rowCount(), 1);
+    const KeyRecord *key = s.keyWithAlias(u"rotating"_s);
+    QVERIFY(key);
+    QVERIFY(key->token != oldToken);
+    QCOMPARE(key->models, QStringList{u"gpt-b"_s});
+    QCOMPARE(s.fixture.chat(newKey, u"gpt-a"_s), 403);
+}
+
+void TestKeysPage::deletingAsksFirstAndKeepsTheKeyWhenTheAnswerIsNo()
+{
+    KeysSetUp s;
+    QVERIFY(s.start());
+    QVERIFY(trigger(s.page, u"newKeyAction"_s));
+    auto *create = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(create);
+    create->findChild<QLineEdit *>(u"keyAliasLineEdit"_s)->setText(u"doomed"_s);
+    create->accept();
+    const QByteArray raw = takeShownKey(s.page).toUtf8();
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(s.select(u"doomed"_s));
+
+    Confirm::setAutomaticAnswer(false);
+    QVERIFY(trigger(s.page, u"deleteKeyAction"_s));
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(s.keyWithAlias(u"doomed"_s));
+    QCOMPARE(s.fixture.chat(raw), 200);
+
+    Confirm::setAutomaticAnswer(true);
+    QVERIFY(trigger(s.page, u"deleteKeyAction"_s));
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(!s.keyWithAlias(u"doomed"_s));
+    QCOMPARE(s.page->model()->rowCount(), 0);
+    QCOMPARE(s.fixture.chat(raw), 401);
+    // Nothing selected any more: the row actions are off.
+    QVERIFY(!s.page->findChild<QAction *>(u"deleteKeyAction"_s)->isEnabled());
+}
+
+void TestKeysPage::theSearchFieldFiltersTheList()
+{
+    KeysSetUp s;
+    QVERIFY(s.start());
+    for (const QString &alias : {u"alice-laptop"_s, u"bob-ci"_s}) {
+        QVERIFY(s.fixture.gateway().post("/key/generate", QJsonObject{{u"key_alias"_s, alias}}).status == 200);
+    }
+    QVERIFY(UiFixture::refreshAndWait(s.page));
+    QSortFilterProxyModel *proxy = s.page->tableView()->proxy();
+    QCOMPARE(proxy->rowCount(), 2);
+    s.page->searchLineEdit()->setText(u"ALICE"_s);
+    QCOMPARE(proxy->rowCount(), 1);
+    QCOMPARE(proxy->index(0, KeyTableModel::Name).data().toString(), u"alice-laptop"_s);
+    s.page->searchLineEdit()->clear();
+    QCOMPARE(proxy->rowCount(), 2);
+}
+
+void TestKeysPage::theSelectionSurvivesARefresh()
+{
+    KeysSetUp s;
+    QVERIFY(s.start());
+    for (const QString &alias : {u"one"_s, u"two"_s, u"three"_s})
+        QVERIFY(s.fixture.gateway().post("/key/generate", QJsonObject{{u"key_alias"_s, alias}}).status == 200);
+    QVERIFY(UiFixture::refreshAndWait(s.page));
+    QVERIFY(s.select(u"two"_s));
+    const QString token = s.keyWithAlias(u"two"_s)->token;
+    // Another key goes and one changes meanwhile.
+    QCOMPARE(s.fixture.gateway().post("/key/delete", QJsonObject{{u"key_aliases"_s, QJsonArray{u"one"_s}}}).status,
+             200);
+    QCOMPARE(s.fixture.gateway().post("/key/update", QJsonObject{{u"key"_s, token}, {u"rpm_limit"_s, 7}}).status, 200);
+    QVERIFY(UiFixture::refreshAndWait(s.page));
+    const KeyRecord *selected = s.page->model()->recordAt(s.page->tableView()->currentSourceRow());
+    QVERIFY(selected);
+    QCOMPARE(selected->token, token);
+    QCOMPARE(selected->limits.rpm, std::optional<qint64>(7));
+}
+
+void TestKeysPage::theNewKeyDialogLeavesOutWhatHasNoLimit()
+{
+    KeyDialog dialog;
+    QCOMPARE(dialog.requestBody(), QJsonObject());   // every field "no limit" / empty
+    dialog.findChild<QLineEdit *>(u"keyAliasLineEdit"_s)->setText(u"  svc  "_s);
+    dialog.findChild<QLineEdit *>(u"userIdLineEdit"_s)->setText(u"alice"_s);
+    dialog.findChild<QLineEdit *>(u"modelsLineEdit"_s)->setText(u"gpt-a,, beta , gpt-a"_s);
+    dialog.findChild<QComboBox *>(u"expiresComboBox"_s)->setEditText(u"30d"_s);
+    dialog.findChild<QCheckBox *>(u"maxBudgetCheckBox"_s)->setChecked(true);
+    dialog.findChild<QDoubleSpinBox *>(u"maxBudgetDoubleSpinBox"_s)->setValue(12.5);
+    dialog.findChild<QCheckBox *>(u"softBudgetCheckBox"_s)->setChecked(true);
+    dialog.findChild<QDoubleSpinBox *>(u"softBudgetDoubleSpinBox"_s)->setValue(10);
+    dialog.findChild<QComboBox *>(u"budgetDurationComboBox"_s)->setEditText(u"monthly"_s);
+    dialog.findChild<QSpinBox *>(u"tpmLimitSpinBox"_s)->setValue(0);   // 0 is a limit, not "none"
+    dialog.findChild<QSpinBox *>(u"maxParallelRequestsSpinBox"_s)->setValue(3);
+    const QJsonObject expected{{u"key_alias"_s, u"svc"_s},
+                               {u"user_id"_s, u"alice"_s},
+                               {u"models"_s, QJsonArray{u"gpt-a"_s, u"beta"_s}},
+                               {u"duration"_s, u"30d"_s},
+                               {u"max_budget"_s, 12.5},
+                               {u"soft_budget"_s, 10.0},
+                               {u"budget_duration"_s, u"monthly"_s},
+                               {u"tpm_limit"_s, 0},
+                               {u"max_parallel_requests"_s, 3}};
+    QCOMPARE(dialog.requestBody(), expected);
+
+    // A duration the gateway would refuse keeps the dialog from being accepted.
+    auto *ok = dialog.findChild<QDialogButtonBox *>(u"buttonBox"_s)->button(QDialogButtonBox::Ok);
+    QVERIFY(ok->isEnabled());
+    dialog.findChild<QComboBox *>(u"expiresComboBox"_s)->setEditText(u"30x"_s);
+    QVERIFY(!ok->isEnabled());
+}
+
+void TestKeysPage::theEditDialogSendsOnlyWhatChanged()
+{
+    const KeyRecord key = sampleKey(u"abc123"_s, u"team"_s);
+    KeyDialog dialog(key);
+    QCOMPARE(dialog.requestBody(), QJsonObject({{u"key"_s, u"abc123"_s}}));
+    dialog.findChild<QSpinBox *>(u"rpmLimitSpinBox"_s)->setValue(120);
+    dialog.findChild<QLineEdit *>(u"modelsLineEdit"_s)->clear();   // every model
+    dialog.findChild<QLineEdit *>(u"keyAliasLineEdit"_s)->setText(u"team-2"_s);
+    const QJsonObject expected{{u"key"_s, u"abc123"_s},
+                               {u"key_alias"_s, u"team-2"_s},
+                               {u"models"_s, QJsonArray{}},
+                               {u"rpm_limit"_s, 120}};
+    QCOMPARE(dialog.requestBody(), expected);
+}
+
+void TestKeysPage::aLimitOnceSetCannotBeSwitchedOff()
+{
+    // The gateway reads null as "unchanged": the dialog must not pretend it can remove a limit.
+    const KeyRecord key = sampleKey(u"abc123"_s, u"team"_s);
+    KeyDialog dialog(key);
+    auto *maxBudget = dialog.findChild<QCheckBox *>(u"maxBudgetCheckBox"_s);
+    QVERIFY(maxBudget->isChecked());
+    QVERIFY(!maxBudget->isEnabled());
+    QVERIFY(!maxBudget->toolTip().isEmpty());
+    auto *rpm = dialog.findChild<QSpinBox *>(u"rpmLimitSpinBox"_s);
+    QCOMPARE(rpm->value(), 60);
+    QCOMPARE(rpm->minimum(), 0);
+    // What had no limit still offers "No limit".
+    auto *tpm = dialog.findChild<QSpinBox *>(u"tpmLimitSpinBox"_s);
+    QCOMPARE(tpm->value(), -1);
+    QCOMPARE(tpm->text(), u"No limit"_s);
+    QVERIFY(dialog.findChild<QCheckBox *>(u"softBudgetCheckBox"_s)->isEnabled());
+}
+
+void TestKeysPage::theKeyTableModelPassesTheModelTester()
+{
+    KeyTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setRecords({sampleKey(u"t1"_s, u"one"_s), sampleKey(u"t2"_s, u"two"_s), sampleKey(u"t3"_s, u"three"_s)});
+    QCOMPARE(model.rowCount(), 3);
+    KeyRecord changed = sampleKey(u"t2"_s, u"two-renamed"_s);
+    changed.blocked = true;
+    // t1 goes, t2 changes, t4 comes.
+    model.setRecords({sampleKey(u"t3"_s, u"three"_s), changed, sampleKey(u"t4"_s, u"four"_s)});
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.rowOf(u"t1"_s), -1);
+    QCOMPARE(model.index(model.rowOf(u"t2"_s), KeyTableModel::Name).data().toString(), u"two-renamed"_s);
+    model.setRecords({});
+    QCOMPARE(model.rowCount(), 0);
+    model.setRecords({sampleKey(u"t5"_s, QString())});
+    model.clear();
+    QCOMPARE(model.rowCount(), 0);
+}
+
+void TestKeysPage::theKeyTableModelGivesRawValuesForSorting()
+{
+    KeyTableModel model;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    model.setClock([now] { return now; });
+    KeyRecord limited = sampleKey(u"t1"_s, u"limited"_s);
+    limited.expires = now.addSecs(-60);
+    KeyRecord unlimited = sampleKey(u"t2"_s, QString());
+    unlimited.budget = {};
+    unlimited.limits = {};
+    unlimited.models = {};
+    unlimited.blocked = true;
+    model.setRecords({limited, unlimited});
+
+    const auto cell = [&model](int row, int column, int role) { return model.index(row, column).data(role); };
+    QCOMPARE(cell(0, KeyTableModel::MaxBudget, TableRoles::Sort).toDouble(), 2.0);
+    QVERIFY(std::isinf(cell(1, KeyTableModel::MaxBudget, TableRoles::Sort).toDouble()));
+    QCOMPARE(cell(0, KeyTableModel::Spend, TableRoles::Sort).toDouble(), 0.5);
+    QCOMPARE(cell(1, KeyTableModel::Name, TableRoles::Id).toString(), u"t2"_s);
+    QCOMPARE(cell(1, KeyTableModel::Name, Qt::DisplayRole).toString(), u"sk-...t2"_s);
+    QCOMPARE(cell(0, KeyTableModel::Expires, Qt::DisplayRole).toString(), u"expired"_s);
+    QCOMPARE(cell(1, KeyTableModel::Expires, Qt::DisplayRole).toString(), u"never"_s);
+    QCOMPARE(cell(0, KeyTableModel::Models, Qt::DisplayRole).toString(), u"gpt-a"_s);
+    QCOMPARE(cell(1, KeyTableModel::Models, Qt::DisplayRole).toString(), u"all models"_s);
+    QCOMPARE(cell(0, KeyTableModel::Limits, Qt::DisplayRole).toString(), u"60 / — / —"_s);
+    QVERIFY(cell(0, KeyTableModel::BudgetReset, Qt::DisplayRole).toString().startsWith(u"in "_s));
+    QCOMPARE(cell(1, KeyTableModel::BudgetReset, Qt::DisplayRole).toString(), u"—"_s);
+    QVERIFY(cell(1, KeyTableModel::Blocked, Qt::DecorationRole).value<QIcon>().isNull() == false);
+    QVERIFY(!cell(0, KeyTableModel::Blocked, Qt::DecorationRole).isValid());
+    QCOMPARE(cell(0, KeyTableModel::Spend, Qt::TextAlignmentRole).toInt(), int(Qt::AlignRight | Qt::AlignVCenter));
+    // Blocked and expired rows use the palette's disabled text colour.
+    QVERIFY(cell(0, KeyTableModel::Name, Qt::ForegroundRole).isValid());
+    QVERIFY(cell(1, KeyTableModel::Name, Qt::ForegroundRole).isValid());
+    QVERIFY(!cell(1, KeyTableModel::Name, Qt::ToolTipRole).toString().isEmpty());
+
+    // The view's proxy sorts by the raw value: "no limit" after every limit.
+    TableView view;
+    view.setSourceModel(&model);
+    view.sortByColumn(KeyTableModel::MaxBudget, Qt::AscendingOrder);
+    QCOMPARE(view.proxy()->index(0, KeyTableModel::Name).data(TableRoles::Id).toString(), u"t1"_s);
+    QCOMPARE(view.proxy()->index(1, KeyTableModel::Name).data(TableRoles::Id).toString(), u"t2"_s);
+}
+
+QTEST_MAIN(TestKeysPage)
+#include "tst_keyspage.moc"

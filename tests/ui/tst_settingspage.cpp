@@ -1,0 +1,294 @@
+// The Settings page, GatewayStatus and the tray against a real gateway: settings kept in
+// AppSettings, the connection section, pausing and resuming the gateway from the page, and
+// budget thresholds reported by GatewayStatus — in the banner when there is no tray (as
+// under offscreen and GNOME).
+#include "tests/ui/uifixture.h"
+#include "ui/banner.h"
+#include "ui/gatewaystatus.h"
+#include "ui/pages/settingspage.h"
+#include "ui/trayicon.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QSystemTrayIcon>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using namespace Tollgate;
+using namespace Tollgate::Test;
+
+namespace {
+
+const QByteArray Master = GatewayFixture::MasterKey;
+
+template <typename T>
+T *child(QObject *parent, const QString &name)
+{
+    T *found = parent->findChild<T *>(name);
+    if (!found)
+        qWarning("no child %s", qPrintable(name));
+    return found;
+}
+
+void typeAndFinish(QLineEdit *edit, const QString &text)
+{
+    edit->setText(text);
+    Q_EMIT edit->editingFinished();
+}
+
+bool pollAndWait(GatewayStatus &status)
+{
+    QSignalSpy polled(&status, &GatewayStatus::polled);
+    status.poll();
+    return !polled.isEmpty() || polled.wait(10000);
+}
+
+// A key with a tiny soft budget: its first call passes it.
+QByteArray softBudgetKey(UiFixture &fixture, const QString &alias)
+{
+    const auto response = fixture.gateway().post(
+        "/key/generate", QJsonObject{{u"key_alias"_s, alias}, {u"soft_budget"_s, 0.0000001}});
+    return response.status == 200 ? response.json().value(u"key"_s).toString().toUtf8() : QByteArray();
+}
+
+} // namespace
+
+class TestSettingsPage : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void settingsRoundTripThroughAppSettings();
+    void hostMustBeAnIpAddress();
+    void connectionSectionShowsHowToConnect();
+    void pauseOnThePageRefusesCallsUntilResumed();
+    void gatewayStatusFollowsPauseAndTodaysSpend();
+    void thresholdsPassedAfterStartShowInTheBannerWithoutATray();
+
+private:
+    std::unique_ptr<UiFixture> m_fixture;
+    std::unique_ptr<MainWindow> m_window;
+    SettingsPage *m_page = nullptr;
+};
+
+void TestSettingsPage::init()
+{
+    m_fixture = std::make_unique<UiFixture>();
+    QVERIFY2(m_fixture->start(), qPrintable(m_fixture->gateway().lastError()));
+    m_window = m_fixture->createWindow();
+    m_page = m_window->page<SettingsPage>();
+    QVERIFY(m_page);
+    m_window->showPage(m_page);
+    QVERIFY(UiFixture::refreshAndWait(m_page));
+}
+
+void TestSettingsPage::cleanup()
+{
+    m_window.reset();
+    m_fixture.reset();
+}
+
+void TestSettingsPage::settingsRoundTripThroughAppSettings()
+{
+    AppSettings &settings = m_fixture->settings();
+    // The defaults first.
+    QCOMPARE(child<QLineEdit>(m_page, u"hostLineEdit"_s)->text(), u"127.0.0.1"_s);
+    QCOMPARE(child<QSpinBox>(m_page, u"portSpinBox"_s)->value(), 4000);
+    QCOMPARE(child<QComboBox>(m_page, u"budgetModeComboBox"_s)->currentData().toString(), QString());
+    QVERIFY(child<QCheckBox>(m_page, u"closeToTrayCheckBox"_s)->isChecked());
+    QVERIFY(!child<QCheckBox>(m_page, u"startMinimizedCheckBox"_s)->isChecked());
+    QVERIFY(child<QLabel>(m_page, u"restartNoteLabel"_s)->text().contains(u"next start"_s));
+
+    typeAndFinish(child<QLineEdit>(m_page, u"hostLineEdit"_s), u" 0.0.0.0 "_s);
+    child<QSpinBox>(m_page, u"portSpinBox"_s)->setValue(4123);
+    typeAndFinish(child<QLineEdit>(m_page, u"databasePathLineEdit"_s), u"/tmp/tollgate-test/spend.db"_s);
+    typeAndFinish(child<QLineEdit>(m_page, u"configPathLineEdit"_s), u"/etc/tollgate/config.yaml"_s);
+    auto *mode = child<QComboBox>(m_page, u"budgetModeComboBox"_s);
+    mode->setCurrentIndex(mode->findData(u"strict"_s));
+    child<QCheckBox>(m_page, u"startMinimizedCheckBox"_s)->setChecked(true);
+    child<QCheckBox>(m_page, u"closeToTrayCheckBox"_s)->setChecked(false);
+
+    QCOMPARE(settings.value(AppSettings::Key::Host).toString(), u"0.0.0.0"_s);
+    QCOMPARE(settings.value(AppSettings::Key::Port).toInt(), 4123);
+    QCOMPARE(settings.value(AppSettings::Key::DatabasePath).toString(), u"/tmp/tollgate-test/spend.db"_s);
+    QCOMPARE(settings.value(AppSettings::Key::ConfigPath).toString(), u"/etc/tollgate/config.yaml"_s);
+    QCOMPARE(settings.value(AppSettings::Key::BudgetMode).toString(), u"strict"_s);
+    QCOMPARE(settings.value(AppSettings::Key::StartMinimized).toBool(), true);
+    QCOMPARE(settings.value(AppSettings::Key::CloseToTray).toBool(), false);
+
+    // A new page (the next start) reads them back.
+    SettingsPage again(&m_fixture->api(), &settings, m_fixture->connection());
+    QCOMPARE(child<QLineEdit>(&again, u"hostLineEdit"_s)->text(), u"0.0.0.0"_s);
+    QCOMPARE(child<QSpinBox>(&again, u"portSpinBox"_s)->value(), 4123);
+    QCOMPARE(child<QLineEdit>(&again, u"databasePathLineEdit"_s)->text(), u"/tmp/tollgate-test/spend.db"_s);
+    QCOMPARE(child<QLineEdit>(&again, u"configPathLineEdit"_s)->text(), u"/etc/tollgate/config.yaml"_s);
+    QCOMPARE(child<QComboBox>(&again, u"budgetModeComboBox"_s)->currentData().toString(), u"strict"_s);
+    QVERIFY(child<QCheckBox>(&again, u"startMinimizedCheckBox"_s)->isChecked());
+    QVERIFY(!child<QCheckBox>(&again, u"closeToTrayCheckBox"_s)->isChecked());
+
+    // Back to "as config.yaml says" and the default data file.
+    mode->setCurrentIndex(0);
+    typeAndFinish(child<QLineEdit>(m_page, u"databasePathLineEdit"_s), QString());
+    QCOMPARE(settings.value(AppSettings::Key::BudgetMode).toString(), QString());
+    QCOMPARE(settings.value(AppSettings::Key::DatabasePath).toString(), QString());
+}
+
+void TestSettingsPage::hostMustBeAnIpAddress()
+{
+    QSignalSpy notices(m_page, &Page::notice);
+    auto *host = child<QLineEdit>(m_page, u"hostLineEdit"_s);
+    typeAndFinish(host, u"my laptop"_s);
+    QCOMPARE(m_fixture->settings().value(AppSettings::Key::Host).toString(), u"127.0.0.1"_s);
+    QCOMPARE(host->text(), u"127.0.0.1"_s);
+    QCOMPARE(notices.size(), 1);
+    QVERIFY(notices.at(0).at(0).toString().contains(u"my laptop"_s));
+    typeAndFinish(host, u"localhost"_s);
+    QCOMPARE(m_fixture->settings().value(AppSettings::Key::Host).toString(), u"localhost"_s);
+    typeAndFinish(host, u"::1"_s);
+    QCOMPARE(m_fixture->settings().value(AppSettings::Key::Host).toString(), u"::1"_s);
+}
+
+void TestSettingsPage::connectionSectionShowsHowToConnect()
+{
+    const QString baseUrl = u"http://127.0.0.1:%1/v1"_s.arg(m_fixture->gateway().port());
+    const QString key = QString::fromLatin1(Master);
+    QCOMPARE(child<QLineEdit>(m_page, u"baseUrlLineEdit"_s)->text(), baseUrl);
+    child<QPushButton>(m_page, u"settingsCopyBaseUrlButton"_s)->click();
+    QCOMPARE(QApplication::clipboard()->text(), baseUrl);
+
+    // The master key is hidden, in its field and in the snippet, until shown.
+    auto *keyEdit = child<QLineEdit>(m_page, u"masterKeyLineEdit"_s);
+    auto *snippet = child<QPlainTextEdit>(m_page, u"environmentSnippetPlainTextEdit"_s);
+    QCOMPARE(keyEdit->echoMode(), QLineEdit::Password);
+    QCOMPARE(keyEdit->text(), key);
+    QVERIFY(snippet->toPlainText().contains(u"OPENAI_BASE_URL=%1"_s.arg(baseUrl)));
+    QVERIFY(!snippet->toPlainText().contains(key));
+    child<QPushButton>(m_page, u"showMasterKeyButton"_s)->click();
+    QCOMPARE(keyEdit->echoMode(), QLineEdit::Normal);
+    QVERIFY(snippet->toPlainText().contains(u"OPENAI_API_KEY=%1"_s.arg(key)));
+    child<QPushButton>(m_page, u"showMasterKeyButton"_s)->click();
+    QCOMPARE(keyEdit->echoMode(), QLineEdit::Password);
+
+    // Copy gives the real values either way.
+    child<QPushButton>(m_page, u"copyEnvironmentButton"_s)->click();
+    QVERIFY(QApplication::clipboard()->text().contains(u"OPENAI_API_KEY=%1"_s.arg(key)));
+    child<QPushButton>(m_page, u"copyMasterKeyButton"_s)->click();
+    QCOMPARE(QApplication::clipboard()->text(), key);
+
+    QCOMPARE(child<QLabel>(m_page, u"masterKeySourceLabel"_s)->text(), u"test"_s);
+    QCOMPARE(child<QLabel>(m_page, u"databasePathLabel"_s)->text(), m_fixture->gateway().databasePath());
+}
+
+void TestSettingsPage::pauseOnThePageRefusesCallsUntilResumed()
+{
+    auto *button = child<QPushButton>(m_page, u"pauseResumeButton"_s);
+    auto *status = child<QLabel>(m_page, u"gatewayStatusLabel"_s);
+    QVERIFY(button->isEnabled());
+    QVERIFY(!m_page->isGatewayPaused());
+    QVERIFY2(status->text().contains(u"Running"_s), qPrintable(status->text()));
+    QCOMPARE(m_fixture->chat(Master), 200);
+
+    button->click();
+    QTRY_VERIFY_WITH_TIMEOUT(m_page->isGatewayPaused(), 5000);
+    QVERIFY2(status->text().contains(u"Paused"_s), qPrintable(status->text()));
+    QCOMPARE(button->text(), u"Resume gateway"_s);
+    QCOMPARE(m_fixture->chat(Master), 503);
+    QCOMPARE(m_fixture->gateway().get("/gateway/status").json().value(u"paused"_s), QJsonValue(true));
+    // The page reads the state on refresh too, and the window's other calls keep working.
+    QVERIFY(UiFixture::refreshAndWait(m_page));
+    QVERIFY(m_page->isGatewayPaused());
+    QVERIFY2(m_window->banner()->kind() != Banner::Kind::Error || m_window->banner()->isHidden(),
+             qPrintable(m_window->banner()->text()));
+
+    QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled(), 5000);
+    button->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_page->isGatewayPaused(), 5000);
+    QCOMPARE(button->text(), u"Pause gateway"_s);
+    QCOMPARE(m_fixture->chat(Master), 200);
+}
+
+void TestSettingsPage::gatewayStatusFollowsPauseAndTodaysSpend()
+{
+    GatewayStatus status(&m_fixture->api());
+    TrayIcon tray(&m_fixture->api(), m_window.get(), &status);
+    QVERIFY(pollAndWait(status));
+    QVERIFY(status.isKnown());
+    QVERIFY(status.isReachable());
+    QVERIFY(!status.isPaused());
+    QCOMPARE(status.todaySpend(), 0.0);
+    QCOMPARE(tray.toolTip(), u"Tollgate — running — today $0.00"_s);
+
+    QCOMPARE(m_fixture->chat(Master), 200);
+    QVERIFY(QTest::qWaitFor([&] { return pollAndWait(status) && status.todaySpend() > 0; }, 5000));
+    QVERIFY2(tray.toolTip().startsWith(u"Tollgate — running — today $0.0"_s), qPrintable(tray.toolTip()));
+
+    QSignalSpy changed(&status, &GatewayStatus::statusChanged);
+    status.setPaused(true);
+    QTRY_VERIFY_WITH_TIMEOUT(status.isPaused(), 5000);
+    QVERIFY(!changed.isEmpty());
+    QVERIFY(tray.toolTip().startsWith(u"Tollgate — paused — today"_s));
+    QCOMPARE(m_fixture->chat(Master), 503);
+    // The page learns it on its next refresh.
+    QVERIFY(UiFixture::refreshAndWait(m_page));
+    QVERIFY(m_page->isGatewayPaused());
+    status.setPaused(false);
+    QTRY_VERIFY_WITH_TIMEOUT(!status.isPaused(), 5000);
+    QCOMPARE(m_fixture->chat(Master), 200);
+}
+
+void TestSettingsPage::thresholdsPassedAfterStartShowInTheBannerWithoutATray()
+{
+    if (QSystemTrayIcon::isSystemTrayAvailable())
+        QSKIP("this platform has a system tray; the banner is the fallback without one");
+
+    // A threshold passed before the app started is not replayed.
+    const QByteArray early = softBudgetKey(*m_fixture, u"early"_s);
+    QVERIFY(!early.isEmpty());
+    QCOMPARE(m_fixture->chat(early), 200);
+    QVERIFY(QTest::qWaitFor([this] {
+        return m_fixture->gateway().get("/budget/events").body.contains("soft_budget");
+    }, 5000));
+
+    GatewayStatus status(&m_fixture->api());
+    TrayIcon tray(&m_fixture->api(), m_window.get(), &status);
+    QVERIFY(!tray.isAvailable());
+    QSignalSpy passed(&status, &GatewayStatus::thresholdPassed);
+    QVERIFY(pollAndWait(status));
+    QVERIFY(pollAndWait(status));
+    QCOMPARE(passed.size(), 0);
+    QVERIFY(m_window->banner()->isHidden());
+
+    // One passed now is reported once, in the banner as a warning.
+    const QByteArray late = softBudgetKey(*m_fixture, u"late"_s);
+    QVERIFY(!late.isEmpty());
+    QCOMPARE(m_fixture->chat(late), 200);
+    QVERIFY(QTest::qWaitFor([&] { return pollAndWait(status) && !passed.isEmpty(); }, 10000));
+    QCOMPARE(passed.size(), 1);
+    QCOMPARE(passed.at(0).at(0).toString(), u"key"_s);
+    const QString token = m_fixture->gateway().get("/key/info", late).json().value(u"key"_s).toString();
+    QCOMPARE(passed.at(0).at(1).toString(), token);
+    const QString text = passed.at(0).at(2).toString();
+    QVERIFY2(text.contains(u"soft limit"_s), qPrintable(text));
+    QVERIFY(!m_window->banner()->isHidden());
+    QCOMPARE(m_window->banner()->kind(), Banner::Kind::Warning);
+    QCOMPARE(m_window->banner()->text(), text);
+
+    // Later polls do not repeat it; the early key's second call passes nothing new.
+    QVERIFY(pollAndWait(status));
+    QVERIFY(pollAndWait(status));
+    QCOMPARE(passed.size(), 1);
+}
+
+QTEST_MAIN(TestSettingsPage)
+#include "tst_settingspage.moc"

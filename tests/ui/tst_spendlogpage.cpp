@@ -1,0 +1,303 @@
+#include "tests/ui/uifixture.h"
+#include "ui/models/spendlogtablemodel.h"
+#include "ui/pages/spendlogpage.h"
+#include "ui/tableview.h"
+
+#include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QFile>
+#include <QJsonArray>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using namespace Tollgate;
+using namespace Tollgate::Test;
+
+namespace {
+
+struct TestKey
+{
+    QByteArray key;
+    QString token;
+};
+
+TestKey makeKey(UiFixture &fixture, const QJsonObject &fields)
+{
+    const auto response = fixture.gateway().post("/key/generate", fields);
+    const QJsonObject json = response.json();
+    return {json.value(u"key"_s).toString().toUtf8(), json.value(u"token"_s).toString()};
+}
+
+SpendRecord record(const QString &id, double spend, const QString &model = u"gpt-a"_s)
+{
+    SpendRecord row;
+    row.requestId = id;
+    row.spend = spend;
+    row.model = model;
+    row.modelGroup = model;
+    row.startTime = QDateTime::currentDateTimeUtc();
+    return row;
+}
+
+// Calls through two keys, three models and two end users; key "alpha" belongs to user carol.
+struct Traffic
+{
+    TestKey alpha;
+    TestKey beta;
+};
+
+Traffic makeTraffic(UiFixture &fixture)
+{
+    fixture.gateway().post("/user/new", QJsonObject{{u"user_id"_s, u"carol"_s}, {u"auto_create_key"_s, false}});
+    Traffic traffic;
+    traffic.alpha = makeKey(fixture, {{u"key_alias"_s, u"alpha"_s}, {u"user_id"_s, u"carol"_s}});
+    traffic.beta = makeKey(fixture, {{u"key_alias"_s, u"beta"_s}});
+    if (fixture.chat(traffic.alpha.key, u"gpt-a"_s, u"alice"_s) != 200
+        || fixture.chat(traffic.beta.key, u"gpt-b"_s, u"bob"_s) != 200
+        || fixture.chat(traffic.alpha.key, u"gpt-c"_s, u"bob"_s) != 200)
+        qWarning("a chat call failed");
+    return traffic;
+}
+
+} // namespace
+
+class TestSpendLogPage : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void listsEveryCallNewestFirst();
+    void filtersByKeyUserEndUserAndModel();
+    void filtersByTimeRange();
+    void keyComboShowsAliasesAndSendsTheToken();
+    void newCallsAppearOnTheNextRefresh();
+    void exportWritesTheFilteredRowsAsCsv();
+    void exportToAnUnwritablePathReportsAnError();
+    void contextMenuFilterKeepsOtherFilters();
+    void tableModelPassesTheModelTester();
+};
+
+void TestSpendLogPage::listsEveryCallNewestFirst()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    SpendLogPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 0);
+
+    const Traffic traffic = makeTraffic(fixture);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 3);
+    // The proxy sorts by time, newest first: the last call (gpt-c) on top.
+    const QModelIndex top = page.view()->proxy()->index(0, SpendLogTableModel::Model);
+    QCOMPARE(top.data().toString(), u"gpt-c"_s);
+    // Keys show by alias once the key list came.
+    QCOMPARE(page.view()->proxy()->index(0, SpendLogTableModel::Key).data().toString(), u"alpha"_s);
+}
+
+void TestSpendLogPage::filtersByKeyUserEndUserAndModel()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const Traffic traffic = makeTraffic(fixture);
+    SpendLogPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 3);
+
+    const auto only = [&page](const SpendLogQuery &query, int expected, const std::function<bool(const SpendRecord &)> &matches) {
+        page.setQuery(query);
+        if (!UiFixture::refreshAndWait(&page))
+            return false;
+        if (page.model()->rowCount() != expected) {
+            qWarning() << "rows:" << page.model()->rowCount() << "expected:" << expected;
+            return false;
+        }
+        const QList<SpendRecord> &rows = page.model()->records();
+        return std::all_of(rows.cbegin(), rows.cend(), matches);
+    };
+    SpendLogQuery query;
+    query.apiKey = traffic.alpha.token;
+    QVERIFY(only(query, 2, [&](const SpendRecord &row) { return row.apiKey == traffic.alpha.token; }));
+    query = {};
+    query.apiKey = traffic.beta.token;
+    QVERIFY(only(query, 1, [&](const SpendRecord &row) { return row.apiKey == traffic.beta.token; }));
+    query = {};
+    query.userId = u"carol"_s;
+    QVERIFY(only(query, 2, [](const SpendRecord &row) { return row.userId == u"carol"; }));
+    query = {};
+    query.endUser = u"bob"_s;
+    QVERIFY(only(query, 2, [](const SpendRecord &row) { return row.endUser == u"bob"; }));
+    query = {};
+    query.model = u"gpt-b"_s;
+    QVERIFY(only(query, 1, [](const SpendRecord &row) { return row.modelGroup == u"gpt-b"; }));
+    query = {};
+    query.apiKey = traffic.alpha.token;
+    query.endUser = u"bob"_s;
+    QVERIFY(only(query, 1, [](const SpendRecord &row) { return row.modelGroup == u"gpt-c"; }));
+    QVERIFY(only({}, 3, [](const SpendRecord &) { return true; }));
+}
+
+void TestSpendLogPage::filtersByTimeRange()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    makeTraffic(fixture);
+    SpendLogPage page(&fixture.api());
+    SpendLogQuery query;
+    query.from = QDateTime::currentDateTime().addSecs(3600);
+    page.setQuery(query);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 0);
+
+    page.applyPreset(SpendLogPage::Preset::Today);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 3);
+
+    query = {};
+    query.until = QDateTime::currentDateTime().addDays(-1);
+    page.setQuery(query);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 0);
+
+    page.applyPreset(SpendLogPage::Preset::All);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 3);
+    QVERIFY(!page.query().from.isValid());
+}
+
+void TestSpendLogPage::keyComboShowsAliasesAndSendsTheToken()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const Traffic traffic = makeTraffic(fixture);
+    SpendLogPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    auto *combo = page.findChild<QComboBox *>(u"keyComboBox"_s);
+    QVERIFY(combo);
+    const int index = combo->findText(u"beta"_s);
+    QVERIFY(index > 0);
+    QCOMPARE(combo->itemData(index).toString(), traffic.beta.token);
+    combo->setCurrentIndex(index);
+    QCOMPARE(page.query().apiKey, traffic.beta.token);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 1);
+}
+
+void TestSpendLogPage::newCallsAppearOnTheNextRefresh()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const Traffic traffic = makeTraffic(fixture);
+    SpendLogPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    page.view()->selectSourceRow(page.model()->rowOf(page.model()->records().first().requestId));
+    const QString selected = page.model()->records().first().requestId;
+
+    QCOMPARE(fixture.chat(traffic.beta.key, u"gpt-a"_s), 200);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 4);
+    // Merged, not reset: the selection stays on its row.
+    QCOMPARE(page.model()->recordAt(page.view()->currentSourceRow())->requestId, selected);
+}
+
+void TestSpendLogPage::exportWritesTheFilteredRowsAsCsv()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const Traffic traffic = makeTraffic(fixture);
+    SpendLogPage page(&fixture.api());
+    SpendLogQuery query;
+    query.apiKey = traffic.alpha.token;
+    page.setQuery(query);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 2);
+
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"spend.csv"_s);
+    QSignalSpy finished(&page, &SpendLogPage::exportFinished);
+    QSignalSpy notices(&page, &Page::notice);
+    page.exportTo(path);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.first().at(1).toString(), QString());
+    QCOMPARE(finished.first().at(0).toLongLong(), 2);
+    QCOMPARE(notices.size(), 1);
+
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QList<QByteArray> lines = file.readAll().split('\n');
+    while (!lines.isEmpty() && lines.last().trimmed().isEmpty())
+        lines.removeLast();
+    QCOMPARE(lines.size(), 3);
+    const QList<QByteArray> header = lines.first().trimmed().split(',');
+    QCOMPARE(header.first(), QByteArrayLiteral("request_id"));
+    const int keyColumn = int(header.indexOf(QByteArrayLiteral("api_key")));
+    const int endUserColumn = int(header.indexOf(QByteArrayLiteral("end_user")));
+    QVERIFY(keyColumn > 0 && endUserColumn > 0);
+    QSet<QString> exported;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QList<QByteArray> fields = lines.at(i).trimmed().split(',');
+        QCOMPARE(QString::fromUtf8(fields.at(keyColumn)), traffic.alpha.token);
+        exported.insert(QString::fromUtf8(fields.first()));
+    }
+    QSet<QString> shown;
+    for (const SpendRecord &row : page.model()->records())
+        shown.insert(row.requestId);
+    QCOMPARE(exported, shown);
+}
+
+void TestSpendLogPage::exportToAnUnwritablePathReportsAnError()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    SpendLogPage page(&fixture.api());
+    QSignalSpy finished(&page, &SpendLogPage::exportFinished);
+    page.exportTo(u"/nonexistent-folder/spend.csv"_s);
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(finished.first().at(0).toLongLong(), -1);
+    QVERIFY(!finished.first().at(1).toString().isEmpty());
+}
+
+void TestSpendLogPage::contextMenuFilterKeepsOtherFilters()
+{
+    // The menu's "Only this …" actions go through setQuery(query() + one field).
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const Traffic traffic = makeTraffic(fixture);
+    SpendLogPage page(&fixture.api());
+    SpendLogQuery query;
+    query.endUser = u"bob"_s;
+    page.setQuery(query);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    SpendLogQuery next = page.query();
+    next.model = u"gpt-b"_s;
+    page.setQuery(next);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 1);
+    QCOMPARE(page.model()->records().first().apiKey, traffic.beta.token);
+}
+
+void TestSpendLogPage::tableModelPassesTheModelTester()
+{
+    SpendLogTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setRecords({record(u"r1"_s, 0.1), record(u"r2"_s, 0.2), record(u"r3"_s, 0.3)});
+    QCOMPARE(model.rowCount(), 3);
+    SpendRecord changed = record(u"r2"_s, 0.25, u"gpt-b"_s);
+    changed.costEstimated = true;
+    changed.priceUnknown = true;
+    model.setRecords({record(u"r1"_s, 0.1), changed, record(u"r3"_s, 0.3), record(u"r4"_s, 0.4)});
+    QCOMPARE(model.rowCount(), 4);
+    const int row = model.rowOf(u"r2"_s);
+    QVERIFY(model.index(row, SpendLogTableModel::Flags).data().toString().contains(u"estimated"_s));
+    QVERIFY(model.index(row, SpendLogTableModel::Flags).data().toString().contains(u"price unknown"_s));
+    model.setKeyNames({{u"tok"_s, u"alias"_s}});
+    model.setRecords({record(u"r4"_s, 0.4)});
+    QCOMPARE(model.rowCount(), 1);
+    model.clear();
+    QCOMPARE(model.rowCount(), 0);
+}
+
+QTEST_MAIN(TestSpendLogPage)
+#include "tst_spendlogpage.moc"

@@ -1,0 +1,123 @@
+#include "budgetlimitswidget.h"
+
+#include "dialogfields.h"
+#include "ui_budgetlimitswidget.h"
+
+#include <QLineEdit>
+
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+namespace {
+
+std::optional<double> moneyValue(const QCheckBox *checkBox, const QDoubleSpinBox *spinBox)
+{
+    return checkBox->isChecked() ? std::optional<double>(spinBox->value()) : std::nullopt;
+}
+
+std::optional<qint64> limitValue(const QSpinBox *spinBox)
+{
+    return spinBox->value() < 0 ? std::nullopt : std::optional<qint64>(spinBox->value());
+}
+
+// Whether `now` differs from `before` as far as the spin box can show it (6 decimals).
+bool moneyChanged(const std::optional<double> &before, const std::optional<double> &now)
+{
+    if (before.has_value() != now.has_value())
+        return true;
+    return before && std::abs(std::round(*before * 1e6) - std::round(*now * 1e6)) >= 1;
+}
+
+void showMoney(QCheckBox *checkBox, QDoubleSpinBox *spinBox, const std::optional<double> &value,
+               const QString &cannotRemove)
+{
+    checkBox->setChecked(value.has_value());
+    if (!value)
+        return;
+    spinBox->setValue(*value);
+    checkBox->setEnabled(false);
+    checkBox->setToolTip(cannotRemove);
+}
+
+void showLimit(QSpinBox *spinBox, const std::optional<qint64> &value, const QString &cannotRemove)
+{
+    if (!value) {
+        spinBox->setValue(-1);
+        return;
+    }
+    spinBox->setMinimum(0);
+    spinBox->setValue(int(std::min<qint64>(*value, spinBox->maximum())));
+    spinBox->setToolTip(cannotRemove);
+}
+
+} // namespace
+
+BudgetLimitsWidget::BudgetLimitsWidget(QWidget *parent) : QWidget(parent), m_ui(std::make_unique<Ui::BudgetLimitsWidget>())
+{
+    m_ui->setupUi(this);
+    for (QSpinBox *spinBox : {m_ui->rpmLimitSpinBox, m_ui->tpmLimitSpinBox, m_ui->maxParallelRequestsSpinBox})
+        spinBox->setSpecialValueText(tr("No limit"));
+    DialogFields::setUpDurationComboBox(m_ui->budgetDurationComboBox,
+                                        {u"daily"_s, u"weekly"_s, u"monthly"_s, u"1h"_s, u"1d"_s, u"7d"_s, u"30d"_s});
+    m_ui->budgetDurationComboBox->lineEdit()->setPlaceholderText(tr("never resets"));
+    connect(m_ui->budgetDurationComboBox, &QComboBox::currentTextChanged, this, &BudgetLimitsWidget::inputChanged);
+}
+
+BudgetLimitsWidget::~BudgetLimitsWidget() = default;
+
+void BudgetLimitsWidget::setValues(const BudgetInfo &budget, const LimitsInfo &limits)
+{
+    m_original = Original{budget, limits};
+    const QString cannotRemove = tr("A limit once set can be changed but not removed; set a large value instead.");
+    showMoney(m_ui->maxBudgetCheckBox, m_ui->maxBudgetDoubleSpinBox, budget.maxBudget, cannotRemove);
+    showMoney(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox, budget.softBudget, cannotRemove);
+    m_ui->budgetDurationComboBox->setEditText(budget.duration);
+    if (!budget.duration.isEmpty()) {
+        m_ui->budgetDurationComboBox->lineEdit()->setPlaceholderText(tr("unchanged (%1)").arg(budget.duration));
+        m_ui->budgetDurationComboBox->setToolTip(
+            tr("Changing the period starts a fresh one from now. A period once set cannot be removed."));
+    }
+    showLimit(m_ui->rpmLimitSpinBox, limits.rpm, cannotRemove);
+    showLimit(m_ui->tpmLimitSpinBox, limits.tpm, cannotRemove);
+    showLimit(m_ui->maxParallelRequestsSpinBox, limits.maxParallel, cannotRemove);
+}
+
+void BudgetLimitsWidget::addFields(QJsonObject &body) const
+{
+    const std::optional<double> maxBudget = moneyValue(m_ui->maxBudgetCheckBox, m_ui->maxBudgetDoubleSpinBox);
+    const std::optional<double> softBudget = moneyValue(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox);
+    const QString duration = DialogFields::durationText(m_ui->budgetDurationComboBox);
+    const std::optional<qint64> rpm = limitValue(m_ui->rpmLimitSpinBox);
+    const std::optional<qint64> tpm = limitValue(m_ui->tpmLimitSpinBox);
+    const std::optional<qint64> parallel = limitValue(m_ui->maxParallelRequestsSpinBox);
+
+    const auto putMoney = [&body](const QString &field, const std::optional<double> &value,
+                                  const std::optional<double> *before) {
+        if (value && (!before || moneyChanged(*before, value)))
+            body.insert(field, *value);
+    };
+    const auto putLimit = [&body](const QString &field, const std::optional<qint64> &value,
+                                  const std::optional<qint64> *before) {
+        if (value && (!before || *before != value))
+            body.insert(field, *value);
+    };
+    const Original *original = m_original ? &*m_original : nullptr;
+    putMoney(u"max_budget"_s, maxBudget, original ? &original->budget.maxBudget : nullptr);
+    putMoney(u"soft_budget"_s, softBudget, original ? &original->budget.softBudget : nullptr);
+    // A duration sent again would restart the period (api.md §3): only a new one is sent.
+    if (!duration.isEmpty() && (!original || duration != original->budget.duration))
+        body.insert(u"budget_duration"_s, duration);
+    putLimit(u"rpm_limit"_s, rpm, original ? &original->limits.rpm : nullptr);
+    putLimit(u"tpm_limit"_s, tpm, original ? &original->limits.tpm : nullptr);
+    putLimit(u"max_parallel_requests"_s, parallel, original ? &original->limits.maxParallel : nullptr);
+}
+
+bool BudgetLimitsWidget::hasAcceptableInput() const
+{
+    return DialogFields::isValidDuration(DialogFields::durationText(m_ui->budgetDurationComboBox));
+}
+
+} // namespace Tollgate

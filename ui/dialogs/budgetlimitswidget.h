@@ -1,0 +1,53 @@
+#pragma once
+
+#include "../apitypes.h"
+
+#include <QJsonObject>
+#include <QWidget>
+
+#include <memory>
+#include <optional>
+
+namespace Tollgate {
+
+namespace Ui {
+class BudgetLimitsWidget;
+}
+
+// The budget and rate-limit fields every identity dialog (key, user, end user) has: max
+// budget, soft limit, reset period, rpm/tpm/parallel. "No limit" is an unchecked budget box or
+// a spin box at its special value.
+class BudgetLimitsWidget final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(BudgetLimitsWidget)
+
+public:
+    explicit BudgetLimitsWidget(QWidget *parent = nullptr);
+    ~BudgetLimitsWidget() override;
+
+    // Edit mode: shows an existing budget and limits; addFields() then adds only what changed.
+    // The gateway reads `null` as "unchanged", so a limit once set can be changed but not
+    // removed: its "no limit" choice is taken away (and the tooltip says why).
+    void setValues(const BudgetInfo &budget, const LimitsInfo &limits);
+
+    // Adds max_budget, soft_budget, budget_duration, rpm_limit, tpm_limit and
+    // max_parallel_requests to a request body (new: the ones set; edit: the ones changed).
+    void addFields(QJsonObject &body) const;
+    // False while the reset period is not a duration the gateway accepts.
+    [[nodiscard]] bool hasAcceptableInput() const;
+
+Q_SIGNALS:
+    void inputChanged();
+
+private:
+    std::unique_ptr<Ui::BudgetLimitsWidget> m_ui;
+    struct Original
+    {
+        BudgetInfo budget;
+        LimitsInfo limits;
+    };
+    std::optional<Original> m_original;
+};
+
+} // namespace Tollgate

@@ -1,0 +1,95 @@
+#include "keydialog.h"
+
+#include "../format.h"
+#include "dialogfields.h"
+#include "ui_keydialog.h"
+
+#include <QCompleter>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QJsonArray>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+KeyDialog::KeyDialog(QWidget *parent) : QDialog(parent), m_ui(std::make_unique<Ui::KeyDialog>())
+{
+    m_ui->setupUi(this);
+    DialogFields::setUpDurationComboBox(m_ui->expiresComboBox, {u"1d"_s, u"7d"_s, u"30d"_s, u"90d"_s, u"365d"_s});
+    m_ui->expiresComboBox->lineEdit()->setPlaceholderText(tr("never"));
+    m_ui->availableModelsLabel->hide();
+    m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Create key"));
+    connect(m_ui->expiresComboBox, &QComboBox::currentTextChanged, this, &KeyDialog::updateOkButton);
+    connect(m_ui->budgetLimitsWidget, &BudgetLimitsWidget::inputChanged, this, &KeyDialog::updateOkButton);
+}
+
+KeyDialog::KeyDialog(const KeyRecord &key, QWidget *parent) : KeyDialog(parent)
+{
+    m_original = key;
+    setWindowTitle(tr("Edit key %1").arg(key.displayName()));
+    m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Save"));
+    m_ui->keyAliasLineEdit->setText(key.keyAlias);
+    m_ui->userIdLineEdit->setText(key.userId);
+    m_ui->modelsLineEdit->setText(DialogFields::joinModels(key.models));
+    m_ui->expiresLabel->setText(tr("New expiry:"));
+    m_ui->expiresComboBox->lineEdit()->setPlaceholderText(
+        key.expires.isValid() ? tr("unchanged (%1)").arg(Format::dateTime(key.expires)) : tr("unchanged (never)"));
+    m_ui->expiresComboBox->setToolTip(tr("A period from now such as 30d; empty: the expiry stays as it is"));
+    m_ui->budgetLimitsWidget->setValues(key.budget, key.limits);
+}
+
+KeyDialog::~KeyDialog() = default;
+
+QJsonObject KeyDialog::requestBody() const
+{
+    QJsonObject body;
+    const QString alias = m_ui->keyAliasLineEdit->text().trimmed();
+    const QString userId = m_ui->userIdLineEdit->text().trimmed();
+    const QStringList models = DialogFields::parseModels(m_ui->modelsLineEdit->text());
+    const QString expiry = DialogFields::durationText(m_ui->expiresComboBox);
+    if (m_original) {
+        body.insert(u"key"_s, m_original->token);
+        // "" is a value to the gateway (no alias, no owner); [] means every model.
+        if (alias != m_original->keyAlias)
+            body.insert(u"key_alias"_s, alias);
+        if (userId != m_original->userId)
+            body.insert(u"user_id"_s, userId);
+        if (models != m_original->models)
+            body.insert(u"models"_s, QJsonArray::fromStringList(models));
+    } else {
+        if (!alias.isEmpty())
+            body.insert(u"key_alias"_s, alias);
+        if (!userId.isEmpty())
+            body.insert(u"user_id"_s, userId);
+        if (!models.isEmpty())
+            body.insert(u"models"_s, QJsonArray::fromStringList(models));
+    }
+    if (!expiry.isEmpty())
+        body.insert(u"duration"_s, expiry);
+    m_ui->budgetLimitsWidget->addFields(body);
+    return body;
+}
+
+void KeyDialog::setAvailableModels(const QStringList &models, const QStringList &accessGroups)
+{
+    const QString text = DialogFields::availableModelsText(models, accessGroups);
+    m_ui->availableModelsLabel->setText(text);
+    m_ui->availableModelsLabel->setVisible(!text.isEmpty());
+}
+
+void KeyDialog::setKnownUsers(const QStringList &userIds)
+{
+    auto *completer = new QCompleter(userIds, this);
+    completer->setCaseSensitivity(Qt::CaseInsensitive);
+    m_ui->userIdLineEdit->setCompleter(completer);
+}
+
+void KeyDialog::updateOkButton()
+{
+    const bool acceptable = DialogFields::isValidDuration(DialogFields::durationText(m_ui->expiresComboBox))
+                            && m_ui->budgetLimitsWidget->hasAcceptableInput();
+    m_ui->buttonBox->button(QDialogButtonBox::Ok)->setEnabled(acceptable);
+}
+
+} // namespace Tollgate

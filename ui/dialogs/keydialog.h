@@ -1,0 +1,45 @@
+#pragma once
+
+#include "../apitypes.h"
+
+#include <QDialog>
+#include <QJsonObject>
+
+#include <memory>
+#include <optional>
+
+namespace Tollgate {
+
+namespace Ui {
+class KeyDialog;
+}
+
+// Creates a key or edits one: name, owner user, models, expiry, budget and limits. It only
+// builds the request; the page sends it (POST /key/generate or /key/update).
+class KeyDialog final : public QDialog
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(KeyDialog)
+
+public:
+    explicit KeyDialog(QWidget *parent = nullptr);                      // a new key
+    explicit KeyDialog(const KeyRecord &key, QWidget *parent = nullptr);  // edit `key`
+    ~KeyDialog() override;
+
+    [[nodiscard]] bool isNew() const { return !m_original.has_value(); }
+    // The body of POST /key/generate (new: the fields set) or /key/update ("key" = the token,
+    // plus only the fields that changed).
+    [[nodiscard]] QJsonObject requestBody() const;
+
+    // Filled in when GET /v1/model/info and /user/list answer.
+    void setAvailableModels(const QStringList &models, const QStringList &accessGroups);
+    void setKnownUsers(const QStringList &userIds);
+
+private:
+    void updateOkButton();
+
+    std::unique_ptr<Ui::KeyDialog> m_ui;
+    std::optional<KeyRecord> m_original;
+};
+
+} // namespace Tollgate

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "apitypes.h"
+
+#include <QHash>
+#include <QList>
+
+#include <functional>
+
+class QObject;
+
+namespace Tollgate {
+
+class ApiClient;
+
+// Whole lists of keys and users: the API pages them (at most 100 per page), the Budgets
+// page and the key names on the dashboard and spend log want all of them. The callback
+// runs once, after the last page (ok = false: a page failed; the banner has the message).
+namespace IdentityLists {
+
+using KeysCallback = std::function<void(const QList<KeyRecord> &keys, bool ok)>;
+using UsersCallback = std::function<void(const QList<UserRecord> &users, bool ok)>;
+
+void fetchKeys(ApiClient *api, QObject *context, KeysCallback done);
+void fetchUsers(ApiClient *api, QObject *context, UsersCallback done);
+
+// token → what the window calls the key (alias, else "sk-...abcd").
+QHash<QString, QString> keyNames(const QList<KeyRecord> &keys);
+
+} // namespace IdentityLists
+
+} // namespace Tollgate

@@ -1,0 +1,134 @@
+#include "keytablemodel.h"
+
+#include "../format.h"
+#include "columnvalues.h"
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+KeyTableModel::KeyTableModel(QObject *parent)
+    : RecordTableModel<KeyRecord>(parent), m_now([] { return QDateTime::currentDateTimeUtc(); })
+{
+}
+
+int KeyTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant KeyTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::DisplayRole) {
+        switch (Column(section)) {
+        case Name: return tr("Key");
+        case Owner: return tr("Owner");
+        case Models: return tr("Models");
+        case Spend: return tr("Spend");
+        case MaxBudget: return tr("Max budget");
+        case BudgetReset: return tr("Budget reset");
+        case Limits: return tr("RPM / TPM / Parallel");
+        case Expires: return tr("Expires");
+        case Blocked: return tr("Blocked");
+        case ColumnCount: break;
+        }
+    }
+    if (role == Qt::ToolTipRole && section == Limits)
+        return tr("Requests per minute, tokens per minute and parallel requests allowed (— = no limit)");
+    return {};
+}
+
+QVariant KeyTableModel::data(const QModelIndex &index, int role) const
+{
+    const KeyRecord *key = recordFor(index);
+    if (!key || index.column() >= ColumnCount)
+        return {};
+    const int column = index.column();
+    switch (role) {
+    case Qt::DisplayRole: return display(*key, column, m_now());
+    case SortRole: return sortValue(*key, column);
+    case IdRole: return key->id();
+    case Qt::ToolTipRole: return toolTip(*key, column, m_now());
+    case Qt::TextAlignmentRole:
+        if (column == Spend || column == MaxBudget || column == Limits)
+            return ColumnValues::numberAlignment();
+        return {};
+    case Qt::DecorationRole:
+        if (column == Blocked && key->blocked)
+            return ColumnValues::blockedIcon();
+        return {};
+    case Qt::ForegroundRole: {
+        const bool expired = key->expires.isValid() && key->expires <= m_now();
+        return key->blocked || expired ? ColumnValues::inactiveForeground() : QVariant();
+    }
+    default: return {};
+    }
+}
+
+QVariant KeyTableModel::display(const KeyRecord &key, int column, const QDateTime &now) const
+{
+    switch (Column(column)) {
+    case Name: return key.displayName();
+    case Owner: return key.userId.isEmpty() ? u"—"_s : key.userId;
+    case Models: return Format::models(key.models);
+    case Spend: return Format::usd(key.budget.spend);
+    case MaxBudget: return Format::usd(key.budget.maxBudget);
+    case BudgetReset: return Format::countdown(key.budget.resetAt, now);
+    case Limits: return ColumnValues::limits(key.limits);
+    case Expires: return Format::expiry(key.expires, now);
+    case Blocked: return key.blocked ? tr("Blocked") : QString();
+    case ColumnCount: break;
+    }
+    return {};
+}
+
+QVariant KeyTableModel::sortValue(const KeyRecord &key, int column) const
+{
+    switch (Column(column)) {
+    case Name: return key.displayName();
+    case Owner: return key.userId;
+    case Models: return key.models.join(u", "_s);
+    case Spend: return key.budget.spend;
+    case MaxBudget: return ColumnValues::budgetSortValue(key.budget.maxBudget);
+    case BudgetReset: return ColumnValues::timeSortValue(key.budget.resetAt);
+    case Limits: return ColumnValues::limitSortValue(key.limits.rpm);
+    case Expires: return ColumnValues::timeSortValue(key.expires);
+    case Blocked: return key.blocked;
+    case ColumnCount: break;
+    }
+    return {};
+}
+
+QVariant KeyTableModel::toolTip(const KeyRecord &key, int column, const QDateTime &now) const
+{
+    switch (Column(column)) {
+    case Name: {
+        QString text = tr("%1\nCreated %2").arg(key.keyName, Format::dateTime(key.createdAt));
+        if (!key.createdBy.isEmpty())
+            text = tr("%1\nCreated %2 by %3").arg(key.keyName, Format::dateTime(key.createdAt), key.createdBy);
+        return text;
+    }
+    case Owner:
+        return key.userId.isEmpty() ? tr("No owner: only the key's own models and limits apply.")
+                                    : tr("The user's models and budget apply to this key too.");
+    case Models:
+        return key.models.isEmpty() ? tr("Every model (or the owner's models, when the owner has a list)")
+                                    : key.models.join(u'\n');
+    case Spend: return ColumnValues::spendToolTip(key.budget);
+    case MaxBudget:
+    case BudgetReset: return ColumnValues::budgetToolTip(key.budget);
+    case Limits: return ColumnValues::limitsToolTip(key.limits);
+    case Expires:
+        if (key.expires.isValid() && key.expires <= now)
+            return tr("Expired on %1: calls with this key are refused.").arg(Format::dateTime(key.expires));
+        return key.expires.isValid() ? Format::dateTime(key.expires) : tr("This key does not expire.");
+    case Blocked:
+        return key.blocked ? tr("Blocked: calls with this key are refused until it is unblocked.") : QString();
+    case ColumnCount: break;
+    }
+    return {};
+}
+
+} // namespace Tollgate

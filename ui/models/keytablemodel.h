@@ -1,0 +1,39 @@
+#pragma once
+
+#include "../apitypes.h"
+#include "../recordtablemodel.h"
+
+#include <QDateTime>
+
+#include <functional>
+
+namespace Tollgate {
+
+// The Keys list: one row per virtual key (GET /key/list?return_full_object=true).
+class KeyTableModel final : public RecordTableModel<KeyRecord>
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(KeyTableModel)
+
+public:
+    enum Column { Name, Owner, Models, Spend, MaxBudget, BudgetReset, Limits, Expires, Blocked, ColumnCount };
+    Q_ENUM(Column)
+
+    explicit KeyTableModel(QObject *parent = nullptr);
+
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+
+    // Countdowns and "expired" are relative to this clock (tests pin it).
+    void setClock(std::function<QDateTime()> now) { m_now = std::move(now); }
+
+private:
+    QVariant display(const KeyRecord &key, int column, const QDateTime &now) const;
+    QVariant sortValue(const KeyRecord &key, int column) const;
+    QVariant toolTip(const KeyRecord &key, int column, const QDateTime &now) const;
+
+    std::function<QDateTime()> m_now;
+};
+
+} // namespace Tollgate

@@ -1,0 +1,130 @@
+#include "spendlogtablemodel.h"
+
+#include "ui/format.h"
+
+#include <QLocale>
+
+using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+SpendLogTableModel::SpendLogTableModel(QObject *parent) : RecordTableModel<SpendRecord>(parent) {}
+
+int SpendLogTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant SpendLogTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (section) {
+    case Time: return tr("Time");
+    case Key: return tr("Key");
+    case User: return tr("User");
+    case EndUser: return tr("End user");
+    case Model: return tr("Model");
+    case Spend: return tr("Spend");
+    case Tokens: return tr("Tokens");
+    case Status: return tr("Status");
+    case Flags: return tr("Flags");
+    case RequestId: return tr("Request id");
+    default: return {};
+    }
+}
+
+void SpendLogTableModel::setKeyNames(const QHash<QString, QString> &names)
+{
+    if (names == m_keyNames)
+        return;
+    m_keyNames = names;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, Key), index(rowCount() - 1, Key));
+}
+
+QString SpendLogTableModel::keyName(const QString &token) const
+{
+    if (token.isEmpty())
+        return u"—"_s;
+    const QString name = m_keyNames.value(token);
+    // A deleted key: the start of its token is still something to search for.
+    return name.isEmpty() ? token.left(12) + u'…' : name;
+}
+
+QString SpendLogTableModel::flags(const SpendRecord &record) const
+{
+    QStringList list;
+    if (record.costEstimated)
+        list.append(tr("estimated"));
+    if (record.priceUnknown)
+        list.append(tr("price unknown"));
+    return QLocale().createSeparatedList(list);
+}
+
+QVariant SpendLogTableModel::display(const SpendRecord &record, int column) const
+{
+    switch (column) {
+    case Time: return Format::dateTime(record.startTime);
+    case Key: return keyName(record.apiKey);
+    case User: return record.userId.isEmpty() ? u"—"_s : record.userId;
+    case EndUser: return record.endUser.isEmpty() ? u"—"_s : record.endUser;
+    case Model: return record.modelGroup.isEmpty() ? record.model : record.modelGroup;
+    case Spend: return Format::usd(record.spend);
+    case Tokens: return Format::count(record.totalTokens);
+    case Status: return record.status;
+    case Flags: return flags(record);
+    case RequestId: return record.requestId;
+    default: return {};
+    }
+}
+
+QVariant SpendLogTableModel::sortValue(const SpendRecord &record, int column) const
+{
+    switch (column) {
+    case Time: return record.startTime.toMSecsSinceEpoch();
+    case Spend: return record.spend;
+    case Tokens: return record.totalTokens;
+    default: return display(record, column);
+    }
+}
+
+QVariant SpendLogTableModel::data(const QModelIndex &index, int role) const
+{
+    const SpendRecord *record = recordFor(index);
+    if (!record || index.column() >= ColumnCount)
+        return {};
+    switch (role) {
+    case Qt::DisplayRole: return display(*record, index.column());
+    case SortRole: return sortValue(*record, index.column());
+    case IdRole: return record->id();
+    case Qt::TextAlignmentRole:
+        if (index.column() == Spend || index.column() == Tokens)
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case Qt::ToolTipRole:
+        switch (index.column()) {
+        case Time: return tr("Started %1, ended %2").arg(Format::dateTime(record->startTime), Format::dateTime(record->endTime));
+        case Key: return record->apiKey;
+        case Model:
+            return record->model == record->modelGroup || record->model.isEmpty()
+                       ? QVariant()
+                       : QVariant(tr("Deployment model: %1").arg(record->model));
+        case Tokens:
+            return tr("%1 prompt + %2 completion").arg(QLocale().toString(record->promptTokens),
+                                                      QLocale().toString(record->completionTokens));
+        case Flags: {
+            QStringList why;
+            if (record->costEstimated)
+                why.append(tr("The provider reported no usage: tokens and cost were estimated."));
+            if (record->priceUnknown)
+                why.append(tr("No price is known for this model: the call was logged at $0."));
+            return why.isEmpty() ? QVariant() : QVariant(why.join(u'\n'));
+        }
+        default: return {};
+        }
+    default: return {};
+    }
+}
+
+} // namespace Tollgate

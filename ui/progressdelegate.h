@@ -1,0 +1,24 @@
+#pragma once
+
+#include <QStyledItemDelegate>
+
+namespace Tollgate {
+
+// Paints a cell as the style's progress bar (QStyleOptionProgressBar through the widget's
+// style, so it follows the platform and the palette) when the model gives a fraction
+// under FractionRole; other cells paint as usual. The bar's text is the cell's display text.
+class ProgressDelegate final : public QStyledItemDelegate
+{
+    Q_OBJECT
+
+public:
+    // 0..1 (more than 1 = over budget: the bar is full); invalid = no bar.
+    static constexpr int FractionRole = Qt::UserRole + 10;
+
+    using QStyledItemDelegate::QStyledItemDelegate;
+
+    void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override;
+    [[nodiscard]] QSize sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const override;
+};
+
+} // namespace Tollgate
