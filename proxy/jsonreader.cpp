@@ -14,6 +14,11 @@ bool JsonReader::has(const QString &field) const
     return !value.isUndefined() && !value.isNull();
 }
 
+bool JsonReader::isNull(const QString &field) const
+{
+    return m_object.contains(field) && m_object.value(field).isNull();
+}
+
 QJsonValue JsonReader::take(const QString &field) const
 {
     return m_object.value(field);

@@ -21,6 +21,8 @@ public:
     explicit JsonReader(QJsonObject object) : m_object(std::move(object)) {}
 
     [[nodiscard]] bool has(const QString &field) const;
+    // The field is present with the value null: on an update, "remove this limit".
+    [[nodiscard]] bool isNull(const QString &field) const;
     std::optional<QString> string(const QString &field);
     std::optional<bool> boolean(const QString &field);
     std::optional<qint64> integer(const QString &field, qint64 minimum = 0);

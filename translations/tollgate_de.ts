@@ -5,21 +5,21 @@
     <name>Tollgate::AccessGroupTableModel</name>
     <message>
         <source>Access group</source>
-        <translation type="unfinished"></translation>
+        <translation>Zugriffsgruppe</translation>
     </message>
     <message>
         <source>Models in the group</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle in der Gruppe</translation>
     </message>
     <message>
         <source>A key or user whose models list %1 may use every model in it</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Schlüssel oder Benutzer, dessen Modellliste %1 enthält, darf jedes Modell darin verwenden</translation>
     </message>
     <message numerus="yes">
         <source>%n model(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n Modell</numerusform>
+            <numerusform>%n Modelle</numerusform>
         </translation>
     </message>
 </context>
@@ -27,180 +27,172 @@
     <name>Tollgate::Banner</name>
     <message>
         <source>Dismiss</source>
-        <translation type="unfinished"></translation>
+        <translation>Schließen</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::BudgetLimitsWidget</name>
     <message>
         <source>Budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Budget</translation>
     </message>
     <message>
         <source>Max budget:</source>
-        <translation type="unfinished"></translation>
+        <translation>Max. Budget:</translation>
     </message>
     <message>
         <source>Calls are refused once this much has been spent (in this period, when the budget resets)</source>
-        <translation type="unfinished"></translation>
+        <translation>Aufrufe werden abgelehnt, sobald so viel ausgegeben wurde (im aktuellen Zeitraum, falls das Budget zurückgesetzt wird)</translation>
     </message>
     <message>
         <source>Soft limit:</source>
-        <translation type="unfinished"></translation>
+        <translation>Soft-Limit:</translation>
     </message>
     <message>
         <source>Only warns (Budgets page, notifications) when spend passes it; calls still go through</source>
-        <translation type="unfinished"></translation>
+        <translation>Warnt nur (Seite „Budgets“, Benachrichtigungen), wenn die Ausgaben es überschreiten; Aufrufe werden weiter ausgeführt</translation>
     </message>
     <message>
         <source>Resets every:</source>
-        <translation type="unfinished"></translation>
+        <translation>Zurücksetzen alle:</translation>
     </message>
     <message>
         <source>A period such as 1d, 7d, 30d, 12h or monthly; empty: spend never resets</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Zeitraum wie 1d, 7d, 30d, 12h oder monthly; leer: Ausgaben werden nie zurückgesetzt</translation>
     </message>
     <message>
         <source>Rate limits</source>
-        <translation type="unfinished"></translation>
+        <translation>Ratenlimits</translation>
     </message>
     <message>
         <source>Requests per minute:</source>
-        <translation type="unfinished"></translation>
+        <translation>Anfragen pro Minute:</translation>
     </message>
     <message>
         <source>Tokens per minute:</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens pro Minute:</translation>
     </message>
     <message>
         <source>Parallel requests:</source>
-        <translation type="unfinished"></translation>
+        <translation>Parallele Anfragen:</translation>
     </message>
     <message>
         <source>No limit</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein Limit</translation>
     </message>
     <message>
         <source>never resets</source>
-        <translation type="unfinished"></translation>
+        <translation>wird nie zurückgesetzt</translation>
     </message>
     <message>
-        <source>A limit once set can be changed but not removed; set a large value instead.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>unchanged (%1)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Changing the period starts a fresh one from now. A period once set cannot be removed.</source>
-        <translation type="unfinished"></translation>
+        <source>Changing the period starts a fresh one from now; empty: the budget never resets.</source>
+        <translation>Ein geänderter Zeitraum beginnt ab jetzt neu; leer: das Budget wird nie zurückgesetzt.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::BudgetTableModel</name>
     <message>
         <source>Scope</source>
-        <translation type="unfinished"></translation>
+        <translation>Bereich</translation>
     </message>
     <message>
         <source>Name</source>
-        <translation type="unfinished"></translation>
+        <translation>Name</translation>
     </message>
     <message>
         <source>Spend</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgaben</translation>
     </message>
     <message>
         <source>Max budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Max. Budget</translation>
     </message>
     <message>
         <source>Used</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbraucht</translation>
     </message>
     <message>
         <source>Soft limit</source>
-        <translation type="unfinished"></translation>
+        <translation>Soft-Limit</translation>
     </message>
     <message>
         <source>Resets every</source>
-        <translation type="unfinished"></translation>
+        <translation>Zurücksetzen alle</translation>
     </message>
     <message>
         <source>Next reset</source>
-        <translation type="unfinished"></translation>
+        <translation>Nächste Zurücksetzung</translation>
     </message>
     <message>
         <source>Global</source>
-        <translation type="unfinished"></translation>
+        <translation>Global</translation>
     </message>
     <message>
         <source>User</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer</translation>
     </message>
     <message>
         <source>Key</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel</translation>
     </message>
     <message>
         <source>End user</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer</translation>
     </message>
     <message>
         <source>no limit</source>
-        <translation type="unfinished"></translation>
+        <translation>kein Limit</translation>
     </message>
     <message>
         <source>%1 (passed)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (überschritten)</translation>
     </message>
     <message>
         <source>never</source>
-        <translation type="unfinished"></translation>
+        <translation>nie</translation>
     </message>
     <message>
         <source>Spend passed the soft limit: a warning only, calls still go through.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Ausgaben haben das Soft-Limit überschritten: nur eine Warnung, Aufrufe werden weiter ausgeführt.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::BudgetsPage</name>
     <message>
         <source>Budgets</source>
-        <translation type="unfinished"></translation>
+        <translation>Budgets</translation>
     </message>
     <message>
         <source>Every budget the gateway enforces. A call that would go past a max budget is refused (429); a soft limit only warns.</source>
-        <translation type="unfinished"></translation>
+        <translation>Alle Budgets, die das Gateway durchsetzt. Ein Aufruf, der ein max. Budget überschreiten würde, wird abgelehnt (429); ein Soft-Limit warnt nur.</translation>
     </message>
     <message>
         <source>No budgets yet. Give a key, a user or an end user a max budget on its page (or set the global one in Settings) and it appears here.</source>
-        <translation type="unfinished"></translation>
+        <translation>Noch keine Budgets. Geben Sie einem Schlüssel, Benutzer oder Endnutzer auf dessen Seite ein max. Budget (oder legen Sie das globale in den Einstellungen fest), dann erscheint es hier.</translation>
     </message>
     <message>
         <source>%1 (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (%2)</translation>
     </message>
     <message>
         <source>Whole gateway</source>
-        <translation type="unfinished"></translation>
+        <translation>Gesamtes Gateway</translation>
     </message>
     <message>
         <source>Copy name</source>
-        <translation type="unfinished"></translation>
+        <translation>Name kopieren</translation>
     </message>
     <message>
         <source>Copy key token</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel-Token kopieren</translation>
     </message>
     <message>
         <source>Copy id</source>
-        <translation type="unfinished"></translation>
+        <translation>ID kopieren</translation>
     </message>
     <message>
         <source>Copy spend and budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgaben und Budget kopieren</translation>
     </message>
 </context>
 <context>
@@ -209,1441 +201,1446 @@
         <source>Requests per minute: %1
 Tokens per minute: %2
 Parallel requests: %3</source>
-        <translation type="unfinished"></translation>
+        <translation>Anfragen pro Minute: %1
+Tokens pro Minute: %2
+Parallele Anfragen: %3</translation>
     </message>
     <message>
         <source>Spent: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgegeben: %1</translation>
     </message>
     <message>
         <source>%1 of the max budget of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 des max. Budgets von %2</translation>
     </message>
     <message>
         <source>Soft limit: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Soft-Limit: %1</translation>
     </message>
     <message>
         <source>No budget: spend is not limited.</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein Budget: Ausgaben sind nicht begrenzt.</translation>
     </message>
     <message>
         <source>Max budget: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Max. Budget: %1</translation>
     </message>
     <message>
         <source>Resets every %1, next on %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Zurücksetzen alle %1, nächstes Mal am %2</translation>
     </message>
     <message>
         <source>Never resets</source>
-        <translation type="unfinished"></translation>
+        <translation>Wird nie zurückgesetzt</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::DashboardPage</name>
     <message>
         <source>Dashboard</source>
-        <translation type="unfinished"></translation>
+        <translation>Dashboard</translation>
     </message>
     <message>
         <source>Today</source>
-        <translation type="unfinished"></translation>
+        <translation>Heute</translation>
     </message>
     <message>
         <source>This period</source>
-        <translation type="unfinished"></translation>
+        <translation>Dieser Zeitraum</translation>
     </message>
     <message>
         <source>Remaining</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbleibend</translation>
     </message>
     <message>
         <source>Burn rate</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbrauchsrate</translation>
     </message>
     <message>
         <source>Budget runs out</source>
-        <translation type="unfinished"></translation>
+        <translation>Budget-Ende</translation>
     </message>
     <message>
         <source>Spend over time</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgaben im Zeitverlauf</translation>
     </message>
     <message>
         <source>Stack by model</source>
-        <translation type="unfinished"></translation>
+        <translation>Nach Modell stapeln</translation>
     </message>
     <message>
         <source>Stack by key</source>
-        <translation type="unfinished"></translation>
+        <translation>Nach Schlüssel stapeln</translation>
     </message>
     <message numerus="yes">
         <source>Per day, last %n day(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Pro Tag, letzter %n Tag</numerusform>
+            <numerusform>Pro Tag, letzte %n Tage</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Per hour, last %n hour(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Pro Stunde, letzte %n Stunde</numerusform>
+            <numerusform>Pro Stunde, letzte %n Stunden</numerusform>
         </translation>
     </message>
     <message>
         <source>No spend in this range yet. Point a tool at the gateway&apos;s base URL with a key from the Keys page, and its calls show up here within a second.</source>
-        <translation type="unfinished"></translation>
+        <translation>Noch keine Ausgaben in diesem Zeitraum. Richten Sie ein Tool mit einem Schlüssel von der Seite „Schlüssel“ auf die Basis-URL des Gateways; seine Aufrufe erscheinen hier innerhalb einer Sekunde.</translation>
     </message>
     <message>
         <source>Top spenders</source>
-        <translation type="unfinished"></translation>
+        <translation>Größte Ausgaben</translation>
     </message>
     <message>
         <source>Key</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel</translation>
     </message>
     <message>
         <source>User</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell</translation>
     </message>
     <message>
         <source>Spend</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgaben</translation>
     </message>
     <message>
         <source>since midnight</source>
-        <translation type="unfinished"></translation>
+        <translation>seit Mitternacht</translation>
     </message>
     <message>
         <source>since %1, resets %2</source>
-        <translation type="unfinished"></translation>
+        <translation>seit %1, Zurücksetzung %2</translation>
     </message>
     <message>
         <source>all time (the global budget does not reset)</source>
-        <translation type="unfinished"></translation>
+        <translation>gesamter Zeitraum (das globale Budget wird nicht zurückgesetzt)</translation>
     </message>
     <message>
         <source>of %1 (%2 used)</source>
-        <translation type="unfinished"></translation>
+        <translation>von %1 (%2 verbraucht)</translation>
     </message>
     <message>
         <source>over the %1 budget by %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Budget von %1 um %2 überschritten</translation>
     </message>
     <message>
         <source>no limit</source>
-        <translation type="unfinished"></translation>
+        <translation>kein Limit</translation>
     </message>
     <message>
         <source>no global budget — set one in Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>kein globales Budget – in den Einstellungen festlegen</translation>
     </message>
     <message>
         <source>per day, over this period</source>
-        <translation type="unfinished"></translation>
+        <translation>pro Tag, in diesem Zeitraum</translation>
     </message>
     <message numerus="yes">
         <source>per day, over the last %n day(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>pro Tag, im letzten %n Tag</numerusform>
+            <numerusform>pro Tag, in den letzten %n Tagen</numerusform>
         </translation>
     </message>
     <message>
         <source>no global budget</source>
-        <translation type="unfinished"></translation>
+        <translation>kein globales Budget</translation>
     </message>
     <message>
         <source>reached</source>
-        <translation type="unfinished"></translation>
+        <translation>erreicht</translation>
     </message>
     <message>
         <source>calls are refused until the budget is raised or resets</source>
-        <translation type="unfinished"></translation>
+        <translation>Aufrufe werden abgelehnt, bis das Budget erhöht oder zurückgesetzt wird</translation>
     </message>
     <message>
         <source>not at this rate</source>
-        <translation type="unfinished"></translation>
+        <translation>nicht bei dieser Rate</translation>
     </message>
     <message>
         <source>the budget resets first</source>
-        <translation type="unfinished"></translation>
+        <translation>das Budget wird vorher zurückgesetzt</translation>
     </message>
     <message>
         <source>This budget period (since %1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Dieser Budgetzeitraum (seit %1)</translation>
     </message>
     <message numerus="yes">
         <source>Last %n day(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Letzter %n Tag</numerusform>
+            <numerusform>Letzte %n Tage</numerusform>
         </translation>
     </message>
     <message>
         <source>(no key)</source>
-        <translation type="unfinished"></translation>
+        <translation>(kein Schlüssel)</translation>
     </message>
     <message>
         <source>(none)</source>
-        <translation type="unfinished"></translation>
+        <translation>(ohne)</translation>
     </message>
     <message>
         <source>deleted key %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>gelöschter Schlüssel %1…</translation>
     </message>
     <message>
         <source>no spend yet</source>
-        <translation type="unfinished"></translation>
+        <translation>noch keine Ausgaben</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::Desktop</name>
     <message>
         <source>general_settings.master_key in config.yaml</source>
-        <translation type="unfinished"></translation>
+        <translation>general_settings.master_key in config.yaml</translation>
     </message>
     <message>
         <source>the OS keychain</source>
-        <translation type="unfinished"></translation>
+        <translation>dem Schlüsselbund des Betriebssystems</translation>
     </message>
     <message>
         <source>the file %1 (no keychain available)</source>
-        <translation type="unfinished"></translation>
+        <translation>der Datei %1 (kein Schlüsselbund verfügbar)</translation>
     </message>
     <message>
         <source>Configuration error</source>
-        <translation type="unfinished"></translation>
+        <translation>Konfigurationsfehler</translation>
     </message>
     <message>
         <source>Settings error</source>
-        <translation type="unfinished"></translation>
+        <translation>Einstellungsfehler</translation>
     </message>
     <message>
         <source>Master key</source>
-        <translation type="unfinished"></translation>
+        <translation>Master-Schlüssel</translation>
     </message>
     <message>
         <source>Database error</source>
-        <translation type="unfinished"></translation>
+        <translation>Datenbankfehler</translation>
     </message>
     <message>
         <source>Cannot open the database %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Datenbank %1 kann nicht geöffnet werden: %2</translation>
     </message>
     <message>
         <source>Port %1 is not available (%2); the gateway listens on a free port instead. Change the port in Settings.</source>
-        <translation type="unfinished"></translation>
+        <translation>Port %1 ist nicht verfügbar (%2); das Gateway lauscht stattdessen auf einem freien Port. Ändern Sie den Port in den Einstellungen.</translation>
     </message>
     <message>
         <source>Gateway error</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway-Fehler</translation>
     </message>
     <message>
         <source>No keychain is available (%1). The master key is kept in %2, readable by you only.</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein Schlüsselbund verfügbar (%1). Der Master-Schlüssel wird in %2 aufbewahrt, nur für Sie lesbar.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::DialogFields</name>
     <message>
         <source>Models: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle: %1</translation>
     </message>
     <message>
         <source>Models: %1
 Access groups: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle: %1
+Zugriffsgruppen: %2</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::EndUserDialog</name>
     <message>
         <source>New end user</source>
-        <translation type="unfinished"></translation>
+        <translation>Neuer Endnutzer</translation>
     </message>
     <message>
         <source>End user ID:</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer-ID:</translation>
     </message>
     <message>
         <source>the “user” field your app sends</source>
-        <translation type="unfinished"></translation>
+        <translation>das Feld „user“, das Ihre App sendet</translation>
     </message>
     <message>
         <source>The value of the “user” field in the calls of your app. Cannot be changed later.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Wert des Felds „user“ in den Aufrufen Ihrer App. Kann später nicht geändert werden.</translation>
     </message>
     <message>
         <source>Alias:</source>
-        <translation type="unfinished"></translation>
+        <translation>Alias:</translation>
     </message>
     <message>
         <source>optional</source>
-        <translation type="unfinished"></translation>
+        <translation>optional</translation>
     </message>
     <message>
         <source>Blocked: refuse calls naming this end user</source>
-        <translation type="unfinished"></translation>
+        <translation>Gesperrt: Aufrufe mit diesem Endnutzer ablehnen</translation>
     </message>
     <message>
         <source>Create end user</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer anlegen</translation>
     </message>
     <message>
         <source>Edit end user %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer %1 bearbeiten</translation>
     </message>
     <message>
         <source>Save</source>
-        <translation type="unfinished"></translation>
+        <translation>Speichern</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::EndUserTableModel</name>
     <message>
         <source>End user</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer</translation>
     </message>
     <message>
         <source>Alias</source>
-        <translation type="unfinished"></translation>
+        <translation>Alias</translation>
     </message>
     <message>
         <source>Spend</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgaben</translation>
     </message>
     <message>
         <source>Max budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Max. Budget</translation>
     </message>
     <message>
         <source>RPM / TPM / Parallel</source>
-        <translation type="unfinished"></translation>
+        <translation>RPM / TPM / Parallel</translation>
     </message>
     <message>
         <source>Blocked</source>
-        <translation type="unfinished"></translation>
+        <translation>Gesperrt</translation>
     </message>
     <message>
         <source>Requests per minute, tokens per minute and parallel requests allowed (— = no limit)</source>
-        <translation type="unfinished"></translation>
+        <translation>Erlaubte Anfragen pro Minute, Tokens pro Minute und parallele Anfragen (— = kein Limit)</translation>
     </message>
     <message>
         <source>First seen %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Erstmals gesehen am %1</translation>
     </message>
     <message>
         <source>No budget of its own (the default end-user budget applies, if set)</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein eigenes Budget (es gilt das Standard-Endnutzerbudget, falls festgelegt)</translation>
     </message>
     <message>
         <source>Blocked: calls naming this end user are refused.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gesperrt: Aufrufe mit diesem Endnutzer werden abgelehnt.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::EndUsersPage</name>
     <message>
         <source>End users</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer</translation>
     </message>
     <message>
         <source>New end user</source>
-        <translation type="unfinished"></translation>
+        <translation>Neuer Endnutzer</translation>
     </message>
     <message>
         <source>Edit…</source>
-        <translation type="unfinished"></translation>
+        <translation>Bearbeiten…</translation>
     </message>
     <message>
         <source>Block</source>
-        <translation type="unfinished"></translation>
+        <translation>Sperren</translation>
     </message>
     <message>
         <source>Delete…</source>
-        <translation type="unfinished"></translation>
+        <translation>Löschen…</translation>
     </message>
     <message>
         <source>Search end users…</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer suchen…</translation>
     </message>
     <message>
         <source>No end users yet. They appear when a call names one in its “user” field; press “New end user” to set a budget or block one ahead of time.</source>
-        <translation type="unfinished"></translation>
+        <translation>Noch keine Endnutzer. Sie erscheinen, sobald ein Aufruf einen im Feld „user“ nennt; klicken Sie auf „Neuer Endnutzer“, um vorab ein Budget festzulegen oder einen zu sperren.</translation>
     </message>
     <message>
         <source>Unblock</source>
-        <translation type="unfinished"></translation>
+        <translation>Entsperren</translation>
     </message>
     <message>
         <source>Block end user</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer sperren</translation>
     </message>
     <message>
         <source>Block the end user “%1”? Calls naming them are refused until you unblock them.</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer „%1“ sperren? Aufrufe mit diesem Endnutzer werden abgelehnt, bis Sie ihn entsperren.</translation>
     </message>
     <message>
         <source>Delete end user</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer löschen</translation>
     </message>
     <message>
         <source>Delete the end user “%1” with their budget and limits? A later call naming them creates them again, with the default budget. Their spend stays in the spend log.</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer „%1“ mit Budget und Limits löschen? Ein späterer Aufruf mit diesem Endnutzer legt ihn mit dem Standardbudget neu an. Seine Ausgaben bleiben im Ausgabenprotokoll.</translation>
     </message>
     <message>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
+        <translation>Löschen</translation>
     </message>
     <message>
         <source>End user “%1” deleted.</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer „%1“ gelöscht.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::Format</name>
     <message>
         <source>never</source>
-        <translation type="unfinished"></translation>
+        <translation>nie</translation>
     </message>
     <message>
         <source>expired</source>
-        <translation type="unfinished"></translation>
+        <translation>abgelaufen</translation>
     </message>
     <message>
         <source>due</source>
-        <translation type="unfinished"></translation>
+        <translation>fällig</translation>
     </message>
     <message>
         <source>in %1 d %2 h</source>
-        <translation type="unfinished"></translation>
+        <translation>in %1 T. %2 Std.</translation>
     </message>
     <message>
         <source>in %1 h %2 min</source>
-        <translation type="unfinished"></translation>
+        <translation>in %1 Std. %2 Min.</translation>
     </message>
     <message>
         <source>in %1 min %2 s</source>
-        <translation type="unfinished"></translation>
+        <translation>in %1 Min. %2 Sek.</translation>
     </message>
     <message>
         <source>in %1 s</source>
-        <translation type="unfinished"></translation>
+        <translation>in %1 Sek.</translation>
     </message>
     <message>
         <source>all models</source>
-        <translation type="unfinished"></translation>
+        <translation>alle Modelle</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::GatewayStatus</name>
     <message>
         <source>The global budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Das globale Budget</translation>
     </message>
     <message>
         <source>The budget of key %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Budget des Schlüssels %1…</translation>
     </message>
     <message>
         <source>The budget of user %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Budget des Benutzers %1</translation>
     </message>
     <message>
         <source>The budget of end user %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Budget des Endnutzers %1</translation>
     </message>
     <message>
         <source>A key&apos;s budget for model %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Budget eines Schlüssels für Modell %1</translation>
     </message>
     <message>
         <source>The budget of %1 %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Budget von %1 %2</translation>
     </message>
     <message>
         <source>%1 of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 von %2</translation>
     </message>
     <message>
         <source>%1 passed its soft limit (%2).</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 hat sein Soft-Limit überschritten (%2).</translation>
     </message>
     <message>
         <source>%1 is used up (%2).</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 ist aufgebraucht (%2).</translation>
     </message>
     <message>
         <source>%1 passed %2 (%3).</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 hat %2 überschritten (%3).</translation>
     </message>
     <message>
         <source>not reachable</source>
-        <translation type="unfinished"></translation>
+        <translation>nicht erreichbar</translation>
     </message>
     <message>
         <source>paused</source>
-        <translation type="unfinished"></translation>
+        <translation>angehalten</translation>
     </message>
     <message>
         <source>running</source>
-        <translation type="unfinished"></translation>
+        <translation>läuft</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::KeyCreatedDialog</name>
     <message>
         <source>Key created</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel erstellt</translation>
     </message>
     <message>
         <source>Copy</source>
-        <translation type="unfinished"></translation>
+        <translation>Kopieren</translation>
     </message>
     <message>
         <source>Copy the key now: it will not be shown again. Tollgate keeps only a hash of it, so a lost key cannot be recovered, only regenerated.</source>
-        <translation type="unfinished"></translation>
+        <translation>Kopieren Sie den Schlüssel jetzt: Er wird nicht erneut angezeigt. Tollgate speichert nur einen Hash davon; ein verlorener Schlüssel kann daher nicht wiederhergestellt, nur neu erzeugt werden.</translation>
     </message>
     <message>
         <source>Key regenerated</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel neu erzeugt</translation>
     </message>
     <message>
         <source>The new key for “%1”. The old key no longer works: give this one to whoever used it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der neue Schlüssel für „%1“. Der alte Schlüssel funktioniert nicht mehr: Geben Sie diesen an alle weiter, die ihn verwendet haben.</translation>
     </message>
     <message>
         <source>The key “%1”:</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Schlüssel „%1“:</translation>
     </message>
     <message>
         <source>Copied</source>
-        <translation type="unfinished"></translation>
+        <translation>Kopiert</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::KeyDialog</name>
     <message>
         <source>New key</source>
-        <translation type="unfinished"></translation>
+        <translation>Neuer Schlüssel</translation>
     </message>
     <message>
         <source>Name:</source>
-        <translation type="unfinished"></translation>
+        <translation>Name:</translation>
     </message>
     <message>
         <source>e.g. ci-pipeline or alice-laptop</source>
-        <translation type="unfinished"></translation>
+        <translation>z. B. ci-pipeline oder alice-laptop</translation>
     </message>
     <message>
         <source>The key&apos;s alias: how lists and the spend log name it. Unique.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Alias des Schlüssels: So wird er in Listen und im Ausgabenprotokoll angezeigt. Eindeutig.</translation>
     </message>
     <message>
         <source>Owner user:</source>
-        <translation type="unfinished"></translation>
+        <translation>Besitzer:</translation>
     </message>
     <message>
         <source>none</source>
-        <translation type="unfinished"></translation>
+        <translation>keiner</translation>
     </message>
     <message>
         <source>The user the key belongs to: the user&apos;s models, budget and limits apply too. A user that does not exist yet is created.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Benutzer, dem der Schlüssel gehört: Dessen Modelle, Budget und Limits gelten ebenfalls. Ein noch nicht vorhandener Benutzer wird angelegt.</translation>
     </message>
     <message>
         <source>Models:</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle:</translation>
     </message>
     <message>
         <source>all models</source>
-        <translation type="unfinished"></translation>
+        <translation>alle Modelle</translation>
     </message>
     <message>
         <source>Model names or access groups, separated by commas; empty: every model</source>
-        <translation type="unfinished"></translation>
+        <translation>Modellnamen oder Zugriffsgruppen, durch Kommas getrennt; leer: alle Modelle</translation>
     </message>
     <message>
         <source>Expires after:</source>
-        <translation type="unfinished"></translation>
+        <translation>Läuft ab nach:</translation>
     </message>
     <message>
         <source>A period from now such as 30d or 12h; empty: the key never expires</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Zeitraum ab jetzt wie 30d oder 12h; leer: Der Schlüssel läuft nie ab</translation>
     </message>
     <message>
         <source>never</source>
-        <translation type="unfinished"></translation>
+        <translation>nie</translation>
     </message>
     <message>
         <source>Create key</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel erstellen</translation>
     </message>
     <message>
         <source>Edit key %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel %1 bearbeiten</translation>
     </message>
     <message>
         <source>Save</source>
-        <translation type="unfinished"></translation>
+        <translation>Speichern</translation>
     </message>
     <message>
         <source>New expiry:</source>
-        <translation type="unfinished"></translation>
+        <translation>Neuer Ablauf:</translation>
     </message>
     <message>
         <source>unchanged (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>unverändert (%1)</translation>
     </message>
     <message>
         <source>unchanged (never)</source>
-        <translation type="unfinished"></translation>
+        <translation>unverändert (nie)</translation>
     </message>
     <message>
         <source>A period from now such as 30d; empty: the expiry stays as it is</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Zeitraum ab jetzt wie 30d; leer: Der Ablauf bleibt unverändert</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::KeyTableModel</name>
     <message>
         <source>Key</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel</translation>
     </message>
     <message>
         <source>Owner</source>
-        <translation type="unfinished"></translation>
+        <translation>Besitzer</translation>
     </message>
     <message>
         <source>Models</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle</translation>
     </message>
     <message>
         <source>Spend</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgaben</translation>
     </message>
     <message>
         <source>Max budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Max. Budget</translation>
     </message>
     <message>
         <source>Budget reset</source>
-        <translation type="unfinished"></translation>
+        <translation>Budget-Zurücksetzung</translation>
     </message>
     <message>
         <source>RPM / TPM / Parallel</source>
-        <translation type="unfinished"></translation>
+        <translation>RPM / TPM / Parallel</translation>
     </message>
     <message>
         <source>Expires</source>
-        <translation type="unfinished"></translation>
+        <translation>Läuft ab</translation>
     </message>
     <message>
         <source>Blocked</source>
-        <translation type="unfinished"></translation>
+        <translation>Gesperrt</translation>
     </message>
     <message>
         <source>Requests per minute, tokens per minute and parallel requests allowed (— = no limit)</source>
-        <translation type="unfinished"></translation>
+        <translation>Erlaubte Anfragen pro Minute, Tokens pro Minute und parallele Anfragen (— = kein Limit)</translation>
     </message>
     <message>
         <source>%1
 Created %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1
+Erstellt am %2</translation>
     </message>
     <message>
         <source>%1
 Created %2 by %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1
+Erstellt am %2 von %3</translation>
     </message>
     <message>
         <source>No owner: only the key&apos;s own models and limits apply.</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein Besitzer: Es gelten nur die eigenen Modelle und Limits des Schlüssels.</translation>
     </message>
     <message>
         <source>The user&apos;s models and budget apply to this key too.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Modelle und das Budget des Benutzers gelten auch für diesen Schlüssel.</translation>
     </message>
     <message>
         <source>Every model (or the owner&apos;s models, when the owner has a list)</source>
-        <translation type="unfinished"></translation>
+        <translation>Alle Modelle (bzw. die Modelle des Besitzers, falls dieser eine Liste hat)</translation>
     </message>
     <message>
         <source>Expired on %1: calls with this key are refused.</source>
-        <translation type="unfinished"></translation>
+        <translation>Abgelaufen am %1: Aufrufe mit diesem Schlüssel werden abgelehnt.</translation>
     </message>
     <message>
         <source>This key does not expire.</source>
-        <translation type="unfinished"></translation>
+        <translation>Dieser Schlüssel läuft nicht ab.</translation>
     </message>
     <message>
         <source>Blocked: calls with this key are refused until it is unblocked.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gesperrt: Aufrufe mit diesem Schlüssel werden abgelehnt, bis er entsperrt wird.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::KeysPage</name>
     <message>
         <source>Keys</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel</translation>
     </message>
     <message>
         <source>New key</source>
-        <translation type="unfinished"></translation>
+        <translation>Neuer Schlüssel</translation>
     </message>
     <message>
         <source>Edit…</source>
-        <translation type="unfinished"></translation>
+        <translation>Bearbeiten…</translation>
     </message>
     <message>
         <source>Block</source>
-        <translation type="unfinished"></translation>
+        <translation>Sperren</translation>
     </message>
     <message>
         <source>Regenerate…</source>
-        <translation type="unfinished"></translation>
+        <translation>Neu erzeugen…</translation>
     </message>
     <message>
         <source>Delete…</source>
-        <translation type="unfinished"></translation>
+        <translation>Löschen…</translation>
     </message>
     <message>
         <source>Search keys, owners, models…</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel, Besitzer, Modelle suchen…</translation>
     </message>
     <message>
         <source>No keys yet. Press “New key” to hand one out.</source>
-        <translation type="unfinished"></translation>
+        <translation>Noch keine Schlüssel. Klicken Sie auf „Neuer Schlüssel“, um einen auszugeben.</translation>
     </message>
     <message>
         <source>Unblock</source>
-        <translation type="unfinished"></translation>
+        <translation>Entsperren</translation>
     </message>
     <message>
         <source>Block key</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel sperren</translation>
     </message>
     <message>
         <source>Block the key “%1”? Programs using it are refused until you unblock it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel „%1“ sperren? Programme, die ihn verwenden, werden abgelehnt, bis Sie ihn entsperren.</translation>
     </message>
     <message>
         <source>Regenerate key</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel neu erzeugen</translation>
     </message>
     <message>
         <source>Regenerate the key “%1”? The current key stops working at once; its settings and spend carry over to the new one.</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel „%1“ neu erzeugen? Der aktuelle Schlüssel funktioniert sofort nicht mehr; Einstellungen und Ausgaben gehen auf den neuen über.</translation>
     </message>
     <message>
         <source>Regenerate</source>
-        <translation type="unfinished"></translation>
+        <translation>Neu erzeugen</translation>
     </message>
     <message>
         <source>Delete key</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel löschen</translation>
     </message>
     <message>
         <source>Delete the key “%1”? Programs using it are refused from their next call. Its spend stays in the spend log.</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel „%1“ löschen? Programme, die ihn verwenden, werden ab ihrem nächsten Aufruf abgelehnt. Seine Ausgaben bleiben im Ausgabenprotokoll.</translation>
     </message>
     <message>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
+        <translation>Löschen</translation>
     </message>
     <message>
         <source>Key “%1” deleted.</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel „%1“ gelöscht.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::MainWindow</name>
     <message>
         <source>Tollgate</source>
-        <translation type="unfinished"></translation>
+        <translation>Tollgate</translation>
     </message>
     <message>
         <source>Gateway listening on &lt;b&gt;%1&lt;/b&gt;</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway lauscht auf &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
         <source>Copy base URL</source>
-        <translation type="unfinished"></translation>
+        <translation>Basis-URL kopieren</translation>
     </message>
     <message>
         <source>Copy %1 to the clipboard</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 in die Zwischenablage kopieren</translation>
     </message>
     <message>
         <source>Base URL</source>
-        <translation type="unfinished"></translation>
+        <translation>Basis-URL</translation>
     </message>
     <message>
         <source>Copy environment</source>
-        <translation type="unfinished"></translation>
+        <translation>Umgebung kopieren</translation>
     </message>
     <message>
         <source>Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports</source>
-        <translation type="unfinished"></translation>
+        <translation>OPENAI_BASE_URL und OPENAI_API_KEY als Shell-Exporte kopieren</translation>
     </message>
     <message>
         <source>Environment snippet</source>
-        <translation type="unfinished"></translation>
+        <translation>Umgebungs-Snippet</translation>
     </message>
     <message>
         <source>%1 copied to the clipboard.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 in die Zwischenablage kopiert.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::ModelDialog</name>
     <message>
         <source>Add model</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell hinzufügen</translation>
     </message>
     <message>
         <source>Model name:</source>
-        <translation type="unfinished"></translation>
+        <translation>Modellname:</translation>
     </message>
     <message>
         <source>e.g. gpt-4o or team-chat</source>
-        <translation type="unfinished"></translation>
+        <translation>z. B. gpt-4o oder team-chat</translation>
     </message>
     <message>
         <source>The name clients send as &quot;model&quot;. Several deployments may share a name: calls rotate between them.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Name, den Clients als &quot;model&quot; senden. Mehrere Deployments können denselben Namen haben: Aufrufe werden reihum verteilt.</translation>
     </message>
     <message>
         <source>Provider model:</source>
-        <translation type="unfinished"></translation>
+        <translation>Anbietermodell:</translation>
     </message>
     <message>
         <source>e.g. openai/gpt-4o</source>
-        <translation type="unfinished"></translation>
+        <translation>z. B. openai/gpt-4o</translation>
     </message>
     <message>
         <source>litellm_params.model: the provider prefix (openai/, azure/, mock/) and the provider&apos;s model name.</source>
-        <translation type="unfinished"></translation>
+        <translation>litellm_params.model: das Anbieterpräfix (openai/, azure/, mock/) und der Modellname beim Anbieter.</translation>
     </message>
     <message>
         <source>API base:</source>
-        <translation type="unfinished"></translation>
+        <translation>API-Basis:</translation>
     </message>
     <message>
         <source>e.g. https://api.openai.com/v1 (optional)</source>
-        <translation type="unfinished"></translation>
+        <translation>z. B. https://api.openai.com/v1 (optional)</translation>
     </message>
     <message>
         <source>The provider&apos;s base URL (litellm_params.api_base). Needed for azure/; empty for openai/ means OpenAI&apos;s.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Basis-URL des Anbieters (litellm_params.api_base). Erforderlich für azure/; leer bei openai/ bedeutet die von OpenAI.</translation>
     </message>
     <message>
         <source>API key:</source>
-        <translation type="unfinished"></translation>
+        <translation>API-Schlüssel:</translation>
     </message>
     <message>
         <source>the provider&apos;s key (optional)</source>
-        <translation type="unfinished"></translation>
+        <translation>der Schlüssel des Anbieters (optional)</translation>
     </message>
     <message>
         <source>Kept in the OS keychain by the gateway, never in its database. os.environ/NAME reads it from the environment instead.</source>
-        <translation type="unfinished"></translation>
+        <translation>Wird vom Gateway im Schlüsselbund des Betriebssystems gespeichert, nie in seiner Datenbank. os.environ/NAME liest ihn stattdessen aus der Umgebung.</translation>
     </message>
     <message>
         <source>Access groups:</source>
-        <translation type="unfinished"></translation>
+        <translation>Zugriffsgruppen:</translation>
     </message>
     <message>
         <source>comma separated, e.g. beta, all-team</source>
-        <translation type="unfinished"></translation>
+        <translation>durch Kommas getrennt, z. B. beta, all-team</translation>
     </message>
     <message>
         <source>Keys and users that list a group in their models may use every model in it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel und Benutzer, deren Modellliste eine Gruppe enthält, dürfen jedes Modell darin verwenden.</translation>
     </message>
     <message>
         <source>Set a price for this model</source>
-        <translation type="unfinished"></translation>
+        <translation>Preis für dieses Modell festlegen</translation>
     </message>
     <message>
         <source>Without a price set here the price catalogue&apos;s is used; a model with no price at all is served and logged as price_unknown, and strict budgets refuse it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ohne hier festgelegten Preis wird der des Preiskatalogs verwendet; ein Modell ganz ohne Preis wird bedient und als price_unknown protokolliert, und strikte Budgets lehnen es ab.</translation>
     </message>
     <message>
         <source>Input $ per 1M tokens:</source>
-        <translation type="unfinished"></translation>
+        <translation>Eingabe $ pro 1 Mio. Tokens:</translation>
     </message>
     <message>
         <source>$ </source>
-        <translation type="unfinished"></translation>
+        <translation>$ </translation>
     </message>
     <message>
         <source>Output $ per 1M tokens:</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgabe $ pro 1 Mio. Tokens:</translation>
     </message>
     <message>
         <source>The model is served at once. The API key goes to the OS keychain, never to Tollgate&apos;s database. Prices are in USD per million tokens.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Modell wird sofort bereitgestellt. Der API-Schlüssel kommt in den Schlüsselbund des Betriebssystems, nie in die Datenbank von Tollgate. Preise in USD pro Million Tokens.</translation>
     </message>
     <message>
         <source>Edit model %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell %1 bearbeiten</translation>
     </message>
     <message>
         <source>Save</source>
-        <translation type="unfinished"></translation>
+        <translation>Speichern</translation>
     </message>
     <message>
         <source>unchanged (type a new key to replace it)</source>
-        <translation type="unfinished"></translation>
+        <translation>unverändert (neuen Schlüssel eingeben, um ihn zu ersetzen)</translation>
     </message>
     <message>
         <source>This model&apos;s own price can be changed here but not removed</source>
-        <translation type="unfinished"></translation>
+        <translation>Der eigene Preis dieses Modells kann hier geändert, aber nicht entfernt werden</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::ModelTableModel</name>
     <message>
         <source>No price known: calls are served and logged as price_unknown; strict budgets refuse them</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein Preis bekannt: Aufrufe werden bedient und als price_unknown protokolliert; strikte Budgets lehnen sie ab</translation>
     </message>
     <message>
         <source>Model name</source>
-        <translation type="unfinished"></translation>
+        <translation>Modellname</translation>
     </message>
     <message>
         <source>Provider model</source>
-        <translation type="unfinished"></translation>
+        <translation>Anbietermodell</translation>
     </message>
     <message>
         <source>Provider</source>
-        <translation type="unfinished"></translation>
+        <translation>Anbieter</translation>
     </message>
     <message>
         <source>Access groups</source>
-        <translation type="unfinished"></translation>
+        <translation>Zugriffsgruppen</translation>
     </message>
     <message>
         <source>Input $/1M tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>Eingabe $/1 Mio. Tokens</translation>
     </message>
     <message>
         <source>Output $/1M tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgabe $/1 Mio. Tokens</translation>
     </message>
     <message>
         <source>Price source</source>
-        <translation type="unfinished"></translation>
+        <translation>Preisquelle</translation>
     </message>
     <message>
         <source>Editable</source>
-        <translation type="unfinished"></translation>
+        <translation>Bearbeitbar</translation>
     </message>
     <message>
         <source>The name clients send as &quot;model&quot;</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Name, den Clients als &quot;model&quot; senden</translation>
     </message>
     <message>
         <source>What the gateway calls at the provider (litellm_params.model)</source>
-        <translation type="unfinished"></translation>
+        <translation>Was das Gateway beim Anbieter aufruft (litellm_params.model)</translation>
     </message>
     <message>
         <source>Where the price comes from: set for the model, or the price catalogue</source>
-        <translation type="unfinished"></translation>
+        <translation>Herkunft des Preises: für das Modell festgelegt oder aus dem Preiskatalog</translation>
     </message>
     <message>
         <source>Models from config.yaml are read-only here: edit config.yaml and restart</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle aus config.yaml sind hier schreibgeschützt: config.yaml bearbeiten und neu starten</translation>
     </message>
     <message>
         <source>unknown</source>
-        <translation type="unfinished"></translation>
+        <translation>unbekannt</translation>
     </message>
     <message>
         <source>set for this model</source>
-        <translation type="unfinished"></translation>
+        <translation>für dieses Modell festgelegt</translation>
     </message>
     <message>
         <source>catalogue (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Katalog (%1)</translation>
     </message>
     <message>
         <source>Read-only (config.yaml)</source>
-        <translation type="unfinished"></translation>
+        <translation>Schreibgeschützt (config.yaml)</translation>
     </message>
     <message>
         <source>%1 comes from config.yaml and is read-only here</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 stammt aus config.yaml und ist hier schreibgeschützt</translation>
     </message>
     <message>
         <source>%1 was added in Tollgate (id %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 wurde in Tollgate hinzugefügt (ID %2)</translation>
     </message>
     <message>
         <source>%1 at %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 bei %2</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::ModelsPage</name>
     <message>
         <source>Models &amp; access groups</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle &amp; Zugriffsgruppen</translation>
     </message>
     <message>
         <source>Add model…</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell hinzufügen…</translation>
     </message>
     <message>
         <source>Edit…</source>
-        <translation type="unfinished"></translation>
+        <translation>Bearbeiten…</translation>
     </message>
     <message>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
+        <translation>Löschen</translation>
     </message>
     <message>
         <source>Add a model deployment (kept in Tollgate&apos;s database, its API key in the keychain)</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Modell-Deployment hinzufügen (gespeichert in der Datenbank von Tollgate, sein API-Schlüssel im Schlüsselbund)</translation>
     </message>
     <message>
         <source>Filter models</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle filtern</translation>
     </message>
     <message>
         <source>No models yet — press Add model to add one, or list models in config.yaml</source>
-        <translation type="unfinished"></translation>
+        <translation>Noch keine Modelle – klicken Sie auf „Modell hinzufügen“ oder führen Sie Modelle in config.yaml auf</translation>
     </message>
     <message>
         <source>No access groups — give a model access groups (Edit) to allow a whole group to a key or user</source>
-        <translation type="unfinished"></translation>
+        <translation>Keine Zugriffsgruppen – weisen Sie einem Modell Zugriffsgruppen zu (Bearbeiten), um einem Schlüssel oder Benutzer eine ganze Gruppe zu erlauben</translation>
     </message>
     <message>
         <source>&lt;b&gt;Access groups&lt;/b&gt; — a key or user whose models list a group may use every model in it</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;Zugriffsgruppen&lt;/b&gt; – ein Schlüssel oder Benutzer, dessen Modellliste eine Gruppe enthält, darf jedes Modell darin verwenden</translation>
     </message>
     <message numerus="yes">
         <source>%n model(s) without a known price: calls are served and logged as price_unknown, and strict budgets refuse them. Set a price with Edit (models from config.yaml: in config.yaml).</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n Modell ohne bekannten Preis: Aufrufe werden bedient und als price_unknown protokolliert, und strikte Budgets lehnen sie ab. Legen Sie über „Bearbeiten“ einen Preis fest (Modelle aus config.yaml: in config.yaml).</numerusform>
+            <numerusform>%n Modelle ohne bekannten Preis: Aufrufe werden bedient und als price_unknown protokolliert, und strikte Budgets lehnen sie ab. Legen Sie über „Bearbeiten“ einen Preis fest (Modelle aus config.yaml: in config.yaml).</numerusform>
         </translation>
     </message>
     <message>
         <source>%1 comes from config.yaml: edit config.yaml and restart Tollgate to change it</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 stammt aus config.yaml: Zum Ändern config.yaml bearbeiten und Tollgate neu starten</translation>
     </message>
     <message>
         <source>Change the selected model</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgewähltes Modell ändern</translation>
     </message>
     <message>
         <source>Delete the selected model</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgewähltes Modell löschen</translation>
     </message>
     <message>
         <source>Model %1 added.</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell %1 hinzugefügt.</translation>
     </message>
     <message>
         <source>Model %1 saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell %1 gespeichert.</translation>
     </message>
     <message>
         <source>Delete model</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell löschen</translation>
     </message>
     <message>
         <source>Delete the model %1 (%2)? Calls asking for it fail from now on, unless another deployment has the same name. Its API key is removed from the keychain.</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell %1 (%2) löschen? Aufrufe, die es anfordern, schlagen ab sofort fehl, sofern kein anderes Deployment denselben Namen hat. Sein API-Schlüssel wird aus dem Schlüsselbund entfernt.</translation>
     </message>
     <message>
         <source>Model %1 deleted.</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell %1 gelöscht.</translation>
     </message>
     <message>
         <source>Copy model name</source>
-        <translation type="unfinished"></translation>
+        <translation>Modellnamen kopieren</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::SettingsPage</name>
     <message>
         <source>Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>Einstellungen</translation>
     </message>
     <message>
         <source>Connect a program to Tollgate</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Programm mit Tollgate verbinden</translation>
     </message>
     <message>
         <source>Copy</source>
-        <translation type="unfinished"></translation>
+        <translation>Kopieren</translation>
     </message>
     <message>
         <source>Copy the base URL to the clipboard</source>
-        <translation type="unfinished"></translation>
+        <translation>Basis-URL in die Zwischenablage kopieren</translation>
     </message>
     <message>
         <source>Base URL</source>
-        <translation type="unfinished"></translation>
+        <translation>Basis-URL</translation>
     </message>
     <message>
         <source>Base URL:</source>
-        <translation type="unfinished"></translation>
+        <translation>Basis-URL:</translation>
     </message>
     <message>
         <source>For a shell: OpenAI SDKs and most tools read these two variables</source>
-        <translation type="unfinished"></translation>
+        <translation>Für eine Shell: OpenAI-SDKs und die meisten Tools lesen diese beiden Variablen</translation>
     </message>
     <message>
         <source>Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports (with the master key)</source>
-        <translation type="unfinished"></translation>
+        <translation>OPENAI_BASE_URL und OPENAI_API_KEY als Shell-Exporte kopieren (mit dem Master-Schlüssel)</translation>
     </message>
     <message>
         <source>Environment snippet</source>
-        <translation type="unfinished"></translation>
+        <translation>Umgebungs-Snippet</translation>
     </message>
     <message>
         <source>Environment:</source>
-        <translation type="unfinished"></translation>
+        <translation>Umgebung:</translation>
     </message>
     <message>
         <source>The admin key: it may do everything. Hand out virtual keys (Keys page) to programs and people instead.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Admin-Schlüssel: Er darf alles. Geben Sie Programmen und Personen stattdessen virtuelle Schlüssel (Seite „Schlüssel“).</translation>
     </message>
     <message>
         <source>Show</source>
-        <translation type="unfinished"></translation>
+        <translation>Anzeigen</translation>
     </message>
     <message>
         <source>Master key</source>
-        <translation type="unfinished"></translation>
+        <translation>Master-Schlüssel</translation>
     </message>
     <message>
         <source>Master key:</source>
-        <translation type="unfinished"></translation>
+        <translation>Master-Schlüssel:</translation>
     </message>
     <message>
         <source>Master key kept in:</source>
-        <translation type="unfinished"></translation>
+        <translation>Master-Schlüssel gespeichert in:</translation>
     </message>
     <message>
         <source>unknown</source>
-        <translation type="unfinished"></translation>
+        <translation>unbekannt</translation>
     </message>
     <message>
         <source>Database:</source>
-        <translation type="unfinished"></translation>
+        <translation>Datenbank:</translation>
     </message>
     <message>
         <source>Configuration:</source>
-        <translation type="unfinished"></translation>
+        <translation>Konfiguration:</translation>
     </message>
     <message>
         <source>built-in (no config.yaml)</source>
-        <translation type="unfinished"></translation>
+        <translation>integriert (keine config.yaml)</translation>
     </message>
     <message>
         <source>Gateway</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway</translation>
     </message>
     <message>
         <source>Reading the gateway&apos;s state…</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway-Status wird gelesen…</translation>
     </message>
     <message>
         <source>Pause gateway</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway anhalten</translation>
     </message>
     <message>
         <source>Gateway paused: LLM calls are refused until you resume it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway angehalten: LLM-Aufrufe werden abgelehnt, bis Sie es fortsetzen.</translation>
     </message>
     <message>
         <source>Gateway resumed: LLM calls are served again.</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway fortgesetzt: LLM-Aufrufe werden wieder bedient.</translation>
     </message>
     <message>
         <source>Start-up</source>
-        <translation type="unfinished"></translation>
+        <translation>Programmstart</translation>
     </message>
     <message>
         <source>These settings take effect at the next start of Tollgate. Options given on the command line override them for one run.</source>
-        <translation type="unfinished"></translation>
+        <translation>Diese Einstellungen werden beim nächsten Start von Tollgate wirksam. Befehlszeilenoptionen überschreiben sie für einen Lauf.</translation>
     </message>
     <message>
         <source>The address the gateway listens on: 127.0.0.1 for this computer only, 0.0.0.0 for every network (anyone who can reach it needs a key)</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Adresse, auf der das Gateway lauscht: 127.0.0.1 nur für diesen Computer, 0.0.0.0 für alle Netzwerke (wer es erreichen kann, braucht einen Schlüssel)</translation>
     </message>
     <message>
         <source>Host:</source>
-        <translation type="unfinished"></translation>
+        <translation>Host:</translation>
     </message>
     <message>
         <source>The port the gateway listens on. If it is taken at start-up, a free one is used and the window says so.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Port, auf dem das Gateway lauscht. Ist er beim Start belegt, wird ein freier verwendet und das Fenster weist darauf hin.</translation>
     </message>
     <message>
         <source>Port:</source>
-        <translation type="unfinished"></translation>
+        <translation>Port:</translation>
     </message>
     <message>
         <source>default: the per-user data directory</source>
-        <translation type="unfinished"></translation>
+        <translation>Standard: das Datenverzeichnis des Benutzers</translation>
     </message>
     <message>
         <source>The SQLite file with keys, users, stored models and the spend log</source>
-        <translation type="unfinished"></translation>
+        <translation>Die SQLite-Datei mit Schlüsseln, Benutzern, gespeicherten Modellen und dem Ausgabenprotokoll</translation>
     </message>
     <message>
         <source>Browse…</source>
-        <translation type="unfinished"></translation>
+        <translation>Durchsuchen…</translation>
     </message>
     <message>
         <source>Data file:</source>
-        <translation type="unfinished"></translation>
+        <translation>Datendatei:</translation>
     </message>
     <message>
         <source>none: the built-in configuration</source>
-        <translation type="unfinished"></translation>
+        <translation>keine: die integrierte Konfiguration</translation>
     </message>
     <message>
         <source>A LiteLLM-style config.yaml: models, budgets, general settings</source>
-        <translation type="unfinished"></translation>
+        <translation>Eine config.yaml im LiteLLM-Stil: Modelle, Budgets, allgemeine Einstellungen</translation>
     </message>
     <message>
         <source>Config file:</source>
-        <translation type="unfinished"></translation>
+        <translation>Konfigurationsdatei:</translation>
     </message>
     <message>
         <source>As config.yaml says</source>
-        <translation type="unfinished"></translation>
+        <translation>Wie in config.yaml angegeben</translation>
     </message>
     <message>
         <source>Reserve: admit a call when its estimated cost fits the budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Reservieren: Aufruf zulassen, wenn seine geschätzten Kosten ins Budget passen</translation>
     </message>
     <message>
         <source>Strict: like reserve, and refuse models without a known price</source>
-        <translation type="unfinished"></translation>
+        <translation>Strikt: wie Reservieren, zusätzlich Modelle ohne bekannten Preis ablehnen</translation>
     </message>
     <message>
         <source>Budget mode:</source>
-        <translation type="unfinished"></translation>
+        <translation>Budgetmodus:</translation>
     </message>
     <message>
         <source>This desktop shows no tray icons now, so the window stays open.</source>
-        <translation type="unfinished"></translation>
+        <translation>Diese Arbeitsumgebung zeigt derzeit keine Symbole im Infobereich an, daher bleibt das Fenster geöffnet.</translation>
     </message>
     <message>
         <source>Start minimised to the tray</source>
-        <translation type="unfinished"></translation>
+        <translation>Minimiert im Infobereich starten</translation>
     </message>
     <message>
         <source>Closing the window keeps the gateway running in the tray</source>
-        <translation type="unfinished"></translation>
+        <translation>Beim Schließen des Fensters läuft das Gateway im Infobereich weiter</translation>
     </message>
     <message>
         <source>&apos;%1&apos; is not an IP address; the host stays %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;%1&apos; ist keine IP-Adresse; der Host bleibt %2.</translation>
     </message>
     <message>
         <source>Data file</source>
-        <translation type="unfinished"></translation>
+        <translation>Datendatei</translation>
     </message>
     <message>
         <source>Config file</source>
-        <translation type="unfinished"></translation>
+        <translation>Konfigurationsdatei</translation>
     </message>
     <message>
         <source>SQLite databases (*.db *.sqlite *.sqlite3);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>SQLite-Datenbanken (*.db *.sqlite *.sqlite3);;Alle Dateien (*)</translation>
     </message>
     <message>
         <source>YAML files (*.yaml *.yml);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>YAML-Dateien (*.yaml *.yml);;Alle Dateien (*)</translation>
     </message>
     <message>
         <source>The gateway does not answer.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Gateway antwortet nicht.</translation>
     </message>
     <message>
         <source>&lt;b&gt;Paused&lt;/b&gt;: LLM calls are refused (503) until you resume; the window and the management API keep working.</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;Angehalten&lt;/b&gt;: LLM-Aufrufe werden abgelehnt (503), bis Sie fortsetzen; das Fenster und die Verwaltungs-API funktionieren weiter.</translation>
     </message>
     <message>
         <source>Resume gateway</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway fortsetzen</translation>
     </message>
     <message numerus="yes">
         <source>&lt;b&gt;Running&lt;/b&gt;: %n call(s) in flight.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>&lt;b&gt;Läuft&lt;/b&gt;: %n Aufruf in Bearbeitung.</numerusform>
+            <numerusform>&lt;b&gt;Läuft&lt;/b&gt;: %n Aufrufe in Bearbeitung.</numerusform>
         </translation>
     </message>
     <message>
         <source>Hide</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausblenden</translation>
     </message>
     <message>
         <source>%1 copied to the clipboard.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 in die Zwischenablage kopiert.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::SpendLogPage</name>
     <message>
         <source>Spend log</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgabenprotokoll</translation>
     </message>
     <message>
         <source>No calls match these filters. Calls through the gateway appear here within a second; widen the time range or press All to see every call.</source>
-        <translation type="unfinished"></translation>
+        <translation>Keine Aufrufe entsprechen diesen Filtern. Aufrufe über das Gateway erscheinen hier innerhalb einer Sekunde; erweitern Sie den Zeitraum oder klicken Sie auf „Alle“, um alle Aufrufe zu sehen.</translation>
     </message>
     <message numerus="yes">
         <source>Load %n older row(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n ältere Zeile laden</numerusform>
+            <numerusform>%n ältere Zeilen laden</numerusform>
         </translation>
     </message>
     <message>
         <source>any time</source>
-        <translation type="unfinished"></translation>
+        <translation>beliebig</translation>
     </message>
     <message>
         <source>&amp;From</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Von</translation>
     </message>
     <message>
         <source>&amp;To</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Bis</translation>
     </message>
     <message>
         <source>Today</source>
-        <translation type="unfinished"></translation>
+        <translation>Heute</translation>
     </message>
     <message>
         <source>7 days</source>
-        <translation type="unfinished"></translation>
+        <translation>7 Tage</translation>
     </message>
     <message>
         <source>30 days</source>
-        <translation type="unfinished"></translation>
+        <translation>30 Tage</translation>
     </message>
     <message>
         <source>All</source>
-        <translation type="unfinished"></translation>
+        <translation>Alle</translation>
     </message>
     <message>
         <source>All keys</source>
-        <translation type="unfinished"></translation>
+        <translation>Alle Schlüssel</translation>
     </message>
     <message>
         <source>&amp;Key</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Schlüssel</translation>
     </message>
     <message>
         <source>&amp;User</source>
-        <translation type="unfinished"></translation>
+        <translation>Be&amp;nutzer</translation>
     </message>
     <message>
         <source>any user</source>
-        <translation type="unfinished"></translation>
+        <translation>alle Benutzer</translation>
     </message>
     <message>
         <source>&amp;End user</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Endnutzer</translation>
     </message>
     <message>
         <source>any end user</source>
-        <translation type="unfinished"></translation>
+        <translation>alle Endnutzer</translation>
     </message>
     <message>
         <source>&amp;Model</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Modell</translation>
     </message>
     <message>
         <source>any model</source>
-        <translation type="unfinished"></translation>
+        <translation>alle Modelle</translation>
     </message>
     <message>
         <source>Clear filters</source>
-        <translation type="unfinished"></translation>
+        <translation>Filter zurücksetzen</translation>
     </message>
     <message>
         <source>Export CSV…</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV exportieren…</translation>
     </message>
     <message>
         <source>Save every row matching the filters (not only the loaded ones) as CSV</source>
-        <translation type="unfinished"></translation>
+        <translation>Alle Zeilen, die den Filtern entsprechen (nicht nur die geladenen), als CSV speichern</translation>
     </message>
     <message numerus="yes">
         <source>%n newest row(s) shown (more are older)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n neueste Zeile angezeigt (weitere sind älter)</numerusform>
+            <numerusform>%n neueste Zeilen angezeigt (weitere sind älter)</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n row(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n Zeile</numerusform>
+            <numerusform>%n Zeilen</numerusform>
         </translation>
     </message>
     <message>
         <source>Spend of the rows shown: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgaben der angezeigten Zeilen: %1</translation>
     </message>
     <message>
         <source>Copy request id</source>
-        <translation type="unfinished"></translation>
+        <translation>Anfrage-ID kopieren</translation>
     </message>
     <message>
         <source>Only this key (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Nur dieser Schlüssel (%1)</translation>
     </message>
     <message>
         <source>Only this user (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Nur dieser Benutzer (%1)</translation>
     </message>
     <message>
         <source>Only this end user (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Nur dieser Endnutzer (%1)</translation>
     </message>
     <message>
         <source>Only this model (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Nur dieses Modell (%1)</translation>
     </message>
     <message>
         <source>Export spend log</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgabenprotokoll exportieren</translation>
     </message>
     <message>
         <source>CSV files (*.csv);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV-Dateien (*.csv);;Alle Dateien (*)</translation>
     </message>
     <message>
         <source>Could not write %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 konnte nicht geschrieben werden: %2</translation>
     </message>
     <message numerus="yes">
         <source>Exported %n row(s) to %1</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n Zeile nach %1 exportiert</numerusform>
+            <numerusform>%n Zeilen nach %1 exportiert</numerusform>
         </translation>
     </message>
 </context>
@@ -1651,299 +1648,299 @@ Created %2 by %3</source>
     <name>Tollgate::SpendLogTableModel</name>
     <message>
         <source>Time</source>
-        <translation type="unfinished"></translation>
+        <translation>Zeit</translation>
     </message>
     <message>
         <source>Key</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel</translation>
     </message>
     <message>
         <source>User</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer</translation>
     </message>
     <message>
         <source>End user</source>
-        <translation type="unfinished"></translation>
+        <translation>Endnutzer</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell</translation>
     </message>
     <message>
         <source>Spend</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgaben</translation>
     </message>
     <message>
         <source>Tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens</translation>
     </message>
     <message>
         <source>Status</source>
-        <translation type="unfinished"></translation>
+        <translation>Status</translation>
     </message>
     <message>
         <source>Flags</source>
-        <translation type="unfinished"></translation>
+        <translation>Markierungen</translation>
     </message>
     <message>
         <source>Request id</source>
-        <translation type="unfinished"></translation>
+        <translation>Anfrage-ID</translation>
     </message>
     <message>
         <source>estimated</source>
-        <translation type="unfinished"></translation>
+        <translation>geschätzt</translation>
     </message>
     <message>
         <source>price unknown</source>
-        <translation type="unfinished"></translation>
+        <translation>Preis unbekannt</translation>
     </message>
     <message>
         <source>Started %1, ended %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Beginn %1, Ende %2</translation>
     </message>
     <message>
         <source>Deployment model: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Deployment-Modell: %1</translation>
     </message>
     <message>
         <source>%1 prompt + %2 completion</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 Prompt + %2 Antwort</translation>
     </message>
     <message>
         <source>The provider reported no usage: tokens and cost were estimated.</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Anbieter hat keine Nutzung gemeldet: Tokens und Kosten wurden geschätzt.</translation>
     </message>
     <message>
         <source>No price is known for this model: the call was logged at $0.</source>
-        <translation type="unfinished"></translation>
+        <translation>Für dieses Modell ist kein Preis bekannt: Der Aufruf wurde mit $0 protokolliert.</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::TrayIcon</name>
     <message>
         <source>Show window</source>
-        <translation type="unfinished"></translation>
+        <translation>Fenster anzeigen</translation>
     </message>
     <message>
         <source>Pause gateway</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway anhalten</translation>
     </message>
     <message>
         <source>Quit Tollgate</source>
-        <translation type="unfinished"></translation>
+        <translation>Tollgate beenden</translation>
     </message>
     <message>
         <source>Tollgate — %1 — today %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Tollgate – %1 – heute %2</translation>
     </message>
     <message>
         <source>Hide window</source>
-        <translation type="unfinished"></translation>
+        <translation>Fenster ausblenden</translation>
     </message>
     <message>
         <source>Resume gateway</source>
-        <translation type="unfinished"></translation>
+        <translation>Gateway fortsetzen</translation>
     </message>
     <message>
         <source>Tollgate budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Tollgate-Budget</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::UserDialog</name>
     <message>
         <source>New user</source>
-        <translation type="unfinished"></translation>
+        <translation>Neuer Benutzer</translation>
     </message>
     <message>
         <source>User ID:</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer-ID:</translation>
     </message>
     <message>
         <source>generated when empty</source>
-        <translation type="unfinished"></translation>
+        <translation>wird erzeugt, wenn leer</translation>
     </message>
     <message>
         <source>How keys, budgets and the spend log name this user, e.g. an email address. Cannot be changed later.</source>
-        <translation type="unfinished"></translation>
+        <translation>So wird dieser Benutzer bei Schlüsseln, Budgets und im Ausgabenprotokoll bezeichnet, z. B. eine E-Mail-Adresse. Kann später nicht geändert werden.</translation>
     </message>
     <message>
         <source>Email:</source>
-        <translation type="unfinished"></translation>
+        <translation>E-Mail:</translation>
     </message>
     <message>
         <source>Display name:</source>
-        <translation type="unfinished"></translation>
+        <translation>Anzeigename:</translation>
     </message>
     <message>
         <source>Role:</source>
-        <translation type="unfinished"></translation>
+        <translation>Rolle:</translation>
     </message>
     <message>
         <source>Models:</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle:</translation>
     </message>
     <message>
         <source>all models</source>
-        <translation type="unfinished"></translation>
+        <translation>alle Modelle</translation>
     </message>
     <message>
         <source>Model names or access groups, separated by commas; empty: every model. Applies to all of the user&apos;s keys.</source>
-        <translation type="unfinished"></translation>
+        <translation>Modellnamen oder Zugriffsgruppen, durch Kommas getrennt; leer: alle Modelle. Gilt für alle Schlüssel des Benutzers.</translation>
     </message>
     <message>
         <source>Create a first key for this user</source>
-        <translation type="unfinished"></translation>
+        <translation>Einen ersten Schlüssel für diesen Benutzer erstellen</translation>
     </message>
     <message>
         <source>Key name:</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüsselname:</translation>
     </message>
     <message>
         <source>optional</source>
-        <translation type="unfinished"></translation>
+        <translation>optional</translation>
     </message>
     <message>
         <source>May use the models allowed and manage their own keys</source>
-        <translation type="unfinished"></translation>
+        <translation>Darf die erlaubten Modelle nutzen und eigene Schlüssel verwalten</translation>
     </message>
     <message>
         <source>May only read</source>
-        <translation type="unfinished"></translation>
+        <translation>Darf nur lesen</translation>
     </message>
     <message>
         <source>Their keys may manage the whole gateway</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Schlüssel dürfen das gesamte Gateway verwalten</translation>
     </message>
     <message>
         <source>Create user</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer anlegen</translation>
     </message>
     <message>
         <source>Edit user %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer %1 bearbeiten</translation>
     </message>
     <message>
         <source>Save</source>
-        <translation type="unfinished"></translation>
+        <translation>Speichern</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::UserTableModel</name>
     <message>
         <source>Admin</source>
-        <translation type="unfinished"></translation>
+        <translation>Administrator</translation>
     </message>
     <message>
         <source>Internal user</source>
-        <translation type="unfinished"></translation>
+        <translation>Interner Benutzer</translation>
     </message>
     <message>
         <source>Viewer</source>
-        <translation type="unfinished"></translation>
+        <translation>Betrachter</translation>
     </message>
     <message>
         <source>User</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer</translation>
     </message>
     <message>
         <source>Email</source>
-        <translation type="unfinished"></translation>
+        <translation>E-Mail</translation>
     </message>
     <message>
         <source>Role</source>
-        <translation type="unfinished"></translation>
+        <translation>Rolle</translation>
     </message>
     <message>
         <source>Models</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelle</translation>
     </message>
     <message>
         <source>Spend</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgaben</translation>
     </message>
     <message>
         <source>Max budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Max. Budget</translation>
     </message>
     <message>
         <source>RPM / TPM / Parallel</source>
-        <translation type="unfinished"></translation>
+        <translation>RPM / TPM / Parallel</translation>
     </message>
     <message>
         <source>Requests per minute, tokens per minute and parallel requests allowed (— = no limit)</source>
-        <translation type="unfinished"></translation>
+        <translation>Erlaubte Anfragen pro Minute, Tokens pro Minute und parallele Anfragen (— = kein Limit)</translation>
     </message>
     <message>
         <source>%1 (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (%2)</translation>
     </message>
     <message>
         <source>Created %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Erstellt am %1</translation>
     </message>
     <message>
         <source>Keys of this user may call the management API.</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel dieses Benutzers dürfen die Verwaltungs-API aufrufen.</translation>
     </message>
     <message>
         <source>Keys of this user may only read.</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel dieses Benutzers dürfen nur lesen.</translation>
     </message>
     <message>
         <source>Keys of this user may manage the user&apos;s own keys.</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel dieses Benutzers dürfen dessen eigene Schlüssel verwalten.</translation>
     </message>
     <message>
         <source>Every model</source>
-        <translation type="unfinished"></translation>
+        <translation>Alle Modelle</translation>
     </message>
 </context>
 <context>
     <name>Tollgate::UsersPage</name>
     <message>
         <source>Users</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer</translation>
     </message>
     <message>
         <source>New user</source>
-        <translation type="unfinished"></translation>
+        <translation>Neuer Benutzer</translation>
     </message>
     <message>
         <source>Edit…</source>
-        <translation type="unfinished"></translation>
+        <translation>Bearbeiten…</translation>
     </message>
     <message>
         <source>Delete…</source>
-        <translation type="unfinished"></translation>
+        <translation>Löschen…</translation>
     </message>
     <message>
         <source>Search users, emails, roles…</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer, E-Mails, Rollen suchen…</translation>
     </message>
     <message>
         <source>No users yet. Press “New user” to add someone; their keys then share their budget and models.</source>
-        <translation type="unfinished"></translation>
+        <translation>Noch keine Benutzer. Klicken Sie auf „Neuer Benutzer“, um jemanden hinzuzufügen; dessen Schlüssel teilen sich dann Budget und Modelle.</translation>
     </message>
     <message>
         <source>%1 of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 von %2</translation>
     </message>
     <message>
         <source>Delete user</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer löschen</translation>
     </message>
     <message>
         <source>Delete the user “%1”? All of their keys are deleted too: programs using them are refused from their next call. Their spend stays in the spend log.</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer „%1“ löschen? Alle Schlüssel des Benutzers werden ebenfalls gelöscht: Programme, die sie verwenden, werden ab ihrem nächsten Aufruf abgelehnt. Die Ausgaben bleiben im Ausgabenprotokoll.</translation>
     </message>
     <message>
         <source>Delete user and keys</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer und Schlüssel löschen</translation>
     </message>
     <message>
         <source>User “%1” and their keys deleted.</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzer „%1“ und seine Schlüssel gelöscht.</translation>
     </message>
 </context>
 </TS>

@@ -72,7 +72,11 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     addPage(new BudgetsPage(api, this));
     addPage(new SpendLogPage(api, this));
     addPage(new SettingsPage(api, settings, m_connection, this));
-    m_sidebar->setFixedWidth(m_sidebar->sizeHintForColumn(0) + 32);
+    // Wide enough for the longest page title (translations are often longer than English).
+    int titleWidth = 0;
+    for (const Page *page : std::as_const(m_pages))
+        titleWidth = std::max(titleWidth, m_sidebar->fontMetrics().horizontalAdvance(page->title()));
+    m_sidebar->setFixedWidth(titleWidth + m_sidebar->iconSize().width() + 40);
 
     auto *content = new QWidget(this);
     auto *contentLayout = new QVBoxLayout(content);

@@ -25,20 +25,7 @@ bool readEndUserFields(JsonReader &reader, EndUser &endUser, const QDateTime &no
         endUser.alias = *alias;
     if (const auto blocked = reader.boolean(u"blocked"_s))
         endUser.blocked = *blocked;
-    if (const auto value = reader.money(u"max_budget"_s))
-        endUser.budget.maxBudget = *value;
-    if (const auto value = reader.money(u"soft_budget"_s))
-        endUser.budget.softBudget = *value;
-    if (const auto value = reader.duration(u"budget_duration"_s)) {
-        endUser.budget.duration = *value;
-        endUser.budget.resetAt = value->addTo(now);
-    }
-    if (const auto value = reader.integer(u"tpm_limit"_s))
-        endUser.limits.tpm = *value;
-    if (const auto value = reader.integer(u"rpm_limit"_s))
-        endUser.limits.rpm = *value;
-    if (const auto value = reader.integer(u"max_parallel_requests"_s))
-        endUser.limits.maxParallel = *value;
+    Management::readBudgetAndLimits(reader, endUser.budget, endUser.limits, now);
     if (!reader.ok()) {
         Management::badRequest(responder, reader);
         return false;

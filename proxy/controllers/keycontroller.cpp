@@ -41,6 +41,8 @@ struct KeyFields
     std::optional<QHash<QString, QString>> aliases;
     std::optional<QJsonObject> modelMaxBudget;
     std::optional<bool> blocked;
+    // Budget and limit fields given explicitly as null: removed by an update.
+    QStringList cleared;
     QJsonObject details;   // the fields as given, for the audit log (never a raw key)
 };
 
@@ -113,6 +115,11 @@ ParsedFields readKeyFields(const QJsonObject &body)
     f.aliases = reader.stringMap(u"aliases"_s);
     f.modelMaxBudget = reader.object(u"model_max_budget"_s);
     f.blocked = reader.boolean(u"blocked"_s);
+    for (const QString &name : {u"max_budget"_s, u"soft_budget"_s, u"budget_duration"_s, u"tpm_limit"_s,
+                                u"rpm_limit"_s, u"max_parallel_requests"_s, u"duration"_s}) {
+        if (reader.isNull(name))
+            f.cleared.append(name);
+    }
     if (!reader.ok()) {
         parsed.error = reader.error();
         parsed.param = reader.errorField();
@@ -128,7 +135,7 @@ ParsedFields readKeyFields(const QJsonObject &body)
         f.modelMaxBudget = *normalized;
     }
     for (const QString &name : settableFields()) {
-        if (reader.has(name))
+        if (reader.has(name) || reader.isNull(name))
             f.details.insert(name, body.value(name));
     }
     return parsed;
@@ -168,6 +175,25 @@ void applyFields(VirtualKey &key, const KeyFields &f, const QDateTime &now)
         key.modelMaxBudget = *f.modelMaxBudget;
     if (f.blocked)
         key.blocked = *f.blocked;
+    // An explicit null removes the limit (LiteLLM's updates do the same); "duration": null
+    // makes the key never expire.
+    for (const QString &name : f.cleared) {
+        if (name == u"max_budget")
+            key.budget.maxBudget.reset();
+        else if (name == u"soft_budget")
+            key.budget.softBudget.reset();
+        else if (name == u"budget_duration") {
+            key.budget.duration.reset();
+            key.budget.resetAt = {};
+        } else if (name == u"tpm_limit")
+            key.limits.tpm.reset();
+        else if (name == u"rpm_limit")
+            key.limits.rpm.reset();
+        else if (name == u"max_parallel_requests")
+            key.limits.maxParallel.reset();
+        else if (name == u"duration")
+            key.expires = {};
+    }
     key.updatedAt = now;
 }
 

@@ -1,6 +1,7 @@
 #include "management.h"
 
 #include "../../models/clock.h"
+#include "../../models/identity.h"
 #include "../../models/store/store.h"
 #include "../jsonreader.h"
 
@@ -13,6 +14,34 @@ using namespace Qt::StringLiterals;
 Q_LOGGING_CATEGORY(lcManagement, "tollgate.management")
 
 namespace Tollgate::Management {
+
+void readBudgetAndLimits(JsonReader &reader, Budget &budget, RateLimits &limits, const QDateTime &now)
+{
+    const auto money = [&reader](const QString &field, std::optional<NanoUsd> &target) {
+        if (const auto value = reader.money(field))
+            target = *value;
+        else if (reader.isNull(field))
+            target.reset();
+    };
+    const auto count = [&reader](const QString &field, std::optional<qint64> &target) {
+        if (const auto value = reader.integer(field))
+            target = *value;
+        else if (reader.isNull(field))
+            target.reset();
+    };
+    money(u"max_budget"_s, budget.maxBudget);
+    money(u"soft_budget"_s, budget.softBudget);
+    if (const auto value = reader.duration(u"budget_duration"_s)) {
+        budget.duration = *value;
+        budget.resetAt = value->addTo(now);
+    } else if (reader.isNull(u"budget_duration"_s)) {
+        budget.duration.reset();
+        budget.resetAt = {};
+    }
+    count(u"tpm_limit"_s, limits.tpm);
+    count(u"rpm_limit"_s, limits.rpm);
+    count(u"max_parallel_requests"_s, limits.maxParallel);
+}
 
 std::optional<QJsonObject> parseBody(const RequestContext &context, const ResponderPtr &responder)
 {

@@ -15,7 +15,17 @@ namespace Tollgate {
 class JsonReader;
 
 // What the management controllers (keys, users, customers, models) share.
+struct Budget;
+struct RateLimits;
+class JsonReader;
+
 namespace Management {
+
+// max_budget, soft_budget, budget_duration, tpm_limit, rpm_limit, max_parallel_requests from
+// a /user, /customer or /key body into `budget` and `limits`. A value sets the field; an
+// explicit null removes the limit (as LiteLLM's updates do); an absent field is left alone.
+// A new budget_duration starts a fresh window from `now` (api.md §3).
+void readBudgetAndLimits(JsonReader &reader, Budget &budget, RateLimits &limits, const QDateTime &now);
 
 // The request body as a JSON object; on failure a 400 has been sent and nullopt returned.
 // An empty body reads as {}.

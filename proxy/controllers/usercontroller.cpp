@@ -51,25 +51,6 @@ QString queryValue(const RequestContext &context, const QString &name)
     return context.request.query.queryItemValue(name, QUrl::FullyDecoded).trimmed();
 }
 
-// Budget and rate-limit fields. A budget_duration starts a fresh window from now (api.md §3).
-void readBudgetFields(JsonReader &reader, Budget &budget, RateLimits &limits, const QDateTime &now)
-{
-    if (const auto value = reader.money(u"max_budget"_s))
-        budget.maxBudget = *value;
-    if (const auto value = reader.money(u"soft_budget"_s))
-        budget.softBudget = *value;
-    if (const auto value = reader.duration(u"budget_duration"_s)) {
-        budget.duration = *value;
-        budget.resetAt = value->addTo(now);
-    }
-    if (const auto value = reader.integer(u"tpm_limit"_s))
-        limits.tpm = *value;
-    if (const auto value = reader.integer(u"rpm_limit"_s))
-        limits.rpm = *value;
-    if (const auto value = reader.integer(u"max_parallel_requests"_s))
-        limits.maxParallel = *value;
-}
-
 // The user fields of /user/new and /user/update applied to `user`; false when a 400 was sent.
 bool readUserFields(JsonReader &reader, User &user, const QDateTime &now, const ResponderPtr &responder)
 {
@@ -82,7 +63,7 @@ bool readUserFields(JsonReader &reader, User &user, const QDateTime &now, const 
         user.models = *models;
     if (const auto metadata = reader.object(u"metadata"_s))
         user.metadata = *metadata; // replaced whole, as LiteLLM does
-    readBudgetFields(reader, user.budget, user.limits, now);
+    Management::readBudgetAndLimits(reader, user.budget, user.limits, now);
     if (!reader.ok()) {
         Management::badRequest(responder, reader);
         return false;

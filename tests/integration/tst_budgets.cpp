@@ -66,6 +66,7 @@ private Q_SLOTS:
     void tpmLimit();
     void parallelLimit();
     void shortBudgetResetsOnTime();
+    void aNullInAnUpdateRemovesTheLimit();
 
 private:
     std::unique_ptr<GatewayFixture> makeGateway(BudgetEnforcement mode = BudgetEnforcement::Reserve,
@@ -402,6 +403,44 @@ void TestBudgets::shortBudgetResetsOnTime()
     QVERIFY2(seen.contains(u"threshold:80%"_s), qPrintable(seen.join(u' ')));
     QVERIFY2(seen.contains(u"reset:"_s), qPrintable(seen.join(u' ')));
     QCOMPARE(m_gateway->get("/budget/events", key).status, 403);  // admin only
+}
+
+void TestBudgets::aNullInAnUpdateRemovesTheLimit()
+{
+    m_gateway = makeGateway();
+    // Key: a spent budget and an rpm limit, both removed with null.
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, nanosToUsd(CallCost)}, {u"rpm_limit"_s, 5},
+                                                    {u"budget_duration"_s, u"1d"_s}, {u"duration"_s, u"1h"_s}});
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 429);
+    const QString token = m_gateway->get("/key/info", key).json().value(u"key"_s).toString();
+    QCOMPARE(m_gateway->post("/key/update", {{u"key"_s, token}, {u"max_budget"_s, QJsonValue::Null},
+                                             {u"rpm_limit"_s, QJsonValue::Null}, {u"budget_duration"_s, QJsonValue::Null},
+                                             {u"duration"_s, QJsonValue::Null}}).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QVERIFY(!call(*m_gateway, key).hasHeader("x-ratelimit-key-limit-requests"));
+    const QJsonObject info = m_gateway->get("/key/info", key).json().value(u"info"_s).toObject();
+    QVERIFY(info.value(u"max_budget"_s).isNull());
+    QVERIFY(info.value(u"rpm_limit"_s).isNull());
+    QVERIFY(info.value(u"budget_duration"_s).isNull());
+    QVERIFY(info.value(u"budget_reset_at"_s).isNull());
+    QVERIFY(info.value(u"expires"_s).isNull());
+    // An absent field stays as it was.
+    QCOMPARE(m_gateway->post("/key/update", {{u"key"_s, token}, {u"tpm_limit"_s, 1000}}).status, 200);
+    QVERIFY(m_gateway->get("/key/info", key).json().value(u"info"_s).toObject().value(u"max_budget"_s).isNull());
+
+    // User and end user: the same through /user/update and /customer/update.
+    const auto created = m_gateway->post("/user/new", {{u"user_id"_s, u"erin"_s}, {u"max_budget"_s, nanosToUsd(CallCost)}});
+    const QByteArray userKey = created.json().value(u"key"_s).toString().toLatin1();
+    QCOMPARE(call(*m_gateway, userKey).status, 200);
+    QCOMPARE(call(*m_gateway, userKey).status, 429);
+    QCOMPARE(m_gateway->post("/user/update", {{u"user_id"_s, u"erin"_s}, {u"max_budget"_s, QJsonValue::Null}}).status, 200);
+    QCOMPARE(call(*m_gateway, userKey).status, 200);
+
+    QCOMPARE(m_gateway->post("/customer/new", {{u"user_id"_s, u"acme"_s}, {u"max_budget"_s, 0.0}}).status, 200);
+    QCOMPARE(call(*m_gateway, key, u"priced"_s, false, u"acme"_s).status, 429);
+    QCOMPARE(m_gateway->post("/customer/update", {{u"user_id"_s, u"acme"_s}, {u"max_budget"_s, QJsonValue::Null}}).status, 200);
+    QCOMPARE(call(*m_gateway, key, u"priced"_s, false, u"acme"_s).status, 200);
 }
 
 QTEST_GUILESS_MAIN(TestBudgets)

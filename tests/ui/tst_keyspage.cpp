@@ -87,7 +87,7 @@ private Q_SLOTS:
     void cleanup();
     void aKeyCreatedInTheDialogIsListedAndWorksOnlyForItsModels();
     void theCreatedKeyIsShownOnceWithACopyButton();
-    void aTinyBudgetSetInTheEditDialogStopsTheKey();
+    void aTinyBudgetSetInTheEditDialogStopsTheKeyAndSwitchingItOffLiftsIt();
     void blockingAKeyRefusesItsCallsUntilItIsUnblocked();
     void regeneratingShowsANewKeyAndTheOldOneStopsWorking();
     void deletingAsksFirstAndKeepsTheKeyWhenTheAnswerIsNo();
@@ -95,7 +95,7 @@ private Q_SLOTS:
     void theSelectionSurvivesARefresh();
     void theNewKeyDialogLeavesOutWhatHasNoLimit();
     void theEditDialogSendsOnlyWhatChanged();
-    void aLimitOnceSetCannotBeSwitchedOff();
+    void switchingALimitOffSendsNull();
     void theKeyTableModelPassesTheModelTester();
     void theKeyTableModelGivesRawValuesForSorting();
 };
@@ -165,7 +165,7 @@ void TestKeysPage::theCreatedKeyIsShownOnceWithACopyButton()
     QVERIFY2(name.startsWith(u"sk-..."_s) && name != raw, qPrintable(name));
 }
 
-void TestKeysPage::aTinyBudgetSetInTheEditDialogStopsTheKey()
+void TestKeysPage::aTinyBudgetSetInTheEditDialogStopsTheKeyAndSwitchingItOffLiftsIt()
 {
     KeysSetUp s;
     QVERIFY(s.start());
@@ -202,6 +202,20 @@ void TestKeysPage::aTinyBudgetSetInTheEditDialogStopsTheKey()
     QVERIFY(key->budget.spend > 0.000001);
     // api.md §1: a spent budget is 429 budget_exceeded.
     QCOMPARE(s.fixture.chat(raw), 429);
+
+    // "No limit" again: the dialog sends null and the gateway removes the budget.
+    QVERIFY(s.select(u"budgeted"_s));
+    QVERIFY(trigger(s.page, u"editKeyAction"_s));
+    auto *lift = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(lift);
+    auto *liftLimited = lift->findChild<QCheckBox *>(u"maxBudgetCheckBox"_s);
+    QVERIFY(liftLimited->isChecked() && liftLimited->isEnabled());
+    liftLimited->setChecked(false);
+    QCOMPARE(lift->requestBody().value(u"max_budget"_s), QJsonValue(QJsonValue::Null));
+    lift->accept();
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(!s.keyWithAlias(u"budgeted"_s)->budget.maxBudget);
+    QCOMPARE(s.fixture.chat(raw), 200);
 }
 
 void TestKeysPage::blockingAKeyRefusesItsCallsUntilItIsUnblocked()
@@ -397,23 +411,26 @@ void TestKeysPage::theEditDialogSendsOnlyWhatChanged()
     QCOMPARE(dialog.requestBody(), expected);
 }
 
-void TestKeysPage::aLimitOnceSetCannotBeSwitchedOff()
+void TestKeysPage::switchingALimitOffSendsNull()
 {
-    // The gateway reads null as "unchanged": the dialog must not pretend it can remove a limit.
+    // An explicit null removes a limit on the gateway; what stays as it was is not sent.
     const KeyRecord key = sampleKey(u"abc123"_s, u"team"_s);
     KeyDialog dialog(key);
     auto *maxBudget = dialog.findChild<QCheckBox *>(u"maxBudgetCheckBox"_s);
     QVERIFY(maxBudget->isChecked());
-    QVERIFY(!maxBudget->isEnabled());
-    QVERIFY(!maxBudget->toolTip().isEmpty());
+    QVERIFY(maxBudget->isEnabled());
     auto *rpm = dialog.findChild<QSpinBox *>(u"rpmLimitSpinBox"_s);
     QCOMPARE(rpm->value(), 60);
-    QCOMPARE(rpm->minimum(), 0);
-    // What had no limit still offers "No limit".
     auto *tpm = dialog.findChild<QSpinBox *>(u"tpmLimitSpinBox"_s);
     QCOMPARE(tpm->value(), -1);
     QCOMPARE(tpm->text(), u"No limit"_s);
-    QVERIFY(dialog.findChild<QCheckBox *>(u"softBudgetCheckBox"_s)->isEnabled());
+
+    maxBudget->setChecked(false);
+    rpm->setValue(-1);
+    const QJsonObject expected{{u"key"_s, u"abc123"_s},
+                               {u"max_budget"_s, QJsonValue::Null},
+                               {u"rpm_limit"_s, QJsonValue::Null}};
+    QCOMPARE(dialog.requestBody(), expected);
 }
 
 void TestKeysPage::theKeyTableModelPassesTheModelTester()

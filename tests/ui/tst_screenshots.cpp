@@ -52,6 +52,10 @@ void TestScreenshots::seed(UiFixture &fixture)
     gateway.post("/user/new", QJsonObject{{u"user_id"_s, u"bob@example.com"_s},
                                           {u"user_email"_s, u"bob@example.com"_s},
                                           {u"auto_create_key"_s, false}});
+    // A model added in the window (editable, and unpriced: the Models page flags it).
+    gateway.post("/model/new", QJsonObject{{u"model_name"_s, u"team-llama"_s},
+                                           {u"litellm_params"_s, QJsonObject{{u"model"_s, u"mock/team-llama-70b"_s}}},
+                                           {u"model_info"_s, QJsonObject{{u"access_groups"_s, QJsonArray{u"all-team"_s}}}}});
     struct KeySpec
     {
         QString alias;

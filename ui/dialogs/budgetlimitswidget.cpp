@@ -31,26 +31,16 @@ bool moneyChanged(const std::optional<double> &before, const std::optional<doubl
     return before && std::abs(std::round(*before * 1e6) - std::round(*now * 1e6)) >= 1;
 }
 
-void showMoney(QCheckBox *checkBox, QDoubleSpinBox *spinBox, const std::optional<double> &value,
-               const QString &cannotRemove)
+void showMoney(QCheckBox *checkBox, QDoubleSpinBox *spinBox, const std::optional<double> &value)
 {
     checkBox->setChecked(value.has_value());
-    if (!value)
-        return;
-    spinBox->setValue(*value);
-    checkBox->setEnabled(false);
-    checkBox->setToolTip(cannotRemove);
+    if (value)
+        spinBox->setValue(*value);
 }
 
-void showLimit(QSpinBox *spinBox, const std::optional<qint64> &value, const QString &cannotRemove)
+void showLimit(QSpinBox *spinBox, const std::optional<qint64> &value)
 {
-    if (!value) {
-        spinBox->setValue(-1);
-        return;
-    }
-    spinBox->setMinimum(0);
-    spinBox->setValue(int(std::min<qint64>(*value, spinBox->maximum())));
-    spinBox->setToolTip(cannotRemove);
+    spinBox->setValue(value ? int(std::min<qint64>(*value, spinBox->maximum())) : -1);
 }
 
 } // namespace
@@ -71,18 +61,15 @@ BudgetLimitsWidget::~BudgetLimitsWidget() = default;
 void BudgetLimitsWidget::setValues(const BudgetInfo &budget, const LimitsInfo &limits)
 {
     m_original = Original{budget, limits};
-    const QString cannotRemove = tr("A limit once set can be changed but not removed; set a large value instead.");
-    showMoney(m_ui->maxBudgetCheckBox, m_ui->maxBudgetDoubleSpinBox, budget.maxBudget, cannotRemove);
-    showMoney(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox, budget.softBudget, cannotRemove);
+    showMoney(m_ui->maxBudgetCheckBox, m_ui->maxBudgetDoubleSpinBox, budget.maxBudget);
+    showMoney(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox, budget.softBudget);
     m_ui->budgetDurationComboBox->setEditText(budget.duration);
-    if (!budget.duration.isEmpty()) {
-        m_ui->budgetDurationComboBox->lineEdit()->setPlaceholderText(tr("unchanged (%1)").arg(budget.duration));
+    if (!budget.duration.isEmpty())
         m_ui->budgetDurationComboBox->setToolTip(
-            tr("Changing the period starts a fresh one from now. A period once set cannot be removed."));
-    }
-    showLimit(m_ui->rpmLimitSpinBox, limits.rpm, cannotRemove);
-    showLimit(m_ui->tpmLimitSpinBox, limits.tpm, cannotRemove);
-    showLimit(m_ui->maxParallelRequestsSpinBox, limits.maxParallel, cannotRemove);
+            tr("Changing the period starts a fresh one from now; empty: the budget never resets."));
+    showLimit(m_ui->rpmLimitSpinBox, limits.rpm);
+    showLimit(m_ui->tpmLimitSpinBox, limits.tpm);
+    showLimit(m_ui->maxParallelRequestsSpinBox, limits.maxParallel);
 }
 
 void BudgetLimitsWidget::addFields(QJsonObject &body) const
@@ -98,11 +85,15 @@ void BudgetLimitsWidget::addFields(QJsonObject &body) const
                                   const std::optional<double> *before) {
         if (value && (!before || moneyChanged(*before, value)))
             body.insert(field, *value);
+        else if (!value && before && before->has_value())
+            body.insert(field, QJsonValue::Null);   // null removes the limit
     };
     const auto putLimit = [&body](const QString &field, const std::optional<qint64> &value,
                                   const std::optional<qint64> *before) {
         if (value && (!before || *before != value))
             body.insert(field, *value);
+        else if (!value && before && before->has_value())
+            body.insert(field, QJsonValue::Null);
     };
     const Original *original = m_original ? &*m_original : nullptr;
     putMoney(u"max_budget"_s, maxBudget, original ? &original->budget.maxBudget : nullptr);
@@ -110,6 +101,8 @@ void BudgetLimitsWidget::addFields(QJsonObject &body) const
     // A duration sent again would restart the period (api.md §3): only a new one is sent.
     if (!duration.isEmpty() && (!original || duration != original->budget.duration))
         body.insert(u"budget_duration"_s, duration);
+    else if (duration.isEmpty() && original && !original->budget.duration.isEmpty())
+        body.insert(u"budget_duration"_s, QJsonValue::Null);
     putLimit(u"rpm_limit"_s, rpm, original ? &original->limits.rpm : nullptr);
     putLimit(u"tpm_limit"_s, tpm, original ? &original->limits.tpm : nullptr);
     putLimit(u"max_parallel_requests"_s, parallel, original ? &original->limits.maxParallel : nullptr);

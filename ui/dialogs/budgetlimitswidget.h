@@ -26,9 +26,8 @@ public:
     explicit BudgetLimitsWidget(QWidget *parent = nullptr);
     ~BudgetLimitsWidget() override;
 
-    // Edit mode: shows an existing budget and limits; addFields() then adds only what changed.
-    // The gateway reads `null` as "unchanged", so a limit once set can be changed but not
-    // removed: its "no limit" choice is taken away (and the tooltip says why).
+    // Edit mode: shows an existing budget and limits; addFields() then adds only what changed,
+    // and `null` for a limit that was switched off (the gateway then removes it).
     void setValues(const BudgetInfo &budget, const LimitsInfo &limits);
 
     // Adds max_budget, soft_budget, budget_duration, rpm_limit, tpm_limit and
