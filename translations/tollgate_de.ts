@@ -998,6 +998,10 @@ Erstellt am %2 von %3</translation>
         <source>%1 copied to the clipboard.</source>
         <translation>%1 in die Zwischenablage kopiert.</translation>
     </message>
+    <message>
+        <source>Welcome to Tollgate. A master key was created and kept in %1. Point your tools at %2 (“Copy environment” gives both), or hand out keys with limits on the Keys page.</source>
+        <translation>Willkommen bei Tollgate. Ein Master-Schlüssel wurde erstellt und in %1 abgelegt. Richten Sie Ihre Werkzeuge auf %2 aus („Umgebung kopieren“ liefert beides) oder vergeben Sie auf der Seite „Schlüssel“ Schlüssel mit Limits.</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::ModelDialog</name>

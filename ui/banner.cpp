@@ -39,7 +39,7 @@ Banner::Banner(QWidget *parent)
     hide();
 }
 
-void Banner::showMessage(const QString &text, Kind kind)
+void Banner::showMessage(const QString &text, Kind kind, bool stays)
 {
     m_kind = kind;
     m_label->setText(text);
@@ -61,7 +61,7 @@ void Banner::showMessage(const QString &text, Kind kind)
                                                                                       : QPalette::Text));
     setPalette(palette);
     show();
-    if (kind == Kind::Info)
+    if (kind == Kind::Info && !stays)
         m_hideTimer->start(InfoShownMs);
     else
         m_hideTimer->stop();

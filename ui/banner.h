@@ -18,8 +18,9 @@ public:
 
     explicit Banner(QWidget *parent = nullptr);
 
-    // Errors and warnings stay until dismissed or replaced; infos hide after a few seconds.
-    void showMessage(const QString &text, Kind kind = Kind::Error);
+    // Errors and warnings stay until dismissed or replaced; infos hide after a few seconds
+    // unless `stays` (a welcome the user should read).
+    void showMessage(const QString &text, Kind kind = Kind::Error, bool stays = false);
     [[nodiscard]] QString text() const;
     [[nodiscard]] Kind kind() const { return m_kind; }
 

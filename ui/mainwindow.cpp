@@ -121,8 +121,15 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     });
     m_refreshTimer->start();
 
-    if (!m_connection.masterKeyWarning.isEmpty())
+    if (!m_connection.masterKeyWarning.isEmpty()) {
         m_banner->showMessage(m_connection.masterKeyWarning, Banner::Kind::Warning);
+    } else if (m_connection.firstStart) {
+        m_banner->showMessage(
+            tr("Welcome to Tollgate. A master key was created and kept in %1. Point your tools at %2 "
+               "(“Copy environment” gives both), or hand out keys with limits on the Keys page.")
+                .arg(m_connection.masterKeySource, m_connection.openAiBaseUrl()),
+            Banner::Kind::Info, true);
+    }
     m_sidebar->setCurrentRow(0);
 }
 

@@ -20,6 +20,7 @@ private Q_SLOTS:
     void everyPageRefreshesAgainstTheGateway();
     void copyButtonsPutTheBaseUrlAndSnippetOnTheClipboard();
     void apiErrorsShowInTheBanner();
+    void theFirstStartWelcomesAndSaysWhereTheKeyIs();
 };
 
 void TestMainWindow::everyPageRefreshesAgainstTheGateway()
@@ -62,6 +63,26 @@ void TestMainWindow::apiErrorsShowInTheBanner()
     QVERIFY(!window->banner()->isHidden());
     QCOMPARE(window->banner()->kind(), Banner::Kind::Error);
     QVERIFY2(window->banner()->text().contains(u"key"_s, Qt::CaseInsensitive), qPrintable(window->banner()->text()));
+}
+
+void TestMainWindow::theFirstStartWelcomesAndSaysWhereTheKeyIs()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    ConnectionInfo first = fixture.connection();
+    first.firstStart = true;
+    first.masterKeySource = u"the OS keychain"_s;
+    MainWindow window(&fixture.api(), &fixture.settings(), first);
+    QVERIFY(!window.banner()->isHidden());
+    QCOMPARE(window.banner()->kind(), Banner::Kind::Info);
+    QVERIFY(window.banner()->text().contains(u"the OS keychain"_s));
+    QVERIFY(window.banner()->text().contains(first.openAiBaseUrl()));
+    QTest::qWait(100);
+    QVERIFY(!window.banner()->isHidden());
+
+    // Later starts go straight to work.
+    MainWindow later(&fixture.api(), &fixture.settings(), fixture.connection());
+    QVERIFY(later.banner()->isHidden());
 }
 
 QTEST_MAIN(TestMainWindow)
