@@ -330,14 +330,10 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
                                 {u"budget_duration"_s, state && state->duration ? state->duration->toString() : QString()}};
         const QString text = QString::fromUtf8(QJsonDocument(value).toJson(QJsonDocument::Compact));
         jobs.append([text](QSqlDatabase &db) -> Result<void> {
-            QSqlQuery query(db);
-            query.prepare(u"INSERT INTO settings (key, value) VALUES (?, ?) "
-                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s);
-            query.addBindValue(QString::fromLatin1(GlobalSpendSetting));
-            query.addBindValue(text);
-            if (!query.exec())
-                return makeError(u"cannot save the global spend"_s);
-            return {};
+            static const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?) "
+                                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s;
+            return Store::execCached(db, sql, {QString::fromLatin1(GlobalSpendSetting), text},
+                                     u"save the global spend"_s);
         });
         break;
     }

@@ -92,19 +92,17 @@ Result<Snapshot> loadAll(QSqlDatabase &db)
 Store::WriteJob saveKey(const VirtualKey &key)
 {
     return [key](QSqlDatabase &db) -> Result<void> {
-        QSqlQuery query(db);
-        query.prepare(u"INSERT INTO keys (token, key_alias, user_id, data, spend_nanousd, created_at, updated_at) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(token) DO UPDATE SET key_alias = excluded.key_alias, "
-                      "user_id = excluded.user_id, data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
-                      "updated_at = excluded.updated_at"_s);
-        query.addBindValue(key.token);
-        query.addBindValue(textOrNull(key.keyAlias));
-        query.addBindValue(textOrNull(key.userId));
-        query.addBindValue(compact(IdentityJson::toJson(key)));
-        query.addBindValue(key.budget.spend);
-        query.addBindValue(isoUtc(key.createdAt.isValid() ? key.createdAt : QDateTime::currentDateTimeUtc()));
-        query.addBindValue(now());
-        return exec(query, u"save key %1"_s.arg(key.keyName));
+        static const QString sql
+            = u"INSERT INTO keys (token, key_alias, user_id, data, spend_nanousd, created_at, updated_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(token) DO UPDATE SET key_alias = excluded.key_alias, "
+              "user_id = excluded.user_id, data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
+              "updated_at = excluded.updated_at"_s;
+        return Store::execCached(db, sql,
+                                 {key.token, textOrNull(key.keyAlias), textOrNull(key.userId),
+                                  compact(IdentityJson::toJson(key)), key.budget.spend,
+                                  isoUtc(key.createdAt.isValid() ? key.createdAt : QDateTime::currentDateTimeUtc()),
+                                  now()},
+                                 u"save key %1"_s.arg(key.keyName));
     };
 }
 
@@ -125,16 +123,15 @@ Store::WriteJob deleteKeys(const QStringList &tokens)
 Store::WriteJob saveUser(const User &user)
 {
     return [user](QSqlDatabase &db) -> Result<void> {
-        QSqlQuery query(db);
-        query.prepare(u"INSERT INTO users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
-                      "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
-                      "updated_at = excluded.updated_at"_s);
-        query.addBindValue(user.userId);
-        query.addBindValue(compact(IdentityJson::toJson(user)));
-        query.addBindValue(user.budget.spend);
-        query.addBindValue(isoUtc(user.createdAt.isValid() ? user.createdAt : QDateTime::currentDateTimeUtc()));
-        query.addBindValue(now());
-        return exec(query, u"save user %1"_s.arg(user.userId));
+        static const QString sql
+            = u"INSERT INTO users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+              "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
+              "updated_at = excluded.updated_at"_s;
+        return Store::execCached(db, sql,
+                                 {user.userId, compact(IdentityJson::toJson(user)), user.budget.spend,
+                                  isoUtc(user.createdAt.isValid() ? user.createdAt : QDateTime::currentDateTimeUtc()),
+                                  now()},
+                                 u"save user %1"_s.arg(user.userId));
     };
 }
 
@@ -155,16 +152,15 @@ Store::WriteJob deleteUser(const QString &userId)
 Store::WriteJob saveEndUser(const EndUser &endUser)
 {
     return [endUser](QSqlDatabase &db) -> Result<void> {
-        QSqlQuery query(db);
-        query.prepare(u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
-                      "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
-                      "updated_at = excluded.updated_at"_s);
-        query.addBindValue(endUser.userId);
-        query.addBindValue(compact(IdentityJson::toJson(endUser)));
-        query.addBindValue(endUser.budget.spend);
-        query.addBindValue(isoUtc(endUser.createdAt.isValid() ? endUser.createdAt : QDateTime::currentDateTimeUtc()));
-        query.addBindValue(now());
-        return exec(query, u"save end user %1"_s.arg(endUser.userId));
+        static const QString sql
+            = u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+              "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
+              "updated_at = excluded.updated_at"_s;
+        return Store::execCached(
+            db, sql,
+            {endUser.userId, compact(IdentityJson::toJson(endUser)), endUser.budget.spend,
+             isoUtc(endUser.createdAt.isValid() ? endUser.createdAt : QDateTime::currentDateTimeUtc()), now()},
+            u"save end user %1"_s.arg(endUser.userId));
     };
 }
 

@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QString>
+#include <QVariantList>
 
 #include <functional>
 #include <memory>
@@ -71,6 +72,13 @@ public:
 
     // Write batches committed since construction (test hook: proves group commit).
     [[nodiscard]] int batchesCommitted() const;
+
+    // Runs `sql` with `values` bound by position through a statement prepared once per
+    // connection and kept (jobs run on the store thread only): SQLite parses the SQL of the
+    // hot path — the spend row, the spend counters, BEGIN/COMMIT — once, not on every call.
+    // `what` names the statement in the error message.
+    static Result<void> execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values,
+                                   const QString &what);
 
 private:
     [[nodiscard]] bool onStoreThread() const;

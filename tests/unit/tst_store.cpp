@@ -1,8 +1,10 @@
 #include "models/store/migrations.h"
+#include "models/store/spendlog.h"
 #include "models/store/store.h"
 
 #include <QFileInfo>
 #include <QLoggingCategory>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QScopeGuard>
 #include <QSemaphore>
@@ -143,6 +145,10 @@ private slots:
     void closeFlushesQueuedWrites();
     void submissionsAfterCloseAreRefused();
     void dataSurvivesReopen();
+    void cachedStatementsAreReusedAcrossJobsAndReopen();
+    void aFailingJobAloneInItsBatchLeavesNothingBehind();
+    void isoUtcFormatsAsQtDoes_data();
+    void isoUtcFormatsAsQtDoes();
     void blockingHelpers();
     void blockingHelpersRefuseTheStoreThread();
     void defaultPathIsInAppData();
@@ -613,6 +619,83 @@ void TestStore::dataSurvivesReopen()
     QVERIFY2(again.ok(), why(again));
     QVERIFY(store.writeNow(insertJob(u"second"_s)).ok());
     QCOMPARE(store.readNow(countJob())->toInt(), 2);
+}
+
+void TestStore::cachedStatementsAreReusedAcrossJobsAndReopen()
+{
+    const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s;
+    const auto put = [&sql](const QString &key, const QString &value) {
+        return [sql, key, value](QSqlDatabase &db) { return Store::execCached(db, sql, {key, value}, u"put"_s); };
+    };
+    const auto valueOf = [](const QString &key) {
+        return [key](QSqlDatabase &db) {
+            QSqlQuery query(db);
+            query.prepare(u"SELECT value FROM settings WHERE key = ?"_s);
+            query.addBindValue(key);
+            return query.exec() && query.next() ? query.value(0) : QVariant();
+        };
+    };
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    // The same statement, bound afresh each time: every value lands, none leaks into the next.
+    for (int i = 0; i < 50; ++i)
+        QVERIFY(store.writeNow(put(u"k%1"_s.arg(i % 5), QString::number(i))).ok());
+    for (int k = 0; k < 5; ++k)
+        QCOMPARE(store.readNow(valueOf(u"k%1"_s.arg(k)))->toString(), QString::number(45 + k));
+    // A statement that cannot be prepared says what it was for.
+    const Result<void> bad = store.writeNow(
+        [](QSqlDatabase &db) { return Store::execCached(db, u"INSERT INTO nowhere VALUES (?)"_s, {1}, u"fill nowhere"_s); });
+    QVERIFY(!bad.ok());
+    QVERIFY2(bad.error().message.startsWith(u"cannot fill nowhere: "_s), qPrintable(bad.error().message));
+    // The connection's statements go with it; a reopened store prepares anew.
+    store.close();
+    QVERIFY(store.open(m_path).ok());
+    QVERIFY(store.writeNow(put(u"k0"_s, u"after reopen"_s)).ok());
+    QCOMPARE(store.readNow(valueOf(u"k0"_s))->toString(), u"after reopen"_s);
+}
+
+void TestStore::aFailingJobAloneInItsBatchLeavesNothingBehind()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    // Alone in its batch (no savepoint): what it wrote before failing is rolled back too.
+    const Result<void> failed = store.writeNow([](QSqlDatabase &db) -> Result<void> {
+        if (auto written = insertJob(u"half"_s)(db); !written)
+            return written;
+        return makeError(u"second half failed"_s);
+    });
+    QVERIFY(!failed.ok());
+    QCOMPARE(failed.error().message, u"second half failed"_s);
+    QCOMPARE(store.readNow(countJob(u"request_id = 'half'"_s))->toInt(), 0);
+    // The connection is usable afterwards, and the next write commits.
+    QVERIFY(store.writeNow(insertJob(u"whole"_s)).ok());
+    QCOMPARE(store.readNow(countJob())->toInt(), 1);
+}
+
+void TestStore::isoUtcFormatsAsQtDoes_data()
+{
+    QTest::addColumn<QDateTime>("time");
+    QTest::newRow("the epoch") << QDateTime::fromMSecsSinceEpoch(0, Qt::UTC);
+    QTest::newRow("a leap day") << QDateTime(QDate(2024, 2, 29), QTime(23, 59, 59, 999), Qt::UTC);
+    QTest::newRow("the last millisecond of a year") << QDateTime(QDate(2026, 12, 31), QTime(23, 59, 59, 999), Qt::UTC);
+    QTest::newRow("the year 2000") << QDateTime(QDate(2000, 3, 1), QTime(0, 0), Qt::UTC);
+    QTest::newRow("before 1970") << QDateTime(QDate(1969, 12, 31), QTime(23, 0, 0, 5), Qt::UTC);
+    QTest::newRow("a local time") << QDateTime(QDate(2026, 7, 1), QTime(12, 30, 15, 250), Qt::OffsetFromUTC, 7200);
+    QTest::newRow("far future") << QDateTime(QDate(9999, 12, 31), QTime(12, 0), Qt::UTC);
+    QTest::newRow("now") << QDateTime::currentDateTimeUtc();
+    for (int i = 0; i < 20; ++i) {
+        const qint64 ms = qint64(QRandomGenerator::global()->bounded(4'000'000'000.0)) * 1000
+                          + QRandomGenerator::global()->bounded(1000);
+        QTest::addRow("random %d", i) << QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
+    }
+}
+
+void TestStore::isoUtcFormatsAsQtDoes()
+{
+    QFETCH(QDateTime, time);
+    QCOMPARE(isoUtc(time), time.toUTC().toString(Qt::ISODateWithMs));
+    QCOMPARE(isoUtc(QDateTime()), QString());
 }
 
 void TestStore::blockingHelpers()
