@@ -323,6 +323,11 @@ QJsonObject toJson(const SpendLogRow &row)
 QByteArray csvField(const QString &value)
 {
     QByteArray bytes = value.toUtf8();
+    // End users, users and model names come from callers: a value that a spreadsheet would
+    // run as a formula (=, +, -, @, tab, CR first) is exported with a leading apostrophe,
+    // as OWASP advises for CSV injection. The JSON API returns values unchanged.
+    if (!bytes.isEmpty() && QByteArrayView("=+-@\t\r").contains(bytes.front()))
+        bytes.prepend('\'');
     if (!bytes.contains(',') && !bytes.contains('"') && !bytes.contains('\r') && !bytes.contains('\n'))
         return bytes;
     bytes.replace('"', QByteArrayLiteral("\"\""));

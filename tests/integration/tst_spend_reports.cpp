@@ -23,6 +23,7 @@ private Q_SLOTS:
     void badGranularityIs400_data();
     void badGranularityIs400();
     void csvFormat();
+    void csvNeutralisesFormulas();
     void globalSpendIsExact();
     void largeExportIsStreamed();
     void exportStopsWhenTheClientLeaves();
@@ -268,6 +269,31 @@ void TestSpendReports::csvFormat()
                                   [](const QStringList &record) { return record.at(0) == u"seed-big"; });
     QVERIFY(big != csv.records.cend());
     QCOMPARE(big->at(3), u"123.456789012"_s);
+}
+
+void TestSpendReports::csvNeutralisesFormulas()
+{
+    GatewayFixture fixture;
+    QVERIFY2(fixture.start(), qPrintable(fixture.lastError()));
+    SpendLogRow row = tinyRow(u"formula-row"_s, utc(u"2024-06-01T00:00:00Z"_s));
+    row.endUser = u"=HYPERLINK(\"http://example.com\")"_s;
+    row.userId = u"@SUM(A1)"_s;
+    row.model = u"+cmd"_s;
+    row.modelGroup = u"-2"_s;
+    QVERIFY(fixture.store().writeNow(insertAll({row})));
+
+    const Csv csv = parseCsv(fixture.get("/spend/logs/export.csv").body);
+    VERIFY_EMPTY(csv.error);
+    QCOMPARE(csv.records.size(), 2);
+    const QStringList &record = csv.records.at(1);
+    QCOMPARE(record.at(9), u"'+cmd"_s);
+    QCOMPARE(record.at(10), u"'-2"_s);
+    QCOMPARE(record.at(12), u"'@SUM(A1)"_s);
+    QCOMPARE(record.at(13), u"'=HYPERLINK(\"http://example.com\")"_s);
+    // The JSON rows are the values as logged.
+    const QJsonArray rows = QJsonDocument::fromJson(fixture.get("/spend/logs").body).array();
+    QCOMPARE(rows.size(), 1);
+    QCOMPARE(rows.at(0).toObject().value(u"end_user"_s).toString(), row.endUser);
 }
 
 void TestSpendReports::globalSpendIsExact()
