@@ -84,6 +84,7 @@ int Application::serve()
         return 2;
     }
     const QString databasePath = Runtime::databasePath(m_commandLine.databasePath, *config, m_commandLine.configPath);
+    Runtime::raiseOpenFileLimit();
 
     Store store;
     if (auto opened = store.open(databasePath); !opened) {

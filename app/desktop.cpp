@@ -117,6 +117,7 @@ int run(const CommandLine &commandLine)
         commandLine.databasePath.isEmpty() ? settings.value(AppSettings::Key::DatabasePath).toString()
                                            : commandLine.databasePath,
         *config, configPath);
+    Runtime::raiseOpenFileLimit();
     Store store;
     if (auto opened = store.open(databasePath); !opened)
         return fail(QApplication::translate("Tollgate::Desktop", "Database error"),

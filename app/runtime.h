@@ -37,6 +37,9 @@ Result<QHostAddress> listenAddress(const QString &host);
 QString databasePath(const QString &commandLinePath, const Config &config, const QString &configPath);
 // "http://127.0.0.1:4000" style, IPv6 in brackets; a wildcard address is reached on loopback.
 QString baseUrl(const QHostAddress &host, quint16 port);
+// Raises the soft limit of open files to the hard limit: every relayed call holds two
+// sockets, and desktops often start programs with a soft limit of 1024. Returns the limit.
+quint64 raiseOpenFileLimit();
 // SIGINT/SIGTERM quit the event loop cleanly (through a pipe: nothing else is safe in a handler).
 void quitOnSignals(QObject *context);
 

@@ -16,6 +16,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RUN = os.path.join(HERE, '.run')   # work directory (logs, pid files, configs); git-ignored
 RESULTS = os.path.join(HERE, 'results')
 FAST, STREAM, SLOW = 'http://127.0.0.1:18080', 'http://127.0.0.1:18082', 'http://127.0.0.1:18083'
+MANY = 'http://127.0.0.1:18084'   # node fake: 20 chunks 100 ms apart = 2-second streams
+MANY_CHUNKS, MANY_INTERVAL_MS = 20, 100
+# What one stream of the 'many' scenario costs at the targets' prices (tollgate-target.sh: gpt-4o-mini at
+# $0.15/$0.60 per 1M tokens; the fake reports 42 prompt tokens and one completion token per chunk), in nano-USD.
+MANY_STREAM_NANOUSD = 42 * 150 + MANY_CHUNKS * 600
+TOLLGATE_MASTER_KEY = 'sk-bench-master-key-0001'
 # Pinning needs taskset and two CPUs; without them nothing is pinned (numbers are then noisier, not wrong).
 PIN = shutil.which('taskset') is not None and len(os.sched_getaffinity(0)) >= 2
 SERVER_CORE, LOAD_CORE = ('0', '1')
@@ -171,9 +177,9 @@ def wrk(url, conns, secs, headers, key, pid=None):
     return d
 
 
-def sse(url, headers, key, n, conc, secs):
-    cmd = pinned(LOAD_CORE) + ['node', os.path.join(HERE, 'sse-client.js'), '--url', url, '--n', str(n),
-           '--concurrency', str(conc), '--max-seconds', str(secs)]
+def sse(url, headers, key, n, conc, secs, pin_client=True, warmup=5):
+    cmd = (pinned(LOAD_CORE) if pin_client else []) + ['node', os.path.join(HERE, 'sse-client.js'), '--url', url, '--n', str(n),
+           '--concurrency', str(conc), '--max-seconds', str(secs), '--warmup', str(warmup)]
     for h in filter(None, headers.split('|')):
         cmd += ['--header', h]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, env=dict(os.environ, BENCH_KEY=key))
@@ -181,6 +187,42 @@ def sse(url, headers, key, n, conc, secs):
     if not line:
         raise SystemExit('sse-client failed: ' + r.stdout + r.stderr)
     return json.loads(line[5:])
+
+
+def global_spend_nanousd(url):
+    """Tollgate's logged spend (GET /global/spend with the master key), in nano-USD; None if not a Tollgate."""
+    import urllib.request
+    req = urllib.request.Request(url.rstrip('/') + '/global/spend', headers={'Authorization': 'Bearer ' + TOLLGATE_MASTER_KEY})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return round(json.loads(r.read())['spend'] * 1e9)
+    except Exception:
+        return None
+
+
+def many(t, url, headers, key, n, pid):
+    """n concurrent 2-second streams at once: wall time for all, per-stream p50/p99, peak RSS, and (Tollgate) whether
+    the logged spend grew by exactly the cost of n + 1 warm-up streams."""
+    before = global_spend_nanousd(url) if t.name.startswith('tollgate') else None
+    extra, evt, th = {}, threading.Event(), None
+    if pid:
+        th = threading.Thread(target=sampler, args=(pid, evt, extra), daemon=True)
+        th.start()
+    try:
+        r = sse(url, headers, key, n, n, 60, pin_client=False, warmup=1)
+    finally:
+        evt.set()
+        if th:
+            th.join()
+    if 'rss_peak_kib' in extra:
+        r['rss_peak_mib'] = extra['rss_peak_kib'] / 1024
+    if before is not None:
+        time.sleep(0.5)
+        after = global_spend_nanousd(url)
+        if after is not None:
+            r['spend_nanousd'] = after - before
+            r['spend_expected_nanousd'] = (r['requests'] + 1) * MANY_STREAM_NANOUSD   # + the one warm-up stream
+    return r
 
 
 def med(rows, k):
@@ -211,8 +253,9 @@ def main():
     ap.add_argument('--reps', type=int, default=3)
     ap.add_argument('--warmup', type=int, default=8, help='seconds of unrecorded c=conns load per target first (JIT, pools)')
     ap.add_argument('--stream-n', type=int, default=100)
+    ap.add_argument('--many-n', type=int, default=1000, help="concurrent 2-second streams in the 'many' scenario")
     ap.add_argument('--with-slow', action='store_true', help='also: 50 ms upstream, c=64 (realistic-latency check)')
-    ap.add_argument('--scenarios', default='tp,lat,stream', help='comma list of tp,lat,stream,slow')
+    ap.add_argument('--scenarios', default='tp,lat,stream,many', help='comma list of tp,lat,stream,many,slow')
     ap.add_argument('--json', help='write raw results here (default bench/results/<time>.json)')
     a = ap.parse_args()
     scen = a.scenarios.split(',') + (['slow'] if a.with_slow and 'slow' not in a.scenarios else [])
@@ -230,6 +273,10 @@ def run(a, scen):
     up = start('nginx-upstream', ['nginx', '-p', RUN + '/', '-c', os.path.join(HERE, 'nginx-upstream.conf')], LOAD_CORE)
     fake = start('fake-stream', ['node', os.path.join(HERE, 'fake-upstream.js'), '--port', '18082',
                                  '--chunks', '10', '--chunk-interval-ms', '2'], LOAD_CORE)
+    if 'many' in scen:
+        start('fake-many', ['node', os.path.join(HERE, 'fake-upstream.js'), '--port', '18084', '--chunks', str(MANY_CHUNKS),
+                            '--chunk-interval-ms', str(MANY_INTERVAL_MS)], LOAD_CORE)
+        wait_port(MANY)
     if 'slow' in scen:
         start('fake-slow', ['node', os.path.join(HERE, 'fake-upstream.js'), '--port', '18083', '--latency-ms', '50'], LOAD_CORE)
         wait_port(SLOW)
@@ -293,7 +340,9 @@ def run(a, scen):
     for rep in range(a.reps):
         for s in scen:
             for t in targets:
-                upstream = {'tp': FAST, 'lat': FAST, 'stream': STREAM, 'slow': SLOW}[s]
+                if s == 'many' and t.name in ('nginx', 'portkey'):
+                    continue                   # the anchor here is the fake itself ('direct')
+                upstream = {'tp': FAST, 'lat': FAST, 'stream': STREAM, 'slow': SLOW, 'many': MANY}[s]
                 t.ensure(upstream)
                 pid = t.pid_for(s) if t.pid_for else None
                 if s == 'tp' and t.name == 'direct':
@@ -305,6 +354,9 @@ def run(a, scen):
                     r = wrk(t.url, a.conns, a.duration, t.hdrs(upstream), t.key or a.key, pid)
                 elif s == 'lat':
                     r = wrk(t.url, 1, a.lat_duration, t.hdrs(upstream), t.key or a.key, pid)
+                elif s == 'many':
+                    r = many(t, MANY if t.name == 'direct' else t.url, t.hdrs(upstream), t.key or a.key, a.many_n,
+                             pid if t.name != 'direct' else None)
                 elif s == 'slow':
                     url = {'direct': SLOW, 'nginx': 'http://127.0.0.1:18092'}.get(t.name, t.url)
                     r = wrk(url, a.conns, a.lat_duration, t.hdrs(upstream), t.key or a.key, None)
@@ -354,6 +406,22 @@ def report(res, names, a, print=print):
               f(lp), f(g(n, 'lat', 'p90_us')), f(g(n, 'lat', 'p99_us')),
               f(lp - dl if lp is not None and dl is not None else None), f(lp - xl if lp is not None and xl is not None else None),
               f(tt), f(g(n, 'stream', 'ttfb_p99_us')), f(tt - dt if tt is not None and dt is not None else None), str(errs)]) + ' |')
+    if any(res[n].get('many') for n in names):
+        print(f'\n{a.many_n} concurrent {MANY_CHUNKS * MANY_INTERVAL_MS / 1000:.0f}-second streams (all started at once; '
+              'wall = first start to last end):\n')
+        print('| target | completed | wall s | stream p50 ms | stream p99 ms | TTFB p99 ms | [DONE] seen | peak RSS MiB | spend logged = expected | errors |')
+        print('|---|' + '---|' * 9)
+        for n in names:
+            if not res[n].get('many'):
+                continue
+            sp, ex = g(n, 'many', 'spend_nanousd'), g(n, 'many', 'spend_expected_nanousd')
+            spend = '-' if sp is None or ex is None else ('yes' if sp == ex else f'no ({sp} vs {ex} nano-USD)')
+            print('| ' + ' | '.join([n, f(g(n, 'many', 'requests')), f(g(n, 'many', 'seconds'), '{:.2f}'),
+                  f(g(n, 'many', 'total_p50_us') and g(n, 'many', 'total_p50_us') / 1000),
+                  f(g(n, 'many', 'total_p99_us') and g(n, 'many', 'total_p99_us') / 1000),
+                  f(g(n, 'many', 'ttfb_p99_us') and g(n, 'many', 'ttfb_p99_us') / 1000),
+                  f(g(n, 'many', 'done_marker_ok')), f(g(n, 'many', 'rss_peak_mib'), '{:.1f}'), spend,
+                  f(g(n, 'many', 'errors'))]) + ' |')
     if any(res[n].get('slow') for n in names):
         print('\nslow upstream (+50 ms), c=' + str(a.conns) + ':')
         for n in names:
