@@ -109,11 +109,10 @@ void GatewayStatus::poll()
         endCall();
     });
 
-    // The report's days are UTC days; "today" is the UTC day, as on the dashboard.
-    const QString today = QDateTime::currentDateTimeUtc().date().toString(Qt::ISODate);
+    // "Today" is the user's day, as on the dashboard: the report from local midnight on.
+    const QDateTime midnight(QDate::currentDate(), QTime(0, 0));
     QUrlQuery report;
-    report.addQueryItem(u"start_date"_s, today);
-    report.addQueryItem(u"end_date"_s, today);
+    report.addQueryItem(u"start_date"_s, midnight.toUTC().toString(Qt::ISODateWithMs));
     beginCall();
     m_api->get(u"/global/spend/report"_s, report, this, [this](const ApiReply &reply) {
         if (reply.ok()) {
