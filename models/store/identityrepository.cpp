@@ -106,6 +106,17 @@ Store::WriteJob saveKey(const VirtualKey &key)
     };
 }
 
+Store::WriteJob saveSpend(SpendTable table, const QString &id, NanoUsd spend)
+{
+    return [table, id, spend](QSqlDatabase &db) -> Result<void> {
+        static const QString keys = u"UPDATE keys SET spend_nanousd = ? WHERE token = ?"_s;
+        static const QString users = u"UPDATE users SET spend_nanousd = ? WHERE user_id = ?"_s;
+        static const QString endUsers = u"UPDATE end_users SET spend_nanousd = ? WHERE user_id = ?"_s;
+        const QString &sql = table == SpendTable::Keys ? keys : table == SpendTable::Users ? users : endUsers;
+        return Store::execCached(db, sql, {spend, id}, u"save the spend of %1"_s.arg(id.left(12)));
+    };
+}
+
 Store::WriteJob deleteKeys(const QStringList &tokens)
 {
     return [tokens](QSqlDatabase &db) -> Result<void> {

@@ -51,6 +51,10 @@ struct Snapshot
 Result<Snapshot> loadAll(QSqlDatabase &db);
 
 Store::WriteJob saveKey(const VirtualKey &key);
+// Only the spend column of a key, user or end user: what a settled call changes while the
+// budget window stays the same (the column is authoritative; loadAll reads spend from it).
+enum class SpendTable { Keys, Users, EndUsers };
+Store::WriteJob saveSpend(SpendTable table, const QString &id, NanoUsd spend);
 Store::WriteJob deleteKeys(const QStringList &tokens);
 Store::WriteJob saveUser(const User &user);
 Store::WriteJob deleteUser(const QString &userId);     // and the user's keys
