@@ -509,10 +509,13 @@ public:
 
     ~Server() override
     {
-        // Sockets die with the server; their disconnects are not the client leaving.
-        for (const QPointer<Connection> &connection : std::as_const(m_connections)) {
-            if (connection)
-                connection->detach();
+        for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it) {
+            // The sockets may die after this body, with the server's children, when
+            // m_connections is already gone: their destroyed() must not reach it.
+            QObject::disconnect(it.key(), &QObject::destroyed, this, nullptr);
+            // Sockets die with the server; their disconnects are not the client leaving.
+            if (it.value())
+                it.value()->detach();
         }
     }
 
