@@ -86,6 +86,10 @@ struct EndUser
     QDateTime updatedAt;
 };
 
+// A time as the store and the API write it: UTC, ISO 8601 with milliseconds
+// ("2026-11-23T17:08:56.123Z", what Qt::ISODateWithMs gives for UTC); "" when invalid.
+QString isoUtc(const QDateTime &time);
+
 // JSON of the management API (and of the `data` column in the store). Money is USD in
 // JSON, nano-dollars inside; times are ISO-8601 UTC with Z. `spend` is included.
 namespace IdentityJson {

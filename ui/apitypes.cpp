@@ -1,5 +1,7 @@
 #include "apitypes.h"
 
+#include "models/identity.h"
+
 #include <QJsonArray>
 
 using namespace Qt::StringLiterals;
@@ -14,16 +16,6 @@ std::optional<double> optionalDouble(const QJsonValue &value)
 std::optional<qint64> optionalInteger(const QJsonValue &value)
 {
     return value.isDouble() ? std::optional<qint64>(value.toInteger()) : std::nullopt;
-}
-
-QDateTime parseApiTime(const QJsonValue &value)
-{
-    if (!value.isString())
-        return {};
-    QDateTime time = QDateTime::fromString(value.toString(), Qt::ISODateWithMs);
-    if (!time.isValid())
-        time = QDateTime::fromString(value.toString(), Qt::ISODate);
-    return time;
 }
 
 QStringList stringList(const QJsonValue &value)
@@ -41,7 +33,7 @@ BudgetInfo BudgetInfo::fromJson(const QJsonObject &object)
     budget.maxBudget = optionalDouble(object.value(u"max_budget"_s));
     budget.softBudget = optionalDouble(object.value(u"soft_budget"_s));
     budget.duration = object.value(u"budget_duration"_s).toString();
-    budget.resetAt = parseApiTime(object.value(u"budget_reset_at"_s));
+    budget.resetAt = IdentityJson::parseTime(object.value(u"budget_reset_at"_s));
     return budget;
 }
 
@@ -74,8 +66,8 @@ KeyRecord KeyRecord::fromJson(const QJsonObject &object)
     key.budget = BudgetInfo::fromJson(object);
     key.limits = LimitsInfo::fromJson(object);
     key.blocked = object.value(u"blocked"_s).toBool();
-    key.expires = parseApiTime(object.value(u"expires"_s));
-    key.createdAt = parseApiTime(object.value(u"created_at"_s));
+    key.expires = IdentityJson::parseTime(object.value(u"expires"_s));
+    key.createdAt = IdentityJson::parseTime(object.value(u"created_at"_s));
     key.createdBy = object.value(u"created_by"_s).toString();
     return key;
 }
@@ -90,7 +82,7 @@ UserRecord UserRecord::fromJson(const QJsonObject &object)
     user.models = stringList(object.value(u"models"_s));
     user.budget = BudgetInfo::fromJson(object);
     user.limits = LimitsInfo::fromJson(object);
-    user.createdAt = parseApiTime(object.value(u"created_at"_s));
+    user.createdAt = IdentityJson::parseTime(object.value(u"created_at"_s));
     return user;
 }
 
@@ -102,7 +94,7 @@ EndUserRecord EndUserRecord::fromJson(const QJsonObject &object)
     endUser.blocked = object.value(u"blocked"_s).toBool();
     endUser.budget = BudgetInfo::fromJson(object);
     endUser.limits = LimitsInfo::fromJson(object);
-    endUser.createdAt = parseApiTime(object.value(u"created_at"_s));
+    endUser.createdAt = IdentityJson::parseTime(object.value(u"created_at"_s));
     return endUser;
 }
 
@@ -136,8 +128,8 @@ SpendRecord SpendRecord::fromJson(const QJsonObject &object)
     row.promptTokens = object.value(u"prompt_tokens"_s).toInteger();
     row.completionTokens = object.value(u"completion_tokens"_s).toInteger();
     row.totalTokens = object.value(u"total_tokens"_s).toInteger();
-    row.startTime = parseApiTime(object.value(u"startTime"_s));
-    row.endTime = parseApiTime(object.value(u"endTime"_s));
+    row.startTime = IdentityJson::parseTime(object.value(u"startTime"_s));
+    row.endTime = IdentityJson::parseTime(object.value(u"endTime"_s));
     row.model = object.value(u"model"_s).toString();
     row.modelGroup = object.value(u"model_group"_s).toString();
     row.userId = object.value(u"user"_s).toString();

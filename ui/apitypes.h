@@ -153,7 +153,6 @@ struct BudgetRecord
 // Optional JSON helpers shared by the records.
 std::optional<double> optionalDouble(const QJsonValue &value);
 std::optional<qint64> optionalInteger(const QJsonValue &value);
-QDateTime parseApiTime(const QJsonValue &value);
 QStringList stringList(const QJsonValue &value);
 
 } // namespace Tollgate

@@ -2,6 +2,7 @@
 
 #include "apiclient.h"
 #include "format.h"
+#include "models/identity.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -112,7 +113,7 @@ void GatewayStatus::poll()
     // "Today" is the user's day, as on the dashboard: the report from local midnight on.
     const QDateTime midnight(QDate::currentDate(), QTime(0, 0));
     QUrlQuery report;
-    report.addQueryItem(u"start_date"_s, midnight.toUTC().toString(Qt::ISODateWithMs));
+    report.addQueryItem(u"start_date"_s, isoUtc(midnight));
     beginCall();
     m_api->get(u"/global/spend/report"_s, report, this, [this](const ApiReply &reply) {
         if (reply.ok()) {

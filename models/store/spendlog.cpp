@@ -6,46 +6,9 @@
 #include <QStringList>
 #include <QVariantList>
 
-#include <cstdio>
-
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
-
-QString isoUtc(const QDateTime &time)
-{
-    if (!time.isValid())
-        return {};
-    // Every spend row formats two times: by hand, as Qt::ISODateWithMs of UTC would, because
-    // QDateTime::toString costs more than the rest of the row (measured with callgrind).
-    constexpr qint64 MsPerDay = 86'400'000;
-    const qint64 ms = time.toMSecsSinceEpoch();
-    qint64 days = ms / MsPerDay;
-    qint64 msOfDay = ms % MsPerDay;
-    if (msOfDay < 0) {
-        msOfDay += MsPerDay;
-        --days;
-    }
-    // Days since 1970-01-01 → civil date (H. Hinnant's days_from_civil, inverted).
-    days += 719'468;
-    const qint64 era = (days >= 0 ? days : days - 146'096) / 146'097;
-    const qint64 dayOfEra = days - era * 146'097;
-    const qint64 yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36'524 - dayOfEra / 146'096) / 365;
-    const qint64 dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
-    const qint64 shiftedMonth = (5 * dayOfYear + 2) / 153;
-    const qint64 day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1;
-    const qint64 month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
-    const qint64 year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-    if (year < 0 || year > 9999)
-        return time.toUTC().toString(Qt::ISODateWithMs);
-    char text[32];
-    const int length = std::snprintf(text, sizeof text, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
-                                     static_cast<long long>(year), static_cast<long long>(month),
-                                     static_cast<long long>(day), static_cast<long long>(msOfDay / 3'600'000),
-                                     static_cast<long long>(msOfDay / 60'000 % 60),
-                                     static_cast<long long>(msOfDay / 1000 % 60), static_cast<long long>(msOfDay % 1000));
-    return QString::fromLatin1(text, length);
-}
 
 namespace {
 

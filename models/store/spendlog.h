@@ -1,5 +1,6 @@
 #pragma once
 
+#include "../identity.h"   // isoUtc
 #include "../money.h"
 #include "store.h"
 
@@ -105,7 +106,6 @@ Result<QList<SpendReportCell>> report(QSqlDatabase &db, const SpendLogFilter &fi
 
 } // namespace SpendLogRepository
 
-QString isoUtc(const QDateTime &time);
 
 // The API form of a row (api.md §6 "Spend"): the field names LiteLLM's /spend/logs uses.
 QJsonObject toJson(const SpendLogRow &row);

@@ -3,6 +3,7 @@
 #include "../apiclient.h"
 #include "../format.h"
 #include "../identitylists.h"
+#include "models/identity.h"
 
 #include <QBarCategoryAxis>
 #include <QBarSet>
@@ -42,11 +43,6 @@ constexpr int KeyListEvery = 30;
 // Without a budget period, the top lists and the burn rate look back this far.
 constexpr int WindowDays = 30;
 constexpr int RateDays = 7;
-
-QString apiTime(const QDateTime &time)
-{
-    return time.toUTC().toString(Qt::ISODateWithMs);
-}
 
 } // namespace
 
@@ -269,7 +265,7 @@ void DashboardPage::fetchReport(const QString &groupBy, const QDateTime &from, b
 {
     QUrlQuery query;
     query.addQueryItem(u"group_by"_s, groupBy);
-    query.addQueryItem(u"start_date"_s, apiTime(from));
+    query.addQueryItem(u"start_date"_s, isoUtc(from));
     if (hourly)
         query.addQueryItem(u"granularity"_s, u"hour"_s);
     beginCall();

@@ -5,6 +5,7 @@
 #include "../identitylists.h"
 #include "../models/spendlogtablemodel.h"
 #include "../tableview.h"
+#include "models/identity.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -72,20 +73,15 @@ qint64 countCsvRecords(const QString &path)
     return std::max<qint64>(0, lines - 1);
 }
 
-QString apiTime(const QDateTime &time)
-{
-    return time.toUTC().toString(Qt::ISODateWithMs);
-}
-
 } // namespace
 
 QUrlQuery SpendLogQuery::toUrlQuery() const
 {
     QUrlQuery query;
     if (from.isValid())
-        query.addQueryItem(u"start_date"_s, apiTime(from));
+        query.addQueryItem(u"start_date"_s, isoUtc(from));
     if (until.isValid())
-        query.addQueryItem(u"end_date"_s, apiTime(until));
+        query.addQueryItem(u"end_date"_s, isoUtc(until));
     if (!apiKey.isEmpty())
         query.addQueryItem(u"api_key"_s, apiKey);
     if (!userId.isEmpty())
