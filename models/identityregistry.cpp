@@ -173,25 +173,27 @@ namespace Tollgate {
 namespace {
 
 template<typename T>
-bool setState(QHash<QString, T> &items, const QString &id, NanoUsd spend, const QDateTime &resetAt)
+IdentityRegistry::BudgetStateChange setState(QHash<QString, T> &items, const QString &id, NanoUsd spend,
+                                             const QDateTime &resetAt)
 {
     const auto found = items.find(id);
     if (found == items.end())
-        return false;
+        return IdentityRegistry::BudgetStateChange::Unknown;
     found->budget.spend = spend;
-    if (resetAt.isValid())
-        found->budget.resetAt = resetAt;
-    return true;
+    if (!resetAt.isValid() || found->budget.resetAt == resetAt)
+        return IdentityRegistry::BudgetStateChange::Spend;
+    found->budget.resetAt = resetAt;
+    return IdentityRegistry::BudgetStateChange::SpendAndWindow;
 }
 
 } // namespace
 
-bool IdentityRegistry::setKeyBudgetState(const QString &token, NanoUsd spend, const QDateTime &resetAt)
+IdentityRegistry::BudgetStateChange IdentityRegistry::setKeyBudgetState(const QString &token, NanoUsd spend, const QDateTime &resetAt)
 {
     return setState(m_keys, token, spend, resetAt);
 }
 
-bool IdentityRegistry::setUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt)
+IdentityRegistry::BudgetStateChange IdentityRegistry::setUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt)
 {
     return setState(m_users, userId, spend, resetAt);
 }
@@ -210,7 +212,7 @@ bool IdentityRegistry::setKeyModelBudgetState(const QString &token, const QStrin
     return true;
 }
 
-bool IdentityRegistry::setEndUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt)
+IdentityRegistry::BudgetStateChange IdentityRegistry::setEndUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt)
 {
     return setState(m_endUsers, userId, spend, resetAt);
 }

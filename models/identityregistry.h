@@ -30,10 +30,12 @@ public:
     void clear();
     void setObserver(IIdentityObserver *observer) { m_observer = observer; }
 
-    // Spend and window as the ledger keeps them (no observer call). False if unknown.
-    bool setKeyBudgetState(const QString &token, NanoUsd spend, const QDateTime &resetAt);
-    bool setUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt);
-    bool setEndUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt);
+    // Spend and window as the ledger keeps them (no observer call). Says what changed, so
+    // the caller can persist only the spend when the budget window stayed where it was.
+    enum class BudgetStateChange { Unknown, Spend, SpendAndWindow };
+    BudgetStateChange setKeyBudgetState(const QString &token, NanoUsd spend, const QDateTime &resetAt);
+    BudgetStateChange setUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt);
+    BudgetStateChange setEndUserBudgetState(const QString &userId, NanoUsd spend, const QDateTime &resetAt);
     // A key's per-model budget (model_max_budget entry): "spend" and "budget_reset_at" kept in
     // the entry next to budget_limit and time_period.
     bool setKeyModelBudgetState(const QString &token, const QString &model, NanoUsd spend, const QDateTime &resetAt);

@@ -310,34 +310,32 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
 {
     IdentityRegistry *identities = m_services.identities;
     QList<Store::WriteJob> jobs;
+    // A settled call changes the spend only: its column is updated. The whole row (with its
+    // JSON) is rewritten when the budget window moved too (a reset).
+    const auto persist = [&](IdentityRegistry::BudgetStateChange change, IdentityRepository::SpendTable table,
+                             const auto &saveRow) {
+        if (change == IdentityRegistry::BudgetStateChange::Spend)
+            jobs.append(IdentityRepository::saveSpend(table, scope.id, spend));
+        else if (change == IdentityRegistry::BudgetStateChange::SpendAndWindow)
+            jobs.append(saveRow());
+    };
     switch (scope.kind) {
-    case LedgerScope::Kind::Key: {
-        // A settled call changes the spend only; the whole row (JSON) is rewritten when the
-        // budget window moved too (a reset).
-        const VirtualKey *key = identities ? identities->keyByToken(scope.id) : nullptr;
-        const bool windowKept = key && (!resetAt.isValid() || key->budget.resetAt == resetAt);
-        if (key && identities->setKeyBudgetState(scope.id, spend, resetAt))
-            jobs.append(windowKept ? IdentityRepository::saveSpend(IdentityRepository::SpendTable::Keys, scope.id, spend)
-                                   : IdentityRepository::saveKey(*identities->keyByToken(scope.id)));
+    case LedgerScope::Kind::Key:
+        if (identities)
+            persist(identities->setKeyBudgetState(scope.id, spend, resetAt), IdentityRepository::SpendTable::Keys,
+                    [&] { return IdentityRepository::saveKey(*identities->keyByToken(scope.id)); });
         break;
-    }
-    case LedgerScope::Kind::User: {
-        const User *user = identities ? identities->user(scope.id) : nullptr;
-        const bool windowKept = user && (!resetAt.isValid() || user->budget.resetAt == resetAt);
-        if (user && identities->setUserBudgetState(scope.id, spend, resetAt))
-            jobs.append(windowKept ? IdentityRepository::saveSpend(IdentityRepository::SpendTable::Users, scope.id, spend)
-                                   : IdentityRepository::saveUser(*identities->user(scope.id)));
+    case LedgerScope::Kind::User:
+        if (identities)
+            persist(identities->setUserBudgetState(scope.id, spend, resetAt), IdentityRepository::SpendTable::Users,
+                    [&] { return IdentityRepository::saveUser(*identities->user(scope.id)); });
         break;
-    }
-    case LedgerScope::Kind::EndUser: {
-        const EndUser *endUser = identities ? identities->endUser(scope.id) : nullptr;
-        const bool windowKept = endUser && (!resetAt.isValid() || endUser->budget.resetAt == resetAt);
-        if (endUser && identities->setEndUserBudgetState(scope.id, spend, resetAt))
-            jobs.append(windowKept
-                            ? IdentityRepository::saveSpend(IdentityRepository::SpendTable::EndUsers, scope.id, spend)
-                            : IdentityRepository::saveEndUser(*identities->endUser(scope.id)));
+    case LedgerScope::Kind::EndUser:
+        if (identities)
+            persist(identities->setEndUserBudgetState(scope.id, spend, resetAt),
+                    IdentityRepository::SpendTable::EndUsers,
+                    [&] { return IdentityRepository::saveEndUser(*identities->endUser(scope.id)); });
         break;
-    }
     case LedgerScope::Kind::Global: {
         const auto state = m_ledger.budget(scope);
         const QJsonObject value{{u"spend_nanousd"_s, spend},
