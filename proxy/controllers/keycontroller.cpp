@@ -29,20 +29,14 @@ struct KeyFields
 {
     std::optional<QString> keyAlias;
     std::optional<Duration> duration;
+    bool neverExpires = false;   // "duration": null
     std::optional<QStringList> models;
-    std::optional<NanoUsd> maxBudget;
-    std::optional<Duration> budgetDuration;
-    std::optional<NanoUsd> softBudget;
+    Management::BudgetPatch budget;   // max_budget … max_parallel_requests (null removes)
     std::optional<QString> userId;
     std::optional<QJsonObject> metadata;
-    std::optional<qint64> tpmLimit;
-    std::optional<qint64> rpmLimit;
-    std::optional<qint64> maxParallel;
     std::optional<QHash<QString, QString>> aliases;
     std::optional<QJsonObject> modelMaxBudget;
     std::optional<bool> blocked;
-    // Budget and limit fields given explicitly as null: removed by an update.
-    QStringList cleared;
     QJsonObject details;   // the fields as given, for the audit log (never a raw key)
 };
 
@@ -103,23 +97,19 @@ ParsedFields readKeyFields(const QJsonObject &body)
     JsonReader reader(body);
     f.keyAlias = reader.string(u"key_alias"_s);
     f.duration = reader.duration(u"duration"_s);
+    f.neverExpires = reader.isNull(u"duration"_s);
     f.models = reader.strings(u"models"_s);
-    f.maxBudget = reader.money(u"max_budget"_s);
-    f.budgetDuration = reader.duration(u"budget_duration"_s);
-    f.softBudget = reader.money(u"soft_budget"_s);
+    f.budget.read(reader, u"max_budget"_s);
+    f.budget.read(reader, u"budget_duration"_s);
+    f.budget.read(reader, u"soft_budget"_s);
     f.userId = reader.string(u"user_id"_s);
     f.metadata = reader.object(u"metadata"_s);
-    f.tpmLimit = reader.integer(u"tpm_limit"_s);
-    f.rpmLimit = reader.integer(u"rpm_limit"_s);
-    f.maxParallel = reader.integer(u"max_parallel_requests"_s);
+    f.budget.read(reader, u"tpm_limit"_s);
+    f.budget.read(reader, u"rpm_limit"_s);
+    f.budget.read(reader, u"max_parallel_requests"_s);
     f.aliases = reader.stringMap(u"aliases"_s);
     f.modelMaxBudget = reader.object(u"model_max_budget"_s);
     f.blocked = reader.boolean(u"blocked"_s);
-    for (const QString &name : {u"max_budget"_s, u"soft_budget"_s, u"budget_duration"_s, u"tpm_limit"_s,
-                                u"rpm_limit"_s, u"max_parallel_requests"_s, u"duration"_s}) {
-        if (reader.isNull(name))
-            f.cleared.append(name);
-    }
     if (!reader.ok()) {
         parsed.error = reader.error();
         parsed.param = reader.errorField();
@@ -147,53 +137,21 @@ void applyFields(VirtualKey &key, const KeyFields &f, const QDateTime &now)
         key.keyAlias = *f.keyAlias;
     if (f.duration)
         key.expires = f.duration->addTo(now);
+    else if (f.neverExpires)
+        key.expires = {};
     if (f.models)
         key.models = *f.models;
-    if (f.maxBudget)
-        key.budget.maxBudget = f.maxBudget;
-    if (f.softBudget)
-        key.budget.softBudget = f.softBudget;
-    if (f.budgetDuration) {
-        // A new period starts a fresh window from now (api.md §3); spend so far is kept,
-        // so changing the period never hands out more money by itself.
-        key.budget.duration = f.budgetDuration;
-        key.budget.resetAt = f.budgetDuration->addTo(now);
-    }
+    f.budget.applyTo(key.budget, key.limits, now);
     if (f.userId)
         key.userId = *f.userId;
     if (f.metadata)
         key.metadata = *f.metadata;   // replaced whole, as LiteLLM does
-    if (f.tpmLimit)
-        key.limits.tpm = f.tpmLimit;
-    if (f.rpmLimit)
-        key.limits.rpm = f.rpmLimit;
-    if (f.maxParallel)
-        key.limits.maxParallel = f.maxParallel;
     if (f.aliases)
         key.aliases = *f.aliases;
     if (f.modelMaxBudget)
         key.modelMaxBudget = *f.modelMaxBudget;
     if (f.blocked)
         key.blocked = *f.blocked;
-    // An explicit null removes the limit (LiteLLM's updates do the same); "duration": null
-    // makes the key never expire.
-    for (const QString &name : f.cleared) {
-        if (name == u"max_budget")
-            key.budget.maxBudget.reset();
-        else if (name == u"soft_budget")
-            key.budget.softBudget.reset();
-        else if (name == u"budget_duration") {
-            key.budget.duration.reset();
-            key.budget.resetAt = {};
-        } else if (name == u"tpm_limit")
-            key.limits.tpm.reset();
-        else if (name == u"rpm_limit")
-            key.limits.rpm.reset();
-        else if (name == u"max_parallel_requests")
-            key.limits.maxParallel.reset();
-        else if (name == u"duration")
-            key.expires = {};
-    }
     key.updatedAt = now;
 }
 

@@ -15,32 +15,70 @@ Q_LOGGING_CATEGORY(lcManagement, "tollgate.management")
 
 namespace Tollgate::Management {
 
+namespace {
+
+template <typename T, typename ReadValue>
+void readNullable(JsonReader &reader, const QString &field, std::optional<std::optional<T>> &target, ReadValue value)
+{
+    if (auto given = value(field))
+        target = std::optional<T>(std::move(*given));
+    else if (reader.isNull(field))
+        target = std::optional<T>();
+}
+
+template <typename T>
+void applyNullable(const std::optional<std::optional<T>> &patch, std::optional<T> &target)
+{
+    if (patch)
+        target = *patch;
+}
+
+} // namespace
+
+void BudgetPatch::read(JsonReader &reader, const QString &field)
+{
+    const auto money = [&reader](const QString &name) { return reader.money(name); };
+    const auto count = [&reader](const QString &name) { return reader.integer(name); };
+    if (field == u"max_budget")
+        readNullable(reader, field, maxBudget, money);
+    else if (field == u"soft_budget")
+        readNullable(reader, field, softBudget, money);
+    else if (field == u"budget_duration")
+        readNullable(reader, field, duration, [&reader](const QString &name) { return reader.duration(name); });
+    else if (field == u"tpm_limit")
+        readNullable(reader, field, tpm, count);
+    else if (field == u"rpm_limit")
+        readNullable(reader, field, rpm, count);
+    else if (field == u"max_parallel_requests")
+        readNullable(reader, field, maxParallel, count);
+}
+
+BudgetPatch BudgetPatch::readAll(JsonReader &reader)
+{
+    BudgetPatch patch;
+    for (const QString &field : {u"max_budget"_s, u"soft_budget"_s, u"budget_duration"_s, u"tpm_limit"_s,
+                                 u"rpm_limit"_s, u"max_parallel_requests"_s})
+        patch.read(reader, field);
+    return patch;
+}
+
+void BudgetPatch::applyTo(Budget &budget, RateLimits &limits, const QDateTime &now) const
+{
+    applyNullable(maxBudget, budget.maxBudget);
+    applyNullable(softBudget, budget.softBudget);
+    if (duration) {
+        // Spend so far is kept, so changing the period never hands out more money by itself.
+        budget.duration = *duration;
+        budget.resetAt = *duration ? (*duration)->addTo(now) : QDateTime();
+    }
+    applyNullable(tpm, limits.tpm);
+    applyNullable(rpm, limits.rpm);
+    applyNullable(maxParallel, limits.maxParallel);
+}
+
 void readBudgetAndLimits(JsonReader &reader, Budget &budget, RateLimits &limits, const QDateTime &now)
 {
-    const auto money = [&reader](const QString &field, std::optional<NanoUsd> &target) {
-        if (const auto value = reader.money(field))
-            target = *value;
-        else if (reader.isNull(field))
-            target.reset();
-    };
-    const auto count = [&reader](const QString &field, std::optional<qint64> &target) {
-        if (const auto value = reader.integer(field))
-            target = *value;
-        else if (reader.isNull(field))
-            target.reset();
-    };
-    money(u"max_budget"_s, budget.maxBudget);
-    money(u"soft_budget"_s, budget.softBudget);
-    if (const auto value = reader.duration(u"budget_duration"_s)) {
-        budget.duration = *value;
-        budget.resetAt = value->addTo(now);
-    } else if (reader.isNull(u"budget_duration"_s)) {
-        budget.duration.reset();
-        budget.resetAt = {};
-    }
-    count(u"tpm_limit"_s, limits.tpm);
-    count(u"rpm_limit"_s, limits.rpm);
-    count(u"max_parallel_requests"_s, limits.maxParallel);
+    BudgetPatch::readAll(reader).applyTo(budget, limits, now);
 }
 
 std::optional<QJsonObject> parseBody(const RequestContext &context, const ResponderPtr &responder)

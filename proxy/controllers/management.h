@@ -1,5 +1,7 @@
 #pragma once
 
+#include "../../models/duration.h"
+#include "../../models/money.h"
 #include "../../models/store/identityrepository.h"
 #include "../apierror.h"
 #include "../router.h"
@@ -21,10 +23,30 @@ class JsonReader;
 
 namespace Management {
 
-// max_budget, soft_budget, budget_duration, tpm_limit, rpm_limit, max_parallel_requests from
-// a /user, /customer or /key body into `budget` and `limits`. A value sets the field; an
-// explicit null removes the limit (as LiteLLM's updates do); an absent field is left alone.
-// A new budget_duration starts a fresh window from `now` (api.md §3).
+// The budget and rate-limit fields of a /user, /customer or /key body — max_budget,
+// soft_budget, budget_duration, tpm_limit, rpm_limit, max_parallel_requests — as a change to
+// apply: a value sets the field, an explicit null removes the limit (as LiteLLM's updates
+// do), an absent field is left alone.
+struct BudgetPatch
+{
+    // Outer optional: the field was given; inner: its value (nullopt = remove).
+    std::optional<std::optional<NanoUsd>> maxBudget;
+    std::optional<std::optional<NanoUsd>> softBudget;
+    std::optional<std::optional<Duration>> duration;
+    std::optional<std::optional<qint64>> tpm;
+    std::optional<std::optional<qint64>> rpm;
+    std::optional<std::optional<qint64>> maxParallel;
+
+    // Reads one of the six fields by name (callers keep their own reading order, so the
+    // first wrongly typed field is the one a 400 names).
+    void read(JsonReader &reader, const QString &field);
+    // All six, in the order /user and /customer read them.
+    static BudgetPatch readAll(JsonReader &reader);
+    // A new budget_duration starts a fresh window from `now` (api.md §3).
+    void applyTo(Budget &budget, RateLimits &limits, const QDateTime &now) const;
+};
+
+// readAll + applyTo.
 void readBudgetAndLimits(JsonReader &reader, Budget &budget, RateLimits &limits, const QDateTime &now);
 
 // The request body as a JSON object; on failure a 400 has been sent and nullopt returned.
