@@ -42,9 +42,8 @@ struct KeysSetUp
         if (!fixture.start())
             return false;
         window = fixture.createWindow();
-        page = window->page<KeysPage>();
-        window->showPage(page);
-        return UiFixture::refreshAndWait(page);
+        page = UiFixture::showPage<KeysPage>(*window);
+        return page != nullptr;
     }
     [[nodiscard]] int rowOfAlias(const QString &alias) const
     {

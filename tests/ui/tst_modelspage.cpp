@@ -103,10 +103,8 @@ void TestModelsPage::init()
     m_fixture = std::make_unique<UiFixture>();
     QVERIFY2(m_fixture->start(), qPrintable(m_fixture->gateway().lastError()));
     m_window = m_fixture->createWindow();
-    m_page = m_window->page<ModelsPage>();
+    m_page = UiFixture::showPage<ModelsPage>(*m_window);
     QVERIFY(m_page);
-    m_window->showPage(m_page);
-    QVERIFY(UiFixture::refreshAndWait(m_page));
     Confirm::setAutomaticAnswer(std::nullopt);
 }
 

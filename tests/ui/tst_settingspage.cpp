@@ -87,10 +87,8 @@ void TestSettingsPage::init()
     m_fixture = std::make_unique<UiFixture>();
     QVERIFY2(m_fixture->start(), qPrintable(m_fixture->gateway().lastError()));
     m_window = m_fixture->createWindow();
-    m_page = m_window->page<SettingsPage>();
+    m_page = UiFixture::showPage<SettingsPage>(*m_window);
     QVERIFY(m_page);
-    m_window->showPage(m_page);
-    QVERIFY(UiFixture::refreshAndWait(m_page));
 }
 
 void TestSettingsPage::cleanup()

@@ -43,9 +43,8 @@ struct PageSetUp
         if (!fixture.start())
             return false;
         window = fixture.createWindow();
-        page = window->page<P>();
-        window->showPage(page);
-        return UiFixture::refreshAndWait(page);
+        page = UiFixture::showPage<P>(*window);
+        return page != nullptr;
     }
     bool select(const QString &id)
     {
@@ -201,9 +200,8 @@ void TestUsersPages::deletingAUserAsksFirstAndRemovesTheirKeys()
     QCOMPARE(s.fixture.chat(second), 401);
 
     // The Keys page no longer lists them either.
-    auto *keys = s.window->page<KeysPage>();
-    s.window->showPage(keys);
-    QVERIFY(UiFixture::refreshAndWait(keys));
+    auto *keys = UiFixture::showPage<KeysPage>(*s.window);
+    QVERIFY(keys);
     QCOMPARE(keys->model()->rowCount(), 0);
 }
 

@@ -34,6 +34,17 @@ public:
 
     // Refreshes `page` and waits until every call of that refresh answered.
     static bool refreshAndWait(Tollgate::Page *page, int timeoutMs = 10000);
+    // Shows `window`'s page of type T and waits for its first refresh; nullptr when the page
+    // is missing or the refresh did not finish.
+    template <typename T>
+    static T *showPage(MainWindow &window)
+    {
+        T *page = window.page<T>();
+        if (!page)
+            return nullptr;
+        window.showPage(page);
+        return refreshAndWait(page) ? page : nullptr;
+    }
     // Waits until the client has no call in flight.
     bool waitIdle(int timeoutMs = 10000);
 
