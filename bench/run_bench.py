@@ -10,7 +10,7 @@ CPU pinning (2-core box): server under test on core 0; wrk/clients and the fake 
 latency and streaming-TTFB scenarios everything (client, server, fake) runs on core 1, because cross-core wake-ups on this VM add
 bimodal ms-scale tails (see README.md).
 """
-import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, threading, time
+import argparse, contextlib, json, os, shutil, signal, socket, statistics, subprocess, sys, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN = os.path.join(HERE, '.run')   # work directory (logs, pid files, configs); git-ignored
@@ -152,20 +152,28 @@ def sampler(pid, stop_evt, out):
     out['rss_peak_kib'] = max(peak, rss_kib(pid))
 
 
-def wrk(url, conns, secs, headers, key, pid=None):
-    env = dict(os.environ, BENCH_HEADERS=headers, BENCH_KEY=key)
-    cmd = pinned(LOAD_CORE) + ['wrk', '-t1', f'-c{conns}', f'-d{secs}s', '--timeout', '5s',
-           '-s', os.path.join(HERE, 'chat.lua'), url.rstrip('/') + '/v1/chat/completions']
+@contextlib.contextmanager
+def sampling(pid):
+    """CPU and peak RSS of `pid`'s process tree while the block runs (nothing without a pid); the sampler thread
+    stops on every way out of the block, Ctrl-C / SIGTERM included."""
     extra, evt, th = {}, threading.Event(), None
     if pid:
         th = threading.Thread(target=sampler, args=(pid, evt, extra), daemon=True)
         th.start()
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, env=env)
-    finally:                        # also on Ctrl-C / SIGTERM: never leave the sampler thread running
+        yield extra
+    finally:
         evt.set()
         if th:
             th.join()
+
+
+def wrk(url, conns, secs, headers, key, pid=None):
+    env = dict(os.environ, BENCH_HEADERS=headers, BENCH_KEY=key)
+    cmd = pinned(LOAD_CORE) + ['wrk', '-t1', f'-c{conns}', f'-d{secs}s', '--timeout', '5s',
+           '-s', os.path.join(HERE, 'chat.lua'), url.rstrip('/') + '/v1/chat/completions']
+    with sampling(pid) as extra:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, env=env)
     line = next((l for l in r.stdout.splitlines() if l.startswith('JSON ')), None)
     if not line:
         raise SystemExit('wrk failed: ' + r.stdout + r.stderr)
@@ -204,16 +212,8 @@ def many(t, url, headers, key, n, pid):
     """n concurrent 2-second streams at once: wall time for all, per-stream p50/p99, peak RSS, and (Tollgate) whether
     the logged spend grew by exactly the cost of n + 1 warm-up streams."""
     before = global_spend_nanousd(url) if t.name.startswith('tollgate') else None
-    extra, evt, th = {}, threading.Event(), None
-    if pid:
-        th = threading.Thread(target=sampler, args=(pid, evt, extra), daemon=True)
-        th.start()
-    try:
+    with sampling(pid) as extra:
         r = sse(url, headers, key, n, n, 60, pin_client=False, warmup=1)
-    finally:
-        evt.set()
-        if th:
-            th.join()
     if 'rss_peak_kib' in extra:
         r['rss_peak_mib'] = extra['rss_peak_kib'] / 1024
     if before is not None:
