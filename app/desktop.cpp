@@ -152,11 +152,12 @@ int run(const CommandLine &commandLine)
     connection.masterKey = masterKey->key;
     connection.masterKeySource = masterKeySourceText(*masterKey);
     if (masterKey->inFallbackFile())
-        connection.masterKeyWarning = QApplication::translate(
-            "Tollgate::Desktop", "No keychain is available (%1). The master key is kept in %2, readable by you only.")
-                                          .arg(masterKey->keychainError, masterKey->fallbackPath);
+        connection.startWarnings.append(
+            QApplication::translate("Tollgate::Desktop",
+                                    "No keychain is available (%1). The master key is kept in %2, readable by you only.")
+                .arg(masterKey->keychainError, masterKey->fallbackPath));
     if (!portWarning.isEmpty())
-        connection.masterKeyWarning = portWarning;
+        connection.startWarnings.append(portWarning);
     connection.databasePath = databasePath;
     connection.configPath = configPath;
     connection.firstStart = masterKey->created();

@@ -121,8 +121,8 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     });
     m_refreshTimer->start();
 
-    if (!m_connection.masterKeyWarning.isEmpty()) {
-        m_banner->showMessage(m_connection.masterKeyWarning, Banner::Kind::Warning);
+    if (!m_connection.startWarnings.isEmpty()) {
+        m_banner->showMessage(m_connection.startWarnings.join(u'\n'), Banner::Kind::Warning);
     } else if (m_connection.firstStart) {
         m_banner->showMessage(
             tr("Welcome to Tollgate. A master key was created and kept in %1. Point your tools at %2 "

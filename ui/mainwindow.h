@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QList>
+#include <QStringList>
 #include <QMainWindow>
 #include <QUrl>
 
@@ -23,7 +24,7 @@ struct ConnectionInfo
     QUrl baseUrl;                 // http://127.0.0.1:4000 (the OpenAI base URL adds /v1)
     QString masterKey;
     QString masterKeySource;      // e.g. "OS keychain (Secret Service)", "config.yaml"
-    QString masterKeyWarning;     // non-empty when the key could not go to the keychain
+    QStringList startWarnings;    // e.g. no keychain for the key, the port was taken
     QString databasePath;
     QString configPath;           // empty: built-in configuration
     bool firstStart = false;      // the master key was just created

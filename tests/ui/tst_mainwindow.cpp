@@ -21,6 +21,7 @@ private Q_SLOTS:
     void copyButtonsPutTheBaseUrlAndSnippetOnTheClipboard();
     void apiErrorsShowInTheBanner();
     void theFirstStartWelcomesAndSaysWhereTheKeyIs();
+    void everyStartWarningReachesTheBanner();
 };
 
 void TestMainWindow::everyPageRefreshesAgainstTheGateway()
@@ -83,6 +84,20 @@ void TestMainWindow::theFirstStartWelcomesAndSaysWhereTheKeyIs()
     // Later starts go straight to work.
     MainWindow later(&fixture.api(), &fixture.settings(), fixture.connection());
     QVERIFY(later.banner()->isHidden());
+}
+
+void TestMainWindow::everyStartWarningReachesTheBanner()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    ConnectionInfo info = fixture.connection();
+    info.firstStart = true;
+    info.startWarnings = {u"No keychain is available."_s, u"Port 4000 is not available."_s};
+    MainWindow window(&fixture.api(), &fixture.settings(), info);
+    QVERIFY(!window.banner()->isHidden());
+    QCOMPARE(window.banner()->kind(), Banner::Kind::Warning);
+    QVERIFY(window.banner()->text().contains(info.startWarnings.at(0)));
+    QVERIFY(window.banner()->text().contains(info.startWarnings.at(1)));
 }
 
 QTEST_MAIN(TestMainWindow)
