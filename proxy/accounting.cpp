@@ -10,7 +10,6 @@
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QSqlDatabase>
-#include <QSqlQuery>
 
 #include <algorithm>
 #include <cmath>
@@ -23,7 +22,6 @@ namespace Tollgate {
 
 namespace {
 
-constexpr auto GlobalSpendSetting = "global_spend";
 constexpr qint64 DefaultMaxOutputTokens = 4096;
 
 BudgetConfig budgetConfig(const Budget &budget)
@@ -102,15 +100,10 @@ void Accounting::load(const Budget &globalLimits)
         global.duration = globalLimits.duration;
         if (m_services.store) {
             auto stored = m_services.store->readNow([](QSqlDatabase &db) -> QVariant {
-                QSqlQuery query(db);
-                query.prepare(u"SELECT value FROM settings WHERE key = ?"_s);
-                query.addBindValue(QString::fromLatin1(GlobalSpendSetting));
-                if (query.exec() && query.next())
-                    return query.value(0).toString();
-                return QString();
+                return IdentityRepository::loadGlobalSpend(db);
             });
             if (stored) {
-                const QJsonObject state = QJsonDocument::fromJson(stored->toString().toUtf8()).object();
+                const QJsonObject state = stored->toJsonObject();
                 global.spend = state.value(u"spend_nanousd"_s).toInteger();
                 global.resetAt = IdentityJson::parseTime(state.value(u"budget_reset_at"_s));
                 // A changed period starts a fresh window.
@@ -284,7 +277,8 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     return decision;
 }
 
-QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cost, qint64 tokens)
+QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cost, qint64 tokens,
+                                          QList<JournalBudgetState> *states)
 {
     QList<Store::WriteJob> jobs;
     if (!reservation.isValid())
@@ -294,7 +288,10 @@ QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cos
         return jobs;
     for (const SpendUpdate &update : settlement->spends) {
         const auto state = m_ledger.budget(update.scope);
-        jobs.append(persistSpend(update.scope, update.spend, state ? state->resetAt : QDateTime()));
+        const QDateTime resetAt = state ? state->resetAt : QDateTime();
+        jobs.append(persistSpend(update.scope, update.spend, resetAt));
+        if (states)
+            states->append({update.scope, update.spend, resetAt});
     }
     recordEvents(settlement->events);
     return jobs;
@@ -338,16 +335,8 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
         break;
     case LedgerScope::Kind::Global: {
         const auto state = m_ledger.budget(scope);
-        const QJsonObject value{{u"spend_nanousd"_s, spend},
-                                {u"budget_reset_at"_s, IdentityJson::time(resetAt)},
-                                {u"budget_duration"_s, state && state->duration ? state->duration->toString() : QString()}};
-        const QString text = QString::fromUtf8(QJsonDocument(value).toJson(QJsonDocument::Compact));
-        jobs.append([text](QSqlDatabase &db) -> Result<void> {
-            static const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?) "
-                                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s;
-            return Store::execCached(db, sql, {QString::fromLatin1(GlobalSpendSetting), text},
-                                     u"save the global spend"_s);
-        });
+        jobs.append(IdentityRepository::saveGlobalSpend(
+            spend, resetAt, state && state->duration ? state->duration->toString() : QString()));
         break;
     }
     case LedgerScope::Kind::KeyModel: {

@@ -3,6 +3,7 @@
 #include "../models/identityregistry.h"
 #include "../models/ledger.h"
 #include "../models/pricing.h"
+#include "../models/store/spendjournal.h"
 #include "../models/store/store.h"
 #include "httptypes.h"
 #include "services.h"
@@ -53,8 +54,10 @@ public:
                    const QJsonObject &body, const std::optional<ModelPrice> &price);
 
     // The call ended with `cost` and `tokens`: returns the store jobs that persist the new
-    // spend (to run in the spend-log row's transaction).
-    QList<Store::WriteJob> settle(ReservationId reservation, NanoUsd cost, qint64 tokens);
+    // spend (to run in the spend-log row's transaction), and adds the budget states they
+    // write to `states` (for the spend journal).
+    QList<Store::WriteJob> settle(ReservationId reservation, NanoUsd cost, qint64 tokens,
+                                  QList<JournalBudgetState> *states = nullptr);
     void release(ReservationId reservation);
 
     [[nodiscard]] Ledger &ledger() { return m_ledger; }

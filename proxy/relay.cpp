@@ -327,10 +327,12 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         row.spend = cost(&row.priceUnknown);
     const NanoUsd spend = row.spend;
 
-    QList<Store::WriteJob> jobs{SpendLogRepository::insert(std::move(row))};
+    JournalRecord record;
+    record.row = std::move(row);
+    QList<Store::WriteJob> jobs;
     if (Accounting *accounting = m_services.accounting) {
         if (charged)
-            jobs.append(accounting->settle(m_params.reservation, spend, m_usage ? m_usage->totalTokens : 0));
+            jobs = accounting->settle(m_params.reservation, spend, m_usage ? m_usage->totalTokens : 0, &record.states);
         else
             accounting->release(m_params.reservation);
     }
@@ -344,13 +346,27 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         done();
         return;
     }
-    // The spend-log row and the new spend totals commit together.
-    m_services.store->write(IdentityRepository::all(std::move(jobs)), m_services.context,
-                            [done](const Result<void> &result) {
-                                if (!result)
-                                    qCWarning(lcRelay) << "spend not recorded:" << result.error().message;
-                                done();
-                            });
+    // The spend-log row and the new spend totals commit together. Journaled, the call is
+    // durable already and answers at once; otherwise it answers after COMMIT.
+    auto shared = std::make_shared<std::function<void()>>(std::move(done));
+    const bool journaled = m_services.store->recordSpend(
+        std::move(record), std::move(jobs), m_services.context, [shared](const Result<void> &result) {
+            if (!result)
+                qCWarning(lcRelay) << "spend not recorded:" << result.error().message;
+            if (*shared)
+                std::exchange(*shared, {})();
+        });
+    // Answered from the event loop, as after a commit: callers of settle() never see the call
+    // finish inside it.
+    if (journaled) {
+        QMetaObject::invokeMethod(
+            m_services.context,
+            [shared] {
+                if (*shared)
+                    std::exchange(*shared, {})();
+            },
+            Qt::QueuedConnection);
+    }
 }
 
 void RelayCall::finish()

@@ -117,6 +117,32 @@ Store::WriteJob saveSpend(SpendTable table, const QString &id, NanoUsd spend)
     };
 }
 
+namespace {
+const QString GlobalSpendSetting = u"global_spend"_s;
+}
+
+QJsonObject loadGlobalSpend(QSqlDatabase &db)
+{
+    QSqlQuery query(db);
+    query.prepare(u"SELECT value FROM settings WHERE key = ?"_s);
+    query.addBindValue(GlobalSpendSetting);
+    if (query.exec() && query.next())
+        return parse(query.value(0));
+    return {};
+}
+
+Store::WriteJob saveGlobalSpend(NanoUsd spend, const QDateTime &resetAt, const QString &duration)
+{
+    const QString text = compact({{u"spend_nanousd"_s, spend},
+                                  {u"budget_reset_at"_s, IdentityJson::time(resetAt)},
+                                  {u"budget_duration"_s, duration}});
+    return [text](QSqlDatabase &db) -> Result<void> {
+        static const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?) "
+                                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s;
+        return Store::execCached(db, sql, {GlobalSpendSetting, text}, u"save the global spend"_s);
+    };
+}
+
 Store::WriteJob deleteKeys(const QStringList &tokens)
 {
     return [tokens](QSqlDatabase &db) -> Result<void> {

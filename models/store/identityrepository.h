@@ -56,6 +56,10 @@ Store::WriteJob saveKey(const VirtualKey &key);
 enum class SpendTable { Keys, Users, EndUsers };
 Store::WriteJob saveSpend(SpendTable table, const QString &id, NanoUsd spend);
 Store::WriteJob deleteKeys(const QStringList &tokens);
+// The global budget's spend and window (a settings row): {"spend_nanousd", "budget_reset_at",
+// "budget_duration"}; empty when none was kept.
+QJsonObject loadGlobalSpend(QSqlDatabase &db);
+Store::WriteJob saveGlobalSpend(NanoUsd spend, const QDateTime &resetAt, const QString &duration);
 Store::WriteJob saveUser(const User &user);
 Store::WriteJob deleteUser(const QString &userId);     // and the user's keys
 Store::WriteJob saveEndUser(const EndUser &endUser);

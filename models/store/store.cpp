@@ -1,6 +1,8 @@
 #include "store.h"
 
 #include "migrations.h"
+#include "spendjournal.h"
+#include "spendlog.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -13,6 +15,7 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QThread>
+#include <QTimer>
 #include <QVariant>
 
 #include <atomic>
@@ -36,6 +39,7 @@ Q_LOGGING_CATEGORY(lcStore, "tollgate.store")
 struct StoreJob
 {
     bool isWrite = false;
+    bool lazy = false;
     Store::ReadJob read;
     Store::WriteJob write;
     std::function<void(const Result<QVariant> &)> readFinished;
@@ -76,6 +80,7 @@ private:
     StoreWorker *m_worker = nullptr;  // valid while m_accepting
     bool m_accepting = false;
     bool m_drainPosted = false;
+    bool m_lazyDrainPosted = false;
     std::atomic<int> m_batches{0};
 };
 
@@ -83,7 +88,12 @@ private:
 class StoreWorker final : public QObject
 {
 public:
-    explicit StoreWorker(StoreInbox &inbox) : m_inbox(inbox) {}
+    explicit StoreWorker(StoreInbox &inbox) : m_inbox(inbox)
+    {
+        m_lazyTimer.setSingleShot(true);
+        m_lazyTimer.setTimerType(Qt::PreciseTimer);
+        QObject::connect(&m_lazyTimer, &QTimer::timeout, this, [this] { drain(); });
+    }
     ~StoreWorker() override
     {
         if (!m_connectionName.isEmpty())
@@ -91,7 +101,14 @@ public:
     }
 
     Result<int> open(const QString &path);
+    Result<qint64> recoverJournal(const QString &path) { return SpendJournal::recover(m_db, path); }
     void drain();
+    // Drains within Store::LazyDelayMs (a batch for lazy writes to gather in).
+    void drainSoon()
+    {
+        if (!m_lazyTimer.isActive())
+            m_lazyTimer.start(Store::LazyDelayMs);
+    }
     // Runs what is still queued (the inbox no longer accepts), then closes the connection.
     void shutdown();
 
@@ -101,6 +118,7 @@ private:
     void closeDatabase();
 
     StoreInbox &m_inbox;
+    QTimer m_lazyTimer{this};
     QSqlDatabase m_db;
     QString m_connectionName;
 };
@@ -201,11 +219,18 @@ void StoreInbox::submit(StoreJob job)
     {
         QMutexLocker lock(&m_mutex);
         if (m_accepting) {
+            const bool lazy = job.lazy;
             m_jobs.push_back(std::move(job));
-            // One pending drain at a time: whatever piles up before it runs is one batch.
-            if (!m_drainPosted) {
+            // One pending drain at a time: whatever piles up before it runs is one batch. A
+            // lazy job only arms the worker's timer; a prompt one drains at once.
+            StoreWorker *worker = m_worker;
+            if (lazy) {
+                if (!m_drainPosted && !m_lazyDrainPosted) {
+                    m_lazyDrainPosted = true;
+                    QMetaObject::invokeMethod(worker, [worker] { worker->drainSoon(); }, Qt::QueuedConnection);
+                }
+            } else if (!m_drainPosted) {
                 m_drainPosted = true;
-                StoreWorker *worker = m_worker;
                 QMetaObject::invokeMethod(worker, [worker] { worker->drain(); }, Qt::QueuedConnection);
             }
             return;
@@ -219,6 +244,7 @@ std::deque<StoreJob> StoreInbox::takeAll()
 {
     QMutexLocker lock(&m_mutex);
     m_drainPosted = false;
+    m_lazyDrainPosted = false;
     return std::exchange(m_jobs, {});
 }
 
@@ -290,6 +316,7 @@ Result<int> StoreWorker::open(const QString &path)
 
 void StoreWorker::drain()
 {
+    m_lazyTimer.stop();
     std::deque<StoreJob> jobs = m_inbox.takeAll();
     // Consecutive writes share a transaction; a read ends the batch first, so it sees
     // every write submitted before it and none submitted after.
@@ -475,6 +502,20 @@ Result<void> Store::open(const QString &path)
         qCWarning(lcStore).noquote() << opened.error().message;
         return opened.error();
     }
+    // Calls a killed process settled but had not committed come back from the spend journal
+    // before anything reads the database.
+    if (path != u":memory:"_s) {
+        Result<qint64> next = makeError(u"store thread did not answer"_s);
+        QMetaObject::invokeMethod(
+            worker, [worker, &path, &next] { next = worker->recoverJournal(path); }, Qt::BlockingQueuedConnection);
+        if (!next) {
+            QMetaObject::invokeMethod(worker, [worker] { worker->shutdown(); }, Qt::BlockingQueuedConnection);
+            stopThread();
+            qCWarning(lcStore).noquote() << next.error().message;
+            return next.error();
+        }
+        m_journal = std::make_unique<SpendJournal>(path, *next);
+    }
     m_path = path;
     m_schemaVersion = *opened;
     m_inbox->start(m_worker);
@@ -495,6 +536,8 @@ void Store::close()
     StoreWorker *worker = m_worker;
     QMetaObject::invokeMethod(worker, [worker] { worker->shutdown(); }, Qt::BlockingQueuedConnection);
     stopThread();
+    // Everything queued is committed now: the journal removes its files.
+    m_journal.reset();
     qCInfo(lcStore).noquote() << "closed" << QDir::toNativeSeparators(m_path);
 }
 
@@ -536,13 +579,52 @@ void Store::read(ReadJob job, QObject *context, ReadDone done)
     m_inbox->submit(std::move(entry));
 }
 
-void Store::write(WriteJob job, QObject *context, WriteDone done)
+void Store::write(WriteJob job, QObject *context, WriteDone done, WriteMode mode)
 {
     StoreJob entry;
     entry.isWrite = true;
+    entry.lazy = mode == WriteMode::Lazy;
     entry.write = std::move(job);
     entry.writeFinished = deliverTo<void>(context, std::move(done));
     m_inbox->submit(std::move(entry));
+}
+
+bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done)
+{
+    bool journaled = false;
+    if (m_journal && m_inbox->accepting()) {
+        if (const auto appended = m_journal->append(record); appended)
+            journaled = true;
+        else
+            qCWarning(lcStore).noquote() << appended.error().message << "- this call waits for its commit";
+    }
+    jobs.prepend(SpendLogRepository::insert(std::move(record.row), journaled ? record.seq : 0));
+    auto all = [jobs = std::move(jobs)](QSqlDatabase &db) -> Result<void> {
+        for (const WriteJob &job : jobs) {
+            if (auto done = job(db); !done)
+                return done;
+        }
+        return {};
+    };
+    StoreJob entry;
+    entry.isWrite = true;
+    entry.lazy = journaled;
+    entry.write = std::move(all);
+    // Runs on the store thread after the batch: a committed record's journal entry is done.
+    entry.writeFinished = [journal = journaled ? m_journal.get() : nullptr, seq = record.seq,
+                           deliver = deliverTo<void>(context, std::move(done))](const Result<void> &result) {
+        if (journal && result)
+            journal->committed(seq);
+        if (deliver)
+            deliver(result);
+    };
+    m_inbox->submit(std::move(entry));
+    return journaled;
+}
+
+SpendJournal *Store::spendJournal() const
+{
+    return m_journal.get();
 }
 
 Result<QVariant> Store::readNow(ReadJob job)

@@ -15,8 +15,10 @@ class QThread;
 
 namespace Tollgate {
 
+class SpendJournal;
 class StoreInbox;
 class StoreWorker;
+struct JournalRecord;
 
 // The SQLite store. Owns one thread; the QSqlDatabase connection is opened, used and
 // closed only on that thread. Callers on any thread submit jobs and get their answer
@@ -59,8 +61,20 @@ public:
     // fails by returning QVariant::fromValue(Error{...}).
     void read(ReadJob job, QObject *context, ReadDone done);
 
+    // Prompt writes start a batch at once; a Lazy write may wait up to LazyDelayMs for others
+    // to join its batch (fewer, larger commits). Any prompt job runs everything queued before it.
+    enum class WriteMode { Prompt, Lazy };
+    static constexpr int LazyDelayMs = 20;
+
     // Queues a write for the next group-commit batch.
-    void write(WriteJob job, QObject *context, WriteDone done = {});
+    void write(WriteJob job, QObject *context, WriteDone done = {}, WriteMode mode = WriteMode::Prompt);
+
+    // Records a settled call: `record` (its spend-log row and the budget states it left) and
+    // `jobs` (what persists those states) commit together. With the spend journal open the
+    // record is journaled before this returns and the write is lazy: the call is durable
+    // against a process kill now, and true is returned. Otherwise (no journal, or it failed)
+    // false: durability comes with `done`, after COMMIT.
+    bool recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done);
 
     // Blocking helpers for start-up and tests (never call from the gateway thread
     // while serving).
@@ -69,6 +83,9 @@ public:
 
     // The default database file: <AppDataLocation>/tollgate.db.
     static QString defaultPath();
+
+    // The spend journal beside the database file (none for an in-memory database).
+    [[nodiscard]] SpendJournal *spendJournal() const;
 
     // Write batches committed since construction (test hook: proves group commit).
     [[nodiscard]] int batchesCommitted() const;
@@ -85,6 +102,7 @@ private:
     void stopThread();
 
     std::unique_ptr<StoreInbox> m_inbox;  // submission queue, shared with the worker
+    std::unique_ptr<SpendJournal> m_journal;
     std::unique_ptr<QThread> m_thread;
     StoreWorker *m_worker = nullptr;  // lives on m_thread
     QString m_path;

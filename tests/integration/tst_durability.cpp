@@ -1,6 +1,8 @@
 // "Spend that was recorded survives a kill of the process": the real binary, SIGKILLed
 // right after the last response, loses no completed call — rows and counters are there
-// when it starts again on the same database.
+// when the database is opened again (the store replays the spend journal) and when the
+// gateway starts again on it.
+#include "models/store/spendjournal.h"
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
 #include "tests/support/httpclient.h"
@@ -110,6 +112,9 @@ void TestDurability::completedCallsSurviveKill9()
     ::kill(pid_t(gateway.processId()), SIGKILL);
     QVERIFY(gateway.waitForFinished(5000));
     QCOMPARE(gateway.exitStatus(), QProcess::CrashExit);
+    // The killed process journaled its settled calls (the journal is what makes an answered
+    // call durable before its lazy commit); opening the store replays what is missing.
+    QVERIFY(!SpendJournal::segments(database).isEmpty());
 
     // Every completed call is in the database, and the key's counter matches the rows.
     {
