@@ -11,12 +11,15 @@
 #include <QMutex>
 #include <QMutexLocker>
 #include <QSqlDatabase>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QThread>
 #include <QTimer>
 #include <QVariant>
+
+#include <sqlite3.h>
 
 #include <atomic>
 #include <deque>
@@ -130,23 +133,42 @@ Error closedError()
     return makeError(u"store is closed"_s);
 }
 
-// Prepared statements kept per connection (connection name → SQL → statement). Store jobs
-// run on their store's thread only, so the cache is per thread and needs no lock; a worker
-// drops its connection's statements before closing it.
-using StatementCache = std::unordered_map<QString, std::unordered_map<QString, std::unique_ptr<QSqlQuery>>>;
+// Prepared statements kept per connection (connection name → SQL → statement), straight on
+// the connection's sqlite3 handle: Qt's binding costs more than SQLite's insert itself (it
+// formats a placeholder name per value and converts text to UTF-16). Store jobs run on their
+// store's thread only, so the cache is per thread and needs no lock; a worker finalizes its
+// connection's statements before closing it.
+struct StatementDeleter
+{
+    void operator()(sqlite3_stmt *statement) const { sqlite3_finalize(statement); }
+};
+using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+using StatementCache = std::unordered_map<QString, std::unordered_map<QString, Statement>>;
 thread_local StatementCache statementCache;
 
-QSqlQuery *cachedStatement(QSqlDatabase &db, const QString &sql, QString *error)
+sqlite3 *sqliteHandle(const QSqlDatabase &db)
+{
+    const QVariant handle = db.driver() ? db.driver()->handle() : QVariant();
+    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
+        return nullptr;
+    return *static_cast<sqlite3 *const *>(handle.constData());
+}
+
+sqlite3_stmt *cachedStatement(QSqlDatabase &db, sqlite3 *handle, const QString &sql, QString *error)
 {
     auto &statements = statementCache[db.connectionName()];
     auto it = statements.find(sql);
     if (it == statements.end()) {
-        auto query = std::make_unique<QSqlQuery>(db);
-        if (!query->prepare(sql)) {
-            *error = query->lastError().text();
+        const QByteArray text = sql.toUtf8();
+        sqlite3_stmt *statement = nullptr;
+        if (sqlite3_prepare_v3(handle, text.constData(), int(text.size()), SQLITE_PREPARE_PERSISTENT, &statement,
+                               nullptr)
+            != SQLITE_OK) {
+            *error = QString::fromUtf8(sqlite3_errmsg(handle));
+            sqlite3_finalize(statement);
             return nullptr;
         }
-        it = statements.emplace(sql, std::move(query)).first;
+        it = statements.emplace(sql, Statement(statement)).first;
     }
     return it->second.get();
 }
@@ -154,6 +176,50 @@ QSqlQuery *cachedStatement(QSqlDatabase &db, const QString &sql, QString *error)
 void dropStatements(const QString &connectionName)
 {
     statementCache.erase(connectionName);
+}
+
+// Binds like Qt's SQLite driver: a null value or a null string is NULL, text is UTF-8.
+int bind(sqlite3_stmt *statement, int index, const QVariant &value)
+{
+    if (value.isNull())
+        return sqlite3_bind_null(statement, index);
+    switch (value.typeId()) {
+    case QMetaType::QString: {
+        const QString &text = *static_cast<const QString *>(value.constData());
+        if (text.isNull())
+            return sqlite3_bind_null(statement, index);
+        const QByteArray utf8 = text.toUtf8();
+        return sqlite3_bind_text64(statement, index, utf8.constData(), sqlite3_uint64(utf8.size()), SQLITE_TRANSIENT,
+                                   SQLITE_UTF8);
+    }
+    case QMetaType::QByteArray: {
+        const QByteArray &bytes = *static_cast<const QByteArray *>(value.constData());
+        if (bytes.isNull())
+            return sqlite3_bind_null(statement, index);
+        return sqlite3_bind_blob64(statement, index, bytes.constData(), sqlite3_uint64(bytes.size()), SQLITE_TRANSIENT);
+    }
+    case QMetaType::Bool:
+    case QMetaType::Int:
+    case QMetaType::UInt:
+    case QMetaType::Long:
+    case QMetaType::LongLong:
+    case QMetaType::Short:
+    case QMetaType::UShort:
+    case QMetaType::Char:
+    case QMetaType::UChar:
+        return sqlite3_bind_int64(statement, index, value.toLongLong());
+    case QMetaType::ULong:
+    case QMetaType::ULongLong:
+        return sqlite3_bind_int64(statement, index, sqlite3_int64(value.toULongLong()));
+    case QMetaType::Double:
+    case QMetaType::Float:
+        return sqlite3_bind_double(statement, index, value.toDouble());
+    default: {
+        const QByteArray utf8 = value.toString().toUtf8();
+        return sqlite3_bind_text64(statement, index, utf8.constData(), sqlite3_uint64(utf8.size()), SQLITE_TRANSIENT,
+                                   SQLITE_UTF8);
+    }
+    }
 }
 
 Result<void> exec(QSqlDatabase &db, const QString &sql)
@@ -446,21 +512,37 @@ void StoreWorker::closeDatabase()
 
 Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values, const QString &what)
 {
-    QString error;
-    QSqlQuery *query = cachedStatement(db, sql, &error);
     const auto failed = [&what](const QString &reason) {
         return makeError(what.isEmpty() ? reason : u"cannot %1: %2"_s.arg(what, reason));
     };
-    if (!query)
+    sqlite3 *handle = sqliteHandle(db);
+    if (!handle)
+        return failed(u"the database connection is not an open SQLite connection"_s);
+    QString error;
+    sqlite3_stmt *statement = cachedStatement(db, handle, sql, &error);
+    if (!statement)
         return failed(error);
-    for (qsizetype i = 0; i < values.size(); ++i)
-        query->bindValue(int(i), values.at(i));
-    const bool ok = query->exec();
-    const QString reason = ok ? QString() : query->lastError().text();
+    const int parameters = sqlite3_bind_parameter_count(statement);
+    if (values.size() != parameters)
+        return failed(u"%1 values for %2 parameters"_s.arg(values.size()).arg(parameters));
+    for (int i = 0; i < parameters; ++i) {
+        if (bind(statement, i + 1, values.at(i)) != SQLITE_OK) {
+            error = QString::fromUtf8(sqlite3_errmsg(handle));
+            sqlite3_reset(statement);
+            sqlite3_clear_bindings(statement);
+            return failed(error);
+        }
+    }
+    int step = sqlite3_step(statement);
+    while (step == SQLITE_ROW)  // a statement with rows (a PRAGMA): they are not wanted here
+        step = sqlite3_step(statement);
+    if (step != SQLITE_DONE)
+        error = QString::fromUtf8(sqlite3_errmsg(handle));
     // Resets the statement at once: no statement may stay active across COMMIT.
-    query->finish();
-    if (!ok)
-        return failed(reason);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (step != SQLITE_DONE)
+        return failed(error);
     return {};
 }
 

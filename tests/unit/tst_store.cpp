@@ -147,6 +147,7 @@ private slots:
     void dataSurvivesReopen();
     void cachedStatementsAreReusedAcrossJobsAndReopen();
     void aFailingJobAloneInItsBatchLeavesNothingBehind();
+    void cachedStatementsBindLikeQt();
     void isoUtcFormatsAsQtDoes_data();
     void isoUtcFormatsAsQtDoes();
     void blockingHelpers();
@@ -653,6 +654,70 @@ void TestStore::cachedStatementsAreReusedAcrossJobsAndReopen()
     QVERIFY(store.open(m_path).ok());
     QVERIFY(store.writeNow(put(u"k0"_s, u"after reopen"_s)).ok());
     QCOMPARE(store.readNow(valueOf(u"k0"_s))->toString(), u"after reopen"_s);
+}
+
+void TestStore::cachedStatementsBindLikeQt()
+{
+    // execCached binds on SQLite's C API: each value must land as Qt's driver would store it.
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    const QVariantList values{QString(),                                  // null string: NULL
+                              QVariant(QMetaType::fromType<QString>()),   // null variant: NULL
+                              u""_s,                                      // empty string: ''
+                              u"größe \u20ac \U0001F600"_s,                // UTF-8 text
+                              qint64(9007199254740993),                   // above 2^53: exact
+                              42,
+                              true,
+                              2.5,
+                              QByteArray("\0bin", 4)};
+    QVERIFY(store.writeNow([values](QSqlDatabase &db) {
+                     if (auto made = Store::execCached(db, u"CREATE TABLE bound (a, b, c, d, e, f, g, h, i)"_s, {},
+                                                       u"create"_s);
+                         !made)
+                         return made;
+                     return Store::execCached(db, u"INSERT INTO bound VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"_s, values,
+                                              u"bind"_s);
+                 })
+                .ok());
+    const auto row = store.readNow([](QSqlDatabase &db) {
+        QSqlQuery query(db);
+        query.exec(u"SELECT typeof(a), typeof(b), c, d, e, typeof(e), f, g, h, typeof(i), hex(i) FROM bound"_s);
+        QVariantList out;
+        if (query.next()) {
+            for (int i = 0; i < 11; ++i)
+                out.append(query.value(i));
+        }
+        return QVariant(out);
+    });
+    const QVariantList got = row->toList();
+    QCOMPARE(got.size(), 11);
+    QCOMPARE(got.at(0).toString(), u"null"_s);
+    QCOMPARE(got.at(1).toString(), u"null"_s);
+    QCOMPARE(got.at(2).toString(), u""_s);
+    QVERIFY(!got.at(2).isNull());
+    QCOMPARE(got.at(3).toString(), u"größe \u20ac \U0001F600"_s);
+    QCOMPARE(got.at(4).toLongLong(), qint64(9007199254740993));
+    QCOMPARE(got.at(5).toString(), u"integer"_s);
+    QCOMPARE(got.at(6).toInt(), 42);
+    QCOMPARE(got.at(7).toInt(), 1);
+    QCOMPARE(got.at(8).toDouble(), 2.5);
+    QCOMPARE(got.at(9).toString(), u"blob"_s);
+    QCOMPARE(got.at(10).toString(), u"0062696E"_s);
+    // A count that does not match the statement is refused, not half bound.
+    const Result<void> short_ = store.writeNow([](QSqlDatabase &db) {
+        return Store::execCached(db, u"INSERT INTO bound (a, b) VALUES (?, ?)"_s, {1}, u"bind short"_s);
+    });
+    QVERIFY(!short_.ok());
+    QVERIFY2(short_.error().message.contains(u"1 values for 2 parameters"_s), qPrintable(short_.error().message));
+    // A constraint failure names it.
+    const Result<void> twice = store.writeNow([](QSqlDatabase &db) -> Result<void> {
+        static const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?)"_s;
+        if (auto first = Store::execCached(db, sql, {u"k"_s, u"v"_s}, u"put"_s); !first)
+            return first;
+        return Store::execCached(db, sql, {u"k"_s, u"v"_s}, u"put again"_s);
+    });
+    QVERIFY(!twice.ok());
+    QVERIFY2(twice.error().message.contains(u"UNIQUE"_s), qPrintable(twice.error().message));
 }
 
 void TestStore::aFailingJobAloneInItsBatchLeavesNothingBehind()
