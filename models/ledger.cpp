@@ -651,7 +651,17 @@ Admission Ledger::admit(const AdmissionRequest &request)
         admission.resets = d.applyResets(now.toUTC(), nowMs);
 
     const bool strict = d.mode == BudgetEnforcement::Strict;
-    const NanoUsd hold = strict ? request.upperBoundCost : request.estimatedCost;
+    qint64 tokens = request.estimatedTokens;
+    NanoUsd upperBound = request.upperBoundCost;
+    NanoUsd estimated = request.estimatedCost;
+    bool refined = !request.refine;
+    const auto refine = [&] {
+        if (refined)
+            return false;
+        refined = true;
+        request.refine(tokens, upperBound, estimated);
+        return true;
+    };
 
     QVarLengthArray<Private::Entry *, 5> budgets;
     for (const LedgerScope &scope : request.budgets) {
@@ -670,9 +680,10 @@ Admission Ledger::admit(const AdmissionRequest &request)
             // api.md §5: spend + reserved < max always; strict mode also needs the
             // upper bound to fit, so a free call does not pass a budget of 0 either.
             const NanoUsd committed = entry->spend + entry->reserved;
-            const bool fits = committed < *entry->max
-                              && (!strict || committed + request.upperBoundCost <= *entry->max);
-            if (!fits) {
+            const auto fits = [&] {
+                return committed < *entry->max && (!strict || committed + upperBound <= *entry->max);
+            };
+            if (!fits() && !(strict && committed < *entry->max && refine() && fits())) {
                 admission.refusal = Private::budgetRefusal(*entry, Refusal::Kind::Budget, now);
                 return admission;
             }
@@ -694,7 +705,11 @@ Admission Ledger::admit(const AdmissionRequest &request)
             entry = d.find(scope);
         if (!entry || !entry->hasLimits || limited.contains(entry))
             continue;
-        if (auto refusal = d.checkLimits(*entry, request.estimatedTokens, now, nowMs)) {
+        // A bound that does not fit with room to spare is refined first: it would refuse, or
+        // fill the limit for calls after this one.
+        if (entry->limits.tpm && entry->window.tokens() + tokens >= *entry->limits.tpm)
+            refine();
+        if (auto refusal = d.checkLimits(*entry, tokens, now, nowMs)) {
             admission.refusal = std::move(refusal);
             return admission;
         }
@@ -702,16 +717,17 @@ Admission Ledger::admit(const AdmissionRequest &request)
     }
 
     // Every check passed: take everything at once.
+    const NanoUsd hold = strict ? upperBound : estimated;
     auto [slot, id] = d.allocate();
     slot->hold = hold;
-    slot->estimatedTokens = request.estimatedTokens;
+    slot->estimatedTokens = tokens;
     for (Private::Entry *entry : budgets) {
         entry->reserved += hold;
         ++entry->holds;
         slot->budgets.append(entry);
     }
     for (Private::Entry *entry : limited) {
-        const qint64 seq = entry->window.add(nowMs, 1, request.estimatedTokens);
+        const qint64 seq = entry->window.add(nowMs, 1, tokens);
         ++entry->inFlight;
         ++entry->holds;
         slot->limits.append({entry, seq});

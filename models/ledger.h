@@ -12,6 +12,7 @@
 #include <QVarLengthArray>
 #include <QtGlobal>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -98,6 +99,10 @@ struct AdmissionRequest
     NanoUsd upperBoundCost = 0;          // checked and reserved in `strict` mode
     qint64 estimatedTokens = 0;          // prompt tokens, counted against tpm at admission
     bool priceKnown = true;              // false: strict mode refuses if a budget has a max
+    // When the estimates above are a cheap upper bound: lowers them to the exact figures. The
+    // ledger calls it at most once, only where the bound would refuse or fill a limit (a strict
+    // budget, a tpm limit), so the exact count is paid for only when it can change the answer.
+    std::function<void(qint64 &tokens, NanoUsd &upperBoundCost, NanoUsd &estimatedCost)> refine;
 };
 
 enum class RateLimitType : quint8 { Requests, Tokens, MaxParallelRequests };

@@ -31,7 +31,62 @@ qint64 countValue(const QJsonValue &value, const QString &model)
     return total;
 }
 
+qint64 utf8Bytes(QStringView text)
+{
+    qint64 bytes = 0;
+    for (const QChar c : text) {
+        const char16_t u = c.unicode();
+        bytes += u < 0x80 ? 1 : u < 0x800 ? 2 : QChar::isSurrogate(u) ? 2 : 3;  // a pair is 4
+    }
+    return bytes;
+}
+
+qint64 boundValue(const QJsonValue &value)
+{
+    if (value.isString())
+        return utf8Bytes(value.toString());
+    if (!value.isArray())
+        return 0;
+    qint64 total = 0;
+    for (const QJsonValue item : value.toArray())
+        total += item.isDouble() ? 1 : boundValue(item);
+    return total;
+}
+
+// countChatTokens' framing, with bytes for tokens.
+qint64 boundChat(const QJsonArray &messages)
+{
+    qint64 total = 3;
+    for (const QJsonValue value : messages) {
+        const QJsonObject message = value.toObject();
+        total += 3;
+        for (auto it = message.begin(); it != message.end(); ++it) {
+            if (it.value().isString()) {
+                total += utf8Bytes(it.value().toString());
+            } else if (it.value().isArray()) {
+                for (const QJsonValue part : it.value().toArray()) {
+                    const QJsonObject object = part.toObject();
+                    if (object.value(u"type"_s).toString() == u"text")
+                        total += utf8Bytes(object.value(u"text"_s).toString());
+                }
+            }
+            if (it.key() == u"name")
+                total += 1;
+        }
+    }
+    return total;
+}
+
 } // namespace
+
+qint64 boundRequestPromptTokens(const QJsonObject &body)
+{
+    // Chat messages, plus prompt/input: what the exact count falls back to if it cannot
+    // count the messages.
+    const QJsonValue messages = body.value(u"messages"_s);
+    const qint64 chat = messages.isArray() ? boundChat(messages.toArray()) : 0;
+    return chat + boundValue(body.value(u"prompt"_s)) + boundValue(body.value(u"input"_s));
+}
 
 qint64 countTextTokens(const QString &text, const QString &model)
 {

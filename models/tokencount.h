@@ -17,6 +17,11 @@ qint64 countTextTokens(const QString &text, const QString &model);
 // lists of token ids).
 qint64 countRequestPromptTokens(const QJsonObject &body, const QString &model);
 
+// An upper bound of countRequestPromptTokens(body, model) for every model, without
+// tokenizing: the same framing, with each text counted as its UTF-8 bytes (a token covers at
+// least one byte). Cheap enough for every admission; the exact count is for when it matters.
+qint64 boundRequestPromptTokens(const QJsonObject &body);
+
 // The text of streamed chunks' deltas (chat `delta.content`, completion `text`), joined.
 QString streamedText(const QList<QByteArray> &chunkPayloads);
 

@@ -229,18 +229,29 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     if (virtualKey && m_keyModels.value(token).contains(deployment.modelName))
         request.budgets.append(LedgerScope::keyModel(token, deployment.modelName));
 
-    // The prompt is counted exactly (tiktoken's tokens, as the provider will bill them); the
-    // output is bounded by max_tokens, or the model's maximum. Their price is an upper bound
-    // of the call's cost, so the reservations of calls in flight cover what they can spend.
-    const qint64 promptTokens = countRequestPromptTokens(body, deployment.upstreamModel);
-    const qint64 promptBound = std::max<qint64>(1, promptTokens);
+    // The prompt is bounded by its UTF-8 bytes (no tokenizing), the output by max_tokens or
+    // the model's maximum: their price is an upper bound of the call's cost, so the
+    // reservations of calls in flight cover what they can spend. Where that bound would refuse
+    // the call or fill a limit, the ledger asks for the exact count (tiktoken's tokens, as the
+    // provider will bill them): the bound never admits what the exact count would refuse.
     const qint64 outputBound = requestedOutputTokens(body, deployment);
+    const qint64 promptBound = std::max<qint64>(1, boundRequestPromptTokens(body));
     request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();
     if (price) {
         request.upperBoundCost = price->cost(promptBound, outputBound);
         request.estimatedCost = request.upperBoundCost;
     }
+    request.refine = [&](qint64 &tokens, NanoUsd &upperBound, NanoUsd &estimated) {
+        const qint64 exact = std::max<qint64>(1, countRequestPromptTokens(body, deployment.upstreamModel));
+        if (exact >= tokens)
+            return;
+        tokens = exact;
+        if (price) {
+            upperBound = price->cost(exact, outputBound);
+            estimated = upperBound;
+        }
+    };
 
     Admission admission = m_ledger.admit(request);
     if (!admission.resets.isEmpty()) {

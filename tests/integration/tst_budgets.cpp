@@ -1,6 +1,7 @@
 // Budgets and rate limits over real HTTP (api.md §3, §5): budgets hold under concurrency
 // in both modes, streamed calls are charged exactly, rpm/tpm/parallel limits answer 429 with
 // exact retry-after, a short budget resets on time, the master key is exempt.
+#include "models/tokencount.h"
 #include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
 #include "models/store/spendlog.h"
@@ -64,6 +65,7 @@ private Q_SLOTS:
     void masterKeyIsExempt();
     void rpmLimitWithHeaders();
     void tpmLimit();
+    void tpmAdmitsOnTheExactCount();
     void parallelLimit();
     void shortBudgetResetsOnTime();
     void aNullInAnUpdateRemovesTheLimit();
@@ -354,6 +356,28 @@ void TestBudgets::tpmLimit()
     const auto refused = call(*m_gateway, key);
     QCOMPARE(refused.status, 429);
     QVERIFY(error(refused).value(u"message"_s).toString().contains(u"Limit type: tokens"_s));
+}
+
+void TestBudgets::tpmAdmitsOnTheExactCount()
+{
+    // Admission first bounds the prompt by its bytes; a call that bound refuses is counted
+    // exactly and admitted if that fits.
+    m_gateway = makeGateway();
+    const QJsonObject request{
+        {u"model"_s, u"priced"_s},
+        {u"max_tokens"_s, 20},
+        {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                               {u"content"_s, u"Summarize the differences between TCP and UDP in "
+                                                              "two sentences, with one use case for each."_s}}}}};
+    const qint64 exact = countRequestPromptTokens(request, u"priced"_s);
+    const qint64 bound = boundRequestPromptTokens(request);
+    QVERIFY2(exact + 10 < bound, qPrintable(u"%1 vs %2"_s.arg(exact).arg(bound)));
+    const QByteArray key = generateKey(*m_gateway, {{u"tpm_limit"_s, exact + 5}});
+    const auto admitted = m_gateway->post("/v1/chat/completions", request, key);
+    QCOMPARE(admitted.status, 200);
+    QCOMPARE(admitted.header("x-ratelimit-key-remaining-tokens").toLongLong(), 5);
+    // The provider reported 30 tokens: the window is full now, by either count.
+    QCOMPARE(m_gateway->post("/v1/chat/completions", request, key).status, 429);
 }
 
 void TestBudgets::parallelLimit()

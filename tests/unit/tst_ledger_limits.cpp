@@ -16,6 +16,7 @@ private slots:
     void tpmCountsPromptTokensAndCorrectsThemAtSettle();
     void tpmRefusalWaitsUntilEnoughTokensLeave();
     void aCallLargerThanTheTpmLimitPassesOnAnEmptyWindow();
+    void aBoundIsRefinedOnlyWhereItWouldMatter();
     void parallelSlotsAreFreedBySettleAndRelease();
     void zeroRateLimitsAdmitNothing_data();
     void zeroRateLimitsAdmitNothing();
@@ -159,6 +160,68 @@ void TestLedgerLimits::aCallLargerThanTheTpmLimitPassesOnAnEmptyWindow()
     QCOMPARE(big.limits[0].remainingTokens, qint64(0));
     QVERIFY(ledger.settle(big.reservation, kCent, 5000));
     QCOMPARE(ledger.admit(call(kCent, 1)).refusal->retryAfterMs, qint64(60'000));
+}
+
+void TestLedgerLimits::aBoundIsRefinedOnlyWhereItWouldMatter()
+{
+    ManualClock clock(kStart);
+    int refinements = 0;
+    // The gateway's shape: a cheap bound of 100 tokens / 2 cents, exactly 10 tokens / 1 cent.
+    const auto bounded = [&refinements] {
+        AdmissionRequest request = call(2 * kCent, 100);
+        request.refine = [&refinements](qint64 &tokens, NanoUsd &upper, NanoUsd &estimated) {
+            ++refinements;
+            tokens = 10;
+            upper = estimated = kCent;
+        };
+        return request;
+    };
+
+    // Room to spare: the bound is held as it is and never refined.
+    {
+        Ledger ledger(clock);
+        ledger.setLimits(kKey, rateLimits(std::nullopt, 1000, std::nullopt));
+        QVERIFY(ledger.admit(bounded()).admitted());
+        QCOMPARE(refinements, 0);
+        QCOMPARE(ledger.limits(kKey)->tokensInWindow, qint64(100));
+    }
+    // The bound would fill the limit (on an empty window it would pass, holding it all):
+    // refined once, the exact count is held and the rest stays free for other calls.
+    {
+        Ledger ledger(clock);
+        ledger.setLimits(kKey, rateLimits(std::nullopt, 50, std::nullopt));
+        const Admission admitted = ledger.admit(bounded());
+        QVERIFY(admitted.admitted());
+        QCOMPARE(refinements, 1);
+        QCOMPARE(ledger.limits(kKey)->tokensInWindow, qint64(10));
+        QCOMPARE(admitted.limits.first().remainingTokens, qint64(40));
+        // 10 used + a bound of 100 would refuse; 10 + 10 exact fits.
+        QVERIFY(ledger.admit(bounded()).admitted());
+        QCOMPARE(refinements, 2);
+        QCOMPARE(ledger.limits(kKey)->tokensInWindow, qint64(20));
+    }
+    // A strict budget the bound does not fit but the exact cost does: admitted, exact held.
+    refinements = 0;
+    {
+        Ledger ledger(clock, BudgetEnforcement::Strict);
+        BudgetConfig budget;
+        budget.max = kCent + kCent / 2;
+        ledger.setBudget(kKey, budget);
+        QVERIFY(ledger.admit(bounded()).admitted());
+        QCOMPARE(refinements, 1);
+        QCOMPARE(ledger.budget(kKey)->reserved, kCent);
+        // Now neither fits: refused after one refinement, nothing held.
+        QVERIFY(!ledger.admit(bounded()).admitted());
+        QCOMPARE(refinements, 2);
+        QCOMPARE(ledger.budget(kKey)->reserved, kCent);
+    }
+    // A request without refine is taken at its word.
+    {
+        Ledger ledger(clock);
+        ledger.setLimits(kKey, rateLimits(std::nullopt, 50, std::nullopt));
+        QVERIFY(ledger.admit(call(kCent, 100)).admitted());
+        QCOMPARE(ledger.limits(kKey)->tokensInWindow, qint64(100));
+    }
 }
 
 void TestLedgerLimits::parallelSlotsAreFreedBySettleAndRelease()

@@ -1,3 +1,4 @@
+#include "models/tokencount.h"
 #include "models/tokenizer.h"
 
 #include <QCryptographicHash>
@@ -173,6 +174,44 @@ private slots:
                                                .value(u"messages"_s).toArray(), u"gpt-4o"_s),
                  19);
         QCOMPARE(Tollgate::countChatTokens(QJsonArray(), u"gpt-4o"_s), 3);
+    }
+
+    // Admission bounds the prompt by its UTF-8 bytes and counts exactly only when the bound
+    // would refuse: the bound must never be below the exact count, for any text or model.
+    void promptBoundCoversTheExactCount()
+    {
+        const QJsonArray strings = m_corpus.value(u"strings"_s).toArray();
+        QList<QJsonObject> bodies;
+        for (const QJsonValue &value : strings) {
+            const QString text = value.toObject().value(u"text"_s).toString();
+            bodies.append({{u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"name"_s, u"n"_s},
+                                                                  {u"content"_s, text}}}}});
+            bodies.append({{u"messages"_s,
+                            QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                                   {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s},
+                                                                                         {u"text"_s, text}}}}}}}});
+            bodies.append({{u"prompt"_s, QJsonArray{text, text}}});
+            bodies.append({{u"input"_s, text}});
+        }
+        for (const QJsonValue &value : m_corpus.value(u"conversations"_s).toArray())
+            bodies.append({{u"messages"_s, value.toObject().value(u"messages"_s)}});
+        bodies.append({{u"input"_s, QJsonArray{1, 2, 3}}});
+        int checked = 0;
+        for (const QJsonObject &body : std::as_const(bodies)) {
+            const qint64 bound = Tollgate::boundRequestPromptTokens(body);
+            for (const QString &model : {u"gpt-4o-mini"_s, u"gpt-4"_s, u"some-unknown-model"_s}) {
+                const qint64 exact = Tollgate::countRequestPromptTokens(body, model);
+                if (bound < exact)
+                    QFAIL(qPrintable(u"bound %1 < exact %2 for %3"_s.arg(bound).arg(exact).arg(
+                        QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact)).left(200))));
+                ++checked;
+            }
+        }
+        QVERIFY(checked > 100);
+        // The framing as counted exactly, bytes for tokens: 3 + 3 + "user" + "Hi" + "€" (3 bytes).
+        const QJsonObject hi{{u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Hi\u20ac"_s}}}}};
+        QCOMPARE(Tollgate::boundRequestPromptTokens(hi), 3 + 3 + 4 + 2 + 3);
+        QCOMPARE(Tollgate::boundRequestPromptTokens({{u"input"_s, u"\U0001F600"_s}}), 4);
     }
 
     void encodingForModel_data()
