@@ -95,7 +95,7 @@ void RelayCall::startMock()
 
 void RelayCall::startUpstream()
 {
-    PreparedCall call = prepareUpstreamCall(m_params.type, m_params.deployment, m_params.body);
+    PreparedCall call = prepareUpstreamCall(m_params.type, m_params.deployment, m_params.body, m_params.rawBody);
     m_stream = call.stream;
     m_clientWantsUsage = call.clientWantsUsage;
     m_upstreamStarted = SteadyClock::now();

@@ -26,6 +26,7 @@ public:
         CallType type = CallType::ChatCompletion;
         Deployment deployment;
         QJsonObject body;
+        QByteArray rawBody;                    // the body as received (parsed to `body`)
         QByteArray apiKeyHash;
         QString endUser;
         QString userId;                // the key's owner

@@ -160,6 +160,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     params.deployment = *deployment;
     params.endUser = body.value(u"user"_s).toString();
     params.body = std::move(body);
+    params.rawBody = context.request.body;
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;

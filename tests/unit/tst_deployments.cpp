@@ -98,6 +98,58 @@ private Q_SLOTS:
         QVERIFY(prepareUpstreamCall(CallType::ChatCompletion, deployment(u"gpt"_s, u"a"_s), body).clientWantsUsage);
     }
 
+    // The client's bytes go upstream with only "model" replaced — where that is safe; the
+    // result always means what the serialised parsed body means.
+    void splicedBodies_data()
+    {
+        QTest::addColumn<QByteArray>("raw");
+        QTest::addColumn<bool>("stream");
+        QTest::addColumn<QByteArray>("spliced");  // empty: falls back to serialising
+        QTest::newRow("plain") << QByteArray("{\"model\":\"gpt\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}") << false
+                               << QByteArray("{\"model\":\"upstream-a\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+        QTest::newRow("spaces, nesting, tricky strings")
+            << QByteArray(" {\n \"messages\" : [ {\"content\": \"} ] { \\\" , :\"} ] ,\r\n\t\"model\" :\"gpt\" , \"n\":1e2, "
+                          "\"x\": [true,null,{\"a\":[]}] } ")
+            << false
+            << QByteArray(" {\n \"messages\" : [ {\"content\": \"} ] { \\\" , :\"} ] ,\r\n\t\"model\" :\"upstream-a\" , \"n\":1e2, "
+                          "\"x\": [true,null,{\"a\":[]}] } ");
+        QTest::newRow("stream asks for usage") << QByteArray("{\"model\":\"gpt\",\"stream\":true}") << true
+                                               << QByteArray("{\"model\":\"upstream-a\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        QTest::newRow("stream with its own options") << QByteArray("{\"model\":\"gpt\",\"stream\":true,\"stream_options\":{}}")
+                                                     << true << QByteArray();
+        QTest::newRow("duplicate key") << QByteArray("{\"model\":\"gpt\",\"model\":\"other\"}") << false << QByteArray();
+        QTest::newRow("escaped key") << QByteArray("{\"model\":\"gpt\",\"mod\\u0065l\":\"other\"}") << false << QByteArray();
+        QTest::newRow("mock_response") << QByteArray("{\"model\":\"gpt\",\"mock_response\":\"x\"}") << false << QByteArray();
+        QTest::newRow("no model") << QByteArray("{\"messages\":[]}") << false << QByteArray();
+        QTest::newRow("not an object") << QByteArray("[\"model\"]") << false << QByteArray();
+        QTest::newRow("escapes in values are kept") << QByteArray("{\"model\":\"gpt\",\"u\":\"\\\"\\u00e9\\n\"}") << false
+                                                    << QByteArray("{\"model\":\"upstream-a\",\"u\":\"\\\"\\u00e9\\n\"}");
+    }
+    void splicedBodies()
+    {
+        QFETCH(QByteArray, raw);
+        QFETCH(bool, stream);
+        QFETCH(QByteArray, spliced);
+        QCOMPARE(spliceRequestBody(raw, u"upstream-a"_s, stream), spliced);
+        // Through prepareUpstreamCall: spliced or serialised, the provider reads the same object.
+        const QJsonDocument parsed = QJsonDocument::fromJson(raw);
+        if (!parsed.isObject())
+            return;
+        const Deployment target = deployment(u"gpt"_s, u"a"_s);
+        const PreparedCall fromRaw = prepareUpstreamCall(CallType::ChatCompletion, target, parsed.object(), raw);
+        const PreparedCall fromObject = prepareUpstreamCall(CallType::ChatCompletion, target, parsed.object());
+        if (!parsed.object().contains(u"model"_s))
+            return;
+        QCOMPARE(QJsonDocument::fromJson(fromRaw.request.body), QJsonDocument::fromJson(fromObject.request.body));
+        QCOMPARE(fromRaw.stream, stream);
+    }
+
+    void splicedModelNamesAreEscaped()
+    {
+        const QByteArray out = spliceRequestBody("{\"model\":\"gpt\"}", u"we\"ird\\na\u00efve\tname"_s, false);
+        QCOMPARE(QJsonDocument::fromJson(out).object().value(u"model"_s).toString(), u"we\"ird\\na\u00efve\tname"_s);
+    }
+
     void canonicalPaths_data()
     {
         QTest::addColumn<QString>("path");
