@@ -6,6 +6,7 @@
 #include "../models/store/identityrepository.h"
 #include "../models/store/store.h"
 #include "apierror.h"
+#include "jsonscan.h"
 #include "providers/mockprovider.h"
 #include "upstream/upstreamclient.h"
 
@@ -20,6 +21,38 @@ Q_LOGGING_CATEGORY(lcRelay, "tollgate.relay")
 namespace Tollgate {
 
 namespace {
+
+// The "usage" of a provider's JSON answer (nullopt inside when it has none); nullopt when the
+// answer is not a JSON object. Splits the top level and parses only the usage member; an
+// escaped or repeated key falls back to parsing the whole answer.
+std::optional<std::optional<Usage>> usageOfAnswer(const QByteArray &body)
+{
+    QVarLengthArray<JsonMember, 24> members;
+    qsizetype close = 0;
+    if (scanJsonObject(body, &members, &close)) {
+        const JsonMember *found = nullptr;
+        bool plain = true;
+        for (const JsonMember &member : members) {
+            plain = plain && !member.keyEscaped;
+            if (member.key == "usage") {
+                plain = plain && !found;
+                found = &member;
+            }
+        }
+        if (plain) {
+            if (!found || body.at(found->valueFrom) != '{')
+                return std::optional<Usage>();
+            const QJsonDocument usage = QJsonDocument::fromJson(
+                QByteArray::fromRawData(body.constData() + found->valueFrom, found->valueTo - found->valueFrom));
+            if (usage.isObject())
+                return usageFromJson(QJsonObject{{u"usage"_s, usage.object()}});
+        }
+    }
+    const QJsonDocument document = QJsonDocument::fromJson(body);
+    if (!document.isObject())
+        return std::nullopt;
+    return usageFromJson(document.object());
+}
 
 constexpr qsizetype MaxBufferedAnswer = 256LL * 1024 * 1024;
 
@@ -212,15 +245,17 @@ void RelayCall::onDone(const UpstreamResult &result)
         failBeforeAnswer(response, u"failure"_s);
         return;
     }
-    const QJsonDocument document = QJsonDocument::fromJson(m_body);
-    if (!document.isObject()) {
+    // The answer is relayed as the provider sent it: only its top level is checked, and only
+    // its "usage" is parsed.
+    std::optional<std::optional<Usage>> usage = usageOfAnswer(m_body);
+    if (!usage) {
         failBeforeAnswer(errorResponse(ApiError::UpstreamError,
                                        u"The provider at %1 sent a malformed answer (not a JSON object)."_s
                                            .arg(m_params.deployment.apiBase)),
                          u"failure"_s);
         return;
     }
-    m_usage = usageFromJson(document.object());
+    m_usage = *usage;
     settle(u"success"_s, [self] {
         HttpResponse response;
         response.contentType = self->m_contentType.isEmpty() ? QByteArrayLiteral("application/json")

@@ -2,7 +2,6 @@
 
 #include "identityrepository.h"
 
-#include <QDataStream>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -31,9 +30,9 @@ Q_LOGGING_CATEGORY(lcJournal, "tollgate.journal")
 namespace {
 
 // Record framing: payload length (4 bytes, big endian), CRC-16 of the payload (2 bytes),
-// payload (QDataStream, Qt 6.4 format, starting with a format version byte).
+// payload (a format version byte, then the fields as Writer puts them).
 constexpr int HeaderBytes = 6;
-constexpr quint8 FormatVersion = 1;
+constexpr quint8 FormatVersion = 2;
 constexpr quint32 MaxRecordBytes = 16 * 1024 * 1024;
 constexpr qint64 NoTime = std::numeric_limits<qint64>::min();
 
@@ -59,42 +58,108 @@ QString segmentPath(const QString &databasePath, qint64 firstSeq)
                                            + u"%1.journal"_s.arg(firstSeq, 20, 10, QChar(u'0')));
 }
 
-std::optional<JournalRecord> decode(const QByteArray &payload)
+// Fields in the machine's byte order (the journal never leaves it): integers as 8 bytes,
+// strings as their UTF-16 length (4 bytes, -1 for a null string) and code units.
+class Writer
 {
-    QDataStream in(payload);
-    in.setVersion(QDataStream::Qt_6_4);
-    quint8 version = 0;
-    in >> version;
-    if (version != FormatVersion)
+public:
+    explicit Writer(QByteArray &out) : m_out(out) {}
+    void integer(qint64 value) { m_out.append(reinterpret_cast<const char *>(&value), sizeof value); }
+    void text(const QString &value)
+    {
+        const qint32 size = value.isNull() ? -1 : qint32(value.size());
+        m_out.append(reinterpret_cast<const char *>(&size), sizeof size);
+        m_out.append(reinterpret_cast<const char *>(value.constData()), value.size() * qsizetype(sizeof(QChar)));
+    }
+
+private:
+    QByteArray &m_out;
+};
+
+class Reader
+{
+public:
+    explicit Reader(QByteArrayView in) : m_in(in) {}
+    qint64 integer()
+    {
+        qint64 value = 0;
+        take(&value, sizeof value);
+        return value;
+    }
+    QString text()
+    {
+        qint32 size = 0;
+        take(&size, sizeof size);
+        if (size < 0 || !m_ok)
+            return {};
+        if (qsizetype(size) * 2 > m_in.size() - m_at) {
+            m_ok = false;
+            return {};
+        }
+        QString value(reinterpret_cast<const QChar *>(m_in.data() + m_at), size);
+        m_at += qsizetype(size) * 2;
+        return value;
+    }
+    [[nodiscard]] bool ok() const { return m_ok && m_at == m_in.size(); }
+    [[nodiscard]] bool good() const { return m_ok; }
+
+private:
+    void take(void *to, size_t bytes)
+    {
+        if (!m_ok || qsizetype(bytes) > m_in.size() - m_at) {
+            m_ok = false;
+            return;
+        }
+        memcpy(to, m_in.data() + m_at, bytes);
+        m_at += qsizetype(bytes);
+    }
+
+    QByteArrayView m_in;
+    qsizetype m_at = 0;
+    bool m_ok = true;
+};
+
+std::optional<JournalRecord> decode(QByteArrayView payload)
+{
+    if (payload.isEmpty() || quint8(payload.front()) != FormatVersion)
         return std::nullopt;
+    Reader in(payload.sliced(1));
     JournalRecord record;
     SpendLogRow &row = record.row;
-    qint64 start = 0;
-    qint64 end = 0;
-    quint8 estimated = 0;
-    quint8 unknownPrice = 0;
-    quint32 count = 0;
-    in >> record.seq >> row.requestId >> row.callType >> row.apiKey >> row.spend >> row.promptTokens
-        >> row.completionTokens >> row.totalTokens >> start >> end >> row.model >> row.modelGroup >> row.modelId
-        >> row.userId >> row.endUser >> row.status >> estimated >> unknownPrice >> count;
-    row.startTime = fromMsecs(start);
-    row.endTime = fromMsecs(end);
-    row.costEstimated = estimated != 0;
-    row.priceUnknown = unknownPrice != 0;
-    if (in.status() != QDataStream::Ok || count > 64)
+    record.seq = in.integer();
+    row.requestId = in.text();
+    row.callType = in.text();
+    row.apiKey = in.text();
+    row.spend = in.integer();
+    row.promptTokens = in.integer();
+    row.completionTokens = in.integer();
+    row.totalTokens = in.integer();
+    row.startTime = fromMsecs(in.integer());
+    row.endTime = fromMsecs(in.integer());
+    row.model = in.text();
+    row.modelGroup = in.text();
+    row.modelId = in.text();
+    row.userId = in.text();
+    row.endUser = in.text();
+    row.status = in.text();
+    const qint64 flags = in.integer();
+    row.costEstimated = flags & 1;
+    row.priceUnknown = flags & 2;
+    const qint64 count = in.integer();
+    if (!in.good() || count < 0 || count > 64)
         return std::nullopt;
-    for (quint32 i = 0; i < count; ++i) {
+    for (qint64 i = 0; i < count; ++i) {
         JournalBudgetState state;
-        quint8 kind = 0;
-        qint64 reset = 0;
-        in >> kind >> state.scope.id >> state.spend >> reset;
-        if (kind > quint8(LedgerScope::Kind::KeyModel))
+        const qint64 kind = in.integer();
+        if (kind < 0 || kind > qint64(LedgerScope::Kind::KeyModel))
             return std::nullopt;
         state.scope.kind = LedgerScope::Kind(kind);
-        state.resetAt = fromMsecs(reset);
+        state.scope.id = in.text();
+        state.spend = in.integer();
+        state.resetAt = fromMsecs(in.integer());
         record.states.append(state);
     }
-    if (in.status() != QDataStream::Ok || record.seq <= 0)
+    if (!in.ok() || record.seq <= 0)
         return std::nullopt;
     return record;
 }
@@ -228,18 +293,34 @@ void SpendJournal::closeFile()
 QByteArray SpendJournal::encode(const JournalRecord &record)
 {
     QByteArray bytes;
-    bytes.reserve(512);
+    bytes.reserve(768);
     bytes.resize(HeaderBytes);
-    {
-        QDataStream out(&bytes, QIODevice::WriteOnly | QIODevice::Append);
-        out.setVersion(QDataStream::Qt_6_4);
-        const SpendLogRow &row = record.row;
-        out << FormatVersion << record.seq << row.requestId << row.callType << row.apiKey << row.spend
-            << row.promptTokens << row.completionTokens << row.totalTokens << msecs(row.startTime)
-            << msecs(row.endTime) << row.model << row.modelGroup << row.modelId << row.userId << row.endUser
-            << row.status << quint8(row.costEstimated) << quint8(row.priceUnknown) << quint32(record.states.size());
-        for (const JournalBudgetState &state : record.states)
-            out << quint8(state.scope.kind) << state.scope.id << state.spend << msecs(state.resetAt);
+    bytes.append(char(FormatVersion));
+    Writer out(bytes);
+    const SpendLogRow &row = record.row;
+    out.integer(record.seq);
+    out.text(row.requestId);
+    out.text(row.callType);
+    out.text(row.apiKey);
+    out.integer(row.spend);
+    out.integer(row.promptTokens);
+    out.integer(row.completionTokens);
+    out.integer(row.totalTokens);
+    out.integer(msecs(row.startTime));
+    out.integer(msecs(row.endTime));
+    out.text(row.model);
+    out.text(row.modelGroup);
+    out.text(row.modelId);
+    out.text(row.userId);
+    out.text(row.endUser);
+    out.text(row.status);
+    out.integer((row.costEstimated ? 1 : 0) | (row.priceUnknown ? 2 : 0));
+    out.integer(record.states.size());
+    for (const JournalBudgetState &state : record.states) {
+        out.integer(qint64(state.scope.kind));
+        out.text(state.scope.id);
+        out.integer(state.spend);
+        out.integer(msecs(state.resetAt));
     }
     const quint32 length = quint32(bytes.size() - HeaderBytes);
     const quint16 crc = qChecksum(QByteArrayView(bytes).sliced(HeaderBytes));
@@ -336,7 +417,7 @@ QList<JournalRecord> SpendJournal::read(const QString &segmentPath)
         const quint16 crc = qFromBigEndian<quint16>(header + 4);
         if (length > MaxRecordBytes || bytes.size() - at - HeaderBytes < qsizetype(length))
             break;
-        const QByteArray payload = bytes.mid(at + HeaderBytes, length);
+        const QByteArrayView payload = QByteArrayView(bytes).sliced(at + HeaderBytes, length);
         if (qChecksum(payload) != crc)
             break;
         auto record = decode(payload);

@@ -1,5 +1,7 @@
 #include "provideradapter.h"
 
+#include "../jsonscan.h"
+
 #include <QJsonDocument>
 #include <QUrl>
 #include <QVarLengthArray>
@@ -32,65 +34,6 @@ QByteArray endpointPath(CallType type)
 
 namespace {
 
-// Skips JSON whitespace from `at`.
-qsizetype skipSpace(const QByteArray &raw, qsizetype at)
-{
-    while (at < raw.size() && (raw[at] == ' ' || raw[at] == '\n' || raw[at] == '\r' || raw[at] == '\t'))
-        ++at;
-    return at;
-}
-
-// `at` is on the opening quote: returns the index after the closing one (or -1), and whether
-// the string holds an escape.
-qsizetype skipString(const QByteArray &raw, qsizetype at, bool *escaped)
-{
-    *escaped = false;
-    for (++at; at < raw.size(); ++at) {
-        const char c = raw[at];
-        if (c == '"')
-            return at + 1;
-        if (c == '\\') {
-            *escaped = true;
-            ++at;
-        }
-    }
-    return -1;
-}
-
-// Skips one value (the text is valid JSON): a string, an object or array (nested strings
-// skipped whole), or a number or literal.
-qsizetype skipValue(const QByteArray &raw, qsizetype at)
-{
-    if (at >= raw.size())
-        return -1;
-    bool escaped = false;
-    const char first = raw[at];
-    if (first == '"')
-        return skipString(raw, at, &escaped);
-    if (first == '{' || first == '[') {
-        int depth = 0;
-        while (at < raw.size()) {
-            const char c = raw[at];
-            if (c == '"') {
-                at = skipString(raw, at, &escaped);
-                if (at < 0)
-                    return -1;
-                continue;
-            }
-            if (c == '{' || c == '[')
-                ++depth;
-            else if ((c == '}' || c == ']') && --depth == 0)
-                return at + 1;
-            ++at;
-        }
-        return -1;
-    }
-    while (at < raw.size() && raw[at] != ',' && raw[at] != '}' && raw[at] != ' ' && raw[at] != '\n'
-           && raw[at] != '\r' && raw[at] != '\t')
-        ++at;
-    return at;
-}
-
 QByteArray jsonString(const QString &text)
 {
     const QByteArray utf8 = text.toUtf8();
@@ -117,61 +60,29 @@ QByteArray jsonString(const QString &text)
 
 QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool stream)
 {
-    qsizetype at = skipSpace(raw, 0);
-    if (at >= raw.size() || raw[at] != '{')
-        return {};
-    ++at;
-    QVarLengthArray<QByteArrayView, 24> keys;
-    qsizetype modelFrom = -1;
-    qsizetype modelTo = -1;
+    QVarLengthArray<JsonMember, 24> members;
     qsizetype close = -1;
-    while (true) {
-        at = skipSpace(raw, at);
-        if (at >= raw.size())
-            return {};
-        if (raw[at] == '}') {
-            close = at;
-            break;
-        }
-        if (raw[at] != '"')
-            return {};
-        bool escaped = false;
-        const qsizetype keyEnd = skipString(raw, at, &escaped);
-        if (keyEnd < 0 || escaped)
-            return {};
-        const QByteArrayView key(raw.constData() + at + 1, keyEnd - at - 2);
-        if (keys.contains(key) || key == "mock_response" || (stream && key == "stream_options"))
-            return {};
-        keys.append(key);
-        at = skipSpace(raw, keyEnd);
-        if (at >= raw.size() || raw[at] != ':')
-            return {};
-        const qsizetype valueFrom = skipSpace(raw, at + 1);
-        const qsizetype valueTo = skipValue(raw, valueFrom);
-        if (valueTo < 0)
-            return {};
-        if (key == "model") {
-            modelFrom = valueFrom;
-            modelTo = valueTo;
-        }
-        at = skipSpace(raw, valueTo);
-        if (at < raw.size() && raw[at] == ',') {
-            ++at;
-            continue;
-        }
-        if (at < raw.size() && raw[at] == '}') {
-            close = at;
-            break;
-        }
+    if (!scanJsonObject(raw, &members, &close))
         return {};
+    const JsonMember *modelMember = nullptr;
+    for (qsizetype i = 0; i < members.size(); ++i) {
+        const JsonMember &member = members[i];
+        if (member.keyEscaped || member.key == "mock_response" || (stream && member.key == "stream_options"))
+            return {};
+        for (qsizetype j = 0; j < i; ++j) {
+            if (members[j].key == member.key)
+                return {};
+        }
+        if (member.key == "model")
+            modelMember = &member;
     }
-    if (modelFrom < 0 || skipSpace(raw, close + 1) != raw.size())
+    if (!modelMember)
         return {};
     QByteArray out;
     out.reserve(raw.size() + model.size() + 48);
-    out.append(raw.constData(), modelFrom);
+    out.append(raw.constData(), modelMember->valueFrom);
     out += jsonString(model);
-    out.append(raw.constData() + modelTo, close - modelTo);
+    out.append(raw.constData() + modelMember->valueTo, close - modelMember->valueTo);
     if (stream)
         out += QByteArrayLiteral(",\"stream_options\":{\"include_usage\":true}");
     out.append(raw.constData() + close, raw.size() - close);

@@ -77,6 +77,7 @@ private Q_SLOTS:
     void upstreamTimeoutIs504();
     void unreachableProviderIs502();
     void malformedProviderAnswerIs502();
+    void usageComesFromTheAnswersTopLevel();
     void clientDisconnectCancelsUpstream();
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
@@ -217,7 +218,7 @@ void TestRelay::relaysNonStreamingCall()
     const double expectedCost = 12 * InputPrice + 34 * OutputPrice;
     QVERIFY(qFuzzyCompare(response.header("x-litellm-response-cost").toDouble(), expectedCost));
 
-    // Recorded before the answer was sent: readable at once.
+    // Journaled before the answer was sent, and committed before any later read: readable at once.
     const auto row = spendRow(callId);
     QVERIFY(row.has_value());
     QCOMPARE(row->status, u"success"_s);
@@ -381,6 +382,35 @@ void TestRelay::malformedProviderAnswerIs502()
     const auto response = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s));
     QCOMPARE(response.status, 502);
     QCOMPARE(response.json().value(u"error"_s).toObject().value(u"type"_s).toString(), u"upstream_error"_s);
+}
+
+void TestRelay::usageComesFromTheAnswersTopLevel()
+{
+    // Only the top level of an answer is split and only its "usage" parsed: a nested "usage"
+    // (in a message) does not count, layout does not matter, and the bytes go out untouched.
+    const QByteArray answer = "\n { \"choices\" : [ {\"message\": {\"role\":\"assistant\",\"content\":\"} \\\" {\","
+                              "\"usage\":{\"prompt_tokens\":999}}} ] ,\r\n\t\"usage\"\t:\t{ \"prompt_tokens\" : 7 ,"
+                              " \"completion_tokens\":3 } } \n";
+    m_fake.setErrorResponse(200, answer);
+    const auto response = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s));
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.body, answer);
+    const auto row = spendRow(response.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QCOMPARE(row->promptTokens, 7);
+    QCOMPARE(row->completionTokens, 3);
+    QCOMPARE(row->totalTokens, 10);
+    QCOMPARE(row->spend, usdToNanos(7 * InputPrice + 3 * OutputPrice));
+
+    // An escaped key is read by a full parse, as the provider meant it.
+    m_fake.setErrorResponse(200, "{\"us\\u0061ge\":{\"prompt_tokens\":5,\"completion_tokens\":1}}");
+    const auto escaped = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s));
+    QCOMPARE(escaped.status, 200);
+    QCOMPARE(spendRow(escaped.header("x-litellm-call-id"))->promptTokens, 5);
+
+    // An object that does not close is no answer.
+    m_fake.setErrorResponse(200, "{\"usage\":{\"prompt_tokens\":5}");
+    QCOMPARE(m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s)).status, 502);
 }
 
 void TestRelay::clientDisconnectCancelsUpstream()

@@ -1,0 +1,112 @@
+#include "jsonscan.h"
+
+namespace Tollgate {
+
+namespace {
+
+// Skips JSON whitespace from `at`.
+qsizetype skipSpace(const QByteArray &raw, qsizetype at)
+{
+    while (at < raw.size() && (raw[at] == ' ' || raw[at] == '\n' || raw[at] == '\r' || raw[at] == '\t'))
+        ++at;
+    return at;
+}
+
+// `at` is on the opening quote: returns the index after the closing one (or -1), and whether
+// the string holds an escape.
+qsizetype skipString(const QByteArray &raw, qsizetype at, bool *escaped)
+{
+    *escaped = false;
+    for (++at; at < raw.size(); ++at) {
+        const char c = raw[at];
+        if (c == '"')
+            return at + 1;
+        if (c == '\\') {
+            *escaped = true;
+            ++at;
+        }
+    }
+    return -1;
+}
+
+// Skips one value (the text is valid JSON): a string, an object or array (nested strings
+// skipped whole), or a number or literal.
+qsizetype skipValue(const QByteArray &raw, qsizetype at)
+{
+    if (at >= raw.size())
+        return -1;
+    bool escaped = false;
+    const char first = raw[at];
+    if (first == '"')
+        return skipString(raw, at, &escaped);
+    if (first == '{' || first == '[') {
+        int depth = 0;
+        while (at < raw.size()) {
+            const char c = raw[at];
+            if (c == '"') {
+                at = skipString(raw, at, &escaped);
+                if (at < 0)
+                    return -1;
+                continue;
+            }
+            if (c == '{' || c == '[')
+                ++depth;
+            else if ((c == '}' || c == ']') && --depth == 0)
+                return at + 1;
+            ++at;
+        }
+        return -1;
+    }
+    while (at < raw.size() && raw[at] != ',' && raw[at] != '}' && raw[at] != ' ' && raw[at] != '\n'
+           && raw[at] != '\r' && raw[at] != '\t')
+        ++at;
+    return at;
+}
+
+} // namespace
+
+bool scanJsonObject(const QByteArray &raw, QVarLengthArray<JsonMember, 24> *members, qsizetype *close)
+{
+    members->clear();
+    qsizetype at = skipSpace(raw, 0);
+    if (at >= raw.size() || raw[at] != '{')
+        return false;
+    ++at;
+    while (true) {
+        at = skipSpace(raw, at);
+        if (at >= raw.size())
+            return false;
+        if (raw[at] == '}' && members->isEmpty()) {
+            *close = at;
+            break;
+        }
+        if (raw[at] != '"')
+            return false;
+        JsonMember member;
+        const qsizetype keyEnd = skipString(raw, at, &member.keyEscaped);
+        if (keyEnd < 0)
+            return false;
+        member.key = QByteArrayView(raw.constData() + at + 1, keyEnd - at - 2);
+        at = skipSpace(raw, keyEnd);
+        if (at >= raw.size() || raw[at] != ':')
+            return false;
+        member.valueFrom = skipSpace(raw, at + 1);
+        member.valueTo = skipValue(raw, member.valueFrom);
+        if (member.valueTo <= member.valueFrom)
+            return false;
+        members->append(member);
+        at = skipSpace(raw, member.valueTo);
+        if (at < raw.size() && raw[at] == ',') {
+            ++at;
+            continue;
+        }
+        if (at < raw.size() && raw[at] == '}') {
+            *close = at;
+            break;
+        }
+        return false;
+    }
+    return skipSpace(raw, *close + 1) == raw.size();
+}
+
+} // namespace Tollgate

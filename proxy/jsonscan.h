@@ -1,0 +1,26 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QVarLengthArray>
+
+namespace Tollgate {
+
+// One top-level member of a JSON object text: its key as written (between the quotes) and
+// where its value's text starts and ends.
+struct JsonMember
+{
+    QByteArrayView key;
+    bool keyEscaped = false;  // the key holds a backslash escape: `key` is not its decoded name
+    qsizetype valueFrom = 0;
+    qsizetype valueTo = 0;
+};
+
+// Splits the top level of a JSON object text into its members without parsing their values
+// (strings are skipped whole, nested objects and arrays by their brackets). False unless
+// `raw` is `{...}` with a well-formed top level, nothing but whitespace around it. Values are
+// not checked: use it on text that parsed already, or where only the top level matters.
+// `close` is the index of the object's closing brace.
+bool scanJsonObject(const QByteArray &raw, QVarLengthArray<JsonMember, 24> *members, qsizetype *close);
+
+} // namespace Tollgate
