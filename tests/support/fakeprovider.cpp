@@ -2,6 +2,7 @@
 
 #include <QAbstractHttpServer>
 #include <QDateTime>
+#include <QEventLoop>
 #include <QHash>
 #include <QHttpServerRequest>
 #include <QJsonArray>
@@ -10,6 +11,7 @@
 #include <QMutexLocker>
 #include <QPointer>
 #include <QRegularExpression>
+#include <QSemaphore>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QThread>
@@ -614,24 +616,25 @@ FakeProvider::~FakeProvider()
 
 quint16 FakeProvider::start()
 {
-    if (m_thread)
+    if (m_thread.joinable())
         return m_port;
-    m_thread = std::make_unique<QThread>();
-    m_thread->setObjectName(u"FakeProvider"_s);
-    m_anchor = new QObject;
-    m_anchor->moveToThread(m_thread.get());
-    m_thread->start();
-    quint16 port = 0;
     std::shared_ptr<State> state = m_state;
-    QObject *server = nullptr;
-    // Created on the server thread so its sockets and timers belong to that thread.
-    QMetaObject::invokeMethod(m_anchor, [&port, &server, state] {
-        auto *s = new Server(state);
-        port = s->start();
-        server = s;
-    }, Qt::BlockingQueuedConnection);
-    m_server = server;
-    m_port = port;
+    QSemaphore listening;
+    // The server and its sockets and timers are created, run and deleted on this thread.
+    // stop() joins it rather than QThread::wait()ing for it: wait() returns before the thread's
+    // exit handlers have run, and OpenSSL's (QtHttpServer sets up TLS on the thread that builds
+    // the server) must not still be running when the process exits, since OpenSSL's atexit
+    // cleanup frees every thread's handler list and the thread's own handler frees it again.
+    m_thread = std::thread([this, state, &listening] {
+        QThread::currentThread()->setObjectName(u"FakeProvider"_s);
+        QEventLoop loop;
+        auto server = std::make_unique<Server>(state);
+        m_port = server->start();
+        m_loop = &loop;
+        listening.release();
+        loop.exec();
+    });
+    listening.acquire();
     if (m_port == 0)
         stop();
     return m_port;
@@ -639,16 +642,11 @@ quint16 FakeProvider::start()
 
 void FakeProvider::stop()
 {
-    if (!m_thread)
+    if (!m_thread.joinable())
         return;
-    QObject *server = m_server;
-    QMetaObject::invokeMethod(m_anchor, [server] { delete server; }, Qt::BlockingQueuedConnection);
-    m_server = nullptr;
-    m_thread->quit();
-    m_thread->wait();
-    delete m_anchor;
-    m_anchor = nullptr;
-    m_thread.reset();
+    QMetaObject::invokeMethod(m_loop, &QEventLoop::quit, Qt::QueuedConnection);
+    m_thread.join();
+    m_loop = nullptr;
     m_port = 0;
 }
 

@@ -8,9 +8,9 @@
 
 #include <chrono>
 #include <memory>
+#include <thread>
 
-class QObject;
-class QThread;
+class QEventLoop;
 
 namespace Tollgate::Test {
 
@@ -98,9 +98,10 @@ public:
 
 private:
     std::shared_ptr<State> m_state;
-    std::unique_ptr<QThread> m_thread;
-    QObject *m_anchor = nullptr;  // lives on m_thread; runs start/stop there
-    QObject *m_server = nullptr;  // owned by m_thread, deleted there
+    // A joinable thread, not a QThread: QThread::wait() returns before the thread's exit
+    // handlers have run, so they could still be running when the process exits.
+    std::thread m_thread;
+    QEventLoop *m_loop = nullptr;  // the server thread's loop; the server lives until it returns
     quint16 m_port = 0;
 };
 
