@@ -25,6 +25,7 @@
 #include "upstream/upstreamclient.h"
 
 #include <QEventLoop>
+#include <QSemaphore>
 #include <QSqlDatabase>
 #include <QLoggingCategory>
 #include <QThread>
@@ -266,19 +267,32 @@ GatewayHost::~GatewayHost()
 
 Result<quint16> GatewayHost::start(Config config, Store *store, const Gateway::Options &options)
 {
-    if (m_gateway)
+    if (m_thread.joinable())
         return makeError(u"the gateway is already running"_s);
-    m_thread = std::make_unique<QThread>();
-    m_thread->setObjectName(u"gateway"_s);
-    m_thread->start();
-    m_gateway = new Gateway(std::move(config), store);
-    m_gateway->moveToThread(m_thread.get());
     Result<quint16> result = makeError(u"gateway thread did not answer"_s);
-    QMetaObject::invokeMethod(
-        m_gateway, [this, &options, &result] { result = m_gateway->start(options); },
-        Qt::BlockingQueuedConnection);
+    QSemaphore started;
+    // The gateway is created, run and deleted on its own thread. A joinable thread, not a
+    // QThread: QThread::wait() returns before the thread's exit handlers have run, and
+    // OpenSSL's (QtHttpServer and libcurl set up TLS on this thread) must not still be running
+    // when the process exits — OpenSSL's atexit cleanup would free the thread's state twice.
+    m_thread = std::thread([this, config = std::move(config), store, &options, &result, &started]() mutable {
+        QThread::currentThread()->setObjectName(u"gateway"_s);
+        QEventLoop loop;
+        auto gateway = std::make_unique<Gateway>(std::move(config), store);
+        result = gateway->start(options);
+        if (!result) {
+            gateway.reset();
+            started.release();
+            return;
+        }
+        m_gateway = gateway.get();
+        m_loop = &loop;
+        started.release();
+        loop.exec();
+    });
+    started.acquire();
     if (!result) {
-        stop();
+        m_thread.join();
         return result;
     }
     m_port = *result;
@@ -287,7 +301,7 @@ Result<quint16> GatewayHost::start(Config config, Store *store, const Gateway::O
 
 void GatewayHost::stop()
 {
-    if (!m_thread)
+    if (!m_thread.joinable())
         return;
     if (m_gateway) {
         Gateway *gateway = m_gateway;
@@ -295,13 +309,13 @@ void GatewayHost::stop()
         QObject::connect(gateway, &Gateway::stopped, &loop, &QEventLoop::quit, Qt::QueuedConnection);
         QMetaObject::invokeMethod(gateway, [gateway] { gateway->shutdown(); }, Qt::QueuedConnection);
         loop.exec();
-        // Delete on its own thread: its sockets and timers belong there.
-        QMetaObject::invokeMethod(gateway, [gateway] { delete gateway; }, Qt::BlockingQueuedConnection);
-        m_gateway = nullptr;
+        // The gateway thread's loop returns and deletes the gateway there (its sockets and
+        // timers belong to that thread); join waits for the thread to be gone entirely.
+        QMetaObject::invokeMethod(m_loop, &QEventLoop::quit, Qt::QueuedConnection);
     }
-    m_thread->quit();
-    m_thread->wait();
-    m_thread.reset();
+    m_thread.join();
+    m_gateway = nullptr;
+    m_loop = nullptr;
     m_port = 0;
 }
 

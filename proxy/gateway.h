@@ -8,8 +8,9 @@
 
 #include <chrono>
 #include <memory>
+#include <thread>
 
-class QThread;
+class QEventLoop;
 
 namespace Tollgate {
 
@@ -76,8 +77,9 @@ public:
     [[nodiscard]] Gateway *gateway() const { return m_gateway; }
 
 private:
-    std::unique_ptr<QThread> m_thread;
-    Gateway *m_gateway = nullptr;
+    std::thread m_thread;
+    Gateway *m_gateway = nullptr;     // lives on m_thread
+    QEventLoop *m_loop = nullptr;     // m_thread's loop; the gateway is deleted when it returns
     quint16 m_port = 0;
 };
 
