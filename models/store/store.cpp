@@ -21,6 +21,12 @@
 
 #include <sqlite3.h>
 
+#ifdef Q_OS_LINUX
+#include <cerrno>
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+
 #include <atomic>
 #include <deque>
 #include <exception>
@@ -127,6 +133,8 @@ private:
 };
 
 namespace {
+
+constexpr int StoreThreadNice = 5;
 
 Error closedError()
 {
@@ -337,6 +345,13 @@ bool StoreInbox::accepting() const
 
 Result<int> StoreWorker::open(const QString &path)
 {
+#ifdef Q_OS_LINUX
+    // Nobody waits on the store's commits (answers wait on the journal only), so on a busy
+    // core the gateway thread goes first: a batch commit no longer delays the requests that
+    // arrive while it runs. Nice 5 still leaves the store a quarter of a contended core.
+    if (::setpriority(PRIO_PROCESS, id_t(::gettid()), StoreThreadNice) != 0)
+        qCDebug(lcStore) << "cannot lower the store thread's priority:" << errno;
+#endif
     const QFileInfo file(path);
     if (!QDir().mkpath(file.absolutePath()))
         return makeError(u"cannot create the directory %1"_s.arg(QDir::toNativeSeparators(file.absolutePath())));
@@ -450,6 +465,9 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
             break;
         }
         results[i] = std::move(result);
+        // A large batch takes milliseconds: between its jobs a request that arrived on this
+        // core runs first (the scheduler would let the batch finish its time slice).
+        QThread::yieldCurrentThread();
     }
 
     if (!batchFailure && !aloneRolledBack) {
