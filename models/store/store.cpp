@@ -5,6 +5,7 @@
 #include "spendlog.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QMetaObject>
@@ -21,11 +22,6 @@
 
 #include <sqlite3.h>
 
-#ifdef Q_OS_LINUX
-#include <cerrno>
-#include <sys/resource.h>
-#include <unistd.h>
-#endif
 
 #include <atomic>
 #include <deque>
@@ -79,6 +75,11 @@ public:
     void start(StoreWorker *worker);
     void stop();
     [[nodiscard]] bool accepting() const;
+    [[nodiscard]] qsizetype pending() const
+    {
+        QMutexLocker lock(&m_mutex);
+        return qsizetype(m_jobs.size());
+    }
 
     void countBatch() { m_batches.fetch_add(1, std::memory_order_relaxed); }
     [[nodiscard]] int batches() const { return m_batches.load(std::memory_order_relaxed); }
@@ -134,7 +135,10 @@ private:
 
 namespace {
 
-constexpr int StoreThreadNice = 5;
+// A batch yields the core this often: a request that arrived meanwhile runs first.
+constexpr auto BatchSliceNs = 200'000;
+// Above this many queued jobs the store is falling behind and stops yielding.
+constexpr qsizetype YieldBacklog = 256;
 
 Error closedError()
 {
@@ -345,13 +349,6 @@ bool StoreInbox::accepting() const
 
 Result<int> StoreWorker::open(const QString &path)
 {
-#ifdef Q_OS_LINUX
-    // Nobody waits on the store's commits (answers wait on the journal only), so on a busy
-    // core the gateway thread goes first: a batch commit no longer delays the requests that
-    // arrive while it runs. Nice 5 still leaves the store a quarter of a contended core.
-    if (::setpriority(PRIO_PROCESS, id_t(::gettid()), StoreThreadNice) != 0)
-        qCDebug(lcStore) << "cannot lower the store thread's priority:" << errno;
-#endif
     const QFileInfo file(path);
     if (!QDir().mkpath(file.absolutePath()))
         return makeError(u"cannot create the directory %1"_s.arg(QDir::toNativeSeparators(file.absolutePath())));
@@ -435,6 +432,8 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
     // transaction is rolled back — two statements fewer on the hot path.
     const bool alone = batch.size() == 1;
     bool aloneRolledBack = false;
+    QElapsedTimer slice;
+    slice.start();
     if (alone && !batchFailure) {
         Result<void> result = runGuarded(batch[0]->write, m_db);
         if (!result) {
@@ -465,9 +464,15 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
             break;
         }
         results[i] = std::move(result);
-        // A large batch takes milliseconds: between its jobs a request that arrived on this
-        // core runs first (the scheduler would let the batch finish its time slice).
-        QThread::yieldCurrentThread();
+        // A large batch takes milliseconds, and nobody waits on it (answers wait on the spend
+        // journal only): every BatchSliceNs it lets a request that arrived on this core run
+        // first, instead of holding it up for the rest of its time slice.
+        // Not when jobs pile up behind it: a core saturated by requests would starve the batch.
+        if (slice.nsecsElapsed() > BatchSliceNs) {
+            if (m_inbox.pending() < YieldBacklog)
+                QThread::yieldCurrentThread();
+            slice.start();
+        }
     }
 
     if (!batchFailure && !aloneRolledBack) {
