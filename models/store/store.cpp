@@ -703,6 +703,9 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
         else
             qCWarning(lcStore).noquote() << appended.error().message << "- this call waits for its commit";
     }
+    // A store that falls far behind (a slow disk) slows the callers down instead of queueing
+    // without bound: past the limit the answer waits for the commit again.
+    const bool answerNow = journaled && m_inbox->pending() < m_lazyBacklogLimit.load(std::memory_order_relaxed);
     jobs.prepend(SpendLogRepository::insert(std::move(record.row), journaled ? record.seq : 0));
     auto all = [jobs = std::move(jobs)](QSqlDatabase &db) -> Result<void> {
         for (const WriteJob &job : jobs) {
@@ -713,7 +716,7 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
     };
     StoreJob entry;
     entry.isWrite = true;
-    entry.lazy = journaled;
+    entry.lazy = answerNow;
     entry.write = std::move(all);
     // Runs on the store thread after the batch: a committed record's journal entry is done.
     entry.writeFinished = [journal = journaled ? m_journal.get() : nullptr, seq = record.seq,
@@ -724,7 +727,12 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
             deliver(result);
     };
     m_inbox->submit(std::move(entry));
-    return journaled;
+    return answerNow;
+}
+
+void Store::setLazyBacklogLimit(qsizetype jobs)
+{
+    m_lazyBacklogLimit.store(jobs, std::memory_order_relaxed);
 }
 
 SpendJournal *Store::spendJournal() const

@@ -7,6 +7,7 @@
 #include <QString>
 #include <QVariantList>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -75,6 +76,9 @@ public:
     // against a process kill now, and true is returned. Otherwise (no journal, or it failed)
     // false: durability comes with `done`, after COMMIT.
     bool recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done);
+    // With more queued jobs than this, recordSpend answers after COMMIT again (backpressure).
+    static constexpr qsizetype DefaultLazyBacklogLimit = 20000;
+    void setLazyBacklogLimit(qsizetype jobs);
 
     // Blocking helpers for start-up and tests (never call from the gateway thread
     // while serving).
@@ -103,6 +107,7 @@ private:
 
     std::unique_ptr<StoreInbox> m_inbox;  // submission queue, shared with the worker
     std::unique_ptr<SpendJournal> m_journal;
+    std::atomic<qsizetype> m_lazyBacklogLimit{DefaultLazyBacklogLimit};
     std::unique_ptr<QThread> m_thread;
     StoreWorker *m_worker = nullptr;  // lives on m_thread
     QString m_path;

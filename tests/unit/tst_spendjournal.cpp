@@ -9,6 +9,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QSqlDatabase>
+#include <QSemaphore>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
@@ -95,6 +96,7 @@ private Q_SLOTS:
     void segmentsRotateAndGoOnceCommitted();
     void recordSpendIsLazyAndCleansUp();
     void inMemoryDatabaseHasNoJournal();
+    void aLongBacklogMakesCallersWaitForTheCommit();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -309,6 +311,37 @@ void TestSpendJournal::inMemoryDatabaseHasNoJournal()
     QVERIFY(!store.recordSpend(makeRecord(u"call"_s, 1), {}, &context,
                                [&answered](const Result<void> &result) { answered += result.ok() ? 1 : 0; }));
     QTRY_COMPARE(answered, 1);
+}
+
+void TestSpendJournal::aLongBacklogMakesCallersWaitForTheCommit()
+{
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    Store store;
+    QVERIFY(store.open(database).ok());
+    // A write that holds the store thread: whatever is queued behind it is the backlog.
+    QSemaphore entered;
+    QSemaphore release;
+    store.write([&entered, &release](QSqlDatabase &) -> Result<void> {
+        entered.release();
+        release.acquire();
+        return {};
+    }, nullptr);
+    entered.acquire();
+    store.setLazyBacklogLimit(3);
+    QObject context;
+    int answered = 0;
+    QList<bool> answerNow;
+    for (int i = 0; i < 5; ++i) {
+        answerNow.append(store.recordSpend(makeRecord(u"call-%1"_s.arg(i), 1), {}, &context,
+                                           [&answered](const Result<void> &result) { answered += result.ok() ? 1 : 0; }));
+    }
+    // Past three queued jobs the callers wait for the commit; every call is journaled all the same.
+    QCOMPARE(answerNow, (QList<bool>{true, true, true, false, false}));
+    QCOMPARE(SpendJournal::read(SpendJournal::segments(database).value(0)).size(), 5);
+    release.release();
+    QTRY_COMPARE(answered, 5);
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 5);
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)
