@@ -10,6 +10,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
@@ -54,9 +55,14 @@ Traffic makeTraffic(UiFixture &fixture)
     Traffic traffic;
     traffic.alpha = makeKey(fixture, {{u"key_alias"_s, u"alpha"_s}, {u"user_id"_s, u"carol"_s}});
     traffic.beta = makeKey(fixture, {{u"key_alias"_s, u"beta"_s}});
-    if (fixture.chat(traffic.alpha.key, u"gpt-a"_s, u"alice"_s) != 200
-        || fixture.chat(traffic.beta.key, u"gpt-b"_s, u"bob"_s) != 200
-        || fixture.chat(traffic.alpha.key, u"gpt-c"_s, u"bob"_s) != 200)
+    // "Newest first" goes by start time, kept to the millisecond: the calls are spaced so that
+    // each has its own (a local call can take well under a millisecond).
+    const auto chat = [&fixture](const QByteArray &key, const QString &model, const QString &endUser) {
+        QThread::msleep(3);
+        return fixture.chat(key, model, endUser);
+    };
+    if (chat(traffic.alpha.key, u"gpt-a"_s, u"alice"_s) != 200 || chat(traffic.beta.key, u"gpt-b"_s, u"bob"_s) != 200
+        || chat(traffic.alpha.key, u"gpt-c"_s, u"bob"_s) != 200)
         qWarning("a chat call failed");
     return traffic;
 }
