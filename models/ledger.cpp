@@ -572,9 +572,11 @@ BudgetState Ledger::setBudget(const LedgerScope &scope, const BudgetConfig &conf
     } else if (!config.duration) {
         m_d->schedule(entry, QDateTime());
     } else if (durationChanged) {
-        // api.md §3: a new period starts a fresh window from now.
+        // api.md §3: a new period starts a fresh window from now — the one the caller already
+        // started (and answered with) if it gives one, so both agree to the millisecond.
         entry.spend = 0;
-        m_d->schedule(entry, config.duration->addTo(now));
+        const bool given = config.resetAt.isValid() && config.resetAt > now;
+        m_d->schedule(entry, given ? config.resetAt.toUTC() : config.duration->addTo(now));
     }
     entry.reported = Private::thresholdsMet(entry);
     return *budget(scope);

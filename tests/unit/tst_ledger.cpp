@@ -649,6 +649,15 @@ void TestLedger::changingTheDurationStartsAFreshWindow()
         QCOMPARE(state.resetAt, after.isEmpty() ? QDateTime() : loaded.resetAt);
     }
     QCOMPARE(ledger.nextResetAt(), state.resetAt);
+
+    // The caller started the fresh window itself (the management API answers with it): the
+    // ledger takes that one, to the millisecond, rather than its own "now".
+    if (fresh) {
+        clock.advance(1);
+        BudgetConfig again = windowOf(before.isEmpty() ? u"1h"_s : before, 2 * kDollar);
+        again.resetAt = clock.now().addMSecs(-1).addSecs(3600);
+        QCOMPARE(ledger.setBudget(kKey, again).resetAt, again.resetAt);
+    }
 }
 
 void TestLedger::firstLoadKeepsStoredSpendAndResetTime()
