@@ -121,10 +121,9 @@ QString streamedText(const QList<QByteArray> &chunkPayloads)
     return text;
 }
 
-void preloadTokenizers()
+void preloadTokenizer(Encoding encoding)
 {
-    [[maybe_unused]] const auto o200k = Tokenizer::load(Encoding::O200kBase);
-    [[maybe_unused]] const auto cl100k = Tokenizer::load(Encoding::Cl100kBase);
+    [[maybe_unused]] const auto loaded = Tokenizer::load(encoding);
 }
 
 } // namespace Tollgate

@@ -4,6 +4,8 @@
 #include <QJsonObject>
 #include <QString>
 
+#include "tokenizer.h"
+
 namespace Tollgate {
 
 // Token counts as the provider will report them, through the tiktoken-compatible Tokenizer
@@ -25,7 +27,7 @@ qint64 boundRequestPromptTokens(const QJsonObject &body);
 // The text of streamed chunks' deltas (chat `delta.content`, completion `text`), joined.
 QString streamedText(const QList<QByteArray> &chunkPayloads);
 
-// Loads both encodings now (start-up), so the first request does not pay for it.
-void preloadTokenizers();
+// Loads an encoding's rank tables now (start-up), so the first count does not pay for it.
+void preloadTokenizer(Encoding encoding);
 
 } // namespace Tollgate

@@ -7,6 +7,7 @@
 #include "../models/identityregistry.h"
 #include "../models/pricing.h"
 #include "../models/tokencount.h"
+#include "../models/tokenizer.h"
 #include "../models/store/identityrepository.h"
 #include "controllers/budgetmanagercontroller.h"
 #include "controllers/customercontroller.h"
@@ -178,7 +179,13 @@ Result<quint16> Gateway::start(const Options &options)
     }
     if (auto loaded = d->loadIdentities(); !loaded)
         return loaded.error();
-    preloadTokenizers();  // the first request should not pay ~100 ms for the rank tables
+    // Mock deployments count tokens on every call: their rank tables load now, so the first
+    // request does not pay ~100 ms. Otherwise the tables (~8 MiB each) load on first use, which
+    // is rare: admission bounds prompts by their bytes, and providers report usage.
+    for (const Deployment &deployment : d->services.deployments->all()) {
+        if (deployment.provider == Provider::Mock || deployment.mockResponse)
+            preloadTokenizer(encodingForModel(deployment.upstreamModel));
+    }
     d->accounting = std::make_unique<Accounting>(d->services, *d->services.clock,
                                                  d->config.general.budgetEnforcement, this);
     d->services.accounting = d->accounting.get();
