@@ -1,6 +1,7 @@
 #include "spendjournal.h"
 
 #include "identityrepository.h"
+#include "store.h"
 
 #include <QDir>
 #include <QFile>
@@ -19,6 +20,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -250,12 +252,28 @@ Result<void> applyState(QSqlDatabase &db, const JournalBudgetState &state)
 
 } // namespace
 
-SpendJournal::SpendJournal(QString databasePath, qint64 nextSeq, qint64 segmentBytes)
+const QString SpendJournal::CommittedSetting = u"spend_journal_seq"_s;
+
+SpendJournal::SpendJournal(QString databasePath, qint64 nextSeq, qint64 segmentBytes, int lockFd)
     : m_databasePath(std::move(databasePath))
     , m_nextSeq(std::max<qint64>(1, nextSeq))
     , m_segmentBytes(segmentBytes)
     , m_committed(m_nextSeq - 1)
+    , m_lockFd(lockFd)
 {
+}
+
+int SpendJournal::lock(const QString &databasePath)
+{
+    const QByteArray path = QFile::encodeName(databasePath + u"-spend.lock"_s);
+    const int fd = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 SpendJournal::~SpendJournal()
@@ -267,6 +285,8 @@ SpendJournal::~SpendJournal()
         qCInfo(lcJournal).noquote() << m_segments.size()
                                     << "spend journal segment(s) kept: the store replays them on its next open";
     }
+    if (m_lockFd >= 0)
+        ::close(m_lockFd);  // releases the lock
 }
 
 Result<void> SpendJournal::openSegment(qint64 firstSeq)
@@ -433,8 +453,8 @@ QList<JournalRecord> SpendJournal::read(const QString &segmentPath)
 
 Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePath)
 {
-    const auto lastRow = selectOne(db, u"SELECT max(rowid) FROM spend_logs"_s, {});
-    const qint64 committed = lastRow ? lastRow->toLongLong() : 0;
+    const auto stored = selectOne(db, u"SELECT value FROM settings WHERE key = ?"_s, {CommittedSetting});
+    const qint64 committed = stored ? stored->toString().toLongLong() : 0;
     qint64 last = committed;
     const QStringList files = segments(databasePath);
     if (files.isEmpty())
@@ -456,7 +476,7 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
                 continue;
             if (selectOne(db, u"SELECT 1 FROM spend_logs WHERE request_id = ?"_s, {record.row.requestId}))
                 continue;
-            if (auto inserted = SpendLogRepository::insert(record.row, record.seq)(db); !inserted)
+            if (auto inserted = SpendLogRepository::insert(record.row)(db); !inserted)
                 return fail(inserted.error());
             for (const JournalBudgetState &state : record.states) {
                 if (auto applied = applyState(db, state); !applied)
@@ -465,6 +485,8 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
             ++replayed;
         }
     }
+    if (auto marked = markCommitted(db, last); !marked)
+        return fail(marked.error());
     if (auto done = execBound(db, u"COMMIT"_s, {}, u"commit the journal replay"_s); !done)
         return fail(done.error());
     for (const QString &file : files)
@@ -472,6 +494,13 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
     if (replayed > 0)
         qCInfo(lcJournal).noquote() << "replayed" << replayed << "settled call(s) from the spend journal";
     return last + 1;
+}
+
+Result<void> SpendJournal::markCommitted(QSqlDatabase &db, qint64 seq)
+{
+    static const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?) "
+                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s;
+    return Store::execCached(db, sql, {CommittedSetting, QString::number(seq)}, u"note the committed spend journal"_s);
 }
 
 } // namespace Tollgate

@@ -24,8 +24,7 @@ struct JournalBudgetState
     QDateTime resetAt;  // invalid = no window
 };
 
-// One settled call: its spend-log row (inserted with rowid = seq) and the budget states
-// the call left behind.
+// One settled call: its spend-log row and the budget states the call left behind.
 struct JournalRecord
 {
     qint64 seq = 0;
@@ -36,8 +35,13 @@ struct JournalRecord
 // The spend journal: a redo log of settled calls beside the database
 // (`<db>-spend-<first seq>.journal`). A call's record is appended with one write(2) before
 // its answer goes out — in the page cache it survives a kill of the process — and the
-// store folds the records into SQLite in large, lazy batches. Store::open replays what a
-// killed process left (records newer than the last committed row) and removes the files.
+// store folds the records into SQLite in large, lazy batches, each writing the highest
+// number it holds to the settings row `spend_journal_seq`. Store::open replays what a killed
+// process left (records above that number) and removes the files.
+//
+// One process at a time owns a database's journal: it holds an exclusive lock on
+// `<db>-spend.lock` (released by the kernel when the process dies). Another process on the
+// same database gets none, and its calls wait for their commit.
 //
 // Segments rotate at `segmentBytes`; a segment is deleted once every record in it is
 // committed. Thread-safe: appends come from the gateway thread, commits from the store's.
@@ -48,8 +52,9 @@ class SpendJournal
 public:
     static constexpr qint64 DefaultSegmentBytes = 8 * 1024 * 1024;
 
-    // Appends go to new segments starting at `nextSeq`.
-    SpendJournal(QString databasePath, qint64 nextSeq, qint64 segmentBytes = DefaultSegmentBytes);
+    // Appends go to new segments starting at `nextSeq`. `lockFd` (from lock(), or -1) is
+    // held until the journal is destroyed.
+    SpendJournal(QString databasePath, qint64 nextSeq, qint64 segmentBytes = DefaultSegmentBytes, int lockFd = -1);
     // Removes the segments whose records are all committed.
     ~SpendJournal();
 
@@ -66,10 +71,16 @@ public:
     static QByteArray encode(const JournalRecord &record);
     // The records of one segment file in order; reading stops at a torn or corrupt record.
     static QList<JournalRecord> read(const QString &segmentPath);
-    // Runs in Store::open on the store thread: replays into `db` the records newer than
-    // the last committed spend-log row, removes the segment files, and returns the next
+    // The database's journal lock, or -1 when another process holds it.
+    static int lock(const QString &databasePath);
+    // The settings row that holds the highest committed journal number.
+    static const QString CommittedSetting;
+    // Runs in Store::open on the store thread, with the lock held: replays into `db` the
+    // records above the committed number, removes the segment files, and returns the next
     // sequence number to use.
     static Result<qint64> recover(QSqlDatabase &db, const QString &databasePath);
+    // Notes in `db` (inside a batch's transaction) that every record up to `seq` is committed.
+    static Result<void> markCommitted(QSqlDatabase &db, qint64 seq);
 
 private:
     struct Segment
@@ -88,6 +99,7 @@ private:
     qint64 m_segmentBytes;
     qint64 m_committed = 0;
     int m_fd = -1;
+    int m_lockFd = -1;
     qint64 m_written = 0;  // bytes in the current segment
     QList<Segment> m_segments;  // oldest first; the last is the one being written
 };

@@ -143,24 +143,19 @@ QByteArray boolField(bool value)
 
 namespace SpendLogRepository {
 
-Store::WriteJob insert(SpendLogRow row, qint64 seq)
+Store::WriteJob insert(SpendLogRow row)
 {
-    return [row = std::move(row), seq](QSqlDatabase &db) -> Result<void> {
-        static const QString columns = u"request_id, call_type, api_key, spend_nanousd, "
-                                       "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
-                                       "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown"_s;
-        static const QString sql = u"INSERT INTO spend_logs ("_s + columns
-                                   + u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
-        static const QString withRowid = u"INSERT INTO spend_logs (rowid, "_s + columns
-                                         + u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
-        QVariantList values{text(row.requestId), text(row.callType), text(row.apiKey), row.spend,
-                            row.promptTokens, row.completionTokens, row.totalTokens, isoUtc(row.startTime),
-                            isoUtc(row.endTime), text(row.model), text(row.modelGroup), text(row.modelId),
-                            text(row.userId), text(row.endUser), text(row.status), row.costEstimated ? 1 : 0,
-                            row.priceUnknown ? 1 : 0};
-        if (seq > 0)
-            values.prepend(seq);
-        return Store::execCached(db, seq > 0 ? withRowid : sql, values,
+    return [row = std::move(row)](QSqlDatabase &db) -> Result<void> {
+        static const QString sql = u"INSERT INTO spend_logs (request_id, call_type, api_key, spend_nanousd, "
+                                   "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
+                                   "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
+        return Store::execCached(db, sql,
+                                 {text(row.requestId), text(row.callType), text(row.apiKey), row.spend,
+                                  row.promptTokens, row.completionTokens, row.totalTokens, isoUtc(row.startTime),
+                                  isoUtc(row.endTime), text(row.model), text(row.modelGroup), text(row.modelId),
+                                  text(row.userId), text(row.endUser), text(row.status), row.costEstimated ? 1 : 0,
+                                  row.priceUnknown ? 1 : 0},
                                  u"record spend of call %1"_s.arg(row.requestId));
     };
 }

@@ -83,9 +83,8 @@ struct SpendReportCell
 // SQL of the spend_logs table (the only place it is written).
 namespace SpendLogRepository {
 
-// A store write job inserting `row`; a `seq` > 0 (its spend journal number) becomes its rowid,
-// so max(rowid) tells which journal records are committed.
-Store::WriteJob insert(SpendLogRow row, qint64 seq = 0);
+// A store write job inserting `row`.
+Store::WriteJob insert(SpendLogRow row);
 
 // Every row, oldest first (tests).
 Result<QList<SpendLogRow>> all(QSqlDatabase &db);

@@ -21,6 +21,7 @@
 #include <QVariant>
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 
 #include <atomic>
@@ -45,6 +46,7 @@ struct StoreJob
 {
     bool isWrite = false;
     bool lazy = false;
+    qint64 journalSeq = 0;  // a settled call's spend journal number (recordSpend)
     Store::ReadJob read;
     Store::WriteJob write;
     std::function<void(const Result<QVariant> &)> readFinished;
@@ -443,6 +445,8 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
         }
         results[0] = std::move(result);
     }
+    // The highest spend journal number this batch commits (failed jobs aside).
+    qint64 journalSeq = 0;
     for (std::size_t i = 0; i < batch.size() && !batchFailure && !alone; ++i) {
         if (const auto saved = exec(m_db, u"SAVEPOINT job"_s); !saved) {
             batchFailure = makeError(u"cannot create a savepoint: "_s + saved.error().message);
@@ -475,6 +479,14 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
         }
     }
 
+    for (std::size_t i = 0; i < batch.size() && !batchFailure; ++i) {
+        if (results[i] && results[i]->ok())
+            journalSeq = std::max(journalSeq, batch[i]->journalSeq);
+    }
+    if (!batchFailure && !aloneRolledBack && journalSeq > 0) {
+        if (const auto marked = SpendJournal::markCommitted(m_db, journalSeq); !marked)
+            batchFailure = marked.error();
+    }
     if (!batchFailure && !aloneRolledBack) {
         if (const auto committed = exec(m_db, u"COMMIT"_s); !committed)
             batchFailure = makeError(u"commit failed: "_s + committed.error().message);
@@ -609,17 +621,24 @@ Result<void> Store::open(const QString &path)
     }
     // Calls a killed process settled but had not committed come back from the spend journal
     // before anything reads the database.
-    if (path != u":memory:"_s) {
+    // Only the process holding the journal lock replays and journals; another one on the same
+    // database answers its calls after their commit.
+    const int lockFd = path != u":memory:"_s ? SpendJournal::lock(path) : -1;
+    if (lockFd >= 0) {
         Result<qint64> next = makeError(u"store thread did not answer"_s);
         QMetaObject::invokeMethod(
             worker, [worker, &path, &next] { next = worker->recoverJournal(path); }, Qt::BlockingQueuedConnection);
         if (!next) {
+            ::close(lockFd);
             QMetaObject::invokeMethod(worker, [worker] { worker->shutdown(); }, Qt::BlockingQueuedConnection);
             stopThread();
             qCWarning(lcStore).noquote() << next.error().message;
             return next.error();
         }
-        m_journal = std::make_unique<SpendJournal>(path, *next);
+        m_journal = std::make_unique<SpendJournal>(path, *next, SpendJournal::DefaultSegmentBytes, lockFd);
+    } else if (path != u":memory:"_s) {
+        qCInfo(lcStore).noquote() << "another process holds the spend journal of" << QDir::toNativeSeparators(path)
+                                  << "- calls here are answered after their commit";
     }
     m_path = path;
     m_schemaVersion = *opened;
@@ -706,7 +725,7 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
     // A store that falls far behind (a slow disk) slows the callers down instead of queueing
     // without bound: past the limit the answer waits for the commit again.
     const bool answerNow = journaled && m_inbox->pending() < m_lazyBacklogLimit.load(std::memory_order_relaxed);
-    jobs.prepend(SpendLogRepository::insert(std::move(record.row), journaled ? record.seq : 0));
+    jobs.prepend(SpendLogRepository::insert(std::move(record.row)));
     auto all = [jobs = std::move(jobs)](QSqlDatabase &db) -> Result<void> {
         for (const WriteJob &job : jobs) {
             if (auto done = job(db); !done)
@@ -717,6 +736,7 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
     StoreJob entry;
     entry.isWrite = true;
     entry.lazy = answerNow;
+    entry.journalSeq = journaled ? record.seq : 0;
     entry.write = std::move(all);
     // Runs on the store thread after the batch: a committed record's journal entry is done.
     entry.writeFinished = [journal = journaled ? m_journal.get() : nullptr, seq = record.seq,

@@ -97,6 +97,7 @@ private Q_SLOTS:
     void recordSpendIsLazyAndCleansUp();
     void inMemoryDatabaseHasNoJournal();
     void aLongBacklogMakesCallersWaitForTheCommit();
+    void oneStoreAtATimeOwnsTheJournal();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -188,7 +189,7 @@ void TestSpendJournal::replaysWhatWasNeverCommitted()
     QVERIFY(store.open(database).ok());
     QVERIFY(SpendJournal::segments(database).isEmpty());
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 2);
-    QCOMPARE(scalar(store, u"SELECT rowid FROM spend_logs WHERE request_id = 'call-2'"_s).toLongLong(), 2);
+    QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), 2);
     QCOMPARE(scalar(store, u"SELECT sum(spend_nanousd) FROM spend_logs"_s).toLongLong(), 150);
     QCOMPARE(scalar(store, u"SELECT end_user FROM spend_logs WHERE request_id = 'call-1'"_s).toString(),
              u"customer-7"_s);
@@ -204,10 +205,10 @@ void TestSpendJournal::replaysWhatWasNeverCommitted()
     QCOMPARE(global->toJsonObject().value(u"spend_nanousd"_s).toInteger(), 4150);
     QCOMPARE(global->toJsonObject().value(u"budget_duration"_s).toString(), u"1d"_s);
 
-    // The next record continues the sequence.
-    JournalRecord third = makeRecord(u"call-3"_s, 1);
-    QVERIFY(store.recordSpend(third, {}, nullptr, {}));
-    QCOMPARE(scalar(store, u"SELECT rowid FROM spend_logs WHERE request_id = 'call-3'"_s).toLongLong(), 3);
+    // The next record continues the sequence, and its batch notes it as committed.
+    QVERIFY(store.recordSpend(makeRecord(u"call-3"_s, 1), {}, nullptr, {}));
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs WHERE request_id = 'call-3'"_s).toInt(), 1);
+    QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), 3);
 }
 
 void TestSpendJournal::neverReappliesCommittedOrStaleRecords()
@@ -218,14 +219,15 @@ void TestSpendJournal::neverReappliesCommittedOrStaleRecords()
         Store store;
         QVERIFY(store.open(database).ok());
         seed(store);
-        // Rows 1..5 committed; the key's spend in the database is newer than any journal record.
+        // Records 1..5 committed; the key's spend in the database is newer than any journal record.
         for (int seq = 1; seq <= 5; ++seq)
-            QVERIFY(store.writeNow(SpendLogRepository::insert(makeRecord(u"row-%1"_s.arg(seq), 1).row, seq)).ok());
+            QVERIFY(store.writeNow(SpendLogRepository::insert(makeRecord(u"row-%1"_s.arg(seq), 1).row)).ok());
+        QVERIFY(store.writeNow([](QSqlDatabase &db) { return SpendJournal::markCommitted(db, 5); }).ok());
         QVERIFY(store.writeNow(IdentityRepository::saveSpend(IdentityRepository::SpendTable::Keys, Token, 7777)).ok());
     }
     {
         SpendJournal journal(database, 3);
-        // seq 3: older than the last committed row (a batch that failed, superseded): stale.
+        // seq 3: not above the committed number (a batch that failed, superseded): stale.
         JournalRecord stale = makeRecord(u"lost-3"_s, 9, {{LedgerScope::key(Token), 1, ResetA}});
         QVERIFY(journal.append(stale).ok());
         JournalRecord four = makeRecord(u"row-4"_s, 9, {{LedgerScope::key(Token), 2, ResetA}});
@@ -243,9 +245,8 @@ void TestSpendJournal::neverReappliesCommittedOrStaleRecords()
     QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 7777);
     QVERIFY(SpendJournal::segments(database).isEmpty());
     // Numbers already in the journal are not handed out again.
-    JournalRecord next = makeRecord(u"row-7"_s, 1);
-    QVERIFY(store.recordSpend(next, {}, nullptr, {}));
-    QCOMPARE(scalar(store, u"SELECT rowid FROM spend_logs WHERE request_id = 'row-7'"_s).toLongLong(), 7);
+    QVERIFY(store.recordSpend(makeRecord(u"row-7"_s, 1), {}, nullptr, {}));
+    QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), 7);
 }
 
 void TestSpendJournal::segmentsRotateAndGoOnceCommitted()
@@ -342,6 +343,35 @@ void TestSpendJournal::aLongBacklogMakesCallersWaitForTheCommit()
     release.release();
     QTRY_COMPARE(answered, 5);
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 5);
+}
+
+void TestSpendJournal::oneStoreAtATimeOwnsTheJournal()
+{
+    // A second process (here: a second store) on the same database neither replays nor writes
+    // the journal the first one owns; its calls wait for their commit.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    auto first = std::make_unique<Store>();
+    QVERIFY(first->open(database).ok());
+    QVERIFY(first->spendJournal());
+    QVERIFY(first->recordSpend(makeRecord(u"by-first"_s, 1), {}, nullptr, {}));
+    Store second;
+    QVERIFY(second.open(database).ok());
+    QVERIFY(!second.spendJournal());
+    QObject context;
+    int answered = 0;
+    QVERIFY(!second.recordSpend(makeRecord(u"by-second"_s, 1), {}, &context,
+                                [&answered](const Result<void> &result) { answered += result.ok() ? 1 : 0; }));
+    QTRY_COMPARE(answered, 1);
+    // The first store's journal is still there, untouched by the second's open.
+    QCOMPARE(SpendJournal::segments(database).size(), 1);
+    QCOMPARE(scalar(*first, u"SELECT count(*) FROM spend_logs"_s).toInt(), 2);
+    first.reset();
+    second.close();
+    // With the owner gone the next store owns it.
+    Store third;
+    QVERIFY(third.open(database).ok());
+    QVERIFY(third.spendJournal());
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)
