@@ -1,17 +1,17 @@
 #include "spendjournal.h"
 
+#include "../identityregistry.h"
 #include "identityrepository.h"
 #include "store.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QMutexLocker>
+#include <QSet>
 #include <QSqlDatabase>
-#include <QSqlError>
 #include <QSqlQuery>
 #include <QtEndian>
 
@@ -166,18 +166,6 @@ std::optional<JournalRecord> decode(QByteArrayView payload)
     return record;
 }
 
-Result<void> execBound(QSqlDatabase &db, const QString &sql, const QVariantList &values, const QString &what)
-{
-    QSqlQuery query(db);
-    if (!query.prepare(sql))
-        return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
-    for (const QVariant &value : values)
-        query.addBindValue(value);
-    if (!query.exec())
-        return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
-    return {};
-}
-
 std::optional<QVariant> selectOne(QSqlDatabase &db, const QString &sql, const QVariantList &values)
 {
     QSqlQuery query(db);
@@ -189,66 +177,83 @@ std::optional<QVariant> selectOne(QSqlDatabase &db, const QString &sql, const QV
     return query.value(0);
 }
 
-// Writes one budget state the way a running gateway would have: the spend column and the
-// window in the row's JSON (keys, users, end users), a per-model entry in the key's JSON,
-// or the global spend setting.
-Result<void> applyState(QSqlDatabase &db, const JournalBudgetState &state)
+// Puts journaled budget states back the way the running gateway kept them: through an
+// IdentityRegistry loaded from the database (the gateway's own setters), then the rows it
+// touched written with the repository's save jobs; the global budget through its settings row.
+class StateReplay
 {
-    const auto patchRow = [&](const QString &table, const QString &idColumn, const QString &id,
-                              const auto &patch, bool setSpend) -> Result<void> {
-        const auto data = selectOne(db, u"SELECT data FROM %1 WHERE %2 = ?"_s.arg(table, idColumn), {id});
-        if (!data)
-            return {};  // deleted since: nothing to restore
-        QJsonObject object = QJsonDocument::fromJson(data->toString().toUtf8()).object();
-        patch(object);
-        const QString text = QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
-        if (setSpend) {
-            return execBound(db, u"UPDATE %1 SET data = ?, spend_nanousd = ? WHERE %2 = ?"_s.arg(table, idColumn),
-                             {text, state.spend, id}, u"restore a spend total"_s);
+public:
+    Result<void> apply(QSqlDatabase &db, const JournalBudgetState &state)
+    {
+        if (!m_loaded) {
+            auto snapshot = IdentityRepository::loadAll(db);
+            if (!snapshot)
+                return snapshot.error();
+            for (const User &user : std::as_const(snapshot->users))
+                m_registry.putUser(user);
+            for (const VirtualKey &key : std::as_const(snapshot->keys))
+                m_registry.putKey(key);
+            for (const EndUser &endUser : std::as_const(snapshot->endUsers))
+                m_registry.putEndUser(endUser);
+            m_loaded = true;
         }
-        return execBound(db, u"UPDATE %1 SET data = ? WHERE %2 = ?"_s.arg(table, idColumn), {text, id},
-                         u"restore a spend total"_s);
-    };
-    const auto setWindow = [&](QJsonObject &object) {
-        object.insert(u"budget_reset_at"_s, IdentityJson::time(state.resetAt));
-    };
-    switch (state.scope.kind) {
-    case LedgerScope::Kind::Key:
-        return patchRow(u"keys"_s, u"token"_s, state.scope.id, setWindow, true);
-    case LedgerScope::Kind::User:
-        return patchRow(u"users"_s, u"user_id"_s, state.scope.id, setWindow, true);
-    case LedgerScope::Kind::EndUser:
-        return patchRow(u"end_users"_s, u"user_id"_s, state.scope.id, setWindow, true);
-    case LedgerScope::Kind::KeyModel: {
-        const qsizetype split = state.scope.id.indexOf(u'\n');
-        if (split <= 0)
-            return {};
-        const QString model = state.scope.id.mid(split + 1);
-        return patchRow(
-            u"keys"_s, u"token"_s, state.scope.id.left(split),
-            [&](QJsonObject &object) {
-                QJsonObject budgets = object.value(u"model_max_budget"_s).toObject();
-                if (!budgets.contains(model))
-                    return;
-                QJsonObject entry = budgets.value(model).toObject();
-                entry.insert(u"spend"_s, nanosToUsd(state.spend));
-                if (state.resetAt.isValid())
-                    entry.insert(u"budget_reset_at"_s, IdentityJson::time(state.resetAt));
-                budgets.insert(model, entry);
-                object.insert(u"model_max_budget"_s, budgets);
-            },
-            false);
+        using Change = IdentityRegistry::BudgetStateChange;
+        const QString &id = state.scope.id;
+        switch (state.scope.kind) {
+        case LedgerScope::Kind::Key:
+            if (m_registry.setKeyBudgetState(id, state.spend, state.resetAt) != Change::Unknown)
+                m_keys.insert(id);
+            break;
+        case LedgerScope::Kind::User:
+            if (m_registry.setUserBudgetState(id, state.spend, state.resetAt) != Change::Unknown)
+                m_users.insert(id);
+            break;
+        case LedgerScope::Kind::EndUser:
+            if (m_registry.setEndUserBudgetState(id, state.spend, state.resetAt) != Change::Unknown)
+                m_endUsers.insert(id);
+            break;
+        case LedgerScope::Kind::KeyModel: {
+            const qsizetype split = id.indexOf(u'\n');
+            if (split > 0 && m_registry.setKeyModelBudgetState(id.left(split), id.mid(split + 1), state.spend,
+                                                               state.resetAt))
+                m_keys.insert(id.left(split));
+            break;
+        }
+        case LedgerScope::Kind::Global:
+            m_global = state;
+            break;
+        }
+        return {};
     }
-    case LedgerScope::Kind::Global: {
-        const QJsonObject stored = IdentityRepository::loadGlobalSpend(db);
-        if (stored.isEmpty())
-            return {};  // no global budget was kept
-        return IdentityRepository::saveGlobalSpend(state.spend, state.resetAt,
-                                                   stored.value(u"budget_duration"_s).toString())(db);
+
+    Result<void> save(QSqlDatabase &db) const
+    {
+        QList<Store::WriteJob> jobs;
+        for (const QString &token : m_keys)
+            jobs.append(IdentityRepository::saveKey(*m_registry.keyByToken(token)));
+        for (const QString &userId : m_users)
+            jobs.append(IdentityRepository::saveUser(*m_registry.user(userId)));
+        for (const QString &userId : m_endUsers)
+            jobs.append(IdentityRepository::saveEndUser(*m_registry.endUser(userId)));
+        if (m_global) {
+            // Only a global budget that was kept has a window to restore; its period stays.
+            const QJsonObject stored = IdentityRepository::loadGlobalSpend(db);
+            if (!stored.isEmpty()) {
+                jobs.append(IdentityRepository::saveGlobalSpend(m_global->spend, m_global->resetAt,
+                                                                stored.value(u"budget_duration"_s).toString()));
+            }
+        }
+        return IdentityRepository::all(jobs)(db);
     }
-    }
-    return {};
-}
+
+private:
+    bool m_loaded = false;
+    IdentityRegistry m_registry;
+    QSet<QString> m_keys;
+    QSet<QString> m_users;
+    QSet<QString> m_endUsers;
+    std::optional<JournalBudgetState> m_global;
+};
 
 } // namespace
 
@@ -461,10 +466,12 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
         return last + 1;
 
     int replayed = 0;
-    if (auto begun = execBound(db, u"BEGIN"_s, {}, u"start the journal replay"_s); !begun)
+    StateReplay states;
+    if (auto begun = Store::execCached(db, u"BEGIN"_s, {}, u"start the journal replay"_s); !begun)
         return begun.error();
     const auto fail = [&db](const Error &error) -> Result<qint64> {
-        QSqlQuery(db).exec(u"ROLLBACK"_s);
+        if (const auto undone = Store::execCached(db, u"ROLLBACK"_s, {}, QString()); !undone)
+            qCDebug(lcJournal).noquote() << "rollback after a failed replay:" << undone.error().message;
         return makeError(u"cannot replay the spend journal: "_s + error.message);
     };
     for (const QString &file : files) {
@@ -479,15 +486,17 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
             if (auto inserted = SpendLogRepository::insert(record.row)(db); !inserted)
                 return fail(inserted.error());
             for (const JournalBudgetState &state : record.states) {
-                if (auto applied = applyState(db, state); !applied)
+                if (auto applied = states.apply(db, state); !applied)
                     return fail(applied.error());
             }
             ++replayed;
         }
     }
+    if (auto saved = states.save(db); !saved)
+        return fail(saved.error());
     if (auto marked = markCommitted(db, last); !marked)
         return fail(marked.error());
-    if (auto done = execBound(db, u"COMMIT"_s, {}, u"commit the journal replay"_s); !done)
+    if (auto done = Store::execCached(db, u"COMMIT"_s, {}, u"commit the journal replay"_s); !done)
         return fail(done.error());
     for (const QString &file : files)
         QFile::remove(file);
