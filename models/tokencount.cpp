@@ -15,19 +15,18 @@ qint64 roughCount(const QString &text)
     return text.isEmpty() ? 0 : std::max<qint64>(1, (text.size() + 3) / 4);
 }
 
-qint64 countValue(const QJsonValue &value, const QString &model)
+// The tokens of a completion `prompt` or embedding `input`: a string, a list of strings, or
+// (lists of) token ids, with `countText` for each string.
+template<typename CountText>
+qint64 valueTokens(const QJsonValue &value, const CountText &countText)
 {
     if (value.isString())
-        return countTextTokens(value.toString(), model);
+        return countText(value.toString());
     if (!value.isArray())
         return 0;
     qint64 total = 0;
-    for (const QJsonValue item : value.toArray()) {
-        if (item.isDouble())
-            ++total;  // a token id
-        else
-            total += countValue(item, model);  // a string, or a list of token ids
-    }
+    for (const QJsonValue item : value.toArray())
+        total += item.isDouble() ? 1 : valueTokens(item, countText);  // a token id, or a string / list
     return total;
 }
 
@@ -41,42 +40,6 @@ qint64 utf8Bytes(QStringView text)
     return bytes;
 }
 
-qint64 boundValue(const QJsonValue &value)
-{
-    if (value.isString())
-        return utf8Bytes(value.toString());
-    if (!value.isArray())
-        return 0;
-    qint64 total = 0;
-    for (const QJsonValue item : value.toArray())
-        total += item.isDouble() ? 1 : boundValue(item);
-    return total;
-}
-
-// countChatTokens' framing, with bytes for tokens.
-qint64 boundChat(const QJsonArray &messages)
-{
-    qint64 total = 3;
-    for (const QJsonValue value : messages) {
-        const QJsonObject message = value.toObject();
-        total += 3;
-        for (auto it = message.begin(); it != message.end(); ++it) {
-            if (it.value().isString()) {
-                total += utf8Bytes(it.value().toString());
-            } else if (it.value().isArray()) {
-                for (const QJsonValue part : it.value().toArray()) {
-                    const QJsonObject object = part.toObject();
-                    if (object.value(u"type"_s).toString() == u"text")
-                        total += utf8Bytes(object.value(u"text"_s).toString());
-                }
-            }
-            if (it.key() == u"name")
-                total += 1;
-        }
-    }
-    return total;
-}
-
 } // namespace
 
 qint64 boundRequestPromptTokens(const QJsonObject &body)
@@ -84,8 +47,8 @@ qint64 boundRequestPromptTokens(const QJsonObject &body)
     // Chat messages, plus prompt/input: what the exact count falls back to if it cannot
     // count the messages.
     const QJsonValue messages = body.value(u"messages"_s);
-    const qint64 chat = messages.isArray() ? boundChat(messages.toArray()) : 0;
-    return chat + boundValue(body.value(u"prompt"_s)) + boundValue(body.value(u"input"_s));
+    const qint64 chat = messages.isArray() ? chatPromptTokens(messages.toArray(), utf8Bytes) : 0;
+    return chat + valueTokens(body.value(u"prompt"_s), utf8Bytes) + valueTokens(body.value(u"input"_s), utf8Bytes);
 }
 
 qint64 countTextTokens(const QString &text, const QString &model)
@@ -104,7 +67,8 @@ qint64 countRequestPromptTokens(const QJsonObject &body, const QString &model)
         if (counted >= 0)
             return counted;
     }
-    return countValue(body.value(u"prompt"_s), model) + countValue(body.value(u"input"_s), model);
+    const auto countText = [&model](const QString &text) { return countTextTokens(text, model); };
+    return valueTokens(body.value(u"prompt"_s), countText) + valueTokens(body.value(u"input"_s), countText);
 }
 
 QString streamedText(const QList<QByteArray> &chunkPayloads)

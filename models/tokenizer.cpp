@@ -513,18 +513,23 @@ qint64 countChatTokens(const QJsonArray &messages, const QString &model)
         return -1;
     }
     const Tokenizer &encoder = **tokenizer;
+    return chatPromptTokens(messages, [&encoder](QStringView text) { return qint64(encoder.count(text)); });
+}
+
+qint64 chatPromptTokens(const QJsonArray &messages, const std::function<qint64(QStringView)> &countText)
+{
     qint64 total = 3;   // every reply is primed with <|start|>assistant<|message|>
     for (const QJsonValue &value : messages) {
         const QJsonObject message = value.toObject();
         total += 3;
         for (auto it = message.begin(); it != message.end(); ++it) {
             if (it.value().isString()) {
-                total += encoder.count(it.value().toString());
+                total += countText(it.value().toString());
             } else if (it.value().isArray()) {
                 for (const QJsonValue &part : it.value().toArray()) {
                     const QJsonObject object = part.toObject();
                     if (object.value(u"type"_s).toString() == u"text")
-                        total += encoder.count(object.value(u"text"_s).toString());
+                        total += countText(object.value(u"text"_s).toString());
                 }
             }
             if (it.key() == u"name")

@@ -9,6 +9,7 @@
 #include <QString>
 #include <QStringView>
 
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -95,5 +96,8 @@ Encoding encodingForModel(const QString &model, bool *exact = nullptr);
 // the text parts of array content, and 3 priming the reply. Matches usage.prompt_tokens for
 // plain chat messages; tools, images and audio are not counted. -1 if the encoding cannot load.
 qint64 countChatTokens(const QJsonArray &messages, const QString &model);
+// countChatTokens' framing with `countText` for each text: the exact count passes the
+// tokenizer, admission's cheap bound (boundRequestPromptTokens) each text's UTF-8 bytes.
+qint64 chatPromptTokens(const QJsonArray &messages, const std::function<qint64(QStringView)> &countText);
 
 } // namespace Tollgate
