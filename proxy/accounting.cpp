@@ -7,7 +7,6 @@
 #include "auth.h"
 
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QSqlDatabase>
 

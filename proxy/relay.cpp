@@ -3,7 +3,6 @@
 #include "../models/pricing.h"
 #include "../models/tokencount.h"
 #include "accounting.h"
-#include "../models/store/identityrepository.h"
 #include "../models/store/store.h"
 #include "apierror.h"
 #include "jsonscan.h"
@@ -383,25 +382,21 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     }
     // The spend-log row and the new spend totals commit together. Journaled, the call is
     // durable already and answers at once; otherwise it answers after COMMIT.
-    auto shared = std::make_shared<std::function<void()>>(std::move(done));
+    // `done` runs once: after the journal write or after COMMIT, whichever answers first.
+    const auto doneOnce = [shared = std::make_shared<std::function<void()>>(std::move(done))] {
+        if (*shared)
+            std::exchange(*shared, {})();
+    };
     const bool journaled = m_services.store->recordSpend(
-        std::move(record), std::move(jobs), m_services.context, [shared](const Result<void> &result) {
+        std::move(record), std::move(jobs), m_services.context, [doneOnce](const Result<void> &result) {
             if (!result)
                 qCWarning(lcRelay) << "spend not recorded:" << result.error().message;
-            if (*shared)
-                std::exchange(*shared, {})();
+            doneOnce();
         });
     // Answered from the event loop, as after a commit: callers of settle() never see the call
     // finish inside it.
-    if (journaled) {
-        QMetaObject::invokeMethod(
-            m_services.context,
-            [shared] {
-                if (*shared)
-                    std::exchange(*shared, {})();
-            },
-            Qt::QueuedConnection);
-    }
+    if (journaled)
+        QMetaObject::invokeMethod(m_services.context, doneOnce, Qt::QueuedConnection);
 }
 
 void RelayCall::finish()

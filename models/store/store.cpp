@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "migrations.h"
+#include "identityrepository.h"
 #include "spendjournal.h"
 #include "spendlog.h"
 
@@ -22,7 +23,6 @@
 
 #include <sqlite3.h>
 #include <unistd.h>
-
 
 #include <atomic>
 #include <deque>
@@ -445,8 +445,6 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
         }
         results[0] = std::move(result);
     }
-    // The highest spend journal number this batch commits (failed jobs aside).
-    qint64 journalSeq = 0;
     for (std::size_t i = 0; i < batch.size() && !batchFailure && !alone; ++i) {
         if (const auto saved = exec(m_db, u"SAVEPOINT job"_s); !saved) {
             batchFailure = makeError(u"cannot create a savepoint: "_s + saved.error().message);
@@ -479,6 +477,8 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
         }
     }
 
+    // The highest spend journal number this batch commits (failed jobs aside).
+    qint64 journalSeq = 0;
     for (std::size_t i = 0; i < batch.size() && !batchFailure; ++i) {
         if (results[i] && results[i]->ok())
             journalSeq = std::max(journalSeq, batch[i]->journalSeq);
@@ -703,11 +703,10 @@ void Store::read(ReadJob job, QObject *context, ReadDone done)
     m_inbox->submit(std::move(entry));
 }
 
-void Store::write(WriteJob job, QObject *context, WriteDone done, WriteMode mode)
+void Store::write(WriteJob job, QObject *context, WriteDone done)
 {
     StoreJob entry;
     entry.isWrite = true;
-    entry.lazy = mode == WriteMode::Lazy;
     entry.write = std::move(job);
     entry.writeFinished = deliverTo<void>(context, std::move(done));
     m_inbox->submit(std::move(entry));
@@ -726,18 +725,11 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
     // without bound: past the limit the answer waits for the commit again.
     const bool answerNow = journaled && m_inbox->pending() < m_lazyBacklogLimit.load(std::memory_order_relaxed);
     jobs.prepend(SpendLogRepository::insert(std::move(record.row)));
-    auto all = [jobs = std::move(jobs)](QSqlDatabase &db) -> Result<void> {
-        for (const WriteJob &job : jobs) {
-            if (auto done = job(db); !done)
-                return done;
-        }
-        return {};
-    };
     StoreJob entry;
     entry.isWrite = true;
     entry.lazy = answerNow;
     entry.journalSeq = journaled ? record.seq : 0;
-    entry.write = std::move(all);
+    entry.write = IdentityRepository::all(std::move(jobs));
     // Runs on the store thread after the batch: a committed record's journal entry is done.
     entry.writeFinished = [journal = journaled ? m_journal.get() : nullptr, seq = record.seq,
                            deliver = deliverTo<void>(context, std::move(done))](const Result<void> &result) {

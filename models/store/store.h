@@ -62,13 +62,12 @@ public:
     // fails by returning QVariant::fromValue(Error{...}).
     void read(ReadJob job, QObject *context, ReadDone done);
 
-    // Prompt writes start a batch at once; a Lazy write may wait up to LazyDelayMs for others
-    // to join its batch (fewer, larger commits). Any prompt job runs everything queued before it.
-    enum class WriteMode { Prompt, Lazy };
-    static constexpr int LazyDelayMs = 20;
+    // Queues a write for the next group-commit batch; it starts at once.
+    void write(WriteJob job, QObject *context, WriteDone done = {});
 
-    // Queues a write for the next group-commit batch.
-    void write(WriteJob job, QObject *context, WriteDone done = {}, WriteMode mode = WriteMode::Prompt);
+    // recordSpend's journaled writes are lazy: they may wait up to LazyDelayMs for others to
+    // join their batch (fewer, larger commits). Any other job runs everything queued before it.
+    static constexpr int LazyDelayMs = 20;
 
     // Records a settled call: `record` (its spend-log row and the budget states it left) and
     // `jobs` (what persists those states) commit together. With the spend journal open the
@@ -88,7 +87,8 @@ public:
     // The default database file: <AppDataLocation>/tollgate.db.
     static QString defaultPath();
 
-    // The spend journal beside the database file (none for an in-memory database).
+    // The spend journal beside the database file (none for an in-memory database, or when
+    // another process owns this database's journal).
     [[nodiscard]] SpendJournal *spendJournal() const;
 
     // Write batches committed since construction (test hook: proves group commit).
