@@ -621,6 +621,8 @@ void TestModels::referencesOnUpdateAreRefused()
                    u"litellm_params.api_key"_s);
     QCOMPARE_ERROR(update(u"api_key"_s, u"keychain/master_key"_s), 400, u"bad_request_error"_s,
                    u"litellm_params.api_key"_s);
+    QCOMPARE_ERROR(update(u"api_key"_s, u"keychain/model-upd-1-api_key"_s), 400, u"bad_request_error"_s,
+                   u"litellm_params.api_key"_s);
     QCOMPARE_ERROR(update(u"api_version"_s, u"keychain/master_key"_s), 400, u"bad_request_error"_s,
                    u"litellm_params.api_version"_s);
     QCOMPARE_ERROR(update(u"api_base"_s, u"os.environ/TOLLGATE_TEST_SECRET_VAR"_s), 400, u"bad_request_error"_s,
