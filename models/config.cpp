@@ -93,7 +93,8 @@ struct Text
 class ConfigParser
 {
 public:
-    ConfigParser(QString fileName, ISecretStore &secrets)
+    // `secrets` null: references are refused instead of resolved (entries that came over HTTP).
+    ConfigParser(QString fileName, ISecretStore *secrets)
         : m_file(std::move(fileName)), m_secrets(secrets)
     {
     }
@@ -141,7 +142,7 @@ private:
                    const QList<int> &idLines);
 
     QString m_file;
-    ISecretStore &m_secrets;
+    ISecretStore *m_secrets;  // null = refuse references
     std::optional<Error> m_error;
     bool m_json = false;   // parsing a JSON entry: there are no lines to point at
     QString m_field;       // the field being read, for m_errorField
@@ -178,6 +179,13 @@ std::optional<QString> ConfigParser::resolve(const QString &raw, int line)
 {
     const QString where = m_json ? QString()
                                  : QString(u" (referenced at "_s + m_file + u':' + QString::number(line) + u')');
+    if (!m_secrets && (raw.startsWith(u"os.environ/") || raw.startsWith(u"keychain/"))) {
+        // Resolving here would hand whoever may write the entry every environment variable
+        // and keychain entry of the gateway (sent to an api_base of their choosing).
+        fail(line, m_field + u" must be the value itself: os.environ/ and keychain/ references are "
+                             "read only from config.yaml"_s);
+        return std::nullopt;
+    }
     if (raw.startsWith(u"os.environ/")) {
         const QString name = raw.mid(11);
         const QByteArray key = name.toLocal8Bit();
@@ -197,7 +205,7 @@ std::optional<QString> ConfigParser::resolve(const QString &raw, int line)
             fail(line, u"keychain/ needs a secret name after the slash"_s + where);
             return std::nullopt;
         }
-        Result<QString> secret = m_secrets.readSecret(name);
+        Result<QString> secret = m_secrets->readSecret(name);
         if (!secret) {
             fail(line, secret.error().message + where);
             return std::nullopt;
@@ -798,7 +806,7 @@ Result<Config> ConfigLoader::loadString(const QByteArray &yaml, const QString &f
                                  "one starts with ---); put everything into one"_s,
                                  fileName, lineOf(documents[i]));
         }
-        ConfigParser parser(fileName, secrets);
+        ConfigParser parser(fileName, &secrets);
         return parser.parse(documents.empty() ? YAML::Node() : documents.front());
     } catch (const YAML::Exception &e) {
         const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
@@ -810,12 +818,12 @@ Result<Config> ConfigLoader::loadString(const QByteArray &yaml, const QString &f
     }
 }
 
-Result<Deployment> ConfigLoader::deploymentFromJson(const QJsonObject &entry, ISecretStore &secrets)
+Result<Deployment> ConfigLoader::deploymentFromJson(const QJsonObject &entry)
 {
     if (auto wrongType = checkJsonTypes(entry))
         return *wrongType;
     try {
-        ConfigParser parser(QString(), secrets);
+        ConfigParser parser(QString(), nullptr);
         return parser.parseJsonEntry(toYaml(entry));
     } catch (const std::exception &e) {
         return Error{u"cannot read the model entry: "_s + QString::fromUtf8(e.what()), QString(), 0};

@@ -91,11 +91,14 @@ public:
     // One model_list entry given as JSON ({"model_name", "litellm_params", "model_info"}:
     // POST /model/new and the models kept in the store), checked by the same rules as a
     // config.yaml entry, plus JSON's types: a number where a string belongs (or the
-    // reverse) is an error here, where YAML cannot tell them apart. References are
-    // resolved as in the file. Without model_info.id the id is the same stable hash.
+    // reverse) is an error here, where YAML cannot tell them apart. os.environ/ and
+    // keychain/ references are refused (an error naming the field), never resolved: they
+    // are a config-file feature, and whoever may write an entry over HTTP must not be able
+    // to send the gateway's secrets to an api_base of their own. Without model_info.id the
+    // id is the same stable hash.
     // On failure the error's `file` holds the dotted field it is about (e.g.
     // "litellm_params.rpm"): for an API answer's `param`; its line is 0.
-    static Result<Deployment> deploymentFromJson(const QJsonObject &entry, ISecretStore &secrets);
+    static Result<Deployment> deploymentFromJson(const QJsonObject &entry);
 };
 
 } // namespace Tollgate

@@ -13,15 +13,16 @@ ModelAccess::ModelAccess(const Caller &caller, const IdentityRegistry *identitie
 {
     if (caller.kind != Caller::Kind::VirtualKey || !identities)
         return;  // master key / open access: everything
-    m_key = identities->keyByToken(QString::fromLatin1(caller.tokenHash));
-    if (m_key && !m_key->models.isEmpty()) {
-        m_entries = m_key->models;
-    } else if (const User *user = identities->user(caller.userId); user && !user->models.isEmpty()) {
-        m_entries = user->models;
-        m_fromUser = true;
+    m_virtualKey = identities->keyByToken(QString::fromLatin1(caller.tokenHash));
+    if (m_virtualKey && !m_virtualKey->models.isEmpty()) {
+        m_key.entries = m_virtualKey->models;
+        m_key.allowed = expand(m_key.entries, deployments);
     }
-    if (!m_entries.isEmpty())
-        m_allowed = expand(m_entries, deployments);
+    // The user's list bounds every key of the user, whatever the key's own list says.
+    if (const User *user = identities->user(caller.userId); user && !user->models.isEmpty()) {
+        m_user.entries = user->models;
+        m_user.allowed = expand(m_user.entries, deployments);
+    }
 }
 
 QSet<QString> ModelAccess::expand(const QStringList &entries, const DeploymentTable &deployments)
@@ -46,9 +47,9 @@ QSet<QString> ModelAccess::expand(const QStringList &entries, const DeploymentTa
 
 QString ModelAccess::resolve(const QString &requested) const
 {
-    if (m_key) {
-        const auto alias = m_key->aliases.constFind(requested);
-        if (alias != m_key->aliases.constEnd())
+    if (m_virtualKey) {
+        const auto alias = m_virtualKey->aliases.constFind(requested);
+        if (alias != m_virtualKey->aliases.constEnd())
             return *alias;
     }
     return requested;
@@ -56,9 +57,11 @@ QString ModelAccess::resolve(const QString &requested) const
 
 ModelAccess::Decision ModelAccess::check(const QString &modelName) const
 {
-    if (m_entries.isEmpty() || m_allowed.contains(modelName))
-        return Decision::Allowed;
-    return m_fromUser ? Decision::DeniedByUser : Decision::DeniedByKey;
+    if (!m_key.allows(modelName))
+        return Decision::DeniedByKey;
+    if (!m_user.allows(modelName))
+        return Decision::DeniedByUser;
+    return Decision::Allowed;
 }
 
 QStringList ModelAccess::allowedModels() const

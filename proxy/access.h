@@ -12,9 +12,11 @@ class DeploymentTable;
 class IdentityRegistry;
 struct Caller;
 
-// Which models a caller may use (api.md §5): the key's `models`, else its user's; [] = all;
-// an entry may be a model_name, an access group, or "all-proxy-models"; the key's
-// `aliases` map a requested name to a model_name first.
+// Which models a caller may use (api.md §5): those its key's `models` allow AND those its
+// user's allow, both read at call time ([] = all; an entry may be a model_name, an access
+// group, or "all-proxy-models"), so a key never reaches a model its user may not use, even one
+// added (or put into a group) after the key was made. The key's `aliases` map a requested
+// name to a model_name first.
 class ModelAccess
 {
 public:
@@ -27,18 +29,28 @@ public:
     [[nodiscard]] Decision check(const QString &modelName) const;
     // Model groups the caller may use, in the table's order.
     [[nodiscard]] QStringList allowedModels() const;
-    // What the error message lists: the configured entries (names and groups).
-    [[nodiscard]] QStringList allowedEntries() const { return m_entries; }
+    // What the error message of a refusal lists: the entries (names and groups) of the list
+    // that refused (the key's for DeniedByKey, the user's for DeniedByUser).
+    [[nodiscard]] QStringList allowedEntries(Decision denied) const
+    {
+        return denied == Decision::DeniedByUser ? m_user.entries : m_key.entries;
+    }
 
     // Names and groups expanded to model names ("all-proxy-models" = every group).
     static QSet<QString> expand(const QStringList &entries, const DeploymentTable &deployments);
 
 private:
+    struct List
+    {
+        QStringList entries;      // empty = all
+        QSet<QString> allowed;    // entries expanded
+        [[nodiscard]] bool allows(const QString &model) const { return entries.isEmpty() || allowed.contains(model); }
+    };
+
     const DeploymentTable &m_deployments;
-    const VirtualKey *m_key = nullptr;
-    QStringList m_entries;      // the list that applies (empty = all)
-    bool m_fromUser = false;
-    QSet<QString> m_allowed;
+    const VirtualKey *m_virtualKey = nullptr;
+    List m_key;
+    List m_user;
 };
 
 } // namespace Tollgate

@@ -135,6 +135,15 @@ bool Router::authenticate(const HttpRequest &request, Access access, Caller &cal
                                           canonicalPath(request.path))));
         return false;
     }
+    // internal_user_viewer keys only read: every route that calls a model or changes something
+    // is a POST (the reads are GETs), so one rule covers today's routes and tomorrow's.
+    if (caller.role == UserRole::InternalUserViewer && request.method != "GET" && request.method != "HEAD") {
+        responder->send(errorResponse(ApiError::Forbidden,
+                                      u"This key belongs to an internal_user_viewer, which may only read: %1 %2 "
+                                      "is not allowed."_s.arg(QString::fromLatin1(request.method),
+                                                              canonicalPath(request.path))));
+        return false;
+    }
     return true;
 }
 

@@ -1054,8 +1054,8 @@ Erstellt am %2 von %3</translation>
         <translation>der Schlüssel des Anbieters (optional)</translation>
     </message>
     <message>
-        <source>Kept in the OS keychain by the gateway, never in its database. os.environ/NAME reads it from the environment instead.</source>
-        <translation>Wird vom Gateway im Schlüsselbund des Betriebssystems gespeichert, nie in seiner Datenbank. os.environ/NAME liest ihn stattdessen aus der Umgebung.</translation>
+        <source>Kept in the OS keychain by the gateway, never in its database. To read it from the environment, add the model to config.yaml with os.environ/NAME.</source>
+        <translation>Wird vom Gateway im Schlüsselbund des Betriebssystems gespeichert, nie in seiner Datenbank. Um ihn aus der Umgebung zu lesen, tragen Sie das Modell mit os.environ/NAME in config.yaml ein.</translation>
     </message>
     <message>
         <source>Access groups:</source>

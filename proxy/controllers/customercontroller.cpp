@@ -127,7 +127,7 @@ void CustomerController::newCustomer(RequestContext &context, const ResponderPtr
         return;
     JsonReader reader(*body);
     const std::optional<QString> userId = readUserId(reader, responder);
-    if (!userId)
+    if (!userId || !Management::checkEndUserId(*userId, u"user_id"_s, responder))
         return;
     EndUser endUser = fresh(*userId);
     if (!readEndUserFields(reader, endUser, endUser.createdAt, responder))
@@ -239,11 +239,14 @@ void CustomerController::setBlocked(bool blocked, RequestContext &context, const
     IdentityRegistry &identities = *m_services.identities;
     // Blocking an unknown id creates it blocked, so a customer can be barred before its
     // first call; unblocking one that does not exist is a mistake worth reporting.
-    if (!blocked) {
-        if (const QStringList unknown = unknownIds(identities, *ids); !unknown.isEmpty()) {
-            notFound(responder, unknown);
+    const QStringList unknown = unknownIds(identities, *ids);
+    if (!blocked && !unknown.isEmpty()) {
+        notFound(responder, unknown);
+        return;
+    }
+    for (const QString &id : unknown) {   // to be created: capped as /customer/new's
+        if (!Management::checkEndUserId(id, u"user_ids"_s, responder))
             return;
-        }
     }
     const QDateTime now = Management::now(m_services);
     const QString action = blocked ? u"customer.block"_s : u"customer.unblock"_s;

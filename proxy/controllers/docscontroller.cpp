@@ -200,8 +200,9 @@ QJsonObject componentSchemas()
     s.insert(u"LitellmParams"_s,
              object({{u"model"_s, str(u"<provider>/<model>: openai/…, azure/<deployment>, mock/…"_s)},
                      {u"api_base"_s, str()},
-                     {u"api_key"_s, str(u"a literal (kept in the OS keychain, never in the database), "
-                                        "os.environ/NAME or keychain/NAME; never returned"_s)},
+                     {u"api_key"_s, str(u"the key itself (kept in the OS keychain, never in the database; "
+                                        "never returned). os.environ/ and keychain/ references are refused "
+                                        "here: they work only in config.yaml"_s)},
                      {u"api_version"_s, str(u"azure only"_s)},
                      {u"rpm"_s, integer()}, {u"tpm"_s, integer()}, {u"timeout"_s, number(u"seconds"_s)},
                      {u"input_cost_per_token"_s, number()}, {u"output_cost_per_token"_s, number()},

@@ -210,8 +210,9 @@ QString creatorOf(const Caller &caller)
     return caller.actor();
 }
 
-// A key's `models` replace its user's (api.md §5), so a non-admin must not name a model
-// its user may not use. Names that are no model are harmless and let through.
+// A non-admin must not name a model its user may not use. Access is the key's list and the
+// user's at call time (ModelAccess), so this only says so at once; names that are no model
+// (yet) are let through, as they can never widen the user's list.
 std::optional<QString> modelOutsideUser(const KeyFields &fields, const User *user, const DeploymentTable &deployments)
 {
     if (!fields.models || !user || user->models.isEmpty())
@@ -621,7 +622,10 @@ void KeyController::info(RequestContext &context, const ResponderPtr &responder)
         forbidden(responder, u"Key %1 belongs to another user."_s.arg(describe(given)), u"key"_s);
         return;
     }
-    Management::sendJson(responder, QJsonObject{{u"key"_s, key->token}, {u"info"_s, IdentityJson::toJson(*key)}});
+    // LiteLLM's shape: the key as the caller named it (raw key or token); the token when the
+    // caller read its own key without naming it.
+    Management::sendJson(responder, QJsonObject{{u"key"_s, given.isEmpty() ? key->token : given},
+                                                {u"info"_s, IdentityJson::toJson(*key)}});
 }
 
 void KeyController::list(RequestContext &context, const ResponderPtr &responder)
@@ -717,9 +721,17 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
             forbidden(responder, u"A key cannot be handed to another user by its owner."_s, u"user_id"_s);
             return;
         }
-        if (auto model = modelOutsideUser(fields, identities.user(caller.userId), *m_services.deployments)) {
-            forbidden(responder, u"User %1 may not use model %2."_s.arg(caller.userId, *model), u"models"_s);
-            return;
+        // What an admin set on the key (blocked, expiry, budgets, limits, models) stays: else
+        // regenerating would be a way around every one of them. Only the alias, the aliases
+        // (resolved before the access check) and the metadata (read by nothing) may change.
+        static const QStringList ownerMayChange{u"key_alias"_s, u"metadata"_s, u"aliases"_s, u"user_id"_s};
+        for (auto it = fields.details.constBegin(); it != fields.details.constEnd(); ++it) {
+            if (!ownerMayChange.contains(it.key())) {
+                forbidden(responder,
+                          u"Only an admin may change '%1' of a key; regenerate it without that field."_s.arg(it.key()),
+                          it.key());
+                return;
+            }
         }
     }
     if (!aliasAvailable(identities, fields, found->token, responder))

@@ -203,4 +203,16 @@ void commitEach(GatewayServices &services, QList<Store::WriteJob> jobs, const QL
     commit(services, std::move(jobs), audits.first(), responder, std::move(onCommitted), std::move(onFailed));
 }
 
+bool checkEndUserId(const QString &id, const QString &param, const ResponderPtr &responder)
+{
+    if (id.size() <= MaxEndUserIdLength)
+        return true;
+    fail(responder, ApiError::BadRequest,
+         u"'%1' is too long: an end user id has at most %2 characters, this one has %3."_s.arg(param)
+             .arg(MaxEndUserIdLength)
+             .arg(id.size()),
+         param);
+    return false;
+}
+
 } // namespace Tollgate::Management

@@ -79,6 +79,12 @@ QJsonObject knownFields(const QJsonObject &body, const QStringList &known);
 std::optional<QStringList> readUserIds(const QJsonObject &body, const ResponderPtr &responder,
                                        const QString &requiredMessage, bool rejectEmptyIds = false);
 
+// End-user ids (a call's `user`, /customer ids) are capped, so that a caller cannot fill the
+// end_users table and the spend log with megabytes per row.
+inline constexpr qsizetype MaxEndUserIdLength = 256;
+// False (and a 400 naming `param` sent) when `id` is longer than MaxEndUserIdLength.
+bool checkEndUserId(const QString &id, const QString &param, const ResponderPtr &responder);
+
 // The ids of `ids` that `exists` does not know.
 QStringList unknownIds(const QStringList &ids, const std::function<bool(const QString &)> &exists);
 

@@ -36,11 +36,6 @@ const QStringList kParamFields = {u"model"_s, u"api_base"_s, u"api_key"_s, u"api
                                   u"output_cost_per_token"_s, u"mock_response"_s};
 const QStringList kInfoFields = {u"id"_s, u"access_groups"_s, u"base_model"_s, u"max_tokens"_s, u"mode"_s};
 
-bool isReference(const QString &value)
-{
-    return value.startsWith(u"os.environ/") || value.startsWith(u"keychain/");
-}
-
 // The keychain entry that holds the literal api_key given for model `id`.
 QString secretName(const QString &id)
 {
@@ -51,23 +46,6 @@ QString ownReference(const QString &id)
 {
     return u"keychain/"_s + secretName(id);
 }
-
-// Stands in when the gateway runs without a secret store, so a keychain/ reference
-// fails with a message that says why.
-class NoSecretStore final : public ISecretStore
-{
-public:
-    Result<QString> readSecret(const QString &name) override
-    {
-        return makeError(u"keychain/"_s + name + u" cannot be read: the gateway runs without a secret store"_s);
-    }
-    Result<void> writeSecret(const QString &, const QString &) override
-    {
-        return makeError(u"the gateway runs without a secret store"_s);
-    }
-    Result<void> deleteSecret(const QString &) override { return {}; }
-    [[nodiscard]] QString backendName() const override { return u"none"_s; }
-};
 
 QJsonObject pick(const QJsonObject &object, const QStringList &fields)
 {
@@ -123,6 +101,31 @@ QJsonObject auditDetails(const QJsonObject &entry)
     QJsonObject details = entry;
     details.insert(kLitellmParams, withoutApiKey(entry.value(kLitellmParams).toObject()));
     return details;
+}
+
+// The deployment an entry of model `id` describes. References are never resolved (they are
+// config.yaml's feature; ConfigLoader::deploymentFromJson refuses them), with one exception
+// the gateway itself writes: an api_key that is this model's own keychain entry (a literal
+// key given to /model/new or /model/update) is read from `secrets`.
+Result<Deployment> deploymentFromEntry(QJsonObject entry, const QString &id, ISecretStore *secrets)
+{
+    const bool ownKey = entry.value(kLitellmParams).toObject().value(kApiKey).toString() == ownReference(id);
+    if (ownKey)
+        entry = setField(entry, kLitellmParams, kApiKey, QJsonValue::Undefined);
+    Result<Deployment> deployment = ConfigLoader::deploymentFromJson(entry);
+    if (!deployment || !ownKey)
+        return deployment;
+    const QString param = kLitellmParams + u'.' + kApiKey;
+    if (!secrets)
+        return Error{u"%1 of model %2 is kept in the secret store, but the gateway runs without one."_s.arg(param, id),
+                     param, 0};
+    Result<QString> secret = secrets->readSecret(secretName(id));
+    if (!secret)
+        return Error{u"%1 of model %2 cannot be read from the %3: %4"_s.arg(param, id, secrets->backendName(),
+                                                                            secret.error().message),
+                     param, 0};
+    deployment->apiKey = std::move(secret).value();
+    return deployment;
 }
 
 void failValidation(const ResponderPtr &responder, const Error &error)
@@ -202,8 +205,13 @@ Result<Deployment> ModelController::deploymentFromStored(const StoredModel &mode
     entry = setField(entry, kModelInfo, kId, model.modelId);
     if (!entry.value(kModelName).isString())
         entry.insert(kModelName, model.modelName);
-    NoSecretStore none;
-    return ConfigLoader::deploymentFromJson(entry, secrets ? *secrets : none);
+    Result<Deployment> deployment = deploymentFromEntry(entry, model.modelId, secrets);
+    if (!deployment) {
+        // E.g. an os.environ/ reference stored by a version that still resolved them: served
+        // only once /model/update gives the value itself.
+        return Error{deployment.error().message + u" (fix it with POST /model/update)"_s, deployment.error().file, 0};
+    }
+    return deployment;
 }
 
 void ModelController::withStoredModels(const ResponderPtr &responder, std::function<void()> then)
@@ -276,9 +284,9 @@ void ModelController::newModel(RequestContext &context, const ResponderPtr &resp
     const auto body = Management::parseBody(context, responder);
     if (!body)
         return;
-    // The body as given (a literal api_key is used as it is), by config.yaml's rules.
-    NoSecretStore none;
-    auto checked = ConfigLoader::deploymentFromJson(*body, m_services.secrets ? *m_services.secrets : none);
+    // The body as given (a literal api_key is used as it is; references are refused), by
+    // config.yaml's rules.
+    auto checked = ConfigLoader::deploymentFromJson(*body);
     if (!checked) {
         failValidation(responder, checked.error());
         return;
@@ -305,11 +313,12 @@ void ModelController::newModel(RequestContext &context, const ResponderPtr &resp
         bool wroteSecret = false;
         if (apiKey.isEmpty()) {
             entry = setField(entry, kLitellmParams, kApiKey, QJsonValue::Undefined);
-        } else if (!isReference(apiKey)) {
+        } else {
             if (!m_services.secrets) {
                 Management::fail(responder, ApiError::ServiceUnavailable,
                                  u"No secret store is available to keep litellm_params.api_key (Tollgate never "
-                                 "writes provider keys to its database). Pass the key as os.environ/<NAME> instead."_s,
+                                 "writes provider keys to its database). Add the model to config.yaml instead, where the key may be an "
+                                 "os.environ/<NAME> reference."_s,
                                  u"litellm_params.api_key"_s);
                 return;
             }
@@ -382,6 +391,15 @@ void ModelController::updateModel(RequestContext &context, const ResponderPtr &r
             changed.insert(kModelName, name);
         }
         const QJsonObject params = patch.value(kLitellmParams).toObject();
+        // Not even the model's own keychain entry may be named: only the gateway writes that.
+        if (const QString given = params.value(kApiKey).toString();
+            given.startsWith(u"os.environ/") || given.startsWith(u"keychain/")) {
+            Management::fail(responder, ApiError::BadRequest,
+                             u"litellm_params.api_key must be the value itself: os.environ/ and keychain/ references "
+                             "are read only from config.yaml"_s,
+                             u"litellm_params.api_key"_s);
+            return;
+        }
         for (const QString &field : kParamFields) {
             const QJsonValue value = params.value(field);
             if (value.isUndefined() || value.isNull())
@@ -399,9 +417,9 @@ void ModelController::updateModel(RequestContext &context, const ResponderPtr &r
             changed.insert(QString(kModelInfo + u'.' + field), value);
         }
 
-        // Checked as the new entry with the literal key, before any secret is touched.
-        NoSecretStore none;
-        auto checked = ConfigLoader::deploymentFromJson(entry, m_services.secrets ? *m_services.secrets : none);
+        // Checked as the new entry with the literal key, before any secret is touched; a
+        // reference, given now or stored by an older version, is refused.
+        auto checked = deploymentFromEntry(entry, id, m_services.secrets);
         if (!checked) {
             failValidation(responder, checked.error());
             return;
@@ -414,11 +432,12 @@ void ModelController::updateModel(RequestContext &context, const ResponderPtr &r
         bool wroteSecret = false;
         if (keyGiven && newKey.isEmpty()) {
             entry = setField(entry, kLitellmParams, kApiKey, QJsonValue::Undefined);
-        } else if (keyGiven && !isReference(newKey)) {
+        } else if (keyGiven) {
             if (!m_services.secrets) {
                 Management::fail(responder, ApiError::ServiceUnavailable,
                                  u"No secret store is available to keep litellm_params.api_key (Tollgate never "
-                                 "writes provider keys to its database). Pass the key as os.environ/<NAME> instead."_s,
+                                 "writes provider keys to its database). Add the model to config.yaml instead, where the key may be an "
+                                 "os.environ/<NAME> reference."_s,
                                  u"litellm_params.api_key"_s);
                 return;
             }

@@ -26,8 +26,9 @@ public:
 
     void registerRoutes(Router &router);
 
-    // A stored model (POST /model/new) as a deployment; keychain references in its
-    // litellm_params are resolved through `secrets`, os.environ/ ones from the environment.
+    // A stored model (POST /model/new) as a deployment. Its api_key may be the model's own
+    // keychain entry (read through `secrets`); any other os.environ/ or keychain/ reference
+    // is an error (never resolved: see ConfigLoader::deploymentFromJson).
     static Result<Deployment> deploymentFromStored(const StoredModel &model, ISecretStore *secrets);
 
     void newModel(RequestContext &context, const ResponderPtr &responder);

@@ -113,9 +113,10 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         responder->send(*error);
         return;
     }
-    // api.md §5, in order: end user not blocked → model exists → model allowed.
+    // api.md §5, in order: end user not blocked → model exists → model allowed; an unknown
+    // end user is created only once all of them passed, so refused calls leave no rows.
     const QString endUser = body.value(u"user"_s).toString();
-    if (!admitEndUser(endUser, responder))
+    if (!checkEndUser(endUser, responder))
         return;
     const ModelAccess access(context.caller, m_services.identities, *m_services.deployments);
     const QString requested = body.value(u"model"_s).toString();
@@ -133,12 +134,13 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         responder->send(errorResponse(
             byKey ? ApiError::KeyModelAccessDenied : ApiError::UserModelAccessDenied,
             u"%1 not allowed to access model. This %1 can only access models=[%2]. Tried to access %3."_s.arg(
-                byKey ? u"key"_s : u"user"_s, access.allowedEntries().join(u", "_s), requested),
+                byKey ? u"key"_s : u"user"_s, access.allowedEntries(decision).join(u", "_s), requested),
             u"model"_s));
         return;
     }
     if (model != requested)
         body.insert(u"model"_s, model);
+    createUnknownEndUser(endUser);
     const Deployment *deployment = m_services.deployments->pick(model);
 
     // Config prices, else the catalogue's (an empty catalogue still applies config prices).
@@ -174,17 +176,23 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     call->start();
 }
 
-bool OpenAIController::admitEndUser(const QString &endUserId, const ResponderPtr &responder)
+bool OpenAIController::checkEndUser(const QString &endUserId, const ResponderPtr &responder)
 {
+    if (!Management::checkEndUserId(endUserId, u"user"_s, responder))
+        return false;
     if (endUserId.isEmpty() || !m_services.identities)
         return true;
-    if (const EndUser *known = m_services.identities->endUser(endUserId)) {
-        if (known->blocked) {
-            responder->send(errorResponse(ApiError::AuthError, u"End user %1 is blocked."_s.arg(endUserId), u"user"_s));
-            return false;
-        }
-        return true;
+    if (const EndUser *known = m_services.identities->endUser(endUserId); known && known->blocked) {
+        responder->send(errorResponse(ApiError::AuthError, u"End user %1 is blocked."_s.arg(endUserId), u"user"_s));
+        return false;
     }
+    return true;
+}
+
+void OpenAIController::createUnknownEndUser(const QString &endUserId)
+{
+    if (endUserId.isEmpty() || !m_services.identities || m_services.identities->endUser(endUserId))
+        return;
     // Unknown end users are created on first use, with the default end-user budget.
     EndUser created;
     created.userId = endUserId;
@@ -204,7 +212,6 @@ bool OpenAIController::admitEndUser(const QString &endUserId, const ResponderPtr
                                                                                     u"end_user"_s, endUserId, {}})}),
                                 m_services.context);
     }
-    return true;
 }
 
 void OpenAIController::listModels(RequestContext &context, const ResponderPtr &responder)

@@ -33,8 +33,11 @@ public:
     void abortAll(const QString &reason);
 
 private:
-    // Blocked end user → 401; an unknown one is created. False when an answer was sent.
-    bool admitEndUser(const QString &endUserId, const ResponderPtr &responder);
+    // An id over Management::MaxEndUserIdLength → 400; a blocked end user → 401. False when
+    // an answer was sent.
+    bool checkEndUser(const QString &endUserId, const ResponderPtr &responder);
+    // Creates the end user on first use (after every check of the call passed).
+    void createUnknownEndUser(const QString &endUserId);
 
     GatewayServices &m_services;
     QHash<RelayCall *, std::shared_ptr<RelayCall>> m_active;

@@ -8,6 +8,7 @@
 #include "tests/support/gatewayfixture.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSqlDatabase>
 #include <QTest>
 
@@ -87,7 +88,11 @@ private Q_SLOTS:
     void accessGroupsExpandToTheirModels();
     void allProxyModelsAndEmptyListMeanEverything();
     void userModelsApplyWhenTheKeyHasNone();
-    void keyModelsWinOverTheUsers();
+    void keyAndUserModelsBothApply();
+    void laterModelsAndGroupsFollowTheUsersList();
+    void viewerKeysOnlyRead();
+    void refusedCallsCreateNoEndUser();
+    void endUserIdsAreCapped();
     void aliasesResolveBeforeTheAccessCheck();
     void unknownModelIsABadRequestEvenWhenRestricted();
     void adminRoutesNeedAnAdminRole();
@@ -96,6 +101,11 @@ private Q_SLOTS:
     void openAccessStillKnowsVirtualKeys();
 
 private:
+    // /customer/list (an array) by the master key.
+    QJsonArray customers() const
+    {
+        return QJsonDocument::fromJson(m_gateway->get("/customer/list").body).array();
+    }
     bool seedAndStart(const Seed &seed, Config config = GatewayFixture::defaultConfig());
 
     std::unique_ptr<GatewayFixture> m_gateway;
@@ -224,13 +234,122 @@ void TestAccess::userModelsApplyWhenTheKeyHasNone()
     QCOMPARE(modelIds(m_gateway->get("/v1/models", "sk-beta-user-key-000001")), QStringList{u"gpt-a"_s});
 }
 
-void TestAccess::keyModelsWinOverTheUsers()
+void TestAccess::keyAndUserModelsBothApply()
 {
-    QVERIFY(seedAndStart({{key(u"sk-key-over-user-000001"_s, {u"gpt-c"_s}, u"bob"_s)},
+    // A key's list never reaches past its user's: access is the intersection.
+    QVERIFY(seedAndStart({{key(u"sk-key-over-user-000001"_s, {u"gpt-c"_s}, u"bob"_s),
+                           key(u"sk-key-team-of-bob-0001"_s, {u"all-team"_s}, u"bob"_s)},
                           {user(u"bob"_s, UserRole::InternalUser, {u"beta"_s})},
                           {}}));
-    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-c"_s), "sk-key-over-user-000001").status, 200);
-    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), "sk-key-over-user-000001").status, 403);
+    const QByteArray outside = "sk-key-over-user-000001";
+    const auto denied = m_gateway->post("/v1/chat/completions", chat(u"gpt-c"_s), outside);
+    QCOMPARE(denied.status, 403);
+    QCOMPARE(errorType(denied), u"user_model_access_denied"_s);
+    QVERIFY(denied.json().value(u"error"_s).toObject().value(u"message"_s).toString().contains(u"[beta]"_s));
+    QCOMPARE(errorType(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), outside)),
+             u"key_model_access_denied"_s);
+    QCOMPARE(modelIds(m_gateway->get("/v1/models", outside)), QStringList());
+    QCOMPARE(m_gateway->get("/v1/model/info", outside).json().value(u"data"_s).toArray().size(), 0);
+    QCOMPARE(m_gateway->get("/model_group/info", outside).json().value(u"data"_s).toArray().size(), 0);
+
+    const QByteArray team = "sk-key-team-of-bob-0001";  // all-team = gpt-a, gpt-b; beta = gpt-a
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s), team).status, 200);
+    QCOMPARE(errorType(m_gateway->post("/v1/chat/completions", chat(u"gpt-b"_s), team)),
+             u"user_model_access_denied"_s);
+    QCOMPARE(modelIds(m_gateway->get("/v1/models", team)), QStringList{u"gpt-a"_s});
+}
+
+void TestAccess::laterModelsAndGroupsFollowTheUsersList()
+{
+    // The key may use every model; its user only the group "beta". Models added afterwards
+    // are reached only if they join the user's list (by group), never through the key's.
+    QVERIFY(seedAndStart({{key(u"sk-key-all-of-kim-00001"_s, {u"all-proxy-models"_s}, u"kim"_s),
+                           key(u"sk-key-named-later-0001"_s, {u"late-model"_s}, u"kim"_s)},
+                          {user(u"kim"_s, UserRole::InternalUser, {u"beta"_s})},
+                          {}}));
+    const auto addModel = [this](const QString &name, const QJsonArray &groups) {
+        return m_gateway
+            ->post("/model/new",
+                   QJsonObject{{u"model_name"_s, name},
+                               {u"litellm_params"_s, QJsonObject{{u"model"_s, QString(u"mock/"_s + name)}}},
+                               {u"model_info"_s, QJsonObject{{u"access_groups"_s, groups}}}})
+            .status;
+    };
+    QCOMPARE(addModel(u"late-model"_s, {}), 200);
+    QCOMPARE(addModel(u"late-beta"_s, QJsonArray{u"beta"_s}), 200);
+    for (const QByteArray &raw : {QByteArray("sk-key-all-of-kim-00001"), QByteArray("sk-key-named-later-0001")}) {
+        const auto denied = m_gateway->post("/v1/chat/completions", chat(u"late-model"_s), raw);
+        QCOMPARE(denied.status, 403);
+        QCOMPARE(errorType(denied), u"user_model_access_denied"_s);
+        QVERIFY(!modelIds(m_gateway->get("/v1/models", raw)).contains(u"late-model"_s));
+    }
+    const QByteArray all = "sk-key-all-of-kim-00001";
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"late-beta"_s), all).status, 200);
+    QCOMPARE(modelIds(m_gateway->get("/v1/models", all)), (QStringList{u"gpt-a"_s, u"late-beta"_s}));
+    QStringList infoNames;
+    for (const QJsonValue entry : m_gateway->get("/v1/model/info", all).json().value(u"data"_s).toArray())
+        infoNames.append(entry.toObject().value(u"model_name"_s).toString());
+    QCOMPARE(infoNames, (QStringList{u"gpt-a"_s, u"late-beta"_s}));
+}
+
+void TestAccess::viewerKeysOnlyRead()
+{
+    QVERIFY(seedAndStart({{key(u"sk-viewer-key-000000001"_s, {}, u"vic"_s)},
+                          {user(u"vic"_s, UserRole::InternalUserViewer)},
+                          {}}));
+    const QByteArray viewer = "sk-viewer-key-000000001";
+    const QJsonObject completion{{u"model"_s, u"gpt-a"_s}, {u"prompt"_s, u"hi"_s}};
+    const QJsonObject embedding{{u"model"_s, u"gpt-a"_s}, {u"input"_s, u"hi"_s}};
+    const QList<std::pair<QByteArray, QJsonObject>> writes{
+        {"/v1/chat/completions", chat(u"gpt-a"_s)},
+        {"/chat/completions", chat(u"gpt-a"_s, u"viewer-customer"_s)},
+        {"/v1/completions", completion},
+        {"/v1/embeddings", embedding},
+        {"/key/generate", {}},
+        {"/key/regenerate", {{u"key"_s, QString::fromLatin1(viewer)}}},
+        {"/key/delete", {{u"keys"_s, QJsonArray{QString::fromLatin1(viewer)}}}},
+        {"/key/update", {{u"key"_s, QString::fromLatin1(viewer)}, {u"max_budget"_s, 100}}},
+        {"/user/update", {{u"user_id"_s, u"vic"_s}, {u"user_role"_s, u"proxy_admin"_s}}},
+        {"/customer/new", {{u"user_id"_s, u"c"_s}}},
+    };
+    for (const auto &[path, body] : writes) {
+        const auto refused = m_gateway->post(path, body, viewer);
+        QVERIFY2(refused.status == 403, path.constData());
+        QCOMPARE(errorType(refused), u"forbidden"_s);
+    }
+    // Reads still work; nothing was changed or created.
+    QCOMPARE(m_gateway->get("/v1/models", viewer).status, 200);
+    QCOMPARE(m_gateway->get("/key/info", viewer).status, 200);
+    QCOMPARE(m_gateway->get("/user/info", viewer).json().value(u"user_info"_s).toObject().value(u"user_role"_s),
+             QJsonValue(u"internal_user_viewer"_s));
+    QCOMPARE(customers().size(), 0);
+}
+
+void TestAccess::refusedCallsCreateNoEndUser()
+{
+    QVERIFY(seedAndStart({{key(u"sk-only-gpt-a-000000001"_s, {u"gpt-a"_s})}, {}, {}}));
+    const QByteArray raw = "sk-only-gpt-a-000000001";
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-b"_s, u"ghost-denied"_s), raw).status, 403);
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"nope"_s, u"ghost-unknown-model"_s), raw).status, 400);
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s, u"ghost-bad-key"_s), "sk-not-a-key").status, 401);
+    QCOMPARE(customers().size(), 0);
+    // An admitted call creates it.
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s, u"real-customer"_s), raw).status, 200);
+    const QJsonArray endUsers = customers();
+    QCOMPARE(endUsers.size(), 1);
+    QCOMPARE(endUsers.at(0).toObject().value(u"user_id"_s).toString(), u"real-customer"_s);
+}
+
+void TestAccess::endUserIdsAreCapped()
+{
+    QVERIFY(seedAndStart({}));
+    const auto tooLong = m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s, QString(257, u'x')));
+    QCOMPARE(tooLong.status, 400);
+    QCOMPARE(errorType(tooLong), u"bad_request_error"_s);
+    QCOMPARE(tooLong.json().value(u"error"_s).toObject().value(u"param"_s).toString(), u"user"_s);
+    QCOMPARE(customers().size(), 0);
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s, QString(256, u'x'))).status, 200);
+    QCOMPARE(customers().size(), 1);
 }
 
 void TestAccess::aliasesResolveBeforeTheAccessCheck()

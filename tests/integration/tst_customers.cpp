@@ -19,6 +19,7 @@ private Q_SLOTS:
     void endUserAliasesServeTheSameData();
     void blockingUnknownEndUserCreatesItBlocked();
     void blockedEndUserIsRefusedEndToEnd();
+    void endUserIdsAreCapped();
     void unknownEndUserIsCreatedOnFirstUse();
 
     void auditRowsHaveNoRawKeys();
@@ -148,6 +149,23 @@ void TestCustomers::blockingUnknownEndUserCreatesItBlocked()
     // Created blocked, with the config's default end-user budget.
     EXPECT_FIELDS(endUserInfo("pre-blocked"), "{'blocked': true, 'max_budget': 2.5}");
     EXPECT_ERROR(chat(GatewayFixture::MasterKey, u"gpt-a"_s, u"pre-blocked"_s), 401, u"auth_error"_s);
+}
+
+void TestCustomers::endUserIdsAreCapped()
+{
+    const QString longest(256, u'L');
+    const QString tooLong(257, u'L');
+    EXPECT_ERROR(m_fixture->post("/customer/new", QJsonObject{{u"user_id"_s, tooLong}}), 400, u"bad_request_error"_s,
+                 u"user_id"_s);
+    EXPECT_ERROR(m_fixture->post("/end_user/new", QJsonObject{{u"user_id"_s, tooLong}}), 400, u"bad_request_error"_s,
+                 u"user_id"_s);
+    // Blocking creates unknown ids: capped the same way, and nothing is created.
+    EXPECT_ERROR(m_fixture->post("/customer/block", ids({u"cap-ok"_s, tooLong})), 400, u"bad_request_error"_s,
+                 u"user_ids"_s);
+    QVERIFY(!idsOf(jsonArray(m_fixture->get("/customer/list"))).contains(u"cap-ok"_s));
+    QVERIFY(!idsOf(jsonArray(m_fixture->get("/customer/list"))).contains(tooLong));
+    QCOMPARE(m_fixture->post("/customer/new", QJsonObject{{u"user_id"_s, longest}}).status, 200);
+    QVERIFY(idsOf(jsonArray(m_fixture->get("/customer/list"))).contains(longest));
 }
 
 void TestCustomers::blockedEndUserIsRefusedEndToEnd()

@@ -327,20 +327,24 @@ void TestKeys::info()
     // A key reads itself without naming itself.
     const Response self = m_fixture->get("/key/info", raw.toUtf8());
     QCOMPARE(self.status, 200);
-    QCOMPARE(self.json().value(u"key"_s).toString(), token);   // info answers with the token
+    QCOMPARE(self.json().value(u"key"_s).toString(), token);   // not named: the token, as LiteLLM
     const QJsonObject info = self.json().value(u"info"_s).toObject();
     QCOMPARE(info.value(u"key_alias"_s).toString(), u"info-alias"_s);
     QCOMPARE(info.value(u"max_budget"_s).toDouble(), 3.0);
     QCOMPARE(info.value(u"token"_s).toString(), token);
     QVERIFY(!info.contains(u"key"_s));
 
-    // The admin names it by raw key or token.
+    // The admin names it by raw key or token, and gets it back as named (LiteLLM's
+    // {"key": <the key as passed>, "info": {…}}).
     for (const QString &name : {raw, token}) {
         const Response byAdmin = m_fixture->get("/key/info?key=" + QUrl::toPercentEncoding(name));
         QCOMPARE(byAdmin.status, 200);
-        QCOMPARE(byAdmin.json().value(u"key"_s).toString(), token);
+        QCOMPARE(byAdmin.json().keys(), (QStringList{u"info"_s, u"key"_s}));
+        QCOMPARE(byAdmin.json().value(u"key"_s).toString(), name);
         QCOMPARE(byAdmin.json().value(u"info"_s).toObject(), info);
     }
+    // So does the key itself when it names itself.
+    QCOMPARE(m_fixture->get("/key/info?key=" + raw.toUtf8(), raw.toUtf8()).json().value(u"key"_s).toString(), raw);
     VERIFY_ERROR(m_fixture->get("/key/info?key=sk-unknown-key"), 404, u"not_found_error"_s, QJsonValue(u"key"_s));
     VERIFY_ERROR(m_fixture->get("/key/info"), 400, u"bad_request_error"_s, QJsonValue(u"key"_s));
     // A key without an owner can read only itself.

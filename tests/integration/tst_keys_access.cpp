@@ -16,6 +16,9 @@ private Q_SLOTS:
     void internalUserIsolation();
     void rolesFromTheStore();
     void routesCheckMethodAndKey();
+    void ownerRegenerateKeepsWhatAnAdminSet_data();
+    void ownerRegenerateKeepsWhatAnAdminSet();
+    void internalUserCannotReachPastItsUser();
 };
 
 void TestKeysAccess::initTestCase()
@@ -164,6 +167,112 @@ void TestKeysAccess::routesCheckMethodAndKey()
     VERIFY_ERROR(m_fixture->get("/key/info", "not-a-key"), 401, u"auth_error"_s);
     // The /v1 prefix is optional here too.
     QCOMPARE(m_fixture->get("/v1/key/list?size=1").status, 200);
+}
+
+void TestKeysAccess::ownerRegenerateKeepsWhatAnAdminSet_data()
+{
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QJsonValue>("value");
+    QTest::newRow("blocked") << u"blocked"_s << QJsonValue(false);
+    QTest::newRow("max_budget") << u"max_budget"_s << QJsonValue(1000.0);
+    QTest::newRow("max_budget removed") << u"max_budget"_s << QJsonValue(QJsonValue::Null);
+    QTest::newRow("soft_budget") << u"soft_budget"_s << QJsonValue(500.0);
+    QTest::newRow("budget_duration") << u"budget_duration"_s << QJsonValue(u"1s"_s);
+    QTest::newRow("rpm_limit") << u"rpm_limit"_s << QJsonValue(100000);
+    QTest::newRow("rpm_limit removed") << u"rpm_limit"_s << QJsonValue(QJsonValue::Null);
+    QTest::newRow("tpm_limit") << u"tpm_limit"_s << QJsonValue(100000);
+    QTest::newRow("max_parallel_requests") << u"max_parallel_requests"_s << QJsonValue(100);
+    QTest::newRow("duration") << u"duration"_s << QJsonValue(u"3650d"_s);
+    QTest::newRow("never expires") << u"duration"_s << QJsonValue(QJsonValue::Null);
+    QTest::newRow("models") << u"models"_s << QJsonValue(QJsonArray{});
+    QTest::newRow("model_max_budget") << u"model_max_budget"_s << QJsonValue(QJsonObject{});
+}
+
+void TestKeysAccess::ownerRegenerateKeepsWhatAnAdminSet()
+{
+    QFETCH(QString, field);
+    QFETCH(QJsonValue, value);
+    // The admin gives dora's key a budget, limits, an expiry and a model list, or blocks it;
+    // dora regenerates it with another key of hers.
+    const QString user = u"dora-"_s + QString::fromLatin1(QTest::currentDataTag()).replace(u' ', u'-');
+    const QJsonObject limited{{u"user_id"_s, user},
+                              {u"max_budget"_s, 1.0},
+                              {u"soft_budget"_s, 0.5},
+                              {u"budget_duration"_s, u"30d"_s},
+                              {u"rpm_limit"_s, 2},
+                              {u"tpm_limit"_s, 1000},
+                              {u"max_parallel_requests"_s, 1},
+                              {u"duration"_s, u"1h"_s},
+                              {u"models"_s, QJsonArray{u"gpt-a"_s}},
+                              {u"model_max_budget"_s, QJsonObject{{u"gpt-a"_s, QJsonObject{{u"budget_limit"_s, 0.1}}}}},
+                              {u"blocked"_s, field == u"blocked"}};
+    const Response made = generate(limited);
+    QCOMPARE(made.status, 200);
+    const QString raw = rawOf(made);
+    const QJsonObject before = m_fixture->get("/key/info?key=" + raw.toUtf8()).json().value(u"info"_s).toObject();
+    const QByteArray dora = rawOf(generate({{u"user_id"_s, user}})).toUtf8();
+
+    const Response refused = m_fixture->post("/key/regenerate", {{u"key"_s, raw}, {field, value}}, dora);
+    VERIFY_ERROR(refused, 403, u"forbidden"_s, QJsonValue(field));
+    // Nothing changed: same key, same settings.
+    QCOMPARE(m_fixture->get("/key/info?key=" + raw.toUtf8()).json().value(u"info"_s).toObject(), before);
+
+    // Without that field the owner may regenerate it (alias and metadata may change); every
+    // setting the admin made carries over.
+    const Response regenerated = m_fixture->post(
+        "/key/regenerate",
+        {{u"key"_s, raw}, {u"key_alias"_s, QString(user + u"-renamed"_s)}, {u"metadata"_s, QJsonObject{{u"a"_s, 1}}}},
+        dora);
+    QCOMPARE(regenerated.status, 200);
+    QJsonObject after = m_fixture->get("/key/info?key=" + rawOf(regenerated).toUtf8()).json().value(u"info"_s).toObject();
+    for (const QString &kept : {u"blocked"_s, u"max_budget"_s, u"soft_budget"_s, u"budget_duration"_s, u"rpm_limit"_s,
+                                u"tpm_limit"_s, u"max_parallel_requests"_s, u"expires"_s, u"models"_s,
+                                u"model_max_budget"_s, u"budget_reset_at"_s, u"user_id"_s})
+        QVERIFY2(after.value(kept) == before.value(kept), qPrintable(kept));
+
+    // An admin still may change it on regenerate.
+    const Response byAdmin = m_fixture->post("/key/regenerate", {{u"key"_s, rawOf(regenerated)}, {field, value}});
+    QCOMPARE(byAdmin.status, 200);
+}
+
+void TestKeysAccess::internalUserCannotReachPastItsUser()
+{
+    const QByteArray eve = rawOf(generate({{u"user_id"_s, u"eve"_s}})).toUtf8();
+    const Response frankKey = generate({{u"user_id"_s, u"frank"_s}});
+    const QString frank = rawOf(frankKey);
+    QVERIFY(!eve.isEmpty() && !frank.isEmpty());
+
+    // Users: neither itself made admin nor someone else read or made.
+    VERIFY_ERROR(m_fixture->post("/user/update", {{u"user_id"_s, u"eve"_s}, {u"user_role"_s, u"proxy_admin"_s}}, eve),
+                 403, u"forbidden"_s);
+    VERIFY_ERROR(m_fixture->post("/user/new", {{u"user_id"_s, u"eve-admin"_s}, {u"user_role"_s, u"proxy_admin"_s}}, eve),
+                 403, u"forbidden"_s);
+    VERIFY_ERROR(m_fixture->get("/user/info?user_id=frank", eve), 403, u"forbidden"_s);
+    VERIFY_ERROR(m_fixture->get("/user/list", eve), 403, u"forbidden"_s);
+    // Keys: none for another user, none of another user's touched, its own not unblocked.
+    VERIFY_ERROR(generate({{u"user_id"_s, u"frank"_s}}, eve), 403, u"forbidden"_s, QJsonValue(u"user_id"_s));
+    VERIFY_ERROR(generate({{u"user_id"_s, u"nobody-yet"_s}}, eve), 403, u"forbidden"_s, QJsonValue(u"user_id"_s));
+    VERIFY_ERROR(m_fixture->post("/key/regenerate", {{u"key"_s, QString::fromUtf8(eve)}, {u"user_id"_s, u"frank"_s}}, eve),
+                 403, u"forbidden"_s, QJsonValue(u"user_id"_s));
+    VERIFY_ERROR(m_fixture->post("/key/update", {{u"key"_s, QString::fromUtf8(eve)}, {u"max_budget"_s, 100}}, eve), 403,
+                 u"forbidden"_s);
+    VERIFY_ERROR(m_fixture->post("/key/unblock", {{u"key"_s, QString::fromUtf8(eve)}}, eve), 403, u"forbidden"_s);
+    VERIFY_ERROR(m_fixture->get("/key/info?key=" + frank.toUtf8(), eve), 403, u"forbidden"_s);
+    // Models, end users, spend: admin routes.
+    VERIFY_ERROR(m_fixture->post("/model/new", {{u"model_name"_s, u"x"_s},
+                                                {u"litellm_params"_s, QJsonObject{{u"model"_s, u"mock/x"_s}}}},
+                                 eve),
+                 403, u"forbidden"_s);
+    VERIFY_ERROR(m_fixture->post("/customer/new", {{u"user_id"_s, u"c-eve"_s}}, eve), 403, u"forbidden"_s);
+    VERIFY_ERROR(m_fixture->get("/spend/logs", eve), 403, u"forbidden"_s);
+    VERIFY_ERROR(m_fixture->get("/global/spend", eve), 403, u"forbidden"_s);
+
+    // Eve is still an internal_user, frank's key still works, no new user exists.
+    QCOMPARE(m_fixture->get("/user/info?user_id=eve").json().value(u"user_info"_s).toObject().value(u"user_role"_s),
+             QJsonValue(u"internal_user"_s));
+    QCOMPARE(chat(frank).status, 200);
+    VERIFY_ERROR(m_fixture->get("/user/info?user_id=nobody-yet"), 404, u"not_found_error"_s);
+    VERIFY_ERROR(m_fixture->get("/user/info?user_id=eve-admin"), 404, u"not_found_error"_s);
 }
 
 QTEST_GUILESS_MAIN(TestKeysAccess)

@@ -104,6 +104,10 @@ private Q_SLOTS:
     void badBodiesAre400_data();
     void badBodiesAre400();
     void literalKeyWithoutSecretStoreIs503();
+    void referencesOverHttpAreRefused_data();
+    void referencesOverHttpAreRefused();
+    void referencesOnUpdateAreRefused();
+    void storedReferenceIsNeverResolved();
     void nonAdminKeyIsForbidden();
     void accessGroupsOfAddedModelsWork();
     void modelGroupInfo();
@@ -339,21 +343,29 @@ void TestModels::updateReplacesTheProviderKey()
     QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"rotating"_s)).status, 200);
     QCOMPARE(provider.requests().last().header("authorization"), "Bearer " + newKey.toUtf8());
 
-    // An environment reference instead: the keychain entry is no longer needed.
+    // An environment reference instead is refused (see referencesOverHttpAreRefused); the
+    // rotated key stays, also after a restart.
     qputenv("TOLLGATE_TEST_MODEL_KEY", "sk-from-the-environment");
+    QCOMPARE_ERROR(m_fixture->post("/model/update",
+                                   QJsonObject{{u"model_id"_s, u"rot-1"_s},
+                                               {u"litellm_params"_s,
+                                                QJsonObject{{u"api_key"_s, u"os.environ/TOLLGATE_TEST_MODEL_KEY"_s}}}}),
+                   400, u"bad_request_error"_s, u"litellm_params.api_key"_s);
+    qunsetenv("TOLLGATE_TEST_MODEL_KEY");
+    QCOMPARE(*m_fixture->secrets().readSecret(u"model-rot-1-api_key"_s), newKey);
+    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"rotating"_s)).status, 200);
+    QCOMPARE(provider.requests().last().header("authorization"), "Bearer " + newKey.toUtf8());
+
+    // An empty api_key removes it, and its keychain entry with it.
     QCOMPARE(m_fixture
-                 ->post("/model/update",
-                        QJsonObject{{u"model_id"_s, u"rot-1"_s},
-                                    {u"litellm_params"_s, QJsonObject{{u"api_key"_s, u"os.environ/TOLLGATE_TEST_MODEL_KEY"_s}}}})
+                 ->post("/model/update", QJsonObject{{u"model_id"_s, u"rot-1"_s},
+                                                     {u"litellm_params"_s, QJsonObject{{u"api_key"_s, u""_s}}}})
                  .status,
              200);
     QVERIFY(!m_fixture->secrets().readSecret(u"model-rot-1-api_key"_s).ok());
     QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"rotating"_s)).status, 200);
-    QCOMPARE(provider.requests().last().header("authorization"), QByteArray("Bearer sk-from-the-environment"));
-    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
-    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"rotating"_s)).status, 200);
-    QCOMPARE(provider.requests().last().header("authorization"), QByteArray("Bearer sk-from-the-environment"));
-    qunsetenv("TOLLGATE_TEST_MODEL_KEY");
+    QVERIFY(provider.requests().last().header("authorization").isEmpty());
 }
 
 void TestModels::configModelsAreReadOnly()
@@ -499,16 +511,172 @@ void TestModels::literalKeyWithoutSecretStoreIs503()
     QCOMPARE_ERROR(refused, 503, u"service_unavailable"_s, u"litellm_params.api_key"_s);
     QVERIFY(!modelIds(client.get("/v1/models")).contains(u"keyed"_s));
 
-    // A reference to the environment needs no secret store.
+    // Nor is a reference a way around it: references are config.yaml's alone.
     qputenv("TOLLGATE_TEST_MODEL_KEY", "sk-from-the-environment");
     QJsonObject byReference = params;
     byReference.insert(u"api_key"_s, u"os.environ/TOLLGATE_TEST_MODEL_KEY"_s);
-    QCOMPARE(client.postJson("/model/new", {{u"model_name"_s, u"keyed"_s}, {u"litellm_params"_s, byReference}}).status,
-             200);
+    QCOMPARE_ERROR(client.postJson("/model/new", {{u"model_name"_s, u"keyed"_s}, {u"litellm_params"_s, byReference}}),
+                   400, u"bad_request_error"_s, u"litellm_params.api_key"_s);
     qunsetenv("TOLLGATE_TEST_MODEL_KEY");
+    QVERIFY(!modelIds(client.get("/v1/models")).contains(u"keyed"_s));
+    // A key-less model needs no secret store.
+    QJsonObject keyless = params;
+    keyless.remove(u"api_key"_s);
+    QCOMPARE(client.postJson("/model/new", {{u"model_name"_s, u"keyed"_s}, {u"litellm_params"_s, keyless}}).status,
+             200);
     QVERIFY(modelIds(client.get("/v1/models")).contains(u"keyed"_s));
     host.stop();
     store.close();
+}
+
+void TestModels::referencesOverHttpAreRefused_data()
+{
+    QTest::addColumn<QString>("section");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("reference");
+    QTest::addColumn<QString>("param");
+
+    // TOLLGATE_TEST_SECRET_VAR is set and the secret store holds master_key: resolving any of
+    // these would succeed, so only the refusal makes the 400.
+    const QString env = u"os.environ/TOLLGATE_TEST_SECRET_VAR"_s;
+    const QString keychain = u"keychain/master_key"_s;
+    QTest::newRow("api_key from the environment") << u"litellm_params"_s << u"api_key"_s << env
+                                                  << u"litellm_params.api_key"_s;
+    QTest::newRow("api_key from the keychain") << u"litellm_params"_s << u"api_key"_s << keychain
+                                               << u"litellm_params.api_key"_s;
+    QTest::newRow("api_key of another stored model") << u"litellm_params"_s << u"api_key"_s
+                                                     << u"keychain/model-victim-1-api_key"_s
+                                                     << u"litellm_params.api_key"_s;
+    QTest::newRow("api_version") << u"litellm_params"_s << u"api_version"_s << env << u"litellm_params.api_version"_s;
+    QTest::newRow("mock_response") << u"litellm_params"_s << u"mock_response"_s << keychain
+                                   << u"litellm_params.mock_response"_s;
+    QTest::newRow("base_model") << u"model_info"_s << u"base_model"_s << env << u"model_info.base_model"_s;
+    QTest::newRow("mode") << u"model_info"_s << u"mode"_s << keychain << u"model_info.mode"_s;
+    QTest::newRow("model_name") << QString() << u"model_name"_s << env << u"model_name"_s;
+}
+
+void TestModels::referencesOverHttpAreRefused()
+{
+    QFETCH(QString, section);
+    QFETCH(QString, field);
+    QFETCH(QString, reference);
+    QFETCH(QString, param);
+    const QByteArray secret = "sk-gateway-secret-do-not-send";
+    qputenv("TOLLGATE_TEST_SECRET_VAR", secret);
+    QVERIFY(m_fixture->secrets().writeSecret(u"master_key"_s, QString::fromLatin1(secret)).ok());
+    FakeProvider provider;
+    QVERIFY(provider.start() != 0);
+    QCOMPARE(newModel(QJsonObject{{u"model_name"_s, u"victim"_s},
+                                  {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/gpt-upstream"_s},
+                                                                    {u"api_base"_s, QString::fromLatin1(provider.baseUrl())},
+                                                                    {u"api_key"_s, kProviderKey}}},
+                                  {u"model_info"_s, QJsonObject{{u"id"_s, u"victim-1"_s}}}})
+                 .status,
+             200);
+
+    QJsonObject params{{u"model"_s, u"openai/gpt-upstream"_s},
+                       {u"api_base"_s, QString::fromLatin1(provider.baseUrl())}};
+    QJsonObject body{{u"model_name"_s, u"exfiltrate"_s}, {u"litellm_params"_s, params}};
+    if (section.isEmpty()) {
+        body.insert(field, reference);
+    } else {
+        QJsonObject inner = body.value(section).toObject();
+        inner.insert(field, reference);
+        body.insert(section, inner);
+    }
+    const Response refused = newModel(body);
+    QCOMPARE_ERROR(refused, 400, u"bad_request_error"_s, param);
+    QVERIFY(refused.json().value(u"error"_s).toObject().value(u"message"_s).toString().contains(u"config.yaml"_s));
+    QVERIFY(!refused.body.contains(secret));
+    QVERIFY(!modelIds(m_fixture->get("/v1/models")).contains(u"exfiltrate"_s));
+    QCOMPARE(auditDetails(u"model.new"_s).size(), 1);   // the victim's only
+
+    // The same entry with the value itself is taken, and the provider gets that value.
+    params.insert(u"api_key"_s, u"sk-literal-provider-key"_s);
+    QCOMPARE(newModel(QJsonObject{{u"model_name"_s, u"literal"_s}, {u"litellm_params"_s, params}}).status, 200);
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"literal"_s)).status, 200);
+    QCOMPARE(provider.requests().last().header("authorization"), QByteArray("Bearer sk-literal-provider-key"));
+    qunsetenv("TOLLGATE_TEST_SECRET_VAR");
+}
+
+void TestModels::referencesOnUpdateAreRefused()
+{
+    const QByteArray secret = "sk-gateway-secret-do-not-send";
+    qputenv("TOLLGATE_TEST_SECRET_VAR", secret);
+    QVERIFY(m_fixture->secrets().writeSecret(u"master_key"_s, QString::fromLatin1(secret)).ok());
+    FakeProvider provider;
+    QVERIFY(provider.start() != 0);
+    QCOMPARE(newModel(QJsonObject{{u"model_name"_s, u"upd"_s},
+                                  {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/gpt-upstream"_s},
+                                                                    {u"api_base"_s, QString::fromLatin1(provider.baseUrl())},
+                                                                    {u"api_key"_s, kProviderKey}}},
+                                  {u"model_info"_s, QJsonObject{{u"id"_s, u"upd-1"_s}}}})
+                 .status,
+             200);
+    const auto update = [this](const QString &field, const QString &value) {
+        return m_fixture->post("/model/update", QJsonObject{{u"model_id"_s, u"upd-1"_s},
+                                                            {u"litellm_params"_s, QJsonObject{{field, value}}}});
+    };
+    QCOMPARE_ERROR(update(u"api_key"_s, u"os.environ/TOLLGATE_TEST_SECRET_VAR"_s), 400, u"bad_request_error"_s,
+                   u"litellm_params.api_key"_s);
+    QCOMPARE_ERROR(update(u"api_key"_s, u"keychain/master_key"_s), 400, u"bad_request_error"_s,
+                   u"litellm_params.api_key"_s);
+    QCOMPARE_ERROR(update(u"api_key"_s, u"keychain/model-upd-1-api_key"_s), 400, u"bad_request_error"_s,
+                   u"litellm_params.api_key"_s);
+    QCOMPARE_ERROR(update(u"api_version"_s, u"keychain/master_key"_s), 400, u"bad_request_error"_s,
+                   u"litellm_params.api_version"_s);
+    QCOMPARE_ERROR(update(u"api_base"_s, u"os.environ/TOLLGATE_TEST_SECRET_VAR"_s), 400, u"bad_request_error"_s,
+                   u"litellm_params.api_base"_s);
+    // Nothing changed: the literal key is still the one in use.
+    QCOMPARE(*m_fixture->secrets().readSecret(u"model-upd-1-api_key"_s), kProviderKey);
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"upd"_s)).status, 200);
+    QCOMPARE(provider.requests().last().header("authorization"), "Bearer " + kProviderKey.toUtf8());
+    // A literal key on update still works.
+    QCOMPARE(update(u"api_key"_s, u"sk-updated-literal"_s).status, 200);
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"upd"_s)).status, 200);
+    QCOMPARE(provider.requests().last().header("authorization"), QByteArray("Bearer sk-updated-literal"));
+    for (const RecordedRequest &request : provider.requests())
+        QVERIFY(!request.header("authorization").contains(secret));
+    qunsetenv("TOLLGATE_TEST_SECRET_VAR");
+}
+
+void TestModels::storedReferenceIsNeverResolved()
+{
+    // A row an older version stored with an os.environ/ reference (or one written by hand).
+    const QByteArray secret = "sk-gateway-secret-do-not-send";
+    qputenv("TOLLGATE_TEST_SECRET_VAR", secret);
+    FakeProvider provider;
+    QVERIFY(provider.start() != 0);
+    StoredModel legacy;
+    legacy.modelId = u"legacy-1"_s;
+    legacy.modelName = u"legacy"_s;
+    legacy.entry = QJsonObject{{u"model_name"_s, u"legacy"_s},
+                               {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/gpt-upstream"_s},
+                                                                 {u"api_base"_s, QString::fromLatin1(provider.baseUrl())},
+                                                                 {u"api_key"_s, u"os.environ/TOLLGATE_TEST_SECRET_VAR"_s}}},
+                               {u"model_info"_s, QJsonObject{{u"id"_s, u"legacy-1"_s}}}};
+    legacy.createdAt = legacy.updatedAt = QDateTime::currentDateTimeUtc();
+    QVERIFY(m_fixture->store().writeNow(IdentityRepository::saveModel(legacy)).ok());
+    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
+
+    // Not served (a warning names it at start-up), so the secret goes nowhere.
+    QVERIFY(!modelIds(m_fixture->get("/v1/models")).contains(u"legacy"_s));
+    QCOMPARE_ERROR(m_fixture->post("/v1/chat/completions", chatBody(u"legacy"_s)), 400, u"bad_request_error"_s,
+                   u"model"_s);
+    QCOMPARE(provider.requestCount(), 0);
+    // An update that keeps the reference is refused; one with the value itself serves it.
+    QCOMPARE_ERROR(m_fixture->post("/model/update", QJsonObject{{u"model_id"_s, u"legacy-1"_s},
+                                                                {u"litellm_params"_s, QJsonObject{{u"rpm"_s, 5}}}}),
+                   400, u"bad_request_error"_s, u"litellm_params.api_key"_s);
+    QCOMPARE(m_fixture
+                 ->post("/model/update", QJsonObject{{u"model_id"_s, u"legacy-1"_s},
+                                                     {u"litellm_params"_s, QJsonObject{{u"api_key"_s, kProviderKey}}}})
+                 .status,
+             200);
+    QCOMPARE(m_fixture->post("/v1/chat/completions", chatBody(u"legacy"_s)).status, 200);
+    QCOMPARE(provider.requestCount(), 1);
+    QCOMPARE(provider.requests().last().header("authorization"), "Bearer " + kProviderKey.toUtf8());
+    qunsetenv("TOLLGATE_TEST_SECRET_VAR");
 }
 
 void TestModels::nonAdminKeyIsForbidden()

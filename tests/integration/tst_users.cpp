@@ -285,10 +285,14 @@ void TestUsers::updateUserChangesFields()
                   " 'metadata': {'c': 3}, 'max_budget': 7.5, 'budget_duration': '1d', 'rpm_limit': 5}");
     QVERIFY(secondsOff(data.value(u"budget_reset_at"_s), 86400) < 60);
 
-    // The user's new models apply to its existing key at once.
+    QCOMPARE(userInfo("upd-user").value(u"user_info"_s).toObject(), data);
+
+    // The new role applies to its existing key at once: a viewer only reads.
+    EXPECT_ERROR(chat(key, u"gpt-a"_s), 403, u"forbidden"_s);
+    // And so do the user's new models.
+    QCOMPARE(m_fixture->post("/user/update", obj("{'user_id': 'upd-user', 'user_role': 'internal_user'}")).status, 200);
     EXPECT_ERROR(chat(key, u"gpt-b"_s), 403, u"user_model_access_denied"_s, u"model"_s);
     QCOMPARE(chat(key, u"gpt-a"_s).status, 200);
-    QCOMPARE(userInfo("upd-user").value(u"user_info"_s).toObject(), data);
 }
 
 void TestUsers::updateUserRejectsBadInput_data()

@@ -3,6 +3,8 @@
 
 #include <QCryptographicHash>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -130,6 +132,8 @@ private slots:
     void errorsNeverShowSecrets();
     void neverCrashes_data();
     void neverCrashes();
+    void jsonEntriesNeverResolveReferences_data();
+    void jsonEntriesNeverResolveReferences();
 };
 
 void TestConfig::loadsEveryField()
@@ -676,6 +680,52 @@ void TestConfig::neverCrashes()
         QVERIFY(!result.error().message.isEmpty());
         QVERIFY(result.error().line >= 0);
     }
+}
+
+void TestConfig::jsonEntriesNeverResolveReferences_data()
+{
+    QTest::addColumn<QString>("section");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QJsonValue>("value");
+    QTest::addColumn<QString>("param");
+    const QString env = u"os.environ/TOLLGATE_TEST_JSON_REF"_s;
+    const QString keychain = u"keychain/master_key"_s;
+    QTest::newRow("api_key") << u"litellm_params"_s << u"api_key"_s << QJsonValue(env) << u"litellm_params.api_key"_s;
+    QTest::newRow("api_base") << u"litellm_params"_s << u"api_base"_s << QJsonValue(keychain)
+                              << u"litellm_params.api_base"_s;
+    QTest::newRow("model") << u"litellm_params"_s << u"model"_s << QJsonValue(env) << u"litellm_params.model"_s;
+    QTest::newRow("access group") << u"model_info"_s << u"access_groups"_s << QJsonValue(QJsonArray{u"ok"_s, env})
+                                  << u"model_info.access_groups"_s;
+    QTest::newRow("id") << u"model_info"_s << u"id"_s << QJsonValue(keychain) << u"model_info.id"_s;
+}
+
+void TestConfig::jsonEntriesNeverResolveReferences()
+{
+    QFETCH(QString, section);
+    QFETCH(QString, field);
+    QFETCH(QJsonValue, value);
+    QFETCH(QString, param);
+    // Both would resolve in config.yaml; a JSON entry (the model API, the store) refuses them.
+    qputenv("TOLLGATE_TEST_JSON_REF", "sk-secret-from-env");
+    QJsonObject entry{{u"model_name"_s, u"m"_s},
+                      {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/gpt"_s}}},
+                      {u"model_info"_s, QJsonObject{}}};
+    QJsonObject inner = entry.value(section).toObject();
+    inner.insert(field, value);
+    entry.insert(section, inner);
+    const auto result = ConfigLoader::deploymentFromJson(entry);
+    qunsetenv("TOLLGATE_TEST_JSON_REF");
+    QVERIFY(!result.ok());
+    QCOMPARE(result.error().file, param);
+    QVERIFY2(result.error().message.contains(u"config.yaml"_s), qPrintable(result.error().message));
+    QVERIFY(!result.error().message.contains(u"sk-secret-from-env"_s));
+    // The same entry with plain values is fine.
+    inner.insert(field, field == u"access_groups" ? QJsonValue(QJsonArray{u"ok"_s})
+                        : field == u"api_base"    ? QJsonValue(u"https://example.test"_s)
+                        : field == u"model"       ? QJsonValue(u"openai/gpt"_s)
+                                                  : QJsonValue(u"plain"_s));
+    entry.insert(section, inner);
+    QVERIFY(ConfigLoader::deploymentFromJson(entry).ok());
 }
 
 QTEST_GUILESS_MAIN(TestConfig)
