@@ -74,6 +74,11 @@ public:
     // record is journaled before this returns and the write is lazy: the call is durable
     // against a process kill now, and true is returned. Otherwise (no journal, or it failed)
     // false: durability comes with `done`, after COMMIT.
+    // A settled call's write is never given up while the store is open: when it cannot commit
+    // (disk full, I/O error, SQLITE_BUSY past the timeout, a failing statement) it is retried
+    // with backoff, and every write submitted after it waits behind it, so commits keep their
+    // order; `done` runs once it committed (or, when the store closes first, with the error —
+    // the call then stays in the journal for the next open). Reads are answered meanwhile.
     bool recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done);
     // With more queued jobs than this, recordSpend answers after COMMIT again (backpressure).
     static constexpr qsizetype DefaultLazyBacklogLimit = 20000;
@@ -97,9 +102,10 @@ public:
     // Runs `sql` with `values` bound by position through a statement prepared once per
     // connection and kept (jobs run on the store thread only): SQLite parses the SQL of the
     // hot path — the spend row, the spend counters, BEGIN/COMMIT — once, not on every call.
-    // `what` names the statement in the error message.
+    // `what` names the statement in the error message; `changes`, when given, learns how many
+    // rows the statement changed.
     static Result<void> execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values,
-                                   const QString &what);
+                                   const QString &what, qint64 *changes = nullptr);
 
 private:
     [[nodiscard]] bool onStoreThread() const;

@@ -107,7 +107,7 @@ void TestSpendJournal::roundTripAndTornTail()
     {
         SpendJournal journal(database, 41);
         JournalRecord first = makeRecord(u"call-1"_s, 123, {{LedgerScope::key(Token), 5000, ResetA},
-                                                             {LedgerScope::global(), 9000, QDateTime()}});
+                                                             {LedgerScope::global(), 9000, QDateTime(), u"1d"_s}});
         JournalRecord second = makeRecord(u"call-2"_s, 456);
         QVERIFY(journal.append(first).ok());
         QVERIFY(journal.append(second).ok());
@@ -131,10 +131,12 @@ void TestSpendJournal::roundTripAndTornTail()
     QCOMPARE(read.row.priceUnknown, false);
     QCOMPARE(read.states.size(), 2);
     QCOMPARE(read.states.at(0).scope, LedgerScope::key(Token));
-    QCOMPARE(read.states.at(0).spend, 5000);
+    QCOMPARE(read.states.at(0).added, 5000);
     QCOMPARE(read.states.at(0).resetAt, ResetA);
+    QVERIFY(!read.states.at(0).absolute);
     QCOMPARE(read.states.at(1).scope, LedgerScope::global());
     QVERIFY(!read.states.at(1).resetAt.isValid());
+    QCOMPARE(read.states.at(1).duration, u"1d"_s);
 
     // A kill in the middle of a write leaves a torn record: reading stops before it.
     QFile file(files.first());
@@ -167,19 +169,20 @@ void TestSpendJournal::replaysWhatWasNeverCommitted()
     // A process settled two calls and was killed before its store committed them.
     {
         SpendJournal journal(database, next);
+        // Each record holds what the call added to each budget, in the window it counted in.
         JournalRecord first = makeRecord(u"call-1"_s, 100,
-                                         {{LedgerScope::key(Token), 1100, ResetA},
-                                          {LedgerScope::user(u"alice"_s), 2100, QDateTime()},
-                                          {LedgerScope::endUser(u"customer-7"_s), 3100, QDateTime()},
-                                          {LedgerScope::global(), 4100, ResetA},
+                                         {{LedgerScope::key(Token), 100, ResetA},
+                                          {LedgerScope::user(u"alice"_s), 100, QDateTime()},
+                                          {LedgerScope::endUser(u"customer-7"_s), 100, QDateTime()},
+                                          {LedgerScope::global(), 100, ResetA, u"1d"_s},
                                           {LedgerScope::keyModel(Token, u"chat"_s), 100, ResetA}});
         // The second call came after the key's window moved: new spend, new window.
         JournalRecord second = makeRecord(u"call-2"_s, 50,
                                           {{LedgerScope::key(Token), 50, ResetB},
-                                           {LedgerScope::user(u"alice"_s), 2150, QDateTime()},
-                                           {LedgerScope::endUser(u"customer-7"_s), 3150, QDateTime()},
-                                           {LedgerScope::global(), 4150, ResetA},
-                                           {LedgerScope::keyModel(Token, u"chat"_s), 150, ResetA}});
+                                           {LedgerScope::user(u"alice"_s), 50, QDateTime()},
+                                           {LedgerScope::endUser(u"customer-7"_s), 50, QDateTime()},
+                                           {LedgerScope::global(), 50, ResetA, u"1d"_s},
+                                           {LedgerScope::keyModel(Token, u"chat"_s), 50, ResetA}});
         QVERIFY(journal.append(first).ok());
         QVERIFY(journal.append(second).ok());
     }
@@ -227,7 +230,7 @@ void TestSpendJournal::neverReappliesCommittedOrStaleRecords()
     }
     {
         SpendJournal journal(database, 3);
-        // seq 3: not above the committed number (a batch that failed, superseded): stale.
+        // seq 3: not above the committed prefix: committed already (whatever its row's id).
         JournalRecord stale = makeRecord(u"lost-3"_s, 9, {{LedgerScope::key(Token), 1, ResetA}});
         QVERIFY(journal.append(stale).ok());
         JournalRecord four = makeRecord(u"row-4"_s, 9, {{LedgerScope::key(Token), 2, ResetA}});
@@ -263,11 +266,19 @@ void TestSpendJournal::segmentsRotateAndGoOnceCommitted()
     QCOMPARE(seqs, (QList<qint64>{1, 2, 3, 4}));
     QCOMPARE(SpendJournal::segments(database).size(), 4);
     QCOMPARE(journal.segmentFiles(), SpendJournal::segments(database));
+    journal.committed(1);
     journal.committed(2);
     QCOMPARE(SpendJournal::segments(database).size(), 2);
+    // Record 4 commits before 3 (3's batch failed and waits for a retry): 3's segment stays,
+    // and the committed prefix a batch notes stops before it.
     journal.committed(4);
+    QCOMPARE(SpendJournal::segments(database).size(), 2);
+    QCOMPARE(journal.committedPrefixWith({}), 2);
+    QCOMPARE(journal.committedPrefixWith({3}), 4);
+    journal.committed(3);
     // The segment being written stays while the journal is open.
     QCOMPARE(SpendJournal::segments(database).size(), 1);
+    QCOMPARE(journal.committedPrefixWith({}), 4);
 }
 
 void TestSpendJournal::recordSpendIsLazyAndCleansUp()
