@@ -592,8 +592,8 @@ bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
         if (const auto rolledBack = exec(m_db, u"ROLLBACK"_s); !rolledBack)
             qCDebug(lcStore).noquote() << "rollback after a failed batch:" << rolledBack.error().message;
         m_lastFailure = batchFailure->message;
-        // Durable jobs wait for a retry (in order, from the first of them on); a job behind
-        // one of them too. Everyone else learns why nothing stuck; a job keeps its own error.
+        // From the first durable job on, the jobs wait for a retry, in order. The ones before
+        // it learn why nothing stuck (a job keeps its own error), as every job did before.
         stopAt = batch.size();
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (mustHold(*batch[i])) {
@@ -601,9 +601,9 @@ bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
                 break;
             }
         }
-        const auto lost = std::count_if(batch.begin(), batch.end(), [&](const StoreJob *job) { return !mustHold(*job); });
-        if (lost > 0)
-            qCWarning(lcStore).noquote() << "write batch failed," << lost << "job(s) lost:" << batchFailure->message;
+        if (stopAt > 0)
+            qCWarning(lcStore).noquote() << "write batch failed," << stopAt << "job(s) answered with the error:"
+                                         << batchFailure->message;
         for (auto &result : results) {
             if (!result || result->ok())
                 result = *batchFailure;
@@ -617,18 +617,10 @@ bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
         if (batch[i]->writeFinished)
             batch[i]->writeFinished(*results[i]);
     }
-    // From the first held job on: every durable job is held, and so is every job the batch did
-    // not get to; a job that ran in a failed batch and is not durable is answered.
-    bool held = false;
-    for (std::size_t i = stopAt; i < batch.size(); ++i) {
-        if (mustHold(*batch[i]) || !results[i] || (!batchFailure && i >= stopAt)) {
-            m_held.push_back(std::move(*batch[i]));
-            held = true;
-        } else if (batch[i]->writeFinished) {
-            batch[i]->writeFinished(*results[i]);
-        }
-    }
-    return !held;
+    // From the first held job on, every job waits for the retry.
+    for (std::size_t i = stopAt; i < batch.size(); ++i)
+        m_held.push_back(std::move(*batch[i]));
+    return stopAt == batch.size();
 }
 
 void StoreWorker::runRead(StoreJob &job)

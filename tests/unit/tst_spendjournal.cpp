@@ -14,8 +14,17 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <csignal>
+
+#include <sys/resource.h>
+
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
+
+namespace {
+enum class Fault { Statement, Commit };
+}
+Q_DECLARE_METATYPE(Fault)
 
 namespace {
 
@@ -83,6 +92,77 @@ void seed(Store &store)
                 .ok());
 }
 
+// A settled call as Accounting makes it: the journal record with what the call added to each
+// budget, and the store jobs that add it (the same increments the replay applies).
+struct SettledCall
+{
+    JournalRecord record;
+    QList<Store::WriteJob> jobs;
+};
+
+SettledCall settledCall(const QString &requestId, NanoUsd cost)
+{
+    SettledCall call;
+    call.record = makeRecord(requestId, cost,
+                             {{LedgerScope::key(Token), cost, ResetA},
+                              {LedgerScope::user(u"alice"_s), cost, QDateTime()},
+                              {LedgerScope::endUser(u"customer-7"_s), cost, QDateTime()},
+                              {LedgerScope::global(), cost, ResetA, u"1d"_s},
+                              {LedgerScope::keyModel(Token, u"chat"_s), cost, ResetA}});
+    for (const JournalBudgetState &state : std::as_const(call.record.states))
+        call.jobs.append(IdentityRepository::addSpend(state.scope, state.added, state.resetAt, state.duration));
+    return call;
+}
+
+// Faults injected into the store's own connection: TEMP objects live only there, so they
+// vanish with the connection like an outage with a process that dies in it. A spend-log insert
+// fails on its own (a statement error: the batch's other jobs could commit), or every commit
+// holding one fails (a deferred foreign key left dangling: COMMIT itself fails, as on a full
+// disk). `requestId` limits the fault to that call.
+bool injectFault(Store &store, Fault fault, const QString &requestId = {})
+{
+    // Through a read: reads are answered while writes are held.
+    const auto done = store.readNow([fault, requestId](QSqlDatabase &db) -> QVariant {
+        QSqlQuery query(db);
+        const QString when = requestId.isEmpty() ? QString() : u" WHEN NEW.request_id = '%1'"_s.arg(requestId);
+        if (fault == Fault::Statement) {
+            return query.exec(u"CREATE TEMP TRIGGER fault BEFORE INSERT ON spend_logs"_s + when
+                              + u" BEGIN SELECT RAISE(ABORT, 'injected fault'); END"_s);
+        }
+        return query.exec(u"CREATE TEMP TABLE IF NOT EXISTS fault_parent (id INTEGER PRIMARY KEY)"_s)
+               && query.exec(u"CREATE TEMP TABLE IF NOT EXISTS fault_child (parent INTEGER "
+                             "REFERENCES fault_parent (id) DEFERRABLE INITIALLY DEFERRED)"_s)
+               && query.exec(u"CREATE TEMP TRIGGER fault AFTER INSERT ON spend_logs"_s + when
+                             + u" BEGIN INSERT INTO fault_child VALUES (1); END"_s);
+    });
+    return done && done->toBool();
+}
+
+bool clearFault(Store &store)
+{
+    const auto done = store.readNow([](QSqlDatabase &db) -> QVariant {
+        QSqlQuery query(db);
+        return query.exec(u"DROP TRIGGER IF EXISTS temp.fault"_s);
+    });
+    return done && done->toBool();
+}
+
+// The counters hold the seed plus exactly the rows' spend, and the per-model budget too.
+void verifyCountersMatchRows(Store &store, NanoUsd expectedRows)
+{
+    const NanoUsd rows = scalar(store, u"SELECT coalesce(sum(spend_nanousd), 0) FROM spend_logs"_s).toLongLong();
+    QCOMPARE(rows, expectedRows);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1000 + rows);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM users"_s).toLongLong(), 2000 + rows);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM end_users"_s).toLongLong(), 3000 + rows);
+    const auto global = store.readNow([](QSqlDatabase &db) { return IdentityRepository::loadGlobalSpend(db); });
+    QCOMPARE(global->toJsonObject().value(u"spend_nanousd"_s).toInteger(), 4000 + rows);
+    QCOMPARE(global->toJsonObject().value(u"budget_duration"_s).toString(), u"1d"_s);
+    const QJsonObject key = jsonColumn(store, u"SELECT data FROM keys"_s);
+    const QJsonObject chat = key.value(u"model_max_budget"_s).toObject().value(u"chat"_s).toObject();
+    QCOMPARE(usdToNanos(chat.value(u"spend"_s).toDouble()), rows);
+}
+
 } // namespace
 
 class TestSpendJournal : public QObject
@@ -98,6 +178,12 @@ private Q_SLOTS:
     void inMemoryDatabaseHasNoJournal();
     void aLongBacklogMakesCallersWaitForTheCommit();
     void oneStoreAtATimeOwnsTheJournal();
+    void failedWritesAreRetriedInOrder_data();
+    void failedWritesAreRetriedInOrder();
+    void aStoreThatDiesDuringAnOutageLosesNothing_data();
+    void aStoreThatDiesDuringAnOutageLosesNothing();
+    void aReopenedSegmentIsNeverDeletedWhileWritten();
+    void twoStoresAddTheirSpend();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -383,6 +469,203 @@ void TestSpendJournal::oneStoreAtATimeOwnsTheJournal()
     Store third;
     QVERIFY(third.open(database).ok());
     QVERIFY(third.spendJournal());
+}
+
+void TestSpendJournal::failedWritesAreRetriedInOrder_data()
+{
+    QTest::addColumn<Fault>("fault");
+    QTest::newRow("a statement fails") << Fault::Statement;
+    QTest::newRow("COMMIT fails") << Fault::Commit;
+}
+
+void TestSpendJournal::failedWritesAreRetriedInOrder()
+{
+    QFETCH(Fault, fault);
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    constexpr int Calls = 20;
+    NanoUsd total = 0;
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        seed(store);
+        QObject context;
+        int answered = 0;
+        int failed = 0;
+        const auto record = [&](int i) {
+            SettledCall call = settledCall(u"call-%1"_s.arg(i), 10 + i);
+            total += 10 + i;
+            return store.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                                     [&](const Result<void> &result) { (result ? answered : failed) += 1; });
+        };
+        QVERIFY(record(0));
+        QTRY_COMPARE(answered, 1);
+
+        // The store's writes fail for a while: every call is journaled and answered at once all
+        // the same, and nothing of them is lost or reported failed.
+        QVERIFY(injectFault(store, fault));
+        for (int i = 1; i < Calls; ++i)
+            QVERIFY(record(i));
+        // A write submitted during the outage (a management change) waits behind the held ones:
+        // it commits after them (each attempt notes the rows it sees).
+        QList<int> rowsSeenByLaterWrite;
+        bool laterWriteDone = false;
+        store.write(
+            [&rowsSeenByLaterWrite](QSqlDatabase &db) -> Result<void> {
+                QSqlQuery query(db);
+                if (query.exec(u"SELECT count(*) FROM spend_logs"_s) && query.next())
+                    rowsSeenByLaterWrite.append(query.value(0).toInt());
+                return {};
+            },
+            &context, [&laterWriteDone](const Result<void> &result) { laterWriteDone = result.ok(); });
+        // Reads are answered meanwhile (this one after the first failed attempt).
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 1);
+        QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), 1);
+        QVERIFY(!laterWriteDone);
+        QCOMPARE(failed, 0);
+        qsizetype journaled = 0;
+        for (const QString &file : SpendJournal::segments(database))
+            journaled += SpendJournal::read(file).size();
+        QCOMPARE(journaled, Calls);
+
+        // The disk recovers: the held writes commit, in order, before the one behind them.
+        QVERIFY(clearFault(store));
+        QTRY_COMPARE(answered, Calls);
+        QCOMPARE(failed, 0);
+        QTRY_VERIFY(laterWriteDone);
+        QCOMPARE(rowsSeenByLaterWrite.last(), Calls);
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+        QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), Calls);
+        verifyCountersMatchRows(store, total);
+    }
+    QVERIFY(SpendJournal::segments(database).isEmpty());
+    // Reopened: nothing replayed twice.
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+    verifyCountersMatchRows(store, total);
+}
+
+void TestSpendJournal::aStoreThatDiesDuringAnOutageLosesNothing_data()
+{
+    QTest::addColumn<Fault>("fault");
+    QTest::addColumn<QString>("failingCall");
+    QTest::newRow("one call's write fails") << Fault::Statement << u"call-6"_s;
+    QTest::newRow("every commit fails") << Fault::Commit << QString();
+}
+
+void TestSpendJournal::aStoreThatDiesDuringAnOutageLosesNothing()
+{
+    QFETCH(Fault, fault);
+    QFETCH(QString, failingCall);
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    constexpr int Calls = 15;
+    NanoUsd total = 0;
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        seed(store);
+        QObject context;
+        int answered = 0;
+        const auto record = [&](int i) {
+            SettledCall call = settledCall(u"call-%1"_s.arg(i), 100 + i);
+            total += 100 + i;
+            return store.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                                     [&](const Result<void> &result) { answered += result ? 1 : 0; });
+        };
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(record(i));
+        QTRY_COMPARE(answered, 5);
+        QVERIFY(injectFault(store, fault, failingCall));
+        for (int i = 5; i < Calls; ++i)
+            QVERIFY(record(i));
+        // At least one attempt failed (a read runs after it): the committed prefix stops
+        // before the first call that is not in.
+        const qint64 prefix = scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong();
+        QVERIFY2(prefix < (failingCall.isEmpty() ? 6 : 7), qPrintable(QString::number(prefix)));
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs WHERE request_id = 'call-6'"_s).toInt(), 0);
+    }  // the process dies in the outage: its store goes without committing what failed
+    QVERIFY(!SpendJournal::segments(database).isEmpty());
+
+    // The next start replays every answered call exactly once.
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QVERIFY(SpendJournal::segments(database).isEmpty());
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+    QCOMPARE(scalar(store, u"SELECT count(DISTINCT request_id) FROM spend_logs"_s).toInt(), Calls);
+    verifyCountersMatchRows(store, total);
+    // And the numbers go on after the journal's last one.
+    QVERIFY(store.recordSpend(makeRecord(u"after"_s, 0), {}, nullptr, {}));
+    QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), Calls + 1);
+    store.close();
+
+    // A second open finds nothing left to replay.
+    Store again;
+    QVERIFY(again.open(database).ok());
+    QCOMPARE(scalar(again, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls + 1);
+    verifyCountersMatchRows(again, total);
+}
+
+void TestSpendJournal::aReopenedSegmentIsNeverDeletedWhileWritten()
+{
+    // A write error in the first record of a segment (here: the file size limit, EFBIG after a
+    // partial write) leaves a torn file. The next record must not go behind the torn bytes (replay
+    // would stop there), and the torn file's old entry must not delete the file then written.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    SpendJournal journal(database, 1, 1);  // a new segment for every record
+    JournalRecord a = makeRecord(u"a"_s, 1);
+    QVERIFY(journal.append(a).ok());
+
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit saved{};
+    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    rlimit tiny = saved;
+    tiny.rlim_cur = 10;  // the next segment takes 10 bytes of its record, then EFBIG
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+    JournalRecord b = makeRecord(u"b"_s, 1);
+    const bool written = journal.append(b).ok();
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    QVERIFY(!written);
+
+    JournalRecord c = makeRecord(u"c"_s, 1);
+    QVERIFY(journal.append(c).ok());
+    QCOMPARE(c.seq, 2);
+    journal.committed(1);
+    // The process dies now: record 2 must be there for the replay.
+    QStringList found;
+    for (const QString &file : SpendJournal::segments(database)) {
+        for (const JournalRecord &record : SpendJournal::read(file))
+            found.append(record.row.requestId);
+    }
+    QCOMPARE(found, QStringList{u"c"_s});
+}
+
+void TestSpendJournal::twoStoresAddTheirSpend()
+{
+    // Two processes on one database (the second without the journal, answering after COMMIT):
+    // each adds its calls to the counters, neither overwrites the other's.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    Store first;
+    QVERIFY(first.open(database).ok());
+    seed(first);
+    Store second;
+    QVERIFY(second.open(database).ok());
+    QVERIFY(!second.spendJournal());
+    QObject context;
+    int answered = 0;
+    NanoUsd total = 0;
+    for (int i = 0; i < 10; ++i) {
+        Store &store = i % 2 ? second : first;
+        SettledCall call = settledCall(u"call-%1"_s.arg(i), 7 + i);
+        total += 7 + i;
+        store.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                          [&answered](const Result<void> &result) { answered += result ? 1 : 0; });
+    }
+    QTRY_COMPARE(answered, 10);
+    verifyCountersMatchRows(first, total);
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)
