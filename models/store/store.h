@@ -59,7 +59,9 @@ public:
 
     // Runs `job` on the store thread; `done` runs on `context`'s thread (dropped if the
     // context is gone or null). A job that throws or fails reports an error instead; a read job
-    // fails by returning QVariant::fromValue(Error{...}).
+    // fails by returning QVariant::fromValue(Error{...}). A read sees every write submitted
+    // before it, except while writes are held for a retry (see recordSpend): then it is answered
+    // at once from what is committed.
     void read(ReadJob job, QObject *context, ReadDone done);
 
     // Queues a write for the next group-commit batch; it starts at once.

@@ -1,6 +1,8 @@
 // The spend journal: records survive a process that never committed them (replayed by the
-// next Store::open), stale or committed records are never applied twice, a torn tail is
-// ignored, segments rotate and go away once committed, and Store::recordSpend batches lazily.
+// next Store::open), committed records are never applied twice, a torn tail is ignored,
+// segments rotate and go away once committed, and Store::recordSpend batches lazily. A store
+// whose writes fail for a while keeps every call (retried in order, the journal holding them,
+// a death in the outage replayed exactly once), and spend is written as increments.
 #include "models/store/identityrepository.h"
 #include "models/store/spendjournal.h"
 #include "models/store/spendlog.h"
