@@ -535,10 +535,11 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
         // Above it, a record is in exactly when its row is: the row and the record's spend
         // increments commit in one job, so a present row means its increments are in too (a
         // batch that failed left neither; a later batch may have committed past it).
-        if (selectOne(db, u"SELECT 1 FROM spend_logs WHERE request_id = ?"_s, {record.row.requestId}))
+        bool inserted = false;
+        if (auto done = SpendLogRepository::insertOnce(db, record.row, &inserted); !done)
+            return fail(done.error());
+        if (!inserted)
             continue;
-        if (auto inserted = SpendLogRepository::insert(record.row)(db); !inserted)
-            return fail(inserted.error());
         for (const JournalBudgetState &state : record.states) {
             // The same increment the live commit would have written, applied once.
             auto applied = state.absolute

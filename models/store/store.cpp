@@ -838,13 +838,20 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
     // A store that falls far behind (a slow disk) slows the callers down instead of queueing
     // without bound: past the limit the answer waits for the commit again.
     const bool answerNow = journaled && m_inbox->pending() < m_lazyBacklogLimit.load(std::memory_order_relaxed);
-    jobs.prepend(SpendLogRepository::insert(std::move(record.row)));
     StoreJob entry;
     entry.isWrite = true;
     entry.durable = true;
     entry.lazy = answerNow;
     entry.journalSeq = journaled ? record.seq : 0;
-    entry.write = IdentityRepository::all(std::move(jobs));
+    // The row first (it takes the write lock for the read-modify-writes after it), and only a
+    // row that was not there yet brings its increments: the job can be run again safely.
+    entry.write = [row = std::move(record.row), increments = IdentityRepository::all(std::move(jobs))](
+                      QSqlDatabase &db) -> Result<void> {
+        bool inserted = false;
+        if (auto done = SpendLogRepository::insertOnce(db, row, &inserted); !done || !inserted)
+            return done;
+        return increments(db);
+    };
     // Runs on the store thread after the batch: a committed record's journal entry is done.
     entry.writeFinished = [journal = journaled ? m_journal.get() : nullptr, seq = record.seq,
                            deliver = deliverTo<void>(context, std::move(done))](const Result<void> &result) {

@@ -186,6 +186,7 @@ private Q_SLOTS:
     void aStoreThatDiesDuringAnOutageLosesNothing();
     void aReopenedSegmentIsNeverDeletedWhileWritten();
     void twoStoresAddTheirSpend();
+    void aCallWrittenTwiceCountsOnce();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -668,6 +669,26 @@ void TestSpendJournal::twoStoresAddTheirSpend()
     }
     QTRY_COMPARE(answered, 10);
     verifyCountersMatchRows(first, total);
+}
+
+void TestSpendJournal::aCallWrittenTwiceCountsOnce()
+{
+    // A settled call's write may run again (a batch retried after a COMMIT whose outcome was an
+    // error): its row is there, so it adds nothing and fails nothing.
+    QTemporaryDir dir;
+    Store store;
+    QVERIFY(store.open(dir.filePath(u"t.db"_s)).ok());
+    seed(store);
+    QObject context;
+    int answered = 0;
+    for (int i = 0; i < 2; ++i) {
+        SettledCall call = settledCall(u"same-call"_s, 42);
+        store.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                          [&answered](const Result<void> &result) { answered += result ? 1 : 0; });
+    }
+    QTRY_COMPARE(answered, 2);
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 1);
+    verifyCountersMatchRows(store, 42);
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)
