@@ -154,32 +154,29 @@ QVariantList rowValues(const SpendLogRow &row)
             row.priceUnknown ? 1 : 0};
 }
 
-#define TOLLGATE_SPEND_LOG_INSERT                                                                       \
-    "INSERT INTO spend_logs (request_id, call_type, api_key, spend_nanousd, "                           \
-    "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "                     \
-    "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown) "                 \
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+const QString InsertSql = u"INSERT INTO spend_logs (request_id, call_type, api_key, spend_nanousd, "
+                          "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
+                          "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
 
 } // namespace
 
 Store::WriteJob insert(SpendLogRow row)
 {
     return [row = std::move(row)](QSqlDatabase &db) -> Result<void> {
-        static const QString sql = QStringLiteral(TOLLGATE_SPEND_LOG_INSERT);
-        return Store::execCached(db, sql, rowValues(row), u"record spend of call %1"_s.arg(row.requestId));
+        return Store::execCached(db, InsertSql, rowValues(row), u"record spend of call %1"_s.arg(row.requestId));
     };
 }
 
 Result<void> insertOnce(QSqlDatabase &db, const SpendLogRow &row, bool *inserted)
 {
-    static const QString sql = QStringLiteral(TOLLGATE_SPEND_LOG_INSERT " ON CONFLICT(request_id) DO NOTHING");
+    static const QString sql = InsertSql + u" ON CONFLICT(request_id) DO NOTHING"_s;
     qint64 changes = 0;
     auto done = Store::execCached(db, sql, rowValues(row), u"record spend of call %1"_s.arg(row.requestId), &changes);
     *inserted = done && changes > 0;
     return done;
 }
 
-#undef TOLLGATE_SPEND_LOG_INSERT
 
 Result<QList<SpendLogRow>> all(QSqlDatabase &db)
 {

@@ -15,6 +15,7 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QtEndian>
 
 #include <csignal>
 
@@ -187,6 +188,7 @@ private Q_SLOTS:
     void aReopenedSegmentIsNeverDeletedWhileWritten();
     void twoStoresAddTheirSpend();
     void aCallWrittenTwiceCountsOnce();
+    void aFormat2JournalReplaysItsTotals();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -689,6 +691,43 @@ void TestSpendJournal::aCallWrittenTwiceCountsOnce()
     QTRY_COMPARE(answered, 2);
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 1);
     verifyCountersMatchRows(store, 42);
+}
+
+void TestSpendJournal::aFormat2JournalReplaysItsTotals()
+{
+    // A journal left by a Tollgate from before increments (format 2: a budget's new total, no
+    // period) is still replayed, as totals.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        seed(store);
+    }
+    // Format 3 with one budget whose period is a null string ends in that string's length (-1,
+    // four bytes): without them, and with the version byte 2, it is the format 2 record.
+    JournalRecord record = makeRecord(u"old-call"_s, 5, {{LedgerScope::key(Token), 1005, ResetA}});
+    record.seq = 1;
+    QByteArray bytes = SpendJournal::encode(record);
+    constexpr int Header = 6;
+    QCOMPARE(bytes.right(4), QByteArray(4, char(0xff)));
+    bytes.chop(4);
+    bytes[Header] = char(2);
+    const QByteArrayView payload = QByteArrayView(bytes).sliced(Header);
+    qToBigEndian(quint32(payload.size()), reinterpret_cast<uchar *>(bytes.data()));
+    qToBigEndian(qChecksum(payload), reinterpret_cast<uchar *>(bytes.data()) + 4);
+    QFile file(database + u"-spend-00000000000000000001.journal"_s);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(bytes);
+    file.close();
+    const QList<JournalRecord> read = SpendJournal::read(file.fileName());
+    QCOMPARE(read.size(), 1);
+    QVERIFY(read.first().states.first().absolute);
+
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 1);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1005);
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)
