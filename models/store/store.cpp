@@ -774,7 +774,8 @@ void Store::close()
     StoreWorker *worker = m_worker;
     QMetaObject::invokeMethod(worker, [worker] { worker->shutdown(); }, Qt::BlockingQueuedConnection);
     stopThread();
-    // Everything queued is committed now: the journal removes its files.
+    // Everything queued is committed now (or could not be, after a last attempt): the journal
+    // removes the files whose records are all in and keeps the rest for the next open.
     m_journal.reset();
     qCInfo(lcStore).noquote() << "closed" << QDir::toNativeSeparators(m_path);
 }
