@@ -296,12 +296,19 @@ QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cos
     const std::optional<Settlement> settlement = m_ledger.settle(reservation, cost, tokens);
     if (!settlement)
         return jobs;
+    // Every budget of the call grows by the same cost (the ledger clamps it at 0). The store
+    // adds it to what it holds rather than writing the ledger's total: another process on the
+    // same database adds its calls too, and the journal's replay adds exactly the same.
+    const NanoUsd added = std::max<NanoUsd>(cost, 0);
     for (const SpendUpdate &update : settlement->spends) {
         const auto state = m_ledger.budget(update.scope);
         const QDateTime resetAt = state ? state->resetAt : QDateTime();
-        jobs.append(persistSpend(update.scope, update.spend, resetAt));
+        const QString duration = update.scope.kind == LedgerScope::Kind::Global && state && state->duration
+                                     ? state->duration->toString()
+                                     : QString();
+        jobs.append(persistSpend(update.scope, update.spend, resetAt, added));
         if (states)
-            states->append({update.scope, update.spend, resetAt});
+            states->append({update.scope, added, resetAt, duration});
     }
     recordEvents(settlement->events);
     return jobs;
@@ -313,17 +320,24 @@ void Accounting::release(ReservationId reservation)
         m_ledger.release(reservation);
 }
 
-QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt)
+QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
+                                                std::optional<NanoUsd> added)
 {
     IdentityRegistry *identities = m_services.identities;
     QList<Store::WriteJob> jobs;
-    // A settled call changes the spend only: its column is updated. The whole row (with its
-    // JSON) is rewritten when the budget window moved too (a reset).
+    // The registry keeps the new state either way. An increment (a settled call, a reset) is
+    // one job whatever moved: addSpend moves the stored window itself when the call's is newer.
+    // An absolute write updates the spend column, or the whole row (with its JSON) when the
+    // budget window moved too.
     const auto persist = [&](IdentityRegistry::BudgetStateChange change, IdentityRepository::SpendTable table,
                              const auto &saveRow) {
-        if (change == IdentityRegistry::BudgetStateChange::Spend)
+        if (change == IdentityRegistry::BudgetStateChange::Unknown)
+            return;
+        if (added)
+            jobs.append(IdentityRepository::addSpend(scope, *added, resetAt));
+        else if (change == IdentityRegistry::BudgetStateChange::Spend)
             jobs.append(IdentityRepository::saveSpend(table, scope.id, spend));
-        else if (change == IdentityRegistry::BudgetStateChange::SpendAndWindow)
+        else
             jobs.append(saveRow());
     };
     switch (scope.kind) {
@@ -345,16 +359,23 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
         break;
     case LedgerScope::Kind::Global: {
         const auto state = m_ledger.budget(scope);
-        jobs.append(IdentityRepository::saveGlobalSpend(
-            spend, resetAt, state && state->duration ? state->duration->toString() : QString()));
+        const QString duration = state && state->duration ? state->duration->toString() : QString();
+        if (added)
+            jobs.append(IdentityRepository::addSpend(scope, *added, resetAt, duration));
+        else
+            jobs.append(IdentityRepository::saveGlobalSpend(spend, resetAt, duration));
         break;
     }
     case LedgerScope::Kind::KeyModel: {
         const qsizetype split = scope.id.indexOf(u'\n');
         const QString token = scope.id.left(split);
         if (identities && split > 0
-            && identities->setKeyModelBudgetState(token, scope.id.mid(split + 1), spend, resetAt))
-            jobs.append(IdentityRepository::saveKey(*identities->keyByToken(token)));
+            && identities->setKeyModelBudgetState(token, scope.id.mid(split + 1), spend, resetAt)) {
+            // The per-model spend lives in the key's JSON: an increment changes that entry only,
+            // never the key's spend column (which its own increment counts).
+            jobs.append(added ? IdentityRepository::addSpend(scope, *added, resetAt)
+                              : IdentityRepository::saveKey(*identities->keyByToken(token)));
+        }
         break;
     }
     }
@@ -391,7 +412,10 @@ void Accounting::persistResets(const QList<ResetEvent> &resets)
 {
     QList<Store::WriteJob> jobs;
     for (const ResetEvent &reset : resets) {
-        jobs.append(persistSpend(reset.scope, 0, reset.nextResetAt));
+        // A window move with nothing added: it never zeroes a window another process (or this
+        // one's next call) already moved to, and a call after it moves the window all the same
+        // if this write is lost.
+        jobs.append(persistSpend(reset.scope, 0, reset.nextResetAt, NanoUsd(0)));
         jobs.append(IdentityRepository::audit({u"gateway"_s, u"budget.reset"_s, reset.scope.paramName(),
                                                reset.scope.displayId(),
                                                {{u"spend_before"_s, nanosToUsd(reset.spendBefore)},

@@ -53,9 +53,9 @@ public:
     Decision admit(const Caller &caller, const QString &endUser, const Deployment &deployment,
                    const QJsonObject &body, const std::optional<ModelPrice> &price);
 
-    // The call ended with `cost` and `tokens`: returns the store jobs that persist the new
-    // spend (to run in the spend-log row's transaction), and adds the budget states they
-    // write to `states` (for the spend journal).
+    // The call ended with `cost` and `tokens`: returns the store jobs that add the cost to
+    // each budget's spend (increments, to run in the spend-log row's transaction), and adds
+    // what they add to `states` (for the spend journal, whose replay writes the same increments).
     QList<Store::WriteJob> settle(ReservationId reservation, NanoUsd cost, qint64 tokens,
                                   QList<JournalBudgetState> *states = nullptr);
     void release(ReservationId reservation);
@@ -75,7 +75,11 @@ private:
     void applyResets();
     void persistResets(const QList<ResetEvent> &resets);
     void rearmResetTimer();
-    QList<Store::WriteJob> persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt);
+    // `spend` and `resetAt` are the budget's new state (kept in the registry). With `added`, the
+    // store gets an increment (IdentityRepository::addSpend: a settled call, or a reset with 0);
+    // without it, the state as an absolute write.
+    QList<Store::WriteJob> persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
+                                        std::optional<NanoUsd> added = std::nullopt);
     void recordEvents(const QList<ThresholdEvent> &events);
     void syncKeyModelBudgets(const VirtualKey &key);
 

@@ -2,6 +2,8 @@
 
 #include "spendlog.h"
 
+#include "../money.h"
+
 #include <QJsonDocument>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -117,6 +119,7 @@ Store::WriteJob saveSpend(SpendTable table, const QString &id, NanoUsd spend)
     };
 }
 
+
 namespace {
 const QString GlobalSpendSetting = u"global_spend"_s;
 }
@@ -140,6 +143,148 @@ Store::WriteJob saveGlobalSpend(NanoUsd spend, const QDateTime &resetAt, const Q
         static const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?) "
                                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s;
         return Store::execCached(db, sql, {GlobalSpendSetting, text}, u"save the global spend"_s);
+    };
+}
+
+namespace {
+
+QVariant windowValue(const QDateTime &resetAt)
+{
+    return resetAt.isValid() ? QVariant(isoUtc(resetAt)) : QVariant(QMetaType::fromType<QString>());
+}
+
+// Whether a budget stored with the window ending `stored` moves to `resetAt` (spend from 0)
+// before a call of that window is added: only ever forward, so a reset another process already
+// wrote (or a newer window) is never undone.
+bool windowMoves(const QDateTime &stored, const QDateTime &resetAt)
+{
+    return resetAt.isValid() && (!stored.isValid() || stored < resetAt);
+}
+
+// The statements of one table with a spend_nanousd column and the window in its JSON.
+struct SpendTableSql
+{
+    explicit SpendTableSql(const QString &table, const QString &idColumn)
+        : add(u"UPDATE %1 SET spend_nanousd = spend_nanousd + ?1 WHERE %2 = ?2 "
+              "AND (?3 IS NULL OR json_extract(data, '$.budget_reset_at') IS ?3)"_s.arg(table, idColumn))
+        , window(u"SELECT json_extract(data, '$.budget_reset_at') FROM %1 WHERE %2 = ?"_s.arg(table, idColumn))
+        , move(u"UPDATE %1 SET spend_nanousd = ?1, data = json_set(data, '$.budget_reset_at', ?3) WHERE %2 = ?2"_s.arg(
+              table, idColumn))
+        , plainAdd(u"UPDATE %1 SET spend_nanousd = spend_nanousd + ?1 WHERE %2 = ?2"_s.arg(table, idColumn))
+    {
+    }
+    QString add;       // the hot path: the row is in the call's window
+    QString window;
+    QString move;
+    QString plainAdd;
+};
+
+Result<void> addRowSpend(QSqlDatabase &db, const SpendTableSql &sql, const QString &id, NanoUsd added,
+                         const QDateTime &resetAt)
+{
+    const QString what = u"add to the spend of %1"_s.arg(id.left(12));
+    qint64 changed = 0;
+    // Every call but the first of a window: one UPDATE, no read.
+    if (auto done = Store::execCached(db, sql.add, {added, id, windowValue(resetAt)}, what, &changed);
+        !done || changed > 0)
+        return done;
+    QDateTime stored;
+    {
+        QSqlQuery query(db);
+        query.prepare(sql.window);
+        query.addBindValue(id);
+        if (!query.exec())
+            return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
+        if (!query.next())
+            return {};  // the row is gone (deleted meanwhile): nothing to count in
+        stored = IdentityJson::parseTime(QJsonValue(query.value(0).toString()));
+    }
+    if (windowMoves(stored, resetAt))
+        return Store::execCached(db, sql.move, {added, id, isoUtc(resetAt)}, what);
+    return Store::execCached(db, sql.plainAdd, {added, id}, what);
+}
+
+Result<void> addGlobalSpend(QSqlDatabase &db, NanoUsd added, const QDateTime &resetAt, const QString &duration)
+{
+    static const QString add
+        = u"UPDATE settings SET value = json_set(value, '$.spend_nanousd', "
+          "coalesce(json_extract(value, '$.spend_nanousd'), 0) + ?1) WHERE key = ?2 "
+          "AND (?3 IS NULL OR json_extract(value, '$.budget_reset_at') IS ?3)"_s;
+    qint64 changed = 0;
+    if (auto done = Store::execCached(db, add, {added, GlobalSpendSetting, windowValue(resetAt)},
+                                      u"add to the global spend"_s, &changed);
+        !done || changed > 0)
+        return done;
+    const QJsonObject stored = loadGlobalSpend(db);
+    const QDateTime storedWindow = IdentityJson::parseTime(stored.value(u"budget_reset_at"_s));
+    if (stored.isEmpty() || windowMoves(storedWindow, resetAt)) {
+        const QString kept = duration.isEmpty() ? stored.value(u"budget_duration"_s).toString() : duration;
+        return saveGlobalSpend(added, resetAt, kept)(db);
+    }
+    return saveGlobalSpend(stored.value(u"spend_nanousd"_s).toInteger() + added, storedWindow,
+                           stored.value(u"budget_duration"_s).toString())(db);
+}
+
+// A key's per-model budget lives in the key's JSON (model_max_budget.<model>: spend in USD,
+// budget_reset_at): read, changed and written back inside the batch's write transaction (the
+// spend-log row before it took the write lock, so no other writer comes between).
+Result<void> addKeyModelSpend(QSqlDatabase &db, const QString &token, const QString &model, NanoUsd added,
+                              const QDateTime &resetAt)
+{
+    QJsonObject data;
+    {
+        QSqlQuery query(db);
+        query.prepare(u"SELECT data FROM keys WHERE token = ?"_s);
+        query.addBindValue(token);
+        if (!query.exec())
+            return makeError(u"cannot read key %1: %2"_s.arg(token.left(12), query.lastError().text()));
+        if (!query.next())
+            return {};
+        data = parse(query.value(0));
+    }
+    QJsonObject budgets = data.value(u"model_max_budget"_s).toObject();
+    if (!budgets.contains(model))
+        return {};
+    QJsonObject entry = budgets.value(model).toObject();
+    if (windowMoves(IdentityJson::parseTime(entry.value(u"budget_reset_at"_s)), resetAt)) {
+        entry.insert(u"spend"_s, nanosToUsd(added));
+        entry.insert(u"budget_reset_at"_s, IdentityJson::time(resetAt));
+    } else if (added != 0) {
+        entry.insert(u"spend"_s, nanosToUsd(usdToNanos(entry.value(u"spend"_s).toDouble(0.0)) + added));
+    } else {
+        return {};
+    }
+    budgets.insert(model, entry);
+    data.insert(u"model_max_budget"_s, budgets);
+    static const QString sql = u"UPDATE keys SET data = ? WHERE token = ?"_s;
+    return Store::execCached(db, sql, {compact(data), token}, u"save the model budget of %1"_s.arg(token.left(12)));
+}
+
+} // namespace
+
+Store::WriteJob addSpend(const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt, const QString &duration)
+{
+    return [scope, added, resetAt, duration](QSqlDatabase &db) -> Result<void> {
+        static const SpendTableSql keys(u"keys"_s, u"token"_s);
+        static const SpendTableSql users(u"users"_s, u"user_id"_s);
+        static const SpendTableSql endUsers(u"end_users"_s, u"user_id"_s);
+        switch (scope.kind) {
+        case LedgerScope::Kind::Key:
+            return addRowSpend(db, keys, scope.id, added, resetAt);
+        case LedgerScope::Kind::User:
+            return addRowSpend(db, users, scope.id, added, resetAt);
+        case LedgerScope::Kind::EndUser:
+            return addRowSpend(db, endUsers, scope.id, added, resetAt);
+        case LedgerScope::Kind::Global:
+            return addGlobalSpend(db, added, resetAt, duration);
+        case LedgerScope::Kind::KeyModel: {
+            const qsizetype split = scope.id.indexOf(u'\n');
+            if (split <= 0)
+                return {};
+            return addKeyModelSpend(db, scope.id.left(split), scope.id.mid(split + 1), added, resetAt);
+        }
+        }
+        return {};
     };
 }
 

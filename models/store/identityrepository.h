@@ -1,6 +1,7 @@
 #pragma once
 
 #include "../identity.h"
+#include "../ledger.h"
 #include "store.h"
 
 #include <QJsonObject>
@@ -55,6 +56,16 @@ Store::WriteJob saveKey(const VirtualKey &key);
 // budget window stays the same (the column is authoritative; loadAll reads spend from it).
 enum class SpendTable { Keys, Users, EndUsers };
 Store::WriteJob saveSpend(SpendTable table, const QString &id, NanoUsd spend);
+// What a settled call (or a budget reset, with `added` 0) does to one budget's row: its spend
+// grows by `added` (`spend = spend + ?`, so a second process on the same database adds its own
+// calls instead of overwriting them) within the budget window ending `resetAt`. When the row is
+// still in an older window (or none), the window moves to `resetAt` first and the spend starts
+// from 0 — the reset this process made is implied by its next call, whatever became of the reset's
+// own write and whichever process wrote first. A call from an older window than the row's (another
+// process reset first) counts in the newer one. `duration` (global budget only) is kept with a
+// window it writes. The same job replays a journaled call, so replay and the live path agree.
+Store::WriteJob addSpend(const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
+                         const QString &duration = {});
 Store::WriteJob deleteKeys(const QStringList &tokens);
 // The global budget's spend and window (a settings row): {"spend_nanousd", "budget_reset_at",
 // "budget_duration"}; empty when none was kept.

@@ -34,7 +34,10 @@ namespace {
 // Record framing: payload length (4 bytes, big endian), CRC-16 of the payload (2 bytes),
 // payload (a format version byte, then the fields as Writer puts them).
 constexpr int HeaderBytes = 6;
-constexpr quint8 FormatVersion = 2;
+// Version 3: a budget's entry is what the call added (and the global budget's period);
+// version 2 (still read) held the budget's new total.
+constexpr quint8 FormatVersion = 3;
+constexpr quint8 AbsoluteFormatVersion = 2;
 constexpr quint32 MaxRecordBytes = 16 * 1024 * 1024;
 constexpr qint64 NoTime = std::numeric_limits<qint64>::min();
 
@@ -53,11 +56,14 @@ QString segmentPrefix(const QString &databasePath)
     return QFileInfo(databasePath).fileName() + u"-spend-"_s;
 }
 
-QString segmentPath(const QString &databasePath, qint64 firstSeq)
+// `attempt` > 0 names a fresh file for a sequence number whose first file took a write error.
+QString segmentPath(const QString &databasePath, qint64 firstSeq, int attempt)
 {
     const QFileInfo database(databasePath);
-    return database.absoluteDir().filePath(segmentPrefix(databasePath)
-                                           + u"%1.journal"_s.arg(firstSeq, 20, 10, QChar(u'0')));
+    QString name = segmentPrefix(databasePath) + u"%1"_s.arg(firstSeq, 20, 10, QChar(u'0'));
+    if (attempt > 0)
+        name += u"-%1"_s.arg(attempt);
+    return database.absoluteDir().filePath(name + u".journal"_s);
 }
 
 // Fields in the machine's byte order (the journal never leaves it): integers as 8 bytes,
@@ -123,7 +129,10 @@ private:
 
 std::optional<JournalRecord> decode(QByteArrayView payload)
 {
-    if (payload.isEmpty() || quint8(payload.front()) != FormatVersion)
+    if (payload.isEmpty())
+        return std::nullopt;
+    const quint8 version = quint8(payload.front());
+    if (version != FormatVersion && version != AbsoluteFormatVersion)
         return std::nullopt;
     Reader in(payload.sliced(1));
     JournalRecord record;
@@ -157,8 +166,12 @@ std::optional<JournalRecord> decode(QByteArrayView payload)
             return std::nullopt;
         state.scope.kind = LedgerScope::Kind(kind);
         state.scope.id = in.text();
-        state.spend = in.integer();
+        state.added = in.integer();
         state.resetAt = fromMsecs(in.integer());
+        if (version == AbsoluteFormatVersion)
+            state.absolute = true;
+        else
+            state.duration = in.text();
         record.states.append(state);
     }
     if (!in.ok() || record.seq <= 0)
@@ -177,7 +190,8 @@ std::optional<QVariant> selectOne(QSqlDatabase &db, const QString &sql, const QV
     return query.value(0);
 }
 
-// Puts journaled budget states back the way the running gateway kept them: through an
+// Format 2 records (a journal left by a Tollgate from before spend increments) hold each
+// budget's new total: they are put back the way that gateway kept them, through an
 // IdentityRegistry loaded from the database (the gateway's own setters), then the rows it
 // touched written with the repository's save jobs; the global budget through its settings row.
 class StateReplay
@@ -201,20 +215,20 @@ public:
         const QString &id = state.scope.id;
         switch (state.scope.kind) {
         case LedgerScope::Kind::Key:
-            if (m_registry.setKeyBudgetState(id, state.spend, state.resetAt) != Change::Unknown)
+            if (m_registry.setKeyBudgetState(id, state.added, state.resetAt) != Change::Unknown)
                 m_keys.insert(id);
             break;
         case LedgerScope::Kind::User:
-            if (m_registry.setUserBudgetState(id, state.spend, state.resetAt) != Change::Unknown)
+            if (m_registry.setUserBudgetState(id, state.added, state.resetAt) != Change::Unknown)
                 m_users.insert(id);
             break;
         case LedgerScope::Kind::EndUser:
-            if (m_registry.setEndUserBudgetState(id, state.spend, state.resetAt) != Change::Unknown)
+            if (m_registry.setEndUserBudgetState(id, state.added, state.resetAt) != Change::Unknown)
                 m_endUsers.insert(id);
             break;
         case LedgerScope::Kind::KeyModel: {
             const qsizetype split = id.indexOf(u'\n');
-            if (split > 0 && m_registry.setKeyModelBudgetState(id.left(split), id.mid(split + 1), state.spend,
+            if (split > 0 && m_registry.setKeyModelBudgetState(id.left(split), id.mid(split + 1), state.added,
                                                                state.resetAt))
                 m_keys.insert(id.left(split));
             break;
@@ -239,7 +253,7 @@ public:
             // Only a global budget that was kept has a window to restore; its period stays.
             const QJsonObject stored = IdentityRepository::loadGlobalSpend(db);
             if (!stored.isEmpty()) {
-                jobs.append(IdentityRepository::saveGlobalSpend(m_global->spend, m_global->resetAt,
+                jobs.append(IdentityRepository::saveGlobalSpend(m_global->added, m_global->resetAt,
                                                                 stored.value(u"budget_duration"_s).toString()));
             }
         }
@@ -296,12 +310,20 @@ SpendJournal::~SpendJournal()
 
 Result<void> SpendJournal::openSegment(qint64 firstSeq)
 {
-    const QString path = segmentPath(m_databasePath, firstSeq);
-    const QByteArray native = QFile::encodeName(path);
-    const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    closeFile();
+    // Always a new file: after a write error the same first number comes again, and appending
+    // behind the torn record would hide everything after it from replay (reading stops there).
+    QString path;
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 1000; ++attempt) {
+        path = segmentPath(m_databasePath, firstSeq, attempt);
+        const QByteArray native = QFile::encodeName(path);
+        fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     if (fd < 0)
         return makeError(u"cannot open the spend journal %1: %2"_s.arg(path, QString::fromLocal8Bit(std::strerror(errno))));
-    closeFile();
     m_fd = fd;
     m_written = 0;
     m_segments.append({path, firstSeq - 1});
@@ -344,8 +366,9 @@ QByteArray SpendJournal::encode(const JournalRecord &record)
     for (const JournalBudgetState &state : record.states) {
         out.integer(qint64(state.scope.kind));
         out.text(state.scope.id);
-        out.integer(state.spend);
+        out.integer(state.added);
         out.integer(msecs(state.resetAt));
+        out.text(state.duration);
     }
     const quint32 length = quint32(bytes.size() - HeaderBytes);
     const quint16 crc = qChecksum(QByteArrayView(bytes).sliced(HeaderBytes));
@@ -371,8 +394,12 @@ Result<void> SpendJournal::append(JournalRecord &record)
             continue;
         if (n <= 0) {
             const QString why = QString::fromLocal8Bit(std::strerror(errno));
-            // A partial record is a torn tail: replay stops there. Start a fresh segment next time.
+            // A partial record is a torn tail: replay would stop there. Cut it off if the file
+            // lets us, and append to a fresh segment next time either way.
+            if (done > 0 && ::ftruncate(m_fd, off_t(m_written)) != 0)
+                qCWarning(lcJournal).noquote() << "cannot cut a torn record off the spend journal:" << std::strerror(errno);
             closeFile();
+            removeCommittedLocked();
             return makeError(u"cannot write the spend journal: "_s + why);
         }
         done += n;
@@ -388,21 +415,40 @@ void SpendJournal::committed(qint64 seq)
     QMutexLocker lock(&m_mutex);
     if (seq <= m_committed)
         return;
-    m_committed = seq;
+    m_committedAbove.insert(seq);
+    // The prefix moves only over records that are all committed: one whose batch failed holds
+    // it (and its segment) back until a retry commits it.
+    while (!m_committedAbove.empty() && *m_committedAbove.begin() == m_committed + 1) {
+        m_committedAbove.erase(m_committedAbove.begin());
+        ++m_committed;
+    }
     removeCommittedLocked();
+}
+
+qint64 SpendJournal::committedPrefixWith(const QList<qint64> &seqs) const
+{
+    QMutexLocker lock(&m_mutex);
+    std::set<qint64> above = m_committedAbove;
+    above.insert(seqs.begin(), seqs.end());
+    qint64 prefix = m_committed;
+    for (auto it = above.upper_bound(prefix); it != above.end() && *it == prefix + 1; ++it)
+        ++prefix;
+    return prefix;
 }
 
 void SpendJournal::removeCommittedLocked()
 {
-    // Every segment but the one being written goes once its last record is committed; the
-    // current one too when the file is closed.
-    while (!m_segments.isEmpty()) {
-        const Segment &oldest = m_segments.first();
-        const bool current = m_segments.size() == 1 && m_fd >= 0;
-        if (current || oldest.lastSeq > m_committed)
-            break;
-        QFile::remove(oldest.path);
-        m_segments.removeFirst();
+    // A segment goes once every record in it is committed, unless it is the file being
+    // appended to (the last one, while open).
+    for (qsizetype i = 0; i < m_segments.size();) {
+        const Segment &segment = m_segments.at(i);
+        const bool current = i == m_segments.size() - 1 && m_fd >= 0;
+        if (current || segment.lastSeq > m_committed) {
+            ++i;
+            continue;
+        }
+        QFile::remove(segment.path);
+        m_segments.removeAt(i);
     }
 }
 
@@ -474,23 +520,35 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
             qCDebug(lcJournal).noquote() << "rollback after a failed replay:" << undone.error().message;
         return makeError(u"cannot replay the spend journal: "_s + error.message);
     };
-    for (const QString &file : files) {
-        for (const JournalRecord &record : read(file)) {
-            last = std::max(last, record.seq);
-            // Older records are committed (or were lost to a failed batch that a later, committed
-            // one superseded — their states are stale and must not come back).
-            if (record.seq <= committed)
-                continue;
-            if (selectOne(db, u"SELECT 1 FROM spend_logs WHERE request_id = ?"_s, {record.row.requestId}))
-                continue;
-            if (auto inserted = SpendLogRepository::insert(record.row)(db); !inserted)
-                return fail(inserted.error());
-            for (const JournalBudgetState &state : record.states) {
-                if (auto applied = states.apply(db, state); !applied)
-                    return fail(applied.error());
-            }
-            ++replayed;
+    // In number order whatever the files: a segment started after a write error has the same
+    // first number as the torn one before it.
+    QList<JournalRecord> records;
+    for (const QString &file : files)
+        records.append(read(file));
+    std::stable_sort(records.begin(), records.end(),
+                     [](const JournalRecord &a, const JournalRecord &b) { return a.seq < b.seq; });
+    for (const JournalRecord &record : std::as_const(records)) {
+        last = std::max(last, record.seq);
+        // Every record up to the committed prefix is in the database.
+        if (record.seq <= committed)
+            continue;
+        // Above it, a record is in exactly when its row is: the row and the record's spend
+        // increments commit in one job, so a present row means its increments are in too (a
+        // batch that failed left neither; a later batch may have committed past it).
+        bool inserted = false;
+        if (auto done = SpendLogRepository::insertOnce(db, record.row, &inserted); !done)
+            return fail(done.error());
+        if (!inserted)
+            continue;
+        for (const JournalBudgetState &state : record.states) {
+            // The same increment the live commit would have written, applied once.
+            auto applied = state.absolute
+                               ? states.apply(db, state)
+                               : IdentityRepository::addSpend(state.scope, state.added, state.resetAt, state.duration)(db);
+            if (!applied)
+                return fail(applied.error());
         }
+        ++replayed;
     }
     if (auto saved = states.save(db); !saved)
         return fail(saved.error());
@@ -507,8 +565,9 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
 
 Result<void> SpendJournal::markCommitted(QSqlDatabase &db, qint64 seq)
 {
-    static const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?) "
-                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s;
+    static const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                               "value = CASE WHEN CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER) "
+                               "THEN excluded.value ELSE value END"_s;
     return Store::execCached(db, sql, {CommittedSetting, QString::number(seq)}, u"note the committed spend journal"_s);
 }
 

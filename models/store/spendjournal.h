@@ -11,20 +11,33 @@
 #include <QStringList>
 
 #include <optional>
+#include <set>
 
 class QSqlDatabase;
 
 namespace Tollgate {
 
-// A budget's state right after a settled call: what the store must hold for it.
+// What a settled call did to one budget: `added` to its spend within the budget window ending
+// `resetAt` — the increment IdentityRepository::addSpend writes, so replaying the record applies
+// exactly what the live commit would have (once: the call's spend-log row commits with it).
 struct JournalBudgetState
 {
+    JournalBudgetState() = default;
+    JournalBudgetState(LedgerScope scope_, NanoUsd added_, QDateTime resetAt_, QString duration_ = {})
+        : scope(std::move(scope_)), added(added_), resetAt(std::move(resetAt_)), duration(std::move(duration_))
+    {
+    }
+
     LedgerScope scope;
-    NanoUsd spend = 0;
+    NanoUsd added = 0;
     QDateTime resetAt;  // invalid = no window
+    QString duration;   // the global budget's period (kept with a window it writes); else empty
+    // Read from a journal of format 2 (written before spend became increments): `added` is the
+    // budget's new total, replayed as such.
+    bool absolute = false;
 };
 
-// One settled call: its spend-log row and the budget states the call left behind.
+// One settled call: its spend-log row and what it added to each budget.
 struct JournalRecord
 {
     qint64 seq = 0;
@@ -33,18 +46,24 @@ struct JournalRecord
 };
 
 // The spend journal: a redo log of settled calls beside the database
-// (`<db>-spend-<first seq>.journal`). A call's record is appended with one write(2) before
+// (`<db>-spend-<first seq>[-n].journal`). A call's record is appended with one write(2) before
 // its answer goes out — in the page cache it survives a kill of the process — and the
-// store folds the records into SQLite in large, lazy batches, each writing the highest
-// number it holds to the settings row `spend_journal_seq`. Store::open replays what a killed
-// process left (records above that number) and removes the files.
+// store folds the records into SQLite in large, lazy batches. Each batch writes to the
+// settings row `spend_journal_seq` the committed prefix: the highest number N such that every
+// record up to N is in the database (a record whose batch failed holds it back until a retry
+// commits it, however many later records committed meanwhile). Store::open replays what a killed
+// process left: every record above that number whose spend-log row is missing (row and budget
+// increments commit together, so a present row means its increments are in too), then removes
+// the files.
 //
 // One process at a time owns a database's journal: it holds an exclusive lock on
 // `<db>-spend.lock` (released by the kernel when the process dies). Another process on the
 // same database gets none, and its calls wait for their commit.
 //
-// Segments rotate at `segmentBytes`; a segment is deleted once every record in it is
-// committed. Thread-safe: appends come from the gateway thread, commits from the store's.
+// Segments rotate at `segmentBytes`, and a write error starts a fresh file (never appending
+// behind a torn record); a segment is deleted once every record in it is committed and it is
+// not the file being appended to. Thread-safe: appends come from the gateway thread, commits
+// from the store's.
 class SpendJournal
 {
     Q_DISABLE_COPY_MOVE(SpendJournal)
@@ -61,8 +80,11 @@ public:
     // Writes the record and gives it the next sequence number (set in `record.seq`).
     // An error means the record is not journaled: the caller must wait for the commit.
     Result<void> append(JournalRecord &record);
-    // Every record up to `seq` is in the database.
+    // Record `seq` is in the database.
     void committed(qint64 seq);
+    // The committed prefix (every record up to it is in the database) once the records
+    // `seqs` are committed too: what a batch holding them notes with markCommitted.
+    [[nodiscard]] qint64 committedPrefixWith(const QList<qint64> &seqs) const;
 
     [[nodiscard]] QStringList segmentFiles() const;
 
@@ -80,13 +102,14 @@ public:
     // sequence number to use.
     static Result<qint64> recover(QSqlDatabase &db, const QString &databasePath);
     // Notes in `db` (inside a batch's transaction) that every record up to `seq` is committed.
+    // Never lowers the number already noted.
     static Result<void> markCommitted(QSqlDatabase &db, qint64 seq);
 
 private:
     struct Segment
     {
         QString path;
-        qint64 lastSeq = 0;
+        qint64 lastSeq = 0;  // firstSeq - 1 while it holds no record
     };
 
     Result<void> openSegment(qint64 firstSeq);
@@ -97,7 +120,8 @@ private:
     QString m_databasePath;
     qint64 m_nextSeq;
     qint64 m_segmentBytes;
-    qint64 m_committed = 0;
+    qint64 m_committed = 0;        // the committed prefix
+    std::set<qint64> m_committedAbove;  // committed records above it (their batch overtook one)
     int m_fd = -1;
     int m_lockFd = -1;
     qint64 m_written = 0;  // bytes in the current segment

@@ -143,22 +143,40 @@ QByteArray boolField(bool value)
 
 namespace SpendLogRepository {
 
+namespace {
+
+QVariantList rowValues(const SpendLogRow &row)
+{
+    return {text(row.requestId), text(row.callType), text(row.apiKey), row.spend,
+            row.promptTokens, row.completionTokens, row.totalTokens, isoUtc(row.startTime),
+            isoUtc(row.endTime), text(row.model), text(row.modelGroup), text(row.modelId),
+            text(row.userId), text(row.endUser), text(row.status), row.costEstimated ? 1 : 0,
+            row.priceUnknown ? 1 : 0};
+}
+
+const QString InsertSql = u"INSERT INTO spend_logs (request_id, call_type, api_key, spend_nanousd, "
+                          "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
+                          "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
+
+} // namespace
+
 Store::WriteJob insert(SpendLogRow row)
 {
     return [row = std::move(row)](QSqlDatabase &db) -> Result<void> {
-        static const QString sql = u"INSERT INTO spend_logs (request_id, call_type, api_key, spend_nanousd, "
-                                   "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
-                                   "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
-        return Store::execCached(db, sql,
-                                 {text(row.requestId), text(row.callType), text(row.apiKey), row.spend,
-                                  row.promptTokens, row.completionTokens, row.totalTokens, isoUtc(row.startTime),
-                                  isoUtc(row.endTime), text(row.model), text(row.modelGroup), text(row.modelId),
-                                  text(row.userId), text(row.endUser), text(row.status), row.costEstimated ? 1 : 0,
-                                  row.priceUnknown ? 1 : 0},
-                                 u"record spend of call %1"_s.arg(row.requestId));
+        return Store::execCached(db, InsertSql, rowValues(row), u"record spend of call %1"_s.arg(row.requestId));
     };
 }
+
+Result<void> insertOnce(QSqlDatabase &db, const SpendLogRow &row, bool *inserted)
+{
+    static const QString sql = InsertSql + u" ON CONFLICT(request_id) DO NOTHING"_s;
+    qint64 changes = 0;
+    auto done = Store::execCached(db, sql, rowValues(row), u"record spend of call %1"_s.arg(row.requestId), &changes);
+    *inserted = done && changes > 0;
+    return done;
+}
+
 
 Result<QList<SpendLogRow>> all(QSqlDatabase &db)
 {

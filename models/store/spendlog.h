@@ -85,6 +85,10 @@ namespace SpendLogRepository {
 
 // A store write job inserting `row`.
 Store::WriteJob insert(SpendLogRow row);
+// Inserts `row` unless a row with its request id is there already; `inserted` says which.
+// What makes a settled call's write idempotent: a retried batch that did commit after all, or
+// a replayed record, finds its row and adds nothing twice.
+Result<void> insertOnce(QSqlDatabase &db, const SpendLogRow &row, bool *inserted);
 
 // Every row, oldest first (tests).
 Result<QList<SpendLogRow>> all(QSqlDatabase &db);

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <exception>
@@ -46,6 +47,9 @@ struct StoreJob
 {
     bool isWrite = false;
     bool lazy = false;
+    // A settled call's write (recordSpend): never given up while the store is open. When it
+    // cannot commit, it and every write behind it wait for a retry, in order.
+    bool durable = false;
     qint64 journalSeq = 0;  // a settled call's spend journal number (recordSpend)
     Store::ReadJob read;
     Store::WriteJob write;
@@ -77,11 +81,13 @@ public:
     void start(StoreWorker *worker);
     void stop();
     [[nodiscard]] bool accepting() const;
+    // Jobs waiting: queued here, plus the writes the worker holds for a retry.
     [[nodiscard]] qsizetype pending() const
     {
         QMutexLocker lock(&m_mutex);
-        return qsizetype(m_jobs.size());
+        return qsizetype(m_jobs.size()) + m_held.load(std::memory_order_relaxed);
     }
+    void setHeld(qsizetype jobs) { m_held.store(jobs, std::memory_order_relaxed); }
 
     void countBatch() { m_batches.fetch_add(1, std::memory_order_relaxed); }
     [[nodiscard]] int batches() const { return m_batches.load(std::memory_order_relaxed); }
@@ -94,6 +100,7 @@ private:
     bool m_drainPosted = false;
     bool m_lazyDrainPosted = false;
     std::atomic<int> m_batches{0};
+    std::atomic<qsizetype> m_held{0};
 };
 
 // Lives on the store thread and is the only user of the connection.
@@ -105,6 +112,8 @@ public:
         m_lazyTimer.setSingleShot(true);
         m_lazyTimer.setTimerType(Qt::PreciseTimer);
         QObject::connect(&m_lazyTimer, &QTimer::timeout, this, [this] { drain(); });
+        m_retryTimer.setSingleShot(true);
+        QObject::connect(&m_retryTimer, &QTimer::timeout, this, [this] { drain(); });
     }
     ~StoreWorker() override
     {
@@ -123,14 +132,29 @@ public:
     }
     // Runs what is still queued (the inbox no longer accepts), then closes the connection.
     void shutdown();
+    // The journal whose committed prefix each batch notes (set before the inbox starts).
+    void setJournal(SpendJournal *journal) { m_journal = journal; }
 
 private:
-    void commitBatch(const std::vector<StoreJob *> &batch);
+    void run(std::deque<StoreJob> &jobs);
+    // Commits `batch`; false when a durable job could not commit: it and the jobs behind it in
+    // the batch are held (m_held) for a retry.
+    bool commitBatch(const std::vector<StoreJob *> &batch);
+    void scheduleRetry(const QString &why);
     void runRead(StoreJob &job);
     void closeDatabase();
 
     StoreInbox &m_inbox;
     QTimer m_lazyTimer{this};
+    // Writes waiting for a retry after a durable one could not commit, oldest first: nothing
+    // commits ahead of them, so the absolute writes of management (a key's whole row) never
+    // land before the increments that preceded them.
+    std::deque<StoreJob> m_held;
+    QTimer m_retryTimer{this};
+    int m_retryDelayMs = 0;  // 0: not retrying
+    QString m_lastFailure;
+    bool m_final = false;    // closing: a write that cannot commit is reported, not held
+    SpendJournal *m_journal = nullptr;
     QSqlDatabase m_db;
     QString m_connectionName;
 };
@@ -141,6 +165,9 @@ namespace {
 constexpr auto BatchSliceNs = 200'000;
 // Above this many queued jobs the store is falling behind and stops yielding.
 constexpr qsizetype YieldBacklog = 256;
+// A batch that could not commit is retried after this, doubling up to the maximum.
+constexpr int FirstRetryMs = 20;
+constexpr int MaxRetryMs = 2000;
 
 Error closedError()
 {
@@ -397,37 +424,92 @@ Result<int> StoreWorker::open(const QString &path)
 void StoreWorker::drain()
 {
     m_lazyTimer.stop();
-    std::deque<StoreJob> jobs = m_inbox.takeAll();
+    std::deque<StoreJob> incoming = m_inbox.takeAll();
+    if (m_retryTimer.isActive()) {
+        // Waiting to retry held writes: new writes queue up behind them (commits stay in
+        // submission order), reads are answered now from what is committed.
+        for (StoreJob &job : incoming) {
+            if (job.isWrite)
+                m_held.push_back(std::move(job));
+            else
+                runRead(job);
+        }
+        m_inbox.setHeld(qsizetype(m_held.size()));
+        return;
+    }
+    std::deque<StoreJob> jobs = std::exchange(m_held, {});
+    for (StoreJob &job : incoming)
+        jobs.push_back(std::move(job));
+    run(jobs);
+    m_inbox.setHeld(qsizetype(m_held.size()));
+    if (!m_held.empty()) {
+        scheduleRetry(m_lastFailure);
+    } else if (m_retryDelayMs > 0) {
+        qCInfo(lcStore) << "store writes commit again; every held write is in";
+        m_retryDelayMs = 0;
+    }
+}
+
+void StoreWorker::run(std::deque<StoreJob> &jobs)
+{
     // Consecutive writes share a transaction; a read ends the batch first, so it sees
-    // every write submitted before it and none submitted after.
+    // every write submitted before it and none submitted after (unless they are held).
     std::vector<StoreJob *> batch;
+    bool stalled = false;
     for (StoreJob &job : jobs) {
         if (job.isWrite) {
-            batch.push_back(&job);
+            if (stalled)
+                m_held.push_back(std::move(job));  // behind a held write: after it, in order
+            else
+                batch.push_back(&job);
             continue;
         }
-        commitBatch(batch);
+        if (!stalled)
+            stalled = !commitBatch(batch);
         batch.clear();
         runRead(job);
     }
-    commitBatch(batch);
+    if (!stalled)
+        commitBatch(batch);
+}
+
+void StoreWorker::scheduleRetry(const QString &why)
+{
+    if (m_retryDelayMs == 0) {
+        qCWarning(lcStore).noquote() << m_held.size() << "write(s) held for a retry (the spend journal keeps the calls):"
+                                     << why;
+        m_retryDelayMs = FirstRetryMs;
+    } else {
+        qCDebug(lcStore).noquote() << "store writes still failing," << m_held.size() << "held:" << why;
+        m_retryDelayMs = std::min(m_retryDelayMs * 2, MaxRetryMs);
+    }
+    m_retryTimer.start(m_retryDelayMs);
 }
 
 void StoreWorker::shutdown()
 {
+    // One last attempt for held writes; what still cannot commit is reported (a journaled
+    // call stays in the journal, and the next open replays it).
+    m_retryTimer.stop();
+    m_final = true;
     drain();
     closeDatabase();
 }
 
-void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
+bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
 {
     if (batch.empty())
-        return;
+        return true;
 
     std::vector<std::optional<Result<void>>> results(batch.size());
     std::optional<Error> batchFailure;
     if (const auto begun = exec(m_db, u"BEGIN"_s); !begun)
         batchFailure = makeError(u"cannot start a transaction: "_s + begun.error().message);
+
+    // The first job this batch does not commit because a durable job before it (or it) failed
+    // on its own: it and everything after it are held, so commits stay in order.
+    std::size_t stopAt = batch.size();
+    const auto mustHold = [this](const StoreJob &job) { return job.durable && !m_final; };
 
     // Each job in its own savepoint: a failing job is undone alone and the rest commit. A job
     // alone in its batch (every call at low load) needs none: if it fails, the whole
@@ -442,6 +524,10 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
             aloneRolledBack = true;
             if (const auto undone = exec(m_db, u"ROLLBACK"_s); !undone)
                 qCDebug(lcStore).noquote() << "rollback after a failed job:" << undone.error().message;
+            if (mustHold(*batch[0])) {
+                stopAt = 0;
+                m_lastFailure = result.error().message;
+            }
         }
         results[0] = std::move(result);
     }
@@ -465,6 +551,13 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
             batchFailure = makeError(u"cannot release a savepoint: "_s + released.error().message);
             break;
         }
+        if (!result && mustHold(*batch[i])) {
+            // A settled call that cannot be written: the jobs before it commit, it and the
+            // rest wait for a retry.
+            m_lastFailure = result.error().message;
+            stopAt = i;
+            break;
+        }
         results[i] = std::move(result);
         // A large batch takes milliseconds, and nobody waits on it (answers wait on the spend
         // journal only): every BatchSliceNs it lets a request that arrived on this core run
@@ -477,14 +570,16 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
         }
     }
 
-    // The highest spend journal number this batch commits (failed jobs aside).
-    qint64 journalSeq = 0;
-    for (std::size_t i = 0; i < batch.size() && !batchFailure; ++i) {
-        if (results[i] && results[i]->ok())
-            journalSeq = std::max(journalSeq, batch[i]->journalSeq);
+    // The committed prefix of the spend journal with this batch's records in (failed jobs aside).
+    QList<qint64> journaled;
+    for (std::size_t i = 0; i < stopAt && !batchFailure; ++i) {
+        if (results[i] && results[i]->ok() && batch[i]->journalSeq > 0)
+            journaled.append(batch[i]->journalSeq);
     }
-    if (!batchFailure && !aloneRolledBack && journalSeq > 0) {
-        if (const auto marked = SpendJournal::markCommitted(m_db, journalSeq); !marked)
+    if (!batchFailure && !aloneRolledBack && !journaled.isEmpty()) {
+        const qint64 prefix = m_journal ? m_journal->committedPrefixWith(journaled)
+                                        : *std::max_element(journaled.begin(), journaled.end());
+        if (const auto marked = SpendJournal::markCommitted(m_db, prefix); !marked)
             batchFailure = marked.error();
     }
     if (!batchFailure && !aloneRolledBack) {
@@ -493,11 +588,22 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
     }
 
     if (batchFailure) {
-        qCWarning(lcStore).noquote() << "write batch of" << batch.size() << "jobs lost:" << batchFailure->message;
         // Errors here only mean no transaction was left to roll back.
         if (const auto rolledBack = exec(m_db, u"ROLLBACK"_s); !rolledBack)
             qCDebug(lcStore).noquote() << "rollback after a failed batch:" << rolledBack.error().message;
-        // A job keeps its own error if it had one; everyone else learns why nothing stuck.
+        m_lastFailure = batchFailure->message;
+        // From the first durable job on, the jobs wait for a retry, in order. The ones before
+        // it learn why nothing stuck (a job keeps its own error), as every job did before.
+        stopAt = batch.size();
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (mustHold(*batch[i])) {
+                stopAt = i;
+                break;
+            }
+        }
+        if (stopAt > 0)
+            qCWarning(lcStore).noquote() << "write batch failed," << stopAt << "job(s) answered with the error:"
+                                         << batchFailure->message;
         for (auto &result : results) {
             if (!result || result->ok())
                 result = *batchFailure;
@@ -507,10 +613,14 @@ void StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
     }
 
     // Only now, after COMMIT returned, do callers hear back.
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (std::size_t i = 0; i < stopAt; ++i) {
         if (batch[i]->writeFinished)
             batch[i]->writeFinished(*results[i]);
     }
+    // From the first held job on, every job waits for the retry.
+    for (std::size_t i = stopAt; i < batch.size(); ++i)
+        m_held.push_back(std::move(*batch[i]));
+    return stopAt == batch.size();
 }
 
 void StoreWorker::runRead(StoreJob &job)
@@ -545,7 +655,8 @@ void StoreWorker::closeDatabase()
 
 // ---- Store ----
 
-Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values, const QString &what)
+Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values, const QString &what,
+                               qint64 *changes)
 {
     const auto failed = [&what](const QString &reason) {
         return makeError(what.isEmpty() ? reason : u"cannot %1: %2"_s.arg(what, reason));
@@ -578,6 +689,8 @@ Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVari
     sqlite3_clear_bindings(statement);
     if (step != SQLITE_DONE)
         return failed(error);
+    if (changes)
+        *changes = sqlite3_changes64(handle);
     return {};
 }
 
@@ -636,6 +749,7 @@ Result<void> Store::open(const QString &path)
             return next.error();
         }
         m_journal = std::make_unique<SpendJournal>(path, *next, SpendJournal::DefaultSegmentBytes, lockFd);
+        m_worker->setJournal(m_journal.get());  // no job runs before the inbox starts
     } else if (path != u":memory:"_s) {
         qCInfo(lcStore).noquote() << "another process holds the spend journal of" << QDir::toNativeSeparators(path)
                                   << "- calls here are answered after their commit";
@@ -660,7 +774,8 @@ void Store::close()
     StoreWorker *worker = m_worker;
     QMetaObject::invokeMethod(worker, [worker] { worker->shutdown(); }, Qt::BlockingQueuedConnection);
     stopThread();
-    // Everything queued is committed now: the journal removes its files.
+    // Everything queued is committed now (or could not be, after a last attempt): the journal
+    // removes the files whose records are all in and keeps the rest for the next open.
     m_journal.reset();
     qCInfo(lcStore).noquote() << "closed" << QDir::toNativeSeparators(m_path);
 }
@@ -724,12 +839,20 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
     // A store that falls far behind (a slow disk) slows the callers down instead of queueing
     // without bound: past the limit the answer waits for the commit again.
     const bool answerNow = journaled && m_inbox->pending() < m_lazyBacklogLimit.load(std::memory_order_relaxed);
-    jobs.prepend(SpendLogRepository::insert(std::move(record.row)));
     StoreJob entry;
     entry.isWrite = true;
+    entry.durable = true;
     entry.lazy = answerNow;
     entry.journalSeq = journaled ? record.seq : 0;
-    entry.write = IdentityRepository::all(std::move(jobs));
+    // The row first (it takes the write lock for the read-modify-writes after it), and only a
+    // row that was not there yet brings its increments: the job can be run again safely.
+    entry.write = [row = std::move(record.row), increments = IdentityRepository::all(std::move(jobs))](
+                      QSqlDatabase &db) -> Result<void> {
+        bool inserted = false;
+        if (auto done = SpendLogRepository::insertOnce(db, row, &inserted); !done || !inserted)
+            return done;
+        return increments(db);
+    };
     // Runs on the store thread after the batch: a committed record's journal entry is done.
     entry.writeFinished = [journal = journaled ? m_journal.get() : nullptr, seq = record.seq,
                            deliver = deliverTo<void>(context, std::move(done))](const Result<void> &result) {

@@ -59,7 +59,9 @@ public:
 
     // Runs `job` on the store thread; `done` runs on `context`'s thread (dropped if the
     // context is gone or null). A job that throws or fails reports an error instead; a read job
-    // fails by returning QVariant::fromValue(Error{...}).
+    // fails by returning QVariant::fromValue(Error{...}). A read sees every write submitted
+    // before it, except while writes are held for a retry (see recordSpend): then it is answered
+    // at once from what is committed.
     void read(ReadJob job, QObject *context, ReadDone done);
 
     // Queues a write for the next group-commit batch; it starts at once.
@@ -74,6 +76,11 @@ public:
     // record is journaled before this returns and the write is lazy: the call is durable
     // against a process kill now, and true is returned. Otherwise (no journal, or it failed)
     // false: durability comes with `done`, after COMMIT.
+    // A settled call's write is never given up while the store is open: when it cannot commit
+    // (disk full, I/O error, SQLITE_BUSY past the timeout, a failing statement) it is retried
+    // with backoff, and every write submitted after it waits behind it, so commits keep their
+    // order; `done` runs once it committed (or, when the store closes first, with the error —
+    // the call then stays in the journal for the next open). Reads are answered meanwhile.
     bool recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done);
     // With more queued jobs than this, recordSpend answers after COMMIT again (backpressure).
     static constexpr qsizetype DefaultLazyBacklogLimit = 20000;
@@ -97,9 +104,10 @@ public:
     // Runs `sql` with `values` bound by position through a statement prepared once per
     // connection and kept (jobs run on the store thread only): SQLite parses the SQL of the
     // hot path — the spend row, the spend counters, BEGIN/COMMIT — once, not on every call.
-    // `what` names the statement in the error message.
+    // `what` names the statement in the error message; `changes`, when given, learns how many
+    // rows the statement changed.
     static Result<void> execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values,
-                                   const QString &what);
+                                   const QString &what, qint64 *changes = nullptr);
 
 private:
     [[nodiscard]] bool onStoreThread() const;

@@ -50,6 +50,32 @@ quint16 startGateway(QProcess &process, const QString &config, const QString &da
     return 0;
 }
 
+QByteArray chatBody(int i, bool stream)
+{
+    return QJsonDocument(QJsonObject{
+                             {u"model"_s, u"priced"_s},
+                             {u"stream"_s, stream},
+                             {u"messages"_s,
+                              QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"call %1"_s.arg(i)}}}}})
+        .toJson(QJsonDocument::Compact);
+}
+
+bool writeConfig(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return false;
+    file.write("model_list:\n"
+               "  - model_name: priced\n"
+               "    litellm_params:\n"
+               "      model: mock/priced\n"
+               "      input_cost_per_token: 0.000001\n"
+               "      output_cost_per_token: 0.000002\n"
+               "general_settings:\n"
+               "  master_key: sk-durability-master\n");
+    return true;
+}
+
 } // namespace
 
 class TestDurability : public QObject
@@ -58,6 +84,7 @@ class TestDurability : public QObject
 
 private Q_SLOTS:
     void completedCallsSurviveKill9();
+    void twoGatewaysOnOneDatabaseAddTheirSpend();
 };
 
 void TestDurability::completedCallsSurviveKill9()
@@ -169,6 +196,71 @@ void TestDurability::completedCallsSurviveKill9()
     restarted.terminate();
     QVERIFY(restarted.waitForFinished(10000));
     QCOMPARE(restarted.exitCode(), 0);
+}
+
+void TestDurability::twoGatewaysOnOneDatabaseAddTheirSpend()
+{
+    // A second gateway on the same database (allowed: it answers after COMMIT, without the
+    // journal) settles calls on the same key as the first: the key's counter ends as the sum of
+    // both, as its spend-log rows say — neither process overwrites the other's spend.
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString config = dir.filePath(u"config.yaml"_s);
+    const QString database = dir.filePath(u"shared.db"_s);
+    QVERIFY(writeConfig(config));
+
+    QProcess first;
+    const quint16 firstPort = startGateway(first, config, database);
+    QVERIFY(firstPort != 0);
+    HttpClient admin(firstPort);
+    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto generated = admin.post("/key/generate", R"({"max_budget": 10})");
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QString token = generated.json().value(u"token"_s).toString();
+
+    QProcess second;  // started after the key exists, so it loads it
+    const quint16 secondPort = startGateway(second, config, database);
+    QVERIFY(secondPort != 0);
+    HttpClient viaFirst(firstPort);
+    HttpClient viaSecond(secondPort);
+    for (HttpClient *client : {&viaFirst, &viaSecond})
+        client->setDefaultHeaders({{"Authorization", "Bearer " + key}});
+    constexpr int Calls = 10;
+    NanoUsd charged = 0;
+    for (int i = 0; i < Calls; ++i) {
+        HttpClient &client = i % 2 ? viaSecond : viaFirst;
+        const auto response = client.post("/v1/chat/completions", chatBody(i, false));
+        QCOMPARE(response.status, 200);
+        charged += usdToNanos(response.header("x-litellm-response-cost").toDouble());
+    }
+    QVERIFY(charged > 0);
+    for (QProcess *gateway : {&first, &second}) {
+        gateway->terminate();
+        QVERIFY(gateway->waitForFinished(10000));
+        QCOMPARE(gateway->exitCode(), 0);
+    }
+
+    Store store;
+    QVERIFY(store.open(database).ok());
+    const auto sums = store.readNow([token](QSqlDatabase &db) {
+        QSqlQuery query(db);
+        query.prepare(u"SELECT (SELECT spend_nanousd FROM keys WHERE token = ?), "
+                      "(SELECT sum(spend_nanousd) FROM spend_logs WHERE api_key = ?), "
+                      "(SELECT count(*) FROM spend_logs WHERE api_key = ?)"_s);
+        query.addBindValue(token);
+        query.addBindValue(token);
+        query.addBindValue(token);
+        return query.exec() && query.next() ? QVariant(QVariantList{query.value(0), query.value(1), query.value(2)})
+                                            : QVariant();
+    });
+    QVERIFY(sums.ok());
+    const QVariantList values = sums->toList();
+    QCOMPARE(values.value(2).toInt(), Calls);
+    QCOMPARE(values.value(1).toLongLong(), charged);
+    QCOMPARE(values.value(0).toLongLong(), charged);
 }
 
 QTEST_GUILESS_MAIN(TestDurability)

@@ -1,6 +1,8 @@
 // The spend journal: records survive a process that never committed them (replayed by the
-// next Store::open), stale or committed records are never applied twice, a torn tail is
-// ignored, segments rotate and go away once committed, and Store::recordSpend batches lazily.
+// next Store::open), committed records are never applied twice, a torn tail is ignored,
+// segments rotate and go away once committed, and Store::recordSpend batches lazily. A store
+// whose writes fail for a while keeps every call (retried in order, the journal holding them,
+// a death in the outage replayed exactly once), and spend is written as increments.
 #include "models/store/identityrepository.h"
 #include "models/store/spendjournal.h"
 #include "models/store/spendlog.h"
@@ -13,9 +15,19 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QtEndian>
+
+#include <csignal>
+
+#include <sys/resource.h>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
+
+namespace {
+enum class Fault { Statement, Commit };
+}
+Q_DECLARE_METATYPE(Fault)
 
 namespace {
 
@@ -83,6 +95,77 @@ void seed(Store &store)
                 .ok());
 }
 
+// A settled call as Accounting makes it: the journal record with what the call added to each
+// budget, and the store jobs that add it (the same increments the replay applies).
+struct SettledCall
+{
+    JournalRecord record;
+    QList<Store::WriteJob> jobs;
+};
+
+SettledCall settledCall(const QString &requestId, NanoUsd cost)
+{
+    SettledCall call;
+    call.record = makeRecord(requestId, cost,
+                             {{LedgerScope::key(Token), cost, ResetA},
+                              {LedgerScope::user(u"alice"_s), cost, QDateTime()},
+                              {LedgerScope::endUser(u"customer-7"_s), cost, QDateTime()},
+                              {LedgerScope::global(), cost, ResetA, u"1d"_s},
+                              {LedgerScope::keyModel(Token, u"chat"_s), cost, ResetA}});
+    for (const JournalBudgetState &state : std::as_const(call.record.states))
+        call.jobs.append(IdentityRepository::addSpend(state.scope, state.added, state.resetAt, state.duration));
+    return call;
+}
+
+// Faults injected into the store's own connection: TEMP objects live only there, so they
+// vanish with the connection like an outage with a process that dies in it. A spend-log insert
+// fails on its own (a statement error: the batch's other jobs could commit), or every commit
+// holding one fails (a deferred foreign key left dangling: COMMIT itself fails, as on a full
+// disk). `requestId` limits the fault to that call.
+bool injectFault(Store &store, Fault fault, const QString &requestId = {})
+{
+    // Through a read: reads are answered while writes are held.
+    const auto done = store.readNow([fault, requestId](QSqlDatabase &db) -> QVariant {
+        QSqlQuery query(db);
+        const QString when = requestId.isEmpty() ? QString() : u" WHEN NEW.request_id = '%1'"_s.arg(requestId);
+        if (fault == Fault::Statement) {
+            return query.exec(u"CREATE TEMP TRIGGER fault BEFORE INSERT ON spend_logs"_s + when
+                              + u" BEGIN SELECT RAISE(ABORT, 'injected fault'); END"_s);
+        }
+        return query.exec(u"CREATE TEMP TABLE IF NOT EXISTS fault_parent (id INTEGER PRIMARY KEY)"_s)
+               && query.exec(u"CREATE TEMP TABLE IF NOT EXISTS fault_child (parent INTEGER "
+                             "REFERENCES fault_parent (id) DEFERRABLE INITIALLY DEFERRED)"_s)
+               && query.exec(u"CREATE TEMP TRIGGER fault AFTER INSERT ON spend_logs"_s + when
+                             + u" BEGIN INSERT INTO fault_child VALUES (1); END"_s);
+    });
+    return done && done->toBool();
+}
+
+bool clearFault(Store &store)
+{
+    const auto done = store.readNow([](QSqlDatabase &db) -> QVariant {
+        QSqlQuery query(db);
+        return query.exec(u"DROP TRIGGER IF EXISTS temp.fault"_s);
+    });
+    return done && done->toBool();
+}
+
+// The counters hold the seed plus exactly the rows' spend, and the per-model budget too.
+void verifyCountersMatchRows(Store &store, NanoUsd expectedRows)
+{
+    const NanoUsd rows = scalar(store, u"SELECT coalesce(sum(spend_nanousd), 0) FROM spend_logs"_s).toLongLong();
+    QCOMPARE(rows, expectedRows);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1000 + rows);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM users"_s).toLongLong(), 2000 + rows);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM end_users"_s).toLongLong(), 3000 + rows);
+    const auto global = store.readNow([](QSqlDatabase &db) { return IdentityRepository::loadGlobalSpend(db); });
+    QCOMPARE(global->toJsonObject().value(u"spend_nanousd"_s).toInteger(), 4000 + rows);
+    QCOMPARE(global->toJsonObject().value(u"budget_duration"_s).toString(), u"1d"_s);
+    const QJsonObject key = jsonColumn(store, u"SELECT data FROM keys"_s);
+    const QJsonObject chat = key.value(u"model_max_budget"_s).toObject().value(u"chat"_s).toObject();
+    QCOMPARE(usdToNanos(chat.value(u"spend"_s).toDouble()), rows);
+}
+
 } // namespace
 
 class TestSpendJournal : public QObject
@@ -98,6 +181,14 @@ private Q_SLOTS:
     void inMemoryDatabaseHasNoJournal();
     void aLongBacklogMakesCallersWaitForTheCommit();
     void oneStoreAtATimeOwnsTheJournal();
+    void failedWritesAreRetriedInOrder_data();
+    void failedWritesAreRetriedInOrder();
+    void aStoreThatDiesDuringAnOutageLosesNothing_data();
+    void aStoreThatDiesDuringAnOutageLosesNothing();
+    void aReopenedSegmentIsNeverDeletedWhileWritten();
+    void twoStoresAddTheirSpend();
+    void aCallWrittenTwiceCountsOnce();
+    void aFormat2JournalReplaysItsTotals();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -107,7 +198,7 @@ void TestSpendJournal::roundTripAndTornTail()
     {
         SpendJournal journal(database, 41);
         JournalRecord first = makeRecord(u"call-1"_s, 123, {{LedgerScope::key(Token), 5000, ResetA},
-                                                             {LedgerScope::global(), 9000, QDateTime()}});
+                                                             {LedgerScope::global(), 9000, QDateTime(), u"1d"_s}});
         JournalRecord second = makeRecord(u"call-2"_s, 456);
         QVERIFY(journal.append(first).ok());
         QVERIFY(journal.append(second).ok());
@@ -131,10 +222,12 @@ void TestSpendJournal::roundTripAndTornTail()
     QCOMPARE(read.row.priceUnknown, false);
     QCOMPARE(read.states.size(), 2);
     QCOMPARE(read.states.at(0).scope, LedgerScope::key(Token));
-    QCOMPARE(read.states.at(0).spend, 5000);
+    QCOMPARE(read.states.at(0).added, 5000);
     QCOMPARE(read.states.at(0).resetAt, ResetA);
+    QVERIFY(!read.states.at(0).absolute);
     QCOMPARE(read.states.at(1).scope, LedgerScope::global());
     QVERIFY(!read.states.at(1).resetAt.isValid());
+    QCOMPARE(read.states.at(1).duration, u"1d"_s);
 
     // A kill in the middle of a write leaves a torn record: reading stops before it.
     QFile file(files.first());
@@ -167,19 +260,20 @@ void TestSpendJournal::replaysWhatWasNeverCommitted()
     // A process settled two calls and was killed before its store committed them.
     {
         SpendJournal journal(database, next);
+        // Each record holds what the call added to each budget, in the window it counted in.
         JournalRecord first = makeRecord(u"call-1"_s, 100,
-                                         {{LedgerScope::key(Token), 1100, ResetA},
-                                          {LedgerScope::user(u"alice"_s), 2100, QDateTime()},
-                                          {LedgerScope::endUser(u"customer-7"_s), 3100, QDateTime()},
-                                          {LedgerScope::global(), 4100, ResetA},
+                                         {{LedgerScope::key(Token), 100, ResetA},
+                                          {LedgerScope::user(u"alice"_s), 100, QDateTime()},
+                                          {LedgerScope::endUser(u"customer-7"_s), 100, QDateTime()},
+                                          {LedgerScope::global(), 100, ResetA, u"1d"_s},
                                           {LedgerScope::keyModel(Token, u"chat"_s), 100, ResetA}});
         // The second call came after the key's window moved: new spend, new window.
         JournalRecord second = makeRecord(u"call-2"_s, 50,
                                           {{LedgerScope::key(Token), 50, ResetB},
-                                           {LedgerScope::user(u"alice"_s), 2150, QDateTime()},
-                                           {LedgerScope::endUser(u"customer-7"_s), 3150, QDateTime()},
-                                           {LedgerScope::global(), 4150, ResetA},
-                                           {LedgerScope::keyModel(Token, u"chat"_s), 150, ResetA}});
+                                           {LedgerScope::user(u"alice"_s), 50, QDateTime()},
+                                           {LedgerScope::endUser(u"customer-7"_s), 50, QDateTime()},
+                                           {LedgerScope::global(), 50, ResetA, u"1d"_s},
+                                           {LedgerScope::keyModel(Token, u"chat"_s), 50, ResetA}});
         QVERIFY(journal.append(first).ok());
         QVERIFY(journal.append(second).ok());
     }
@@ -227,7 +321,7 @@ void TestSpendJournal::neverReappliesCommittedOrStaleRecords()
     }
     {
         SpendJournal journal(database, 3);
-        // seq 3: not above the committed number (a batch that failed, superseded): stale.
+        // seq 3: not above the committed prefix: committed already (whatever its row's id).
         JournalRecord stale = makeRecord(u"lost-3"_s, 9, {{LedgerScope::key(Token), 1, ResetA}});
         QVERIFY(journal.append(stale).ok());
         JournalRecord four = makeRecord(u"row-4"_s, 9, {{LedgerScope::key(Token), 2, ResetA}});
@@ -263,11 +357,19 @@ void TestSpendJournal::segmentsRotateAndGoOnceCommitted()
     QCOMPARE(seqs, (QList<qint64>{1, 2, 3, 4}));
     QCOMPARE(SpendJournal::segments(database).size(), 4);
     QCOMPARE(journal.segmentFiles(), SpendJournal::segments(database));
+    journal.committed(1);
     journal.committed(2);
     QCOMPARE(SpendJournal::segments(database).size(), 2);
+    // Record 4 commits before 3 (3's batch failed and waits for a retry): 3's segment stays,
+    // and the committed prefix a batch notes stops before it.
     journal.committed(4);
+    QCOMPARE(SpendJournal::segments(database).size(), 2);
+    QCOMPARE(journal.committedPrefixWith({}), 2);
+    QCOMPARE(journal.committedPrefixWith({3}), 4);
+    journal.committed(3);
     // The segment being written stays while the journal is open.
     QCOMPARE(SpendJournal::segments(database).size(), 1);
+    QCOMPARE(journal.committedPrefixWith({}), 4);
 }
 
 void TestSpendJournal::recordSpendIsLazyAndCleansUp()
@@ -372,6 +474,260 @@ void TestSpendJournal::oneStoreAtATimeOwnsTheJournal()
     Store third;
     QVERIFY(third.open(database).ok());
     QVERIFY(third.spendJournal());
+}
+
+void TestSpendJournal::failedWritesAreRetriedInOrder_data()
+{
+    QTest::addColumn<Fault>("fault");
+    QTest::newRow("a statement fails") << Fault::Statement;
+    QTest::newRow("COMMIT fails") << Fault::Commit;
+}
+
+void TestSpendJournal::failedWritesAreRetriedInOrder()
+{
+    QFETCH(Fault, fault);
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    constexpr int Calls = 20;
+    NanoUsd total = 0;
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        seed(store);
+        QObject context;
+        int answered = 0;
+        int failed = 0;
+        const auto record = [&](int i) {
+            SettledCall call = settledCall(u"call-%1"_s.arg(i), 10 + i);
+            total += 10 + i;
+            return store.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                                     [&](const Result<void> &result) { (result ? answered : failed) += 1; });
+        };
+        QVERIFY(record(0));
+        QTRY_COMPARE(answered, 1);
+
+        // The store's writes fail for a while: every call is journaled and answered at once all
+        // the same, and nothing of them is lost or reported failed.
+        QVERIFY(injectFault(store, fault));
+        for (int i = 1; i < Calls; ++i)
+            QVERIFY(record(i));
+        // A write submitted during the outage (a management change) waits behind the held ones:
+        // it commits after them (each attempt notes the rows it sees).
+        QList<int> rowsSeenByLaterWrite;
+        bool laterWriteDone = false;
+        store.write(
+            [&rowsSeenByLaterWrite](QSqlDatabase &db) -> Result<void> {
+                QSqlQuery query(db);
+                if (query.exec(u"SELECT count(*) FROM spend_logs"_s) && query.next())
+                    rowsSeenByLaterWrite.append(query.value(0).toInt());
+                return {};
+            },
+            &context, [&laterWriteDone](const Result<void> &result) { laterWriteDone = result.ok(); });
+        // Reads are answered meanwhile (this one after the first failed attempt).
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 1);
+        QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), 1);
+        QVERIFY(!laterWriteDone);
+        QCOMPARE(failed, 0);
+        qsizetype journaled = 0;
+        for (const QString &file : SpendJournal::segments(database))
+            journaled += SpendJournal::read(file).size();
+        QCOMPARE(journaled, Calls);
+
+        // The disk recovers: the held writes commit, in order, before the one behind them.
+        QVERIFY(clearFault(store));
+        QTRY_COMPARE(answered, Calls);
+        QCOMPARE(failed, 0);
+        QTRY_VERIFY(laterWriteDone);
+        QCOMPARE(rowsSeenByLaterWrite.last(), Calls);
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+        QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), Calls);
+        verifyCountersMatchRows(store, total);
+    }
+    QVERIFY(SpendJournal::segments(database).isEmpty());
+    // Reopened: nothing replayed twice.
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+    verifyCountersMatchRows(store, total);
+}
+
+void TestSpendJournal::aStoreThatDiesDuringAnOutageLosesNothing_data()
+{
+    QTest::addColumn<Fault>("fault");
+    QTest::addColumn<QString>("failingCall");
+    QTest::newRow("one call's write fails") << Fault::Statement << u"call-6"_s;
+    QTest::newRow("every commit fails") << Fault::Commit << QString();
+}
+
+void TestSpendJournal::aStoreThatDiesDuringAnOutageLosesNothing()
+{
+    QFETCH(Fault, fault);
+    QFETCH(QString, failingCall);
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    constexpr int Calls = 15;
+    NanoUsd total = 0;
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        seed(store);
+        QObject context;
+        int answered = 0;
+        const auto record = [&](int i) {
+            SettledCall call = settledCall(u"call-%1"_s.arg(i), 100 + i);
+            total += 100 + i;
+            return store.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                                     [&](const Result<void> &result) { answered += result ? 1 : 0; });
+        };
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(record(i));
+        QTRY_COMPARE(answered, 5);
+        QVERIFY(injectFault(store, fault, failingCall));
+        for (int i = 5; i < Calls; ++i)
+            QVERIFY(record(i));
+        // At least one attempt failed (a read runs after it): the committed prefix stops
+        // before the first call that is not in.
+        const qint64 prefix = scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong();
+        QVERIFY2(prefix < (failingCall.isEmpty() ? 6 : 7), qPrintable(QString::number(prefix)));
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs WHERE request_id = 'call-6'"_s).toInt(), 0);
+    }  // the process dies in the outage: its store goes without committing what failed
+    QVERIFY(!SpendJournal::segments(database).isEmpty());
+
+    // The next start replays every answered call exactly once.
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QVERIFY(SpendJournal::segments(database).isEmpty());
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+    QCOMPARE(scalar(store, u"SELECT count(DISTINCT request_id) FROM spend_logs"_s).toInt(), Calls);
+    verifyCountersMatchRows(store, total);
+    // And the numbers go on after the journal's last one.
+    QVERIFY(store.recordSpend(makeRecord(u"after"_s, 0), {}, nullptr, {}));
+    QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), Calls + 1);
+    store.close();
+
+    // A second open finds nothing left to replay.
+    Store again;
+    QVERIFY(again.open(database).ok());
+    QCOMPARE(scalar(again, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls + 1);
+    verifyCountersMatchRows(again, total);
+}
+
+void TestSpendJournal::aReopenedSegmentIsNeverDeletedWhileWritten()
+{
+    // A write error in the first record of a segment (here: the file size limit, EFBIG after a
+    // partial write) leaves a torn file. The next record must not go behind the torn bytes (replay
+    // would stop there), and the torn file's old entry must not delete the file then written.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    SpendJournal journal(database, 1, 1);  // a new segment for every record
+    JournalRecord a = makeRecord(u"a"_s, 1);
+    QVERIFY(journal.append(a).ok());
+
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit saved{};
+    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    rlimit tiny = saved;
+    tiny.rlim_cur = 10;  // the next segment takes 10 bytes of its record, then EFBIG
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+    JournalRecord b = makeRecord(u"b"_s, 1);
+    const bool written = journal.append(b).ok();
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    QVERIFY(!written);
+
+    JournalRecord c = makeRecord(u"c"_s, 1);
+    QVERIFY(journal.append(c).ok());
+    QCOMPARE(c.seq, 2);
+    journal.committed(1);
+    // The process dies now: record 2 must be there for the replay.
+    QStringList found;
+    for (const QString &file : SpendJournal::segments(database)) {
+        for (const JournalRecord &record : SpendJournal::read(file))
+            found.append(record.row.requestId);
+    }
+    QCOMPARE(found, QStringList{u"c"_s});
+}
+
+void TestSpendJournal::twoStoresAddTheirSpend()
+{
+    // Two processes on one database (the second without the journal, answering after COMMIT):
+    // each adds its calls to the counters, neither overwrites the other's.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    Store first;
+    QVERIFY(first.open(database).ok());
+    seed(first);
+    Store second;
+    QVERIFY(second.open(database).ok());
+    QVERIFY(!second.spendJournal());
+    QObject context;
+    int answered = 0;
+    NanoUsd total = 0;
+    for (int i = 0; i < 10; ++i) {
+        Store &store = i % 2 ? second : first;
+        SettledCall call = settledCall(u"call-%1"_s.arg(i), 7 + i);
+        total += 7 + i;
+        store.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                          [&answered](const Result<void> &result) { answered += result ? 1 : 0; });
+    }
+    QTRY_COMPARE(answered, 10);
+    verifyCountersMatchRows(first, total);
+}
+
+void TestSpendJournal::aCallWrittenTwiceCountsOnce()
+{
+    // A settled call's write may run again (a batch retried after a COMMIT whose outcome was an
+    // error): its row is there, so it adds nothing and fails nothing.
+    QTemporaryDir dir;
+    Store store;
+    QVERIFY(store.open(dir.filePath(u"t.db"_s)).ok());
+    seed(store);
+    QObject context;
+    int answered = 0;
+    for (int i = 0; i < 2; ++i) {
+        SettledCall call = settledCall(u"same-call"_s, 42);
+        store.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                          [&answered](const Result<void> &result) { answered += result ? 1 : 0; });
+    }
+    QTRY_COMPARE(answered, 2);
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 1);
+    verifyCountersMatchRows(store, 42);
+}
+
+void TestSpendJournal::aFormat2JournalReplaysItsTotals()
+{
+    // A journal left by a Tollgate from before increments (format 2: a budget's new total, no
+    // period) is still replayed, as totals.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        seed(store);
+    }
+    // Format 3 with one budget whose period is a null string ends in that string's length (-1,
+    // four bytes): without them, and with the version byte 2, it is the format 2 record.
+    JournalRecord record = makeRecord(u"old-call"_s, 5, {{LedgerScope::key(Token), 1005, ResetA}});
+    record.seq = 1;
+    QByteArray bytes = SpendJournal::encode(record);
+    constexpr int Header = 6;
+    QCOMPARE(bytes.right(4), QByteArray(4, char(0xff)));
+    bytes.chop(4);
+    bytes[Header] = char(2);
+    const QByteArrayView payload = QByteArrayView(bytes).sliced(Header);
+    qToBigEndian(quint32(payload.size()), reinterpret_cast<uchar *>(bytes.data()));
+    qToBigEndian(qChecksum(payload), reinterpret_cast<uchar *>(bytes.data()) + 4);
+    QFile file(database + u"-spend-00000000000000000001.journal"_s);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(bytes);
+    file.close();
+    const QList<JournalRecord> read = SpendJournal::read(file.fileName());
+    QCOMPARE(read.size(), 1);
+    QVERIFY(read.first().states.first().absolute);
+
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 1);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1005);
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)

@@ -1,8 +1,10 @@
+#include "models/store/identityrepository.h"
 #include "models/store/migrations.h"
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
 
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QRegularExpression>
@@ -153,6 +155,7 @@ private slots:
     void blockingHelpers();
     void blockingHelpersRefuseTheStoreThread();
     void defaultPathIsInAppData();
+    void spendIsAddedWithinItsWindow();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -807,6 +810,68 @@ void TestStore::defaultPathIsInAppData()
     const QString path = Store::defaultPath();
     QVERIFY(path.endsWith(u"/tollgate.db"_s));
     QVERIFY(QFileInfo(path).isAbsolute());
+}
+
+void TestStore::spendIsAddedWithinItsWindow()
+{
+    // IdentityRepository::addSpend: increments within the call's budget window; a newer window
+    // moves the stored one first (spend from 0), a reset (0 added) never zeroes a window that
+    // is already current (another process reset first and has added since), and a call from an
+    // older window that lands late counts in the newer one.
+    QTemporaryDir dir;
+    Store store;
+    QVERIFY(store.open(dir.filePath(u"t.db"_s)).ok());
+    const QDateTime windowA = QDateTime(QDate(2026, 3, 2), QTime(0, 0), Qt::UTC);
+    const QDateTime windowB = QDateTime(QDate(2026, 3, 3), QTime(0, 0), Qt::UTC);
+    VirtualKey key;
+    key.token = u"t0k"_s;
+    key.keyName = u"sk-...t0k"_s;
+    key.budget.spend = 1000;
+    key.budget.resetAt = windowA;
+    key.modelMaxBudget = QJsonObject{{u"chat"_s, QJsonObject{{u"budget_limit"_s, 1.0}, {u"time_period"_s, u"1d"_s}}}};
+    QVERIFY(store.writeNow(IdentityRepository::all({IdentityRepository::saveKey(key),
+                                                    IdentityRepository::saveGlobalSpend(4000, windowA, u"1d"_s)}))
+                .ok());
+    const auto state = [&store]() {
+        const auto value = store.readNow([](QSqlDatabase &db) -> QVariant {
+            QSqlQuery query(db);
+            if (!query.exec(u"SELECT spend_nanousd, data FROM keys"_s) || !query.next())
+                return {};
+            const QJsonObject data = QJsonDocument::fromJson(query.value(1).toString().toUtf8()).object();
+            const QJsonObject chat = data.value(u"model_max_budget"_s).toObject().value(u"chat"_s).toObject();
+            const QJsonObject global = IdentityRepository::loadGlobalSpend(db);
+            return QVariantList{query.value(0).toLongLong(), IdentityJson::parseTime(data.value(u"budget_reset_at"_s)),
+                                usdToNanos(chat.value(u"spend"_s).toDouble()),
+                                IdentityJson::parseTime(chat.value(u"budget_reset_at"_s)),
+                                global.value(u"spend_nanousd"_s).toInteger(),
+                                IdentityJson::parseTime(global.value(u"budget_reset_at"_s)),
+                                global.value(u"budget_duration"_s).toString()};
+        });
+        return value ? value->toList() : QVariantList();
+    };
+    const auto add = [&store](NanoUsd added, const QDateTime &window) {
+        return store
+            .writeNow(IdentityRepository::all({IdentityRepository::addSpend(LedgerScope::key(u"t0k"_s), added, window),
+                                               IdentityRepository::addSpend(LedgerScope::keyModel(u"t0k"_s, u"chat"_s),
+                                                                            added, window),
+                                               IdentityRepository::addSpend(LedgerScope::global(), added, window,
+                                                                            u"1d"_s)}))
+            .ok();
+    };
+    QVERIFY(add(10, windowA));
+    QCOMPARE(state(), (QVariantList{1010, windowA, 10, windowA, 4010, windowA, u"1d"_s}));
+    QVERIFY(add(0, windowB));  // this process's reset
+    QCOMPARE(state(), (QVariantList{0, windowB, 0, windowB, 0, windowB, u"1d"_s}));
+    QVERIFY(add(5, windowB));
+    QVERIFY(add(0, windowB));  // another process's reset of the same window: nothing lost
+    QCOMPARE(state(), (QVariantList{5, windowB, 5, windowB, 5, windowB, u"1d"_s}));
+    QVERIFY(add(3, windowA));  // a late call of the older window
+    QCOMPARE(state(), (QVariantList{8, windowB, 8, windowB, 8, windowB, u"1d"_s}));
+    // No window (a budget without a period): a plain increment.
+    QVERIFY(add(2, QDateTime()));
+    QCOMPARE(state(), (QVariantList{10, windowB, 10, windowB, 10, windowB, u"1d"_s}));
+    // A key that is gone takes nothing, and fails nothing.
+    QVERIFY(store.writeNow(IdentityRepository::addSpend(LedgerScope::key(u"gone"_s), 7, windowB)).ok());
 }
 
 QTEST_GUILESS_MAIN(TestStore)
