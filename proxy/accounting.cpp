@@ -66,20 +66,18 @@ Accounting::~Accounting()
 
 void Accounting::setGlobalBudget(const Budget &globalLimits)
 {
-    if (!globalLimits.maxBudget && !globalLimits.duration) {
-        m_ledger.removeBudget(LedgerScope::global());
-    } else {
-        BudgetConfig config;
-        config.max = globalLimits.maxBudget;
-        config.soft = globalLimits.softBudget;
-        config.duration = globalLimits.duration;
-        config.resetAt = globalLimits.resetAt;
-        const BudgetState state = m_ledger.setBudget(LedgerScope::global(), config);
-        // Persist the window now, so a restart finds the same one.
-        if (m_services.store) {
-            m_services.store->write(IdentityRepository::all(persistSpend(LedgerScope::global(), state.spend, state.resetAt)),
-                                    m_services.context);
-        }
+    // The global scope stays in the ledger without a budget too: it counts every call from
+    // the first, so a budget set (or removed) later applies to the true spend of the period.
+    BudgetConfig config;
+    config.max = globalLimits.maxBudget;
+    config.soft = globalLimits.softBudget;
+    config.duration = globalLimits.duration;
+    config.resetAt = globalLimits.resetAt;
+    const BudgetState state = m_ledger.setBudget(LedgerScope::global(), config);
+    // Persist the window now, so a restart finds the same one.
+    if (m_services.store) {
+        m_services.store->write(IdentityRepository::all(persistSpend(LedgerScope::global(), state.spend, state.resetAt)),
+                                m_services.context);
     }
     rearmResetTimer();
 }
@@ -91,32 +89,34 @@ std::optional<BudgetState> Accounting::globalBudget() const
 
 void Accounting::load(const Budget &globalLimits)
 {
-    // The global budget: limits as configured, spend and window from the store.
-    if (globalLimits.maxBudget || globalLimits.duration) {
-        BudgetConfig global;
-        global.max = globalLimits.maxBudget;
-        global.soft = globalLimits.softBudget;
-        global.duration = globalLimits.duration;
-        if (m_services.store) {
-            auto stored = m_services.store->readNow([](QSqlDatabase &db) -> QVariant {
-                return IdentityRepository::loadGlobalSpend(db);
-            });
-            if (stored) {
-                const QJsonObject state = stored->toJsonObject();
-                global.spend = state.value(u"spend_nanousd"_s).toInteger();
-                global.resetAt = IdentityJson::parseTime(state.value(u"budget_reset_at"_s));
-                // A changed period starts a fresh window.
-                if (state.value(u"budget_duration"_s).toString()
-                    != (global.duration ? global.duration->toString() : QString())) {
-                    global.spend = 0;
-                    global.resetAt = globalLimits.resetAt;
-                }
+    // The global scope: limits as configured (none is a scope without a max, which still
+    // counts), spend and window from the store.
+    BudgetConfig global;
+    global.max = globalLimits.maxBudget;
+    global.soft = globalLimits.softBudget;
+    global.duration = globalLimits.duration;
+    global.resetAt = globalLimits.resetAt;
+    if (m_services.store) {
+        auto stored = m_services.store->readNow([](QSqlDatabase &db) -> QVariant {
+            return IdentityRepository::loadGlobalSpend(db);
+        });
+        if (stored && !stored->toJsonObject().isEmpty()) {
+            const QJsonObject state = stored->toJsonObject();
+            global.spend = state.value(u"spend_nanousd"_s).toInteger();
+            global.resetAt = IdentityJson::parseTime(state.value(u"budget_reset_at"_s));
+            // A changed period starts a fresh window.
+            if (state.value(u"budget_duration"_s).toString()
+                != (global.duration ? global.duration->toString() : QString())) {
+                global.spend = 0;
+                global.resetAt = globalLimits.resetAt;
             }
         }
-        if (global.duration && !global.resetAt.isValid())
-            global.resetAt = global.duration->addTo(m_clock.now());
-        m_ledger.setBudget(LedgerScope::global(), global);
     }
+    if (!global.duration)
+        global.resetAt = QDateTime();
+    else if (!global.resetAt.isValid())
+        global.resetAt = global.duration->addTo(m_clock.now());
+    m_ledger.setBudget(LedgerScope::global(), global);
     if (IdentityRegistry *identities = m_services.identities) {
         for (const User *user : identities->users())
             userChanged(*user);
@@ -206,9 +206,9 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
                                        const QJsonObject &body, const std::optional<ModelPrice> &price)
 {
     Decision decision;
-    if (caller.kind == Caller::Kind::MasterKey)
-        return decision;  // the master key is exempt from budgets and limits (api.md §5)
-
+    // api.md §5: the master key (and open access) has no key or user budget or limits of its
+    // own, but its calls count like any other: for their end user, whose budget and limits
+    // apply to every call naming them, and for the global budget, which caps every call.
     AdmissionRequest request;
     const QString token = QString::fromLatin1(caller.tokenHash);
     const bool virtualKey = caller.kind == Caller::Kind::VirtualKey;

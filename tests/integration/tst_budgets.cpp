@@ -1,6 +1,7 @@
 // Budgets and rate limits over real HTTP (api.md §3, §5): budgets hold under concurrency
 // in both modes, streamed calls are charged exactly, rpm/tpm/parallel limits answer 429 with
-// exact retry-after, a short budget resets on time, the master key is exempt.
+// exact retry-after, a short budget resets on time; the master key's calls count for their
+// end user and the global budget, which caps them.
 #include "models/tokencount.h"
 #include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
@@ -62,7 +63,10 @@ private Q_SLOTS:
     void streamedCallIsChargedExactly();
     void userBudgetSpansItsKeys();
     void endUserAndGlobalBudgets();
-    void masterKeyIsExempt();
+    void masterKeyCallsCountForEndUserAndGlobal();
+    void globalBudgetCapsTheMasterKey();
+    void endUserBudgetAppliesToMasterKeyCalls();
+    void globalBudgetSetLaterStartsFromTheSpendSoFar();
     void rpmLimitWithHeaders();
     void tpmLimit();
     void tpmAdmitsOnTheExactCount();
@@ -316,14 +320,88 @@ void TestBudgets::endUserAndGlobalBudgets()
     QCOMPARE(usdToNanos(m_gateway->get("/global/spend").json().value(u"max_budget"_s).toDouble()), 10 * CallCost);
 }
 
-void TestBudgets::masterKeyIsExempt()
+void TestBudgets::masterKeyCallsCountForEndUserAndGlobal()
+{
+    // No global budget: the global counter counts anyway.
+    m_gateway = makeGateway();
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, false, u"customer-42"_s).status, 200);
+    m_fake.setStreamChunks(3, 1ms);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, true, u"customer-42"_s).status, 200);
+    const QByteArray key = generateKey(*m_gateway, {});
+    QCOMPARE(call(*m_gateway, key).status, 200);
+
+    const auto endUser = m_gateway->get("/customer/info?end_user_id=customer-42");
+    QCOMPARE(endUser.status, 200);
+    QCOMPARE(usdToNanos(endUser.json().value(u"spend"_s).toDouble()), 2 * CallCost);
+    const auto globalSpend = [this] {
+        return usdToNanos(m_gateway->get("/user/info?user_id=litellm-proxy-budget")
+                              .json().value(u"user_info"_s).toObject().value(u"spend"_s).toDouble(-1));
+    };
+    QCOMPARE(globalSpend(), 3 * CallCost);
+    QCOMPARE(usdToNanos(m_gateway->get("/global/spend").json().value(u"spend"_s).toDouble()), 3 * CallCost);
+    // Persisted without a budget: a restart counts on from there.
+    QVERIFY(m_gateway->restart());
+    QCOMPARE(globalSpend(), 3 * CallCost);
+    QCOMPARE(usdToNanos(m_gateway->get("/customer/info?end_user_id=customer-42").json().value(u"spend"_s).toDouble()),
+             2 * CallCost);
+}
+
+void TestBudgets::globalBudgetCapsTheMasterKey()
 {
     m_gateway = makeGateway(BudgetEnforcement::Reserve, 0.0);
-    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
-    const QByteArray key = generateKey(*m_gateway, {});
-    const auto refused = call(*m_gateway, key);
-    QCOMPARE(refused.status, 429);  // a budget of 0 admits nothing
+    const auto refused = call(*m_gateway, GatewayFixture::MasterKey);
+    QCOMPARE(refused.status, 429);  // a budget of 0 admits nothing, whoever calls
+    QCOMPARE(error(refused).value(u"type"_s).toString(), u"budget_exceeded"_s);
     QCOMPARE(error(refused).value(u"param"_s).toString(), u"global"_s);
+    const QByteArray key = generateKey(*m_gateway, {});
+    QCOMPARE(error(call(*m_gateway, key)).value(u"param"_s).toString(), u"global"_s);
+
+    // A budget worth two calls: the master key's calls fill it like any others.
+    m_gateway = makeGateway(BudgetEnforcement::Reserve, nanosToUsd(2 * CallCost));
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
+    const auto full = call(*m_gateway, GatewayFixture::MasterKey);
+    QCOMPARE(full.status, 429);
+    QCOMPARE(error(full).value(u"param"_s).toString(), u"global"_s);
+    QVERIFY(error(full).value(u"message"_s).toString().startsWith(u"Budget has been exceeded! Global="_s));
+}
+
+void TestBudgets::endUserBudgetAppliesToMasterKeyCalls()
+{
+    // The end user's budget and limits apply to every call naming that end user: the
+    // master key has no budget of its own, the end user does.
+    m_gateway = makeGateway();
+    QCOMPARE(m_gateway->post("/customer/new", {{u"user_id"_s, u"acme"_s}, {u"max_budget"_s, nanosToUsd(CallCost)}}).status, 200);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, false, u"acme"_s).status, 200);
+    const auto refused = call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, false, u"acme"_s);
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(error(refused).value(u"param"_s).toString(), u"end_user"_s);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);  // other calls are not capped
+}
+
+void TestBudgets::globalBudgetSetLaterStartsFromTheSpendSoFar()
+{
+    m_gateway = makeGateway();
+    const QByteArray key = generateKey(*m_gateway, {});
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, false, u"someone"_s).status, 200);
+    // A budget worth four calls, set after three: one more passes.
+    const auto set = m_gateway->post("/user/update", {{u"user_id"_s, u"litellm-proxy-budget"_s},
+                                                      {u"max_budget"_s, nanosToUsd(4 * CallCost)}});
+    QCOMPARE(set.status, 200);
+    QCOMPARE(usdToNanos(set.json().value(u"data"_s).toObject().value(u"spend"_s).toDouble()), 3 * CallCost);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    const auto refused = call(*m_gateway, GatewayFixture::MasterKey);
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(error(refused).value(u"param"_s).toString(), u"global"_s);
+    // Removing it keeps counting.
+    QCOMPARE(m_gateway->post("/user/update", {{u"user_id"_s, u"litellm-proxy-budget"_s},
+                                              {u"max_budget"_s, QJsonValue::Null}}).status, 200);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
+    const auto info = m_gateway->get("/user/info?user_id=litellm-proxy-budget").json().value(u"user_info"_s).toObject();
+    QCOMPARE(usdToNanos(info.value(u"spend"_s).toDouble()), 5 * CallCost);
+    QVERIFY(info.value(u"max_budget"_s).isNull());
 }
 
 void TestBudgets::rpmLimitWithHeaders()
