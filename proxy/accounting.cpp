@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace Qt::StringLiterals;
 
@@ -38,14 +39,56 @@ QString scopeHeaderName(const LedgerScope &scope)
     }
 }
 
-qint64 requestedOutputTokens(const QJsonObject &body, const Deployment &deployment)
+// The model a deployment really runs (for token counts and image costs): base_model when set.
+QString countingModel(const Deployment &deployment)
 {
+    return deployment.baseModel.isEmpty() ? deployment.upstreamModel : deployment.baseModel;
+}
+
+// Output tokens a call may produce: `bound` for strict mode, `estimate` for reserve mode.
+struct OutputTokens
+{
+    qint64 bound = 0;
+    qint64 estimate = 0;
+};
+
+OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &deployment,
+                                   const std::optional<ModelPrice> &price)
+{
+    // The model's limit: model_info.max_tokens (its output limit), else the catalogue's
+    // context window, which no output exceeds.
+    std::optional<qint64> limit = deployment.maxTokens;
+    if (!limit && price && price->contextWindow)
+        limit = price->contextWindow;
+    // validate() let only whole numbers of 0 or more through; a huge one (1e300) is the limit.
+    std::optional<qint64> sent;
     for (const QString &field : {u"max_completion_tokens"_s, u"max_tokens"_s}) {
-        const qint64 value = body.value(field).toInteger(-1);
-        if (value >= 0)
-            return value;
+        const QJsonValue value = body.value(field);
+        if (!value.isDouble() || !(value.toDouble() >= 0))
+            continue;
+        const double asked = value.toDouble();
+        const qint64 tokens = asked >= 9.2e18 ? std::numeric_limits<qint64>::max() : qint64(asked);
+        sent = std::max(sent.value_or(0), tokens);   // both sent: the larger may be the one obeyed
     }
-    return deployment.maxTokens.value_or(DefaultMaxOutputTokens);
+    OutputTokens tokens;
+    if (sent) {
+        tokens.bound = limit ? std::min(*sent, *limit) : *sent;
+        tokens.estimate = tokens.bound;
+    } else {
+        tokens.bound = limit.value_or(DefaultMaxOutputTokens);
+        // Reserve mode holds a typical answer, as before limits were known.
+        tokens.estimate = std::min(tokens.bound, DefaultMaxOutputTokens);
+    }
+    // n and best_of: that many completions, each up to the bound.
+    qint64 completions = 1;
+    for (const QString &field : {u"n"_s, u"best_of"_s}) {
+        const double count = body.value(field).toDouble(1);
+        if (count > 1)
+            completions = std::max(completions, count >= 9.2e18 ? std::numeric_limits<qint64>::max() : qint64(count));
+    }
+    tokens.bound = mulSaturated(tokens.bound, completions);
+    tokens.estimate = mulSaturated(tokens.estimate, completions);
+    return tokens;
 }
 
 } // namespace
@@ -233,22 +276,23 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // reservations of calls in flight cover what they can spend. Where that bound would refuse
     // the call or fill a limit, the ledger asks for the exact count (tiktoken's tokens, as the
     // provider will bill them): the bound never admits what the exact count would refuse.
-    const qint64 outputBound = requestedOutputTokens(body, deployment);
-    const qint64 promptBound = std::max<qint64>(1, boundRequestPromptTokens(body));
+    const OutputTokens output = requestedOutputTokens(body, deployment, price);
+    const QString model = countingModel(deployment);
+    const qint64 promptBound = std::max<qint64>(1, boundRequestPromptTokens(body, model));
     request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();
     if (price) {
-        request.upperBoundCost = price->cost(promptBound, outputBound);
-        request.estimatedCost = request.upperBoundCost;
+        request.upperBoundCost = price->cost(promptBound, output.bound);
+        request.estimatedCost = price->cost(promptBound, output.estimate);
     }
     request.refine = [&](qint64 &tokens, NanoUsd &upperBound, NanoUsd &estimated) {
-        const qint64 exact = std::max<qint64>(1, countRequestPromptTokens(body, deployment.upstreamModel));
+        const qint64 exact = std::max<qint64>(1, countRequestPromptTokens(body, model));
         if (exact >= tokens)
             return;
         tokens = exact;
         if (price) {
-            upperBound = price->cost(exact, outputBound);
-            estimated = upperBound;
+            upperBound = price->cost(exact, output.bound);
+            estimated = price->cost(exact, output.estimate);
         }
     };
 

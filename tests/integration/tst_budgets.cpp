@@ -67,6 +67,10 @@ private Q_SLOTS:
     void globalBudgetCapsTheMasterKey();
     void endUserBudgetAppliesToMasterKeyCalls();
     void globalBudgetSetLaterStartsFromTheSpendSoFar();
+    void outputBoundsMustBeWholeNumbers_data();
+    void outputBoundsMustBeWholeNumbers();
+    void hugeMaxTokensCannotEscapeAStrictBudget();
+    void strictModeNeverOvershootsWithToolsImagesAndN();
     void rpmLimitWithHeaders();
     void tpmLimit();
     void tpmAdmitsOnTheExactCount();
@@ -125,6 +129,13 @@ std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode,
     unpriced.inputCostPerToken.reset();
     unpriced.outputCostPerToken.reset();
     config.models.append(unpriced);
+    // gpt-4o under a config price, with an output limit of 100 tokens (model_info.max_tokens).
+    Deployment vision = priced;
+    vision.modelName = u"vision"_s;
+    vision.id = u"vision-1"_s;
+    vision.upstreamModel = u"gpt-4o"_s;
+    vision.maxTokens = 100;
+    config.models.append(vision);
     config.general.budgetEnforcement = mode;
     config.litellm.maxBudget = globalBudget;
     auto gateway = std::make_unique<GatewayFixture>(config);
@@ -402,6 +413,122 @@ void TestBudgets::globalBudgetSetLaterStartsFromTheSpendSoFar()
     const auto info = m_gateway->get("/user/info?user_id=litellm-proxy-budget").json().value(u"user_info"_s).toObject();
     QCOMPARE(usdToNanos(info.value(u"spend"_s).toDouble()), 5 * CallCost);
     QVERIFY(info.value(u"max_budget"_s).isNull());
+}
+
+void TestBudgets::outputBoundsMustBeWholeNumbers_data()
+{
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QJsonValue>("value");
+    QTest::newRow("max_tokens 1.5") << u"max_tokens"_s << QJsonValue(1.5);
+    QTest::newRow("max_tokens \"10\"") << u"max_tokens"_s << QJsonValue(u"10"_s);
+    QTest::newRow("max_tokens true") << u"max_tokens"_s << QJsonValue(true);
+    QTest::newRow("max_tokens -1") << u"max_tokens"_s << QJsonValue(-1);
+    QTest::newRow("max_completion_tokens -5") << u"max_completion_tokens"_s << QJsonValue(-5);
+    QTest::newRow("max_completion_tokens []") << u"max_completion_tokens"_s << QJsonValue(QJsonArray{});
+    QTest::newRow("n 0") << u"n"_s << QJsonValue(0);
+    QTest::newRow("n 2.5") << u"n"_s << QJsonValue(2.5);
+    QTest::newRow("best_of \"3\"") << u"best_of"_s << QJsonValue(u"3"_s);
+    QTest::newRow("best_of -1") << u"best_of"_s << QJsonValue(-1);
+}
+
+void TestBudgets::outputBoundsMustBeWholeNumbers()
+{
+    QFETCH(QString, field);
+    QFETCH(QJsonValue, value);
+    if (!m_gateway)
+        m_gateway = makeGateway();
+    QJsonObject request = QJsonDocument::fromJson(body(u"priced"_s)).object();
+    request.insert(field, value);
+    const auto response = m_gateway->post("/v1/chat/completions", request);
+    QCOMPARE(response.status, 400);
+    QCOMPARE(error(response).value(u"param"_s).toString(), field);
+    QCOMPARE(m_fake.requestCount(), 0);
+}
+
+void TestBudgets::hugeMaxTokensCannotEscapeAStrictBudget()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 1.0}});
+    const auto withMaxTokens = [&](const QString &model, const QByteArray &maxTokens) {
+        QByteArray request = body(model);
+        request.replace(QByteArray("\"max_tokens\":20"), QByteArray("\"max_tokens\":" + maxTokens));
+        return m_gateway->client(key)->post("/v1/chat/completions", request);
+    };
+    // No output limit known for this model: the value sent is the bound, and a huge one
+    // costs more than any budget (its cost wrapped to LLONG_MIN and was admitted before).
+    for (const QByteArray &huge : {QByteArray("9223372036854775807"), QByteArray("1e18"), QByteArray("1e300"),
+                                   QByteArray("600000")}) {
+        const auto refused = withMaxTokens(u"priced"_s, huge);
+        QCOMPARE(refused.status, 429);
+        QCOMPARE(error(refused).value(u"param"_s).toString(), u"key"_s);
+    }
+    QCOMPARE(m_fake.requestCount(), 0);
+    QCOMPARE(withMaxTokens(u"priced"_s, "20").status, 200);
+    // A model with an output limit of 100: a huge max_tokens is reserved at 100.
+    QCOMPARE(withMaxTokens(u"vision"_s, "9223372036854775807").status, 200);
+    QCOMPARE(withMaxTokens(u"vision"_s, "1e300").status, 200);
+    // n multiplies the bound: 100 tokens x 2^40 completions does not fit $1.
+    QByteArray many = body(u"vision"_s);
+    many.replace("\"max_tokens\":20", "\"max_tokens\":20,\"n\":1099511627776");
+    QCOMPARE(m_gateway->client(key)->post("/v1/chat/completions", many).status, 429);
+}
+
+void TestBudgets::strictModeNeverOvershootsWithToolsImagesAndN()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const NanoUsd max = 10'000'000;   // $0.01
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, nanosToUsd(max)}});
+    const QString model = u"gpt-4o"_s;
+    const QString question = u"Describe this picture and check the weather"_s;
+    const QJsonObject tool{{u"type"_s, u"function"_s},
+                           {u"function"_s, QJsonObject{{u"name"_s, u"get_weather"_s},
+                                                       {u"description"_s, u"Current weather for a city"_s},
+                                                       {u"parameters"_s, QJsonObject{{u"type"_s, u"object"_s}}}}}};
+    const QJsonObject image{{u"type"_s, u"image_url"_s},
+                            {u"image_url"_s, QJsonObject{{u"url"_s, u"https://example.com/p.png"_s}}}};
+    const QJsonObject textOnly{{u"role"_s, u"user"_s}, {u"content"_s, question}};
+
+    // What the provider bills each kind of request at most, written from OpenAI's documents
+    // (an image at high detail: 85 + 8 x 170 tokens on gpt-4o; output: the model's limit of
+    // 100 per completion), and independently of the gateway's counting.
+    struct Kind
+    {
+        QJsonObject request;
+        qint64 prompt = 0;
+        qint64 completion = 0;
+    };
+    const qint64 text = countRequestPromptTokens({{u"messages"_s, QJsonArray{textOnly}}}, model);
+    const QString toolText = QString::fromUtf8(QJsonDocument(QJsonArray{tool}).toJson(QJsonDocument::Compact));
+    const QList<Kind> kinds{
+        {{{u"model"_s, u"vision"_s}, {u"max_tokens"_s, 1e18},
+          {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                                 {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s},
+                                                                                       {u"text"_s, question}},
+                                                                           image, image}}}}}},
+         text + 2 * (85 + 8 * 170), 100},
+        {{{u"model"_s, u"vision"_s}, {u"n"_s, 4}, {u"messages"_s, QJsonArray{textOnly}}}, text, 4 * 100},
+        {{{u"model"_s, u"vision"_s}, {u"max_completion_tokens"_s, 9.2e18}, {u"tools"_s, QJsonArray{tool}},
+          {u"messages"_s, QJsonArray{textOnly}}},
+         text + countTextTokens(toolText, model), 100},
+    };
+    NanoUsd billed = 0;
+    int admitted = 0;
+    for (int round = 0; round < 40; ++round) {
+        const Kind &kind = kinds.at(round % kinds.size());
+        m_fake.setUsage(kind.prompt, kind.completion);
+        const auto response = m_gateway->post("/v1/chat/completions", kind.request, key);
+        if (response.status == 200) {
+            ++admitted;
+            billed += tokenCost(kind.prompt, InputPrice) + tokenCost(kind.completion, OutputPrice);
+        } else {
+            QCOMPARE(response.status, 429);
+        }
+    }
+    const NanoUsd spend = usdToNanos(keySpend(*m_gateway, key));
+    qInfo("strict budget %lld nano-USD: %d calls admitted, %lld spent", max, admitted, spend);
+    QVERIFY(admitted >= 2);
+    QCOMPARE(spend, billed);
+    QVERIFY2(spend <= max, qPrintable(u"spent %1 of %2"_s.arg(spend).arg(max)));
 }
 
 void TestBudgets::rpmLimitWithHeaders()
