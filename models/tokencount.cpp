@@ -4,6 +4,8 @@
 
 #include <QJsonDocument>
 
+#include <optional>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -121,8 +123,26 @@ QString bareModelName(const QString &model)
     return name;
 }
 
+// Looks the model's image costs up on the first image only: most requests have none, and
+// admission's bound runs for every call.
+class LazyImageTokens
+{
+public:
+    explicit LazyImageTokens(const QString &model) : m_model(model) {}
+    const ImageTokens &get()
+    {
+        if (!m_tokens)
+            m_tokens = imageTokensForModel(m_model);
+        return *m_tokens;
+    }
+
+private:
+    const QString &m_model;
+    std::optional<ImageTokens> m_tokens;
+};
+
 template<typename CountText, typename CountJson>
-qint64 partTokens(const QJsonValue &part, const ImageTokens &image, const CountText &countText,
+qint64 partTokens(const QJsonValue &part, LazyImageTokens &images, const CountText &countText,
                   const CountJson &countJson)
 {
     if (!part.isObject())
@@ -132,7 +152,7 @@ qint64 partTokens(const QJsonValue &part, const ImageTokens &image, const CountT
     if (type == u"image_url" || type == u"input_image" || type == u"image") {
         const QJsonValue inner = object.value(u"image_url"_s);
         const QString detail = (inner.isObject() ? inner.toObject() : object).value(u"detail"_s).toString();
-        return detail == u"low" ? image.low : image.high;
+        return detail == u"low" ? images.get().low : images.get().high;
     }
     if (type == u"input_audio") {
         // Audio is billed per second at an audio rate; its base64 bytes as text tokens cover
@@ -146,7 +166,7 @@ qint64 partTokens(const QJsonValue &part, const ImageTokens &image, const CountT
         if (data.isEmpty())
             return FileByIdTokens;
         // Extracted text (at most its bytes) plus, per page, an image of the page.
-        return 16 + data.size() + image.high * (1 + data.size() / FileBytesPerPage)
+        return 16 + data.size() + images.get().high * (1 + data.size() / FileBytesPerPage)
              + countText(file.value(u"filename"_s).toString());
     }
     if (type == u"refusal")
@@ -157,14 +177,15 @@ qint64 partTokens(const QJsonValue &part, const ImageTokens &image, const CountT
 // Every prompt token source of a request: chat messages (with every part), completion
 // `prompt` and `suffix`, embedding `input`, tools, functions, tool_choice, response_format.
 template<typename CountText, typename CountJson>
-qint64 promptTokens(const QJsonObject &body, const ImageTokens &image, const CountText &countText,
+qint64 promptTokens(const QJsonObject &body, const QString &model, const CountText &countText,
                     const CountJson &countJson)
 {
     qint64 total = 0;
+    LazyImageTokens images(model);
     const QJsonValue messages = body.value(u"messages"_s);
     if (messages.isArray()) {
         total += chatPromptTokens(messages.toArray(), countText, [&](const QJsonValue &part) {
-            return partTokens(part, image, countText, countJson);
+            return partTokens(part, images, countText, countJson);
         });
     }
     total += valueTokens(body.value(u"prompt"_s), countText) + valueTokens(body.value(u"input"_s), countText);
@@ -230,7 +251,7 @@ ImageTokens imageTokensForModel(const QString &model)
 
 qint64 boundRequestPromptTokens(const QJsonObject &body, const QString &model)
 {
-    return promptTokens(body, imageTokensForModel(model), utf8Bytes, jsonBytes);
+    return promptTokens(body, model, utf8Bytes, jsonBytes);
 }
 
 qint64 countTextTokens(const QString &text, const QString &model)
@@ -248,7 +269,7 @@ qint64 countRequestPromptTokens(const QJsonObject &body, const QString &model)
         return boundRequestPromptTokens(body, model);
     const Tokenizer &tokenizer = **loaded;
     return promptTokens(
-        body, imageTokensForModel(model), [&tokenizer](QStringView text) { return qint64(tokenizer.count(text)); },
+        body, model, [&tokenizer](QStringView text) { return qint64(tokenizer.count(text)); },
         [&tokenizer](const QJsonValue &value) { return jsonTokens(value, tokenizer); });
 }
 

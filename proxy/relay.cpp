@@ -189,11 +189,12 @@ void RelayCall::onData(const QByteArray &chunk)
             m_usage = info.usage;
         if (info.usageOnly && !m_clientWantsUsage)
             continue;  // we asked for it, the client did not
-        if (!info.usageOnly) {
+        if (!info.usageOnly && isErrorEvent(event.data)) {
+            // A provider's error event in the stream: the call failed, after what it sent
+            // (charged if that was anything).
+            m_streamError = true;
+        } else if (!info.usageOnly) {
             ++m_streamedEvents;
-            // A provider's error event in the stream: the call failed, after what it sent.
-            if (isErrorEvent(event.data))
-                m_streamError = true;
             // Kept (bounded) in case the stream ends without a usage block.
             if (!m_usage && m_streamedBytes < MaxBufferedAnswer / 16) {
                 m_streamedBytes += event.data.size();
