@@ -66,6 +66,7 @@ private Q_SLOTS:
     void masterKeyCallsCountForEndUserAndGlobal();
     void globalBudgetCapsTheMasterKey();
     void endUserBudgetAppliesToMasterKeyCalls();
+    void openAccessCallsAreCountedAndCapped();
     void globalBudgetSetLaterStartsFromTheSpendSoFar();
     void outputBoundsMustBeWholeNumbers_data();
     void outputBoundsMustBeWholeNumbers();
@@ -80,7 +81,8 @@ private Q_SLOTS:
 
 private:
     std::unique_ptr<GatewayFixture> makeGateway(BudgetEnforcement mode = BudgetEnforcement::Reserve,
-                                                std::optional<double> globalBudget = std::nullopt);
+                                                std::optional<double> globalBudget = std::nullopt,
+                                                bool openAccess = false);
     // A new key through /key/generate; returns the raw key.
     QByteArray generateKey(GatewayFixture &gateway, const QJsonObject &fields);
     HttpClient::Response call(GatewayFixture &gateway, const QByteArray &key, const QString &model = u"priced"_s,
@@ -107,9 +109,12 @@ void TestBudgets::cleanup()
     m_gateway.reset();
 }
 
-std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode, std::optional<double> globalBudget)
+std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode, std::optional<double> globalBudget,
+                                                        bool openAccess)
 {
     Config config = GatewayFixture::defaultConfig();
+    if (openAccess)
+        config.general.masterKey.clear();   // every loopback caller is admin
     Deployment priced;
     priced.modelName = u"priced"_s;
     priced.id = u"priced-1"_s;
@@ -388,6 +393,18 @@ void TestBudgets::endUserBudgetAppliesToMasterKeyCalls()
     QCOMPARE(refused.status, 429);
     QCOMPARE(error(refused).value(u"param"_s).toString(), u"end_user"_s);
     QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);  // other calls are not capped
+}
+
+void TestBudgets::openAccessCallsAreCountedAndCapped()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Reserve, nanosToUsd(CallCost), true);
+    QCOMPARE(call(*m_gateway, QByteArray(), u"priced"_s, false, u"customer-7"_s).status, 200);
+    const auto refused = call(*m_gateway, QByteArray());
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(error(refused).value(u"param"_s).toString(), u"global"_s);
+    QCOMPARE(usdToNanos(m_gateway->get("/customer/info?end_user_id=customer-7", QByteArray())
+                            .json().value(u"spend"_s).toDouble()), CallCost);
+    QCOMPARE(usdToNanos(m_gateway->get("/global/spend", QByteArray()).json().value(u"spend"_s).toDouble()), CallCost);
 }
 
 void TestBudgets::globalBudgetSetLaterStartsFromTheSpendSoFar()
