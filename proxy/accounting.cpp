@@ -22,7 +22,11 @@ namespace Tollgate {
 
 namespace {
 
+// Output of a call that sets no max_tokens, on a model whose limit nobody told us: reserve
+// mode holds a typical answer; strict mode's bound is generous (128k tokens, the output
+// limit of today's largest models) — set max_tokens or model_info.max_tokens to lower it.
 constexpr qint64 DefaultMaxOutputTokens = 4096;
+constexpr qint64 UnknownOutputLimit = 131'072;
 
 BudgetConfig budgetConfig(const Budget &budget)
 {
@@ -75,7 +79,7 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
         tokens.bound = limit ? std::min(*sent, *limit) : *sent;
         tokens.estimate = tokens.bound;
     } else {
-        tokens.bound = limit.value_or(DefaultMaxOutputTokens);
+        tokens.bound = limit.value_or(UnknownOutputLimit);
         // Reserve mode holds a typical answer, as before limits were known.
         tokens.estimate = std::min(tokens.bound, DefaultMaxOutputTokens);
     }

@@ -488,6 +488,15 @@ void TestBudgets::hugeMaxTokensCannotEscapeAStrictBudget()
     QByteArray many = body(u"vision"_s);
     many.replace("\"max_tokens\":20", "\"max_tokens\":20,\"n\":1099511627776");
     QCOMPARE(m_gateway->client(key)->post("/v1/chat/completions", many).status, 429);
+
+    // No max_tokens: the model's limit bounds the output (100 here), else a generous 128k
+    // tokens (2 µ$ each: $0.26, more than this key's $0.10).
+    const QByteArray small = generateKey(*m_gateway, {{u"max_budget"_s, 0.1}});
+    QByteArray unbounded = body(u"priced"_s);
+    unbounded.replace(QByteArray("\"max_tokens\":20,"), QByteArray());
+    QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", unbounded).status, 429);
+    unbounded.replace(QByteArray("priced"), QByteArray("vision"));
+    QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", unbounded).status, 200);
 }
 
 void TestBudgets::strictModeNeverOvershootsWithToolsImagesAndN()
