@@ -7,6 +7,7 @@
 #include "auth.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QSqlDatabase>
 
@@ -92,6 +93,13 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
     }
     tokens.bound = mulSaturated(tokens.bound, completions);
     tokens.estimate = mulSaturated(tokens.estimate, completions);
+    // Predicted outputs: rejected prediction tokens are billed as completion tokens too, at
+    // most one per byte of the prediction (rare: serialised only when present).
+    if (const QJsonValue prediction = body.value(u"prediction"_s); prediction.isObject()) {
+        const qint64 bytes = QJsonDocument(prediction.toObject()).toJson(QJsonDocument::Compact).size();
+        tokens.bound = addSaturated(tokens.bound, mulSaturated(bytes, completions));
+        tokens.estimate = addSaturated(tokens.estimate, mulSaturated(bytes, completions));
+    }
     return tokens;
 }
 
@@ -151,9 +159,9 @@ void Accounting::load(const Budget &globalLimits)
             const QJsonObject state = stored->toJsonObject();
             global.spend = state.value(u"spend_nanousd"_s).toInteger();
             global.resetAt = IdentityJson::parseTime(state.value(u"budget_reset_at"_s));
-            // A changed period starts a fresh window.
-            if (state.value(u"budget_duration"_s).toString()
-                != (global.duration ? global.duration->toString() : QString())) {
+            // A changed period starts a fresh window; a removed one keeps counting (as
+            // Ledger::setBudget does at run time).
+            if (global.duration && state.value(u"budget_duration"_s).toString() != global.duration->toString()) {
                 global.spend = 0;
                 global.resetAt = globalLimits.resetAt;
             }
