@@ -126,6 +126,11 @@ Config TestRelay::makeConfig() const
     slow.timeoutSeconds = 0.3;
     config.models.append(slow);
 
+    // Long enough for a stream to start on a busy machine, short enough to cut it.
+    Deployment slowStream = openaiDeployment(u"slow-stream-model"_s, u"slow-stream-1"_s, base);
+    slowStream.timeoutSeconds = 1.0;
+    config.models.append(slowStream);
+
     Deployment dead = openaiDeployment(u"dead-model"_s, u"dead-1"_s, "http://127.0.0.1:1");
     config.models.append(dead);
 
@@ -549,7 +554,7 @@ void TestRelay::brokenStreamIsChargedForWhatWasDelivered_data()
     QTest::addColumn<bool>("errorEvent");
     QTest::newRow("connection reset") << u"relay-model"_s << 3 << false;
     QTest::newRow("provider error event") << u"relay-model"_s << 2 << true;
-    QTest::newRow("timeout") << u"slow-model"_s << -1 << false;
+    QTest::newRow("timeout") << u"slow-stream-model"_s << -1 << false;
 }
 
 void TestRelay::brokenStreamIsChargedForWhatWasDelivered()
@@ -562,7 +567,7 @@ void TestRelay::brokenStreamIsChargedForWhatWasDelivered()
         m_fake.setStreamChunks(6, 5ms);
         m_fake.setStreamBreak(breakAfter, errorEvent);
     } else {
-        m_fake.setStreamChunks(20, 100ms);   // slow-model gives up after 0.3 s
+        m_fake.setStreamChunks(40, 100ms);   // slow-stream-model gives up after 1 s
     }
     const QByteArray body = chatBody(model, true, {{u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}}});
     const auto response = m_client->post("/v1/chat/completions", body);
@@ -581,7 +586,7 @@ void TestRelay::brokenStreamIsChargedForWhatWasDelivered()
     const auto row = spendRow(response.header("x-litellm-call-id"));
     QCOMPARE(row->status, u"failure"_s);
     QVERIFY(row->costEstimated);
-    const QString upstream = u"upstream-"_s + (model == u"slow-model" ? u"slow-1"_s : u"relay-1"_s);
+    const QString upstream = u"upstream-"_s + (model == u"slow-stream-model" ? u"slow-stream-1"_s : u"relay-1"_s);
     QCOMPARE(row->promptTokens, countRequestPromptTokens(QJsonDocument::fromJson(body).object(), upstream));
     QCOMPARE(row->completionTokens, countTextTokens(streamed, upstream));
     QVERIFY(row->spend > 0);
