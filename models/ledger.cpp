@@ -15,6 +15,18 @@ namespace Tollgate {
 namespace {
 
 constexpr qint64 kWindowMs = 60'000;
+// Tokens one call may put into a rate window: far above any model's context, low enough that
+// the window's sums cannot overflow whatever a provider reports.
+constexpr qint64 kMaxCallTokens = qint64(1) << 40;
+
+// Reservations are summed wider than int64: every hold is at most int64's largest amount (a
+// saturated bound), so the sum of any number of calls in flight is exact and frees exactly.
+__extension__ typedef __int128 WideNanos;
+
+NanoUsd narrowed(WideNanos value)
+{
+    return value > WideNanos(MaxNanoUsd) ? MaxNanoUsd : value < WideNanos(MinNanoUsd) ? MinNanoUsd : NanoUsd(value);
+}
 // A parallel slot frees when some call ends, which nobody can foresee: ask for a retry soon.
 constexpr qint64 kParallelRetryMs = 1'000;
 // A limit of 0 never lets anything through until an admin changes it; one window is a
@@ -263,7 +275,7 @@ struct Ledger::Private
         QDateTime resetAt;
         qint64 resetAtMs = 0;
         NanoUsd spend = 0;
-        NanoUsd reserved = 0;    // also while the budget is removed: calls still hold it
+        WideNanos reserved = 0;  // also while the budget is removed: calls still hold it
         quint8 reported = 0;     // ThresholdBits already reported in this window
 
         bool hasLimits = false;
@@ -463,7 +475,7 @@ struct Ledger::Private
             // The call's prompt tokens must fit. One call larger than the whole limit
             // still passes on an empty window, or it could never pass at all.
             const qint64 used = entry.window.tokens();
-            const bool fits = *l.tpm > 0 && (used + tokens <= *l.tpm || used <= 0);
+            const bool fits = *l.tpm > 0 && (addSaturated(used, tokens) <= *l.tpm || used <= 0);
             if (!fits) {
                 const qint64 room = std::max<qint64>(*l.tpm - tokens, 0);
                 const qint64 wait = *l.tpm <= 0 ? kZeroLimitRetryMs
@@ -610,7 +622,7 @@ std::optional<BudgetState> Ledger::budget(const LedgerScope &scope) const
     const Private::Entry *entry = m_d->find(scope);
     if (!entry || !entry->hasBudget)
         return std::nullopt;
-    return BudgetState{entry->spend, entry->reserved, entry->max,
+    return BudgetState{entry->spend, narrowed(entry->reserved), entry->max,
                        entry->soft, entry->duration, entry->resetAt};
 }
 
@@ -681,9 +693,11 @@ Admission Ledger::admit(const AdmissionRequest &request)
             }
             // api.md §5: spend + reserved < max always; strict mode also needs the
             // upper bound to fit, so a free call does not pass a budget of 0 either.
-            const NanoUsd committed = entry->spend + entry->reserved;
+            // Summed wide: a saturated bound of a huge request must refuse, never wrap.
+            const WideNanos committed = WideNanos(entry->spend) + entry->reserved;
             const auto fits = [&] {
-                return committed < *entry->max && (!strict || committed + upperBound <= *entry->max);
+                return committed < *entry->max
+                    && (!strict || committed + std::max<NanoUsd>(upperBound, 0) <= *entry->max);
             };
             if (!fits() && !(strict && committed < *entry->max && refine() && fits())) {
                 admission.refusal = Private::budgetRefusal(*entry, Refusal::Kind::Budget, now);
@@ -709,7 +723,7 @@ Admission Ledger::admit(const AdmissionRequest &request)
             continue;
         // A bound that does not fit with room to spare is refined first: it would refuse, or
         // fill the limit for calls after this one.
-        if (entry->limits.tpm && entry->window.tokens() + tokens >= *entry->limits.tpm)
+        if (entry->limits.tpm && addSaturated(entry->window.tokens(), tokens) >= *entry->limits.tpm)
             refine();
         if (auto refusal = d.checkLimits(*entry, tokens, now, nowMs)) {
             admission.refusal = std::move(refusal);
@@ -719,7 +733,8 @@ Admission Ledger::admit(const AdmissionRequest &request)
     }
 
     // Every check passed: take everything at once.
-    const NanoUsd hold = strict ? upperBound : estimated;
+    const NanoUsd hold = std::max<NanoUsd>(strict ? upperBound : estimated, 0);
+    tokens = std::clamp<qint64>(tokens, 0, kMaxCallTokens);
     auto [slot, id] = d.allocate();
     slot->hold = hold;
     slot->estimatedTokens = tokens;
@@ -752,7 +767,7 @@ std::optional<Settlement> Ledger::settle(ReservationId id, NanoUsd actualCost, q
     if (!slot)
         return std::nullopt;
     const NanoUsd cost = std::max<NanoUsd>(actualCost, 0);
-    const qint64 tokens = std::max<qint64>(actualTokens, 0);
+    const qint64 tokens = std::clamp<qint64>(actualTokens, 0, kMaxCallTokens);
 
     Settlement settlement;
     for (Private::Entry *entry : std::as_const(slot->budgets)) {
@@ -762,7 +777,7 @@ std::optional<Settlement> Ledger::settle(ReservationId id, NanoUsd actualCost, q
             d.eraseIfUnused(*entry);
             continue;
         }
-        entry->spend += cost;
+        entry->spend = addSaturated(entry->spend, cost);
         settlement.spends.append({entry->scope, entry->spend});
         const quint8 met = Private::thresholdsMet(*entry);
         const quint8 crossed = met & ~entry->reported;

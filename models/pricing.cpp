@@ -107,6 +107,7 @@ struct CatalogueModel
     QString id;
     MatchRule match;
     QList<Period> periods;
+    std::optional<qint64> contextWindow;   // prompt + output tokens the model takes at most
 
     // genai-prices: conditional prices are tried last to first; if none applies, the first.
     [[nodiscard]] const PriceSet &pricesAt(const QDateTime &utc) const
@@ -322,6 +323,8 @@ Result<CatalogueModel> parseModel(const QJsonValue &value, const QString &provid
     const QJsonObject object = value.toObject();
     CatalogueModel model;
     model.id = object.value(u"id").toString();
+    if (const qint64 window = object.value(u"context_window").toInteger(0); window > 0)
+        model.contextWindow = window;
     if (model.id.isEmpty())
         return makeError(providerWhere + u": a model without an id"_s);
     const QString where = providerWhere + u", model "_s + model.id;
@@ -482,6 +485,7 @@ ModelPrice toModelPrice(const Hit &hit, const QDateTime &at)
     if (set.cacheRead)
         price.cacheReadPerToken = set.cacheRead->base;
     price.source = u"catalogue:"_s + hit.provider->id + u'/' + hit.model->id;
+    price.contextWindow = hit.model->contextWindow;
     mergeTiers(price.tiers, set.input, &PriceTier::inputPerToken);
     mergeTiers(price.tiers, set.output, &PriceTier::outputPerToken);
     mergeTiers(price.tiers, set.cacheRead, &PriceTier::cacheReadPerToken);
@@ -517,9 +521,10 @@ NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 ca
     promptTokens = std::max<qint64>(promptTokens, 0);
     cachedTokens = std::clamp<qint64>(cachedTokens, 0, promptTokens);
     const ModelPrice flat = forPromptSize(promptTokens);
-    return tokenCost(promptTokens - cachedTokens, flat.inputPerToken)
-        + tokenCost(cachedTokens, flat.cacheReadPerToken.value_or(flat.inputPerToken))
-        + tokenCost(std::max<qint64>(completionTokens, 0), flat.outputPerToken);
+    // Saturating: no count can wrap the sum into a negative (or small) cost.
+    return addSaturated(addSaturated(tokenCost(promptTokens - cachedTokens, flat.inputPerToken),
+                                     tokenCost(cachedTokens, flat.cacheReadPerToken.value_or(flat.inputPerToken))),
+                        tokenCost(std::max<qint64>(completionTokens, 0), flat.outputPerToken));
 }
 
 // --- PriceCatalogue -----------------------------------------------------------------------
@@ -626,6 +631,8 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
 
     // A config price is flat: it replaces the catalogue's tiers and cache price for its side.
     ModelPrice price;
+    if (catalogue)
+        price.contextWindow = catalogue->contextWindow;  // the model's limit, whoever prices it
     price.inputPerToken
         = configInput ? *deployment.inputCostPerToken : (catalogue ? catalogue->inputPerToken : 0.0);
     price.outputPerToken

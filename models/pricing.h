@@ -38,6 +38,9 @@ struct ModelPrice
     // when config.yaml priced one side and the catalogue the other.
     QString source;
     QList<PriceTier> tiers; // ascending; empty for flat prices
+    // The catalogue's context_window (prompt + output): no call produces more output tokens.
+    // The catalogue lists no separate output limit; none for a config-only price.
+    std::optional<qint64> contextWindow;
 
     [[nodiscard]] bool isTiered() const { return !tiers.isEmpty(); }
 

@@ -4,11 +4,24 @@
 
 #include <QJsonDocument>
 
+#include <optional>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
 
 namespace {
+
+// Tokens the provider adds around a block of tool (or function) definitions, and around each
+// one, beyond the definitions' own JSON text. OpenAI renders tools as a TypeScript-like
+// namespace that is shorter than their JSON; the JSON text plus these is a safe bound.
+constexpr qint64 ToolBlockOverhead = 32;
+constexpr qint64 PerToolOverhead = 16;
+// A file by id (uploaded earlier) cannot be sized here: a whole large context.
+constexpr qint64 FileByIdTokens = 128'000;
+// Base64 characters of a file per page the provider may render as an image (a PDF page
+// takes more than 2,000 bytes of base64 in practice).
+constexpr qint64 FileBytesPerPage = 2'000;
 
 qint64 roughCount(const QString &text)
 {
@@ -40,15 +53,205 @@ qint64 utf8Bytes(QStringView text)
     return bytes;
 }
 
+// At least the bytes of `value` written as compact JSON (QJsonDocument::Compact): quotes,
+// escapes (up to \u00XX), separators, and 24 characters for any number. Tokens of that text
+// never exceed it, so it bounds the exact count without serialising or tokenizing.
+qint64 jsonBytes(const QJsonValue &value)
+{
+    switch (value.type()) {
+    case QJsonValue::Null: return 4;
+    case QJsonValue::Bool: return 5;
+    case QJsonValue::Double: return 24;
+    case QJsonValue::String: {
+        const QString text = value.toString();
+        qint64 bytes = 2;
+        for (const QChar c : text) {
+            const char16_t u = c.unicode();
+            if (u < 0x20 || u == 0x7f)
+                bytes += 6;
+            else if (u == u'"' || u == u'\\')
+                bytes += 2;
+            else
+                bytes += u < 0x80 ? 1 : u < 0x800 ? 2 : QChar::isSurrogate(u) ? 2 : 3;
+        }
+        return bytes;
+    }
+    case QJsonValue::Array: {
+        const QJsonArray array = value.toArray();
+        qint64 bytes = 2 + std::max<qint64>(array.size() - 1, 0);
+        for (const QJsonValue item : array)
+            bytes += jsonBytes(item);
+        return bytes;
+    }
+    case QJsonValue::Object: {
+        const QJsonObject object = value.toObject();
+        qint64 bytes = 2 + std::max<qint64>(object.size() - 1, 0);
+        for (auto it = object.begin(); it != object.end(); ++it)
+            bytes += jsonBytes(it.key()) + 1 + jsonBytes(it.value());
+        return bytes;
+    }
+    case QJsonValue::Undefined: return 0;
+    }
+    return 0;
+}
+
+// The exact side: the tokens of the compact JSON text.
+qint64 jsonTokens(const QJsonValue &value, const Tokenizer &tokenizer)
+{
+    switch (value.type()) {
+    case QJsonValue::Null:
+    case QJsonValue::Bool:
+    case QJsonValue::Double:
+    case QJsonValue::Undefined:
+        return jsonBytes(value);   // a handful of characters: their count bounds their tokens
+    case QJsonValue::String:
+        return 2 + tokenizer.count(value.toString());   // quotes; escapes shorten the text
+    case QJsonValue::Array:
+        return qint64(tokenizer.count(QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact))));
+    case QJsonValue::Object:
+        return qint64(tokenizer.count(QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact))));
+    }
+    return 0;
+}
+
+QString bareModelName(const QString &model)
+{
+    QString name = model.toLower();
+    name = name.mid(name.lastIndexOf(u'/') + 1);
+    if (name.startsWith(u"ft:"))
+        name = name.mid(3);
+    return name;
+}
+
+// Looks the model's image costs up on the first image only: most requests have none, and
+// admission's bound runs for every call.
+class LazyImageTokens
+{
+public:
+    explicit LazyImageTokens(const QString &model) : m_model(model) {}
+    const ImageTokens &get()
+    {
+        if (!m_tokens)
+            m_tokens = imageTokensForModel(m_model);
+        return *m_tokens;
+    }
+
+private:
+    const QString &m_model;
+    std::optional<ImageTokens> m_tokens;
+};
+
+template<typename CountText, typename CountJson>
+qint64 partTokens(const QJsonValue &part, LazyImageTokens &images, const CountText &countText,
+                  const CountJson &countJson)
+{
+    if (!part.isObject())
+        return part.isNull() ? 0 : countJson(part);
+    const QJsonObject object = part.toObject();
+    const QString type = object.value(u"type"_s).toString();
+    if (type == u"image_url" || type == u"input_image" || type == u"image") {
+        const QJsonValue inner = object.value(u"image_url"_s);
+        const QString detail = (inner.isObject() ? inner.toObject() : object).value(u"detail"_s).toString();
+        return detail == u"low" ? images.get().low : images.get().high;
+    }
+    if (type == u"input_audio") {
+        // Audio is billed per second at an audio rate; its base64 bytes as text tokens cover
+        // any codec above ~1 kbit/s even where audio tokens cost 16x text tokens.
+        const QJsonObject audio = object.value(u"input_audio"_s).toObject();
+        return 16 + audio.value(u"data"_s).toString().size() + countText(audio.value(u"format"_s).toString());
+    }
+    if (type == u"file" || type == u"input_file") {
+        const QJsonObject file = object.value(u"file"_s).isObject() ? object.value(u"file"_s).toObject() : object;
+        const QString data = file.value(u"file_data"_s).toString();
+        if (data.isEmpty())
+            return FileByIdTokens;
+        // Extracted text (at most its bytes) plus, per page, an image of the page.
+        return 16 + data.size() + images.get().high * (1 + data.size() / FileBytesPerPage)
+             + countText(file.value(u"filename"_s).toString());
+    }
+    if (type == u"refusal")
+        return countText(object.value(u"refusal"_s).toString());
+    return countJson(part);   // tool calls and anything newer: as their JSON
+}
+
+// Every prompt token source of a request: chat messages (with every part), completion
+// `prompt` and `suffix`, embedding `input`, tools, functions, tool_choice, response_format.
+template<typename CountText, typename CountJson>
+qint64 promptTokens(const QJsonObject &body, const QString &model, const CountText &countText,
+                    const CountJson &countJson)
+{
+    qint64 total = 0;
+    LazyImageTokens images(model);
+    const QJsonValue messages = body.value(u"messages"_s);
+    if (messages.isArray()) {
+        total += chatPromptTokens(messages.toArray(), countText, [&](const QJsonValue &part) {
+            return partTokens(part, images, countText, countJson);
+        });
+    }
+    total += valueTokens(body.value(u"prompt"_s), countText) + valueTokens(body.value(u"input"_s), countText);
+    if (const QJsonValue suffix = body.value(u"suffix"_s); suffix.isString())
+        total += countText(suffix.toString());
+    for (const QString &field : {u"tools"_s, u"functions"_s}) {
+        const QJsonValue definitions = body.value(field);
+        if (definitions.isArray() && !definitions.toArray().isEmpty())
+            total += ToolBlockOverhead + PerToolOverhead * definitions.toArray().size() + countJson(definitions);
+        else if (!definitions.isUndefined() && !definitions.isNull())
+            total += countJson(definitions);
+    }
+    for (const QString &field : {u"tool_choice"_s, u"function_call"_s, u"response_format"_s}) {
+        const QJsonValue value = body.value(field);
+        if (value.isObject())
+            total += ToolBlockOverhead + countJson(value);
+        else if (value.isString())
+            total += countText(value.toString());
+    }
+    return total;
+}
+
 } // namespace
 
-qint64 boundRequestPromptTokens(const QJsonObject &body)
+ImageTokens imageTokensForModel(const QString &model)
 {
-    // Chat messages, plus prompt/input: what the exact count falls back to if it cannot
-    // count the messages.
-    const QJsonValue messages = body.value(u"messages"_s);
-    const qint64 chat = messages.isArray() ? chatPromptTokens(messages.toArray(), utf8Bytes) : 0;
-    return chat + valueTokens(body.value(u"prompt"_s), utf8Bytes) + valueTokens(body.value(u"input"_s), utf8Bytes);
+    const QString name = bareModelName(model);
+    const auto family = [&name](QStringView prefix) {
+        return name == prefix
+            || (name.startsWith(prefix) && name.size() > prefix.size()
+                && (name.at(prefix.size()) == u'-' || name.at(prefix.size()) == u':'));
+    };
+    // Tile models (OpenAI's vision guide): fit in 2048x2048, shortest side at most 768 →
+    // at most 4 x 2 tiles of 512 px: base + 8 x per tile at high detail, base at low.
+    const auto tiles = [](qint64 base, qint64 perTile) { return ImageTokens{base, base + 8 * perTile}; };
+    // Patch models: at most 1,536 patches of 32 px, times the model's multiplier.
+    const auto patches = [](qint64 multiplierPercent) {
+        const qint64 tokens = (1536 * multiplierPercent + 99) / 100;
+        return ImageTokens{tokens, tokens};
+    };
+    if (family(u"gpt-4o-mini"))
+        return tiles(2833, 5667);
+    if (family(u"gpt-4.1-mini") || family(u"gpt-5-mini"))
+        return patches(162);
+    if (family(u"gpt-4.1-nano") || family(u"gpt-5-nano"))
+        return patches(246);
+    if (family(u"o4-mini"))
+        return patches(172);
+    if (family(u"gpt-5") || name.startsWith(u"gpt-5."))
+        return tiles(70, 140);
+    if (family(u"gpt-4o") || family(u"chatgpt-4o") || family(u"gpt-4.1") || family(u"gpt-4.5")
+        || family(u"gpt-4-turbo") || family(u"gpt-4-vision-preview"))
+        return tiles(85, 170);
+    if (family(u"o1") || family(u"o1-pro") || family(u"o3") || family(u"o3-pro"))
+        return tiles(75, 150);
+    if (family(u"computer-use-preview"))
+        return tiles(65, 129);
+    if (name.startsWith(u"claude"))
+        return {1800, 1800};   // Anthropic scales images to about 1,600 tokens at most
+    // Unknown: the largest of the families above (gpt-4o-mini's), so no image is cheap.
+    return tiles(2833, 5667);
+}
+
+qint64 boundRequestPromptTokens(const QJsonObject &body, const QString &model)
+{
+    return promptTokens(body, model, utf8Bytes, jsonBytes);
 }
 
 qint64 countTextTokens(const QString &text, const QString &model)
@@ -61,14 +264,13 @@ qint64 countTextTokens(const QString &text, const QString &model)
 
 qint64 countRequestPromptTokens(const QJsonObject &body, const QString &model)
 {
-    const QJsonValue messages = body.value(u"messages"_s);
-    if (messages.isArray()) {
-        const qint64 counted = countChatTokens(messages.toArray(), model);
-        if (counted >= 0)
-            return counted;
-    }
-    const auto countText = [&model](const QString &text) { return countTextTokens(text, model); };
-    return valueTokens(body.value(u"prompt"_s), countText) + valueTokens(body.value(u"input"_s), countText);
+    const auto loaded = Tokenizer::load(encodingForModel(model));
+    if (!loaded)   // no encoding: the byte bound is still never below the real count
+        return boundRequestPromptTokens(body, model);
+    const Tokenizer &tokenizer = **loaded;
+    return promptTokens(
+        body, model, [&tokenizer](QStringView text) { return qint64(tokenizer.count(text)); },
+        [&tokenizer](const QJsonValue &value) { return jsonTokens(value, tokenizer); });
 }
 
 QString streamedText(const QList<QByteArray> &chunkPayloads)
@@ -78,8 +280,16 @@ QString streamedText(const QList<QByteArray> &chunkPayloads)
         const QJsonObject chunk = QJsonDocument::fromJson(payload).object();
         for (const QJsonValue choice : chunk.value(u"choices"_s).toArray()) {
             const QJsonObject object = choice.toObject();
-            text += object.value(u"delta"_s).toObject().value(u"content"_s).toString();
+            const QJsonObject delta = object.value(u"delta"_s).toObject();
+            text += delta.value(u"content"_s).toString();
             text += object.value(u"text"_s).toString();
+            // Tool calls and refusals are output tokens too.
+            text += delta.value(u"refusal"_s).toString();
+            for (const QJsonValue call : delta.value(u"tool_calls"_s).toArray()) {
+                const QJsonObject function = call.toObject().value(u"function"_s).toObject();
+                text += function.value(u"name"_s).toString();
+                text += function.value(u"arguments"_s).toString();
+            }
         }
     }
     return text;

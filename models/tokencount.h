@@ -14,15 +14,29 @@ namespace Tollgate {
 
 qint64 countTextTokens(const QString &text, const QString &model);
 
-// Prompt tokens of an OpenAI request body: chat `messages` with OpenAI's per-message
-// framing, or a completion `prompt` / embedding `input` (strings, lists of strings, or
-// lists of token ids).
+// Tokens an image costs a model at most: `low` for detail "low", `high` otherwise (the
+// documented maximum of its family: tiles or patches; unknown families get the largest).
+struct ImageTokens
+{
+    qint64 low = 0;
+    qint64 high = 0;
+};
+ImageTokens imageTokensForModel(const QString &model);
+
+// Prompt tokens of an OpenAI request body, never fewer than the provider bills as text
+// tokens: chat `messages` with OpenAI's per-message framing and every part (text exactly;
+// images at their family's maximum; audio and inline files by their base64 bytes, a file by
+// id as 128k tokens; tool calls and other parts as their JSON), a completion `prompt` (+
+// `suffix`) or embedding `input` (strings, lists of strings, or lists of token ids), and
+// `tools`, `functions`, `tool_choice`, `response_format` as their JSON plus overhead.
+// `model` picks the encoding and the image costs.
 qint64 countRequestPromptTokens(const QJsonObject &body, const QString &model);
 
-// An upper bound of countRequestPromptTokens(body, model) for every model, without
-// tokenizing: the same framing, with each text counted as its UTF-8 bytes (a token covers at
-// least one byte). Cheap enough for every admission; the exact count is for when it matters.
-qint64 boundRequestPromptTokens(const QJsonObject &body);
+// An upper bound of countRequestPromptTokens(body, model), without tokenizing: the same
+// walk, with each text counted as its UTF-8 bytes (a token covers at least one byte) and
+// each JSON value as the bytes of its compact text. Cheap enough for every admission; the
+// exact count is for when it matters. Without a model, images cost the largest family's.
+qint64 boundRequestPromptTokens(const QJsonObject &body, const QString &model = {});
 
 // The text of streamed chunks' deltas (chat `delta.content`, completion `text`), joined.
 QString streamedText(const QList<QByteArray> &chunkPayloads);

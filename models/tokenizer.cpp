@@ -516,7 +516,8 @@ qint64 countChatTokens(const QJsonArray &messages, const QString &model)
     return chatPromptTokens(messages, [&encoder](QStringView text) { return qint64(encoder.count(text)); });
 }
 
-qint64 chatPromptTokens(const QJsonArray &messages, const std::function<qint64(QStringView)> &countText)
+qint64 chatPromptTokens(const QJsonArray &messages, const std::function<qint64(QStringView)> &countText,
+                        const std::function<qint64(const QJsonValue &)> &countOther)
 {
     qint64 total = 3;   // every reply is primed with <|start|>assistant<|message|>
     for (const QJsonValue &value : messages) {
@@ -530,7 +531,11 @@ qint64 chatPromptTokens(const QJsonArray &messages, const std::function<qint64(Q
                     const QJsonObject object = part.toObject();
                     if (object.value(u"type"_s).toString() == u"text")
                         total += countText(object.value(u"text"_s).toString());
+                    else if (countOther)
+                        total += countOther(part);
                 }
+            } else if (countOther) {
+                total += countOther(it.value());
             }
             if (it.key() == u"name")
                 total += 1;

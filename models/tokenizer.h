@@ -94,10 +94,15 @@ Encoding encodingForModel(const QString &model, bool *exact = nullptr);
 // Prompt tokens of a Chat Completions `messages` array with OpenAI's documented overhead:
 // 3 per message, the tokens of its string fields (role, content, name), 1 more for a name,
 // the text parts of array content, and 3 priming the reply. Matches usage.prompt_tokens for
-// plain chat messages; tools, images and audio are not counted. -1 if the encoding cannot load.
+// plain chat messages; images, audio, tool calls are not counted here (countRequestPromptTokens
+// in tokencount.h counts them). -1 if the encoding cannot load.
 qint64 countChatTokens(const QJsonArray &messages, const QString &model);
 // countChatTokens' framing with `countText` for each text: the exact count passes the
 // tokenizer, admission's cheap bound (boundRequestPromptTokens) each text's UTF-8 bytes.
-qint64 chatPromptTokens(const QJsonArray &messages, const std::function<qint64(QStringView)> &countText);
+// `countOther`, if given, counts everything else in a message: each array item that is not a
+// text part (images, audio, files, tool calls) and each field that is neither a string nor
+// an array (objects such as function_call).
+qint64 chatPromptTokens(const QJsonArray &messages, const std::function<qint64(QStringView)> &countText,
+                        const std::function<qint64(const QJsonValue &)> &countOther = {});
 
 } // namespace Tollgate

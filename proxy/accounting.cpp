@@ -7,11 +7,13 @@
 #include "auth.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QSqlDatabase>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace Qt::StringLiterals;
 
@@ -21,7 +23,11 @@ namespace Tollgate {
 
 namespace {
 
+// Output of a call that sets no max_tokens, on a model whose limit nobody told us: reserve
+// mode holds a typical answer; strict mode's bound is generous (128k tokens, the output
+// limit of today's largest models) — set max_tokens or model_info.max_tokens to lower it.
 constexpr qint64 DefaultMaxOutputTokens = 4096;
+constexpr qint64 UnknownOutputLimit = 131'072;
 
 BudgetConfig budgetConfig(const Budget &budget)
 {
@@ -38,14 +44,63 @@ QString scopeHeaderName(const LedgerScope &scope)
     }
 }
 
-qint64 requestedOutputTokens(const QJsonObject &body, const Deployment &deployment)
+// The model a deployment really runs (for token counts and image costs): base_model when set.
+QString countingModel(const Deployment &deployment)
 {
+    return deployment.baseModel.isEmpty() ? deployment.upstreamModel : deployment.baseModel;
+}
+
+// Output tokens a call may produce: `bound` for strict mode, `estimate` for reserve mode.
+struct OutputTokens
+{
+    qint64 bound = 0;
+    qint64 estimate = 0;
+};
+
+OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &deployment,
+                                   const std::optional<ModelPrice> &price)
+{
+    // The model's limit: model_info.max_tokens (its output limit), else the catalogue's
+    // context window, which no output exceeds.
+    std::optional<qint64> limit = deployment.maxTokens;
+    if (!limit && price && price->contextWindow)
+        limit = price->contextWindow;
+    // validate() let only whole numbers of 0 or more through; a huge one (1e300) is the limit.
+    std::optional<qint64> sent;
     for (const QString &field : {u"max_completion_tokens"_s, u"max_tokens"_s}) {
-        const qint64 value = body.value(field).toInteger(-1);
-        if (value >= 0)
-            return value;
+        const QJsonValue value = body.value(field);
+        if (!value.isDouble() || !(value.toDouble() >= 0))
+            continue;
+        const double asked = value.toDouble();
+        const qint64 tokens = asked >= 9.2e18 ? std::numeric_limits<qint64>::max() : qint64(asked);
+        sent = std::max(sent.value_or(0), tokens);   // both sent: the larger may be the one obeyed
     }
-    return deployment.maxTokens.value_or(DefaultMaxOutputTokens);
+    OutputTokens tokens;
+    if (sent) {
+        tokens.bound = limit ? std::min(*sent, *limit) : *sent;
+        tokens.estimate = tokens.bound;
+    } else {
+        tokens.bound = limit.value_or(UnknownOutputLimit);
+        // Reserve mode holds a typical answer, as before limits were known.
+        tokens.estimate = std::min(tokens.bound, DefaultMaxOutputTokens);
+    }
+    // n and best_of: that many completions, each up to the bound.
+    qint64 completions = 1;
+    for (const QString &field : {u"n"_s, u"best_of"_s}) {
+        const double count = body.value(field).toDouble(1);
+        if (count > 1)
+            completions = std::max(completions, count >= 9.2e18 ? std::numeric_limits<qint64>::max() : qint64(count));
+    }
+    tokens.bound = mulSaturated(tokens.bound, completions);
+    tokens.estimate = mulSaturated(tokens.estimate, completions);
+    // Predicted outputs: rejected prediction tokens are billed as completion tokens too, at
+    // most one per byte of the prediction (rare: serialised only when present).
+    if (const QJsonValue prediction = body.value(u"prediction"_s); prediction.isObject()) {
+        const qint64 bytes = QJsonDocument(prediction.toObject()).toJson(QJsonDocument::Compact).size();
+        tokens.bound = addSaturated(tokens.bound, mulSaturated(bytes, completions));
+        tokens.estimate = addSaturated(tokens.estimate, mulSaturated(bytes, completions));
+    }
+    return tokens;
 }
 
 } // namespace
@@ -66,20 +121,18 @@ Accounting::~Accounting()
 
 void Accounting::setGlobalBudget(const Budget &globalLimits)
 {
-    if (!globalLimits.maxBudget && !globalLimits.duration) {
-        m_ledger.removeBudget(LedgerScope::global());
-    } else {
-        BudgetConfig config;
-        config.max = globalLimits.maxBudget;
-        config.soft = globalLimits.softBudget;
-        config.duration = globalLimits.duration;
-        config.resetAt = globalLimits.resetAt;
-        const BudgetState state = m_ledger.setBudget(LedgerScope::global(), config);
-        // Persist the window now, so a restart finds the same one.
-        if (m_services.store) {
-            m_services.store->write(IdentityRepository::all(persistSpend(LedgerScope::global(), state.spend, state.resetAt)),
-                                    m_services.context);
-        }
+    // The global scope stays in the ledger without a budget too: it counts every call from
+    // the first, so a budget set (or removed) later applies to the true spend of the period.
+    BudgetConfig config;
+    config.max = globalLimits.maxBudget;
+    config.soft = globalLimits.softBudget;
+    config.duration = globalLimits.duration;
+    config.resetAt = globalLimits.resetAt;
+    const BudgetState state = m_ledger.setBudget(LedgerScope::global(), config);
+    // Persist the window now, so a restart finds the same one.
+    if (m_services.store) {
+        m_services.store->write(IdentityRepository::all(persistSpend(LedgerScope::global(), state.spend, state.resetAt)),
+                                m_services.context);
     }
     rearmResetTimer();
 }
@@ -91,32 +144,34 @@ std::optional<BudgetState> Accounting::globalBudget() const
 
 void Accounting::load(const Budget &globalLimits)
 {
-    // The global budget: limits as configured, spend and window from the store.
-    if (globalLimits.maxBudget || globalLimits.duration) {
-        BudgetConfig global;
-        global.max = globalLimits.maxBudget;
-        global.soft = globalLimits.softBudget;
-        global.duration = globalLimits.duration;
-        if (m_services.store) {
-            auto stored = m_services.store->readNow([](QSqlDatabase &db) -> QVariant {
-                return IdentityRepository::loadGlobalSpend(db);
-            });
-            if (stored) {
-                const QJsonObject state = stored->toJsonObject();
-                global.spend = state.value(u"spend_nanousd"_s).toInteger();
-                global.resetAt = IdentityJson::parseTime(state.value(u"budget_reset_at"_s));
-                // A changed period starts a fresh window.
-                if (state.value(u"budget_duration"_s).toString()
-                    != (global.duration ? global.duration->toString() : QString())) {
-                    global.spend = 0;
-                    global.resetAt = globalLimits.resetAt;
-                }
+    // The global scope: limits as configured (none is a scope without a max, which still
+    // counts), spend and window from the store.
+    BudgetConfig global;
+    global.max = globalLimits.maxBudget;
+    global.soft = globalLimits.softBudget;
+    global.duration = globalLimits.duration;
+    global.resetAt = globalLimits.resetAt;
+    if (m_services.store) {
+        auto stored = m_services.store->readNow([](QSqlDatabase &db) -> QVariant {
+            return IdentityRepository::loadGlobalSpend(db);
+        });
+        if (stored && !stored->toJsonObject().isEmpty()) {
+            const QJsonObject state = stored->toJsonObject();
+            global.spend = state.value(u"spend_nanousd"_s).toInteger();
+            global.resetAt = IdentityJson::parseTime(state.value(u"budget_reset_at"_s));
+            // A changed period starts a fresh window; a removed one keeps counting (as
+            // Ledger::setBudget does at run time).
+            if (global.duration && state.value(u"budget_duration"_s).toString() != global.duration->toString()) {
+                global.spend = 0;
+                global.resetAt = globalLimits.resetAt;
             }
         }
-        if (global.duration && !global.resetAt.isValid())
-            global.resetAt = global.duration->addTo(m_clock.now());
-        m_ledger.setBudget(LedgerScope::global(), global);
     }
+    if (!global.duration)
+        global.resetAt = QDateTime();
+    else if (!global.resetAt.isValid())
+        global.resetAt = global.duration->addTo(m_clock.now());
+    m_ledger.setBudget(LedgerScope::global(), global);
     if (IdentityRegistry *identities = m_services.identities) {
         for (const User *user : identities->users())
             userChanged(*user);
@@ -206,9 +261,9 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
                                        const QJsonObject &body, const std::optional<ModelPrice> &price)
 {
     Decision decision;
-    if (caller.kind == Caller::Kind::MasterKey)
-        return decision;  // the master key is exempt from budgets and limits (api.md §5)
-
+    // api.md §5: the master key (and open access) has no key or user budget or limits of its
+    // own, but its calls count like any other: for their end user, whose budget and limits
+    // apply to every call naming them, and for the global budget, which caps every call.
     AdmissionRequest request;
     const QString token = QString::fromLatin1(caller.tokenHash);
     const bool virtualKey = caller.kind == Caller::Kind::VirtualKey;
@@ -233,22 +288,23 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // reservations of calls in flight cover what they can spend. Where that bound would refuse
     // the call or fill a limit, the ledger asks for the exact count (tiktoken's tokens, as the
     // provider will bill them): the bound never admits what the exact count would refuse.
-    const qint64 outputBound = requestedOutputTokens(body, deployment);
-    const qint64 promptBound = std::max<qint64>(1, boundRequestPromptTokens(body));
+    const OutputTokens output = requestedOutputTokens(body, deployment, price);
+    const QString model = countingModel(deployment);
+    const qint64 promptBound = std::max<qint64>(1, boundRequestPromptTokens(body, model));
     request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();
     if (price) {
-        request.upperBoundCost = price->cost(promptBound, outputBound);
-        request.estimatedCost = request.upperBoundCost;
+        request.upperBoundCost = price->cost(promptBound, output.bound);
+        request.estimatedCost = price->cost(promptBound, output.estimate);
     }
     request.refine = [&](qint64 &tokens, NanoUsd &upperBound, NanoUsd &estimated) {
-        const qint64 exact = std::max<qint64>(1, countRequestPromptTokens(body, deployment.upstreamModel));
+        const qint64 exact = std::max<qint64>(1, countRequestPromptTokens(body, model));
         if (exact >= tokens)
             return;
         tokens = exact;
         if (price) {
-            upperBound = price->cost(exact, outputBound);
-            estimated = upperBound;
+            upperBound = price->cost(exact, output.bound);
+            estimated = price->cost(exact, output.estimate);
         }
     };
 

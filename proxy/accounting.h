@@ -33,12 +33,15 @@ public:
     ~Accounting() override;
 
     // Start-up: the global budget (its limits as config.yaml or /user/update of
-    // litellm-proxy-budget left them, its spend and window from the store) and every
+    // litellm-proxy-budget left them, none at all included; its spend and window from the
+    // store) and every
     // identity already in the registry. Blocking store read: call before serving.
     void load(const Budget &globalLimits);
-    // The global budget's limits changed at run time (a new period starts a fresh window).
+    // The global budget's limits changed at run time (a new period starts a fresh window;
+    // otherwise the spend counted so far stays, also when the budget is removed).
     void setGlobalBudget(const Budget &globalLimits);
-    // The global budget as the ledger has it (spend, window), if one is set.
+    // The global budget as the ledger has it (spend, window). Always there: without a
+    // configured budget it has no max but still counts every call.
     [[nodiscard]] std::optional<BudgetState> globalBudget() const;
 
     struct Decision

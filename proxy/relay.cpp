@@ -60,6 +60,12 @@ QByteArray sseEvent(const QByteArray &data)
     return "data: " + data + "\n\n";
 }
 
+// {"error": …} as a stream event (leading whitespace allowed).
+bool isErrorEvent(const QByteArray &data)
+{
+    return data.trimmed().startsWith("{\"error\"");
+}
+
 double millisecondsBetween(SteadyClock::time_point from, SteadyClock::time_point to)
 {
     return std::chrono::duration<double, std::milli>(to - from).count();
@@ -183,7 +189,11 @@ void RelayCall::onData(const QByteArray &chunk)
             m_usage = info.usage;
         if (info.usageOnly && !m_clientWantsUsage)
             continue;  // we asked for it, the client did not
-        if (!info.usageOnly) {
+        if (!info.usageOnly && isErrorEvent(event.data)) {
+            // A provider's error event in the stream: the call failed, after what it sent
+            // (charged if that was anything).
+            m_streamError = true;
+        } else if (!info.usageOnly) {
             ++m_streamedEvents;
             // Kept (bounded) in case the stream ends without a usage block.
             if (!m_usage && m_streamedBytes < MaxBufferedAnswer / 16) {
@@ -225,7 +235,7 @@ void RelayCall::onDone(const UpstreamResult &result)
         const QByteArray rest = m_parser.remainder();
         if (!rest.trimmed().isEmpty())
             m_responder->writeChunk(rest);
-        settle(u"success"_s, [self] {
+        settle(m_streamError ? u"failure"_s : u"success"_s, [self] {
             if (self->m_sawDone)
                 self->m_responder->writeChunk(QByteArrayLiteral("data: [DONE]\n\n"));
             self->m_responder->endStream();
@@ -340,12 +350,17 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     row.endUser = m_params.endUser;
     row.userId = m_params.userId;
     row.status = status;
-    const bool charged = status == u"success" || status == u"client_disconnected";
+    // A stream that failed after content reached the client (upstream reset, timeout,
+    // shutdown, a provider's error event) is charged for what was delivered: the provider
+    // bills it. A failure before any content costs nothing.
+    const bool deliveredPart = m_streaming && m_streamedEvents > 0;
+    const bool charged = status == u"success" || status == u"client_disconnected" || deliveredPart;
     if (charged && !m_usage && (m_streaming || status == u"client_disconnected")) {
-        // A stream that ended without its usage block (client gone, or a provider without
-        // it): the tokens are counted from the request and the text relayed — never $0.
+        // A stream that ended without its usage block (client gone, broken off, or a provider
+        // without it): the tokens are counted from the request and the text relayed — never $0.
         Usage estimate;
-        const QString model = m_params.deployment.upstreamModel;
+        const QString model = m_params.deployment.baseModel.isEmpty() ? m_params.deployment.upstreamModel
+                                                                       : m_params.deployment.baseModel;
         estimate.promptTokens = countRequestPromptTokens(m_params.body, model);
         estimate.completionTokens = countTextTokens(streamedText(m_streamedPayloads), model);
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;

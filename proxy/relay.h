@@ -73,6 +73,7 @@ private:
     bool m_clientWantsUsage = false;
     bool m_streaming = false;        // the client got a 200 stream head
     bool m_sawDone = false;
+    bool m_streamError = false;      // the provider sent an error event in the stream
     qint64 m_streamedEvents = 0;     // content events relayed
     QList<QByteArray> m_streamedPayloads;  // kept until usage arrives: counted if it never does
     qsizetype m_streamedBytes = 0;

@@ -16,6 +16,8 @@
 #include <QJsonObject>
 #include <QSet>
 
+#include <cmath>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -45,6 +47,24 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body)
     if (body.contains(u"stream_options"_s) && !body.value(u"stream_options"_s).isObject()
         && !body.value(u"stream_options"_s).isNull())
         return wrongType(u"stream_options"_s, u"an object"_s);
+    // What bounds the reservation must be a number the bound can use: a whole number of
+    // tokens (0 or more) and a positive count of completions. 1e18 is whole: it is reserved
+    // at the model's output limit.
+    const auto wholeNumber = [&](const QString &field, double minimum) {
+        const QJsonValue value = body.value(field);
+        if (value.isUndefined() || value.isNull())
+            return true;
+        const double number = value.toDouble();
+        return value.isDouble() && std::isfinite(number) && std::floor(number) == number && number >= minimum;
+    };
+    for (const QString &field : {u"max_tokens"_s, u"max_completion_tokens"_s}) {
+        if (!wholeNumber(field, 0))
+            return wrongType(field, u"an integer of 0 or more"_s);
+    }
+    for (const QString &field : {u"n"_s, u"best_of"_s}) {
+        if (!wholeNumber(field, 1))
+            return wrongType(field, u"a positive integer"_s);
+    }
     switch (type) {
     case CallType::ChatCompletion:
         if (!body.value(u"messages"_s).isArray())

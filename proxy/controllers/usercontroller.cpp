@@ -535,16 +535,24 @@ void UserController::globalBudgetUpdate(const RequestContext &context, JsonReade
                                         const ResponderPtr &responder)
 {
     // Only the budget itself: the pseudo user has nothing else.
+    // null removes it (the gateway keeps counting the global spend without one).
+    const bool removeMax = reader.isNull(u"max_budget"_s);
+    const bool removeDuration = reader.isNull(u"budget_duration"_s);
     const std::optional<NanoUsd> maxBudget = reader.money(u"max_budget"_s);
     const std::optional<Duration> duration = reader.duration(u"budget_duration"_s);
     if (!reader.ok()) {
         Management::badRequest(responder, reader);
         return;
     }
-    withGlobalBudget(responder, [this, responder, maxBudget, duration, actor = context.caller.actor()] {
+    withGlobalBudget(responder, [this, responder, maxBudget, duration, removeMax, removeDuration,
+                                 actor = context.caller.actor()] {
         const Budget before = m_globalBudget;
-        if (maxBudget)
-            m_globalBudget.maxBudget = *maxBudget;
+        if (maxBudget || removeMax)
+            m_globalBudget.maxBudget = maxBudget;
+        if (removeDuration) {
+            m_globalBudget.duration.reset();
+            m_globalBudget.resetAt = {};
+        }
         if (duration) {
             m_globalBudget.duration = *duration;
             m_globalBudget.resetAt = duration->addTo(Management::now(m_services));

@@ -1,6 +1,7 @@
 // Budgets and rate limits over real HTTP (api.md §3, §5): budgets hold under concurrency
 // in both modes, streamed calls are charged exactly, rpm/tpm/parallel limits answer 429 with
-// exact retry-after, a short budget resets on time, the master key is exempt.
+// exact retry-after, a short budget resets on time; the master key's calls count for their
+// end user and the global budget, which caps them.
 #include "models/tokencount.h"
 #include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
@@ -62,7 +63,15 @@ private Q_SLOTS:
     void streamedCallIsChargedExactly();
     void userBudgetSpansItsKeys();
     void endUserAndGlobalBudgets();
-    void masterKeyIsExempt();
+    void masterKeyCallsCountForEndUserAndGlobal();
+    void globalBudgetCapsTheMasterKey();
+    void endUserBudgetAppliesToMasterKeyCalls();
+    void openAccessCallsAreCountedAndCapped();
+    void globalBudgetSetLaterStartsFromTheSpendSoFar();
+    void outputBoundsMustBeWholeNumbers_data();
+    void outputBoundsMustBeWholeNumbers();
+    void hugeMaxTokensCannotEscapeAStrictBudget();
+    void strictModeNeverOvershootsWithToolsImagesAndN();
     void rpmLimitWithHeaders();
     void tpmLimit();
     void tpmAdmitsOnTheExactCount();
@@ -72,7 +81,8 @@ private Q_SLOTS:
 
 private:
     std::unique_ptr<GatewayFixture> makeGateway(BudgetEnforcement mode = BudgetEnforcement::Reserve,
-                                                std::optional<double> globalBudget = std::nullopt);
+                                                std::optional<double> globalBudget = std::nullopt,
+                                                bool openAccess = false);
     // A new key through /key/generate; returns the raw key.
     QByteArray generateKey(GatewayFixture &gateway, const QJsonObject &fields);
     HttpClient::Response call(GatewayFixture &gateway, const QByteArray &key, const QString &model = u"priced"_s,
@@ -99,9 +109,12 @@ void TestBudgets::cleanup()
     m_gateway.reset();
 }
 
-std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode, std::optional<double> globalBudget)
+std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode, std::optional<double> globalBudget,
+                                                        bool openAccess)
 {
     Config config = GatewayFixture::defaultConfig();
+    if (openAccess)
+        config.general.masterKey.clear();   // every loopback caller is admin
     Deployment priced;
     priced.modelName = u"priced"_s;
     priced.id = u"priced-1"_s;
@@ -121,6 +134,13 @@ std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode,
     unpriced.inputCostPerToken.reset();
     unpriced.outputCostPerToken.reset();
     config.models.append(unpriced);
+    // gpt-4o under a config price, with an output limit of 100 tokens (model_info.max_tokens).
+    Deployment vision = priced;
+    vision.modelName = u"vision"_s;
+    vision.id = u"vision-1"_s;
+    vision.upstreamModel = u"gpt-4o"_s;
+    vision.maxTokens = 100;
+    config.models.append(vision);
     config.general.budgetEnforcement = mode;
     config.litellm.maxBudget = globalBudget;
     auto gateway = std::make_unique<GatewayFixture>(config);
@@ -316,14 +336,225 @@ void TestBudgets::endUserAndGlobalBudgets()
     QCOMPARE(usdToNanos(m_gateway->get("/global/spend").json().value(u"max_budget"_s).toDouble()), 10 * CallCost);
 }
 
-void TestBudgets::masterKeyIsExempt()
+void TestBudgets::masterKeyCallsCountForEndUserAndGlobal()
+{
+    // No global budget: the global counter counts anyway.
+    m_gateway = makeGateway();
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, false, u"customer-42"_s).status, 200);
+    m_fake.setStreamChunks(3, 1ms);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, true, u"customer-42"_s).status, 200);
+    const QByteArray key = generateKey(*m_gateway, {});
+    QCOMPARE(call(*m_gateway, key).status, 200);
+
+    const auto endUser = m_gateway->get("/customer/info?end_user_id=customer-42");
+    QCOMPARE(endUser.status, 200);
+    QCOMPARE(usdToNanos(endUser.json().value(u"spend"_s).toDouble()), 2 * CallCost);
+    const auto globalSpend = [this] {
+        return usdToNanos(m_gateway->get("/user/info?user_id=litellm-proxy-budget")
+                              .json().value(u"user_info"_s).toObject().value(u"spend"_s).toDouble(-1));
+    };
+    QCOMPARE(globalSpend(), 3 * CallCost);
+    QCOMPARE(usdToNanos(m_gateway->get("/global/spend").json().value(u"spend"_s).toDouble()), 3 * CallCost);
+    // Persisted without a budget: a restart counts on from there.
+    QVERIFY(m_gateway->restart());
+    QCOMPARE(globalSpend(), 3 * CallCost);
+    QCOMPARE(usdToNanos(m_gateway->get("/customer/info?end_user_id=customer-42").json().value(u"spend"_s).toDouble()),
+             2 * CallCost);
+}
+
+void TestBudgets::globalBudgetCapsTheMasterKey()
 {
     m_gateway = makeGateway(BudgetEnforcement::Reserve, 0.0);
-    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
-    const QByteArray key = generateKey(*m_gateway, {});
-    const auto refused = call(*m_gateway, key);
-    QCOMPARE(refused.status, 429);  // a budget of 0 admits nothing
+    const auto refused = call(*m_gateway, GatewayFixture::MasterKey);
+    QCOMPARE(refused.status, 429);  // a budget of 0 admits nothing, whoever calls
+    QCOMPARE(error(refused).value(u"type"_s).toString(), u"budget_exceeded"_s);
     QCOMPARE(error(refused).value(u"param"_s).toString(), u"global"_s);
+    const QByteArray key = generateKey(*m_gateway, {});
+    QCOMPARE(error(call(*m_gateway, key)).value(u"param"_s).toString(), u"global"_s);
+
+    // A budget worth two calls: the master key's calls fill it like any others.
+    m_gateway = makeGateway(BudgetEnforcement::Reserve, nanosToUsd(2 * CallCost));
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
+    const auto full = call(*m_gateway, GatewayFixture::MasterKey);
+    QCOMPARE(full.status, 429);
+    QCOMPARE(error(full).value(u"param"_s).toString(), u"global"_s);
+    QVERIFY(error(full).value(u"message"_s).toString().startsWith(u"Budget has been exceeded! Global="_s));
+}
+
+void TestBudgets::endUserBudgetAppliesToMasterKeyCalls()
+{
+    // The end user's budget and limits apply to every call naming that end user: the
+    // master key has no budget of its own, the end user does.
+    m_gateway = makeGateway();
+    QCOMPARE(m_gateway->post("/customer/new", {{u"user_id"_s, u"acme"_s}, {u"max_budget"_s, nanosToUsd(CallCost)}}).status, 200);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, false, u"acme"_s).status, 200);
+    const auto refused = call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, false, u"acme"_s);
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(error(refused).value(u"param"_s).toString(), u"end_user"_s);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);  // other calls are not capped
+}
+
+void TestBudgets::openAccessCallsAreCountedAndCapped()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Reserve, nanosToUsd(CallCost), true);
+    QCOMPARE(call(*m_gateway, QByteArray(), u"priced"_s, false, u"customer-7"_s).status, 200);
+    const auto refused = call(*m_gateway, QByteArray());
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(error(refused).value(u"param"_s).toString(), u"global"_s);
+    QCOMPARE(usdToNanos(m_gateway->get("/customer/info?end_user_id=customer-7", QByteArray())
+                            .json().value(u"spend"_s).toDouble()), CallCost);
+    QCOMPARE(usdToNanos(m_gateway->get("/global/spend", QByteArray()).json().value(u"spend"_s).toDouble()), CallCost);
+}
+
+void TestBudgets::globalBudgetSetLaterStartsFromTheSpendSoFar()
+{
+    m_gateway = makeGateway();
+    const QByteArray key = generateKey(*m_gateway, {});
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey, u"priced"_s, false, u"someone"_s).status, 200);
+    // A budget worth four calls, set after three: one more passes.
+    const auto set = m_gateway->post("/user/update", {{u"user_id"_s, u"litellm-proxy-budget"_s},
+                                                      {u"max_budget"_s, nanosToUsd(4 * CallCost)}});
+    QCOMPARE(set.status, 200);
+    QCOMPARE(usdToNanos(set.json().value(u"data"_s).toObject().value(u"spend"_s).toDouble()), 3 * CallCost);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    const auto refused = call(*m_gateway, GatewayFixture::MasterKey);
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(error(refused).value(u"param"_s).toString(), u"global"_s);
+    // Removing it keeps counting.
+    QCOMPARE(m_gateway->post("/user/update", {{u"user_id"_s, u"litellm-proxy-budget"_s},
+                                              {u"max_budget"_s, QJsonValue::Null}}).status, 200);
+    QCOMPARE(call(*m_gateway, GatewayFixture::MasterKey).status, 200);
+    const auto info = m_gateway->get("/user/info?user_id=litellm-proxy-budget").json().value(u"user_info"_s).toObject();
+    QCOMPARE(usdToNanos(info.value(u"spend"_s).toDouble()), 5 * CallCost);
+    QVERIFY(info.value(u"max_budget"_s).isNull());
+}
+
+void TestBudgets::outputBoundsMustBeWholeNumbers_data()
+{
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QJsonValue>("value");
+    QTest::newRow("max_tokens 1.5") << u"max_tokens"_s << QJsonValue(1.5);
+    QTest::newRow("max_tokens \"10\"") << u"max_tokens"_s << QJsonValue(u"10"_s);
+    QTest::newRow("max_tokens true") << u"max_tokens"_s << QJsonValue(true);
+    QTest::newRow("max_tokens -1") << u"max_tokens"_s << QJsonValue(-1);
+    QTest::newRow("max_completion_tokens -5") << u"max_completion_tokens"_s << QJsonValue(-5);
+    QTest::newRow("max_completion_tokens []") << u"max_completion_tokens"_s << QJsonValue(QJsonArray{});
+    QTest::newRow("n 0") << u"n"_s << QJsonValue(0);
+    QTest::newRow("n 2.5") << u"n"_s << QJsonValue(2.5);
+    QTest::newRow("best_of \"3\"") << u"best_of"_s << QJsonValue(u"3"_s);
+    QTest::newRow("best_of -1") << u"best_of"_s << QJsonValue(-1);
+}
+
+void TestBudgets::outputBoundsMustBeWholeNumbers()
+{
+    QFETCH(QString, field);
+    QFETCH(QJsonValue, value);
+    if (!m_gateway)
+        m_gateway = makeGateway();
+    QJsonObject request = QJsonDocument::fromJson(body(u"priced"_s)).object();
+    request.insert(field, value);
+    const auto response = m_gateway->post("/v1/chat/completions", request);
+    QCOMPARE(response.status, 400);
+    QCOMPARE(error(response).value(u"param"_s).toString(), field);
+    QCOMPARE(m_fake.requestCount(), 0);
+}
+
+void TestBudgets::hugeMaxTokensCannotEscapeAStrictBudget()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 1.0}});
+    const auto withMaxTokens = [&](const QString &model, const QByteArray &maxTokens) {
+        QByteArray request = body(model);
+        request.replace(QByteArray("\"max_tokens\":20"), QByteArray("\"max_tokens\":" + maxTokens));
+        return m_gateway->client(key)->post("/v1/chat/completions", request);
+    };
+    // No output limit known for this model: the value sent is the bound, and a huge one
+    // costs more than any budget (its cost wrapped to LLONG_MIN and was admitted before).
+    for (const QByteArray &huge : {QByteArray("9223372036854775807"), QByteArray("1e18"), QByteArray("1e300"),
+                                   QByteArray("600000")}) {
+        const auto refused = withMaxTokens(u"priced"_s, huge);
+        QCOMPARE(refused.status, 429);
+        QCOMPARE(error(refused).value(u"param"_s).toString(), u"key"_s);
+    }
+    QCOMPARE(m_fake.requestCount(), 0);
+    QCOMPARE(withMaxTokens(u"priced"_s, "20").status, 200);
+    // A model with an output limit of 100: a huge max_tokens is reserved at 100.
+    QCOMPARE(withMaxTokens(u"vision"_s, "9223372036854775807").status, 200);
+    QCOMPARE(withMaxTokens(u"vision"_s, "1e300").status, 200);
+    // n multiplies the bound: 100 tokens x 2^40 completions does not fit $1.
+    QByteArray many = body(u"vision"_s);
+    many.replace("\"max_tokens\":20", "\"max_tokens\":20,\"n\":1099511627776");
+    QCOMPARE(m_gateway->client(key)->post("/v1/chat/completions", many).status, 429);
+
+    // No max_tokens: the model's limit bounds the output (100 here), else a generous 128k
+    // tokens (2 µ$ each: $0.26, more than this key's $0.10).
+    const QByteArray small = generateKey(*m_gateway, {{u"max_budget"_s, 0.1}});
+    QByteArray unbounded = body(u"priced"_s);
+    unbounded.replace(QByteArray("\"max_tokens\":20,"), QByteArray());
+    QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", unbounded).status, 429);
+    unbounded.replace(QByteArray("priced"), QByteArray("vision"));
+    QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", unbounded).status, 200);
+}
+
+void TestBudgets::strictModeNeverOvershootsWithToolsImagesAndN()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const NanoUsd max = 10'000'000;   // $0.01
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, nanosToUsd(max)}});
+    const QString model = u"gpt-4o"_s;
+    const QString question = u"Describe this picture and check the weather"_s;
+    const QJsonObject tool{{u"type"_s, u"function"_s},
+                           {u"function"_s, QJsonObject{{u"name"_s, u"get_weather"_s},
+                                                       {u"description"_s, u"Current weather for a city"_s},
+                                                       {u"parameters"_s, QJsonObject{{u"type"_s, u"object"_s}}}}}};
+    const QJsonObject image{{u"type"_s, u"image_url"_s},
+                            {u"image_url"_s, QJsonObject{{u"url"_s, u"https://example.com/p.png"_s}}}};
+    const QJsonObject textOnly{{u"role"_s, u"user"_s}, {u"content"_s, question}};
+
+    // What the provider bills each kind of request at most, written from OpenAI's documents
+    // (an image at high detail: 85 + 8 x 170 tokens on gpt-4o; output: the model's limit of
+    // 100 per completion), and independently of the gateway's counting.
+    struct Kind
+    {
+        QJsonObject request;
+        qint64 prompt = 0;
+        qint64 completion = 0;
+    };
+    const qint64 text = countRequestPromptTokens({{u"messages"_s, QJsonArray{textOnly}}}, model);
+    const QString toolText = QString::fromUtf8(QJsonDocument(QJsonArray{tool}).toJson(QJsonDocument::Compact));
+    const QList<Kind> kinds{
+        {{{u"model"_s, u"vision"_s}, {u"max_tokens"_s, 1e18},
+          {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                                 {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s},
+                                                                                       {u"text"_s, question}},
+                                                                           image, image}}}}}},
+         text + 2 * (85 + 8 * 170), 100},
+        {{{u"model"_s, u"vision"_s}, {u"n"_s, 4}, {u"messages"_s, QJsonArray{textOnly}}}, text, 4 * 100},
+        {{{u"model"_s, u"vision"_s}, {u"max_completion_tokens"_s, 9.2e18}, {u"tools"_s, QJsonArray{tool}},
+          {u"messages"_s, QJsonArray{textOnly}}},
+         text + countTextTokens(toolText, model), 100},
+    };
+    NanoUsd billed = 0;
+    int admitted = 0;
+    for (int round = 0; round < 40; ++round) {
+        const Kind &kind = kinds.at(round % kinds.size());
+        m_fake.setUsage(kind.prompt, kind.completion);
+        const auto response = m_gateway->post("/v1/chat/completions", kind.request, key);
+        if (response.status == 200) {
+            ++admitted;
+            billed += tokenCost(kind.prompt, InputPrice) + tokenCost(kind.completion, OutputPrice);
+        } else {
+            QCOMPARE(response.status, 429);
+        }
+    }
+    const NanoUsd spend = usdToNanos(keySpend(*m_gateway, key));
+    qInfo("strict budget %lld nano-USD: %d calls admitted, %lld spent", max, admitted, spend);
+    QVERIFY(admitted >= 2);
+    QCOMPARE(spend, billed);
+    QVERIFY2(spend <= max, qPrintable(u"spent %1 of %2"_s.arg(spend).arg(max)));
 }
 
 void TestBudgets::rpmLimitWithHeaders()

@@ -84,6 +84,8 @@ private Q_SLOTS:
     void pricesComeFromTheCatalogueWhenConfigHasNone();
     void mockUsageIsCountedWithTheTokenizer();
     void streamWithoutUsageIsCountedNotFree();
+    void brokenStreamIsChargedForWhatWasDelivered_data();
+    void brokenStreamIsChargedForWhatWasDelivered();
     void sixtyFourConcurrentSlowCalls();
     void shutdownLetsInFlightCallsFinish();
     void shutdownEndsCallsAfterGracePeriod();
@@ -123,6 +125,11 @@ Config TestRelay::makeConfig() const
     Deployment slow = openaiDeployment(u"slow-model"_s, u"slow-1"_s, base);
     slow.timeoutSeconds = 0.3;
     config.models.append(slow);
+
+    // Long enough for a stream to start on a busy machine, short enough to cut it.
+    Deployment slowStream = openaiDeployment(u"slow-stream-model"_s, u"slow-stream-1"_s, base);
+    slowStream.timeoutSeconds = 1.0;
+    config.models.append(slowStream);
 
     Deployment dead = openaiDeployment(u"dead-model"_s, u"dead-1"_s, "http://127.0.0.1:1");
     config.models.append(dead);
@@ -537,6 +544,51 @@ void TestRelay::streamWithoutUsageIsCountedNotFree()
     QVERIFY(!streamed.isEmpty());
     QCOMPARE(row->promptTokens, countRequestPromptTokens(QJsonDocument::fromJson(body).object(), model));
     QCOMPARE(row->completionTokens, countTextTokens(streamed, model));
+    QVERIFY(row->spend > 0);
+}
+
+void TestRelay::brokenStreamIsChargedForWhatWasDelivered_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<int>("breakAfter");   // content chunks, -1: none (a timeout cuts the stream)
+    QTest::addColumn<bool>("errorEvent");
+    QTest::newRow("connection reset") << u"relay-model"_s << 3 << false;
+    QTest::newRow("provider error event") << u"relay-model"_s << 2 << true;
+    QTest::newRow("timeout") << u"slow-stream-model"_s << -1 << false;
+}
+
+void TestRelay::brokenStreamIsChargedForWhatWasDelivered()
+{
+    QFETCH(QString, model);
+    QFETCH(int, breakAfter);
+    QFETCH(bool, errorEvent);
+    // The usage chunk would come last: a broken stream never gets there.
+    if (breakAfter >= 0) {
+        m_fake.setStreamChunks(6, 5ms);
+        m_fake.setStreamBreak(breakAfter, errorEvent);
+    } else {
+        m_fake.setStreamChunks(40, 100ms);   // slow-stream-model gives up after 1 s
+    }
+    const QByteArray body = chatBody(model, true, {{u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}}});
+    const auto response = m_client->post("/v1/chat/completions", body);
+    QCOMPARE(response.status, 200);
+    QVERIFY(!response.sseData().contains(QByteArray("[DONE]")));
+    QVERIFY(response.body.contains("\"error\""));
+    QString streamed;
+    for (const QByteArray &event : response.sseData()) {
+        const QJsonArray choices = QJsonDocument::fromJson(event).object().value(u"choices"_s).toArray();
+        if (!choices.isEmpty())
+            streamed += choices.first().toObject().value(u"delta"_s).toObject().value(u"content"_s).toString();
+    }
+    QVERIFY(!streamed.isEmpty());
+    QVERIFY(streamed != m_fake.content());   // part of it only
+    QTRY_VERIFY_WITH_TIMEOUT(spendRow(response.header("x-litellm-call-id")).has_value(), 2000);
+    const auto row = spendRow(response.header("x-litellm-call-id"));
+    QCOMPARE(row->status, u"failure"_s);
+    QVERIFY(row->costEstimated);
+    const QString upstream = u"upstream-"_s + (model == u"slow-stream-model" ? u"slow-stream-1"_s : u"relay-1"_s);
+    QCOMPARE(row->promptTokens, countRequestPromptTokens(QJsonDocument::fromJson(body).object(), upstream));
+    QCOMPARE(row->completionTokens, countTextTokens(streamed, upstream));
     QVERIFY(row->spend > 0);
 }
 

@@ -38,6 +38,8 @@ struct Behaviour
     qint64 completionTokens = 20;
     bool usageAlways = false;
     bool usageNever = false;
+    int breakAfterChunks = -1;     // a stream stops after this many content chunks
+    bool breakWithError = false;   // ... with an error event (else the connection is reset)
 };
 
 } // namespace
@@ -75,6 +77,7 @@ struct Plan
     int firstSpacedEvent = 0;       // events before this one go out with the head
     int lastSpacedEvent = 0;        // events after this one go out right after it
     bool close = false;
+    bool reset = false;             // after the last event the connection is reset, not ended
 };
 
 QByteArray reasonPhrase(int status)
@@ -221,6 +224,17 @@ void planCompletion(Plan &plan, const Behaviour &b, const QJsonObject &request,
     for (const QString &text : splitContent(b.content, count))
         plan.events.append(piece(text.isNull() ? u""_s : text, QJsonValue::Null));
     plan.lastSpacedEvent = static_cast<int>(plan.events.size()) - 1;
+    if (b.breakAfterChunks >= 0) {
+        plan.events.resize(std::min<qsizetype>(plan.events.size(), plan.firstSpacedEvent + b.breakAfterChunks));
+        plan.lastSpacedEvent = static_cast<int>(plan.events.size()) - 1;
+        if (b.breakWithError) {
+            plan.events.append(sseEvent({{u"error"_s, QJsonObject{{u"message"_s, u"The server had an error"_s},
+                                                                  {u"type"_s, u"server_error"_s}}}}));
+        } else {
+            plan.reset = true;
+        }
+        return;
+    }
     plan.events.append(piece(QString(), u"stop"_s));
     if (withUsage)
         plan.events.append(sseEvent({{u"id"_s, id},
@@ -394,7 +408,7 @@ private:
     {
         const QByteArray &data = plan.events.at(event);
         write(QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n");
-        if (event == plan.events.size() - 1)
+        if (event == plan.events.size() - 1 && !plan.reset)
             write(QByteArrayLiteral("0\r\n\r\n"));
         if (m_socket && !m_dead)
             m_socket->flush();  // one event per TCP write, so the client sees the spacing
@@ -429,6 +443,18 @@ private:
             }
         }
         if (event >= plan.events.size()) {
+            if (plan.reset) {
+                // Mid-stream, as a provider that crashed: no terminating chunk, the
+                // connection dropped (dead first, so this is not counted as the client leaving).
+                m_dead = true;
+                m_timer.stop();
+                if (m_socket) {
+                    m_socket->abort();
+                    m_socket->deleteLater();
+                }
+                dropQueue();
+                return;
+            }
             finish();
             return;
         }
@@ -709,6 +735,13 @@ void FakeProvider::setStreamUsageNever(bool never)
 {
     QMutexLocker lock(&m_state->mutex);
     m_state->behaviour.usageNever = never;
+}
+
+void FakeProvider::setStreamBreak(int afterChunks, bool withErrorEvent)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.breakAfterChunks = afterChunks;
+    m_state->behaviour.breakWithError = withErrorEvent;
 }
 
 void FakeProvider::resetBehaviour()

@@ -75,6 +75,9 @@ public:
     void setUsage(qint64 promptTokens, qint64 completionTokens);  // [10, 20]
     void setStreamUsageAlways(bool always);     // usage chunk even when not asked [false]
     void setStreamUsageNever(bool never);       // no usage chunk even when asked [false]
+    // Streams stop after `afterChunks` content chunks (-1: never [-1]): with an error event
+    // and a proper end, or (withErrorEvent false) by resetting the connection mid-stream.
+    void setStreamBreak(int afterChunks, bool withErrorEvent = false);
     void resetBehaviour();                      // all of the above back to defaults
     void clearRecords();                        // requests, emit times and counters
     void reset();                               // resetBehaviour() + clearRecords()

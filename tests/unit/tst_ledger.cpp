@@ -28,6 +28,8 @@ private slots:
     void admissionIsAllOrNothing();
     void responseHeaderData();
     void moneySumsWithoutDrift();
+    void hugeAmountsSaturateInsteadOfWrapping();
+    void moneyArithmeticSaturates();
     void formatsUsd_data();
     void formatsUsd();
 
@@ -430,6 +432,72 @@ void TestLedger::moneySumsWithoutDrift()
     }
     QCOMPARE(ledger.budget(kKey)->spend, NanoUsd(100'000'000));
     QCOMPARE(formatUsd(ledger.budget(kKey)->spend), u"0.1"_s);
+}
+
+void TestLedger::hugeAmountsSaturateInsteadOfWrapping()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock, BudgetEnforcement::Strict);
+    ledger.setBudget(kKey, maxOf(kDollar));
+    ledger.setBudget(kGlobal, BudgetConfig{});   // counts, no max
+
+    // The largest bound a request can produce is refused by a budget, never wrapped into a
+    // negative that fits.
+    AdmissionRequest huge = call(kCent);
+    huge.upperBoundCost = MaxNanoUsd;
+    QVERIFY(!ledger.admit(huge).admitted());
+    QVERIFY(ledger.admit(call(kCent)).admitted());   // a small call still fits
+
+    // Holds of the largest amount on a scope without a max: summed exactly, freed exactly.
+    AdmissionRequest unbounded;
+    unbounded.budgets = {kGlobal};
+    unbounded.estimatedCost = unbounded.upperBoundCost = MaxNanoUsd;
+    unbounded.estimatedTokens = std::numeric_limits<qint64>::max();
+    QList<ReservationId> held;
+    for (int i = 0; i < 3; ++i) {
+        const Admission admission = ledger.admit(unbounded);
+        QVERIFY(admission.admitted());
+        held.append(admission.reservation);
+    }
+    QCOMPARE(ledger.budget(kGlobal)->reserved, MaxNanoUsd);   // shown saturated
+    QVERIFY(ledger.settle(held.takeFirst(), MaxNanoUsd, std::numeric_limits<qint64>::max()));
+    QVERIFY(ledger.settle(held.takeFirst(), MaxNanoUsd, 0));
+    QCOMPARE(ledger.budget(kGlobal)->spend, MaxNanoUsd);       // saturated, not wrapped
+    QVERIFY(ledger.release(held.takeFirst()));
+    const NanoUsd smallHold = kCent;                            // the first small call's
+    QCOMPARE(ledger.budget(kGlobal)->reserved, smallHold);
+    // A key with a max: still refuses after the global counter saturated.
+    QVERIFY(!ledger.admit(huge).admitted());
+
+    // Huge token counts against a tpm limit refuse rather than wrap.
+    Ledger limited(clock);
+    limited.setLimits(kKey, rateLimits(std::nullopt, 1000, std::nullopt));
+    AdmissionRequest first;
+    first.limits = {kKey};
+    first.estimatedTokens = 10;
+    QVERIFY(limited.admit(first).admitted());
+    AdmissionRequest many = first;
+    many.estimatedTokens = std::numeric_limits<qint64>::max();
+    QVERIFY(!limited.admit(many).admitted());
+}
+
+void TestLedger::moneyArithmeticSaturates()
+{
+    // max_tokens = 2^63 - 1 at $10/Mtok: llround of that product was LLONG_MIN.
+    QCOMPARE(tokenCost(std::numeric_limits<qint64>::max(), 0.00001), MaxNanoUsd);
+    QCOMPARE(tokenCost(1'000'000'000'000'000'000, 0.00001), MaxNanoUsd);
+    QCOMPARE(tokenCost(1000, 0.00001), NanoUsd(10'000'000));
+    QCOMPARE(usdToNanos(1e300), MaxNanoUsd);
+    QCOMPARE(usdToNanos(std::numeric_limits<double>::infinity()), MaxNanoUsd);
+    QCOMPARE(usdToNanos(std::numeric_limits<double>::quiet_NaN()), NanoUsd(0));
+    QCOMPARE(usdToNanos(-std::numeric_limits<double>::infinity()), MinNanoUsd);
+    QCOMPARE(usdToNanos(1.5), NanoUsd(1'500'000'000));
+    QCOMPARE(addSaturated(MaxNanoUsd, 1), MaxNanoUsd);
+    QCOMPARE(addSaturated(MinNanoUsd, -1), MinNanoUsd);
+    QCOMPARE(addSaturated(2, 3), qint64(5));
+    QCOMPARE(mulSaturated(std::numeric_limits<qint64>::max(), 3), std::numeric_limits<qint64>::max());
+    QCOMPARE(mulSaturated(-4, std::numeric_limits<qint64>::max()), std::numeric_limits<qint64>::min());
+    QCOMPARE(mulSaturated(128, 4096), qint64(524'288));
 }
 
 void TestLedger::formatsUsd_data()

@@ -106,12 +106,45 @@ private slots:
     void perTokenConversionIsExact_data();
     void perTokenConversionIsExact();
     void moneyDoesNotDrift();
+    void hugeCountsSaturate();
+    void contextWindowBoundsTheOutput();
     void rejectsBrokenCatalogues_data();
     void rejectsBrokenCatalogues();
 
 private:
     PriceCatalogue m_real;
 };
+
+void TestPricing::hugeCountsSaturate()
+{
+    const auto price = m_real.find(u"openai"_s, u"gpt-4o"_s);
+    QVERIFY(price.has_value());
+    const qint64 huge = std::numeric_limits<qint64>::max();
+    QCOMPARE(price->cost(100, huge), Tollgate::MaxNanoUsd);
+    QCOMPARE(price->cost(huge, huge), Tollgate::MaxNanoUsd);
+    QCOMPARE(price->cost(huge, 0, huge), Tollgate::MaxNanoUsd);
+    // Monotonic: a larger count never costs less.
+    NanoUsd previous = 0;
+    for (qint64 tokens = 1; tokens > 0 && tokens < huge / 4; tokens *= 4) {
+        const NanoUsd cost = price->cost(10, tokens);
+        QVERIFY2(cost >= previous, qPrintable(QString::number(tokens)));
+        previous = cost;
+    }
+}
+
+void TestPricing::contextWindowBoundsTheOutput()
+{
+    QCOMPARE(m_real.find(u"openai"_s, u"gpt-4o"_s)->contextWindow, std::optional<qint64>(128000));
+    Deployment deployment;
+    deployment.provider = Provider::OpenAI;
+    deployment.upstreamModel = u"gpt-4o-mini"_s;
+    deployment.inputCostPerToken = 0.000001;
+    deployment.outputCostPerToken = 0.000002;
+    // A config price keeps the catalogue's limit of the model it runs.
+    QCOMPARE(m_real.priceFor(deployment)->contextWindow, std::optional<qint64>(128000));
+    deployment.upstreamModel = u"our-private-finetune"_s;
+    QVERIFY(!m_real.priceFor(deployment)->contextWindow);
+}
 
 void TestPricing::initTestCase()
 {

@@ -214,6 +214,90 @@ private slots:
         QCOMPARE(Tollgate::boundRequestPromptTokens({{u"input"_s, u"\U0001F600"_s}}), 4);
     }
 
+    // Every part of a request a provider bills as prompt counts: images at their family's
+    // documented maximum, audio and files by their bytes, tools, tool calls and schemas as
+    // their JSON; and the cheap bound stays above the exact count for each of them.
+    void everyPartOfARequestCounts()
+    {
+        const QString question = u"What is in these pictures, and what is the weather there?"_s;
+        const QJsonObject tool{{u"type"_s, u"function"_s},
+                               {u"function"_s, QJsonObject{
+                                   {u"name"_s, u"get_weather"_s},
+                                   {u"description"_s, u"Current weather for a city, in degrees Celsius"_s},
+                                   {u"parameters"_s, QJsonObject{
+                                       {u"type"_s, u"object"_s},
+                                       {u"properties"_s, QJsonObject{{u"city"_s, QJsonObject{
+                                           {u"type"_s, u"string"_s}, {u"description"_s, u"The city's name"_s}}}}},
+                                       {u"required"_s, QJsonArray{u"city"_s}}}}}}};
+        const QJsonObject image{{u"type"_s, u"image_url"_s},
+                                {u"image_url"_s, QJsonObject{{u"url"_s, u"https://example.com/a.png"_s}}}};
+        const QJsonObject lowImage{{u"type"_s, u"image_url"_s},
+                                   {u"image_url"_s, QJsonObject{{u"url"_s, u"https://example.com/b.png"_s},
+                                                                {u"detail"_s, u"low"_s}}}};
+        const QString audioData = QString(4000, u'A');
+        const QJsonObject audio{{u"type"_s, u"input_audio"_s},
+                                {u"input_audio"_s, QJsonObject{{u"data"_s, audioData}, {u"format"_s, u"wav"_s}}}};
+        const QJsonObject file{{u"type"_s, u"file"_s},
+                               {u"file"_s, QJsonObject{{u"filename"_s, u"a.pdf"_s}, {u"file_data"_s, QString(3000, u'B')}}}};
+        const QJsonObject toolCall{{u"role"_s, u"assistant"_s},
+                                   {u"content"_s, QJsonValue::Null},
+                                   {u"tool_calls"_s, QJsonArray{QJsonObject{
+                                       {u"id"_s, u"call_1"_s}, {u"type"_s, u"function"_s},
+                                       {u"function"_s, QJsonObject{{u"name"_s, u"get_weather"_s},
+                                                                   {u"arguments"_s, u"{\"city\":\"Paris and its long suburbs\"}"_s}}}}}}};
+        const QJsonObject toolAnswer{{u"role"_s, u"tool"_s}, {u"tool_call_id"_s, u"call_1"_s}, {u"content"_s, u"21 C"_s}};
+        const QJsonArray plainMessages{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, question}}};
+        const QJsonObject plain{{u"messages"_s, plainMessages}};
+        const QJsonObject full{
+            {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                                   {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s},
+                                                                                         {u"text"_s, question}},
+                                                                             image, lowImage, audio, file}}},
+                                       toolCall, toolAnswer}},
+            {u"tools"_s, QJsonArray{tool}},
+            {u"tool_choice"_s, QJsonObject{{u"type"_s, u"function"_s},
+                                            {u"function"_s, QJsonObject{{u"name"_s, u"get_weather"_s}}}}},
+            {u"response_format"_s, QJsonObject{{u"type"_s, u"json_schema"_s},
+                                                {u"json_schema"_s, QJsonObject{{u"name"_s, u"answer"_s},
+                                                                               {u"schema"_s, tool.value(u"function"_s).toObject().value(u"parameters"_s)}}}}}};
+
+        struct Expected { QString model; qint64 high; qint64 low; };
+        const QList<Expected> families{
+            {u"gpt-4o"_s, 85 + 8 * 170, 85},        {u"gpt-4o-2024-08-06"_s, 85 + 8 * 170, 85},
+            {u"gpt-4o-mini"_s, 2833 + 8 * 5667, 2833}, {u"gpt-4.1-mini"_s, 2489, 2489},
+            {u"gpt-4.1-nano"_s, 3779, 3779},         {u"o1"_s, 75 + 8 * 150, 75},
+            {u"gpt-5"_s, 70 + 8 * 140, 70},          {u"azure/gpt-4o-mini"_s, 2833 + 8 * 5667, 2833},
+            {u"some-unknown-model"_s, 2833 + 8 * 5667, 2833}};
+        for (const Expected &family : families) {
+            const Tollgate::ImageTokens costs = Tollgate::imageTokensForModel(family.model);
+            QCOMPARE(costs.high, family.high);
+            QCOMPARE(costs.low, family.low);
+            const qint64 exact = Tollgate::countRequestPromptTokens(full, family.model);
+            const qint64 text = Tollgate::countRequestPromptTokens(plain, family.model);
+            // Lower bounds written without the code under test: the question, two images,
+            // the audio's and the file's bytes, the tool call's arguments, the tool's texts.
+            const qint64 atLeast = text + family.high + family.low + audioData.size() + 3000
+                                   + Tollgate::countTextTokens(u"Paris and its long suburbs"_s, family.model)
+                                   + Tollgate::countTextTokens(u"Current weather for a city, in degrees Celsius"_s,
+                                                               family.model);
+            QVERIFY2(exact >= atLeast, qPrintable(u"%1: %2 < %3"_s.arg(family.model).arg(exact).arg(atLeast)));
+            QVERIFY(Tollgate::boundRequestPromptTokens(full, family.model) >= exact);
+            QVERIFY(Tollgate::boundRequestPromptTokens(full) >= exact);
+        }
+        // A file by id cannot be sized: a whole context.
+        const QJsonObject byId{{u"messages"_s, QJsonArray{QJsonObject{
+            {u"role"_s, u"user"_s},
+            {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"file"_s},
+                                                  {u"file"_s, QJsonObject{{u"file_id"_s, u"file-1"_s}}}}}}}}}};
+        QVERIFY(Tollgate::countRequestPromptTokens(byId, u"gpt-4o"_s) >= 128000);
+        // Completions: prompt and suffix; embeddings: nested token ids.
+        const QJsonObject completion{{u"prompt"_s, QJsonArray{u"one"_s, u"two"_s}}, {u"suffix"_s, u"the end of it"_s}};
+        QVERIFY(Tollgate::countRequestPromptTokens(completion, u"gpt-4"_s) >= 2 + 4);
+        const QJsonObject embedding{{u"input"_s, QJsonArray{QJsonArray{1, 2, 3}, QJsonArray{4, 5}}}};
+        QCOMPARE(Tollgate::countRequestPromptTokens(embedding, u"text-embedding-3-small"_s), 5);
+        QCOMPARE(Tollgate::boundRequestPromptTokens(embedding), 5);
+    }
+
     void encodingForModel_data()
     {
         QTest::addColumn<QString>("model");
