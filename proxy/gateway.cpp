@@ -204,6 +204,7 @@ Result<quint16> Gateway::start(const Options &options)
     transportOptions.port = options.port;
     transportOptions.idleTimeout = options.idleTimeout;
     transportOptions.maxBodyBytes = d->config.maxRequestBytes();
+    transportOptions.limits = options.edgeLimits;
     auto port = d->transport->listen(transportOptions);
     if (!port)
         return port.error();
