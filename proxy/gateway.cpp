@@ -208,6 +208,9 @@ Result<quint16> Gateway::start(const Options &options)
     auto port = d->transport->listen(transportOptions);
     if (!port)
         return port.error();
+    BrowserGuard browserGuard;
+    browserGuard.configure(options.host, *port, d->config.general.allowedOrigins);
+    d->router.setBrowserGuard(std::move(browserGuard));
     qCInfo(lcGateway).noquote() << "listening on" << options.host.toString() << "port" << *port;
     return *port;
 }
