@@ -132,10 +132,10 @@ namespace {
 // headers, a head dribbled a byte at a time forever), so every byte is looked at here first.
 // `inspect` is connected to readyRead before QtHttpServer's own slot and `afterParser` after
 // it: inspect frames the bytes that arrived since the last look (request line and headers,
-// Content-Length bodies exactly, chunked bodies until QtHttpServer completes them) and
+// Content-Length and chunked bodies) up to the end of the first complete request, and
 // refuses a request before the parser has read it; afterParser notes which of the bytes
-// still buffered have already been looked at (the parser stops at the end of a request, so
-// a pipelined request's bytes stay behind).
+// still buffered have already been looked at (the parser reads one request per readyRead and
+// stops at its end, so a pipelined request's bytes stay behind for the next readyRead).
 class Connection final : public QObject
 {
 public:
@@ -180,17 +180,6 @@ public:
     [[nodiscard]] bool refused() const { return m_refused; }
     [[nodiscard]] bool lastRequestIsHttp10() const { return m_http10; }
     QTcpSocket *socket() const { return m_socket; }
-
-    // QtHttpServer completed a request (called from inside its readyRead slot).
-    void requestParsed()
-    {
-        if (m_phase == Phase::ChunkedBody) {
-            // Where a chunked body ends is known only now: what is still buffered starts the
-            // next request and is framed again after the parser's slot.
-            m_rescan = true;
-            endOfRequest();
-        }
-    }
 
     // Returns false (and refuses the connection) when too many requests wait already.
     bool enqueue(HttpRequest &&request)
@@ -258,7 +247,7 @@ private:
         Between,      // no byte of the next request yet
         Head,         // request line and headers
         Body,         // a Content-Length body: m_bodyLeft bytes to come
-        ChunkedBody,  // a chunked body: its end is the parser's to find
+        ChunkedBody,  // a chunked body: m_chunk says where in its framing
     };
 
     void inspect()
@@ -282,14 +271,10 @@ private:
         if (m_refused || !m_socket)
             return;
         // The parser reads one request per readyRead and stops at its end. When the guard
-        // stopped there too (or a chunked body ended where only the parser could tell), what
-        // is left in the buffer is the next request, not looked at yet: the next readyRead
-        // (which comes before the parser reads it) frames it from its start.
-        if (m_rescan || m_stoppedAtEnd)
-            m_scanned = 0;
-        else
-            m_scanned = m_socket->bytesAvailable();
-        m_rescan = false;
+        // stopped there too, what is left in the buffer is the next request, not looked at
+        // yet: the next readyRead (which comes before the parser reads it) frames it from its
+        // start.
+        m_scanned = m_stoppedAtEnd ? 0 : m_socket->bytesAvailable();
         m_stoppedAtEnd = false;
     }
 
@@ -318,17 +303,16 @@ private:
                 }
                 break;
             }
-            case Phase::ChunkedBody: {
-                const qint64 take = available - at;
-                at = available;
-                m_windowBytes += take;
-                m_chunkedSeen += take;
-                // Chunk framing is a few bytes per chunk: allow for it before calling it too large.
-                const qint64 limit = m_transport->options.maxBodyBytes;
-                if (m_chunkedSeen > limit + limit / 8 + 4096)
-                    refuseTooLarge(m_chunkedSeen, true);
+            case Phase::ChunkedBody:
+                if (bytes.isEmpty())
+                    bytes = m_socket->peek(available);
+                at = scanChunked(bytes, at);
+                if (m_phase == Phase::Between && !m_refused) {
+                    m_stoppedAtEnd = true;
+                    m_scanned = at;
+                    return;
+                }
                 break;
-            }
             case Phase::Between:
             case Phase::Head:
                 if (bytes.isEmpty())
@@ -402,6 +386,90 @@ private:
         return at;
     }
 
+    // Follows a chunked body's framing from `at` (the parser's rules, strictly: CRLF after the
+    // size line and after each chunk's data, no trailers); returns where it stopped (the end
+    // of the body, or of bytes). Refuses malformed framing (400) and bodies over the limit
+    // (413) as soon as a chunk size says so.
+    qint64 scanChunked(const QByteArray &bytes, qint64 at)
+    {
+        const qint64 size = bytes.size();
+        const auto bad = [this](const QString &why) {
+            refuse(errorResponse(ApiError::BadRequest, u"Malformed chunked body: "_s + why),
+                   "malformed chunked body");
+        };
+        while (at < size && !m_refused) {
+            switch (m_chunk) {
+            case ChunkState::SizeLine: {
+                const qsizetype newline = bytes.indexOf('\n', at);
+                const qint64 end = newline < 0 ? size : newline + 1;
+                m_chunkLine.append(bytes.constData() + at, end - at);
+                at = end;
+                if (m_chunkLine.size() > 1024) {
+                    bad(u"a chunk size line is too long."_s);
+                    return size;
+                }
+                if (newline < 0)
+                    return at;
+                if (!m_chunkLine.endsWith("\r\n")) {
+                    bad(u"a chunk size line must end with CRLF."_s);
+                    return size;
+                }
+                QByteArray digits = m_chunkLine.left(m_chunkLine.size() - 2);
+                m_chunkLine.clear();
+                if (const qsizetype semicolon = digits.indexOf(';'); semicolon >= 0)
+                    digits.truncate(semicolon);  // chunk extensions are ignored
+                digits = digits.trimmed();
+                bool hex = !digits.isEmpty() && digits.size() <= 15;
+                for (const char c : std::as_const(digits))
+                    hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+                if (!hex) {
+                    bad(u"a chunk size must be a hexadecimal number."_s);
+                    return size;
+                }
+                m_chunkLeft = digits.toLongLong(nullptr, 16);
+                m_chunkedSeen += m_chunkLeft;
+                if (m_chunkedSeen > m_transport->options.maxBodyBytes) {
+                    refuseTooLarge(m_chunkedSeen, true);
+                    return size;
+                }
+                m_chunk = m_chunkLeft == 0 ? ChunkState::LastCr : ChunkState::Data;
+                break;
+            }
+            case ChunkState::Data: {
+                const qint64 take = std::min(size - at, m_chunkLeft);
+                at += take;
+                m_chunkLeft -= take;
+                m_windowBytes += take;
+                if (m_chunkLeft == 0)
+                    m_chunk = ChunkState::DataCr;
+                break;
+            }
+            case ChunkState::DataCr:
+            case ChunkState::LastCr:
+                if (bytes[at++] != '\r') {
+                    bad(u"a chunk must end with CRLF (trailers are not accepted)."_s);
+                    return size;
+                }
+                m_chunk = m_chunk == ChunkState::DataCr ? ChunkState::DataLf : ChunkState::LastLf;
+                break;
+            case ChunkState::DataLf:
+            case ChunkState::LastLf:
+                if (bytes[at++] != '\n') {
+                    bad(u"a chunk must end with CRLF."_s);
+                    return size;
+                }
+                if (m_chunk == ChunkState::LastLf) {
+                    endOfRequest();
+                    return at;
+                }
+                m_chunk = ChunkState::SizeLine;
+                m_windowBytes += 2;
+                break;
+            }
+        }
+        return at;
+    }
+
     // The head is complete: decide how its body is framed, or refuse it.
     void headComplete()
     {
@@ -455,6 +523,9 @@ private:
         m_head.clear();
         if (chunked) {
             m_phase = Phase::ChunkedBody;
+            m_chunk = ChunkState::SizeLine;
+            m_chunkLine.clear();
+            m_chunkLeft = 0;
             m_chunkedSeen = 0;
         } else if (contentLength.value_or(0) > 0) {
             m_phase = Phase::Body;
@@ -579,13 +650,16 @@ private:
     qsizetype m_lineStart = 0;  // where the head's current line starts
     int m_lines = 0;            // non-empty lines of the head so far
     qint64 m_bodyLeft = 0;      // Content-Length bytes still to come
-    qint64 m_chunkedSeen = 0;   // bytes of a chunked body so far
+    enum class ChunkState { SizeLine, Data, DataCr, DataLf, LastCr, LastLf };
+    ChunkState m_chunk = ChunkState::SizeLine;
+    QByteArray m_chunkLine;     // the chunk size line as it arrives
+    qint64 m_chunkLeft = 0;     // bytes of the current chunk still to come
+    qint64 m_chunkedSeen = 0;   // decoded bytes of a chunked body so far (its chunk sizes)
     qint64 m_windowBytes = 0;   // body bytes in the current progress window
     qint64 m_windowNeed = 0;    // body bytes the window must bring
     qint64 m_scanned = 0;       // buffered bytes the guard has looked at already
     bool m_attached = false;
     bool m_awaitingParser = false;
-    bool m_rescan = false;
     bool m_stoppedAtEnd = false;  // the last scan stopped at the end of a complete request
     bool m_headEnded = false;     // a bodiless head just ended
     bool m_busy = false;
@@ -742,7 +816,6 @@ void HttpTransport::Private::onRequest(const QHttpServerRequest &request, QTcpSo
     copy.body = request.body();
     copy.peer = request.remoteAddress();
 
-    connection->requestParsed();
     if (connection->busy()) {
         connection->enqueue(std::move(copy));  // pipelined: answer in order (or refused)
         return;

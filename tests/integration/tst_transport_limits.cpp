@@ -43,6 +43,7 @@ private Q_SLOTS:
     void oversizedHeadIsRefused();
     void headWithBareLineFeedsIsServed();
     void oversizedHeadPipelinedBehindAGoodRequestIsRefusedInOrder();
+    void requestsPipelinedBehindAChunkedOneAreFramedAgain();
     void slowHeadTimesOut();
     void stalledBodyTimesOut();
     void slowButMovingBodyIsServed();
@@ -567,6 +568,35 @@ void TransportLimitsTest::oversizedHeadPipelinedBehindAGoodRequestIsRefusedInOrd
     checkServedMeanwhile(m_openPort);
 }
 
+void TransportLimitsTest::requestsPipelinedBehindAChunkedOneAreFramedAgain()
+{
+    // Where a chunked body ends only the parser knows: the guard frames what follows again
+    // from there, so a good request behind it is served and an oversized one refused.
+    const QByteArray body = chatBody(u"mock-a"_s);
+    QByteArray chunked = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n";
+    for (qsizetype at = 0; at < body.size(); at += 20)
+        chunked += QByteArray::number(body.mid(at, 20).size(), 16) + "\r\n" + body.mid(at, 20) + "\r\n";
+    chunked += "0\r\n\r\n";
+    const QByteArray good = "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    const QByteArray big = "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\nX-Big: " + QByteArray(20'000, 'd') + "\r\n\r\n";
+    {
+        auto socket = connectRaw(m_openPort);
+        QVERIFY(socket);
+        QVERIFY(writeAll(*socket, chunked + good + chunked + good));
+        const RawRead read = readFor(*socket, 3s, [](const QByteArray &bytes) { return statusLines(bytes).size() >= 4; });
+        QVERIFY2(statusLines(read.bytes) == (QList<int>{200, 200, 200, 200}), read.bytes.right(600).constData());
+    }
+    {
+        auto socket = connectRaw(m_openPort);
+        QVERIFY(socket);
+        socket->write(chunked + big);
+        socket->flush();
+        const RawRead read = readFor(*socket, 3s, [](const QByteArray &bytes) { return statusLines(bytes).size() >= 2; });
+        QVERIFY2(statusLines(read.bytes) == (QList<int>{200, 431}), read.bytes.right(600).constData());
+    }
+}
+
 void TransportLimitsTest::slowHeadTimesOut()
 {
     // A slowloris: a header line now and then, each well inside the idle timeout. The head
@@ -708,6 +738,11 @@ void TransportLimitsTest::ambiguousFramingIsRefused_data()
     QTest::newRow("other Transfer-Encoding") << start + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n";
     QTest::newRow("space before the colon") << start + "Content-Length : 2\r\n\r\n{}";
     QTest::newRow("folded header") << start + "Content-Length: 2\r\n x\r\n\r\n{}";
+    const QByteArray chunked = start + "Transfer-Encoding: chunked\r\n\r\n";
+    QTest::newRow("chunk without CRLF after its data") << chunked + "2\r\n{}XX\r\n0\r\n\r\n";
+    QTest::newRow("chunk size with a bare LF") << chunked + "2\n{}\r\n0\r\n\r\n";
+    QTest::newRow("chunk size not hexadecimal") << chunked + "-2\r\n{}\r\n0\r\n\r\n";
+    QTest::newRow("trailer after the last chunk") << chunked + "2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n";
 }
 
 void TransportLimitsTest::ambiguousFramingIsRefused()
