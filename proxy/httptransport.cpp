@@ -184,13 +184,18 @@ public:
     // Returns false (and refuses the connection) when too many requests wait already.
     bool enqueue(HttpRequest &&request)
     {
-        if (qsizetype(m_queue.size()) >= m_limits.maxPipelined) {
+        // Bodies waiting are bounded too: together no more than one body at the size limit.
+        if (qsizetype(m_queue.size()) >= m_limits.maxPipelined
+            || m_queuedBytes + request.body.size() > m_transport->options.maxBodyBytes) {
             refuse(errorResponse(ApiError::Throttling,
-                                 u"More than %1 pipelined requests wait on this connection; wait for the "
-                                 "answers or open another connection."_s.arg(m_limits.maxPipelined)),
+                                 u"More than %1 pipelined requests (or %2 bytes of their bodies) wait on this "
+                                 "connection; wait for the answers or open another connection."_s
+                                     .arg(m_limits.maxPipelined)
+                                     .arg(m_transport->options.maxBodyBytes)),
                    "too many pipelined requests");
             return false;
         }
+        m_queuedBytes += request.body.size();
         m_queue.push_back(std::move(request));
         return true;
     }
@@ -211,6 +216,7 @@ public:
         Q_EMIT m_transport->q->exchangeFinished();
         if (closeAfter || !m_socket) {
             m_queue.clear();
+            m_queuedBytes = 0;
             if (m_socket)
                 m_socket->disconnectFromHost();
             return;
@@ -222,6 +228,7 @@ public:
                     return;
                 HttpRequest next = std::move(m_queue.front());
                 m_queue.pop_front();
+                m_queuedBytes -= next.body.size();
                 m_transport->dispatch(this, std::move(next));
             });
             return;
@@ -626,6 +633,7 @@ private:
         m_headTimer.stop();
         m_bodyTimer.stop();
         m_queue.clear();
+        m_queuedBytes = 0;
         m_refusalPending = false;
         if (auto exchange = m_current.lock()) {
             m_current.reset();
@@ -643,6 +651,7 @@ private:
     QTimer m_headTimer;
     QTimer m_bodyTimer;
     std::deque<HttpRequest> m_queue;
+    qint64 m_queuedBytes = 0;   // bodies of the requests in m_queue
     std::weak_ptr<Exchange> m_current;
     HttpResponse m_refusal;
     Phase m_phase = Phase::Between;

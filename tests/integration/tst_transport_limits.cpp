@@ -49,6 +49,7 @@ private Q_SLOTS:
     void slowButMovingBodyIsServed();
     void connectionsOverTheCapAreClosedAtOnce();
     void pipelinedRequestsOverTheCapAreRefused();
+    void pipelinedBodiesOverTheLimitTogetherAreRefused();
     void ambiguousFramingIsRefused_data();
     void ambiguousFramingIsRefused();
 
@@ -723,6 +724,24 @@ void TransportLimitsTest::pipelinedRequestsOverTheCapAreRefused()
     QVERIFY2(statusLines(read.bytes) == expected, read.bytes.right(800).constData());
     QVERIFY(read.closed);
     checkServedMeanwhile(m_edgePort);
+}
+
+void TransportLimitsTest::pipelinedBodiesOverTheLimitTogetherAreRefused()
+{
+    // Each body is under the size limit, the two waiting behind a slow call are not.
+    auto socket = connectRaw(m_edgePort);
+    QVERIFY(socket);
+    const auto post = [](const QByteArray &body) -> QByteArray {
+        return "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+               "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    };
+    QVERIFY(writeAll(*socket, post(chatBody(u"slow"_s))));
+    QThread::msleep(100);  // the slow call is in flight
+    const QByteArray half = chatBody(u"mock-a"_s, false, maxBodyBytes() * 6 / 10);
+    QVERIFY(writeAll(*socket, post(half) + post(half)));
+    const RawRead read = readFor(*socket, SlowLatency + 3s);
+    QVERIFY2(statusLines(read.bytes) == (QList<int>{200, 200, 429}), read.bytes.right(800).constData());
+    QVERIFY(read.closed);
 }
 
 void TransportLimitsTest::ambiguousFramingIsRefused_data()
