@@ -3,7 +3,11 @@
 #include "../models/config.h"
 #include "apierror.h"
 
+#include <QLoggingCategory>
+
 using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcBrowser, "tollgate.browser")
 
 namespace Tollgate {
 
@@ -53,7 +57,8 @@ QString shown(QByteArrayView value)
 
 } // namespace
 
-void BrowserGuard::configure(const QHostAddress &host, quint16 port, const QStringList &allowedOrigins)
+void BrowserGuard::configure(const QHostAddress &host, quint16 port, const QStringList &allowedOrigins,
+                             bool hasMasterKey)
 {
     m_own.clear();
     m_allowed.clear();
@@ -69,8 +74,13 @@ void BrowserGuard::configure(const QHostAddress &host, quint16 port, const QStri
         m_own.insert(normalizedOrigin(u"http://"_s + address + suffix));
     }
     for (const QString &origin : allowedOrigins) {
-        if (origin == u"*")
-            m_allowAny = true;
+        if (origin == u"*") {
+            m_allowAny = hasMasterKey;
+            if (!hasMasterKey)
+                qCWarning(lcBrowser) << "general_settings.allowed_origins: \"*\" ignored: without a master key "
+                                        "every caller is an admin, and every web page would be; list the "
+                                        "origins of the apps you trust instead, or set a master key";
+        }
         else if (const QString normalized = normalizedOrigin(origin); !normalized.isEmpty())
             m_allowed.insert(normalized);
     }

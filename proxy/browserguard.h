@@ -19,7 +19,8 @@ namespace Tollgate {
 //   asks for. So is one without an Origin whose Sec-Fetch-Site says cross-site or same-site,
 //   except a plain navigation to /docs (a link to the documentation).
 // - Allowed origins get CORS: their preflights are answered (204) and their answers carry
-//   Access-Control-Allow-Origin and Vary: Origin. "*" allows every origin.
+//   Access-Control-Allow-Origin and Vary: Origin. "*" allows every origin, but only with a
+//   master key: without one every caller is an admin, and so would every web page be.
 // - Management routes (all but the LLM routes) take a body only as application/json (415),
 //   the one type a page cannot send without a preflight. LLM routes stay lenient: SDKs always
 //   send JSON, and curl's `-d` (the README's examples) says x-www-form-urlencoded.
@@ -27,7 +28,8 @@ class BrowserGuard
 {
 public:
     // Before configure() no origin is this gateway's own: every request with an Origin is refused.
-    void configure(const QHostAddress &host, quint16 port, const QStringList &allowedOrigins);
+    void configure(const QHostAddress &host, quint16 port, const QStringList &allowedOrigins,
+                   bool hasMasterKey);
 
     // The responder to go on with (for an allowed origin, one adding the CORS headers), or
     // null when the request has been answered: refused, or a preflight.

@@ -209,7 +209,8 @@ Result<quint16> Gateway::start(const Options &options)
     if (!port)
         return port.error();
     BrowserGuard browserGuard;
-    browserGuard.configure(options.host, *port, d->config.general.allowedOrigins);
+    browserGuard.configure(options.host, *port, d->config.general.allowedOrigins,
+                           !d->config.general.masterKey.isEmpty());
     d->router.setBrowserGuard(std::move(browserGuard));
     qCInfo(lcGateway).noquote() << "listening on" << options.host.toString() << "port" << *port;
     return *port;

@@ -32,6 +32,7 @@ private Q_SLOTS:
     void allowedOriginGetsCors();
     void preflightIsAnsweredForAllowedOriginsOnly();
     void docsStayUsable();
+    void anyOriginNeedsAMasterKey();
 
 private:
     QByteArray own(const QByteArray &host = QByteArrayLiteral("127.0.0.1")) const
@@ -270,6 +271,33 @@ void TransportBrowserTest::docsStayUsable()
     // A cross-site fetch of the document (not a navigation) is not a link to the docs.
     const Response fetched = client.get("/openapi.json", {{"Sec-Fetch-Site", "cross-site"}, {"Sec-Fetch-Mode", "cors"}});
     QCOMPARE(fetched.status, 403);
+}
+
+void TransportBrowserTest::anyOriginNeedsAMasterKey()
+{
+    // "*" with a master key: any page may call, but only with a key it was given.
+    Config keyed = GatewayFixture::defaultConfig();
+    keyed.general.allowedOrigins = {u"*"_s};
+    GatewayFixture withKey(keyed);
+    QVERIFY2(withKey.start(), qPrintable(withKey.lastError()));
+    HttpClient client(withKey.port());
+    const Response allowed = client.post("/v1/chat/completions", chatBody(u"gpt-a"_s),
+                                         {{"Origin", EvilOrigin},
+                                          {"Authorization", QByteArray("Bearer ") + GatewayFixture::MasterKey}});
+    QVERIFY2(allowed.status == 200, allowed.body.left(300).constData());
+    QCOMPARE(allowed.header("access-control-allow-origin"), EvilOrigin);
+    QCOMPARE(client.post("/v1/chat/completions", chatBody(u"gpt-a"_s), {{"Origin", EvilOrigin}}).status, 401);
+
+    // "*" without one would make every page an admin: it is ignored.
+    Config open = GatewayFixture::defaultConfig();
+    open.general.masterKey.clear();
+    open.general.allowedOrigins = {u"*"_s};
+    GatewayFixture withoutKey(open);
+    QVERIFY2(withoutKey.start(), qPrintable(withoutKey.lastError()));
+    HttpClient other(withoutKey.port());
+    const Response refused = other.post("/key/generate", "{}", {{"Origin", EvilOrigin}});
+    const QString problem = envelopeProblem(refused, 403, u"forbidden"_s);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
 }
 
 QTEST_GUILESS_MAIN(TransportBrowserTest)
