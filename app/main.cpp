@@ -1,6 +1,7 @@
 #include "application.h"
 #include "commandline.h"
 #include "desktop.h"
+#include "runtime.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -10,6 +11,9 @@
 
 int main(int argc, char *argv[])
 {
+    // First: no category may log a request's Authorization header, in any mode.
+    Tollgate::Runtime::installLogFilter();
+
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));

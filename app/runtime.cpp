@@ -5,6 +5,8 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QLoggingCategory>
+#include <QRegularExpression>
 #include <QSocketNotifier>
 
 #include <csignal>
@@ -52,6 +54,51 @@ void onSignal(int)
 }
 
 } // namespace
+
+namespace {
+
+QLoggingCategory::CategoryFilter previousLogFilter = nullptr;
+
+void secretSafeLogFilter(QLoggingCategory *category)
+{
+    if (previousLogFilter)
+        previousLogFilter(category);  // the rules (QT_LOGGING_RULES, qtlogging.ini, setFilterRules)
+    if (qstrncmp(category->categoryName(), "qt.httpserver", 13) == 0) {
+        category->setEnabled(QtDebugMsg, false);
+        category->setEnabled(QtInfoMsg, false);
+    }
+}
+
+QtMessageHandler previousMessageHandler = nullptr;
+
+// A second line of defence for categories the filter does not know (a library's debug output
+// quoting a header): bearer tokens and sk- keys are masked in every message.
+void redactingMessageHandler(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    static const QRegularExpression secrets(
+        u"(?i)(bearer\\s+)\\S+|\\bsk-[A-Za-z0-9_\\-]{6,}"_s);
+    QString text = message;
+    if (text.contains(u"sk-"_s, Qt::CaseInsensitive) || text.contains(u"bearer"_s, Qt::CaseInsensitive))
+        text.replace(secrets, u"\\1[redacted]"_s);
+    if (previousMessageHandler)
+        previousMessageHandler(type, context, text);
+}
+
+} // namespace
+
+void installLogFilter()
+{
+    static bool installed = false;
+    if (installed)
+        return;
+    installed = true;
+    previousLogFilter = QLoggingCategory::installFilter(secretSafeLogFilter);
+    previousMessageHandler = qInstallMessageHandler(redactingMessageHandler);
+    if (!previousMessageHandler) {
+        qInstallMessageHandler(nullptr);  // nothing to hand the message on to: keep Qt's own
+        return;
+    }
+}
 
 void quitOnSignals(QObject *context)
 {

@@ -40,6 +40,12 @@ QString baseUrl(const QHostAddress &host, quint16 port);
 // Raises the soft limit of open files to the hard limit: every relayed call holds two
 // sockets, and desktops often start programs with a soft limit of 1024. Returns the limit.
 quint64 raiseOpenFileLimit();
+// Keeps secrets out of the log at any verbosity: QtHttpServer's own categories (qt.httpserver*)
+// print every request with its headers, Authorization included, at debug level. A category
+// filter turns their debug and info output off whatever QT_LOGGING_RULES or a rules file say
+// (rules are applied inside the filter chain, before this override). Call before anything logs,
+// in every mode (headless and desktop).
+void installLogFilter();
 // SIGINT/SIGTERM quit the event loop cleanly (through a pipe: nothing else is safe in a handler).
 void quitOnSignals(QObject *context);
 

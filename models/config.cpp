@@ -406,6 +406,34 @@ void ConfigParser::parseGeneral(const YAML::Node &map, GeneralSettings &out)
     if (maxSize)
         out.maxRequestSizeMb = *maxSize;
     readBool(field(map, "store_prompts", p), out.storePrompts);
+
+    const Field origins = field(map, "allowed_origins", p);
+    if (origins.present() && !failed()) {
+        m_field = origins.name;
+        if (!origins.value.IsSequence()) {
+            fail(origins.line, origins.name + u" must be a list of origins such as "
+                               "[\"https://app.example\"], not a "_s + kindOf(origins.value));
+            return;
+        }
+        for (auto it = origins.value.begin(); it != origins.value.end() && !failed(); ++it) {
+            Field item{origins.name + u" entry"_s, *it, lineOf(*it), true, origins.name};
+            if (item.line == 0)
+                item.line = origins.line;
+            const auto t = text(item, u"an origin such as https://app.example"_s);
+            if (!t)
+                continue;
+            if (t->value == u"*") {
+                out.allowedOrigins.append(t->value);
+                continue;
+            }
+            const QString origin = normalizedOrigin(t->value);
+            if (origin.isEmpty())
+                fail(item.line, origins.name + u" entries must be an origin such as https://app.example or "
+                                "http://localhost:3000 (scheme, host and port only) or \"*\", not "_s + t->shown);
+            else
+                out.allowedOrigins.append(origin);
+        }
+    }
 }
 
 void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings &settings,
@@ -857,6 +885,22 @@ Result<Config> ConfigLoader::loadDefault(ISecretStore &secrets)
     if (!file.open(QIODevice::ReadOnly))
         return makeError(u"the built-in config resource is missing"_s, u"<built-in>"_s);
     return loadString(file.readAll(), u"<built-in>"_s, secrets);
+}
+
+QString normalizedOrigin(const QString &origin)
+{
+    const QUrl url(origin.trimmed(), QUrl::StrictMode);
+    const QString scheme = url.scheme().toLower();
+    if (!url.isValid() || (scheme != u"http" && scheme != u"https") || url.host().isEmpty()
+        || !url.userInfo().isEmpty() || url.hasQuery() || url.hasFragment()
+        || (!url.path().isEmpty() && url.path() != u"/"))
+        return {};
+    const QString host = url.host().toLower();
+    QString result = scheme + u"://"_s + (host.contains(u':') ? u"["_s + host + u"]"_s : host);
+    const int port = url.port();
+    if (port != -1 && port != (scheme == u"https" ? 443 : 80))
+        result += u':' + QString::number(port);
+    return result;
 }
 
 } // namespace Tollgate

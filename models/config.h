@@ -61,6 +61,9 @@ struct GeneralSettings
     BudgetEnforcement budgetEnforcement = BudgetEnforcement::Reserve;
     double maxRequestSizeMb = 32.0;
     bool storePrompts = false;
+    // [Tollgate] origins of browser apps allowed to call the gateway (CORS), normalized
+    // ("https://app.example", default port dropped); "*" = any origin.
+    QStringList allowedOrigins;
 };
 
 struct Config
@@ -100,5 +103,10 @@ public:
     // "litellm_params.rpm"): for an API answer's `param`; its line is 0.
     static Result<Deployment> deploymentFromJson(const QJsonObject &entry);
 };
+
+// A web origin in the form browsers send it ("https://app.example", "http://[::1]:8080":
+// scheme and host in lower case, the scheme's default port dropped); empty when `origin` is
+// not an http(s) origin (a path, query, user or "null").
+QString normalizedOrigin(const QString &origin);
 
 } // namespace Tollgate

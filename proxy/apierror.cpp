@@ -25,6 +25,9 @@ ApiErrorInfo apiErrorInfo(ApiError error)
     case ApiError::Timeout: return {504, u"timeout"_s};
     case ApiError::ServiceUnavailable: return {503, u"service_unavailable"_s};
     case ApiError::Internal: return {500, u"internal_server_error"_s};
+    case ApiError::RequestTimeout: return {408, u"request_timeout"_s};
+    case ApiError::HeadersTooLarge: return {431, u"request_header_fields_too_large"_s};
+    case ApiError::UnsupportedMediaType: return {415, u"unsupported_media_type"_s};
     }
     return {500, u"internal_server_error"_s};
 }
@@ -76,6 +79,7 @@ QByteArray reasonPhrase(int status)
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";

@@ -26,6 +26,10 @@ enum class ApiError {
     Timeout,
     ServiceUnavailable,
     Internal,
+    // The HTTP edge's own limits (httptransport) and the browser guard (router).
+    RequestTimeout,        // 408: a head or body that does not arrive in time
+    HeadersTooLarge,       // 431: request line + headers over the limit
+    UnsupportedMediaType,  // 415: a management body that is not JSON
 };
 
 struct ApiErrorInfo

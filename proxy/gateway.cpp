@@ -204,9 +204,14 @@ Result<quint16> Gateway::start(const Options &options)
     transportOptions.port = options.port;
     transportOptions.idleTimeout = options.idleTimeout;
     transportOptions.maxBodyBytes = d->config.maxRequestBytes();
+    transportOptions.limits = options.edgeLimits;
     auto port = d->transport->listen(transportOptions);
     if (!port)
         return port.error();
+    BrowserGuard browserGuard;
+    browserGuard.configure(options.host, *port, d->config.general.allowedOrigins,
+                           !d->config.general.masterKey.isEmpty());
+    d->router.setBrowserGuard(std::move(browserGuard));
     qCInfo(lcGateway).noquote() << "listening on" << options.host.toString() << "port" << *port;
     return *port;
 }

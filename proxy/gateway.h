@@ -2,6 +2,7 @@
 
 #include "../models/config.h"
 #include "../models/result.h"
+#include "httptypes.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -33,6 +34,7 @@ public:
         quint16 port = 4000;                                  // 0 = any free port
         std::chrono::milliseconds idleTimeout{30'000};        // keep-alive connections
         std::chrono::milliseconds shutdownGrace{5'000};       // in-flight calls may finish
+        EdgeLimits edgeLimits;                                // what one client may hold (tests shorten)
         ISecretStore *secrets = nullptr;   // provider secrets of store-added models (may be null)
         const IClock *clock = nullptr;     // null = the system clock
     };

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <deque>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -22,7 +23,6 @@ namespace Tollgate {
 
 namespace {
 
-constexpr qint64 HeaderPeekBytes = 16 * 1024;
 constexpr const char *ConnectionProperty = "_tollgate_connection";
 // How long a refused upload is drained before the socket is dropped, so the client reads
 // the 413 instead of a connection reset.
@@ -114,6 +114,9 @@ struct HttpTransport::Private
     QAbstractHttpServer *server = nullptr;
     QTcpServer *tcpServer = nullptr;
     QList<QPointer<Connection>> connections;
+    QList<QPointer<Connection>> unattached;  // accepted, waiting for the parser's slot
+    int liveConnections = 0;
+    bool refusingConnections = false;
     int activeExchanges = 0;
     bool checkHost = true;
 
@@ -124,22 +127,53 @@ struct HttpTransport::Private
 namespace {
 
 // Per-connection state, a child of its socket (so it dies with it).
+//
+// The guard: QtHttpServer 6.4 reads requests without any bound (a 1 MB header line, 10,000
+// headers, a head dribbled a byte at a time forever), so every byte is looked at here first.
+// `inspect` is connected to readyRead before QtHttpServer's own slot and `afterParser` after
+// it: inspect frames the bytes that arrived since the last look (request line and headers,
+// Content-Length and chunked bodies) up to the end of the first complete request, and
+// refuses a request before the parser has read it; afterParser notes which of the bytes
+// still buffered have already been looked at (the parser reads one request per readyRead and
+// stops at its end, so a pipelined request's bytes stay behind for the next readyRead).
 class Connection final : public QObject
 {
 public:
     Connection(HttpTransport::Private *transport, QTcpSocket *socket)
-        : QObject(socket), m_transport(transport), m_socket(socket)
+        : QObject(socket), m_transport(transport), m_socket(socket), m_limits(transport->options.limits)
     {
+        ++m_transport->liveConnections;
         m_idle.setSingleShot(true);
         m_idle.setInterval(transport->options.idleTimeout);
         connect(&m_idle, &QTimer::timeout, this, [this] {
-            if (!m_busy && m_socket)
+            if (!m_busy && m_phase == Phase::Between && m_socket)
                 m_socket->disconnectFromHost();
         });
+        m_headTimer.setSingleShot(true);
+        m_headTimer.setInterval(m_limits.headTimeout);
+        connect(&m_headTimer, &QTimer::timeout, this, [this] {
+            if (m_phase == Phase::Head)
+                refuse(errorResponse(ApiError::RequestTimeout,
+                                     u"The request's headers did not arrive within %1 ms of its first byte."_s
+                                         .arg(m_limits.headTimeout.count())),
+                       "request head too slow");
+        });
+        m_bodyTimer.setInterval(m_limits.bodyProgressWindow);
+        connect(&m_bodyTimer, &QTimer::timeout, this, &Connection::checkBodyProgress);
         // Connected before QtHttpServer's own readyRead slot, so this runs first.
         connect(socket, &QTcpSocket::readyRead, this, &Connection::inspect);
         connect(socket, &QTcpSocket::disconnected, this, &Connection::onDisconnected);
         m_idle.start();
+    }
+    ~Connection() override { --m_transport->liveConnections; }
+
+    // Called once QtHttpServer has connected its readyRead slot: this one runs after it.
+    void attachAfterParser()
+    {
+        if (m_attached)
+            return;
+        m_attached = true;
+        connect(m_socket, &QTcpSocket::readyRead, this, &Connection::afterParser);
     }
 
     [[nodiscard]] bool busy() const { return m_busy; }
@@ -147,7 +181,24 @@ public:
     [[nodiscard]] bool lastRequestIsHttp10() const { return m_http10; }
     QTcpSocket *socket() const { return m_socket; }
 
-    void enqueue(HttpRequest &&request) { m_queue.push_back(std::move(request)); }
+    // Returns false (and refuses the connection) when too many requests wait already.
+    bool enqueue(HttpRequest &&request)
+    {
+        // Bodies waiting are bounded too: together no more than one body at the size limit.
+        if (qsizetype(m_queue.size()) >= m_limits.maxPipelined
+            || m_queuedBytes + request.body.size() > m_transport->options.maxBodyBytes) {
+            refuse(errorResponse(ApiError::Throttling,
+                                 u"More than %1 pipelined requests (or %2 bytes of their bodies) wait on this "
+                                 "connection; wait for the answers or open another connection."_s
+                                     .arg(m_limits.maxPipelined)
+                                     .arg(m_transport->options.maxBodyBytes)),
+                   "too many pipelined requests");
+            return false;
+        }
+        m_queuedBytes += request.body.size();
+        m_queue.push_back(std::move(request));
+        return true;
+    }
 
     void start(const std::shared_ptr<Exchange> &exchange)
     {
@@ -165,6 +216,7 @@ public:
         Q_EMIT m_transport->q->exchangeFinished();
         if (closeAfter || !m_socket) {
             m_queue.clear();
+            m_queuedBytes = 0;
             if (m_socket)
                 m_socket->disconnectFromHost();
             return;
@@ -176,16 +228,18 @@ public:
                     return;
                 HttpRequest next = std::move(m_queue.front());
                 m_queue.pop_front();
+                m_queuedBytes -= next.body.size();
                 m_transport->dispatch(this, std::move(next));
             });
             return;
         }
         if (m_refusalPending) {
-            // A refused request came after this one: its 413 goes out only now, in order.
+            // A refused request came after this one: its answer goes out only now, in order.
             sendRefusal();
             return;
         }
-        m_idle.start();
+        if (m_phase == Phase::Between)
+            m_idle.start();
     }
 
     void closeIfIdle()
@@ -195,80 +249,351 @@ public:
     }
 
 private:
-    // Looks at each request's head (and a chunked body's size) before QtHttpServer buffers
-    // the body. Runs first on every readyRead, so a peek sees exactly the bytes that arrived
-    // since QtHttpServer's last read.
+    // Where the connection is in the request being received.
+    enum class Phase {
+        Between,      // no byte of the next request yet
+        Head,         // request line and headers
+        Body,         // a Content-Length body: m_bodyLeft bytes to come
+        ChunkedBody,  // a chunked body: m_chunk says where in its framing
+    };
+
     void inspect()
     {
         if (m_refused) {
             m_socket->readAll();  // drain a refused upload
             return;
         }
-        if (!m_busy)
-            m_idle.start();
-        // QtHttpServer reads a request inside a socket transaction: none started means the
-        // bytes available begin a new request.
-        if (!m_socket->isTransactionStarted()) {
-            m_head.clear();
-            m_headDone = false;
-            m_chunked = false;
-            m_rawSeen = 0;
-            m_headEnd = 0;
+        if (m_attached && m_awaitingParser) {
+            // afterParser did not run for the previous bytes: the guard's offsets are off.
+            qCWarning(lcTransport) << "request guard out of step with the HTTP parser";
+            m_scanned = 0;
         }
-        const qint64 fresh = m_socket->bytesAvailable();
-        if (!m_headDone) {
-            const qsizetype before = m_head.size();
-            m_head += m_socket->peek(std::max<qint64>(0, std::min(fresh, HeaderPeekBytes - before)));
-            const qsizetype end = m_head.indexOf("\r\n\r\n", std::max<qsizetype>(0, before - 3));
-            if (end < 0) {
-                m_rawSeen += fresh;
-                return;  // the head is not complete yet (QtHttpServer limits its size)
-            }
-            m_headDone = true;
-            m_headEnd = end + 4;
-            if (!parseHead(m_head.left(end)))
-                return;
-        }
-        m_rawSeen += fresh;
-        if (m_chunked) {
-            // Chunk framing is a few bytes per chunk: allow for it before calling it too large.
-            const qint64 body = m_rawSeen - m_headEnd;
-            const qint64 limit = m_transport->options.maxBodyBytes;
-            if (body > limit + limit / 8 + 4096)
-                refuse(body, true);
-        }
+        m_awaitingParser = m_attached;
+        scanAvailable();
     }
 
-    // Returns false when the request was refused.
-    bool parseHead(const QByteArray &head)
+    void afterParser()
     {
-        const QList<QByteArray> lines = head.split('\n');
+        m_awaitingParser = false;
+        if (m_refused || !m_socket)
+            return;
+        // The parser reads one request per readyRead and stops at its end. When the guard
+        // stopped there too, what is left in the buffer is the next request, not looked at
+        // yet: the next readyRead (which comes before the parser reads it) frames it from its
+        // start.
+        m_scanned = m_stoppedAtEnd ? 0 : m_socket->bytesAvailable();
+        m_stoppedAtEnd = false;
+    }
+
+    // Frames the buffered bytes not looked at yet (from m_scanned on), up to the end of the
+    // first request that is complete: a request behind it is judged only after the parser
+    // has taken this one, so its answer goes out first.
+    void scanAvailable()
+    {
+        const qint64 available = m_socket->bytesAvailable();
+        if (m_scanned > available)
+            m_scanned = 0;  // someone else read: treat what is there as new
+        qint64 at = m_scanned;
+        QByteArray bytes;  // peeked only when a head needs looking at
+        while (at < available && !m_refused) {
+            switch (m_phase) {
+            case Phase::Body: {
+                const qint64 take = std::min(available - at, m_bodyLeft);
+                at += take;
+                m_bodyLeft -= take;
+                m_windowBytes += take;
+                if (m_bodyLeft == 0) {
+                    endOfRequest();
+                    m_stoppedAtEnd = true;
+                    m_scanned = at;
+                    return;
+                }
+                break;
+            }
+            case Phase::ChunkedBody:
+                if (bytes.isEmpty())
+                    bytes = m_socket->peek(available);
+                at = scanChunked(bytes, at);
+                if (m_phase == Phase::Between && !m_refused) {
+                    m_stoppedAtEnd = true;
+                    m_scanned = at;
+                    return;
+                }
+                break;
+            case Phase::Between:
+            case Phase::Head:
+                if (bytes.isEmpty())
+                    bytes = m_socket->peek(available);
+                at = scanHead(bytes, at);
+                if (m_phase == Phase::Between && !m_refused && at > m_scanned) {
+                    // A head without a body ended here (blank space alone ends nothing).
+                    if (m_headEnded) {
+                        m_headEnded = false;
+                        m_stoppedAtEnd = true;
+                        m_scanned = at;
+                        return;
+                    }
+                }
+                break;
+            }
+        }
+        m_scanned = available;
+    }
+
+    // Reads head bytes from `at`; returns where it stopped (the end of the head, or of bytes).
+    qint64 scanHead(const QByteArray &bytes, qint64 at)
+    {
+        const qint64 size = bytes.size();
+        if (m_phase == Phase::Between) {
+            // The parser skips blank space before a request line (e.g. after a chunked body).
+            while (at < size && (bytes[at] == '\r' || bytes[at] == '\n' || bytes[at] == ' '
+                                 || bytes[at] == '\t' || bytes[at] == '\v'))
+                ++at;
+            if (at == size)
+                return at;
+            m_phase = Phase::Head;
+            m_head.clear();
+            m_lineStart = 0;
+            m_lines = 0;
+            m_idle.stop();
+            m_headTimer.start();
+        }
+        while (at < size) {
+            const qsizetype newline = bytes.indexOf('\n', at);
+            const qint64 end = newline < 0 ? size : newline + 1;
+            if (m_head.size() + (end - at) > m_limits.maxHeadBytes) {
+                refuse(errorResponse(ApiError::HeadersTooLarge,
+                                     u"The request line and headers are over the limit of %1 bytes."_s
+                                         .arg(m_limits.maxHeadBytes)),
+                       "request head too large");
+                return size;
+            }
+            m_head.append(bytes.constData() + at, end - at);
+            at = end;
+            if (newline < 0)
+                return at;
+            // A line ended (LF, or CRLF: both are accepted by the parser).
+            QByteArrayView line(m_head.constData() + m_lineStart, m_head.size() - 1 - m_lineStart);
+            if (line.endsWith('\r'))
+                line.chop(1);
+            m_lineStart = m_head.size();
+            if (!line.isEmpty()) {
+                if (++m_lines > m_limits.maxHeaderCount + 1) {  // + the request line
+                    refuse(errorResponse(ApiError::HeadersTooLarge,
+                                         u"The request has more than %1 headers."_s.arg(m_limits.maxHeaderCount)),
+                           "too many request headers");
+                    return size;
+                }
+                continue;
+            }
+            m_headTimer.stop();
+            headComplete();
+            return at;
+        }
+        return at;
+    }
+
+    // Follows a chunked body's framing from `at` (the parser's rules, strictly: CRLF after the
+    // size line and after each chunk's data, no trailers); returns where it stopped (the end
+    // of the body, or of bytes). Refuses malformed framing (400) and bodies over the limit
+    // (413) as soon as a chunk size says so.
+    qint64 scanChunked(const QByteArray &bytes, qint64 at)
+    {
+        const qint64 size = bytes.size();
+        const auto bad = [this](const QString &why) {
+            refuse(errorResponse(ApiError::BadRequest, u"Malformed chunked body: "_s + why),
+                   "malformed chunked body");
+        };
+        while (at < size && !m_refused) {
+            switch (m_chunk) {
+            case ChunkState::SizeLine: {
+                const qsizetype newline = bytes.indexOf('\n', at);
+                const qint64 end = newline < 0 ? size : newline + 1;
+                m_chunkLine.append(bytes.constData() + at, end - at);
+                at = end;
+                if (m_chunkLine.size() > 1024) {
+                    bad(u"a chunk size line is too long."_s);
+                    return size;
+                }
+                if (newline < 0)
+                    return at;
+                if (!m_chunkLine.endsWith("\r\n")) {
+                    bad(u"a chunk size line must end with CRLF."_s);
+                    return size;
+                }
+                QByteArray digits = m_chunkLine.left(m_chunkLine.size() - 2);
+                m_chunkLine.clear();
+                if (const qsizetype semicolon = digits.indexOf(';'); semicolon >= 0)
+                    digits.truncate(semicolon);  // chunk extensions are ignored
+                digits = digits.trimmed();
+                bool hex = !digits.isEmpty() && digits.size() <= 15;
+                for (const char c : std::as_const(digits))
+                    hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+                if (!hex) {
+                    bad(u"a chunk size must be a hexadecimal number."_s);
+                    return size;
+                }
+                m_chunkLeft = digits.toLongLong(nullptr, 16);
+                m_chunkedSeen += m_chunkLeft;
+                if (m_chunkedSeen > m_transport->options.maxBodyBytes) {
+                    refuseTooLarge(m_chunkedSeen, true);
+                    return size;
+                }
+                m_chunk = m_chunkLeft == 0 ? ChunkState::LastCr : ChunkState::Data;
+                break;
+            }
+            case ChunkState::Data: {
+                const qint64 take = std::min(size - at, m_chunkLeft);
+                at += take;
+                m_chunkLeft -= take;
+                m_windowBytes += take;
+                if (m_chunkLeft == 0)
+                    m_chunk = ChunkState::DataCr;
+                break;
+            }
+            case ChunkState::DataCr:
+            case ChunkState::LastCr:
+                if (bytes[at++] != '\r') {
+                    bad(u"a chunk must end with CRLF (trailers are not accepted)."_s);
+                    return size;
+                }
+                m_chunk = m_chunk == ChunkState::DataCr ? ChunkState::DataLf : ChunkState::LastLf;
+                break;
+            case ChunkState::DataLf:
+            case ChunkState::LastLf:
+                if (bytes[at++] != '\n') {
+                    bad(u"a chunk must end with CRLF."_s);
+                    return size;
+                }
+                if (m_chunk == ChunkState::LastLf) {
+                    endOfRequest();
+                    return at;
+                }
+                m_chunk = ChunkState::SizeLine;
+                m_windowBytes += 2;
+                break;
+            }
+        }
+        return at;
+    }
+
+    // The head is complete: decide how its body is framed, or refuse it.
+    void headComplete()
+    {
+        const QList<QByteArray> lines = m_head.split('\n');
         m_http10 = !lines.isEmpty() && lines.first().trimmed().endsWith("HTTP/1.0");
+        std::optional<qint64> contentLength;
+        bool chunked = false;
+        bool sawTransferEncoding = false;
+        const auto bad = [this](const QString &why) {
+            refuse(errorResponse(ApiError::BadRequest, why), "ambiguous request framing");
+        };
         for (qsizetype i = 1; i < lines.size(); ++i) {
-            const QByteArray line = lines.at(i).trimmed();
+            QByteArray line = lines.at(i);
+            if (line.endsWith('\r'))
+                line.chop(1);
+            if (line.isEmpty())
+                continue;
+            if (line.startsWith(' ') || line.startsWith('\t'))
+                return bad(u"Folded header lines are not accepted."_s);
             const qsizetype colon = line.indexOf(':');
             if (colon <= 0)
-                continue;
-            const QByteArray name = line.left(colon).trimmed();
+                continue;  // the parser ignores it too
+            const QByteArray name = line.left(colon);
             const QByteArray value = line.mid(colon + 1).trimmed();
+            const bool framing = name.trimmed().compare("content-length", Qt::CaseInsensitive) == 0
+                                 || name.trimmed().compare("transfer-encoding", Qt::CaseInsensitive) == 0;
+            if (framing && name != name.trimmed())
+                return bad(u"Whitespace around a header name is not accepted."_s);
             if (name.compare("transfer-encoding", Qt::CaseInsensitive) == 0) {
-                m_chunked = value.toLower().contains("chunked");
+                if (sawTransferEncoding || value.compare("chunked", Qt::CaseInsensitive) != 0)
+                    return bad(u"Transfer-Encoding must be exactly 'chunked'."_s);
+                sawTransferEncoding = true;
+                chunked = true;
             } else if (name.compare("content-length", Qt::CaseInsensitive) == 0) {
-                bool ok = false;
-                const qint64 length = value.toLongLong(&ok);
-                if (ok && length > m_transport->options.maxBodyBytes) {
-                    refuse(length, false);
-                    return false;
-                }
+                bool digits = !value.isEmpty() && value.size() <= 18;
+                for (const char c : value)
+                    digits = digits && c >= '0' && c <= '9';
+                if (!digits)
+                    return bad(u"Content-Length must be a non-negative decimal number."_s);
+                const qint64 length = value.toLongLong();
+                if (contentLength && *contentLength != length)
+                    return bad(u"Several Content-Length headers with different values."_s);
+                contentLength = length;
             }
         }
-        return true;
+        if (chunked && contentLength)
+            return bad(u"A request may not have both Content-Length and Transfer-Encoding."_s);
+        if (contentLength && *contentLength > m_transport->options.maxBodyBytes)
+            return refuseTooLarge(*contentLength, false);
+
+        m_head.clear();
+        if (chunked) {
+            m_phase = Phase::ChunkedBody;
+            m_chunk = ChunkState::SizeLine;
+            m_chunkLine.clear();
+            m_chunkLeft = 0;
+            m_chunkedSeen = 0;
+        } else if (contentLength.value_or(0) > 0) {
+            m_phase = Phase::Body;
+            m_bodyLeft = *contentLength;
+        } else {
+            m_phase = Phase::Between;
+            m_headEnded = true;
+            return;
+        }
+        m_windowBytes = 0;
+        m_windowNeed = std::min(m_limits.bodyProgressBytes, chunked ? m_limits.bodyProgressBytes : m_bodyLeft);
+        m_bodyTimer.start();
     }
 
-    void refuse(qint64 length, bool soFar)
+    void endOfRequest()
     {
+        m_phase = Phase::Between;
+        m_bodyTimer.stop();
+    }
+
+    void checkBodyProgress()
+    {
+        if (m_phase != Phase::Body && m_phase != Phase::ChunkedBody) {
+            m_bodyTimer.stop();
+            return;
+        }
+        if (m_windowBytes < m_windowNeed) {
+            refuse(errorResponse(ApiError::RequestTimeout,
+                                 u"The request body stalled: less than %1 bytes in %2 ms."_s
+                                     .arg(m_windowNeed)
+                                     .arg(m_limits.bodyProgressWindow.count())),
+                   "request body too slow");
+            return;
+        }
+        m_windowBytes = 0;
+        m_windowNeed = std::min(m_limits.bodyProgressBytes,
+                                m_phase == Phase::Body ? m_bodyLeft : m_limits.bodyProgressBytes);
+    }
+
+    void refuseTooLarge(qint64 length, bool soFar)
+    {
+        refuse(errorResponse(
+                   ApiError::RequestTooLarge,
+                   u"Request body of %1%2 bytes is over the limit of %3 bytes (general_settings.max_request_size_mb)."_s
+                       .arg(soFar ? u"more than "_s : QString())
+                       .arg(length)
+                       .arg(m_transport->options.maxBodyBytes)),
+               "request body too large");
+    }
+
+    // Answers `response` and closes: after the answers still owed on this connection, if any.
+    void refuse(HttpResponse response, const char *why)
+    {
+        if (m_refused)
+            return;
         m_refused = true;
-        qCInfo(lcTransport) << "refusing a request body of" << length << "bytes";
+        m_headTimer.stop();
+        m_bodyTimer.stop();
+        m_idle.stop();
+        m_head = QByteArray();
+        qCInfo(lcTransport) << "refusing a request:" << why;
         // Take the socket away from QtHttpServer's parser; drain what the client still sends
         // (a transaction would keep every drained byte in memory).
         QObject::disconnect(m_socket, &QTcpSocket::readyRead, nullptr, nullptr);
@@ -276,12 +601,7 @@ private:
         if (m_socket->isTransactionStarted())
             m_socket->commitTransaction();
         m_socket->readAll();
-        m_refusal = errorResponse(
-            ApiError::RequestTooLarge,
-            u"Request body of %1%2 bytes is over the limit of %3 bytes (general_settings.max_request_size_mb)."_s
-                .arg(soFar ? u"more than "_s : QString())
-                .arg(length)
-                .arg(m_transport->options.maxBodyBytes));
+        m_refusal = std::move(response);
         if (m_busy || !m_queue.empty()) {
             m_refusalPending = true;  // answers still owed on this connection go first
             return;
@@ -292,8 +612,11 @@ private:
     void sendRefusal()
     {
         m_refusalPending = false;
+        if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
+            return;
         QByteArray bytes = serializeHead(m_refusal.status, m_refusal.contentType, m_refusal.headers, true);
         bytes += "Content-Length: " + QByteArray::number(m_refusal.body.size()) + "\r\n\r\n" + m_refusal.body;
+        m_refusal = HttpResponse();
         m_socket->write(bytes);
         m_socket->flush();
         // Half-close so the client sees the end of the answer, then drop it after a while.
@@ -307,7 +630,10 @@ private:
     void onDisconnected()
     {
         m_idle.stop();
+        m_headTimer.stop();
+        m_bodyTimer.stop();
         m_queue.clear();
+        m_queuedBytes = 0;
         m_refusalPending = false;
         if (auto exchange = m_current.lock()) {
             m_current.reset();
@@ -320,15 +646,31 @@ private:
 
     HttpTransport::Private *m_transport;
     QPointer<QTcpSocket> m_socket;
+    const EdgeLimits m_limits;
     QTimer m_idle;
+    QTimer m_headTimer;
+    QTimer m_bodyTimer;
     std::deque<HttpRequest> m_queue;
+    qint64 m_queuedBytes = 0;   // bodies of the requests in m_queue
     std::weak_ptr<Exchange> m_current;
     HttpResponse m_refusal;
-    QByteArray m_head;          // the current request's head as it arrives
-    qsizetype m_headEnd = 0;    // bytes of head including its blank line
-    qint64 m_rawSeen = 0;       // bytes of the current request seen so far
-    bool m_headDone = false;
-    bool m_chunked = false;
+    Phase m_phase = Phase::Between;
+    QByteArray m_head;          // the current request's head as it arrives (≤ maxHeadBytes)
+    qsizetype m_lineStart = 0;  // where the head's current line starts
+    int m_lines = 0;            // non-empty lines of the head so far
+    qint64 m_bodyLeft = 0;      // Content-Length bytes still to come
+    enum class ChunkState { SizeLine, Data, DataCr, DataLf, LastCr, LastLf };
+    ChunkState m_chunk = ChunkState::SizeLine;
+    QByteArray m_chunkLine;     // the chunk size line as it arrives
+    qint64 m_chunkLeft = 0;     // bytes of the current chunk still to come
+    qint64 m_chunkedSeen = 0;   // decoded bytes of a chunked body so far (its chunk sizes)
+    qint64 m_windowBytes = 0;   // body bytes in the current progress window
+    qint64 m_windowNeed = 0;    // body bytes the window must bring
+    qint64 m_scanned = 0;       // buffered bytes the guard has looked at already
+    bool m_attached = false;
+    bool m_awaitingParser = false;
+    bool m_stoppedAtEnd = false;  // the last scan stopped at the end of a complete request
+    bool m_headEnded = false;     // a bodiless head just ended
     bool m_busy = false;
     bool m_refused = false;
     bool m_refusalPending = false;
@@ -403,16 +745,40 @@ public:
 
     QTcpSocket *nextPendingConnection() override
     {
-        QTcpSocket *socket = QTcpServer::nextPendingConnection();
-        if (!socket)
-            return nullptr;
-        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        if (m_transport->connections.size() > 256)
-            m_transport->connections.removeAll(nullptr);
-        auto *connection = new Connection(m_transport, socket);
-        socket->setProperty(ConnectionProperty, QVariant::fromValue(static_cast<void *>(connection)));
-        m_transport->connections.append(connection);
-        return socket;
+        for (;;) {
+            QTcpSocket *socket = QTcpServer::nextPendingConnection();
+            if (!socket)
+                return nullptr;
+            if (m_transport->liveConnections >= m_transport->options.limits.maxConnections) {
+                // Closed at once, before any buffer or parser exists for it.
+                if (!m_transport->refusingConnections)
+                    qCWarning(lcTransport) << "connection limit of" << m_transport->options.limits.maxConnections
+                                           << "reached: closing new connections";
+                m_transport->refusingConnections = true;
+                socket->abort();
+                delete socket;
+                continue;
+            }
+            m_transport->refusingConnections = false;
+            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+            if (m_transport->connections.size() > 256)
+                m_transport->connections.removeAll(nullptr);
+            auto *connection = new Connection(m_transport, socket);
+            socket->setProperty(ConnectionProperty, QVariant::fromValue(static_cast<void *>(connection)));
+            m_transport->connections.append(connection);
+            m_transport->unattached.append(connection);
+            return socket;
+        }
+    }
+
+    // Runs after QtHttpServer took the new sockets and connected its own slots to them.
+    void attachPending()
+    {
+        for (const auto &connection : std::as_const(m_transport->unattached)) {
+            if (connection)
+                connection->attachAfterParser();
+        }
+        m_transport->unattached.clear();
     }
 
 private:
@@ -460,7 +826,7 @@ void HttpTransport::Private::onRequest(const QHttpServerRequest &request, QTcpSo
     copy.peer = request.remoteAddress();
 
     if (connection->busy()) {
-        connection->enqueue(std::move(copy));  // pipelined: answer in order
+        connection->enqueue(std::move(copy));  // pipelined: answer in order (or refused)
         return;
     }
     dispatch(connection, std::move(copy));
@@ -534,6 +900,10 @@ Result<quint16> HttpTransport::listen(const Options &options)
     }
     d->server = new Server(d.get(), this);
     d->server->bind(tcpServer);  // re-parents tcpServer to the server
+    // Connected after bind(): QtHttpServer's own handler of new connections runs first, so
+    // the guard's second readyRead slot comes after the parser's (see Connection).
+    connect(tcpServer, &QTcpServer::pendingConnectionAvailable, tcpServer, &GuardedTcpServer::attachPending);
+    connect(tcpServer, &QTcpServer::newConnection, tcpServer, &GuardedTcpServer::attachPending);
     d->tcpServer = tcpServer;
     return tcpServer->serverPort();
 }

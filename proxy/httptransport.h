@@ -16,9 +16,12 @@ namespace Tollgate {
 // leaves this class (its API changed between Qt 6.4 and 6.8) — and hands every request,
 // copied into an HttpRequest, to one handler together with an IResponder.
 //
-// It also does what QtHttpServer 6.4 leaves out: refuses bodies over the size limit as
-// soon as the headers arrive (413), honours "Connection: close" and HTTP/1.0, closes idle
-// keep-alive connections, answers pipelined requests in order, sets TCP_NODELAY, and —
+// It also does what QtHttpServer 6.4 leaves out: bounds every request (head size and header
+// count → 431, a head or body that does not arrive in time → 408, bodies over the size
+// limit as soon as the headers arrive → 413, framing that could be read two ways → 400),
+// the number of open connections and of pipelined requests (EdgeLimits), honours
+// "Connection: close" and HTTP/1.0, closes idle keep-alive connections, answers pipelined
+// requests in order, sets TCP_NODELAY, and —
 // while bound to loopback — refuses requests whose Host is not a loopback name (403), so
 // a web page cannot reach the gateway through DNS rebinding.
 class HttpTransport final : public QObject
@@ -35,6 +38,7 @@ public:
         quint16 port = 4000;                      // 0 = any free port
         qint64 maxBodyBytes = 32LL * 1024 * 1024;
         std::chrono::milliseconds idleTimeout{30'000};
+        EdgeLimits limits;
     };
 
     explicit HttpTransport(Handler handler, QObject *parent = nullptr);

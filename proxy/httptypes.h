@@ -81,4 +81,19 @@ public:
 
 using ResponderPtr = std::shared_ptr<IResponder>;
 
+// What one client may hold of the gateway at its HTTP edge. Each limit is answered with its
+// status and a closed connection; the defaults suit a local gateway, tests shorten the times.
+struct EdgeLimits
+{
+    qint64 maxHeadBytes = 16 * 1024;   // request line + headers, any line endings → 431
+    int maxHeaderCount = 100;          // header lines → 431
+    // A head must be complete this long after its first byte → 408 (a slowloris head).
+    std::chrono::milliseconds headTimeout{10'000};
+    // A body must bring bodyProgressBytes (or the rest of it) in every window → 408.
+    std::chrono::milliseconds bodyProgressWindow{5'000};
+    qint64 bodyProgressBytes = 1024;
+    int maxConnections = 4096;         // beyond: a new connection is closed at once
+    int maxPipelined = 16;             // requests waiting behind the one being answered → 429
+};
+
 } // namespace Tollgate

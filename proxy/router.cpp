@@ -38,8 +38,12 @@ QString Router::canonicalPath(const QString &path)
     return canonical;
 }
 
-void Router::dispatch(HttpRequest &&request, const ResponderPtr &responder) const
+void Router::dispatch(HttpRequest &&request, const ResponderPtr &incoming) const
 {
+    // Web pages first, before even a 404: refused, or (an allowed origin) answered with CORS.
+    const ResponderPtr responder = m_browser.admit(request, incoming);
+    if (!responder)
+        return;
     const QString path = canonicalPath(request.path);
     const auto found = m_byPath.constFind(path);
     if (found == m_byPath.constEnd()) {
@@ -64,6 +68,8 @@ void Router::dispatch(HttpRequest &&request, const ResponderPtr &responder) cons
         return;
     }
 
+    if (!m_browser.acceptsBody(path, request, responder))
+        return;  // 415: a management body that is not JSON
     RequestContext context;
     if (!authenticate(request, route->access, context.caller, responder))
         return;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "auth.h"
+#include "browserguard.h"
 #include "httptypes.h"
 
 #include <QHash>
@@ -52,6 +53,8 @@ public:
     void setMasterKey(QByteArrayView masterKey);
     // Virtual keys are looked up here (in memory; no SQL per request).
     void setIdentities(const IdentityRegistry *identities, const IClock *clock);
+    // Which web pages may call (own origin, general_settings.allowed_origins): see BrowserGuard.
+    void setBrowserGuard(BrowserGuard guard) { m_browser = std::move(guard); }
 
     void dispatch(HttpRequest &&request, const ResponderPtr &responder) const;
 
@@ -69,6 +72,7 @@ private:
     QByteArray m_masterKeyHash;
     const IdentityRegistry *m_identities = nullptr;
     const IClock *m_clock = nullptr;
+    BrowserGuard m_browser;
 };
 
 } // namespace Tollgate

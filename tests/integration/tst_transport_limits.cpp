@@ -38,15 +38,66 @@ private Q_SLOTS:
     void garbageOnTheSocketDoesNotBreakTheGateway();
     // 11. shutdown
     void stopReturnsPromptlyWithIdleKeepAliveConnections();
+    // 12. a bounded edge (issue 13 §6): each limit answers and closes, others are served
+    void oversizedHeadIsRefused_data();
+    void oversizedHeadIsRefused();
+    void headWithBareLineFeedsIsServed();
+    void oversizedHeadPipelinedBehindAGoodRequestIsRefusedInOrder();
+    void requestsPipelinedBehindAChunkedOneAreFramedAgain();
+    void slowHeadTimesOut();
+    void stalledBodyTimesOut();
+    void slowButMovingBodyIsServed();
+    void connectionsOverTheCapAreClosedAtOnce();
+    void pipelinedRequestsOverTheCapAreRefused();
+    void pipelinedBodiesOverTheLimitTogetherAreRefused();
+    void ambiguousFramingIsRefused_data();
+    void ambiguousFramingIsRefused();
+
+private:
+    // A gateway with short edge times and small caps, for the tests of section 12.
+    static Gateway::Options edgeOptions();
+    // A good request on a new connection is answered (while another connection misbehaves).
+    static void checkServedMeanwhile(quint16 port);
+    std::unique_ptr<GatewayHost> m_edge;
+    quint16 m_edgePort = 0;
 };
+
+namespace {
+constexpr auto EdgeHeadTimeout = 300ms;
+constexpr auto EdgeBodyWindow = 300ms;
+constexpr int EdgeMaxPipelined = 3;
+}
+
+Gateway::Options TransportLimitsTest::edgeOptions()
+{
+    Gateway::Options options = gatewayOptions();
+    options.edgeLimits.headTimeout = EdgeHeadTimeout;
+    options.edgeLimits.bodyProgressWindow = EdgeBodyWindow;
+    options.edgeLimits.bodyProgressBytes = 1024;
+    options.edgeLimits.maxPipelined = EdgeMaxPipelined;
+    return options;
+}
+
+void TransportLimitsTest::checkServedMeanwhile(quint16 port)
+{
+    HttpClient client(port);
+    client.setTimeout(3s);
+    const Response response = client.post("/v1/chat/completions", chatBody(u"mock-a"_s));
+    QVERIFY2(response.status == 200, qPrintable(response.error + u' ' + QString::fromUtf8(response.body.left(200))));
+}
 
 void TransportLimitsTest::initTestCase()
 {
     startFixture();
+    m_edge = std::make_unique<GatewayHost>();
+    auto edge = m_edge->start(makeConfig(m_fake.baseUrl()), nullptr, edgeOptions());
+    QVERIFY2(edge.ok(), edge.ok() ? "" : qPrintable(edge.error().toString()));
+    m_edgePort = *edge;
 }
 
 void TransportLimitsTest::cleanupTestCase()
 {
+    m_edge.reset();
     stopFixture();
 }
 
@@ -447,6 +498,283 @@ void TransportLimitsTest::stopReturnsPromptlyWithIdleKeepAliveConnections()
     const Response refused = late.get("/health/liveliness");
     QCOMPARE(refused.status, 0);
     QVERIFY(!refused.error.isEmpty());
+}
+
+// ---------------------------------------------------------------------------------------
+// 12. A bounded edge
+
+void TransportLimitsTest::oversizedHeadIsRefused_data()
+{
+    QTest::addColumn<QByteArray>("head");
+    const QByteArray start = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n";
+    QByteArray manyHeaders;
+    for (int i = 0; i < 10'000; ++i)
+        manyHeaders += "X-" + QByteArray::number(i) + ": 1\r\n";
+    QByteArray manyShortHeaders;  // under 16 KiB in all, but more than 100 lines
+    for (int i = 0; i < 150; ++i)
+        manyShortHeaders += "X-" + QByteArray::number(i) + ": 1\r\n";
+    QTest::newRow("1 MB header") << start + "X-Big: " + QByteArray(1024 * 1024, 'a') + "\r\n\r\n";
+    QTest::newRow("10,000 headers") << start + manyHeaders + "\r\n";
+    QTest::newRow("150 short headers") << start + manyShortHeaders + "\r\n";
+    // Bare LF line endings: the parser accepts them, so the limit must see them too.
+    QTest::newRow("LF-only head over the limit")
+        << QByteArray("POST /v1/chat/completions HTTP/1.1\nHost: localhost\nX-Big: " + QByteArray(20'000, 'b') + "\n\n");
+    QTest::newRow("LF-only, many headers")
+        << QByteArray("GET /health/liveliness HTTP/1.1\n" + QByteArray(manyHeaders).replace("\r\n", "\n") + "\n");
+    QTest::newRow("request line over the limit")
+        << QByteArray("GET /health/liveliness?" + QByteArray(20'000, 'q') + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    QTest::newRow("head never ends") << start + QByteArray(64 * 1024, 'x');
+}
+
+void TransportLimitsTest::oversizedHeadIsRefused()
+{
+    QFETCH(QByteArray, head);
+    auto socket = connectRaw(m_openPort);
+    QVERIFY(socket);
+    socket->write(head);  // the gateway may stop reading before the end: no waiting for it
+    socket->flush();
+    const RawRead read = readFor(*socket, 3s, [](const QByteArray &bytes) { return statusLines(bytes).size() >= 1; });
+    QVERIFY2(statusLines(read.bytes) == QList<int>{431}, read.bytes.left(400).constData());
+    QVERIFY2(read.bytes.contains("request_header_fields_too_large"), read.bytes.left(400).constData());
+    QVERIFY(read.bytes.toLower().contains("connection: close"));
+    const RawRead rest = readFor(*socket, 3s);
+    QVERIFY2(rest.closed, "the connection stays open after a 431");
+    checkServedMeanwhile(m_openPort);
+}
+
+void TransportLimitsTest::headWithBareLineFeedsIsServed()
+{
+    // The control for the LF-only rows above: a small LF-only head is a request like any other,
+    // also pipelined behind a CRLF one.
+    auto socket = connectRaw(m_openPort);
+    QVERIFY(socket);
+    QVERIFY(writeAll(*socket, "GET /health/liveliness HTTP/1.1\nHost: localhost\n\n"
+                              "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                              "GET /health/liveliness HTTP/1.1\nHost: localhost\nConnection: close\n\n"));
+    const RawRead read = readFor(*socket, 3s);
+    QVERIFY2(statusLines(read.bytes) == (QList<int>{200, 200, 200}), read.bytes.constData());
+}
+
+void TransportLimitsTest::oversizedHeadPipelinedBehindAGoodRequestIsRefusedInOrder()
+{
+    // In one write: the parser stops after the first request, the guard must still see the
+    // second one's head before the parser reads it.
+    auto socket = connectRaw(m_openPort);
+    QVERIFY(socket);
+    socket->write("GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                  "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\nX-Big: " + QByteArray(40'000, 'c') + "\r\n\r\n");
+    socket->flush();
+    const RawRead read = readFor(*socket, 3s, [](const QByteArray &bytes) { return statusLines(bytes).size() >= 2; });
+    QVERIFY2(statusLines(read.bytes) == (QList<int>{200, 431}), read.bytes.left(600).constData());
+    checkServedMeanwhile(m_openPort);
+}
+
+void TransportLimitsTest::requestsPipelinedBehindAChunkedOneAreFramedAgain()
+{
+    // Where a chunked body ends only the parser knows: the guard frames what follows again
+    // from there, so a good request behind it is served and an oversized one refused.
+    const QByteArray body = chatBody(u"mock-a"_s);
+    QByteArray chunked = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n";
+    for (qsizetype at = 0; at < body.size(); at += 20)
+        chunked += QByteArray::number(body.mid(at, 20).size(), 16) + "\r\n" + body.mid(at, 20) + "\r\n";
+    chunked += "0\r\n\r\n";
+    const QByteArray good = "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    const QByteArray big = "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\nX-Big: " + QByteArray(20'000, 'd') + "\r\n\r\n";
+    {
+        auto socket = connectRaw(m_openPort);
+        QVERIFY(socket);
+        QVERIFY(writeAll(*socket, chunked + good + chunked + good));
+        const RawRead read = readFor(*socket, 3s, [](const QByteArray &bytes) { return statusLines(bytes).size() >= 4; });
+        QVERIFY2(statusLines(read.bytes) == (QList<int>{200, 200, 200, 200}), read.bytes.right(600).constData());
+    }
+    {
+        auto socket = connectRaw(m_openPort);
+        QVERIFY(socket);
+        socket->write(chunked + big);
+        socket->flush();
+        const RawRead read = readFor(*socket, 3s, [](const QByteArray &bytes) { return statusLines(bytes).size() >= 2; });
+        QVERIFY2(statusLines(read.bytes) == (QList<int>{200, 431}), read.bytes.right(600).constData());
+    }
+}
+
+void TransportLimitsTest::slowHeadTimesOut()
+{
+    // A slowloris: a header line now and then, each well inside the idle timeout. The head
+    // must be complete within the head timeout of its first byte.
+    auto socket = connectRaw(m_edgePort);
+    QVERIFY(socket);
+    QVERIFY(writeAll(*socket, "GET /health/liveliness HTTP/1.1\r\n"));
+    RawRead read;
+    QElapsedTimer timer;
+    timer.start();
+    for (int i = 0; timer.elapsed() < 10 * EdgeHeadTimeout.count() && !read.closed && read.bytes.isEmpty(); ++i) {
+        socket->write("X-Drip-" + QByteArray::number(i) + ": 1\r\n");
+        socket->flush();
+        const RawRead piece = readFor(*socket, EdgeHeadTimeout / 6);
+        read.bytes += piece.bytes;
+        read.closed = piece.closed;
+    }
+    read.bytes += readFor(*socket, 1s, [](const QByteArray &bytes) { return statusLines(bytes).size() >= 1; }).bytes;
+    QVERIFY2(statusLines(read.bytes) == QList<int>{408}, read.bytes.constData());
+    QVERIFY(read.bytes.contains("request_timeout"));
+    QVERIFY2(readFor(*socket, 3s).closed, "the connection stays open after a 408");
+    checkServedMeanwhile(m_edgePort);
+}
+
+void TransportLimitsTest::stalledBodyTimesOut()
+{
+    auto socket = connectRaw(m_edgePort);
+    QVERIFY(socket);
+    const QByteArray body = chatBody(u"mock-a"_s, false, 5000);
+    QVERIFY(writeAll(*socket, "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body.left(100)));
+    // Then a byte now and then: far less than the body must bring per window.
+    RawRead read;
+    QElapsedTimer timer;
+    timer.start();
+    for (qsizetype at = 100; timer.elapsed() < 10 * EdgeBodyWindow.count() && read.bytes.isEmpty() && !read.closed; ++at) {
+        socket->write(body.mid(at, 1));
+        socket->flush();
+        const RawRead piece = readFor(*socket, EdgeBodyWindow / 6);
+        read.bytes += piece.bytes;
+        read.closed = piece.closed;
+    }
+    read.bytes += readFor(*socket, 1s, [](const QByteArray &bytes) { return statusLines(bytes).size() >= 1; }).bytes;
+    QVERIFY2(statusLines(read.bytes) == QList<int>{408}, read.bytes.constData());
+    QVERIFY(read.bytes.contains("stalled"));
+    QVERIFY2(readFor(*socket, 3s).closed, "the connection stays open after a 408");
+    checkServedMeanwhile(m_edgePort);
+}
+
+void TransportLimitsTest::slowButMovingBodyIsServed()
+{
+    // The control for the test above: a body that brings its bytes (or its rest) in every
+    // window is waited for, however long it takes in all.
+    auto socket = connectRaw(m_edgePort);
+    QVERIFY(socket);
+    const QByteArray body = chatBody(u"mock-a"_s, false, 4000);
+    QVERIFY(writeAll(*socket, "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n"));
+    for (qsizetype at = 0; at < body.size(); at += 1500) {
+        QVERIFY(writeAll(*socket, body.mid(at, 1500)));
+        QThread::msleep(EdgeBodyWindow.count() / 2);
+    }
+    const RawRead read = readFor(*socket, 3s, [](const QByteArray &bytes) { return statusLines(bytes).size() >= 1; });
+    QVERIFY2(statusLines(read.bytes) == QList<int>{200}, read.bytes.left(400).constData());
+}
+
+void TransportLimitsTest::connectionsOverTheCapAreClosedAtOnce()
+{
+    constexpr int Cap = 4;
+    GatewayHost host;
+    Gateway::Options options = edgeOptions();
+    options.edgeLimits.maxConnections = Cap;
+    auto started = host.start(makeConfig({}), nullptr, options);
+    QVERIFY2(started.ok(), started.ok() ? "" : qPrintable(started.error().toString()));
+    const quint16 port = *started;
+
+    std::vector<std::unique_ptr<HttpClient>> held;
+    for (int i = 0; i < Cap; ++i) {
+        held.push_back(std::make_unique<HttpClient>(port));
+        QCOMPARE(held.back()->get("/health/liveliness").status, 200);  // accepted and kept alive
+    }
+    for (int i = 0; i < 3; ++i) {
+        auto extra = connectRaw(port);
+        QVERIFY(extra);  // the kernel accepts; the gateway closes it at once
+        writeAll(*extra, "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        const RawRead read = readFor(*extra, 2s);
+        QVERIFY2(read.closed && read.bytes.isEmpty(), read.bytes.constData());
+    }
+    // The held connections are still served.
+    QCOMPARE(held.front()->get("/health/liveliness").status, 200);
+    // A freed place is taken by the next connection.
+    held.pop_back();
+    Response response;
+    for (int attempt = 0; attempt < 20 && response.status != 200; ++attempt) {
+        HttpClient client(port);
+        client.setTimeout(1s);
+        response = client.get("/health/liveliness");
+        if (response.status != 200)
+            QThread::msleep(50);
+    }
+    QCOMPARE(response.status, 200);
+}
+
+void TransportLimitsTest::pipelinedRequestsOverTheCapAreRefused()
+{
+    // A slow call holds the connection; the requests written behind it queue up to the cap,
+    // the next one is refused (after the answers owed) and the connection closed.
+    auto socket = connectRaw(m_edgePort);
+    QVERIFY(socket);
+    const QByteArray slowBody = chatBody(u"slow"_s);
+    QByteArray bytes = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                       "Content-Length: " + QByteArray::number(slowBody.size()) + "\r\n\r\n" + slowBody;
+    QVERIFY(writeAll(*socket, bytes));
+    QThread::msleep(100);  // the slow call is in flight
+    QByteArray more;
+    for (int i = 0; i < EdgeMaxPipelined + 3; ++i)
+        more += "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    QVERIFY(writeAll(*socket, more));
+    const RawRead read = readFor(*socket, SlowLatency + 3s);
+    QList<int> expected{200};
+    for (int i = 0; i < EdgeMaxPipelined; ++i)
+        expected.append(200);
+    expected.append(429);
+    QVERIFY2(statusLines(read.bytes) == expected, read.bytes.right(800).constData());
+    QVERIFY(read.closed);
+    checkServedMeanwhile(m_edgePort);
+}
+
+void TransportLimitsTest::pipelinedBodiesOverTheLimitTogetherAreRefused()
+{
+    // Each body is under the size limit, the two waiting behind a slow call are not.
+    auto socket = connectRaw(m_edgePort);
+    QVERIFY(socket);
+    const auto post = [](const QByteArray &body) -> QByteArray {
+        return "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+               "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    };
+    QVERIFY(writeAll(*socket, post(chatBody(u"slow"_s))));
+    QThread::msleep(100);  // the slow call is in flight
+    const QByteArray half = chatBody(u"mock-a"_s, false, maxBodyBytes() * 6 / 10);
+    QVERIFY(writeAll(*socket, post(half) + post(half)));
+    const RawRead read = readFor(*socket, SlowLatency + 3s);
+    QVERIFY2(statusLines(read.bytes) == (QList<int>{200, 200, 429}), read.bytes.right(800).constData());
+    QVERIFY(read.closed);
+}
+
+void TransportLimitsTest::ambiguousFramingIsRefused_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    const QByteArray start = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n";
+    QTest::newRow("Content-Length and Transfer-Encoding")
+        << start + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    QTest::newRow("two different Content-Lengths") << start + "Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}";
+    QTest::newRow("negative Content-Length") << start + "Content-Length: -5\r\n\r\n{}";
+    QTest::newRow("garbage Content-Length") << start + "Content-Length: 12abc\r\n\r\n{}";
+    QTest::newRow("huge Content-Length") << start + "Content-Length: 99999999999999999999999\r\n\r\n{}";
+    QTest::newRow("other Transfer-Encoding") << start + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n";
+    QTest::newRow("space before the colon") << start + "Content-Length : 2\r\n\r\n{}";
+    QTest::newRow("folded header") << start + "Content-Length: 2\r\n x\r\n\r\n{}";
+    const QByteArray chunked = start + "Transfer-Encoding: chunked\r\n\r\n";
+    QTest::newRow("chunk without CRLF after its data") << chunked + "2\r\n{}XX\r\n0\r\n\r\n";
+    QTest::newRow("chunk size with a bare LF") << chunked + "2\n{}\r\n0\r\n\r\n";
+    QTest::newRow("chunk size not hexadecimal") << chunked + "-2\r\n{}\r\n0\r\n\r\n";
+    QTest::newRow("trailer after the last chunk") << chunked + "2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n";
+}
+
+void TransportLimitsTest::ambiguousFramingIsRefused()
+{
+    QFETCH(QByteArray, request);
+    auto socket = connectRaw(m_openPort);
+    QVERIFY(socket);
+    // A second request smuggled behind: it must never be answered.
+    QVERIFY(writeAll(*socket, request + "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    const RawRead read = readFor(*socket, 3s);
+    QVERIFY2(statusLines(read.bytes) == QList<int>{400}, read.bytes.constData());
+    QVERIFY(read.closed);
+    checkServedMeanwhile(m_openPort);
 }
 
 QTEST_GUILESS_MAIN(TransportLimitsTest)

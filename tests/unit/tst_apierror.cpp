@@ -33,6 +33,9 @@ private Q_SLOTS:
         QTest::newRow("timeout") << ApiError::Timeout << 504 << u"timeout"_s;
         QTest::newRow("unavailable") << ApiError::ServiceUnavailable << 503 << u"service_unavailable"_s;
         QTest::newRow("internal") << ApiError::Internal << 500 << u"internal_server_error"_s;
+        QTest::newRow("request timeout") << ApiError::RequestTimeout << 408 << u"request_timeout"_s;
+        QTest::newRow("headers too large") << ApiError::HeadersTooLarge << 431 << u"request_header_fields_too_large"_s;
+        QTest::newRow("media type") << ApiError::UnsupportedMediaType << 415 << u"unsupported_media_type"_s;
     }
 
     void mapsEveryErrorToStatusAndType()

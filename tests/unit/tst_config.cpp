@@ -115,6 +115,7 @@ class TestConfig : public QObject
 
 private slots:
     void loadsEveryField();
+    void allowedOriginsAreNormalized();
     void loadsTheDefaultConfig();
     void emptyInputGivesDefaults_data();
     void emptyInputGivesDefaults();
@@ -232,6 +233,28 @@ void TestConfig::loadsEveryField()
     QCOMPARE(c.general.maxRequestSizeMb, 8.0);
     QCOMPARE(c.maxRequestBytes(), qint64(8) * 1024 * 1024);
     QCOMPARE(c.general.storePrompts, true);
+}
+
+void TestConfig::allowedOriginsAreNormalized()
+{
+    MemorySecretStore secrets;
+    const auto result = ConfigLoader::loadString("general_settings:\n"
+                                                 "  allowed_origins:\n"
+                                                 "    - HTTPS://App.Example:443/\n"
+                                                 "    - http://localhost:3000\n"
+                                                 "    - http://[::1]:80\n"
+                                                 "    - \"*\"\n",
+                                                 kName, secrets);
+    QVERIFY2(result.ok(), result.ok() ? "" : qPrintable(result.error().toString()));
+    QCOMPARE(result->general.allowedOrigins,
+             (QStringList{u"https://app.example"_s, u"http://localhost:3000"_s, u"http://[::1]"_s, u"*"_s}));
+    // None by default.
+    const auto empty = ConfigLoader::loadString("general_settings:\n  store_prompts: false\n", kName, secrets);
+    QVERIFY(empty.ok());
+    QVERIFY(empty->general.allowedOrigins.isEmpty());
+    QCOMPARE(normalizedOrigin(u"http://127.0.0.1:4000"_s), u"http://127.0.0.1:4000"_s);
+    QCOMPARE(normalizedOrigin(u"https://app.example?x=1"_s), QString());
+    QCOMPARE(normalizedOrigin(u"https://user@app.example"_s), QString());
 }
 
 void TestConfig::loadsTheDefaultConfig()
@@ -583,6 +606,15 @@ void TestConfig::errors_data()
     // Reading stops at the first error found (sections and their fields are checked in turn).
     QTest::newRow("first of two errors") << QByteArray("general_settings:\n  budget_enforcement: loose\n  max_request_size_mb: 0\n")
                                          << 2 << u"budget_enforcement"_s;
+    QTest::newRow("allowed_origins not a list") << QByteArray("general_settings:\n  allowed_origins: https://app.example\n")
+                                                << 2 << u"allowed_origins must be a list"_s;
+    QTest::newRow("allowed_origins entry with a path")
+        << QByteArray("general_settings:\n  allowed_origins:\n    - https://ok.example\n    - https://app.example/app\n")
+        << 4 << u"allowed_origins entries must be an origin"_s;
+    QTest::newRow("allowed_origins entry not http") << QByteArray("general_settings:\n  allowed_origins: [\"file:///x\"]\n")
+                                                    << 2 << u"allowed_origins entries must be an origin"_s;
+    QTest::newRow("allowed_origins entry null origin") << QByteArray("general_settings:\n  allowed_origins: [\"null\"]\n")
+                                                       << 2 << u"allowed_origins entries must be an origin"_s;
     QTest::newRow("flow style reports its line") << QByteArray("# all on one line\nmodel_list: [{model_name: a, litellm_params: {model: bad/a}}]\n")
                                                  << 2 << u"unknown provider \"bad\""_s;
 }
