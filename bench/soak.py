@@ -183,7 +183,7 @@ def malformed_payloads(vkey):
         ("messages-not-array", chat({"model": "gpt-4o-mini", "messages": "hi"})),
         ("max-tokens-negative", chat({"model": "gpt-4o-mini", "messages": messages, "max_tokens": -1})),
         ("max-tokens-float", chat({"model": "gpt-4o-mini", "messages": messages, "max_tokens": 1.5})),
-        ("max-tokens-huge", chat(b'{"model": "gpt-4o-mini", "messages": [], "max_tokens": 1e300}')),
+        ("max-tokens-string", chat({"model": "gpt-4o-mini", "messages": messages, "max_tokens": "10"})),
         ("n-zero", chat({"model": "gpt-4o-mini", "messages": messages, "n": 0})),
         ("user-too-long", chat({"model": "gpt-4o-mini", "messages": messages, "user": "u" * 300})),
         ("deep-nesting", chat(b'{"model": "gpt-4o-mini", "messages": ' + b"[" * 5000 + b"]" * 5000 + b"}")),
