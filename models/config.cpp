@@ -551,6 +551,12 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
         readStringList(field(info.value, "access_groups", ip), d.accessGroups);
         readString(field(info.value, "base_model", ip), d.baseModel);
         readInt(field(info.value, "max_tokens", ip), d.maxTokens, 1);
+        // LiteLLM's explicit output limit wins over the older max_tokens (admission bounds the
+        // output with it).
+        std::optional<qint64> maxOutput;
+        readInt(field(info.value, "max_output_tokens", ip), maxOutput, 1);
+        if (maxOutput)
+            d.maxTokens = maxOutput;
         readString(field(info.value, "mode", ip), d.mode);
     }
     if (d.mode.isEmpty())
@@ -688,6 +694,7 @@ constexpr JsonRule kJsonRules[] = {
     {"model_info", "access_groups", JsonKind::StringList},
     {"model_info", "base_model", JsonKind::String},
     {"model_info", "max_tokens", JsonKind::Integer},
+    {"model_info", "max_output_tokens", JsonKind::Integer},
     {"model_info", "mode", JsonKind::String},
 };
 

@@ -36,7 +36,7 @@ struct Deployment
     QString id;                 // model_info.id, or a stable hash of the entry
     QStringList accessGroups;   // model_info.access_groups
     QString baseModel;          // model_info.base_model (pricing for azure)
-    std::optional<qint64> maxTokens;  // model_info.max_tokens
+    std::optional<qint64> maxTokens;  // model_info.max_output_tokens, else max_tokens: the output limit
     QString mode;               // model_info.mode: chat (default), completion, embedding
     int line = 0;               // where it was declared in config.yaml (0 = not from a file)
 };

@@ -116,6 +116,7 @@ class TestConfig : public QObject
 private slots:
     void loadsEveryField();
     void allowedOriginsAreNormalized();
+    void maxOutputTokensIsTheOutputLimit();
     void loadsTheDefaultConfig();
     void emptyInputGivesDefaults_data();
     void emptyInputGivesDefaults();
@@ -255,6 +256,37 @@ void TestConfig::allowedOriginsAreNormalized()
     QCOMPARE(normalizedOrigin(u"http://127.0.0.1:4000"_s), u"http://127.0.0.1:4000"_s);
     QCOMPARE(normalizedOrigin(u"https://app.example?x=1"_s), QString());
     QCOMPARE(normalizedOrigin(u"https://user@app.example"_s), QString());
+}
+
+void TestConfig::maxOutputTokensIsTheOutputLimit()
+{
+    // model_info.max_output_tokens (LiteLLM's explicit output limit) bounds a call's output
+    // reservation; it wins over max_tokens when both are given.
+    const QByteArray yaml = "model_list:\n"
+                            "  - model_name: a\n"
+                            "    litellm_params:\n"
+                            "      model: mock/a\n"
+                            "    model_info:\n"
+                            "      max_output_tokens: 1000\n"
+                            "  - model_name: b\n"
+                            "    litellm_params:\n"
+                            "      model: mock/b\n"
+                            "    model_info:\n"
+                            "      max_tokens: 8000\n"
+                            "      max_output_tokens: 500\n";
+    MemorySecretStore secrets;
+    const auto config = ConfigLoader::loadString(yaml, kName, secrets);
+    QVERIFY2(config.ok(), qPrintable(describe(config)));
+    QCOMPARE(config->models.size(), 2);
+    QCOMPARE(config->models.at(0).maxTokens, std::optional<qint64>(1000));
+    QCOMPARE(config->models.at(1).maxTokens, std::optional<qint64>(500));
+
+    const auto fromApi = ConfigLoader::deploymentFromJson(QJsonObject{
+        {u"model_name"_s, u"c"_s},
+        {u"litellm_params"_s, QJsonObject{{u"model"_s, u"mock/c"_s}}},
+        {u"model_info"_s, QJsonObject{{u"max_output_tokens"_s, 250}}}});
+    QVERIFY2(fromApi.ok(), fromApi.ok() ? "" : qPrintable(fromApi.error().toString()));
+    QCOMPARE(fromApi->maxTokens, std::optional<qint64>(250));
 }
 
 void TestConfig::loadsTheDefaultConfig()
