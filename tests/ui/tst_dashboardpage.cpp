@@ -60,6 +60,7 @@ private Q_SLOTS:
     void globalBudgetGivesRemainingBurnRateAndRunOut();
     void topListsRankKeysUsersAndModels();
     void chartFollowsADarkPalette();
+    void masterKeySpendIsNamedMasterKey();
 };
 
 void TestDashboardPage::anEmptyGatewayShowsTheEmptyChart()
@@ -210,6 +211,23 @@ void TestDashboardPage::chartFollowsADarkPalette()
         QCOMPARE(axis->labelsBrush().color(), dark.color(QPalette::Text));
     page.setPalette(QPalette(QColor(0xf0, 0xf0, 0xf0)));
     QCOMPARE(page.chart()->theme(), QChart::ChartThemeLight);
+}
+
+void TestDashboardPage::masterKeySpendIsNamedMasterKey()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    QCOMPARE(fixture.chat(GatewayFixture::MasterKey, u"gpt-a"_s), 200);
+    QCOMPARE(fixture.chat(makeKey(fixture, u"team"_s), u"gpt-a"_s), 200);
+    DashboardPage page(&fixture.api());
+    page.setStackBy(DashboardPage::StackBy::Key);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QStringList groups = page.chartGroups();
+    groups.sort();
+    QCOMPARE(groups, (QStringList{u"Master key"_s, u"team"_s}));
+    QStringList top = topNames(page, u"topKeysTreeWidget"_s);
+    top.sort();
+    QCOMPARE(top, (QStringList{u"Master key"_s, u"team"_s}));
 }
 
 QTEST_MAIN(TestDashboardPage)
