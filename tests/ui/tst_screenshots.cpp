@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QJsonArray>
 #include <QTest>
+#include <QTranslator>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
@@ -85,6 +86,12 @@ void TestScreenshots::seed(UiFixture &fixture)
 
 void TestScreenshots::everyPageRendersToAnImage()
 {
+    // As the app: English plurals installed ("Last 30 days", not "Last 30 day(s)").
+    QTranslator plurals;
+    QVERIFY(plurals.load(u"tollgate_en"_s, QString::fromUtf8(TOLLGATE_QM_DIR)));
+    QCoreApplication::installTranslator(&plurals);
+    QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+
     UiFixture fixture(pricedConfig());
     QVERIFY2(fixture.start(), qPrintable(fixture.gateway().lastError()));
     seed(fixture);
