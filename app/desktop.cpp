@@ -166,6 +166,7 @@ int run(const CommandLine &commandLine)
         connection.startWarnings.append(portWarning);
     connection.databasePath = databasePath;
     connection.configPath = configPath;
+    connection.budgetMode = config->general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;
     connection.firstStart = masterKey->created();
 
     ApiClient api;

@@ -142,6 +142,16 @@ bool softLimitPassed(const BudgetInfo &budget)
     return budget.softBudget && budget.spend >= *budget.softBudget;
 }
 
+BudgetLevel budgetLevel(const BudgetInfo &budget)
+{
+    if (budget.maxBudget && budget.spend >= *budget.maxBudget)
+        return BudgetLevel::Exceeded;
+    const auto fraction = budget.fraction();
+    if (softLimitPassed(budget) || (fraction && *fraction >= WarningFraction))
+        return BudgetLevel::Warning;
+    return BudgetLevel::Normal;
+}
+
 QStringList chartCategories(Granularity granularity, const QDateTime &now)
 {
     QStringList categories;

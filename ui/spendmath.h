@@ -69,6 +69,12 @@ RunOut runOut(double spend, std::optional<double> maxBudget, double ratePerDay, 
 // The soft limit is set and spend reached it.
 bool softLimitPassed(const BudgetInfo &budget);
 
+// How close a budget is to its end, for the colour of its bar and the marks in the lists:
+// Exceeded at 100 % of the max (calls are refused), Warning from the soft limit or 80 %.
+enum class BudgetLevel { Normal, Warning, Exceeded };
+constexpr double WarningFraction = 0.8;
+BudgetLevel budgetLevel(const BudgetInfo &budget);
+
 // The chart's categories ending at `now` (UTC): the last 30 days or 48 hours, oldest first.
 QStringList chartCategories(Granularity granularity, const QDateTime &now);
 
