@@ -731,8 +731,8 @@ Zugriffsgruppen: %2</translation>
         <translation>Globales Budget</translation>
     </message>
     <message>
-        <source>Every call through the gateway counts against the global budget, whatever its key, the master key included. When it is used up, calls are refused until it resets.</source>
-        <translation>Jeder Aufruf über das Gateway zählt gegen das globale Budget, mit welchem Schlüssel auch immer, einschließlich des Master-Schlüssels. Ist es aufgebraucht, werden Aufrufe abgelehnt, bis es zurückgesetzt wird.</translation>
+        <source>The global budget caps the spend of the whole gateway, whatever the key. When it is used up, calls are refused until it resets.</source>
+        <translation>Das globale Budget begrenzt die Ausgaben des gesamten Gateways, mit welchem Schlüssel auch immer. Ist es aufgebraucht, werden Aufrufe abgelehnt, bis es zurückgesetzt wird.</translation>
     </message>
     <message>
         <source>&amp;Max budget</source>

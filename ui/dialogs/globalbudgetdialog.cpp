@@ -30,8 +30,8 @@ GlobalBudgetDialog::GlobalBudgetDialog(const BudgetInfo &current, QWidget *paren
     setObjectName(u"globalBudgetDialog"_s);
     setWindowTitle(tr("Global budget"));
     auto *layout = new QVBoxLayout(this);
-    auto *intro = new QLabel(tr("Every call through the gateway counts against the global budget, whatever its key, "
-                                "the master key included. When it is used up, calls are refused until it resets."),
+    auto *intro = new QLabel(tr("The global budget caps the spend of the whole gateway, whatever the key. When it is "
+                                "used up, calls are refused until it resets."),
                              this);
     intro->setWordWrap(true);
     layout->addWidget(intro);
