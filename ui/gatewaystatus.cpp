@@ -156,14 +156,15 @@ void GatewayStatus::readEvents(const QJsonArray &events)
     // An event leaves the answer only by growing old, so the last answer is all we need.
     m_seenEvents = seen;
     m_eventsRead = true;
-    const bool unknownKey = std::any_of(fresh.cbegin(), fresh.cend(), [this](const QJsonObject &event) {
-        return event.value(u"scope"_s).toString() == u"key" && !m_keyNames.contains(event.value(u"id"_s).toString());
+    const bool keyEvent = std::any_of(fresh.cbegin(), fresh.cend(), [](const QJsonObject &event) {
+        return event.value(u"scope"_s).toString() == u"key";
     });
-    if (!unknownKey) {
+    if (!keyEvent) {
         announce(fresh);
         return;
     }
-    // A key's event names the key as the window does: its names come first (part of this round).
+    // A key's event names the key as the window does (alias, else "sk-...abcd"): the names
+    // are fetched first, within this round — events are rare, and an alias may have changed.
     beginCall();
     IdentityLists::fetchKeys(m_api, this, [this, fresh](const QList<KeyRecord> &keys, bool ok) {
         if (ok)

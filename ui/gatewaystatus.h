@@ -78,7 +78,7 @@ private:
     int m_inFlight = 0;
     bool m_eventsRead = false;     // the first answer of /budget/events was recorded
     QSet<QString> m_seenEvents;    // events of the last answer
-    QHash<QString, QString> m_keyNames;   // token → alias or "sk-...abcd", for key events
+    QHash<QString, QString> m_keyNames;   // token → alias or "sk-...abcd", as of the last key event
 };
 
 } // namespace Tollgate
