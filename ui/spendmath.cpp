@@ -65,12 +65,12 @@ double spendSince(const QList<ReportBucket> &buckets, const QDateTime &since)
     return sum;
 }
 
-QList<Ranked> topN(const QList<ReportBucket> &buckets, int n)
+QList<Ranked> topN(const QList<ReportBucket> &buckets, int n, bool keepUnnamed)
 {
     QHash<QString, double> sums;
     for (const ReportBucket &bucket : buckets) {
         for (const auto &[name, spend] : bucket.groups) {
-            if (!name.isEmpty())
+            if (!name.isEmpty() || (keepUnnamed && spend > 0))
                 sums[name] += spend;
         }
     }

@@ -37,8 +37,9 @@ struct Ranked
     friend bool operator==(const Ranked &, const Ranked &) = default;
 };
 // The `n` groups with the most spend over all buckets, most first (ties by name); the
-// unnamed group (calls without a user, end user, …) is left out.
-QList<Ranked> topN(const QList<ReportBucket> &buckets, int n);
+// unnamed group (calls without a user, end user, …) is left out unless `keepUnnamed` (by key,
+// it is the calls of an open gateway: money spent like any other).
+QList<Ranked> topN(const QList<ReportBucket> &buckets, int n, bool keepUnnamed = false);
 
 // When the budget window that resets at `resetAt` began: one `duration` earlier. Invalid
 // without a (valid) duration or reset time.

@@ -305,7 +305,7 @@ void DashboardPage::fetchReports()
     if (!windowStart.isValid())
         windowStart = QDateTime(now.date().addDays(-(WindowDays - 1)), QTime(0, 0), Qt::UTC);
     fetchReport(u"api_key"_s, windowStart, false, [this](const QList<ReportBucket> &buckets) {
-        fillTopList(m_topKeys, SpendMath::topN(buckets, TopCount), true);
+        fillTopList(m_topKeys, SpendMath::topN(buckets, TopCount, true), true);
     });
     fetchReport(u"user"_s, windowStart, false, [this](const QList<ReportBucket> &buckets) {
         fillTopList(m_topUsers, SpendMath::topN(buckets, TopCount), false);
@@ -394,7 +394,7 @@ void DashboardPage::fillTopList(QTreeWidget *list, const QList<SpendMath::Ranked
 {
     list->clear();
     for (const SpendMath::Ranked &row : ranked) {
-        if (keys && !m_keyNames.contains(row.name))
+        if (keys && !row.name.isEmpty() && !m_keyNames.contains(row.name))
             m_keysStale = true;
         auto *item = new QTreeWidgetItem(list, {groupLabel(row.name, keys), Format::usd(row.spend)});
         item->setData(0, Qt::UserRole, row.name);
