@@ -9,6 +9,7 @@
 #include "ui/tableview.h"
 
 #include <QAbstractItemModelTester>
+#include <QDoubleSpinBox>
 #include <QLabel>
 #include <QTest>
 
@@ -307,12 +308,18 @@ void TestBudgetsPage::globalBudgetIsSetChangedAndRemovedFromTheWholeGatewayRow()
     QVERIFY(row >= 0);
     QCOMPARE(page->model()->index(row, BudgetTableModel::Max).data().toString(), u"$12.50"_s);
 
-    // Changed: the dialog opens with the current values.
+    // Changed: the dialog opens with the current values and sends only what changed (the
+    // period again would restart the budget window).
+    const QString resetAt = globalInfo().value(u"budget_reset_at"_s).toString();
+    QVERIFY(!resetAt.isEmpty());
     QVERIFY(edit([](GlobalBudgetDialog *dialog) {
-        QCOMPARE(dialog->requestBody().value(u"max_budget"_s).toDouble(), 12.5);
+        QCOMPARE(dialog->findChild<QDoubleSpinBox *>(u"maxBudgetDoubleSpinBox"_s)->value(), 12.5);
+        QCOMPARE(dialog->requestBody().size(), 1);
         dialog->setMaxBudget(20.0);
+        QVERIFY(!dialog->requestBody().contains(u"budget_duration"_s));
     }));
     QCOMPARE(globalInfo().value(u"max_budget"_s).toDouble(), 20.0);
+    QCOMPARE(globalInfo().value(u"budget_reset_at"_s).toString(), resetAt);
     QVERIFY(!globalInfo().value(u"budget_duration"_s).toString().isEmpty());
 
     // Removed: neither a max nor a reset remains.

@@ -12,6 +12,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include <cmath>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -26,6 +28,7 @@ GlobalBudgetDialog::GlobalBudgetDialog(const BudgetInfo &current, QWidget *paren
     , m_maxSpin(new QDoubleSpinBox(this))
     , m_durationCombo(new QComboBox(this))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
+    , m_original(current)
 {
     setObjectName(u"globalBudgetDialog"_s);
     setWindowTitle(tr("Global budget"));
@@ -89,15 +92,17 @@ void GlobalBudgetDialog::updateState()
 QJsonObject GlobalBudgetDialog::requestBody() const
 {
     QJsonObject body{{u"user_id"_s, GlobalBudgetUser}};
-    if (!m_limitCheck->isChecked()) {
-        // No budget: both go, so the gateway neither limits nor resets anything.
-        body.insert(u"max_budget"_s, QJsonValue::Null);
-        body.insert(u"budget_duration"_s, QJsonValue::Null);
-        return body;
-    }
-    body.insert(u"max_budget"_s, m_maxSpin->value());
-    const QString duration = DialogFields::durationText(m_durationCombo);
-    body.insert(u"budget_duration"_s, duration.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(duration));
+    const bool limited = m_limitCheck->isChecked();
+    // No budget: both go, so the gateway neither limits nor resets anything.
+    const std::optional<double> max = limited ? std::optional<double>(m_maxSpin->value()) : std::nullopt;
+    const QString duration = limited ? DialogFields::durationText(m_durationCombo) : QString();
+    // The spin box shows cents: a max with more digits counts as unchanged until edited.
+    const bool sameMax = max.has_value() == m_original.maxBudget.has_value()
+                         && (!max || std::llround(*max * 100) == std::llround(*m_original.maxBudget * 100));
+    if (!sameMax)
+        body.insert(u"max_budget"_s, max ? QJsonValue(*max) : QJsonValue(QJsonValue::Null));
+    if (duration != m_original.duration)
+        body.insert(u"budget_duration"_s, duration.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(duration));
     return body;
 }
 

@@ -27,7 +27,8 @@ public:
     void setMaxBudget(double usd);
     void setDuration(const QString &duration);   // "" = never resets
 
-    // The /user/update body: max_budget and budget_duration (null removes them).
+    // The /user/update body: max_budget and budget_duration where they changed (null removes
+    // them). An unchanged period is left out: sending it again would restart the budget window.
     [[nodiscard]] QJsonObject requestBody() const;
 
 private:
@@ -37,6 +38,7 @@ private:
     QDoubleSpinBox *m_maxSpin;
     QComboBox *m_durationCombo;
     QDialogButtonBox *m_buttons;
+    BudgetInfo m_original;
 };
 
 } // namespace Tollgate

@@ -234,7 +234,9 @@ void BudgetsPage::editGlobalBudget()
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowModality(Qt::WindowModal);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
-        api()->post(u"/user/update"_s, dialog->requestBody(), this, {});
+        const QJsonObject body = dialog->requestBody();
+        if (body.size() > 1)   // only "user_id": nothing changed
+            api()->post(u"/user/update"_s, body, this, {});
     });
     dialog->open();
 }
