@@ -32,8 +32,14 @@ void installTranslators(QApplication &app)
     auto *qtTranslator = new QTranslator(&app);
     if (qtTranslator->load(QLocale(), u"qtbase"_s, u"_"_s, QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QApplication::installTranslator(qtTranslator);
+    // English plurals first: the last installed translator is asked first, so the locale's
+    // own translation (complete, plurals included) wins wherever it has one.
+    auto *plurals = new QTranslator(&app);
+    if (plurals->load(u"tollgate_en"_s, u":/i18n"_s))
+        QApplication::installTranslator(plurals);
     auto *translator = new QTranslator(&app);
-    if (translator->load(QLocale(), u"tollgate"_s, u"_"_s, u":/i18n"_s))
+    if (QLocale().language() != QLocale::English
+        && translator->load(QLocale(), u"tollgate"_s, u"_"_s, u":/i18n"_s))
         QApplication::installTranslator(translator);
 }
 
@@ -160,6 +166,7 @@ int run(const CommandLine &commandLine)
         connection.startWarnings.append(portWarning);
     connection.databasePath = databasePath;
     connection.configPath = configPath;
+    connection.budgetMode = config->general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;
     connection.firstStart = masterKey->created();
 
     ApiClient api;

@@ -155,20 +155,20 @@
         <source>Spend passed the soft limit: a warning only, calls still go through.</source>
         <translation>Die Ausgaben haben das Soft-Limit überschritten: nur eine Warnung, Aufrufe werden weiter ausgeführt.</translation>
     </message>
+    <message>
+        <source>Used up: calls are refused until the budget resets or is raised.</source>
+        <translation>Aufgebraucht: Aufrufe werden abgelehnt, bis das Budget zurückgesetzt oder erhöht wird.</translation>
+    </message>
+    <message>
+        <source>Close to the max budget (soft limit or 80 % passed).</source>
+        <translation>Nahe am max. Budget (Soft-Limit oder 80 % überschritten).</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::BudgetsPage</name>
     <message>
         <source>Budgets</source>
         <translation>Budgets</translation>
-    </message>
-    <message>
-        <source>Every budget the gateway enforces. A call that would go past a max budget is refused (429); a soft limit only warns.</source>
-        <translation>Alle Budgets, die das Gateway durchsetzt. Ein Aufruf, der ein max. Budget überschreiten würde, wird abgelehnt (429); ein Soft-Limit warnt nur.</translation>
-    </message>
-    <message>
-        <source>No budgets yet. Give a key, a user or an end user a max budget on its page (or set the global one in Settings) and it appears here.</source>
-        <translation>Noch keine Budgets. Geben Sie einem Schlüssel, Benutzer oder Endnutzer auf dessen Seite ein max. Budget (oder legen Sie das globale in den Einstellungen fest), dann erscheint es hier.</translation>
     </message>
     <message>
         <source>%1 (%2)</source>
@@ -193,6 +193,38 @@
     <message>
         <source>Copy spend and budget</source>
         <translation>Ausgaben und Budget kopieren</translation>
+    </message>
+    <message>
+        <source>Edit &amp;global budget…</source>
+        <translation>&amp;Globales Budget bearbeiten…</translation>
+    </message>
+    <message>
+        <source>Set, change or remove the budget of the whole gateway</source>
+        <translation>Das Budget des gesamten Gateways festlegen, ändern oder entfernen</translation>
+    </message>
+    <message>
+        <source>No budgets yet. Give a key, a user or an end user a max budget on its page (or the whole gateway with “Edit global budget”) and it appears here.</source>
+        <translation>Noch keine Budgets. Geben Sie einem Schlüssel, Benutzer oder Endnutzer auf seiner Seite ein max. Budget (oder dem gesamten Gateway mit „Globales Budget bearbeiten“), dann erscheint es hier.</translation>
+    </message>
+    <message>
+        <source>A soft limit only warns. Bars turn amber at the soft limit or 80 % and red when a budget is used up.</source>
+        <translation>Ein Soft-Limit warnt nur. Balken werden beim Soft-Limit oder bei 80 % orange und rot, wenn ein Budget aufgebraucht ist.</translation>
+    </message>
+    <message>
+        <source>Strict mode: a call is let through only if its largest possible cost still fits, so no budget is ever exceeded; calls that might not fit are refused (429).</source>
+        <translation>Strikter Modus: Ein Aufruf wird nur durchgelassen, wenn seine größtmöglichen Kosten noch hineinpassen, daher wird kein Budget je überschritten; Aufrufe, die nicht passen könnten, werden abgelehnt (429).</translation>
+    </message>
+    <message>
+        <source>Reserve mode: a call is refused (429) once a budget is used up; calls already running may finish past the max by at most their own cost.</source>
+        <translation>Reservierungsmodus: Ein Aufruf wird abgelehnt (429), sobald ein Budget aufgebraucht ist; bereits laufende Aufrufe können das Maximum um höchstens ihre eigenen Kosten überschreiten.</translation>
+    </message>
+    <message>
+        <source>Calls are refused (429) once a budget is used up; depending on the budget mode (Settings), calls already running may finish past the max by at most their own cost.</source>
+        <translation>Aufrufe werden abgelehnt (429), sobald ein Budget aufgebraucht ist; je nach Budgetmodus (Einstellungen) können bereits laufende Aufrufe das Maximum um höchstens ihre eigenen Kosten überschreiten.</translation>
+    </message>
+    <message>
+        <source>Its user %1 has a budget too (%2 of %3): a call must fit both.</source>
+        <translation>Sein Benutzer %1 hat ebenfalls ein Budget (%2 von %3): Ein Aufruf muss in beide passen.</translation>
     </message>
 </context>
 <context>
@@ -335,10 +367,6 @@ Parallele Anfragen: %3</translation>
         <translation>kein Limit</translation>
     </message>
     <message>
-        <source>no global budget — set one in Settings</source>
-        <translation>kein globales Budget – in den Einstellungen festlegen</translation>
-    </message>
-    <message>
         <source>per day, over this period</source>
         <translation>pro Tag, in diesem Zeitraum</translation>
     </message>
@@ -381,20 +409,16 @@ Parallele Anfragen: %3</translation>
         </translation>
     </message>
     <message>
-        <source>(no key)</source>
-        <translation>(kein Schlüssel)</translation>
-    </message>
-    <message>
         <source>(none)</source>
         <translation>(ohne)</translation>
     </message>
     <message>
-        <source>deleted key %1…</source>
-        <translation>gelöschter Schlüssel %1…</translation>
-    </message>
-    <message>
         <source>no spend yet</source>
         <translation>noch keine Ausgaben</translation>
+    </message>
+    <message>
+        <source>no global budget — set one on the Budgets page (Whole gateway)</source>
+        <translation>kein globales Budget — legen Sie eines auf der Seite „Budgets“ fest (Gesamtes Gateway)</translation>
     </message>
 </context>
 <context>
@@ -644,10 +668,6 @@ Zugriffsgruppen: %2</translation>
         <translation>Das globale Budget</translation>
     </message>
     <message>
-        <source>The budget of key %1…</source>
-        <translation>Das Budget des Schlüssels %1…</translation>
-    </message>
-    <message>
         <source>The budget of user %1</source>
         <translation>Das Budget des Benutzers %1</translation>
     </message>
@@ -690,6 +710,56 @@ Zugriffsgruppen: %2</translation>
     <message>
         <source>running</source>
         <translation>läuft</translation>
+    </message>
+    <message>
+        <source>The budget of a deleted key</source>
+        <translation>Das Budget eines gelöschten Schlüssels</translation>
+    </message>
+    <message>
+        <source>The budget of key %1</source>
+        <translation>Das Budget des Schlüssels %1</translation>
+    </message>
+</context>
+<context>
+    <name>Tollgate::GlobalBudgetDialog</name>
+    <message>
+        <source>&amp;Limit the spend of the whole gateway</source>
+        <translation>Ausgaben des gesamten Gateways &amp;begrenzen</translation>
+    </message>
+    <message>
+        <source>Global budget</source>
+        <translation>Globales Budget</translation>
+    </message>
+    <message>
+        <source>The global budget caps the spend of the whole gateway, whatever the key. When it is used up, calls are refused until it resets.</source>
+        <translation>Das globale Budget begrenzt die Ausgaben des gesamten Gateways, mit welchem Schlüssel auch immer. Ist es aufgebraucht, werden Aufrufe abgelehnt, bis es zurückgesetzt wird.</translation>
+    </message>
+    <message>
+        <source>&amp;Max budget</source>
+        <translation>&amp;Max. Budget</translation>
+    </message>
+    <message>
+        <source>never resets</source>
+        <translation>wird nie zurückgesetzt</translation>
+    </message>
+    <message>
+        <source>&amp;Resets every</source>
+        <translation>&amp;Zurücksetzen alle</translation>
+    </message>
+</context>
+<context>
+    <name>Tollgate::IdentityLists</name>
+    <message>
+        <source>Master key</source>
+        <translation>Master-Schlüssel</translation>
+    </message>
+    <message>
+        <source>No key (open access)</source>
+        <translation>Kein Schlüssel (offener Zugang)</translation>
+    </message>
+    <message>
+        <source>Deleted key %1…</source>
+        <translation>Gelöschter Schlüssel %1…</translation>
     </message>
 </context>
 <context>
@@ -883,6 +953,18 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Blocked: calls with this key are refused until it is unblocked.</source>
         <translation>Gesperrt: Aufrufe mit diesem Schlüssel werden abgelehnt, bis er entsperrt wird.</translation>
+    </message>
+    <message>
+        <source>The budget of its user %1 applies too: %2 of %3 spent. A call must fit both.</source>
+        <translation>Das Budget seines Benutzers %1 gilt ebenfalls: %2 von %3 ausgegeben. Ein Aufruf muss in beide passen.</translation>
+    </message>
+    <message>
+        <source>%1 (user&apos;s)</source>
+        <translation>%1 (des Benutzers)</translation>
+    </message>
+    <message>
+        <source>Over budget: calls with this key are refused until the budget resets or is raised.</source>
+        <translation>Budget überschritten: Aufrufe mit diesem Schlüssel werden abgelehnt, bis das Budget zurückgesetzt oder erhöht wird.</translation>
     </message>
 </context>
 <context>

@@ -1,5 +1,7 @@
 #include "apiclient.h"
 
+#include <QCryptographicHash>
+
 #include <QIODevice>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
@@ -58,6 +60,13 @@ void ApiClient::setBaseUrl(const QUrl &baseUrl)
 void ApiClient::setMasterKey(const QString &masterKey)
 {
     m_masterKey = masterKey;
+}
+
+QString ApiClient::masterKeyToken() const
+{
+    if (m_masterKey.isEmpty())
+        return {};
+    return QString::fromLatin1(QCryptographicHash::hash(m_masterKey.toUtf8(), QCryptographicHash::Sha256).toHex());
 }
 
 QNetworkReply *ApiClient::send(const QString &path, const QUrlQuery &query, const QByteArray *body)

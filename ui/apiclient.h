@@ -48,6 +48,9 @@ public:
     [[nodiscard]] QUrl baseUrl() const { return m_baseUrl; }
     void setMasterKey(const QString &masterKey);
     [[nodiscard]] bool hasMasterKey() const { return !m_masterKey.isEmpty(); }
+    // The master key's SHA-256 hex: the `api_key` the gateway records for calls made with it
+    // ("" without a master key, as for calls on an open gateway).
+    [[nodiscard]] QString masterKeyToken() const;
 
     void get(const QString &path, const QUrlQuery &query, QObject *context, Callback callback);
     void post(const QString &path, const QJsonObject &body, QObject *context, Callback callback);

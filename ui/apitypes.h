@@ -24,6 +24,7 @@ struct BudgetInfo
     static BudgetInfo fromJson(const QJsonObject &object);
     // 0..1 of the max (nullopt without a max).
     [[nodiscard]] std::optional<double> fraction() const;
+    friend bool operator==(const BudgetInfo &, const BudgetInfo &) = default;
 };
 
 struct LimitsInfo
@@ -146,6 +147,7 @@ struct BudgetRecord
     QString scopeId;              // user id, key token, end user id (empty for global)
     QString name;                 // what the window shows
     BudgetInfo budget;
+    QString detail = {};          // the name's tooltip: e.g. "sk-...abcd", the budget of its owner
 
     [[nodiscard]] QString id() const;
 };

@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QLocale>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -13,13 +14,28 @@ QString usd(double value)
 {
     const QLocale locale;
     const double magnitude = std::abs(value);
-    // Small calls cost fractions of a cent: show enough digits to tell them apart.
+    const QString sign = value < 0 ? u"-"_s : QString();
+    if (magnitude == 0)
+        return u"$0"_s;
+    if (magnitude < TinyUsd)
+        return u"< $"_s + locale.toString(TinyUsd, 'f', 6);
+    // Below a dollar, calls cost fractions of a cent: four significant digits tell them apart.
     int decimals = 2;
-    if (magnitude > 0 && magnitude < 0.01)
-        decimals = 6;
-    else if (magnitude > 0 && magnitude < 1)
-        decimals = 4;
-    return u"$"_s + locale.toString(value, 'f', decimals);
+    if (magnitude < 1) {
+        decimals = std::max(2, 4 - 1 - int(std::floor(std::log10(magnitude))));
+        // Rounded up to a dollar ($0.99999 → "$1.00"): the dollar rule.
+        if (std::round(magnitude * std::pow(10.0, decimals)) >= std::pow(10.0, decimals))
+            decimals = 2;
+    }
+    QString text = locale.toString(magnitude, 'f', decimals);
+    if (decimals > 2) {
+        // "$0.0150" → "$0.015": zeros past the second decimal say nothing.
+        const QChar zero = locale.zeroDigit().at(0);
+        const qsizetype point = text.lastIndexOf(locale.decimalPoint());
+        while (text.size() > point + 3 && text.endsWith(zero))
+            text.chop(1);
+    }
+    return sign + u'$' + text;
 }
 
 QString usd(const std::optional<double> &value)
@@ -36,7 +52,14 @@ QString dateTime(const QDateTime &time)
 {
     if (!time.isValid())
         return u"—"_s;
-    return QLocale().toString(time.toLocalTime(), QLocale::ShortFormat);
+    return QLocale().toString(time.toLocalTime(), QString::fromUtf16(DateTimePattern));
+}
+
+QString date(const QDate &date)
+{
+    if (!date.isValid())
+        return u"—"_s;
+    return QLocale().toString(date, u"yyyy-MM-dd"_s);
 }
 
 QString expiry(const QDateTime &expires, const QDateTime &now)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QDate>
 #include <QDateTime>
 #include <QString>
 #include <QStringList>
@@ -10,10 +11,23 @@ namespace Tollgate::Format {
 
 // Display helpers shared by the pages. Everything is for humans: the locale's number
 // format, "—" for "no limit", local time.
-QString usd(double value);                          // "$1.23", "$0.000042"
+
+// The one money format of the window (pages, tables, chart axes, tray, banners):
+//   0                      → "$0"
+//   from $1                → two decimals, grouped: "$1.50", "$1,234.00"
+//   below $1               → up to 4 significant digits, at least two decimals, no
+//                            trailing zeros past them: "$0.15", "$0.015", "$0.00001234"
+//   below TinyUsd (> 0)    → "< $0.000001" (a price of a few tokens, not worth digits)
+// Negative amounts get a leading minus.
+inline constexpr double TinyUsd = 0.000001;
+QString usd(double value);
 QString usd(const std::optional<double> &value);    // "—" when absent
 QString count(const std::optional<qint64> &value);  // "—" when absent
-QString dateTime(const QDateTime &time);            // local, short; "—" when invalid
+// The one date-and-time format: local time, "2026-12-03 14:05" (also the spend log's
+// filter fields, DateTimePattern).
+inline constexpr const char16_t *DateTimePattern = u"yyyy-MM-dd HH:mm";
+QString dateTime(const QDateTime &time);            // "—" when invalid
+QString date(const QDate &date);                    // "2026-12-03"; "—" when invalid
 QString expiry(const QDateTime &expires, const QDateTime &now);   // "never", "expired", date
 QString countdown(const QDateTime &until, const QDateTime &now);  // "in 3 h 12 min", "due"
 QString models(const QStringList &models);          // "all models" for []

@@ -2,6 +2,7 @@
 
 #include "apiclient.h"
 #include "format.h"
+#include "identitylists.h"
 #include "models/identity.h"
 
 #include <QJsonArray>
@@ -28,13 +29,14 @@ QString eventKey(const QJsonObject &event)
 
 } // namespace
 
-QString GatewayStatus::thresholdText(const QString &scope, const QString &id, const QString &threshold, double spend, double budget)
+QString GatewayStatus::thresholdText(const QString &scope, const QString &id, const QString &threshold, double spend,
+                                     double budget, const QString &name)
 {
     QString who;
     if (scope == u"global")
         who = tr("The global budget");
-    else if (scope == u"key")   // the key's token: its first characters tell keys apart
-        who = tr("The budget of key %1…").arg(id.left(10));
+    else if (scope == u"key")   // never the token: people know keys by alias or "sk-...abcd"
+        who = name.isEmpty() ? tr("The budget of a deleted key") : tr("The budget of key %1").arg(name);
     else if (scope == u"user")
         who = tr("The budget of user %1").arg(id);
     else if (scope == u"end_user")
@@ -154,12 +156,34 @@ void GatewayStatus::readEvents(const QJsonArray &events)
     // An event leaves the answer only by growing old, so the last answer is all we need.
     m_seenEvents = seen;
     m_eventsRead = true;
-    for (const QJsonObject &event : std::as_const(fresh)) {
+    const bool keyEvent = std::any_of(fresh.cbegin(), fresh.cend(), [](const QJsonObject &event) {
+        return event.value(u"scope"_s).toString() == u"key";
+    });
+    if (!keyEvent) {
+        announce(fresh);
+        return;
+    }
+    // A key's event names the key as the window does (alias, else "sk-...abcd"): the names
+    // are fetched first, within this round — events are rare, and an alias may have changed.
+    beginCall();
+    IdentityLists::fetchKeys(m_api, this, [this, fresh](const QList<KeyRecord> &keys, bool ok) {
+        if (ok)
+            m_keyNames = IdentityLists::keyNames(keys);
+        announce(fresh);
+        endCall();
+    });
+}
+
+void GatewayStatus::announce(const QList<QJsonObject> &events)
+{
+    for (const QJsonObject &event : events) {
         const QString scope = event.value(u"scope"_s).toString();
         const QString id = event.value(u"id"_s).toString();
+        const QString name = scope == u"key" ? m_keyNames.value(id) : QString();
         Q_EMIT thresholdPassed(scope, id,
                                thresholdText(scope, id, event.value(u"threshold"_s).toString(),
-                                             event.value(u"spend"_s).toDouble(), event.value(u"budget"_s).toDouble()));
+                                             event.value(u"spend"_s).toDouble(), event.value(u"budget"_s).toDouble(),
+                                             name));
     }
 }
 

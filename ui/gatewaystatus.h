@@ -1,6 +1,9 @@
 #pragma once
 
 #include <QDateTime>
+#include <QHash>
+#include <QJsonObject>
+#include <QList>
 #include <QObject>
 #include <QSet>
 #include <QString>
@@ -45,9 +48,11 @@ public:
     // POST /gateway/pause or /gateway/resume; the status follows the answer.
     void setPaused(bool paused);
 
-    // The user-facing sentence for a threshold event of /budget/events.
+    // The user-facing sentence for a threshold event of /budget/events. `name`: what the
+    // window calls the object (a key's alias or "sk-...abcd"; empty: the id is shown, or
+    // for a key that no longer exists, "a deleted key").
     [[nodiscard]] static QString thresholdText(const QString &scope, const QString &id, const QString &threshold,
-                                               double spend, double budget);
+                                               double spend, double budget, const QString &name = {});
 
 Q_SIGNALS:
     void statusChanged();
@@ -61,6 +66,7 @@ private:
     void beginCall() { ++m_pending; }
     void endCall();
     void readEvents(const QJsonArray &events);
+    void announce(const QList<QJsonObject> &events);
 
     ApiClient *m_api;
     QTimer *m_timer;
@@ -72,6 +78,7 @@ private:
     int m_inFlight = 0;
     bool m_eventsRead = false;     // the first answer of /budget/events was recorded
     QSet<QString> m_seenEvents;    // events of the last answer
+    QHash<QString, QString> m_keyNames;   // token → alias or "sk-...abcd", as of the last key event
 };
 
 } // namespace Tollgate

@@ -2,6 +2,7 @@
 
 #include "apiclient.h"
 
+#include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonObject>
 
@@ -71,12 +72,24 @@ void fetchUsers(ApiClient *api, QObject *context, UsersCallback done)
     fetchPage(api, context, fetch, 1);
 }
 
-QHash<QString, QString> keyNames(const QList<KeyRecord> &keys)
+QHash<QString, QString> keyNames(const QList<KeyRecord> &keys, const QString &masterKeyToken)
 {
     QHash<QString, QString> names;
     for (const KeyRecord &key : keys)
         names.insert(key.token, key.displayName());
+    if (!masterKeyToken.isEmpty())
+        names.insert(masterKeyToken, QCoreApplication::translate("Tollgate::IdentityLists", "Master key"));
     return names;
+}
+
+QString keyLabel(const QHash<QString, QString> &names, const QString &token)
+{
+    if (token.isEmpty())
+        return QCoreApplication::translate("Tollgate::IdentityLists", "No key (open access)");
+    const QString name = names.value(token);
+    if (!name.isEmpty())
+        return name;
+    return QCoreApplication::translate("Tollgate::IdentityLists", "Deleted key %1…").arg(token.left(8));
 }
 
 } // namespace Tollgate::IdentityLists

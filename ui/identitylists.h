@@ -24,8 +24,15 @@ using UsersCallback = std::function<void(const QList<UserRecord> &users, bool ok
 void fetchKeys(ApiClient *api, QObject *context, KeysCallback done);
 void fetchUsers(ApiClient *api, QObject *context, UsersCallback done);
 
-// token → what the window calls the key (alias, else "sk-...abcd").
-QHash<QString, QString> keyNames(const QList<KeyRecord> &keys);
+// token → what the window calls the key (alias, else "sk-...abcd"); `masterKeyToken` (the
+// SHA-256 hex the gateway records for master-key calls, ApiClient::masterKeyToken()) is
+// "Master key".
+QHash<QString, QString> keyNames(const QList<KeyRecord> &keys, const QString &masterKeyToken = {});
+
+// What the window calls the key behind a spend-log or report `api_key`: its name from
+// `names`, "No key (open access)" for "" (calls on a gateway without a master key), else
+// "Deleted key 63b0e2…" (the start of the token, something to search for).
+QString keyLabel(const QHash<QString, QString> &names, const QString &token);
 
 } // namespace IdentityLists
 

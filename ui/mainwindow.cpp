@@ -69,7 +69,9 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     addPage(new UsersPage(api, this));
     addPage(new EndUsersPage(api, this));
     addPage(new ModelsPage(api, this));
-    addPage(new BudgetsPage(api, this));
+    auto *budgets = new BudgetsPage(api, this);
+    budgets->setBudgetMode(m_connection.budgetMode);
+    addPage(budgets);
     addPage(new SpendLogPage(api, this));
     addPage(new SettingsPage(api, settings, m_connection, this));
     // Wide enough for the longest page title (translations are often longer than English).

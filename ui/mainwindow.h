@@ -27,6 +27,7 @@ struct ConnectionInfo
     QStringList startWarnings;    // e.g. no keychain for the key, the port was taken
     QString databasePath;
     QString configPath;           // empty: built-in configuration
+    QString budgetMode;           // how the running gateway enforces budgets: "reserve", "strict" ("" unknown)
     bool firstStart = false;      // the master key was just created
 
     [[nodiscard]] QString openAiBaseUrl() const;   // baseUrl + "/v1"

@@ -15,6 +15,17 @@ namespace {
 constexpr int Steps = 1000;
 } // namespace
 
+QColor ProgressDelegate::barColor(Level level, const QPalette &palette)
+{
+    // Amber and red that read on light and dark palettes alike (Breeze's warning/negative).
+    switch (level) {
+    case Warning: return QColor(0xf6, 0x74, 0x00);
+    case Critical: return QColor(0xda, 0x44, 0x53);
+    case Normal: break;
+    }
+    return palette.color(QPalette::Highlight);
+}
+
 void ProgressDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const
 {
     const QVariant fraction = index.data(FractionRole);
@@ -38,6 +49,12 @@ void ProgressDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opti
     bar.rect = option.rect.adjusted(2, 2, -2, -2);
     bar.fontMetrics = option.fontMetrics;
     bar.palette = option.palette;
+    const auto level = Level(index.data(LevelRole).toInt());
+    if (level != Normal) {
+        // Styles fill the bar with the highlight colour (Fusion, Breeze, Windows).
+        bar.palette.setColor(QPalette::Highlight, barColor(level, option.palette));
+        bar.palette.setColor(QPalette::HighlightedText, Qt::white);
+    }
     bar.minimum = 0;
     bar.maximum = Steps;
     bar.progress = int(std::lround(std::clamp(fraction.toDouble(), 0.0, 1.0) * Steps));

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QColor>
+#include <QPalette>
 #include <QStyledItemDelegate>
 
 namespace Tollgate {
@@ -14,6 +16,12 @@ class ProgressDelegate final : public QStyledItemDelegate
 public:
     // 0..1 (more than 1 = over budget: the bar is full); invalid = no bar.
     static constexpr int FractionRole = Qt::UserRole + 10;
+    // The bar's colour: a Level (int); invalid = Normal.
+    static constexpr int LevelRole = Qt::UserRole + 11;
+    enum Level { Normal, Warning, Critical };
+
+    // The colour a bar of `level` is filled with: the palette's highlight, amber, red.
+    static QColor barColor(Level level, const QPalette &palette);
 
     using QStyledItemDelegate::QStyledItemDelegate;
 

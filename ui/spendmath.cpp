@@ -65,12 +65,12 @@ double spendSince(const QList<ReportBucket> &buckets, const QDateTime &since)
     return sum;
 }
 
-QList<Ranked> topN(const QList<ReportBucket> &buckets, int n)
+QList<Ranked> topN(const QList<ReportBucket> &buckets, int n, bool keepUnnamed)
 {
     QHash<QString, double> sums;
     for (const ReportBucket &bucket : buckets) {
         for (const auto &[name, spend] : bucket.groups) {
-            if (!name.isEmpty())
+            if (!name.isEmpty() || (keepUnnamed && spend > 0))
                 sums[name] += spend;
         }
     }
@@ -140,6 +140,16 @@ RunOut runOut(double spend, std::optional<double> maxBudget, double ratePerDay, 
 bool softLimitPassed(const BudgetInfo &budget)
 {
     return budget.softBudget && budget.spend >= *budget.softBudget;
+}
+
+BudgetLevel budgetLevel(const BudgetInfo &budget)
+{
+    if (budget.maxBudget && budget.spend >= *budget.maxBudget)
+        return BudgetLevel::Exceeded;
+    const auto fraction = budget.fraction();
+    if (softLimitPassed(budget) || (fraction && *fraction >= WarningFraction))
+        return BudgetLevel::Warning;
+    return BudgetLevel::Normal;
 }
 
 QStringList chartCategories(Granularity granularity, const QDateTime &now)

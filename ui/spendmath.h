@@ -37,8 +37,9 @@ struct Ranked
     friend bool operator==(const Ranked &, const Ranked &) = default;
 };
 // The `n` groups with the most spend over all buckets, most first (ties by name); the
-// unnamed group (calls without a user, end user, …) is left out.
-QList<Ranked> topN(const QList<ReportBucket> &buckets, int n);
+// unnamed group (calls without a user, end user, …) is left out unless `keepUnnamed` (by key,
+// it is the calls of an open gateway: money spent like any other).
+QList<Ranked> topN(const QList<ReportBucket> &buckets, int n, bool keepUnnamed = false);
 
 // When the budget window that resets at `resetAt` began: one `duration` earlier. Invalid
 // without a (valid) duration or reset time.
@@ -68,6 +69,12 @@ RunOut runOut(double spend, std::optional<double> maxBudget, double ratePerDay, 
 
 // The soft limit is set and spend reached it.
 bool softLimitPassed(const BudgetInfo &budget);
+
+// How close a budget is to its end, for the colour of its bar and the marks in the lists:
+// Exceeded at 100 % of the max (calls are refused), Warning from the soft limit or 80 %.
+enum class BudgetLevel { Normal, Warning, Exceeded };
+constexpr double WarningFraction = 0.8;
+BudgetLevel budgetLevel(const BudgetInfo &budget);
 
 // The chart's categories ending at `now` (UTC): the last 30 days or 48 hours, oldest first.
 QStringList chartCategories(Granularity granularity, const QDateTime &now);

@@ -534,8 +534,8 @@ void UserController::globalBudgetInfo(const ResponderPtr &responder)
 void UserController::globalBudgetUpdate(const RequestContext &context, JsonReader &reader,
                                         const ResponderPtr &responder)
 {
-    // Only the budget itself: the pseudo user has nothing else.
-    // null removes it (the gateway keeps counting the global spend without one).
+    // Only the budget itself: the pseudo user has nothing else. An explicit null removes the
+    // max or the reset period, as on every other update.
     const bool removeMax = reader.isNull(u"max_budget"_s);
     const bool removeDuration = reader.isNull(u"budget_duration"_s);
     const std::optional<NanoUsd> maxBudget = reader.money(u"max_budget"_s);
@@ -547,15 +547,16 @@ void UserController::globalBudgetUpdate(const RequestContext &context, JsonReade
     withGlobalBudget(responder, [this, responder, maxBudget, duration, removeMax, removeDuration,
                                  actor = context.caller.actor()] {
         const Budget before = m_globalBudget;
-        if (maxBudget || removeMax)
-            m_globalBudget.maxBudget = maxBudget;
-        if (removeDuration) {
-            m_globalBudget.duration.reset();
-            m_globalBudget.resetAt = {};
-        }
+        if (maxBudget)
+            m_globalBudget.maxBudget = *maxBudget;
+        else if (removeMax)
+            m_globalBudget.maxBudget.reset();
         if (duration) {
             m_globalBudget.duration = *duration;
             m_globalBudget.resetAt = duration->addTo(Management::now(m_services));
+        } else if (removeDuration) {
+            m_globalBudget.duration.reset();
+            m_globalBudget.resetAt = {};
         }
         const QJsonObject stored = storedGlobalBudget(m_globalBudget);
         if (m_services.accounting)

@@ -509,6 +509,22 @@ void TestUsers::globalBudgetPseudoUser()
     QCOMPARE(controller.globalBudget().maxBudget.value_or(-1), usdToNanos(250.0));
     QVERIFY(controller.globalBudget().duration.has_value());
     QCOMPARE(controller.globalBudget().duration->toString(), u"7d"_s);
+
+    // An explicit null removes the max and the period (the window's "no global budget"),
+    // and stays removed after a restart; a field left out stays as it is.
+    QCOMPARE(m_fixture->post("/user/update", obj("{'user_id': 'litellm-proxy-budget', 'max_budget': null}")).status, 200);
+    EXPECT_FIELDS(userInfo("litellm-proxy-budget").value(u"user_info"_s).toObject(),
+                  "{'max_budget': null, 'budget_duration': '7d'}");
+    QCOMPARE(m_fixture->post("/user/update", obj("{'user_id': 'litellm-proxy-budget', 'budget_duration': null}")).status,
+             200);
+    const QJsonObject removed = userInfo("litellm-proxy-budget").value(u"user_info"_s).toObject();
+    EXPECT_FIELDS(removed, "{'max_budget': null, 'budget_duration': null, 'budget_reset_at': null}");
+    QVERIFY(m_fixture->get("/global/spend").json().value(u"max_budget"_s).isNull());
+    QVERIFY2(m_fixture->restart(), qPrintable(m_fixture->lastError()));
+    EXPECT_FIELDS(userInfo("litellm-proxy-budget").value(u"user_info"_s).toObject(),
+                  "{'max_budget': null, 'budget_duration': null}");
+    // Back as the later tests expect it.
+    QCOMPARE(m_fixture->post("/user/update", change).status, 200);
 }
 
 // --- both ---

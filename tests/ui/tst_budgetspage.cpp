@@ -1,11 +1,16 @@
+#include "tests/ui/pagehelpers.h"
 #include "tests/ui/uifixture.h"
+#include "ui/dialogs/globalbudgetdialog.h"
 #include "ui/format.h"
 #include "ui/models/budgettablemodel.h"
 #include "ui/pages/budgetspage.h"
+#include "ui/pages/dashboardpage.h"
 #include "ui/progressdelegate.h"
 #include "ui/tableview.h"
 
 #include <QAbstractItemModelTester>
+#include <QDoubleSpinBox>
+#include <QLabel>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
@@ -46,6 +51,12 @@ private Q_SLOTS:
     void mostUsedBudgetSortsFirst();
     void resetCountdownFollowsTheClock();
     void tableModelPassesTheModelTester();
+    void keyRowsAreNamedByAliasOrKeyNameNeverByHash();
+    void keyWhoseOwnerHasABudgetSaysWhichApplies();
+    void pageSaysWhatTheBudgetModeDoes();
+    void barsTurnAmberAtTheSoftLimitOr80AndRedWhenUsedUp();
+    void globalBudgetIsSetChangedAndRemovedFromTheWholeGatewayRow();
+    void dashboardPointsToTheGlobalBudgetsRow();
 };
 
 void TestBudgetsPage::listsEveryScopeWithABudget()
@@ -174,6 +185,159 @@ void TestBudgetsPage::tableModelPassesTheModelTester()
     model.setNow(QDateTime::currentDateTimeUtc());
     model.setRecords({});
     QCOMPARE(model.rowCount(), 0);
+}
+
+void TestBudgetsPage::keyRowsAreNamedByAliasOrKeyNameNeverByHash()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const QString plain = makeKey(fixture, {{u"max_budget"_s, 5.0}});
+    const QString named = makeKey(fixture, {{u"key_alias"_s, u"named"_s}, {u"max_budget"_s, 5.0}});
+    BudgetsPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    BudgetTableModel *model = page.model();
+    for (const QString &token : {plain, named}) {
+        const int row = model->rowOf(BudgetRecord{BudgetRecord::Scope::Key, token, {}, {}}.id());
+        QVERIFY(row >= 0);
+        const QModelIndex name = model->index(row, BudgetTableModel::Name);
+        QVERIFY2(!name.data().toString().contains(token.left(6)), qPrintable(name.data().toString()));
+        QVERIFY2(!name.data(Qt::ToolTipRole).toString().contains(token.left(6)),
+                 qPrintable(name.data(Qt::ToolTipRole).toString()));
+    }
+    const int plainRow = model->rowOf(BudgetRecord{BudgetRecord::Scope::Key, plain, {}, {}}.id());
+    QVERIFY(model->index(plainRow, BudgetTableModel::Name).data().toString().startsWith(u"sk-"_s));
+    const int namedRow = model->rowOf(BudgetRecord{BudgetRecord::Scope::Key, named, {}, {}}.id());
+    QCOMPARE(model->index(namedRow, BudgetTableModel::Name).data().toString(), u"named"_s);
+    QVERIFY(model->index(namedRow, BudgetTableModel::Name).data(Qt::ToolTipRole).toString().startsWith(u"sk-"_s));
+}
+
+void TestBudgetsPage::keyWhoseOwnerHasABudgetSaysWhichApplies()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    fixture.gateway().post("/user/new", QJsonObject{{u"user_id"_s, u"dana"_s}, {u"max_budget"_s, 10.0},
+                                                    {u"auto_create_key"_s, false}});
+    const QString token = makeKey(fixture, {{u"key_alias"_s, u"danas"_s}, {u"user_id"_s, u"dana"_s}, {u"max_budget"_s, 2.0}});
+    BudgetsPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    const int row = page.model()->rowOf(BudgetRecord{BudgetRecord::Scope::Key, token, {}, {}}.id());
+    QVERIFY(row >= 0);
+    const QString tip = page.model()->index(row, BudgetTableModel::Name).data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(u"Its user dana has a budget too ($0 of $10.00)"_s), qPrintable(tip));
+}
+
+void TestBudgetsPage::pageSaysWhatTheBudgetModeDoes()
+{
+    UiFixture fixture;   // reserve, the default
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    auto *page = window->page<BudgetsPage>();
+    QVERIFY(page);
+    QVERIFY2(page->introText().contains(u"at most their own cost"_s), qPrintable(page->introText()));
+    page->setBudgetMode(u"strict"_s);
+    QVERIFY2(page->introText().contains(u"no budget is ever exceeded"_s), qPrintable(page->introText()));
+    QVERIFY(!page->introText().contains(u"at most their own cost"_s));
+    QCOMPARE(page->findChild<QLabel *>(u"introLabel"_s)->text(), page->introText());
+
+    Config strict = GatewayFixture::defaultConfig();
+    strict.general.budgetEnforcement = BudgetEnforcement::Strict;
+    UiFixture strictFixture(strict);
+    QVERIFY(strictFixture.start());
+    auto strictWindow = strictFixture.createWindow();
+    QVERIFY(strictWindow->page<BudgetsPage>()->introText().startsWith(u"Strict mode"_s));
+}
+
+void TestBudgetsPage::barsTurnAmberAtTheSoftLimitOr80AndRedWhenUsedUp()
+{
+    BudgetTableModel model;
+    BudgetRecord soft = budget(BudgetRecord::Scope::Key, u"soft"_s, 0.3, 1.0);
+    soft.budget.softBudget = 0.25;
+    model.setRecords({budget(BudgetRecord::Scope::Key, u"low"_s, 0.5, 1.0), budget(BudgetRecord::Scope::Key, u"high"_s, 0.8, 1.0),
+                      budget(BudgetRecord::Scope::Key, u"out"_s, 1.0, 1.0), soft,
+                      budget(BudgetRecord::Scope::Key, u"none"_s, 3.0, std::nullopt)});
+    const auto level = [&model](const QString &id) {
+        const int row = model.rowOf(BudgetRecord{BudgetRecord::Scope::Key, id, {}, {}}.id());
+        return model.index(row, BudgetTableModel::Used).data(ProgressDelegate::LevelRole).toInt();
+    };
+    QCOMPARE(level(u"low"_s), int(ProgressDelegate::Normal));
+    QCOMPARE(level(u"high"_s), int(ProgressDelegate::Warning));
+    QCOMPARE(level(u"soft"_s), int(ProgressDelegate::Warning));
+    QCOMPARE(level(u"out"_s), int(ProgressDelegate::Critical));
+    QCOMPARE(level(u"none"_s), int(ProgressDelegate::Normal));
+    const QPalette palette;
+    const QColor normal = ProgressDelegate::barColor(ProgressDelegate::Normal, palette);
+    const QColor amber = ProgressDelegate::barColor(ProgressDelegate::Warning, palette);
+    const QColor red = ProgressDelegate::barColor(ProgressDelegate::Critical, palette);
+    QCOMPARE(normal, palette.color(QPalette::Highlight));
+    QVERIFY(amber != normal && red != normal && amber != red);
+    QVERIFY(red.red() > red.green() && amber.red() > amber.blue());
+}
+
+void TestBudgetsPage::globalBudgetIsSetChangedAndRemovedFromTheWholeGatewayRow()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    auto *page = UiFixture::showPage<BudgetsPage>(*window);
+    QVERIFY(page);
+    const QString globalId = BudgetRecord{BudgetRecord::Scope::Global, {}, {}, {}}.id();
+    const auto globalInfo = [&fixture] {
+        return fixture.gateway().get("/user/info?user_id=litellm-proxy-budget").json().value(u"user_info"_s).toObject();
+    };
+    const auto edit = [&](const std::function<void(GlobalBudgetDialog *)> &fill) {
+        if (!Pages::trigger(page, u"editGlobalBudgetAction"_s))
+            return false;
+        auto *dialog = Pages::waitForDialog<GlobalBudgetDialog>(page);
+        if (!dialog)
+            return false;
+        fill(dialog);
+        dialog->accept();
+        return Pages::settle(fixture, page);
+    };
+
+    // Set.
+    QVERIFY(edit([](GlobalBudgetDialog *dialog) {
+        dialog->setLimited(true);
+        dialog->setMaxBudget(12.5);
+        dialog->setDuration(u"monthly"_s);
+    }));
+    QCOMPARE(globalInfo().value(u"max_budget"_s).toDouble(), 12.5);
+    // (The gateway answers a period in its own spelling: "monthly" comes back as "1mo".)
+    QVERIFY(!globalInfo().value(u"budget_duration"_s).toString().isEmpty());
+    const int row = page->model()->rowOf(globalId);
+    QVERIFY(row >= 0);
+    QCOMPARE(page->model()->index(row, BudgetTableModel::Max).data().toString(), u"$12.50"_s);
+
+    // Changed: the dialog opens with the current values and sends only what changed (the
+    // period again would restart the budget window).
+    const QString resetAt = globalInfo().value(u"budget_reset_at"_s).toString();
+    QVERIFY(!resetAt.isEmpty());
+    QVERIFY(edit([](GlobalBudgetDialog *dialog) {
+        QCOMPARE(dialog->findChild<QDoubleSpinBox *>(u"maxBudgetDoubleSpinBox"_s)->value(), 12.5);
+        QCOMPARE(dialog->requestBody().size(), 1);
+        dialog->setMaxBudget(20.0);
+        QVERIFY(!dialog->requestBody().contains(u"budget_duration"_s));
+    }));
+    QCOMPARE(globalInfo().value(u"max_budget"_s).toDouble(), 20.0);
+    QCOMPARE(globalInfo().value(u"budget_reset_at"_s).toString(), resetAt);
+    QVERIFY(!globalInfo().value(u"budget_duration"_s).toString().isEmpty());
+
+    // Removed: neither a max nor a reset remains.
+    QVERIFY(edit([](GlobalBudgetDialog *dialog) { dialog->setLimited(false); }));
+    QVERIFY(globalInfo().value(u"max_budget"_s).isNull());
+    QVERIFY(globalInfo().value(u"budget_duration"_s).isNull());
+    QVERIFY(fixture.gateway().get("/global/spend").json().value(u"max_budget"_s).isNull());
+    QCOMPARE(page->model()->index(page->model()->rowOf(globalId), BudgetTableModel::Max).data().toString(), u"no limit"_s);
+}
+
+void TestBudgetsPage::dashboardPointsToTheGlobalBudgetsRow()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    DashboardPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    const QString text = page.findChild<QLabel *>(u"remainingDetailLabel"_s)->text();
+    QVERIFY2(text.contains(u"Budgets page"_s) && !text.contains(u"Settings"_s), qPrintable(text));
 }
 
 QTEST_MAIN(TestBudgetsPage)

@@ -60,6 +60,8 @@ private Q_SLOTS:
     void globalBudgetGivesRemainingBurnRateAndRunOut();
     void topListsRankKeysUsersAndModels();
     void chartFollowsADarkPalette();
+    void masterKeySpendIsNamedMasterKey();
+    void openAccessSpendIsNamedAsSuch();
 };
 
 void TestDashboardPage::anEmptyGatewayShowsTheEmptyChart()
@@ -210,6 +212,43 @@ void TestDashboardPage::chartFollowsADarkPalette()
         QCOMPARE(axis->labelsBrush().color(), dark.color(QPalette::Text));
     page.setPalette(QPalette(QColor(0xf0, 0xf0, 0xf0)));
     QCOMPARE(page.chart()->theme(), QChart::ChartThemeLight);
+}
+
+void TestDashboardPage::masterKeySpendIsNamedMasterKey()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    QCOMPARE(fixture.chat(GatewayFixture::MasterKey, u"gpt-a"_s), 200);
+    QCOMPARE(fixture.chat(makeKey(fixture, u"team"_s), u"gpt-a"_s), 200);
+    DashboardPage page(&fixture.api());
+    page.setStackBy(DashboardPage::StackBy::Key);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QStringList groups = page.chartGroups();
+    groups.sort();
+    QCOMPARE(groups, (QStringList{u"Master key"_s, u"team"_s}));
+    QStringList top = topNames(page, u"topKeysTreeWidget"_s);
+    top.sort();
+    QCOMPARE(top, (QStringList{u"Master key"_s, u"team"_s}));
+}
+
+void TestDashboardPage::openAccessSpendIsNamedAsSuch()
+{
+    // A gateway without a master key: every local caller is admin and its calls carry no key.
+    Config open = GatewayFixture::defaultConfig();
+    open.general.masterKey.clear();
+    UiFixture fixture(open);
+    QVERIFY(fixture.start());
+    QCOMPARE(fixture.chat(GatewayFixture::MasterKey, u"gpt-a"_s), 200);
+    QCOMPARE(fixture.chat(makeKey(fixture, u"team"_s), u"gpt-a"_s), 200);
+    DashboardPage page(&fixture.api());
+    page.setStackBy(DashboardPage::StackBy::Key);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QStringList groups = page.chartGroups();
+    groups.sort();
+    QCOMPARE(groups, (QStringList{u"No key (open access)"_s, u"team"_s}));
+    QStringList top = topNames(page, u"topKeysTreeWidget"_s);
+    top.sort();
+    QCOMPARE(top, (QStringList{u"No key (open access)"_s, u"team"_s}));
 }
 
 QTEST_MAIN(TestDashboardPage)

@@ -14,6 +14,7 @@
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
+#include <QIcon>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
@@ -97,6 +98,7 @@ private Q_SLOTS:
     void switchingALimitOffSendsNull();
     void theKeyTableModelPassesTheModelTester();
     void theKeyTableModelGivesRawValuesForSorting();
+    void overBudgetKeysAreMarkedAndTheOwnersBudgetShows();
 };
 
 void TestKeysPage::cleanup()
@@ -493,6 +495,43 @@ void TestKeysPage::theKeyTableModelGivesRawValuesForSorting()
     view.sortByColumn(KeyTableModel::MaxBudget, Qt::AscendingOrder);
     QCOMPARE(view.proxy()->index(0, KeyTableModel::Name).data(TableRoles::Id).toString(), u"t1"_s);
     QCOMPARE(view.proxy()->index(1, KeyTableModel::Name).data(TableRoles::Id).toString(), u"t2"_s);
+}
+
+void TestKeysPage::overBudgetKeysAreMarkedAndTheOwnersBudgetShows()
+{
+    KeysSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError()));
+    GatewayFixture &gateway = s.fixture.gateway();
+    // dana's budget is used up by one call; her key has no budget of its own.
+    QCOMPARE(gateway.post("/user/new", QJsonObject{{u"user_id"_s, u"dana"_s}, {u"max_budget"_s, 0.0000001},
+                                                   {u"auto_create_key"_s, false}})
+                 .status,
+             200);
+    const QByteArray danas = gateway.post("/key/generate", QJsonObject{{u"key_alias"_s, u"danas"_s}, {u"user_id"_s, u"dana"_s}})
+                                 .json().value(u"key"_s).toString().toUtf8();
+    const QByteArray own = gateway.post("/key/generate", QJsonObject{{u"key_alias"_s, u"own"_s}, {u"max_budget"_s, 0.0000001}})
+                               .json().value(u"key"_s).toString().toUtf8();
+    gateway.post("/key/generate", QJsonObject{{u"key_alias"_s, u"fine"_s}});
+    QCOMPARE(s.fixture.chat(danas), 200);
+    QCOMPARE(s.fixture.chat(own), 200);
+    QVERIFY(settle(s.fixture, s.page));
+
+    KeyTableModel *model = s.page->model();
+    const auto cell = [&](const QString &alias, int column, int role) {
+        return model->index(s.rowOfAlias(alias), column).data(role);
+    };
+    // Over budget, by its own budget or its owner's: marked in the Spend column.
+    for (const QString &alias : {u"danas"_s, u"own"_s}) {
+        QVERIFY2(model->isOverBudget(*s.keyWithAlias(alias)), qPrintable(alias));
+        QVERIFY(!cell(alias, KeyTableModel::Spend, Qt::DecorationRole).value<QIcon>().isNull());
+        QVERIFY(cell(alias, KeyTableModel::Spend, Qt::ToolTipRole).toString().startsWith(u"Over budget"_s));
+    }
+    QVERIFY(!model->isOverBudget(*s.keyWithAlias(u"fine"_s)));
+    QVERIFY(cell(u"fine"_s, KeyTableModel::Spend, Qt::DecorationRole).value<QIcon>().isNull());
+    // The budget that applies to dana's key is hers.
+    QCOMPARE(cell(u"danas"_s, KeyTableModel::MaxBudget, Qt::DisplayRole).toString(), u"< $0.000001 (user's)"_s);
+    QVERIFY(cell(u"danas"_s, KeyTableModel::MaxBudget, Qt::ToolTipRole).toString().contains(u"user dana applies too"_s));
+    QCOMPARE(cell(u"fine"_s, KeyTableModel::MaxBudget, Qt::DisplayRole).toString(), u"—"_s);
 }
 
 QTEST_MAIN(TestKeysPage)

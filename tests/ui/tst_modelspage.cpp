@@ -172,7 +172,7 @@ void TestModelsPage::modelAddedThroughTheDialogIsEditableAndServed()
     const int row = m_page->modelTable()->rowOf(model->modelId);
     QCOMPARE(m_page->modelTable()->index(row, ModelTableModel::Editable).data().toString(), u"Editable"_s);
     QVERIFY(m_page->modelTable()->index(row, ModelTableModel::ModelName).data(Qt::DecorationRole).isNull());
-    QCOMPARE(m_page->modelTable()->index(row, ModelTableModel::InputPrice).data().toString(), u"$0.5000"_s);
+    QCOMPARE(m_page->modelTable()->index(row, ModelTableModel::InputPrice).data().toString(), u"$0.50"_s);
     QVERIFY(m_page->selectModel(model->modelId));
     QVERIFY(child<QPushButton>(m_page, u"editModelButton"_s)->isEnabled());
     QVERIFY(child<QPushButton>(m_page, u"deleteModelButton"_s)->isEnabled());

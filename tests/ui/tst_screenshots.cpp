@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QJsonArray>
 #include <QTest>
+#include <QTranslator>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
@@ -65,9 +66,11 @@ void TestScreenshots::seed(UiFixture &fixture)
         int calls;
         QString model;
     };
+    // One key well within its budget, one close to it (amber), one that used it up (red,
+    // marked in the Keys list: its last calls were refused).
     const QList<KeySpec> keys{{u"alice-laptop"_s, u"alice@example.com"_s, 0.05, 0.03, 14, u"gpt-4o"_s},
-                              {u"ci-bot"_s, QString(), 0.02, 0.01, 22, u"gpt-4o-mini"_s},
-                              {u"bob-editor"_s, u"bob@example.com"_s, 0.01, 0.008, 9, u"o3-mini"_s}};
+                              {u"ci-bot"_s, QString(), 0.0002, 0.00015, 22, u"gpt-4o-mini"_s},
+                              {u"bob-editor"_s, u"bob@example.com"_s, 0.0007, 0.0005, 9, u"o3-mini"_s}};
     for (const KeySpec &spec : keys) {
         QJsonObject body{{u"key_alias"_s, spec.alias},
                          {u"max_budget"_s, spec.maxBudget},
@@ -81,10 +84,19 @@ void TestScreenshots::seed(UiFixture &fixture)
         for (int call = 0; call < spec.calls; ++call)
             fixture.chat(key, spec.model, call % 3 == 0 ? u"customer-42"_s : u"customer-7"_s);
     }
+    // A few calls with the master key itself (a script of the admin's): named "Master key".
+    for (int call = 0; call < 3; ++call)
+        fixture.chat(GatewayFixture::MasterKey, u"gpt-4o"_s);
 }
 
 void TestScreenshots::everyPageRendersToAnImage()
 {
+    // As the app: English plurals installed ("Last 30 days", not "Last 30 day(s)").
+    QTranslator plurals;
+    QVERIFY(plurals.load(u"tollgate_en"_s, QString::fromUtf8(TOLLGATE_QM_DIR)));
+    QCoreApplication::installTranslator(&plurals);
+    QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+
     UiFixture fixture(pricedConfig());
     QVERIFY2(fixture.start(), qPrintable(fixture.gateway().lastError()));
     seed(fixture);

@@ -225,7 +225,7 @@ void TestSettingsPage::gatewayStatusFollowsPauseAndTodaysSpend()
     QVERIFY(status.isReachable());
     QVERIFY(!status.isPaused());
     QCOMPARE(status.todaySpend(), 0.0);
-    QCOMPARE(tray.toolTip(), u"Tollgate — running — today $0.00"_s);
+    QCOMPARE(tray.toolTip(), u"Tollgate — running — today $0"_s);
 
     QCOMPARE(m_fixture->chat(Master), 200);
     QVERIFY(QTest::qWaitFor([&] { return pollAndWait(status) && status.todaySpend() > 0; }, 5000));
@@ -278,6 +278,9 @@ void TestSettingsPage::thresholdsPassedAfterStartShowInTheBannerWithoutATray()
     QCOMPARE(passed.at(0).at(1).toString(), token);
     const QString text = passed.at(0).at(2).toString();
     QVERIFY2(text.contains(u"soft limit"_s), qPrintable(text));
+    // Named as people know the key (its alias), never by its hash.
+    QVERIFY2(text.contains(u"key late"_s), qPrintable(text));
+    QVERIFY2(!text.contains(token.left(6)), qPrintable(text));
     QVERIFY(!m_window->banner()->isHidden());
     QCOMPARE(m_window->banner()->kind(), Banner::Kind::Warning);
     QCOMPARE(m_window->banner()->text(), text);

@@ -83,6 +83,7 @@ private Q_SLOTS:
     void exportToAnUnwritablePathReportsAnError();
     void contextMenuFilterKeepsOtherFilters();
     void tableModelPassesTheModelTester();
+    void masterKeyAndOpenAccessCallsAreNamed();
 };
 
 void TestSpendLogPage::listsEveryCallNewestFirst()
@@ -303,6 +304,28 @@ void TestSpendLogPage::tableModelPassesTheModelTester()
     QCOMPARE(model.rowCount(), 1);
     model.clear();
     QCOMPARE(model.rowCount(), 0);
+}
+
+void TestSpendLogPage::masterKeyAndOpenAccessCallsAreNamed()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    QCOMPARE(fixture.chat(GatewayFixture::MasterKey, u"gpt-a"_s), 200);
+    SpendLogPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 1);
+    QCOMPARE(page.model()->index(0, SpendLogTableModel::Key).data().toString(), u"Master key"_s);
+    // The key filter offers it, and it filters by the master key's token.
+    auto *combo = page.findChild<QComboBox *>(u"keyComboBox"_s);
+    QVERIFY(combo);
+    const int index = combo->findText(u"Master key"_s);
+    QVERIFY(index > 0);
+    QCOMPARE(combo->itemData(index).toString(), fixture.api().masterKeyToken());
+    QCOMPARE(page.model()->records().first().apiKey, fixture.api().masterKeyToken());
+
+    // Calls without a key (a gateway with no master key) and of deleted keys.
+    QCOMPARE(page.model()->keyName(QString()), u"No key (open access)"_s);
+    QCOMPARE(page.model()->keyName(u"63b0e2aa00"_s), u"Deleted key 63b0e2aa…"_s);
 }
 
 QTEST_MAIN(TestSpendLogPage)

@@ -10,7 +10,9 @@ using namespace Qt::StringLiterals;
 
 namespace Tollgate::Test {
 
-UiFixture::UiFixture(Config config) : m_gateway(std::move(config))
+UiFixture::UiFixture(Config config)
+    : m_budgetMode(config.general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s)
+    , m_gateway(std::move(config))
 {
     m_qsettings = std::make_unique<QSettings>(m_settingsDir.filePath(u"tollgate.ini"_s), QSettings::IniFormat);
     m_settings = std::make_unique<AppSettings>(m_qsettings.get());
@@ -37,6 +39,7 @@ ConnectionInfo UiFixture::connection() const
     info.masterKey = QString::fromLatin1(GatewayFixture::MasterKey);
     info.masterKeySource = u"test"_s;
     info.databasePath = m_gateway.databasePath();
+    info.budgetMode = m_budgetMode;
     return info;
 }
 

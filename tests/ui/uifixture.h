@@ -53,6 +53,7 @@ public:
              const QString &endUser = {});
 
 private:
+    QString m_budgetMode;          // as the desktop app tells the window (ConnectionInfo)
     GatewayFixture m_gateway;
     QTemporaryDir m_settingsDir;
     std::unique_ptr<QSettings> m_qsettings;

@@ -43,6 +43,7 @@ private Q_SLOTS:
     void spendSinceCountsBucketsFromTheInstant();
     void softLimitPassedOnlyWhenSetAndReached_data();
     void softLimitPassedOnlyWhenSetAndReached();
+    void budgetLevelIsAmberFromTheSoftLimitOr80AndRedAtTheMax();
     void chartCategoriesCoverThirtyDaysOrFortyEightHours();
     void stackLaysBucketsOutOverCategories();
     void stackFallsBackToTheBucketsPeriodsWhenTheyDoNotFit();
@@ -178,6 +179,8 @@ void TestSpendMath::topNSumsGroupsAndSkipsUnnamed()
     QCOMPARE(top, expected);
     QCOMPARE(topN(buckets, 10).size(), 6);
     QVERIFY(topN({}, 5).isEmpty());
+    // Kept when asked (calls without a key on an open gateway).
+    QCOMPARE(topN(buckets, 1, true), (QList<Ranked>{{QString(), 50.0}}));
     // Equal spend: by name, so the list does not shuffle between refreshes.
     const QList<Ranked> tied = topN({bucket(u"2024-05-01"_s, {{u"y"_s, 1.0}, {u"x"_s, 1.0}})}, 5);
     QCOMPARE(tied.first().name, u"x"_s);
@@ -213,6 +216,25 @@ void TestSpendMath::softLimitPassedOnlyWhenSetAndReached()
     budget.spend = spend;
     budget.softBudget = soft;
     QCOMPARE(softLimitPassed(budget), passed);
+}
+
+void TestSpendMath::budgetLevelIsAmberFromTheSoftLimitOr80AndRedAtTheMax()
+{
+    const auto level = [](double spend, std::optional<double> max, std::optional<double> soft = {}) {
+        BudgetInfo budget;
+        budget.spend = spend;
+        budget.maxBudget = max;
+        budget.softBudget = soft;
+        return budgetLevel(budget);
+    };
+    QCOMPARE(level(0.79, 1.0), BudgetLevel::Normal);
+    QCOMPARE(level(0.8, 1.0), BudgetLevel::Warning);
+    QCOMPARE(level(0.3, 1.0, 0.25), BudgetLevel::Warning);
+    QCOMPARE(level(0.3, std::nullopt, 0.25), BudgetLevel::Warning);
+    QCOMPARE(level(1.0, 1.0), BudgetLevel::Exceeded);
+    QCOMPARE(level(1.2, 1.0, 0.5), BudgetLevel::Exceeded);
+    QCOMPARE(level(0.0, 0.0), BudgetLevel::Exceeded);   // a budget of 0 admits nothing
+    QCOMPARE(level(50.0, std::nullopt), BudgetLevel::Normal);
 }
 
 void TestSpendMath::chartCategoriesCoverThirtyDaysOrFortyEightHours()

@@ -105,6 +105,15 @@ QVariant BudgetTableModel::data(const QModelIndex &index, int role) const
         if (index.column() == Used && budget.fraction())
             return *budget.fraction();
         return {};
+    case ProgressDelegate::LevelRole:
+        if (index.column() != Used)
+            return {};
+        switch (SpendMath::budgetLevel(budget)) {
+        case SpendMath::BudgetLevel::Exceeded: return int(ProgressDelegate::Critical);
+        case SpendMath::BudgetLevel::Warning: return int(ProgressDelegate::Warning);
+        case SpendMath::BudgetLevel::Normal: return int(ProgressDelegate::Normal);
+        }
+        return {};
     case Qt::TextAlignmentRole:
         if (index.column() == Spend || index.column() == Max || index.column() == SoftLimit)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
@@ -118,8 +127,12 @@ QVariant BudgetTableModel::data(const QModelIndex &index, int role) const
             return tr("Spend passed the soft limit: a warning only, calls still go through.");
         if (index.column() == ResetsIn && budget.resetAt.isValid())
             return Format::dateTime(budget.resetAt);
-        if (index.column() == Name && record->scope == BudgetRecord::Scope::Key)
-            return record->scopeId;
+        if (index.column() == Used && SpendMath::budgetLevel(budget) == SpendMath::BudgetLevel::Exceeded)
+            return tr("Used up: calls are refused until the budget resets or is raised.");
+        if (index.column() == Used && SpendMath::budgetLevel(budget) == SpendMath::BudgetLevel::Warning)
+            return tr("Close to the max budget (soft limit or 80 % passed).");
+        if (!record->detail.isEmpty())
+            return record->detail;
         return {};
     default: return {};
     }

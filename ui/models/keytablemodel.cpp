@@ -1,7 +1,11 @@
 #include "keytablemodel.h"
 
 #include "../format.h"
+#include "../spendmath.h"
 #include "columnvalues.h"
+
+#include <QApplication>
+#include <QStyle>
 
 using namespace Qt::StringLiterals;
 
@@ -40,6 +44,32 @@ QVariant KeyTableModel::headerData(int section, Qt::Orientation orientation, int
     return {};
 }
 
+void KeyTableModel::setOwnerBudgets(const QHash<QString, BudgetInfo> &budgets)
+{
+    if (budgets == m_ownerBudgets)
+        return;
+    m_ownerBudgets = budgets;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+}
+
+bool KeyTableModel::isOverBudget(const KeyRecord &key) const
+{
+    if (SpendMath::budgetLevel(key.budget) == SpendMath::BudgetLevel::Exceeded)
+        return true;
+    const auto owner = m_ownerBudgets.constFind(key.userId);
+    return owner != m_ownerBudgets.cend() && SpendMath::budgetLevel(*owner) == SpendMath::BudgetLevel::Exceeded;
+}
+
+QString KeyTableModel::budgetNote(const KeyRecord &key) const
+{
+    const auto owner = m_ownerBudgets.constFind(key.userId);
+    if (key.userId.isEmpty() || owner == m_ownerBudgets.cend() || !owner->maxBudget)
+        return {};
+    return tr("The budget of its user %1 applies too: %2 of %3 spent. A call must fit both.")
+        .arg(key.userId, Format::usd(owner->spend), Format::usd(*owner->maxBudget));
+}
+
 QVariant KeyTableModel::data(const QModelIndex &index, int role) const
 {
     const KeyRecord *key = recordFor(index);
@@ -58,6 +88,8 @@ QVariant KeyTableModel::data(const QModelIndex &index, int role) const
     case Qt::DecorationRole:
         if (column == Blocked && key->blocked)
             return ColumnValues::blockedIcon();
+        if (column == Spend && isOverBudget(*key))
+            return QApplication::style()->standardIcon(QStyle::SP_MessageBoxCritical);
         return {};
     case Qt::ForegroundRole: {
         const bool expired = key->expires.isValid() && key->expires <= m_now();
@@ -74,7 +106,13 @@ QVariant KeyTableModel::display(const KeyRecord &key, int column, const QDateTim
     case Owner: return key.userId.isEmpty() ? u"—"_s : key.userId;
     case Models: return Format::models(key.models);
     case Spend: return Format::usd(key.budget.spend);
-    case MaxBudget: return Format::usd(key.budget.maxBudget);
+    case MaxBudget: {
+        // The owner's budget when the key has none of its own: that is the one that applies.
+        const auto owner = m_ownerBudgets.constFind(key.userId);
+        if (!key.budget.maxBudget && !key.userId.isEmpty() && owner != m_ownerBudgets.cend() && owner->maxBudget)
+            return tr("%1 (user's)").arg(Format::usd(*owner->maxBudget));
+        return Format::usd(key.budget.maxBudget);
+    }
     case BudgetReset: return Format::countdown(key.budget.resetAt, now);
     case Limits: return ColumnValues::limits(key.limits);
     case Expires: return Format::expiry(key.expires, now);
@@ -116,9 +154,20 @@ QVariant KeyTableModel::toolTip(const KeyRecord &key, int column, const QDateTim
     case Models:
         return key.models.isEmpty() ? tr("Every model (or the owner's models, when the owner has a list)")
                                     : key.models.join(u'\n');
-    case Spend: return ColumnValues::spendToolTip(key.budget);
+    case Spend: {
+        QString text = ColumnValues::spendToolTip(key.budget);
+        if (isOverBudget(key))
+            text = tr("Over budget: calls with this key are refused until the budget resets or is raised.")
+                   + u'\n' + text;
+        return text;
+    }
     case MaxBudget:
-    case BudgetReset: return ColumnValues::budgetToolTip(key.budget);
+    case BudgetReset: {
+        QString text = ColumnValues::budgetToolTip(key.budget);
+        if (const QString note = budgetNote(key); !note.isEmpty())
+            text += u'\n' + note;
+        return text;
+    }
     case Limits: return ColumnValues::limitsToolTip(key.limits);
     case Expires:
         if (key.expires.isValid() && key.expires <= now)

@@ -4,6 +4,7 @@
 #include "../recordtablemodel.h"
 
 #include <QDateTime>
+#include <QHash>
 
 #include <functional>
 
@@ -25,6 +26,12 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
 
+    // user id → that user's budget (users with a max budget): a key shows which budget
+    // applies and is marked over budget when its owner's is used up.
+    void setOwnerBudgets(const QHash<QString, BudgetInfo> &budgets);
+    // The key's own budget or its owner's is used up: its calls are refused.
+    [[nodiscard]] bool isOverBudget(const KeyRecord &key) const;
+
     // Countdowns and "expired" are relative to this clock (tests pin it).
     void setClock(std::function<QDateTime()> now) { m_now = std::move(now); }
 
@@ -33,7 +40,10 @@ private:
     QVariant sortValue(const KeyRecord &key, int column) const;
     QVariant toolTip(const KeyRecord &key, int column, const QDateTime &now) const;
 
+    [[nodiscard]] QString budgetNote(const KeyRecord &key) const;
+
     std::function<QDateTime()> m_now;
+    QHash<QString, BudgetInfo> m_ownerBudgets;
 };
 
 } // namespace Tollgate

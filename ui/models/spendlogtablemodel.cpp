@@ -1,6 +1,7 @@
 #include "spendlogtablemodel.h"
 
 #include "ui/format.h"
+#include "ui/identitylists.h"
 
 #include <QLocale>
 
@@ -45,11 +46,7 @@ void SpendLogTableModel::setKeyNames(const QHash<QString, QString> &names)
 
 QString SpendLogTableModel::keyName(const QString &token) const
 {
-    if (token.isEmpty())
-        return u"—"_s;
-    const QString name = m_keyNames.value(token);
-    // A deleted key: the start of its token is still something to search for.
-    return name.isEmpty() ? token.left(12) + u'…' : name;
+    return IdentityLists::keyLabel(m_keyNames, token);
 }
 
 QString SpendLogTableModel::flags(const SpendRecord &record) const

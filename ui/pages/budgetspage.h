@@ -4,6 +4,9 @@
 
 #include <QList>
 
+class QAction;
+class QLabel;
+
 #include <memory>
 
 namespace Tollgate {
@@ -30,6 +33,14 @@ public:
     [[nodiscard]] BudgetTableModel *model() const { return m_model; }
     [[nodiscard]] TableView *view() const { return m_view; }
 
+    // How the running gateway enforces max budgets ("reserve" or "strict", as in
+    // general_settings.budget_enforcement; "" = not known): the page says what it means.
+    void setBudgetMode(const QString &mode);
+    [[nodiscard]] QString introText() const;
+
+    // Opens the global budget's dialog (the "Whole gateway" row's edit action).
+    void editGlobalBudget();
+
     // The rows the page shows for these lists: only what has a budget (a max, a soft limit
     // or a reset period); the global budget always.
     static QList<BudgetRecord> budgetsOf(const BudgetRecord &global, const QList<UserRecord> &users,
@@ -44,6 +55,9 @@ private:
 
     BudgetTableModel *m_model;
     TableView *m_view;
+    QLabel *m_intro;
+    QAction *m_editGlobalAction;
+    QString m_budgetMode;
     // One refresh's answers, published together when the last one is in.
     struct Pending;
     std::shared_ptr<Pending> m_pending;

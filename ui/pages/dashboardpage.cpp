@@ -7,6 +7,7 @@
 
 #include <QBarCategoryAxis>
 #include <QBarSet>
+#include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
@@ -249,8 +250,9 @@ void DashboardPage::doRefresh()
         m_keysStale = false;
         beginCall();
         IdentityLists::fetchKeys(api(), this, [this](const QList<KeyRecord> &keys, bool ok) {
-            if (ok && IdentityLists::keyNames(keys) != m_keyNames) {
-                m_keyNames = IdentityLists::keyNames(keys);
+            const QHash<QString, QString> names = IdentityLists::keyNames(keys, api()->masterKeyToken());
+            if (ok && names != m_keyNames) {
+                m_keyNames = names;
                 if (m_chartByKey)
                     renderChart();
                 relabelTopKeys();
@@ -303,7 +305,7 @@ void DashboardPage::fetchReports()
     if (!windowStart.isValid())
         windowStart = QDateTime(now.date().addDays(-(WindowDays - 1)), QTime(0, 0), Qt::UTC);
     fetchReport(u"api_key"_s, windowStart, false, [this](const QList<ReportBucket> &buckets) {
-        fillTopList(m_topKeys, SpendMath::topN(buckets, TopCount), true);
+        fillTopList(m_topKeys, SpendMath::topN(buckets, TopCount, true), true);
     });
     fetchReport(u"user"_s, windowStart, false, [this](const QList<ReportBucket> &buckets) {
         fillTopList(m_topUsers, SpendMath::topN(buckets, TopCount), false);
@@ -342,7 +344,7 @@ void DashboardPage::updateSummary()
                                                                             Format::usd(-remaining)));
     } else {
         m_remainingValue->setText(tr("no limit"));
-        m_remainingDetail->setText(tr("no global budget — set one in Settings"));
+        m_remainingDetail->setText(tr("no global budget — set one on the Budgets page (Whole gateway)"));
     }
 
     if (start.isValid()) {
@@ -370,7 +372,7 @@ void DashboardPage::updateSummary()
         m_runOutDetail->setText(start.isValid() ? tr("the budget resets first") : QString());
         break;
     case SpendMath::RunOut::Kind::On:
-        m_runOutValue->setText(QLocale().toString(out.at.toLocalTime().date(), QLocale::ShortFormat));
+        m_runOutValue->setText(Format::date(out.at.toLocalTime().date()));
         m_runOutDetail->setText(Format::countdown(out.at, now));
         break;
     }
@@ -383,19 +385,16 @@ void DashboardPage::updateSummary()
 
 QString DashboardPage::groupLabel(const QString &group, bool keys) const
 {
-    if (group.isEmpty())
-        return keys ? tr("(no key)") : tr("(none)");
-    if (!keys)
-        return group;
-    const QString name = m_keyNames.value(group);
-    return name.isEmpty() ? tr("deleted key %1…").arg(group.left(8)) : name;
+    if (keys)
+        return IdentityLists::keyLabel(m_keyNames, group);
+    return group.isEmpty() ? tr("(none)") : group;
 }
 
 void DashboardPage::fillTopList(QTreeWidget *list, const QList<SpendMath::Ranked> &ranked, bool keys)
 {
     list->clear();
     for (const SpendMath::Ranked &row : ranked) {
-        if (keys && !m_keyNames.contains(row.name))
+        if (keys && !row.name.isEmpty() && !m_keyNames.contains(row.name))
             m_keysStale = true;
         auto *item = new QTreeWidgetItem(list, {groupLabel(row.name, keys), Format::usd(row.spend)});
         item->setData(0, Qt::UserRole, row.name);
@@ -468,13 +467,21 @@ void DashboardPage::renderChart()
     axisX->setLabelsAngle(-90);
     m_chart->addAxis(axisX, Qt::AlignBottom);
     series->attachAxis(axisX);
-    auto *axisY = new QValueAxis;
-    axisY->setRange(0, highest * 1.1);
-    axisY->applyNiceNumbers();
-    // As many decimals as the tick step needs: $0.001 steps show three, dollars two.
-    const double step = (axisY->max() - axisY->min()) / std::max(1, axisY->tickCount() - 1);
-    const int decimals = step > 0 ? std::clamp(int(std::ceil(-std::log10(step))), 2, 8) : 2;
-    axisY->setLabelFormat(u"$%.%1f"_s.arg(decimals));
+    // Nice ticks from a value axis, labelled by the window's one money format (a value
+    // axis only takes a printf format: "$0.0150" beside "$0.015" elsewhere).
+    QValueAxis nice;
+    nice.setRange(0, highest * 1.1);
+    nice.applyNiceNumbers();
+    auto *axisY = new QCategoryAxis;
+    axisY->setRange(nice.min(), nice.max());
+    axisY->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    axisY->setStartValue(nice.min());
+    const int ticks = std::max(2, nice.tickCount());
+    const double step = (nice.max() - nice.min()) / (ticks - 1);
+    for (int i = 0; i < ticks; ++i) {
+        const double value = nice.min() + step * i;
+        axisY->append(Format::usd(std::abs(value) < step / 1e6 ? 0.0 : value), value);
+    }
     m_chart->addAxis(axisY, Qt::AlignLeft);
     series->attachAxis(axisY);
     applyChartTheme();

@@ -43,6 +43,19 @@ QIcon KeysPage::icon() const
 
 void KeysPage::doRefresh()
 {
+    // The owners' budgets: a key over its user's budget is refused like one over its own.
+    beginCall();
+    IdentityLists::fetchUsers(api(), this, [this](const QList<UserRecord> &users, bool ok) {
+        if (ok) {
+            QHash<QString, BudgetInfo> budgets;
+            for (const UserRecord &user : users) {
+                if (user.budget.maxBudget)
+                    budgets.insert(user.userId, user.budget);
+            }
+            m_model->setOwnerBudgets(budgets);
+        }
+        endCall();
+    });
     beginCall();
     IdentityLists::fetchKeys(api(), this, [this](const QList<KeyRecord> &keys, bool ok) {
         if (ok) {

@@ -2,6 +2,7 @@
 
 #include "../apiclient.h"
 #include "../apitypes.h"
+#include "../format.h"
 #include "../identitylists.h"
 #include "../models/spendlogtablemodel.h"
 #include "../tableview.h"
@@ -141,7 +142,7 @@ void SpendLogPage::buildFilters()
         auto *edit = new QDateTimeEdit(this);
         edit->setObjectName(name);
         edit->setCalendarPopup(true);
-        edit->setDisplayFormat(u"yyyy-MM-dd HH:mm"_s);
+        edit->setDisplayFormat(QString::fromUtf16(Format::DateTimePattern));   // as in the table
         edit->setMinimumDateTime(NoBound);
         edit->setSpecialValueText(tr("any time"));
         edit->setDateTime(NoBound);
@@ -275,19 +276,8 @@ void SpendLogPage::filtersEdited()
 void SpendLogPage::doRefresh()
 {
     ++m_refreshes;
-    if (m_keys.isEmpty() || m_refreshes % KeyListEvery == 1) {
-        beginCall();
-        IdentityLists::fetchKeys(api(), this, [this](const QList<KeyRecord> &keys, bool ok) {
-            if (ok) {
-                m_keys.clear();
-                for (const KeyRecord &key : keys)
-                    m_keys.append({key.token, key.displayName()});
-                m_model->setKeyNames(IdentityLists::keyNames(keys));
-                fillKeyCombo();
-            }
-            endCall();
-        });
-    }
+    if (m_keys.isEmpty() || m_refreshes % KeyListEvery == 1)
+        fetchKeyNames();
     const SpendLogQuery current = query();
     if (current != m_active || !m_loaded) {
         m_active = current;
@@ -297,6 +287,44 @@ void SpendLogPage::doRefresh()
     } else {
         fetchPage(1, HeadSize, false);
     }
+}
+
+void SpendLogPage::fetchKeyNames()
+{
+    if (m_fetchingKeys)
+        return;
+    m_fetchingKeys = true;
+    beginCall();
+    IdentityLists::fetchKeys(api(), this, [this](const QList<KeyRecord> &keys, bool ok) {
+        m_fetchingKeys = false;
+        if (ok) {
+            m_keys.clear();
+            for (const KeyRecord &key : keys)
+                m_keys.append({key.token, key.displayName()});
+            const QString master = api()->masterKeyToken();
+            const QHash<QString, QString> names = IdentityLists::keyNames(keys, master);
+            // Calls made with the master key can be picked too.
+            if (!master.isEmpty())
+                m_keys.append({master, names.value(master)});
+            m_model->setKeyNames(names);
+            // Every token shown now has its name, or is a deleted key's.
+            for (const SpendRecord &row : m_model->records())
+                m_knownTokens.insert(row.apiKey);
+            for (auto it = names.cbegin(); it != names.cend(); ++it)
+                m_knownTokens.insert(it.key());
+            fillKeyCombo();
+        }
+        endCall();
+    });
+}
+
+void SpendLogPage::fetchNamesOfNewKeys()
+{
+    const bool unknown = std::any_of(m_model->records().cbegin(), m_model->records().cend(), [this](const SpendRecord &row) {
+        return !row.apiKey.isEmpty() && !m_knownTokens.contains(row.apiKey);
+    });
+    if (unknown)
+        fetchKeyNames();
 }
 
 void SpendLogPage::fetchPage(int page, int pageSize, bool replace)
@@ -347,6 +375,7 @@ void SpendLogPage::mergeRows(QList<SpendRecord> fresh, bool replace, int pageSiz
     }
     updateCompleters();
     updateStatus();
+    fetchNamesOfNewKeys();
 }
 
 void SpendLogPage::loadMore()
@@ -380,7 +409,7 @@ void SpendLogPage::updateStatus()
         total += row.spend;
     m_statusLabel->setText(m_hasMore ? tr("%n newest row(s) shown (more are older)", nullptr, rows)
                                      : tr("%n row(s)", nullptr, rows));
-    m_statusLabel->setToolTip(tr("Spend of the rows shown: %1").arg(QLocale().toString(total, 'f', 6)));
+    m_statusLabel->setToolTip(tr("Spend of the rows shown: %1").arg(Format::usd(total)));
     m_loadMoreButton->setEnabled(m_hasMore);
 }
 

@@ -79,6 +79,9 @@ private:
     void updateCompleters();
     void showContextMenu(int sourceRow, const QPoint &globalPos);
     void fillKeyCombo();
+    void fetchKeyNames();
+    // Rows of keys the names do not know yet (a key made since): fetched again, once per token.
+    void fetchNamesOfNewKeys();
     void askExport();
 
     SpendLogTableModel *m_model;
@@ -97,6 +100,8 @@ private:
     QStringListModel *m_modelNames;
 
     QList<QPair<QString, QString>> m_keys;   // token, name (for the combo)
+    QSet<QString> m_knownTokens;             // named, or looked up already (deleted keys)
+    bool m_fetchingKeys = false;
     SpendLogQuery m_active;                  // the filters the rows were fetched with
     bool m_loaded = false;                   // m_active has been fetched at least once
     bool m_hasMore = false;
