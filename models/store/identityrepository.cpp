@@ -91,15 +91,19 @@ Result<Snapshot> loadAll(QSqlDatabase &db)
     return snapshot;
 }
 
-Store::WriteJob saveKey(const VirtualKey &key)
+Store::WriteJob saveKey(const VirtualKey &key, SpendWrite spend)
 {
-    return [key](QSqlDatabase &db) -> Result<void> {
-        static const QString sql
+    return [key, spend](QSqlDatabase &db) -> Result<void> {
+        static const QString set
             = u"INSERT INTO keys (token, key_alias, user_id, data, spend_nanousd, created_at, updated_at) "
               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(token) DO UPDATE SET key_alias = excluded.key_alias, "
               "user_id = excluded.user_id, data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
               "updated_at = excluded.updated_at"_s;
-        return Store::execCached(db, sql,
+        static const QString keep
+            = u"INSERT INTO keys (token, key_alias, user_id, data, spend_nanousd, created_at, updated_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(token) DO UPDATE SET key_alias = excluded.key_alias, "
+              "user_id = excluded.user_id, data = excluded.data, updated_at = excluded.updated_at"_s;
+        return Store::execCached(db, spend == SpendWrite::Set ? set : keep,
                                  {key.token, textOrNull(key.keyAlias), textOrNull(key.userId),
                                   compact(IdentityJson::toJson(key)), key.budget.spend,
                                   isoUtc(key.createdAt.isValid() ? key.createdAt : QDateTime::currentDateTimeUtc()),
@@ -302,14 +306,17 @@ Store::WriteJob deleteKeys(const QStringList &tokens)
     };
 }
 
-Store::WriteJob saveUser(const User &user)
+Store::WriteJob saveUser(const User &user, SpendWrite spend)
 {
-    return [user](QSqlDatabase &db) -> Result<void> {
-        static const QString sql
+    return [user, spend](QSqlDatabase &db) -> Result<void> {
+        static const QString set
             = u"INSERT INTO users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
               "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
               "updated_at = excluded.updated_at"_s;
-        return Store::execCached(db, sql,
+        static const QString keep
+            = u"INSERT INTO users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+              "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"_s;
+        return Store::execCached(db, spend == SpendWrite::Set ? set : keep,
                                  {user.userId, compact(IdentityJson::toJson(user)), user.budget.spend,
                                   isoUtc(user.createdAt.isValid() ? user.createdAt : QDateTime::currentDateTimeUtc()),
                                   now()},
@@ -331,15 +338,18 @@ Store::WriteJob deleteUser(const QString &userId)
     };
 }
 
-Store::WriteJob saveEndUser(const EndUser &endUser)
+Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend)
 {
-    return [endUser](QSqlDatabase &db) -> Result<void> {
-        static const QString sql
+    return [endUser, spend](QSqlDatabase &db) -> Result<void> {
+        static const QString set
             = u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
               "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
               "updated_at = excluded.updated_at"_s;
+        static const QString keep
+            = u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+              "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"_s;
         return Store::execCached(
-            db, sql,
+            db, spend == SpendWrite::Set ? set : keep,
             {endUser.userId, compact(IdentityJson::toJson(endUser)), endUser.budget.spend,
              isoUtc(endUser.createdAt.isValid() ? endUser.createdAt : QDateTime::currentDateTimeUtc()), now()},
             u"save end user %1"_s.arg(endUser.userId));

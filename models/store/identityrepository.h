@@ -51,7 +51,19 @@ struct Snapshot
 // Everything, for the gateway's start-up (blocking read through Store::readNow).
 Result<Snapshot> loadAll(QSqlDatabase &db);
 
-Store::WriteJob saveKey(const VirtualKey &key);
+// Whether a row's upsert writes its spend column. A management change that leaves the spend as
+// it was (block, limits, alias, …) keeps the stored column, so it never undoes what calls settled
+// in the meantime — by this process's lazy batches or by another process on the same database.
+enum class SpendWrite { Set, Keep };
+// The spend write that `after` needs, given the row as it was (`before`): Set only when the
+// spend itself changed (an admin's explicit edit, or a new budget window).
+template <typename Identity>
+SpendWrite spendWriteFor(const Identity &before, const Identity &after)
+{
+    return before.budget.spend == after.budget.spend ? SpendWrite::Keep : SpendWrite::Set;
+}
+
+Store::WriteJob saveKey(const VirtualKey &key, SpendWrite spend = SpendWrite::Set);
 // Only the spend column of a key, user or end user: what a settled call changes while the
 // budget window stays the same (the column is authoritative; loadAll reads spend from it).
 enum class SpendTable { Keys, Users, EndUsers };
@@ -71,9 +83,9 @@ Store::WriteJob deleteKeys(const QStringList &tokens);
 // "budget_duration"}; empty when none was kept.
 QJsonObject loadGlobalSpend(QSqlDatabase &db);
 Store::WriteJob saveGlobalSpend(NanoUsd spend, const QDateTime &resetAt, const QString &duration);
-Store::WriteJob saveUser(const User &user);
+Store::WriteJob saveUser(const User &user, SpendWrite spend = SpendWrite::Set);
 Store::WriteJob deleteUser(const QString &userId);     // and the user's keys
-Store::WriteJob saveEndUser(const EndUser &endUser);
+Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend = SpendWrite::Set);
 Store::WriteJob deleteEndUsers(const QStringList &userIds);
 Store::WriteJob saveModel(const StoredModel &model);
 Store::WriteJob deleteModel(const QString &modelId);

@@ -185,7 +185,7 @@ void CustomerController::update(RequestContext &context, const ResponderPtr &res
     endUser.updatedAt = now;
     m_services.identities->putEndUser(endUser);
     Management::commit(
-        m_services, {IdentityRepository::saveEndUser(endUser)},
+        m_services, {IdentityRepository::saveEndUser(endUser, IdentityRepository::spendWriteFor(before, endUser))},
         AuditEntry{context.caller.actor(), u"customer.update"_s, u"end_user"_s, endUser.userId,
                    auditDetails(*body)},
         responder, [responder, endUser] { Management::sendJson(responder, IdentityJson::toJson(endUser)); },
@@ -266,7 +266,7 @@ void CustomerController::setBlocked(bool blocked, RequestContext &context, const
         }
         endUser.blocked = blocked;
         identities.putEndUser(endUser);
-        jobs.append(IdentityRepository::saveEndUser(endUser));
+        jobs.append(IdentityRepository::saveEndUser(endUser, IdentityRepository::SpendWrite::Keep));
         audits.append(AuditEntry{context.caller.actor(), action, u"end_user"_s, id,
                                  QJsonObject{{u"blocked"_s, blocked}}});
     }

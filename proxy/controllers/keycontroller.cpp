@@ -326,15 +326,17 @@ std::optional<KeyRequest> readKeyRequest(const RequestContext &context, const Re
 }
 
 // Puts `key` (and `newUser`, if any) into the registry; returns `jobs` plus the ones that save them.
+// `spend`: whether the key's stored spend column is written (see IdentityRepository::SpendWrite).
 QList<Store::WriteJob> putKeyAndUser(IdentityRegistry &identities, const VirtualKey &key,
-                                     const std::optional<User> &newUser, QList<Store::WriteJob> jobs = {})
+                                     const std::optional<User> &newUser, QList<Store::WriteJob> jobs = {},
+                                     IdentityRepository::SpendWrite spend = IdentityRepository::SpendWrite::Set)
 {
     if (newUser)
         identities.putUser(*newUser);
     identities.putKey(key);
     if (newUser)
         jobs.append(IdentityRepository::saveUser(*newUser));
-    jobs.append(IdentityRepository::saveKey(key));
+    jobs.append(IdentityRepository::saveKey(key, spend));
     return jobs;
 }
 
@@ -509,7 +511,8 @@ void KeyController::update(RequestContext &context, const ResponderPtr &responde
     applyFields(after, fields, now);
     const std::optional<User> newUser = userToCreate(identities, after.userId, now);
 
-    const QList<Store::WriteJob> jobs = putKeyAndUser(identities, after, newUser);
+    const QList<Store::WriteJob> jobs
+        = putKeyAndUser(identities, after, newUser, {}, IdentityRepository::spendWriteFor(before, after));
     QJsonObject details = fields.details;
     if (newUser)
         details.insert(u"user_created"_s, true);
@@ -689,7 +692,7 @@ void KeyController::setBlocked(RequestContext &context, const ResponderPtr &resp
     after.updatedAt = Management::now(m_services);
     m_services.identities->putKey(after);
     Management::commit(
-        m_services, {IdentityRepository::saveKey(after)},
+        m_services, {IdentityRepository::saveKey(after, IdentityRepository::SpendWrite::Keep)},
         AuditEntry{context.caller.actor(), blocked ? u"key.block"_s : u"key.unblock"_s, u"key"_s, after.token,
                    QJsonObject{{u"blocked"_s, blocked}}},
         responder, [responder, answer = IdentityJson::toJson(after)] { Management::sendJson(responder, answer); },

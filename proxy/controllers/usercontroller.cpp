@@ -328,7 +328,7 @@ void UserController::update(RequestContext &context, const ResponderPtr &respond
     user.updatedAt = now;
     m_services.identities->putUser(user);
     Management::commit(
-        m_services, {IdentityRepository::saveUser(user)},
+        m_services, {IdentityRepository::saveUser(user, IdentityRepository::spendWriteFor(before, user))},
         AuditEntry{context.caller.actor(), u"user.update"_s, u"user"_s, user.userId, auditDetails(*body)},
         responder,
         [responder, user] {

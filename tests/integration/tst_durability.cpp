@@ -202,7 +202,8 @@ void TestDurability::twoGatewaysOnOneDatabaseAddTheirSpend()
 {
     // A second gateway on the same database (allowed: it answers after COMMIT, without the
     // journal) settles calls on the same key as the first: the key's counter ends as the sum of
-    // both, as its spend-log rows say — neither process overwrites the other's spend.
+    // both, as its spend-log rows say — neither process overwrites the other's spend, not even
+    // with a management write.
     if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
         QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
     QTemporaryDir dir;
@@ -237,6 +238,17 @@ void TestDurability::twoGatewaysOnOneDatabaseAddTheirSpend()
         charged += usdToNanos(response.header("x-litellm-response-cost").toDouble());
     }
     QVERIFY(charged > 0);
+    // The second gateway, whose memory holds only its own calls' spend, blocks and unblocks
+    // the key and renames it: management writes that leave the spend alone never overwrite it.
+    QTest::qWait(300);  // the first gateway's lazy batch has committed its calls by now
+    HttpClient secondAdmin(secondPort);
+    secondAdmin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const QByteArray target = R"({"key": ")" + token.toLatin1() + R"("})";
+    QCOMPARE(secondAdmin.post("/key/block", target).status, 200);
+    QCOMPARE(secondAdmin.post("/key/unblock", target).status, 200);
+    QCOMPARE(secondAdmin.post("/key/update", R"({"key": ")" + token.toLatin1() + R"(", "key_alias": "renamed"})")
+                 .status,
+             200);
     for (QProcess *gateway : {&first, &second}) {
         gateway->terminate();
         QVERIFY(gateway->waitForFinished(10000));

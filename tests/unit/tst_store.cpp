@@ -156,6 +156,7 @@ private slots:
     void blockingHelpersRefuseTheStoreThread();
     void defaultPathIsInAppData();
     void spendIsAddedWithinItsWindow();
+    void managementWritesKeepTheSpendTheyDidNotChange();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -872,6 +873,78 @@ void TestStore::spendIsAddedWithinItsWindow()
     QCOMPARE(state(), (QVariantList{10, windowB, 10, windowB, 10, windowB, u"1d"_s}));
     // A key that is gone takes nothing, and fails nothing.
     QVERIFY(store.writeNow(IdentityRepository::addSpend(LedgerScope::key(u"gone"_s), 7, windowB)).ok());
+}
+
+
+void TestStore::managementWritesKeepTheSpendTheyDidNotChange()
+{
+    // A management change that leaves the spend alone (block, alias, limits) writes its row with
+    // SpendWrite::Keep: calls another process (or this one's lazy batch) added to the stored
+    // column in the meantime stay. An explicit spend edit (SpendWrite::Set) writes its value.
+    QTemporaryDir dir;
+    Store store;
+    QVERIFY(store.open(dir.filePath(u"t.db"_s)).ok());
+    VirtualKey key;
+    key.token = u"k33p"_s;
+    key.keyName = u"sk-...k33p"_s;
+    key.budget.spend = 1000;
+    User user;
+    user.userId = u"alice"_s;
+    user.budget.spend = 1000;
+    EndUser endUser;
+    endUser.userId = u"customer-1"_s;
+    endUser.budget.spend = 1000;
+    QVERIFY(store.writeNow(IdentityRepository::all({IdentityRepository::saveKey(key), IdentityRepository::saveUser(user),
+                                                    IdentityRepository::saveEndUser(endUser)}))
+                .ok());
+    // Another process settles a call of 500 on all three.
+    QVERIFY(store.writeNow(IdentityRepository::all({IdentityRepository::addSpend(LedgerScope::key(key.token), 500, {}),
+                                                    IdentityRepository::addSpend(LedgerScope::user(user.userId), 500, {}),
+                                                    IdentityRepository::addSpend(LedgerScope::endUser(endUser.userId),
+                                                                                 500, {})}))
+                .ok());
+    const auto spends = [&store]() {
+        const auto value = store.readNow([](QSqlDatabase &db) -> QVariant {
+            QVariantList out;
+            for (const QString &table : {u"keys"_s, u"users"_s, u"end_users"_s}) {
+                QSqlQuery query(db);
+                if (!query.exec(u"SELECT spend_nanousd FROM %1"_s.arg(table)) || !query.next())
+                    return {};
+                out.append(query.value(0).toLongLong());
+            }
+            return out;
+        });
+        return value ? value->toList() : QVariantList();
+    };
+    QCOMPARE(spends(), (QVariantList{1500LL, 1500LL, 1500LL}));
+
+    // This process, whose memory still says 1000, blocks the key and renames the others.
+    VirtualKey blocked = key;
+    blocked.blocked = true;
+    User renamed = user;
+    renamed.userAlias = u"Alice"_s;
+    EndUser edited = endUser;
+    edited.alias = u"Customer One"_s;
+    QCOMPARE(IdentityRepository::spendWriteFor(key, blocked), IdentityRepository::SpendWrite::Keep);
+    QVERIFY(store.writeNow(IdentityRepository::all(
+                               {IdentityRepository::saveKey(blocked, IdentityRepository::spendWriteFor(key, blocked)),
+                                IdentityRepository::saveUser(renamed, IdentityRepository::spendWriteFor(user, renamed)),
+                                IdentityRepository::saveEndUser(edited,
+                                                                IdentityRepository::spendWriteFor(endUser, edited))}))
+                .ok());
+    QCOMPARE(spends(), (QVariantList{1500LL, 1500LL, 1500LL}));
+    const auto snapshot = store.readNow([](QSqlDatabase &db) -> QVariant {
+        auto all = IdentityRepository::loadAll(db);
+        return all && !all->keys.isEmpty() ? QVariant(all->keys.first().blocked) : QVariant();
+    });
+    QVERIFY(snapshot && snapshot->toBool());  // the change itself was written
+
+    // An admin sets the key's spend to 0 explicitly: that value is written.
+    VirtualKey zeroed = blocked;
+    zeroed.budget.spend = 0;
+    QCOMPARE(IdentityRepository::spendWriteFor(blocked, zeroed), IdentityRepository::SpendWrite::Set);
+    QVERIFY(store.writeNow(IdentityRepository::saveKey(zeroed, IdentityRepository::spendWriteFor(blocked, zeroed))).ok());
+    QCOMPARE(spends().value(0), QVariant(0LL));
 }
 
 QTEST_GUILESS_MAIN(TestStore)
