@@ -327,7 +327,7 @@ NanoUsd RelayCall::cost(bool *priceUnknown) const
     *priceUnknown = !price.has_value();
     if (!m_usage || !price)
         return 0;
-    return price->cost(m_usage->promptTokens, m_usage->completionTokens);
+    return price->cost(m_usage->promptTokens, m_usage->completionTokens, m_usage->cachedTokens);
 }
 
 void RelayCall::settle(const QString &status, std::function<void()> complete)
