@@ -340,7 +340,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
 
     SpendLogRow row;
     row.requestId = m_callId;
-    row.callType = callTypeName(m_params.type);
+    row.callType = m_params.callTypeName.isEmpty() ? callTypeName(m_params.type) : m_params.callTypeName;
     row.apiKey = QString::fromLatin1(m_params.apiKeyHash);
     row.startTime = m_startTime;
     row.endTime = QDateTime::currentDateTimeUtc();
