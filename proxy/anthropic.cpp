@@ -239,7 +239,7 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting)
     static const QSet<QString> known = {u"model"_s, u"messages"_s, u"system"_s, u"max_tokens"_s,
                                         u"stop_sequences"_s, u"temperature"_s, u"top_p"_s, u"tools"_s,
                                         u"tool_choice"_s, u"stream"_s, u"metadata"_s, u"thinking"_s,
-                                        u"service_tier"_s};
+                                        u"context_management"_s, u"output_config"_s, u"service_tier"_s};
     for (auto it = in.begin(); it != in.end(); ++it) {
         if (!known.contains(it.key())) {
             error = u"%1: this field has no chat-completions equivalent, so it cannot be sent to this model."_s.arg(
@@ -268,11 +268,22 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting)
         out.insert(u"max_tokens"_s, maxTokens);
     }
 
+    // Extended thinking (Claude Code turns it on by model name, with context_management to
+    // clear old thinking) asks the model for optional reasoning: a chat model answers the same
+    // conversation without it. Not sent, and named in the answer's headers.
     const QJsonValue thinking = in.value(u"thinking"_s);
-    if (!thinking.isUndefined() && thinking.toObject().value(u"type"_s).toString() != u"disabled") {
-        error = u"thinking: extended thinking is Anthropic's; this model is served through chat completions, which "
-                "have no thinking budget. Leave it out (or {\"type\": \"disabled\"})."_s;
-        return result;
+    if (!thinking.isUndefined() && !thinking.isNull()) {
+        if (!thinking.isObject()) {
+            error = u"thinking: must be an object."_s;
+            return result;
+        }
+        if (thinking.toObject().value(u"type"_s).toString() != u"disabled")
+            result.notTranslated.append(u"thinking"_s);
+    }
+    // Likewise the effort hint (output_config.effort) and context editing.
+    for (const QString &hint : {u"context_management"_s, u"output_config"_s}) {
+        if (in.contains(hint))
+            result.notTranslated.append(hint);
     }
 
     QJsonArray messages;
@@ -564,10 +575,12 @@ QByteArray StreamTranslator::finish()
 
 // --- Responder ---------------------------------------------------------------------------
 
-void Responder::translateAnswers(const QString &model)
+void Responder::translateAnswers(const QString &model, const QStringList &notTranslated)
 {
     m_translate = true;
     m_model = model;
+    if (!notTranslated.isEmpty())
+        m_extraHeaders.append({QByteArrayLiteral("x-tollgate-not-translated"), notTranslated.join(u", "_s).toLatin1()});
 }
 
 void Responder::send(HttpResponse response)
@@ -586,13 +599,14 @@ void Responder::send(HttpResponse response)
         }
         response.body = *message;
         response.contentType = QByteArrayLiteral("application/json");
+        response.headers += m_extraHeaders;
     }
     m_inner->send(std::move(response));
 }
 
 void Responder::beginStream(int status, const QByteArray &contentType, const HeaderList &headers)
 {
-    m_inner->beginStream(status, contentType, headers);
+    m_inner->beginStream(status, contentType, m_translate ? headers + m_extraHeaders : headers);
     if (!m_translate || !contentType.startsWith("text/event-stream"))
         return;
     QString id;

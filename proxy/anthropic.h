@@ -35,6 +35,9 @@ struct ChatRequest
 {
     QJsonObject body;          // the chat-completions request
     QString error;             // non-empty: the request cannot be translated (400)
+    // Hints the answer does without (thinking, context_management, output_config): accepted, not sent, and
+    // named in the answer's x-tollgate-not-translated header so the drop is never silent.
+    QStringList notTranslated;
 };
 
 // A Messages request → a chat-completions request. `forCounting` (count_tokens) does not
@@ -84,8 +87,9 @@ class Responder final : public IResponder
 public:
     explicit Responder(ResponderPtr inner) : m_inner(std::move(inner)) {}
 
-    // `model`: the model name the client asked for (echoed in the Message).
-    void translateAnswers(const QString &model);
+    // `model`: the model name the client asked for (echoed in the Message); `notTranslated`:
+    // the request's fields that were not sent (see ChatRequest), told in a header.
+    void translateAnswers(const QString &model, const QStringList &notTranslated = {});
 
     void send(HttpResponse response) override;
     void beginStream(int status, const QByteArray &contentType, const HeaderList &headers) override;
@@ -102,6 +106,7 @@ private:
     ResponderPtr m_inner;
     bool m_translate = false;
     QString m_model;
+    HeaderList m_extraHeaders;
     std::optional<StreamTranslator> m_stream;
 };
 

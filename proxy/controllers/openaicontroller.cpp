@@ -202,7 +202,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
     // The router gave Anthropic's routes this responder; from here on the chat answer (and
     // stream) it receives goes out as a Message.
     if (auto anthropic = std::dynamic_pointer_cast<Anthropic::Responder>(responder))
-        anthropic->translateAnswers(body->value(u"model"_s).toString());
+        anthropic->translateAnswers(body->value(u"model"_s).toString(), chat.notTranslated);
     QByteArray raw = QJsonDocument(chat.body).toJson(QJsonDocument::Compact);
     relayBody(CallType::ChatCompletion, context, std::move(chat.body), std::move(raw), responder,
               u"anthropic_messages"_s);

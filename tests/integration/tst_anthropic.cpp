@@ -78,6 +78,7 @@ private Q_SLOTS:
     void errorsUseAnthropicsEnvelope();
     void untranslatableRequestIs400_data();
     void untranslatableRequestIs400();
+    void thinkingIsNotSentAndSaysSo();
     void budgetRefusalIs429WithItsBudget();
     void rateLimitRefusalKeepsRetryAfter();
     void providerErrorBecomesAnthropicError();
@@ -533,8 +534,7 @@ void TestAnthropic::untranslatableRequestIs400_data()
     QTest::addColumn<QJsonObject>("extra");
     QTest::addColumn<QString>("named");
     QTest::newRow("top_k") << QJsonObject{{u"top_k"_s, 5}} << u"top_k"_s;
-    QTest::newRow("thinking") << QJsonObject{{u"thinking"_s, QJsonObject{{u"type"_s, u"enabled"_s}, {u"budget_tokens"_s, 1024}}}}
-                              << u"thinking"_s;
+    QTest::newRow("unknown field") << QJsonObject{{u"mcp_servers"_s, QJsonArray{}}} << u"mcp_servers"_s;
     QTest::newRow("server tool") << QJsonObject{{u"tools"_s, QJsonArray{QJsonObject{{u"type"_s, u"web_search_20250305"_s},
                                                                                     {u"name"_s, u"web_search"_s}}}}}
                                  << u"web_search_20250305"_s;
@@ -558,6 +558,33 @@ void TestAnthropic::untranslatableRequestIs400()
     QCOMPARE(error.value(u"type"_s).toString(), u"invalid_request_error"_s);
     QVERIFY2(error.value(u"message"_s).toString().contains(named), qPrintable(error.value(u"message"_s).toString()));
     QCOMPARE(m_fake.requestCount(), 0);
+}
+
+void TestAnthropic::thinkingIsNotSentAndSaysSo()
+{
+    // Claude Code asks Claude models for extended thinking (and context_management with it):
+    // a chat model answers without them, and the answer says what was not sent.
+    const QJsonObject body{{u"model"_s, u"gpt-fake"_s},
+                           {u"max_tokens"_s, 2000},
+                           {u"thinking"_s, QJsonObject{{u"type"_s, u"enabled"_s}, {u"budget_tokens"_s, 1024}}},
+                           {u"context_management"_s, QJsonObject{{u"edits"_s, QJsonArray{}}}},
+                           {u"messages"_s, QJsonArray{userText(u"Hi"_s)}}};
+    const auto response = messages(body);
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.header("x-tollgate-not-translated"), QByteArray("thinking, context_management"));
+    const QJsonObject sent = m_fake.requests().first().json();
+    QVERIFY(!sent.contains(u"thinking"_s));
+    QVERIFY(!sent.contains(u"context_management"_s));
+
+    QJsonObject streamed = body;
+    streamed.insert(u"stream"_s, true);
+    const auto stream = messages(streamed);
+    QCOMPARE(stream.status, 200);
+    QCOMPARE(stream.header("x-tollgate-not-translated"), QByteArray("thinking, context_management"));
+    // Thinking switched off is simply that.
+    streamed.insert(u"thinking"_s, QJsonObject{{u"type"_s, u"disabled"_s}});
+    streamed.remove(u"context_management"_s);
+    QVERIFY(!messages(streamed).hasHeader("x-tollgate-not-translated"));
 }
 
 void TestAnthropic::budgetRefusalIs429WithItsBudget()
