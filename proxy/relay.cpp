@@ -371,6 +371,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         row.promptTokens = m_usage->promptTokens;
         row.completionTokens = m_usage->completionTokens;
         row.totalTokens = m_usage->totalTokens;
+        row.cachedTokens = m_usage->cachedTokens;
     }
     if (charged)
         row.spend = cost(&row.priceUnknown);

@@ -289,6 +289,7 @@ void TestAnthropic::openAIAnswerBecomesAMessageWithExactSpend()
     const QJsonObject row = spendRow(response.header("x-litellm-call-id"));
     QCOMPARE(usdToNanos(row.value(u"spend"_s).toDouble()), expected);
     QCOMPARE(row.value(u"prompt_tokens"_s).toInteger(), 1000);
+    QCOMPARE(row.value(u"cached_tokens"_s).toInteger(), 800);
     QCOMPARE(row.value(u"api_key"_s).toString(), QString::fromLatin1(
         QCryptographicHash::hash(key, QCryptographicHash::Sha256).toHex()));
     const double keySpend = m_gateway->get("/key/info", key).json().value(u"info"_s).toObject()

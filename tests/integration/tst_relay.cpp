@@ -554,6 +554,7 @@ void TestRelay::cachedTokensPayTheCacheReadPrice()
     QVERIFY(row.has_value());
     QCOMPARE(row->promptTokens, 1000);
     QCOMPARE(row->completionTokens, 50);
+    QCOMPARE(row->cachedTokens, 800);
     QCOMPARE(row->spend, NanoUsd(expectedNanos));
     QVERIFY(!row->costEstimated);
 }
