@@ -524,6 +524,7 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
     d.timeoutSeconds = timeout.value_or(settings.requestTimeout.value_or(600.0));
     readNumber(field(pm, "input_cost_per_token", p), d.inputCostPerToken, false);
     readNumber(field(pm, "output_cost_per_token", p), d.outputCostPerToken, false);
+    readNumber(field(pm, "cache_read_input_token_cost", p), d.cacheReadCostPerToken, false);
     readString(field(pm, "mock_response", p), d.mockResponse);
     if (failed())
         return;
@@ -689,6 +690,7 @@ constexpr JsonRule kJsonRules[] = {
     {"litellm_params", "timeout", JsonKind::Number},
     {"litellm_params", "input_cost_per_token", JsonKind::Number},
     {"litellm_params", "output_cost_per_token", JsonKind::Number},
+    {"litellm_params", "cache_read_input_token_cost", JsonKind::Number},
     {"litellm_params", "mock_response", JsonKind::String},
     {"model_info", "id", JsonKind::String},
     {"model_info", "access_groups", JsonKind::StringList},

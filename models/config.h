@@ -32,6 +32,7 @@ struct Deployment
     double timeoutSeconds = 600.0;
     std::optional<double> inputCostPerToken;   // custom prices, USD per token
     std::optional<double> outputCostPerToken;
+    std::optional<double> cacheReadCostPerToken;  // cache_read_input_token_cost (LiteLLM's name)
     std::optional<QString> mockResponse;
     QString id;                 // model_info.id, or a stable hash of the entry
     QStringList accessGroups;   // model_info.access_groups

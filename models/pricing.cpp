@@ -626,8 +626,23 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
 
     const bool configInput = deployment.inputCostPerToken.has_value();
     const bool configOutput = deployment.outputCostPerToken.has_value();
+    // cache_read_input_token_cost (LiteLLM's name) is a flat price of cached prompt tokens
+    // that wins over the catalogue's, tiers included; without it a config input price bills
+    // cached tokens as input.
+    const auto withConfigCacheRead = [&deployment](std::optional<ModelPrice> price) {
+        if (!deployment.cacheReadCostPerToken)
+            return price;
+        if (!price) {
+            price = ModelPrice {};
+            price->source = u"config"_s;
+        }
+        price->cacheReadPerToken = *deployment.cacheReadCostPerToken;
+        for (PriceTier &tier : price->tiers)
+            tier.cacheReadPerToken.reset();
+        return price;
+    };
     if (!configInput && !configOutput)
-        return catalogue;
+        return withConfigCacheRead(catalogue);
 
     // A config price is flat: it replaces the catalogue's tiers and cache price for its side.
     ModelPrice price;
@@ -657,7 +672,7 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
     } else {
         price.source = u"config"_s;
     }
-    return price;
+    return withConfigCacheRead(price);
 }
 
 std::optional<NanoUsd> PriceCatalogue::cost(const QString &provider, const QString &model,

@@ -327,7 +327,7 @@ NanoUsd RelayCall::cost(bool *priceUnknown) const
     *priceUnknown = !price.has_value();
     if (!m_usage || !price)
         return 0;
-    return price->cost(m_usage->promptTokens, m_usage->completionTokens);
+    return price->cost(m_usage->promptTokens, m_usage->completionTokens, m_usage->cachedTokens);
 }
 
 void RelayCall::settle(const QString &status, std::function<void()> complete)
@@ -340,7 +340,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
 
     SpendLogRow row;
     row.requestId = m_callId;
-    row.callType = callTypeName(m_params.type);
+    row.callType = m_params.callTypeName.isEmpty() ? callTypeName(m_params.type) : m_params.callTypeName;
     row.apiKey = QString::fromLatin1(m_params.apiKeyHash);
     row.startTime = m_startTime;
     row.endTime = QDateTime::currentDateTimeUtc();
@@ -371,6 +371,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         row.promptTokens = m_usage->promptTokens;
         row.completionTokens = m_usage->completionTokens;
         row.totalTokens = m_usage->totalTokens;
+        row.cachedTokens = m_usage->cachedTokens;
     }
     if (charged)
         row.spend = cost(&row.priceUnknown);

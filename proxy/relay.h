@@ -24,6 +24,7 @@ public:
     struct Params
     {
         CallType type = CallType::ChatCompletion;
+        QString callTypeName;          // the spend log's call_type; empty: callTypeName(type)
         Deployment deployment;
         QJsonObject body;
         QByteArray rawBody;                    // the body as received (parsed to `body`)

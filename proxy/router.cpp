@@ -2,6 +2,7 @@
 
 #include "../models/clock.h"
 #include "../models/identityregistry.h"
+#include "anthropic.h"
 #include "apierror.h"
 
 using namespace Qt::StringLiterals;
@@ -41,10 +42,14 @@ QString Router::canonicalPath(const QString &path)
 void Router::dispatch(HttpRequest &&request, const ResponderPtr &incoming) const
 {
     // Web pages first, before even a 404: refused, or (an allowed origin) answered with CORS.
-    const ResponderPtr responder = m_browser.admit(request, incoming);
+    ResponderPtr responder = m_browser.admit(request, incoming);
     if (!responder)
         return;
     const QString path = canonicalPath(request.path);
+    // Anthropic's routes (and Claude Code's model discovery, which sends anthropic-version)
+    // answer every error — 401s, 404s, refusals — in Anthropic's envelope.
+    if (Anthropic::isAnthropicPath(path) || (path == u"/models" && request.hasHeader("anthropic-version")))
+        responder = std::make_shared<Anthropic::Responder>(responder);
     const auto found = m_byPath.constFind(path);
     if (found == m_byPath.constEnd()) {
         responder->send(errorResponse(ApiError::NotFound, u"Route not found: %1 %2"_s.arg(

@@ -19,6 +19,8 @@ std::optional<Usage> usageFromJson(const QJsonObject &object)
     result.totalTokens = usage.contains(u"total_tokens"_s)
                              ? usage.value(u"total_tokens"_s).toInteger()
                              : result.promptTokens + result.completionTokens;
+    // Cached prompt tokens are billed at the cache-read price (part of prompt_tokens).
+    result.cachedTokens = usage.value(u"prompt_tokens_details"_s).toObject().value(u"cached_tokens"_s).toInteger();
     return result;
 }
 

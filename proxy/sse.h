@@ -13,6 +13,7 @@ struct Usage
     qint64 promptTokens = 0;
     qint64 completionTokens = 0;
     qint64 totalTokens = 0;
+    qint64 cachedTokens = 0;      // prompt_tokens_details.cached_tokens: part of promptTokens
 };
 
 // `usage` of a completion / chunk / embeddings answer, if it has one.

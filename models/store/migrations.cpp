@@ -172,9 +172,20 @@ Migration identitiesV2()
     };
 }
 
+// The token split: cached prompt tokens are priced apart (the cache-read price), so the
+// log shows how many there were. Rows from before count none.
+Migration cachedTokensV3()
+{
+    return Migration{
+        3,
+        u"spend log cached tokens"_s,
+        {u"ALTER TABLE spend_logs ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0"_s},
+    };
+}
+
 const QList<Migration> &migrations()
 {
-    static const QList<Migration> steps{spineV1(), identitiesV2()};
+    static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3()};
     return steps;
 }
 

@@ -110,6 +110,7 @@ public:
     }
     [[nodiscard]] bool ok() const { return m_ok && m_at == m_in.size(); }
     [[nodiscard]] bool good() const { return m_ok; }
+    [[nodiscard]] bool atEnd() const { return m_at >= m_in.size(); }
 
 private:
     void take(void *to, size_t bytes)
@@ -174,6 +175,9 @@ std::optional<JournalRecord> decode(QByteArrayView payload)
             state.duration = in.text();
         record.states.append(state);
     }
+    // Fields added later go after the states: a record written before them just ends here.
+    if (!in.atEnd())
+        row.cachedTokens = in.integer();
     if (!in.ok() || record.seq <= 0)
         return std::nullopt;
     return record;
@@ -370,6 +374,7 @@ QByteArray SpendJournal::encode(const JournalRecord &record)
         out.integer(msecs(state.resetAt));
         out.text(state.duration);
     }
+    out.integer(row.cachedTokens);
     const quint32 length = quint32(bytes.size() - HeaderBytes);
     const quint16 crc = qChecksum(QByteArrayView(bytes).sliced(HeaderBytes));
     uchar *header = reinterpret_cast<uchar *>(bytes.data());

@@ -31,12 +31,13 @@ const QString EndUser = u"end_user"_s;
 const QString Status = u"status"_s;
 const QString CostEstimated = u"cost_estimated"_s;
 const QString PriceUnknown = u"price_unknown"_s;
+const QString CachedTokens = u"cached_tokens"_s;
 } // namespace Field
 
 // The columns every row query selects, in the order rowFrom() reads them.
 const QString RowColumns = u"request_id, call_type, api_key, spend_nanousd, prompt_tokens, completion_tokens, "
                            "total_tokens, start_time, end_time, model, model_group, model_id, user_id, end_user, "
-                           "status, cost_estimated, price_unknown"_s;
+                           "status, cost_estimated, price_unknown, cached_tokens"_s;
 constexpr int StartTimeColumn = 7;
 
 // Newest first; request_id breaks ties so the order (and keyset paging) is total.
@@ -68,6 +69,7 @@ SpendLogRow rowFrom(const QSqlQuery &query)
     row.status = query.value(14).toString();
     row.costEstimated = query.value(15).toBool();
     row.priceUnknown = query.value(16).toBool();
+    row.cachedTokens = query.value(17).toLongLong();
     return row;
 }
 
@@ -151,13 +153,13 @@ QVariantList rowValues(const SpendLogRow &row)
             row.promptTokens, row.completionTokens, row.totalTokens, isoUtc(row.startTime),
             isoUtc(row.endTime), text(row.model), text(row.modelGroup), text(row.modelId),
             text(row.userId), text(row.endUser), text(row.status), row.costEstimated ? 1 : 0,
-            row.priceUnknown ? 1 : 0};
+            row.priceUnknown ? 1 : 0, row.cachedTokens};
 }
 
 const QString InsertSql = u"INSERT INTO spend_logs (request_id, call_type, api_key, spend_nanousd, "
                           "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
-                          "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
+                          "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown, "
+                          "cached_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
 
 } // namespace
 
@@ -298,6 +300,7 @@ QJsonObject toJson(const SpendLogRow &row)
         {Field::Status, row.status},
         {Field::CostEstimated, row.costEstimated},
         {Field::PriceUnknown, row.priceUnknown},
+        {Field::CachedTokens, row.cachedTokens},
     };
 }
 
@@ -321,7 +324,7 @@ QByteArray spendCsvHeader()
                             Field::PromptTokens, Field::CompletionTokens, Field::TotalTokens,
                             Field::StartTime, Field::EndTime, Field::Model, Field::ModelGroup,
                             Field::ModelId, Field::User, Field::EndUser, Field::Status,
-                            Field::CostEstimated, Field::PriceUnknown};
+                            Field::CostEstimated, Field::PriceUnknown, Field::CachedTokens};
     return names.join(u',').toUtf8() + "\r\n";
 }
 
@@ -345,6 +348,7 @@ QByteArray toCsvRecord(const SpendLogRow &row)
         csvField(row.status),
         boolField(row.costEstimated),
         boolField(row.priceUnknown),
+        QByteArray::number(row.cachedTokens),
     };
     QByteArray record = fields.join(',');
     record += "\r\n";

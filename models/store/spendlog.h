@@ -24,6 +24,7 @@ struct SpendLogRow
     qint64 promptTokens = 0;
     qint64 completionTokens = 0;
     qint64 totalTokens = 0;
+    qint64 cachedTokens = 0;    // prompt tokens read from the provider's cache (part of promptTokens)
     QDateTime startTime;
     QDateTime endTime;
     QString model;              // the provider model that answered

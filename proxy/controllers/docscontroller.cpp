@@ -427,7 +427,7 @@ QString tagFor(const QString &path)
         {u"/key/"_s, u"Keys"_s},           {u"/user/"_s, u"Users"_s},        {u"/customer/"_s, u"End users"_s},
         {u"/end_user/"_s, u"End users"_s}, {u"/spend/"_s, u"Spend"_s},       {u"/global/"_s, u"Spend"_s},
         {u"/health"_s, u"Health"_s},       {u"/docs"_s, u"Docs"_s},          {u"/openapi"_s, u"Docs"_s},
-        {u"/gateway/"_s, u"Gateway"_s},
+        {u"/gateway/"_s, u"Gateway"_s},    {u"/messages"_s, u"Anthropic"_s},
     };
     for (const auto &[prefix, tag] : prefixes) {
         if (path.startsWith(prefix))

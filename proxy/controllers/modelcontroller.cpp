@@ -33,7 +33,8 @@ const QString kApiKey = u"api_key"_s;
 // What a stored entry keeps; anything else in a body is ignored (api.md §1).
 const QStringList kParamFields = {u"model"_s, u"api_base"_s, u"api_key"_s, u"api_version"_s,
                                   u"rpm"_s, u"tpm"_s, u"timeout"_s, u"input_cost_per_token"_s,
-                                  u"output_cost_per_token"_s, u"mock_response"_s};
+                                  u"output_cost_per_token"_s, u"cache_read_input_token_cost"_s,
+                                  u"mock_response"_s};
 const QStringList kInfoFields = {u"id"_s, u"access_groups"_s, u"base_model"_s, u"max_tokens"_s,
                                  u"max_output_tokens"_s, u"mode"_s};
 

@@ -4,7 +4,9 @@
 #include "../../models/pricing.h"
 #include "../../models/store/identityrepository.h"
 #include "../../models/store/store.h"
+#include "../../models/tokencount.h"
 #include "../access.h"
+#include "../anthropic.h"
 #include "../accounting.h"
 #include "../apierror.h"
 #include "../deployments.h"
@@ -99,47 +101,53 @@ void OpenAIController::registerRoutes(Router &router)
                [this](RequestContext &c, const ResponderPtr &r) { relay(CallType::Completion, c, r); });
     router.add("POST", u"/embeddings"_s, Access::Authenticated, u"Create embeddings"_s,
                [this](RequestContext &c, const ResponderPtr &r) { relay(CallType::Embedding, c, r); });
+    // Anthropic's Messages API, for Claude Code and the Anthropic SDKs (?beta=true is ignored).
+    router.add("POST", u"/messages"_s, Access::Authenticated, u"Create a message (Anthropic Messages API)"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { messages(c, r); });
+    router.add("POST", u"/messages/count_tokens"_s, Access::Authenticated,
+               u"Count a message's input tokens (Anthropic Messages API)"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { countTokens(c, r); });
     router.add("GET", u"/models"_s, Access::Authenticated, u"List the models the caller may use"_s,
                [this](RequestContext &c, const ResponderPtr &r) { listModels(c, r); });
     router.add("GET", u"/model/info"_s, Access::Authenticated, u"Deployments with prices and access groups"_s,
                [this](RequestContext &c, const ResponderPtr &r) { modelInfo(c, r); });
 }
 
-void OpenAIController::relay(CallType type, RequestContext &context, const ResponderPtr &responder)
+bool OpenAIController::checkAvailable(const ResponderPtr &responder)
 {
     if (m_services.shuttingDown) {
         responder->send(errorResponse(ApiError::ServiceUnavailable, u"Tollgate is shutting down."_s));
-        return;
+        return false;
     }
     if (m_services.paused) {
         responder->send(errorResponse(ApiError::ServiceUnavailable,
                                       u"The gateway is paused; resume it in Tollgate or POST /gateway/resume"_s));
-        return;
+        return false;
     }
+    return true;
+}
+
+std::optional<QJsonObject> OpenAIController::parseBody(const RequestContext &context, const ResponderPtr &responder)
+{
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(context.request.body, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
         responder->send(errorResponse(ApiError::BadRequest,
                                       u"Invalid JSON in request body: %1 at offset %2."_s.arg(
                                           parseError.errorString()).arg(parseError.offset)));
-        return;
+        return std::nullopt;
     }
     if (!document.isObject()) {
         responder->send(errorResponse(ApiError::BadRequest, u"The request body must be a JSON object."_s));
-        return;
+        return std::nullopt;
     }
-    QJsonObject body = document.object();
-    if (auto error = validate(type, body)) {
-        responder->send(*error);
-        return;
-    }
-    // api.md §5, in order: end user not blocked → model exists → model allowed; an unknown
-    // end user is created only once all of them passed, so refused calls leave no rows.
-    const QString endUser = body.value(u"user"_s).toString();
-    if (!checkEndUser(endUser, responder))
-        return;
+    return document.object();
+}
+
+std::optional<QString> OpenAIController::resolveModel(const RequestContext &context, const QString &requested,
+                                                      const ResponderPtr &responder)
+{
     const ModelAccess access(context.caller, m_services.identities, *m_services.deployments);
-    const QString requested = body.value(u"model"_s).toString();
     const QString model = access.resolve(requested);
     if (!m_services.deployments->contains(model)) {
         responder->send(errorResponse(
@@ -147,7 +155,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
             u"Invalid model name passed in model=%1. Call `/v1/models` to view available models for your key."_s
                 .arg(requested),
             u"model"_s));
-        return;
+        return std::nullopt;
     }
     if (const auto decision = access.check(model); decision != ModelAccess::Decision::Allowed) {
         const bool byKey = decision == ModelAccess::Decision::DeniedByKey;
@@ -156,8 +164,85 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
             u"%1 not allowed to access model. This %1 can only access models=[%2]. Tried to access %3."_s.arg(
                 byKey ? u"key"_s : u"user"_s, access.allowedEntries(decision).join(u", "_s), requested),
             u"model"_s));
+        return std::nullopt;
+    }
+    return model;
+}
+
+void OpenAIController::relay(CallType type, RequestContext &context, const ResponderPtr &responder)
+{
+    if (!checkAvailable(responder))
+        return;
+    std::optional<QJsonObject> body = parseBody(context, responder);
+    if (!body)
+        return;
+    if (auto error = validate(type, *body)) {
+        responder->send(*error);
         return;
     }
+    relayBody(type, context, std::move(*body), context.request.body, responder);
+}
+
+void OpenAIController::messages(RequestContext &context, const ResponderPtr &responder)
+{
+    if (!checkAvailable(responder))
+        return;
+    const std::optional<QJsonObject> body = parseBody(context, responder);
+    if (!body)
+        return;
+    Anthropic::ChatRequest chat = Anthropic::toChatRequest(*body);
+    if (!chat.error.isEmpty()) {
+        responder->send(errorResponse(ApiError::BadRequest, chat.error));
+        return;
+    }
+    if (auto error = validate(CallType::ChatCompletion, chat.body)) {
+        responder->send(*error);
+        return;
+    }
+    // The router gave Anthropic's routes this responder; from here on the chat answer (and
+    // stream) it receives goes out as a Message.
+    if (auto anthropic = std::dynamic_pointer_cast<Anthropic::Responder>(responder))
+        anthropic->translateAnswers(body->value(u"model"_s).toString(), chat.notTranslated);
+    QByteArray raw = QJsonDocument(chat.body).toJson(QJsonDocument::Compact);
+    relayBody(CallType::ChatCompletion, context, std::move(chat.body), std::move(raw), responder,
+              u"anthropic_messages"_s);
+}
+
+void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &responder)
+{
+    const std::optional<QJsonObject> body = parseBody(context, responder);
+    if (!body)
+        return;
+    const Anthropic::ChatRequest chat = Anthropic::toChatRequest(*body, true);
+    if (!chat.error.isEmpty()) {
+        responder->send(errorResponse(ApiError::BadRequest, chat.error));
+        return;
+    }
+    const auto model = resolveModel(context, chat.body.value(u"model"_s).toString(), responder);
+    if (!model)
+        return;
+    // The tokenizer's count for the model the group serves (its encoding, its image costs).
+    const auto members = m_services.deployments->group(*model);
+    QString tokenizerModel = *model;
+    if (!members.isEmpty())
+        tokenizerModel = members.first()->baseModel.isEmpty() ? members.first()->upstreamModel
+                                                              : members.first()->baseModel;
+    responder->send(jsonResponse({{u"input_tokens"_s, countRequestPromptTokens(chat.body, tokenizerModel)}}));
+}
+
+void OpenAIController::relayBody(CallType type, RequestContext &context, QJsonObject body, QByteArray rawBody,
+                                 const ResponderPtr &responder, const QString &callTypeName)
+{
+    // api.md §5, in order: end user not blocked → model exists → model allowed; an unknown
+    // end user is created only once all of them passed, so refused calls leave no rows.
+    const QString endUser = body.value(u"user"_s).toString();
+    if (!checkEndUser(endUser, responder))
+        return;
+    const QString requested = body.value(u"model"_s).toString();
+    const std::optional<QString> resolved = resolveModel(context, requested, responder);
+    if (!resolved)
+        return;
+    const QString model = *resolved;
     if (model != requested)
         body.insert(u"model"_s, model);
     createUnknownEndUser(endUser);
@@ -182,7 +267,8 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     params.deployment = *deployment;
     params.endUser = body.value(u"user"_s).toString();
     params.body = std::move(body);
-    params.rawBody = context.request.body;
+    params.rawBody = std::move(rawBody);
+    params.callTypeName = callTypeName;
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;
@@ -239,6 +325,24 @@ void OpenAIController::listModels(RequestContext &context, const ResponderPtr &r
     QJsonArray data;
     const qint64 created = m_services.startedAt.toSecsSinceEpoch();
     const ModelAccess access(context.caller, m_services.identities, *m_services.deployments);
+    if (context.request.hasHeader("anthropic-version")) {
+        // Anthropic's list (Claude Code's model discovery): one page with everything.
+        const QString createdAt = m_services.startedAt.toUTC().toString(Qt::ISODate);
+        const QStringList names = access.allowedModels();
+        for (const QString &name : names)
+            data.append(QJsonObject{{u"type"_s, u"model"_s},
+                                    {u"id"_s, name},
+                                    {u"display_name"_s, name},
+                                    {u"created_at"_s, createdAt}});
+        const auto idOr = [](const QStringList &list, bool last) {
+            return list.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(last ? list.last() : list.first());
+        };
+        responder->send(jsonResponse({{u"data"_s, data},
+                                      {u"has_more"_s, false},
+                                      {u"first_id"_s, idOr(names, false)},
+                                      {u"last_id"_s, idOr(names, true)}}));
+        return;
+    }
     for (const QString &name : access.allowedModels()) {
         const auto members = m_services.deployments->group(name);
         data.append(QJsonObject{{u"id"_s, name},
@@ -283,6 +387,8 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
             {u"access_groups"_s, QJsonArray::fromStringList(deployment.accessGroups)},
             {u"input_cost_per_token"_s, perToken(&ModelPrice::inputPerToken)},
             {u"output_cost_per_token"_s, perToken(&ModelPrice::outputPerToken)},
+            {u"cache_read_input_token_cost"_s,
+             price && price->cacheReadPerToken ? QJsonValue(*price->cacheReadPerToken) : QJsonValue(QJsonValue::Null)},
             {u"price_unknown"_s, !price.has_value()},
             {u"price_source"_s, price ? QJsonValue(price->source) : QJsonValue(QJsonValue::Null)},
             {u"max_tokens"_s, deployment.maxTokens ? QJsonValue(*deployment.maxTokens) : QJsonValue(QJsonValue::Null)},

@@ -25,6 +25,10 @@ public:
     void registerRoutes(Router &router);
 
     void relay(CallType type, RequestContext &context, const ResponderPtr &responder);
+    // Anthropic's Messages API on the same pipeline: translated to a chat completion and back
+    // (proxy/anthropic.h); the router hands these routes an Anthropic::Responder.
+    void messages(RequestContext &context, const ResponderPtr &responder);
+    void countTokens(RequestContext &context, const ResponderPtr &responder);
     void listModels(RequestContext &context, const ResponderPtr &responder);
     void modelInfo(RequestContext &context, const ResponderPtr &responder);
 
@@ -33,6 +37,18 @@ public:
     void abortAll(const QString &reason);
 
 private:
+    // Paused or shutting down → 503. False when an answer was sent.
+    bool checkAvailable(const ResponderPtr &responder);
+    // The parsed request body (a JSON object) or a 400 sent.
+    std::optional<QJsonObject> parseBody(const RequestContext &context, const ResponderPtr &responder);
+    // Every model call, whatever dialect the client speaks, from the end-user check to the
+    // relay: `body` is an OpenAI request already checked for its shape, `rawBody` its bytes.
+    // `callTypeName` replaces the type's spend-log name (e.g. "anthropic_messages").
+    void relayBody(CallType type, RequestContext &context, QJsonObject body, QByteArray rawBody,
+                   const ResponderPtr &responder, const QString &callTypeName = {});
+    // The model group a request may use (aliases resolved): 400 unknown, 403 not allowed.
+    std::optional<QString> resolveModel(const RequestContext &context, const QString &requested,
+                                        const ResponderPtr &responder);
     // An id over Management::MaxEndUserIdLength → 400; a blocked end user → 401. False when
     // an answer was sent.
     bool checkEndUser(const QString &endUserId, const ResponderPtr &responder);

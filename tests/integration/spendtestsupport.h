@@ -38,7 +38,7 @@ inline const QStringList Columns{
     u"request_id"_s, u"call_type"_s, u"api_key"_s, u"spend"_s, u"prompt_tokens"_s,
     u"completion_tokens"_s, u"total_tokens"_s, u"startTime"_s, u"endTime"_s, u"model"_s,
     u"model_group"_s, u"model_id"_s, u"user"_s, u"end_user"_s, u"status"_s,
-    u"cost_estimated"_s, u"price_unknown"_s};
+    u"cost_estimated"_s, u"price_unknown"_s, u"cached_tokens"_s};
 
 // Values that need quoting in CSV (and percent-encoding in a URL).
 inline const QString WeirdEndUser = u"he said \"hi\", then\nleft"_s;
@@ -144,7 +144,7 @@ inline QStringList expectedRecord(const SpendLogRow &row)
     return {row.requestId, row.callType, row.apiKey, expectedUsd(row.spend), QString::number(row.promptTokens),
             QString::number(row.completionTokens), QString::number(row.totalTokens), isoZ(row.startTime),
             isoZ(row.endTime), row.model, row.modelGroup, row.modelId, row.userId, row.endUser, row.status,
-            flag(row.costEstimated), flag(row.priceUnknown)};
+            flag(row.costEstimated), flag(row.priceUnknown), QString::number(row.cachedTokens)};
 }
 
 // A strict RFC 4180 reader: every record ends in CRLF; a quoted field may hold anything,
@@ -362,6 +362,7 @@ inline void SpendTestBase::startFixture()
         row.promptTokens = 10 + i;
         row.completionTokens = 2 * i;
         row.totalTokens = row.promptTokens + row.completionTokens;
+        row.cachedTokens = i % 3 == 0 ? i / 2 : 0;
         row.startTime = firstDay.addDays(i % 5).addSecs((i * 7919) % 86400).addMSecs(i);
         row.endTime = row.startTime.addMSecs((i * 13) % 5000);
         row.costEstimated = row.status == u"client_disconnected";

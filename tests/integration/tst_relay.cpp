@@ -27,6 +27,7 @@ namespace {
 
 constexpr double InputPrice = 0.000001;   // USD per prompt token
 constexpr double OutputPrice = 0.000002;  // USD per completion token
+constexpr double CacheReadPrice = 0.0000001;  // USD per cached prompt token (cached-model)
 
 Deployment openaiDeployment(const QString &name, const QString &id, const QByteArray &baseUrl)
 {
@@ -82,6 +83,8 @@ private Q_SLOTS:
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
     void pricesComeFromTheCatalogueWhenConfigHasNone();
+    void cachedTokensPayTheCacheReadPrice_data();
+    void cachedTokensPayTheCacheReadPrice();
     void mockUsageIsCountedWithTheTokenizer();
     void streamWithoutUsageIsCountedNotFree();
     void brokenStreamIsChargedForWhatWasDelivered_data();
@@ -145,6 +148,11 @@ Config TestRelay::makeConfig() const
     unpriced.id = u"unpriced-1"_s;
     unpriced.upstreamModel = u"our-private-finetune"_s;
     config.models.append(unpriced);
+
+    // LiteLLM's cache_read_input_token_cost beside the config's input and output prices.
+    Deployment cached = openaiDeployment(u"cached-model"_s, u"cached-1"_s, base);
+    cached.cacheReadCostPerToken = CacheReadPrice;
+    config.models.append(cached);
 
     Deployment mocked = openaiDeployment(u"mocked-model"_s, u"mocked-1"_s, base);
     mocked.mockResponse = u"canned answer"_s;
@@ -509,6 +517,46 @@ void TestRelay::pricesComeFromTheCatalogueWhenConfigHasNone()
         }
     }
     QVERIFY(sawPriced && sawUnpriced);
+}
+
+void TestRelay::cachedTokensPayTheCacheReadPrice_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<bool>("stream");
+    QTest::addColumn<qint64>("expectedNanos");
+    // 1000 prompt tokens of which 800 cached, 50 completion tokens.
+    // Config input 1 $/M, cache read 0.1 $/M, output 2 $/M: 200×1000 + 800×100 + 50×2000 nano.
+    const qint64 config = 200 * 1000 + 800 * 100 + 50 * 2000;
+    QTest::newRow("config cache price") << u"cached-model"_s << false << config;
+    QTest::newRow("config cache price, streamed") << u"cached-model"_s << true << config;
+    // gpt-4o-mini in the catalogue: input 0.15, cache read 0.075, output 0.60 $/M.
+    const qint64 catalogue = 200 * 150 + 800 * 75 + 50 * 600;
+    QTest::newRow("catalogue cache price") << u"catalogue-model"_s << false << catalogue;
+    QTest::newRow("catalogue cache price, streamed") << u"catalogue-model"_s << true << catalogue;
+    // No cache-read price: cached tokens cost the input price.
+    const qint64 noCachePrice = 1000 * 1000 + 50 * 2000;
+    QTest::newRow("no cache price") << u"relay-model"_s << false << noCachePrice;
+    QTest::newRow("no cache price, streamed") << u"relay-model"_s << true << noCachePrice;
+}
+
+void TestRelay::cachedTokensPayTheCacheReadPrice()
+{
+    QFETCH(QString, model);
+    QFETCH(bool, stream);
+    QFETCH(qint64, expectedNanos);
+    m_fake.setUsage(1000, 50);
+    m_fake.setCachedTokens(800);
+    const auto response = m_client->post("/v1/chat/completions", chatBody(model, stream));
+    QCOMPARE(response.status, 200);
+    if (!stream)
+        QCOMPARE(usdToNanos(response.header("x-litellm-response-cost").toDouble()), NanoUsd(expectedNanos));
+    const auto row = spendRow(response.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QCOMPARE(row->promptTokens, 1000);
+    QCOMPARE(row->completionTokens, 50);
+    QCOMPARE(row->cachedTokens, 800);
+    QCOMPARE(row->spend, NanoUsd(expectedNanos));
+    QVERIFY(!row->costEstimated);
 }
 
 void TestRelay::mockUsageIsCountedWithTheTokenizer()

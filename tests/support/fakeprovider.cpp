@@ -36,6 +36,9 @@ struct Behaviour
     QString content = u"Hello! This is the fake provider answering your request."_s;
     qint64 promptTokens = 10;
     qint64 completionTokens = 20;
+    qint64 cachedTokens = 0;       // prompt_tokens_details.cached_tokens (0: not sent)
+    QString toolName;              // non-empty: the answer is this tool call, not text
+    QString toolArguments;
     bool usageAlways = false;
     bool usageNever = false;
     int breakAfterChunks = -1;     // a stream stops after this many content chunks
@@ -150,9 +153,12 @@ QStringList splitContent(const QString &text, int count)
 
 QJsonObject usageJson(const Behaviour &b)
 {
-    return {{u"prompt_tokens"_s, b.promptTokens},
-            {u"completion_tokens"_s, b.completionTokens},
-            {u"total_tokens"_s, b.promptTokens + b.completionTokens}};
+    QJsonObject usage{{u"prompt_tokens"_s, b.promptTokens},
+                      {u"completion_tokens"_s, b.completionTokens},
+                      {u"total_tokens"_s, b.promptTokens + b.completionTokens}};
+    if (b.cachedTokens > 0)
+        usage.insert(u"prompt_tokens_details"_s, QJsonObject{{u"cached_tokens"_s, b.cachedTokens}});
+    return usage;
 }
 
 QByteArray sseEvent(const QJsonObject &chunk)
@@ -172,7 +178,18 @@ void planCompletion(Plan &plan, const Behaviour &b, const QJsonObject &request,
 
     if (!request.value(u"stream"_s).toBool()) {
         QJsonObject choice{{u"index"_s, 0}, {u"finish_reason"_s, u"stop"_s}};
-        if (chat)
+        if (chat && !b.toolName.isEmpty()) {
+            choice.insert(u"finish_reason"_s, u"tool_calls"_s);
+            choice.insert(u"message"_s,
+                          QJsonObject{{u"role"_s, u"assistant"_s},
+                                      {u"content"_s, QJsonValue::Null},
+                                      {u"tool_calls"_s,
+                                       QJsonArray{QJsonObject{{u"id"_s, u"call_fake_1"_s},
+                                                              {u"type"_s, u"function"_s},
+                                                              {u"function"_s,
+                                                               QJsonObject{{u"name"_s, b.toolName},
+                                                                           {u"arguments"_s, b.toolArguments}}}}}}});
+        } else if (chat)
             choice.insert(u"message"_s, QJsonObject{{u"role"_s, u"assistant"_s},
                                                     {u"content"_s, b.content}});
         else
@@ -221,8 +238,24 @@ void planCompletion(Plan &plan, const Behaviour &b, const QJsonObject &request,
                                   {u"finish_reason"_s, QJsonValue::Null}}));
     plan.firstSpacedEvent = static_cast<int>(plan.events.size());
     const int count = std::max(0, b.chunkCount);
-    for (const QString &text : splitContent(b.content, count))
-        plan.events.append(piece(text.isNull() ? u""_s : text, QJsonValue::Null));
+    const bool toolCall = chat && !b.toolName.isEmpty();
+    if (toolCall) {
+        // As OpenAI streams a tool call: id and name first, then the arguments in pieces.
+        const auto toolDelta = [&](const QJsonObject &call) {
+            return chunk({{u"index"_s, 0},
+                          {u"delta"_s, QJsonObject{{u"tool_calls"_s, QJsonArray{call}}}},
+                          {u"finish_reason"_s, QJsonValue::Null}});
+        };
+        plan.events.append(toolDelta({{u"index"_s, 0},
+                                      {u"id"_s, u"call_fake_1"_s},
+                                      {u"type"_s, u"function"_s},
+                                      {u"function"_s, QJsonObject{{u"name"_s, b.toolName}, {u"arguments"_s, u""_s}}}}));
+        for (const QString &text : splitContent(b.toolArguments, std::max(1, count)))
+            plan.events.append(toolDelta({{u"index"_s, 0}, {u"function"_s, QJsonObject{{u"arguments"_s, text}}}}));
+    } else {
+        for (const QString &text : splitContent(b.content, count))
+            plan.events.append(piece(text.isNull() ? u""_s : text, QJsonValue::Null));
+    }
     plan.lastSpacedEvent = static_cast<int>(plan.events.size()) - 1;
     if (b.breakAfterChunks >= 0) {
         plan.events.resize(std::min<qsizetype>(plan.events.size(), plan.firstSpacedEvent + b.breakAfterChunks));
@@ -235,7 +268,7 @@ void planCompletion(Plan &plan, const Behaviour &b, const QJsonObject &request,
         }
         return;
     }
-    plan.events.append(piece(QString(), u"stop"_s));
+    plan.events.append(piece(QString(), toolCall ? u"tool_calls"_s : u"stop"_s));
     if (withUsage)
         plan.events.append(sseEvent({{u"id"_s, id},
                                      {u"object"_s, chunkObject},
@@ -723,6 +756,19 @@ void FakeProvider::setUsage(qint64 promptTokens, qint64 completionTokens)
     QMutexLocker lock(&m_state->mutex);
     m_state->behaviour.promptTokens = promptTokens;
     m_state->behaviour.completionTokens = completionTokens;
+}
+
+void FakeProvider::setCachedTokens(qint64 cachedTokens)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.cachedTokens = cachedTokens;
+}
+
+void FakeProvider::setToolCall(const QString &name, const QString &arguments)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.toolName = name;
+    m_state->behaviour.toolArguments = arguments;
 }
 
 void FakeProvider::setStreamUsageAlways(bool always)

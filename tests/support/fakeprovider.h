@@ -73,6 +73,11 @@ public:
     void setHang(bool hang);                    // accept and read, never answer [false]
     void setContentOverride(const QString &content);  // the assistant's text [a fixed sentence]
     void setUsage(qint64 promptTokens, qint64 completionTokens);  // [10, 20]
+    // usage.prompt_tokens_details.cached_tokens (part of the prompt tokens; 0: not sent) [0].
+    void setCachedTokens(qint64 cachedTokens);
+    // Chat answers call this tool (finish_reason "tool_calls"; streamed: id and name, then
+    // the arguments in pieces) instead of answering text; an empty name turns it off [off].
+    void setToolCall(const QString &name, const QString &arguments);
     void setStreamUsageAlways(bool always);     // usage chunk even when not asked [false]
     void setStreamUsageNever(bool never);       // no usage chunk even when asked [false]
     // Streams stop after `afterChunks` content chunks (-1: never [-1]): with an error event

@@ -297,7 +297,7 @@ void TestConfig::loadsTheDefaultConfig()
     const Config &c = *result;
 
     QCOMPARE(c.sourceFile, u"<built-in>"_s);
-    QCOMPARE(c.models.size(), 4);
+    QCOMPARE(c.models.size(), 7);
     QStringList names;
     for (const Deployment &d : c.models) {
         names.append(d.modelName);
@@ -307,7 +307,10 @@ void TestConfig::loadsTheDefaultConfig()
         QVERIFY(d.apiKey.isEmpty());
     }
     QCOMPARE(names, QStringList({u"gpt-4o-mini"_s, u"gpt-4o"_s, u"gpt-3.5-turbo-instruct"_s,
-                                 u"text-embedding-3-small"_s}));
+                                 u"text-embedding-3-small"_s, u"claude-sonnet-4-5"_s, u"claude-haiku-4-5"_s,
+                                 u"claude-opus-4-1"_s}));
+    QCOMPARE(c.models[4].cacheReadCostPerToken, std::optional<double>(0.0000003));
+    QVERIFY(!c.models[0].cacheReadCostPerToken.has_value());
 
     const Deployment &mini = c.models[0];
     QCOMPARE(mini.inputCostPerToken, std::optional<double>(0.00000015));

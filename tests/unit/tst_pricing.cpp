@@ -1,6 +1,7 @@
 #include "models/config.h"
 #include "models/money.h"
 #include "models/pricing.h"
+#include "models/secretstore.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -103,6 +104,8 @@ private slots:
     void tiersApplyPerKind();
     void priceForDeployment_data();
     void priceForDeployment();
+    void configCacheReadPrice();
+    void defaultClaudeModelsArePricedLikeTheCatalogue();
     void perTokenConversionIsExact_data();
     void perTokenConversionIsExact();
     void moneyDoesNotDrift();
@@ -651,6 +654,54 @@ void TestPricing::priceForDeployment()
     QCOMPARE(price->source, source);
     QVERIFY(sameDouble(price->inputPerToken, input));
     QVERIFY(sameDouble(price->outputPerToken, output));
+}
+
+void TestPricing::configCacheReadPrice()
+{
+    Deployment deployment;
+    deployment.provider = Provider::OpenAI;
+    deployment.upstreamModel = u"my-own"_s;
+    deployment.inputCostPerToken = 1e-6;
+    deployment.outputCostPerToken = 2e-6;
+    // Without a cache-read price, cached prompt tokens cost the input price.
+    auto price = m_real.priceFor(deployment);
+    QVERIFY(price && !price->cacheReadPerToken);
+    QCOMPARE(price->cost(1000, 10, 800), NanoUsd(1000 * 1000 + 10 * 2000));
+    // cache_read_input_token_cost prices them.
+    deployment.cacheReadCostPerToken = 1e-7;
+    price = m_real.priceFor(deployment);
+    QVERIFY(price && price->cacheReadPerToken);
+    QCOMPARE(price->cost(1000, 10, 800), NanoUsd(200 * 1000 + 800 * 100 + 10 * 2000));
+    // Over a catalogue price too (gpt-4o-mini: 0.15 / 0.075 cached / 0.60 per 1M).
+    Deployment catalogued;
+    catalogued.provider = Provider::OpenAI;
+    catalogued.upstreamModel = u"gpt-4o-mini"_s;
+    QCOMPARE(m_real.priceFor(catalogued)->cost(1000, 10, 800), NanoUsd(200 * 150 + 800 * 75 + 10 * 600));
+    catalogued.cacheReadCostPerToken = 1e-8;
+    QCOMPARE(m_real.priceFor(catalogued)->cost(1000, 10, 800), NanoUsd(200 * 150 + 800 * 10 + 10 * 600));
+}
+
+void TestPricing::defaultClaudeModelsArePricedLikeTheCatalogue()
+{
+    Tollgate::MemorySecretStore secrets;
+    const auto config = Tollgate::ConfigLoader::loadDefault(secrets);
+    QVERIFY(config.ok());
+    int claude = 0;
+    for (const Deployment &deployment : config->models) {
+        if (!deployment.modelName.startsWith(u"claude-"))
+            continue;
+        ++claude;
+        const auto real = m_real.find(u"anthropic"_s, deployment.upstreamModel);
+        QVERIFY2(real.has_value(), qPrintable(deployment.upstreamModel));
+        const auto price = m_real.priceFor(deployment);
+        QVERIFY(price.has_value());
+        QCOMPARE(price->source, u"config"_s);
+        QVERIFY(sameDouble(price->inputPerToken, real->inputPerToken));
+        QVERIFY(sameDouble(price->outputPerToken, real->outputPerToken));
+        QVERIFY(price->cacheReadPerToken && real->cacheReadPerToken);
+        QVERIFY(sameDouble(*price->cacheReadPerToken, *real->cacheReadPerToken));
+    }
+    QCOMPARE(claude, 3);
 }
 
 void TestPricing::perTokenConversionIsExact_data()

@@ -47,6 +47,7 @@ JournalRecord makeRecord(const QString &requestId, NanoUsd spend, QList<JournalB
     row.promptTokens = 11;
     row.completionTokens = 22;
     row.totalTokens = 33;
+    row.cachedTokens = 7;
     row.startTime = Start;
     row.endTime = Start.addMSecs(250);
     row.model = u"gpt-4o-mini"_s;
@@ -215,6 +216,7 @@ void TestSpendJournal::roundTripAndTornTail()
     QCOMPARE(read.row.requestId, expected.row.requestId);
     QCOMPARE(read.row.spend, 123);
     QCOMPARE(read.row.totalTokens, 33);
+    QCOMPARE(read.row.cachedTokens, 7);
     QCOMPARE(read.row.startTime, Start);
     QCOMPARE(read.row.endTime, Start.addMSecs(250));
     QCOMPARE(read.row.endUser, u"customer-7"_s);
@@ -710,6 +712,9 @@ void TestSpendJournal::aFormat2JournalReplaysItsTotals()
     record.seq = 1;
     QByteArray bytes = SpendJournal::encode(record);
     constexpr int Header = 6;
+    // Records now end in their cached-token count (8 bytes, after the budgets); records from
+    // before it end after their budgets and still read (with 0 cached tokens).
+    bytes.chop(8);
     QCOMPARE(bytes.right(4), QByteArray(4, char(0xff)));
     bytes.chop(4);
     bytes[Header] = char(2);
@@ -723,6 +728,7 @@ void TestSpendJournal::aFormat2JournalReplaysItsTotals()
     const QList<JournalRecord> read = SpendJournal::read(file.fileName());
     QCOMPARE(read.size(), 1);
     QVERIFY(read.first().states.first().absolute);
+    QCOMPARE(read.first().row.cachedTokens, 0);
 
     Store store;
     QVERIFY(store.open(database).ok());
