@@ -52,7 +52,6 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     , m_connection(std::move(connection))
     , m_sidebar(new QListWidget(this))
     , m_stack(new QStackedWidget(this))
-    , m_banner(new Banner(this))
     , m_refreshTimer(new QTimer(this))
 {
     setObjectName(u"mainWindow"_s);
@@ -85,8 +84,9 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     contentLayout->setContentsMargins(0, 0, 0, 0);
     contentLayout->setSpacing(0);
     contentLayout->addWidget(createHeader());
-    contentLayout->addWidget(m_banner);
     contentLayout->addWidget(m_stack, 1);
+    // Floats over the page's bottom, outside the layout: messages never move the page.
+    m_banner = new Banner(content);
 
     auto *central = new QWidget(this);
     auto *layout = new QHBoxLayout(central);

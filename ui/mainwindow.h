@@ -82,7 +82,7 @@ private:
     ConnectionInfo m_connection;
     QListWidget *m_sidebar;
     QStackedWidget *m_stack;
-    Banner *m_banner;
+    Banner *m_banner = nullptr;
     QTimer *m_refreshTimer;
     QList<Page *> m_pages;
     bool m_hideOnClose = false;

@@ -4,6 +4,7 @@
 
 #include <QListWidget>
 #include <QPushButton>
+#include <QToolButton>
 #include <QApplication>
 #include <QClipboard>
 #include <QTest>
@@ -22,6 +23,7 @@ private Q_SLOTS:
     void apiErrorsShowInTheBanner();
     void theFirstStartWelcomesAndSaysWhereTheKeyIs();
     void everyStartWarningReachesTheBanner();
+    void bannerMessagesStackAndNeverMoveThePage();
 };
 
 void TestMainWindow::everyPageRefreshesAgainstTheGateway()
@@ -98,6 +100,58 @@ void TestMainWindow::everyStartWarningReachesTheBanner()
     QCOMPARE(window.banner()->kind(), Banner::Kind::Warning);
     QVERIFY(window.banner()->text().contains(info.startWarnings.at(0)));
     QVERIFY(window.banner()->text().contains(info.startWarnings.at(1)));
+}
+
+void TestMainWindow::bannerMessagesStackAndNeverMoveThePage()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    window->resize(1100, 720);
+    window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    Page *page = window->currentPage();
+    const QRect before(page->mapTo(window.get(), QPoint(0, 0)), page->size());
+
+    Banner *banner = window->banner();
+    banner->showMessage(u"First warning"_s, Banner::Kind::Warning);
+    banner->showMessage(u"Second warning"_s, Banner::Kind::Warning);
+    banner->showMessage(u"A notice"_s, Banner::Kind::Info);
+    QCoreApplication::processEvents();
+    // Stacked, oldest first: none replaced another.
+    QCOMPARE(banner->messages(), (QStringList{u"First warning"_s, u"Second warning"_s, u"A notice"_s}));
+    QCOMPARE(banner->text(), u"A notice"_s);
+    QCOMPARE(banner->kind(), Banner::Kind::Info);
+    // The same message again is not repeated; it moves to the newest place.
+    banner->showMessage(u"First warning"_s, Banner::Kind::Warning);
+    QCOMPARE(banner->messages(), (QStringList{u"Second warning"_s, u"A notice"_s, u"First warning"_s}));
+
+    // It floats over the page's bottom: the page keeps its place and size.
+    QVERIFY(!banner->isHidden());
+    QCOMPARE(QRect(page->mapTo(window.get(), QPoint(0, 0)), page->size()), before);
+    const QRect bannerRect(banner->mapTo(window.get(), QPoint(0, 0)), banner->size());
+    QVERIFY2(before.contains(bannerRect.bottomRight()) && bannerRect.top() > before.top() + before.height() / 2,
+             qPrintable(u"%1,%2 %3x%4"_s.arg(bannerRect.x()).arg(bannerRect.y()).arg(bannerRect.width()).arg(bannerRect.height())));
+
+    // Dismissing one keeps the others, and the page still does not move.
+    auto *close = banner->findChildren<QToolButton *>(u"bannerCloseButton"_s).value(0);
+    QVERIFY(close);
+    close->click();
+    QCoreApplication::processEvents();
+    QCOMPARE(banner->messages(), (QStringList{u"A notice"_s, u"First warning"_s}));
+    QCOMPARE(QRect(page->mapTo(window.get(), QPoint(0, 0)), page->size()), before);
+
+    // More than fit: the oldest are counted, not dropped; "Dismiss all" clears them.
+    for (int i = 0; i < Banner::MaxShown + 2; ++i)
+        banner->showMessage(u"Error %1"_s.arg(i), Banner::Kind::Error);
+    QCOMPARE(banner->messages().size(), Banner::MaxShown + 4);
+    QVERIFY(banner->height() < window->height() / 2);
+    auto *dismissAll = banner->findChild<QPushButton *>(u"bannerDismissAllButton"_s);
+    QVERIFY(dismissAll && dismissAll->isVisible());
+    dismissAll->click();
+    QVERIFY(banner->messages().isEmpty());
+    QVERIFY(banner->isHidden());
+    QCOMPARE(QRect(page->mapTo(window.get(), QPoint(0, 0)), page->size()), before);
 }
 
 QTEST_MAIN(TestMainWindow)
