@@ -50,7 +50,7 @@ QString budgetToolTip(const BudgetInfo &budget)
         return tr("No budget: spend is not limited.");
     QString text = tr("Max budget: %1").arg(Format::usd(budget.maxBudget));
     if (!budget.duration.isEmpty()) {
-        text += u'\n' + tr("Resets every %1, next on %2").arg(budget.duration, Format::dateTime(budget.resetAt));
+        text += u'\n' + tr("Resets %1, next on %2").arg(Format::period(budget.duration), Format::dateTime(budget.resetAt));
     } else {
         text += u'\n' + tr("Never resets");
     }
