@@ -1,8 +1,14 @@
 #include "tests/ui/uifixture.h"
 #include "ui/banner.h"
 #include "ui/page.h"
+#include "ui/pages/keyspage.h"
+#include "ui/pages/spendlogpage.h"
 
+#include <QLineEdit>
 #include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSignalSpy>
 #include <QPushButton>
 #include <QToolButton>
 #include <QApplication>
@@ -24,6 +30,7 @@ private Q_SLOTS:
     void theFirstStartWelcomesAndSaysWhereTheKeyIs();
     void everyStartWarningReachesTheBanner();
     void bannerMessagesStackAndNeverMoveThePage();
+    void theMenuBarQuitsSwitchesPagesAndFindsByKeyboard();
 };
 
 void TestMainWindow::everyPageRefreshesAgainstTheGateway()
@@ -152,6 +159,65 @@ void TestMainWindow::bannerMessagesStackAndNeverMoveThePage()
     QVERIFY(banner->messages().isEmpty());
     QVERIFY(banner->isHidden());
     QCOMPARE(QRect(page->mapTo(window.get(), QPoint(0, 0)), page->size()), before);
+}
+
+void TestMainWindow::theMenuBarQuitsSwitchesPagesAndFindsByKeyboard()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    window->show();
+    window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window.get()));
+
+    QStringList menus;
+    for (QAction *action : window->menuBar()->actions())
+        menus.append(action->text());
+    QCOMPARE(menus, (QStringList{u"&File"_s, u"&Edit"_s, u"&Go"_s, u"&Help"_s}));
+
+    // Ctrl+1 … Ctrl+8: the pages in the sidebar's order.
+    QCOMPARE(window->pageActions().size(), window->pages().size());
+    for (int i = window->pages().size() - 1; i >= 0; --i) {
+        QTest::keyClick(window.get(), Qt::Key(Qt::Key_1 + i), Qt::ControlModifier);
+        QCOMPARE(window->currentPage(), window->pages().at(i));
+    }
+
+    // Ctrl+F: the page's search field, with its text selected to type over.
+    auto *keys = window->page<KeysPage>();
+    QTest::keyClick(window.get(), Qt::Key_2, Qt::ControlModifier);
+    QCOMPARE(window->currentPage(), keys);
+    keys->searchLineEdit()->setText(u"old search"_s);
+    window->findChild<QListWidget *>(u"sidebarListWidget"_s)->setFocus();
+    QTest::keyClick(window.get(), Qt::Key_F, Qt::ControlModifier);
+    QCOMPARE(QApplication::focusWidget(), keys->searchLineEdit());
+    QCOMPARE(keys->searchLineEdit()->selectedText(), u"old search"_s);
+    QTest::keyClick(window.get(), Qt::Key_7, Qt::ControlModifier);
+    auto *spendLog = window->page<SpendLogPage>();
+    QCOMPARE(window->currentPage(), spendLog);
+    QTest::keyClick(window.get(), Qt::Key_F, Qt::ControlModifier);
+    QVERIFY(spendLog->searchField());
+    QCOMPARE(QApplication::focusWidget(), spendLog->searchField());
+    // A page without a search: nothing happens, no complaint.
+    QTest::keyClick(window.get(), Qt::Key_1, Qt::ControlModifier);
+    QTest::keyClick(window.get(), Qt::Key_F, Qt::ControlModifier);
+
+    // Help → About: a window-modal box that does not block.
+    auto *about = window->findChild<QAction *>(u"aboutAction"_s);
+    QVERIFY(about);
+    about->trigger();
+    auto *box = window->findChild<QMessageBox *>(u"aboutMessageBox"_s);
+    QVERIFY(box);
+    QVERIFY(box->text().contains(u"Tollgate"_s));
+    box->close();
+    window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window.get()));
+
+    // File → Quit (Ctrl+Q) asks the app to quit, even when closing would hide to the tray.
+    window->setHideOnClose(true);
+    QSignalSpy quit(window.get(), &MainWindow::quitRequested);
+    QCOMPARE(window->quitAction()->shortcut(), QKeySequence(u"Ctrl+Q"_s));
+    QTest::keyClick(window.get(), Qt::Key_Q, Qt::ControlModifier);
+    QCOMPARE(quit.size(), 1);
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -128,6 +128,11 @@ SpendLogPage::SpendLogPage(ApiClient *api, QWidget *parent)
     updateStatus();
 }
 
+QWidget *SpendLogPage::searchField() const
+{
+    return m_keyCombo;
+}
+
 QIcon SpendLogPage::icon() const
 {
     return style()->standardIcon(QStyle::SP_FileDialogDetailedView);
