@@ -102,9 +102,12 @@ BudgetsPage::BudgetsPage(ApiClient *api, QWidget *parent)
     m_events->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_events->setSelectionMode(QAbstractItemView::SingleSelection);
     m_events->setAlternatingRowColors(true);
+    m_events->setWordWrap(false);
     m_events->verticalHeader()->hide();
+    // Rows as compact as the budgets' above.
+    m_events->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_events->horizontalHeader()->setSectionResizeMode(EventWhen, QHeaderView::ResizeToContents);
-    m_events->horizontalHeader()->setSectionResizeMode(EventBudget, QHeaderView::Stretch);
+    m_events->horizontalHeader()->setSectionResizeMode(EventBudget, QHeaderView::ResizeToContents);
     m_events->horizontalHeader()->setSectionResizeMode(EventWhat, QHeaderView::Stretch);
     historyLayout->addWidget(m_events);
 
@@ -113,7 +116,7 @@ BudgetsPage::BudgetsPage(ApiClient *api, QWidget *parent)
     splitter->setChildrenCollapsible(false);
     splitter->addWidget(m_view);
     splitter->addWidget(history);
-    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 1);
     layout->addWidget(splitter, 1);
 }
