@@ -318,6 +318,17 @@ void TestDurability::everyFileTheGatewayWritesIsPrivate()
     gateway.terminate();
     QVERIFY(gateway.waitForFinished(10000));
     check("after exit:");
+    if (QTest::currentTestFailed())
+        return;
+
+    // A database an older Tollgate left readable by others is closed to them on the next start.
+    QVERIFY(QFile::setPermissions(database, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup
+                                                | QFileDevice::ReadOther));
+    QProcess restarted;
+    QVERIFY(startGateway(restarted, config, database) != 0);
+    check("after a restart:");
+    restarted.terminate();
+    QVERIFY(restarted.waitForFinished(10000));
 }
 
 QTEST_GUILESS_MAIN(TestDurability)
