@@ -9,8 +9,15 @@
 #include <cstdio>
 #include <memory>
 
+#include <sys/stat.h>
+
 int main(int argc, char *argv[])
 {
+    // Every file Tollgate writes holds keys' hashes, spend or settings: the database and its
+    // -wal/-shm, the spend journal, the lock file, QSettings, the master key fallback, CSV
+    // exports are the user's alone (0600, directories 0700), in the desktop and headless
+    // modes alike. The places that create them also ask for 0600 themselves.
+    ::umask(077);
     // First: no category may log a request's Authorization header, in any mode.
     Tollgate::Runtime::installLogFilter();
 

@@ -29,6 +29,17 @@
         <source>Dismiss</source>
         <translation>Schließen</translation>
     </message>
+    <message>
+        <source>Dismiss all</source>
+        <translation>Alle schließen</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n earlier message(s)</source>
+        <translation>
+            <numerusform>%n frühere Meldung</numerusform>
+            <numerusform>%n frühere Meldungen</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::BudgetLimitsWidget</name>
@@ -57,10 +68,6 @@
         <translation>Zurücksetzen alle:</translation>
     </message>
     <message>
-        <source>A period such as 1d, 7d, 30d, 12h or monthly; empty: spend never resets</source>
-        <translation>Ein Zeitraum wie 1d, 7d, 30d, 12h oder monthly; leer: Ausgaben werden nie zurückgesetzt</translation>
-    </message>
-    <message>
         <source>Rate limits</source>
         <translation>Ratenlimits</translation>
     </message>
@@ -85,8 +92,12 @@
         <translation>wird nie zurückgesetzt</translation>
     </message>
     <message>
-        <source>Changing the period starts a fresh one from now; empty: the budget never resets.</source>
-        <translation>Ein geänderter Zeitraum beginnt ab jetzt neu; leer: das Budget wird nie zurückgesetzt.</translation>
+        <source>A period such as monthly, weekly, 30d or 12h; never: spend never resets</source>
+        <translation>Ein Zeitraum wie monatlich, wöchentlich, 30d oder 12h; nie: Ausgaben werden nie zurückgesetzt</translation>
+    </message>
+    <message>
+        <source>Changing the period starts a fresh one from now; “never”: the budget never resets.</source>
+        <translation>Ein geänderter Zeitraum beginnt ab jetzt neu; „nie“: Das Budget wird nie zurückgesetzt.</translation>
     </message>
 </context>
 <context>
@@ -146,10 +157,6 @@
     <message>
         <source>%1 (passed)</source>
         <translation>%1 (überschritten)</translation>
-    </message>
-    <message>
-        <source>never</source>
-        <translation>nie</translation>
     </message>
     <message>
         <source>Spend passed the soft limit: a warning only, calls still go through.</source>
@@ -226,6 +233,70 @@
         <source>Its user %1 has a budget too (%2 of %3): a call must fit both.</source>
         <translation>Sein Benutzer %1 hat ebenfalls ein Budget (%2 von %3): Ein Aufruf muss in beide passen.</translation>
     </message>
+    <message>
+        <source>Recent budget events</source>
+        <translation>Letzte Budget-Ereignisse</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>Wann</translation>
+    </message>
+    <message>
+        <source>Budget</source>
+        <translation>Budget</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>Ereignis</translation>
+    </message>
+    <message>
+        <source>Key %1</source>
+        <translation>Schlüssel %1</translation>
+    </message>
+    <message>
+        <source>User %1</source>
+        <translation>Benutzer %1</translation>
+    </message>
+    <message>
+        <source>User %1 (%2)</source>
+        <translation>Benutzer %1 (%2)</translation>
+    </message>
+    <message>
+        <source>End user %1</source>
+        <translation>Endnutzer %1</translation>
+    </message>
+    <message>
+        <source>End user %1 (%2)</source>
+        <translation>Endnutzer %1 (%2)</translation>
+    </message>
+    <message>
+        <source>A deleted key</source>
+        <translation>Ein gelöschter Schlüssel</translation>
+    </message>
+    <message>
+        <source>A key&apos;s budget for model %1</source>
+        <translation>Das Budget eines Schlüssels für Modell %1</translation>
+    </message>
+    <message>
+        <source>Reset (%1 spent before)</source>
+        <translation>Zurückgesetzt (vorher %1 ausgegeben)</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 von %2</translation>
+    </message>
+    <message>
+        <source>Soft limit passed (%1)</source>
+        <translation>Soft-Limit überschritten (%1)</translation>
+    </message>
+    <message>
+        <source>Used up, 100 % (%1)</source>
+        <translation>Aufgebraucht, 100 % (%1)</translation>
+    </message>
+    <message>
+        <source>%1 reached (%2)</source>
+        <translation>%1 erreicht (%2)</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::ColumnValues</name>
@@ -258,12 +329,16 @@ Parallele Anfragen: %3</translation>
         <translation>Max. Budget: %1</translation>
     </message>
     <message>
-        <source>Resets every %1, next on %2</source>
-        <translation>Zurücksetzen alle %1, nächstes Mal am %2</translation>
-    </message>
-    <message>
         <source>Never resets</source>
         <translation>Wird nie zurückgesetzt</translation>
+    </message>
+    <message>
+        <source>Resets %1, next on %2</source>
+        <translation>Wird %1 zurückgesetzt, nächstes Mal am %2</translation>
+    </message>
+    <message>
+        <source>Resets every %1, next on %2</source>
+        <translation>Wird alle %1 zurückgesetzt, nächstes Mal am %2</translation>
     </message>
 </context>
 <context>
@@ -523,6 +598,10 @@ Zugriffsgruppen: %2</translation>
         <source>Save</source>
         <translation>Speichern</translation>
     </message>
+    <message>
+        <source>The id cannot be changed</source>
+        <translation>Die ID kann nicht geändert werden</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::EndUserTableModel</name>
@@ -659,6 +738,22 @@ Zugriffsgruppen: %2</translation>
     <message>
         <source>all models</source>
         <translation>alle Modelle</translation>
+    </message>
+    <message>
+        <source>daily</source>
+        <translation>täglich</translation>
+    </message>
+    <message>
+        <source>weekly</source>
+        <translation>wöchentlich</translation>
+    </message>
+    <message>
+        <source>monthly</source>
+        <translation>monatlich</translation>
+    </message>
+    <message>
+        <source>yearly</source>
+        <translation>jährlich</translation>
     </message>
 </context>
 <context>
@@ -1083,6 +1178,58 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Welcome to Tollgate. A master key was created and kept in %1. Point your tools at %2 (“Copy environment” gives both), or hand out keys with limits on the Keys page.</source>
         <translation>Willkommen bei Tollgate. Ein Master-Schlüssel wurde erstellt und in %1 abgelegt. Richten Sie Ihre Werkzeuge auf %2 aus („Umgebung kopieren“ liefert beides) oder vergeben Sie auf der Seite „Schlüssel“ Schlüssel mit Limits.</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Datei</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>&amp;Bearbeiten</translation>
+    </message>
+    <message>
+        <source>&amp;Find</source>
+        <translation>&amp;Suchen</translation>
+    </message>
+    <message>
+        <source>Go to the page&apos;s search field</source>
+        <translation>Zum Suchfeld der Seite</translation>
+    </message>
+    <message>
+        <source>&amp;Go</source>
+        <translation>&amp;Gehe zu</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
+    </message>
+    <message>
+        <source>API &amp;documentation</source>
+        <translation>API-&amp;Dokumentation</translation>
+    </message>
+    <message>
+        <source>Open the gateway&apos;s API reference (Swagger UI) in the browser</source>
+        <translation>Die API-Referenz des Gateways (Swagger UI) im Browser öffnen</translation>
+    </message>
+    <message>
+        <source>&amp;About Tollgate</source>
+        <translation>Ü&amp;ber Tollgate</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>Über &amp;Qt</translation>
+    </message>
+    <message>
+        <source>About Tollgate</source>
+        <translation>Über Tollgate</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;A local gateway for LLM APIs: keys, budgets and rate limits for the tools of a team, OpenAI- and LiteLLM-compatible.&lt;/p&gt;&lt;p&gt;Listening on %2&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;Ein lokales Gateway für LLM-APIs: Schlüssel, Budgets und Ratenlimits für die Werkzeuge eines Teams, kompatibel mit OpenAI und LiteLLM.&lt;/p&gt;&lt;p&gt;Lauscht auf %2&lt;/p&gt;</translation>
     </message>
 </context>
 <context>
@@ -1909,6 +2056,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Save</source>
         <translation>Speichern</translation>
+    </message>
+    <message>
+        <source>The id cannot be changed</source>
+        <translation>Die ID kann nicht geändert werden</translation>
     </message>
 </context>
 <context>

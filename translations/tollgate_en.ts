@@ -12,6 +12,16 @@
     </message>
 </context>
 <context>
+    <name>Tollgate::Banner</name>
+    <message numerus="yes">
+        <source>%n earlier message(s)</source>
+        <translation>
+            <numerusform>%n earlier message</numerusform>
+            <numerusform>%n earlier messages</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Tollgate::DashboardPage</name>
     <message numerus="yes">
         <source>Per day, last %n day(s)</source>

@@ -1,14 +1,21 @@
 #pragma once
 
 #include <QFrame>
+#include <QList>
+#include <QStringList>
 
 class QLabel;
-class QTimer;
+class QPushButton;
+class QVBoxLayout;
 
 namespace Tollgate {
 
-// A non-modal message strip at the top of the window (errors from the API, notices).
-// It never blocks: the user can keep working, dismiss it, or let a notice fade.
+// Non-modal messages (errors from the API, budget thresholds, notices) as a stack of
+// strips that floats over the bottom of the page: it is never part of the page's layout,
+// so a message appearing or fading never moves what is under the pointer. Messages stack
+// (newest at the bottom) so none replaces another; a message already shown is not repeated
+// but moves to the bottom. It never blocks: the user can keep working, dismiss one or all,
+// or let a notice fade.
 class Banner final : public QFrame
 {
     Q_OBJECT
@@ -16,19 +23,42 @@ class Banner final : public QFrame
 public:
     enum class Kind { Error, Warning, Info };
 
+    // At most this many strips are shown; older ones are summed up in a "N more" line
+    // (Dismiss all clears them).
+    static constexpr int MaxShown = 4;
+
+    // `parent` is the widget the stack floats over (it follows its size).
     explicit Banner(QWidget *parent = nullptr);
 
-    // Errors and warnings stay until dismissed or replaced; infos hide after a few seconds
-    // unless `stays` (a welcome the user should read).
+    // Errors and warnings stay until dismissed; infos hide after a few seconds unless
+    // `stays` (a welcome the user should read).
     void showMessage(const QString &text, Kind kind = Kind::Error, bool stays = false);
+    // The newest message (what the user saw last); empty / Info when there is none.
     [[nodiscard]] QString text() const;
-    [[nodiscard]] Kind kind() const { return m_kind; }
+    [[nodiscard]] Kind kind() const;
+    // Every message still up, oldest first.
+    [[nodiscard]] QStringList messages() const;
+    // Removes every message (the "Dismiss all" button).
+    void clear();
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
-    QLabel *m_icon;
-    QLabel *m_label;
-    QTimer *m_hideTimer;
-    Kind m_kind = Kind::Info;
+    struct Message
+    {
+        QString text;
+        Kind kind;
+        QWidget *strip;
+    };
+    QWidget *createStrip(const QString &text, Kind kind, bool fades);
+    void remove(QWidget *strip);
+    void relayout();
+
+    QList<Message> m_messages;   // oldest first
+    QVBoxLayout *m_layout;
+    QLabel *m_moreLabel;
+    QPushButton *m_dismissAll;
 };
 
 } // namespace Tollgate

@@ -101,4 +101,21 @@ QString percent(double fraction)
     return QLocale().toString(qRound(fraction * 100.0)) + u" %"_s;
 }
 
+QString period(const QString &duration)
+{
+    const QString text = duration.trimmed();
+    if (text.isEmpty())
+        return QCoreApplication::translate("Tollgate::Format", "never");
+    // The gateway answers the canonical form; "monthly" is what the user chose.
+    if (text == u"1d" || text == u"daily")
+        return QCoreApplication::translate("Tollgate::Format", "daily");
+    if (text == u"7d" || text == u"weekly")
+        return QCoreApplication::translate("Tollgate::Format", "weekly");
+    if (text == u"1mo" || text == u"monthly")
+        return QCoreApplication::translate("Tollgate::Format", "monthly");
+    if (text == u"365d" || text == u"yearly")
+        return QCoreApplication::translate("Tollgate::Format", "yearly");
+    return text;
+}
+
 } // namespace Tollgate::Format

@@ -30,6 +30,9 @@ QString dateTime(const QDateTime &time);            // "—" when invalid
 QString date(const QDate &date);                    // "2026-12-03"; "—" when invalid
 QString expiry(const QDateTime &expires, const QDateTime &now);   // "never", "expired", date
 QString countdown(const QDateTime &until, const QDateTime &now);  // "in 3 h 12 min", "due"
+// A budget's reset period as people name it: "never" for none, the words for the API's
+// canonical forms ("1d" daily, "7d" weekly, "1mo" monthly, "365d" yearly), else as given ("30d").
+QString period(const QString &duration);
 QString models(const QStringList &models);          // "all models" for []
 QString percent(double fraction);                   // "83 %"
 

@@ -17,7 +17,12 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QHBoxLayout>
+#include <QDesktopServices>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
 #include <QListWidget>
 #include <QPushButton>
 #include <QSplitter>
@@ -52,7 +57,6 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     , m_connection(std::move(connection))
     , m_sidebar(new QListWidget(this))
     , m_stack(new QStackedWidget(this))
-    , m_banner(new Banner(this))
     , m_refreshTimer(new QTimer(this))
 {
     setObjectName(u"mainWindow"_s);
@@ -85,8 +89,9 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     contentLayout->setContentsMargins(0, 0, 0, 0);
     contentLayout->setSpacing(0);
     contentLayout->addWidget(createHeader());
-    contentLayout->addWidget(m_banner);
     contentLayout->addWidget(m_stack, 1);
+    // Floats over the page's bottom, outside the layout: messages never move the page.
+    m_banner = new Banner(content);
 
     auto *central = new QWidget(this);
     auto *layout = new QHBoxLayout(central);
@@ -95,6 +100,7 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     layout->addWidget(m_sidebar);
     layout->addWidget(content, 1);
     setCentralWidget(central);
+    createMenus();
     resize(1100, 720);
 
     connect(m_sidebar, &QListWidget::currentRowChanged, this, [this](int row) {
@@ -136,6 +142,81 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    m_quitAction = file->addAction(QIcon::fromTheme(u"application-exit"_s), tr("&Quit"));
+    m_quitAction->setObjectName(u"quitAction"_s);
+    // Ctrl+Q spelled out: QKeySequence::Quit is empty where the platform theme has no binding.
+    m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+    m_quitAction->setMenuRole(QAction::QuitRole);
+    // Quits even when closing the window would only hide it in the tray.
+    connect(m_quitAction, &QAction::triggered, this, &MainWindow::quitRequested);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    m_findAction = edit->addAction(QIcon::fromTheme(u"edit-find"_s), tr("&Find"));
+    m_findAction->setObjectName(u"findAction"_s);
+    m_findAction->setShortcut(QKeySequence::Find);   // Ctrl+F
+    m_findAction->setToolTip(tr("Go to the page's search field"));
+    connect(m_findAction, &QAction::triggered, this, &MainWindow::focusSearch);
+
+    // One entry per page, Ctrl+1 … Ctrl+8 in the sidebar's order.
+    QMenu *go = menuBar()->addMenu(tr("&Go"));
+    for (qsizetype i = 0; i < m_pages.size(); ++i) {
+        Page *page = m_pages.at(i);
+        QAction *action = go->addAction(page->icon(), page->title());
+        action->setObjectName(u"goToPage%1Action"_s.arg(i + 1));
+        if (i < 9)
+            action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + int(i))));
+        connect(action, &QAction::triggered, this, [this, page] { showPage(page); });
+        m_pageActions.append(action);
+    }
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *docs = help->addAction(QIcon::fromTheme(u"help-contents"_s), tr("API &documentation"));
+    docs->setObjectName(u"apiDocsAction"_s);
+    docs->setToolTip(tr("Open the gateway's API reference (Swagger UI) in the browser"));
+    connect(docs, &QAction::triggered, this, [this] {
+        QDesktopServices::openUrl(QUrl(m_connection.baseUrl.toString(QUrl::StripTrailingSlash) + u"/docs"_s));
+    });
+    help->addSeparator();
+    QAction *about = help->addAction(QIcon::fromTheme(u"help-about"_s), tr("&About Tollgate"));
+    about->setObjectName(u"aboutAction"_s);
+    about->setMenuRole(QAction::AboutRole);
+    connect(about, &QAction::triggered, this, &MainWindow::showAbout);
+    QAction *aboutQt = help->addAction(tr("About &Qt"));
+    aboutQt->setMenuRole(QAction::AboutQtRole);
+    connect(aboutQt, &QAction::triggered, qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::focusSearch()
+{
+    Page *page = currentPage();
+    QWidget *field = page ? page->searchField() : nullptr;
+    if (!field)
+        return;
+    field->setFocus(Qt::ShortcutFocusReason);
+    if (auto *edit = qobject_cast<QLineEdit *>(field))
+        edit->selectAll();   // typing replaces the last search
+}
+
+void MainWindow::showAbout()
+{
+    // Non-modal (open, not exec): the gateway and the window keep working behind it.
+    auto *box = new QMessageBox(QMessageBox::NoIcon, tr("About Tollgate"),
+                                tr("<h3>Tollgate %1</h3>"
+                                   "<p>A local gateway for LLM APIs: keys, budgets and rate limits for the tools "
+                                   "of a team, OpenAI- and LiteLLM-compatible.</p>"
+                                   "<p>Listening on %2</p>")
+                                    .arg(QCoreApplication::applicationVersion().toHtmlEscaped(),
+                                         m_connection.openAiBaseUrl().toHtmlEscaped()),
+                                QMessageBox::Close, this);
+    box->setObjectName(u"aboutMessageBox"_s);
+    box->setIconPixmap(windowIcon().pixmap(64, 64));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
 
 void MainWindow::addPage(Page *page)
 {

@@ -5,6 +5,7 @@
 #include <QMainWindow>
 #include <QUrl>
 
+class QAction;
 class QLabel;
 class QListWidget;
 class QStackedWidget;
@@ -61,6 +62,12 @@ public:
     [[nodiscard]] Banner *banner() const { return m_banner; }
     [[nodiscard]] const ConnectionInfo &connection() const { return m_connection; }
 
+    // The menu bar's actions (tests trigger them): File → Quit, Edit → Find, Go → each page,
+    // Help → API documentation, About.
+    [[nodiscard]] QAction *quitAction() const { return m_quitAction; }
+    [[nodiscard]] QAction *findAction() const { return m_findAction; }
+    [[nodiscard]] QList<QAction *> pageActions() const { return m_pageActions; }
+
     // Brings the window to the front (second instance, tray click).
     void raiseWindow();
     // When true, closing the window hides it instead (the tray keeps the gateway running).
@@ -74,6 +81,10 @@ protected:
 
 private:
     void addPage(Page *page);
+    void createMenus();
+    // Ctrl+F: the current page's search field, if it has one.
+    void focusSearch();
+    void showAbout();
     QWidget *createHeader();
     void copyToClipboard(const QString &text, const QString &what);
 
@@ -82,9 +93,12 @@ private:
     ConnectionInfo m_connection;
     QListWidget *m_sidebar;
     QStackedWidget *m_stack;
-    Banner *m_banner;
+    Banner *m_banner = nullptr;
     QTimer *m_refreshTimer;
     QList<Page *> m_pages;
+    QAction *m_quitAction = nullptr;
+    QAction *m_findAction = nullptr;
+    QList<QAction *> m_pageActions;
     bool m_hideOnClose = false;
 };
 

@@ -22,6 +22,9 @@ public:
     // Starts fetching; does nothing while the previous refresh is still under way.
     void refresh();
     [[nodiscard]] bool isRefreshing() const { return m_pending > 0; }
+    // The field Ctrl+F goes to (the list's search, the spend log's first filter); nullptr:
+    // the page has none.
+    [[nodiscard]] virtual QWidget *searchField() const { return nullptr; }
 
 Q_SIGNALS:
     // A refresh finished (every call it made answered): tests and screenshots wait for it.

@@ -8,6 +8,9 @@
 
 #include <QMenu>
 #include <QSystemTrayIcon>
+#include <QTimer>
+
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
@@ -77,11 +80,19 @@ void TrayIcon::toggleWindow()
 
 void TrayIcon::notify(const QString &text)
 {
-    if (m_tray) {
-        m_tray->showMessage(tr("Tollgate budget"), text, QSystemTrayIcon::Warning, NotificationMs);
+    if (!m_tray) {
+        // The banner stacks its messages: one each, none replaces another.
+        m_window->banner()->showMessage(text, Banner::Kind::Warning);
         return;
     }
-    m_window->banner()->showMessage(text, Banner::Kind::Warning);
+    // A notification replaces the previous one on most desktops: the thresholds of one poll
+    // round (80 % and 95 % passed by one call) go out together, one line each.
+    m_pendingTexts.append(text);
+    if (m_pendingTexts.size() == 1)
+        QTimer::singleShot(0, this, [this] {
+            const QStringList texts = std::exchange(m_pendingTexts, {});
+            m_tray->showMessage(tr("Tollgate budget"), texts.join(u'\n'), QSystemTrayIcon::Warning, NotificationMs);
+        });
 }
 
 } // namespace Tollgate

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QObject>
+#include <QStringList>
 
 class QAction;
 class QMenu;
@@ -44,6 +45,7 @@ private:
     QMenu *m_menu = nullptr;
     QAction *m_showAction = nullptr;
     QAction *m_pauseAction = nullptr;
+    QStringList m_pendingTexts;   // thresholds to notify at the end of this event-loop turn
 };
 
 } // namespace Tollgate

@@ -7,6 +7,7 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QMetaObject>
@@ -22,6 +23,8 @@
 #include <QVariant>
 
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -381,6 +384,24 @@ Result<int> StoreWorker::open(const QString &path)
     const QFileInfo file(path);
     if (!QDir().mkpath(file.absolutePath()))
         return makeError(u"cannot create the directory %1"_s.arg(QDir::toNativeSeparators(file.absolutePath())));
+
+    // The database is the user's alone (keys' hashes, spend): created 0600 before SQLite opens
+    // it, whatever the umask — SQLite gives its -wal and -shm the database's mode. One left
+    // readable by others (an older Tollgate made it 0644) is closed to them.
+    const bool onDisk = path != u":memory:" && !path.startsWith(u"file:");
+    const QByteArray native = QFile::encodeName(path);
+    if (const int fd = onDisk ? ::open(native.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1; fd >= 0)
+        ::close(fd);
+    for (const QString &file : QStringList{path, path + u"-wal"_s, path + u"-shm"_s}) {
+        if (!onDisk)
+            break;
+        struct stat info {};
+        const QByteArray name = QFile::encodeName(file);
+        if (::stat(name.constData(), &info) == 0 && S_ISREG(info.st_mode) && (info.st_mode & 077) != 0) {
+            if (::chmod(name.constData(), info.st_mode & 0700) == 0)
+                qCInfo(lcStore).noquote() << "made" << QDir::toNativeSeparators(file) << "private (0600)";
+        }
+    }
 
     // Unique per open: several stores (tests, tools) may live in one process.
     static std::atomic<int> s_opened{0};

@@ -19,6 +19,8 @@
 
 #include <csignal>
 
+#include <sys/stat.h>
+
 using namespace Tollgate;
 using namespace Tollgate::Test;
 using namespace Qt::StringLiterals;
@@ -85,6 +87,7 @@ class TestDurability : public QObject
 private Q_SLOTS:
     void completedCallsSurviveKill9();
     void twoGatewaysOnOneDatabaseAddTheirSpend();
+    void everyFileTheGatewayWritesIsPrivate();
 };
 
 void TestDurability::completedCallsSurviveKill9()
@@ -273,6 +276,71 @@ void TestDurability::twoGatewaysOnOneDatabaseAddTheirSpend()
     QCOMPARE(values.value(2).toInt(), Calls);
     QCOMPARE(values.value(1).toLongLong(), charged);
     QCOMPARE(values.value(0).toLongLong(), charged);
+}
+
+void TestDurability::everyFileTheGatewayWritesIsPrivate()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    // Whatever umask the caller has (022 is usual), the database, its -wal/-shm, the spend
+    // journal and its lock file are the user's alone.
+    const mode_t previous = ::umask(022);
+    QTemporaryDir configDir;
+    QTemporaryDir dir;
+    QVERIFY(configDir.isValid() && dir.isValid());
+    const QString config = configDir.filePath(u"config.yaml"_s);
+    QVERIFY(writeConfig(config));
+    const QString folder = dir.filePath(u"data"_s);   // made by the gateway
+    const QString database = folder + u"/tollgate.db"_s;
+
+    QProcess gateway;
+    const quint16 port = startGateway(gateway, config, database);
+    ::umask(previous);
+    QVERIFY(port != 0);
+    HttpClient client(port);
+    client.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    QCOMPARE(client.post("/key/generate", R"({"max_budget": 10})").status, 200);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(client.post("/v1/chat/completions", chatBody(i, i == 1)).status, 200);
+
+    QStringList found;
+    const auto check = [&](const char *when) {
+        found.clear();
+        for (const QFileInfo &file : QDir(folder).entryInfoList(QDir::Files | QDir::Hidden | QDir::System)) {
+            struct stat info {};
+            if (::stat(QFile::encodeName(file.filePath()).constData(), &info) != 0)
+                continue;   // removed meanwhile (a journal segment)
+            found.append(file.fileName());
+            QVERIFY2((info.st_mode & 077) == 0, qPrintable(u"%1 %2 is %3"_s.arg(QString::fromLatin1(when), file.fileName(),
+                                                                               QString::number(info.st_mode & 0777, 8))));
+        }
+        QVERIFY2(found.contains(u"tollgate.db"_s), qPrintable(found.join(u' ')));
+    };
+    check("running:");
+    if (QTest::currentTestFailed())
+        return;
+    const QStringList running = found;
+    // WAL mode and the journal: more than the database alone was checked.
+    QVERIFY2(running.contains(u"tollgate.db-wal"_s) && running.contains(u"tollgate.db-spend.lock"_s),
+             qPrintable(running.join(u' ')));
+    struct stat folderInfo {};
+    QCOMPARE(::stat(QFile::encodeName(folder).constData(), &folderInfo), 0);
+    QCOMPARE(folderInfo.st_mode & 077, mode_t(0));
+
+    gateway.terminate();
+    QVERIFY(gateway.waitForFinished(10000));
+    check("after exit:");
+    if (QTest::currentTestFailed())
+        return;
+
+    // A database an older Tollgate left readable by others is closed to them on the next start.
+    QVERIFY(QFile::setPermissions(database, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup
+                                                | QFileDevice::ReadOther));
+    QProcess restarted;
+    QVERIFY(startGateway(restarted, config, database) != 0);
+    check("after a restart:");
+    restarted.terminate();
+    QVERIFY(restarted.waitForFinished(10000));
 }
 
 QTEST_GUILESS_MAIN(TestDurability)

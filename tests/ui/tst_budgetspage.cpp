@@ -11,6 +11,7 @@
 #include <QAbstractItemModelTester>
 #include <QDoubleSpinBox>
 #include <QLabel>
+#include <QTableWidget>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
@@ -57,6 +58,7 @@ private Q_SLOTS:
     void barsTurnAmberAtTheSoftLimitOr80AndRedWhenUsedUp();
     void globalBudgetIsSetChangedAndRemovedFromTheWholeGatewayRow();
     void dashboardPointsToTheGlobalBudgetsRow();
+    void pageKeepsAHistoryOfBudgetEventsNamedByAlias();
 };
 
 void TestBudgetsPage::listsEveryScopeWithABudget()
@@ -338,6 +340,49 @@ void TestBudgetsPage::dashboardPointsToTheGlobalBudgetsRow()
     QVERIFY(UiFixture::refreshAndWait(&page));
     const QString text = page.findChild<QLabel *>(u"remainingDetailLabel"_s)->text();
     QVERIFY2(text.contains(u"Budgets page"_s) && !text.contains(u"Settings"_s), qPrintable(text));
+}
+
+void TestBudgetsPage::pageKeepsAHistoryOfBudgetEventsNamedByAlias()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    QByteArray probeKey;
+    makeKey(fixture, {{u"key_alias"_s, u"probe"_s}}, &probeKey);
+    QCOMPARE(fixture.chat(probeKey), 200);
+    const double cost =
+        fixture.gateway().get("/key/info", probeKey).json().value(u"info"_s).toObject().value(u"spend"_s).toDouble();
+    QVERIFY(cost > 0);
+    // One call passes 80 % and 95 %, the next uses the budget up; a soft limit on another key.
+    QByteArray key;
+    const QString token = makeKey(fixture, {{u"key_alias"_s, u"nearly"_s}, {u"max_budget"_s, cost / 0.96}}, &key);
+    QCOMPARE(fixture.chat(key), 200);
+    QCOMPARE(fixture.chat(key), 200);
+    QByteArray softKey;
+    makeKey(fixture, {{u"key_alias"_s, u"soft"_s}, {u"soft_budget"_s, cost / 2}}, &softKey);
+    QCOMPARE(fixture.chat(softKey), 200);
+
+    BudgetsPage page(&fixture.api());
+    QTableWidget *events = page.eventsTable();
+    QVERIFY(events);
+    QVERIFY(QTest::qWaitFor([&] { return UiFixture::refreshAndWait(&page) && events->rowCount() >= 4; }, 10000));
+    QStringList rows;
+    for (int row = 0; row < events->rowCount(); ++row) {
+        QStringList cells;
+        for (int column = 0; column < BudgetsPage::EventColumnCount; ++column)
+            cells.append(events->item(row, column)->text());
+        rows.append(cells.join(u" | "_s));
+        // Named as people know the key, never by its hash; the time in the one date format.
+        QVERIFY2(!cells.join(u' ').contains(token.left(8)), qPrintable(rows.last()));
+        QVERIFY2(QDateTime::fromString(cells.at(BudgetsPage::EventWhen), u"yyyy-MM-dd HH:mm"_s).isValid(),
+                 qPrintable(rows.last()));
+    }
+    const QString all = rows.join(u'\n');
+    // Newest first: the soft limit, then 100 %, 95 %, 80 % of "nearly".
+    QCOMPARE(events->rowCount(), 4);
+    QVERIFY2(rows.at(0).contains(u"Key soft"_s) && rows.at(0).contains(u"Soft limit"_s), qPrintable(all));
+    QVERIFY2(rows.at(1).contains(u"Key nearly"_s) && rows.at(1).contains(u"100 %"_s), qPrintable(all));
+    QVERIFY2(rows.at(2).contains(u"Key nearly"_s) && rows.at(2).contains(u"95 %"_s), qPrintable(all));
+    QVERIFY2(rows.at(3).contains(u"Key nearly"_s) && rows.at(3).contains(u"80 %"_s), qPrintable(all));
 }
 
 QTEST_MAIN(TestBudgetsPage)

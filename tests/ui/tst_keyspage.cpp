@@ -4,6 +4,8 @@
 #include "ui/dialogs/keycreateddialog.h"
 #include "ui/dialogs/keydialog.h"
 #include "ui/models/keytablemodel.h"
+#include "ui/models/budgettablemodel.h"
+#include "ui/pages/budgetspage.h"
 #include "ui/pages/keyspage.h"
 #include "ui/tableview.h"
 
@@ -99,6 +101,8 @@ private Q_SLOTS:
     void theKeyTableModelPassesTheModelTester();
     void theKeyTableModelGivesRawValuesForSorting();
     void overBudgetKeysAreMarkedAndTheOwnersBudgetShows();
+    void budgetPeriodsAreNamedOnceAndMonthlyStaysMonthly();
+    void stepsFromNoLimitNeverGiveZero();
 };
 
 void TestKeysPage::cleanup()
@@ -532,6 +536,83 @@ void TestKeysPage::overBudgetKeysAreMarkedAndTheOwnersBudgetShows()
     QCOMPARE(cell(u"danas"_s, KeyTableModel::MaxBudget, Qt::DisplayRole).toString(), u"< $0.000001 (user's)"_s);
     QVERIFY(cell(u"danas"_s, KeyTableModel::MaxBudget, Qt::ToolTipRole).toString().contains(u"user dana applies too"_s));
     QCOMPARE(cell(u"fine"_s, KeyTableModel::MaxBudget, Qt::DisplayRole).toString(), u"—"_s);
+}
+
+void TestKeysPage::budgetPeriodsAreNamedOnceAndMonthlyStaysMonthly()
+{
+    // The choices: "never" by name, each period once (no "1d" beside "daily").
+    KeyDialog fresh;
+    auto *period = fresh.findChild<QComboBox *>(u"budgetDurationComboBox"_s);
+    QStringList choices;
+    for (int i = 0; i < period->count(); ++i)
+        choices.append(period->itemText(i));
+    QCOMPARE(choices.value(0), u"never"_s);
+    QCOMPARE(period->currentText(), u"never"_s);
+    for (const QString &word : {u"daily"_s, u"weekly"_s, u"monthly"_s})
+        QVERIFY2(choices.count(word) == 1, qPrintable(choices.join(u", "_s)));
+    for (const QString &duplicate : {u"1d"_s, u"7d"_s, u"1mo"_s, u""_s})
+        QVERIFY2(!choices.contains(duplicate), qPrintable(choices.join(u", "_s)));
+    QVERIFY(!fresh.requestBody().contains(u"budget_duration"_s));   // never: nothing sent
+    period->setCurrentIndex(period->findText(u"monthly"_s));
+    QCOMPARE(fresh.requestBody().value(u"budget_duration"_s).toString(), u"monthly"_s);
+    auto *ok = fresh.findChild<QDialogButtonBox *>(u"buttonBox"_s)->button(QDialogButtonBox::Ok);
+    period->setCurrentIndex(0);
+    QVERIFY(ok->isEnabled());
+
+    // A monthly budget on the real gateway (which answers "1mo") is "monthly" on the Budgets
+    // page and in the edit dialog, and saving the dialog does not restart its period.
+    KeysSetUp s;
+    QVERIFY(s.start());
+    const QString token = s.fixture.gateway()
+                              .post("/key/generate", QJsonObject{{u"key_alias"_s, u"monthly-key"_s},
+                                                                 {u"max_budget"_s, 5.0},
+                                                                 {u"budget_duration"_s, u"monthly"_s}})
+                              .json()
+                              .value(u"token"_s)
+                              .toString();
+    QVERIFY(UiFixture::refreshAndWait(s.page));
+    const KeyRecord *record = s.keyWithAlias(u"monthly-key"_s);
+    QVERIFY(record);
+    KeyDialog edit(*record);
+    QCOMPARE(edit.findChild<QComboBox *>(u"budgetDurationComboBox"_s)->currentText(), u"monthly"_s);
+    QCOMPARE(edit.requestBody(), QJsonObject({{u"key"_s, token}}));
+    // "never" removes the period.
+    auto *editPeriod = edit.findChild<QComboBox *>(u"budgetDurationComboBox"_s);
+    editPeriod->setCurrentIndex(editPeriod->findText(u"never"_s));
+    QCOMPARE(edit.requestBody().value(u"budget_duration"_s), QJsonValue(QJsonValue::Null));
+
+    auto *budgets = UiFixture::showPage<BudgetsPage>(*s.window);
+    QVERIFY(budgets);
+    const int row = budgets->model()->rowOf(BudgetRecord{BudgetRecord::Scope::Key, token, {}, {}}.id());
+    QVERIFY(row >= 0);
+    QCOMPARE(budgets->model()->index(row, BudgetTableModel::Period).data().toString(), u"monthly"_s);
+}
+
+void TestKeysPage::stepsFromNoLimitNeverGiveZero()
+{
+    // A limit of 0 refuses every call: one arrow key from "No limit" must not set it.
+    KeyDialog dialog;
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    auto *rpm = dialog.findChild<QSpinBox *>(u"rpmLimitSpinBox"_s);
+    auto *tpm = dialog.findChild<QSpinBox *>(u"tpmLimitSpinBox"_s);
+    auto *parallel = dialog.findChild<QSpinBox *>(u"maxParallelRequestsSpinBox"_s);
+    QCOMPARE(rpm->text(), u"No limit"_s);
+    rpm->setFocus();
+    QTest::keyClick(rpm, Qt::Key_Up);
+    QCOMPARE(rpm->value(), 1);
+    tpm->setFocus();
+    QTest::keyClick(tpm, Qt::Key_Up);
+    QCOMPARE(tpm->value(), 1000);
+    parallel->setFocus();
+    QTest::keyClick(parallel, Qt::Key_PageUp);
+    QCOMPARE(parallel->value(), 10);
+    // Down goes back through the values to "No limit"; 0 can still be typed (tested above).
+    QTest::keyClick(rpm, Qt::Key_Down);
+    QCOMPARE(rpm->value(), 0);
+    QTest::keyClick(rpm, Qt::Key_Down);
+    QCOMPARE(rpm->text(), u"No limit"_s);
+    QCOMPARE(dialog.requestBody(), (QJsonObject{{u"tpm_limit"_s, 1000}, {u"max_parallel_requests"_s, 10}}));
 }
 
 QTEST_MAIN(TestKeysPage)

@@ -1,9 +1,16 @@
 #include "tests/ui/uifixture.h"
 #include "ui/banner.h"
 #include "ui/page.h"
+#include "ui/pages/keyspage.h"
+#include "ui/pages/spendlogpage.h"
 
+#include <QLineEdit>
 #include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSignalSpy>
 #include <QPushButton>
+#include <QToolButton>
 #include <QApplication>
 #include <QClipboard>
 #include <QTest>
@@ -22,6 +29,8 @@ private Q_SLOTS:
     void apiErrorsShowInTheBanner();
     void theFirstStartWelcomesAndSaysWhereTheKeyIs();
     void everyStartWarningReachesTheBanner();
+    void bannerMessagesStackAndNeverMoveThePage();
+    void theMenuBarQuitsSwitchesPagesAndFindsByKeyboard();
 };
 
 void TestMainWindow::everyPageRefreshesAgainstTheGateway()
@@ -98,6 +107,117 @@ void TestMainWindow::everyStartWarningReachesTheBanner()
     QCOMPARE(window.banner()->kind(), Banner::Kind::Warning);
     QVERIFY(window.banner()->text().contains(info.startWarnings.at(0)));
     QVERIFY(window.banner()->text().contains(info.startWarnings.at(1)));
+}
+
+void TestMainWindow::bannerMessagesStackAndNeverMoveThePage()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    window->resize(1100, 720);
+    window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    Page *page = window->currentPage();
+    const QRect before(page->mapTo(window.get(), QPoint(0, 0)), page->size());
+
+    Banner *banner = window->banner();
+    banner->showMessage(u"First warning"_s, Banner::Kind::Warning);
+    banner->showMessage(u"Second warning"_s, Banner::Kind::Warning);
+    banner->showMessage(u"A notice"_s, Banner::Kind::Info);
+    QCoreApplication::processEvents();
+    // Stacked, oldest first: none replaced another.
+    QCOMPARE(banner->messages(), (QStringList{u"First warning"_s, u"Second warning"_s, u"A notice"_s}));
+    QCOMPARE(banner->text(), u"A notice"_s);
+    QCOMPARE(banner->kind(), Banner::Kind::Info);
+    // The same message again is not repeated; it moves to the newest place.
+    banner->showMessage(u"First warning"_s, Banner::Kind::Warning);
+    QCOMPARE(banner->messages(), (QStringList{u"Second warning"_s, u"A notice"_s, u"First warning"_s}));
+
+    // It floats over the page's bottom: the page keeps its place and size.
+    QVERIFY(!banner->isHidden());
+    QCOMPARE(QRect(page->mapTo(window.get(), QPoint(0, 0)), page->size()), before);
+    const QRect bannerRect(banner->mapTo(window.get(), QPoint(0, 0)), banner->size());
+    QVERIFY2(before.contains(bannerRect.bottomRight()) && bannerRect.top() > before.top() + before.height() / 2,
+             qPrintable(u"%1,%2 %3x%4"_s.arg(bannerRect.x()).arg(bannerRect.y()).arg(bannerRect.width()).arg(bannerRect.height())));
+
+    // Dismissing one keeps the others, and the page still does not move.
+    auto *close = banner->findChildren<QToolButton *>(u"bannerCloseButton"_s).value(0);
+    QVERIFY(close);
+    close->click();
+    QCoreApplication::processEvents();
+    QCOMPARE(banner->messages(), (QStringList{u"A notice"_s, u"First warning"_s}));
+    QCOMPARE(QRect(page->mapTo(window.get(), QPoint(0, 0)), page->size()), before);
+
+    // More than fit: the oldest are counted, not dropped; "Dismiss all" clears them.
+    for (int i = 0; i < Banner::MaxShown + 2; ++i)
+        banner->showMessage(u"Error %1"_s.arg(i), Banner::Kind::Error);
+    QCOMPARE(banner->messages().size(), Banner::MaxShown + 4);
+    QVERIFY(banner->height() < window->height() / 2);
+    auto *dismissAll = banner->findChild<QPushButton *>(u"bannerDismissAllButton"_s);
+    QVERIFY(dismissAll && dismissAll->isVisible());
+    dismissAll->click();
+    QVERIFY(banner->messages().isEmpty());
+    QVERIFY(banner->isHidden());
+    QCOMPARE(QRect(page->mapTo(window.get(), QPoint(0, 0)), page->size()), before);
+}
+
+void TestMainWindow::theMenuBarQuitsSwitchesPagesAndFindsByKeyboard()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    window->show();
+    window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window.get()));
+
+    QStringList menus;
+    for (QAction *action : window->menuBar()->actions())
+        menus.append(action->text());
+    QCOMPARE(menus, (QStringList{u"&File"_s, u"&Edit"_s, u"&Go"_s, u"&Help"_s}));
+
+    // Ctrl+1 … Ctrl+8: the pages in the sidebar's order.
+    QCOMPARE(window->pageActions().size(), window->pages().size());
+    for (int i = window->pages().size() - 1; i >= 0; --i) {
+        QTest::keyClick(window.get(), Qt::Key(Qt::Key_1 + i), Qt::ControlModifier);
+        QCOMPARE(window->currentPage(), window->pages().at(i));
+    }
+
+    // Ctrl+F: the page's search field, with its text selected to type over.
+    auto *keys = window->page<KeysPage>();
+    QTest::keyClick(window.get(), Qt::Key_2, Qt::ControlModifier);
+    QCOMPARE(window->currentPage(), keys);
+    keys->searchLineEdit()->setText(u"old search"_s);
+    window->findChild<QListWidget *>(u"sidebarListWidget"_s)->setFocus();
+    QTest::keyClick(window.get(), Qt::Key_F, Qt::ControlModifier);
+    QCOMPARE(QApplication::focusWidget(), keys->searchLineEdit());
+    QCOMPARE(keys->searchLineEdit()->selectedText(), u"old search"_s);
+    QTest::keyClick(window.get(), Qt::Key_7, Qt::ControlModifier);
+    auto *spendLog = window->page<SpendLogPage>();
+    QCOMPARE(window->currentPage(), spendLog);
+    QTest::keyClick(window.get(), Qt::Key_F, Qt::ControlModifier);
+    QVERIFY(spendLog->searchField());
+    QCOMPARE(QApplication::focusWidget(), spendLog->searchField());
+    // A page without a search: nothing happens, no complaint.
+    QTest::keyClick(window.get(), Qt::Key_1, Qt::ControlModifier);
+    QTest::keyClick(window.get(), Qt::Key_F, Qt::ControlModifier);
+
+    // Help → About: a window-modal box that does not block.
+    auto *about = window->findChild<QAction *>(u"aboutAction"_s);
+    QVERIFY(about);
+    about->trigger();
+    auto *box = window->findChild<QMessageBox *>(u"aboutMessageBox"_s);
+    QVERIFY(box);
+    QVERIFY(box->text().contains(u"Tollgate"_s));
+    box->close();
+    window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window.get()));
+
+    // File → Quit (Ctrl+Q) asks the app to quit, even when closing would hide to the tray.
+    window->setHideOnClose(true);
+    QSignalSpy quit(window.get(), &MainWindow::quitRequested);
+    QCOMPARE(window->quitAction()->shortcut(), QKeySequence(u"Ctrl+Q"_s));
+    QTest::keyClick(window.get(), Qt::Key_Q, Qt::ControlModifier);
+    QCOMPARE(quit.size(), 1);
 }
 
 QTEST_MAIN(TestMainWindow)

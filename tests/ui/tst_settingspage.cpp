@@ -75,6 +75,7 @@ private Q_SLOTS:
     void pauseOnThePageRefusesCallsUntilResumed();
     void gatewayStatusFollowsPauseAndTodaysSpend();
     void thresholdsPassedAfterStartShowInTheBannerWithoutATray();
+    void every80And95And100PercentEventIsShownNoneReplaced();
 
 private:
     std::unique_ptr<UiFixture> m_fixture;
@@ -289,6 +290,45 @@ void TestSettingsPage::thresholdsPassedAfterStartShowInTheBannerWithoutATray()
     QVERIFY(pollAndWait(status));
     QVERIFY(pollAndWait(status));
     QCOMPARE(passed.size(), 1);
+}
+
+void TestSettingsPage::every80And95And100PercentEventIsShownNoneReplaced()
+{
+    if (QSystemTrayIcon::isSystemTrayAvailable())
+        QSKIP("this platform has a system tray; the banner is the fallback without one");
+
+    // What one call costs (the mock answers the same every time).
+    const auto probe = m_fixture->gateway().post("/key/generate", QJsonObject{{u"key_alias"_s, u"probe"_s}});
+    const QByteArray probeKey = probe.json().value(u"key"_s).toString().toUtf8();
+    QCOMPARE(m_fixture->chat(probeKey), 200);
+    const double cost =
+        m_fixture->gateway().get("/key/info", probeKey).json().value(u"info"_s).toObject().value(u"spend"_s).toDouble();
+    QVERIFY(cost > 0);
+
+    GatewayStatus status(&m_fixture->api());
+    TrayIcon tray(&m_fixture->api(), m_window.get(), &status);
+    QSignalSpy passed(&status, &GatewayStatus::thresholdPassed);
+    QVERIFY(pollAndWait(status));
+
+    // One call takes the key to 96 %: 80 % and 95 % pass in the same poll round; the next
+    // call uses it up.
+    const auto generated = m_fixture->gateway().post(
+        "/key/generate", QJsonObject{{u"key_alias"_s, u"nearly"_s}, {u"max_budget"_s, cost / 0.96}});
+    const QByteArray key = generated.json().value(u"key"_s).toString().toUtf8();
+    QCOMPARE(m_fixture->chat(key), 200);
+    QVERIFY(QTest::qWaitFor([&] { return pollAndWait(status) && passed.size() >= 2; }, 10000));
+    QCOMPARE(m_fixture->chat(key), 200);
+    QVERIFY(QTest::qWaitFor([&] { return pollAndWait(status) && passed.size() >= 3; }, 10000));
+    QCOMPARE(passed.size(), 3);
+
+    // All three are in the banner, oldest first, none replaced by the next.
+    const QStringList shown = m_window->banner()->messages();
+    QCOMPARE(shown.size(), 3);
+    QVERIFY2(shown.at(0).contains(u"80%"_s) && shown.at(0).contains(u"key nearly"_s), qPrintable(shown.at(0)));
+    QVERIFY2(shown.at(1).contains(u"95%"_s), qPrintable(shown.at(1)));
+    QVERIFY2(shown.at(2).contains(u"used up"_s), qPrintable(shown.at(2)));
+    QCOMPARE(m_window->banner()->kind(), Banner::Kind::Warning);
+    QCOMPARE(m_window->banner()->text(), shown.at(2));
 }
 
 QTEST_MAIN(TestSettingsPage)

@@ -6,6 +6,7 @@
 #include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -252,6 +253,21 @@ void TestSpendLogPage::exportWritesTheFilteredRowsAsCsv()
     for (const SpendRecord &row : page.model()->records())
         shown.insert(row.requestId);
     QCOMPARE(exported, shown);
+
+    // The export is the user's alone (0600), also when it replaces a file others could read.
+    const auto othersMayRead = [](const QString &file) {
+        return QFileInfo(file).permissions()
+               & (QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ReadOther | QFileDevice::WriteOther);
+    };
+    QCOMPARE(othersMayRead(path), QFileDevice::Permissions());
+    QVERIFY(QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup
+                                            | QFileDevice::ReadOther));
+    QVERIFY(othersMayRead(path));
+    finished.clear();
+    page.exportTo(path);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.first().at(0).toLongLong(), 2);
+    QCOMPARE(othersMayRead(path), QFileDevice::Permissions());
 }
 
 void TestSpendLogPage::exportToAnUnwritablePathReportsAnError()

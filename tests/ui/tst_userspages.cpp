@@ -91,6 +91,7 @@ class TestUsersPages : public QObject
 
 private Q_SLOTS:
     void cleanup();
+    void theIdIsReadOnlyWhenEditing();
     // Users
     void aUserCreatedInTheDialogIsListedAndItsFirstKeyWorks();
     void editingAUserChangesTheListAndTheirKeysFollowTheBudget();
@@ -382,6 +383,32 @@ void TestUsersPages::theEndUserTableModelPassesTheModelTester()
     model.setRecords({sampleEndUser(u"e"_s, false)});
     model.clear();
     QCOMPARE(model.rowCount(), 0);
+}
+
+void TestUsersPages::theIdIsReadOnlyWhenEditing()
+{
+    // Editing: the id names the user everywhere and cannot change — not editable, not in the
+    // tab order (editing starts at the first field that can change), still selectable.
+    UserDialog edit(sampleUser(u"erin"_s, u"erin@example.com"_s));
+    edit.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&edit));
+    auto *id = edit.findChild<QLineEdit *>(u"userIdLineEdit"_s);
+    QVERIFY(id->isReadOnly());
+    QVERIFY(!(id->focusPolicy() & Qt::TabFocus));
+    QVERIFY(edit.focusWidget() != id);
+    id->setFocus();
+    QTest::keyClicks(id, u"x"_s);
+    QCOMPARE(id->text(), u"erin"_s);
+    QCOMPARE(edit.requestBody(), QJsonObject({{u"user_id"_s, u"erin"_s}}));
+
+    EndUserDialog endUser(sampleEndUser(u"yan"_s, true));
+    auto *endUserId = endUser.findChild<QLineEdit *>(u"userIdLineEdit"_s);
+    QVERIFY(endUserId->isReadOnly());
+    QVERIFY(!(endUserId->focusPolicy() & Qt::TabFocus));
+
+    // A new user's id is typed as before.
+    UserDialog fresh;
+    QVERIFY(!fresh.findChild<QLineEdit *>(u"userIdLineEdit"_s)->isReadOnly());
 }
 
 QTEST_MAIN(TestUsersPages)

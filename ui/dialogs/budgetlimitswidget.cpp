@@ -50,8 +50,7 @@ BudgetLimitsWidget::BudgetLimitsWidget(QWidget *parent) : QWidget(parent), m_ui(
     m_ui->setupUi(this);
     for (QSpinBox *spinBox : {m_ui->rpmLimitSpinBox, m_ui->tpmLimitSpinBox, m_ui->maxParallelRequestsSpinBox})
         spinBox->setSpecialValueText(tr("No limit"));
-    DialogFields::setUpDurationComboBox(m_ui->budgetDurationComboBox,
-                                        {u"daily"_s, u"weekly"_s, u"monthly"_s, u"1h"_s, u"1d"_s, u"7d"_s, u"30d"_s});
+    DialogFields::setUpPeriodComboBox(m_ui->budgetDurationComboBox);
     m_ui->budgetDurationComboBox->lineEdit()->setPlaceholderText(tr("never resets"));
     connect(m_ui->budgetDurationComboBox, &QComboBox::currentTextChanged, this, &BudgetLimitsWidget::inputChanged);
 }
@@ -63,10 +62,10 @@ void BudgetLimitsWidget::setValues(const BudgetInfo &budget, const LimitsInfo &l
     m_original = Original{budget, limits};
     showMoney(m_ui->maxBudgetCheckBox, m_ui->maxBudgetDoubleSpinBox, budget.maxBudget);
     showMoney(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox, budget.softBudget);
-    m_ui->budgetDurationComboBox->setEditText(budget.duration);
+    DialogFields::setPeriod(m_ui->budgetDurationComboBox, budget.duration);
     if (!budget.duration.isEmpty())
         m_ui->budgetDurationComboBox->setToolTip(
-            tr("Changing the period starts a fresh one from now; empty: the budget never resets."));
+            tr("Changing the period starts a fresh one from now; “never”: the budget never resets."));
     showLimit(m_ui->rpmLimitSpinBox, limits.rpm);
     showLimit(m_ui->tpmLimitSpinBox, limits.tpm);
     showLimit(m_ui->maxParallelRequestsSpinBox, limits.maxParallel);
@@ -99,7 +98,8 @@ void BudgetLimitsWidget::addFields(QJsonObject &body) const
     putMoney(u"max_budget"_s, maxBudget, original ? &original->budget.maxBudget : nullptr);
     putMoney(u"soft_budget"_s, softBudget, original ? &original->budget.softBudget : nullptr);
     // A duration sent again would restart the period (api.md §3): only a new one is sent.
-    if (!duration.isEmpty() && (!original || duration != original->budget.duration))
+    // "monthly" shown for the gateway's "1mo" is the same period: not a change.
+    if (!duration.isEmpty() && (!original || !DialogFields::samePeriod(duration, original->budget.duration)))
         body.insert(u"budget_duration"_s, duration);
     else if (duration.isEmpty() && original && !original->budget.duration.isEmpty())
         body.insert(u"budget_duration"_s, QJsonValue::Null);

@@ -1,12 +1,31 @@
 #include "dialogfields.h"
 
+#include "../format.h"
+#include "models/duration.h"
+
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QLineEdit>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
+
+namespace Tollgate {
+
+void LimitSpinBox::stepBy(int steps)
+{
+    if (value() == minimum() && steps > 0 && minimum() < 0) {
+        // From "No limit" up: the first step (1 rpm, 1,000 tpm), not 0, which refuses every call.
+        setValue(int(std::min<qint64>(qint64(steps) * singleStep(), maximum())));
+        return;
+    }
+    QSpinBox::stepBy(steps);
+}
+
+} // namespace Tollgate
 
 namespace Tollgate::DialogFields {
 
@@ -59,7 +78,44 @@ void setUpDurationComboBox(QComboBox *comboBox, const QStringList &choices)
 
 QString durationText(const QComboBox *comboBox)
 {
-    return comboBox->currentText().trimmed();
+    const QString text = comboBox->currentText().trimmed();
+    // A named choice ("never", "monthly" or its translation) stands for its API token.
+    const int index = comboBox->findText(text, Qt::MatchFixedString);
+    if (index >= 0 && comboBox->itemData(index).isValid())
+        return comboBox->itemData(index).toString();
+    return text;
+}
+
+void setUpPeriodComboBox(QComboBox *comboBox)
+{
+    comboBox->setEditable(true);
+    comboBox->setInsertPolicy(QComboBox::NoInsert);
+    comboBox->clear();
+    // One entry per period: "1d" is daily, "7d" weekly (the gateway treats them the same).
+    QStringList names;
+    for (const QString &token : {u""_s, u"1h"_s, u"daily"_s, u"weekly"_s, u"30d"_s, u"monthly"_s, u"yearly"_s}) {
+        comboBox->addItem(Format::period(token), token);
+        names.append(QRegularExpression::escape(Format::period(token)));
+    }
+    // The names (in any case, as findText matches them) or a duration the gateway accepts.
+    const QRegularExpression pattern(u"^(|[1-9][0-9]{0,5}(s|m|h|d|w|mo)|daily|weekly|monthly|yearly|%1)$"_s.arg(
+                                         names.join(u'|')),
+                                     QRegularExpression::CaseInsensitiveOption);
+    comboBox->lineEdit()->setValidator(new QRegularExpressionValidator(pattern, comboBox));
+}
+
+void setPeriod(QComboBox *comboBox, const QString &duration)
+{
+    comboBox->setCurrentText(Format::period(duration));
+}
+
+bool samePeriod(const QString &a, const QString &b)
+{
+    if (a.trimmed().isEmpty() || b.trimmed().isEmpty())
+        return a.trimmed().isEmpty() == b.trimmed().isEmpty();
+    const auto left = Duration::parse(a);
+    const auto right = Duration::parse(b);
+    return left && right ? *left == *right : a.trimmed() == b.trimmed();
 }
 
 bool isValidDuration(const QString &text)

@@ -1,9 +1,26 @@
 #pragma once
 
+#include <QSpinBox>
 #include <QString>
 #include <QStringList>
 
 class QComboBox;
+
+namespace Tollgate {
+
+// A limit (rpm, tpm, parallel requests) whose minimum -1 is "No limit" (special value text):
+// stepping up from "No limit" goes to the first step, never to 0 — a limit of 0 refuses
+// every call, so it is only ever typed.
+class LimitSpinBox final : public QSpinBox
+{
+    Q_OBJECT
+
+public:
+    using QSpinBox::QSpinBox;
+    void stepBy(int steps) override;
+};
+
+} // namespace Tollgate
 
 namespace Tollgate::DialogFields {
 
@@ -19,7 +36,16 @@ QString availableModelsText(const QStringList &models, const QStringList &access
 // choices and a validator for what the gateway accepts (api.md §3).
 void setUpDurationComboBox(QComboBox *comboBox, const QStringList &choices);
 // The entered duration, trimmed ("" = none).
+// The entered duration as the API takes it: the token behind a named choice ("monthly",
+// "" for "never"), else what was typed, trimmed ("" = none).
 QString durationText(const QComboBox *comboBox);
+// A budget's reset period: "never", daily, weekly, monthly, yearly by name (translated,
+// the API's word behind each), a few common others ("1h", "30d"), and any duration typed.
+void setUpPeriodComboBox(QComboBox *comboBox);
+// Shows `duration` (an API value, canonical "1mo" or a word; "" = never) by its name.
+void setPeriod(QComboBox *comboBox, const QString &duration);
+// Whether two durations are the same period ("monthly" = "1mo"; "" = "").
+bool samePeriod(const QString &a, const QString &b);
 bool isValidDuration(const QString &text);
 
 } // namespace Tollgate::DialogFields

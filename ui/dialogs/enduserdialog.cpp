@@ -23,7 +23,11 @@ EndUserDialog::EndUserDialog(const EndUserRecord &endUser, QWidget *parent) : En
     setWindowTitle(tr("Edit end user %1").arg(endUser.userId));
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Save"));
     m_ui->userIdLineEdit->setText(endUser.userId);
+    // The id names the end user everywhere (keys, spend log): it cannot change. Read-only, still
+    // selectable to copy, and out of the tab order so editing starts at the first field that can.
     m_ui->userIdLineEdit->setReadOnly(true);
+    m_ui->userIdLineEdit->setFocusPolicy(Qt::ClickFocus);
+    m_ui->userIdLineEdit->setToolTip(tr("The id cannot be changed"));
     m_ui->aliasLineEdit->setText(endUser.alias);
     m_ui->blockedCheckBox->setChecked(endUser.blocked);
     m_ui->budgetLimitsWidget->setValues(endUser.budget, endUser.limits);

@@ -49,9 +49,9 @@ GlobalBudgetDialog::GlobalBudgetDialog(const BudgetInfo &current, QWidget *paren
     m_maxSpin->setValue(current.maxBudget.value_or(100.0));
     form->addRow(tr("&Max budget"), m_maxSpin);
     m_durationCombo->setObjectName(u"durationComboBox"_s);
-    DialogFields::setUpDurationComboBox(m_durationCombo, {u"daily"_s, u"weekly"_s, u"monthly"_s, u"30d"_s});
+    DialogFields::setUpPeriodComboBox(m_durationCombo);
     m_durationCombo->lineEdit()->setPlaceholderText(tr("never resets"));
-    m_durationCombo->setCurrentText(current.duration);
+    DialogFields::setPeriod(m_durationCombo, current.duration);
     form->addRow(tr("&Resets every"), m_durationCombo);
     layout->addLayout(form);
     layout->addWidget(m_buttons);
@@ -76,7 +76,7 @@ void GlobalBudgetDialog::setMaxBudget(double usd)
 
 void GlobalBudgetDialog::setDuration(const QString &duration)
 {
-    m_durationCombo->setCurrentText(duration);
+    DialogFields::setPeriod(m_durationCombo, duration);
 }
 
 void GlobalBudgetDialog::updateState()
@@ -101,7 +101,7 @@ QJsonObject GlobalBudgetDialog::requestBody() const
                          && (!max || std::llround(*max * 100) == std::llround(*m_original.maxBudget * 100));
     if (!sameMax)
         body.insert(u"max_budget"_s, max ? QJsonValue(*max) : QJsonValue(QJsonValue::Null));
-    if (duration != m_original.duration)
+    if (!DialogFields::samePeriod(duration, m_original.duration))
         body.insert(u"budget_duration"_s, duration.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(duration));
     return body;
 }

@@ -32,7 +32,11 @@ UserDialog::UserDialog(const UserRecord &user, QWidget *parent) : UserDialog(par
     setWindowTitle(tr("Edit user %1").arg(user.userId));
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Save"));
     m_ui->userIdLineEdit->setText(user.userId);
+    // The id names the user everywhere (keys, spend log): it cannot change. Read-only, still
+    // selectable to copy, and out of the tab order so editing starts at the first field that can.
     m_ui->userIdLineEdit->setReadOnly(true);
+    m_ui->userIdLineEdit->setFocusPolicy(Qt::ClickFocus);
+    m_ui->userIdLineEdit->setToolTip(tr("The id cannot be changed"));
     m_ui->userEmailLineEdit->setText(user.userEmail);
     m_ui->userAliasLineEdit->setText(user.userAlias);
     const int role = m_ui->userRoleComboBox->findData(user.role);

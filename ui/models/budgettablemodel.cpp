@@ -68,7 +68,7 @@ QVariant BudgetTableModel::display(const BudgetRecord &record, int column) const
             return u"—"_s;
         return SpendMath::softLimitPassed(budget) ? tr("%1 (passed)").arg(Format::usd(*budget.softBudget))
                                                   : Format::usd(*budget.softBudget);
-    case Period: return budget.duration.isEmpty() ? tr("never") : budget.duration;
+    case Period: return Format::period(budget.duration);   // "monthly", not the gateway's "1mo"
     case ResetsIn: return Format::countdown(budget.resetAt, m_now);
     default: return {};
     }

@@ -50,7 +50,12 @@ QString budgetToolTip(const BudgetInfo &budget)
         return tr("No budget: spend is not limited.");
     QString text = tr("Max budget: %1").arg(Format::usd(budget.maxBudget));
     if (!budget.duration.isEmpty()) {
-        text += u'\n' + tr("Resets every %1, next on %2").arg(budget.duration, Format::dateTime(budget.resetAt));
+        // "Resets monthly", "Resets every 30d".
+        const QString period = Format::period(budget.duration);
+        const QString next = Format::dateTime(budget.resetAt);
+        text += u'\n'
+                + (period != budget.duration.trimmed() ? tr("Resets %1, next on %2").arg(period, next)
+                                                       : tr("Resets every %1, next on %2").arg(period, next));
     } else {
         text += u'\n' + tr("Never resets");
     }

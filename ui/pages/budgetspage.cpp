@@ -16,7 +16,11 @@
 #include <QClipboard>
 #include <QJsonArray>
 #include <QLabel>
+#include <QHeaderView>
+#include <QJsonDocument>
 #include <QMenu>
+#include <QSplitter>
+#include <QTableWidget>
 #include <QStyle>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -42,12 +46,14 @@ struct BudgetsPage::Pending
     QList<UserRecord> users;
     QList<KeyRecord> keys;
     QList<EndUserRecord> endUsers;
+    QJsonArray events;
 };
 
 BudgetsPage::BudgetsPage(ApiClient *api, QWidget *parent)
     : Page(api, parent)
     , m_model(new BudgetTableModel(this))
     , m_view(new TableView(this))
+    , m_events(new QTableWidget(0, EventColumnCount, this))
     , m_intro(new QLabel(this))
     , m_editGlobalAction(new QAction(tr("Edit &global budget…"), this))
 {
@@ -81,7 +87,38 @@ BudgetsPage::BudgetsPage(ApiClient *api, QWidget *parent)
         if (record && record->scope == BudgetRecord::Scope::Global)
             editGlobalBudget();
     });
-    layout->addWidget(m_view, 1);
+    // Below the budgets: what happened to them, so a threshold passed while nobody looked (or
+    // a notification dismissed) is still there to read.
+    auto *history = new QWidget(this);
+    auto *historyLayout = new QVBoxLayout(history);
+    historyLayout->setContentsMargins(0, 0, 0, 0);
+    auto *historyLabel = new QLabel(tr("Recent budget events"), history);
+    historyLabel->setObjectName(u"budgetEventsLabel"_s);
+    historyLabel->setBuddy(m_events);
+    historyLayout->addWidget(historyLabel);
+    m_events->setObjectName(u"budgetEventsTableWidget"_s);
+    m_events->setHorizontalHeaderLabels({tr("When"), tr("Budget"), tr("Event")});
+    m_events->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_events->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_events->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_events->setAlternatingRowColors(true);
+    m_events->setWordWrap(false);
+    m_events->verticalHeader()->hide();
+    // Rows as compact as the budgets' above.
+    m_events->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_events->horizontalHeader()->setSectionResizeMode(EventWhen, QHeaderView::ResizeToContents);
+    m_events->horizontalHeader()->setSectionResizeMode(EventBudget, QHeaderView::ResizeToContents);
+    m_events->horizontalHeader()->setSectionResizeMode(EventWhat, QHeaderView::Stretch);
+    historyLayout->addWidget(m_events);
+
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    splitter->setObjectName(u"budgetsSplitter"_s);
+    splitter->setChildrenCollapsible(false);
+    splitter->addWidget(m_view);
+    splitter->addWidget(history);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 1);
+    layout->addWidget(splitter, 1);
 }
 
 void BudgetsPage::setBudgetMode(const QString &mode)
@@ -154,7 +191,7 @@ void BudgetsPage::doRefresh()
     m_pending = pending;
     pending->global.scope = BudgetRecord::Scope::Global;
     pending->global.name = tr("Whole gateway");
-    pending->waiting = 4;
+    pending->waiting = 5;
     // Each answer counts down; the last one publishes, so the table never shows half a refresh.
     const auto arrived = [this, pending](bool ok) {
         pending->failed = pending->failed || !ok;
@@ -189,13 +226,85 @@ void BudgetsPage::doRefresh()
         }
         arrived(reply.ok());
     });
+    beginCall();
+    QUrlQuery events;
+    events.addQueryItem(u"limit"_s, u"200"_s);
+    api()->get(u"/budget/events"_s, events, this, [pending, arrived](const ApiReply &reply) {
+        if (reply.ok())
+            pending->events = reply.json.array();
+        arrived(reply.ok());
+    });
 }
 
 void BudgetsPage::publish()
 {
     const Pending &pending = *m_pending;
     m_model->setNow(QDateTime::currentDateTimeUtc());
-    m_model->setRecords(budgetsOf(pending.global, pending.users, pending.keys, pending.endUsers));
+    const QList<BudgetRecord> records = budgetsOf(pending.global, pending.users, pending.keys, pending.endUsers);
+    m_model->setRecords(records);
+    // What the page calls each budget: its row's name (key alias or sk-…tail, user alias).
+    QHash<QString, QString> names = IdentityLists::keyNames(pending.keys);
+    for (auto it = names.begin(); it != names.end(); ++it)
+        it.value() = tr("Key %1").arg(it.value());
+    for (const UserRecord &user : pending.users)
+        names.insert(u"user:"_s + user.userId, user.userAlias.isEmpty() ? tr("User %1").arg(user.userId)
+                                                                         : tr("User %1 (%2)").arg(user.userAlias, user.userId));
+    for (const EndUserRecord &endUser : pending.endUsers)
+        names.insert(u"end_user:"_s + endUser.userId,
+                     endUser.alias.isEmpty() ? tr("End user %1").arg(endUser.userId)
+                                             : tr("End user %1 (%2)").arg(endUser.alias, endUser.userId));
+    publishEvents(pending.events, names);
+}
+
+QString BudgetsPage::eventBudgetName(const QJsonObject &event, const QHash<QString, QString> &names)
+{
+    const QString scope = event.value(u"scope"_s).toString();
+    const QString id = event.value(u"id"_s).toString();
+    if (scope == u"global")
+        return tr("Whole gateway");
+    if (scope == u"key")   // never the hash
+        return names.value(id, tr("A deleted key"));
+    if (scope == u"user")
+        return names.value(u"user:"_s + id, tr("User %1").arg(id));
+    if (scope == u"end_user")
+        return names.value(u"end_user:"_s + id, tr("End user %1").arg(id));
+    if (scope == u"model")
+        return tr("A key's budget for model %1").arg(id);
+    return id.isEmpty() ? scope : scope + u' ' + id;
+}
+
+QString BudgetsPage::eventText(const QJsonObject &event)
+{
+    if (event.value(u"event"_s).toString() == u"reset")
+        return tr("Reset (%1 spent before)").arg(Format::usd(event.value(u"spend_before"_s).toDouble()));
+    const QString threshold = event.value(u"threshold"_s).toString();
+    const QString amounts = tr("%1 of %2").arg(Format::usd(event.value(u"spend"_s).toDouble()),
+                                               Format::usd(event.value(u"budget"_s).toDouble()));
+    if (threshold == u"soft_budget")
+        return tr("Soft limit passed (%1)").arg(amounts);
+    if (threshold == u"100%")
+        return tr("Used up, 100 % (%1)").arg(amounts);
+    QString percent = threshold;
+    percent.replace(u"%"_s, u" %"_s);
+    return tr("%1 reached (%2)").arg(percent, amounts);
+}
+
+void BudgetsPage::publishEvents(const QJsonArray &events, const QHash<QString, QString> &names)
+{
+    QByteArray shown = QJsonDocument(events).toJson(QJsonDocument::Compact);
+    for (auto it = names.cbegin(); it != names.cend(); ++it)   // a renamed key renames its events
+        shown += it.key().toUtf8() + '=' + it.value().toUtf8() + ';';
+    if (shown == m_eventsShown)   // every second: leave the selection and scroll alone
+        return;
+    m_eventsShown = shown;
+    m_events->setRowCount(int(events.size()));
+    for (int row = 0; row < events.size(); ++row) {
+        const QJsonObject event = events.at(row).toObject();
+        const QDateTime at = QDateTime::fromString(event.value(u"at"_s).toString(), Qt::ISODateWithMs);
+        m_events->setItem(row, EventWhen, new QTableWidgetItem(Format::dateTime(at)));
+        m_events->setItem(row, EventBudget, new QTableWidgetItem(eventBudgetName(event, names)));
+        m_events->setItem(row, EventWhat, new QTableWidgetItem(eventText(event)));
+    }
 }
 
 void BudgetsPage::showContextMenu(int sourceRow, const QPoint &globalPos)

@@ -76,6 +76,11 @@ QAction *ListPage::createAction(const QString &objectName, const QString &text, 
     return action;
 }
 
+QWidget *ListPage::searchField() const
+{
+    return m_search;
+}
+
 QIcon ListPage::themeIcon(const QString &name, QStyle::StandardPixmap fallback) const
 {
     return QIcon::fromTheme(name, style()->standardIcon(fallback));

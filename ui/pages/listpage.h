@@ -26,6 +26,7 @@ class ListPage : public Page
 public:
     [[nodiscard]] TableView *tableView() const { return m_view; }
     [[nodiscard]] QLineEdit *searchLineEdit() const { return m_search; }
+    [[nodiscard]] QWidget *searchField() const override;
 
 protected:
     ListPage(ApiClient *api, QWidget *parent);

@@ -104,6 +104,11 @@ ModelsPage::ModelsPage(ApiClient *api, QWidget *parent)
     updateActions();
 }
 
+QWidget *ModelsPage::searchField() const
+{
+    return m_filter;
+}
+
 QIcon ModelsPage::icon() const
 {
     return style()->standardIcon(QStyle::SP_DriveNetIcon);

@@ -26,6 +26,7 @@ public:
 
     [[nodiscard]] QString title() const override { return tr("Models & access groups"); }
     [[nodiscard]] QIcon icon() const override;
+    [[nodiscard]] QWidget *searchField() const override;
 
     [[nodiscard]] ModelTableModel *modelTable() const { return m_models; }
     [[nodiscard]] AccessGroupTableModel *accessGroupTable() const { return m_groups; }

@@ -128,6 +128,11 @@ SpendLogPage::SpendLogPage(ApiClient *api, QWidget *parent)
     updateStatus();
 }
 
+QWidget *SpendLogPage::searchField() const
+{
+    return m_keyCombo;
+}
+
 QIcon SpendLogPage::icon() const
 {
     return style()->standardIcon(QStyle::SP_FileDialogDetailedView);
@@ -513,6 +518,9 @@ void SpendLogPage::exportTo(const QString &path)
         Q_EMIT exportFinished(-1, error);
         return;
     }
+    // Spend per key and user is nobody else's business: 0600 (QSaveFile would keep the mode of
+    // a file it replaces, and the umask of a test or another host program may be 022).
+    file->setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     m_exporting = true;
     m_exportButton->setEnabled(false);
     api()->download(u"/spend/logs/export.csv"_s, query().toUrlQuery(), file.get(), this,

@@ -47,6 +47,8 @@ public:
 
     [[nodiscard]] QString title() const override { return tr("Spend log"); }
     [[nodiscard]] QIcon icon() const override;
+    // Ctrl+F: the key filter, the first question about spend ("who?").
+    [[nodiscard]] QWidget *searchField() const override;
 
     // The filters as the widgets show them; setQuery() changes the widgets and reloads.
     [[nodiscard]] SpendLogQuery query() const;
