@@ -82,10 +82,10 @@ private:
 // Wraps the client's responder on Anthropic routes: every error it is handed goes out in
 // Anthropic's envelope; once translateAnswers() is called, a 200 chat answer becomes a
 // Message and a chat stream becomes Anthropic's events.
-class Responder final : public IResponder
+class Responder final : public ForwardingResponder
 {
 public:
-    explicit Responder(ResponderPtr inner) : m_inner(std::move(inner)) {}
+    explicit Responder(ResponderPtr inner) : ForwardingResponder(std::move(inner)) {}
 
     // `model`: the model name the client asked for (echoed in the Message); `notTranslated`:
     // the request's fields that were not sent (see ChatRequest), told in a header.
@@ -95,15 +95,8 @@ public:
     void beginStream(int status, const QByteArray &contentType, const HeaderList &headers) override;
     void writeChunk(const QByteArray &data) override;
     void endStream() override;
-    [[nodiscard]] bool isFinished() const override { return m_inner->isFinished(); }
-    [[nodiscard]] bool isConnected() const override { return m_inner->isConnected(); }
-    void setDisconnectHandler(std::function<void()> handler) override
-    {
-        m_inner->setDisconnectHandler(std::move(handler));
-    }
 
 private:
-    ResponderPtr m_inner;
     bool m_translate = false;
     QString m_model;
     HeaderList m_extraHeaders;

@@ -14,11 +14,11 @@ namespace Tollgate {
 namespace {
 
 // Adds headers (CORS) to every answer of one exchange.
-class HeaderAddingResponder final : public IResponder
+class HeaderAddingResponder final : public ForwardingResponder
 {
 public:
     HeaderAddingResponder(ResponderPtr inner, HeaderList extra)
-        : m_inner(std::move(inner)), m_extra(std::move(extra))
+        : ForwardingResponder(std::move(inner)), m_extra(std::move(extra))
     {}
 
     void send(HttpResponse response) override
@@ -30,17 +30,8 @@ public:
     {
         m_inner->beginStream(status, contentType, headers + m_extra);
     }
-    void writeChunk(const QByteArray &data) override { m_inner->writeChunk(data); }
-    void endStream() override { m_inner->endStream(); }
-    [[nodiscard]] bool isFinished() const override { return m_inner->isFinished(); }
-    [[nodiscard]] bool isConnected() const override { return m_inner->isConnected(); }
-    void setDisconnectHandler(std::function<void()> handler) override
-    {
-        m_inner->setDisconnectHandler(std::move(handler));
-    }
 
 private:
-    ResponderPtr m_inner;
     HeaderList m_extra;
 };
 

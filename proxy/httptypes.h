@@ -81,6 +81,31 @@ public:
 
 using ResponderPtr = std::shared_ptr<IResponder>;
 
+// A responder wrapped around another (the client's): every call goes to the inner one; a
+// subclass overrides what it changes (headers added, answers translated).
+class ForwardingResponder : public IResponder
+{
+public:
+    explicit ForwardingResponder(ResponderPtr inner) : m_inner(std::move(inner)) {}
+
+    void send(HttpResponse response) override { m_inner->send(std::move(response)); }
+    void beginStream(int status, const QByteArray &contentType, const HeaderList &headers) override
+    {
+        m_inner->beginStream(status, contentType, headers);
+    }
+    void writeChunk(const QByteArray &data) override { m_inner->writeChunk(data); }
+    void endStream() override { m_inner->endStream(); }
+    [[nodiscard]] bool isFinished() const override { return m_inner->isFinished(); }
+    [[nodiscard]] bool isConnected() const override { return m_inner->isConnected(); }
+    void setDisconnectHandler(std::function<void()> handler) override
+    {
+        m_inner->setDisconnectHandler(std::move(handler));
+    }
+
+protected:
+    ResponderPtr m_inner;
+};
+
 // What one client may hold of the gateway at its HTTP edge. Each limit is answered with its
 // status and a closed connection; the defaults suit a local gateway, tests shorten the times.
 struct EdgeLimits
