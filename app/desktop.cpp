@@ -157,11 +157,11 @@ int run(const CommandLine &commandLine)
     connection.baseUrl = QUrl(Runtime::baseUrl(*host, *started));
     connection.masterKey = masterKey->key;
     connection.masterKeySource = masterKeySourceText(*masterKey);
-    if (masterKey->inFallbackFile())
-        connection.startWarnings.append(
-            QApplication::translate("Tollgate::Desktop",
-                                    "No keychain is available (%1). The master key is kept in %2, readable by you only.")
-                .arg(masterKey->keychainError, masterKey->fallbackPath));
+    if (masterKey->inFallbackFile()) {
+        // The technical reason is for the log; the window says what it means in plain words.
+        std::fprintf(stderr, "tollgate: no keychain: %s\n", qPrintable(masterKey->keychainError));
+        connection.startWarnings.append(masterKey->fallbackNotice());
+    }
     if (!portWarning.isEmpty())
         connection.startWarnings.append(portWarning);
     connection.databasePath = databasePath;

@@ -538,10 +538,6 @@ Parallele Anfragen: %3</translation>
         <source>Gateway error</source>
         <translation>Gateway-Fehler</translation>
     </message>
-    <message>
-        <source>No keychain is available (%1). The master key is kept in %2, readable by you only.</source>
-        <translation>Kein Schlüsselbund verfügbar (%1). Der Master-Schlüssel wird in %2 aufbewahrt, nur für Sie lesbar.</translation>
-    </message>
 </context>
 <context>
     <name>Tollgate::DialogFields</name>
@@ -1230,6 +1226,13 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;A local gateway for LLM APIs: keys, budgets and rate limits for the tools of a team, OpenAI- and LiteLLM-compatible.&lt;/p&gt;&lt;p&gt;Listening on %2&lt;/p&gt;</source>
         <translation>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;Ein lokales Gateway für LLM-APIs: Schlüssel, Budgets und Ratenlimits für die Werkzeuge eines Teams, kompatibel mit OpenAI und LiteLLM.&lt;/p&gt;&lt;p&gt;Lauscht auf %2&lt;/p&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>Tollgate::MasterKey</name>
+    <message>
+        <source>Tollgate found no keychain on this computer, so it keeps its master key in a file only you can read: %1. Once a keychain is available, Tollgate moves the key there by itself.</source>
+        <translation>Tollgate hat auf diesem Computer keinen Schlüsselbund gefunden und bewahrt den Master-Schlüssel deshalb in einer Datei auf, die nur Sie lesen können: %1. Sobald ein Schlüsselbund verfügbar ist, verschiebt Tollgate den Schlüssel selbst dorthin.</translation>
     </message>
 </context>
 <context>

@@ -129,15 +129,17 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     });
     m_refreshTimer->start();
 
-    if (!m_connection.startWarnings.isEmpty()) {
-        m_banner->showMessage(m_connection.startWarnings.join(u'\n'), Banner::Kind::Warning);
-    } else if (m_connection.firstStart) {
+    // The banner stacks its messages: a first start's welcome stays beside any start warning
+    // (a machine without a keychain is exactly where a new user needs both).
+    if (m_connection.firstStart) {
         m_banner->showMessage(
             tr("Welcome to Tollgate. A master key was created and kept in %1. Point your tools at %2 "
                "(“Copy environment” gives both), or hand out keys with limits on the Keys page.")
                 .arg(m_connection.masterKeySource, m_connection.openAiBaseUrl()),
             Banner::Kind::Info, true);
     }
+    if (!m_connection.startWarnings.isEmpty())
+        m_banner->showMessage(m_connection.startWarnings.join(u'\n'), Banner::Kind::Warning);
     m_sidebar->setCurrentRow(0);
 }
 

@@ -2,6 +2,7 @@
 
 #include "models/secretstore.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -97,6 +98,15 @@ Result<MasterKey> MasterKey::provision(const QString &configKey, ISecretStore &s
             result.keychainError, fallbackPath, saved.error().message));
     result.source = Source::CreatedInFallbackFile;
     return result;
+}
+
+QString MasterKey::fallbackNotice() const
+{
+    return QCoreApplication::translate("Tollgate::MasterKey",
+                                       "Tollgate found no keychain on this computer, so it keeps its master key in a "
+                                       "file only you can read: %1. Once a keychain is available, Tollgate moves the "
+                                       "key there by itself.")
+        .arg(fallbackPath);
 }
 
 } // namespace Tollgate

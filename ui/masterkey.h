@@ -33,6 +33,10 @@ struct MasterKey
         return source == Source::FallbackFile || source == Source::CreatedInFallbackFile;
     }
 
+    // What the window tells the user when the key is in the fallback file, in plain words: no
+    // error text, no D-Bus detail, nothing to edit (keychainError goes to the log instead).
+    [[nodiscard]] QString fallbackNotice() const;
+
     static constexpr const char *SecretName = "master_key";
 
     // `fallbackPath`: e.g. <AppDataLocation>/master_key.

@@ -107,6 +107,8 @@ void TestMainWindow::everyStartWarningReachesTheBanner()
     QCOMPARE(window.banner()->kind(), Banner::Kind::Warning);
     QVERIFY(window.banner()->text().contains(info.startWarnings.at(0)));
     QVERIFY(window.banner()->text().contains(info.startWarnings.at(1)));
+    // The first start's welcome is not pushed out by the warnings.
+    QVERIFY(window.banner()->messages().join(u'\n').contains(u"Welcome to Tollgate"_s));
 }
 
 void TestMainWindow::bannerMessagesStackAndNeverMoveThePage()

@@ -97,6 +97,13 @@ void TestMasterKey::withoutAKeychainTheKeyGoesToAnOwnerOnlyFile()
     QCOMPARE(first->source, MasterKey::Source::CreatedInFallbackFile);
     QVERIFY(first->inFallbackFile());
     QVERIFY(first->keychainError.contains(u"no keychain"_s));
+    // The window's notice: where the key is, in plain words — no error text or brackets from
+    // the keychain, nothing to edit in a config file.
+    const QString notice = first->fallbackNotice();
+    QVERIFY(notice.contains(fallback));
+    QVERIFY2(!notice.contains(first->keychainError) && !notice.contains(u'(') && !notice.contains(u"config"_s)
+                 && !notice.contains(u"dbus"_s, Qt::CaseInsensitive),
+             qPrintable(notice));
     QFile file(fallback);
     QVERIFY(file.open(QIODevice::ReadOnly));
     QCOMPARE(QString::fromUtf8(file.readAll()).trimmed(), first->key);
