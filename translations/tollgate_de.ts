@@ -1164,10 +1164,6 @@ Erstellt am %2 von %3</translation>
         <translation>OPENAI_BASE_URL und OPENAI_API_KEY als Shell-Exporte kopieren</translation>
     </message>
     <message>
-        <source>Environment snippet</source>
-        <translation>Umgebungs-Snippet</translation>
-    </message>
-    <message>
         <source>%1 copied to the clipboard.</source>
         <translation>%1 in die Zwischenablage kopiert.</translation>
     </message>
@@ -1226,6 +1222,24 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;A local gateway for LLM APIs: keys, budgets and rate limits for the tools of a team, OpenAI- and LiteLLM-compatible.&lt;/p&gt;&lt;p&gt;Listening on %2&lt;/p&gt;</source>
         <translation>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;Ein lokales Gateway für LLM-APIs: Schlüssel, Budgets und Ratenlimits für die Werkzeuge eines Teams, kompatibel mit OpenAI und LiteLLM.&lt;/p&gt;&lt;p&gt;Lauscht auf %2&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source># The master key: admin rights, capped only by the global budget. For a tool, make a key with limits on the Keys page.
+</source>
+        <translation># Der Master-Schlüssel: Administratorrechte, begrenzt nur durch das globale Budget. Erstellen Sie für ein Werkzeug auf der Seite „Schlüssel“ einen Schlüssel mit Limits.
+</translation>
+    </message>
+    <message>
+        <source>Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports, with the master key</source>
+        <translation>OPENAI_BASE_URL und OPENAI_API_KEY als Shell-Exporte kopieren, mit dem Master-Schlüssel</translation>
+    </message>
+    <message>
+        <source>Environment snippet copied to the clipboard.</source>
+        <translation>Umgebungsvariablen in die Zwischenablage kopiert.</translation>
+    </message>
+    <message>
+        <source>Environment snippet copied to the clipboard. It holds the master key: admin rights, capped only by the global budget. For a tool, make a key with limits on the Keys page.</source>
+        <translation>Umgebungsvariablen in die Zwischenablage kopiert. Sie enthalten den Master-Schlüssel: Administratorrechte, begrenzt nur durch das globale Budget. Erstellen Sie für ein Werkzeug auf der Seite „Schlüssel“ einen Schlüssel mit Limits.</translation>
     </message>
 </context>
 <context>

@@ -46,8 +46,14 @@ QString ConnectionInfo::openAiBaseUrl() const
 
 QString ConnectionInfo::environmentSnippet() const
 {
-    return u"export OPENAI_BASE_URL=%1\nexport OPENAI_API_KEY=%2\n"_s.arg(
-        openAiBaseUrl(), masterKey.isEmpty() ? u"sk-anything"_s : masterKey);
+    // The snippet hands out the master key: it says so where it is pasted, too.
+    const QString warning = masterKey.isEmpty()
+        ? QString()
+        : MainWindow::tr("# The master key: admin rights, capped only by the global budget. For a tool, make a key "
+                         "with limits on the Keys page.\n");
+    return warning
+           + u"export OPENAI_BASE_URL=%1\nexport OPENAI_API_KEY=%2\n"_s.arg(
+               openAiBaseUrl(), masterKey.isEmpty() ? u"sk-anything"_s : masterKey);
 }
 
 MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo connection, QWidget *parent)
@@ -251,9 +257,18 @@ QWidget *MainWindow::createHeader()
 
     auto *copySnippet = new QPushButton(tr("Copy environment"), header);
     copySnippet->setObjectName(u"copySnippetButton"_s);
-    copySnippet->setToolTip(tr("Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports"));
-    connect(copySnippet, &QPushButton::clicked, this,
-            [this] { copyToClipboard(m_connection.environmentSnippet(), tr("Environment snippet")); });
+    copySnippet->setToolTip(m_connection.masterKey.isEmpty()
+                                ? tr("Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports")
+                                : tr("Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports, with the master key"));
+    connect(copySnippet, &QPushButton::clicked, this, [this] {
+        QApplication::clipboard()->setText(m_connection.environmentSnippet());
+        m_banner->showMessage(
+            m_connection.masterKey.isEmpty()
+                ? tr("Environment snippet copied to the clipboard.")
+                : tr("Environment snippet copied to the clipboard. It holds the master key: admin rights, capped "
+                     "only by the global budget. For a tool, make a key with limits on the Keys page."),
+            m_connection.masterKey.isEmpty() ? Banner::Kind::Info : Banner::Kind::Warning);
+    });
     layout->addWidget(copySnippet);
     return header;
 }

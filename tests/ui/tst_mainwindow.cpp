@@ -4,16 +4,16 @@
 #include "ui/pages/keyspage.h"
 #include "ui/pages/spendlogpage.h"
 
+#include <QApplication>
+#include <QClipboard>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QSignalSpy>
 #include <QPushButton>
-#include <QToolButton>
-#include <QApplication>
-#include <QClipboard>
+#include <QSignalSpy>
 #include <QTest>
+#include <QToolButton>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
@@ -28,6 +28,7 @@ private Q_SLOTS:
     void copyButtonsPutTheBaseUrlAndSnippetOnTheClipboard();
     void apiErrorsShowInTheBanner();
     void theFirstStartWelcomesAndSaysWhereTheKeyIs();
+    void copyEnvironmentSaysItHandsOutTheMasterKey();
     void everyStartWarningReachesTheBanner();
     void bannerMessagesStackAndNeverMoveThePage();
     void theMenuBarQuitsSwitchesPagesAndFindsByKeyboard();
@@ -93,6 +94,24 @@ void TestMainWindow::theFirstStartWelcomesAndSaysWhereTheKeyIs()
     // Later starts go straight to work.
     MainWindow later(&fixture.api(), &fixture.settings(), fixture.connection());
     QVERIFY(later.banner()->isHidden());
+}
+
+void TestMainWindow::copyEnvironmentSaysItHandsOutTheMasterKey()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    auto *button = window->findChild<QPushButton *>(u"copySnippetButton"_s);
+    QVERIFY(button);
+    QVERIFY(button->toolTip().contains(u"master key"_s));
+    button->click();
+    const QString copied = QApplication::clipboard()->text();
+    QVERIFY(copied.contains(u"OPENAI_API_KEY=%1"_s.arg(fixture.connection().masterKey)));
+    // Where it is pasted and in the window, the snippet says it is the master key.
+    QVERIFY(copied.startsWith(u"# The master key"_s));
+    QCOMPARE(window->banner()->kind(), Banner::Kind::Warning);
+    QVERIFY(window->banner()->text().contains(u"master key"_s));
+    QVERIFY(window->banner()->text().contains(u"Keys page"_s));
 }
 
 void TestMainWindow::everyStartWarningReachesTheBanner()
