@@ -40,6 +40,10 @@ struct Deployment
     std::optional<qint64> maxTokens;  // model_info.max_output_tokens, else max_tokens: the output limit
     QString mode;               // model_info.mode: chat (default), completion, embedding
     int line = 0;               // where it was declared in config.yaml (0 = not from a file)
+
+    // The model the deployment really runs: base_model when set (an azure deployment name
+    // says nothing), else the upstream model. Prices, token counts and image costs follow it.
+    [[nodiscard]] const QString &underlyingModel() const { return baseModel.isEmpty() ? upstreamModel : baseModel; }
 };
 
 enum class BudgetEnforcement { Reserve, Strict };

@@ -593,7 +593,7 @@ std::optional<ModelPrice> PriceCatalogue::find(const QString &provider, const QS
 
 std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment, const QDateTime &at) const
 {
-    QString model = deployment.baseModel.isEmpty() ? deployment.upstreamModel : deployment.baseModel;
+    QString model = deployment.underlyingModel();
     Provider provider = deployment.provider;
     // LiteLLM configs often write base_model as "azure/gpt-4o": the prefix names the provider.
     if (!deployment.baseModel.isEmpty()) {

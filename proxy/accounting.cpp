@@ -44,12 +44,6 @@ QString scopeHeaderName(const LedgerScope &scope)
     }
 }
 
-// The model a deployment really runs (for token counts and image costs): base_model when set.
-QString countingModel(const Deployment &deployment)
-{
-    return deployment.baseModel.isEmpty() ? deployment.upstreamModel : deployment.baseModel;
-}
-
 // Output tokens a call may produce: `bound` for strict mode, `estimate` for reserve mode.
 struct OutputTokens
 {
@@ -289,7 +283,7 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // the call or fill a limit, the ledger asks for the exact count (tiktoken's tokens, as the
     // provider will bill them): the bound never admits what the exact count would refuse.
     const OutputTokens output = requestedOutputTokens(body, deployment, price);
-    const QString model = countingModel(deployment);
+    const QString &model = deployment.underlyingModel();
     const qint64 promptBound = std::max<qint64>(1, boundRequestPromptTokens(body, model));
     request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();

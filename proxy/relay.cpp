@@ -359,8 +359,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         // A stream that ended without its usage block (client gone, broken off, or a provider
         // without it): the tokens are counted from the request and the text relayed — never $0.
         Usage estimate;
-        const QString model = m_params.deployment.baseModel.isEmpty() ? m_params.deployment.upstreamModel
-                                                                       : m_params.deployment.baseModel;
+        const QString &model = m_params.deployment.underlyingModel();
         estimate.promptTokens = countRequestPromptTokens(m_params.body, model);
         estimate.completionTokens = countTextTokens(streamedText(m_streamedPayloads), model);
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;

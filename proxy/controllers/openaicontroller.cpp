@@ -223,10 +223,7 @@ void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &
         return;
     // The tokenizer's count for the model the group serves (its encoding, its image costs).
     const auto members = m_services.deployments->group(*model);
-    QString tokenizerModel = *model;
-    if (!members.isEmpty())
-        tokenizerModel = members.first()->baseModel.isEmpty() ? members.first()->upstreamModel
-                                                              : members.first()->baseModel;
+    const QString tokenizerModel = members.isEmpty() ? *model : members.first()->underlyingModel();
     responder->send(jsonResponse({{u"input_tokens"_s, countRequestPromptTokens(chat.body, tokenizerModel)}}));
 }
 
