@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 using namespace Qt::StringLiterals;
 
@@ -65,9 +64,7 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
         const QJsonValue value = body.value(field);
         if (!value.isDouble() || !(value.toDouble() >= 0))
             continue;
-        const double asked = value.toDouble();
-        const qint64 tokens = asked >= 9.2e18 ? std::numeric_limits<qint64>::max() : qint64(asked);
-        sent = std::max(sent.value_or(0), tokens);   // both sent: the larger may be the one obeyed
+        sent = std::max(sent.value_or(0), roundSaturated(value.toDouble()));   // both sent: the larger may be the one obeyed
     }
     OutputTokens tokens;
     if (sent) {
@@ -83,7 +80,7 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
     for (const QString &field : {u"n"_s, u"best_of"_s}) {
         const double count = body.value(field).toDouble(1);
         if (count > 1)
-            completions = std::max(completions, count >= 9.2e18 ? std::numeric_limits<qint64>::max() : qint64(count));
+            completions = std::max(completions, roundSaturated(count));
     }
     tokens.bound = mulSaturated(tokens.bound, completions);
     tokens.estimate = mulSaturated(tokens.estimate, completions);
