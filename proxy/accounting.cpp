@@ -122,7 +122,8 @@ void Accounting::setGlobalBudget(const Budget &globalLimits)
     const BudgetState state = m_ledger.setBudget(LedgerScope::global(), config);
     // Persist the window now, so a restart finds the same one.
     if (m_services.store) {
-        m_services.store->write(IdentityRepository::all(persistSpend(LedgerScope::global(), state.spend, state.resetAt)),
+        m_services.store->write(IdentityRepository::saveGlobalSpend(
+                                    state.spend, state.resetAt, state.duration ? state.duration->toString() : QString()),
                                 m_services.context);
     }
     rearmResetTimer();
@@ -368,65 +369,42 @@ void Accounting::release(ReservationId reservation)
 }
 
 QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
-                                                std::optional<NanoUsd> added)
+                                                NanoUsd added)
 {
+    // The registry keeps the new state; the store gets one increment whatever moved (addSpend
+    // moves the stored window itself when the call's is newer). A scope the registry does not
+    // know (deleted meanwhile) writes nothing.
     IdentityRegistry *identities = m_services.identities;
-    QList<Store::WriteJob> jobs;
-    // The registry keeps the new state either way. An increment (a settled call, a reset) is
-    // one job whatever moved: addSpend moves the stored window itself when the call's is newer.
-    // An absolute write updates the spend column, or the whole row (with its JSON) when the
-    // budget window moved too.
-    const auto persist = [&](IdentityRegistry::BudgetStateChange change, IdentityRepository::SpendTable table,
-                             const auto &saveRow) {
-        if (change == IdentityRegistry::BudgetStateChange::Unknown)
-            return;
-        if (added)
-            jobs.append(IdentityRepository::addSpend(scope, *added, resetAt));
-        else if (change == IdentityRegistry::BudgetStateChange::Spend)
-            jobs.append(IdentityRepository::saveSpend(table, scope.id, spend));
-        else
-            jobs.append(saveRow());
-    };
+    using Change = IdentityRegistry::BudgetStateChange;
+    QString duration;
     switch (scope.kind) {
     case LedgerScope::Kind::Key:
-        if (identities)
-            persist(identities->setKeyBudgetState(scope.id, spend, resetAt), IdentityRepository::SpendTable::Keys,
-                    [&] { return IdentityRepository::saveKey(*identities->keyByToken(scope.id)); });
+        if (!identities || identities->setKeyBudgetState(scope.id, spend, resetAt) == Change::Unknown)
+            return {};
         break;
     case LedgerScope::Kind::User:
-        if (identities)
-            persist(identities->setUserBudgetState(scope.id, spend, resetAt), IdentityRepository::SpendTable::Users,
-                    [&] { return IdentityRepository::saveUser(*identities->user(scope.id)); });
+        if (!identities || identities->setUserBudgetState(scope.id, spend, resetAt) == Change::Unknown)
+            return {};
         break;
     case LedgerScope::Kind::EndUser:
-        if (identities)
-            persist(identities->setEndUserBudgetState(scope.id, spend, resetAt),
-                    IdentityRepository::SpendTable::EndUsers,
-                    [&] { return IdentityRepository::saveEndUser(*identities->endUser(scope.id)); });
+        if (!identities || identities->setEndUserBudgetState(scope.id, spend, resetAt) == Change::Unknown)
+            return {};
         break;
-    case LedgerScope::Kind::Global: {
-        const auto state = m_ledger.budget(scope);
-        const QString duration = state && state->duration ? state->duration->toString() : QString();
-        if (added)
-            jobs.append(IdentityRepository::addSpend(scope, *added, resetAt, duration));
-        else
-            jobs.append(IdentityRepository::saveGlobalSpend(spend, resetAt, duration));
+    case LedgerScope::Kind::Global:
+        if (const auto state = m_ledger.budget(scope); state && state->duration)
+            duration = state->duration->toString();
         break;
-    }
     case LedgerScope::Kind::KeyModel: {
+        // The per-model spend lives in the key's JSON: its increment changes that entry only,
+        // never the key's spend column (which the key's own increment counts).
         const qsizetype split = scope.id.indexOf(u'\n');
-        const QString token = scope.id.left(split);
-        if (identities && split > 0
-            && identities->setKeyModelBudgetState(token, scope.id.mid(split + 1), spend, resetAt)) {
-            // The per-model spend lives in the key's JSON: an increment changes that entry only,
-            // never the key's spend column (which its own increment counts).
-            jobs.append(added ? IdentityRepository::addSpend(scope, *added, resetAt)
-                              : IdentityRepository::saveKey(*identities->keyByToken(token)));
-        }
+        if (!identities || split <= 0
+            || !identities->setKeyModelBudgetState(scope.id.left(split), scope.id.mid(split + 1), spend, resetAt))
+            return {};
         break;
     }
     }
-    return jobs;
+    return {IdentityRepository::addSpend(scope, added, resetAt, duration)};
 }
 
 void Accounting::recordEvents(const QList<ThresholdEvent> &events)
@@ -462,7 +440,7 @@ void Accounting::persistResets(const QList<ResetEvent> &resets)
         // A window move with nothing added: it never zeroes a window another process (or this
         // one's next call) already moved to, and a call after it moves the window all the same
         // if this write is lost.
-        jobs.append(persistSpend(reset.scope, 0, reset.nextResetAt, NanoUsd(0)));
+        jobs.append(persistSpend(reset.scope, 0, reset.nextResetAt, 0));
         jobs.append(IdentityRepository::audit({u"gateway"_s, u"budget.reset"_s, reset.scope.paramName(),
                                                reset.scope.displayId(),
                                                {{u"spend_before"_s, nanosToUsd(reset.spendBefore)},

@@ -78,11 +78,10 @@ private:
     void applyResets();
     void persistResets(const QList<ResetEvent> &resets);
     void rearmResetTimer();
-    // `spend` and `resetAt` are the budget's new state (kept in the registry). With `added`, the
-    // store gets an increment (IdentityRepository::addSpend: a settled call, or a reset with 0);
-    // without it, the state as an absolute write.
+    // `spend` and `resetAt` are the budget's new state (kept in the registry); the store gets
+    // `added` as an increment (IdentityRepository::addSpend: a settled call, or a reset with 0).
     QList<Store::WriteJob> persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
-                                        std::optional<NanoUsd> added = std::nullopt);
+                                        NanoUsd added);
     void recordEvents(const QList<ThresholdEvent> &events);
     void syncKeyModelBudgets(const VirtualKey &key);
 
