@@ -114,15 +114,6 @@ qint64 jsonTokens(const QJsonValue &value, const Tokenizer &tokenizer)
     return 0;
 }
 
-QString bareModelName(const QString &model)
-{
-    QString name = model.toLower();
-    name = name.mid(name.lastIndexOf(u'/') + 1);
-    if (name.startsWith(u"ft:"))
-        name = name.mid(3);
-    return name;
-}
-
 // Looks the model's image costs up on the first image only: most requests have none, and
 // admission's bound runs for every call.
 class LazyImageTokens
@@ -213,11 +204,7 @@ qint64 promptTokens(const QJsonObject &body, const QString &model, const CountTe
 ImageTokens imageTokensForModel(const QString &model)
 {
     const QString name = bareModelName(model);
-    const auto family = [&name](QStringView prefix) {
-        return name == prefix
-            || (name.startsWith(prefix) && name.size() > prefix.size()
-                && (name.at(prefix.size()) == u'-' || name.at(prefix.size()) == u':'));
-    };
+    const auto family = [&name](QStringView prefix) { return isModelFamily(name, prefix); };
     // Tile models (OpenAI's vision guide): fit in 2048x2048, shortest side at most 768 →
     // at most 4 x 2 tiles of 512 px: base + 8 x per tile at high detail, base at low.
     const auto tiles = [](qint64 base, qint64 perTile) { return ImageTokens{base, base + 8 * perTile}; };

@@ -475,18 +475,27 @@ QByteArray Tokenizer::decode(const QList<int> &tokens) const
     return out;
 }
 
-Encoding encodingForModel(const QString &model, bool *exact)
+QString bareModelName(const QString &model)
 {
-    // "openai/gpt-4o", "ft:gpt-4o-mini:org::id", "GPT-4o" all name the same tokenizer.
     QString name = model.toLower();
     name = name.mid(name.lastIndexOf(u'/') + 1);
     if (name.startsWith(u"ft:"))
         name = name.mid(3);
-    const auto family = [&name](QStringView prefix) {
-        return name == prefix
-            || (name.startsWith(prefix) && name.size() > prefix.size()
-                && (name.at(prefix.size()) == u'-' || name.at(prefix.size()) == u':'));
-    };
+    return name;
+}
+
+bool isModelFamily(QStringView name, QStringView prefix)
+{
+    return name == prefix
+        || (name.startsWith(prefix) && name.size() > prefix.size()
+            && (name.at(prefix.size()) == u'-' || name.at(prefix.size()) == u':'));
+}
+
+Encoding encodingForModel(const QString &model, bool *exact)
+{
+    // "openai/gpt-4o", "ft:gpt-4o-mini:org::id", "GPT-4o" all name the same tokenizer.
+    const QString name = bareModelName(model);
+    const auto family = [&name](QStringView prefix) { return isModelFamily(name, prefix); };
     if (exact)
         *exact = true;
     if (family(u"gpt-4o") || family(u"chatgpt-4o") || family(u"gpt-4.1") || family(u"gpt-4.5")

@@ -87,6 +87,14 @@ private:
     QRegularExpression m_pattern;
 };
 
+// A model name as the model tables look it up: "openai/gpt-4o", "ft:gpt-4o-mini:org::id" and
+// "GPT-4o" become "gpt-4o", "gpt-4o-mini:org::id", "gpt-4o".
+QString bareModelName(const QString &model);
+// Whether the bare `name` belongs to the model family `prefix`: the name itself, or the
+// prefix followed by '-' or ':' ("gpt-4o-2024-08-06" is gpt-4o; "gpt-4o-mini" is too, so more
+// specific families are asked first).
+bool isModelFamily(QStringView name, QStringView prefix);
+
 // Which encoding a model uses. Models the table does not know (other providers) get
 // cl100k_base with *exact = false: the count is then an estimate.
 Encoding encodingForModel(const QString &model, bool *exact = nullptr);
