@@ -179,11 +179,10 @@ std::optional<QString> ConfigParser::resolve(const QString &raw, int line)
 {
     const QString where = m_json ? QString()
                                  : QString(u" (referenced at "_s + m_file + u':' + QString::number(line) + u')');
-    if (!m_secrets && (raw.startsWith(u"os.environ/") || raw.startsWith(u"keychain/"))) {
+    if (!m_secrets && ConfigLoader::isSecretReference(raw)) {
         // Resolving here would hand whoever may write the entry every environment variable
         // and keychain entry of the gateway (sent to an api_base of their choosing).
-        fail(line, m_field + u" must be the value itself: os.environ/ and keychain/ references are "
-                             "read only from config.yaml"_s);
+        fail(line, ConfigLoader::referenceRefused(m_field));
         return std::nullopt;
     }
     if (raw.startsWith(u"os.environ/")) {
@@ -228,8 +227,7 @@ std::optional<Text> ConfigParser::text(const Field &f, const QString &expected)
     std::optional<QString> value = resolve(raw, f.line);
     if (!value)
         return std::nullopt;
-    const bool isReference = raw.startsWith(u"os.environ/") || raw.startsWith(u"keychain/");
-    return Text{*value, isReference ? QString(u"the value of "_s + raw) : quoted(raw)};
+    return Text{*value, ConfigLoader::isSecretReference(raw) ? QString(u"the value of "_s + raw) : quoted(raw)};
 }
 
 void ConfigParser::readString(const Field &f, QString &out)
@@ -894,6 +892,16 @@ Result<Config> ConfigLoader::loadDefault(ISecretStore &secrets)
     if (!file.open(QIODevice::ReadOnly))
         return makeError(u"the built-in config resource is missing"_s, u"<built-in>"_s);
     return loadString(file.readAll(), u"<built-in>"_s, secrets);
+}
+
+bool ConfigLoader::isSecretReference(QStringView value)
+{
+    return value.startsWith(u"os.environ/") || value.startsWith(u"keychain/");
+}
+
+QString ConfigLoader::referenceRefused(const QString &field)
+{
+    return field + u" must be the value itself: os.environ/ and keychain/ references are read only from config.yaml"_s;
 }
 
 QString normalizedOrigin(const QString &origin)

@@ -107,6 +107,11 @@ public:
     // On failure the error's `file` holds the dotted field it is about (e.g.
     // "litellm_params.rpm"): for an API answer's `param`; its line is 0.
     static Result<Deployment> deploymentFromJson(const QJsonObject &entry);
+
+    // An os.environ/ or keychain/ reference: resolved in config.yaml, refused everywhere else.
+    static bool isSecretReference(QStringView value);
+    // Why `field` (e.g. "litellm_params.api_key") may not hold a reference outside config.yaml.
+    static QString referenceRefused(const QString &field);
 };
 
 // A web origin in the form browsers send it ("https://app.example", "http://[::1]:8080":

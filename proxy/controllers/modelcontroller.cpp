@@ -394,12 +394,9 @@ void ModelController::updateModel(RequestContext &context, const ResponderPtr &r
         }
         const QJsonObject params = patch.value(kLitellmParams).toObject();
         // Not even the model's own keychain entry may be named: only the gateway writes that.
-        if (const QString given = params.value(kApiKey).toString();
-            given.startsWith(u"os.environ/") || given.startsWith(u"keychain/")) {
-            Management::fail(responder, ApiError::BadRequest,
-                             u"litellm_params.api_key must be the value itself: os.environ/ and keychain/ references "
-                             "are read only from config.yaml"_s,
-                             u"litellm_params.api_key"_s);
+        if (ConfigLoader::isSecretReference(params.value(kApiKey).toString())) {
+            const QString param = kLitellmParams + u'.' + kApiKey;
+            Management::fail(responder, ApiError::BadRequest, ConfigLoader::referenceRefused(param), param);
             return;
         }
         for (const QString &field : kParamFields) {
