@@ -1,10 +1,10 @@
 #include "anthropic.h"
 
+#include "jsonreader.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSet>
-
-#include <cmath>
 
 using namespace Qt::StringLiterals;
 
@@ -20,12 +20,6 @@ QByteArray compact(const QJsonObject &object)
 QByteArray event(const char *type, const QJsonObject &data)
 {
     return QByteArray("event: ") + type + "\ndata: " + compact(data) + "\n\n";
-}
-
-bool isWholeNumber(const QJsonValue &value, double minimum)
-{
-    const double number = value.toDouble();
-    return value.isDouble() && std::isfinite(number) && std::floor(number) == number && number >= minimum;
 }
 
 // finish_reason → stop_reason.

@@ -56,13 +56,19 @@ std::optional<bool> JsonReader::boolean(const QString &field)
     return value.toBool();
 }
 
+bool isWholeNumber(const QJsonValue &value, double minimum)
+{
+    const double number = value.toDouble();
+    return value.isDouble() && std::isfinite(number) && std::floor(number) == number && number >= minimum;
+}
+
 std::optional<qint64> JsonReader::integer(const QString &field, qint64 minimum)
 {
     const QJsonValue value = take(field);
     if (value.isUndefined() || value.isNull())
         return std::nullopt;
     const double number = value.toDouble();
-    if (!value.isDouble() || std::floor(number) != number || number < double(minimum) || number > 9e15) {
+    if (!isWholeNumber(value, double(minimum)) || number > 9e15) {
         fail(field, u"'%1' must be a whole number of at least %2."_s.arg(field).arg(minimum));
         return std::nullopt;
     }

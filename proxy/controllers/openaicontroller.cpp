@@ -10,6 +10,7 @@
 #include "../accounting.h"
 #include "../apierror.h"
 #include "../deployments.h"
+#include "../jsonreader.h"
 #include "management.h"
 #include "../relay.h"
 
@@ -17,8 +18,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
-
-#include <cmath>
 
 using namespace Qt::StringLiterals;
 
@@ -54,10 +53,7 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body)
     // at the model's output limit.
     const auto wholeNumber = [&](const QString &field, double minimum) {
         const QJsonValue value = body.value(field);
-        if (value.isUndefined() || value.isNull())
-            return true;
-        const double number = value.toDouble();
-        return value.isDouble() && std::isfinite(number) && std::floor(number) == number && number >= minimum;
+        return value.isUndefined() || value.isNull() || isWholeNumber(value, minimum);
     };
     for (const QString &field : {u"max_tokens"_s, u"max_completion_tokens"_s}) {
         if (!wholeNumber(field, 0))
