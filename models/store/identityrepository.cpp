@@ -123,7 +123,6 @@ Store::WriteJob saveSpend(SpendTable table, const QString &id, NanoUsd spend)
     };
 }
 
-
 namespace {
 const QString GlobalSpendSetting = u"global_spend"_s;
 }

@@ -179,7 +179,6 @@ Result<void> insertOnce(QSqlDatabase &db, const SpendLogRow &row, bool *inserted
     return done;
 }
 
-
 Result<QList<SpendLogRow>> all(QSqlDatabase &db)
 {
     QSqlQuery query(db);

@@ -388,18 +388,16 @@ Result<int> StoreWorker::open(const QString &path)
     // The database is the user's alone (keys' hashes, spend): created 0600 before SQLite opens
     // it, whatever the umask — SQLite gives its -wal and -shm the database's mode. One left
     // readable by others (an older Tollgate made it 0644) is closed to them.
-    const bool onDisk = path != u":memory:" && !path.startsWith(u"file:");
-    const QByteArray native = QFile::encodeName(path);
-    if (const int fd = onDisk ? ::open(native.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1; fd >= 0)
-        ::close(fd);
-    for (const QString &file : QStringList{path, path + u"-wal"_s, path + u"-shm"_s}) {
-        if (!onDisk)
-            break;
-        struct stat info {};
-        const QByteArray name = QFile::encodeName(file);
-        if (::stat(name.constData(), &info) == 0 && S_ISREG(info.st_mode) && (info.st_mode & 077) != 0) {
-            if (::chmod(name.constData(), info.st_mode & 0700) == 0)
-                qCInfo(lcStore).noquote() << "made" << QDir::toNativeSeparators(file) << "private (0600)";
+    if (path != u":memory:" && !path.startsWith(u"file:")) {
+        if (const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0)
+            ::close(fd);
+        for (const QString &file : QStringList{path, path + u"-wal"_s, path + u"-shm"_s}) {
+            struct stat info {};
+            const QByteArray name = QFile::encodeName(file);
+            if (::stat(name.constData(), &info) == 0 && S_ISREG(info.st_mode) && (info.st_mode & 077) != 0) {
+                if (::chmod(name.constData(), info.st_mode & 0700) == 0)
+                    qCInfo(lcStore).noquote() << "made" << QDir::toNativeSeparators(file) << "private (0600)";
+            }
         }
     }
 
