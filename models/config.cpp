@@ -488,12 +488,14 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
         d.provider = Provider::OpenAI;
     } else if (d.providerName == u"azure") {
         d.provider = Provider::Azure;
+    } else if (d.providerName == u"anthropic") {
+        d.provider = Provider::Anthropic;
     } else if (d.providerName == u"mock") {
         d.provider = Provider::Mock;
     } else {
         failAt(model.line, model.name,
                u"unknown provider "_s + quoted(d.providerName) + u" in model "_s + quoted(fullModel)
-                   + u" (supported: openai/, azure/, mock/)"_s);
+                   + u" (supported: openai/, azure/, anthropic/, mock/)"_s);
         return;
     }
     if (d.upstreamModel.isEmpty()) {
@@ -523,12 +525,20 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
     readNumber(field(pm, "input_cost_per_token", p), d.inputCostPerToken, false);
     readNumber(field(pm, "output_cost_per_token", p), d.outputCostPerToken, false);
     readNumber(field(pm, "cache_read_input_token_cost", p), d.cacheReadCostPerToken, false);
+    readNumber(field(pm, "cache_creation_input_token_cost", p), d.cacheWriteCostPerToken, false);
+    readNumber(field(pm, "cache_creation_input_token_cost_above_1hr", p), d.cacheWrite1hCostPerToken, false);
     readString(field(pm, "mock_response", p), d.mockResponse);
     if (failed())
         return;
 
     if (d.provider == Provider::OpenAI && d.apiBase.isEmpty())
         d.apiBase = u"https://api.openai.com/v1"_s;
+    // Anthropic's base URL is without /v1 (LiteLLM's api_base for anthropic/ too): the
+    // gateway appends /v1/messages.
+    if (d.provider == Provider::Anthropic && d.apiBase.isEmpty())
+        d.apiBase = u"https://api.anthropic.com"_s;
+    if (d.provider == Provider::Anthropic && d.apiVersion.isEmpty())
+        d.apiVersion = u"2023-06-01"_s;
     if (d.provider == Provider::Azure) {
         if (d.apiBase.isEmpty())
             failAt(params.line, u"litellm_params.api_base"_s,
@@ -689,6 +699,8 @@ constexpr JsonRule kJsonRules[] = {
     {"litellm_params", "input_cost_per_token", JsonKind::Number},
     {"litellm_params", "output_cost_per_token", JsonKind::Number},
     {"litellm_params", "cache_read_input_token_cost", JsonKind::Number},
+    {"litellm_params", "cache_creation_input_token_cost", JsonKind::Number},
+    {"litellm_params", "cache_creation_input_token_cost_above_1hr", JsonKind::Number},
     {"litellm_params", "mock_response", JsonKind::String},
     {"model_info", "id", JsonKind::String},
     {"model_info", "access_groups", JsonKind::StringList},

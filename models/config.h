@@ -14,7 +14,7 @@ namespace Tollgate {
 
 class ISecretStore;
 
-enum class Provider { OpenAI, Azure, Mock };
+enum class Provider { OpenAI, Azure, Anthropic, Mock };
 
 // One entry of model_list: a deployment clients reach by its model_name.
 // Several deployments with the same model_name form a group (load-balanced).
@@ -22,17 +22,19 @@ struct Deployment
 {
     QString modelName;          // model_name: what clients send
     Provider provider = Provider::Mock;
-    QString providerName;       // "openai", "azure", "mock" (the prefix as written)
+    QString providerName;       // "openai", "azure", "anthropic", "mock" (the prefix as written)
     QString upstreamModel;      // litellm_params.model without the provider prefix
     QString apiBase;            // without trailing slash
     QString apiKey;             // resolved secret (never logged)
-    QString apiVersion;         // azure
+    QString apiVersion;         // azure; anthropic: the anthropic-version header (default 2023-06-01)
     std::optional<qint64> rpm;  // deployment capacity
     std::optional<qint64> tpm;
     double timeoutSeconds = 600.0;
     std::optional<double> inputCostPerToken;   // custom prices, USD per token
     std::optional<double> outputCostPerToken;
     std::optional<double> cacheReadCostPerToken;  // cache_read_input_token_cost (LiteLLM's name)
+    std::optional<double> cacheWriteCostPerToken;    // cache_creation_input_token_cost
+    std::optional<double> cacheWrite1hCostPerToken;  // cache_creation_input_token_cost_above_1hr
     std::optional<QString> mockResponse;
     QString id;                 // model_info.id, or a stable hash of the entry
     QStringList accessGroups;   // model_info.access_groups

@@ -71,6 +71,7 @@ struct PriceSet
     std::optional<Rate> input;
     std::optional<Rate> output;
     std::optional<Rate> cacheRead;
+    std::optional<Rate> cacheWrite;
 };
 
 // One entry of a model's `prices`: a price set and when it applies.
@@ -249,6 +250,7 @@ Result<PriceSet> parsePriceSet(const QJsonValue &value, const QString &where)
         { &PriceSet::input, u"input_mtok"_s, u"input_text_mtok"_s },
         { &PriceSet::output, u"output_mtok"_s, u"output_text_mtok"_s },
         { &PriceSet::cacheRead, u"cache_read_mtok"_s, u"cache_text_read_mtok"_s },
+        { &PriceSet::cacheWrite, u"cache_write_mtok"_s, u"cache_text_write_mtok"_s },
     };
     for (const auto &f : fields) {
         const QString &key = object.contains(f.key) ? f.key : f.textKey;
@@ -484,11 +486,14 @@ ModelPrice toModelPrice(const Hit &hit, const QDateTime &at)
     price.outputPerToken = set.output ? set.output->base : 0.0;
     if (set.cacheRead)
         price.cacheReadPerToken = set.cacheRead->base;
+    if (set.cacheWrite)
+        price.cacheWritePerToken = set.cacheWrite->base;
     price.source = u"catalogue:"_s + hit.provider->id + u'/' + hit.model->id;
     price.contextWindow = hit.model->contextWindow;
     mergeTiers(price.tiers, set.input, &PriceTier::inputPerToken);
     mergeTiers(price.tiers, set.output, &PriceTier::outputPerToken);
     mergeTiers(price.tiers, set.cacheRead, &PriceTier::cacheReadPerToken);
+    mergeTiers(price.tiers, set.cacheWrite, &PriceTier::cacheWritePerToken);
     std::sort(price.tiers.begin(), price.tiers.end(),
               [](const PriceTier &a, const PriceTier &b) { return a.aboveInputTokens < b.aboveInputTokens; });
     return price;
@@ -512,19 +517,27 @@ ModelPrice ModelPrice::forPromptSize(qint64 promptTokens) const
             flat.outputPerToken = *tier.outputPerToken;
         if (tier.cacheReadPerToken)
             flat.cacheReadPerToken = *tier.cacheReadPerToken;
+        if (tier.cacheWritePerToken)
+            flat.cacheWritePerToken = *tier.cacheWritePerToken;
     }
     return flat;
 }
 
-NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens) const
+NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens,
+                         qint64 cacheWriteTokens, qint64 cacheWrite1hTokens) const
 {
     promptTokens = std::max<qint64>(promptTokens, 0);
     cachedTokens = std::clamp<qint64>(cachedTokens, 0, promptTokens);
+    cacheWriteTokens = std::clamp<qint64>(cacheWriteTokens, 0, promptTokens - cachedTokens);
+    cacheWrite1hTokens = std::clamp<qint64>(cacheWrite1hTokens, 0, cacheWriteTokens);
     const ModelPrice flat = forPromptSize(promptTokens);
+    const qint64 plain = promptTokens - cachedTokens - cacheWriteTokens;
     // Saturating: no count can wrap the sum into a negative (or small) cost.
-    return addSaturated(addSaturated(tokenCost(promptTokens - cachedTokens, flat.inputPerToken),
-                                     tokenCost(cachedTokens, flat.cacheReadPerToken.value_or(flat.inputPerToken))),
-                        tokenCost(std::max<qint64>(completionTokens, 0), flat.outputPerToken));
+    NanoUsd total = tokenCost(plain, flat.inputPerToken);
+    total = addSaturated(total, tokenCost(cachedTokens, flat.cacheReadPerToken.value_or(flat.inputPerToken)));
+    total = addSaturated(total, tokenCost(cacheWriteTokens - cacheWrite1hTokens, flat.cacheWriteRate()));
+    total = addSaturated(total, tokenCost(cacheWrite1hTokens, flat.cacheWrite1hRate()));
+    return addSaturated(total, tokenCost(std::max<qint64>(completionTokens, 0), flat.outputPerToken));
 }
 
 // --- PriceCatalogue -----------------------------------------------------------------------
@@ -603,6 +616,9 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
         } else if (model.startsWith(u"openai/", Qt::CaseInsensitive)) {
             provider = Provider::OpenAI;
             model = model.mid(7);
+        } else if (model.startsWith(u"anthropic/", Qt::CaseInsensitive)) {
+            provider = Provider::Anthropic;
+            model = model.mid(10);
         }
     }
 
@@ -615,6 +631,9 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
         catalogue = find(u"azure"_s, model, at);
         if (!catalogue) // the catalogue's azure entry lists openai as a fallback; be sure
             catalogue = find(u"openai"_s, model, at);
+        break;
+    case Provider::Anthropic:
+        catalogue = find(u"anthropic"_s, model, at);
         break;
     case Provider::Mock:
         // The mock imitates real models: price it like the one it names.
@@ -630,15 +649,26 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
     // that wins over the catalogue's, tiers included; without it a config input price bills
     // cached tokens as input.
     const auto withConfigCacheRead = [&deployment](std::optional<ModelPrice> price) {
-        if (!deployment.cacheReadCostPerToken)
+        if (!deployment.cacheReadCostPerToken && !deployment.cacheWriteCostPerToken
+            && !deployment.cacheWrite1hCostPerToken)
             return price;
         if (!price) {
             price = ModelPrice {};
             price->source = u"config"_s;
         }
-        price->cacheReadPerToken = *deployment.cacheReadCostPerToken;
-        for (PriceTier &tier : price->tiers)
-            tier.cacheReadPerToken.reset();
+        if (deployment.cacheReadCostPerToken) {
+            price->cacheReadPerToken = *deployment.cacheReadCostPerToken;
+            for (PriceTier &tier : price->tiers)
+                tier.cacheReadPerToken.reset();
+        }
+        // cache_creation_input_token_cost(_above_1hr): flat, like the cache-read price.
+        if (deployment.cacheWriteCostPerToken) {
+            price->cacheWritePerToken = *deployment.cacheWriteCostPerToken;
+            for (PriceTier &tier : price->tiers)
+                tier.cacheWritePerToken.reset();
+        }
+        if (deployment.cacheWrite1hCostPerToken)
+            price->cacheWrite1hPerToken = *deployment.cacheWrite1hCostPerToken;
         return price;
     };
     if (!configInput && !configOutput)
@@ -661,14 +691,17 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
             if (configInput) {
                 tier.inputPerToken.reset();
                 tier.cacheReadPerToken.reset();
+                tier.cacheWritePerToken.reset();
             } else {
                 tier.outputPerToken.reset();
             }
-            if (tier.inputPerToken || tier.outputPerToken || tier.cacheReadPerToken)
+            if (tier.inputPerToken || tier.outputPerToken || tier.cacheReadPerToken || tier.cacheWritePerToken)
                 price.tiers.append(tier);
         }
-        if (!configInput)
+        if (!configInput) {
             price.cacheReadPerToken = catalogue->cacheReadPerToken;
+            price.cacheWritePerToken = catalogue->cacheWritePerToken;
+        }
     } else {
         price.source = u"config"_s;
     }

@@ -25,6 +25,7 @@ struct PriceTier
     std::optional<double> inputPerToken;
     std::optional<double> outputPerToken;
     std::optional<double> cacheReadPerToken;
+    std::optional<double> cacheWritePerToken;
 };
 
 // Prices of one model in USD per token (the catalogue's per-million prices divided by 10^6,
@@ -34,6 +35,11 @@ struct ModelPrice
     double inputPerToken = 0.0; // base tier
     double outputPerToken = 0.0; // base tier; 0 for input-only models (embeddings)
     std::optional<double> cacheReadPerToken; // cached prompt tokens; none = billed as input
+    // Prompt tokens written to the provider's cache (Anthropic's cache_creation_input_tokens):
+    // 5-minute writes, and 1-hour writes. None = Anthropic's published rule: 1.25 × the input
+    // price for 5 minutes, 2 × for an hour (the catalogue lists no 1-hour price).
+    std::optional<double> cacheWritePerToken;
+    std::optional<double> cacheWrite1hPerToken;
     // "config", "catalogue:<provider>/<model id>", or "config+catalogue:<provider>/<model id>"
     // when config.yaml priced one side and the catalogue the other.
     QString source;
@@ -51,7 +57,14 @@ struct ModelPrice
     // Cost of one call, tiers applied. `promptTokens` includes `cachedTokens` (as OpenAI's
     // usage.prompt_tokens does); cached ones pay the cache-read rate when there is one.
     // Each part is rounded once to the nano-dollar, so sums of costs never drift.
-    [[nodiscard]] NanoUsd cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens = 0) const;
+    // `cacheWriteTokens` (part of promptTokens too) pay the cache-write rate, of which
+    // `cacheWrite1hTokens` the 1-hour one.
+    [[nodiscard]] NanoUsd cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens = 0,
+                               qint64 cacheWriteTokens = 0, qint64 cacheWrite1hTokens = 0) const;
+
+    // The rates cache writes pay once the tiers for `promptTokens` apply (see above).
+    [[nodiscard]] double cacheWriteRate() const { return cacheWritePerToken.value_or(inputPerToken * 1.25); }
+    [[nodiscard]] double cacheWrite1hRate() const { return cacheWrite1hPerToken.value_or(inputPerToken * 2.0); }
 };
 
 struct CatalogueData;

@@ -265,6 +265,17 @@ QString streamedText(const QList<QByteArray> &chunkPayloads)
     QString text;
     for (const QByteArray &payload : chunkPayloads) {
         const QJsonObject chunk = QJsonDocument::fromJson(payload).object();
+        // Anthropic's content_block_delta ({"delta": {"text" | "partial_json" | "thinking"}})
+        // and the Responses API's deltas ({"delta": "…"}).
+        const QJsonValue delta = chunk.value(u"delta"_s);
+        if (delta.isString() && chunk.value(u"type"_s).toString().endsWith(u".delta"))
+            text += delta.toString();
+        if (delta.isObject() && chunk.value(u"type"_s).toString() == u"content_block_delta") {
+            const QJsonObject part = delta.toObject();
+            text += part.value(u"text"_s).toString();
+            text += part.value(u"partial_json"_s).toString();
+            text += part.value(u"thinking"_s).toString();
+        }
         for (const QJsonValue choice : chunk.value(u"choices"_s).toArray()) {
             const QJsonObject object = choice.toObject();
             const QJsonObject delta = object.value(u"delta"_s).toObject();

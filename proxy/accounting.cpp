@@ -250,7 +250,8 @@ void Accounting::endUserRemoved(const QString &userId)
 }
 
 Accounting::Decision Accounting::admit(const Caller &caller, const QString &endUser, const Deployment &deployment,
-                                       const QJsonObject &body, const std::optional<ModelPrice> &price)
+                                       const QJsonObject &body, const std::optional<ModelPrice> &price,
+                                       const PromptExtras &extras)
 {
     Decision decision;
     // api.md §5: the master key (and open access) has no key or user budget or limits of its
@@ -282,20 +283,28 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // provider will bill them): the bound never admits what the exact count would refuse.
     const OutputTokens output = requestedOutputTokens(body, deployment, price);
     const QString &model = deployment.underlyingModel();
-    const qint64 promptBound = std::max<qint64>(1, boundRequestPromptTokens(body, model));
+    const qint64 promptBound
+        = std::max<qint64>(1, addSaturated(boundRequestPromptTokens(body, model), std::max<qint64>(extras.hiddenTokens, 0)));
+    using CacheWrites = PromptExtras::CacheWrites;
+    // Cache writes cost more than input (Anthropic: 1.25× for 5 minutes, 2× for an hour).
+    const auto upperBound = [&](qint64 prompt) {
+        const qint64 writes = extras.cacheWrites == CacheWrites::None ? 0 : prompt;
+        return price->cost(prompt, output.bound, 0, writes, extras.cacheWrites == CacheWrites::OneHour ? writes : 0);
+    };
     request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();
     if (price) {
-        request.upperBoundCost = price->cost(promptBound, output.bound);
+        request.upperBoundCost = upperBound(promptBound);
         request.estimatedCost = price->cost(promptBound, output.estimate);
     }
-    request.refine = [&](qint64 &tokens, NanoUsd &upperBound, NanoUsd &estimated) {
-        const qint64 exact = std::max<qint64>(1, countRequestPromptTokens(body, model));
+    request.refine = [&](qint64 &tokens, NanoUsd &upperBoundCost, NanoUsd &estimated) {
+        const qint64 exact = std::max<qint64>(
+            1, addSaturated(countRequestPromptTokens(body, model), std::max<qint64>(extras.hiddenTokens, 0)));
         if (exact >= tokens)
             return;
         tokens = exact;
         if (price) {
-            upperBound = price->cost(exact, output.bound);
+            upperBoundCost = upperBound(exact);
             estimated = price->cost(exact, output.estimate);
         }
     };

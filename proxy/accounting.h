@@ -18,6 +18,15 @@ namespace Tollgate {
 
 struct Caller;
 
+// What the chat-shaped body of a call does not show of its prompt (Accounting::admit).
+struct PromptExtras
+{
+    qint64 hiddenTokens = 0;   // context the provider adds (a previous response's tokens)
+    // The prompt may be written to the provider's cache (Anthropic's cache_control), at the
+    // 5-minute or the 1-hour rate: the upper bound prices every prompt token so.
+    enum class CacheWrites { None, FiveMinutes, OneHour } cacheWrites = CacheWrites::None;
+};
+
 // The ledger on the gateway: mirrors every key's, user's and end user's budget and limits
 // into the Ledger (as an identity observer), plus the global budget of config.yaml; admits
 // calls (reserving their estimated cost), settles them (spend into the registry and the
@@ -51,10 +60,14 @@ public:
         HeaderList headers;                 // x-ratelimit-*, x-litellm-key-spend/max-budget
     };
 
+    using PromptExtras = Tollgate::PromptExtras;
+
     // Which budgets and limits apply to this call, and whether it may go (api.md §5).
     // `price` is the deployment's (nullopt: unknown), looked up once per call by the caller.
+    // `body` is the request in chat-completions shape (other dialects are translated to count).
     Decision admit(const Caller &caller, const QString &endUser, const Deployment &deployment,
-                   const QJsonObject &body, const std::optional<ModelPrice> &price);
+                   const QJsonObject &body, const std::optional<ModelPrice> &price,
+                   const PromptExtras &extras = {});
 
     // The call ended with `cost` and `tokens`: returns the store jobs that add the cost to
     // each budget's spend (increments, to run in the spend-log row's transaction), and adds

@@ -47,7 +47,7 @@ QJsonObject usageJson(const std::optional<Usage> &usage)
 
 // The text of a string-or-text-blocks value (system, tool_result content); `error` names what
 // cannot be text.
-QString joinedText(const QJsonValue &value, const QString &where, QString *error)
+QString joinedText(const QJsonValue &value, const QString &where, QString *error, bool lenient = false)
 {
     if (value.isString())
         return value.toString();
@@ -61,6 +61,10 @@ QString joinedText(const QJsonValue &value, const QString &where, QString *error
     for (const QJsonValue &item : value.toArray()) {
         const QJsonObject block = item.toObject();
         const QString type = block.value(u"type"_s).toString();
+        if (type != u"text" && lenient) {
+            parts.append(QString::fromUtf8(compact(block)));  // counted as its JSON: bytes ≥ tokens
+            continue;
+        }
         if (type != u"text") {
             *error = u"%1: a \"%2\" block cannot be translated for this model; only text blocks can."_s.arg(
                 where, type.isEmpty() ? u"untyped"_s : type);
@@ -72,7 +76,8 @@ QString joinedText(const QJsonValue &value, const QString &where, QString *error
 }
 
 // An image block → an image_url part.
-std::optional<QJsonObject> imagePart(const QJsonObject &block, const QString &where, QString *error)
+std::optional<QJsonObject> imagePart(const QJsonObject &block, const QString &where, QString *error,
+                                     bool lenient = false)
 {
     const QJsonObject source = block.value(u"source"_s).toObject();
     const QString type = source.value(u"type"_s).toString();
@@ -81,6 +86,11 @@ std::optional<QJsonObject> imagePart(const QJsonObject &block, const QString &wh
         url = u"data:%1;base64,%2"_s.arg(source.value(u"media_type"_s).toString(), source.value(u"data"_s).toString());
     else if (type == u"url")
         url = source.value(u"url"_s).toString();
+    if (url.isEmpty() && lenient) {
+        // An image by file id (or a source type to come): counted as the largest image the
+        // model takes, as an image by URL is.
+        url = u"https://file.invalid/image"_s;
+    }
     if (url.isEmpty()) {
         *error = where + u": an image needs a source of type \"base64\" (media_type, data) or \"url\"."_s;
         return std::nullopt;
@@ -90,10 +100,12 @@ std::optional<QJsonObject> imagePart(const QJsonObject &block, const QString &wh
 
 // One Anthropic message → one or more chat messages (tool results become "tool" messages,
 // which must follow the assistant's tool calls directly, so they come first).
-bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QString *error)
+bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QString *error, bool lenient)
 {
     const QString where = u"messages.%1"_s.arg(index);
-    const QString role = message.value(u"role"_s).toString();
+    QString role = message.value(u"role"_s).toString();
+    if (lenient && role != u"assistant")
+        role = u"user"_s;
     if (role != u"user" && role != u"assistant") {
         *error = where + u".role must be \"user\" or \"assistant\"."_s;
         return false;
@@ -122,7 +134,7 @@ bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QS
             else
                 parts.append(QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, block.value(u"text"_s).toString()}});
         } else if (type == u"image" && role == u"user") {
-            auto part = imagePart(block, at, error);
+            auto part = imagePart(block, at, error, lenient);
             if (!part)
                 return false;
             parts.append(*part);
@@ -134,7 +146,7 @@ bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QS
                  QJsonObject{{u"name"_s, block.value(u"name"_s).toString()},
                              {u"arguments"_s, QString::fromUtf8(compact(block.value(u"input"_s).toObject()))}}}});
         } else if (type == u"tool_result" && role == u"user") {
-            QString result = joinedText(block.value(u"content"_s), at + u".content"_s, error);
+            QString result = joinedText(block.value(u"content"_s), at + u".content"_s, error, lenient);
             if (!error->isEmpty())
                 return false;
             // Chat completions have no error flag on a tool result: the text says it.
@@ -147,6 +159,12 @@ bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QS
             // Reasoning an Anthropic model wrote earlier in the conversation: it is not part of
             // what was said and no other model can read it back (its signature is Anthropic's).
             continue;
+        } else if (lenient) {
+            // Documents, server tool results, search results…: counted as their JSON.
+            if (role == u"assistant")
+                text += QString::fromUtf8(compact(block));
+            else
+                parts.append(QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, QString::fromUtf8(compact(block))}});
         } else {
             *error = u"%1: a \"%2\" block in a %3 message cannot be translated to chat completions."_s.arg(
                 at, type.isEmpty() ? u"untyped"_s : type, role);
@@ -225,16 +243,23 @@ HttpResponse translateError(HttpResponse response)
     return response;
 }
 
-ChatRequest toChatRequest(const QJsonObject &in, bool forCounting)
+ChatRequest toChatRequest(const QJsonObject &in, bool forCounting, bool lenient)
 {
     ChatRequest result;
     QString &error = result.error;
+    // Lenient: what cannot be translated is counted as its JSON text (bytes ≥ tokens).
+    QStringList counted;
     // Every field Anthropic defines is either translated or refused: none is dropped unseen.
     static const QSet<QString> known = {u"model"_s, u"messages"_s, u"system"_s, u"max_tokens"_s,
                                         u"stop_sequences"_s, u"temperature"_s, u"top_p"_s, u"tools"_s,
                                         u"tool_choice"_s, u"stream"_s, u"metadata"_s, u"thinking"_s,
                                         u"context_management"_s, u"output_config"_s, u"service_tier"_s};
     for (auto it = in.begin(); it != in.end(); ++it) {
+        if (!known.contains(it.key()) && lenient) {
+            if (it.key() != u"mock_response")
+                counted.append(QString::fromUtf8(QJsonDocument(QJsonArray{it.value()}).toJson(QJsonDocument::Compact)));
+            continue;
+        }
         if (!known.contains(it.key())) {
             error = u"%1: this field has no chat-completions equivalent, so it cannot be sent to this model."_s.arg(
                 it.key());
@@ -250,7 +275,7 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting)
     out.insert(u"model"_s, model);
 
     const QJsonValue maxTokens = in.value(u"max_tokens"_s);
-    if (maxTokens.isUndefined() && !forCounting) {
+    if (maxTokens.isUndefined() && !forCounting && !lenient) {
         error = u"max_tokens: Field required."_s;
         return result;
     }
@@ -283,7 +308,7 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting)
     QJsonArray messages;
     const QJsonValue system = in.value(u"system"_s);
     if (!system.isUndefined()) {
-        const QString text = joinedText(system, u"system"_s, &error);
+        const QString text = joinedText(system, u"system"_s, &error, lenient);
         if (!error.isEmpty())
             return result;
         if (!text.isEmpty())
@@ -300,7 +325,7 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting)
             error = u"messages.%1 must be an object."_s.arg(i);
             return result;
         }
-        if (!translateMessage(list.at(i).toObject(), int(i), messages, &error))
+        if (!translateMessage(list.at(i).toObject(), int(i), messages, &error, lenient))
             return result;
     }
     out.insert(u"messages"_s, messages);
@@ -335,6 +360,10 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting)
         for (qsizetype i = 0; i < toolList.size(); ++i) {
             const QJsonObject tool = toolList.at(i).toObject();
             const QString type = tool.value(u"type"_s).toString();
+            if (!type.isEmpty() && type != u"custom" && lenient) {
+                counted.append(QString::fromUtf8(compact(tool)));
+                continue;
+            }
             if (!type.isEmpty() && type != u"custom") {
                 error = u"tools.%1: \"%2\" is one of Anthropic's own tools, which only Anthropic's models run; "
                         "define it as a custom tool (name, description, input_schema) instead."_s.arg(i).arg(type);
@@ -367,7 +396,7 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting)
             out.insert(u"tool_choice"_s,
                        QJsonObject{{u"type"_s, u"function"_s},
                                    {u"function"_s, QJsonObject{{u"name"_s, choice.value(u"name"_s)}}}});
-        else {
+        else if (!lenient) {
             error = u"tool_choice.type must be \"auto\", \"any\", \"tool\" or \"none\"."_s;
             return result;
         }
@@ -387,6 +416,10 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting)
     const QJsonValue userId = in.value(u"metadata"_s).toObject().value(u"user_id"_s);
     if (userId.isString() && !userId.toString().isEmpty())
         out.insert(u"user"_s, userId);
+    if (!counted.isEmpty()) {
+        messages.prepend(QJsonObject{{u"role"_s, u"system"_s}, {u"content"_s, counted.join(u'\n')}});
+        out.insert(u"messages"_s, messages);
+    }
     return result;
 }
 

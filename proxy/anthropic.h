@@ -42,8 +42,10 @@ struct ChatRequest
 
 // A Messages request → a chat-completions request. `forCounting` (count_tokens) does not
 // require max_tokens. A stream asks for stream_options.include_usage: the usage ends up in
-// message_delta.
-ChatRequest toChatRequest(const QJsonObject &messages, bool forCounting = false);
+// message_delta. `lenient`: the request goes to Anthropic as it is and the translation only
+// bounds its tokens — what has no chat equivalent (documents, server tools, new fields) is
+// counted as its JSON text instead of refused, never left out.
+ChatRequest toChatRequest(const QJsonObject &messages, bool forCounting = false, bool lenient = false);
 
 // A chat-completions answer → a Message; nullopt when it is not one.
 std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString &model);

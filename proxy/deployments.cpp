@@ -118,6 +118,7 @@ QString providerName(Provider provider)
     switch (provider) {
     case Provider::OpenAI: return u"openai"_s;
     case Provider::Azure: return u"azure"_s;
+    case Provider::Anthropic: return u"anthropic"_s;
     case Provider::Mock: return u"mock"_s;
     }
     return u"unknown"_s;

@@ -4,11 +4,13 @@
 #include "../models/tokencount.h"
 #include "accounting.h"
 #include "../models/store/store.h"
+#include "anthropic.h"
 #include "apierror.h"
 #include "jsonscan.h"
 #include "providers/mockprovider.h"
 #include "upstream/upstreamclient.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QUuid>
@@ -21,36 +23,69 @@ namespace Tollgate {
 
 namespace {
 
-// The "usage" of a provider's JSON answer (nullopt inside when it has none); nullopt when the
-// answer is not a JSON object. Splits the top level and parses only the usage member; an
-// escaped or repeated key falls back to parsing the whole answer.
-std::optional<std::optional<Usage>> usageOfAnswer(const QByteArray &body)
+// What the relay reads of a provider's whole JSON answer: its "usage" (in the dialect of the
+// call) and, for a Responses call, its "id".
+struct AnswerInfo
+{
+    std::optional<Usage> usage;
+    QString id;
+};
+
+std::optional<Usage> usageOf(CallType type, const QJsonObject &usage)
+{
+    switch (type) {
+    case CallType::Messages: return usageFromAnthropic(usage);
+    case CallType::Responses: return usageFromResponses(usage);
+    default: return usageFromJson(QJsonObject{{u"usage"_s, usage}});
+    }
+}
+
+// nullopt when the answer is not a JSON object. Splits the top level and parses only the
+// members needed; an escaped or repeated key falls back to parsing the whole answer.
+std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
 {
     QVarLengthArray<JsonMember, 24> members;
     qsizetype close = 0;
     if (scanJsonObject(body, &members, &close)) {
-        const JsonMember *found = nullptr;
+        const JsonMember *usage = nullptr;
+        const JsonMember *id = nullptr;
         bool plain = true;
         for (const JsonMember &member : members) {
             plain = plain && !member.keyEscaped;
             if (member.key == "usage") {
-                plain = plain && !found;
-                found = &member;
+                plain = plain && !usage;
+                usage = &member;
+            } else if (member.key == "id") {
+                plain = plain && !id;
+                id = &member;
             }
         }
+        const auto value = [&body](const JsonMember *member) {
+            return QByteArray::fromRawData(body.constData() + member->valueFrom, member->valueTo - member->valueFrom);
+        };
         if (plain) {
-            if (!found || body.at(found->valueFrom) != '{')
-                return std::optional<Usage>();
-            const QJsonDocument usage = QJsonDocument::fromJson(
-                QByteArray::fromRawData(body.constData() + found->valueFrom, found->valueTo - found->valueFrom));
-            if (usage.isObject())
-                return usageFromJson(QJsonObject{{u"usage"_s, usage.object()}});
+            AnswerInfo info;
+            if (usage && body.at(usage->valueFrom) == '{') {
+                const QJsonDocument document = QJsonDocument::fromJson(value(usage));
+                if (!document.isObject())
+                    return std::nullopt;
+                info.usage = usageOf(type, document.object());
+            }
+            if (id && type == CallType::Responses)
+                info.id = QJsonDocument::fromJson("[" + value(id) + "]").array().at(0).toString();
+            return info;
         }
     }
     const QJsonDocument document = QJsonDocument::fromJson(body);
     if (!document.isObject())
         return std::nullopt;
-    return usageFromJson(document.object());
+    AnswerInfo info;
+    const QJsonValue usage = document.object().value(u"usage"_s);
+    if (usage.isObject())
+        info.usage = usageOf(type, usage.toObject());
+    if (type == CallType::Responses)
+        info.id = document.object().value(u"id"_s).toString();
+    return info;
 }
 
 constexpr qsizetype MaxBufferedAnswer = 256LL * 1024 * 1024;
@@ -133,7 +168,9 @@ void RelayCall::startMock()
 
 void RelayCall::startUpstream()
 {
-    PreparedCall call = prepareUpstreamCall(m_params.type, m_params.deployment, m_params.body, m_params.rawBody);
+    PreparedCall call = prepareUpstreamCall(m_params.type, m_params.deployment,
+                                            m_params.upstreamBody.value_or(m_params.body), m_params.rawBody,
+                                            m_params.clientHeaders);
     m_stream = call.stream;
     m_clientWantsUsage = call.clientWantsUsage;
     m_upstreamStarted = SteadyClock::now();
@@ -176,12 +213,19 @@ void RelayCall::onData(const QByteArray &chunk)
         return;
     }
     m_parser.feed(chunk);
+    if (isDialectStream()) {
+        const QByteArray out = relayDialectEvents();
+        if (!out.isEmpty())
+            m_responder->writeChunk(out);
+        return;
+    }
     QByteArray out;
     SseEvent event;
     while (m_parser.next(event)) {
         if (event.isDone()) {
             // Held back until the call is recorded: [DONE] tells the client it is complete.
             m_sawDone = true;
+            m_terminal = QByteArrayLiteral("data: [DONE]\n\n");
             continue;
         }
         const ChunkInfo info = inspectChunk(event.data);
@@ -205,6 +249,68 @@ void RelayCall::onData(const QByteArray &chunk)
     }
     if (!out.isEmpty())
         m_responder->writeChunk(out);
+}
+
+QByteArray RelayCall::relayDialectEvents()
+{
+    using Kind = DialectEventInfo::Kind;
+    const bool anthropic = m_params.type == CallType::Messages;
+    QByteArray out;
+    SseEvent event;
+    while (m_parser.next(event)) {
+        if (m_sawDone)
+            continue;  // nothing comes after the end
+        const DialectEventInfo info = inspectDialectEvent(event, anthropic);
+        if (!info.responseId.isEmpty())
+            m_responseId = info.responseId;
+        switch (info.kind) {
+        case Kind::Start:
+            if (info.usage)
+                m_startUsage = info.usage;
+            break;
+        case Kind::Usage:
+            if (info.usage) {
+                // message_delta's usage is cumulative; its input counts may be left out (0):
+                // message_start's stand.
+                Usage usage = *info.usage;
+                if (m_startUsage && usage.promptTokens == 0) {
+                    usage.promptTokens = m_startUsage->promptTokens;
+                    usage.cachedTokens = m_startUsage->cachedTokens;
+                    usage.cacheWriteTokens = m_startUsage->cacheWriteTokens;
+                    usage.cacheWrite1hTokens = m_startUsage->cacheWrite1hTokens;
+                }
+                usage.totalTokens = usage.promptTokens + usage.completionTokens;
+                m_usage = usage;
+            }
+            break;
+        case Kind::Terminal:
+            if (info.usage)
+                m_usage = info.usage;
+            if (!m_usage && m_startUsage && anthropic)
+                m_usage = m_startUsage;  // a message_stop without message_delta: no output counted
+            // Held back until the call is recorded: it tells the client the answer is complete.
+            m_sawDone = true;
+            m_terminal = event.raw;
+            continue;
+        case Kind::Failed:
+            if (info.usage)
+                m_usage = info.usage;
+            m_streamError = true;
+            break;
+        case Kind::Content:
+            ++m_streamedEvents;
+            // Kept (bounded) in case the stream ends without its final usage.
+            if (!m_usage && m_streamedBytes < MaxBufferedAnswer / 16) {
+                m_streamedBytes += event.data.size();
+                m_streamedPayloads.append(event.data);
+            }
+            break;
+        case Kind::Other:
+            break;
+        }
+        out += event.raw;
+    }
+    return out;
 }
 
 void RelayCall::onDone(const UpstreamResult &result)
@@ -237,7 +343,7 @@ void RelayCall::onDone(const UpstreamResult &result)
             m_responder->writeChunk(rest);
         settle(m_streamError ? u"failure"_s : u"success"_s, [self] {
             if (self->m_sawDone)
-                self->m_responder->writeChunk(QByteArrayLiteral("data: [DONE]\n\n"));
+                self->m_responder->writeChunk(self->m_terminal);
             self->m_responder->endStream();
         });
         return;
@@ -256,15 +362,16 @@ void RelayCall::onDone(const UpstreamResult &result)
     }
     // The answer is relayed as the provider sent it: only its top level is checked, and only
     // its "usage" is parsed.
-    std::optional<std::optional<Usage>> usage = usageOfAnswer(m_body);
-    if (!usage) {
+    std::optional<AnswerInfo> info = answerInfo(m_params.type, m_body);
+    if (!info) {
         failBeforeAnswer(errorResponse(ApiError::UpstreamError,
                                        u"The provider at %1 sent a malformed answer (not a JSON object)."_s
                                            .arg(m_params.deployment.apiBase)),
                          u"failure"_s);
         return;
     }
-    m_usage = *usage;
+    m_usage = info->usage;
+    m_responseId = info->id;
     settle(u"success"_s, [self] {
         HttpResponse response;
         response.contentType = self->m_contentType.isEmpty() ? QByteArrayLiteral("application/json")
@@ -314,7 +421,20 @@ void RelayCall::failMidStream(int status, const QString &type, const QString &me
 {
     // The 200 head is gone: tell the client in the stream (SDKs raise on an error event).
     auto self = shared_from_this();
-    const QByteArray event = sseEvent(errorBody(status, type, message));
+    QByteArray event;
+    if (m_params.type == CallType::Messages) {
+        event = "event: error\ndata: " + Anthropic::errorBody(status, message) + "\n\n";
+    } else if (m_params.type == CallType::Responses) {
+        const QJsonObject failed{
+            {u"type"_s, u"response.failed"_s},
+            {u"response"_s, QJsonObject{{u"id"_s, m_responseId},
+                                        {u"object"_s, u"response"_s},
+                                        {u"status"_s, u"failed"_s},
+                                        {u"error"_s, QJsonObject{{u"code"_s, type}, {u"message"_s, message}}}}}};
+        event = "event: response.failed\ndata: " + QJsonDocument(failed).toJson(QJsonDocument::Compact) + "\n\n";
+    } else {
+        event = sseEvent(errorBody(status, type, message));
+    }
     settle(u"failure"_s, [self, event] {
         self->m_responder->writeChunk(event);
         self->m_responder->endStream();
@@ -327,7 +447,8 @@ NanoUsd RelayCall::cost(bool *priceUnknown) const
     *priceUnknown = !price.has_value();
     if (!m_usage || !price)
         return 0;
-    return price->cost(m_usage->promptTokens, m_usage->completionTokens, m_usage->cachedTokens);
+    return price->cost(m_usage->promptTokens, m_usage->completionTokens, m_usage->cachedTokens,
+                       m_usage->cacheWriteTokens, m_usage->cacheWrite1hTokens);
 }
 
 void RelayCall::settle(const QString &status, std::function<void()> complete)
@@ -360,7 +481,11 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         // without it): the tokens are counted from the request and the text relayed — never $0.
         Usage estimate;
         const QString &model = m_params.deployment.underlyingModel();
-        estimate.promptTokens = countRequestPromptTokens(m_params.body, model);
+        // Anthropic's message_start told the exact prompt; else it is counted.
+        if (m_startUsage)
+            estimate = *m_startUsage;
+        else
+            estimate.promptTokens = countRequestPromptTokens(m_params.body, model);
         estimate.completionTokens = countTextTokens(streamedText(m_streamedPayloads), model);
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
         m_usage = estimate;
@@ -375,6 +500,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     if (charged)
         row.spend = cost(&row.priceUnknown);
     const NanoUsd spend = row.spend;
+    if (status == u"success" && m_params.onResponse && !m_responseId.isEmpty())
+        m_params.onResponse(m_responseId, m_usage.value_or(Usage()));
 
     JournalRecord record;
     record.row = std::move(row);

@@ -23,11 +23,17 @@ class RelayCall final : public std::enable_shared_from_this<RelayCall>
 public:
     struct Params
     {
-        CallType type = CallType::ChatCompletion;
+        CallType type = CallType::ChatCompletion;   // what the provider is sent
         QString callTypeName;          // the spend log's call_type; empty: callTypeName(type)
         Deployment deployment;
+        // The request in chat-completions shape: what admission counted, and what a stream
+        // cut before its usage is estimated from.
         QJsonObject body;
+        // The provider's request when it is not `body` (Messages, Responses: the client's
+        // dialect, or a translation into the provider's); `rawBody` then holds its bytes.
+        std::optional<QJsonObject> upstreamBody;
         QByteArray rawBody;                    // the body as received (parsed to `body`)
+        HeaderList clientHeaders;      // the client's anthropic-version / anthropic-beta
         QByteArray apiKeyHash;
         QString endUser;
         QString userId;                // the key's owner
@@ -35,6 +41,9 @@ public:
         ReservationId reservation;     // the ledger's hold on this call (invalid: none)
         HeaderList admissionHeaders;   // x-ratelimit-*, x-litellm-key-spend, ...
         std::optional<ModelPrice> price;  // the deployment's price, looked up once (nullopt: unknown)
+        // A Responses call that succeeded: its response id and usage (follow-ups go to the
+        // same deployment; its tokens bound the follow-up's prompt).
+        std::function<void(const QString &responseId, const Usage &usage)> onResponse;
     };
 
     RelayCall(GatewayServices &services, Params params, ResponderPtr responder);
@@ -52,6 +61,12 @@ private:
     void startUpstream();
     void onHead(int status, const HeaderList &headers);
     void onData(const QByteArray &chunk);
+    // Anthropic's and the Responses API's stream events (onData's chat path is the OpenAI one).
+    QByteArray relayDialectEvents();
+    [[nodiscard]] bool isDialectStream() const
+    {
+        return m_params.type == CallType::Messages || m_params.type == CallType::Responses;
+    }
     void onDone(const UpstreamResult &result);
     void onClientGone();
 
@@ -73,7 +88,8 @@ private:
     bool m_stream = false;
     bool m_clientWantsUsage = false;
     bool m_streaming = false;        // the client got a 200 stream head
-    bool m_sawDone = false;
+    bool m_sawDone = false;          // the end of the stream arrived: m_terminal holds it back
+    QByteArray m_terminal;           // written after the call is recorded
     bool m_streamError = false;      // the provider sent an error event in the stream
     qint64 m_streamedEvents = 0;     // content events relayed
     QList<QByteArray> m_streamedPayloads;  // kept until usage arrives: counted if it never does
@@ -85,6 +101,8 @@ private:
     QByteArray m_body;               // non-streamed answer, or a provider error body
     SseParser m_parser;
     std::optional<Usage> m_usage;
+    std::optional<Usage> m_startUsage;  // Anthropic's message_start: the exact prompt, no output yet
+    QString m_responseId;            // Responses: the provider's response id
     SteadyClock::time_point m_upstreamStarted;
     SteadyClock::time_point m_upstreamDone;
 };

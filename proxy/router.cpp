@@ -5,6 +5,8 @@
 #include "anthropic.h"
 #include "apierror.h"
 
+#include <QUrl>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -12,8 +14,38 @@ namespace Tollgate {
 void Router::add(QByteArray method, QString path, Access access, QString summary, Handler handler)
 {
     const QString canonical = canonicalPath(path);
+    if (canonical.contains(u'{') && !m_byPath.contains(canonical))
+        m_patterns.append(canonical);
     m_byPath[canonical].append(m_routes.size());
     m_routes.append(Route{std::move(method), canonical, access, std::move(summary), std::move(handler)});
+}
+
+const QList<qsizetype> *Router::find(const QString &path, QStringList *params) const
+{
+    const auto found = m_byPath.constFind(path);
+    if (found != m_byPath.constEnd())
+        return &*found;
+    const QStringList segments = path.split(u'/');
+    for (const QString &pattern : m_patterns) {
+        const QStringList parts = pattern.split(u'/');
+        if (parts.size() != segments.size())
+            continue;
+        QStringList values;
+        bool match = true;
+        for (qsizetype i = 0; i < parts.size() && match; ++i) {
+            if (parts.at(i).startsWith(u'{')) {
+                match = !segments.at(i).isEmpty();
+                values.append(QUrl::fromPercentEncoding(segments.at(i).toUtf8()));
+            } else {
+                match = parts.at(i) == segments.at(i);
+            }
+        }
+        if (match) {
+            *params = values;
+            return &*m_byPath.constFind(pattern);
+        }
+    }
+    return nullptr;
 }
 
 void Router::setIdentities(const IdentityRegistry *identities, const IClock *clock)
@@ -50,8 +82,9 @@ void Router::dispatch(HttpRequest &&request, const ResponderPtr &incoming) const
     // answer every error — 401s, 404s, refusals — in Anthropic's envelope.
     if (Anthropic::isAnthropicPath(path) || (path == u"/models" && request.hasHeader("anthropic-version")))
         responder = std::make_shared<Anthropic::Responder>(responder);
-    const auto found = m_byPath.constFind(path);
-    if (found == m_byPath.constEnd()) {
+    QStringList params;
+    const QList<qsizetype> *found = find(path, &params);
+    if (!found) {
         responder->send(errorResponse(ApiError::NotFound, u"Route not found: %1 %2"_s.arg(
                                           QString::fromLatin1(request.method), request.path)));
         return;
@@ -79,6 +112,7 @@ void Router::dispatch(HttpRequest &&request, const ResponderPtr &incoming) const
     if (!authenticate(request, route->access, context.caller, responder))
         return;
     context.request = std::move(request);
+    context.pathParams = std::move(params);
     route->handler(context, responder);
 }
 

@@ -16,6 +16,7 @@ struct RequestContext
 {
     HttpRequest request;
     Caller caller;
+    QStringList pathParams;   // the {…} segments of a pattern route, in order (percent-decoded)
 };
 
 // Routes requests to controllers: one typed table (method, path, access, handler), the
@@ -39,7 +40,7 @@ public:
     struct Route
     {
         QByteArray method;
-        QString path;        // canonical, without the /v1 prefix
+        QString path;        // canonical, without the /v1 prefix; "{id}" matches one segment
         Access access;
         QString summary;     // one line, for the OpenAPI document
         Handler handler;
@@ -68,7 +69,11 @@ private:
                                     const ResponderPtr &responder) const;
 
     QList<Route> m_routes;
+    // The routes of a path (or of a pattern the path matches), and the pattern's parameters.
+    const QList<qsizetype> *find(const QString &path, QStringList *params) const;
+
     QHash<QString, QList<qsizetype>> m_byPath;  // canonical path → indexes into m_routes
+    QList<QString> m_patterns;                   // keys of m_byPath with a {…} segment
     QByteArray m_masterKeyHash;
     const IdentityRegistry *m_identities = nullptr;
     const IClock *m_clock = nullptr;

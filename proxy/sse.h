@@ -14,10 +14,18 @@ struct Usage
     qint64 completionTokens = 0;
     qint64 totalTokens = 0;
     qint64 cachedTokens = 0;      // prompt_tokens_details.cached_tokens: part of promptTokens
+    qint64 cacheWriteTokens = 0;  // Anthropic's cache_creation_input_tokens: part of promptTokens
+    qint64 cacheWrite1hTokens = 0;  // the part of cacheWriteTokens written for an hour
 };
 
 // `usage` of a completion / chunk / embeddings answer, if it has one.
 std::optional<Usage> usageFromJson(const QJsonObject &object);
+// An Anthropic `usage` object (Message, message_start, message_delta): input_tokens excludes
+// the cache reads and writes, which Usage counts as part of promptTokens.
+Usage usageFromAnthropic(const QJsonObject &usage);
+// An OpenAI Responses `usage` object: input_tokens includes the cached ones; reasoning tokens
+// are part of output_tokens.
+Usage usageFromResponses(const QJsonObject &usage);
 
 // One server-sent event: the bytes as received (with its blank-line terminator, so it can
 // be relayed unchanged) and its joined `data:` payload.
@@ -54,5 +62,28 @@ struct ChunkInfo
 
 // Cheap when a chunk has no usage (no JSON parse unless the text mentions it).
 ChunkInfo inspectChunk(const QByteArray &data);
+
+// An event's type: its `event:` line, else the "type" of its data (Anthropic's and the
+// Responses API's streams name every event both ways). Empty when it has neither.
+QByteArray sseEventType(const SseEvent &event);
+
+// What the relay needs to know about one event of an Anthropic Messages or OpenAI Responses
+// stream. Only events that carry usage, an id or an error are parsed.
+struct DialectEventInfo
+{
+    enum class Kind {
+        Content,    // deltas, blocks and items: relayed and counted as delivered output
+        Start,      // message_start, response.created / in_progress: relayed
+        Usage,      // message_delta (the final usage): relayed
+        Terminal,   // message_stop, response.completed / incomplete: the end, held back until recorded
+        Failed,     // an error event, response.failed: the call failed after what it sent
+        Other,      // ping and the like
+    };
+    Kind kind = Kind::Other;
+    std::optional<Usage> usage;   // message_start's (input only), message_delta's, a terminal response's
+    QString responseId;           // response.created
+};
+// `anthropic`: a Messages stream, else a Responses stream.
+DialectEventInfo inspectDialectEvent(const SseEvent &event, bool anthropic);
 
 } // namespace Tollgate

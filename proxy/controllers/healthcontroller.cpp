@@ -1,5 +1,7 @@
 #include "healthcontroller.h"
 
+#include "../providers/provideradapter.h"
+
 #include "../../models/store/store.h"
 #include "../deployments.h"
 #include "../upstream/upstreamclient.h"
@@ -104,6 +106,9 @@ void HealthController::health(RequestContext &, const ResponderPtr &responder)
                           + QUrl::toPercentEncoding(deployment.apiVersion);
             if (!deployment.apiKey.isEmpty())
                 request.headers.append({QByteArrayLiteral("api-key"), deployment.apiKey.toUtf8()});
+        } else if (deployment.provider == Provider::Anthropic) {
+            request.url = deployment.apiBase.toUtf8() + "/v1/models";
+            request.headers = anthropicHeaders(deployment);
         } else {
             request.url = deployment.apiBase.toUtf8() + "/models";
             if (!deployment.apiKey.isEmpty())

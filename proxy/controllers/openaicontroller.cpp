@@ -13,6 +13,7 @@
 #include "../jsonreader.h"
 #include "management.h"
 #include "../relay.h"
+#include "../upstream/upstreamclient.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -78,6 +79,9 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body)
             return errorResponse(ApiError::BadRequest, u"'input' is required and must be a string or an array."_s,
                                  u"input"_s);
         break;
+    case CallType::Messages:
+    case CallType::Responses:
+        break;  // checked by their dialect's translation
     }
     return std::nullopt;
 }
@@ -165,6 +169,39 @@ std::optional<QString> OpenAIController::resolveModel(const RequestContext &cont
     return model;
 }
 
+namespace {
+
+// The client's anthropic-version and anthropic-beta headers, forwarded to anthropic/.
+HeaderList anthropicClientHeaders(const HttpRequest &request)
+{
+    HeaderList headers;
+    for (const auto &[name, value] : request.headers) {
+        if (name.compare("anthropic-version", Qt::CaseInsensitive) == 0
+            || name.compare("anthropic-beta", Qt::CaseInsensitive) == 0)
+            headers.append({name.toLower(), value});
+    }
+    return headers;
+}
+
+// Whether an Anthropic request asks to write its prompt to the cache, and for how long.
+Accounting::PromptExtras::CacheWrites cacheWritesOf(const QByteArray &raw)
+{
+    using CacheWrites = Accounting::PromptExtras::CacheWrites;
+    if (!raw.contains("cache_control"))
+        return CacheWrites::None;
+    return raw.contains("\"1h\"") ? CacheWrites::OneHour : CacheWrites::FiveMinutes;
+}
+
+HttpResponse cannotServe(const Deployment &deployment, const QString &what)
+{
+    return errorResponse(ApiError::BadRequest,
+                         u"Model %1 is served by a %2/ deployment, which cannot answer %3."_s.arg(
+                             deployment.modelName, deployment.providerName, what),
+                         u"model"_s);
+}
+
+} // namespace
+
 void OpenAIController::relay(CallType type, RequestContext &context, const ResponderPtr &responder)
 {
     if (!checkAvailable(responder))
@@ -176,32 +213,75 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         responder->send(*error);
         return;
     }
-    relayBody(type, context, std::move(*body), context.request.body, responder);
+    const QString requested = body->value(u"model"_s).toString();
+    const QString endUser = body->value(u"user"_s).toString();
+    const QByteArray raw = context.request.body;
+    Shaper shape = [type, body = std::move(*body), raw](const Deployment &deployment, RelayCall::Params &params,
+                                                        ResponderPtr &client) {
+        if (deployment.provider == Provider::Anthropic) {
+            // TODO(chat→anthropic): translation lands with anthropicchat.
+            client->send(cannotServe(deployment, u"chat completions yet"_s));
+            return false;
+        }
+        params.type = type;
+        params.body = body;
+        params.rawBody = raw;
+        return true;
+    };
+    relayCall(context, requested, endUser, shape, responder);
 }
 
 void OpenAIController::messages(RequestContext &context, const ResponderPtr &responder)
 {
     if (!checkAvailable(responder))
         return;
-    const std::optional<QJsonObject> body = parseBody(context, responder);
+    std::optional<QJsonObject> body = parseBody(context, responder);
     if (!body)
         return;
-    Anthropic::ChatRequest chat = Anthropic::toChatRequest(*body);
-    if (!chat.error.isEmpty()) {
-        responder->send(errorResponse(ApiError::BadRequest, chat.error));
+    // Checked as a translation would need it whichever deployment answers: the model, the
+    // shape of what the gateway counts.
+    const Anthropic::ChatRequest lenient = Anthropic::toChatRequest(*body, false, true);
+    if (!lenient.error.isEmpty()) {
+        responder->send(errorResponse(ApiError::BadRequest, lenient.error));
         return;
     }
-    if (auto error = validate(CallType::ChatCompletion, chat.body)) {
+    if (auto error = validate(CallType::ChatCompletion, lenient.body)) {
         responder->send(*error);
         return;
     }
-    // The router gave Anthropic's routes this responder; from here on the chat answer (and
-    // stream) it receives goes out as a Message.
-    if (auto anthropic = std::dynamic_pointer_cast<Anthropic::Responder>(responder))
-        anthropic->translateAnswers(body->value(u"model"_s).toString(), chat.notTranslated);
-    QByteArray raw = QJsonDocument(chat.body).toJson(QJsonDocument::Compact);
-    relayBody(CallType::ChatCompletion, context, std::move(chat.body), std::move(raw), responder,
-              u"anthropic_messages"_s);
+    const QString requested = body->value(u"model"_s).toString();
+    const QString endUser = lenient.body.value(u"user"_s).toString();
+    const QByteArray raw = context.request.body;
+    const HeaderList forwarded = anthropicClientHeaders(context.request);
+    Shaper shape = [native = std::move(*body), lenient, raw, forwarded](
+                       const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client) {
+        if (deployment.provider == Provider::Anthropic) {
+            // Anthropic's own dialect: the client's bytes go as they are (model replaced); the
+            // lenient translation only counts them.
+            params.type = CallType::Messages;
+            params.body = lenient.body;
+            params.upstreamBody = native;
+            params.rawBody = raw;
+            params.clientHeaders = forwarded;
+            return true;
+        }
+        Anthropic::ChatRequest chat = Anthropic::toChatRequest(native);
+        if (!chat.error.isEmpty()) {
+            client->send(errorResponse(ApiError::BadRequest, chat.error));
+            return false;
+        }
+        // The router gave Anthropic's routes this responder; from here on the chat answer (and
+        // stream) it receives goes out as a Message.
+        if (auto anthropic = std::dynamic_pointer_cast<Anthropic::Responder>(client))
+            anthropic->translateAnswers(native.value(u"model"_s).toString(), chat.notTranslated);
+        params.type = CallType::ChatCompletion;
+        params.callTypeName = u"anthropic_messages"_s;
+        params.rawBody = QJsonDocument(chat.body).toJson(QJsonDocument::Compact);
+        params.body = std::move(chat.body);
+        return true;
+    };
+    relayCall(context, requested, endUser, shape, responder, {},
+              Accounting::PromptExtras{0, cacheWritesOf(raw)});
 }
 
 void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &responder)
@@ -209,7 +289,7 @@ void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &
     const std::optional<QJsonObject> body = parseBody(context, responder);
     if (!body)
         return;
-    const Anthropic::ChatRequest chat = Anthropic::toChatRequest(*body, true);
+    const Anthropic::ChatRequest chat = Anthropic::toChatRequest(*body, true, true);
     if (!chat.error.isEmpty()) {
         responder->send(errorResponse(ApiError::BadRequest, chat.error));
         return;
@@ -217,29 +297,88 @@ void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &
     const auto model = resolveModel(context, chat.body.value(u"model"_s).toString(), responder);
     if (!model)
         return;
-    // The tokenizer's count for the model the group serves (its encoding, its image costs).
     const auto members = m_services.deployments->group(*model);
-    const QString tokenizerModel = members.isEmpty() ? *model : members.first()->underlyingModel();
+    const Deployment *first = members.isEmpty() ? nullptr : members.first();
+    if (first && first->provider == Provider::Anthropic && !first->mockResponse) {
+        // The provider's own count (its tokenizer is not public).
+        QJsonObject upstreamBody = *body;
+        upstreamBody.insert(u"model"_s, first->upstreamModel);
+        UpstreamRequest request = prepareCountTokensRequest(
+            *first, QJsonDocument(upstreamBody).toJson(QJsonDocument::Compact), anthropicClientHeaders(context.request));
+        struct Answer
+        {
+            int status = 0;
+            QByteArray contentType;
+            QByteArray body;
+        };
+        auto answer = std::make_shared<Answer>();
+        UpstreamHandlers handlers;
+        handlers.onHead = [answer](int status, const HeaderList &headers) {
+            answer->status = status;
+            for (const auto &[name, value] : headers) {
+                if (name.compare("content-type", Qt::CaseInsensitive) == 0)
+                    answer->contentType = value;
+            }
+        };
+        handlers.onData = [answer](const QByteArray &chunk) {
+            if (answer->body.size() < 1024 * 1024)
+                answer->body += chunk;
+        };
+        const QString base = first->apiBase;
+        handlers.onDone = [answer, responder, base](const UpstreamResult &result) {
+            if (result.status != UpstreamResult::Status::Ok) {
+                responder->send(errorResponse(ApiError::UpstreamError,
+                                              u"Could not reach the provider at %1: %2"_s.arg(base, result.message)));
+                return;
+            }
+            HttpResponse response;
+            response.status = answer->status;
+            response.contentType = answer->contentType.isEmpty() ? QByteArrayLiteral("application/json")
+                                                                 : answer->contentType;
+            response.body = answer->body;
+            responder->send(std::move(response));
+        };
+        m_services.upstream->start(std::move(request), std::move(handlers));
+        return;
+    }
+    // The tokenizer's count for the model the group serves (its encoding, its image costs).
+    const QString tokenizerModel = first ? first->underlyingModel() : *model;
     responder->send(jsonResponse({{u"input_tokens"_s, countRequestPromptTokens(chat.body, tokenizerModel)}}));
 }
 
-void OpenAIController::relayBody(CallType type, RequestContext &context, QJsonObject body, QByteArray rawBody,
-                                 const ResponderPtr &responder, const QString &callTypeName)
+void OpenAIController::relayCall(RequestContext &context, const QString &requested, const QString &endUser,
+                                 const Shaper &shape, ResponderPtr responder, const QString &pinned,
+                                 const Accounting::PromptExtras &extras)
 {
     // api.md §5, in order: end user not blocked → model exists → model allowed; an unknown
     // end user is created only once all of them passed, so refused calls leave no rows.
-    const QString endUser = body.value(u"user"_s).toString();
     if (!checkEndUser(endUser, responder))
         return;
-    const QString requested = body.value(u"model"_s).toString();
     const std::optional<QString> resolved = resolveModel(context, requested, responder);
     if (!resolved)
         return;
     const QString model = *resolved;
+    const Deployment *deployment = nullptr;
+    if (!pinned.isEmpty()) {
+        deployment = m_services.deployments->find(pinned);
+        if (!deployment || deployment->modelName != model) {
+            responder->send(errorResponse(
+                ApiError::BadRequest,
+                u"The previous response was created by another model (or a deployment since removed); "
+                "continue it with the model that created it."_s,
+                u"previous_response_id"_s));
+            return;
+        }
+    } else {
+        deployment = m_services.deployments->pick(model);
+    }
+
+    RelayCall::Params params;
+    if (!shape(*deployment, params, responder))
+        return;
     if (model != requested)
-        body.insert(u"model"_s, model);
+        params.body.insert(u"model"_s, model);
     createUnknownEndUser(endUser);
-    const Deployment *deployment = m_services.deployments->pick(model);
 
     // Config prices, else the catalogue's (an empty catalogue still applies config prices).
     std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(*deployment)
@@ -248,20 +387,15 @@ void OpenAIController::relayBody(CallType type, RequestContext &context, QJsonOb
     // Budgets, then rate limits: reserve the call's estimated cost everywhere it applies.
     Accounting::Decision admission;
     if (m_services.accounting) {
-        admission = m_services.accounting->admit(context.caller, endUser, *deployment, body, price);
+        admission = m_services.accounting->admit(context.caller, endUser, *deployment, params.body, price, extras);
         if (admission.refusal) {
             responder->send(*admission.refusal);
             return;
         }
     }
 
-    RelayCall::Params params;
-    params.type = type;
     params.deployment = *deployment;
-    params.endUser = body.value(u"user"_s).toString();
-    params.body = std::move(body);
-    params.rawBody = std::move(rawBody);
-    params.callTypeName = callTypeName;
+    params.endUser = endUser;
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;
@@ -382,6 +516,9 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
             {u"output_cost_per_token"_s, perToken(&ModelPrice::outputPerToken)},
             {u"cache_read_input_token_cost"_s,
              price && price->cacheReadPerToken ? QJsonValue(*price->cacheReadPerToken) : QJsonValue(QJsonValue::Null)},
+            {u"cache_creation_input_token_cost"_s, price ? QJsonValue(price->cacheWriteRate()) : QJsonValue(QJsonValue::Null)},
+            {u"cache_creation_input_token_cost_above_1hr"_s,
+             price ? QJsonValue(price->cacheWrite1hRate()) : QJsonValue(QJsonValue::Null)},
             {u"price_unknown"_s, !price.has_value()},
             {u"price_source"_s, price ? QJsonValue(price->source) : QJsonValue(QJsonValue::Null)},
             {u"max_tokens"_s, deployment.maxTokens ? QJsonValue(*deployment.maxTokens) : QJsonValue(QJsonValue::Null)},

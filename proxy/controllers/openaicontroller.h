@@ -1,6 +1,9 @@
 #pragma once
 
 #include "../providers/provideradapter.h"
+#include "../accounting.h"
+#include "../relay.h"
+#include "../responsedirectory.h"
 #include "../router.h"
 #include "../services.h"
 
@@ -9,8 +12,6 @@
 #include <memory>
 
 namespace Tollgate {
-
-class RelayCall;
 
 // The OpenAI-compatible routes (api.md §4): completions relayed to providers, and the
 // model listings.
@@ -29,6 +30,11 @@ public:
     // (proxy/anthropic.h); the router hands these routes an Anthropic::Responder.
     void messages(RequestContext &context, const ResponderPtr &responder);
     void countTokens(RequestContext &context, const ResponderPtr &responder);
+    // OpenAI's Responses API (Codex): passed through to deployments that serve it, answered by
+    // the mock; the stored-response routes go to the deployment that created the response.
+    void responses(RequestContext &context, const ResponderPtr &responder);
+    void storedResponse(const QByteArray &method, const QString &tail, RequestContext &context,
+                        const ResponderPtr &responder);
     void listModels(RequestContext &context, const ResponderPtr &responder);
     void modelInfo(RequestContext &context, const ResponderPtr &responder);
 
@@ -41,11 +47,17 @@ private:
     bool checkAvailable(const ResponderPtr &responder);
     // The parsed request body (a JSON object) or a 400 sent.
     std::optional<QJsonObject> parseBody(const RequestContext &context, const ResponderPtr &responder);
+    // How a call is sent once its deployment is picked: fills the params' type, bodies and
+    // call type name (and may wrap the responder to translate answers); false when it
+    // answered (a 400: this deployment cannot serve the request).
+    using Shaper = std::function<bool(const Deployment &deployment, RelayCall::Params &params,
+                                      ResponderPtr &responder)>;
     // Every model call, whatever dialect the client speaks, from the end-user check to the
-    // relay: `body` is an OpenAI request already checked for its shape, `rawBody` its bytes.
-    // `callTypeName` replaces the type's spend-log name (e.g. "anthropic_messages").
-    void relayBody(CallType type, RequestContext &context, QJsonObject body, QByteArray rawBody,
-                   const ResponderPtr &responder, const QString &callTypeName = {});
+    // relay. `pinned`: the deployment that must answer (a previous response's), else one of
+    // the model group's; `extras`: what the chat-shaped body does not show of the prompt.
+    void relayCall(RequestContext &context, const QString &requestedModel, const QString &endUser,
+                   const Shaper &shape, ResponderPtr responder, const QString &pinned = {},
+                   const Accounting::PromptExtras &extras = {});
     // The model group a request may use (aliases resolved): 400 unknown, 403 not allowed.
     std::optional<QString> resolveModel(const RequestContext &context, const QString &requested,
                                         const ResponderPtr &responder);
@@ -57,6 +69,7 @@ private:
 
     GatewayServices &m_services;
     QHash<RelayCall *, std::shared_ptr<RelayCall>> m_active;
+    ResponseDirectory m_responses;
 };
 
 } // namespace Tollgate

@@ -18,6 +18,8 @@ QString callTypeName(CallType type)
     case CallType::ChatCompletion: return u"acompletion"_s;
     case CallType::Completion: return u"atext_completion"_s;
     case CallType::Embedding: return u"aembedding"_s;
+    case CallType::Messages: return u"anthropic_messages"_s;
+    case CallType::Responses: return u"aresponses"_s;
     }
     return {};
 }
@@ -28,8 +30,37 @@ QByteArray endpointPath(CallType type)
     case CallType::ChatCompletion: return QByteArrayLiteral("chat/completions");
     case CallType::Completion: return QByteArrayLiteral("completions");
     case CallType::Embedding: return QByteArrayLiteral("embeddings");
+    case CallType::Messages: return QByteArrayLiteral("v1/messages");
+    case CallType::Responses: return QByteArrayLiteral("responses");
     }
     return {};
+}
+
+bool speaksNatively(const Deployment &deployment, CallType type)
+{
+    switch (deployment.provider) {
+    case Provider::Mock: return true;
+    case Provider::Anthropic: return type == CallType::Messages;
+    case Provider::OpenAI:
+    case Provider::Azure: return type != CallType::Messages;
+    }
+    return false;
+}
+
+HeaderList anthropicHeaders(const Deployment &deployment, const HeaderList &client)
+{
+    QByteArray version = deployment.apiVersion.toUtf8();
+    HeaderList headers;
+    for (const auto &[name, value] : client) {
+        if (name.compare("anthropic-version", Qt::CaseInsensitive) == 0)
+            version = value;
+        else if (name.compare("anthropic-beta", Qt::CaseInsensitive) == 0)
+            headers.append({QByteArrayLiteral("anthropic-beta"), value});
+    }
+    headers.prepend({QByteArrayLiteral("anthropic-version"), version});
+    if (!deployment.apiKey.isEmpty())
+        headers.prepend({QByteArrayLiteral("x-api-key"), deployment.apiKey.toUtf8()});
+    return headers;
 }
 
 namespace {
@@ -89,19 +120,22 @@ QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool s
     return out;
 }
 
-PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJsonObject body, const QByteArray &raw)
+PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJsonObject body, const QByteArray &raw,
+                                 const HeaderList &clientHeaders)
 {
     PreparedCall call;
     call.stream = type != CallType::Embedding && body.value(u"stream"_s).toBool(false);
-    if (call.stream)
+    // Only chat and completion streams need asking for their usage.
+    const bool askUsage = call.stream && (type == CallType::ChatCompletion || type == CallType::Completion);
+    if (askUsage)
         call.clientWantsUsage = body.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(false);
     // The client's own bytes when they can be spliced: no serialising on the hot path.
-    call.request.body = raw.isEmpty() ? QByteArray() : spliceRequestBody(raw, deployment.upstreamModel, call.stream);
+    call.request.body = raw.isEmpty() ? QByteArray() : spliceRequestBody(raw, deployment.upstreamModel, askUsage);
     if (call.request.body.isEmpty()) {
         // Gateway-only fields never reach the provider.
         body.remove(u"mock_response"_s);
         body.insert(u"model"_s, deployment.upstreamModel);
-        if (call.stream) {
+        if (askUsage) {
             QJsonObject options = body.value(u"stream_options"_s).toObject();
             options.insert(u"include_usage"_s, true);
             body.insert(u"stream_options"_s, options);
@@ -113,7 +147,15 @@ PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJ
     HeaderList headers{{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")},
                        {QByteArrayLiteral("Accept"), call.stream ? QByteArrayLiteral("text/event-stream")
                                                                  : QByteArrayLiteral("application/json")}};
-    if (deployment.provider == Provider::Azure) {
+    if (deployment.provider == Provider::Anthropic) {
+        call.request.url = base + '/' + endpointPath(type);
+        headers += anthropicHeaders(deployment, clientHeaders);
+    } else if (deployment.provider == Provider::Azure && type == CallType::Responses) {
+        // Azure serves the Responses API on its v1 surface, by model (deployment) name.
+        call.request.url = base + "/openai/v1/responses";
+        if (!deployment.apiKey.isEmpty())
+            headers.append({QByteArrayLiteral("api-key"), deployment.apiKey.toUtf8()});
+    } else if (deployment.provider == Provider::Azure) {
         const QByteArray deploymentName = QUrl::toPercentEncoding(deployment.upstreamModel);
         call.request.url = base + "/openai/deployments/" + deploymentName + '/' + endpointPath(type)
                            + "?api-version=" + QUrl::toPercentEncoding(deployment.apiVersion);
@@ -128,6 +170,45 @@ PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJ
     call.request.timeout = std::chrono::milliseconds(
         qint64(std::llround(std::max(deployment.timeoutSeconds, 0.001) * 1000.0)));
     return call;
+}
+
+UpstreamRequest prepareResponsesRequest(const Deployment &deployment, const QByteArray &method,
+                                        const QByteArray &subpath)
+{
+    UpstreamRequest request;
+    request.method = method;
+    const QByteArray base = deployment.apiBase.toUtf8();
+    if (deployment.provider == Provider::Azure) {
+        request.url = base + "/openai/v1/responses/" + subpath;
+        if (!deployment.apiKey.isEmpty())
+            request.headers.append({QByteArrayLiteral("api-key"), deployment.apiKey.toUtf8()});
+    } else {
+        request.url = base + "/responses/" + subpath;
+        if (!deployment.apiKey.isEmpty())
+            request.headers.append({QByteArrayLiteral("Authorization"), "Bearer " + deployment.apiKey.toUtf8()});
+    }
+    request.headers.append({QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json")});
+    if (method == "POST") {
+        request.headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
+        request.body = QByteArrayLiteral("{}");
+    }
+    request.timeout = std::chrono::milliseconds(
+        qint64(std::llround(std::max(std::min(deployment.timeoutSeconds, 60.0), 0.001) * 1000.0)));
+    return request;
+}
+
+UpstreamRequest prepareCountTokensRequest(const Deployment &deployment, const QByteArray &body,
+                                          const HeaderList &clientHeaders)
+{
+    UpstreamRequest request;
+    request.url = deployment.apiBase.toUtf8() + "/v1/messages/count_tokens";
+    request.headers = {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")},
+                       {QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json")}};
+    request.headers += anthropicHeaders(deployment, clientHeaders);
+    request.body = body;
+    request.timeout = std::chrono::milliseconds(
+        qint64(std::llround(std::max(std::min(deployment.timeoutSeconds, 60.0), 0.001) * 1000.0)));
+    return request;
 }
 
 } // namespace Tollgate

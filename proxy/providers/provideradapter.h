@@ -8,13 +8,23 @@
 
 namespace Tollgate {
 
-// The three OpenAI call shapes the gateway relays.
-enum class CallType { ChatCompletion, Completion, Embedding };
+// The call shapes the gateway sends providers: OpenAI's three, Anthropic's Messages and
+// OpenAI's Responses (the wire the provider speaks, not always the client's dialect).
+enum class CallType { ChatCompletion, Completion, Embedding, Messages, Responses };
 
-// LiteLLM's spend-log name of a call type ("acompletion", "atext_completion", "aembedding").
+// LiteLLM's spend-log name of a call type ("acompletion", "atext_completion", "aembedding",
+// "anthropic_messages", "aresponses").
 QString callTypeName(CallType type);
-// The OpenAI path below the API base ("chat/completions", ...).
+// The path below the API base ("chat/completions", ..., "v1/messages" for Anthropic's base).
 QByteArray endpointPath(CallType type);
+// Whether a deployment's provider serves a call shape natively: Messages only anthropic/,
+// Responses openai/ and azure/ (and OpenAI-compatible servers behind openai/), the OpenAI
+// shapes everyone but anthropic/. The mock answers every shape.
+bool speaksNatively(const Deployment &deployment, CallType type);
+
+// x-api-key and anthropic-version (the client's when it sent one, else the deployment's),
+// plus the client's anthropic-beta: what every request to an anthropic/ deployment carries.
+HeaderList anthropicHeaders(const Deployment &deployment, const HeaderList &client = {});
 
 // A provider call ready to start, and what the relay must remember about it.
 struct PreparedCall
@@ -30,8 +40,19 @@ struct PreparedCall
 // Streams ask the provider for stream_options.include_usage so that cost is known.
 // `raw`, the client's body as received (it parsed to `body`), is sent with only its "model"
 // value replaced where spliceRequestBody can; else `body` is serialised.
+// Messages and Responses: the body goes as the client wrote it (only "model" replaced), no
+// stream_options (their streams always end with usage); anthropic/ gets anthropicHeaders
+// built from `clientHeaders`.
 PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJsonObject body,
-                                 const QByteArray &raw = {});
+                                 const QByteArray &raw = {}, const HeaderList &clientHeaders = {});
+
+// A request about a stored response (GET/DELETE /responses/{id}, POST …/cancel, GET
+// …/input_items): `subpath` is what follows "responses/" (id and any tail, query included).
+UpstreamRequest prepareResponsesRequest(const Deployment &deployment, const QByteArray &method,
+                                        const QByteArray &subpath);
+// POST /v1/messages/count_tokens at an anthropic/ deployment.
+UpstreamRequest prepareCountTokensRequest(const Deployment &deployment, const QByteArray &body,
+                                          const HeaderList &clientHeaders);
 
 // The client's JSON object `raw` (valid JSON: it parsed) with the value of its top-level
 // "model" replaced by `model`, and for a stream `"stream_options":{"include_usage":true}`

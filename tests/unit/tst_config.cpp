@@ -545,8 +545,8 @@ void TestConfig::errors_data()
     // Providers
     QTest::newRow("model without provider prefix") << entry + "      model: gpt-4o\n" << 7
                                                    << u"no provider prefix"_s;
-    QTest::newRow("unknown provider") << entry + "      model: anthropic/claude-3-5-sonnet\n" << 7
-                                      << u"unknown provider \"anthropic\""_s;
+    QTest::newRow("unknown provider") << entry + "      model: bedrock/claude-3-5-sonnet\n" << 7
+                                      << u"unknown provider \"bedrock\""_s;
     QTest::newRow("provider with nothing after it") << entry + "      model: openai/\n" << 7
                                                     << u"names no model"_s;
     QTest::newRow("azure without api_base") << entry + "      model: azure/gpt4o\n      api_version: \"2024-10-21\"\n"
