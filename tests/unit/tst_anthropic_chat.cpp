@@ -187,6 +187,16 @@ private Q_SLOTS:
         QCOMPARE(messages.at(1).toObject().value(u"content"_s).toArray(),
                  (QJsonArray{textPart(u"A"_s), textPart(u"B"_s)}));
         QCOMPARE(messages.at(2).toObject().value(u"role"_s).toString(), u"user"_s);
+
+        // Blank text says nothing (Anthropic refuses empty text blocks); cache breakpoints pass.
+        QJsonObject cached = textPart(u"Long context"_s);
+        cached.insert(u"cache_control"_s, QJsonObject{{u"type"_s, u"ephemeral"_s}});
+        const auto marked = translate({message(u"user"_s, QJsonArray{textPart(u"  "_s), cached}),
+                                       message(u"assistant"_s, u""_s), message(u"user"_s, u"More"_s)});
+        QVERIFY2(marked.error.isEmpty(), qPrintable(marked.error));
+        QCOMPARE(marked.body.value(u"messages"_s).toArray().size(), 1);
+        QCOMPARE(marked.body.value(u"messages"_s).toArray().first().toObject().value(u"content"_s).toArray(),
+                 (QJsonArray{cached, textPart(u"More"_s)}));
     }
 
     void imagesBecomeImageBlocks()
@@ -496,6 +506,7 @@ private Q_SLOTS:
         QTest::newRow("tool_use") << u"tool_use"_s << u"tool_calls"_s;
         QTest::newRow("refusal") << u"refusal"_s << u"content_filter"_s;
         QTest::newRow("pause_turn") << u"pause_turn"_s << u"stop"_s;
+        QTest::newRow("model_context_window_exceeded") << u"model_context_window_exceeded"_s << u"length"_s;
     }
 
     void stopReasonsMapToFinishReasons()
