@@ -317,6 +317,14 @@ private Q_SLOTS:
             << withItem({{u"type"_s, u"computer_call_output"_s}, {u"call_id"_s, u"c3"_s},
                          {u"output"_s, QJsonObject{{u"type"_s, u"computer_screenshot"_s}, {u"file_id"_s, u"file-3"_s}}}})
             << image.high;
+        QTest::newRow("unknown item holding an image by file id")
+            << withItem({{u"type"_s, u"future_tool_output"_s}, {u"call_id"_s, u"c4"_s},
+                         {u"output"_s, QJsonArray{QJsonObject{{u"type"_s, u"input_image"_s}, {u"file_id"_s, u"f"_s}}}}})
+            << image.high;
+        QTest::newRow("unknown part holding a file by id")
+            << message({{u"type"_s, u"input_bundle"_s},
+                        {u"items"_s, QJsonArray{QJsonObject{{u"type"_s, u"input_file"_s}, {u"file_id"_s, u"f"_s}}}}})
+            << qint64(100000);
         QTest::newRow("function tool")
             << with(u"tools"_s, QJsonArray{QJsonObject{{u"type"_s, u"function"_s}, {u"name"_s, u"lookup"_s},
                                                        {u"parameters"_s, QJsonObject{{u"type"_s, u"object"_s}}}}})
