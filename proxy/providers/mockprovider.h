@@ -14,7 +14,8 @@ namespace Tollgate {
 struct MockAnswer
 {
     QByteArray body;            // the whole JSON answer (non-streaming)
-    QByteArrayList events;      // SSE data payloads in order, "[DONE]" excluded (streaming)
+    QByteArrayList events;      // SSE data payloads in order, "[DONE]" excluded (streaming); whole
+                                // event blocks for mockResponsesAnswer
     Usage usage;
 };
 
