@@ -2,6 +2,7 @@
 
 #include "../../models/tokencount.h"
 #include "../../models/tokenizer.h"
+#include "../responses.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -110,6 +111,19 @@ QString limitToMaxTokens(const QString &content, const QJsonObject &body, const 
     return QString::fromUtf8((*tokenizer)->decode(tokens.mid(0, qsizetype(std::max<qint64>(limit, 0)))));
 }
 
+QString mockModel(const Deployment &deployment)
+{
+    return deployment.upstreamModel.isEmpty() ? deployment.modelName : deployment.upstreamModel;
+}
+
+QString mockText(const Deployment &deployment, const QJsonObject &body)
+{
+    const QString content = body.value(u"mock_response"_s).toString();
+    if (!content.isEmpty())
+        return content;
+    return deployment.mockResponse.value_or(u"This is a mock response from Tollgate's built-in mock provider."_s);
+}
+
 } // namespace
 
 qint64 estimateTokens(const QString &text)
@@ -124,11 +138,8 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
 {
     MockAnswer answer;
     const qint64 created = QDateTime::currentSecsSinceEpoch();
-    const QString model = deployment.upstreamModel.isEmpty() ? deployment.modelName : deployment.upstreamModel;
-    QString content = body.value(u"mock_response"_s).toString();
-    if (content.isEmpty())
-        content = deployment.mockResponse.value_or(
-            u"This is a mock response from Tollgate's built-in mock provider."_s);
+    const QString model = mockModel(deployment);
+    QString content = mockText(deployment, body);
 
     answer.usage.promptTokens = promptTokens(body, model);
     if (type == CallType::Embedding) {
@@ -207,6 +218,20 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
                                       {u"usage"_s, usageJson(answer.usage)}}));
     }
     return answer;
+}
+
+MockAnswer mockResponsesAnswer(const Deployment &deployment, const QJsonObject &responsesRequest,
+                               const QJsonObject &accountingChat, const QString &callId, bool stream)
+{
+    const QString model = mockModel(deployment);
+    bool truncated = false;
+    // accountingChat's max_tokens is the request's max_output_tokens.
+    const QString text = limitToMaxTokens(mockText(deployment, responsesRequest), accountingChat, model, &truncated);
+    const QString responseId = u"resp_"_s + QString(callId).remove(u'-');
+    Responses::MockResult result =
+        Responses::mockResponse(responsesRequest, responseId, model, text, promptTokens(accountingChat, model),
+                                countTextTokens(text, model), stream, truncated);
+    return MockAnswer{std::move(result.body), std::move(result.events), result.usage};
 }
 
 } // namespace Tollgate

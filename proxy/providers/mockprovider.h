@@ -14,12 +14,24 @@ namespace Tollgate {
 struct MockAnswer
 {
     QByteArray body;            // the whole JSON answer (non-streaming)
-    QByteArrayList events;      // SSE data payloads in order, "[DONE]" excluded (streaming)
+    QByteArrayList events;      // SSE data payloads in order, "[DONE]" excluded (streaming); whole
+                                // event blocks for mockResponsesAnswer
     Usage usage;
 };
 
 MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonObject &body,
                       const QString &callId, bool stream, bool includeUsage);
+
+// The mock's answer to a Responses request (POST /v1/responses): the same text as
+// mockAnswer (the request's mock_response, else the deployment's, else the default), cut at
+// max_output_tokens (then status "incomplete"), a Response with id "resp_<callId's hex>".
+// Input tokens are the tokenizer's count of `accountingChat` (Responses::accountingBody's
+// chat, what admission bounded), output tokens the count of the text.
+// Unlike mockAnswer's, `events` holds whole SSE event blocks ("event: <type>\ndata: <json>\n\n",
+// to write as they are, no "[DONE]" after them), not bare data payloads. `body` is the
+// Response JSON, also when streaming.
+MockAnswer mockResponsesAnswer(const Deployment &deployment, const QJsonObject &responsesRequest,
+                               const QJsonObject &accountingChat, const QString &callId, bool stream);
 
 // Rough token count of text (about four characters a token), at least 1 for non-empty text.
 qint64 estimateTokens(const QString &text);
