@@ -44,6 +44,11 @@ struct SpendLogRow
     QString sessionId;          // the coding agent's session (its session header), "" for none
 };
 
+// The values of SpendLogRow::dialect (besides "" for a call logged before dialects were).
+inline const QStringList SpendDialects{QStringLiteral("chat"), QStringLiteral("completions"),
+                                       QStringLiteral("embeddings"), QStringLiteral("messages"),
+                                       QStringLiteral("responses")};
+
 // Which rows a spend query covers; an empty field or an invalid time matches everything.
 struct SpendLogFilter
 {
