@@ -137,6 +137,11 @@ SpendRecord SpendRecord::fromJson(const QJsonObject &object)
     row.status = object.value(u"status"_s).toString();
     row.costEstimated = object.value(u"cost_estimated"_s).toBool();
     row.priceUnknown = object.value(u"price_unknown"_s).toBool();
+    row.cachedTokens = object.value(u"cached_tokens"_s).toInteger();
+    row.cacheWriteTokens = object.value(u"cache_write_tokens"_s).toInteger();
+    row.cacheWrite1hTokens = object.value(u"cache_write_1h_tokens"_s).toInteger();
+    row.dialect = object.value(u"dialect"_s).toString();
+    row.sessionId = object.value(u"session_id"_s).toString();
     return row;
 }
 

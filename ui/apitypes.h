@@ -113,6 +113,9 @@ struct SpendRecord
     qint64 promptTokens = 0;
     qint64 completionTokens = 0;
     qint64 totalTokens = 0;
+    qint64 cachedTokens = 0;        // prompt tokens read from the provider's cache
+    qint64 cacheWriteTokens = 0;    // prompt tokens written to it
+    qint64 cacheWrite1hTokens = 0;  // of those, written with the 1-hour TTL
     QDateTime startTime;
     QDateTime endTime;
     QString model;
@@ -122,6 +125,8 @@ struct SpendRecord
     QString status;
     bool costEstimated = false;
     bool priceUnknown = false;
+    QString dialect;              // chat, completions, embeddings, messages, responses
+    QString sessionId;            // the coding agent's session, "" for none
 
     [[nodiscard]] QString id() const { return requestId; }
     static SpendRecord fromJson(const QJsonObject &object);

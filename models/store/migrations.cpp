@@ -183,9 +183,34 @@ Migration cachedTokensV3()
     };
 }
 
+// Coding agents: the prompt tokens written to the provider's cache (and of them, those kept
+// for an hour) are priced apart from the rest; the API dialect the client spoke; the agent
+// session a call belongs to (indexed: the log is filtered and reported by it). Older rows
+// wrote no cache and had no session; their dialect follows from their call type.
+Migration agentSessionsV4()
+{
+    return Migration{
+        4,
+        u"spend log cache writes, dialect, session"_s,
+        {
+            u"ALTER TABLE spend_logs ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0"_s,
+            u"ALTER TABLE spend_logs ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0"_s,
+            u"ALTER TABLE spend_logs ADD COLUMN dialect TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE spend_logs ADD COLUMN session_id TEXT NOT NULL DEFAULT ''"_s,
+            uR"(UPDATE spend_logs SET dialect = CASE call_type
+                    WHEN 'acompletion' THEN 'chat'
+                    WHEN 'atext_completion' THEN 'completions'
+                    WHEN 'aembedding' THEN 'embeddings'
+                    WHEN 'anthropic_messages' THEN 'messages'
+                    ELSE '' END)"_s,
+            u"CREATE INDEX idx_spend_logs_session_id ON spend_logs (session_id)"_s,
+        },
+    };
+}
+
 const QList<Migration> &migrations()
 {
-    static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3()};
+    static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3(), agentSessionsV4()};
     return steps;
 }
 

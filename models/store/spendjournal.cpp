@@ -175,9 +175,16 @@ std::optional<JournalRecord> decode(QByteArrayView payload)
             state.duration = in.text();
         record.states.append(state);
     }
-    // Fields added later go after the states: a record written before them just ends here.
+    // Fields added later go after the states, each group after the one before it: a record
+    // written before a group just ends there (and reads as 0 / "" for it).
     if (!in.atEnd())
         row.cachedTokens = in.integer();
+    if (!in.atEnd()) {
+        row.cacheWriteTokens = in.integer();
+        row.cacheWrite1hTokens = in.integer();
+        row.dialect = in.text();
+        row.sessionId = in.text();
+    }
     if (!in.ok() || record.seq <= 0)
         return std::nullopt;
     return record;
@@ -375,6 +382,10 @@ QByteArray SpendJournal::encode(const JournalRecord &record)
         out.text(state.duration);
     }
     out.integer(row.cachedTokens);
+    out.integer(row.cacheWriteTokens);
+    out.integer(row.cacheWrite1hTokens);
+    out.text(row.dialect);
+    out.text(row.sessionId);
     const quint32 length = quint32(bytes.size() - HeaderBytes);
     const quint16 crc = qChecksum(QByteArrayView(bytes).sliced(HeaderBytes));
     uchar *header = reinterpret_cast<uchar *>(bytes.data());

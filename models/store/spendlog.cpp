@@ -6,6 +6,8 @@
 #include <QStringList>
 #include <QVariantList>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -32,12 +34,17 @@ const QString Status = u"status"_s;
 const QString CostEstimated = u"cost_estimated"_s;
 const QString PriceUnknown = u"price_unknown"_s;
 const QString CachedTokens = u"cached_tokens"_s;
+const QString CacheWriteTokens = u"cache_write_tokens"_s;
+const QString CacheWrite1hTokens = u"cache_write_1h_tokens"_s;
+const QString Dialect = u"dialect"_s;
+const QString SessionId = u"session_id"_s;
 } // namespace Field
 
 // The columns every row query selects, in the order rowFrom() reads them.
 const QString RowColumns = u"request_id, call_type, api_key, spend_nanousd, prompt_tokens, completion_tokens, "
                            "total_tokens, start_time, end_time, model, model_group, model_id, user_id, end_user, "
-                           "status, cost_estimated, price_unknown, cached_tokens"_s;
+                           "status, cost_estimated, price_unknown, cached_tokens, cache_write_tokens, "
+                           "cache_write_1h_tokens, dialect, session_id"_s;
 constexpr int StartTimeColumn = 7;
 
 // Newest first; request_id breaks ties so the order (and keyset paging) is total.
@@ -70,6 +77,10 @@ SpendLogRow rowFrom(const QSqlQuery &query)
     row.costEstimated = query.value(15).toBool();
     row.priceUnknown = query.value(16).toBool();
     row.cachedTokens = query.value(17).toLongLong();
+    row.cacheWriteTokens = query.value(18).toLongLong();
+    row.cacheWrite1hTokens = query.value(19).toLongLong();
+    row.dialect = query.value(20).toString();
+    row.sessionId = query.value(21).toString();
     return row;
 }
 
@@ -104,6 +115,10 @@ Where whereOf(const SpendLogFilter &filter)
         where.add(u"request_id = ?"_s, filter.requestId);
     if (!filter.modelGroup.isEmpty())
         where.add(u"model_group = ?"_s, filter.modelGroup);
+    if (!filter.sessionId.isEmpty())
+        where.add(u"session_id = ?"_s, filter.sessionId);
+    if (!filter.dialect.isEmpty())
+        where.add(u"dialect = ?"_s, filter.dialect);
     // Stored times are ISO-8601 UTC with milliseconds and Z, so text order is time order.
     if (filter.from.isValid())
         where.add(u"start_time >= ?"_s, isoUtc(filter.from));
@@ -130,6 +145,8 @@ QString groupColumn(SpendGroup group)
         return u"user_id"_s;
     case SpendGroup::EndUser:
         return u"end_user"_s;
+    case SpendGroup::Session:
+        return u"session_id"_s;
     case SpendGroup::Model:
         break;
     }
@@ -153,13 +170,15 @@ QVariantList rowValues(const SpendLogRow &row)
             row.promptTokens, row.completionTokens, row.totalTokens, isoUtc(row.startTime),
             isoUtc(row.endTime), text(row.model), text(row.modelGroup), text(row.modelId),
             text(row.userId), text(row.endUser), text(row.status), row.costEstimated ? 1 : 0,
-            row.priceUnknown ? 1 : 0, row.cachedTokens};
+            row.priceUnknown ? 1 : 0, row.cachedTokens, row.cacheWriteTokens, row.cacheWrite1hTokens,
+            text(row.dialect), text(row.sessionId)};
 }
 
 const QString InsertSql = u"INSERT INTO spend_logs (request_id, call_type, api_key, spend_nanousd, "
                           "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
                           "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown, "
-                          "cached_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
+                          "cached_tokens, cache_write_tokens, cache_write_1h_tokens, dialect, session_id) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
 
 } // namespace
 
@@ -252,27 +271,52 @@ Result<NanoUsd> totalSpend(QSqlDatabase &db, const SpendLogFilter &filter)
 Result<QList<SpendReportCell>> report(QSqlDatabase &db, const SpendLogFilter &filter, SpendGroup group,
                                       SpendBucket bucket)
 {
-    const Where where = whereOf(filter);
+    Where where = whereOf(filter);
     const QString column = groupColumn(group);   // from a fixed list, never from the request
+    // A session report is about agent sessions: calls without one are no session.
+    const bool sessions = group == SpendGroup::Session;
+    if (sessions)
+        where.terms.append(u"session_id <> ''"_s);
     // start_time is stored as ISO-8601 UTC text ("2024-05-01T13:45:00.000Z"): its first 10
     // characters are the day, its first 13 the hour, so buckets need no date functions and
     // the range condition still uses the index.
     const int length = bucket == SpendBucket::Hour ? 13 : 10;
+    // Sessions are summed per model group as well, then folded below: that gives the models
+    // used without GROUP_CONCAT, whose separator a model name could contain.
+    const QString perModel = sessions ? u", model_group, MIN(start_time), MAX(start_time)"_s : QString();
     QSqlQuery query(db);
     query.setForwardOnly(true);
     if (!run(query,
              u"SELECT substr(start_time, 1, %1) AS period, "_s.arg(length) + column
-                 + u" AS grp, COALESCE(SUM(spend_nanousd), 0), COALESCE(SUM(total_tokens), 0), COUNT(*) "
-                   "FROM spend_logs"_s
-                 + where.sql() + u" GROUP BY period, grp ORDER BY period, grp"_s,
+                 + u" AS grp, COALESCE(SUM(spend_nanousd), 0), COALESCE(SUM(total_tokens), 0), COUNT(*)"_s + perModel
+                 + u" FROM spend_logs"_s + where.sql() + u" GROUP BY period, grp"_s
+                 + (sessions ? u", model_group"_s : QString()) + u" ORDER BY period, grp"_s
+                 + (sessions ? u", model_group"_s : QString()),
              where.values))
         return makeError(u"cannot sum spend logs per %1: %2"_s.arg(bucket == SpendBucket::Hour ? u"hour"_s : u"day"_s,
                                                                    query.lastError().text()));
     QList<SpendReportCell> cells;
     while (query.next()) {
-        cells.append(SpendReportCell{query.value(0).toString(), query.value(1).toString(),
-                                     NanoUsd(query.value(2).toLongLong()), query.value(3).toLongLong(),
-                                     query.value(4).toLongLong()});
+        SpendReportCell cell{query.value(0).toString(), query.value(1).toString(),
+                             NanoUsd(query.value(2).toLongLong()), query.value(3).toLongLong(),
+                             query.value(4).toLongLong(), {}, {}, {}};
+        if (sessions) {
+            cell.models = {query.value(5).toString()};
+            cell.firstCall = QDateTime::fromString(query.value(6).toString(), Qt::ISODateWithMs);
+            cell.lastCall = QDateTime::fromString(query.value(7).toString(), Qt::ISODateWithMs);
+            if (!cells.isEmpty() && cells.constLast().period == cell.period && cells.constLast().group == cell.group) {
+                // The same session, another model group (they come in order).
+                SpendReportCell &into = cells.last();
+                into.spend += cell.spend;
+                into.totalTokens += cell.totalTokens;
+                into.requests += cell.requests;
+                into.models.append(cell.models);
+                into.firstCall = std::min(into.firstCall, cell.firstCall);
+                into.lastCall = std::max(into.lastCall, cell.lastCall);
+                continue;
+            }
+        }
+        cells.append(cell);
     }
     return cells;
 }
@@ -300,6 +344,10 @@ QJsonObject toJson(const SpendLogRow &row)
         {Field::CostEstimated, row.costEstimated},
         {Field::PriceUnknown, row.priceUnknown},
         {Field::CachedTokens, row.cachedTokens},
+        {Field::CacheWriteTokens, row.cacheWriteTokens},
+        {Field::CacheWrite1hTokens, row.cacheWrite1hTokens},
+        {Field::Dialect, row.dialect},
+        {Field::SessionId, row.sessionId},
     };
 }
 
@@ -323,7 +371,9 @@ QByteArray spendCsvHeader()
                             Field::PromptTokens, Field::CompletionTokens, Field::TotalTokens,
                             Field::StartTime, Field::EndTime, Field::Model, Field::ModelGroup,
                             Field::ModelId, Field::User, Field::EndUser, Field::Status,
-                            Field::CostEstimated, Field::PriceUnknown, Field::CachedTokens};
+                            Field::CostEstimated, Field::PriceUnknown, Field::CachedTokens,
+                            Field::CacheWriteTokens, Field::CacheWrite1hTokens, Field::Dialect,
+                            Field::SessionId};
     return names.join(u',').toUtf8() + "\r\n";
 }
 
@@ -348,6 +398,10 @@ QByteArray toCsvRecord(const SpendLogRow &row)
         boolField(row.costEstimated),
         boolField(row.priceUnknown),
         QByteArray::number(row.cachedTokens),
+        QByteArray::number(row.cacheWriteTokens),
+        QByteArray::number(row.cacheWrite1hTokens),
+        csvField(row.dialect),
+        csvField(row.sessionId),
     };
     QByteArray record = fields.join(',');
     record += "\r\n";

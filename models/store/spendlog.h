@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -18,13 +19,16 @@ namespace Tollgate {
 struct SpendLogRow
 {
     QString requestId;
-    QString callType;           // acompletion, atext_completion, aembedding
+    QString callType;           // acompletion, atext_completion, aembedding, anthropic_messages
     QString apiKey;             // SHA-256 of the caller's key, never the key
     NanoUsd spend = 0;
     qint64 promptTokens = 0;
     qint64 completionTokens = 0;
     qint64 totalTokens = 0;
     qint64 cachedTokens = 0;    // prompt tokens read from the provider's cache (part of promptTokens)
+    qint64 cacheWriteTokens = 0;    // prompt tokens written to the provider's cache (Anthropic's
+                                    // cache_creation_input_tokens; part of promptTokens)
+    qint64 cacheWrite1hTokens = 0;  // the part of cacheWriteTokens written with the 1-hour TTL
     QDateTime startTime;
     QDateTime endTime;
     QString model;              // the provider model that answered
@@ -35,7 +39,15 @@ struct SpendLogRow
     QString status = QStringLiteral("success");  // success | failure | client_disconnected
     bool costEstimated = false;
     bool priceUnknown = false;
+    QString dialect;            // the API the client spoke: chat, completions, embeddings, messages,
+                                // responses ("" for none known)
+    QString sessionId;          // the coding agent's session (its session header), "" for none
 };
+
+// The values of SpendLogRow::dialect (besides "" for a call logged before dialects were).
+inline const QStringList SpendDialects{QStringLiteral("chat"), QStringLiteral("completions"),
+                                       QStringLiteral("embeddings"), QStringLiteral("messages"),
+                                       QStringLiteral("responses")};
 
 // Which rows a spend query covers; an empty field or an invalid time matches everything.
 struct SpendLogFilter
@@ -45,6 +57,8 @@ struct SpendLogFilter
     QString endUser;
     QString requestId;
     QString modelGroup;
+    QString sessionId;
+    QString dialect;
     QDateTime from;       // start_time >= from
     QDateTime until;      // start_time < until (exclusive, so whole days chain without gaps)
 };
@@ -66,7 +80,9 @@ struct SpendCsvPage
 };
 
 // What /global/spend/report groups a day's spend by.
-enum class SpendGroup { ApiKey, User, EndUser, Model };
+// Session: calls with a session id only (an agent session), each cell with its first and
+// last call and the model groups it used.
+enum class SpendGroup { ApiKey, User, EndUser, Model, Session };
 
 // How long one bucket of /global/spend/report is (a UTC day or a UTC hour).
 enum class SpendBucket { Day, Hour };
@@ -79,6 +95,11 @@ struct SpendReportCell
     NanoUsd spend = 0;
     qint64 totalTokens = 0;
     qint64 requests = 0;
+    // SpendGroup::Session only: the first and last start_time in the cell, and the model
+    // groups called, sorted.
+    QDateTime firstCall;
+    QDateTime lastCall;
+    QStringList models;
 };
 
 // SQL of the spend_logs table (the only place it is written).

@@ -1,5 +1,6 @@
 #include "docscontroller.h"
 
+#include "../../models/store/spendlog.h"
 #include "../apierror.h"
 
 #include <QFile>
@@ -381,11 +382,16 @@ const QHash<QString, Operation> &operations()
         t.insert(u"GET /spend/logs"_s,
                  {{}, {}, {query(u"api_key"_s, str(), u"key or token"_s), query(u"user_id"_s, str(), {}),
                            query(u"end_user"_s, str(), {}), query(u"request_id"_s, str(), {}),
+                           query(u"session_id"_s, str(), u"the coding agent's session"_s),
+                           query(u"dialect"_s, enumOf(SpendDialects), u"the API the client spoke"_s),
                            query(u"start_date"_s, str(), u"YYYY-MM-DD"_s),
                            query(u"end_date"_s, str(), u"YYYY-MM-DD"_s)}});
         t.insert(u"GET /global/spend/report"_s,
                  {{}, {}, {query(u"start_date"_s, str(), u"YYYY-MM-DD"_s), query(u"end_date"_s, str(), u"YYYY-MM-DD"_s),
-                           query(u"group_by"_s, enumOf({u"api_key"_s, u"user"_s, u"end_user"_s, u"model"_s}), {}),
+                           query(u"group_by"_s, enumOf({u"api_key"_s, u"user"_s, u"end_user"_s, u"model"_s, u"session"_s}),
+                                 u"session: agent sessions only, each with first_call, last_call and models"_s),
+                           query(u"session_id"_s, str(), {}),
+                           query(u"dialect"_s, enumOf(SpendDialects), {}),
                            query(u"granularity"_s, enumOf({u"day"_s, u"hour"_s}),
                                  u"bucket length (default day; the default range is the last 30 days, or 48 hours "
                                  "for hour, whose buckets carry \"hour\": \"YYYY-MM-DDTHH\")"_s)}});

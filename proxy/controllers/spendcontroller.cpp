@@ -87,6 +87,15 @@ std::optional<SpendLogFilter> readFilter(const QUrlQuery &query, const Responder
     filter.endUser = queryValue(query, u"end_user"_s);
     filter.requestId = queryValue(query, u"request_id"_s);
     filter.modelGroup = queryValue(query, u"model"_s);
+    filter.sessionId = queryValue(query, u"session_id"_s);
+    filter.dialect = queryValue(query, u"dialect"_s);
+    // A misspelt dialect would match nothing and look like "no calls": say so instead.
+    if (!filter.dialect.isEmpty() && !SpendDialects.contains(filter.dialect)) {
+        Management::fail(responder, ApiError::BadRequest,
+                         u"Invalid dialect '%1': use %2."_s.arg(filter.dialect, SpendDialects.join(u", "_s)),
+                         u"dialect"_s);
+        return std::nullopt;
+    }
     for (const auto &[name, bound] : {std::pair{u"start_date"_s, Bound::Start}, std::pair{u"end_date"_s, Bound::End}}) {
         const QString text = queryValue(query, name);
         if (text.isEmpty())
@@ -143,6 +152,8 @@ std::optional<GroupNames> groupNames(const QString &groupBy)
         return GroupNames{SpendGroup::User, u"users"_s, u"user"_s};
     if (groupBy == u"end_user")
         return GroupNames{SpendGroup::EndUser, u"end_users"_s, u"end_user"_s};
+    if (groupBy == u"session")
+        return GroupNames{SpendGroup::Session, u"sessions"_s, u"session"_s};
     return std::nullopt;
 }
 
@@ -150,6 +161,9 @@ std::optional<GroupNames> groupNames(const QString &groupBy)
 //   {"date": "2024-05-01", ["hour": "2024-05-01T13",] "spend": <USD>, "total_tokens": n,
 //    "requests": n, "<models|api_keys|users|end_users>": [{"<group_by>": "<value>",
 //    "spend": <USD>, "total_tokens": n, "requests": n}, ...]}
+// group_by=session lists only calls with a session id ("sessions": [{"session": …}]), and
+// each session adds "first_call" and "last_call" (its calls' first and last start time in
+// the bucket) and "models" (the model groups it called, sorted).
 // "hour" is there for hour buckets only; "date" always, so a day-based client still reads
 // an hourly report. Groups are sorted by name ("" = calls without one, e.g. no end user).
 // A bucket's spend is the integer sum of its groups', converted to USD once, so it matches
@@ -169,10 +183,16 @@ QJsonArray reportJson(const QList<SpendReportCell> &cells, const GroupNames &nam
             spend += cell.spend;
             tokens += cell.totalTokens;
             requests += cell.requests;
-            groups.append(QJsonObject{{names.key, cell.group},
-                                      {u"spend"_s, nanosToUsd(cell.spend)},
-                                      {u"total_tokens"_s, cell.totalTokens},
-                                      {u"requests"_s, cell.requests}});
+            QJsonObject group{{names.key, cell.group},
+                              {u"spend"_s, nanosToUsd(cell.spend)},
+                              {u"total_tokens"_s, cell.totalTokens},
+                              {u"requests"_s, cell.requests}};
+            if (names.group == SpendGroup::Session) {
+                group.insert(u"first_call"_s, isoUtc(cell.firstCall));
+                group.insert(u"last_call"_s, isoUtc(cell.lastCall));
+                group.insert(u"models"_s, QJsonArray::fromStringList(cell.models));
+            }
+            groups.append(group);
         }
         QJsonObject object{{u"date"_s, period.left(10)},
                            {u"spend"_s, nanosToUsd(spend)},
@@ -237,8 +257,8 @@ void SpendController::registerRoutes(Router &router)
                bind(&SpendController::exportCsv));
     router.add("GET", u"/global/spend"_s, Access::Admin, u"Total spend and the global budget"_s,
                bind(&SpendController::globalSpend));
-    router.add("GET", u"/global/spend/report"_s, Access::Admin, u"Spend per UTC day or hour (granularity=day|hour), grouped by key, user, end user or model, "
-                 "for charts"_s,
+    router.add("GET", u"/global/spend/report"_s, Access::Admin, u"Spend per UTC day or hour (granularity=day|hour), grouped by key, user, end user, model "
+                 "or agent session, for charts"_s,
                bind(&SpendController::report));
     router.add("GET", u"/budget/events"_s, Access::Admin,
                u"Budget thresholds passed (soft, 80/95/100 %) and resets, newest first"_s,
@@ -353,7 +373,7 @@ void SpendController::report(RequestContext &context, const ResponderPtr &respon
     const auto names = groupNames(groupBy.isEmpty() ? u"model"_s : groupBy);
     if (!names) {
         Management::fail(responder, ApiError::BadRequest,
-                         u"Invalid group_by '%1': use api_key, user, end_user or model."_s.arg(groupBy),
+                         u"Invalid group_by '%1': use api_key, user, end_user, model or session."_s.arg(groupBy),
                          u"group_by"_s);
         return;
     }

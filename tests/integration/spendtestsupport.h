@@ -38,12 +38,14 @@ inline const QStringList Columns{
     u"request_id"_s, u"call_type"_s, u"api_key"_s, u"spend"_s, u"prompt_tokens"_s,
     u"completion_tokens"_s, u"total_tokens"_s, u"startTime"_s, u"endTime"_s, u"model"_s,
     u"model_group"_s, u"model_id"_s, u"user"_s, u"end_user"_s, u"status"_s,
-    u"cost_estimated"_s, u"price_unknown"_s, u"cached_tokens"_s};
+    u"cost_estimated"_s, u"price_unknown"_s, u"cached_tokens"_s, u"cache_write_tokens"_s,
+    u"cache_write_1h_tokens"_s, u"dialect"_s, u"session_id"_s};
 
 // Values that need quoting in CSV (and percent-encoding in a URL).
 inline const QString WeirdEndUser = u"he said \"hi\", then\nleft"_s;
 inline const QString WeirdGroup = u"group, \"quoted\"\nname"_s;
 inline const QString WeirdModel = u"provider,\"x\"\r\nmodel"_s;
+inline const QString WeirdSession = u"sess, \"q\"\nion"_s;
 
 inline QString sha256(const QString &text)
 {
@@ -89,6 +91,10 @@ inline bool matches(const SpendLogRow &row, const QVariantMap &params, const QDa
         if (it.key() == u"request_id" && row.requestId != value)
             return false;
         if (it.key() == u"model" && row.modelGroup != value)
+            return false;
+        if (it.key() == u"session_id" && row.sessionId != value)
+            return false;
+        if (it.key() == u"dialect" && row.dialect != value)
             return false;
     }
     return (!from.isValid() || row.startTime >= from) && (!until.isValid() || row.startTime < until);
@@ -144,7 +150,8 @@ inline QStringList expectedRecord(const SpendLogRow &row)
     return {row.requestId, row.callType, row.apiKey, expectedUsd(row.spend), QString::number(row.promptTokens),
             QString::number(row.completionTokens), QString::number(row.totalTokens), isoZ(row.startTime),
             isoZ(row.endTime), row.model, row.modelGroup, row.modelId, row.userId, row.endUser, row.status,
-            flag(row.costEstimated), flag(row.priceUnknown), QString::number(row.cachedTokens)};
+            flag(row.costEstimated), flag(row.priceUnknown), QString::number(row.cachedTokens),
+            QString::number(row.cacheWriteTokens), QString::number(row.cacheWrite1hTokens), row.dialect, row.sessionId};
 }
 
 // A strict RFC 4180 reader: every record ends in CRLF; a quoted field may hold anything,
@@ -346,6 +353,7 @@ inline void SpendTestBase::startFixture()
     const QStringList endUsers{u"cust-1"_s, u"cust-2"_s, QString(), WeirdEndUser, u"customer-1"_s};
     const QStringList groups{u"gpt-a"_s, u"gpt-b"_s, WeirdGroup};
     const QStringList statuses{u"success"_s, u"failure"_s, u"client_disconnected"_s};
+    const QStringList sessions{QString(), u"sess-a"_s, u"sess-b"_s, WeirdSession, u"sess-c"_s};
     const QDateTime firstDay = utc(u"2024-03-01T00:00:00.000Z"_s);
     for (int i = 0; i < 150; ++i) {
         SpendLogRow row;
@@ -363,6 +371,11 @@ inline void SpendTestBase::startFixture()
         row.completionTokens = 2 * i;
         row.totalTokens = row.promptTokens + row.completionTokens;
         row.cachedTokens = i % 3 == 0 ? i / 2 : 0;
+        row.cacheWriteTokens = i % 4 == 1 ? i : 0;
+        row.cacheWrite1hTokens = row.cacheWriteTokens / 3;
+        row.dialect = i % 2 ? (i % 3 == 1 ? u"messages"_s : u"chat"_s) : u"embeddings"_s;
+        // Sessions across days (i % 5) and model groups; one in five calls has none.
+        row.sessionId = sessions.at((i / 5) % 5);
         row.startTime = firstDay.addDays(i % 5).addSecs((i * 7919) % 86400).addMSecs(i);
         row.endTime = row.startTime.addMSecs((i * 13) % 5000);
         row.costEstimated = row.status == u"client_disconnected";

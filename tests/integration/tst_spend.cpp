@@ -84,6 +84,15 @@ void TestSpend::filters_data()
     QTest::newRow("model group") << QVariantMap{{u"model"_s, u"gpt-b"_s}} << open << open;
     QTest::newRow("model group with comma, quote and newline") << QVariantMap{{u"model"_s, WeirdGroup}} << open
                                                                << open;
+    QTest::newRow("session_id") << QVariantMap{{u"session_id"_s, u"sess-b"_s}} << open << open;
+    QTest::newRow("session_id with comma, quote and newline") << QVariantMap{{u"session_id"_s, WeirdSession}}
+                                                              << open << open;
+    QTest::newRow("dialect") << QVariantMap{{u"dialect"_s, u"messages"_s}} << open << open;
+    QTest::newRow("dialect no call spoke") << QVariantMap{{u"dialect"_s, u"responses"_s}} << open << open;
+    QTest::newRow("session, dialect and a day")
+        << QVariantMap{{u"session_id"_s, u"sess-a"_s}, {u"dialect"_s, u"embeddings"_s},
+                       {u"start_date"_s, u"2024-03-02"_s}, {u"end_date"_s, u"2024-03-02"_s}}
+        << t(u"2024-03-02T00:00:00Z"_s) << t(u"2024-03-03T00:00:00Z"_s);
     QTest::newRow("start_date only") << QVariantMap{{u"start_date"_s, u"2024-03-04"_s}}
                                      << t(u"2024-03-04T00:00:00Z"_s) << open;
     QTest::newRow("end_date only, its whole day") << QVariantMap{{u"end_date"_s, u"2024-03-01"_s}} << open
@@ -134,6 +143,9 @@ void TestSpend::filters()
             expected.append(row);
     }
     sortNewestFirst(expected);
+    // The filters on the new columns must pick some rows but not all (else they test nothing).
+    if (params.contains(u"session_id"_s) || params.value(u"dialect"_s).toString() == u"messages")
+        QVERIFY(!expected.isEmpty() && expected.size() < m_rows.size());
 
     Params query = paramsOf(params);
     query.append({u"page_size"_s, u"1000"_s});
@@ -200,6 +212,7 @@ void TestSpend::badParameters_data()
         add("a word", {{u"start_date"_s, u"yesterday"_s}}, u"start_date"_s);
         add("February 30", {{u"end_date"_s, u"2024-02-30"_s}}, u"end_date"_s);
         add("hour 25", {{u"end_date"_s, u"2024-03-01T25:00:00Z"_s}}, u"end_date"_s);
+        add("unknown dialect", {{u"dialect"_s, u"anthropic"_s}}, u"dialect"_s);
         add("end before start", {{u"start_date"_s, u"2024-03-02"_s}, {u"end_date"_s, u"2024-03-01"_s}}, u"end_date"_s);
     }
     const auto logs = [](const char *name, const Params &params, const QString &param) {

@@ -4,6 +4,8 @@
 // under test. /spend/logs itself is in tst_spend.cpp.
 #include "tests/integration/spendtestsupport.h"
 
+#include <set>
+
 using namespace SpendTestSupport;
 
 class TestSpendReports : public QObject, protected SpendTestBase
@@ -63,6 +65,13 @@ void TestSpendReports::report_data()
     QTest::newRow("by api_key") << u"api_key"_s << u"api_keys"_s << march;
     QTest::newRow("by user") << u"user"_s << u"users"_s << march;
     QTest::newRow("by end_user") << u"end_user"_s << u"end_users"_s << march;
+    QTest::newRow("by session") << u"session"_s << u"sessions"_s << march;
+    QTest::newRow("one dialect by session")
+        << u"session"_s << u"sessions"_s
+        << QVariantMap{{u"start_date"_s, u"2024-03-01"_s}, {u"end_date"_s, u"2024-03-05"_s}, {u"dialect"_s, u"chat"_s}};
+    QTest::newRow("one session by model")
+        << u"model"_s << u"models"_s
+        << QVariantMap{{u"start_date"_s, u"2024-03-01"_s}, {u"end_date"_s, u"2024-03-05"_s}, {u"session_id"_s, WeirdSession}};
     QTest::newRow("two days by user")
         << u"user"_s << u"users"_s << QVariantMap{{u"start_date"_s, u"2024-03-02"_s}, {u"end_date"_s, u"2024-03-03"_s}};
     QTest::newRow("one key by model")
@@ -82,7 +91,15 @@ void TestSpendReports::report()
     rowFilters.remove(u"start_date"_s);
     rowFilters.remove(u"end_date"_s);
 
-    struct Sum { NanoUsd spend = 0; qint64 tokens = 0; qint64 requests = 0; };
+    struct Sum
+    {
+        NanoUsd spend = 0;
+        qint64 tokens = 0;
+        qint64 requests = 0;
+        QDateTime first;
+        QDateTime last;
+        std::set<QString> models;
+    };
     std::map<QString, std::map<QString, Sum>> expected;   // day → group → sums
     for (const SpendLogRow &row : m_rows) {
         if (!matches(row, rowFilters, from, until))
@@ -90,11 +107,19 @@ void TestSpendReports::report()
         const QString group = key == u"model" ? row.modelGroup
                             : key == u"api_key" ? row.apiKey
                             : key == u"user"    ? row.userId
+                            : key == u"session" ? row.sessionId
                                                 : row.endUser;
+        if (key == u"session" && group.isEmpty())
+            continue;   // calls outside a session are no session
         Sum &sum = expected[row.startTime.toUTC().date().toString(Qt::ISODate)][group];
         sum.spend += row.spend;
         sum.tokens += row.totalTokens;
         ++sum.requests;
+        if (!sum.first.isValid() || row.startTime < sum.first)
+            sum.first = row.startTime;
+        if (!sum.last.isValid() || row.startTime > sum.last)
+            sum.last = row.startTime;
+        sum.models.insert(row.modelGroup);
     }
     QVERIFY(!expected.empty());
 
@@ -105,6 +130,7 @@ void TestSpendReports::report()
     QCOMPARE(response.status, 200);
     const QJsonArray days = jsonArray(response);
     QCOMPARE(days.size(), qsizetype(expected.size()));
+    bool severalModels = false;   // a session cell summed over more than one model group
     auto day = expected.cbegin();
     for (const QJsonValue value : days) {
         const QJsonObject object = value.toObject();
@@ -119,6 +145,17 @@ void TestSpendReports::report()
             QVERIFY(cell.value(u"spend"_s).toDouble() == nanosToUsd(group->second.spend));
             QCOMPARE(cell.value(u"total_tokens"_s).toInteger(), group->second.tokens);
             QCOMPARE(cell.value(u"requests"_s).toInteger(), group->second.requests);
+            if (key == u"session") {
+                QCOMPARE(cell.value(u"first_call"_s).toString(), isoZ(group->second.first));
+                QCOMPARE(cell.value(u"last_call"_s).toString(), isoZ(group->second.last));
+                QStringList models;
+                for (const QJsonValue model : cell.value(u"models"_s).toArray())
+                    models.append(model.toString());
+                QCOMPARE(models, QStringList(group->second.models.cbegin(), group->second.models.cend()));
+                severalModels = severalModels || models.size() > 1;
+            } else {
+                QVERIFY(!cell.contains(u"models"_s));
+            }
             total.spend += group->second.spend;
             total.tokens += group->second.tokens;
             total.requests += group->second.requests;
@@ -129,6 +166,8 @@ void TestSpendReports::report()
         QCOMPARE(object.value(u"requests"_s).toInteger(), total.requests);
         ++day;
     }
+    if (key == u"session")
+        QVERIFY(severalModels);
 }
 
 void TestSpendReports::reportDefaultsToTheLast30Days()
@@ -280,6 +319,7 @@ void TestSpendReports::csvNeutralisesFormulas()
     row.userId = u"@SUM(A1)"_s;
     row.model = u"+cmd"_s;
     row.modelGroup = u"-2"_s;
+    row.sessionId = u"=cmd|' /C calc'!A0"_s;
     QVERIFY(fixture.store().writeNow(insertAll({row})));
 
     const Csv csv = parseCsv(fixture.get("/spend/logs/export.csv").body);
@@ -290,6 +330,8 @@ void TestSpendReports::csvNeutralisesFormulas()
     QCOMPARE(record.at(10), u"'-2"_s);
     QCOMPARE(record.at(12), u"'@SUM(A1)"_s);
     QCOMPARE(record.at(13), u"'=HYPERLINK(\"http://example.com\")"_s);
+    QCOMPARE(record.size(), Columns.size());
+    QCOMPARE(record.at(Columns.indexOf(u"session_id"_s)), u"'=cmd|' /C calc'!A0"_s);
     // The JSON rows are the values as logged.
     const QJsonArray rows = QJsonDocument::fromJson(fixture.get("/spend/logs").body).array();
     QCOMPARE(rows.size(), 1);

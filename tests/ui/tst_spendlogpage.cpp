@@ -1,3 +1,4 @@
+#include "models/store/spendlog.h"
 #include "tests/ui/uifixture.h"
 #include "ui/models/spendlogtablemodel.h"
 #include "ui/pages/spendlogpage.h"
@@ -8,6 +9,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QLineEdit>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -85,6 +87,7 @@ private Q_SLOTS:
     void contextMenuFilterKeepsOtherFilters();
     void tableModelPassesTheModelTester();
     void masterKeyAndOpenAccessCallsAreNamed();
+    void filtersBySessionAndShowsTheTokenSplit();
 };
 
 void TestSpendLogPage::listsEveryCallNewestFirst()
@@ -342,6 +345,74 @@ void TestSpendLogPage::masterKeyAndOpenAccessCallsAreNamed()
     // Calls without a key (a gateway with no master key) and of deleted keys.
     QCOMPARE(page.model()->keyName(QString()), u"No key (open access)"_s);
     QCOMPARE(page.model()->keyName(u"63b0e2aa00"_s), u"Deleted key 63b0e2aa…"_s);
+}
+
+void TestSpendLogPage::filtersBySessionAndShowsTheTokenSplit()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    // Rows as the relay writes them for a coding agent (two sessions) and one outside any.
+    const QDateTime start = QDateTime::currentDateTimeUtc().addSecs(-60);
+    const auto row = [&start](const QString &id, const QString &session, int second) {
+        SpendLogRow row;
+        row.requestId = id;
+        row.callType = u"anthropic_messages"_s;
+        row.dialect = u"messages"_s;
+        row.sessionId = session;
+        row.model = row.modelGroup = u"claude"_s;
+        row.promptTokens = 1000;
+        row.completionTokens = 50;
+        row.totalTokens = 1050;
+        row.cachedTokens = 600;
+        row.cacheWriteTokens = 300;
+        row.cacheWrite1hTokens = 100;
+        row.startTime = row.endTime = start.addSecs(second);
+        return row;
+    };
+    const QList<SpendLogRow> rows{row(u"s1-a"_s, u"session-one"_s, 1), row(u"s1-b"_s, u"session-one"_s, 2),
+                                  row(u"s2-a"_s, u"session-two"_s, 3), row(u"none"_s, QString(), 4)};
+    QVERIFY(fixture.gateway().store().writeNow([rows](QSqlDatabase &db) -> Result<void> {
+        for (const SpendLogRow &one : rows) {
+            if (auto done = SpendLogRepository::insert(one)(db); !done)
+                return done;
+        }
+        return {};
+    }));
+
+    SpendLogPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 4);
+    const int first = page.model()->rowOf(u"s1-a"_s);
+    QCOMPARE(page.model()->index(first, SpendLogTableModel::Session).data().toString(), u"session-one"_s);
+    QCOMPARE(page.model()->index(page.model()->rowOf(u"none"_s), SpendLogTableModel::Session).data().toString(),
+             u"—"_s);
+    const QString split = page.model()->index(first, SpendLogTableModel::Tokens).data(Qt::ToolTipRole).toString();
+    QVERIFY2(split.contains(u"600"_s) && split.contains(u"read from the cache"_s), qPrintable(split));
+    QVERIFY2(split.contains(u"300"_s) && split.contains(u"written to the cache"_s) && split.contains(u"100"_s),
+             qPrintable(split));
+    QVERIFY(page.model()->index(first, SpendLogTableModel::Model).data(Qt::ToolTipRole).toString()
+                .contains(u"messages"_s));
+
+    // The session field filters (the API's session_id), alone and with the other filters.
+    auto *edit = page.findChild<QLineEdit *>(u"sessionLineEdit"_s);
+    QVERIFY(edit);
+    edit->setText(u"session-one"_s);
+    QCOMPARE(page.query().sessionId, u"session-one"_s);
+    QCOMPARE(page.query().toUrlQuery().queryItemValue(u"session_id"_s), u"session-one"_s);
+    SpendLogQuery query = page.query();
+    page.setQuery(query);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 2);
+    for (const SpendRecord &record : page.model()->records())
+        QCOMPARE(record.sessionId, u"session-one"_s);
+    query.model = u"other"_s;
+    page.setQuery(query);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 0);
+    page.setQuery({});
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 4);
+    QVERIFY(edit->text().isEmpty());
 }
 
 QTEST_MAIN(TestSpendLogPage)

@@ -110,6 +110,7 @@ private slots:
     void spendLogDefaults();
     void rerunIsIdempotent();
     void upgradesOlderDatabase();
+    void version3SpendLogGainsAgentColumns();
     void failingStepRollsBack_data();
     void failingStepRollsBack();
     void newerDatabaseIsRefusedUntouched();
@@ -162,6 +163,7 @@ void TestMigrations::freshDatabaseHasObject_data()
     QTest::newRow("spend log by user") << u"index"_s << u"idx_spend_logs_user_id"_s;
     QTest::newRow("spend log by end user") << u"index"_s << u"idx_spend_logs_end_user"_s;
     QTest::newRow("spend log by model group") << u"index"_s << u"idx_spend_logs_model_group"_s;
+    QTest::newRow("spend log by session") << u"index"_s << u"idx_spend_logs_session_id"_s;
     QTest::newRow("audit log table") << u"table"_s << u"audit_log"_s;
     QTest::newRow("audit log by time") << u"index"_s << u"idx_audit_log_at"_s;
     QTest::newRow("settings table") << u"table"_s << u"settings"_s;
@@ -259,6 +261,53 @@ void TestMigrations::upgradesOlderDatabase()
     // Step 1 was not run again (one row in a), step 2 saw its data.
     QCOMPARE(conn.scalar(u"SELECT count(*) FROM a"_s).toInt(), 1);
     QCOMPARE(conn.scalar(u"SELECT y FROM b"_s).toInt(), 2);
+}
+
+void TestMigrations::version3SpendLogGainsAgentColumns()
+{
+    Connection conn(m_path);
+    QVERIFY(conn.ok());
+    QSqlDatabase db = conn.db();
+    // A database as the build with cached_tokens (schema 3) left it, with a row of each call type.
+    const Result<int> v3 = migrate(db, migrations().mid(0, 3));
+    QVERIFY2(v3.ok(), why(v3));
+    QCOMPARE(*v3, 3);
+    QVERIFY(!conn.exec(u"SELECT session_id FROM spend_logs"_s));
+    const QStringList callTypes{u"acompletion"_s, u"atext_completion"_s, u"aembedding"_s,
+                                u"anthropic_messages"_s, u"aimage_generation"_s};
+    for (qsizetype i = 0; i < callTypes.size(); ++i) {
+        QVERIFY(conn.exec(u"INSERT INTO spend_logs (request_id, call_type, start_time, end_time, cached_tokens) "
+                          "VALUES ('r%1', '%2', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:01.000Z', %1)"_s
+                              .arg(i)
+                              .arg(callTypes.at(i))));
+    }
+
+    const Result<int> v4 = migrate(db);
+    QVERIFY2(v4.ok(), why(v4));
+    QCOMPARE(*v4, 4);
+    QSqlQuery query(db);
+    QVERIFY(query.exec(u"SELECT call_type, dialect, cache_write_tokens, cache_write_1h_tokens, session_id, "
+                       "cached_tokens FROM spend_logs ORDER BY request_id"_s));
+    const QStringList dialects{u"chat"_s, u"completions"_s, u"embeddings"_s, u"messages"_s, QString()};
+    for (qsizetype i = 0; i < callTypes.size(); ++i) {
+        QVERIFY(query.next());
+        QCOMPARE(query.value(0).toString(), callTypes.at(i));
+        QCOMPARE(query.value(1).toString(), dialects.at(i));   // an unknown call type has none
+        QCOMPARE(query.value(2).toLongLong(), 0LL);
+        QCOMPARE(query.value(3).toLongLong(), 0LL);
+        QVERIFY(!query.value(4).isNull());
+        QCOMPARE(query.value(4).toString(), QString());
+        QCOMPARE(query.value(5).toLongLong(), qint64(i));        // kept
+    }
+    QVERIFY(!query.next());
+    query.finish();
+
+    // New rows that name none of the columns read as none.
+    QVERIFY(conn.exec(u"INSERT INTO spend_logs (request_id, call_type, start_time, end_time) "
+                      "VALUES ('new', 'acompletion', 'a', 'b')"_s));
+    QCOMPARE(conn.scalar(u"SELECT dialect || '|' || session_id || '|' || cache_write_tokens "
+                         "FROM spend_logs WHERE request_id = 'new'"_s).toString(),
+             u"||0"_s);
 }
 
 void TestMigrations::failingStepRollsBack_data()

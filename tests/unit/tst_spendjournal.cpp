@@ -48,6 +48,10 @@ JournalRecord makeRecord(const QString &requestId, NanoUsd spend, QList<JournalB
     row.completionTokens = 22;
     row.totalTokens = 33;
     row.cachedTokens = 7;
+    row.cacheWriteTokens = 5;
+    row.cacheWrite1hTokens = 2;
+    row.dialect = u"messages"_s;
+    row.sessionId = u"sess-\u00e9-1"_s;
     row.startTime = Start;
     row.endTime = Start.addMSecs(250);
     row.model = u"gpt-4o-mini"_s;
@@ -57,6 +61,25 @@ JournalRecord makeRecord(const QString &requestId, NanoUsd spend, QList<JournalB
     row.endUser = u"customer-7"_s;
     row.costEstimated = true;
     record.states = std::move(states);
+    return record;
+}
+
+// The bytes a record's cache-write, dialect and session fields take at its end (the last
+// fields encoded): 8 + 8, then each string's 4-byte length and UTF-16 code units.
+qsizetype agentFieldBytes(const SpendLogRow &row)
+{
+    return 8 + 8 + 4 + row.dialect.size() * 2 + 4 + row.sessionId.size() * 2;
+}
+
+// Drops the last `bytes` of an encoded record's payload and frames it again (length, CRC):
+// the record as a build that did not write those fields wrote it.
+QByteArray withoutTail(QByteArray record, qsizetype bytes)
+{
+    constexpr int Header = 6;
+    record.chop(bytes);
+    const QByteArrayView payload = QByteArrayView(record).sliced(Header);
+    qToBigEndian(quint32(payload.size()), reinterpret_cast<uchar *>(record.data()));
+    qToBigEndian(qChecksum(payload), reinterpret_cast<uchar *>(record.data()) + 4);
     return record;
 }
 
@@ -190,6 +213,7 @@ private Q_SLOTS:
     void twoStoresAddTheirSpend();
     void aCallWrittenTwiceCountsOnce();
     void aFormat2JournalReplaysItsTotals();
+    void aRecordWithoutAgentFieldsStillReplays();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -217,6 +241,10 @@ void TestSpendJournal::roundTripAndTornTail()
     QCOMPARE(read.row.spend, 123);
     QCOMPARE(read.row.totalTokens, 33);
     QCOMPARE(read.row.cachedTokens, 7);
+    QCOMPARE(read.row.cacheWriteTokens, 5);
+    QCOMPARE(read.row.cacheWrite1hTokens, 2);
+    QCOMPARE(read.row.dialect, u"messages"_s);
+    QCOMPARE(read.row.sessionId, u"sess-\u00e9-1"_s);
     QCOMPARE(read.row.startTime, Start);
     QCOMPARE(read.row.endTime, Start.addMSecs(250));
     QCOMPARE(read.row.endUser, u"customer-7"_s);
@@ -712,9 +740,10 @@ void TestSpendJournal::aFormat2JournalReplaysItsTotals()
     record.seq = 1;
     QByteArray bytes = SpendJournal::encode(record);
     constexpr int Header = 6;
-    // Records now end in their cached-token count (8 bytes, after the budgets); records from
-    // before it end after their budgets and still read (with 0 cached tokens).
-    bytes.chop(8);
+    // Records now end in their cached-token count (8 bytes, after the budgets), then the
+    // cache-write, dialect and session fields; records from before them end after their
+    // budgets and still read (with 0 cached tokens).
+    bytes.chop(8 + agentFieldBytes(record.row));
     QCOMPARE(bytes.right(4), QByteArray(4, char(0xff)));
     bytes.chop(4);
     bytes[Header] = char(2);
@@ -734,6 +763,50 @@ void TestSpendJournal::aFormat2JournalReplaysItsTotals()
     QVERIFY(store.open(database).ok());
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 1);
     QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1005);
+}
+
+void TestSpendJournal::aRecordWithoutAgentFieldsStillReplays()
+{
+    // A journal left by a build from before the cache-write, dialect and session fields: its
+    // records end after the cached-token count.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+    }
+    JournalRecord record = makeRecord(u"cached-only"_s, 5);
+    record.seq = 1;
+    const QByteArray full = SpendJournal::encode(record);
+    const QByteArray old = withoutTail(full, agentFieldBytes(record.row));
+    // A record cut inside those fields is no record (a torn write, not an old one).
+    JournalRecord torn = makeRecord(u"torn"_s, 6);
+    torn.seq = 2;
+    const QByteArray cut = withoutTail(SpendJournal::encode(torn), 2);
+
+    QFile file(database + u"-spend-00000000000000000001.journal"_s);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(old);
+    file.write(cut);
+    file.close();
+    const QList<JournalRecord> read = SpendJournal::read(file.fileName());
+    QCOMPARE(read.size(), 1);
+    const SpendLogRow &row = read.first().row;
+    QCOMPARE(row.requestId, u"cached-only"_s);
+    QCOMPARE(row.cachedTokens, 7);
+    QCOMPARE(row.endUser, u"customer-7"_s);
+    QCOMPARE(row.cacheWriteTokens, 0);
+    QCOMPARE(row.cacheWrite1hTokens, 0);
+    QVERIFY(row.dialect.isEmpty());
+    QVERIFY(row.sessionId.isEmpty());
+
+    // Replayed into the database, as a row without cache writes, dialect or session.
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 1);
+    QCOMPARE(scalar(store, u"SELECT cached_tokens FROM spend_logs"_s).toLongLong(), 7);
+    QCOMPARE(scalar(store, u"SELECT cache_write_tokens FROM spend_logs"_s).toLongLong(), 0);
+    QCOMPARE(scalar(store, u"SELECT session_id FROM spend_logs"_s).toString(), QString());
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)

@@ -26,6 +26,7 @@ QVariant SpendLogTableModel::headerData(int section, Qt::Orientation orientation
     case User: return tr("User");
     case EndUser: return tr("End user");
     case Model: return tr("Model");
+    case Session: return tr("Session");
     case Spend: return tr("Spend");
     case Tokens: return tr("Tokens");
     case Status: return tr("Status");
@@ -59,6 +60,27 @@ QString SpendLogTableModel::flags(const SpendRecord &record) const
     return QLocale().createSeparatedList(list);
 }
 
+QString SpendLogTableModel::tokenSplit(const SpendRecord &record) const
+{
+    const QLocale locale;
+    QString text = tr("%1 prompt + %2 completion").arg(locale.toString(record.promptTokens),
+                                                       locale.toString(record.completionTokens));
+    // Cache reads and writes are priced apart from the rest of the prompt: the split
+    // explains a call's cost.
+    QStringList prompt;
+    if (record.cachedTokens > 0)
+        prompt.append(tr("%1 read from the cache").arg(locale.toString(record.cachedTokens)));
+    if (record.cacheWriteTokens > 0) {
+        prompt.append(record.cacheWrite1hTokens > 0
+                          ? tr("%1 written to the cache (%2 for 1 hour)")
+                                .arg(locale.toString(record.cacheWriteTokens), locale.toString(record.cacheWrite1hTokens))
+                          : tr("%1 written to the cache").arg(locale.toString(record.cacheWriteTokens)));
+    }
+    if (!prompt.isEmpty())
+        text += u'\n' + tr("Of the prompt: %1").arg(locale.createSeparatedList(prompt));
+    return text;
+}
+
 QVariant SpendLogTableModel::display(const SpendRecord &record, int column) const
 {
     switch (column) {
@@ -67,6 +89,7 @@ QVariant SpendLogTableModel::display(const SpendRecord &record, int column) cons
     case User: return record.userId.isEmpty() ? u"—"_s : record.userId;
     case EndUser: return record.endUser.isEmpty() ? u"—"_s : record.endUser;
     case Model: return record.modelGroup.isEmpty() ? record.model : record.modelGroup;
+    case Session: return record.sessionId.isEmpty() ? u"—"_s : record.sessionId;
     case Spend: return Format::usd(record.spend);
     case Tokens: return Format::count(record.totalTokens);
     case Status: return record.status;
@@ -103,13 +126,16 @@ QVariant SpendLogTableModel::data(const QModelIndex &index, int role) const
         switch (index.column()) {
         case Time: return tr("Started %1, ended %2").arg(Format::dateTime(record->startTime), Format::dateTime(record->endTime));
         case Key: return record->apiKey;
-        case Model:
-            return record->model == record->modelGroup || record->model.isEmpty()
-                       ? QVariant()
-                       : QVariant(tr("Deployment model: %1").arg(record->model));
-        case Tokens:
-            return tr("%1 prompt + %2 completion").arg(QLocale().toString(record->promptTokens),
-                                                      QLocale().toString(record->completionTokens));
+        case Model: {
+            QStringList lines;
+            if (record->model != record->modelGroup && !record->model.isEmpty())
+                lines.append(tr("Deployment model: %1").arg(record->model));
+            if (!record->dialect.isEmpty())
+                lines.append(tr("Client API: %1").arg(record->dialect));
+            return lines.isEmpty() ? QVariant() : QVariant(lines.join(u'\n'));
+        }
+        case Session: return record->sessionId.isEmpty() ? QVariant() : QVariant(record->sessionId);
+        case Tokens: return tokenSplit(*record);
         case Flags: {
             QStringList why;
             if (record->costEstimated)

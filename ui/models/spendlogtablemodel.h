@@ -13,7 +13,7 @@ class SpendLogTableModel final : public RecordTableModel<SpendRecord>
     Q_OBJECT
 
 public:
-    enum Column { Time, Key, User, EndUser, Model, Spend, Tokens, Status, Flags, RequestId, ColumnCount };
+    enum Column { Time, Key, User, EndUser, Model, Session, Spend, Tokens, Status, Flags, RequestId, ColumnCount };
 
     explicit SpendLogTableModel(QObject *parent = nullptr);
 
@@ -29,6 +29,8 @@ private:
     QVariant display(const SpendRecord &record, int column) const;
     QVariant sortValue(const SpendRecord &record, int column) const;
     QString flags(const SpendRecord &record) const;
+    // The Tokens tooltip: prompt + completion, and the prompt's cache reads and writes.
+    QString tokenSplit(const SpendRecord &record) const;
 
     QHash<QString, QString> m_keyNames;
 };

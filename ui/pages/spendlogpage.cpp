@@ -91,6 +91,8 @@ QUrlQuery SpendLogQuery::toUrlQuery() const
         query.addQueryItem(u"end_user"_s, endUser);
     if (!model.isEmpty())
         query.addQueryItem(u"model"_s, model);
+    if (!sessionId.isEmpty())
+        query.addQueryItem(u"session_id"_s, sessionId);
     return query;
 }
 
@@ -101,6 +103,7 @@ SpendLogPage::SpendLogPage(ApiClient *api, QWidget *parent)
     , m_userNames(new QStringListModel(this))
     , m_endUserNames(new QStringListModel(this))
     , m_modelNames(new QStringListModel(this))
+    , m_sessionIds(new QStringListModel(this))
 {
     setObjectName(u"spendLogPage"_s);
     auto *layout = new QVBoxLayout(this);
@@ -208,6 +211,7 @@ void SpendLogPage::buildFilters()
     m_userEdit = makeLineEdit(tr("&User"), u"userLineEdit"_s, tr("any user"), m_userNames);
     m_endUserEdit = makeLineEdit(tr("&End user"), u"endUserLineEdit"_s, tr("any end user"), m_endUserNames);
     m_modelEdit = makeLineEdit(tr("&Model"), u"modelLineEdit"_s, tr("any model"), m_modelNames);
+    m_sessionEdit = makeLineEdit(tr("&Session"), u"sessionLineEdit"_s, tr("any session"), m_sessionIds);
 
     auto *clear = new QPushButton(tr("Clear filters"), this);
     clear->setObjectName(u"clearFiltersButton"_s);
@@ -235,6 +239,7 @@ SpendLogQuery SpendLogPage::query() const
     query.userId = m_userEdit->text().trimmed();
     query.endUser = m_endUserEdit->text().trimmed();
     query.model = m_modelEdit->text().trimmed();
+    query.sessionId = m_sessionEdit->text().trimmed();
     return query;
 }
 
@@ -252,6 +257,7 @@ void SpendLogPage::setQuery(const SpendLogQuery &query)
     m_userEdit->setText(query.userId);
     m_endUserEdit->setText(query.endUser);
     m_modelEdit->setText(query.model);
+    m_sessionEdit->setText(query.sessionId);
     filtersEdited();
 }
 
@@ -423,6 +429,7 @@ void SpendLogPage::updateCompleters()
     QSet<QString> users;
     QSet<QString> endUsers;
     QSet<QString> models;
+    QSet<QString> sessions;
     for (const SpendRecord &row : m_model->records()) {
         if (!row.userId.isEmpty())
             users.insert(row.userId);
@@ -430,6 +437,8 @@ void SpendLogPage::updateCompleters()
             endUsers.insert(row.endUser);
         if (!row.modelGroup.isEmpty())
             models.insert(row.modelGroup);
+        if (!row.sessionId.isEmpty())
+            sessions.insert(row.sessionId);
     }
     const auto update = [](QStringListModel *model, const QSet<QString> &values) {
         QStringList list = model->stringList();
@@ -445,6 +454,7 @@ void SpendLogPage::updateCompleters()
     update(m_userNames, users);
     update(m_endUserNames, endUsers);
     update(m_modelNames, models);
+    update(m_sessionIds, sessions);
 }
 
 void SpendLogPage::fillKeyCombo()
@@ -492,6 +502,8 @@ void SpendLogPage::showContextMenu(int sourceRow, const QPoint &globalPos)
              [record](SpendLogQuery &q) { q.endUser = record.endUser; });
     filterBy(tr("Only this model (%1)").arg(record.modelGroup), record.modelGroup,
              [record](SpendLogQuery &q) { q.model = record.modelGroup; });
+    filterBy(tr("Only this session (%1)").arg(record.sessionId), record.sessionId,
+             [record](SpendLogQuery &q) { q.sessionId = record.sessionId; });
     menu.addSeparator();
     menu.addAction(tr("Clear filters"), this, [this] { setQuery({}); });
     menu.exec(globalPos);

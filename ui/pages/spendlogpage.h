@@ -27,13 +27,14 @@ struct SpendLogQuery
     QString userId;
     QString endUser;
     QString model;        // the model group clients asked for
+    QString sessionId;    // a coding agent's session
 
     [[nodiscard]] QUrlQuery toUrlQuery() const;
     friend bool operator==(const SpendLogQuery &, const SpendLogQuery &) = default;
 };
 
 // Spend log: every call, newest first, a page at a time, filtered by time, key, user, end
-// user and model; the filtered rows export to CSV.
+// user, model and agent session; the filtered rows export to CSV.
 class SpendLogPage final : public Page
 {
     Q_OBJECT
@@ -94,12 +95,14 @@ private:
     QLineEdit *m_userEdit = nullptr;
     QLineEdit *m_endUserEdit = nullptr;
     QLineEdit *m_modelEdit = nullptr;
+    QLineEdit *m_sessionEdit = nullptr;
     QPushButton *m_exportButton = nullptr;
     QPushButton *m_loadMoreButton = nullptr;
     QLabel *m_statusLabel = nullptr;
     QStringListModel *m_userNames;
     QStringListModel *m_endUserNames;
     QStringListModel *m_modelNames;
+    QStringListModel *m_sessionIds;
 
     QList<QPair<QString, QString>> m_keys;   // token, name (for the combo)
     QSet<QString> m_knownTokens;             // named, or looked up already (deleted keys)
