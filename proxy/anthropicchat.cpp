@@ -1,5 +1,7 @@
 #include "anthropicchat.h"
 
+#include "apierror.h"
+
 #include "jsonreader.h"
 
 #include <QDateTime>
@@ -507,19 +509,6 @@ MessagesRequest toMessagesRequest(const QJsonObject &chat, const QString &upstre
     return result;
 }
 
-Usage usageFromMessagesJson(const QJsonObject &usage)
-{
-    Usage result;
-    // Anthropic counts cache reads and writes apart from input_tokens; OpenAI's prompt_tokens
-    // include them (cached_tokens being the reads).
-    result.cachedTokens = usage.value(u"cache_read_input_tokens"_s).toInteger();
-    result.promptTokens = usage.value(u"input_tokens"_s).toInteger() + result.cachedTokens
-                          + usage.value(u"cache_creation_input_tokens"_s).toInteger();
-    result.completionTokens = usage.value(u"output_tokens"_s).toInteger();
-    result.totalTokens = result.promptTokens + result.completionTokens;
-    return result;
-}
-
 QString finishReason(const QString &stopReason)
 {
     if (stopReason == u"max_tokens" || stopReason == u"model_context_window_exceeded")
@@ -573,7 +562,7 @@ std::optional<QByteArray> chatCompletionFromMessage(const QByteArray &message, c
                     {u"created"_s, QDateTime::currentSecsSinceEpoch()},
                     {u"model"_s, model},
                     {u"choices"_s, QJsonArray{choice}},
-                    {u"usage"_s, usageObject(usageFromMessagesJson(object.value(u"usage"_s).toObject()))}});
+                    {u"usage"_s, usageObject(usageFromAnthropic(object.value(u"usage"_s).toObject()))}});
 }
 
 // --- ChatStreamTranslator ----------------------------------------------------------------
@@ -760,6 +749,79 @@ std::optional<Usage> ChatStreamTranslator::usage() const
     counts.completionTokens = m_outputTokens;
     counts.totalTokens = counts.promptTokens + counts.completionTokens;
     return counts;
+}
+
+namespace {
+
+QString callIdOf(const HeaderList &headers)
+{
+    for (const auto &[name, value] : headers) {
+        if (name == "x-litellm-call-id")
+            return u"chatcmpl-"_s + QString::fromLatin1(value);
+    }
+    return u"chatcmpl-tollgate"_s;
+}
+
+} // namespace
+
+void ChatResponder::send(HttpResponse response)
+{
+    if (response.status < 200 || response.status >= 300) {
+        // Anthropic's envelope (the provider's error) → OpenAI's; the gateway's own errors
+        // are OpenAI's already.
+        const QJsonObject object = QJsonDocument::fromJson(response.body).object();
+        if (object.value(u"type"_s).toString() == u"error") {
+            const QJsonObject error = object.value(u"error"_s).toObject();
+            response.body = compact({{u"error"_s, QJsonObject{{u"message"_s, error.value(u"message"_s).toString()},
+                                                              {u"type"_s, error.value(u"type"_s).toString()},
+                                                              {u"param"_s, QJsonValue::Null},
+                                                              {u"code"_s, QJsonValue::Null}}}});
+            response.contentType = QByteArrayLiteral("application/json");
+        }
+        m_inner->send(std::move(response));
+        return;
+    }
+    const auto chat = chatCompletionFromMessage(response.body, m_model, callIdOf(response.headers));
+    if (!chat) {
+        HttpResponse failed = errorResponse(ApiError::UpstreamError, u"The provider's answer is not an Anthropic Message."_s);
+        failed.headers = response.headers;
+        m_inner->send(std::move(failed));
+        return;
+    }
+    response.body = *chat;
+    response.contentType = QByteArrayLiteral("application/json");
+    m_inner->send(std::move(response));
+}
+
+void ChatResponder::beginStream(int status, const QByteArray &contentType, const HeaderList &headers)
+{
+    m_inner->beginStream(status, contentType, headers);
+    if (contentType.startsWith("text/event-stream"))
+        m_stream.emplace(callIdOf(headers), m_model, m_includeUsage);
+}
+
+void ChatResponder::writeChunk(const QByteArray &data)
+{
+    if (!m_stream) {
+        m_inner->writeChunk(data);
+        return;
+    }
+    QByteArray out = m_stream->feed(data);
+    // The relay writes message_stop once the call is recorded: then the client may hear the end.
+    if (m_stream->sawMessageStop())
+        out += m_stream->done();
+    if (!out.isEmpty())
+        m_inner->writeChunk(out);
+}
+
+void ChatResponder::endStream()
+{
+    if (m_stream) {
+        const QByteArray out = m_stream->finish();
+        if (!out.isEmpty())
+            m_inner->writeChunk(out);
+    }
+    m_inner->endStream();
 }
 
 } // namespace Tollgate::Anthropic

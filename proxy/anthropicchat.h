@@ -1,5 +1,6 @@
 #pragma once
 
+#include "httptypes.h"
 #include "sse.h"
 
 #include <QByteArray>
@@ -29,10 +30,6 @@ struct MessagesRequest
 // one). system/developer messages become the top-level `system`; consecutive messages of one
 // role are merged (Anthropic requires alternating roles), tool results going first.
 MessagesRequest toMessagesRequest(const QJsonObject &chat, const QString &upstreamModel, qint64 defaultMaxTokens);
-
-// Anthropic's usage object → OpenAI's counts: prompt = input + cache reads + cache writes,
-// cached = cache reads.
-Usage usageFromMessagesJson(const QJsonObject &usage);
 
 // stop_reason → finish_reason (end_turn/stop_sequence/pause_turn → stop, max_tokens and
 // model_context_window_exceeded → length, tool_use → tool_calls, refusal → content_filter).
@@ -93,6 +90,31 @@ private:
     qint64 m_outputTokens = 0;
     qint64 m_cacheRead = 0;
     qint64 m_cacheCreation = 0;
+};
+
+// Wraps an OpenAI client's responder when an anthropic/ deployment answers its chat
+// completion: the relay speaks Anthropic's wire to it (a Message, Messages events, Anthropic's
+// error envelope), the client gets chat completions (chunks, [DONE] once the call is recorded
+// — the relay holds message_stop back until then —, OpenAI's error envelope).
+class ChatResponder final : public ForwardingResponder
+{
+public:
+    // `model`: the name the client asked for; `includeUsage`: the client's
+    // stream_options.include_usage.
+    ChatResponder(ResponderPtr inner, QString model, bool includeUsage)
+        : ForwardingResponder(std::move(inner)), m_model(std::move(model)), m_includeUsage(includeUsage)
+    {
+    }
+
+    void send(HttpResponse response) override;
+    void beginStream(int status, const QByteArray &contentType, const HeaderList &headers) override;
+    void writeChunk(const QByteArray &data) override;
+    void endStream() override;
+
+private:
+    QString m_model;
+    bool m_includeUsage = false;
+    std::optional<ChatStreamTranslator> m_stream;
 };
 
 } // namespace Tollgate::Anthropic

@@ -135,6 +135,10 @@ void RelayCall::start()
 
 void RelayCall::startMock()
 {
+    if (m_params.type == CallType::Responses) {
+        startMockResponse();
+        return;
+    }
     m_stream = m_params.type != CallType::Embedding && m_params.body.value(u"stream"_s).toBool(false);
     m_clientWantsUsage = m_params.body.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(false);
     m_upstreamStarted = m_upstreamDone = SteadyClock::now();
@@ -162,6 +166,38 @@ void RelayCall::startMock()
     m_sawDone = true;
     settle(u"success"_s, [self] {
         self->m_responder->writeChunk(QByteArrayLiteral("data: [DONE]\n\n"));
+        self->m_responder->endStream();
+    });
+}
+
+void RelayCall::startMockResponse()
+{
+    const QJsonObject request = m_params.upstreamBody.value_or(m_params.body);
+    m_stream = request.value(u"stream"_s).toBool(false);
+    m_upstreamStarted = m_upstreamDone = SteadyClock::now();
+    MockAnswer answer = mockResponsesAnswer(m_params.deployment, request, m_params.body, m_callId, m_stream);
+    m_usage = answer.usage;
+    m_responseId = QJsonDocument::fromJson(answer.body).object().value(u"id"_s).toString();
+    m_status = 200;
+    auto self = shared_from_this();
+    if (!m_stream) {
+        m_body = std::move(answer.body);
+        settle(u"success"_s, [self] {
+            HttpResponse response;
+            response.body = self->m_body;
+            response.headers = self->gatewayHeaders(true);
+            self->m_responder->send(std::move(response));
+        });
+        return;
+    }
+    // Every event but the last (response.completed) at once; that one once the call is recorded.
+    m_streaming = true;
+    m_responder->beginStream(200, QByteArrayLiteral("text/event-stream"), gatewayHeaders(false));
+    m_terminal = answer.events.isEmpty() ? QByteArray() : answer.events.takeLast();
+    m_responder->writeChunk(answer.events.join());
+    m_sawDone = true;
+    settle(u"success"_s, [self] {
+        self->m_responder->writeChunk(self->m_terminal);
         self->m_responder->endStream();
     });
 }
@@ -471,6 +507,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     row.endUser = m_params.endUser;
     row.userId = m_params.userId;
     row.status = status;
+    row.dialect = m_params.dialect;
+    row.sessionId = m_params.sessionId;
     // A stream that failed after content reached the client (upstream reset, timeout,
     // shutdown, a provider's error event) is charged for what was delivered: the provider
     // bills it. A failure before any content costs nothing.
@@ -496,6 +534,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         row.completionTokens = m_usage->completionTokens;
         row.totalTokens = m_usage->totalTokens;
         row.cachedTokens = m_usage->cachedTokens;
+        row.cacheWriteTokens = m_usage->cacheWriteTokens;
+        row.cacheWrite1hTokens = m_usage->cacheWrite1hTokens;
     }
     if (charged)
         row.spend = cost(&row.priceUnknown);

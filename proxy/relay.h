@@ -34,6 +34,8 @@ public:
         std::optional<QJsonObject> upstreamBody;
         QByteArray rawBody;                    // the body as received (parsed to `body`)
         HeaderList clientHeaders;      // the client's anthropic-version / anthropic-beta
+        QString dialect;               // the client's API: chat, completions, embeddings, messages, responses
+        QString sessionId;             // the agent session the call belongs to (may be empty)
         QByteArray apiKeyHash;
         QString endUser;
         QString userId;                // the key's owner
@@ -58,6 +60,7 @@ public:
 
 private:
     void startMock();
+    void startMockResponse();
     void startUpstream();
     void onHead(int status, const HeaderList &headers);
     void onData(const QByteArray &chunk);

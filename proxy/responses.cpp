@@ -458,69 +458,13 @@ std::optional<Usage> usageOfResponse(const QJsonObject &response)
     const QJsonValue value = response.value(u"usage"_s);
     if (!value.isObject())
         return std::nullopt;
-    const QJsonObject usage = value.toObject();
-    Usage result;
-    result.promptTokens = usage.value(u"input_tokens"_s).toInteger();
-    // output_tokens include the reasoning tokens (output_tokens_details.reasoning_tokens).
-    result.completionTokens = usage.value(u"output_tokens"_s).toInteger();
-    result.totalTokens = usage.contains(u"total_tokens"_s) ? usage.value(u"total_tokens"_s).toInteger()
-                                                            : result.promptTokens + result.completionTokens;
-    // Part of input_tokens, billed at the cache-read price.
-    result.cachedTokens = usage.value(u"input_tokens_details"_s).toObject().value(u"cached_tokens"_s).toInteger();
-    return result;
+    return usageFromResponses(value.toObject());
 }
-
-namespace {
-
-// The value of the event's `event:` line, if it has one.
-QByteArray eventLine(const QByteArray &raw)
-{
-    qsizetype at = 0;
-    while (at < raw.size()) {
-        qsizetype end = raw.indexOf('\n', at);
-        if (end < 0)
-            end = raw.size();
-        const QByteArrayView line = QByteArrayView(raw).sliced(at, end - at);
-        if (line.startsWith("event:")) {
-            QByteArrayView value = line.sliced(6);
-            if (value.startsWith(' '))
-                value = value.sliced(1);
-            if (value.endsWith('\r'))
-                value.chop(1);
-            return value.toByteArray();
-        }
-        at = end + 1;
-    }
-    return {};
-}
-
-// The data's top-level "type", found by scanning (strings and nested values are skipped
-// whole), without building a JSON document.
-QByteArray dataType(const QByteArray &data)
-{
-    QVarLengthArray<JsonMember, 24> members;
-    qsizetype close = 0;
-    if (!scanJsonObject(data, &members, &close))
-        return {};
-    for (const JsonMember &member : members) {
-        if (member.key != "type" || member.keyEscaped)
-            continue;
-        const QByteArrayView value = QByteArrayView(data).sliced(member.valueFrom, member.valueTo - member.valueFrom);
-        if (value.size() < 2 || !value.startsWith('"') || !value.endsWith('"') || value.contains('\\'))
-            return {};
-        return value.sliced(1, value.size() - 2).toByteArray();
-    }
-    return {};
-}
-
-} // namespace
 
 StreamEventInfo inspectEvent(const SseEvent &event)
 {
     StreamEventInfo info;
-    info.type = eventLine(event.raw);
-    if (info.type.isEmpty())
-        info.type = dataType(event.data);
+    info.type = sseEventType(event);
     const bool created = info.type == "response.created";
     const bool ended = info.type == "response.completed" || info.type == "response.incomplete";
     const bool failed = info.type == "response.failed";

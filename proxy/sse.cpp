@@ -1,5 +1,8 @@
 #include "sse.h"
 
+#include "jsonscan.h"
+#include "responses.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -132,37 +135,61 @@ ChunkInfo inspectChunk(const QByteArray &data)
 
 namespace {
 
-// The string value of "type" in a JSON object text, when the object starts with it (as both
-// dialects write their events) — else found by parsing.
+// The value of the event's `event:` line, if it has one.
+QByteArray eventLine(const QByteArray &raw)
+{
+    qsizetype at = 0;
+    while (at < raw.size()) {
+        qsizetype end = raw.indexOf('\n', at);
+        if (end < 0)
+            end = raw.size();
+        const QByteArrayView line = QByteArrayView(raw).sliced(at, end - at);
+        if (line.startsWith("event:")) {
+            QByteArrayView value = line.sliced(6);
+            if (value.startsWith(' '))
+                value = value.sliced(1);
+            if (value.endsWith('\r'))
+                value.chop(1);
+            return value.toByteArray();
+        }
+        at = end + 1;
+    }
+    return {};
+}
+
+// The data's top-level "type", found by scanning (strings and nested values are skipped
+// whole), without building a JSON document.
 QByteArray dataType(const QByteArray &data)
 {
-    static const QByteArray prefix = QByteArrayLiteral("{\"type\":\"");
-    const QByteArray trimmed = data.trimmed();
-    if (trimmed.startsWith(prefix)) {
-        const qsizetype end = trimmed.indexOf('"', prefix.size());
-        if (end > 0 && !trimmed.mid(prefix.size(), end - prefix.size()).contains('\\'))
-            return trimmed.mid(prefix.size(), end - prefix.size());
+    QVarLengthArray<JsonMember, 24> members;
+    qsizetype close = 0;
+    if (!scanJsonObject(data, &members, &close))
+        return {};
+    for (const JsonMember &member : members) {
+        if (member.key != "type" || member.keyEscaped)
+            continue;
+        const QByteArrayView value = QByteArrayView(data).sliced(member.valueFrom, member.valueTo - member.valueFrom);
+        if (value.size() < 2 || !value.startsWith('"') || !value.endsWith('"') || value.contains('\\'))
+            return {};
+        return value.sliced(1, value.size() - 2).toByteArray();
     }
-    return QJsonDocument::fromJson(data).object().value(u"type"_s).toString().toUtf8();
+    return {};
 }
 
 } // namespace
 
 QByteArray sseEventType(const SseEvent &event)
 {
-    if (event.raw.startsWith("event:")) {
-        const qsizetype end = event.raw.indexOf('\n');
-        return event.raw.mid(6, end < 0 ? -1 : end - 6).trimmed();
-    }
-    return event.data.isEmpty() ? QByteArray() : dataType(event.data);
+    const QByteArray line = eventLine(event.raw);
+    return line.isEmpty() ? dataType(event.data) : line;
 }
 
-DialectEventInfo inspectDialectEvent(const SseEvent &event, bool anthropic)
+DialectEventInfo inspectDialectEvent(const SseEvent &sseEvent, bool anthropic)
 {
     using Kind = DialectEventInfo::Kind;
     DialectEventInfo info;
-    const QByteArray type = sseEventType(event);
-    const auto object = [&event] { return QJsonDocument::fromJson(event.data).object(); };
+    const QByteArray type = sseEventType(sseEvent);
+    const auto object = [&sseEvent] { return QJsonDocument::fromJson(sseEvent.data).object(); };
     if (anthropic) {
         if (type.startsWith("content_block")) {
             info.kind = Kind::Content;
@@ -183,26 +210,17 @@ DialectEventInfo inspectDialectEvent(const SseEvent &event, bool anthropic)
         }
         return info;
     }
-    if (type.endsWith(".delta") || type.startsWith("response.output_") || type.startsWith("response.content_part")
-        || type.startsWith("response.reasoning") || type.startsWith("response.function_call")) {
-        info.kind = Kind::Content;
-    } else if (type == "response.created" || type == "response.in_progress" || type == "response.queued") {
-        info.kind = Kind::Start;
-        if (type == "response.created")
-            info.responseId = object().value(u"response"_s).toObject().value(u"id"_s).toString();
-    } else if (type == "response.completed" || type == "response.incomplete" || type == "response.failed") {
-        info.kind = type == "response.failed" ? Kind::Failed : Kind::Terminal;
-        const QJsonObject response = object().value(u"response"_s).toObject();
-        info.responseId = response.value(u"id"_s).toString();
-        const QJsonObject usage = response.value(u"usage"_s).toObject();
-        if (!usage.isEmpty())
-            info.usage = usageFromResponses(usage);
-    } else if (type == "error") {
+    const Responses::StreamEventInfo event = Responses::inspectEvent(sseEvent);
+    info.usage = event.usage;
+    info.responseId = event.responseId;
+    if (event.failed)
         info.kind = Kind::Failed;
-    } else if (!type.isEmpty()) {
-        // Tool progress and other items the model produced (web_search_call.*, …).
-        info.kind = Kind::Content;
-    }
+    else if (event.terminal)
+        info.kind = Kind::Terminal;
+    else if (type == "response.created" || type == "response.in_progress" || type == "response.queued")
+        info.kind = Kind::Start;
+    else if (!type.isEmpty())
+        info.kind = Kind::Content;   // deltas, items, tool progress (web_search_call.*, …)
     return info;
 }
 

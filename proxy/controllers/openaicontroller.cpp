@@ -7,6 +7,8 @@
 #include "../../models/tokencount.h"
 #include "../access.h"
 #include "../anthropic.h"
+#include "../anthropicchat.h"
+#include "../responses.h"
 #include "../accounting.h"
 #include "../apierror.h"
 #include "../deployments.h"
@@ -19,6 +21,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
+#include <QUrl>
 
 using namespace Qt::StringLiterals;
 
@@ -107,6 +110,18 @@ void OpenAIController::registerRoutes(Router &router)
     router.add("POST", u"/messages/count_tokens"_s, Access::Authenticated,
                u"Count a message's input tokens (Anthropic Messages API)"_s,
                [this](RequestContext &c, const ResponderPtr &r) { countTokens(c, r); });
+    // OpenAI's Responses API, for Codex and the OpenAI SDKs' responses.*.
+    router.add("POST", u"/responses"_s, Access::Authenticated, u"Create a response (OpenAI Responses API)"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { responses(c, r); });
+    router.add("GET", u"/responses/{response_id}"_s, Access::Authenticated, u"Retrieve a stored response"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { storedResponse("GET", {}, c, r); });
+    router.add("DELETE", u"/responses/{response_id}"_s, Access::Authenticated, u"Delete a stored response"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { storedResponse("DELETE", {}, c, r); });
+    router.add("POST", u"/responses/{response_id}/cancel"_s, Access::Authenticated, u"Cancel a response"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { storedResponse("POST", u"/cancel"_s, c, r); });
+    router.add("GET", u"/responses/{response_id}/input_items"_s, Access::Authenticated,
+               u"List a stored response's input items"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { storedResponse("GET", u"/input_items"_s, c, r); });
     router.add("GET", u"/models"_s, Access::Authenticated, u"List the models the caller may use"_s,
                [this](RequestContext &c, const ResponderPtr &r) { listModels(c, r); });
     router.add("GET", u"/model/info"_s, Access::Authenticated, u"Deployments with prices and access groups"_s,
@@ -184,12 +199,40 @@ HeaderList anthropicClientHeaders(const HttpRequest &request)
 }
 
 // Whether an Anthropic request asks to write its prompt to the cache, and for how long.
-Accounting::PromptExtras::CacheWrites cacheWritesOf(const QByteArray &raw)
+PromptExtras::CacheWrites cacheWritesOf(const QByteArray &raw)
 {
-    using CacheWrites = Accounting::PromptExtras::CacheWrites;
+    using CacheWrites = PromptExtras::CacheWrites;
     if (!raw.contains("cache_control"))
         return CacheWrites::None;
     return raw.contains("\"1h\"") ? CacheWrites::OneHour : CacheWrites::FiveMinutes;
+}
+
+// An OpenAI request names no output limit, Anthropic requires one: the model's (model_info
+// max_output_tokens), else this.
+constexpr qint64 DefaultAnthropicMaxTokens = 8192;
+
+QString dialectName(CallType type)
+{
+    switch (type) {
+    case CallType::ChatCompletion: return u"chat"_s;
+    case CallType::Completion: return u"completions"_s;
+    case CallType::Embedding: return u"embeddings"_s;
+    case CallType::Messages: return u"messages"_s;
+    case CallType::Responses: return u"responses"_s;
+    }
+    return {};
+}
+
+// The agent session a call belongs to: Claude Code's X-Claude-Code-Session-Id, Codex's
+// session_id (or conversation_id), or a generic x-session-id.
+QString sessionOf(const HttpRequest &request)
+{
+    for (const char *name : {"x-claude-code-session-id", "session_id", "session-id", "x-session-id", "conversation_id"}) {
+        const QByteArray value = request.header(name);
+        if (!value.isEmpty())
+            return QString::fromUtf8(value.left(Management::MaxEndUserIdLength)).trimmed();
+    }
+    return {};
 }
 
 HttpResponse cannotServe(const Deployment &deployment, const QString &what)
@@ -218,10 +261,32 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     const QByteArray raw = context.request.body;
     Shaper shape = [type, body = std::move(*body), raw](const Deployment &deployment, RelayCall::Params &params,
                                                         ResponderPtr &client) {
+        params.dialect = dialectName(type);
         if (deployment.provider == Provider::Anthropic) {
-            // TODO(chat→anthropic): translation lands with anthropicchat.
-            client->send(cannotServe(deployment, u"chat completions yet"_s));
-            return false;
+            if (type != CallType::ChatCompletion) {
+                client->send(cannotServe(deployment, dialectName(type)));
+                return false;
+            }
+            // Translated into a Message and back (proxy/anthropicchat.h).
+            const qint64 maxTokens = deployment.maxTokens.value_or(DefaultAnthropicMaxTokens);
+            Anthropic::MessagesRequest messages = Anthropic::toMessagesRequest(body, deployment.upstreamModel, maxTokens);
+            if (!messages.error.isEmpty()) {
+                client->send(errorResponse(ApiError::BadRequest, messages.error,
+                                           messages.errorParam.isEmpty() ? std::optional<QString>()
+                                                                         : std::optional<QString>(messages.errorParam)));
+                return false;
+            }
+            params.type = CallType::Messages;
+            params.callTypeName = callTypeName(CallType::ChatCompletion);
+            params.body = body;
+            if (!body.contains(u"max_tokens"_s) && !body.contains(u"max_completion_tokens"_s))
+                params.body.insert(u"max_tokens"_s, maxTokens);  // what was asked for, so bounded
+            params.upstreamBody = std::move(messages.body);
+            const bool includeUsage
+                = body.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(false);
+            client = std::make_shared<Anthropic::ChatResponder>(client, body.value(u"model"_s).toString(),
+                                                                includeUsage);
+            return true;
         }
         params.type = type;
         params.body = body;
@@ -255,6 +320,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
     const HeaderList forwarded = anthropicClientHeaders(context.request);
     Shaper shape = [native = std::move(*body), lenient, raw, forwarded](
                        const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client) {
+        params.dialect = u"messages"_s;
         if (deployment.provider == Provider::Anthropic) {
             // Anthropic's own dialect: the client's bytes go as they are (model replaced); the
             // lenient translation only counts them.
@@ -281,7 +347,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
         return true;
     };
     relayCall(context, requested, endUser, shape, responder, {},
-              Accounting::PromptExtras{0, cacheWritesOf(raw)});
+              PromptExtras{0, cacheWritesOf(raw)});
 }
 
 void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &responder)
@@ -346,9 +412,130 @@ void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &
     responder->send(jsonResponse({{u"input_tokens"_s, countRequestPromptTokens(chat.body, tokenizerModel)}}));
 }
 
+void OpenAIController::responses(RequestContext &context, const ResponderPtr &responder)
+{
+    if (!checkAvailable(responder))
+        return;
+    std::optional<QJsonObject> body = parseBody(context, responder);
+    if (!body)
+        return;
+    Responses::AccountingBody counted = Responses::accountingBody(*body);
+    if (!counted.error.isEmpty()) {
+        responder->send(errorResponse(ApiError::BadRequest, counted.error,
+                                      counted.errorParam.isEmpty() ? std::optional<QString>()
+                                                                   : std::optional<QString>(counted.errorParam)));
+        return;
+    }
+    if (auto error = validate(CallType::ChatCompletion, counted.chat)) {
+        responder->send(*error);
+        return;
+    }
+    // A follow-up continues a response the provider keeps: same deployment, and its context
+    // (the previous response's input and output) is part of this call's prompt.
+    QString pinned;
+    PromptExtras extras;
+    const QString previous = body->value(u"previous_response_id"_s).toString();
+    if (!previous.isEmpty()) {
+        const std::optional<ResponseDirectory::Entry> entry = m_responses.find(previous);
+        if (!entry || (entry->tokenHash != context.caller.tokenHash && !context.caller.isAdmin())) {
+            responder->send(errorResponse(
+                ApiError::NotFound,
+                u"Previous response with id '%1' not found: this gateway continues only responses it relayed for "
+                "this key since it started. Send the conversation in full instead."_s.arg(previous),
+                u"previous_response_id"_s));
+            return;
+        }
+        pinned = entry->deploymentId;
+        extras.hiddenTokens = entry->contextTokens;
+    }
+    const QString requested = body->value(u"model"_s).toString();
+    const QString endUser = counted.chat.value(u"user"_s).toString();
+    const QByteArray raw = context.request.body;
+    const QByteArray tokenHash = context.caller.tokenHash;
+    Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash](
+                       const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client) {
+        params.dialect = dialectName(CallType::Responses);
+        if (!speaksNatively(deployment, CallType::Responses)) {
+            client->send(cannotServe(deployment, u"the Responses API (use /v1/messages or /v1/chat/completions)"_s));
+            return false;
+        }
+        params.type = CallType::Responses;
+        params.body = chat;
+        params.upstreamBody = native;
+        params.rawBody = raw;
+        params.onResponse = [this, id = deployment.id, group = deployment.modelName, tokenHash](
+                                const QString &responseId, const Usage &usage) {
+            m_responses.remember(responseId, {id, group, tokenHash, usage.totalTokens});
+        };
+        return true;
+    };
+    relayCall(context, requested, endUser, shape, responder, pinned, extras);
+}
+
+void OpenAIController::storedResponse(const QByteArray &method, const QString &tail, RequestContext &context,
+                                      const ResponderPtr &responder)
+{
+    const QString id = context.pathParams.value(0);
+    const std::optional<ResponseDirectory::Entry> entry = m_responses.find(id);
+    const Deployment *deployment = entry ? m_services.deployments->find(entry->deploymentId) : nullptr;
+    const ModelAccess access(context.caller, m_services.identities, *m_services.deployments);
+    // Another key's response, or one of a model this key may no longer use, is not there for it.
+    if (!entry || !deployment || (entry->tokenHash != context.caller.tokenHash && !context.caller.isAdmin())
+        || access.check(entry->modelGroup) != ModelAccess::Decision::Allowed) {
+        responder->send(errorResponse(ApiError::NotFound,
+                                      u"No response with id '%1' was created through this gateway by this key."_s.arg(id)));
+        return;
+    }
+    if (deployment->provider == Provider::Mock || deployment->mockResponse) {
+        responder->send(errorResponse(ApiError::NotFound,
+                                      u"Response '%1' was answered by the mock, which stores no responses."_s.arg(id)));
+        return;
+    }
+    QByteArray subpath = QUrl::toPercentEncoding(id) + tail.toUtf8();
+    if (const QString query = context.request.query.toString(QUrl::FullyEncoded); !query.isEmpty())
+        subpath += '?' + query.toUtf8();
+    struct Answer
+    {
+        int status = 0;
+        QByteArray contentType;
+        QByteArray body;
+    };
+    auto answer = std::make_shared<Answer>();
+    UpstreamHandlers handlers;
+    handlers.onHead = [answer](int status, const HeaderList &headers) {
+        answer->status = status;
+        for (const auto &[name, value] : headers) {
+            if (name.compare("content-type", Qt::CaseInsensitive) == 0)
+                answer->contentType = value;
+        }
+    };
+    handlers.onData = [answer](const QByteArray &chunk) {
+        if (answer->body.size() < 64 * 1024 * 1024)
+            answer->body += chunk;
+    };
+    const QString base = deployment->apiBase;
+    const bool deleting = method == "DELETE";
+    handlers.onDone = [this, answer, responder, base, id, deleting](const UpstreamResult &result) {
+        if (result.status != UpstreamResult::Status::Ok) {
+            responder->send(errorResponse(ApiError::UpstreamError,
+                                          u"Could not reach the provider at %1: %2"_s.arg(base, result.message)));
+            return;
+        }
+        if (deleting && answer->status >= 200 && answer->status < 300)
+            m_responses.forget(id);
+        HttpResponse response;
+        response.status = answer->status;
+        response.contentType = answer->contentType.isEmpty() ? QByteArrayLiteral("application/json")
+                                                             : answer->contentType;
+        response.body = answer->body;
+        responder->send(std::move(response));
+    };
+    m_services.upstream->start(prepareResponsesRequest(*deployment, method, subpath), std::move(handlers));
+}
+
 void OpenAIController::relayCall(RequestContext &context, const QString &requested, const QString &endUser,
                                  const Shaper &shape, ResponderPtr responder, const QString &pinned,
-                                 const Accounting::PromptExtras &extras)
+                                 const PromptExtras &extras)
 {
     // api.md §5, in order: end user not blocked → model exists → model allowed; an unknown
     // end user is created only once all of them passed, so refused calls leave no rows.
@@ -396,6 +583,7 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
 
     params.deployment = *deployment;
     params.endUser = endUser;
+    params.sessionId = sessionOf(context.request);
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;

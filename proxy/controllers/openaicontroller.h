@@ -57,7 +57,7 @@ private:
     // the model group's; `extras`: what the chat-shaped body does not show of the prompt.
     void relayCall(RequestContext &context, const QString &requestedModel, const QString &endUser,
                    const Shaper &shape, ResponderPtr responder, const QString &pinned = {},
-                   const Accounting::PromptExtras &extras = {});
+                   const PromptExtras &extras = {});
     // The model group a request may use (aliases resolved): 400 unknown, 403 not allowed.
     std::optional<QString> resolveModel(const RequestContext &context, const QString &requested,
                                         const ResponderPtr &responder);
