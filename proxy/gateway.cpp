@@ -179,6 +179,8 @@ Result<quint16> Gateway::start(const Options &options)
     }
     if (auto loaded = d->loadIdentities(); !loaded)
         return loaded.error();
+    if (auto loaded = d->openai.loadStoredResponses(); !loaded)
+        return loaded.error();
     // Mock deployments count tokens on every call: their rank tables load now, so the first
     // request does not pay ~100 ms. Otherwise the tables (~8 MiB each) load on first use, which
     // is rare: admission bounds prompts by their bytes, and providers report usage.

@@ -208,9 +208,29 @@ Migration agentSessionsV4()
     };
 }
 
+// The Responses API responses relayed: the deployment that keeps each one and the key that
+// made it (stored-response routes and follow-ups go there after a restart too).
+Migration responsesV5()
+{
+    return Migration{
+        5,
+        u"relayed responses"_s,
+        {
+            uR"(CREATE TABLE responses (
+                response_id TEXT PRIMARY KEY,
+                deployment_id TEXT NOT NULL,
+                model_group TEXT NOT NULL,
+                api_key TEXT NOT NULL DEFAULT '',
+                context_tokens INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL))"_s,
+            u"CREATE INDEX idx_responses_created_at ON responses (created_at)"_s,
+        },
+    };
+}
+
 const QList<Migration> &migrations()
 {
-    static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3(), agentSessionsV4()};
+    static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3(), agentSessionsV4(), responsesV5()};
     return steps;
 }
 

@@ -3,6 +3,7 @@
 #include "../../models/identityregistry.h"
 #include "../../models/pricing.h"
 #include "../../models/store/identityrepository.h"
+#include "../../models/store/responserepository.h"
 #include "../../models/store/store.h"
 #include "../../models/tokencount.h"
 #include "../access.h"
@@ -441,7 +442,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
             responder->send(errorResponse(
                 ApiError::NotFound,
                 u"Previous response with id '%1' not found: this gateway continues only responses it relayed for "
-                "this key since it started. Send the conversation in full instead."_s.arg(previous),
+                "this key (the last 100,000). Send the conversation in full instead."_s.arg(previous),
                 u"previous_response_id"_s));
             return;
         }
@@ -466,10 +467,32 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         params.onResponse = [this, id = deployment.id, group = deployment.modelName, tokenHash](
                                 const QString &responseId, const Usage &usage) {
             m_responses.remember(responseId, {id, group, tokenHash, usage.totalTokens});
+            if (m_services.store) {
+                m_services.store->write(ResponseRepository::save({responseId, id, group, QString::fromLatin1(tokenHash),
+                                                                  usage.totalTokens, Management::now(m_services)}),
+                                        m_services.context);
+            }
         };
         return true;
     };
     relayCall(context, requested, endUser, shape, responder, pinned, extras);
+}
+
+Result<void> OpenAIController::loadStoredResponses()
+{
+    if (!m_services.store)
+        return {};
+    auto loaded = m_services.store->readNow([](QSqlDatabase &db) {
+        auto rows = ResponseRepository::loadRecent(db, ResponsesKept);
+        return rows ? QVariant::fromValue(*rows) : QVariant::fromValue(rows.error());
+    });
+    if (!loaded)
+        return loaded.error();
+    if (loaded->canConvert<Error>())
+        return loaded->value<Error>();
+    for (const StoredResponse &row : loaded->value<QList<StoredResponse>>())
+        m_responses.remember(row.responseId, {row.deploymentId, row.modelGroup, row.apiKey.toLatin1(), row.contextTokens});
+    return {};
 }
 
 void OpenAIController::storedResponse(const QByteArray &method, const QString &tail, RequestContext &context,
@@ -521,8 +544,11 @@ void OpenAIController::storedResponse(const QByteArray &method, const QString &t
                                           u"Could not reach the provider at %1: %2"_s.arg(base, result.message)));
             return;
         }
-        if (deleting && answer->status >= 200 && answer->status < 300)
+        if (deleting && answer->status >= 200 && answer->status < 300) {
             m_responses.forget(id);
+            if (m_services.store)
+                m_services.store->write(ResponseRepository::remove(id), m_services.context);
+        }
         HttpResponse response;
         response.status = answer->status;
         response.contentType = answer->contentType.isEmpty() ? QByteArrayLiteral("application/json")

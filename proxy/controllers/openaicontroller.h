@@ -38,6 +38,9 @@ public:
     void listModels(RequestContext &context, const ResponderPtr &responder);
     void modelInfo(RequestContext &context, const ResponderPtr &responder);
 
+    // Start-up: the responses relayed before (which deployment keeps each). Blocking store read.
+    Result<void> loadStoredResponses();
+
     [[nodiscard]] int activeCalls() const { return int(m_active.size()); }
     // Shutdown: ends every call still waiting for its provider.
     void abortAll(const QString &reason);
@@ -70,6 +73,7 @@ private:
     GatewayServices &m_services;
     QHash<RelayCall *, std::shared_ptr<RelayCall>> m_active;
     ResponseDirectory m_responses;
+    static constexpr qsizetype ResponsesKept = 100'000;
 };
 
 } // namespace Tollgate

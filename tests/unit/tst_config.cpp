@@ -117,6 +117,7 @@ private slots:
     void loadsEveryField();
     void allowedOriginsAreNormalized();
     void maxOutputTokensIsTheOutputLimit();
+    void anthropicDeployments();
     void loadsTheDefaultConfig();
     void emptyInputGivesDefaults_data();
     void emptyInputGivesDefaults();
@@ -256,6 +257,38 @@ void TestConfig::allowedOriginsAreNormalized()
     QCOMPARE(normalizedOrigin(u"http://127.0.0.1:4000"_s), u"http://127.0.0.1:4000"_s);
     QCOMPARE(normalizedOrigin(u"https://app.example?x=1"_s), QString());
     QCOMPARE(normalizedOrigin(u"https://user@app.example"_s), QString());
+}
+
+void TestConfig::anthropicDeployments()
+{
+    const QByteArray yaml = "model_list:\n"
+                            "  - model_name: claude\n"
+                            "    litellm_params:\n"
+                            "      model: anthropic/claude-sonnet-4-5\n"
+                            "      api_key: sk-ant-test\n"
+                            "      cache_creation_input_token_cost: 0.00000375\n"
+                            "      cache_creation_input_token_cost_above_1hr: 0.000006\n"
+                            "  - model_name: claude-proxy\n"
+                            "    litellm_params:\n"
+                            "      model: anthropic/claude-haiku-4-5\n"
+                            "      api_base: https://claude.example/\n"
+                            "      api_version: \"2024-01-01\"\n";
+    MemorySecretStore secrets;
+    const auto config = ConfigLoader::loadString(yaml, kName, secrets);
+    QVERIFY2(config.ok(), qPrintable(describe(config)));
+    const Deployment &first = config->models.at(0);
+    QCOMPARE(first.provider, Provider::Anthropic);
+    QCOMPARE(first.providerName, u"anthropic"_s);
+    QCOMPARE(first.upstreamModel, u"claude-sonnet-4-5"_s);
+    QCOMPARE(first.apiBase, u"https://api.anthropic.com"_s);   // without /v1: /v1/messages is appended
+    QCOMPARE(first.apiVersion, u"2023-06-01"_s);
+    QCOMPARE(first.apiKey, u"sk-ant-test"_s);
+    QCOMPARE(first.cacheWriteCostPerToken, std::optional<double>(0.00000375));
+    QCOMPARE(first.cacheWrite1hCostPerToken, std::optional<double>(0.000006));
+    const Deployment &second = config->models.at(1);
+    QCOMPARE(second.apiBase, u"https://claude.example"_s);
+    QCOMPARE(second.apiVersion, u"2024-01-01"_s);
+    QVERIFY(!second.cacheWriteCostPerToken);
 }
 
 void TestConfig::maxOutputTokensIsTheOutputLimit()

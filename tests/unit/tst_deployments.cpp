@@ -2,6 +2,7 @@
 #include "proxy/deployments.h"
 #include "proxy/httptransport.h"
 #include "proxy/providers/provideradapter.h"
+#include "proxy/responsedirectory.h"
 #include "proxy/router.h"
 
 #include <QJsonArray>
@@ -89,6 +90,77 @@ private Q_SLOTS:
         for (const auto &header : call.request.headers)
             QVERIFY(header.first != "Authorization");
         QVERIFY(!call.stream);
+    }
+
+    void anthropicRequestShape()
+    {
+        Deployment claude = deployment(u"claude"_s, u"c"_s, Provider::Anthropic);
+        claude.apiBase = u"https://api.anthropic.com"_s;
+        claude.apiVersion = u"2023-06-01"_s;
+        const QByteArray raw = R"({"model":"claude","max_tokens":5,"stream":true,"messages":[]})";
+        const QJsonObject body = QJsonDocument::fromJson(raw).object();
+        // The client's anthropic-version wins; anthropic-beta is forwarded; nothing else is.
+        const PreparedCall call = prepareUpstreamCall(
+            CallType::Messages, claude, body, raw,
+            {{"anthropic-version", "2024-01-01"}, {"anthropic-beta", "prompt-caching-2024-07-31"}, {"x-other", "no"}});
+        QCOMPARE(call.request.url, QByteArray("https://api.anthropic.com/v1/messages"));
+        QVERIFY(call.request.headers.contains({"x-api-key", "sk-provider"}));
+        QVERIFY(call.request.headers.contains({"anthropic-version", "2024-01-01"}));
+        QVERIFY(call.request.headers.contains({"anthropic-beta", "prompt-caching-2024-07-31"}));
+        for (const auto &header : call.request.headers) {
+            QVERIFY(header.first != "Authorization");
+            QVERIFY(header.first != "x-other");
+        }
+        // The client's bytes, only the model replaced; no stream_options (Messages streams
+        // always carry their usage).
+        QCOMPARE(call.request.body, QByteArray(R"({"model":"upstream-c","max_tokens":5,"stream":true,"messages":[]})"));
+        QVERIFY(call.stream);
+        // Without the client's version, the deployment's.
+        const PreparedCall plain = prepareUpstreamCall(CallType::Messages, claude, body, raw);
+        QVERIFY(plain.request.headers.contains({"anthropic-version", "2023-06-01"}));
+    }
+
+    void responsesRequestShape()
+    {
+        const QByteArray raw = R"({"model":"gpt","input":"hi","stream":true})";
+        const QJsonObject body = QJsonDocument::fromJson(raw).object();
+        const PreparedCall openai = prepareUpstreamCall(CallType::Responses, deployment(u"gpt"_s, u"a"_s), body, raw);
+        QCOMPARE(openai.request.url, QByteArray("http://127.0.0.1:9/v1/responses"));
+        QCOMPARE(openai.request.body, QByteArray(R"({"model":"upstream-a","input":"hi","stream":true})"));
+        QVERIFY(openai.request.headers.contains({"Authorization", "Bearer sk-provider"}));
+        Deployment azure = deployment(u"gpt"_s, u"gpt-4o"_s, Provider::Azure);
+        azure.apiBase = u"https://example.openai.azure.com"_s;
+        const PreparedCall viaAzure = prepareUpstreamCall(CallType::Responses, azure, body, raw);
+        QCOMPARE(viaAzure.request.url, QByteArray("https://example.openai.azure.com/openai/v1/responses"));
+        QVERIFY(viaAzure.request.headers.contains({"api-key", "sk-provider"}));
+        const UpstreamRequest get = prepareResponsesRequest(azure, "GET", "resp_1/input_items?limit=2");
+        QCOMPARE(get.method, QByteArray("GET"));
+        QCOMPARE(get.url, QByteArray("https://example.openai.azure.com/openai/v1/responses/resp_1/input_items?limit=2"));
+        // Who speaks what natively.
+        QVERIFY(speaksNatively(azure, CallType::Responses));
+        QVERIFY(!speaksNatively(azure, CallType::Messages));
+        QVERIFY(speaksNatively(deployment(u"c"_s, u"c"_s, Provider::Anthropic), CallType::Messages));
+        QVERIFY(!speaksNatively(deployment(u"c"_s, u"c"_s, Provider::Anthropic), CallType::Responses));
+    }
+
+    void responseDirectoryForgetsTheOldest()
+    {
+        ResponseDirectory directory(3);
+        for (int i = 0; i < 5; ++i)
+            directory.remember(u"resp_%1"_s.arg(i), {u"d%1"_s.arg(i), u"g"_s, "hash", i * 10});
+        QCOMPARE(directory.size(), 3);
+        QVERIFY(!directory.find(u"resp_0"_s));
+        QVERIFY(!directory.find(u"resp_1"_s));
+        QCOMPARE(directory.find(u"resp_4"_s)->deploymentId, u"d4"_s);
+        QCOMPARE(directory.find(u"resp_2"_s)->contextTokens, 20);
+        // Remembered again: the newest, so the next eviction takes resp_3.
+        directory.remember(u"resp_2"_s, {u"d2"_s, u"g"_s, "hash", 99});
+        directory.remember(u"resp_5"_s, {u"d5"_s, u"g"_s, "hash", 0});
+        QVERIFY(!directory.find(u"resp_3"_s));
+        QCOMPARE(directory.find(u"resp_2"_s)->contextTokens, 99);
+        directory.forget(u"resp_2"_s);
+        QVERIFY(!directory.find(u"resp_2"_s));
+        QCOMPARE(directory.size(), 2);
     }
 
     void clientUsageRequestIsRemembered()

@@ -105,6 +105,7 @@ private slots:
     void priceForDeployment_data();
     void priceForDeployment();
     void configCacheReadPrice();
+    void cacheWritePrices();
     void defaultClaudeModelsArePricedLikeTheCatalogue();
     void perTokenConversionIsExact_data();
     void perTokenConversionIsExact();
@@ -679,6 +680,45 @@ void TestPricing::configCacheReadPrice()
     QCOMPARE(m_real.priceFor(catalogued)->cost(1000, 10, 800), NanoUsd(200 * 150 + 800 * 75 + 10 * 600));
     catalogued.cacheReadCostPerToken = 1e-8;
     QCOMPARE(m_real.priceFor(catalogued)->cost(1000, 10, 800), NanoUsd(200 * 150 + 800 * 10 + 10 * 600));
+}
+
+void TestPricing::cacheWritePrices()
+{
+    // anthropic/claude-sonnet-4-0: $3 input, $3.75 cache write, $0.30 cache read, $15 output per 1M.
+    Deployment claude;
+    claude.provider = Provider::Anthropic;
+    claude.upstreamModel = u"claude-sonnet-4-0"_s;
+    auto price = m_real.priceFor(claude);
+    QVERIFY(price.has_value());
+    QVERIFY(price->source.startsWith(u"catalogue:anthropic/"_s));
+    QVERIFY(price->cacheWritePerToken.has_value());
+    // 1000 prompt tokens: 100 read, 300 written (of them 100 for an hour), 600 plain; 10 out.
+    // The catalogue has no 1-hour price: Anthropic's rule, 2 × input.
+    QCOMPARE(price->cost(1000, 10, 100, 300, 100),
+             NanoUsd(600 * 3000 + 100 * 300 + 200 * 3750 + 100 * 6000 + 10 * 15000));
+    // Without cache fields nothing changes.
+    QCOMPARE(price->cost(1000, 10), NanoUsd(1000 * 3000 + 10 * 15000));
+    // Writes never exceed the prompt left after the reads (a hostile usage cannot bill twice).
+    QCOMPARE(price->cost(1000, 0, 900, 5000, 5000), NanoUsd(900 * 300 + 100 * 6000));
+
+    // A config input price and no write prices: 1.25 × and 2 × that input price.
+    Deployment own;
+    own.provider = Provider::Anthropic;
+    own.upstreamModel = u"my-claude"_s;
+    own.inputCostPerToken = 1e-6;
+    own.outputCostPerToken = 2e-6;
+    price = m_real.priceFor(own);
+    QVERIFY(price && !price->cacheWritePerToken && !price->cacheWrite1hPerToken);
+    QCOMPARE(price->cost(1000, 0, 0, 400, 100), NanoUsd(600 * 1000 + 300 * 1250 + 100 * 2000));
+    // cache_creation_input_token_cost(_above_1hr) from config win.
+    own.cacheWriteCostPerToken = 1.5e-6;
+    own.cacheWrite1hCostPerToken = 3e-6;
+    price = m_real.priceFor(own);
+    QCOMPARE(price->cost(1000, 0, 0, 400, 100), NanoUsd(600 * 1000 + 300 * 1500 + 100 * 3000));
+    // ... also over a catalogue price (flat: the catalogue's tiers for writes are dropped).
+    claude.cacheWriteCostPerToken = 5e-6;
+    price = m_real.priceFor(claude);
+    QCOMPARE(price->cost(1000, 0, 0, 400, 0), NanoUsd(600 * 3000 + 400 * 5000));
 }
 
 void TestPricing::defaultClaudeModelsArePricedLikeTheCatalogue()
