@@ -52,11 +52,15 @@ HeaderList anthropicHeaders(const Deployment &deployment, const HeaderList &clie
     QByteArray version = deployment.apiVersion.toUtf8();
     HeaderList headers;
     for (const auto &[name, value] : client) {
-        if (name.compare("anthropic-version", Qt::CaseInsensitive) == 0)
+        if (name.compare("anthropic-version", Qt::CaseInsensitive) == 0 && !value.trimmed().isEmpty())
             version = value;
         else if (name.compare("anthropic-beta", Qt::CaseInsensitive) == 0)
             headers.append({QByteArrayLiteral("anthropic-beta"), value});
     }
+    // Anthropic refuses a request without the header: a deployment not read from config.yaml
+    // (built in code, as an embedding application does) has no default of its own.
+    if (version.isEmpty())
+        version = QByteArrayLiteral("2023-06-01");
     headers.prepend({QByteArrayLiteral("anthropic-version"), version});
     if (!deployment.apiKey.isEmpty())
         headers.prepend({QByteArrayLiteral("x-api-key"), deployment.apiKey.toUtf8()});

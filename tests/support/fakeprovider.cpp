@@ -43,6 +43,11 @@ struct Behaviour
     bool usageNever = false;
     int breakAfterChunks = -1;     // a stream stops after this many content chunks
     bool breakWithError = false;   // ... with an error event (else the connection is reset)
+    // Anthropic Messages API (planAnthropic): usage's cache counts and count_tokens' answer.
+    qint64 anthropicCacheRead = 0;
+    qint64 anthropicCacheWrite5m = 0;
+    qint64 anthropicCacheWrite1h = 0;
+    qint64 anthropicCountTokens = 42;
 };
 
 } // namespace
@@ -302,6 +307,127 @@ void planEmbeddings(Plan &plan, const Behaviour &b, const QJsonObject &request,
                                                                 {u"total_tokens"_s, b.promptTokens}}}}));
 }
 
+// --- Anthropic Messages API (POST /v1/messages, /v1/messages/count_tokens) ---------------
+
+QByteArray anthropicError(const QString &type, const QString &message)
+{
+    return compact({{u"type"_s, u"error"_s},
+                    {u"error"_s, QJsonObject{{u"type"_s, type}, {u"message"_s, message}}}});
+}
+
+QByteArray anthropicEvent(const QByteArray &name, const QJsonObject &data)
+{
+    return "event: " + name + "\ndata: " + compact(data) + "\n\n";
+}
+
+// Anthropic's usage: input_tokens excludes the cache reads and writes, which come apart.
+QJsonObject anthropicUsage(const Behaviour &b, qint64 outputTokens)
+{
+    return {{u"input_tokens"_s, b.promptTokens},
+            {u"output_tokens"_s, outputTokens},
+            {u"cache_read_input_tokens"_s, b.anthropicCacheRead},
+            {u"cache_creation_input_tokens"_s, b.anthropicCacheWrite5m + b.anthropicCacheWrite1h},
+            {u"cache_creation"_s, QJsonObject{{u"ephemeral_5m_input_tokens"_s, b.anthropicCacheWrite5m},
+                                              {u"ephemeral_1h_input_tokens"_s, b.anthropicCacheWrite1h}}}};
+}
+
+void planAnthropic(Plan &plan, const Behaviour &b, const RecordedRequest &r)
+{
+    if (r.method != "POST") {
+        setFixedAnswer(plan, 405, anthropicError(u"invalid_request_error"_s, u"Method not allowed"_s));
+        return;
+    }
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(r.body, &error);
+    if (error.error != QJsonParseError::NoError || !document.isObject()) {
+        setFixedAnswer(plan, 400, anthropicError(u"invalid_request_error"_s, u"The request body is not valid JSON."_s));
+        return;
+    }
+    if (r.path.endsWith("/count_tokens")) {
+        setFixedAnswer(plan, 200, compact({{u"input_tokens"_s, b.anthropicCountTokens}}));
+        return;
+    }
+    const QJsonObject request = document.object();
+    const QString model = request.value(u"model"_s).toString();
+    const QString id = u"msg_fake_"_s + QString::number(plan.index);
+    const bool tool = !b.toolName.isEmpty();
+    const QString stopReason = tool ? u"tool_use"_s : u"end_turn"_s;
+    const QString toolId = u"toolu_fake_1"_s;
+
+    if (!request.value(u"stream"_s).toBool()) {
+        QJsonObject block;
+        if (tool) {
+            block = {{u"type"_s, u"tool_use"_s},
+                     {u"id"_s, toolId},
+                     {u"name"_s, b.toolName},
+                     {u"input"_s, QJsonDocument::fromJson(b.toolArguments.toUtf8()).object()}};
+        } else {
+            block = {{u"type"_s, u"text"_s}, {u"text"_s, b.content}};
+        }
+        setFixedAnswer(plan, 200, compact({{u"id"_s, id},
+                                           {u"type"_s, u"message"_s},
+                                           {u"role"_s, u"assistant"_s},
+                                           {u"model"_s, model},
+                                           {u"content"_s, QJsonArray{block}},
+                                           {u"stop_reason"_s, stopReason},
+                                           {u"stop_sequence"_s, QJsonValue::Null},
+                                           {u"usage"_s, anthropicUsage(b, b.completionTokens)}}));
+        return;
+    }
+
+    plan.stream = true;
+    plan.head = headFor(200, QByteArrayLiteral("text/event-stream; charset=utf-8"), -1, plan.index, plan.close);
+    plan.interval = b.chunkInterval;
+    plan.events.append(anthropicEvent("message_start",
+                                      {{u"type"_s, u"message_start"_s},
+                                       {u"message"_s, QJsonObject{{u"id"_s, id},
+                                                                  {u"type"_s, u"message"_s},
+                                                                  {u"role"_s, u"assistant"_s},
+                                                                  {u"model"_s, model},
+                                                                  {u"content"_s, QJsonArray{}},
+                                                                  {u"stop_reason"_s, QJsonValue::Null},
+                                                                  {u"stop_sequence"_s, QJsonValue::Null},
+                                                                  {u"usage"_s, anthropicUsage(b, 1)}}}}));
+    const QJsonObject startBlock = tool ? QJsonObject{{u"type"_s, u"tool_use"_s},
+                                                      {u"id"_s, toolId},
+                                                      {u"name"_s, b.toolName},
+                                                      {u"input"_s, QJsonObject{}}}
+                                        : QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u""_s}};
+    plan.events.append(anthropicEvent("content_block_start", {{u"type"_s, u"content_block_start"_s},
+                                                              {u"index"_s, 0},
+                                                              {u"content_block"_s, startBlock}}));
+    plan.events.append(anthropicEvent("ping", {{u"type"_s, u"ping"_s}}));
+    plan.firstSpacedEvent = static_cast<int>(plan.events.size());
+    const int count = std::max(1, b.chunkCount);
+    for (const QString &text : splitContent(tool ? b.toolArguments : b.content, count)) {
+        const QJsonObject delta = tool ? QJsonObject{{u"type"_s, u"input_json_delta"_s}, {u"partial_json"_s, text}}
+                                       : QJsonObject{{u"type"_s, u"text_delta"_s}, {u"text"_s, text}};
+        plan.events.append(anthropicEvent("content_block_delta", {{u"type"_s, u"content_block_delta"_s},
+                                                                  {u"index"_s, 0},
+                                                                  {u"delta"_s, delta}}));
+    }
+    plan.lastSpacedEvent = static_cast<int>(plan.events.size()) - 1;
+    if (b.breakAfterChunks >= 0) {
+        plan.events.resize(std::min<qsizetype>(plan.events.size(), plan.firstSpacedEvent + b.breakAfterChunks));
+        plan.lastSpacedEvent = static_cast<int>(plan.events.size()) - 1;
+        if (b.breakWithError)
+            plan.events.append(anthropicEvent("error", QJsonDocument::fromJson(
+                                   anthropicError(u"overloaded_error"_s, u"Overloaded"_s)).object()));
+        else
+            plan.reset = true;
+        return;
+    }
+    plan.events.append(anthropicEvent("content_block_stop", {{u"type"_s, u"content_block_stop"_s}, {u"index"_s, 0}}));
+    plan.events.append(anthropicEvent("message_delta",
+                                      {{u"type"_s, u"message_delta"_s},
+                                       {u"delta"_s, QJsonObject{{u"stop_reason"_s, stopReason},
+                                                                {u"stop_sequence"_s, QJsonValue::Null}}},
+                                       {u"usage"_s, QJsonObject{{u"output_tokens"_s, b.completionTokens}}}}));
+    plan.events.append(anthropicEvent("message_stop", {{u"type"_s, u"message_stop"_s}}));
+}
+
+// --- end of the Anthropic Messages API ----------------------------------------------------
+
 Plan planFor(const RecordedRequest &r, const Behaviour &b, int index, int generation);
 
 Plan makePlan(const RecordedRequest &r, const Behaviour &b, int index, int generation)
@@ -331,6 +457,10 @@ Plan planFor(const RecordedRequest &r, const Behaviour &b, int index, int genera
         return plan;
     }
 
+    if (r.path == "/v1/messages" || r.path == "/v1/messages/count_tokens") {
+        planAnthropic(plan, b, r);
+        return plan;
+    }
     static const QRegularExpression azure(
         u"^/openai/deployments/([^/]+)/(chat/completions|completions|embeddings)$"_s);
     static const QRegularExpression openAi(
@@ -859,6 +989,22 @@ int FakeProvider::connectionCount() const
 {
     QMutexLocker lock(&m_state->mutex);
     return m_state->connections;
+}
+
+// --- Anthropic Messages API ---
+
+void FakeProvider::setAnthropicCache(qint64 readTokens, qint64 write5mTokens, qint64 write1hTokens)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.anthropicCacheRead = readTokens;
+    m_state->behaviour.anthropicCacheWrite5m = write5mTokens;
+    m_state->behaviour.anthropicCacheWrite1h = write1hTokens;
+}
+
+void FakeProvider::setAnthropicCountTokens(qint64 inputTokens)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.anthropicCountTokens = inputTokens;
 }
 
 } // namespace Tollgate::Test

@@ -50,6 +50,15 @@ struct RecordedRequest
 // chunk: a role chunk, the content chunks (setStreamChunks), a finish chunk, a usage chunk
 // (`"choices": []`) only if the request asked for `stream_options.include_usage`, then
 // `data: [DONE]`. A request with `Connection: close` gets its answer and the connection closed.
+//
+// Anthropic's Messages API: POST /v1/messages answers a Message (text, or a tool_use block
+// with stop_reason "tool_use" under setToolCall) with the request's model; streamed, as
+// Anthropic does: message_start (usage with the input and cache counts, output_tokens 1),
+// content_block_start, ping, content_block_delta × setStreamChunks (text_delta, or
+// input_json_delta for a tool), content_block_stop, message_delta (stop_reason, usage
+// output_tokens), message_stop, each `event: <type>` + `data:` in its own chunk.
+// setStreamBreak cuts after N deltas with `event: error` (overloaded_error) or a reset.
+// POST /v1/messages/count_tokens answers {"input_tokens": setAnthropicCountTokens}.
 class FakeProvider final
 {
 public:
@@ -83,6 +92,12 @@ public:
     // Streams stop after `afterChunks` content chunks (-1: never [-1]): with an error event
     // and a proper end, or (withErrorEvent false) by resetting the connection mid-stream.
     void setStreamBreak(int afterChunks, bool withErrorEvent = false);
+    // Anthropic's Messages API (POST /v1/messages; see the class comment): usage's
+    // cache_read_input_tokens and cache_creation (5 min / 1 h; cache_creation_input_tokens is
+    // their sum), apart from input_tokens (setUsage's prompt tokens) as Anthropic counts [0, 0, 0].
+    void setAnthropicCache(qint64 readTokens, qint64 write5mTokens, qint64 write1hTokens);
+    // What POST /v1/messages/count_tokens answers as input_tokens [42].
+    void setAnthropicCountTokens(qint64 inputTokens);
     void resetBehaviour();                      // all of the above back to defaults
     void clearRecords();                        // requests, emit times and counters
     void reset();                               // resetBehaviour() + clearRecords()
