@@ -314,6 +314,20 @@ void TestDialectResponses::streamIsRelayedInOrder()
     QCOMPARE(row.value(u"cached_tokens"_s).toInteger(), 100);
     QVERIFY(!row.value(u"cost_estimated"_s).toBool());
     QCOMPARE(usdToNanos(row.value(u"spend"_s).toDouble()), NanoUsd(400 * 1000 + 100 * 100 + 40 * 2000));
+
+    // The provider got the stream request as sent: nothing added for chat's usage reporting.
+    const QJsonObject sent = m_fakeA.requests().first().json();
+    QVERIFY(sent.value(u"stream"_s).toBool());
+    QVERIFY(!sent.contains(u"stream_options"_s));
+    // A streamed response is known by the id its events carried: stored, and continued.
+    const QString id = events.first().data.value(u"response"_s).toObject().value(u"id"_s).toString();
+    QVERIFY(id.startsWith(u"resp_"_s));
+    QCOMPARE(call("GET", "/v1/responses/" + id.toUtf8()).status, 200);
+    const auto next = create({{u"model"_s, u"gpt-resp"_s}, {u"input"_s, u"More"_s}, {u"previous_response_id"_s, id},
+                              {u"stream"_s, true}});
+    QCOMPARE(next.status, 200);
+    QCOMPARE(streamEvents(next.body).last().name, QByteArray("response.completed"));
+    QCOMPARE(m_fakeA.requests().last().json().value(u"previous_response_id"_s).toString(), id);
 }
 
 void TestDialectResponses::cutStreamIsChargedAndFails_data()
@@ -371,6 +385,15 @@ void TestDialectResponses::mockAnswersAResponse()
     QCOMPARE(row.value(u"prompt_tokens"_s).toInteger(), input);
     QCOMPARE(row.value(u"completion_tokens"_s).toInteger(), output);
     QCOMPARE(usdToNanos(row.value(u"spend"_s).toDouble()), NanoUsd(input * 1000 + output * 2000));
+
+    // A conversation with the mock goes on by previous_response_id; it stores nothing to read.
+    const QString id = answer.value(u"id"_s).toString();
+    const auto next = create({{u"model"_s, u"gpt-a"_s}, {u"input"_s, u"Again"_s}, {u"previous_response_id"_s, id}});
+    QCOMPARE(next.status, 200);
+    QCOMPARE(next.json().value(u"previous_response_id"_s).toString(), id);
+    const auto stored = call("GET", "/v1/responses/" + id.toUtf8());
+    QCOMPARE(stored.status, 404);
+    QVERIFY(stored.json().value(u"error"_s).toObject().value(u"message"_s).toString().contains(u"mock"_s));
 }
 
 void TestDialectResponses::mockStreamsAResponse()
