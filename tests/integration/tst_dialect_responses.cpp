@@ -91,6 +91,7 @@ private Q_SLOTS:
     void streamIsRelayedInOrder();
     void cutStreamIsChargedAndFails_data();
     void cutStreamIsChargedAndFails();
+    void clientLeavingMidStreamIsCharged();
     void mockAnswersAResponse();
     void mockStreamsAResponse();
     void followUpGoesToTheCreatingDeployment();
@@ -363,6 +364,26 @@ void TestDialectResponses::cutStreamIsChargedAndFails()
     QVERIFY(row.value(u"completion_tokens"_s).toInteger() > 0);
     QVERIFY(row.value(u"prompt_tokens"_s).toInteger() > 0);
     QVERIFY(usdToNanos(row.value(u"spend"_s).toDouble()) > 0);
+}
+
+void TestDialectResponses::clientLeavingMidStreamIsCharged()
+{
+    m_fakeA.setStreamChunks(20, 30ms);
+    HttpClient client(m_gateway->port());
+    const QByteArray body = R"({"model":"gpt-resp","input":"Tell me a long story","stream":true})";
+    const auto partial = client.requestAndAbort("POST", "/v1/responses",
+                                                {{"Authorization", QByteArray("Bearer ") + GatewayFixture::MasterKey},
+                                                 {"Content-Type", "application/json"}},
+                                                body, 6);
+    QCOMPARE(partial.status, 200);
+    const QByteArray callId = partial.header("x-litellm-call-id");
+    QJsonObject row;
+    QTRY_VERIFY_WITH_TIMEOUT(!(row = spendRow(callId)).isEmpty(), 5000);
+    QCOMPARE(row.value(u"status"_s).toString(), u"client_disconnected"_s);
+    QVERIFY(row.value(u"cost_estimated"_s).toBool());
+    QVERIFY(row.value(u"completion_tokens"_s).toInteger() > 0);
+    QVERIFY(usdToNanos(row.value(u"spend"_s).toDouble()) > 0);
+    QTRY_COMPARE_WITH_TIMEOUT(m_fakeA.clientDisconnects(), 1, 5000);  // the provider's stream was cancelled
 }
 
 void TestDialectResponses::mockAnswersAResponse()
