@@ -18,6 +18,8 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <atomic>
+
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 
@@ -50,6 +52,13 @@ struct Behaviour
     qint64 anthropicCountTokens = 42;
 };
 
+// What the Responses API keeps of a response the fake created, for GET/DELETE/cancel/input_items.
+struct StoredResponse
+{
+    QJsonObject response;
+    QJsonArray inputItems;
+};
+
 } // namespace
 
 struct FakeProvider::State
@@ -64,6 +73,7 @@ struct FakeProvider::State
     int disconnects = 0;
     int connections = 0;       // accepted since clearRecords()
     int nextConnectionId = 1;  // never reset, so ids stay unique across clearRecords()
+    QHash<QString, StoredResponse> responses;  // Responses API, by id; never cleared
 };
 
 namespace {
@@ -428,6 +438,231 @@ void planAnthropic(Plan &plan, const Behaviour &b, const RecordedRequest &r)
 
 // --- end of the Anthropic Messages API ----------------------------------------------------
 
+// ---- OpenAI's Responses API ------------------------------------------------------------
+// POST {/v1,/openai/v1,}/responses creates a response (kept by id, as OpenAI stores them);
+// GET and DELETE …/responses/{id}, POST …/{id}/cancel and GET …/{id}/input_items serve the
+// kept ones. Ids are unique across every fake in the process, so two fakes behind one model
+// group never hand out the same id.
+
+QString nextResponsesId(const char *prefix)
+{
+    static std::atomic<int> counter{0};
+    return QString::fromLatin1(prefix) + QString::number(++counter);
+}
+
+QJsonObject responsesUsage(const Behaviour &b)
+{
+    return {{u"input_tokens"_s, b.promptTokens},
+            {u"input_tokens_details"_s, QJsonObject{{u"cached_tokens"_s, b.cachedTokens}}},
+            {u"output_tokens"_s, b.completionTokens},
+            {u"output_tokens_details"_s, QJsonObject{{u"reasoning_tokens"_s, 0}}},
+            {u"total_tokens"_s, b.promptTokens + b.completionTokens}};
+}
+
+QJsonObject responsesMessage(const QString &itemId, const QString &status, const QJsonArray &content)
+{
+    return {{u"type"_s, u"message"_s},
+            {u"id"_s, itemId},
+            {u"role"_s, u"assistant"_s},
+            {u"status"_s, status},
+            {u"content"_s, content}};
+}
+
+QJsonObject outputText(const QString &text)
+{
+    return {{u"type"_s, u"output_text"_s}, {u"text"_s, text}, {u"annotations"_s, QJsonArray{}}};
+}
+
+QJsonObject responsesObject(const QString &id, const QJsonObject &request, const QString &status,
+                            const QJsonArray &output, const QJsonValue &usage)
+{
+    const QJsonValue previous = request.value(u"previous_response_id"_s);
+    return {{u"id"_s, id},
+            {u"object"_s, u"response"_s},
+            {u"created_at"_s, QDateTime::currentSecsSinceEpoch()},
+            {u"status"_s, status},
+            {u"error"_s, QJsonValue::Null},
+            {u"incomplete_details"_s, QJsonValue::Null},
+            {u"instructions"_s, request.value(u"instructions"_s).isString() ? request.value(u"instructions"_s)
+                                                                            : QJsonValue(QJsonValue::Null)},
+            {u"model"_s, request.value(u"model"_s)},
+            {u"output"_s, output},
+            {u"previous_response_id"_s, previous.isString() ? previous : QJsonValue(QJsonValue::Null)},
+            {u"store"_s, true},
+            {u"background"_s, false},
+            {u"usage"_s, usage}};
+}
+
+// The request's input as the API lists it: a string is one user message.
+QJsonArray responsesInputItems(const QJsonObject &request)
+{
+    const QJsonValue input = request.value(u"input"_s);
+    if (input.isArray())
+        return input.toArray();
+    if (input.isString())
+        return {QJsonObject{{u"id"_s, nextResponsesId("msg_in_")},
+                            {u"type"_s, u"message"_s},
+                            {u"role"_s, u"user"_s},
+                            {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"input_text"_s},
+                                                                  {u"text"_s, input.toString()}}}}}};
+    return {};
+}
+
+QByteArray responsesEvent(const QString &type, QJsonObject data, int &sequence)
+{
+    data.insert(u"type"_s, type);
+    data.insert(u"sequence_number"_s, sequence++);
+    return "event: " + type.toUtf8() + "\ndata: " + compact(data) + "\n\n";
+}
+
+void planResponsesCreate(Plan &plan, const Behaviour &b, const QJsonObject &request, State &state)
+{
+    const QString previous = request.value(u"previous_response_id"_s).toString();
+    if (!previous.isEmpty() && !state.responses.contains(previous)) {
+        // As OpenAI: another provider's (or organisation's) response is not there.
+        setFixedAnswer(plan, 404, openAiError(u"Previous response with id '%1' not found."_s.arg(previous),
+                                              u"invalid_request_error"_s, 404));
+        return;
+    }
+    const QString id = nextResponsesId("resp_");
+    const QString itemId = nextResponsesId("msg_");
+    const QJsonObject usage = responsesUsage(b);
+    const QJsonObject done = responsesObject(id, request, u"completed"_s,
+                                             {responsesMessage(itemId, u"completed"_s, {outputText(b.content)})}, usage);
+    const QJsonArray inputItems = responsesInputItems(request);
+
+    if (!request.value(u"stream"_s).toBool()) {
+        state.responses.insert(id, {done, inputItems});
+        setFixedAnswer(plan, 200, compact(done));
+        return;
+    }
+
+    int sequence = 0;
+    const QJsonObject pending = responsesObject(id, request, u"in_progress"_s, {}, QJsonValue::Null);
+    const QJsonObject where{{u"item_id"_s, itemId}, {u"output_index"_s, 0}, {u"content_index"_s, 0}};
+    const auto at = [&where](QJsonObject data) {
+        for (auto it = where.begin(); it != where.end(); ++it)
+            data.insert(it.key(), it.value());
+        return data;
+    };
+    plan.stream = true;
+    plan.head = headFor(200, QByteArrayLiteral("text/event-stream"), -1, plan.index, plan.close);
+    plan.interval = b.chunkInterval;
+    plan.events.append(responsesEvent(u"response.created"_s, {{u"response"_s, pending}}, sequence));
+    plan.events.append(responsesEvent(u"response.in_progress"_s, {{u"response"_s, pending}}, sequence));
+    plan.events.append(responsesEvent(u"response.output_item.added"_s,
+                                      {{u"output_index"_s, 0},
+                                       {u"item"_s, responsesMessage(itemId, u"in_progress"_s, {})}},
+                                      sequence));
+    plan.events.append(responsesEvent(u"response.content_part.added"_s, at({{u"part"_s, outputText(QString())}}),
+                                      sequence));
+    plan.firstSpacedEvent = static_cast<int>(plan.events.size());
+    for (const QString &text : splitContent(b.content, std::max(0, b.chunkCount)))
+        plan.events.append(responsesEvent(u"response.output_text.delta"_s, at({{u"delta"_s, text}}), sequence));
+    plan.lastSpacedEvent = static_cast<int>(plan.events.size()) - 1;
+
+    if (b.breakAfterChunks >= 0) {
+        plan.events.resize(std::min<qsizetype>(plan.events.size(), plan.firstSpacedEvent + b.breakAfterChunks));
+        plan.lastSpacedEvent = static_cast<int>(plan.events.size()) - 1;
+        QJsonObject failed = responsesObject(id, request, u"failed"_s, {}, QJsonValue::Null);
+        failed.insert(u"error"_s, QJsonObject{{u"code"_s, u"server_error"_s},
+                                             {u"message"_s, u"The server had an error"_s}});
+        state.responses.insert(id, {failed, inputItems});
+        if (b.breakWithError) {
+            plan.events.append(responsesEvent(u"error"_s,
+                                              {{u"code"_s, u"server_error"_s},
+                                               {u"message"_s, u"The server had an error"_s},
+                                               {u"param"_s, QJsonValue::Null}},
+                                              sequence));
+            plan.events.append(responsesEvent(u"response.failed"_s, {{u"response"_s, failed}}, sequence));
+        } else {
+            plan.reset = true;
+        }
+        return;
+    }
+    plan.events.append(responsesEvent(u"response.output_text.done"_s, at({{u"text"_s, b.content}}), sequence));
+    plan.events.append(responsesEvent(u"response.content_part.done"_s, at({{u"part"_s, outputText(b.content)}}),
+                                      sequence));
+    plan.events.append(responsesEvent(u"response.output_item.done"_s,
+                                      {{u"output_index"_s, 0},
+                                       {u"item"_s, done.value(u"output"_s).toArray().first()}},
+                                      sequence));
+    plan.events.append(responsesEvent(u"response.completed"_s, {{u"response"_s, done}}, sequence));
+    state.responses.insert(id, {done, inputItems});
+}
+
+// Returns whether `r` is on a Responses API route; if so `plan` answers it (unless the fake
+// was told to hang or answer an error, which planFor already planned).
+bool planResponsesApi(Plan &plan, const RecordedRequest &r, State &state)
+{
+    static const QRegularExpression route(
+        u"^(?:/v1|/openai/v1)?/responses(?:/([^/]+)(/cancel|/input_items)?)?$"_s);
+    const QRegularExpressionMatch m = route.match(QString::fromUtf8(r.path));
+    if (!m.hasMatch())
+        return false;
+    const Behaviour &b = state.behaviour;
+    if (plan.hang || b.errorStatus != 0)
+        return true;
+    Plan fresh;  // planFor's 404 undone
+    fresh.index = plan.index;
+    fresh.generation = plan.generation;
+    fresh.latency = plan.latency;
+    fresh.close = plan.close;
+    plan = std::move(fresh);
+    const QString id = QUrl::fromPercentEncoding(m.captured(1).toUtf8());
+    const QString tail = m.captured(2);
+
+    if (id.isEmpty()) {
+        if (r.method != "POST") {
+            setFixedAnswer(plan, 405, openAiError(u"Method not allowed"_s, u"invalid_request_error"_s, 405));
+            return true;
+        }
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(r.body, &error);
+        if (error.error != QJsonParseError::NoError || !document.isObject()) {
+            setFixedAnswer(plan, 400, openAiError(u"We could not parse the JSON body of your request."_s,
+                                                  u"invalid_request_error"_s, 400));
+            return true;
+        }
+        planResponsesCreate(plan, b, document.object(), state);
+        return true;
+    }
+
+    const auto stored = state.responses.find(id);
+    if (stored == state.responses.end()) {
+        setFixedAnswer(plan, 404, openAiError(u"Response with id '%1' not found."_s.arg(id),
+                                              u"invalid_request_error"_s, 404));
+        return true;
+    }
+    const QByteArray method = tail == u"/cancel"_s ? QByteArrayLiteral("POST") : tail.isEmpty() && r.method == "DELETE"
+                                                                                     ? QByteArrayLiteral("DELETE")
+                                                                                     : QByteArrayLiteral("GET");
+    if (r.method != method) {
+        setFixedAnswer(plan, 405, openAiError(u"Method not allowed"_s, u"invalid_request_error"_s, 405));
+        return true;
+    }
+    if (tail == u"/cancel"_s) {
+        stored->response.insert(u"status"_s, u"cancelled"_s);
+        setFixedAnswer(plan, 200, compact(stored->response));
+    } else if (tail == u"/input_items"_s) {
+        const QJsonArray items = stored->inputItems;
+        const auto itemId = [](const QJsonValue &item) { return item.toObject().value(u"id"_s); };
+        setFixedAnswer(plan, 200, compact({{u"object"_s, u"list"_s},
+                                           {u"data"_s, items},
+                                           {u"first_id"_s, items.isEmpty() ? QJsonValue() : itemId(items.first())},
+                                           {u"last_id"_s, items.isEmpty() ? QJsonValue() : itemId(items.last())},
+                                           {u"has_more"_s, false}}));
+    } else if (r.method == "DELETE") {
+        state.responses.erase(stored);
+        setFixedAnswer(plan, 200, compact({{u"id"_s, id}, {u"object"_s, u"response.deleted"_s}, {u"deleted"_s, true}}));
+    } else {
+        setFixedAnswer(plan, 200, compact(stored->response));
+    }
+    return true;
+}
+
+// ---- end of the Responses API ----------------------------------------------------------
+
 Plan planFor(const RecordedRequest &r, const Behaviour &b, int index, int generation);
 
 Plan makePlan(const RecordedRequest &r, const Behaviour &b, int index, int generation)
@@ -759,6 +994,7 @@ protected:
             QMutexLocker lock(&m_state->mutex);
             const int index = static_cast<int>(m_state->requests.size());
             plan = makePlan(r, m_state->behaviour, index, m_state->generation);
+            planResponsesApi(plan, r, *m_state);  // a Responses API route replaces planFor's 404
             m_state->requests.append(std::move(r));
             m_state->emitTimes.append(QList<SteadyTime>());
             ++m_state->active;
@@ -1005,6 +1241,13 @@ void FakeProvider::setAnthropicCountTokens(qint64 inputTokens)
 {
     QMutexLocker lock(&m_state->mutex);
     m_state->behaviour.anthropicCountTokens = inputTokens;
+std::optional<QJsonObject> FakeProvider::storedResponse(const QString &id) const
+{
+    QMutexLocker lock(&m_state->mutex);
+    const auto it = m_state->responses.constFind(id);
+    if (it == m_state->responses.cend())
+        return std::nullopt;
+    return it->response;
 }
 
 } // namespace Tollgate::Test

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 
 class QEventLoop;
@@ -45,6 +46,19 @@ struct RecordedRequest
 //   {/v1,}/chat/completions, {/v1,}/completions, {/v1,}/embeddings,
 //   /openai/deployments/<deployment>/{chat/completions,completions,embeddings}?api-version=…
 //   and GET {/v1,}/models.
+// OpenAI's Responses API, at {/v1,}/responses and (Azure's v1 surface) /openai/v1/responses:
+//   POST creates a Response (id "resp_<n>", unique across the process; one assistant message
+//   with the content; usage from setUsage / setCachedTokens as input_tokens,
+//   input_tokens_details.cached_tokens, output_tokens, output_tokens_details.reasoning_tokens,
+//   total_tokens) and keeps it; a previous_response_id this fake did not create is a 404.
+//   A stream is `event:`-named SSE with sequence_numbers: response.created, .in_progress,
+//   .output_item.added, .content_part.added, .output_text.delta per chunk, .output_text.done,
+//   .content_part.done, .output_item.done, .completed (with the usage). setStreamBreak cuts it
+//   after N deltas: with an `error` event then response.failed (no usage), or a reset.
+//   GET …/responses/{id} returns the kept Response, DELETE deletes it ({id, object:
+//   "response.deleted", deleted: true}), POST …/{id}/cancel sets it "cancelled" and returns it,
+//   GET …/{id}/input_items lists the request's input (a string input as one user message);
+//   an unknown id is a 404.
 // Every answer carries `x-request-id: req-<n>` and `x-fake-request-index: <n>` (the index
 // into requests()). `"stream": true` answers SSE with real chunked encoding, one event per
 // chunk: a role chunk, the content chunks (setStreamChunks), a finish chunk, a usage chunk
@@ -116,6 +130,8 @@ public:
     // (a cancelled stream, a client timeout against setHang, …).
     [[nodiscard]] int clientDisconnects() const;
     [[nodiscard]] int connectionCount() const;       // TCP connections accepted
+    // A Responses API response this fake keeps (nullopt: never created, or deleted).
+    [[nodiscard]] std::optional<QJsonObject> storedResponse(const QString &id) const;
 
     struct State;  // shared with the server thread; defined in the .cpp
 
