@@ -1241,6 +1241,8 @@ void FakeProvider::setAnthropicCountTokens(qint64 inputTokens)
 {
     QMutexLocker lock(&m_state->mutex);
     m_state->behaviour.anthropicCountTokens = inputTokens;
+}
+
 std::optional<QJsonObject> FakeProvider::storedResponse(const QString &id) const
 {
     QMutexLocker lock(&m_state->mutex);
