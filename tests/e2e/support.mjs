@@ -371,14 +371,13 @@ function responseObject(id, body, text, usage, status = 'completed') {
     };
 }
 
-function createResponse(record, response, counter, stored) {
+function createResponse(record, response, id, stored) {
     const { body } = record;
     const previous = body.previous_response_id;
     if (previous && !stored.has(previous)) {
         sendJson(response, 400, { error: { message: `Previous response with id '${previous}' not found.`, type: 'invalid_request_error', param: 'previous_response_id', code: 'previous_response_not_found' } });
         return;
     }
-    const id = `resp_fake_${counter}`;
     const text = previous ? OPENAI.followUpText(previous) : OPENAI.responsesText;
     if (!body.stream) {
         const object = responseObject(id, body, text, OPENAI.responsesUsage);
@@ -408,7 +407,8 @@ function createResponse(record, response, counter, stored) {
     sendEvents(response, events);
 }
 
-export function startFakeOpenAI() {
+// `name` tells two fakes apart: it is part of every response id (resp_<name>_<n>).
+export function startFakeOpenAI({ name = 'fake' } = {}) {
     let counter = 0;
     const stored = new Map();
     return startFakeServer((record, response) => {
@@ -419,7 +419,7 @@ export function startFakeOpenAI() {
             return;
         }
         if (method === 'POST' && path === '/v1/responses' && body) {
-            createResponse(record, response, ++counter, stored);
+            createResponse(record, response, `resp_${name}_${++counter}`, stored);
             return;
         }
         const match = /^\/v1\/responses\/([^/]+)$/.exec(path);
