@@ -303,6 +303,49 @@ if (sdkProblem) {
                 const [row] = await spendRows(admin, id);
                 assertSpend(row, claudeNanos(s));
             });
+            it('round-trips a tool call: tool_calls from tool_use, a tool message as tool_result', async () => {
+                const tools = [{
+                    type: 'function',
+                    function: {
+                        name: 'get_weather', description: 'The weather in a city',
+                        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+                    },
+                }];
+                const question = { role: 'user', content: 'What is the weather in Paris?' };
+                const first = await client.chat.completions.create({ model: 'claude-via-chat', tools, messages: [question] });
+                const offered = messagesTo().at(-1).body.tools;
+                assert.equal(offered[0].name, 'get_weather');
+                assert.deepEqual(offered[0].input_schema, tools[0].function.parameters);
+                assert.equal(first.choices[0].finish_reason, 'tool_calls');
+                const [call] = first.choices[0].message.tool_calls ?? [];
+                assert.ok(call, JSON.stringify(first.choices[0].message));
+                assert.equal(call.id, ANTHROPIC.toolId);
+                assert.equal(call.type, 'function');
+                assert.equal(call.function.name, 'get_weather');
+                assert.deepEqual(JSON.parse(call.function.arguments), ANTHROPIC.toolInput);
+
+                const second = await client.chat.completions.create({
+                    model: 'claude-via-chat', tools,
+                    messages: [question, first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '18 degrees, sunny' }],
+                });
+                assert.equal(second.choices[0].message.content, 'The tool said: 18 degrees, sunny');
+                assert.equal(second.choices[0].finish_reason, 'stop');
+                const sent = messagesTo().at(-1).body.messages;
+                assert.deepEqual(sent.map((m) => m.role), ['user', 'assistant', 'user']);
+                assert.ok(sent[1].content.some((block) => block.type === 'tool_use' && block.id === ANTHROPIC.toolId
+                    && JSON.stringify(block.input) === JSON.stringify(ANTHROPIC.toolInput)), JSON.stringify(sent[1]));
+                assert.ok(sent[2].content.some((block) => block.type === 'tool_result' && block.tool_use_id === ANTHROPIC.toolId),
+                    JSON.stringify(sent[2]));
+            });
+
+            it('the provider\'s 400 surfaces as a BadRequestError with its message', async () => {
+                const error = await client.chat.completions.create({
+                    model: 'claude-via-chat', messages: [{ role: 'user', content: `Please ${ANTHROPIC.failTrigger}` }],
+                }).then(() => null, (caught) => caught);
+                assert.ok(error instanceof OpenAI.BadRequestError, `expected BadRequestError, got ${error}`);
+                assert.equal(error.status, 400);
+                assert.ok(error.message.includes(ANTHROPIC.errorMessage), `${error.message} / ${JSON.stringify(error.error)}`);
+            });
         });
 
         describe('budgets', () => {
