@@ -9,15 +9,11 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
+import { loadSdk, readBody, sendJson, startTollgate, withTimeout } from './support.mjs';
 
 const MASTER_KEY = 'sk-e2e-master-key';
 const PROVIDER_KEY = 'sk-provider-e2e-secret-0123456789';
@@ -33,44 +29,15 @@ const UPSTREAM_USAGE = { prompt_tokens: 12, completion_tokens: 7, total_tokens: 
 const UPSTREAM_STREAM_USAGE = { prompt_tokens: 13, completion_tokens: 8, total_tokens: 21 };
 const MOCK_INPUT_COST = 0.000003;
 const MOCK_OUTPUT_COST = 0.000011;
-const STARTUP_TIMEOUT_MS = 10_000;
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 // ---------------------------------------------------------------------------------------------
 // The SDK: a missing node_modules is a failure with instructions, never a silent skip.
 
-const sdkDir = path.join(here, 'node_modules', 'openai');
-let OpenAI = null;
-let sdkProblem = null;
-if (!fs.existsSync(path.join(sdkDir, 'package.json'))) {
-    sdkProblem = `The official 'openai' npm package is not installed (${sdkDir} is missing). `
-        + 'Run `npm ci --prefix tests/e2e` from the repository root, then run this test again.';
-} else {
-    try {
-        OpenAI = (await import('openai')).default;
-    } catch (error) {
-        sdkProblem = `Cannot load the 'openai' npm package from ${sdkDir}: ${error.message}. `
-            + 'Run `npm ci --prefix tests/e2e` from the repository root.';
-    }
-}
+const { sdk: OpenAI, problem: sdkProblem } = await loadSdk('openai');
 
 // ---------------------------------------------------------------------------------------------
 // Fake OpenAI-compatible upstream.
-
-function readBody(request) {
-    return new Promise((resolve, reject) => {
-        const parts = [];
-        request.on('data', (part) => parts.push(part));
-        request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-        request.on('error', reject);
-    });
-}
-
-function sendJson(response, status, object) {
-    const text = JSON.stringify(object);
-    response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    response.end(text);
-}
 
 function startFakeUpstream() {
     const requests = [];
@@ -161,10 +128,6 @@ function startFakeUpstream() {
 // ---------------------------------------------------------------------------------------------
 // The tollgate process.
 
-function tollgateBinary() {
-    return process.env.TOLLGATE_BINARY || path.resolve(here, '../../build/dev/bin/tollgate');
-}
-
 function writeConfig(dir, upstreamPort) {
     const file = path.join(dir, 'config.yaml');
     fs.writeFileSync(file, `# written by tests/e2e/openai-sdk.test.mjs
@@ -189,56 +152,6 @@ general_settings:
   master_key: ${MASTER_KEY}
 `);
     return file;
-}
-
-function startTollgate(configFile, dbFile) {
-    const binary = tollgateBinary();
-    if (!fs.existsSync(binary))
-        throw new Error(`tollgate binary not found at ${binary}: build it (ninja -C build/dev tollgate) or set TOLLGATE_BINARY`);
-    const noProxy = ['127.0.0.1', 'localhost', process.env.NO_PROXY, process.env.no_proxy].filter(Boolean).join(',');
-    const child = spawn(binary, ['--headless', '--config', configFile, '--port', '0', '--db', dbFile], {
-        env: { ...process.env, E2E_PROVIDER_KEY: PROVIDER_KEY, NO_PROXY: noProxy, no_proxy: noProxy },
-        stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output = { stdout: '', stderr: '' };
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text) => { output.stderr += text; });
-    const exited = new Promise((resolve) => {
-        child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
-
-    const port = new Promise((resolve, reject) => {
-        const lines = readline.createInterface({ input: child.stdout });
-        const timer = setTimeout(() => reject(new Error(
-            `tollgate did not print its "listening on" line within ${STARTUP_TIMEOUT_MS} ms\n`
-            + `stdout:\n${output.stdout}\nstderr:\n${output.stderr}`)), STARTUP_TIMEOUT_MS);
-        lines.on('line', (line) => {
-            output.stdout += `${line}\n`;
-            const match = /^Tollgate \S+ listening on http:\/\/127\.0\.0\.1:(\d+)\/v1 \(/.exec(line);
-            if (match) {
-                clearTimeout(timer);
-                resolve(Number(match[1]));
-            }
-        });
-        child.once('error', (error) => {
-            clearTimeout(timer);
-            reject(new Error(`cannot start ${binary}: ${error.message}`));
-        });
-        exited.then(({ code, signal }) => {
-            clearTimeout(timer);
-            reject(new Error(`tollgate exited during start-up (code ${code}, signal ${signal})\n`
-                + `stdout:\n${output.stdout}\nstderr:\n${output.stderr}`));
-        });
-    });
-    return { child, exited, port, output };
-}
-
-function withTimeout(promise, ms, what) {
-    let timer;
-    return Promise.race([
-        promise,
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms); }),
-    ]).finally(() => clearTimeout(timer));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,7 +214,7 @@ if (sdkProblem) {
             tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-e2e-'));
             fake = await startFakeUpstream();
             const configFile = writeConfig(tempDir, fake.port);
-            tollgate = startTollgate(configFile, path.join(tempDir, 'tollgate.db'));
+            tollgate = startTollgate(configFile, path.join(tempDir, 'tollgate.db'), { E2E_PROVIDER_KEY: PROVIDER_KEY });
             const port = await tollgate.port;
             baseURL = `http://127.0.0.1:${port}/v1`;
             // No retries: a retried 429 would hide what the gateway answered (and take seconds).
@@ -309,10 +222,7 @@ if (sdkProblem) {
         });
 
         after(async () => {
-            if (tollgate && tollgate.child.exitCode === null && tollgate.child.signalCode === null) {
-                tollgate.child.kill('SIGKILL');
-                await withTimeout(tollgate.exited, 5_000, 'exit after SIGKILL').catch(() => {});
-            }
+            await tollgate?.stop();
             if (fake) {
                 fake.server.closeAllConnections();
                 await new Promise((resolve) => fake.server.close(resolve));
