@@ -89,4 +89,20 @@ QByteArray reasonPhrase(int status)
     }
 }
 
+QString errorMessageOf(const QByteArray &body)
+{
+    const QJsonObject object = QJsonDocument::fromJson(body).object();
+    const QJsonValue error = object.value(u"error"_s);
+    QString message;
+    if (error.isObject())
+        message = error.toObject().value(u"message"_s).toString();
+    else if (error.isString())
+        message = error.toString();
+    else if (object.value(u"message"_s).isString())
+        message = object.value(u"message"_s).toString();
+    if (message.isEmpty())
+        message = QString::fromUtf8(body.left(500)).trimmed();
+    return message.left(500);
+}
+
 } // namespace Tollgate

@@ -150,7 +150,8 @@ bool BrowserGuard::acceptsBody(const QString &canonicalPath, const HttpRequest &
 bool BrowserGuard::isLlmRoute(const QString &canonicalPath)
 {
     return canonicalPath == u"/chat/completions" || canonicalPath == u"/completions"
-           || canonicalPath == u"/embeddings";
+           || canonicalPath == u"/embeddings" || canonicalPath == u"/messages" || canonicalPath == u"/messages/count_tokens"
+           || canonicalPath == u"/responses" || canonicalPath.startsWith(u"/responses/");
 }
 
 bool BrowserGuard::isJsonContentType(QByteArrayView contentType)

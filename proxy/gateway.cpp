@@ -1,5 +1,7 @@
 #include "gateway.h"
 
+#include "refusals.h"
+
 #include "../models/store/store.h"
 #include "accounting.h"
 #include "apierror.h"
@@ -138,6 +140,7 @@ struct Gateway::Private
     UpstreamClient upstream;
     GatewayServices services;
     Router router;
+    std::shared_ptr<RefusalLog> refusals = std::make_shared<RefusalLog>(services);
     IdentityRegistry identities;
     std::unique_ptr<Accounting> accounting;
     OpenAIController openai;
@@ -214,6 +217,9 @@ Result<quint16> Gateway::start(const Options &options)
     browserGuard.configure(options.host, *port, d->config.general.allowedOrigins,
                            !d->config.general.masterKey.isEmpty());
     d->router.setBrowserGuard(std::move(browserGuard));
+    d->router.setResponderWrapper([log = d->refusals](const HttpRequest &request, ResponderPtr responder) {
+        return log->wrap(request, std::move(responder));
+    });
     qCInfo(lcGateway).noquote() << "listening on" << options.host.toString() << "port" << *port;
     return *port;
 }

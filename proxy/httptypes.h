@@ -47,6 +47,18 @@ struct HttpRequest
     }
 };
 
+// The coding agent's session a request belongs to: Claude Code's X-Claude-Code-Session-Id,
+// Codex's session_id (or conversation_id), or a generic x-session-id; empty when none.
+inline QByteArray sessionHeader(const HttpRequest &request)
+{
+    for (const char *name : {"x-claude-code-session-id", "session_id", "session-id", "x-session-id", "conversation_id"}) {
+        const QByteArray value = request.header(name).trimmed();
+        if (!value.isEmpty())
+            return value;
+    }
+    return {};
+}
+
 // A whole (non-streamed) answer.
 struct HttpResponse
 {
@@ -102,9 +114,24 @@ public:
         m_inner->setDisconnectHandler(std::move(handler));
     }
 
+    [[nodiscard]] const ResponderPtr &inner() const { return m_inner; }
+
 protected:
     ResponderPtr m_inner;
 };
+
+// The responder of type T in a chain of forwarding responders (the outermost first), or null.
+template<class T>
+std::shared_ptr<T> findResponder(ResponderPtr responder)
+{
+    while (responder) {
+        if (auto found = std::dynamic_pointer_cast<T>(responder))
+            return found;
+        auto *forwarding = dynamic_cast<ForwardingResponder *>(responder.get());
+        responder = forwarding ? forwarding->inner() : ResponderPtr();
+    }
+    return nullptr;
+}
 
 // What one client may hold of the gateway at its HTTP edge. Each limit is answered with its
 // status and a closed connection; the defaults suit a local gateway, tests shorten the times.

@@ -449,12 +449,16 @@ void RelayCall::abort(const QString &reason)
 
 void RelayCall::failBeforeAnswer(const HttpResponse &response, const QString &status)
 {
+    m_failStatus = response.status;
+    m_failReason = errorMessageOf(response.body);
     auto self = shared_from_this();
     settle(status, [self, response] { self->m_responder->send(response); });
 }
 
 void RelayCall::failMidStream(int status, const QString &type, const QString &message)
 {
+    m_failStatus = status;
+    m_failReason = message.left(500);
     // The 200 head is gone: tell the client in the stream (SDKs raise on an error event).
     auto self = shared_from_this();
     QByteArray event;
@@ -508,6 +512,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     row.userId = m_params.userId;
     row.status = status;
     row.dialect = m_params.dialect;
+    row.httpStatus = m_failStatus;
+    row.reason = m_failReason;
     row.sessionId = m_params.sessionId;
     // A stream that failed after content reached the client (upstream reset, timeout,
     // shutdown, a provider's error event) is charged for what was delivered: the provider

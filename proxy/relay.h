@@ -100,6 +100,8 @@ private:
     bool m_settling = false;
     bool m_finished = false;
     int m_status = 0;
+    int m_failStatus = 0;            // the call failed: the status the client got, and why
+    QString m_failReason;
     QByteArray m_contentType;
     QByteArray m_body;               // non-streamed answer, or a provider error body
     SseParser m_parser;

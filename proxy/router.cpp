@@ -4,6 +4,7 @@
 #include "../models/identityregistry.h"
 #include "anthropic.h"
 #include "apierror.h"
+#include "refusals.h"
 
 #include <QUrl>
 
@@ -82,6 +83,8 @@ void Router::dispatch(HttpRequest &&request, const ResponderPtr &incoming) const
     // answer every error — 401s, 404s, refusals — in Anthropic's envelope.
     if (Anthropic::isAnthropicPath(path) || (path == u"/models" && request.hasHeader("anthropic-version")))
         responder = std::make_shared<Anthropic::Responder>(responder);
+    if (m_wrapper)
+        responder = m_wrapper(request, responder);
     QStringList params;
     const QList<qsizetype> *found = find(path, &params);
     if (!found) {
@@ -111,6 +114,8 @@ void Router::dispatch(HttpRequest &&request, const ResponderPtr &incoming) const
     RequestContext context;
     if (!authenticate(request, route->access, context.caller, responder))
         return;
+    if (auto recorder = findResponder<RefusalRecorder>(responder))
+        recorder->setCaller(context.caller);
     context.request = std::move(request);
     context.pathParams = std::move(params);
     route->handler(context, responder);

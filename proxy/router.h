@@ -56,6 +56,10 @@ public:
     void setIdentities(const IdentityRegistry *identities, const IClock *clock);
     // Which web pages may call (own origin, general_settings.allowed_origins): see BrowserGuard.
     void setBrowserGuard(BrowserGuard guard) { m_browser = std::move(guard); }
+    // Wraps each request's responder before it is routed (the refusal log of model calls);
+    // a RefusalRecorder it returns learns the caller once the key is known.
+    using ResponderWrapper = std::function<ResponderPtr(const HttpRequest &request, ResponderPtr responder)>;
+    void setResponderWrapper(ResponderWrapper wrapper) { m_wrapper = std::move(wrapper); }
 
     void dispatch(HttpRequest &&request, const ResponderPtr &responder) const;
 
@@ -78,6 +82,7 @@ private:
     const IdentityRegistry *m_identities = nullptr;
     const IClock *m_clock = nullptr;
     BrowserGuard m_browser;
+    ResponderWrapper m_wrapper;
 };
 
 } // namespace Tollgate

@@ -228,9 +228,25 @@ Migration responsesV5()
     };
 }
 
+// Refused and failed calls: the status the client got and why (the log shows who hits which
+// limit); the log is filtered by status.
+Migration refusalsV6()
+{
+    return Migration{
+        6,
+        u"spend log refusals"_s,
+        {
+            u"ALTER TABLE spend_logs ADD COLUMN http_status INTEGER NOT NULL DEFAULT 0"_s,
+            u"ALTER TABLE spend_logs ADD COLUMN reason TEXT NOT NULL DEFAULT ''"_s,
+            u"CREATE INDEX idx_spend_logs_status ON spend_logs (status, start_time)"_s,
+        },
+    };
+}
+
 const QList<Migration> &migrations()
 {
-    static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3(), agentSessionsV4(), responsesV5()};
+    static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3(), agentSessionsV4(), responsesV5(),
+                                        refusalsV6()};
     return steps;
 }
 

@@ -185,6 +185,10 @@ std::optional<JournalRecord> decode(QByteArrayView payload)
         row.dialect = in.text();
         row.sessionId = in.text();
     }
+    if (!in.atEnd()) {
+        row.httpStatus = int(in.integer());
+        row.reason = in.text();
+    }
     if (!in.ok() || record.seq <= 0)
         return std::nullopt;
     return record;
@@ -386,6 +390,8 @@ QByteArray SpendJournal::encode(const JournalRecord &record)
     out.integer(row.cacheWrite1hTokens);
     out.text(row.dialect);
     out.text(row.sessionId);
+    out.integer(row.httpStatus);
+    out.text(row.reason);
     const quint32 length = quint32(bytes.size() - HeaderBytes);
     const quint16 crc = qChecksum(QByteArrayView(bytes).sliced(HeaderBytes));
     uchar *header = reinterpret_cast<uchar *>(bytes.data());

@@ -38,13 +38,17 @@ const QString CacheWriteTokens = u"cache_write_tokens"_s;
 const QString CacheWrite1hTokens = u"cache_write_1h_tokens"_s;
 const QString Dialect = u"dialect"_s;
 const QString SessionId = u"session_id"_s;
+const QString HttpStatus = u"http_status"_s;
+const QString Reason = u"reason"_s;
+const QString KeyAlias = u"key_alias"_s;
 } // namespace Field
 
 // The columns every row query selects, in the order rowFrom() reads them.
 const QString RowColumns = u"request_id, call_type, api_key, spend_nanousd, prompt_tokens, completion_tokens, "
                            "total_tokens, start_time, end_time, model, model_group, model_id, user_id, end_user, "
                            "status, cost_estimated, price_unknown, cached_tokens, cache_write_tokens, "
-                           "cache_write_1h_tokens, dialect, session_id"_s;
+                           "cache_write_1h_tokens, dialect, session_id, http_status, reason, "
+                           "(SELECT key_alias FROM keys WHERE keys.token = spend_logs.api_key)"_s;
 constexpr int StartTimeColumn = 7;
 
 // Newest first; request_id breaks ties so the order (and keyset paging) is total.
@@ -81,6 +85,9 @@ SpendLogRow rowFrom(const QSqlQuery &query)
     row.cacheWrite1hTokens = query.value(19).toLongLong();
     row.dialect = query.value(20).toString();
     row.sessionId = query.value(21).toString();
+    row.httpStatus = query.value(22).toInt();
+    row.reason = query.value(23).toString();
+    row.keyAlias = query.value(24).toString();
     return row;
 }
 
@@ -119,6 +126,8 @@ Where whereOf(const SpendLogFilter &filter)
         where.add(u"session_id = ?"_s, filter.sessionId);
     if (!filter.dialect.isEmpty())
         where.add(u"dialect = ?"_s, filter.dialect);
+    if (!filter.status.isEmpty())
+        where.add(u"status = ?"_s, filter.status);
     // Stored times are ISO-8601 UTC with milliseconds and Z, so text order is time order.
     if (filter.from.isValid())
         where.add(u"start_time >= ?"_s, isoUtc(filter.from));
@@ -171,14 +180,15 @@ QVariantList rowValues(const SpendLogRow &row)
             isoUtc(row.endTime), text(row.model), text(row.modelGroup), text(row.modelId),
             text(row.userId), text(row.endUser), text(row.status), row.costEstimated ? 1 : 0,
             row.priceUnknown ? 1 : 0, row.cachedTokens, row.cacheWriteTokens, row.cacheWrite1hTokens,
-            text(row.dialect), text(row.sessionId)};
+            text(row.dialect), text(row.sessionId), row.httpStatus, text(row.reason)};
 }
 
 const QString InsertSql = u"INSERT INTO spend_logs (request_id, call_type, api_key, spend_nanousd, "
                           "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
                           "model_group, model_id, user_id, end_user, status, cost_estimated, price_unknown, "
-                          "cached_tokens, cache_write_tokens, cache_write_1h_tokens, dialect, session_id) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
+                          "cached_tokens, cache_write_tokens, cache_write_1h_tokens, dialect, session_id, "
+                          "http_status, reason) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s;
 
 } // namespace
 
@@ -277,6 +287,9 @@ Result<QList<SpendReportCell>> report(QSqlDatabase &db, const SpendLogFilter &fi
     const bool sessions = group == SpendGroup::Session;
     if (sessions)
         where.terms.append(u"session_id <> ''"_s);
+    // Reports count calls that ran: a refused one reached no provider (unless asked for).
+    if (filter.status.isEmpty())
+        where.terms.append(u"status <> 'refused'"_s);
     // start_time is stored as ISO-8601 UTC text ("2024-05-01T13:45:00.000Z"): its first 10
     // characters are the day, its first 13 the hour, so buckets need no date functions and
     // the range condition still uses the index.
@@ -348,6 +361,9 @@ QJsonObject toJson(const SpendLogRow &row)
         {Field::CacheWrite1hTokens, row.cacheWrite1hTokens},
         {Field::Dialect, row.dialect},
         {Field::SessionId, row.sessionId},
+        {Field::HttpStatus, row.httpStatus},
+        {Field::Reason, row.reason},
+        {Field::KeyAlias, row.keyAlias},
     };
 }
 
@@ -373,7 +389,7 @@ QByteArray spendCsvHeader()
                             Field::ModelId, Field::User, Field::EndUser, Field::Status,
                             Field::CostEstimated, Field::PriceUnknown, Field::CachedTokens,
                             Field::CacheWriteTokens, Field::CacheWrite1hTokens, Field::Dialect,
-                            Field::SessionId};
+                            Field::SessionId, Field::HttpStatus, Field::Reason, Field::KeyAlias};
     return names.join(u',').toUtf8() + "\r\n";
 }
 
@@ -402,6 +418,9 @@ QByteArray toCsvRecord(const SpendLogRow &row)
         QByteArray::number(row.cacheWrite1hTokens),
         csvField(row.dialect),
         csvField(row.sessionId),
+        QByteArray::number(row.httpStatus),
+        csvField(row.reason),
+        csvField(row.keyAlias),
     };
     QByteArray record = fields.join(',');
     record += "\r\n";

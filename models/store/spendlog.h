@@ -36,12 +36,17 @@ struct SpendLogRow
     QString modelId;            // deployment id
     QString userId;
     QString endUser;
-    QString status = QStringLiteral("success");  // success | failure | client_disconnected
+    // success | failure | client_disconnected | refused (the gateway said no before any
+    // provider was called: a bad key, a model not allowed, a budget or rate limit; $0)
+    QString status = QStringLiteral("success");
     bool costEstimated = false;
     bool priceUnknown = false;
     QString dialect;            // the API the client spoke: chat, completions, embeddings, messages,
                                 // responses ("" for none known)
     QString sessionId;          // the coding agent's session (its session header), "" for none
+    int httpStatus = 0;         // the status the client got when it was not a success (0: none)
+    QString reason;             // refused and failed calls: the error message the client got
+    QString keyAlias;           // read only: the key's alias when read (empty: none, or deleted)
 };
 
 // The values of SpendLogRow::dialect (besides "" for a call logged before dialects were).
@@ -59,6 +64,7 @@ struct SpendLogFilter
     QString modelGroup;
     QString sessionId;
     QString dialect;
+    QString status;       // success, failure, client_disconnected, refused
     QDateTime from;       // start_time >= from
     QDateTime until;      // start_time < until (exclusive, so whole days chain without gaps)
 };

@@ -384,6 +384,8 @@ const QHash<QString, Operation> &operations()
                            query(u"end_user"_s, str(), {}), query(u"request_id"_s, str(), {}),
                            query(u"session_id"_s, str(), u"the coding agent's session"_s),
                            query(u"dialect"_s, enumOf(SpendDialects), u"the API the client spoke"_s),
+                           query(u"status"_s, enumOf({u"success"_s, u"failure"_s, u"client_disconnected"_s, u"refused"_s}),
+                                 u"refused: calls the gateway said no to (with http_status and reason)"_s),
                            query(u"start_date"_s, str(), u"YYYY-MM-DD"_s),
                            query(u"end_date"_s, str(), u"YYYY-MM-DD"_s)}});
         t.insert(u"GET /global/spend/report"_s,
@@ -464,8 +466,16 @@ QJsonObject operationJson(const Router::Route &route)
     op.insert(u"security"_s, route.access == Router::Access::Public
                                  ? QJsonArray{}
                                  : QJsonArray{QJsonObject{{u"bearerAuth"_s, QJsonArray{}}}});
-    if (!spec.query.isEmpty())
-        op.insert(u"parameters"_s, spec.query);
+    QJsonArray parameters = spec.query;
+    // Pattern routes: each {name} segment is a required path parameter.
+    static const QRegularExpression segment(u"\\{([A-Za-z_]+)\\}"_s);
+    for (auto it = segment.globalMatch(route.path); it.hasNext();) {
+        const QString name = it.next().captured(1);
+        parameters.prepend(QJsonObject{{u"name"_s, name}, {u"in"_s, u"path"_s}, {u"required"_s, true},
+                                       {u"schema"_s, typed(u"string"_s)}});
+    }
+    if (!parameters.isEmpty())
+        op.insert(u"parameters"_s, parameters);
     if (route.method == "POST") {
         const QJsonObject schema = spec.request.isEmpty() ? typed(u"object"_s) : ref(spec.request);
         const QJsonObject json{{u"application/json"_s, QJsonObject{{u"schema"_s, schema}}}};

@@ -15,6 +15,7 @@
 #include "../deployments.h"
 #include "../jsonreader.h"
 #include "management.h"
+#include "../refusals.h"
 #include "../relay.h"
 #include "../upstream/upstreamclient.h"
 
@@ -224,18 +225,6 @@ QString dialectName(CallType type)
     return {};
 }
 
-// The agent session a call belongs to: Claude Code's X-Claude-Code-Session-Id, Codex's
-// session_id (or conversation_id), or a generic x-session-id.
-QString sessionOf(const HttpRequest &request)
-{
-    for (const char *name : {"x-claude-code-session-id", "session_id", "session-id", "x-session-id", "conversation_id"}) {
-        const QByteArray value = request.header(name);
-        if (!value.isEmpty())
-            return QString::fromUtf8(value.left(Management::MaxEndUserIdLength)).trimmed();
-    }
-    return {};
-}
-
 HttpResponse cannotServe(const Deployment &deployment, const QString &what)
 {
     return errorResponse(ApiError::BadRequest,
@@ -339,7 +328,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
         }
         // The router gave Anthropic's routes this responder; from here on the chat answer (and
         // stream) it receives goes out as a Message.
-        if (auto anthropic = std::dynamic_pointer_cast<Anthropic::Responder>(client))
+        if (auto anthropic = findResponder<Anthropic::Responder>(client))
             anthropic->translateAnswers(native.value(u"model"_s).toString(), chat.notTranslated);
         params.type = CallType::ChatCompletion;
         params.callTypeName = u"anthropic_messages"_s;
@@ -565,6 +554,7 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
 {
     // api.md §5, in order: end user not blocked → model exists → model allowed; an unknown
     // end user is created only once all of them passed, so refused calls leave no rows.
+    const auto recorder = findResponder<RefusalRecorder>(responder);
     if (!checkEndUser(endUser, responder))
         return;
     const std::optional<QString> resolved = resolveModel(context, requested, responder);
@@ -609,7 +599,7 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
 
     params.deployment = *deployment;
     params.endUser = endUser;
-    params.sessionId = sessionOf(context.request);
+    params.sessionId = QString::fromUtf8(sessionHeader(context.request)).left(Management::MaxEndUserIdLength);
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;
@@ -617,6 +607,8 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     params.admissionHeaders = std::move(admission.headers);
     params.price = std::move(price);
 
+    if (recorder)
+        recorder->setRelayed();   // the relay records the call, whatever becomes of it
     auto call = std::make_shared<RelayCall>(m_services, std::move(params), responder);
     call->onFinished = [this](RelayCall *finished) { m_active.remove(finished); };
     m_active.insert(call.get(), call);

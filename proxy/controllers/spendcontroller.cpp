@@ -96,6 +96,13 @@ std::optional<SpendLogFilter> readFilter(const QUrlQuery &query, const Responder
                          u"dialect"_s);
         return std::nullopt;
     }
+    filter.status = queryValue(query, u"status"_s);
+    static const QStringList statuses{u"success"_s, u"failure"_s, u"client_disconnected"_s, u"refused"_s};
+    if (!filter.status.isEmpty() && !statuses.contains(filter.status)) {
+        Management::fail(responder, ApiError::BadRequest,
+                         u"Invalid status '%1': use %2."_s.arg(filter.status, statuses.join(u", "_s)), u"status"_s);
+        return std::nullopt;
+    }
     for (const auto &[name, bound] : {std::pair{u"start_date"_s, Bound::Start}, std::pair{u"end_date"_s, Bound::End}}) {
         const QString text = queryValue(query, name);
         if (text.isEmpty())
@@ -337,7 +344,10 @@ void SpendController::logs(RequestContext &context, const ResponderPtr &responde
 
 void SpendController::globalSpend(RequestContext &context, const ResponderPtr &responder)
 {
-    Q_UNUSED(context);
+    // The spend log's filters narrow the total (the window's "total of the rows shown").
+    const std::optional<SpendLogFilter> filter = readFilter(context.request.query, responder);
+    if (!filter)
+        return;
     std::optional<double> maxBudget = m_services.config ? m_services.config->litellm.maxBudget : std::nullopt;
     // The ledger has the limit as it stands (config.yaml, or /user/update of litellm-proxy-budget).
     if (m_services.accounting) {
@@ -354,8 +364,8 @@ void SpendController::globalSpend(RequestContext &context, const ResponderPtr &r
         return;
     }
     m_services.store->read(
-        [](QSqlDatabase &db) {
-            return variantOf<NanoUsd>(SpendLogRepository::totalSpend(db),
+        [filter = *filter](QSqlDatabase &db) {
+            return variantOf<NanoUsd>(SpendLogRepository::totalSpend(db, filter),
                                       [](const NanoUsd &spend) { return QVariant(spend); });
         },
         m_services.context,

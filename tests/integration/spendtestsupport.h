@@ -39,7 +39,7 @@ inline const QStringList Columns{
     u"completion_tokens"_s, u"total_tokens"_s, u"startTime"_s, u"endTime"_s, u"model"_s,
     u"model_group"_s, u"model_id"_s, u"user"_s, u"end_user"_s, u"status"_s,
     u"cost_estimated"_s, u"price_unknown"_s, u"cached_tokens"_s, u"cache_write_tokens"_s,
-    u"cache_write_1h_tokens"_s, u"dialect"_s, u"session_id"_s};
+    u"cache_write_1h_tokens"_s, u"dialect"_s, u"session_id"_s, u"http_status"_s, u"reason"_s, u"key_alias"_s};
 
 // Values that need quoting in CSV (and percent-encoding in a URL).
 inline const QString WeirdEndUser = u"he said \"hi\", then\nleft"_s;
@@ -151,7 +151,8 @@ inline QStringList expectedRecord(const SpendLogRow &row)
             QString::number(row.completionTokens), QString::number(row.totalTokens), isoZ(row.startTime),
             isoZ(row.endTime), row.model, row.modelGroup, row.modelId, row.userId, row.endUser, row.status,
             flag(row.costEstimated), flag(row.priceUnknown), QString::number(row.cachedTokens),
-            QString::number(row.cacheWriteTokens), QString::number(row.cacheWrite1hTokens), row.dialect, row.sessionId};
+            QString::number(row.cacheWriteTokens), QString::number(row.cacheWrite1hTokens), row.dialect, row.sessionId,
+            QString::number(row.httpStatus), row.reason, row.keyAlias};
 }
 
 // A strict RFC 4180 reader: every record ends in CRLF; a quoted field may hold anything,

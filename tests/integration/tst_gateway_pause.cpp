@@ -5,6 +5,7 @@
 #include "tests/support/gatewayfixture.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QTest>
 
 #include <memory>
@@ -116,8 +117,19 @@ void TestGatewayPause::everyLlmRouteAnswers503WhilePaused()
     QCOMPARE(key.status, 200);
     VERIFY_EMPTY(errorMismatch(m_fixture->post(path, body, key.json().value(u"key"_s).toString().toUtf8()), 503,
                                u"service_unavailable"_s));
-    // Nothing was spent or logged.
-    QCOMPARE(m_fixture->get("/spend/logs").body, QByteArray("[]"));
+    // Nothing was spent; both calls are logged as refused, $0, with the reason they got.
+    const QJsonArray rows = QJsonDocument::fromJson(m_fixture->get("/spend/logs").body).array();
+    QCOMPARE(rows.size(), 2);
+    for (const QJsonValue value : rows) {
+        const QJsonObject row = value.toObject();
+        QCOMPARE(row.value(u"status"_s).toString(), u"refused"_s);
+        QCOMPARE(row.value(u"http_status"_s).toInt(), 503);
+        QCOMPARE(row.value(u"reason"_s).toString(), PausedMessage);
+        QCOMPARE(row.value(u"spend"_s).toDouble(), 0.0);
+    }
+    // Reports count calls that ran: these did not.
+    const QByteArray report = m_fixture->get("/global/spend/report?group_by=model").body;
+    QVERIFY2(!report.contains("\"requests\":"), report.constData());
 }
 
 void TestGatewayPause::managementRoutesKeepWorkingWhilePaused()

@@ -66,9 +66,16 @@ JournalRecord makeRecord(const QString &requestId, NanoUsd spend, QList<JournalB
 
 // The bytes a record's cache-write, dialect and session fields take at its end (the last
 // fields encoded): 8 + 8, then each string's 4-byte length and UTF-16 code units.
+// The refusal fields (status code, reason), the last group.
+qsizetype refusalFieldBytes(const SpendLogRow &row)
+{
+    return 8 + 4 + row.reason.size() * 2;
+}
+
+// The cache-write, dialect and session fields, and every group after them.
 qsizetype agentFieldBytes(const SpendLogRow &row)
 {
-    return 8 + 8 + 4 + row.dialect.size() * 2 + 4 + row.sessionId.size() * 2;
+    return 8 + 8 + 4 + row.dialect.size() * 2 + 4 + row.sessionId.size() * 2 + refusalFieldBytes(row);
 }
 
 // Drops the last `bytes` of an encoded record's payload and frames it again (length, CRC):
@@ -214,6 +221,7 @@ private Q_SLOTS:
     void aCallWrittenTwiceCountsOnce();
     void aFormat2JournalReplaysItsTotals();
     void aRecordWithoutAgentFieldsStillReplays();
+    void refusalFieldsRoundTripAndMayBeAbsent();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -807,6 +815,34 @@ void TestSpendJournal::aRecordWithoutAgentFieldsStillReplays()
     QCOMPARE(scalar(store, u"SELECT cached_tokens FROM spend_logs"_s).toLongLong(), 7);
     QCOMPARE(scalar(store, u"SELECT cache_write_tokens FROM spend_logs"_s).toLongLong(), 0);
     QCOMPARE(scalar(store, u"SELECT session_id FROM spend_logs"_s).toString(), QString());
+}
+
+void TestSpendJournal::refusalFieldsRoundTripAndMayBeAbsent()
+{
+    QTemporaryDir dir;
+    JournalRecord failed = makeRecord(u"failed-call"_s, 0);
+    failed.seq = 1;
+    failed.row.status = u"failure"_s;
+    failed.row.httpStatus = 502;
+    failed.row.reason = u"Could not reach the provider"_s;
+    failed.row.sessionId = u"s-1"_s;
+    JournalRecord older = makeRecord(u"older-call"_s, 3);
+    older.seq = 2;
+    older.row.sessionId = u"s-2"_s;
+    QFile file(dir.filePath(u"j-spend-00000000000000000001.journal"_s));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(SpendJournal::encode(failed));
+    // A record from the build before the refusal fields ends after the session.
+    file.write(withoutTail(SpendJournal::encode(older), refusalFieldBytes(older.row)));
+    file.close();
+    const QList<JournalRecord> read = SpendJournal::read(file.fileName());
+    QCOMPARE(read.size(), 2);
+    QCOMPARE(read.at(0).row.httpStatus, 502);
+    QCOMPARE(read.at(0).row.reason, u"Could not reach the provider"_s);
+    QCOMPARE(read.at(0).row.sessionId, u"s-1"_s);
+    QCOMPARE(read.at(1).row.httpStatus, 0);
+    QVERIFY(read.at(1).row.reason.isEmpty());
+    QCOMPARE(read.at(1).row.sessionId, u"s-2"_s);
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)

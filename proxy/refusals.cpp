@@ -1,0 +1,112 @@
+#include "refusals.h"
+
+#include "apierror.h"
+#include "auth.h"
+#include "jsonscan.h"
+#include "router.h"
+
+#include "../models/store/store.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QUuid>
+#include <QVarLengthArray>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcRefusals, "tollgate.refusals")
+
+namespace Tollgate {
+
+namespace {
+
+// The spend log's call type and dialect of a model route; empty: not a model call.
+std::pair<QString, QString> callOf(const QString &path)
+{
+    if (path == u"/chat/completions")
+        return {u"acompletion"_s, u"chat"_s};
+    if (path == u"/completions")
+        return {u"atext_completion"_s, u"completions"_s};
+    if (path == u"/embeddings")
+        return {u"aembedding"_s, u"embeddings"_s};
+    if (path == u"/messages")
+        return {u"anthropic_messages"_s, u"messages"_s};
+    if (path == u"/responses")
+        return {u"aresponses"_s, u"responses"_s};
+    return {};
+}
+
+// A top-level string member of a JSON object (the model, the end user) without parsing the rest.
+QString topLevelString(const QByteArray &body, QByteArrayView key)
+{
+    QVarLengthArray<JsonMember, 24> members;
+    qsizetype close = 0;
+    if (!scanJsonObject(body, &members, &close))
+        return {};
+    for (const JsonMember &member : members) {
+        if (member.key != key || body.at(member.valueFrom) != '"')
+            continue;
+        const QByteArray value = "[" + body.mid(member.valueFrom, member.valueTo - member.valueFrom) + "]";
+        return QJsonDocument::fromJson(value).array().at(0).toString().left(256);
+    }
+    return {};
+}
+
+} // namespace
+
+ResponderPtr RefusalLog::wrap(const HttpRequest &request, ResponderPtr responder)
+{
+    if (request.method != "POST")
+        return responder;
+    const auto [callType, dialect] = callOf(Router::canonicalPath(request.path));
+    if (callType.isEmpty())
+        return responder;
+    SpendLogRow row;
+    row.requestId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    row.callType = callType;
+    row.dialect = dialect;
+    row.status = u"refused"_s;
+    row.startTime = QDateTime::currentDateTimeUtc();
+    row.modelGroup = topLevelString(request.body, "model");
+    row.endUser = topLevelString(request.body, "user");
+    row.sessionId = QString::fromUtf8(sessionHeader(request)).left(256);
+    return std::make_shared<RefusalRecorder>(std::move(responder), weak_from_this(), std::move(row));
+}
+
+void RefusalLog::record(SpendLogRow row)
+{
+    const auto now = std::chrono::steady_clock::now();
+    m_tokens = std::min<double>(Burst, m_tokens + std::chrono::duration<double>(now - m_refilled).count() * PerSecond);
+    m_refilled = now;
+    if (m_tokens < 1.0) {
+        if (m_dropped++ % 1000 == 0)
+            qCWarning(lcRefusals) << "refused calls arrive faster than" << PerSecond << "a second; not all are logged";
+        return;
+    }
+    m_tokens -= 1.0;
+    if (m_services.store)
+        m_services.store->write(SpendLogRepository::insert(std::move(row)), m_services.context);
+}
+
+void RefusalRecorder::setCaller(const Caller &caller)
+{
+    m_row.apiKey = QString::fromLatin1(caller.tokenHash);
+    m_row.userId = caller.userId;
+}
+
+void RefusalRecorder::send(HttpResponse response)
+{
+    if (!m_relayed && response.status >= 400) {
+        if (auto log = m_log.lock()) {
+            SpendLogRow row = m_row;
+            row.endTime = QDateTime::currentDateTimeUtc();
+            row.httpStatus = response.status;
+            row.reason = errorMessageOf(response.body);
+            log->record(std::move(row));
+        }
+    }
+    ForwardingResponder::send(std::move(response));
+}
+
+} // namespace Tollgate
