@@ -6,6 +6,9 @@ prints ratios vs direct and vs nginx.  Usage and method: bench/README.md.
 
 Ports (all 127.0.0.1): 18080 nginx fake (JSON), 18081 nginx fake (static SSE), 18082 node fake (stream-aware),
 18083 node fake +50 ms latency (--with-slow), 18090/18091/18092 nginx proxy (-> 18080 / 18082 / 18083), 18100 Portkey.
+Dialects: the tp, lat and stream scenarios also run as tp-messages / tp-responses (etc.): the same measurement with
+an Anthropic /v1/messages or OpenAI /v1/responses call instead of /v1/chat/completions (--dialects, --dialect-scenarios),
+reported in a second table with each row's CPU per call next to the chat row's (the issue's "within 10 %" bar).
 CPU pinning (2-core box): server under test on core 0; wrk/clients and the fake upstream on core 1; for the c=1
 latency and streaming-TTFB scenarios everything (client, server, fake) runs on core 1, because cross-core wake-ups on this VM add
 bimodal ms-scale tails (see README.md).
@@ -22,6 +25,15 @@ MANY_CHUNKS, MANY_INTERVAL_MS = 20, 100
 # $0.15/$0.60 per 1M tokens; the fake reports 42 prompt tokens and one completion token per chunk), in nano-USD.
 MANY_STREAM_NANOUSD = 42 * 150 + MANY_CHUNKS * 600
 TOLLGATE_MASTER_KEY = 'sk-bench-master-key-0001'
+# Request path per dialect (bench/chat.lua and bench/sse-client.js build the matching bodies).
+DIALECT_PATHS = {'chat': '/v1/chat/completions', 'messages': '/v1/messages', 'responses': '/v1/responses'}
+BASE_SCENARIOS = ('tp', 'lat', 'stream')
+
+
+def split_scenario(s):
+    """'tp-messages' -> ('tp', 'messages'); 'tp' -> ('tp', 'chat')."""
+    base, _, dialect = s.partition('-')
+    return base, dialect or 'chat'
 # Pinning needs taskset and two CPUs; without them nothing is pinned (numbers are then noisier, not wrong).
 PIN = shutil.which('taskset') is not None and len(os.sched_getaffinity(0)) >= 2
 SERVER_CORE, LOAD_CORE = ('0', '1')
@@ -168,10 +180,10 @@ def sampling(pid):
             th.join()
 
 
-def wrk(url, conns, secs, headers, key, pid=None):
-    env = dict(os.environ, BENCH_HEADERS=headers, BENCH_KEY=key)
+def wrk(url, conns, secs, headers, key, pid=None, dialect='chat'):
+    env = dict(os.environ, BENCH_HEADERS=headers, BENCH_KEY=key, BENCH_DIALECT=dialect)
     cmd = pinned(LOAD_CORE) + ['wrk', '-t1', f'-c{conns}', f'-d{secs}s', '--timeout', '5s',
-           '-s', os.path.join(HERE, 'chat.lua'), url.rstrip('/') + '/v1/chat/completions']
+           '-s', os.path.join(HERE, 'chat.lua'), url.rstrip('/') + DIALECT_PATHS[dialect]]
     with sampling(pid) as extra:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, env=env)
     line = next((l for l in r.stdout.splitlines() if l.startswith('JSON ')), None)
@@ -185,9 +197,9 @@ def wrk(url, conns, secs, headers, key, pid=None):
     return d
 
 
-def sse(url, headers, key, n, conc, secs, pin_client=True, warmup=5):
+def sse(url, headers, key, n, conc, secs, pin_client=True, warmup=5, dialect='chat'):
     cmd = (pinned(LOAD_CORE) if pin_client else []) + ['node', os.path.join(HERE, 'sse-client.js'), '--url', url, '--n', str(n),
-           '--concurrency', str(conc), '--max-seconds', str(secs), '--warmup', str(warmup)]
+           '--concurrency', str(conc), '--max-seconds', str(secs), '--warmup', str(warmup), '--dialect', dialect]
     for h in filter(None, headers.split('|')):
         cmd += ['--header', h]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, env=dict(os.environ, BENCH_KEY=key))
@@ -255,10 +267,16 @@ def main():
     ap.add_argument('--stream-n', type=int, default=100)
     ap.add_argument('--many-n', type=int, default=1000, help="concurrent 2-second streams in the 'many' scenario")
     ap.add_argument('--with-slow', action='store_true', help='also: 50 ms upstream, c=64 (realistic-latency check)')
-    ap.add_argument('--scenarios', default='tp,lat,stream,many', help='comma list of tp,lat,stream,many,slow')
+    ap.add_argument('--scenarios', default='tp,lat,stream,many', help='comma list of tp,lat,stream,many,slow; also '
+                    'tp-messages, stream-responses, ... to name one dialect run (then --dialects adds nothing)')
+    ap.add_argument('--dialects', default='messages,responses',
+                    help="dialects measured besides chat: comma list of messages,responses, or 'none'")
+    ap.add_argument('--dialect-scenarios', default='tp,lat,stream',
+                    help='which of the selected tp,lat,stream scenarios also run per dialect')
+    ap.add_argument('--dialect-duration', type=int, help='seconds per dialect throughput run (default: --duration)')
     ap.add_argument('--json', help='write raw results here (default bench/results/<time>.json)')
     a = ap.parse_args()
-    scen = a.scenarios.split(',') + (['slow'] if a.with_slow and 'slow' not in a.scenarios else [])
+    scen = expand_scenarios(a)
     os.makedirs(RUN, exist_ok=True)
     os.makedirs(RESULTS, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # SIGTERM -> SystemExit -> finally: stop_all()
@@ -267,6 +285,29 @@ def main():
         return run(a, scen)
     finally:
         stop_all()
+
+
+def expand_scenarios(a):
+    """The scenario list in run order: each of tp/lat/stream is followed by its dialect runs (tp, tp-messages,
+    tp-responses, lat, ...), so a target restarts only when the upstream changes (tp/lat: nginx, stream: Node)."""
+    named = [s for s in a.scenarios.split(',') if s]
+    explicit = any('-' in s for s in named)
+    dialects = [] if a.dialects in ('', 'none') or explicit else a.dialects.split(',')
+    for d in dialects + [split_scenario(s)[1] for s in named]:
+        if d not in DIALECT_PATHS:
+            raise SystemExit(f'unknown dialect {d!r} (chat, messages, responses)')
+    per = set(a.dialect_scenarios.split(','))
+    scen = []
+    for s in named:
+        scen.append(s)
+        if s in BASE_SCENARIOS and s in per:
+            scen += [f'{s}-{d}' for d in dialects if d != 'chat']
+    for s in scen:
+        if split_scenario(s)[0] not in BASE_SCENARIOS + ('many', 'slow'):
+            raise SystemExit(f'unknown scenario {s!r}')
+    if a.with_slow and 'slow' not in scen:
+        scen.append('slow')
+    return scen
 
 
 def run(a, scen):
@@ -284,7 +325,7 @@ def run(a, scen):
     wait_port(STREAM)
 
     def direct_pid(s):
-        pid = up.pid if s in ('tp', 'lat') else fake.pid
+        pid = up.pid if split_scenario(s)[0] in ('tp', 'lat') else fake.pid
         return pid
     targets = [Target('direct', FAST, stream_url=STREAM, pid_for=direct_pid)]
     if not a.no_nginx:
@@ -337,23 +378,32 @@ def run(a, scen):
         if a.warmup > 0:
             w = wrk(t.url, a.conns, a.warmup, t.hdrs(FAST), t.key or a.key)
             log(f'warmup {t.name:8} {w["rps"]:.0f} req/s, errors {w["errors"]}')
+            # The dialects' code paths warm too (a quarter of the warm-up each; none in --smoke).
+            for d in sorted({split_scenario(s)[1] for s in scen} - {'chat'}):
+                if a.warmup >= 4 and t.name != 'portkey':
+                    w = wrk(t.url, a.conns, a.warmup // 4, t.hdrs(FAST), t.key or a.key, dialect=d)
+                    log(f'warmup {t.name:8} {d:9} {w["rps"]:.0f} req/s, errors {w["errors"]}')
     for rep in range(a.reps):
         for s in scen:
             for t in targets:
                 if s == 'many' and t.name in ('nginx', 'portkey'):
                     continue                   # the anchor here is the fake itself ('direct')
-                upstream = {'tp': FAST, 'lat': FAST, 'stream': STREAM, 'slow': SLOW, 'many': MANY}[s]
+                base, dialect = split_scenario(s)
+                if dialect != 'chat' and t.name == 'portkey':
+                    continue                   # Portkey is the chat anchor only
+                upstream = {'tp': FAST, 'lat': FAST, 'stream': STREAM, 'slow': SLOW, 'many': MANY}[base]
                 t.ensure(upstream)
                 pid = t.pid_for(s) if t.pid_for else None
-                if s == 'tp' and t.name == 'direct':
+                if base == 'tp' and t.name == 'direct':
                     pin(up.pid, SERVER_CORE)   # direct: the fake itself is the server under test
-                if s in ('lat', 'stream') and pid and t.name != 'direct':
+                if base in ('lat', 'stream') and pid and t.name != 'direct':
                     pin(pid, LOAD_CORE)        # lat/stream: client, server, fake on ONE core (no cross-core wake-ups)
                 time.sleep(1)                  # let the previous run's background work (GC, closes) settle
-                if s == 'tp':
-                    r = wrk(t.url, a.conns, a.duration, t.hdrs(upstream), t.key or a.key, pid)
-                elif s == 'lat':
-                    r = wrk(t.url, 1, a.lat_duration, t.hdrs(upstream), t.key or a.key, pid)
+                if base == 'tp':
+                    secs = a.duration if dialect == 'chat' else (a.dialect_duration or a.duration)
+                    r = wrk(t.url, a.conns, secs, t.hdrs(upstream), t.key or a.key, pid, dialect)
+                elif base == 'lat':
+                    r = wrk(t.url, 1, a.lat_duration, t.hdrs(upstream), t.key or a.key, pid, dialect)
                 elif s == 'many':
                     r = many(t, MANY if t.name == 'direct' else t.url, t.hdrs(upstream), t.key or a.key, a.many_n,
                              pid if t.name != 'direct' else None)
@@ -363,13 +413,13 @@ def run(a, scen):
                 else:
                     if t.name != 'direct' and t.start is None and t.stream_url == t.url and t.name not in ('nginx', 'portkey'):
                         continue
-                    r = sse(t.stream_url, t.hdrs(upstream), t.key or a.key, a.stream_n, 1, 30)
-                if s == 'tp' and t.name == 'direct':
+                    r = sse(t.stream_url, t.hdrs(upstream), t.key or a.key, a.stream_n, 1, 30, dialect=dialect)
+                if base == 'tp' and t.name == 'direct':
                     pin(up.pid, LOAD_CORE)
-                if s in ('lat', 'stream') and pid and t.name != 'direct':
+                if base in ('lat', 'stream') and pid and t.name != 'direct':
                     pin(pid, SERVER_CORE)
                 res[t.name][s].append(r)
-                log(f'rep{rep + 1} {s:6} {t.name:8} ' + json.dumps(r))
+                log(f'rep{rep + 1} {s:16} {t.name:8} ' + json.dumps(r))
     md = a.out or os.path.join(RESULTS, time.strftime('%Y-%m-%d-%H%M%S') + '.md')
     out = a.json or os.path.splitext(md)[0] + '.json'
     with open(out, 'w') as f:
@@ -382,6 +432,42 @@ def run(a, scen):
     with open(md, 'w') as f:
         f.write(f'# bench/run {time.strftime("%Y-%m-%d %H:%M:%S %Z")}\n\n`{" ".join(sys.argv[1:])}`\n' + text)
     log('table: ' + os.path.relpath(md, os.path.dirname(HERE)) + ', raw results: ' + os.path.relpath(out, os.path.dirname(HERE)))
+
+
+def report_dialects(res, names, dialects, g, f, print):
+    """Per target, each metric for chat and the other dialects side by side, and each dialect's CPU per call over
+    chat's (the issue's bar: within 10 %, i.e. <= 1.10)."""
+    key = lambda b, d: b if d == 'chat' else f'{b}-{d}'
+    others = dialects[1:]
+    print('\nDialects (same scenarios; chat = the table above; messages: POST /v1/messages to an anthropic/ deployment, '
+          'responses: POST /v1/responses to the openai/ one; same prompt, same fake answers):\n')
+    cols = ([f'CPU µs/req {d}' for d in dialects] + [f'CPU {d}/chat' for d in others] + [f'tp req/s {d}' for d in dialects]
+            + [f'lat p50 µs {d}' for d in dialects]
+            + [f'TTFB p50 µs {d}' for d in dialects] + [f'TTFB p99 µs {d}' for d in dialects] + ['end event seen', 'errors'])
+    print('| target | ' + ' | '.join(cols) + ' |')
+    print('|---|' + '---|' * len(cols))
+    bar = []
+    for n in names:
+        if not any(res[n].get(key(b, d)) for b in BASE_SCENARIOS for d in others):
+            continue
+        cpu = {d: g(n, key('tp', d), 'cpu_us_per_req') for d in dialects}
+        ratio = {d: (cpu[d] / cpu['chat'] if cpu[d] and cpu['chat'] else None) for d in others}
+        tp = {d: g(n, key('tp', d), 'rps') for d in dialects}
+        seen = [g(n, key('stream', d), 'done_marker_ok') for d in dialects]
+        streams = [g(n, key('stream', d), 'requests') for d in dialects]
+        errs = sum((r.get('errors', 0) or 0) for d in dialects for b in BASE_SCENARIOS for r in res[n].get(key(b, d), []))
+        cells = ([f(cpu[d], '{:.1f}') for d in dialects] + [f(ratio[d], '{:.3f}') for d in others]
+                 + [f(tp[d]) for d in dialects]
+                 + [f(g(n, key('lat', d), 'p50_us')) for d in dialects]
+                 + [f(g(n, key('stream', d), 'ttfb_p50_us')) for d in dialects]
+                 + [f(g(n, key('stream', d), 'ttfb_p99_us')) for d in dialects]
+                 + ['/'.join(f(x) for x in seen) + (' of ' + '/'.join(f(x) for x in streams) if any(streams) else ''),
+                    str(errs)])
+        print('| ' + n + ' | ' + ' | '.join(cells) + ' |')
+        if n.startswith('tollgate'):
+            bar += [f'{n} {d} {ratio[d]:.3f}× ({"met" if ratio[d] <= 1.10 else "missed"})' for d in others if ratio[d]]
+    if bar:
+        print('\nCPU per call vs chat, bar <= 1.10×: ' + '; '.join(bar))
 
 
 def report(res, names, a, print=print):
@@ -406,6 +492,9 @@ def report(res, names, a, print=print):
               f(lp), f(g(n, 'lat', 'p90_us')), f(g(n, 'lat', 'p99_us')),
               f(lp - dl if lp is not None and dl is not None else None), f(lp - xl if lp is not None and xl is not None else None),
               f(tt), f(g(n, 'stream', 'ttfb_p99_us')), f(tt - dt if tt is not None and dt is not None else None), str(errs)]) + ' |')
+    dialects = [d for d in DIALECT_PATHS if d != 'chat' and any(res[n].get(f'{b}-{d}') for n in names for b in BASE_SCENARIOS)]
+    if dialects:
+        report_dialects(res, names, ['chat'] + dialects, g, f, print)
     if any(res[n].get('many') for n in names):
         print(f'\n{a.many_n} concurrent {MANY_CHUNKS * MANY_INTERVAL_MS / 1000:.0f}-second streams (all started at once; '
               'wall = first start to last end):\n')

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Starts Tollgate headless as a benchmark target (used by bench/run through run_bench.py --target).
 # Usage: tollgate-target.sh BINARY PORT UPSTREAM master|virtual
-#   Writes a LiteLLM-style config whose only model (gpt-4o-mini, access group "bench-group") points at
-#   UPSTREAM/v1, starts on a fresh database, and ends by exec'ing tollgate on 127.0.0.1:PORT (so the measured
-#   process tree is tollgate alone).
+#   Writes a LiteLLM-style config with two models in access group "bench-group": gpt-4o-mini (openai/, api_base
+#   UPSTREAM/v1; serves /v1/chat/completions and /v1/responses) and bench-model (anthropic/bench-model, api_base
+#   UPSTREAM, so Tollgate calls UPSTREAM/v1/messages; serves /v1/messages natively), at the same prices; starts on
+#   a fresh database, and ends by exec'ing tollgate on 127.0.0.1:PORT (so the measured process tree is tollgate
+#   alone).
 #   master:  clients use the master key  sk-bench-master-key-0001 (admin; no budget or rate limit on the path).
 #   virtual: before the measured start, a provisioning run of tollgate (port 0, same database) creates the virtual
 #            key sk-bench-virtual-key-0001 via POST /key/generate: max_budget, rpm_limit, tpm_limit and
@@ -21,6 +23,15 @@ model_list:
     litellm_params:
       model: openai/gpt-4o-mini
       api_base: $upstream/v1
+      api_key: sk-bench-upstream-not-a-secret
+      input_cost_per_token: 0.00000015
+      output_cost_per_token: 0.0000006
+    model_info:
+      access_groups: ["bench-group"]
+  - model_name: bench-model
+    litellm_params:
+      model: anthropic/bench-model
+      api_base: $upstream
       api_key: sk-bench-upstream-not-a-secret
       input_cost_per_token: 0.00000015
       output_cost_per_token: 0.0000006
