@@ -64,7 +64,8 @@ struct ConnectSetUp
     }
 };
 
-const QRegularExpression RawKey(u"sk-[A-Za-z0-9]{22}"_s);
+// "sk-" + 22 characters of the URL-safe base64 alphabet.
+const QRegularExpression RawKey(u"sk-[A-Za-z0-9_-]{22}"_s);
 
 } // namespace
 
@@ -103,7 +104,7 @@ void TestConnectPage::listsTheKeysWithAPlaceholderAndTheirModels()
     for (int i = 0; i < keys->count(); ++i)
         labels.append(keys->itemText(i));
     labels.sort();
-    QVERIFY2(QRegularExpression(u"^alice-laptop \\(sk-\\.\\.\\.\\w{4}\\)$"_s).match(labels.at(0)).hasMatch(),
+    QVERIFY2(QRegularExpression(u"^alice-laptop \\(sk-\\.\\.\\.[\\w-]{4}\\)$"_s).match(labels.at(0)).hasMatch(),
              qPrintable(labels.at(0)));
     QVERIFY2(labels.at(1).startsWith(u"ci-bot (sk-"_s), qPrintable(labels.at(1)));
 
