@@ -8,7 +8,7 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QFontDatabase>
-#include <QFormLayout>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -51,6 +51,24 @@ bool isClaude(const QString &model)
     return model.contains(u"claude"_s, Qt::CaseInsensitive);
 }
 
+// The default model for a tool: a mid-sized Claude for Anthropic's tools (Sonnet, not the
+// alphabetically first Haiku), a GPT-4o-class model for OpenAI's, else the first suitable one.
+QString preferredModel(const QStringList &names, bool wantClaude)
+{
+    const QStringList favourites = wantClaude ? QStringList{u"sonnet"_s} : QStringList{u"gpt-4o"_s, u"gpt-4.1"_s};
+    for (const QString &favourite : favourites) {
+        for (const QString &name : names) {
+            if (name.contains(favourite, Qt::CaseInsensitive) && !name.contains(u"mini"_s, Qt::CaseInsensitive))
+                return name;
+        }
+    }
+    for (const QString &name : names) {
+        if (isClaude(name) == wantClaude)
+            return name;
+    }
+    return names.value(0);
+}
+
 QString keyLabel(const KeyRecord &key)
 {
     if (key.keyAlias.isEmpty())
@@ -69,6 +87,7 @@ ConnectPage::ConnectPage(ApiClient *api, const QString &baseUrl, QWidget *parent
     , m_modelCombo(new QComboBox(this))
     , m_modelNoteLabel(new QLabel(this))
     , m_toolList(new QListWidget(this))
+    , m_toolTitleLabel(new QLabel(this))
     , m_setupText(new QPlainTextEdit(this))
     , m_toolNoteLabel(new QLabel(this))
     , m_copyButton(new QPushButton(tr("Copy"), this))
@@ -106,15 +125,19 @@ ConnectPage::ConnectPage(ApiClient *api, const QString &baseUrl, QWidget *parent
     auto *modelRow = new QHBoxLayout;
     modelRow->addWidget(m_modelCombo);
     modelRow->addWidget(m_modelNoteLabel, 1);
-    auto *form = new QFormLayout;
-    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    form->addRow(tr("&Key:"), keyRow);
-    form->addRow(QString(), m_keyNoteLabel);
-    form->addRow(tr("&Model:"), modelRow);
-    if (auto *label = qobject_cast<QLabel *>(form->labelForField(keyRow)))
-        label->setBuddy(m_keyCombo);
-    if (auto *label = qobject_cast<QLabel *>(form->labelForField(modelRow)))
-        label->setBuddy(m_modelCombo);
+    modelRow->addStretch(0);
+    // A grid, not a form: a wrapped note under the key gets its height for the width it has.
+    auto *keyLabel = new QLabel(tr("&Key:"), this);
+    keyLabel->setBuddy(m_keyCombo);
+    auto *modelLabel = new QLabel(tr("&Model:"), this);
+    modelLabel->setBuddy(m_modelCombo);
+    auto *choices = new QGridLayout;
+    choices->setColumnStretch(1, 1);
+    choices->addWidget(keyLabel, 0, 0);
+    choices->addLayout(keyRow, 0, 1);
+    choices->addWidget(m_keyNoteLabel, 1, 1);
+    choices->addWidget(modelLabel, 2, 0);
+    choices->addLayout(modelRow, 2, 1);
 
     m_toolList->setObjectName(u"connectToolListWidget"_s);
     m_toolList->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Expanding);
@@ -127,6 +150,10 @@ ConnectPage::ConnectPage(ApiClient *api, const QString &baseUrl, QWidget *parent
     }
     m_toolList->setFixedWidth(toolWidth + 40);
 
+    m_toolTitleLabel->setObjectName(u"connectToolTitleLabel"_s);
+    QFont titleFont = m_toolTitleLabel->font();
+    titleFont.setBold(true);
+    m_toolTitleLabel->setFont(titleFont);
     m_setupText->setObjectName(u"connectSetupTextEdit"_s);
     m_setupText->setReadOnly(true);
     m_setupText->setLineWrapMode(QPlainTextEdit::NoWrap);
@@ -138,12 +165,15 @@ ConnectPage::ConnectPage(ApiClient *api, const QString &baseUrl, QWidget *parent
     m_copyButton->setObjectName(u"connectCopyButton"_s);
     m_copyButton->setIcon(QIcon::fromTheme(u"edit-copy"_s));
 
-    auto *noteRow = new QHBoxLayout;
-    noteRow->addWidget(m_toolNoteLabel, 1);
-    noteRow->addWidget(m_copyButton, 0, Qt::AlignTop);
+    // The tool's name, the note and Copy above the text: banners float over the page's
+    // bottom, and a note under a tall text would be out of sight.
+    auto *titleRow = new QHBoxLayout;
+    titleRow->addWidget(m_toolTitleLabel, 1);
+    titleRow->addWidget(m_copyButton);
     auto *setupColumn = new QVBoxLayout;
+    setupColumn->addLayout(titleRow);
+    setupColumn->addWidget(m_toolNoteLabel);
     setupColumn->addWidget(m_setupText, 1);
-    setupColumn->addLayout(noteRow);
     auto *toolRow = new QHBoxLayout;
     toolRow->addWidget(m_toolList);
     toolRow->addLayout(setupColumn, 1);
@@ -151,7 +181,8 @@ ConnectPage::ConnectPage(ApiClient *api, const QString &baseUrl, QWidget *parent
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(12, 12, 12, 12);
     layout->addWidget(intro);
-    layout->addLayout(form);
+    layout->addLayout(choices);
+    layout->addSpacing(6);
     layout->addLayout(toolRow, 1);
 
     connect(m_keyCombo, &QComboBox::currentIndexChanged, this, [this] {
@@ -321,10 +352,7 @@ void ConnectPage::updateModels()
     // Until the user picks one, a model that suits the tool: Claude for Anthropic's tools,
     // another for OpenAI's (both work through translation; this is the natural default).
     if (!m_modelChosen || !names.contains(current)) {
-        const bool wantClaude = ToolSetup::speaksAnthropic(currentTool());
-        const auto suitable = std::find_if(names.cbegin(), names.cend(),
-                                           [wantClaude](const QString &name) { return isClaude(name) == wantClaude; });
-        current = suitable != names.cend() ? *suitable : names.value(0);
+        current = preferredModel(names, ToolSetup::speaksAnthropic(currentTool()));
     }
     QStringList shown;
     for (int i = 0; i < m_modelCombo->count(); ++i)
@@ -419,6 +447,7 @@ void ConnectPage::updateSetup()
         break;
     }
     m_toolNoteLabel->setText(note);
+    m_toolTitleLabel->setText(ToolSetup::toolName(tool));
     m_copyButton->setToolTip(tr("Copy the set-up for %1 to the clipboard").arg(ToolSetup::toolName(tool)));
 }
 

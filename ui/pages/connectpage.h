@@ -72,6 +72,7 @@ private:
     QComboBox *m_modelCombo;
     QLabel *m_modelNoteLabel;
     QListWidget *m_toolList;
+    QLabel *m_toolTitleLabel;
     QPlainTextEdit *m_setupText;
     QLabel *m_toolNoteLabel;
     QPushButton *m_copyButton;
