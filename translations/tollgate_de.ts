@@ -342,6 +342,117 @@ Parallele Anfragen: %3</translation>
     </message>
 </context>
 <context>
+    <name>Tollgate::ConnectPage</name>
+    <message>
+        <source>New key for this tool…</source>
+        <translation>Neuer Schlüssel für dieses Werkzeug…</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <source>Give each tool a key of its own: its budget, limits and spend log are then the tool&apos;s. Pick the key and the tool, and copy the set-up.</source>
+        <translation>Geben Sie jedem Werkzeug einen eigenen Schlüssel: Budget, Limits und Ausgabenprotokoll gehören dann zu diesem Werkzeug. Wählen Sie Schlüssel und Werkzeug und kopieren Sie die Einrichtung.</translation>
+    </message>
+    <message>
+        <source>No keys yet</source>
+        <translation>Noch keine Schlüssel</translation>
+    </message>
+    <message>
+        <source>Make a key for this tool; its raw key is filled into the set-up</source>
+        <translation>Einen Schlüssel für dieses Werkzeug erstellen; der Schlüssel selbst wird in die Einrichtung eingesetzt</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>Kein Modell</translation>
+    </message>
+    <message>
+        <source>&amp;Key:</source>
+        <translation>&amp;Schlüssel:</translation>
+    </message>
+    <message>
+        <source>&amp;Model:</source>
+        <translation>&amp;Modell:</translation>
+    </message>
+    <message>
+        <source>This key may use no model of the gateway: change its models on the Keys page.</source>
+        <translation>Dieser Schlüssel darf kein Modell des Gateways verwenden: Ändern Sie seine Modelle auf der Seite „Schlüssel“.</translation>
+    </message>
+    <message>
+        <source>No key chosen: the set-up shows sk-… where the key goes. Make a key for this tool with “New key for this tool…”.</source>
+        <translation>Kein Schlüssel gewählt: Die Einrichtung zeigt sk-…, wo der Schlüssel hingehört. Erstellen Sie mit „Neuer Schlüssel für dieses Werkzeug…“ einen Schlüssel für dieses Werkzeug.</translation>
+    </message>
+    <message>
+        <source>The new key is filled in. Tollgate shows it only now and keeps just its hash: copy the set-up (or the key) before you leave this page.</source>
+        <translation>Der neue Schlüssel ist eingesetzt. Tollgate zeigt ihn nur jetzt und speichert nur seinen Hash: Kopieren Sie die Einrichtung (oder den Schlüssel), bevor Sie diese Seite verlassen.</translation>
+    </message>
+    <message>
+        <source>Tollgate keeps only a hash of a key, so the set-up shows sk-… in its place: paste the key “%1” you saved when it was created, or make a new key for this tool.</source>
+        <translation>Tollgate speichert von einem Schlüssel nur den Hash, daher zeigt die Einrichtung sk-… an seiner Stelle: Fügen Sie den Schlüssel „%1“ ein, den Sie beim Erstellen gesichert haben, oder erstellen Sie einen neuen Schlüssel für dieses Werkzeug.</translation>
+    </message>
+    <message>
+        <source>This key is blocked: calls with it are refused until you unblock it on the Keys page.</source>
+        <translation>Dieser Schlüssel ist gesperrt: Aufrufe damit werden abgelehnt, bis Sie ihn auf der Seite „Schlüssel“ entsperren.</translation>
+    </message>
+    <message>
+        <source>This key has expired: calls with it are refused.</source>
+        <translation>Dieser Schlüssel ist abgelaufen: Aufrufe damit werden abgelehnt.</translation>
+    </message>
+    <message>
+        <source>Run these lines in the shell that starts claude. Claude Code speaks Anthropic&apos;s Messages API; models of other providers answer it by translation.</source>
+        <translation>Führen Sie diese Zeilen in der Shell aus, die claude startet. Claude Code spricht die Messages-API von Anthropic; Modelle anderer Anbieter antworten per Übersetzung.</translation>
+    </message>
+    <message>
+        <source>Paste into ~/.codex/config.toml and export TOLLGATE_API_KEY where codex runs. Codex uses the Responses API: pick a model whose provider serves it (OpenAI, Azure, the built-in mock).</source>
+        <translation>In ~/.codex/config.toml einfügen und TOLLGATE_API_KEY dort exportieren, wo codex läuft. Codex nutzt die Responses-API: Wählen Sie ein Modell, dessen Anbieter sie bedient (OpenAI, Azure, der eingebaute Mock).</translation>
+    </message>
+    <message>
+        <source>Cursor calls a custom base URL from its own servers, so it reaches a gateway on 127.0.0.1 only through a tunnel you expose (start Tollgate with --host and keep a master key set).</source>
+        <translation>Cursor ruft eine eigene Basis-URL von seinen eigenen Servern aus auf, erreicht ein Gateway auf 127.0.0.1 also nur über einen Tunnel, den Sie freigeben (Tollgate mit --host starten und einen Master-Schlüssel gesetzt lassen).</translation>
+    </message>
+    <message>
+        <source>Add the entry to the models: list of ~/.continue/config.yaml.</source>
+        <translation>Fügen Sie den Eintrag der Liste models: in ~/.continue/config.yaml hinzu.</translation>
+    </message>
+    <message>
+        <source>Run in your project&apos;s folder. The openai/ prefix picks Aider&apos;s OpenAI-compatible client; the gateway sees the model name without it.</source>
+        <translation>Im Ordner Ihres Projekts ausführen. Das Präfix openai/ wählt den OpenAI-kompatiblen Client von Aider; das Gateway sieht den Modellnamen ohne es.</translation>
+    </message>
+    <message>
+        <source>Needs pip install openai. The Responses API needs a model whose provider serves it; chat completions work with every model.</source>
+        <translation>Benötigt pip install openai. Die Responses-API braucht ein Modell, dessen Anbieter sie bedient; Chat Completions funktionieren mit jedem Modell.</translation>
+    </message>
+    <message>
+        <source>Needs pip install anthropic. Anthropic&apos;s SDK takes the base URL without /v1.</source>
+        <translation>Benötigt pip install anthropic. Das SDK von Anthropic erwartet die Basis-URL ohne /v1.</translation>
+    </message>
+    <message>
+        <source>A quick check of the key and the model: the call shows up in the spend log.</source>
+        <translation>Eine schnelle Prüfung von Schlüssel und Modell: Der Aufruf erscheint im Ausgabenprotokoll.</translation>
+    </message>
+    <message>
+        <source>Copy the set-up for %1 to the clipboard</source>
+        <translation>Die Einrichtung für %1 in die Zwischenablage kopieren</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>Kopiert</translation>
+    </message>
+    <message>
+        <source>The set-up for %1 is on the clipboard, with the new key.</source>
+        <translation>Die Einrichtung für %1 ist in der Zwischenablage, mit dem neuen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The set-up for %1 is on the clipboard: replace sk-… with the key.</source>
+        <translation>Die Einrichtung für %1 ist in der Zwischenablage: Ersetzen Sie sk-… durch den Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Connect a tool</source>
+        <translation>Werkzeug verbinden</translation>
+    </message>
+</context>
+<context>
     <name>Tollgate::DashboardPage</name>
     <message>
         <source>Dashboard</source>
@@ -882,6 +993,14 @@ Zugriffsgruppen: %2</translation>
     <message>
         <source>Copied</source>
         <translation>Kopiert</translation>
+    </message>
+    <message>
+        <source>Connect a tool…</source>
+        <translation>Werkzeug verbinden…</translation>
+    </message>
+    <message>
+        <source>Open a ready set-up for Claude Code, Codex, Cursor and others, with this key filled in</source>
+        <translation>Eine fertige Einrichtung für Claude Code, Codex, Cursor und andere öffnen, mit diesem Schlüssel</translation>
     </message>
 </context>
 <context>
@@ -1893,6 +2012,18 @@ Erstellt am %2 von %3</translation>
             <numerusform>%n Zeilen nach %1 exportiert</numerusform>
         </translation>
     </message>
+    <message>
+        <source>&amp;Session</source>
+        <translation>S&amp;itzung</translation>
+    </message>
+    <message>
+        <source>any session</source>
+        <translation>alle Sitzungen</translation>
+    </message>
+    <message>
+        <source>Only this session (%1)</source>
+        <translation>Nur diese Sitzung (%1)</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::SpendLogTableModel</name>
@@ -1963,6 +2094,30 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>No price is known for this model: the call was logged at $0.</source>
         <translation>Für dieses Modell ist kein Preis bekannt: Der Aufruf wurde mit $0 protokolliert.</translation>
+    </message>
+    <message>
+        <source>Session</source>
+        <translation>Sitzung</translation>
+    </message>
+    <message>
+        <source>%1 read from the cache</source>
+        <translation>%1 aus dem Cache gelesen</translation>
+    </message>
+    <message>
+        <source>%1 written to the cache (%2 for 1 hour)</source>
+        <translation>%1 in den Cache geschrieben (%2 für 1 Stunde)</translation>
+    </message>
+    <message>
+        <source>%1 written to the cache</source>
+        <translation>%1 in den Cache geschrieben</translation>
+    </message>
+    <message>
+        <source>Of the prompt: %1</source>
+        <translation>Vom Prompt: %1</translation>
+    </message>
+    <message>
+        <source>Client API: %1</source>
+        <translation>Client-API: %1</translation>
     </message>
 </context>
 <context>

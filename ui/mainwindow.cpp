@@ -5,6 +5,7 @@
 #include "banner.h"
 #include "page.h"
 #include "pages/budgetspage.h"
+#include "pages/connectpage.h"
 #include "pages/dashboardpage.h"
 #include "pages/enduserspage.h"
 #include "pages/keyspage.h"
@@ -75,7 +76,15 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     m_sidebar->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Expanding);
 
     addPage(new DashboardPage(api, this));
-    addPage(new KeysPage(api, this));
+    auto *keys = new KeysPage(api, this);
+    addPage(keys);
+    // Right after Keys: the next step after making a key is pointing a tool at it.
+    auto *connectTool = new ConnectPage(api, m_connection.baseUrl.toString(QUrl::StripTrailingSlash), this);
+    addPage(connectTool);
+    connect(keys, &KeysPage::connectToolRequested, this, [this, connectTool](const KeyRecord &key, const QString &rawKey) {
+        connectTool->useNewKey(key, rawKey);
+        showPage(connectTool);
+    });
     addPage(new UsersPage(api, this));
     addPage(new EndUsersPage(api, this));
     addPage(new ModelsPage(api, this));
@@ -169,7 +178,7 @@ void MainWindow::createMenus()
     m_findAction->setToolTip(tr("Go to the page's search field"));
     connect(m_findAction, &QAction::triggered, this, &MainWindow::focusSearch);
 
-    // One entry per page, Ctrl+1 … Ctrl+8 in the sidebar's order.
+    // One entry per page, Ctrl+1 … Ctrl+9 in the sidebar's order.
     QMenu *go = menuBar()->addMenu(tr("&Go"));
     for (qsizetype i = 0; i < m_pages.size(); ++i) {
         Page *page = m_pages.at(i);

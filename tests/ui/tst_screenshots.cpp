@@ -111,7 +111,7 @@ void TestScreenshots::everyPageRendersToAnImage()
     window->resize(1180, 760);
     window->show();
     QVERIFY(QTest::qWaitForWindowExposed(window.get()));
-    const QStringList names{u"dashboard"_s, u"keys"_s, u"users"_s, u"end-users"_s,
+    const QStringList names{u"dashboard"_s, u"keys"_s, u"connect"_s, u"users"_s, u"end-users"_s,
                             u"models"_s, u"budgets"_s, u"spend-log"_s, u"settings"_s};
     QCOMPARE(window->pages().size(), names.size());
     for (int i = 0; i < names.size(); ++i) {

@@ -101,7 +101,8 @@ void TestTranslations::theWindowSpeaksGermanWithTheTranslationInstalled()
     auto *sidebar = window->findChild<QListWidget *>(u"sidebarListWidget"_s);
     QVERIFY(sidebar);
     QCOMPARE(sidebar->item(1)->text(), u"Schlüssel"_s);
-    QCOMPARE(sidebar->item(7)->text(), u"Einstellungen"_s);
+    QCOMPARE(sidebar->item(2)->text(), u"Werkzeug verbinden"_s);
+    QCOMPARE(sidebar->item(8)->text(), u"Einstellungen"_s);
     QCoreApplication::removeTranslator(&translator);
 }
 

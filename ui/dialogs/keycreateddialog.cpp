@@ -5,6 +5,9 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QFontDatabase>
+#include <QPushButton>
+
+using namespace Qt::StringLiterals;
 
 namespace Tollgate {
 
@@ -24,6 +27,13 @@ KeyCreatedDialog::KeyCreatedDialog(const QString &rawKey, const QString &keyName
     m_ui->keyLineEdit->setText(rawKey);
     m_ui->keyLineEdit->setMinimumWidth(m_ui->keyLineEdit->fontMetrics().horizontalAdvance(rawKey) + 24);
     connect(m_ui->copyPushButton, &QPushButton::clicked, this, &KeyCreatedDialog::copyToClipboard);
+    m_connectButton = m_ui->buttonBox->addButton(tr("Connect a tool…"), QDialogButtonBox::ActionRole);
+    m_connectButton->setObjectName(u"connectToolPushButton"_s);
+    m_connectButton->setToolTip(tr("Open a ready set-up for Claude Code, Codex, Cursor and others, with this key "
+                                   "filled in"));
+    m_connectButton->setAutoDefault(false);
+    m_connectButton->hide();
+    connect(m_connectButton, &QPushButton::clicked, this, &KeyCreatedDialog::connectTool);
     m_ui->copyPushButton->setFocus();
 }
 
@@ -32,6 +42,18 @@ KeyCreatedDialog::~KeyCreatedDialog() = default;
 QString KeyCreatedDialog::key() const
 {
     return m_ui->keyLineEdit->text();
+}
+
+void KeyCreatedDialog::setConnectToolOffered(bool offered)
+{
+    m_connectButton->setVisible(offered);
+}
+
+void KeyCreatedDialog::connectTool()
+{
+    // The key leaves with the signal, before done() clears it.
+    Q_EMIT connectToolRequested(m_ui->keyLineEdit->text());
+    accept();
 }
 
 void KeyCreatedDialog::copyToClipboard()

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+class QPushButton;
+
 namespace Tollgate {
 
 namespace Ui {
@@ -25,15 +27,24 @@ public:
     ~KeyCreatedDialog() override;
 
     [[nodiscard]] QString key() const;
+    // Shows "Connect a tool…": it hands the raw key on (connectToolRequested) and closes the
+    // dialog, so a tool's set-up can be filled with the key while it is still known.
+    void setConnectToolOffered(bool offered);
+    [[nodiscard]] QPushButton *connectToolButton() const { return m_connectButton; }
 
 public Q_SLOTS:
     void copyToClipboard();
+    void connectTool();
+
+Q_SIGNALS:
+    void connectToolRequested(const QString &rawKey);
 
 protected:
     void done(int result) override;
 
 private:
     std::unique_ptr<Ui::KeyCreatedDialog> m_ui;
+    QPushButton *m_connectButton = nullptr;
 };
 
 } // namespace Tollgate

@@ -179,6 +179,9 @@ void KeysPage::showRawKey(const QJsonObject &answer, bool regenerated)
                                         regenerated ? KeyCreatedDialog::Reason::Regenerated
                                                     : KeyCreatedDialog::Reason::Created,
                                         this);
+    dialog->setConnectToolOffered(true);
+    connect(dialog, &KeyCreatedDialog::connectToolRequested, this,
+            [this, key](const QString &rawKey) { Q_EMIT connectToolRequested(key, rawKey); });
     dialog->setWindowModality(Qt::WindowModal);
     dialog->open();
 }

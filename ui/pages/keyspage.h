@@ -1,5 +1,6 @@
 #pragma once
 
+#include "../apitypes.h"
 #include "listpage.h"
 
 class QAction;
@@ -8,7 +9,6 @@ class QJsonObject;
 namespace Tollgate {
 
 class KeyTableModel;
-struct KeyRecord;
 
 // Keys: hand out keys (the raw key is shown once), change their models, limits, budget and
 // expiry, block, regenerate and delete them.
@@ -29,6 +29,10 @@ public Q_SLOTS:
     void toggleBlocked();
     void regenerateKey();
     void deleteKey();
+
+Q_SIGNALS:
+    // "Connect a tool…" in the key-created dialog: `rawKey` is `key`'s raw value, known only now.
+    void connectToolRequested(const Tollgate::KeyRecord &key, const QString &rawKey);
 
 protected:
     void doRefresh() override;
