@@ -284,7 +284,8 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     const OutputTokens output = requestedOutputTokens(body, deployment, price);
     const QString &model = deployment.underlyingModel();
     const qint64 promptBound
-        = std::max<qint64>(1, addSaturated(boundRequestPromptTokens(body, model), std::max<qint64>(extras.hiddenTokens, 0)));
+        = std::max<qint64>(1, addSaturated(extras.promptBound ? *extras.promptBound : boundRequestPromptTokens(body, model),
+                                           std::max<qint64>(extras.hiddenTokens, 0)));
     using CacheWrites = PromptExtras::CacheWrites;
     // Cache writes cost more than input (Anthropic: 1.25× for 5 minutes, 2× for an hour).
     const auto upperBound = [&](qint64 prompt) {
@@ -299,7 +300,8 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     }
     request.refine = [&](qint64 &tokens, NanoUsd &upperBoundCost, NanoUsd &estimated) {
         const qint64 exact = std::max<qint64>(
-            1, addSaturated(countRequestPromptTokens(body, model), std::max<qint64>(extras.hiddenTokens, 0)));
+            1, addSaturated(extras.exactPrompt ? extras.exactPrompt() : countRequestPromptTokens(body, model),
+                            std::max<qint64>(extras.hiddenTokens, 0)));
         if (exact >= tokens)
             return;
         tokens = exact;

@@ -12,6 +12,8 @@
 #include <QObject>
 #include <QTimer>
 
+#include <functional>
+
 #include <optional>
 
 namespace Tollgate {
@@ -25,6 +27,12 @@ struct PromptExtras
     // The prompt may be written to the provider's cache (Anthropic's cache_control), at the
     // 5-minute or the 1-hour rate: the upper bound prices every prompt token so.
     enum class CacheWrites { None, FiveMinutes, OneHour } cacheWrites = CacheWrites::None;
+    // A request passed through as the client wrote it, with nothing billed beyond its text:
+    // its bytes bound its prompt (UTF-8 bytes ≥ tokens, and JSON only adds bytes), so the
+    // chat-shaped body carries only what bounds the output; `exactPrompt` counts the prompt
+    // when the ledger needs the exact figure.
+    std::optional<qint64> promptBound;
+    std::function<qint64()> exactPrompt;
 };
 
 // The ledger on the gateway: mirrors every key's, user's and end user's budget and limits

@@ -423,6 +423,37 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting, bool lenient)
     return result;
 }
 
+ChatRequest outputBounds(const QJsonObject &in)
+{
+    ChatRequest result;
+    QJsonObject &out = result.body;
+    const QJsonValue model = in.value(u"model"_s);
+    if (!model.isString() || model.toString().isEmpty()) {
+        result.error = u"model: Field required (a string)."_s;
+        return result;
+    }
+    out.insert(u"model"_s, model);
+    if (const QJsonValue maxTokens = in.value(u"max_tokens"_s); !maxTokens.isUndefined()) {
+        if (!isWholeNumber(maxTokens, 1)) {
+            result.error = u"max_tokens: must be an integer of 1 or more."_s;
+            return result;
+        }
+        out.insert(u"max_tokens"_s, maxTokens);
+    }
+    const QJsonValue stream = in.value(u"stream"_s);
+    if (!stream.isUndefined() && !stream.isBool()) {
+        result.error = u"stream: must be a boolean."_s;
+        return result;
+    }
+    if (stream.toBool())
+        out.insert(u"stream"_s, true);
+    const QJsonValue userId = in.value(u"metadata"_s).toObject().value(u"user_id"_s);
+    if (userId.isString() && !userId.toString().isEmpty())
+        out.insert(u"user"_s, userId);
+    out.insert(u"messages"_s, QJsonArray());
+    return result;
+}
+
 std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString &model)
 {
     const QJsonDocument document = QJsonDocument::fromJson(chatAnswer);

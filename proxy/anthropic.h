@@ -47,6 +47,11 @@ struct ChatRequest
 // counted as its JSON text instead of refused, never left out.
 ChatRequest toChatRequest(const QJsonObject &messages, bool forCounting = false, bool lenient = false);
 
+// Only what bounds a Messages request's output and names its caller (model, max_tokens,
+// stream, metadata.user_id as user), with an empty message list: for a request whose prompt
+// is bounded by its bytes. The same errors as toChatRequest for those fields.
+ChatRequest outputBounds(const QJsonObject &messages);
+
 // A chat-completions answer → a Message; nullopt when it is not one.
 std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString &model);
 

@@ -1,5 +1,7 @@
 #include "jsonscan.h"
 
+#include <QSet>
+
 namespace Tollgate {
 
 namespace {
@@ -108,5 +110,33 @@ bool scanJsonObject(const QByteArray &raw, QVarLengthArray<JsonMember, 24> *memb
     }
     return skipSpace(raw, *close + 1) == raw.size();
 }
+
+bool onlyPlainContent(const QByteArray &raw)
+{
+    static const QSet<QByteArray> plain{
+        "text", "input_text", "output_text", "message", "function", "function_call", "function_call_output",
+        "tool_use", "tool_result", "thinking", "redacted_thinking", "reasoning", "summary_text", "reasoning_text",
+        "ephemeral", "object", "string", "number", "integer", "boolean", "array", "null", "auto", "any", "tool",
+        "none", "enabled", "disabled", "custom", "json_schema", "json_object", "refusal", "required", "allowed_tools"};
+    static const QByteArray key = QByteArrayLiteral("\"type\"");
+    for (qsizetype at = raw.indexOf(key); at >= 0; at = raw.indexOf(key, at)) {
+        at += key.size();
+        while (at < raw.size() && (raw.at(at) == ' ' || raw.at(at) == '\n' || raw.at(at) == '\r' || raw.at(at) == '\t'))
+            ++at;
+        if (at >= raw.size() || raw.at(at) != ':')
+            continue;   // "type" as a value, not a key
+        ++at;
+        while (at < raw.size() && (raw.at(at) == ' ' || raw.at(at) == '\n' || raw.at(at) == '\r' || raw.at(at) == '\t'))
+            ++at;
+        if (at >= raw.size() || raw.at(at) != '"')
+            return false;   // a type that is not a plain string (an array of types, …): count it
+        const qsizetype end = raw.indexOf('"', at + 1);
+        if (end < 0 || !plain.contains(QByteArray::fromRawData(raw.constData() + at + 1, end - at - 1)))
+            return false;
+        at = end + 1;
+    }
+    return true;
+}
+
 
 } // namespace Tollgate

@@ -23,4 +23,11 @@ struct JsonMember
 // `close` is the index of the object's closing brace.
 bool scanJsonObject(const QByteArray &raw, QVarLengthArray<JsonMember, 24> *members, qsizetype *close);
 
+// Whether a model request's bytes bound its prompt tokens: every "type" in it is one of plain
+// text, messages, tool calls and results, reasoning, and JSON schemas. Images, files,
+// documents, hosted tools, MCP servers and anything new are billed beyond their bytes (an
+// image by URL is a few bytes and up to thousands of tokens). Every occurrence of "type" is
+// looked at, so none can hide.
+bool onlyPlainContent(const QByteArray &raw);
+
 } // namespace Tollgate

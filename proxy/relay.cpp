@@ -71,8 +71,13 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
                     return std::nullopt;
                 info.usage = usageOf(type, document.object());
             }
-            if (id && type == CallType::Responses)
-                info.id = QJsonDocument::fromJson("[" + value(id) + "]").array().at(0).toString();
+            if (id && type == CallType::Responses) {
+                const QByteArray text = value(id);
+                // Response ids are plain ASCII: a quoted string without escapes needs no parser.
+                info.id = text.size() >= 2 && text.startsWith('"') && text.endsWith('"') && !text.contains('\\')
+                              ? QString::fromUtf8(text.mid(1, text.size() - 2))
+                              : QJsonDocument::fromJson("[" + text + "]").array().at(0).toString();
+            }
             return info;
         }
     }
@@ -528,6 +533,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         // Anthropic's message_start told the exact prompt; else it is counted.
         if (m_startUsage)
             estimate = *m_startUsage;
+        else if (m_params.exactPrompt)
+            estimate.promptTokens = m_params.exactPrompt();
         else
             estimate.promptTokens = countRequestPromptTokens(m_params.body, model);
         estimate.completionTokens = countTextTokens(streamedText(m_streamedPayloads), model);

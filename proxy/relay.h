@@ -29,6 +29,9 @@ public:
         // The request in chat-completions shape: what admission counted, and what a stream
         // cut before its usage is estimated from.
         QJsonObject body;
+        // The prompt's exact count when `body` does not carry the prompt (a pass-through
+        // request admitted by its bytes): for a stream cut before its usage.
+        std::function<qint64()> exactPrompt;
         // The provider's request when it is not `body` (Messages, Responses: the client's
         // dialect, or a translation into the provider's); `rawBody` then holds its bytes.
         std::optional<QJsonObject> upstreamBody;

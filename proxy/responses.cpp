@@ -206,7 +206,7 @@ bool absent(const QJsonValue &value)
 
 } // namespace
 
-AccountingBody accountingBody(const QJsonObject &request)
+AccountingBody accountingBody(const QJsonObject &request, bool withPrompt)
 {
     AccountingBody result;
     const auto refuse = [&result](const QString &param, const QString &message) {
@@ -256,6 +256,8 @@ AccountingBody accountingBody(const QJsonObject &request)
         chat.insert(u"stream"_s, stream);
     if (!absent(maxOutput))
         chat.insert(u"max_tokens"_s, maxOutput);
+    if (!withPrompt)
+        return result;
 
     QJsonArray messages;
     if (instructions.isString() && !instructions.toString().isEmpty())

@@ -14,6 +14,7 @@
 #include "../apierror.h"
 #include "../deployments.h"
 #include "../jsonreader.h"
+#include "../jsonscan.h"
 #include "management.h"
 #include "../refusals.h"
 #include "../relay.h"
@@ -200,6 +201,10 @@ HeaderList anthropicClientHeaders(const HttpRequest &request)
     return headers;
 }
 
+// Tools make the provider add its own instructions to the prompt (Anthropic documents a few
+// hundred tokens): bounded generously when a prompt is bounded by its bytes.
+constexpr qint64 ToolUseOverheadTokens = 1000;
+
 // Whether an Anthropic request asks to write its prompt to the cache, and for how long.
 PromptExtras::CacheWrites cacheWritesOf(const QByteArray &raw)
 {
@@ -250,7 +255,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     const QString endUser = body->value(u"user"_s).toString();
     const QByteArray raw = context.request.body;
     Shaper shape = [type, body = std::move(*body), raw](const Deployment &deployment, RelayCall::Params &params,
-                                                        ResponderPtr &client) {
+                                                        ResponderPtr &client, PromptExtras &) {
         params.dialect = dialectName(type);
         if (deployment.provider == Provider::Anthropic) {
             if (type != CallType::ChatCompletion) {
@@ -293,29 +298,44 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
     std::optional<QJsonObject> body = parseBody(context, responder);
     if (!body)
         return;
-    // Checked as a translation would need it whichever deployment answers: the model, the
-    // shape of what the gateway counts.
-    const Anthropic::ChatRequest lenient = Anthropic::toChatRequest(*body, false, true);
-    if (!lenient.error.isEmpty()) {
-        responder->send(errorResponse(ApiError::BadRequest, lenient.error));
+    const QJsonValue model = body->value(u"model"_s);
+    if (!model.isString() || model.toString().isEmpty()) {
+        responder->send(errorResponse(ApiError::BadRequest, u"model: Field required (a string)."_s, u"model"_s));
         return;
     }
-    if (auto error = validate(CallType::ChatCompletion, lenient.body)) {
-        responder->send(*error);
-        return;
-    }
-    const QString requested = body->value(u"model"_s).toString();
-    const QString endUser = lenient.body.value(u"user"_s).toString();
+    const QString requested = model.toString();
+    const QString endUser = body->value(u"metadata"_s).toObject().value(u"user_id"_s).toString();
     const QByteArray raw = context.request.body;
     const HeaderList forwarded = anthropicClientHeaders(context.request);
-    Shaper shape = [native = std::move(*body), lenient, raw, forwarded](
-                       const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client) {
+    Shaper shape = [native = std::move(*body), raw, forwarded](const Deployment &deployment, RelayCall::Params &params,
+                                                               ResponderPtr &client, PromptExtras &extras) {
         params.dialect = u"messages"_s;
         if (deployment.provider == Provider::Anthropic) {
-            // Anthropic's own dialect: the client's bytes go as they are (model replaced); the
-            // lenient translation only counts them.
+            // Anthropic's own dialect: the client's bytes go as they are (model replaced). What
+            // admission counts: the bytes themselves when they hold nothing billed beyond them,
+            // else a lenient translation (which counts images and documents as such).
+            Anthropic::ChatRequest counted;
+            if (onlyPlainContent(raw)) {
+                counted = Anthropic::outputBounds(native);
+                const QString model = deployment.underlyingModel();
+                extras.promptBound = raw.size() + (native.contains(u"tools"_s) ? ToolUseOverheadTokens : 0);
+                extras.exactPrompt = [native, model] {
+                    return countRequestPromptTokens(Anthropic::toChatRequest(native, true, true).body, model);
+                };
+                params.exactPrompt = extras.exactPrompt;
+            } else {
+                counted = Anthropic::toChatRequest(native, false, true);
+            }
+            if (!counted.error.isEmpty()) {
+                client->send(errorResponse(ApiError::BadRequest, counted.error));
+                return false;
+            }
+            if (auto error = validate(CallType::ChatCompletion, counted.body)) {
+                client->send(*error);
+                return false;
+            }
             params.type = CallType::Messages;
-            params.body = lenient.body;
+            params.body = std::move(counted.body);
             params.upstreamBody = native;
             params.rawBody = raw;
             params.clientHeaders = forwarded;
@@ -324,6 +344,10 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
         Anthropic::ChatRequest chat = Anthropic::toChatRequest(native);
         if (!chat.error.isEmpty()) {
             client->send(errorResponse(ApiError::BadRequest, chat.error));
+            return false;
+        }
+        if (auto error = validate(CallType::ChatCompletion, chat.body)) {
+            client->send(*error);
             return false;
         }
         // The router gave Anthropic's routes this responder; from here on the chat answer (and
@@ -336,8 +360,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
         params.body = std::move(chat.body);
         return true;
     };
-    relayCall(context, requested, endUser, shape, responder, {},
-              PromptExtras{0, cacheWritesOf(raw)});
+    relayCall(context, requested, endUser, shape, responder, {}, PromptExtras{0, cacheWritesOf(raw), {}, {}});
 }
 
 void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &responder)
@@ -409,13 +432,25 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     std::optional<QJsonObject> body = parseBody(context, responder);
     if (!body)
         return;
-    Responses::AccountingBody counted = Responses::accountingBody(*body);
+    // The bytes bound the prompt when they hold nothing billed beyond them (and the request
+    // is passed through as it is): then the chat-shaped body needs no messages.
+    const QByteArray raw = context.request.body;
+    const bool plain = onlyPlainContent(raw) && !body->contains(u"prompt"_s);
+    Responses::AccountingBody counted = Responses::accountingBody(*body, !plain);
+    if (counted.error.isEmpty() && body->contains(u"conversation"_s) && !body->value(u"conversation"_s).isNull()) {
+        // A conversation object adds its stored items to the prompt, unseen and uncounted.
+        counted.error = u"conversation objects are not supported: the context they add cannot be metered by the "
+                        "gateway; send the input, or continue with previous_response_id."_s;
+        counted.errorParam = u"conversation"_s;
+    }
     if (!counted.error.isEmpty()) {
         responder->send(errorResponse(ApiError::BadRequest, counted.error,
                                       counted.errorParam.isEmpty() ? std::optional<QString>()
                                                                    : std::optional<QString>(counted.errorParam)));
         return;
     }
+    if (plain)
+        counted.chat.insert(u"messages"_s, QJsonArray());
     if (auto error = validate(CallType::ChatCompletion, counted.chat)) {
         responder->send(*error);
         return;
@@ -440,10 +475,10 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     }
     const QString requested = body->value(u"model"_s).toString();
     const QString endUser = counted.chat.value(u"user"_s).toString();
-    const QByteArray raw = context.request.body;
     const QByteArray tokenHash = context.caller.tokenHash;
-    Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash](
-                       const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client) {
+    Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, plain](
+                       const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
+                       PromptExtras &extras) {
         params.dialect = dialectName(CallType::Responses);
         if (!speaksNatively(deployment, CallType::Responses)) {
             client->send(cannotServe(deployment, u"the Responses API (use /v1/messages or /v1/chat/completions)"_s));
@@ -451,6 +486,16 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         }
         params.type = CallType::Responses;
         params.body = chat;
+        if (plain && (deployment.provider == Provider::Mock || deployment.mockResponse)) {
+            params.body = Responses::accountingBody(native).chat;   // the mock counts its input from it
+        } else if (plain) {
+            const QString model = deployment.underlyingModel();
+            extras.promptBound = raw.size() + (native.contains(u"tools"_s) ? ToolUseOverheadTokens : 0);
+            extras.exactPrompt = [native, model] {
+                return countRequestPromptTokens(Responses::accountingBody(native).chat, model);
+            };
+            params.exactPrompt = extras.exactPrompt;
+        }
         params.upstreamBody = native;
         params.rawBody = raw;
         params.onResponse = [this, id = deployment.id, group = deployment.modelName, tokenHash](
@@ -577,7 +622,8 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     }
 
     RelayCall::Params params;
-    if (!shape(*deployment, params, responder))
+    PromptExtras shaped = extras;
+    if (!shape(*deployment, params, responder, shaped))
         return;
     if (model != requested)
         params.body.insert(u"model"_s, model);
@@ -590,7 +636,7 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     // Budgets, then rate limits: reserve the call's estimated cost everywhere it applies.
     Accounting::Decision admission;
     if (m_services.accounting) {
-        admission = m_services.accounting->admit(context.caller, endUser, *deployment, params.body, price, extras);
+        admission = m_services.accounting->admit(context.caller, endUser, *deployment, params.body, price, shaped);
         if (admission.refusal) {
             responder->send(*admission.refusal);
             return;

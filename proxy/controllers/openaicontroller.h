@@ -54,7 +54,7 @@ private:
     // call type name (and may wrap the responder to translate answers); false when it
     // answered (a 400: this deployment cannot serve the request).
     using Shaper = std::function<bool(const Deployment &deployment, RelayCall::Params &params,
-                                      ResponderPtr &responder)>;
+                                      ResponderPtr &responder, PromptExtras &extras)>;
     // Every model call, whatever dialect the client speaks, from the end-user check to the
     // relay. `pinned`: the deployment that must answer (a previous response's), else one of
     // the model group's; `extras`: what the chat-shaped body does not show of the prompt.

@@ -1,6 +1,7 @@
 #include "proxy/auth.h"
 #include "proxy/deployments.h"
 #include "proxy/httptransport.h"
+#include "proxy/jsonscan.h"
 #include "proxy/providers/provideradapter.h"
 #include "proxy/responsedirectory.h"
 #include "proxy/router.h"
@@ -14,6 +15,14 @@ using namespace Qt::StringLiterals;
 using Headers = QList<QPair<QByteArray, QByteArray>>;
 
 namespace {
+
+// JSON written with ' for " (moc trips over some raw string literals in test files).
+QByteArray quoted(const char *json)
+{
+    QByteArray text(json);
+    text.replace('\'', '"');
+    return text;
+}
 
 Deployment deployment(const QString &name, const QString &id, Provider provider = Provider::OpenAI)
 {
@@ -141,6 +150,32 @@ private Q_SLOTS:
         QVERIFY(!speaksNatively(azure, CallType::Messages));
         QVERIFY(speaksNatively(deployment(u"c"_s, u"c"_s, Provider::Anthropic), CallType::Messages));
         QVERIFY(!speaksNatively(deployment(u"c"_s, u"c"_s, Provider::Anthropic), CallType::Responses));
+    }
+
+    void plainContentIsBoundedByItsBytes_data()
+    {
+        QTest::addColumn<QByteArray>("raw");
+        QTest::addColumn<bool>("plain");
+        QTest::newRow("text") << quoted("{'model':'m','messages':[{'role':'user','content':'hi'}]}") << true;
+        QTest::newRow("blocks, tools, schemas, cache")
+            << quoted("{'messages':[{'role':'user','content':[{'type':'text','text':'x','cache_control':{'type':'ephemeral'}}]}],"
+                      "'tools':[{'name':'f','input_schema':{'type':'object','properties':{'a':{'type':'string'}}}}]}")
+            << true;
+        QTest::newRow("pretty printed") << quoted("{'input': [{'type' :\n 'message'}]}") << true;
+        QTest::newRow("image by URL") << quoted("{'content':[{'type':'image','source':{'type':'url','url':'https://x/a.png'}}]}") << false;
+        QTest::newRow("responses image") << quoted("{'input':[{'type': 'input_image','image_url':'https://x'}]}") << false;
+        QTest::newRow("document") << quoted("{'content':[{'type':'document','source':{}}]}") << false;
+        QTest::newRow("hosted tool") << quoted("{'tools':[{'type':'web_search_20250305'}]}") << false;
+        QTest::newRow("type list") << quoted("{'schema':{'type':['string','null']}}") << false;
+        QTest::newRow("word 'type' as a value") << quoted("{'content':'type','x':{'type':'text'}}") << true;
+        QTest::newRow("hidden after a plain one") << quoted("[{'type':'text'},{'type':'image'}]") << false;
+    }
+
+    void plainContentIsBoundedByItsBytes()
+    {
+        QFETCH(QByteArray, raw);
+        QFETCH(bool, plain);
+        QCOMPARE(onlyPlainContent(raw), plain);
     }
 
     void responseDirectoryForgetsTheOldest()
