@@ -1276,6 +1276,10 @@ Erstellt am %2 von %3</translation>
         <source>Tollgate found no keychain on this computer, so it keeps its master key in a file only you can read: %1. Once a keychain is available, Tollgate moves the key there by itself.</source>
         <translation>Tollgate hat auf diesem Computer keinen Schlüsselbund gefunden und bewahrt den Master-Schlüssel deshalb in einer Datei auf, die nur Sie lesen können: %1. Sobald ein Schlüsselbund verfügbar ist, verschiebt Tollgate den Schlüssel selbst dorthin.</translation>
     </message>
+    <message>
+        <source>The keychain did not answer in time, so Tollgate keeps its master key in a file only you can read: %1. Once the keychain answers, Tollgate moves the key there by itself.</source>
+        <translation>Der Schlüsselbund hat nicht rechtzeitig geantwortet, daher bewahrt Tollgate seinen Master-Schlüssel in einer Datei auf, die nur Sie lesen können: %1. Sobald der Schlüsselbund antwortet, verschiebt Tollgate den Schlüssel selbst dorthin.</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::ModelDialog</name>

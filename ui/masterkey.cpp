@@ -235,6 +235,7 @@ void MasterKeyKeeper::timedOut(const std::shared_ptr<Attempt> &attempt)
     MasterKey result;
     result.fallbackPath = m_fallbackPath;
     result.keychainError = attempt->keychainError;
+    result.keychainTimedOut = true;
     if (!attempt->saving) {
         if (auto fromFile = readFallback(m_fallbackPath)) {
             result.key = *fromFile;
@@ -269,6 +270,12 @@ void MasterKeyKeeper::settle(const std::shared_ptr<Attempt> &attempt, Result<Mas
 
 QString MasterKey::fallbackNotice() const
 {
+    if (keychainTimedOut)
+        return QCoreApplication::translate("Tollgate::MasterKey",
+                                           "The keychain did not answer in time, so Tollgate keeps its master key in a "
+                                           "file only you can read: %1. Once the keychain answers, Tollgate moves the "
+                                           "key there by itself.")
+            .arg(fallbackPath);
     return QCoreApplication::translate("Tollgate::MasterKey",
                                        "Tollgate found no keychain on this computer, so it keeps its master key in a "
                                        "file only you can read: %1. Once a keychain is available, Tollgate moves the "

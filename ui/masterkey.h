@@ -30,6 +30,7 @@ struct MasterKey
     Source source = Source::Config;
     QString fallbackPath;        // the file used, for sources 3 and 5
     QString keychainError;       // why the keychain was not used (sources 3 and 5)
+    bool keychainTimedOut = false;  // the keychain did not answer in time (MasterKeyKeeper)
 
     [[nodiscard]] bool created() const
     {

@@ -264,6 +264,8 @@ void TestMasterKey::aKeychainThatNeverAnswersFallsBackToTheFileWithinTheTimeout(
     QCOMPARE(key.source, MasterKey::Source::CreatedInFallbackFile);
     QVERIFY(key.created());
     QVERIFY(key.keychainError.contains(u"did not answer"_s));
+    QVERIFY(key.keychainTimedOut);
+    QVERIFY(key.fallbackNotice().contains(u"did not answer in time"_s) && key.fallbackNotice().contains(fallback));
     QVERIFY(QRegularExpression(u"^sk-[A-Za-z0-9_-]{32}$"_s).match(key.key).hasMatch());
     QCOMPARE(readFile(fallback), key.key);
     QVERIFY(ownerOnly(fallback));
