@@ -234,8 +234,7 @@ int run(const CommandLine &commandLine)
         return info;
     };
 
-    // From the event loop: the window paints first, and a fatal error can end the loop.
-    QTimer::singleShot(0, &window, [&] { keeper.provision(config->general.masterKey, [&](Result<MasterKey> provisioned) {
+    const auto onMasterKey = [&](Result<MasterKey> provisioned) {
         if (!provisioned) {
             store.close();
             fatal(QApplication::translate("Tollgate::Desktop", "Master key"), provisioned.error().message);
@@ -264,7 +263,9 @@ int run(const CommandLine &commandLine)
         api.setMasterKey(masterKey.key);
         window.setConnection(info);
         status.start();
-    }); });
+    };
+    // From the event loop: the window paints first, and a fatal error can end the loop.
+    QTimer::singleShot(0, &window, [&] { keeper.provision(config->general.masterKey, onMasterKey); });
 
     // Settings → "Restart the gateway now": what the user changed in the window since the
     // gateway started applies; what they did not change keeps its value (a command-line
