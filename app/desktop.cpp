@@ -6,6 +6,7 @@
 #include "../proxy/gateway.h"
 #include "../ui/apiclient.h"
 #include "../ui/appsettings.h"
+#include "../ui/banner.h"
 #include "../ui/gatewaystatus.h"
 #include "../ui/mainwindow.h"
 #include "../ui/masterkey.h"
@@ -17,8 +18,10 @@
 #include <QLocale>
 #include <QMessageBox>
 #include <QStandardPaths>
+#include <QTimer>
 #include <QTranslator>
 
+#include <chrono>
 #include <cstdio>
 
 using namespace Qt::StringLiterals;
@@ -73,6 +76,37 @@ bool displayAvailable()
         || qEnvironmentVariableIsSet("WAYLAND_DISPLAY");
 }
 
+namespace {
+
+// What the gateway is started with, from the command line or the window's settings.
+struct StartValues
+{
+    QString configPath;
+    QString databasePath;   // as given ("" = config.yaml's, else the per-user default)
+    QString host;
+    quint16 port = 0;
+    QString budgetMode;     // "" = as config.yaml says
+};
+
+void applyBudgetMode(Config &config, const QString &budgetMode)
+{
+    if (budgetMode == u"strict")
+        config.general.budgetEnforcement = BudgetEnforcement::Strict;
+    else if (budgetMode == u"reserve")
+        config.general.budgetEnforcement = BudgetEnforcement::Reserve;
+}
+
+// How long start-up waits for the keychain before using the fallback file: the default, or
+// TOLLGATE_KEYCHAIN_TIMEOUT_MS (tests, and users whose keychain is slow to unlock).
+std::chrono::milliseconds keychainTimeout()
+{
+    bool ok = false;
+    const int ms = qEnvironmentVariableIntValue("TOLLGATE_KEYCHAIN_TIMEOUT_MS", &ok);
+    return ok && ms > 0 ? std::chrono::milliseconds(ms) : MasterKeyKeeper::DefaultTimeout;
+}
+
+} // namespace
+
 int run(const CommandLine &commandLine)
 {
     QApplication &app = *qobject_cast<QApplication *>(QCoreApplication::instance());
@@ -89,40 +123,40 @@ int run(const CommandLine &commandLine)
     }
 
     AppSettings settings;
-    const QString configPath = commandLine.configPath.isEmpty() ? settings.value(AppSettings::Key::ConfigPath).toString()
-                                                                : commandLine.configPath;
-    const QString hostText = commandLine.hostGiven ? commandLine.host : settings.value(AppSettings::Key::Host).toString();
-    const quint16 port = commandLine.portGiven ? commandLine.port
-                                               : quint16(settings.value(AppSettings::Key::Port).toUInt());
+    // The command line wins over the window's settings for this run — until the user changes
+    // one of them in the window and restarts the gateway from there (see restartGateway).
+    const auto fromSettings = [&settings] {
+        StartValues values;
+        values.configPath = settings.value(AppSettings::Key::ConfigPath).toString();
+        values.databasePath = settings.value(AppSettings::Key::DatabasePath).toString();
+        values.host = settings.value(AppSettings::Key::Host).toString();
+        values.port = quint16(settings.value(AppSettings::Key::Port).toUInt());
+        values.budgetMode = settings.value(AppSettings::Key::BudgetMode).toString();
+        return values;
+    };
+    StartValues saved = fromSettings();
+    StartValues current = saved;
+    if (!commandLine.configPath.isEmpty())
+        current.configPath = commandLine.configPath;
+    if (!commandLine.databasePath.isEmpty())
+        current.databasePath = commandLine.databasePath;
+    if (commandLine.hostGiven)
+        current.host = commandLine.host;
+    if (commandLine.portGiven)
+        current.port = commandLine.port;
 
     LayeredSecretStore secrets;
-    auto config = Runtime::loadConfig(configPath, secrets);
+    auto config = Runtime::loadConfig(current.configPath, secrets);
     if (!config)
         return fail(QApplication::translate("Tollgate::Desktop", "Configuration error"), config.error().toString());
-    const QString budgetMode = settings.value(AppSettings::Key::BudgetMode).toString();
-    if (budgetMode == u"strict")
-        config->general.budgetEnforcement = BudgetEnforcement::Strict;
-    else if (budgetMode == u"reserve")
-        config->general.budgetEnforcement = BudgetEnforcement::Reserve;
+    applyBudgetMode(*config, current.budgetMode);
 
-    const auto host = Runtime::listenAddress(hostText);
+    auto host = Runtime::listenAddress(current.host);
     if (!host)
         return fail(QApplication::translate("Tollgate::Desktop", "Settings error"), host.error().message);
 
-    const QString fallbackPath
-        = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/master_key"_s;
-    auto masterKey = MasterKey::provision(config->general.masterKey, secrets, fallbackPath);
-    if (!masterKey)
-        return fail(QApplication::translate("Tollgate::Desktop", "Master key"), masterKey.error().message);
-    // The window always has a master key, so the gateway never runs open to every local
-    // program while the desktop app manages it.
-    config->general.masterKey = masterKey->key;
-
     // The command line wins over the data file chosen in Settings, which wins over config.yaml.
-    const QString databasePath = Runtime::databasePath(
-        commandLine.databasePath.isEmpty() ? settings.value(AppSettings::Key::DatabasePath).toString()
-                                           : commandLine.databasePath,
-        *config, configPath);
+    QString databasePath = Runtime::databasePath(current.databasePath, *config, current.configPath);
     Runtime::raiseOpenFileLimit();
     Store store;
     if (auto opened = store.open(databasePath); !opened)
@@ -130,53 +164,19 @@ int run(const CommandLine &commandLine)
                     QApplication::translate("Tollgate::Desktop", "Cannot open the database %1: %2")
                         .arg(databasePath, opened.error().message));
 
-    Gateway::Options options;
-    options.host = *host;
-    options.port = port;
-    options.secrets = &secrets;
-    GatewayHost gateway;
-    QString portWarning;
-    auto started = gateway.start(*config, &store, options);
-    if (!started && port != 0) {
-        // Most often another program (or a headless Tollgate) holds the port: the window
-        // still starts, on a free port, and says so.
-        portWarning = QApplication::translate("Tollgate::Desktop",
-                                              "Port %1 is not available (%2); the gateway listens on a free port "
-                                              "instead. Change the port in Settings.")
-                          .arg(port)
-                          .arg(started.error().message);
-        options.port = 0;
-        started = gateway.start(*config, &store, options);
-    }
-    if (!started) {
-        store.close();
-        return fail(QApplication::translate("Tollgate::Desktop", "Gateway error"), started.error().toString());
-    }
-
+    // The window comes first: the keychain may take its time (an OS dialog asking for a new
+    // keyring's password stays open until the user answers it), and until it answers — or the
+    // time-out sends the key to the fallback file — the window says what it waits for.
     ConnectionInfo connection;
-    connection.baseUrl = QUrl(Runtime::baseUrl(*host, *started));
-    connection.masterKey = masterKey->key;
-    connection.masterKeySource = masterKeySourceText(*masterKey);
-    if (masterKey->inFallbackFile()) {
-        // The technical reason is for the log; the window says what it means in plain words.
-        std::fprintf(stderr, "tollgate: no keychain: %s\n", qPrintable(masterKey->keychainError));
-        connection.startWarnings.append(masterKey->fallbackNotice());
-    }
-    if (!portWarning.isEmpty())
-        connection.startWarnings.append(portWarning);
+    connection.waitingForKeychain = true;
     connection.databasePath = databasePath;
-    connection.configPath = configPath;
+    connection.configPath = current.configPath;
     connection.budgetMode = config->general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;
-    connection.firstStart = masterKey->created();
 
     ApiClient api;
-    api.setBaseUrl(connection.baseUrl);
-    api.setMasterKey(masterKey->key);
-
     MainWindow window(&api, &settings, connection);
     GatewayStatus status(&api);
     TrayIcon tray(&api, &window, &status);
-    status.start();
     QObject::connect(&instance, &SingleInstance::raiseRequested, &window, &MainWindow::raiseWindow);
     QObject::connect(&window, &MainWindow::quitRequested, &app, &QApplication::quit);
     QObject::connect(&tray, &TrayIcon::quitRequested, &app, &QApplication::quit);
@@ -186,11 +186,198 @@ int run(const CommandLine &commandLine)
     if (!(trayShown && settings.value(AppSettings::Key::StartMinimized).toBool()))
         window.show();
 
+    const QString fallbackPath
+        = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/master_key"_s;
+    MasterKeyKeeper keeper(&secrets, fallbackPath);
+    keeper.setTimeout(keychainTimeout());
+    MasterKey masterKey;
+
+    GatewayHost gateway;
+    Gateway::Options options;
+    options.secrets = &secrets;
+    int exitCode = 0;
+    const auto fatal = [&](const QString &title, const QString &text) {
+        exitCode = fail(title, text);
+        QCoreApplication::exit(exitCode);
+    };
+
+    // Starts the gateway with `config` on host:port (a free port when that one is taken);
+    // `warnings` collects what the window should say.
+    const auto startGateway = [&](const Config &gatewayConfig, const QHostAddress &address, quint16 port,
+                                  QStringList &warnings) -> Result<quint16> {
+        options.host = address;
+        options.port = port;
+        auto started = gateway.start(gatewayConfig, &store, options);
+        if (!started && port != 0) {
+            // Most often another program (or a headless Tollgate) holds the port: the window
+            // still starts, on a free port, and says so.
+            warnings.append(QApplication::translate("Tollgate::Desktop",
+                                                    "Port %1 is not available (%2); the gateway listens on a free "
+                                                    "port instead. Change the port in Settings.")
+                                .arg(port)
+                                .arg(started.error().message));
+            options.port = 0;
+            started = gateway.start(gatewayConfig, &store, options);
+        }
+        return started;
+    };
+
+    const auto connectionFor = [&](quint16 port) {
+        ConnectionInfo info;
+        info.baseUrl = QUrl(Runtime::baseUrl(*host, port));
+        info.masterKey = masterKey.key;
+        info.masterKeySource = masterKeySourceText(masterKey);
+        info.masterKeyFromConfig = masterKey.source == MasterKey::Source::Config;
+        info.databasePath = databasePath;
+        info.configPath = current.configPath;
+        info.budgetMode = config->general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;
+        return info;
+    };
+
+    const auto onMasterKey = [&](Result<MasterKey> provisioned) {
+        if (!provisioned) {
+            store.close();
+            fatal(QApplication::translate("Tollgate::Desktop", "Master key"), provisioned.error().message);
+            return;
+        }
+        masterKey = *provisioned;
+        // The window always has a master key, so the gateway never runs open to every local
+        // program while the desktop app manages it.
+        config->general.masterKey = masterKey.key;
+        QStringList warnings;
+        auto started = startGateway(*config, *host, current.port, warnings);
+        if (!started) {
+            store.close();
+            fatal(QApplication::translate("Tollgate::Desktop", "Gateway error"), started.error().toString());
+            return;
+        }
+        ConnectionInfo info = connectionFor(*started);
+        if (masterKey.inFallbackFile()) {
+            // The technical reason is for the log; the window says what it means in plain words.
+            std::fprintf(stderr, "tollgate: no keychain: %s\n", qPrintable(masterKey.keychainError));
+            info.startWarnings.append(masterKey.fallbackNotice());
+        }
+        info.startWarnings.append(warnings);
+        info.firstStart = masterKey.created();
+        api.setBaseUrl(info.baseUrl);
+        api.setMasterKey(masterKey.key);
+        window.setConnection(info);
+        status.start();
+    };
+    // From the event loop: the window paints first, and a fatal error can end the loop.
+    QTimer::singleShot(0, &window, [&] { keeper.provision(config->general.masterKey, onMasterKey); });
+
+    // Settings → "Restart the gateway now": what the user changed in the window since the
+    // gateway started applies; what they did not change keeps its value (a command-line
+    // option stays in force). The master key stays the same unless config.yaml now sets one.
+    QObject::connect(&window, &MainWindow::restartGatewayRequested, &window, [&] {
+        if (!gateway.isRunning())
+            return;
+        const StartValues now = fromSettings();
+        StartValues next = current;
+        if (now.configPath != saved.configPath)
+            next.configPath = now.configPath;
+        if (now.databasePath != saved.databasePath)
+            next.databasePath = now.databasePath;
+        if (now.host != saved.host)
+            next.host = now.host;
+        if (now.port != saved.port)
+            next.port = now.port;
+        next.budgetMode = now.budgetMode;
+        const auto refuse = [&](const QString &why) {
+            window.banner()->showMessage(
+                QApplication::translate("Tollgate::Desktop", "The gateway was not restarted: %1").arg(why),
+                Banner::Kind::Error);
+        };
+        auto nextConfig = Runtime::loadConfig(next.configPath, secrets);
+        if (!nextConfig)
+            return refuse(nextConfig.error().toString());
+        applyBudgetMode(*nextConfig, next.budgetMode);
+        auto nextHost = Runtime::listenAddress(next.host);
+        if (!nextHost)
+            return refuse(nextHost.error().message);
+        MasterKey nextKey = masterKey;
+        if (!nextConfig->general.masterKey.isEmpty()) {
+            nextKey.key = nextConfig->general.masterKey;
+            nextKey.source = MasterKey::Source::Config;
+        } else if (masterKey.source == MasterKey::Source::Config) {
+            return refuse(QApplication::translate("Tollgate::Desktop",
+                                                  "the new config.yaml sets no master key; restart Tollgate to "
+                                                  "take one from the keychain"));
+        }
+        nextConfig->general.masterKey = nextKey.key;
+        const QString nextDatabase = Runtime::databasePath(next.databasePath, *nextConfig, next.configPath);
+
+        gateway.stop();
+        if (nextDatabase != databasePath) {
+            store.close();
+            if (auto opened = store.open(nextDatabase); !opened) {
+                window.banner()->showMessage(QApplication::translate("Tollgate::Desktop", "Cannot open the database "
+                                                                                          "%1: %2")
+                                                 .arg(nextDatabase, opened.error().message),
+                                             Banner::Kind::Error);
+                [[maybe_unused]] const auto reopened = store.open(databasePath);
+                QStringList ignored;
+                if (!startGateway(*config, *host, options.port, ignored))
+                    fatal(QApplication::translate("Tollgate::Desktop", "Gateway error"),
+                          QApplication::translate("Tollgate::Desktop", "The gateway could not be started again."));
+                return;
+            }
+        }
+        QStringList warnings;
+        auto started = startGateway(*nextConfig, *nextHost, next.port, warnings);
+        if (!started) {
+            store.close();
+            fatal(QApplication::translate("Tollgate::Desktop", "Gateway error"), started.error().toString());
+            return;
+        }
+        current = next;
+        saved = now;
+        *config = std::move(*nextConfig);
+        *host = *nextHost;
+        databasePath = nextDatabase;
+        masterKey = nextKey;
+        ConnectionInfo info = connectionFor(*started);
+        api.setBaseUrl(info.baseUrl);
+        api.setMasterKey(masterKey.key);
+        window.setConnection(info);
+        for (const QString &warning : std::as_const(warnings))
+            window.banner()->showMessage(warning, Banner::Kind::Warning);
+        window.banner()->showMessage(
+            QApplication::translate("Tollgate::Desktop", "Gateway restarted: listening on %1.").arg(info.openAiBaseUrl()),
+            Banner::Kind::Info);
+    });
+
+    // Settings → "Rotate master key…" (confirmed): the running gateway takes the new key at
+    // once (no restart: calls in flight go on), the keychain or the fallback file keeps it.
+    QObject::connect(&window, &MainWindow::rotateMasterKeyRequested, &window, [&] {
+        rotateMasterKey(keeper, api, [&](const QString &key) { return gateway.setMasterKey(key); },
+                        [&](Result<MasterKey> rotated) {
+                            if (!rotated) {
+                                window.setConnection(connectionFor(gateway.port()));
+                                window.banner()->showMessage(
+                                    QApplication::translate("Tollgate::Desktop", "The master key was not rotated: %1")
+                                        .arg(rotated.error().message),
+                                    Banner::Kind::Error);
+                                return;
+                            }
+                            masterKey = *rotated;
+                            config->general.masterKey = masterKey.key;
+                            window.setConnection(connectionFor(gateway.port()));
+                            window.banner()->showMessage(
+                                QApplication::translate("Tollgate::Desktop",
+                                                        "New master key in use, kept in %1. The old key is refused "
+                                                        "from now on: give programs that used it the new one.")
+                                    .arg(masterKeySourceText(masterKey)),
+                                Banner::Kind::Warning);
+                        });
+    });
+
     Runtime::quitOnSignals(&app);
     const int code = QApplication::exec();
     gateway.stop();
     store.close();
-    return code;
+    return exitCode != 0 ? exitCode : code;
 }
 
 } // namespace Tollgate::Desktop

@@ -35,6 +35,21 @@ Result<void> LayeredSecretStore::deleteSecret(const QString &name)
     return m_keychain.deleteSecret(name);
 }
 
+void LayeredSecretStore::readSecretAsync(const QString &name, QObject *context, ReadDone done)
+{
+    auto fromEnvironment = m_environment.readSecret(name);
+    if (fromEnvironment) {
+        done(std::move(fromEnvironment));
+        return;
+    }
+    m_keychain.readSecretAsync(name, context, std::move(done));
+}
+
+void LayeredSecretStore::writeSecretAsync(const QString &name, const QString &value, QObject *context, WriteDone done)
+{
+    m_keychain.writeSecretAsync(name, value, context, std::move(done));
+}
+
 QString LayeredSecretStore::backendName() const
 {
     return m_environment.backendName() + u" + "_s + m_keychain.backendName();

@@ -14,13 +14,15 @@ namespace Tollgate {
 
 // Secrets from TOLLGATE_SECRET_<NAME> first (headless machines have no keychain), then the
 // OS keychain.
-class LayeredSecretStore final : public ISecretStore
+class LayeredSecretStore final : public ISecretStore, public IAsyncSecretStore
 {
 public:
     Result<QString> readSecret(const QString &name) override;
     Result<void> writeSecret(const QString &name, const QString &value) override;
     Result<void> deleteSecret(const QString &name) override;
     [[nodiscard]] QString backendName() const override;
+    void readSecretAsync(const QString &name, QObject *context, ReadDone done) override;
+    void writeSecretAsync(const QString &name, const QString &value, QObject *context, WriteDone done) override;
 
 private:
     MemorySecretStore m_environment = MemorySecretStore::fromEnvironment();

@@ -165,6 +165,44 @@ Result<void> KeychainSecretStore::deleteSecret(const QString &name)
     return {};
 }
 
+void KeychainSecretStore::readSecretAsync(const QString &name, QObject *context, ReadDone done)
+{
+    if (name.isEmpty()) {
+        done(emptyNameError());
+        return;
+    }
+    auto *job = new QKeychain::ReadPasswordJob(m_service);
+    job->setAutoDelete(true);
+    job->setKey(name);
+    QObject::connect(job, &QKeychain::Job::finished, context, [job, name, done = std::move(done)] {
+        if (job->error() != QKeychain::NoError)
+            done(jobError(*job, name, u"read"_s));
+        else
+            done(job->textData());
+    });
+    job->start();
+}
+
+void KeychainSecretStore::writeSecretAsync(const QString &name, const QString &value, QObject *context,
+                                           WriteDone done)
+{
+    if (name.isEmpty()) {
+        done(emptyNameError());
+        return;
+    }
+    auto *job = new QKeychain::WritePasswordJob(m_service);
+    job->setAutoDelete(true);
+    job->setKey(name);
+    job->setTextData(value);
+    QObject::connect(job, &QKeychain::Job::finished, context, [job, name, done = std::move(done)] {
+        if (job->error() != QKeychain::NoError)
+            done(jobError(*job, name, u"written"_s));
+        else
+            done(Result<void>{});
+    });
+    job->start();
+}
+
 QString KeychainSecretStore::backendName() const
 {
     return u"OS keychain (service \""_s + m_service + u"\")"_s;
@@ -233,6 +271,16 @@ Result<void> MemorySecretStore::deleteSecret(const QString &name)
                          + kEnvPrefix + envSuffix(name) + u"; unset it before starting Tollgate"_s);
     m_secrets.remove(name);
     return {};
+}
+
+void MemorySecretStore::readSecretAsync(const QString &name, QObject *, ReadDone done)
+{
+    done(readSecret(name));
+}
+
+void MemorySecretStore::writeSecretAsync(const QString &name, const QString &value, QObject *, WriteDone done)
+{
+    done(writeSecret(name, value));
 }
 
 QString MemorySecretStore::backendName() const

@@ -278,6 +278,13 @@ int Gateway::activeCalls() const
     return d->openai.activeCalls();
 }
 
+void Gateway::setMasterKey(const QString &masterKey)
+{
+    // The config's copy too: the key controller refuses a virtual key equal to the master key.
+    d->config.general.masterKey = masterKey;
+    d->router.setMasterKey(masterKey.toUtf8());
+}
+
 GatewayHost::GatewayHost() = default;
 
 GatewayHost::~GatewayHost()
@@ -317,6 +324,15 @@ Result<quint16> GatewayHost::start(Config config, Store *store, const Gateway::O
     }
     m_port = *result;
     return result;
+}
+
+bool GatewayHost::setMasterKey(const QString &masterKey)
+{
+    if (!m_gateway)
+        return false;
+    Gateway *gateway = m_gateway;
+    return QMetaObject::invokeMethod(
+        gateway, [gateway, masterKey] { gateway->setMasterKey(masterKey); }, Qt::BlockingQueuedConnection);
 }
 
 void GatewayHost::stop()

@@ -53,6 +53,10 @@ public:
     [[nodiscard]] quint16 port() const;
     [[nodiscard]] int activeCalls() const;
 
+    // A new master key (rotation): from the next request on, only `masterKey` passes as the
+    // admin key; the old one is refused. Call on the gateway's thread.
+    void setMasterKey(const QString &masterKey);
+
 Q_SIGNALS:
     void stopped();
 
@@ -73,6 +77,9 @@ public:
 
     Result<quint16> start(Config config, Store *store, const Gateway::Options &options);
     void stop();
+    // Gateway::setMasterKey on the gateway's thread; returns once it applies (false when the
+    // gateway does not run). Calls in flight finish; every request read after it sees the new key.
+    bool setMasterKey(const QString &masterKey);
 
     [[nodiscard]] bool isRunning() const { return m_gateway != nullptr; }
     [[nodiscard]] quint16 port() const { return m_port; }

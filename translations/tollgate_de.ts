@@ -649,6 +649,30 @@ Parallele Anfragen: %3</translation>
         <source>Gateway error</source>
         <translation>Gateway-Fehler</translation>
     </message>
+    <message>
+        <source>The gateway was not restarted: %1</source>
+        <translation>Das Gateway wurde nicht neu gestartet: %1</translation>
+    </message>
+    <message>
+        <source>the new config.yaml sets no master key; restart Tollgate to take one from the keychain</source>
+        <translation>die neue config.yaml legt keinen Master-Schlüssel fest; starten Sie Tollgate neu, um einen aus dem Schlüsselbund zu übernehmen</translation>
+    </message>
+    <message>
+        <source>The gateway could not be started again.</source>
+        <translation>Das Gateway konnte nicht wieder gestartet werden.</translation>
+    </message>
+    <message>
+        <source>Gateway restarted: listening on %1.</source>
+        <translation>Gateway neu gestartet: lauscht auf %1.</translation>
+    </message>
+    <message>
+        <source>The master key was not rotated: %1</source>
+        <translation>Der Master-Schlüssel wurde nicht ausgetauscht: %1</translation>
+    </message>
+    <message>
+        <source>New master key in use, kept in %1. The old key is refused from now on: give programs that used it the new one.</source>
+        <translation>Neuer Master-Schlüssel in Gebrauch, abgelegt in %1. Der alte Schlüssel wird ab sofort abgewiesen: Geben Sie Programmen, die ihn verwendet haben, den neuen.</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::DialogFields</name>
@@ -1360,12 +1384,20 @@ Erstellt am %2 von %3</translation>
         <source>Environment snippet copied to the clipboard. It holds the master key: admin rights, capped only by the global budget. For a tool, make a key with limits on the Keys page.</source>
         <translation>Umgebungsvariablen in die Zwischenablage kopiert. Sie enthalten den Master-Schlüssel: Administratorrechte, begrenzt nur durch das globale Budget. Erstellen Sie für ein Werkzeug auf der Seite „Schlüssel“ einen Schlüssel mit Limits.</translation>
     </message>
+    <message>
+        <source>&lt;b&gt;Waiting for the keychain…&lt;/b&gt; The gateway starts once the master key is known; if the keychain asks for a password, answer its dialog.</source>
+        <translation>&lt;b&gt;Warten auf den Schlüsselbund …&lt;/b&gt; Das Gateway startet, sobald der Master-Schlüssel bekannt ist; fragt der Schlüsselbund nach einem Passwort, beantworten Sie seinen Dialog.</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::MasterKey</name>
     <message>
         <source>Tollgate found no keychain on this computer, so it keeps its master key in a file only you can read: %1. Once a keychain is available, Tollgate moves the key there by itself.</source>
         <translation>Tollgate hat auf diesem Computer keinen Schlüsselbund gefunden und bewahrt den Master-Schlüssel deshalb in einer Datei auf, die nur Sie lesen können: %1. Sobald ein Schlüsselbund verfügbar ist, verschiebt Tollgate den Schlüssel selbst dorthin.</translation>
+    </message>
+    <message>
+        <source>The keychain did not answer in time, so Tollgate keeps its master key in a file only you can read: %1. Once the keychain answers, Tollgate moves the key there by itself.</source>
+        <translation>Der Schlüsselbund hat nicht rechtzeitig geantwortet, daher bewahrt Tollgate seinen Master-Schlüssel in einer Datei auf, die nur Sie lesen können: %1. Sobald der Schlüsselbund antwortet, verschiebt Tollgate den Schlüssel selbst dorthin.</translation>
     </message>
 </context>
 <context>
@@ -1743,10 +1775,6 @@ Erstellt am %2 von %3</translation>
         <translation>Programmstart</translation>
     </message>
     <message>
-        <source>These settings take effect at the next start of Tollgate. Options given on the command line override them for one run.</source>
-        <translation>Diese Einstellungen werden beim nächsten Start von Tollgate wirksam. Befehlszeilenoptionen überschreiben sie für einen Lauf.</translation>
-    </message>
-    <message>
         <source>The address the gateway listens on: 127.0.0.1 for this computer only, 0.0.0.0 for every network (anyone who can reach it needs a key)</source>
         <translation>Die Adresse, auf der das Gateway lauscht: 127.0.0.1 nur für diesen Computer, 0.0.0.0 für alle Netzwerke (wer es erreichen kann, braucht einen Schlüssel)</translation>
     </message>
@@ -1864,6 +1892,54 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>%1 copied to the clipboard.</source>
         <translation>%1 in die Zwischenablage kopiert.</translation>
+    </message>
+    <message>
+        <source>Rotate master key…</source>
+        <translation>Master-Schlüssel austauschen …</translation>
+    </message>
+    <message>
+        <source>Waiting for the keychain…</source>
+        <translation>Warten auf den Schlüsselbund …</translation>
+    </message>
+    <message>
+        <source>The master key is set in config.yaml (general_settings.master_key): change it there.</source>
+        <translation>Der Master-Schlüssel ist in config.yaml festgelegt (general_settings.master_key): Ändern Sie ihn dort.</translation>
+    </message>
+    <message>
+        <source>Create a new master key: the old one is refused at once, programs using it must be given the new one.</source>
+        <translation>Einen neuen Master-Schlüssel erzeugen: Der alte wird sofort abgewiesen, Programme, die ihn verwenden, brauchen den neuen.</translation>
+    </message>
+    <message>
+        <source>Rotate master key</source>
+        <translation>Master-Schlüssel austauschen</translation>
+    </message>
+    <message>
+        <source>Create a new master key? The current one is refused from now on: every program or script that uses it stops working until it is given the new key. Virtual keys are not affected.</source>
+        <translation>Einen neuen Master-Schlüssel erzeugen? Der aktuelle wird ab sofort abgewiesen: Jedes Programm und Skript, das ihn verwendet, funktioniert erst wieder mit dem neuen Schlüssel. Virtuelle Schlüssel sind nicht betroffen.</translation>
+    </message>
+    <message>
+        <source>Rotate</source>
+        <translation>Austauschen</translation>
+    </message>
+    <message>
+        <source>Settings marked “applies after a restart” take effect when the gateway restarts: the page offers to restart it once you change one. Options given on the command line override them until then.</source>
+        <translation>Einstellungen mit dem Hinweis „gilt nach einem Neustart“ werden wirksam, wenn das Gateway neu startet: Sobald Sie eine davon ändern, bietet die Seite den Neustart an. Bis dahin haben Optionen von der Befehlszeile Vorrang.</translation>
+    </message>
+    <message>
+        <source>Changed settings wait for a restart of the gateway. Calls in flight get a few seconds to finish.</source>
+        <translation>Geänderte Einstellungen warten auf einen Neustart des Gateways. Laufende Aufrufe haben einige Sekunden Zeit, fertig zu werden.</translation>
+    </message>
+    <message>
+        <source>Restart the gateway now</source>
+        <translation>Gateway jetzt neu starten</translation>
+    </message>
+    <message>
+        <source>applies after a restart</source>
+        <translation>gilt nach einem Neustart</translation>
+    </message>
+    <message>
+        <source>applies at the next start of Tollgate</source>
+        <translation>gilt beim nächsten Start von Tollgate</translation>
     </message>
 </context>
 <context>

@@ -88,11 +88,14 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     addPage(new UsersPage(api, this));
     addPage(new EndUsersPage(api, this));
     addPage(new ModelsPage(api, this));
-    auto *budgets = new BudgetsPage(api, this);
-    budgets->setBudgetMode(m_connection.budgetMode);
-    addPage(budgets);
+    m_budgetsPage = new BudgetsPage(api, this);
+    m_budgetsPage->setBudgetMode(m_connection.budgetMode);
+    addPage(m_budgetsPage);
     addPage(new SpendLogPage(api, this));
-    addPage(new SettingsPage(api, settings, m_connection, this));
+    m_settingsPage = new SettingsPage(api, settings, m_connection, this);
+    connect(m_settingsPage, &SettingsPage::restartRequested, this, &MainWindow::restartGatewayRequested);
+    connect(m_settingsPage, &SettingsPage::rotateMasterKeyRequested, this, &MainWindow::rotateMasterKeyRequested);
+    addPage(m_settingsPage);
     // Wide enough for the longest page title (translations are often longer than English).
     int titleWidth = 0;
     for (const Page *page : std::as_const(m_pages))
@@ -122,7 +125,9 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
         if (row < 0 || row >= m_pages.size())
             return;
         m_stack->setCurrentIndex(row);
-        m_pages.at(row)->refresh();
+        // Before the gateway runs there is nothing to ask (and no address to ask at).
+        if (!m_connection.waitingForKeychain)
+            m_pages.at(row)->refresh();
     });
     connect(m_api, &ApiClient::failed, this, [this](const QString &path, const QString &message) {
         Q_UNUSED(path);
@@ -137,13 +142,38 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
 
     m_refreshTimer->setInterval(RefreshIntervalMs);
     connect(m_refreshTimer, &QTimer::timeout, this, [this] {
-        if (!isVisible() || isMinimized())
+        if (!isVisible() || isMinimized() || m_connection.waitingForKeychain)
             return;
         if (Page *page = currentPage())
             page->refresh();
     });
     m_refreshTimer->start();
 
+    if (!m_connection.waitingForKeychain)
+        showStartMessages();
+    m_stack->setEnabled(!m_connection.waitingForKeychain);
+    m_sidebar->setCurrentRow(0);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::setConnection(const ConnectionInfo &connection)
+{
+    const bool wasWaiting = m_connection.waitingForKeychain;
+    m_connection = connection;
+    m_connection.waitingForKeychain = false;
+    m_budgetsPage->setBudgetMode(m_connection.budgetMode);
+    m_settingsPage->setConnection(m_connection);
+    updateHeader();
+    m_stack->setEnabled(true);
+    if (wasWaiting)
+        showStartMessages();
+    if (Page *page = currentPage())
+        page->refresh();
+}
+
+void MainWindow::showStartMessages()
+{
     // The banner stacks its messages: a first start's welcome stays beside any start warning
     // (a machine without a keychain is exactly where a new user needs both).
     if (m_connection.firstStart) {
@@ -155,10 +185,7 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     }
     if (!m_connection.startWarnings.isEmpty())
         m_banner->showMessage(m_connection.startWarnings.join(u'\n'), Banner::Kind::Warning);
-    m_sidebar->setCurrentRow(0);
 }
-
-MainWindow::~MainWindow() = default;
 
 void MainWindow::createMenus()
 {
@@ -251,24 +278,21 @@ QWidget *MainWindow::createHeader()
     auto *layout = new QHBoxLayout(header);
     layout->setContentsMargins(12, 6, 12, 6);
 
-    auto *address = new QLabel(header);
-    address->setObjectName(u"addressLabel"_s);
-    address->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    address->setText(tr("Gateway listening on <b>%1</b>").arg(m_connection.openAiBaseUrl().toHtmlEscaped()));
-    layout->addWidget(address, 1);
+    m_addressLabel = new QLabel(header);
+    m_addressLabel->setObjectName(u"addressLabel"_s);
+    m_addressLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_addressLabel->setWordWrap(true);
+    layout->addWidget(m_addressLabel, 1);
 
-    auto *copyUrl = new QPushButton(tr("Copy base URL"), header);
-    copyUrl->setObjectName(u"copyBaseUrlButton"_s);
-    copyUrl->setToolTip(tr("Copy %1 to the clipboard").arg(m_connection.openAiBaseUrl()));
-    connect(copyUrl, &QPushButton::clicked, this,
+    m_copyUrlButton = new QPushButton(tr("Copy base URL"), header);
+    m_copyUrlButton->setObjectName(u"copyBaseUrlButton"_s);
+    connect(m_copyUrlButton, &QPushButton::clicked, this,
             [this] { copyToClipboard(m_connection.openAiBaseUrl(), tr("Base URL")); });
-    layout->addWidget(copyUrl);
+    layout->addWidget(m_copyUrlButton);
 
-    auto *copySnippet = new QPushButton(tr("Copy environment"), header);
-    copySnippet->setObjectName(u"copySnippetButton"_s);
-    copySnippet->setToolTip(m_connection.masterKey.isEmpty()
-                                ? tr("Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports")
-                                : tr("Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports, with the master key"));
+    m_copySnippetButton = new QPushButton(tr("Copy environment"), header);
+    m_copySnippetButton->setObjectName(u"copySnippetButton"_s);
+    auto *copySnippet = m_copySnippetButton;
     connect(copySnippet, &QPushButton::clicked, this, [this] {
         QApplication::clipboard()->setText(m_connection.environmentSnippet());
         m_banner->showMessage(
@@ -279,7 +303,24 @@ QWidget *MainWindow::createHeader()
             m_connection.masterKey.isEmpty() ? Banner::Kind::Info : Banner::Kind::Warning);
     });
     layout->addWidget(copySnippet);
+    updateHeader();
     return header;
+}
+
+void MainWindow::updateHeader()
+{
+    const bool waiting = m_connection.waitingForKeychain;
+    m_addressLabel->setText(
+        waiting ? tr("<b>Waiting for the keychain…</b> The gateway starts once the master key is known; if the "
+                     "keychain asks for a password, answer its dialog.")
+                : tr("Gateway listening on <b>%1</b>").arg(m_connection.openAiBaseUrl().toHtmlEscaped()));
+    m_copyUrlButton->setEnabled(!waiting);
+    m_copySnippetButton->setEnabled(!waiting);
+    m_copyUrlButton->setToolTip(tr("Copy %1 to the clipboard").arg(m_connection.openAiBaseUrl()));
+    m_copySnippetButton->setToolTip(
+        m_connection.masterKey.isEmpty()
+            ? tr("Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports")
+            : tr("Copy OPENAI_BASE_URL and OPENAI_API_KEY as shell exports, with the master key"));
 }
 
 void MainWindow::copyToClipboard(const QString &text, const QString &what)

@@ -7,6 +7,7 @@
 
 class QAction;
 class QLabel;
+class QPushButton;
 class QListWidget;
 class QStackedWidget;
 class QTimer;
@@ -16,7 +17,9 @@ namespace Tollgate {
 class ApiClient;
 class AppSettings;
 class Banner;
+class BudgetsPage;
 class Page;
+class SettingsPage;
 
 // Where the gateway listens and how the window got its master key: shown in the header
 // ("copy base URL", the OPENAI_* snippet) and on the Settings page.
@@ -30,6 +33,10 @@ struct ConnectionInfo
     QString configPath;           // empty: built-in configuration
     QString budgetMode;           // how the running gateway enforces budgets: "reserve", "strict" ("" unknown)
     bool firstStart = false;      // the master key was just created
+    bool masterKeyFromConfig = false;  // config.yaml sets it: the window cannot rotate it
+    // The gateway is not up yet: the window waits for the keychain to hand out the master key
+    // (an OS dialog may be open). MainWindow::setConnection() ends the wait.
+    bool waitingForKeychain = false;
 
     [[nodiscard]] QString openAiBaseUrl() const;   // baseUrl + "/v1"
     [[nodiscard]] QString environmentSnippet() const;
@@ -72,9 +79,18 @@ public:
     void raiseWindow();
     // When true, closing the window hides it instead (the tray keeps the gateway running).
     void setHideOnClose(bool hide) { m_hideOnClose = hide; }
+    // The gateway (re)started or its master key changed: the header, the Settings page and
+    // the refreshes follow. Ends the "waiting for the keychain" state; the start-up messages
+    // (welcome, warnings) are shown when it does.
+    void setConnection(const ConnectionInfo &connection);
+    [[nodiscard]] bool isWaitingForGateway() const { return m_connection.waitingForKeychain; }
 
 Q_SIGNALS:
     void quitRequested();
+    // From the Settings page (the app owns the gateway and the keychain): stop and start the
+    // gateway with the saved settings; a new master key (the user confirmed).
+    void restartGatewayRequested();
+    void rotateMasterKeyRequested();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -86,6 +102,8 @@ private:
     void focusSearch();
     void showAbout();
     QWidget *createHeader();
+    void updateHeader();
+    void showStartMessages();
     void copyToClipboard(const QString &text, const QString &what);
 
     ApiClient *m_api;
@@ -94,6 +112,11 @@ private:
     QListWidget *m_sidebar;
     QStackedWidget *m_stack;
     Banner *m_banner = nullptr;
+    QLabel *m_addressLabel = nullptr;
+    QPushButton *m_copyUrlButton = nullptr;
+    QPushButton *m_copySnippetButton = nullptr;
+    SettingsPage *m_settingsPage = nullptr;
+    BudgetsPage *m_budgetsPage = nullptr;
     QTimer *m_refreshTimer;
     QList<Page *> m_pages;
     QAction *m_quitAction = nullptr;

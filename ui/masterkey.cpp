@@ -1,5 +1,7 @@
 #include "masterkey.h"
 
+#include "apiclient.h"
+
 #include "models/secretstore.h"
 
 #include <QCoreApplication>
@@ -8,6 +10,9 @@
 #include <QFileInfo>
 #include <QRandomGenerator>
 #include <QSaveFile>
+#include <QTimer>
+
+#include <cstdio>
 
 using namespace Qt::StringLiterals;
 
@@ -26,6 +31,13 @@ Result<QString> readFallback(const QString &path)
     if (key.isEmpty())
         return makeError(u"%1 is empty"_s.arg(path));
     return key;
+}
+
+// Whether the fallback file holds `key` (and nothing else).
+bool fallbackHolds(const QString &path, const QString &key)
+{
+    auto stored = readFallback(path);
+    return stored && *stored == key;
 }
 
 Result<void> writeFallback(const QString &path, const QString &key)
@@ -100,13 +112,194 @@ Result<MasterKey> MasterKey::provision(const QString &configKey, ISecretStore &s
     return result;
 }
 
+// ---------------------------------------------------------------------------------------
+// MasterKeyKeeper
+
+struct MasterKeyKeeper::Attempt
+{
+    Done done;
+    bool settled = false;
+    bool saving = false;          // save() rather than provision()
+    QString pendingKey;           // the key being written to the keychain
+    QString keychainError;        // why the keychain was not used
+    QString keyInUse;             // once settled: the key handed out
+};
+
+MasterKeyKeeper::MasterKeyKeeper(IAsyncSecretStore *secrets, QString fallbackPath, QObject *parent)
+    : QObject(parent), m_secrets(secrets), m_fallbackPath(std::move(fallbackPath))
+{
+}
+
+MasterKeyKeeper::~MasterKeyKeeper() = default;
+
+void MasterKeyKeeper::provision(const QString &configKey, Done done)
+{
+    if (!configKey.isEmpty()) {
+        MasterKey result;
+        result.key = configKey;
+        result.source = MasterKey::Source::Config;
+        result.fallbackPath = m_fallbackPath;
+        done(result);
+        return;
+    }
+    auto attempt = std::make_shared<Attempt>();
+    attempt->done = std::move(done);
+    QTimer::singleShot(m_timeout, this, [this, attempt] { timedOut(attempt); });
+    m_secrets->readSecretAsync(QString::fromLatin1(MasterKey::SecretName), this,
+                               [this, attempt](Result<QString> stored) {
+                                   provisionFromKeychainAnswer(attempt, std::move(stored));
+                               });
+}
+
+void MasterKeyKeeper::save(const QString &key, Done done)
+{
+    auto attempt = std::make_shared<Attempt>();
+    attempt->done = std::move(done);
+    attempt->saving = true;
+    QTimer::singleShot(m_timeout, this, [this, attempt] { timedOut(attempt); });
+    writeToKeychain(attempt, key, MasterKey::Source::Keychain);
+}
+
+void MasterKeyKeeper::provisionFromKeychainAnswer(const std::shared_ptr<Attempt> &attempt, Result<QString> stored)
+{
+    if (attempt->settled) {
+        // Too late for this run: the gateway already serves the key from the fallback file.
+        std::fprintf(stderr, "tollgate: the keychain answered after the time-out; this run keeps its master key\n");
+        return;
+    }
+    if (stored && !stored->isEmpty()) {
+        MasterKey result;
+        result.key = *stored;
+        result.source = MasterKey::Source::Keychain;
+        result.fallbackPath = m_fallbackPath;
+        settle(attempt, result);
+        return;
+    }
+    attempt->keychainError = stored ? u"empty entry"_s : stored.error().message;
+    // As MasterKey::provision: a key an earlier start kept in the file stays the key (and moves
+    // into the keychain if it takes it); otherwise a new one.
+    if (auto fromFile = readFallback(m_fallbackPath))
+        writeToKeychain(attempt, *fromFile, MasterKey::Source::Keychain);
+    else
+        writeToKeychain(attempt, MasterKey::generate(), MasterKey::Source::CreatedInKeychain);
+}
+
+void MasterKeyKeeper::writeToKeychain(const std::shared_ptr<Attempt> &attempt, const QString &key,
+                                      MasterKey::Source onSuccess)
+{
+    attempt->pendingKey = key;
+    m_secrets->writeSecretAsync(
+        QString::fromLatin1(MasterKey::SecretName), key, this, [this, attempt, key, onSuccess](Result<void> written) {
+            if (attempt->settled) {
+                // The user completed the keychain's dialog after the time-out. When the keychain
+                // now holds the key in use, the file is no longer needed: the next start finds
+                // the same key in the keychain.
+                if (written && attempt->keyInUse == key && fallbackHolds(m_fallbackPath, key))
+                    QFile::remove(m_fallbackPath);
+                return;
+            }
+            MasterKey result;
+            result.key = key;
+            result.fallbackPath = m_fallbackPath;
+            if (written) {
+                QFile::remove(m_fallbackPath);
+                result.source = onSuccess;
+                settle(attempt, result);
+                return;
+            }
+            attempt->keychainError = written.error().message;
+            const bool fromFile = !attempt->saving && fallbackHolds(m_fallbackPath, key);
+            if (fromFile) {
+                result.source = MasterKey::Source::FallbackFile;
+                result.keychainError = attempt->keychainError;
+                settle(attempt, result);
+                return;
+            }
+            if (auto saved = writeFallback(m_fallbackPath, key); !saved) {
+                settle(attempt, makeError(u"the master key can go neither to the keychain (%1) nor to %2 (%3)"_s.arg(
+                                    attempt->keychainError, m_fallbackPath, saved.error().message)));
+                return;
+            }
+            result.source = attempt->saving ? MasterKey::Source::FallbackFile : MasterKey::Source::CreatedInFallbackFile;
+            result.keychainError = attempt->keychainError;
+            settle(attempt, result);
+        });
+}
+
+void MasterKeyKeeper::timedOut(const std::shared_ptr<Attempt> &attempt)
+{
+    if (attempt->settled)
+        return;
+    const QString why = u"the keychain did not answer within %1 ms"_s.arg(m_timeout.count());
+    attempt->keychainError = attempt->keychainError.isEmpty() ? why : attempt->keychainError + u"; "_s + why;
+    MasterKey result;
+    result.fallbackPath = m_fallbackPath;
+    result.keychainError = attempt->keychainError;
+    result.keychainTimedOut = true;
+    if (!attempt->saving) {
+        if (auto fromFile = readFallback(m_fallbackPath)) {
+            result.key = *fromFile;
+            result.source = MasterKey::Source::FallbackFile;
+            settle(attempt, result);
+            return;
+        }
+    }
+    // The key being written to the keychain, if any: should the write still succeed, the
+    // keychain and the file hold the same key.
+    result.key = attempt->pendingKey.isEmpty() ? MasterKey::generate() : attempt->pendingKey;
+    result.source = attempt->saving ? MasterKey::Source::FallbackFile : MasterKey::Source::CreatedInFallbackFile;
+    if (auto saved = writeFallback(m_fallbackPath, result.key); !saved) {
+        settle(attempt, makeError(u"the master key can go neither to the keychain (%1) nor to %2 (%3)"_s.arg(
+                            attempt->keychainError, m_fallbackPath, saved.error().message)));
+        return;
+    }
+    settle(attempt, result);
+}
+
+void MasterKeyKeeper::settle(const std::shared_ptr<Attempt> &attempt, Result<MasterKey> result)
+{
+    if (attempt->settled)
+        return;
+    attempt->settled = true;
+    if (result)
+        attempt->keyInUse = result->key;
+    // Called last: `done` may start the gateway, show dialogs, even delete this keeper.
+    auto done = std::move(attempt->done);
+    done(std::move(result));
+}
+
 QString MasterKey::fallbackNotice() const
 {
+    if (keychainTimedOut)
+        return QCoreApplication::translate("Tollgate::MasterKey",
+                                           "The keychain did not answer in time, so Tollgate keeps its master key in a "
+                                           "file only you can read: %1. Once the keychain answers, Tollgate moves the "
+                                           "key there by itself.")
+            .arg(fallbackPath);
     return QCoreApplication::translate("Tollgate::MasterKey",
                                        "Tollgate found no keychain on this computer, so it keeps its master key in a "
                                        "file only you can read: %1. Once a keychain is available, Tollgate moves the "
                                        "key there by itself.")
         .arg(fallbackPath);
+}
+
+void rotateMasterKey(MasterKeyKeeper &keeper, ApiClient &api, std::function<bool(const QString &)> apply,
+                     MasterKeyKeeper::Done done)
+{
+    const QString key = MasterKey::generate();
+    keeper.save(key, [&api, key, apply = std::move(apply), done = std::move(done)](Result<MasterKey> saved) {
+        if (!saved) {
+            done(saved.error());
+            return;
+        }
+        if (!apply(key)) {
+            done(makeError(u"the new master key is saved but the gateway does not run to take it; it applies at the "
+                           "next start"_s));
+            return;
+        }
+        api.setMasterKey(key);
+        done(std::move(saved));
+    });
 }
 
 } // namespace Tollgate

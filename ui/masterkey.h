@@ -2,10 +2,17 @@
 
 #include "models/result.h"
 
+#include <QObject>
 #include <QString>
+
+#include <chrono>
+#include <functional>
+#include <memory>
 
 namespace Tollgate {
 
+class ApiClient;
+class IAsyncSecretStore;
 class ISecretStore;
 
 // The desktop app's master key: the window needs one to call the management API, and a
@@ -23,6 +30,7 @@ struct MasterKey
     Source source = Source::Config;
     QString fallbackPath;        // the file used, for sources 3 and 5
     QString keychainError;       // why the keychain was not used (sources 3 and 5)
+    bool keychainTimedOut = false;  // the keychain did not answer in time (MasterKeyKeeper)
 
     [[nodiscard]] bool created() const
     {
@@ -44,5 +52,58 @@ struct MasterKey
     // A new key: "sk-" and 32 characters from a CSPRNG (URL-safe base64 of 24 bytes).
     static QString generate();
 };
+
+// MasterKey::provision without blocking, for the desktop app's start-up: the keychain is asked
+// asynchronously and given `timeout` in all. A Secret Service without a default keyring asks
+// the user for a new keyring's password, and the window and the gateway must not wait for that
+// dialog: when the keychain has not answered in time, the key comes from the fallback file as
+// when there is no keychain (an existing file's key is kept; otherwise a new key is written to it,
+// 0600). What the keychain answers after the time-out never changes the key of the running
+// gateway; only when it finally stores the very key in use (the user completed the dialog)
+// is the fallback file removed, so the next start finds the same key in the keychain.
+class MasterKeyKeeper final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MasterKeyKeeper)
+
+public:
+    using Done = std::function<void(Result<MasterKey>)>;
+    static constexpr std::chrono::milliseconds DefaultTimeout{10'000};
+
+    // `secrets` must outlive the keeper; `fallbackPath`: e.g. <AppDataLocation>/master_key.
+    MasterKeyKeeper(IAsyncSecretStore *secrets, QString fallbackPath, QObject *parent = nullptr);
+    ~MasterKeyKeeper() override;
+
+    void setTimeout(std::chrono::milliseconds timeout) { m_timeout = timeout; }
+    [[nodiscard]] std::chrono::milliseconds timeout() const { return m_timeout; }
+    [[nodiscard]] QString fallbackPath() const { return m_fallbackPath; }
+
+    // The order of MasterKey::provision (config, keychain, fallback file, a new key). `done` is
+    // called exactly once (possibly before this returns, when nothing needs the keychain).
+    void provision(const QString &configKey, Done done);
+    // Keeps `key` as the master key from now on (rotation): in the keychain (a fallback file is
+    // then removed, so the old key is nowhere), else — the keychain fails or does not answer in
+    // time — in the fallback file. Source is Keychain or FallbackFile.
+    void save(const QString &key, Done done);
+
+private:
+    struct Attempt;
+    void settle(const std::shared_ptr<Attempt> &attempt, Result<MasterKey> result);
+    void provisionFromKeychainAnswer(const std::shared_ptr<Attempt> &attempt, Result<QString> stored);
+    void writeToKeychain(const std::shared_ptr<Attempt> &attempt, const QString &key, MasterKey::Source onSuccess);
+    void timedOut(const std::shared_ptr<Attempt> &attempt);
+
+    IAsyncSecretStore *m_secrets;
+    QString m_fallbackPath;
+    std::chrono::milliseconds m_timeout = DefaultTimeout;
+};
+
+// Rotation as the desktop app does it: a new key (MasterKey::generate), kept by `keeper` (the
+// keychain, else the fallback file), applied to the running gateway by `apply` (the app:
+// GatewayHost::setMasterKey, which refuses the old key from the next request on), then `api`
+// sends the new key. Kept before applied: a gateway must never run with a key that is stored
+// nowhere. `done` gets the new key and where it is kept, or why the old key stays.
+void rotateMasterKey(MasterKeyKeeper &keeper, ApiClient &api, std::function<bool(const QString &)> apply,
+                     MasterKeyKeeper::Done done);
 
 } // namespace Tollgate

@@ -39,6 +39,8 @@ public:
     [[nodiscard]] QString databasePath() const;
     [[nodiscard]] QString lastError() const { return m_lastError; }
     [[nodiscard]] MemorySecretStore &secrets() { return m_secrets; }
+    // The running gateway's host (e.g. GatewayHost::setMasterKey, as the desktop app rotates).
+    [[nodiscard]] GatewayHost &host() { return m_gateway; }
     [[nodiscard]] Config &config() { return m_config; }
     // Set before start(); the gateway reads time from it.
     void setClock(const IClock *clock) { m_clock = clock; }

@@ -4,7 +4,9 @@
 // under offscreen and GNOME).
 #include "tests/ui/uifixture.h"
 #include "ui/banner.h"
+#include "ui/confirm.h"
 #include "ui/gatewaystatus.h"
+#include "ui/masterkey.h"
 #include "ui/pages/settingspage.h"
 #include "ui/trayicon.h"
 
@@ -12,6 +14,7 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -19,7 +22,10 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QSystemTrayIcon>
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <optional>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
@@ -59,6 +65,20 @@ QByteArray softBudgetKey(UiFixture &fixture, const QString &alias)
     return response.status == 200 ? response.json().value(u"key"_s).toString().toUtf8() : QByteArray();
 }
 
+// A keychain whose dialog nobody answers: no call ever returns.
+class SilentKeychain final : public IAsyncSecretStore
+{
+public:
+    void readSecretAsync(const QString &, QObject *, ReadDone) override {}
+    void writeSecretAsync(const QString &, const QString &, QObject *, WriteDone) override {}
+};
+
+QString fileText(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll()).trimmed() : QString();
+}
+
 } // namespace
 
 class TestSettingsPage : public QObject
@@ -76,6 +96,11 @@ private Q_SLOTS:
     void gatewayStatusFollowsPauseAndTodaysSpend();
     void thresholdsPassedAfterStartShowInTheBannerWithoutATray();
     void every80And95And100PercentEventIsShownNoneReplaced();
+    void restartSettingsAreMarkedAndOfferARestart();
+    void rotatingTheMasterKeyRefusesTheOldKeyAtOnce();
+    void rotatingWithAKeychainThatNeverAnswersKeepsTheKeyInTheFile();
+    void aConfigMasterKeyCannotBeRotatedFromTheWindow();
+    void theWindowWaitsForTheKeychainThenFollowsTheGateway();
 
 private:
     std::unique_ptr<UiFixture> m_fixture;
@@ -107,7 +132,7 @@ void TestSettingsPage::settingsRoundTripThroughAppSettings()
     QCOMPARE(child<QComboBox>(m_page, u"budgetModeComboBox"_s)->currentData().toString(), QString());
     QVERIFY(child<QCheckBox>(m_page, u"closeToTrayCheckBox"_s)->isChecked());
     QVERIFY(!child<QCheckBox>(m_page, u"startMinimizedCheckBox"_s)->isChecked());
-    QVERIFY(child<QLabel>(m_page, u"restartNoteLabel"_s)->text().contains(u"next start"_s));
+    QVERIFY(child<QLabel>(m_page, u"restartNoteLabel"_s)->text().contains(u"restart"_s));
 
     typeAndFinish(child<QLineEdit>(m_page, u"hostLineEdit"_s), u" 0.0.0.0 "_s);
     child<QSpinBox>(m_page, u"portSpinBox"_s)->setValue(4123);
@@ -329,6 +354,163 @@ void TestSettingsPage::every80And95And100PercentEventIsShownNoneReplaced()
     QVERIFY2(shown.at(2).contains(u"used up"_s), qPrintable(shown.at(2)));
     QCOMPARE(m_window->banner()->kind(), Banner::Kind::Warning);
     QCOMPARE(m_window->banner()->text(), shown.at(2));
+}
+
+
+void TestSettingsPage::restartSettingsAreMarkedAndOfferARestart()
+{
+    // Each gateway setting says it applies after a restart; the tray settings at the next start.
+    for (const QString &name : {u"hostLineEdit"_s, u"portSpinBox"_s, u"databasePath"_s, u"configPath"_s,
+                                u"budgetModeComboBox"_s}) {
+        auto *hint = child<QLabel>(m_page, name + u"RestartHint"_s);
+        QVERIFY(hint);
+        QCOMPARE(hint->text(), u"applies after a restart"_s);
+    }
+    QCOMPARE(child<QLabel>(m_page, u"startMinimizedCheckBoxRestartHint"_s)->text(),
+             u"applies at the next start of Tollgate"_s);
+
+    auto *bar = child<QWidget>(m_page, u"restartBar"_s);
+    QVERIFY(bar->isHidden());
+    QVERIFY(!m_page->isRestartPending());
+    // A tray setting is no reason to restart the gateway.
+    child<QCheckBox>(m_page, u"startMinimizedCheckBox"_s)->toggle();
+    QVERIFY(bar->isHidden());
+    // Saving the host unchanged is none either.
+    typeAndFinish(child<QLineEdit>(m_page, u"hostLineEdit"_s), u"127.0.0.1"_s);
+    QVERIFY(bar->isHidden());
+
+    child<QSpinBox>(m_page, u"portSpinBox"_s)->setValue(4124);
+    QVERIFY(!bar->isHidden());
+    QVERIFY(m_page->isRestartPending());
+    QSignalSpy restart(m_window.get(), &MainWindow::restartGatewayRequested);
+    QTest::mouseClick(child<QPushButton>(m_page, u"restartGatewayButton"_s), Qt::LeftButton);
+    QCOMPARE(restart.size(), 1);
+    QVERIFY(bar->isHidden());
+    QVERIFY(!m_page->isRestartPending());
+
+    auto *mode = child<QComboBox>(m_page, u"budgetModeComboBox"_s);
+    mode->setCurrentIndex(mode->findData(u"strict"_s));
+    QVERIFY(!bar->isHidden());
+}
+
+void TestSettingsPage::rotatingTheMasterKeyRefusesTheOldKeyAtOnce()
+{
+    QTemporaryDir dir;
+    const QString fallback = dir.filePath(u"master_key"_s);
+    MemorySecretStore keychain({{QString::fromLatin1(MasterKey::SecretName), QString::fromLatin1(Master)}});
+    MasterKeyKeeper keeper(&keychain, fallback);
+    std::optional<Result<MasterKey>> rotated;
+    // As the desktop app wires it (app/desktop.cpp): the gateway host takes the new key.
+    connect(m_window.get(), &MainWindow::rotateMasterKeyRequested, m_window.get(), [&] {
+        rotateMasterKey(
+            keeper, m_fixture->api(), [&](const QString &key) { return m_fixture->gateway().host().setMasterKey(key); },
+            [&](Result<MasterKey> key) {
+                if (key) {
+                    ConnectionInfo info = m_fixture->connection();
+                    info.masterKey = key->key;
+                    m_window->setConnection(info);
+                }
+                rotated = std::move(key);
+            });
+    });
+    auto *button = child<QPushButton>(m_page, u"rotateMasterKeyButton"_s);
+    QVERIFY(button->isEnabled());
+
+    // Cancelled: nothing changes.
+    Confirm::setAutomaticAnswer(false);
+    QTest::mouseClick(button, Qt::LeftButton);
+    QVERIFY(!rotated.has_value());
+    QCOMPARE(m_fixture->gateway().get("/key/list", Master).status, 200);
+
+    Confirm::setAutomaticAnswer(true);
+    QTest::mouseClick(button, Qt::LeftButton);
+    Confirm::setAutomaticAnswer(std::nullopt);
+    QVERIFY(QTest::qWaitFor([&] { return rotated.has_value(); }, 10000));
+    QVERIFY(*rotated);
+    const QString newKey = (*rotated)->key;
+    QVERIFY(newKey.startsWith(u"sk-"_s) && newKey != QString::fromLatin1(Master));
+
+    // The real gateway: the old key is refused at once, the new one admitted.
+    QCOMPARE(m_fixture->gateway().get("/key/list", Master).status, 401);
+    QCOMPARE(m_fixture->gateway().get("/key/list", newKey.toUtf8()).status, 200);
+    QCOMPARE(m_fixture->chat(Master), 401);
+    // Kept in the keychain (and nowhere else).
+    QCOMPARE(*keychain.readSecret(QString::fromLatin1(MasterKey::SecretName)), newKey);
+    QVERIFY(!QFile::exists(fallback));
+    // The window follows: the page shows the new key, and its client sends it (a refresh with
+    // the old key would be refused).
+    QCOMPARE(child<QLineEdit>(m_page, u"masterKeyLineEdit"_s)->text(), newKey);
+    QVERIFY(button->isEnabled());
+    QVERIFY(UiFixture::refreshAndWait(m_page));
+    QVERIFY(child<QLabel>(m_page, u"gatewayStatusLabel"_s)->text().contains(u"Running"_s));
+}
+
+void TestSettingsPage::rotatingWithAKeychainThatNeverAnswersKeepsTheKeyInTheFile()
+{
+    QTemporaryDir dir;
+    const QString fallback = dir.filePath(u"master_key"_s);
+    SilentKeychain keychain;
+    MasterKeyKeeper keeper(&keychain, fallback);
+    keeper.setTimeout(std::chrono::milliseconds(300));
+    std::optional<Result<MasterKey>> rotated;
+    rotateMasterKey(
+        keeper, m_fixture->api(), [&](const QString &key) { return m_fixture->gateway().host().setMasterKey(key); },
+        [&](Result<MasterKey> key) { rotated = std::move(key); });
+    // Until the time-out the old key still works (nothing is applied before it is kept).
+    QCOMPARE(m_fixture->gateway().get("/key/list", Master).status, 200);
+    QVERIFY(QTest::qWaitFor([&] { return rotated.has_value(); }, 10000));
+    QVERIFY(*rotated);
+    QCOMPARE((*rotated)->source, MasterKey::Source::FallbackFile);
+    QCOMPARE(fileText(fallback), (*rotated)->key);
+    QCOMPARE(m_fixture->gateway().get("/key/list", Master).status, 401);
+    QCOMPARE(m_fixture->gateway().get("/key/list", (*rotated)->key.toUtf8()).status, 200);
+}
+
+void TestSettingsPage::aConfigMasterKeyCannotBeRotatedFromTheWindow()
+{
+    ConnectionInfo info = m_fixture->connection();
+    info.masterKeyFromConfig = true;
+    m_window->setConnection(info);
+    auto *button = child<QPushButton>(m_page, u"rotateMasterKeyButton"_s);
+    QVERIFY(!button->isEnabled());
+    QVERIFY(button->toolTip().contains(u"config.yaml"_s));
+}
+
+void TestSettingsPage::theWindowWaitsForTheKeychainThenFollowsTheGateway()
+{
+    // As the app starts: the window first, no gateway address and no key yet.
+    ApiClient api;
+    ConnectionInfo waiting;
+    waiting.waitingForKeychain = true;
+    waiting.databasePath = m_fixture->gateway().databasePath();
+    MainWindow window(&api, &m_fixture->settings(), waiting);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.isWaitingForGateway());
+    auto *address = child<QLabel>(&window, u"addressLabel"_s);
+    QVERIFY2(address->text().contains(u"Waiting for the keychain"_s), qPrintable(address->text()));
+    QVERIFY(!child<QPushButton>(&window, u"copySnippetButton"_s)->isEnabled());
+    auto *page = window.page<SettingsPage>();
+    QVERIFY(!child<QPushButton>(page, u"rotateMasterKeyButton"_s)->isEnabled());
+    QVERIFY(!window.currentPage()->isEnabled());
+    // No call is made while there is no gateway: no error in the banner after a refresh tick.
+    QTest::qWait(1200);
+    QVERIFY2(window.banner()->messages().isEmpty(), qPrintable(window.banner()->messages().join(u'|')));
+
+    // The key is known and the gateway runs: the window follows.
+    api.setBaseUrl(m_fixture->api().baseUrl());
+    api.setMasterKey(QString::fromLatin1(Master));
+    ConnectionInfo ready = m_fixture->connection();
+    ready.startWarnings = QStringList{u"no keychain: the key is in a file"_s};
+    window.setConnection(ready);
+    QVERIFY(!window.isWaitingForGateway());
+    QVERIFY2(address->text().contains(ready.openAiBaseUrl()), qPrintable(address->text()));
+    QVERIFY(child<QPushButton>(&window, u"copySnippetButton"_s)->isEnabled());
+    QVERIFY(child<QPushButton>(page, u"rotateMasterKeyButton"_s)->isEnabled());
+    QVERIFY(window.banner()->messages().contains(u"no keychain: the key is in a file"_s));
+    QCOMPARE(child<QLineEdit>(page, u"masterKeyLineEdit"_s)->text(), QString::fromLatin1(Master));
+    QVERIFY(window.currentPage()->isEnabled());
+    QVERIFY(UiFixture::refreshAndWait(window.currentPage()));
 }
 
 QTEST_MAIN(TestSettingsPage)

@@ -3,11 +3,17 @@
 #include "ui/singleinstance.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QFile>
+#include <QLocalServer>
+#include <QProcess>
 #include <QRegularExpression>
+#include <QTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <optional>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
@@ -30,7 +36,79 @@ public:
     [[nodiscard]] QString backendName() const override { return u"missing"_s; }
 };
 
+// A keychain that never answers (an OS dialog nobody answers, a Secret Service that hangs):
+// every call is kept, so a test can answer it late, after the time-out.
+class SilentKeychain final : public IAsyncSecretStore
+{
+public:
+    void readSecretAsync(const QString &, QObject *, ReadDone done) override { reads.append(std::move(done)); }
+    void writeSecretAsync(const QString &, const QString &value, QObject *, WriteDone done) override
+    {
+        writtenValues.append(value);
+        writes.append(std::move(done));
+    }
+    QList<ReadDone> reads;
+    QList<WriteDone> writes;
+    QStringList writtenValues;
+};
+
+// Reads find nothing, writes succeed, both at once.
+class EmptyKeychainThatNeverStores final : public IAsyncSecretStore
+{
+public:
+    void readSecretAsync(const QString &name, QObject *, ReadDone done) override
+    {
+        done(makeError(u"secret "_s + name + u" not found in the keychain"_s));
+    }
+    void writeSecretAsync(const QString &, const QString &value, QObject *, WriteDone done) override
+    {
+        writtenValues.append(value);
+        writes.append(std::move(done));   // the "new keyring" dialog is open
+    }
+    QList<WriteDone> writes;
+    QStringList writtenValues;
+};
+
 const QString SecretName = QString::fromLatin1(MasterKey::SecretName);
+
+QString readFile(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll()).trimmed() : QString();
+}
+
+bool ownerOnly(const QString &path)
+{
+    return (QFile(path).permissions()
+            & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther))
+           == QFileDevice::Permissions();
+}
+
+// Runs `keeper.provision` and waits for its answer while a timer ticks every 10 ms (the
+// window's event loop): the ticks show that nothing blocked it.
+struct Provisioned
+{
+    std::optional<Result<MasterKey>> result;
+    qint64 elapsedMs = -1;
+    int ticks = 0;
+};
+
+Provisioned provisionAndWait(MasterKeyKeeper &keeper, const QString &configKey = {}, int waitMs = 10000)
+{
+    Provisioned out;
+    QTimer ticker;
+    QObject::connect(&ticker, &QTimer::timeout, [&out] { ++out.ticks; });
+    ticker.start(10);
+    QElapsedTimer clock;
+    clock.start();
+    keeper.provision(configKey, [&](Result<MasterKey> key) {
+        out.elapsedMs = clock.elapsed();
+        out.result = std::move(key);
+    });
+    [[maybe_unused]] const bool answered = QTest::qWaitFor([&] { return out.result.has_value(); }, waitMs);
+    return out;
+}
+
 
 } // namespace
 
@@ -45,6 +123,13 @@ private Q_SLOTS:
     void withoutAKeychainTheKeyGoesToAnOwnerOnlyFile();
     void aKeyFromTheFallbackFileMovesIntoAKeychainThatRunsNow();
     void theRealKeychainKeepsTheKeyAcrossStores();
+    void aKeychainThatNeverAnswersFallsBackToTheFileWithinTheTimeout();
+    void aKeychainThatNeverAnswersKeepsTheKeyAlreadyInTheFile();
+    void theKeychainAnsweringLateChangesNoKeyAndRemovesTheFileWhenItHoldsTheSameKey();
+    void anAnsweringKeychainIsUsedWithoutWaitingForTheTimeout();
+    void savingANewKeyReplacesTheOldOneInTheKeychainOrTheFile();
+    void aSessionBusThatNeverAnswersFallsBackWithinTheTimeout();
+    void aSessionBusThatNeverAnswersChild();
     void aSecondInstanceAsksTheFirstToRaiseItsWindow();
 };
 
@@ -157,6 +242,184 @@ void TestMasterKey::theRealKeychainKeepsTheKeyAcrossStores()
     QCOMPARE(key->key, created);
     QVERIFY(!QFile::exists(fallback));
     QVERIFY(again.deleteSecret(SecretName));
+}
+
+void TestMasterKey::aKeychainThatNeverAnswersFallsBackToTheFileWithinTheTimeout()
+{
+    QTemporaryDir dir;
+    const QString fallback = dir.filePath(u"data/master_key"_s);
+    SilentKeychain keychain;
+    MasterKeyKeeper keeper(&keychain, fallback);
+    keeper.setTimeout(std::chrono::milliseconds(400));
+
+    const Provisioned got = provisionAndWait(keeper);
+    QVERIFY(got.result.has_value());
+    QVERIFY2(*got.result, qPrintable(*got.result ? QString() : got.result->error().message));
+    const MasterKey &key = **got.result;
+    QCOMPARE(keychain.reads.size(), 1);
+    // Within the time-out (and not before it: the keychain was given its time).
+    QVERIFY2(got.elapsedMs >= 350 && got.elapsedMs < 2000, qPrintable(QString::number(got.elapsedMs)));
+    // The event loop kept running meanwhile (the window paints, the tray answers).
+    QVERIFY2(got.ticks >= 20, qPrintable(QString::number(got.ticks)));
+    QCOMPARE(key.source, MasterKey::Source::CreatedInFallbackFile);
+    QVERIFY(key.created());
+    QVERIFY(key.keychainError.contains(u"did not answer"_s));
+    QVERIFY(key.keychainTimedOut);
+    QVERIFY(key.fallbackNotice().contains(u"did not answer in time"_s) && key.fallbackNotice().contains(fallback));
+    QVERIFY(QRegularExpression(u"^sk-[A-Za-z0-9_-]{32}$"_s).match(key.key).hasMatch());
+    QCOMPARE(readFile(fallback), key.key);
+    QVERIFY(ownerOnly(fallback));
+}
+
+void TestMasterKey::aKeychainThatNeverAnswersKeepsTheKeyAlreadyInTheFile()
+{
+    QTemporaryDir dir;
+    const QString fallback = dir.filePath(u"master_key"_s);
+    MissingKeychain missing;
+    auto before = MasterKey::provision({}, missing, fallback);
+    QVERIFY(before);
+
+    SilentKeychain keychain;
+    MasterKeyKeeper keeper(&keychain, fallback);
+    keeper.setTimeout(std::chrono::milliseconds(300));
+    const Provisioned got = provisionAndWait(keeper);
+    QVERIFY(got.result.has_value() && *got.result);
+    QCOMPARE((*got.result)->source, MasterKey::Source::FallbackFile);
+    QCOMPARE((*got.result)->key, before->key);
+    QVERIFY(!(*got.result)->created());
+    QCOMPARE(readFile(fallback), before->key);
+}
+
+void TestMasterKey::theKeychainAnsweringLateChangesNoKeyAndRemovesTheFileWhenItHoldsTheSameKey()
+{
+    QTemporaryDir dir;
+    const QString fallback = dir.filePath(u"master_key"_s);
+    // A fresh desktop: no entry, and storing one opens the "new keyring" dialog.
+    EmptyKeychainThatNeverStores keychain;
+    MasterKeyKeeper keeper(&keychain, fallback);
+    keeper.setTimeout(std::chrono::milliseconds(300));
+    const Provisioned got = provisionAndWait(keeper);
+    QVERIFY(got.result.has_value() && *got.result);
+    const MasterKey key = **got.result;
+    QCOMPARE(key.source, MasterKey::Source::CreatedInFallbackFile);
+    // The file holds the very key the keychain was asked to store.
+    QCOMPARE(keychain.writtenValues, QStringList{key.key});
+    QCOMPARE(readFile(fallback), key.key);
+
+    // The user answers the dialog later: the keychain now holds the key in use, so the file goes.
+    QCOMPARE(keychain.writes.size(), 1);
+    keychain.writes.takeFirst()(Result<void>{});
+    QVERIFY(!QFile::exists(fallback));
+
+    // A late read answer with another key changes nothing either.
+    SilentKeychain silent;
+    MasterKeyKeeper second(&silent, fallback);
+    second.setTimeout(std::chrono::milliseconds(200));
+    const Provisioned again = provisionAndWait(second);
+    QVERIFY(again.result.has_value() && *again.result);
+    const QString inUse = (*again.result)->key;
+    silent.reads.takeFirst()(QString(u"sk-late-keychain-answer"_s));
+    QCOMPARE(readFile(fallback), inUse);
+}
+
+void TestMasterKey::anAnsweringKeychainIsUsedWithoutWaitingForTheTimeout()
+{
+    QTemporaryDir dir;
+    const QString fallback = dir.filePath(u"master_key"_s);
+    MemorySecretStore keychain;
+    MasterKeyKeeper keeper(&keychain, fallback);   // the default, 10 s time-out
+    const Provisioned first = provisionAndWait(keeper);
+    QVERIFY(first.result.has_value() && *first.result);
+    QCOMPARE((*first.result)->source, MasterKey::Source::CreatedInKeychain);
+    QVERIFY(first.elapsedMs < 1000);
+    QCOMPARE(*keychain.readSecret(SecretName), (*first.result)->key);
+    QVERIFY(!QFile::exists(fallback));
+
+    const Provisioned second = provisionAndWait(keeper);
+    QVERIFY(second.result.has_value() && *second.result);
+    QCOMPARE((*second.result)->source, MasterKey::Source::Keychain);
+    QCOMPARE((*second.result)->key, (*first.result)->key);
+
+    const Provisioned fromConfig = provisionAndWait(keeper, u"sk-config"_s);
+    QVERIFY(fromConfig.result.has_value() && *fromConfig.result);
+    QCOMPARE((*fromConfig.result)->source, MasterKey::Source::Config);
+    QCOMPARE((*fromConfig.result)->key, u"sk-config"_s);
+}
+
+void TestMasterKey::savingANewKeyReplacesTheOldOneInTheKeychainOrTheFile()
+{
+    QTemporaryDir dir;
+    const QString fallback = dir.filePath(u"master_key"_s);
+    {
+        MemorySecretStore keychain({{SecretName, u"sk-old"_s}});
+        QFile stale(fallback);
+        QVERIFY(stale.open(QIODevice::WriteOnly));
+        stale.write("sk-older\n");
+        stale.close();
+        MasterKeyKeeper keeper(&keychain, fallback);
+        std::optional<Result<MasterKey>> saved;
+        keeper.save(u"sk-new"_s, [&](Result<MasterKey> key) { saved = std::move(key); });
+        QVERIFY(saved.has_value() && *saved);
+        QCOMPARE((*saved)->source, MasterKey::Source::Keychain);
+        QCOMPARE(*keychain.readSecret(SecretName), u"sk-new"_s);
+        QVERIFY(!QFile::exists(fallback));   // no old key left anywhere
+    }
+    {
+        SilentKeychain keychain;
+        MasterKeyKeeper keeper(&keychain, fallback);
+        keeper.setTimeout(std::chrono::milliseconds(200));
+        std::optional<Result<MasterKey>> saved;
+        keeper.save(u"sk-newer"_s, [&](Result<MasterKey> key) { saved = std::move(key); });
+        QVERIFY(!saved.has_value());
+        QVERIFY(QTest::qWaitFor([&] { return saved.has_value(); }, 5000));
+        QVERIFY(*saved);
+        QCOMPARE((*saved)->source, MasterKey::Source::FallbackFile);
+        QCOMPARE(readFile(fallback), u"sk-newer"_s);
+        QVERIFY(ownerOnly(fallback));
+    }
+}
+
+void TestMasterKey::aSessionBusThatNeverAnswersFallsBackWithinTheTimeout()
+{
+    // The real path: QtKeychain and libsecret against a session bus that accepts the
+    // connection and never says a word (as a bus whose Secret Service hangs on a dialog). In a
+    // child process, because libsecret keeps its bus connection for the life of the process.
+    QTemporaryDir dir;
+    QLocalServer bus;
+    const QString socket = dir.filePath(u"silent-bus"_s);
+    QVERIFY(bus.listen(socket));   // the kernel accepts; nobody ever reads or writes
+    QProcess child;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(u"DBUS_SESSION_BUS_ADDRESS"_s, u"unix:path="_s + socket);
+    env.insert(u"TOLLGATE_TEST_SILENT_BUS_CHILD"_s, dir.filePath(u"master_key"_s));
+    env.remove(u"DISPLAY"_s);
+    child.setProcessEnvironment(env);
+    child.setProcessChannelMode(QProcess::MergedChannels);
+    child.start(QCoreApplication::applicationFilePath(), {u"aSessionBusThatNeverAnswersChild"_s});
+    QVERIFY(child.waitForFinished(60'000));
+    const QString output = QString::fromLocal8Bit(child.readAll());
+    QVERIFY2(child.exitStatus() == QProcess::NormalExit && child.exitCode() == 0, qPrintable(output));
+    QVERIFY2(output.contains(u"PASS   : TestMasterKey::aSessionBusThatNeverAnswersChild()"_s), qPrintable(output));
+    QVERIFY(QRegularExpression(u"^sk-[A-Za-z0-9_-]{32}$"_s).match(readFile(dir.filePath(u"master_key"_s))).hasMatch());
+}
+
+void TestMasterKey::aSessionBusThatNeverAnswersChild()
+{
+    const QString fallback = qEnvironmentVariable("TOLLGATE_TEST_SILENT_BUS_CHILD");
+    if (fallback.isEmpty())
+        QSKIP("runs only as the child process of aSessionBusThatNeverAnswersFallsBackWithinTheTimeout");
+    KeychainSecretStore keychain(u"TollgateSilentBusTest"_s);
+    MasterKeyKeeper keeper(&keychain, fallback);
+    keeper.setTimeout(std::chrono::milliseconds(1500));
+    const Provisioned got = provisionAndWait(keeper, {}, 20000);
+    QVERIFY(got.result.has_value());
+    QVERIFY2(*got.result, qPrintable(*got.result ? QString() : got.result->error().message));
+    qInfo("source %d after %lld ms, %d ticks: %s", int((*got.result)->source), got.elapsedMs, got.ticks,
+          qPrintable((*got.result)->keychainError));
+    QCOMPARE((*got.result)->source, MasterKey::Source::CreatedInFallbackFile);
+    QVERIFY2(got.elapsedMs >= 1400 && got.elapsedMs < 5000, qPrintable(QString::number(got.elapsedMs)));
+    QVERIFY2(got.ticks >= 50, qPrintable(QString::number(got.ticks)));
+    QCOMPARE(readFile(fallback), (*got.result)->key);
 }
 
 void TestMasterKey::aSecondInstanceAsksTheFirstToRaiseItsWindow()

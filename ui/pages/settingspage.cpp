@@ -2,6 +2,7 @@
 
 #include "../apiclient.h"
 #include "../appsettings.h"
+#include "../confirm.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -49,6 +50,33 @@ QLabel *selectableLabel(const QString &text, const QString &objectName, QWidget 
     return label;
 }
 
+// A field and, after it, what the user needs to know about when it applies.
+QWidget *withHint(QWidget *field, const QString &hint, QWidget *parent)
+{
+    auto *holder = new QWidget(parent);
+    auto *layout = new QHBoxLayout(holder);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(field, 1);
+    auto *label = new QLabel(hint, holder);
+    label->setObjectName(field->objectName() + u"RestartHint"_s);
+    label->setEnabled(false);   // greyed: a remark, not a value
+    layout->addWidget(label);
+    return holder;
+}
+
+QWidget *withHint(QLayout *fields, const QString &hint, const QString &name, QWidget *parent)
+{
+    auto *holder = new QWidget(parent);
+    auto *layout = new QHBoxLayout(holder);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(fields, 1);
+    auto *label = new QLabel(hint, holder);
+    label->setObjectName(name + u"RestartHint"_s);
+    label->setEnabled(false);
+    layout->addWidget(label);
+    return holder;
+}
+
 } // namespace
 
 SettingsPage::SettingsPage(ApiClient *api, AppSettings *settings, const ConnectionInfo &connection, QWidget *parent)
@@ -83,7 +111,8 @@ QWidget *SettingsPage::createConnectionSection()
     box->setObjectName(u"connectionGroupBox"_s);
     auto *form = new QFormLayout(box);
 
-    auto *baseUrl = new QLineEdit(m_connection.openAiBaseUrl(), box);
+    m_baseUrlEdit = new QLineEdit(box);
+    auto *baseUrl = m_baseUrlEdit;
     baseUrl->setObjectName(u"baseUrlLineEdit"_s);
     baseUrl->setReadOnly(true);
     auto *copyBaseUrl = new QPushButton(tr("Copy"), box);
@@ -108,7 +137,7 @@ QWidget *SettingsPage::createConnectionSection()
     snippetRow->setAlignment(copySnippet, Qt::AlignTop);
     form->addRow(tr("Environment:"), snippetRow);
 
-    m_masterKeyEdit = new QLineEdit(m_connection.masterKey, box);
+    m_masterKeyEdit = new QLineEdit(box);
     m_masterKeyEdit->setObjectName(u"masterKeyLineEdit"_s);
     m_masterKeyEdit->setReadOnly(true);
     m_masterKeyEdit->setEchoMode(QLineEdit::Password);
@@ -121,18 +150,58 @@ QWidget *SettingsPage::createConnectionSection()
     auto *copyKey = new QPushButton(tr("Copy"), box);
     copyKey->setObjectName(u"copyMasterKeyButton"_s);
     connect(copyKey, &QPushButton::clicked, this, [this] { copy(m_connection.masterKey, tr("Master key")); });
-    form->addRow(tr("Master key:"), row({m_masterKeyEdit, m_showKeyButton, copyKey}));
+    m_rotateKeyButton = new QPushButton(tr("Rotate master key…"), box);
+    m_rotateKeyButton->setObjectName(u"rotateMasterKeyButton"_s);
+    connect(m_rotateKeyButton, &QPushButton::clicked, this, &SettingsPage::rotateMasterKey);
+    form->addRow(tr("Master key:"), row({m_masterKeyEdit, m_showKeyButton, copyKey, m_rotateKeyButton}));
 
-    form->addRow(tr("Master key kept in:"),
-                 selectableLabel(m_connection.masterKeySource.isEmpty() ? tr("unknown") : m_connection.masterKeySource,
-                                 u"masterKeySourceLabel"_s, box));
-    form->addRow(tr("Database:"), selectableLabel(m_connection.databasePath, u"databasePathLabel"_s, box));
-    form->addRow(tr("Configuration:"),
-                 selectableLabel(m_connection.configPath.isEmpty() ? tr("built-in (no config.yaml)")
-                                                                   : m_connection.configPath,
-                                 u"configPathLabel"_s, box));
-    updateMasterKeyDisplay();
+    m_masterKeySourceLabel = selectableLabel({}, u"masterKeySourceLabel"_s, box);
+    form->addRow(tr("Master key kept in:"), m_masterKeySourceLabel);
+    m_databaseLabel = selectableLabel({}, u"databasePathLabel"_s, box);
+    form->addRow(tr("Database:"), m_databaseLabel);
+    m_configLabel = selectableLabel({}, u"configPathLabel"_s, box);
+    form->addRow(tr("Configuration:"), m_configLabel);
+    updateConnectionDisplay();
     return box;
+}
+
+void SettingsPage::setConnection(const ConnectionInfo &connection)
+{
+    m_connection = connection;
+    updateConnectionDisplay();
+}
+
+void SettingsPage::updateConnectionDisplay()
+{
+    const bool waiting = m_connection.waitingForKeychain;
+    m_baseUrlEdit->setText(waiting ? QString() : m_connection.openAiBaseUrl());
+    m_baseUrlEdit->setPlaceholderText(waiting ? tr("Waiting for the keychain…") : QString());
+    m_masterKeyEdit->setText(m_connection.masterKey);
+    m_masterKeyEdit->setPlaceholderText(waiting ? tr("Waiting for the keychain…") : QString());
+    m_masterKeySourceLabel->setText(waiting                                   ? tr("Waiting for the keychain…")
+                                    : m_connection.masterKeySource.isEmpty() ? tr("unknown")
+                                                                              : m_connection.masterKeySource);
+    m_databaseLabel->setText(m_connection.databasePath);
+    m_configLabel->setText(m_connection.configPath.isEmpty() ? tr("built-in (no config.yaml)") : m_connection.configPath);
+    m_rotateKeyButton->setEnabled(!waiting && !m_connection.masterKeyFromConfig && !m_connection.masterKey.isEmpty());
+    m_rotateKeyButton->setToolTip(
+        m_connection.masterKeyFromConfig
+            ? tr("The master key is set in config.yaml (general_settings.master_key): change it there.")
+            : tr("Create a new master key: the old one is refused at once, programs using it must be given "
+                 "the new one."));
+    updateMasterKeyDisplay();
+}
+
+void SettingsPage::rotateMasterKey()
+{
+    if (!Confirm::destructive(this, tr("Rotate master key"),
+                              tr("Create a new master key? The current one is refused from now on: every program "
+                                 "or script that uses it stops working until it is given the new key. Virtual keys "
+                                 "are not affected."),
+                              tr("Rotate")))
+        return;
+    m_rotateKeyButton->setEnabled(false);
+    Q_EMIT rotateMasterKeyRequested();
 }
 
 QWidget *SettingsPage::createGatewaySection()
@@ -170,19 +239,45 @@ QWidget *SettingsPage::createStartupSection()
     box->setObjectName(u"startupGroupBox"_s);
     auto *form = new QFormLayout(box);
 
-    auto *note = new QLabel(tr("These settings take effect at the next start of Tollgate. Options given on the "
-                               "command line override them for one run."),
+    auto *note = new QLabel(tr("Settings marked “applies after a restart” take effect when the gateway restarts: "
+                               "the page offers to restart it once you change one. Options given on the command "
+                               "line override them until then."),
                             box);
     note->setObjectName(u"restartNoteLabel"_s);
     note->setWordWrap(true);
     form->addRow(note);
+
+    // The offer to restart: shown once a setting that applies at the restart was changed.
+    m_restartBar = new QFrame(box);
+    m_restartBar->setObjectName(u"restartBar"_s);
+    static_cast<QFrame *>(m_restartBar)->setFrameShape(QFrame::StyledPanel);
+    auto *restartLayout = new QHBoxLayout(m_restartBar);
+    auto *restartText = new QLabel(tr("Changed settings wait for a restart of the gateway. Calls in flight get "
+                                      "a few seconds to finish."),
+                                   m_restartBar);
+    restartText->setObjectName(u"restartPendingLabel"_s);
+    restartText->setWordWrap(true);
+    m_restartButton = new QPushButton(tr("Restart the gateway now"), m_restartBar);
+    m_restartButton->setObjectName(u"restartGatewayButton"_s);
+    m_restartButton->setIcon(style()->standardIcon(QStyle::SP_BrowserReload));
+    connect(m_restartButton, &QPushButton::clicked, this, [this] {
+        m_restartPending = false;
+        m_restartBar->hide();
+        Q_EMIT restartRequested();
+    });
+    restartLayout->addWidget(restartText, 1);
+    restartLayout->addWidget(m_restartButton);
+    m_restartBar->hide();
+    form->addRow(m_restartBar);
+    const QString atRestart = tr("applies after a restart");
+    const QString atNextStart = tr("applies at the next start of Tollgate");
 
     m_hostEdit = new QLineEdit(box);
     m_hostEdit->setObjectName(u"hostLineEdit"_s);
     m_hostEdit->setToolTip(tr("The address the gateway listens on: 127.0.0.1 for this computer only, 0.0.0.0 "
                               "for every network (anyone who can reach it needs a key)"));
     connect(m_hostEdit, &QLineEdit::editingFinished, this, &SettingsPage::saveHost);
-    form->addRow(tr("Host:"), m_hostEdit);
+    form->addRow(tr("Host:"), withHint(m_hostEdit, atRestart, box));
 
     m_portSpin = new QSpinBox(box);
     m_portSpin->setObjectName(u"portSpinBox"_s);
@@ -194,8 +289,9 @@ QWidget *SettingsPage::createStartupSection()
             return;
         m_settings->setValue(AppSettings::Key::Port, port);
         m_settings->sync();
+        restartSettingChanged();
     });
-    form->addRow(tr("Port:"), m_portSpin);
+    form->addRow(tr("Port:"), withHint(m_portSpin, atRestart, box));
 
     m_databaseEdit = new QLineEdit(box);
     m_databaseEdit->setObjectName(u"databasePathLineEdit"_s);
@@ -207,7 +303,7 @@ QWidget *SettingsPage::createStartupSection()
     browseDatabase->setObjectName(u"browseDatabaseButton"_s);
     connect(browseDatabase, &QPushButton::clicked, this,
             [this] { browse(m_databaseEdit, int(AppSettings::Key::DatabasePath), true); });
-    form->addRow(tr("Data file:"), row({m_databaseEdit, browseDatabase}));
+    form->addRow(tr("Data file:"), withHint(row({m_databaseEdit, browseDatabase}), atRestart, u"databasePath"_s, box));
 
     m_configEdit = new QLineEdit(box);
     m_configEdit->setObjectName(u"configPathLineEdit"_s);
@@ -219,7 +315,7 @@ QWidget *SettingsPage::createStartupSection()
     browseConfig->setObjectName(u"browseConfigButton"_s);
     connect(browseConfig, &QPushButton::clicked, this,
             [this] { browse(m_configEdit, int(AppSettings::Key::ConfigPath), false); });
-    form->addRow(tr("Config file:"), row({m_configEdit, browseConfig}));
+    form->addRow(tr("Config file:"), withHint(row({m_configEdit, browseConfig}), atRestart, u"configPath"_s, box));
 
     m_budgetModeCombo = new QComboBox(box);
     m_budgetModeCombo->setObjectName(u"budgetModeComboBox"_s);
@@ -231,8 +327,9 @@ QWidget *SettingsPage::createStartupSection()
             return;
         m_settings->setValue(AppSettings::Key::BudgetMode, m_budgetModeCombo->currentData().toString());
         m_settings->sync();
+        restartSettingChanged();
     });
-    form->addRow(tr("Budget mode:"), m_budgetModeCombo);
+    form->addRow(tr("Budget mode:"), withHint(m_budgetModeCombo, atRestart, box));
 
     const QString noTray = QSystemTrayIcon::isSystemTrayAvailable()
                                ? QString()
@@ -252,8 +349,8 @@ QWidget *SettingsPage::createStartupSection()
             m_settings->sync();
         });
     }
-    form->addRow(m_startMinimizedCheck);
-    form->addRow(m_closeToTrayCheck);
+    form->addRow(withHint(m_startMinimizedCheck, atNextStart, box));
+    form->addRow(withHint(m_closeToTrayCheck, atNextStart, box));
     return box;
 }
 
@@ -282,16 +379,33 @@ void SettingsPage::saveHost()
         return;
     }
     m_hostEdit->setText(host);
+    const bool changed = host != m_settings->value(AppSettings::Key::Host).toString();
     m_settings->setValue(AppSettings::Key::Host, host);
     m_settings->sync();
+    if (changed)
+        restartSettingChanged();
+}
+
+void SettingsPage::restartSettingChanged()
+{
+    // Nothing to restart before the gateway first ran.
+    if (m_loading || m_connection.waitingForKeychain)
+        return;
+    m_restartPending = true;
+    m_restartBar->show();
+    m_restartButton->setEnabled(true);
 }
 
 void SettingsPage::savePath(QLineEdit *edit, int key)
 {
     const QString path = edit->text().trimmed();
-    m_settings->setValue(AppSettings::Key(key), path.isEmpty() ? QString() : QFileInfo(path).absoluteFilePath());
+    const QString value = path.isEmpty() ? QString() : QFileInfo(path).absoluteFilePath();
+    const bool changed = value != m_settings->value(AppSettings::Key(key)).toString();
+    m_settings->setValue(AppSettings::Key(key), value);
     m_settings->sync();
     edit->setText(m_settings->value(AppSettings::Key(key)).toString());
+    if (changed)
+        restartSettingChanged();
 }
 
 void SettingsPage::browse(QLineEdit *edit, int key, bool database)

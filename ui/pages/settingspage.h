@@ -16,9 +16,10 @@ namespace Tollgate {
 class AppSettings;
 
 // Settings: how to connect (base URL, the OPENAI_* snippet, the master key and where it is
-// kept, the database), the gateway's state with Pause/Resume, and the start-up settings
-// (host, port, data file, config file, budget mode, tray behaviour) kept in AppSettings —
-// those take effect at the next start.
+// kept, with "Rotate master key…", the database), the gateway's state with Pause/Resume, and
+// the start-up settings kept in AppSettings. Host, port, data file, config file and budget
+// mode apply when the gateway restarts: each says so, and once one of them changed the page
+// offers "Restart the gateway now". The tray settings apply at the next start of Tollgate.
 class SettingsPage final : public Page
 {
     Q_OBJECT
@@ -33,6 +34,14 @@ public:
     [[nodiscard]] bool isGatewayPaused() const { return m_paused; }
     // Reads the widgets from AppSettings again (after a change elsewhere).
     void loadSettings();
+    // The gateway restarted or the master key changed; a pending restart offer is withdrawn.
+    void setConnection(const ConnectionInfo &connection);
+    // A setting that applies at the gateway's restart was changed since it (re)started.
+    [[nodiscard]] bool isRestartPending() const { return m_restartPending; }
+
+Q_SIGNALS:
+    void restartRequested();
+    void rotateMasterKeyRequested();
 
 protected:
     void doRefresh() override;
@@ -47,12 +56,24 @@ private:
     void setPausedState(bool known, bool paused, int inFlight);
     void updateMasterKeyDisplay();
     void copy(const QString &text, const QString &what);
+    void updateConnectionDisplay();
+    // After saving a setting that applies at the gateway's restart: offer the restart.
+    void restartSettingChanged();
+    void rotateMasterKey();
 
     AppSettings *m_settings;
     ConnectionInfo m_connection;
     bool m_paused = false;
     bool m_loading = false;
+    bool m_restartPending = false;
 
+    QLineEdit *m_baseUrlEdit = nullptr;
+    QLabel *m_masterKeySourceLabel = nullptr;
+    QLabel *m_databaseLabel = nullptr;
+    QLabel *m_configLabel = nullptr;
+    QPushButton *m_rotateKeyButton = nullptr;
+    QWidget *m_restartBar = nullptr;
+    QPushButton *m_restartButton = nullptr;
     QLineEdit *m_masterKeyEdit = nullptr;
     QPushButton *m_showKeyButton = nullptr;
     QPlainTextEdit *m_snippetEdit = nullptr;
