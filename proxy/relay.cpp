@@ -553,9 +553,6 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     if (charged)
         row.spend = cost(&row.priceUnknown);
     const NanoUsd spend = row.spend;
-    if (status == u"success" && m_params.onResponse && !m_responseId.isEmpty())
-        m_params.onResponse(m_responseId, m_usage.value_or(Usage()));
-
     JournalRecord record;
     record.row = std::move(row);
     QList<Store::WriteJob> jobs;
@@ -564,6 +561,11 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
             jobs = accounting->settle(m_params.reservation, spend, m_usage ? m_usage->totalTokens : 0, &record.states);
         else
             accounting->release(m_params.reservation);
+    }
+    // A response the provider keeps: remembered, and stored in the spend row's batch.
+    if (status == u"success" && m_params.onResponse && !m_responseId.isEmpty()) {
+        if (std::optional<Store::WriteJob> job = m_params.onResponse(m_responseId, m_usage.value_or(Usage())))
+            jobs.append(std::move(*job));
     }
 
     auto self = shared_from_this();

@@ -48,7 +48,8 @@ public:
         std::optional<ModelPrice> price;  // the deployment's price, looked up once (nullopt: unknown)
         // A Responses call that succeeded: its response id and usage (follow-ups go to the
         // same deployment; its tokens bound the follow-up's prompt).
-        std::function<void(const QString &responseId, const Usage &usage)> onResponse;
+        // Its store write (if any) joins the spend row's transaction.
+        std::function<std::optional<Store::WriteJob>(const QString &responseId, const Usage &usage)> onResponse;
     };
 
     RelayCall(GatewayServices &services, Params params, ResponderPtr responder);

@@ -2100,6 +2100,34 @@ Erstellt am %2 von %3</translation>
         <source>Only this session (%1)</source>
         <translation>Nur diese Sitzung (%1)</translation>
     </message>
+    <message>
+        <source>All calls</source>
+        <translation>Alle Aufrufe</translation>
+    </message>
+    <message>
+        <source>Served</source>
+        <translation>Bedient</translation>
+    </message>
+    <message>
+        <source>Refused by Tollgate</source>
+        <translation>Von Tollgate abgelehnt</translation>
+    </message>
+    <message>
+        <source>Failed at the provider</source>
+        <translation>Beim Anbieter fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Client left</source>
+        <translation>Client getrennt</translation>
+    </message>
+    <message>
+        <source>S&amp;how</source>
+        <translation>&amp;Zeigen</translation>
+    </message>
+    <message>
+        <source>%1 spent in all matching rows</source>
+        <translation>%1 ausgegeben in allen passenden Zeilen</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::SpendLogTableModel</name>
@@ -2194,6 +2222,30 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Client API: %1</source>
         <translation>Client-API: %1</translation>
+    </message>
+    <message>
+        <source>served</source>
+        <translation>bedient</translation>
+    </message>
+    <message>
+        <source>refused</source>
+        <translation>abgelehnt</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>client left</source>
+        <translation>Client getrennt</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>no valid key</source>
+        <translation>kein gültiger Schlüssel</translation>
     </message>
 </context>
 <context>

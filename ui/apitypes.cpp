@@ -142,6 +142,9 @@ SpendRecord SpendRecord::fromJson(const QJsonObject &object)
     row.cacheWrite1hTokens = object.value(u"cache_write_1h_tokens"_s).toInteger();
     row.dialect = object.value(u"dialect"_s).toString();
     row.sessionId = object.value(u"session_id"_s).toString();
+    row.httpStatus = object.value(u"http_status"_s).toInt();
+    row.reason = object.value(u"reason"_s).toString();
+    row.keyAlias = object.value(u"key_alias"_s).toString();
     return row;
 }
 

@@ -127,6 +127,9 @@ struct SpendRecord
     bool priceUnknown = false;
     QString dialect;              // chat, completions, embeddings, messages, responses
     QString sessionId;            // the coding agent's session, "" for none
+    int httpStatus = 0;           // refused and failed calls: the status the client got
+    QString reason;               // ... and the message
+    QString keyAlias;             // the key's alias when the row was read
 
     [[nodiscard]] QString id() const { return requestId; }
     static SpendRecord fromJson(const QJsonObject &object);

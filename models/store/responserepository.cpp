@@ -10,19 +10,14 @@ namespace Tollgate::ResponseRepository {
 
 Store::WriteJob save(const StoredResponse &response)
 {
+    // One per relayed response, in the spend row's batch: prepared once.
+    static const QString sql = u"INSERT OR REPLACE INTO responses (response_id, deployment_id, model_group, api_key, "
+                               "context_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?)"_s;
     return [response](QSqlDatabase &db) -> Result<void> {
-        QSqlQuery query(db);
-        query.prepare(u"INSERT OR REPLACE INTO responses (response_id, deployment_id, model_group, api_key, "
-                      "context_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?)"_s);
-        query.addBindValue(response.responseId);
-        query.addBindValue(response.deploymentId);
-        query.addBindValue(response.modelGroup);
-        query.addBindValue(response.apiKey);
-        query.addBindValue(response.contextTokens);
-        query.addBindValue(response.createdAt.toUTC().toString(Qt::ISODateWithMs));
-        if (!query.exec())
-            return makeError(u"cannot save response %1: %2"_s.arg(response.responseId, query.lastError().text()));
-        return {};
+        return Store::execCached(db, sql,
+                                 {response.responseId, response.deploymentId, response.modelGroup, response.apiKey,
+                                  response.contextTokens, response.createdAt.toUTC().toString(Qt::ISODateWithMs)},
+                                 u"save response %1"_s.arg(response.responseId));
     };
 }
 

@@ -499,13 +499,12 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         params.upstreamBody = native;
         params.rawBody = raw;
         params.onResponse = [this, id = deployment.id, group = deployment.modelName, tokenHash](
-                                const QString &responseId, const Usage &usage) {
+                                const QString &responseId, const Usage &usage) -> std::optional<Store::WriteJob> {
             m_responses.remember(responseId, {id, group, tokenHash, usage.totalTokens});
-            if (m_services.store) {
-                m_services.store->write(ResponseRepository::save({responseId, id, group, QString::fromLatin1(tokenHash),
-                                                                  usage.totalTokens, Management::now(m_services)}),
-                                        m_services.context);
-            }
+            if (!m_services.store)
+                return std::nullopt;
+            return ResponseRepository::save(
+                {responseId, id, group, QString::fromLatin1(tokenHash), usage.totalTokens, Management::now(m_services)});
         };
         return true;
     };

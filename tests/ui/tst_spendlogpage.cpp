@@ -1,5 +1,6 @@
 #include "models/store/spendlog.h"
 #include "tests/ui/uifixture.h"
+#include "ui/format.h"
 #include "ui/models/spendlogtablemodel.h"
 #include "ui/pages/spendlogpage.h"
 #include "ui/tableview.h"
@@ -9,6 +10,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -88,6 +90,7 @@ private Q_SLOTS:
     void tableModelPassesTheModelTester();
     void masterKeyAndOpenAccessCallsAreNamed();
     void filtersBySessionAndShowsTheTokenSplit();
+    void refusedCallsShowTheirReasonAndFilter();
 };
 
 void TestSpendLogPage::listsEveryCallNewestFirst()
@@ -413,6 +416,48 @@ void TestSpendLogPage::filtersBySessionAndShowsTheTokenSplit()
     QVERIFY(UiFixture::refreshAndWait(&page));
     QCOMPARE(page.model()->rowCount(), 4);
     QVERIFY(edit->text().isEmpty());
+}
+
+void TestSpendLogPage::refusedCallsShowTheirReasonAndFilter()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const TestKey capped = makeKey(fixture, {{u"key_alias"_s, u"capped"_s}, {u"max_budget"_s, 0}});
+    QCOMPARE(fixture.chat(capped.key, u"gpt-a"_s, u"alice"_s), 429);
+    QThread::msleep(3);
+    QCOMPARE(fixture.chat(GatewayFixture::MasterKey, u"gpt-a"_s, u"alice"_s), 200);
+
+    SpendLogPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 2);
+    const SpendRecord *refused = nullptr;
+    for (const SpendRecord &row : page.model()->records()) {
+        if (row.status == u"refused")
+            refused = &row;
+    }
+    QVERIFY(refused);
+    const int row = page.model()->rowOf(refused->requestId);
+    QCOMPARE(page.model()->index(row, SpendLogTableModel::Status).data().toString(), u"refused (429)"_s);
+    QVERIFY(page.model()->index(row, SpendLogTableModel::Status).data(Qt::ToolTipRole).toString().contains(u"udget"_s));
+    QCOMPARE(page.model()->index(row, SpendLogTableModel::Spend).data().toString(), Format::usd(0));
+
+    // "Show: Refused by Tollgate" asks the API for status=refused only.
+    auto *combo = page.findChild<QComboBox *>(u"statusComboBox"_s);
+    QVERIFY(combo);
+    combo->setCurrentIndex(combo->findData(u"refused"_s));
+    QCOMPARE(page.query().toUrlQuery().queryItemValue(u"status"_s), u"refused"_s);
+    page.setQuery(page.query());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 1);
+    QCOMPARE(page.model()->records().first().status, u"refused"_s);
+
+    // The status line tells the spend of every matching row, not only the loaded ones.
+    page.setQuery({});
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    const double served = fixture.gateway().get("/global/spend").json().value(u"spend"_s).toDouble();
+    QVERIFY(served > 0);
+    auto *status = page.findChild<QLabel *>(u"statusLabel"_s);
+    QTRY_VERIFY2(status->text().contains(Format::usd(served)), qPrintable(status->text()));
 }
 
 QTEST_MAIN(TestSpendLogPage)

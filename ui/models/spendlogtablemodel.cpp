@@ -1,5 +1,7 @@
 #include "spendlogtablemodel.h"
 
+#include <QColor>
+
 #include "ui/format.h"
 #include "ui/identitylists.h"
 
@@ -60,6 +62,22 @@ QString SpendLogTableModel::flags(const SpendRecord &record) const
     return QLocale().createSeparatedList(list);
 }
 
+QString SpendLogTableModel::statusText(const SpendRecord &record)
+{
+    QString text;
+    if (record.status == u"success")
+        text = tr("served");
+    else if (record.status == u"refused")
+        text = tr("refused");
+    else if (record.status == u"failure")
+        text = tr("failed");
+    else if (record.status == u"client_disconnected")
+        text = tr("client left");
+    else
+        text = record.status;
+    return record.httpStatus > 0 ? tr("%1 (%2)").arg(text).arg(record.httpStatus) : text;
+}
+
 QString SpendLogTableModel::tokenSplit(const SpendRecord &record) const
 {
     const QLocale locale;
@@ -85,14 +103,17 @@ QVariant SpendLogTableModel::display(const SpendRecord &record, int column) cons
 {
     switch (column) {
     case Time: return Format::dateTime(record.startTime);
-    case Key: return keyName(record.apiKey);
+    case Key:
+        if (record.apiKey.isEmpty() && record.status == u"refused")
+            return tr("no valid key");
+        return keyName(record.apiKey);
     case User: return record.userId.isEmpty() ? u"—"_s : record.userId;
     case EndUser: return record.endUser.isEmpty() ? u"—"_s : record.endUser;
     case Model: return record.modelGroup.isEmpty() ? record.model : record.modelGroup;
     case Session: return record.sessionId.isEmpty() ? u"—"_s : record.sessionId;
     case Spend: return Format::usd(record.spend);
     case Tokens: return Format::count(record.totalTokens);
-    case Status: return record.status;
+    case Status: return statusText(record);
     case Flags: return flags(record);
     case RequestId: return record.requestId;
     default: return {};
@@ -118,6 +139,13 @@ QVariant SpendLogTableModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole: return display(*record, index.column());
     case SortRole: return sortValue(*record, index.column());
     case IdRole: return record->id();
+    case Qt::ForegroundRole:
+        // Refused and failed calls stand out: they are who hits a limit, or a provider down.
+        if (index.column() == Status && record->status == u"refused")
+            return QColor(0xb3, 0x6b, 0x00);
+        if (index.column() == Status && record->status == u"failure")
+            return QColor(0xc0, 0x1c, 0x28);
+        return {};
     case Qt::TextAlignmentRole:
         if (index.column() == Spend || index.column() == Tokens)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
@@ -135,6 +163,7 @@ QVariant SpendLogTableModel::data(const QModelIndex &index, int role) const
             return lines.isEmpty() ? QVariant() : QVariant(lines.join(u'\n'));
         }
         case Session: return record->sessionId.isEmpty() ? QVariant() : QVariant(record->sessionId);
+        case Status: return record->reason.isEmpty() ? QVariant() : QVariant(record->reason);
         case Tokens: return tokenSplit(*record);
         case Flags: {
             QStringList why;

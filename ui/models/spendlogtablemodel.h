@@ -32,6 +32,12 @@ private:
     // The Tokens tooltip: prompt + completion, and the prompt's cache reads and writes.
     QString tokenSplit(const SpendRecord &record) const;
 
+public:
+    // "served", "refused (429)", "failed (502)", "client left".
+    static QString statusText(const SpendRecord &record);
+
+private:
+
     QHash<QString, QString> m_keyNames;
 };
 

@@ -93,6 +93,8 @@ QUrlQuery SpendLogQuery::toUrlQuery() const
         query.addQueryItem(u"model"_s, model);
     if (!sessionId.isEmpty())
         query.addQueryItem(u"session_id"_s, sessionId);
+    if (!status.isEmpty())
+        query.addQueryItem(u"status"_s, status);
     return query;
 }
 
@@ -178,6 +180,20 @@ void SpendLogPage::buildFilters()
     addPreset(tr("7 days"), u"sevenDaysToolButton"_s, Preset::SevenDays);
     addPreset(tr("30 days"), u"thirtyDaysToolButton"_s, Preset::ThirtyDays);
     addPreset(tr("All"), u"allToolButton"_s, Preset::All);
+    timeRow->addSpacing(12);
+    // Refused calls ($0) show who hits which limit; failed ones, a provider in trouble.
+    m_statusCombo = new QComboBox(this);
+    m_statusCombo->setObjectName(u"statusComboBox"_s);
+    m_statusCombo->addItem(tr("All calls"), QString());
+    m_statusCombo->addItem(tr("Served"), u"success"_s);
+    m_statusCombo->addItem(tr("Refused by Tollgate"), u"refused"_s);
+    m_statusCombo->addItem(tr("Failed at the provider"), u"failure"_s);
+    m_statusCombo->addItem(tr("Client left"), u"client_disconnected"_s);
+    connect(m_statusCombo, &QComboBox::activated, this, &SpendLogPage::filtersEdited);
+    auto *statusLabel = new QLabel(tr("S&how"), this);
+    statusLabel->setBuddy(m_statusCombo);
+    timeRow->addWidget(statusLabel);
+    timeRow->addWidget(m_statusCombo);
     timeRow->addStretch(1);
     outer->addLayout(timeRow);
 
@@ -240,6 +256,7 @@ SpendLogQuery SpendLogPage::query() const
     query.endUser = m_endUserEdit->text().trimmed();
     query.model = m_modelEdit->text().trimmed();
     query.sessionId = m_sessionEdit->text().trimmed();
+    query.status = m_statusCombo->currentData().toString();
     return query;
 }
 
@@ -258,6 +275,7 @@ void SpendLogPage::setQuery(const SpendLogQuery &query)
     m_endUserEdit->setText(query.endUser);
     m_modelEdit->setText(query.model);
     m_sessionEdit->setText(query.sessionId);
+    m_statusCombo->setCurrentIndex(std::max(0, m_statusCombo->findData(query.status)));
     filtersEdited();
 }
 
@@ -294,10 +312,25 @@ void SpendLogPage::doRefresh()
         m_active = current;
         m_loaded = true;
         ++m_generation;
+        m_matchingSpend.reset();
         fetchPage(1, PageSize, true);
     } else {
         fetchPage(1, HeadSize, false);
     }
+    fetchMatchingSpend();
+}
+
+void SpendLogPage::fetchMatchingSpend()
+{
+    // GET /global/spend takes the log's filters: the total of every matching row.
+    beginCall();
+    api()->get(u"/global/spend"_s, m_active.toUrlQuery(), this, [this, generation = m_generation](const ApiReply &reply) {
+        if (generation == m_generation && reply.ok()) {
+            m_matchingSpend = reply.json.object().value(u"spend"_s).toDouble();
+            updateStatus();
+        }
+        endCall();
+    });
 }
 
 void SpendLogPage::fetchKeyNames()
@@ -418,8 +451,11 @@ void SpendLogPage::updateStatus()
     double total = 0;
     for (const SpendRecord &row : m_model->records())
         total += row.spend;
-    m_statusLabel->setText(m_hasMore ? tr("%n newest row(s) shown (more are older)", nullptr, rows)
-                                     : tr("%n row(s)", nullptr, rows));
+    QString text = m_hasMore ? tr("%n newest row(s) shown (more are older)", nullptr, rows)
+                             : tr("%n row(s)", nullptr, rows);
+    if (m_matchingSpend)
+        text += u" · "_s + tr("%1 spent in all matching rows").arg(Format::usd(*m_matchingSpend));
+    m_statusLabel->setText(text);
     m_statusLabel->setToolTip(tr("Spend of the rows shown: %1").arg(Format::usd(total)));
     m_loadMoreButton->setEnabled(m_hasMore);
 }

@@ -5,6 +5,8 @@
 #include <QDateTime>
 #include <QUrlQuery>
 
+#include <optional>
+
 class QComboBox;
 class QDateTimeEdit;
 class QLabel;
@@ -28,6 +30,7 @@ struct SpendLogQuery
     QString endUser;
     QString model;        // the model group clients asked for
     QString sessionId;    // a coding agent's session
+    QString status;       // success, refused, failure, client_disconnected; empty: all
 
     [[nodiscard]] QUrlQuery toUrlQuery() const;
     friend bool operator==(const SpendLogQuery &, const SpendLogQuery &) = default;
@@ -77,6 +80,7 @@ private:
     void buildFilters();
     void filtersEdited();
     void fetchPage(int page, int pageSize, bool replace);
+    void fetchMatchingSpend();
     void mergeRows(QList<SpendRecord> fresh, bool replace, int pageSize);
     void updateStatus();
     void updateCompleters();
@@ -96,6 +100,7 @@ private:
     QLineEdit *m_endUserEdit = nullptr;
     QLineEdit *m_modelEdit = nullptr;
     QLineEdit *m_sessionEdit = nullptr;
+    QComboBox *m_statusCombo = nullptr;
     QPushButton *m_exportButton = nullptr;
     QPushButton *m_loadMoreButton = nullptr;
     QLabel *m_statusLabel = nullptr;
@@ -110,6 +115,7 @@ private:
     SpendLogQuery m_active;                  // the filters the rows were fetched with
     bool m_loaded = false;                   // m_active has been fetched at least once
     bool m_hasMore = false;
+    std::optional<double> m_matchingSpend;   // spend of every row matching the filters (not only those loaded)
     bool m_exporting = false;
     quint64 m_generation = 0;                // answers for older filters are dropped
     int m_refreshes = 0;
