@@ -209,7 +209,9 @@ Migration agentSessionsV4()
 }
 
 // The Responses API responses relayed: the deployment that keeps each one and the key that
-// made it (stored-response routes and follow-ups go there after a restart too).
+// made it (stored-response routes and follow-ups go there after a restart too). Appended once
+// per response on the hot path, so no key and no index: rows are read newest first (rowid)
+// once at start, where a repeated id's newest row wins and older rows are pruned.
 Migration responsesV5()
 {
     return Migration{
@@ -217,13 +219,12 @@ Migration responsesV5()
         u"relayed responses"_s,
         {
             uR"(CREATE TABLE responses (
-                response_id TEXT PRIMARY KEY,
+                response_id TEXT NOT NULL,
                 deployment_id TEXT NOT NULL,
                 model_group TEXT NOT NULL,
                 api_key TEXT NOT NULL DEFAULT '',
                 context_tokens INTEGER NOT NULL DEFAULT 0,
-                created_at TEXT NOT NULL))"_s,
-            u"CREATE INDEX idx_responses_created_at ON responses (created_at)"_s,
+                created_at_ms INTEGER NOT NULL))"_s,
         },
     };
 }

@@ -1,5 +1,6 @@
 #include "responserepository.h"
 
+#include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QVariant>
@@ -11,12 +12,12 @@ namespace Tollgate::ResponseRepository {
 Store::WriteJob save(const StoredResponse &response)
 {
     // One per relayed response, in the spend row's batch: prepared once.
-    static const QString sql = u"INSERT OR REPLACE INTO responses (response_id, deployment_id, model_group, api_key, "
-                               "context_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?)"_s;
+    static const QString sql = u"INSERT INTO responses (response_id, deployment_id, model_group, api_key, "
+                               "context_tokens, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)"_s;
     return [response](QSqlDatabase &db) -> Result<void> {
         return Store::execCached(db, sql,
                                  {response.responseId, response.deploymentId, response.modelGroup, response.apiKey,
-                                  response.contextTokens, response.createdAt.toUTC().toString(Qt::ISODateWithMs)},
+                                  response.contextTokens, response.createdAt.toMSecsSinceEpoch()},
                                  u"save response %1"_s.arg(response.responseId));
     };
 }
@@ -36,26 +37,33 @@ Store::WriteJob remove(const QString &responseId)
 Result<QList<StoredResponse>> loadRecent(QSqlDatabase &db, qsizetype limit)
 {
     QSqlQuery query(db);
-    query.prepare(u"SELECT response_id, deployment_id, model_group, api_key, context_tokens, created_at "
-                  "FROM responses ORDER BY created_at DESC, response_id DESC LIMIT ?"_s);
-    query.addBindValue(qint64(limit));
+    query.prepare(u"SELECT response_id, deployment_id, model_group, api_key, context_tokens, created_at_ms, rowid "
+                  "FROM responses ORDER BY rowid DESC"_s);
+    query.setForwardOnly(true);
     if (!query.exec())
         return makeError(u"cannot read responses: %1"_s.arg(query.lastError().text()));
     QList<StoredResponse> rows;
-    while (query.next()) {
+    QSet<QString> seen;
+    qint64 oldestKept = 0;
+    while (rows.size() < limit && query.next()) {
+        if (seen.contains(query.value(0).toString()))
+            continue;   // an older row of a response saved again
+        seen.insert(query.value(0).toString());
+        oldestKept = query.value(6).toLongLong();
         StoredResponse row;
         row.responseId = query.value(0).toString();
         row.deploymentId = query.value(1).toString();
         row.modelGroup = query.value(2).toString();
         row.apiKey = query.value(3).toString();
         row.contextTokens = query.value(4).toLongLong();
-        row.createdAt = QDateTime::fromString(query.value(5).toString(), Qt::ISODateWithMs);
+        row.createdAt = QDateTime::fromMSecsSinceEpoch(query.value(5).toLongLong(), Qt::UTC);
         rows.prepend(row);
     }
-    if (rows.size() >= limit && !rows.isEmpty()) {
+    query.finish();
+    if (rows.size() >= limit) {
         QSqlQuery prune(db);
-        prune.prepare(u"DELETE FROM responses WHERE created_at < ?"_s);
-        prune.addBindValue(rows.first().createdAt.toUTC().toString(Qt::ISODateWithMs));
+        prune.prepare(u"DELETE FROM responses WHERE rowid < ?"_s);
+        prune.addBindValue(oldestKept);
         if (!prune.exec())
             return makeError(u"cannot prune responses: %1"_s.arg(prune.lastError().text()));
     }

@@ -26,10 +26,10 @@ struct StoredResponse
 
 namespace ResponseRepository {
 
-// Insert or replace.
+// Appends a row (a repeated id: the newest row wins when read).
 [[nodiscard]] Store::WriteJob save(const StoredResponse &response);
 [[nodiscard]] Store::WriteJob remove(const QString &responseId);
-// The newest `limit` rows, oldest first; older rows are deleted (the directory keeps as many).
+// The newest `limit` responses, oldest first; older rows are deleted (the directory keeps as many).
 Result<QList<StoredResponse>> loadRecent(QSqlDatabase &db, qsizetype limit);
 
 } // namespace ResponseRepository

@@ -286,7 +286,7 @@ void TestMigrations::version3SpendLogGainsAgentColumns()
     QVERIFY2(v4.ok(), why(v4));
     QCOMPARE(*v4, latestSchemaVersion());
     // v5: the relayed responses.
-    QVERIFY(conn.exec(u"SELECT response_id, deployment_id, model_group, api_key, context_tokens, created_at "
+    QVERIFY(conn.exec(u"SELECT response_id, deployment_id, model_group, api_key, context_tokens, created_at_ms "
                       "FROM responses"_s));
     QSqlQuery query(db);
     QVERIFY(query.exec(u"SELECT call_type, dialect, cache_write_tokens, cache_write_1h_tokens, session_id, "

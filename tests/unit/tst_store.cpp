@@ -1,5 +1,6 @@
 #include "models/store/identityrepository.h"
 #include "models/store/migrations.h"
+#include "models/store/responserepository.h"
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
 
@@ -126,6 +127,7 @@ private slots:
     void initTestCase();
     void init();
     void cleanup();
+    void relayedResponsesNewestWinAndOldOnesArePruned();
 
     void openConfiguresConnection_data();
     void openConfiguresConnection();
@@ -945,6 +947,43 @@ void TestStore::managementWritesKeepTheSpendTheyDidNotChange()
     QCOMPARE(IdentityRepository::spendWriteFor(blocked, zeroed), IdentityRepository::SpendWrite::Set);
     QVERIFY(store.writeNow(IdentityRepository::saveKey(zeroed, IdentityRepository::spendWriteFor(blocked, zeroed))).ok());
     QCOMPARE(spends().value(0), QVariant(0LL));
+}
+
+void TestStore::relayedResponsesNewestWinAndOldOnesArePruned()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    const QDateTime at = QDateTime::fromMSecsSinceEpoch(1'700'000'000'000LL, Qt::UTC);
+    const auto response = [&at](int i, const QString &deployment) {
+        return StoredResponse{u"resp_%1"_s.arg(i), deployment, u"group"_s, u"token"_s, i * 10, at.addSecs(i)};
+    };
+    for (int i = 0; i < 6; ++i)
+        QVERIFY(store.writeNow(ResponseRepository::save(response(i, u"d-first"_s))).ok());
+    // resp_1 saved again (a later row): the newest row wins.
+    QVERIFY(store.writeNow(ResponseRepository::save(response(1, u"d-again"_s))).ok());
+    QVERIFY(store.writeNow(ResponseRepository::remove(u"resp_5"_s)).ok());
+
+    const auto loaded = store.readNow([](QSqlDatabase &db) {
+        auto rows = ResponseRepository::loadRecent(db, 3);
+        return rows ? QVariant::fromValue(*rows) : QVariant();
+    });
+    QVERIFY(loaded.ok());
+    const auto rows = loaded->value<QList<StoredResponse>>();
+    // The three newest distinct ids (resp_5 deleted), oldest first.
+    QCOMPARE(rows.size(), 3);
+    QCOMPARE(rows.at(0).responseId, u"resp_3"_s);
+    QCOMPARE(rows.at(1).responseId, u"resp_4"_s);
+    QCOMPARE(rows.at(2).responseId, u"resp_1"_s);
+    QCOMPARE(rows.at(2).deploymentId, u"d-again"_s);
+    QCOMPARE(rows.at(1).contextTokens, 40);
+    QCOMPARE(rows.at(1).createdAt, at.addSecs(4));
+    // What is older than the kept rows is gone.
+    const auto count = store.readNow([](QSqlDatabase &db) {
+        QSqlQuery query(db);
+        query.exec(u"SELECT count(*) FROM responses"_s);
+        return query.next() ? query.value(0) : QVariant();
+    });
+    QCOMPARE(count->toInt(), 3);
 }
 
 QTEST_GUILESS_MAIN(TestStore)
