@@ -140,49 +140,17 @@ void RelayCall::start()
 
 void RelayCall::startMock()
 {
-    if (m_params.type == CallType::Responses) {
-        startMockResponse();
-        return;
-    }
-    m_stream = m_params.type != CallType::Embedding && m_params.body.value(u"stream"_s).toBool(false);
-    m_clientWantsUsage = m_params.body.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(false);
-    m_upstreamStarted = m_upstreamDone = SteadyClock::now();
-    MockAnswer answer = mockAnswer(m_params.type, m_params.deployment, m_params.body, m_callId,
-                                   m_stream, m_clientWantsUsage);
-    m_usage = answer.usage;
-    m_status = 200;
-    auto self = shared_from_this();
-    if (!m_stream) {
-        m_body = std::move(answer.body);
-        settle(u"success"_s, [self] {
-            HttpResponse response;
-            response.body = self->m_body;
-            response.headers = self->gatewayHeaders(true);
-            self->m_responder->send(std::move(response));
-        });
-        return;
-    }
-    m_streaming = true;
-    m_responder->beginStream(200, QByteArrayLiteral("text/event-stream"), gatewayHeaders(false));
-    QByteArray out;
-    for (const QByteArray &event : std::as_const(answer.events))
-        out += sseEvent(event);
-    m_responder->writeChunk(out);
-    m_sawDone = true;
-    settle(u"success"_s, [self] {
-        self->m_responder->writeChunk(QByteArrayLiteral("data: [DONE]\n\n"));
-        self->m_responder->endStream();
-    });
-}
-
-void RelayCall::startMockResponse()
-{
+    const bool responses = m_params.type == CallType::Responses;
     const QJsonObject request = m_params.upstreamBody.value_or(m_params.body);
-    m_stream = request.value(u"stream"_s).toBool(false);
+    m_stream = m_params.type != CallType::Embedding && request.value(u"stream"_s).toBool(false);
+    m_clientWantsUsage = request.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(false);
     m_upstreamStarted = m_upstreamDone = SteadyClock::now();
-    MockAnswer answer = mockResponsesAnswer(m_params.deployment, request, m_params.body, m_callId, m_stream);
+    MockAnswer answer = responses
+        ? mockResponsesAnswer(m_params.deployment, request, m_params.body, m_callId, m_stream)
+        : mockAnswer(m_params.type, m_params.deployment, m_params.body, m_callId, m_stream, m_clientWantsUsage);
     m_usage = answer.usage;
-    m_responseId = QJsonDocument::fromJson(answer.body).object().value(u"id"_s).toString();
+    if (responses)
+        m_responseId = QJsonDocument::fromJson(answer.body).object().value(u"id"_s).toString();
     m_status = 200;
     auto self = shared_from_this();
     if (!m_stream) {
@@ -195,11 +163,21 @@ void RelayCall::startMockResponse()
         });
         return;
     }
-    // Every event but the last (response.completed) at once; that one once the call is recorded.
     m_streaming = true;
     m_responder->beginStream(200, QByteArrayLiteral("text/event-stream"), gatewayHeaders(false));
-    m_terminal = answer.events.isEmpty() ? QByteArray() : answer.events.takeLast();
-    m_responder->writeChunk(answer.events.join());
+    // Everything at once but the end, which waits until the call is recorded: chat's events
+    // are data payloads ended by [DONE], the Responses API's whole events ended by
+    // response.completed.
+    QByteArray out;
+    if (responses) {
+        m_terminal = answer.events.isEmpty() ? QByteArray() : answer.events.takeLast();
+        out = answer.events.join();
+    } else {
+        for (const QByteArray &event : std::as_const(answer.events))
+            out += sseEvent(event);
+        m_terminal = QByteArrayLiteral("data: [DONE]\n\n");
+    }
+    m_responder->writeChunk(out);
     m_sawDone = true;
     settle(u"success"_s, [self] {
         self->m_responder->writeChunk(self->m_terminal);

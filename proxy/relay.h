@@ -64,7 +64,6 @@ public:
 
 private:
     void startMock();
-    void startMockResponse();
     void startUpstream();
     void onHead(int status, const HeaderList &headers);
     void onData(const QByteArray &chunk);

@@ -2,6 +2,7 @@
 
 #include "jsonreader.h"
 #include "jsonscan.h"
+#include "providers/mockprovider.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -324,23 +325,6 @@ QByteArray sseEvent(const QString &type, QJsonObject data, int &sequence)
     return "event: " + type.toUtf8() + "\ndata: " + compact(data) + "\n\n";
 }
 
-QStringList pieces(const QString &text)
-{
-    // Words with their leading space, like real token deltas.
-    QStringList result;
-    QString current;
-    for (const QChar ch : text) {
-        if (ch == u' ' && !current.isEmpty()) {
-            result.append(current);
-            current.clear();
-        }
-        current += ch;
-    }
-    if (!current.isEmpty())
-        result.append(current);
-    return result;
-}
-
 QJsonValue orDefault(const QJsonObject &request, const QString &field, const QJsonValue &fallback)
 {
     const QJsonValue value = request.value(field);
@@ -440,7 +424,7 @@ MockResult mockResponse(const QJsonObject &request, const QString &responseId, c
     QJsonObject emptyPart = textPartDone;
     emptyPart.insert(u"text"_s, u""_s);
     result.events.append(sseEvent(u"response.content_part.added"_s, at({{u"part"_s, emptyPart}}), sequence));
-    for (const QString &piece : pieces(text)) {
+    for (const QString &piece : mockPieces(text)) {
         result.events.append(sseEvent(u"response.output_text.delta"_s,
                                    at({{u"delta"_s, piece}, {u"logprobs"_s, QJsonArray{}}}), sequence));
     }

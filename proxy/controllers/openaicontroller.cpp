@@ -363,6 +363,45 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
     relayCall(context, requested, endUser, shape, responder, {}, PromptExtras{0, cacheWritesOf(raw), {}, {}});
 }
 
+void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &base, const ResponderPtr &responder,
+                                     std::function<void(int status)> answered)
+{
+    struct Answer
+    {
+        int status = 0;
+        QByteArray contentType;
+        QByteArray body;
+    };
+    auto answer = std::make_shared<Answer>();
+    UpstreamHandlers handlers;
+    handlers.onHead = [answer](int status, const HeaderList &headers) {
+        answer->status = status;
+        for (const auto &[name, value] : headers) {
+            if (name.compare("content-type", Qt::CaseInsensitive) == 0)
+                answer->contentType = value;
+        }
+    };
+    handlers.onData = [answer](const QByteArray &chunk) {
+        if (answer->body.size() < 64 * 1024 * 1024)
+            answer->body += chunk;
+    };
+    handlers.onDone = [answer, responder, base, answered = std::move(answered)](const UpstreamResult &result) {
+        if (result.status != UpstreamResult::Status::Ok) {
+            responder->send(errorResponse(ApiError::UpstreamError,
+                                          u"Could not reach the provider at %1: %2"_s.arg(base, result.message)));
+            return;
+        }
+        if (answered)
+            answered(answer->status);
+        HttpResponse response;
+        response.status = answer->status;
+        response.contentType = answer->contentType.isEmpty() ? QByteArrayLiteral("application/json") : answer->contentType;
+        response.body = answer->body;
+        responder->send(std::move(response));
+    };
+    m_services.upstream->start(std::move(request), std::move(handlers));
+}
+
 void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &responder)
 {
     const std::optional<QJsonObject> body = parseBody(context, responder);
@@ -384,40 +423,7 @@ void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &
         upstreamBody.insert(u"model"_s, first->upstreamModel);
         UpstreamRequest request = prepareCountTokensRequest(
             *first, QJsonDocument(upstreamBody).toJson(QJsonDocument::Compact), anthropicClientHeaders(context.request));
-        struct Answer
-        {
-            int status = 0;
-            QByteArray contentType;
-            QByteArray body;
-        };
-        auto answer = std::make_shared<Answer>();
-        UpstreamHandlers handlers;
-        handlers.onHead = [answer](int status, const HeaderList &headers) {
-            answer->status = status;
-            for (const auto &[name, value] : headers) {
-                if (name.compare("content-type", Qt::CaseInsensitive) == 0)
-                    answer->contentType = value;
-            }
-        };
-        handlers.onData = [answer](const QByteArray &chunk) {
-            if (answer->body.size() < 1024 * 1024)
-                answer->body += chunk;
-        };
-        const QString base = first->apiBase;
-        handlers.onDone = [answer, responder, base](const UpstreamResult &result) {
-            if (result.status != UpstreamResult::Status::Ok) {
-                responder->send(errorResponse(ApiError::UpstreamError,
-                                              u"Could not reach the provider at %1: %2"_s.arg(base, result.message)));
-                return;
-            }
-            HttpResponse response;
-            response.status = answer->status;
-            response.contentType = answer->contentType.isEmpty() ? QByteArrayLiteral("application/json")
-                                                                 : answer->contentType;
-            response.body = answer->body;
-            responder->send(std::move(response));
-        };
-        m_services.upstream->start(std::move(request), std::move(handlers));
+        forwardAnswer(std::move(request), first->apiBase, responder);
         return;
     }
     // The tokenizer's count for the model the group serves (its encoding, its image costs).
@@ -550,46 +556,15 @@ void OpenAIController::storedResponse(const QByteArray &method, const QString &t
     QByteArray subpath = QUrl::toPercentEncoding(id) + tail.toUtf8();
     if (const QString query = context.request.query.toString(QUrl::FullyEncoded); !query.isEmpty())
         subpath += '?' + query.toUtf8();
-    struct Answer
-    {
-        int status = 0;
-        QByteArray contentType;
-        QByteArray body;
-    };
-    auto answer = std::make_shared<Answer>();
-    UpstreamHandlers handlers;
-    handlers.onHead = [answer](int status, const HeaderList &headers) {
-        answer->status = status;
-        for (const auto &[name, value] : headers) {
-            if (name.compare("content-type", Qt::CaseInsensitive) == 0)
-                answer->contentType = value;
-        }
-    };
-    handlers.onData = [answer](const QByteArray &chunk) {
-        if (answer->body.size() < 64 * 1024 * 1024)
-            answer->body += chunk;
-    };
-    const QString base = deployment->apiBase;
     const bool deleting = method == "DELETE";
-    handlers.onDone = [this, answer, responder, base, id, deleting](const UpstreamResult &result) {
-        if (result.status != UpstreamResult::Status::Ok) {
-            responder->send(errorResponse(ApiError::UpstreamError,
-                                          u"Could not reach the provider at %1: %2"_s.arg(base, result.message)));
-            return;
-        }
-        if (deleting && answer->status >= 200 && answer->status < 300) {
-            m_responses.forget(id);
-            if (m_services.store)
-                m_services.store->write(ResponseRepository::remove(id), m_services.context);
-        }
-        HttpResponse response;
-        response.status = answer->status;
-        response.contentType = answer->contentType.isEmpty() ? QByteArrayLiteral("application/json")
-                                                             : answer->contentType;
-        response.body = answer->body;
-        responder->send(std::move(response));
-    };
-    m_services.upstream->start(prepareResponsesRequest(*deployment, method, subpath), std::move(handlers));
+    forwardAnswer(prepareResponsesRequest(*deployment, method, subpath), deployment->apiBase, responder,
+                  [this, id, deleting](int status) {
+                      if (deleting && status >= 200 && status < 300) {
+                          m_responses.forget(id);
+                          if (m_services.store)
+                              m_services.store->write(ResponseRepository::remove(id), m_services.context);
+                      }
+                  });
 }
 
 void OpenAIController::relayCall(RequestContext &context, const QString &requested, const QString &endUser,

@@ -35,6 +35,10 @@ public:
     void responses(RequestContext &context, const ResponderPtr &responder);
     void storedResponse(const QByteArray &method, const QString &tail, RequestContext &context,
                         const ResponderPtr &responder);
+    // A provider call whose answer goes to the client as it is (count_tokens, stored responses);
+    // `answered` hears its status first.
+    void forwardAnswer(UpstreamRequest request, const QString &base, const ResponderPtr &responder,
+                       std::function<void(int status)> answered = {});
     void listModels(RequestContext &context, const ResponderPtr &responder);
     void modelInfo(RequestContext &context, const ResponderPtr &responder);
 

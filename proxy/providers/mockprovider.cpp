@@ -36,7 +36,9 @@ qint64 promptTokens(const QJsonObject &body, const QString &model)
     return countRequestPromptTokens(body, model);
 }
 
-QStringList pieces(const QString &text)
+} // namespace
+
+QStringList mockPieces(const QString &text)
 {
     // Words with their leading space, like real token deltas.
     QStringList result;
@@ -52,6 +54,8 @@ QStringList pieces(const QString &text)
         result.append(current);
     return result;
 }
+
+namespace {
 
 QList<double> embeddingValues(const QString &input, int dimensions)
 {
@@ -203,7 +207,7 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
                                     {u"delta"_s, QJsonObject{{u"role"_s, u"assistant"_s}, {u"content"_s, u""_s}}},
                                     {u"finish_reason"_s, QJsonValue::Null}}));
     }
-    for (const QString &piece : pieces(content)) {
+    for (const QString &piece : mockPieces(content)) {
         answer.events.append(chat ? chunk({{u"index"_s, 0},
                                            {u"delta"_s, QJsonObject{{u"content"_s, piece}}},
                                            {u"finish_reason"_s, QJsonValue::Null}})

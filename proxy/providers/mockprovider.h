@@ -33,6 +33,9 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
 MockAnswer mockResponsesAnswer(const Deployment &deployment, const QJsonObject &responsesRequest,
                                const QJsonObject &accountingChat, const QString &callId, bool stream);
 
+// The text in words with their leading space, as a mock streams it (like real token deltas).
+QStringList mockPieces(const QString &text);
+
 // Rough token count of text (about four characters a token), at least 1 for non-empty text.
 qint64 estimateTokens(const QString &text);
 
