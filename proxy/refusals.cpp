@@ -62,16 +62,9 @@ ResponderPtr RefusalLog::wrap(const HttpRequest &request, ResponderPtr responder
     const auto [callType, dialect] = callOf(Router::canonicalPath(request.path));
     if (callType.isEmpty())
         return responder;
-    SpendLogRow row;
-    row.requestId = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    row.callType = callType;
-    row.dialect = dialect;
-    row.status = u"refused"_s;
-    row.startTime = QDateTime::currentDateTimeUtc();
-    row.modelGroup = topLevelString(request.body, "model");
-    row.endUser = topLevelString(request.body, "user");
-    row.sessionId = QString::fromUtf8(sessionHeader(request)).left(256);
-    return std::make_shared<RefusalRecorder>(std::move(responder), weak_from_this(), std::move(row));
+    return std::make_shared<RefusalRecorder>(
+        std::move(responder), weak_from_this(),
+        RefusalRecorder::Request{callType, dialect, request.body, sessionHeader(request), request.receivedAt});
 }
 
 void RefusalLog::record(SpendLogRow row)
@@ -91,16 +84,27 @@ void RefusalLog::record(SpendLogRow row)
 
 void RefusalRecorder::setCaller(const Caller &caller)
 {
-    m_row.apiKey = QString::fromLatin1(caller.tokenHash);
-    m_row.userId = caller.userId;
+    m_apiKey = QString::fromLatin1(caller.tokenHash);
+    m_userId = caller.userId;
 }
 
 void RefusalRecorder::send(HttpResponse response)
 {
     if (!m_relayed && response.status >= 400) {
         if (auto log = m_log.lock()) {
-            SpendLogRow row = m_row;
+            SpendLogRow row;
+            row.requestId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+            row.callType = m_request.callType;
+            row.dialect = m_request.dialect;
+            row.status = u"refused"_s;
             row.endTime = QDateTime::currentDateTimeUtc();
+            row.startTime = row.endTime.addMSecs(-std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      SteadyClock::now() - m_request.receivedAt).count());
+            row.apiKey = m_apiKey;
+            row.userId = m_userId;
+            row.modelGroup = topLevelString(m_request.body, "model");
+            row.endUser = topLevelString(m_request.body, "user");
+            row.sessionId = QString::fromUtf8(m_request.session).left(256);
             row.httpStatus = response.status;
             row.reason = errorMessageOf(response.body);
             log->record(std::move(row));

@@ -43,8 +43,19 @@ private:
 class RefusalRecorder final : public ForwardingResponder
 {
 public:
-    RefusalRecorder(ResponderPtr inner, std::weak_ptr<RefusalLog> log, SpendLogRow draft)
-        : ForwardingResponder(std::move(inner)), m_log(std::move(log)), m_row(std::move(draft))
+    // What a row needs is kept as it came (the body is shared, not copied) and read only if
+    // the call is refused: the calls that go through pay nothing for it.
+    struct Request
+    {
+        QString callType;
+        QString dialect;
+        QByteArray body;
+        QByteArray session;
+        SteadyClock::time_point receivedAt;
+    };
+
+    RefusalRecorder(ResponderPtr inner, std::weak_ptr<RefusalLog> log, Request request)
+        : ForwardingResponder(std::move(inner)), m_log(std::move(log)), m_request(std::move(request))
     {
     }
 
@@ -57,7 +68,9 @@ public:
 
 private:
     std::weak_ptr<RefusalLog> m_log;
-    SpendLogRow m_row;
+    Request m_request;
+    QString m_apiKey;
+    QString m_userId;
     bool m_relayed = false;
 };
 
