@@ -404,6 +404,7 @@ void ConfigParser::parseGeneral(const YAML::Node &map, GeneralSettings &out)
     if (maxSize)
         out.maxRequestSizeMb = *maxSize;
     readBool(field(map, "store_prompts", p), out.storePrompts);
+    readBool(field(map, "metrics_public", p), out.metricsPublic);
 
     const Field origins = field(map, "allowed_origins", p);
     if (origins.present() && !failed()) {

@@ -71,6 +71,7 @@ struct GeneralSettings
     // [Tollgate] origins of browser apps allowed to call the gateway (CORS), normalized
     // ("https://app.example", default port dropped); "*" = any origin.
     QStringList allowedOrigins;
+    bool metricsPublic = false;        // GET /metrics without a key (LiteLLM has it open by default)
 };
 
 struct Config

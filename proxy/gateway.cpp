@@ -1,5 +1,6 @@
 #include "gateway.h"
 
+#include "metrics.h"
 #include "refusals.h"
 
 #include "../models/store/store.h"
@@ -84,6 +85,8 @@ struct Gateway::Private
         services.identities = &identities;
         services.prices = &sharedCatalogue();
         services.clock = &SystemClock::instance();
+        services.metrics = &metrics;
+        health.setInFlight([this] { return openai.activeCalls(); });
         router.setMasterKey(config.general.masterKey.toUtf8());
         router.setIdentities(&identities, services.clock);
         openai.registerRoutes(router);
@@ -139,6 +142,7 @@ struct Gateway::Private
     DeploymentTable deployments;
     UpstreamClient upstream;
     GatewayServices services;
+    Metrics metrics;
     Router router;
     std::shared_ptr<RefusalLog> refusals = std::make_shared<RefusalLog>(services);
     IdentityRegistry identities;

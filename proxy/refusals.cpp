@@ -3,6 +3,7 @@
 #include "apierror.h"
 #include "auth.h"
 #include "jsonscan.h"
+#include "metrics.h"
 #include "router.h"
 
 #include "../models/store/store.h"
@@ -69,6 +70,8 @@ ResponderPtr RefusalLog::wrap(const HttpRequest &request, ResponderPtr responder
 
 void RefusalLog::record(SpendLogRow row)
 {
+    if (m_services.metrics)
+        m_services.metrics->recordRefusal(row.httpStatus);
     const auto now = std::chrono::steady_clock::now();
     m_tokens = std::min<double>(Burst, m_tokens + std::chrono::duration<double>(now - m_refilled).count() * PerSecond);
     m_refilled = now;

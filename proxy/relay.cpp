@@ -7,6 +7,7 @@
 #include "anthropic.h"
 #include "apierror.h"
 #include "jsonscan.h"
+#include "metrics.h"
 #include "providers/mockprovider.h"
 #include "upstream/upstreamclient.h"
 
@@ -531,6 +532,12 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     if (charged)
         row.spend = cost(&row.priceUnknown);
     const NanoUsd spend = row.spend;
+    if (Metrics *metrics = m_services.metrics) {
+        const double upstream = std::chrono::duration<double>(m_upstreamDone - m_upstreamStarted).count();
+        const double total = std::chrono::duration<double>(SteadyClock::now() - m_params.receivedAt).count();
+        metrics->recordCall(row, std::max(0.0, total - (m_upstreamStarted.time_since_epoch().count() ? upstream : 0.0)));
+    }
+
     JournalRecord record;
     record.row = std::move(row);
     QList<Store::WriteJob> jobs;

@@ -10,6 +10,7 @@ class Accounting;
 class DeploymentTable;
 class IClock;
 class IdentityRegistry;
+class Metrics;
 class ISecretStore;
 class PriceCatalogue;
 class Store;
@@ -28,6 +29,7 @@ struct GatewayServices
     ISecretStore *secrets = nullptr;  // provider secrets of store-added models (may be null)
     const PriceCatalogue *prices = nullptr;  // catalogue prices (config prices win)
     Accounting *accounting = nullptr;        // budgets and rate limits (the ledger)
+    Metrics *metrics = nullptr;              // GET /metrics counters (may be null)
     QDateTime startedAt;
     bool shuttingDown = false;
     bool paused = false;              // POST /gateway/pause: LLM routes answer 503

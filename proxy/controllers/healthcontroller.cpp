@@ -1,5 +1,6 @@
 #include "healthcontroller.h"
 
+#include "../metrics.h"
 #include "../providers/provideradapter.h"
 
 #include "../../models/store/store.h"
@@ -72,6 +73,19 @@ void HealthController::registerRoutes(Router &router)
                [this](RequestContext &c, const ResponderPtr &r) { readiness(c, r); });
     router.add("GET", u"/health"_s, Access::Admin, u"Probe every deployment"_s,
                [this](RequestContext &c, const ResponderPtr &r) { health(c, r); });
+    // Spend per key is not for everyone: admin unless general_settings.metrics_public.
+    const bool open = m_services.config && m_services.config->general.metricsPublic;
+    router.add("GET", u"/metrics"_s, open ? Access::Public : Access::Admin, u"Prometheus metrics"_s,
+               [this](RequestContext &c, const ResponderPtr &r) { metrics(c, r); });
+}
+
+void HealthController::metrics(RequestContext &, const ResponderPtr &responder)
+{
+    HttpResponse response;
+    response.contentType = QByteArrayLiteral("text/plain; version=0.0.4; charset=utf-8");
+    response.body = m_services.metrics ? m_services.metrics->render(m_services, m_inFlight ? m_inFlight() : 0)
+                                       : QByteArray();
+    responder->send(std::move(response));
 }
 
 void HealthController::liveliness(RequestContext &, const ResponderPtr &responder)

@@ -19,9 +19,13 @@ public:
     void liveliness(RequestContext &context, const ResponderPtr &responder);
     void readiness(RequestContext &context, const ResponderPtr &responder);
     void health(RequestContext &context, const ResponderPtr &responder);
+    // GET /metrics (Prometheus text); `inFlight` tells the model calls being served.
+    void metrics(RequestContext &context, const ResponderPtr &responder);
+    void setInFlight(std::function<int()> inFlight) { m_inFlight = std::move(inFlight); }
 
 private:
     GatewayServices &m_services;
+    std::function<int()> m_inFlight;
 };
 
 } // namespace Tollgate
