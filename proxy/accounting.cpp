@@ -134,6 +134,18 @@ std::optional<BudgetState> Accounting::globalBudget() const
     return m_ledger.budget(LedgerScope::global());
 }
 
+void Accounting::setSpend(const LedgerScope &scope, NanoUsd spend)
+{
+    m_ledger.setSpend(scope, spend);
+    if (scope.kind != LedgerScope::Kind::Global || !m_services.store)
+        return;
+    if (const auto state = m_ledger.budget(scope)) {
+        m_services.store->write(IdentityRepository::saveGlobalSpend(
+                                    state->spend, state->resetAt, state->duration ? state->duration->toString() : QString()),
+                                m_services.context);
+    }
+}
+
 void Accounting::load(const Budget &globalLimits)
 {
     // The global scope: limits as configured (none is a scope without a max, which still

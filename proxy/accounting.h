@@ -60,6 +60,11 @@ public:
     // The global budget as the ledger has it (spend, window). Always there: without a
     // configured budget it has no max but still counts every call.
     [[nodiscard]] std::optional<BudgetState> globalBudget() const;
+    // An admin's explicit spend edit ("spend" on /key/update, /user/update, /customer/update,
+    // also of litellm-proxy-budget): the ledger counts on from `spend` in the same window.
+    // The identity observer cannot tell: a changed budget keeps the ledger's spend. The
+    // global scope's new spend is persisted here (the others' with their identity row).
+    void setSpend(const LedgerScope &scope, NanoUsd spend);
 
     struct Decision
     {

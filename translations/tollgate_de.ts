@@ -170,6 +170,38 @@
         <source>Close to the max budget (soft limit or 80 % passed).</source>
         <translation>Nahe am max. Budget (Soft-Limit oder 80 % überschritten).</translation>
     </message>
+    <message>
+        <source>Runs out</source>
+        <translation>Reicht bis</translation>
+    </message>
+    <message>
+        <source>used up</source>
+        <translation>aufgebraucht</translation>
+    </message>
+    <message>
+        <source>At %1 a day (this period&apos;s spend so far)</source>
+        <translation>Bei %1 pro Tag (Ausgaben dieses Zeitraums bisher)</translation>
+    </message>
+    <message>
+        <source>At %1 a day (the last 7 days)</source>
+        <translation>Bei %1 pro Tag (die letzten 7 Tage)</translation>
+    </message>
+    <message>
+        <source>No max budget: it never runs out.</source>
+        <translation>Kein max. Budget: Es wird nie aufgebraucht.</translation>
+    </message>
+    <message>
+        <source>%1 the budget lasts until it resets.</source>
+        <translation>%1 reicht das Budget bis zum Zurücksetzen.</translation>
+    </message>
+    <message>
+        <source>%1 the budget does not run out.</source>
+        <translation>%1 wird das Budget nicht aufgebraucht.</translation>
+    </message>
+    <message>
+        <source>%1 the max is reached %2 (%3).</source>
+        <translation>%1 ist das Maximum %2 erreicht (%3).</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::BudgetsPage</name>
@@ -296,6 +328,58 @@
     <message>
         <source>%1 reached (%2)</source>
         <translation>%1 erreicht (%2)</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>Bearbeiten…</translation>
+    </message>
+    <message>
+        <source>Change the budget in its owner&apos;s dialog (key, user, end user or the whole gateway)</source>
+        <translation>Das Budget im Dialog seines Besitzers ändern (Schlüssel, Benutzer, Endnutzer oder gesamtes Gateway)</translation>
+    </message>
+    <message>
+        <source>Reset spend…</source>
+        <translation>Ausgaben zurücksetzen…</translation>
+    </message>
+    <message>
+        <source>Set the spend of this budget to 0; its period and next reset stay</source>
+        <translation>Die Ausgaben dieses Budgets auf 0 setzen; Zeitraum und nächste Zurücksetzung bleiben</translation>
+    </message>
+    <message>
+        <source>Top up…</source>
+        <translation>Aufstocken…</translation>
+    </message>
+    <message>
+        <source>Raise the max budget by an amount</source>
+        <translation>Das max. Budget um einen Betrag erhöhen</translation>
+    </message>
+    <message>
+        <source>Open owner</source>
+        <translation>Besitzer öffnen</translation>
+    </message>
+    <message>
+        <source>Show the key, user or end user on its own page</source>
+        <translation>Den Schlüssel, Benutzer oder Endnutzer auf seiner Seite zeigen</translation>
+    </message>
+    <message>
+        <source>Reset spend</source>
+        <translation>Ausgaben zurücksetzen</translation>
+    </message>
+    <message>
+        <source>Set the spend of “%1” (%2 so far) to 0? Its period and next reset stay; the spend log keeps every call.</source>
+        <translation>Die Ausgaben von „%1“ (bisher %2) auf 0 setzen? Zeitraum und nächste Zurücksetzung bleiben; das Ausgabenprotokoll behält jeden Aufruf.</translation>
+    </message>
+    <message>
+        <source>Top up</source>
+        <translation>Aufstocken</translation>
+    </message>
+    <message>
+        <source>Raise the max budget of “%1” (%2, %3 spent) by, in USD:</source>
+        <translation>Das max. Budget von „%1“ (%2, %3 ausgegeben) erhöhen um (USD):</translation>
+    </message>
+    <message>
+        <source>“%1” has no max budget. Give it one of its spend (%2) plus, in USD:</source>
+        <translation>„%1“ hat kein max. Budget. Es erhält seine Ausgaben (%2) plus (USD):</translation>
     </message>
 </context>
 <context>

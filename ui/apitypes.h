@@ -156,6 +156,9 @@ struct BudgetRecord
     QString name;                 // what the window shows
     BudgetInfo budget;
     QString detail = {};          // the name's tooltip: e.g. "sk-...abcd", the budget of its owner
+    // USD a day over the last days (the spend report): the forecast of a budget without a
+    // reset period; one with a period uses its own spend since the period began.
+    double recentRatePerDay = 0;
 
     [[nodiscard]] QString id() const;
 };

@@ -85,12 +85,22 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
         connectTool->useNewKey(key, rawKey);
         showPage(connectTool);
     });
-    addPage(new UsersPage(api, this));
-    addPage(new EndUsersPage(api, this));
+    auto *users = new UsersPage(api, this);
+    addPage(users);
+    auto *endUsers = new EndUsersPage(api, this);
+    addPage(endUsers);
     addPage(new ModelsPage(api, this));
     m_budgetsPage = new BudgetsPage(api, this);
     m_budgetsPage->setBudgetMode(m_connection.budgetMode);
     addPage(m_budgetsPage);
+    connect(m_budgetsPage, &BudgetsPage::openOwnerRequested, this,
+            [this, keys, users, endUsers](BudgetRecord::Scope scope, const QString &id) {
+                ListPage *owner = scope == BudgetRecord::Scope::Key    ? static_cast<ListPage *>(keys)
+                                  : scope == BudgetRecord::Scope::User ? static_cast<ListPage *>(users)
+                                                                       : static_cast<ListPage *>(endUsers);
+                owner->selectRecord(id);
+                showPage(owner);
+            });
     addPage(new SpendLogPage(api, this));
     m_settingsPage = new SettingsPage(api, settings, m_connection, this);
     connect(m_settingsPage, &SettingsPage::restartRequested, this, &MainWindow::restartGatewayRequested);

@@ -137,6 +137,32 @@ RunOut runOut(double spend, std::optional<double> maxBudget, double ratePerDay, 
     return {RunOut::Kind::On, at};
 }
 
+QHash<QString, double> recentRatesPerDay(const QList<ReportBucket> &buckets, const QDateTime &now, int days)
+{
+    QHash<QString, double> rates;
+    if (days <= 0)
+        return rates;
+    const QDateTime since = startOfUtcDay(now).addDays(-(days - 1));
+    for (const ReportBucket &bucket : buckets) {
+        const QDateTime start = periodStart(bucket.period);
+        if (!start.isValid() || start < since)
+            continue;
+        for (const auto &[name, spend] : bucket.groups) {
+            if (!name.isEmpty())
+                rates[name] += spend / days;
+        }
+    }
+    return rates;
+}
+
+RunOut budgetRunOut(const BudgetInfo &budget, double recentRatePerDay, const QDateTime &now)
+{
+    const QDateTime start = budgetPeriodStart(budget.duration, budget.resetAt);
+    if (!start.isValid())
+        return runOut(budget.spend, budget.maxBudget, recentRatePerDay, now);
+    return runOut(budget.spend, budget.maxBudget, burnRatePerDay(budget.spend, start, now), now, budget.resetAt);
+}
+
 bool softLimitPassed(const BudgetInfo &budget)
 {
     return budget.softBudget && budget.spend >= *budget.softBudget;

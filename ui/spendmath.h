@@ -3,6 +3,7 @@
 #include "apitypes.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -66,6 +67,16 @@ struct RunOut
 // first means the budget does not run out in this period.
 RunOut runOut(double spend, std::optional<double> maxBudget, double ratePerDay, const QDateTime &now,
               const QDateTime &resetAt = {});
+
+// USD per day of each group (key token, user id, end user id) over the last `days` UTC days,
+// today included: the rate of a budget without a period. Unnamed calls are left out.
+QHash<QString, double> recentRatesPerDay(const QList<ReportBucket> &buckets, const QDateTime &now, int days = 7);
+
+// The burn-rate forecast of one budget (a key's, a user's, an end user's, the gateway's), as
+// the dashboard's for the global one: with a reset period, its spend over the time since the
+// period began (at least a day) and nothing past the next reset; without one,
+// `recentRatePerDay` (recentRatesPerDay of its owner).
+RunOut budgetRunOut(const BudgetInfo &budget, double recentRatePerDay, const QDateTime &now);
 
 // The soft limit is set and spend reached it.
 bool softLimitPassed(const BudgetInfo &budget);

@@ -47,8 +47,13 @@ QSortFilterProxyModel *TableView::setSourceModel(QAbstractItemModel *source)
     setModel(m_proxy);
     // Sensible first widths: by content, then the user's to change.
     connect(source, &QAbstractItemModel::rowsInserted, this, [this] {
-        if (m_proxy->rowCount() <= 50)
+        if (m_proxy->rowCount() <= 50) {
             resizeColumnsToContents();
+            // Sizing the last column to its contents ends its stretch: the table stopped short
+            // of the view's right edge. Turned off and on, it fills the rest again.
+            horizontalHeader()->setStretchLastSection(false);
+            horizontalHeader()->setStretchLastSection(true);
+        }
     });
     return m_proxy;
 }

@@ -2,6 +2,7 @@
 
 #include "../../models/identityregistry.h"
 #include "../../models/store/identityrepository.h"
+#include "../accounting.h"
 #include "../jsonreader.h"
 #include "management.h"
 
@@ -38,7 +39,7 @@ QJsonObject auditDetails(const QJsonObject &body)
 {
     static const QStringList fields{
         u"alias"_s,           u"blocked"_s,   u"max_budget"_s, u"soft_budget"_s,
-        u"budget_duration"_s, u"tpm_limit"_s, u"rpm_limit"_s,  u"max_parallel_requests"_s};
+        u"budget_duration"_s, u"tpm_limit"_s, u"rpm_limit"_s,  u"max_parallel_requests"_s, u"spend"_s};
     return Management::knownFields(body, fields);
 }
 
@@ -184,6 +185,8 @@ void CustomerController::update(RequestContext &context, const ResponderPtr &res
         return;
     endUser.updatedAt = now;
     m_services.identities->putEndUser(endUser);
+    if (body->contains(u"spend"_s) && m_services.accounting)
+        m_services.accounting->setSpend(LedgerScope::endUser(endUser.userId), endUser.budget.spend);
     Management::commit(
         m_services, {IdentityRepository::saveEndUser(endUser, IdentityRepository::spendWriteFor(before, endUser))},
         AuditEntry{context.caller.actor(), u"customer.update"_s, u"end_user"_s, endUser.userId,

@@ -3,6 +3,7 @@
 #include "../../models/identityregistry.h"
 #include "../../models/store/identityrepository.h"
 #include "../access.h"
+#include "../accounting.h"
 #include "../apierror.h"
 #include "../auth.h"
 #include "../deployments.h"
@@ -53,7 +54,7 @@ const QStringList &settableFields()
     static const QStringList names{
         u"key_alias"_s, u"duration"_s, u"models"_s, u"max_budget"_s, u"budget_duration"_s,
         u"soft_budget"_s, u"user_id"_s, u"metadata"_s, u"tpm_limit"_s, u"rpm_limit"_s,
-        u"max_parallel_requests"_s, u"aliases"_s, u"model_max_budget"_s, u"blocked"_s,
+        u"max_parallel_requests"_s, u"aliases"_s, u"model_max_budget"_s, u"blocked"_s, u"spend"_s,
     };
     return names;
 }
@@ -107,6 +108,7 @@ ParsedFields readKeyFields(const QJsonObject &body)
     f.budget.read(reader, u"tpm_limit"_s);
     f.budget.read(reader, u"rpm_limit"_s);
     f.budget.read(reader, u"max_parallel_requests"_s);
+    f.budget.read(reader, u"spend"_s);
     f.aliases = reader.stringMap(u"aliases"_s);
     f.modelMaxBudget = reader.object(u"model_max_budget"_s);
     f.blocked = reader.boolean(u"blocked"_s);
@@ -513,6 +515,8 @@ void KeyController::update(RequestContext &context, const ResponderPtr &responde
 
     const QList<Store::WriteJob> jobs
         = putKeyAndUser(identities, after, newUser, {}, IdentityRepository::spendWriteFor(before, after));
+    if (fields.budget.spend && m_services.accounting)
+        m_services.accounting->setSpend(LedgerScope::key(after.token), after.budget.spend);
     QJsonObject details = fields.details;
     if (newUser)
         details.insert(u"user_created"_s, true);

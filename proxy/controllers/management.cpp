@@ -51,13 +51,15 @@ void BudgetPatch::read(JsonReader &reader, const QString &field)
         readNullable(reader, field, rpm, count);
     else if (field == u"max_parallel_requests")
         readNullable(reader, field, maxParallel, count);
+    else if (field == u"spend")
+        spend = reader.money(field);
 }
 
 BudgetPatch BudgetPatch::readAll(JsonReader &reader)
 {
     BudgetPatch patch;
     for (const QString &field : {u"max_budget"_s, u"soft_budget"_s, u"budget_duration"_s, u"tpm_limit"_s,
-                                 u"rpm_limit"_s, u"max_parallel_requests"_s})
+                                 u"rpm_limit"_s, u"max_parallel_requests"_s, u"spend"_s})
         patch.read(reader, field);
     return patch;
 }
@@ -74,6 +76,8 @@ void BudgetPatch::applyTo(Budget &budget, RateLimits &limits, const QDateTime &n
     applyNullable(tpm, limits.tpm);
     applyNullable(rpm, limits.rpm);
     applyNullable(maxParallel, limits.maxParallel);
+    if (spend)
+        budget.spend = *spend;
 }
 
 void readBudgetAndLimits(JsonReader &reader, Budget &budget, RateLimits &limits, const QDateTime &now)

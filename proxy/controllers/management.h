@@ -36,11 +36,14 @@ struct BudgetPatch
     std::optional<std::optional<qint64>> tpm;
     std::optional<std::optional<qint64>> rpm;
     std::optional<std::optional<qint64>> maxParallel;
+    // "spend": an admin's explicit edit (reset to 0, a correction), as LiteLLM's /key/update
+    // takes it. Never null; the budget window stays.
+    std::optional<NanoUsd> spend;
 
-    // Reads one of the six fields by name (callers keep their own reading order, so the
+    // Reads one of the seven fields by name (callers keep their own reading order, so the
     // first wrongly typed field is the one a 400 names).
     void read(JsonReader &reader, const QString &field);
-    // All six, in the order /user and /customer read them.
+    // All seven, in the order /user and /customer read them.
     static BudgetPatch readAll(JsonReader &reader);
     // A new budget_duration starts a fresh window from `now` (api.md §3).
     void applyTo(Budget &budget, RateLimits &limits, const QDateTime &now) const;

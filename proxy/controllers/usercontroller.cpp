@@ -90,7 +90,7 @@ QJsonObject auditDetails(const QJsonObject &body)
     static const QStringList fields{
         u"user_email"_s,  u"user_alias"_s,      u"user_role"_s, u"models"_s,    u"max_budget"_s,
         u"soft_budget"_s, u"budget_duration"_s, u"tpm_limit"_s, u"rpm_limit"_s, u"max_parallel_requests"_s,
-        u"metadata"_s};
+        u"metadata"_s,    u"spend"_s};
     return Management::knownFields(body, fields);
 }
 
@@ -327,6 +327,8 @@ void UserController::update(RequestContext &context, const ResponderPtr &respond
         return;
     user.updatedAt = now;
     m_services.identities->putUser(user);
+    if (body->contains(u"spend"_s) && m_services.accounting)
+        m_services.accounting->setSpend(LedgerScope::user(user.userId), user.budget.spend);
     Management::commit(
         m_services, {IdentityRepository::saveUser(user, IdentityRepository::spendWriteFor(before, user))},
         AuditEntry{context.caller.actor(), u"user.update"_s, u"user"_s, user.userId, auditDetails(*body)},
@@ -540,11 +542,12 @@ void UserController::globalBudgetUpdate(const RequestContext &context, JsonReade
     const bool removeDuration = reader.isNull(u"budget_duration"_s);
     const std::optional<NanoUsd> maxBudget = reader.money(u"max_budget"_s);
     const std::optional<Duration> duration = reader.duration(u"budget_duration"_s);
+    const std::optional<NanoUsd> spend = reader.money(u"spend"_s);
     if (!reader.ok()) {
         Management::badRequest(responder, reader);
         return;
     }
-    withGlobalBudget(responder, [this, responder, maxBudget, duration, removeMax, removeDuration,
+    withGlobalBudget(responder, [this, responder, maxBudget, duration, removeMax, removeDuration, spend,
                                  actor = context.caller.actor()] {
         const Budget before = m_globalBudget;
         if (maxBudget)
@@ -559,8 +562,11 @@ void UserController::globalBudgetUpdate(const RequestContext &context, JsonReade
             m_globalBudget.resetAt = {};
         }
         const QJsonObject stored = storedGlobalBudget(m_globalBudget);
-        if (m_services.accounting)
+        if (m_services.accounting) {
             m_services.accounting->setGlobalBudget(m_globalBudget);
+            if (spend)
+                m_services.accounting->setSpend(LedgerScope::global(), *spend);
+        }
         Management::commit(
             m_services, {saveSetting(globalBudgetSetting(), stored)},
             AuditEntry{actor, u"budget.update"_s, u"budget"_s, u"global"_s, stored}, responder,

@@ -78,6 +78,7 @@ private Q_SLOTS:
     void parallelLimit();
     void shortBudgetResetsOnTime();
     void aNullInAnUpdateRemovesTheLimit();
+    void spendCanBeResetByAnAdmin();
 
 private:
     std::unique_ptr<GatewayFixture> makeGateway(BudgetEnforcement mode = BudgetEnforcement::Reserve,
@@ -696,6 +697,59 @@ void TestBudgets::aNullInAnUpdateRemovesTheLimit()
     QCOMPARE(call(*m_gateway, key, u"priced"_s, false, u"acme"_s).status, 429);
     QCOMPARE(m_gateway->post("/customer/update", {{u"user_id"_s, u"acme"_s}, {u"max_budget"_s, QJsonValue::Null}}).status, 200);
     QCOMPARE(call(*m_gateway, key, u"priced"_s, false, u"acme"_s).status, 200);
+}
+
+
+void TestBudgets::spendCanBeResetByAnAdmin()
+{
+    // "spend" on an update (LiteLLM's /key/update field): the Budgets page's "Reset spend".
+    // The ledger counts on from it, so a used-up budget lets calls through again at once.
+    m_gateway = makeGateway(BudgetEnforcement::Reserve, nanosToUsd(10 * CallCost));
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, nanosToUsd(CallCost)}, {u"budget_duration"_s, u"30d"_s}});
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 429);
+    const QJsonObject before = m_gateway->get("/key/info", key).json().value(u"info"_s).toObject();
+    const QString token = m_gateway->get("/key/info", key).json().value(u"key"_s).toString();
+    QCOMPARE(m_gateway->post("/key/update", {{u"key"_s, token}, {u"spend"_s, 0}}).status, 200);
+    const QJsonObject reset = m_gateway->get("/key/info", key).json().value(u"info"_s).toObject();
+    QCOMPARE(reset.value(u"spend"_s).toDouble(), 0.0);
+    // The window stays: a reset is not a new period.
+    QCOMPARE(reset.value(u"budget_reset_at"_s), before.value(u"budget_reset_at"_s));
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), CallCost);
+    QCOMPARE(call(*m_gateway, key).status, 429);
+    // A negative spend is refused; null leaves it as it is.
+    QCOMPARE(m_gateway->post("/key/update", {{u"key"_s, token}, {u"spend"_s, -1}}).status, 400);
+    QCOMPARE(m_gateway->post("/key/update", {{u"key"_s, token}, {u"spend"_s, QJsonValue::Null}}).status, 200);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), CallCost);
+
+    // A user's.
+    const auto created = m_gateway->post("/user/new", {{u"user_id"_s, u"fay"_s}, {u"max_budget"_s, nanosToUsd(CallCost)}});
+    const QByteArray userKey = created.json().value(u"key"_s).toString().toLatin1();
+    QCOMPARE(call(*m_gateway, userKey).status, 200);
+    QCOMPARE(call(*m_gateway, userKey).status, 429);
+    QCOMPARE(m_gateway->post("/user/update", {{u"user_id"_s, u"fay"_s}, {u"spend"_s, 0}}).status, 200);
+    QCOMPARE(m_gateway->get("/user/info?user_id=fay").json().value(u"user_info"_s).toObject().value(u"spend"_s).toDouble(), 0.0);
+    QCOMPARE(call(*m_gateway, userKey).status, 200);
+
+    // An end user's.
+    const QByteArray open = generateKey(*m_gateway, {});
+    QCOMPARE(m_gateway->post("/customer/new", {{u"user_id"_s, u"zeta"_s}, {u"max_budget"_s, nanosToUsd(CallCost)}}).status, 200);
+    QCOMPARE(call(*m_gateway, open, u"priced"_s, false, u"zeta"_s).status, 200);
+    QCOMPARE(call(*m_gateway, open, u"priced"_s, false, u"zeta"_s).status, 429);
+    QCOMPARE(m_gateway->post("/customer/update", {{u"user_id"_s, u"zeta"_s}, {u"spend"_s, 0}}).status, 200);
+    QCOMPARE(call(*m_gateway, open, u"priced"_s, false, u"zeta"_s).status, 200);
+
+    // The whole gateway's, through litellm-proxy-budget (/global/spend stays the log's total).
+    const auto globalSpend = [this] {
+        return usdToNanos(m_gateway->get("/user/info?user_id=litellm-proxy-budget")
+                              .json().value(u"user_info"_s).toObject().value(u"spend"_s).toDouble());
+    };
+    QVERIFY(globalSpend() >= 5 * CallCost);
+    QCOMPARE(m_gateway->post("/user/update", {{u"user_id"_s, u"litellm-proxy-budget"_s}, {u"spend"_s, 0}}).status, 200);
+    QCOMPARE(globalSpend(), NanoUsd(0));
+    QCOMPARE(call(*m_gateway, open).status, 200);
+    QCOMPARE(globalSpend(), CallCost);
 }
 
 QTEST_GUILESS_MAIN(TestBudgets)

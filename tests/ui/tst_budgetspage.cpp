@@ -1,8 +1,18 @@
 #include "tests/ui/pagehelpers.h"
 #include "tests/ui/uifixture.h"
+#include "ui/confirm.h"
+#include "ui/dialogs/enduserdialog.h"
 #include "ui/dialogs/globalbudgetdialog.h"
+#include "ui/dialogs/keydialog.h"
+#include "ui/dialogs/userdialog.h"
+#include "ui/mainwindow.h"
+#include "ui/pages/keyspage.h"
+#include "ui/pages/userspage.h"
+#include "ui/spendmath.h"
 #include "ui/format.h"
 #include "ui/models/budgettablemodel.h"
+#include "ui/models/keytablemodel.h"
+#include "ui/models/usertablemodel.h"
 #include "ui/pages/budgetspage.h"
 #include "ui/pages/dashboardpage.h"
 #include "ui/progressdelegate.h"
@@ -10,6 +20,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QDoubleSpinBox>
+#include <QInputDialog>
 #include <QLabel>
 #include <QTableWidget>
 #include <QTest>
@@ -59,6 +70,9 @@ private Q_SLOTS:
     void globalBudgetIsSetChangedAndRemovedFromTheWholeGatewayRow();
     void dashboardPointsToTheGlobalBudgetsRow();
     void pageKeepsAHistoryOfBudgetEventsNamedByAlias();
+    void rowsAreResetToppedUpAndEditedInTheirOwnersDialogs();
+    void openOwnerShowsTheRowOnItsPage();
+    void runsOutColumnForecastsEachBudget();
 };
 
 void TestBudgetsPage::listsEveryScopeWithABudget()
@@ -383,6 +397,183 @@ void TestBudgetsPage::pageKeepsAHistoryOfBudgetEventsNamedByAlias()
     QVERIFY2(rows.at(1).contains(u"Key nearly"_s) && rows.at(1).contains(u"100 %"_s), qPrintable(all));
     QVERIFY2(rows.at(2).contains(u"Key nearly"_s) && rows.at(2).contains(u"95 %"_s), qPrintable(all));
     QVERIFY2(rows.at(3).contains(u"Key nearly"_s) && rows.at(3).contains(u"80 %"_s), qPrintable(all));
+}
+
+namespace {
+
+double infoValue(UiFixture &fixture, const QByteArray &path, const QString &object, const QString &field)
+{
+    return fixture.gateway().get(path).json().value(object).toObject().value(field).toDouble(-1);
+}
+
+int rowOf(const BudgetsPage &page, BudgetRecord::Scope scope, const QString &id)
+{
+    return page.model()->rowOf(BudgetRecord{scope, id, {}, {}}.id());
+}
+
+} // namespace
+
+void TestBudgetsPage::rowsAreResetToppedUpAndEditedInTheirOwnersDialogs()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const QString token = makeKey(fixture, {{u"key_alias"_s, u"capped"_s}, {u"max_budget"_s, 1.0}});
+    QCOMPARE(fixture.gateway().post("/key/update", {{u"key"_s, token}, {u"spend"_s, 0.4}}).status, 200);
+    fixture.gateway().post("/user/new", QJsonObject{{u"user_id"_s, u"erin"_s}, {u"max_budget"_s, 20.0},
+                                                    {u"auto_create_key"_s, false}});
+    fixture.gateway().post("/customer/new", QJsonObject{{u"user_id"_s, u"shop-42"_s}, {u"max_budget"_s, 1.0}});
+    BudgetsPage page(&fixture.api());
+    page.resize(1000, 600);
+    page.show();
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    const auto select = [&page](BudgetRecord::Scope scope, const QString &id) {
+        const int row = rowOf(page, scope, id);
+        if (row < 0)
+            return false;
+        page.view()->selectSourceRow(row);
+        return page.view()->currentSourceRow() == row;
+    };
+    const QByteArray keyInfo = "/key/info?key=" + token.toUtf8();
+
+    // Nothing selected: the row actions wait.
+    page.view()->clearSelection();
+    page.view()->setCurrentIndex({});
+    QVERIFY(!page.findChild<QAction *>(u"resetSpendAction"_s)->isEnabled());
+
+    // Reset spend: asked first; a "no" leaves it.
+    QVERIFY(select(BudgetRecord::Scope::Key, token));
+    Confirm::setAutomaticAnswer(false);
+    const int asked = Confirm::asked();
+    QVERIFY(Pages::trigger(&page, u"resetSpendAction"_s));
+    QCOMPARE(Confirm::asked(), asked + 1);
+    QVERIFY(Pages::settle(fixture, &page));
+    QCOMPARE(infoValue(fixture, keyInfo, u"info"_s, u"spend"_s), 0.4);
+    Confirm::setAutomaticAnswer(true);
+    QVERIFY(select(BudgetRecord::Scope::Key, token));
+    QVERIFY(Pages::trigger(&page, u"resetSpendAction"_s));
+    Confirm::setAutomaticAnswer(std::nullopt);
+    QVERIFY(Pages::settle(fixture, &page));
+    QCOMPARE(infoValue(fixture, keyInfo, u"info"_s, u"spend"_s), 0.0);
+    QCOMPARE(page.model()->records().at(rowOf(page, BudgetRecord::Scope::Key, token)).budget.spend, 0.0);
+    // Nothing left to reset.
+    QVERIFY(select(BudgetRecord::Scope::Key, token));
+    QVERIFY(!page.findChild<QAction *>(u"resetSpendAction"_s)->isEnabled());
+
+    // Top up: the max grows by the amount asked.
+    QVERIFY(Pages::trigger(&page, u"topUpAction"_s));
+    auto *amount = Pages::waitForDialog<QInputDialog>(&page);
+    QVERIFY(amount);
+    amount->setDoubleValue(2.5);
+    amount->accept();
+    QVERIFY(Pages::settle(fixture, &page));
+    QCOMPARE(infoValue(fixture, keyInfo, u"info"_s, u"max_budget"_s), 3.5);
+    // The user's too.
+    QVERIFY(select(BudgetRecord::Scope::User, u"erin"_s));
+    QVERIFY(Pages::trigger(&page, u"topUpAction"_s));
+    amount = Pages::waitForDialog<QInputDialog>(&page);
+    QVERIFY(amount);
+    amount->setDoubleValue(10);
+    amount->accept();
+    QVERIFY(Pages::settle(fixture, &page));
+    QCOMPARE(infoValue(fixture, "/user/info?user_id=erin", u"user_info"_s, u"max_budget"_s), 30.0);
+
+    // Edit… opens the owner's own dialog, and what it changes goes to the owner.
+    QVERIFY(select(BudgetRecord::Scope::Key, token));
+    QVERIFY(Pages::trigger(&page, u"editBudgetAction"_s));
+    auto *keyDialog = Pages::waitForDialog<KeyDialog>(&page);
+    QVERIFY(keyDialog);
+    keyDialog->reject();
+    QVERIFY(select(BudgetRecord::Scope::User, u"erin"_s));
+    page.view()->rowActivated(page.view()->currentSourceRow());   // a double click edits too
+    auto *userDialog = Pages::waitForDialog<UserDialog>(&page);
+    QVERIFY(userDialog);
+    userDialog->reject();
+    QVERIFY(select(BudgetRecord::Scope::EndUser, u"shop-42"_s));
+    QVERIFY(Pages::trigger(&page, u"editBudgetAction"_s));
+    auto *endUserDialog = Pages::waitForDialog<EndUserDialog>(&page);
+    QVERIFY(endUserDialog);
+    auto *max = endUserDialog->findChild<QDoubleSpinBox *>(u"maxBudgetDoubleSpinBox"_s);
+    QVERIFY(max);
+    max->setValue(7);
+    endUserDialog->accept();
+    QVERIFY(Pages::settle(fixture, &page));
+    QCOMPARE(fixture.gateway().get("/customer/info?end_user_id=shop-42").json().value(u"max_budget"_s).toDouble(), 7.0);
+    QVERIFY(select(BudgetRecord::Scope::Global, {}));
+    QVERIFY(Pages::trigger(&page, u"editBudgetAction"_s));
+    auto *globalDialog = Pages::waitForDialog<GlobalBudgetDialog>(&page);
+    QVERIFY(globalDialog);
+    globalDialog->reject();
+}
+
+void TestBudgetsPage::openOwnerShowsTheRowOnItsPage()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const QString token = makeKey(fixture, {{u"key_alias"_s, u"capped"_s}, {u"max_budget"_s, 1.0}});
+    makeKey(fixture, {{u"key_alias"_s, u"another"_s}, {u"max_budget"_s, 2.0}});
+    fixture.gateway().post("/user/new", QJsonObject{{u"user_id"_s, u"erin"_s}, {u"max_budget"_s, 20.0},
+                                                    {u"auto_create_key"_s, false}});
+    auto window = fixture.createWindow();
+    auto *page = UiFixture::showPage<BudgetsPage>(*window);
+    QVERIFY(page);
+    page->view()->selectSourceRow(rowOf(*page, BudgetRecord::Scope::Global, {}));
+    QVERIFY(!page->findChild<QAction *>(u"openOwnerAction"_s)->isEnabled());   // the gateway has no page
+
+    page->view()->selectSourceRow(rowOf(*page, BudgetRecord::Scope::Key, token));
+    QVERIFY(Pages::trigger(page, u"openOwnerAction"_s));
+    auto *keys = window->page<KeysPage>();
+    QCOMPARE(window->currentPage(), keys);
+    QTRY_VERIFY(keys->model()->recordAt(keys->tableView()->currentSourceRow())
+                && keys->model()->recordAt(keys->tableView()->currentSourceRow())->token == token);
+
+    window->showPage(page);
+    QVERIFY(UiFixture::refreshAndWait(page));
+    page->view()->selectSourceRow(rowOf(*page, BudgetRecord::Scope::User, u"erin"_s));
+    QVERIFY(Pages::trigger(page, u"openOwnerAction"_s));
+    auto *users = window->page<UsersPage>();
+    QCOMPARE(window->currentPage(), users);
+    QTRY_VERIFY(users->model()->recordAt(users->tableView()->currentSourceRow())
+                && users->model()->recordAt(users->tableView()->currentSourceRow())->userId == u"erin");
+}
+
+void TestBudgetsPage::runsOutColumnForecastsEachBudget()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    // alice: 5 of 10 spent in a 30-day period that just began: 5 a day (over at least a day),
+    // so she runs out tomorrow.
+    fixture.gateway().post("/user/new", QJsonObject{{u"user_id"_s, u"alice"_s}, {u"max_budget"_s, 10.0},
+                                                    {u"budget_duration"_s, u"30d"_s}, {u"auto_create_key"_s, false}});
+    QCOMPARE(fixture.gateway().post("/user/update", {{u"user_id"_s, u"alice"_s}, {u"spend"_s, 5.0}}).status, 200);
+    // A key without a period: the last 7 days' spend from the report, one call's worth.
+    QByteArray raw;
+    const QString spending = makeKey(fixture, {{u"key_alias"_s, u"spending"_s}, {u"max_budget"_s, 1.0}}, &raw);
+    QCOMPARE(fixture.chat(raw, u"gpt-a"_s), 200);
+    const QString idle = makeKey(fixture, {{u"key_alias"_s, u"idle"_s}, {u"max_budget"_s, 1.0}});
+    const QString usedUp = makeKey(fixture, {{u"key_alias"_s, u"used-up"_s}, {u"max_budget"_s, 1.0}});
+    QCOMPARE(fixture.gateway().post("/key/update", {{u"key"_s, usedUp}, {u"spend"_s, 1.0}}).status, 200);
+
+    BudgetsPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QVERIFY(UiFixture::refreshAndWait(&page));   // the rates came with the first refresh
+    const BudgetTableModel *model = page.model();
+    const auto runsOut = [&](BudgetRecord::Scope scope, const QString &id) {
+        return model->index(rowOf(page, scope, id), BudgetTableModel::RunsOut).data().toString();
+    };
+    const QDate tomorrow = QDateTime::currentDateTimeUtc().addDays(1).toLocalTime().date();
+    QCOMPARE(runsOut(BudgetRecord::Scope::User, u"alice"_s), Format::date(tomorrow));
+    QCOMPARE(runsOut(BudgetRecord::Scope::Key, idle), u"—"_s);
+    QCOMPARE(runsOut(BudgetRecord::Scope::Key, usedUp), BudgetTableModel::tr("used up"));
+
+    const double spend = infoValue(fixture, "/key/info?key=" + spending.toUtf8(), u"info"_s, u"spend"_s);
+    QVERIFY(spend > 0);
+    const int row = rowOf(page, BudgetRecord::Scope::Key, spending);
+    QCOMPARE(model->records().at(row).recentRatePerDay, spend / 7);
+    const SpendMath::RunOut out
+        = SpendMath::runOut(spend, 1.0, spend / 7, model->now());
+    const QString expected = out.kind == SpendMath::RunOut::Kind::On ? Format::date(out.at.toLocalTime().date()) : u"—"_s;
+    QCOMPARE(runsOut(BudgetRecord::Scope::Key, spending), expected);
+    QVERIFY(model->index(row, BudgetTableModel::RunsOut).data(Qt::ToolTipRole).toString().contains(u"7"_s));
 }
 
 QTEST_MAIN(TestBudgetsPage)

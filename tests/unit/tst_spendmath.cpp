@@ -47,6 +47,8 @@ private Q_SLOTS:
     void chartCategoriesCoverThirtyDaysOrFortyEightHours();
     void stackLaysBucketsOutOverCategories();
     void stackFallsBackToTheBucketsPeriodsWhenTheyDoNotFit();
+    void recentRatesArePerGroup();
+    void budgetRunOutUsesThePeriodOrTheRecentRate();
 };
 
 void TestSpendMath::periodStartReadsDaysAndHours_data()
@@ -271,6 +273,49 @@ void TestSpendMath::stackFallsBackToTheBucketsPeriodsWhenTheyDoNotFit()
     const StackedSeries series = stack(days, hours);
     QCOMPARE(series.categories, QStringList{u"2024-05-01"_s});
     QCOMPARE(series.values.at(0), QList<double>{1.0});
+}
+
+
+void TestSpendMath::recentRatesArePerGroup()
+{
+    const QDateTime now = utc(u"2024-05-10T15:00:00Z"_s);
+    const QList<ReportBucket> buckets{bucket(u"2024-05-01"_s, {{u"alice"_s, 100.0}}),   // too old
+                                      bucket(u"2024-05-04"_s, {{u"alice"_s, 3.5}, {u"bob"_s, 7.0}}),
+                                      bucket(u"2024-05-10"_s, {{u"alice"_s, 3.5}, {QString(), 70.0}})};
+    const QHash<QString, double> rates = recentRatesPerDay(buckets, now, 7);
+    QCOMPARE(rates.value(u"alice"_s), 1.0);
+    QCOMPARE(rates.value(u"bob"_s), 1.0);
+    QVERIFY(!rates.contains(QString()));   // calls without a user are nobody's budget
+    QCOMPARE(rates.size(), 2);
+}
+
+void TestSpendMath::budgetRunOutUsesThePeriodOrTheRecentRate()
+{
+    const QDateTime now = utc(u"2024-05-10T12:00:00Z"_s);
+    // Monthly, 10 days in, 5 of 20 spent: 0.5 a day, 15 left → 30 days, after the reset.
+    BudgetInfo monthly;
+    monthly.spend = 5;
+    monthly.maxBudget = 20.0;
+    monthly.duration = u"30d"_s;
+    monthly.resetAt = utc(u"2024-05-30T12:00:00Z"_s);
+    QCOMPARE(budgetRunOut(monthly, 99.0, now).kind, RunOut::Kind::NotAtThisRate);   // the recent rate is not used
+    // 10 of 20 spent in 10 days: 1 a day → the 20th, before the reset ("alice runs out on the 20th").
+    monthly.spend = 10;
+    RunOut out = budgetRunOut(monthly, 0.0, now);
+    QCOMPARE(out.kind, RunOut::Kind::On);
+    QCOMPARE(out.at, utc(u"2024-05-20T12:00:00Z"_s));
+    // Without a period: the recent rate.
+    BudgetInfo endless;
+    endless.spend = 4;
+    endless.maxBudget = 10.0;
+    out = budgetRunOut(endless, 2.0, now);
+    QCOMPARE(out.kind, RunOut::Kind::On);
+    QCOMPARE(out.at, utc(u"2024-05-13T12:00:00Z"_s));
+    QCOMPARE(budgetRunOut(endless, 0.0, now).kind, RunOut::Kind::NotAtThisRate);
+    endless.spend = 10;
+    QCOMPARE(budgetRunOut(endless, 2.0, now).kind, RunOut::Kind::Exceeded);
+    endless.maxBudget.reset();
+    QCOMPARE(budgetRunOut(endless, 2.0, now).kind, RunOut::Kind::NoBudget);
 }
 
 QTEST_GUILESS_MAIN(TestSpendMath)

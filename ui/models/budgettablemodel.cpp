@@ -36,6 +36,7 @@ QVariant BudgetTableModel::headerData(int section, Qt::Orientation orientation, 
     case SoftLimit: return tr("Soft limit");
     case Period: return tr("Resets every");
     case ResetsIn: return tr("Next reset");
+    case RunsOut: return tr("Runs out");
     default: return {};
     }
 }
@@ -70,6 +71,12 @@ QVariant BudgetTableModel::display(const BudgetRecord &record, int column) const
                                                   : Format::usd(*budget.softBudget);
     case Period: return Format::period(budget.duration);   // "monthly", not the gateway's "1mo"
     case ResetsIn: return Format::countdown(budget.resetAt, m_now);
+    case RunsOut: {
+        const SpendMath::RunOut out = SpendMath::budgetRunOut(budget, record.recentRatePerDay, m_now);
+        if (out.kind == SpendMath::RunOut::Kind::Exceeded)
+            return tr("used up");
+        return out.kind == SpendMath::RunOut::Kind::On ? Format::date(out.at.toLocalTime().date()) : u"—"_s;
+    }
     default: return {};
     }
 }
@@ -87,6 +94,13 @@ QVariant BudgetTableModel::sortValue(const BudgetRecord &record, int column) con
     case Period: return budget.duration;
     // Never resetting sorts last.
     case ResetsIn: return budget.resetAt.isValid() ? budget.resetAt.toMSecsSinceEpoch() : std::numeric_limits<qint64>::max();
+    // Soonest first: used up, then by date; never last.
+    case RunsOut: {
+        const SpendMath::RunOut out = SpendMath::budgetRunOut(budget, record.recentRatePerDay, m_now);
+        if (out.kind == SpendMath::RunOut::Kind::Exceeded)
+            return std::numeric_limits<qint64>::min();
+        return out.kind == SpendMath::RunOut::Kind::On ? out.at.toMSecsSinceEpoch() : std::numeric_limits<qint64>::max();
+    }
     default: return {};
     }
 }
@@ -127,6 +141,8 @@ QVariant BudgetTableModel::data(const QModelIndex &index, int role) const
             return tr("Spend passed the soft limit: a warning only, calls still go through.");
         if (index.column() == ResetsIn && budget.resetAt.isValid())
             return Format::dateTime(budget.resetAt);
+        if (index.column() == RunsOut)
+            return runOutToolTip(*record);
         if (index.column() == Used && SpendMath::budgetLevel(budget) == SpendMath::BudgetLevel::Exceeded)
             return tr("Used up: calls are refused until the budget resets or is raised.");
         if (index.column() == Used && SpendMath::budgetLevel(budget) == SpendMath::BudgetLevel::Warning)
@@ -138,11 +154,31 @@ QVariant BudgetTableModel::data(const QModelIndex &index, int role) const
     }
 }
 
+QString BudgetTableModel::runOutToolTip(const BudgetRecord &record) const
+{
+    const BudgetInfo &budget = record.budget;
+    const bool period = SpendMath::budgetPeriodStart(budget.duration, budget.resetAt).isValid();
+    const double rate = period ? SpendMath::burnRatePerDay(budget.spend, SpendMath::budgetPeriodStart(budget.duration, budget.resetAt), m_now)
+                               : record.recentRatePerDay;
+    const QString at = period ? tr("At %1 a day (this period's spend so far)").arg(Format::usd(rate))
+                              : tr("At %1 a day (the last 7 days)").arg(Format::usd(rate));
+    const SpendMath::RunOut out = SpendMath::budgetRunOut(budget, record.recentRatePerDay, m_now);
+    switch (out.kind) {
+    case SpendMath::RunOut::Kind::NoBudget: return tr("No max budget: it never runs out.");
+    case SpendMath::RunOut::Kind::Exceeded: return tr("Used up: calls are refused until the budget resets or is raised.");
+    case SpendMath::RunOut::Kind::NotAtThisRate:
+        return period ? tr("%1 the budget lasts until it resets.").arg(at) : tr("%1 the budget does not run out.").arg(at);
+    case SpendMath::RunOut::Kind::On:
+        return tr("%1 the max is reached %2 (%3).").arg(at, Format::countdown(out.at, m_now), Format::dateTime(out.at));
+    }
+    return {};
+}
+
 void BudgetTableModel::setNow(const QDateTime &now)
 {
     m_now = now;
     if (rowCount() > 0)
-        Q_EMIT dataChanged(index(0, ResetsIn), index(rowCount() - 1, ResetsIn), {Qt::DisplayRole});
+        Q_EMIT dataChanged(index(0, ResetsIn), index(rowCount() - 1, RunsOut), {Qt::DisplayRole});
 }
 
 } // namespace Tollgate

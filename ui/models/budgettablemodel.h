@@ -13,7 +13,9 @@ class BudgetTableModel final : public RecordTableModel<BudgetRecord>
     Q_OBJECT
 
 public:
-    enum Column { Scope, Name, Spend, Max, Used, SoftLimit, Period, ResetsIn, ColumnCount };
+    // RunsOut: the burn-rate forecast, the date the max is reached at the current rate
+    // ("—" when not before the reset, or without a max).
+    enum Column { Scope, Name, Spend, Max, Used, SoftLimit, Period, ResetsIn, RunsOut, ColumnCount };
 
     explicit BudgetTableModel(QObject *parent = nullptr);
 
@@ -21,7 +23,7 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
 
-    // The clock the countdowns count from; updates the Resets in column.
+    // The clock the countdowns and forecasts count from; updates those columns.
     void setNow(const QDateTime &now);
     [[nodiscard]] QDateTime now() const { return m_now; }
 
@@ -30,6 +32,7 @@ public:
 private:
     QVariant display(const BudgetRecord &record, int column) const;
     QVariant sortValue(const BudgetRecord &record, int column) const;
+    QString runOutToolTip(const BudgetRecord &record) const;
 
     QDateTime m_now;
 };

@@ -2,12 +2,18 @@
 
 #include "../apiclient.h"
 #include "../apitypes.h"
+#include "../confirm.h"
+#include "../dialogs/enduserdialog.h"
+#include "../dialogs/keydialog.h"
+#include "../dialogs/userdialog.h"
 #include "../dialogs/globalbudgetdialog.h"
 #include "../format.h"
 #include "../identitylists.h"
 #include "../models/budgettablemodel.h"
 #include "../progressdelegate.h"
+#include "../spendmath.h"
 #include "../tableview.h"
+#include "models/identity.h"
 
 #include <QAction>
 #include <QApplication>
@@ -17,13 +23,19 @@
 #include <QJsonArray>
 #include <QLabel>
 #include <QHeaderView>
+#include <QInputDialog>
+#include <QItemSelectionModel>
 #include <QJsonDocument>
 #include <QMenu>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QStyle>
+#include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include <cmath>
+#include <functional>
 
 using namespace Qt::StringLiterals;
 
@@ -31,6 +43,10 @@ namespace Tollgate {
 
 namespace {
 const QString GlobalBudgetUser = u"litellm-proxy-budget"_s;
+// The forecast of a budget without a period looks at this many days of spend, fetched again
+// at most this often (the page refreshes every second).
+constexpr int RateDays = 7;
+constexpr qint64 RatesMaxAgeMs = 60'000;
 
 bool hasBudget(const BudgetInfo &budget)
 {
@@ -56,14 +72,40 @@ BudgetsPage::BudgetsPage(ApiClient *api, QWidget *parent)
     , m_events(new QTableWidget(0, EventColumnCount, this))
     , m_intro(new QLabel(this))
     , m_editGlobalAction(new QAction(tr("Edit &global budget…"), this))
+    , m_toolBar(new QToolBar(this))
 {
     setObjectName(u"budgetsPage"_s);
     auto *layout = new QVBoxLayout(this);
-    auto *top = new QHBoxLayout;
     m_intro->setObjectName(u"introLabel"_s);
     m_intro->setWordWrap(true);
     m_intro->setText(introText());
-    top->addWidget(m_intro, 1);
+    layout->addWidget(m_intro);
+
+    // The selected budget's actions, as on the Keys page: a toolbar, the context menu, and a
+    // double click that edits.
+    m_toolBar->setObjectName(u"budgetsToolBar"_s);
+    m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_toolBar->setIconSize(QSize(16, 16));
+    const auto rowAction = [this](const QString &name, const QString &text, const QString &icon,
+                                  QStyle::StandardPixmap fallback, const QString &tip, void (BudgetsPage::*slot)()) {
+        auto *action = new QAction(QIcon::fromTheme(icon, style()->standardIcon(fallback)), text, this);
+        action->setObjectName(name);
+        action->setToolTip(tip);
+        action->setEnabled(false);
+        connect(action, &QAction::triggered, this, slot);
+        m_toolBar->addAction(action);
+        return action;
+    };
+    m_editAction = rowAction(u"editBudgetAction"_s, tr("Edit…"), u"document-edit"_s, QStyle::SP_FileDialogDetailedView,
+                             tr("Change the budget in its owner's dialog (key, user, end user or the whole gateway)"),
+                             &BudgetsPage::editSelected);
+    m_resetAction = rowAction(u"resetSpendAction"_s, tr("Reset spend…"), u"edit-clear"_s, QStyle::SP_DialogResetButton,
+                              tr("Set the spend of this budget to 0; its period and next reset stay"),
+                              &BudgetsPage::resetSelectedSpend);
+    m_topUpAction = rowAction(u"topUpAction"_s, tr("Top up…"), u"list-add"_s, QStyle::SP_ArrowUp,
+                              tr("Raise the max budget by an amount"), &BudgetsPage::topUpSelected);
+    m_openOwnerAction = rowAction(u"openOwnerAction"_s, tr("Open owner"), u"go-jump"_s, QStyle::SP_ArrowForward,
+                                  tr("Show the key, user or end user on its own page"), &BudgetsPage::openSelectedOwner);
     m_editGlobalAction->setObjectName(u"editGlobalBudgetAction"_s);
     m_editGlobalAction->setToolTip(tr("Set, change or remove the budget of the whole gateway"));
     connect(m_editGlobalAction, &QAction::triggered, this, &BudgetsPage::editGlobalBudget);
@@ -71,8 +113,10 @@ BudgetsPage::BudgetsPage(ApiClient *api, QWidget *parent)
     editGlobal->setObjectName(u"editGlobalBudgetButton"_s);
     editGlobal->setDefaultAction(m_editGlobalAction);
     editGlobal->setToolButtonStyle(Qt::ToolButtonTextOnly);
-    top->addWidget(editGlobal, 0, Qt::AlignTop);
-    layout->addLayout(top);
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(m_toolBar, 1);
+    bar->addWidget(editGlobal);
+    layout->addLayout(bar);
 
     m_view->setObjectName(u"budgetsTableView"_s);
     m_view->setSourceModel(m_model);
@@ -82,11 +126,10 @@ BudgetsPage::BudgetsPage(ApiClient *api, QWidget *parent)
     // The budgets closest to their max first.
     m_view->sortByColumn(BudgetTableModel::Used, Qt::DescendingOrder);
     connect(m_view, &TableView::contextMenuRequested, this, &BudgetsPage::showContextMenu);
-    connect(m_view, &TableView::rowActivated, this, [this](int sourceRow) {
-        const BudgetRecord *record = m_model->recordAt(sourceRow);
-        if (record && record->scope == BudgetRecord::Scope::Global)
-            editGlobalBudget();
-    });
+    connect(m_view, &TableView::rowActivated, this, [this](int) { editSelected(); });
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &BudgetsPage::updateActions);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &BudgetsPage::updateActions);
+    connect(m_model, &QAbstractItemModel::rowsRemoved, this, &BudgetsPage::updateActions);
     // Below the budgets: what happened to them, so a threshold passed while nobody looked (or
     // a notification dismissed) is still there to read.
     auto *history = new QWidget(this);
@@ -226,6 +269,8 @@ void BudgetsPage::doRefresh()
         }
         arrived(reply.ok());
     });
+    if (!m_sinceRates.isValid() || m_sinceRates.hasExpired(RatesMaxAgeMs))
+        fetchRates();
     beginCall();
     QUrlQuery events;
     events.addQueryItem(u"limit"_s, u"200"_s);
@@ -240,8 +285,20 @@ void BudgetsPage::publish()
 {
     const Pending &pending = *m_pending;
     m_model->setNow(QDateTime::currentDateTimeUtc());
-    const QList<BudgetRecord> records = budgetsOf(pending.global, pending.users, pending.keys, pending.endUsers);
+    m_users = pending.users;
+    m_keys = pending.keys;
+    m_endUsers = pending.endUsers;
+    QList<BudgetRecord> records = budgetsOf(pending.global, pending.users, pending.keys, pending.endUsers);
+    for (BudgetRecord &record : records) {
+        switch (record.scope) {
+        case BudgetRecord::Scope::Key: record.recentRatePerDay = m_keyRates.value(record.scopeId); break;
+        case BudgetRecord::Scope::User: record.recentRatePerDay = m_userRates.value(record.scopeId); break;
+        case BudgetRecord::Scope::EndUser: record.recentRatePerDay = m_endUserRates.value(record.scopeId); break;
+        case BudgetRecord::Scope::Global: record.recentRatePerDay = m_globalRate; break;
+        }
+    }
     m_model->setRecords(records);
+    updateActions();
     // What the page calls each budget: its row's name (key alias or sk-…tail, user alias).
     QHash<QString, QString> names = IdentityLists::keyNames(pending.keys);
     for (auto it = names.begin(); it != names.end(); ++it)
@@ -254,6 +311,36 @@ void BudgetsPage::publish()
                      endUser.alias.isEmpty() ? tr("End user %1").arg(endUser.userId)
                                              : tr("End user %1 (%2)").arg(endUser.alias, endUser.userId));
     publishEvents(pending.events, names);
+}
+
+void BudgetsPage::fetchRates()
+{
+    m_sinceRates.start();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const QDateTime from(now.date().addDays(-(RateDays - 1)), QTime(0, 0), Qt::UTC);
+    const auto fetch = [this, from](const QString &groupBy, const std::function<void(const QList<ReportBucket> &)> &store) {
+        QUrlQuery query;
+        query.addQueryItem(u"group_by"_s, groupBy);
+        query.addQueryItem(u"start_date"_s, isoUtc(from));
+        beginCall();
+        api()->get(u"/global/spend/report"_s, query, this, [this, groupBy, store](const ApiReply &reply) {
+            if (reply.ok())
+                store(ReportBucket::listFromJson(reply.json.array(), groupBy));
+            endCall();
+        });
+    };
+    // The rows pick the rates up on the next publish (a second later at most).
+    fetch(u"api_key"_s, [this, now](const QList<ReportBucket> &buckets) {
+        m_keyRates = SpendMath::recentRatesPerDay(buckets, now, RateDays);
+        // Every call counts for the gateway, those without a key (master key, open access) too.
+        m_globalRate = SpendMath::recentRatePerDay(buckets, now, RateDays);
+    });
+    fetch(u"user"_s, [this, now](const QList<ReportBucket> &buckets) {
+        m_userRates = SpendMath::recentRatesPerDay(buckets, now, RateDays);
+    });
+    fetch(u"end_user"_s, [this, now](const QList<ReportBucket> &buckets) {
+        m_endUserRates = SpendMath::recentRatesPerDay(buckets, now, RateDays);
+    });
 }
 
 QString BudgetsPage::eventBudgetName(const QJsonObject &event, const QHash<QString, QString> &names)
@@ -314,10 +401,11 @@ void BudgetsPage::showContextMenu(int sourceRow, const QPoint &globalPos)
         return;
     const BudgetRecord record = *row;
     QMenu menu(this);
-    if (record.scope == BudgetRecord::Scope::Global) {
-        menu.addAction(m_editGlobalAction);
-        menu.addSeparator();
-    }
+    updateActions();   // the right click selected the row
+    for (QAction *action : m_toolBar->actions())
+        menu.addAction(action);
+    menu.setDefaultAction(m_editAction);
+    menu.addSeparator();
     menu.addAction(tr("Copy name"), this, [record] { QApplication::clipboard()->setText(record.name); });
     if (!record.scopeId.isEmpty()) {
         const QString what = record.scope == BudgetRecord::Scope::Key ? tr("Copy key token") : tr("Copy id");
@@ -330,6 +418,152 @@ void BudgetsPage::showContextMenu(int sourceRow, const QPoint &globalPos)
         QApplication::clipboard()->setText(cells.join(u'\t'));
     });
     menu.exec(globalPos);
+}
+
+const BudgetRecord *BudgetsPage::selectedRecord() const
+{
+    return m_model->recordAt(m_view->currentSourceRow());
+}
+
+void BudgetsPage::updateActions()
+{
+    const BudgetRecord *record = selectedRecord();
+    m_editAction->setEnabled(record);
+    m_resetAction->setEnabled(record && record->budget.spend > 0);
+    m_topUpAction->setEnabled(record);
+    // The whole gateway has no page of its own.
+    m_openOwnerAction->setEnabled(record && record->scope != BudgetRecord::Scope::Global);
+}
+
+void BudgetsPage::updateBudget(const BudgetRecord &record, QJsonObject fields)
+{
+    switch (record.scope) {
+    case BudgetRecord::Scope::Global:
+        fields.insert(u"user_id"_s, GlobalBudgetUser);
+        api()->post(u"/user/update"_s, fields, this, {});
+        return;
+    case BudgetRecord::Scope::User:
+        fields.insert(u"user_id"_s, record.scopeId);
+        api()->post(u"/user/update"_s, fields, this, {});
+        return;
+    case BudgetRecord::Scope::Key:
+        fields.insert(u"key"_s, record.scopeId);
+        api()->post(u"/key/update"_s, fields, this, {});
+        return;
+    case BudgetRecord::Scope::EndUser:
+        fields.insert(u"user_id"_s, record.scopeId);
+        api()->post(u"/customer/update"_s, fields, this, {});
+        return;
+    }
+}
+
+void BudgetsPage::editSelected()
+{
+    const BudgetRecord *selected = selectedRecord();
+    if (!selected)
+        return;
+    const BudgetRecord record = *selected;
+    // The owner's own dialog, as its page opens it: the budget sits beside what it limits.
+    QDialog *dialog = nullptr;
+    std::function<QJsonObject()> body;
+    QString path;
+    switch (record.scope) {
+    case BudgetRecord::Scope::Global:
+        editGlobalBudget();
+        return;
+    case BudgetRecord::Scope::Key:
+        for (const KeyRecord &key : std::as_const(m_keys)) {
+            if (key.token == record.scopeId) {
+                auto *keyDialog = new KeyDialog(key, this);
+                dialog = keyDialog;
+                body = [keyDialog] { return keyDialog->requestBody(); };
+                path = u"/key/update"_s;
+            }
+        }
+        break;
+    case BudgetRecord::Scope::User:
+        for (const UserRecord &user : std::as_const(m_users)) {
+            if (user.userId == record.scopeId) {
+                auto *userDialog = new UserDialog(user, this);
+                dialog = userDialog;
+                body = [userDialog] { return userDialog->requestBody(); };
+                path = u"/user/update"_s;
+            }
+        }
+        break;
+    case BudgetRecord::Scope::EndUser:
+        for (const EndUserRecord &endUser : std::as_const(m_endUsers)) {
+            if (endUser.userId == record.scopeId) {
+                auto *endUserDialog = new EndUserDialog(endUser, this);
+                dialog = endUserDialog;
+                body = [endUserDialog] { return endUserDialog->requestBody(); };
+                path = u"/customer/update"_s;
+            }
+        }
+        break;
+    }
+    if (!dialog)
+        return;
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowModality(Qt::WindowModal);
+    connect(dialog, &QDialog::accepted, this, [this, body, path] {
+        const QJsonObject request = body();
+        if (request.size() > 1)   // only the id: nothing changed
+            api()->post(path, request, this, {});
+    });
+    dialog->open();
+}
+
+void BudgetsPage::resetSelectedSpend()
+{
+    const BudgetRecord *selected = selectedRecord();
+    if (!selected)
+        return;
+    const BudgetRecord record = *selected;   // the list may refresh while the question is open
+    if (!Confirm::destructive(this, tr("Reset spend"),
+                              tr("Set the spend of “%1” (%2 so far) to 0? Its period and next reset stay; the "
+                                 "spend log keeps every call.")
+                                  .arg(record.name, Format::usd(record.budget.spend)),
+                              tr("Reset spend")))
+        return;
+    updateBudget(record, QJsonObject{{u"spend"_s, 0}});
+}
+
+void BudgetsPage::topUpSelected()
+{
+    const BudgetRecord *selected = selectedRecord();
+    if (!selected)
+        return;
+    const BudgetRecord record = *selected;
+    // Open, not exec: the window keeps refreshing behind it.
+    auto *dialog = new QInputDialog(this);
+    dialog->setObjectName(u"topUpInputDialog"_s);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowModality(Qt::WindowModal);
+    dialog->setWindowTitle(tr("Top up"));
+    dialog->setInputMode(QInputDialog::DoubleInput);
+    dialog->setDoubleDecimals(2);
+    dialog->setDoubleRange(0.01, 1'000'000);
+    dialog->setDoubleValue(record.budget.maxBudget ? std::max(1.0, std::round(*record.budget.maxBudget / 2)) : 10.0);
+    dialog->setLabelText(record.budget.maxBudget
+                             ? tr("Raise the max budget of “%1” (%2, %3 spent) by, in USD:")
+                                   .arg(record.name, Format::usd(*record.budget.maxBudget), Format::usd(record.budget.spend))
+                             : tr("“%1” has no max budget. Give it one of its spend (%2) plus, in USD:")
+                                   .arg(record.name, Format::usd(record.budget.spend)));
+    connect(dialog, &QInputDialog::doubleValueSelected, this, [this, record](double amount) {
+        const double base = record.budget.maxBudget ? *record.budget.maxBudget : record.budget.spend;
+        // Cents, as people type them: no 10.000000001 from adding doubles.
+        const double raised = std::round((base + amount) * 1e6) / 1e6;
+        updateBudget(record, QJsonObject{{u"max_budget"_s, raised}});
+    });
+    dialog->open();
+}
+
+void BudgetsPage::openSelectedOwner()
+{
+    const BudgetRecord *record = selectedRecord();
+    if (record && record->scope != BudgetRecord::Scope::Global)
+        Q_EMIT openOwnerRequested(record->scope, record->scopeId);
 }
 
 void BudgetsPage::editGlobalBudget()

@@ -76,6 +76,13 @@ QAction *ListPage::createAction(const QString &objectName, const QString &text, 
     return action;
 }
 
+void ListPage::selectRecord(const QString &id)
+{
+    m_search->clear();
+    m_selectId = id;
+    listUpdated();   // already listed: at once; else after the next refresh
+}
+
 QWidget *ListPage::searchField() const
 {
     return m_search;

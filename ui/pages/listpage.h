@@ -27,6 +27,9 @@ public:
     [[nodiscard]] TableView *tableView() const { return m_view; }
     [[nodiscard]] QLineEdit *searchLineEdit() const { return m_search; }
     [[nodiscard]] QWidget *searchField() const override;
+    // Selects the row of the record `id` (key token, user id, end user id) once it is listed,
+    // clearing a search that would hide it: "Open owner" on the Budgets page.
+    void selectRecord(const QString &id);
 
 protected:
     ListPage(ApiClient *api, QWidget *parent);
