@@ -80,6 +80,7 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     addPage(keys);
     // Right after Keys: the next step after making a key is pointing a tool at it.
     auto *connectTool = new ConnectPage(api, m_connection.baseUrl.toString(QUrl::StripTrailingSlash), this);
+    m_connectPage = connectTool;
     addPage(connectTool);
     connect(keys, &KeysPage::connectToolRequested, this, [this, connectTool](const KeyRecord &key, const QString &rawKey) {
         connectTool->useNewKey(key, rawKey);
@@ -174,6 +175,7 @@ void MainWindow::setConnection(const ConnectionInfo &connection)
     m_connection.waitingForKeychain = false;
     m_budgetsPage->setBudgetMode(m_connection.budgetMode);
     m_settingsPage->setConnection(m_connection);
+    m_connectPage->setBaseUrl(m_connection.baseUrl.toString(QUrl::StripTrailingSlash));
     updateHeader();
     m_stack->setEnabled(true);
     if (wasWaiting)

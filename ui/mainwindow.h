@@ -18,6 +18,7 @@ class ApiClient;
 class AppSettings;
 class Banner;
 class BudgetsPage;
+class ConnectPage;
 class Page;
 class SettingsPage;
 
@@ -117,6 +118,7 @@ private:
     QPushButton *m_copySnippetButton = nullptr;
     SettingsPage *m_settingsPage = nullptr;
     BudgetsPage *m_budgetsPage = nullptr;
+    ConnectPage *m_connectPage = nullptr;
     QTimer *m_refreshTimer;
     QList<Page *> m_pages;
     QAction *m_quitAction = nullptr;

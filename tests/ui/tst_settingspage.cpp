@@ -7,6 +7,7 @@
 #include "ui/confirm.h"
 #include "ui/gatewaystatus.h"
 #include "ui/masterkey.h"
+#include "ui/pages/connectpage.h"
 #include "ui/pages/settingspage.h"
 #include "ui/trayicon.h"
 
@@ -511,6 +512,10 @@ void TestSettingsPage::theWindowWaitsForTheKeychainThenFollowsTheGateway()
     QCOMPARE(child<QLineEdit>(page, u"masterKeyLineEdit"_s)->text(), QString::fromLatin1(Master));
     QVERIFY(window.currentPage()->isEnabled());
     QVERIFY(UiFixture::refreshAndWait(window.currentPage()));
+    // The set-ups of "Connect a tool" name the gateway now known, not an empty address.
+    auto *connect = window.page<ConnectPage>();
+    QVERIFY2(connect->setupText().contains(ready.baseUrl.toString(QUrl::StripTrailingSlash)), qPrintable(connect->setupText()));
+    QVERIFY(!connect->setupText().contains(u"''"_s));
 }
 
 QTEST_MAIN(TestSettingsPage)

@@ -335,6 +335,12 @@ void ConnectPage::setModels(const QList<ModelRecord> &models)
     }
 }
 
+void ConnectPage::setBaseUrl(const QString &baseUrl)
+{
+    m_baseUrl = ToolSetup::rootUrl(baseUrl);
+    updateSetup();
+}
+
 void ConnectPage::updateModels()
 {
     // The models the key may use: its own list within its owner's (as the gateway checks them).

@@ -26,6 +26,8 @@ class ConnectPage final : public Page
 public:
     // `baseUrl`: the gateway's root (http://127.0.0.1:4000), as the header shows it.
     ConnectPage(ApiClient *api, const QString &baseUrl, QWidget *parent = nullptr);
+    // The gateway moved (it started after the keychain answered, or restarted on another port).
+    void setBaseUrl(const QString &baseUrl);
 
     [[nodiscard]] QString title() const override { return tr("Connect a tool"); }
     [[nodiscard]] QIcon icon() const override;
