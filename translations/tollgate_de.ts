@@ -2128,6 +2128,10 @@ Erstellt am %2 von %3</translation>
         <source>%1 spent in all matching rows</source>
         <translation>%1 ausgegeben in allen passenden Zeilen</translation>
     </message>
+    <message>
+        <source>Open folder</source>
+        <translation>Ordner öffnen</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::SpendLogTableModel</name>

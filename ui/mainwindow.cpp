@@ -137,8 +137,12 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
         if (Page *page = currentPage())
             page->refresh();
     });
-    for (Page *page : std::as_const(m_pages))
+    for (Page *page : std::as_const(m_pages)) {
         connect(page, &Page::notice, this, [this](const QString &text) { m_banner->showMessage(text, Banner::Kind::Info); });
+        connect(page, &Page::noticeWithLink, this, [this](const QString &text, const QString &actionText, const QUrl &url) {
+            m_banner->showMessage(text, Banner::Kind::Info, actionText, [url] { QDesktopServices::openUrl(url); });
+        });
+    }
 
     m_refreshTimer->setInterval(RefreshIntervalMs);
     connect(m_refreshTimer, &QTimer::timeout, this, [this] {
