@@ -584,17 +584,6 @@ Parallele Anfragen: %3</translation>
         <translation>das Budget wird vorher zurückgesetzt</translation>
     </message>
     <message>
-        <source>This budget period (since %1)</source>
-        <translation>Dieser Budgetzeitraum (seit %1)</translation>
-    </message>
-    <message numerus="yes">
-        <source>Last %n day(s)</source>
-        <translation>
-            <numerusform>Letzter %n Tag</numerusform>
-            <numerusform>Letzte %n Tage</numerusform>
-        </translation>
-    </message>
-    <message>
         <source>(none)</source>
         <translation>(ohne)</translation>
     </message>
@@ -605,6 +594,24 @@ Parallele Anfragen: %3</translation>
     <message>
         <source>no global budget — set one on the Budgets page (Whole gateway)</source>
         <translation>kein globales Budget — legen Sie eines auf der Seite „Budgets“ fest (Gesamtes Gateway)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Last %n hour(s), as in the chart</source>
+        <translation>
+            <numerusform>Letzte Stunde, wie im Diagramm</numerusform>
+            <numerusform>Letzte %n Stunden, wie im Diagramm</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Last %n day(s), as in the chart</source>
+        <translation>
+            <numerusform>Letzter Tag, wie im Diagramm</numerusform>
+            <numerusform>Letzte %n Tage, wie im Diagramm</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1, %2–%3</source>
+        <translation>%1, %2–%3</translation>
     </message>
 </context>
 <context>
