@@ -26,6 +26,7 @@
 #include <QMessageBox>
 #include <QListWidget>
 #include <QPushButton>
+#include <QScreen>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTimer>
@@ -119,7 +120,11 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     layout->addWidget(content, 1);
     setCentralWidget(central);
     createMenus();
-    resize(1100, 720);
+    // Room for every list's columns without sideways scrolling, on screens that have it.
+    QSize first(1280, 800);
+    if (const QScreen *screen = this->screen())
+        first = first.boundedTo(screen->availableGeometry().size() * 0.95);
+    resize(first);
 
     connect(m_sidebar, &QListWidget::currentRowChanged, this, [this](int row) {
         if (row < 0 || row >= m_pages.size())

@@ -76,6 +76,7 @@ BudgetsPage::BudgetsPage(ApiClient *api, QWidget *parent)
 
     m_view->setObjectName(u"budgetsTableView"_s);
     m_view->setSourceModel(m_model);
+    m_view->setStretchColumn(BudgetTableModel::Name);
     m_view->setItemDelegateForColumn(BudgetTableModel::Used, new ProgressDelegate(m_view));
     m_view->setEmptyText(tr("No budgets yet. Give a key, a user or an end user a max budget on its page "
                             "(or the whole gateway with “Edit global budget”) and it appears here."));

@@ -6,6 +6,7 @@
 #include "../dialogs/keydialog.h"
 #include "../identitylists.h"
 #include "../models/keytablemodel.h"
+#include "../tableview.h"
 
 #include <QAction>
 #include <QJsonArray>
@@ -34,6 +35,7 @@ KeysPage::KeysPage(ApiClient *api, QWidget *parent) : ListPage(api, parent), m_m
     setActivationAction(m_editAction);
     setUpList(m_model, u"keys"_s, tr("Search keys, owners, models…"),
               tr("No keys yet. Press “New key” to hand one out."));
+    tableView()->setStretchColumn(KeyTableModel::Models);
 }
 
 QIcon KeysPage::icon() const

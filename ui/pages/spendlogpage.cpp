@@ -132,7 +132,8 @@ SpendLogPage::SpendLogPage(ApiClient *api, QWidget *parent)
     m_view->setEmptyText(tr("No calls match these filters. Calls through the gateway appear here "
                             "within a second; widen the time range or press All to see every call."));
     m_view->sortByColumn(SpendLogTableModel::Time, Qt::DescendingOrder);
-    m_view->horizontalHeader()->setSectionResizeMode(SpendLogTableModel::Time, QHeaderView::ResizeToContents);
+    // The request id is the longest and the least read: it gives way when the window narrows.
+    m_view->setStretchColumn(SpendLogTableModel::RequestId);
     connect(m_view, &TableView::contextMenuRequested, this, &SpendLogPage::showContextMenu);
     layout->addWidget(m_view, 1);
 
