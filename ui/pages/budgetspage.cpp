@@ -6,6 +6,7 @@
 #include "../format.h"
 #include "../identitylists.h"
 #include "../models/budgettablemodel.h"
+#include "../pageicon.h"
 #include "../progressdelegate.h"
 #include "../tableview.h"
 
@@ -147,7 +148,7 @@ QString BudgetsPage::introText() const
 
 QIcon BudgetsPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_DialogSaveButton);
+    return pageIcon({u"wallet-open"_s, u"view-financial-budget"_s}, u"budgets"_s, this);
 }
 
 QList<BudgetRecord> BudgetsPage::budgetsOf(const BudgetRecord &global, const QList<UserRecord> &users,

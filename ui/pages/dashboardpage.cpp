@@ -3,6 +3,7 @@
 #include "../apiclient.h"
 #include "../format.h"
 #include "../identitylists.h"
+#include "../pageicon.h"
 #include "models/identity.h"
 
 #include <QBarSet>
@@ -136,7 +137,7 @@ DashboardPage::DashboardPage(ApiClient *api, QWidget *parent) : Page(api, parent
 
 QIcon DashboardPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_ComputerIcon);
+    return pageIcon({u"view-statistics"_s, u"office-chart-bar"_s}, u"dashboard"_s, this);
 }
 
 QWidget *DashboardPage::createCard(const QString &title, const QString &name, QLabel **value, QLabel **detail)

@@ -4,6 +4,7 @@
 #include "../confirm.h"
 #include "../dialogs/enduserdialog.h"
 #include "../models/endusertablemodel.h"
+#include "../pageicon.h"
 #include "../tableview.h"
 
 #include <QAction>
@@ -39,7 +40,7 @@ EndUsersPage::EndUsersPage(ApiClient *api, QWidget *parent)
 
 QIcon EndUsersPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_FileDialogContentsView);
+    return pageIcon({u"user-identity"_s}, u"endusers"_s, this);
 }
 
 void EndUsersPage::doRefresh()

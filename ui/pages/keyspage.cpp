@@ -6,6 +6,7 @@
 #include "../dialogs/keydialog.h"
 #include "../identitylists.h"
 #include "../models/keytablemodel.h"
+#include "../pageicon.h"
 #include "../tableview.h"
 
 #include <QAction>
@@ -40,7 +41,7 @@ KeysPage::KeysPage(ApiClient *api, QWidget *parent) : ListPage(api, parent), m_m
 
 QIcon KeysPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_DialogApplyButton);
+    return pageIcon({u"dialog-password"_s, u"password-copy"_s}, u"keys"_s, this);
 }
 
 void KeysPage::doRefresh()

@@ -5,6 +5,7 @@
 #include "../dialogs/modeldialog.h"
 #include "../models/accessgrouptablemodel.h"
 #include "../models/modeltablemodel.h"
+#include "../pageicon.h"
 #include "../tableview.h"
 
 #include <QApplication>
@@ -113,7 +114,7 @@ QWidget *ModelsPage::searchField() const
 
 QIcon ModelsPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_DriveNetIcon);
+    return pageIcon({u"applications-science"_s, u"cpu"_s}, u"models"_s, this);
 }
 
 void ModelsPage::doRefresh()

@@ -5,6 +5,7 @@
 #include "../format.h"
 #include "../identitylists.h"
 #include "../models/spendlogtablemodel.h"
+#include "../pageicon.h"
 #include "../tableview.h"
 #include "models/identity.h"
 
@@ -179,7 +180,7 @@ QWidget *SpendLogPage::searchField() const
 
 QIcon SpendLogPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_FileDialogDetailedView);
+    return pageIcon({u"view-financial-transactions"_s, u"view-list-details"_s}, u"spendlog"_s, this);
 }
 
 void SpendLogPage::buildFilters()

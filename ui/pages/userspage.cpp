@@ -6,6 +6,7 @@
 #include "../dialogs/userdialog.h"
 #include "../identitylists.h"
 #include "../models/usertablemodel.h"
+#include "../pageicon.h"
 #include "../tableview.h"
 
 #include <QAction>
@@ -35,7 +36,7 @@ UsersPage::UsersPage(ApiClient *api, QWidget *parent) : ListPage(api, parent), m
 
 QIcon UsersPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_DirHomeIcon);
+    return pageIcon({u"system-users"_s}, u"users"_s, this);
 }
 
 void UsersPage::doRefresh()
