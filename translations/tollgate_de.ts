@@ -1395,6 +1395,38 @@ Erstellt am %2 von %3</translation>
         <source>&lt;b&gt;Waiting for the keychain…&lt;/b&gt; The gateway starts once the master key is known; if the keychain asks for a password, answer its dialog.</source>
         <translation>&lt;b&gt;Warten auf den Schlüsselbund …&lt;/b&gt; Das Gateway startet, sobald der Master-Schlüssel bekannt ist; fragt der Schlüsselbund nach einem Passwort, beantworten Sie seinen Dialog.</translation>
     </message>
+    <message>
+        <source>Stopped</source>
+        <translation>Gestoppt</translation>
+    </message>
+    <message>
+        <source>The gateway does not answer: tools cannot reach it until it runs again.</source>
+        <translation>Das Gateway antwortet nicht: Werkzeuge erreichen es erst wieder, wenn es läuft.</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>Pausiert</translation>
+    </message>
+    <message>
+        <source>LLM calls are refused until the gateway is resumed (Settings or the tray).</source>
+        <translation>LLM-Aufrufe werden abgelehnt, bis das Gateway fortgesetzt wird (Einstellungen oder Infobereich).</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>Läuft</translation>
+    </message>
+    <message>
+        <source>The gateway serves LLM calls.</source>
+        <translation>Das Gateway bedient LLM-Aufrufe.</translation>
+    </message>
+    <message>
+        <source>Gateway: %1</source>
+        <translation>Gateway: %1</translation>
+    </message>
+    <message>
+        <source>at &lt;b&gt;%1&lt;/b&gt;</source>
+        <translation>unter &lt;b&gt;%1&lt;/b&gt;</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::MasterKey</name>

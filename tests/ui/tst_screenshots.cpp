@@ -1,11 +1,13 @@
 #include "tests/ui/pagehelpers.h"
 #include "tests/ui/uifixture.h"
 #include "ui/dialogs/keydialog.h"
+#include "ui/gatewaystatus.h"
 #include "ui/page.h"
 #include "ui/pages/keyspage.h"
 
 #include <QDir>
 #include <QJsonArray>
+#include <QSignalSpy>
 #include <QTest>
 #include <QTranslator>
 
@@ -112,6 +114,12 @@ void TestScreenshots::everyPageRendersToAnImage()
     QVERIFY(QDir().mkpath(outputDir));
 
     auto window = fixture.createWindow();
+    // The header's state, as the app shows it.
+    GatewayStatus status(&fixture.api());
+    window->setGatewayStatus(&status);
+    QSignalSpy polled(&status, &GatewayStatus::polled);
+    status.poll();
+    QVERIFY(polled.wait(10000));
     // TOLLGATE_SCREENSHOT_SIZE=1400x900 looks at another window size (the default: the README's).
     QSize size(1180, 760);
     if (const QStringList parts = qEnvironmentVariable("TOLLGATE_SCREENSHOT_SIZE").split(u'x'); parts.size() == 2)
