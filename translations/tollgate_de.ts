@@ -598,14 +598,14 @@ Parallele Anfragen: %3</translation>
     <message numerus="yes">
         <source>Last %n hour(s), as in the chart</source>
         <translation>
-            <numerusform>Letzte Stunde, wie im Diagramm</numerusform>
+            <numerusform>Letzte %n Stunde, wie im Diagramm</numerusform>
             <numerusform>Letzte %n Stunden, wie im Diagramm</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Last %n day(s), as in the chart</source>
         <translation>
-            <numerusform>Letzter Tag, wie im Diagramm</numerusform>
+            <numerusform>Letzter %n Tag, wie im Diagramm</numerusform>
             <numerusform>Letzte %n Tage, wie im Diagramm</numerusform>
         </translation>
     </message>

@@ -47,14 +47,14 @@
     <message numerus="yes">
         <source>Last %n hour(s), as in the chart</source>
         <translation>
-            <numerusform>Last hour, as in the chart</numerusform>
+            <numerusform>Last %n hour, as in the chart</numerusform>
             <numerusform>Last %n hours, as in the chart</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Last %n day(s), as in the chart</source>
         <translation>
-            <numerusform>Last day, as in the chart</numerusform>
+            <numerusform>Last %n day, as in the chart</numerusform>
             <numerusform>Last %n days, as in the chart</numerusform>
         </translation>
     </message>
