@@ -3,6 +3,7 @@
 #include "ui/dialogs/keydialog.h"
 #include "ui/gatewaystatus.h"
 #include "ui/page.h"
+#include "ui/pages/dashboardpage.h"
 #include "ui/pages/keyspage.h"
 
 #include <QDir>
@@ -142,6 +143,16 @@ void TestScreenshots::everyPageRendersToAnImage()
         QVERIFY2(image.save(file), qPrintable(file));
         QVERIFY(QFileInfo(file).size() > 10000);
     }
+
+    // The dashboard's hourly chart: the time axis labels every few hours.
+    auto *dashboard = window->page<DashboardPage>();
+    window->showPage(dashboard);
+    dashboard->setGranularity(SpendMath::Granularity::Hour);
+    QVERIFY(UiFixture::refreshAndWait(dashboard));
+    QTest::qWait(150);
+    const QString hourly = QDir(outputDir).filePath(u"dashboard-hourly.png"_s);
+    QVERIFY2(window->grab().toImage().save(hourly), qPrintable(hourly));
+    dashboard->setGranularity(SpendMath::Granularity::Day);
 
     // The New key dialog as it opens (budget and limit boxes in view).
     auto *keys = window->page<KeysPage>();
