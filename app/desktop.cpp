@@ -176,6 +176,7 @@ int run(const CommandLine &commandLine)
     ApiClient api;
     MainWindow window(&api, &settings, connection);
     GatewayStatus status(&api);
+    window.setGatewayStatus(&status);
     TrayIcon tray(&api, &window, &status);
     QObject::connect(&instance, &SingleInstance::raiseRequested, &window, &MainWindow::raiseWindow);
     QObject::connect(&window, &MainWindow::quitRequested, &app, &QApplication::quit);

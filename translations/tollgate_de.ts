@@ -668,17 +668,6 @@ Parallele Anfragen: %3</translation>
         <translation>das Budget wird vorher zurückgesetzt</translation>
     </message>
     <message>
-        <source>This budget period (since %1)</source>
-        <translation>Dieser Budgetzeitraum (seit %1)</translation>
-    </message>
-    <message numerus="yes">
-        <source>Last %n day(s)</source>
-        <translation>
-            <numerusform>Letzter %n Tag</numerusform>
-            <numerusform>Letzte %n Tage</numerusform>
-        </translation>
-    </message>
-    <message>
         <source>(none)</source>
         <translation>(ohne)</translation>
     </message>
@@ -689,6 +678,24 @@ Parallele Anfragen: %3</translation>
     <message>
         <source>no global budget — set one on the Budgets page (Whole gateway)</source>
         <translation>kein globales Budget — legen Sie eines auf der Seite „Budgets“ fest (Gesamtes Gateway)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Last %n hour(s), as in the chart</source>
+        <translation>
+            <numerusform>Letzte %n Stunde, wie im Diagramm</numerusform>
+            <numerusform>Letzte %n Stunden, wie im Diagramm</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Last %n day(s), as in the chart</source>
+        <translation>
+            <numerusform>Letzter %n Tag, wie im Diagramm</numerusform>
+            <numerusform>Letzte %n Tage, wie im Diagramm</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1, %2–%3</source>
+        <translation>%1, %2–%3</translation>
     </message>
 </context>
 <context>
@@ -1472,6 +1479,38 @@ Erstellt am %2 von %3</translation>
         <source>&lt;b&gt;Waiting for the keychain…&lt;/b&gt; The gateway starts once the master key is known; if the keychain asks for a password, answer its dialog.</source>
         <translation>&lt;b&gt;Warten auf den Schlüsselbund …&lt;/b&gt; Das Gateway startet, sobald der Master-Schlüssel bekannt ist; fragt der Schlüsselbund nach einem Passwort, beantworten Sie seinen Dialog.</translation>
     </message>
+    <message>
+        <source>Stopped</source>
+        <translation>Gestoppt</translation>
+    </message>
+    <message>
+        <source>The gateway does not answer: tools cannot reach it until it runs again.</source>
+        <translation>Das Gateway antwortet nicht: Werkzeuge erreichen es erst wieder, wenn es läuft.</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>Pausiert</translation>
+    </message>
+    <message>
+        <source>LLM calls are refused until the gateway is resumed (Settings or the tray).</source>
+        <translation>LLM-Aufrufe werden abgelehnt, bis das Gateway fortgesetzt wird (Einstellungen oder Infobereich).</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>Läuft</translation>
+    </message>
+    <message>
+        <source>The gateway serves LLM calls.</source>
+        <translation>Das Gateway bedient LLM-Aufrufe.</translation>
+    </message>
+    <message>
+        <source>Gateway: %1</source>
+        <translation>Gateway: %1</translation>
+    </message>
+    <message>
+        <source>at &lt;b&gt;%1&lt;/b&gt;</source>
+        <translation>unter &lt;b&gt;%1&lt;/b&gt;</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::MasterKey</name>
@@ -2211,6 +2250,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>%1 spent in all matching rows</source>
         <translation>%1 ausgegeben in allen passenden Zeilen</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>Ordner öffnen</translation>
     </message>
 </context>
 <context>

@@ -45,10 +45,17 @@
         </translation>
     </message>
     <message numerus="yes">
-        <source>Last %n day(s)</source>
+        <source>Last %n hour(s), as in the chart</source>
         <translation>
-            <numerusform>Last %n day</numerusform>
-            <numerusform>Last %n days</numerusform>
+            <numerusform>Last %n hour, as in the chart</numerusform>
+            <numerusform>Last %n hours, as in the chart</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Last %n day(s), as in the chart</source>
+        <translation>
+            <numerusform>Last %n day, as in the chart</numerusform>
+            <numerusform>Last %n days, as in the chart</numerusform>
         </translation>
     </message>
 </context>

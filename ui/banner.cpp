@@ -46,7 +46,8 @@ Banner::Banner(QWidget *parent)
     hide();
 }
 
-QWidget *Banner::createStrip(const QString &text, Kind kind, bool fades)
+QWidget *Banner::createStrip(const QString &text, Kind kind, bool fades, const QString &actionText,
+                             std::function<void()> action)
 {
     auto *strip = new QFrame(this);
     strip->setObjectName(QStringLiteral("bannerStrip"));
@@ -69,6 +70,15 @@ QWidget *Banner::createStrip(const QString &text, Kind kind, bool fades)
     layout->setContentsMargins(8, 4, 4, 4);
     layout->addWidget(icon, 0, Qt::AlignTop);
     layout->addWidget(label, 1);
+    if (action) {
+        auto *button = new QPushButton(actionText, strip);
+        button->setObjectName(QStringLiteral("bannerActionButton"));
+        connect(button, &QPushButton::clicked, this, [this, strip, action = std::move(action)] {
+            action();
+            remove(strip);
+        });
+        layout->addWidget(button, 0, Qt::AlignVCenter);
+    }
     layout->addWidget(close, 0, Qt::AlignTop);
 
     QStyle::StandardPixmap pixmap = QStyle::SP_MessageBoxInformation;
@@ -96,6 +106,16 @@ QWidget *Banner::createStrip(const QString &text, Kind kind, bool fades)
 
 void Banner::showMessage(const QString &text, Kind kind, bool stays)
 {
+    add(text, kind, createStrip(text, kind, kind == Kind::Info && !stays));
+}
+
+void Banner::showMessage(const QString &text, Kind kind, const QString &actionText, std::function<void()> action)
+{
+    add(text, kind, createStrip(text, kind, false, actionText, std::move(action)));
+}
+
+void Banner::add(const QString &text, Kind kind, QWidget *strip)
+{
     // Shown already (the same failure on every refresh): not twice — it moves to the bottom
     // and its time starts again.
     const auto same = std::find_if(m_messages.cbegin(), m_messages.cend(), [&](const Message &message) {
@@ -105,7 +125,6 @@ void Banner::showMessage(const QString &text, Kind kind, bool stays)
         delete same->strip;
         m_messages.erase(same);
     }
-    QWidget *strip = createStrip(text, kind, kind == Kind::Info && !stays);
     m_layout->addWidget(strip);
     m_messages.append({text, kind, strip});
     relayout();

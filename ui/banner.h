@@ -4,6 +4,8 @@
 #include <QList>
 #include <QStringList>
 
+#include <functional>
+
 class QLabel;
 class QPushButton;
 class QVBoxLayout;
@@ -33,6 +35,9 @@ public:
     // Errors and warnings stay until dismissed; infos hide after a few seconds unless
     // `stays` (a welcome the user should read).
     void showMessage(const QString &text, Kind kind = Kind::Error, bool stays = false);
+    // A message with a button (`actionText`, e.g. "Open folder") that runs `action` and
+    // dismisses the message; it stays until then or until dismissed.
+    void showMessage(const QString &text, Kind kind, const QString &actionText, std::function<void()> action);
     // The newest message (what the user saw last); empty / Info when there is none.
     [[nodiscard]] QString text() const;
     [[nodiscard]] Kind kind() const;
@@ -51,7 +56,9 @@ private:
         Kind kind;
         QWidget *strip;
     };
-    QWidget *createStrip(const QString &text, Kind kind, bool fades);
+    QWidget *createStrip(const QString &text, Kind kind, bool fades, const QString &actionText = {},
+                         std::function<void()> action = {});
+    void add(const QString &text, Kind kind, QWidget *strip);
     void remove(QWidget *strip);
     void relayout();
 

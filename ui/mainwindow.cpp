@@ -3,6 +3,7 @@
 #include "apiclient.h"
 #include "appsettings.h"
 #include "banner.h"
+#include "gatewaystatus.h"
 #include "page.h"
 #include "pages/budgetspage.h"
 #include "pages/connectpage.h"
@@ -26,6 +27,7 @@
 #include <QMessageBox>
 #include <QListWidget>
 #include <QPushButton>
+#include <QScreen>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTimer>
@@ -130,7 +132,11 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     layout->addWidget(content, 1);
     setCentralWidget(central);
     createMenus();
-    resize(1100, 720);
+    // Room for every list's columns without sideways scrolling, on screens that have it.
+    QSize first(1280, 800);
+    if (const QScreen *screen = this->screen())
+        first = first.boundedTo(screen->availableGeometry().size() * 0.95);
+    resize(first);
 
     connect(m_sidebar, &QListWidget::currentRowChanged, this, [this](int row) {
         if (row < 0 || row >= m_pages.size())
@@ -148,8 +154,12 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
         if (Page *page = currentPage())
             page->refresh();
     });
-    for (Page *page : std::as_const(m_pages))
+    for (Page *page : std::as_const(m_pages)) {
         connect(page, &Page::notice, this, [this](const QString &text) { m_banner->showMessage(text, Banner::Kind::Info); });
+        connect(page, &Page::noticeWithLink, this, [this](const QString &text, const QString &actionText, const QUrl &url) {
+            m_banner->showMessage(text, Banner::Kind::Info, actionText, [url] { QDesktopServices::openUrl(url); });
+        });
+    }
 
     m_refreshTimer->setInterval(RefreshIntervalMs);
     connect(m_refreshTimer, &QTimer::timeout, this, [this] {
@@ -290,6 +300,13 @@ QWidget *MainWindow::createHeader()
     auto *layout = new QHBoxLayout(header);
     layout->setContentsMargins(12, 6, 12, 6);
 
+    // Running, paused or stopped: whether calls go through at all, before where they go.
+    m_stateLabel = new QLabel(header);
+    m_stateLabel->setObjectName(u"gatewayStateLabel"_s);
+    m_stateLabel->setTextFormat(Qt::RichText);
+    m_stateLabel->hide();
+    layout->addWidget(m_stateLabel);
+
     m_addressLabel = new QLabel(header);
     m_addressLabel->setObjectName(u"addressLabel"_s);
     m_addressLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -319,13 +336,48 @@ QWidget *MainWindow::createHeader()
     return header;
 }
 
+void MainWindow::setGatewayStatus(GatewayStatus *status)
+{
+    if (m_status)
+        disconnect(m_status, nullptr, this, nullptr);
+    m_status = status;
+    if (m_status)
+        connect(m_status, &GatewayStatus::statusChanged, this, &MainWindow::updateHeader);
+    updateHeader();
+}
+
 void MainWindow::updateHeader()
 {
     const bool waiting = m_connection.waitingForKeychain;
+    // A dot in a colour that reads on light and dark headers, and the word (never colour alone).
+    const bool known = m_status && m_status->isKnown() && !waiting;
+    m_stateLabel->setVisible(known);
+    if (known) {
+        QString colour;
+        QString state;
+        QString tip;
+        if (!m_status->isReachable()) {
+            colour = u"#d0453a"_s;
+            state = tr("Stopped");
+            tip = tr("The gateway does not answer: tools cannot reach it until it runs again.");
+        } else if (m_status->isPaused()) {
+            colour = u"#d08a00"_s;
+            state = tr("Paused");
+            tip = tr("LLM calls are refused until the gateway is resumed (Settings or the tray).");
+        } else {
+            colour = u"#2e9d4f"_s;
+            state = tr("Running");
+            tip = tr("The gateway serves LLM calls.");
+        }
+        m_stateLabel->setText(u"<span style=\"color:%1\">\u25CF</span> <b>%2</b>"_s.arg(colour, state.toHtmlEscaped()));
+        m_stateLabel->setToolTip(tip);
+        m_stateLabel->setAccessibleName(tr("Gateway: %1").arg(state));
+    }
     m_addressLabel->setText(
         waiting ? tr("<b>Waiting for the keychain…</b> The gateway starts once the master key is known; if the "
                      "keychain asks for a password, answer its dialog.")
-                : tr("Gateway listening on <b>%1</b>").arg(m_connection.openAiBaseUrl().toHtmlEscaped()));
+                : known ? tr("at <b>%1</b>").arg(m_connection.openAiBaseUrl().toHtmlEscaped())
+                        : tr("Gateway listening on <b>%1</b>").arg(m_connection.openAiBaseUrl().toHtmlEscaped()));
     m_copyUrlButton->setEnabled(!waiting);
     m_copySnippetButton->setEnabled(!waiting);
     m_copyUrlButton->setToolTip(tr("Copy %1 to the clipboard").arg(m_connection.openAiBaseUrl()));

@@ -19,6 +19,7 @@ class AppSettings;
 class Banner;
 class BudgetsPage;
 class ConnectPage;
+class GatewayStatus;
 class Page;
 class SettingsPage;
 
@@ -43,7 +44,7 @@ struct ConnectionInfo
     [[nodiscard]] QString environmentSnippet() const;
 };
 
-// The main window: a sidebar of pages, a header with the gateway's address, a banner for
+// The main window: a sidebar of pages, a header with the gateway's state and address, a banner for
 // errors and notices. Pages are refreshed when shown, about once a second while visible, and
 // right after any change made through the API.
 class MainWindow final : public QMainWindow
@@ -85,6 +86,9 @@ public:
     // (welcome, warnings) are shown when it does.
     void setConnection(const ConnectionInfo &connection);
     [[nodiscard]] bool isWaitingForGateway() const { return m_connection.waitingForKeychain; }
+    // The header follows `status` (polled by its owner): running, paused or stopped, beside the
+    // address. Without one the header shows the address only.
+    void setGatewayStatus(GatewayStatus *status);
 
 Q_SIGNALS:
     void quitRequested();
@@ -113,7 +117,9 @@ private:
     QListWidget *m_sidebar;
     QStackedWidget *m_stack;
     Banner *m_banner = nullptr;
+    QLabel *m_stateLabel = nullptr;
     QLabel *m_addressLabel = nullptr;
+    GatewayStatus *m_status = nullptr;
     QPushButton *m_copyUrlButton = nullptr;
     QPushButton *m_copySnippetButton = nullptr;
     SettingsPage *m_settingsPage = nullptr;

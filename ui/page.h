@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QIcon>
+#include <QUrl>
 #include <QWidget>
 
 namespace Tollgate {
@@ -31,6 +32,9 @@ Q_SIGNALS:
     void refreshed();
     // Something worth telling the user that is not an error (shown in the banner).
     void notice(const QString &text);
+    // A notice with something to open (the folder of a file just written): the banner shows
+    // an `actionText` button that opens `url` with the desktop's handler.
+    void noticeWithLink(const QString &text, const QString &actionText, const QUrl &url);
 
 protected:
     [[nodiscard]] ApiClient *api() const { return m_api; }

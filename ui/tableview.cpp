@@ -58,6 +58,50 @@ QSortFilterProxyModel *TableView::setSourceModel(QAbstractItemModel *source)
     return m_proxy;
 }
 
+void TableView::setStretchColumn(int column)
+{
+    // The table fills its width, no header is cut short, and there is no sideways scrolling
+    // while the short columns fit: they size to their contents, one long column flexes. It
+    // never gets narrower than its header (QHeaderView::Stretch would squeeze it to nothing
+    // in a narrow window): past that, the table scrolls.
+    m_stretchColumn = column;
+    QHeaderView *header = horizontalHeader();
+    header->setStretchLastSection(false);
+    header->setSectionResizeMode(QHeaderView::ResizeToContents);
+    header->setSectionResizeMode(column, QHeaderView::Interactive);
+    // A few hundred rows decide a width: a long spend log stays quick to refresh.
+    header->setResizeContentsPrecision(200);
+    connect(header, &QHeaderView::sectionResized, this, [this](int logical) {
+        if (logical != m_stretchColumn)
+            fitStretchColumn();
+    });
+    fitStretchColumn();
+}
+
+void TableView::fitStretchColumn()
+{
+    QHeaderView *header = horizontalHeader();
+    if (m_stretchColumn < 0 || m_fitting || m_stretchColumn >= header->count())
+        return;
+    m_fitting = true;
+    int others = 0;
+    for (int c = 0; c < header->count(); ++c) {
+        if (c != m_stretchColumn && !header->isSectionHidden(c))
+            others += header->sectionSize(c);
+    }
+    const int width = std::max(header->sectionSizeHint(m_stretchColumn), viewport()->width() - others);
+    if (header->sectionSize(m_stretchColumn) != width)
+        header->resizeSection(m_stretchColumn, width);
+    m_fitting = false;
+}
+
+void TableView::updateGeometries()
+{
+    QTableView::updateGeometries();
+    // The viewport changed (a resize, the vertical scroll bar came or went).
+    fitStretchColumn();
+}
+
 void TableView::setEmptyText(const QString &text)
 {
     m_emptyText = text;

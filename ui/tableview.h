@@ -20,6 +20,10 @@ public:
     QSortFilterProxyModel *setSourceModel(QAbstractItemModel *source);
     [[nodiscard]] QSortFilterProxyModel *proxy() const { return m_proxy; }
 
+    // The column that takes the width left (and gives it back when the window narrows); every
+    // other column is as wide as its header and its contents. Call after setSourceModel().
+    void setStretchColumn(int column);
+
     void setEmptyText(const QString &text);
     // The source row of the current selection, -1 when none.
     [[nodiscard]] int currentSourceRow() const;
@@ -34,11 +38,15 @@ Q_SIGNALS:
 
 protected:
     void paintEvent(QPaintEvent *event) override;
+    void updateGeometries() override;
     void keyPressEvent(QKeyEvent *event) override;
 
 private:
     QSortFilterProxyModel *m_proxy = nullptr;
     QString m_emptyText;
+    int m_stretchColumn = -1;
+    bool m_fitting = false;
+    void fitStretchColumn();
 };
 
 } // namespace Tollgate

@@ -122,6 +122,12 @@ Where whereOf(const SpendLogFilter &filter)
         where.add(u"request_id = ?"_s, filter.requestId);
     if (!filter.modelGroup.isEmpty())
         where.add(u"model_group = ?"_s, filter.modelGroup);
+    if (!filter.modelGroupContains.isEmpty()) {
+        // A model name is full of '_' and sometimes '%': escaped, they match only themselves.
+        QString pattern = filter.modelGroupContains;
+        pattern.replace(u'\\', u"\\\\"_s).replace(u'%', u"\\%"_s).replace(u'_', u"\\_"_s);
+        where.add(u"model_group LIKE ? ESCAPE '\\'"_s, QString(u'%' + pattern + u'%'));
+    }
     if (!filter.sessionId.isEmpty())
         where.add(u"session_id = ?"_s, filter.sessionId);
     if (!filter.dialect.isEmpty())

@@ -62,6 +62,7 @@ struct SpendLogFilter
     QString endUser;
     QString requestId;
     QString modelGroup;
+    QString modelGroupContains;   // a part of the model group, case-insensitive (the window's search)
     QString sessionId;
     QString dialect;
     QString status;       // success, failure, client_disconnected, refused

@@ -87,6 +87,7 @@ std::optional<SpendLogFilter> readFilter(const QUrlQuery &query, const Responder
     filter.endUser = queryValue(query, u"end_user"_s);
     filter.requestId = queryValue(query, u"request_id"_s);
     filter.modelGroup = queryValue(query, u"model"_s);
+    filter.modelGroupContains = queryValue(query, u"model_contains"_s);
     filter.sessionId = queryValue(query, u"session_id"_s);
     filter.dialect = queryValue(query, u"dialect"_s);
     // A misspelt dialect would match nothing and look like "no calls": say so instead.

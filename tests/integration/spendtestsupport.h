@@ -92,6 +92,8 @@ inline bool matches(const SpendLogRow &row, const QVariantMap &params, const QDa
             return false;
         if (it.key() == u"model" && row.modelGroup != value)
             return false;
+        if (it.key() == u"model_contains" && !row.modelGroup.contains(value, Qt::CaseInsensitive))
+            return false;
         if (it.key() == u"session_id" && row.sessionId != value)
             return false;
         if (it.key() == u"dialect" && row.dialect != value)

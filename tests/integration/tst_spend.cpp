@@ -84,6 +84,15 @@ void TestSpend::filters_data()
     QTest::newRow("model group") << QVariantMap{{u"model"_s, u"gpt-b"_s}} << open << open;
     QTest::newRow("model group with comma, quote and newline") << QVariantMap{{u"model"_s, WeirdGroup}} << open
                                                                << open;
+    // A part of the model group, case-insensitive; '_' and '%' are no wildcards ("gpt_a" would
+    // match "gpt-a" as a LIKE pattern).
+    QTest::newRow("model_contains") << QVariantMap{{u"model_contains"_s, u"PT-"_s}} << open << open;
+    QTest::newRow("model_contains a quote") << QVariantMap{{u"model_contains"_s, u"\"quoted\""_s}} << open << open;
+    QTest::newRow("model_contains '_' is no wildcard") << QVariantMap{{u"model_contains"_s, u"gpt_a"_s}} << open
+                                                       << open;
+    QTest::newRow("model_contains '%' is no wildcard") << QVariantMap{{u"model_contains"_s, u"%"_s}} << open << open;
+    QTest::newRow("model_contains and a key")
+        << QVariantMap{{u"model_contains"_s, u"-b"_s}, {u"api_key"_s, u"sk-gamma-key"_s}} << open << open;
     QTest::newRow("session_id") << QVariantMap{{u"session_id"_s, u"sess-b"_s}} << open << open;
     QTest::newRow("session_id with comma, quote and newline") << QVariantMap{{u"session_id"_s, WeirdSession}}
                                                               << open << open;
@@ -146,6 +155,9 @@ void TestSpend::filters()
     // The filters on the new columns must pick some rows but not all (else they test nothing).
     if (params.contains(u"session_id"_s) || params.value(u"dialect"_s).toString() == u"messages")
         QVERIFY(!expected.isEmpty() && expected.size() < m_rows.size());
+    const QString contains = params.value(u"model_contains"_s).toString();
+    if (contains == u"PT-" || contains.contains(u'"'))
+        QVERIFY(!expected.isEmpty() && expected.size() < m_rows.size());
 
     Params query = paramsOf(params);
     query.append({u"page_size"_s, u"1000"_s});
@@ -161,6 +173,16 @@ void TestSpend::filters()
     QCOMPARE(parsed.records.size(), expected.size() + 1);
     for (qsizetype i = 0; i < expected.size(); ++i)
         QCOMPARE(parsed.records.at(i + 1), expectedRecord(expected.at(i)));
+
+    // /global/spend sums the same rows (the spend log page's "spent in all matching rows").
+    if (!contains.isEmpty()) {
+        NanoUsd total = 0;
+        for (const SpendLogRow &row : expected)
+            total += row.spend;
+        const Response spend = m_fixture->get(url("/global/spend", paramsOf(params)));
+        QCOMPARE(spend.status, 200);
+        QCOMPARE(spend.json().value(u"spend"_s).toDouble(), nanosToUsd(total));
+    }
 }
 
 void TestSpend::paging()

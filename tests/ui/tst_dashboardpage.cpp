@@ -1,9 +1,14 @@
+#include "models/store/spendlog.h"
 #include "tests/ui/uifixture.h"
 #include "ui/format.h"
+#include "ui/mainwindow.h"
 #include "ui/pages/dashboardpage.h"
 
-#include <QBarCategoryAxis>
+#include <QBarSet>
+#include <QCategoryAxis>
 #include <QChart>
+#include <QStackedBarSeries>
+#include <QToolTip>
 #include <QLabel>
 #include <QStackedWidget>
 #include <QTest>
@@ -57,6 +62,9 @@ private Q_SLOTS:
     void chartHasASeriesPerModelUsed();
     void chartStacksByKeyAlias();
     void hourGranularityStillShowsTheModels();
+    void timeAxisLabelsFitAtTheDefaultSize();
+    void barsHaveToolTips();
+    void topSpendersFollowTheChartRange();
     void globalBudgetGivesRemainingBurnRateAndRunOut();
     void topListsRankKeysUsersAndModels();
     void chartFollowsADarkPalette();
@@ -138,11 +146,102 @@ void TestDashboardPage::hourGranularityStillShowsTheModels()
     QVERIFY(UiFixture::refreshAndWait(&page));
     QCOMPARE(page.chartGroups(), QStringList{u"gpt-b"_s});
     // One bar per hour of the last two days (the gateway answers hour buckets).
-    const auto axes = page.chart()->axes(Qt::Horizontal);
-    QCOMPARE(axes.size(), 1);
-    const auto *categories = qobject_cast<QBarCategoryAxis *>(axes.first());
-    QVERIFY(categories);
-    QCOMPARE(categories->count(), SpendMath::ChartHours);
+    const auto *series = qobject_cast<QStackedBarSeries *>(page.chart()->series().value(0));
+    QVERIFY(series);
+    QCOMPARE(series->barSets().first()->count(), SpendMath::ChartHours);
+}
+
+void TestDashboardPage::timeAxisLabelsFitAtTheDefaultSize()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const QByteArray key = makeKey(fixture, u"team"_s);
+    QCOMPARE(fixture.chat(key, u"gpt-b"_s), 200);
+    auto window = fixture.createWindow();
+    window->resize(1400, 900);
+    auto *page = window->page<DashboardPage>();
+    window->showPage(page);
+    window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    for (const auto granularity : {SpendMath::Granularity::Day, SpendMath::Granularity::Hour}) {
+        page->setGranularity(granularity);
+        QVERIFY(UiFixture::refreshAndWait(page));
+        QTest::qWait(50);   // the chart lays out its plot
+        const auto axes = page->chart()->axes(Qt::Horizontal);
+        QCOMPARE(axes.size(), 1);
+        auto *axis = qobject_cast<QCategoryAxis *>(axes.first());
+        QVERIFY(axis);
+        const QStringList labels = axis->categoriesLabels();
+        // Upright labels, a few of them, each with room: 30 or 48 squeezed labels show "⋮".
+        QCOMPARE(axis->labelsAngle(), 0);
+        QVERIFY2(labels.size() >= 4, qPrintable(labels.join(u", "_s)));
+        const int bars = granularity == SpendMath::Granularity::Hour ? SpendMath::ChartHours : SpendMath::ChartDays;
+        QVERIFY(labels.size() < bars);
+        const QFontMetrics metrics(axis->labelsFont());
+        const double plotWidth = page->chart()->plotArea().width();
+        const double spacing = plotWidth / bars * (axis->endValue(labels.at(1)) - axis->endValue(labels.at(0)));
+        for (const QString &label : labels)
+            QVERIFY2(metrics.horizontalAdvance(label) < spacing, qPrintable(label));
+        // The newest bar is labelled: today, or this hour.
+        const QDateTime now = QDateTime::currentDateTime();
+        const QString newest = granularity == SpendMath::Granularity::Hour
+            ? QLocale().toString(now, u"ddd HH:00"_s)
+            : QLocale().toString(now.toUTC().date(), u"MMM d"_s);
+        QCOMPARE(labels.last(), newest);
+        QCOMPARE(axis->endValue(labels.last()), double(bars - 1));
+    }
+}
+
+void TestDashboardPage::barsHaveToolTips()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const QByteArray key = makeKey(fixture, u"team"_s);
+    QCOMPARE(fixture.chat(key, u"gpt-b"_s), 200);
+    DashboardPage page(&fixture.api());
+    page.resize(1200, 800);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    auto *series = qobject_cast<QStackedBarSeries *>(page.chart()->series().value(0));
+    QVERIFY(series);
+    QBarSet *set = series->barSets().first();
+    const int today = int(set->count() - 1);
+    const QString expected = page.barToolTip(today, u"gpt-b"_s, set->at(today));
+    QVERIFY(expected.contains(u"gpt-b"_s));
+    QVERIFY(expected.contains(Format::usd(globalSpend(fixture))));
+    QVERIFY(expected.contains(QLocale().toString(QDateTime::currentDateTimeUtc().date(), QLocale::LongFormat)));
+    // Hovering the bar shows it.
+    Q_EMIT series->hovered(true, today, set);
+    QTRY_COMPARE(QToolTip::text(), expected);
+    Q_EMIT series->hovered(false, today, set);
+}
+
+void TestDashboardPage::topSpendersFollowTheChartRange()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const QByteArray key = makeKey(fixture, u"team"_s);
+    QCOMPARE(fixture.chat(key, u"gpt-b"_s), 200);
+    // A call three days ago: in the 30-day chart, not in the 48-hour one.
+    SpendLogRow old;
+    old.requestId = u"three-days-ago"_s;
+    old.callType = u"acompletion"_s;
+    old.model = old.modelGroup = u"old-model"_s;
+    old.spend = 5'000'000;
+    old.status = u"success"_s;
+    old.startTime = old.endTime = QDateTime::currentDateTimeUtc().addDays(-3);
+    QVERIFY(fixture.gateway().store().writeNow(SpendLogRepository::insert(old)));
+
+    DashboardPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(topNames(page, u"topModelsTreeWidget"_s), (QStringList{u"old-model"_s, u"gpt-b"_s}));
+    QCOMPARE(labelText(page, u"topWindowLabel"_s), u"Last 30 day(s), as in the chart"_s);
+
+    page.setGranularity(SpendMath::Granularity::Hour);
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(topNames(page, u"topModelsTreeWidget"_s), QStringList{u"gpt-b"_s});
+    QCOMPARE(labelText(page, u"topWindowLabel"_s), u"Last 48 hour(s), as in the chart"_s);
 }
 
 void TestDashboardPage::globalBudgetGivesRemainingBurnRateAndRunOut()

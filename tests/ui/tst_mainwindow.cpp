@@ -1,17 +1,20 @@
 #include "tests/ui/uifixture.h"
 #include "ui/banner.h"
+#include "ui/gatewaystatus.h"
 #include "ui/page.h"
 #include "ui/pages/keyspage.h"
 #include "ui/pages/spendlogpage.h"
 
 #include <QApplication>
 #include <QClipboard>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStyle>
 #include <QTest>
 #include <QToolButton>
 
@@ -25,6 +28,8 @@ class TestMainWindow : public QObject
 
 private Q_SLOTS:
     void everyPageRefreshesAgainstTheGateway();
+    void sidebarIconsAreTheirPagesOwn();
+    void theHeaderShowsTheGatewaysState();
     void copyButtonsPutTheBaseUrlAndSnippetOnTheClipboard();
     void apiErrorsShowInTheBanner();
     void theFirstStartWelcomesAndSaysWhereTheKeyIs();
@@ -239,6 +244,70 @@ void TestMainWindow::theMenuBarQuitsSwitchesPagesAndFindsByKeyboard()
     QCOMPARE(window->quitAction()->shortcut(), QKeySequence(u"Ctrl+Q"_s));
     QTest::keyClick(window.get(), Qt::Key_Q, Qt::ControlModifier);
     QCOMPARE(quit.size(), 1);
+}
+
+void TestMainWindow::sidebarIconsAreTheirPagesOwn()
+{
+    // No desktop theme here (offscreen): the bundled icons show, one per page, none of them a
+    // style's stock pixmap (a check mark stood for Keys, a floppy disk for Budgets).
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    QList<QImage> images;
+    const QList<QImage> stock{
+        window->style()->standardIcon(QStyle::SP_DialogApplyButton).pixmap(20, 20).toImage(),
+        window->style()->standardIcon(QStyle::SP_DialogSaveButton).pixmap(20, 20).toImage(),
+        window->style()->standardIcon(QStyle::SP_ComputerIcon).pixmap(20, 20).toImage()};
+    for (Page *page : window->pages()) {
+        const QIcon icon = page->icon();
+        QVERIFY2(!icon.isNull(), qPrintable(page->title()));
+        const QImage image = icon.pixmap(20, 20).toImage();
+        // Drawn in the palette's text colour: some pixels are opaque, and they are that colour.
+        bool drawn = false;
+        for (int y = 0; y < image.height() && !drawn; ++y)
+            for (int x = 0; x < image.width() && !drawn; ++x)
+                drawn = qAlpha(image.pixel(x, y)) == 255
+                        && QColor(image.pixel(x, y)).rgb() == window->palette().color(QPalette::WindowText).rgb();
+        QVERIFY2(drawn, qPrintable(page->title()));
+        QVERIFY2(!images.contains(image), qPrintable(page->title() + u" looks like another page's icon"_s));
+        for (const QImage &other : stock)
+            QVERIFY2(image != other.convertToFormat(image.format()), qPrintable(page->title()));
+        images.append(image);
+    }
+}
+
+void TestMainWindow::theHeaderShowsTheGatewaysState()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    auto *state = window->findChild<QLabel *>(u"gatewayStateLabel"_s);
+    QVERIFY(state);
+    QVERIFY(state->isHidden());   // nothing known yet
+    GatewayStatus status(&fixture.api());
+    window->setGatewayStatus(&status);
+    const auto poll = [&status] {
+        QSignalSpy polled(&status, &GatewayStatus::polled);
+        status.poll();
+        return polled.wait(10000);
+    };
+    QVERIFY(poll());
+    QVERIFY(!state->isHidden());
+    QVERIFY2(state->text().contains(u"Running"_s), qPrintable(state->text()));
+    const auto *address = window->findChild<QLabel *>(u"addressLabel"_s);
+    QVERIFY(address->text().contains(window->connection().openAiBaseUrl()));
+
+    QCOMPARE(fixture.gateway().post("/gateway/pause", QJsonObject{}).status, 200);
+    QVERIFY(poll());
+    QVERIFY2(state->text().contains(u"Paused"_s), qPrintable(state->text()));
+    QCOMPARE(fixture.gateway().post("/gateway/resume", QJsonObject{}).status, 200);
+    QVERIFY(poll());
+    QVERIFY2(state->text().contains(u"Running"_s), qPrintable(state->text()));
+
+    // The gateway gone (stopped for a restart, or crashed): said so.
+    fixture.gateway().stop();
+    QVERIFY(poll());
+    QVERIFY2(state->text().contains(u"Stopped"_s), qPrintable(state->text()));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -1,14 +1,21 @@
+#include "tests/ui/pagehelpers.h"
 #include "tests/ui/uifixture.h"
+#include "ui/dialogs/keydialog.h"
+#include "ui/gatewaystatus.h"
 #include "ui/page.h"
+#include "ui/pages/dashboardpage.h"
+#include "ui/pages/keyspage.h"
 
 #include <QDir>
 #include <QJsonArray>
+#include <QSignalSpy>
 #include <QTest>
 #include <QTranslator>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
 using namespace Tollgate::Test;
+using namespace Tollgate::Test::Pages;
 
 // Renders every page of the window, with a little realistic data, to PNG. In CTest the
 // images go to a temporary folder and are only checked; scripts/screenshots sets
@@ -108,7 +115,17 @@ void TestScreenshots::everyPageRendersToAnImage()
     QVERIFY(QDir().mkpath(outputDir));
 
     auto window = fixture.createWindow();
-    window->resize(1180, 760);
+    // The header's state, as the app shows it.
+    GatewayStatus status(&fixture.api());
+    window->setGatewayStatus(&status);
+    QSignalSpy polled(&status, &GatewayStatus::polled);
+    status.poll();
+    QVERIFY(polled.wait(10000));
+    // TOLLGATE_SCREENSHOT_SIZE=1400x900 looks at another window size (the default: the README's).
+    QSize size(1180, 760);
+    if (const QStringList parts = qEnvironmentVariable("TOLLGATE_SCREENSHOT_SIZE").split(u'x'); parts.size() == 2)
+        size = QSize(parts.at(0).toInt(), parts.at(1).toInt());
+    window->resize(size);
     window->show();
     QVERIFY(QTest::qWaitForWindowExposed(window.get()));
     const QStringList names{u"dashboard"_s, u"keys"_s, u"connect"_s, u"users"_s, u"end-users"_s,
@@ -126,6 +143,27 @@ void TestScreenshots::everyPageRendersToAnImage()
         QVERIFY2(image.save(file), qPrintable(file));
         QVERIFY(QFileInfo(file).size() > 10000);
     }
+
+    // The dashboard's hourly chart: the time axis labels every few hours.
+    auto *dashboard = window->page<DashboardPage>();
+    window->showPage(dashboard);
+    dashboard->setGranularity(SpendMath::Granularity::Hour);
+    QVERIFY(UiFixture::refreshAndWait(dashboard));
+    QTest::qWait(150);
+    const QString hourly = QDir(outputDir).filePath(u"dashboard-hourly.png"_s);
+    QVERIFY2(window->grab().toImage().save(hourly), qPrintable(hourly));
+    dashboard->setGranularity(SpendMath::Granularity::Day);
+
+    // The New key dialog as it opens (budget and limit boxes in view).
+    auto *keys = window->page<KeysPage>();
+    window->showPage(keys);
+    QVERIFY(trigger(keys, u"newKeyAction"_s));
+    auto *dialog = waitForDialog<KeyDialog>(keys);
+    QVERIFY(dialog);
+    QTest::qWait(150);
+    const QString file = QDir(outputDir).filePath(u"new-key-dialog.png"_s);
+    QVERIFY2(dialog->grab().toImage().save(file), qPrintable(file));
+    dialog->reject();
 }
 
 QTEST_MAIN(TestScreenshots)

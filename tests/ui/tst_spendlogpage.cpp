@@ -3,15 +3,21 @@
 #include "ui/format.h"
 #include "ui/models/spendlogtablemodel.h"
 #include "ui/pages/spendlogpage.h"
+#include "ui/banner.h"
+#include "ui/mainwindow.h"
 #include "ui/tableview.h"
 
 #include <QAbstractItemModelTester>
+#include <QCalendarWidget>
 #include <QComboBox>
+#include <QDateTimeEdit>
+#include <QDesktopServices>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -72,6 +78,24 @@ Traffic makeTraffic(UiFixture &fixture)
     return traffic;
 }
 
+// A click on the date edit's arrow opens its calendar.
+void openPopup(QDateTimeEdit *edit)
+{
+    QTest::mouseClick(edit, Qt::LeftButton, {}, QPoint(edit->width() - 6, edit->height() / 2));
+}
+
+// Stands in for the desktop's file manager.
+class UrlCatcher : public QObject
+{
+    Q_OBJECT
+
+public:
+    QList<QUrl> urls;
+
+public Q_SLOTS:
+    void open(const QUrl &url) { urls.append(url); }
+};
+
 } // namespace
 
 class TestSpendLogPage : public QObject
@@ -91,6 +115,10 @@ private Q_SLOTS:
     void masterKeyAndOpenAccessCallsAreNamed();
     void filtersBySessionAndShowsTheTokenSplit();
     void refusedCallsShowTheirReasonAndFilter();
+    void modelFilterMatchesAPartOfTheName();
+    void calendarsOpenAtTodayForAnyTime();
+    void filterLabelsAreNotClipped();
+    void exportOffersToOpenTheFolder();
 };
 
 void TestSpendLogPage::listsEveryCallNewestFirst()
@@ -231,12 +259,14 @@ void TestSpendLogPage::exportWritesTheFilteredRowsAsCsv()
     QTemporaryDir dir;
     const QString path = dir.filePath(u"spend.csv"_s);
     QSignalSpy finished(&page, &SpendLogPage::exportFinished);
-    QSignalSpy notices(&page, &Page::notice);
+    QSignalSpy notices(&page, &Page::noticeWithLink);
     page.exportTo(path);
     QVERIFY(finished.wait(10000));
     QCOMPARE(finished.first().at(1).toString(), QString());
     QCOMPARE(finished.first().at(0).toLongLong(), 2);
     QCOMPARE(notices.size(), 1);
+    // The notice offers the folder the file went to.
+    QCOMPARE(notices.first().at(2).toUrl(), QUrl::fromLocalFile(dir.path()));
 
     QFile file(path);
     QVERIFY(file.open(QIODevice::ReadOnly));
@@ -458,6 +488,121 @@ void TestSpendLogPage::refusedCallsShowTheirReasonAndFilter()
     QVERIFY(served > 0);
     auto *status = page.findChild<QLabel *>(u"statusLabel"_s);
     QTRY_VERIFY2(status->text().contains(Format::usd(served)), qPrintable(status->text()));
+}
+
+void TestSpendLogPage::modelFilterMatchesAPartOfTheName()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    makeTraffic(fixture);
+    SpendLogPage page(&fixture.api());
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(page.model()->rowCount(), 3);
+
+    // What the user types in the Model field: a part of the name, any case.
+    auto *edit = page.findChild<QLineEdit *>(u"modelLineEdit"_s);
+    QVERIFY(edit);
+    const auto typed = [&](const QString &text) {
+        edit->setText(text);
+        Q_EMIT edit->editingFinished();
+        return UiFixture::refreshAndWait(&page) ? int(page.model()->rowCount()) : -1;
+    };
+    QCOMPARE(typed(u"GPT"_s), 3);
+    QCOMPARE(typed(u"-c"_s), 1);
+    QCOMPARE(page.model()->records().first().modelGroup, u"gpt-c"_s);
+    QCOMPARE(typed(u"gpt_"_s), 0);   // '_' is no wildcard
+    QCOMPARE(typed(QString()), 3);
+}
+
+void TestSpendLogPage::calendarsOpenAtTodayForAnyTime()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    SpendLogPage page(&fixture.api());
+    page.resize(1200, 700);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    const QDate today = QDate::currentDate();
+    for (const QString &name : {u"fromDateTimeEdit"_s, u"untilDateTimeEdit"_s}) {
+        auto *edit = page.findChild<QDateTimeEdit *>(name);
+        QVERIFY(edit);
+        QCOMPARE(edit->text(), u"any time"_s);
+        openPopup(edit);
+        QCalendarWidget *calendar = edit->calendarWidget();
+        QTRY_VERIFY(calendar->isVisible());
+        QCOMPARE(calendar->yearShown(), today.year());
+        QCOMPARE(calendar->monthShown(), today.month());
+        calendar->window()->close();
+        QTRY_VERIFY(!calendar->isVisible());
+        // Nothing was picked: still "any time".
+        QCOMPARE(edit->text(), u"any time"_s);
+    }
+    QVERIFY(!page.query().from.isValid() && !page.query().until.isValid());
+
+    // A date set: the calendar shows its month.
+    auto *from = page.findChild<QDateTimeEdit *>(u"fromDateTimeEdit"_s);
+    from->setDateTime(QDateTime(QDate(2024, 3, 5), QTime(10, 0)));
+    openPopup(from);
+    QTRY_VERIFY(from->calendarWidget()->isVisible());
+    QCOMPARE(from->calendarWidget()->yearShown(), 2024);
+    QCOMPARE(from->calendarWidget()->monthShown(), 3);
+    from->calendarWidget()->window()->close();
+}
+
+void TestSpendLogPage::filterLabelsAreNotClipped()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    auto window = fixture.createWindow();
+    window->resize(1400, 900);
+    auto *page = window->page<SpendLogPage>();
+    window->showPage(page);
+    window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+    QVERIFY(UiFixture::refreshAndWait(page));
+    for (QLabel *label : page->findChildren<QLabel *>()) {
+        if (!label->buddy() || !label->isVisible())
+            continue;
+        // Every filter's name is wholly visible: as wide as its letters drawn one by one (a
+        // mnemonic's underline splits the text into unkerned runs), and not under its field.
+        QString text = label->text();
+        text.remove(u'&');
+        int letters = 0;
+        for (const QChar c : std::as_const(text))
+            letters += label->fontMetrics().horizontalAdvance(c);
+        QVERIFY2(label->contentsRect().width() >= letters,
+                 qPrintable(u"%1: %2 < %3"_s.arg(text).arg(label->contentsRect().width()).arg(letters)));
+        const QRect field = label->buddy()->geometry();
+        QVERIFY2(!label->geometry().intersects(field), qPrintable(label->text()));
+    }
+}
+
+void TestSpendLogPage::exportOffersToOpenTheFolder()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    makeTraffic(fixture);
+    auto window = fixture.createWindow();
+    auto *page = window->page<SpendLogPage>();
+    window->showPage(page);
+    window->show();
+    QVERIFY(UiFixture::refreshAndWait(page));
+
+    QTemporaryDir dir;
+    QSignalSpy finished(page, &SpendLogPage::exportFinished);
+    page->exportTo(dir.filePath(u"spend.csv"_s));
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.first().at(0).toLongLong(), 3);
+
+    // The banner's button opens the folder with the desktop's file manager.
+    UrlCatcher catcher;
+    QDesktopServices::setUrlHandler(u"file"_s, &catcher, "open");
+    auto *button = window->banner()->findChild<QPushButton *>(u"bannerActionButton"_s);
+    QVERIFY(button);
+    QCOMPARE(button->text(), u"Open folder"_s);
+    button->click();
+    QDesktopServices::unsetUrlHandler(u"file"_s);
+    QCOMPARE(catcher.urls, QList<QUrl>{QUrl::fromLocalFile(dir.path())});
 }
 
 QTEST_MAIN(TestSpendLogPage)

@@ -129,8 +129,10 @@ void TestTranslations::englishPluralsReadNaturally()
     QTranslator translator;
     QVERIFY(translator.load(u"tollgate_en"_s, QString::fromUtf8(TOLLGATE_QM_DIR)));
     QVERIFY(QCoreApplication::installTranslator(&translator));
-    QCOMPARE(QCoreApplication::translate("Tollgate::DashboardPage", "Last %n day(s)", nullptr, 1), u"Last 1 day"_s);
-    QCOMPARE(QCoreApplication::translate("Tollgate::DashboardPage", "Last %n day(s)", nullptr, 30), u"Last 30 days"_s);
+    QCOMPARE(QCoreApplication::translate("Tollgate::DashboardPage", "Last %n day(s), as in the chart", nullptr, 1),
+             u"Last 1 day, as in the chart"_s);
+    QCOMPARE(QCoreApplication::translate("Tollgate::DashboardPage", "Last %n day(s), as in the chart", nullptr, 30),
+             u"Last 30 days, as in the chart"_s);
 
     UiFixture fixture;
     QVERIFY(fixture.start());
@@ -140,7 +142,7 @@ void TestTranslations::englishPluralsReadNaturally()
     auto *granularity = page->findChild<QComboBox *>(u"granularityComboBox"_s);
     QVERIFY(granularity);
     QCOMPARE(granularity->itemText(0), u"Per day, last 30 days"_s);
-    QCOMPARE(page->findChild<QLabel *>(u"topWindowLabel"_s)->text(), u"Last 30 days"_s);
+    QCOMPARE(page->findChild<QLabel *>(u"topWindowLabel"_s)->text(), u"Last 30 days, as in the chart"_s);
     QCoreApplication::removeTranslator(&translator);
 }
 

@@ -8,6 +8,7 @@
 #include <QLineEdit>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
+#include <QWidget>
 
 #include <algorithm>
 
@@ -121,6 +122,17 @@ bool samePeriod(const QString &a, const QString &b)
 bool isValidDuration(const QString &text)
 {
     return durationPattern().match(text.trimmed()).hasMatch();
+}
+
+void fitToContents(QWidget *dialog)
+{
+    // Not shown yet: show() sizes it to its contents anyway (a resize now would stop that).
+    if (!dialog->isVisible())
+        return;
+    const int width = std::max(dialog->width(), dialog->minimumSizeHint().width());
+    int height = dialog->hasHeightForWidth() ? dialog->heightForWidth(width) : dialog->sizeHint().height();
+    height = std::max({height, dialog->minimumSizeHint().height(), dialog->height()});
+    dialog->resize(width, height);
 }
 
 } // namespace Tollgate::DialogFields

@@ -5,6 +5,7 @@
 #include <QStringList>
 
 class QComboBox;
+class QWidget;
 
 namespace Tollgate {
 
@@ -47,5 +48,10 @@ void setPeriod(QComboBox *comboBox, const QString &duration);
 // Whether two durations are the same period ("monthly" = "1mo"; "" = "").
 bool samePeriod(const QString &a, const QString &b);
 bool isValidDuration(const QString &text);
+
+// A dialog whose contents grew after it opened (the list of models arrived): as tall as
+// its contents need at its width, so nothing under a wrapped label is squeezed. Unlike
+// adjustSize(), not limited to two thirds of the screen, and never narrower or shorter.
+void fitToContents(QWidget *dialog);
 
 } // namespace Tollgate::DialogFields

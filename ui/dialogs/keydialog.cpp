@@ -22,6 +22,8 @@ KeyDialog::KeyDialog(QWidget *parent) : QDialog(parent), m_ui(std::make_unique<U
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Create key"));
     connect(m_ui->expiresComboBox, &QComboBox::currentTextChanged, this, &KeyDialog::updateOkButton);
     connect(m_ui->budgetLimitsWidget, &BudgetLimitsWidget::inputChanged, this, &KeyDialog::updateOkButton);
+    // Wide enough that the list of models wraps into a few lines, not a column of words.
+    setMinimumWidth(fontMetrics().averageCharWidth() * 60);
 }
 
 KeyDialog::KeyDialog(const KeyRecord &key, QWidget *parent) : KeyDialog(parent)
@@ -76,6 +78,10 @@ void KeyDialog::setAvailableModels(const QStringList &models, const QStringList 
     const QString text = DialogFields::availableModelsText(models, accessGroups);
     m_ui->availableModelsLabel->setText(text);
     m_ui->availableModelsLabel->setVisible(!text.isEmpty());
+    // The list arrives after the dialog opened: it grows to hold it instead of squeezing the
+    // budget and limit boxes under it (a wrapped label's height depends on its width, which
+    // a dialog's layout does not ask about by itself).
+    DialogFields::fitToContents(this);
 }
 
 void KeyDialog::setKnownUsers(const QStringList &userIds)

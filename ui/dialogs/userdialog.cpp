@@ -14,6 +14,8 @@ namespace Tollgate {
 UserDialog::UserDialog(QWidget *parent) : QDialog(parent), m_ui(std::make_unique<Ui::UserDialog>())
 {
     m_ui->setupUi(this);
+    // Wide enough that the list of models wraps into a few lines, not a column of words.
+    setMinimumWidth(fontMetrics().averageCharWidth() * 60);
     // The API's role identifiers stay the item data; the text is for people.
     for (const QString &role : {u"internal_user"_s, u"internal_user_viewer"_s, u"proxy_admin"_s})
         m_ui->userRoleComboBox->addItem(UserTableModel::roleName(role), role);
@@ -95,6 +97,8 @@ void UserDialog::setAvailableModels(const QStringList &models, const QStringList
     const QString text = DialogFields::availableModelsText(models, accessGroups);
     m_ui->availableModelsLabel->setText(text);
     m_ui->availableModelsLabel->setVisible(!text.isEmpty());
+    // Arrives after the dialog opened: it grows instead of squeezing the fields (as KeyDialog).
+    DialogFields::fitToContents(this);
 }
 
 void UserDialog::updateOkButton()

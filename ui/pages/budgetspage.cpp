@@ -10,6 +10,7 @@
 #include "../format.h"
 #include "../identitylists.h"
 #include "../models/budgettablemodel.h"
+#include "../pageicon.h"
 #include "../progressdelegate.h"
 #include "../spendmath.h"
 #include "../tableview.h"
@@ -120,6 +121,7 @@ BudgetsPage::BudgetsPage(ApiClient *api, QWidget *parent)
 
     m_view->setObjectName(u"budgetsTableView"_s);
     m_view->setSourceModel(m_model);
+    m_view->setStretchColumn(BudgetTableModel::Name);
     m_view->setItemDelegateForColumn(BudgetTableModel::Used, new ProgressDelegate(m_view));
     m_view->setEmptyText(tr("No budgets yet. Give a key, a user or an end user a max budget on its page "
                             "(or the whole gateway with “Edit global budget”) and it appears here."));
@@ -189,7 +191,7 @@ QString BudgetsPage::introText() const
 
 QIcon BudgetsPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_DialogSaveButton);
+    return pageIcon({u"wallet-open"_s, u"view-financial-budget"_s}, u"budgets"_s, this);
 }
 
 QList<BudgetRecord> BudgetsPage::budgetsOf(const BudgetRecord &global, const QList<UserRecord> &users,

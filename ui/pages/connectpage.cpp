@@ -3,6 +3,7 @@
 #include "../apiclient.h"
 #include "../dialogs/keydialog.h"
 #include "../identitylists.h"
+#include "../pageicon.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -203,7 +204,7 @@ ConnectPage::ConnectPage(ApiClient *api, const QString &baseUrl, QWidget *parent
 
 QIcon ConnectPage::icon() const
 {
-    return QIcon::fromTheme(u"network-connect"_s, style()->standardIcon(QStyle::SP_CommandLink));
+    return pageIcon({u"network-connect"_s}, u"connect"_s, this);
 }
 
 QString ConnectPage::setupText() const

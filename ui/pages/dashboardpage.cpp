@@ -3,14 +3,15 @@
 #include "../apiclient.h"
 #include "../format.h"
 #include "../identitylists.h"
+#include "../pageicon.h"
 #include "models/identity.h"
 
-#include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QCursor>
 #include <QEvent>
 #include <QGridLayout>
 #include <QGroupBox>
@@ -22,6 +23,7 @@
 #include <QStackedBarSeries>
 #include <QStackedWidget>
 #include <QStyle>
+#include <QToolTip>
 #include <QTreeWidget>
 #include <QValueAxis>
 #include <QVBoxLayout>
@@ -44,6 +46,17 @@ constexpr int KeyListEvery = 30;
 // Without a budget period, the top lists and the burn rate look back this far.
 constexpr int WindowDays = 30;
 constexpr int RateDays = 7;
+// Room between two labels of the time axis, in average character widths.
+constexpr int LabelGapChars = 2;
+
+// A bar's period as its axis label: "Mar 5" for a day, "Tue 14:00" for an hour (local time).
+QString shortPeriodLabel(const QString &category)
+{
+    const QLocale locale;
+    const QDateTime start = SpendMath::periodStart(category);
+    return category.size() > 10 ? locale.toString(start.toLocalTime(), u"ddd HH:00"_s)
+                                : locale.toString(start.date(), u"MMM d"_s);
+}
 
 } // namespace
 
@@ -84,6 +97,8 @@ DashboardPage::DashboardPage(ApiClient *api, QWidget *parent) : Page(api, parent
     m_chart = new QChart;
     m_chart->legend()->setAlignment(Qt::AlignRight);
     m_chart->setAnimationOptions(QChart::NoAnimation);
+    // The plot's width decides how many time labels fit.
+    connect(m_chart, &QChart::plotAreaChanged, this, [this] { relabelTimeAxis(); });
     m_chartView = new QChartView(m_chart, chartBox);
     m_chartView->setObjectName(u"spendChartView"_s);
     m_chartView->setRenderHint(QPainter::Antialiasing);
@@ -122,7 +137,7 @@ DashboardPage::DashboardPage(ApiClient *api, QWidget *parent) : Page(api, parent
 
 QIcon DashboardPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_ComputerIcon);
+    return pageIcon({u"view-statistics"_s, u"office-chart-bar"_s}, u"dashboard"_s, this);
 }
 
 QWidget *DashboardPage::createCard(const QString &title, const QString &name, QLabel **value, QLabel **detail)
@@ -301,18 +316,24 @@ void DashboardPage::fetchReports()
                     renderChart();
                 });
 
+    // The top lists cover what the chart shows: its first bar to now, by day or by hour.
+    const QDateTime chartStart = SpendMath::periodStart(categories.first());
+    fetchReport(u"api_key"_s, chartStart, hourly, [this](const QList<ReportBucket> &buckets) {
+        fillTopList(m_topKeys, SpendMath::topN(buckets, TopCount, true), true);
+    });
+    fetchReport(u"user"_s, chartStart, hourly, [this](const QList<ReportBucket> &buckets) {
+        fillTopList(m_topUsers, SpendMath::topN(buckets, TopCount), false);
+    });
+    fetchReport(u"model"_s, chartStart, hourly, [this](const QList<ReportBucket> &buckets) {
+        fillTopList(m_topModels, SpendMath::topN(buckets, TopCount), false);
+    });
+
+    // The burn rate without a budget period: the last days' spend, whatever the chart shows.
     QDateTime windowStart = periodStart();
     if (!windowStart.isValid())
         windowStart = QDateTime(now.date().addDays(-(WindowDays - 1)), QTime(0, 0), Qt::UTC);
-    fetchReport(u"api_key"_s, windowStart, false, [this](const QList<ReportBucket> &buckets) {
-        fillTopList(m_topKeys, SpendMath::topN(buckets, TopCount, true), true);
-    });
-    fetchReport(u"user"_s, windowStart, false, [this](const QList<ReportBucket> &buckets) {
-        fillTopList(m_topUsers, SpendMath::topN(buckets, TopCount), false);
-    });
     fetchReport(u"model"_s, windowStart, false, [this](const QList<ReportBucket> &buckets) {
         m_windowModels = buckets;
-        fillTopList(m_topModels, SpendMath::topN(buckets, TopCount), false);
         updateSummary();
     });
 }
@@ -377,10 +398,11 @@ void DashboardPage::updateSummary()
         break;
     }
 
-    if (start.isValid())
-        m_topTitle->setText(tr("This budget period (since %1)").arg(Format::dateTime(start)));
+    // The chart's range (the period of a budget is on its card).
+    if (m_chartGranularity == SpendMath::Granularity::Hour)
+        m_topTitle->setText(tr("Last %n hour(s), as in the chart", nullptr, SpendMath::ChartHours));
     else
-        m_topTitle->setText(tr("Last %n day(s)", nullptr, WindowDays));
+        m_topTitle->setText(tr("Last %n day(s), as in the chart", nullptr, SpendMath::ChartDays));
 }
 
 QString DashboardPage::groupLabel(const QString &group, bool keys) const
@@ -448,25 +470,32 @@ void DashboardPage::renderChart()
     }
     m_chart->addSeries(series);
 
-    const QLocale locale;
-    QStringList labels;
     double highest = 0;
     for (int c = 0; c < stacked.categories.size(); ++c) {
-        const QString &category = stacked.categories.at(c);
-        const QDateTime start = SpendMath::periodStart(category);
-        // Categories must be unique: a weekday with the hour over two days, a date per day.
-        labels.append(category.size() > 10 ? locale.toString(start.toLocalTime(), u"ddd HH:00"_s)
-                                           : locale.toString(start.date(), u"MMM d"_s));
         double column = 0;
         for (const QList<double> &row : stacked.values)
             column += row.at(c);
         highest = std::max(highest, column);
     }
-    auto *axisX = new QBarCategoryAxis;
-    axisX->append(labels);
-    axisX->setLabelsAngle(-90);
+    // A value axis under the bars (bar c sits at x = c): its labels go on a few bars only, as
+    // many as the width holds (relabelTimeAxis), upright. A category axis labels every bar
+    // and, 30 or 48 of them, squeezes them into "⋮".
+    m_chartCategories = stacked.categories;
+    m_labelStep = 0;
+    auto *axisX = new QCategoryAxis;
+    axisX->setObjectName(u"timeAxis"_s);
+    axisX->setRange(-0.5, stacked.categories.size() - 0.5);
+    axisX->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    axisX->setGridLineVisible(false);
     m_chart->addAxis(axisX, Qt::AlignBottom);
     series->attachAxis(axisX);
+    relabelTimeAxis();
+    connect(series, &QStackedBarSeries::hovered, this, [this](bool over, int index, QBarSet *set) {
+        if (over)
+            QToolTip::showText(QCursor::pos(), barToolTip(index, set->label(), set->at(index)), m_chartView);
+        else
+            QToolTip::hideText();
+    });
     // Nice ticks from a value axis, labelled by the window's one money format (a value
     // axis only takes a printf format: "$0.0150" beside "$0.015" elsewhere).
     QValueAxis nice;
@@ -486,6 +515,59 @@ void DashboardPage::renderChart()
     series->attachAxis(axisY);
     applyChartTheme();
     m_chartStack->setCurrentWidget(m_chartView);
+}
+
+void DashboardPage::relabelTimeAxis()
+{
+    const auto axes = m_chart->axes(Qt::Horizontal);
+    auto *axis = axes.isEmpty() ? nullptr : qobject_cast<QCategoryAxis *>(axes.first());
+    const int bars = int(m_chartCategories.size());
+    if (!axis || bars == 0)
+        return;
+    // Before the first layout the plot is unknown: the view's width stands in for it.
+    const double plotWidth = m_chart->plotArea().width() > 0 ? m_chart->plotArea().width() : m_chartView->width() * 0.7;
+    const QFontMetrics metrics(axis->labelsFont());
+    int widest = 0;
+    for (const QString &category : std::as_const(m_chartCategories))
+        widest = std::max(widest, metrics.horizontalAdvance(shortPeriodLabel(category)));
+    const double perBar = plotWidth / bars;
+    const double needed = widest + LabelGapChars * metrics.averageCharWidth();
+    // Steps that read well: every day, 2 days, … a week; every hour, 2, 3, … 12 hours.
+    const bool hourly = m_chartCategories.first().size() > 10;
+    const QList<int> steps = hourly ? QList<int>{1, 2, 3, 4, 6, 12, 24} : QList<int>{1, 2, 3, 5, 7, 10, 15};
+    int step = steps.last();
+    for (const int candidate : steps) {
+        if (candidate * perBar >= needed) {
+            step = candidate;
+            break;
+        }
+    }
+    if (step == m_labelStep)
+        return;
+    m_labelStep = step;
+    for (const QString &label : axis->categoriesLabels())
+        axis->remove(label);
+    // Counted back from the newest bar, which is always labelled (today, this hour).
+    const int first = (bars - 1) % step;
+    for (int c = first; c < bars; c += step)
+        axis->append(shortPeriodLabel(m_chartCategories.at(c)), c);
+    axis->setStartValue(-0.5);
+    axis->setLabelsAngle(0);
+}
+
+QString DashboardPage::barToolTip(int category, const QString &group, double value) const
+{
+    if (category < 0 || category >= m_chartCategories.size())
+        return {};
+    const QString period = m_chartCategories.at(category);
+    const QDateTime start = SpendMath::periodStart(period).toLocalTime();
+    const QLocale locale;
+    const QString when = period.size() > 10
+        ? tr("%1, %2–%3").arg(locale.toString(start.date(), QLocale::ShortFormat),
+                              locale.toString(start.time(), u"HH:mm"_s),
+                              locale.toString(start.addSecs(3600).time(), u"HH:mm"_s))
+        : locale.toString(SpendMath::periodStart(period).date(), QLocale::LongFormat);
+    return u"%1\n%2: %3"_s.arg(when, group, Format::usd(value));
 }
 
 void DashboardPage::applyChartTheme()

@@ -45,6 +45,8 @@ public:
     [[nodiscard]] QChart *chart() const { return m_chart; }
     // The bar sets' labels of the chart (models or key names), empty when it shows no spend.
     [[nodiscard]] QStringList chartGroups() const;
+    // What hovering a bar shows: its day or hour, the bar set's name and its amount.
+    [[nodiscard]] QString barToolTip(int category, const QString &group, double value) const;
 
 protected:
     void doRefresh() override;
@@ -58,6 +60,8 @@ private:
                      const std::function<void(const QList<ReportBucket> &)> &store);
     void updateSummary();
     void renderChart();
+    // The time axis' labels: every how-many-th bar fits the plot's width, without overlapping.
+    void relabelTimeAxis();
     void fillTopList(QTreeWidget *list, const QList<SpendMath::Ranked> &ranked, bool keys);
     void relabelTopKeys();
     void applyChartTheme();
@@ -92,6 +96,8 @@ private:
     double m_periodSpend = 0;
     double m_burnRate = 0;
     QList<ReportBucket> m_chartBuckets;
+    QStringList m_chartCategories;       // the bars' periods as the report names them, oldest first
+    int m_labelStep = 0;                 // the time axis labels every this many bars (0: not laid out)
     QList<ReportBucket> m_windowModels;   // the top lists' window, by model (also the 7-day rate)
     QHash<QString, QString> m_keyNames;
     bool m_chartByKey = false;

@@ -4,6 +4,8 @@
 #include "../confirm.h"
 #include "../dialogs/enduserdialog.h"
 #include "../models/endusertablemodel.h"
+#include "../pageicon.h"
+#include "../tableview.h"
 
 #include <QAction>
 #include <QJsonArray>
@@ -33,11 +35,12 @@ EndUsersPage::EndUsersPage(ApiClient *api, QWidget *parent)
     setUpList(m_model, u"endUsers"_s, tr("Search end users…"),
               tr("No end users yet. They appear when a call names one in its “user” field; press “New end "
                  "user” to set a budget or block one ahead of time."));
+    tableView()->setStretchColumn(EndUserTableModel::Alias);
 }
 
 QIcon EndUsersPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_FileDialogContentsView);
+    return pageIcon({u"user-identity"_s}, u"endusers"_s, this);
 }
 
 void EndUsersPage::doRefresh()

@@ -6,6 +6,8 @@
 #include "../dialogs/keydialog.h"
 #include "../identitylists.h"
 #include "../models/keytablemodel.h"
+#include "../pageicon.h"
+#include "../tableview.h"
 
 #include <QAction>
 #include <QJsonArray>
@@ -34,11 +36,12 @@ KeysPage::KeysPage(ApiClient *api, QWidget *parent) : ListPage(api, parent), m_m
     setActivationAction(m_editAction);
     setUpList(m_model, u"keys"_s, tr("Search keys, owners, models…"),
               tr("No keys yet. Press “New key” to hand one out."));
+    tableView()->setStretchColumn(KeyTableModel::Models);
 }
 
 QIcon KeysPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_DialogApplyButton);
+    return pageIcon({u"dialog-password"_s, u"password-copy"_s}, u"keys"_s, this);
 }
 
 void KeysPage::doRefresh()

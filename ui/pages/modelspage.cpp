@@ -5,6 +5,7 @@
 #include "../dialogs/modeldialog.h"
 #include "../models/accessgrouptablemodel.h"
 #include "../models/modeltablemodel.h"
+#include "../pageicon.h"
 #include "../tableview.h"
 
 #include <QApplication>
@@ -51,10 +52,12 @@ ModelsPage::ModelsPage(ApiClient *api, QWidget *parent)
 
     m_modelsView->setObjectName(u"modelsTableView"_s);
     m_modelsView->setSourceModel(m_models);
+    m_modelsView->setStretchColumn(ModelTableModel::AccessGroups);
     m_modelsView->setEmptyText(tr("No models yet — press Add model to add one, or list models in config.yaml"));
     m_modelsView->sortByColumn(ModelTableModel::ModelName, Qt::AscendingOrder);
     m_groupsView->setObjectName(u"accessGroupsTableView"_s);
     m_groupsView->setSourceModel(m_groups);
+    m_groupsView->setStretchColumn(AccessGroupTableModel::Members);
     m_groupsView->setEmptyText(tr("No access groups — give a model access groups (Edit) to allow a whole group "
                                   "to a key or user"));
     m_groupsView->sortByColumn(AccessGroupTableModel::Group, Qt::AscendingOrder);
@@ -111,7 +114,7 @@ QWidget *ModelsPage::searchField() const
 
 QIcon ModelsPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_DriveNetIcon);
+    return pageIcon({u"applications-science"_s, u"cpu"_s}, u"models"_s, this);
 }
 
 void ModelsPage::doRefresh()

@@ -3,6 +3,7 @@
 #include "../apiclient.h"
 #include "../appsettings.h"
 #include "../confirm.h"
+#include "../pageicon.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -102,7 +103,7 @@ SettingsPage::SettingsPage(ApiClient *api, AppSettings *settings, const Connecti
 
 QIcon SettingsPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_FileDialogInfoView);
+    return pageIcon({u"configure"_s, u"preferences-system"_s}, u"settings"_s, this);
 }
 
 QWidget *SettingsPage::createConnectionSection()

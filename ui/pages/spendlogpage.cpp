@@ -5,14 +5,18 @@
 #include "../format.h"
 #include "../identitylists.h"
 #include "../models/spendlogtablemodel.h"
+#include "../pageicon.h"
 #include "../tableview.h"
 #include "models/identity.h"
 
 #include <QApplication>
+#include <QCalendarWidget>
 #include <QClipboard>
 #include <QComboBox>
 #include <QCompleter>
 #include <QDateTimeEdit>
+#include <QEvent>
+#include <QFileInfo>
 #include <QDir>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -74,6 +78,18 @@ qint64 countCsvRecords(const QString &path)
     return std::max<qint64>(0, lines - 1);
 }
 
+// The width of a label's text drawn a letter at a time (as a mnemonic's runs are).
+int unkernedWidth(const QLabel *label)
+{
+    QString text = label->text();
+    text.remove(u'&');
+    int width = 0;
+    for (const QChar c : std::as_const(text))
+        width += label->fontMetrics().horizontalAdvance(c);
+    const QMargins margins = label->contentsMargins();
+    return width + margins.left() + margins.right() + 2 * label->margin();
+}
+
 } // namespace
 
 QUrlQuery SpendLogQuery::toUrlQuery() const
@@ -89,8 +105,9 @@ QUrlQuery SpendLogQuery::toUrlQuery() const
         query.addQueryItem(u"user_id"_s, userId);
     if (!endUser.isEmpty())
         query.addQueryItem(u"end_user"_s, endUser);
+    // The field is a search: "gpt-4" finds gpt-4o and gpt-4o-mini (`model` would be exact).
     if (!model.isEmpty())
-        query.addQueryItem(u"model"_s, model);
+        query.addQueryItem(u"model_contains"_s, model);
     if (!sessionId.isEmpty())
         query.addQueryItem(u"session_id"_s, sessionId);
     if (!status.isEmpty())
@@ -116,7 +133,8 @@ SpendLogPage::SpendLogPage(ApiClient *api, QWidget *parent)
     m_view->setEmptyText(tr("No calls match these filters. Calls through the gateway appear here "
                             "within a second; widen the time range or press All to see every call."));
     m_view->sortByColumn(SpendLogTableModel::Time, Qt::DescendingOrder);
-    m_view->horizontalHeader()->setSectionResizeMode(SpendLogTableModel::Time, QHeaderView::ResizeToContents);
+    // The request id is the longest and the least read: it gives way when the window narrows.
+    m_view->setStretchColumn(SpendLogTableModel::RequestId);
     connect(m_view, &TableView::contextMenuRequested, this, &SpendLogPage::showContextMenu);
     layout->addWidget(m_view, 1);
 
@@ -133,6 +151,28 @@ SpendLogPage::SpendLogPage(ApiClient *api, QWidget *parent)
     updateStatus();
 }
 
+bool SpendLogPage::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::Show) {
+        for (QDateTimeEdit *edit : {m_fromEdit, m_untilEdit}) {
+            // Only the page shown moves (no date is picked): cancelling keeps "any time".
+            if (edit && watched == edit->calendarWidget() && edit->dateTime() <= NoBound) {
+                const QDate today = QDate::currentDate();
+                edit->calendarWidget()->setCurrentPage(today.year(), today.month());
+            }
+        }
+    }
+    return Page::eventFilter(watched, event);
+}
+
+SpendLogPage::~SpendLogPage()
+{
+    // Closing the window moves the focus, and a focused filter field then says "editing
+    // finished" to a page that is half gone: the fields stop talking to it first.
+    for (QWidget *child : findChildren<QWidget *>())
+        disconnect(child, nullptr, this, nullptr);
+}
+
 QWidget *SpendLogPage::searchField() const
 {
     return m_keyCombo;
@@ -140,7 +180,7 @@ QWidget *SpendLogPage::searchField() const
 
 QIcon SpendLogPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_FileDialogDetailedView);
+    return pageIcon({u"view-financial-transactions"_s, u"view-list-details"_s}, u"spendlog"_s, this);
 }
 
 void SpendLogPage::buildFilters()
@@ -157,6 +197,8 @@ void SpendLogPage::buildFilters()
         edit->setSpecialValueText(tr("any time"));
         edit->setDateTime(NoBound);
         connect(edit, &QDateTimeEdit::editingFinished, this, &SpendLogPage::filtersEdited);
+        // "Any time" is the year 2000: the calendar opens on this month instead (eventFilter).
+        edit->calendarWidget()->installEventFilter(this);
         return edit;
     };
     m_fromEdit = makeTimeEdit(u"fromDateTimeEdit"_s);
@@ -164,6 +206,7 @@ void SpendLogPage::buildFilters()
     auto *fromLabel = new QLabel(tr("&From"), this);
     fromLabel->setBuddy(m_fromEdit);
     auto *untilLabel = new QLabel(tr("&To"), this);
+    untilLabel->setObjectName(u"untilLabel"_s);
     untilLabel->setBuddy(m_untilEdit);
     timeRow->addWidget(fromLabel);
     timeRow->addWidget(m_fromEdit);
@@ -239,6 +282,13 @@ void SpendLogPage::buildFilters()
     connect(m_exportButton, &QPushButton::clicked, this, &SpendLogPage::askExport);
     filterRow->addWidget(m_exportButton);
     outer->addLayout(filterRow);
+
+    // A label's size hint is its kerned width ("To" is narrower than T + o), but a mnemonic's
+    // underline splits the text into runs drawn unkerned: the last letter was cut off.
+    for (QLabel *label : findChildren<QLabel *>()) {
+        if (label->buddy())
+            label->setMinimumWidth(std::max(label->sizeHint().width(), unkernedWidth(label)));
+    }
 }
 
 SpendLogQuery SpendLogPage::query() const
@@ -590,7 +640,9 @@ void SpendLogPage::exportTo(const QString &path)
                             return;
                         }
                         const qint64 rows = countCsvRecords(path);
-                        Q_EMIT notice(tr("Exported %n row(s) to %1", nullptr, int(rows)).arg(QDir::toNativeSeparators(path)));
+                        Q_EMIT noticeWithLink(
+                            tr("Exported %n row(s) to %1", nullptr, int(rows)).arg(QDir::toNativeSeparators(path)),
+                            tr("Open folder"), QUrl::fromLocalFile(QFileInfo(path).absolutePath()));
                         Q_EMIT exportFinished(rows, {});
                     });
 }

@@ -28,7 +28,7 @@ struct SpendLogQuery
     QString apiKey;       // key token
     QString userId;
     QString endUser;
-    QString model;        // the model group clients asked for
+    QString model;        // a part of the model group clients asked for, any case (model_contains)
     QString sessionId;    // a coding agent's session
     QString status;       // success, refused, failure, client_disconnected; empty: all
 
@@ -48,6 +48,7 @@ public:
     static constexpr int PageSize = 250;
 
     explicit SpendLogPage(ApiClient *api, QWidget *parent = nullptr);
+    ~SpendLogPage() override;
 
     [[nodiscard]] QString title() const override { return tr("Spend log"); }
     [[nodiscard]] QIcon icon() const override;
@@ -75,6 +76,7 @@ Q_SIGNALS:
 
 protected:
     void doRefresh() override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void buildFilters();

@@ -6,6 +6,8 @@
 #include "../dialogs/userdialog.h"
 #include "../identitylists.h"
 #include "../models/usertablemodel.h"
+#include "../pageicon.h"
+#include "../tableview.h"
 
 #include <QAction>
 #include <QJsonArray>
@@ -29,11 +31,12 @@ UsersPage::UsersPage(ApiClient *api, QWidget *parent) : ListPage(api, parent), m
     setActivationAction(m_editAction);
     setUpList(m_model, u"users"_s, tr("Search users, emails, roles…"),
               tr("No users yet. Press “New user” to add someone; their keys then share their budget and models."));
+    tableView()->setStretchColumn(UserTableModel::Models);
 }
 
 QIcon UsersPage::icon() const
 {
-    return style()->standardIcon(QStyle::SP_DirHomeIcon);
+    return pageIcon({u"system-users"_s}, u"users"_s, this);
 }
 
 void UsersPage::doRefresh()
