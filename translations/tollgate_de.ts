@@ -1374,10 +1374,6 @@ Erstellt am %2 von %3</translation>
         <translation>Tollgate</translation>
     </message>
     <message>
-        <source>Gateway listening on &lt;b&gt;%1&lt;/b&gt;</source>
-        <translation>Gateway lauscht auf &lt;b&gt;%1&lt;/b&gt;</translation>
-    </message>
-    <message>
         <source>Copy base URL</source>
         <translation>Basis-URL kopieren</translation>
     </message>
@@ -1508,8 +1504,12 @@ Erstellt am %2 von %3</translation>
         <translation>Gateway: %1</translation>
     </message>
     <message>
-        <source>at &lt;b&gt;%1&lt;/b&gt;</source>
-        <translation>unter &lt;b&gt;%1&lt;/b&gt;</translation>
+        <source>at %1</source>
+        <translation>unter %1</translation>
+    </message>
+    <message>
+        <source>Gateway listening on %1</source>
+        <translation>Gateway lauscht auf %1</translation>
     </message>
 </context>
 <context>

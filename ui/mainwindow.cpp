@@ -15,6 +15,8 @@
 #include "pages/spendlogpage.h"
 #include "pages/userspage.h"
 
+#include <QFontMetrics>
+#include <QEvent>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
@@ -311,6 +313,10 @@ QWidget *MainWindow::createHeader()
     m_addressLabel->setObjectName(u"addressLabel"_s);
     m_addressLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_addressLabel->setWordWrap(true);
+    // It takes the room the buttons leave; a URL too long for it is elided (updateHeader).
+    m_addressLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_addressLabel->setMinimumWidth(0);
+    m_addressLabel->installEventFilter(this);
     layout->addWidget(m_addressLabel, 1);
 
     m_copyUrlButton = new QPushButton(tr("Copy base URL"), header);
@@ -346,6 +352,13 @@ void MainWindow::setGatewayStatus(GatewayStatus *status)
     updateHeader();
 }
 
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_addressLabel && (event->type() == QEvent::Resize || event->type() == QEvent::Show))
+        updateHeader();   // the address's room changed
+    return QMainWindow::eventFilter(watched, event);
+}
+
 void MainWindow::updateHeader()
 {
     const bool waiting = m_connection.waitingForKeychain;
@@ -373,11 +386,23 @@ void MainWindow::updateHeader()
         m_stateLabel->setToolTip(tip);
         m_stateLabel->setAccessibleName(tr("Gateway: %1").arg(state));
     }
+    // A URL (no spaces, so no wrapping) too long for the header is elided in the middle; the
+    // whole of it is in the tooltip and on the clipboard (Copy base URL).
+    const QString url = m_connection.openAiBaseUrl();
+    const QString prefix = known ? tr("at %1") : tr("Gateway listening on %1");
+    QFont bold = m_addressLabel->font();
+    bold.setBold(true);
+    const int room = m_addressLabel->width() - QFontMetrics(m_addressLabel->font()).horizontalAdvance(prefix.arg(QString()))
+                     - 2 * m_addressLabel->margin() - 8;
+    // Until the label is laid out its width says nothing.
+    const QString shown = m_addressLabel->isVisible() && room > 60
+                              ? QFontMetrics(bold).elidedText(url, Qt::ElideMiddle, room)
+                              : url;
     m_addressLabel->setText(
         waiting ? tr("<b>Waiting for the keychain…</b> The gateway starts once the master key is known; if the "
                      "keychain asks for a password, answer its dialog.")
-                : known ? tr("at <b>%1</b>").arg(m_connection.openAiBaseUrl().toHtmlEscaped())
-                        : tr("Gateway listening on <b>%1</b>").arg(m_connection.openAiBaseUrl().toHtmlEscaped()));
+                : prefix.toHtmlEscaped().arg(u"<b>"_s + shown.toHtmlEscaped() + u"</b>"_s));
+    m_addressLabel->setToolTip(waiting ? QString() : url);
     m_copyUrlButton->setEnabled(!waiting);
     m_copySnippetButton->setEnabled(!waiting);
     m_copyUrlButton->setToolTip(tr("Copy %1 to the clipboard").arg(m_connection.openAiBaseUrl()));

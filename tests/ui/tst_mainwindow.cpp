@@ -30,6 +30,7 @@ private Q_SLOTS:
     void everyPageRefreshesAgainstTheGateway();
     void sidebarIconsAreTheirPagesOwn();
     void theHeaderShowsTheGatewaysState();
+    void aLongAddressIsElidedNotCut();
     void copyButtonsPutTheBaseUrlAndSnippetOnTheClipboard();
     void apiErrorsShowInTheBanner();
     void theFirstStartWelcomesAndSaysWhereTheKeyIs();
@@ -308,6 +309,30 @@ void TestMainWindow::theHeaderShowsTheGatewaysState()
     fixture.gateway().stop();
     QVERIFY(poll());
     QVERIFY2(state->text().contains(u"Stopped"_s), qPrintable(state->text()));
+}
+
+void TestMainWindow::aLongAddressIsElidedNotCut()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    ConnectionInfo info = fixture.connection();
+    info.baseUrl = QUrl(u"http://gateway-for-the-whole-platform-team.internal.example.com:4000"_s);
+    MainWindow window(&fixture.api(), &fixture.settings(), info);
+    window.resize(900, 600);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    const auto *address = window.findChild<QLabel *>(u"addressLabel"_s);
+    const auto *copy = window.findChild<QPushButton *>(u"copyBaseUrlButton"_s);
+    QVERIFY(address && copy);
+    // Elided in the middle, whole in the tooltip, and the buttons keep their place on screen.
+    QTRY_VERIFY2(address->text().contains(u"…"_s),
+                 qPrintable(address->text() + u" label %1 px, window %2 px"_s.arg(address->width()).arg(window.width())));
+    QCOMPARE(address->toolTip(), info.openAiBaseUrl());
+    QVERIFY(address->geometry().right() <= copy->geometry().left());
+    QVERIFY(copy->mapTo(&window, QPoint(copy->width(), 0)).x() <= window.width());
+    // Wide enough again: the whole address.
+    window.resize(1900, 600);
+    QTRY_VERIFY2(address->text().contains(info.openAiBaseUrl()), qPrintable(address->text()));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -241,6 +241,21 @@ void TestSettingsPage::pauseOnThePageRefusesCallsUntilResumed()
     QTRY_VERIFY_WITH_TIMEOUT(!m_page->isGatewayPaused(), 5000);
     QCOMPARE(button->text(), u"Pause gateway"_s);
     QCOMPARE(m_fixture->chat(Master), 200);
+
+    // Pressed from the keyboard, the button keeps the focus (it used to pass it to the Host
+    // field while the call ran).
+    m_window->show();
+    QApplication::setActiveWindow(m_window.get());
+    QTRY_VERIFY(m_window->isActiveWindow());
+    button->setFocus(Qt::TabFocusReason);
+    QCOMPARE(QApplication::focusWidget(), button);
+    QTest::keyClick(button, Qt::Key_Space);
+    QVERIFY(button->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(m_page->isGatewayPaused(), 5000);
+    QCOMPARE(QApplication::focusWidget(), button);
+    QTest::keyClick(button, Qt::Key_Space);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_page->isGatewayPaused(), 5000);
+    QCOMPARE(QApplication::focusWidget(), button);
 }
 
 void TestSettingsPage::gatewayStatusFollowsPauseAndTodaysSpend()

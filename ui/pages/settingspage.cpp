@@ -217,15 +217,18 @@ QWidget *SettingsPage::createGatewaySection()
     m_pauseButton->setObjectName(u"pauseResumeButton"_s);
     m_pauseButton->setEnabled(false);
     connect(m_pauseButton, &QPushButton::clicked, this, [this] {
-        m_pauseButton->setEnabled(false);
+        // The button stays enabled while the call runs (a disabled button hands the keyboard
+        // focus to the next field): a second click meanwhile is ignored instead.
+        if (m_pauseBusy)
+            return;
+        m_pauseBusy = true;
         api()->post(m_paused ? u"/gateway/resume"_s : u"/gateway/pause"_s, {}, this, [this](const ApiReply &reply) {
+            m_pauseBusy = false;
             if (reply.ok()) {
                 const QJsonObject status = reply.json.object();
                 setPausedState(true, status.value(u"paused"_s).toBool(), status.value(u"in_flight"_s).toInt());
                 Q_EMIT notice(m_paused ? tr("Gateway paused: LLM calls are refused until you resume it.")
                                        : tr("Gateway resumed: LLM calls are served again."));
-            } else {
-                m_pauseButton->setEnabled(true);
             }
         });
     });

@@ -64,6 +64,7 @@ private:
     AppSettings *m_settings;
     ConnectionInfo m_connection;
     bool m_paused = false;
+    bool m_pauseBusy = false;     // a pause or resume call is under way
     bool m_loading = false;
     bool m_restartPending = false;
 
