@@ -12,14 +12,9 @@ namespace Tollgate::Anthropic {
 
 namespace {
 
-QByteArray compact(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
-
 QByteArray event(const char *type, const QJsonObject &data)
 {
-    return QByteArray("event: ") + type + "\ndata: " + compact(data) + "\n\n";
+    return QByteArray("event: ") + type + "\ndata: " + compactJson(data) + "\n\n";
 }
 
 // finish_reason → stop_reason.
@@ -62,7 +57,7 @@ QString joinedText(const QJsonValue &value, const QString &where, QString *error
         const QJsonObject block = item.toObject();
         const QString type = block.value(u"type"_s).toString();
         if (type != u"text" && lenient) {
-            parts.append(QString::fromUtf8(compact(block)));  // counted as its JSON: bytes ≥ tokens
+            parts.append(QString::fromUtf8(compactJson(block)));  // counted as its JSON: bytes ≥ tokens
             continue;
         }
         if (type != u"text") {
@@ -144,7 +139,7 @@ bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QS
                 {u"type"_s, u"function"_s},
                 {u"function"_s,
                  QJsonObject{{u"name"_s, block.value(u"name"_s).toString()},
-                             {u"arguments"_s, QString::fromUtf8(compact(block.value(u"input"_s).toObject()))}}}});
+                             {u"arguments"_s, QString::fromUtf8(compactJson(block.value(u"input"_s).toObject()))}}}});
         } else if (type == u"tool_result" && role == u"user") {
             QString result = joinedText(block.value(u"content"_s), at + u".content"_s, error, lenient);
             if (!error->isEmpty())
@@ -162,9 +157,9 @@ bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QS
         } else if (lenient) {
             // Documents, server tool results, search results…: counted as their JSON.
             if (role == u"assistant")
-                text += QString::fromUtf8(compact(block));
+                text += QString::fromUtf8(compactJson(block));
             else
-                parts.append(QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, QString::fromUtf8(compact(block))}});
+                parts.append(QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, QString::fromUtf8(compactJson(block))}});
         } else {
             *error = u"%1: a \"%2\" block in a %3 message cannot be translated to chat completions."_s.arg(
                 at, type.isEmpty() ? u"untyped"_s : type, role);
@@ -182,6 +177,52 @@ bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QS
     } else if (!parts.isEmpty()) {
         out.append(QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, parts}});
     }
+    return true;
+}
+
+// The fields that bound a request's output and name its caller, read alike by toChatRequest
+// and outputBounds. Each is false (with `error`) for a value of the wrong kind.
+bool copyModel(const QJsonObject &in, QJsonObject &out, QString *error)
+{
+    const QJsonValue model = in.value(u"model"_s);
+    if (!model.isString() || model.toString().isEmpty()) {
+        *error = u"model: Field required (a string)."_s;
+        return false;
+    }
+    out.insert(u"model"_s, model);
+    return true;
+}
+
+bool copyMaxTokens(const QJsonObject &in, QJsonObject &out, bool required, QString *error)
+{
+    const QJsonValue maxTokens = in.value(u"max_tokens"_s);
+    if (maxTokens.isUndefined() && required) {
+        *error = u"max_tokens: Field required."_s;
+        return false;
+    }
+    if (maxTokens.isUndefined())
+        return true;
+    if (!isWholeNumber(maxTokens, 1)) {
+        *error = u"max_tokens: must be an integer of 1 or more."_s;
+        return false;
+    }
+    out.insert(u"max_tokens"_s, maxTokens);
+    return true;
+}
+
+// "stream": true copied; metadata.user_id becomes the end user.
+bool copyStreamAndUser(const QJsonObject &in, QJsonObject &out, QString *error)
+{
+    const QJsonValue stream = in.value(u"stream"_s);
+    if (!stream.isUndefined() && !stream.isBool()) {
+        *error = u"stream: must be a boolean."_s;
+        return false;
+    }
+    if (stream.toBool())
+        out.insert(u"stream"_s, true);
+    const QJsonValue userId = in.value(u"metadata"_s).toObject().value(u"user_id"_s);
+    if (userId.isString() && !userId.toString().isEmpty())
+        out.insert(u"user"_s, userId);
     return true;
 }
 
@@ -210,7 +251,7 @@ QString errorTypeForStatus(int status)
 
 QByteArray errorBody(int status, const QString &message)
 {
-    return compact({{u"type"_s, u"error"_s},
+    return compactJson({{u"type"_s, u"error"_s},
                     {u"error"_s, QJsonObject{{u"type"_s, errorTypeForStatus(status)}, {u"message"_s, message}}}});
 }
 
@@ -266,26 +307,9 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting, bool lenient)
             return result;
         }
     }
-    const QJsonValue model = in.value(u"model"_s);
-    if (!model.isString() || model.toString().isEmpty()) {
-        error = u"model: Field required (a string)."_s;
-        return result;
-    }
     QJsonObject &out = result.body;
-    out.insert(u"model"_s, model);
-
-    const QJsonValue maxTokens = in.value(u"max_tokens"_s);
-    if (maxTokens.isUndefined() && !forCounting && !lenient) {
-        error = u"max_tokens: Field required."_s;
+    if (!copyModel(in, out, &error) || !copyMaxTokens(in, out, !forCounting && !lenient, &error))
         return result;
-    }
-    if (!maxTokens.isUndefined()) {
-        if (!isWholeNumber(maxTokens, 1)) {
-            error = u"max_tokens: must be an integer of 1 or more."_s;
-            return result;
-        }
-        out.insert(u"max_tokens"_s, maxTokens);
-    }
 
     // Extended thinking (Claude Code turns it on by model name, with context_management to
     // clear old thinking) asks the model for optional reasoning: a chat model answers the same
@@ -361,7 +385,7 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting, bool lenient)
             const QJsonObject tool = toolList.at(i).toObject();
             const QString type = tool.value(u"type"_s).toString();
             if (!type.isEmpty() && type != u"custom" && lenient) {
-                counted.append(QString::fromUtf8(compact(tool)));
+                counted.append(QString::fromUtf8(compactJson(tool)));
                 continue;
             }
             if (!type.isEmpty() && type != u"custom") {
@@ -404,18 +428,10 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting, bool lenient)
             out.insert(u"parallel_tool_calls"_s, false);
     }
 
-    const QJsonValue stream = in.value(u"stream"_s);
-    if (!stream.isUndefined() && !stream.isBool()) {
-        error = u"stream: must be a boolean."_s;
+    if (!copyStreamAndUser(in, out, &error))
         return result;
-    }
-    if (stream.toBool()) {
-        out.insert(u"stream"_s, true);
+    if (out.contains(u"stream"_s))
         out.insert(u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}});
-    }
-    const QJsonValue userId = in.value(u"metadata"_s).toObject().value(u"user_id"_s);
-    if (userId.isString() && !userId.toString().isEmpty())
-        out.insert(u"user"_s, userId);
     if (!counted.isEmpty()) {
         messages.prepend(QJsonObject{{u"role"_s, u"system"_s}, {u"content"_s, counted.join(u'\n')}});
         out.insert(u"messages"_s, messages);
@@ -426,31 +442,9 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting, bool lenient)
 ChatRequest outputBounds(const QJsonObject &in)
 {
     ChatRequest result;
-    QJsonObject &out = result.body;
-    const QJsonValue model = in.value(u"model"_s);
-    if (!model.isString() || model.toString().isEmpty()) {
-        result.error = u"model: Field required (a string)."_s;
-        return result;
-    }
-    out.insert(u"model"_s, model);
-    if (const QJsonValue maxTokens = in.value(u"max_tokens"_s); !maxTokens.isUndefined()) {
-        if (!isWholeNumber(maxTokens, 1)) {
-            result.error = u"max_tokens: must be an integer of 1 or more."_s;
-            return result;
-        }
-        out.insert(u"max_tokens"_s, maxTokens);
-    }
-    const QJsonValue stream = in.value(u"stream"_s);
-    if (!stream.isUndefined() && !stream.isBool()) {
-        result.error = u"stream: must be a boolean."_s;
-        return result;
-    }
-    if (stream.toBool())
-        out.insert(u"stream"_s, true);
-    const QJsonValue userId = in.value(u"metadata"_s).toObject().value(u"user_id"_s);
-    if (userId.isString() && !userId.toString().isEmpty())
-        out.insert(u"user"_s, userId);
-    out.insert(u"messages"_s, QJsonArray());
+    if (copyModel(in, result.body, &result.error) && copyMaxTokens(in, result.body, false, &result.error)
+        && copyStreamAndUser(in, result.body, &result.error))
+        result.body.insert(u"messages"_s, QJsonArray());
     return result;
 }
 
@@ -483,7 +477,7 @@ std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString 
         content.append(QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u""_s}});
 
     const QString id = answer.value(u"id"_s).toString();
-    return compact({{u"id"_s, id.startsWith(u"msg_") ? id : u"msg_"_s + id},
+    return compactJson({{u"id"_s, id.startsWith(u"msg_") ? id : u"msg_"_s + id},
                     {u"type"_s, u"message"_s},
                     {u"role"_s, u"assistant"_s},
                     {u"model"_s, model},

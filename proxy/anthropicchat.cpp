@@ -17,11 +17,6 @@ namespace Tollgate::Anthropic {
 
 namespace {
 
-QByteArray compact(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
-
 // null counts as absent, as for every chat-completions field (SDKs send explicit nulls).
 bool absent(const QJsonValue &value)
 {
@@ -544,7 +539,7 @@ std::optional<QByteArray> chatCompletionFromMessage(const QByteArray &message, c
                 {u"id"_s, block.value(u"id"_s)},
                 {u"type"_s, u"function"_s},
                 {u"function"_s, QJsonObject{{u"name"_s, block.value(u"name"_s)},
-                                            {u"arguments"_s, QString::fromUtf8(compact(block.value(u"input"_s).toObject()))}}}});
+                                            {u"arguments"_s, QString::fromUtf8(compactJson(block.value(u"input"_s).toObject()))}}}});
         }
         // thinking and redacted_thinking: reasoning a chat client has no place for.
     }
@@ -557,7 +552,7 @@ std::optional<QByteArray> chatCompletionFromMessage(const QByteArray &message, c
                              {u"message"_s, answer},
                              {u"logprobs"_s, QJsonValue::Null},
                              {u"finish_reason"_s, finishReason(object.value(u"stop_reason"_s).toString())}};
-    return compact({{u"id"_s, id},
+    return compactJson({{u"id"_s, id},
                     {u"object"_s, u"chat.completion"_s},
                     {u"created"_s, QDateTime::currentSecsSinceEpoch()},
                     {u"model"_s, model},
@@ -582,7 +577,7 @@ QByteArray ChatStreamTranslator::chunk(const QJsonObject &delta, const QJsonValu
                              {u"logprobs"_s, QJsonValue::Null},
                              {u"finish_reason"_s, finishReason}};
     return "data: "
-           + compact({{u"id"_s, m_id},
+           + compactJson({{u"id"_s, m_id},
                       {u"object"_s, u"chat.completion.chunk"_s},
                       {u"created"_s, m_created},
                       {u"model"_s, m_model},
@@ -641,7 +636,7 @@ QByteArray ChatStreamTranslator::onEvent(const QByteArray &data)
         const int toolIndex = m_nextToolIndex++;
         m_toolIndexOfBlock.insert(index, toolIndex);
         const QJsonObject input = block.value(u"input"_s).toObject();
-        const QString arguments = input.isEmpty() ? QString() : QString::fromUtf8(compact(input));
+        const QString arguments = input.isEmpty() ? QString() : QString::fromUtf8(compactJson(input));
         m_toolHasArguments.insert(index, !arguments.isEmpty());
         return toolDelta(toolIndex, {{u"id"_s, block.value(u"id"_s)},
                                      {u"type"_s, u"function"_s},
@@ -700,7 +695,7 @@ QByteArray ChatStreamTranslator::onEvent(const QByteArray &data)
         if (!m_includeUsage || !counts)
             return {};
         return "data: "
-               + compact({{u"id"_s, m_id},
+               + compactJson({{u"id"_s, m_id},
                           {u"object"_s, u"chat.completion.chunk"_s},
                           {u"created"_s, m_created},
                           {u"model"_s, m_model},
@@ -716,7 +711,7 @@ QByteArray ChatStreamTranslator::onEvent(const QByteArray &data)
             message = u"The provider failed."_s;
         const QString errorType = error.value(u"type"_s).toString();
         return "data: "
-               + compact({{u"error"_s, QJsonObject{{u"message"_s, message},
+               + compactJson({{u"error"_s, QJsonObject{{u"message"_s, message},
                                                    {u"type"_s, errorType.isEmpty() ? u"api_error"_s : errorType}}}})
                + "\n\n";
     }
@@ -772,7 +767,7 @@ void ChatResponder::send(HttpResponse response)
         const QJsonObject object = QJsonDocument::fromJson(response.body).object();
         if (object.value(u"type"_s).toString() == u"error") {
             const QJsonObject error = object.value(u"error"_s).toObject();
-            response.body = compact({{u"error"_s, QJsonObject{{u"message"_s, error.value(u"message"_s).toString()},
+            response.body = compactJson({{u"error"_s, QJsonObject{{u"message"_s, error.value(u"message"_s).toString()},
                                                               {u"type"_s, error.value(u"type"_s).toString()},
                                                               {u"param"_s, QJsonValue::Null},
                                                               {u"code"_s, QJsonValue::Null}}}});

@@ -221,8 +221,9 @@ Result<quint16> Gateway::start(const Options &options)
     browserGuard.configure(options.host, *port, d->config.general.allowedOrigins,
                            !d->config.general.masterKey.isEmpty());
     d->router.setBrowserGuard(std::move(browserGuard));
-    d->router.setResponderWrapper([log = d->refusals](const HttpRequest &request, ResponderPtr responder) {
-        return log->wrap(request, std::move(responder));
+    d->router.setResponderWrapper([log = d->refusals](const HttpRequest &request, const QString &canonicalPath,
+                                                      ResponderPtr responder) {
+        return log->wrap(request, canonicalPath, std::move(responder));
     });
     qCInfo(lcGateway).noquote() << "listening on" << options.host.toString() << "port" << *port;
     return *port;

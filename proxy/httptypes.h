@@ -59,6 +59,12 @@ inline QByteArray sessionHeader(const HttpRequest &request)
     return {};
 }
 
+// The session id a spend-log row keeps: the header's text, at most 256 characters.
+inline QString sessionIdOf(const QByteArray &sessionHeaderValue)
+{
+    return QString::fromUtf8(sessionHeaderValue).left(256);
+}
+
 // A whole (non-streamed) answer.
 struct HttpResponse
 {

@@ -1,5 +1,7 @@
 #include "jsonreader.h"
 
+#include <QJsonDocument>
+
 #include <QJsonArray>
 
 #include <cmath>
@@ -54,6 +56,11 @@ std::optional<bool> JsonReader::boolean(const QString &field)
         return std::nullopt;
     }
     return value.toBool();
+}
+
+QByteArray compactJson(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
 
 bool isWholeNumber(const QJsonValue &value, double minimum)

@@ -15,6 +15,9 @@ namespace Tollgate {
 // A JSON number that is a whole number of at least `minimum` (any size: 1e18 is whole).
 bool isWholeNumber(const QJsonValue &value, double minimum);
 
+// The object as compact JSON text (answers, events and bodies the gateway writes).
+QByteArray compactJson(const QJsonObject &object);
+
 // Reads typed fields of a JSON request body. The first wrong type is remembered and
 // reported as a 400 naming the field (api.md §1: unknown fields are ignored, a wrong type
 // for a known field is a 400). `null` counts as absent.

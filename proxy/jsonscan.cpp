@@ -1,5 +1,7 @@
 #include "jsonscan.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QSet>
 
 namespace Tollgate {
@@ -109,6 +111,15 @@ bool scanJsonObject(const QByteArray &raw, QVarLengthArray<JsonMember, 24> *memb
         return false;
     }
     return skipSpace(raw, *close + 1) == raw.size();
+}
+
+QString jsonStringValue(QByteArrayView valueText)
+{
+    if (valueText.size() >= 2 && valueText.startsWith('"') && valueText.endsWith('"') && !valueText.contains('\\'))
+        return QString::fromUtf8(valueText.sliced(1, valueText.size() - 2));
+    if (!valueText.startsWith('"'))
+        return {};
+    return QJsonDocument::fromJson("[" + valueText.toByteArray() + "]").array().at(0).toString();
 }
 
 bool onlyPlainContent(const QByteArray &raw)

@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QString>
 #include <QVarLengthArray>
 
 namespace Tollgate {
@@ -22,6 +23,10 @@ struct JsonMember
 // not checked: use it on text that parsed already, or where only the top level matters.
 // `close` is the index of the object's closing brace.
 bool scanJsonObject(const QByteArray &raw, QVarLengthArray<JsonMember, 24> *members, qsizetype *close);
+
+// A member's value text as a string: a quoted string without escapes is read as it is, any
+// other is decoded by the JSON parser; a value that is not a string gives a null string.
+QString jsonStringValue(QByteArrayView valueText);
 
 // Whether a model request's bytes bound its prompt tokens: every "type" in it is one of plain
 // text, messages, tool calls and results, reasoning, and JSON schemas. Images, files,

@@ -4,12 +4,10 @@
 #include "auth.h"
 #include "jsonscan.h"
 #include "metrics.h"
-#include "router.h"
+#include "providers/provideradapter.h"
 
 #include "../models/store/store.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QUuid>
 #include <QVarLengthArray>
@@ -22,22 +20,6 @@ namespace Tollgate {
 
 namespace {
 
-// The spend log's call type and dialect of a model route; empty: not a model call.
-std::pair<QString, QString> callOf(const QString &path)
-{
-    if (path == u"/chat/completions")
-        return {u"acompletion"_s, u"chat"_s};
-    if (path == u"/completions")
-        return {u"atext_completion"_s, u"completions"_s};
-    if (path == u"/embeddings")
-        return {u"aembedding"_s, u"embeddings"_s};
-    if (path == u"/messages")
-        return {u"anthropic_messages"_s, u"messages"_s};
-    if (path == u"/responses")
-        return {u"aresponses"_s, u"responses"_s};
-    return {};
-}
-
 // A top-level string member of a JSON object (the model, the end user) without parsing the rest.
 QString topLevelString(const QByteArray &body, QByteArrayView key)
 {
@@ -46,26 +28,25 @@ QString topLevelString(const QByteArray &body, QByteArrayView key)
     if (!scanJsonObject(body, &members, &close))
         return {};
     for (const JsonMember &member : members) {
-        if (member.key != key || body.at(member.valueFrom) != '"')
-            continue;
-        const QByteArray value = "[" + body.mid(member.valueFrom, member.valueTo - member.valueFrom) + "]";
-        return QJsonDocument::fromJson(value).array().at(0).toString().left(256);
+        if (member.key == key)
+            return jsonStringValue(QByteArrayView(body).sliced(member.valueFrom, member.valueTo - member.valueFrom)).left(256);
     }
     return {};
 }
 
 } // namespace
 
-ResponderPtr RefusalLog::wrap(const HttpRequest &request, ResponderPtr responder)
+ResponderPtr RefusalLog::wrap(const HttpRequest &request, const QString &canonicalPath, ResponderPtr responder)
 {
     if (request.method != "POST")
         return responder;
-    const auto [callType, dialect] = callOf(Router::canonicalPath(request.path));
-    if (callType.isEmpty())
+    const std::optional<CallType> type = callTypeOfPath(canonicalPath);
+    if (!type)
         return responder;
     return std::make_shared<RefusalRecorder>(
         std::move(responder), weak_from_this(),
-        RefusalRecorder::Request{callType, dialect, request.body, sessionHeader(request), request.receivedAt});
+        RefusalRecorder::Request{callTypeName(*type), dialectName(*type), request.body, sessionHeader(request),
+                                 request.receivedAt});
 }
 
 void RefusalLog::record(SpendLogRow row)
@@ -107,7 +88,7 @@ void RefusalRecorder::send(HttpResponse response)
             row.userId = m_userId;
             row.modelGroup = topLevelString(m_request.body, "model");
             row.endUser = topLevelString(m_request.body, "user");
-            row.sessionId = QString::fromUtf8(m_request.session).left(256);
+            row.sessionId = sessionIdOf(m_request.session);
             row.httpStatus = response.status;
             row.reason = errorMessageOf(response.body);
             log->record(std::move(row));

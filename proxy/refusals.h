@@ -28,7 +28,7 @@ public:
     explicit RefusalLog(GatewayServices &services) : m_services(services) {}
 
     // A model call's responder wrapped to record its refusal (other requests: as they are).
-    ResponderPtr wrap(const HttpRequest &request, ResponderPtr responder);
+    ResponderPtr wrap(const HttpRequest &request, const QString &canonicalPath, ResponderPtr responder);
     // The row is written unless the rate is exceeded.
     void record(SpendLogRow row);
     [[nodiscard]] qint64 dropped() const { return m_dropped; }

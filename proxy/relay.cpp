@@ -6,12 +6,12 @@
 #include "../models/store/store.h"
 #include "anthropic.h"
 #include "apierror.h"
+#include "jsonreader.h"
 #include "jsonscan.h"
 #include "metrics.h"
 #include "providers/mockprovider.h"
 #include "upstream/upstreamclient.h"
 
-#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QUuid>
@@ -72,13 +72,8 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
                     return std::nullopt;
                 info.usage = usageOf(type, document.object());
             }
-            if (id && type == CallType::Responses) {
-                const QByteArray text = value(id);
-                // Response ids are plain ASCII: a quoted string without escapes needs no parser.
-                info.id = text.size() >= 2 && text.startsWith('"') && text.endsWith('"') && !text.contains('\\')
-                              ? QString::fromUtf8(text.mid(1, text.size() - 2))
-                              : QJsonDocument::fromJson("[" + text + "]").array().at(0).toString();
-            }
+            if (id && type == CallType::Responses)
+                info.id = jsonStringValue(value(id));
             return info;
         }
     }
@@ -455,7 +450,7 @@ void RelayCall::failMidStream(int status, const QString &type, const QString &me
                                         {u"object"_s, u"response"_s},
                                         {u"status"_s, u"failed"_s},
                                         {u"error"_s, QJsonObject{{u"code"_s, type}, {u"message"_s, message}}}}}};
-        event = "event: response.failed\ndata: " + QJsonDocument(failed).toJson(QJsonDocument::Compact) + "\n\n";
+        event = "event: response.failed\ndata: " + compactJson(failed) + "\n\n";
     } else {
         event = sseEvent(errorBody(status, type, message));
     }
@@ -532,11 +527,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     if (charged)
         row.spend = cost(&row.priceUnknown);
     const NanoUsd spend = row.spend;
-    if (Metrics *metrics = m_services.metrics) {
-        const double upstream = std::chrono::duration<double>(m_upstreamDone - m_upstreamStarted).count();
-        const double total = std::chrono::duration<double>(SteadyClock::now() - m_params.receivedAt).count();
-        metrics->recordCall(row, std::max(0.0, total - (m_upstreamStarted.time_since_epoch().count() ? upstream : 0.0)));
-    }
+    if (Metrics *metrics = m_services.metrics)
+        metrics->recordCall(row, overheadMs() / 1000.0);
 
     JournalRecord record;
     record.row = std::move(row);
@@ -590,14 +582,19 @@ void RelayCall::finish()
         onFinished(this);
 }
 
-HeaderList RelayCall::gatewayHeaders(bool withCost) const
+double RelayCall::overheadMs() const
 {
     const auto now = SteadyClock::now();
     const auto upstreamEnd = m_upstreamDone.time_since_epoch().count() ? m_upstreamDone : now;
     const double upstreamMs = m_upstreamStarted.time_since_epoch().count()
                                   ? millisecondsBetween(m_upstreamStarted, upstreamEnd)
                                   : 0.0;
-    const double overhead = std::max(0.0, millisecondsBetween(m_params.receivedAt, now) - upstreamMs);
+    return std::max(0.0, millisecondsBetween(m_params.receivedAt, now) - upstreamMs);
+}
+
+HeaderList RelayCall::gatewayHeaders(bool withCost) const
+{
+    const double overhead = overheadMs();
     HeaderList headers = m_params.admissionHeaders;
     headers += HeaderList{
         {QByteArrayLiteral("x-litellm-call-id"), m_callId.toLatin1()},

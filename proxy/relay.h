@@ -83,6 +83,8 @@ private:
     void finish();
 
     HeaderList gatewayHeaders(bool withCost) const;
+    // The time so far that was the gateway's own (the provider's time left out).
+    double overheadMs() const;
     NanoUsd cost(bool *priceUnknown) const;
 
     GatewayServices &m_services;

@@ -14,17 +14,12 @@ namespace Tollgate::Responses {
 
 namespace {
 
-QByteArray compact(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
-
 // Any JSON value as compact text: what an item or part the gateway does not know costs at
 // most (a token covers at least one byte of it).
 QString jsonText(const QJsonValue &value)
 {
     switch (value.type()) {
-    case QJsonValue::Object: return QString::fromUtf8(compact(value.toObject()));
+    case QJsonValue::Object: return QString::fromUtf8(compactJson(value.toObject()));
     case QJsonValue::Array: return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
     case QJsonValue::String: return value.toString();
     case QJsonValue::Double: return QString::number(value.toDouble(), 'g', 17);
@@ -322,7 +317,7 @@ QByteArray sseEvent(const QString &type, QJsonObject data, int &sequence)
 {
     data.insert(u"type"_s, type);
     data.insert(u"sequence_number"_s, sequence++);
-    return "event: " + type.toUtf8() + "\ndata: " + compact(data) + "\n\n";
+    return "event: " + type.toUtf8() + "\ndata: " + compactJson(data) + "\n\n";
 }
 
 QJsonValue orDefault(const QJsonObject &request, const QString &field, const QJsonValue &fallback)
@@ -403,7 +398,7 @@ MockResult mockResponse(const QJsonObject &request, const QString &responseId, c
         return object;
     };
     const QJsonObject done = response(finalStatus, QJsonArray{message(finalStatus, QJsonArray{textPartDone})}, true);
-    result.body = compact(done);
+    result.body = compactJson(done);
     if (!stream)
         return result;
 

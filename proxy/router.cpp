@@ -84,7 +84,7 @@ void Router::dispatch(HttpRequest &&request, const ResponderPtr &incoming) const
     if (Anthropic::isAnthropicPath(path) || (path == u"/models" && request.hasHeader("anthropic-version")))
         responder = std::make_shared<Anthropic::Responder>(responder);
     if (m_wrapper)
-        responder = m_wrapper(request, responder);
+        responder = m_wrapper(request, path, responder);
     QStringList params;
     const QList<qsizetype> *found = find(path, &params);
     if (!found) {

@@ -58,7 +58,8 @@ public:
     void setBrowserGuard(BrowserGuard guard) { m_browser = std::move(guard); }
     // Wraps each request's responder before it is routed (the refusal log of model calls);
     // a RefusalRecorder it returns learns the caller once the key is known.
-    using ResponderWrapper = std::function<ResponderPtr(const HttpRequest &request, ResponderPtr responder)>;
+    using ResponderWrapper
+        = std::function<ResponderPtr(const HttpRequest &request, const QString &canonicalPath, ResponderPtr responder)>;
     void setResponderWrapper(ResponderWrapper wrapper) { m_wrapper = std::move(wrapper); }
 
     void dispatch(HttpRequest &&request, const ResponderPtr &responder) const;

@@ -218,18 +218,6 @@ PromptExtras::CacheWrites cacheWritesOf(const QByteArray &raw)
 // max_output_tokens), else this.
 constexpr qint64 DefaultAnthropicMaxTokens = 8192;
 
-QString dialectName(CallType type)
-{
-    switch (type) {
-    case CallType::ChatCompletion: return u"chat"_s;
-    case CallType::Completion: return u"completions"_s;
-    case CallType::Embedding: return u"embeddings"_s;
-    case CallType::Messages: return u"messages"_s;
-    case CallType::Responses: return u"responses"_s;
-    }
-    return {};
-}
-
 HttpResponse cannotServe(const Deployment &deployment, const QString &what)
 {
     return errorResponse(ApiError::BadRequest,
@@ -619,7 +607,7 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
 
     params.deployment = *deployment;
     params.endUser = endUser;
-    params.sessionId = QString::fromUtf8(sessionHeader(context.request)).left(Management::MaxEndUserIdLength);
+    params.sessionId = sessionIdOf(sessionHeader(context.request));
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;

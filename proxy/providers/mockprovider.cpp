@@ -2,6 +2,7 @@
 
 #include "../../models/tokencount.h"
 #include "../../models/tokenizer.h"
+#include "../jsonreader.h"
 #include "../responses.h"
 
 #include <QCryptographicHash>
@@ -17,11 +18,6 @@ using namespace Qt::StringLiterals;
 namespace Tollgate {
 
 namespace {
-
-QByteArray compact(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
 
 QJsonObject usageJson(const Usage &usage)
 {
@@ -151,7 +147,7 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
         QStringList inputs;
         if (input.isArray()) {
             for (const QJsonValue item : input.toArray())
-                inputs.append(item.isString() ? item.toString() : QString::fromUtf8(compact(QJsonObject{{u"v"_s, item}})));
+                inputs.append(item.isString() ? item.toString() : QString::fromUtf8(compactJson(QJsonObject{{u"v"_s, item}})));
         } else {
             inputs.append(input.toString());
         }
@@ -164,7 +160,7 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
                                     {u"embedding"_s, encodeEmbedding(embeddingValues(inputs.at(i), dimensions), base64)}});
         }
         answer.usage.totalTokens = answer.usage.promptTokens;
-        answer.body = compact({{u"object"_s, u"list"_s},
+        answer.body = compactJson({{u"object"_s, u"list"_s},
                                {u"data"_s, data},
                                {u"model"_s, model},
                                {u"usage"_s, QJsonObject{{u"prompt_tokens"_s, answer.usage.promptTokens},
@@ -188,7 +184,7 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
                           {u"finish_reason"_s, finishReason}}
             : QJsonObject{{u"index"_s, 0}, {u"text"_s, content}, {u"logprobs"_s, QJsonValue::Null},
                           {u"finish_reason"_s, finishReason}};
-        answer.body = compact({{u"id"_s, id},
+        answer.body = compactJson({{u"id"_s, id},
                                {u"object"_s, chat ? u"chat.completion"_s : u"text_completion"_s},
                                {u"created"_s, created},
                                {u"model"_s, model},
@@ -199,7 +195,7 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
 
     const QString object = chat ? u"chat.completion.chunk"_s : u"text_completion"_s;
     auto chunk = [&](const QJsonObject &choice) {
-        return compact({{u"id"_s, id}, {u"object"_s, object}, {u"created"_s, created},
+        return compactJson({{u"id"_s, id}, {u"object"_s, object}, {u"created"_s, created},
                         {u"model"_s, model}, {u"choices"_s, QJsonArray{choice}}});
     };
     if (chat) {
@@ -217,7 +213,7 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
     answer.events.append(chat ? chunk({{u"index"_s, 0}, {u"delta"_s, QJsonObject{}}, {u"finish_reason"_s, finishReason}})
                               : chunk({{u"index"_s, 0}, {u"text"_s, u""_s}, {u"finish_reason"_s, finishReason}}));
     if (includeUsage) {
-        answer.events.append(compact({{u"id"_s, id}, {u"object"_s, object}, {u"created"_s, created},
+        answer.events.append(compactJson({{u"id"_s, id}, {u"object"_s, object}, {u"created"_s, created},
                                       {u"model"_s, model}, {u"choices"_s, QJsonArray{}},
                                       {u"usage"_s, usageJson(answer.usage)}}));
     }

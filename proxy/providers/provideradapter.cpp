@@ -24,6 +24,33 @@ QString callTypeName(CallType type)
     return {};
 }
 
+QString dialectName(CallType type)
+{
+    switch (type) {
+    case CallType::ChatCompletion: return u"chat"_s;
+    case CallType::Completion: return u"completions"_s;
+    case CallType::Embedding: return u"embeddings"_s;
+    case CallType::Messages: return u"messages"_s;
+    case CallType::Responses: return u"responses"_s;
+    }
+    return {};
+}
+
+std::optional<CallType> callTypeOfPath(const QString &canonicalPath)
+{
+    if (canonicalPath == u"/chat/completions")
+        return CallType::ChatCompletion;
+    if (canonicalPath == u"/completions")
+        return CallType::Completion;
+    if (canonicalPath == u"/embeddings")
+        return CallType::Embedding;
+    if (canonicalPath == u"/messages")
+        return CallType::Messages;
+    if (canonicalPath == u"/responses")
+        return CallType::Responses;
+    return std::nullopt;
+}
+
 QByteArray endpointPath(CallType type)
 {
     switch (type) {

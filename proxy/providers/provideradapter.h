@@ -6,6 +6,8 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <optional>
+
 namespace Tollgate {
 
 // The call shapes the gateway sends providers: OpenAI's three, Anthropic's Messages and
@@ -15,6 +17,12 @@ enum class CallType { ChatCompletion, Completion, Embedding, Messages, Responses
 // LiteLLM's spend-log name of a call type ("acompletion", "atext_completion", "aembedding",
 // "anthropic_messages", "aresponses").
 QString callTypeName(CallType type);
+// The spend log's dialect of a client speaking this call shape ("chat", "completions",
+// "embeddings", "messages", "responses": SpendDialects).
+QString dialectName(CallType type);
+// The call shape a model route's canonical path speaks (/chat/completions, /completions,
+// /embeddings, /messages, /responses); nullopt for any other path.
+std::optional<CallType> callTypeOfPath(const QString &canonicalPath);
 // The path below the API base ("chat/completions", ..., "v1/messages" for Anthropic's base).
 QByteArray endpointPath(CallType type);
 // Whether a deployment's provider serves a call shape natively: Messages only anthropic/,
