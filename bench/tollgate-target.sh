@@ -63,4 +63,5 @@ if [[ $mode == virtual ]]; then
   wait $pid || true
   trap - EXIT
 fi
-exec "$binary" --headless --config "$cfg" --port "$port" --db "$db"
+# TOLLGATE_WRAPPER (e.g. "valgrind --tool=callgrind", used by bench/callgrind) runs the measured instance under a tool.
+exec ${TOLLGATE_WRAPPER:-} "$binary" --headless --config "$cfg" --port "$port" --db "$db"
