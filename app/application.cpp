@@ -1,6 +1,5 @@
 #include "application.h"
 
-#include "desktop.h"
 #include "runtime.h"
 
 #include "../models/config.h"
@@ -44,7 +43,8 @@ int Application::run()
     case CommandLine::Action::CheckConfig:
         return checkConfig();
     case CommandLine::Action::Run:
-        return m_commandLine.headless ? serve() : Desktop::run(m_commandLine);
+        // The window runs in its module (main() loads it): here the gateway runs headless.
+        return serve();
     }
     return 1;
 }

@@ -68,16 +68,6 @@ QString masterKeySourceText(const MasterKey &key)
     return {};
 }
 
-} // namespace
-
-bool displayAvailable()
-{
-    return qEnvironmentVariableIsSet("QT_QPA_PLATFORM") || qEnvironmentVariableIsSet("DISPLAY")
-        || qEnvironmentVariableIsSet("WAYLAND_DISPLAY");
-}
-
-namespace {
-
 // What the gateway is started with, from the command line or the window's settings.
 struct StartValues
 {

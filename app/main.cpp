@@ -1,13 +1,11 @@
 #include "application.h"
 #include "commandline.h"
-#include "desktop.h"
 #include "runtime.h"
+#include "windowmodule.h"
 
-#include <QApplication>
 #include <QCoreApplication>
 
 #include <cstdio>
-#include <memory>
 
 #include <sys/stat.h>
 
@@ -25,24 +23,25 @@ int main(int argc, char *argv[])
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));
 
-    // Parsed before any Q*Application exists: the window needs QApplication, headless runs
-    // must not touch a display.
+    // Parsed before any Q*Application exists: the window's module creates a QApplication,
+    // headless runs must not touch a display.
     auto commandLine = Tollgate::CommandLine::parse(arguments);
     if (!commandLine) {
         std::fprintf(stderr, "tollgate: %s\nTry 'tollgate --help'.\n", qPrintable(commandLine.error().message));
         return 2;
     }
     const bool run = commandLine->action == Tollgate::CommandLine::Action::Run;
-    if (run && !commandLine->headless && !Tollgate::Desktop::displayAvailable()) {
+    if (run && !commandLine->headless && !Tollgate::Window::displayAvailable()) {
         std::fprintf(stderr, "tollgate: no display found; running headless (pass --headless to say so).\n");
         commandLine->headless = true;
     }
 
-    std::unique_ptr<QCoreApplication> app;
+    // The window (Widgets, Gui, Charts and the pages) is loaded only now that one opens: a
+    // headless gateway never maps those libraries.
     if (run && !commandLine->headless)
-        app = std::make_unique<QApplication>(argc, argv);
-    else
-        app = std::make_unique<QCoreApplication>(argc, argv);
+        return Tollgate::Window::run(argc, argv);
+
+    QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("tollgate"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TOLLGATE_VERSION));
 
