@@ -1,0 +1,218 @@
+// The window lives in a module of its own (tollgate-window.so) that the real binary loads only
+// when a window opens (issue #16: idle memory). Headless, the process maps no Qt Widgets, Gui or
+// Charts; with a window (offscreen), the module loads and the in-process gateway answers; without
+// the module, the window fails with a clear message while --help, --version and --check-config
+// still work.
+#include "tests/support/httpclient.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Tollgate::Test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+const QStringList WindowLibraries = {u"libQt6Widgets"_s, u"libQt6Gui"_s, u"libQt6Charts"_s};
+
+bool writeConfig(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return false;
+    // A master key in the config: the window then never waits for a keychain.
+    file.write("model_list:\n"
+               "  - model_name: priced\n"
+               "    litellm_params:\n"
+               "      model: mock/priced\n"
+               "      input_cost_per_token: 0.000001\n"
+               "      output_cost_per_token: 0.000002\n"
+               "general_settings:\n"
+               "  master_key: sk-window-module-master\n");
+    return true;
+}
+
+// A private HOME and XDG directories (settings, data, the single-instance socket), the offscreen
+// platform and a short keychain wait, as tests/ui run the window.
+QProcessEnvironment windowEnvironment(const QString &root)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    const QStringList dirs = {u"home"_s, u"config"_s, u"data"_s, u"cache"_s, u"runtime"_s};
+    for (const QString &dir : dirs)
+        QDir(root).mkpath(dir);
+    QFile::setPermissions(root + u"/runtime"_s, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    env.insert(u"HOME"_s, root + u"/home"_s);
+    env.insert(u"XDG_CONFIG_HOME"_s, root + u"/config"_s);
+    env.insert(u"XDG_DATA_HOME"_s, root + u"/data"_s);
+    env.insert(u"XDG_CACHE_HOME"_s, root + u"/cache"_s);
+    env.insert(u"XDG_RUNTIME_DIR"_s, root + u"/runtime"_s);
+    env.insert(u"QT_QPA_PLATFORM"_s, u"offscreen"_s);
+    env.insert(u"TOLLGATE_KEYCHAIN_TIMEOUT_MS"_s, u"2000"_s);
+    env.remove(u"DBUS_SESSION_BUS_ADDRESS"_s);
+    return env;
+}
+
+// Waits until `pattern` (one capture: the port) appears on the channel; 0 on failure.
+quint16 waitForPort(QProcess &process, QProcess::ProcessChannel channel, const QRegularExpression &pattern,
+                    QByteArray &output)
+{
+    process.setReadChannel(channel);
+    for (int i = 0; i < 200; ++i) {
+        process.waitForReadyRead(100);
+        output += channel == QProcess::StandardOutput ? process.readAllStandardOutput()
+                                                      : process.readAllStandardError();
+        const auto match = pattern.match(QString::fromUtf8(output));
+        if (match.hasMatch())
+            return quint16(match.captured(1).toUInt());
+        if (process.state() == QProcess::NotRunning)
+            break;
+    }
+    return 0;
+}
+
+QString mappedFiles(qint64 pid)
+{
+    QFile maps(u"/proc/%1/maps"_s.arg(pid));
+    if (!maps.open(QIODevice::ReadOnly))
+        return {};
+    return QString::fromUtf8(maps.readAll());
+}
+
+// Ends the process as a user's kill would, and expects a clean exit.
+void terminate(QProcess &process)
+{
+    process.terminate();
+    QVERIFY2(process.waitForFinished(15000), "no exit after SIGTERM");
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 0);
+}
+
+} // namespace
+
+class TestWindowModule : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        m_binary = qEnvironmentVariable("TOLLGATE_BINARY");
+        QVERIFY2(QFileInfo::exists(m_binary), "TOLLGATE_BINARY must name the built tollgate");
+        QVERIFY2(QFileInfo::exists(QFileInfo(m_binary).dir().filePath(u"tollgate-window.so"_s)),
+                 "the window module must be built next to the binary");
+        QVERIFY(m_dir.isValid());
+        m_config = m_dir.filePath(u"config.yaml"_s);
+        QVERIFY(writeConfig(m_config));
+    }
+
+    void headlessMapsNoWindowLibraries()
+    {
+        QProcess process;
+        process.start(m_binary, {u"--headless"_s, u"--config"_s, m_config, u"--port"_s, u"0"_s, u"--db"_s,
+                                 m_dir.filePath(u"headless.db"_s)});
+        QVERIFY(process.waitForStarted(10000));
+        QByteArray output;
+        const quint16 port = waitForPort(process, QProcess::StandardOutput,
+                                         QRegularExpression(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s), output);
+        QVERIFY2(port != 0, output.constData());
+
+        const QString maps = mappedFiles(process.processId());
+        QVERIFY(maps.contains(u"libQt6Core"_s));  // the maps were read
+        for (const QString &library : WindowLibraries)
+            QVERIFY2(!maps.contains(library), qPrintable(library + u" is mapped by a headless gateway"_s));
+        QVERIFY(!maps.contains(u"tollgate-window"_s));
+
+        HttpClient client(port);
+        QCOMPARE(client.get("/health/liveliness").status, 200);
+        terminate(process);
+    }
+
+    void windowLoadsTheModule()
+    {
+        QTemporaryDir root;
+        QVERIFY(root.isValid());
+        QProcess process;
+        process.setProcessEnvironment(windowEnvironment(root.path()));
+        process.start(m_binary, {u"--config"_s, m_config, u"--port"_s, u"0"_s, u"--db"_s,
+                                 m_dir.filePath(u"window.db"_s)});
+        QVERIFY(process.waitForStarted(10000));
+        // The in-process gateway logs its port on stderr (tollgate.gateway).
+        QByteArray output;
+        const quint16 port = waitForPort(process, QProcess::StandardError,
+                                         QRegularExpression(u"listening on 127\\.0\\.0\\.1 port (\\d+)"_s), output);
+        QVERIFY2(port != 0, output.constData());
+
+        const QString maps = mappedFiles(process.processId());
+        QVERIFY(maps.contains(u"tollgate-window.so"_s));
+        QVERIFY(maps.contains(u"libQt6Widgets"_s));
+
+        HttpClient client(port);
+        QCOMPARE(client.get("/health/liveliness").status, 200);
+        terminate(process);
+    }
+
+    // A copy of the executable alone: the module is not next to it nor in ../lib/tollgate.
+    void withoutTheModule()
+    {
+        QTemporaryDir root;
+        QVERIFY(root.isValid());
+        const QString lonely = root.filePath(u"bin/tollgate"_s);
+        QVERIFY(QDir(root.path()).mkpath(u"bin"_s));
+        QVERIFY(QFile::copy(m_binary, lonely));
+
+        const auto run = [&](const QStringList &arguments, QByteArray &out, QByteArray &err) {
+            QProcess process;
+            process.setProcessEnvironment(windowEnvironment(root.path()));
+            process.start(lonely, arguments);
+            if (!process.waitForFinished(30000))
+                return -1;
+            out = process.readAllStandardOutput();
+            err = process.readAllStandardError();
+            return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+        };
+        QByteArray out;
+        QByteArray err;
+        QCOMPARE(run({u"--version"_s}, out, err), 0);
+        QVERIFY(out.startsWith("tollgate "));
+        QCOMPARE(run({u"--help"_s}, out, err), 0);
+        QVERIFY(out.contains("--headless"));
+        QCOMPARE(run({u"--check-config"_s, m_config}, out, err), 0);
+        QVERIFY2(out.contains(": OK"), out.constData());
+
+        // A window was asked for (a display is set): a clear error, no silent headless run.
+        QCOMPARE(run({u"--config"_s, m_config, u"--port"_s, u"0"_s, u"--db"_s, root.filePath(u"x.db"_s)}, out, err), 1);
+        QVERIFY2(err.contains("window module tollgate-window.so is not installed"), err.constData());
+        QVERIFY2(err.contains(QDir::cleanPath(root.filePath(u"lib/tollgate/tollgate-window.so"_s)).toUtf8()),
+                 err.constData());
+        QVERIFY(!QFileInfo::exists(root.filePath(u"x.db"_s)));
+
+        // Installed layout: bin/tollgate finds lib/tollgate/tollgate-window.so.
+        QVERIFY(QDir(root.path()).mkpath(u"lib/tollgate"_s));
+        QVERIFY(QFile::copy(QFileInfo(m_binary).dir().filePath(u"tollgate-window.so"_s),
+                            root.filePath(u"lib/tollgate/tollgate-window.so"_s)));
+        QProcess process;
+        process.setProcessEnvironment(windowEnvironment(root.path()));
+        process.start(lonely, {u"--config"_s, m_config, u"--port"_s, u"0"_s, u"--db"_s, root.filePath(u"x.db"_s)});
+        QVERIFY(process.waitForStarted(10000));
+        QByteArray output;
+        const quint16 port = waitForPort(process, QProcess::StandardError,
+                                         QRegularExpression(u"listening on 127\\.0\\.0\\.1 port (\\d+)"_s), output);
+        QVERIFY2(port != 0, output.constData());
+        QVERIFY(mappedFiles(process.processId()).contains(root.filePath(u"lib/tollgate/tollgate-window.so"_s)));
+        terminate(process);
+    }
+
+private:
+    QString m_binary;
+    QTemporaryDir m_dir;
+    QString m_config;
+};
+
+QTEST_GUILESS_MAIN(TestWindowModule)
+#include "tst_window_module.moc"
