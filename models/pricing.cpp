@@ -31,7 +31,9 @@ struct MatchRule
     enum class Kind { Equals, StartsWith, EndsWith, Contains, Regex, Or, And };
     Kind kind = Kind::Equals;
     QString text; // lower-cased: string clauses ignore case (as genai-prices)
-    QRegularExpression regex;
+    // Regex clauses only: a default-constructed QRegularExpression allocates too, and the
+    // catalogue holds some 4000 rules of which few are regexes.
+    std::optional<QRegularExpression> regex;
     std::vector<MatchRule> children;
 
     // `ref` is already lower-cased.
@@ -47,7 +49,7 @@ struct MatchRule
         case Kind::Contains:
             return ref.contains(text);
         case Kind::Regex:
-            return regex.match(ref).hasMatch();
+            return regex->match(ref).hasMatch();
         case Kind::Or:
             return std::any_of(children.begin(), children.end(),
                                [&ref](const MatchRule &c) { return c.matches(ref); });
@@ -189,11 +191,11 @@ Result<MatchRule> parseMatch(const QJsonValue &value, const QString &where)
 
     if (key == u"regex") {
         rule.kind = MatchRule::Kind::Regex;
-        rule.regex = QRegularExpression(text);
-        if (!rule.regex.isValid())
-            return makeError(where + u": invalid regex \""_s + text + u"\": "_s + rule.regex.errorString());
+        rule.regex.emplace(text);
+        if (!rule.regex->isValid())
+            return makeError(where + u": invalid regex \""_s + text + u"\": "_s + rule.regex->errorString());
         // Compile now: lookups then only read the regex.
-        rule.regex.optimize();
+        rule.regex->optimize();
         return rule;
     }
 
