@@ -13,6 +13,8 @@
 #include <QSet>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <vector>
 
 using namespace Qt::StringLiterals;
@@ -554,6 +556,47 @@ PriceCatalogue::PriceCatalogue(std::shared_ptr<const CatalogueData> data)
 {
 }
 
+// shipped()'s data: loaded under the mutex by the first lookup, then read through `ready`
+// (one acquire load per lookup on the relay path).
+struct PriceCatalogue::Lazy
+{
+    std::atomic<const CatalogueData *> ready { nullptr };
+    std::mutex mutex;
+    std::shared_ptr<const CatalogueData> data;
+};
+
+PriceCatalogue PriceCatalogue::shipped()
+{
+    PriceCatalogue catalogue(nullptr);
+    catalogue.m_lazy = std::make_shared<Lazy>();
+    return catalogue;
+}
+
+bool PriceCatalogue::isLoaded() const
+{
+    return !m_lazy || m_lazy->ready.load(std::memory_order_acquire) != nullptr;
+}
+
+const CatalogueData &PriceCatalogue::data() const
+{
+    if (!m_lazy)
+        return *m_data;
+    if (const CatalogueData *ready = m_lazy->ready.load(std::memory_order_acquire))
+        return *ready;
+    const std::lock_guard lock(m_lazy->mutex);
+    if (!m_lazy->data) {
+        auto loaded = loadResource();
+        if (loaded) {
+            m_lazy->data = loaded->m_data;
+        } else {
+            qCWarning(lcPricing).noquote() << "price catalogue not loaded:" << loaded.error().message;
+            m_lazy->data = std::make_shared<const CatalogueData>();
+        }
+        m_lazy->ready.store(m_lazy->data.get(), std::memory_order_release);
+    }
+    return *m_lazy->data;
+}
+
 Result<PriceCatalogue> PriceCatalogue::loadResource()
 {
     const QString path = u":/tollgate/prices/genai-prices.json"_s;
@@ -600,7 +643,7 @@ Result<PriceCatalogue> PriceCatalogue::loadJson(const QByteArray &json, const QS
 std::optional<ModelPrice> PriceCatalogue::find(const QString &provider, const QString &model,
                                                const QDateTime &at) const
 {
-    const auto hit = lookup(*m_data, provider, model);
+    const auto hit = lookup(data(), provider, model);
     if (!hit)
         return std::nullopt;
     return toModelPrice(*hit, at);
@@ -722,12 +765,12 @@ std::optional<NanoUsd> PriceCatalogue::cost(const QString &provider, const QStri
 
 qsizetype PriceCatalogue::providerCount() const
 {
-    return qsizetype(m_data->providers.size());
+    return qsizetype(data().providers.size());
 }
 
 qsizetype PriceCatalogue::modelCount() const
 {
-    return m_data->modelCount;
+    return data().modelCount;
 }
 
 } // namespace Tollgate

@@ -90,6 +90,13 @@ public:
 
     // The shipped catalogue, ":/tollgate/prices/genai-prices.json".
     static Result<PriceCatalogue> loadResource();
+    // The shipped catalogue, parsed by the first lookup (any thread; copies share it): a gateway
+    // that has priced nothing yet holds neither the parsed data (~1 MB) nor the parse's garbage.
+    // If the resource cannot be parsed (a broken build), a warning is logged and the catalogue
+    // is empty: every lookup answers "price unknown".
+    static PriceCatalogue shipped();
+    // Whether the data is there: always, except for shipped() before its first lookup.
+    [[nodiscard]] bool isLoaded() const;
     // A catalogue in the genai-prices JSON format (tests use small synthetic ones).
     // `origin` names it in error messages.
     static Result<PriceCatalogue> loadJson(const QByteArray &json, const QString &origin = {});
@@ -118,9 +125,13 @@ public:
     [[nodiscard]] qsizetype modelCount() const;
 
 private:
-    explicit PriceCatalogue(std::shared_ptr<const CatalogueData> data);
+    struct Lazy;
 
-    std::shared_ptr<const CatalogueData> m_data;
+    explicit PriceCatalogue(std::shared_ptr<const CatalogueData> data);
+    [[nodiscard]] const CatalogueData &data() const;
+
+    std::shared_ptr<const CatalogueData> m_data; // null for shipped(): see m_lazy
+    std::shared_ptr<Lazy> m_lazy;
 };
 
 } // namespace Tollgate

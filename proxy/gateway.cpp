@@ -43,17 +43,11 @@ namespace Tollgate {
 
 namespace {
 
-// Parsed once per process (~20 ms); copies share the data.
+// Parsed once per process (~20 ms), by the first call that needs a price: an idle gateway
+// does not hold it (issue #16, idle memory). Copies share the data.
 const PriceCatalogue &sharedCatalogue()
 {
-    static const PriceCatalogue catalogue = [] {
-        auto loaded = PriceCatalogue::loadResource();
-        if (!loaded) {
-            qCWarning(lcGateway).noquote() << "price catalogue not loaded:" << loaded.error().message;
-            return PriceCatalogue();
-        }
-        return *loaded;
-    }();
+    static const PriceCatalogue catalogue = PriceCatalogue::shipped();
     return catalogue;
 }
 

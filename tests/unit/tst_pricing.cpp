@@ -9,9 +9,13 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
+#include <QThread>
 #include <QTimeZone>
 
 #include <limits>
+#include <memory>
+#include <optional>
+#include <vector>
 
 using namespace Qt::StringLiterals;
 using Tollgate::Deployment;
@@ -86,6 +90,7 @@ class TestPricing : public QObject
 private slots:
     void initTestCase();
     void shippedCatalogueLoadsQuickly();
+    void shippedCatalogueLoadsOnFirstLookup();
     void shipsTheLicence();
     void knownPrices_data();
     void knownPrices();
@@ -179,6 +184,42 @@ void TestPricing::shippedCatalogueLoadsQuickly()
           double(total) / runs / 1e6, runs);
     // The budget is 50 ms; a loaded shared CI box gets head-room before this fails.
     QVERIFY2(best < 150'000'000, "loading the price catalogue is far slower than expected");
+}
+
+// The gateway's catalogue: nothing parsed until a price is looked up (an idle gateway does not
+// hold it), then the same data as loadResource(), shared by copies and across threads.
+void TestPricing::shippedCatalogueLoadsOnFirstLookup()
+{
+    const PriceCatalogue shipped = PriceCatalogue::shipped();
+    const PriceCatalogue copy = shipped;
+    QVERIFY(!shipped.isLoaded());
+    QVERIFY(!copy.isLoaded());
+    QVERIFY(m_real.isLoaded());
+    QVERIFY(PriceCatalogue().isLoaded());
+
+    // Lookups from several threads at once: one parse, every answer the loaded one.
+    const auto expected = m_real.find(u"openai"_s, u"gpt-4o-mini"_s);
+    QVERIFY(expected);
+    std::vector<std::optional<ModelPrice>> answers(4);
+    std::vector<std::unique_ptr<QThread>> threads;
+    for (size_t i = 0; i < answers.size(); ++i) {
+        threads.emplace_back(QThread::create([&copy, &answers, i] {
+            answers[i] = copy.find(u"openai"_s, u"gpt-4o-mini"_s);
+        }));
+        threads.back()->start();
+    }
+    for (const auto &thread : threads)
+        QVERIFY(thread->wait(30000));
+    for (const auto &answer : answers) {
+        QVERIFY(answer);
+        QCOMPARE(answer->inputPerToken, expected->inputPerToken);
+        QCOMPARE(answer->source, expected->source);
+    }
+    QVERIFY(copy.isLoaded());
+    QVERIFY(shipped.isLoaded()); // the copies share it
+    QCOMPARE(shipped.modelCount(), m_real.modelCount());
+    QCOMPARE(shipped.providerCount(), m_real.providerCount());
+    QVERIFY(!PriceCatalogue::shipped().isLoaded()); // each shipped() is a catalogue of its own
 }
 
 void TestPricing::shipsTheLicence()
