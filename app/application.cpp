@@ -110,8 +110,8 @@ int Application::serve()
         return 1;
     }
 
-    // Start-up (the config, the price catalogue, the database's migrations, on the gateway and
-    // store threads) leaves freed memory in glibc's arenas, which keeps it resident: hand it
+    // Start-up (the config, the routes, the TLS back-end's set-up, the database's migrations, on
+    // the gateway and store threads) leaves freed memory in glibc's arenas, which keeps it resident: hand it
     // back before idling (issue #16, idle memory). The memory in use stays as it is.
 #if defined(__GLIBC__)
     ::malloc_trim(0);
