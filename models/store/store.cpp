@@ -18,6 +18,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QStringEncoder>
 #include <QThread>
 #include <QTimer>
 #include <QVariant>
@@ -197,7 +198,21 @@ struct StatementDeleter
     void operator()(sqlite3_stmt *statement) const { sqlite3_finalize(statement); }
 };
 using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
-using StatementCache = std::unordered_map<QString, std::unordered_map<QString, Statement>>;
+// Hashes a statement's SQL by its length, first and last 32 characters: the spend row's INSERT is
+// 500 characters long, and hashing all of them on every call cost more than binding its values.
+// SQL alike at both ends only shares a bucket (found by comparing the whole text).
+struct SqlHash
+{
+    size_t operator()(const QString &sql) const noexcept
+    {
+        const QStringView text(sql);
+        constexpr qsizetype Ends = 32;
+        if (text.size() <= 2 * Ends)
+            return qHash(text);
+        return qHash(text.first(Ends), qHash(text.last(Ends), size_t(text.size())));
+    }
+};
+using StatementCache = std::unordered_map<QString, std::unordered_map<QString, Statement, SqlHash>>;
 thread_local StatementCache statementCache;
 
 sqlite3 *sqliteHandle(const QSqlDatabase &db)
@@ -242,9 +257,15 @@ int bind(sqlite3_stmt *statement, int index, const QVariant &value)
         const QString &text = *static_cast<const QString *>(value.constData());
         if (text.isNull())
             return sqlite3_bind_null(statement, index);
-        const QByteArray utf8 = text.toUtf8();
-        return sqlite3_bind_text64(statement, index, utf8.constData(), sqlite3_uint64(utf8.size()), SQLITE_TRANSIENT,
-                                   SQLITE_UTF8);
+        // Encoded into a buffer kept by the thread (SQLite copies the bytes): no allocation per value.
+        thread_local QStringEncoder utf8(QStringConverter::Utf8, QStringConverter::Flag::Stateless);
+        thread_local QByteArray buffer;
+        const qsizetype room = utf8.requiredSpace(text.size());
+        if (buffer.size() < room)
+            buffer.resize(std::max<qsizetype>(room, 256));
+        const char *end = utf8.appendToBuffer(buffer.data(), text);
+        return sqlite3_bind_text64(statement, index, buffer.constData(), sqlite3_uint64(end - buffer.constData()),
+                                   SQLITE_TRANSIENT, SQLITE_UTF8);
     }
     case QMetaType::QByteArray: {
         const QByteArray &bytes = *static_cast<const QByteArray *>(value.constData());

@@ -10,6 +10,7 @@
 
 #include <QFile>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QScopeGuard>
 #include <QSqlDatabase>
 #include <QSemaphore>
@@ -295,6 +296,7 @@ private Q_SLOTS:
     void refusalFieldsRoundTripAndMayBeAbsent();
     void aBatchSumsItsIncrementsAsTheCallsOneByOne();
     void aFailingCallInABatchKeepsTheCallsBeforeIt();
+    void recordsKeepQtsChecksum();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -1039,6 +1041,37 @@ void TestSpendJournal::aFailingCallInABatchKeepsTheCallsBeforeIt()
     QVERIFY(store.open(database).ok());
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
     verifyCountersMatchRows(store, total);
+}
+
+void TestSpendJournal::recordsKeepQtsChecksum()
+{
+    // The journal computes its records' CRC itself (faster than qChecksum), and must give the
+    // value qChecksum gives: segments written before stay readable, and these stay readable by them.
+    QRandomGenerator random(16);
+    for (int i = 0; i < 200; ++i) {
+        JournalRecord record = makeRecord(u"call-%1"_s.arg(i), i);
+        QString reason;
+        const int length = int(random.bounded(300));
+        for (int c = 0; c < length; ++c)
+            reason.append(QChar(char16_t(random.bounded(c % 3 ? 0x80 : 0x3000) + 1)));
+        record.row.reason = reason;
+        record.seq = i + 1;
+        const QByteArray bytes = SpendJournal::encode(record);
+        constexpr int Header = 6;
+        QCOMPARE(qFromBigEndian<quint16>(bytes.constData() + 4), qChecksum(QByteArrayView(bytes).sliced(Header)));
+    }
+    // And what qChecksum framed reads back.
+    QTemporaryDir dir;
+    const QString segment = dir.filePath(u"t.db-spend-00000000000000000001.journal"_s);
+    JournalRecord record = makeRecord(u"framed-by-qt"_s, 9);
+    record.seq = 1;
+    QFile file(segment);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(withoutTail(SpendJournal::encode(record), 0));
+    file.close();
+    const QList<JournalRecord> read = SpendJournal::read(segment);
+    QCOMPARE(read.size(), 1);
+    QCOMPARE(read.first().row.requestId, u"framed-by-qt"_s);
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)
