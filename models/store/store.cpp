@@ -333,6 +333,71 @@ Result<QVariant> runGuarded(const Store::ReadJob &job, QSqlDatabase &db)
     }
 }
 
+// The answers of one batch, posted together: the calls for one context (in a row) go in one queued
+// call, so the context's thread wakes once per batch rather than once per job (a write(2) on this
+// thread and a wake-up on the gateway's for every settled call). While one is current on the
+// store thread, deliverTo's answers gather in it; post() sends them.
+class Deliveries
+{
+public:
+    void add(QObject *target, std::function<void()> call)
+    {
+        if (m_groups.empty() || m_groups.back().target.data() != target)
+            m_groups.push_back({QPointer<QObject>(target), {}});
+        m_groups.back().calls.push_back(std::move(call));
+    }
+    void post()
+    {
+        for (Group &group : m_groups) {
+            QObject *target = group.target.data();
+            if (!target)
+                continue;
+            QMetaObject::invokeMethod(
+                target,
+                [guard = group.target, calls = std::move(group.calls)] {
+                    // A call that destroys the context drops the rest, as Qt drops the queued
+                    // calls of a destroyed receiver.
+                    for (const auto &call : calls) {
+                        if (!guard)
+                            return;
+                        call();
+                    }
+                },
+                Qt::QueuedConnection);
+        }
+        m_groups.clear();
+    }
+
+    // Makes `deliveries` current on this thread while it lives, and posts them at its end.
+    class Scope
+    {
+        Q_DISABLE_COPY_MOVE(Scope)
+
+    public:
+        explicit Scope(Deliveries &deliveries) : m_deliveries(deliveries), m_previous(std::exchange(s_current, &deliveries)) {}
+        ~Scope()
+        {
+            s_current = m_previous;
+            m_deliveries.post();
+        }
+
+    private:
+        Deliveries &m_deliveries;
+        Deliveries *m_previous;
+    };
+    static Deliveries *current() { return s_current; }
+
+private:
+    struct Group
+    {
+        QPointer<QObject> target;
+        std::vector<std::function<void()>> calls;
+    };
+    std::vector<Group> m_groups;
+    static thread_local Deliveries *s_current;
+};
+thread_local Deliveries *Deliveries::s_current = nullptr;
+
 // Wraps the caller's `done` so it runs on `context`'s thread. Posting to the context
 // itself means Qt drops the call if the context is destroyed before it is delivered;
 // the QPointer covers a context that is already gone when the answer is ready.
@@ -346,8 +411,11 @@ std::function<void(const Result<T> &)> deliverTo(QObject *context,
         QObject *target = guard.data();
         if (!target)
             return;
-        QMetaObject::invokeMethod(
-            target, [done = std::move(done), result] { done(result); }, Qt::QueuedConnection);
+        auto call = [done = std::move(done), result] { done(result); };
+        if (Deliveries *batch = Deliveries::current())
+            batch->add(target, std::move(call));
+        else
+            QMetaObject::invokeMethod(target, std::move(call), Qt::QueuedConnection);
     };
 }
 
@@ -625,6 +693,8 @@ std::optional<bool> StoreWorker::commitFast(const std::vector<StoreJob *> &batch
     }
     m_inbox.countBatch();
     // Only now, after COMMIT returned, do callers hear back.
+    Deliveries deliveries;
+    Deliveries::Scope posting(deliveries);
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (batch[i]->writeFinished)
             batch[i]->writeFinished(*results[i]);
@@ -741,9 +811,13 @@ bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
     }
 
     // Only now, after COMMIT returned, do callers hear back.
-    for (std::size_t i = 0; i < stopAt; ++i) {
-        if (batch[i]->writeFinished)
-            batch[i]->writeFinished(*results[i]);
+    {
+        Deliveries deliveries;
+        Deliveries::Scope posting(deliveries);
+        for (std::size_t i = 0; i < stopAt; ++i) {
+            if (batch[i]->writeFinished)
+                batch[i]->writeFinished(*results[i]);
+        }
     }
     // From the first held job on, every job waits for the retry.
     for (std::size_t i = stopAt; i < batch.size(); ++i)
