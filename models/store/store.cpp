@@ -4,6 +4,7 @@
 #include "identityrepository.h"
 #include "spendjournal.h"
 #include "spendlog.h"
+#include "walcheckpointer.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -171,12 +172,15 @@ private:
     SpendJournal *m_journal = nullptr;
     QSqlDatabase m_db;
     QString m_connectionName;
+    WalCheckpointer m_checkpointer;  // the log's checkpoints, off this thread
 };
 
 namespace {
 
-// A batch yields the core this often: a request that arrived meanwhile runs first.
-constexpr auto BatchSliceNs = 200'000;
+// A batch yields the core this often: a request that arrived meanwhile runs first. Short:
+// with the gateway on the same core, a request that arrives during a batch waits for the rest
+// of the slice (200 µs put a c=1 p90 at +250 µs); a yield with nobody waiting costs ~0.3 µs.
+constexpr auto BatchSliceNs = 50'000;
 // Above this many queued jobs the store is falling behind and stops yielding.
 constexpr qsizetype YieldBacklog = 256;
 // A batch that could not commit is retried after this, doubling up to the maximum.
@@ -535,6 +539,9 @@ Result<int> StoreWorker::open(const QString &path)
         if (const auto set = exec(m_db, pragma); !set)
             return failed(set.error().message);
     }
+    // Checkpoints leave the COMMIT path (see WalCheckpointer); SQLite's own stay where a
+    // second connection cannot open.
+    m_checkpointer.attach(sqliteHandle(m_db), path);
     qCInfo(lcStore).noquote() << "opened" << QDir::toNativeSeparators(path) << "at schema version" << *version;
     return *version;
 }
@@ -847,6 +854,7 @@ void StoreWorker::closeDatabase()
 {
     if (m_connectionName.isEmpty())
         return;
+    m_checkpointer.detach();
     dropStatements(m_connectionName);
     m_db.close();
     // removeDatabase wants no QSqlDatabase copy left, and must run on this thread.
