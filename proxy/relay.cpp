@@ -556,17 +556,20 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     }
     // The spend-log row and the new spend totals commit together. Journaled, the call is
     // durable already and answers at once; otherwise it answers after COMMIT.
-    // `done` runs once: after the journal write or after COMMIT, whichever answers first.
+    // `done` runs once: after the journal write or after COMMIT, whichever answers first. A
+    // journaled call's commit is not reported back (nothing is left to do then): only its failure.
     const auto doneOnce = [shared = std::make_shared<std::function<void()>>(std::move(done))] {
         if (*shared)
             std::exchange(*shared, {})();
     };
     const bool journaled = m_services.store->recordSpend(
-        std::move(record), std::move(jobs), m_services.context, [doneOnce](const Result<void> &result) {
+        std::move(record), std::move(jobs), m_services.context,
+        [doneOnce](const Result<void> &result) {
             if (!result)
                 qCWarning(lcRelay) << "spend not recorded:" << result.error().message;
             doneOnce();
-        });
+        },
+        Store::Delivery::FailuresWhenAnsweredNow);
     // Answered from the event loop, as after a commit: callers of settle() never see the call
     // finish inside it.
     if (journaled)

@@ -81,7 +81,12 @@ public:
     // with backoff, and every write submitted after it waits behind it, so commits keep their
     // order; `done` runs once it committed (or, when the store closes first, with the error —
     // the call then stays in the journal for the next open). Reads are answered meanwhile.
-    bool recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done);
+    // Delivery::FailuresWhenAnsweredNow: when true is returned (the caller answers now), `done`
+    // runs only if the write fails — a success needs nothing, and skipping it saves the
+    // caller's thread a wake-up per call. Otherwise `done` runs either way, as described.
+    enum class Delivery { Always, FailuresWhenAnsweredNow };
+    bool recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done,
+                     Delivery delivery = Delivery::Always);
     // With more queued jobs than this, recordSpend answers after COMMIT again (backpressure).
     static constexpr qsizetype DefaultLazyBacklogLimit = 20000;
     void setLazyBacklogLimit(qsizetype jobs);
