@@ -480,16 +480,22 @@ private:
     // The head is complete: decide how its body is framed, or refuse it.
     void headComplete()
     {
-        const QList<QByteArray> lines = m_head.split('\n');
-        m_http10 = !lines.isEmpty() && lines.first().trimmed().endsWith("HTTP/1.0");
+        // Views into m_head: framing is judged without copying a line.
+        const QByteArrayView head(m_head);
+        qsizetype lineEnd = head.indexOf('\n');
+        const QByteArrayView requestLine = head.first(lineEnd < 0 ? head.size() : lineEnd);
+        m_http10 = requestLine.trimmed().endsWith("HTTP/1.0");
         std::optional<qint64> contentLength;
         bool chunked = false;
         bool sawTransferEncoding = false;
         const auto bad = [this](const QString &why) {
             refuse(errorResponse(ApiError::BadRequest, why), "ambiguous request framing");
         };
-        for (qsizetype i = 1; i < lines.size(); ++i) {
-            QByteArray line = lines.at(i);
+        for (qsizetype from = lineEnd < 0 ? head.size() : lineEnd + 1; from < head.size(); from = lineEnd + 1) {
+            lineEnd = head.indexOf('\n', from);
+            if (lineEnd < 0)
+                lineEnd = head.size();
+            QByteArrayView line = head.sliced(from, lineEnd - from);
             if (line.endsWith('\r'))
                 line.chop(1);
             if (line.isEmpty())
@@ -499,11 +505,12 @@ private:
             const qsizetype colon = line.indexOf(':');
             if (colon <= 0)
                 continue;  // the parser ignores it too
-            const QByteArray name = line.left(colon);
-            const QByteArray value = line.mid(colon + 1).trimmed();
-            const bool framing = name.trimmed().compare("content-length", Qt::CaseInsensitive) == 0
-                                 || name.trimmed().compare("transfer-encoding", Qt::CaseInsensitive) == 0;
-            if (framing && name != name.trimmed())
+            const QByteArrayView name = line.first(colon);
+            const QByteArrayView value = line.sliced(colon + 1).trimmed();
+            const QByteArrayView trimmedName = name.trimmed();
+            const bool framing = trimmedName.compare("content-length", Qt::CaseInsensitive) == 0
+                                 || trimmedName.compare("transfer-encoding", Qt::CaseInsensitive) == 0;
+            if (framing && name.size() != trimmedName.size())
                 return bad(u"Whitespace around a header name is not accepted."_s);
             if (name.compare("transfer-encoding", Qt::CaseInsensitive) == 0) {
                 if (sawTransferEncoding || value.compare("chunked", Qt::CaseInsensitive) != 0)

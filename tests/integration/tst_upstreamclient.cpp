@@ -130,6 +130,7 @@ private slots:
     void cancelUnknownAndFinishedIds();
     void startFromInsideOnDoneReusesConnection();
     void destroyWithCallsInFlight();
+    void reusedHandlesSendEachCallsOwnRequest();
 
     // The test support itself (FakeProvider through HttpClient), which the relay tests trust.
     void supportFakeRoutes();
@@ -534,6 +535,56 @@ void TestUpstreamClient::startFromInsideOnDoneReusesConnection()
     for (const auto &r : m_fake.requests())
         connections.insert(r.connectionId);
     QCOMPARE(connections.size(), 1);
+}
+
+void TestUpstreamClient::reusedHandlesSendEachCallsOwnRequest()
+{
+    // One after another on one client, so every call reuses the previous call's easy handle
+    // (a POST after a POST keeps its options) and header sets repeat (their lists are shared):
+    // each call still goes out with its own method, URL, headers and body.
+    struct Sent
+    {
+        QByteArray method;
+        QByteArray path;
+        QByteArray key;
+        QByteArray body;
+    };
+    const QList<Sent> calls{
+        {"POST", "/v1/chat/completions", "Bearer sk-one", chatBody()},
+        {"POST", "/v1/embeddings", "Bearer sk-two", R"({"model":"e","input":"x"})"},
+        {"GET", "/v1/models", "Bearer sk-one", {}},
+        {"POST", "/v1/chat/completions", "Bearer sk-one", chatBody(true)},
+        {"HEAD", "/v1/models", "Bearer sk-two", {}},
+        {"POST", "/v1/chat/completions", "Bearer sk-two", chatBody()},
+        {"DELETE", "/v1/responses/resp_1", "Bearer sk-one", {}},
+        {"POST", "/v1/chat/completions", "Bearer sk-one", chatBody()},
+    };
+    UpstreamClient client;
+    for (const Sent &sent : calls) {
+        UpstreamRequest request;
+        request.method = sent.method;
+        request.url = m_fake.baseUrl() + sent.path;
+        request.headers = {{QByteArrayLiteral("Authorization"), sent.key}};
+        if (!sent.body.isEmpty())
+            request.headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
+        request.body = sent.body;
+        auto log = std::make_shared<CallLog>();
+        client.start(request, recordInto(log));
+        QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 5000);
+        QCOMPARE(log->result.status, UpstreamResult::Status::Ok);
+    }
+    const auto received = m_fake.requests();
+    QCOMPARE(received.size(), calls.size());
+    for (qsizetype i = 0; i < calls.size(); ++i) {
+        const auto &r = received.at(i);
+        QCOMPARE(r.method, calls.at(i).method);
+        QCOMPARE(r.path, calls.at(i).path);
+        QCOMPARE(r.header("authorization"), calls.at(i).key);
+        QCOMPARE(r.body, calls.at(i).body);
+        if (!calls.at(i).body.isEmpty())
+            QCOMPARE(r.header("content-type"), QByteArray("application/json"));
+        QVERIFY(r.header("expect").isEmpty());
+    }
 }
 
 void TestUpstreamClient::destroyWithCallsInFlight()
