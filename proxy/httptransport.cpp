@@ -12,6 +12,8 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include <deque>
 #include <optional>
 
@@ -57,6 +59,35 @@ QByteArray serializeHead(int status, const QByteArray &contentType, const Header
     if (closeAfter)
         head += "Connection: close\r\n";
     return head;
+}
+
+// Writes `bytes` to the client: straight to the kernel when nothing is queued before them (the
+// usual case), so the socket's write notifier is never switched on and off for it — on the glib
+// event loop each switch wakes the loop (an eventfd write) and costs a round of poll. What the
+// kernel does not take at once goes through the socket's buffer as before, in order; an error
+// is met (and reported) by that write too.
+void writeToClient(QTcpSocket *socket, const char *data, qint64 size)
+{
+    qint64 sent = 0;
+    const qintptr fd = socket->socketDescriptor();
+    if (fd >= 0 && socket->bytesToWrite() == 0) {
+        while (sent < size) {
+            const ssize_t n = ::send(int(fd), data + sent, size_t(size - sent), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0)
+                sent += n;
+            else if (n < 0 && errno == EINTR)
+                continue;
+            else
+                break;  // the kernel's buffer is full, or an error
+        }
+    }
+    if (sent < size)
+        socket->write(data + sent, size - sent);
+}
+
+void writeToClient(QTcpSocket *socket, const QByteArray &bytes)
+{
+    writeToClient(socket, bytes.constData(), bytes.size());
 }
 
 class Connection;
@@ -693,7 +724,7 @@ void Exchange::send(HttpResponse response)
                                          m_closeAfter);
         bytes += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n\r\n";
         bytes += response.body;
-        m_socket->write(bytes);
+        writeToClient(m_socket, bytes);
         m_socket->flush();  // to the kernel now: the gateway may be stopping right after this
     }
     finish();
@@ -708,7 +739,7 @@ void Exchange::beginStream(int status, const QByteArray &contentType, const Head
         return;
     QByteArray bytes = serializeHead(status, contentType, headers, m_closeAfter);
     bytes += "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
-    m_socket->write(bytes);
+    writeToClient(m_socket, bytes);
 }
 
 void Exchange::writeChunk(const QByteArray &data)
@@ -720,7 +751,7 @@ void Exchange::writeChunk(const QByteArray &data)
     bytes.reserve(bytes.size() + data.size() + 2);
     bytes += data;
     bytes += "\r\n";
-    m_socket->write(bytes);
+    writeToClient(m_socket, bytes);
 }
 
 void Exchange::endStream()
@@ -728,7 +759,7 @@ void Exchange::endStream()
     if (m_state != State::Streaming)
         return;
     if (m_socket) {
-        m_socket->write("0\r\n\r\n", 5);
+        writeToClient(m_socket, "0\r\n\r\n", 5);
         m_socket->flush();
     }
     finish();
