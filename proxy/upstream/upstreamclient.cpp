@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <climits>
 #include <unordered_map>
@@ -88,6 +90,10 @@ struct UpstreamClient::Private
     {
         QSocketNotifier *read = nullptr;
         QSocketNotifier *write = nullptr;
+        // curl stopped watching the socket (a kept-alive connection between calls). Its read
+        // notifier stays on until the socket is closed or stirs: switching a notifier on and off
+        // wakes the glib event loop each time, and the next call on the connection watches it again.
+        bool idle = false;
     };
 
     // Keeps track of how deep we are inside curl or our own callback dispatch. curl_multi_*
@@ -120,6 +126,7 @@ struct UpstreamClient::Private
     void processFinished();
 
     static int socketCallback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp);
+    static int closeSocketCallback(void *clientp, curl_socket_t fd);
     static int timerCallback(CURLM *multi, long timeoutMs, void *userp);
     static size_t headerCallback(char *buffer, size_t size, size_t count, void *userp);
     static size_t writeCallback(char *buffer, size_t size, size_t count, void *userp);
@@ -284,6 +291,8 @@ void UpstreamClient::Private::configure(Call *call)
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, httpVersion);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Private::headerCallback);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Private::writeCallback);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &Private::closeSocketCallback);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
 
     if (post)
         return;
@@ -371,6 +380,13 @@ void UpstreamClient::Private::flushDeferred()
 
 void UpstreamClient::Private::socketActivated(curl_socket_t fd, int eventMask)
 {
+    if (const auto it = sockets.find(fd); it != sockets.end() && it->second.idle) {
+        // An idle kept-alive connection stirred (the provider closed it, most likely): curl
+        // is not watching it and learns of it when it next uses or drops the connection.
+        it->second.read->setEnabled(false);
+        it->second.write->setEnabled(false);
+        return;
+    }
     if (depth > 0) {
         // A handler spun a nested event loop: curl is on the stack, so poll it again later.
         timer->start(1);
@@ -485,9 +501,10 @@ int UpstreamClient::Private::socketCallback(CURL *, curl_socket_t fd, int what, 
     auto it = d->sockets.find(fd);
     if (what == CURL_POLL_REMOVE) {
         // Comes per transfer and often from inside this fd's own activated(): only toggle the
-        // notifiers (deleting one that is emitting is not allowed).
+        // notifiers (deleting one that is emitting is not allowed). A socket is always
+        // writable, so its write notifier goes off; the read notifier waits (see SocketWatch).
         if (it != d->sockets.end()) {
-            it->second.read->setEnabled(false);
+            it->second.idle = true;
             it->second.write->setEnabled(false);
         }
         curl_multi_assign(d->multi, fd, nullptr);
@@ -505,9 +522,23 @@ int UpstreamClient::Private::socketCallback(CURL *, curl_socket_t fd, int what, 
                          [d, fd] { d->socketActivated(fd, CURL_CSELECT_OUT); });
         it = d->sockets.emplace(fd, watch).first;
     }
+    it->second.idle = false;
     it->second.read->setEnabled(what == CURL_POLL_IN || what == CURL_POLL_INOUT);
     it->second.write->setEnabled(what == CURL_POLL_OUT || what == CURL_POLL_INOUT);
     return 0;
+}
+
+int UpstreamClient::Private::closeSocketCallback(void *clientp, curl_socket_t fd)
+{
+    // Before the descriptor is gone (its number may come back for another socket): no
+    // notifier may watch it any more.
+    auto *d = static_cast<Private *>(clientp);
+    if (const auto it = d->sockets.find(fd); it != d->sockets.end()) {
+        it->second.read->setEnabled(false);
+        it->second.write->setEnabled(false);
+        it->second.idle = false;
+    }
+    return ::close(fd);
 }
 
 int UpstreamClient::Private::timerCallback(CURLM *, long timeoutMs, void *userp)
