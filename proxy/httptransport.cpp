@@ -384,6 +384,8 @@ private:
                 return at;
             m_phase = Phase::Head;
             m_head.clear();
+            // Usually the whole head is there: one allocation instead of one per line.
+            m_head.reserve(qsizetype(std::min<qint64>(size - at, m_limits.maxHeadBytes)));
             m_lineStart = 0;
             m_lines = 0;
             m_idle.stop();

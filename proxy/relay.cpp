@@ -38,7 +38,7 @@ std::optional<Usage> usageOf(CallType type, const QJsonObject &usage)
     switch (type) {
     case CallType::Messages: return usageFromAnthropic(usage);
     case CallType::Responses: return usageFromResponses(usage);
-    default: return usageFromJson(QJsonObject{{u"usage"_s, usage}});
+    default: return usageFromChat(usage);
     }
 }
 

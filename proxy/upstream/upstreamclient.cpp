@@ -560,7 +560,8 @@ size_t UpstreamClient::Private::headerCallback(char *buffer, size_t size, size_t
         return 0;
     if (call->headDelivered)
         return bytes;  // trailers of a chunked body: not part of the head we reported
-    QByteArray line(buffer, static_cast<qsizetype>(bytes));
+    // A view of curl's buffer: only a header's name and value are copied.
+    QByteArrayView line(buffer, static_cast<qsizetype>(bytes));
     while (line.endsWith('\n') || line.endsWith('\r'))
         line.chop(1);
     if (line.startsWith("HTTP/")) {
@@ -568,8 +569,10 @@ size_t UpstreamClient::Private::headerCallback(char *buffer, size_t size, size_t
         call->headers.clear();
         call->status = 0;
         const qsizetype space = line.indexOf(' ');
-        if (space > 0)
-            call->status = line.mid(space + 1, 3).toInt();
+        if (space > 0) {
+            const QByteArrayView code = line.sliced(space + 1);
+            call->status = code.first(std::min<qsizetype>(3, code.size())).toInt();
+        }
         return bytes;
     }
     if (line.isEmpty())
@@ -583,7 +586,7 @@ size_t UpstreamClient::Private::headerCallback(char *buffer, size_t size, size_t
     const qsizetype colon = line.indexOf(':');
     if (colon <= 0)
         return bytes;
-    call->headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
+    call->headers.append({line.first(colon).trimmed().toByteArray(), line.sliced(colon + 1).trimmed().toByteArray()});
     return bytes;
 }
 
