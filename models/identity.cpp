@@ -60,13 +60,32 @@ QString isoUtc(const QDateTime &time)
     const qint64 year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
     if (year < 0 || year > 9999)
         return time.toUTC().toString(Qt::ISODateWithMs);
-    char text[32];
-    const int length = std::snprintf(text, sizeof text, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
-                                     static_cast<long long>(year), static_cast<long long>(month),
-                                     static_cast<long long>(day), static_cast<long long>(msOfDay / 3'600'000),
-                                     static_cast<long long>(msOfDay / 60'000 % 60),
-                                     static_cast<long long>(msOfDay / 1000 % 60), static_cast<long long>(msOfDay % 1000));
-    return QString::fromLatin1(text, length);
+    // Digit by digit: snprintf's format parsing cost more than the date arithmetic above.
+    QString text(24, Qt::Uninitialized);
+    char16_t *out = reinterpret_cast<char16_t *>(text.data());
+    const auto digits = [&out](qint64 value, int width) {
+        for (int i = width - 1; i >= 0; --i) {
+            out[i] = char16_t(u'0' + value % 10);
+            value /= 10;
+        }
+        out += width;
+    };
+    const auto put = [&out](char16_t c) { *out++ = c; };
+    digits(year, 4);
+    put(u'-');
+    digits(month, 2);
+    put(u'-');
+    digits(day, 2);
+    put(u'T');
+    digits(msOfDay / 3'600'000, 2);
+    put(u':');
+    digits(msOfDay / 60'000 % 60, 2);
+    put(u':');
+    digits(msOfDay / 1000 % 60, 2);
+    put(u'.');
+    digits(msOfDay % 1000, 3);
+    put(u'Z');
+    return text;
 }
 
 namespace IdentityJson {

@@ -6,10 +6,10 @@
 #include "metrics.h"
 #include "providers/provideradapter.h"
 
+#include "../models/callid.h"
 #include "../models/store/store.h"
 
 #include <QLoggingCategory>
-#include <QUuid>
 #include <QVarLengthArray>
 
 using namespace Qt::StringLiterals;
@@ -77,7 +77,7 @@ void RefusalRecorder::send(HttpResponse response)
     if (!m_relayed && response.status >= 400) {
         if (auto log = m_log.lock()) {
             SpendLogRow row;
-            row.requestId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+            row.requestId = newCallId();
             row.callType = m_request.callType;
             row.dialect = m_request.dialect;
             row.status = u"refused"_s;

@@ -1,5 +1,6 @@
 #include "relay.h"
 
+#include "../models/callid.h"
 #include "../models/pricing.h"
 #include "../models/tokencount.h"
 #include "accounting.h"
@@ -15,7 +16,6 @@
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QPointer>
-#include <QUuid>
 
 using namespace Qt::StringLiterals;
 
@@ -158,7 +158,7 @@ RelayCall::RelayCall(GatewayServices &services, Params params, ResponderPtr resp
     : m_services(services)
     , m_params(std::move(params))
     , m_responder(std::move(responder))
-    , m_callId(QUuid::createUuid().toString(QUuid::WithoutBraces))
+    , m_callId(newCallId())
     , m_startTime(QDateTime::currentDateTimeUtc())
 {
 }

@@ -265,29 +265,85 @@ Result<void> addKeyModelSpend(QSqlDatabase &db, const QString &token, const QStr
 
 } // namespace
 
+namespace {
+
+Result<void> writeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
+                        const QString &duration)
+{
+    static const SpendTableSql keys(u"keys"_s, u"token"_s);
+    static const SpendTableSql users(u"users"_s, u"user_id"_s);
+    static const SpendTableSql endUsers(u"end_users"_s, u"user_id"_s);
+    switch (scope.kind) {
+    case LedgerScope::Kind::Key:
+        return addRowSpend(db, keys, scope.id, added, resetAt);
+    case LedgerScope::Kind::User:
+        return addRowSpend(db, users, scope.id, added, resetAt);
+    case LedgerScope::Kind::EndUser:
+        return addRowSpend(db, endUsers, scope.id, added, resetAt);
+    case LedgerScope::Kind::Global:
+        return addGlobalSpend(db, added, resetAt, duration);
+    case LedgerScope::Kind::KeyModel: {
+        const qsizetype split = scope.id.indexOf(u'\n');
+        if (split <= 0)
+            return {};
+        return addKeyModelSpend(db, scope.id.left(split), scope.id.mid(split + 1), added, resetAt);
+    }
+    }
+    return {};
+}
+
+thread_local SpendAccumulator *currentAccumulator = nullptr;
+
+} // namespace
+
+void SpendAccumulator::add(const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
+                           const QString &duration)
+{
+    if (const auto last = m_last.constFind(scope); last != m_last.cend()) {
+        Pending &pending = m_pending[*last];
+        if (pending.resetAt == resetAt && pending.duration == duration) {
+            pending.added += added;
+            return;
+        }
+    }
+    m_last.insert(scope, m_pending.size());
+    m_pending.push_back({scope, resetAt, duration, added});
+}
+
+Result<void> SpendAccumulator::flush(QSqlDatabase &db)
+{
+    const std::vector<Pending> pending = std::exchange(m_pending, {});
+    m_last.clear();
+    for (const Pending &entry : pending) {
+        if (auto done = writeSpend(db, entry.scope, entry.added, entry.resetAt, entry.duration); !done)
+            return done;
+    }
+    return {};
+}
+
+SpendAccumulator::Current::Current(SpendAccumulator *accumulator)
+    : m_previous(std::exchange(currentAccumulator, accumulator))
+{
+}
+
+SpendAccumulator::Current::~Current()
+{
+    currentAccumulator = m_previous;
+}
+
+SpendAccumulator *SpendAccumulator::current()
+{
+    return currentAccumulator;
+}
+
 Store::WriteJob addSpend(const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt, const QString &duration)
 {
     return [scope, added, resetAt, duration](QSqlDatabase &db) -> Result<void> {
-        static const SpendTableSql keys(u"keys"_s, u"token"_s);
-        static const SpendTableSql users(u"users"_s, u"user_id"_s);
-        static const SpendTableSql endUsers(u"end_users"_s, u"user_id"_s);
-        switch (scope.kind) {
-        case LedgerScope::Kind::Key:
-            return addRowSpend(db, keys, scope.id, added, resetAt);
-        case LedgerScope::Kind::User:
-            return addRowSpend(db, users, scope.id, added, resetAt);
-        case LedgerScope::Kind::EndUser:
-            return addRowSpend(db, endUsers, scope.id, added, resetAt);
-        case LedgerScope::Kind::Global:
-            return addGlobalSpend(db, added, resetAt, duration);
-        case LedgerScope::Kind::KeyModel: {
-            const qsizetype split = scope.id.indexOf(u'\n');
-            if (split <= 0)
-                return {};
-            return addKeyModelSpend(db, scope.id.left(split), scope.id.mid(split + 1), added, resetAt);
+        if (SpendAccumulator *accumulator = SpendAccumulator::current()) {
+            accumulator->add(scope, added, resetAt, duration);
+            return {};
         }
-        }
-        return {};
+        return writeSpend(db, scope, added, resetAt, duration);
     };
 }
 

@@ -4,8 +4,11 @@
 #include "../ledger.h"
 #include "store.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
+
+#include <vector>
 
 namespace Tollgate {
 
@@ -76,8 +79,59 @@ Store::WriteJob saveSpend(SpendTable table, const QString &id, NanoUsd spend);
 // own write and whichever process wrote first. A call from an older window than the row's (another
 // process reset first) counts in the newer one. `duration` (global budget only) is kept with a
 // window it writes. The same job replays a journaled call, so replay and the live path agree.
+// While a SpendAccumulator is current on the calling thread, the job adds to it instead of writing.
 Store::WriteJob addSpend(const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
                          const QString &duration = {});
+
+// The budget increments of a store batch, gathered instead of written one UPDATE per call and
+// scope (issue #16), and written by flush(): one addSpend per scope and window, in the order they
+// came. That equals the increments one by one: addSpend(a, W) then addSpend(b, W) leave a row as
+// addSpend(a + b, W) does (row in W: both add; in an older window: it moves to W once, then adds;
+// in a newer one: both add plainly; row gone: neither), and different scopes touch different rows
+// (a key and its per-model budgets different parts of one, each read when written). An increment
+// of another window than the scope's last one starts a new entry, so windows apply in order.
+// The store makes one current while it runs a batch's settled calls, and flushes it before any
+// other write job of the batch (a management write's absolute values never land before the
+// increments of the calls before it) and before COMMIT. Store thread only; not thread-safe.
+class SpendAccumulator
+{
+    Q_DISABLE_COPY_MOVE(SpendAccumulator)
+
+public:
+    SpendAccumulator() = default;
+
+    void add(const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt, const QString &duration);
+    // Writes what was gathered (and forgets it, written or not); the first error wins.
+    Result<void> flush(QSqlDatabase &db);
+    [[nodiscard]] bool isEmpty() const { return m_pending.empty(); }
+    // Writes flush() would run.
+    [[nodiscard]] qsizetype size() const { return qsizetype(m_pending.size()); }
+
+    // Makes `accumulator` the calling thread's current one for its lifetime (nullptr: none).
+    class Current
+    {
+        Q_DISABLE_COPY_MOVE(Current)
+
+    public:
+        explicit Current(SpendAccumulator *accumulator);
+        ~Current();
+
+    private:
+        SpendAccumulator *m_previous;
+    };
+    [[nodiscard]] static SpendAccumulator *current();
+
+private:
+    struct Pending
+    {
+        LedgerScope scope;
+        QDateTime resetAt;
+        QString duration;
+        NanoUsd added = 0;
+    };
+    std::vector<Pending> m_pending;
+    QHash<LedgerScope, std::size_t> m_last;  // a scope's last entry in m_pending
+};
 Store::WriteJob deleteKeys(const QStringList &tokens);
 // The global budget's spend and window (a settings row): {"spend_nanousd", "budget_reset_at",
 // "budget_duration"}; empty when none was kept.

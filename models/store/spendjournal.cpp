@@ -66,6 +66,46 @@ QString segmentPath(const QString &databasePath, qint64 firstSeq, int attempt)
     return database.absoluteDir().filePath(name + u".journal"_s);
 }
 
+// CRC-16/X-25, the value qChecksum (Qt::ChecksumIso3309) gives, eight bytes a step (slicing-by-8):
+// Qt's goes a nibble at a time, and each call's record costs it ~9k instructions on the gateway
+// thread. Tables[k][b]: the CRC of byte b followed by k zero bytes.
+struct Crc16Tables
+{
+    quint16 t[8][256];
+    constexpr Crc16Tables() : t{}
+    {
+        for (int b = 0; b < 256; ++b) {
+            quint16 crc = quint16(b);
+            for (int bit = 0; bit < 8; ++bit)
+                crc = (crc & 1) ? quint16((crc >> 1) ^ 0x8408) : quint16(crc >> 1);
+            t[0][b] = crc;
+        }
+        for (int k = 1; k < 8; ++k) {
+            for (int b = 0; b < 256; ++b)
+                t[k][b] = quint16((t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xff]);
+        }
+    }
+};
+constexpr Crc16Tables Crc16{};
+
+quint16 crc16(QByteArrayView data)
+{
+    const auto *p = reinterpret_cast<const uchar *>(data.data());
+    qsizetype n = data.size();
+    quint16 crc = 0xffff;
+    const auto &t = Crc16.t;
+    while (n >= 8) {
+        const quint16 x = quint16(crc ^ (p[0] | (p[1] << 8)));
+        crc = quint16(t[7][x & 0xff] ^ t[6][x >> 8] ^ t[5][p[2]] ^ t[4][p[3]] ^ t[3][p[4]] ^ t[2][p[5]]
+                      ^ t[1][p[6]] ^ t[0][p[7]]);
+        p += 8;
+        n -= 8;
+    }
+    while (n-- > 0)
+        crc = quint16((crc >> 8) ^ t[0][(crc ^ *p++) & 0xff]);
+    return quint16(~crc);
+}
+
 // Fields in the machine's byte order (the journal never leaves it): integers as 8 bytes,
 // strings as their UTF-16 length (4 bytes, -1 for a null string) and code units.
 class Writer
@@ -393,7 +433,7 @@ QByteArray SpendJournal::encode(const JournalRecord &record)
     out.integer(row.httpStatus);
     out.text(row.reason);
     const quint32 length = quint32(bytes.size() - HeaderBytes);
-    const quint16 crc = qChecksum(QByteArrayView(bytes).sliced(HeaderBytes));
+    const quint16 crc = crc16(QByteArrayView(bytes).sliced(HeaderBytes));
     uchar *header = reinterpret_cast<uchar *>(bytes.data());
     qToBigEndian(length, header);
     qToBigEndian(crc, header + 4);
@@ -511,7 +551,7 @@ QList<JournalRecord> SpendJournal::read(const QString &segmentPath)
         if (length > MaxRecordBytes || bytes.size() - at - HeaderBytes < qsizetype(length))
             break;
         const QByteArrayView payload = QByteArrayView(bytes).sliced(at + HeaderBytes, length);
-        if (qChecksum(payload) != crc)
+        if (crc16(payload) != crc)
             break;
         auto record = decode(payload);
         if (!record)

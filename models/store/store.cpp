@@ -18,6 +18,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QStringEncoder>
 #include <QThread>
 #include <QTimer>
 #include <QVariant>
@@ -54,6 +55,9 @@ struct StoreJob
     // cannot commit, it and every write behind it wait for a retry, in order.
     bool durable = false;
     qint64 journalSeq = 0;  // a settled call's spend journal number (recordSpend)
+    // A settled call's write (recordSpend): its row and its budget increments, nothing else. A
+    // batch runs these without a savepoint each and sums their increments (see commitFast).
+    bool spend = false;
     Store::ReadJob read;
     Store::WriteJob write;
     std::function<void(const Result<QVariant> &)> readFinished;
@@ -143,6 +147,13 @@ private:
     // Commits `batch`; false when a durable job could not commit: it and the jobs behind it in
     // the batch are held (m_held) for a retry.
     bool commitBatch(const std::vector<StoreJob *> &batch);
+    // The common case of a batch of several jobs, cheaper: settled calls run without a savepoint
+    // each, and their budget increments are summed per scope and window. Empty when anything in
+    // it failed: then nothing of it is committed and commitBatch runs it again, job by job.
+    std::optional<bool> commitFast(const std::vector<StoreJob *> &batch);
+    // Notes the journal prefix of the committed jobs and commits; the error when it could not.
+    std::optional<Error> noteAndCommit(const std::vector<StoreJob *> &batch,
+                                       const std::vector<std::optional<Result<void>>> &results, std::size_t count);
     void scheduleRetry(const QString &why);
     void runRead(StoreJob &job);
     void closeDatabase();
@@ -187,7 +198,21 @@ struct StatementDeleter
     void operator()(sqlite3_stmt *statement) const { sqlite3_finalize(statement); }
 };
 using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
-using StatementCache = std::unordered_map<QString, std::unordered_map<QString, Statement>>;
+// Hashes a statement's SQL by its length, first and last 32 characters: the spend row's INSERT is
+// 500 characters long, and hashing all of them on every call cost more than binding its values.
+// SQL alike at both ends only shares a bucket (found by comparing the whole text).
+struct SqlHash
+{
+    size_t operator()(const QString &sql) const noexcept
+    {
+        const QStringView text(sql);
+        constexpr qsizetype Ends = 32;
+        if (text.size() <= 2 * Ends)
+            return qHash(text);
+        return qHash(text.first(Ends), qHash(text.last(Ends), size_t(text.size())));
+    }
+};
+using StatementCache = std::unordered_map<QString, std::unordered_map<QString, Statement, SqlHash>>;
 thread_local StatementCache statementCache;
 
 sqlite3 *sqliteHandle(const QSqlDatabase &db)
@@ -232,9 +257,15 @@ int bind(sqlite3_stmt *statement, int index, const QVariant &value)
         const QString &text = *static_cast<const QString *>(value.constData());
         if (text.isNull())
             return sqlite3_bind_null(statement, index);
-        const QByteArray utf8 = text.toUtf8();
-        return sqlite3_bind_text64(statement, index, utf8.constData(), sqlite3_uint64(utf8.size()), SQLITE_TRANSIENT,
-                                   SQLITE_UTF8);
+        // Encoded into a buffer kept by the thread (SQLite copies the bytes): no allocation per value.
+        thread_local QStringEncoder utf8(QStringConverter::Utf8, QStringConverter::Flag::Stateless);
+        thread_local QByteArray buffer;
+        const qsizetype room = utf8.requiredSpace(text.size());
+        if (buffer.size() < room)
+            buffer.resize(std::max<qsizetype>(room, 256));
+        const char *end = utf8.appendToBuffer(buffer.data(), text);
+        return sqlite3_bind_text64(statement, index, buffer.constData(), sqlite3_uint64(end - buffer.constData()),
+                                   SQLITE_TRANSIENT, SQLITE_UTF8);
     }
     case QMetaType::QByteArray: {
         const QByteArray &bytes = *static_cast<const QByteArray *>(value.constData());
@@ -302,6 +333,71 @@ Result<QVariant> runGuarded(const Store::ReadJob &job, QSqlDatabase &db)
     }
 }
 
+// The answers of one batch, posted together: the calls for one context (in a row) go in one queued
+// call, so the context's thread wakes once per batch rather than once per job (a write(2) on this
+// thread and a wake-up on the gateway's for every settled call). While one is current on the
+// store thread, deliverTo's answers gather in it; post() sends them.
+class Deliveries
+{
+public:
+    void add(QObject *target, std::function<void()> call)
+    {
+        if (m_groups.empty() || m_groups.back().target.data() != target)
+            m_groups.push_back({QPointer<QObject>(target), {}});
+        m_groups.back().calls.push_back(std::move(call));
+    }
+    void post()
+    {
+        for (Group &group : m_groups) {
+            QObject *target = group.target.data();
+            if (!target)
+                continue;
+            QMetaObject::invokeMethod(
+                target,
+                [guard = group.target, calls = std::move(group.calls)] {
+                    // A call that destroys the context drops the rest, as Qt drops the queued
+                    // calls of a destroyed receiver.
+                    for (const auto &call : calls) {
+                        if (!guard)
+                            return;
+                        call();
+                    }
+                },
+                Qt::QueuedConnection);
+        }
+        m_groups.clear();
+    }
+
+    // Makes `deliveries` current on this thread while it lives, and posts them at its end.
+    class Scope
+    {
+        Q_DISABLE_COPY_MOVE(Scope)
+
+    public:
+        explicit Scope(Deliveries &deliveries) : m_deliveries(deliveries), m_previous(std::exchange(s_current, &deliveries)) {}
+        ~Scope()
+        {
+            s_current = m_previous;
+            m_deliveries.post();
+        }
+
+    private:
+        Deliveries &m_deliveries;
+        Deliveries *m_previous;
+    };
+    static Deliveries *current() { return s_current; }
+
+private:
+    struct Group
+    {
+        QPointer<QObject> target;
+        std::vector<std::function<void()>> calls;
+    };
+    std::vector<Group> m_groups;
+    static thread_local Deliveries *s_current;
+};
+thread_local Deliveries *Deliveries::s_current = nullptr;
+
 // Wraps the caller's `done` so it runs on `context`'s thread. Posting to the context
 // itself means Qt drops the call if the context is destroyed before it is delivered;
 // the QPointer covers a context that is already gone when the answer is ready.
@@ -315,8 +411,11 @@ std::function<void(const Result<T> &)> deliverTo(QObject *context,
         QObject *target = guard.data();
         if (!target)
             return;
-        QMetaObject::invokeMethod(
-            target, [done = std::move(done), result] { done(result); }, Qt::QueuedConnection);
+        auto call = [done = std::move(done), result] { done(result); };
+        if (Deliveries *batch = Deliveries::current())
+            batch->add(target, std::move(call));
+        else
+            QMetaObject::invokeMethod(target, std::move(call), Qt::QueuedConnection);
     };
 }
 
@@ -515,10 +614,104 @@ void StoreWorker::shutdown()
     closeDatabase();
 }
 
+std::optional<Error> StoreWorker::noteAndCommit(const std::vector<StoreJob *> &batch,
+                                                const std::vector<std::optional<Result<void>>> &results,
+                                                std::size_t count)
+{
+    // The committed prefix of the spend journal with this batch's records in (failed jobs aside).
+    QList<qint64> journaled;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (results[i] && results[i]->ok() && batch[i]->journalSeq > 0)
+            journaled.append(batch[i]->journalSeq);
+    }
+    if (!journaled.isEmpty()) {
+        const qint64 prefix = m_journal ? m_journal->committedPrefixWith(journaled)
+                                        : *std::max_element(journaled.begin(), journaled.end());
+        if (const auto marked = SpendJournal::markCommitted(m_db, prefix); !marked)
+            return marked.error();
+    }
+    if (const auto committed = exec(m_db, u"COMMIT"_s); !committed)
+        return makeError(u"commit failed: "_s + committed.error().message);
+    return std::nullopt;
+}
+
+std::optional<bool> StoreWorker::commitFast(const std::vector<StoreJob *> &batch)
+{
+    const auto giveUp = [this]() -> std::optional<bool> {
+        // Errors here only mean no transaction was left to roll back.
+        if (const auto rolledBack = exec(m_db, u"ROLLBACK"_s); !rolledBack)
+            qCDebug(lcStore).noquote() << "rollback of a batch to run again job by job:" << rolledBack.error().message;
+        return std::nullopt;
+    };
+    if (const auto begun = exec(m_db, u"BEGIN"_s); !begun)
+        return std::nullopt;
+
+    std::vector<std::optional<Result<void>>> results(batch.size());
+    IdentityRepository::SpendAccumulator increments;
+    QElapsedTimer slice;
+    slice.start();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        StoreJob &job = *batch[i];
+        if (job.spend) {
+            // A settled call failing is rare (the disk, a broken database): the batch runs again
+            // with a savepoint per job, which keeps the calls before it and holds it for a retry.
+            IdentityRepository::SpendAccumulator::Current gathering(&increments);
+            Result<void> result = runGuarded(job.write, m_db);
+            if (!result)
+                return giveUp();
+            results[i] = std::move(result);
+        } else {
+            // Any other write (management's, rare) in its own savepoint, after the increments of
+            // the calls before it.
+            if (const auto flushed = increments.flush(m_db); !flushed)
+                return giveUp();
+            if (const auto saved = exec(m_db, u"SAVEPOINT job"_s); !saved)
+                return giveUp();
+            Result<void> result = runGuarded(job.write, m_db);
+            if (!result) {
+                if (job.durable && !m_final)
+                    return giveUp();
+                if (const auto undone = exec(m_db, u"ROLLBACK TO job"_s); !undone)
+                    return giveUp();
+            }
+            if (const auto released = exec(m_db, u"RELEASE job"_s); !released)
+                return giveUp();
+            results[i] = std::move(result);
+        }
+        // As in commitBatch: a long batch lets a request that arrived meanwhile run first.
+        if (slice.nsecsElapsed() > BatchSliceNs) {
+            if (m_inbox.pending() < YieldBacklog)
+                QThread::yieldCurrentThread();
+            slice.start();
+        }
+    }
+    if (const auto flushed = increments.flush(m_db); !flushed)
+        return giveUp();
+    if (const auto failed = noteAndCommit(batch, results, batch.size())) {
+        qCDebug(lcStore).noquote() << "batch runs again job by job:" << failed->message;
+        return giveUp();
+    }
+    m_inbox.countBatch();
+    // Only now, after COMMIT returned, do callers hear back.
+    Deliveries deliveries;
+    Deliveries::Scope posting(deliveries);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i]->writeFinished)
+            batch[i]->writeFinished(*results[i]);
+    }
+    return true;
+}
+
 bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
 {
     if (batch.empty())
         return true;
+    // Several jobs: first the cheap way; when anything in it fails, job by job below, each in a
+    // savepoint of its own (a write job may then run twice, the first run rolled back).
+    if (batch.size() > 1) {
+        if (const std::optional<bool> committed = commitFast(batch))
+            return *committed;
+    }
 
     std::vector<std::optional<Result<void>>> results(batch.size());
     std::optional<Error> batchFailure;
@@ -589,22 +782,8 @@ bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
         }
     }
 
-    // The committed prefix of the spend journal with this batch's records in (failed jobs aside).
-    QList<qint64> journaled;
-    for (std::size_t i = 0; i < stopAt && !batchFailure; ++i) {
-        if (results[i] && results[i]->ok() && batch[i]->journalSeq > 0)
-            journaled.append(batch[i]->journalSeq);
-    }
-    if (!batchFailure && !aloneRolledBack && !journaled.isEmpty()) {
-        const qint64 prefix = m_journal ? m_journal->committedPrefixWith(journaled)
-                                        : *std::max_element(journaled.begin(), journaled.end());
-        if (const auto marked = SpendJournal::markCommitted(m_db, prefix); !marked)
-            batchFailure = marked.error();
-    }
-    if (!batchFailure && !aloneRolledBack) {
-        if (const auto committed = exec(m_db, u"COMMIT"_s); !committed)
-            batchFailure = makeError(u"commit failed: "_s + committed.error().message);
-    }
+    if (!batchFailure && !aloneRolledBack)
+        batchFailure = noteAndCommit(batch, results, stopAt);
 
     if (batchFailure) {
         // Errors here only mean no transaction was left to roll back.
@@ -632,9 +811,13 @@ bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
     }
 
     // Only now, after COMMIT returned, do callers hear back.
-    for (std::size_t i = 0; i < stopAt; ++i) {
-        if (batch[i]->writeFinished)
-            batch[i]->writeFinished(*results[i]);
+    {
+        Deliveries deliveries;
+        Deliveries::Scope posting(deliveries);
+        for (std::size_t i = 0; i < stopAt; ++i) {
+            if (batch[i]->writeFinished)
+                batch[i]->writeFinished(*results[i]);
+        }
     }
     // From the first held job on, every job waits for the retry.
     for (std::size_t i = stopAt; i < batch.size(); ++i)
@@ -864,6 +1047,7 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
     entry.durable = true;
     entry.lazy = answerNow;
     entry.journalSeq = journaled ? record.seq : 0;
+    entry.spend = true;
     // The row first (it takes the write lock for the read-modify-writes after it), and only a
     // row that was not there yet brings its increments: the job can be run again safely.
     entry.write = [row = std::move(record.row), increments = IdentityRepository::all(std::move(jobs))](

@@ -64,7 +64,9 @@ public:
     // at once from what is committed.
     void read(ReadJob job, QObject *context, ReadDone done);
 
-    // Queues a write for the next group-commit batch; it starts at once.
+    // Queues a write for the next group-commit batch; it starts at once. A batch whose settled
+    // calls fail runs again job by job (see recordSpend), so a write job may run more than once,
+    // its earlier runs rolled back: it must only touch the database.
     void write(WriteJob job, QObject *context, WriteDone done = {});
 
     // recordSpend's journaled writes are lazy: they may wait up to LazyDelayMs for others to
@@ -81,6 +83,10 @@ public:
     // with backoff, and every write submitted after it waits behind it, so commits keep their
     // order; `done` runs once it committed (or, when the store closes first, with the error —
     // the call then stays in the journal for the next open). Reads are answered meanwhile.
+    // In a batch, settled calls run without a savepoint each and their budget increments
+    // (IdentityRepository::addSpend jobs among `jobs`) are summed per budget and window and written
+    // once (IdentityRepository::SpendAccumulator); when one of them fails, the batch is rolled back
+    // and runs again job by job, each in a savepoint, as described above.
     // Delivery::FailuresWhenAnsweredNow: when true is returned (the caller answers now), `done`
     // runs only if the write fails — a success needs nothing, and skipping it saves the
     // caller's thread a wake-up per call. Otherwise `done` runs either way, as described.

@@ -10,6 +10,8 @@
 
 #include <QFile>
 #include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QSqlDatabase>
 #include <QSemaphore>
 #include <QSqlQuery>
@@ -197,6 +199,76 @@ void verifyCountersMatchRows(Store &store, NanoUsd expectedRows)
     QCOMPARE(usdToNanos(chat.value(u"spend"_s).toDouble()), rows);
 }
 
+// Holds the store thread inside a write job until the test lets it go, so the jobs submitted
+// meanwhile are known to form one batch.
+struct Gate
+{
+    QSemaphore entered;
+    QSemaphore open;
+
+    Store::WriteJob job()
+    {
+        return [this](QSqlDatabase &) -> Result<void> {
+            entered.release();
+            open.acquire();
+            return {};
+        };
+    }
+};
+
+// A settled call whose budgets (a key with its per-model budget, a user, an end user, the global
+// budget) are in the window ending `window`, where they have one.
+SettledCall settledCallIn(const QString &requestId, NanoUsd cost, const QDateTime &window)
+{
+    SettledCall call;
+    call.record = makeRecord(requestId, cost,
+                             {{LedgerScope::key(Token), cost, window},
+                              {LedgerScope::user(u"alice"_s), cost, QDateTime()},
+                              {LedgerScope::endUser(u"customer-7"_s), cost, QDateTime()},
+                              {LedgerScope::global(), cost, window, u"1d"_s},
+                              {LedgerScope::keyModel(Token, u"chat"_s), cost, window}});
+    for (const JournalBudgetState &state : std::as_const(call.record.states))
+        call.jobs.append(IdentityRepository::addSpend(state.scope, state.added, state.resetAt, state.duration));
+    return call;
+}
+
+// Every budget counter and window of a seeded database.
+QVariantList budgetState(Store &store)
+{
+    const QJsonObject key = jsonColumn(store, u"SELECT data FROM keys"_s);
+    const QJsonObject chat = key.value(u"model_max_budget"_s).toObject().value(u"chat"_s).toObject();
+    const auto global = store.readNow([](QSqlDatabase &db) { return IdentityRepository::loadGlobalSpend(db); });
+    const QJsonObject globalSpend = global ? global->toJsonObject() : QJsonObject();
+    return {scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(),
+            key.value(u"budget_reset_at"_s).toString(),
+            usdToNanos(chat.value(u"spend"_s).toDouble()),
+            chat.value(u"budget_reset_at"_s).toString(),
+            scalar(store, u"SELECT spend_nanousd FROM users"_s).toLongLong(),
+            scalar(store, u"SELECT spend_nanousd FROM end_users"_s).toLongLong(),
+            globalSpend.value(u"spend_nanousd"_s).toInteger(),
+            globalSpend.value(u"budget_reset_at"_s).toString(),
+            globalSpend.value(u"budget_duration"_s).toString()};
+}
+
+// Counts the writes of the global budget's row from now on (a TEMP trigger on the store's own
+// connection); read with writesCounted().
+bool countGlobalSpendWrites(Store &store)
+{
+    const auto done = store.readNow([](QSqlDatabase &db) -> QVariant {
+        QSqlQuery query(db);
+        return query.exec(u"CREATE TEMP TABLE counted (n INTEGER NOT NULL)"_s)
+               && query.exec(u"INSERT INTO counted VALUES (0)"_s)
+               && query.exec(u"CREATE TEMP TRIGGER count_global AFTER UPDATE ON main.settings "
+                             "WHEN NEW.key = 'global_spend' BEGIN UPDATE counted SET n = n + 1; END"_s);
+    });
+    return done && done->toBool();
+}
+
+int writesCounted(Store &store)
+{
+    return scalar(store, u"SELECT n FROM temp.counted"_s).toInt();
+}
+
 } // namespace
 
 class TestSpendJournal : public QObject
@@ -223,6 +295,9 @@ private Q_SLOTS:
     void aFormat2JournalReplaysItsTotals();
     void aRecordWithoutAgentFieldsStillReplays();
     void refusalFieldsRoundTripAndMayBeAbsent();
+    void aBatchSumsItsIncrementsAsTheCallsOneByOne();
+    void aFailingCallInABatchKeepsTheCallsBeforeIt();
+    void recordsKeepQtsChecksum();
 };
 
 void TestSpendJournal::roundTripAndTornTail()
@@ -887,6 +962,160 @@ void TestSpendJournal::refusalFieldsRoundTripAndMayBeAbsent()
     QCOMPARE(read.at(1).row.httpStatus, 0);
     QVERIFY(read.at(1).row.reason.isEmpty());
     QCOMPARE(read.at(1).row.sessionId, u"s-2"_s);
+}
+
+
+void TestSpendJournal::aBatchSumsItsIncrementsAsTheCallsOneByOne()
+{
+    // A batch of settled calls writes one increment per budget and window, not one per call
+    // (issue #16), and leaves every counter and window as the calls one by one do: through a
+    // window that moves (ResetA to ResetB), a late call of the older window, and a management
+    // write in the middle that sets a spend (it lands after the calls before it, before the rest).
+    struct Step
+    {
+        NanoUsd cost = 0;      // a settled call ...
+        QDateTime window;
+        bool setUser = false;  // ... or the management write
+    };
+    const QList<Step> steps{{10, ResetA}, {11, ResetA}, {12, ResetA}, {0, {}, true}, {13, ResetA}, {14, ResetA},
+                            {15, ResetB}, {16, ResetB}, {17, ResetB}, {18, ResetA}, {19, ResetB}};
+    User user;
+    user.userId = u"alice"_s;
+    user.budget.spend = 500;
+    QTemporaryDir dir;
+    QObject context;
+
+    // One by one: every call alone in its batch.
+    Store single;
+    QVERIFY(single.open(dir.filePath(u"single.db"_s)).ok());
+    seed(single);
+    int answered = 0;
+    for (int i = 0; i < steps.size(); ++i) {
+        const Step &step = steps.at(i);
+        if (step.setUser) {
+            QVERIFY(single.writeNow(IdentityRepository::saveUser(user)).ok());
+            continue;
+        }
+        SettledCall call = settledCallIn(u"call-%1"_s.arg(i), step.cost, step.window);
+        single.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                           [&answered](const Result<void> &result) { answered += result ? 1 : 0; });
+        QTRY_COMPARE(answered, 1);
+        answered = 0;
+    }
+
+    // All in one batch.
+    Store batched;
+    QVERIFY(batched.open(dir.filePath(u"batched.db"_s)).ok());
+    seed(batched);
+    QVERIFY(countGlobalSpendWrites(batched));
+    Gate gate;
+    auto release = qScopeGuard([&gate] { gate.open.release(); });
+    batched.write(gate.job(), &context);
+    QVERIFY(gate.entered.tryAcquire(1, 10000));
+    const int batchesBefore = batched.batchesCommitted();
+    int calls = 0;
+    bool userSaved = false;
+    for (int i = 0; i < steps.size(); ++i) {
+        const Step &step = steps.at(i);
+        if (step.setUser) {
+            batched.write(IdentityRepository::saveUser(user), &context,
+                          [&userSaved](const Result<void> &result) { userSaved = result.ok(); });
+            continue;
+        }
+        ++calls;
+        SettledCall call = settledCallIn(u"call-%1"_s.arg(i), step.cost, step.window);
+        batched.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                            [&answered](const Result<void> &result) { answered += result ? 1 : 0; });
+    }
+    release.dismiss();
+    gate.open.release();
+    QTRY_COMPARE(answered, calls);
+    QVERIFY(userSaved);
+    QCOMPARE(batched.batchesCommitted() - batchesBefore, 2);  // the gate's, and everything else
+
+    QCOMPARE(budgetState(batched), budgetState(single));
+    QCOMPARE(budgetState(batched).at(4).toLongLong(), 500 + 13 + 14 + 15 + 16 + 17 + 18 + 19);
+    QCOMPARE(scalar(batched, u"SELECT count(*) FROM spend_logs"_s).toInt(), calls);
+    // The global budget's row: the calls before the management write (one window), then the
+    // windows A, B, A, B of the calls after it - five writes for ten calls.
+    QCOMPARE(writesCounted(batched), 5);
+}
+
+void TestSpendJournal::aFailingCallInABatchKeepsTheCallsBeforeIt()
+{
+    // One call of a batch cannot be written: the calls before it commit with their increments
+    // (the batch runs again job by job), it and the calls after it wait for a retry, and each
+    // call counts exactly once - also after a reopen.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    constexpr int Calls = 10;
+    constexpr int Failing = 4;
+    NanoUsd total = 0;
+    NanoUsd before = 0;
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        seed(store);
+        QVERIFY(injectFault(store, Fault::Statement, u"call-%1"_s.arg(Failing)));
+        QObject context;
+        Gate gate;
+        auto release = qScopeGuard([&gate] { gate.open.release(); });
+        store.write(gate.job(), &context);
+        QVERIFY(gate.entered.tryAcquire(1, 10000));
+        int answered = 0;
+        for (int i = 0; i < Calls; ++i) {
+            SettledCall call = settledCall(u"call-%1"_s.arg(i), 100 + i);
+            total += 100 + i;
+            before += i < Failing ? 100 + i : 0;
+            QVERIFY(store.recordSpend(std::move(call.record), std::move(call.jobs), &context,
+                                      [&answered](const Result<void> &result) { answered += result ? 1 : 0; }));
+        }
+        release.dismiss();
+        gate.open.release();
+        QTRY_COMPARE(answered, Failing);
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Failing);
+        verifyCountersMatchRows(store, before);
+
+        QVERIFY(clearFault(store));
+        QTRY_COMPARE(answered, Calls);
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+        verifyCountersMatchRows(store, total);
+    }
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+    verifyCountersMatchRows(store, total);
+}
+
+void TestSpendJournal::recordsKeepQtsChecksum()
+{
+    // The journal computes its records' CRC itself (faster than qChecksum), and must give the
+    // value qChecksum gives: segments written before stay readable, and these stay readable by them.
+    QRandomGenerator random(16);
+    for (int i = 0; i < 200; ++i) {
+        JournalRecord record = makeRecord(u"call-%1"_s.arg(i), i);
+        QString reason;
+        const int length = int(random.bounded(300));
+        for (int c = 0; c < length; ++c)
+            reason.append(QChar(char16_t(random.bounded(c % 3 ? 0x80 : 0x3000) + 1)));
+        record.row.reason = reason;
+        record.seq = i + 1;
+        const QByteArray bytes = SpendJournal::encode(record);
+        constexpr int Header = 6;
+        QCOMPARE(qFromBigEndian<quint16>(bytes.constData() + 4), qChecksum(QByteArrayView(bytes).sliced(Header)));
+    }
+    // And what qChecksum framed reads back.
+    QTemporaryDir dir;
+    const QString segment = dir.filePath(u"t.db-spend-00000000000000000001.journal"_s);
+    JournalRecord record = makeRecord(u"framed-by-qt"_s, 9);
+    record.seq = 1;
+    QFile file(segment);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(withoutTail(SpendJournal::encode(record), 0));
+    file.close();
+    const QList<JournalRecord> read = SpendJournal::read(segment);
+    QCOMPARE(read.size(), 1);
+    QCOMPARE(read.first().row.requestId, u"framed-by-qt"_s);
 }
 
 QTEST_GUILESS_MAIN(TestSpendJournal)

@@ -159,6 +159,7 @@ private slots:
     void defaultPathIsInAppData();
     void spendIsAddedWithinItsWindow();
     void managementWritesKeepTheSpendTheyDidNotChange();
+    void aBatchAnswersItsContextInOneQueuedCall();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -984,6 +985,51 @@ void TestStore::relayedResponsesNewestWinAndOldOnesArePruned()
         return query.next() ? query.value(0) : QVariant();
     });
     QCOMPARE(count->toInt(), 3);
+}
+
+namespace {
+// Counts the queued calls (QMetaCallEvent) its target receives.
+class MetaCallCounter : public QObject
+{
+public:
+    int calls = 0;
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        if (event->type() == QEvent::MetaCall)
+            ++calls;
+        return QObject::eventFilter(watched, event);
+    }
+};
+} // namespace
+
+void TestStore::aBatchAnswersItsContextInOneQueuedCall()
+{
+    // The answers of one batch go to their context together: its thread wakes once per batch,
+    // not once per job (issue #16: every settled call's answer was a queued call of its own).
+    QTemporaryDir dir;
+    Store store;
+    QVERIFY(store.open(dir.filePath(u"t.db"_s)).ok());
+    QObject context;
+    MetaCallCounter counter;
+    context.installEventFilter(&counter);
+    Gate gate;
+    auto release = qScopeGuard([&gate] { gate.open.release(); });
+    store.write(gate.job(), nullptr);
+    QVERIFY(gate.entered.tryAcquire(1, 10000));
+    constexpr int Writes = 10;
+    QList<int> answered;
+    for (int i = 0; i < Writes; ++i)
+        store.write(insertJob(u"w%1"_s.arg(i)), &context, [&answered, i](const Result<void> &r) {
+            if (r.ok())
+                answered.append(i);
+        });
+    release.dismiss();
+    gate.open.release();
+    QTRY_COMPARE(answered.size(), Writes);
+    QCOMPARE(answered, (QList<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));  // in order
+    QCOMPARE(counter.calls, 1);
 }
 
 QTEST_GUILESS_MAIN(TestStore)
