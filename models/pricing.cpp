@@ -136,11 +136,27 @@ struct CatalogueProvider
 
 } // namespace
 
+namespace {
+
+struct Hit
+{
+    const CatalogueProvider *provider = nullptr;
+    const CatalogueModel *model = nullptr;
+};
+
+} // namespace
+
 struct CatalogueData
 {
     std::vector<CatalogueProvider> providers;
     QHash<QString, qsizetype> providerById;
     qsizetype modelCount = 0;
+
+    // Lookups already made (provider and model as asked, hit or miss): a gateway asks for the
+    // same few on every call, and matching the rules is most of a lookup's cost. Any thread.
+    static constexpr qsizetype MaxRemembered = 1024;
+    mutable std::mutex lookupsMutex;
+    mutable QHash<QString, std::optional<Hit>> lookups;
 };
 
 namespace {
@@ -397,12 +413,6 @@ Result<CatalogueProvider> parseProvider(const QJsonValue &value, const QString &
 
 // --- Lookup -----------------------------------------------------------------------------
 
-struct Hit
-{
-    const CatalogueProvider *provider = nullptr;
-    const CatalogueModel *model = nullptr;
-};
-
 const CatalogueProvider *providerById(const CatalogueData &data, const QString &id)
 {
     const auto it = data.providerById.constFind(id);
@@ -445,7 +455,7 @@ std::optional<Hit> findIn(const CatalogueData &data, const CatalogueProvider &pr
     return std::nullopt;
 }
 
-std::optional<Hit> lookup(const CatalogueData &data, const QString &providerName, const QString &model)
+std::optional<Hit> lookupUncached(const CatalogueData &data, const QString &providerName, const QString &model)
 {
     const QString ref = model.trimmed().toLower();
     if (ref.isEmpty())
@@ -461,6 +471,22 @@ std::optional<Hit> lookup(const CatalogueData &data, const QString &providerName
         }
     }
     return std::nullopt;
+}
+
+std::optional<Hit> lookup(const CatalogueData &data, const QString &providerName, const QString &model)
+{
+    const QString key = providerName + u'\n' + model;
+    {
+        const std::lock_guard lock(data.lookupsMutex);
+        if (const auto it = data.lookups.constFind(key); it != data.lookups.constEnd())
+            return *it;
+    }
+    const std::optional<Hit> hit = lookupUncached(data, providerName, model);
+    const std::lock_guard lock(data.lookupsMutex);
+    if (data.lookups.size() >= CatalogueData::MaxRemembered)
+        data.lookups.clear();
+    data.lookups.insert(key, hit);
+    return hit;
 }
 
 // Adds the tiers of one price kind to the merged list, one PriceTier per threshold.

@@ -12,6 +12,8 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include <deque>
 #include <optional>
 
@@ -57,6 +59,35 @@ QByteArray serializeHead(int status, const QByteArray &contentType, const Header
     if (closeAfter)
         head += "Connection: close\r\n";
     return head;
+}
+
+// Writes `bytes` to the client: straight to the kernel when nothing is queued before them (the
+// usual case), so the socket's write notifier is never switched on and off for it — on the glib
+// event loop each switch wakes the loop (an eventfd write) and costs a round of poll. What the
+// kernel does not take at once goes through the socket's buffer as before, in order; an error
+// is met (and reported) by that write too.
+void writeToClient(QTcpSocket *socket, const char *data, qint64 size)
+{
+    qint64 sent = 0;
+    const qintptr fd = socket->socketDescriptor();
+    if (fd >= 0 && socket->bytesToWrite() == 0) {
+        while (sent < size) {
+            const ssize_t n = ::send(int(fd), data + sent, size_t(size - sent), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0)
+                sent += n;
+            else if (n < 0 && errno == EINTR)
+                continue;
+            else
+                break;  // the kernel's buffer is full, or an error
+        }
+    }
+    if (sent < size)
+        socket->write(data + sent, size - sent);
+}
+
+void writeToClient(QTcpSocket *socket, const QByteArray &bytes)
+{
+    writeToClient(socket, bytes.constData(), bytes.size());
 }
 
 class Connection;
@@ -353,6 +384,8 @@ private:
                 return at;
             m_phase = Phase::Head;
             m_head.clear();
+            // Usually the whole head is there: one allocation instead of one per line.
+            m_head.reserve(qsizetype(std::min<qint64>(size - at, m_limits.maxHeadBytes)));
             m_lineStart = 0;
             m_lines = 0;
             m_idle.stop();
@@ -480,16 +513,22 @@ private:
     // The head is complete: decide how its body is framed, or refuse it.
     void headComplete()
     {
-        const QList<QByteArray> lines = m_head.split('\n');
-        m_http10 = !lines.isEmpty() && lines.first().trimmed().endsWith("HTTP/1.0");
+        // Views into m_head: framing is judged without copying a line.
+        const QByteArrayView head(m_head);
+        qsizetype lineEnd = head.indexOf('\n');
+        const QByteArrayView requestLine = head.first(lineEnd < 0 ? head.size() : lineEnd);
+        m_http10 = requestLine.trimmed().endsWith("HTTP/1.0");
         std::optional<qint64> contentLength;
         bool chunked = false;
         bool sawTransferEncoding = false;
         const auto bad = [this](const QString &why) {
             refuse(errorResponse(ApiError::BadRequest, why), "ambiguous request framing");
         };
-        for (qsizetype i = 1; i < lines.size(); ++i) {
-            QByteArray line = lines.at(i);
+        for (qsizetype from = lineEnd < 0 ? head.size() : lineEnd + 1; from < head.size(); from = lineEnd + 1) {
+            lineEnd = head.indexOf('\n', from);
+            if (lineEnd < 0)
+                lineEnd = head.size();
+            QByteArrayView line = head.sliced(from, lineEnd - from);
             if (line.endsWith('\r'))
                 line.chop(1);
             if (line.isEmpty())
@@ -499,11 +538,12 @@ private:
             const qsizetype colon = line.indexOf(':');
             if (colon <= 0)
                 continue;  // the parser ignores it too
-            const QByteArray name = line.left(colon);
-            const QByteArray value = line.mid(colon + 1).trimmed();
-            const bool framing = name.trimmed().compare("content-length", Qt::CaseInsensitive) == 0
-                                 || name.trimmed().compare("transfer-encoding", Qt::CaseInsensitive) == 0;
-            if (framing && name != name.trimmed())
+            const QByteArrayView name = line.first(colon);
+            const QByteArrayView value = line.sliced(colon + 1).trimmed();
+            const QByteArrayView trimmedName = name.trimmed();
+            const bool framing = trimmedName.compare("content-length", Qt::CaseInsensitive) == 0
+                                 || trimmedName.compare("transfer-encoding", Qt::CaseInsensitive) == 0;
+            if (framing && name.size() != trimmedName.size())
                 return bad(u"Whitespace around a header name is not accepted."_s);
             if (name.compare("transfer-encoding", Qt::CaseInsensitive) == 0) {
                 if (sawTransferEncoding || value.compare("chunked", Qt::CaseInsensitive) != 0)
@@ -686,7 +726,7 @@ void Exchange::send(HttpResponse response)
                                          m_closeAfter);
         bytes += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n\r\n";
         bytes += response.body;
-        m_socket->write(bytes);
+        writeToClient(m_socket, bytes);
         m_socket->flush();  // to the kernel now: the gateway may be stopping right after this
     }
     finish();
@@ -701,7 +741,7 @@ void Exchange::beginStream(int status, const QByteArray &contentType, const Head
         return;
     QByteArray bytes = serializeHead(status, contentType, headers, m_closeAfter);
     bytes += "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
-    m_socket->write(bytes);
+    writeToClient(m_socket, bytes);
 }
 
 void Exchange::writeChunk(const QByteArray &data)
@@ -713,7 +753,7 @@ void Exchange::writeChunk(const QByteArray &data)
     bytes.reserve(bytes.size() + data.size() + 2);
     bytes += data;
     bytes += "\r\n";
-    m_socket->write(bytes);
+    writeToClient(m_socket, bytes);
 }
 
 void Exchange::endStream()
@@ -721,7 +761,7 @@ void Exchange::endStream()
     if (m_state != State::Streaming)
         return;
     if (m_socket) {
-        m_socket->write("0\r\n\r\n", 5);
+        writeToClient(m_socket, "0\r\n\r\n", 5);
         m_socket->flush();
     }
     finish();

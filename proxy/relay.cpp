@@ -15,6 +15,7 @@
 
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QPointer>
 
 using namespace Qt::StringLiterals;
 
@@ -37,7 +38,7 @@ std::optional<Usage> usageOf(CallType type, const QJsonObject &usage)
     switch (type) {
     case CallType::Messages: return usageFromAnthropic(usage);
     case CallType::Responses: return usageFromResponses(usage);
-    default: return usageFromJson(QJsonObject{{u"usage"_s, usage}});
+    default: return usageFromChat(usage);
     }
 }
 
@@ -106,6 +107,50 @@ double millisecondsBetween(SteadyClock::time_point from, SteadyClock::time_point
 {
     return std::chrono::duration<double, std::milli>(to - from).count();
 }
+
+// Calls answered from the event loop, soon: what is queued before the queue runs goes in one
+// posted event (each post wakes the loop: under load many calls settle in one pass).
+class SoonQueue final : public QObject
+{
+public:
+    explicit SoonQueue(QObject *parent) : QObject(parent) {}
+
+    // The queue of the gateway whose context object this is (a child of it, so gone with it).
+    static SoonQueue *of(QObject *context)
+    {
+        static thread_local QPointer<SoonQueue> last;
+        if (last && last->parent() == context)
+            return last;
+        // Not findChild(): without Q_OBJECT, qobject_cast would take any child for one.
+        for (QObject *child : context->children()) {
+            if (auto *queue = dynamic_cast<SoonQueue *>(child)) {
+                last = queue;
+                return queue;
+            }
+        }
+        last = new SoonQueue(context);
+        return last;
+    }
+
+    void add(std::function<void()> job)
+    {
+        m_jobs.push_back(std::move(job));
+        if (m_jobs.size() == 1)
+            QMetaObject::invokeMethod(this, [this] { run(); }, Qt::QueuedConnection);
+    }
+
+private:
+    void run()
+    {
+        // Jobs queued meanwhile wait for the next post: each pass is bounded.
+        std::vector<std::function<void()>> jobs;
+        jobs.swap(m_jobs);
+        for (std::function<void()> &job : jobs)
+            job();
+    }
+
+    std::vector<std::function<void()>> m_jobs;
+};
 
 } // namespace
 
@@ -556,21 +601,24 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     }
     // The spend-log row and the new spend totals commit together. Journaled, the call is
     // durable already and answers at once; otherwise it answers after COMMIT.
-    // `done` runs once: after the journal write or after COMMIT, whichever answers first.
+    // `done` runs once: after the journal write or after COMMIT, whichever answers first. A
+    // journaled call's commit is not reported back (nothing is left to do then): only its failure.
     const auto doneOnce = [shared = std::make_shared<std::function<void()>>(std::move(done))] {
         if (*shared)
             std::exchange(*shared, {})();
     };
     const bool journaled = m_services.store->recordSpend(
-        std::move(record), std::move(jobs), m_services.context, [doneOnce](const Result<void> &result) {
+        std::move(record), std::move(jobs), m_services.context,
+        [doneOnce](const Result<void> &result) {
             if (!result)
                 qCWarning(lcRelay) << "spend not recorded:" << result.error().message;
             doneOnce();
-        });
+        },
+        Store::Delivery::FailuresWhenAnsweredNow);
     // Answered from the event loop, as after a commit: callers of settle() never see the call
     // finish inside it.
     if (journaled)
-        QMetaObject::invokeMethod(m_services.context, doneOnce, Qt::QueuedConnection);
+        SoonQueue::of(m_services.context)->add(doneOnce);
 }
 
 void RelayCall::finish()

@@ -79,6 +79,7 @@ private:
 
     QHash<QString, QList<qsizetype>> m_byPath;  // canonical path → indexes into m_routes
     QList<QString> m_patterns;                   // keys of m_byPath with a {…} segment
+    QByteArray m_masterKey;       // compared as it is: the master key's calls skip hashing
     QByteArray m_masterKeyHash;
     const IdentityRegistry *m_identities = nullptr;
     const IClock *m_clock = nullptr;

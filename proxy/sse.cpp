@@ -17,7 +17,11 @@ std::optional<Usage> usageFromJson(const QJsonObject &object)
     const QJsonValue value = object.value(u"usage"_s);
     if (!value.isObject())
         return std::nullopt;
-    const QJsonObject usage = value.toObject();
+    return usageFromChat(value.toObject());
+}
+
+Usage usageFromChat(const QJsonObject &usage)
+{
     Usage result;
     result.promptTokens = usage.value(u"prompt_tokens"_s).toInteger();
     result.completionTokens = usage.value(u"completion_tokens"_s).toInteger();

@@ -20,6 +20,8 @@ struct Usage
 
 // `usage` of a completion / chunk / embeddings answer, if it has one.
 std::optional<Usage> usageFromJson(const QJsonObject &object);
+// The same from the "usage" object itself.
+Usage usageFromChat(const QJsonObject &usage);
 // An Anthropic `usage` object (Message, message_start, message_delta): input_tokens excludes
 // the cache reads and writes, which Usage counts as part of promptTokens.
 Usage usageFromAnthropic(const QJsonObject &usage);

@@ -1037,7 +1037,8 @@ void Store::write(WriteJob job, QObject *context, WriteDone done)
     m_inbox->submit(std::move(entry));
 }
 
-bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done)
+bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done,
+                        Delivery delivery)
 {
     bool journaled = false;
     if (m_journal && m_inbox->accepting()) {
@@ -1065,11 +1066,12 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
         return increments(db);
     };
     // Runs on the store thread after the batch: a committed record's journal entry is done.
-    entry.writeFinished = [journal = journaled ? m_journal.get() : nullptr, seq = record.seq,
+    const bool failuresOnly = answerNow && delivery == Delivery::FailuresWhenAnsweredNow;
+    entry.writeFinished = [journal = journaled ? m_journal.get() : nullptr, seq = record.seq, failuresOnly,
                            deliver = deliverTo<void>(context, std::move(done))](const Result<void> &result) {
         if (journal && result)
             journal->committed(seq);
-        if (deliver)
+        if (deliver && !(failuresOnly && result))
             deliver(result);
     };
     m_inbox->submit(std::move(entry));

@@ -87,7 +87,12 @@ public:
     // (IdentityRepository::addSpend jobs among `jobs`) are summed per budget and window and written
     // once (IdentityRepository::SpendAccumulator); when one of them fails, the batch is rolled back
     // and runs again job by job, each in a savepoint, as described above.
-    bool recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done);
+    // Delivery::FailuresWhenAnsweredNow: when true is returned (the caller answers now), `done`
+    // runs only if the write fails — a success needs nothing, and skipping it saves the
+    // caller's thread a wake-up per call. Otherwise `done` runs either way, as described.
+    enum class Delivery { Always, FailuresWhenAnsweredNow };
+    bool recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done,
+                     Delivery delivery = Delivery::Always);
     // With more queued jobs than this, recordSpend answers after COMMIT again (backpressure).
     static constexpr qsizetype DefaultLazyBacklogLimit = 20000;
     void setLazyBacklogLimit(qsizetype jobs);

@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <climits>
 #include <unordered_map>
@@ -24,6 +26,8 @@ namespace {
 constexpr std::chrono::milliseconds kMaxConnectTimeout{30'000};
 // Easy handles kept for reuse; beyond this a finished handle is simply freed.
 constexpr size_t kMaxFreeHandles = 256;
+// Distinct header sets kept prepared (a gateway has a few per deployment).
+constexpr size_t kMaxHeaderSets = 256;
 
 void ensureCurlGlobalInit()
 {
@@ -55,21 +59,41 @@ struct UpstreamClient::Private
         UpstreamRequest request;
         UpstreamHandlers handlers;
         CURL *easy = nullptr;
-        curl_slist *headerList = nullptr;
+        std::shared_ptr<curl_slist> headerList;  // shared with the cache and other calls
         bool added = false;      // attached to the multi handle
+        bool plainPost = false;  // `easy` is set up for a POST with a body (see FreeHandle)
         bool cancelled = false;
         bool headDelivered = false;
         int status = 0;
         HeaderList headers;
         char errorBuffer[CURL_ERROR_SIZE] = {};
+    };
 
-        ~Call() { curl_slist_free_all(headerList); }
+    // An easy handle kept for reuse. One whose last call was a plain POST keeps its options:
+    // the next POST sets only what differs per call (a full curl_easy_reset and the options
+    // every call has in common cost more than the call's own setup).
+    struct FreeHandle
+    {
+        CURL *easy = nullptr;
+        bool plainPost = false;
+    };
+
+    // Provider calls carry the same few header sets over and over (per deployment, stream or
+    // not): each set's curl list is built once and shared by the calls that send it.
+    struct HeaderSet
+    {
+        HeaderList headers;
+        std::shared_ptr<curl_slist> list;
     };
 
     struct SocketWatch
     {
         QSocketNotifier *read = nullptr;
         QSocketNotifier *write = nullptr;
+        // curl stopped watching the socket (a kept-alive connection between calls). Its read
+        // notifier stays on until the socket is closed or stirs: switching a notifier on and off
+        // wakes the glib event loop each time, and the next call on the connection watches it again.
+        bool idle = false;
     };
 
     // Keeps track of how deep we are inside curl or our own callback dispatch. curl_multi_*
@@ -91,9 +115,10 @@ struct UpstreamClient::Private
     ~Private();
 
     void configure(Call *call);
+    std::shared_ptr<curl_slist> headerListFor(const HeaderList &headers);
     void attach(Call *call);
     void release(UpstreamCallId id);
-    void recycle(CURL *easy);
+    void recycle(CURL *easy, bool plainPost);
     void flushDeferred();
 
     void socketActivated(curl_socket_t fd, int eventMask);
@@ -101,6 +126,7 @@ struct UpstreamClient::Private
     void processFinished();
 
     static int socketCallback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp);
+    static int closeSocketCallback(void *clientp, curl_socket_t fd);
     static int timerCallback(CURLM *multi, long timeoutMs, void *userp);
     static size_t headerCallback(char *buffer, size_t size, size_t count, void *userp);
     static size_t writeCallback(char *buffer, size_t size, size_t count, void *userp);
@@ -111,7 +137,8 @@ struct UpstreamClient::Private
     QTimer *timer = nullptr;
     std::unordered_map<curl_socket_t, SocketWatch> sockets;
     std::unordered_map<UpstreamCallId, std::unique_ptr<Call>> calls;
-    std::vector<CURL *> freeHandles;
+    std::vector<FreeHandle> freeHandles;
+    std::unordered_multimap<size_t, HeaderSet> headerSets;
     std::vector<UpstreamCallId> pendingAdd;
     std::vector<UpstreamCallId> pendingRelease;
     UpstreamCallId nextId = 1;
@@ -154,8 +181,8 @@ UpstreamClient::Private::~Private()
         call->easy = nullptr;
     }
     calls.clear();
-    for (CURL *easy : freeHandles)
-        curl_easy_cleanup(easy);
+    for (const FreeHandle &handle : freeHandles)
+        curl_easy_cleanup(handle.easy);
     freeHandles.clear();
     curl_multi_cleanup(multi);
     for (auto &[fd, watch] : sockets) {
@@ -166,35 +193,88 @@ UpstreamClient::Private::~Private()
     delete timer;
 }
 
+std::shared_ptr<curl_slist> UpstreamClient::Private::headerListFor(const HeaderList &headers)
+{
+    size_t hash = 0;
+    for (const auto &[name, value] : headers)
+        hash = qHashMulti(hash, name, value);
+    const auto [from, to] = headerSets.equal_range(hash);
+    for (auto it = from; it != to; ++it) {
+        if (it->second.headers == headers)
+            return it->second.list;
+    }
+    curl_slist *list = nullptr;
+    for (const auto &[name, value] : headers) {
+        // A CR/LF in a header would let a caller inject headers or a second request.
+        if (name.isEmpty() || !isSafeHeaderPart(name) || !isSafeHeaderPart(value)) {
+            qCWarning(lcUpstream) << "dropping malformed header" << name;
+            continue;
+        }
+        // "Name:" would make curl remove the header; "Name;" sends it with an empty value.
+        const QByteArray line = value.isEmpty() ? QByteArray(name + ';')
+                                                : QByteArray(name + ": " + value);
+        list = curl_slist_append(list, line.constData());
+    }
+    // Otherwise curl may wait up to a second for a "100 Continue" before sending large bodies.
+    list = curl_slist_append(list, "Expect:");
+    std::shared_ptr<curl_slist> shared(list, &curl_slist_free_all);
+    // Bounded: sets that vary per call (a client's anthropic-beta) only cost their own list.
+    if (headerSets.size() >= kMaxHeaderSets)
+        headerSets.clear();  // calls in flight keep theirs
+    headerSets.emplace(hash, HeaderSet{headers, shared});
+    return shared;
+}
+
 void UpstreamClient::Private::configure(Call *call)
 {
+    const UpstreamRequest &request = call->request;
+    const QByteArray method = request.method.toUpper();
+    const bool hasBody = !request.body.isEmpty();
+    const bool post = method == "POST" && hasBody;
+
     CURL *easy = nullptr;
+    bool ready = false;  // a reused handle whose last call was a plain POST too
     if (!freeHandles.empty()) {
-        easy = freeHandles.back();
+        const FreeHandle handle = freeHandles.back();
         freeHandles.pop_back();
-        curl_easy_reset(easy);
+        easy = handle.easy;
+        ready = post && handle.plainPost;
+        if (!ready)
+            curl_easy_reset(easy);
     } else {
         easy = curl_easy_init();
     }
     call->easy = easy;
-    const UpstreamRequest &request = call->request;
+    call->plainPost = post;
 
     curl_easy_setopt(easy, CURLOPT_URL, request.url.constData());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errorBuffer);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    // Calls may sit idle for minutes while a model thinks; keep NAT and proxies from dropping them.
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-
     const long timeoutMs = static_cast<long>(std::max<qint64>(0, request.timeout.count()));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeoutMs);
     const long connectMs = timeoutMs > 0
                                ? std::min<long>(timeoutMs, static_cast<long>(kMaxConnectTimeout.count()))
                                : static_cast<long>(kMaxConnectTimeout.count());
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connectMs);
+    call->headerList = headerListFor(request.headers);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headerList.get());
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, call);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
+    if (post) {
+        // POSTFIELDS is not copied: the call owns request.body until it is released.
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.constData());
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    }
+    if (ready)
+        return;
+
+    // What every call has in common (kept by a reused handle until it is reset).
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    // Calls may sit idle for minutes while a model thinks; keep NAT and proxies from dropping them.
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 
     long httpVersion = CURL_HTTP_VERSION_1_1;
     switch (options.httpVersion) {
@@ -209,43 +289,24 @@ void UpstreamClient::Private::configure(Call *call)
         break;
     }
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, httpVersion);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Private::headerCallback);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Private::writeCallback);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &Private::closeSocketCallback);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
 
-    const QByteArray method = request.method.toUpper();
-    const bool hasBody = !request.body.isEmpty();
+    if (post)
+        return;
     if (method == "GET" && !hasBody) {
         curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     } else if (method == "HEAD") {
         curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
     } else {
-        // POSTFIELDS is not copied: the call owns request.body until it is released.
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.constData());
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                          static_cast<curl_off_t>(request.body.size()));
         if (method != "POST")
             curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.constData());
     }
-
-    curl_slist *list = nullptr;
-    for (const auto &[name, value] : request.headers) {
-        // A CR/LF in a header would let a caller inject headers or a second request.
-        if (name.isEmpty() || !isSafeHeaderPart(name) || !isSafeHeaderPart(value)) {
-            qCWarning(lcUpstream) << "dropping malformed header" << name;
-            continue;
-        }
-        // "Name:" would make curl remove the header; "Name;" sends it with an empty value.
-        const QByteArray line = value.isEmpty() ? QByteArray(name + ';')
-                                                : QByteArray(name + ": " + value);
-        list = curl_slist_append(list, line.constData());
-    }
-    // Otherwise curl may wait up to a second for a "100 Continue" before sending large bodies.
-    list = curl_slist_append(list, "Expect:");
-    call->headerList = list;
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
-
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Private::headerCallback);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, call);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Private::writeCallback);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
 }
 
 void UpstreamClient::Private::attach(Call *call)
@@ -272,10 +333,10 @@ void UpstreamClient::Private::attach(Call *call)
     }, Qt::QueuedConnection);
 }
 
-void UpstreamClient::Private::recycle(CURL *easy)
+void UpstreamClient::Private::recycle(CURL *easy, bool plainPost)
 {
     if (freeHandles.size() < kMaxFreeHandles)
-        freeHandles.push_back(easy);
+        freeHandles.push_back({easy, plainPost});
     else
         curl_easy_cleanup(easy);
 }
@@ -293,7 +354,7 @@ void UpstreamClient::Private::release(UpstreamCallId id)
         call->added = false;
     }
     if (call->easy) {
-        recycle(call->easy);
+        recycle(call->easy, call->plainPost);
         call->easy = nullptr;
     }
     calls.erase(it);
@@ -319,6 +380,13 @@ void UpstreamClient::Private::flushDeferred()
 
 void UpstreamClient::Private::socketActivated(curl_socket_t fd, int eventMask)
 {
+    if (const auto it = sockets.find(fd); it != sockets.end() && it->second.idle) {
+        // An idle kept-alive connection stirred (the provider closed it, most likely): curl
+        // is not watching it and learns of it when it next uses or drops the connection.
+        it->second.read->setEnabled(false);
+        it->second.write->setEnabled(false);
+        return;
+    }
     if (depth > 0) {
         // A handler spun a nested event loop: curl is on the stack, so poll it again later.
         timer->start(1);
@@ -366,11 +434,11 @@ void UpstreamClient::Private::processFinished()
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &responseCode);
         curl_multi_remove_handle(multi, easy);
         if (!call) {
-            recycle(easy);
+            recycle(easy, false);
             continue;
         }
         call->added = false;
-        recycle(easy);
+        recycle(easy, call->plainPost);
         call->easy = nullptr;
         if (call->cancelled)
             continue;  // already queued for release; a cancelled call reports nothing
@@ -433,9 +501,10 @@ int UpstreamClient::Private::socketCallback(CURL *, curl_socket_t fd, int what, 
     auto it = d->sockets.find(fd);
     if (what == CURL_POLL_REMOVE) {
         // Comes per transfer and often from inside this fd's own activated(): only toggle the
-        // notifiers (deleting one that is emitting is not allowed).
+        // notifiers (deleting one that is emitting is not allowed). A socket is always
+        // writable, so its write notifier goes off; the read notifier waits (see SocketWatch).
         if (it != d->sockets.end()) {
-            it->second.read->setEnabled(false);
+            it->second.idle = true;
             it->second.write->setEnabled(false);
         }
         curl_multi_assign(d->multi, fd, nullptr);
@@ -453,9 +522,23 @@ int UpstreamClient::Private::socketCallback(CURL *, curl_socket_t fd, int what, 
                          [d, fd] { d->socketActivated(fd, CURL_CSELECT_OUT); });
         it = d->sockets.emplace(fd, watch).first;
     }
+    it->second.idle = false;
     it->second.read->setEnabled(what == CURL_POLL_IN || what == CURL_POLL_INOUT);
     it->second.write->setEnabled(what == CURL_POLL_OUT || what == CURL_POLL_INOUT);
     return 0;
+}
+
+int UpstreamClient::Private::closeSocketCallback(void *clientp, curl_socket_t fd)
+{
+    // Before the descriptor is gone (its number may come back for another socket): no
+    // notifier may watch it any more.
+    auto *d = static_cast<Private *>(clientp);
+    if (const auto it = d->sockets.find(fd); it != d->sockets.end()) {
+        it->second.read->setEnabled(false);
+        it->second.write->setEnabled(false);
+        it->second.idle = false;
+    }
+    return ::close(fd);
 }
 
 int UpstreamClient::Private::timerCallback(CURLM *, long timeoutMs, void *userp)
@@ -477,7 +560,8 @@ size_t UpstreamClient::Private::headerCallback(char *buffer, size_t size, size_t
         return 0;
     if (call->headDelivered)
         return bytes;  // trailers of a chunked body: not part of the head we reported
-    QByteArray line(buffer, static_cast<qsizetype>(bytes));
+    // A view of curl's buffer: only a header's name and value are copied.
+    QByteArrayView line(buffer, static_cast<qsizetype>(bytes));
     while (line.endsWith('\n') || line.endsWith('\r'))
         line.chop(1);
     if (line.startsWith("HTTP/")) {
@@ -485,8 +569,10 @@ size_t UpstreamClient::Private::headerCallback(char *buffer, size_t size, size_t
         call->headers.clear();
         call->status = 0;
         const qsizetype space = line.indexOf(' ');
-        if (space > 0)
-            call->status = line.mid(space + 1, 3).toInt();
+        if (space > 0) {
+            const QByteArrayView code = line.sliced(space + 1);
+            call->status = code.first(std::min<qsizetype>(3, code.size())).toInt();
+        }
         return bytes;
     }
     if (line.isEmpty())
@@ -500,7 +586,7 @@ size_t UpstreamClient::Private::headerCallback(char *buffer, size_t size, size_t
     const qsizetype colon = line.indexOf(':');
     if (colon <= 0)
         return bytes;
-    call->headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
+    call->headers.append({line.first(colon).trimmed().toByteArray(), line.sliced(colon + 1).trimmed().toByteArray()});
     return bytes;
 }
 

@@ -225,6 +225,10 @@ void TransportTest::apiKeyIsRequiredAndChecked_data()
     QTest::newRow("no key") << QByteArray() << 401;
     QTest::newRow("wrong key") << QByteArrayLiteral("Authorization: Bearer sk-test-wrong") << 401;
     QTest::newRow("master key with a suffix") << QByteArrayLiteral("Authorization: Bearer sk-test-master2") << 401;
+    // The master key is compared as it is (not hashed): near misses of every kind are refused.
+    QTest::newRow("master key cut short") << QByteArrayLiteral("Authorization: Bearer sk-test-maste") << 401;
+    QTest::newRow("master key, last byte off") << QByteArrayLiteral("Authorization: Bearer sk-test-mastes") << 401;
+    QTest::newRow("master key twice") << QByteArrayLiteral("Authorization: Bearer sk-test-mastersk-test-master") << 401;
     QTest::newRow("key without sk-") << QByteArrayLiteral("Authorization: Bearer test-master") << 401;
     QTest::newRow("empty bearer") << QByteArrayLiteral("Authorization: Bearer ") << 401;
     QTest::newRow("wrong api-key") << QByteArrayLiteral("api-key: sk-nope") << 401;

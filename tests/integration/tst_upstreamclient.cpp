@@ -9,9 +9,12 @@
 #include <QJsonDocument>
 #include <QSet>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 
 #include <memory>
+
+#include <time.h>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -130,6 +133,8 @@ private slots:
     void cancelUnknownAndFinishedIds();
     void startFromInsideOnDoneReusesConnection();
     void destroyWithCallsInFlight();
+    void reusedHandlesSendEachCallsOwnRequest();
+    void idleConnectionClosedByTheProvider();
 
     // The test support itself (FakeProvider through HttpClient), which the relay tests trust.
     void supportFakeRoutes();
@@ -534,6 +539,109 @@ void TestUpstreamClient::startFromInsideOnDoneReusesConnection()
     for (const auto &r : m_fake.requests())
         connections.insert(r.connectionId);
     QCOMPARE(connections.size(), 1);
+}
+
+void TestUpstreamClient::reusedHandlesSendEachCallsOwnRequest()
+{
+    // One after another on one client, so every call reuses the previous call's easy handle
+    // (a POST after a POST keeps its options) and header sets repeat (their lists are shared):
+    // each call still goes out with its own method, URL, headers and body.
+    struct Sent
+    {
+        QByteArray method;
+        QByteArray path;
+        QByteArray key;
+        QByteArray body;
+    };
+    const QList<Sent> calls{
+        {"POST", "/v1/chat/completions", "Bearer sk-one", chatBody()},
+        {"POST", "/v1/embeddings", "Bearer sk-two", R"({"model":"e","input":"x"})"},
+        {"GET", "/v1/models", "Bearer sk-one", {}},
+        {"POST", "/v1/chat/completions", "Bearer sk-one", chatBody(true)},
+        {"HEAD", "/v1/models", "Bearer sk-two", {}},
+        {"POST", "/v1/chat/completions", "Bearer sk-two", chatBody()},
+        {"DELETE", "/v1/responses/resp_1", "Bearer sk-one", {}},
+        {"POST", "/v1/chat/completions", "Bearer sk-one", chatBody()},
+    };
+    UpstreamClient client;
+    for (const Sent &sent : calls) {
+        UpstreamRequest request;
+        request.method = sent.method;
+        request.url = m_fake.baseUrl() + sent.path;
+        request.headers = {{QByteArrayLiteral("Authorization"), sent.key}};
+        if (!sent.body.isEmpty())
+            request.headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
+        request.body = sent.body;
+        auto log = std::make_shared<CallLog>();
+        client.start(request, recordInto(log));
+        QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 5000);
+        QCOMPARE(log->result.status, UpstreamResult::Status::Ok);
+    }
+    const auto received = m_fake.requests();
+    QCOMPARE(received.size(), calls.size());
+    for (qsizetype i = 0; i < calls.size(); ++i) {
+        const auto &r = received.at(i);
+        QCOMPARE(r.method, calls.at(i).method);
+        QCOMPARE(r.path, calls.at(i).path);
+        QCOMPARE(r.header("authorization"), calls.at(i).key);
+        QCOMPARE(r.body, calls.at(i).body);
+        if (!calls.at(i).body.isEmpty())
+            QCOMPARE(r.header("content-type"), QByteArray("application/json"));
+        QVERIFY(r.header("expect").isEmpty());
+    }
+}
+
+void TestUpstreamClient::idleConnectionClosedByTheProvider()
+{
+    // A kept-alive connection stays watched between calls (its notifier is not switched off):
+    // when the provider closes it meanwhile, the client neither spins on the closed socket nor
+    // fails the next call, which goes out on a new connection.
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost));
+    QList<QTcpSocket *> accepted;
+    QByteArray received;
+    connect(&server, &QTcpServer::newConnection, this, [&] {
+        while (QTcpSocket *socket = server.nextPendingConnection()) {
+            accepted.append(socket);
+            connect(socket, &QTcpSocket::readyRead, socket, [&received, socket] {
+                received += socket->readAll();
+                if (received.contains("\r\n\r\n") && received.endsWith("}")) {
+                    received.clear();
+                    socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+                }
+            });
+        }
+    });
+    const QByteArray base = "http://127.0.0.1:" + QByteArray::number(server.serverPort());
+    UpstreamClient client;
+    const auto call = [&] {
+        auto log = std::make_shared<CallLog>();
+        client.start(chatRequest(base, chatBody()), recordInto(log));
+        return log;
+    };
+    auto first = call();
+    QTRY_COMPARE_WITH_TIMEOUT(first->dones, 1, 5000);
+    QCOMPARE(first->status, 200);
+    QCOMPARE(accepted.size(), 1);
+    auto second = call();  // the same connection
+    QTRY_COMPARE_WITH_TIMEOUT(second->dones, 1, 5000);
+    QCOMPARE(second->status, 200);
+    QCOMPARE(accepted.size(), 1);
+
+    accepted.first()->disconnectFromHost();
+    timespec before{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &before);
+    QTest::qWait(300);
+    timespec after{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &after);
+    const qint64 cpuMs = (after.tv_sec - before.tv_sec) * 1000 + (after.tv_nsec - before.tv_nsec) / 1'000'000;
+    QVERIFY2(cpuMs < 150, qPrintable(u"%1 ms of CPU while idle"_s.arg(cpuMs)));
+
+    auto third = call();
+    QTRY_COMPARE_WITH_TIMEOUT(third->dones, 1, 5000);
+    QCOMPARE(third->result.status, UpstreamResult::Status::Ok);
+    QCOMPARE(third->status, 200);
+    QCOMPARE(accepted.size(), 2);
 }
 
 void TestUpstreamClient::destroyWithCallsInFlight()

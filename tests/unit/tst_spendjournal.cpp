@@ -282,6 +282,7 @@ private Q_SLOTS:
     void segmentsRotateAndGoOnceCommitted();
     void recordSpendIsLazyAndCleansUp();
     void inMemoryDatabaseHasNoJournal();
+    void answeredNowCallsHearOnlyOfFailures();
     void aLongBacklogMakesCallersWaitForTheCommit();
     void oneStoreAtATimeOwnsTheJournal();
     void failedWritesAreRetriedInOrder_data();
@@ -515,6 +516,49 @@ void TestSpendJournal::recordSpendIsLazyAndCleansUp()
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs WHERE request_id = 'late'"_s).toInt(), 1);
     store.close();
     QVERIFY(SpendJournal::segments(database).isEmpty());
+}
+
+void TestSpendJournal::answeredNowCallsHearOnlyOfFailures()
+{
+    // Delivery::FailuresWhenAnsweredNow (the relay's): a journaled call's commit sends nothing
+    // back to the caller's thread; a failure still does, and a call that waits for its commit
+    // hears of it as always.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    QObject context;
+    int succeeded = 0;
+    int failed = 0;
+    const auto done = [&](const Result<void> &result) { (result ? succeeded : failed) += 1; };
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        QVERIFY(store.spendJournal());
+        for (int i = 0; i < 5; ++i) {
+            QVERIFY(store.recordSpend(makeRecord(u"call-%1"_s.arg(i), 1), {}, &context, done,
+                                      Store::Delivery::FailuresWhenAnsweredNow));
+        }
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 5);  // committed
+        QTest::qWait(50);
+        QCOMPARE(succeeded, 0);
+        QCOMPARE(failed, 0);
+        // The default still hears of the commit.
+        QVERIFY(store.recordSpend(makeRecord(u"call-always"_s, 1), {}, &context, done));
+        QTRY_COMPARE(succeeded, 1);
+        // A write that cannot commit before the store closes: its failure is delivered.
+        QVERIFY(injectFault(store, Fault::Statement));
+        QVERIFY(store.recordSpend(makeRecord(u"call-failing"_s, 1), {}, &context, done,
+                                  Store::Delivery::FailuresWhenAnsweredNow));
+        QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 6);  // an attempt failed
+        store.close();
+        QTRY_COMPARE(failed, 1);
+        QCOMPARE(succeeded, 1);
+    }
+    // Without a journal the caller waits for the commit: it hears of it.
+    Store memory;
+    QVERIFY(memory.open(u":memory:"_s).ok());
+    QVERIFY(!memory.recordSpend(makeRecord(u"call"_s, 1), {}, &context, done,
+                                Store::Delivery::FailuresWhenAnsweredNow));
+    QTRY_COMPARE(succeeded, 2);
 }
 
 void TestSpendJournal::inMemoryDatabaseHasNoJournal()

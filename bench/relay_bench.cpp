@@ -1,0 +1,87 @@
+// Per-call work of a relayed call's admission (issue #16: CPU per call ≤ 90 µs), piece by piece:
+// the deployment's price lookup (remembered per provider and model since #16; the miss shows
+// what matching the catalogue's rules costs), and the request side the controller runs on
+// every call — parse, the prompt's byte bound, the provider body spliced from the client's.
+// Run from a Release tree: relay_bench [--benchmark_repetitions=5]
+#include "models/config.h"
+#include "models/pricing.h"
+#include "models/tokencount.h"
+#include "proxy/providers/provideradapter.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <benchmark/benchmark.h>
+
+using namespace Qt::StringLiterals;
+using namespace Tollgate;
+
+namespace {
+
+// bench/chat.lua's body: what bench/run and bench/callgrind send.
+const QByteArray ChatBody = QByteArrayLiteral(
+    R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant. Answer concisely."},)"
+    R"({"role":"user","content":"Summarize the main differences between TCP and UDP in two sentences, and give one )"
+    R"(typical use case for each protocol."}],"temperature":0.2,"max_tokens":128,"top_p":1,"user":"bench-user-0001",)"
+    R"("metadata":{"team":"bench","trace":"0123456789abcdef"},"stream":false})");
+
+Deployment openAiDeployment()
+{
+    Deployment deployment;
+    deployment.modelName = u"gpt-4o-mini"_s;
+    deployment.provider = Provider::OpenAI;
+    deployment.providerName = u"openai"_s;
+    deployment.upstreamModel = u"gpt-4o-mini"_s;
+    deployment.apiBase = u"http://127.0.0.1:18080/v1"_s;
+    deployment.id = u"bench-1"_s;
+    return deployment;
+}
+
+const PriceCatalogue &catalogue()
+{
+    static const PriceCatalogue shipped = PriceCatalogue::shipped();
+    return shipped;
+}
+
+// What relayCall() asks on every call: the deployment's price, now.
+void BM_PriceForDeployment(benchmark::State &state)
+{
+    const Deployment deployment = openAiDeployment();
+    benchmark::DoNotOptimize(catalogue().priceFor(deployment));  // loads the catalogue
+    for (auto _ : state)
+        benchmark::DoNotOptimize(catalogue().priceFor(deployment));
+}
+BENCHMARK(BM_PriceForDeployment);
+
+// A model asked for the first time (more distinct names than are remembered): the rules are
+// matched. What every call paid before lookups were remembered.
+void BM_PriceLookupFirstTime(benchmark::State &state)
+{
+    QStringList models;
+    for (int i = 0; i < 4096; ++i)
+        models.append(u"gpt-4o-mini-%1"_s.arg(i));
+    benchmark::DoNotOptimize(catalogue().find(u"openai"_s, models.first()));
+    qsizetype next = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(catalogue().find(u"openai"_s, models.at(next)));
+        next = (next + 1) % models.size();
+    }
+}
+BENCHMARK(BM_PriceLookupFirstTime);
+
+// The request side of a chat call before the ledger: parse, the prompt's byte bound, and the
+// provider's body (the client's bytes with "model" replaced).
+void BM_ChatRequestSide(benchmark::State &state)
+{
+    const Deployment deployment = openAiDeployment();
+    for (auto _ : state) {
+        const QJsonObject body = QJsonDocument::fromJson(ChatBody).object();
+        benchmark::DoNotOptimize(boundRequestPromptTokens(body, deployment.underlyingModel()));
+        benchmark::DoNotOptimize(spliceRequestBody(ChatBody, deployment.upstreamModel, false));
+    }
+}
+BENCHMARK(BM_ChatRequestSide);
+
+} // namespace
+
+BENCHMARK_MAIN();
