@@ -489,13 +489,25 @@ void SpendJournal::committed(qint64 seq)
 
 qint64 SpendJournal::committedPrefixWith(const QList<qint64> &seqs) const
 {
+    // Walks the batch's numbers (sorted, outside the lock) beside the committed ones above the
+    // prefix: no copy of the set and no allocation per record while the gateway's appends wait
+    // for the lock.
+    QList<qint64> mine = seqs;
+    std::sort(mine.begin(), mine.end());
     QMutexLocker lock(&m_mutex);
-    std::set<qint64> above = m_committedAbove;
-    above.insert(seqs.begin(), seqs.end());
     qint64 prefix = m_committed;
-    for (auto it = above.upper_bound(prefix); it != above.end() && *it == prefix + 1; ++it)
-        ++prefix;
-    return prefix;
+    auto above = m_committedAbove.upper_bound(prefix);
+    auto next = std::upper_bound(mine.cbegin(), mine.cend(), prefix);
+    for (;;) {
+        while (above != m_committedAbove.end() && *above <= prefix)
+            ++above;
+        while (next != mine.cend() && *next <= prefix)
+            ++next;
+        if ((above != m_committedAbove.end() && *above == prefix + 1) || (next != mine.cend() && *next == prefix + 1))
+            ++prefix;
+        else
+            return prefix;
+    }
 }
 
 void SpendJournal::removeCommittedLocked()
