@@ -144,6 +144,11 @@ public:
 
 private:
     void run(std::deque<StoreJob> &jobs);
+    // A large batch takes milliseconds, and nobody waits on it (answers wait on the spend
+    // journal only): every BatchSliceNs it lets a request that arrived on this core run first,
+    // instead of holding it up for the rest of its time slice. Not when jobs pile up behind
+    // it: a core saturated by requests would starve the batch.
+    void yieldAfterSlice(QElapsedTimer &slice) const;
     // Commits `batch`; false when a durable job could not commit: it and the jobs behind it in
     // the batch are held (m_held) for a retry.
     bool commitBatch(const std::vector<StoreJob *> &batch);
@@ -482,6 +487,15 @@ bool StoreInbox::accepting() const
 
 // ---- StoreWorker ----
 
+void StoreWorker::yieldAfterSlice(QElapsedTimer &slice) const
+{
+    if (slice.nsecsElapsed() <= BatchSliceNs)
+        return;
+    if (m_inbox.pending() < YieldBacklog)
+        QThread::yieldCurrentThread();
+    slice.start();
+}
+
 Result<int> StoreWorker::open(const QString &path)
 {
     const QFileInfo file(path);
@@ -682,12 +696,7 @@ std::optional<bool> StoreWorker::commitFast(const std::vector<StoreJob *> &batch
                 return giveUp();
             results[i] = std::move(result);
         }
-        // As in commitBatch: a long batch lets a request that arrived meanwhile run first.
-        if (slice.nsecsElapsed() > BatchSliceNs) {
-            if (m_inbox.pending() < YieldBacklog)
-                QThread::yieldCurrentThread();
-            slice.start();
-        }
+        yieldAfterSlice(slice);
     }
     if (const auto flushed = increments.flush(m_db); !flushed)
         return giveUp();
@@ -704,11 +713,7 @@ std::optional<bool> StoreWorker::commitFast(const std::vector<StoreJob *> &batch
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (batch[i]->writeFinished)
             batch[i]->writeFinished(*results[i]);
-        if (slice.nsecsElapsed() > BatchSliceNs) {
-            if (m_inbox.pending() < YieldBacklog)
-                QThread::yieldCurrentThread();
-            slice.start();
-        }
+        yieldAfterSlice(slice);
     }
     return true;
 }
@@ -782,15 +787,7 @@ bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
             break;
         }
         results[i] = std::move(result);
-        // A large batch takes milliseconds, and nobody waits on it (answers wait on the spend
-        // journal only): every BatchSliceNs it lets a request that arrived on this core run
-        // first, instead of holding it up for the rest of its time slice.
-        // Not when jobs pile up behind it: a core saturated by requests would starve the batch.
-        if (slice.nsecsElapsed() > BatchSliceNs) {
-            if (m_inbox.pending() < YieldBacklog)
-                QThread::yieldCurrentThread();
-            slice.start();
-        }
+        yieldAfterSlice(slice);
     }
 
     if (!batchFailure && !aloneRolledBack)
