@@ -4,6 +4,8 @@
 #include <QJsonDocument>
 #include <QSet>
 
+#include <optional>
+
 namespace Tollgate {
 
 namespace {
@@ -120,6 +122,80 @@ QString jsonStringValue(QByteArrayView valueText)
     if (!valueText.startsWith('"'))
         return {};
     return QJsonDocument::fromJson("[" + valueText.toByteArray() + "]").array().at(0).toString();
+}
+
+namespace {
+
+// -?[0-9]+ without leading zeros, at most 18 digits (so it fits a qint64).
+std::optional<qint64> plainInteger(QByteArrayView text)
+{
+    qsizetype at = text.startsWith('-') ? 1 : 0;
+    const qsizetype digits = text.size() - at;
+    if (digits < 1 || digits > 18 || (digits > 1 && text[at] == '0'))
+        return std::nullopt;
+    qint64 value = 0;
+    for (; at < text.size(); ++at) {
+        if (text[at] < '0' || text[at] > '9')
+            return std::nullopt;
+        value = value * 10 + (text[at] - '0');
+    }
+    return text.startsWith('-') ? -value : value;
+}
+
+bool plainScalar(QByteArrayView text)
+{
+    if (text == "true" || text == "false" || text == "null" || plainInteger(text))
+        return true;
+    if (text.size() < 2 || !text.startsWith('"') || !text.endsWith('"'))
+        return false;
+    for (const char c : text.sliced(1, text.size() - 2)) {
+        if (c == '\\' || c == '"' || static_cast<unsigned char>(c) < 0x20)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+PlainJsonObject::PlainJsonObject(QByteArrayView text)
+    : m_text(QByteArray::fromRawData(text.data(), text.size()))
+{
+    qsizetype close = 0;
+    m_valid = scanJsonObject(m_text, &m_members, &close);
+    for (qsizetype i = 0; m_valid && i < m_members.size(); ++i) {
+        const JsonMember &member = m_members[i];
+        for (qsizetype j = 0; m_valid && j < i; ++j)
+            m_valid = m_members[j].key != member.key;
+        const QByteArrayView value(m_text.constData() + member.valueFrom, member.valueTo - member.valueFrom);
+        m_valid = m_valid && !member.keyEscaped
+                  && (value.startsWith('{') ? PlainJsonObject(value).valid() : plainScalar(value));
+    }
+}
+
+const JsonMember *PlainJsonObject::find(QByteArrayView key) const
+{
+    for (const JsonMember &member : m_members) {
+        if (member.key == key)
+            return &member;
+    }
+    return nullptr;
+}
+
+qint64 PlainJsonObject::integer(QByteArrayView key) const
+{
+    const JsonMember *member = find(key);
+    if (!member)
+        return 0;
+    return plainInteger(QByteArrayView(m_text.constData() + member->valueFrom, member->valueTo - member->valueFrom))
+        .value_or(0);
+}
+
+PlainJsonObject PlainJsonObject::object(QByteArrayView key) const
+{
+    const JsonMember *member = find(key);
+    if (!member || m_text.at(member->valueFrom) != '{')
+        return {};
+    return PlainJsonObject(QByteArrayView(m_text.constData() + member->valueFrom, member->valueTo - member->valueFrom));
 }
 
 bool onlyPlainContent(const QByteArray &raw)

@@ -42,6 +42,15 @@ std::optional<Usage> usageOf(CallType type, const QJsonObject &usage)
     }
 }
 
+UsageDialect usageDialect(CallType type)
+{
+    switch (type) {
+    case CallType::Messages: return UsageDialect::Anthropic;
+    case CallType::Responses: return UsageDialect::Responses;
+    default: return UsageDialect::Chat;
+    }
+}
+
 // nullopt when the answer is not a JSON object. Splits the top level and parses only the
 // members needed; an escaped or repeated key falls back to parsing the whole answer.
 std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
@@ -68,10 +77,9 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
         if (plain) {
             AnswerInfo info;
             if (usage && body.at(usage->valueFrom) == '{') {
-                const QJsonDocument document = QJsonDocument::fromJson(value(usage));
-                if (!document.isObject())
+                info.usage = usageFromText(usageDialect(type), value(usage));
+                if (!info.usage)
                     return std::nullopt;
-                info.usage = usageOf(type, document.object());
             }
             if (id && type == CallType::Responses)
                 info.id = jsonStringValue(value(id));

@@ -20,45 +20,102 @@ std::optional<Usage> usageFromJson(const QJsonObject &object)
     return usageFromChat(value.toObject());
 }
 
-Usage usageFromChat(const QJsonObject &usage)
+namespace {
+
+// The usage readers below read a QJsonObject or a PlainJsonObject alike through these.
+struct JsonSource
+{
+    QJsonObject object;
+    [[nodiscard]] qint64 integer(const char *key) const { return object.value(QLatin1StringView(key)).toInteger(); }
+    [[nodiscard]] bool contains(const char *key) const { return object.contains(QLatin1StringView(key)); }
+    [[nodiscard]] JsonSource child(const char *key) const { return {object.value(QLatin1StringView(key)).toObject()}; }
+};
+
+struct PlainSource
+{
+    PlainJsonObject object;
+    [[nodiscard]] qint64 integer(const char *key) const { return object.integer(key); }
+    [[nodiscard]] bool contains(const char *key) const { return object.contains(key); }
+    [[nodiscard]] PlainSource child(const char *key) const { return {object.object(key)}; }
+};
+
+template <typename Source>
+Usage chatUsage(const Source &usage)
 {
     Usage result;
-    result.promptTokens = usage.value(u"prompt_tokens"_s).toInteger();
-    result.completionTokens = usage.value(u"completion_tokens"_s).toInteger();
-    result.totalTokens = usage.contains(u"total_tokens"_s)
-                             ? usage.value(u"total_tokens"_s).toInteger()
-                             : result.promptTokens + result.completionTokens;
+    result.promptTokens = usage.integer("prompt_tokens");
+    result.completionTokens = usage.integer("completion_tokens");
+    result.totalTokens = usage.contains("total_tokens") ? usage.integer("total_tokens")
+                                                         : result.promptTokens + result.completionTokens;
     // Cached prompt tokens are billed at the cache-read price (part of prompt_tokens).
-    result.cachedTokens = usage.value(u"prompt_tokens_details"_s).toObject().value(u"cached_tokens"_s).toInteger();
+    result.cachedTokens = usage.child("prompt_tokens_details").integer("cached_tokens");
     return result;
+}
+
+template <typename Source>
+Usage anthropicUsage(const Source &usage)
+{
+    Usage result;
+    const qint64 input = std::max<qint64>(usage.integer("input_tokens"), 0);
+    result.cachedTokens = std::max<qint64>(usage.integer("cache_read_input_tokens"), 0);
+    result.cacheWriteTokens = std::max<qint64>(usage.integer("cache_creation_input_tokens"), 0);
+    // cache_creation splits the writes by time to live (5 minutes, 1 hour): priced apart.
+    result.cacheWrite1hTokens = std::clamp<qint64>(usage.child("cache_creation").integer("ephemeral_1h_input_tokens"),
+                                                   0, result.cacheWriteTokens);
+    result.promptTokens = input + result.cachedTokens + result.cacheWriteTokens;
+    result.completionTokens = std::max<qint64>(usage.integer("output_tokens"), 0);
+    result.totalTokens = result.promptTokens + result.completionTokens;
+    return result;
+}
+
+template <typename Source>
+Usage responsesUsage(const Source &usage)
+{
+    Usage result;
+    result.promptTokens = std::max<qint64>(usage.integer("input_tokens"), 0);
+    result.completionTokens = std::max<qint64>(usage.integer("output_tokens"), 0);
+    result.cachedTokens = std::clamp<qint64>(usage.child("input_tokens_details").integer("cached_tokens"), 0,
+                                             result.promptTokens);
+    result.totalTokens = result.promptTokens + result.completionTokens;
+    return result;
+}
+
+} // namespace
+
+Usage usageFromChat(const QJsonObject &usage)
+{
+    return chatUsage(JsonSource{usage});
 }
 
 Usage usageFromAnthropic(const QJsonObject &usage)
 {
-    Usage result;
-    const qint64 input = std::max<qint64>(usage.value(u"input_tokens"_s).toInteger(), 0);
-    result.cachedTokens = std::max<qint64>(usage.value(u"cache_read_input_tokens"_s).toInteger(), 0);
-    result.cacheWriteTokens = std::max<qint64>(usage.value(u"cache_creation_input_tokens"_s).toInteger(), 0);
-    // cache_creation splits the writes by time to live (5 minutes, 1 hour): priced apart.
-    const QJsonObject split = usage.value(u"cache_creation"_s).toObject();
-    result.cacheWrite1hTokens = std::clamp<qint64>(split.value(u"ephemeral_1h_input_tokens"_s).toInteger(), 0,
-                                                   result.cacheWriteTokens);
-    result.promptTokens = input + result.cachedTokens + result.cacheWriteTokens;
-    result.completionTokens = std::max<qint64>(usage.value(u"output_tokens"_s).toInteger(), 0);
-    result.totalTokens = result.promptTokens + result.completionTokens;
-    return result;
+    return anthropicUsage(JsonSource{usage});
 }
 
 Usage usageFromResponses(const QJsonObject &usage)
 {
-    Usage result;
-    result.promptTokens = std::max<qint64>(usage.value(u"input_tokens"_s).toInteger(), 0);
-    result.completionTokens = std::max<qint64>(usage.value(u"output_tokens"_s).toInteger(), 0);
-    result.cachedTokens = std::clamp<qint64>(
-        usage.value(u"input_tokens_details"_s).toObject().value(u"cached_tokens"_s).toInteger(), 0,
-        result.promptTokens);
-    result.totalTokens = result.promptTokens + result.completionTokens;
-    return result;
+    return responsesUsage(JsonSource{usage});
+}
+
+std::optional<Usage> usageFromText(UsageDialect dialect, QByteArrayView usage)
+{
+    const PlainJsonObject plain(usage);
+    if (plain.valid()) {
+        switch (dialect) {
+        case UsageDialect::Chat: return chatUsage(PlainSource{plain});
+        case UsageDialect::Anthropic: return anthropicUsage(PlainSource{plain});
+        case UsageDialect::Responses: return responsesUsage(PlainSource{plain});
+        }
+    }
+    const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromRawData(usage.data(), usage.size()));
+    if (!document.isObject())
+        return std::nullopt;
+    switch (dialect) {
+    case UsageDialect::Anthropic: return usageFromAnthropic(document.object());
+    case UsageDialect::Responses: return usageFromResponses(document.object());
+    case UsageDialect::Chat: break;
+    }
+    return usageFromChat(document.object());
 }
 
 void SseParser::feed(const QByteArray &bytes)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QJsonObject>
 
 #include <optional>
@@ -28,6 +29,11 @@ Usage usageFromAnthropic(const QJsonObject &usage);
 // An OpenAI Responses `usage` object: input_tokens includes the cached ones; reasoning tokens
 // are part of output_tokens.
 Usage usageFromResponses(const QJsonObject &usage);
+
+enum class UsageDialect : quint8 { Chat, Anthropic, Responses };
+// A `usage` object's text read as the functions above read it; a text of plain integers and
+// nested objects (nearly every answer's) without the JSON parser. nullopt: not a JSON object.
+std::optional<Usage> usageFromText(UsageDialect dialect, QByteArrayView usage);
 
 // One server-sent event: the bytes as received (with its blank-line terminator, so it can
 // be relayed unchanged) and its joined `data:` payload.

@@ -443,9 +443,8 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
                                                                    : std::optional<QString>(counted.errorParam)));
         return;
     }
-    if (plain)
-        counted.chat.insert(u"messages"_s, QJsonArray());
-    if (auto error = validate(CallType::ChatCompletion, counted.chat)) {
+    // The chat-shaped body's own fields (a plain one has no messages: its bytes bound the prompt).
+    if (auto error = validate(CallType::Responses, counted.chat)) {
         responder->send(*error);
         return;
     }

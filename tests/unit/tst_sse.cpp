@@ -1,8 +1,21 @@
+#include "proxy/jsonscan.h"
 #include "proxy/sse.h"
+
+#include <QJsonDocument>
 
 #include <QTest>
 
 using namespace Tollgate;
+
+namespace {
+
+// JSON text written with single quotes (moc cannot read raw strings).
+QByteArray json(const char *text)
+{
+    return QByteArray(text).replace('\'', '"');
+}
+
+} // namespace
 
 class TestSse : public QObject
 {
@@ -67,15 +80,15 @@ private Q_SLOTS:
         QTest::addColumn<qint64>("prompt");
         QTest::addColumn<qint64>("completion");
 
-        QTest::newRow("content chunk") << QByteArray(R"({"choices":[{"delta":{"content":"hi"}}]})") << false
+        QTest::newRow("content chunk") << json("{'choices':[{'delta':{'content':'hi'}}]}") << false
                                        << false << 0LL << 0LL;
         QTest::newRow("usage-only chunk")
-            << QByteArray(R"({"choices":[],"usage":{"prompt_tokens":42,"completion_tokens":10,"total_tokens":52}})")
+            << json("{'choices':[],'usage':{'prompt_tokens':42,'completion_tokens':10,'total_tokens':52}}")
             << true << true << 42LL << 10LL;
-        QTest::newRow("usage null") << QByteArray(R"({"choices":[{"delta":{}}],"usage":null})") << false << false
+        QTest::newRow("usage null") << json("{'choices':[{'delta':{}}],'usage':null}") << false << false
                                     << 0LL << 0LL;
         QTest::newRow("usage on a content chunk")
-            << QByteArray(R"({"choices":[{"delta":{"content":"x"}}],"usage":{"prompt_tokens":1,"completion_tokens":2}})")
+            << json("{'choices':[{'delta':{'content':'x'}}],'usage':{'prompt_tokens':1,'completion_tokens':2}}")
             << true << false << 1LL << 2LL;
         QTest::newRow("the word usage inside content")
             << QByteArray("{\"choices\":[{\"delta\":{\"content\":\"\\\"usage\\\" is a word\"}}]}") << false << false << 0LL << 0LL;
@@ -97,6 +110,73 @@ private Q_SLOTS:
             QCOMPARE(info.usage->completionTokens, completion);
             QCOMPARE(info.usage->totalTokens, prompt + completion);
         }
+    }
+    // usageFromText reads without the JSON parser what the parser-based readers read, and
+    // hands everything else (fractions, arrays, escapes, repeated keys) to the parser.
+    void readsUsageTextAsTheParserDoes_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<bool>("plain");   // read without the parser
+
+        QTest::newRow("chat") << json("{'prompt_tokens':42,'completion_tokens':17,'total_tokens':59,'prompt_tokens_details':{'cached_tokens':8,'audio_tokens':0},'completion_tokens_details':{'reasoning_tokens':3}}")
+                              << true;
+        QTest::newRow("no total") << json("{ 'prompt_tokens' : 5 , 'completion_tokens' : 6 }") << true;
+        QTest::newRow("responses") << json("{'input_tokens':42,'input_tokens_details':{'cached_tokens':50},'output_tokens':17,'output_tokens_details':{'reasoning_tokens':0},'total_tokens':59}")
+                                   << true;
+        QTest::newRow("anthropic") << json("{'input_tokens':10,'cache_creation_input_tokens':20,'cache_read_input_tokens':30,'cache_creation':{'ephemeral_5m_input_tokens':5,'ephemeral_1h_input_tokens':15},'output_tokens':40,'service_tier':'standard','server_tool_use':null,'flag':true}")
+                                   << true;
+        QTest::newRow("negative") << json("{'prompt_tokens':-3,'input_tokens':-1,'output_tokens':2}") << true;
+        QTest::newRow("strings count 0") << json("{'prompt_tokens':'42','input_tokens':'7'}") << true;
+        QTest::newRow("empty") << QByteArray("{}") << true;
+        QTest::newRow("fraction") << json("{'prompt_tokens':42.0,'input_tokens':3.5}") << false;
+        QTest::newRow("exponent") << json("{'prompt_tokens':4e1,'output_tokens':1E2}") << false;
+        QTest::newRow("19 digits") << json("{'prompt_tokens':1234567890123456789}") << false;
+        QTest::newRow("array") << json("{'prompt_tokens':1,'x':[1,2]}") << false;
+        QTest::newRow("escape") << json("{'prompt_tokens':1,'x':'a\\nb'}") << false;
+        QTest::newRow("escaped key") << json("{'prompt\\u005ftokens':9}") << false;
+        QTest::newRow("repeated key") << json("{'prompt_tokens':1,'prompt_tokens':2}") << false;
+        QTest::newRow("nested array") << json("{'prompt_tokens_details':{'x':[]},'prompt_tokens':1}") << false;
+        QTest::newRow("leading zero") << json("{'prompt_tokens':012}") << false;
+        QTest::newRow("bare word") << json("{'prompt_tokens':tru}") << false;
+        QTest::newRow("missing comma") << json("{'prompt_tokens':1 'completion_tokens':2}") << false;
+        QTest::newRow("trailing text") << json("{'prompt_tokens':1}x") << false;
+        QTest::newRow("not an object") << QByteArray("[1]") << false;
+    }
+    void readsUsageTextAsTheParserDoes()
+    {
+        QFETCH(QByteArray, text);
+        QFETCH(bool, plain);
+        QCOMPARE(PlainJsonObject(text).valid(), plain);
+        const QJsonDocument document = QJsonDocument::fromJson(text);
+        for (const UsageDialect dialect : {UsageDialect::Chat, UsageDialect::Anthropic, UsageDialect::Responses}) {
+            const std::optional<Usage> read = usageFromText(dialect, text);
+            QCOMPARE(read.has_value(), document.isObject());
+            if (!read)
+                continue;
+            const QJsonObject object = document.object();
+            const Usage parsed = dialect == UsageDialect::Chat        ? usageFromChat(object)
+                                 : dialect == UsageDialect::Anthropic ? usageFromAnthropic(object)
+                                                                      : usageFromResponses(object);
+            QCOMPARE(read->promptTokens, parsed.promptTokens);
+            QCOMPARE(read->completionTokens, parsed.completionTokens);
+            QCOMPARE(read->totalTokens, parsed.totalTokens);
+            QCOMPARE(read->cachedTokens, parsed.cachedTokens);
+            QCOMPARE(read->cacheWriteTokens, parsed.cacheWriteTokens);
+            QCOMPARE(read->cacheWrite1hTokens, parsed.cacheWrite1hTokens);
+        }
+    }
+    void plainObjectReadsMembers()
+    {
+        const QByteArray text = json("{'a':7,'b':{'c':-12},'s':'x'}");
+        const PlainJsonObject object(text);
+        QVERIFY(object.valid());
+        QCOMPARE(object.integer("a"), 7);
+        QCOMPARE(object.object("b").integer("c"), -12);
+        QCOMPARE(object.integer("s"), 0);
+        QCOMPARE(object.integer("missing"), 0);
+        QVERIFY(object.contains("s"));
+        QVERIFY(!object.contains("c"));
+        QCOMPARE(object.object("a").integer("c"), 0);   // not an object: empty
     }
 };
 
