@@ -77,6 +77,19 @@ void GatewayStatus::stop()
     m_timer->stop();
 }
 
+void GatewayStatus::reset()
+{
+    m_known = false;
+    m_reachable = false;
+    m_paused = false;
+    m_todaySpend = 0;
+    m_inFlight = 0;
+    m_eventsRead = false;
+    m_seenEvents.clear();
+    m_keyNames.clear();
+    Q_EMIT statusChanged();
+}
+
 QString GatewayStatus::stateText() const
 {
     if (!m_reachable)

@@ -110,6 +110,7 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     m_settingsPage = new SettingsPage(api, settings, m_connection, this);
     connect(m_settingsPage, &SettingsPage::restartRequested, this, &MainWindow::restartGatewayRequested);
     connect(m_settingsPage, &SettingsPage::rotateMasterKeyRequested, this, &MainWindow::rotateMasterKeyRequested);
+    connect(m_settingsPage, &SettingsPage::gatewayChoiceChanged, this, &MainWindow::gatewayChoiceChanged);
     addPage(m_settingsPage);
     // Wide enough for the longest page title (translations are often longer than English).
     int titleWidth = 0;
@@ -194,6 +195,18 @@ void MainWindow::setConnection(const ConnectionInfo &connection)
         showStartMessages();
     if (Page *page = currentPage())
         page->refresh();
+}
+
+void MainWindow::switchTo(const ConnectionInfo &connection)
+{
+    m_api->setBaseUrl(connection.baseUrl);
+    m_api->setMasterKey(connection.masterKey);
+    setConnection(connection);
+}
+
+void MainWindow::setRemoteKeyKeeper(MasterKeyKeeper *keeper)
+{
+    m_settingsPage->setRemoteKeyKeeper(keeper);
 }
 
 void MainWindow::showStartMessages()
@@ -389,7 +402,9 @@ void MainWindow::updateHeader()
     // A URL (no spaces, so no wrapping) too long for the header is elided in the middle; the
     // whole of it is in the tooltip and on the clipboard (Copy base URL).
     const QString url = m_connection.openAiBaseUrl();
-    const QString prefix = known ? tr("at %1") : tr("Gateway listening on %1");
+    const QString prefix = m_connection.remote ? (known ? tr("remote gateway at %1") : tr("Remote gateway at %1"))
+                           : known            ? tr("at %1")
+                                              : tr("Gateway listening on %1");
     QFont bold = m_addressLabel->font();
     bold.setBold(true);
     const int room = m_addressLabel->width() - QFontMetrics(m_addressLabel->font()).horizontalAdvance(prefix.arg(QString()))
