@@ -72,7 +72,11 @@ QString ApiClient::masterKeyToken() const
 QNetworkReply *ApiClient::send(const QString &path, const QUrlQuery &query, const QByteArray *body)
 {
     QUrl url = m_baseUrl;
-    url.setPath(path);
+    // A remote gateway may sit under a path prefix (https://host/tollgate): kept before `path`.
+    QString prefix = m_baseUrl.path();
+    while (prefix.endsWith(u'/'))
+        prefix.chop(1);
+    url.setPath(prefix + path);
     if (!query.isEmpty())
         url.setQuery(query);
     QNetworkRequest request(url);

@@ -40,10 +40,15 @@ UrlCheck checkBaseUrl(const QString &text)
         check.error = QCoreApplication::translate("Tollgate::RemoteGateway", "'%1': give the address only, without a query, a fragment or a user name.").arg(trimmed);
         return check;
     }
-    QUrl normalised = url.adjusted(QUrl::StripTrailingSlash | QUrl::NormalizePathSegments);
-    // The OpenAI base URL people copy ends in /v1: the management API is at the root.
-    if (normalised.path().endsWith(u"/v1"_s))
-        normalised.setPath(normalised.path().chopped(3));
+    // A path is a prefix (a reverse proxy's): kept without trailing slashes. The OpenAI base
+    // URL people copy ends in /v1, but the management API is at the root.
+    QUrl normalised = url.adjusted(QUrl::NormalizePathSegments);
+    QString path = normalised.path();
+    while (path.endsWith(u'/'))
+        path.chop(1);
+    if (path.endsWith(u"/v1"_s))
+        path.chop(3);
+    normalised.setPath(path);
     normalised.setScheme(scheme);
     check.url = normalised;
     if (scheme == u"http" && !isLoopbackHost(url.host()))
