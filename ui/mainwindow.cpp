@@ -382,7 +382,12 @@ void MainWindow::updateHeader()
         QString colour;
         QString state;
         QString tip;
-        if (!m_status->isReachable()) {
+        if (!m_status->isReachable() && m_connection.remote) {
+            colour = u"#d0453a"_s;
+            state = tr("Not reachable");
+            tip = tr("The remote gateway does not answer (or refuses the master key): the window keeps trying. "
+                     "Check the address and the key in Settings.");
+        } else if (!m_status->isReachable()) {
             colour = u"#d0453a"_s;
             state = tr("Stopped");
             tip = tr("The gateway does not answer: tools cannot reach it until it runs again.");

@@ -173,7 +173,10 @@ QWidget *SettingsPage::createConnectionSection()
 
 void SettingsPage::setConnection(const ConnectionInfo &connection)
 {
+    const bool wasRemote = m_connection.remote;
     m_connection = connection;
+    if (wasRemote && !m_connection.remote)
+        showChoiceResult(tr("Now managing the gateway on this computer."), false);
     if (m_connection.remote) {
         // The key in use, so the fields say what the window uses (and "Apply" has nothing to do).
         m_remoteUrlEdit->setText(m_connection.baseUrl.toString());
@@ -222,7 +225,8 @@ QWidget *SettingsPage::createChoiceSection()
 
     auto *hint = new QLabel(tr("While a remote gateway is chosen, the gateway on this computer does not run; "
                                "choosing “This computer” again starts it. The remote master key is kept in the "
-                               "OS keychain, never in the settings file."),
+                               "OS keychain (without one, in a file only you can read), never in the settings "
+                               "file."),
                             box);
     hint->setObjectName(u"gatewayChoiceHintLabel"_s);
     hint->setWordWrap(true);
@@ -326,7 +330,7 @@ void SettingsPage::testConnection()
             if (!warning.isEmpty())
                 text += u' ' + warning;
         } else if (reply.status == 401 || reply.status == 403) {
-            text = tr("The gateway refuses this master key (HTTP %1: %2).").arg(reply.status).arg(reply.message);
+            text = tr("HTTP %1: the gateway refuses this master key. %2").arg(reply.status).arg(reply.message);
         } else if (reply.status == 0) {
             text = tr("Cannot reach the gateway: %1").arg(reply.message);
         } else {
