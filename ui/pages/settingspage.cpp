@@ -65,6 +65,8 @@ QWidget *withHint(QWidget *field, const QString &hint, QWidget *parent)
     auto *label = new QLabel(hint, holder);
     label->setObjectName(field->objectName() + u"RestartHint"_s);
     label->setEnabled(false);   // greyed: a remark, not a value
+    // Long translations wrap instead of widening the page beyond a small window.
+    label->setWordWrap(true);
     layout->addWidget(label);
     return holder;
 }
@@ -78,6 +80,7 @@ QWidget *withHint(QLayout *fields, const QString &hint, const QString &name, QWi
     auto *label = new QLabel(hint, holder);
     label->setObjectName(name + u"RestartHint"_s);
     label->setEnabled(false);
+    label->setWordWrap(true);
     layout->addWidget(label);
     return holder;
 }
@@ -117,6 +120,9 @@ QWidget *SettingsPage::createConnectionSection()
     auto *box = new QGroupBox(tr("Connect a program to Tollgate"), this);
     box->setObjectName(u"connectionGroupBox"_s);
     auto *form = new QFormLayout(box);
+    // Narrow windows and long translations: a row that does not fit puts its field under the
+    // label instead of pushing the page sideways.
+    form->setRowWrapPolicy(QFormLayout::WrapLongRows);
 
     m_baseUrlEdit = new QLineEdit(box);
     auto *baseUrl = m_baseUrlEdit;
@@ -148,6 +154,8 @@ QWidget *SettingsPage::createConnectionSection()
     m_masterKeyEdit->setObjectName(u"masterKeyLineEdit"_s);
     m_masterKeyEdit->setReadOnly(true);
     m_masterKeyEdit->setEchoMode(QLineEdit::Password);
+    // Enough to see that there is a key; a narrow window wraps the row under its label instead.
+    m_masterKeyEdit->setMinimumWidth(m_masterKeyEdit->fontMetrics().averageCharWidth() * 16);
     m_masterKeyEdit->setToolTip(tr("The admin key: it may do everything. Hand out virtual keys (Keys page) "
                                    "to programs and people instead."));
     m_showKeyButton = new QPushButton(tr("Show"), box);
@@ -571,6 +579,9 @@ QWidget *SettingsPage::createStartupSection()
 
     m_budgetModeCombo = new QComboBox(box);
     m_budgetModeCombo->setObjectName(u"budgetModeComboBox"_s);
+    // Its longest entry (long in German) must not set the page's width: the popup shows it whole.
+    m_budgetModeCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_budgetModeCombo->setMinimumContentsLength(24);
     m_budgetModeCombo->addItem(tr("As config.yaml says"), QString());
     m_budgetModeCombo->addItem(tr("Reserve: admit a call when its estimated cost fits the budget"), u"reserve"_s);
     m_budgetModeCombo->addItem(tr("Strict: like reserve, and refuse models without a known price"), u"strict"_s);
