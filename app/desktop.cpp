@@ -165,6 +165,12 @@ int run(const CommandLine &commandLine)
     const RemoteGateway::UrlCheck remoteCheck = RemoteGateway::checkBaseUrl(remoteText);
     const bool remoteChosen = settings.value(AppSettings::Key::GatewayMode).toString() == u"remote";
     const bool startRemote = remoteChosen && remoteCheck.ok();
+    if (startRemote && (commandLine.portGiven || commandLine.hostGiven || !commandLine.configPath.isEmpty()
+                        || !commandLine.databasePath.isEmpty()))
+        std::fprintf(stderr,
+                     "tollgate: the window manages the remote gateway %s (Settings); --port, --host, --config and "
+                     "--db apply once it manages the gateway on this computer again\n",
+                     qPrintable(remoteCheck.url.toString()));
     const QString remoteFallbackPath = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u'/'
                                        + QString::fromLatin1(RemoteGateway::FallbackFileName);
     // Declared before the window: the Settings page holds it.

@@ -1478,10 +1478,6 @@ Erstellt am %2 von %3</translation>
         <translation>Über Tollgate</translation>
     </message>
     <message>
-        <source>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;A local gateway for LLM APIs: keys, budgets and rate limits for the tools of a team, OpenAI- and LiteLLM-compatible.&lt;/p&gt;&lt;p&gt;Listening on %2&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;Ein lokales Gateway für LLM-APIs: Schlüssel, Budgets und Ratenlimits für die Werkzeuge eines Teams, kompatibel mit OpenAI und LiteLLM.&lt;/p&gt;&lt;p&gt;Lauscht auf %2&lt;/p&gt;</translation>
-    </message>
-    <message>
         <source># The master key: admin rights, capped only by the global budget. For a tool, make a key with limits on the Keys page.
 </source>
         <translation># Der Master-Schlüssel: Administratorrechte, begrenzt nur durch das globale Budget. Erstellen Sie für ein Werkzeug auf der Seite „Schlüssel“ einen Schlüssel mit Limits.
@@ -1554,6 +1550,18 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Remote gateway at %1</source>
         <translation>Entferntes Gateway unter %1</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;A local gateway for LLM APIs: keys, budgets and rate limits for the tools of a team, OpenAI- and LiteLLM-compatible.&lt;/p&gt;&lt;p&gt;%2&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;Ein lokales Gateway für LLM-APIs: Schlüssel, Budgets und Ratenlimits für die Werkzeuge eines Teams, kompatibel mit OpenAI und LiteLLM.&lt;/p&gt;&lt;p&gt;%2&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Managing the remote gateway at %1</source>
+        <translation>Verwaltet das entfernte Gateway unter %1</translation>
+    </message>
+    <message>
+        <source>Listening on %1</source>
+        <translation>Lauscht auf %1</translation>
     </message>
 </context>
 <context>

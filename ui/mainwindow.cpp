@@ -289,9 +289,12 @@ void MainWindow::showAbout()
                                 tr("<h3>Tollgate %1</h3>"
                                    "<p>A local gateway for LLM APIs: keys, budgets and rate limits for the tools "
                                    "of a team, OpenAI- and LiteLLM-compatible.</p>"
-                                   "<p>Listening on %2</p>")
+                                   "<p>%2</p>")
                                     .arg(QCoreApplication::applicationVersion().toHtmlEscaped(),
-                                         m_connection.openAiBaseUrl().toHtmlEscaped()),
+                                         (m_connection.remote ? tr("Managing the remote gateway at %1")
+                                                              : tr("Listening on %1"))
+                                             .arg(m_connection.openAiBaseUrl())
+                                             .toHtmlEscaped()),
                                 QMessageBox::Close, this);
     box->setObjectName(u"aboutMessageBox"_s);
     box->setIconPixmap(windowIcon().pixmap(64, 64));

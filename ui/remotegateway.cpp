@@ -23,21 +23,29 @@ UrlCheck checkBaseUrl(const QString &text)
     UrlCheck check;
     const QString trimmed = text.trimmed();
     if (trimmed.isEmpty()) {
-        check.error = QCoreApplication::translate("Tollgate::RemoteGateway", "Enter the remote gateway's base URL, e.g. https://gateway.example.com:4000.");
+        check.error = QCoreApplication::translate(
+            "Tollgate::RemoteGateway",
+            "Enter the remote gateway's base URL, e.g. https://gateway.example.com:4000.");
         return check;
     }
     const QUrl url(trimmed, QUrl::StrictMode);
     const QString scheme = url.scheme().toLower();
     if (!url.isValid() || (scheme != u"http" && scheme != u"https")) {
-        check.error = QCoreApplication::translate("Tollgate::RemoteGateway", "'%1' is not an http:// or https:// URL.").arg(trimmed);
+        check.error = QCoreApplication::translate("Tollgate::RemoteGateway",
+                                                  "'%1' is not an http:// or https:// URL.")
+                          .arg(trimmed);
         return check;
     }
     if (url.host().isEmpty()) {
-        check.error = QCoreApplication::translate("Tollgate::RemoteGateway", "'%1' names no host.").arg(trimmed);
+        check.error
+            = QCoreApplication::translate("Tollgate::RemoteGateway", "'%1' names no host.").arg(trimmed);
         return check;
     }
     if (url.hasQuery() || url.hasFragment() || !url.userInfo().isEmpty()) {
-        check.error = QCoreApplication::translate("Tollgate::RemoteGateway", "'%1': give the address only, without a query, a fragment or a user name.").arg(trimmed);
+        check.error = QCoreApplication::translate(
+                          "Tollgate::RemoteGateway",
+                          "'%1': give the address only, without a query, a fragment or a user name.")
+                          .arg(trimmed);
         return check;
     }
     // A path is a prefix (a reverse proxy's): kept without trailing slashes. The OpenAI base
@@ -52,16 +60,20 @@ UrlCheck checkBaseUrl(const QString &text)
     normalised.setScheme(scheme);
     check.url = normalised;
     if (scheme == u"http" && !isLoopbackHost(url.host()))
-        check.warning = QCoreApplication::translate("Tollgate::RemoteGateway", "Plain http to another computer: the master key travels unencrypted. Use https unless "
-                           "the network between you and the gateway is trusted.");
+        check.warning = QCoreApplication::translate(
+            "Tollgate::RemoteGateway",
+            "Plain http to another computer: the master key travels unencrypted. Use https unless "
+            "the network between you and the gateway is trusted.");
     return check;
 }
 
 QString keptInText(const MasterKey &stored)
 {
     if (stored.inFallbackFile())
-        return QCoreApplication::translate("Tollgate::RemoteGateway", "the file %1 (no keychain available)").arg(stored.fallbackPath);
-    return QCoreApplication::translate("Tollgate::RemoteGateway", "the OS keychain (entry %1)").arg(QString::fromLatin1(SecretName));
+        return QCoreApplication::translate("Tollgate::RemoteGateway", "the file %1 (no keychain available)")
+            .arg(stored.fallbackPath);
+    return QCoreApplication::translate("Tollgate::RemoteGateway", "the OS keychain (entry %1)")
+        .arg(QString::fromLatin1(SecretName));
 }
 
 ConnectionInfo connection(const QUrl &baseUrl, const MasterKey &stored)

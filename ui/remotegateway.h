@@ -23,8 +23,8 @@ inline constexpr const char *FallbackFileName = "remote_master_key";
 // not this computer sends the master key unencrypted.
 struct UrlCheck
 {
-    QUrl url;          // normalised (no trailing slash, no query); empty when refused
-    QString error;     // why it is refused, for the user
+    QUrl url; // normalised (no trailing slash, no query); empty when refused
+    QString error; // why it is refused, for the user
     QString warning;
 
     [[nodiscard]] bool ok() const { return error.isEmpty(); }

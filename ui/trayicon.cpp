@@ -29,6 +29,7 @@ TrayIcon::TrayIcon(ApiClient *api, MainWindow *window, GatewayStatus *status, QO
         return;
 
     m_menu = new QMenu();
+    m_menu->setToolTipsVisible(true);   // why "Pause gateway" is off for a remote gateway
     m_showAction = m_menu->addAction(tr("Show window"), this, &TrayIcon::toggleWindow);
     m_pauseAction = m_menu->addAction(tr("Pause gateway"), this, [this] { m_status->setPaused(!m_status->isPaused()); });
     m_menu->addSeparator();

@@ -43,7 +43,7 @@ Config remoteConfig()
 struct RemoteSetUp
 {
     UiFixture fixture;
-    GatewayFixture remote{remoteConfig()};
+    GatewayFixture remote { remoteConfig() };
     MemorySecretStore keychain;
     QTemporaryDir dataDir;
     std::unique_ptr<MasterKeyKeeper> keeper;
@@ -55,24 +55,19 @@ struct RemoteSetUp
     {
         if (!fixture.start() || !remote.start())
             return false;
-        keeper = std::make_unique<MasterKeyKeeper>(&keychain, dataDir.filePath(u"remote_master_key"_s), nullptr,
-                                                   QString::fromLatin1(RemoteGateway::SecretName));
+        keeper = std::make_unique<MasterKeyKeeper>(&keychain, dataDir.filePath(u"remote_master_key"_s),
+                                                   nullptr, QString::fromLatin1(RemoteGateway::SecretName));
         window = fixture.createWindow();
         window->setRemoteKeyKeeper(keeper.get());
-        local = fixture.connection();   // before a switch moves the client
-        QObject::connect(window.get(), &MainWindow::gatewayChoiceChanged, window.get(),
-                         [this](const ConnectionInfo &chosen) {
-                             window->switchTo(chosen.remote ? chosen : local);
-                         });
+        local = fixture.connection(); // before a switch moves the client
+        QObject::connect(
+            window.get(), &MainWindow::gatewayChoiceChanged, window.get(),
+            [this](const ConnectionInfo &chosen) { window->switchTo(chosen.remote ? chosen : local); });
         settings = window->page<SettingsPage>();
         return settings != nullptr;
     }
     [[nodiscard]] QUrl remoteUrl() const { return QUrl(u"http://127.0.0.1:%1"_s.arg(remote.port())); }
-    template <typename T>
-    T *child(const QString &name) const
-    {
-        return settings->findChild<T *>(name);
-    }
+    template<typename T> T *child(const QString &name) const { return settings->findChild<T *>(name); }
     void fillRemote(const QString &url, const QString &key)
     {
         child<QRadioButton>(u"remoteGatewayRadioButton"_s)->setChecked(true);
@@ -95,8 +90,8 @@ struct RemoteSetUp
         QSignalSpy tested(settings, &SettingsPage::connectionTested);
         child<QPushButton>(u"testConnectionButton"_s)->click();
         if (tested.isEmpty() && !tested.wait(20000))
-            return {false, u"(no answer)"_s};
-        return {tested.first().at(0).toBool(), tested.first().at(1).toString()};
+            return { false, u"(no answer)"_s };
+        return { tested.first().at(0).toBool(), tested.first().at(1).toString() };
     }
 };
 
@@ -105,7 +100,7 @@ quint16 closedPort()
 {
     QTcpServer server;
     server.listen(QHostAddress::LocalHost);
-    return server.serverPort();   // closed again when `server` goes
+    return server.serverPort(); // closed again when `server` goes
 }
 
 } // namespace
@@ -125,9 +120,9 @@ private Q_SLOTS:
 void TestRemoteGateway::baseUrlsAreCheckedAndPlainHttpElsewhereWarns()
 {
     using RemoteGateway::checkBaseUrl;
-    for (const QString &bad : {u""_s, u"gateway.example.com:4000"_s, u"ftp://gateway.example.com"_s, u"http://"_s,
-                               u"https://:4000"_s, u"http://host:4000/?x=1"_s, u"http://user@host:4000"_s,
-                               u"not a url"_s}) {
+    for (const QString &bad :
+         { u""_s, u"gateway.example.com:4000"_s, u"ftp://gateway.example.com"_s, u"http://"_s,
+           u"https://:4000"_s, u"http://host:4000/?x=1"_s, u"http://user@host:4000"_s, u"not a url"_s }) {
         const auto check = checkBaseUrl(bad);
         QVERIFY2(!check.ok(), qPrintable(bad));
         QVERIFY(check.url.isEmpty());
@@ -137,13 +132,15 @@ void TestRemoteGateway::baseUrlsAreCheckedAndPlainHttpElsewhereWarns()
     QCOMPARE(https.url.toString(), u"https://gateway.example.com:4000"_s);
     QVERIFY(https.warning.isEmpty());
     // The OpenAI base URL people copy: the management API is at the root.
-    QCOMPARE(checkBaseUrl(u"https://gw.example.com/tollgate/v1"_s).url.toString(), u"https://gw.example.com/tollgate"_s);
-    for (const QString &local : {u"http://127.0.0.1:4000"_s, u"http://localhost:4000"_s, u"http://[::1]:4000"_s}) {
+    QCOMPARE(checkBaseUrl(u"https://gw.example.com/tollgate/v1"_s).url.toString(),
+             u"https://gw.example.com/tollgate"_s);
+    for (const QString &local :
+         { u"http://127.0.0.1:4000"_s, u"http://localhost:4000"_s, u"http://[::1]:4000"_s }) {
         const auto check = checkBaseUrl(local);
         QVERIFY2(check.ok() && check.warning.isEmpty(), qPrintable(local));
     }
     const auto plain = checkBaseUrl(u"http://10.0.0.5:4000"_s);
-    QVERIFY(plain.ok());   // warned, not refused
+    QVERIFY(plain.ok()); // warned, not refused
     QVERIFY(!plain.warning.isEmpty());
     QVERIFY(!checkBaseUrl(u"HTTP://gw.example.com"_s).warning.isEmpty());
 }
@@ -204,8 +201,10 @@ void TestRemoteGateway::theWindowManagesTheRemoteGatewayAndSwitchesBack()
     RemoteSetUp s;
     QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError() + s.remote.lastError()));
     const QByteArray remoteKey = RemoteKey;
-    QCOMPARE(s.remote.post("/key/generate", {{u"key_alias"_s, u"made-on-remote"_s}}, remoteKey).status, 200);
-    QCOMPARE(s.fixture.gateway().post("/key/generate", {{u"key_alias"_s, u"made-locally"_s}}).status, 200);
+    QCOMPARE(s.remote.post("/key/generate", { { u"key_alias"_s, u"made-on-remote"_s } }, remoteKey).status,
+             200);
+    QCOMPARE(s.fixture.gateway().post("/key/generate", { { u"key_alias"_s, u"made-locally"_s } }).status,
+             200);
 
     // Local first: the local key is listed, the remote one not.
     auto *keys = UiFixture::showPage<KeysPage>(*s.window);
@@ -224,9 +223,11 @@ void TestRemoteGateway::theWindowManagesTheRemoteGatewayAndSwitchesBack()
     QVERIFY(s.window->connection().remote);
     QCOMPARE(s.fixture.api().baseUrl(), s.remoteUrl());
     QCOMPARE(s.fixture.settings().value(AppSettings::Key::GatewayMode).toString(), u"remote"_s);
-    QCOMPARE(s.fixture.settings().value(AppSettings::Key::RemoteBaseUrl).toString(), s.remoteUrl().toString());
+    QCOMPARE(s.fixture.settings().value(AppSettings::Key::RemoteBaseUrl).toString(),
+             s.remoteUrl().toString());
     // The key is in the keychain, not in the settings file.
-    QCOMPARE(*s.keychain.readSecret(QString::fromLatin1(RemoteGateway::SecretName)), QString::fromLatin1(RemoteKey));
+    QCOMPARE(*s.keychain.readSecret(QString::fromLatin1(RemoteGateway::SecretName)),
+             QString::fromLatin1(RemoteKey));
     QVERIFY(!s.keychain.readSecret(QString::fromLatin1(MasterKey::SecretName)));
     s.fixture.settings().sync();
     QFile ini(s.fixture.settingsFileName());
@@ -269,7 +270,11 @@ void TestRemoteGateway::theWindowManagesTheRemoteGatewayAndSwitchesBack()
     const auto listed = s.remote.get("/key/list?key_alias=made-in-window", remoteKey);
     QCOMPARE(listed.status, 200);
     QCOMPARE(listed.json().value(u"total_count"_s).toInteger(), 1);
-    QCOMPARE(s.fixture.gateway().get("/key/list?key_alias=made-in-window").json().value(u"total_count"_s).toInteger(),
+    QCOMPARE(s.fixture.gateway()
+                 .get("/key/list?key_alias=made-in-window")
+                 .json()
+                 .value(u"total_count"_s)
+                 .toInteger(),
              0);
 
     // Back to this computer.
