@@ -115,6 +115,7 @@ private Q_SLOTS:
     void testConnectionSaysOkWrongKeyOrUnreachable();
     void theWindowManagesTheRemoteGatewayAndSwitchesBack();
     void theRemoteKeyLoadsFromTheKeychainOrTheFallbackFileButIsNeverMadeUp();
+    void anUnreachableRemoteGatewayIsSaidAndTheWindowKeepsTrying();
 };
 
 void TestRemoteGateway::baseUrlsAreCheckedAndPlainHttpElsewhereWarns()
@@ -336,6 +337,42 @@ void TestRemoteGateway::theRemoteKeyLoadsFromTheKeychainOrTheFallbackFileButIsNe
     QVERIFY(fromKeychain);
     QCOMPARE(fromKeychain->key, u"sk-in-keychain"_s);
     QVERIFY(!fromKeychain->inFallbackFile());
+}
+
+void TestRemoteGateway::anUnreachableRemoteGatewayIsSaidAndTheWindowKeepsTrying()
+{
+    RemoteSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError() + s.remote.lastError()));
+    const QUrl url = s.remoteUrl();
+    const quint16 port = s.remote.port();
+    s.remote.stop();   // down before the window first asks
+
+    GatewayStatus status(&s.fixture.api());
+    s.window->setGatewayStatus(&status);
+    s.window->show();
+    MasterKey key;
+    key.key = QString::fromLatin1(RemoteKey);
+    key.source = MasterKey::Source::Keychain;
+    s.window->switchTo(RemoteGateway::connection(url, key));
+    status.start(100);
+    auto *state = s.window->findChild<QLabel *>(u"gatewayStateLabel"_s);
+    QVERIFY(state);
+    QVERIFY2(QTest::qWaitFor([&] { return state->isVisible() && state->text().contains(u"Not reachable"_s); }, 10000),
+             qPrintable(state->text()));
+    // The pages' refreshes failed into the banner; the window stays usable.
+    QVERIFY(QTest::qWaitFor([&] { return !s.window->banner()->messages().isEmpty(); }, 10000));
+    QVERIFY(s.window->isVisible());
+
+    // The remote gateway comes up on its address: the status poll finds it without any action.
+    QVERIFY(s.remote.store().open(s.remote.databasePath()));
+    Gateway::Options options;
+    options.port = port;
+    options.secrets = &s.remote.secrets();
+    QVERIFY(s.remote.host().start(s.remote.config(), &s.remote.store(), options));
+    QVERIFY2(QTest::qWaitFor([&] { return state->text().contains(u"Running"_s); }, 10000), qPrintable(state->text()));
+    QVERIFY(status.isReachable());
+    s.remote.host().stop();
+    status.stop();
 }
 
 QTEST_MAIN(TestRemoteGateway)
