@@ -17,6 +17,7 @@ class QThread;
 namespace Tollgate {
 
 class SpendJournal;
+struct DatabaseTarget;
 class StoreInbox;
 class StoreWorker;
 struct JournalRecord;
@@ -48,12 +49,18 @@ public:
     // synchronous=NORMAL, foreign_keys=ON and a busy timeout, and migrates it to the
     // current schema version. Blocks the caller until done: call it at start-up only.
     Result<void> open(const QString &path);
+    // Opens `target`: a SQLite file as above, or a PostgreSQL database (QPSQL): connects
+    // (5 s timeout), migrates it (the same steps, see migrations.h) and replays this instance's
+    // spend journal (target.journalPath, a local directory; none when empty) into it.
+    Result<void> open(const DatabaseTarget &target);
 
     // Finishes queued writes, closes the connection and stops the thread. Blocking.
     void close();
 
     [[nodiscard]] bool isOpen() const;
+    // The SQLite file, or for PostgreSQL postgresql://user@host:port/db (no password).
     [[nodiscard]] QString path() const;
+    [[nodiscard]] bool isPostgres() const;
     // Schema version the database is at after open().
     [[nodiscard]] int schemaVersion() const;
 
@@ -130,6 +137,7 @@ private:
     std::unique_ptr<QThread> m_thread;
     StoreWorker *m_worker = nullptr;  // lives on m_thread
     QString m_path;
+    std::unique_ptr<DatabaseTarget> m_target;
     int m_schemaVersion = 0;
 };
 

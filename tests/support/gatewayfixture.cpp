@@ -1,5 +1,7 @@
 #include "gatewayfixture.h"
 
+#include "pgtestdb.h"
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate::Test {
@@ -42,13 +44,24 @@ GatewayFixture::~GatewayFixture()
 
 QString GatewayFixture::databasePath() const
 {
+    if (m_postgres)
+        return m_postgres->describe();
     return m_dir.filePath(u"gateway.db"_s);
 }
 
 bool GatewayFixture::start()
 {
+    if (!m_postgres && !postgresUrl().isEmpty()) {
+        auto fresh = freshPostgresDatabase();
+        if (!fresh) {
+            m_lastError = fresh.error().message;
+            return false;
+        }
+        m_postgres = *fresh;
+        m_postgres->journalPath = m_dir.filePath(u"journal/pg"_s);
+    }
     if (!m_store.isOpen()) {
-        if (auto opened = m_store.open(databasePath()); !opened) {
+        if (auto opened = m_postgres ? m_store.open(*m_postgres) : m_store.open(databasePath()); !opened) {
             m_lastError = opened.error().message;
             return false;
         }
