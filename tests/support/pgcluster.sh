@@ -7,6 +7,8 @@
 # `tollgate`. A server already running in DIR is stopped first. Prints the URL.
 # stop: stops the server (fast) and removes DIR.
 #
+# With PGCLUSTER_SOCKET_ONLY=1 the server listens on its Unix socket in DIR only (no TCP port
+# taken: a test's private server for an outage); the URL then names the socket directory.
 # Never touches the system cluster. Fails (exit 1) when initdb/pg_ctl are missing: the PG
 # tests must fail, not skip, where PostgreSQL is not installed (scripts/setup installs it).
 set -eu
@@ -38,6 +40,10 @@ as_owner() {
 case $command in
 start)
     port=${3:?usage: pgcluster.sh start DIR PORT}
+    listen=127.0.0.1
+    if [ "${PGCLUSTER_SOCKET_ONLY:-0}" = 1 ]; then
+        listen=""
+    fi
     if [ -f "$dir/data/postmaster.pid" ]; then
         as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     fi
@@ -49,7 +55,7 @@ start)
     as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     cat >>"$dir/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
+listen_addresses = '$listen'
 port = $port
 unix_socket_directories = '$dir'
 fsync = off
@@ -62,7 +68,11 @@ CONF
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$bindir/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAt -c "CREATE DATABASE tollgate" >/dev/null
-    echo "postgresql://postgres@127.0.0.1:$port/tollgate"
+    if [ -z "$listen" ]; then
+        echo "postgresql://postgres@/tollgate?host=$dir&port=$port"
+    else
+        echo "postgresql://postgres@127.0.0.1:$port/tollgate"
+    fi
     ;;
 stop)
     if [ -f "$dir/data/postmaster.pid" ]; then
