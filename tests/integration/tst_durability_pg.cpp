@@ -3,7 +3,7 @@
 // journal, so a kill -9 loses no answered call; two instances on one database add their spend;
 // a database outage blocks only what needs the database (calls keep being answered, management
 // writes answer 503) and the answered calls are written once the server is back.
-// Runs as tst_durability_pg_pg (CTest fixture `postgres`); the outage case starts a private
+// Runs as tst_durability_pg (CTest fixture `postgres`); the outage case starts a private
 // server of its own (Unix socket only) so that stopping it disturbs no other test.
 #include "models/money.h"
 #include "models/store/databasetarget.h"
@@ -137,7 +137,7 @@ private Q_SLOTS:
 
 void TestDurabilityPg::initTestCase()
 {
-    QVERIFY2(!postgresUrl().isEmpty(), "TOLLGATE_TEST_PG_URL is not set (run through ctest: tst_durability_pg_pg)");
+    QVERIFY2(!postgresUrl().isEmpty(), "TOLLGATE_TEST_PG_URL is not set (run through ctest: tst_durability_pg)");
     QVERIFY2(!qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"), "TOLLGATE_BINARY is not set");
 }
 

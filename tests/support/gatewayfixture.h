@@ -42,6 +42,10 @@ public:
     // PostgreSQL database instead (kept across restart()), and this names it.
     [[nodiscard]] QString databasePath() const;
     [[nodiscard]] bool onPostgres() const { return m_postgres.has_value(); }
+    // Everything the database holds, as bytes to search (a secret must never be in them): the
+    // SQLite file with its -wal, -shm and -journal; on PostgreSQL every row of every table as
+    // JSON text. Needs the store open.
+    [[nodiscard]] QByteArray storedBytes();
     [[nodiscard]] QString lastError() const { return m_lastError; }
     [[nodiscard]] MemorySecretStore &secrets() { return m_secrets; }
     // The running gateway's host (e.g. GatewayHost::setMasterKey, as the desktop app rotates).
