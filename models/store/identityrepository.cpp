@@ -176,7 +176,9 @@ struct SpendTableSql
                              .arg(table, idColumn)
                        : u"UPDATE %1 SET spend_nanousd = spend_nanousd + ?1 WHERE %2 = ?2 "
                          "AND (?3 IS NULL OR json_extract(data, '$.budget_reset_at') IS ?3)"_s.arg(table, idColumn))
-        , window(postgres ? u"SELECT data::jsonb ->> 'budget_reset_at' FROM %1 WHERE %2 = ?"_s.arg(table, idColumn)
+        // PostgreSQL: FOR UPDATE, so that of two gateways meeting a new window only the first moves
+        // it; the second waits for its commit, sees the new window and adds to it.
+        , window(postgres ? u"SELECT data::jsonb ->> 'budget_reset_at' FROM %1 WHERE %2 = ? FOR UPDATE"_s.arg(table, idColumn)
                           : u"SELECT json_extract(data, '$.budget_reset_at') FROM %1 WHERE %2 = ?"_s.arg(table, idColumn))
         , move(postgres ? u"UPDATE %1 SET spend_nanousd = $1, data = jsonb_set(data::jsonb, '{budget_reset_at}', "
                           "to_jsonb($3::text))::text WHERE %2 = $2"_s.arg(table, idColumn)
@@ -233,6 +235,14 @@ Result<void> addGlobalSpend(QSqlDatabase &db, NanoUsd added, const QDateTime &re
                                       u"add to the global spend"_s, &changed);
         !done || changed > 0)
         return done;
+    if (isPostgres(db)) {
+        // As for a row's window (SpendTableSql::window): another gateway's move commits first.
+        QSqlQuery lock(db);
+        lock.prepare(u"SELECT 1 FROM settings WHERE key = ? FOR UPDATE"_s);
+        lock.addBindValue(GlobalSpendSetting);
+        if (!lock.exec())
+            return makeError(u"cannot lock the global spend: %1"_s.arg(lock.lastError().text()));
+    }
     const QJsonObject stored = loadGlobalSpend(db);
     const QDateTime storedWindow = IdentityJson::parseTime(stored.value(u"budget_reset_at"_s));
     if (stored.isEmpty() || windowMoves(storedWindow, resetAt)) {
@@ -252,7 +262,10 @@ Result<void> addKeyModelSpend(QSqlDatabase &db, const QString &token, const QStr
     QJsonObject data;
     {
         QSqlQuery query(db);
-        query.prepare(u"SELECT data FROM keys WHERE token = ?"_s);
+        // Read, changed and written back: on PostgreSQL another gateway may do the same at once,
+        // so the row stays locked until the commit.
+        query.prepare(isPostgres(db) ? u"SELECT data FROM keys WHERE token = ? FOR UPDATE"_s
+                                     : u"SELECT data FROM keys WHERE token = ?"_s);
         query.addBindValue(token);
         if (!query.exec())
             return makeError(u"cannot read key %1: %2"_s.arg(token.left(12), query.lastError().text()));

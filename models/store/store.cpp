@@ -971,8 +971,9 @@ bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
 
 void StoreWorker::runRead(StoreJob &job)
 {
-    // One read transaction per job: a job issuing several SELECTs sees one snapshot.
-    const auto begun = exec(m_db, u"BEGIN"_s);
+    // One read transaction per job: a job issuing several SELECTs sees one snapshot (on
+    // PostgreSQL that takes REPEATABLE READ; its default gives each statement its own).
+    const auto begun = exec(m_db, m_target.isPostgres() ? u"BEGIN ISOLATION LEVEL REPEATABLE READ"_s : u"BEGIN"_s);
     Result<QVariant> result = runGuarded(job.read, m_db);
     if (begun) {
         if (const auto ended = exec(m_db, u"COMMIT"_s); !ended) {

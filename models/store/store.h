@@ -22,7 +22,7 @@ class StoreInbox;
 class StoreWorker;
 struct JournalRecord;
 
-// The SQLite store. Owns one thread; the QSqlDatabase connection is opened, used and
+// The store: a SQLite file (the default) or a PostgreSQL database (open(DatabaseTarget)). Owns one thread; the QSqlDatabase connection is opened, used and
 // closed only on that thread. Callers on any thread submit jobs and get their answer
 // back, queued, on the thread of a context object they name — the gateway thread never
 // waits on SQL.
@@ -122,6 +122,9 @@ public:
     // Runs `sql` with `values` bound by position through a statement prepared once per
     // connection and kept (jobs run on the store thread only): SQLite parses the SQL of the
     // hot path — the spend row, the spend counters, BEGIN/COMMIT — once, not on every call.
+    // On PostgreSQL through a QSqlQuery prepared once per connection (a statement without
+    // values runs unprepared); a bool binds as 0/1 as on SQLite. `sql` must run on the
+    // connection's engine (isPostgres(db) picks per-engine SQL where they differ).
     // `what` names the statement in the error message; `changes`, when given, learns how many
     // rows the statement changed.
     static Result<void> execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values,

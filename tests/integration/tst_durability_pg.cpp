@@ -294,6 +294,27 @@ void TestDurabilityPg::databaseUrlFromTheEnvironment()
     });
     QCOMPARE(count->toInt(), 1);
 
+    // config.yaml's database_url wins over DATABASE_URL (here a server that is not there).
+    environment.insert(u"DATABASE_URL"_s, u"postgresql://nobody:pw@127.0.0.1:1/none"_s);
+    const QString configured = dir.filePath(u"configured.yaml"_s);
+    QVERIFY(writeConfig(configured, urlOf(*fresh), dir.filePath(u"journal2"_s)));
+    QProcess preferred;
+    QVERIFY(startGateway(preferred, configured, environment) != 0);
+    preferred.terminate();
+    QVERIFY(preferred.waitForFinished(10000));
+
+    // An unreachable database stops the start with a message naming it, without its password.
+    const QString unreachable = dir.filePath(u"unreachable.yaml"_s);
+    QVERIFY(writeConfig(unreachable, u"postgresql://tollgate:hunter2@127.0.0.1:1/spenddb"_s, {}));
+    QProcess failed;
+    failed.setProcessEnvironment(environment);
+    failed.start(qEnvironmentVariable("TOLLGATE_BINARY"), {u"--headless"_s, u"--config"_s, unreachable, u"--port"_s, u"0"_s});
+    QVERIFY(failed.waitForFinished(20000));
+    QCOMPARE(failed.exitCode(), 1);
+    const QByteArray why = failed.readAllStandardError() + failed.readAllStandardOutput();
+    QVERIFY2(why.contains("127.0.0.1:1/spenddb"), why.constData());
+    QVERIFY2(!why.contains("hunter2"), why.constData());
+
     // A URL of another database is a clear start-up error.
     environment.insert(u"DATABASE_URL"_s, u"mysql://root:secret@localhost/x"_s);
     QProcess refused;
