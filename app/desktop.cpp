@@ -148,10 +148,15 @@ int run(const CommandLine &commandLine)
         return fail(QApplication::translate("Tollgate::Desktop", "Settings error"), host.error().message);
 
     // The command line wins over the data file chosen in Settings, which wins over config.yaml.
-    QString databasePath = Runtime::databasePath(current.databasePath, *config, current.configPath);
+    // config.yaml's database_url may name PostgreSQL (issue #17); DATABASE_URL is for the headless
+    // server only (a desktop session may carry one meant for something else).
+    const auto target = Runtime::databaseTarget(current.databasePath, *config, current.configPath, current.port);
+    if (!target)
+        return fail(QApplication::translate("Tollgate::Desktop", "Configuration error"), target.error().message);
+    QString databasePath = target->describe();
     Runtime::raiseOpenFileLimit();
     Store store;
-    if (auto opened = store.open(databasePath); !opened)
+    if (auto opened = store.open(*target); !opened)
         return fail(QApplication::translate("Tollgate::Desktop", "Database error"),
                     QApplication::translate("Tollgate::Desktop", "Cannot open the database %1: %2")
                         .arg(databasePath, opened.error().message));
