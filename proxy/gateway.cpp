@@ -192,6 +192,13 @@ Result<quint16> Gateway::start(const Options &options)
     d->accounting = std::make_unique<Accounting>(d->services, *d->services.clock,
                                                  d->config.general.budgetEnforcement, this);
     d->services.accounting = d->accounting.get();
+    // Several gateways on this database: budgets are held through leases on the shared rows
+    // (docs/shared-budgets.md). Config::sharedBudgets() is where a PostgreSQL database_url turns it on.
+    if (d->config.sharedBudgets() && d->services.store) {
+        BudgetLeases::Options leases;
+        leases.ttlMs = qint64(d->config.general.sharedLeaseSeconds * 1000.0);
+        d->accounting->enableSharedBudgets(leases);
+    }
     d->accounting->load(d->users.globalBudget());
     d->transport = std::make_unique<HttpTransport>(
         [this](HttpRequest &&request, ResponderPtr responder) {

@@ -1,5 +1,6 @@
 #include "identityrepository.h"
 
+#include "leaserepository.h"
 #include "spendlog.h"
 
 #include "../money.h"
@@ -267,8 +268,8 @@ Result<void> addKeyModelSpend(QSqlDatabase &db, const QString &token, const QStr
 
 namespace {
 
-Result<void> writeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
-                        const QString &duration)
+Result<void> writeScopeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
+                             const QString &duration)
 {
     static const SpendTableSql keys(u"keys"_s, u"token"_s);
     static const SpendTableSql users(u"users"_s, u"user_id"_s);
@@ -290,6 +291,16 @@ Result<void> writeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd adde
     }
     }
     return {};
+}
+
+// Shared budgets (docs/shared-budgets.md): the same increment counts in the scope's shared row,
+// in the same transaction, so that the journal's replay of a call counts there too.
+Result<void> writeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
+                        const QString &duration)
+{
+    if (auto done = writeScopeSpend(db, scope, added, resetAt, duration); !done || !LeaseRepository::sharedSpend())
+        return done;
+    return LeaseRepository::addSharedSpend(db, scope, added, resetAt);
 }
 
 thread_local SpendAccumulator *currentAccumulator = nullptr;
