@@ -151,6 +151,7 @@ class TestSharedBudgets : public QObject
 private Q_SLOTS:
     void budgetsHoldAcrossInstances_data();
     void budgetsHoldAcrossInstances();
+    void aDeadInstancesLeaseComesBackWhenItExpires();
 };
 
 void TestSharedBudgets::budgetsHoldAcrossInstances_data()
@@ -294,6 +295,59 @@ void TestSharedBudgets::budgetsHoldAcrossInstances()
         QVERIFY2(spentBefore + outcome.charged <= max,
                  qPrintable(u"spent %1 > max %2"_s.arg(spentBefore + outcome.charged).arg(max)));
     store.close();
+}
+
+// An instance killed while it held the whole remainder: the others refuse until its lease
+// expires (shared_lease_seconds), then serve from it.
+void TestSharedBudgets::aDeadInstancesLeaseComesBackWhenItExpires()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString config = dir.filePath(u"config.yaml"_s);
+    const QString database = dir.filePath(u"shared.db"_s);
+    QVERIFY(writeConfig(config, false));
+
+    QProcess gateway;
+    const quint16 port = startGateway(gateway, config, database, dir.filePath(u"gateway.log"_s));
+    QVERIFY(port != 0);
+    HttpClient admin(port);
+    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto generated = admin.post("/key/generate", R"({"max_budget": 1})");
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QString token = generated.json().value(u"token"_s).toString();
+
+    // What a killed instance leaves: the whole dollar leased until 2 s from now.
+    {
+        const QString connection = u"dead-instance"_s;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
+            db.setDatabaseName(database);
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            const QString scope = LeaseRepository::scopeKey(LedgerScope::key(token));
+            const qint64 expires = QDateTime::currentMSecsSinceEpoch() + 2000;
+            QVERIFY(query.exec(u"INSERT INTO budget_shares (scope, spend_nanousd, leased_nanousd) VALUES ('%1', 0, %2)"_s
+                                   .arg(scope)
+                                   .arg(NanosPerUsd)));
+            QVERIFY(query.exec(u"INSERT INTO budget_leases (scope, instance, amount_nanousd, expires_at_ms) "
+                               "VALUES ('%1', 'dead', %2, %3)"_s.arg(scope)
+                                   .arg(NanosPerUsd)
+                                   .arg(expires)));
+        }
+        QSqlDatabase::removeDatabase(connection);
+    }
+    HttpClient client(port);
+    client.setDefaultHeaders({{"Authorization", "Bearer " + key}});
+    const auto refused = client.post("/v1/chat/completions", chatBody(0));
+    QCOMPARE(refused.status, 429);
+    QTest::qWait(2300);
+    const auto served = client.post("/v1/chat/completions", chatBody(0));
+    QCOMPARE(served.status, 200);
+    gateway.terminate();
+    QVERIFY(gateway.waitForFinished(10000));
 }
 
 QTEST_GUILESS_MAIN(TestSharedBudgets)
