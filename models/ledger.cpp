@@ -326,6 +326,8 @@ struct Ledger::Private
     // Budgets with a period, by next reset: the earliest is begin(), so the check at
     // admission costs one comparison when nothing is due.
     std::set<std::pair<qint64, Entry *>> resetQueue;
+    // Shared mode: the entries holding a lease (leases() must not walk every key).
+    std::set<Entry *> leaseHolders;
     std::vector<Reservation> pool;
     std::vector<quint32> freeIndexes;
     qsizetype inFlight = 0;
@@ -820,6 +822,8 @@ std::optional<Settlement> Ledger::settle(ReservationId id, NanoUsd actualCost, q
         if (entry->lease > 0) {
             leaseUsed = std::min(cost, entry->lease);
             entry->lease -= leaseUsed;
+            if (entry->lease == 0)
+                d.leaseHolders.erase(entry);
         }
         settlement.spends.append({entry->scope, entry->spend, leaseUsed});
         const quint8 met = Private::thresholdsMet(*entry);
@@ -879,6 +883,7 @@ void Ledger::addLease(const LedgerScope &scope, NanoUsd amount)
         return;
     Private::Entry &entry = m_d->findOrCreate(scope);
     entry.lease = addSaturated(entry.lease, amount);
+    m_d->leaseHolders.insert(&entry);
     entry.deniedUntilMs = 0;
     entry.deniedRemainder = 0;
 }
@@ -897,6 +902,7 @@ NanoUsd Ledger::takeLease(const LedgerScope &scope)
     if (!entry)
         return 0;
     const NanoUsd held = std::exchange(entry->lease, 0);
+    m_d->leaseHolders.erase(entry);
     m_d->eraseIfUnused(*entry);
     return held;
 }
@@ -910,10 +916,8 @@ NanoUsd Ledger::lease(const LedgerScope &scope) const
 QList<LeaseState> Ledger::leases() const
 {
     QList<LeaseState> held;
-    for (const auto &entry : m_d->entries) {
-        if (entry->lease > 0)
-            held.append({entry->scope, entry->lease, narrowed(entry->reserved), entry->lastLeaseUseMs});
-    }
+    for (const Private::Entry *entry : m_d->leaseHolders)
+        held.append({entry->scope, entry->lease, narrowed(entry->reserved), entry->lastLeaseUseMs});
     return held;
 }
 

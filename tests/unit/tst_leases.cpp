@@ -168,6 +168,7 @@ void TestLeases::settlementSpendsFromTheLeaseAndKeepsTheRest()
     const auto over = ledger.settle(big.reservation, 30 * kCent, 0);
     QCOMPARE(over->spends.first().leaseUsed, 17 * kCent);
     QCOMPARE(ledger.lease(kKey), 0);
+    QVERIFY(ledger.leases().isEmpty());   // nothing left to give back or renew
 
     // A released call keeps the whole lease.
     ledger.addLease(kKey, 5 * kCent);
