@@ -6,14 +6,17 @@
 #include "models/budgetleases.h"
 #include "models/store/identityrepository.h"
 #include "models/store/leaserepository.h"
+#include "models/store/migrations.h"
 #include "models/store/store.h"
 
 #include <QRandomGenerator>
 #include <QSignalSpy>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 
 #include <deque>
+#include <thread>
 
 using namespace LedgerTestSupport;
 
@@ -68,6 +71,7 @@ private slots:
     void expiredLeasesOfOtherInstancesComeBack();
     void sharedSpendFollowsIncrementsAndWindows();
     void budgetLeasesParksUntilTheStoreAnswers();
+    void leaseSqlRunsOnPostgres();
 
     void init();
 
@@ -476,6 +480,83 @@ void TestLeases::budgetLeasesParksUntilTheStoreAnswers()
         [](QSqlDatabase &db) { return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased); });
     QCOMPARE(leased->value<qint64>(), 0);
     store.close();
+}
+
+// The same jobs on PostgreSQL (schema v7's SQL and the lease statements as they are), when a
+// server is given: TOLLGATE_TEST_PG_PORT (127.0.0.1, user postgres, trust auth). Two
+// connections ask at once: the row lock serialises them and the second sees the first's lease.
+void TestLeases::leaseSqlRunsOnPostgres()
+{
+    const QByteArray port = qgetenv("TOLLGATE_TEST_PG_PORT");
+    if (port.isEmpty())
+        QSKIP("TOLLGATE_TEST_PG_PORT is not set");
+    const auto connect = [&](const QString &name) {
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
+        db.setHostName(u"127.0.0.1"_s);
+        db.setPort(port.toInt());
+        db.setUserName(u"postgres"_s);
+        db.setDatabaseName(u"postgres"_s);
+        return db;
+    };
+    {
+        QSqlDatabase db = connect(u"pg-a"_s);
+        QSqlDatabase other = connect(u"pg-b"_s);
+        QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+        QVERIFY(other.open());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(u"DROP SCHEMA IF EXISTS tollgate_leases_test CASCADE"_s));
+        QVERIFY(query.exec(u"CREATE SCHEMA tollgate_leases_test"_s));
+        for (QSqlDatabase *connection : {&db, &other})
+            QVERIFY(QSqlQuery(*connection).exec(u"SET search_path TO tollgate_leases_test"_s));
+        QVERIFY(query.exec(u"CREATE TABLE keys (token TEXT PRIMARY KEY, spend_nanousd BIGINT NOT NULL DEFAULT 0)"_s));
+        QVERIFY(query.exec(u"INSERT INTO keys VALUES ('hash-of-key-1', 20000000)"_s));
+        for (const QString &sql : migrations().constLast().statements)
+            QVERIFY2(query.exec(sql), qPrintable(query.lastError().text()));
+
+        using namespace LeaseRepository;
+        auto answers = std::make_shared<QList<LeaseAnswer>>();
+        // The row is seeded from the key's spend column (2 cents): 8 of 10 remain.
+        QVERIFY(db.transaction());
+        auto done = lease(u"A"_s, {{kKey, kCent, 5 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 1000, 5000, answers)(db);
+        QVERIFY2(done.ok(), done ? "" : qPrintable(done.error().message));
+        // B asks meanwhile on its own connection: it waits for A's row lock, then sees A's lease.
+        auto answersB = std::make_shared<QList<LeaseAnswer>>();
+        Result<void> doneB;
+        std::thread b([&] {
+            // QSqlDatabase connections may be used from another thread one at a time.
+            other.transaction();
+            doneB = lease(u"B"_s, {{kKey, kCent, 5 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 1000, 5000, answersB)(other);
+            other.commit();
+        });
+        QTest::qWait(200);
+        QVERIFY(db.commit());
+        b.join();
+        QVERIFY2(doneB.ok(), doneB ? "" : qPrintable(doneB.error().message));
+        QCOMPARE(answers->value(0).amount, 5 * kCent);
+        QCOMPARE(answers->value(0).spend, 2 * kCent);
+        QCOMPARE(answersB->value(0).amount, 3 * kCent);
+        QCOMPARE(answersB->value(0).leased, 8 * kCent);
+        // Nothing left; A's lease expires and comes back to B.
+        QVERIFY(lease(u"B"_s, {{kKey, 1, kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 2000, 9000, answersB)(db).ok());
+        QVERIFY(!answersB->value(0).granted);
+        QVERIFY(lease(u"B"_s, {{kKey, 1, 4 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 6000, 9000, answersB)(db).ok());
+        QCOMPARE(answersB->value(0).amount, 4 * kCent);
+        auto held = std::make_shared<QStringList>();
+        QVERIFY(renew(u"B"_s, 20000, held)(db).ok());
+        QCOMPARE(*held, QStringList{scopeKey(kKey)});
+        QVERIFY(giveBack(u"B"_s, kKey, kDollar)(db).ok());
+        QVERIFY(setSpend(kKey, 3 * kCent)(db).ok());
+        const auto row = share(db, kKey);
+        QVERIFY(row.ok() && row->has_value());
+        QCOMPARE((*row)->leased, 0);
+        QCOMPARE((*row)->spend, 3 * kCent);
+        // A newer window moves the row: spend from 0.
+        QVERIFY(lease(u"B"_s, {{kKey, 1, kCent, 10 * kCent, 0, utc(2025, 3, 12)}}, 6000, 9000, answersB)(db).ok());
+        QCOMPARE(answersB->value(0).spend, 0);
+        QVERIFY(query.exec(u"DROP SCHEMA tollgate_leases_test CASCADE"_s));
+    }
+    QSqlDatabase::removeDatabase(u"pg-a"_s);
+    QSqlDatabase::removeDatabase(u"pg-b"_s);
 }
 
 QTEST_GUILESS_MAIN(TestLeases)
