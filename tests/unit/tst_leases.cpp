@@ -4,6 +4,8 @@
 #include "tests/unit/ledgertestsupport.h"
 
 #include "models/budgetleases.h"
+#include "models/config.h"
+#include "models/secretstore.h"
 #include "models/store/identityrepository.h"
 #include "models/store/leaserepository.h"
 #include "models/store/migrations.h"
@@ -72,6 +74,8 @@ private slots:
     void sharedSpendFollowsIncrementsAndWindows();
     void budgetLeasesParksUntilTheStoreAnswers();
     void leaseSqlRunsOnPostgres();
+    void withoutAStoreAnswerLeasesAreUnavailable();
+    void sharedModeIsAConfigSwitch();
 
     void init();
 
@@ -480,6 +484,44 @@ void TestLeases::budgetLeasesParksUntilTheStoreAnswers()
         [](QSqlDatabase &db) { return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased); });
     QCOMPARE(leased->value<qint64>(), 0);
     store.close();
+}
+
+// No answer (here: no store at all): the parked call is resumed, and for a while calls that need
+// a lease are told the store is unavailable (Accounting answers them 503).
+void TestLeases::withoutAStoreAnswerLeasesAreUnavailable()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock, BudgetEnforcement::Reserve);
+    ledger.setShared(true);
+    ledger.setBudget(kKey, maxOf(kDollar));
+    BudgetLeases leases(ledger, nullptr, clock, {});
+    QVERIFY(!leases.unavailable());
+    const Admission admission = ledger.admit(keyCall(kCent, kCent));
+    bool resumed = false;
+    leases.request(admission.leaseNeeds, [&] { resumed = true; });
+    QVERIFY(resumed);
+    QVERIFY(leases.unavailable());
+    QCOMPARE(ledger.lease(kKey), 0);
+    advanceMs(clock, 1001);
+    QVERIFY(!leases.unavailable());
+}
+
+void TestLeases::sharedModeIsAConfigSwitch()
+{
+    MemorySecretStore secrets;
+    const auto off = ConfigLoader::loadString("general_settings:\n  store_prompts: false\n", u"c.yaml"_s, secrets);
+    QVERIFY(off.ok());
+    QVERIFY(!off->sharedBudgets());
+    QCOMPARE(off->general.sharedLeaseSeconds, 30.0);
+    const auto on = ConfigLoader::loadString("general_settings:\n  shared_database: true\n  shared_lease_seconds: 5\n",
+                                             u"c.yaml"_s, secrets);
+    QVERIFY2(on.ok(), on ? "" : qPrintable(on.error().toString()));
+    QVERIFY(on->sharedBudgets());
+    QCOMPARE(on->general.sharedLeaseSeconds, 5.0);
+    // The PostgreSQL hook: a server database is shared.
+    Config postgres = *off;
+    postgres.general.databaseUrl = u"postgresql://gateway@db/tollgate"_s;
+    QVERIFY(postgres.sharedBudgets());
 }
 
 // The same jobs on PostgreSQL (schema v7's SQL and the lease statements as they are), when a
