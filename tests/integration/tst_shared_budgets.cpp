@@ -152,6 +152,7 @@ private Q_SLOTS:
     void budgetsHoldAcrossInstances_data();
     void budgetsHoldAcrossInstances();
     void aDeadInstancesLeaseComesBackWhenItExpires();
+    void aNewBudgetWindowStartsTheSharedRowAfresh();
 };
 
 void TestSharedBudgets::budgetsHoldAcrossInstances_data()
@@ -327,7 +328,7 @@ void TestSharedBudgets::aDeadInstancesLeaseComesBackWhenItExpires()
     const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
     const QString token = generated.json().value(u"token"_s).toString();
 
-    // What a killed instance leaves: the whole dollar leased until 2 s from now.
+    // What a killed instance leaves: the whole dollar leased until 3 s from now.
     {
         const QString connection = u"dead-instance"_s;
         {
@@ -336,7 +337,7 @@ void TestSharedBudgets::aDeadInstancesLeaseComesBackWhenItExpires()
             QVERIFY(db.open());
             QSqlQuery query(db);
             const QString scope = LeaseRepository::scopeKey(LedgerScope::key(token));
-            const qint64 expires = QDateTime::currentMSecsSinceEpoch() + 2000;
+            const qint64 expires = QDateTime::currentMSecsSinceEpoch() + 3000;
             QVERIFY(query.exec(u"INSERT INTO budget_shares (scope, spend_nanousd, leased_nanousd) VALUES ('%1', 0, %2)"_s
                                    .arg(scope)
                                    .arg(NanosPerUsd)));
@@ -351,11 +352,81 @@ void TestSharedBudgets::aDeadInstancesLeaseComesBackWhenItExpires()
     client.setDefaultHeaders({{"Authorization", "Bearer " + key}});
     const auto refused = client.post("/v1/chat/completions", chatBody(0));
     QCOMPARE(refused.status, 429);
-    QTest::qWait(2300);
+    QTest::qWait(3300);
     const auto served = client.post("/v1/chat/completions", chatBody(0));
     QCOMPARE(served.status, 200);
     gateway.terminate();
     QVERIFY(gateway.waitForFinished(10000));
+}
+
+// budget_duration on a shared key: 2 instances, strict, a budget worth 3 calls a 6-second
+// window. Each window serves at most 3 calls; the reset moves the shared row to the new window
+// (spend from 0), so the second window serves again, and the row then holds its spend only.
+void TestSharedBudgets::aNewBudgetWindowStartsTheSharedRowAfresh()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString config = dir.filePath(u"config.yaml"_s);
+    const QString database = dir.filePath(u"shared.db"_s);
+    QVERIFY(writeConfig(config, true));
+
+    QProcess first;
+    const quint16 firstPort = startGateway(first, config, database, dir.filePath(u"first.log"_s));
+    QVERIFY(firstPort != 0);
+    HttpClient admin(firstPort);
+    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto probe = admin.post("/v1/chat/completions", chatBody(0));
+    QCOMPARE(probe.status, 200);
+    const QByteArray body
+        = chatBody(probe.json().value(u"usage"_s).toObject().value(u"completion_tokens"_s).toInteger());
+    const auto priced = admin.post("/v1/chat/completions", body);
+    const NanoUsd cost = usdToNanos(priced.header("x-litellm-response-cost").toDouble());
+    QVERIFY(cost > 0);
+    const NanoUsd max = 3 * cost;
+    const auto generated = admin.post("/key/generate", R"({"budget_duration": "6s", "max_budget": )"
+                                                           + QByteArray::number(nanosToUsd(max), 'g', 17) + "}");
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QString token = generated.json().value(u"token"_s).toString();
+    const QDateTime resetAt = QDateTime::fromString(generated.json().value(u"budget_reset_at"_s).toString(), Qt::ISODate);
+    QVERIFY(resetAt.isValid());
+
+    QProcess second;
+    const quint16 secondPort = startGateway(second, config, database, dir.filePath(u"second.log"_s));
+    QVERIFY(secondPort != 0);
+    const Outcome before = fireInParallel({firstPort, secondPort}, key, body, 40);
+    QVERIFY(QDateTime::currentDateTimeUtc() < resetAt);   // the first burst was all in the first window
+    QCOMPARE(before.other, 0);
+    QVERIFY2(before.served >= 1 && before.served <= 3, qPrintable(QString::number(before.served)));
+
+    QTest::qWait(int(std::max<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(resetAt))) + 700);
+    const Outcome after = fireInParallel({firstPort, secondPort}, key, body, 40);
+    QCOMPARE(after.other, 0);
+    QVERIFY2(after.served >= 1 && after.served <= 3, qPrintable(QString::number(after.served)));
+
+    for (QProcess *gateway : {&first, &second}) {
+        gateway->terminate();
+        QVERIFY(gateway->waitForFinished(15000));
+    }
+    Store store;
+    QVERIFY(store.open(database).ok());
+    const auto row = store.readNow([token](QSqlDatabase &db) {
+        const auto share = LeaseRepository::share(db, LedgerScope::key(token));
+        QSqlQuery query(db);
+        query.prepare(u"SELECT spend_nanousd FROM keys WHERE token = ?"_s);
+        query.addBindValue(token);
+        const qint64 keySpend = query.exec() && query.next() ? query.value(0).toLongLong() : -1;
+        return share && *share ? QVariant(QVariantList{(*share)->spend, (*share)->leased, keySpend}) : QVariant();
+    });
+    QVERIFY(row.ok() && !row->isNull());
+    const QVariantList values = row->toList();
+    QCOMPARE(values.value(0).toLongLong(), after.charged);   // the second window's spend only
+    QCOMPARE(values.value(1).toLongLong(), 0);
+    QCOMPARE(values.value(2).toLongLong(), after.charged);   // the key's row agrees
+    QVERIFY(after.charged <= max);
+    store.close();
 }
 
 QTEST_GUILESS_MAIN(TestSharedBudgets)
