@@ -704,10 +704,13 @@ Admission Ledger::admit(const AdmissionRequest &request)
             }
             if (d.shared) {
                 // Against this instance's lease (docs/shared-budgets.md), not spend and max.
+                // Some lease must be left (as spend + reserved < max on one instance, so a free
+                // call does not pass an exhausted budget either); strict mode needs the bound too.
                 const auto shortBy = [&]() -> WideNanos {
-                    if (strict)
-                        return entry->reserved + std::max<NanoUsd>(upperBound, 0) - entry->lease;
-                    return entry->reserved < entry->lease ? 0 : entry->reserved - entry->lease + 1;
+                    const WideNanos forAny = entry->reserved < entry->lease ? 0 : entry->reserved - entry->lease + 1;
+                    if (!strict)
+                        return forAny;
+                    return std::max(forAny, entry->reserved + std::max<NanoUsd>(upperBound, 0) - entry->lease);
                 };
                 WideNanos need = shortBy();
                 if (need > 0 && strict && refine())

@@ -145,6 +145,14 @@ void TestLeases::strictModeAdmitsOnlyWhatTheLeaseCovers()
     QCOMPARE(third.leaseNeeds.first().need, 5 * kCent);
     QCOMPARE(third.leaseNeeds.first().want, 5 * kCent);
 
+    // A free call still needs some lease left, as it needs spend + reserved < max on one instance.
+    ledger.setBudget(kUser, maxOf(kDollar));
+    AdmissionRequest free;
+    free.budgets = {kUser};
+    const Admission freeCall = ledger.admit(free);
+    QVERIFY(freeCall.waitsForLease());
+    QCOMPARE(freeCall.leaseNeeds.first().need, 1);
+
     // An unpriced call is refused in strict mode before any lease is asked for.
     AdmissionRequest unpriced = keyCall(0, 0);
     unpriced.priceKnown = false;
