@@ -50,6 +50,8 @@ public:
     // The store did not answer a lease (an error, or nothing within answerTimeoutMs) lately:
     // a call that needs one is refused with 503 rather than parked.
     [[nodiscard]] bool unavailable() const;
+    // Calls waiting for an answer (shutdown waits for them as for calls in flight).
+    [[nodiscard]] qsizetype parkedCalls() const { return qsizetype(m_parked.size()); }
     // A settled call took `used` from the lease on `scope`: the store job that records it (to run
     // with the call's spend).
     [[nodiscard]] Store::WriteJob settled(const LedgerScope &scope, NanoUsd used) const;

@@ -243,6 +243,10 @@ void Gateway::shutdown()
     auto finishIfIdle = [this] {
         if (d->openai.activeCalls() > 0)
             return false;
+        // Calls parked for a shared budget's lease are answered within the lease timeout.
+        if (const BudgetLeases *leases = d->accounting ? d->accounting->sharedBudgets() : nullptr;
+            leases && leases->parkedCalls() > 0)
+            return false;
         if (d->graceTimer)
             d->graceTimer->stop();
         // Answers already written are flushed by the sockets before they close.

@@ -469,7 +469,9 @@ void TestLeases::budgetLeasesParksUntilTheStoreAnswers()
             leasesA.request(admission.leaseNeeds, [&] { ++resumed; });
         }
         QCOMPARE(leasesA.counters().requests, 1);
+        QCOMPARE(leasesA.parkedCalls(), 3);
         QTRY_COMPARE(resumed, 3);
+        QCOMPARE(leasesA.parkedCalls(), 0);
         QCOMPARE(a.lease(kKey), 25 * kCent);
 
         // B takes the next quarter; both leases are in the row.
