@@ -77,6 +77,11 @@ struct GeneralSettings
     // ("https://app.example", default port dropped); "*" = any origin.
     QStringList allowedOrigins;
     bool metricsPublic = false;        // GET /metrics without a key (LiteLLM has it open by default)
+    // [Tollgate] several gateways share this database (docs/shared-budgets.md): budgets with a
+    // max are admitted against leases taken from the shared rows. Off: one gateway per database,
+    // budgets held in memory only (the fast path).
+    bool sharedDatabase = false;
+    double sharedLeaseSeconds = 30.0;  // a lease a dead instance left comes back after this
 };
 
 struct Config
@@ -85,6 +90,14 @@ struct Config
     LitellmSettings litellm;
     GeneralSettings general;
     QString sourceFile;                // the file it came from ("<built-in>" for the default)
+
+    // Whether budgets are shared with other gateways on the same database. The hook for
+    // PostgreSQL: a postgres:// / postgresql:// database_url implies it (a server database is
+    // there to be shared), once the store runs on it.
+    [[nodiscard]] bool sharedBudgets() const
+    {
+        return general.sharedDatabase || general.databaseUrl.startsWith(u"postgres", Qt::CaseInsensitive);
+    }
 
     [[nodiscard]] qint64 maxRequestBytes() const
     {

@@ -286,6 +286,13 @@ struct Ledger::Private
         // Reservations that point here. A scope whose budget and limits are both gone
         // stays until the last of them lets go.
         qint32 holds = 0;
+
+        // Shared mode: the lease this instance holds on the shared remainder (an entry holding
+        // one stays until it is taken), and the store's last refusal.
+        NanoUsd lease = 0;
+        qint64 lastLeaseUseMs = 0;
+        qint64 deniedUntilMs = 0;
+        NanoUsd deniedRemainder = 0;
     };
 
     struct LimitHold
@@ -311,12 +318,16 @@ struct Ledger::Private
 
     const IClock &clock;
     BudgetEnforcement mode;
+    bool shared = false;
+    int sliceDivisor = 20;
     // Entries on the heap keep their address while the table grows, so reservations can
     // point at them; QHash keeps lookups to one hash and a short probe.
     QHash<LedgerScope, std::shared_ptr<Entry>> entries;
     // Budgets with a period, by next reset: the earliest is begin(), so the check at
     // admission costs one comparison when nothing is due.
     std::set<std::pair<qint64, Entry *>> resetQueue;
+    // Shared mode: the entries holding a lease (leases() must not walk every key).
+    std::set<Entry *> leaseHolders;
     std::vector<Reservation> pool;
     std::vector<quint32> freeIndexes;
     qsizetype inFlight = 0;
@@ -340,7 +351,7 @@ struct Ledger::Private
     // Drops an entry nothing needs any more. Called last: it may destroy `entry`.
     void eraseIfUnused(Entry &entry)
     {
-        if (entry.hasBudget || entry.hasLimits || entry.holds > 0)
+        if (entry.hasBudget || entry.hasLimits || entry.holds > 0 || entry.lease > 0)
             return;
         const LedgerScope scope = entry.scope;   // remove() must not read a key it destroys
         entries.remove(scope);
@@ -691,6 +702,33 @@ Admission Ledger::admit(const AdmissionRequest &request)
                 admission.refusal = Private::budgetRefusal(*entry, Refusal::Kind::PriceUnknown, now);
                 return admission;
             }
+            if (d.shared) {
+                // Against this instance's lease (docs/shared-budgets.md), not spend and max.
+                // Some lease must be left (as spend + reserved < max on one instance, so a free
+                // call does not pass an exhausted budget either); strict mode needs the bound too.
+                const auto shortBy = [&]() -> WideNanos {
+                    const WideNanos forAny = entry->reserved < entry->lease ? 0 : entry->reserved - entry->lease + 1;
+                    if (!strict)
+                        return forAny;
+                    return std::max(forAny, entry->reserved + std::max<NanoUsd>(upperBound, 0) - entry->lease);
+                };
+                WideNanos need = shortBy();
+                if (need > 0 && strict && refine())
+                    need = shortBy();
+                entry->lastLeaseUseMs = nowMs;
+                if (need > 0) {
+                    if (nowMs < entry->deniedUntilMs && need > entry->deniedRemainder) {
+                        admission.refusal = Private::budgetRefusal(*entry, Refusal::Kind::Budget, now);
+                        return admission;
+                    }
+                    // Reserve mode asks for the whole estimate too; both ask for a slice.
+                    WideNanos want = strict ? need : need - 1 + std::max<NanoUsd>(estimated, 1);
+                    want = std::max<WideNanos>(want, ceilFraction(*entry->max, 1, std::max(d.sliceDivisor, 1)));
+                    admission.leaseNeeds.append({entry->scope, narrowed(need), narrowed(want), *entry->max});
+                }
+                budgets.append(entry);
+                continue;
+            }
             // api.md §5: spend + reserved < max always; strict mode also needs the
             // upper bound to fit, so a free call does not pass a budget of 0 either.
             // Summed wide: a saturated bound of a huge request must refuse, never wrap.
@@ -731,6 +769,9 @@ Admission Ledger::admit(const AdmissionRequest &request)
         }
         limited.append(entry);
     }
+    // Shared mode: every check passed but a lease must grow first; nothing is taken yet.
+    if (!admission.leaseNeeds.isEmpty())
+        return admission;
 
     // Every check passed: take everything at once.
     const NanoUsd hold = std::max<NanoUsd>(strict ? upperBound : estimated, 0);
@@ -778,7 +819,16 @@ std::optional<Settlement> Ledger::settle(ReservationId id, NanoUsd actualCost, q
             continue;
         }
         entry->spend = addSaturated(entry->spend, cost);
-        settlement.spends.append({entry->scope, entry->spend});
+        // Shared mode: the cost comes out of the lease (what the hold did not use stays leased);
+        // a reserve-mode call that cost more than the lease had left overshoots by the rest.
+        NanoUsd leaseUsed = 0;
+        if (entry->lease > 0) {
+            leaseUsed = std::min(cost, entry->lease);
+            entry->lease -= leaseUsed;
+            if (entry->lease == 0)
+                d.leaseHolders.erase(entry);
+        }
+        settlement.spends.append({entry->scope, entry->spend, leaseUsed});
         const quint8 met = Private::thresholdsMet(*entry);
         const quint8 crossed = met & ~entry->reported;
         entry->reported |= met;
@@ -817,6 +867,61 @@ bool Ledger::release(ReservationId id)
         d.dropLimitHold(hold, slot->estimatedTokens, 0, 0);
     d.recycle(*slot);
     return true;
+}
+
+void Ledger::setShared(bool shared, int sliceDivisor)
+{
+    m_d->shared = shared;
+    m_d->sliceDivisor = std::max(sliceDivisor, 1);
+}
+
+bool Ledger::isShared() const
+{
+    return m_d->shared;
+}
+
+void Ledger::addLease(const LedgerScope &scope, NanoUsd amount)
+{
+    if (amount <= 0)
+        return;
+    Private::Entry &entry = m_d->findOrCreate(scope);
+    entry.lease = addSaturated(entry.lease, amount);
+    m_d->leaseHolders.insert(&entry);
+    entry.deniedUntilMs = 0;
+    entry.deniedRemainder = 0;
+}
+
+void Ledger::denyLease(const LedgerScope &scope, NanoUsd remainder, qint64 untilMs)
+{
+    if (Private::Entry *entry = m_d->find(scope)) {
+        entry->deniedUntilMs = untilMs;
+        entry->deniedRemainder = std::max<NanoUsd>(remainder, 0);
+    }
+}
+
+NanoUsd Ledger::takeLease(const LedgerScope &scope)
+{
+    Private::Entry *entry = m_d->find(scope);
+    if (!entry)
+        return 0;
+    const NanoUsd held = std::exchange(entry->lease, 0);
+    m_d->leaseHolders.erase(entry);
+    m_d->eraseIfUnused(*entry);
+    return held;
+}
+
+NanoUsd Ledger::lease(const LedgerScope &scope) const
+{
+    const Private::Entry *entry = m_d->find(scope);
+    return entry ? entry->lease : 0;
+}
+
+QList<LeaseState> Ledger::leases() const
+{
+    QList<LeaseState> held;
+    for (const Private::Entry *entry : m_d->leaseHolders)
+        held.append({entry->scope, entry->lease, narrowed(entry->reserved), entry->lastLeaseUseMs});
+    return held;
 }
 
 qsizetype Ledger::reservationsInFlight() const

@@ -164,9 +164,31 @@ struct ThresholdEvent
     NanoUsd budget = 0;                  // the soft budget or the max budget
 };
 
+// Shared mode (docs/shared-budgets.md): what a budget's lease on the shared remainder must
+// grow by before a call can be admitted against it. The store grants at least `need` (else the
+// budget refuses), up to `want` (a slice, so that the next calls need no round trip).
+struct LeaseNeed
+{
+    LedgerScope scope;
+    NanoUsd need = 0;
+    NanoUsd want = 0;
+    NanoUsd max = 0;                     // the budget's max, as this instance knows it
+};
+
+// One budget's lease as this instance holds it (shared mode).
+struct LeaseState
+{
+    LedgerScope scope;
+    NanoUsd lease = 0;                   // granted by the store, not yet spent
+    NanoUsd reserved = 0;                // held by this instance's calls in flight
+    qint64 lastUseMs = 0;                // the last admission that used it
+};
+
 struct Admission
 {
     [[nodiscard]] bool admitted() const { return reservation.isValid(); }
+    // Shared mode: nothing refused, but a lease must grow first (no slot was taken).
+    [[nodiscard]] bool waitsForLease() const { return !leaseNeeds.isEmpty(); }
 
     ReservationId reservation;
     std::optional<Refusal> refusal;
@@ -174,12 +196,14 @@ struct Admission
     std::optional<NanoUsd> keySpend;               // before this call (x-litellm-key-spend)
     std::optional<NanoUsd> keyMaxBudget;
     QList<ResetEvent> resets;                      // resets that fell due and were applied
+    QVarLengthArray<LeaseNeed, 2> leaseNeeds;      // shared mode: leases to ask for first
 };
 
 struct SpendUpdate
 {
     LedgerScope scope;
     NanoUsd spend = 0;                   // new total, for persistence
+    NanoUsd leaseUsed = 0;               // shared mode: the part of the cost taken from the lease
 };
 
 struct Settlement
@@ -234,6 +258,31 @@ public:
     // tokens; it still counts as a request in rpm (it was admitted). False if unknown.
     bool release(ReservationId id);
     [[nodiscard]] qsizetype reservationsInFlight() const;
+
+    // Shared mode (several gateways on one database, docs/shared-budgets.md): a budget with a
+    // max admits against the lease this instance holds on the shared remainder instead of
+    // against spend and max. Reserve mode: a call passes while the lease is not all reserved
+    // (reserved < lease), as a single instance passes while spend + reserved < max. Strict mode:
+    // reserved + upper bound <= lease. When the lease does not cover the call, admit() answers
+    // with leaseNeeds; the caller asks the store and calls addLease() (or denyLease()) and then
+    // admit() again. A settled call's cost is taken from the lease (at most all of it:
+    // SpendUpdate::leaseUsed); what its reservation did not use stays leased. Off by default:
+    // the single-instance path is untouched. `sliceDivisor`: a lease asks for at least
+    // max / sliceDivisor, so that most calls find it covered.
+    void setShared(bool shared, int sliceDivisor = 20);
+    [[nodiscard]] bool isShared() const;
+    // The store granted `amount` more on `scope`'s remainder (also for a removed budget: its
+    // lease must still be given back). Clears a denial.
+    void addLease(const LedgerScope &scope, NanoUsd amount);
+    // The store could not grant: only `remainder` is left. Until `untilMs` (clock time), calls
+    // needing more than that are refused here without asking the store again.
+    void denyLease(const LedgerScope &scope, NanoUsd remainder, qint64 untilMs);
+    // Takes the lease away (to give it back to the store, or because the store lost it):
+    // returns what was held. Calls in flight keep their reservations and settle with no lease.
+    NanoUsd takeLease(const LedgerScope &scope);
+    [[nodiscard]] NanoUsd lease(const LedgerScope &scope) const;
+    // Every scope holding a lease.
+    [[nodiscard]] QList<LeaseState> leases() const;
 
     // The earliest reset over all budgets (invalid when none has a period): the gateway
     // arms one timer on it and calls applyResets() when it fires.

@@ -3,6 +3,7 @@
 #include "../models/pricing.h"
 #include "../models/tokencount.h"
 #include "../models/store/identityrepository.h"
+#include "../models/store/leaserepository.h"
 #include "apierror.h"
 #include "auth.h"
 
@@ -108,6 +109,23 @@ Accounting::~Accounting()
 {
     if (m_services.identities)
         m_services.identities->setObserver(nullptr);
+    m_leases.reset();   // gives the leases back while the ledger is still here
+}
+
+void Accounting::enableSharedBudgets(const BudgetLeases::Options &options)
+{
+    m_ledger.setShared(true, options.sliceDivisor);
+    LeaseRepository::setSharedSpend(true);
+    m_leases = std::make_unique<BudgetLeases>(m_ledger, m_services.store, m_clock, options);
+}
+
+void Accounting::waitForLeases(const Decision &decision, std::function<void()> resume)
+{
+    if (!m_leases) {
+        resume();
+        return;
+    }
+    m_leases->request(decision.leaseNeeds, std::move(resume));
 }
 
 void Accounting::setGlobalBudget(const Budget &globalLimits)
@@ -137,6 +155,8 @@ std::optional<BudgetState> Accounting::globalBudget() const
 void Accounting::setSpend(const LedgerScope &scope, NanoUsd spend)
 {
     m_ledger.setSpend(scope, spend);
+    if (m_leases && m_services.store)
+        m_services.store->write(LeaseRepository::setSpend(scope, spend), m_services.context);
     if (scope.kind != LedgerScope::Kind::Global || !m_services.store)
         return;
     if (const auto state = m_ledger.budget(scope)) {
@@ -212,8 +232,10 @@ void Accounting::syncKeyModelBudgets(const VirtualKey &key)
         models.append(it.key());
     }
     for (const QString &old : m_keyModels.value(key.token)) {
-        if (!models.contains(old))
+        if (!models.contains(old)) {
+            giveLeaseBack(LedgerScope::keyModel(key.token, old));
             m_ledger.removeBudget(LedgerScope::keyModel(key.token, old));
+        }
     }
     if (models.isEmpty())
         m_keyModels.remove(key.token);
@@ -224,10 +246,13 @@ void Accounting::syncKeyModelBudgets(const VirtualKey &key)
 void Accounting::keyRemoved(const QString &token)
 {
     const LedgerScope scope = LedgerScope::key(token);
+    giveLeaseBack(scope);
     m_ledger.removeBudget(scope);
     m_ledger.removeLimits(scope);
-    for (const QString &model : m_keyModels.take(token))
+    for (const QString &model : m_keyModels.take(token)) {
+        giveLeaseBack(LedgerScope::keyModel(token, model));
         m_ledger.removeBudget(LedgerScope::keyModel(token, model));
+    }
     rearmResetTimer();
 }
 
@@ -241,6 +266,7 @@ void Accounting::userChanged(const User &user)
 
 void Accounting::userRemoved(const QString &userId)
 {
+    giveLeaseBack(LedgerScope::user(userId));
     m_ledger.removeBudget(LedgerScope::user(userId));
     m_ledger.removeLimits(LedgerScope::user(userId));
     rearmResetTimer();
@@ -256,6 +282,7 @@ void Accounting::endUserChanged(const EndUser &endUser)
 
 void Accounting::endUserRemoved(const QString &userId)
 {
+    giveLeaseBack(LedgerScope::endUser(userId));
     m_ledger.removeBudget(LedgerScope::endUser(userId));
     m_ledger.removeLimits(LedgerScope::endUser(userId));
     rearmResetTimer();
@@ -328,6 +355,20 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
         persistResets(admission.resets);
         rearmResetTimer();
     }
+    if (admission.waitsForLease()) {
+        // Shared budgets: the lease must grow first. While the store does not answer leases, a
+        // call that needs one is refused at once rather than left waiting.
+        if (m_leases && m_leases->unavailable()) {
+            decision.refusal = errorResponse(ApiError::ServiceUnavailable,
+                                             u"The shared budget store does not answer; budgeted calls cannot be "
+                                             "admitted until it does."_s,
+                                             admission.leaseNeeds.first().scope.paramName(),
+                                             {{QByteArrayLiteral("retry-after"), QByteArrayLiteral("1")}});
+            return decision;
+        }
+        decision.leaseNeeds = admission.leaseNeeds;
+        return decision;
+    }
     if (!admission.admitted()) {
         const Refusal &refusal = *admission.refusal;
         HeaderList headers;
@@ -378,6 +419,8 @@ QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cos
                                      ? state->duration->toString()
                                      : QString();
         jobs.append(persistSpend(update.scope, update.spend, resetAt, added));
+        if (update.leaseUsed > 0 && m_leases)
+            jobs.append(m_leases->settled(update.scope, update.leaseUsed));
         if (states)
             states->append({update.scope, added, resetAt, duration});
     }
@@ -428,6 +471,12 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
     }
     }
     return {IdentityRepository::addSpend(scope, added, resetAt, duration)};
+}
+
+void Accounting::giveLeaseBack(const LedgerScope &scope)
+{
+    if (m_leases)
+        m_leases->giveBack(scope);
 }
 
 void Accounting::recordEvents(const QList<ThresholdEvent> &events)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "../models/budgetleases.h"
 #include "../models/identityregistry.h"
 #include "../models/ledger.h"
 #include "../models/pricing.h"
@@ -13,7 +14,7 @@
 #include <QTimer>
 
 #include <functional>
-
+#include <memory>
 #include <optional>
 
 namespace Tollgate {
@@ -71,7 +72,19 @@ public:
         ReservationId reservation;          // invalid when nothing applies or refused
         std::optional<HttpResponse> refusal;
         HeaderList headers;                 // x-ratelimit-*, x-litellm-key-spend/max-budget
+        // Shared budgets: neither admitted nor refused yet; hand the call to waitForLeases().
+        QVarLengthArray<LeaseNeed, 2> leaseNeeds;
+        [[nodiscard]] bool waitsForLease() const { return !leaseNeeds.isEmpty(); }
     };
+
+    // Several gateways on one database (Config::sharedBudgets(), docs/shared-budgets.md):
+    // budgets with a max are admitted against leases on the shared rows. Call once, before
+    // serving; without it nothing changes on the path of a call.
+    void enableSharedBudgets(const BudgetLeases::Options &options);
+    [[nodiscard]] BudgetLeases *sharedBudgets() const { return m_leases.get(); }
+    // admit() answered waitsForLease(): `resume` runs (on this thread) once the store answered;
+    // it calls admit() again, which then admits, refuses, or waits once more.
+    void waitForLeases(const Decision &decision, std::function<void()> resume);
 
     using PromptExtras = Tollgate::PromptExtras;
 
@@ -109,6 +122,7 @@ private:
     QList<Store::WriteJob> persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
                                         NanoUsd added);
     void recordEvents(const QList<ThresholdEvent> &events);
+    void giveLeaseBack(const LedgerScope &scope);
     void syncKeyModelBudgets(const VirtualKey &key);
 
     GatewayServices &m_services;
@@ -116,6 +130,7 @@ private:
     Ledger m_ledger;
     QTimer m_resetTimer;
     QHash<QString, QStringList> m_keyModels;   // token → models with a model_max_budget
+    std::unique_ptr<BudgetLeases> m_leases;    // shared budgets only
 };
 
 } // namespace Tollgate

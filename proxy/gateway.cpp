@@ -192,6 +192,13 @@ Result<quint16> Gateway::start(const Options &options)
     d->accounting = std::make_unique<Accounting>(d->services, *d->services.clock,
                                                  d->config.general.budgetEnforcement, this);
     d->services.accounting = d->accounting.get();
+    // Several gateways on this database: budgets are held through leases on the shared rows
+    // (docs/shared-budgets.md). Config::sharedBudgets() is where a PostgreSQL database_url turns it on.
+    if (d->config.sharedBudgets() && d->services.store) {
+        BudgetLeases::Options leases;
+        leases.ttlMs = qint64(d->config.general.sharedLeaseSeconds * 1000.0);
+        d->accounting->enableSharedBudgets(leases);
+    }
     d->accounting->load(d->users.globalBudget());
     d->transport = std::make_unique<HttpTransport>(
         [this](HttpRequest &&request, ResponderPtr responder) {
@@ -235,6 +242,10 @@ void Gateway::shutdown()
     }
     auto finishIfIdle = [this] {
         if (d->openai.activeCalls() > 0)
+            return false;
+        // Calls parked for a shared budget's lease are answered within the lease timeout.
+        if (const BudgetLeases *leases = d->accounting ? d->accounting->sharedBudgets() : nullptr;
+            leases && leases->parkedCalls() > 0)
             return false;
         if (d->graceTimer)
             d->graceTimer->stop();

@@ -1,6 +1,7 @@
 #include "identityrepository.h"
 
 #include "databasetarget.h"
+#include "leaserepository.h"
 #include "spendlog.h"
 
 #include "../money.h"
@@ -295,8 +296,8 @@ Result<void> addKeyModelSpend(QSqlDatabase &db, const QString &token, const QStr
 
 namespace {
 
-Result<void> writeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
-                        const QString &duration)
+Result<void> writeScopeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
+                             const QString &duration)
 {
     static const SpendTableSql keys[2]{{u"keys"_s, u"token"_s, false}, {u"keys"_s, u"token"_s, true}};
     static const SpendTableSql users[2]{{u"users"_s, u"user_id"_s, false}, {u"users"_s, u"user_id"_s, true}};
@@ -319,6 +320,16 @@ Result<void> writeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd adde
     }
     }
     return {};
+}
+
+// Shared budgets (docs/shared-budgets.md): the same increment counts in the scope's shared row,
+// in the same transaction, so that the journal's replay of a call counts there too.
+Result<void> writeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
+                        const QString &duration)
+{
+    if (auto done = writeScopeSpend(db, scope, added, resetAt, duration); !done || !LeaseRepository::sharedSpend())
+        return done;
+    return LeaseRepository::addSharedSpend(db, scope, added, resetAt);
 }
 
 thread_local SpendAccumulator *currentAccumulator = nullptr;

@@ -297,10 +297,37 @@ Migration refusalsV6()
     };
 }
 
+// Budgets shared by several gateways on one database (docs/shared-budgets.md): per budget scope
+// the spend of its window as all instances settled it and the leases they hold on its remainder
+// (budget_shares, one row a scope: its conditional UPDATE is the one place instances agree), and
+// each instance's lease with an expiry (budget_leases), so a killed instance's lease comes back.
+// Only SQL both SQLite and PostgreSQL run: BIGINT money, TEXT windows, no SQLite-only types.
+Migration budgetLeasesV7()
+{
+    return Migration{
+        7,
+        u"shared budget leases"_s,
+        {
+            uR"(CREATE TABLE budget_shares (
+                scope TEXT NOT NULL PRIMARY KEY,
+                window_end TEXT NOT NULL DEFAULT '',
+                spend_nanousd BIGINT NOT NULL DEFAULT 0,
+                leased_nanousd BIGINT NOT NULL DEFAULT 0,
+                granted_nanousd BIGINT NOT NULL DEFAULT 0))"_s,
+            uR"(CREATE TABLE budget_leases (
+                scope TEXT NOT NULL,
+                instance TEXT NOT NULL,
+                amount_nanousd BIGINT NOT NULL DEFAULT 0,
+                expires_at_ms BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (scope, instance)))"_s,
+        },
+    };
+}
+
 const QList<Migration> &migrations()
 {
     static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3(), agentSessionsV4(), responsesV5(),
-                                        refusalsV6()};
+                                        refusalsV6(), budgetLeasesV7()};
     return steps;
 }
 

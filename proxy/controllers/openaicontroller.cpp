@@ -594,25 +594,41 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(*deployment)
                                                         : PriceCatalogue().priceFor(*deployment);
 
-    // Budgets, then rate limits: reserve the call's estimated cost everywhere it applies.
-    Accounting::Decision admission;
-    if (m_services.accounting) {
-        admission = m_services.accounting->admit(context.caller, endUser, *deployment, params.body, price, shaped);
-        if (admission.refusal) {
-            responder->send(*admission.refusal);
-            return;
-        }
-    }
-
     params.deployment = *deployment;
     params.endUser = endUser;
     params.sessionId = sessionIdOf(sessionHeader(context.request));
     params.apiKeyHash = context.caller.tokenHash;
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;
+    params.price = std::move(price);
+    admitAndRelay(context.caller, std::move(params), shaped, std::move(responder), recorder);
+}
+
+void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,
+                                     ResponderPtr responder, const std::shared_ptr<RefusalRecorder> &recorder)
+{
+    // Budgets, then rate limits: reserve the call's estimated cost everywhere it applies.
+    Accounting::Decision admission;
+    if (m_services.accounting) {
+        admission = m_services.accounting->admit(caller, params.endUser, params.deployment, params.body, params.price,
+                                                 extras);
+        if (admission.waitsForLease()) {
+            // Shared budgets (docs/shared-budgets.md): parked, never blocking this thread, until
+            // the store answered the lease; then admitted (or refused) from the start again.
+            m_services.accounting->waitForLeases(
+                admission, [this, caller, params = std::move(params), extras, responder, recorder]() mutable {
+                    admitAndRelay(caller, std::move(params), extras, std::move(responder), recorder);
+                });
+            return;
+        }
+        if (admission.refusal) {
+            responder->send(*admission.refusal);
+            return;
+        }
+    }
+
     params.reservation = admission.reservation;
     params.admissionHeaders = std::move(admission.headers);
-    params.price = std::move(price);
 
     if (recorder)
         recorder->setRelayed();   // the relay records the call, whatever becomes of it

@@ -13,6 +13,9 @@
 
 namespace Tollgate {
 
+struct Caller;
+class RefusalRecorder;
+
 // The OpenAI-compatible routes (api.md §4): completions relayed to providers, and the
 // model listings.
 class OpenAIController final
@@ -65,6 +68,10 @@ private:
     void relayCall(RequestContext &context, const QString &requestedModel, const QString &endUser,
                    const Shaper &shape, ResponderPtr responder, const QString &pinned = {},
                    const PromptExtras &extras = {});
+    // The part of relayCall after the checks: admission (parked while a shared budget's lease is
+    // asked for), then the relay.
+    void admitAndRelay(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,
+                       ResponderPtr responder, const std::shared_ptr<RefusalRecorder> &recorder);
     // The model group a request may use (aliases resolved): 400 unknown, 403 not allowed.
     std::optional<QString> resolveModel(const RequestContext &context, const QString &requested,
                                         const ResponderPtr &responder);

@@ -1,0 +1,433 @@
+// Issue #17: budgets hold across instances. 2 and 3 real `tollgate --headless` processes on one
+// SQLite file with general_settings.shared_database on, a key whose max_budget is worth 5 mock
+// calls, and 200 parallel calls split across the instances: reserve mode serves at most N + 5,
+// strict mode never lets the key's recorded spend pass max_budget; the key's spend in the
+// database equals the sum of its spend-log rows, and every lease went back at shutdown.
+#include "models/money.h"
+#include "models/store/leaserepository.h"
+#include "models/store/store.h"
+#include "tests/support/httpclient.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+using namespace Tollgate;
+using namespace Tollgate::Test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+constexpr auto MasterKey = "sk-shared-budgets-master";
+
+// Starts the headless binary (its log into `logFile`) and waits for its "listening on" line.
+quint16 startGateway(QProcess &process, const QString &config, const QString &database, const QString &logFile)
+{
+    const QString binary = qEnvironmentVariable("TOLLGATE_BINARY");
+    process.setStandardErrorFile(logFile);
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"QT_LOGGING_RULES"_s, u"tollgate.leases.info=true"_s);
+    process.setProcessEnvironment(environment);
+    process.start(binary, {u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s, u"--db"_s, database});
+    if (!process.waitForStarted(10000))
+        return 0;
+    QByteArray output;
+    const QRegularExpression listening(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s);
+    for (int i = 0; i < 150; ++i) {
+        process.waitForReadyRead(100);
+        output += process.readAllStandardOutput();
+        const auto match = listening.match(QString::fromUtf8(output));
+        if (match.hasMatch())
+            return quint16(match.captured(1).toUInt());
+        if (process.state() == QProcess::NotRunning)
+            break;
+    }
+    qWarning() << "gateway did not start:" << output;
+    return 0;
+}
+
+bool writeConfig(const QString &path, bool strict, const QString &globalBudget = {})
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return false;
+    QByteArray yaml = "model_list:\n"
+                      "  - model_name: priced\n"
+                      "    litellm_params:\n"
+                      "      model: mock/priced\n"
+                      "      input_cost_per_token: 0.000001\n"
+                      "      output_cost_per_token: 0.000002\n"
+                      "general_settings:\n"
+                      "  master_key: sk-shared-budgets-master\n"
+                      "  shared_database: true\n"
+                      "  budget_enforcement: "
+                      + QByteArray(strict ? "strict" : "reserve") + "\n";
+    if (!globalBudget.isEmpty())
+        yaml += "litellm_settings:\n  max_budget: " + globalBudget.toLatin1() + "\n";
+    file.write(yaml);
+    return true;
+}
+
+QByteArray chatBody(qint64 maxTokens)
+{
+    QJsonObject body{{u"model"_s, u"priced"_s},
+                     {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"hello"_s}}}}};
+    if (maxTokens > 0)
+        body.insert(u"max_tokens"_s, maxTokens);
+    return QJsonDocument(body).toJson(QJsonDocument::Compact);
+}
+
+struct Outcome
+{
+    int served = 0;
+    int refused = 0;        // 429 budget_exceeded
+    int other = 0;          // anything else (a failure)
+    NanoUsd charged = 0;    // x-litellm-response-cost of the served calls
+    QStringList otherStatuses;
+};
+
+// `calls` calls at once, one thread each, call i on port i % ports.size().
+Outcome fireInParallel(const QList<quint16> &ports, const QByteArray &key, const QByteArray &body, int calls)
+{
+    Outcome outcome;
+    std::mutex lock;
+    std::vector<std::thread> threads;
+    std::atomic<bool> go{false};
+    threads.reserve(size_t(calls));
+    for (int i = 0; i < calls; ++i) {
+        threads.emplace_back([&, i] {
+            HttpClient client(ports.at(i % ports.size()));
+            client.setTimeout(std::chrono::seconds(30));
+            while (!go.load())
+                std::this_thread::yield();
+            const auto response = client.post("/v1/chat/completions", body, {{"Authorization", "Bearer " + key}});
+            const std::lock_guard<std::mutex> guard(lock);
+            if (response.status == 200) {
+                ++outcome.served;
+                outcome.charged += usdToNanos(response.header("x-litellm-response-cost").toDouble());
+            } else if (response.status == 429) {
+                ++outcome.refused;
+            } else {
+                ++outcome.other;
+                outcome.otherStatuses.append(QString::number(response.status) + u' '
+                                             + QString::fromUtf8(response.body.left(200)) + response.error);
+            }
+        });
+    }
+    go.store(true);
+    for (std::thread &thread : threads)
+        thread.join();
+    return outcome;
+}
+
+// The lease round trips a gateway reported at shutdown.
+qint64 leaseRequestsIn(const QString &logFile)
+{
+    QFile file(logFile);
+    if (!file.open(QIODevice::ReadOnly))
+        return -1;
+    const QString log = QString::fromUtf8(file.readAll());
+    const auto match = QRegularExpression(u"shared budgets: (\\d+) lease request"_s).match(log);
+    return match.hasMatch() ? match.captured(1).toLongLong() : -1;
+}
+
+} // namespace
+
+class TestSharedBudgets : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void budgetsHoldAcrossInstances_data();
+    void budgetsHoldAcrossInstances();
+    void aDeadInstancesLeaseComesBackWhenItExpires();
+    void aNewBudgetWindowStartsTheSharedRowAfresh();
+};
+
+void TestSharedBudgets::budgetsHoldAcrossInstances_data()
+{
+    QTest::addColumn<int>("instances");
+    QTest::addColumn<bool>("strict");
+    QTest::addColumn<QString>("budgetOn");   // key, user or global
+    QTest::addColumn<int>("worth");          // the budget, in calls
+    QTest::newRow("2 instances, reserve, key") << 2 << false << u"key"_s << 5;
+    QTest::newRow("2 instances, strict, key") << 2 << true << u"key"_s << 5;
+    QTest::newRow("3 instances, reserve, key") << 3 << false << u"key"_s << 5;
+    QTest::newRow("3 instances, strict, key") << 3 << true << u"key"_s << 5;
+    QTest::newRow("3 instances, reserve, user") << 3 << false << u"user"_s << 5;
+    QTest::newRow("3 instances, strict, global") << 3 << true << u"global"_s << 5;
+    // The cost per call when the budget is not the limit: every call is served, and the lease
+    // round trips are a few per instance (a lease is a twentieth of the max), not one per call.
+    QTest::newRow("3 instances, reserve, key worth 1000") << 3 << false << u"key"_s << 1000;
+    QTest::newRow("3 instances, strict, key worth 1000") << 3 << true << u"key"_s << 1000;
+}
+
+void TestSharedBudgets::budgetsHoldAcrossInstances()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QFETCH(int, instances);
+    QFETCH(bool, strict);
+    QFETCH(QString, budgetOn);
+    QFETCH(int, worth);
+    constexpr int Calls = 200;
+
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString config = dir.filePath(u"config.yaml"_s);
+    const QString database = dir.filePath(u"shared.db"_s);
+    QVERIFY(writeConfig(config, strict));
+
+    // The price of one call: measured on a first gateway, with the master key (no budget).
+    auto first = std::make_unique<QProcess>();
+    const quint16 firstPort = startGateway(*first, config, database, dir.filePath(u"measure.log"_s));
+    QVERIFY(firstPort != 0);
+    HttpClient admin(firstPort);
+    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto probe = admin.post("/v1/chat/completions", chatBody(0));
+    QCOMPARE(probe.status, 200);
+    const qint64 outputTokens = probe.json().value(u"usage"_s).toObject().value(u"completion_tokens"_s).toInteger();
+    QVERIFY(outputTokens > 0);
+    // max_tokens = what the mock answers: the estimate (and strict's bound) is then the cost,
+    // up to the prompt's byte bound.
+    const QByteArray body = chatBody(outputTokens);
+    const auto priced = admin.post("/v1/chat/completions", body);
+    QCOMPARE(priced.status, 200);
+    const NanoUsd cost = usdToNanos(priced.header("x-litellm-response-cost").toDouble());
+    QVERIFY(cost > 0);
+    const NanoUsd max = worth * cost;
+    const QByteArray maxText = QByteArray::number(nanosToUsd(max), 'g', 17);
+
+    // The budget: on the key, on its user, or the global proxy budget (config, so restart).
+    QByteArray generate = "{}";
+    if (budgetOn == u"key") {
+        generate = R"({"max_budget": )" + maxText + "}";
+    } else if (budgetOn == u"user") {
+        QCOMPARE(admin.post("/user/new", R"({"user_id": "shared-user", "max_budget": )" + maxText + "}").status, 200);
+        generate = R"({"user_id": "shared-user"})";
+    }
+    const auto generated = admin.post("/key/generate", generate);
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QString token = generated.json().value(u"token"_s).toString();
+    first->terminate();
+    QVERIFY(first->waitForFinished(10000));
+    if (budgetOn == u"global")
+        QVERIFY(writeConfig(config, strict, QString::fromLatin1(maxText)));
+    // The global scope counts every call: the two probes above are its spend already.
+    const NanoUsd spentBefore = budgetOn == u"global" ? 2 * cost : 0;
+
+    std::vector<std::unique_ptr<QProcess>> gateways;
+    QList<quint16> ports;
+    QStringList logs;
+    for (int i = 0; i < instances; ++i) {
+        gateways.push_back(std::make_unique<QProcess>());
+        logs.append(dir.filePath(u"gateway-%1.log"_s.arg(i)));
+        const quint16 port = startGateway(*gateways.back(), config, database, logs.last());
+        QVERIFY(port != 0);
+        ports.append(port);
+    }
+
+    const Outcome outcome = fireInParallel(ports, key, body, Calls);
+    qInfo().noquote() << u"%1 instance(s), %2: %3 served, %4 refused, %5 other"_s.arg(instances)
+                             .arg(strict ? u"strict"_s : u"reserve"_s)
+                             .arg(outcome.served)
+                             .arg(outcome.refused)
+                             .arg(outcome.other);
+    QVERIFY2(outcome.other == 0, qPrintable(outcome.otherStatuses.join(u"\n"_s)));
+    QCOMPARE(outcome.served + outcome.refused, Calls);
+    const int budgetCalls = int((max - spentBefore) / cost);
+    QVERIFY2(outcome.served <= budgetCalls + (strict ? 0 : instances),
+             qPrintable(u"served %1 of a budget worth %2"_s.arg(outcome.served).arg(budgetCalls)));
+    QVERIFY(outcome.served >= 1);
+    if (budgetCalls >= Calls)
+        QCOMPARE(outcome.served, Calls);
+
+    for (const auto &gateway : gateways) {
+        gateway->terminate();
+        QVERIFY(gateway->waitForFinished(15000));
+        QCOMPARE(gateway->exitCode(), 0);
+    }
+    qint64 leaseRequests = 0;
+    for (const QString &log : std::as_const(logs)) {
+        const qint64 requests = leaseRequestsIn(log);
+        QVERIFY2(requests >= 0, qPrintable(log));
+        leaseRequests += requests;
+    }
+    qInfo().noquote() << u"lease round trips for %1 calls: %2"_s.arg(Calls).arg(leaseRequests);
+    // One round trip serves every call parked behind it: far fewer than one per call.
+    QVERIFY(leaseRequests >= 1);
+    QVERIFY2(leaseRequests < (budgetCalls >= Calls ? 5 * instances : Calls / 2), qPrintable(QString::number(leaseRequests)));
+
+    Store store;
+    QVERIFY(store.open(database).ok());
+    const LedgerScope scope = budgetOn == u"key"    ? LedgerScope::key(token)
+                              : budgetOn == u"user" ? LedgerScope::user(u"shared-user"_s)
+                                                    : LedgerScope::global();
+    const auto sums = store.readNow([token, scope](QSqlDatabase &db) {
+        QSqlQuery query(db);
+        query.prepare(u"SELECT (SELECT spend_nanousd FROM keys WHERE token = ?), "
+                      "(SELECT coalesce(sum(spend_nanousd), 0) FROM spend_logs WHERE api_key = ?), "
+                      "(SELECT count(*) FROM spend_logs WHERE api_key = ? AND status = 'success')"_s);
+        query.addBindValue(token);
+        query.addBindValue(token);
+        query.addBindValue(token);
+        QVariantList values;
+        if (query.exec() && query.next())
+            values = {query.value(0), query.value(1), query.value(2)};
+        const auto share = LeaseRepository::share(db, scope);
+        values.append(share && *share ? QVariant((*share)->spend) : QVariant());
+        values.append(share && *share ? QVariant((*share)->leased) : QVariant());
+        return QVariant(values);
+    });
+    QVERIFY(sums.ok());
+    const QVariantList values = sums->toList();
+    QCOMPARE(values.size(), 5);
+    QCOMPARE(values.value(2).toInt(), outcome.served);
+    QCOMPARE(values.value(1).toLongLong(), outcome.charged);
+    QCOMPARE(values.value(0).toLongLong(), outcome.charged);   // the key's recorded spend = its logs
+    QVERIFY(!values.value(3).isNull());
+    QCOMPARE(values.value(3).toLongLong(), spentBefore + outcome.charged);   // the shared row agrees
+    QCOMPARE(values.value(4).toLongLong(), 0);   // every lease went back at shutdown
+    if (strict)
+        QVERIFY2(spentBefore + outcome.charged <= max,
+                 qPrintable(u"spent %1 > max %2"_s.arg(spentBefore + outcome.charged).arg(max)));
+    store.close();
+}
+
+// An instance killed while it held the whole remainder: the others refuse until its lease
+// expires (shared_lease_seconds), then serve from it.
+void TestSharedBudgets::aDeadInstancesLeaseComesBackWhenItExpires()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString config = dir.filePath(u"config.yaml"_s);
+    const QString database = dir.filePath(u"shared.db"_s);
+    QVERIFY(writeConfig(config, false));
+
+    QProcess gateway;
+    const quint16 port = startGateway(gateway, config, database, dir.filePath(u"gateway.log"_s));
+    QVERIFY(port != 0);
+    HttpClient admin(port);
+    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto generated = admin.post("/key/generate", R"({"max_budget": 1})");
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QString token = generated.json().value(u"token"_s).toString();
+
+    // What a killed instance leaves: the whole dollar leased until 3 s from now.
+    {
+        const QString connection = u"dead-instance"_s;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
+            db.setDatabaseName(database);
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            const QString scope = LeaseRepository::scopeKey(LedgerScope::key(token));
+            const qint64 expires = QDateTime::currentMSecsSinceEpoch() + 3000;
+            QVERIFY(query.exec(u"INSERT INTO budget_shares (scope, spend_nanousd, leased_nanousd) VALUES ('%1', 0, %2)"_s
+                                   .arg(scope)
+                                   .arg(NanosPerUsd)));
+            QVERIFY(query.exec(u"INSERT INTO budget_leases (scope, instance, amount_nanousd, expires_at_ms) "
+                               "VALUES ('%1', 'dead', %2, %3)"_s.arg(scope)
+                                   .arg(NanosPerUsd)
+                                   .arg(expires)));
+        }
+        QSqlDatabase::removeDatabase(connection);
+    }
+    HttpClient client(port);
+    client.setDefaultHeaders({{"Authorization", "Bearer " + key}});
+    const auto refused = client.post("/v1/chat/completions", chatBody(0));
+    QCOMPARE(refused.status, 429);
+    QTest::qWait(3300);
+    const auto served = client.post("/v1/chat/completions", chatBody(0));
+    QCOMPARE(served.status, 200);
+    gateway.terminate();
+    QVERIFY(gateway.waitForFinished(10000));
+}
+
+// budget_duration on a shared key: 2 instances, strict, a budget worth 3 calls a 6-second
+// window. Each window serves at most 3 calls; the reset moves the shared row to the new window
+// (spend from 0), so the second window serves again, and the row then holds its spend only.
+void TestSharedBudgets::aNewBudgetWindowStartsTheSharedRowAfresh()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString config = dir.filePath(u"config.yaml"_s);
+    const QString database = dir.filePath(u"shared.db"_s);
+    QVERIFY(writeConfig(config, true));
+
+    QProcess first;
+    const quint16 firstPort = startGateway(first, config, database, dir.filePath(u"first.log"_s));
+    QVERIFY(firstPort != 0);
+    HttpClient admin(firstPort);
+    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto probe = admin.post("/v1/chat/completions", chatBody(0));
+    QCOMPARE(probe.status, 200);
+    const QByteArray body
+        = chatBody(probe.json().value(u"usage"_s).toObject().value(u"completion_tokens"_s).toInteger());
+    const auto priced = admin.post("/v1/chat/completions", body);
+    const NanoUsd cost = usdToNanos(priced.header("x-litellm-response-cost").toDouble());
+    QVERIFY(cost > 0);
+    const NanoUsd max = 3 * cost;
+    const auto generated = admin.post("/key/generate", R"({"budget_duration": "6s", "max_budget": )"
+                                                           + QByteArray::number(nanosToUsd(max), 'g', 17) + "}");
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QString token = generated.json().value(u"token"_s).toString();
+    const QDateTime resetAt = QDateTime::fromString(generated.json().value(u"budget_reset_at"_s).toString(), Qt::ISODate);
+    QVERIFY(resetAt.isValid());
+
+    QProcess second;
+    const quint16 secondPort = startGateway(second, config, database, dir.filePath(u"second.log"_s));
+    QVERIFY(secondPort != 0);
+    const Outcome before = fireInParallel({firstPort, secondPort}, key, body, 40);
+    QVERIFY(QDateTime::currentDateTimeUtc() < resetAt);   // the first burst was all in the first window
+    QCOMPARE(before.other, 0);
+    QVERIFY2(before.served >= 1 && before.served <= 3, qPrintable(QString::number(before.served)));
+
+    QTest::qWait(int(std::max<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(resetAt))) + 700);
+    const Outcome after = fireInParallel({firstPort, secondPort}, key, body, 40);
+    QCOMPARE(after.other, 0);
+    QVERIFY2(after.served >= 1 && after.served <= 3, qPrintable(QString::number(after.served)));
+
+    for (QProcess *gateway : {&first, &second}) {
+        gateway->terminate();
+        QVERIFY(gateway->waitForFinished(15000));
+    }
+    Store store;
+    QVERIFY(store.open(database).ok());
+    const auto row = store.readNow([token](QSqlDatabase &db) {
+        const auto share = LeaseRepository::share(db, LedgerScope::key(token));
+        QSqlQuery query(db);
+        query.prepare(u"SELECT spend_nanousd FROM keys WHERE token = ?"_s);
+        query.addBindValue(token);
+        const qint64 keySpend = query.exec() && query.next() ? query.value(0).toLongLong() : -1;
+        return share && *share ? QVariant(QVariantList{(*share)->spend, (*share)->leased, keySpend}) : QVariant();
+    });
+    QVERIFY(row.ok() && !row->isNull());
+    const QVariantList values = row->toList();
+    QCOMPARE(values.value(0).toLongLong(), after.charged);   // the second window's spend only
+    QCOMPARE(values.value(1).toLongLong(), 0);
+    QCOMPARE(values.value(2).toLongLong(), after.charged);   // the key's row agrees
+    QVERIFY(after.charged <= max);
+    store.close();
+}
+
+QTEST_GUILESS_MAIN(TestSharedBudgets)
+#include "tst_shared_budgets.moc"

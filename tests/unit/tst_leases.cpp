@@ -1,0 +1,615 @@
+// Shared budgets (docs/shared-budgets.md): the lease arithmetic of the Ledger, a simulation of
+// several instances on one shared row (the bounds on overshoot), the SQL of LeaseRepository on a
+// real SQLite store, and BudgetLeases parking calls until the store answered.
+#include "tests/unit/ledgertestsupport.h"
+
+#include "models/budgetleases.h"
+#include "models/config.h"
+#include "models/secretstore.h"
+#include "models/store/identityrepository.h"
+#include "models/store/leaserepository.h"
+#include "models/store/migrations.h"
+#include "models/store/store.h"
+
+#include <QRandomGenerator>
+#include <QSignalSpy>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+
+#include <deque>
+#include <thread>
+
+using namespace LedgerTestSupport;
+
+namespace {
+
+AdmissionRequest keyCall(NanoUsd estimate, NanoUsd upperBound)
+{
+    AdmissionRequest request;
+    request.budgets = {kKey};
+    request.estimatedCost = estimate;
+    request.upperBoundCost = upperBound;
+    return request;
+}
+
+// The shared row as budget_shares keeps it, with the grant rule of LeaseRepository::lease.
+struct SharedRow
+{
+    NanoUsd max = 0;
+    NanoUsd spend = 0;
+    NanoUsd leased = 0;
+    qint64 leaseRequests = 0;
+
+    std::optional<NanoUsd> grant(const LeaseNeed &need)
+    {
+        ++leaseRequests;
+        const NanoUsd remainder = max - spend - leased;
+        if (remainder < need.need)
+            return std::nullopt;
+        const NanoUsd granted = remainder >= need.want ? need.want : remainder;
+        leased += granted;
+        return granted;
+    }
+};
+
+} // namespace
+
+class TestLeases : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void singleInstanceModeNeverAsksForALease();
+    void reserveModeAdmitsWhileTheLeaseIsNotAllReserved();
+    void strictModeAdmitsOnlyWhatTheLeaseCovers();
+    void settlementSpendsFromTheLeaseAndKeepsTheRest();
+    void aDenialRefusesLocallyUntilItExpires();
+    void takeLeaseGivesBackWhatIsHeld();
+    void severalInstancesStayWithinTheBound_data();
+    void severalInstancesStayWithinTheBound();
+
+    void storeGrantsAtMostTheRemainder();
+    void expiredLeasesOfOtherInstancesComeBack();
+    void sharedSpendFollowsIncrementsAndWindows();
+    void budgetLeasesParksUntilTheStoreAnswers();
+    void leaseSqlRunsOnPostgres();
+    void withoutAStoreAnswerLeasesAreUnavailable();
+    void sharedModeIsAConfigSwitch();
+
+    void init();
+
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_path;
+};
+
+void TestLeases::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_path = m_dir->filePath(u"leases.db"_s);
+}
+
+void TestLeases::singleInstanceModeNeverAsksForALease()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock);
+    ledger.setBudget(kKey, maxOf(3 * kCent));
+    const Admission admission = ledger.admit(keyCall(kCent, kCent));
+    QVERIFY(admission.admitted());
+    QVERIFY(!admission.waitsForLease());
+    QCOMPARE(ledger.lease(kKey), 0);
+}
+
+void TestLeases::reserveModeAdmitsWhileTheLeaseIsNotAllReserved()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock, BudgetEnforcement::Reserve);
+    ledger.setShared(true, 20);
+    ledger.setBudget(kKey, maxOf(kDollar));
+
+    // No lease yet: nothing taken, a lease asked for (at least 1 nano, the estimate, a slice).
+    Admission first = ledger.admit(keyCall(kCent, 10 * kCent));
+    QVERIFY(!first.admitted());
+    QVERIFY(!first.refusal);
+    QCOMPARE(first.leaseNeeds.size(), 1);
+    QCOMPARE(first.leaseNeeds.first().scope, kKey);
+    QCOMPARE(first.leaseNeeds.first().need, 1);
+    QCOMPARE(first.leaseNeeds.first().want, kDollar / 20);   // the slice is more than the estimate
+    QCOMPARE(first.leaseNeeds.first().max, kDollar);
+    QCOMPARE(ledger.reservationsInFlight(), 0);
+
+    // 2.5 cents leased: calls of 1 cent pass while reserved < lease (0, 1, 2 cents reserved).
+    ledger.addLease(kKey, 2 * kCent + kCent / 2);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(ledger.admit(keyCall(kCent, 10 * kCent)).admitted());
+    const Admission fourth = ledger.admit(keyCall(kCent, 10 * kCent));
+    QVERIFY(fourth.waitsForLease());
+    QCOMPARE(fourth.leaseNeeds.first().need, kCent / 2 + 1);   // reserved 3 - lease 2.5 + 1 nano
+}
+
+void TestLeases::strictModeAdmitsOnlyWhatTheLeaseCovers()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock, BudgetEnforcement::Strict);
+    ledger.setShared(true, 1000);
+    ledger.setBudget(kKey, maxOf(kDollar));
+    ledger.addLease(kKey, 25 * kCent);
+
+    // Upper bound 10 cents: two fit in 25, the third needs 5 more (exactly, the slice is smaller).
+    QVERIFY(ledger.admit(keyCall(kCent, 10 * kCent)).admitted());
+    QVERIFY(ledger.admit(keyCall(kCent, 10 * kCent)).admitted());
+    const Admission third = ledger.admit(keyCall(kCent, 10 * kCent));
+    QVERIFY(third.waitsForLease());
+    QCOMPARE(third.leaseNeeds.first().need, 5 * kCent);
+    QCOMPARE(third.leaseNeeds.first().want, 5 * kCent);
+
+    // A free call still needs some lease left, as it needs spend + reserved < max on one instance.
+    ledger.setBudget(kUser, maxOf(kDollar));
+    AdmissionRequest free;
+    free.budgets = {kUser};
+    const Admission freeCall = ledger.admit(free);
+    QVERIFY(freeCall.waitsForLease());
+    QCOMPARE(freeCall.leaseNeeds.first().need, 1);
+
+    // An unpriced call is refused in strict mode before any lease is asked for.
+    AdmissionRequest unpriced = keyCall(0, 0);
+    unpriced.priceKnown = false;
+    const Admission refused = ledger.admit(unpriced);
+    QVERIFY(refused.refusal);
+    QVERIFY(!refused.waitsForLease());
+}
+
+void TestLeases::settlementSpendsFromTheLeaseAndKeepsTheRest()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock, BudgetEnforcement::Strict);
+    ledger.setShared(true);
+    ledger.setBudget(kKey, maxOf(kDollar));
+    ledger.addLease(kKey, 20 * kCent);
+    const Admission admitted = ledger.admit(keyCall(kCent, 10 * kCent));
+    QVERIFY(admitted.admitted());
+    const auto settled = ledger.settle(admitted.reservation, 3 * kCent, 0);
+    QVERIFY(settled);
+    QCOMPARE(settled->spends.size(), 1);
+    QCOMPARE(settled->spends.first().leaseUsed, 3 * kCent);
+    QCOMPARE(ledger.lease(kKey), 17 * kCent);   // the unused 7 cents of the hold stay leased
+    QCOMPARE(ledger.budget(kKey)->reserved, 0);
+
+    // Reserve mode: a call that costs more than the lease has left overshoots by the rest.
+    ledger.setEnforcement(BudgetEnforcement::Reserve);
+    const Admission big = ledger.admit(keyCall(kCent, kCent));
+    QVERIFY(big.admitted());
+    const auto over = ledger.settle(big.reservation, 30 * kCent, 0);
+    QCOMPARE(over->spends.first().leaseUsed, 17 * kCent);
+    QCOMPARE(ledger.lease(kKey), 0);
+    QVERIFY(ledger.leases().isEmpty());   // nothing left to give back or renew
+
+    // A released call keeps the whole lease.
+    ledger.addLease(kKey, 5 * kCent);
+    const Admission failed = ledger.admit(keyCall(kCent, kCent));
+    QVERIFY(ledger.release(failed.reservation));
+    QCOMPARE(ledger.lease(kKey), 5 * kCent);
+}
+
+void TestLeases::aDenialRefusesLocallyUntilItExpires()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock, BudgetEnforcement::Strict);
+    ledger.setShared(true);
+    ledger.setBudget(kKey, maxOf(kDollar, std::nullopt));
+    ledger.setSpend(kKey, 98 * kCent);
+    ledger.denyLease(kKey, 2 * kCent, clock.now().toMSecsSinceEpoch() + 250);
+
+    // Needs 10 cents, only 2 left: refused here, with the budget's message, no round trip.
+    const Admission refused = ledger.admit(keyCall(kCent, 10 * kCent));
+    QVERIFY(refused.refusal);
+    QCOMPARE(refused.refusal->kind, Refusal::Kind::Budget);
+    QVERIFY(refused.refusal->message.contains(u"Current cost: 0.98"_s));
+    // Needs 1 cent: it may fit, so it asks.
+    QVERIFY(ledger.admit(keyCall(kCent, kCent)).waitsForLease());
+    // After the denial's time the store is asked again.
+    advanceMs(clock, 251);
+    QVERIFY(ledger.admit(keyCall(kCent, 10 * kCent)).waitsForLease());
+    // A grant clears a denial at once.
+    ledger.denyLease(kKey, 0, clock.now().toMSecsSinceEpoch() + 250);
+    ledger.addLease(kKey, 10 * kCent);
+    QVERIFY(ledger.admit(keyCall(kCent, 10 * kCent)).admitted());
+}
+
+void TestLeases::takeLeaseGivesBackWhatIsHeld()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock);
+    ledger.setShared(true);
+    ledger.setBudget(kKey, maxOf(kDollar));
+    ledger.addLease(kKey, 7 * kCent);
+    QCOMPARE(ledger.leases().size(), 1);
+    QCOMPARE(ledger.leases().first().lease, 7 * kCent);
+    // A removed budget keeps its lease until it is taken (it must go back to the store).
+    ledger.removeBudget(kKey);
+    QCOMPARE(ledger.lease(kKey), 7 * kCent);
+    QCOMPARE(ledger.takeLease(kKey), 7 * kCent);
+    QCOMPARE(ledger.lease(kKey), 0);
+    QVERIFY(ledger.leases().isEmpty());
+}
+
+void TestLeases::severalInstancesStayWithinTheBound_data()
+{
+    QTest::addColumn<int>("instances");
+    QTest::addColumn<bool>("strict");
+    for (int n : {1, 2, 3, 5}) {
+        QTest::addRow("reserve, %d instance(s)", n) << n << false;
+        QTest::addRow("strict, %d instance(s)", n) << n << true;
+    }
+}
+
+// N ledgers on one shared row, 200 calls in random interleavings of admit / lease answer /
+// settle: reserve mode serves at most N + 5 calls on a budget worth 5, strict mode never spends
+// past the max, and the row's spend equals what the calls cost.
+void TestLeases::severalInstancesStayWithinTheBound()
+{
+    QFETCH(int, instances);
+    QFETCH(bool, strict);
+    constexpr NanoUsd cost = 3 * kCent;
+    constexpr NanoUsd max = 5 * cost;
+    const auto mode = strict ? BudgetEnforcement::Strict : BudgetEnforcement::Reserve;
+
+    for (quint32 seed = 1; seed <= 20; ++seed) {
+        QRandomGenerator random(seed);
+        ManualClock clock(kStart);
+        SharedRow row{max};
+        std::vector<std::unique_ptr<Ledger>> ledgers;
+        for (int i = 0; i < instances; ++i) {
+            ledgers.push_back(std::make_unique<Ledger>(clock, mode));
+            ledgers.back()->setShared(true, 4);
+            ledgers.back()->setBudget(kKey, maxOf(max));
+        }
+        struct InFlight
+        {
+            int instance;
+            ReservationId id;
+        };
+        std::deque<int> waiting;         // calls not yet admitted or refused, by instance
+        std::vector<InFlight> inFlight;
+        for (int call = 0; call < 200; ++call)
+            waiting.push_back(int(random.bounded(instances)));
+        int served = 0;
+        NanoUsd spent = 0;
+        while (!waiting.empty() || !inFlight.empty()) {
+            // Settle one call in flight now and then, in any order.
+            if (!inFlight.empty() && (waiting.empty() || random.bounded(3) == 0)) {
+                const qsizetype pick = random.bounded(int(inFlight.size()));
+                const InFlight done = inFlight[pick];
+                inFlight.erase(inFlight.begin() + pick);
+                const auto settled = ledgers[done.instance]->settle(done.id, cost, 0);
+                QVERIFY(settled);
+                row.spend += cost;
+                row.leased -= settled->spends.first().leaseUsed;
+                spent += cost;
+                continue;
+            }
+            const int instance = waiting.front();
+            waiting.pop_front();
+            Ledger &ledger = *ledgers[instance];
+            for (int round = 0;; ++round) {
+                QVERIFY(round < 50);
+                // The estimate is the cost (as for the mock with max_tokens): an estimate below
+                // the cost lets a single instance overshoot by the difference too.
+                const Admission admission = ledger.admit(keyCall(cost, cost));
+                if (admission.admitted()) {
+                    ++served;
+                    inFlight.push_back({instance, admission.reservation});
+                    break;
+                }
+                if (admission.refusal)
+                    break;
+                const auto granted = row.grant(admission.leaseNeeds.first());
+                if (granted) {
+                    ledger.addLease(kKey, *granted);
+                    continue;
+                }
+                // Idle leases elsewhere go back (BudgetLeases::tick), then one more try.
+                bool returned = false;
+                for (const auto &other : ledgers) {
+                    const auto state = other->budget(kKey);
+                    if (other.get() != &ledger && state->reserved == 0 && other->lease(kKey) > 0) {
+                        row.leased -= other->takeLease(kKey);
+                        returned = true;
+                    }
+                }
+                if (!returned)
+                    ledger.denyLease(kKey, row.max - row.spend - row.leased, clock.now().toMSecsSinceEpoch() + 250);
+            }
+            QVERIFY(row.leased >= 0);
+            QVERIFY(strict ? row.spend + row.leased <= max : true);
+        }
+        QCOMPARE(row.spend, spent);
+        // Strict: never past the max (a call may be refused while another instance's calls in
+        // flight hold what is left). Reserve: at most one call beyond per instance.
+        if (strict)
+            QVERIFY2(spent <= max, qPrintable(u"seed %1: spent %2 > max %3"_s.arg(seed).arg(spent).arg(max)));
+        else
+            QVERIFY2(served <= 5 + instances, qPrintable(u"seed %1: served %2"_s.arg(seed).arg(served)));
+        QVERIFY(served >= (strict ? 3 : 5));
+    }
+}
+
+void TestLeases::storeGrantsAtMostTheRemainder()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    using namespace LeaseRepository;
+    const auto ask = [&](const QString &instance, NanoUsd need, NanoUsd want) {
+        auto answers = std::make_shared<QList<LeaseAnswer>>();
+        const Result<void> done
+            = store.writeNow(lease(instance, {{kGlobal, need, want, 10 * kCent, 2 * kCent, {}}}, 1000, 31'000, answers));
+        return done ? answers->value(0) : LeaseAnswer{};
+    };
+    // Seeded with spend 2: 8 cents remain. A asks 5 (gets 5), B asks 5 (gets the 3 left).
+    LeaseAnswer a = ask(u"A"_s, kCent, 5 * kCent);
+    QVERIFY(a.granted);
+    QCOMPARE(a.amount, 5 * kCent);
+    QCOMPARE(a.spend, 2 * kCent);
+    QCOMPARE(a.leased, 5 * kCent);
+    LeaseAnswer b = ask(u"B"_s, kCent, 5 * kCent);
+    QVERIFY(b.granted);
+    QCOMPARE(b.amount, 3 * kCent);
+    // Nothing left: refused, with the row's figures.
+    LeaseAnswer c = ask(u"B"_s, 1, kCent);
+    QVERIFY(!c.granted);
+    QCOMPARE(c.spend, 2 * kCent);
+    QCOMPARE(c.leased, 8 * kCent);
+    QCOMPARE(*store.readNow([](QSqlDatabase &db) { return QVariant::fromValue(*leasesHeld(db, kGlobal)); }),
+             QVariant::fromValue(8 * kCent));
+
+    // A settles a call of 4 cents from its lease (spend through addSpend), gives 1 back.
+    setSharedSpend(true);
+    QVERIFY(store.writeNow(IdentityRepository::addSpend(kGlobal, 4 * kCent, {})).ok());
+    setSharedSpend(false);
+    QVERIFY(store.writeNow(settle(u"A"_s, kGlobal, 4 * kCent, 31'000)).ok());
+    QVERIFY(store.writeNow(giveBack(u"A"_s, kGlobal, kCent)).ok());
+    const auto row = store.readNow([](QSqlDatabase &db) {
+        const auto share = LeaseRepository::share(db, kGlobal);
+        return QVariant::fromValue(QList<qint64>{(*share)->spend, (*share)->leased});
+    });
+    QCOMPARE(row->value<QList<qint64>>(), (QList<qint64>{6 * kCent, 3 * kCent}));
+    // Giving back more than is held returns only what is held.
+    QVERIFY(store.writeNow(giveBack(u"B"_s, kGlobal, kDollar)).ok());
+    const auto after = store.readNow([](QSqlDatabase &db) { return QVariant::fromValue((*share(db, kGlobal))->leased); });
+    QCOMPARE(after->value<qint64>(), 0);
+    store.close();
+}
+
+void TestLeases::expiredLeasesOfOtherInstancesComeBack()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    using namespace LeaseRepository;
+    auto answers = std::make_shared<QList<LeaseAnswer>>();
+    // A (then killed) leases all 10 cents until t = 5000.
+    QVERIFY(store.writeNow(lease(u"A"_s, {{kGlobal, kCent, 10 * kCent, 10 * kCent, 0, {}}}, 0, 5000, answers)).ok());
+    QCOMPARE(answers->value(0).amount, 10 * kCent);
+    // B at t = 4000: nothing left.
+    QVERIFY(store.writeNow(lease(u"B"_s, {{kGlobal, kCent, 4 * kCent, 10 * kCent, 0, {}}}, 4000, 9000, answers)).ok());
+    QVERIFY(!answers->value(0).granted);
+    // B at t = 6000: A's lease expired and comes back.
+    QVERIFY(store.writeNow(lease(u"B"_s, {{kGlobal, kCent, 4 * kCent, 10 * kCent, 0, {}}}, 6000, 11000, answers)).ok());
+    QVERIFY(answers->value(0).granted);
+    QCOMPARE(answers->value(0).amount, 4 * kCent);
+    QCOMPARE(answers->value(0).leased, 4 * kCent);
+    // A settling on its lost lease moves nothing (the lease was taken back already).
+    QVERIFY(store.writeNow(settle(u"A"_s, kGlobal, 3 * kCent, 20000)).ok());
+    auto held = std::make_shared<QStringList>();
+    QVERIFY(store.writeNow(renew(u"A"_s, 20000, held)).ok());
+    QVERIFY(held->isEmpty());
+    QVERIFY(store.writeNow(renew(u"B"_s, 20000, held)).ok());
+    QCOMPARE(*held, QStringList{scopeKey(kGlobal)});
+    const auto leased = store.readNow([](QSqlDatabase &db) { return QVariant::fromValue((*share(db, kGlobal))->leased); });
+    QCOMPARE(leased->value<qint64>(), 4 * kCent);
+    store.close();
+}
+
+void TestLeases::sharedSpendFollowsIncrementsAndWindows()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    using namespace LeaseRepository;
+    const QDateTime w1 = utc(2025, 3, 11);
+    const QDateTime w2 = utc(2025, 3, 12);
+    auto answers = std::make_shared<QList<LeaseAnswer>>();
+    QVERIFY(store.writeNow(lease(u"A"_s, {{kGlobal, 1, kCent, kDollar, 5 * kCent, w1}}, 0, 5000, answers)).ok());
+    QCOMPARE(answers->value(0).spend, 5 * kCent);
+    const auto spendOf = [&] {
+        return store.readNow([](QSqlDatabase &db) { return QVariant::fromValue((*share(db, kGlobal))->spend); })
+            ->value<qint64>();
+    };
+    QVERIFY(store.writeNow([w1](QSqlDatabase &db) { return addSharedSpend(db, kGlobal, 2 * kCent, w1); }).ok());
+    QCOMPARE(spendOf(), 7 * kCent);
+    // An older window's call counts in the row's window; a newer one starts it afresh.
+    QVERIFY(store.writeNow([](QSqlDatabase &db) { return addSharedSpend(db, kGlobal, kCent, utc(2025, 3, 10)); }).ok());
+    QCOMPARE(spendOf(), 8 * kCent);
+    QVERIFY(store.writeNow([w2](QSqlDatabase &db) { return addSharedSpend(db, kGlobal, 3 * kCent, w2); }).ok());
+    QCOMPARE(spendOf(), 3 * kCent);
+    // A lease asked in the newer window does not reset it again; the lease stays across the move.
+    QVERIFY(store.writeNow(lease(u"A"_s, {{kGlobal, 1, kCent, kDollar, 0, w2}}, 0, 5000, answers)).ok());
+    QCOMPARE(answers->value(0).spend, 3 * kCent);
+    QCOMPARE(answers->value(0).leased, 2 * kCent);
+    // An admin's spend edit.
+    QVERIFY(store.writeNow(setSpend(kGlobal, 50 * kCent)).ok());
+    QCOMPARE(spendOf(), 50 * kCent);
+    store.close();
+}
+
+void TestLeases::budgetLeasesParksUntilTheStoreAnswers()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    ManualClock clock(kStart);
+    Ledger a(clock, BudgetEnforcement::Strict);
+    Ledger b(clock, BudgetEnforcement::Strict);
+    BudgetLeases::Options options;
+    options.sliceDivisor = 4;      // a quarter of the max per lease
+    options.idleMs = 60'000;
+    a.setShared(true, options.sliceDivisor);
+    b.setShared(true, options.sliceDivisor);
+    a.setBudget(kKey, maxOf(kDollar));
+    b.setBudget(kKey, maxOf(kDollar));
+    {
+        BudgetLeases leasesA(a, &store, clock, options);
+        BudgetLeases leasesB(b, &store, clock, options);
+        QVERIFY(leasesA.instance() != leasesB.instance());
+
+        // Three calls park behind one request: one round trip for all of them.
+        int resumed = 0;
+        for (int i = 0; i < 3; ++i) {
+            const Admission admission = a.admit(keyCall(kCent, 10 * kCent));
+            QVERIFY(admission.waitsForLease());
+            leasesA.request(admission.leaseNeeds, [&] { ++resumed; });
+        }
+        QCOMPARE(leasesA.counters().requests, 1);
+        QCOMPARE(leasesA.parkedCalls(), 3);
+        QTRY_COMPARE(resumed, 3);
+        QCOMPARE(leasesA.parkedCalls(), 0);
+        QCOMPARE(a.lease(kKey), 25 * kCent);
+
+        // B takes the next quarter; both leases are in the row.
+        const Admission onB = b.admit(keyCall(kCent, 10 * kCent));
+        bool resumedB = false;
+        leasesB.request(onB.leaseNeeds, [&] { resumedB = true; });
+        QTRY_VERIFY(resumedB);
+        QCOMPARE(b.lease(kKey), 25 * kCent);
+        const auto leased = store.readNow(
+            [](QSqlDatabase &db) { return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased); });
+        QCOMPARE(leased->value<qint64>(), 50 * kCent);
+
+        // Idle leases go back.
+        advanceMs(clock, 60'001);
+        leasesA.tick();
+        QCOMPARE(a.lease(kKey), 0);
+    }
+    // B's went back when it closed down (queued: close() finishes it).
+    const auto leased = store.readNow(
+        [](QSqlDatabase &db) { return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased); });
+    QCOMPARE(leased->value<qint64>(), 0);
+    store.close();
+}
+
+// No answer (here: no store at all): the parked call is resumed, and for a while calls that need
+// a lease are told the store is unavailable (Accounting answers them 503).
+void TestLeases::withoutAStoreAnswerLeasesAreUnavailable()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock, BudgetEnforcement::Reserve);
+    ledger.setShared(true);
+    ledger.setBudget(kKey, maxOf(kDollar));
+    BudgetLeases leases(ledger, nullptr, clock, {});
+    QVERIFY(!leases.unavailable());
+    const Admission admission = ledger.admit(keyCall(kCent, kCent));
+    bool resumed = false;
+    leases.request(admission.leaseNeeds, [&] { resumed = true; });
+    QVERIFY(resumed);
+    QVERIFY(leases.unavailable());
+    QCOMPARE(ledger.lease(kKey), 0);
+    advanceMs(clock, 1001);
+    QVERIFY(!leases.unavailable());
+}
+
+void TestLeases::sharedModeIsAConfigSwitch()
+{
+    MemorySecretStore secrets;
+    const auto off = ConfigLoader::loadString("general_settings:\n  store_prompts: false\n", u"c.yaml"_s, secrets);
+    QVERIFY(off.ok());
+    QVERIFY(!off->sharedBudgets());
+    QCOMPARE(off->general.sharedLeaseSeconds, 30.0);
+    const auto on = ConfigLoader::loadString("general_settings:\n  shared_database: true\n  shared_lease_seconds: 5\n",
+                                             u"c.yaml"_s, secrets);
+    QVERIFY2(on.ok(), on ? "" : qPrintable(on.error().toString()));
+    QVERIFY(on->sharedBudgets());
+    QCOMPARE(on->general.sharedLeaseSeconds, 5.0);
+    // The PostgreSQL hook: a server database is shared.
+    Config postgres = *off;
+    postgres.general.databaseUrl = u"postgresql://gateway@db/tollgate"_s;
+    QVERIFY(postgres.sharedBudgets());
+}
+
+// The same jobs on PostgreSQL (schema v7's SQL and the lease statements as they are), when a
+// server is given: TOLLGATE_TEST_PG_PORT (127.0.0.1, user postgres, trust auth). Two
+// connections ask at once: the row lock serialises them and the second sees the first's lease.
+void TestLeases::leaseSqlRunsOnPostgres()
+{
+    const QByteArray port = qgetenv("TOLLGATE_TEST_PG_PORT");
+    if (port.isEmpty())
+        QSKIP("TOLLGATE_TEST_PG_PORT is not set");
+    const auto connect = [&](const QString &name) {
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
+        db.setHostName(u"127.0.0.1"_s);
+        db.setPort(port.toInt());
+        db.setUserName(u"postgres"_s);
+        db.setDatabaseName(u"postgres"_s);
+        return db;
+    };
+    {
+        QSqlDatabase db = connect(u"pg-a"_s);
+        QSqlDatabase other = connect(u"pg-b"_s);
+        QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+        QVERIFY(other.open());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(u"DROP SCHEMA IF EXISTS tollgate_leases_test CASCADE"_s));
+        QVERIFY(query.exec(u"CREATE SCHEMA tollgate_leases_test"_s));
+        for (QSqlDatabase *connection : {&db, &other})
+            QVERIFY(QSqlQuery(*connection).exec(u"SET search_path TO tollgate_leases_test"_s));
+        QVERIFY(query.exec(u"CREATE TABLE keys (token TEXT PRIMARY KEY, spend_nanousd BIGINT NOT NULL DEFAULT 0)"_s));
+        QVERIFY(query.exec(u"INSERT INTO keys VALUES ('hash-of-key-1', 20000000)"_s));
+        for (const QString &sql : migrations().constLast().statements)
+            QVERIFY2(query.exec(sql), qPrintable(query.lastError().text()));
+
+        using namespace LeaseRepository;
+        auto answers = std::make_shared<QList<LeaseAnswer>>();
+        // The row is seeded from the key's spend column (2 cents): 8 of 10 remain.
+        QVERIFY(db.transaction());
+        auto done = lease(u"A"_s, {{kKey, kCent, 5 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 1000, 5000, answers)(db);
+        QVERIFY2(done.ok(), done ? "" : qPrintable(done.error().message));
+        // B asks meanwhile on its own connection: it waits for A's row lock, then sees A's lease.
+        auto answersB = std::make_shared<QList<LeaseAnswer>>();
+        Result<void> doneB;
+        std::thread b([&] {
+            // QSqlDatabase connections may be used from another thread one at a time.
+            other.transaction();
+            doneB = lease(u"B"_s, {{kKey, kCent, 5 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 1000, 5000, answersB)(other);
+            other.commit();
+        });
+        QTest::qWait(200);
+        QVERIFY(db.commit());
+        b.join();
+        QVERIFY2(doneB.ok(), doneB ? "" : qPrintable(doneB.error().message));
+        QCOMPARE(answers->value(0).amount, 5 * kCent);
+        QCOMPARE(answers->value(0).spend, 2 * kCent);
+        QCOMPARE(answersB->value(0).amount, 3 * kCent);
+        QCOMPARE(answersB->value(0).leased, 8 * kCent);
+        // Nothing left; A's lease expires and comes back to B.
+        QVERIFY(lease(u"B"_s, {{kKey, 1, kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 2000, 9000, answersB)(db).ok());
+        QVERIFY(!answersB->value(0).granted);
+        QVERIFY(lease(u"B"_s, {{kKey, 1, 4 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 6000, 9000, answersB)(db).ok());
+        QCOMPARE(answersB->value(0).amount, 4 * kCent);
+        auto held = std::make_shared<QStringList>();
+        QVERIFY(renew(u"B"_s, 20000, held)(db).ok());
+        QCOMPARE(*held, QStringList{scopeKey(kKey)});
+        QVERIFY(giveBack(u"B"_s, kKey, kDollar)(db).ok());
+        QVERIFY(setSpend(kKey, 3 * kCent)(db).ok());
+        const auto row = share(db, kKey);
+        QVERIFY(row.ok() && row->has_value());
+        QCOMPARE((*row)->leased, 0);
+        QCOMPARE((*row)->spend, 3 * kCent);
+        // A newer window moves the row: spend from 0.
+        QVERIFY(lease(u"B"_s, {{kKey, 1, kCent, 10 * kCent, 0, utc(2025, 3, 12)}}, 6000, 9000, answersB)(db).ok());
+        QCOMPARE(answersB->value(0).spend, 0);
+        QVERIFY(query.exec(u"DROP SCHEMA tollgate_leases_test CASCADE"_s));
+    }
+    QSqlDatabase::removeDatabase(u"pg-a"_s);
+    QSqlDatabase::removeDatabase(u"pg-b"_s);
+}
+
+QTEST_GUILESS_MAIN(TestLeases)
+#include "tst_leases.moc"
