@@ -405,6 +405,7 @@ void ConfigParser::parseGeneral(const YAML::Node &map, GeneralSettings &out)
         out.maxRequestSizeMb = *maxSize;
     readBool(field(map, "store_prompts", p), out.storePrompts);
     readBool(field(map, "metrics_public", p), out.metricsPublic);
+    readBool(field(map, "shared_database", p), out.sharedDatabase);
 
     const Field origins = field(map, "allowed_origins", p);
     if (origins.present() && !failed()) {

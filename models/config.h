@@ -72,6 +72,9 @@ struct GeneralSettings
     // ("https://app.example", default port dropped); "*" = any origin.
     QStringList allowedOrigins;
     bool metricsPublic = false;        // GET /metrics without a key (LiteLLM has it open by default)
+    // [Tollgate] several gateway instances share one database: management changes propagate
+    // between them and rate limits are split over the live instances (docs/shared-instances.md).
+    bool sharedDatabase = false;
 };
 
 struct Config

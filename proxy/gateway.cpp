@@ -24,6 +24,7 @@
 #include "controllers/usercontroller.h"
 #include "deployments.h"
 #include "httptransport.h"
+#include "instancesync.h"
 #include "router.h"
 #include "services.h"
 #include "upstream/upstreamclient.h"
@@ -141,6 +142,7 @@ struct Gateway::Private
     std::shared_ptr<RefusalLog> refusals = std::make_shared<RefusalLog>(services);
     IdentityRegistry identities;
     std::unique_ptr<Accounting> accounting;
+    std::unique_ptr<InstanceSync> instanceSync;   // shared_database only
     OpenAIController openai;
     HealthController health;
     KeyController keys;
@@ -178,6 +180,21 @@ Result<quint16> Gateway::start(const Options &options)
         d->services.clock = options.clock;
         d->router.setIdentities(&d->identities, options.clock);
     }
+    // Shared mode: where the changes feed stands is read before the identities, so a change
+    // committed by another instance while they load is applied (again) rather than missed.
+    if (d->config.general.sharedDatabase && d->services.store) {
+        InstanceSync::Appliers appliers;
+        appliers.model = [this](const QString &id, const std::optional<StoredModel> &model) {
+            d->models.applyStoredChange(id, model);
+        };
+        appliers.setting = [this](const QString &key, const QJsonObject &value) {
+            d->users.applyStoredSetting(key, value);
+        };
+        d->instanceSync = std::make_unique<InstanceSync>(d->services, std::move(appliers), QString(), this);
+        if (auto prepared = d->instanceSync->prepare(); !prepared)
+            return prepared.error();
+        d->services.instanceId = d->instanceSync->instanceId();
+    }
     if (auto loaded = d->loadIdentities(); !loaded)
         return loaded.error();
     if (auto loaded = d->openai.loadStoredResponses(); !loaded)
@@ -193,6 +210,8 @@ Result<quint16> Gateway::start(const Options &options)
                                                  d->config.general.budgetEnforcement, this);
     d->services.accounting = d->accounting.get();
     d->accounting->load(d->users.globalBudget());
+    if (d->instanceSync)
+        d->instanceSync->start();
     d->transport = std::make_unique<HttpTransport>(
         [this](HttpRequest &&request, ResponderPtr responder) {
             if (d->stopping && !request.path.startsWith(u"/health")) {
@@ -229,6 +248,8 @@ void Gateway::shutdown()
         return;
     d->stopping = true;
     d->services.shuttingDown = true;
+    if (d->instanceSync)
+        d->instanceSync->stop();
     if (d->transport) {
         d->transport->stopListening();
         d->transport->closeIdleConnections();

@@ -244,10 +244,39 @@ Migration refusalsV6()
     };
 }
 
+// Several gateway instances on one database (general_settings.shared_database): every management
+// change appends a row to `changes` in its own transaction, which the other instances follow (seq
+// order) to reload what changed; `instances` holds each live process's heartbeat, from which
+// rate limits are split. Read by seq (the key) and pruned by time (indexed). Times are epoch
+// milliseconds, written by the instances' clocks. Version 7 here; it becomes 8 once the budget
+// leases' step (7) is in: append it after that step.
+Migration sharedInstancesV7()
+{
+    return Migration{
+        7,
+        u"changes feed and live instances"_s,
+        {
+            uR"(CREATE TABLE changes (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                object_id TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                at_ms INTEGER NOT NULL
+            ))"_s,
+            u"CREATE INDEX idx_changes_at ON changes (at_ms)"_s,
+            uR"(CREATE TABLE instances (
+                instance_id TEXT PRIMARY KEY,
+                started_ms INTEGER NOT NULL,
+                last_seen_ms INTEGER NOT NULL
+            ))"_s,
+        },
+    };
+}
+
 const QList<Migration> &migrations()
 {
     static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3(), agentSessionsV4(), responsesV5(),
-                                        refusalsV6()};
+                                        refusalsV6(), sharedInstancesV7()};
     return steps;
 }
 
