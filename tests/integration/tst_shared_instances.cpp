@@ -1,6 +1,8 @@
 // Several real gateway processes on one SQLite file with general_settings.shared_database: a
 // management change made on one instance is applied by the others within a second, and a key's
 // rpm_limit holds over the union of the instances (each enforces its share).
+// With TOLLGATE_TEST_PG_URL set (tst_shared_instances_pg, the `postgres` fixture's server) the
+// instances share a fresh PostgreSQL database instead (general_settings.database_url).
 #include "tests/support/httpclient.h"
 
 #include <QElapsedTimer>
@@ -9,6 +11,11 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUrl>
+#include <QUuid>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -23,12 +30,16 @@ namespace {
 
 constexpr auto MasterKey = "sk-shared-master";
 
-// Starts the headless binary and waits for its "listening on" line; 0 on failure.
+// Starts the headless binary and waits for its "listening on" line; 0 on failure. `database`
+// empty: the config names it.
 quint16 startGateway(QProcess &process, const QString &config, const QString &database)
 {
     const QString binary = qEnvironmentVariable("TOLLGATE_BINARY");
     process.setProcessChannelMode(QProcess::SeparateChannels);
-    process.start(binary, {u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s, u"--db"_s, database});
+    QStringList arguments{u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s};
+    if (!database.isEmpty())
+        arguments << u"--db"_s << database;
+    process.start(binary, arguments);
     if (!process.waitForStarted(10000))
         return 0;
     QByteArray output;
@@ -52,6 +63,36 @@ QByteArray chatBody()
                              {u"model"_s, u"m"_s},
                              {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"hi"_s}}}}})
         .toJson(QJsonDocument::Compact);
+}
+
+// A new database on the server of TOLLGATE_TEST_PG_URL, as a URL; empty (and a warning) on failure.
+QString freshPostgresUrl(const QString &serverUrl)
+{
+    const QUrl url(serverUrl);
+    const QString name = u"shared_"_s + QUuid::createUuid().toString(QUuid::Id128).left(16);
+    const QString connection = u"shared-admin-"_s + name;
+    bool created = false;
+    {
+        QSqlDatabase admin = QSqlDatabase::addDatabase(u"QPSQL"_s, connection);
+        admin.setHostName(url.host());
+        admin.setPort(url.port(5432));
+        admin.setUserName(url.userName());
+        admin.setDatabaseName(u"postgres"_s);
+        if (admin.open()) {
+            QSqlQuery query(admin);
+            created = query.exec(u"CREATE DATABASE "_s + name);
+            if (!created)
+                qWarning() << "CREATE DATABASE failed:" << query.lastError().text();
+        } else {
+            qWarning() << "PostgreSQL not reached:" << admin.lastError().text();
+        }
+    }
+    QSqlDatabase::removeDatabase(connection);
+    if (!created)
+        return {};
+    QUrl fresh = url;
+    fresh.setPath(u"/"_s + name);
+    return fresh.toString();
 }
 
 struct Instance
@@ -119,8 +160,15 @@ bool TestSharedInstances::startInstances(int count, bool shared)
                "  master_key: sk-shared-master\n");
     if (shared)
         file.write("  shared_database: true\n");
+    QString database = m_dir->filePath(u"shared.db"_s);
+    if (const QString server = qEnvironmentVariable("TOLLGATE_TEST_PG_URL"); !server.isEmpty()) {
+        const QString url = freshPostgresUrl(server);
+        if (url.isEmpty())
+            return false;
+        file.write("  database_url: \"" + url.toUtf8() + "\"\n");
+        database.clear();
+    }
     file.close();
-    const QString database = m_dir->filePath(u"shared.db"_s);
     for (int i = 0; i < count; ++i) {
         Instance instance;
         instance.port = startGateway(*instance.process, config, database);
