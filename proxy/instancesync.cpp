@@ -9,6 +9,8 @@
 #include <QLoggingCategory>
 #include <QSqlDatabase>
 #include <QSqlDriver>
+#include <QPointer>
+#include <QSet>
 #include <QUuid>
 
 using namespace Qt::StringLiterals;
@@ -38,6 +40,13 @@ Record keepingLocalSpend(Record record, const Record *local)
         record.budget.resetAt = local->budget.resetAt;
     return record;
 }
+
+// What resync() reads: the feed's position and every row.
+struct Everything
+{
+    qint64 seq = 0;
+    IdentityRepository::Snapshot snapshot;
+};
 
 } // namespace
 
@@ -93,6 +102,7 @@ void InstanceSync::start()
     setLive(std::move(live));
     qCInfo(lcInstances).noquote() << "shared database: instance" << m_instanceId << "of" << m_live.size()
                                   << "live, following changes after" << m_seq;
+    m_lastFollowMs = nowMs();
     m_pollTimer.start();
     m_heartbeatTimer.start();
     // PostgreSQL wakes the poll at once; the driver's signal is emitted on the store thread and
@@ -145,6 +155,8 @@ void InstanceSync::poll()
             m_polling = false;
             if (!result) {
                 qCWarning(lcInstances).noquote() << "changes not read:" << result.error().message;
+            } else if (const qint64 now = nowMs(); std::exchange(m_lastFollowMs, now) < now - ResyncAfterMs) {
+                resync();
             } else {
                 const auto step = result->value<ChangeFeed::Step>();
                 if (step.nextSeq > m_seq) {
@@ -210,6 +222,66 @@ void InstanceSync::apply(const ChangeFeed::Step &step)
             m_appliers.setting(key, value);
     }
     qCDebug(lcInstances) << "applied" << step.changes << "change(s) up to" << step.nextSeq;
+}
+
+void InstanceSync::resync()
+{
+    if (m_resyncing || m_stopped)
+        return;
+    m_resyncing = true;
+    qCWarning(lcInstances) << "no changes read for" << ResyncAfterMs / 1000 << "s: reloading everything";
+    m_services.store->read(
+        [](QSqlDatabase &db) -> QVariant {
+            // The feed's position first: a change committed during the load is applied again after.
+            auto seq = ChangeFeed::lastSeq(db);
+            if (!seq)
+                return QVariant::fromValue(seq.error());
+            auto snapshot = IdentityRepository::loadAll(db);
+            if (!snapshot)
+                return QVariant::fromValue(snapshot.error());
+            return QVariant::fromValue(Everything{*seq, *snapshot});
+        },
+        this, [this](const Result<QVariant> &result) {
+            m_resyncing = false;
+            if (!result || result->metaType() != QMetaType::fromType<Everything>()) {
+                m_lastFollowMs = 0;   // try again at the next poll
+                return;
+            }
+            const auto everything = result->value<Everything>();
+            // As apply() does with every object changed: what is there is put, what is not removed.
+            ChangeFeed::Step step;
+            step.nextSeq = everything.seq;
+            QSet<QString> keys, users, endUsers;
+            for (const User &user : everything.snapshot.users) {
+                users.insert(user.userId);
+                step.reloaded.users.append({user.userId, user});
+            }
+            for (const VirtualKey &key : everything.snapshot.keys) {
+                keys.insert(key.token);
+                step.reloaded.keys.append({key.token, key});
+            }
+            for (const EndUser &endUser : everything.snapshot.endUsers) {
+                endUsers.insert(endUser.userId);
+                step.reloaded.endUsers.append({endUser.userId, endUser});
+            }
+            for (const StoredModel &model : everything.snapshot.models)
+                step.reloaded.models.append({model.modelId, model});
+            const IdentityRegistry &identities = *m_services.identities;
+            for (const VirtualKey *key : identities.keys()) {
+                if (!keys.contains(key->token))
+                    step.reloaded.keys.append({key->token, std::nullopt});
+            }
+            for (const User *user : identities.users()) {
+                if (!users.contains(user->userId))
+                    step.reloaded.users.append({user->userId, std::nullopt});
+            }
+            for (const EndUser *endUser : identities.endUsers()) {
+                if (!endUsers.contains(endUser->userId))
+                    step.reloaded.endUsers.append({endUser->userId, std::nullopt});
+            }
+            m_seq = std::max(m_seq, everything.seq);
+            apply(step);
+        });
 }
 
 void InstanceSync::beat()

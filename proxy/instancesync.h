@@ -38,6 +38,9 @@ public:
     // Rows of instances unseen this long are deleted; changes older than this are pruned.
     static constexpr qint64 ForgetInstanceAfterMs = 60'000;
     static constexpr qint64 KeepChangesMs = 10 * 60'000;
+    // Without a successful poll for this long (the database out of reach, the machine asleep),
+    // changes may have been pruned unread: everything is reloaded instead.
+    static constexpr qint64 ResyncAfterMs = KeepChangesMs / 2;
 
     // What the registry does not hold: applied through the controllers that own them.
     struct Appliers
@@ -70,6 +73,7 @@ public:
 private:
     void poll();
     void apply(const ChangeFeed::Step &step);
+    void resync();
     void beat();
     void setLive(QStringList live);
 
@@ -78,11 +82,13 @@ private:
     QString m_instanceId;
     qint64 m_startedMs = 0;
     qint64 m_seq = 0;
+    qint64 m_lastFollowMs = 0;   // the last successful poll
     QStringList m_live;
     QTimer m_pollTimer;
     QTimer m_heartbeatTimer;
     bool m_polling = false;
     bool m_pollAgain = false;
+    bool m_resyncing = false;
     bool m_beating = false;
     bool m_stopped = false;
 };
