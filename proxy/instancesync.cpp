@@ -190,16 +190,18 @@ void InstanceSync::apply(const ChangeFeed::Step &step)
             identities.removeKey(token);
     }
     for (const auto &[userId, keys] : reloaded.userKeys) {
-        QSet<QString> present;
-        for (const VirtualKey &key : keys) {
-            present.insert(key.token);
+        for (const VirtualKey &key : keys)
             putKey(key);
-        }
+    }
+    // A deleted user's keys went with it (deleteUser). While the user exists, a key missing from
+    // its reloaded keys is left alone: it may be one this instance is still committing, and a
+    // key deleted by itself comes as a change of its own.
+    for (const auto &[id, user] : reloaded.users) {
+        if (user)
+            continue;
         QStringList gone;
-        for (const VirtualKey *key : identities.keysOfUser(userId)) {
-            if (!present.contains(key->token))
-                gone.append(key->token);
-        }
+        for (const VirtualKey *key : identities.keysOfUser(id))
+            gone.append(key->token);
         for (const QString &token : gone)
             identities.removeKey(token);
     }
