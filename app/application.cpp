@@ -87,12 +87,21 @@ int Application::serve()
                    "could spend your budget. Set a master key or listen on 127.0.0.1."_s.arg(host.toString()));
         return 2;
     }
-    const QString databasePath = Runtime::databasePath(m_commandLine.databasePath, *config, m_commandLine.configPath);
+    const auto target = Runtime::databaseTarget(m_commandLine.databasePath, *config, m_commandLine.configPath,
+                                                m_commandLine.port, qEnvironmentVariable("DATABASE_URL"));
+    if (!target) {
+        printError(target.error().message);
+        return 2;
+    }
+    // The password never reaches the output: describe() leaves it out.
+    const QString databasePath = target->describe();
     Runtime::raiseOpenFileLimit();
 
     Store store;
-    if (auto opened = store.open(databasePath); !opened) {
-        printError(u"cannot open the database %1: %2"_s.arg(databasePath, opened.error().message));
+    if (auto opened = store.open(*target); !opened) {
+        // Store's message names the database already (host, port, name; no password).
+        printError(target->isPostgres() ? opened.error().message
+                                        : u"cannot open the database %1: %2"_s.arg(databasePath, opened.error().message));
         return 1;
     }
 

@@ -9,7 +9,9 @@
 #include "../ui/banner.h"
 #include "../ui/gatewaystatus.h"
 #include "../ui/mainwindow.h"
+#include "../ui/pages/settingspage.h"
 #include "../ui/masterkey.h"
+#include "../ui/remotegateway.h"
 #include "../ui/singleinstance.h"
 #include "../ui/trayicon.h"
 
@@ -146,10 +148,15 @@ int run(const CommandLine &commandLine)
         return fail(QApplication::translate("Tollgate::Desktop", "Settings error"), host.error().message);
 
     // The command line wins over the data file chosen in Settings, which wins over config.yaml.
-    QString databasePath = Runtime::databasePath(current.databasePath, *config, current.configPath);
+    // config.yaml's database_url may name PostgreSQL (issue #17); DATABASE_URL is for the headless
+    // server only (a desktop session may carry one meant for something else).
+    const auto target = Runtime::databaseTarget(current.databasePath, *config, current.configPath, current.port);
+    if (!target)
+        return fail(QApplication::translate("Tollgate::Desktop", "Configuration error"), target.error().message);
+    QString databasePath = target->describe();
     Runtime::raiseOpenFileLimit();
     Store store;
-    if (auto opened = store.open(databasePath); !opened)
+    if (auto opened = store.open(*target); !opened)
         return fail(QApplication::translate("Tollgate::Desktop", "Database error"),
                     QApplication::translate("Tollgate::Desktop", "Cannot open the database %1: %2")
                         .arg(databasePath, opened.error().message));
@@ -157,14 +164,36 @@ int run(const CommandLine &commandLine)
     // The window comes first: the keychain may take its time (an OS dialog asking for a new
     // keyring's password stays open until the user answers it), and until it answers — or the
     // time-out sends the key to the fallback file — the window says what it waits for.
+    // Settings → "Gateway to manage" → "Remote gateway": the window manages a gateway elsewhere
+    // and the one on this computer is not started at all (until the user switches back).
+    const QString remoteText = settings.value(AppSettings::Key::RemoteBaseUrl).toString();
+    const RemoteGateway::UrlCheck remoteCheck = RemoteGateway::checkBaseUrl(remoteText);
+    const bool remoteChosen = settings.value(AppSettings::Key::GatewayMode).toString() == u"remote";
+    const bool startRemote = remoteChosen && remoteCheck.ok();
+    if (startRemote && (commandLine.portGiven || commandLine.hostGiven || !commandLine.configPath.isEmpty()
+                        || !commandLine.databasePath.isEmpty()))
+        std::fprintf(stderr,
+                     "tollgate: the window manages the remote gateway %s (Settings); --port, --host, --config and "
+                     "--db apply once it manages the gateway on this computer again\n",
+                     qPrintable(remoteCheck.url.toString()));
+    const QString remoteFallbackPath = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u'/'
+                                       + QString::fromLatin1(RemoteGateway::FallbackFileName);
+    // Declared before the window: the Settings page holds it.
+    MasterKeyKeeper remoteKeeper(&secrets, remoteFallbackPath, nullptr, QString::fromLatin1(RemoteGateway::SecretName));
+    remoteKeeper.setTimeout(keychainTimeout());
+
     ConnectionInfo connection;
     connection.waitingForKeychain = true;
+    connection.remote = startRemote;
+    if (startRemote)
+        connection.baseUrl = remoteCheck.url;
     connection.databasePath = databasePath;
     connection.configPath = current.configPath;
     connection.budgetMode = config->general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;
 
     ApiClient api;
     MainWindow window(&api, &settings, connection);
+    window.setRemoteKeyKeeper(&remoteKeeper);
     GatewayStatus status(&api);
     window.setGatewayStatus(&status);
     TrayIcon tray(&api, &window, &status);
@@ -250,19 +279,113 @@ int run(const CommandLine &commandLine)
         }
         info.startWarnings.append(warnings);
         info.firstStart = masterKey.created();
-        api.setBaseUrl(info.baseUrl);
-        api.setMasterKey(masterKey.key);
-        window.setConnection(info);
+        if (remoteChosen && !remoteCheck.ok())
+            info.startWarnings.append(QApplication::translate("Tollgate::Desktop",
+                                                              "The remote gateway's address in the settings is not "
+                                                              "usable (%1): Tollgate manages the gateway on this "
+                                                              "computer instead.")
+                                          .arg(remoteCheck.error));
+        status.reset();
+        window.switchTo(info);
         status.start();
     };
+    const auto startLocal = [&] { keeper.provision(config->general.masterKey, onMasterKey); };
+
+    // The remote gateway: its key from the keychain (or the fallback file). Unreachable is not
+    // an error here: the window opens, the header and the banner say so, and the status poll
+    // and the pages keep asking.
+    const auto useRemote = [&](const QUrl &baseUrl, const QStringList &warnings) {
+        remoteKeeper.load([&, baseUrl, warnings](Result<MasterKey> stored) {
+            MasterKey key = stored ? *stored : MasterKey();
+            ConnectionInfo info = RemoteGateway::connection(baseUrl, key);
+            info.startWarnings = warnings;
+            if (!stored) {
+                std::fprintf(stderr, "tollgate: no remote master key: %s\n", qPrintable(stored.error().message));
+                info.startWarnings.append(QApplication::translate("Tollgate::Desktop",
+                                                                  "No master key for the remote gateway is stored on "
+                                                                  "this computer: enter it in Settings → Gateway to "
+                                                                  "manage."));
+            } else if (key.inFallbackFile()) {
+                info.startWarnings.append(
+                    QApplication::translate("Tollgate::Desktop",
+                                            "No keychain answered, so the remote gateway's master key is kept in a "
+                                            "file only you can read: %1.")
+                        .arg(key.fallbackPath));
+            }
+            status.reset();
+            window.switchTo(info);
+            status.start();
+            if (!stored)
+                window.showPage(window.page<SettingsPage>());
+        });
+    };
     // From the event loop: the window paints first, and a fatal error can end the loop.
-    QTimer::singleShot(0, &window, [&] { keeper.provision(config->general.masterKey, onMasterKey); });
+    QTimer::singleShot(0, &window, [&] {
+        if (startRemote)
+            useRemote(remoteCheck.url, remoteCheck.warning.isEmpty() ? QStringList() : QStringList{remoteCheck.warning});
+        else
+            startLocal();
+    });
+
+    // Settings → "Gateway to manage" → Apply. To a remote gateway: the window's client goes
+    // there first, then the gateway on this computer stops (a tool still pointed at it gets
+    // "connection refused", which says plainly that nothing listens there any more). Back to
+    // this computer: the gateway starts again with the settings it had.
+    QObject::connect(&window, &MainWindow::gatewayChoiceChanged, &window, [&](const ConnectionInfo &chosen) {
+        if (chosen.remote) {
+            status.reset();
+            window.switchTo(chosen);
+            status.start();
+            const bool wasRunning = gateway.isRunning();
+            gateway.stop();
+            window.banner()->showMessage(
+                wasRunning ? QApplication::translate("Tollgate::Desktop",
+                                                     "Now managing the remote gateway at %1. The gateway on this "
+                                                     "computer is stopped.")
+                                 .arg(chosen.baseUrl.toString())
+                           : QApplication::translate("Tollgate::Desktop", "Now managing the remote gateway at %1.")
+                                 .arg(chosen.baseUrl.toString()),
+                Banner::Kind::Info);
+            for (const QString &warning : chosen.startWarnings)
+                window.banner()->showMessage(warning, Banner::Kind::Warning);
+            return;
+        }
+        if (gateway.isRunning()) {
+            window.switchTo(connectionFor(gateway.port()));
+            return;
+        }
+        if (masterKey.key.isEmpty()) {
+            // Started with a remote gateway: the local master key was never read.
+            startLocal();
+            return;
+        }
+        QStringList warnings;
+        auto started = startGateway(*config, *host, current.port, warnings);
+        if (!started) {
+            window.banner()->showMessage(QApplication::translate("Tollgate::Desktop",
+                                                                 "The gateway on this computer could not be "
+                                                                 "started: %1")
+                                             .arg(started.error().toString()),
+                                         Banner::Kind::Error);
+            return;
+        }
+        status.reset();
+        const ConnectionInfo info = connectionFor(*started);
+        window.switchTo(info);
+        status.start();
+        for (const QString &warning : std::as_const(warnings))
+            window.banner()->showMessage(warning, Banner::Kind::Warning);
+        window.banner()->showMessage(
+            QApplication::translate("Tollgate::Desktop", "The gateway on this computer runs again: listening on %1.")
+                .arg(info.openAiBaseUrl()),
+            Banner::Kind::Info);
+    });
 
     // Settings → "Restart the gateway now": what the user changed in the window since the
     // gateway started applies; what they did not change keeps its value (a command-line
     // option stays in force). The master key stays the same unless config.yaml now sets one.
     QObject::connect(&window, &MainWindow::restartGatewayRequested, &window, [&] {
-        if (!gateway.isRunning())
+        if (!gateway.isRunning() || window.connection().remote)
             return;
         const StartValues now = fromSettings();
         StartValues next = current;

@@ -5,6 +5,8 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QStandardPaths>
+#include <QCryptographicHash>
 #include <QLoggingCategory>
 #include <QRegularExpression>
 #include <QSocketNotifier>
@@ -162,6 +164,42 @@ QString databasePath(const QString &commandLinePath, const Config &config, const
     if (path.isEmpty())
         path = Store::defaultPath();
     return path;
+}
+
+Result<DatabaseTarget> databaseTarget(const QString &commandLinePath, const Config &config, const QString &configPath,
+                                      quint16 gatewayPort, const QString &environment)
+{
+    if (!commandLinePath.isEmpty())
+        return DatabaseTarget::sqlite(databasePath(commandLinePath, config, configPath));
+    QString url = config.general.databaseUrl;
+    QString source = u"general_settings.database_url"_s;
+    if (url.isEmpty() && !environment.isEmpty()) {
+        url = environment;
+        source = u"DATABASE_URL"_s;
+        if (!DatabaseTarget::isPostgresUrl(url))
+            return makeError(u"DATABASE_URL must be a postgresql:// URL (for a SQLite file use --db or "
+                             "general_settings.database_url)"_s);
+    }
+    if (!DatabaseTarget::isPostgresUrl(url)) {
+        // sqlite:/// stays a path; any other scheme is a database Tollgate does not speak.
+        static const QRegularExpression scheme(u"^[A-Za-z][A-Za-z0-9+.-]*://"_s);
+        if (!url.startsWith(u"sqlite:///") && scheme.match(url).hasMatch())
+            return makeError(u"%1: only postgresql:// URLs or SQLite file paths are supported"_s.arg(source));
+        return DatabaseTarget::sqlite(databasePath({}, config, configPath));
+    }
+    auto target = DatabaseTarget::fromUrl(url);
+    if (!target)
+        return makeError(u"%1: %2"_s.arg(source, target.error().message));
+    QString dir = config.general.journalDir;
+    if (!dir.isEmpty() && QFileInfo(dir).isRelative() && !configPath.isEmpty())
+        dir = QFileInfo(configPath).absoluteDir().filePath(dir);
+    if (dir.isEmpty()) {
+        const QByteArray id = QCryptographicHash::hash(target->identity().toUtf8(), QCryptographicHash::Sha256).toHex();
+        dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/journal/"_s
+              + QString::fromLatin1(id.left(16)) + u'-' + QString::number(gatewayPort);
+    }
+    target->journalPath = QDir(dir).filePath(u"tollgate"_s);
+    return target;
 }
 
 quint64 raiseOpenFileLimit()

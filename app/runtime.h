@@ -3,6 +3,7 @@
 #include "../models/config.h"
 #include "../models/result.h"
 #include "../models/secretstore.h"
+#include "../models/store/databasetarget.h"
 
 #include <QHostAddress>
 #include <QString>
@@ -37,6 +38,15 @@ Result<QHostAddress> listenAddress(const QString &host);
 // --db, else general_settings.database_url (relative to the config file), else the per-user
 // data directory.
 QString databasePath(const QString &commandLinePath, const Config &config, const QString &configPath);
+// Where the store lives (issue #17): --db (a SQLite file) wins; else general_settings.database_url
+// (a postgresql:// or postgres:// URL, or a SQLite path as above); else, when `environment` is
+// given, its DATABASE_URL (what LiteLLM reads; only a PostgreSQL URL); else the SQLite default.
+// Any other URL scheme is an error naming the setting (never its text: it may hold a password).
+// A PostgreSQL target gets its local journal: general_settings.journal_dir, else
+// <AppDataLocation>/journal/<hash of the URL without password>-<gatewayPort>, so two instances
+// on one host never share one (Store takes the next slot if they still would).
+Result<DatabaseTarget> databaseTarget(const QString &commandLinePath, const Config &config, const QString &configPath,
+                                      quint16 gatewayPort, const QString &environment = {});
 // "http://127.0.0.1:4000" style, IPv6 in brackets; a wildcard address is reached on loopback.
 QString baseUrl(const QHostAddress &host, quint16 port);
 // Raises the soft limit of open files to the hard limit: every relayed call holds two

@@ -385,6 +385,7 @@ void ConfigParser::parseGeneral(const YAML::Node &map, GeneralSettings &out)
         out.masterKey = *key;
 
     readString(field(map, "database_url", p), out.databaseUrl);
+    readString(field(map, "journal_dir", p), out.journalDir);
 
     const Field enforcement = field(map, "budget_enforcement", p);
     if (enforcement.present()) {

@@ -64,7 +64,12 @@ struct LitellmSettings
 struct GeneralSettings
 {
     QString masterKey;                 // resolved; empty = no master key configured
-    QString databaseUrl;               // SQLite file path; empty = per-user data dir
+    // SQLite file path, or postgresql://user:password@host:port/db (issue #17); empty = the
+    // DATABASE_URL environment variable (headless), else the per-user data dir.
+    QString databaseUrl;
+    // [Tollgate] PostgreSQL: the local directory of this instance's spend journal; empty =
+    // <AppDataLocation>/journal/<database>-<port>.
+    QString journalDir;
     BudgetEnforcement budgetEnforcement = BudgetEnforcement::Reserve;
     double maxRequestSizeMb = 32.0;
     bool storePrompts = false;

@@ -764,6 +764,34 @@ Parallele Anfragen: %3</translation>
         <source>New master key in use, kept in %1. The old key is refused from now on: give programs that used it the new one.</source>
         <translation>Neuer Master-Schlüssel in Gebrauch, abgelegt in %1. Der alte Schlüssel wird ab sofort abgewiesen: Geben Sie Programmen, die ihn verwendet haben, den neuen.</translation>
     </message>
+    <message>
+        <source>The remote gateway&apos;s address in the settings is not usable (%1): Tollgate manages the gateway on this computer instead.</source>
+        <translation>Die Adresse des entfernten Gateways in den Einstellungen ist nicht verwendbar (%1): Tollgate verwaltet stattdessen das Gateway auf diesem Computer.</translation>
+    </message>
+    <message>
+        <source>No master key for the remote gateway is stored on this computer: enter it in Settings → Gateway to manage.</source>
+        <translation>Für das entfernte Gateway ist auf diesem Computer kein Master-Schlüssel gespeichert: Geben Sie ihn unter Einstellungen → Verwaltetes Gateway ein.</translation>
+    </message>
+    <message>
+        <source>No keychain answered, so the remote gateway&apos;s master key is kept in a file only you can read: %1.</source>
+        <translation>Kein Schlüsselbund hat geantwortet, daher liegt der Master-Schlüssel des entfernten Gateways in einer Datei, die nur Sie lesen können: %1.</translation>
+    </message>
+    <message>
+        <source>Now managing the remote gateway at %1. The gateway on this computer is stopped.</source>
+        <translation>Tollgate verwaltet jetzt das entfernte Gateway unter %1. Das Gateway auf diesem Computer ist gestoppt.</translation>
+    </message>
+    <message>
+        <source>Now managing the remote gateway at %1.</source>
+        <translation>Tollgate verwaltet jetzt das entfernte Gateway unter %1.</translation>
+    </message>
+    <message>
+        <source>The gateway on this computer could not be started: %1</source>
+        <translation>Das Gateway auf diesem Computer konnte nicht gestartet werden: %1</translation>
+    </message>
+    <message>
+        <source>The gateway on this computer runs again: listening on %1.</source>
+        <translation>Das Gateway auf diesem Computer läuft wieder: es lauscht auf %1.</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::DialogFields</name>
@@ -1450,10 +1478,6 @@ Erstellt am %2 von %3</translation>
         <translation>Über Tollgate</translation>
     </message>
     <message>
-        <source>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;A local gateway for LLM APIs: keys, budgets and rate limits for the tools of a team, OpenAI- and LiteLLM-compatible.&lt;/p&gt;&lt;p&gt;Listening on %2&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;Ein lokales Gateway für LLM-APIs: Schlüssel, Budgets und Ratenlimits für die Werkzeuge eines Teams, kompatibel mit OpenAI und LiteLLM.&lt;/p&gt;&lt;p&gt;Lauscht auf %2&lt;/p&gt;</translation>
-    </message>
-    <message>
         <source># The master key: admin rights, capped only by the global budget. For a tool, make a key with limits on the Keys page.
 </source>
         <translation># Der Master-Schlüssel: Administratorrechte, begrenzt nur durch das globale Budget. Erstellen Sie für ein Werkzeug auf der Seite „Schlüssel“ einen Schlüssel mit Limits.
@@ -1510,6 +1534,34 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Gateway listening on %1</source>
         <translation>Gateway lauscht auf %1</translation>
+    </message>
+    <message>
+        <source>Not reachable</source>
+        <translation>Nicht erreichbar</translation>
+    </message>
+    <message>
+        <source>The remote gateway does not answer (or refuses the master key): the window keeps trying. Check the address and the key in Settings.</source>
+        <translation>Das entfernte Gateway antwortet nicht (oder lehnt den Master-Schlüssel ab): Das Fenster versucht es weiter. Prüfen Sie Adresse und Schlüssel in den Einstellungen.</translation>
+    </message>
+    <message>
+        <source>remote gateway at %1</source>
+        <translation>entferntes Gateway unter %1</translation>
+    </message>
+    <message>
+        <source>Remote gateway at %1</source>
+        <translation>Entferntes Gateway unter %1</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;A local gateway for LLM APIs: keys, budgets and rate limits for the tools of a team, OpenAI- and LiteLLM-compatible.&lt;/p&gt;&lt;p&gt;%2&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Tollgate %1&lt;/h3&gt;&lt;p&gt;Ein lokales Gateway für LLM-APIs: Schlüssel, Budgets und Ratenlimits für die Werkzeuge eines Teams, kompatibel mit OpenAI und LiteLLM.&lt;/p&gt;&lt;p&gt;%2&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Managing the remote gateway at %1</source>
+        <translation>Verwaltet das entfernte Gateway unter %1</translation>
+    </message>
+    <message>
+        <source>Listening on %1</source>
+        <translation>Lauscht auf %1</translation>
     </message>
 </context>
 <context>
@@ -1796,6 +1848,37 @@ Erstellt am %2 von %3</translation>
     </message>
 </context>
 <context>
+    <name>Tollgate::RemoteGateway</name>
+    <message>
+        <source>Enter the remote gateway&apos;s base URL, e.g. https://gateway.example.com:4000.</source>
+        <translation>Geben Sie die Basis-URL des entfernten Gateways ein, z. B. https://gateway.example.com:4000.</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is not an http:// or https:// URL.</source>
+        <translation>„%1“ ist keine http://- oder https://-URL.</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; names no host.</source>
+        <translation>„%1“ nennt keinen Host.</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos;: give the address only, without a query, a fragment or a user name.</source>
+        <translation>„%1“: Geben Sie nur die Adresse an, ohne Query, Fragment oder Benutzernamen.</translation>
+    </message>
+    <message>
+        <source>Plain http to another computer: the master key travels unencrypted. Use https unless the network between you and the gateway is trusted.</source>
+        <translation>Unverschlüsseltes http zu einem anderen Computer: Der Master-Schlüssel wird unverschlüsselt übertragen. Verwenden Sie https, außer das Netz zwischen Ihnen und dem Gateway ist vertrauenswürdig.</translation>
+    </message>
+    <message>
+        <source>the file %1 (no keychain available)</source>
+        <translation>der Datei %1 (kein Schlüsselbund verfügbar)</translation>
+    </message>
+    <message>
+        <source>the OS keychain (entry %1)</source>
+        <translation>dem Schlüsselbund des Betriebssystems (Eintrag %1)</translation>
+    </message>
+</context>
+<context>
     <name>Tollgate::SettingsPage</name>
     <message>
         <source>Settings</source>
@@ -2063,6 +2146,126 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>applies at the next start of Tollgate</source>
         <translation>gilt beim nächsten Start von Tollgate</translation>
+    </message>
+    <message>
+        <source>Now managing the gateway on this computer.</source>
+        <translation>Tollgate verwaltet jetzt das Gateway auf diesem Computer.</translation>
+    </message>
+    <message>
+        <source>Gateway to manage</source>
+        <translation>Verwaltetes Gateway</translation>
+    </message>
+    <message>
+        <source>This computer: the gateway runs inside Tollgate</source>
+        <translation>Dieser Computer: Das Gateway läuft in Tollgate</translation>
+    </message>
+    <message>
+        <source>Remote gateway: a Tollgate gateway running elsewhere</source>
+        <translation>Entferntes Gateway: ein Tollgate-Gateway, das anderswo läuft</translation>
+    </message>
+    <message>
+        <source>https://gateway.example.com:4000</source>
+        <translation>https://gateway.example.com:4000</translation>
+    </message>
+    <message>
+        <source>The remote gateway&apos;s address: http:// or https://, the host and the port</source>
+        <translation>Die Adresse des entfernten Gateways: http:// oder https://, Host und Port</translation>
+    </message>
+    <message>
+        <source>the remote gateway&apos;s master key</source>
+        <translation>der Master-Schlüssel des entfernten Gateways</translation>
+    </message>
+    <message>
+        <source>Kept in the OS keychain, never in the settings file</source>
+        <translation>Liegt im Schlüsselbund des Betriebssystems, nie in der Einstellungsdatei</translation>
+    </message>
+    <message>
+        <source>While a remote gateway is chosen, the gateway on this computer does not run; choosing “This computer” again starts it. The remote master key is kept in the OS keychain (without one, in a file only you can read), never in the settings file.</source>
+        <translation>Solange ein entferntes Gateway gewählt ist, läuft das Gateway auf diesem Computer nicht; „Dieser Computer“ startet es wieder. Der entfernte Master-Schlüssel liegt im Schlüsselbund des Betriebssystems (ohne Schlüsselbund in einer Datei, die nur Sie lesen können), nie in der Einstellungsdatei.</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>Verbindung testen</translation>
+    </message>
+    <message>
+        <source>Ask the remote gateway for its status with this master key; nothing is saved</source>
+        <translation>Fragt das entfernte Gateway mit diesem Master-Schlüssel nach seinem Status; nichts wird gespeichert</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>Übernehmen</translation>
+    </message>
+    <message>
+        <source>Save the choice and switch the window to that gateway</source>
+        <translation>Die Wahl speichern und das Fenster zu diesem Gateway wechseln lassen</translation>
+    </message>
+    <message>
+        <source>Enter the remote gateway&apos;s master key.</source>
+        <translation>Geben Sie den Master-Schlüssel des entfernten Gateways ein.</translation>
+    </message>
+    <message>
+        <source>Connecting to %1…</source>
+        <translation>Verbinde mit %1 …</translation>
+    </message>
+    <message>
+        <source>OK: the gateway answers and accepts the master key (it is paused).</source>
+        <translation>OK: Das Gateway antwortet und nimmt den Master-Schlüssel an (es ist angehalten).</translation>
+    </message>
+    <message>
+        <source>OK: the gateway answers and accepts the master key.</source>
+        <translation>OK: Das Gateway antwortet und nimmt den Master-Schlüssel an.</translation>
+    </message>
+    <message>
+        <source>HTTP %1: the gateway refuses this master key. %2</source>
+        <translation>HTTP %1: Das Gateway lehnt diesen Master-Schlüssel ab. %2</translation>
+    </message>
+    <message>
+        <source>Cannot reach the gateway: %1</source>
+        <translation>Gateway nicht erreichbar: %1</translation>
+    </message>
+    <message>
+        <source>The gateway answered HTTP %1: %2</source>
+        <translation>Das Gateway antwortete mit HTTP %1: %2</translation>
+    </message>
+    <message>
+        <source>Starting the gateway on this computer…</source>
+        <translation>Das Gateway auf diesem Computer wird gestartet …</translation>
+    </message>
+    <message>
+        <source>The master key cannot be kept: no keychain access.</source>
+        <translation>Der Master-Schlüssel kann nicht gespeichert werden: kein Zugriff auf einen Schlüsselbund.</translation>
+    </message>
+    <message>
+        <source>Saving the master key in the keychain…</source>
+        <translation>Der Master-Schlüssel wird im Schlüsselbund gespeichert …</translation>
+    </message>
+    <message>
+        <source>The remote gateway was not chosen: its master key could not be kept (%1).</source>
+        <translation>Das entfernte Gateway wurde nicht gewählt: Sein Master-Schlüssel konnte nicht gespeichert werden (%1).</translation>
+    </message>
+    <message>
+        <source>Now managing the remote gateway at %1.</source>
+        <translation>Tollgate verwaltet jetzt das entfernte Gateway unter %1.</translation>
+    </message>
+    <message>
+        <source>Now managing the remote gateway at %1. %2</source>
+        <translation>Tollgate verwaltet jetzt das entfernte Gateway unter %1. %2</translation>
+    </message>
+    <message>
+        <source>where the remote gateway runs</source>
+        <translation>dort, wo das entfernte Gateway läuft</translation>
+    </message>
+    <message>
+        <source>A remote gateway&apos;s master key is changed where it runs; then enter the new key under “Gateway to manage”.</source>
+        <translation>Der Master-Schlüssel eines entfernten Gateways wird dort geändert, wo es läuft; geben Sie den neuen Schlüssel dann unter „Verwaltetes Gateway“ ein.</translation>
+    </message>
+    <message>
+        <source>A remote gateway is paused and resumed where it runs.</source>
+        <translation>Ein entferntes Gateway wird dort angehalten und fortgesetzt, wo es läuft.</translation>
+    </message>
+    <message>
+        <source>Tollgate manages a remote gateway: the settings below are for the gateway on this computer, which does not run meanwhile. Change the remote gateway&apos;s settings where it runs.</source>
+        <translation>Tollgate verwaltet ein entferntes Gateway: Die folgenden Einstellungen gelten für das Gateway auf diesem Computer, das solange nicht läuft. Ändern Sie die Einstellungen des entfernten Gateways dort, wo es läuft.</translation>
     </message>
 </context>
 <context>
@@ -2404,6 +2607,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Tollgate budget</source>
         <translation>Tollgate-Budget</translation>
+    </message>
+    <message>
+        <source>A remote gateway is paused and resumed where it runs.</source>
+        <translation>Ein entferntes Gateway wird dort angehalten und fortgesetzt, wo es läuft.</translation>
     </message>
 </context>
 <context>

@@ -15,8 +15,8 @@ namespace Tollgate {
 
 namespace {
 
-// A management call that takes longer than this is reported as failed; the gateway is on
-// loopback, so only a wedged gateway gets near it.
+// A management call that takes longer than this is reported as failed; on loopback only a
+// wedged gateway gets near it, and a remote gateway's slow network stays well under it.
 constexpr int TimeoutMs = 15000;
 
 } // namespace
@@ -46,7 +46,8 @@ ApiReply parseApiReply(int status, const QByteArray &body, const QString &transp
 ApiClient::ApiClient(QObject *parent) : QObject(parent), m_network(new QNetworkAccessManager(this))
 {
     m_network->setTransferTimeout(TimeoutMs);
-    // Loopback only: a desktop proxy setting must not route the window's calls elsewhere.
+    // Straight to the gateway: a desktop proxy setting must not route the window's calls (with
+    // the master key) elsewhere — to a remote gateway neither; it is reached directly or not at all.
     m_network->setProxy(QNetworkProxy::NoProxy);
 }
 
@@ -72,7 +73,11 @@ QString ApiClient::masterKeyToken() const
 QNetworkReply *ApiClient::send(const QString &path, const QUrlQuery &query, const QByteArray *body)
 {
     QUrl url = m_baseUrl;
-    url.setPath(path);
+    // A remote gateway may sit under a path prefix (https://host/tollgate): kept before `path`.
+    QString prefix = m_baseUrl.path();
+    while (prefix.endsWith(u'/'))
+        prefix.chop(1);
+    url.setPath(prefix + path);
     if (!query.isEmpty())
         url.setQuery(query);
     QNetworkRequest request(url);

@@ -24,6 +24,8 @@ const QList<Entry> &table()
         {AppSettings::Key::StartMinimized, u"window/startMinimized"_s, false},
         {AppSettings::Key::CloseToTray, u"window/closeToTray"_s, true},
         {AppSettings::Key::WelcomeShown, u"window/welcomeShown"_s, false},
+        {AppSettings::Key::GatewayMode, u"connection/gateway"_s, u"local"_s},
+        {AppSettings::Key::RemoteBaseUrl, u"connection/remoteBaseUrl"_s, QString()},
     };
     return entries;
 }

@@ -8,7 +8,8 @@ namespace Tollgate {
 
 // The desktop app's own settings (QSettings, per user). One key enum, one defaults table.
 // Gateway settings (host, port, database, budget mode) take effect at the next start; the
-// command line overrides them for one run.
+// command line overrides them for one run. A remote gateway's master key is never kept here
+// (the keychain holds it: RemoteGateway::SecretName).
 class AppSettings final
 {
 public:
@@ -21,6 +22,8 @@ public:
         StartMinimized,     // false: start hidden in the tray (when there is one)
         CloseToTray,        // true: closing the window keeps the gateway running in the tray
         WelcomeShown,       // false until the first-start welcome was shown
+        GatewayMode,        // "local": the in-process gateway; "remote": a gateway at RemoteBaseUrl
+        RemoteBaseUrl,      // e.g. "https://gateway.example.com:4000" (its master key is in the keychain)
     };
 
     // `settings` defaults to QSettings() (organisation/application names of the app);

@@ -11,6 +11,7 @@
 #include <QUrlQuery>
 
 #include <algorithm>
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
@@ -77,6 +78,19 @@ void GatewayStatus::stop()
     m_timer->stop();
 }
 
+void GatewayStatus::reset()
+{
+    m_known = false;
+    m_reachable = false;
+    m_paused = false;
+    m_todaySpend = 0;
+    m_inFlight = 0;
+    m_eventsRead = false;
+    m_seenEvents.clear();
+    m_keyNames.clear();
+    Q_EMIT statusChanged();
+}
+
 QString GatewayStatus::stateText() const
 {
     if (!m_reachable)
@@ -102,12 +116,13 @@ void GatewayStatus::poll()
         const bool wasReachable = m_reachable;
         const int wasInFlight = m_inFlight;
         m_reachable = reply.ok();
+        // "Not answering" is known too: a remote gateway may be down from the start.
+        const bool wasKnown = std::exchange(m_known, true);
         if (reply.ok()) {
-            m_known = true;
             m_paused = reply.json.object().value(u"paused"_s).toBool();
             m_inFlight = reply.json.object().value(u"in_flight"_s).toInt();
         }
-        if (wasPaused != m_paused || wasReachable != m_reachable || wasInFlight != m_inFlight)
+        if (!wasKnown || wasPaused != m_paused || wasReachable != m_reachable || wasInFlight != m_inFlight)
             Q_EMIT statusChanged();
         endCall();
     });

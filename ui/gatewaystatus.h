@@ -34,6 +34,9 @@ public:
     // Polls now and then every `intervalMs`.
     void start(int intervalMs = DefaultIntervalMs);
     void stop();
+    // Forgets what the last gateway said (the window switched gateways): the next poll is a
+    // first poll again, so the new gateway's old budget events are not announced as new.
+    void reset();
     // One round of calls now (skipped while the previous round is still answering).
     void poll();
 

@@ -110,6 +110,7 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     m_settingsPage = new SettingsPage(api, settings, m_connection, this);
     connect(m_settingsPage, &SettingsPage::restartRequested, this, &MainWindow::restartGatewayRequested);
     connect(m_settingsPage, &SettingsPage::rotateMasterKeyRequested, this, &MainWindow::rotateMasterKeyRequested);
+    connect(m_settingsPage, &SettingsPage::gatewayChoiceChanged, this, &MainWindow::gatewayChoiceChanged);
     addPage(m_settingsPage);
     // Wide enough for the longest page title (translations are often longer than English).
     int titleWidth = 0;
@@ -196,6 +197,18 @@ void MainWindow::setConnection(const ConnectionInfo &connection)
         page->refresh();
 }
 
+void MainWindow::switchTo(const ConnectionInfo &connection)
+{
+    m_api->setBaseUrl(connection.baseUrl);
+    m_api->setMasterKey(connection.masterKey);
+    setConnection(connection);
+}
+
+void MainWindow::setRemoteKeyKeeper(MasterKeyKeeper *keeper)
+{
+    m_settingsPage->setRemoteKeyKeeper(keeper);
+}
+
 void MainWindow::showStartMessages()
 {
     // The banner stacks its messages: a first start's welcome stays beside any start warning
@@ -276,9 +289,12 @@ void MainWindow::showAbout()
                                 tr("<h3>Tollgate %1</h3>"
                                    "<p>A local gateway for LLM APIs: keys, budgets and rate limits for the tools "
                                    "of a team, OpenAI- and LiteLLM-compatible.</p>"
-                                   "<p>Listening on %2</p>")
+                                   "<p>%2</p>")
                                     .arg(QCoreApplication::applicationVersion().toHtmlEscaped(),
-                                         m_connection.openAiBaseUrl().toHtmlEscaped()),
+                                         (m_connection.remote ? tr("Managing the remote gateway at %1")
+                                                              : tr("Listening on %1"))
+                                             .arg(m_connection.openAiBaseUrl())
+                                             .toHtmlEscaped()),
                                 QMessageBox::Close, this);
     box->setObjectName(u"aboutMessageBox"_s);
     box->setIconPixmap(windowIcon().pixmap(64, 64));
@@ -369,7 +385,12 @@ void MainWindow::updateHeader()
         QString colour;
         QString state;
         QString tip;
-        if (!m_status->isReachable()) {
+        if (!m_status->isReachable() && m_connection.remote) {
+            colour = u"#d0453a"_s;
+            state = tr("Not reachable");
+            tip = tr("The remote gateway does not answer (or refuses the master key): the window keeps trying. "
+                     "Check the address and the key in Settings.");
+        } else if (!m_status->isReachable()) {
             colour = u"#d0453a"_s;
             state = tr("Stopped");
             tip = tr("The gateway does not answer: tools cannot reach it until it runs again.");
@@ -389,7 +410,9 @@ void MainWindow::updateHeader()
     // A URL (no spaces, so no wrapping) too long for the header is elided in the middle; the
     // whole of it is in the tooltip and on the clipboard (Copy base URL).
     const QString url = m_connection.openAiBaseUrl();
-    const QString prefix = known ? tr("at %1") : tr("Gateway listening on %1");
+    const QString prefix = m_connection.remote ? (known ? tr("remote gateway at %1") : tr("Remote gateway at %1"))
+                           : known            ? tr("at %1")
+                                              : tr("Gateway listening on %1");
     QFont bold = m_addressLabel->font();
     bold.setBold(true);
     const int room = m_addressLabel->width() - QFontMetrics(m_addressLabel->font()).horizontalAdvance(prefix.arg(QString()))

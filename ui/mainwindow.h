@@ -20,6 +20,7 @@ class Banner;
 class BudgetsPage;
 class ConnectPage;
 class GatewayStatus;
+class MasterKeyKeeper;
 class Page;
 class SettingsPage;
 
@@ -39,6 +40,9 @@ struct ConnectionInfo
     // The gateway is not up yet: the window waits for the keychain to hand out the master key
     // (an OS dialog may be open). MainWindow::setConnection() ends the wait.
     bool waitingForKeychain = false;
+    // A gateway elsewhere (Settings → Gateway → "Remote gateway"): what belongs to the gateway
+    // on this computer (port, listen address, files, pause, rotation) is not the window's to change.
+    bool remote = false;
 
     [[nodiscard]] QString openAiBaseUrl() const;   // baseUrl + "/v1"
     [[nodiscard]] QString environmentSnippet() const;
@@ -85,6 +89,12 @@ public:
     // the refreshes follow. Ends the "waiting for the keychain" state; the start-up messages
     // (welcome, warnings) are shown when it does.
     void setConnection(const ConnectionInfo &connection);
+    // The API client goes to `connection`'s base URL with its master key, then setConnection():
+    // how the window changes gateways (Settings → Gateway).
+    void switchTo(const ConnectionInfo &connection);
+    // Keeps a remote gateway's master key (the keychain entry RemoteGateway::SecretName); the
+    // Settings page needs it to switch to a remote gateway. Must outlive the window.
+    void setRemoteKeyKeeper(MasterKeyKeeper *keeper);
     [[nodiscard]] bool isWaitingForGateway() const { return m_connection.waitingForKeychain; }
     // The header follows `status` (polled by its owner): running, paused or stopped, beside the
     // address. Without one the header shows the address only.
@@ -96,6 +106,10 @@ Q_SIGNALS:
     // gateway with the saved settings; a new master key (the user confirmed).
     void restartGatewayRequested();
     void rotateMasterKeyRequested();
+    // Settings → Gateway → Apply: `connection.remote` — the window should manage that remote
+    // gateway (its key is already kept; the app calls switchTo() and stops the in-process
+    // gateway); otherwise the gateway on this computer again (the app starts it, then switchTo()).
+    void gatewayChoiceChanged(const Tollgate::ConnectionInfo &connection);
 
 protected:
     void closeEvent(QCloseEvent *event) override;

@@ -120,13 +120,15 @@ struct MasterKeyKeeper::Attempt
     Done done;
     bool settled = false;
     bool saving = false;          // save() rather than provision()
+    bool loading = false;         // load(): an existing key or an error, never a new key
     QString pendingKey;           // the key being written to the keychain
     QString keychainError;        // why the keychain was not used
     QString keyInUse;             // once settled: the key handed out
 };
 
-MasterKeyKeeper::MasterKeyKeeper(IAsyncSecretStore *secrets, QString fallbackPath, QObject *parent)
-    : QObject(parent), m_secrets(secrets), m_fallbackPath(std::move(fallbackPath))
+MasterKeyKeeper::MasterKeyKeeper(IAsyncSecretStore *secrets, QString fallbackPath, QObject *parent,
+                                 QString secretName)
+    : QObject(parent), m_secrets(secrets), m_fallbackPath(std::move(fallbackPath)), m_secretName(std::move(secretName))
 {
 }
 
@@ -145,10 +147,37 @@ void MasterKeyKeeper::provision(const QString &configKey, Done done)
     auto attempt = std::make_shared<Attempt>();
     attempt->done = std::move(done);
     QTimer::singleShot(m_timeout, this, [this, attempt] { timedOut(attempt); });
-    m_secrets->readSecretAsync(QString::fromLatin1(MasterKey::SecretName), this,
-                               [this, attempt](Result<QString> stored) {
-                                   provisionFromKeychainAnswer(attempt, std::move(stored));
-                               });
+    m_secrets->readSecretAsync(m_secretName, this, [this, attempt](Result<QString> stored) {
+        provisionFromKeychainAnswer(attempt, std::move(stored));
+    });
+}
+
+void MasterKeyKeeper::load(Done done)
+{
+    auto attempt = std::make_shared<Attempt>();
+    attempt->done = std::move(done);
+    attempt->loading = true;
+    QTimer::singleShot(m_timeout, this, [this, attempt] { timedOut(attempt); });
+    m_secrets->readSecretAsync(m_secretName, this, [this, attempt](Result<QString> stored) {
+        if (attempt->settled)
+            return;
+        MasterKey result;
+        result.fallbackPath = m_fallbackPath;
+        if (stored && !stored->isEmpty()) {
+            result.key = *stored;
+            result.source = MasterKey::Source::Keychain;
+            settle(attempt, result);
+            return;
+        }
+        result.keychainError = stored ? u"empty entry"_s : stored.error().message;
+        if (auto fromFile = readFallback(m_fallbackPath)) {
+            result.key = *fromFile;
+            result.source = MasterKey::Source::FallbackFile;
+            settle(attempt, result);
+            return;
+        }
+        settle(attempt, makeError(u"no key is stored (%1)"_s.arg(result.keychainError)));
+    });
 }
 
 void MasterKeyKeeper::save(const QString &key, Done done)
@@ -189,7 +218,7 @@ void MasterKeyKeeper::writeToKeychain(const std::shared_ptr<Attempt> &attempt, c
 {
     attempt->pendingKey = key;
     m_secrets->writeSecretAsync(
-        QString::fromLatin1(MasterKey::SecretName), key, this, [this, attempt, key, onSuccess](Result<void> written) {
+        m_secretName, key, this, [this, attempt, key, onSuccess](Result<void> written) {
             if (attempt->settled) {
                 // The user completed the keychain's dialog after the time-out. When the keychain
                 // now holds the key in use, the file is no longer needed: the next start finds
@@ -236,6 +265,17 @@ void MasterKeyKeeper::timedOut(const std::shared_ptr<Attempt> &attempt)
     result.fallbackPath = m_fallbackPath;
     result.keychainError = attempt->keychainError;
     result.keychainTimedOut = true;
+    if (attempt->loading) {
+        // Nothing to make up: the file's key, else the user enters the key again.
+        if (auto fromFile = readFallback(m_fallbackPath)) {
+            result.key = *fromFile;
+            result.source = MasterKey::Source::FallbackFile;
+            settle(attempt, result);
+        } else {
+            settle(attempt, makeError(why));
+        }
+        return;
+    }
     if (!attempt->saving) {
         if (auto fromFile = readFallback(m_fallbackPath)) {
             result.key = *fromFile;

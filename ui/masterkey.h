@@ -71,12 +71,15 @@ public:
     static constexpr std::chrono::milliseconds DefaultTimeout{10'000};
 
     // `secrets` must outlive the keeper; `fallbackPath`: e.g. <AppDataLocation>/master_key.
-    MasterKeyKeeper(IAsyncSecretStore *secrets, QString fallbackPath, QObject *parent = nullptr);
+    // `secretName`: the keychain entry (another one keeps a remote gateway's master key).
+    MasterKeyKeeper(IAsyncSecretStore *secrets, QString fallbackPath, QObject *parent = nullptr,
+                    QString secretName = QString::fromLatin1(MasterKey::SecretName));
     ~MasterKeyKeeper() override;
 
     void setTimeout(std::chrono::milliseconds timeout) { m_timeout = timeout; }
     [[nodiscard]] std::chrono::milliseconds timeout() const { return m_timeout; }
     [[nodiscard]] QString fallbackPath() const { return m_fallbackPath; }
+    [[nodiscard]] QString secretName() const { return m_secretName; }
 
     // The order of MasterKey::provision (config, keychain, fallback file, a new key). `done` is
     // called exactly once (possibly before this returns, when nothing needs the keychain).
@@ -85,6 +88,10 @@ public:
     // then removed, so the old key is nowhere), else — the keychain fails or does not answer in
     // time — in the fallback file. Source is Keychain or FallbackFile.
     void save(const QString &key, Done done);
+    // Reads a key that was saved before (a remote gateway's: never made up here): the keychain,
+    // else the fallback file (source Keychain or FallbackFile); an error when neither has one.
+    // Bounded by the time-out like provision().
+    void load(Done done);
 
 private:
     struct Attempt;
@@ -95,6 +102,7 @@ private:
 
     IAsyncSecretStore *m_secrets;
     QString m_fallbackPath;
+    QString m_secretName;
     std::chrono::milliseconds m_timeout = DefaultTimeout;
 };
 

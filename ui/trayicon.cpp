@@ -29,6 +29,7 @@ TrayIcon::TrayIcon(ApiClient *api, MainWindow *window, GatewayStatus *status, QO
         return;
 
     m_menu = new QMenu();
+    m_menu->setToolTipsVisible(true);   // why "Pause gateway" is off for a remote gateway
     m_showAction = m_menu->addAction(tr("Show window"), this, &TrayIcon::toggleWindow);
     m_pauseAction = m_menu->addAction(tr("Pause gateway"), this, [this] { m_status->setPaused(!m_status->isPaused()); });
     m_menu->addSeparator();
@@ -66,7 +67,10 @@ void TrayIcon::updateStatus()
     const bool shown = m_window->isVisible() && !m_window->isMinimized();
     m_showAction->setText(shown ? tr("Hide window") : tr("Show window"));
     m_pauseAction->setText(m_status->isPaused() ? tr("Resume gateway") : tr("Pause gateway"));
-    m_pauseAction->setEnabled(m_status->isReachable());
+    // A remote gateway is paused where it runs (Settings says the same).
+    const bool remote = m_window->connection().remote;
+    m_pauseAction->setEnabled(m_status->isReachable() && !remote);
+    m_pauseAction->setToolTip(remote ? tr("A remote gateway is paused and resumed where it runs.") : QString());
 }
 
 void TrayIcon::toggleWindow()

@@ -1,5 +1,7 @@
 #include "changefeed.h"
 
+#include "databasetarget.h"
+
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QSet>
@@ -13,11 +15,6 @@ using namespace Qt::StringLiterals;
 namespace Tollgate::ChangeFeed {
 
 namespace {
-
-bool isPostgres(const QSqlDatabase &db)
-{
-    return db.driverName() == u"QPSQL";
-}
 
 QJsonObject parse(const QVariant &value)
 {

@@ -1,6 +1,7 @@
 #include "identityrepository.h"
 
 #include "changefeed.h"
+#include "databasetarget.h"
 #include "spendlog.h"
 
 #include "../money.h"
@@ -166,16 +167,27 @@ bool windowMoves(const QDateTime &stored, const QDateTime &resetAt)
     return resetAt.isValid() && (!stored.isValid() || stored < resetAt);
 }
 
-// The statements of one table with a spend_nanousd column and the window in its JSON.
+// The statements of one table with a spend_nanousd column and the window in its JSON. The JSON
+// is read and changed per engine (SQLite's json_extract/json_set, PostgreSQL's jsonb operators on
+// the TEXT column); both take the values as numbered parameters, the same list on both.
 struct SpendTableSql
 {
-    explicit SpendTableSql(const QString &table, const QString &idColumn)
-        : add(u"UPDATE %1 SET spend_nanousd = spend_nanousd + ?1 WHERE %2 = ?2 "
-              "AND (?3 IS NULL OR json_extract(data, '$.budget_reset_at') IS ?3)"_s.arg(table, idColumn))
-        , window(u"SELECT json_extract(data, '$.budget_reset_at') FROM %1 WHERE %2 = ?"_s.arg(table, idColumn))
-        , move(u"UPDATE %1 SET spend_nanousd = ?1, data = json_set(data, '$.budget_reset_at', ?3) WHERE %2 = ?2"_s.arg(
-              table, idColumn))
-        , plainAdd(u"UPDATE %1 SET spend_nanousd = spend_nanousd + ?1 WHERE %2 = ?2"_s.arg(table, idColumn))
+    SpendTableSql(const QString &table, const QString &idColumn, bool postgres)
+        : add(postgres ? u"UPDATE %1 SET spend_nanousd = spend_nanousd + $1 WHERE %2 = $2 "
+                         "AND ($3::text IS NULL OR (data::jsonb ->> 'budget_reset_at') IS NOT DISTINCT FROM $3::text)"_s
+                             .arg(table, idColumn)
+                       : u"UPDATE %1 SET spend_nanousd = spend_nanousd + ?1 WHERE %2 = ?2 "
+                         "AND (?3 IS NULL OR json_extract(data, '$.budget_reset_at') IS ?3)"_s.arg(table, idColumn))
+        // PostgreSQL: FOR UPDATE, so that of two gateways meeting a new window only the first moves
+        // it; the second waits for its commit, sees the new window and adds to it.
+        , window(postgres ? u"SELECT data::jsonb ->> 'budget_reset_at' FROM %1 WHERE %2 = ? FOR UPDATE"_s.arg(table, idColumn)
+                          : u"SELECT json_extract(data, '$.budget_reset_at') FROM %1 WHERE %2 = ?"_s.arg(table, idColumn))
+        , move(postgres ? u"UPDATE %1 SET spend_nanousd = $1, data = jsonb_set(data::jsonb, '{budget_reset_at}', "
+                          "to_jsonb($3::text))::text WHERE %2 = $2"_s.arg(table, idColumn)
+                        : u"UPDATE %1 SET spend_nanousd = ?1, data = json_set(data, '$.budget_reset_at', ?3) WHERE %2 = ?2"_s
+                              .arg(table, idColumn))
+        , plainAdd(postgres ? u"UPDATE %1 SET spend_nanousd = spend_nanousd + $1 WHERE %2 = $2"_s.arg(table, idColumn)
+                            : u"UPDATE %1 SET spend_nanousd = spend_nanousd + ?1 WHERE %2 = ?2"_s.arg(table, idColumn))
     {
     }
     QString add;       // the hot path: the row is in the call's window
@@ -211,15 +223,28 @@ Result<void> addRowSpend(QSqlDatabase &db, const SpendTableSql &sql, const QStri
 
 Result<void> addGlobalSpend(QSqlDatabase &db, NanoUsd added, const QDateTime &resetAt, const QString &duration)
 {
-    static const QString add
+    static const QString sqliteAdd
         = u"UPDATE settings SET value = json_set(value, '$.spend_nanousd', "
           "coalesce(json_extract(value, '$.spend_nanousd'), 0) + ?1) WHERE key = ?2 "
           "AND (?3 IS NULL OR json_extract(value, '$.budget_reset_at') IS ?3)"_s;
+    static const QString postgresAdd
+        = u"UPDATE settings SET value = jsonb_set(value::jsonb, '{spend_nanousd}', "
+          "to_jsonb(coalesce((value::jsonb ->> 'spend_nanousd')::numeric, 0) + $1::bigint))::text WHERE key = $2 "
+          "AND ($3::text IS NULL OR (value::jsonb ->> 'budget_reset_at') IS NOT DISTINCT FROM $3::text)"_s;
+    const QString &add = isPostgres(db) ? postgresAdd : sqliteAdd;
     qint64 changed = 0;
     if (auto done = Store::execCached(db, add, {added, GlobalSpendSetting, windowValue(resetAt)},
                                       u"add to the global spend"_s, &changed);
         !done || changed > 0)
         return done;
+    if (isPostgres(db)) {
+        // As for a row's window (SpendTableSql::window): another gateway's move commits first.
+        QSqlQuery lock(db);
+        lock.prepare(u"SELECT 1 FROM settings WHERE key = ? FOR UPDATE"_s);
+        lock.addBindValue(GlobalSpendSetting);
+        if (!lock.exec())
+            return makeError(u"cannot lock the global spend: %1"_s.arg(lock.lastError().text()));
+    }
     const QJsonObject stored = loadGlobalSpend(db);
     const QDateTime storedWindow = IdentityJson::parseTime(stored.value(u"budget_reset_at"_s));
     if (stored.isEmpty() || windowMoves(storedWindow, resetAt)) {
@@ -239,7 +264,10 @@ Result<void> addKeyModelSpend(QSqlDatabase &db, const QString &token, const QStr
     QJsonObject data;
     {
         QSqlQuery query(db);
-        query.prepare(u"SELECT data FROM keys WHERE token = ?"_s);
+        // Read, changed and written back: on PostgreSQL another gateway may do the same at once,
+        // so the row stays locked until the commit.
+        query.prepare(isPostgres(db) ? u"SELECT data FROM keys WHERE token = ? FOR UPDATE"_s
+                                     : u"SELECT data FROM keys WHERE token = ?"_s);
         query.addBindValue(token);
         if (!query.exec())
             return makeError(u"cannot read key %1: %2"_s.arg(token.left(12), query.lastError().text()));
@@ -272,16 +300,17 @@ namespace {
 Result<void> writeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
                         const QString &duration)
 {
-    static const SpendTableSql keys(u"keys"_s, u"token"_s);
-    static const SpendTableSql users(u"users"_s, u"user_id"_s);
-    static const SpendTableSql endUsers(u"end_users"_s, u"user_id"_s);
+    static const SpendTableSql keys[2]{{u"keys"_s, u"token"_s, false}, {u"keys"_s, u"token"_s, true}};
+    static const SpendTableSql users[2]{{u"users"_s, u"user_id"_s, false}, {u"users"_s, u"user_id"_s, true}};
+    static const SpendTableSql endUsers[2]{{u"end_users"_s, u"user_id"_s, false}, {u"end_users"_s, u"user_id"_s, true}};
+    const int engine = isPostgres(db) ? 1 : 0;
     switch (scope.kind) {
     case LedgerScope::Kind::Key:
-        return addRowSpend(db, keys, scope.id, added, resetAt);
+        return addRowSpend(db, keys[engine], scope.id, added, resetAt);
     case LedgerScope::Kind::User:
-        return addRowSpend(db, users, scope.id, added, resetAt);
+        return addRowSpend(db, users[engine], scope.id, added, resetAt);
     case LedgerScope::Kind::EndUser:
-        return addRowSpend(db, endUsers, scope.id, added, resetAt);
+        return addRowSpend(db, endUsers[engine], scope.id, added, resetAt);
     case LedgerScope::Kind::Global:
         return addGlobalSpend(db, added, resetAt, duration);
     case LedgerScope::Kind::KeyModel: {

@@ -1,6 +1,9 @@
 #include "migrations.h"
 
+#include "databasetarget.h"
+
 #include <QLoggingCategory>
+#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -77,12 +80,43 @@ Result<void> exec(QSqlDatabase &db, const QString &sql)
     return {};
 }
 
+// PostgreSQL keeps the version in a one-row table; two gateways starting together on one
+// database take turns through this advisory lock (held until their transaction ends).
+const QString PgMigrationLock = u"SELECT pg_advisory_xact_lock(7424017)"_s;
+
+Result<void> ensurePgVersionTable(QSqlDatabase &db)
+{
+    // In a transaction of its own under the lock: CREATE TABLE IF NOT EXISTS run by two
+    // sessions at once can still collide.
+    if (const auto begun = exec(db, u"BEGIN"_s); !begun)
+        return begun;
+    for (const QString &sql : {PgMigrationLock,
+                               u"CREATE TABLE IF NOT EXISTS tollgate_schema (version BIGINT NOT NULL)"_s,
+                               u"INSERT INTO tollgate_schema (version) SELECT 0 WHERE NOT EXISTS "
+                               "(SELECT 1 FROM tollgate_schema)"_s,
+                               u"COMMIT"_s}) {
+        if (const auto done = exec(db, sql); !done) {
+            (void)exec(db, u"ROLLBACK"_s);
+            return done;
+        }
+    }
+    return {};
+}
+
 Result<int> userVersion(QSqlDatabase &db)
 {
     QSqlQuery query(db);
-    if (!query.exec(u"PRAGMA user_version"_s) || !query.next())
+    const QString sql = isPostgres(db) ? u"SELECT version FROM tollgate_schema"_s : u"PRAGMA user_version"_s;
+    if (!query.exec(sql) || !query.next())
         return makeError(u"cannot read the database schema version: "_s + query.lastError().text());
     return query.value(0).toInt();
+}
+
+Result<void> setUserVersion(QSqlDatabase &db, int version)
+{
+    // PRAGMA takes no bound parameters; the version is an int we control.
+    return exec(db, isPostgres(db) ? u"UPDATE tollgate_schema SET version = %1"_s.arg(version)
+                                   : u"PRAGMA user_version = %1"_s.arg(version));
 }
 
 Error newerThanUs(int found, int known)
@@ -96,9 +130,17 @@ Error newerThanUs(int found, int known)
 // error leaves the database at the previous version, never half-way.
 Result<void> applyStep(QSqlDatabase &db, const Migration &step)
 {
-    // IMMEDIATE takes the write lock now: if another process migrated the same file
-    // meanwhile, the version re-read below shows it and this step is skipped.
-    if (const auto begun = exec(db, u"BEGIN IMMEDIATE"_s); !begun)
+    // IMMEDIATE takes the write lock now (PostgreSQL: the advisory lock): if another process
+    // migrated the same database meanwhile, the version re-read below shows it and this step
+    // is skipped.
+    const bool postgres = isPostgres(db);
+    auto begun = exec(db, postgres ? u"BEGIN"_s : u"BEGIN IMMEDIATE"_s);
+    if (begun && postgres) {
+        begun = exec(db, PgMigrationLock);
+        if (!begun)
+            (void)exec(db, u"ROLLBACK"_s);
+    }
+    if (!begun)
         return makeError(u"migration to version %1 could not start: %2"_s.arg(step.version)
                              .arg(begun.error().message));
 
@@ -115,12 +157,11 @@ Result<void> applyStep(QSqlDatabase &db, const Migration &step)
     if (*current >= step.version)
         return exec(db, u"COMMIT"_s);
 
-    for (const QString &statement : step.statements) {
+    for (const QString &statement : statementsFor(db, step)) {
         if (const auto done = exec(db, statement); !done)
             return fail(done.error().message);
     }
-    // PRAGMA takes no bound parameters; the version is an int we control.
-    if (const auto bumped = exec(db, u"PRAGMA user_version = %1"_s.arg(step.version)); !bumped)
+    if (const auto bumped = setUserVersion(db, step.version); !bumped)
         return fail(bumped.error().message);
     if (const auto committed = exec(db, u"COMMIT"_s); !committed)
         return fail(committed.error().message);
@@ -226,6 +267,18 @@ Migration responsesV5()
                 context_tokens INTEGER NOT NULL DEFAULT 0,
                 created_at_ms INTEGER NOT NULL))"_s,
         },
+        // PostgreSQL has no rowid: a column of that name keeps the insertion order.
+        {
+            uR"(CREATE TABLE responses (
+                rowid BIGSERIAL,
+                response_id TEXT NOT NULL,
+                deployment_id TEXT NOT NULL,
+                model_group TEXT NOT NULL,
+                api_key TEXT NOT NULL DEFAULT '',
+                context_tokens INTEGER NOT NULL DEFAULT 0,
+                created_at_ms INTEGER NOT NULL))"_s,
+            u"CREATE INDEX idx_responses_rowid ON responses (rowid)"_s,
+        },
     };
 }
 
@@ -280,6 +333,34 @@ const QList<Migration> &migrations()
     return steps;
 }
 
+QString postgresDdl(const QString &sqliteSql)
+{
+    static const QRegularExpression autoincrement(u"\\bINTEGER\\s+PRIMARY\\s+KEY\\s+AUTOINCREMENT\\b"_s,
+                                                  QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression integer(u"\\bINTEGER\\b"_s, QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression blob(u"\\bBLOB\\b"_s, QRegularExpression::CaseInsensitiveOption);
+    QString sql = sqliteSql;
+    sql.replace(autoincrement, u"BIGSERIAL PRIMARY KEY"_s);
+    sql.replace(integer, u"BIGINT"_s);
+    sql.replace(blob, u"BYTEA"_s);
+    return sql;
+}
+
+QStringList statementsFor(const QSqlDatabase &db, const Migration &step)
+{
+    if (!isPostgres(db))
+        return step.statements;
+    QStringList statements;
+    for (const QString &sql : step.postgres.isEmpty() ? step.statements : step.postgres)
+        statements.append(postgresDdl(sql));
+    return statements;
+}
+
+Result<int> schemaVersion(QSqlDatabase &db)
+{
+    return userVersion(db);
+}
+
 int latestSchemaVersion()
 {
     return migrations().isEmpty() ? 0 : migrations().constLast().version;
@@ -295,6 +376,10 @@ Result<int> migrate(QSqlDatabase &db, const QList<Migration> &steps)
     }
     const int target = steps.isEmpty() ? 0 : steps.constLast().version;
 
+    if (isPostgres(db)) {
+        if (const auto created = ensurePgVersionTable(db); !created)
+            return makeError(u"cannot create the schema version table: "_s + created.error().message);
+    }
     const Result<int> found = userVersion(db);
     if (!found)
         return found.error();

@@ -576,9 +576,9 @@ QList<JournalRecord> SpendJournal::read(const QString &segmentPath)
     return records;
 }
 
-Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePath)
+Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePath, const QString &committedKey)
 {
-    const auto stored = selectOne(db, u"SELECT value FROM settings WHERE key = ?"_s, {CommittedSetting});
+    const auto stored = selectOne(db, u"SELECT value FROM settings WHERE key = ?"_s, {committedKey});
     const qint64 committed = stored ? stored->toString().toLongLong() : 0;
     qint64 last = committed;
     const QStringList files = segments(databasePath);
@@ -626,7 +626,7 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
     }
     if (auto saved = states.save(db); !saved)
         return fail(saved.error());
-    if (auto marked = markCommitted(db, last); !marked)
+    if (auto marked = markCommitted(db, last, committedKey); !marked)
         return fail(marked.error());
     if (auto done = Store::execCached(db, u"COMMIT"_s, {}, u"commit the journal replay"_s); !done)
         return fail(done.error());
@@ -637,12 +637,12 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
     return last + 1;
 }
 
-Result<void> SpendJournal::markCommitted(QSqlDatabase &db, qint64 seq)
+Result<void> SpendJournal::markCommitted(QSqlDatabase &db, qint64 seq, const QString &committedKey)
 {
     static const QString sql = u"INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
-                               "value = CASE WHEN CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER) "
-                               "THEN excluded.value ELSE value END"_s;
-    return Store::execCached(db, sql, {CommittedSetting, QString::number(seq)}, u"note the committed spend journal"_s);
+                               "value = CASE WHEN CAST(excluded.value AS BIGINT) > CAST(settings.value AS BIGINT) "
+                               "THEN excluded.value ELSE settings.value END"_s;
+    return Store::execCached(db, sql, {committedKey, QString::number(seq)}, u"note the committed spend journal"_s);
 }
 
 } // namespace Tollgate

@@ -100,10 +100,16 @@ public:
     // Runs in Store::open on the store thread, with the lock held: replays into `db` the
     // records above the committed number, removes the segment files, and returns the next
     // sequence number to use.
-    static Result<qint64> recover(QSqlDatabase &db, const QString &databasePath);
+    // `committedKey` names the settings row of this journal's committed number: on PostgreSQL
+    // several gateways share one database, each with its own journal and numbering.
+    static Result<qint64> recover(QSqlDatabase &db, const QString &databasePath,
+                                  const QString &committedKey = CommittedSetting);
     // Notes in `db` (inside a batch's transaction) that every record up to `seq` is committed.
     // Never lowers the number already noted.
-    static Result<void> markCommitted(QSqlDatabase &db, qint64 seq);
+    static Result<void> markCommitted(QSqlDatabase &db, qint64 seq, const QString &committedKey = CommittedSetting);
+    // The settings row this journal notes its committed number in (CommittedSetting unless set).
+    void setCommittedKey(const QString &key) { m_committedKey = key; }
+    [[nodiscard]] QString committedKey() const { return m_committedKey; }
 
 private:
     struct Segment
@@ -117,6 +123,7 @@ private:
     void removeCommittedLocked();
 
     mutable QMutex m_mutex;
+    QString m_committedKey = CommittedSetting;
     QString m_databasePath;
     qint64 m_nextSeq;
     qint64 m_segmentBytes;

@@ -126,7 +126,8 @@ Where whereOf(const SpendLogFilter &filter)
         // A model name is full of '_' and sometimes '%': escaped, they match only themselves.
         QString pattern = filter.modelGroupContains;
         pattern.replace(u'\\', u"\\\\"_s).replace(u'%', u"\\%"_s).replace(u'_', u"\\_"_s);
-        where.add(u"model_group LIKE ? ESCAPE '\\'"_s, QString(u'%' + pattern + u'%'));
+        // Case-insensitive on both engines (SQLite's LIKE is for ASCII, PostgreSQL's is not at all).
+        where.add(u"lower(model_group) LIKE lower(?) ESCAPE '\\'"_s, QString(u'%' + pattern + u'%'));
     }
     if (!filter.sessionId.isEmpty())
         where.add(u"session_id = ?"_s, filter.sessionId);

@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "migrations.h"
+#include "databasetarget.h"
 #include "identityrepository.h"
 #include "spendjournal.h"
 #include "spendlog.h"
@@ -20,6 +21,7 @@
 #include <QStandardPaths>
 #include <QStringEncoder>
 #include <QThread>
+#include <QSysInfo>
 #include <QTimer>
 #include <QVariant>
 
@@ -128,8 +130,11 @@ public:
             qCWarning(lcStore) << "store worker destroyed with its connection still open";
     }
 
-    Result<int> open(const QString &path);
-    Result<qint64> recoverJournal(const QString &path) { return SpendJournal::recover(m_db, path); }
+    Result<int> open(const DatabaseTarget &target);
+    Result<qint64> recoverJournal(const QString &path, const QString &committedKey)
+    {
+        return SpendJournal::recover(m_db, path, committedKey);
+    }
     void drain();
     // Drains within Store::LazyDelayMs (a batch for lazy writes to gather in).
     void drainSoon()
@@ -162,6 +167,11 @@ private:
     void scheduleRetry(const QString &why);
     void runRead(StoreJob &job);
     void closeDatabase();
+    // PostgreSQL: the connection (a server restart, a network cut) is dropped for good once
+    // broken. After a failure the next drain asks the server (SELECT 1) and, when it does not
+    // answer, connects again: a retry of held writes then meets a live connection.
+    Result<QSqlDatabase *> connect();
+    void checkConnection();
 
     StoreInbox &m_inbox;
     QTimer m_lazyTimer{this};
@@ -176,6 +186,8 @@ private:
     SpendJournal *m_journal = nullptr;
     QSqlDatabase m_db;
     QString m_connectionName;
+    DatabaseTarget m_target;
+    bool m_suspect = false;  // PostgreSQL: a statement failed since the last check
 };
 
 namespace {
@@ -251,10 +263,7 @@ sqlite3_stmt *cachedStatement(QSqlDatabase &db, sqlite3 *handle, const QString &
     return it->second.get();
 }
 
-void dropStatements(const QString &connectionName)
-{
-    statementCache.erase(connectionName);
-}
+void dropStatements(const QString &connectionName);
 
 // Binds like Qt's SQLite driver: a null value or a null string is NULL, text is UTF-8.
 int bind(sqlite3_stmt *statement, int index, const QVariant &value)
@@ -304,6 +313,65 @@ int bind(sqlite3_stmt *statement, int index, const QVariant &value)
                                    SQLITE_UTF8);
     }
     }
+}
+
+// PostgreSQL (QPSQL): the statements with values are prepared once per connection and kept, as
+// above, through QSqlQuery; bound by position. Statements without values (BEGIN, COMMIT, SAVEPOINT)
+// cannot be prepared there, and run as they are.
+using PgStatementCache = std::unordered_map<QString, std::unordered_map<QString, std::unique_ptr<QSqlQuery>, SqlHash>>;
+thread_local PgStatementCache pgStatementCache;
+
+// PostgreSQL is strict about types: a bool is 0/1 like SQLite's, the rest binds as it is (text
+// as a quoted literal, integers as numbers, a null as NULL).
+QVariant pgValue(const QVariant &value)
+{
+    if (value.typeId() == QMetaType::Bool && !value.isNull())
+        return QVariant(qlonglong(value.toBool() ? 1 : 0));
+    return value;
+}
+
+Result<void> execPostgres(QSqlDatabase &db, const QString &sql, const QVariantList &values, qint64 *changes,
+                          QString *error)
+{
+    if (values.isEmpty()) {
+        QSqlQuery query(db);
+        if (!query.exec(sql)) {
+            *error = query.lastError().text();
+            return makeError(*error);
+        }
+        if (changes)
+            *changes = query.numRowsAffected();
+        return {};
+    }
+    auto &statements = pgStatementCache[db.connectionName()];
+    auto it = statements.find(sql);
+    if (it == statements.end()) {
+        auto query = std::make_unique<QSqlQuery>(db);
+        query->setForwardOnly(true);
+        if (!query->prepare(sql)) {
+            *error = query->lastError().text();
+            return makeError(*error);
+        }
+        it = statements.emplace(sql, std::move(query)).first;
+    }
+    QSqlQuery &query = *it->second;
+    for (qsizetype i = 0; i < values.size(); ++i)
+        query.bindValue(int(i), pgValue(values.at(i)));
+    const bool ok = query.exec();
+    if (!ok)
+        *error = query.lastError().text();
+    else if (changes)
+        *changes = query.numRowsAffected();
+    query.finish();
+    if (!ok)
+        return makeError(*error);
+    return {};
+}
+
+void dropStatements(const QString &connectionName)
+{
+    statementCache.erase(connectionName);
+    pgStatementCache.erase(connectionName);
 }
 
 Result<void> exec(QSqlDatabase &db, const QString &sql)
@@ -496,16 +564,78 @@ void StoreWorker::yieldAfterSlice(QElapsedTimer &slice) const
     slice.start();
 }
 
-Result<int> StoreWorker::open(const QString &path)
+Result<QSqlDatabase *> StoreWorker::connect()
 {
-    const QFileInfo file(path);
-    if (!QDir().mkpath(file.absolutePath()))
-        return makeError(u"cannot create the directory %1"_s.arg(QDir::toNativeSeparators(file.absolutePath())));
+    // Unique per open: several stores (tests, tools) may live in one process.
+    static std::atomic<int> s_opened{0};
+    m_connectionName = u"tollgate-store-"_s + QString::number(++s_opened);
+    if (m_target.isPostgres()) {
+        m_db = QSqlDatabase::addDatabase(u"QPSQL"_s, m_connectionName);
+        if (!m_db.isValid())
+            return makeError(u"Qt's PostgreSQL driver (QPSQL, Debian: libqt6sql6-psql) is not installed"_s);
+        m_db.setHostName(m_target.host);
+        m_db.setPort(m_target.port);
+        m_db.setUserName(m_target.user);
+        m_db.setPassword(m_target.password);
+        m_db.setDatabaseName(m_target.database);
+        // A server that does not answer fails the start (or a reconnect) instead of hanging it.
+        m_db.setConnectOptions(u"connect_timeout=5;application_name=tollgate"_s);
+    } else {
+        m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_connectionName);
+        m_db.setDatabaseName(m_target.sqlitePath);
+        m_db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=5000"_s);
+    }
+    if (!m_db.open())
+        return makeError(m_db.lastError().text());
+    if (m_target.isPostgres()) {
+        // Times are ISO text and money integers: nothing depends on the session's settings but
+        // these two (a lock held by a stuck session fails a write after a while instead of
+        // blocking the store thread for good).
+        for (const QString &sql : {u"SET lock_timeout = '30s'"_s, u"SET client_min_messages = warning"_s}) {
+            QSqlQuery query(m_db);
+            if (!query.exec(sql))
+                return makeError(query.lastError().text());
+        }
+    }
+    return &m_db;
+}
+
+void StoreWorker::checkConnection()
+{
+    if (!m_suspect || !m_target.isPostgres() || m_connectionName.isEmpty())
+        return;
+    m_suspect = false;
+    {
+        QSqlQuery probe(m_db);
+        if (probe.exec(u"SELECT 1"_s))
+            return;
+    }
+    qCWarning(lcStore).noquote() << "the connection to" << m_target.describe() << "is lost; connecting again";
+    closeDatabase();
+    if (const auto connected = connect(); !connected) {
+        qCWarning(lcStore).noquote() << "cannot connect to" << m_target.describe() << ":"
+                                     << connected.error().message;
+        m_suspect = true;  // tried again on the next drain (a retry, a read)
+    } else {
+        qCInfo(lcStore).noquote() << "connected to" << m_target.describe() << "again";
+    }
+}
+
+Result<int> StoreWorker::open(const DatabaseTarget &target)
+{
+    m_target = target;
+    const QString path = target.sqlitePath;
+    const QString shown = target.isPostgres() ? target.describe() : QDir::toNativeSeparators(path);
+    if (!target.isPostgres()) {
+        const QFileInfo file(path);
+        if (!QDir().mkpath(file.absolutePath()))
+            return makeError(u"cannot create the directory %1"_s.arg(QDir::toNativeSeparators(file.absolutePath())));
+    }
 
     // The database is the user's alone (keys' hashes, spend): created 0600 before SQLite opens
     // it, whatever the umask — SQLite gives its -wal and -shm the database's mode. One left
     // readable by others (an older Tollgate made it 0644) is closed to them.
-    if (path != u":memory:" && !path.startsWith(u"file:")) {
+    if (!target.isPostgres() && path != u":memory:" && !path.startsWith(u"file:")) {
         if (const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0)
             ::close(fd);
         for (const QString &file : QStringList{path, path + u"-wal"_s, path + u"-shm"_s}) {
@@ -518,19 +648,12 @@ Result<int> StoreWorker::open(const QString &path)
         }
     }
 
-    // Unique per open: several stores (tests, tools) may live in one process.
-    static std::atomic<int> s_opened{0};
-    m_connectionName = u"tollgate-store-"_s + QString::number(++s_opened);
-    m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_connectionName);
-    m_db.setDatabaseName(path);
-    m_db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=5000"_s);
-
-    const auto failed = [this, &path](const QString &why) -> Result<int> {
+    const auto failed = [this, &shown](const QString &why) -> Result<int> {
         closeDatabase();
-        return makeError(u"cannot open the database %1: %2"_s.arg(QDir::toNativeSeparators(path), why));
+        return makeError(u"cannot open the database %1: %2"_s.arg(shown, why));
     };
-    if (!m_db.open())
-        return failed(m_db.lastError().text());
+    if (const auto connected = connect(); !connected)
+        return failed(connected.error().message);
 
     // Migrate before any PRAGMA that writes the file (journal_mode), so a database from a
     // newer Tollgate is refused byte-for-byte untouched.
@@ -538,7 +661,7 @@ Result<int> StoreWorker::open(const QString &path)
     if (!version)
         return failed(version.error().message);
 
-    {
+    if (!target.isPostgres()) {
         QSqlQuery query(m_db);
         if (!query.exec(u"PRAGMA journal_mode=WAL"_s) || !query.next())
             return failed(query.lastError().text());
@@ -547,13 +670,14 @@ Result<int> StoreWorker::open(const QString &path)
         const QString mode = query.value(0).toString();
         if (mode.compare(u"wal"_s, Qt::CaseInsensitive) != 0)
             qCWarning(lcStore).noquote() << "journal_mode is" << mode << "instead of wal";
+        query.finish();
+        // NORMAL: commits survive a process kill (not a power cut) without an fsync each.
+        for (const QString &pragma : {u"PRAGMA synchronous=NORMAL"_s, u"PRAGMA foreign_keys=ON"_s}) {
+            if (const auto set = exec(m_db, pragma); !set)
+                return failed(set.error().message);
+        }
     }
-    // NORMAL: commits survive a process kill (not a power cut) without an fsync each.
-    for (const QString &pragma : {u"PRAGMA synchronous=NORMAL"_s, u"PRAGMA foreign_keys=ON"_s}) {
-        if (const auto set = exec(m_db, pragma); !set)
-            return failed(set.error().message);
-    }
-    qCInfo(lcStore).noquote() << "opened" << QDir::toNativeSeparators(path) << "at schema version" << *version;
+    qCInfo(lcStore).noquote() << "opened" << shown << "at schema version" << *version;
     return *version;
 }
 
@@ -561,14 +685,23 @@ void StoreWorker::drain()
 {
     m_lazyTimer.stop();
     std::deque<StoreJob> incoming = m_inbox.takeAll();
+    // PostgreSQL: a retry (or anything after a failure) first makes sure the connection lives.
+    if (!m_retryTimer.isActive())
+        checkConnection();
     if (m_retryTimer.isActive()) {
         // Waiting to retry held writes: new writes queue up behind them (commits stay in
         // submission order), reads are answered now from what is committed.
         for (StoreJob &job : incoming) {
-            if (job.isWrite)
+            if (job.isWrite && !job.durable && m_target.isPostgres()) {
+                // PostgreSQL is out of reach (the held writes failed): a management write is
+                // answered now (503) instead of waiting for the server; it commits nothing, so
+                // the order of commits is kept. Settled calls stay journaled and wait.
+                job.fail(makeError(u"the database %1 is unavailable: %2"_s.arg(m_target.describe(), m_lastFailure)));
+            } else if (job.isWrite) {
                 m_held.push_back(std::move(job));
-            else
+            } else {
                 runRead(job);
+            }
         }
         m_inbox.setHeld(qsizetype(m_held.size()));
         return;
@@ -619,6 +752,7 @@ void StoreWorker::scheduleRetry(const QString &why)
         qCDebug(lcStore).noquote() << "store writes still failing," << m_held.size() << "held:" << why;
         m_retryDelayMs = std::min(m_retryDelayMs * 2, MaxRetryMs);
     }
+    m_suspect = true;  // the cause may be a lost PostgreSQL connection: checked before the retry
     m_retryTimer.start(m_retryDelayMs);
 }
 
@@ -645,7 +779,9 @@ std::optional<Error> StoreWorker::noteAndCommit(const std::vector<StoreJob *> &b
     if (!journaled.isEmpty()) {
         const qint64 prefix = m_journal ? m_journal->committedPrefixWith(journaled)
                                         : *std::max_element(journaled.begin(), journaled.end());
-        if (const auto marked = SpendJournal::markCommitted(m_db, prefix); !marked)
+        if (const auto marked = SpendJournal::markCommitted(
+                m_db, prefix, m_journal ? m_journal->committedKey() : SpendJournal::CommittedSetting);
+            !marked)
             return marked.error();
     }
     if (const auto committed = exec(m_db, u"COMMIT"_s); !committed)
@@ -835,8 +971,9 @@ bool StoreWorker::commitBatch(const std::vector<StoreJob *> &batch)
 
 void StoreWorker::runRead(StoreJob &job)
 {
-    // One read transaction per job: a job issuing several SELECTs sees one snapshot.
-    const auto begun = exec(m_db, u"BEGIN"_s);
+    // One read transaction per job: a job issuing several SELECTs sees one snapshot (on
+    // PostgreSQL that takes REPEATABLE READ; its default gives each statement its own).
+    const auto begun = exec(m_db, m_target.isPostgres() ? u"BEGIN ISOLATION LEVEL REPEATABLE READ"_s : u"BEGIN"_s);
     Result<QVariant> result = runGuarded(job.read, m_db);
     if (begun) {
         if (const auto ended = exec(m_db, u"COMMIT"_s); !ended) {
@@ -847,6 +984,8 @@ void StoreWorker::runRead(StoreJob &job)
     } else {
         qCWarning(lcStore).noquote() << "read ran without a snapshot:" << begun.error().message;
     }
+    if (!result)
+        m_suspect = true;
     if (job.readFinished)
         job.readFinished(result);
 }
@@ -872,8 +1011,15 @@ Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVari
         return makeError(what.isEmpty() ? reason : u"cannot %1: %2"_s.arg(what, reason));
     };
     sqlite3 *handle = sqliteHandle(db);
-    if (!handle)
-        return failed(u"the database connection is not an open SQLite connection"_s);
+    if (!handle) {
+        if (Tollgate::isPostgres(db) && db.isOpen()) {
+            QString error;
+            if (auto done = execPostgres(db, sql, values, changes, &error); !done)
+                return failed(error);
+            return {};
+        }
+        return failed(u"the database connection is not an open SQLite or PostgreSQL connection"_s);
+    }
     QString error;
     sqlite3_stmt *statement = cachedStatement(db, handle, sql, &error);
     if (!statement)
@@ -922,6 +1068,43 @@ bool Store::onStoreThread() const
 
 Result<void> Store::open(const QString &path)
 {
+    return open(DatabaseTarget::sqlite(path));
+}
+
+namespace {
+
+// PostgreSQL: this instance's journal. Two gateways started with the same journal directory
+// (the same port and database on one host, a copied config) would share it: the second one
+// takes the next free slot (`<path>-2`, ...) instead. Each slot's committed number has its own
+// settings row, named by host and slot.
+struct JournalSlot
+{
+    QString path;
+    int lockFd = -1;
+};
+
+JournalSlot lockJournalSlot(const QString &base)
+{
+    constexpr int Slots = 32;
+    if (!QDir().mkpath(QFileInfo(base).absolutePath()))
+        return {};
+    for (int slot = 1; slot <= Slots; ++slot) {
+        const QString path = slot == 1 ? base : base + u'-' + QString::number(slot);
+        if (const int fd = SpendJournal::lock(path); fd >= 0)
+            return {path, fd};
+    }
+    return {};
+}
+
+QString committedKeyFor(const QString &journalPath)
+{
+    return SpendJournal::CommittedSetting + u':' + QSysInfo::machineHostName() + u':' + journalPath;
+}
+
+} // namespace
+
+Result<void> Store::open(const DatabaseTarget &target)
+{
     if (onStoreThread())
         return makeError(u"Store::open called on the store thread"_s);
     if (m_thread)
@@ -936,7 +1119,7 @@ Result<void> Store::open(const QString &path)
     Result<int> opened = makeError(u"store thread did not answer"_s);
     StoreWorker *worker = m_worker;
     QMetaObject::invokeMethod(
-        worker, [worker, &path, &opened] { opened = worker->open(path); }, Qt::BlockingQueuedConnection);
+        worker, [worker, &target, &opened] { opened = worker->open(target); }, Qt::BlockingQueuedConnection);
     if (!opened) {
         stopThread();
         qCWarning(lcStore).noquote() << opened.error().message;
@@ -945,12 +1128,34 @@ Result<void> Store::open(const QString &path)
     // Calls a killed process settled but had not committed come back from the spend journal
     // before anything reads the database.
     // Only the process holding the journal lock replays and journals; another one on the same
-    // database answers its calls after their commit.
-    const int lockFd = path != u":memory:"_s ? SpendJournal::lock(path) : -1;
+    // database answers its calls after their commit. On PostgreSQL the journal is this
+    // instance's own, in a local directory (DatabaseTarget::journalPath).
+    const QString shown = target.isPostgres() ? target.describe() : QDir::toNativeSeparators(target.sqlitePath);
+    QString journalPath;
+    QString committedKey = SpendJournal::CommittedSetting;
+    int lockFd = -1;
+    if (target.isPostgres()) {
+        if (!target.journalPath.isEmpty()) {
+            const JournalSlot slot = lockJournalSlot(target.journalPath);
+            journalPath = slot.path;
+            lockFd = slot.lockFd;
+            committedKey = committedKeyFor(journalPath);
+            if (lockFd < 0)
+                qCWarning(lcStore).noquote() << "no spend journal slot free at" << target.journalPath
+                                             << "- calls here are answered after their commit";
+        }
+    } else if (target.sqlitePath != u":memory:"_s) {
+        journalPath = target.sqlitePath;
+        lockFd = SpendJournal::lock(journalPath);
+        if (lockFd < 0)
+            qCInfo(lcStore).noquote() << "another process holds the spend journal of" << shown
+                                      << "- calls here are answered after their commit";
+    }
     if (lockFd >= 0) {
         Result<qint64> next = makeError(u"store thread did not answer"_s);
         QMetaObject::invokeMethod(
-            worker, [worker, &path, &next] { next = worker->recoverJournal(path); }, Qt::BlockingQueuedConnection);
+            worker, [worker, &journalPath, &committedKey, &next] { next = worker->recoverJournal(journalPath, committedKey); },
+            Qt::BlockingQueuedConnection);
         if (!next) {
             ::close(lockFd);
             QMetaObject::invokeMethod(worker, [worker] { worker->shutdown(); }, Qt::BlockingQueuedConnection);
@@ -958,13 +1163,14 @@ Result<void> Store::open(const QString &path)
             qCWarning(lcStore).noquote() << next.error().message;
             return next.error();
         }
-        m_journal = std::make_unique<SpendJournal>(path, *next, SpendJournal::DefaultSegmentBytes, lockFd);
+        m_journal = std::make_unique<SpendJournal>(journalPath, *next, SpendJournal::DefaultSegmentBytes, lockFd);
+        m_journal->setCommittedKey(committedKey);
         m_worker->setJournal(m_journal.get());  // no job runs before the inbox starts
-    } else if (path != u":memory:"_s) {
-        qCInfo(lcStore).noquote() << "another process holds the spend journal of" << QDir::toNativeSeparators(path)
-                                  << "- calls here are answered after their commit";
+        if (target.isPostgres())
+            qCInfo(lcStore).noquote() << "spend journal of this instance:" << QDir::toNativeSeparators(journalPath);
     }
-    m_path = path;
+    m_path = target.isPostgres() ? target.describe() : target.sqlitePath;
+    m_target = std::make_unique<DatabaseTarget>(target);
     m_schemaVersion = *opened;
     m_inbox->start(m_worker);
     return {};
@@ -1008,6 +1214,11 @@ bool Store::isOpen() const
 QString Store::path() const
 {
     return m_path;
+}
+
+bool Store::isPostgres() const
+{
+    return m_target && m_target->isPostgres();
 }
 
 int Store::schemaVersion() const

@@ -17,11 +17,12 @@ class QThread;
 namespace Tollgate {
 
 class SpendJournal;
+struct DatabaseTarget;
 class StoreInbox;
 class StoreWorker;
 struct JournalRecord;
 
-// The SQLite store. Owns one thread; the QSqlDatabase connection is opened, used and
+// The store: a SQLite file (the default) or a PostgreSQL database (open(DatabaseTarget)). Owns one thread; the QSqlDatabase connection is opened, used and
 // closed only on that thread. Callers on any thread submit jobs and get their answer
 // back, queued, on the thread of a context object they name — the gateway thread never
 // waits on SQL.
@@ -48,12 +49,18 @@ public:
     // synchronous=NORMAL, foreign_keys=ON and a busy timeout, and migrates it to the
     // current schema version. Blocks the caller until done: call it at start-up only.
     Result<void> open(const QString &path);
+    // Opens `target`: a SQLite file as above, or a PostgreSQL database (QPSQL): connects
+    // (5 s timeout), migrates it (the same steps, see migrations.h) and replays this instance's
+    // spend journal (target.journalPath, a local directory; none when empty) into it.
+    Result<void> open(const DatabaseTarget &target);
 
     // Finishes queued writes, closes the connection and stops the thread. Blocking.
     void close();
 
     [[nodiscard]] bool isOpen() const;
+    // The SQLite file, or for PostgreSQL postgresql://user@host:port/db (no password).
     [[nodiscard]] QString path() const;
+    [[nodiscard]] bool isPostgres() const;
     // Schema version the database is at after open().
     [[nodiscard]] int schemaVersion() const;
 
@@ -115,6 +122,9 @@ public:
     // Runs `sql` with `values` bound by position through a statement prepared once per
     // connection and kept (jobs run on the store thread only): SQLite parses the SQL of the
     // hot path — the spend row, the spend counters, BEGIN/COMMIT — once, not on every call.
+    // On PostgreSQL through a QSqlQuery prepared once per connection (a statement without
+    // values runs unprepared); a bool binds as 0/1 as on SQLite. `sql` must run on the
+    // connection's engine (isPostgres(db) picks per-engine SQL where they differ).
     // `what` names the statement in the error message; `changes`, when given, learns how many
     // rows the statement changed.
     static Result<void> execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values,
@@ -130,6 +140,7 @@ private:
     std::unique_ptr<QThread> m_thread;
     StoreWorker *m_worker = nullptr;  // lives on m_thread
     QString m_path;
+    std::unique_ptr<DatabaseTarget> m_target;
     int m_schemaVersion = 0;
 };
 

@@ -668,12 +668,7 @@ void TestKeys::rawKeyNeverStored()
     const QByteArray token = tokenOf(made).toLatin1();
     QCOMPARE(m_fixture->post("/key/update", {{u"key"_s, QString::fromUtf8(raw)}, {u"rpm_limit"_s, 3}}).status, 200);
 
-    QByteArray everything;
-    for (const QString &suffix : {QString(), u"-wal"_s, u"-shm"_s, u"-journal"_s}) {
-        QFile file(m_fixture->databasePath() + suffix);
-        if (file.open(QIODevice::ReadOnly))
-            everything += file.readAll();
-    }
+    const QByteArray everything = m_fixture->storedBytes();
     QVERIFY(!everything.isEmpty());
     QVERIFY2(everything.contains(token), "the token is what the store keeps");
     QVERIFY2(!everything.contains(raw), "the raw key is in the database files");

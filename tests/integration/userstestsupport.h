@@ -220,14 +220,24 @@ inline void UsersTestBase::checkAuditRows(const QStringList &actions, QList<Audi
 
 inline bool UsersTestBase::refuseWrites(bool refuse)
 {
-    const auto done = m_fixture->store().writeNow([refuse](QSqlDatabase &db) -> Result<void> {
+    const bool postgres = m_fixture->onPostgres();
+    const auto done = m_fixture->store().writeNow([refuse, postgres](QSqlDatabase &db) -> Result<void> {
         QSqlQuery query(db);
+        // PostgreSQL's triggers call a function.
+        if (postgres && refuse
+            && !query.exec(u"CREATE OR REPLACE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql AS "
+                           "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"_s))
+            return makeError(u"refuse_write()"_s);
         for (const QString &table : {u"users"_s, u"end_users"_s, u"settings"_s}) {
             for (const QString &event : {u"INSERT"_s, u"UPDATE"_s, u"DELETE"_s}) {
                 const QString name = u"refuse_%1_%2"_s.arg(table, event.toLower());
-                const QString sql = refuse ? u"CREATE TRIGGER %1 BEFORE %2 ON %3 BEGIN SELECT RAISE(ABORT, "
-                                             "'refused by the test'); END"_s.arg(name, event, table)
-                                           : u"DROP TRIGGER %1"_s.arg(name);
+                const QString sql
+                    = postgres ? (refuse ? u"CREATE TRIGGER %1 BEFORE %2 ON %3 FOR EACH ROW EXECUTE FUNCTION "
+                                           "refuse_write()"_s.arg(name, event, table)
+                                         : u"DROP TRIGGER %1 ON %2"_s.arg(name, table))
+                               : refuse ? u"CREATE TRIGGER %1 BEFORE %2 ON %3 BEGIN SELECT RAISE(ABORT, "
+                                          "'refused by the test'); END"_s.arg(name, event, table)
+                                        : u"DROP TRIGGER %1"_s.arg(name);
                 if (!query.exec(sql))
                     return makeError(sql);
             }

@@ -1,5 +1,11 @@
 #include "gatewayfixture.h"
 
+#include "pgtestdb.h"
+
+#include <QFile>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate::Test {
@@ -42,13 +48,55 @@ GatewayFixture::~GatewayFixture()
 
 QString GatewayFixture::databasePath() const
 {
+    if (m_postgres)
+        return m_postgres->describe();
     return m_dir.filePath(u"gateway.db"_s);
+}
+
+QByteArray GatewayFixture::storedBytes()
+{
+    QByteArray everything;
+    if (!m_postgres) {
+        for (const QString &suffix : {QString(), u"-wal"_s, u"-shm"_s, u"-journal"_s}) {
+            QFile file(databasePath() + suffix);
+            if (file.open(QIODevice::ReadOnly))
+                everything += file.readAll();
+        }
+        return everything;
+    }
+    const auto rows = m_store.readNow([](QSqlDatabase &db) -> QVariant {
+        QByteArray text;
+        QSqlQuery tables(db);
+        if (!tables.exec(u"SELECT tablename FROM pg_tables WHERE schemaname = 'public'"_s))
+            return {};
+        QStringList names;
+        while (tables.next())
+            names.append(tables.value(0).toString());
+        for (const QString &name : std::as_const(names)) {
+            QSqlQuery query(db);
+            if (!query.exec(u"SELECT row_to_json(t)::text FROM %1 t"_s.arg(name)))
+                continue;
+            while (query.next())
+                text += query.value(0).toString().toUtf8() + '\n';
+        }
+        return text;
+    });
+    return rows ? rows->toByteArray() : QByteArray();
 }
 
 bool GatewayFixture::start()
 {
+    if (!m_postgres && !postgresUrl().isEmpty()) {
+        auto fresh = freshPostgresDatabase();
+        if (!fresh) {
+            m_lastError = fresh.error().message;
+            return false;
+        }
+        m_postgres = *fresh;
+        m_postgres->journalPath = m_dir.filePath(u"journal/pg"_s);
+    }
     if (!m_store.isOpen()) {
-        if (auto opened = m_store.open(databasePath()); !opened) {
+        if (auto opened = m_postgres ? m_store.open(*m_postgres) : m_store.open(databasePath()); !opened) {
             m_lastError = opened.error().message;
             return false;
         }

@@ -3,6 +3,7 @@
 #include "models/clock.h"
 #include "models/config.h"
 #include "models/secretstore.h"
+#include "models/store/databasetarget.h"
 #include "models/store/store.h"
 #include "proxy/gateway.h"
 #include "tests/support/httpclient.h"
@@ -11,6 +12,7 @@
 #include <QTemporaryDir>
 
 #include <memory>
+#include <optional>
 
 namespace Tollgate::Test {
 
@@ -36,7 +38,14 @@ public:
 
     [[nodiscard]] quint16 port() const { return m_port; }
     [[nodiscard]] Store &store() { return m_store; }
+    // The SQLite file; with TOLLGATE_TEST_PG_URL set (the `_pg` variants) the store is a fresh
+    // PostgreSQL database instead (kept across restart()), and this names it.
     [[nodiscard]] QString databasePath() const;
+    [[nodiscard]] bool onPostgres() const { return m_postgres.has_value(); }
+    // Everything the database holds, as bytes to search (a secret must never be in them): the
+    // SQLite file with its -wal, -shm and -journal; on PostgreSQL every row of every table as
+    // JSON text. Needs the store open.
+    [[nodiscard]] QByteArray storedBytes();
     [[nodiscard]] QString lastError() const { return m_lastError; }
     [[nodiscard]] MemorySecretStore &secrets() { return m_secrets; }
     // The running gateway's host (e.g. GatewayHost::setMasterKey, as the desktop app rotates).
@@ -55,6 +64,7 @@ public:
 private:
     Config m_config;
     QTemporaryDir m_dir;
+    std::optional<DatabaseTarget> m_postgres;
     Store m_store;
     GatewayHost m_gateway;
     MemorySecretStore m_secrets;

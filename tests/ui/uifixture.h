@@ -27,6 +27,8 @@ public:
     [[nodiscard]] GatewayFixture &gateway() { return m_gateway; }
     [[nodiscard]] ApiClient &api() { return m_api; }
     [[nodiscard]] AppSettings &settings() { return *m_settings; }
+    // The INI file behind settings() (tests check what is, and is not, written to it).
+    [[nodiscard]] QString settingsFileName() const { return m_qsettings->fileName(); }
     [[nodiscard]] ConnectionInfo connection() const;
 
     // The whole window, as the app shows it (not shown; call show() if a test needs it).

@@ -99,6 +99,7 @@ class TestMigrations : public QObject
     Q_OBJECT
 
 private slots:
+    void postgresDdlWidensTypes();
     void initTestCase();
     void init();
     void cleanup();
@@ -407,4 +408,22 @@ void TestMigrations::malformedStepListIsRefused()
 }
 
 QTEST_GUILESS_MAIN(TestMigrations)
+void TestMigrations::postgresDdlWidensTypes()
+{
+    using namespace Tollgate;
+    QCOMPARE(postgresDdl(u"CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL DEFAULT 0, "
+                         "b BLOB, integer_note TEXT)"_s),
+             u"CREATE TABLE t (id BIGSERIAL PRIMARY KEY, n BIGINT NOT NULL DEFAULT 0, b BYTEA, integer_note TEXT)"_s);
+    QCOMPARE(postgresDdl(u"ALTER TABLE spend_logs ADD COLUMN x integer NOT NULL DEFAULT 0"_s),
+             u"ALTER TABLE spend_logs ADD COLUMN x BIGINT NOT NULL DEFAULT 0"_s);
+    // Every step has SQL for PostgreSQL, and none keeps a SQLite-only word.
+    for (const Migration &step : migrations()) {
+        for (const QString &sql : step.postgres.isEmpty() ? step.statements : step.postgres) {
+            const QString pg = postgresDdl(sql);
+            QVERIFY2(!pg.contains(u"AUTOINCREMENT"_s) && !pg.contains(u"PRAGMA"_s) && !pg.contains(u" INTEGER"_s),
+                     qPrintable(pg));
+        }
+    }
+}
+
 #include "tst_migrations.moc"

@@ -3,7 +3,9 @@
 #include "../apiclient.h"
 #include "../appsettings.h"
 #include "../confirm.h"
+#include "../masterkey.h"
 #include "../pageicon.h"
+#include "../remotegateway.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -20,7 +22,9 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QStyle>
@@ -61,6 +65,8 @@ QWidget *withHint(QWidget *field, const QString &hint, QWidget *parent)
     auto *label = new QLabel(hint, holder);
     label->setObjectName(field->objectName() + u"RestartHint"_s);
     label->setEnabled(false);   // greyed: a remark, not a value
+    // Long translations wrap instead of widening the page beyond a small window.
+    label->setWordWrap(true);
     layout->addWidget(label);
     return holder;
 }
@@ -74,6 +80,7 @@ QWidget *withHint(QLayout *fields, const QString &hint, const QString &name, QWi
     auto *label = new QLabel(hint, holder);
     label->setObjectName(name + u"RestartHint"_s);
     label->setEnabled(false);
+    label->setWordWrap(true);
     layout->addWidget(label);
     return holder;
 }
@@ -85,6 +92,7 @@ SettingsPage::SettingsPage(ApiClient *api, AppSettings *settings, const Connecti
 {
     auto *content = new QWidget(this);
     auto *contentLayout = new QVBoxLayout(content);
+    contentLayout->addWidget(createChoiceSection());
     contentLayout->addWidget(createConnectionSection());
     contentLayout->addWidget(createGatewaySection());
     contentLayout->addWidget(createStartupSection());
@@ -98,6 +106,7 @@ SettingsPage::SettingsPage(ApiClient *api, AppSettings *settings, const Connecti
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(scroll);
+    updateConnectionDisplay();
     loadSettings();
 }
 
@@ -111,6 +120,9 @@ QWidget *SettingsPage::createConnectionSection()
     auto *box = new QGroupBox(tr("Connect a program to Tollgate"), this);
     box->setObjectName(u"connectionGroupBox"_s);
     auto *form = new QFormLayout(box);
+    // Narrow windows and long translations: a row that does not fit puts its field under the
+    // label instead of pushing the page sideways.
+    form->setRowWrapPolicy(QFormLayout::WrapLongRows);
 
     m_baseUrlEdit = new QLineEdit(box);
     auto *baseUrl = m_baseUrlEdit;
@@ -142,6 +154,8 @@ QWidget *SettingsPage::createConnectionSection()
     m_masterKeyEdit->setObjectName(u"masterKeyLineEdit"_s);
     m_masterKeyEdit->setReadOnly(true);
     m_masterKeyEdit->setEchoMode(QLineEdit::Password);
+    // Enough to see that there is a key; a narrow window wraps the row under its label instead.
+    m_masterKeyEdit->setMinimumWidth(m_masterKeyEdit->fontMetrics().averageCharWidth() * 16);
     m_masterKeyEdit->setToolTip(tr("The admin key: it may do everything. Hand out virtual keys (Keys page) "
                                    "to programs and people instead."));
     m_showKeyButton = new QPushButton(tr("Show"), box);
@@ -162,14 +176,226 @@ QWidget *SettingsPage::createConnectionSection()
     form->addRow(tr("Database:"), m_databaseLabel);
     m_configLabel = selectableLabel({}, u"configPathLabel"_s, box);
     form->addRow(tr("Configuration:"), m_configLabel);
-    updateConnectionDisplay();
     return box;
 }
 
 void SettingsPage::setConnection(const ConnectionInfo &connection)
 {
+    const bool wasRemote = m_connection.remote;
     m_connection = connection;
+    if (wasRemote && !m_connection.remote)
+        showChoiceResult(tr("Now managing the gateway on this computer."), false);
+    if (m_connection.remote) {
+        // The key in use, so the fields say what the window uses (and "Apply" has nothing to do).
+        m_remoteUrlEdit->setText(m_connection.baseUrl.toString());
+        m_remoteKeyEdit->setText(m_connection.masterKey);
+    }
     updateConnectionDisplay();
+}
+
+QWidget *SettingsPage::createChoiceSection()
+{
+    auto *box = new QGroupBox(tr("Gateway to manage"), this);
+    box->setObjectName(u"gatewayChoiceGroupBox"_s);
+    auto *layout = new QVBoxLayout(box);
+
+    m_localRadio = new QRadioButton(tr("This computer: the gateway runs inside Tollgate"), box);
+    m_localRadio->setObjectName(u"localGatewayRadioButton"_s);
+    m_remoteRadio = new QRadioButton(tr("Remote gateway: a Tollgate gateway running elsewhere"), box);
+    m_remoteRadio->setObjectName(u"remoteGatewayRadioButton"_s);
+    layout->addWidget(m_localRadio);
+    layout->addWidget(m_remoteRadio);
+
+    m_remoteFields = new QWidget(box);
+    m_remoteFields->setObjectName(u"remoteGatewayFields"_s);
+    auto *form = new QFormLayout(m_remoteFields);
+    // Indented under its radio button: these fields belong to "Remote gateway".
+    form->setContentsMargins(style()->pixelMetric(QStyle::PM_ExclusiveIndicatorWidth) + 8, 0, 0, 0);
+    m_remoteUrlEdit = new QLineEdit(m_remoteFields);
+    m_remoteUrlEdit->setObjectName(u"remoteUrlLineEdit"_s);
+    m_remoteUrlEdit->setPlaceholderText(tr("https://gateway.example.com:4000"));
+    m_remoteUrlEdit->setToolTip(tr("The remote gateway's address: http:// or https://, the host and the port"));
+    form->addRow(tr("Base URL:"), m_remoteUrlEdit);
+    m_remoteKeyEdit = new QLineEdit(m_remoteFields);
+    m_remoteKeyEdit->setObjectName(u"remoteMasterKeyLineEdit"_s);
+    m_remoteKeyEdit->setEchoMode(QLineEdit::Password);
+    m_remoteKeyEdit->setPlaceholderText(tr("the remote gateway's master key"));
+    m_remoteKeyEdit->setToolTip(tr("Kept in the OS keychain, never in the settings file"));
+    m_showRemoteKeyButton = new QPushButton(tr("Show"), m_remoteFields);
+    m_showRemoteKeyButton->setObjectName(u"showRemoteMasterKeyButton"_s);
+    m_showRemoteKeyButton->setCheckable(true);
+    connect(m_showRemoteKeyButton, &QPushButton::toggled, this, [this](bool shown) {
+        m_remoteKeyEdit->setEchoMode(shown ? QLineEdit::Normal : QLineEdit::Password);
+        m_showRemoteKeyButton->setText(shown ? tr("Hide") : tr("Show"));
+    });
+    form->addRow(tr("Master key:"), row({m_remoteKeyEdit, m_showRemoteKeyButton}));
+    layout->addWidget(m_remoteFields);
+
+    auto *hint = new QLabel(tr("While a remote gateway is chosen, the gateway on this computer does not run; "
+                               "choosing “This computer” again starts it. The remote master key is kept in the "
+                               "OS keychain (without one, in a file only you can read), never in the settings "
+                               "file."),
+                            box);
+    hint->setObjectName(u"gatewayChoiceHintLabel"_s);
+    hint->setWordWrap(true);
+    hint->setEnabled(false);   // greyed: a remark
+    layout->addWidget(hint);
+
+    m_testButton = new QPushButton(tr("Test connection"), box);
+    m_testButton->setObjectName(u"testConnectionButton"_s);
+    m_testButton->setToolTip(tr("Ask the remote gateway for its status with this master key; nothing is saved"));
+    connect(m_testButton, &QPushButton::clicked, this, &SettingsPage::testConnection);
+    m_applyButton = new QPushButton(tr("Apply"), box);
+    m_applyButton->setObjectName(u"applyGatewayChoiceButton"_s);
+    m_applyButton->setToolTip(tr("Save the choice and switch the window to that gateway"));
+    connect(m_applyButton, &QPushButton::clicked, this, &SettingsPage::applyChoice);
+    m_choiceResultLabel = new QLabel(box);
+    m_choiceResultLabel->setObjectName(u"gatewayChoiceResultLabel"_s);
+    m_choiceResultLabel->setWordWrap(true);
+    m_choiceResultLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_testButton);
+    buttons->addWidget(m_applyButton);
+    buttons->addWidget(m_choiceResultLabel, 1);
+    layout->addLayout(buttons);
+
+    for (QRadioButton *radio : {m_localRadio, m_remoteRadio})
+        connect(radio, &QRadioButton::toggled, this, [this] {
+            m_choiceResultLabel->clear();
+            updateChoiceState();
+        });
+    for (QLineEdit *edit : {m_remoteUrlEdit, m_remoteKeyEdit})
+        connect(edit, &QLineEdit::textEdited, this, [this] {
+            m_choiceResultLabel->clear();
+            updateChoiceState();
+        });
+    return box;
+}
+
+void SettingsPage::updateChoiceState()
+{
+    if (!m_remoteRadio)
+        return;
+    const bool remoteChosen = m_remoteRadio->isChecked();
+    m_remoteFields->setEnabled(remoteChosen && !m_applying);
+    m_testButton->setEnabled(remoteChosen && !m_applying);
+    // Something to apply: another kind of gateway, or another remote address or key.
+    const bool differs = remoteChosen != m_connection.remote
+                         || (remoteChosen
+                             && (m_remoteUrlEdit->text().trimmed() != m_connection.baseUrl.toString()
+                                 || m_remoteKeyEdit->text() != m_connection.masterKey));
+    m_applyButton->setEnabled(differs && !m_applying && !m_connection.waitingForKeychain);
+}
+
+void SettingsPage::showChoiceResult(const QString &text, bool error)
+{
+    // Colour and a word: "Error:" is in the text itself where it matters.
+    m_choiceResultLabel->setStyleSheet(error ? u"color: #d0453a;"_s : QString());
+    m_choiceResultLabel->setText(text);
+}
+
+QUrl SettingsPage::checkedRemoteInput(QString *warning)
+{
+    const RemoteGateway::UrlCheck check = RemoteGateway::checkBaseUrl(m_remoteUrlEdit->text());
+    if (!check.ok()) {
+        showChoiceResult(check.error, true);
+        m_remoteUrlEdit->setFocus();
+        return {};
+    }
+    if (m_remoteKeyEdit->text().trimmed().isEmpty()) {
+        showChoiceResult(tr("Enter the remote gateway's master key."), true);
+        m_remoteKeyEdit->setFocus();
+        return {};
+    }
+    *warning = check.warning;
+    return check.url;
+}
+
+void SettingsPage::testConnection()
+{
+    QString warning;
+    const QUrl url = checkedRemoteInput(&warning);
+    if (url.isEmpty()) {
+        Q_EMIT connectionTested(false, m_choiceResultLabel->text());
+        return;
+    }
+    // A client of its own: the window's keeps talking to the gateway it manages now, and a
+    // failed test is said here, not in the window's banner.
+    delete m_testClient;
+    m_testClient = new ApiClient(this);
+    m_testClient->setBaseUrl(url);
+    m_testClient->setMasterKey(m_remoteKeyEdit->text().trimmed());
+    m_testButton->setEnabled(false);
+    showChoiceResult(tr("Connecting to %1…").arg(url.toString()), false);
+    // /gateway/status is cheap and admin-only: an answer proves the address and the key.
+    m_testClient->get(u"/gateway/status"_s, {}, this, [this, warning](const ApiReply &reply) {
+        updateChoiceState();
+        QString text;
+        if (reply.ok()) {
+            text = reply.json.object().value(u"paused"_s).toBool()
+                       ? tr("OK: the gateway answers and accepts the master key (it is paused).")
+                       : tr("OK: the gateway answers and accepts the master key.");
+            if (!warning.isEmpty())
+                text += u' ' + warning;
+        } else if (reply.status == 401 || reply.status == 403) {
+            text = tr("HTTP %1: the gateway refuses this master key. %2").arg(reply.status).arg(reply.message);
+        } else if (reply.status == 0) {
+            text = tr("Cannot reach the gateway: %1").arg(reply.message);
+        } else {
+            text = tr("The gateway answered HTTP %1: %2").arg(reply.status).arg(reply.message);
+        }
+        showChoiceResult(text, !reply.ok());
+        Q_EMIT connectionTested(reply.ok(), text);
+    });
+}
+
+void SettingsPage::applyChoice()
+{
+    if (m_localRadio->isChecked()) {
+        m_settings->setValue(AppSettings::Key::GatewayMode, u"local"_s);
+        m_settings->sync();
+        showChoiceResult(tr("Starting the gateway on this computer…"), false);
+        ConnectionInfo local;
+        local.remote = false;
+        Q_EMIT gatewayChoiceChanged(local);
+        return;
+    }
+    QString warning;
+    const QUrl url = checkedRemoteInput(&warning);
+    if (url.isEmpty())
+        return;
+    if (!m_remoteKeeper) {
+        showChoiceResult(tr("The master key cannot be kept: no keychain access."), true);
+        return;
+    }
+    m_applying = true;
+    updateChoiceState();
+    showChoiceResult(tr("Saving the master key in the keychain…"), false);
+    // Kept first: the window never uses a key that would be lost at the next start.
+    m_remoteKeeper->save(m_remoteKeyEdit->text().trimmed(), [this, guard = QPointer<SettingsPage>(this), url,
+                                                             warning](Result<MasterKey> saved) {
+        if (!guard)
+            return;   // the window closed while the keychain answered
+        m_applying = false;
+        if (!saved) {
+            showChoiceResult(tr("The remote gateway was not chosen: its master key could not be kept (%1).")
+                                 .arg(saved.error().message),
+                             true);
+            updateChoiceState();
+            return;
+        }
+        m_settings->setValue(AppSettings::Key::GatewayMode, u"remote"_s);
+        m_settings->setValue(AppSettings::Key::RemoteBaseUrl, url.toString());
+        m_settings->sync();
+        ConnectionInfo info = RemoteGateway::connection(url, *saved);
+        if (!warning.isEmpty())
+            info.startWarnings.append(warning);
+        showChoiceResult(warning.isEmpty() ? tr("Now managing the remote gateway at %1.").arg(url.toString())
+                                           : tr("Now managing the remote gateway at %1. %2").arg(url.toString(), warning),
+                         false);
+        Q_EMIT gatewayChoiceChanged(info);
+        updateChoiceState();
+    });
 }
 
 void SettingsPage::updateConnectionDisplay()
@@ -182,15 +408,31 @@ void SettingsPage::updateConnectionDisplay()
     m_masterKeySourceLabel->setText(waiting                                   ? tr("Waiting for the keychain…")
                                     : m_connection.masterKeySource.isEmpty() ? tr("unknown")
                                                                               : m_connection.masterKeySource);
-    m_databaseLabel->setText(m_connection.databasePath);
-    m_configLabel->setText(m_connection.configPath.isEmpty() ? tr("built-in (no config.yaml)") : m_connection.configPath);
-    m_rotateKeyButton->setEnabled(!waiting && !m_connection.masterKeyFromConfig && !m_connection.masterKey.isEmpty());
+    const bool remote = m_connection.remote;
+    m_databaseLabel->setText(remote ? tr("where the remote gateway runs") : m_connection.databasePath);
+    m_configLabel->setText(remote                                ? tr("where the remote gateway runs")
+                           : m_connection.configPath.isEmpty() ? tr("built-in (no config.yaml)")
+                                                               : m_connection.configPath);
+    m_rotateKeyButton->setEnabled(!waiting && !remote && !m_connection.masterKeyFromConfig
+                                  && !m_connection.masterKey.isEmpty());
     m_rotateKeyButton->setToolTip(
-        m_connection.masterKeyFromConfig
+        remote ? tr("A remote gateway's master key is changed where it runs; then enter the new key under "
+                    "“Gateway to manage”.")
+        : m_connection.masterKeyFromConfig
             ? tr("The master key is set in config.yaml (general_settings.master_key): change it there.")
             : tr("Create a new master key: the old one is refused at once, programs using it must be given "
                  "the new one."));
+    m_pauseButton->setEnabled(m_pauseButton->isEnabled() && !remote);
+    m_pauseButton->setToolTip(remote ? tr("A remote gateway is paused and resumed where it runs.") : QString());
+    m_localOnlyLabel->setVisible(remote);
+    for (QWidget *widget : std::as_const(m_localOnlyWidgets))
+        widget->setEnabled(!remote);
+    if (remote) {
+        m_restartPending = false;
+        m_restartBar->hide();
+    }
     updateMasterKeyDisplay();
+    updateChoiceState();
 }
 
 void SettingsPage::rotateMasterKey()
@@ -281,7 +523,19 @@ QWidget *SettingsPage::createStartupSection()
     m_hostEdit->setToolTip(tr("The address the gateway listens on: 127.0.0.1 for this computer only, 0.0.0.0 "
                               "for every network (anyone who can reach it needs a key)"));
     connect(m_hostEdit, &QLineEdit::editingFinished, this, &SettingsPage::saveHost);
-    form->addRow(tr("Host:"), withHint(m_hostEdit, atRestart, box));
+    m_localOnlyLabel = new QLabel(tr("Tollgate manages a remote gateway: the settings below are for the gateway on "
+                                     "this computer, which does not run meanwhile. Change the remote gateway's "
+                                     "settings where it runs."),
+                                  box);
+    m_localOnlyLabel->setObjectName(u"localOnlyLabel"_s);
+    m_localOnlyLabel->setWordWrap(true);
+    m_localOnlyLabel->hide();
+    form->addRow(m_localOnlyLabel);
+    const auto localOnly = [this](QWidget *row) {
+        m_localOnlyWidgets.append(row);
+        return row;
+    };
+    form->addRow(tr("Host:"), localOnly(withHint(m_hostEdit, atRestart, box)));
 
     m_portSpin = new QSpinBox(box);
     m_portSpin->setObjectName(u"portSpinBox"_s);
@@ -295,7 +549,7 @@ QWidget *SettingsPage::createStartupSection()
         m_settings->sync();
         restartSettingChanged();
     });
-    form->addRow(tr("Port:"), withHint(m_portSpin, atRestart, box));
+    form->addRow(tr("Port:"), localOnly(withHint(m_portSpin, atRestart, box)));
 
     m_databaseEdit = new QLineEdit(box);
     m_databaseEdit->setObjectName(u"databasePathLineEdit"_s);
@@ -307,7 +561,8 @@ QWidget *SettingsPage::createStartupSection()
     browseDatabase->setObjectName(u"browseDatabaseButton"_s);
     connect(browseDatabase, &QPushButton::clicked, this,
             [this] { browse(m_databaseEdit, int(AppSettings::Key::DatabasePath), true); });
-    form->addRow(tr("Data file:"), withHint(row({m_databaseEdit, browseDatabase}), atRestart, u"databasePath"_s, box));
+    form->addRow(tr("Data file:"),
+                 localOnly(withHint(row({m_databaseEdit, browseDatabase}), atRestart, u"databasePath"_s, box)));
 
     m_configEdit = new QLineEdit(box);
     m_configEdit->setObjectName(u"configPathLineEdit"_s);
@@ -319,10 +574,14 @@ QWidget *SettingsPage::createStartupSection()
     browseConfig->setObjectName(u"browseConfigButton"_s);
     connect(browseConfig, &QPushButton::clicked, this,
             [this] { browse(m_configEdit, int(AppSettings::Key::ConfigPath), false); });
-    form->addRow(tr("Config file:"), withHint(row({m_configEdit, browseConfig}), atRestart, u"configPath"_s, box));
+    form->addRow(tr("Config file:"),
+                 localOnly(withHint(row({m_configEdit, browseConfig}), atRestart, u"configPath"_s, box)));
 
     m_budgetModeCombo = new QComboBox(box);
     m_budgetModeCombo->setObjectName(u"budgetModeComboBox"_s);
+    // Its longest entry (long in German) must not set the page's width: the popup shows it whole.
+    m_budgetModeCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_budgetModeCombo->setMinimumContentsLength(24);
     m_budgetModeCombo->addItem(tr("As config.yaml says"), QString());
     m_budgetModeCombo->addItem(tr("Reserve: admit a call when its estimated cost fits the budget"), u"reserve"_s);
     m_budgetModeCombo->addItem(tr("Strict: like reserve, and refuse models without a known price"), u"strict"_s);
@@ -333,7 +592,7 @@ QWidget *SettingsPage::createStartupSection()
         m_settings->sync();
         restartSettingChanged();
     });
-    form->addRow(tr("Budget mode:"), withHint(m_budgetModeCombo, atRestart, box));
+    form->addRow(tr("Budget mode:"), localOnly(withHint(m_budgetModeCombo, atRestart, box)));
 
     const QString noTray = QSystemTrayIcon::isSystemTrayAvailable()
                                ? QString()
@@ -369,7 +628,13 @@ void SettingsPage::loadSettings()
     m_budgetModeCombo->setCurrentIndex(std::max(mode, 0));
     m_startMinimizedCheck->setChecked(m_settings->value(AppSettings::Key::StartMinimized).toBool());
     m_closeToTrayCheck->setChecked(m_settings->value(AppSettings::Key::CloseToTray).toBool());
+    const bool remote = m_settings->value(AppSettings::Key::GatewayMode).toString() == u"remote";
+    (remote ? m_remoteRadio : m_localRadio)->setChecked(true);
+    m_remoteUrlEdit->setText(m_settings->value(AppSettings::Key::RemoteBaseUrl).toString());
+    if (m_connection.remote)
+        m_remoteKeyEdit->setText(m_connection.masterKey);
     m_loading = false;
+    updateChoiceState();
 }
 
 void SettingsPage::saveHost()
@@ -393,7 +658,7 @@ void SettingsPage::saveHost()
 void SettingsPage::restartSettingChanged()
 {
     // Nothing to restart before the gateway first ran.
-    if (m_loading || m_connection.waitingForKeychain)
+    if (m_loading || m_connection.waitingForKeychain || m_connection.remote)
         return;
     m_restartPending = true;
     m_restartBar->show();
@@ -447,7 +712,9 @@ void SettingsPage::doRefresh()
 
 void SettingsPage::setPausedState(bool known, bool paused, int inFlight)
 {
-    m_pauseButton->setEnabled(known);
+    // A remote gateway is paused where it runs: one of several gateways on a shared database
+    // pausing from here would be a surprise to the others' users.
+    m_pauseButton->setEnabled(known && !m_connection.remote);
     if (!known) {
         m_statusLabel->setText(tr("The gateway does not answer."));
         return;

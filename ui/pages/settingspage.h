@@ -9,17 +9,22 @@ class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
+class QRadioButton;
 class QSpinBox;
 
 namespace Tollgate {
 
 class AppSettings;
+class MasterKeyKeeper;
 
 // Settings: how to connect (base URL, the OPENAI_* snippet, the master key and where it is
 // kept, with "Rotate master key…", the database), the gateway's state with Pause/Resume, and
 // the start-up settings kept in AppSettings. Host, port, data file, config file and budget
 // mode apply when the gateway restarts: each says so, and once one of them changed the page
 // offers "Restart the gateway now". The tray settings apply at the next start of Tollgate.
+// "Gateway to manage" chooses between the gateway on this computer and a remote one (base URL,
+// master key kept in the keychain, "Test connection"); while remote, what belongs to the local
+// gateway (listen address, port, files, budget mode, pause, rotation) is disabled and says why.
 class SettingsPage final : public Page
 {
     Q_OBJECT
@@ -38,15 +43,28 @@ public:
     void setConnection(const ConnectionInfo &connection);
     // A setting that applies at the gateway's restart was changed since it (re)started.
     [[nodiscard]] bool isRestartPending() const { return m_restartPending; }
+    // Keeps the remote gateway's master key (see MainWindow::setRemoteKeyKeeper).
+    void setRemoteKeyKeeper(MasterKeyKeeper *keeper) { m_remoteKeeper = keeper; }
 
 Q_SIGNALS:
     void restartRequested();
     void rotateMasterKeyRequested();
+    // The user applied a gateway choice (AppSettings already say so; a remote key is kept).
+    void gatewayChoiceChanged(const Tollgate::ConnectionInfo &connection);
+    // "Test connection" answered: `ok`, and the text shown (tests wait for this).
+    void connectionTested(bool ok, const QString &text);
 
 protected:
     void doRefresh() override;
 
 private:
+    QWidget *createChoiceSection();
+    void updateChoiceState();
+    void testConnection();
+    void applyChoice();
+    void showChoiceResult(const QString &text, bool error);
+    // The remote fields checked: the base URL, or an empty URL after saying what is wrong.
+    QUrl checkedRemoteInput(QString *warning);
     QWidget *createConnectionSection();
     QWidget *createGatewaySection();
     QWidget *createStartupSection();
@@ -63,6 +81,21 @@ private:
 
     AppSettings *m_settings;
     ConnectionInfo m_connection;
+    MasterKeyKeeper *m_remoteKeeper = nullptr;
+    ApiClient *m_testClient = nullptr;   // "Test connection": not the window's client
+    bool m_applying = false;
+
+    QRadioButton *m_localRadio = nullptr;
+    QRadioButton *m_remoteRadio = nullptr;
+    QWidget *m_remoteFields = nullptr;
+    QLineEdit *m_remoteUrlEdit = nullptr;
+    QLineEdit *m_remoteKeyEdit = nullptr;
+    QPushButton *m_showRemoteKeyButton = nullptr;
+    QPushButton *m_testButton = nullptr;
+    QPushButton *m_applyButton = nullptr;
+    QLabel *m_choiceResultLabel = nullptr;
+    QLabel *m_localOnlyLabel = nullptr;
+    QList<QWidget *> m_localOnlyWidgets;   // disabled while a remote gateway is managed
     bool m_paused = false;
     bool m_pauseBusy = false;     // a pause or resume call is under way
     bool m_loading = false;
