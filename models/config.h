@@ -77,9 +77,11 @@ struct GeneralSettings
     // ("https://app.example", default port dropped); "*" = any origin.
     QStringList allowedOrigins;
     bool metricsPublic = false;        // GET /metrics without a key (LiteLLM has it open by default)
-    // [Tollgate] several gateways share this database (docs/shared-budgets.md): budgets with a
-    // max are admitted against leases taken from the shared rows. Off: one gateway per database,
-    // budgets held in memory only (the fast path).
+    // [Tollgate] several gateway instances share this database (docs/shared-budgets.md,
+    // docs/shared-instances.md): budgets with a max are admitted against leases taken from the
+    // shared rows, management changes propagate between the instances and rate limits are split
+    // over the live ones. Off: one gateway per database, budgets and limits in memory only (the
+    // fast path). A PostgreSQL database is always shared (Config::sharedBudgets).
     bool sharedDatabase = false;
     double sharedLeaseSeconds = 30.0;  // a lease a dead instance left comes back after this
 };

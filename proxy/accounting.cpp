@@ -2,6 +2,7 @@
 
 #include "../models/pricing.h"
 #include "../models/tokencount.h"
+#include "../models/instanceshare.h"
 #include "../models/store/identityrepository.h"
 #include "../models/store/leaserepository.h"
 #include "apierror.h"
@@ -128,7 +129,7 @@ void Accounting::waitForLeases(const Decision &decision, std::function<void()> r
     m_leases->request(decision.leaseNeeds, std::move(resume));
 }
 
-void Accounting::setGlobalBudget(const Budget &globalLimits)
+void Accounting::setGlobalBudget(const Budget &globalLimits, bool persistWindow)
 {
     // The global scope stays in the ledger without a budget too: it counts every call from
     // the first, so a budget set (or removed) later applies to the true spend of the period.
@@ -139,7 +140,7 @@ void Accounting::setGlobalBudget(const Budget &globalLimits)
     config.resetAt = globalLimits.resetAt;
     const BudgetState state = m_ledger.setBudget(LedgerScope::global(), config);
     // Persist the window now, so a restart finds the same one.
-    if (m_services.store) {
+    if (m_services.store && persistWindow) {
         m_services.store->write(IdentityRepository::saveGlobalSpend(
                                     state.spend, state.resetAt, state.duration ? state.duration->toString() : QString()),
                                 m_services.context);
@@ -208,11 +209,35 @@ void Accounting::load(const Budget &globalLimits)
     applyResets();
 }
 
+RateLimits Accounting::localLimits(const RateLimits &limits) const
+{
+    return m_live <= 1 ? limits : instanceShare(limits, m_live, m_rank);
+}
+
+void Accounting::setInstanceShare(int live, int rank)
+{
+    live = std::max(live, 1);
+    rank = qBound(0, rank, live - 1);
+    if (live == m_live && rank == m_rank)
+        return;
+    m_live = live;
+    m_rank = rank;
+    IdentityRegistry *identities = m_services.identities;
+    if (!identities)
+        return;
+    for (const VirtualKey *key : identities->keys())
+        m_ledger.setLimits(LedgerScope::key(key->token), localLimits(key->limits));
+    for (const User *user : identities->users())
+        m_ledger.setLimits(LedgerScope::user(user->userId), localLimits(user->limits));
+    for (const EndUser *endUser : identities->endUsers())
+        m_ledger.setLimits(LedgerScope::endUser(endUser->userId), localLimits(endUser->limits));
+}
+
 void Accounting::keyChanged(const VirtualKey &key)
 {
     const LedgerScope scope = LedgerScope::key(key.token);
     m_ledger.setBudget(scope, budgetConfig(key.budget));
-    m_ledger.setLimits(scope, key.limits);
+    m_ledger.setLimits(scope, localLimits(key.limits));
     syncKeyModelBudgets(key);
     rearmResetTimer();
 }
@@ -260,7 +285,7 @@ void Accounting::userChanged(const User &user)
 {
     const LedgerScope scope = LedgerScope::user(user.userId);
     m_ledger.setBudget(scope, budgetConfig(user.budget));
-    m_ledger.setLimits(scope, user.limits);
+    m_ledger.setLimits(scope, localLimits(user.limits));
     rearmResetTimer();
 }
 
@@ -276,7 +301,7 @@ void Accounting::endUserChanged(const EndUser &endUser)
 {
     const LedgerScope scope = LedgerScope::endUser(endUser.userId);
     m_ledger.setBudget(scope, budgetConfig(endUser.budget));
-    m_ledger.setLimits(scope, endUser.limits);
+    m_ledger.setLimits(scope, localLimits(endUser.limits));
     rearmResetTimer();
 }
 

@@ -57,7 +57,9 @@ public:
     void load(const Budget &globalLimits);
     // The global budget's limits changed at run time (a new period starts a fresh window;
     // otherwise the spend counted so far stays, also when the budget is removed).
-    void setGlobalBudget(const Budget &globalLimits);
+    // `persistWindow` false: the instance that made the change wrote it (shared mode); writing this
+    // instance's spend over the row would drop the others' calls.
+    void setGlobalBudget(const Budget &globalLimits, bool persistWindow = true);
     // The global budget as the ledger has it (spend, window). Always there: without a
     // configured budget it has no max but still counts every call.
     [[nodiscard]] std::optional<BudgetState> globalBudget() const;
@@ -66,6 +68,13 @@ public:
     // The identity observer cannot tell: a changed budget keeps the ledger's spend. The
     // global scope's new spend is persisted here (the others' with their identity row).
     void setSpend(const LedgerScope &scope, NanoUsd spend);
+
+    // Shared mode: `live` instances serve this database and this one is `rank` among them
+    // (models/instanceshare.h). Every key's, user's and end user's rpm, tpm and
+    // max_parallel_requests becomes this instance's share of it, now and on every later change;
+    // windows and calls in flight stay. (1, 0), the default, is the whole limit.
+    void setInstanceShare(int live, int rank);
+    [[nodiscard]] int liveInstances() const { return m_live; }
 
     struct Decision
     {
@@ -131,6 +140,10 @@ private:
     QTimer m_resetTimer;
     QHash<QString, QStringList> m_keyModels;   // token → models with a model_max_budget
     std::unique_ptr<BudgetLeases> m_leases;    // shared budgets only
+    int m_live = 1;                            // setInstanceShare
+    int m_rank = 0;
+
+    [[nodiscard]] RateLimits localLimits(const RateLimits &limits) const;
 };
 
 } // namespace Tollgate

@@ -24,6 +24,7 @@
 #include "controllers/usercontroller.h"
 #include "deployments.h"
 #include "httptransport.h"
+#include "instancesync.h"
 #include "router.h"
 #include "services.h"
 #include "upstream/upstreamclient.h"
@@ -55,6 +56,15 @@ const PriceCatalogue &sharedCatalogue()
 
 struct Gateway::Private
 {
+    // Several gateways may share this database: general_settings.shared_database, or any
+    // PostgreSQL database (however it was chosen: database_url or DATABASE_URL) — a server
+    // database is there to be shared. Budgets then go through leases, management changes
+    // propagate, and rate limits are split over the live instances.
+    [[nodiscard]] bool sharedDatabase() const
+    {
+        return services.store && (config.sharedBudgets() || services.store->isPostgres());
+    }
+
     explicit Private(Gateway *q, Config cfg, Store *store)
         : config(std::move(cfg))
         , deployments(config.models)
@@ -141,6 +151,7 @@ struct Gateway::Private
     std::shared_ptr<RefusalLog> refusals = std::make_shared<RefusalLog>(services);
     IdentityRegistry identities;
     std::unique_ptr<Accounting> accounting;
+    std::unique_ptr<InstanceSync> instanceSync;   // shared_database only
     OpenAIController openai;
     HealthController health;
     KeyController keys;
@@ -178,6 +189,21 @@ Result<quint16> Gateway::start(const Options &options)
         d->services.clock = options.clock;
         d->router.setIdentities(&d->identities, options.clock);
     }
+    // Shared mode: where the changes feed stands is read before the identities, so a change
+    // committed by another instance while they load is applied (again) rather than missed.
+    if (d->sharedDatabase()) {
+        InstanceSync::Appliers appliers;
+        appliers.model = [this](const QString &id, const std::optional<StoredModel> &model) {
+            d->models.applyStoredChange(id, model);
+        };
+        appliers.setting = [this](const QString &key, const QJsonObject &value) {
+            d->users.applyStoredSetting(key, value);
+        };
+        d->instanceSync = std::make_unique<InstanceSync>(d->services, std::move(appliers), QString(), this);
+        if (auto prepared = d->instanceSync->prepare(); !prepared)
+            return prepared.error();
+        d->services.instanceId = d->instanceSync->instanceId();
+    }
     if (auto loaded = d->loadIdentities(); !loaded)
         return loaded.error();
     if (auto loaded = d->openai.loadStoredResponses(); !loaded)
@@ -193,13 +219,15 @@ Result<quint16> Gateway::start(const Options &options)
                                                  d->config.general.budgetEnforcement, this);
     d->services.accounting = d->accounting.get();
     // Several gateways on this database: budgets are held through leases on the shared rows
-    // (docs/shared-budgets.md). Config::sharedBudgets() is where a PostgreSQL database_url turns it on.
-    if (d->config.sharedBudgets() && d->services.store) {
+    // (docs/shared-budgets.md).
+    if (d->sharedDatabase()) {
         BudgetLeases::Options leases;
         leases.ttlMs = qint64(d->config.general.sharedLeaseSeconds * 1000.0);
         d->accounting->enableSharedBudgets(leases);
     }
     d->accounting->load(d->users.globalBudget());
+    if (d->instanceSync)
+        d->instanceSync->start();
     d->transport = std::make_unique<HttpTransport>(
         [this](HttpRequest &&request, ResponderPtr responder) {
             if (d->stopping && !request.path.startsWith(u"/health")) {
@@ -236,6 +264,8 @@ void Gateway::shutdown()
         return;
     d->stopping = true;
     d->services.shuttingDown = true;
+    if (d->instanceSync)
+        d->instanceSync->stop();
     if (d->transport) {
         d->transport->stopListening();
         d->transport->closeIdleConnections();

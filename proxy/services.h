@@ -33,6 +33,10 @@ struct GatewayServices
     QDateTime startedAt;
     bool shuttingDown = false;
     bool paused = false;              // POST /gateway/pause: LLM routes answer 503
+    // Shared mode (general_settings.shared_database): this process's id in the changes and
+    // instances tables; management writes record their changes for the other instances.
+    // Empty: the only instance (nothing recorded).
+    QString instanceId;
 };
 
 } // namespace Tollgate

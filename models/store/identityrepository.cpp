@@ -1,5 +1,6 @@
 #include "identityrepository.h"
 
+#include "changefeed.h"
 #include "databasetarget.h"
 #include "leaserepository.h"
 #include "spendlog.h"
@@ -96,6 +97,7 @@ Result<Snapshot> loadAll(QSqlDatabase &db)
 Store::WriteJob saveKey(const VirtualKey &key, SpendWrite spend)
 {
     return [key, spend](QSqlDatabase &db) -> Result<void> {
+        ChangeFeed::note(ChangeFeed::Kind::Key, key.token);
         static const QString set
             = u"INSERT INTO keys (token, key_alias, user_id, data, spend_nanousd, created_at, updated_at) "
               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(token) DO UPDATE SET key_alias = excluded.key_alias, "
@@ -393,6 +395,7 @@ Store::WriteJob deleteKeys(const QStringList &tokens)
         QSqlQuery query(db);
         query.prepare(u"DELETE FROM keys WHERE token = ?"_s);
         for (const QString &token : tokens) {
+            ChangeFeed::note(ChangeFeed::Kind::Key, token);
             query.addBindValue(token);
             if (auto done = exec(query, u"delete a key"_s); !done)
                 return done;
@@ -404,6 +407,7 @@ Store::WriteJob deleteKeys(const QStringList &tokens)
 Store::WriteJob saveUser(const User &user, SpendWrite spend)
 {
     return [user, spend](QSqlDatabase &db) -> Result<void> {
+        ChangeFeed::note(ChangeFeed::Kind::User, user.userId);
         static const QString set
             = u"INSERT INTO users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
               "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
@@ -422,6 +426,8 @@ Store::WriteJob saveUser(const User &user, SpendWrite spend)
 Store::WriteJob deleteUser(const QString &userId)
 {
     return [userId](QSqlDatabase &db) -> Result<void> {
+        // The others reload the user and the user's keys (gone with it).
+        ChangeFeed::note(ChangeFeed::Kind::User, userId);
         QSqlQuery query(db);
         query.prepare(u"DELETE FROM keys WHERE user_id = ?"_s);
         query.addBindValue(userId);
@@ -436,6 +442,7 @@ Store::WriteJob deleteUser(const QString &userId)
 Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend)
 {
     return [endUser, spend](QSqlDatabase &db) -> Result<void> {
+        ChangeFeed::note(ChangeFeed::Kind::EndUser, endUser.userId);
         static const QString set
             = u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
               "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, spend_nanousd = excluded.spend_nanousd, "
@@ -457,6 +464,7 @@ Store::WriteJob deleteEndUsers(const QStringList &userIds)
         QSqlQuery query(db);
         query.prepare(u"DELETE FROM end_users WHERE user_id = ?"_s);
         for (const QString &userId : userIds) {
+            ChangeFeed::note(ChangeFeed::Kind::EndUser, userId);
             query.addBindValue(userId);
             if (auto done = exec(query, u"delete end user %1"_s.arg(userId)); !done)
                 return done;
@@ -468,6 +476,7 @@ Store::WriteJob deleteEndUsers(const QStringList &userIds)
 Store::WriteJob saveModel(const StoredModel &model)
 {
     return [model](QSqlDatabase &db) -> Result<void> {
+        ChangeFeed::note(ChangeFeed::Kind::Model, model.modelId);
         QSqlQuery query(db);
         query.prepare(u"INSERT INTO proxy_models (model_id, model_name, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
                       "ON CONFLICT(model_id) DO UPDATE SET model_name = excluded.model_name, data = excluded.data, "
@@ -484,6 +493,7 @@ Store::WriteJob saveModel(const StoredModel &model)
 Store::WriteJob deleteModel(const QString &modelId)
 {
     return [modelId](QSqlDatabase &db) -> Result<void> {
+        ChangeFeed::note(ChangeFeed::Kind::Model, modelId);
         QSqlQuery query(db);
         query.prepare(u"DELETE FROM proxy_models WHERE model_id = ?"_s);
         query.addBindValue(modelId);

@@ -324,10 +324,38 @@ Migration budgetLeasesV7()
     };
 }
 
+// Several gateway instances on one database (general_settings.shared_database): every management
+// change appends a row to `changes` in its own transaction, which the other instances follow (seq
+// order) to reload what changed; `instances` holds each live process's heartbeat, from which
+// rate limits are split. Read by seq (the key) and pruned by time (indexed). Times are epoch
+// milliseconds, written by the instances' clocks.
+Migration sharedInstancesV8()
+{
+    return Migration{
+        8,
+        u"changes feed and live instances"_s,
+        {
+            uR"(CREATE TABLE changes (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                object_id TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                at_ms INTEGER NOT NULL
+            ))"_s,
+            u"CREATE INDEX idx_changes_at ON changes (at_ms)"_s,
+            uR"(CREATE TABLE instances (
+                instance_id TEXT PRIMARY KEY,
+                started_ms INTEGER NOT NULL,
+                last_seen_ms INTEGER NOT NULL
+            ))"_s,
+        },
+    };
+}
+
 const QList<Migration> &migrations()
 {
     static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3(), agentSessionsV4(), responsesV5(),
-                                        refusalsV6(), budgetLeasesV7()};
+                                        refusalsV6(), budgetLeasesV7(), sharedInstancesV8()};
     return steps;
 }
 

@@ -2,6 +2,7 @@
 
 #include "../../models/clock.h"
 #include "../../models/identity.h"
+#include "../../models/store/changefeed.h"
 #include "../../models/store/store.h"
 #include "../jsonreader.h"
 
@@ -129,7 +130,12 @@ void commit(GatewayServices &services, QList<Store::WriteJob> jobs, const AuditE
         return;
     }
     jobs.append(IdentityRepository::audit(audit));
-    services.store->write(IdentityRepository::all(std::move(jobs)), services.context,
+    Store::WriteJob job = IdentityRepository::all(std::move(jobs));
+    // Shared mode: the objects this write changes are appended to the changes feed in the same
+    // transaction, so another instance reloads them (InstanceSync) exactly when they committed.
+    if (!services.instanceId.isEmpty())
+        job = ChangeFeed::recorded(std::move(job), services.instanceId);
+    services.store->write(std::move(job), services.context,
                           [responder, onCommitted = std::move(onCommitted), onFailed = std::move(onFailed),
                            action = audit.action](const Result<void> &result) {
                               if (result) {

@@ -217,6 +217,29 @@ Result<Deployment> ModelController::deploymentFromStored(const StoredModel &mode
     return deployment;
 }
 
+void ModelController::applyStoredChange(const QString &id, const std::optional<StoredModel> &model)
+{
+    // Not yet read: the first read takes the rows as they are then.
+    const bool known = m_loadState != LoadState::NotLoaded;
+    if (!model) {
+        m_stored.remove(id);
+        m_services.deployments->remove(id);
+        return;
+    }
+    if (known)
+        m_stored.insert(id, *model);
+    auto deployment = deploymentFromStored(*model, m_services.secrets);
+    if (!deployment) {
+        // E.g. its api_key is in the keychain of the instance that added it.
+        qCWarning(lcModels).noquote() << "stored model" << id << "changed by another instance, not served:"
+                                      << deployment.error().message;
+        m_services.deployments->remove(id);
+        return;
+    }
+    if (!m_services.deployments->replace(id, *deployment))
+        m_services.deployments->add(*deployment);
+}
+
 void ModelController::withStoredModels(const ResponderPtr &responder, std::function<void()> then)
 {
     if (m_loadState == LoadState::Loaded || !m_services.store) {

@@ -36,6 +36,10 @@ public:
     void deleteModel(RequestContext &context, const ResponderPtr &responder);
     void modelGroupInfo(RequestContext &context, const ResponderPtr &responder);
 
+    // Shared mode: another instance saved (`model`) or deleted (nullopt) the stored model `id`;
+    // it is served (or no longer) from now on, as if changed here.
+    void applyStoredChange(const QString &id, const std::optional<StoredModel> &model);
+
 private:
     // Runs `then` once the stored models are known. They are read from the store on first
     // use rather than kept from start-up: the gateway loads them before this controller can

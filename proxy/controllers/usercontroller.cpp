@@ -3,6 +3,7 @@
 #include "../accounting.h"
 
 #include "../../models/identityregistry.h"
+#include "../../models/store/changefeed.h"
 #include "../../models/store/identityrepository.h"
 #include "../../models/store/store.h"
 #include "../jsonreader.h"
@@ -118,6 +119,7 @@ std::optional<int> queryNumber(const RequestContext &context, const QString &nam
 Store::WriteJob saveSetting(const QString &key, const QJsonObject &value)
 {
     return [key, value](QSqlDatabase &db) -> Result<void> {
+        ChangeFeed::note(ChangeFeed::Kind::Setting, key);
         QSqlQuery query(db);
         query.prepare(u"INSERT INTO settings (key, value) VALUES (?, ?) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value"_s);
@@ -459,6 +461,15 @@ Result<void> UserController::loadSettings()
         return stored.error();
     applyStoredGlobalBudget(stored->toJsonObject());
     return {};
+}
+
+void UserController::applyStoredSetting(const QString &key, const QJsonObject &value)
+{
+    if (key != globalBudgetSetting() || value.isEmpty())
+        return;
+    applyStoredGlobalBudget(value);
+    if (m_services.accounting)
+        m_services.accounting->setGlobalBudget(m_globalBudget, false);
 }
 
 Budget UserController::globalBudget() const

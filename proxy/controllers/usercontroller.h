@@ -34,6 +34,10 @@ public:
     // complete), overridden by what /user/update stored.
     [[nodiscard]] Budget globalBudget() const;
 
+    // Shared mode: another instance wrote the settings row `key` (`value`, {} when gone). The
+    // global budget's limits (max_budget, budget_duration) follow it.
+    void applyStoredSetting(const QString &key, const QJsonObject &value);
+
     void newUser(RequestContext &context, const ResponderPtr &responder);
     void info(RequestContext &context, const ResponderPtr &responder);
     void update(RequestContext &context, const ResponderPtr &responder);

@@ -100,6 +100,7 @@ general_settings:
   budget_enforcement: strict
   max_request_size_mb: 8
   store_prompts: true
+  shared_database: true
   alerting: ["slack"]
 router_settings:
   routing_strategy: simple-shuffle
@@ -235,6 +236,7 @@ void TestConfig::loadsEveryField()
     QCOMPARE(c.general.maxRequestSizeMb, 8.0);
     QCOMPARE(c.maxRequestBytes(), qint64(8) * 1024 * 1024);
     QCOMPARE(c.general.storePrompts, true);
+    QCOMPARE(c.general.sharedDatabase, true);
 }
 
 void TestConfig::allowedOriginsAreNormalized()
@@ -391,6 +393,7 @@ void TestConfig::emptyInputGivesDefaults()
     QCOMPARE(result->general.budgetEnforcement, BudgetEnforcement::Reserve);
     QCOMPARE(result->general.maxRequestSizeMb, 32.0);
     QCOMPARE(result->general.storePrompts, false);
+    QCOMPARE(result->general.sharedDatabase, false);
 }
 
 void TestConfig::appliesDefaults()

@@ -1,0 +1,303 @@
+// Several real gateway processes on one SQLite file with general_settings.shared_database: a
+// management change made on one instance is applied by the others within a second, and a key's
+// rpm_limit holds over the union of the instances (each enforces its share).
+// With TOLLGATE_TEST_PG_URL set (tst_shared_instances_pg, the `postgres` fixture's server) the
+// instances share a fresh PostgreSQL database instead (general_settings.database_url).
+#include "tests/support/httpclient.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUrl>
+#include <QUuid>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <memory>
+#include <vector>
+
+using namespace Tollgate::Test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+constexpr auto MasterKey = "sk-shared-master";
+
+// Starts the headless binary and waits for its "listening on" line; 0 on failure. `database`
+// empty: the config names it.
+quint16 startGateway(QProcess &process, const QString &config, const QString &database)
+{
+    const QString binary = qEnvironmentVariable("TOLLGATE_BINARY");
+    process.setProcessChannelMode(QProcess::SeparateChannels);
+    QStringList arguments{u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s};
+    if (!database.isEmpty())
+        arguments << u"--db"_s << database;
+    process.start(binary, arguments);
+    if (!process.waitForStarted(10000))
+        return 0;
+    QByteArray output;
+    const QRegularExpression listening(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s);
+    for (int i = 0; i < 100; ++i) {
+        process.waitForReadyRead(100);
+        output += process.readAllStandardOutput();
+        const auto match = listening.match(QString::fromUtf8(output));
+        if (match.hasMatch())
+            return quint16(match.captured(1).toUInt());
+        if (process.state() == QProcess::NotRunning)
+            break;
+    }
+    qWarning() << "gateway did not start:" << output << process.readAllStandardError();
+    return 0;
+}
+
+QByteArray chatBody()
+{
+    return QJsonDocument(QJsonObject{
+                             {u"model"_s, u"m"_s},
+                             {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"hi"_s}}}}})
+        .toJson(QJsonDocument::Compact);
+}
+
+// A new database on the server of TOLLGATE_TEST_PG_URL, as a URL; empty (and a warning) on failure.
+QString freshPostgresUrl(const QString &serverUrl)
+{
+    const QUrl url(serverUrl);
+    const QString name = u"shared_"_s + QUuid::createUuid().toString(QUuid::Id128).left(16);
+    const QString connection = u"shared-admin-"_s + name;
+    bool created = false;
+    {
+        QSqlDatabase admin = QSqlDatabase::addDatabase(u"QPSQL"_s, connection);
+        admin.setHostName(url.host());
+        admin.setPort(url.port(5432));
+        admin.setUserName(url.userName());
+        admin.setDatabaseName(u"postgres"_s);
+        if (admin.open()) {
+            QSqlQuery query(admin);
+            created = query.exec(u"CREATE DATABASE "_s + name);
+            if (!created)
+                qWarning() << "CREATE DATABASE failed:" << query.lastError().text();
+        } else {
+            qWarning() << "PostgreSQL not reached:" << admin.lastError().text();
+        }
+    }
+    QSqlDatabase::removeDatabase(connection);
+    if (!created)
+        return {};
+    QUrl fresh = url;
+    fresh.setPath(u"/"_s + name);
+    return fresh.toString();
+}
+
+struct Instance
+{
+    std::unique_ptr<QProcess> process = std::make_unique<QProcess>();
+    quint16 port = 0;
+};
+
+} // namespace
+
+class TestSharedInstances : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void changesPropagateWithinASecond();
+    void rpmLimitHoldsOverTheUnion_data();
+    void rpmLimitHoldsOverTheUnion();
+
+private:
+    // Starts `count` instances on one database and waits until each counts them all.
+    bool startInstances(int count, bool shared = true);
+    HttpClient::Response call(const Instance &instance, const QByteArray &key);
+    HttpClient::Response admin(const Instance &instance, const QByteArray &path, const QJsonObject &body);
+    // Calls `instance` with `key` every 10 ms until it answers `status`; the milliseconds that
+    // took, or -1 after `timeoutMs`.
+    qint64 msUntilStatus(const Instance &instance, const QByteArray &key, int status, int timeoutMs = 3000);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::vector<Instance> m_instances;
+};
+
+void TestSharedInstances::init()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+void TestSharedInstances::cleanup()
+{
+    for (Instance &instance : m_instances) {
+        instance.process->terminate();
+        if (!instance.process->waitForFinished(10000))
+            instance.process->kill();
+    }
+    m_instances.clear();
+    m_dir.reset();
+}
+
+bool TestSharedInstances::startInstances(int count, bool shared)
+{
+    const QString config = m_dir->filePath(u"config.yaml"_s);
+    QFile file(config);
+    if (!file.open(QIODevice::WriteOnly))
+        return false;
+    file.write("model_list:\n"
+               "  - model_name: m\n"
+               "    litellm_params:\n"
+               "      model: mock/m\n"
+               "general_settings:\n"
+               "  master_key: sk-shared-master\n");
+    if (shared)
+        file.write("  shared_database: true\n");
+    QString database = m_dir->filePath(u"shared.db"_s);
+    if (const QString server = qEnvironmentVariable("TOLLGATE_TEST_PG_URL"); !server.isEmpty()) {
+        const QString url = freshPostgresUrl(server);
+        if (url.isEmpty())
+            return false;
+        file.write("  database_url: \"" + url.toUtf8() + "\"\n");
+        database.clear();
+    }
+    file.close();
+    for (int i = 0; i < count; ++i) {
+        Instance instance;
+        instance.port = startGateway(*instance.process, config, database);
+        if (instance.port == 0)
+            return false;
+        m_instances.push_back(std::move(instance));
+    }
+    // Every instance has counted the others once a heartbeat (1 s) passed after the last start.
+    QThread::msleep(1500);
+    return true;
+}
+
+HttpClient::Response TestSharedInstances::call(const Instance &instance, const QByteArray &key)
+{
+    HttpClient client(instance.port);
+    return client.post("/v1/chat/completions", chatBody(), {{"Authorization", "Bearer " + key}});
+}
+
+HttpClient::Response TestSharedInstances::admin(const Instance &instance, const QByteArray &path,
+                                                const QJsonObject &body)
+{
+    HttpClient client(instance.port);
+    return client.postJson(path, body, {{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+}
+
+qint64 TestSharedInstances::msUntilStatus(const Instance &instance, const QByteArray &key, int status, int timeoutMs)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < timeoutMs) {
+        if (call(instance, key).status == status)
+            return timer.elapsed();
+        QThread::msleep(10);
+    }
+    return -1;
+}
+
+void TestSharedInstances::changesPropagateWithinASecond()
+{
+    QVERIFY(startInstances(2));
+    const Instance &a = m_instances.at(0);
+    const Instance &b = m_instances.at(1);
+
+    // Created on A: B serves it.
+    const auto generated = admin(a, "/key/generate", {});
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const qint64 known = msUntilStatus(b, key, 200);
+    qInfo("key created on A served by B after %lld ms", known);
+    QVERIFY(known >= 0 && known < 1000);
+
+    // Blocked on A: B refuses it within 1 s (measured from A's answer).
+    QCOMPARE(admin(a, "/key/block", {{u"key"_s, QString::fromLatin1(key)}}).status, 200);
+    const qint64 blocked = msUntilStatus(b, key, 401);
+    qInfo("key blocked on A refused by B after %lld ms", blocked);
+    QVERIFY(blocked >= 0 && blocked < 1000);
+    QCOMPARE(admin(a, "/key/unblock", {{u"key"_s, QString::fromLatin1(key)}}).status, 200);
+    QVERIFY(msUntilStatus(b, key, 200) >= 0);
+
+    // Re-limited on A: B applies its share (2 instances: rpm 2 → 1 each). B has admitted calls
+    // in this minute already, so it refuses at once.
+    QCOMPARE(admin(a, "/key/update", {{u"key"_s, QString::fromLatin1(key)}, {u"rpm_limit"_s, 2}}).status, 200);
+    const qint64 limited = msUntilStatus(b, key, 429);
+    qInfo("rpm_limit set on A applied by B after %lld ms", limited);
+    QVERIFY(limited >= 0 && limited < 1000);
+
+    // Deleted on A: B refuses it.
+    QCOMPARE(admin(a, "/key/delete", {{u"keys"_s, QJsonArray{QString::fromLatin1(key)}}}).status, 200);
+    const qint64 deleted = msUntilStatus(b, key, 401);
+    qInfo("key deleted on A refused by B after %lld ms", deleted);
+    QVERIFY(deleted >= 0 && deleted < 1000);
+
+    // A user and the key made with it, created on B; deleting the user on A removes the key on B.
+    const auto user = admin(b, "/user/new", {{u"user_id"_s, u"ulla"_s}});
+    QCOMPARE(user.status, 200);
+    const QByteArray userKey = user.json().value(u"key"_s).toString().toLatin1();
+    QVERIFY(msUntilStatus(a, userKey, 200) >= 0);
+    QCOMPARE(admin(a, "/user/delete", {{u"user_ids"_s, QJsonArray{u"ulla"_s}}}).status, 200);
+    const qint64 userGone = msUntilStatus(b, userKey, 401);
+    QVERIFY(userGone >= 0 && userGone < 1000);
+}
+
+void TestSharedInstances::rpmLimitHoldsOverTheUnion_data()
+{
+    QTest::addColumn<int>("instances");
+    QTest::newRow("2 instances") << 2;
+    QTest::newRow("3 instances") << 3;
+}
+
+void TestSharedInstances::rpmLimitHoldsOverTheUnion()
+{
+    QFETCH(int, instances);
+    QVERIFY(startInstances(instances));
+    const auto generated = admin(m_instances.at(0), "/key/generate", {{u"rpm_limit"_s, 10}});
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    for (const Instance &instance : std::as_const(m_instances))
+        QVERIFY(msUntilStatus(instance, key, 200) >= 0);   // known everywhere (one call each)
+
+    int admitted = instances;
+    int refused = 0;
+    QList<int> admittedBy(instances, 1);
+    for (int i = 0; i < 30; ++i) {
+        const auto answer = call(m_instances.at(std::size_t(i % instances)), key);
+        if (answer.status == 200) {
+            ++admitted;
+            ++admittedBy[i % instances];
+        } else if (answer.status == 429) {
+            ++refused;
+        }
+    }
+    qInfo("%d instances, rpm_limit 10: %d admitted, %d refused", instances, admitted, refused);
+    // The shares sum to the limit: with an even load every share is used up, never more.
+    QCOMPARE(admitted, 10);
+    QCOMPARE(admitted + refused, 30 + instances);
+
+    // One instance stops: the others take its share at their next heartbeat. The first has used
+    // its share; with the stopped one's share added, it admits more again, still within the new share.
+    Instance &last = m_instances.back();
+    last.process->terminate();
+    QVERIFY(last.process->waitForFinished(10000));
+    m_instances.pop_back();
+    QThread::msleep(1500);
+    int more = 0;
+    for (int i = 0; i < 10; ++i)
+        more += call(m_instances.at(0), key).status == 200 ? 1 : 0;
+    // 2 → 1 instance: the first's share goes 5 → 10; 3 → 2: 4 or 3 → 5.
+    QCOMPARE(more, 10 / (instances - 1) - admittedBy.at(0));
+}
+
+QTEST_GUILESS_MAIN(TestSharedInstances)
+#include "tst_shared_instances.moc"
