@@ -189,7 +189,9 @@ private Q_SLOTS:
 
 private:
     // A SQLite database with real content, made by a gateway that was then killed.
-    QString filledSqlite(const QString &dir, QStringList *callIds, QByteArray *key);
+    // `heldCalls` more calls are answered while the test holds the database's write lock: they
+    // are only in the spend journal when the gateway is killed.
+    QString filledSqlite(const QString &dir, QStringList *callIds, QByteArray *key, int heldCalls = 0);
 };
 
 void TestMigrateDbPg::initTestCase()
@@ -198,7 +200,7 @@ void TestMigrateDbPg::initTestCase()
     QVERIFY2(!qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"), "TOLLGATE_BINARY is not set");
 }
 
-QString TestMigrateDbPg::filledSqlite(const QString &dir, QStringList *callIds, QByteArray *key)
+QString TestMigrateDbPg::filledSqlite(const QString &dir, QStringList *callIds, QByteArray *key, int heldCalls)
 {
     const QString config = dir + u"/sqlite.yaml"_s;
     const QString path = dir + u"/source.db"_s;
@@ -227,9 +229,21 @@ QString TestMigrateDbPg::filledSqlite(const QString &dir, QStringList *callIds, 
             return {};
         callIds->append(QString::fromLatin1(response.header("x-litellm-call-id")));
     }
+    QTest::qWait(200);  // the calls' lazy batch is committed
+    Db writer(DatabaseTarget::sqlite(path));
+    if (heldCalls > 0 && !writer.exec(u"BEGIN IMMEDIATE"_s))
+        return {};
+    for (int i = 0; i < heldCalls; ++i) {
+        const auto response = client.post("/v1/chat/completions", chatBody(50 + i));
+        if (response.status != 200)
+            return {};
+        callIds->append(QString::fromLatin1(response.header("x-litellm-call-id")));
+    }
     // Killed: what the journal still holds must come along (the copy folds it first).
     ::kill(pid_t(gateway.processId()), SIGKILL);
     gateway.waitForFinished(5000);
+    if (heldCalls > 0)
+        writer.exec(u"ROLLBACK"_s);
     return path;
 }
 
@@ -238,9 +252,9 @@ void TestMigrateDbPg::sqliteToPostgresAndBack()
     QTemporaryDir dir;
     QStringList callIds;
     QByteArray key;
-    const QString source = filledSqlite(dir.path(), &callIds, &key);
+    const QString source = filledSqlite(dir.path(), &callIds, &key, 5);
     QVERIFY(!source.isEmpty());
-    QCOMPARE(callIds.size(), 25);
+    QCOMPARE(callIds.size(), 30);
     auto pg = freshPostgresDatabase();
     QVERIFY(pg.ok());
 
@@ -248,6 +262,8 @@ void TestMigrateDbPg::sqliteToPostgresAndBack()
     // `rowid`), written the way the store writes them.
     {
         Db sqlite(DatabaseTarget::sqlite(source));
+        // The last calls are in the journal only.
+        QCOMPARE(sqlite.number(u"SELECT COUNT(*) FROM spend_logs"_s), 25);
         for (const QString &id : {u"resp_1"_s, u"resp_2"_s}) {
             QVERIFY(sqlite.exec(u"INSERT INTO responses (response_id, deployment_id, model_group, api_key, "
                                 "context_tokens, created_at_ms) VALUES ('%1', 'dep', 'priced', 'tok', 7, 1700000000000)"_s
@@ -271,11 +287,11 @@ void TestMigrateDbPg::sqliteToPostgresAndBack()
         for (const QString &id : std::as_const(callIds))
             QCOMPARE(postgres.number(u"SELECT COUNT(*) FROM spend_logs WHERE request_id = '%1'"_s.arg(id)), 1);
         // Values keep their types: integers as numbers, empty text as empty text (not NULL).
-        QCOMPARE(postgres.number(u"SELECT COUNT(*) FROM spend_logs WHERE reason = '' AND total_tokens > 0"_s), 25);
+        QCOMPARE(postgres.number(u"SELECT COUNT(*) FROM spend_logs WHERE reason = '' AND total_tokens > 0"_s), 30);
         QCOMPARE(postgres.number(u"SELECT COUNT(*) FROM keys WHERE user_id IS NULL"_s),
                  sqlite.number(u"SELECT COUNT(*) FROM keys WHERE user_id IS NULL"_s));
     }
-    QCOMPARE(before.value(u"spend_logs"_s), 25);
+    QCOMPARE(before.value(u"spend_logs"_s), 30);
     QVERIFY(before.value(u"keys"_s) >= 2);
     QCOMPARE(before.value(u"users"_s), 1);
     QCOMPARE(before.value(u"end_users"_s), 1);
@@ -306,13 +322,13 @@ void TestMigrateDbPg::sqliteToPostgresAndBack()
     QCOMPARE(admin.post("/key/generate", R"({"key_alias": "after-migration"})").status, 200);
     const auto logs = admin.get("/spend/logs");
     QCOMPARE(logs.status, 200);
-    QCOMPARE(QJsonDocument::fromJson(logs.body).array().size(), 28);
+    QCOMPARE(QJsonDocument::fromJson(logs.body).array().size(), 33);
     gateway.terminate();
     QVERIFY(gateway.waitForFinished(10000));
     QCOMPARE(gateway.exitCode(), 0);
     {
         Db postgres(*pg);
-        QCOMPARE(postgres.number(u"SELECT COUNT(*) FROM spend_logs"_s), 28);
+        QCOMPARE(postgres.number(u"SELECT COUNT(*) FROM spend_logs"_s), 33);
         QVERIFY(postgres.number(u"SELECT MAX(id) FROM audit_log"_s) > before.value(u"audit_log.maxid"_s));
         QVERIFY(postgres.exec(u"INSERT INTO responses (response_id, deployment_id, model_group, created_at_ms) "
                               "VALUES ('resp_3', 'dep', 'priced', 1700000000001)"_s));
@@ -328,7 +344,7 @@ void TestMigrateDbPg::sqliteToPostgresAndBack()
         Db postgres(*pg);
         Db sqlite(DatabaseTarget::sqlite(back));
         const auto pgNow = postgres.summary();
-        QCOMPARE(pgNow.value(u"spend_logs"_s), 28);
+        QCOMPARE(pgNow.value(u"spend_logs"_s), 33);
         QCOMPARE(sqlite.summary(), pgNow);
         // The responses' insertion order survives the round trip (SQLite's rowid).
         QCOMPARE(sqlite.value(u"SELECT response_id FROM responses ORDER BY rowid DESC LIMIT 1"_s).toString(), u"resp_3"_s);
