@@ -7,6 +7,8 @@
 // a database a gateway still runs on are refused.
 // Runs as tst_migrate_db_pg (CTest fixture `postgres`).
 #include "models/store/databasetarget.h"
+#include "models/store/migrations.h"
+#include "models/store/store.h"
 #include "tests/support/httpclient.h"
 #include "tests/support/pgtestdb.h"
 
@@ -186,6 +188,7 @@ private Q_SLOTS:
     void initTestCase();
     void sqliteToPostgresAndBack();
     void refusals();
+    void aTableALaterMigrationAddsIsCopiedWithItsTypes();
 
 private:
     // A SQLite database with real content, made by a gateway that was then killed.
@@ -429,6 +432,78 @@ void TestMigrateDbPg::refusals()
     QVERIFY(running.waitForFinished(10000));
     QCOMPARE(busy.exitCode, 1);
     QVERIFY2(busy.err.contains("holds the spend journal"), busy.err.constData());
+}
+
+void TestMigrateDbPg::aTableALaterMigrationAddsIsCopiedWithItsTypes()
+{
+    // A table as a later schema step might add one (in both databases, the PostgreSQL one through
+    // postgresDdl()): copied with no change to the tool, bytes as bytes, an empty blob as an empty
+    // blob, NULL as NULL, 64-bit integers exact, its serial continued.
+    QTemporaryDir dir;
+    const QString future = u"CREATE TABLE future (id INTEGER PRIMARY KEY AUTOINCREMENT, payload BLOB, "
+                           "big INTEGER, note TEXT)"_s;
+    const DatabaseTarget source = DatabaseTarget::sqlite(dir.filePath(u"future.db"_s));
+    {
+        Store store;
+        QVERIFY(store.open(source).ok());
+        store.close();
+    }
+    auto pg = freshPostgresDatabase();
+    QVERIFY(pg.ok());
+    {
+        Store store;
+        QVERIFY(store.open(*pg).ok());
+        store.close();
+    }
+    {
+        Db sqlite(source);
+        QVERIFY(sqlite.exec(future));
+        QVERIFY(sqlite.exec(u"INSERT INTO future (id, payload, big, note) VALUES "
+                            "(5, x'00ff10', 9007199254740993, 'x'), (9, NULL, -9223372036854775807, NULL), "
+                            "(12, x'', 0, '')"_s));
+        Db postgres(*pg);
+        QVERIFY(postgres.exec(postgresDdl(future)));
+    }
+    const Run copied = migrate({source.sqlitePath, urlOf(*pg)});
+    QVERIFY2(copied.exitCode == 0, copied.err.constData());
+    QVERIFY2(copied.out.contains("future: 3 → 3"), copied.out.constData());
+    {
+        Db postgres(*pg);
+        QCOMPARE(postgres.value(u"SELECT encode(payload, 'hex') FROM future WHERE id = 5"_s).toString(), u"00ff10"_s);
+        QCOMPARE(postgres.number(u"SELECT big FROM future WHERE id = 5"_s), Q_INT64_C(9007199254740993));
+        QCOMPARE(postgres.number(u"SELECT big FROM future WHERE id = 9"_s), -Q_INT64_C(9223372036854775807));
+        QCOMPARE(postgres.number(u"SELECT COUNT(*) FROM future WHERE id = 9 AND payload IS NULL AND note IS NULL"_s), 1);
+        QCOMPARE(postgres.number(u"SELECT COUNT(*) FROM future WHERE id = 12 AND octet_length(payload) = 0 "
+                                 "AND note = ''"_s), 1);
+        QVERIFY(postgres.exec(u"INSERT INTO future (big) VALUES (1)"_s));
+        QCOMPARE(postgres.number(u"SELECT MAX(id) FROM future"_s), 13);
+    }
+
+    // Back into a SQLite database that has the table too, and into one that has not (copied
+    // without it, and said so).
+    const DatabaseTarget back = DatabaseTarget::sqlite(dir.filePath(u"back.db"_s));
+    {
+        Store store;
+        QVERIFY(store.open(back).ok());
+        store.close();
+        Db sqlite(back);
+        QVERIFY(sqlite.exec(future));
+    }
+    const Run returned = migrate({urlOf(*pg), back.sqlitePath});
+    QVERIFY2(returned.exitCode == 0, returned.err.constData());
+    {
+        Db sqlite(back);
+        QCOMPARE(sqlite.value(u"SELECT hex(payload) FROM future WHERE id = 5"_s).toString(), u"00FF10"_s);
+        QCOMPARE(sqlite.value(u"SELECT typeof(payload) || typeof(big) || typeof(note) FROM future WHERE id = 12"_s)
+                     .toString(),
+                 u"blobintegertext"_s);
+        QCOMPARE(sqlite.value(u"SELECT typeof(payload) || typeof(note) FROM future WHERE id = 9"_s).toString(),
+                 u"nullnull"_s);
+        QCOMPARE(sqlite.number(u"SELECT big FROM future WHERE id = 9"_s), -Q_INT64_C(9223372036854775807));
+    }
+    const Run without = migrate({urlOf(*pg), dir.filePath(u"without.db"_s)});
+    QVERIFY2(without.exitCode == 0, without.err.constData());
+    QVERIFY2(without.out.contains("not copied (TO has no such table or column): future"), without.out.constData());
 }
 
 QTEST_GUILESS_MAIN(TestMigrateDbPg)
