@@ -95,11 +95,12 @@ QString CommandLine::helpText()
            + u"\nWithout --config the built-in configuration serves mock models (no API key needed).\n"
              "\n--migrate-db FROM TO copies a Tollgate database, e.g. from SQLite into PostgreSQL:\n"
              "  tollgate --migrate-db tollgate.db postgresql://tollgate@dbhost:5432/tollgate\n"
-             "FROM and TO are each a SQLite file or a postgresql:// URL (either direction). Stop the gateways\n"
-             "on both first. FROM is opened as a gateway start would open it (its schema brought to this\n"
-             "version, its spend journal folded in); TO is created and must hold no rows. Every table is\n"
-             "copied with its ids in one transaction, then row counts and spend sums are compared and\n"
-             "listed. Keep the password out of the command line with PGPASSWORD or ~/.pgpass.\n"
+             "FROM and TO are each a SQLite file or a postgresql:// URL (either direction). Stop the\n"
+             "gateways on both first (a database a gateway runs on is refused). FROM is opened as a\n"
+             "gateway start would open it (its schema brought to this version, its spend journal folded\n"
+             "in); TO is created and must hold no rows. Every table is copied with its ids in one\n"
+             "transaction, then row counts and spend sums are compared and listed. Keep the password out\n"
+             "of the command line with PGPASSWORD or ~/.pgpass.\n"
              "Exit codes: 0 ok, 2 bad command line or configuration, 1 other errors (--migrate-db: also a\n"
              "count or sum that differs after the copy).\n"_s;
 }

@@ -12,6 +12,7 @@
 #include <QSqlIndex>
 #include <QSqlQuery>
 #include <QSqlRecord>
+#include <QThread>
 #include <QVariant>
 
 #include <algorithm>
@@ -51,13 +52,14 @@ public:
 
     Result<void> open(const DatabaseTarget &target)
     {
-        static std::atomic<int> s_count{0};
+        static std::atomic<int> s_count { 0 };
         m_name = u"tollgate-copy-"_s + QString::number(++s_count);
         m_postgres = target.isPostgres();
         if (m_postgres) {
             m_db = QSqlDatabase::addDatabase(u"QPSQL"_s, m_name);
             if (!m_db.isValid())
-                return makeError(u"Qt's PostgreSQL driver (QPSQL, Debian: libqt6sql6-psql) is not installed"_s);
+                return makeError(
+                    u"Qt's PostgreSQL driver (QPSQL, Debian: libqt6sql6-psql) is not installed"_s);
             m_db.setHostName(target.host);
             m_db.setPort(target.port);
             m_db.setUserName(target.user);
@@ -143,9 +145,10 @@ public:
     // The data tables, by name.
     Result<QStringList> tables()
     {
-        auto names = strings(m_postgres ? u"SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                                          "ORDER BY tablename"_s
-                                        : u"SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"_s);
+        auto names
+            = strings(m_postgres ? u"SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                                   "ORDER BY tablename"_s
+                                 : u"SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"_s);
         if (!names)
             return names;
         names->removeIf(isBookkeeping);
@@ -155,8 +158,9 @@ public:
     Result<QStringList> columns(const QString &table)
     {
         if (m_postgres) {
-            return strings(u"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                           "AND table_name = %1 ORDER BY ordinal_position"_s.arg(literal(table)));
+            return strings(
+                u"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = %1 ORDER BY ordinal_position"_s.arg(literal(table)));
         }
         QSqlQuery query(m_db);
         if (!query.exec(u"PRAGMA table_info(%1)"_s.arg(quoted(table))))
@@ -175,11 +179,15 @@ public:
         return counted->toLongLong();
     }
 
-    Result<qint64> rows(const QString &table) { return count(u"SELECT COUNT(*) FROM %1"_s.arg(quoted(table))); }
+    Result<qint64> rows(const QString &table)
+    {
+        return count(u"SELECT COUNT(*) FROM %1"_s.arg(quoted(table)));
+    }
 
     Result<qint64> sum(const QString &table, const QString &column)
     {
-        return count(u"SELECT CAST(COALESCE(SUM(%1), 0) AS BIGINT) FROM %2"_s.arg(quoted(column), quoted(table)));
+        return count(
+            u"SELECT CAST(COALESCE(SUM(%1), 0) AS BIGINT) FROM %2"_s.arg(quoted(column), quoted(table)));
     }
 
 private:
@@ -187,6 +195,31 @@ private:
     QSqlDatabase m_db;
     bool m_postgres = false;
 };
+
+// PostgreSQL: a running gateway (the store connects as application_name=tollgate) may still
+// hold answered calls in its local journal, or write while the copy runs: refused.
+Result<void> noGatewayConnected(Connection &connection, const QString &name)
+{
+    if (!connection.postgres())
+        return {};
+    const QString sql = u"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name = 'tollgate'"_s;
+    auto gateways = connection.count(sql);
+    // A gateway that has just stopped leaves its session listed for a moment.
+    for (int wait = 0; wait < 30 && gateways && *gateways > 0; ++wait) {
+        QThread::msleep(100);
+        gateways = connection.count(sql);
+    }
+    if (!gateways)
+        return makeError(u"cannot read the sessions of %1: %2"_s.arg(name, gateways.error().message));
+    if (*gateways > 0) {
+        return makeError(
+            u"%1 Tollgate gateway connection(s) are open on %2: stop the gateways first, so that every "
+            "call they answered is in the database and nothing writes during the copy"_s.arg(*gateways)
+                .arg(name));
+    }
+    return {};
+}
 
 // "keys: 3 rows, spend_logs: 10 rows" for the tables that hold rows; empty when none does.
 Result<QString> rowsHeld(Connection &connection)
@@ -215,9 +248,10 @@ Result<void> openOnce(const DatabaseTarget &target, bool mustOwnJournal)
     const bool journalHeldElsewhere = !target.isPostgres() && store.spendJournal() == nullptr;
     store.close();
     if (mustOwnJournal && journalHeldElsewhere) {
-        return makeError(u"another process (a running Tollgate?) holds the spend journal of %1: stop it first, so "
-                         "that every call it answered is in the database before it is copied"_s
-                             .arg(QDir::toNativeSeparators(target.sqlitePath)));
+        return makeError(
+            u"another process (a running Tollgate?) holds the spend journal of %1: stop it first, so "
+            "that every call it answered is in the database before it is copied"_s.arg(
+                QDir::toNativeSeparators(target.sqlitePath)));
     }
     return {};
 }
@@ -263,7 +297,9 @@ class TableWriter
 {
 public:
     TableWriter(Connection &to, const QString &table, const QStringList &columns)
-        : m_to(to), m_table(table), m_columns(columns)
+        : m_to(to)
+        , m_table(table)
+        , m_columns(columns)
     {
         // SQLite binds up to 32766 values per statement (3.32+); PostgreSQL 65535.
         m_batchRows = std::clamp<qsizetype>(4000 / std::max<qsizetype>(1, columns.size()), 1, 500);
@@ -285,7 +321,8 @@ public:
         if (&query == &m_tail || !m_fullPrepared) {
             query = QSqlQuery(m_to.db());
             if (!query.prepare(insertSql(m_pending.size())))
-                return makeError(u"cannot prepare the insert into %1: %2"_s.arg(m_table, query.lastError().text()));
+                return makeError(
+                    u"cannot prepare the insert into %1: %2"_s.arg(m_table, query.lastError().text()));
             if (&query == &m_full)
                 m_fullPrepared = true;
         }
@@ -312,7 +349,7 @@ private:
             names.append(quoted(column));
         const QString one = u'(' + QStringList(m_columns.size(), u"?"_s).join(u", "_s) + u')';
         return u"INSERT INTO %1 (%2) VALUES %3"_s.arg(quoted(m_table), names.join(u", "_s),
-                                                     QStringList(rows, one).join(u", "_s));
+                                                      QStringList(rows, one).join(u", "_s));
     }
 
     Connection &m_to;
@@ -401,16 +438,18 @@ Result<void> copyRows(Connection &from, const QString &table, const QStringList 
 Result<void> resetSequences(Connection &to, const QStringList &tables)
 {
     for (const QString &table : tables) {
-        const auto serial = to.strings(u"SELECT column_name FROM information_schema.columns WHERE table_schema = "
-                                       "current_schema() AND table_name = %1 AND column_default LIKE 'nextval(%'"_s
-                                           .arg(literal(table)));
+        const auto serial = to.strings(
+            u"SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = %1 AND column_default LIKE 'nextval(%'"_s.arg(literal(table)));
         if (!serial)
             return serial.error();
         for (const QString &column : *serial) {
-            const QString sql = u"SELECT setval(pg_get_serial_sequence(%1, %2), COALESCE(MAX(%3), 0) + 1, false) FROM %4"_s
-                                    .arg(literal(quoted(table)), literal(column), quoted(column), quoted(table));
+            const QString sql
+                = u"SELECT setval(pg_get_serial_sequence(%1, %2), COALESCE(MAX(%3), 0) + 1, false) FROM %4"_s
+                      .arg(literal(quoted(table)), literal(column), quoted(column), quoted(table));
             if (auto set = to.exec(sql); !set)
-                return makeError(u"cannot move the sequence of %1.%2: %3"_s.arg(table, column, set.error().message));
+                return makeError(
+                    u"cannot move the sequence of %1.%2: %3"_s.arg(table, column, set.error().message));
         }
     }
     return {};
@@ -423,11 +462,13 @@ QStringList DatabaseCopyReport::mismatches() const
     QStringList differences;
     for (const Table &table : tables) {
         if (table.fromRows != table.toRows)
-            differences.append(u"%1: %2 rows in FROM, %3 in TO"_s.arg(table.name).arg(table.fromRows).arg(table.toRows));
+            differences.append(
+                u"%1: %2 rows in FROM, %3 in TO"_s.arg(table.name).arg(table.fromRows).arg(table.toRows));
     }
     for (const Sum &sum : sums) {
         if (sum.from != sum.to)
-            differences.append(u"%1.%2: sum %3 in FROM, %4 in TO"_s.arg(sum.table, sum.column).arg(sum.from).arg(sum.to));
+            differences.append(
+                u"%1.%2: sum %3 in FROM, %4 in TO"_s.arg(sum.table, sum.column).arg(sum.from).arg(sum.to));
     }
     return differences;
 }
@@ -465,14 +506,18 @@ Result<DatabaseCopyReport> copyDatabase(const DatabaseTarget &from, const Databa
             return opened.error();
         const auto version = source.schemaVersion();
         if (!version)
-            return makeError(u"cannot read the schema version of %1: %2"_s.arg(fromName, version.error().message));
+            return makeError(
+                u"cannot read the schema version of %1: %2"_s.arg(fromName, version.error().message));
         if (*version == 0)
             return makeError(u"%1 holds no Tollgate database"_s.arg(fromName));
+        if (auto alone = noGatewayConnected(source, fromName); !alone)
+            return alone.error();
         if (*version > latest) {
-            return makeError(u"%1 is at schema version %2, newer than this Tollgate (%3); use a newer Tollgate"_s
-                                 .arg(fromName)
-                                 .arg(*version)
-                                 .arg(latest));
+            return makeError(
+                u"%1 is at schema version %2, newer than this Tollgate (%3); use a newer Tollgate"_s
+                    .arg(fromName)
+                    .arg(*version)
+                    .arg(latest));
         }
     }
     if (to.isPostgres() || QFileInfo::exists(to.sqlitePath)) {
@@ -481,17 +526,21 @@ Result<DatabaseCopyReport> copyDatabase(const DatabaseTarget &from, const Databa
             return opened.error();
         const auto version = target.schemaVersion();
         if (!version)
-            return makeError(u"cannot read the schema version of %1: %2"_s.arg(toName, version.error().message));
+            return makeError(
+                u"cannot read the schema version of %1: %2"_s.arg(toName, version.error().message));
         if (*version > latest) {
-            return makeError(u"%1 is at schema version %2, newer than this Tollgate (%3)"_s.arg(toName)
-                                 .arg(*version)
-                                 .arg(latest));
+            return makeError(
+                u"%1 is at schema version %2, newer than this Tollgate (%3)"_s.arg(toName).arg(*version).arg(
+                    latest));
         }
+        if (auto alone = noGatewayConnected(target, toName); !alone)
+            return alone.error();
         const auto held = rowsHeld(target);
         if (!held)
             return makeError(u"cannot read %1: %2"_s.arg(toName, held.error().message));
         if (!held->isEmpty()) {
-            return makeError(u"%1 already holds data (%2): migrate into a new, empty database"_s.arg(toName, *held));
+            return makeError(
+                u"%1 already holds data (%2): migrate into a new, empty database"_s.arg(toName, *held));
         }
     }
 
@@ -529,8 +578,8 @@ Result<DatabaseCopyReport> copyDatabase(const DatabaseTarget &from, const Databa
         (void)target.exec(u"ROLLBACK"_s);
         (void)source.exec(u"ROLLBACK"_s);
     };
-    if (auto begun = source.exec(source.postgres() ? u"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"_s
-                                                   : u"BEGIN"_s);
+    if (auto begun
+        = source.exec(source.postgres() ? u"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"_s : u"BEGIN"_s);
         !begun) {
         return makeError(u"cannot read %1: %2"_s.arg(fromName, begun.error().message));
     }
@@ -541,8 +590,9 @@ Result<DatabaseCopyReport> copyDatabase(const DatabaseTarget &from, const Databa
     // Checked again under the write transaction: nothing may have written TO meanwhile.
     if (const auto held = rowsHeld(target); !held || !held->isEmpty()) {
         rollBack();
-        return makeError(held ? u"%1 already holds data (%2): migrate into a new, empty database"_s.arg(toName, *held)
-                              : u"cannot read %1: %2"_s.arg(toName, held.error().message));
+        return makeError(
+            held ? u"%1 already holds data (%2): migrate into a new, empty database"_s.arg(toName, *held)
+                 : u"cannot read %1: %2"_s.arg(toName, held.error().message));
     }
     for (const QString &table : std::as_const(tables)) {
         const auto fromColumns = source.columns(table);
@@ -556,7 +606,7 @@ Result<DatabaseCopyReport> copyDatabase(const DatabaseTarget &from, const Databa
         for (const QString &column : *fromColumns) {
             if (toColumns->contains(column))
                 columns.append(column);
-            else if (column != u"rowid"_s)  // PostgreSQL's stand-in for SQLite's implicit rowid
+            else if (column != u"rowid"_s) // PostgreSQL's stand-in for SQLite's implicit rowid
                 report.skipped.append(table + u'.' + column);
         }
         if (columns.isEmpty())
@@ -585,8 +635,9 @@ Result<DatabaseCopyReport> copyDatabase(const DatabaseTarget &from, const Databa
         const auto fromRows = source.rows(table);
         const auto toRows = target.rows(table);
         if (!fromRows || !toRows)
-            return makeError(u"cannot count the rows of %1: %2"_s.arg(table, (fromRows ? toRows.error() : fromRows.error()).message));
-        report.tables.append({table, *fromRows, *toRows});
+            return makeError(u"cannot count the rows of %1: %2"_s.arg(
+                table, (fromRows ? toRows.error() : fromRows.error()).message));
+        report.tables.append({ table, *fromRows, *toRows });
         const auto columns = source.columns(table);
         if (!columns)
             return columns.error();
@@ -596,8 +647,9 @@ Result<DatabaseCopyReport> copyDatabase(const DatabaseTarget &from, const Databa
             const auto fromSum = source.sum(table, column);
             const auto toSum = target.sum(table, column);
             if (!fromSum || !toSum)
-                return makeError(u"cannot sum %1.%2: %3"_s.arg(table, column, (fromSum ? toSum.error() : fromSum.error()).message));
-            report.sums.append({table, column, *fromSum, *toSum});
+                return makeError(u"cannot sum %1.%2: %3"_s.arg(
+                    table, column, (fromSum ? toSum.error() : fromSum.error()).message));
+            report.sums.append({ table, column, *fromSum, *toSum });
         }
     }
     return report;

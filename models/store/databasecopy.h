@@ -43,8 +43,9 @@ struct DatabaseCopyReport
 // FROM must exist and hold a Tollgate schema. It is opened the way a gateway start opens it
 // (Store::open): brought to this build's schema version and, for a SQLite file, its spend
 // journal folded in, so no answered call is left behind; a SQLite FROM whose journal another
-// process holds (a running gateway) is refused. TO is created or migrated to the same version
-// and must hold no rows in any table (a new file, a new database, or one only migrated).
+// process holds (a running gateway) is refused, and so is a PostgreSQL FROM or TO a gateway is
+// connected to (its answered calls may be in its local journal only). TO is created or migrated to the same
+// version and must hold no rows in any table (a new file, a new database, or one only migrated).
 //
 // Every table both sides have is copied (the schema's tables as listed by the database's
 // catalog, the version bookkeeping aside), by the column names both have: a table or column
