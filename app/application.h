@@ -16,6 +16,7 @@ public:
 
 private:
     int checkConfig();
+    int migrateDb();
     int serve();
 
     CommandLine m_commandLine;

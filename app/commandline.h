@@ -10,7 +10,7 @@ namespace Tollgate {
 // What the user asked for on the command line.
 struct CommandLine
 {
-    enum class Action { Run, CheckConfig, Help, Version };
+    enum class Action { Run, CheckConfig, MigrateDb, Help, Version };
 
     Action action = Action::Run;
     bool headless = false;
@@ -21,6 +21,9 @@ struct CommandLine
     // Whether --host / --port were given: the desktop app otherwise uses its settings.
     bool hostGiven = false;
     bool portGiven = false;
+    // --migrate-db FROM TO: each a SQLite file path or a postgresql:// URL, as given.
+    QString migrateFrom;
+    QString migrateTo;
 
     // Parses argv (without needing a QCoreApplication). Errors say what is wrong.
     static Result<CommandLine> parse(const QStringList &arguments);
