@@ -134,6 +134,9 @@ def pin(pid, core):
 
 class Target:
     def __init__(self, name, url, headers='', stream_url=None, start=None, pid_for=None, key=None):
+        # Several instances behind one name: "URL1,URL2" (tp only: clients split their connections over them).
+        self.urls = url.split(',')
+        url = self.urls[0]
         self.name, self.url, self.headers, self.stream_url = name, url, headers, stream_url or url
         self.key = key              # Bearer key for this target (None: the global --key)
         self.start = start          # function(upstream) -> Popen, or None (externally managed / fixed)
@@ -147,7 +150,8 @@ class Target:
             if self.proc:
                 stop(self.proc)
             self.proc, self.upstream = self.start(upstream), upstream
-            wait_port(self.url)
+            for u in self.urls:
+                wait_port(u)
             time.sleep(0.5)
             if restarted and self.rewarm:
                 self.rewarm(self, upstream)   # a restarted proxy is cold again (JIT, pools): warm it before measuring
@@ -191,6 +195,34 @@ def wrk(url, conns, secs, headers, key, pid=None, dialect='chat'):
         raise SystemExit('wrk failed: ' + r.stdout + r.stderr)
     d = json.loads(line[5:])
     d['errors'] = d['err_connect'] + d['err_read'] + d['err_write'] + d['err_status'] + d['err_timeout']
+    if 'cpu_s' in extra and d['requests']:
+        d['cpu_us_per_req'] = extra['cpu_s'] * 1e6 / d['requests']
+        d['rss_peak_mib'] = extra['rss_peak_kib'] / 1024
+    return d
+
+
+def wrk_split(urls, conns, secs, headers, key, pid=None, dialect='chat'):
+    """wrk against several instances at once, conns split evenly; one CPU sample of `pid`'s tree (every instance
+    and what they share) for the lot. Requests, req/s and errors add up; the latency percentiles are the worst
+    instance's."""
+    if len(urls) == 1:
+        return wrk(urls[0], conns, secs, headers, key, pid, dialect)
+    out = [None] * len(urls)
+
+    def one(i):
+        out[i] = wrk(urls[i], max(1, conns // len(urls)), secs, headers, key, None, dialect)
+    with sampling(pid) as extra:
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(len(urls))]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    d = dict(out[0])
+    for k in ('requests', 'rps', 'errors', 'err_connect', 'err_read', 'err_write', 'err_status', 'err_timeout'):
+        d[k] = sum(r.get(k, 0) or 0 for r in out)
+    for k in ('p50_us', 'p90_us', 'p99_us', 'max_us'):
+        if all(k in r for r in out):
+            d[k] = max(r[k] for r in out)
     if 'cpu_s' in extra and d['requests']:
         d['cpu_us_per_req'] = extra['cpu_s'] * 1e6 / d['requests']
         d['rss_peak_mib'] = extra['rss_peak_kib'] / 1024
@@ -342,7 +374,7 @@ def run(a, scen):
                                headers='x-portkey-provider: openai|x-portkey-custom-host: {UPSTREAM}/v1',
                                pid_for=lambda s, p=pk: p.pid))
     for name, url, key, cmd in a.target:
-        port = url.rsplit(':', 1)[1].split('/')[0]
+        port = url.split(',')[0].rsplit(':', 1)[1].split('/')[0]   # {PORT}: the first instance's
         t = Target(name, url, headers=a.proxy_headers, key=key)
         t.start = lambda u, c=cmd, p=port, n=name: start(n, c.replace('{UPSTREAM}', u).replace('{PORT}', p),
                                                          SERVER_CORE, shell=True)
@@ -366,7 +398,7 @@ def run(a, scen):
 
     def rewarm(t, upstream):
         if a.warmup > 0:
-            w = wrk(t.url, a.conns, a.warmup, t.hdrs(upstream), t.key or a.key)
+            w = wrk_split(t.urls, a.conns, a.warmup, t.hdrs(upstream), t.key or a.key)
             log(f'rewarm {t.name:8} {w["rps"]:.0f} req/s, errors {w["errors"]}')
     for t in targets:
         t.rewarm = rewarm
@@ -376,11 +408,11 @@ def run(a, scen):
         if t.pid_for:
             idle[t.name] = rss_kib(t.pid_for('tp')) / 1024
         if a.warmup > 0:
-            w = wrk(t.url, a.conns, a.warmup, t.hdrs(FAST), t.key or a.key)
+            w = wrk_split(t.urls, a.conns, a.warmup, t.hdrs(FAST), t.key or a.key)
             log(f'warmup {t.name:8} {w["rps"]:.0f} req/s, errors {w["errors"]}')
             # The dialects' code paths warm too (a quarter of the warm-up each; none in --smoke).
             for d in sorted({split_scenario(s)[1] for s in scen} - {'chat'}):
-                if a.warmup >= 4 and t.name != 'portkey':
+                if a.warmup >= 4 and t.name != 'portkey' and len(t.urls) == 1:
                     w = wrk(t.url, a.conns, a.warmup // 4, t.hdrs(FAST), t.key or a.key, dialect=d)
                     log(f'warmup {t.name:8} {d:9} {w["rps"]:.0f} req/s, errors {w["errors"]}')
     for rep in range(a.reps):
@@ -391,6 +423,8 @@ def run(a, scen):
                 base, dialect = split_scenario(s)
                 if dialect != 'chat' and t.name == 'portkey':
                     continue                   # Portkey is the chat anchor only
+                if len(t.urls) > 1 and (base != 'tp' or dialect != 'chat'):
+                    continue                   # several instances: throughput and CPU per call (chat) only
                 upstream = {'tp': FAST, 'lat': FAST, 'stream': STREAM, 'slow': SLOW, 'many': MANY}[base]
                 t.ensure(upstream)
                 pid = t.pid_for(s) if t.pid_for else None
@@ -401,7 +435,7 @@ def run(a, scen):
                 time.sleep(1)                  # let the previous run's background work (GC, closes) settle
                 if base == 'tp':
                     secs = a.duration if dialect == 'chat' else (a.dialect_duration or a.duration)
-                    r = wrk(t.url, a.conns, secs, t.hdrs(upstream), t.key or a.key, pid, dialect)
+                    r = wrk_split(t.urls, a.conns, secs, t.hdrs(upstream), t.key or a.key, pid, dialect)
                 elif base == 'lat':
                     r = wrk(t.url, 1, a.lat_duration, t.hdrs(upstream), t.key or a.key, pid, dialect)
                 elif s == 'many':

@@ -41,6 +41,8 @@ general_settings:
   master_key: $master
 EOF
 rm -f "$db" "$db"-wal "$db"-shm "$db"-journal
+# TOLLGATE_TARGET_CONFIG_ONLY=1: only write the config (bench/tollgate-pg2.sh adds its database to it).
+[[ ${TOLLGATE_TARGET_CONFIG_ONLY:-0} == 1 ]] && exit 0
 
 if [[ $mode == virtual ]]; then
   log=$PWD/tollgate-$mode-provision.log
