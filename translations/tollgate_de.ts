@@ -2267,6 +2267,10 @@ Erstellt am %2 von %3</translation>
         <source>Tollgate manages a remote gateway: the settings below are for the gateway on this computer, which does not run meanwhile. Change the remote gateway&apos;s settings where it runs.</source>
         <translation>Tollgate verwaltet ein entferntes Gateway: Die folgenden Einstellungen gelten für das Gateway auf diesem Computer, das solange nicht läuft. Ändern Sie die Einstellungen des entfernten Gateways dort, wo es läuft.</translation>
     </message>
+    <message>
+        <source>The remote gateway was not chosen: it refuses this master key (HTTP %1). %2</source>
+        <translation>Das entfernte Gateway wurde nicht gewählt: Es lehnt diesen Master-Schlüssel ab (HTTP %1). %2</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::SpendLogPage</name>

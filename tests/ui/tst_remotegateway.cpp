@@ -166,6 +166,17 @@ void TestRemoteGateway::aBadUrlIsRefusedAndNothingIsSaved()
     QTest::qWait(50);
     QVERIFY(changed.isEmpty());
     QVERIFY(!s.keychain.readSecret(QString::fromLatin1(RemoteGateway::SecretName)));
+
+    // A key the remote refuses is not chosen: Apply asks the gateway first.
+    s.fillRemote(s.remoteUrl().toString(), u"sk-wrong-key-for-the-remote"_s);
+    s.child<QPushButton>(u"applyGatewayChoiceButton"_s)->click();
+    QTRY_VERIFY_WITH_TIMEOUT(s.result().contains(u"refuses this master key"_s), 10000);
+    QVERIFY2(s.result().contains(u"401"_s), qPrintable(s.result()));
+    QVERIFY(changed.isEmpty());
+    QCOMPARE(s.fixture.settings().value(AppSettings::Key::GatewayMode).toString(), u"local"_s);
+    QVERIFY(!s.keychain.readSecret(QString::fromLatin1(RemoteGateway::SecretName)));
+    QCOMPARE(s.fixture.api().baseUrl().port(), int(s.fixture.gateway().port()));
+    QVERIFY(s.child<QPushButton>(u"applyGatewayChoiceButton"_s)->isEnabled());   // it can be corrected
 }
 
 void TestRemoteGateway::testConnectionSaysOkWrongKeyOrUnreachable()

@@ -319,16 +319,9 @@ void SettingsPage::testConnection()
         Q_EMIT connectionTested(false, m_choiceResultLabel->text());
         return;
     }
-    // A client of its own: the window's keeps talking to the gateway it manages now, and a
-    // failed test is said here, not in the window's banner.
-    delete m_testClient;
-    m_testClient = new ApiClient(this);
-    m_testClient->setBaseUrl(url);
-    m_testClient->setMasterKey(m_remoteKeyEdit->text().trimmed());
     m_testButton->setEnabled(false);
     showChoiceResult(tr("Connecting to %1…").arg(url.toString()), false);
-    // /gateway/status is cheap and admin-only: an answer proves the address and the key.
-    m_testClient->get(u"/gateway/status"_s, {}, this, [this, warning](const ApiReply &reply) {
+    probeRemote(url, m_remoteKeyEdit->text().trimmed(), [this, warning](const ApiReply &reply) {
         updateChoiceState();
         QString text;
         if (reply.ok()) {
@@ -347,6 +340,17 @@ void SettingsPage::testConnection()
         showChoiceResult(text, !reply.ok());
         Q_EMIT connectionTested(reply.ok(), text);
     });
+}
+
+void SettingsPage::probeRemote(const QUrl &url, const QString &key, std::function<void(const ApiReply &)> done)
+{
+    // A client of its own: the window's keeps talking to the gateway it manages now.
+    delete m_testClient;
+    m_testClient = new ApiClient(this);
+    m_testClient->setBaseUrl(url);
+    m_testClient->setMasterKey(key);
+    // /gateway/status is cheap and admin-only: an answer proves the address and the key.
+    m_testClient->get(u"/gateway/status"_s, {}, this, std::move(done));
 }
 
 void SettingsPage::applyChoice()
@@ -370,6 +374,26 @@ void SettingsPage::applyChoice()
     }
     m_applying = true;
     updateChoiceState();
+    showChoiceResult(tr("Connecting to %1…").arg(url.toString()), false);
+    // A key the gateway refuses is not kept: every page would only show its 401. A gateway that
+    // does not answer yet may be chosen (the window finds it once it is up).
+    probeRemote(url, m_remoteKeyEdit->text().trimmed(), [this, url, warning](const ApiReply &reply) {
+        if (reply.status == 401 || reply.status == 403) {
+            m_applying = false;
+            showChoiceResult(tr("The remote gateway was not chosen: it refuses this master key (HTTP %1). %2")
+                                 .arg(reply.status)
+                                 .arg(reply.message),
+                             true);
+            m_remoteKeyEdit->setFocus();
+            updateChoiceState();
+            return;
+        }
+        saveRemoteChoice(url, warning);
+    });
+}
+
+void SettingsPage::saveRemoteChoice(const QUrl &url, const QString &warning)
+{
     showChoiceResult(tr("Saving the master key in the keychain…"), false);
     // Kept first: the window never uses a key that would be lost at the next start.
     m_remoteKeeper->save(m_remoteKeyEdit->text().trimmed(), [this, guard = QPointer<SettingsPage>(this), url,

@@ -3,6 +3,8 @@
 #include "../mainwindow.h"
 #include "../page.h"
 
+#include <functional>
+
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -15,6 +17,7 @@ class QSpinBox;
 namespace Tollgate {
 
 class AppSettings;
+struct ApiReply;
 class MasterKeyKeeper;
 
 // Settings: how to connect (base URL, the OPENAI_* snippet, the master key and where it is
@@ -62,6 +65,10 @@ private:
     void updateChoiceState();
     void testConnection();
     void applyChoice();
+    // Asks the remote gateway at `url` for /gateway/status with `key` on a client of its own
+    // (a failure is said on this page, not in the window's banner).
+    void probeRemote(const QUrl &url, const QString &key, std::function<void(const ApiReply &)> done);
+    void saveRemoteChoice(const QUrl &url, const QString &warning);
     void showChoiceResult(const QString &text, bool error);
     // The remote fields checked: the base URL, or an empty URL after saying what is wrong.
     QUrl checkedRemoteInput(QString *warning);
