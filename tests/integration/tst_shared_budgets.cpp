@@ -589,7 +589,8 @@ void TestSharedBudgets::adminEditsReachEveryInstance()
     QCOMPARE(changed.status, 200);
     const QString resetAt = info(adminA).value(u"budget_reset_at"_s).toString();
     QVERIFY(!resetAt.isEmpty());
-    QVERIFY(within([&] { return info(adminB).value(u"budget_reset_at"_s).toString() == resetAt; }));
+    QVERIFY2(within([&] { return info(adminB).value(u"budget_reset_at"_s).toString() == resetAt; }),
+             qPrintable(info(adminB).value(u"budget_reset_at"_s).toString() + u" ≠ "_s + resetAt));
     {
         Store store;
         QVERIFY(database.openStore(store).ok());
