@@ -582,6 +582,12 @@ BudgetState Ledger::setBudget(const LedgerScope &scope, const BudgetConfig &conf
     const bool load = !entry.hasBudget;
     const bool durationChanged = !samePeriod(config.duration, entry.duration);
 
+    // Shared mode: a refusal the store gave under the old max (or in the old window) no longer
+    // stands; the next call that needs a lease asks again.
+    if (entry.max != config.max || durationChanged) {
+        entry.deniedUntilMs = 0;
+        entry.deniedRemainder = 0;
+    }
     entry.hasBudget = true;
     entry.max = config.max;
     entry.soft = config.soft;
@@ -611,6 +617,9 @@ void Ledger::setSpend(const LedgerScope &scope, NanoUsd spend)
     if (entry && entry->hasBudget) {
         entry->spend = spend;
         entry->reported = Private::thresholdsMet(*entry);
+        // Shared mode: the store's last refusal was measured against the old spend.
+        entry->deniedUntilMs = 0;
+        entry->deniedRemainder = 0;
     }
 }
 

@@ -235,7 +235,9 @@ public:
     // Thresholds already reached are treated as reported, so loading or editing a budget
     // never raises an event by itself.
     BudgetState setBudget(const LedgerScope &scope, const BudgetConfig &config);
-    // An admin's explicit spend edit (e.g. /key/update with "spend"); keeps the window.
+    // An admin's explicit spend edit (e.g. /key/update with "spend"), or the spend the store
+    // counted over every instance (shared mode); keeps the window. Forgets a lease refusal
+    // (denyLease), as setBudget does when the max or the period changes.
     void setSpend(const LedgerScope &scope, NanoUsd spend);
     // The scope is gone (key deleted, ...). Calls in flight settle without it; loading it
     // again later starts from the given config.

@@ -138,7 +138,7 @@ void Accounting::setGlobalBudget(const Budget &globalLimits, bool persistWindow)
     config.soft = globalLimits.softBudget;
     config.duration = globalLimits.duration;
     config.resetAt = globalLimits.resetAt;
-    const BudgetState state = m_ledger.setBudget(LedgerScope::global(), config);
+    const BudgetState state = setBudget(LedgerScope::global(), config);
     // Persist the window now, so a restart finds the same one.
     if (m_services.store && persistWindow) {
         m_services.store->write(IdentityRepository::saveGlobalSpend(
@@ -165,6 +165,49 @@ void Accounting::setSpend(const LedgerScope &scope, NanoUsd spend)
                                     state->spend, state->resetAt, state->duration ? state->duration->toString() : QString()),
                                 m_services.context);
     }
+}
+
+void Accounting::adoptStoredSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &window)
+{
+    const std::optional<BudgetState> state = m_ledger.budget(scope);
+    if (!state || state->spend == spend)
+        return;
+    const bool sameWindow = state->resetAt.isValid() == window.isValid()
+                            && (!window.isValid() || state->resetAt.toMSecsSinceEpoch() == window.toMSecsSinceEpoch());
+    if (!sameWindow)
+        return;
+    m_ledger.setSpend(scope, spend);
+    IdentityRegistry *identities = m_services.identities;
+    if (!identities)
+        return;
+    switch (scope.kind) {
+    case LedgerScope::Kind::Key: identities->setKeyBudgetState(scope.id, spend, state->resetAt); break;
+    case LedgerScope::Kind::User: identities->setUserBudgetState(scope.id, spend, state->resetAt); break;
+    case LedgerScope::Kind::EndUser: identities->setEndUserBudgetState(scope.id, spend, state->resetAt); break;
+    case LedgerScope::Kind::Global:
+    case LedgerScope::Kind::KeyModel: break;
+    }
+}
+
+BudgetState Accounting::setBudget(const LedgerScope &scope, const BudgetConfig &config)
+{
+    const std::optional<BudgetState> before = m_leases ? m_ledger.budget(scope) : std::nullopt;
+    const BudgetState after = m_ledger.setBudget(scope, config);
+    if (m_leases)
+        sharedBudgetChanged(scope, before, after);
+    return after;
+}
+
+void Accounting::sharedBudgetChanged(const LedgerScope &scope, const std::optional<BudgetState> &before,
+                                     const BudgetState &after)
+{
+    if (!before)
+        return;   // the first load: the row, if any, is as the store has it
+    // Ledger::setBudget moves the window only when the period was added or changed.
+    if (after.duration && before->resetAt != after.resetAt && m_services.store)
+        m_services.store->write(LeaseRepository::startWindow(scope, after.spend, after.resetAt), m_services.context);
+    if (before->max && (!after.max || *after.max < *before->max))
+        giveLeaseBack(scope);
 }
 
 void Accounting::load(const Budget &globalLimits)
@@ -236,7 +279,7 @@ void Accounting::setInstanceShare(int live, int rank)
 void Accounting::keyChanged(const VirtualKey &key)
 {
     const LedgerScope scope = LedgerScope::key(key.token);
-    m_ledger.setBudget(scope, budgetConfig(key.budget));
+    setBudget(scope, budgetConfig(key.budget));
     m_ledger.setLimits(scope, localLimits(key.limits));
     syncKeyModelBudgets(key);
     rearmResetTimer();
@@ -253,7 +296,7 @@ void Accounting::syncKeyModelBudgets(const VirtualKey &key)
             config.duration = *duration;
         config.spend = usdToNanos(entry.value(u"spend"_s).toDouble(0.0));
         config.resetAt = IdentityJson::parseTime(entry.value(u"budget_reset_at"_s));
-        m_ledger.setBudget(LedgerScope::keyModel(key.token, it.key()), config);
+        setBudget(LedgerScope::keyModel(key.token, it.key()), config);
         models.append(it.key());
     }
     for (const QString &old : m_keyModels.value(key.token)) {
@@ -284,7 +327,7 @@ void Accounting::keyRemoved(const QString &token)
 void Accounting::userChanged(const User &user)
 {
     const LedgerScope scope = LedgerScope::user(user.userId);
-    m_ledger.setBudget(scope, budgetConfig(user.budget));
+    setBudget(scope, budgetConfig(user.budget));
     m_ledger.setLimits(scope, localLimits(user.limits));
     rearmResetTimer();
 }
@@ -300,7 +343,7 @@ void Accounting::userRemoved(const QString &userId)
 void Accounting::endUserChanged(const EndUser &endUser)
 {
     const LedgerScope scope = LedgerScope::endUser(endUser.userId);
-    m_ledger.setBudget(scope, budgetConfig(endUser.budget));
+    setBudget(scope, budgetConfig(endUser.budget));
     m_ledger.setLimits(scope, localLimits(endUser.limits));
     rearmResetTimer();
 }

@@ -68,6 +68,12 @@ public:
     // The identity observer cannot tell: a changed budget keeps the ledger's spend. The
     // global scope's new spend is persisted here (the others' with their identity row).
     void setSpend(const LedgerScope &scope, NanoUsd spend);
+    // Shared mode, a change another instance made (InstanceSync): `spend` is the budget's spend
+    // as the store counts it over every instance (a key's, user's or end user's spend column, the
+    // global spend row) in the window ending `window`. When that is the window this instance
+    // counts in, the ledger (and the registry's mirror) take it, so that an admin's spend edit on
+    // one instance reaches the others; in another window (one of them reset first) nothing changes.
+    void adoptStoredSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &window);
 
     // Shared mode: `live` instances serve this database and this one is `rank` among them
     // (models/instanceshare.h). Every key's, user's and end user's rpm, tpm and
@@ -132,6 +138,13 @@ private:
                                         NanoUsd added);
     void recordEvents(const QList<ThresholdEvent> &events);
     void giveLeaseBack(const LedgerScope &scope);
+    // Shared mode: a budget's limits changed (`before`: the ledger's state until then, nullopt on
+    // the first load). A new period moves the shared row to the ledger's fresh window; a lowered
+    // (or removed) max gives this instance's lease back, so that no call is admitted against
+    // money the new max no longer has.
+    void sharedBudgetChanged(const LedgerScope &scope, const std::optional<BudgetState> &before,
+                             const BudgetState &after);
+    BudgetState setBudget(const LedgerScope &scope, const BudgetConfig &config);
     void syncKeyModelBudgets(const VirtualKey &key);
 
     GatewayServices &m_services;

@@ -174,14 +174,24 @@ void InstanceSync::apply(const ChangeFeed::Step &step)
     if (step.isEmpty())
         return;
     IdentityRegistry &identities = *m_services.identities;
-    const auto putKey = [&identities](const VirtualKey &key) {
+    Accounting *accounting = m_services.accounting;
+    // The spend the store counts over every instance (an admin's spend edit on another instance
+    // among it) reaches the ledger when it is of the window this instance counts in.
+    const auto adopt = [accounting](const LedgerScope &scope, const Budget &stored) {
+        if (accounting)
+            accounting->adoptStoredSpend(scope, stored.spend, stored.resetAt);
+    };
+    const auto putKey = [&identities, &adopt](const VirtualKey &key) {
         identities.putKey(keepingLocalSpend(key, identities.keyByToken(key.token)));
+        adopt(LedgerScope::key(key.token), key.budget);
     };
     const ChangeFeed::Reloaded &reloaded = step.reloaded;
     // Users before keys: a key names its user.
     for (const auto &[id, user] : reloaded.users) {
-        if (user)
+        if (user) {
             identities.putUser(keepingLocalSpend(*user, identities.user(id)));
+            adopt(LedgerScope::user(id), user->budget);
+        }
     }
     for (const auto &[token, key] : reloaded.keys) {
         if (key)
@@ -210,9 +220,10 @@ void InstanceSync::apply(const ChangeFeed::Step &step)
             identities.removeUser(id);
     }
     for (const auto &[id, endUser] : reloaded.endUsers) {
-        if (endUser)
+        if (endUser) {
             identities.putEndUser(keepingLocalSpend(*endUser, identities.endUser(id)));
-        else
+            adopt(LedgerScope::endUser(id), endUser->budget);
+        } else
             identities.removeEndUser(id);
     }
     for (const auto &[id, model] : reloaded.models) {
@@ -223,7 +234,24 @@ void InstanceSync::apply(const ChangeFeed::Step &step)
         if (m_appliers.setting)
             m_appliers.setting(key, value);
     }
+    // A changed global budget (the only setting followed) may come with a spend edit: its spend
+    // row is read after the change was applied (a window the change started is then the ledger's).
+    if (!reloaded.settings.isEmpty() && accounting)
+        adoptGlobalSpend();
     qCDebug(lcInstances) << "applied" << step.changes << "change(s) up to" << step.nextSeq;
+}
+
+void InstanceSync::adoptGlobalSpend()
+{
+    m_services.store->read([](QSqlDatabase &db) -> QVariant { return IdentityRepository::loadGlobalSpend(db); }, this,
+                           [this](const Result<QVariant> &stored) {
+                               const QJsonObject state = stored ? stored->toJsonObject() : QJsonObject();
+                               if (state.isEmpty() || !m_services.accounting)
+                                   return;
+                               m_services.accounting->adoptStoredSpend(
+                                   LedgerScope::global(), state.value(u"spend_nanousd"_s).toInteger(),
+                                   IdentityJson::parseTime(state.value(u"budget_reset_at"_s)));
+                           });
 }
 
 void InstanceSync::resync()

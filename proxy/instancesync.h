@@ -74,6 +74,7 @@ private:
     void poll();
     void apply(const ChangeFeed::Step &step);
     void resync();
+    void adoptGlobalSpend();
     void beat();
     void setLive(QStringList live);
 

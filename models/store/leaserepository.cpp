@@ -263,6 +263,15 @@ Store::WriteJob setSpend(const LedgerScope &scope, NanoUsd spend)
     };
 }
 
+Store::WriteJob startWindow(const LedgerScope &scope, NanoUsd spend, const QDateTime &window)
+{
+    return [key = scopeKey(scope), spend, text = windowText(window)](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        return run(query, u"UPDATE budget_shares SET spend_nanousd = ?, window_end = ? WHERE scope = ? AND window_end <> ?"_s,
+                   {money(spend), text, key, text}, u"start a new shared budget window"_s);
+    };
+}
+
 void setSharedSpend(bool on)
 {
     sharedSpendOn.store(on, std::memory_order_relaxed);

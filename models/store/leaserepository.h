@@ -66,6 +66,13 @@ Store::WriteJob renew(const QString &instance, qint64 expiresAtMs, std::shared_p
 // An admin set a budget's spend: the shared row takes it too (if the scope has one).
 Store::WriteJob setSpend(const LedgerScope &scope, NanoUsd spend);
 
+// An admin gave a budget another period: the ledger started a fresh window ending `window` with
+// `spend` (0). The shared row moves to it unless it is there already: the instance that made the
+// change writes it first, and the others, following the change, find it done (so no spend the
+// new window already counted is lost), also when the new window ends before the old one (a
+// shorter period), which a lease or an increment would never move the row back to.
+Store::WriteJob startWindow(const LedgerScope &scope, NanoUsd spend, const QDateTime &window);
+
 // Shared spend: while on (process-wide; the gateway turns it on in shared mode), every budget
 // increment IdentityRepository::addSpend writes (settled calls, journal replay, resets with 0)
 // is also added to the scope's budget_shares row, in the same transaction.

@@ -3,22 +3,30 @@
 // calls, and 200 parallel calls split across the instances: reserve mode serves at most N + 5,
 // strict mode never lets the key's recorded spend pass max_budget; the key's spend in the
 // database equals the sum of its spend-log rows, and every lease went back at shutdown.
+// With TOLLGATE_TEST_PG_URL set (tst_shared_budgets_pg, the `postgres` fixture's server) the
+// instances share a fresh PostgreSQL database instead (general_settings.database_url).
 #include "models/money.h"
 #include "models/store/leaserepository.h"
 #include "models/store/store.h"
 #include "tests/support/httpclient.h"
+#include "tests/support/pgtestdb.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -31,15 +39,67 @@ namespace {
 
 constexpr auto MasterKey = "sk-shared-budgets-master";
 
+// The database the instances of one test share: a SQLite file (--db), or on PostgreSQL a fresh
+// database named in the config (database_url, and the spend journals in the test's directory).
+struct SharedDatabase
+{
+    QString sqlitePath;
+    std::optional<DatabaseTarget> postgres;
+    QString journalDir;
+
+    [[nodiscard]] Result<void> openStore(Store &store) const
+    {
+        return postgres ? store.open(*postgres) : store.open(sqlitePath);
+    }
+    // A connection of the test's own, named `name` (removeDatabase after use).
+    [[nodiscard]] QSqlDatabase connection(const QString &name) const
+    {
+        if (!postgres) {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, name);
+            db.setDatabaseName(sqlitePath);
+            return db;
+        }
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
+        db.setHostName(postgres->host);
+        db.setPort(postgres->port);
+        db.setUserName(postgres->user);
+        db.setPassword(postgres->password);
+        db.setDatabaseName(postgres->database);
+        return db;
+    }
+};
+
+// The database for a test in `dir`: nullopt (and a warning) when PostgreSQL is asked for and
+// cannot give one — the test then fails, it never falls back to SQLite.
+std::optional<SharedDatabase> sharedDatabase(const QTemporaryDir &dir)
+{
+    SharedDatabase database;
+    if (postgresUrl().isEmpty()) {
+        database.sqlitePath = dir.filePath(u"shared.db"_s);
+        return database;
+    }
+    auto target = freshPostgresDatabase();
+    if (!target) {
+        qWarning().noquote() << target.error().message;
+        return std::nullopt;
+    }
+    database.postgres = *target;
+    database.journalDir = dir.filePath(u"journal"_s);
+    return database;
+}
+
 // Starts the headless binary (its log into `logFile`) and waits for its "listening on" line.
-quint16 startGateway(QProcess &process, const QString &config, const QString &database, const QString &logFile)
+quint16 startGateway(QProcess &process, const QString &config, const SharedDatabase &database, const QString &logFile)
 {
     const QString binary = qEnvironmentVariable("TOLLGATE_BINARY");
     process.setStandardErrorFile(logFile);
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.insert(u"QT_LOGGING_RULES"_s, u"tollgate.leases.info=true"_s);
     process.setProcessEnvironment(environment);
-    process.start(binary, {u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s, u"--db"_s, database});
+    QStringList arguments{u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s};
+    if (!database.postgres)
+        arguments << u"--db"_s << database.sqlitePath;
+    process.start(binary, arguments);
     if (!process.waitForStarted(10000))
         return 0;
     QByteArray output;
@@ -57,7 +117,7 @@ quint16 startGateway(QProcess &process, const QString &config, const QString &da
     return 0;
 }
 
-bool writeConfig(const QString &path, bool strict, const QString &globalBudget = {})
+bool writeConfig(const QString &path, const SharedDatabase &database, bool strict, const QString &globalBudget = {})
 {
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly))
@@ -73,6 +133,11 @@ bool writeConfig(const QString &path, bool strict, const QString &globalBudget =
                       "  shared_database: true\n"
                       "  budget_enforcement: "
                       + QByteArray(strict ? "strict" : "reserve") + "\n";
+    if (database.postgres) {
+        // The URL without a password: the test server trusts its loopback connections.
+        yaml += "  database_url: \"" + database.postgres->describe().toUtf8() + "\"\n"
+                "  journal_dir: \"" + database.journalDir.toUtf8() + "\"\n";
+    }
     if (!globalBudget.isEmpty())
         yaml += "litellm_settings:\n  max_budget: " + globalBudget.toLatin1() + "\n";
     file.write(yaml);
@@ -153,6 +218,7 @@ private Q_SLOTS:
     void budgetsHoldAcrossInstances();
     void aDeadInstancesLeaseComesBackWhenItExpires();
     void aNewBudgetWindowStartsTheSharedRowAfresh();
+    void adminEditsReachEveryInstance();
 };
 
 void TestSharedBudgets::budgetsHoldAcrossInstances_data()
@@ -186,8 +252,10 @@ void TestSharedBudgets::budgetsHoldAcrossInstances()
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString config = dir.filePath(u"config.yaml"_s);
-    const QString database = dir.filePath(u"shared.db"_s);
-    QVERIFY(writeConfig(config, strict));
+    const std::optional<SharedDatabase> shared = sharedDatabase(dir);
+    QVERIFY(shared);
+    const SharedDatabase &database = *shared;
+    QVERIFY(writeConfig(config, database, strict));
 
     // The price of one call: measured on a first gateway, with the master key (no budget).
     auto first = std::make_unique<QProcess>();
@@ -224,7 +292,7 @@ void TestSharedBudgets::budgetsHoldAcrossInstances()
     first->terminate();
     QVERIFY(first->waitForFinished(10000));
     if (budgetOn == u"global")
-        QVERIFY(writeConfig(config, strict, QString::fromLatin1(maxText)));
+        QVERIFY(writeConfig(config, database, strict, QString::fromLatin1(maxText)));
     // The global scope counts every call: the two probes above are its spend already.
     const NanoUsd spentBefore = budgetOn == u"global" ? 2 * cost : 0;
 
@@ -271,14 +339,14 @@ void TestSharedBudgets::budgetsHoldAcrossInstances()
     QVERIFY2(leaseRequests < (budgetCalls >= Calls ? 5 * instances : Calls / 2), qPrintable(QString::number(leaseRequests)));
 
     Store store;
-    QVERIFY(store.open(database).ok());
+    QVERIFY(database.openStore(store).ok());
     const LedgerScope scope = budgetOn == u"key"    ? LedgerScope::key(token)
                               : budgetOn == u"user" ? LedgerScope::user(u"shared-user"_s)
                                                     : LedgerScope::global();
     const auto sums = store.readNow([token, scope](QSqlDatabase &db) {
         QSqlQuery query(db);
         query.prepare(u"SELECT (SELECT spend_nanousd FROM keys WHERE token = ?), "
-                      "(SELECT coalesce(sum(spend_nanousd), 0) FROM spend_logs WHERE api_key = ?), "
+                      "(SELECT CAST(coalesce(sum(spend_nanousd), 0) AS BIGINT) FROM spend_logs WHERE api_key = ?), "
                       "(SELECT count(*) FROM spend_logs WHERE api_key = ? AND status = 'success')"_s);
         query.addBindValue(token);
         query.addBindValue(token);
@@ -315,8 +383,10 @@ void TestSharedBudgets::aDeadInstancesLeaseComesBackWhenItExpires()
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString config = dir.filePath(u"config.yaml"_s);
-    const QString database = dir.filePath(u"shared.db"_s);
-    QVERIFY(writeConfig(config, false));
+    const std::optional<SharedDatabase> shared = sharedDatabase(dir);
+    QVERIFY(shared);
+    const SharedDatabase &database = *shared;
+    QVERIFY(writeConfig(config, database, false));
 
     QProcess gateway;
     const quint16 port = startGateway(gateway, config, database, dir.filePath(u"gateway.log"_s));
@@ -332,9 +402,8 @@ void TestSharedBudgets::aDeadInstancesLeaseComesBackWhenItExpires()
     {
         const QString connection = u"dead-instance"_s;
         {
-            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
-            db.setDatabaseName(database);
-            QVERIFY(db.open());
+            QSqlDatabase db = database.connection(connection);
+            QVERIFY2(db.open(), qPrintable(db.lastError().text()));
             QSqlQuery query(db);
             const QString scope = LeaseRepository::scopeKey(LedgerScope::key(token));
             const qint64 expires = QDateTime::currentMSecsSinceEpoch() + 3000;
@@ -369,8 +438,10 @@ void TestSharedBudgets::aNewBudgetWindowStartsTheSharedRowAfresh()
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString config = dir.filePath(u"config.yaml"_s);
-    const QString database = dir.filePath(u"shared.db"_s);
-    QVERIFY(writeConfig(config, true));
+    const std::optional<SharedDatabase> shared = sharedDatabase(dir);
+    QVERIFY(shared);
+    const SharedDatabase &database = *shared;
+    QVERIFY(writeConfig(config, database, true));
 
     QProcess first;
     const quint16 firstPort = startGateway(first, config, database, dir.filePath(u"first.log"_s));
@@ -411,7 +482,7 @@ void TestSharedBudgets::aNewBudgetWindowStartsTheSharedRowAfresh()
         QVERIFY(gateway->waitForFinished(15000));
     }
     Store store;
-    QVERIFY(store.open(database).ok());
+    QVERIFY(database.openStore(store).ok());
     const auto row = store.readNow([token](QSqlDatabase &db) {
         const auto share = LeaseRepository::share(db, LedgerScope::key(token));
         QSqlQuery query(db);
@@ -427,6 +498,130 @@ void TestSharedBudgets::aNewBudgetWindowStartsTheSharedRowAfresh()
     QCOMPARE(values.value(2).toLongLong(), after.charged);   // the key's row agrees
     QVERIFY(after.charged <= max);
     store.close();
+}
+
+// An admin's budget edits made on one instance, with another serving the same key: a spend
+// reset reaches the other's ledger (its /key/info, its next lease) and the shared row; a raised
+// max reaches the other; a new, shorter period moves the shared row to the new window with the
+// spend started afresh; a reset of the global spend reaches the other's ledger too.
+void TestSharedBudgets::adminEditsReachEveryInstance()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString config = dir.filePath(u"config.yaml"_s);
+    const std::optional<SharedDatabase> shared = sharedDatabase(dir);
+    QVERIFY(shared);
+    const SharedDatabase &database = *shared;
+    QVERIFY(writeConfig(config, database, false));
+
+    QProcess first;
+    QProcess second;
+    const quint16 a = startGateway(first, config, database, dir.filePath(u"a.log"_s));
+    QVERIFY(a != 0);
+    const quint16 b = startGateway(second, config, database, dir.filePath(u"b.log"_s));
+    QVERIFY(b != 0);
+    HttpClient adminA(a);
+    HttpClient adminB(b);
+    for (HttpClient *client : {&adminA, &adminB})
+        client->setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    // max_tokens = what the mock answers: a call's estimate is its cost (up to the prompt's
+    // byte bound), so a lease is about one call and both instances serve from the budget.
+    const auto probe = adminA.post("/v1/chat/completions", chatBody(0));
+    QCOMPARE(probe.status, 200);
+    const QByteArray body
+        = chatBody(probe.json().value(u"usage"_s).toObject().value(u"completion_tokens"_s).toInteger());
+    const auto priced = adminA.post("/v1/chat/completions", body);
+    QCOMPARE(priced.status, 200);
+    const NanoUsd cost = usdToNanos(priced.header("x-litellm-response-cost").toDouble());
+    QVERIFY(cost > 0);
+    const auto usd = [](NanoUsd nanos) { return nanosToUsd(nanos); };
+
+    const auto generated
+        = adminA.postJson("/key/generate", {{u"max_budget"_s, usd(2 * cost)}, {u"budget_duration"_s, u"30d"_s}});
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QString token = generated.json().value(u"token"_s).toString();
+    const auto call = [&](quint16 port) {
+        HttpClient client(port);
+        return client.post("/v1/chat/completions", body, {{"Authorization", "Bearer " + key}}).status;
+    };
+    const auto info = [&](HttpClient &admin) {
+        return admin.get("/key/info?key=" + key).json().value(u"info"_s).toObject();
+    };
+    // True once `condition` holds, polled every 20 ms for at most a second (the feed's poll is 250 ms).
+    const auto within = [](const std::function<bool()> &condition, qint64 ms = 1000) {
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < ms) {
+            if (condition())
+                return true;
+            QThread::msleep(20);
+        }
+        return condition();
+    };
+    QVERIFY(within([&] { return !info(adminB).isEmpty(); }));   // B knows the key
+
+    // The budget (2 calls) is used up by A and B; both refuse then.
+    QCOMPARE(call(a), 200);
+    QCOMPARE(call(b), 200);
+    QVERIFY(within([&] { return call(a) == 429 && call(b) == 429; }));
+    QVERIFY(info(adminB).value(u"spend"_s).toDouble() > 0);
+
+    // Reset on A: B shows the reset spend within a second (before any call of its own), and the
+    // budget serves its 2 calls again, on either instance.
+    QCOMPARE(adminA.postJson("/key/update", {{u"key"_s, token}, {u"spend"_s, 0}}).status, 200);
+    QVERIFY2(within([&] { return info(adminB).value(u"spend"_s).toDouble() == 0.0; }),
+             qPrintable(QString::number(info(adminB).value(u"spend"_s).toDouble())));
+    QCOMPARE(call(b), 200);
+    QCOMPARE(call(a), 200);
+    QVERIFY(within([&] { return call(a) == 429; }));
+
+    // A raised max on A: B serves from it within a second.
+    QCOMPARE(adminA.postJson("/key/update", {{u"key"_s, token}, {u"max_budget"_s, usd(4 * cost)}}).status, 200);
+    QVERIFY(within([&] { return usdToNanos(info(adminB).value(u"max_budget"_s).toDouble()) == 4 * cost; }));
+    QVERIFY(within([&] { return call(b) == 200; }));
+
+    // A shorter period on A: a fresh window that ends before the old one. The shared row moves to
+    // it with spend 0 (no lease or call of the new window would move it back), on both instances.
+    const auto changed = adminA.postJson("/key/update", {{u"key"_s, token}, {u"budget_duration"_s, u"1d"_s}});
+    QCOMPARE(changed.status, 200);
+    const QString resetAt = info(adminA).value(u"budget_reset_at"_s).toString();
+    QVERIFY(!resetAt.isEmpty());
+    QVERIFY2(within([&] { return info(adminB).value(u"budget_reset_at"_s).toString() == resetAt; }),
+             qPrintable(info(adminB).value(u"budget_reset_at"_s).toString() + u" ≠ "_s + resetAt));
+    {
+        Store store;
+        QVERIFY(database.openStore(store).ok());
+        const auto row = store.readNow([token](QSqlDatabase &db) {
+            const auto share = LeaseRepository::share(db, LedgerScope::key(token));
+            return share && *share ? QVariant(QVariantList{(*share)->spend, (*share)->window}) : QVariant();
+        });
+        store.close();
+        QVERIFY(row.ok() && !row->isNull());
+        QCOMPARE(row->toList().value(0).toLongLong(), 0);
+        QCOMPARE(QDateTime::fromString(row->toList().value(1).toString(), Qt::ISODateWithMs),
+                 QDateTime::fromString(resetAt, Qt::ISODateWithMs));
+    }
+    // The new window's budget (4 calls) is there in full, not what the old window spent.
+    for (int i = 0; i < 4; ++i)
+        QCOMPARE(call(i % 2 == 0 ? a : b), 200);
+
+    // The global budget's spend (every call counts in it; the pseudo user's info shows the
+    // ledger's) reset on A: B shows it within a second.
+    const auto globalSpend = [](HttpClient &admin) {
+        return admin.get("/user/info?user_id=litellm-proxy-budget").json().value(u"user_info"_s).toObject().value(u"spend"_s).toDouble();
+    };
+    QVERIFY(within([&] { return globalSpend(adminB) > 0; }));
+    QCOMPARE(adminA.postJson("/user/update", {{u"user_id"_s, u"litellm-proxy-budget"_s}, {u"spend"_s, 0}}).status, 200);
+    QCOMPARE(globalSpend(adminA), 0.0);
+    QVERIFY2(within([&] { return globalSpend(adminB) == 0.0; }), qPrintable(QString::number(globalSpend(adminB))));
+
+    for (QProcess *gateway : {&first, &second}) {
+        gateway->terminate();
+        QVERIFY(gateway->waitForFinished(15000));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSharedBudgets)

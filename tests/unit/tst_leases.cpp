@@ -10,6 +10,7 @@
 #include "models/store/leaserepository.h"
 #include "models/store/migrations.h"
 #include "models/store/store.h"
+#include "tests/support/pgtestdb.h"
 
 #include <QRandomGenerator>
 #include <QSignalSpy>
@@ -65,6 +66,7 @@ private slots:
     void strictModeAdmitsOnlyWhatTheLeaseCovers();
     void settlementSpendsFromTheLeaseAndKeepsTheRest();
     void aDenialRefusesLocallyUntilItExpires();
+    void aDenialIsForgottenWhenTheBudgetChanges();
     void takeLeaseGivesBackWhatIsHeld();
     void severalInstancesStayWithinTheBound_data();
     void severalInstancesStayWithinTheBound();
@@ -216,6 +218,38 @@ void TestLeases::aDenialRefusesLocallyUntilItExpires()
     ledger.denyLease(kKey, 0, clock.now().toMSecsSinceEpoch() + 250);
     ledger.addLease(kKey, 10 * kCent);
     QVERIFY(ledger.admit(keyCall(kCent, 10 * kCent)).admitted());
+}
+
+// The store refused when the budget was used up; an admin then changed it. The refusal no longer
+// stands: the next call asks the store again instead of being refused here (a reset spend, a
+// raised max and a new period would otherwise wait out the denial, and a follower too).
+void TestLeases::aDenialIsForgottenWhenTheBudgetChanges()
+{
+    ManualClock clock(kStart);
+    Ledger ledger(clock);
+    ledger.setShared(true);
+    ledger.setBudget(kKey, maxOf(10 * kCent));
+    const auto deny = [&] {
+        ledger.denyLease(kKey, 0, clock.now().toMSecsSinceEpoch() + 250);
+        QVERIFY(ledger.admit(keyCall(kCent, kCent)).refusal);
+    };
+    deny();
+    ledger.setSpend(kKey, 0);   // an admin's spend reset
+    QVERIFY(ledger.admit(keyCall(kCent, kCent)).waitsForLease());
+    deny();
+    ledger.setBudget(kKey, maxOf(20 * kCent));   // a raised max
+    QVERIFY(ledger.admit(keyCall(kCent, kCent)).waitsForLease());
+    deny();
+    BudgetConfig period = maxOf(20 * kCent);
+    period.duration = *Duration::parse(u"1d"_s);
+    ledger.setBudget(kKey, period);   // a new period: a fresh window
+    QVERIFY(ledger.admit(keyCall(kCent, kCent)).waitsForLease());
+    // Anything else (a soft budget, say) leaves the refusal standing.
+    deny();
+    BudgetConfig soft = period;
+    soft.soft = kCent;
+    ledger.setBudget(kKey, soft);
+    QVERIFY(ledger.admit(keyCall(kCent, kCent)).refusal);
 }
 
 void TestLeases::takeLeaseGivesBackWhatIsHeld()
@@ -439,6 +473,15 @@ void TestLeases::sharedSpendFollowsIncrementsAndWindows()
     // An admin's spend edit.
     QVERIFY(store.writeNow(setSpend(kGlobal, 50 * kCent)).ok());
     QCOMPARE(spendOf(), 50 * kCent);
+    // An admin's new, shorter period: its window ends before the row's, and the row moves back to
+    // it with the ledger's fresh spend (no lease or increment of that window would move it).
+    QVERIFY(store.writeNow(startWindow(kGlobal, 0, w1)).ok());
+    QCOMPARE(spendOf(), 0);
+    QVERIFY(store.writeNow([w1](QSqlDatabase &db) { return addSharedSpend(db, kGlobal, 2 * kCent, w1); }).ok());
+    QCOMPARE(spendOf(), 2 * kCent);
+    // The other instances, following the change, write it too: the row is there, nothing is lost.
+    QVERIFY(store.writeNow(startWindow(kGlobal, 0, w1)).ok());
+    QCOMPARE(spendOf(), 2 * kCent);
     store.close();
 }
 
@@ -534,20 +577,31 @@ void TestLeases::sharedModeIsAConfigSwitch()
     QVERIFY(postgres.sharedBudgets());
 }
 
-// The same jobs on PostgreSQL (schema v7's SQL and the lease statements as they are), when a
-// server is given: TOLLGATE_TEST_PG_PORT (127.0.0.1, user postgres, trust auth). Two
-// connections ask at once: the row lock serialises them and the second sees the first's lease.
+// The same jobs on PostgreSQL (the schema as the store migrates it, the lease statements as
+// they are), on a fresh database of the server in TOLLGATE_TEST_PG_URL (tst_leases_pg, the
+// `postgres` fixture's server; without the variable, as plain tst_leases, it is skipped; with it,
+// a server out of reach fails). Two connections ask at once: the row lock serialises them and the
+// second sees the first's lease.
 void TestLeases::leaseSqlRunsOnPostgres()
 {
-    const QByteArray port = qgetenv("TOLLGATE_TEST_PG_PORT");
-    if (port.isEmpty())
-        QSKIP("TOLLGATE_TEST_PG_PORT is not set");
+    if (Test::postgresUrl().isEmpty())
+        QSKIP("TOLLGATE_TEST_PG_URL is not set (tst_leases_pg sets it)");
+    const auto target = Test::freshPostgresDatabase();
+    QVERIFY2(target.ok(), target ? "" : qPrintable(target.error().message));
+    {
+        // The store migrates the new database to the current schema.
+        Store store;
+        const auto opened = store.open(*target);
+        QVERIFY2(opened.ok(), opened ? "" : qPrintable(opened.error().message));
+        store.close();
+    }
     const auto connect = [&](const QString &name) {
         QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
-        db.setHostName(u"127.0.0.1"_s);
-        db.setPort(port.toInt());
-        db.setUserName(u"postgres"_s);
-        db.setDatabaseName(u"postgres"_s);
+        db.setHostName(target->host);
+        db.setPort(target->port);
+        db.setUserName(target->user);
+        db.setPassword(target->password);
+        db.setDatabaseName(target->database);
         return db;
     };
     {
@@ -556,14 +610,9 @@ void TestLeases::leaseSqlRunsOnPostgres()
         QVERIFY2(db.open(), qPrintable(db.lastError().text()));
         QVERIFY(other.open());
         QSqlQuery query(db);
-        QVERIFY(query.exec(u"DROP SCHEMA IF EXISTS tollgate_leases_test CASCADE"_s));
-        QVERIFY(query.exec(u"CREATE SCHEMA tollgate_leases_test"_s));
-        for (QSqlDatabase *connection : {&db, &other})
-            QVERIFY(QSqlQuery(*connection).exec(u"SET search_path TO tollgate_leases_test"_s));
-        QVERIFY(query.exec(u"CREATE TABLE keys (token TEXT PRIMARY KEY, spend_nanousd BIGINT NOT NULL DEFAULT 0)"_s));
-        QVERIFY(query.exec(u"INSERT INTO keys VALUES ('hash-of-key-1', 20000000)"_s));
-        for (const QString &sql : migrations().constLast().statements)
-            QVERIFY2(query.exec(sql), qPrintable(query.lastError().text()));
+        QVERIFY2(query.exec(u"INSERT INTO keys (token, data, spend_nanousd, created_at, updated_at) "
+                            "VALUES ('hash-of-key-1', '{}', 20000000, '', '')"_s),
+                 qPrintable(query.lastError().text()));
 
         using namespace LeaseRepository;
         auto answers = std::make_shared<QList<LeaseAnswer>>();
@@ -605,7 +654,14 @@ void TestLeases::leaseSqlRunsOnPostgres()
         // A newer window moves the row: spend from 0.
         QVERIFY(lease(u"B"_s, {{kKey, 1, kCent, 10 * kCent, 0, utc(2025, 3, 12)}}, 6000, 9000, answersB)(db).ok());
         QCOMPARE(answersB->value(0).spend, 0);
-        QVERIFY(query.exec(u"DROP SCHEMA tollgate_leases_test CASCADE"_s));
+        // An admin's new period with a window ending before the row's: the row moves back to it.
+        QVERIFY(startWindow(kKey, 0, utc(2025, 3, 11, 12))(db).ok());
+        const auto moved = share(db, kKey);
+        QVERIFY(moved.ok() && moved->has_value());
+        QCOMPARE((*moved)->window, isoUtc(utc(2025, 3, 11, 12)));
+        QCOMPARE((*moved)->spend, 0);
+        db.close();
+        other.close();
     }
     QSqlDatabase::removeDatabase(u"pg-a"_s);
     QSqlDatabase::removeDatabase(u"pg-b"_s);
