@@ -483,9 +483,7 @@ QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cos
     for (const SpendUpdate &update : settlement->spends) {
         const auto state = m_ledger.budget(update.scope);
         const QDateTime resetAt = state ? state->resetAt : QDateTime();
-        const QString duration = update.scope.kind == LedgerScope::Kind::Global && state && state->duration
-                                     ? state->duration->toString()
-                                     : QString();
+        const QString duration = state && state->duration ? state->duration->toString() : QString();
         jobs.append(persistSpend(update.scope, update.spend, resetAt, added));
         if (update.leaseUsed > 0 && m_leases)
             jobs.append(m_leases->settled(update.scope, update.leaseUsed));
@@ -510,7 +508,11 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
     // know (deleted meanwhile) writes nothing.
     IdentityRegistry *identities = m_services.identities;
     using Change = IdentityRegistry::BudgetStateChange;
+    // The period the call's window belongs to: a stored window of another period (an admin changed
+    // it meanwhile, on any instance) is not moved by this call's (see IdentityRepository::addSpend).
     QString duration;
+    if (const auto state = m_ledger.budget(scope); state && state->duration)
+        duration = state->duration->toString();
     switch (scope.kind) {
     case LedgerScope::Kind::Key:
         if (!identities || identities->setKeyBudgetState(scope.id, spend, resetAt) == Change::Unknown)
@@ -525,8 +527,6 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
             return {};
         break;
     case LedgerScope::Kind::Global:
-        if (const auto state = m_ledger.budget(scope); state && state->duration)
-            duration = state->duration->toString();
         break;
     case LedgerScope::Kind::KeyModel: {
         // The per-model spend lives in the key's JSON: its increment changes that entry only,

@@ -181,8 +181,10 @@ struct SpendTableSql
                          "AND (?3 IS NULL OR json_extract(data, '$.budget_reset_at') IS ?3)"_s.arg(table, idColumn))
         // PostgreSQL: FOR UPDATE, so that of two gateways meeting a new window only the first moves
         // it; the second waits for its commit, sees the new window and adds to it.
-        , window(postgres ? u"SELECT data::jsonb ->> 'budget_reset_at' FROM %1 WHERE %2 = ? FOR UPDATE"_s.arg(table, idColumn)
-                          : u"SELECT json_extract(data, '$.budget_reset_at') FROM %1 WHERE %2 = ?"_s.arg(table, idColumn))
+        , window(postgres ? u"SELECT data::jsonb ->> 'budget_reset_at', data::jsonb ->> 'budget_duration' FROM %1 "
+                            "WHERE %2 = ? FOR UPDATE"_s.arg(table, idColumn)
+                          : u"SELECT json_extract(data, '$.budget_reset_at'), json_extract(data, '$.budget_duration') "
+                            "FROM %1 WHERE %2 = ?"_s.arg(table, idColumn))
         , move(postgres ? u"UPDATE %1 SET spend_nanousd = $1, data = jsonb_set(data::jsonb, '{budget_reset_at}', "
                           "to_jsonb($3::text))::text WHERE %2 = $2"_s.arg(table, idColumn)
                         : u"UPDATE %1 SET spend_nanousd = ?1, data = json_set(data, '$.budget_reset_at', ?3) WHERE %2 = ?2"_s
@@ -198,7 +200,7 @@ struct SpendTableSql
 };
 
 Result<void> addRowSpend(QSqlDatabase &db, const SpendTableSql &sql, const QString &id, NanoUsd added,
-                         const QDateTime &resetAt)
+                         const QDateTime &resetAt, const QString &duration)
 {
     const QString what = u"add to the spend of %1"_s.arg(id.left(12));
     qint64 changed = 0;
@@ -207,6 +209,7 @@ Result<void> addRowSpend(QSqlDatabase &db, const SpendTableSql &sql, const QStri
         !done || changed > 0)
         return done;
     QDateTime stored;
+    QString storedDuration;
     {
         QSqlQuery query(db);
         query.prepare(sql.window);
@@ -216,8 +219,12 @@ Result<void> addRowSpend(QSqlDatabase &db, const SpendTableSql &sql, const QStri
         if (!query.next())
             return {};  // the row is gone (deleted meanwhile): nothing to count in
         stored = IdentityJson::parseTime(QJsonValue(query.value(0).toString()));
+        storedDuration = query.value(1).toString();
     }
-    if (windowMoves(stored, resetAt))
+    // A call admitted under another period (changed since, maybe on another instance) never
+    // moves the new period's window: its window ends elsewhere, not later in the same sequence.
+    const bool samePeriod = duration.isEmpty() || storedDuration.isEmpty() || storedDuration == duration;
+    if (samePeriod && windowMoves(stored, resetAt))
         return Store::execCached(db, sql.move, {added, id, isoUtc(resetAt)}, what);
     return Store::execCached(db, sql.plainAdd, {added, id}, what);
 }
@@ -307,11 +314,11 @@ Result<void> writeScopeSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd
     const int engine = isPostgres(db) ? 1 : 0;
     switch (scope.kind) {
     case LedgerScope::Kind::Key:
-        return addRowSpend(db, keys[engine], scope.id, added, resetAt);
+        return addRowSpend(db, keys[engine], scope.id, added, resetAt, duration);
     case LedgerScope::Kind::User:
-        return addRowSpend(db, users[engine], scope.id, added, resetAt);
+        return addRowSpend(db, users[engine], scope.id, added, resetAt, duration);
     case LedgerScope::Kind::EndUser:
-        return addRowSpend(db, endUsers[engine], scope.id, added, resetAt);
+        return addRowSpend(db, endUsers[engine], scope.id, added, resetAt, duration);
     case LedgerScope::Kind::Global:
         return addGlobalSpend(db, added, resetAt, duration);
     case LedgerScope::Kind::KeyModel: {

@@ -77,8 +77,10 @@ Store::WriteJob saveSpend(SpendTable table, const QString &id, NanoUsd spend);
 // still in an older window (or none), the window moves to `resetAt` first and the spend starts
 // from 0 — the reset this process made is implied by its next call, whatever became of the reset's
 // own write and whichever process wrote first. A call from an older window than the row's (another
-// process reset first) counts in the newer one. `duration` (global budget only) is kept with a
-// window it writes. The same job replays a journaled call, so replay and the live path agree.
+// process reset first) counts in the newer one — unless the stored budget has another period
+// than `duration` (the call's): an admin changed the period after the call was admitted (on any
+// instance), and the stored window is the new period's, so the call's older window does not move
+// it; it is added plainly. The global budget keeps `duration` with a window it writes. The same job replays a journaled call, so replay and the live path agree.
 // While a SpendAccumulator is current on the calling thread, the job adds to it instead of writing.
 Store::WriteJob addSpend(const LedgerScope &scope, NanoUsd added, const QDateTime &resetAt,
                          const QString &duration = {});

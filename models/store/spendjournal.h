@@ -31,7 +31,7 @@ struct JournalBudgetState
     LedgerScope scope;
     NanoUsd added = 0;
     QDateTime resetAt;  // invalid = no window
-    QString duration;   // the global budget's period (kept with a window it writes); else empty
+    QString duration;   // the budget's period (the global budget keeps it with a window it writes); may be empty
     // Read from a journal of format 2 (written before spend became increments): `added` is the
     // budget's new total, replayed as such.
     bool absolute = false;
