@@ -17,7 +17,12 @@ for candidate in /usr/lib/postgresql/*/bin; do [[ -x $candidate/postgres ]] && b
 as_owner() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  # runuser does not pass the signal on: the server is stopped by its own pid.
+  [[ -f $dir/data/postmaster.pid ]] && kill -INT "$(head -1 "$dir/data/postmaster.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 

@@ -6,6 +6,7 @@
 // With TOLLGATE_TEST_PG_URL set (tst_shared_budgets_pg, the `postgres` fixture's server) the
 // instances share a fresh PostgreSQL database instead (general_settings.database_url).
 #include "models/money.h"
+#include "models/store/identityrepository.h"
 #include "models/store/leaserepository.h"
 #include "models/store/store.h"
 #include "tests/support/httpclient.h"
@@ -614,6 +615,46 @@ void TestSharedBudgets::adminEditsReachEveryInstance()
         return admin.get("/user/info?user_id=litellm-proxy-budget").json().value(u"user_info"_s).toObject().value(u"spend"_s).toDouble();
     };
     QVERIFY(within([&] { return globalSpend(adminB) > 0; }));
+    // Every answered call is in the database first: one whose batch commits after the reset (each
+    // instance folds its calls in lazy batches, row and increments together) counts after it, and
+    // the instances would rightly show that. In: the spend-log rows stop growing and the global
+    // spend is their sum.
+    {
+        Store store;
+        QVERIFY(database.openStore(store).ok());
+        const auto state = [&store] {
+            const auto read = store.readNow([](QSqlDatabase &db) {
+                const QJsonObject global = IdentityRepository::loadGlobalSpend(db);
+                QSqlQuery query(db);
+                query.exec(u"SELECT count(*), coalesce(sum(spend_nanousd), 0) FROM spend_logs"_s);
+                if (!query.next())
+                    return QVariant();
+                return QVariant(QVariantList{query.value(0).toLongLong(), query.value(1).toLongLong(),
+                                             global.value(u"spend_nanousd"_s).toInteger()});
+            });
+            return read.ok() ? read->toList() : QVariantList();
+        };
+        QElapsedTimer quiet;
+        quiet.start();
+        QVariantList last = state();
+        QElapsedTimer deadline;
+        deadline.start();
+        while (deadline.elapsed() < 5000) {
+            QThread::msleep(25);
+            const QVariantList now = state();
+            if (now.isEmpty() || now != last) {
+                last = now;
+                quiet.restart();
+                continue;
+            }
+            if (quiet.elapsed() >= 200 && now.value(1) == now.value(2))
+                break;
+        }
+        const QString seen = last.value(0).toString() + u" rows, "_s + last.value(1).toString() + u" vs "_s
+                             + last.value(2).toString();
+        QVERIFY2(!last.isEmpty() && last.value(1) == last.value(2) && quiet.elapsed() >= 200, qPrintable(seen));
+        store.close();
+    }
     QCOMPARE(adminA.postJson("/user/update", {{u"user_id"_s, u"litellm-proxy-budget"_s}, {u"spend"_s, 0}}).status, 200);
     QCOMPARE(globalSpend(adminA), 0.0);
     QVERIFY2(within([&] { return globalSpend(adminB) == 0.0; }), qPrintable(QString::number(globalSpend(adminB))));
