@@ -5,6 +5,7 @@
 #include "models/store/spendjournal.h"
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
+#include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
 
 #include <QDir>
@@ -32,24 +33,7 @@ constexpr auto MasterKey = "sk-durability-master";
 // Starts the headless binary and waits for its "listening on" line; 0 on failure.
 quint16 startGateway(QProcess &process, const QString &config, const QString &database)
 {
-    const QString binary = qEnvironmentVariable("TOLLGATE_BINARY");
-    process.setProcessChannelMode(QProcess::SeparateChannels);
-    process.start(binary, {u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s, u"--db"_s, database});
-    if (!process.waitForStarted(10000))
-        return 0;
-    QByteArray output;
-    const QRegularExpression listening(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s);
-    for (int i = 0; i < 100; ++i) {
-        process.waitForReadyRead(100);
-        output += process.readAllStandardOutput();
-        const auto match = listening.match(QString::fromUtf8(output));
-        if (match.hasMatch())
-            return quint16(match.captured(1).toUInt());
-        if (process.state() == QProcess::NotRunning)
-            break;
-    }
-    qWarning() << "gateway did not start:" << output << process.readAllStandardError();
-    return 0;
+    return Test::startHeadlessGateway(process, config, {u"--db"_s, database});
 }
 
 QByteArray chatBody(int i, bool stream)
@@ -67,14 +51,7 @@ bool writeConfig(const QString &path)
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return false;
-    file.write("model_list:\n"
-               "  - model_name: priced\n"
-               "    litellm_params:\n"
-               "      model: mock/priced\n"
-               "      input_cost_per_token: 0.000001\n"
-               "      output_cost_per_token: 0.000002\n"
-               "general_settings:\n"
-               "  master_key: sk-durability-master\n");
+    file.write(Test::pricedMockConfig("sk-durability-master"));
     return true;
 }
 
@@ -100,14 +77,7 @@ void TestDurability::completedCallsSurviveKill9()
     const QString database = dir.filePath(u"durable.db"_s);
     QFile file(config);
     QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write("model_list:\n"
-               "  - model_name: priced\n"
-               "    litellm_params:\n"
-               "      model: mock/priced\n"
-               "      input_cost_per_token: 0.000001\n"
-               "      output_cost_per_token: 0.000002\n"
-               "general_settings:\n"
-               "  master_key: sk-durability-master\n");
+    file.write(Test::pricedMockConfig("sk-durability-master"));
     file.close();
 
     QProcess gateway;

@@ -9,6 +9,7 @@
 #include "models/store/databasetarget.h"
 #include "models/store/migrations.h"
 #include "models/store/store.h"
+#include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
 #include "tests/support/pgtestdb.h"
 
@@ -36,24 +37,7 @@ constexpr auto MasterKey = "sk-migrate-master";
 
 quint16 startGateway(QProcess &process, const QString &config, const QStringList &extra = {})
 {
-    process.setProcessChannelMode(QProcess::SeparateChannels);
-    process.start(qEnvironmentVariable("TOLLGATE_BINARY"),
-                  QStringList { u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s } + extra);
-    if (!process.waitForStarted(10000))
-        return 0;
-    QByteArray output;
-    const QRegularExpression listening(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s);
-    for (int i = 0; i < 150; ++i) {
-        process.waitForReadyRead(100);
-        output += process.readAllStandardOutput();
-        const auto match = listening.match(QString::fromUtf8(output));
-        if (match.hasMatch())
-            return quint16(match.captured(1).toUInt());
-        if (process.state() == QProcess::NotRunning)
-            break;
-    }
-    qWarning() << "gateway did not start:" << output << process.readAllStandardError();
-    return 0;
+    return Test::startHeadlessGateway(process, config, extra);
 }
 
 bool writeConfig(const QString &path, const QString &databaseUrl = {}, const QString &journalDir = {})
@@ -61,14 +45,7 @@ bool writeConfig(const QString &path, const QString &databaseUrl = {}, const QSt
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return false;
-    file.write("model_list:\n"
-               "  - model_name: priced\n"
-               "    litellm_params:\n"
-               "      model: mock/priced\n"
-               "      input_cost_per_token: 0.000001\n"
-               "      output_cost_per_token: 0.000002\n"
-               "general_settings:\n"
-               "  master_key: sk-migrate-master\n");
+    file.write(Test::pricedMockConfig("sk-migrate-master"));
     if (!databaseUrl.isEmpty())
         file.write("  database_url: \"" + databaseUrl.toUtf8() + "\"\n");
     if (!journalDir.isEmpty())

@@ -9,6 +9,7 @@
 #include "models/store/identityrepository.h"
 #include "models/store/leaserepository.h"
 #include "models/store/store.h"
+#include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
 #include "tests/support/pgtestdb.h"
 
@@ -92,30 +93,12 @@ std::optional<SharedDatabase> sharedDatabase(const QTemporaryDir &dir)
 // Starts the headless binary (its log into `logFile`) and waits for its "listening on" line.
 quint16 startGateway(QProcess &process, const QString &config, const SharedDatabase &database, const QString &logFile)
 {
-    const QString binary = qEnvironmentVariable("TOLLGATE_BINARY");
     process.setStandardErrorFile(logFile);
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.insert(u"QT_LOGGING_RULES"_s, u"tollgate.leases.info=true"_s);
     process.setProcessEnvironment(environment);
-    QStringList arguments{u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s};
-    if (!database.postgres)
-        arguments << u"--db"_s << database.sqlitePath;
-    process.start(binary, arguments);
-    if (!process.waitForStarted(10000))
-        return 0;
-    QByteArray output;
-    const QRegularExpression listening(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s);
-    for (int i = 0; i < 150; ++i) {
-        process.waitForReadyRead(100);
-        output += process.readAllStandardOutput();
-        const auto match = listening.match(QString::fromUtf8(output));
-        if (match.hasMatch())
-            return quint16(match.captured(1).toUInt());
-        if (process.state() == QProcess::NotRunning)
-            break;
-    }
-    qWarning() << "gateway did not start:" << output;
-    return 0;
+    return Test::startHeadlessGateway(process, config,
+                                      database.postgres ? QStringList() : QStringList{u"--db"_s, database.sqlitePath});
 }
 
 bool writeConfig(const QString &path, const SharedDatabase &database, bool strict, const QString &globalBudget = {})
@@ -123,15 +106,8 @@ bool writeConfig(const QString &path, const SharedDatabase &database, bool stric
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return false;
-    QByteArray yaml = "model_list:\n"
-                      "  - model_name: priced\n"
-                      "    litellm_params:\n"
-                      "      model: mock/priced\n"
-                      "      input_cost_per_token: 0.000001\n"
-                      "      output_cost_per_token: 0.000002\n"
-                      "general_settings:\n"
-                      "  master_key: sk-shared-budgets-master\n"
-                      "  shared_database: true\n"
+    QByteArray yaml = Test::pricedMockConfig("sk-shared-budgets-master")
+                      + "  shared_database: true\n"
                       "  budget_enforcement: "
                       + QByteArray(strict ? "strict" : "reserve") + "\n";
     if (database.postgres) {

@@ -3,6 +3,7 @@
 // rpm_limit holds over the union of the instances (each enforces its share).
 // With TOLLGATE_TEST_PG_URL set (tst_shared_instances_pg, the `postgres` fixture's server) the
 // instances share a fresh PostgreSQL database instead (general_settings.database_url).
+#include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
 
 #include <QElapsedTimer>
@@ -34,27 +35,8 @@ constexpr auto MasterKey = "sk-shared-master";
 // empty: the config names it.
 quint16 startGateway(QProcess &process, const QString &config, const QString &database)
 {
-    const QString binary = qEnvironmentVariable("TOLLGATE_BINARY");
-    process.setProcessChannelMode(QProcess::SeparateChannels);
-    QStringList arguments{u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s};
-    if (!database.isEmpty())
-        arguments << u"--db"_s << database;
-    process.start(binary, arguments);
-    if (!process.waitForStarted(10000))
-        return 0;
-    QByteArray output;
-    const QRegularExpression listening(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s);
-    for (int i = 0; i < 100; ++i) {
-        process.waitForReadyRead(100);
-        output += process.readAllStandardOutput();
-        const auto match = listening.match(QString::fromUtf8(output));
-        if (match.hasMatch())
-            return quint16(match.captured(1).toUInt());
-        if (process.state() == QProcess::NotRunning)
-            break;
-    }
-    qWarning() << "gateway did not start:" << output << process.readAllStandardError();
-    return 0;
+    return startHeadlessGateway(process, config,
+                                      database.isEmpty() ? QStringList() : QStringList{u"--db"_s, database});
 }
 
 QByteArray chatBody()

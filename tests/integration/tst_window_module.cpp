@@ -3,6 +3,7 @@
 // Charts; with a window (offscreen), the module loads and the in-process gateway answers; without
 // the module, the window fails with a clear message while --help, --version and --check-config
 // still work.
+#include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
 
 #include <QDir>
@@ -27,14 +28,7 @@ bool writeConfig(const QString &path)
     if (!file.open(QIODevice::WriteOnly))
         return false;
     // A master key in the config: the window then never waits for a keychain.
-    file.write("model_list:\n"
-               "  - model_name: priced\n"
-               "    litellm_params:\n"
-               "      model: mock/priced\n"
-               "      input_cost_per_token: 0.000001\n"
-               "      output_cost_per_token: 0.000002\n"
-               "general_settings:\n"
-               "  master_key: sk-window-module-master\n");
+    file.write(pricedMockConfig("sk-window-module-master"));
     return true;
 }
 
