@@ -3,6 +3,7 @@
 // rpm_limit holds over the union of the instances (each enforces its share).
 // With TOLLGATE_TEST_PG_URL set (tst_shared_instances_pg, the `postgres` fixture's server) the
 // instances share a fresh PostgreSQL database instead (general_settings.database_url).
+#include "tests/support/fakeprovider.h"
 #include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
 
@@ -21,7 +22,9 @@
 #include <QTest>
 #include <QThread>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 using namespace Tollgate::Test;
@@ -39,10 +42,10 @@ quint16 startGateway(QProcess &process, const QString &config, const QString &da
                                       database.isEmpty() ? QStringList() : QStringList{u"--db"_s, database});
 }
 
-QByteArray chatBody()
+QByteArray chatBody(const QString &model = u"m"_s)
 {
     return QJsonDocument(QJsonObject{
-                             {u"model"_s, u"m"_s},
+                             {u"model"_s, model},
                              {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"hi"_s}}}}})
         .toJson(QJsonDocument::Compact);
 }
@@ -95,10 +98,12 @@ private Q_SLOTS:
     void changesPropagateWithinASecond();
     void rpmLimitHoldsOverTheUnion_data();
     void rpmLimitHoldsOverTheUnion();
+    void parallelLimitHoldsOverTheUnion();
 
 private:
     // Starts `count` instances on one database and waits until each counts them all.
-    bool startInstances(int count, bool shared = true);
+    // `upstream`: a fake provider's base URL, served as the model "slow" besides the mock "m".
+    bool startInstances(int count, bool shared = true, const QByteArray &upstream = {});
     HttpClient::Response call(const Instance &instance, const QByteArray &key);
     HttpClient::Response admin(const Instance &instance, const QByteArray &path, const QJsonObject &body);
     // Calls `instance` with `key` every 10 ms until it answers `status`; the milliseconds that
@@ -128,7 +133,7 @@ void TestSharedInstances::cleanup()
     m_dir.reset();
 }
 
-bool TestSharedInstances::startInstances(int count, bool shared)
+bool TestSharedInstances::startInstances(int count, bool shared, const QByteArray &upstream)
 {
     const QString config = m_dir->filePath(u"config.yaml"_s);
     QFile file(config);
@@ -137,8 +142,15 @@ bool TestSharedInstances::startInstances(int count, bool shared)
     file.write("model_list:\n"
                "  - model_name: m\n"
                "    litellm_params:\n"
-               "      model: mock/m\n"
-               "general_settings:\n"
+               "      model: mock/m\n");
+    if (!upstream.isEmpty()) {
+        file.write("  - model_name: slow\n"
+                   "    litellm_params:\n"
+                   "      model: openai/slow\n"
+                   "      api_key: sk-fake-upstream\n"
+                   "      api_base: " + upstream + "/v1\n");
+    }
+    file.write("general_settings:\n"
                "  master_key: sk-shared-master\n");
     if (shared)
         file.write("  shared_database: true\n");
@@ -279,6 +291,44 @@ void TestSharedInstances::rpmLimitHoldsOverTheUnion()
         more += call(m_instances.at(0), key).status == 200 ? 1 : 0;
     // 2 → 1 instance: the first's share goes 5 → 10; 3 → 2: 4 or 3 → 5.
     QCOMPARE(more, 10 / (instances - 1) - admittedBy.at(0));
+}
+
+// max_parallel_requests holds over the union: 12 calls at once on a slow provider, split over two
+// instances, with a limit of 4 — each instance holds a share of 2, so 4 run and the rest are
+// refused at once (one instance alone would run 4 of its 6, the two 8).
+void TestSharedInstances::parallelLimitHoldsOverTheUnion()
+{
+    FakeProvider provider;
+    provider.setLatency(std::chrono::milliseconds(1500));
+    QVERIFY(provider.start() != 0);
+    QVERIFY(startInstances(2, true, provider.baseUrl()));
+    const auto generated = admin(m_instances.at(0), "/key/generate", {{u"max_parallel_requests"_s, 4}});
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    for (const Instance &instance : std::as_const(m_instances))
+        QVERIFY(msUntilStatus(instance, key, 200) >= 0);   // known everywhere (a quick mock call each)
+
+    std::atomic<int> admitted{0};
+    std::atomic<int> refused{0};
+    std::vector<std::thread> callers;
+    for (int i = 0; i < 12; ++i) {
+        const quint16 port = m_instances.at(std::size_t(i % 2)).port;
+        callers.emplace_back([port, key, &admitted, &refused] {
+            HttpClient client(port);
+            const auto answer = client.post("/v1/chat/completions", chatBody(u"slow"_s),
+                                            {{"Authorization", "Bearer " + key}});
+            if (answer.status == 200)
+                ++admitted;
+            else if (answer.status == 429)
+                ++refused;
+        });
+    }
+    for (std::thread &caller : callers)
+        caller.join();
+    qInfo("2 instances, max_parallel_requests 4, 12 calls at once: %d admitted, %d refused", admitted.load(),
+          refused.load());
+    QCOMPARE(admitted.load(), 4);
+    QCOMPARE(refused.load(), 8);
 }
 
 QTEST_GUILESS_MAIN(TestSharedInstances)
