@@ -341,6 +341,21 @@ void InstanceSync::beat()
             if (!m_stopped)
                 setLive(result->toStringList());
         });
+    // What every instance settled, shown here too (/key/info, the window's pages, headers): each
+    // instance counts its own calls in memory and folds them into the shared rows; the others'
+    // arrive with this read, once a second (the ledger keeps a spend only in the window it is in).
+    m_services.store->read(
+        [](QSqlDatabase &db) -> QVariant {
+            auto spends = IdentityRepository::loadSpends(db);
+            return spends ? QVariant::fromValue(*spends) : QVariant::fromValue(spends.error());
+        },
+        this, [this](const Result<QVariant> &result) {
+            if (!result || result->canConvert<Error>() || m_stopped || !m_services.accounting)
+                return;
+            for (const IdentityRepository::StoredSpend &stored :
+                 result->value<QList<IdentityRepository::StoredSpend>>())
+                m_services.accounting->adoptStoredSpend(stored.scope, stored.spend, stored.resetAt);
+        });
 }
 
 void InstanceSync::setLive(QStringList live)

@@ -49,6 +49,39 @@ QString now()
 
 } // namespace
 
+Result<QList<StoredSpend>> loadSpends(QSqlDatabase &db)
+{
+    const bool postgres = isPostgres(db);
+    QList<StoredSpend> out;
+    const struct
+    {
+        LedgerScope::Kind kind;
+        const char *table;
+        const char *id;
+    } tables[] = {{LedgerScope::Kind::Key, "keys", "token"},
+                  {LedgerScope::Kind::User, "users", "user_id"},
+                  {LedgerScope::Kind::EndUser, "end_users", "user_id"}};
+    for (const auto &table : tables) {
+        const QString window = postgres ? u"data::jsonb ->> 'budget_reset_at'"_s
+                                        : u"json_extract(data, '$.budget_reset_at')"_s;
+        QSqlQuery query(db);
+        query.setForwardOnly(true);
+        if (!query.exec(u"SELECT %1, spend_nanousd, %2 FROM %3"_s.arg(QLatin1StringView(table.id), window,
+                                                                      QLatin1StringView(table.table))))
+            return makeError(u"cannot read the spend of %1: %2"_s.arg(QLatin1StringView(table.table),
+                                                                      query.lastError().text()));
+        while (query.next()) {
+            out.append({LedgerScope{table.kind, query.value(0).toString()}, query.value(1).toLongLong(),
+                        IdentityJson::parseTime(QJsonValue(query.value(2).toString()))});
+        }
+    }
+    if (const QJsonObject global = loadGlobalSpend(db); !global.isEmpty()) {
+        out.append({LedgerScope::global(), global.value(u"spend_nanousd"_s).toInteger(),
+                    IdentityJson::parseTime(global.value(u"budget_reset_at"_s))});
+    }
+    return out;
+}
+
 Result<Snapshot> loadAll(QSqlDatabase &db)
 {
     Snapshot snapshot;

@@ -54,6 +54,16 @@ struct Snapshot
 // Everything, for the gateway's start-up (blocking read through Store::readNow).
 Result<Snapshot> loadAll(QSqlDatabase &db);
 
+// The stored spend of every key, user and end user with its budget window (invalid: none), and
+// the global budget's: what every gateway on a shared database settled, for the instances to show.
+struct StoredSpend
+{
+    LedgerScope scope;
+    NanoUsd spend = 0;
+    QDateTime resetAt;
+};
+Result<QList<StoredSpend>> loadSpends(QSqlDatabase &db);
+
 // Whether a row's upsert writes its spend column. A management change that leaves the spend as
 // it was (block, limits, alias, …) keeps the stored column, so it never undoes what calls settled
 // in the meantime — by this process's lazy batches or by another process on the same database.

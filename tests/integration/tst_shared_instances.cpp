@@ -99,6 +99,7 @@ private Q_SLOTS:
     void rpmLimitHoldsOverTheUnion_data();
     void rpmLimitHoldsOverTheUnion();
     void parallelLimitHoldsOverTheUnion();
+    void spendShowsOnEveryInstance();
 
 private:
     // Starts `count` instances on one database and waits until each counts them all.
@@ -142,7 +143,9 @@ bool TestSharedInstances::startInstances(int count, bool shared, const QByteArra
     file.write("model_list:\n"
                "  - model_name: m\n"
                "    litellm_params:\n"
-               "      model: mock/m\n");
+               "      model: mock/m\n"
+               "      input_cost_per_token: 0.000001\n"
+               "      output_cost_per_token: 0.000002\n");
     if (!upstream.isEmpty()) {
         file.write("  - model_name: slow\n"
                    "    litellm_params:\n"
@@ -329,6 +332,53 @@ void TestSharedInstances::parallelLimitHoldsOverTheUnion()
           refused.load());
     QCOMPARE(admitted.load(), 4);
     QCOMPARE(refused.load(), 8);
+}
+
+// What calls on one instance spent shows on the others within about a second: a key's spend (with a
+// budget and without), and the global spend — what the window shows, whichever instance it asks.
+void TestSharedInstances::spendShowsOnEveryInstance()
+{
+    QVERIFY(startInstances(2));
+    const Instance &a = m_instances.at(0);
+    const Instance &b = m_instances.at(1);
+    QList<QByteArray> keys;
+    for (const QJsonObject &body : {QJsonObject{}, QJsonObject{{u"max_budget"_s, 10}}}) {
+        const auto generated = admin(a, "/key/generate", body);
+        QCOMPARE(generated.status, 200);
+        keys.append(generated.json().value(u"key"_s).toString().toLatin1());
+    }
+    const auto get = [](const Instance &instance, const QByteArray &path) {
+        HttpClient client(instance.port);
+        return client.get(path, {{"Authorization", "Bearer " + QByteArray(MasterKey)}}).json();
+    };
+    const auto keySpend = [&](const Instance &instance, const QByteArray &key) {
+        return get(instance, "/key/info?key=" + key).value(u"info"_s).toObject().value(u"spend"_s).toDouble();
+    };
+    const auto globalSpend = [&](const Instance &instance) {
+        return get(instance, "/user/info?user_id=litellm-proxy-budget")
+            .value(u"user_info"_s).toObject().value(u"spend"_s).toDouble();
+    };
+    for (const QByteArray &key : std::as_const(keys)) {
+        QVERIFY(msUntilStatus(b, key, 200) >= 0);   // known on B; one call
+        QCOMPARE(call(b, key).status, 200);
+        QCOMPARE(call(b, key).status, 200);
+    }
+    for (const QByteArray &key : std::as_const(keys)) {
+        QVERIFY(keySpend(b, key) > 0);
+        QElapsedTimer timer;
+        timer.start();
+        while (keySpend(a, key) != keySpend(b, key) && timer.elapsed() < 3000)
+            QThread::msleep(50);
+        QVERIFY2(keySpend(a, key) == keySpend(b, key),
+                 qPrintable(u"A %1, B %2"_s.arg(keySpend(a, key)).arg(keySpend(b, key))));
+        qInfo("a key's spend on B showed on A after %lld ms", timer.elapsed());
+    }
+    QElapsedTimer timer;
+    timer.start();
+    while (globalSpend(a) != globalSpend(b) && timer.elapsed() < 3000)
+        QThread::msleep(50);
+    QVERIFY(globalSpend(b) > 0);
+    QCOMPARE(globalSpend(a), globalSpend(b));
 }
 
 QTEST_GUILESS_MAIN(TestSharedInstances)
