@@ -484,7 +484,7 @@ QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cos
         const auto state = m_ledger.budget(update.scope);
         const QDateTime resetAt = state ? state->resetAt : QDateTime();
         const QString duration = state && state->duration ? state->duration->toString() : QString();
-        jobs.append(persistSpend(update.scope, update.spend, resetAt, added));
+        jobs.append(persistSpend(update.scope, update.spend, resetAt, duration, added));
         if (update.leaseUsed > 0 && m_leases)
             jobs.append(m_leases->settled(update.scope, update.leaseUsed));
         if (states)
@@ -501,18 +501,13 @@ void Accounting::release(ReservationId reservation)
 }
 
 QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
-                                                NanoUsd added)
+                                                const QString &duration, NanoUsd added)
 {
     // The registry keeps the new state; the store gets one increment whatever moved (addSpend
     // moves the stored window itself when the call's is newer). A scope the registry does not
     // know (deleted meanwhile) writes nothing.
     IdentityRegistry *identities = m_services.identities;
     using Change = IdentityRegistry::BudgetStateChange;
-    // The period the call's window belongs to: a stored window of another period (an admin changed
-    // it meanwhile, on any instance) is not moved by this call's (see IdentityRepository::addSpend).
-    QString duration;
-    if (const auto state = m_ledger.budget(scope); state && state->duration)
-        duration = state->duration->toString();
     switch (scope.kind) {
     case LedgerScope::Kind::Key:
         if (!identities || identities->setKeyBudgetState(scope.id, spend, resetAt) == Change::Unknown)
@@ -580,7 +575,9 @@ void Accounting::persistResets(const QList<ResetEvent> &resets)
         // A window move with nothing added: it never zeroes a window another process (or this
         // one's next call) already moved to, and a call after it moves the window all the same
         // if this write is lost.
-        jobs.append(persistSpend(reset.scope, 0, reset.nextResetAt, 0));
+        const auto state = m_ledger.budget(reset.scope);
+        jobs.append(persistSpend(reset.scope, 0, reset.nextResetAt,
+                                 state && state->duration ? state->duration->toString() : QString(), 0));
         jobs.append(IdentityRepository::audit({u"gateway"_s, u"budget.reset"_s, reset.scope.paramName(),
                                                reset.scope.displayId(),
                                                {{u"spend_before"_s, nanosToUsd(reset.spendBefore)},

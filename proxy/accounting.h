@@ -134,8 +134,10 @@ private:
     void rearmResetTimer();
     // `spend` and `resetAt` are the budget's new state (kept in the registry); the store gets
     // `added` as an increment (IdentityRepository::addSpend: a settled call, or a reset with 0).
+    // `duration` is the period of that window: a stored window of another period (an admin changed
+    // it meanwhile, on any instance) is not moved by it.
     QList<Store::WriteJob> persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
-                                        NanoUsd added);
+                                        const QString &duration, NanoUsd added);
     void recordEvents(const QList<ThresholdEvent> &events);
     void giveLeaseBack(const LedgerScope &scope);
     // Shared mode: a budget's limits changed (`before`: the ledger's state until then, nullopt on

@@ -1,6 +1,7 @@
 #include "changefeed.h"
 
 #include "databasetarget.h"
+#include "store.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -33,12 +34,8 @@ Result<QSqlQuery> run(QSqlDatabase &db, const QString &sql, const QVariantList &
 {
     QSqlQuery query(db);
     query.setForwardOnly(true);
-    if (!query.prepare(sql))
-        return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
-    for (const QVariant &value : values)
-        query.addBindValue(value);
-    if (!query.exec())
-        return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
+    if (auto done = Store::execPrepared(query, sql, values, what); !done)
+        return done.error();
     return query;
 }
 

@@ -55,22 +55,10 @@ public:
         static std::atomic<int> s_count { 0 };
         m_name = u"tollgate-copy-"_s + QString::number(++s_count);
         m_postgres = target.isPostgres();
-        if (m_postgres) {
-            m_db = QSqlDatabase::addDatabase(u"QPSQL"_s, m_name);
-            if (!m_db.isValid())
-                return makeError(
-                    u"Qt's PostgreSQL driver (QPSQL, Debian: libqt6sql6-psql) is not installed"_s);
-            m_db.setHostName(target.host);
-            m_db.setPort(target.port);
-            m_db.setUserName(target.user);
-            m_db.setPassword(target.password);
-            m_db.setDatabaseName(target.database);
-            m_db.setConnectOptions(u"connect_timeout=5;application_name=tollgate-migrate-db"_s);
-        } else {
-            m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_name);
-            m_db.setDatabaseName(target.sqlitePath);
-            m_db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=5000"_s);
-        }
+        auto db = target.addConnection(m_name, u"tollgate-migrate-db"_s);
+        if (!db)
+            return db.error();
+        m_db = *db;
         if (!m_db.open())
             return makeError(u"cannot connect to %1: %2"_s.arg(target.describe(), m_db.lastError().text()));
         if (m_postgres) {

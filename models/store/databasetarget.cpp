@@ -74,4 +74,25 @@ bool isPostgres(const QSqlDatabase &db)
     return db.driverName() == u"QPSQL"_s;
 }
 
+Result<QSqlDatabase> DatabaseTarget::addConnection(const QString &name, const QString &applicationName) const
+{
+    if (!isPostgres()) {
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, name);
+        db.setDatabaseName(sqlitePath);
+        db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=5000"_s);
+        return db;
+    }
+    QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
+    if (!db.isValid())
+        return makeError(u"Qt's PostgreSQL driver (QPSQL, Debian: libqt6sql6-psql) is not installed"_s);
+    db.setHostName(host);
+    db.setPort(port);
+    db.setUserName(user);
+    db.setPassword(password);
+    db.setDatabaseName(database);
+    // A server that does not answer fails the start (or a reconnect) instead of hanging it.
+    db.setConnectOptions(u"connect_timeout=5;application_name="_s + applicationName);
+    return db;
+}
+
 } // namespace Tollgate

@@ -2,9 +2,8 @@
 
 #include "../result.h"
 
+#include <QSqlDatabase>
 #include <QString>
-
-class QSqlDatabase;
 
 namespace Tollgate {
 
@@ -40,6 +39,10 @@ struct DatabaseTarget
     [[nodiscard]] QString describe() const;
     // A stable name for this database without the password (the default journal's directory).
     [[nodiscard]] QString identity() const;
+    // A connection named `name` set up for this database, not yet opened: QPSQL with a 5-second
+    // connect timeout and `applicationName` (what pg_stat_activity shows), or QSQLITE with a 5-second
+    // busy timeout. An error when Qt's driver for the engine is not installed.
+    [[nodiscard]] Result<QSqlDatabase> addConnection(const QString &name, const QString &applicationName) const;
 };
 
 // Which engine a store connection talks to (store jobs pick engine-specific SQL with it).

@@ -18,19 +18,6 @@ namespace {
 
 std::atomic<bool> sharedSpendOn{false};
 
-// Runs `sql` with `values` bound in order by plain `?` (QSqlQuery emulates them for every
-// driver, unlike SQLite's numbered ?N). The query is returned to read RETURNING rows from.
-Result<void> run(QSqlQuery &query, const QString &sql, const QVariantList &values, const QString &what)
-{
-    if (!query.prepare(sql))
-        return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
-    for (const QVariant &value : values)
-        query.addBindValue(value);
-    if (!query.exec())
-        return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
-    return {};
-}
-
 QString windowText(const QDateTime &window)
 {
     return window.isValid() ? isoUtc(window) : QString(u""_s);
@@ -65,16 +52,16 @@ Result<void> ensureRow(QSqlDatabase &db, const LeaseAsk &ask, const QString &key
     const QString what = u"open the shared budget %1"_s.arg(key.left(24));
     switch (ask.scope.kind) {
     case LedgerScope::Kind::Key:
-        return run(query, keys, {key, window, ask.scope.id, money(ask.spend)}, what);
+        return Store::execPrepared(query, keys, {key, window, ask.scope.id, money(ask.spend)}, what);
     case LedgerScope::Kind::User:
-        return run(query, users, {key, window, ask.scope.id, money(ask.spend)}, what);
+        return Store::execPrepared(query, users, {key, window, ask.scope.id, money(ask.spend)}, what);
     case LedgerScope::Kind::EndUser:
-        return run(query, endUsers, {key, window, ask.scope.id, money(ask.spend)}, what);
+        return Store::execPrepared(query, endUsers, {key, window, ask.scope.id, money(ask.spend)}, what);
     case LedgerScope::Kind::Global:
     case LedgerScope::Kind::KeyModel:
         break;
     }
-    return run(query, generic, {key, window, money(ask.spend)}, what);
+    return Store::execPrepared(query, generic, {key, window, money(ask.spend)}, what);
 }
 
 // Other instances' leases on `key` that expired (the instance died, or lost the database for
@@ -87,7 +74,7 @@ Result<void> reclaimExpired(QSqlDatabase &db, const QString &instance, const QSt
         QSqlQuery query(db);
         static const QString sql = u"DELETE FROM budget_leases WHERE scope = ? AND instance <> ? AND expires_at_ms < ? "
                                    "RETURNING amount_nanousd"_s;
-        if (auto done = run(query, sql, {key, instance, QVariant::fromValue<qint64>(nowMs)}, u"take back expired leases"_s);
+        if (auto done = Store::execPrepared(query, sql, {key, instance, QVariant::fromValue<qint64>(nowMs)}, u"take back expired leases"_s);
             !done)
             return done;
         while (query.next())
@@ -98,7 +85,7 @@ Result<void> reclaimExpired(QSqlDatabase &db, const QString &instance, const QSt
     QSqlQuery query(db);
     static const QString sql = u"UPDATE budget_shares SET leased_nanousd = CASE WHEN leased_nanousd > ? "
                                "THEN leased_nanousd - ? ELSE 0 END WHERE scope = ?"_s;
-    return run(query, sql, {money(reclaimed), money(reclaimed), key}, u"take back expired leases"_s);
+    return Store::execPrepared(query, sql, {money(reclaimed), money(reclaimed), key}, u"take back expired leases"_s);
 }
 
 Result<void> addToLeaseRow(QSqlDatabase &db, const QString &instance, const QString &key, NanoUsd amount,
@@ -109,7 +96,7 @@ Result<void> addToLeaseRow(QSqlDatabase &db, const QString &instance, const QStr
         = u"INSERT INTO budget_leases (scope, instance, amount_nanousd, expires_at_ms) VALUES (?, ?, ?, ?) "
           "ON CONFLICT (scope, instance) DO UPDATE SET amount_nanousd = budget_leases.amount_nanousd "
           "+ excluded.amount_nanousd, expires_at_ms = excluded.expires_at_ms"_s;
-    return run(query, sql, {key, instance, money(amount), QVariant::fromValue<qint64>(expiresAtMs)},
+    return Store::execPrepared(query, sql, {key, instance, money(amount), QVariant::fromValue<qint64>(expiresAtMs)},
                u"record a lease"_s);
 }
 
@@ -156,7 +143,7 @@ Store::WriteJob lease(const QString &instance, const QList<LeaseAsk> &asks, qint
             answer.scope = ask.scope;
             {
                 QSqlQuery query(db);
-                if (auto done = run(query, grant, {max, want, want, max, max, want, want, max, key, max, money(ask.need)},
+                if (auto done = Store::execPrepared(query, grant, {max, want, want, max, max, want, want, max, key, max, money(ask.need)},
                                     u"lease from the shared budget %1"_s.arg(key.left(24)));
                     !done)
                     return done;
@@ -172,7 +159,7 @@ Store::WriteJob lease(const QString &instance, const QList<LeaseAsk> &asks, qint
                     return done;
             } else {
                 QSqlQuery query(db);
-                if (auto done = run(query, u"SELECT spend_nanousd, leased_nanousd FROM budget_shares WHERE scope = ?"_s,
+                if (auto done = Store::execPrepared(query, u"SELECT spend_nanousd, leased_nanousd FROM budget_shares WHERE scope = ?"_s,
                                     {key}, u"read the shared budget %1"_s.arg(key.left(24)));
                     !done)
                     return done;
@@ -210,7 +197,7 @@ Store::WriteJob giveBack(const QString &instance, const LedgerScope &scope, Nano
         {
             // Never more than the row holds: a lease the store already took back is not returned twice.
             QSqlQuery query(db);
-            if (auto done = run(query, u"SELECT amount_nanousd FROM budget_leases WHERE scope = ? AND instance = ?"_s,
+            if (auto done = Store::execPrepared(query, u"SELECT amount_nanousd FROM budget_leases WHERE scope = ? AND instance = ?"_s,
                                 {key, instance}, u"give a lease back"_s);
                 !done)
                 return done;
@@ -221,11 +208,11 @@ Store::WriteJob giveBack(const QString &instance, const LedgerScope &scope, Nano
         const NanoUsd back = std::clamp<NanoUsd>(amount, 0, std::max<NanoUsd>(held, 0));
         QSqlQuery query(db);
         if (held - back <= 0) {
-            if (auto done = run(query, u"DELETE FROM budget_leases WHERE scope = ? AND instance = ?"_s, {key, instance},
+            if (auto done = Store::execPrepared(query, u"DELETE FROM budget_leases WHERE scope = ? AND instance = ?"_s, {key, instance},
                                 u"give a lease back"_s);
                 !done)
                 return done;
-        } else if (auto done = run(query, u"UPDATE budget_leases SET amount_nanousd = amount_nanousd - ? "
+        } else if (auto done = Store::execPrepared(query, u"UPDATE budget_leases SET amount_nanousd = amount_nanousd - ? "
                                           "WHERE scope = ? AND instance = ?"_s,
                                    {money(back), key, instance}, u"give a lease back"_s);
                    !done) {
@@ -233,7 +220,7 @@ Store::WriteJob giveBack(const QString &instance, const LedgerScope &scope, Nano
         }
         if (back <= 0)
             return {};
-        return run(query, u"UPDATE budget_shares SET leased_nanousd = CASE WHEN leased_nanousd > ? "
+        return Store::execPrepared(query, u"UPDATE budget_shares SET leased_nanousd = CASE WHEN leased_nanousd > ? "
                           "THEN leased_nanousd - ? ELSE 0 END WHERE scope = ?"_s,
                    {money(back), money(back), key}, u"give a lease back"_s);
     };
@@ -244,7 +231,7 @@ Store::WriteJob renew(const QString &instance, qint64 expiresAtMs, std::shared_p
     return [instance, expiresAtMs, held](QSqlDatabase &db) -> Result<void> {
         held->clear();
         QSqlQuery query(db);
-        if (auto done = run(query, u"UPDATE budget_leases SET expires_at_ms = ? WHERE instance = ? RETURNING scope"_s,
+        if (auto done = Store::execPrepared(query, u"UPDATE budget_leases SET expires_at_ms = ? WHERE instance = ? RETURNING scope"_s,
                             {QVariant::fromValue<qint64>(expiresAtMs), instance}, u"renew the leases"_s);
             !done)
             return done;
@@ -258,7 +245,7 @@ Store::WriteJob setSpend(const LedgerScope &scope, NanoUsd spend)
 {
     return [key = scopeKey(scope), spend](QSqlDatabase &db) -> Result<void> {
         QSqlQuery query(db);
-        return run(query, u"UPDATE budget_shares SET spend_nanousd = ? WHERE scope = ?"_s, {money(spend), key},
+        return Store::execPrepared(query, u"UPDATE budget_shares SET spend_nanousd = ? WHERE scope = ?"_s, {money(spend), key},
                    u"set the shared spend"_s);
     };
 }
@@ -267,7 +254,7 @@ Store::WriteJob startWindow(const LedgerScope &scope, NanoUsd spend, const QDate
 {
     return [key = scopeKey(scope), spend, text = windowText(window)](QSqlDatabase &db) -> Result<void> {
         QSqlQuery query(db);
-        return run(query, u"UPDATE budget_shares SET spend_nanousd = ?, window_end = ? WHERE scope = ? AND window_end <> ?"_s,
+        return Store::execPrepared(query, u"UPDATE budget_shares SET spend_nanousd = ?, window_end = ? WHERE scope = ? AND window_end <> ?"_s,
                    {money(spend), text, key, text}, u"start a new shared budget window"_s);
     };
 }
@@ -299,7 +286,7 @@ Result<void> addSharedSpend(QSqlDatabase &db, const LedgerScope &scope, NanoUsd 
 Result<std::optional<ShareRow>> share(QSqlDatabase &db, const LedgerScope &scope)
 {
     QSqlQuery query(db);
-    if (auto done = run(query, u"SELECT spend_nanousd, leased_nanousd, window_end FROM budget_shares WHERE scope = ?"_s,
+    if (auto done = Store::execPrepared(query, u"SELECT spend_nanousd, leased_nanousd, window_end FROM budget_shares WHERE scope = ?"_s,
                         {scopeKey(scope)}, u"read the shared budget"_s);
         !done)
         return done.error();
@@ -312,7 +299,7 @@ Result<std::optional<ShareRow>> share(QSqlDatabase &db, const LedgerScope &scope
 Result<NanoUsd> leasesHeld(QSqlDatabase &db, const LedgerScope &scope)
 {
     QSqlQuery query(db);
-    if (auto done = run(query, u"SELECT COALESCE(SUM(amount_nanousd), 0) FROM budget_leases WHERE scope = ?"_s,
+    if (auto done = Store::execPrepared(query, u"SELECT COALESCE(SUM(amount_nanousd), 0) FROM budget_leases WHERE scope = ?"_s,
                         {scopeKey(scope)}, u"read the leases"_s);
         !done)
         return done.error();

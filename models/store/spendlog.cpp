@@ -1,5 +1,7 @@
 #include "spendlog.h"
 
+#include "store.h"
+
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -145,11 +147,7 @@ Where whereOf(const SpendLogFilter &filter)
 
 bool run(QSqlQuery &query, const QString &sql, const QVariantList &values)
 {
-    if (!query.prepare(sql))
-        return false;
-    for (const QVariant &value : values)
-        query.addBindValue(value);
-    return query.exec();
+    return Store::execPrepared(query, sql, values, {}).ok();
 }
 
 QString groupColumn(SpendGroup group)

@@ -569,22 +569,10 @@ Result<QSqlDatabase *> StoreWorker::connect()
     // Unique per open: several stores (tests, tools) may live in one process.
     static std::atomic<int> s_opened{0};
     m_connectionName = u"tollgate-store-"_s + QString::number(++s_opened);
-    if (m_target.isPostgres()) {
-        m_db = QSqlDatabase::addDatabase(u"QPSQL"_s, m_connectionName);
-        if (!m_db.isValid())
-            return makeError(u"Qt's PostgreSQL driver (QPSQL, Debian: libqt6sql6-psql) is not installed"_s);
-        m_db.setHostName(m_target.host);
-        m_db.setPort(m_target.port);
-        m_db.setUserName(m_target.user);
-        m_db.setPassword(m_target.password);
-        m_db.setDatabaseName(m_target.database);
-        // A server that does not answer fails the start (or a reconnect) instead of hanging it.
-        m_db.setConnectOptions(u"connect_timeout=5;application_name=tollgate"_s);
-    } else {
-        m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_connectionName);
-        m_db.setDatabaseName(m_target.sqlitePath);
-        m_db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=5000"_s);
-    }
+    auto db = m_target.addConnection(m_connectionName, u"tollgate"_s);
+    if (!db)
+        return db.error();
+    m_db = *db;
     if (!m_db.open())
         return makeError(m_db.lastError().text());
     if (m_target.isPostgres()) {
@@ -1003,6 +991,17 @@ void StoreWorker::closeDatabase()
 }
 
 // ---- Store ----
+
+Result<void> Store::execPrepared(QSqlQuery &query, const QString &sql, const QVariantList &values, const QString &what)
+{
+    if (!query.prepare(sql))
+        return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
+    for (const QVariant &value : values)
+        query.addBindValue(value);
+    if (!query.exec())
+        return makeError(u"cannot %1: %2"_s.arg(what, query.lastError().text()));
+    return {};
+}
 
 Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values, const QString &what,
                                qint64 *changes)

@@ -12,6 +12,7 @@
 #include <memory>
 
 class QSqlDatabase;
+class QSqlQuery;
 class QThread;
 
 namespace Tollgate {
@@ -127,6 +128,11 @@ public:
     // connection's engine (isPostgres(db) picks per-engine SQL where they differ).
     // `what` names the statement in the error message; `changes`, when given, learns how many
     // rows the statement changed.
+    // Prepares `sql` on `query`, binds `values` by position (plain `?`, which QSqlQuery emulates for
+    // every driver) and runs it; the rows (RETURNING ones too) are left in `query` to read. For the
+    // statements off the hot path; `what` names it in the error ("cannot <what>: …").
+    static Result<void> execPrepared(QSqlQuery &query, const QString &sql, const QVariantList &values,
+                                     const QString &what);
     static Result<void> execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values,
                                    const QString &what, qint64 *changes = nullptr);
 
