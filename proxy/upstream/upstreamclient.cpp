@@ -91,10 +91,23 @@ struct UpstreamClient::Private
         QSocketNotifier *read = nullptr;
         QSocketNotifier *write = nullptr;
         // curl stopped watching the socket (a kept-alive connection between calls). Its read
-        // notifier stays on until the socket is closed or stirs: switching a notifier on and off
-        // wakes the glib event loop each time, and the next call on the connection watches it again.
+        // notifier stays on (`watchedIdle`) until the socket is closed or stirs: switching a
+        // notifier on and off wakes the glib event loop each time, and the next call on the
+        // connection watches it again. Only for a few: every enabled notifier is polled on every
+        // pass of the event loop, and after a burst of 64 parallel calls 64 idle connections in
+        // each poll() cost a call at low load ~17 µs (c=1: p50 68 -> 87 µs).
         bool idle = false;
+        bool watchedIdle = false;
     };
+    static constexpr int MaxWatchedIdle = 4;
+    int watchedIdle = 0;  // sockets with watchedIdle set
+    void stopWatchingIdle(SocketWatch &watch)
+    {
+        if (watch.watchedIdle) {
+            watch.watchedIdle = false;
+            --watchedIdle;
+        }
+    }
 
     // Keeps track of how deep we are inside curl or our own callback dispatch. curl_multi_*
     // must not run re-entrantly (CURLM_RECURSIVE_API_CALL) and a Call must not be freed while
@@ -383,6 +396,7 @@ void UpstreamClient::Private::socketActivated(curl_socket_t fd, int eventMask)
     if (const auto it = sockets.find(fd); it != sockets.end() && it->second.idle) {
         // An idle kept-alive connection stirred (the provider closed it, most likely): curl
         // is not watching it and learns of it when it next uses or drops the connection.
+        stopWatchingIdle(it->second);
         it->second.read->setEnabled(false);
         it->second.write->setEnabled(false);
         return;
@@ -504,8 +518,15 @@ int UpstreamClient::Private::socketCallback(CURL *, curl_socket_t fd, int what, 
         // notifiers (deleting one that is emitting is not allowed). A socket is always
         // writable, so its write notifier goes off; the read notifier waits (see SocketWatch).
         if (it != d->sockets.end()) {
-            it->second.idle = true;
-            it->second.write->setEnabled(false);
+            SocketWatch &watch = it->second;
+            watch.idle = true;
+            watch.write->setEnabled(false);
+            if (!watch.watchedIdle && watch.read->isEnabled() && d->watchedIdle < MaxWatchedIdle) {
+                watch.watchedIdle = true;
+                ++d->watchedIdle;
+            } else if (!watch.watchedIdle) {
+                watch.read->setEnabled(false);
+            }
         }
         curl_multi_assign(d->multi, fd, nullptr);
         return 0;
@@ -523,6 +544,7 @@ int UpstreamClient::Private::socketCallback(CURL *, curl_socket_t fd, int what, 
         it = d->sockets.emplace(fd, watch).first;
     }
     it->second.idle = false;
+    d->stopWatchingIdle(it->second);
     it->second.read->setEnabled(what == CURL_POLL_IN || what == CURL_POLL_INOUT);
     it->second.write->setEnabled(what == CURL_POLL_OUT || what == CURL_POLL_INOUT);
     return 0;
@@ -537,6 +559,7 @@ int UpstreamClient::Private::closeSocketCallback(void *clientp, curl_socket_t fd
         it->second.read->setEnabled(false);
         it->second.write->setEnabled(false);
         it->second.idle = false;
+        d->stopWatchingIdle(it->second);
     }
     return ::close(fd);
 }

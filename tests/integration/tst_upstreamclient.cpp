@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSet>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
@@ -135,6 +136,7 @@ private slots:
     void destroyWithCallsInFlight();
     void reusedHandlesSendEachCallsOwnRequest();
     void idleConnectionClosedByTheProvider();
+    void fewIdleConnectionsStayWatchedAfterABurst();
 
     // The test support itself (FakeProvider through HttpClient), which the relay tests trust.
     void supportFakeRoutes();
@@ -642,6 +644,54 @@ void TestUpstreamClient::idleConnectionClosedByTheProvider()
     QCOMPARE(third->result.status, UpstreamResult::Status::Ok);
     QCOMPARE(third->status, 200);
     QCOMPARE(accepted.size(), 2);
+}
+
+void TestUpstreamClient::fewIdleConnectionsStayWatchedAfterABurst()
+{
+    // After 16 parallel calls, 16 connections are kept alive, but only a few of them stay in
+    // every poll() of the event loop (each one there costs every later call): the others are
+    // switched off while idle and watched again when a call reuses them.
+    constexpr int calls = 16;
+    m_fake.setLatency(300ms);
+    UpstreamClient client;
+    const auto burst = [&] {
+        QList<std::shared_ptr<CallLog>> logs;
+        for (int i = 0; i < calls; ++i) {
+            auto log = std::make_shared<CallLog>();
+            logs.append(log);
+            client.start(chatRequest(m_fake.baseUrl(), chatBody(i % 2 == 1)), recordInto(log));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(logs.cbegin(), logs.cend(), [](const auto &log) { return log->dones == 1; }),
+                                 5000);
+        for (const auto &log : logs) {
+            QCOMPARE(log->result.status, UpstreamResult::Status::Ok);
+            QCOMPARE(log->status, 200);
+        }
+    };
+    const auto watched = [&] {
+        const QList<QSocketNotifier *> notifiers = client.findChildren<QSocketNotifier *>();
+        return std::count_if(notifiers.cbegin(), notifiers.cend(), [](const QSocketNotifier *n) { return n->isEnabled(); });
+    };
+    burst();
+    QCOMPARE(m_fake.connectionCount(), calls);
+    QCOMPARE(client.findChildren<QSocketNotifier *>().size(), 2 * calls);  // a read and a write notifier each
+    QTRY_VERIFY_WITH_TIMEOUT(watched() <= 4, 2000);
+    QVERIFY2(watched() >= 1, "the last connection used stays watched");
+
+    // The idle ones are still reused: a second burst opens no new connection.
+    burst();
+    QCOMPARE(m_fake.connectionCount(), calls);
+    QTRY_VERIFY_WITH_TIMEOUT(watched() <= 4, 2000);
+
+    // One at a time: one connection, watched between calls, serves them all.
+    m_fake.setLatency(0ms);
+    for (int i = 0; i < 5; ++i) {
+        auto log = std::make_shared<CallLog>();
+        client.start(chatRequest(m_fake.baseUrl(), chatBody()), recordInto(log));
+        QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 5000);
+        QCOMPARE(log->status, 200);
+    }
+    QCOMPARE(m_fake.connectionCount(), calls);
 }
 
 void TestUpstreamClient::destroyWithCallsInFlight()
