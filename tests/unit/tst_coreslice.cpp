@@ -42,6 +42,15 @@ bool never(const void *)
     return false;
 }
 
+// A QSQLITE connection named `name` on `path`, opened (check isOpen()).
+QSqlDatabase openAt(const QString &name, const QString &path)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, name);
+    db.setDatabaseName(path);
+    db.open();
+    return db;
+}
+
 bool fromFlag(const void *flag)
 {
     return static_cast<const std::atomic<bool> *>(flag)->load();
@@ -126,9 +135,8 @@ void TestCoreSlice::commitAndCheckpointAreSliced()
     // Each takes milliseconds, and only the VFS can cut them: nothing of ours runs inside.
     QTemporaryDir dir;
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"sliced"_s);
-        db.setDatabaseName(dir.filePath(u"sliced.db"_s));
-        QVERIFY(db.open());
+        QSqlDatabase db = openAt(u"sliced"_s, dir.filePath(u"sliced.db"_s));
+        QVERIFY(db.isOpen());
         QSqlQuery query(db);
         QVERIFY(query.exec(u"PRAGMA journal_mode=WAL"_s));
         QVERIFY(query.exec(u"PRAGMA wal_autocheckpoint=0"_s));
@@ -168,9 +176,8 @@ void TestCoreSlice::slicedVfsKeepsTheDataIntact()
     const QString path = dir.filePath(u"intact.db"_s);
     CoreSlice::enable(always, nullptr);
     {
-        QSqlDatabase writer = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"writer"_s);
-        writer.setDatabaseName(path);
-        QVERIFY(writer.open());
+        QSqlDatabase writer = openAt(u"writer"_s, path);
+        QVERIFY(writer.isOpen());
         QSqlQuery w(writer);
         QVERIFY(w.exec(u"PRAGMA journal_mode=WAL"_s) && w.next());
         QCOMPARE(w.value(0).toString(), u"wal"_s);
@@ -180,9 +187,8 @@ void TestCoreSlice::slicedVfsKeepsTheDataIntact()
             QVERIFY(w.exec(u"INSERT INTO t (v) VALUES ('value %1')"_s.arg(i)));
         QVERIFY(w.exec(u"COMMIT"_s));
 
-        QSqlDatabase reader = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"reader"_s);
-        reader.setDatabaseName(path);
-        QVERIFY(reader.open());
+        QSqlDatabase reader = openAt(u"reader"_s, path);
+        QVERIFY(reader.isOpen());
         QSqlQuery r(reader);
         QVERIFY(r.exec(u"SELECT count(*), sum(length(v)) FROM t"_s) && r.next());
         QCOMPARE(r.value(0).toInt(), 5'000);
@@ -202,9 +208,8 @@ void TestCoreSlice::slicedVfsKeepsTheDataIntact()
     QSqlDatabase::removeDatabase(u"reader"_s);
     QSqlDatabase::removeDatabase(u"writer"_s);
     {
-        QSqlDatabase again = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"again"_s);
-        again.setDatabaseName(path);
-        QVERIFY(again.open());
+        QSqlDatabase again = openAt(u"again"_s, path);
+        QVERIFY(again.isOpen());
         QSqlQuery q(again);
         QVERIFY(q.exec(u"SELECT count(*) FROM t WHERE v LIKE 'value %'"_s) && q.next());
         QCOMPARE(q.value(0).toInt(), 5'000);
