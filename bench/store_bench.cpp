@@ -4,8 +4,10 @@
 // Arguments: budgets (0: the global budget only, as with the master key; 1: a virtual key's key,
 // user, end user and global budgets) and call ids (0: random UUIDv4, 1: newCallId's UUIDv7).
 // Counters: rows/s (wall clock, the submitting thread and the store thread together) and the
-// store thread's CPU per row (user + system, from /proc), the number issue #16 is about.
+// store thread's CPU per row (user + system, from /proc), the number issue #16 is about. Also the
+// cost of the store thread's slice check (CoreSlice::check).
 #include "models/callid.h"
+#include "models/store/coreslice.h"
 #include "models/store/identityrepository.h"
 #include "models/store/spendjournal.h"
 #include "models/store/store.h"
@@ -145,6 +147,30 @@ void BM_JournalEncode(benchmark::State &state)
         benchmark::DoNotOptimize(SpendJournal::encode(record));
 }
 BENCHMARK(BM_JournalEncode);
+
+// The store thread's slice check (models/store/coreslice): it runs between jobs and before every
+// SQLite read, write and sync, so it must cost next to nothing while the slice is not over.
+bool neverYield(const void *)
+{
+    return false;
+}
+
+void BM_CoreSliceCheck(benchmark::State &state)
+{
+    CoreSlice::enable(neverYield, nullptr);
+    for (auto _ : state)
+        CoreSlice::check();
+    CoreSlice::disable();
+}
+BENCHMARK(BM_CoreSliceCheck);
+
+// On a thread that did not enable slicing (every thread but the store's).
+void BM_CoreSliceCheckDisabled(benchmark::State &state)
+{
+    for (auto _ : state)
+        CoreSlice::check();
+}
+BENCHMARK(BM_CoreSliceCheckDisabled);
 
 } // namespace
 
