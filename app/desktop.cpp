@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -138,32 +139,6 @@ int run(const CommandLine &commandLine)
         current.port = commandLine.port;
 
     LayeredSecretStore secrets;
-    auto config = Runtime::loadConfig(current.configPath, secrets);
-    if (!config)
-        return fail(QApplication::translate("Tollgate::Desktop", "Configuration error"), config.error().toString());
-    applyBudgetMode(*config, current.budgetMode);
-
-    auto host = Runtime::listenAddress(current.host);
-    if (!host)
-        return fail(QApplication::translate("Tollgate::Desktop", "Settings error"), host.error().message);
-
-    // The command line wins over the data file chosen in Settings, which wins over config.yaml.
-    // config.yaml's database_url may name PostgreSQL (issue #17); DATABASE_URL is for the headless
-    // server only (a desktop session may carry one meant for something else).
-    const auto target = Runtime::databaseTarget(current.databasePath, *config, current.configPath, current.port);
-    if (!target)
-        return fail(QApplication::translate("Tollgate::Desktop", "Configuration error"), target.error().message);
-    QString databasePath = target->describe();
-    Runtime::raiseOpenFileLimit();
-    Store store;
-    if (auto opened = store.open(*target); !opened)
-        return fail(QApplication::translate("Tollgate::Desktop", "Database error"),
-                    QApplication::translate("Tollgate::Desktop", "Cannot open the database %1: %2")
-                        .arg(databasePath, opened.error().message));
-
-    // The window comes first: the keychain may take its time (an OS dialog asking for a new
-    // keyring's password stays open until the user answers it), and until it answers — or the
-    // time-out sends the key to the fallback file — the window says what it waits for.
     // Settings → "Gateway to manage" → "Remote gateway": the window manages a gateway elsewhere
     // and the one on this computer is not started at all (until the user switches back).
     const QString remoteText = settings.value(AppSettings::Key::RemoteBaseUrl).toString();
@@ -176,6 +151,55 @@ int run(const CommandLine &commandLine)
                      "tollgate: the window manages the remote gateway %s (Settings); --port, --host, --config and "
                      "--db apply once it manages the gateway on this computer again\n",
                      qPrintable(remoteCheck.url.toString()));
+
+    // The gateway on this computer: its configuration, address and database. What cannot be set
+    // up (a broken config.yaml, a database that does not open) stops Tollgate — unless the window
+    // manages a remote gateway: then it says so, and tries again when the user switches back to
+    // this computer (the file may be fixed by then).
+    Config config;
+    QHostAddress host;
+    QString databasePath;
+    Store store;
+    bool localReady = false;
+    struct LocalProblem
+    {
+        QString title;
+        QString text;
+    };
+    const auto prepareLocal = [&]() -> std::optional<LocalProblem> {
+        auto loaded = Runtime::loadConfig(current.configPath, secrets);
+        if (!loaded)
+            return LocalProblem{QApplication::translate("Tollgate::Desktop", "Configuration error"),
+                                loaded.error().toString()};
+        applyBudgetMode(*loaded, current.budgetMode);
+        const auto address = Runtime::listenAddress(current.host);
+        if (!address)
+            return LocalProblem{QApplication::translate("Tollgate::Desktop", "Settings error"), address.error().message};
+        // The command line wins over the data file chosen in Settings, which wins over config.yaml.
+        // config.yaml's database_url may name PostgreSQL (issue #17); DATABASE_URL is for the
+        // headless server only (a desktop session may carry one meant for something else).
+        const auto target = Runtime::databaseTarget(current.databasePath, *loaded, current.configPath, current.port);
+        if (!target)
+            return LocalProblem{QApplication::translate("Tollgate::Desktop", "Configuration error"),
+                                target.error().message};
+        Runtime::raiseOpenFileLimit();
+        if (auto opened = store.open(*target); !opened)
+            return LocalProblem{QApplication::translate("Tollgate::Desktop", "Database error"),
+                                QApplication::translate("Tollgate::Desktop", "Cannot open the database %1: %2")
+                                    .arg(target->describe(), opened.error().message)};
+        config = std::move(*loaded);
+        host = *address;
+        databasePath = target->describe();
+        localReady = true;
+        return std::nullopt;
+    };
+    const std::optional<LocalProblem> localProblem = prepareLocal();
+    if (localProblem && !startRemote)
+        return fail(localProblem->title, localProblem->text);
+
+    // The window comes first: the keychain may take its time (an OS dialog asking for a new
+    // keyring's password stays open until the user answers it), and until it answers — or the
+    // time-out sends the key to the fallback file — the window says what it waits for.
     const QString remoteFallbackPath = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u'/'
                                        + QString::fromLatin1(RemoteGateway::FallbackFileName);
     // Declared before the window: the Settings page holds it.
@@ -189,7 +213,7 @@ int run(const CommandLine &commandLine)
         connection.baseUrl = remoteCheck.url;
     connection.databasePath = databasePath;
     connection.configPath = current.configPath;
-    connection.budgetMode = config->general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;
+    connection.budgetMode = config.general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;
 
     ApiClient api;
     MainWindow window(&api, &settings, connection);
@@ -244,13 +268,13 @@ int run(const CommandLine &commandLine)
 
     const auto connectionFor = [&](quint16 port) {
         ConnectionInfo info;
-        info.baseUrl = QUrl(Runtime::baseUrl(*host, port));
+        info.baseUrl = QUrl(Runtime::baseUrl(host, port));
         info.masterKey = masterKey.key;
         info.masterKeySource = masterKeySourceText(masterKey);
         info.masterKeyFromConfig = masterKey.source == MasterKey::Source::Config;
         info.databasePath = databasePath;
         info.configPath = current.configPath;
-        info.budgetMode = config->general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;
+        info.budgetMode = config.general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;
         return info;
     };
 
@@ -263,9 +287,9 @@ int run(const CommandLine &commandLine)
         masterKey = *provisioned;
         // The window always has a master key, so the gateway never runs open to every local
         // program while the desktop app manages it.
-        config->general.masterKey = masterKey.key;
+        config.general.masterKey = masterKey.key;
         QStringList warnings;
-        auto started = startGateway(*config, *host, current.port, warnings);
+        auto started = startGateway(config, host, current.port, warnings);
         if (!started) {
             store.close();
             fatal(QApplication::translate("Tollgate::Desktop", "Gateway error"), started.error().toString());
@@ -289,7 +313,7 @@ int run(const CommandLine &commandLine)
         window.switchTo(info);
         status.start();
     };
-    const auto startLocal = [&] { keeper.provision(config->general.masterKey, onMasterKey); };
+    const auto startLocal = [&] { keeper.provision(config.general.masterKey, onMasterKey); };
 
     // The remote gateway: its key from the keychain (or the fallback file). Unreachable is not
     // an error here: the window opens, the header and the banner say so, and the status poll
@@ -321,8 +345,20 @@ int run(const CommandLine &commandLine)
     };
     // From the event loop: the window paints first, and a fatal error can end the loop.
     QTimer::singleShot(0, &window, [&] {
-        if (startRemote)
-            useRemote(remoteCheck.url, remoteCheck.warning.isEmpty() ? QStringList() : QStringList{remoteCheck.warning});
+        if (startRemote) {
+            QStringList warnings;
+            if (!remoteCheck.warning.isEmpty())
+                warnings.append(remoteCheck.warning);
+            if (localProblem) {
+                std::fprintf(stderr, "tollgate: the gateway on this computer cannot start: %s\n",
+                             qPrintable(localProblem->text));
+                warnings.append(QApplication::translate("Tollgate::Desktop",
+                                                        "The gateway on this computer cannot start (%1): fix it "
+                                                        "before you switch back to it in Settings.")
+                                    .arg(localProblem->text));
+            }
+            useRemote(remoteCheck.url, warnings);
+        }
         else
             startLocal();
     });
@@ -354,19 +390,22 @@ int run(const CommandLine &commandLine)
             window.switchTo(connectionFor(gateway.port()));
             return;
         }
+        if (!localReady) {
+            // It could not be set up at start (the window managed a remote gateway): again now.
+            if (const std::optional<LocalProblem> problem = prepareLocal()) {
+                window.page<SettingsPage>()->localStartFailed(problem->text);
+                return;
+            }
+        }
         if (masterKey.key.isEmpty()) {
             // Started with a remote gateway: the local master key was never read.
             startLocal();
             return;
         }
         QStringList warnings;
-        auto started = startGateway(*config, *host, current.port, warnings);
+        auto started = startGateway(config, host, current.port, warnings);
         if (!started) {
-            window.banner()->showMessage(QApplication::translate("Tollgate::Desktop",
-                                                                 "The gateway on this computer could not be "
-                                                                 "started: %1")
-                                             .arg(started.error().toString()),
-                                         Banner::Kind::Error);
+            window.page<SettingsPage>()->localStartFailed(started.error().toString());
             return;
         }
         status.reset();
@@ -432,7 +471,7 @@ int run(const CommandLine &commandLine)
                                              Banner::Kind::Error);
                 [[maybe_unused]] const auto reopened = store.open(databasePath);
                 QStringList ignored;
-                if (!startGateway(*config, *host, options.port, ignored))
+                if (!startGateway(config, host, options.port, ignored))
                     fatal(QApplication::translate("Tollgate::Desktop", "Gateway error"),
                           QApplication::translate("Tollgate::Desktop", "The gateway could not be started again."));
                 return;
@@ -447,8 +486,8 @@ int run(const CommandLine &commandLine)
         }
         current = next;
         saved = now;
-        *config = std::move(*nextConfig);
-        *host = *nextHost;
+        config = std::move(*nextConfig);
+        host = *nextHost;
         databasePath = nextDatabase;
         masterKey = nextKey;
         ConnectionInfo info = connectionFor(*started);
@@ -476,7 +515,7 @@ int run(const CommandLine &commandLine)
                                 return;
                             }
                             masterKey = *rotated;
-                            config->general.masterKey = masterKey.key;
+                            config.general.masterKey = masterKey.key;
                             window.setConnection(connectionFor(gateway.port()));
                             window.banner()->showMessage(
                                 QApplication::translate("Tollgate::Desktop",

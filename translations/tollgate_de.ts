@@ -785,12 +785,12 @@ Parallele Anfragen: %3</translation>
         <translation>Tollgate verwaltet jetzt das entfernte Gateway unter %1.</translation>
     </message>
     <message>
-        <source>The gateway on this computer could not be started: %1</source>
-        <translation>Das Gateway auf diesem Computer konnte nicht gestartet werden: %1</translation>
-    </message>
-    <message>
         <source>The gateway on this computer runs again: listening on %1.</source>
         <translation>Das Gateway auf diesem Computer läuft wieder: es lauscht auf %1.</translation>
+    </message>
+    <message>
+        <source>The gateway on this computer cannot start (%1): fix it before you switch back to it in Settings.</source>
+        <translation>Das Gateway auf diesem Computer kann nicht starten (%1): Beheben Sie das, bevor Sie in den Einstellungen wieder zu ihm wechseln.</translation>
     </message>
 </context>
 <context>
@@ -2270,6 +2270,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>The remote gateway was not chosen: it refuses this master key (HTTP %1). %2</source>
         <translation>Das entfernte Gateway wurde nicht gewählt: Es lehnt diesen Master-Schlüssel ab (HTTP %1). %2</translation>
+    </message>
+    <message>
+        <source>The gateway on this computer did not start: %1</source>
+        <translation>Das Gateway auf diesem Computer ist nicht gestartet: %1</translation>
     </message>
 </context>
 <context>

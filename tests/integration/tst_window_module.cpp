@@ -12,6 +12,7 @@
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QRegularExpression>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -52,22 +53,29 @@ QProcessEnvironment windowEnvironment(const QString &root)
     return env;
 }
 
-// Waits until `pattern` (one capture: the port) appears on the channel; 0 on failure.
-quint16 waitForPort(QProcess &process, QProcess::ProcessChannel channel, const QRegularExpression &pattern,
-                    QByteArray &output)
+// Waits until `pattern` appears on the channel (everything read is added to `output`).
+QRegularExpressionMatch waitForMatch(QProcess &process, QProcess::ProcessChannel channel,
+                                     const QRegularExpression &pattern, QByteArray &output)
 {
     process.setReadChannel(channel);
+    QRegularExpressionMatch match;
     for (int i = 0; i < 200; ++i) {
         process.waitForReadyRead(100);
         output += channel == QProcess::StandardOutput ? process.readAllStandardOutput()
                                                       : process.readAllStandardError();
-        const auto match = pattern.match(QString::fromUtf8(output));
-        if (match.hasMatch())
-            return quint16(match.captured(1).toUInt());
-        if (process.state() == QProcess::NotRunning)
+        match = pattern.match(QString::fromUtf8(output));
+        if (match.hasMatch() || process.state() == QProcess::NotRunning)
             break;
     }
-    return 0;
+    return match;
+}
+
+// Waits until `pattern` (one capture: the port) appears on the channel; 0 on failure.
+quint16 waitForPort(QProcess &process, QProcess::ProcessChannel channel, const QRegularExpression &pattern,
+                    QByteArray &output)
+{
+    const QRegularExpressionMatch match = waitForMatch(process, channel, pattern, output);
+    return match.hasMatch() ? quint16(match.captured(1).toUInt()) : 0;
 }
 
 QString mappedFiles(qint64 pid)
@@ -200,6 +208,52 @@ private slots:
         QVERIFY2(port != 0, output.constData());
         QVERIFY(mappedFiles(process.processId()).contains(root.filePath(u"lib/tollgate/tollgate-window.so"_s)));
         terminate(process);
+    }
+
+    // The window manages a remote gateway (Settings) while config.yaml on this computer is broken:
+    // the window still opens, says why the local gateway cannot start, and starts none.
+    void remoteGatewayWithABrokenLocalConfig()
+    {
+        QProcess remote;
+        remote.start(m_binary, {u"--headless"_s, u"--config"_s, m_config, u"--port"_s, u"0"_s, u"--db"_s,
+                                m_dir.filePath(u"remote.db"_s)});
+        QVERIFY(remote.waitForStarted(10000));
+        QByteArray remoteOutput;
+        const quint16 remotePort = waitForPort(remote, QProcess::StandardOutput,
+                                               QRegularExpression(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s),
+                                               remoteOutput);
+        QVERIFY2(remotePort != 0, remoteOutput.constData());
+
+        QTemporaryDir root;
+        QVERIFY(root.isValid());
+        const QString broken = root.filePath(u"broken.yaml"_s);
+        {
+            QFile file(broken);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("model_list: [this is: not, yaml\n");
+        }
+        const QProcessEnvironment env = windowEnvironment(root.path());
+        {
+            QSettings settings(env.value(u"XDG_CONFIG_HOME"_s) + u"/Tollgate/tollgate.conf"_s, QSettings::IniFormat);
+            settings.setValue(u"connection/gateway"_s, u"remote"_s);
+            settings.setValue(u"connection/remoteBaseUrl"_s, u"http://127.0.0.1:%1"_s.arg(remotePort));
+            settings.setValue(u"gateway/config"_s, broken);
+            settings.sync();
+            QCOMPARE(settings.status(), QSettings::NoError);
+        }
+        QProcess window;
+        window.setProcessEnvironment(env);
+        window.start(m_binary, {u"--db"_s, root.filePath(u"window.db"_s)});
+        QVERIFY(window.waitForStarted(10000));
+        QByteArray output;
+        const QRegularExpression cannotStart(u"the gateway on this computer cannot start: [^\\n]*broken\\.yaml"_s);
+        QVERIFY2(waitForMatch(window, QProcess::StandardError, cannotStart, output).hasMatch(), output.constData());
+        QTest::qWait(500);
+        output += window.readAllStandardError();
+        QCOMPARE(window.state(), QProcess::Running);  // not ended by a "Configuration error"
+        QVERIFY2(!output.contains("listening on 127.0.0.1 port"), output.constData());
+        terminate(window);
+        terminate(remote);
     }
 
 private:

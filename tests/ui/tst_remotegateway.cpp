@@ -116,6 +116,7 @@ private Q_SLOTS:
     void theWindowManagesTheRemoteGatewayAndSwitchesBack();
     void theRemoteKeyLoadsFromTheKeychainOrTheFallbackFileButIsNeverMadeUp();
     void anUnreachableRemoteGatewayIsSaidAndTheWindowKeepsTrying();
+    void aLocalGatewayThatCannotStartLeavesTheRemoteOneManaged();
 };
 
 void TestRemoteGateway::baseUrlsAreCheckedAndPlainHttpElsewhereWarns()
@@ -384,6 +385,36 @@ void TestRemoteGateway::anUnreachableRemoteGatewayIsSaidAndTheWindowKeepsTrying(
     QVERIFY(status.isReachable());
     s.remote.host().stop();
     status.stop();
+}
+
+void TestRemoteGateway::aLocalGatewayThatCannotStartLeavesTheRemoteOneManaged()
+{
+    // The desktop app answers "This computer" with localStartFailed when its gateway does not
+    // start (a broken config.yaml): the window keeps managing the remote gateway, the page says
+    // why, and the settings say "remote" again (a restart comes back to the same gateway).
+    RemoteSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError() + s.remote.lastError()));
+    s.window->showPage(s.settings);
+    QVERIFY(s.fixture.waitIdle());
+    s.fillRemote(s.remoteUrl().toString(), QString::fromLatin1(RemoteKey));
+    QVERIFY2(s.apply(), qPrintable(s.result()));
+    QVERIFY(s.window->connection().remote);
+
+    QObject::disconnect(s.window.get(), &MainWindow::gatewayChoiceChanged, s.window.get(), nullptr);
+    const QString why = u"/home/lead/config.yaml:2: YAML syntax error"_s;
+    QObject::connect(s.window.get(), &MainWindow::gatewayChoiceChanged, s.settings, [&](const ConnectionInfo &chosen) {
+        if (!chosen.remote)
+            s.settings->localStartFailed(why);
+    });
+    s.child<QRadioButton>(u"localGatewayRadioButton"_s)->setChecked(true);
+    QVERIFY(s.apply());
+    QVERIFY(s.window->connection().remote);
+    QCOMPARE(s.fixture.api().baseUrl(), s.remoteUrl());
+    QVERIFY(s.child<QRadioButton>(u"remoteGatewayRadioButton"_s)->isChecked());
+    QVERIFY2(s.result().contains(why), qPrintable(s.result()));
+    QCOMPARE(s.fixture.settings().value(AppSettings::Key::GatewayMode).toString(), u"remote"_s);
+    // Nothing left to apply: the page shows the gateway the window manages.
+    QVERIFY(!s.child<QPushButton>(u"applyGatewayChoiceButton"_s)->isEnabled());
 }
 
 QTEST_MAIN(TestRemoteGateway)

@@ -272,6 +272,17 @@ QWidget *SettingsPage::createChoiceSection()
     return box;
 }
 
+void SettingsPage::localStartFailed(const QString &why)
+{
+    if (!m_connection.remote)
+        return;
+    m_settings->setValue(AppSettings::Key::GatewayMode, u"remote"_s);
+    m_settings->sync();
+    m_remoteRadio->setChecked(true);  // clears the result label: said after it
+    showChoiceResult(tr("The gateway on this computer did not start: %1").arg(why), true);
+    updateChoiceState();
+}
+
 void SettingsPage::updateChoiceState()
 {
     if (!m_remoteRadio)

@@ -46,6 +46,9 @@ public:
     void setConnection(const ConnectionInfo &connection);
     // A setting that applies at the gateway's restart was changed since it (re)started.
     [[nodiscard]] bool isRestartPending() const { return m_restartPending; }
+    // "This computer" was applied, but its gateway did not start (`why`): the window still
+    // manages the remote gateway, and the settings say so again.
+    void localStartFailed(const QString &why);
     // Keeps the remote gateway's master key (see MainWindow::setRemoteKeyKeeper).
     void setRemoteKeyKeeper(MasterKeyKeeper *keeper) { m_remoteKeeper = keeper; }
 
