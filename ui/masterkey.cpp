@@ -170,10 +170,11 @@ void MasterKeyKeeper::load(Done done)
             return;
         }
         result.keychainError = stored ? u"empty entry"_s : stored.error().message;
+        attempt->keychainError = result.keychainError;
         if (auto fromFile = readFallback(m_fallbackPath)) {
-            result.key = *fromFile;
-            result.source = MasterKey::Source::FallbackFile;
-            settle(attempt, result);
+            // Kept in the file while no keychain answered: it moves into the keychain when one
+            // takes it now (the file goes), else it stays where it is.
+            writeToKeychain(attempt, *fromFile, MasterKey::Source::Keychain);
             return;
         }
         settle(attempt, makeError(u"no key is stored (%1)"_s.arg(result.keychainError)));

@@ -90,7 +90,8 @@ public:
     void save(const QString &key, Done done);
     // Reads a key that was saved before (a remote gateway's: never made up here): the keychain,
     // else the fallback file (source Keychain or FallbackFile); an error when neither has one.
-    // Bounded by the time-out like provision().
+    // A key in the file moves into the keychain when the keychain takes it now (as provision()
+    // does). Bounded by the time-out like provision().
     void load(Done done);
 
 private:

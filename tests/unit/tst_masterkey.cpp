@@ -69,6 +69,23 @@ public:
     QStringList writtenValues;
 };
 
+// Reads find nothing and writes fail, both at once (a Secret Service that is there but locked
+// and refuses).
+class RefusingKeychain final : public IAsyncSecretStore
+{
+public:
+    void readSecretAsync(const QString &name, QObject *, ReadDone done) override
+    {
+        done(makeError(u"secret "_s + name + u" not found in the keychain"_s));
+    }
+    void writeSecretAsync(const QString &, const QString &, QObject *, WriteDone done) override
+    {
+        ++writes;
+        done(makeError(u"the keychain is locked"_s));
+    }
+    int writes = 0;
+};
+
 const QString SecretName = QString::fromLatin1(MasterKey::SecretName);
 
 QString readFile(const QString &path)
@@ -122,6 +139,7 @@ private Q_SLOTS:
     void theFirstStartCreatesAKeyInTheKeychainAndLaterStartsReuseIt();
     void withoutAKeychainTheKeyGoesToAnOwnerOnlyFile();
     void aKeyFromTheFallbackFileMovesIntoAKeychainThatRunsNow();
+    void aLoadedKeyStaysInTheFileWhenTheKeychainRefusesIt();
     void theRealKeychainKeepsTheKeyAcrossStores();
     void aKeychainThatNeverAnswersFallsBackToTheFileWithinTheTimeout();
     void aKeychainThatNeverAnswersKeepsTheKeyAlreadyInTheFile();
@@ -434,6 +452,30 @@ void TestMasterKey::aSecondInstanceAsksTheFirstToRaiseItsWindow()
     QVERIFY(second.notifyRunningInstance());
     QVERIFY(!second.isListening());
     QVERIFY(raised.wait(5000));
+}
+
+void TestMasterKey::aLoadedKeyStaysInTheFileWhenTheKeychainRefusesIt()
+{
+    // load() (a remote gateway's key) tries to move a key from the file into the keychain; a
+    // keychain that refuses leaves it in the file, and the key is still the file's.
+    QTemporaryDir dir;
+    const QString fallback = dir.filePath(u"remote_master_key"_s);
+    {
+        QFile file(fallback);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("sk-remote-in-file\n");
+    }
+    RefusingKeychain keychain;
+    MasterKeyKeeper keeper(&keychain, fallback, nullptr, u"remote_master_key"_s);
+    std::optional<Result<MasterKey>> loaded;
+    keeper.load([&](Result<MasterKey> answer) { loaded = std::move(answer); });
+    QVERIFY(QTest::qWaitFor([&] { return loaded.has_value(); }, 5000));
+    QVERIFY(*loaded);
+    QCOMPARE((*loaded)->key, u"sk-remote-in-file"_s);
+    QVERIFY((*loaded)->inFallbackFile());
+    QVERIFY2((*loaded)->keychainError.contains(u"locked"_s), qPrintable((*loaded)->keychainError));
+    QCOMPARE(keychain.writes, 1);
+    QCOMPARE(readFile(fallback), u"sk-remote-in-file"_s);
 }
 
 QTEST_GUILESS_MAIN(TestMasterKey)
