@@ -116,12 +116,8 @@ private slots:
     void headlessMapsNoWindowLibraries()
     {
         QProcess process;
-        process.start(m_binary, {u"--headless"_s, u"--config"_s, m_config, u"--port"_s, u"0"_s, u"--db"_s,
-                                 m_dir.filePath(u"headless.db"_s)});
-        QVERIFY(process.waitForStarted(10000));
         QByteArray output;
-        const quint16 port = waitForPort(process, QProcess::StandardOutput,
-                                         QRegularExpression(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s), output);
+        const quint16 port = startHeadless(process, u"headless.db"_s, output);
         QVERIFY2(port != 0, output.constData());
 
         const QString maps = mappedFiles(process.processId());
@@ -215,13 +211,8 @@ private slots:
     void remoteGatewayWithABrokenLocalConfig()
     {
         QProcess remote;
-        remote.start(m_binary, {u"--headless"_s, u"--config"_s, m_config, u"--port"_s, u"0"_s, u"--db"_s,
-                                m_dir.filePath(u"remote.db"_s)});
-        QVERIFY(remote.waitForStarted(10000));
         QByteArray remoteOutput;
-        const quint16 remotePort = waitForPort(remote, QProcess::StandardOutput,
-                                               QRegularExpression(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s),
-                                               remoteOutput);
+        const quint16 remotePort = startHeadless(remote, u"remote.db"_s, remoteOutput);
         QVERIFY2(remotePort != 0, remoteOutput.constData());
 
         QTemporaryDir root;
@@ -257,6 +248,18 @@ private slots:
     }
 
 private:
+    // A headless gateway with the test's config on a free port and database `db`: its port, 0 when
+    // it did not start (what it printed is in `output`).
+    quint16 startHeadless(QProcess &process, const QString &db, QByteArray &output)
+    {
+        process.start(m_binary, {u"--headless"_s, u"--config"_s, m_config, u"--port"_s, u"0"_s, u"--db"_s,
+                                 m_dir.filePath(db)});
+        if (!process.waitForStarted(10000))
+            return 0;
+        return waitForPort(process, QProcess::StandardOutput,
+                           QRegularExpression(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s), output);
+    }
+
     QString m_binary;
     QTemporaryDir m_dir;
     QString m_config;
