@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
@@ -247,6 +248,8 @@ int run(const CommandLine &commandLine)
 
     // Starts the gateway with `config` on host:port (a free port when that one is taken);
     // `warnings` collects what the window should say.
+    QString remoteStartNotice;  // the start-up warnings shown for the remote gateway, if any
+
     const auto startGateway = [&](const Config &gatewayConfig, const QHostAddress &address, quint16 port,
                                   QStringList &warnings) -> Result<quint16> {
         options.host = address;
@@ -312,6 +315,8 @@ int run(const CommandLine &commandLine)
         status.reset();
         window.switchTo(info);
         status.start();
+        // Started after a switch back: what was said about the remote gateway is over.
+        window.banner()->dismiss(std::exchange(remoteStartNotice, QString()));
     };
     const auto startLocal = [&] { keeper.provision(config.general.masterKey, onMasterKey); };
 
@@ -339,6 +344,7 @@ int run(const CommandLine &commandLine)
             status.reset();
             window.switchTo(info);
             status.start();
+            remoteStartNotice = info.startWarnings.join(u'\n');
             if (!stored)
                 window.showPage(window.page<SettingsPage>());
         });
@@ -412,6 +418,8 @@ int run(const CommandLine &commandLine)
         const ConnectionInfo info = connectionFor(*started);
         window.switchTo(info);
         status.start();
+        // What was said at start about the remote gateway (and this one not starting) is over.
+        window.banner()->dismiss(std::exchange(remoteStartNotice, QString()));
         for (const QString &warning : std::as_const(warnings))
             window.banner()->showMessage(warning, Banner::Kind::Warning);
         window.banner()->showMessage(

@@ -152,6 +152,14 @@ void Banner::clear()
     relayout();
 }
 
+void Banner::dismiss(const QString &text)
+{
+    const auto it = std::find_if(m_messages.cbegin(), m_messages.cend(),
+                                 [&text](const Message &message) { return message.text == text; });
+    if (it != m_messages.cend())
+        remove(it->strip);
+}
+
 QString Banner::text() const
 {
     return m_messages.isEmpty() ? QString() : m_messages.constLast().text;

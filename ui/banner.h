@@ -45,6 +45,8 @@ public:
     [[nodiscard]] QStringList messages() const;
     // Removes every message (the "Dismiss all" button).
     void clear();
+    // Removes the message with this text, if it is still up (it no longer applies).
+    void dismiss(const QString &text);
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;

@@ -174,6 +174,12 @@ void TestMainWindow::bannerMessagesStackAndNeverMoveThePage()
     QCoreApplication::processEvents();
     QCOMPARE(banner->messages(), (QStringList{u"A notice"_s, u"First warning"_s}));
     QCOMPARE(QRect(page->mapTo(window.get(), QPoint(0, 0)), page->size()), before);
+    // One that no longer applies goes by its text; an unknown text changes nothing.
+    banner->dismiss(u"No such message"_s);
+    banner->dismiss(u"First warning"_s);
+    QCoreApplication::processEvents();
+    QCOMPARE(banner->messages(), (QStringList{u"A notice"_s}));
+    banner->showMessage(u"First warning"_s, Banner::Kind::Warning);
 
     // More than fit: the oldest are counted, not dropped; "Dismiss all" clears them.
     for (int i = 0; i < Banner::MaxShown + 2; ++i)
