@@ -151,6 +151,10 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     });
     connect(m_api, &ApiClient::failed, this, [this](const QString &path, const QString &message) {
         Q_UNUSED(path);
+        // A remote gateway without its master key refuses every call for that one reason, which a
+        // start-up warning and the Settings page already say (and how to fix it).
+        if (m_connection.remote && m_connection.masterKey.isEmpty())
+            return;
         m_banner->showMessage(message, Banner::Kind::Error);
     });
     connect(m_api, &ApiClient::changed, this, [this] {

@@ -117,6 +117,7 @@ private Q_SLOTS:
     void theRemoteKeyLoadsFromTheKeychainOrTheFallbackFileButIsNeverMadeUp();
     void anUnreachableRemoteGatewayIsSaidAndTheWindowKeepsTrying();
     void aLocalGatewayThatCannotStartLeavesTheRemoteOneManaged();
+    void withoutItsKeyTheRemoteGatewaysRefusalsAreNotRepeatedInTheBanner();
 };
 
 void TestRemoteGateway::baseUrlsAreCheckedAndPlainHttpElsewhereWarns()
@@ -418,6 +419,35 @@ void TestRemoteGateway::aLocalGatewayThatCannotStartLeavesTheRemoteOneManaged()
     QCOMPARE(s.fixture.settings().value(AppSettings::Key::GatewayMode).toString(), u"remote"_s);
     // Nothing left to apply: the page shows the gateway the window manages.
     QVERIFY(!s.child<QPushButton>(u"applyGatewayChoiceButton"_s)->isEnabled());
+}
+
+void TestRemoteGateway::withoutItsKeyTheRemoteGatewaysRefusalsAreNotRepeatedInTheBanner()
+{
+    // Started on a remote gateway whose key is not stored here: the start-up warning says so, and
+    // the pages' calls (all refused with 401) add no "No API key provided" errors to the banner.
+    // With the key, a refusal is said again.
+    RemoteSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError() + s.remote.lastError()));
+    s.window->switchTo(RemoteGateway::connection(s.remoteUrl(), MasterKey()));
+    QVERIFY(s.window->connection().remote);
+    QVERIFY(s.window->connection().masterKey.isEmpty());
+    auto *keys = UiFixture::showPage<KeysPage>(*s.window);
+    QVERIFY(keys);
+    QVERIFY(UiFixture::refreshAndWait(keys));
+    const auto refusals = [&] {
+        const QStringList shown = s.window->banner()->messages();
+        return std::count_if(shown.cbegin(), shown.cend(),
+                             [](const QString &text) { return text.contains(u"API key"_s); });
+    };
+    QCOMPARE(refusals(), 0);
+
+    // A wrong key: the refusal is news, and it is said.
+    MasterKey wrong;
+    wrong.key = u"sk-not-the-remote-key"_s;
+    s.window->switchTo(RemoteGateway::connection(s.remoteUrl(), wrong));
+    QVERIFY(UiFixture::refreshAndWait(keys));
+    QTRY_VERIFY_WITH_TIMEOUT(!s.window->banner()->messages().isEmpty(), 5000);
+    QVERIFY2(s.window->banner()->kind() == Banner::Kind::Error, qPrintable(s.window->banner()->text()));
 }
 
 QTEST_MAIN(TestRemoteGateway)
