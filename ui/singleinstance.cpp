@@ -1,5 +1,7 @@
 #include "singleinstance.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QLocalServer>
 #include <QLocalSocket>
 
@@ -13,8 +15,22 @@ namespace {
 constexpr QByteArrayView RaiseMessage = "raise\n";
 }
 
+namespace {
+
+// One per user: in the user's runtime directory (XDG_RUNTIME_DIR, private to them) when there is
+// one, else "tollgate-<uid>" in the temporary directory.
+QString defaultName()
+{
+    const QString runtime = qEnvironmentVariable("XDG_RUNTIME_DIR");
+    if (!runtime.isEmpty() && QFileInfo(runtime).isDir())
+        return QDir(runtime).filePath(u"tollgate-window"_s);
+    return u"tollgate-%1"_s.arg(::getuid());
+}
+
+} // namespace
+
 SingleInstance::SingleInstance(QString name, QObject *parent)
-    : QObject(parent), m_name(name.isEmpty() ? u"tollgate-%1"_s.arg(::getuid()) : std::move(name))
+    : QObject(parent), m_name(name.isEmpty() ? defaultName() : std::move(name))
 {
 }
 

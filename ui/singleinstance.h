@@ -15,7 +15,8 @@ class SingleInstance final : public QObject
     Q_DISABLE_COPY_MOVE(SingleInstance)
 
 public:
-    // `name`: the socket's name; defaults to one per user ("tollgate-<user>").
+    // `name`: the socket's name; defaults to one per user: $XDG_RUNTIME_DIR/tollgate-window, or
+    // "tollgate-<uid>" (in the temporary directory) without a runtime directory.
     explicit SingleInstance(QString name = {}, QObject *parent = nullptr);
     ~SingleInstance() override;
 

@@ -3,8 +3,10 @@
 #include "ui/singleinstance.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QLocalServer>
 #include <QProcess>
 #include <QRegularExpression>
@@ -14,6 +16,8 @@
 #include <QTest>
 
 #include <optional>
+
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
@@ -149,6 +153,7 @@ private Q_SLOTS:
     void aSessionBusThatNeverAnswersFallsBackWithinTheTimeout();
     void aSessionBusThatNeverAnswersChild();
     void aSecondInstanceAsksTheFirstToRaiseItsWindow();
+    void theInstanceSocketIsInTheUsersRuntimeDirectory();
 };
 
 void TestMasterKey::aGeneratedKeyLooksLikeAVirtualKeyAndIsNeverRepeated()
@@ -476,6 +481,30 @@ void TestMasterKey::aLoadedKeyStaysInTheFileWhenTheKeychainRefusesIt()
     QVERIFY2((*loaded)->keychainError.contains(u"locked"_s), qPrintable((*loaded)->keychainError));
     QCOMPARE(keychain.writes, 1);
     QCOMPARE(readFile(fallback), u"sk-remote-in-file"_s);
+}
+
+void TestMasterKey::theInstanceSocketIsInTheUsersRuntimeDirectory()
+{
+    // One window per user and session: the socket lives in XDG_RUNTIME_DIR (private to the user),
+    // so two sessions with their own runtime directories (or a test's) never see each other.
+    const QByteArray saved = qgetenv("XDG_RUNTIME_DIR");
+    const bool hadRuntime = qEnvironmentVariableIsSet("XDG_RUNTIME_DIR");
+    QTemporaryDir runtime;
+    QVERIFY(runtime.isValid());
+    qputenv("XDG_RUNTIME_DIR", QFile::encodeName(runtime.path()));
+    {
+        SingleInstance instance;
+        QCOMPARE(instance.name(), QDir(runtime.path()).filePath(u"tollgate-window"_s));
+        QVERIFY(!instance.notifyRunningInstance());
+        QVERIFY(instance.isListening());
+        QVERIFY(QFileInfo::exists(instance.name()));
+    }
+    qputenv("XDG_RUNTIME_DIR", QFile::encodeName(runtime.filePath(u"missing"_s)));
+    QCOMPARE(SingleInstance().name(), u"tollgate-%1"_s.arg(::getuid()));
+    if (hadRuntime)
+        qputenv("XDG_RUNTIME_DIR", saved);
+    else
+        qunsetenv("XDG_RUNTIME_DIR");
 }
 
 QTEST_GUILESS_MAIN(TestMasterKey)
