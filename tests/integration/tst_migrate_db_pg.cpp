@@ -100,15 +100,8 @@ public:
     {
         static int count = 0;
         m_name = u"tst-migrate-%1"_s.arg(++count);
-        QSqlDatabase db = QSqlDatabase::addDatabase(target.isPostgres() ? u"QPSQL"_s : u"QSQLITE"_s, m_name);
-        if (target.isPostgres()) {
-            db.setHostName(target.host);
-            db.setPort(target.port);
-            db.setUserName(target.user);
-            db.setDatabaseName(target.database);
-        } else {
-            db.setDatabaseName(target.sqlitePath);
-        }
+        const auto added = target.addConnection(m_name, u"tollgate-test"_s);
+        QSqlDatabase db = added ? *added : QSqlDatabase();
         if (!db.open())
             qWarning() << "cannot open" << target.describe() << db.lastError().text();
     }

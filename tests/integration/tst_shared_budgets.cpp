@@ -56,18 +56,8 @@ struct SharedDatabase
     // A connection of the test's own, named `name` (removeDatabase after use).
     [[nodiscard]] QSqlDatabase connection(const QString &name) const
     {
-        if (!postgres) {
-            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, name);
-            db.setDatabaseName(sqlitePath);
-            return db;
-        }
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
-        db.setHostName(postgres->host);
-        db.setPort(postgres->port);
-        db.setUserName(postgres->user);
-        db.setPassword(postgres->password);
-        db.setDatabaseName(postgres->database);
-        return db;
+        const auto db = (postgres ? *postgres : DatabaseTarget::sqlite(sqlitePath)).addConnection(name, u"tollgate-test"_s);
+        return db ? *db : QSqlDatabase();
     }
 };
 

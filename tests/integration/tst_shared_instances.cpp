@@ -6,6 +6,7 @@
 #include "tests/support/fakeprovider.h"
 #include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
+#include "tests/support/pgtestdb.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -13,11 +14,7 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QUrl>
-#include <QUuid>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -50,34 +47,18 @@ QByteArray chatBody(const QString &model = u"m"_s)
         .toJson(QJsonDocument::Compact);
 }
 
-// A new database on the server of TOLLGATE_TEST_PG_URL, as a URL; empty (and a warning) on failure.
+// A new database on the server of TOLLGATE_TEST_PG_URL (`serverUrl`), as a URL; empty (and a
+// warning) on failure.
 QString freshPostgresUrl(const QString &serverUrl)
 {
-    const QUrl url(serverUrl);
-    const QString name = u"shared_"_s + QUuid::createUuid().toString(QUuid::Id128).left(16);
-    const QString connection = u"shared-admin-"_s + name;
-    bool created = false;
-    {
-        QSqlDatabase admin = QSqlDatabase::addDatabase(u"QPSQL"_s, connection);
-        admin.setHostName(url.host());
-        admin.setPort(url.port(5432));
-        admin.setUserName(url.userName());
-        admin.setDatabaseName(u"postgres"_s);
-        if (admin.open()) {
-            QSqlQuery query(admin);
-            created = query.exec(u"CREATE DATABASE "_s + name);
-            if (!created)
-                qWarning() << "CREATE DATABASE failed:" << query.lastError().text();
-        } else {
-            qWarning() << "PostgreSQL not reached:" << admin.lastError().text();
-        }
-    }
-    QSqlDatabase::removeDatabase(connection);
-    if (!created)
+    const auto fresh = Tollgate::Test::freshPostgresDatabase();
+    if (!fresh) {
+        qWarning().noquote() << fresh.error().message;
         return {};
-    QUrl fresh = url;
-    fresh.setPath(u"/"_s + name);
-    return fresh.toString();
+    }
+    QUrl url(serverUrl);
+    url.setPath(u"/"_s + fresh->database);
+    return url.toString();
 }
 
 struct Instance

@@ -29,13 +29,11 @@ Result<DatabaseTarget> freshPostgresDatabase()
     const QString connection = u"tollgate-test-admin-"_s + name;
     QString error;
     {
-        QSqlDatabase admin = QSqlDatabase::addDatabase(u"QPSQL"_s, connection);
-        admin.setHostName(base->host);
-        admin.setPort(base->port);
-        admin.setUserName(base->user);
-        admin.setPassword(base->password);
-        admin.setDatabaseName(base->database);
-        if (!admin.open()) {
+        const auto added = base->addConnection(connection, u"tollgate-test"_s);
+        QSqlDatabase admin = added ? *added : QSqlDatabase();
+        if (!added) {
+            error = added.error().message;
+        } else if (!admin.open()) {
             error = admin.lastError().text();
         } else {
             QSqlQuery query(admin);

@@ -596,13 +596,8 @@ void TestLeases::leaseSqlRunsOnPostgres()
         store.close();
     }
     const auto connect = [&](const QString &name) {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
-        db.setHostName(target->host);
-        db.setPort(target->port);
-        db.setUserName(target->user);
-        db.setPassword(target->password);
-        db.setDatabaseName(target->database);
-        return db;
+        const auto db = target->addConnection(name, u"tollgate-test"_s);
+        return db ? *db : QSqlDatabase();
     };
     {
         QSqlDatabase db = connect(u"pg-a"_s);

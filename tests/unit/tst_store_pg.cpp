@@ -298,11 +298,10 @@ void TestStorePg::aLostConnectionIsReopenedAndHeldSpendCommits()
     {
         const QString name = u"killer"_s;
         {
-            QSqlDatabase admin = QSqlDatabase::addDatabase(u"QPSQL"_s, name);
-            admin.setHostName(m_target.host);
-            admin.setPort(m_target.port);
-            admin.setUserName(m_target.user);
-            admin.setDatabaseName(m_target.database);
+            // Not named "tollgate": it ends the store's connections, not its own.
+            const auto added = m_target.addConnection(name, u"tollgate-test"_s);
+            QVERIFY(added.ok());
+            QSqlDatabase admin = *added;
             QVERIFY(admin.open());
             QSqlQuery query(admin);
             QVERIFY(query.exec(u"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%1' "
