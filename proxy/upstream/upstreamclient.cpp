@@ -1,5 +1,7 @@
 #include "upstreamclient.h"
 
+#include "plainhttp.h"
+
 #include <QLoggingCategory>
 #include <QSocketNotifier>
 #include <QTimer>
@@ -42,11 +44,6 @@ QString redactedUrl(const QByteArray &url)
 {
     return QUrl::fromEncoded(url).toString(QUrl::RemoveQuery | QUrl::RemoveUserInfo
                                            | QUrl::RemoveFragment);
-}
-
-bool isSafeHeaderPart(const QByteArray &part)
-{
-    return !part.contains('\r') && !part.contains('\n') && !part.contains('\0');
 }
 
 } // namespace
@@ -146,6 +143,7 @@ struct UpstreamClient::Private
 
     UpstreamClient *q;
     Options options;
+    std::unique_ptr<PlainHttpClient> plain;  // plain-http providers at an IP address
     CURLM *multi = nullptr;
     QTimer *timer = nullptr;
     std::unordered_map<curl_socket_t, SocketWatch> sockets;
@@ -161,6 +159,12 @@ struct UpstreamClient::Private
 UpstreamClient::Private::Private(UpstreamClient *owner, Options opts)
     : q(owner), options(opts)
 {
+    // libcurl honours the proxy variables; the plain engine does not, so with one set every
+    // call stays libcurl's.
+    const bool proxied = !qEnvironmentVariableIsEmpty("http_proxy") || !qEnvironmentVariableIsEmpty("all_proxy")
+                         || !qEnvironmentVariableIsEmpty("ALL_PROXY");
+    if (options.plainHttpEngine && options.httpVersion != HttpVersion::Http2 && !proxied)
+        plain = std::make_unique<PlainHttpClient>(q, options.maxIdleConnections);
     ensureCurlGlobalInit();
     multi = curl_multi_init();
     Q_ASSERT(multi);
@@ -183,6 +187,7 @@ UpstreamClient::Private::Private(UpstreamClient *owner, Options opts)
 
 UpstreamClient::Private::~Private()
 {
+    plain.reset();
     // Nothing may call back into this half-destroyed object while curl tears down.
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, nullptr);
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, nullptr);
@@ -659,6 +664,14 @@ UpstreamClient::~UpstreamClient()
 
 UpstreamCallId UpstreamClient::start(UpstreamRequest request, UpstreamHandlers handlers)
 {
+    if (d->plain) {
+        if (const std::optional<PlainHttpTarget> target = PlainHttpTarget::parse(request.url)) {
+            const UpstreamCallId id = d->nextId++;
+            qCDebug(lcUpstream).noquote() << "call" << id << request.method << redactedUrl(request.url);
+            d->plain->start(id, *target, std::move(request), std::move(handlers));
+            return id;
+        }
+    }
     auto call = std::make_unique<Private::Call>();
     call->id = d->nextId++;
     call->request = std::move(request);
@@ -678,6 +691,8 @@ UpstreamCallId UpstreamClient::start(UpstreamRequest request, UpstreamHandlers h
 
 void UpstreamClient::cancel(UpstreamCallId id)
 {
+    if (d->plain && d->plain->cancel(id))
+        return;
     const auto it = d->calls.find(id);
     if (it == d->calls.end() || it->second->cancelled)
         return;
@@ -691,8 +706,9 @@ void UpstreamClient::cancel(UpstreamCallId id)
 
 int UpstreamClient::activeCalls() const
 {
-    return static_cast<int>(std::count_if(d->calls.cbegin(), d->calls.cend(),
-                                          [](const auto &entry) { return !entry.second->cancelled; }));
+    return (d->plain ? d->plain->activeCalls() : 0)
+           + static_cast<int>(std::count_if(d->calls.cbegin(), d->calls.cend(),
+                                            [](const auto &entry) { return !entry.second->cancelled; }));
 }
 
 } // namespace Tollgate

@@ -52,8 +52,10 @@ struct UpstreamHandlers
 using UpstreamCallId = quint64;
 
 // Asynchronous HTTP client for provider calls, driven by the event loop of the thread it
-// lives on (libcurl multi: socket notifiers + one timer, no extra thread). No per-host
-// connection cap; idle keep-alive connections are reused.
+// lives on (socket notifiers + timers, no extra thread). No per-host connection cap; idle
+// keep-alive connections are reused. Two engines: HTTP/1.1 to an http:// URL whose host is an
+// IP address goes through PlainHttpClient (plainhttp.h), everything else (TLS, names, HTTP/2,
+// proxies) through libcurl multi.
 class UpstreamClient final : public QObject
 {
     Q_OBJECT
@@ -65,7 +67,8 @@ public:
     struct Options
     {
         HttpVersion httpVersion = HttpVersion::Http11;
-        long maxIdleConnections = 256;   // CURLMOPT_MAXCONNECTS
+        long maxIdleConnections = 256;   // CURLMOPT_MAXCONNECTS, and the plain engine's pool
+        bool plainHttpEngine = true;     // false: libcurl for every call
     };
 
     explicit UpstreamClient(QObject *parent = nullptr);

@@ -1,8 +1,10 @@
 // UpstreamClient against FakeProvider over real loopback HTTP. The client runs on this
-// thread's event loop; the fake answers from its own thread.
+// thread's event loop; the fake answers from its own thread. Every test runs twice: with the
+// plain-http engine (the fake is at 127.0.0.1) and with libcurl for every call.
 #include "proxy/upstream/upstreamclient.h"
 #include "tests/support/fakeprovider.h"
 #include "tests/support/httpclient.h"
+#include "upstreamtestsupport.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -28,53 +30,10 @@ using Tollgate::UpstreamResult;
 using Tollgate::Test::FakeProvider;
 using Tollgate::Test::HttpClient;
 using Tollgate::Test::SteadyTime;
+using Tollgate::Test::CallLog;
+using Tollgate::Test::recordInto;
 
 namespace {
-
-// Everything the handlers of one call saw.
-struct CallLog
-{
-    int heads = 0;
-    int dataCalls = 0;
-    int dones = 0;
-    int status = 0;
-    HeaderList headers;
-    QByteArray body;
-    QList<SteadyTime> dataTimes;
-    UpstreamResult result;
-    SteadyTime doneAt;
-
-    int callbacks() const { return heads + dataCalls + dones; }
-    QByteArray header(const QByteArray &name) const
-    {
-        for (const auto &[key, value] : headers) {
-            if (key.compare(name, Qt::CaseInsensitive) == 0)
-                return value;
-        }
-        return {};
-    }
-};
-
-UpstreamHandlers recordInto(const std::shared_ptr<CallLog> &log)
-{
-    UpstreamHandlers handlers;
-    handlers.onHead = [log](int status, const HeaderList &headers) {
-        ++log->heads;
-        log->status = status;
-        log->headers = headers;
-    };
-    handlers.onData = [log](const QByteArray &chunk) {
-        ++log->dataCalls;
-        log->body += chunk;
-        log->dataTimes.append(std::chrono::steady_clock::now());
-    };
-    handlers.onDone = [log](const UpstreamResult &result) {
-        ++log->dones;
-        log->result = result;
-        log->doneAt = std::chrono::steady_clock::now();
-    };
-    return handlers;
-}
 
 QByteArray chatBody(bool stream = false, bool includeUsage = false)
 {
@@ -111,6 +70,9 @@ class TestUpstreamClient : public QObject
 {
     Q_OBJECT
 
+public:
+    explicit TestUpstreamClient(bool plainEngine) : m_plainEngine(plainEngine) {}
+
 private slots:
     void initTestCase();
     void init();
@@ -137,6 +99,7 @@ private slots:
     void reusedHandlesSendEachCallsOwnRequest();
     void idleConnectionClosedByTheProvider();
     void fewIdleConnectionsStayWatchedAfterABurst();
+    void engineFollowsTheUrl();
 
     // The test support itself (FakeProvider through HttpClient), which the relay tests trust.
     void supportFakeRoutes();
@@ -145,11 +108,20 @@ private slots:
     void supportClientDisconnectsAreCounted();
 
 private:
+    [[nodiscard]] UpstreamClient::Options options() const
+    {
+        UpstreamClient::Options options;
+        options.plainHttpEngine = m_plainEngine;
+        return options;
+    }
+
+    bool m_plainEngine = true;
     FakeProvider m_fake;
 };
 
 void TestUpstreamClient::initTestCase()
 {
+    qInfo("engine: %s", m_plainEngine ? "plain http" : "libcurl");
     QVERIFY(m_fake.start() != 0);
 }
 
@@ -188,7 +160,7 @@ void TestUpstreamClient::nonStreamPost()
     QFETCH(QByteArray, keyValue);
     QFETCH(QString, expectedModel);
 
-    UpstreamClient client;
+    UpstreamClient client(options());
     UpstreamRequest request;
     request.url = m_fake.baseUrl() + path + (query.isEmpty() ? QByteArray() : '?' + query);
     request.headers = {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")},
@@ -233,7 +205,7 @@ void TestUpstreamClient::nonStreamPost()
 void TestUpstreamClient::streamArrivesAsItIsEmitted()
 {
     m_fake.setStreamChunks(8, 50ms);
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     client.start(chatRequest(m_fake.baseUrl(), chatBody(true, true)), recordInto(log));
     QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 5000);
@@ -272,7 +244,7 @@ void TestUpstreamClient::concurrentCallsRunInParallel()
 {
     constexpr int calls = 64;
     m_fake.setLatency(1000ms);
-    UpstreamClient client;
+    UpstreamClient client(options());
     QList<std::shared_ptr<CallLog>> logs;
     QElapsedTimer timer;
     timer.start();
@@ -313,7 +285,7 @@ void TestUpstreamClient::providerErrorIsDeliveredAsOk()
     const QByteArray body = R"({"error":{"message":"provider says no","type":"x","code":")"
                             + QByteArray::number(status) + "\"}}";
     m_fake.setErrorResponse(status, body);
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     client.start(chatRequest(m_fake.baseUrl(), chatBody(true)), recordInto(log));
     QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 5000);
@@ -326,7 +298,7 @@ void TestUpstreamClient::providerErrorIsDeliveredAsOk()
 void TestUpstreamClient::bodilessAnswerGetsHeadAtCompletion()
 {
     m_fake.setErrorResponse(503, QByteArray());
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     client.start(chatRequest(m_fake.baseUrl(), chatBody()), recordInto(log));
     QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 5000);
@@ -346,7 +318,7 @@ void TestUpstreamClient::largeBodyIsSentWhole()
         {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
                                                {u"content"_s, QString::fromLatin1(filler)}}}}})
                                 .toJson(QJsonDocument::Compact);
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     client.start(chatRequest(m_fake.baseUrl(), body), recordInto(log));
     QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 10000);
@@ -360,7 +332,7 @@ void TestUpstreamClient::providerDropsMidStream()
     FakeProvider dying;
     QVERIFY(dying.start() != 0);
     dying.setStreamChunks(50, 20ms);
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     client.start(chatRequest(dying.baseUrl(), chatBody(true)), recordInto(log));
     QTRY_VERIFY_WITH_TIMEOUT(log->dataCalls > 0, 5000);
@@ -374,7 +346,7 @@ void TestUpstreamClient::providerDropsMidStream()
 void TestUpstreamClient::timeout()
 {
     m_fake.setHang(true);
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     const SteadyTime started = std::chrono::steady_clock::now();
     client.start(chatRequest(m_fake.baseUrl(), chatBody(), 300ms), recordInto(log));
@@ -395,7 +367,7 @@ void TestUpstreamClient::connectionRefused()
         QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
         port = probe.serverPort();
     }
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     client.start(chatRequest("http://127.0.0.1:" + QByteArray::number(port), chatBody()),
                  recordInto(log));
@@ -408,7 +380,7 @@ void TestUpstreamClient::connectionRefused()
 void TestUpstreamClient::cancelBeforeHead()
 {
     m_fake.setLatency(400ms);
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     const UpstreamCallId id = client.start(chatRequest(m_fake.baseUrl(), chatBody()), recordInto(log));
     QTRY_COMPARE_WITH_TIMEOUT(m_fake.requestCount(), 1, 5000);
@@ -423,7 +395,7 @@ void TestUpstreamClient::cancelBeforeHead()
 void TestUpstreamClient::cancelFromInsideOnData()
 {
     m_fake.setStreamChunks(20, 30ms);
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     auto id = std::make_shared<UpstreamCallId>(0);
     UpstreamHandlers handlers = recordInto(log);
@@ -446,7 +418,7 @@ void TestUpstreamClient::cancelFromInsideOnData()
 void TestUpstreamClient::cancelFromInsideOnHead()
 {
     m_fake.setStreamChunks(20, 30ms);
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto log = std::make_shared<CallLog>();
     auto id = std::make_shared<UpstreamCallId>(0);
     UpstreamHandlers handlers = recordInto(log);
@@ -465,7 +437,7 @@ void TestUpstreamClient::cancelFromInsideOnHead()
 void TestUpstreamClient::cancelOtherCallFromCallback()
 {
     m_fake.setStreamChunks(10, 20ms);
-    UpstreamClient client;
+    UpstreamClient client(options());
     // The victim waits 300 ms for its head; the stream's first piece cancels it.
     auto victimLog = std::make_shared<CallLog>();
     auto streamLog = std::make_shared<CallLog>();
@@ -491,7 +463,7 @@ void TestUpstreamClient::cancelOtherCallFromCallback()
 
 void TestUpstreamClient::cancelUnknownAndFinishedIds()
 {
-    UpstreamClient client;
+    UpstreamClient client(options());
     client.cancel(0);
     client.cancel(12345);
     auto log = std::make_shared<CallLog>();
@@ -516,7 +488,7 @@ void TestUpstreamClient::cancelUnknownAndFinishedIds()
 void TestUpstreamClient::startFromInsideOnDoneReusesConnection()
 {
     constexpr int chain = 20;
-    UpstreamClient client;
+    UpstreamClient client(options());
     auto results = std::make_shared<QList<int>>();
     // Each call starts the next one from its onDone; they all go over one kept-alive connection.
     auto startNext = std::make_shared<std::function<void(int)>>();
@@ -565,7 +537,7 @@ void TestUpstreamClient::reusedHandlesSendEachCallsOwnRequest()
         {"DELETE", "/v1/responses/resp_1", "Bearer sk-one", {}},
         {"POST", "/v1/chat/completions", "Bearer sk-one", chatBody()},
     };
-    UpstreamClient client;
+    UpstreamClient client(options());
     for (const Sent &sent : calls) {
         UpstreamRequest request;
         request.method = sent.method;
@@ -615,7 +587,7 @@ void TestUpstreamClient::idleConnectionClosedByTheProvider()
         }
     });
     const QByteArray base = "http://127.0.0.1:" + QByteArray::number(server.serverPort());
-    UpstreamClient client;
+    UpstreamClient client(options());
     const auto call = [&] {
         auto log = std::make_shared<CallLog>();
         client.start(chatRequest(base, chatBody()), recordInto(log));
@@ -653,7 +625,7 @@ void TestUpstreamClient::fewIdleConnectionsStayWatchedAfterABurst()
     // switched off while idle and watched again when a call reuses them.
     constexpr int calls = 16;
     m_fake.setLatency(300ms);
-    UpstreamClient client;
+    UpstreamClient client(options());
     const auto burst = [&] {
         QList<std::shared_ptr<CallLog>> logs;
         for (int i = 0; i < calls; ++i) {
@@ -694,10 +666,32 @@ void TestUpstreamClient::fewIdleConnectionsStayWatchedAfterABurst()
     QCOMPARE(m_fake.connectionCount(), calls);
 }
 
+void TestUpstreamClient::engineFollowsTheUrl()
+{
+    // The plain engine takes http:// at an IP address (its notifiers carry its name); a host
+    // name stays libcurl's, as does everything when the engine is off.
+    UpstreamClient client(options());
+    const auto plainNotifiers = [&] { return client.findChildren<QSocketNotifier *>(u"tollgate-plain-http"_s).size(); };
+    auto byAddress = std::make_shared<CallLog>();
+    client.start(chatRequest(m_fake.baseUrl(), chatBody()), recordInto(byAddress));
+    QTRY_COMPARE_WITH_TIMEOUT(byAddress->dones, 1, 5000);
+    QCOMPARE(byAddress->status, 200);
+    QCOMPARE(plainNotifiers(), m_plainEngine ? 2 : 0);
+
+    QByteArray named = m_fake.baseUrl();
+    named.replace("127.0.0.1", "localhost");
+    auto byName = std::make_shared<CallLog>();
+    client.start(chatRequest(named, chatBody()), recordInto(byName));
+    QTRY_COMPARE_WITH_TIMEOUT(byName->dones, 1, 5000);
+    QCOMPARE(byName->result.status, UpstreamResult::Status::Ok);
+    QCOMPARE(byName->status, 200);
+    QCOMPARE(plainNotifiers(), m_plainEngine ? 2 : 0);
+}
+
 void TestUpstreamClient::destroyWithCallsInFlight()
 {
     m_fake.setStreamChunks(50, 20ms);
-    auto client = std::make_unique<UpstreamClient>();
+    auto client = std::make_unique<UpstreamClient>(options());
     QList<std::shared_ptr<CallLog>> logs;
     // Streams that are mid-body when the client dies…
     for (int i = 0; i < 4; ++i) {
@@ -842,5 +836,14 @@ void TestUpstreamClient::supportClientDisconnectsAreCounted()
     QCOMPARE(m_fake.requestCount(), 2);
 }
 
-QTEST_GUILESS_MAIN(TestUpstreamClient)
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    int failures = 0;
+    for (const bool plainEngine : {true, false}) {
+        TestUpstreamClient test(plainEngine);
+        failures += QTest::qExec(&test, argc, argv);
+    }
+    return failures;
+}
 #include "tst_upstreamclient.moc"
