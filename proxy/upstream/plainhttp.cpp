@@ -378,7 +378,7 @@ private:
 
 bool isSafeHeaderPart(const QByteArray &part)
 {
-    return !part.contains('\r') && !part.contains('\n') && !part.contains('\0');
+    return std::none_of(part.cbegin(), part.cend(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 std::optional<PlainHttpTarget> PlainHttpTarget::parse(const QByteArray &url)
@@ -576,9 +576,17 @@ PlainHttpClient::Private::~Private()
 QByteArray PlainHttpClient::Private::requestHead(const Call &call) const
 {
     const UpstreamRequest &request = call.request;
-    const QByteArray method = request.method.toUpper();
+    const bool upper = std::none_of(request.method.cbegin(), request.method.cend(),
+                                    [](char c) { return c >= 'a' && c <= 'z'; });
+    const QByteArray method = upper ? request.method : request.method.toUpper();
+    const bool bodyFramed = !request.body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH";
+    const QByteArray length = bodyFramed ? QByteArray::number(request.body.size()) : QByteArray();
+
+    qsizetype size = method.size() + call.target.target.size() + call.target.authority.size() + length.size() + 64;
+    for (const auto &[name, value] : request.headers)
+        size += name.size() + value.size() + 4;
     QByteArray head;
-    head.reserve(256 + request.headers.size() * 64);
+    head.reserve(size);
     head.append(method).append(' ').append(call.target.target).append(" HTTP/1.1\r\n");
     bool host = false;
     for (const auto &[name, value] : request.headers) {
@@ -588,16 +596,35 @@ QByteArray PlainHttpClient::Private::requestHead(const Call &call) const
             qCWarning(lcUpstream) << "dropping malformed header" << name;
             continue;
         }
-        if (equalsIgnoringCase(name, "content-length") || equalsIgnoringCase(name, "transfer-encoding")
-            || equalsIgnoringCase(name, "connection") || equalsIgnoringCase(name, "expect"))
-            continue;
-        host = host || equalsIgnoringCase(name, "host");
+        switch (name.size()) {
+        case 4:
+            host = host || equalsIgnoringCase(name, "host");
+            break;
+        case 6:
+            if (equalsIgnoringCase(name, "expect"))
+                continue;
+            break;
+        case 10:
+            if (equalsIgnoringCase(name, "connection"))
+                continue;
+            break;
+        case 14:
+            if (equalsIgnoringCase(name, "content-length"))
+                continue;
+            break;
+        case 17:
+            if (equalsIgnoringCase(name, "transfer-encoding"))
+                continue;
+            break;
+        default:
+            break;
+        }
         head.append(name).append(": ").append(value).append("\r\n");
     }
     if (!host)
         head.append("Host: ").append(call.target.authority).append("\r\n");
-    if (!request.body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH")
-        head.append("Content-Length: ").append(QByteArray::number(request.body.size())).append("\r\n");
+    if (bodyFramed)
+        head.append("Content-Length: ").append(length).append("\r\n");
     head.append("\r\n");
     return head;
 }

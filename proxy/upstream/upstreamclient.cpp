@@ -144,6 +144,9 @@ struct UpstreamClient::Private
     UpstreamClient *q;
     Options options;
     std::unique_ptr<PlainHttpClient> plain;  // plain-http providers at an IP address
+    // The last URL's engine and target: a gateway calls a few URLs over and over.
+    QByteArray lastUrl;
+    std::optional<PlainHttpTarget> lastTarget;
     CURLM *multi = nullptr;
     QTimer *timer = nullptr;
     std::unordered_map<curl_socket_t, SocketWatch> sockets;
@@ -665,10 +668,14 @@ UpstreamClient::~UpstreamClient()
 UpstreamCallId UpstreamClient::start(UpstreamRequest request, UpstreamHandlers handlers)
 {
     if (d->plain) {
-        if (const std::optional<PlainHttpTarget> target = PlainHttpTarget::parse(request.url)) {
+        if (request.url != d->lastUrl) {
+            d->lastTarget = PlainHttpTarget::parse(request.url);
+            d->lastUrl = request.url;
+        }
+        if (d->lastTarget) {
             const UpstreamCallId id = d->nextId++;
             qCDebug(lcUpstream).noquote() << "call" << id << request.method << redactedUrl(request.url);
-            d->plain->start(id, *target, std::move(request), std::move(handlers));
+            d->plain->start(id, *d->lastTarget, std::move(request), std::move(handlers));
             return id;
         }
     }
