@@ -33,7 +33,6 @@ namespace Tollgate {
 
 namespace {
 
-constexpr std::chrono::milliseconds kMaxConnectTimeout{30'000};
 // An idle kept-alive connection's read notifier stays on while the connection is warm (used in
 // the last kWarmMs) and for the kMaxWatchedIdle most recently used ones: switching a notifier
 // on or off wakes the glib loop (an eventfd write and read), which a pool in steady use should
@@ -755,7 +754,7 @@ bool PlainHttpClient::Private::open(Call *call)
     connections.emplace(connection, std::move(owned));
     attach(connection, call);
     if (connection->connecting) {
-        const qint64 connectBy = nowMs() + kMaxConnectTimeout.count();
+        const qint64 connectBy = nowMs() + MaxUpstreamConnectTimeout.count();
         arm(call, call->deadline > 0 ? std::min(call->deadline, connectBy) : connectBy);
     }
     return true;

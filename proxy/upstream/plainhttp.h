@@ -8,12 +8,16 @@
 
 #include <QByteArray>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
 class QObject;
 
 namespace Tollgate {
+
+// The longest a provider connection may take to open, whichever engine opens it.
+inline constexpr std::chrono::milliseconds MaxUpstreamConnectTimeout{30'000};
 
 // Where a plain-http call goes: the parts of an http:// URL whose host is an IP literal.
 struct PlainHttpTarget

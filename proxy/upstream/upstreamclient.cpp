@@ -25,7 +25,6 @@ namespace Tollgate {
 
 namespace {
 
-constexpr std::chrono::milliseconds kMaxConnectTimeout{30'000};
 // Easy handles kept for reuse; beyond this a finished handle is simply freed.
 constexpr size_t kMaxFreeHandles = 256;
 // Distinct header sets kept prepared (a gateway has a few per deployment).
@@ -274,8 +273,8 @@ void UpstreamClient::Private::configure(Call *call)
     const long timeoutMs = static_cast<long>(std::max<qint64>(0, request.timeout.count()));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeoutMs);
     const long connectMs = timeoutMs > 0
-                               ? std::min<long>(timeoutMs, static_cast<long>(kMaxConnectTimeout.count()))
-                               : static_cast<long>(kMaxConnectTimeout.count());
+                               ? std::min<long>(timeoutMs, static_cast<long>(MaxUpstreamConnectTimeout.count()))
+                               : static_cast<long>(MaxUpstreamConnectTimeout.count());
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connectMs);
     call->headerList = headerListFor(request.headers);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headerList.get());
