@@ -14,15 +14,28 @@ ModelAccess::ModelAccess(const Caller &caller, const IdentityRegistry *identitie
     if (caller.kind != Caller::Kind::VirtualKey || !identities)
         return;  // master key / open access: everything
     m_virtualKey = identities->keyByToken(QString::fromLatin1(caller.tokenHash));
-    if (m_virtualKey && !m_virtualKey->models.isEmpty()) {
+    if (m_virtualKey)
         m_key.entries = m_virtualKey->models;
-        m_key.allowed = expand(m_key.entries, deployments);
-    }
     // The user's list bounds every key of the user, whatever the key's own list says.
-    if (const User *user = identities->user(caller.userId); user && !user->models.isEmpty()) {
+    if (const User *user = identities->user(caller.userId))
         m_user.entries = user->models;
-        m_user.allowed = expand(m_user.entries, deployments);
+}
+
+bool ModelAccess::List::allows(const QString &model, const DeploymentTable &deployments) const
+{
+    if (entries.isEmpty())
+        return true;
+    for (const QString &entry : entries) {
+        if (entry == model)
+            return true;
+        if (entry == u"all-proxy-models" || entry == u"*") {
+            if (deployments.groupNames().contains(model))
+                return true;
+        } else if (deployments.inAccessGroup(entry, model)) {
+            return true;
+        }
     }
+    return false;
 }
 
 QSet<QString> ModelAccess::expand(const QStringList &entries, const DeploymentTable &deployments)
@@ -57,9 +70,9 @@ QString ModelAccess::resolve(const QString &requested) const
 
 ModelAccess::Decision ModelAccess::check(const QString &modelName) const
 {
-    if (!m_key.allows(modelName))
+    if (!m_key.allows(modelName, m_deployments))
         return Decision::DeniedByKey;
-    if (!m_user.allows(modelName))
+    if (!m_user.allows(modelName, m_deployments))
         return Decision::DeniedByUser;
     return Decision::Allowed;
 }

@@ -40,11 +40,12 @@ public:
     static QSet<QString> expand(const QStringList &entries, const DeploymentTable &deployments);
 
 private:
+    // A key's or user's list, checked as it is: names, access groups and "all-proxy-models"
+    // (what expand() would give, without building the set on every call).
     struct List
     {
         QStringList entries;      // empty = all
-        QSet<QString> allowed;    // entries expanded
-        [[nodiscard]] bool allows(const QString &model) const { return entries.isEmpty() || allowed.contains(model); }
+        [[nodiscard]] bool allows(const QString &model, const DeploymentTable &deployments) const;
     };
 
     const DeploymentTable &m_deployments;

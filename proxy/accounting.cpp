@@ -14,6 +14,7 @@
 #include <QSqlDatabase>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -23,6 +24,17 @@ Q_LOGGING_CATEGORY(lcAccounting, "tollgate.accounting")
 namespace Tollgate {
 
 namespace {
+
+// USD as QByteArray::number(usd, 'g', 12) writes it (both are printf's %.12g: the same text for
+// 2 million random amounts when this was written), a few times faster: two headers on every
+// virtual-key call.
+QByteArray usdHeaderValue(NanoUsd nanos)
+{
+    char text[32];
+    const std::to_chars_result end = std::to_chars(text, text + sizeof text, nanosToUsd(nanos),
+                                                   std::chars_format::general, 12);
+    return QByteArray(text, end.ptr - text);
+}
 
 // Output of a call that sets no max_tokens, on a model whose limit nobody told us: reserve
 // mode holds a typical answer; strict mode's bound is generous (128k tokens, the output
@@ -461,9 +473,9 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
         }
     }
     if (admission.keySpend)
-        decision.headers.append({QByteArrayLiteral("x-litellm-key-spend"), QByteArray::number(nanosToUsd(*admission.keySpend), 'g', 12)});
+        decision.headers.append({QByteArrayLiteral("x-litellm-key-spend"), usdHeaderValue(*admission.keySpend)});
     if (admission.keyMaxBudget)
-        decision.headers.append({QByteArrayLiteral("x-litellm-key-max-budget"), QByteArray::number(nanosToUsd(*admission.keyMaxBudget), 'g', 12)});
+        decision.headers.append({QByteArrayLiteral("x-litellm-key-max-budget"), usdHeaderValue(*admission.keyMaxBudget)});
     return decision;
 }
 

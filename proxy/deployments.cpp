@@ -1,5 +1,7 @@
 #include "deployments.h"
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -111,6 +113,13 @@ QHash<QString, QStringList> DeploymentTable::accessGroups() const
         }
     }
     return groups;
+}
+
+bool DeploymentTable::inAccessGroup(const QString &group, const QString &modelName) const
+{
+    return std::any_of(m_deployments.cbegin(), m_deployments.cend(), [&](const Deployment &deployment) {
+        return deployment.modelName == modelName && deployment.accessGroups.contains(group);
+    });
 }
 
 QString providerName(Provider provider)

@@ -37,6 +37,8 @@ public:
     [[nodiscard]] const QList<Deployment> &all() const { return m_deployments; }
     // Access group name → model names in it.
     [[nodiscard]] QHash<QString, QStringList> accessGroups() const;
+    // Whether a deployment of model group `modelName` is in access group `group`.
+    [[nodiscard]] bool inAccessGroup(const QString &group, const QString &modelName) const;
 
 private:
     [[nodiscard]] qsizetype indexOf(const QString &id) const;

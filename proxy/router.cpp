@@ -77,6 +77,16 @@ bool sameSecret(QByteArrayView presented, QByteArrayView secret)
 
 } // namespace
 
+QByteArray Router::digestOf(const QByteArray &key) const
+{
+    RecentKey &slot = m_recentKeys[qHash(key) % m_recentKeys.size()];
+    if (sameSecret(key, slot.key))
+        return slot.hash;
+    slot.key = key;
+    slot.hash = hashKey(key);
+    return slot.hash;
+}
+
 QString Router::canonicalPath(const QString &path)
 {
     QString canonical = path.isEmpty() ? u"/"_s : path;
@@ -174,7 +184,7 @@ bool Router::authenticate(const HttpRequest &request, Access access, Caller &cal
         caller.kind = Caller::Kind::MasterKey;
         return true;
     }
-    const QByteArray presented = hashKey(key);
+    const QByteArray presented = digestOf(key);
     caller.tokenHash = presented;
     // Looked up by its hash: the hash table compares digests, never the raw key.
     const VirtualKey *virtualKey = m_identities ? m_identities->keyByToken(QString::fromLatin1(presented)) : nullptr;

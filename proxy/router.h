@@ -8,6 +8,7 @@
 #include <QList>
 #include <QString>
 
+#include <array>
 #include <functional>
 
 namespace Tollgate {
@@ -81,6 +82,16 @@ private:
     QList<QString> m_patterns;                   // keys of m_byPath with a {…} segment
     QByteArray m_masterKey;       // compared as it is: the master key's calls skip hashing
     QByteArray m_masterKeyHash;
+    // Digests of virtual keys presented lately, so a busy key is not hashed (SHA-256) per call:
+    // a slot per key, picked by a seeded hash of it; the key in the slot is compared in
+    // constant time, as the master key is. Only the gateway thread authenticates.
+    struct RecentKey
+    {
+        QByteArray key;
+        QByteArray hash;
+    };
+    [[nodiscard]] QByteArray digestOf(const QByteArray &key) const;
+    mutable std::array<RecentKey, 16> m_recentKeys;
     const IdentityRegistry *m_identities = nullptr;
     const IClock *m_clock = nullptr;
     BrowserGuard m_browser;

@@ -18,7 +18,7 @@ Store::WriteJob save(const StoredResponse &response)
         return Store::execCached(db, sql,
                                  {response.responseId, response.deploymentId, response.modelGroup, response.apiKey,
                                   response.contextTokens, response.createdAt.toMSecsSinceEpoch()},
-                                 u"save response %1"_s.arg(response.responseId));
+                                 u"save a response"_s);
     };
 }
 
