@@ -148,6 +148,7 @@ private slots:
     void malformedAnswers();
     void closedKeptAliveConnectionIsRetriedOnce();
     void noRetryOnceTheAnswerBegan();
+    void proxyVariablesLeaveEveryCallToLibcurl();
 
 private:
     std::shared_ptr<CallLog> call(UpstreamRequest request)
@@ -370,6 +371,24 @@ void TestPlainHttp::noRetryOnceTheAnswerBegan()
     QCOMPARE(second->body, "abc");
     QCOMPARE(m_provider->requests().size(), 2);
     QCOMPARE(m_provider->connections(), 1);
+}
+
+void TestPlainHttp::proxyVariablesLeaveEveryCallToLibcurl()
+{
+    // libcurl honours http_proxy (and no_proxy); the plain engine does not, so a client made
+    // while one is set leaves every call to libcurl. no_proxy lets this one reach the provider.
+    qputenv("http_proxy", "http://127.0.0.1:9");
+    qputenv("no_proxy", "127.0.0.1");
+    UpstreamClient proxied;
+    qunsetenv("http_proxy");
+    qunsetenv("no_proxy");
+    auto log = std::make_shared<CallLog>();
+    proxied.start(post(m_provider->baseUrl() + "/v1/chat/completions"), recordInto(log));
+    QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 5000);
+    QCOMPARE(log->result.status, UpstreamResult::Status::Ok);
+    QCOMPARE(log->body, "ok");
+    QVERIFY(!proxied.findChildren<QSocketNotifier *>().isEmpty());
+    QCOMPARE(proxied.findChildren<QSocketNotifier *>(u"tollgate-plain-http"_s).size(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestPlainHttp)
