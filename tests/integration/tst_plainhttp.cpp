@@ -56,7 +56,7 @@ public:
         });
     }
 
-    bool listen() { return m_server.listen(QHostAddress::LocalHost); }
+    bool listen(const QHostAddress &address = QHostAddress::LocalHost) { return m_server.listen(address); }
     QByteArray baseUrl() const { return "http://127.0.0.1:" + QByteArray::number(m_server.serverPort()); }
     void queue(const Answer &answer) { m_answers.append(answer); }
     void queue(const QByteArray &bytes, int pieceSize = 0) { m_answers.append({bytes, pieceSize}); }
@@ -149,6 +149,7 @@ private slots:
     void closedKeptAliveConnectionIsRetriedOnce();
     void noRetryOnceTheAnswerBegan();
     void proxyVariablesLeaveEveryCallToLibcurl();
+    void ipv6Address();
 
 private:
     std::shared_ptr<CallLog> call(UpstreamRequest request)
@@ -389,6 +390,21 @@ void TestPlainHttp::proxyVariablesLeaveEveryCallToLibcurl()
     QCOMPARE(log->body, "ok");
     QVERIFY(!proxied.findChildren<QSocketNotifier *>().isEmpty());
     QCOMPARE(proxied.findChildren<QSocketNotifier *>(u"tollgate-plain-http"_s).size(), 0);
+}
+
+void TestPlainHttp::ipv6Address()
+{
+    ScriptedProvider provider;
+    if (!provider.listen(QHostAddress::LocalHostIPv6))
+        QSKIP("no IPv6 loopback here");
+    provider.queue("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nsix!");
+    const QByteArray url = provider.baseUrl().replace("127.0.0.1", "[::1]") + "/v1/chat/completions";
+    auto log = call(post(url));
+    QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 5000);
+    QCOMPARE(log->result.status, UpstreamResult::Status::Ok);
+    QCOMPARE(log->body, "six!");
+    QVERIFY(provider.requests().value(0).contains("\r\nHost: [::1]:"));
+    QCOMPARE(m_client->findChildren<QSocketNotifier *>(u"tollgate-plain-http"_s).size(), 2);
 }
 
 QTEST_GUILESS_MAIN(TestPlainHttp)
