@@ -245,6 +245,12 @@ AccountingBody accountingBody(const QJsonObject &request, bool withPrompt)
     }
 
     QJsonObject &chat = result.chat;
+    if (!withPrompt) {
+        // Each QJsonObject::insert costs ~0.2 µs: only what admission reads.
+        if (!absent(maxOutput))
+            chat.insert(u"max_tokens"_s, maxOutput);
+        return result;
+    }
     chat.insert(u"model"_s, model);
     if (const QJsonValue user = request.value(u"user"_s); user.isString())
         chat.insert(u"user"_s, user);
@@ -252,8 +258,6 @@ AccountingBody accountingBody(const QJsonObject &request, bool withPrompt)
         chat.insert(u"stream"_s, stream);
     if (!absent(maxOutput))
         chat.insert(u"max_tokens"_s, maxOutput);
-    if (!withPrompt)
-        return result;
 
     QJsonArray messages;
     if (instructions.isString() && !instructions.toString().isEmpty())

@@ -43,8 +43,8 @@ struct AccountingBody
 // Not countable here (the provider holds it): the context of previous_response_id,
 // conversation and item_reference items, a stored prompt template's own text, and what
 // hosted tools (web search, file search) add to the input while the response runs.
-// `withPrompt` false: checked the same, but the chat body carries only model, user, stream and
-// max_tokens (the prompt is bounded some other way: see PromptExtras::promptBound).
+// `withPrompt` false: checked the same, but the chat body carries only what admission reads of
+// it, max_tokens (the prompt is bounded some other way: see PromptExtras::promptBound).
 AccountingBody accountingBody(const QJsonObject &request, bool withPrompt = true);
 
 // A mock Response, shaped as OpenAI's API reference shows it.

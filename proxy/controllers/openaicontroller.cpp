@@ -443,11 +443,8 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
                                                                    : std::optional<QString>(counted.errorParam)));
         return;
     }
-    // The chat-shaped body's own fields (a plain one has no messages: its bytes bound the prompt).
-    if (auto error = validate(CallType::Responses, counted.chat)) {
-        responder->send(*error);
-        return;
-    }
+    // accountingBody checked every field validate() would check of the chat-shaped body it made
+    // (model, stream, user, max_tokens), and a plain one holds only max_tokens.
     // A follow-up continues a response the provider keeps: same deployment, and its context
     // (the previous response's input and output) is part of this call's prompt.
     QString pinned;
@@ -467,7 +464,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         extras.hiddenTokens = entry->contextTokens;
     }
     const QString requested = body->value(u"model"_s).toString();
-    const QString endUser = counted.chat.value(u"user"_s).toString();
+    const QString endUser = body->value(u"user"_s).toString();  // a string, or absent or null (checked)
     const QByteArray tokenHash = context.caller.tokenHash;
     Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, plain](
                        const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,

@@ -116,6 +116,24 @@ private Q_SLOTS:
         const Responses::AccountingBody body = Responses::accountingBody(request);
         QVERIFY(!body.error.isEmpty());
         QCOMPARE(body.errorParam, param);
+        // Without the prompt (a request whose bytes bound it) the same checks refuse the same.
+        const Responses::AccountingBody checked = Responses::accountingBody(request, false);
+        QCOMPARE(checked.error, body.error);
+        QCOMPARE(checked.errorParam, param);
+    }
+
+    void withoutPromptOnlyWhatAdmissionReads()
+    {
+        QJsonObject request = baseRequest();
+        request.insert(u"user"_s, u"someone"_s);
+        request.insert(u"stream"_s, true);
+        QCOMPARE(Responses::accountingBody(request, false).chat, QJsonObject());
+        request.insert(u"max_output_tokens"_s, 64);
+        QCOMPARE(Responses::accountingBody(request, false).chat, (QJsonObject{{u"max_tokens"_s, 64}}));
+        const QJsonObject full = Responses::accountingBody(request).chat;
+        QCOMPARE(full.value(u"max_tokens"_s), QJsonValue(64));
+        QCOMPARE(full.value(u"user"_s), QJsonValue(u"someone"_s));
+        QVERIFY(full.contains(u"messages"_s));
     }
 
     void backgroundRefusalSaysWhy()
