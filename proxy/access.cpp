@@ -8,6 +8,16 @@ using namespace Qt::StringLiterals;
 
 namespace Tollgate {
 
+namespace {
+
+// An entry that stands for every model group.
+bool meansAllModels(const QString &entry)
+{
+    return entry == u"all-proxy-models" || entry == u"*";
+}
+
+} // namespace
+
 ModelAccess::ModelAccess(const Caller &caller, const IdentityRegistry *identities, const DeploymentTable &deployments)
     : m_deployments(deployments)
 {
@@ -28,7 +38,7 @@ bool ModelAccess::List::allows(const QString &model, const DeploymentTable &depl
     for (const QString &entry : entries) {
         if (entry == model)
             return true;
-        if (entry == u"all-proxy-models" || entry == u"*") {
+        if (meansAllModels(entry)) {
             if (deployments.groupNames().contains(model))
                 return true;
         } else if (deployments.inAccessGroup(entry, model)) {
@@ -43,7 +53,7 @@ QSet<QString> ModelAccess::expand(const QStringList &entries, const DeploymentTa
     QSet<QString> names;
     const auto groups = deployments.accessGroups();
     for (const QString &entry : entries) {
-        if (entry == u"all-proxy-models" || entry == u"*") {
+        if (meansAllModels(entry)) {
             for (const QString &name : deployments.groupNames())
                 names.insert(name);
             continue;

@@ -100,6 +100,11 @@ public:
     };
 
     explicit ResponseParser(bool headRequest = false) : m_headRequest(headRequest) {}
+    // A HEAD request's answer has no body, whatever its head says.
+    static ResponseParser forRequest(const UpstreamRequest &request)
+    {
+        return ResponseParser(request.method.compare("HEAD", Qt::CaseInsensitive) == 0);
+    }
 
     // Appends the body bytes in `data` to `body`.
     Progress feed(QByteArrayView data, QByteArray &body)
@@ -132,7 +137,6 @@ public:
     [[nodiscard]] int status() const { return m_status; }
     [[nodiscard]] const HeaderList &headers() const { return m_headers; }
     [[nodiscard]] bool keepAlive() const { return m_keepAlive; }
-    [[nodiscard]] bool inHead() const { return m_stage == Stage::Head; }
     [[nodiscard]] const QString &error() const { return m_error; }
 
 private:
@@ -908,7 +912,7 @@ void PlainHttpClient::Private::lost(Call *call, const QString &message)
         call->connection = nullptr;
         call->retried = true;
         call->sent = 0;
-        call->parser = ResponseParser(call->request.method.compare("HEAD", Qt::CaseInsensitive) == 0);
+        call->parser = ResponseParser::forRequest(call->request);
         dispatch(call);
         return;
     }
@@ -1124,7 +1128,7 @@ void PlainHttpClient::start(UpstreamCallId id, const PlainHttpTarget &target, Up
     call->target = target;
     call->request = std::move(request);
     call->handlers = std::move(handlers);
-    call->parser = ResponseParser(call->request.method.compare("HEAD", Qt::CaseInsensitive) == 0);
+    call->parser = ResponseParser::forRequest(call->request);
     call->head = d->requestHead(*call);
     if (call->request.timeout.count() > 0)
         call->deadline = nowMs() + call->request.timeout.count();
