@@ -63,6 +63,7 @@ def stop(p):
     # (the started program plus anything it forked), never anything else.
     try:
         os.killpg(p.pid, signal.SIGTERM)
+        os.killpg(p.pid, signal.SIGCONT)   # a paused target (see paused()) handles the SIGTERM only once continued
         p.wait(5)
     except ProcessLookupError:
         pass
@@ -102,6 +103,31 @@ def tree(pid):
     return out
 
 
+def signal_tree(p, sig):
+    # The started process group and every descendant (a server that left the group included).
+    pids = tree(p.pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(p.pid, sig)
+    for q in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(q, sig)
+
+
+@contextlib.contextmanager
+def paused(targets):
+    """The Tollgate targets not measured now are stopped (SIGSTOP) for the measurement and continued after it: all
+    targets share the server core, and a target's background work (a PostgreSQL server's autovacuum and checkpoints
+    after a throughput run, the store's batches) would otherwise run during another target's measurement."""
+    procs = [t.proc for t in targets if t.proc is not None and t.proc.poll() is None]
+    for p in procs:
+        signal_tree(p, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for p in procs:
+            signal_tree(p, signal.SIGCONT)
+
+
 def rss_kib(pid):
     s = 0
     for q in tree(pid):
@@ -123,6 +149,19 @@ def cpu_ticks(pid):
         except OSError:
             pass
     return s
+
+
+def settle(pid, step=0.1, limit=20.0):
+    """Waits until `pid`'s tree is idle again (at most one clock tick of CPU in each of two `step`s in a row, or
+    `limit` seconds); returns the CPU seconds it used meanwhile: the work a run left behind (the store's batches)."""
+    first = last = cpu_ticks(pid)
+    calm, end = 0, time.time() + limit
+    while calm < 2 and time.time() < end:
+        time.sleep(step)
+        now = cpu_ticks(pid)
+        calm = calm + 1 if now - last <= 1 else 0
+        last = now
+    return (last - first) / os.sysconf('SC_CLK_TCK')
 
 
 def pin(pid, core):
@@ -306,6 +345,8 @@ def main():
     ap.add_argument('--dialect-scenarios', default='tp,lat,stream',
                     help='which of the selected tp,lat,stream scenarios also run per dialect')
     ap.add_argument('--dialect-duration', type=int, help='seconds per dialect throughput run (default: --duration)')
+    ap.add_argument('--keep-others-running', action='store_true',
+                    help='do not pause the Tollgate targets that are not being measured (see paused())')
     ap.add_argument('--json', help='write raw results here (default bench/results/<time>.json)')
     a = ap.parse_args()
     scen = expand_scenarios(a)
@@ -432,26 +473,34 @@ def run(a, scen):
                     pin(up.pid, SERVER_CORE)   # direct: the fake itself is the server under test
                 if base in ('lat', 'stream') and pid and t.name != 'direct':
                     pin(pid, LOAD_CORE)        # lat/stream: client, server, fake on ONE core (no cross-core wake-ups)
-                time.sleep(1)                  # let the previous run's background work (GC, closes) settle
-                if base == 'tp':
-                    secs = a.duration if dialect == 'chat' else (a.dialect_duration or a.duration)
-                    r = wrk_split(t.urls, a.conns, secs, t.hdrs(upstream), t.key or a.key, pid, dialect)
-                elif base == 'lat':
-                    r = wrk(t.url, 1, a.lat_duration, t.hdrs(upstream), t.key or a.key, pid, dialect)
-                elif s == 'many':
-                    r = many(t, MANY if t.name == 'direct' else t.url, t.hdrs(upstream), t.key or a.key, a.many_n,
-                             pid if t.name != 'direct' else None)
-                elif s == 'slow':
-                    url = {'direct': SLOW, 'nginx': 'http://127.0.0.1:18092'}.get(t.name, t.url)
-                    r = wrk(url, a.conns, a.lat_duration, t.hdrs(upstream), t.key or a.key, None)
-                else:
-                    if t.name != 'direct' and t.start is None and t.stream_url == t.url and t.name not in ('nginx', 'portkey'):
-                        continue
-                    r = sse(t.stream_url, t.hdrs(upstream), t.key or a.key, a.stream_n, 1, 30, dialect=dialect)
-                if base == 'tp' and t.name == 'direct':
-                    pin(up.pid, LOAD_CORE)
-                if base in ('lat', 'stream') and pid and t.name != 'direct':
-                    pin(pid, SERVER_CORE)
+                others = [] if a.keep_others_running else [o for o in targets if o is not t and o.start]
+                with paused(others):
+                    time.sleep(1)                  # let the previous run's background work (GC, closes) settle
+                    if base == 'tp':
+                        secs = a.duration if dialect == 'chat' else (a.dialect_duration or a.duration)
+                        r = wrk_split(t.urls, a.conns, secs, t.hdrs(upstream), t.key or a.key, pid, dialect)
+                    elif base == 'lat':
+                        r = wrk(t.url, 1, a.lat_duration, t.hdrs(upstream), t.key or a.key, pid, dialect)
+                    elif s == 'many':
+                        r = many(t, MANY if t.name == 'direct' else t.url, t.hdrs(upstream), t.key or a.key, a.many_n,
+                                 pid if t.name != 'direct' else None)
+                    elif s == 'slow':
+                        url = {'direct': SLOW, 'nginx': 'http://127.0.0.1:18092'}.get(t.name, t.url)
+                        r = wrk(url, a.conns, a.lat_duration, t.hdrs(upstream), t.key or a.key, None)
+                    else:
+                        if t.name != 'direct' and t.start is None and t.stream_url == t.url and t.name not in ('nginx', 'portkey'):
+                            continue
+                        r = sse(t.stream_url, t.hdrs(upstream), t.key or a.key, a.stream_n, 1, 30, dialect=dialect)
+                    if pid:
+                        # The CPU a run left behind (settled before the next target runs) is part of its calls' cost.
+                        drain = settle(pid)
+                        if r.get('cpu_us_per_req') is not None and r.get('requests'):
+                            r['cpu_drain_us_per_req'] = drain * 1e6 / r['requests']
+                            r['cpu_us_per_req'] += r['cpu_drain_us_per_req']
+                    if base == 'tp' and t.name == 'direct':
+                        pin(up.pid, LOAD_CORE)
+                    if base in ('lat', 'stream') and pid and t.name != 'direct':
+                        pin(pid, SERVER_CORE)
                 res[t.name][s].append(r)
                 log(f'rep{rep + 1} {s:16} {t.name:8} ' + json.dumps(r))
     md = a.out or os.path.join(RESULTS, time.strftime('%Y-%m-%d-%H%M%S') + '.md')
