@@ -117,9 +117,9 @@ Where whereOf(const SpendLogFilter &filter)
     if (!filter.apiKey.isEmpty())
         where.add(u"api_key = ?"_s, filter.apiKey);
     if (!filter.userId.isEmpty())
-        where.add(u"user_id = ?"_s, filter.userId);
+        where.add(u"user_id = ? AND user_id <> ''"_s, filter.userId);  // <> '': the partial index
     if (!filter.endUser.isEmpty())
-        where.add(u"end_user = ?"_s, filter.endUser);
+        where.add(u"end_user = ? AND end_user <> ''"_s, filter.endUser);
     if (!filter.requestId.isEmpty())
         where.add(u"request_id = ?"_s, filter.requestId);
     if (!filter.modelGroup.isEmpty())
@@ -132,11 +132,12 @@ Where whereOf(const SpendLogFilter &filter)
         where.add(u"lower(model_group) LIKE lower(?) ESCAPE '\\'"_s, QString(u'%' + pattern + u'%'));
     }
     if (!filter.sessionId.isEmpty())
-        where.add(u"session_id = ?"_s, filter.sessionId);
+        where.add(u"session_id = ? AND session_id <> ''"_s, filter.sessionId);
     if (!filter.dialect.isEmpty())
         where.add(u"dialect = ?"_s, filter.dialect);
     if (!filter.status.isEmpty())
-        where.add(u"status = ?"_s, filter.status);
+        where.add(filter.status == u"success"_s ? u"status = ?"_s : u"status = ? AND status <> 'success'"_s,
+                  filter.status);
     // Stored times are ISO-8601 UTC with milliseconds and Z, so text order is time order.
     if (filter.from.isValid())
         where.add(u"start_time >= ?"_s, isoUtc(filter.from));
@@ -244,6 +245,22 @@ Result<QList<SpendLogRow>> find(QSqlDatabase &db, const SpendLogFilter &filter, 
     while (query.next())
         rows.append(rowFrom(query));
     return rows;
+}
+
+QStringList findPlan(QSqlDatabase &db, const SpendLogFilter &filter)
+{
+    const Where where = whereOf(filter);
+    QVariantList values = where.values;
+    values << qint64(10) << qint64(0);
+    QSqlQuery query(db);
+    QStringList steps;
+    if (!run(query, u"EXPLAIN QUERY PLAN SELECT "_s + RowColumns + u" FROM spend_logs"_s + where.sql() + NewestFirst
+                        + u" LIMIT ? OFFSET ?"_s,
+             values))
+        return steps;
+    while (query.next())
+        steps.append(query.value(3).toString());
+    return steps;
 }
 
 Result<SpendCsvPage> csvPage(QSqlDatabase &db, const SpendLogFilter &filter,

@@ -125,6 +125,9 @@ Result<QList<SpendLogRow>> all(QSqlDatabase &db);
 // Matching rows, newest first (start_time, then request_id, descending).
 Result<QList<SpendLogRow>> find(QSqlDatabase &db, const SpendLogFilter &filter, qint64 limit, qint64 offset);
 
+// SQLite's plan for find()'s query, one step a line ("SEARCH spend_logs USING INDEX ..."; tests).
+QStringList findPlan(QSqlDatabase &db, const SpendLogFilter &filter);
+
 // Up to `limit` matching rows older than `after` (from the newest when absent), as CSV.
 Result<SpendCsvPage> csvPage(QSqlDatabase &db, const SpendLogFilter &filter,
                              const std::optional<SpendLogCursor> &after, int limit);

@@ -1,4 +1,5 @@
 #include "models/store/migrations.h"
+#include "models/store/spendlog.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -7,12 +8,15 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
+#include <QTimeZone>
 #include <QTest>
 
 #include <memory>
 
 using namespace Qt::StringLiterals;
 using namespace Tollgate;
+
+Q_DECLARE_METATYPE(Tollgate::SpendLogFilter)
 
 namespace {
 
@@ -109,6 +113,8 @@ private slots:
     void freshDatabaseHasObject();
     void freshDatabaseReachesLatestVersion();
     void spendLogDefaults();
+    void partialSpendIndexesServeTheirFilters_data();
+    void partialSpendIndexesServeTheirFilters();
     void rerunIsIdempotent();
     void upgradesOlderDatabase();
     void version3SpendLogGainsAgentColumns();
@@ -222,6 +228,74 @@ void TestMigrations::spendLogDefaults()
     // The request id is the key: a call is logged once.
     QVERIFY(!conn.exec(u"INSERT INTO spend_logs (request_id, call_type, start_time, end_time) "
                        "VALUES ('r1', 'acompletion', 'a', 'b')"_s));
+}
+
+void TestMigrations::partialSpendIndexesServeTheirFilters_data()
+{
+    QTest::addColumn<QString>("index");
+    QTest::addColumn<SpendLogFilter>("filter");
+    QTest::addColumn<QStringList>("found");
+
+    SpendLogFilter filter;
+    filter.userId = u"u1"_s;
+    QTest::newRow("user") << u"idx_spend_logs_user_id"_s << filter << QStringList{u"r2"_s};
+    filter = {};
+    filter.endUser = u"e1"_s;
+    QTest::newRow("end user") << u"idx_spend_logs_end_user"_s << filter << QStringList{u"r2"_s};
+    filter = {};
+    filter.sessionId = u"s1"_s;
+    QTest::newRow("session") << u"idx_spend_logs_session_id"_s << filter << QStringList{u"r2"_s};
+    filter = {};
+    filter.status = u"refused"_s;
+    QTest::newRow("refused") << u"idx_spend_logs_status"_s << filter << QStringList{u"r2"_s};
+    filter = {};
+    filter.status = u"success"_s;   // not in the status index: found all the same
+    QTest::newRow("success") << QString() << filter << QStringList{u"r3"_s, u"r1"_s};
+}
+
+void TestMigrations::partialSpendIndexesServeTheirFilters()
+{
+    QFETCH(QString, index);
+    QFETCH(SpendLogFilter, filter);
+    QFETCH(QStringList, found);
+
+    Connection conn(m_path);
+    QVERIFY(conn.ok());
+    QSqlDatabase db = conn.db();
+    QVERIFY(migrate(db).ok());
+    const auto insert = [&db](const QString &id, const QString &user, const QString &session, const QString &status) {
+        SpendLogRow row;
+        row.requestId = id;
+        row.callType = u"acompletion"_s;
+        row.startTime = QDateTime(QDate(2026, 1, 1), QTime(0, 0, id.mid(1).toInt()), QTimeZone::utc());
+        row.endTime = row.startTime;
+        row.userId = user;
+        row.endUser = user.isEmpty() ? QString() : u"e1"_s;
+        row.sessionId = session;
+        row.status = status;
+        bool inserted = false;
+        return SpendLogRepository::insertOnce(db, row, &inserted).ok() && inserted;
+    };
+    QVERIFY(insert(u"r1"_s, {}, {}, u"success"_s));
+    QVERIFY(insert(u"r2"_s, u"u1"_s, u"s1"_s, u"refused"_s));
+    QVERIFY(insert(u"r3"_s, {}, {}, u"success"_s));
+
+    // The indexes hold only the rows with a value (a status other than success).
+    QSqlQuery query(db);
+    QVERIFY(query.exec(u"SELECT count(*) FROM spend_logs INDEXED BY idx_spend_logs_user_id WHERE user_id <> ''"_s));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toInt(), 1);
+    query.finish();
+
+    const QString plan = SpendLogRepository::findPlan(db, filter).join(u'\n');
+    if (!index.isEmpty())
+        QVERIFY2(plan.contains(u"USING INDEX "_s + index), qPrintable(plan));
+    const auto rows = SpendLogRepository::find(db, filter, 10, 0);
+    QVERIFY(rows.ok());
+    QStringList ids;
+    for (const SpendLogRow &row : *rows)
+        ids.append(row.requestId);
+    QCOMPARE(ids, found);
 }
 
 void TestMigrations::rerunIsIdempotent()
