@@ -541,16 +541,16 @@ private:
             const QByteArrayView name = line.first(colon);
             const QByteArrayView value = line.sliced(colon + 1).trimmed();
             const QByteArrayView trimmedName = name.trimmed();
-            const bool framing = trimmedName.compare("content-length", Qt::CaseInsensitive) == 0
-                                 || trimmedName.compare("transfer-encoding", Qt::CaseInsensitive) == 0;
+            const bool framing = equalsIgnoringCase(trimmedName, "content-length")
+                                 || equalsIgnoringCase(trimmedName, "transfer-encoding");
             if (framing && name.size() != trimmedName.size())
                 return bad(u"Whitespace around a header name is not accepted."_s);
-            if (name.compare("transfer-encoding", Qt::CaseInsensitive) == 0) {
+            if (equalsIgnoringCase(name, "transfer-encoding")) {
                 if (sawTransferEncoding || value.compare("chunked", Qt::CaseInsensitive) != 0)
                     return bad(u"Transfer-Encoding must be exactly 'chunked'."_s);
                 sawTransferEncoding = true;
                 chunked = true;
-            } else if (name.compare("content-length", Qt::CaseInsensitive) == 0) {
+            } else if (equalsIgnoringCase(name, "content-length")) {
                 bool digits = !value.isEmpty() && value.size() <= 18;
                 for (const char c : value)
                     digits = digits && c >= '0' && c <= '9';

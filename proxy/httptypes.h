@@ -16,6 +16,14 @@ namespace Tollgate {
 using HeaderList = QList<QPair<QByteArray, QByteArray>>;
 using SteadyClock = std::chrono::steady_clock;
 
+// ASCII text (a header name, a token) compared without case. The lengths first: most header
+// names differ in length, and qstrnicmp walks the bytes before it compares lengths (~25 look-ups
+// a call).
+inline bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
+{
+    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
+}
+
 // A request as the gateway sees it: a plain value, copied out of the HTTP server's
 // objects before the handler runs (QtHttpServer reuses its request object).
 struct HttpRequest
@@ -32,7 +40,7 @@ struct HttpRequest
     [[nodiscard]] QByteArray header(QByteArrayView name) const
     {
         for (const auto &[key, value] : headers) {
-            if (key.compare(name, Qt::CaseInsensitive) == 0)
+            if (equalsIgnoringCase(key, name))
                 return value;
         }
         return {};
@@ -40,7 +48,7 @@ struct HttpRequest
     [[nodiscard]] bool hasHeader(QByteArrayView name) const
     {
         for (const auto &entry : headers) {
-            if (entry.first.compare(name, Qt::CaseInsensitive) == 0)
+            if (equalsIgnoringCase(entry.first, name))
                 return true;
         }
         return false;

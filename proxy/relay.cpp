@@ -255,7 +255,7 @@ void RelayCall::onHead(int status, const HeaderList &headers)
 {
     m_status = status;
     for (const auto &[name, value] : headers) {
-        if (name.compare("content-type", Qt::CaseInsensitive) == 0) {
+        if (equalsIgnoringCase(name, "content-type")) {
             m_contentType = value;
             break;
         }

@@ -48,12 +48,16 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body)
     const auto wrongType = [&](const QString &field, const QString &expected) {
         return errorResponse(ApiError::BadRequest, u"'%1' must be %2."_s.arg(field, expected), field);
     };
-    if (body.contains(u"stream"_s) && !body.value(u"stream"_s).isBool() && !body.value(u"stream"_s).isNull())
+    // One look-up a field (each is a binary search of the object's keys, ~0.3k instructions).
+    const auto absentOr = [&](const QString &field, QJsonValue::Type type) {
+        const QJsonValue value = body.value(field);
+        return value.isUndefined() || value.isNull() || value.type() == type;
+    };
+    if (!absentOr(u"stream"_s, QJsonValue::Bool))
         return wrongType(u"stream"_s, u"a boolean"_s);
-    if (body.contains(u"user"_s) && !body.value(u"user"_s).isString() && !body.value(u"user"_s).isNull())
+    if (!absentOr(u"user"_s, QJsonValue::String))
         return wrongType(u"user"_s, u"a string"_s);
-    if (body.contains(u"stream_options"_s) && !body.value(u"stream_options"_s).isObject()
-        && !body.value(u"stream_options"_s).isNull())
+    if (!absentOr(u"stream_options"_s, QJsonValue::Object))
         return wrongType(u"stream_options"_s, u"an object"_s);
     // What bounds the reservation must be a number the bound can use: a whole number of
     // tokens (0 or more) and a positive count of completions. 1e18 is whole: it is reserved
@@ -194,8 +198,7 @@ HeaderList anthropicClientHeaders(const HttpRequest &request)
 {
     HeaderList headers;
     for (const auto &[name, value] : request.headers) {
-        if (name.compare("anthropic-version", Qt::CaseInsensitive) == 0
-            || name.compare("anthropic-beta", Qt::CaseInsensitive) == 0)
+        if (equalsIgnoringCase(name, "anthropic-version") || equalsIgnoringCase(name, "anthropic-beta"))
             headers.append({name.toLower(), value});
     }
     return headers;
@@ -365,7 +368,7 @@ void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &bas
     handlers.onHead = [answer](int status, const HeaderList &headers) {
         answer->status = status;
         for (const auto &[name, value] : headers) {
-            if (name.compare("content-type", Qt::CaseInsensitive) == 0)
+            if (equalsIgnoringCase(name, "content-type"))
                 answer->contentType = value;
         }
     };

@@ -1,5 +1,6 @@
 #include "provideradapter.h"
 
+#include "../httptypes.h"
 #include "../jsonscan.h"
 
 #include <QJsonDocument>
@@ -79,9 +80,9 @@ HeaderList anthropicHeaders(const Deployment &deployment, const HeaderList &clie
     QByteArray version = deployment.apiVersion.toUtf8();
     HeaderList headers;
     for (const auto &[name, value] : client) {
-        if (name.compare("anthropic-version", Qt::CaseInsensitive) == 0 && !value.trimmed().isEmpty())
+        if (equalsIgnoringCase(name, "anthropic-version") && !value.trimmed().isEmpty())
             version = value;
-        else if (name.compare("anthropic-beta", Qt::CaseInsensitive) == 0)
+        else if (equalsIgnoringCase(name, "anthropic-beta"))
             headers.append({QByteArrayLiteral("anthropic-beta"), value});
     }
     // Anthropic refuses a request without the header: a deployment not read from config.yaml

@@ -1,5 +1,7 @@
 #include "plainhttp.h"
 
+#include "../httptypes.h"
+
 #include <QLoggingCategory>
 #include <QMetaObject>
 #include <QObject>
@@ -55,11 +57,6 @@ qint64 nowMs()
 QString errnoText(int error)
 {
     return QString::fromLocal8Bit(std::strerror(error));
-}
-
-bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
-{
-    return a.compare(b, Qt::CaseInsensitive) == 0;
 }
 
 // The last comma-separated token of a header value, trimmed.
