@@ -236,21 +236,19 @@ void TestMigrations::partialSpendIndexesServeTheirFilters_data()
     QTest::addColumn<SpendLogFilter>("filter");
     QTest::addColumn<QStringList>("found");
 
-    SpendLogFilter filter;
-    filter.userId = u"u1"_s;
-    QTest::newRow("user") << u"idx_spend_logs_user_id"_s << filter << QStringList{u"r2"_s};
-    filter = {};
-    filter.endUser = u"e1"_s;
-    QTest::newRow("end user") << u"idx_spend_logs_end_user"_s << filter << QStringList{u"r2"_s};
-    filter = {};
-    filter.sessionId = u"s1"_s;
-    QTest::newRow("session") << u"idx_spend_logs_session_id"_s << filter << QStringList{u"r2"_s};
-    filter = {};
-    filter.status = u"refused"_s;
-    QTest::newRow("refused") << u"idx_spend_logs_status"_s << filter << QStringList{u"r2"_s};
-    filter = {};
-    filter.status = u"success"_s;   // not in the status index: found all the same
-    QTest::newRow("success") << QString() << filter << QStringList{u"r3"_s, u"r1"_s};
+    // Each row sets one field of the filter.
+    const auto row = [](const char *name, const QString &index, QString SpendLogFilter::*field, const QString &value,
+                        const QStringList &found) {
+        SpendLogFilter filter;
+        filter.*field = value;
+        QTest::newRow(name) << index << filter << found;
+    };
+    row("user", u"idx_spend_logs_user_id"_s, &SpendLogFilter::userId, u"u1"_s, {u"r2"_s});
+    row("end user", u"idx_spend_logs_end_user"_s, &SpendLogFilter::endUser, u"e1"_s, {u"r2"_s});
+    row("session", u"idx_spend_logs_session_id"_s, &SpendLogFilter::sessionId, u"s1"_s, {u"r2"_s});
+    row("refused", u"idx_spend_logs_status"_s, &SpendLogFilter::status, u"refused"_s, {u"r2"_s});
+    // Not in the status index: found all the same.
+    row("success", QString(), &SpendLogFilter::status, u"success"_s, {u"r3"_s, u"r1"_s});
 }
 
 void TestMigrations::partialSpendIndexesServeTheirFilters()
