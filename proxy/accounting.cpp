@@ -23,11 +23,9 @@ Q_LOGGING_CATEGORY(lcAccounting, "tollgate.accounting")
 
 namespace Tollgate {
 
-namespace {
-
 // USD as QByteArray::number(usd, 'g', 12) writes it (both are printf's %.12g: the same text for
-// 2 million random amounts when this was written), a few times faster: two headers on every
-// virtual-key call.
+// 2 million random amounts when this was written), a few times faster: the cost header on every
+// call, two more on every virtual-key call.
 QByteArray usdHeaderValue(NanoUsd nanos)
 {
     char text[32];
@@ -35,6 +33,15 @@ QByteArray usdHeaderValue(NanoUsd nanos)
                                                    std::chars_format::general, 12);
     return QByteArray(text, end.ptr - text);
 }
+
+QByteArray millisecondsHeaderValue(double ms)
+{
+    char text[32];
+    const std::to_chars_result end = std::to_chars(text, text + sizeof text, ms, std::chars_format::fixed, 3);
+    return end.ec == std::errc() ? QByteArray(text, end.ptr - text) : QByteArray::number(ms, 'f', 3);
+}
+
+namespace {
 
 // Output of a call that sets no max_tokens, on a model whose limit nobody told us: reserve
 // mode holds a typical answer; strict mode's bound is generous (128k tokens, the output

@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QSet>
 
+#include <cstring>
 #include <optional>
 
 namespace Tollgate {
@@ -20,17 +21,23 @@ qsizetype skipSpace(const QByteArray &raw, qsizetype at)
 
 // `at` is on the opening quote: returns the index after the closing one (or -1), and whether
 // the string holds an escape.
+// Most of a request's bytes are inside strings (the prompt): memchr finds the closing quote (and
+// whether a backslash comes before it) a vector at a time instead of a byte at a time.
 qsizetype skipString(const QByteArray &raw, qsizetype at, bool *escaped)
 {
     *escaped = false;
-    for (++at; at < raw.size(); ++at) {
-        const char c = raw[at];
-        if (c == '"')
-            return at + 1;
-        if (c == '\\') {
-            *escaped = true;
-            ++at;
-        }
+    const char *data = raw.constData();
+    const qsizetype size = raw.size();
+    for (++at; at < size;) {
+        const auto *quote = static_cast<const char *>(std::memchr(data + at, '"', size_t(size - at)));
+        if (!quote)
+            return -1;
+        const qsizetype end = quote - data;
+        const auto *slash = static_cast<const char *>(std::memchr(data + at, '\\', size_t(end - at)));
+        if (!slash)
+            return end + 1;
+        *escaped = true;
+        at = (slash - data) + 2;   // past the escaped character, whatever it is
     }
     return -1;
 }

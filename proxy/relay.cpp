@@ -656,12 +656,12 @@ HeaderList RelayCall::gatewayHeaders(bool withCost) const
         {QByteArrayLiteral("x-litellm-call-id"), m_callId.toLatin1()},
         {QByteArrayLiteral("x-litellm-model-id"), m_params.deployment.id.toUtf8()},
         {QByteArrayLiteral("x-litellm-model-group"), m_params.deployment.modelName.toUtf8()},
-        {QByteArrayLiteral("x-litellm-overhead-duration-ms"), QByteArray::number(overhead, 'f', 3)},
+        {QByteArrayLiteral("x-litellm-overhead-duration-ms"), millisecondsHeaderValue(overhead)},
     };
     if (withCost) {
         bool unknown = false;
         const NanoUsd spend = cost(&unknown);
-        headers.append({QByteArrayLiteral("x-litellm-response-cost"), QByteArray::number(nanosToUsd(spend), 'g', 12)});
+        headers.append({QByteArrayLiteral("x-litellm-response-cost"), usdHeaderValue(spend)});
     }
     return headers;
 }

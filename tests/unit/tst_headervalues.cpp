@@ -1,0 +1,41 @@
+// The gateway's numeric header values written without QLocale must read exactly as Qt writes them.
+#include "proxy/accounting.h"
+
+#include <QRandomGenerator>
+#include <QTest>
+
+#include <cmath>
+
+using namespace Tollgate;
+
+class TestHeaderValues : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void usdAsQtWritesIt();
+    void millisecondsAsQtWritesIt();
+};
+
+void TestHeaderValues::usdAsQtWritesIt()
+{
+    QRandomGenerator random(16);
+    QList<NanoUsd> amounts{0, 1, 9, 10, 999, 1'000, 123'456, 1'000'000'000, 999'999'999'999, 123'456'789'012'345};
+    for (int i = 0; i < 20'000; ++i)
+        amounts.append(NanoUsd(random.bounded(qint64(1) << 50) >> random.bounded(50)));
+    for (const NanoUsd amount : amounts)
+        QCOMPARE(usdHeaderValue(amount), QByteArray::number(nanosToUsd(amount), 'g', 12));
+}
+
+void TestHeaderValues::millisecondsAsQtWritesIt()
+{
+    QRandomGenerator random(17);
+    QList<double> values{0.0, 0.0004, 0.0005, 0.0015, 1.0, 12.3456, 1e6, 123456789.987};
+    for (int i = 0; i < 20'000; ++i)
+        values.append(random.generateDouble() * std::pow(10.0, random.bounded(7)));
+    for (const double ms : values)
+        QCOMPARE(millisecondsHeaderValue(ms), QByteArray::number(ms, 'f', 3));
+}
+
+QTEST_GUILESS_MAIN(TestHeaderValues)
+#include "tst_headervalues.moc"
