@@ -21,12 +21,12 @@ namespace Tollgate {
 
 struct Caller;
 
-// What the chat-shaped body of a call does not show of its prompt (Accounting::admit).
 // Header values: USD as QByteArray::number(usd, 'g', 12) writes it, milliseconds as
 // QByteArray::number(ms, 'f', 3), without QLocale's formatting (~1.3k instructions each).
 QByteArray usdHeaderValue(NanoUsd nanos);
 QByteArray millisecondsHeaderValue(double ms);
 
+// What the chat-shaped body of a call does not show of its prompt (Accounting::admit).
 struct PromptExtras
 {
     qint64 hiddenTokens = 0;   // context the provider adds (a previous response's tokens)

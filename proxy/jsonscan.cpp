@@ -20,9 +20,8 @@ qsizetype skipSpace(const QByteArray &raw, qsizetype at)
 }
 
 // `at` is on the opening quote: returns the index after the closing one (or -1), and whether
-// the string holds an escape.
-// Most of a request's bytes are inside strings (the prompt): memchr finds the closing quote (and
-// whether a backslash comes before it) a vector at a time instead of a byte at a time.
+// the string holds an escape. Most of a request's bytes are inside strings (the prompt): memchr
+// finds the closing quote (and whether a backslash comes before it) a vector at a time.
 qsizetype skipString(const QByteArray &raw, qsizetype at, bool *escaped)
 {
     *escaped = false;

@@ -146,6 +146,14 @@ Where whereOf(const SpendLogFilter &filter)
     return where;
 }
 
+// find()'s statement for `where`, with its LIMIT and OFFSET values appended.
+QString findSql(const Where &where, QVariantList *values, qint64 limit, qint64 offset)
+{
+    *values = where.values;
+    *values << limit << offset;
+    return u"SELECT "_s + RowColumns + u" FROM spend_logs"_s + where.sql() + NewestFirst + u" LIMIT ? OFFSET ?"_s;
+}
+
 bool run(QSqlQuery &query, const QString &sql, const QVariantList &values)
 {
     return Store::execPrepared(query, sql, values, {}).ok();
@@ -232,14 +240,11 @@ Result<QList<SpendLogRow>> all(QSqlDatabase &db)
 
 Result<QList<SpendLogRow>> find(QSqlDatabase &db, const SpendLogFilter &filter, qint64 limit, qint64 offset)
 {
-    Where where = whereOf(filter);
-    QVariantList values = where.values;
-    values << limit << offset;
+    QVariantList values;
+    const QString sql = findSql(whereOf(filter), &values, limit, offset);
     QSqlQuery query(db);
     query.setForwardOnly(true);
-    if (!run(query, u"SELECT "_s + RowColumns + u" FROM spend_logs"_s + where.sql() + NewestFirst
-                        + u" LIMIT ? OFFSET ?"_s,
-             values))
+    if (!run(query, sql, values))
         return makeError(u"cannot read spend logs: %1"_s.arg(query.lastError().text()));
     QList<SpendLogRow> rows;
     while (query.next())
@@ -249,14 +254,11 @@ Result<QList<SpendLogRow>> find(QSqlDatabase &db, const SpendLogFilter &filter, 
 
 QStringList findPlan(QSqlDatabase &db, const SpendLogFilter &filter)
 {
-    const Where where = whereOf(filter);
-    QVariantList values = where.values;
-    values << qint64(10) << qint64(0);
+    QVariantList values;
+    const QString sql = findSql(whereOf(filter), &values, 10, 0);
     QSqlQuery query(db);
     QStringList steps;
-    if (!run(query, u"EXPLAIN QUERY PLAN SELECT "_s + RowColumns + u" FROM spend_logs"_s + where.sql() + NewestFirst
-                        + u" LIMIT ? OFFSET ?"_s,
-             values))
+    if (!run(query, u"EXPLAIN QUERY PLAN "_s + sql, values))
         return steps;
     while (query.next())
         steps.append(query.value(3).toString());
