@@ -1,13 +1,12 @@
 #include "upstreamclient.h"
 
+#include "curlapi.h"
 #include "plainhttp.h"
 
 #include <QLoggingCategory>
 #include <QSocketNotifier>
 #include <QTimer>
 #include <QUrl>
-
-#include <curl/curl.h>
 
 #include <unistd.h>
 
@@ -30,12 +29,11 @@ constexpr size_t kMaxFreeHandles = 256;
 // Distinct header sets kept prepared (a gateway has a few per deployment).
 constexpr size_t kMaxHeaderSets = 256;
 
-void ensureCurlGlobalInit()
+// libcurl's functions; only called once loadCurl() succeeded (every libcurl call needs a call on
+// the libcurl engine, and those exist only then).
+const CurlApi &curl()
 {
-    // curl_global_init is not thread-safe itself; a function-local static runs it exactly once.
-    static const CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (code != CURLE_OK)
-        qCCritical(lcUpstream) << "curl_global_init failed:" << curl_easy_strerror(code);
+    return *curlApi();
 }
 
 // Query strings may carry keys (some providers take `?key=`): log scheme, host and path only.
@@ -123,9 +121,12 @@ struct UpstreamClient::Private
     Private(UpstreamClient *owner, Options opts);
     ~Private();
 
+    bool loadCurl(QString *error);
+    void tearDownCurl();
     void configure(Call *call);
     std::shared_ptr<curl_slist> headerListFor(const HeaderList &headers);
     void attach(Call *call);
+    void failLater(UpstreamCallId id, const QString &message);
     void release(UpstreamCallId id);
     void recycle(CURL *easy, bool plainPost);
     void flushDeferred();
@@ -146,7 +147,7 @@ struct UpstreamClient::Private
     // The last URL's engine and target: a gateway calls a few URLs over and over.
     QByteArray lastUrl;
     std::optional<PlainHttpTarget> lastTarget;
-    CURLM *multi = nullptr;
+    CURLM *multi = nullptr;  // created with the first libcurl call (loadCurl)
     QTimer *timer = nullptr;
     std::unordered_map<curl_socket_t, SocketWatch> sockets;
     std::unordered_map<UpstreamCallId, std::unique_ptr<Call>> calls;
@@ -167,19 +168,6 @@ UpstreamClient::Private::Private(UpstreamClient *owner, Options opts)
                          || !qEnvironmentVariableIsEmpty("ALL_PROXY");
     if (options.plainHttpEngine && options.httpVersion != HttpVersion::Http2 && !proxied)
         plain = std::make_unique<PlainHttpClient>(q, options.maxIdleConnections);
-    ensureCurlGlobalInit();
-    multi = curl_multi_init();
-    Q_ASSERT(multi);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Private::socketCallback);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Private::timerCallback);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.maxIdleConnections);
-    // Providers get as many parallel connections as there are calls (QNAM's cap of 6 is what
-    // made it unusable); 0 means no limit.
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
-
     // Children of the client, so they follow it to another thread with moveToThread().
     timer = new QTimer(q);
     timer->setSingleShot(true);
@@ -190,27 +178,59 @@ UpstreamClient::Private::Private(UpstreamClient *owner, Options opts)
 UpstreamClient::Private::~Private()
 {
     plain.reset();
-    // Nothing may call back into this half-destroyed object while curl tears down.
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, nullptr);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, nullptr);
-    for (auto &[id, call] : calls) {
-        if (call->added)
-            curl_multi_remove_handle(multi, call->easy);
-        if (call->easy)
-            curl_easy_cleanup(call->easy);
-        call->easy = nullptr;
-    }
-    calls.clear();
-    for (const FreeHandle &handle : freeHandles)
-        curl_easy_cleanup(handle.easy);
-    freeHandles.clear();
-    curl_multi_cleanup(multi);
+    if (multi)
+        tearDownCurl();
     for (auto &[fd, watch] : sockets) {
         delete watch.read;
         delete watch.write;
     }
     sockets.clear();
     delete timer;
+}
+
+// The multi handle with this client's callbacks, made on the first call libcurl takes (loading
+// libcurl first if no client of the process has yet).
+bool UpstreamClient::Private::loadCurl(QString *error)
+{
+    if (multi)
+        return true;
+    if (!curlApi(error))
+        return false;
+    multi = curl().multi_init();
+    if (!multi) {
+        *error = u"curl_multi_init failed"_s;
+        return false;
+    }
+    curl().multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Private::socketCallback);
+    curl().multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl().multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Private::timerCallback);
+    curl().multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    curl().multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.maxIdleConnections);
+    // Providers get as many parallel connections as there are calls (QNAM's cap of 6 is what
+    // made it unusable); 0 means no limit.
+    curl().multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    curl().multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+    return true;
+}
+
+void UpstreamClient::Private::tearDownCurl()
+{
+    // Nothing may call back into this half-destroyed object while curl tears down.
+    curl().multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, nullptr);
+    curl().multi_setopt(multi, CURLMOPT_TIMERFUNCTION, nullptr);
+    for (auto &[id, call] : calls) {
+        if (call->added)
+            curl().multi_remove_handle(multi, call->easy);
+        if (call->easy)
+            curl().easy_cleanup(call->easy);
+        call->easy = nullptr;
+    }
+    calls.clear();
+    for (const FreeHandle &handle : freeHandles)
+        curl().easy_cleanup(handle.easy);
+    freeHandles.clear();
+    curl().multi_cleanup(multi);
+    multi = nullptr;
 }
 
 std::shared_ptr<curl_slist> UpstreamClient::Private::headerListFor(const HeaderList &headers)
@@ -233,11 +253,11 @@ std::shared_ptr<curl_slist> UpstreamClient::Private::headerListFor(const HeaderL
         // "Name:" would make curl remove the header; "Name;" sends it with an empty value.
         const QByteArray line = value.isEmpty() ? QByteArray(name + ';')
                                                 : QByteArray(name + ": " + value);
-        list = curl_slist_append(list, line.constData());
+        list = curl().slist_append(list, line.constData());
     }
     // Otherwise curl may wait up to a second for a "100 Continue" before sending large bodies.
-    list = curl_slist_append(list, "Expect:");
-    std::shared_ptr<curl_slist> shared(list, &curl_slist_free_all);
+    list = curl().slist_append(list, "Expect:");
+    std::shared_ptr<curl_slist> shared(list, curl().slist_free_all);
     // Bounded: sets that vary per call (a client's anthropic-beta) only cost their own list.
     if (headerSets.size() >= kMaxHeaderSets)
         headerSets.clear();  // calls in flight keep theirs
@@ -260,41 +280,41 @@ void UpstreamClient::Private::configure(Call *call)
         easy = handle.easy;
         ready = post && handle.plainPost;
         if (!ready)
-            curl_easy_reset(easy);
+            curl().easy_reset(easy);
     } else {
-        easy = curl_easy_init();
+        easy = curl().easy_init();
     }
     call->easy = easy;
     call->plainPost = post;
 
-    curl_easy_setopt(easy, CURLOPT_URL, request.url.constData());
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errorBuffer);
+    curl().easy_setopt(easy, CURLOPT_URL, request.url.constData());
+    curl().easy_setopt(easy, CURLOPT_PRIVATE, call);
+    curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errorBuffer);
     const long timeoutMs = static_cast<long>(std::max<qint64>(0, request.timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeoutMs);
+    curl().easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeoutMs);
     const long connectMs = timeoutMs > 0
                                ? std::min<long>(timeoutMs, static_cast<long>(MaxUpstreamConnectTimeout.count()))
                                : static_cast<long>(MaxUpstreamConnectTimeout.count());
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connectMs);
+    curl().easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connectMs);
     call->headerList = headerListFor(request.headers);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headerList.get());
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, call);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
+    curl().easy_setopt(easy, CURLOPT_HTTPHEADER, call->headerList.get());
+    curl().easy_setopt(easy, CURLOPT_HEADERDATA, call);
+    curl().easy_setopt(easy, CURLOPT_WRITEDATA, call);
     if (post) {
         // POSTFIELDS is not copied: the call owns request.body until it is released.
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.constData());
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        curl().easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.constData());
+        curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     }
     if (ready)
         return;
 
     // What every call has in common (kept by a reused handle until it is reset).
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl().easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     // Calls may sit idle for minutes while a model thinks; keep NAT and proxies from dropping them.
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl().easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl().easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 
     long httpVersion = CURL_HTTP_VERSION_1_1;
     switch (options.httpVersion) {
@@ -308,38 +328,41 @@ void UpstreamClient::Private::configure(Call *call)
         httpVersion = CURL_HTTP_VERSION_2_0;
         break;
     }
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, httpVersion);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Private::headerCallback);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Private::writeCallback);
-    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &Private::closeSocketCallback);
-    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
+    curl().easy_setopt(easy, CURLOPT_HTTP_VERSION, httpVersion);
+    curl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Private::headerCallback);
+    curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Private::writeCallback);
+    curl().easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &Private::closeSocketCallback);
+    curl().easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
 
     if (post)
         return;
     if (method == "GET" && !hasBody) {
-        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+        curl().easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     } else if (method == "HEAD") {
-        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+        curl().easy_setopt(easy, CURLOPT_NOBODY, 1L);
     } else {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.constData());
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+        curl().easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.constData());
+        curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                          static_cast<curl_off_t>(request.body.size()));
         if (method != "POST")
-            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.constData());
+            curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.constData());
     }
 }
 
 void UpstreamClient::Private::attach(Call *call)
 {
-    const CURLMcode code = curl_multi_add_handle(multi, call->easy);
+    const CURLMcode code = curl().multi_add_handle(multi, call->easy);
     if (code == CURLM_OK) {
         call->added = true;
         return;
     }
-    // Report asynchronously like every other outcome, never from inside start().
-    qCWarning(lcUpstream) << "curl_multi_add_handle failed:" << curl_multi_strerror(code);
-    const UpstreamCallId id = call->id;
-    const QString message = QString::fromUtf8(curl_multi_strerror(code));
+    qCWarning(lcUpstream) << "curl_multi_add_handle failed:" << curl().multi_strerror(code);
+    failLater(call->id, QString::fromUtf8(curl().multi_strerror(code)));
+}
+
+void UpstreamClient::Private::failLater(UpstreamCallId id, const QString &message)
+{
+    // Reported asynchronously like every other outcome, never from inside start().
     QMetaObject::invokeMethod(q, [this, id, message] {
         const auto it = calls.find(id);
         if (it == calls.end() || it->second->cancelled)
@@ -358,7 +381,7 @@ void UpstreamClient::Private::recycle(CURL *easy, bool plainPost)
     if (freeHandles.size() < kMaxFreeHandles)
         freeHandles.push_back({easy, plainPost});
     else
-        curl_easy_cleanup(easy);
+        curl().easy_cleanup(easy);
 }
 
 void UpstreamClient::Private::release(UpstreamCallId id)
@@ -370,7 +393,7 @@ void UpstreamClient::Private::release(UpstreamCallId id)
     if (call->added) {
         // An unfinished transfer's connection is closed by curl, which the provider sees as
         // the client leaving.
-        curl_multi_remove_handle(multi, call->easy);
+        curl().multi_remove_handle(multi, call->easy);
         call->added = false;
     }
     if (call->easy) {
@@ -415,7 +438,7 @@ void UpstreamClient::Private::socketActivated(curl_socket_t fd, int eventMask)
     }
     Scope scope(this);
     int running = 0;
-    curl_multi_socket_action(multi, fd, eventMask, &running);
+    curl().multi_socket_action(multi, fd, eventMask, &running);
     processFinished();
 }
 
@@ -427,7 +450,7 @@ void UpstreamClient::Private::timerFired()
     }
     Scope scope(this);
     int running = 0;
-    curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    curl().multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
     processFinished();
 }
 
@@ -442,18 +465,18 @@ void UpstreamClient::Private::processFinished()
     std::vector<Finished> finished;
 
     int queued = 0;
-    while (CURLMsg *message = curl_multi_info_read(multi, &queued)) {
+    while (CURLMsg *message = curl().multi_info_read(multi, &queued)) {
         if (message->msg != CURLMSG_DONE)
             continue;
         // The result lives in the message, which curl_multi_remove_handle frees.
         const CURLcode code = message->data.result;
         CURL *easy = message->easy_handle;
         char *priv = nullptr;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        curl().easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
         auto *call = reinterpret_cast<Call *>(priv);
         long responseCode = 0;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &responseCode);
-        curl_multi_remove_handle(multi, easy);
+        curl().easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &responseCode);
+        curl().multi_remove_handle(multi, easy);
         if (!call) {
             recycle(easy, false);
             continue;
@@ -482,7 +505,7 @@ void UpstreamClient::Private::processFinished()
             break;
         }
         if (code != CURLE_OK) {
-            result.message = QString::fromUtf8(curl_easy_strerror(code));
+            result.message = QString::fromUtf8(curl().easy_strerror(code));
             if (call->errorBuffer[0] != '\0')
                 result.message += u": "_s + QString::fromUtf8(call->errorBuffer);
             qCInfo(lcUpstream).noquote() << "call" << call->id << "to"
@@ -535,7 +558,7 @@ int UpstreamClient::Private::socketCallback(CURL *, curl_socket_t fd, int what, 
                 watch.read->setEnabled(false);
             }
         }
-        curl_multi_assign(d->multi, fd, nullptr);
+        curl().multi_assign(d->multi, fd, nullptr);
         return 0;
     }
     if (it == d->sockets.end()) {
@@ -632,7 +655,7 @@ size_t UpstreamClient::Private::writeCallback(char *buffer, size_t size, size_t 
         call->headDelivered = true;
         if (call->status == 0) {
             long code = 0;
-            curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &code);
+            curl().easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &code);
             call->status = static_cast<int>(code);
         }
         if (call->handlers.onHead)
@@ -685,6 +708,13 @@ UpstreamCallId UpstreamClient::start(UpstreamRequest request, UpstreamHandlers h
     Private::Call *raw = call.get();
     const UpstreamCallId id = raw->id;
     d->calls.emplace(id, std::move(call));
+    QString error;
+    if (!d->loadCurl(&error)) {
+        qCWarning(lcUpstream).noquote() << "call" << id << "to" << redactedUrl(raw->request.url)
+                                        << "needs libcurl:" << error;
+        d->failLater(id, error);
+        return id;
+    }
     d->configure(raw);
     qCDebug(lcUpstream).noquote() << "call" << id << raw->request.method
                                   << redactedUrl(raw->request.url);

@@ -2,7 +2,9 @@
 // when a window opens (issue #16: idle memory). Headless, the process maps no Qt Widgets, Gui or
 // Charts; with a window (offscreen), the module loads and the in-process gateway answers; without
 // the module, the window fails with a clear message while --help, --version and --check-config
-// still work.
+// still work. libcurl too is loaded only when a call needs it (https, a host name, a proxy): a
+// plain-http provider at an address never maps it.
+#include "tests/support/fakeprovider.h"
 #include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
 
@@ -125,9 +127,56 @@ private slots:
         for (const QString &library : WindowLibraries)
             QVERIFY2(!maps.contains(library), qPrintable(library + u" is mapped by a headless gateway"_s));
         QVERIFY(!maps.contains(u"tollgate-window"_s));
+        QVERIFY2(!maps.contains(u"libcurl"_s), "libcurl is mapped by an idle gateway");
 
         HttpClient client(port);
         QCOMPARE(client.get("/health/liveliness").status, 200);
+        terminate(process);
+    }
+
+    // One provider, reached twice: by its address (the plain-http engine) and by the host name
+    // localhost (libcurl's). Only the second call maps libcurl, and both are answered.
+    void libcurlLoadsWithTheFirstCallThatNeedsIt()
+    {
+        FakeProvider provider;
+        const quint16 providerPort = provider.start();
+        QVERIFY(providerPort != 0);
+        const QByteArray model = "    litellm_params:\n      model: openai/gpt-4o-mini\n"
+                                 "      api_key: sk-provider-not-a-secret\n      api_base: ";
+        const QString config = m_dir.filePath(u"curl.yaml"_s);
+        {
+            QFile file(config);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("model_list:\n  - model_name: by-address\n" + model + provider.baseUrl() + "/v1\n"
+                       "  - model_name: by-name\n" + model + "http://localhost:"
+                       + QByteArray::number(providerPort) + "/v1\n"
+                       "general_settings:\n  master_key: sk-curl-master\n");
+        }
+        QProcess process;
+        process.start(m_binary, {u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s, u"--db"_s,
+                                 m_dir.filePath(u"curl.db"_s)});
+        QVERIFY(process.waitForStarted(10000));
+        QByteArray output;
+        const quint16 port = waitForPort(process, QProcess::StandardOutput,
+                                         QRegularExpression(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s), output);
+        QVERIFY2(port != 0, output.constData());
+
+        HttpClient client(port);
+        const auto chat = [&](const QByteArray &modelName) {
+            return client.post("/v1/chat/completions",
+                               R"({"model": ")" + modelName + R"(", "messages": [{"role": "user", "content": "hi"}]})",
+                               {{"Authorization", "Bearer sk-curl-master"}});
+        };
+        HttpClient::Response byAddress = chat("by-address");
+        QVERIFY2(byAddress.status == 200, byAddress.body.constData());
+        QVERIFY2(!mappedFiles(process.processId()).contains(u"libcurl"_s), "a plain-http call loaded libcurl");
+
+        HttpClient::Response byName = chat("by-name");
+        QVERIFY2(byName.status == 200, byName.body.constData());
+        QVERIFY(mappedFiles(process.processId()).contains(u"libcurl"_s));
+        byName = chat("by-name");  // the loaded library serves the next call as well
+        QVERIFY2(byName.status == 200, byName.body.constData());
+        QCOMPARE(provider.requestCount(), 3);
         terminate(process);
     }
 
