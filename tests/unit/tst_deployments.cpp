@@ -169,6 +169,11 @@ private Q_SLOTS:
         QTest::newRow("type list") << quoted("{'schema':{'type':['string','null']}}") << false;
         QTest::newRow("word 'type' as a value") << quoted("{'content':'type','x':{'type':'text'}}") << true;
         QTest::newRow("hidden after a plain one") << quoted("[{'type':'text'},{'type':'image'}]") << false;
+        QTest::newRow("other keys that start alike") << quoted("{'typed':'image','types':['x'],'subtype':'y'}") << true;
+        QTest::newRow("quotes inside strings") << quoted("{'a':'say \\'type\\'','b':{'type':'audio'}}") << false;
+        QTest::newRow("cut after the key") << quoted("{'x':{'type'") << true;
+        QTest::newRow("cut inside the key") << quoted("{'x':{'typ") << true;
+        QTest::newRow("a key at the very start") << quoted("'type':'image'") << false;
     }
 
     void plainContentIsBoundedByItsBytes()
