@@ -108,20 +108,41 @@ quint16 crc16(QByteArrayView data)
 
 // Fields in the machine's byte order (the journal never leaves it): integers as 8 bytes,
 // strings as their UTF-16 length (4 bytes, -1 for a null string) and code units.
+// A record is written twice through the same field list (writeFields): once by a Sizer that
+// adds up its bytes, then by a Writer into a buffer of exactly that size — one allocation and
+// a memcpy per field, where QByteArray::append cost ~115 instructions a field.
+class Sizer
+{
+public:
+    void integer(qint64) { m_size += qsizetype(sizeof(qint64)); }
+    void text(const QString &value) { m_size += qsizetype(sizeof(qint32)) + value.size() * qsizetype(sizeof(QChar)); }
+    [[nodiscard]] qsizetype size() const { return m_size; }
+
+private:
+    qsizetype m_size = 0;
+};
+
 class Writer
 {
 public:
-    explicit Writer(QByteArray &out) : m_out(out) {}
-    void integer(qint64 value) { m_out.append(reinterpret_cast<const char *>(&value), sizeof value); }
+    explicit Writer(char *out) : m_out(out) {}
+    void integer(qint64 value) { put(&value, sizeof value); }
     void text(const QString &value)
     {
         const qint32 size = value.isNull() ? -1 : qint32(value.size());
-        m_out.append(reinterpret_cast<const char *>(&size), sizeof size);
-        m_out.append(reinterpret_cast<const char *>(value.constData()), value.size() * qsizetype(sizeof(QChar)));
+        put(&size, sizeof size);
+        put(value.constData(), size_t(value.size()) * sizeof(QChar));
     }
+    [[nodiscard]] const char *end() const { return m_out; }
 
 private:
-    QByteArray &m_out;
+    void put(const void *data, size_t bytes)
+    {
+        std::memcpy(m_out, data, bytes);
+        m_out += bytes;
+    }
+
+    char *m_out;
 };
 
 class Reader
@@ -392,13 +413,12 @@ void SpendJournal::closeFile()
     m_fd = -1;
 }
 
-QByteArray SpendJournal::encode(const JournalRecord &record)
+namespace {
+
+// Every field of a record in order, through a Sizer or a Writer (see Sizer).
+template<typename Out>
+void writeFields(Out &out, const JournalRecord &record)
 {
-    QByteArray bytes;
-    bytes.reserve(768);
-    bytes.resize(HeaderBytes);
-    bytes.append(char(FormatVersion));
-    Writer out(bytes);
     const SpendLogRow &row = record.row;
     out.integer(record.seq);
     out.text(row.requestId);
@@ -432,6 +452,19 @@ QByteArray SpendJournal::encode(const JournalRecord &record)
     out.text(row.sessionId);
     out.integer(row.httpStatus);
     out.text(row.reason);
+}
+
+} // namespace
+
+QByteArray SpendJournal::encode(const JournalRecord &record)
+{
+    Sizer sizer;
+    writeFields(sizer, record);
+    QByteArray bytes(HeaderBytes + 1 + sizer.size(), Qt::Uninitialized);
+    bytes[HeaderBytes] = char(FormatVersion);
+    Writer out(bytes.data() + HeaderBytes + 1);
+    writeFields(out, record);
+    Q_ASSERT(out.end() == bytes.constData() + bytes.size());
     const quint32 length = quint32(bytes.size() - HeaderBytes);
     const quint16 crc = crc16(QByteArrayView(bytes).sliced(HeaderBytes));
     uchar *header = reinterpret_cast<uchar *>(bytes.data());
