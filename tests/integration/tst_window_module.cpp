@@ -153,12 +153,8 @@ private slots:
                        "general_settings:\n  master_key: sk-curl-master\n");
         }
         QProcess process;
-        process.start(m_binary, {u"--headless"_s, u"--config"_s, config, u"--port"_s, u"0"_s, u"--db"_s,
-                                 m_dir.filePath(u"curl.db"_s)});
-        QVERIFY(process.waitForStarted(10000));
         QByteArray output;
-        const quint16 port = waitForPort(process, QProcess::StandardOutput,
-                                         QRegularExpression(u"listening on http://127\\.0\\.0\\.1:(\\d+)/v1"_s), output);
+        const quint16 port = startHeadless(process, u"curl.db"_s, output, config);
         QVERIFY2(port != 0, output.constData());
 
         HttpClient client(port);
@@ -297,12 +293,12 @@ private slots:
     }
 
 private:
-    // A headless gateway with the test's config on a free port and database `db`: its port, 0 when
-    // it did not start (what it printed is in `output`).
-    quint16 startHeadless(QProcess &process, const QString &db, QByteArray &output)
+    // A headless gateway with `config` (the test's own when empty) on a free port and database `db`:
+    // its port, 0 when it did not start (what it printed is in `output`).
+    quint16 startHeadless(QProcess &process, const QString &db, QByteArray &output, const QString &config = {})
     {
-        process.start(m_binary, {u"--headless"_s, u"--config"_s, m_config, u"--port"_s, u"0"_s, u"--db"_s,
-                                 m_dir.filePath(db)});
+        process.start(m_binary, {u"--headless"_s, u"--config"_s, config.isEmpty() ? m_config : config, u"--port"_s,
+                                 u"0"_s, u"--db"_s, m_dir.filePath(db)});
         if (!process.waitForStarted(10000))
             return 0;
         return waitForPort(process, QProcess::StandardOutput,
