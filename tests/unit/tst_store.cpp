@@ -710,6 +710,27 @@ void TestStore::cachedStatementsBindLikeQt()
     QCOMPARE(got.at(8).toDouble(), 2.5);
     QCOMPARE(got.at(9).toString(), u"blob"_s);
     QCOMPARE(got.at(10).toString(), u"0062696E"_s);
+    // Several texts in one statement, one far longer than the first buffer: each lands whole and apart.
+    const QString longText(3000, QChar(0xe9));   // 6,000 bytes of UTF-8
+    QVERIFY(store.writeNow([&longText](QSqlDatabase &db) -> Result<void> {
+                     static const QString sql = u"INSERT INTO bound (a, b, c) VALUES (?, ?, ?)"_s;
+                     if (auto first = Store::execCached(db, sql, {u"first"_s, longText, u"last €"_s}, u"bind"_s); !first)
+                         return first;
+                     return Store::execCached(db, sql, {u"x"_s, QString(), u""_s}, u"bind again"_s);
+                 })
+                .ok());
+    const auto texts = store.readNow([](QSqlDatabase &db) {
+        QSqlQuery query(db);
+        query.exec(u"SELECT a, b, c, typeof(b), typeof(c) FROM bound WHERE rowid > 1 ORDER BY rowid"_s);
+        QStringList out;
+        while (query.next()) {
+            for (int i = 0; i < 5; ++i)
+                out.append(query.value(i).toString());
+        }
+        return QVariant(out);
+    });
+    QCOMPARE(texts->toStringList(), QStringList({u"first"_s, longText, u"last €"_s, u"text"_s, u"text"_s,
+                                                 u"x"_s, QString(), QString(), u"null"_s, u"text"_s}));
     // A count that does not match the statement is refused, not half bound.
     const Result<void> short_ = store.writeNow([](QSqlDatabase &db) {
         return Store::execCached(db, u"INSERT INTO bound (a, b) VALUES (?, ?)"_s, {1}, u"bind short"_s);
