@@ -30,6 +30,55 @@ constexpr const char *ConnectionProperty = "_tollgate_connection";
 // the 413 instead of a connection reset.
 constexpr auto RefusedDrainTime = std::chrono::seconds(2);
 
+// A deadline that is cheap to set and clear once per request: QTimer::start and stop cost ~600
+// instructions each (the event dispatcher's timer list), and a kept-alive connection set and
+// cleared three per request. This one notes the deadline and starts its QTimer only when that is
+// not running; a timer that fires before the deadline (it moved on since) waits out the rest,
+// one that fires with none set stays off. Every deadline is `interval` from when it is set, so
+// a running QTimer never ends after a deadline set later.
+class Deadline final
+{
+public:
+    template<typename Expired>
+    Deadline(QObject *context, std::chrono::milliseconds interval, Expired expired) : m_interval(interval)
+    {
+        m_timer.setSingleShot(true);
+        m_timer.setTimerType(Qt::CoarseTimer);
+        QObject::connect(&m_timer, &QTimer::timeout, context, [this, expired = std::move(expired)] {
+            if (!m_set)
+                return;
+            const auto now = std::chrono::steady_clock::now();
+            if (now < m_at) {
+                m_timer.start(std::chrono::ceil<std::chrono::milliseconds>(m_at - now));
+                return;
+            }
+            m_set = false;
+            expired();
+        });
+    }
+
+    void set()
+    {
+        m_at = std::chrono::steady_clock::now() + m_interval;
+        m_set = true;
+        if (!m_timer.isActive())
+            m_timer.start(m_interval);
+    }
+    void clear() { m_set = false; }
+    // Clears it and stops the QTimer (the connection is done with it).
+    void stop()
+    {
+        m_set = false;
+        m_timer.stop();
+    }
+
+private:
+    QTimer m_timer;
+    std::chrono::milliseconds m_interval;
+    std::chrono::steady_clock::time_point m_at;
+    bool m_set = false;
+};
+
 QByteArray methodName(QHttpServerRequest::Method method)
 {
     switch (method) {
@@ -174,27 +223,10 @@ public:
         : QObject(socket), m_transport(transport), m_socket(socket), m_limits(transport->options.limits)
     {
         ++m_transport->liveConnections;
-        m_idle.setSingleShot(true);
-        m_idle.setInterval(transport->options.idleTimeout);
-        connect(&m_idle, &QTimer::timeout, this, [this] {
-            if (!m_busy && m_phase == Phase::Between && m_socket)
-                m_socket->disconnectFromHost();
-        });
-        m_headTimer.setSingleShot(true);
-        m_headTimer.setInterval(m_limits.headTimeout);
-        connect(&m_headTimer, &QTimer::timeout, this, [this] {
-            if (m_phase == Phase::Head)
-                refuse(errorResponse(ApiError::RequestTimeout,
-                                     u"The request's headers did not arrive within %1 ms of its first byte."_s
-                                         .arg(m_limits.headTimeout.count())),
-                       "request head too slow");
-        });
-        m_bodyTimer.setInterval(m_limits.bodyProgressWindow);
-        connect(&m_bodyTimer, &QTimer::timeout, this, &Connection::checkBodyProgress);
         // Connected before QtHttpServer's own readyRead slot, so this runs first.
         connect(socket, &QTcpSocket::readyRead, this, &Connection::inspect);
         connect(socket, &QTcpSocket::disconnected, this, &Connection::onDisconnected);
-        m_idle.start();
+        m_idle.set();
     }
     ~Connection() override { --m_transport->liveConnections; }
 
@@ -234,7 +266,7 @@ public:
     void start(const std::shared_ptr<Exchange> &exchange)
     {
         m_busy = true;
-        m_idle.stop();
+        m_idle.clear();
         m_current = exchange;
     }
 
@@ -270,7 +302,7 @@ public:
             return;
         }
         if (m_phase == Phase::Between)
-            m_idle.start();
+            m_idle.set();
     }
 
     void closeIfIdle()
@@ -388,8 +420,8 @@ private:
             m_head.reserve(qsizetype(std::min<qint64>(size - at, m_limits.maxHeadBytes)));
             m_lineStart = 0;
             m_lines = 0;
-            m_idle.stop();
-            m_headTimer.start();
+            m_idle.clear();
+            m_headTimer.set();
         }
         while (at < size) {
             const qsizetype newline = bytes.indexOf('\n', at);
@@ -419,7 +451,7 @@ private:
                 }
                 continue;
             }
-            m_headTimer.stop();
+            m_headTimer.clear();
             headComplete();
             return at;
         }
@@ -584,19 +616,19 @@ private:
         }
         m_windowBytes = 0;
         m_windowNeed = std::min(m_limits.bodyProgressBytes, chunked ? m_limits.bodyProgressBytes : m_bodyLeft);
-        m_bodyTimer.start();
+        m_bodyTimer.set();
     }
 
     void endOfRequest()
     {
         m_phase = Phase::Between;
-        m_bodyTimer.stop();
+        m_bodyTimer.clear();
     }
 
     void checkBodyProgress()
     {
         if (m_phase != Phase::Body && m_phase != Phase::ChunkedBody) {
-            m_bodyTimer.stop();
+            m_bodyTimer.clear();
             return;
         }
         if (m_windowBytes < m_windowNeed) {
@@ -610,6 +642,7 @@ private:
         m_windowBytes = 0;
         m_windowNeed = std::min(m_limits.bodyProgressBytes,
                                 m_phase == Phase::Body ? m_bodyLeft : m_limits.bodyProgressBytes);
+        m_bodyTimer.set();  // the next window
     }
 
     void refuseTooLarge(qint64 length, bool soFar)
@@ -687,9 +720,19 @@ private:
     HttpTransport::Private *m_transport;
     QPointer<QTcpSocket> m_socket;
     const EdgeLimits m_limits;
-    QTimer m_idle;
-    QTimer m_headTimer;
-    QTimer m_bodyTimer;
+    Deadline m_idle{this, m_transport->options.idleTimeout, [this] {
+        if (!m_busy && m_phase == Phase::Between && m_socket)
+            m_socket->disconnectFromHost();
+    }};
+    Deadline m_headTimer{this, m_limits.headTimeout, [this] {
+        if (m_phase == Phase::Head)
+            refuse(errorResponse(ApiError::RequestTimeout,
+                                 u"The request's headers did not arrive within %1 ms of its first byte."_s
+                                     .arg(m_limits.headTimeout.count())),
+                   "request head too slow");
+    }};
+    // Every bodyProgressWindow while a body arrives (checkBodyProgress sets it again).
+    Deadline m_bodyTimer{this, m_limits.bodyProgressWindow, [this] { checkBodyProgress(); }};
     std::deque<HttpRequest> m_queue;
     qint64 m_queuedBytes = 0;   // bodies of the requests in m_queue
     std::weak_ptr<Exchange> m_current;

@@ -45,6 +45,7 @@ private Q_SLOTS:
     void oversizedHeadPipelinedBehindAGoodRequestIsRefusedInOrder();
     void requestsPipelinedBehindAChunkedOneAreFramedAgain();
     void slowHeadTimesOut();
+    void slowHeadAfterAnsweredRequestsTimesOutOnTime();
     void stalledBodyTimesOut();
     void slowButMovingBodyIsServed();
     void connectionsOverTheCapAreClosedAtOnce();
@@ -320,6 +321,11 @@ void TransportLimitsTest::busyConnectionIsNotClosedByTheIdleTimeout()
     QCOMPARE(client.connectionsOpened(), 1);
     QCOMPARE(client.get("/health/liveliness").status, 200);
     QCOMPARE(client.connectionsOpened(), 1);
+    // Silent after all that: closed one idle timeout after its last answer, not sooner.
+    QElapsedTimer silence;
+    silence.start();
+    QVERIFY2(client.serverClosed(2 * IdleTimeout), "still open after twice the idle timeout");
+    QVERIFY2(silence.elapsed() >= IdleTimeout.count() * 3 / 4, qPrintable(QString::number(silence.elapsed())));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -620,6 +626,36 @@ void TransportLimitsTest::slowHeadTimesOut()
     QVERIFY(read.bytes.contains("request_timeout"));
     QVERIFY2(readFor(*socket, 3s).closed, "the connection stays open after a 408");
     checkServedMeanwhile(m_edgePort);
+}
+
+// The head deadline of a kept-alive connection's later request counts from that request's first
+// byte: not cut short by the deadlines its earlier requests set, nor carried past.
+void TransportLimitsTest::slowHeadAfterAnsweredRequestsTimesOutOnTime()
+{
+    auto socket = connectRaw(m_edgePort);
+    QVERIFY(socket);
+    const QByteArray get = "GET /health/liveliness HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    for (int i = 0; i < 2; ++i) {
+        QVERIFY(writeAll(*socket, get));
+        const RawRead answered = readFor(*socket, 2s, [](const QByteArray &bytes) {
+            const qsizetype headEnd = bytes.indexOf("\r\n\r\n");
+            const qsizetype at = bytes.toLower().indexOf("content-length:");
+            return headEnd >= 0 && at >= 0
+                   && bytes.size() >= headEnd + 4 + bytes.mid(at + 15, bytes.indexOf('\r', at) - at - 15).trimmed().toLongLong();
+        });
+        QVERIFY2(statusLines(answered.bytes) == QList<int>{200}, answered.bytes.constData());
+        QTest::qWait(int(EdgeHeadTimeout.count() / 3));
+    }
+    QVERIFY(writeAll(*socket, "GET /health/liveliness HTTP/1.1\r\n"));
+    QElapsedTimer sinceFirstByte;
+    sinceFirstByte.start();
+    const RawRead read = readFor(*socket, 10 * EdgeHeadTimeout, [](const QByteArray &bytes) {
+        return statusLines(bytes).size() >= 1;
+    });
+    const qint64 elapsed = sinceFirstByte.elapsed();
+    QVERIFY2(statusLines(read.bytes) == QList<int>{408}, read.bytes.constData());
+    QVERIFY2(elapsed >= EdgeHeadTimeout.count() * 3 / 4, qPrintable(QString::number(elapsed)));
+    QVERIFY2(elapsed < 5 * EdgeHeadTimeout.count(), qPrintable(QString::number(elapsed)));
 }
 
 void TransportLimitsTest::stalledBodyTimesOut()
