@@ -171,26 +171,43 @@ template<typename CountText, typename CountJson>
 qint64 promptTokens(const QJsonObject &body, const QString &model, const CountText &countText,
                     const CountJson &countJson)
 {
+    // One walk over the members: each QJsonObject::value() searches all of them (~570
+    // instructions a look-up), and a request has few of the nine fields read here.
+    enum Field { Messages, Prompt, Input, Suffix, Tools, Functions, ToolChoice, FunctionCall, ResponseFormat, Fields };
+    static constexpr QStringView names[Fields] = {u"messages", u"prompt", u"input", u"suffix", u"tools", u"functions",
+                                                  u"tool_choice", u"function_call", u"response_format"};
+    QJsonValue fields[Fields] = {QJsonValue::Undefined, QJsonValue::Undefined, QJsonValue::Undefined,
+                                 QJsonValue::Undefined, QJsonValue::Undefined, QJsonValue::Undefined,
+                                 QJsonValue::Undefined, QJsonValue::Undefined, QJsonValue::Undefined};
+    for (auto it = body.constBegin(); it != body.constEnd(); ++it) {
+        const QString key = it.key();
+        for (int field = 0; field < Fields; ++field) {
+            if (key == names[field]) {
+                fields[field] = it.value();
+                break;
+            }
+        }
+    }
+
     qint64 total = 0;
     LazyImageTokens images(model);
-    const QJsonValue messages = body.value(u"messages"_s);
-    if (messages.isArray()) {
+    if (const QJsonValue &messages = fields[Messages]; messages.isArray()) {
         total += chatPromptTokens(messages.toArray(), countText, [&](const QJsonValue &part) {
             return partTokens(part, images, countText, countJson);
         });
     }
-    total += valueTokens(body.value(u"prompt"_s), countText) + valueTokens(body.value(u"input"_s), countText);
-    if (const QJsonValue suffix = body.value(u"suffix"_s); suffix.isString())
+    total += valueTokens(fields[Prompt], countText) + valueTokens(fields[Input], countText);
+    if (const QJsonValue &suffix = fields[Suffix]; suffix.isString())
         total += countText(suffix.toString());
-    for (const QString &field : {u"tools"_s, u"functions"_s}) {
-        const QJsonValue definitions = body.value(field);
+    for (const Field field : {Tools, Functions}) {
+        const QJsonValue &definitions = fields[field];
         if (definitions.isArray() && !definitions.toArray().isEmpty())
             total += ToolBlockOverhead + PerToolOverhead * definitions.toArray().size() + countJson(definitions);
         else if (!definitions.isUndefined() && !definitions.isNull())
             total += countJson(definitions);
     }
-    for (const QString &field : {u"tool_choice"_s, u"function_call"_s, u"response_format"_s}) {
-        const QJsonValue value = body.value(field);
+    for (const Field field : {ToolChoice, FunctionCall, ResponseFormat}) {
+        const QJsonValue &value = fields[field];
         if (value.isObject())
             total += ToolBlockOverhead + countJson(value);
         else if (value.isString())
