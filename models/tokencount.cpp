@@ -171,23 +171,10 @@ template<typename CountText, typename CountJson>
 qint64 promptTokens(const QJsonObject &body, const QString &model, const CountText &countText,
                     const CountJson &countJson)
 {
-    // One walk over the members: each QJsonObject::value() searches all of them (~570
-    // instructions a look-up), and a request has few of the nine fields read here.
-    enum Field { Messages, Prompt, Input, Suffix, Tools, Functions, ToolChoice, FunctionCall, ResponseFormat, Fields };
-    static constexpr QStringView names[Fields] = {u"messages", u"prompt", u"input", u"suffix", u"tools", u"functions",
-                                                  u"tool_choice", u"function_call", u"response_format"};
-    QJsonValue fields[Fields] = {QJsonValue::Undefined, QJsonValue::Undefined, QJsonValue::Undefined,
-                                 QJsonValue::Undefined, QJsonValue::Undefined, QJsonValue::Undefined,
-                                 QJsonValue::Undefined, QJsonValue::Undefined, QJsonValue::Undefined};
-    for (auto it = body.constBegin(); it != body.constEnd(); ++it) {
-        const QString key = it.key();
-        for (int field = 0; field < Fields; ++field) {
-            if (key == names[field]) {
-                fields[field] = it.value();
-                break;
-            }
-        }
-    }
+    enum Field { Messages, Prompt, Input, Suffix, Tools, Functions, ToolChoice, FunctionCall, ResponseFormat };
+    static constexpr std::array<QStringView, 9> Names{u"messages", u"prompt", u"input", u"suffix", u"tools",
+                                                      u"functions", u"tool_choice", u"function_call", u"response_format"};
+    const auto fields = jsonMembers(body, Names);
 
     qint64 total = 0;
     LazyImageTokens images(model);

@@ -41,6 +41,13 @@ QByteArray millisecondsHeaderValue(double ms)
     return end.ec == std::errc() ? QByteArray(text, end.ptr - text) : QByteArray::number(ms, 'f', 3);
 }
 
+QByteArray integerHeaderValue(qint64 value)
+{
+    char text[24];
+    const std::to_chars_result end = std::to_chars(text, text + sizeof text, value);
+    return QByteArray(text, end.ptr - text);
+}
+
 namespace {
 
 // Output of a call that sets no max_tokens, on a model whose limit nobody told us: reserve
@@ -471,12 +478,12 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     for (const LimitStatus &status : admission.limits) {
         const QByteArray name = scopeHeaderName(status.scope).toLatin1();
         if (status.requestLimit) {
-            decision.headers.append({"x-ratelimit-" + name + "-limit-requests", QByteArray::number(*status.requestLimit)});
-            decision.headers.append({"x-ratelimit-" + name + "-remaining-requests", QByteArray::number(status.remainingRequests)});
+            decision.headers.append({"x-ratelimit-" + name + "-limit-requests", integerHeaderValue(*status.requestLimit)});
+            decision.headers.append({"x-ratelimit-" + name + "-remaining-requests", integerHeaderValue(status.remainingRequests)});
         }
         if (status.tokenLimit) {
-            decision.headers.append({"x-ratelimit-" + name + "-limit-tokens", QByteArray::number(*status.tokenLimit)});
-            decision.headers.append({"x-ratelimit-" + name + "-remaining-tokens", QByteArray::number(status.remainingTokens)});
+            decision.headers.append({"x-ratelimit-" + name + "-limit-tokens", integerHeaderValue(*status.tokenLimit)});
+            decision.headers.append({"x-ratelimit-" + name + "-remaining-tokens", integerHeaderValue(status.remainingTokens)});
         }
     }
     if (admission.keySpend)

@@ -25,6 +25,8 @@ struct Caller;
 // QByteArray::number(ms, 'f', 3), without QLocale's formatting (~1.3k instructions each).
 QByteArray usdHeaderValue(NanoUsd nanos);
 QByteArray millisecondsHeaderValue(double ms);
+// A whole number as QByteArray::number(value) writes it (the rate-limit headers).
+QByteArray integerHeaderValue(qint64 value);
 
 // What the chat-shaped body of a call does not show of its prompt (Accounting::admit).
 struct PromptExtras

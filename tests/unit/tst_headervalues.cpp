@@ -5,6 +5,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <limits>
 
 using namespace Tollgate;
 
@@ -15,6 +16,7 @@ class TestHeaderValues : public QObject
 private slots:
     void usdAsQtWritesIt();
     void millisecondsAsQtWritesIt();
+    void integersAsQtWritesThem();
 };
 
 void TestHeaderValues::usdAsQtWritesIt()
@@ -35,6 +37,17 @@ void TestHeaderValues::millisecondsAsQtWritesIt()
         values.append(random.generateDouble() * std::pow(10.0, random.bounded(7)));
     for (const double ms : values)
         QCOMPARE(millisecondsHeaderValue(ms), QByteArray::number(ms, 'f', 3));
+}
+
+void TestHeaderValues::integersAsQtWritesThem()
+{
+    QRandomGenerator random(18);
+    QList<qint64> values{0, 1, -1, 9, 10, 99, 100, 1'000'000, std::numeric_limits<qint64>::max(),
+                         std::numeric_limits<qint64>::min()};
+    for (int i = 0; i < 20'000; ++i)
+        values.append(qint64(random.generate64() >> random.bounded(64)) * (i % 7 == 0 ? -1 : 1));
+    for (const qint64 value : values)
+        QCOMPARE(integerHeaderValue(value), QByteArray::number(value));
 }
 
 QTEST_GUILESS_MAIN(TestHeaderValues)

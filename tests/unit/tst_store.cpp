@@ -52,6 +52,22 @@ Store::WriteJob insertJob(const QString &requestId)
     return [requestId](QSqlDatabase &db) { return insertRow(db, requestId); };
 }
 
+// Every value of every row `sql` selects, row after row (the first `columns` of each).
+QVariantList selectAll(Store &store, const QString &sql, int columns)
+{
+    const auto rows = store.readNow([sql, columns](QSqlDatabase &db) {
+        QSqlQuery query(db);
+        query.exec(sql);
+        QVariantList out;
+        while (query.next()) {
+            for (int i = 0; i < columns; ++i)
+                out.append(query.value(i));
+        }
+        return QVariant(out);
+    });
+    return rows ? rows->toList() : QVariantList();
+}
+
 QVariant countRows(QSqlDatabase &db, const QString &where = {})
 {
     QSqlQuery query(db);
@@ -686,17 +702,8 @@ void TestStore::cachedStatementsBindLikeQt()
                                               u"bind"_s);
                  })
                 .ok());
-    const auto row = store.readNow([](QSqlDatabase &db) {
-        QSqlQuery query(db);
-        query.exec(u"SELECT typeof(a), typeof(b), c, d, e, typeof(e), f, g, h, typeof(i), hex(i) FROM bound"_s);
-        QVariantList out;
-        if (query.next()) {
-            for (int i = 0; i < 11; ++i)
-                out.append(query.value(i));
-        }
-        return QVariant(out);
-    });
-    const QVariantList got = row->toList();
+    const QVariantList got
+        = selectAll(store, u"SELECT typeof(a), typeof(b), c, d, e, typeof(e), f, g, h, typeof(i), hex(i) FROM bound"_s, 11);
     QCOMPARE(got.size(), 11);
     QCOMPARE(got.at(0).toString(), u"null"_s);
     QCOMPARE(got.at(1).toString(), u"null"_s);
@@ -719,17 +726,11 @@ void TestStore::cachedStatementsBindLikeQt()
                      return Store::execCached(db, sql, {u"x"_s, QString(), u""_s}, u"bind again"_s);
                  })
                 .ok());
-    const auto texts = store.readNow([](QSqlDatabase &db) {
-        QSqlQuery query(db);
-        query.exec(u"SELECT a, b, c, typeof(b), typeof(c) FROM bound WHERE rowid > 1 ORDER BY rowid"_s);
-        QStringList out;
-        while (query.next()) {
-            for (int i = 0; i < 5; ++i)
-                out.append(query.value(i).toString());
-        }
-        return QVariant(out);
-    });
-    QCOMPARE(texts->toStringList(), QStringList({u"first"_s, longText, u"last €"_s, u"text"_s, u"text"_s,
+    QStringList texts;
+    for (const QVariant &value :
+         selectAll(store, u"SELECT a, b, c, typeof(b), typeof(c) FROM bound WHERE rowid > 1 ORDER BY rowid"_s, 5))
+        texts.append(value.toString());
+    QCOMPARE(texts, QStringList({u"first"_s, longText, u"last €"_s, u"text"_s, u"text"_s,
                                                  u"x"_s, QString(), QString(), u"null"_s, u"text"_s}));
     // A count that does not match the statement is refused, not half bound.
     const Result<void> short_ = store.writeNow([](QSqlDatabase &db) {
