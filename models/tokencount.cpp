@@ -4,6 +4,7 @@
 
 #include <QJsonDocument>
 
+#include <array>
 #include <optional>
 
 using namespace Qt::StringLiterals;
@@ -163,6 +164,28 @@ qint64 partTokens(const QJsonValue &part, LazyImageTokens &images, const CountTe
     if (type == u"refusal")
         return countText(object.value(u"refusal"_s).toString());
     return countJson(part);   // tool calls and anything newer: as their JSON
+}
+
+// The members of `object` named in `names` (Undefined where it has none), found in one walk over
+// its members. Each QJsonObject::value() searches them all (~570 instructions a look-up in Qt
+// 6.4), but the walk makes a QString of every key (~300 each): it pays off for many names only
+// (the nine of promptTokens: 10.8k -> 9.3k instructions; admission's five would cost more).
+template<size_t N>
+std::array<QJsonValue, N> jsonMembers(const QJsonObject &object, const std::array<QStringView, N> &names)
+{
+    std::array<QJsonValue, N> values;
+    for (QJsonValue &value : values)
+        value = QJsonValue(QJsonValue::Undefined);
+    for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+        const QString key = it.key();
+        for (size_t i = 0; i < N; ++i) {
+            if (key == names[i]) {
+                values[i] = it.value();
+                break;
+            }
+        }
+    }
+    return values;
 }
 
 // Every prompt token source of a request: chat messages (with every part), completion

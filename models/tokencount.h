@@ -6,8 +6,6 @@
 
 #include "tokenizer.h"
 
-#include <array>
-
 namespace Tollgate {
 
 // Token counts as the provider will report them, through the tiktoken-compatible Tokenizer
@@ -15,28 +13,6 @@ namespace Tollgate {
 // cannot be loaded the count falls back to about four characters a token.
 
 qint64 countTextTokens(const QString &text, const QString &model);
-
-// The members of `object` named in `names` (Undefined where it has none), found in one walk over
-// its members. Each QJsonObject::value() searches them all (~570 instructions a look-up in Qt
-// 6.4), but the walk makes a QString of every key (~300 each): it pays off for many names only
-// (nine: 10.8k -> 9.3k instructions; five: 2.8k -> 3.1k).
-template<size_t N>
-std::array<QJsonValue, N> jsonMembers(const QJsonObject &object, const std::array<QStringView, N> &names)
-{
-    std::array<QJsonValue, N> values;
-    for (QJsonValue &value : values)
-        value = QJsonValue(QJsonValue::Undefined);
-    for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
-        const QString key = it.key();
-        for (size_t i = 0; i < N; ++i) {
-            if (key == names[i]) {
-                values[i] = it.value();
-                break;
-            }
-        }
-    }
-    return values;
-}
 
 // Tokens an image costs a model at most: `low` for detail "low", `high` otherwise (the
 // documented maximum of its family: tiles or patches; unknown families get the largest).

@@ -206,10 +206,11 @@ PlainJsonObject PlainJsonObject::object(QByteArrayView key) const
 
 namespace {
 
-// The next `"type"` at or after `from`, -1 when none. memchr finds each quote (most start some
-// other string) a vector at a time: QByteArray::indexOf hashed every byte of the body (~11
-// instructions a byte, 5k a Responses or Messages request).
-qsizetype findTypeKey(const QByteArray &raw, qsizetype from)
+// Where the next `"type"` at or after `from` ends (the index after its closing quote), -1 when
+// none. memchr finds each quote (most start some other string) a vector at a time:
+// QByteArray::indexOf hashed every byte of the body (~11 instructions a byte, 5k a Responses or
+// Messages request).
+qsizetype afterTypeKey(const QByteArray &raw, qsizetype from)
 {
     static constexpr char Key[] = "\"type\"";
     constexpr qsizetype KeySize = sizeof(Key) - 1;
@@ -221,7 +222,7 @@ qsizetype findTypeKey(const QByteArray &raw, qsizetype from)
         if (!p)
             return -1;
         if (std::memcmp(p + 1, Key + 1, KeySize - 1) == 0)
-            return p - begin;
+            return p - begin + KeySize;
     }
     return -1;
 }
@@ -235,9 +236,8 @@ bool onlyPlainContent(const QByteArray &raw)
         "tool_use", "tool_result", "thinking", "redacted_thinking", "reasoning", "summary_text", "reasoning_text",
         "ephemeral", "object", "string", "number", "integer", "boolean", "array", "null", "auto", "any", "tool",
         "none", "enabled", "disabled", "custom", "json_schema", "json_object", "refusal", "required", "allowed_tools"};
-    constexpr qsizetype KeySize = 6;  // "type" with its quotes
-    for (qsizetype at = findTypeKey(raw, 0); at >= 0; at = findTypeKey(raw, at)) {
-        at = skipSpace(raw, at + KeySize);
+    for (qsizetype at = afterTypeKey(raw, 0); at >= 0; at = afterTypeKey(raw, at)) {
+        at = skipSpace(raw, at);
         if (at >= raw.size() || raw.at(at) != ':')
             continue;   // "type" as a value, not a key
         at = skipSpace(raw, at + 1);

@@ -283,26 +283,46 @@ sqlite3_stmt *cachedStatement(QSqlDatabase &db, sqlite3 *handle, const QString &
 
 void dropStatements(const QString &connectionName);
 
-// Binds like Qt's SQLite driver: a null value or a null string is NULL, text is UTF-8.
-int bind(sqlite3_stmt *statement, int index, const QVariant &value)
+QStringEncoder &utf8Encoder()
 {
+    thread_local QStringEncoder utf8(QStringConverter::Utf8, QStringConverter::Flag::Stateless);
+    return utf8;
+}
+
+// The text `value` holds, nullptr for anything else (a null string included: it binds as NULL).
+const QString *textOf(const QVariant &value)
+{
+    if (value.typeId() != QMetaType::QString || value.isNull())
+        return nullptr;
+    const QString *text = static_cast<const QString *>(value.constData());
+    return text->isNull() ? nullptr : text;
+}
+
+// The bytes bind() may write at `textOut` for `value`: room for its UTF-8, 0 when it is no text.
+qsizetype textRoom(const QVariant &value)
+{
+    const QString *text = textOf(value);
+    return text ? utf8Encoder().requiredSpace(text->size()) : 0;
+}
+
+// Binds like Qt's SQLite driver: a null value or a null string is NULL, text is UTF-8.
+// Text is encoded at `textOut` (advanced past it) and bound SQLITE_STATIC: SQLite then neither
+// allocates nor copies it (SQLITE_TRANSIENT cost ~330 instructions a value). The caller sized
+// that buffer with textRoom() and leaves it untouched until sqlite3_clear_bindings.
+int bind(sqlite3_stmt *statement, int index, const QVariant &value, char *&textOut)
+{
+    if (const QString *text = textOf(value)) {
+        char *end = utf8Encoder().appendToBuffer(textOut, *text);
+        const int bound = sqlite3_bind_text64(statement, index, textOut, sqlite3_uint64(end - textOut),
+                                              SQLITE_STATIC, SQLITE_UTF8);
+        textOut = end;
+        return bound;
+    }
     if (value.isNull())
         return sqlite3_bind_null(statement, index);
     switch (value.typeId()) {
-    case QMetaType::QString: {
-        const QString &text = *static_cast<const QString *>(value.constData());
-        if (text.isNull())
-            return sqlite3_bind_null(statement, index);
-        // Encoded into a buffer kept by the thread (SQLite copies the bytes): no allocation per value.
-        thread_local QStringEncoder utf8(QStringConverter::Utf8, QStringConverter::Flag::Stateless);
-        thread_local QByteArray buffer;
-        const qsizetype room = utf8.requiredSpace(text.size());
-        if (buffer.size() < room)
-            buffer.resize(std::max<qsizetype>(room, 256));
-        const char *end = utf8.appendToBuffer(buffer.data(), text);
-        return sqlite3_bind_text64(statement, index, buffer.constData(), sqlite3_uint64(end - buffer.constData()),
-                                   SQLITE_TRANSIENT, SQLITE_UTF8);
-    }
+    case QMetaType::QString:   // a null string
+        return sqlite3_bind_null(statement, index);
     case QMetaType::QByteArray: {
         const QByteArray &bytes = *static_cast<const QByteArray *>(value.constData());
         if (bytes.isNull())
@@ -1035,36 +1055,17 @@ Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVari
     const int parameters = sqlite3_bind_parameter_count(statement);
     if (values.size() != parameters)
         return failed(u"%1 values for %2 parameters"_s.arg(values.size()).arg(parameters));
-    // The text values are encoded into one thread-local buffer, sized first, and bound
-    // SQLITE_STATIC: SQLite then neither allocates nor copies per value (SQLITE_TRANSIENT cost
-    // ~330 instructions a value). Nothing touches the buffer again before sqlite3_clear_bindings
-    // below, and this function does not run again on this thread before then.
-    thread_local QStringEncoder utf8(QStringConverter::Utf8, QStringConverter::Flag::Stateless);
-    thread_local QByteArray arena;
-    const auto textOf = [](const QVariant &value) -> const QString * {
-        if (value.typeId() != QMetaType::QString || value.isNull())
-            return nullptr;
-        const QString *text = static_cast<const QString *>(value.constData());
-        return text->isNull() ? nullptr : text;
-    };
+    // One buffer per thread for the statement's text, sized first (see bind()): this function
+    // does not run again on this thread before its sqlite3_clear_bindings.
+    thread_local QByteArray textBuffer;
     qsizetype room = 0;
-    for (const QVariant &value : values) {
-        if (const QString *text = textOf(value))
-            room += utf8.requiredSpace(text->size());
-    }
-    if (arena.size() < room)
-        arena.resize(std::max<qsizetype>(room, 1024));
-    char *next = arena.data();
+    for (const QVariant &value : values)
+        room += textRoom(value);
+    if (textBuffer.size() < room)
+        textBuffer.resize(std::max<qsizetype>(room, 1024));
+    char *textOut = textBuffer.data();
     for (int i = 0; i < parameters; ++i) {
-        const QVariant &value = values.at(i);
-        int bound = SQLITE_OK;
-        if (const QString *text = textOf(value)) {
-            char *end = utf8.appendToBuffer(next, *text);
-            bound = sqlite3_bind_text64(statement, i + 1, next, sqlite3_uint64(end - next), SQLITE_STATIC, SQLITE_UTF8);
-            next = end;
-        } else {
-            bound = bind(statement, i + 1, value);
-        }
+        const int bound = bind(statement, i + 1, values.at(i), textOut);
         if (bound != SQLITE_OK) {
             error = QString::fromUtf8(sqlite3_errmsg(handle));
             sqlite3_reset(statement);

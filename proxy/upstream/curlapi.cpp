@@ -14,13 +14,13 @@ struct Loaded
     QString error;  // empty when `api` is complete and initialised
 };
 
+// Sets `function` to the library's `name`; the first one missing is noted in `error`.
 template<typename Function>
-bool resolve(void *library, const char *name, Function &function, QString &error)
+void resolve(void *library, const char *name, Function &function, QString &error)
 {
     function = reinterpret_cast<Function>(dlsym(library, name));
     if (!function && error.isEmpty())
         error = u"%1 has no %2"_s.arg(QLatin1StringView(CurlLibrary), QLatin1StringView(name));
-    return function != nullptr;
 }
 
 Loaded load()
@@ -72,16 +72,6 @@ const CurlApi *curlApi(QString *error)
         return nullptr;
     }
     return &loaded.api;
-}
-
-bool curlLoaded()
-{
-    // RTLD_NOLOAD: a handle only if the library is already in the process (then one more reference).
-    void *library = dlopen(CurlLibrary, RTLD_NOW | RTLD_NOLOAD);
-    if (!library)
-        return false;
-    dlclose(library);
-    return true;
 }
 
 } // namespace Tollgate

@@ -39,7 +39,4 @@ inline constexpr char CurlLibrary[] = "libcurl.so.4";
 // process; never unloaded). nullptr when that failed; then `error`, if given, says why.
 const CurlApi *curlApi(QString *error = nullptr);
 
-// Whether this process has libcurl loaded (mapped) yet.
-bool curlLoaded();
-
 } // namespace Tollgate
