@@ -5,7 +5,8 @@
 // user, end user and global budgets) and call ids (0: random UUIDv4, 1: newCallId's UUIDv7).
 // Counters: rows/s (wall clock, the submitting thread and the store thread together) and the
 // store thread's CPU per row (user + system, from /proc), the number issue #16 is about. Also the
-// cost of the store thread's slice check (CoreSlice::check).
+// cost of the store thread's slice check (CoreSlice::check), and of the gateway thread's journal
+// append, one write per record against one per batch.
 #include "models/callid.h"
 #include "models/store/coreslice.h"
 #include "models/store/identityrepository.h"
@@ -137,6 +138,34 @@ BENCHMARK(BM_RecordSpend)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(2.0);
+
+// The gateway thread's part: appending records to the journal, one write per batch of
+// `range(0)` records (the calls settled in one event-loop pass: 1 at one connection, more under
+// load). Items are records; every record is marked committed, so old segments go.
+void BM_JournalAppend(benchmark::State &state)
+{
+    QTemporaryDir dir;
+    if (!dir.isValid()) {
+        state.SkipWithError("no temporary directory");
+        return;
+    }
+    SpendJournal journal(dir.filePath(u"bench.db"_s), 1);
+    const int batch = int(state.range(0));
+    std::vector<JournalRecord> records(std::size_t(batch), settledCall(newCallId(), true, QDateTime::currentDateTimeUtc()));
+    std::vector<JournalRecord *> pointers;
+    for (JournalRecord &record : records)
+        pointers.push_back(&record);
+    for (auto _ : state) {
+        if (!journal.append(std::span<JournalRecord *const>(pointers)).ok()) {
+            state.SkipWithError("cannot write the journal");
+            return;
+        }
+        for (const JournalRecord &record : records)
+            journal.committed(record.seq);
+    }
+    state.SetItemsProcessed(int64_t(state.iterations()) * batch);
+}
+BENCHMARK(BM_JournalAppend)->ArgName("records_per_write")->Arg(1)->Arg(16);
 
 // The gateway thread's part: one record's journal encoding.
 void BM_JournalEncode(benchmark::State &state)

@@ -4,6 +4,7 @@
 #include "../models/pricing.h"
 #include "../models/tokencount.h"
 #include "accounting.h"
+#include "../models/store/spendjournal.h"
 #include "../models/store/store.h"
 #include "anthropic.h"
 #include "apierror.h"
@@ -615,18 +616,19 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         if (*shared)
             std::exchange(*shared, {})();
     };
-    const bool journaled = m_services.store->recordSpend(
-        std::move(record), std::move(jobs), m_services.context,
-        [doneOnce](const Result<void> &result) {
-            if (!result)
-                qCWarning(lcRelay) << "spend not recorded:" << result.error().message;
-            doneOnce();
-        },
-        Store::Delivery::FailuresWhenAnsweredNow);
-    // Answered from the event loop, as after a commit: callers of settle() never see the call
-    // finish inside it.
-    if (journaled)
-        SoonQueue::of(m_services.context)->add(doneOnce);
+    // Recorded and answered from the event loop, with the other calls settled in this pass:
+    // callers of settle() never see the call finish inside it.
+    SettledCall call;
+    call.record = std::move(record);
+    call.jobs = std::move(jobs);
+    call.context = m_services.context;
+    call.done = [doneOnce](const Result<void> &result) {
+        if (!result)
+            qCWarning(lcRelay) << "spend not recorded:" << result.error().message;
+        doneOnce();
+    };
+    call.delivery = Store::Delivery::FailuresWhenAnsweredNow;
+    m_services.store->recordSpendSoon(std::move(call), doneOnce);
 }
 
 void RelayCall::finish()

@@ -374,6 +374,8 @@ int SpendJournal::lock(const QString &databasePath)
 SpendJournal::~SpendJournal()
 {
     QMutexLocker lock(&m_mutex);
+    if (!m_staged.isEmpty())
+        (void)writeStagedLocked();  // a record staged last: written like the others
     closeFile();
     removeCommittedLocked();
     if (!m_segments.isEmpty()) {
@@ -458,51 +460,118 @@ void writeFields(Out &out, const JournalRecord &record)
 
 QByteArray SpendJournal::encode(const JournalRecord &record)
 {
+    QByteArray bytes;
+    encodeInto(&bytes, record);
+    return bytes;
+}
+
+void SpendJournal::encodeInto(QByteArray *out, const JournalRecord &record)
+{
     Sizer sizer;
     writeFields(sizer, record);
-    QByteArray bytes(HeaderBytes + 1 + sizer.size(), Qt::Uninitialized);
+    const qsizetype start = out->size();
+    out->resize(start + HeaderBytes + 1 + sizer.size());
+    char *bytes = out->data() + start;
     bytes[HeaderBytes] = char(FormatVersion);
-    Writer out(bytes.data() + HeaderBytes + 1);
-    writeFields(out, record);
-    Q_ASSERT(out.end() == bytes.constData() + bytes.size());
-    const quint32 length = quint32(bytes.size() - HeaderBytes);
-    const quint16 crc = crc16(QByteArrayView(bytes).sliced(HeaderBytes));
-    uchar *header = reinterpret_cast<uchar *>(bytes.data());
+    Writer writer(bytes + HeaderBytes + 1);
+    writeFields(writer, record);
+    Q_ASSERT(writer.end() == out->constData() + out->size());
+    const quint32 length = quint32(out->size() - start - HeaderBytes);
+    const quint16 crc = crc16(QByteArrayView(bytes + HeaderBytes, length));
+    uchar *header = reinterpret_cast<uchar *>(bytes);
     qToBigEndian(length, header);
     qToBigEndian(crc, header + 4);
-    return bytes;
 }
 
 Result<void> SpendJournal::append(JournalRecord &record)
 {
+    JournalRecord *one = &record;
+    return append(std::span<JournalRecord *const>(&one, 1));
+}
+
+Result<void> SpendJournal::append(std::span<JournalRecord *const> records)
+{
     QMutexLocker lock(&m_mutex);
+    for (JournalRecord *record : records)
+        stageLocked(*record);
+    return writeStagedLocked();
+}
+
+quint64 SpendJournal::stage(JournalRecord &record)
+{
+    QMutexLocker lock(&m_mutex);
+    stageLocked(record);
+    return m_batch;
+}
+
+bool SpendJournal::flushStaged(quint64 batch)
+{
+    QMutexLocker lock(&m_mutex);
+    if (batch == m_batch && !m_staged.isEmpty())
+        (void)writeStagedLocked();
+    const bool written = batch < m_batch && !m_failedBatches.contains(batch);
+    // Asked in order (one batch per event-loop pass): older outcomes are not asked again.
+    m_failedBatches.erase(m_failedBatches.begin(), m_failedBatches.lower_bound(batch));
+    return written;
+}
+
+void SpendJournal::stageLocked(JournalRecord &record)
+{
+    if (m_staged.isEmpty())
+        m_stagedFirst = m_nextSeq;
+    record.seq = m_nextSeq++;
+    m_stagedLast = record.seq;
+    encodeInto(&m_staged, record);
+}
+
+Result<void> SpendJournal::writeStagedLocked()
+{
+    if (m_staged.isEmpty())
+        return {};
+    const auto failed = [this](const QString &why) {
+        // The staged records are not journaled; their numbers stay used (each one's row still
+        // commits and moves the committed prefix over it).
+        m_failedBatches.insert(m_batch);
+        ++m_batch;
+        m_staged.resize(0);
+        return makeError(why);
+    };
     if (m_fd < 0 || m_written >= m_segmentBytes) {
-        if (auto opened = openSegment(m_nextSeq); !opened)
-            return opened;
+        if (auto opened = openSegment(m_stagedFirst); !opened)
+            return failed(opened.error().message);
     }
-    record.seq = m_nextSeq;
-    const QByteArray bytes = encode(record);
     qint64 done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(m_fd, bytes.constData() + done, size_t(bytes.size() - done));
+    while (done < m_staged.size()) {
+        const ssize_t n = ::write(m_fd, m_staged.constData() + done, size_t(m_staged.size() - done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
             const QString why = QString::fromLocal8Bit(std::strerror(errno));
-            // A partial record is a torn tail: replay would stop there. Cut it off if the file
+            // A partial write is a torn tail: replay would stop there. Cut it off if the file
             // lets us, and append to a fresh segment next time either way.
             if (done > 0 && ::ftruncate(m_fd, off_t(m_written)) != 0)
                 qCWarning(lcJournal).noquote() << "cannot cut a torn record off the spend journal:" << std::strerror(errno);
             closeFile();
             removeCommittedLocked();
-            return makeError(u"cannot write the spend journal: "_s + why);
+            return failed(u"cannot write the spend journal: "_s + why);
         }
         done += n;
     }
-    m_written += bytes.size();
-    m_segments.last().lastSeq = m_nextSeq;
-    ++m_nextSeq;
+    m_written += m_staged.size();
+    m_segments.last().lastSeq = m_stagedLast;
+    ++m_writes;
+    ++m_batch;
+    if (m_staged.capacity() > 1024 * 1024)
+        m_staged = QByteArray();  // an odd huge batch does not stay allocated
+    else
+        m_staged.resize(0);
     return {};
+}
+
+quint64 SpendJournal::writes() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_writes;
 }
 
 void SpendJournal::committed(qint64 seq)

@@ -12,6 +12,7 @@
 
 #include <optional>
 #include <set>
+#include <span>
 
 class QSqlDatabase;
 
@@ -43,6 +44,17 @@ struct JournalRecord
     qint64 seq = 0;
     SpendLogRow row;
     QList<JournalBudgetState> states;
+};
+
+// A settled call as Store::recordSpend takes it: its record, the jobs that persist its budget
+// states, and who hears of its commit (Store::recordSpends takes several).
+struct SettledCall
+{
+    JournalRecord record;
+    QList<Store::WriteJob> jobs;
+    QObject *context = nullptr;
+    Store::WriteDone done;
+    Store::Delivery delivery = Store::Delivery::Always;
 };
 
 // The spend journal: a redo log of settled calls beside the database
@@ -80,6 +92,18 @@ public:
     // Writes the record and gives it the next sequence number (set in `record.seq`).
     // An error means the record is not journaled: the caller must wait for the commit.
     Result<void> append(JournalRecord &record);
+    // Writes the records with one write(2), in order, and numbers them (`seq`). An error means
+    // none of them is journaled. Records staged before go out with them.
+    Result<void> append(std::span<JournalRecord *const> records);
+    // Numbers the record (`seq`) and keeps its bytes for the next write: the batch returned is
+    // written by flushStaged (or an append, whichever comes first). Until then it is not durable.
+    quint64 stage(JournalRecord &record);
+    // Writes the staged records if `batch` is still the one staged, and says whether `batch`
+    // reached the file. A batch whose write failed is not journaled; its records' numbers stay
+    // used (each one's commit moves the committed prefix over it).
+    bool flushStaged(quint64 batch);
+    // How many writes the appends took (each batch is one).
+    [[nodiscard]] quint64 writes() const;
     // Record `seq` is in the database.
     void committed(qint64 seq);
     // The committed prefix (every record up to it is in the database) once the records
@@ -91,6 +115,8 @@ public:
     // The segment files of a database, oldest first.
     static QStringList segments(const QString &databasePath);
     static QByteArray encode(const JournalRecord &record);
+    // Appends the record's bytes (as encode() gives them) to `out`.
+    static void encodeInto(QByteArray *out, const JournalRecord &record);
     // The records of one segment file in order; reading stops at a torn or corrupt record.
     static QList<JournalRecord> read(const QString &segmentPath);
     // The database's journal lock, or -1 when another process holds it.
@@ -119,6 +145,8 @@ private:
     };
 
     Result<void> openSegment(qint64 firstSeq);
+    void stageLocked(JournalRecord &record);
+    Result<void> writeStagedLocked();
     void closeFile();
     void removeCommittedLocked();
 
@@ -132,6 +160,12 @@ private:
     int m_fd = -1;
     int m_lockFd = -1;
     qint64 m_written = 0;  // bytes in the current segment
+    quint64 m_writes = 0;  // successful append writes
+    QByteArray m_staged;   // records numbered and encoded, not written yet
+    qint64 m_stagedFirst = 0;
+    qint64 m_stagedLast = 0;
+    quint64 m_batch = 1;   // the batch being staged; earlier ones were written or failed
+    std::set<quint64> m_failedBatches;
     QList<Segment> m_segments;  // oldest first; the last is the one being written
 };
 

@@ -1289,42 +1289,141 @@ void Store::write(WriteJob job, QObject *context, WriteDone done)
 bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done,
                         Delivery delivery)
 {
+    std::vector<SettledCall> calls;
+    calls.push_back({std::move(record), std::move(jobs), context, std::move(done), delivery});
+    return recordSpends(std::move(calls)).front();
+}
+
+std::vector<bool> Store::recordSpends(std::vector<SettledCall> calls)
+{
     bool journaled = false;
-    if (m_journal && m_inbox->accepting()) {
-        if (const auto appended = m_journal->append(record); appended)
+    if (m_journal && m_inbox->accepting() && !calls.empty()) {
+        QVarLengthArray<JournalRecord *, 64> records;
+        for (SettledCall &call : calls)
+            records.append(&call.record);
+        if (const auto appended = m_journal->append(std::span<JournalRecord *const>(records.cbegin(), records.size()));
+            appended) {
             journaled = true;
-        else
-            qCWarning(lcStore).noquote() << appended.error().message << "- this call waits for its commit";
+        } else {
+            qCWarning(lcStore).noquote() << appended.error().message
+                                         << (calls.size() == 1 ? "- this call waits for its commit"
+                                                               : "- these calls wait for their commit");
+            // Not in the journal: nothing of theirs to replay, their numbers are done with.
+            for (const SettledCall &call : calls)
+                m_journal->committed(call.record.seq);
+        }
     }
-    // A store that falls far behind (a slow disk) slows the callers down instead of queueing
-    // without bound: past the limit the answer waits for the commit again.
-    const bool answerNow = journaled && m_inbox->pending() < m_lazyBacklogLimit.load(std::memory_order_relaxed);
+    std::vector<bool> answered;
+    answered.reserve(calls.size());
+    for (SettledCall &call : calls) {
+        // A store that falls far behind (a slow disk) slows the callers down instead of
+        // queueing without bound: past the limit the answer waits for the commit again.
+        const bool answerNow
+            = journaled && m_inbox->pending() < m_lazyBacklogLimit.load(std::memory_order_relaxed);
+        submitSettled(std::move(call), journaled ? call.record.seq : 0, answerNow, {});
+        answered.push_back(answerNow);
+    }
+    return answered;
+}
+
+void Store::submitSettled(SettledCall call, qint64 journalSeq, bool lazy, std::shared_ptr<std::atomic<int>> staged)
+{
     StoreJob entry;
     entry.isWrite = true;
     entry.durable = true;
-    entry.lazy = answerNow;
-    entry.journalSeq = journaled ? record.seq : 0;
+    entry.lazy = lazy;
+    entry.journalSeq = journalSeq;
     entry.spend = true;
     // The row first (it takes the write lock for the read-modify-writes after it), and only a
     // row that was not there yet brings its increments: the job can be run again safely.
-    entry.write = [row = std::move(record.row), increments = IdentityRepository::all(std::move(jobs))](
+    entry.write = [row = std::move(call.record.row), increments = IdentityRepository::all(std::move(call.jobs))](
                       QSqlDatabase &db) -> Result<void> {
         bool inserted = false;
         if (auto done = SpendLogRepository::insertOnce(db, row, &inserted); !done || !inserted)
             return done;
         return increments(db);
     };
-    // Runs on the store thread after the batch: a committed record's journal entry is done.
-    const bool failuresOnly = answerNow && delivery == Delivery::FailuresWhenAnsweredNow;
-    entry.writeFinished = [journal = journaled ? m_journal.get() : nullptr, seq = record.seq, failuresOnly,
-                           deliver = deliverTo<void>(context, std::move(done))](const Result<void> &result) {
+    // Runs on the store thread after the batch: a committed record's journal entry is done. A
+    // call answered at once hears only of a failure — unless its record is staged and not known
+    // to be written yet (recordSpendSoon): then the commit answers it, whichever comes first.
+    const bool failuresOnly = lazy && call.delivery == Delivery::FailuresWhenAnsweredNow;
+    entry.writeFinished = [journal = journalSeq ? m_journal.get() : nullptr, seq = journalSeq, failuresOnly,
+                           staged = std::move(staged), deliver = deliverTo<void>(call.context, std::move(call.done))](
+                              const Result<void> &result) {
         if (journal && result)
             journal->committed(seq);
-        if (deliver && !(failuresOnly && result))
+        const bool written = !staged || staged->load(std::memory_order_acquire) == StagedWritten;
+        if (deliver && !(failuresOnly && result && written))
             deliver(result);
     };
     m_inbox->submit(std::move(entry));
-    return answerNow;
+}
+
+void Store::recordSpendSoon(SettledCall call, std::function<void()> answer)
+{
+    QObject *context = call.context;
+    if (!m_journal || !m_inbox->accepting() || !context) {
+        std::vector<SettledCall> one;
+        one.push_back(std::move(call));
+        if (recordSpends(std::move(one)).front() && answer)
+            QMetaObject::invokeMethod(context ? context : this, std::move(answer), Qt::QueuedConnection);
+        return;
+    }
+    const bool answerNow = m_inbox->pending() < m_lazyBacklogLimit.load(std::memory_order_relaxed);
+    QMutexLocker lock(&m_soonMutex);
+    const quint64 batch = m_journal->stage(call.record);
+    // One outcome for the calls of a batch (they are written together).
+    if (!m_soonState || m_soonStateBatch != batch) {
+        m_soonState = std::make_shared<std::atomic<int>>(StagedPending);
+        m_soonStateBatch = batch;
+    }
+    // Submitted now, in order with the caller's other store jobs (a shared budget's lease
+    // request after this call must see its spend); written to the journal at the end of the pass.
+    const qint64 seq = call.record.seq;
+    submitSettled(std::move(call), seq, answerNow, answerNow ? m_soonState : nullptr);
+    Staged staged{batch, m_soonState, {}, context, {}};
+    if (answerNow)
+        staged.answer = std::move(answer);  // else written with the others, answered after its COMMIT
+    if (!m_soonPosted) {
+        m_soonPosted = true;
+        m_soonContext = context;
+        QMetaObject::invokeMethod(context, [store = QPointer<Store>(this)] {
+            if (store)
+                store->answerStaged();
+        }, Qt::QueuedConnection);
+    } else if (context != m_soonContext) {
+        staged.elsewhere = context;  // a caller on another thread: answered there
+    }
+    m_soon.push_back(std::move(staged));
+}
+
+void Store::answerStaged()
+{
+    std::vector<Staged> staged;
+    {
+        QMutexLocker lock(&m_soonMutex);
+        staged.swap(m_soon);
+        m_soonPosted = false;
+        m_soonContext = nullptr;
+    }
+    std::vector<std::function<void()>> answers;
+    bool warned = false;
+    for (Staged &call : staged) {
+        const bool written = m_journal && m_journal->flushStaged(call.batch);
+        call.state->store(written ? StagedWritten : StagedFailed, std::memory_order_release);
+        if (!written && !warned) {
+            warned = true;
+            qCWarning(lcStore) << "cannot write the spend journal - these calls wait for their commit";
+        }
+        if (!written || !call.answer)
+            continue;
+        if (!call.elsewhere && call.context)
+            answers.push_back(std::move(call.answer));
+        else if (call.elsewhere)
+            QMetaObject::invokeMethod(call.elsewhere.data(), std::move(call.answer), Qt::QueuedConnection);
+    }
+    for (std::function<void()> &answer : answers)
+        answer();
 }
 
 void Store::setLazyBacklogLimit(qsizetype jobs)

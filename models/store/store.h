@@ -2,6 +2,7 @@
 
 #include "../result.h"
 
+#include <QMutex>
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <vector>
 
 class QSqlDatabase;
 class QSqlQuery;
@@ -22,6 +24,7 @@ struct DatabaseTarget;
 class StoreInbox;
 class StoreWorker;
 struct JournalRecord;
+struct SettledCall;
 
 // The store: a SQLite file (the default) or a PostgreSQL database (open(DatabaseTarget)). Owns one thread; the QSqlDatabase connection is opened, used and
 // closed only on that thread. Callers on any thread submit jobs and get their answer
@@ -101,6 +104,18 @@ public:
     enum class Delivery { Always, FailuresWhenAnsweredNow };
     bool recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *context, WriteDone done,
                      Delivery delivery = Delivery::Always);
+    // Several settled calls at once (SettledCall, spendjournal.h), each as recordSpend would
+    // record it, their journal records written with one write(2) (a gateway gathers the calls of
+    // one event-loop pass). Returns, in order, what recordSpend would have returned for each; a
+    // journal write error makes them all wait for their commit.
+    std::vector<bool> recordSpends(std::vector<SettledCall> calls);
+    // A settled call recorded as recordSpend does, but answered once its journal record is
+    // written: the records of the calls settled in one pass of the event loop of `call.context`
+    // go to the journal with one write(2) when the loop comes back to it, and `answer` runs then
+    // (there, on that thread). The store write is queued at once, in order with the caller's
+    // other store jobs. Without a journal, after a write error or past the backlog limit the call
+    // waits for its commit instead (`call.done`, as when recordSpend returns false).
+    void recordSpendSoon(SettledCall call, std::function<void()> answer);
     // With more queued jobs than this, recordSpend answers after COMMIT again (backpressure).
     static constexpr qsizetype DefaultLazyBacklogLimit = 20000;
     void setLazyBacklogLimit(qsizetype jobs);
@@ -137,12 +152,32 @@ public:
                                    const QString &what, qint64 *changes = nullptr);
 
 private:
+    // A call recordSpendSoon staged: its journal batch, whether that batch is written yet
+    // (StagedPending, StagedWritten, StagedFailed; the store thread reads it), its answer.
+    enum : int { StagedPending, StagedWritten, StagedFailed };
+    struct Staged
+    {
+        quint64 batch;
+        std::shared_ptr<std::atomic<int>> state;
+        std::function<void()> answer;
+        QObject *context;              // the caller's; answered in the pass's posted event
+        QPointer<QObject> elsewhere;   // set when not the context the event was posted to
+    };
+
     [[nodiscard]] bool onStoreThread() const;
     void stopThread();
+    void submitSettled(SettledCall call, qint64 journalSeq, bool lazy, std::shared_ptr<std::atomic<int>> staged);
+    void answerStaged();
 
     std::unique_ptr<StoreInbox> m_inbox;  // submission queue, shared with the worker
     std::unique_ptr<SpendJournal> m_journal;
     std::atomic<qsizetype> m_lazyBacklogLimit{DefaultLazyBacklogLimit};
+    QMutex m_soonMutex;
+    std::vector<Staged> m_soon;  // staged calls, answered when the loop comes back
+    std::shared_ptr<std::atomic<int>> m_soonState;  // the outcome of the batch being staged
+    quint64 m_soonStateBatch = 0;
+    QObject *m_soonContext = nullptr;  // where the pending answerStaged was posted
+    bool m_soonPosted = false;
     std::unique_ptr<QThread> m_thread;
     StoreWorker *m_worker = nullptr;  // lives on m_thread
     QString m_path;

@@ -7,8 +7,10 @@
 #include "models/store/store.h"
 #include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
+#include "tests/support/storereads.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
@@ -18,7 +20,12 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
 #include <csignal>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -55,6 +62,35 @@ bool writeConfig(const QString &path)
     return true;
 }
 
+// A gateway started on `database` (config beside it) and a virtual key with a budget.
+struct KeyedGateway
+{
+    quint16 port = 0;
+    QByteArray key;
+    QString token;
+};
+
+std::optional<KeyedGateway> startWithKey(QProcess &process, const QString &database)
+{
+    const QString config = QFileInfo(database).dir().filePath(u"config.yaml"_s);
+    if (!writeConfig(config))
+        return std::nullopt;
+    KeyedGateway started;
+    started.port = startGateway(process, config, database);
+    if (started.port == 0)
+        return std::nullopt;
+    HttpClient admin(started.port);
+    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto generated = admin.post("/key/generate", R"({"max_budget": 10})");
+    if (generated.status != 200)
+        return std::nullopt;
+    started.key = generated.json().value(u"key"_s).toString().toLatin1();
+    started.token = generated.json().value(u"token"_s).toString();
+    return started;
+}
+
+
+
 } // namespace
 
 class TestDurability : public QObject
@@ -63,6 +99,7 @@ class TestDurability : public QObject
 
 private Q_SLOTS:
     void completedCallsSurviveKill9();
+    void concurrentCallsSurviveKill9();
     void twoGatewaysOnOneDatabaseAddTheirSpend();
     void everyFileTheGatewayWritesIsPrivate();
 };
@@ -75,20 +112,12 @@ void TestDurability::completedCallsSurviveKill9()
     QVERIFY(dir.isValid());
     const QString config = dir.filePath(u"config.yaml"_s);
     const QString database = dir.filePath(u"durable.db"_s);
-    QFile file(config);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(Test::pricedMockConfig("sk-durability-master"));
-    file.close();
-
     QProcess gateway;
-    quint16 port = startGateway(gateway, config, database);
-    QVERIFY(port != 0);
-    HttpClient admin(port);
-    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
-    const auto generated = admin.post("/key/generate", R"({"max_budget": 10})");
-    QCOMPARE(generated.status, 200);
-    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
-    const QString token = generated.json().value(u"token"_s).toString();
+    const auto started = startWithKey(gateway, database);
+    QVERIFY(started);
+    quint16 port = started->port;
+    const QByteArray key = started->key;
+    const QString token = started->token;
 
     HttpClient client(port);
     client.setDefaultHeaders({{"Authorization", "Bearer " + key}});
@@ -120,12 +149,7 @@ void TestDurability::completedCallsSurviveKill9()
     {
         Store store;
         QVERIFY(store.open(database).ok());
-        const auto rows = store.readNow([](QSqlDatabase &db) {
-            auto all = SpendLogRepository::all(db);
-            return all ? QVariant::fromValue(*all) : QVariant();
-        });
-        QVERIFY(rows.ok());
-        const auto logged = rows->value<QList<SpendLogRow>>();
+        const QList<SpendLogRow> logged = rowsIn(store);
         QStringList loggedIds;
         NanoUsd loggedSpend = 0;
         NanoUsd loggedNonStream = 0;
@@ -147,13 +171,7 @@ void TestDurability::completedCallsSurviveKill9()
         qInfo("rows lost after kill -9: %d of %d", lost, Calls);
         QCOMPARE(lost, 0);
         QCOMPARE(loggedNonStream, charged);
-        const auto keySpend = store.readNow([token](QSqlDatabase &db) {
-            QSqlQuery query(db);
-            query.prepare(u"SELECT spend_nanousd FROM keys WHERE token = ?"_s);
-            query.addBindValue(token);
-            return query.exec() && query.next() ? query.value(0) : QVariant();
-        });
-        QCOMPARE(keySpend->toLongLong(), loggedSpend);
+        QCOMPARE(keySpend(store, token), loggedSpend);
         store.close();
     }
 
@@ -169,6 +187,71 @@ void TestDurability::completedCallsSurviveKill9()
     restarted.terminate();
     QVERIFY(restarted.waitForFinished(10000));
     QCOMPARE(restarted.exitCode(), 0);
+}
+
+void TestDurability::concurrentCallsSurviveKill9()
+{
+    // Calls settled in one event-loop pass share one journal write: many at once, then kill -9 —
+    // every answered call is replayed, each once, and the key's counter matches the rows.
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString database = dir.filePath(u"durable.db"_s);
+    QProcess gateway;
+    const auto started = startWithKey(gateway, database);
+    QVERIFY(started);
+    const quint16 port = started->port;
+    const QByteArray key = started->key;
+
+    constexpr int Threads = 24;
+    constexpr int CallsEach = 4;
+    std::mutex lock;
+    QStringList callIds;
+    QStringList failures;
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < Threads; ++t) {
+        threads.emplace_back([&, t] {
+            HttpClient client(port);
+            client.setTimeout(std::chrono::seconds(30));
+            while (!go.load())
+                std::this_thread::yield();
+            for (int i = 0; i < CallsEach; ++i) {
+                const auto response = client.post("/v1/chat/completions", chatBody(t * CallsEach + i, false),
+                                                  {{"Authorization", "Bearer " + key}});
+                const std::lock_guard<std::mutex> guard(lock);
+                if (response.status == 200)
+                    callIds.append(QString::fromLatin1(response.header("x-litellm-call-id")));
+                else
+                    failures.append(QString::number(response.status) + u' ' + response.error);
+            }
+        });
+    }
+    go.store(true);
+    for (std::thread &thread : threads)
+        thread.join();
+    QVERIFY2(failures.isEmpty(), qPrintable(failures.join(u"; "_s)));
+    QCOMPARE(callIds.size(), Threads * CallsEach);
+    ::kill(pid_t(gateway.processId()), SIGKILL);
+    QVERIFY(gateway.waitForFinished(5000));
+
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QStringList logged;
+    NanoUsd loggedSpend = 0;
+    for (const SpendLogRow &row : rowsIn(store)) {
+        logged.append(row.requestId);
+        loggedSpend += row.spend;
+    }
+    int lost = 0;
+    for (const QString &id : std::as_const(callIds))
+        lost += logged.count(id) == 1 ? 0 : 1;
+    QCOMPARE(lost, 0);
+    QCOMPARE(logged.size(), callIds.size());
+    QVERIFY(loggedSpend > 0);
+    QCOMPARE(keySpend(store, started->token), loggedSpend);
+    store.close();
 }
 
 void TestDurability::twoGatewaysOnOneDatabaseAddTheirSpend()

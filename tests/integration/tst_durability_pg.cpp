@@ -12,6 +12,7 @@
 #include "models/store/store.h"
 #include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
+#include "tests/support/storereads.h"
 #include "tests/support/pgtestdb.h"
 
 #include <QCoreApplication>
@@ -74,25 +75,7 @@ QByteArray chatBody(int i)
         .toJson(QJsonDocument::Compact);
 }
 
-QList<SpendLogRow> rowsIn(Store &store)
-{
-    const auto rows = store.readNow([](QSqlDatabase &db) {
-        auto all = SpendLogRepository::all(db);
-        return all ? QVariant::fromValue(*all) : QVariant();
-    });
-    return rows ? rows->value<QList<SpendLogRow>>() : QList<SpendLogRow>{};
-}
 
-qint64 keySpend(Store &store, const QString &token)
-{
-    const auto spend = store.readNow([token](QSqlDatabase &db) {
-        QSqlQuery query(db);
-        query.prepare(u"SELECT spend_nanousd FROM keys WHERE token = ?"_s);
-        query.addBindValue(token);
-        return query.exec() && query.next() ? query.value(0) : QVariant();
-    });
-    return spend ? spend->toLongLong() : -1;
-}
 
 QString pgcluster()
 {

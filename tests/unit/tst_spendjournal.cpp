@@ -8,7 +8,9 @@
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
 
+#include <QCoreApplication>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QScopeGuard>
@@ -20,6 +22,7 @@
 #include <QtEndian>
 
 #include <csignal>
+#include <optional>
 
 #include <sys/resource.h>
 
@@ -130,12 +133,6 @@ void seed(Store &store)
 
 // A settled call as Accounting makes it: the journal record with what the call added to each
 // budget, and the store jobs that add it (the same increments the replay applies).
-struct SettledCall
-{
-    JournalRecord record;
-    QList<Store::WriteJob> jobs;
-};
-
 SettledCall settledCall(const QString &requestId, NanoUsd cost)
 {
     SettledCall call;
@@ -216,6 +213,21 @@ struct Gate
     }
 };
 
+// A settled call that `context` hears of through `done`; with `keySpend`, it also sets the
+// key's spend to that (a job of the call's batch).
+SettledCall callFor(const QString &requestId, NanoUsd cost, QObject *context, Store::WriteDone done,
+                    Store::Delivery delivery = Store::Delivery::Always, std::optional<NanoUsd> keySpend = {})
+{
+    SettledCall call;
+    call.record = makeRecord(requestId, cost);
+    if (keySpend)
+        call.jobs = {IdentityRepository::saveSpend(IdentityRepository::SpendTable::Keys, Token, *keySpend)};
+    call.context = context;
+    call.done = std::move(done);
+    call.delivery = delivery;
+    return call;
+}
+
 // A settled call whose budgets (a key with its per-model budget, a user, an end user, the global
 // budget) are in the window ending `window`, where they have one.
 SettledCall settledCallIn(const QString &requestId, NanoUsd cost, const QDateTime &window)
@@ -281,6 +293,11 @@ private Q_SLOTS:
     void neverReappliesCommittedOrStaleRecords();
     void segmentsRotateAndGoOnceCommitted();
     void recordSpendIsLazyAndCleansUp();
+    void theCallsOfOnePassAreOneWrite();
+    void aFailedBatchWriteMakesEveryCallWaitForItsCommit();
+    void stagedCallsAreWrittenOnceAndThenAnswered();
+    void aJobAfterAStagedCallSeesItsRow();
+    void aStagedBatchThatCannotBeWrittenWaitsForItsCommit();
     void inMemoryDatabaseHasNoJournal();
     void answeredNowCallsHearOnlyOfFailures();
     void aLongBacklogMakesCallersWaitForTheCommit();
@@ -514,6 +531,194 @@ void TestSpendJournal::recordSpendIsLazyAndCleansUp()
     // A prompt read drains lazy writes queued before it at once.
     QVERIFY(store.recordSpend(makeRecord(u"late"_s, 10), {}, nullptr, {}));
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs WHERE request_id = 'late'"_s).toInt(), 1);
+    store.close();
+    QVERIFY(SpendJournal::segments(database).isEmpty());
+}
+
+void TestSpendJournal::theCallsOfOnePassAreOneWrite()
+{
+    // Store::recordSpends (what the relay calls once per event-loop pass): every call's record is
+    // journaled, numbered in order, with one write, before it returns; each commits as if
+    // recorded alone.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    Store store;
+    QVERIFY(store.open(database).ok());
+    seed(store);
+    SpendJournal *journal = store.spendJournal();
+    QVERIFY(journal);
+    QObject context;
+    int answered = 0;
+    constexpr int Calls = 5;
+    std::vector<SettledCall> calls;
+    for (int i = 0; i < Calls; ++i) {
+        calls.push_back(callFor(u"call-%1"_s.arg(i), 10, &context,
+                                [&answered](const Result<void> &result) { answered += result.ok() ? 1 : 0; },
+                                Store::Delivery::Always, 1000 + 10 * (i + 1)));
+    }
+    const quint64 writesBefore = journal->writes();
+    const std::vector<bool> answerNow = store.recordSpends(std::move(calls));
+    QCOMPARE(answerNow, std::vector<bool>(Calls, true));
+    QCOMPARE(journal->writes(), writesBefore + 1);
+    const QList<JournalRecord> records = SpendJournal::read(SpendJournal::segments(database).value(0));
+    QCOMPARE(records.size(), Calls);
+    for (int i = 0; i < Calls; ++i) {
+        QCOMPARE(records.at(i).row.requestId, u"call-%1"_s.arg(i));
+        QCOMPARE(records.at(i).seq, records.at(0).seq + i);
+    }
+    QTRY_COMPARE(answered, Calls);
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1000 + 10 * Calls);
+    // One more call alone is one more write, numbered after the batch.
+    JournalRecord alone = makeRecord(u"alone"_s, 1);
+    QVERIFY(journal->append(alone).ok());
+    QCOMPARE(alone.seq, records.at(0).seq + Calls);
+    QCOMPARE(journal->writes(), writesBefore + 2);
+}
+
+void TestSpendJournal::aFailedBatchWriteMakesEveryCallWaitForItsCommit()
+{
+    // The batch's write fails part way (the file size limit: EFBIG after a partial write): no
+    // call of it is journaled, each one answers after its COMMIT instead, and the torn bytes are
+    // cut off (a replay would stop at them).
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QVERIFY(store.spendJournal());
+    QObject context;
+    QVERIFY(store.recordSpend(makeRecord(u"before"_s, 1), {}, &context, {}));
+    const QString segment = SpendJournal::segments(database).value(0);
+    const qint64 written = QFileInfo(segment).size();
+    QVERIFY(written > 0);
+
+    int committed = 0;
+    std::vector<SettledCall> calls;
+    for (int i = 0; i < 3; ++i) {
+        calls.push_back(callFor(u"call-%1"_s.arg(i), 1, &context,
+                                [&committed](const Result<void> &result) { committed += result.ok() ? 1 : 0; },
+                                Store::Delivery::FailuresWhenAnsweredNow));
+    }
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit saved{};
+    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    rlimit tiny = saved;
+    tiny.rlim_cur = rlim_t(written + 10);  // 10 bytes of the batch go in, then EFBIG
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+    const std::vector<bool> answerNow = store.recordSpends(std::move(calls));
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    QCOMPARE(answerNow, std::vector<bool>(3, false));
+    // Not journaled: each call hears of its commit (even with FailuresWhenAnsweredNow).
+    QTRY_COMPARE(committed, 3);
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 4);
+    QStringList journaled;
+    for (const QString &file : SpendJournal::segments(database)) {
+        for (const JournalRecord &record : SpendJournal::read(file))
+            journaled.append(record.row.requestId);
+    }
+    QVERIFY2(!journaled.contains(u"call-0"_s), qPrintable(journaled.join(u", "_s)));
+    QCOMPARE(QFileInfo(segment).exists() ? QFileInfo(segment).size() : written, written);
+}
+
+void TestSpendJournal::stagedCallsAreWrittenOnceAndThenAnswered()
+{
+    // Store::recordSpendSoon (the relay's): the calls settled in one pass of the loop are staged,
+    // written with one write when the loop comes back, and only then answered.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    Store store;
+    QVERIFY(store.open(database).ok());
+    seed(store);
+    SpendJournal *journal = store.spendJournal();
+    QVERIFY(journal);
+    QObject context;
+    constexpr int Calls = 6;
+    int answered = 0;
+    int delivered = 0;
+    const quint64 writesBefore = journal->writes();
+    QStringList journaledWhenAnswered;
+    for (int i = 0; i < Calls; ++i) {
+        SettledCall call = callFor(u"call-%1"_s.arg(i), 10, &context, [&delivered](const Result<void> &) { ++delivered; },
+                                   Store::Delivery::FailuresWhenAnsweredNow, 1000 + 10 * (i + 1));
+        store.recordSpendSoon(std::move(call), [&, i] {
+            ++answered;
+            // Answered only with its record in the file.
+            for (const JournalRecord &record : SpendJournal::read(SpendJournal::segments(database).value(0))) {
+                if (record.row.requestId == u"call-%1"_s.arg(i))
+                    journaledWhenAnswered.append(record.row.requestId);
+            }
+        });
+    }
+    // Nothing written or answered inside the pass.
+    QCOMPARE(journal->writes(), writesBefore);
+    QCOMPARE(answered, 0);
+    QTRY_COMPARE(answered, Calls);
+    QCOMPARE(journal->writes(), writesBefore + 1);
+    QCOMPARE(journaledWhenAnswered.size(), Calls);
+    const QList<JournalRecord> records = SpendJournal::read(SpendJournal::segments(database).value(0));
+    QCOMPARE(records.size(), Calls);
+    for (int i = 0; i < Calls; ++i) {
+        QCOMPARE(records.at(i).row.requestId, u"call-%1"_s.arg(i));
+        QCOMPARE(records.at(i).seq, records.at(0).seq + i);
+    }
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1000 + 10 * Calls);
+    QTest::qWait(50);
+    QCOMPARE(delivered, 0);  // answered from the journal: the commits send nothing back
+    store.close();
+    QVERIFY(SpendJournal::segments(database).isEmpty());
+}
+
+void TestSpendJournal::aJobAfterAStagedCallSeesItsRow()
+{
+    // The store write of a staged call is queued at once: a job the caller queues after it (a
+    // shared budget's lease request reads the spend) runs after it, before the journal write.
+    QTemporaryDir dir;
+    Store store;
+    QVERIFY(store.open(dir.filePath(u"t.db"_s)).ok());
+    QObject context;
+    store.recordSpendSoon(callFor(u"staged"_s, 10, &context, {}), [] {});
+    int seen = -1;
+    store.read([](QSqlDatabase &db) {
+        QSqlQuery query(db);
+        return query.exec(u"SELECT count(*) FROM spend_logs WHERE request_id = 'staged'"_s) && query.next()
+                   ? query.value(0) : QVariant();
+    }, &context, [&seen](const Result<QVariant> &result) { seen = result ? result->toInt() : -2; });
+    QTRY_COMPARE(seen, 1);
+}
+
+void TestSpendJournal::aStagedBatchThatCannotBeWrittenWaitsForItsCommit()
+{
+    // The pass's write fails (the file size limit: EFBIG): no staged call is answered from the
+    // journal; each one is answered after its COMMIT, and none is in the journal.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QVERIFY(store.spendJournal());
+    QObject context;
+    int answered = 0;
+    int committed = 0;
+    for (int i = 0; i < 3; ++i) {
+        store.recordSpendSoon(callFor(u"call-%1"_s.arg(i), 1, &context,
+                                      [&committed](const Result<void> &result) { committed += result.ok() ? 1 : 0; },
+                                      Store::Delivery::FailuresWhenAnsweredNow),
+                              [&answered] { ++answered; });
+    }
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit saved{};
+    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    rlimit tiny = saved;
+    tiny.rlim_cur = 10;  // a new segment takes 10 bytes of the batch, then EFBIG
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+    QCoreApplication::processEvents();  // the pass ends: the staged batch's write
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    QTRY_COMPARE(committed, 3);
+    QCOMPARE(answered, 0);
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 3);
+    for (const QString &file : SpendJournal::segments(database))
+        QCOMPARE(SpendJournal::read(file).size(), 0);
+    // The numbers of the lost batch are done with once their rows are in: nothing is kept.
     store.close();
     QVERIFY(SpendJournal::segments(database).isEmpty());
 }
@@ -793,7 +998,7 @@ void TestSpendJournal::aReopenedSegmentIsNeverDeletedWhileWritten()
 
     JournalRecord c = makeRecord(u"c"_s, 1);
     QVERIFY(journal.append(c).ok());
-    QCOMPARE(c.seq, 2);
+    QCOMPARE(c.seq, 3);  // b's number stays used (its row commits and marks it), never given twice
     journal.committed(1);
     // The process dies now: record 2 must be there for the replay.
     QStringList found;
