@@ -692,19 +692,21 @@ void TestStore::cachedStatementsBindLikeQt()
                               42,
                               true,
                               2.5,
-                              QByteArray("\0bin", 4)};
+                              QByteArray("\0bin", 4),
+                              QVariant(),                                 // invalid variant: NULL
+                              QVariant::fromValue(nullptr)};              // null pointer: NULL
     QVERIFY(store.writeNow([values](QSqlDatabase &db) {
-                     if (auto made = Store::execCached(db, u"CREATE TABLE bound (a, b, c, d, e, f, g, h, i)"_s, {},
+                     if (auto made = Store::execCached(db, u"CREATE TABLE bound (a, b, c, d, e, f, g, h, i, j, k)"_s, {},
                                                        u"create"_s);
                          !made)
                          return made;
-                     return Store::execCached(db, u"INSERT INTO bound VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"_s, values,
+                     return Store::execCached(db, u"INSERT INTO bound VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s, values,
                                               u"bind"_s);
                  })
                 .ok());
     const QVariantList got
-        = selectAll(store, u"SELECT typeof(a), typeof(b), c, d, e, typeof(e), f, g, h, typeof(i), hex(i) FROM bound"_s, 11);
-    QCOMPARE(got.size(), 11);
+        = selectAll(store, u"SELECT typeof(a), typeof(b), c, d, e, typeof(e), f, g, h, typeof(i), hex(i), typeof(j), typeof(k) FROM bound"_s, 13);
+    QCOMPARE(got.size(), 13);
     QCOMPARE(got.at(0).toString(), u"null"_s);
     QCOMPARE(got.at(1).toString(), u"null"_s);
     QCOMPARE(got.at(2).toString(), u""_s);
@@ -717,6 +719,8 @@ void TestStore::cachedStatementsBindLikeQt()
     QCOMPARE(got.at(8).toDouble(), 2.5);
     QCOMPARE(got.at(9).toString(), u"blob"_s);
     QCOMPARE(got.at(10).toString(), u"0062696E"_s);
+    QCOMPARE(got.at(11).toString(), u"null"_s);
+    QCOMPARE(got.at(12).toString(), u"null"_s);
     // Several texts in one statement, one far longer than the first buffer: each lands whole and apart.
     const QString longText(3000, QChar(0xe9));   // 6,000 bytes of UTF-8
     QVERIFY(store.writeNow([&longText](QSqlDatabase &db) -> Result<void> {
