@@ -61,13 +61,33 @@ BudgetConfig budgetConfig(const Budget &budget)
     return BudgetConfig{budget.maxBudget, budget.softBudget, budget.duration, budget.resetAt, budget.spend};
 }
 
-QString scopeHeaderName(const LedgerScope &scope)
+// The x-ratelimit-<scope>-* header names of a scope, made once (four concatenations a scope on
+// every admitted call otherwise).
+struct RateLimitHeaderNames
 {
+    QByteArray limitRequests;
+    QByteArray remainingRequests;
+    QByteArray limitTokens;
+    QByteArray remainingTokens;
+};
+
+RateLimitHeaderNames makeRateLimitHeaderNames(const QString &scope)
+{
+    const QByteArray name = "x-ratelimit-" + scope.toLatin1();
+    return {name + "-limit-requests", name + "-remaining-requests", name + "-limit-tokens", name + "-remaining-tokens"};
+}
+
+const RateLimitHeaderNames &rateLimitHeaderNames(const LedgerScope &scope)
+{
+    static const RateLimitHeaderNames key = makeRateLimitHeaderNames(u"key"_s);
+    static const RateLimitHeaderNames user = makeRateLimitHeaderNames(u"user"_s);
+    static const RateLimitHeaderNames endUser = makeRateLimitHeaderNames(u"end-user"_s);
+    static const RateLimitHeaderNames global = makeRateLimitHeaderNames(u"global"_s);
     switch (scope.kind) {
-    case LedgerScope::Kind::Key: return u"key"_s;
-    case LedgerScope::Kind::User: return u"user"_s;
-    case LedgerScope::Kind::EndUser: return u"end-user"_s;
-    default: return u"global"_s;
+    case LedgerScope::Kind::Key: return key;
+    case LedgerScope::Kind::User: return user;
+    case LedgerScope::Kind::EndUser: return endUser;
+    default: return global;
     }
 }
 
@@ -475,15 +495,16 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
         return decision;
     }
     decision.reservation = admission.reservation;
+    decision.headers.reserve(qsizetype(admission.limits.size()) * 4 + 2);
     for (const LimitStatus &status : admission.limits) {
-        const QByteArray name = scopeHeaderName(status.scope).toLatin1();
+        const RateLimitHeaderNames &names = rateLimitHeaderNames(status.scope);
         if (status.requestLimit) {
-            decision.headers.append({"x-ratelimit-" + name + "-limit-requests", integerHeaderValue(*status.requestLimit)});
-            decision.headers.append({"x-ratelimit-" + name + "-remaining-requests", integerHeaderValue(status.remainingRequests)});
+            decision.headers.append({names.limitRequests, integerHeaderValue(*status.requestLimit)});
+            decision.headers.append({names.remainingRequests, integerHeaderValue(status.remainingRequests)});
         }
         if (status.tokenLimit) {
-            decision.headers.append({"x-ratelimit-" + name + "-limit-tokens", integerHeaderValue(*status.tokenLimit)});
-            decision.headers.append({"x-ratelimit-" + name + "-remaining-tokens", integerHeaderValue(status.remainingTokens)});
+            decision.headers.append({names.limitTokens, integerHeaderValue(*status.tokenLimit)});
+            decision.headers.append({names.remainingTokens, integerHeaderValue(status.remainingTokens)});
         }
     }
     if (admission.keySpend)

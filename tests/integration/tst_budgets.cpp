@@ -73,6 +73,7 @@ private Q_SLOTS:
     void hugeMaxTokensCannotEscapeAStrictBudget();
     void strictModeNeverOvershootsWithToolsImagesAndN();
     void rpmLimitWithHeaders();
+    void eachLimitedScopeHasItsHeaders();
     void tpmLimit();
     void tpmAdmitsOnTheExactCount();
     void parallelLimit();
@@ -556,6 +557,25 @@ void TestBudgets::strictModeNeverOvershootsWithToolsImagesAndN()
     QVERIFY(admitted >= 2);
     QCOMPARE(spend, billed);
     QVERIFY2(spend <= max, qPrintable(u"spent %1 of %2"_s.arg(spend).arg(max)));
+}
+
+void TestBudgets::eachLimitedScopeHasItsHeaders()
+{
+    // A user's and an end user's limits come back under their own names, beside the key's.
+    m_gateway = makeGateway();
+    const auto created = m_gateway->post("/user/new", {{u"user_id"_s, u"lena"_s}, {u"rpm_limit"_s, 7}});
+    QCOMPARE(created.status, 200);
+    const QByteArray key = generateKey(*m_gateway, {{u"user_id"_s, u"lena"_s}, {u"tpm_limit"_s, 100000}});
+    QCOMPARE(m_gateway->post("/customer/new", {{u"user_id"_s, u"acme"_s}, {u"rpm_limit"_s, 9}}).status, 200);
+    const auto response = call(*m_gateway, key, u"priced"_s, false, u"acme"_s);
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.header("x-ratelimit-user-limit-requests"), QByteArray("7"));
+    QCOMPARE(response.header("x-ratelimit-user-remaining-requests"), QByteArray("6"));
+    QCOMPARE(response.header("x-ratelimit-end-user-limit-requests"), QByteArray("9"));
+    QCOMPARE(response.header("x-ratelimit-end-user-remaining-requests"), QByteArray("8"));
+    QCOMPARE(response.header("x-ratelimit-key-limit-tokens"), QByteArray("100000"));
+    QVERIFY(response.header("x-ratelimit-key-remaining-tokens").toLongLong() < 100000);
+    QVERIFY(response.header("x-ratelimit-key-limit-requests").isEmpty());  // the key sets no rpm
 }
 
 void TestBudgets::rpmLimitWithHeaders()
