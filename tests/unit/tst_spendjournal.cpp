@@ -213,6 +213,25 @@ struct Gate
     }
 };
 
+// The first journal segment's records as "<request id>#<n>", n counted from the first record's
+// number: calls written in order with consecutive numbers read call-0#0, call-1#1, ...
+QStringList numberedRecords(const QString &database)
+{
+    const QList<JournalRecord> records = SpendJournal::read(SpendJournal::segments(database).value(0));
+    QStringList numbered;
+    for (const JournalRecord &record : records)
+        numbered.append(record.row.requestId + u'#' + QString::number(record.seq - records.first().seq));
+    return numbered;
+}
+
+QStringList numberedCalls(int calls)
+{
+    QStringList numbered;
+    for (int i = 0; i < calls; ++i)
+        numbered.append(u"call-%1#%1"_s.arg(i));
+    return numbered;
+}
+
 // A settled call that `context` hears of through `done`; with `keySpend`, it also sets the
 // key's spend to that (a job of the call's batch).
 SettledCall callFor(const QString &requestId, NanoUsd cost, QObject *context, Store::WriteDone done,
@@ -560,19 +579,14 @@ void TestSpendJournal::theCallsOfOnePassAreOneWrite()
     const std::vector<bool> answerNow = store.recordSpends(std::move(calls));
     QCOMPARE(answerNow, std::vector<bool>(Calls, true));
     QCOMPARE(journal->writes(), writesBefore + 1);
-    const QList<JournalRecord> records = SpendJournal::read(SpendJournal::segments(database).value(0));
-    QCOMPARE(records.size(), Calls);
-    for (int i = 0; i < Calls; ++i) {
-        QCOMPARE(records.at(i).row.requestId, u"call-%1"_s.arg(i));
-        QCOMPARE(records.at(i).seq, records.at(0).seq + i);
-    }
+    QCOMPARE(numberedRecords(database), numberedCalls(Calls));
     QTRY_COMPARE(answered, Calls);
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
     QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1000 + 10 * Calls);
     // One more call alone is one more write, numbered after the batch.
     JournalRecord alone = makeRecord(u"alone"_s, 1);
     QVERIFY(journal->append(alone).ok());
-    QCOMPARE(alone.seq, records.at(0).seq + Calls);
+    QCOMPARE(numberedRecords(database).value(Calls), u"alone#%1"_s.arg(Calls));
     QCOMPARE(journal->writes(), writesBefore + 2);
 }
 
@@ -655,12 +669,7 @@ void TestSpendJournal::stagedCallsAreWrittenOnceAndThenAnswered()
     QTRY_COMPARE(answered, Calls);
     QCOMPARE(journal->writes(), writesBefore + 1);
     QCOMPARE(journaledWhenAnswered.size(), Calls);
-    const QList<JournalRecord> records = SpendJournal::read(SpendJournal::segments(database).value(0));
-    QCOMPARE(records.size(), Calls);
-    for (int i = 0; i < Calls; ++i) {
-        QCOMPARE(records.at(i).row.requestId, u"call-%1"_s.arg(i));
-        QCOMPARE(records.at(i).seq, records.at(0).seq + i);
-    }
+    QCOMPARE(numberedRecords(database), numberedCalls(Calls));
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), Calls);
     QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1000 + 10 * Calls);
     QTest::qWait(50);
