@@ -1389,9 +1389,19 @@ void Store::recordSpendSoon(SettledCall call, std::function<void()> answer)
     Staged staged{batch, m_soonState, {}, context, {}};
     if (answerNow)
         staged.answer = std::move(answer);  // else written with the others, answered after its COMMIT
+    if (m_soonPosted && !m_soonGuard) {
+        // The object the pass's event was posted to is gone, and the event with it: its calls are
+        // written with the next pass but not answered (their gateway went with it).
+        for (Staged &gone : m_soon) {
+            if (gone.context == m_soonContext)
+                gone.answer = {};
+        }
+        m_soonPosted = false;
+    }
     if (!m_soonPosted) {
         m_soonPosted = true;
         m_soonContext = context;
+        m_soonGuard = context;
         QMetaObject::invokeMethod(context, [store = QPointer<Store>(this)] {
             if (store)
                 store->answerStaged();

@@ -177,6 +177,7 @@ private:
     std::shared_ptr<std::atomic<int>> m_soonState;  // the outcome of the batch being staged
     quint64 m_soonStateBatch = 0;
     QObject *m_soonContext = nullptr;  // where the pending answerStaged was posted
+    QPointer<QObject> m_soonGuard;     // the same, null once that object is gone
     bool m_soonPosted = false;
     std::unique_ptr<QThread> m_thread;
     StoreWorker *m_worker = nullptr;  // lives on m_thread

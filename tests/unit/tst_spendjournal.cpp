@@ -317,6 +317,7 @@ private Q_SLOTS:
     void stagedCallsAreWrittenOnceAndThenAnswered();
     void aJobAfterAStagedCallSeesItsRow();
     void aStagedBatchThatCannotBeWrittenWaitsForItsCommit();
+    void aPassWhoseLoopObjectIsGoneDoesNotStallTheNext();
     void inMemoryDatabaseHasNoJournal();
     void answeredNowCallsHearOnlyOfFailures();
     void aLongBacklogMakesCallersWaitForTheCommit();
@@ -730,6 +731,27 @@ void TestSpendJournal::aStagedBatchThatCannotBeWrittenWaitsForItsCommit()
     // The numbers of the lost batch are done with once their rows are in: nothing is kept.
     store.close();
     QVERIFY(SpendJournal::segments(database).isEmpty());
+}
+
+void TestSpendJournal::aPassWhoseLoopObjectIsGoneDoesNotStallTheNext()
+{
+    // The object a pass's event was posted to is deleted before the loop runs it (a gateway
+    // stopped on a store that lives on): its call is written later but not answered, and the
+    // next caller's pass is written and answered.
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    Store store;
+    QVERIFY(store.open(database).ok());
+    int goneAnswered = 0;
+    auto *gone = new QObject;
+    store.recordSpendSoon(callFor(u"call-0"_s, 1, gone, {}), [&goneAnswered] { ++goneAnswered; });
+    delete gone;  // and the posted event with it
+    QObject context;
+    int answered = 0;
+    store.recordSpendSoon(callFor(u"call-1"_s, 1, &context, {}), [&answered] { ++answered; });
+    QTRY_COMPARE(answered, 1);
+    QCOMPARE(goneAnswered, 0);
+    QCOMPARE(numberedRecords(database), numberedCalls(2));
 }
 
 void TestSpendJournal::answeredNowCallsHearOnlyOfFailures()
