@@ -16,7 +16,6 @@
 
 #include <QJsonDocument>
 #include <QLoggingCategory>
-#include <QPointer>
 
 using namespace Qt::StringLiterals;
 
@@ -116,50 +115,6 @@ double millisecondsBetween(SteadyClock::time_point from, SteadyClock::time_point
 {
     return std::chrono::duration<double, std::milli>(to - from).count();
 }
-
-// Calls answered from the event loop, soon: what is queued before the queue runs goes in one
-// posted event (each post wakes the loop: under load many calls settle in one pass).
-class SoonQueue final : public QObject
-{
-public:
-    explicit SoonQueue(QObject *parent) : QObject(parent) {}
-
-    // The queue of the gateway whose context object this is (a child of it, so gone with it).
-    static SoonQueue *of(QObject *context)
-    {
-        static thread_local QPointer<SoonQueue> last;
-        if (last && last->parent() == context)
-            return last;
-        // Not findChild(): without Q_OBJECT, qobject_cast would take any child for one.
-        for (QObject *child : context->children()) {
-            if (auto *queue = dynamic_cast<SoonQueue *>(child)) {
-                last = queue;
-                return queue;
-            }
-        }
-        last = new SoonQueue(context);
-        return last;
-    }
-
-    void add(std::function<void()> job)
-    {
-        m_jobs.push_back(std::move(job));
-        if (m_jobs.size() == 1)
-            QMetaObject::invokeMethod(this, [this] { run(); }, Qt::QueuedConnection);
-    }
-
-private:
-    void run()
-    {
-        // Jobs queued meanwhile wait for the next post: each pass is bounded.
-        std::vector<std::function<void()>> jobs;
-        jobs.swap(m_jobs);
-        for (std::function<void()> &job : jobs)
-            job();
-    }
-
-    std::vector<std::function<void()>> m_jobs;
-};
 
 } // namespace
 

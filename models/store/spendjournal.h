@@ -58,8 +58,9 @@ struct SettledCall
 };
 
 // The spend journal: a redo log of settled calls beside the database
-// (`<db>-spend-<first seq>[-n].journal`). A call's record is appended with one write(2) before
-// its answer goes out — in the page cache it survives a kill of the process — and the
+// (`<db>-spend-<first seq>[-n].journal`). A call's record is appended before its answer goes
+// out (the calls settled in one event-loop pass with one write(2): Store::recordSpendSoon) — in
+// the page cache it survives a kill of the process — and the
 // store folds the records into SQLite in large, lazy batches. Each batch writes to the
 // settings row `spend_journal_seq` the committed prefix: the highest number N such that every
 // record up to N is in the database (a record whose batch failed holds it back until a retry

@@ -1377,16 +1377,15 @@ void Store::recordSpendSoon(SettledCall call, std::function<void()> answer)
     const bool answerNow = m_inbox->pending() < m_lazyBacklogLimit.load(std::memory_order_relaxed);
     QMutexLocker lock(&m_soonMutex);
     const quint64 batch = m_journal->stage(call.record);
-    // One outcome for the calls of a batch (they are written together).
-    if (!m_soonState || m_soonStateBatch != batch) {
-        m_soonState = std::make_shared<std::atomic<int>>(StagedPending);
-        m_soonStateBatch = batch;
-    }
+    // One outcome for the calls of a batch (they are written together): the previous call's,
+    // when it is in the same batch.
+    auto state = !m_soon.empty() && m_soon.back().batch == batch ? m_soon.back().state
+                                                                 : std::make_shared<std::atomic<int>>(StagedPending);
     // Submitted now, in order with the caller's other store jobs (a shared budget's lease
     // request after this call must see its spend); written to the journal at the end of the pass.
     const qint64 seq = call.record.seq;
-    submitSettled(std::move(call), seq, answerNow, answerNow ? m_soonState : nullptr);
-    Staged staged{batch, m_soonState, {}, context, {}};
+    submitSettled(std::move(call), seq, answerNow, answerNow ? state : nullptr);
+    Staged staged{batch, std::move(state), {}, context, {}};
     if (answerNow)
         staged.answer = std::move(answer);  // else written with the others, answered after its COMMIT
     if (m_soonPosted && !m_soonGuard) {

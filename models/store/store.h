@@ -174,8 +174,6 @@ private:
     std::atomic<qsizetype> m_lazyBacklogLimit{DefaultLazyBacklogLimit};
     QMutex m_soonMutex;
     std::vector<Staged> m_soon;  // staged calls, answered when the loop comes back
-    std::shared_ptr<std::atomic<int>> m_soonState;  // the outcome of the batch being staged
-    quint64 m_soonStateBatch = 0;
     QObject *m_soonContext = nullptr;  // where the pending answerStaged was posted
     QPointer<QObject> m_soonGuard;     // the same, null once that object is gone
     bool m_soonPosted = false;
