@@ -7,6 +7,7 @@
 #include "../models/store/leaserepository.h"
 #include "apierror.h"
 #include "auth.h"
+#include "jsonscan.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -143,6 +144,26 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
 }
 
 } // namespace
+
+bool readableWithoutMessages(const RequestScan &scan, const QByteArray &raw)
+{
+    return scan.ok() && scan.numbersWrittenBackNoLonger() && scan.type("messages") == QJsonValue::Array
+           && !scan.contains("mock_response") && onlyPlainContent(raw);
+}
+
+qint64 plainChatPromptBound(const QByteArray &raw, const QJsonObject &fields, const QString &model)
+{
+    // Every token the prompt walk counts in the messages is a UTF-8 byte of a string (never
+    // more than its text here), a JSON text the scan vouched is written back no longer, a
+    // message's 3 (never more than twice its value's byte and the comma or bracket after it), a
+    // name's 1 (its key is longer) or the reply's 3.
+    static const QStringList Walked{u"tools"_s,         u"functions"_s,       u"tool_choice"_s,
+                                    u"function_call"_s, u"response_format"_s, u"prompt"_s,
+                                    u"input"_s,         u"suffix"_s};
+    const bool walked = std::any_of(Walked.begin(), Walked.end(),
+                                    [&](const QString &field) { return fields.contains(field); });
+    return addSaturated(2 * qint64(raw.size()) + 6, walked ? boundRequestPromptTokens(fields, model) : 0);
+}
 
 Accounting::Accounting(GatewayServices &services, const IClock &clock, BudgetEnforcement mode, QObject *parent)
     : QObject(parent), m_services(services), m_clock(clock), m_ledger(clock, mode)

@@ -43,6 +43,17 @@ struct PromptExtras
     std::function<qint64()> exactPrompt;
 };
 
+class RequestScan;
+
+// Whether a chat request is read without its messages (RequestScan): valid, keys plain and
+// unique, messages an array, every number written back no longer, only text content, and no
+// mock_response (the mock answers from the whole request).
+bool readableWithoutMessages(const RequestScan &scan, const QByteArray &raw);
+// The prompt bound of such a request, never below boundRequestPromptTokens of the whole
+// request: its messages are bounded by the body's bytes, the rest (tools, functions,
+// tool_choice, response_format, ...) is walked as before in `fields`, what was read of it.
+qint64 plainChatPromptBound(const QByteArray &raw, const QJsonObject &fields, const QString &model);
+
 // The ledger on the gateway: mirrors every key's, user's and end user's budget and limits
 // into the Ledger (as an identity observer), plus the global budget of config.yaml; admits
 // calls (reserving their estimated cost), settles them (spend into the registry and the

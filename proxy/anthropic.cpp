@@ -181,19 +181,21 @@ bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QS
 }
 
 // The fields that bound a request's output and name its caller, read alike by toChatRequest
-// and outputBounds. Each is false (with `error`) for a value of the wrong kind.
-bool copyModel(const QJsonObject &in, QJsonObject &out, QString *error)
+// and outputBounds. Each is false (with `error`) for a value of the wrong kind; `out` null:
+// checked only.
+bool copyModel(const QJsonObject &in, QJsonObject *out, QString *error)
 {
     const QJsonValue model = in.value(u"model"_s);
     if (!model.isString() || model.toString().isEmpty()) {
         *error = u"model: Field required (a string)."_s;
         return false;
     }
-    out.insert(u"model"_s, model);
+    if (out)
+        out->insert(u"model"_s, model);
     return true;
 }
 
-bool copyMaxTokens(const QJsonObject &in, QJsonObject &out, bool required, QString *error)
+bool copyMaxTokens(const QJsonObject &in, QJsonObject *out, bool required, QString *error)
 {
     const QJsonValue maxTokens = in.value(u"max_tokens"_s);
     if (maxTokens.isUndefined() && required) {
@@ -206,23 +208,26 @@ bool copyMaxTokens(const QJsonObject &in, QJsonObject &out, bool required, QStri
         *error = u"max_tokens: must be an integer of 1 or more."_s;
         return false;
     }
-    out.insert(u"max_tokens"_s, maxTokens);
+    if (out)
+        out->insert(u"max_tokens"_s, maxTokens);
     return true;
 }
 
 // "stream": true copied; metadata.user_id becomes the end user.
-bool copyStreamAndUser(const QJsonObject &in, QJsonObject &out, QString *error)
+bool copyStreamAndUser(const QJsonObject &in, QJsonObject *out, QString *error)
 {
     const QJsonValue stream = in.value(u"stream"_s);
     if (!stream.isUndefined() && !stream.isBool()) {
         *error = u"stream: must be a boolean."_s;
         return false;
     }
+    if (!out)
+        return true;
     if (stream.toBool())
-        out.insert(u"stream"_s, true);
+        out->insert(u"stream"_s, true);
     const QJsonValue userId = in.value(u"metadata"_s).toObject().value(u"user_id"_s);
     if (userId.isString() && !userId.toString().isEmpty())
-        out.insert(u"user"_s, userId);
+        out->insert(u"user"_s, userId);
     return true;
 }
 
@@ -308,7 +313,7 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting, bool lenient)
         }
     }
     QJsonObject &out = result.body;
-    if (!copyModel(in, out, &error) || !copyMaxTokens(in, out, !forCounting && !lenient, &error))
+    if (!copyModel(in, &out, &error) || !copyMaxTokens(in, &out, !forCounting && !lenient, &error))
         return result;
 
     // Extended thinking (Claude Code turns it on by model name, with context_management to
@@ -428,7 +433,7 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting, bool lenient)
             out.insert(u"parallel_tool_calls"_s, false);
     }
 
-    if (!copyStreamAndUser(in, out, &error))
+    if (!copyStreamAndUser(in, &out, &error))
         return result;
     if (out.contains(u"stream"_s))
         out.insert(u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}});
@@ -442,10 +447,18 @@ ChatRequest toChatRequest(const QJsonObject &in, bool forCounting, bool lenient)
 ChatRequest outputBounds(const QJsonObject &in)
 {
     ChatRequest result;
-    if (copyModel(in, result.body, &result.error) && copyMaxTokens(in, result.body, false, &result.error)
-        && copyStreamAndUser(in, result.body, &result.error))
+    if (copyModel(in, &result.body, &result.error) && copyMaxTokens(in, &result.body, false, &result.error)
+        && copyStreamAndUser(in, &result.body, &result.error))
         result.body.insert(u"messages"_s, QJsonArray());
     return result;
+}
+
+QString outputBoundsError(const QJsonObject &in)
+{
+    QString error;
+    if (copyModel(in, nullptr, &error) && copyMaxTokens(in, nullptr, false, &error))
+        copyStreamAndUser(in, nullptr, &error);
+    return error;
 }
 
 std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString &model)

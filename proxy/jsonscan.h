@@ -2,8 +2,12 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QJsonObject>
+#include <QJsonValue>
 #include <QString>
 #include <QVarLengthArray>
+
+#include <span>
 
 namespace Tollgate {
 
@@ -60,5 +64,42 @@ private:
 // image by URL is a few bytes and up to thousands of tokens). Every occurrence of "type" is
 // looked at, so none can hide.
 bool onlyPlainContent(const QByteArray &raw);
+
+// Whether `raw` is one JSON text that QJsonDocument::fromJson reads without an error, checked
+// without building a DOM. Conservative: false for anything it does not vouch for — control
+// characters in a string, an escaped surrogate, invalid UTF-8, nesting deeper than 256, a
+// number of more than 300 characters or with an exponent of 3 digits —, and the caller then
+// parses the text as before.
+bool isPlainValidJson(QByteArrayView raw);
+
+// A request body's top level read without a JSON DOM, where that reads exactly what
+// QJsonDocument would: the body is a valid JSON object (isPlainValidJson) whose keys are plain
+// (no escapes) and each there once. Otherwise ok() is false and the caller parses the body.
+// Only the members asked for are parsed (objectOf), so a request's large members
+// (messages, input, tools) are never parsed unless someone needs them.
+class RequestScan
+{
+public:
+    explicit RequestScan(const QByteArray &raw);
+
+    [[nodiscard]] bool ok() const { return m_ok; }
+    // No number has an exponent or more than 15 digits: QJsonDocument writes the body (or any
+    // part of it) back in no more bytes than it has here.
+    [[nodiscard]] bool numbersWrittenBackNoLonger() const { return m_shortNumbers; }
+    [[nodiscard]] bool contains(QByteArrayView key) const { return find(key) != nullptr; }
+    // The member's type as QJsonValue gives it (Undefined when absent).
+    [[nodiscard]] QJsonValue::Type type(QByteArrayView key) const;
+    // The object of the members named (those present), parsed from their own text: what the
+    // gateway reads of a request's top level, without the prompt it needs only to count it.
+    [[nodiscard]] QJsonObject objectOf(std::span<const QByteArrayView> fields) const;
+
+private:
+    [[nodiscard]] const JsonMember *find(QByteArrayView key) const;
+
+    QByteArray m_raw;
+    QVarLengthArray<JsonMember, 24> m_members;
+    bool m_ok = false;
+    bool m_shortNumbers = false;
+};
 
 } // namespace Tollgate

@@ -36,6 +36,10 @@ public:
         // dialect, or a translation into the provider's); `rawBody` then holds its bytes.
         std::optional<QJsonObject> upstreamBody;
         QByteArray rawBody;                    // the body as received (parsed to `body`)
+        // `body` and `upstreamBody` hold only the top-level fields the gateway reads, read from
+        // `rawBody` without a DOM of the rest (RequestScan); `exactPrompt` counts the prompt,
+        // and an upstream request that cannot be spliced is serialised from `rawBody`.
+        bool partialBody = false;
         HeaderList clientHeaders;      // the client's anthropic-version / anthropic-beta
         QString dialect;               // the client's API: chat, completions, embeddings, messages, responses
         QString sessionId;             // the agent session the call belongs to (may be empty)

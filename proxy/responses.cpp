@@ -202,7 +202,7 @@ bool absent(const QJsonValue &value)
 
 } // namespace
 
-AccountingBody accountingBody(const QJsonObject &request, bool withPrompt)
+AccountingBody accountingBody(const QJsonObject &request, bool withPrompt, const RequestScan *scan)
 {
     AccountingBody result;
     const auto refuse = [&result](const QString &param, const QString &message) {
@@ -218,10 +218,13 @@ AccountingBody accountingBody(const QJsonObject &request, bool withPrompt)
     if (!model.isString() || model.toString().isEmpty())
         return refuse(u"model"_s, u"'model' is required and must be a string."_s);
     const QJsonValue input = request.value(u"input"_s);
-    if (!input.isString() && !input.isArray())
+    const QJsonValue::Type inputType = scan ? scan->type("input") : input.type();
+    if (inputType != QJsonValue::String && inputType != QJsonValue::Array)
         return refuse(u"input"_s, u"'input' is required and must be a string or an array."_s);
     const QJsonValue instructions = request.value(u"instructions"_s);
-    if (!absent(instructions) && !instructions.isString())
+    const QJsonValue::Type instructionsType = scan ? scan->type("instructions") : instructions.type();
+    if (instructionsType != QJsonValue::Undefined && instructionsType != QJsonValue::Null
+        && instructionsType != QJsonValue::String)
         return wrongType(u"instructions"_s, u"a string"_s);
     const QJsonValue stream = request.value(u"stream"_s);
     if (!absent(stream) && !stream.isBool())

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "jsonscan.h"
 #include "sse.h"
 
 #include <QByteArray>
@@ -45,7 +46,9 @@ struct AccountingBody
 // hosted tools (web search, file search) add to the input while the response runs.
 // `withPrompt` false: checked the same, but the chat body carries only what admission reads of
 // it, max_tokens (the prompt is bounded some other way: see PromptExtras::promptBound).
-AccountingBody accountingBody(const QJsonObject &request, bool withPrompt = true);
+// `scan`: `request` was read without its prompt (input, instructions, tools: only with
+// `withPrompt` false); the scan gives their types.
+AccountingBody accountingBody(const QJsonObject &request, bool withPrompt = true, const RequestScan *scan = nullptr);
 
 // A mock Response, shaped as OpenAI's API reference shows it.
 struct MockResult

@@ -26,6 +26,9 @@
 #include <QSet>
 #include <QUrl>
 
+#include <algorithm>
+#include <array>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -39,8 +42,9 @@ HttpResponse jsonResponse(const QJsonObject &object)
     return response;
 }
 
-// Checks what the gateway itself relies on; the provider validates the rest.
-std::optional<HttpResponse> validate(CallType type, const QJsonObject &body)
+// Checks what the gateway itself relies on; the provider validates the rest. `scan`: `body`
+// was read without its prompt fields, whose types the scan gives.
+std::optional<HttpResponse> validate(CallType type, const QJsonObject &body, const RequestScan *scan = nullptr)
 {
     const QJsonValue model = body.value(u"model"_s);
     if (!model.isString() || model.toString().isEmpty())
@@ -76,7 +80,7 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body)
     }
     switch (type) {
     case CallType::ChatCompletion:
-        if (!body.value(u"messages"_s).isArray())
+        if ((scan ? scan->type("messages") : body.value(u"messages"_s).type()) != QJsonValue::Array)
             return errorResponse(ApiError::BadRequest, u"'messages' is required and must be an array."_s,
                                  u"messages"_s);
         break;
@@ -95,6 +99,21 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body)
     }
     return std::nullopt;
 }
+
+// What the gateway reads of a request's top level, read without a DOM of the rest
+// (RequestScan::objectOf) where the request is plain: a field read on the way of such a
+// request (checks, admission, the upstream call) must be named here.
+// Chat: validate(), admission's output bound (requestedOutputTokens), the upstream call's
+// stream options, and what the prompt walk counts beside the messages.
+constexpr std::array<QByteArrayView, 17> ChatFields{
+    "model", "stream", "user", "stream_options", "max_tokens", "max_completion_tokens", "n", "best_of", "prediction",
+    "tools", "functions", "tool_choice", "function_call", "response_format", "prompt", "input", "suffix"};
+// Messages: Anthropic::outputBounds (model, max_tokens, stream, metadata.user_id).
+constexpr std::array<QByteArrayView, 4> MessagesFields{"model", "max_tokens", "stream", "metadata"};
+// Responses: Responses::accountingBody without its prompt (input and instructions by their
+// types), and the controller's previous_response_id, conversation and prompt.
+constexpr std::array<QByteArrayView, 8> ResponsesFields{
+    "model", "stream", "max_output_tokens", "background", "previous_response_id", "user", "conversation", "prompt"};
 
 } // namespace
 
@@ -235,19 +254,38 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
 {
     if (!checkAvailable(responder))
         return;
-    std::optional<QJsonObject> body = parseBody(context, responder);
+    const QByteArray raw = context.request.body;
+    // Chat's plain requests are read without a DOM of their messages: only an exact count of
+    // the prompt, a translation or the mock parses them.
+    std::optional<QJsonObject> body;
+    std::optional<RequestScan> scan;
+    if (type == CallType::ChatCompletion) {
+        scan.emplace(raw);
+        if (readableWithoutMessages(*scan, raw))
+            body = scan->objectOf(ChatFields);
+        else
+            scan.reset();
+    }
+    if (!body)
+        body = parseBody(context, responder);
     if (!body)
         return;
-    if (auto error = validate(type, *body)) {
+    if (auto error = validate(type, *body, scan ? &*scan : nullptr)) {
         responder->send(*error);
         return;
     }
     const QString requested = body->value(u"model"_s).toString();
     const QString endUser = body->value(u"user"_s).toString();
-    const QByteArray raw = context.request.body;
-    Shaper shape = [type, body = std::move(*body), raw](const Deployment &deployment, RelayCall::Params &params,
-                                                        ResponderPtr &client, PromptExtras &) {
+    const bool partial = scan.has_value();
+    Shaper shape = [type, body = std::move(*body), raw, partial = partial](const Deployment &deployment,
+                                                                 RelayCall::Params &params, ResponderPtr &client,
+                                                                 PromptExtras &extras) mutable {
         params.dialect = dialectName(type);
+        if (partial && (deployment.provider == Provider::Anthropic || deployment.provider == Provider::Mock
+                        || deployment.mockResponse)) {
+            body = QJsonDocument::fromJson(raw).object();   // translated, or answered by the mock: all of it
+            partial = false;
+        }
         if (deployment.provider == Provider::Anthropic) {
             if (type != CallType::ChatCompletion) {
                 client->send(cannotServe(deployment, dialectName(type)));
@@ -277,6 +315,14 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         params.type = type;
         params.body = body;
         params.rawBody = raw;
+        if (partial) {
+            params.partialBody = true;
+            extras.promptBound = plainChatPromptBound(raw, body, deployment.underlyingModel());
+            extras.exactPrompt = [raw, model = deployment.underlyingModel()] {
+                return countRequestPromptTokens(QJsonDocument::fromJson(raw).object(), model);
+            };
+            params.exactPrompt = extras.exactPrompt;
+        }
         return true;
     };
     relayCall(context, requested, endUser, shape, responder);
@@ -286,7 +332,17 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
 {
     if (!checkAvailable(responder))
         return;
-    std::optional<QJsonObject> body = parseBody(context, responder);
+    const QByteArray raw = context.request.body;
+    // Plain requests are read without a DOM of their prompt (messages, system, tools): only a
+    // translation for another provider, or an exact count, parses them.
+    const bool plainContent = onlyPlainContent(raw);
+    std::optional<QJsonObject> body;
+    const RequestScan scan(plainContent ? raw : QByteArray());   // not read when not plain
+    const bool partial = plainContent && scan.ok() && !scan.contains("mock_response");
+    if (partial)
+        body = scan.objectOf(MessagesFields);
+    else
+        body = parseBody(context, responder);
     if (!body)
         return;
     const QJsonValue model = body->value(u"model"_s);
@@ -296,24 +352,36 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
     }
     const QString requested = model.toString();
     const QString endUser = body->value(u"metadata"_s).toObject().value(u"user_id"_s).toString();
-    const QByteArray raw = context.request.body;
+    const bool tools = partial ? scan.contains("tools") : body->contains(u"tools"_s);
     const HeaderList forwarded = anthropicClientHeaders(context.request);
-    Shaper shape = [native = std::move(*body), raw, forwarded](const Deployment &deployment, RelayCall::Params &params,
-                                                               ResponderPtr &client, PromptExtras &extras) {
+    Shaper shape = [native = std::move(*body), raw, forwarded, plainContent, partial, tools](
+                       const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
+                       PromptExtras &extras) mutable {
         params.dialect = u"messages"_s;
         if (deployment.provider == Provider::Anthropic) {
             // Anthropic's own dialect: the client's bytes go as they are (model replaced). What
             // admission counts: the bytes themselves when they hold nothing billed beyond them,
             // else a lenient translation (which counts images and documents as such).
             Anthropic::ChatRequest counted;
-            if (onlyPlainContent(raw)) {
+            if (partial) {
+                // Read without a DOM of its prompt (MessagesFields): checked as outputBounds
+                // checks it, and admission reads model, max_tokens and stream of it as they are
+                // (the end user came from metadata.user_id already).
+                counted.error = Anthropic::outputBoundsError(native);
+                counted.body = native;
+                counted.body.insert(u"messages"_s, QJsonArray());
+            } else if (plainContent) {
                 counted = Anthropic::outputBounds(native);
+            }
+            if (plainContent) {
                 const QString model = deployment.underlyingModel();
-                extras.promptBound = raw.size() + (native.contains(u"tools"_s) ? ToolUseOverheadTokens : 0);
-                extras.exactPrompt = [native, model] {
-                    return countRequestPromptTokens(Anthropic::toChatRequest(native, true, true).body, model);
+                extras.promptBound = raw.size() + (tools ? ToolUseOverheadTokens : 0);
+                extras.exactPrompt = [native, raw, model, partial] {
+                    const QJsonObject request = partial ? QJsonDocument::fromJson(raw).object() : native;
+                    return countRequestPromptTokens(Anthropic::toChatRequest(request, true, true).body, model);
                 };
                 params.exactPrompt = extras.exactPrompt;
+                params.partialBody = partial;
             } else {
                 counted = Anthropic::toChatRequest(native, false, true);
             }
@@ -332,6 +400,8 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
             params.clientHeaders = forwarded;
             return true;
         }
+        if (partial)
+            native = QJsonDocument::fromJson(raw).object();   // translated: all of it
         Anthropic::ChatRequest chat = Anthropic::toChatRequest(native);
         if (!chat.error.isEmpty()) {
             client->send(errorResponse(ApiError::BadRequest, chat.error));
@@ -426,14 +496,25 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
 {
     if (!checkAvailable(responder))
         return;
-    std::optional<QJsonObject> body = parseBody(context, responder);
+    // The bytes bound the prompt when they hold nothing billed beyond them (and the request
+    // is passed through as it is): then the chat-shaped body needs no messages, and the
+    // request is read without a DOM of its input and tools (only the mock, or an exact count,
+    // parses them).
+    const QByteArray raw = context.request.body;
+    const bool plainContent = onlyPlainContent(raw);
+    const RequestScan scan(plainContent ? raw : QByteArray());   // not read when not plain
+    const bool partial = plainContent && scan.ok() && !scan.contains("prompt");
+    std::optional<QJsonObject> body;
+    if (partial)
+        body = scan.objectOf(ResponsesFields);
+    else
+        body = parseBody(context, responder);
     if (!body)
         return;
-    // The bytes bound the prompt when they hold nothing billed beyond them (and the request
-    // is passed through as it is): then the chat-shaped body needs no messages.
-    const QByteArray raw = context.request.body;
-    const bool plain = onlyPlainContent(raw) && !body->contains(u"prompt"_s);
-    Responses::AccountingBody counted = Responses::accountingBody(*body, !plain);
+    const bool plain = plainContent && !body->contains(u"prompt"_s);
+    const bool tools = partial ? scan.contains("tools") : body->contains(u"tools"_s);
+    Responses::AccountingBody counted
+        = Responses::accountingBody(*body, !plain, partial ? &scan : nullptr);
     if (counted.error.isEmpty() && body->contains(u"conversation"_s) && !body->value(u"conversation"_s).isNull()) {
         // A conversation object adds its stored items to the prompt, unseen and uncounted.
         counted.error = u"conversation objects are not supported: the context they add cannot be metered by the "
@@ -469,9 +550,9 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     const QString requested = body->value(u"model"_s).toString();
     const QString endUser = body->value(u"user"_s).toString();  // a string, or absent or null (checked)
     const QByteArray tokenHash = context.caller.tokenHash;
-    Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, plain](
-                       const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
-                       PromptExtras &extras) {
+    Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, plain, partial = partial,
+                    tools](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
+                           PromptExtras &extras) mutable {
         params.dialect = dialectName(CallType::Responses);
         if (!speaksNatively(deployment, CallType::Responses)) {
             client->send(cannotServe(deployment, u"the Responses API (use /v1/messages or /v1/chat/completions)"_s));
@@ -479,15 +560,22 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         }
         params.type = CallType::Responses;
         params.body = chat;
-        if (plain && (deployment.provider == Provider::Mock || deployment.mockResponse)) {
+        const bool mock = deployment.provider == Provider::Mock || deployment.mockResponse;
+        if (partial && mock) {
+            native = QJsonDocument::fromJson(raw).object();   // the mock answers from all of it
+            partial = false;
+        }
+        if (plain && mock) {
             params.body = Responses::accountingBody(native).chat;   // the mock counts its input from it
         } else if (plain) {
             const QString model = deployment.underlyingModel();
-            extras.promptBound = raw.size() + (native.contains(u"tools"_s) ? ToolUseOverheadTokens : 0);
-            extras.exactPrompt = [native, model] {
-                return countRequestPromptTokens(Responses::accountingBody(native).chat, model);
+            extras.promptBound = raw.size() + (tools ? ToolUseOverheadTokens : 0);
+            extras.exactPrompt = [native, raw, model, partial] {
+                const QJsonObject request = partial ? QJsonDocument::fromJson(raw).object() : native;
+                return countRequestPromptTokens(Responses::accountingBody(request).chat, model);
             };
             params.exactPrompt = extras.exactPrompt;
+            params.partialBody = partial;
         }
         params.upstreamBody = native;
         params.rawBody = raw;

@@ -153,7 +153,7 @@ QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool s
 }
 
 PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJsonObject body, const QByteArray &raw,
-                                 const HeaderList &clientHeaders)
+                                 const HeaderList &clientHeaders, bool partial)
 {
     PreparedCall call;
     call.stream = type != CallType::Embedding && body.value(u"stream"_s).toBool(false);
@@ -164,6 +164,8 @@ PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJ
     // The client's own bytes when they can be spliced: no serialising on the hot path.
     call.request.body = raw.isEmpty() ? QByteArray() : spliceRequestBody(raw, deployment.upstreamModel, askUsage);
     if (call.request.body.isEmpty()) {
+        if (partial && !raw.isEmpty())
+            body = QJsonDocument::fromJson(raw).object();
         // Gateway-only fields never reach the provider.
         body.remove(u"mock_response"_s);
         body.insert(u"model"_s, deployment.upstreamModel);

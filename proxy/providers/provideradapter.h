@@ -51,8 +51,11 @@ struct PreparedCall
 // Messages and Responses: the body goes as the client wrote it (only "model" replaced), no
 // stream_options (their streams always end with usage); anthropic/ gets anthropicHeaders
 // built from `clientHeaders`.
+// `partial`: `body` is the request's top level without its prompt (RequestScan): what cannot
+// be spliced is serialised from `raw` parsed whole.
 PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJsonObject body,
-                                 const QByteArray &raw = {}, const HeaderList &clientHeaders = {});
+                                 const QByteArray &raw = {}, const HeaderList &clientHeaders = {},
+                                 bool partial = false);
 
 // A request about a stored response (GET/DELETE /responses/{id}, POST …/cancel, GET
 // …/input_items): `subpath` is what follows "responses/" (id and any tail, query included).

@@ -296,10 +296,16 @@ void TestRelay::streamsChunksAsTheyArrive()
 void TestRelay::keepsUsageChunkWhenClientAskedForIt()
 {
     m_fake.setUsage(3, 4);
-    const auto response = m_client->post(
-        "/v1/chat/completions",
-        chatBody(u"relay-model"_s, true, {{u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}}}));
+    const QByteArray body
+        = chatBody(u"relay-model"_s, true, {{u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}}});
+    const auto response = m_client->post("/v1/chat/completions", body);
     QCOMPARE(response.status, 200);
+    // The client's own stream_options cannot be spliced into its bytes: the request read
+    // without its messages went out serialised from the whole body, messages and all.
+    const QJsonObject sent = m_fake.requests().first().json();
+    QCOMPARE(sent.value(u"messages"_s), QJsonDocument::fromJson(body).object().value(u"messages"_s));
+    QVERIFY(!sent.value(u"messages"_s).toArray().isEmpty());
+    QCOMPARE(sent.value(u"stream_options"_s).toObject().value(u"include_usage"_s), QJsonValue(true));
     int usageChunks = 0;
     for (const QByteArray &event : response.sseData()) {
         const QJsonObject object = QJsonDocument::fromJson(event).object();

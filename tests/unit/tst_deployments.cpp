@@ -10,6 +10,8 @@
 #include <QJsonDocument>
 #include <QTest>
 
+#include <array>
+
 using namespace Tollgate;
 using namespace Qt::StringLiterals;
 using Headers = QList<QPair<QByteArray, QByteArray>>;
@@ -229,6 +231,10 @@ private Q_SLOTS:
                                                << QByteArray("{\"model\":\"upstream-a\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
         QTest::newRow("stream with its own options") << QByteArray("{\"model\":\"gpt\",\"stream\":true,\"stream_options\":{}}")
                                                      << true << QByteArray();
+        QTest::newRow("stream with its own options and messages")
+            << QByteArray("{\"model\":\"gpt\",\"stream\":true,\"stream_options\":{\"include_usage\":false},"
+                          "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")
+            << true << QByteArray();
         QTest::newRow("duplicate key") << QByteArray("{\"model\":\"gpt\",\"model\":\"other\"}") << false << QByteArray();
         QTest::newRow("escaped key") << QByteArray("{\"model\":\"gpt\",\"mod\\u0065l\":\"other\"}") << false << QByteArray();
         QTest::newRow("mock_response") << QByteArray("{\"model\":\"gpt\",\"mock_response\":\"x\"}") << false << QByteArray();
@@ -254,6 +260,14 @@ private Q_SLOTS:
             return;
         QCOMPARE(QJsonDocument::fromJson(fromRaw.request.body), QJsonDocument::fromJson(fromObject.request.body));
         QCOMPARE(fromRaw.stream, stream);
+        // From the top level read without its messages (RequestScan), whatever cannot be
+        // spliced is serialised from the whole request: the provider still reads the same.
+        if (const RequestScan scan(raw); scan.ok()) {
+            const PreparedCall fromPartial = prepareUpstreamCall(CallType::ChatCompletion, target,
+                                                                 scan.objectOf(std::array<QByteArrayView, 3>{"model", "stream", "stream_options"}), raw, {}, true);
+            QCOMPARE(QJsonDocument::fromJson(fromPartial.request.body), QJsonDocument::fromJson(fromObject.request.body));
+            QCOMPARE(fromPartial.stream, stream);
+        }
     }
 
     void splicedModelNamesAreEscaped()

@@ -1,0 +1,278 @@
+// A request body read without a JSON DOM must read exactly what QJsonDocument reads, and vouch
+// for no text the parser would refuse.
+#include "models/tokencount.h"
+#include "proxy/accounting.h"
+#include "proxy/jsonscan.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QTest>
+
+#include <array>
+
+using namespace Tollgate;
+using namespace Qt::StringLiterals;
+
+class TestRequestScan : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void readsWhatTheParserReads_data();
+    void readsWhatTheParserReads();
+    void leavesToTheParserWhatItDoesNotVouchFor_data();
+    void leavesToTheParserWhatItDoesNotVouchFor();
+    void keysEscapedOrRepeatedAreNotRead();
+    void vouchesForNoTextTheParserRefuses();
+    void shortNumbersAreWrittenBackNoLonger();
+    void plainChatBoundHoldsThePromptWalk();
+};
+
+namespace {
+
+const QByteArrayList &requestBodies()
+{
+    static const QByteArrayList bodies{
+        R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},)"
+        R"({"role":"user","content":"Summarize TCP and UDP."}],"temperature":0.2,"max_tokens":128,"top_p":1,)"
+        R"("user":"bench-user-0001","metadata":{"team":"bench","trace":"0123456789abcdef"},"stream":false})",
+        R"( { "model" : "m\u00e9t\/a", "n" : 2, "best_of":null, "stop":["\n","END"], "logit_bias":{"50256":-100},)"
+        "\n\t\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"h\\u00e9llo \\\"q\\\" \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}]}],"
+        R"( "stream_options":{"include_usage":true}, "max_completion_tokens":1e3, "seed":-0, "x":-1.5E-2 } )",
+        R"({"model":"gpt-4o-mini","instructions":"Be brief.","input":[{"role":"user","content":"hi"}],)"
+        R"("max_output_tokens":128,"previous_response_id":"resp_1","tools":[{"type":"function","name":"f",)"
+        R"("parameters":{"type":"object","properties":{}}}],"conversation":null,"empty":{},"none":[]})",
+        R"({})",
+        R"({"":"empty key","deep":[[[[{"a":[1,2,{"b":[true,false,null]}]}]]]]})",
+    };
+    return bodies;
+}
+
+} // namespace
+
+void TestRequestScan::readsWhatTheParserReads_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    for (qsizetype i = 0; i < requestBodies().size(); ++i)
+        QTest::addRow("body %lld", qlonglong(i)) << requestBodies().at(i);
+}
+
+void TestRequestScan::readsWhatTheParserReads()
+{
+    QFETCH(QByteArray, body);
+    QJsonParseError error;
+    const QJsonObject parsed = QJsonDocument::fromJson(body, &error).object();
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QVERIFY(isPlainValidJson(body));
+    const RequestScan scan(body);
+    QVERIFY(scan.ok());
+    QList<QByteArrayView> keys;
+    QList<QByteArray> storage;
+    for (auto it = parsed.begin(); it != parsed.end(); ++it)
+        storage.append(it.key().toUtf8());
+    for (const QByteArray &key : storage)
+        keys.append(key);
+    QCOMPARE(scan.objectOf(keys), parsed);
+    // Only the members named, and those present.
+    QJsonObject some;
+    for (const QString &key : {QStringLiteral("model"), QStringLiteral("stream"), QStringLiteral("n")}) {
+        if (parsed.contains(key))
+            some.insert(key, parsed.value(key));
+    }
+    const std::array<QByteArrayView, 4> named{"model", "stream", "n", "absent"};
+    QCOMPARE(scan.objectOf(named), some);
+    for (auto it = parsed.begin(); it != parsed.end(); ++it) {
+        const QByteArray key = it.key().toUtf8();
+        QCOMPARE(scan.type(key), it.value().type());
+        QVERIFY(scan.contains(key));
+    }
+    QVERIFY(!scan.contains("absent"));
+    QCOMPARE(scan.type("absent"), QJsonValue::Undefined);
+}
+
+void TestRequestScan::leavesToTheParserWhatItDoesNotVouchFor_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addRow("escaped surrogate pair") << QByteArray(R"({"a":"\ud83d\ude00"})");
+    QTest::addRow("lone surrogate") << QByteArray(R"({"a":"\uDC00"})");
+    QTest::addRow("control character") << QByteArray("{\"a\":\"tab\there\"}");
+    QTest::addRow("invalid UTF-8") << QByteArray("{\"a\":\"\xc3\x28\"}");
+    QTest::addRow("overlong UTF-8") << QByteArray("{\"a\":\"\xc0\xaf\"}");
+    QTest::addRow("UTF-8 surrogate") << QByteArray("{\"a\":\"\xed\xa0\x80\"}");
+    QTest::addRow("above U+10FFFF") << QByteArray("{\"a\":\"\xf4\x90\x80\x80\"}");
+    QTest::addRow("exponent of three digits") << QByteArray(R"({"a":1e400})");
+    QTest::addRow("deep nesting") << QByteArray(300, '[') + QByteArray(300, ']');
+    QTest::addRow("byte-order mark") << QByteArray("\xef\xbb\xbf{}");
+    QTest::addRow("scalar document") << QByteArray("5");
+    QTest::addRow("leading zero") << QByteArray(R"({"a":01})");
+    QTest::addRow("trailing comma") << QByteArray(R"({"a":1,})");
+    QTest::addRow("garbage after") << QByteArray(R"({"a":1} x)");
+    QTest::addRow("two documents") << QByteArray(R"({}{})");
+    QTest::addRow("bad escape") << QByteArray(R"({"a":"\x"})");
+    QTest::addRow("short unicode escape") << QByteArray(R"({"a":"\u12"})");
+    QTest::addRow("unquoted key") << QByteArray(R"({a:1})");
+    QTest::addRow("NaN") << QByteArray(R"({"a":NaN})");
+    QTest::addRow("empty") << QByteArray();
+}
+
+void TestRequestScan::leavesToTheParserWhatItDoesNotVouchFor()
+{
+    QFETCH(QByteArray, text);
+    QVERIFY(!isPlainValidJson(text));
+    QVERIFY(!RequestScan(text).ok());
+}
+
+void TestRequestScan::keysEscapedOrRepeatedAreNotRead()
+{
+    // The provider reads a repeated key its own way, and an escaped key is another spelling:
+    // either could hide a model or a limit from a reader that looked at the raw key.
+    QVERIFY(!RequestScan(R"({"model":"a","model":"b"})").ok());
+    QVERIFY(!RequestScan(R"({"mod\u0065l":"a","model":"b"})").ok());
+    QVERIFY(!RequestScan(R"([{"model":"a"}])").ok());
+    QVERIFY(RequestScan(R"({"model":"a","nested":{"model":"b","model":"c"}})").ok());
+}
+
+void TestRequestScan::vouchesForNoTextTheParserRefuses()
+{
+    // Every prefix, and random one-byte changes, insertions and removals of each body: what
+    // the check calls valid, the parser reads without an error.
+    QRandomGenerator random(2026);
+    const QByteArray alphabet = QByteArrayLiteral("{}[]\",:\\ 0123456789.eE+-tfnulr\"u\x7f\x80\xc3\xa9\x01\n");
+    qsizetype vouched = 0;
+    qsizetype variants = 0;
+    const auto check = [&](const QByteArray &text) {
+        ++variants;
+        if (!isPlainValidJson(text))
+            return;
+        ++vouched;
+        QJsonParseError error;
+        QJsonDocument::fromJson(text, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, text.constData());
+    };
+    for (const QByteArray &body : requestBodies()) {
+        for (qsizetype size = 0; size <= body.size(); ++size)
+            check(body.left(size));
+        for (int i = 0; i < 3000; ++i) {
+            QByteArray text = body;
+            const qsizetype at = random.bounded(qsizetype(0), text.size());
+            const char c = alphabet.at(random.bounded(qsizetype(0), alphabet.size()));
+            switch (random.bounded(3)) {
+            case 0: text[at] = c; break;
+            case 1: text.insert(at, c); break;
+            default: text.remove(at, 1); break;
+            }
+            check(text);
+        }
+    }
+    QVERIFY(vouched > 100);   // the changes kept some texts valid: the check was put to work
+    QVERIFY(vouched < variants);
+}
+
+void TestRequestScan::shortNumbersAreWrittenBackNoLonger()
+{
+    // Where the scan says so, QJsonDocument's compact text of the body is no longer than the
+    // body: a byte bound of the text is a bound of the parser's text too.
+    QRandomGenerator random(15);
+    int shortOnes = 0;
+    for (int i = 0; i < 20'000; ++i) {
+        QByteArray number;
+        if (random.bounded(2))
+            number += '-';
+        const int digits = 1 + random.bounded(20);
+        for (int d = 0; d < digits; ++d)
+            number += char('0' + random.bounded(10));
+        while (number.size() > 1 && number.at(number.startsWith('-') ? 1 : 0) == '0'
+               && number.size() > (number.startsWith('-') ? 2 : 1))
+            number.remove(number.startsWith('-') ? 1 : 0, 1);
+        if (random.bounded(2)) {
+            number += '.';
+            for (int d = random.bounded(1, 12); d > 0; --d)
+                number += char('0' + random.bounded(10));
+        }
+        if (random.bounded(4) == 0)
+            number += "e" + QByteArray::number(random.bounded(-40, 40));
+        const QByteArray body = "{\"n\":[" + number + "," + number + "]}";
+        const RequestScan scan(body);
+        QVERIFY2(scan.ok(), body.constData());
+        if (!scan.numbersWrittenBackNoLonger())
+            continue;
+        ++shortOnes;
+        const QByteArray written = QJsonDocument::fromJson(body).toJson(QJsonDocument::Compact);
+        QVERIFY2(written.size() <= body.size(), QByteArray(body + " -> " + written).constData());
+    }
+    QVERIFY(shortOnes > 5'000);
+    QVERIFY(!RequestScan(R"({"n":1e18})").numbersWrittenBackNoLonger());
+    QVERIFY(!RequestScan(R"({"n":12345678901234567890})").numbersWrittenBackNoLonger());
+    QVERIFY(RequestScan(R"({"n":-123456789012345,"m":0.5})").numbersWrittenBackNoLonger());
+}
+
+void TestRequestScan::plainChatBoundHoldsThePromptWalk()
+{
+    // Random chat requests, every shape of message a client (or an attacker) could send: where
+    // the request is read without its messages, its bound is never below the prompt walk's
+    // bound, nor the exact count, of the whole request.
+    QRandomGenerator random(4);
+    const QStringList texts{u""_s, u"a"_s, u"Hello, world. "_s.repeated(20), u"\u00e9\u20ac\U0001F600"_s,
+                            u"line\nbreak \"quoted\" \\ back\t/"_s, QString(QChar(0x7f)), u"x"_s.repeated(3)};
+    const auto text = [&] { return texts.at(random.bounded(qsizetype(0), texts.size())); };
+    const auto message = [&]() -> QJsonValue {
+        switch (random.bounded(12)) {
+        case 0: return QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, text()}};
+        case 1: return QJsonObject{{u"role"_s, u"assistant"_s}, {u"name"_s, u"n"_s}, {u"content"_s, text()}};
+        case 2:
+            return QJsonObject{{u"role"_s, u"user"_s},
+                               {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text()}},
+                                                         QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text()}}}}};
+        case 3: return QJsonObject{{u"role"_s, u"tool"_s}, {u"tool_call_id"_s, u"c"_s}, {u"content"_s, text()}};
+        case 4:
+            return QJsonObject{
+                {u"role"_s, u"assistant"_s},
+                {u"tool_calls"_s,
+                 QJsonArray{QJsonObject{{u"id"_s, u"c"_s},
+                                        {u"type"_s, u"function"_s},
+                                        {u"function"_s, QJsonObject{{u"name"_s, u"f"_s}, {u"arguments"_s, u"{}"_s}}}}}}};
+        case 5: return 0;
+        case 6: return QJsonObject();
+        case 7: return QJsonArray();
+        case 8: return QJsonValue(QJsonValue::Null);
+        case 9: return QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, QJsonValue(QJsonValue::Null)}};
+        case 10: return QJsonObject{{u"role"_s, u"user"_s}, {u"weight"_s, 1.5}, {u"n"_s, 123456789}, {u"content"_s, text()}};
+        default: return QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, QJsonObject{{u"nested"_s, true}}}};
+        }
+    };
+    int read = 0;
+    for (int i = 0; i < 3000; ++i) {
+        QJsonArray messages;
+        for (int m = random.bounded(12); m > 0; --m)
+            messages.append(message());
+        QJsonObject request{{u"model"_s, u"gpt-4o-mini"_s}, {u"messages"_s, messages}, {u"max_tokens"_s, 10}};
+        if (random.bounded(3) == 0)
+            request.insert(u"tools"_s,
+                           QJsonArray{QJsonObject{{u"type"_s, u"function"_s},
+                                                  {u"function"_s, QJsonObject{{u"name"_s, u"f"_s},
+                                                                              {u"parameters"_s, QJsonObject{{u"type"_s, u"object"_s}}}}}}});
+        if (random.bounded(4) == 0)
+            request.insert(u"response_format"_s, QJsonObject{{u"type"_s, u"json_object"_s}});
+        const QByteArray raw = QJsonDocument(request).toJson(random.bounded(2) ? QJsonDocument::Compact
+                                                                               : QJsonDocument::Indented);
+        const RequestScan scan(raw);
+        if (!readableWithoutMessages(scan, raw))
+            continue;
+        ++read;
+        QList<QByteArray> keys;
+        for (auto it = request.begin(); it != request.end(); ++it) {
+            if (it.key() != u"messages")
+                keys.append(it.key().toUtf8());
+        }
+        const QList<QByteArrayView> views(keys.begin(), keys.end());
+        const qint64 bound = plainChatPromptBound(raw, scan.objectOf(views), u"gpt-4o-mini"_s);
+        const QJsonObject whole = QJsonDocument::fromJson(raw).object();
+        QVERIFY2(bound >= boundRequestPromptTokens(whole, u"gpt-4o-mini"_s), raw.constData());
+        QVERIFY2(bound >= countRequestPromptTokens(whole, u"gpt-4o-mini"_s), raw.constData());
+    }
+    QVERIFY(read > 1000);
+}
+
+QTEST_GUILESS_MAIN(TestRequestScan)
+#include "tst_requestscan.moc"
