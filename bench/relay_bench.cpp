@@ -6,6 +6,8 @@
 #include "models/config.h"
 #include "models/pricing.h"
 #include "models/tokencount.h"
+#include "proxy/accounting.h"
+#include "proxy/jsonscan.h"
 #include "proxy/providers/provideradapter.h"
 
 #include <QJsonDocument>
@@ -81,6 +83,31 @@ void BM_ChatRequestSide(benchmark::State &state)
     }
 }
 BENCHMARK(BM_ChatRequestSide);
+
+// The same request side as the gateway runs it since RequestScan: the body checked without a
+// DOM, only the fields the gateway reads parsed, the prompt bounded by its bytes.
+void BM_ChatRequestSideScanned(benchmark::State &state)
+{
+    const Deployment deployment = openAiDeployment();
+    for (auto _ : state) {
+        const RequestScan scan(ChatBody);
+        if (!readableWithoutMessages(scan, ChatBody))
+            state.SkipWithError("the bench body is not read without its messages");
+        const QJsonObject fields = scan.objectOf(ReadFields::Chat);
+        benchmark::DoNotOptimize(plainChatPromptBound(ChatBody, fields, deployment.underlyingModel()));
+        benchmark::DoNotOptimize(spliceRequestBody(ChatBody, deployment.upstreamModel, false));
+    }
+}
+BENCHMARK(BM_ChatRequestSideScanned);
+
+// The check alone, over the bench body.
+void BM_PlainValidJson(benchmark::State &state)
+{
+    for (auto _ : state)
+        benchmark::DoNotOptimize(isPlainValidJson(ChatBody));
+    state.SetBytesProcessed(state.iterations() * ChatBody.size());
+}
+BENCHMARK(BM_PlainValidJson);
 
 } // namespace
 

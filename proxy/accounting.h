@@ -13,6 +13,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,6 +45,23 @@ struct PromptExtras
 };
 
 class RequestScan;
+
+// What the gateway reads of a plain request's top level, read without a DOM of the rest
+// (RequestScan::objectOf): a field read on the way of such a request (checks, admission, the
+// upstream call) must be named here.
+namespace ReadFields {
+// Chat: the controller's checks, admission's output bound, the upstream call's stream options,
+// and what the prompt walk counts beside the messages (plainChatPromptBound).
+inline constexpr std::array<QByteArrayView, 17> Chat{
+    "model", "stream", "user", "stream_options", "max_tokens", "max_completion_tokens", "n", "best_of", "prediction",
+    "tools", "functions", "tool_choice", "function_call", "response_format", "prompt", "input", "suffix"};
+// Messages: Anthropic::outputBoundsError (model, max_tokens, stream) and metadata.user_id.
+inline constexpr std::array<QByteArrayView, 4> Messages{"model", "max_tokens", "stream", "metadata"};
+// Responses: Responses::accountingBody without its prompt (input and instructions by their
+// types), and the controller's previous_response_id, conversation and prompt.
+inline constexpr std::array<QByteArrayView, 8> Responses{
+    "model", "stream", "max_output_tokens", "background", "previous_response_id", "user", "conversation", "prompt"};
+} // namespace ReadFields
 
 // Whether a chat request is read without its messages (RequestScan): valid, keys plain and
 // unique, messages an array, every number written back no longer, only text content, and no

@@ -26,9 +26,6 @@
 #include <QSet>
 #include <QUrl>
 
-#include <algorithm>
-#include <array>
-
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -99,21 +96,6 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body, con
     }
     return std::nullopt;
 }
-
-// What the gateway reads of a request's top level, read without a DOM of the rest
-// (RequestScan::objectOf) where the request is plain: a field read on the way of such a
-// request (checks, admission, the upstream call) must be named here.
-// Chat: validate(), admission's output bound (requestedOutputTokens), the upstream call's
-// stream options, and what the prompt walk counts beside the messages.
-constexpr std::array<QByteArrayView, 17> ChatFields{
-    "model", "stream", "user", "stream_options", "max_tokens", "max_completion_tokens", "n", "best_of", "prediction",
-    "tools", "functions", "tool_choice", "function_call", "response_format", "prompt", "input", "suffix"};
-// Messages: Anthropic::outputBounds (model, max_tokens, stream, metadata.user_id).
-constexpr std::array<QByteArrayView, 4> MessagesFields{"model", "max_tokens", "stream", "metadata"};
-// Responses: Responses::accountingBody without its prompt (input and instructions by their
-// types), and the controller's previous_response_id, conversation and prompt.
-constexpr std::array<QByteArrayView, 8> ResponsesFields{
-    "model", "stream", "max_output_tokens", "background", "previous_response_id", "user", "conversation", "prompt"};
 
 } // namespace
 
@@ -262,7 +244,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     if (type == CallType::ChatCompletion) {
         scan.emplace(raw);
         if (readableWithoutMessages(*scan, raw))
-            body = scan->objectOf(ChatFields);
+            body = scan->objectOf(ReadFields::Chat);
         else
             scan.reset();
     }
@@ -340,7 +322,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
     const RequestScan scan(plainContent ? raw : QByteArray());   // not read when not plain
     const bool partial = plainContent && scan.ok() && !scan.contains("mock_response");
     if (partial)
-        body = scan.objectOf(MessagesFields);
+        body = scan.objectOf(ReadFields::Messages);
     else
         body = parseBody(context, responder);
     if (!body)
@@ -364,7 +346,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
             // else a lenient translation (which counts images and documents as such).
             Anthropic::ChatRequest counted;
             if (partial) {
-                // Read without a DOM of its prompt (MessagesFields): checked as outputBounds
+                // Read without a DOM of its prompt (ReadFields::Messages): checked as outputBounds
                 // checks it, and admission reads model, max_tokens and stream of it as they are
                 // (the end user came from metadata.user_id already).
                 counted.error = Anthropic::outputBoundsError(native);
@@ -506,7 +488,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     const bool partial = plainContent && scan.ok() && !scan.contains("prompt");
     std::optional<QJsonObject> body;
     if (partial)
-        body = scan.objectOf(ResponsesFields);
+        body = scan.objectOf(ReadFields::Responses);
     else
         body = parseBody(context, responder);
     if (!body)
