@@ -307,8 +307,8 @@ private:
         if (m_p == m_end)
             return false;
         switch (*m_p) {
-        case '{': return object(depth + 1);
-        case '[': return array(depth + 1);
+        case '{': return container(depth + 1, '}');
+        case '[': return container(depth + 1, ']');
         case '"': return string();
         case 't': return literal("true", 4);
         case 'f': return literal("false", 5);
@@ -317,30 +317,25 @@ private:
         }
     }
 
-    bool object(int depth)
+    // An object or an array, from its opening bracket: its members (a key and a value) or
+    // elements, comma-separated, up to `close`.
+    bool container(int depth, char close)
     {
         if (depth > MaxDepth)
             return false;
         ++m_p;
         space();
-        if (m_p < m_end && *m_p == '}') {
+        if (m_p < m_end && *m_p == close) {
             ++m_p;
             return true;
         }
         while (true) {
-            if (m_p == m_end || *m_p != '"' || !string())
-                return false;
-            space();
-            if (m_p == m_end || *m_p != ':')
-                return false;
-            ++m_p;
-            space();
-            if (!value(depth))
+            if (close == '}' ? !member(depth) : !value(depth))
                 return false;
             space();
             if (m_p == m_end)
                 return false;
-            if (*m_p == '}') {
+            if (*m_p == close) {
                 ++m_p;
                 return true;
             }
@@ -351,31 +346,16 @@ private:
         }
     }
 
-    bool array(int depth)
+    bool member(int depth)
     {
-        if (depth > MaxDepth)
+        if (m_p == m_end || *m_p != '"' || !string())
+            return false;
+        space();
+        if (m_p == m_end || *m_p != ':')
             return false;
         ++m_p;
         space();
-        if (m_p < m_end && *m_p == ']') {
-            ++m_p;
-            return true;
-        }
-        while (true) {
-            if (!value(depth))
-                return false;
-            space();
-            if (m_p == m_end)
-                return false;
-            if (*m_p == ']') {
-                ++m_p;
-                return true;
-            }
-            if (*m_p != ',')
-                return false;
-            ++m_p;
-            space();
-        }
+        return value(depth);
     }
 
     static bool isHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
