@@ -1,7 +1,10 @@
 // A request body read without a JSON DOM must read exactly what QJsonDocument reads, and vouch
 // for no text the parser would refuse.
 #include "models/tokencount.h"
+#include "models/tokenizer.h"
 #include "proxy/accounting.h"
+#include "proxy/anthropic.h"
+#include "proxy/responses.h"
 #include "proxy/jsonscan.h"
 
 #include <QJsonArray>
@@ -27,6 +30,7 @@ private slots:
     void vouchesForNoTextTheParserRefuses();
     void shortNumbersAreWrittenBackNoLonger();
     void plainChatBoundHoldsThePromptWalk();
+    void plainMessagesAndResponsesBoundsHoldTheExactCount();
 };
 
 namespace {
@@ -272,6 +276,96 @@ void TestRequestScan::plainChatBoundHoldsThePromptWalk()
         QVERIFY2(bound >= countRequestPromptTokens(whole, u"gpt-4o-mini"_s), raw.constData());
     }
     QVERIFY(read > 1000);
+}
+
+void TestRequestScan::plainMessagesAndResponsesBoundsHoldTheExactCount()
+{
+    // A plain Messages or Responses request is bounded by its bytes (+ 1,000 tokens with tools,
+    // for the instructions the provider adds): never below the exact count of what it asks.
+    QRandomGenerator random(5);
+    const QStringList texts{u""_s, u"Hi"_s, u"Summarize the differences between TCP and UDP. "_s.repeated(8),
+                            u"\u00e9\u20ac\U0001F600 \u4f60\u597d"_s, u"{\"city\": \"Paris\"}"_s, u"x"_s};
+    const auto text = [&] { return texts.at(random.bounded(qsizetype(0), texts.size())); };
+    const QJsonArray responsesTools{QJsonObject{
+        {u"type"_s, u"function"_s},
+        {u"name"_s, u"get_weather"_s},
+        {u"parameters"_s, QJsonObject{{u"type"_s, u"object"_s},
+                                      {u"properties"_s, QJsonObject{{u"city"_s, QJsonObject{{u"type"_s, u"string"_s}}}}}}}}};
+    const auto responsesItem = [&]() -> QJsonValue {
+        switch (random.bounded(6)) {
+        case 0: return QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, text()}};
+        case 1:
+            return QJsonObject{{u"type"_s, u"message"_s},
+                               {u"role"_s, u"assistant"_s},
+                               {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"output_text"_s}, {u"text"_s, text()}}}}};
+        case 2:
+            return QJsonObject{{u"role"_s, u"user"_s},
+                               {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"input_text"_s}, {u"text"_s, text()}}}}};
+        case 3:
+            return QJsonObject{{u"type"_s, u"function_call"_s}, {u"call_id"_s, u"call_1"_s},
+                               {u"name"_s, u"get_weather"_s}, {u"arguments"_s, text()}};
+        case 4:
+            return QJsonObject{{u"type"_s, u"function_call_output"_s}, {u"call_id"_s, u"call_1"_s}, {u"output"_s, text()}};
+        default:
+            return QJsonObject{{u"type"_s, u"reasoning"_s},
+                               {u"summary"_s, QJsonArray{QJsonObject{{u"type"_s, u"summary_text"_s}, {u"text"_s, text()}}}}};
+        }
+    };
+    const auto messagesBlock = [&]() -> QJsonValue {
+        switch (random.bounded(4)) {
+        case 0: return QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, text()}};
+        case 1:
+            return QJsonObject{{u"role"_s, u"assistant"_s},
+                               {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text()}},
+                                                         QJsonObject{{u"type"_s, u"tool_use"_s},
+                                                                     {u"id"_s, u"toolu_1"_s},
+                                                                     {u"name"_s, u"get_weather"_s},
+                                                                     {u"input"_s, QJsonObject{{u"city"_s, text()}}}}}}};
+        case 2:
+            return QJsonObject{{u"role"_s, u"user"_s},
+                               {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"tool_result"_s},
+                                                                     {u"tool_use_id"_s, u"toolu_1"_s},
+                                                                     {u"content"_s, text()}}}}};
+        default:
+            return QJsonObject{{u"role"_s, u"user"_s},
+                               {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text()}}}}};
+        }
+    };
+    const QString model = u"gpt-4o-mini"_s;
+    QVERIFY(Tokenizer::load(encodingForModel(model)));   // the exact count is the tokenizer's
+    int checked = 0;
+    for (int i = 0; i < 2000; ++i) {
+        const bool tools = random.bounded(3) == 0;
+        QJsonArray items;
+        for (int n = random.bounded(1, 10); n > 0; --n)
+            items.append(i % 2 ? responsesItem() : messagesBlock());
+        QJsonObject request{{u"model"_s, model}};
+        if (i % 2) {
+            request.insert(u"input"_s, items);
+            if (random.bounded(2))
+                request.insert(u"instructions"_s, text());
+            if (tools)
+                request.insert(u"tools"_s, responsesTools);
+        } else {
+            request.insert(u"messages"_s, items);
+            request.insert(u"max_tokens"_s, 100);
+            if (random.bounded(2))
+                request.insert(u"system"_s, text());
+            if (tools)
+                request.insert(u"tools"_s, QJsonArray{QJsonObject{
+                                               {u"name"_s, u"get_weather"_s},
+                                               {u"input_schema"_s, responsesTools.first().toObject().value(u"parameters"_s)}}});
+        }
+        const QByteArray raw = QJsonDocument(request).toJson(QJsonDocument::Compact);
+        if (!onlyPlainContent(raw) || !RequestScan(raw).ok())
+            continue;
+        ++checked;
+        const qint64 bound = raw.size() + (tools ? 1000 : 0);
+        const QJsonObject chat = i % 2 ? Responses::accountingBody(request).chat
+                                       : Anthropic::toChatRequest(request, true, true).body;
+        QVERIFY2(bound >= countRequestPromptTokens(chat, model), raw.constData());
+    }
+    QVERIFY(checked > 1500);
 }
 
 QTEST_GUILESS_MAIN(TestRequestScan)
