@@ -1,6 +1,5 @@
 #pragma once
 
-#include "jsonscan.h"
 #include "sse.h"
 
 #include <QByteArray>
@@ -9,6 +8,10 @@
 #include <QString>
 
 #include <optional>
+
+namespace Tollgate {
+class RequestScan;
+}
 
 namespace Tollgate::Responses {
 

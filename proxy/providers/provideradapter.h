@@ -51,8 +51,8 @@ struct PreparedCall
 // Messages and Responses: the body goes as the client wrote it (only "model" replaced), no
 // stream_options (their streams always end with usage); anthropic/ gets anthropicHeaders
 // built from `clientHeaders`.
-// `partial`: `body` is the request's top level without its prompt (RequestScan): what cannot
-// be spliced is serialised from `raw` parsed whole.
+// `partial`: `body` holds only the top-level fields the gateway reads (RequestScan::objectOf):
+// what cannot be spliced is serialised from `raw` parsed whole.
 PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJsonObject body,
                                  const QByteArray &raw = {}, const HeaderList &clientHeaders = {},
                                  bool partial = false);
