@@ -55,7 +55,7 @@ HttpResponse errorResponse(ApiError error, const QString &message,
     return response;
 }
 
-QByteArray reasonPhrase(int status)
+QByteArrayView reasonPhrase(int status)
 {
     switch (status) {
     case 100: return "Continue";

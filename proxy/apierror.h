@@ -50,7 +50,7 @@ HttpResponse errorResponse(ApiError error, const QString &message,
                            HeaderList extraHeaders = {});
 
 // Standard reason phrase for a status line ("Not Found"); "Unknown" if none.
-QByteArray reasonPhrase(int status);
+QByteArrayView reasonPhrase(int status);
 
 // The message of an error body in any envelope (OpenAI's error.message, Anthropic's
 // error.message, a bare message or error string), else its first 500 bytes as text.

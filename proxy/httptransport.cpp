@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cstring>
 
 #include <deque>
 #include <optional>
@@ -95,18 +97,55 @@ QByteArray methodName(QHttpServerRequest::Method method)
     }
 }
 
+// The status line and headers, written into one buffer of their exact size plus room for
+// `tail` bytes more (an answer carries a dozen or more headers: a temporary per line cost ~150
+// instructions each).
 QByteArray serializeHead(int status, const QByteArray &contentType, const HeaderList &headers,
-                         bool closeAfter)
+                         bool closeAfter, qsizetype tail = 0)
 {
-    QByteArray head;
-    head.reserve(256);
-    head += "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
+    char code[12];
+    const auto codeEnd = std::to_chars(code, code + sizeof code, status).ptr;
+    const QByteArrayView codeText(code, codeEnd - code);
+    const QByteArrayView reason = reasonPhrase(status);
+    static constexpr QByteArrayView Version = "HTTP/1.1 ";
+    static constexpr QByteArrayView TypeName = "Content-Type: ";
+    static constexpr QByteArrayView Close = "Connection: close\r\n";
+    qsizetype size = Version.size() + codeText.size() + 1 + reason.size() + 2;
     if (!contentType.isEmpty())
-        head += "Content-Type: " + contentType + "\r\n";
+        size += TypeName.size() + contentType.size() + 2;
     for (const auto &[name, value] : headers)
-        head += name + ": " + value + "\r\n";
+        size += name.size() + 2 + value.size() + 2;
     if (closeAfter)
-        head += "Connection: close\r\n";
+        size += Close.size();
+
+    QByteArray head;
+    head.reserve(size + tail);
+    head.resize(size);
+    char *out = head.data();
+    const auto put = [&out](QByteArrayView bytes) {
+        if (!bytes.isEmpty())
+            std::memcpy(out, bytes.data(), size_t(bytes.size()));
+        out += bytes.size();
+    };
+    put(Version);
+    put(codeText);
+    put(" ");
+    put(reason);
+    put("\r\n");
+    if (!contentType.isEmpty()) {
+        put(TypeName);
+        put(contentType);
+        put("\r\n");
+    }
+    for (const auto &[name, value] : headers) {
+        put(name);
+        put(": ");
+        put(value);
+        put("\r\n");
+    }
+    if (closeAfter)
+        put(Close);
+    Q_ASSERT(out == head.constData() + head.size());
     return head;
 }
 
@@ -765,10 +804,15 @@ void Exchange::send(HttpResponse response)
     if (m_state != State::Pending)
         return;
     if (m_socket && m_socket->state() == QAbstractSocket::ConnectedState) {
-        QByteArray bytes = serializeHead(response.status, response.contentType, response.headers,
-                                         m_closeAfter);
-        bytes += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n\r\n";
-        bytes += response.body;
+        static constexpr QByteArrayView LengthName = "Content-Length: ";
+        char length[24];
+        const auto lengthEnd = std::to_chars(length, length + sizeof length, response.body.size()).ptr;
+        QByteArray bytes = serializeHead(response.status, response.contentType, response.headers, m_closeAfter,
+                                         LengthName.size() + (lengthEnd - length) + 4 + response.body.size());
+        bytes.append(LengthName);
+        bytes.append(length, lengthEnd - length);
+        bytes.append("\r\n\r\n", 4);
+        bytes.append(response.body);
         writeToClient(m_socket, bytes);
         m_socket->flush();  // to the kernel now: the gateway may be stopping right after this
     }

@@ -134,9 +134,11 @@ void RelayCall::start()
         if (auto self = weak.lock())
             self->onClientGone();
     });
+    // A body read without its prompt never holds a mock_response (the scan's readers send such
+    // a request down the full parse).
     const bool mock = m_params.deployment.provider == Provider::Mock
                       || m_params.deployment.mockResponse.has_value()
-                      || m_params.body.value(u"mock_response"_s).isString();
+                      || (!m_params.partialBody && m_params.body.value(u"mock_response"_s).isString());
     if (mock)
         startMock();
     else
@@ -608,13 +610,13 @@ double RelayCall::overheadMs() const
 HeaderList RelayCall::gatewayHeaders(bool withCost) const
 {
     const double overhead = overheadMs();
-    HeaderList headers = m_params.admissionHeaders;
-    headers += HeaderList{
-        {QByteArrayLiteral("x-litellm-call-id"), m_callId.toLatin1()},
-        {QByteArrayLiteral("x-litellm-model-id"), m_params.deployment.id.toUtf8()},
-        {QByteArrayLiteral("x-litellm-model-group"), m_params.deployment.modelName.toUtf8()},
-        {QByteArrayLiteral("x-litellm-overhead-duration-ms"), millisecondsHeaderValue(overhead)},
-    };
+    HeaderList headers;
+    headers.reserve(m_params.admissionHeaders.size() + 5);   // one allocation, not a copy and a regrowth
+    headers.append(m_params.admissionHeaders);
+    headers.append({QByteArrayLiteral("x-litellm-call-id"), m_callId.toLatin1()});
+    headers.append({QByteArrayLiteral("x-litellm-model-id"), m_params.deployment.id.toUtf8()});
+    headers.append({QByteArrayLiteral("x-litellm-model-group"), m_params.deployment.modelName.toUtf8()});
+    headers.append({QByteArrayLiteral("x-litellm-overhead-duration-ms"), millisecondsHeaderValue(overhead)});
     if (withCost) {
         bool unknown = false;
         const NanoUsd spend = cost(&unknown);
