@@ -94,7 +94,8 @@ void BM_ChatRequestSideScanned(benchmark::State &state)
         if (!readableWithoutMessages(scan, ChatBody))
             state.SkipWithError("the bench body is not read without its messages");
         const QJsonObject fields = scan.objectOf(ReadFields::Chat);
-        benchmark::DoNotOptimize(plainChatPromptBound(ChatBody, fields, deployment.underlyingModel()));
+        benchmark::DoNotOptimize(plainChatPromptBound(ChatBody, fields, deployment.underlyingModel(),
+                                                      promptWalkReadsBesideMessages(scan)));
         benchmark::DoNotOptimize(spliceRequestBody(ChatBody, deployment.upstreamModel, false));
     }
 }

@@ -151,17 +151,20 @@ bool readableWithoutMessages(const RequestScan &scan, const QByteArray &raw)
            && !scan.contains("mock_response") && onlyPlainContent(raw);
 }
 
-qint64 plainChatPromptBound(const QByteArray &raw, const QJsonObject &fields, const QString &model)
+bool promptWalkReadsBesideMessages(const RequestScan &scan)
+{
+    // A look-up in the scan is ~30 instructions, in the read fields' QJsonObject ~400.
+    static constexpr std::array<QByteArrayView, 8> Walked{"tools",         "functions", "tool_choice", "function_call",
+                                                          "response_format", "prompt",  "input",       "suffix"};
+    return std::any_of(Walked.begin(), Walked.end(), [&](QByteArrayView field) { return scan.contains(field); });
+}
+
+qint64 plainChatPromptBound(const QByteArray &raw, const QJsonObject &fields, const QString &model, bool walked)
 {
     // Every token the prompt walk counts in the messages is a UTF-8 byte of a string (never
     // more than its text here), a JSON text the scan vouched is written back no longer, a
     // message's 3 (never more than twice its value's byte and the comma or bracket after it), a
     // name's 1 (its key is longer) or the reply's 3.
-    static const QStringList Walked{u"tools"_s,         u"functions"_s,       u"tool_choice"_s,
-                                    u"function_call"_s, u"response_format"_s, u"prompt"_s,
-                                    u"input"_s,         u"suffix"_s};
-    const bool walked = std::any_of(Walked.begin(), Walked.end(),
-                                    [&](const QString &field) { return fields.contains(field); });
     return addSaturated(2 * qint64(raw.size()) + 6, walked ? boundRequestPromptTokens(fields, model) : 0);
 }
 

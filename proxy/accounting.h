@@ -67,10 +67,14 @@ inline constexpr std::array<QByteArrayView, 8> Responses{
 // unique, messages an array, every number written back no longer, only text content, and no
 // mock_response (the mock answers from the whole request).
 bool readableWithoutMessages(const RequestScan &scan, const QByteArray &raw);
+// Whether the prompt walk counts anything of such a request beside its messages: its tools,
+// functions, tool_choice, function_call, response_format, prompt, input or suffix.
+bool promptWalkReadsBesideMessages(const RequestScan &scan);
 // The prompt bound of such a request, never below boundRequestPromptTokens of the whole
-// request: its messages are bounded by the body's bytes, the rest (tools, functions,
-// tool_choice, response_format, ...) is walked as before in `fields`, what was read of it.
-qint64 plainChatPromptBound(const QByteArray &raw, const QJsonObject &fields, const QString &model);
+// request: its messages are bounded by the body's bytes, the rest is walked as before in
+// `fields`, what was read of it (`walked`: promptWalkReadsBesideMessages, else there is
+// nothing to walk: the ~4k instructions of the walk's look-ups are skipped).
+qint64 plainChatPromptBound(const QByteArray &raw, const QJsonObject &fields, const QString &model, bool walked);
 
 // The ledger on the gateway: mirrors every key's, user's and end user's budget and limits
 // into the Ledger (as an identity observer), plus the global budget of config.yaml; admits

@@ -550,6 +550,14 @@ QJsonValue::Type RequestScan::type(QByteArrayView key) const
     }
 }
 
+QString RequestScan::string(QByteArrayView key) const
+{
+    const JsonMember *member = find(key);
+    if (!member)
+        return {};
+    return jsonStringValue(QByteArrayView(m_raw).sliced(member->valueFrom, member->valueTo - member->valueFrom));
+}
+
 QJsonObject RequestScan::objectOf(std::span<const QByteArrayView> fields) const
 {
     if (!m_ok)
@@ -568,6 +576,37 @@ QJsonObject RequestScan::objectOf(std::span<const QByteArrayView> fields) const
     }
     text += '}';
     return QJsonDocument::fromJson(text).object();
+}
+
+namespace {
+
+QByteArrayView bytesOf(QLatin1StringView key)
+{
+    return QByteArrayView(key.data(), key.size());
+}
+
+} // namespace
+
+bool RequestFields::contains(QLatin1StringView key) const
+{
+    return m_scan ? m_scan->contains(bytesOf(key)) : m_object.contains(key);
+}
+
+QJsonValue::Type RequestFields::type(QLatin1StringView key) const
+{
+    return m_scan ? m_scan->type(bytesOf(key)) : m_object.value(key).type();
+}
+
+QJsonValue RequestFields::value(QLatin1StringView key) const
+{
+    if (m_scan && !m_scan->contains(bytesOf(key)))
+        return QJsonValue(QJsonValue::Undefined);
+    return m_object.value(key);
+}
+
+QString RequestFields::string(QLatin1StringView key) const
+{
+    return m_scan ? m_scan->string(bytesOf(key)) : m_object.value(key).toString();
 }
 
 } // namespace Tollgate

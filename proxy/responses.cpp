@@ -214,38 +214,37 @@ AccountingBody accountingBody(const QJsonObject &request, bool withPrompt, const
         return refuse(field, u"'%1' must be %2."_s.arg(field, expected));
     };
 
-    const QJsonValue model = request.value(u"model"_s);
-    if (!model.isString() || model.toString().isEmpty())
+    // With a scan, `request` holds only the fields it read: the others' types come from it.
+    const RequestFields fields(request, scan);
+    if (fields.string("model"_L1).isEmpty())
         return refuse(u"model"_s, u"'model' is required and must be a string."_s);
-    const QJsonValue input = request.value(u"input"_s);
-    const QJsonValue::Type inputType = scan ? scan->type("input") : input.type();
+    const QJsonValue::Type inputType = fields.type("input"_L1);
     if (inputType != QJsonValue::String && inputType != QJsonValue::Array)
         return refuse(u"input"_s, u"'input' is required and must be a string or an array."_s);
-    const QJsonValue instructions = request.value(u"instructions"_s);
-    const QJsonValue::Type instructionsType = scan ? scan->type("instructions") : instructions.type();
-    if (instructionsType != QJsonValue::Undefined && instructionsType != QJsonValue::Null
-        && instructionsType != QJsonValue::String)
+    const auto absentOr = [&](QLatin1StringView field, QJsonValue::Type type) {
+        const QJsonValue::Type found = fields.type(field);
+        return found == QJsonValue::Undefined || found == QJsonValue::Null || found == type;
+    };
+    if (!absentOr("instructions"_L1, QJsonValue::String))
         return wrongType(u"instructions"_s, u"a string"_s);
-    const QJsonValue stream = request.value(u"stream"_s);
-    if (!absent(stream) && !stream.isBool())
+    if (!absentOr("stream"_L1, QJsonValue::Bool))
         return wrongType(u"stream"_s, u"a boolean"_s);
     // What bounds the reservation's output must be a number the bound can use; 1e18 is whole:
     // it is reserved at the model's output limit.
-    const QJsonValue maxOutput = request.value(u"max_output_tokens"_s);
+    const QJsonValue maxOutput = fields.value("max_output_tokens"_L1);
     if (!absent(maxOutput) && !isWholeNumber(maxOutput, 0))
         return wrongType(u"max_output_tokens"_s, u"an integer of 0 or more"_s);
-    const QJsonValue background = request.value(u"background"_s);
-    if (!absent(background) && !background.isBool())
+    if (!absentOr("background"_L1, QJsonValue::Bool))
         return wrongType(u"background"_s, u"a boolean"_s);
     // A background response runs on after the call returns, its cost known only when someone
     // polls for it: no reservation or settlement can follow it.
-    if (background.toBool())
+    if (fields.type("background"_L1) == QJsonValue::Bool && fields.value("background"_L1).toBool())
         return refuse(u"background"_s,
                       u"background responses are not supported: their cost cannot be metered by the gateway"_s);
-    for (const QString &field : {u"previous_response_id"_s, u"user"_s}) {
-        if (const QJsonValue value = request.value(field); !absent(value) && !value.isString())
-            return wrongType(field, u"a string"_s);
-    }
+    if (!absentOr("previous_response_id"_L1, QJsonValue::String))
+        return wrongType(u"previous_response_id"_s, u"a string"_s);
+    if (!absentOr("user"_L1, QJsonValue::String))
+        return wrongType(u"user"_s, u"a string"_s);
 
     QJsonObject &chat = result.chat;
     if (!withPrompt) {
@@ -254,6 +253,11 @@ AccountingBody accountingBody(const QJsonObject &request, bool withPrompt, const
             chat.insert(u"max_tokens"_s, maxOutput);
         return result;
     }
+    // With the prompt, `request` is the whole body (no scan).
+    const QJsonValue model = request.value(u"model"_s);
+    const QJsonValue input = request.value(u"input"_s);
+    const QJsonValue instructions = request.value(u"instructions"_s);
+    const QJsonValue stream = request.value(u"stream"_s);
     chat.insert(u"model"_s, model);
     if (const QJsonValue user = request.value(u"user"_s); user.isString())
         chat.insert(u"user"_s, user);

@@ -40,44 +40,44 @@ HttpResponse jsonResponse(const QJsonObject &object)
 }
 
 // Checks what the gateway itself relies on; the provider validates the rest. `scan`: `body`
-// was read without its prompt fields, whose types the scan gives.
+// holds only the fields the scan read (RequestFields reads the others' types from the scan).
 std::optional<HttpResponse> validate(CallType type, const QJsonObject &body, const RequestScan *scan = nullptr)
 {
-    const QJsonValue model = body.value(u"model"_s);
-    if (!model.isString() || model.toString().isEmpty())
+    const RequestFields fields(body, scan);
+    const QString model = fields.string("model"_L1);
+    if (model.isEmpty())
         return errorResponse(ApiError::BadRequest, u"'model' is required and must be a string."_s, u"model"_s);
-    const auto wrongType = [&](const QString &field, const QString &expected) {
-        return errorResponse(ApiError::BadRequest, u"'%1' must be %2."_s.arg(field, expected), field);
+    const auto wrongType = [&](QLatin1StringView field, const QString &expected) {
+        return errorResponse(ApiError::BadRequest, u"'%1' must be %2."_s.arg(field, expected), QString(field));
     };
-    // One look-up a field (each is a binary search of the object's keys, ~0.3k instructions).
-    const auto absentOr = [&](const QString &field, QJsonValue::Type type) {
-        const QJsonValue value = body.value(field);
-        return value.isUndefined() || value.isNull() || value.type() == type;
+    const auto absentOr = [&](QLatin1StringView field, QJsonValue::Type type) {
+        const QJsonValue::Type found = fields.type(field);
+        return found == QJsonValue::Undefined || found == QJsonValue::Null || found == type;
     };
-    if (!absentOr(u"stream"_s, QJsonValue::Bool))
-        return wrongType(u"stream"_s, u"a boolean"_s);
-    if (!absentOr(u"user"_s, QJsonValue::String))
-        return wrongType(u"user"_s, u"a string"_s);
-    if (!absentOr(u"stream_options"_s, QJsonValue::Object))
-        return wrongType(u"stream_options"_s, u"an object"_s);
+    if (!absentOr("stream"_L1, QJsonValue::Bool))
+        return wrongType("stream"_L1, u"a boolean"_s);
+    if (!absentOr("user"_L1, QJsonValue::String))
+        return wrongType("user"_L1, u"a string"_s);
+    if (!absentOr("stream_options"_L1, QJsonValue::Object))
+        return wrongType("stream_options"_L1, u"an object"_s);
     // What bounds the reservation must be a number the bound can use: a whole number of
     // tokens (0 or more) and a positive count of completions. 1e18 is whole: it is reserved
     // at the model's output limit.
-    const auto wholeNumber = [&](const QString &field, double minimum) {
-        const QJsonValue value = body.value(field);
+    const auto wholeNumber = [&](QLatin1StringView field, double minimum) {
+        const QJsonValue value = fields.value(field);
         return value.isUndefined() || value.isNull() || isWholeNumber(value, minimum);
     };
-    for (const QString &field : {u"max_tokens"_s, u"max_completion_tokens"_s}) {
+    for (const QLatin1StringView field : {"max_tokens"_L1, "max_completion_tokens"_L1}) {
         if (!wholeNumber(field, 0))
             return wrongType(field, u"an integer of 0 or more"_s);
     }
-    for (const QString &field : {u"n"_s, u"best_of"_s}) {
+    for (const QLatin1StringView field : {"n"_L1, "best_of"_L1}) {
         if (!wholeNumber(field, 1))
             return wrongType(field, u"a positive integer"_s);
     }
     switch (type) {
     case CallType::ChatCompletion:
-        if ((scan ? scan->type("messages") : body.value(u"messages"_s).type()) != QJsonValue::Array)
+        if (fields.type("messages"_L1) != QJsonValue::Array)
             return errorResponse(ApiError::BadRequest, u"'messages' is required and must be an array."_s,
                                  u"messages"_s);
         break;
@@ -256,12 +256,15 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         responder->send(*error);
         return;
     }
-    const QString requested = body->value(u"model"_s).toString();
-    const QString endUser = body->value(u"user"_s).toString();
+    const RequestFields fields(*body, scan ? &*scan : nullptr);
+    const QString requested = fields.string("model"_L1);
+    const QString endUser = fields.string("user"_L1);
     const bool partial = scan.has_value();
-    Shaper shape = [type, body = std::move(*body), raw, partial = partial](const Deployment &deployment,
-                                                                 RelayCall::Params &params, ResponderPtr &client,
-                                                                 PromptExtras &extras) mutable {
+    const bool walked = partial && promptWalkReadsBesideMessages(*scan);
+    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked](const Deployment &deployment,
+                                                                           RelayCall::Params &params,
+                                                                           ResponderPtr &client,
+                                                                           PromptExtras &extras) mutable {
         params.dialect = dialectName(type);
         if (partial && (deployment.provider == Provider::Anthropic || deployment.provider == Provider::Mock
                         || deployment.mockResponse)) {
@@ -299,7 +302,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         params.rawBody = raw;
         if (partial) {
             params.partialBody = true;
-            extras.promptBound = plainChatPromptBound(raw, body, deployment.underlyingModel());
+            extras.promptBound = plainChatPromptBound(raw, body, deployment.underlyingModel(), walked);
             extras.exactPrompt = [raw, model = deployment.underlyingModel()] {
                 return countRequestPromptTokens(QJsonDocument::fromJson(raw).object(), model);
             };
@@ -327,14 +330,16 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
         body = parseBody(context, responder);
     if (!body)
         return;
-    const QJsonValue model = body->value(u"model"_s);
-    if (!model.isString() || model.toString().isEmpty()) {
+    const RequestFields fields(*body, partial ? &scan : nullptr);
+    const QString requested = fields.string("model"_L1);
+    if (requested.isEmpty()) {
         responder->send(errorResponse(ApiError::BadRequest, u"model: Field required (a string)."_s, u"model"_s));
         return;
     }
-    const QString requested = model.toString();
-    const QString endUser = body->value(u"metadata"_s).toObject().value(u"user_id"_s).toString();
-    const bool tools = partial ? scan.contains("tools") : body->contains(u"tools"_s);
+    const QString endUser = fields.type("metadata"_L1) == QJsonValue::Object
+                                ? body->value(u"metadata"_s).toObject().value(u"user_id"_s).toString()
+                                : QString();
+    const bool tools = fields.contains("tools"_L1);
     const HeaderList forwarded = anthropicClientHeaders(context.request);
     Shaper shape = [native = std::move(*body), raw, forwarded, plainContent, partial, tools](
                        const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
@@ -351,7 +356,6 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
                 // (the end user came from metadata.user_id already).
                 counted.error = Anthropic::outputBoundsError(native);
                 counted.body = native;
-                counted.body.insert(u"messages"_s, QJsonArray());
             } else if (plainContent) {
                 counted = Anthropic::outputBounds(native);
             }
@@ -371,7 +375,9 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
                 client->send(errorResponse(ApiError::BadRequest, counted.error));
                 return false;
             }
-            if (auto error = validate(CallType::ChatCompletion, counted.body)) {
+            // Read without its prompt, the body holds only model, max_tokens, stream and
+            // metadata, which outputBoundsError checked more strictly than validate() would.
+            if (auto error = partial ? std::nullopt : validate(CallType::ChatCompletion, counted.body)) {
                 client->send(*error);
                 return false;
             }
@@ -493,11 +499,13 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         body = parseBody(context, responder);
     if (!body)
         return;
-    const bool plain = plainContent && !body->contains(u"prompt"_s);
-    const bool tools = partial ? scan.contains("tools") : body->contains(u"tools"_s);
+    const RequestFields fields(*body, partial ? &scan : nullptr);
+    const bool plain = plainContent && !fields.contains("prompt"_L1);
+    const bool tools = fields.contains("tools"_L1);
     Responses::AccountingBody counted
         = Responses::accountingBody(*body, !plain, partial ? &scan : nullptr);
-    if (counted.error.isEmpty() && body->contains(u"conversation"_s) && !body->value(u"conversation"_s).isNull()) {
+    if (const QJsonValue::Type conversation = fields.type("conversation"_L1);
+        counted.error.isEmpty() && conversation != QJsonValue::Undefined && conversation != QJsonValue::Null) {
         // A conversation object adds its stored items to the prompt, unseen and uncounted.
         counted.error = u"conversation objects are not supported: the context they add cannot be metered by the "
                         "gateway; send the input, or continue with previous_response_id."_s;
@@ -515,7 +523,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     // (the previous response's input and output) is part of this call's prompt.
     QString pinned;
     PromptExtras extras;
-    const QString previous = body->value(u"previous_response_id"_s).toString();
+    const QString previous = fields.string("previous_response_id"_L1);
     if (!previous.isEmpty()) {
         const std::optional<ResponseDirectory::Entry> entry = m_responses.find(previous);
         if (!entry || (entry->tokenHash != context.caller.tokenHash && !context.caller.isAdmin())) {
@@ -529,8 +537,8 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         pinned = entry->deploymentId;
         extras.hiddenTokens = entry->contextTokens;
     }
-    const QString requested = body->value(u"model"_s).toString();
-    const QString endUser = body->value(u"user"_s).toString();  // a string, or absent or null (checked)
+    const QString requested = fields.string("model"_L1);
+    const QString endUser = fields.string("user"_L1);  // a string, or absent or null (checked)
     const QByteArray tokenHash = context.caller.tokenHash;
     Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, plain, partial = partial,
                     tools](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,

@@ -70,6 +70,8 @@ private Q_SLOTS:
     void globalBudgetSetLaterStartsFromTheSpendSoFar();
     void outputBoundsMustBeWholeNumbers_data();
     void outputBoundsMustBeWholeNumbers();
+    void readFieldsMustHaveTheirTypes_data();
+    void readFieldsMustHaveTheirTypes();
     void hugeMaxTokensCannotEscapeAStrictBudget();
     void strictModeNeverOvershootsWithToolsImagesAndN();
     void rpmLimitWithHeaders();
@@ -462,6 +464,55 @@ void TestBudgets::outputBoundsMustBeWholeNumbers()
     QCOMPARE(response.status, 400);
     QCOMPARE(error(response).value(u"param"_s).toString(), field);
     QCOMPARE(m_fake.requestCount(), 0);
+}
+
+// What the gateway reads of a chat request is checked alike whether the body is read without
+// its messages (plain text) or parsed whole (an image part sends it down the full parse).
+void TestBudgets::readFieldsMustHaveTheirTypes_data()
+{
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QJsonValue>("value");
+    QTest::addColumn<int>("status");
+    QTest::newRow("model 5") << u"model"_s << QJsonValue(5) << 400;
+    QTest::newRow("model \"\"") << u"model"_s << QJsonValue(u""_s) << 400;
+    QTest::newRow("model null") << u"model"_s << QJsonValue(QJsonValue::Null) << 400;
+    QTest::newRow("stream \"yes\"") << u"stream"_s << QJsonValue(u"yes"_s) << 400;
+    QTest::newRow("stream null") << u"stream"_s << QJsonValue(QJsonValue::Null) << 200;
+    QTest::newRow("user 7") << u"user"_s << QJsonValue(7) << 400;
+    QTest::newRow("user null") << u"user"_s << QJsonValue(QJsonValue::Null) << 200;
+    QTest::newRow("stream_options true") << u"stream_options"_s << QJsonValue(true) << 400;
+    QTest::newRow("stream_options {}") << u"stream_options"_s << QJsonValue(QJsonObject{}) << 200;
+    QTest::newRow("messages \"hi\"") << u"messages"_s << QJsonValue(u"hi"_s) << 400;
+    QTest::newRow("n null") << u"n"_s << QJsonValue(QJsonValue::Null) << 200;
+}
+
+void TestBudgets::readFieldsMustHaveTheirTypes()
+{
+    QFETCH(QString, field);
+    QFETCH(QJsonValue, value);
+    QFETCH(int, status);
+    if (!m_gateway)
+        m_gateway = makeGateway();
+    for (const bool plain : {true, false}) {
+        QJsonObject request = QJsonDocument::fromJson(body(u"priced"_s)).object();
+        if (!plain) {
+            request.insert(u"messages"_s,
+                           QJsonArray{QJsonObject{
+                               {u"role"_s, u"user"_s},
+                               {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"image_url"_s},
+                                                                     {u"image_url"_s, QJsonObject{{u"url"_s, u"x"_s}}}}}}}});
+        }
+        request.insert(field, value);
+        const int before = m_fake.requestCount();
+        const auto response = m_gateway->post("/v1/chat/completions", request);
+        QVERIFY2(response.status == status, qPrintable(u"%1 body: %2 %3"_s.arg(plain ? u"plain"_s : u"parsed"_s)
+                                                          .arg(response.status)
+                                                          .arg(QString::fromUtf8(response.body))));
+        if (status == 400) {
+            QCOMPARE(error(response).value(u"param"_s).toString(), field);
+            QCOMPARE(m_fake.requestCount(), before);
+        }
+    }
 }
 
 void TestBudgets::hugeMaxTokensCannotEscapeAStrictBudget()

@@ -10,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
+#include <QSet>
 #include <QTest>
 
 #include <array>
@@ -31,6 +32,7 @@ private slots:
     void shortNumbersAreWrittenBackNoLonger();
     void plainChatBoundHoldsThePromptWalk();
     void plainMessagesAndResponsesBoundsHoldTheExactCount();
+    void responsesChecksAreTheSameReadWithoutItsPrompt();
 };
 
 namespace {
@@ -93,6 +95,39 @@ void TestRequestScan::readsWhatTheParserReads()
     }
     QVERIFY(!scan.contains("absent"));
     QCOMPARE(scan.type("absent"), QJsonValue::Undefined);
+
+    // A member's string as QJsonValue::toString() gives it: escapes decoded, a null string for
+    // anything not a string.
+    for (auto it = parsed.begin(); it != parsed.end(); ++it) {
+        const QString read = scan.string(it.key().toUtf8());
+        QCOMPARE(read, it.value().toString());
+        QCOMPARE(read.isNull(), it.value().toString().isNull());
+    }
+    QVERIFY(scan.string("absent").isNull());
+
+    // RequestFields over the read fields and the scan answers as the whole object does, for
+    // the fields read; a field not read is absent from its values, as from the object read.
+    const RequestFields whole(parsed, nullptr);
+    const RequestFields read(some, &scan);
+    for (const QLatin1StringView key : {"model"_L1, "stream"_L1, "n"_L1, "absent"_L1}) {
+        QCOMPARE(read.contains(key), parsed.contains(key));
+        QCOMPARE(read.type(key), parsed.value(key).type());
+        QCOMPARE(read.value(key), parsed.value(key));
+        QCOMPARE(read.string(key), parsed.value(key).toString());
+        QCOMPARE(whole.contains(key), parsed.contains(key));
+        QCOMPARE(whole.type(key), parsed.value(key).type());
+        QCOMPARE(whole.value(key), parsed.value(key));
+        QCOMPARE(whole.string(key), parsed.value(key).toString());
+    }
+    for (auto it = parsed.begin(); it != parsed.end(); ++it) {
+        const QByteArray key = it.key().toLatin1();
+        const QLatin1StringView name(key);
+        QCOMPARE(read.contains(name), true);
+        QCOMPARE(read.type(name), it.value().type());   // the scan knows every member's type
+        QCOMPARE(read.string(name), it.value().toString());
+        if (!some.contains(it.key()))
+            QCOMPARE(read.value(name), QJsonValue(QJsonValue::Undefined));
+    }
 }
 
 void TestRequestScan::leavesToTheParserWhatItDoesNotVouchFor_data()
@@ -270,7 +305,8 @@ void TestRequestScan::plainChatBoundHoldsThePromptWalk()
                 keys.append(it.key().toUtf8());
         }
         const QList<QByteArrayView> views(keys.begin(), keys.end());
-        const qint64 bound = plainChatPromptBound(raw, scan.objectOf(views), u"gpt-4o-mini"_s);
+        const qint64 bound = plainChatPromptBound(raw, scan.objectOf(views), u"gpt-4o-mini"_s,
+                                                  promptWalkReadsBesideMessages(scan));
         const QJsonObject whole = QJsonDocument::fromJson(raw).object();
         QVERIFY2(bound >= boundRequestPromptTokens(whole, u"gpt-4o-mini"_s), raw.constData());
         QVERIFY2(bound >= countRequestPromptTokens(whole, u"gpt-4o-mini"_s), raw.constData());
@@ -366,6 +402,51 @@ void TestRequestScan::plainMessagesAndResponsesBoundsHoldTheExactCount()
         QVERIFY2(bound >= countRequestPromptTokens(chat, model), raw.constData());
     }
     QVERIFY(checked > 1500);
+}
+
+void TestRequestScan::responsesChecksAreTheSameReadWithoutItsPrompt()
+{
+    // Read without its prompt (only ReadFields::Responses, the rest's types from the scan), a
+    // Responses request is refused for what, and only what, the whole body is refused for.
+    const QList<std::pair<QByteArray, QByteArray>> fields{
+        {"model", R"("gpt-4o-mini")"}, {"model", "5"},          {"model", R"("")"},        {"model", "null"},
+        {"input", R"("hi")"},          {"input", "[]"},         {"input", "{}"},           {"input", "7"},
+        {"instructions", R"("Be brief.")"}, {"instructions", "null"}, {"instructions", "[1]"},
+        {"stream", "true"},            {"stream", "null"},      {"stream", R"("yes")"},
+        {"max_output_tokens", "128"},  {"max_output_tokens", "1.5"}, {"max_output_tokens", "-1"},
+        {"max_output_tokens", "null"}, {"background", "false"}, {"background", "true"},  {"background", "1"},
+        {"previous_response_id", R"("resp_1")"}, {"previous_response_id", "2"},
+        {"user", R"("ué")"},      {"user", "{}"},          {"user", "null"},
+        {"temperature", "0.2"},        {"metadata", R"({"a":"b"})"},
+    };
+    QRandomGenerator random(11);
+    int compared = 0;
+    for (int round = 0; round < 3000; ++round) {
+        QByteArray raw = "{";
+        QSet<QByteArray> used;
+        const int count = random.bounded(1, 7);
+        for (int i = 0; i < count; ++i) {
+            const auto &[key, value] = fields.at(random.bounded(qsizetype(0), fields.size()));
+            if (used.contains(key))
+                continue;
+            used.insert(key);
+            raw += (raw.size() > 1 ? "," : "") + ('"' + key + "\":" + value);
+        }
+        raw += '}';
+        const QJsonObject whole = QJsonDocument::fromJson(raw).object();
+        QVERIFY2(!whole.isEmpty() || raw == "{}", raw.constData());
+        const RequestScan scan(raw);
+        QVERIFY2(scan.ok(), raw.constData());
+        const Responses::AccountingBody expected = Responses::accountingBody(whole, false);
+        const Responses::AccountingBody read
+            = Responses::accountingBody(scan.objectOf(ReadFields::Responses), false, &scan);
+        QVERIFY2(read.error == expected.error, raw.constData());
+        QVERIFY2(read.errorParam == expected.errorParam, raw.constData());
+        if (expected.error.isEmpty())
+            QVERIFY2(read.chat == expected.chat, raw.constData());
+        ++compared;
+    }
+    QCOMPARE(compared, 3000);
 }
 
 QTEST_GUILESS_MAIN(TestRequestScan)
