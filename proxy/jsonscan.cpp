@@ -268,17 +268,24 @@ namespace {
 class JsonChecker
 {
 public:
-    explicit JsonChecker(QByteArrayView text) : m_p(text.data()), m_end(text.data() + text.size()) {}
+    // `top`, when given, gets the members of a top-level object as they are checked.
+    explicit JsonChecker(QByteArrayView text, QVarLengthArray<JsonMember, 24> *top = nullptr)
+        : m_begin(text.data()), m_p(text.data()), m_end(text.data() + text.size()), m_top(top)
+    {}
 
     // Whether every number had no exponent and at most 15 digits: QJsonDocument writes each such
     // number back in no more characters than it had.
     [[nodiscard]] bool shortNumbers() const { return m_shortNumbers; }
+
+    // Whether the text is an object (else an array).
+    [[nodiscard]] bool isObject() const { return m_object; }
 
     bool document()
     {
         space();
         if (m_p == m_end || (*m_p != '{' && *m_p != '['))
             return false;   // QJsonDocument reads an object or an array
+        m_object = *m_p == '{';
         if (!value(0))
             return false;
         space();
@@ -348,14 +355,23 @@ private:
 
     bool member(int depth)
     {
+        const char *key = m_p;
+        m_escaped = false;
         if (m_p == m_end || *m_p != '"' || !string())
             return false;
+        const char *keyEnd = m_p;
+        const bool keyEscaped = m_escaped;
         space();
         if (m_p == m_end || *m_p != ':')
             return false;
         ++m_p;
         space();
-        return value(depth);
+        const char *from = m_p;
+        if (!value(depth))
+            return false;
+        if (depth == 1 && m_top)
+            m_top->append({QByteArrayView(key + 1, keyEnd - key - 2), keyEscaped, from - m_begin, m_p - m_begin});
+        return true;
     }
 
     static bool isHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -431,6 +447,7 @@ private:
                 continue;
             }
             if (c == '\\') {
+                m_escaped = true;
                 if (m_end - m_p < 2)
                     return false;
                 const char escaped = m_p[1];
@@ -492,9 +509,13 @@ private:
         return size <= 300;
     }
 
+    const char *m_begin;
     const char *m_p;
     const char *m_end;
+    QVarLengthArray<JsonMember, 24> *m_top;
     bool m_shortNumbers = true;
+    bool m_object = false;
+    bool m_escaped = false;   // the last string held an escape
 };
 
 } // namespace
@@ -509,10 +530,12 @@ bool isPlainValidJson(QByteArrayView raw)
 
 RequestScan::RequestScan(const QByteArray &raw) : m_raw(raw)
 {
-    JsonChecker checker(raw);
-    qsizetype close = 0;
-    if (raw.size() > MaxChecked || !checker.document() || !scanJsonObject(raw, &m_members, &close))
+    // The check notes the top level's members as it goes (no second pass over the text).
+    JsonChecker checker(raw, &m_members);
+    if (raw.size() > MaxChecked || !checker.document() || !checker.isObject()) {
+        m_members.clear();   // what a failed check noted is no reading
         return;
+    }
     m_shortNumbers = checker.shortNumbers();
     for (qsizetype i = 0; i < m_members.size(); ++i) {
         if (m_members[i].keyEscaped)

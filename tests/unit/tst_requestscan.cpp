@@ -180,14 +180,30 @@ void TestRequestScan::vouchesForNoTextTheParserRefuses()
     const QByteArray alphabet = QByteArrayLiteral("{}[]\",:\\ 0123456789.eE+-tfnulr\"u\x7f\x80\xc3\xa9\x01\n");
     qsizetype vouched = 0;
     qsizetype variants = 0;
+    qsizetype scanned = 0;
     const auto check = [&](const QByteArray &text) {
         ++variants;
         if (!isPlainValidJson(text))
             return;
         ++vouched;
         QJsonParseError error;
-        QJsonDocument::fromJson(text, &error);
+        const QJsonDocument document = QJsonDocument::fromJson(text, &error);
         QVERIFY2(error.error == QJsonParseError::NoError, text.constData());
+        // What the scan reads of the top level is what the parser reads: every member, by its
+        // own text, and none it does not have.
+        const RequestScan scan(text);
+        if (!scan.ok())
+            return;
+        QVERIFY2(document.isObject(), text.constData());
+        ++scanned;
+        const QJsonObject parsed = document.object();
+        QList<QByteArray> storage;
+        for (auto it = parsed.begin(); it != parsed.end(); ++it)
+            storage.append(it.key().toUtf8());
+        const QList<QByteArrayView> keys(storage.begin(), storage.end());
+        QVERIFY2(scan.objectOf(keys) == parsed, text.constData());
+        for (auto it = parsed.begin(); it != parsed.end(); ++it)
+            QVERIFY2(scan.type(it.key().toUtf8()) == it.value().type(), text.constData());
     };
     for (const QByteArray &body : requestBodies()) {
         for (qsizetype size = 0; size <= body.size(); ++size)
@@ -206,6 +222,7 @@ void TestRequestScan::vouchesForNoTextTheParserRefuses()
     }
     QVERIFY(vouched > 100);   // the changes kept some texts valid: the check was put to work
     QVERIFY(vouched < variants);
+    QVERIFY(scanned > 100);
 }
 
 void TestRequestScan::shortNumbersAreWrittenBackNoLonger()
