@@ -50,17 +50,18 @@ class RequestScan;
 // (RequestScan::objectOf): a field read on the way of such a request (checks, admission, the
 // upstream call) must be named here.
 namespace ReadFields {
-// Chat: the controller's checks, admission's output bound, the upstream call's stream options,
-// and what the prompt walk counts beside the messages (plainChatPromptBound).
-inline constexpr std::array<QByteArrayView, 17> Chat{
-    "model", "stream", "user", "stream_options", "max_tokens", "max_completion_tokens", "n", "best_of", "prediction",
-    "tools", "functions", "tool_choice", "function_call", "response_format", "prompt", "input", "suffix"};
+// The values read from a request's QJsonObject. What is read only as a type or a string (the
+// model, the end user, ...) is read from the scan itself (RequestFields), and not parsed.
+// Chat: admission's output bound, the upstream call's stream options, and what the prompt
+// walk counts beside the messages (plainChatPromptBound).
+inline constexpr std::array<QByteArrayView, 15> Chat{
+    "stream", "stream_options", "max_tokens", "max_completion_tokens", "n", "best_of", "prediction", "tools",
+    "functions", "tool_choice", "function_call", "response_format", "prompt", "input", "suffix"};
 // Messages: Anthropic::outputBoundsError (model, max_tokens, stream) and metadata.user_id.
 inline constexpr std::array<QByteArrayView, 4> Messages{"model", "max_tokens", "stream", "metadata"};
-// Responses: Responses::accountingBody without its prompt (input and instructions by their
-// types), and the controller's previous_response_id, conversation and prompt.
-inline constexpr std::array<QByteArrayView, 8> Responses{
-    "model", "stream", "max_output_tokens", "background", "previous_response_id", "user", "conversation", "prompt"};
+// Responses: Responses::accountingBody's output bound and background flag, and the upstream
+// call's stream.
+inline constexpr std::array<QByteArrayView, 3> Responses{"stream", "max_output_tokens", "background"};
 } // namespace ReadFields
 
 // Whether a chat request is read without its messages (RequestScan): valid, keys plain and
