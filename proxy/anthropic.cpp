@@ -453,10 +453,10 @@ ChatRequest outputBounds(const QJsonObject &in)
     return result;
 }
 
-QString outputBoundsError(const QJsonObject &in)
+QString outputBoundsError(const QJsonObject &in, bool modelChecked)
 {
     QString error;
-    if (copyModel(in, nullptr, &error) && copyMaxTokens(in, nullptr, false, &error))
+    if ((modelChecked || copyModel(in, nullptr, &error)) && copyMaxTokens(in, nullptr, false, &error))
         copyStreamAndUser(in, nullptr, &error);
     return error;
 }

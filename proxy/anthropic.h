@@ -51,8 +51,9 @@ ChatRequest toChatRequest(const QJsonObject &messages, bool forCounting = false,
 // stream, metadata.user_id as user), with an empty message list: for a request whose prompt
 // is bounded by its bytes. The same errors as toChatRequest for those fields.
 ChatRequest outputBounds(const QJsonObject &messages);
-// outputBounds' checks alone: the error it would give, empty when none.
-QString outputBoundsError(const QJsonObject &messages);
+// outputBounds' checks alone: the error it would give, empty when none. `modelChecked`: the
+// caller checked the model already (read from the scan, it is not in `messages`).
+QString outputBoundsError(const QJsonObject &messages, bool modelChecked = false);
 
 // A chat-completions answer → a Message; nullopt when it is not one.
 std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString &model);

@@ -575,10 +575,15 @@ QJsonValue::Type RequestScan::type(QByteArrayView key) const
 
 QString RequestScan::string(QByteArrayView key) const
 {
+    return jsonStringValue(text(key));   // absent: empty text, a null string
+}
+
+QByteArrayView RequestScan::text(QByteArrayView key) const
+{
     const JsonMember *member = find(key);
     if (!member)
         return {};
-    return jsonStringValue(QByteArrayView(m_raw).sliced(member->valueFrom, member->valueTo - member->valueFrom));
+    return QByteArrayView(m_raw).sliced(member->valueFrom, member->valueTo - member->valueFrom);
 }
 
 QJsonObject RequestScan::objectOf(std::span<const QByteArrayView> fields) const

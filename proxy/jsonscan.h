@@ -92,6 +92,8 @@ public:
     // As QJsonValue::toString(): the member's string, a null string when it is absent or not a
     // string (~0.1k instructions for a short plain string; a look-up in a QJsonObject ~0.5k).
     [[nodiscard]] QString string(QByteArrayView key) const;
+    // The member's value as written (empty when absent), a view into the scanned body.
+    [[nodiscard]] QByteArrayView text(QByteArrayView key) const;
     // The object of the members named (those present), parsed from their own text: what the
     // gateway reads of a request's top level, without the prompt it needs only to count it.
     [[nodiscard]] QJsonObject objectOf(std::span<const QByteArrayView> fields) const;

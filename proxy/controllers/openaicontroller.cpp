@@ -336,9 +336,20 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
         responder->send(errorResponse(ApiError::BadRequest, u"model: Field required (a string)."_s, u"model"_s));
         return;
     }
-    const QString endUser = fields.type("metadata"_L1) == QJsonValue::Object
-                                ? body->value(u"metadata"_s).toObject().value(u"user_id"_s).toString()
-                                : QString();
+    QString endUser;
+    if (fields.type("metadata"_L1) == QJsonValue::Object) {
+        if (!partial) {
+            endUser = body->value(u"metadata"_s).toObject().value(u"user_id"_s).toString();
+        } else {
+            const QByteArrayView text = scan.text("metadata");
+            const RequestScan metadata(QByteArray::fromRawData(text.data(), text.size()));
+            endUser = metadata.ok() ? metadata.string("user_id")
+                                    : QJsonDocument::fromJson(text.toByteArray())
+                                          .object()
+                                          .value(u"user_id"_s)
+                                          .toString();
+        }
+    }
     const bool tools = fields.contains("tools"_L1);
     const HeaderList forwarded = anthropicClientHeaders(context.request);
     Shaper shape = [native = std::move(*body), raw, forwarded, plainContent, partial, tools](
@@ -352,9 +363,9 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
             Anthropic::ChatRequest counted;
             if (partial) {
                 // Read without a DOM of its prompt (ReadFields::Messages): checked as outputBounds
-                // checks it, and admission reads model, max_tokens and stream of it as they are
-                // (the end user came from metadata.user_id already).
-                counted.error = Anthropic::outputBoundsError(native);
+                // checks it (its model was checked from the scan), and admission reads max_tokens
+                // and stream of it as they are (the end user came from metadata.user_id already).
+                counted.error = Anthropic::outputBoundsError(native, true);
                 counted.body = native;
             } else if (plainContent) {
                 counted = Anthropic::outputBounds(native);

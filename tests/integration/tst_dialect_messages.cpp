@@ -128,6 +128,7 @@ private Q_SLOTS:
 
     void passThroughBytesHeadersAndExactSpend();
     void defaultVersionAndNoBetaWhenClientSendsNone();
+    void endUserIsMetadataUserIdAsTheParserReadsIt();
     void streamRelayedUnchangedAndRecordedBeforeItEnds();
     void cutStreamIsChargedAndEndsWithAnError_data();
     void cutStreamIsChargedAndEndsWithAnError();
@@ -255,6 +256,28 @@ void TestDialectMessages::passThroughBytesHeadersAndExactSpend()
     QCOMPARE(row.value(u"model"_s).toString(), Upstream);
     QCOMPARE(row.value(u"model_group"_s).toString(), Group);
     QCOMPARE(row.value(u"cost_estimated"_s).toBool(), false);
+    QCOMPARE(row.value(u"end_user"_s).toString(), u"u-1"_s);
+}
+
+// A plain request is read without its prompt, metadata.user_id from the metadata's own text:
+// the end user is what the parser reads there, escapes, repeated keys and all.
+void TestDialectMessages::endUserIsMetadataUserIdAsTheParserReadsIt()
+{
+    for (const QByteArray &metadata : {QByteArray(R"({"user_id":"plain-1"})"),
+                                      QByteArray(R"({"team":"a","user_id":"caf\u00e9 \"q\""})"),
+                                      QByteArray(R"({"user_id":"first","user_id":"second"})"),
+                                      QByteArray(R"({"user\u005fid":"escaped-key"})"),
+                                      QByteArray(R"({"user_id":7})"), QByteArray(R"({})"), QByteArray(R"("x")")}) {
+        const QByteArray raw = R"({"model":")" + Group.toUtf8() + R"(","max_tokens":16,"metadata":)" + metadata
+                               + R"(,"messages":[{"role":"user","content":"Hi"}]})";
+        const QJsonValue parsed = QJsonDocument::fromJson(raw).object().value(u"metadata"_s);
+        QVERIFY2(!parsed.isUndefined(), raw.constData());
+        const QString expected = parsed.toObject().value(u"user_id"_s).toString();
+        const auto response = messages(raw, GatewayFixture::MasterKey, {});
+        QVERIFY2(response.status == 200, raw.constData());
+        QVERIFY2(spendRow(response.header("x-litellm-call-id")).value(u"end_user"_s).toString() == expected,
+                 raw.constData());
+    }
 }
 
 void TestDialectMessages::defaultVersionAndNoBetaWhenClientSendsNone()

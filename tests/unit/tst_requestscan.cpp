@@ -104,6 +104,13 @@ void TestRequestScan::readsWhatTheParserReads()
         QCOMPARE(read.isNull(), it.value().toString().isNull());
     }
     QVERIFY(scan.string("absent").isNull());
+    // A member's text is its value as written.
+    for (auto it = parsed.begin(); it != parsed.end(); ++it) {
+        const QByteArray text = scan.text(it.key().toUtf8()).toByteArray();
+        QCOMPARE(QJsonDocument::fromJson("[" + text + "]").array().at(0), it.value());
+        QVERIFY(text == text.trimmed());
+    }
+    QVERIFY(scan.text("absent").isEmpty());
 
     // RequestFields over the read fields and the scan answers as the whole object does, for
     // the fields read; a field not read is absent from its values, as from the object read.
