@@ -578,6 +578,14 @@ QString RequestScan::string(QByteArrayView key) const
     return jsonStringValue(text(key));   // absent: empty text, a null string
 }
 
+std::optional<std::pair<qsizetype, qsizetype>> RequestScan::span(QByteArrayView key) const
+{
+    const JsonMember *member = find(key);
+    if (!member)
+        return std::nullopt;
+    return std::pair{member->valueFrom, member->valueTo};
+}
+
 QByteArrayView RequestScan::text(QByteArrayView key) const
 {
     const JsonMember *member = find(key);

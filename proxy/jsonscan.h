@@ -7,7 +7,9 @@
 #include <QString>
 #include <QVarLengthArray>
 
+#include <optional>
 #include <span>
+#include <utility>
 
 namespace Tollgate {
 
@@ -94,6 +96,8 @@ public:
     [[nodiscard]] QString string(QByteArrayView key) const;
     // The member's value as written (empty when absent), a view into the scanned body.
     [[nodiscard]] QByteArrayView text(QByteArrayView key) const;
+    // Where the member's value is in the body: [first, second), nullopt when absent.
+    [[nodiscard]] std::optional<std::pair<qsizetype, qsizetype>> span(QByteArrayView key) const;
     // The object of the members named (those present), parsed from their own text: what the
     // gateway reads of a request's top level, without the prompt it needs only to count it.
     [[nodiscard]] QJsonObject objectOf(std::span<const QByteArrayView> fields) const;

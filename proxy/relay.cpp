@@ -196,7 +196,7 @@ void RelayCall::startUpstream()
 {
     PreparedCall call = prepareUpstreamCall(m_params.type, m_params.deployment,
                                             m_params.upstreamBody.value_or(m_params.body), m_params.rawBody,
-                                            m_params.clientHeaders, m_params.partialBody);
+                                            m_params.clientHeaders, m_params.partialBody, m_params.spliceSite);
     m_stream = call.stream;
     m_clientWantsUsage = call.clientWantsUsage;
     m_upstreamStarted = SteadyClock::now();

@@ -40,6 +40,8 @@ public:
         // `rawBody` without a DOM of the rest (RequestScan); `exactPrompt` counts the prompt,
         // and an upstream request that cannot be spliced is serialised from `rawBody`.
         bool partialBody = false;
+        // Where `rawBody` is spliced for the provider, when a scan found it (spliceSiteOf).
+        std::optional<SpliceSite> spliceSite;
         HeaderList clientHeaders;      // the client's anthropic-version / anthropic-beta
         QString dialect;               // the client's API: chat, completions, embeddings, messages, responses
         QString sessionId;             // the agent session the call belongs to (may be empty)

@@ -261,10 +261,10 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     const QString endUser = fields.string("user"_L1);
     const bool partial = scan.has_value();
     const bool walked = partial && promptWalkReadsBesideMessages(*scan);
-    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked](const Deployment &deployment,
-                                                                           RelayCall::Params &params,
-                                                                           ResponderPtr &client,
-                                                                           PromptExtras &extras) mutable {
+    const std::optional<SpliceSite> site = partial ? spliceSiteOf(*scan) : std::nullopt;
+    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked, site](
+                       const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
+                       PromptExtras &extras) mutable {
         params.dialect = dialectName(type);
         if (partial && (deployment.provider == Provider::Anthropic || deployment.provider == Provider::Mock
                         || deployment.mockResponse)) {
@@ -302,6 +302,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         params.rawBody = raw;
         if (partial) {
             params.partialBody = true;
+            params.spliceSite = site;
             extras.promptBound = plainChatPromptBound(raw, body, deployment.underlyingModel(), walked);
             extras.exactPrompt = [raw, model = deployment.underlyingModel()] {
                 return countRequestPromptTokens(QJsonDocument::fromJson(raw).object(), model);
@@ -352,7 +353,8 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
     }
     const bool tools = fields.contains("tools"_L1);
     const HeaderList forwarded = anthropicClientHeaders(context.request);
-    Shaper shape = [native = std::move(*body), raw, forwarded, plainContent, partial, tools](
+    const std::optional<SpliceSite> site = partial ? spliceSiteOf(scan) : std::nullopt;
+    Shaper shape = [native = std::move(*body), raw, forwarded, plainContent, partial, tools, site](
                        const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
                        PromptExtras &extras) mutable {
         params.dialect = u"messages"_s;
@@ -379,6 +381,8 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
                 };
                 params.exactPrompt = extras.exactPrompt;
                 params.partialBody = partial;
+                if (partial)
+                    params.spliceSite = site;
             } else {
                 counted = Anthropic::toChatRequest(native, false, true);
             }
@@ -551,8 +555,9 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     const QString requested = fields.string("model"_L1);
     const QString endUser = fields.string("user"_L1);  // a string, or absent or null (checked)
     const QByteArray tokenHash = context.caller.tokenHash;
+    const std::optional<SpliceSite> site = partial ? spliceSiteOf(scan) : std::nullopt;
     Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, plain, partial = partial,
-                    tools](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
+                    tools, site](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
                            PromptExtras &extras) mutable {
         params.dialect = dialectName(CallType::Responses);
         if (!speaksNatively(deployment, CallType::Responses)) {
@@ -580,6 +585,8 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         }
         params.upstreamBody = native;
         params.rawBody = raw;
+        if (partial)
+            params.spliceSite = site;
         params.onResponse = [this, id = deployment.id, group = deployment.modelName, tokenHash](
                                 const QString &responseId, const Usage &usage) -> std::optional<Store::WriteJob> {
             m_responses.remember(responseId, {id, group, tokenHash, usage.totalTokens});

@@ -152,8 +152,34 @@ QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool s
     return out;
 }
 
+std::optional<SpliceSite> spliceSiteOf(const RequestScan &scan)
+{
+    if (!scan.ok() || scan.contains("mock_response"))
+        return std::nullopt;
+    const std::optional<std::pair<qsizetype, qsizetype>> model = scan.span("model");
+    if (!model)
+        return std::nullopt;
+    return SpliceSite{model->first, model->second, scan.contains("stream_options")};
+}
+
+QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool stream, const SpliceSite &site)
+{
+    if (stream && site.streamOptions)
+        return {};
+    const qsizetype close = raw.lastIndexOf('}');   // a scanned object: only space after it
+    QByteArray out;
+    out.reserve(raw.size() + model.size() + 48);
+    out.append(raw.constData(), site.modelFrom);
+    out += jsonString(model);
+    out.append(raw.constData() + site.modelTo, close - site.modelTo);
+    if (stream)
+        out += QByteArrayLiteral(",\"stream_options\":{\"include_usage\":true}");
+    out.append(raw.constData() + close, raw.size() - close);
+    return out;
+}
+
 PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJsonObject body, const QByteArray &raw,
-                                 const HeaderList &clientHeaders, bool partial)
+                                 const HeaderList &clientHeaders, bool partial, const std::optional<SpliceSite> &site)
 {
     PreparedCall call;
     call.stream = type != CallType::Embedding && body.value(u"stream"_s).toBool(false);
@@ -162,7 +188,12 @@ PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJ
     if (askUsage)
         call.clientWantsUsage = body.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(false);
     // The client's own bytes when they can be spliced: no serialising on the hot path.
-    call.request.body = raw.isEmpty() ? QByteArray() : spliceRequestBody(raw, deployment.upstreamModel, askUsage);
+    if (raw.isEmpty())
+        call.request.body = QByteArray();
+    else if (site)
+        call.request.body = spliceRequestBody(raw, deployment.upstreamModel, askUsage, *site);
+    else
+        call.request.body = spliceRequestBody(raw, deployment.upstreamModel, askUsage);
     if (call.request.body.isEmpty()) {
         if (partial && !raw.isEmpty())
             body = QJsonDocument::fromJson(raw).object();

@@ -35,6 +35,18 @@ bool speaksNatively(const Deployment &deployment, CallType type);
 HeaderList anthropicHeaders(const Deployment &deployment, const HeaderList &client = {});
 
 // A provider call ready to start, and what the relay must remember about it.
+class RequestScan;
+
+// Where the client's body is spliced, as a scan of it found out: the "model" value's bytes
+// and whether "stream_options" is there. The upstream body is then spliced without a second
+// pass over the bytes.
+struct SpliceSite
+{
+    qsizetype modelFrom = 0;
+    qsizetype modelTo = 0;
+    bool streamOptions = false;
+};
+
 struct PreparedCall
 {
     UpstreamRequest request;
@@ -53,9 +65,10 @@ struct PreparedCall
 // built from `clientHeaders`.
 // `partial`: `body` holds only the top-level fields the gateway reads (RequestScan::objectOf):
 // what cannot be spliced is serialised from `raw` parsed whole.
+// `site`: where `raw` is spliced (spliceSiteOf its scan), when it was scanned.
 PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJsonObject body,
                                  const QByteArray &raw = {}, const HeaderList &clientHeaders = {},
-                                 bool partial = false);
+                                 bool partial = false, const std::optional<SpliceSite> &site = std::nullopt);
 
 // A request about a stored response (GET/DELETE /responses/{id}, POST …/cancel, GET
 // …/input_items): `subpath` is what follows "responses/" (id and any tail, query included).
@@ -71,5 +84,11 @@ UpstreamRequest prepareCountTokensRequest(const Deployment &deployment, const QB
 // key free of escapes and unique (so the provider cannot read a member the gateway did not
 // check), "model" present, no "mock_response", and no "stream_options" when streaming.
 QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool stream);
+
+// The site of a scanned body that spliceRequestBody would splice (plain keys, each there once,
+// "model" present, no "mock_response"); nullopt otherwise.
+std::optional<SpliceSite> spliceSiteOf(const RequestScan &scan);
+// spliceRequestBody of a body whose site is known: the same bytes, or empty where it is.
+QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool stream, const SpliceSite &site);
 
 } // namespace Tollgate

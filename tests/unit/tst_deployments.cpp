@@ -267,6 +267,17 @@ private Q_SLOTS:
                                                                  scan.objectOf(std::array<QByteArrayView, 3>{"model", "stream", "stream_options"}), raw, {}, true);
             QCOMPARE(QJsonDocument::fromJson(fromPartial.request.body), QJsonDocument::fromJson(fromObject.request.body));
             QCOMPARE(fromPartial.stream, stream);
+            // Spliced at the site the scan found: the same bytes as the splice's own pass.
+            const std::optional<SpliceSite> site = spliceSiteOf(scan);
+            QCOMPARE(site.has_value(), !spliced.isEmpty() || (stream && scan.contains("stream_options")));
+            if (site) {
+                QCOMPARE(spliceRequestBody(raw, u"upstream-a"_s, stream, *site), spliced);
+                const PreparedCall fromSite = prepareUpstreamCall(
+                    CallType::ChatCompletion, target,
+                    scan.objectOf(std::array<QByteArrayView, 3>{"model", "stream", "stream_options"}), raw, {}, true,
+                    site);
+                QCOMPARE(QJsonDocument::fromJson(fromSite.request.body), QJsonDocument::fromJson(fromObject.request.body));
+            }
         }
     }
 
