@@ -24,24 +24,67 @@ qsizetype skipSpace(const QByteArray &raw, qsizetype at)
     return at;
 }
 
+// The index of the first byte from `at` that is a quote or a backslash (`size` when none), 16
+// bytes at a time: most of a request's bytes are inside strings (the prompt), and most strings
+// of an answer are short, where two memchr calls a string cost more than the string.
+qsizetype findQuoteOrBackslash(const char *data, qsizetype at, qsizetype size)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (size - at >= 16) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(data + at));
+        const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)));
+        if (mask != 0)
+            return at + __builtin_ctz(unsigned(mask));
+        at += 16;
+    }
+#endif
+    while (at < size && data[at] != '"' && data[at] != '\\')
+        ++at;
+    return at;
+}
+
+// The index of the first byte from `at` that is a quote or a bracket (`size` when none), 16
+// bytes at a time. '[' and ']' are '{' and '}' less 0x20: or-ing 0x20 folds them together
+// (no other byte folds onto '{' or '}').
+qsizetype findQuoteOrBracket(const char *data, qsizetype at, qsizetype size)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i open = _mm_set1_epi8('{');
+    const __m128i close = _mm_set1_epi8('}');
+    const __m128i fold = _mm_set1_epi8(0x20);
+    while (size - at >= 16) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(data + at));
+        const __m128i folded = _mm_or_si128(bytes, fold);
+        const int mask = _mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(bytes, quote), _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close))));
+        if (mask != 0)
+            return at + __builtin_ctz(unsigned(mask));
+        at += 16;
+    }
+#endif
+    while (at < size && data[at] != '"' && data[at] != '{' && data[at] != '}' && data[at] != '[' && data[at] != ']')
+        ++at;
+    return at;
+}
+
 // `at` is on the opening quote: returns the index after the closing one (or -1), and whether
-// the string holds an escape. Most of a request's bytes are inside strings (the prompt): memchr
-// finds the closing quote (and whether a backslash comes before it) a vector at a time.
+// the string holds an escape.
 qsizetype skipString(const QByteArray &raw, qsizetype at, bool *escaped)
 {
     *escaped = false;
     const char *data = raw.constData();
     const qsizetype size = raw.size();
     for (++at; at < size;) {
-        const auto *quote = static_cast<const char *>(std::memchr(data + at, '"', size_t(size - at)));
-        if (!quote)
+        at = findQuoteOrBackslash(data, at, size);
+        if (at >= size)
             return -1;
-        const qsizetype end = quote - data;
-        const auto *slash = static_cast<const char *>(std::memchr(data + at, '\\', size_t(end - at)));
-        if (!slash)
-            return end + 1;
+        if (data[at] == '"')
+            return at + 1;
         *escaped = true;
-        at = (slash - data) + 2;   // past the escaped character, whatever it is
+        at += 2;   // past the escaped character, whatever it is
     }
     return -1;
 }
@@ -57,9 +100,14 @@ qsizetype skipValue(const QByteArray &raw, qsizetype at)
     if (first == '"')
         return skipString(raw, at, &escaped);
     if (first == '{' || first == '[') {
+        const char *data = raw.constData();
+        const qsizetype size = raw.size();
         int depth = 0;
-        while (at < raw.size()) {
-            const char c = raw[at];
+        while (true) {
+            at = findQuoteOrBracket(data, at, size);
+            if (at >= size)
+                return -1;
+            const char c = data[at];
             if (c == '"') {
                 at = skipString(raw, at, &escaped);
                 if (at < 0)
@@ -68,11 +116,10 @@ qsizetype skipValue(const QByteArray &raw, qsizetype at)
             }
             if (c == '{' || c == '[')
                 ++depth;
-            else if ((c == '}' || c == ']') && --depth == 0)
+            else if (--depth == 0)
                 return at + 1;
             ++at;
         }
-        return -1;
     }
     while (at < raw.size() && raw[at] != ',' && raw[at] != '}' && raw[at] != ' ' && raw[at] != '\n'
            && raw[at] != '\r' && raw[at] != '\t')

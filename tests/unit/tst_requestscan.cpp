@@ -211,6 +211,16 @@ void TestRequestScan::vouchesForNoTextTheParserRefuses()
         QVERIFY2(scan.objectOf(keys) == parsed, text.constData());
         for (auto it = parsed.begin(); it != parsed.end(); ++it)
             QVERIFY2(scan.type(it.key().toUtf8()) == it.value().type(), text.constData());
+        // scanJsonObject (the splice's and the answers' reader) splits it alike.
+        QVarLengthArray<JsonMember, 24> members;
+        qsizetype close = -1;
+        QVERIFY2(scanJsonObject(text, &members, &close), text.constData());
+        QVERIFY2(close == text.lastIndexOf('}'), text.constData());
+        QVERIFY2(members.size() == parsed.size(), text.constData());
+        for (const JsonMember &member : members) {
+            QVERIFY2(!member.keyEscaped, text.constData());
+            QVERIFY2(scan.span(member.key) == std::pair(member.valueFrom, member.valueTo), text.constData());
+        }
     };
     for (const QByteArray &body : requestBodies()) {
         for (qsizetype size = 0; size <= body.size(); ++size)
