@@ -121,31 +121,15 @@ QByteArray serializeHead(int status, const QByteArray &contentType, const Header
     QByteArray head;
     head.reserve(size + tail);
     head.resize(size);
-    char *out = head.data();
-    const auto put = [&out](QByteArrayView bytes) {
-        if (!bytes.isEmpty())
-            std::memcpy(out, bytes.data(), size_t(bytes.size()));
-        out += bytes.size();
-    };
-    put(Version);
-    put(codeText);
-    put(" ");
-    put(reason);
-    put("\r\n");
-    if (!contentType.isEmpty()) {
-        put(TypeName);
-        put(contentType);
-        put("\r\n");
-    }
-    for (const auto &[name, value] : headers) {
-        put(name);
-        put(": ");
-        put(value);
-        put("\r\n");
-    }
+    ByteWriter out(head.data());
+    out << Version << codeText << " " << reason << "\r\n";
+    if (!contentType.isEmpty())
+        out << TypeName << contentType << "\r\n";
+    for (const auto &[name, value] : headers)
+        out << name << ": " << value << "\r\n";
     if (closeAfter)
-        put(Close);
-    Q_ASSERT(out == head.constData() + head.size());
+        out << Close;
+    Q_ASSERT(out.at() == head.constData() + head.size());
     return head;
 }
 

@@ -8,6 +8,7 @@
 #include <QUrlQuery>
 
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -23,6 +24,27 @@ inline bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
 {
     return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
 }
+
+// Writes byte runs one after another into a buffer sized for them beforehand: a memcpy each,
+// where QByteArray::append's checks and growth cost ~100 instructions a run (an HTTP head is a
+// few dozen runs).
+class ByteWriter
+{
+public:
+    explicit ByteWriter(char *at) : m_at(at) {}
+
+    ByteWriter &operator<<(QByteArrayView bytes)
+    {
+        if (!bytes.isEmpty())
+            std::memcpy(m_at, bytes.data(), size_t(bytes.size()));
+        m_at += bytes.size();
+        return *this;
+    }
+    [[nodiscard]] const char *at() const { return m_at; }
+
+private:
+    char *m_at;
+};
 
 // A request as the gateway sees it: a plain value, copied out of the HTTP server's
 // objects before the handler runs (QtHttpServer reuses its request object).

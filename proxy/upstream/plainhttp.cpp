@@ -585,9 +585,9 @@ QByteArray PlainHttpClient::Private::requestHead(const Call &call) const
     qsizetype size = method.size() + call.target.target.size() + call.target.authority.size() + length.size() + 64;
     for (const auto &[name, value] : request.headers)
         size += name.size() + value.size() + 4;
-    QByteArray head;
-    head.reserve(size);
-    head.append(method).append(' ').append(call.target.target).append(" HTTP/1.1\r\n");
+    QByteArray head(size, Qt::Uninitialized);   // at least what is written below
+    ByteWriter out(head.data());
+    out << method << " " << call.target.target << " HTTP/1.1\r\n";
     bool host = false;
     for (const auto &[name, value] : request.headers) {
         // A CR/LF in a header would let a caller inject headers or a second request; framing
@@ -619,13 +619,15 @@ QByteArray PlainHttpClient::Private::requestHead(const Call &call) const
         default:
             break;
         }
-        head.append(name).append(": ").append(value).append("\r\n");
+        out << name << ": " << value << "\r\n";
     }
     if (!host)
-        head.append("Host: ").append(call.target.authority).append("\r\n");
+        out << "Host: " << call.target.authority << "\r\n";
     if (bodyFramed)
-        head.append("Content-Length: ").append(length).append("\r\n");
-    head.append("\r\n");
+        out << "Content-Length: " << length << "\r\n";
+    out << "\r\n";
+    Q_ASSERT(out.at() <= head.constData() + head.size());
+    head.truncate(out.at() - head.constData());
     return head;
 }
 
