@@ -15,6 +15,7 @@
 #include <QSqlDatabase>
 
 #include <algorithm>
+#include <cstring>
 #include <charconv>
 #include <cmath>
 
@@ -29,6 +30,59 @@ namespace Tollgate {
 // call, two more on every virtual-key call.
 QByteArray usdHeaderValue(NanoUsd nanos)
 {
+    // Below $1,000 an amount has at most 12 significant digits, which %.12g of the double
+    // (within 1e-16 of the decimal) writes exactly: written here from the integer (~0.1k
+    // instructions instead of to_chars' ~0.9k), the same bytes (tst_headervalues).
+    if (nanos > -1'000'000'000'000 && nanos < 1'000'000'000'000) {
+        if (nanos == 0)
+            return QByteArrayLiteral("0");
+        char text[40];
+        char *out = text;
+        if (nanos < 0)
+            *out++ = '-';
+        qint64 digits = nanos < 0 ? -nanos : nanos;
+        int exponent = -9;   // the value is digits × 10^exponent
+        while (digits % 10 == 0) {
+            digits /= 10;
+            ++exponent;
+        }
+        char significant[16];
+        const int count = int(std::to_chars(significant, significant + sizeof significant, digits).ptr - significant);
+        const int leading = count - 1 + exponent;   // the decimal exponent of the first digit
+        if (leading < -4) {
+            // d.ddde-XX
+            *out++ = significant[0];
+            if (count > 1) {
+                *out++ = '.';
+                std::memcpy(out, significant + 1, size_t(count - 1));
+                out += count - 1;
+            }
+            *out++ = 'e';
+            *out++ = '-';
+            *out++ = char('0' + (-leading) / 10);
+            *out++ = char('0' + (-leading) % 10);
+        } else if (exponent >= 0) {
+            std::memcpy(out, significant, size_t(count));
+            out += count;
+            std::memset(out, '0', size_t(exponent));
+            out += exponent;
+        } else if (count + exponent > 0) {
+            const int whole = count + exponent;
+            std::memcpy(out, significant, size_t(whole));
+            out += whole;
+            *out++ = '.';
+            std::memcpy(out, significant + whole, size_t(count - whole));
+            out += count - whole;
+        } else {
+            *out++ = '0';
+            *out++ = '.';
+            std::memset(out, '0', size_t(-(count + exponent)));
+            out += -(count + exponent);
+            std::memcpy(out, significant, size_t(count));
+            out += count;
+        }
+        return QByteArray(text, out - text);
+    }
     char text[32];
     const std::to_chars_result end = std::to_chars(text, text + sizeof text, nanosToUsd(nanos),
                                                    std::chars_format::general, 12);

@@ -25,6 +25,17 @@ void TestHeaderValues::usdAsQtWritesIt()
     QList<NanoUsd> amounts{0, 1, 9, 10, 999, 1'000, 123'456, 1'000'000'000, 999'999'999'999, 123'456'789'012'345};
     for (int i = 0; i < 20'000; ++i)
         amounts.append(NanoUsd(random.bounded(qint64(1) << 50) >> random.bounded(50)));
+    // Every decimal shape around the written form's switches: exponents, zeros between and
+    // after the digits, $1,000 and above, negative amounts.
+    for (const NanoUsd base : {NanoUsd(1), NanoUsd(7), NanoUsd(12), NanoUsd(105), NanoUsd(100'001), NanoUsd(123'456'789)}) {
+        for (NanoUsd scale = 1; scale <= std::numeric_limits<NanoUsd>::max() / 10 / base; scale *= 10) {
+            amounts.append(base * scale);
+            amounts.append(base * scale - 1);
+            amounts.append(-base * scale);
+        }
+    }
+    amounts.append({999'999'999'999, 1'000'000'000'000, -999'999'999'999, -1'000'000'000'000,
+                    std::numeric_limits<NanoUsd>::max(), std::numeric_limits<NanoUsd>::min() + 1});
     for (const NanoUsd amount : amounts)
         QCOMPARE(usdHeaderValue(amount), QByteArray::number(nanosToUsd(amount), 'g', 12));
 }
