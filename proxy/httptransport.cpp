@@ -1052,20 +1052,20 @@ int HttpTransport::activeExchanges() const
 
 bool HttpTransport::isLoopbackHost(QByteArrayView hostHeader)
 {
-    QByteArray host = hostHeader.trimmed().toByteArray().toLower();
+    // Views, no copy: every request's Host is judged.
+    QByteArrayView host = hostHeader.trimmed();
     if (host.startsWith('[')) {
         const qsizetype close = host.indexOf(']');
         if (close < 0)
             return false;
-        const QByteArray rest = host.mid(close + 1);
+        const QByteArrayView rest = host.sliced(close + 1);
         if (!rest.isEmpty() && !rest.startsWith(':'))
             return false;
-        return host.left(close + 1) == "[::1]";
+        return host.first(close + 1) == "[::1]";
     }
-    const qsizetype colon = host.indexOf(':');
-    if (colon >= 0)
-        host.truncate(colon);
-    return host == "localhost" || host == "127.0.0.1";
+    if (const qsizetype colon = host.indexOf(':'); colon >= 0)
+        host = host.first(colon);
+    return equalsIgnoringCase(host, "localhost") || host == "127.0.0.1";
 }
 
 } // namespace Tollgate

@@ -353,6 +353,12 @@ private Q_SLOTS:
         QTest::newRow("localhost suffix") << QByteArray("localhost.attacker.example") << false;
         QTest::newRow("other ip") << QByteArray("192.0.2.1") << false;
         QTest::newRow("broken ipv6") << QByteArray("[::1") << false;
+        QTest::newRow("ipv6 without port") << QByteArray("[::1]") << true;
+        QTest::newRow("ipv6, junk after") << QByteArray("[::1]x") << false;
+        QTest::newRow("other ipv6") << QByteArray("[::2]:4000") << false;
+        QTest::newRow("spaces around") << QByteArray(" LocalHost:80 ") << true;
+        QTest::newRow("ipv4 suffix") << QByteArray("127.0.0.1.attacker.example") << false;
+        QTest::newRow("empty") << QByteArray("") << false;
     }
 
     void loopbackHosts()
