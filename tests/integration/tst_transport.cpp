@@ -237,6 +237,10 @@ void TransportTest::apiKeyIsRequiredAndChecked_data()
     QTest::newRow("api-key") << QByteArrayLiteral("api-key: sk-test-master") << 200;
     QTest::newRow("x-api-key") << QByteArrayLiteral("x-api-key: sk-test-master") << 200;
     QTest::newRow("x-litellm-api-key") << QByteArrayLiteral("x-litellm-api-key: sk-test-master") << 200;
+    // Header names are read without case, wherever the upper-case letters are.
+    QTest::newRow("AUTHORIZATION") << QByteArrayLiteral("AUTHORIZATION: Bearer sk-test-master") << 200;
+    QTest::newRow("x-api-KEY") << QByteArrayLiteral("x-api-KEY: sk-test-master") << 200;
+    QTest::newRow("X-Api-Key, wrong") << QByteArrayLiteral("X-Api-Key: sk-test-mastex") << 401;
     // Authorization is read first: a wrong one is not rescued by a right one further down.
     QTest::newRow("wrong Authorization, right x-api-key")
         << QByteArrayLiteral("Authorization: Bearer sk-wrong\nx-api-key: sk-test-master") << 401;
