@@ -12,6 +12,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QVarLengthArray>
 
 #include <benchmark/benchmark.h>
 
@@ -94,12 +95,51 @@ void BM_ChatRequestSideScanned(benchmark::State &state)
         if (!readableWithoutMessages(scan, ChatBody))
             state.SkipWithError("the bench body is not read without its messages");
         const QJsonObject fields = scan.objectOf(ReadFields::Chat);
+        const RequestFields read(fields, &scan);
+        benchmark::DoNotOptimize(read.string("model"_L1));
+        benchmark::DoNotOptimize(read.string("user"_L1));
         benchmark::DoNotOptimize(plainChatPromptBound(ChatBody, fields, deployment.underlyingModel(),
                                                       promptWalkReadsBesideMessages(scan)));
-        benchmark::DoNotOptimize(spliceRequestBody(ChatBody, deployment.upstreamModel, false));
+        const std::optional<SpliceSite> site = spliceSiteOf(scan);
+        if (!site)
+            state.SkipWithError("the bench body has no splice site");
+        benchmark::DoNotOptimize(spliceRequestBody(ChatBody, deployment.upstreamModel, false, *site));
     }
 }
 BENCHMARK(BM_ChatRequestSideScanned);
+
+// What the relay reads of a Responses answer (bench/fake_upstream's shape): its top level split
+// to find usage and id.
+const QByteArray ResponsesAnswer = QByteArrayLiteral(
+    R"({"id":"resp_0123456789abcdef","object":"response","created_at":1733300000,"status":"completed",)"
+    R"("error":null,"incomplete_details":null,"instructions":"You are a helpful assistant. Answer concisely.",)"
+    R"("max_output_tokens":128,"model":"gpt-4o-mini","output":[{"type":"message","id":"msg_0123456789abcdef",)"
+    R"("status":"completed","role":"assistant","content":[{"type":"output_text","annotations":[],"text":"TCP is )"
+    R"(connection-oriented and reliable; UDP is connectionless and faster. Use TCP for web pages, UDP for live )"
+    R"(video."}]}],"parallel_tool_calls":true,"previous_response_id":null,"reasoning":{"effort":null,"summary":null},)"
+    R"("store":true,"temperature":0.2,"text":{"format":{"type":"text"}},"tool_choice":"auto","tools":[],"top_p":1,)"
+    R"("truncation":"disabled","usage":{"input_tokens":36,"input_tokens_details":{"cached_tokens":0},)"
+    R"("output_tokens":24,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":60},"user":null,"metadata":{}})");
+
+void BM_ResponsesAnswerScan(benchmark::State &state)
+{
+    QVarLengthArray<JsonMember, 24> members;
+    qsizetype close = 0;
+    for (auto _ : state)
+        benchmark::DoNotOptimize(scanJsonObject(ResponsesAnswer, &members, &close));
+    state.SetBytesProcessed(state.iterations() * ResponsesAnswer.size());
+}
+BENCHMARK(BM_ResponsesAnswerScan);
+
+// The cost headers of a virtual-key answer: $0.000072 (written from the integer) and $1,234.5
+// (to_chars' general format).
+void BM_UsdHeaderValue(benchmark::State &state)
+{
+    const NanoUsd amount = state.range(0);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(usdHeaderValue(amount));
+}
+BENCHMARK(BM_UsdHeaderValue)->Arg(72'000)->Arg(1'234'500'000'000);
 
 // The check alone, over the bench body.
 void BM_PlainValidJson(benchmark::State &state)
