@@ -24,48 +24,66 @@ qsizetype skipSpace(const QByteArray &raw, qsizetype at)
     return at;
 }
 
-// The index of the first byte from `at` that is a quote or a backslash (`size` when none), 16
-// bytes at a time: most of a request's bytes are inside strings (the prompt), and most strings
-// of an answer are short, where two memchr calls a string cost more than the string.
-qsizetype findQuoteOrBackslash(const char *data, qsizetype at, qsizetype size)
+// The bytes a search stops at, a 16-byte block at a time (`vector`: the mask of the block's
+// stops) and one at a time (`scalar`).
+struct QuoteOrBackslash
 {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    while (size - at >= 16) {
-        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(data + at));
-        const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)));
-        if (mask != 0)
-            return at + __builtin_ctz(unsigned(mask));
-        at += 16;
+    static int vector(__m128i bytes)
+    {
+        return _mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
     }
 #endif
-    while (at < size && data[at] != '"' && data[at] != '\\')
-        ++at;
-    return at;
-}
+    static bool scalar(char c) { return c == '"' || c == '\\'; }
+};
 
-// The index of the first byte from `at` that is a quote or a bracket (`size` when none), 16
-// bytes at a time. '[' and ']' are '{' and '}' less 0x20: or-ing 0x20 folds them together
-// (no other byte folds onto '{' or '}').
-qsizetype findQuoteOrBracket(const char *data, qsizetype at, qsizetype size)
+// '[' and ']' are '{' and '}' less 0x20: or-ing 0x20 folds them together (no other byte folds
+// onto '{' or '}').
+struct QuoteOrBracket
 {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i open = _mm_set1_epi8('{');
-    const __m128i close = _mm_set1_epi8('}');
-    const __m128i fold = _mm_set1_epi8(0x20);
+    static int vector(__m128i bytes)
+    {
+        const __m128i folded = _mm_or_si128(bytes, _mm_set1_epi8(0x20));
+        return _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')),
+                                              _mm_or_si128(_mm_cmpeq_epi8(folded, _mm_set1_epi8('{')),
+                                                           _mm_cmpeq_epi8(folded, _mm_set1_epi8('}')))));
+    }
+#endif
+    static bool scalar(char c) { return c == '"' || c == '{' || c == '}' || c == '[' || c == ']'; }
+};
+
+// What ends a run of a string's bytes that stand for themselves: a quote, a backslash, a
+// control character or a byte of 0x80 or more (signed: below 0x20).
+struct StringSpecial
+{
+#if defined(__SSE2__)
+    static int vector(__m128i bytes)
+    {
+        return _mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))),
+            _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20))));
+    }
+#endif
+    static bool scalar(char c) { return c == '"' || c == '\\' || uchar(c) < 0x20 || uchar(c) >= 0x80; }
+};
+
+// The index of the first byte from `at` that `Stops` stops at (`size` when none), 16 bytes at a
+// time: most of a request's bytes are inside strings (the prompt), and most strings of an
+// answer are short, where two memchr calls a string cost more than the string.
+template<typename Stops>
+qsizetype findFirst(const char *data, qsizetype at, qsizetype size)
+{
+#if defined(__SSE2__)
     while (size - at >= 16) {
-        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(data + at));
-        const __m128i folded = _mm_or_si128(bytes, fold);
-        const int mask = _mm_movemask_epi8(_mm_or_si128(
-            _mm_cmpeq_epi8(bytes, quote), _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close))));
+        const int mask = Stops::vector(_mm_loadu_si128(reinterpret_cast<const __m128i *>(data + at)));
         if (mask != 0)
             return at + __builtin_ctz(unsigned(mask));
         at += 16;
     }
 #endif
-    while (at < size && data[at] != '"' && data[at] != '{' && data[at] != '}' && data[at] != '[' && data[at] != ']')
+    while (at < size && !Stops::scalar(data[at]))
         ++at;
     return at;
 }
@@ -78,7 +96,7 @@ qsizetype skipString(const QByteArray &raw, qsizetype at, bool *escaped)
     const char *data = raw.constData();
     const qsizetype size = raw.size();
     for (++at; at < size;) {
-        at = findQuoteOrBackslash(data, at, size);
+        at = findFirst<QuoteOrBackslash>(data, at, size);
         if (at >= size)
             return -1;
         if (data[at] == '"')
@@ -104,7 +122,7 @@ qsizetype skipValue(const QByteArray &raw, qsizetype at)
         const qsizetype size = raw.size();
         int depth = 0;
         while (true) {
-            at = findQuoteOrBracket(data, at, size);
+            at = findFirst<QuoteOrBracket>(data, at, size);
             if (at >= size)
                 return -1;
             const char c = data[at];
@@ -453,26 +471,7 @@ private:
 
     // Past the bytes a string holds as they are (printable ASCII but '"' and '\\'), 16 at a
     // time: a prompt is most of a request's bytes.
-    void plainRun()
-    {
-#if defined(__SSE2__)
-        const __m128i quote = _mm_set1_epi8('"');
-        const __m128i backslash = _mm_set1_epi8('\\');
-        const __m128i space = _mm_set1_epi8(0x20);
-        while (m_end - m_p >= 16) {
-            const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(m_p));
-            // Signed: below 0x20 is a control character, below 0 a byte of 0x80 or more.
-            const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
-                                              _mm_cmplt_epi8(bytes, space));
-            const int mask = _mm_movemask_epi8(stop);
-            if (mask != 0) {
-                m_p += __builtin_ctz(unsigned(mask));
-                return;
-            }
-            m_p += 16;
-        }
-#endif
-    }
+    void plainRun() { m_p += findFirst<StringSpecial>(m_p, 0, m_end - m_p); }
 
     bool string()
     {
