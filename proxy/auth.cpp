@@ -20,16 +20,18 @@ QString Caller::actor() const
 
 QByteArray extractApiKey(const HttpRequest &request)
 {
-    const QByteArray authorization = request.header("authorization").trimmed();
+    // Views until the key is found: one copy, of the key.
+    const QByteArray header = request.header("authorization");
+    const QByteArrayView authorization = QByteArrayView(header).trimmed();
     if (!authorization.isEmpty()) {
-        if (authorization.size() > 7 && authorization.left(7).compare("bearer ", Qt::CaseInsensitive) == 0)
-            return authorization.mid(7).trimmed();
-        return authorization;
+        if (authorization.size() > 7 && equalsIgnoringCase(authorization.first(7), "bearer "))
+            return authorization.sliced(7).trimmed().toByteArray();
+        return authorization.toByteArray();
     }
     for (const char *name : {"api-key", "x-api-key", "x-litellm-api-key"}) {
-        const QByteArray value = request.header(name).trimmed();
-        if (!value.isEmpty())
-            return value;
+        const QByteArray other = request.header(name);
+        if (const QByteArrayView value = QByteArrayView(other).trimmed(); !value.isEmpty())
+            return value.toByteArray();
     }
     return {};
 }
