@@ -46,12 +46,12 @@ struct PromptExtras
 
 class RequestScan;
 
-// What the gateway reads of a plain request's top level, read without a DOM of the rest
-// (RequestScan::objectOf): a field read on the way of such a request (checks, admission, the
-// upstream call) must be named here.
+// What is parsed of a plain request's top level, read without a DOM of the rest
+// (RequestScan::objectOf): a value read from the request's QJsonObject on the way of such a
+// request (checks, admission, the upstream call) must be named here. What is read only as a
+// type or a string (the model, the end user, ...) comes from the scan itself (RequestFields)
+// and is not parsed.
 namespace ReadFields {
-// The values read from a request's QJsonObject. What is read only as a type or a string (the
-// model, the end user, ...) is read from the scan itself (RequestFields), and not parsed.
 // Chat: admission's output bound, the upstream call's stream options, and what the prompt
 // walk counts beside the messages (plainChatPromptBound).
 inline constexpr std::array<QByteArrayView, 15> Chat{

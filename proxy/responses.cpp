@@ -253,7 +253,8 @@ AccountingBody accountingBody(const QJsonObject &request, bool withPrompt, const
             chat.insert(u"max_tokens"_s, maxOutput);
         return result;
     }
-    // With the prompt, `request` is the whole body (no scan).
+    // With the prompt, `request` is the whole body (a scan's caller asks without it).
+    Q_ASSERT(!scan);
     const QJsonValue model = request.value(u"model"_s);
     const QJsonValue input = request.value(u"input"_s);
     const QJsonValue instructions = request.value(u"instructions"_s);

@@ -390,8 +390,9 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
                 client->send(errorResponse(ApiError::BadRequest, counted.error));
                 return false;
             }
-            // Read without its prompt, the body holds only model, max_tokens, stream and
-            // metadata, which outputBoundsError checked more strictly than validate() would.
+            // Read without its prompt, the body holds only max_tokens and stream (ReadFields::
+            // Messages), which outputBoundsError checked more strictly than validate() would, and
+            // the model was checked from the scan.
             if (auto error = partial ? std::nullopt : validate(CallType::ChatCompletion, counted.body)) {
                 client->send(*error);
                 return false;

@@ -34,7 +34,6 @@ bool speaksNatively(const Deployment &deployment, CallType type);
 // plus the client's anthropic-beta: what every request to an anthropic/ deployment carries.
 HeaderList anthropicHeaders(const Deployment &deployment, const HeaderList &client = {});
 
-// A provider call ready to start, and what the relay must remember about it.
 class RequestScan;
 
 // Where the client's body is spliced, as a scan of it found out: the "model" value's bytes
@@ -47,6 +46,7 @@ struct SpliceSite
     bool streamOptions = false;
 };
 
+// A provider call ready to start, and what the relay must remember about it.
 struct PreparedCall
 {
     UpstreamRequest request;
