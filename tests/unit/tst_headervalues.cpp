@@ -34,6 +34,9 @@ void TestHeaderValues::usdAsQtWritesIt()
             amounts.append(-base * scale);
         }
     }
+    // Round amounts of $1,000 and more (a budget), and the 13th significant digit.
+    amounts.append({1'000'000'000'000'000, 123'456'000'000'000, 9'000'000'000'000'000'000, -5'000'000'000'000,
+                    1'234'567'890'123, 1'234'567'890'120, 999'999'999'999'000});
     amounts.append({999'999'999'999, 1'000'000'000'000, -999'999'999'999, -1'000'000'000'000,
                     std::numeric_limits<NanoUsd>::max(), std::numeric_limits<NanoUsd>::min() + 1});
     for (const NanoUsd amount : amounts)
