@@ -131,15 +131,15 @@ void BM_ResponsesAnswerScan(benchmark::State &state)
 }
 BENCHMARK(BM_ResponsesAnswerScan);
 
-// The cost headers of a virtual-key answer: $0.000072 (written from the integer) and $1,234.5
-// (to_chars' general format).
+// The cost headers of a virtual-key answer: $0.000072 and a budget of $1,000,000 (written from
+// the integer), and $1,234.567890123 (13 significant digits: to_chars' general format).
 void BM_UsdHeaderValue(benchmark::State &state)
 {
     const NanoUsd amount = state.range(0);
     for (auto _ : state)
         benchmark::DoNotOptimize(usdHeaderValue(amount));
 }
-BENCHMARK(BM_UsdHeaderValue)->Arg(72'000)->Arg(1'234'500'000'000);
+BENCHMARK(BM_UsdHeaderValue)->Arg(72'000)->Arg(1'000'000'000'000'000)->Arg(1'234'567'890'123);
 
 // The check alone, over the bench body.
 void BM_PlainValidJson(benchmark::State &state)
