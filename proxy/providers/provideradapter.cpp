@@ -128,9 +128,10 @@ QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool s
     if (!scanJsonObject(raw, &members, &close))
         return {};
     const JsonMember *modelMember = nullptr;
+    bool streamOptions = false;
     for (qsizetype i = 0; i < members.size(); ++i) {
         const JsonMember &member = members[i];
-        if (member.keyEscaped || member.key == "mock_response" || (stream && member.key == "stream_options"))
+        if (member.keyEscaped || member.key == "mock_response")
             return {};
         for (qsizetype j = 0; j < i; ++j) {
             if (members[j].key == member.key)
@@ -138,18 +139,13 @@ QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool s
         }
         if (member.key == "model")
             modelMember = &member;
+        streamOptions = streamOptions || member.key == "stream_options";
     }
     if (!modelMember)
         return {};
-    QByteArray out;
-    out.reserve(raw.size() + model.size() + 48);
-    out.append(raw.constData(), modelMember->valueFrom);
-    out += jsonString(model);
-    out.append(raw.constData() + modelMember->valueTo, close - modelMember->valueTo);
-    if (stream)
-        out += QByteArrayLiteral(",\"stream_options\":{\"include_usage\":true}");
-    out.append(raw.constData() + close, raw.size() - close);
-    return out;
+    // scanJsonObject allows only space after the closing brace: the site's splice finds it.
+    const SpliceSite site{modelMember->valueFrom, modelMember->valueTo, streamOptions};
+    return spliceRequestBody(raw, model, stream, site);
 }
 
 std::optional<SpliceSite> spliceSiteOf(const RequestScan &scan)
