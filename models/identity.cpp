@@ -34,14 +34,16 @@ QString keyDisplayName(const QString &rawKey)
     return u"sk-..."_s + rawKey.right(4);
 }
 
-QString isoUtc(const QDateTime &time)
+namespace {
+
+// Writes `ms` (since the epoch, UTC) as Qt::ISODateWithMs would, 24 characters at `out`; false
+// for a year outside 0-9999 (Qt's own formatting handles those).
+template <typename Char>
+bool writeIsoUtc(qint64 ms, Char *out)
 {
-    if (!time.isValid())
-        return {};
-    // Every spend row formats two times: by hand, as Qt::ISODateWithMs of UTC would, because
-    // QDateTime::toString costs more than the rest of the row (measured with callgrind).
+    // Every spend row formats two times: by hand, because QDateTime::toString costs more than
+    // the rest of the row (measured with callgrind).
     constexpr qint64 MsPerDay = 86'400'000;
-    const qint64 ms = time.toMSecsSinceEpoch();
     qint64 days = ms / MsPerDay;
     qint64 msOfDay = ms % MsPerDay;
     if (msOfDay < 0) {
@@ -59,33 +61,50 @@ QString isoUtc(const QDateTime &time)
     const qint64 month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
     const qint64 year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
     if (year < 0 || year > 9999)
-        return time.toUTC().toString(Qt::ISODateWithMs);
+        return false;
     // Digit by digit: snprintf's format parsing cost more than the date arithmetic above.
-    QString text(24, Qt::Uninitialized);
-    char16_t *out = reinterpret_cast<char16_t *>(text.data());
     const auto digits = [&out](qint64 value, int width) {
         for (int i = width - 1; i >= 0; --i) {
-            out[i] = char16_t(u'0' + value % 10);
+            out[i] = Char('0' + value % 10);
             value /= 10;
         }
         out += width;
     };
-    const auto put = [&out](char16_t c) { *out++ = c; };
+    const auto put = [&out](char c) { *out++ = Char(c); };
     digits(year, 4);
-    put(u'-');
+    put('-');
     digits(month, 2);
-    put(u'-');
+    put('-');
     digits(day, 2);
-    put(u'T');
+    put('T');
     digits(msOfDay / 3'600'000, 2);
-    put(u':');
+    put(':');
     digits(msOfDay / 60'000 % 60, 2);
-    put(u':');
+    put(':');
     digits(msOfDay / 1000 % 60, 2);
-    put(u'.');
+    put('.');
     digits(msOfDay % 1000, 3);
-    put(u'Z');
+    put('Z');
+    return true;
+}
+
+} // namespace
+
+QString isoUtc(const QDateTime &time)
+{
+    if (!time.isValid())
+        return {};
+    QString text(IsoUtcLength, Qt::Uninitialized);
+    if (!writeIsoUtc(time.toMSecsSinceEpoch(), reinterpret_cast<char16_t *>(text.data())))
+        return time.toUTC().toString(Qt::ISODateWithMs);
     return text;
+}
+
+qsizetype isoUtcAscii(const QDateTime &time, char *out)
+{
+    if (!time.isValid() || !writeIsoUtc(time.toMSecsSinceEpoch(), out))
+        return 0;
+    return IsoUtcLength;
 }
 
 namespace IdentityJson {

@@ -89,6 +89,10 @@ struct EndUser
 // A time as the store and the API write it: UTC, ISO 8601 with milliseconds
 // ("2026-11-23T17:08:56.123Z", what Qt::ISODateWithMs gives for UTC); "" when invalid.
 QString isoUtc(const QDateTime &time);
+// isoUtc's text in ASCII at `out` (room for IsoUtcLength bytes), for a time of the years
+// 0-9999; returns IsoUtcLength, or 0 (nothing written) for any other time or an invalid one.
+inline constexpr qsizetype IsoUtcLength = 24;
+qsizetype isoUtcAscii(const QDateTime &time, char *out);
 
 // JSON of the management API (and of the `data` column in the store). Money is USD in
 // JSON, nano-dollars inside; times are ISO-8601 UTC with Z. `spend` is included.

@@ -9,6 +9,8 @@
 #include <QVariantList>
 
 #include <algorithm>
+#include <array>
+#include <span>
 
 using namespace Qt::StringLiterals;
 
@@ -55,12 +57,6 @@ constexpr int StartTimeColumn = 7;
 
 // Newest first; request_id breaks ties so the order (and keyset paging) is total.
 const QString NewestFirst = u" ORDER BY start_time DESC, request_id DESC"_s;
-
-// A null QString binds as SQL NULL; the text columns are NOT NULL with '' for "none".
-QString text(const QString &value)
-{
-    return value.isNull() ? QString(u""_s) : value;
-}
 
 SpendLogRow rowFrom(const QSqlQuery &query)
 {
@@ -187,15 +183,44 @@ namespace SpendLogRepository {
 
 namespace {
 
-QVariantList rowValues(const SpendLogRow &row)
+// The row's values as the insert binds them, in InsertSql's order: pointing into the row, and
+// at the two times written here in ASCII (a time isoUtcAscii cannot write goes as isoUtc's text).
+class RowArgs
 {
-    return {text(row.requestId), text(row.callType), text(row.apiKey), row.spend,
-            row.promptTokens, row.completionTokens, row.totalTokens, isoUtc(row.startTime),
-            isoUtc(row.endTime), text(row.model), text(row.modelGroup), text(row.modelId),
-            text(row.userId), text(row.endUser), text(row.status), row.costEstimated ? 1 : 0,
-            row.priceUnknown ? 1 : 0, row.cachedTokens, row.cacheWriteTokens, row.cacheWrite1hTokens,
-            text(row.dialect), text(row.sessionId), row.httpStatus, text(row.reason)};
-}
+public:
+    explicit RowArgs(const SpendLogRow &row)
+        : m_values{text(row.requestId), text(row.callType), text(row.apiKey), row.spend, row.promptTokens,
+                   row.completionTokens, row.totalTokens, time(row.startTime, m_start, m_startText),
+                   time(row.endTime, m_end, m_endText), text(row.model), text(row.modelGroup),
+                   text(row.modelId), text(row.userId), text(row.endUser), text(row.status),
+                   row.costEstimated ? 1 : 0, row.priceUnknown ? 1 : 0, row.cachedTokens, row.cacheWriteTokens,
+                   row.cacheWrite1hTokens, text(row.dialect), text(row.sessionId), row.httpStatus, text(row.reason)}
+    {}
+    RowArgs(const RowArgs &) = delete;
+    RowArgs &operator=(const RowArgs &) = delete;
+
+    [[nodiscard]] std::span<const Store::SqlArg> values() const { return m_values; }
+
+private:
+    // A null QString would bind as NULL; the text columns are NOT NULL with '' for "none".
+    static Store::SqlArg text(const QString &value)
+    {
+        return value.isNull() ? Store::SqlArg::utf8Bytes(QByteArrayView("", 0)) : Store::SqlArg(value);
+    }
+    static Store::SqlArg time(const QDateTime &value, char *ascii, QString &fallback)
+    {
+        if (const qsizetype length = isoUtcAscii(value, ascii))
+            return Store::SqlArg::utf8Bytes(QByteArrayView(ascii, length));
+        fallback = isoUtc(value);  // null for an invalid time: NULL, which the column refuses
+        return Store::SqlArg(fallback);
+    }
+
+    char m_start[IsoUtcLength];
+    char m_end[IsoUtcLength];
+    QString m_startText;
+    QString m_endText;
+    std::array<Store::SqlArg, 24> m_values;
+};
 
 const QString InsertSql = u"INSERT INTO spend_logs (request_id, call_type, api_key, spend_nanousd, "
                           "prompt_tokens, completion_tokens, total_tokens, start_time, end_time, model, "
@@ -209,7 +234,8 @@ const QString InsertSql = u"INSERT INTO spend_logs (request_id, call_type, api_k
 Store::WriteJob insert(SpendLogRow row)
 {
     return [row = std::move(row)](QSqlDatabase &db) -> Result<void> {
-        return Store::execCached(db, InsertSql, rowValues(row), u"record spend of call %1"_s.arg(row.requestId));
+        const RowArgs args(row);
+        return Store::execCachedArgs(db, InsertSql, args.values(), u"record spend of call %1"_s.arg(row.requestId));
     };
 }
 
@@ -219,7 +245,8 @@ Result<void> insertOnce(QSqlDatabase &db, const SpendLogRow &row, bool *inserted
     qint64 changes = 0;
     // The call's id goes into the message only when there is one (formatting it costs a call ~1k
     // instructions on the store thread).
-    auto done = Store::execCached(db, sql, rowValues(row), {}, &changes);
+    const RowArgs args(row);
+    auto done = Store::execCachedArgs(db, sql, args.values(), {}, &changes);
     *inserted = false;
     if (!done)
         return makeError(u"cannot record spend of call %1: %2"_s.arg(row.requestId, done.error().message));

@@ -358,6 +358,57 @@ int bind(sqlite3_stmt *statement, int index, const QVariant &value, char *&textO
     }
 }
 
+qsizetype textRoom(const Store::SqlArg &value)
+{
+    return value.kind == Store::SqlArg::Kind::Text ? utf8Encoder().requiredSpace(value.text.size()) : 0;
+}
+
+// As above, for a value given as a Store::SqlArg: UTF-8 bytes are bound where they are.
+int bind(sqlite3_stmt *statement, int index, const Store::SqlArg &value, char *&textOut)
+{
+    using Kind = Store::SqlArg::Kind;
+    switch (value.kind) {
+    case Kind::Null:
+        return sqlite3_bind_null(statement, index);
+    case Kind::Integer:
+        return sqlite3_bind_int64(statement, index, value.integer);
+    case Kind::Text: {
+        char *end = utf8Encoder().appendToBuffer(textOut, value.text);
+        const int bound = sqlite3_bind_text64(statement, index, textOut, sqlite3_uint64(end - textOut),
+                                              SQLITE_STATIC, SQLITE_UTF8);
+        textOut = end;
+        return bound;
+    }
+    case Kind::Utf8:
+        return sqlite3_bind_text64(statement, index, value.utf8.data(), sqlite3_uint64(value.utf8.size()),
+                                   SQLITE_STATIC, SQLITE_UTF8);
+    }
+    return SQLITE_MISUSE;
+}
+
+QVariantList variantsOf(std::span<const Store::SqlArg> values)
+{
+    QVariantList variants;
+    variants.reserve(qsizetype(values.size()));
+    for (const Store::SqlArg &value : values) {
+        switch (value.kind) {
+        case Store::SqlArg::Kind::Null:
+            variants.append(QVariant());
+            break;
+        case Store::SqlArg::Kind::Integer:
+            variants.append(QVariant(qlonglong(value.integer)));
+            break;
+        case Store::SqlArg::Kind::Text:
+            variants.append(QVariant(value.text.toString()));
+            break;
+        case Store::SqlArg::Kind::Utf8:
+            variants.append(QVariant(QString::fromUtf8(value.utf8)));
+            break;
+        }
+    }
+    return variants;
+}
+
 // PostgreSQL (QPSQL): the statements with values are prepared once per connection and kept, as
 // above, through QSqlQuery; bound by position. Statements without values (BEGIN, COMMIT, SAVEPOINT)
 // cannot be prepared there, and run as they are.
@@ -1037,8 +1088,12 @@ Result<void> Store::execPrepared(QSqlQuery &query, const QString &sql, const QVa
     return {};
 }
 
-Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values, const QString &what,
-                               qint64 *changes)
+namespace {
+
+// execCached's SQLite half, for either kind of value list; PostgreSQL gets QVariants.
+template <typename Values>
+Result<void> execCachedValues(QSqlDatabase &db, const QString &sql, const Values &values, const QString &what,
+                              qint64 *changes, const QVariantList &(*asVariants)(const Values &, QVariantList &))
 {
     const auto failed = [&what](const QString &reason) {
         return makeError(what.isEmpty() ? reason : u"cannot %1: %2"_s.arg(what, reason));
@@ -1047,7 +1102,8 @@ Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVari
     if (!handle) {
         if (Tollgate::isPostgres(db) && db.isOpen()) {
             QString error;
-            if (auto done = execPostgres(db, sql, values, changes, &error); !done)
+            QVariantList converted;
+            if (auto done = execPostgres(db, sql, asVariants(values, converted), changes, &error); !done)
                 return failed(error);
             return {};
         }
@@ -1058,19 +1114,19 @@ Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVari
     if (!statement)
         return failed(error);
     const int parameters = sqlite3_bind_parameter_count(statement);
-    if (values.size() != parameters)
-        return failed(u"%1 values for %2 parameters"_s.arg(values.size()).arg(parameters));
+    if (qsizetype(values.size()) != parameters)
+        return failed(u"%1 values for %2 parameters"_s.arg(qsizetype(values.size())).arg(parameters));
     // One buffer per thread for the statement's text, sized first (see bind()): this function
     // does not run again on this thread before its sqlite3_clear_bindings.
     thread_local QByteArray textBuffer;
     qsizetype room = 0;
-    for (const QVariant &value : values)
+    for (const auto &value : values)
         room += textRoom(value);
     if (textBuffer.size() < room)
         textBuffer.resize(std::max<qsizetype>(room, 1024));
     char *textOut = textBuffer.data();
     for (int i = 0; i < parameters; ++i) {
-        const int bound = bind(statement, i + 1, values.at(i), textOut);
+        const int bound = bind(statement, i + 1, values[i], textOut);
         if (bound != SQLITE_OK) {
             error = QString::fromUtf8(sqlite3_errmsg(handle));
             sqlite3_reset(statement);
@@ -1091,6 +1147,31 @@ Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVari
     if (changes)
         *changes = sqlite3_changes64(handle);
     return {};
+}
+
+const QVariantList &sameVariants(const QVariantList &values, QVariantList &)
+{
+    return values;
+}
+
+const QVariantList &convertedVariants(const std::span<const Store::SqlArg> &values, QVariantList &out)
+{
+    out = variantsOf(values);
+    return out;
+}
+
+} // namespace
+
+Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values, const QString &what,
+                               qint64 *changes)
+{
+    return execCachedValues(db, sql, values, what, changes, &sameVariants);
+}
+
+Result<void> Store::execCachedArgs(QSqlDatabase &db, const QString &sql, std::span<const SqlArg> values,
+                                   const QString &what, qint64 *changes)
+{
+    return execCachedValues(db, sql, values, what, changes, &convertedVariants);
 }
 
 Store::Store(QObject *parent)

@@ -8,9 +8,13 @@
 #include <QString>
 #include <QVariantList>
 
+#include <QByteArrayView>
+#include <QStringView>
+
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 class QSqlDatabase;
@@ -150,6 +154,33 @@ public:
                                      const QString &what);
     static Result<void> execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values,
                                    const QString &what, qint64 *changes = nullptr);
+
+    // One value for execCachedArgs: NULL, an integer, text (UTF-16, bound as UTF-8, a null
+    // string as NULL) or UTF-8 bytes. It only points at text: the text must outlive the call.
+    struct SqlArg
+    {
+        enum class Kind : quint8 { Null, Integer, Text, Utf8 };
+        Kind kind = Kind::Null;
+        qint64 integer = 0;
+        QStringView text;
+        QByteArrayView utf8;
+
+        SqlArg() = default;
+        SqlArg(qint64 value) : kind(Kind::Integer), integer(value) {}
+        SqlArg(int value) : kind(Kind::Integer), integer(value) {}
+        SqlArg(const QString &value) : kind(value.isNull() ? Kind::Null : Kind::Text), text(value) {}
+        static SqlArg utf8Bytes(QByteArrayView value)
+        {
+            SqlArg arg;
+            arg.kind = Kind::Utf8;
+            arg.utf8 = value;
+            return arg;
+        }
+    };
+    // execCached for a statement run for every call (the spend row): the values are bound from
+    // where they are, without a QVariant each (on PostgreSQL they become QVariants as above).
+    static Result<void> execCachedArgs(QSqlDatabase &db, const QString &sql, std::span<const SqlArg> values,
+                                       const QString &what, qint64 *changes = nullptr);
 
 private:
     // A call recordSpendSoon staged: its journal batch, whether that batch is written yet

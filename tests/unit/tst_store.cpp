@@ -170,6 +170,7 @@ private slots:
     void cachedStatementsBindLikeQt();
     void isoUtcFormatsAsQtDoes_data();
     void isoUtcFormatsAsQtDoes();
+    void spendRowColumnsAreWhatWasBound();
     void blockingHelpers();
     void blockingHelpersRefuseTheStoreThread();
     void defaultPathIsInAppData();
@@ -794,6 +795,87 @@ void TestStore::isoUtcFormatsAsQtDoes()
     QFETCH(QDateTime, time);
     QCOMPARE(isoUtc(time), time.toUTC().toString(Qt::ISODateWithMs));
     QCOMPARE(isoUtc(QDateTime()), QString());
+    // The spend row's ASCII form is the same text.
+    char ascii[IsoUtcLength];
+    QCOMPARE(isoUtcAscii(time, ascii), IsoUtcLength);
+    QCOMPARE(QString::fromLatin1(ascii, IsoUtcLength), isoUtc(time));
+    QCOMPARE(isoUtcAscii(QDateTime(), ascii), 0);
+    QCOMPARE(isoUtcAscii(QDateTime(QDate(10000, 1, 1), QTime(0, 0), Qt::UTC), ascii), 0);
+}
+
+void TestStore::spendRowColumnsAreWhatWasBound()
+{
+    // The spend row binds its values from the row itself (Store::SqlArg, the times written in
+    // ASCII): every column must hold what the row says, a null string '' (the columns are NOT
+    // NULL); a time without an ISO text (invalid, or after the year 9999) is refused.
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    SpendLogRow row;
+    row.requestId = u"call-\u00e9\u4e2d-1"_s;
+    row.callType = u"acompletion"_s;
+    row.apiKey = u"abc123"_s;
+    row.spend = 123'456'789'012;
+    row.promptTokens = 42;
+    row.completionTokens = 17;
+    row.totalTokens = 59;
+    row.cachedTokens = 3;
+    row.cacheWriteTokens = 4;
+    row.cacheWrite1hTokens = 2;
+    row.startTime = QDateTime(QDate(2026, 12, 5), QTime(1, 2, 3, 456), Qt::UTC);
+    row.endTime = QDateTime(QDate(9999, 2, 3), QTime(4, 5, 6, 7), Qt::UTC);
+    row.model = u"gpt-4o-mini"_s;
+    row.modelGroup = u"m\u00fcnchen"_s;  // modelId, userId, dialect and sessionId stay null
+    row.endUser = u"end \U0001F600 user"_s;
+    row.status = u"failure"_s;
+    row.costEstimated = true;
+    row.priceUnknown = false;
+    row.httpStatus = 502;
+    row.reason = u"upstream said no"_s;
+    const Result<void> written = store.writeNow([row](QSqlDatabase &db) -> Result<void> {
+        bool inserted = false;
+        const Result<void> done = SpendLogRepository::insertOnce(db, row, &inserted);
+        if (done.ok() && !inserted)
+            return makeError(u"not inserted"_s);
+        return done;
+    });
+    QVERIFY2(written.ok(), why(written));
+
+    const Result<QVariant> columns = store.readNow([](QSqlDatabase &db) -> QVariant {
+        QSqlQuery query(db);
+        if (!query.exec(u"SELECT request_id, call_type, api_key, spend_nanousd, prompt_tokens, completion_tokens, "
+                        "total_tokens, start_time, end_time, model, model_group, model_id, user_id, end_user, "
+                        "status, cost_estimated, price_unknown, cached_tokens, cache_write_tokens, "
+                        "cache_write_1h_tokens, dialect, session_id, http_status, reason, typeof(model_id), "
+                        "typeof(start_time) FROM spend_logs"_s)
+            || !query.next())
+            return QVariant();
+        QVariantList values;
+        for (int i = 0; i < 26; ++i)
+            values.append(query.value(i));
+        return values;
+    });
+    QVERIFY2(columns.ok(), why(columns));
+    const QVariantList values = columns->toList();
+    QCOMPARE(values.size(), 26);
+    const QVariantList expected{row.requestId, row.callType, row.apiKey, row.spend, 42, 17, 59,
+                                u"2026-12-05T01:02:03.456Z"_s, u"9999-02-03T04:05:06.007Z"_s, row.model, row.modelGroup,
+                                u""_s, u""_s, row.endUser, row.status, 1, 0, 3, 4, 2, u""_s, u""_s, 502,
+                                row.reason, u"text"_s, u"text"_s};
+    for (int i = 0; i < 26; ++i)
+        QCOMPARE(values.at(i).toString(), expected.at(i).toString());
+
+    // A time isoUtc has no text for binds NULL, which the NOT NULL column refuses.
+    for (const QDateTime &time : {QDateTime(), QDateTime(QDate(10001, 2, 3), QTime(4, 5), Qt::UTC)}) {
+        SpendLogRow timeless = row;
+        timeless.requestId = u"call-timeless"_s;
+        timeless.startTime = time;
+        const Result<void> refused = store.writeNow([timeless](QSqlDatabase &db) -> Result<void> {
+            bool inserted = false;
+            return SpendLogRepository::insertOnce(db, timeless, &inserted);
+        });
+        QVERIFY(!refused.ok());
+        QVERIFY2(refused.error().message.contains(u"NOT NULL"_s), qPrintable(refused.error().message));
+    }
 }
 
 void TestStore::blockingHelpers()
