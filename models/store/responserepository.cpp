@@ -15,10 +15,10 @@ Store::WriteJob save(const StoredResponse &response)
     static const QString sql = u"INSERT INTO responses (response_id, deployment_id, model_group, api_key, "
                                "context_tokens, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)"_s;
     return [response](QSqlDatabase &db) -> Result<void> {
-        return Store::execCached(db, sql,
-                                 {response.responseId, response.deploymentId, response.modelGroup, response.apiKey,
-                                  response.contextTokens, response.createdAt.toMSecsSinceEpoch()},
-                                 u"save a response"_s);
+        const Store::SqlArg values[] = {response.responseId, response.deploymentId, response.modelGroup,
+                                        response.apiKey, response.contextTokens,
+                                        response.createdAt.toMSecsSinceEpoch()};
+        return Store::execCachedArgs(db, sql, values, u"save a response"_s);
     };
 }
 
