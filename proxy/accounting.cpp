@@ -625,11 +625,14 @@ QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cos
     // adds it to what it holds rather than writing the ledger's total: another process on the
     // same database adds its calls too, and the journal's replay adds exactly the same.
     const NanoUsd added = std::max<NanoUsd>(cost, 0);
+    jobs.reserve(settlement->spends.size());  // one list each, not a regrowth per budget
+    if (states)
+        states->reserve(states->size() + settlement->spends.size());
     for (const SpendUpdate &update : settlement->spends) {
         const auto state = m_ledger.budget(update.scope);
         const QDateTime resetAt = state ? state->resetAt : QDateTime();
         const QString duration = state && state->duration ? state->duration->toString() : QString();
-        jobs.append(persistSpend(update.scope, update.spend, resetAt, duration, added));
+        persistSpend(update.scope, update.spend, resetAt, duration, added, jobs);
         if (update.leaseUsed > 0 && m_leases)
             jobs.append(m_leases->settled(update.scope, update.leaseUsed));
         if (states)
@@ -645,8 +648,8 @@ void Accounting::release(ReservationId reservation)
         m_ledger.release(reservation);
 }
 
-QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
-                                                const QString &duration, NanoUsd added)
+void Accounting::persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
+                              const QString &duration, NanoUsd added, QList<Store::WriteJob> &jobs)
 {
     // The registry keeps the new state; the store gets one increment whatever moved (addSpend
     // moves the stored window itself when the call's is newer). A scope the registry does not
@@ -656,15 +659,15 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
     switch (scope.kind) {
     case LedgerScope::Kind::Key:
         if (!identities || identities->setKeyBudgetState(scope.id, spend, resetAt) == Change::Unknown)
-            return {};
+            return;
         break;
     case LedgerScope::Kind::User:
         if (!identities || identities->setUserBudgetState(scope.id, spend, resetAt) == Change::Unknown)
-            return {};
+            return;
         break;
     case LedgerScope::Kind::EndUser:
         if (!identities || identities->setEndUserBudgetState(scope.id, spend, resetAt) == Change::Unknown)
-            return {};
+            return;
         break;
     case LedgerScope::Kind::Global:
         break;
@@ -674,11 +677,11 @@ QList<Store::WriteJob> Accounting::persistSpend(const LedgerScope &scope, NanoUs
         const qsizetype split = scope.id.indexOf(u'\n');
         if (!identities || split <= 0
             || !identities->setKeyModelBudgetState(scope.id.left(split), scope.id.mid(split + 1), spend, resetAt))
-            return {};
+            return;
         break;
     }
     }
-    return {IdentityRepository::addSpend(scope, added, resetAt, duration)};
+    jobs.append(IdentityRepository::addSpend(scope, added, resetAt, duration));
 }
 
 void Accounting::giveLeaseBack(const LedgerScope &scope)
@@ -721,8 +724,8 @@ void Accounting::persistResets(const QList<ResetEvent> &resets)
         // one's next call) already moved to, and a call after it moves the window all the same
         // if this write is lost.
         const auto state = m_ledger.budget(reset.scope);
-        jobs.append(persistSpend(reset.scope, 0, reset.nextResetAt,
-                                 state && state->duration ? state->duration->toString() : QString(), 0));
+        persistSpend(reset.scope, 0, reset.nextResetAt,
+                     state && state->duration ? state->duration->toString() : QString(), 0, jobs);
         jobs.append(IdentityRepository::audit({u"gateway"_s, u"budget.reset"_s, reset.scope.paramName(),
                                                reset.scope.displayId(),
                                                {{u"spend_before"_s, nanosToUsd(reset.spendBefore)},

@@ -178,8 +178,9 @@ private:
     // `added` as an increment (IdentityRepository::addSpend: a settled call, or a reset with 0).
     // `duration` is the period of that window: a stored window of another period (an admin changed
     // it meanwhile, on any instance) is not moved by it.
-    QList<Store::WriteJob> persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt,
-                                        const QString &duration, NanoUsd added);
+    // The increment's job (none for a scope the registry does not know) goes onto `jobs`.
+    void persistSpend(const LedgerScope &scope, NanoUsd spend, const QDateTime &resetAt, const QString &duration,
+                      NanoUsd added, QList<Store::WriteJob> &jobs);
     void recordEvents(const QList<ThresholdEvent> &events);
     void giveLeaseBack(const LedgerScope &scope);
     // Shared mode: a budget's limits changed (`before`: the ledger's state until then, nullopt on
