@@ -23,7 +23,7 @@ ModelAccess::ModelAccess(const Caller &caller, const IdentityRegistry *identitie
 {
     if (caller.kind != Caller::Kind::VirtualKey || !identities)
         return;  // master key / open access: everything
-    m_virtualKey = identities->keyByToken(QString::fromLatin1(caller.tokenHash));
+    m_virtualKey = identities->keyByToken(caller.tokenHashText);
     if (m_virtualKey)
         m_key.entries = m_virtualKey->models;
     // The user's list bounds every key of the user, whatever the key's own list says.

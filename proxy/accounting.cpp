@@ -509,7 +509,7 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // own, but its calls count like any other: for their end user, whose budget and limits
     // apply to every call naming them, and for the global budget, which caps every call.
     AdmissionRequest request;
-    const QString token = QString::fromLatin1(caller.tokenHash);
+    const QString &token = caller.tokenHashText;
     const bool virtualKey = caller.kind == Caller::Kind::VirtualKey;
     if (virtualKey) {
         request.budgets.append(LedgerScope::key(token));

@@ -21,6 +21,7 @@ struct Caller
     };
     Kind kind = Kind::Anonymous;
     QByteArray tokenHash;     // SHA-256 hex of the presented key ("" when none)
+    QString tokenHashText;    // the same as text: what the registry, the ledger and the store key on
     QString userId;           // the key's owner, if any
     std::optional<UserRole> role;  // the owner's role, if the owner exists
 

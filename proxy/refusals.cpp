@@ -68,7 +68,7 @@ void RefusalLog::record(SpendLogRow row)
 
 void RefusalRecorder::setCaller(const Caller &caller)
 {
-    m_apiKey = QString::fromLatin1(caller.tokenHash);
+    m_apiKey = caller.tokenHashText;
     m_userId = caller.userId;
 }
 

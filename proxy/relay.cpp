@@ -492,7 +492,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     SpendLogRow row;
     row.requestId = m_callId;
     row.callType = m_params.callTypeName.isEmpty() ? callTypeName(m_params.type) : m_params.callTypeName;
-    row.apiKey = QString::fromLatin1(m_params.apiKeyHash);
+    row.apiKey = m_params.apiKeyHash;
     row.startTime = m_startTime;
     row.endTime = QDateTime::currentDateTimeUtc();
     row.model = m_params.deployment.upstreamModel;

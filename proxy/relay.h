@@ -45,7 +45,7 @@ public:
         HeaderList clientHeaders;      // the client's anthropic-version / anthropic-beta
         QString dialect;               // the client's API: chat, completions, embeddings, messages, responses
         QString sessionId;             // the agent session the call belongs to (may be empty)
-        QByteArray apiKeyHash;
+        QString apiKeyHash;
         QString endUser;
         QString userId;                // the key's owner
         SteadyClock::time_point receivedAt;

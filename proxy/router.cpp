@@ -59,6 +59,7 @@ void Router::setMasterKey(QByteArrayView masterKey)
 {
     m_masterKey = masterKey.toByteArray();
     m_masterKeyHash = masterKey.isEmpty() ? QByteArray() : hashKey(masterKey);
+    m_masterKeyHashText = QString::fromLatin1(m_masterKeyHash);
 }
 
 namespace {
@@ -181,13 +182,15 @@ bool Router::authenticate(const HttpRequest &request, Access access, Caller &cal
     // The master key (the busiest caller) is known as it is: no hash to compute per call.
     if (!openAccess && sameSecret(key, m_masterKey)) {
         caller.tokenHash = m_masterKeyHash;
+        caller.tokenHashText = m_masterKeyHashText;
         caller.kind = Caller::Kind::MasterKey;
         return true;
     }
     const QByteArray presented = digestOf(key);
     caller.tokenHash = presented;
+    caller.tokenHashText = QString::fromLatin1(presented);
     // Looked up by its hash: the hash table compares digests, never the raw key.
-    const VirtualKey *virtualKey = m_identities ? m_identities->keyByToken(QString::fromLatin1(presented)) : nullptr;
+    const VirtualKey *virtualKey = m_identities ? m_identities->keyByToken(caller.tokenHashText) : nullptr;
     if (!virtualKey) {
         responder->send(errorResponse(ApiError::AuthError, u"Invalid API key."_s));
         return false;

@@ -82,6 +82,7 @@ private:
     QList<QString> m_patterns;                   // keys of m_byPath with a {…} segment
     QByteArray m_masterKey;       // compared as it is: the master key's calls skip hashing
     QByteArray m_masterKeyHash;
+    QString m_masterKeyHashText;
     // Digests of virtual keys presented lately, so a busy key is not hashed (SHA-256) per call:
     // a slot per key, picked by a seeded hash of it; the key in the slot is compared in
     // constant time, as the master key is. Only the gateway thread authenticates.

@@ -694,7 +694,7 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     params.deployment = *deployment;
     params.endUser = endUser;
     params.sessionId = sessionIdOf(sessionHeader(context.request));
-    params.apiKeyHash = context.caller.tokenHash;
+    params.apiKeyHash = context.caller.tokenHashText;
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;
     params.price = std::move(price);
