@@ -97,11 +97,25 @@ HeaderList anthropicHeaders(const Deployment &deployment, const HeaderList &clie
 
 namespace {
 
-QByteArray jsonString(const QString &text)
+// `text` as a JSON string at the end of `out`.
+void appendJsonString(QByteArray &out, const QString &text)
 {
+    // A plain ASCII name (every model name seen so far) goes as it is, without a UTF-8 copy.
+    const bool plain = std::all_of(text.begin(), text.end(), [](QChar c) {
+        return c.unicode() >= 0x20 && c.unicode() < 0x80 && c != u'"' && c != u'\\';
+    });
+    if (plain) {
+        const qsizetype at = out.size();
+        out.resize(at + text.size() + 2);
+        char *to = out.data() + at;
+        *to++ = '"';
+        for (const QChar c : text)
+            *to++ = char(c.unicode());
+        *to = '"';
+        return;
+    }
     const QByteArray utf8 = text.toUtf8();
-    QByteArray out;
-    out.reserve(utf8.size() + 2);
+    out.reserve(out.size() + utf8.size() + 2);
     out += '"';
     for (const char c : utf8) {
         if (c == '"' || c == '\\') {
@@ -116,7 +130,6 @@ QByteArray jsonString(const QString &text)
         }
     }
     out += '"';
-    return out;
 }
 
 } // namespace
@@ -166,7 +179,7 @@ QByteArray spliceRequestBody(const QByteArray &raw, const QString &model, bool s
     QByteArray out;
     out.reserve(raw.size() + model.size() + 48);
     out.append(raw.constData(), site.modelFrom);
-    out += jsonString(model);
+    appendJsonString(out, model);
     out.append(raw.constData() + site.modelTo, close - site.modelTo);
     if (stream)
         out += QByteArrayLiteral(",\"stream_options\":{\"include_usage\":true}");

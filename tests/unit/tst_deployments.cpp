@@ -285,6 +285,18 @@ private Q_SLOTS:
     {
         const QByteArray out = spliceRequestBody("{\"model\":\"gpt\"}", u"we\"ird\\na\u00efve\tname"_s, false);
         QCOMPARE(QJsonDocument::fromJson(out).object().value(u"model"_s).toString(), u"we\"ird\\na\u00efve\tname"_s);
+        // Plain ASCII names are copied as they are; anything else is escaped on the UTF-8 path.
+        const QStringList names{u"gpt-4o-mini"_s, u""_s, u"del\u007f~ !"_s, u"\""_s, u"\\"_s,
+                                u"ctl\u0001x"_s, u"\u00e9t\u00e9"_s, u"emoji \U0001F600"_s, u"end\u0080"_s};
+        for (const QString &name : names) {
+            const QByteArray spliced = spliceRequestBody("{\"model\":\"gpt\",\"n\":1}", name, false);
+            QJsonParseError error;
+            const QJsonObject object = QJsonDocument::fromJson(spliced, &error).object();
+            QVERIFY2(error.error == QJsonParseError::NoError, spliced.constData());
+            QCOMPARE(object.value(u"model"_s).toString(), name);
+            QCOMPARE(object.value(u"n"_s).toInt(), 1);
+        }
+        QCOMPARE(spliceRequestBody("{\"model\":\"gpt\"}", u"a-b_c.d/e:f"_s, false), QByteArray("{\"model\":\"a-b_c.d/e:f\"}"));
     }
 
     void canonicalPaths_data()
