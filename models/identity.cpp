@@ -37,7 +37,7 @@ QString keyDisplayName(const QString &rawKey)
 namespace {
 
 // Writes `ms` (since the epoch, UTC) as Qt::ISODateWithMs would, 24 characters at `out`; false
-// for a year outside 0-9999 (Qt's own formatting handles those).
+// (nothing written) for a year outside 0-9999, which isoUtc leaves to Qt's own formatting.
 template <typename Char>
 bool writeIsoUtc(qint64 ms, Char *out)
 {

@@ -2,14 +2,13 @@
 
 #include "../result.h"
 
+#include <QByteArrayView>
 #include <QMutex>
 #include <QObject>
 #include <QPointer>
 #include <QString>
-#include <QVariantList>
-
-#include <QByteArrayView>
 #include <QStringView>
+#include <QVariantList>
 
 #include <atomic>
 #include <functional>
