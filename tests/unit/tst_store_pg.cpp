@@ -169,6 +169,13 @@ void TestStorePg::spendRowsAndBudgetsRoundTrip()
         store.recordSpend(record, jobs, &context, [&answered](const Result<void> &r) { answered += r ? 1 : 0; });
     }
     QTRY_COMPARE(answered, 5);
+    // The row's values as SQLite gets them (Store::SqlArg): times as isoUtc writes them, a null string as ''.
+    QCOMPARE(scalar(store, u"SELECT end_time FROM spend_logs WHERE request_id = 'req-0'"_s).toString(),
+             isoUtc(row(u"x"_s, 0).endTime));
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs WHERE model_id = '' AND user_id = '' AND session_id = '' "
+                           "AND reason = '' AND dialect = 'chat'"_s)
+                 .toInt(),
+             5);
     QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys WHERE token = 'tok-a'"_s).toLongLong(), 5 * big);
     const QDateTime next = window.addDays(1);
     QVERIFY(store.writeNow(IdentityRepository::addSpend(LedgerScope::key(key.token), 7, next)).ok());
