@@ -386,7 +386,13 @@ int bind(sqlite3_stmt *statement, int index, const Store::SqlArg &value, char *&
     return SQLITE_MISUSE;
 }
 
-QVariantList variantsOf(std::span<const Store::SqlArg> values)
+// The values execPostgres binds: a QVariantList as it is, Store::SqlArg made QVariants.
+const QVariantList &postgresValues(const QVariantList &values)
+{
+    return values;
+}
+
+QVariantList postgresValues(std::span<const Store::SqlArg> values)
 {
     QVariantList variants;
     variants.reserve(qsizetype(values.size()));
@@ -1093,7 +1099,7 @@ namespace {
 // execCached's SQLite half, for either kind of value list; PostgreSQL gets QVariants.
 template <typename Values>
 Result<void> execCachedValues(QSqlDatabase &db, const QString &sql, const Values &values, const QString &what,
-                              qint64 *changes, const QVariantList &(*asVariants)(const Values &, QVariantList &))
+                              qint64 *changes)
 {
     const auto failed = [&what](const QString &reason) {
         return makeError(what.isEmpty() ? reason : u"cannot %1: %2"_s.arg(what, reason));
@@ -1102,8 +1108,7 @@ Result<void> execCachedValues(QSqlDatabase &db, const QString &sql, const Values
     if (!handle) {
         if (Tollgate::isPostgres(db) && db.isOpen()) {
             QString error;
-            QVariantList converted;
-            if (auto done = execPostgres(db, sql, asVariants(values, converted), changes, &error); !done)
+            if (auto done = execPostgres(db, sql, postgresValues(values), changes, &error); !done)
                 return failed(error);
             return {};
         }
@@ -1149,29 +1154,18 @@ Result<void> execCachedValues(QSqlDatabase &db, const QString &sql, const Values
     return {};
 }
 
-const QVariantList &sameVariants(const QVariantList &values, QVariantList &)
-{
-    return values;
-}
-
-const QVariantList &convertedVariants(const std::span<const Store::SqlArg> &values, QVariantList &out)
-{
-    out = variantsOf(values);
-    return out;
-}
-
 } // namespace
 
 Result<void> Store::execCached(QSqlDatabase &db, const QString &sql, const QVariantList &values, const QString &what,
                                qint64 *changes)
 {
-    return execCachedValues(db, sql, values, what, changes, &sameVariants);
+    return execCachedValues(db, sql, values, what, changes);
 }
 
 Result<void> Store::execCachedArgs(QSqlDatabase &db, const QString &sql, std::span<const SqlArg> values,
                                    const QString &what, qint64 *changes)
 {
-    return execCachedValues(db, sql, values, what, changes, &convertedVariants);
+    return execCachedValues(db, sql, values, what, changes);
 }
 
 Store::Store(QObject *parent)
