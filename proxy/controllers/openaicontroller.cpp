@@ -556,9 +556,10 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     const QString requested = fields.string("model"_L1);
     const QString endUser = fields.string("user"_L1);  // a string, or absent or null (checked)
     const QByteArray tokenHash = context.caller.tokenHash;
+    const QString tokenHashText = context.caller.tokenHashText;
     const std::optional<SpliceSite> site = partial ? spliceSiteOf(scan) : std::nullopt;
-    Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, plain, partial = partial,
-                    tools, site](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
+    Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, tokenHashText, plain,
+                    partial = partial, tools, site](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
                            PromptExtras &extras) mutable {
         params.dialect = dialectName(CallType::Responses);
         if (!speaksNatively(deployment, CallType::Responses)) {
@@ -588,13 +589,13 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         params.rawBody = raw;
         if (partial)
             params.spliceSite = site;
-        params.onResponse = [this, id = deployment.id, group = deployment.modelName, tokenHash](
+        params.onResponse = [this, id = deployment.id, group = deployment.modelName, tokenHash, tokenHashText](
                                 const QString &responseId, const Usage &usage) -> std::optional<Store::WriteJob> {
             m_responses.remember(responseId, {id, group, tokenHash, usage.totalTokens});
             if (!m_services.store)
                 return std::nullopt;
             return ResponseRepository::save(
-                {responseId, id, group, QString::fromLatin1(tokenHash), usage.totalTokens, Management::now(m_services)});
+                {responseId, id, group, tokenHashText, usage.totalTokens, Management::now(m_services)});
         };
         return true;
     };
