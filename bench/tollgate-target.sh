@@ -11,12 +11,15 @@
 #            key sk-bench-virtual-key-0001 via POST /key/generate: max_budget, rpm_limit, tpm_limit and
 #            models ["bench-group"] (an access group) - so every request goes through key lookup, model access,
 #            budget reservation and rate limiting. The limits are high enough never to reject during a run.
-# Runs in the harness's work directory (bench/.run/); files: tollgate-<mode>.yaml / .db / -provision.log.
+# Runs in the harness's work directory (bench/.run/); files: tollgate-<mode>.yaml / .db / -provision.log, or
+# tollgate-$TOLLGATE_TARGET_NAME.* when that is set (two builds compared in one run need a database each: the second
+# instance on one database finds the spend journal taken and commits every call before answering it).
 set -euo pipefail
 binary=$1 port=$2 upstream=$3 mode=$4
 master=sk-bench-master-key-0001
 virtual=sk-bench-virtual-key-0001
-cfg=$PWD/tollgate-$mode.yaml db=$PWD/tollgate-$mode.db
+name=${TOLLGATE_TARGET_NAME:-$mode}
+cfg=$PWD/tollgate-$name.yaml db=$PWD/tollgate-$name.db
 cat >"$cfg" <<EOF
 model_list:
   - model_name: gpt-4o-mini
@@ -45,7 +48,7 @@ rm -f "$db" "$db"-wal "$db"-shm "$db"-journal
 [[ ${TOLLGATE_TARGET_CONFIG_ONLY:-0} == 1 ]] && exit 0
 
 if [[ $mode == virtual ]]; then
-  log=$PWD/tollgate-$mode-provision.log
+  log=$PWD/tollgate-$name-provision.log
   "$binary" --headless --config "$cfg" --port 0 --db "$db" >"$log" 2>&1 &
   pid=$!
   trap 'kill -TERM $pid 2>/dev/null || true' EXIT
@@ -58,9 +61,9 @@ if [[ $mode == virtual ]]; then
   done
   [[ -n $gport ]] || { echo "provisioning tollgate did not start:" >&2; cat "$log" >&2; exit 1; }
   body='{"key": "'$virtual'", "key_alias": "bench", "max_budget": 100000, "rpm_limit": 100000000, "tpm_limit": 1000000000, "models": ["bench-group"]}'
-  code=$(curl -s -o "$PWD/tollgate-$mode-key.json" -w '%{http_code}' -H "Authorization: Bearer $master" \
+  code=$(curl -s -o "$PWD/tollgate-$name-key.json" -w '%{http_code}' -H "Authorization: Bearer $master" \
     -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$gport/key/generate")
-  [[ $code == 200 ]] || { echo "POST /key/generate -> $code: $(cat "$PWD/tollgate-$mode-key.json")" >&2; exit 1; }
+  [[ $code == 200 ]] || { echo "POST /key/generate -> $code: $(cat "$PWD/tollgate-$name-key.json")" >&2; exit 1; }
   kill -TERM $pid
   wait $pid || true
   trap - EXIT
