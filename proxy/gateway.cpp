@@ -23,6 +23,7 @@
 #include "controllers/spendcontroller.h"
 #include "controllers/usercontroller.h"
 #include "deployments.h"
+#include "epolldispatcher.h"
 #include "httptransport.h"
 #include "instancesync.h"
 #include "router.h"
@@ -344,6 +345,12 @@ Result<quint16> GatewayHost::start(Config config, Store *store, const Gateway::O
     // when the process exits — OpenSSL's atexit cleanup would free the thread's state twice.
     m_thread = std::thread([this, config = std::move(config), store, &options, &result, &started]() mutable {
         QThread::currentThread()->setObjectName(u"gateway"_s);
+        // epoll instead of glib's main loop (epolldispatcher.h); TOLLGATE_EVENT_DISPATCHER=qt
+        // keeps Qt's default, to compare the two or to rule the dispatcher out.
+        if (qgetenv("TOLLGATE_EVENT_DISPATCHER") != "qt") {
+            if (auto dispatcher = EpollEventDispatcher::create())
+                QThread::currentThread()->setEventDispatcher(dispatcher.release());
+        }
         QEventLoop loop;
         auto gateway = std::make_unique<Gateway>(std::move(config), store);
         result = gateway->start(options);
