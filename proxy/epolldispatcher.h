@@ -22,9 +22,10 @@ namespace Tollgate {
 // ready socket notifiers (read on IN/HUP/ERR, write on OUT/ERR, exception on PRI), then due
 // timers, each at most once a pass; a timer is not fired again while its own event runs; a
 // notifier unregistered (or deleted) during a pass is not activated after. Timers are kept to
-// the nanosecond whatever their Qt::TimerType (coarse timers simply fire on time). One difference: a pass with
-// QEventLoop::ExcludeSocketNotifiers leaves ready sockets unactivated but still wakes for them (the interest set stays
-// in the kernel), so such a pass does not sleep while a socket is ready; nothing on the gateway thread asks for it.
+// the nanosecond whatever their Qt::TimerType (coarse timers simply fire on time). One
+// difference: a pass with QEventLoop::ExcludeSocketNotifiers leaves ready sockets alone but
+// still wakes for them (the interest set stays in the kernel), so it does not sleep while one
+// is ready; nothing on the gateway thread asks for such a pass.
 //
 // Install before the thread's first event loop: QThread::currentThread()->setEventDispatcher(
 // EpollEventDispatcher::create().release()); Qt then owns it and deletes it when the thread ends.
