@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <ctime>
 #include <limits>
+#include <thread>
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -82,7 +83,10 @@ std::unique_ptr<EpollEventDispatcher> EpollEventDispatcher::create()
     return std::unique_ptr<EpollEventDispatcher>(new EpollEventDispatcher(epollFd, wakeFd));
 }
 
-EpollEventDispatcher::EpollEventDispatcher(int epollFd, int wakeFd) : m_epollFd(epollFd), m_wakeFd(wakeFd) {}
+EpollEventDispatcher::EpollEventDispatcher(int epollFd, int wakeFd)
+    : m_epollFd(epollFd), m_wakeFd(wakeFd), m_owner(std::this_thread::get_id())
+{
+}
 
 EpollEventDispatcher::~EpollEventDispatcher()
 {
@@ -305,19 +309,25 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 {
     m_interrupt.storeRelaxed(0);
     Q_EMIT awake();
+    m_postedHere = false;
     QCoreApplication::sendPostedEvents();
 
     const bool includeTimers = !(flags & QEventLoop::X11ExcludeTimers);
     const bool includeNotifiers = !(flags & QEventLoop::ExcludeSocketNotifiers);
-    const bool canWait = (flags & QEventLoop::WaitForMoreEvents) && !m_interrupt.loadRelaxed();
+    // An event posted here while the pass ran (left for the next pass by sendPostedEvents)
+    // keeps this pass from sleeping: such a post wrote no eventfd (wakeUp).
+    const bool canWait = (flags & QEventLoop::WaitForMoreEvents) && !m_interrupt.loadRelaxed() && !m_postedHere;
     if (m_interrupt.loadRelaxed())
         return false;
 
     qint64 timeoutNs = 0;
     if (canWait && m_alwaysReady == 0) {
         timeoutNs = includeTimers ? nextTimerWaitNs(monotonicNs()) : -1;
-        if (timeoutNs != 0)
+        if (timeoutNs != 0) {
             Q_EMIT aboutToBlock();
+            if (m_postedHere)
+                timeoutNs = 0;  // a slot connected to aboutToBlock posted something
+        }
     }
 
     std::array<epoll_event, 256> events;
@@ -352,7 +362,14 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 
 void EpollEventDispatcher::wakeUp()
 {
-    // Called on every postEvent, from any thread: one write until the loop has read it.
+    // Called on every postEvent. From this dispatcher's own thread the loop is not asleep (it is
+    // the caller): a note for processEvents does, with no write and no read of the eventfd and
+    // no extra pass (a call posts to its own thread about once: the store's answer). From any
+    // other thread: one write until the loop has read it.
+    if (std::this_thread::get_id() == m_owner) {
+        m_postedHere = true;
+        return;
+    }
     if (m_wakeUps.testAndSetAcquire(0, 1))
         eventfd_write(m_wakeFd, 1);
 }

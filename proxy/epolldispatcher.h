@@ -4,6 +4,7 @@
 #include <QAtomicInt>
 
 #include <memory>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -27,8 +28,9 @@ namespace Tollgate {
 // still wakes for them (the interest set stays in the kernel), so it does not sleep while one
 // is ready; nothing on the gateway thread asks for such a pass.
 //
-// Install before the thread's first event loop: QThread::currentThread()->setEventDispatcher(
-// EpollEventDispatcher::create().release()); Qt then owns it and deletes it when the thread ends.
+// Create it on the thread it is to serve and install it before that thread's first event loop:
+// QThread::currentThread()->setEventDispatcher(EpollEventDispatcher::create().release()); Qt
+// then owns it and deletes it when the thread ends.
 // create() returns nullptr when the kernel refuses epoll or eventfd (Qt's default is used then).
 class EpollEventDispatcher final : public QAbstractEventDispatcher
 {
@@ -85,7 +87,9 @@ private:
 
     const int m_epollFd;
     const int m_wakeFd;
+    const std::thread::id m_owner;  // the thread create() ran on: the one this dispatcher serves
     QAtomicInt m_wakeUps;
+    bool m_postedHere = false;  // an event was posted from m_owner since this pass began
     QAtomicInt m_interrupt;
     std::unordered_map<int, Watch> m_watches;
     int m_alwaysReady = 0;  // watches epoll refused

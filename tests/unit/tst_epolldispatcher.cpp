@@ -110,6 +110,53 @@ private slots:
         QCOMPARE(received, Posts);
     }
 
+    void eventsPostedFromTheLoopsOwnThreadAreDelivered()
+    {
+        // A post from the loop's own thread writes no eventfd (the loop is not asleep): each
+        // event here posts the next from inside its own delivery.
+        constexpr int Chain = 200;
+        int delivered = 0;
+        int exitCode = -1;
+        const bool installed = onEpollThread([&] {
+            QEventLoop loop;
+            guard(loop);
+            QObject receiver;
+            std::function<void()> next = [&] {
+                if (++delivered == Chain)
+                    loop.exit(0);
+                else
+                    QMetaObject::invokeMethod(&receiver, next, Qt::QueuedConnection);
+            };
+            QMetaObject::invokeMethod(&receiver, next, Qt::QueuedConnection);
+            exitCode = loop.exec();
+        });
+        QVERIFY(installed);
+        QCOMPARE(exitCode, 0);
+        QCOMPARE(delivered, Chain);
+    }
+
+    void postFromAboutToBlockKeepsThePassAwake()
+    {
+        // A slot on aboutToBlock posts from the loop's own thread after the pass decided to wait:
+        // the pass must not then sleep (here until the guard's timer, 5 s away).
+        int exitCode = -1;
+        const bool installed = onEpollThread([&] {
+            QEventLoop loop;
+            guard(loop);
+            QObject receiver;
+            bool posted = false;
+            QObject::connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::aboutToBlock, &receiver,
+                             [&] {
+                                 if (std::exchange(posted, true))
+                                     return;
+                                 QMetaObject::invokeMethod(&receiver, [&loop] { loop.exit(0); }, Qt::QueuedConnection);
+                             });
+            exitCode = loop.exec();
+        });
+        QVERIFY(installed);
+        QCOMPARE(exitCode, 0);
+    }
+
     void quitFromAnotherThreadWhileWaiting()
     {
         int exitCode = -1;
