@@ -11,6 +11,7 @@
 #include <ctime>
 #include <limits>
 #include <thread>
+#include <utility>
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -218,15 +219,20 @@ void EpollEventDispatcher::registerTimer(int timerId, qint64 interval, Qt::Timer
     m_timers.push_back(Timer{timerId, interval, timerType, object, monotonicNs() + interval * NsPerMs});
 }
 
+std::vector<EpollEventDispatcher::Timer>::iterator EpollEventDispatcher::timerAt(int timerId)
+{
+    return std::find_if(m_timers.begin(), m_timers.end(), [timerId](const Timer &t) { return t.id == timerId; });
+}
+
 EpollEventDispatcher::Timer *EpollEventDispatcher::findTimer(int timerId)
 {
-    const auto it = std::find_if(m_timers.begin(), m_timers.end(), [timerId](const Timer &t) { return t.id == timerId; });
+    const auto it = timerAt(timerId);
     return it == m_timers.end() ? nullptr : &*it;
 }
 
 bool EpollEventDispatcher::unregisterTimer(int timerId)
 {
-    const auto it = std::find_if(m_timers.begin(), m_timers.end(), [timerId](const Timer &t) { return t.id == timerId; });
+    const auto it = timerAt(timerId);
     if (it == m_timers.end())
         return false;
     m_timers.erase(it);
@@ -277,18 +283,21 @@ int EpollEventDispatcher::activateTimers()
     if (m_timers.empty())
         return 0;
     const qint64 now = monotonicNs();
-    m_dueTimers.clear();
+    // This pass's list, taken from the member (which only keeps its capacity): a nested loop
+    // run from one of the events below activates timers with a list of its own.
+    std::vector<int> due = std::exchange(m_dueTimers, {});
+    due.clear();
     for (const Timer &t : m_timers) {
         if (!t.inEvent && t.dueNs <= now)
-            m_dueTimers.push_back(t.id);
+            due.push_back(t.id);
     }
     int fired = 0;
     // Each due timer fires once; one killed (or its object deleted) by an earlier one's event
-    // is no longer found. m_timers may grow while an event runs: look a timer up again after.
-    for (std::size_t i = 0; i < m_dueTimers.size(); ++i) {
-        const int id = m_dueTimers[i];
+    // is no longer found, and one a nested loop fired meanwhile is no longer due. m_timers may
+    // grow while an event runs: look a timer up again after.
+    for (const int id : due) {
         Timer *timer = findTimer(id);
-        if (!timer || timer->inEvent)
+        if (!timer || timer->inEvent || timer->dueNs > now)
             continue;
         const qint64 interval = timer->intervalMs * NsPerMs;
         timer->dueNs += interval;
@@ -302,6 +311,7 @@ int EpollEventDispatcher::activateTimers()
         if (Timer *after = findTimer(id))
             after->inEvent = false;
     }
+    m_dueTimers = std::move(due);
     return fired;
 }
 

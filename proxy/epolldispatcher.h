@@ -79,6 +79,7 @@ private:
     };
 
     void updateWatch(int fd, Watch &watch, bool wasEmpty);
+    std::vector<Timer>::iterator timerAt(int timerId);
     Timer *findTimer(int timerId);
     [[nodiscard]] qint64 nextTimerWaitNs(qint64 nowNs) const;  // -1: none
     int activateTimers();
@@ -96,7 +97,7 @@ private:
     bool m_nanosecondWaits = true;  // false once the kernel lacked epoll_pwait2
     std::vector<QSocketNotifier *> m_pending;  // this pass's ready notifiers; nulled when unregistered
     std::vector<Timer> m_timers;
-    std::vector<int> m_dueTimers;
+    std::vector<int> m_dueTimers;  // the capacity of a pass's list of due timers (activateTimers)
 };
 
 } // namespace Tollgate

@@ -268,6 +268,36 @@ private slots:
         QCOMPARE(maxDepth, 1);
     }
 
+    void timerFiredByANestedLoopIsNotFiredAgainByTheOuterPass()
+    {
+        // Both timers are due in the loop's first pass; the first one's event runs a nested loop,
+        // which fires the second (and sets it 200 ms ahead). The outer pass, going on after it,
+        // must not fire that second timer again before it is due.
+        int secondFired = -1;
+        const bool installed = onEpollThread([&] {
+            QEventLoop loop;
+            guard(loop);
+            TimerCounter counter;
+            const int first = counter.startTimer(200, Qt::PreciseTimer);
+            counter.startTimer(200, Qt::PreciseTimer);
+            counter.onTimer = [&](int id) {
+                if (id != first)
+                    return;
+                counter.killTimer(first);
+                QEventLoop nested;
+                QTimer::singleShot(10, &nested, [&nested] { nested.quit(); });
+                nested.exec();
+                // Read when the outer pass has finished (a posted event runs in the next pass).
+                QMetaObject::invokeMethod(&loop, [&] { secondFired = int(counter.fired.size()) - 1; loop.exit(0); },
+                                          Qt::QueuedConnection);
+            };
+            QThread::msleep(210);  // both due before the first pass
+            loop.exec();
+        });
+        QVERIFY(installed);
+        QCOMPARE(secondFired, 1);
+    }
+
     void zeroTimerFiresEveryPassWithoutStarvingPostedEvents()
     {
         int zeroFired = 0;
