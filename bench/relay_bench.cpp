@@ -150,6 +150,29 @@ void BM_PlainValidJson(benchmark::State &state)
 }
 BENCHMARK(BM_PlainValidJson);
 
+// bench/chat.lua's Messages body, and the look a Messages call makes for a prompt-cache write.
+const QByteArray MessagesBody = QByteArrayLiteral(
+    R"({"model":"bench-model","max_tokens":128,"system":"You are a helpful assistant. Answer concisely.",)"
+    R"("messages":[{"role":"user","content":"Summarize the main differences between TCP and UDP in two sentences, )"
+    R"(and give one typical use case for each protocol."}],"temperature":0.2,"top_p":1,)"
+    R"("metadata":{"user_id":"bench-user-0001"},"stream":false})");
+
+void BM_BodyContainsQByteArray(benchmark::State &state)
+{
+    for (auto _ : state)
+        benchmark::DoNotOptimize(MessagesBody.contains("cache_control"));
+    state.SetBytesProcessed(state.iterations() * MessagesBody.size());
+}
+BENCHMARK(BM_BodyContainsQByteArray);
+
+void BM_BodyContainsBytes(benchmark::State &state)
+{
+    for (auto _ : state)
+        benchmark::DoNotOptimize(containsBytes(MessagesBody, "cache_control"));
+    state.SetBytesProcessed(state.iterations() * MessagesBody.size());
+}
+BENCHMARK(BM_BodyContainsBytes);
+
 } // namespace
 
 BENCHMARK_MAIN();

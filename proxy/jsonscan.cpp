@@ -299,6 +299,13 @@ qsizetype afterTypeKey(const QByteArray &raw, qsizetype from)
 
 } // namespace
 
+bool containsBytes(QByteArrayView haystack, QByteArrayView needle)
+{
+    if (needle.isEmpty())
+        return true;
+    return memmem(haystack.data(), size_t(haystack.size()), needle.data(), size_t(needle.size())) != nullptr;
+}
+
 bool onlyPlainContent(const QByteArray &raw)
 {
     static const QSet<QByteArray> plain{

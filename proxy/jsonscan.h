@@ -67,6 +67,11 @@ private:
 // looked at, so none can hide.
 bool onlyPlainContent(const QByteArray &raw);
 
+// Whether `needle` occurs in `haystack` (an empty needle always does), as QByteArray::contains
+// says. glibc's memmem: ~5x faster over a request body than QByteArray::contains, which hashes
+// every byte (bench/relay_bench, BM_BodyContains*).
+bool containsBytes(QByteArrayView haystack, QByteArrayView needle);
+
 // Whether `raw` is one JSON text that QJsonDocument::fromJson reads without an error, checked
 // without building a DOM. Conservative: false for anything it does not vouch for — control
 // characters in a string, an escaped surrogate, invalid UTF-8, nesting deeper than 256, a

@@ -180,7 +180,7 @@ bool SseParser::next(SseEvent &event)
 ChunkInfo inspectChunk(const QByteArray &data)
 {
     ChunkInfo info;
-    if (!data.contains("\"usage\""))
+    if (!containsBytes(data, "\"usage\""))
         return info;
     const QJsonDocument document = QJsonDocument::fromJson(data);
     if (!document.isObject())

@@ -213,9 +213,9 @@ constexpr qint64 ToolUseOverheadTokens = 1000;
 PromptExtras::CacheWrites cacheWritesOf(const QByteArray &raw)
 {
     using CacheWrites = PromptExtras::CacheWrites;
-    if (!raw.contains("cache_control"))
+    if (!containsBytes(raw, "cache_control"))
         return CacheWrites::None;
-    return raw.contains("\"1h\"") ? CacheWrites::OneHour : CacheWrites::FiveMinutes;
+    return containsBytes(raw, "\"1h\"") ? CacheWrites::OneHour : CacheWrites::FiveMinutes;
 }
 
 // An OpenAI request names no output limit, Anthropic requires one: the model's (model_info

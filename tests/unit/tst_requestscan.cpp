@@ -33,6 +33,7 @@ private slots:
     void plainChatBoundHoldsThePromptWalk();
     void plainMessagesAndResponsesBoundsHoldTheExactCount();
     void responsesChecksAreTheSameReadWithoutItsPrompt();
+    void containsBytesAnswersAsQByteArrayContains();
 };
 
 namespace {
@@ -481,6 +482,23 @@ void TestRequestScan::responsesChecksAreTheSameReadWithoutItsPrompt()
         ++compared;
     }
     QCOMPARE(compared, 3000);
+}
+
+void TestRequestScan::containsBytesAnswersAsQByteArrayContains()
+{
+    const QByteArray body =
+        R"({"system":[{"type":"text","text":"x","cache_control":{"type":"ephemeral","ttl":"1h"}}]})";
+    const QList<QByteArray> haystacks{body, body.left(40), QByteArray(), "c", "cache_contro", "\"1h\"", "aaab"};
+    const QList<QByteArray> needles{"cache_control", "\"1h\"", "\"usage\"", "}", "{\"", "aab", "c", QByteArray()};
+    for (const QByteArray &haystack : haystacks) {
+        for (const QByteArray &needle : needles) {
+            QVERIFY2(containsBytes(haystack, needle) == haystack.contains(needle),
+                     QByteArray(haystack + " / " + needle).constData());
+        }
+    }
+    // Found at the very end, and not past it (a view shorter than its bytes).
+    QVERIFY(containsBytes(body, "}]}"));
+    QVERIFY(!containsBytes(QByteArrayView(body).first(body.size() - 1), "}]}"));
 }
 
 QTEST_GUILESS_MAIN(TestRequestScan)
