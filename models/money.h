@@ -61,6 +61,10 @@ inline double nanosToUsd(NanoUsd nanos)
 // Saturates: a huge count (max_tokens = 1e18) is the largest amount, never a wrapped one.
 inline NanoUsd tokenCost(qint64 tokens, double usdPerToken)
 {
+    // No tokens cost nothing at any rate (NaN and infinite ones too, as below): most calls have
+    // no cached or cache-written tokens, and the long double rounding costs ~0.1k instructions.
+    if (tokens == 0)
+        return 0;
     return roundSaturated(static_cast<long double>(tokens) * static_cast<long double>(usdPerToken)
                           * static_cast<long double>(NanosPerUsd));
 }

@@ -487,6 +487,10 @@ void TestLedger::moneyArithmeticSaturates()
     QCOMPARE(tokenCost(std::numeric_limits<qint64>::max(), 0.00001), MaxNanoUsd);
     QCOMPARE(tokenCost(1'000'000'000'000'000'000, 0.00001), MaxNanoUsd);
     QCOMPARE(tokenCost(1000, 0.00001), NanoUsd(10'000'000));
+    // No tokens cost nothing, whatever the rate; one token at an infinite rate is the most.
+    QCOMPARE(tokenCost(0, std::numeric_limits<double>::infinity()), NanoUsd(0));
+    QCOMPARE(tokenCost(0, std::numeric_limits<double>::quiet_NaN()), NanoUsd(0));
+    QCOMPARE(tokenCost(1, std::numeric_limits<double>::infinity()), MaxNanoUsd);
     QCOMPARE(usdToNanos(1e300), MaxNanoUsd);
     QCOMPARE(usdToNanos(std::numeric_limits<double>::infinity()), MaxNanoUsd);
     QCOMPARE(usdToNanos(std::numeric_limits<double>::quiet_NaN()), NanoUsd(0));
