@@ -533,47 +533,23 @@ ModelPrice toModelPrice(const Hit &hit, const QDateTime &at)
 
 // --- ModelPrice ---------------------------------------------------------------------------
 
-namespace {
-
-// The per-token rates a prompt of this size pays: the base tier's, overridden by each tier the
-// prompt is above (ascending, so for each kind the highest such tier wins).
-struct TierRates
+ModelPrice ModelPrice::forPromptSize(qint64 promptTokens) const
 {
-    double input = 0.0;
-    double output = 0.0;
-    std::optional<double> cacheRead;
-    std::optional<double> cacheWrite;
-};
-
-TierRates ratesFor(const ModelPrice &price, qint64 promptTokens)
-{
-    TierRates rates{price.inputPerToken, price.outputPerToken, price.cacheReadPerToken, price.cacheWritePerToken};
-    for (const PriceTier &tier : price.tiers) {
+    ModelPrice flat = *this;
+    flat.tiers.clear();
+    // Ascending, so for each kind the highest tier the prompt is above wins.
+    for (const PriceTier &tier : tiers) {
         if (promptTokens <= tier.aboveInputTokens)
             break;
         if (tier.inputPerToken)
-            rates.input = *tier.inputPerToken;
+            flat.inputPerToken = *tier.inputPerToken;
         if (tier.outputPerToken)
-            rates.output = *tier.outputPerToken;
+            flat.outputPerToken = *tier.outputPerToken;
         if (tier.cacheReadPerToken)
-            rates.cacheRead = *tier.cacheReadPerToken;
+            flat.cacheReadPerToken = *tier.cacheReadPerToken;
         if (tier.cacheWritePerToken)
-            rates.cacheWrite = *tier.cacheWritePerToken;
+            flat.cacheWritePerToken = *tier.cacheWritePerToken;
     }
-    return rates;
-}
-
-} // namespace
-
-ModelPrice ModelPrice::forPromptSize(qint64 promptTokens) const
-{
-    const TierRates rates = ratesFor(*this, promptTokens);
-    ModelPrice flat = *this;
-    flat.tiers.clear();
-    flat.inputPerToken = rates.input;
-    flat.outputPerToken = rates.output;
-    flat.cacheReadPerToken = rates.cacheRead;
-    flat.cacheWritePerToken = rates.cacheWrite;
     return flat;
 }
 
@@ -584,17 +560,14 @@ NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 ca
     cachedTokens = std::clamp<qint64>(cachedTokens, 0, promptTokens);
     cacheWriteTokens = std::clamp<qint64>(cacheWriteTokens, 0, promptTokens - cachedTokens);
     cacheWrite1hTokens = std::clamp<qint64>(cacheWrite1hTokens, 0, cacheWriteTokens);
-    // The rates alone: a copy of the price (its source and tiers) cost a call ~0.7k instructions.
-    const TierRates rates = ratesFor(*this, promptTokens);
+    const ModelPrice flat = forPromptSize(promptTokens);
     const qint64 plain = promptTokens - cachedTokens - cacheWriteTokens;
     // Saturating: no count can wrap the sum into a negative (or small) cost.
-    NanoUsd total = tokenCost(plain, rates.input);
-    total = addSaturated(total, tokenCost(cachedTokens, rates.cacheRead.value_or(rates.input)));
-    total = addSaturated(total, tokenCost(cacheWriteTokens - cacheWrite1hTokens,
-                                          rates.cacheWrite.value_or(rates.input * CacheWriteFactor)));
-    total = addSaturated(total, tokenCost(cacheWrite1hTokens,
-                                          cacheWrite1hPerToken.value_or(rates.input * CacheWrite1hFactor)));
-    return addSaturated(total, tokenCost(std::max<qint64>(completionTokens, 0), rates.output));
+    NanoUsd total = tokenCost(plain, flat.inputPerToken);
+    total = addSaturated(total, tokenCost(cachedTokens, flat.cacheReadPerToken.value_or(flat.inputPerToken)));
+    total = addSaturated(total, tokenCost(cacheWriteTokens - cacheWrite1hTokens, flat.cacheWriteRate()));
+    total = addSaturated(total, tokenCost(cacheWrite1hTokens, flat.cacheWrite1hRate()));
+    return addSaturated(total, tokenCost(std::max<qint64>(completionTokens, 0), flat.outputPerToken));
 }
 
 // --- PriceCatalogue -----------------------------------------------------------------------

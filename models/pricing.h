@@ -48,10 +48,6 @@ struct ModelPrice
     // The catalogue lists no separate output limit; none for a config-only price.
     std::optional<qint64> contextWindow;
 
-    // Anthropic's rule for a cache write without a price of its own: × the input price.
-    static constexpr double CacheWriteFactor = 1.25;
-    static constexpr double CacheWrite1hFactor = 2.0;
-
     [[nodiscard]] bool isTiered() const { return !tiers.isEmpty(); }
 
     // The flat rates in force for a call whose prompt has `promptTokens` tokens
@@ -67,14 +63,8 @@ struct ModelPrice
                                qint64 cacheWriteTokens = 0, qint64 cacheWrite1hTokens = 0) const;
 
     // The rates cache writes pay once the tiers for `promptTokens` apply (see above).
-    [[nodiscard]] double cacheWriteRate() const
-    {
-        return cacheWritePerToken.value_or(inputPerToken * CacheWriteFactor);
-    }
-    [[nodiscard]] double cacheWrite1hRate() const
-    {
-        return cacheWrite1hPerToken.value_or(inputPerToken * CacheWrite1hFactor);
-    }
+    [[nodiscard]] double cacheWriteRate() const { return cacheWritePerToken.value_or(inputPerToken * 1.25); }
+    [[nodiscard]] double cacheWrite1hRate() const { return cacheWrite1hPerToken.value_or(inputPerToken * 2.0); }
 };
 
 struct CatalogueData;
