@@ -9,6 +9,7 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
+#include <QUrl>
 
 #include <sys/socket.h>
 
@@ -16,7 +17,9 @@
 #include <charconv>
 #include <cstring>
 
+#include <array>
 #include <deque>
+#include <string_view>
 #include <optional>
 
 using namespace Qt::StringLiterals;
@@ -154,6 +157,40 @@ QByteArray asciiLower(const QByteArray &name)
     return lower;
 }
 
+// A header name as QtHttpServer's parser accepts it (an RFC 9110 token).
+bool isHeaderName(QByteArrayView name)
+{
+    static constexpr auto Token = [] {
+        std::array<bool, 256> token{};
+        for (int c = '0'; c <= '9'; ++c)
+            token[size_t(c)] = true;
+        for (int c = 'a'; c <= 'z'; ++c)
+            token[size_t(c)] = token[size_t(c - 'a' + 'A')] = true;
+        for (const char c : std::string_view("!#$%&'*+-.^_`|~"))
+            token[size_t(uchar(c))] = true;
+        return token;
+    }();
+    if (name.isEmpty())
+        return false;
+    for (const char c : name) {
+        if (!Token[uchar(c)])
+            return false;
+    }
+    return true;
+}
+
+// `name` in lower case, copied in one pass.
+QByteArray lowerCopy(QByteArrayView name)
+{
+    QByteArray lower(name.size(), Qt::Uninitialized);
+    char *out = lower.data();
+    for (qsizetype i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        out[i] = c >= 'A' && c <= 'Z' ? char(c | 0x20) : c;
+    }
+    return lower;
+}
+
 // Writes `bytes` to the client: straight to the kernel when nothing is queued before them (the
 // usual case), so the socket's write notifier is never switched on and off for it — on the glib
 // event loop each switch wakes the loop (an eventfd write) and costs a round of poll. What the
@@ -242,6 +279,7 @@ struct HttpTransport::Private
     int liveConnections = 0;
     bool refusingConnections = false;
     int activeExchanges = 0;
+    quint64 trimmedHeads = 0;  // requests whose head the parser was given trimmed
     bool checkHost = true;
 
     void dispatch(Connection *connection, HttpRequest &&request);
@@ -286,6 +324,9 @@ public:
     [[nodiscard]] bool busy() const { return m_busy; }
     [[nodiscard]] bool refused() const { return m_refused; }
     [[nodiscard]] bool lastRequestIsHttp10() const { return m_http10; }
+    // The path, query and headers of the request the parser has just read, when the guard
+    // trimmed its head.
+    std::optional<HttpRequest> takeGuarded() { return std::exchange(m_guarded, std::nullopt); }
     QTcpSocket *socket() const { return m_socket; }
 
     // Returns false (and refuses the connection) when too many requests wait already.
@@ -384,6 +425,14 @@ private:
         m_awaitingParser = false;
         if (m_refused || !m_socket)
             return;
+        if (m_guarded) {
+            // The parser did not read the whole trimmed request: its state no longer matches
+            // the client's bytes (and the request's headers are here, not in its copy).
+            m_guarded.reset();
+            refuse(errorResponse(ApiError::BadRequest, u"The request could not be read."_s),
+                   "a trimmed request did not reach the handler");
+            return;
+        }
         // The parser reads one request per readyRead and stops at its end. When the guard
         // stopped there too, what is left in the buffer is the next request, not looked at
         // yet: the next readyRead (which comes before the parser reads it) frames it from its
@@ -400,6 +449,10 @@ private:
         const qint64 available = m_socket->bytesAvailable();
         if (m_scanned > available)
             m_scanned = 0;  // someone else read: treat what is there as new
+        // A request that starts the buffer, with the parser between requests, may have its head
+        // handed to the parser trimmed (see trimForParser).
+        m_trimmable = m_scanned == 0 && m_phase == Phase::Between && m_attached && !m_socket->isTransactionStarted();
+        m_trim.reset();
         qint64 at = m_scanned;
         QByteArray bytes;  // peeked only when a head needs looking at
         while (at < available && !m_refused) {
@@ -411,8 +464,7 @@ private:
                 m_windowBytes += take;
                 if (m_bodyLeft == 0) {
                     endOfRequest();
-                    m_stoppedAtEnd = true;
-                    m_scanned = at;
+                    stopAtEnd(at);
                     return;
                 }
                 break;
@@ -422,8 +474,7 @@ private:
                     bytes = m_socket->peek(available);
                 at = scanChunked(bytes, at);
                 if (m_phase == Phase::Between && !m_refused) {
-                    m_stoppedAtEnd = true;
-                    m_scanned = at;
+                    stopAtEnd(at);
                     return;
                 }
                 break;
@@ -436,15 +487,45 @@ private:
                     // A head without a body ended here (blank space alone ends nothing).
                     if (m_headEnded) {
                         m_headEnded = false;
-                        m_stoppedAtEnd = true;
-                        m_scanned = at;
+                        stopAtEnd(at);
                         return;
                     }
                 }
                 break;
             }
         }
+        m_trim.reset();  // the request does not end in these bytes: the parser reads its head as sent
         m_scanned = available;
+    }
+
+    // The scan stopped at `at`, the end of the first complete request in the buffer.
+    void stopAtEnd(qint64 at)
+    {
+        m_stoppedAtEnd = true;
+        m_scanned = trimForParser(at);
+    }
+
+    // QtHttpServer 6.4 reads a request's head one byte per QIODevice::read in a read transaction
+    // (~280 instructions a byte; a 190-byte head is about a third of a relayed call's CPU on the
+    // gateway thread), and then parses its headers again. The guard has read every header
+    // already: when a whole request starts the buffer and its head is plain (see headComplete),
+    // the parser is given the request line and only the headers that frame the body, and the
+    // request's headers come from here (onRequest takes them). Returns where the request ends
+    // in the buffer now.
+    qint64 trimForParser(qint64 at)
+    {
+        if (!m_trim)
+            return at;
+        Trim trim = std::move(*m_trim);
+        m_trim.reset();
+        if (m_refused || m_socket->isTransactionStarted() || m_socket->bytesAvailable() < trim.headEnd)
+            return at;
+        m_socket->skip(trim.headEnd);
+        for (qsizetype i = trim.head.size() - 1; i >= 0; --i)
+            m_socket->ungetChar(trim.head.at(i));
+        m_guarded = std::move(trim.request);
+        ++m_transport->trimmedHeads;
+        return at - trim.headEnd + trim.head.size();
     }
 
     // Reads head bytes from `at`; returns where it stopped (the end of the head, or of bytes).
@@ -497,6 +578,8 @@ private:
             }
             m_headTimer.clear();
             headComplete();
+            if (m_trim)
+                m_trim->headEnd = at;
             return at;
         }
         return at;
@@ -600,6 +683,14 @@ private:
         const auto bad = [this](const QString &why) {
             refuse(errorResponse(ApiError::BadRequest, why), "ambiguous request framing");
         };
+        // The headers as onRequest copies them from the parser, for a head the parser may be
+        // given trimmed: only one whose every line the parser would read the same way.
+        std::optional<Trim> trim;
+        int expects = 0;
+        if (m_trimmable) {
+            trim.emplace();
+            trim->request.headers.reserve(m_lines);
+        }
         for (qsizetype from = lineEnd < 0 ? head.size() : lineEnd + 1; from < head.size(); from = lineEnd + 1) {
             lineEnd = head.indexOf('\n', from);
             if (lineEnd < 0)
@@ -612,10 +703,23 @@ private:
             if (line.startsWith(' ') || line.startsWith('\t'))
                 return bad(u"Folded header lines are not accepted."_s);
             const qsizetype colon = line.indexOf(':');
-            if (colon <= 0)
-                continue;  // the parser ignores it too
+            if (colon <= 0) {
+                trim.reset();  // the parser would drop every header of this head
+                continue;      // the parser ignores it too
+            }
             const QByteArrayView name = line.first(colon);
             const QByteArrayView value = line.sliced(colon + 1).trimmed();
+            if (trim) {
+                if (!isHeaderName(name) || line.size() > MaxTrimmedLine || trim->request.headers.size() >= MaxTrimmedHeaders
+                    || (equalsIgnoringCase(name, "connection") && value.toByteArray().toLower().contains("upgrade"))
+                    || (equalsIgnoringCase(name, "expect") && ++expects > 1)) {
+                    trim.reset();
+                } else {
+                    trim->request.headers.append({lowerCopy(name), value.toByteArray()});
+                    if (expects == 1 && equalsIgnoringCase(name, "expect"))
+                        trim->expectContinue = equalsIgnoringCase(value, "100-continue");
+                }
+            }
             const QByteArrayView trimmedName = name.trimmed();
             const bool framing = equalsIgnoringCase(trimmedName, "content-length")
                                  || equalsIgnoringCase(trimmedName, "transfer-encoding");
@@ -643,6 +747,58 @@ private:
         if (contentLength && *contentLength > m_transport->options.maxBodyBytes)
             return refuseTooLarge(*contentLength, false);
 
+        // The request line: the parser's rules (method, one or more spaces, target, protocol of
+        // 8 bytes) for an origin-form target ("/path?query"); its path and query are read here.
+        QByteArrayView method;
+        QByteArrayView protocol;
+        if (trim) {
+            QByteArrayView line = requestLine;
+            if (line.endsWith('\r'))
+                line.chop(1);
+            const qsizetype methodEnd = line.indexOf(' ');
+            qsizetype targetAt = methodEnd;
+            while (targetAt >= 0 && targetAt < line.size() && line[targetAt] == ' ')
+                ++targetAt;
+            const qsizetype targetEnd = targetAt < 0 ? -1 : line.indexOf(' ', targetAt);
+            qsizetype protocolAt = targetEnd;
+            while (protocolAt >= 0 && protocolAt < line.size() && line[protocolAt] == ' ')
+                ++protocolAt;
+            if (methodEnd <= 0 || targetEnd < 0 || protocolAt >= line.size() || line.indexOf(' ', protocolAt) >= 0) {
+                trim.reset();
+            } else {
+                method = line.first(methodEnd);
+                protocol = line.sliced(protocolAt);
+                const QByteArrayView target = line.sliced(targetAt, targetEnd - targetAt);
+                if (protocol.size() != 8 || !protocol.startsWith("HTTP") || !target.startsWith('/')
+                    || target.startsWith("//")) {
+                    trim.reset();
+                } else {
+                    // As the parser makes the request's URL (its authority, from Host, leaves
+                    // the path and query alone).
+                    const QUrl url = QUrl::fromEncoded(target.toByteArray());
+                    trim->request.path = url.path();
+                    trim->request.query = QUrlQuery(url);
+                }
+            }
+        }
+        if (trim) {
+            // The method, an empty path and the protocol; then what frames the body. The parser
+            // accepts LF line ends.
+            QByteArray &bytes = trim->head;
+            bytes.reserve(method.size() + protocol.size() + 48);
+            bytes.append(method).append(" / ").append(protocol).append('\n');
+            if (chunked) {
+                bytes.append("transfer-encoding:chunked\n");
+            } else if (contentLength.value_or(0) > 0) {
+                char digits[24];
+                const auto end = std::to_chars(digits, digits + sizeof digits, *contentLength).ptr;
+                bytes.append("content-length:").append(digits, end - digits).append('\n');
+            }
+            if (trim->expectContinue)
+                bytes.append("expect:100-continue\n");
+            bytes.append('\n');
+            m_trim = std::move(trim);
+        }
         m_head.clear();
         if (chunked) {
             m_phase = Phase::ChunkedBody;
@@ -706,6 +862,8 @@ private:
         if (m_refused)
             return;
         m_refused = true;
+        m_trim.reset();
+        m_guarded.reset();
         m_headTimer.stop();
         m_bodyTimer.stop();
         m_idle.stop();
@@ -802,6 +960,22 @@ private:
     bool m_refused = false;
     bool m_refusalPending = false;
     bool m_http10 = false;
+
+    // A head the parser is given trimmed (trimForParser), and the headers it had.
+    struct Trim
+    {
+        QByteArray head;      // a request line for "/", the framing headers and a blank line
+        HttpRequest request;  // the path, query and every header (lower-case names, trimmed values)
+        qint64 headEnd = 0;   // where the head (and any blank space before it) ends in the buffer
+        bool expectContinue = false;
+    };
+    // The parser reads a header line of up to 8 KiB and up to 100 of them; beyond that (not
+    // beyond the guard's limits) it drops every header. Such a head goes to it as sent.
+    static constexpr qsizetype MaxTrimmedLine = 8000;
+    static constexpr qsizetype MaxTrimmedHeaders = 99;
+    bool m_trimmable = false;           // this scan began at the buffer's start, between requests
+    std::optional<Trim> m_trim;         // built by headComplete when m_trimmable
+    std::optional<HttpRequest> m_guarded;  // the path, query and headers of the request just trimmed
 };
 
 void Exchange::send(HttpResponse response)
@@ -947,13 +1121,17 @@ void HttpTransport::Private::onRequest(const QHttpServerRequest &request, QTcpSo
 
     // Copy everything now: QtHttpServer reuses `request` for the next one on this socket.
     HttpRequest copy;
+    if (std::optional<HttpRequest> guarded = connection->takeGuarded()) {
+        copy = std::move(*guarded);  // the parser was given the head trimmed
+    } else {
+        copy.path = request.url().path();
+        copy.query = request.query();
+        const auto headers = request.headers();
+        copy.headers.reserve(headers.size());
+        for (const auto &[name, value] : headers)
+            copy.headers.append({asciiLower(name), value});
+    }
     copy.method = methodName(request.method());
-    copy.path = request.url().path();
-    copy.query = request.query();
-    const auto headers = request.headers();
-    copy.headers.reserve(headers.size());
-    for (const auto &[name, value] : headers)
-        copy.headers.append({asciiLower(name), value});
     copy.body = request.body();
     copy.peer = request.remoteAddress();
 
@@ -1058,6 +1236,11 @@ void HttpTransport::closeIdleConnections()
 quint16 HttpTransport::port() const
 {
     return d->tcpServer ? d->tcpServer->serverPort() : 0;
+}
+
+quint64 HttpTransport::trimmedHeads() const
+{
+    return d->trimmedHeads;
 }
 
 int HttpTransport::openConnections() const

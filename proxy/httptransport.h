@@ -55,6 +55,9 @@ public:
     [[nodiscard]] quint16 port() const;
     [[nodiscard]] int openConnections() const;
     [[nodiscard]] int activeExchanges() const;
+    // Requests whose head QtHttpServer's parser was given trimmed to its request line and
+    // framing (the guard read the headers): the usual case, a whole request in the buffer.
+    [[nodiscard]] quint64 trimmedHeads() const;
 
     // True when `hostHeader` names this machine's loopback (any port).
     static bool isLoopbackHost(QByteArrayView hostHeader);

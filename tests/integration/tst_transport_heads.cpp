@@ -1,0 +1,259 @@
+// What the handler receives from a request head, over real loopback TCP: a whole request in
+// one write has its head trimmed for QtHttpServer's parser (the guard reads the headers), one
+// that arrives in pieces is parsed by QtHttpServer as sent. Both must give the handler the same
+// request, and the parser must still frame the body (Content-Length, chunked).
+#include "proxy/httptransport.h"
+
+#include <QtTest>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+using namespace Tollgate;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A blocking client on its own thread (the transport runs on the test's event loop): writes
+// `pieces` with a pause between them, then reads until `answers` status lines came or the
+// server closed.
+struct Client
+{
+    QList<QByteArray> pieces;
+    int answers = 1;
+    QByteArray received;     // read by the test once `done`
+    std::atomic<bool> done{false};
+    std::thread thread;
+
+    ~Client()
+    {
+        if (thread.joinable())
+            thread.join();
+    }
+
+    void start(quint16 port)
+    {
+        thread = std::thread([this, port] {
+            const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            const int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            sockaddr_in address{};
+            address.sin_family = AF_INET;
+            address.sin_port = htons(port);
+            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
+                ::close(fd);
+                done = true;
+                return;
+            }
+            for (qsizetype i = 0; i < pieces.size(); ++i) {
+                if (i > 0)
+                    std::this_thread::sleep_for(60ms);  // each piece its own readyRead
+                ::send(fd, pieces[i].constData(), size_t(pieces[i].size()), MSG_NOSIGNAL);
+            }
+            timeval timeout{5, 0};
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+            char buffer[4096];
+            while (received.count("HTTP/1.1 200") < answers) {
+                const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+                if (n <= 0)
+                    break;
+                received.append(buffer, n);
+            }
+            ::close(fd);
+            done = true;
+        });
+    }
+    // The test's event loop runs (the transport answers) while the client reads.
+    void join()
+    {
+        QTRY_VERIFY_WITH_TIMEOUT(done.load(), 8000);
+        thread.join();
+    }
+};
+
+struct Seen
+{
+    QByteArray method;
+    QString path;
+    QString query;
+    HeaderList headers;
+    QByteArray body;
+
+    bool operator==(const Seen &other) const
+    {
+        return method == other.method && path == other.path && query == other.query && headers == other.headers
+               && body == other.body;
+    }
+};
+
+QByteArray describe(const Seen &seen)
+{
+    QByteArray text = seen.method + ' ' + seen.path.toUtf8() + " ?" + seen.query.toUtf8() + " {";
+    for (const auto &[name, value] : seen.headers)
+        text += name + "=[" + value + "] ";
+    return text + "} body=[" + seen.body + ']';
+}
+
+} // namespace
+
+class TransportHeadsTest : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void wholeAndSplitHeadsReachTheHandlerAlike_data();
+    void wholeAndSplitHeadsReachTheHandlerAlike();
+    void pipelinedRequestsAreEachTrimmedAndAnswered();
+
+private:
+    // Sends a request as `pieces` and waits for the handler to see it and for its answer.
+    void roundTrip(const QList<QByteArray> &pieces, Seen *seen);
+
+    std::unique_ptr<HttpTransport> m_transport;
+    QList<Seen> m_seen;
+    quint16 m_port = 0;
+};
+
+void TransportHeadsTest::init()
+{
+    m_seen.clear();
+    m_transport = std::make_unique<HttpTransport>([this](HttpRequest &&request, ResponderPtr responder) {
+        m_seen.append({request.method, request.path, request.query.toString(QUrl::FullyEncoded), request.headers,
+                       request.body});
+        HttpResponse response;
+        response.body = QByteArrayLiteral("{}");
+        responder->send(std::move(response));
+    });
+    HttpTransport::Options options;
+    options.port = 0;
+    const auto port = m_transport->listen(options);
+    QVERIFY2(port, qPrintable(port ? QString() : port.error().message));
+    m_port = *port;
+}
+
+void TransportHeadsTest::cleanup()
+{
+    m_transport.reset();
+}
+
+void TransportHeadsTest::roundTrip(const QList<QByteArray> &pieces, Seen *seen)
+{
+    const qsizetype before = m_seen.size();
+    Client client;
+    client.pieces = pieces;
+    client.start(m_port);
+    QTRY_VERIFY_WITH_TIMEOUT(m_seen.size() > before, 5000);
+    client.join();
+    QVERIFY2(client.received.startsWith("HTTP/1.1 200"), client.received.constData());
+    *seen = m_seen.value(before);
+}
+
+void TransportHeadsTest::wholeAndSplitHeadsReachTheHandlerAlike_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<bool>("trimmed");  // whether the whole request's head is trimmed
+
+    const QByteArray body = R"({"model":"m","messages":[]})";
+    const QByteArray length = QByteArray::number(body.size());
+    QTest::newRow("post with odd but plain headers")
+        << "POST /v1/chat/completions?a=1&b=%2Fx%20y&c=%C3%A9+z HTTP/1.1\r\nHost: localhost:4000\r\n"
+           "Authorization:   Bearer sk-test  \r\nX-Empty:\r\nX-Dup: one\r\nx-dup: two\r\nX-Colon: a:b: c\r\n"
+           "Content-Type: application/json\tcharset=utf-8\r\nCONTENT-LENGTH: " + length + "\r\n\r\n" + body
+        << true;
+    QTest::newRow("bare line feeds and spaces in the request line")
+        << "PUT   /a%2Fb/%7Euser   HTTP/1.1\nHost: 127.0.0.1\nContent-Length: " + length + "\n\n" + body << true;
+    QTest::newRow("chunked body") << QByteArray("POST /v1/embeddings HTTP/1.1\r\nHost: localhost\r\n"
+                                                "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+                                  << true;
+    QTest::newRow("http/1.0 get without a body")
+        << QByteArray("GET /health/liveliness HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n") << true;
+    QTest::newRow("get with a zero length")
+        << QByteArray("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n") << true;
+    QTest::newRow("a line without a colon: as sent")
+        << QByteArray("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nno colon here\r\nX-After: 1\r\n\r\n") << false;
+    QTest::newRow("a header name with a space: as sent")
+        << QByteArray("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Bad : 1\r\n\r\n") << false;
+    QTest::newRow("absolute-form target: as sent")
+        << QByteArray("GET http://localhost/v1/models?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n") << false;
+    QTest::newRow("a target starting with two slashes: as sent")
+        << QByteArray("GET //v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n") << false;
+    QTest::newRow("an upgrade that is not a websocket: as sent")
+        << QByteArray("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+        << false;
+    QTest::newRow("expect 100-continue, the body sent at once")
+        << "POST /v1/x HTTP/1.1\r\nHost: localhost\r\nExpect: 100-Continue\r\nContent-Length: " + length + "\r\n\r\n"
+               + body
+        << true;
+    QTest::newRow("two expect headers: as sent")
+        << "POST /v1/x HTTP/1.1\r\nHost: localhost\r\nExpect: a\r\nExpect: b\r\nContent-Length: " + length + "\r\n\r\n"
+               + body
+        << false;
+}
+
+void TransportHeadsTest::wholeAndSplitHeadsReachTheHandlerAlike()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(bool, trimmed);
+
+    const quint64 trimmedBefore = m_transport->trimmedHeads();
+    Seen whole;
+    roundTrip({request}, &whole);
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(m_transport->trimmedHeads() - trimmedBefore, quint64(trimmed ? 1 : 0));
+
+    // In pieces: the head's last bytes arrive later, so the parser reads the head as sent.
+    const qsizetype headEnd = request.indexOf("\n\r\n") >= 0 ? request.indexOf("\n\r\n") : request.indexOf("\n\n");
+    Seen split;
+    roundTrip({request.left(headEnd - 2), request.mid(headEnd - 2)}, &split);
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(m_transport->trimmedHeads() - trimmedBefore, quint64(trimmed ? 1 : 0));
+
+    QVERIFY2(whole == split, QByteArray(describe(whole) + "\n   vs\n" + describe(split)).constData());
+    QVERIFY(!whole.method.isEmpty());
+    QVERIFY(whole.path.startsWith(u'/'));
+    if (trimmed) {
+        QVERIFY(!whole.headers.isEmpty());
+        for (const auto &[name, value] : whole.headers)
+            QCOMPARE(name, name.toLower());
+    }
+}
+
+void TransportHeadsTest::pipelinedRequestsAreEachTrimmedAndAnswered()
+{
+    const QByteArray first = "POST /one?n=1 HTTP/1.1\r\nHost: localhost\r\nX-N: 1\r\nContent-Length: 3\r\n\r\nabc";
+    const QByteArray second = "GET /two HTTP/1.1\r\nHost: localhost\r\nX-N: 2\r\n\r\n";
+    const QByteArray third = "POST /three HTTP/1.1\r\nHost: localhost\r\nX-N: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "2\r\nxy\r\n0\r\n\r\n";
+    Client client;
+    client.pieces = {first + second + third};
+    client.answers = 3;
+    client.start(m_port);
+    QTRY_COMPARE_WITH_TIMEOUT(m_seen.size(), 3, 5000);
+    client.join();
+    QCOMPARE(client.received.count("HTTP/1.1 200"), 3);
+    QCOMPARE(m_seen[0].path, QStringLiteral("/one"));
+    QCOMPARE(m_seen[0].query, QStringLiteral("n=1"));
+    QCOMPARE(m_seen[0].body, QByteArray("abc"));
+    QCOMPARE(m_seen[1].path, QStringLiteral("/two"));
+    QVERIFY(m_seen[1].body.isEmpty());
+    QCOMPARE(m_seen[2].path, QStringLiteral("/three"));
+    QCOMPARE(m_seen[2].body, QByteArray("xy"));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(m_seen[i].headers.contains(std::pair(QByteArray("x-n"), QByteArray::number(i + 1))));
+    QVERIFY(m_transport->trimmedHeads() >= 1);
+}
+
+QTEST_GUILESS_MAIN(TransportHeadsTest)
+#include "tst_transport_heads.moc"
