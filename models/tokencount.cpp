@@ -320,6 +320,66 @@ QString streamedText(const QList<QByteArray> &chunkPayloads)
     return text;
 }
 
+QString answerText(const QByteArray &answer)
+{
+    const QJsonObject object = QJsonDocument::fromJson(answer).object();
+    QString text;
+    const auto appendJson = [&text](const QJsonValue &value) {
+        if (value.isObject())
+            text += QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+        else if (value.isString())
+            text += value.toString();
+    };
+    // A message's or output item's content: a string, or parts with a text.
+    const auto appendContent = [&text](const QJsonValue &content) {
+        if (content.isString()) {
+            text += content.toString();
+            return;
+        }
+        for (const QJsonValue part : content.toArray()) {
+            const QJsonObject object = part.toObject();
+            text += object.value(u"text"_s).toString();
+            text += object.value(u"refusal"_s).toString();
+        }
+    };
+    for (const QJsonValue choice : object.value(u"choices"_s).toArray()) {
+        const QJsonObject entry = choice.toObject();
+        text += entry.value(u"text"_s).toString();
+        const QJsonObject message = entry.value(u"message"_s).toObject();
+        appendContent(message.value(u"content"_s));
+        text += message.value(u"refusal"_s).toString();
+        text += message.value(u"reasoning_content"_s).toString();
+        for (const QJsonValue call : message.value(u"tool_calls"_s).toArray()) {
+            const QJsonObject function = call.toObject().value(u"function"_s).toObject();
+            text += function.value(u"name"_s).toString();
+            text += function.value(u"arguments"_s).toString();
+        }
+        const QJsonObject legacy = message.value(u"function_call"_s).toObject();
+        text += legacy.value(u"name"_s).toString();
+        text += legacy.value(u"arguments"_s).toString();
+    }
+    // Anthropic's Message.
+    if (object.value(u"type"_s).toString() == u"message") {
+        for (const QJsonValue block : object.value(u"content"_s).toArray()) {
+            const QJsonObject part = block.toObject();
+            text += part.value(u"text"_s).toString();
+            text += part.value(u"thinking"_s).toString();
+            text += part.value(u"name"_s).toString();
+            appendJson(part.value(u"input"_s));
+        }
+    }
+    // The Responses API's response.
+    for (const QJsonValue item : object.value(u"output"_s).toArray()) {
+        const QJsonObject entry = item.toObject();
+        appendContent(entry.value(u"content"_s));
+        text += entry.value(u"name"_s).toString();
+        text += entry.value(u"arguments"_s).toString();
+        for (const QJsonValue summary : entry.value(u"summary"_s).toArray())
+            text += summary.toObject().value(u"text"_s).toString();
+    }
+    return text;
+}
+
 void preloadTokenizer(Encoding encoding)
 {
     [[maybe_unused]] const auto loaded = Tokenizer::load(encoding);

@@ -41,6 +41,12 @@ qint64 boundRequestPromptTokens(const QJsonObject &body, const QString &model = 
 // The text of streamed chunks' deltas (chat `delta.content`, completion `text`), joined.
 QString streamedText(const QList<QByteArray> &chunkPayloads);
 
+// The output text of a whole (not streamed) answer, joined: a chat completion's messages
+// (content, refusal, tool calls), a completion's `text`, an Anthropic Message's content
+// blocks (text, thinking, tool input) or a Responses API response's output items (text,
+// function calls, reasoning summaries). Empty for anything else (an embedding).
+QString answerText(const QByteArray &answer);
+
 // Loads an encoding's rank tables now (start-up), so the first count does not pay for it.
 void preloadTokenizer(Encoding encoding);
 

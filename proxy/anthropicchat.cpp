@@ -557,7 +557,7 @@ std::optional<QByteArray> chatCompletionFromMessage(const QByteArray &message, c
                     {u"created"_s, QDateTime::currentSecsSinceEpoch()},
                     {u"model"_s, model},
                     {u"choices"_s, QJsonArray{choice}},
-                    {u"usage"_s, usageObject(usageFromAnthropic(object.value(u"usage"_s).toObject()))}});
+                    {u"usage"_s, usageObject(usageFromAnthropic(object.value(u"usage"_s).toObject()).value_or(Usage()))}});
 }
 
 // --- ChatStreamTranslator ----------------------------------------------------------------

@@ -266,6 +266,14 @@ qint64 PlainJsonObject::integer(QByteArrayView key) const
         .value_or(0);
 }
 
+std::optional<QByteArrayView> PlainJsonObject::raw(QByteArrayView key) const
+{
+    const JsonMember *member = find(key);
+    if (!member)
+        return std::nullopt;
+    return QByteArrayView(m_text.constData() + member->valueFrom, member->valueTo - member->valueFrom);
+}
+
 PlainJsonObject PlainJsonObject::object(QByteArrayView key) const
 {
     const JsonMember *member = find(key);

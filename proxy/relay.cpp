@@ -77,9 +77,10 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
         if (plain) {
             AnswerInfo info;
             if (usage && body.at(usage->valueFrom) == '{') {
-                info.usage = usageFromText(usageDialect(type), value(usage));
-                if (!info.usage)
-                    return std::nullopt;
+                bool isObject = false;
+                info.usage = usageFromText(usageDialect(type), value(usage), &isObject);
+                if (!isObject)
+                    return std::nullopt;  // unusable counts are no usage; broken JSON is no answer
             }
             if (id && type == CallType::Responses)
                 info.id = jsonStringValue(value(id));
@@ -510,9 +511,10 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     // bills it. A failure before any content costs nothing.
     const bool deliveredPart = m_streaming && m_streamedEvents > 0;
     const bool charged = status == u"success" || status == u"client_disconnected" || deliveredPart;
-    if (charged && !m_usage && (m_streaming || status == u"client_disconnected")) {
-        // A stream that ended without its usage block (client gone, broken off, or a provider
-        // without it): the tokens are counted from the request and the text relayed — never $0.
+    if (charged && !m_usage) {
+        // An answer or a stream without a usable usage block (client gone, broken off, a
+        // provider without it or with counts that are no numbers): the tokens are counted from
+        // the request and the text relayed — never $0.
         Usage estimate;
         const QString &model = m_params.deployment.underlyingModel();
         // Anthropic's message_start told the exact prompt; else it is counted.
@@ -522,7 +524,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
             estimate.promptTokens = m_params.exactPrompt();
         else
             estimate.promptTokens = countRequestPromptTokens(m_params.body, model);
-        estimate.completionTokens = countTextTokens(streamedText(m_streamedPayloads), model);
+        estimate.completionTokens =
+            countTextTokens(m_streaming ? streamedText(m_streamedPayloads) : answerText(m_body), model);
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
         m_usage = estimate;
         row.costEstimated = true;

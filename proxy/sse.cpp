@@ -22,84 +22,137 @@ std::optional<Usage> usageFromJson(const QJsonObject &object)
 
 namespace {
 
-// The usage readers below read a QJsonObject or a PlainJsonObject alike through these.
+// More tokens than any call has (a thousand times a large context): a count above it is a
+// provider's error, not a bill.
+constexpr qint64 MaxUsageTokens = 1'000'000'000;
+
+// The usage readers below read a QJsonObject or a PlainJsonObject alike through these. A
+// count that is there must be a number from 0 to MaxUsageTokens (null counts as absent, a
+// fraction is cut); anything else (a string, a negative number, NaN, 1e300) makes the count
+// nullopt, and the whole usage block unusable.
 struct JsonSource
 {
     QJsonObject object;
-    [[nodiscard]] qint64 integer(const char *key) const { return object.value(QLatin1StringView(key)).toInteger(); }
-    [[nodiscard]] bool contains(const char *key) const { return object.contains(QLatin1StringView(key)); }
+    [[nodiscard]] bool has(const char *key) const
+    {
+        const QJsonValue value = object.value(QLatin1StringView(key));
+        return !value.isUndefined() && !value.isNull();
+    }
+    [[nodiscard]] std::optional<qint64> count(const char *key) const
+    {
+        const QJsonValue value = object.value(QLatin1StringView(key));
+        if (value.isUndefined() || value.isNull())
+            return 0;
+        if (!value.isDouble())
+            return std::nullopt;
+        const double number = value.toDouble();
+        if (!(number >= 0 && number <= double(MaxUsageTokens)))  // negative, NaN or absurd
+            return std::nullopt;
+        return qint64(number);
+    }
     [[nodiscard]] JsonSource child(const char *key) const { return {object.value(QLatin1StringView(key)).toObject()}; }
 };
 
 struct PlainSource
 {
-    PlainJsonObject object;
-    [[nodiscard]] qint64 integer(const char *key) const { return object.integer(key); }
-    [[nodiscard]] bool contains(const char *key) const { return object.contains(key); }
+    PlainJsonObject object;  // valid: every scalar in it is plain (an integer of up to 18 digits)
+    [[nodiscard]] bool has(const char *key) const
+    {
+        const std::optional<QByteArrayView> value = object.raw(key);
+        return value && *value != "null";
+    }
+    [[nodiscard]] std::optional<qint64> count(const char *key) const
+    {
+        const std::optional<QByteArrayView> value = object.raw(key);
+        if (!value || *value == "null")
+            return 0;
+        bool ok = false;
+        const qint64 number = value->toLongLong(&ok);
+        if (!ok || number < 0 || number > MaxUsageTokens)
+            return std::nullopt;
+        return number;
+    }
     [[nodiscard]] PlainSource child(const char *key) const { return {object.object(key)}; }
 };
 
 template <typename Source>
-Usage chatUsage(const Source &usage)
+std::optional<Usage> chatUsage(const Source &usage)
 {
-    Usage result;
-    result.promptTokens = usage.integer("prompt_tokens");
-    result.completionTokens = usage.integer("completion_tokens");
-    result.totalTokens = usage.contains("total_tokens") ? usage.integer("total_tokens")
-                                                         : result.promptTokens + result.completionTokens;
+    const std::optional<qint64> prompt = usage.count("prompt_tokens");
+    const std::optional<qint64> completion = usage.count("completion_tokens");
+    const std::optional<qint64> total = usage.count("total_tokens");
     // Cached prompt tokens are billed at the cache-read price (part of prompt_tokens).
-    result.cachedTokens = usage.child("prompt_tokens_details").integer("cached_tokens");
+    const std::optional<qint64> cached = usage.child("prompt_tokens_details").count("cached_tokens");
+    if (!prompt || !completion || !total || !cached || !(usage.has("prompt_tokens") || usage.has("completion_tokens")))
+        return std::nullopt;
+    Usage result;
+    result.promptTokens = *prompt;
+    result.completionTokens = *completion;
+    result.totalTokens = usage.has("total_tokens") ? *total : *prompt + *completion;
+    result.cachedTokens = std::min(*cached, *prompt);
     return result;
 }
 
 template <typename Source>
-Usage anthropicUsage(const Source &usage)
+std::optional<Usage> anthropicUsage(const Source &usage)
 {
+    const std::optional<qint64> input = usage.count("input_tokens");
+    const std::optional<qint64> output = usage.count("output_tokens");
+    const std::optional<qint64> cacheRead = usage.count("cache_read_input_tokens");
+    const std::optional<qint64> cacheWrite = usage.count("cache_creation_input_tokens");
+    const std::optional<qint64> write1h = usage.child("cache_creation").count("ephemeral_1h_input_tokens");
+    if (!input || !output || !cacheRead || !cacheWrite || !write1h
+        || !(usage.has("input_tokens") || usage.has("output_tokens")))
+        return std::nullopt;
     Usage result;
-    const qint64 input = std::max<qint64>(usage.integer("input_tokens"), 0);
-    result.cachedTokens = std::max<qint64>(usage.integer("cache_read_input_tokens"), 0);
-    result.cacheWriteTokens = std::max<qint64>(usage.integer("cache_creation_input_tokens"), 0);
+    result.cachedTokens = *cacheRead;
+    result.cacheWriteTokens = *cacheWrite;
     // cache_creation splits the writes by time to live (5 minutes, 1 hour): priced apart.
-    result.cacheWrite1hTokens = std::clamp<qint64>(usage.child("cache_creation").integer("ephemeral_1h_input_tokens"),
-                                                   0, result.cacheWriteTokens);
-    result.promptTokens = input + result.cachedTokens + result.cacheWriteTokens;
-    result.completionTokens = std::max<qint64>(usage.integer("output_tokens"), 0);
+    result.cacheWrite1hTokens = std::min(*write1h, result.cacheWriteTokens);
+    result.promptTokens = *input + result.cachedTokens + result.cacheWriteTokens;
+    result.completionTokens = *output;
     result.totalTokens = result.promptTokens + result.completionTokens;
     return result;
 }
 
 template <typename Source>
-Usage responsesUsage(const Source &usage)
+std::optional<Usage> responsesUsage(const Source &usage)
 {
+    const std::optional<qint64> input = usage.count("input_tokens");
+    const std::optional<qint64> output = usage.count("output_tokens");
+    const std::optional<qint64> cached = usage.child("input_tokens_details").count("cached_tokens");
+    if (!input || !output || !cached || !(usage.has("input_tokens") || usage.has("output_tokens")))
+        return std::nullopt;
     Usage result;
-    result.promptTokens = std::max<qint64>(usage.integer("input_tokens"), 0);
-    result.completionTokens = std::max<qint64>(usage.integer("output_tokens"), 0);
-    result.cachedTokens = std::clamp<qint64>(usage.child("input_tokens_details").integer("cached_tokens"), 0,
-                                             result.promptTokens);
+    result.promptTokens = *input;
+    result.completionTokens = *output;
+    result.cachedTokens = std::min(*cached, result.promptTokens);
     result.totalTokens = result.promptTokens + result.completionTokens;
     return result;
 }
 
 } // namespace
 
-Usage usageFromChat(const QJsonObject &usage)
+std::optional<Usage> usageFromChat(const QJsonObject &usage)
 {
     return chatUsage(JsonSource{usage});
 }
 
-Usage usageFromAnthropic(const QJsonObject &usage)
+std::optional<Usage> usageFromAnthropic(const QJsonObject &usage)
 {
     return anthropicUsage(JsonSource{usage});
 }
 
-Usage usageFromResponses(const QJsonObject &usage)
+std::optional<Usage> usageFromResponses(const QJsonObject &usage)
 {
     return responsesUsage(JsonSource{usage});
 }
 
-std::optional<Usage> usageFromText(UsageDialect dialect, QByteArrayView usage)
+std::optional<Usage> usageFromText(UsageDialect dialect, QByteArrayView usage, bool *isObject)
 {
     const PlainJsonObject plain(usage);
+    if (isObject)
+        *isObject = true;
     if (plain.valid()) {
         switch (dialect) {
         case UsageDialect::Chat: return chatUsage(PlainSource{plain});
@@ -108,8 +161,11 @@ std::optional<Usage> usageFromText(UsageDialect dialect, QByteArrayView usage)
         }
     }
     const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromRawData(usage.data(), usage.size()));
-    if (!document.isObject())
+    if (!document.isObject()) {
+        if (isObject)
+            *isObject = false;
         return std::nullopt;
+    }
     switch (dialect) {
     case UsageDialect::Anthropic: return usageFromAnthropic(document.object());
     case UsageDialect::Responses: return usageFromResponses(document.object());

@@ -19,21 +19,28 @@ struct Usage
     qint64 cacheWrite1hTokens = 0;  // the part of cacheWriteTokens written for an hour
 };
 
+// A usage block is read only when it can be billed: its counts are numbers from 0 to a
+// billion (null is absent) and it has the input or the output count. Otherwise (no block, an
+// empty one, a count as a string, negative, NaN or absurd) these give nullopt, and the relay
+// counts the call's tokens itself: never a free call, nor an absurd one.
+
 // `usage` of a completion / chunk / embeddings answer, if it has one.
 std::optional<Usage> usageFromJson(const QJsonObject &object);
 // The same from the "usage" object itself.
-Usage usageFromChat(const QJsonObject &usage);
+std::optional<Usage> usageFromChat(const QJsonObject &usage);
 // An Anthropic `usage` object (Message, message_start, message_delta): input_tokens excludes
 // the cache reads and writes, which Usage counts as part of promptTokens.
-Usage usageFromAnthropic(const QJsonObject &usage);
+std::optional<Usage> usageFromAnthropic(const QJsonObject &usage);
 // An OpenAI Responses `usage` object: input_tokens includes the cached ones; reasoning tokens
 // are part of output_tokens.
-Usage usageFromResponses(const QJsonObject &usage);
+std::optional<Usage> usageFromResponses(const QJsonObject &usage);
 
 enum class UsageDialect : quint8 { Chat, Anthropic, Responses };
 // A `usage` object's text read as the functions above read it; a text of plain integers and
-// nested objects (nearly every answer's) without the JSON parser. nullopt: not a JSON object.
-std::optional<Usage> usageFromText(UsageDialect dialect, QByteArrayView usage);
+// nested objects (nearly every answer's) without the JSON parser. nullopt: not a JSON object,
+// or not a usable usage block.
+// `isObject` (if given) says whether the text was a JSON object at all.
+std::optional<Usage> usageFromText(UsageDialect dialect, QByteArrayView usage, bool *isObject = nullptr);
 
 // One server-sent event: the bytes as received (with its blank-line terminator, so it can
 // be relayed unchanged) and its joined `data:` payload.

@@ -87,6 +87,9 @@ private Q_SLOTS:
     void cachedTokensPayTheCacheReadPrice();
     void mockUsageIsCountedWithTheTokenizer();
     void streamWithoutUsageIsCountedNotFree();
+    void answerWithoutUsableUsageIsCountedNotFree_data();
+    void answerWithoutUsableUsageIsCountedNotFree();
+    void streamWithUnusableUsageIsCountedNotFree();
     void brokenStreamIsChargedForWhatWasDelivered_data();
     void brokenStreamIsChargedForWhatWasDelivered();
     void sixtyFourConcurrentSlowCalls();
@@ -598,6 +601,62 @@ void TestRelay::streamWithoutUsageIsCountedNotFree()
     QVERIFY(!streamed.isEmpty());
     QCOMPARE(row->promptTokens, countRequestPromptTokens(QJsonDocument::fromJson(body).object(), model));
     QCOMPARE(row->completionTokens, countTextTokens(streamed, model));
+    QVERIFY(row->spend > 0);
+}
+
+void TestRelay::answerWithoutUsableUsageIsCountedNotFree_data()
+{
+    QTest::addColumn<QByteArray>("usage");  // the answer's "usage" member, empty: none
+    QTest::newRow("no usage") << QByteArray();
+    QTest::newRow("empty usage") << QByteArray(",\"usage\":{}");
+    QTest::newRow("counts as strings") << QByteArray(R"(,"usage":{"prompt_tokens":"20","completion_tokens":"5"})");
+    QTest::newRow("negative counts") << QByteArray(R"(,"usage":{"prompt_tokens":-1,"completion_tokens":-1000000})");
+    QTest::newRow("NaN") << QByteArray(R"(,"usage":{"prompt_tokens":10,"completion_tokens":"NaN"})");
+}
+
+void TestRelay::answerWithoutUsableUsageIsCountedNotFree()
+{
+    QFETCH(QByteArray, usage);
+    const QString content = u"Four score and seven years ago"_s;
+    m_fake.setErrorResponse(200, R"({"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":)"
+                                 R"({"role":"assistant","content":")" + content.toUtf8() + R"("},"finish_reason":"stop"}])" + usage + "}");
+    const QByteArray body = chatBody(u"relay-model"_s);
+    const auto response = m_client->post("/v1/chat/completions", body);
+    QCOMPARE(response.status, 200);
+    const auto row = spendRow(response.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QVERIFY(row->costEstimated);
+    const QString model = u"upstream-relay-1"_s;
+    const qint64 prompt = countRequestPromptTokens(QJsonDocument::fromJson(body).object(), model);
+    const qint64 completion = countTextTokens(content, model);
+    QVERIFY(prompt > 0 && completion > 0);
+    QCOMPARE(row->promptTokens, prompt);
+    QCOMPARE(row->completionTokens, completion);
+    QCOMPARE(row->spend, usdToNanos(double(prompt) * InputPrice + double(completion) * OutputPrice));
+}
+
+void TestRelay::streamWithUnusableUsageIsCountedNotFree()
+{
+    // The usage chunk comes, with counts that make no sense: counted as if it had not.
+    m_fake.setUsage(-5, -1000);
+    m_fake.setStreamChunks(4, 5ms);
+    const QByteArray body = chatBody(u"relay-model"_s, true, {{u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}}});
+    const auto response = m_client->post("/v1/chat/completions", body);
+    QCOMPARE(response.status, 200);
+    QVERIFY(response.body.contains("-1000"));  // the provider's chunk reached the client
+    const auto row = spendRow(response.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QVERIFY(row->costEstimated);
+    QString streamed;
+    for (const QByteArray &event : response.sseData()) {
+        const QJsonArray choices = QJsonDocument::fromJson(event).object().value(u"choices"_s).toArray();
+        if (!choices.isEmpty())
+            streamed += choices.first().toObject().value(u"delta"_s).toObject().value(u"content"_s).toString();
+    }
+    const QString model = u"upstream-relay-1"_s;
+    QCOMPARE(row->promptTokens, countRequestPromptTokens(QJsonDocument::fromJson(body).object(), model));
+    QCOMPARE(row->completionTokens, countTextTokens(streamed, model));
+    QVERIFY(row->completionTokens > 0);
     QVERIFY(row->spend > 0);
 }
 

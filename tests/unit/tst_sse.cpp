@@ -126,7 +126,9 @@ private Q_SLOTS:
         QTest::newRow("anthropic") << json("{'input_tokens':10,'cache_creation_input_tokens':20,'cache_read_input_tokens':30,'cache_creation':{'ephemeral_5m_input_tokens':5,'ephemeral_1h_input_tokens':15},'output_tokens':40,'service_tier':'standard','server_tool_use':null,'flag':true}")
                                    << true;
         QTest::newRow("negative") << json("{'prompt_tokens':-3,'input_tokens':-1,'output_tokens':2}") << true;
-        QTest::newRow("strings count 0") << json("{'prompt_tokens':'42','input_tokens':'7'}") << true;
+        QTest::newRow("strings") << json("{'prompt_tokens':'42','input_tokens':'7'}") << true;
+        QTest::newRow("null counts") << json("{'prompt_tokens':4,'completion_tokens':null,'input_tokens':null,'output_tokens':3}")
+                                     << true;
         QTest::newRow("empty") << QByteArray("{}") << true;
         QTest::newRow("fraction") << json("{'prompt_tokens':42.0,'input_tokens':3.5}") << false;
         QTest::newRow("exponent") << json("{'prompt_tokens':4e1,'output_tokens':1E2}") << false;
@@ -149,20 +151,73 @@ private Q_SLOTS:
         QCOMPARE(PlainJsonObject(text).valid(), plain);
         const QJsonDocument document = QJsonDocument::fromJson(text);
         for (const UsageDialect dialect : {UsageDialect::Chat, UsageDialect::Anthropic, UsageDialect::Responses}) {
-            const std::optional<Usage> read = usageFromText(dialect, text);
-            QCOMPARE(read.has_value(), document.isObject());
+            bool isObject = false;
+            const std::optional<Usage> read = usageFromText(dialect, text, &isObject);
+            QCOMPARE(isObject, document.isObject());
+            const QJsonObject object = document.object();
+            const std::optional<Usage> parsed = !isObject                           ? std::nullopt
+                                                : dialect == UsageDialect::Chat      ? usageFromChat(object)
+                                                : dialect == UsageDialect::Anthropic ? usageFromAnthropic(object)
+                                                                                     : usageFromResponses(object);
+            QCOMPARE(read.has_value(), parsed.has_value());
             if (!read)
                 continue;
-            const QJsonObject object = document.object();
-            const Usage parsed = dialect == UsageDialect::Chat        ? usageFromChat(object)
-                                 : dialect == UsageDialect::Anthropic ? usageFromAnthropic(object)
-                                                                      : usageFromResponses(object);
-            QCOMPARE(read->promptTokens, parsed.promptTokens);
-            QCOMPARE(read->completionTokens, parsed.completionTokens);
-            QCOMPARE(read->totalTokens, parsed.totalTokens);
-            QCOMPARE(read->cachedTokens, parsed.cachedTokens);
-            QCOMPARE(read->cacheWriteTokens, parsed.cacheWriteTokens);
-            QCOMPARE(read->cacheWrite1hTokens, parsed.cacheWrite1hTokens);
+            QCOMPARE(read->promptTokens, parsed->promptTokens);
+            QCOMPARE(read->completionTokens, parsed->completionTokens);
+            QCOMPARE(read->totalTokens, parsed->totalTokens);
+            QCOMPARE(read->cachedTokens, parsed->cachedTokens);
+            QCOMPARE(read->cacheWriteTokens, parsed->cacheWriteTokens);
+            QCOMPARE(read->cacheWrite1hTokens, parsed->cacheWrite1hTokens);
+        }
+    }
+    // A usage block is billed only when its counts are numbers from 0 to a billion: a
+    // provider's string, negative, NaN or absurd count is no usage (the relay then counts the
+    // tokens), never 0 tokens and never a wrapped or saturated bill.
+    void unusableUsageIsNoUsage_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<int>("dialect");
+        QTest::addColumn<qint64>("prompt");  // -1: no usage
+        QTest::addColumn<qint64>("completion");
+        const int chat = int(UsageDialect::Chat);
+        const int anthropic = int(UsageDialect::Anthropic);
+        const int responses = int(UsageDialect::Responses);
+        const qint64 none = -1;
+        const qint64 most = 1'000'000'000;
+        QTest::newRow("chat strings") << json("{'prompt_tokens':'20','completion_tokens':'5'}") << chat << none << 0LL;
+        QTest::newRow("chat NaN") << json("{'prompt_tokens':10,'completion_tokens':'NaN'}") << chat << none << 0LL;
+        QTest::newRow("chat negative") << json("{'prompt_tokens':10,'completion_tokens':-1000000}") << chat << none << 0LL;
+        QTest::newRow("chat negative cached")
+            << json("{'prompt_tokens':10,'completion_tokens':1,'prompt_tokens_details':{'cached_tokens':-5}}") << chat
+            << none << 0LL;
+        QTest::newRow("chat empty") << QByteArray("{}") << chat << none << 0LL;
+        QTest::newRow("chat only nulls") << json("{'prompt_tokens':null,'completion_tokens':null}") << chat << none << 0LL;
+        QTest::newRow("chat embeddings") << json("{'prompt_tokens':8,'total_tokens':8}") << chat << 8LL << 0LL;
+        QTest::newRow("chat 1e300") << json("{'prompt_tokens':1,'completion_tokens':1e300}") << chat << none << 0LL;
+        QTest::newRow("chat 1e18") << json("{'prompt_tokens':1000000000000000000,'completion_tokens':2}") << chat << none
+                                   << 0LL;
+        QTest::newRow("chat over a billion") << json("{'prompt_tokens':1000000001,'completion_tokens':2}") << chat << none
+                                             << 0LL;
+        QTest::newRow("chat a billion") << json("{'prompt_tokens':1000000000,'completion_tokens':2}") << chat << most
+                                        << 2LL;
+        QTest::newRow("chat fraction") << json("{'prompt_tokens':3.7,'completion_tokens':2}") << chat << 3LL << 2LL;
+        QTest::newRow("anthropic strings") << json("{'input_tokens':'20','output_tokens':'5'}") << anthropic << none << 0LL;
+        QTest::newRow("anthropic negative") << json("{'input_tokens':-20,'output_tokens':5}") << anthropic << none << 0LL;
+        QTest::newRow("anthropic delta") << json("{'output_tokens':5}") << anthropic << 0LL << 5LL;
+        QTest::newRow("responses strings") << json("{'input_tokens':20,'output_tokens':'5'}") << responses << none << 0LL;
+        QTest::newRow("responses empty") << QByteArray("{}") << responses << none << 0LL;
+    }
+    void unusableUsageIsNoUsage()
+    {
+        QFETCH(QByteArray, text);
+        QFETCH(int, dialect);
+        QFETCH(qint64, prompt);
+        QFETCH(qint64, completion);
+        const std::optional<Usage> usage = usageFromText(UsageDialect(dialect), text);
+        QCOMPARE(usage.has_value(), prompt >= 0);
+        if (usage) {
+            QCOMPARE(usage->promptTokens, prompt);
+            QCOMPARE(usage->completionTokens, completion);
         }
     }
     void plainObjectReadsMembers()

@@ -370,6 +370,39 @@ private slots:
         }
     }
 
+    // The output text of a whole answer in each dialect: what an answer without usable
+    // usage is billed for.
+    void answerTextReadsEveryDialect_data()
+    {
+        // Written with ' for " (see quoted()).
+        QTest::addColumn<QByteArray>("answer");
+        QTest::addColumn<QString>("text");
+        QTest::newRow("chat") << quoted("{'object':'chat.completion','choices':[{'index':0,'message':{'role':'assistant',"
+                                        "'content':'Hi','tool_calls':[{'type':'function','function':{'name':'f','arguments':'(a)'}}]}},"
+                                        "{'index':1,'message':{'role':'assistant','content':null,'refusal':'No'}}]}")
+                              << u"Hif(a)No"_s;
+        QTest::newRow("chat parts") << quoted("{'choices':[{'message':{'content':[{'type':'text','text':'A'},{'type':'text','text':'B'}]}}]}")
+                                    << u"AB"_s;
+        QTest::newRow("completion") << quoted("{'object':'text_completion','choices':[{'text':'once'},{'text':' more'}]}")
+                                    << u"once more"_s;
+        QTest::newRow("anthropic") << quoted("{'type':'message','role':'assistant','content':[{'type':'thinking','thinking':'T'},"
+                                             "{'type':'text','text':'Hello'},{'type':'tool_use','id':'t','name':'get','input':{'x':2}}]}")
+                                   << u"THelloget{\"x\":2}"_s;
+        QTest::newRow("responses") << quoted("{'object':'response','output':[{'type':'reasoning','summary':[{'type':'summary_text','text':'S'}]},"
+                                             "{'type':'message','content':[{'type':'output_text','text':'Out'}]},"
+                                             "{'type':'function_call','name':'fn','arguments':'()'}]}")
+                                   << u"SOutfn()"_s;
+        QTest::newRow("embedding") << quoted("{'object':'list','data':[{'embedding':[0.1,0.2]}]}") << QString();
+        QTest::newRow("not json") << QByteArray("nope") << QString();
+    }
+    void answerTextReadsEveryDialect()
+    {
+        QFETCH(QByteArray, answer);
+        QFETCH(QString, text);
+        QCOMPARE(Tollgate::answerText(answer), text);
+    }
+    static QByteArray quoted(const char *text) { return QByteArray(text).replace('\'', '"'); }
+
     void loneSurrogatesBecomeReplacementCharacters()
     {
         const auto encoder = tokenizer(Encoding::O200kBase);
