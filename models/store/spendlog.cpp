@@ -1,6 +1,7 @@
 #include "spendlog.h"
 
 #include "store.h"
+#include "../money.h"
 
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -10,6 +11,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <limits>
 #include <span>
 
 using namespace Qt::StringLiterals;
@@ -323,15 +326,37 @@ Result<SpendCsvPage> csvPage(QSqlDatabase &db, const SpendLogFilter &filter,
     return page;
 }
 
+namespace {
+
+// SUM of a column as doubles: SQLite's SUM over INTEGER fails with "integer overflow" past
+// int64 (one saturated spend row and one more do that), PostgreSQL's gives a numeric.
+// Sums up to 2^53 (9 million USD in nano-dollars) are still exact.
+QString safeSum(const QString &column)
+{
+    return u"COALESCE(SUM(CAST(%1 AS DOUBLE PRECISION)), 0)"_s.arg(column);
+}
+
+// Such a sum back as an integer, saturated at int64's ends.
+qint64 saturatedSum(const QVariant &value)
+{
+    const double sum = value.toDouble();
+    if (!(sum < 9.2e18))  // also NaN
+        return sum > 0 ? std::numeric_limits<qint64>::max() : 0;
+    if (sum <= -9.2e18)
+        return std::numeric_limits<qint64>::min();
+    return qint64(std::llround(sum));
+}
+
+} // namespace
+
 Result<NanoUsd> totalSpend(QSqlDatabase &db, const SpendLogFilter &filter)
 {
     const Where where = whereOf(filter);
     QSqlQuery query(db);
-    // SUM over INTEGER stays an exact integer (TOTAL() would be a double).
-    if (!run(query, u"SELECT COALESCE(SUM(spend_nanousd), 0) FROM spend_logs"_s + where.sql(), where.values)
+    if (!run(query, u"SELECT "_s + safeSum(u"spend_nanousd"_s) + u" FROM spend_logs"_s + where.sql(), where.values)
         || !query.next())
         return makeError(u"cannot sum spend logs: %1"_s.arg(query.lastError().text()));
-    return NanoUsd(query.value(0).toLongLong());
+    return NanoUsd(saturatedSum(query.value(0)));
 }
 
 Result<QList<SpendReportCell>> report(QSqlDatabase &db, const SpendLogFilter &filter, SpendGroup group,
@@ -357,7 +382,8 @@ Result<QList<SpendReportCell>> report(QSqlDatabase &db, const SpendLogFilter &fi
     query.setForwardOnly(true);
     if (!run(query,
              u"SELECT substr(start_time, 1, %1) AS period, "_s.arg(length) + column
-                 + u" AS grp, COALESCE(SUM(spend_nanousd), 0), COALESCE(SUM(total_tokens), 0), COUNT(*)"_s + perModel
+                 + u" AS grp, "_s + safeSum(u"spend_nanousd"_s) + u", "_s + safeSum(u"total_tokens"_s)
+                 + u", COUNT(*)"_s + perModel
                  + u" FROM spend_logs"_s + where.sql() + u" GROUP BY period, grp"_s
                  + (sessions ? u", model_group"_s : QString()) + u" ORDER BY period, grp"_s
                  + (sessions ? u", model_group"_s : QString()),
@@ -367,7 +393,7 @@ Result<QList<SpendReportCell>> report(QSqlDatabase &db, const SpendLogFilter &fi
     QList<SpendReportCell> cells;
     while (query.next()) {
         SpendReportCell cell{query.value(0).toString(), query.value(1).toString(),
-                             NanoUsd(query.value(2).toLongLong()), query.value(3).toLongLong(),
+                             NanoUsd(saturatedSum(query.value(2))), saturatedSum(query.value(3)),
                              query.value(4).toLongLong(), {}, {}, {}};
         if (sessions) {
             cell.models = {query.value(5).toString()};
@@ -376,8 +402,8 @@ Result<QList<SpendReportCell>> report(QSqlDatabase &db, const SpendLogFilter &fi
             if (!cells.isEmpty() && cells.constLast().period == cell.period && cells.constLast().group == cell.group) {
                 // The same session, another model group (they come in order).
                 SpendReportCell &into = cells.last();
-                into.spend += cell.spend;
-                into.totalTokens += cell.totalTokens;
+                into.spend = addSaturated(into.spend, cell.spend);
+                into.totalTokens = addSaturated(into.totalTokens, cell.totalTokens);
                 into.requests += cell.requests;
                 into.models.append(cell.models);
                 into.firstCall = std::min(into.firstCall, cell.firstCall);

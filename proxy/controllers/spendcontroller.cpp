@@ -188,8 +188,8 @@ QJsonArray reportJson(const QList<SpendReportCell> &cells, const GroupNames &nam
         QJsonArray groups;
         for (; i < cells.size() && cells.at(i).period == period; ++i) {
             const SpendReportCell &cell = cells.at(i);
-            spend += cell.spend;
-            tokens += cell.totalTokens;
+            spend = addSaturated(spend, cell.spend);
+            tokens = addSaturated(tokens, cell.totalTokens);
             requests += cell.requests;
             QJsonObject group{{names.key, cell.group},
                               {u"spend"_s, nanosToUsd(cell.spend)},

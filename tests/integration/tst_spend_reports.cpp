@@ -27,6 +27,7 @@ private Q_SLOTS:
     void csvFormat();
     void csvNeutralisesFormulas();
     void globalSpendIsExact();
+    void sumsPastInt64Saturate();
     void largeExportIsStreamed();
     void exportStopsWhenTheClientLeaves();
 };
@@ -368,6 +369,36 @@ void TestSpendReports::globalSpendIsExact()
     }));
     response = fixture.get("/global/spend");
     QVERIFY2(response.json().value(u"spend"_s).toDouble() == 0.1, response.body.constData());
+}
+
+void TestSpendReports::sumsPastInt64Saturate()
+{
+    // A row at the most a call can cost (saturated money) and one more: SQLite's SUM over
+    // INTEGER fails there and int64 sums wrap. The totals stop at the maximum instead.
+    GatewayFixture fixture(GatewayFixture::defaultConfig());
+    QVERIFY2(fixture.start(), qPrintable(fixture.lastError()));
+    SpendLogRow huge = tinyRow(u"huge"_s, utc(u"2024-07-01T10:00:00Z"_s));
+    huge.spend = MaxNanoUsd;
+    huge.totalTokens = std::numeric_limits<qint64>::max();
+    SpendLogRow next = tinyRow(u"next"_s, utc(u"2024-07-01T11:00:00Z"_s));
+    next.spend = 5'000'000'000;
+    next.totalTokens = 10;
+    next.modelGroup = u"gpt-b"_s;
+    QVERIFY(fixture.store().writeNow(insertAll({huge, next})));
+
+    const double most = nanosToUsd(MaxNanoUsd);
+    Response response = fixture.get("/global/spend");
+    QVERIFY2(response.status == 200, response.body.constData());
+    QCOMPARE(response.json().value(u"spend"_s).toDouble(), most);
+    for (const QByteArray &groupBy : {QByteArray("model"), QByteArray("api_key"), QByteArray("end_user")}) {
+        response = fixture.get("/global/spend/report?start_date=2024-07-01&end_date=2024-07-01&group_by=" + groupBy);
+        QVERIFY2(response.status == 200, response.body.constData());
+        const QJsonArray days = QJsonDocument::fromJson(response.body).array();
+        QCOMPARE(days.size(), 1);
+        const QJsonObject day = days.first().toObject();
+        QVERIFY2(day.value(u"spend"_s).toDouble() == most, response.body.constData());
+        QVERIFY2(day.value(u"total_tokens"_s).toDouble() > 0, response.body.constData());
+    }
 }
 
 void TestSpendReports::largeExportIsStreamed()
