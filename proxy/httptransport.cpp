@@ -686,7 +686,9 @@ private:
         // The headers as onRequest copies them from the parser, for a head the parser may be
         // given trimmed: only one whose every line the parser would read the same way.
         std::optional<Trim> trim;
-        int expects = 0;
+        bool connectionUpgrade = false;  // QtHttpServer's test: "upgrade" in a Connection header
+        bool websocket = false;
+        bool expectContinue = false;
         if (m_trimmable) {
             trim.emplace();
             trim->request.headers.reserve(m_lines);
@@ -709,16 +711,17 @@ private:
             }
             const QByteArrayView name = line.first(colon);
             const QByteArrayView value = line.sliced(colon + 1).trimmed();
+            if (equalsIgnoringCase(name, "connection") && value.toByteArray().toLower().contains("upgrade")) {
+                connectionUpgrade = true;
+                trim.reset();  // the parser's upgrade path, as sent
+            }
+            websocket = websocket || (equalsIgnoringCase(name, "upgrade") && equalsIgnoringCase(value, "websocket"));
+            expectContinue = expectContinue || (equalsIgnoringCase(name, "expect") && equalsIgnoringCase(value, "100-continue"));
             if (trim) {
-                if (!isHeaderName(name) || line.size() > MaxTrimmedLine || trim->request.headers.size() >= MaxTrimmedHeaders
-                    || (equalsIgnoringCase(name, "connection") && value.toByteArray().toLower().contains("upgrade"))
-                    || (equalsIgnoringCase(name, "expect") && ++expects > 1)) {
+                if (!isHeaderName(name) || line.size() > MaxTrimmedLine || trim->request.headers.size() >= MaxTrimmedHeaders)
                     trim.reset();
-                } else {
+                else
                     trim->request.headers.append({lowerCopy(name), value.toByteArray()});
-                    if (expects == 1 && equalsIgnoringCase(name, "expect"))
-                        trim->expectContinue = equalsIgnoringCase(value, "100-continue");
-                }
             }
             const QByteArrayView trimmedName = name.trimmed();
             const bool framing = equalsIgnoringCase(trimmedName, "content-length")
@@ -746,6 +749,20 @@ private:
             return bad(u"A request may not have both Content-Length and Transfer-Encoding."_s);
         if (contentLength && *contentLength > m_transport->options.maxBodyBytes)
             return refuseTooLarge(*contentLength, false);
+        if (connectionUpgrade && websocket) {
+            // QtHttpServer would hand it to a WebSocket server that is not there and close
+            // the connection without a word.
+            refuse(errorResponse(ApiError::BadRequest,
+                                 u"WebSocket connections are not supported: Tollgate relays HTTP requests only."_s),
+                   "websocket upgrade");
+            return;
+        }
+        // QtHttpServer 6.4 does not answer "Expect: 100-continue": a client that waits for it
+        // (curl, for a large body) would stall. Answered here, before the body, unless an
+        // answer to an earlier request is still owed on this connection (it must come first).
+        if (expectContinue && !m_http10 && (chunked || contentLength.value_or(0) > 0) && !m_busy && m_queue.empty()
+            && !m_refusalPending)
+            writeToClient(m_socket, QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
 
         // The request line: the parser's rules (method, one or more spaces, target, protocol of
         // 8 bytes) for an origin-form target ("/path?query"); its path and query are read here.
@@ -794,8 +811,6 @@ private:
                 const auto end = std::to_chars(digits, digits + sizeof digits, *contentLength).ptr;
                 bytes.append("content-length:").append(digits, end - digits).append('\n');
             }
-            if (trim->expectContinue)
-                bytes.append("expect:100-continue\n");
             bytes.append('\n');
             m_trim = std::move(trim);
         }
@@ -967,7 +982,6 @@ private:
         QByteArray head;      // a request line for "/", the framing headers and a blank line
         HttpRequest request;  // the path, query and every header (lower-case names, trimmed values)
         qint64 headEnd = 0;   // where the head (and any blank space before it) ends in the buffer
-        bool expectContinue = false;
     };
     // The parser reads a header line of up to 8 KiB and up to 100 of them; beyond that (not
     // beyond the guard's limits) it drops every header. Such a head goes to it as sent.

@@ -21,7 +21,8 @@ namespace Tollgate {
 // limit as soon as the headers arrive → 413, framing that could be read two ways → 400),
 // the number of open connections and of pipelined requests (EdgeLimits), honours
 // "Connection: close" and HTTP/1.0, closes idle keep-alive connections, answers pipelined
-// requests in order, sets TCP_NODELAY, and —
+// requests in order, answers "Expect: 100-continue", refuses WebSocket upgrades (400; QtHttpServer
+// would drop them without a word), sets TCP_NODELAY, and —
 // while bound to loopback — refuses requests whose Host is not a loopback name (403), so
 // a web page cannot reach the gateway through DNS rebinding.
 class HttpTransport final : public QObject

@@ -18,6 +18,7 @@
 
 using namespace Tollgate;
 using namespace std::chrono_literals;
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -102,6 +103,8 @@ QByteArray describe(const Seen &seen)
     return text + "} body=[" + seen.body + ']';
 }
 
+const QByteArray Continue = QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n");
+
 } // namespace
 
 class TransportHeadsTest : public QObject
@@ -114,6 +117,9 @@ private Q_SLOTS:
     void wholeAndSplitHeadsReachTheHandlerAlike_data();
     void wholeAndSplitHeadsReachTheHandlerAlike();
     void pipelinedRequestsAreEachTrimmedAndAnswered();
+    void expectContinueIsAnsweredBeforeTheBody_data();
+    void expectContinueIsAnsweredBeforeTheBody();
+    void websocketUpgradeIsRefusedWithAnError();
 
 private:
     // Sends a request as `pieces` and waits for the handler to see it and for its answer.
@@ -154,7 +160,10 @@ void TransportHeadsTest::roundTrip(const QList<QByteArray> &pieces, Seen *seen)
     client.start(m_port);
     QTRY_VERIFY_WITH_TIMEOUT(m_seen.size() > before, 5000);
     client.join();
-    QVERIFY2(client.received.startsWith("HTTP/1.1 200"), client.received.constData());
+    QByteArray received = client.received;
+    if (received.startsWith(Continue))
+        received.remove(0, Continue.size());
+    QVERIFY2(received.startsWith("HTTP/1.1 200"), client.received.constData());
     *seen = m_seen.value(before);
 }
 
@@ -194,10 +203,10 @@ void TransportHeadsTest::wholeAndSplitHeadsReachTheHandlerAlike_data()
         << "POST /v1/x HTTP/1.1\r\nHost: localhost\r\nExpect: 100-Continue\r\nContent-Length: " + length + "\r\n\r\n"
                + body
         << true;
-    QTest::newRow("two expect headers: as sent")
+    QTest::newRow("two expect headers")
         << "POST /v1/x HTTP/1.1\r\nHost: localhost\r\nExpect: a\r\nExpect: b\r\nContent-Length: " + length + "\r\n\r\n"
                + body
-        << false;
+        << true;
 }
 
 void TransportHeadsTest::wholeAndSplitHeadsReachTheHandlerAlike()
@@ -253,6 +262,51 @@ void TransportHeadsTest::pipelinedRequestsAreEachTrimmedAndAnswered()
     for (int i = 0; i < 3; ++i)
         QVERIFY(m_seen[i].headers.contains(std::pair(QByteArray("x-n"), QByteArray::number(i + 1))));
     QVERIFY(m_transport->trimmedHeads() >= 1);
+}
+
+void TransportHeadsTest::expectContinueIsAnsweredBeforeTheBody_data()
+{
+    QTest::addColumn<QByteArray>("protocol");
+    QTest::addColumn<bool>("split");  // the body after a pause (a client that waits for 100)
+    QTest::addColumn<bool>("continued");
+    QTest::newRow("waiting client") << QByteArray("HTTP/1.1") << true << true;
+    QTest::newRow("body at once") << QByteArray("HTTP/1.1") << false << true;
+    QTest::newRow("http/1.0 gets none") << QByteArray("HTTP/1.0") << true << false;
+}
+
+void TransportHeadsTest::expectContinueIsAnsweredBeforeTheBody()
+{
+    QFETCH(QByteArray, protocol);
+    QFETCH(bool, split);
+    QFETCH(bool, continued);
+    const QByteArray head = "POST /v1/x " + protocol + "\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+                            "Content-Length: 4\r\n\r\n";
+    Client client;
+    client.pieces = split ? QList<QByteArray>{head, "body"} : QList<QByteArray>{head + "body"};
+    client.start(m_port);
+    QTRY_COMPARE_WITH_TIMEOUT(m_seen.size(), 1, 5000);
+    client.join();
+    QCOMPARE(m_seen[0].body, QByteArray("body"));
+    if (continued)
+        QVERIFY2(client.received.startsWith(QByteArray(Continue + "HTTP/1.1 200")), client.received.constData());
+    else
+        QVERIFY2(client.received.startsWith("HTTP/1.1 200"), client.received.constData());
+}
+
+void TransportHeadsTest::websocketUpgradeIsRefusedWithAnError()
+{
+    Client client;
+    client.pieces = {"GET /v1/realtime HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"};
+    client.start(m_port);
+    client.join();
+    QVERIFY2(client.received.startsWith("HTTP/1.1 400"), client.received.constData());
+    const QJsonObject error = QJsonDocument::fromJson(client.received.mid(client.received.indexOf("\r\n\r\n") + 4))
+                                  .object()
+                                  .value(u"error"_s)
+                                  .toObject();
+    QVERIFY2(error.value(u"message"_s).toString().contains(u"WebSocket"_s), client.received.constData());
+    QVERIFY(m_seen.isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TransportHeadsTest)
