@@ -10,6 +10,7 @@
 #include "proxy/jsonscan.h"
 #include "proxy/providers/provideradapter.h"
 
+#include <QIODevice>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QVarLengthArray>
@@ -174,5 +175,57 @@ void BM_BodyContainsBytes(benchmark::State &state)
 BENCHMARK(BM_BodyContainsBytes);
 
 } // namespace
+
+// QtHttpServer 6.4 reads a request's head one byte per QIODevice::read inside a read
+// transaction (QHttpServerRequestPrivate::readHeader), appending each byte to its line: this
+// is that loop over a sequential, buffered device that serves heads one after another. The
+// argument is the head's size: bench/chat.lua's whole head (what QtHttpServer read before
+// 2026-12-05), and the trimmed head the transport's guard hands it now (method, protocol,
+// Content-Length).
+class HeadStream final : public QIODevice
+{
+public:
+    explicit HeadStream(QByteArray head) : m_head(std::move(head)) { open(QIODevice::ReadOnly); }
+    bool isSequential() const override { return true; }
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override
+    {
+        for (qint64 i = 0; i < maxSize; ++i, m_at = (m_at + 1) % m_head.size())
+            data[i] = m_head.at(m_at);
+        return maxSize;
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QByteArray m_head;
+    qsizetype m_at = 0;
+};
+
+void BM_HeadReadByteByByte(benchmark::State &state)
+{
+    const QByteArray whole = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:18200\r\n"
+                             "Authorization: Bearer sk-bench-master-key-0001\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 399\r\nUser-Agent: wrk\r\n\r\n";
+    const QByteArray trimmed = "POST / HTTP/1.1\ncontent-length:399\n\n";
+    const QByteArray head = state.range(0) == 0 ? whole : trimmed;
+    HeadStream device(head);
+    QByteArray fragment;
+    for (auto _ : state) {
+        device.startTransaction();
+        fragment.clear();
+        fragment.reserve(512);
+        char c = 0;
+        while (device.read(&c, 1) == 1) {
+            fragment.append(c);
+            if (c == '\n' && (fragment.endsWith("\n\r\n") || fragment.endsWith("\n\n")))
+                break;
+        }
+        device.commitTransaction();
+        benchmark::DoNotOptimize(fragment.data());
+    }
+    state.SetLabel(std::to_string(head.size()) + " bytes");
+}
+BENCHMARK(BM_HeadReadByteByByte)->Arg(0)->Arg(1);
 
 BENCHMARK_MAIN();
