@@ -287,6 +287,20 @@ qint64 countRequestPromptTokens(const QJsonObject &body, const QString &model)
         [&tokenizer](const QJsonValue &value) { return jsonTokens(value, tokenizer); });
 }
 
+namespace {
+
+// Tool calls are output tokens too: each function's name and arguments.
+void appendToolCalls(QString &text, const QJsonValue &calls)
+{
+    for (const QJsonValue call : calls.toArray()) {
+        const QJsonObject function = call.toObject().value(u"function"_s).toObject();
+        text += function.value(u"name"_s).toString();
+        text += function.value(u"arguments"_s).toString();
+    }
+}
+
+} // namespace
+
 QString streamedText(const QList<QByteArray> &chunkPayloads)
 {
     QString text;
@@ -310,11 +324,7 @@ QString streamedText(const QList<QByteArray> &chunkPayloads)
             text += object.value(u"text"_s).toString();
             // Tool calls and refusals are output tokens too.
             text += delta.value(u"refusal"_s).toString();
-            for (const QJsonValue call : delta.value(u"tool_calls"_s).toArray()) {
-                const QJsonObject function = call.toObject().value(u"function"_s).toObject();
-                text += function.value(u"name"_s).toString();
-                text += function.value(u"arguments"_s).toString();
-            }
+            appendToolCalls(text, delta.value(u"tool_calls"_s));
         }
     }
     return text;
@@ -349,11 +359,7 @@ QString answerText(const QByteArray &answer)
         appendContent(message.value(u"content"_s));
         text += message.value(u"refusal"_s).toString();
         text += message.value(u"reasoning_content"_s).toString();
-        for (const QJsonValue call : message.value(u"tool_calls"_s).toArray()) {
-            const QJsonObject function = call.toObject().value(u"function"_s).toObject();
-            text += function.value(u"name"_s).toString();
-            text += function.value(u"arguments"_s).toString();
-        }
+        appendToolCalls(text, message.value(u"tool_calls"_s));
         const QJsonObject legacy = message.value(u"function_call"_s).toObject();
         text += legacy.value(u"name"_s).toString();
         text += legacy.value(u"arguments"_s).toString();

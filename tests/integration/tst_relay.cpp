@@ -207,6 +207,22 @@ std::optional<SpendLogRow> TestRelay::spendRow(const QByteArray &requestId)
     return std::nullopt;
 }
 
+namespace {
+
+// The assistant's text of a streamed chat answer, joined from its chunks' deltas.
+QString streamedContent(const HttpClient::Response &response)
+{
+    QString streamed;
+    for (const QByteArray &event : response.sseData()) {
+        const QJsonArray choices = QJsonDocument::fromJson(event).object().value(u"choices"_s).toArray();
+        if (!choices.isEmpty())
+            streamed += choices.first().toObject().value(u"delta"_s).toObject().value(u"content"_s).toString();
+    }
+    return streamed;
+}
+
+} // namespace
+
 void TestRelay::relaysNonStreamingCall()
 {
     m_fake.setUsage(12, 34);
@@ -592,12 +608,7 @@ void TestRelay::streamWithoutUsageIsCountedNotFree()
     QVERIFY(row.has_value());
     QVERIFY(row->costEstimated);
     const QString model = u"upstream-relay-1"_s;
-    QString streamed;
-    for (const QByteArray &event : response.sseData()) {
-        const QJsonArray choices = QJsonDocument::fromJson(event).object().value(u"choices"_s).toArray();
-        if (!choices.isEmpty())
-            streamed += choices.first().toObject().value(u"delta"_s).toObject().value(u"content"_s).toString();
-    }
+    const QString streamed = streamedContent(response);
     QVERIFY(!streamed.isEmpty());
     QCOMPARE(row->promptTokens, countRequestPromptTokens(QJsonDocument::fromJson(body).object(), model));
     QCOMPARE(row->completionTokens, countTextTokens(streamed, model));
@@ -647,12 +658,7 @@ void TestRelay::streamWithUnusableUsageIsCountedNotFree()
     const auto row = spendRow(response.header("x-litellm-call-id"));
     QVERIFY(row.has_value());
     QVERIFY(row->costEstimated);
-    QString streamed;
-    for (const QByteArray &event : response.sseData()) {
-        const QJsonArray choices = QJsonDocument::fromJson(event).object().value(u"choices"_s).toArray();
-        if (!choices.isEmpty())
-            streamed += choices.first().toObject().value(u"delta"_s).toObject().value(u"content"_s).toString();
-    }
+    const QString streamed = streamedContent(response);
     const QString model = u"upstream-relay-1"_s;
     QCOMPARE(row->promptTokens, countRequestPromptTokens(QJsonDocument::fromJson(body).object(), model));
     QCOMPARE(row->completionTokens, countTextTokens(streamed, model));
@@ -687,12 +693,7 @@ void TestRelay::brokenStreamIsChargedForWhatWasDelivered()
     QCOMPARE(response.status, 200);
     QVERIFY(!response.sseData().contains(QByteArray("[DONE]")));
     QVERIFY(response.body.contains("\"error\""));
-    QString streamed;
-    for (const QByteArray &event : response.sseData()) {
-        const QJsonArray choices = QJsonDocument::fromJson(event).object().value(u"choices"_s).toArray();
-        if (!choices.isEmpty())
-            streamed += choices.first().toObject().value(u"delta"_s).toObject().value(u"content"_s).toString();
-    }
+    const QString streamed = streamedContent(response);
     QVERIFY(!streamed.isEmpty());
     QVERIFY(streamed != m_fake.content());   // part of it only
     QTRY_VERIFY_WITH_TIMEOUT(spendRow(response.header("x-litellm-call-id")).has_value(), 2000);
