@@ -191,6 +191,47 @@ QByteArray lowerCopy(QByteArrayView name)
     return lower;
 }
 
+// A request line split as QtHttpServer 6.4's parser splits it: the method up to the first space,
+// the target after any spaces up to the next one, then the protocol (exactly 8 bytes, "HTTP…");
+// anything after a space behind the protocol is ignored by the parser (`trailing`).
+struct RequestLine
+{
+    QByteArrayView method;
+    QByteArrayView target;
+    QByteArrayView protocol;
+    bool trailing = false;
+};
+
+std::optional<RequestLine> splitRequestLine(QByteArrayView line)
+{
+    if (line.endsWith('\r'))
+        line.chop(1);
+    const auto skipSpaces = [&line](qsizetype at) {
+        while (at < line.size() && line[at] == ' ')
+            ++at;
+        return at;
+    };
+    RequestLine result;
+    const qsizetype methodEnd = line.indexOf(' ');
+    if (methodEnd < 0)
+        return std::nullopt;
+    const qsizetype targetAt = skipSpaces(methodEnd);
+    const qsizetype targetEnd = line.indexOf(' ', targetAt);
+    if (targetEnd < 0)
+        return std::nullopt;
+    const qsizetype protocolAt = skipSpaces(targetEnd);
+    if (protocolAt >= line.size())
+        return std::nullopt;
+    const qsizetype protocolEnd = line.indexOf(' ', protocolAt);
+    result.method = line.first(methodEnd);
+    result.target = line.sliced(targetAt, targetEnd - targetAt);
+    result.protocol = protocolEnd < 0 ? line.sliced(protocolAt) : line.sliced(protocolAt, protocolEnd - protocolAt);
+    result.trailing = protocolEnd >= 0;
+    if (result.protocol.size() != 8 || !result.protocol.startsWith("HTTP"))
+        return std::nullopt;
+    return result;
+}
+
 // Writes `bytes` to the client: straight to the kernel when nothing is queued before them (the
 // usual case), so the socket's write notifier is never switched on and off for it — on the glib
 // event loop each switch wakes the loop (an eventfd write) and costs a round of poll. What the
@@ -749,6 +790,15 @@ private:
             return bad(u"A request may not have both Content-Length and Transfer-Encoding."_s);
         if (contentLength && *contentLength > m_transport->options.maxBodyBytes)
             return refuseTooLarge(*contentLength, false);
+        const std::optional<RequestLine> parts = splitRequestLine(requestLine);
+        if (!parts) {
+            // The parser would close the connection without a word.
+            refuse(errorResponse(ApiError::BadRequest,
+                                 u"Malformed request line: expected a method, a target and HTTP/1.1, "
+                                 "separated by spaces."_s),
+                   "malformed request line");
+            return;
+        }
         if (connectionUpgrade && websocket) {
             // QtHttpServer would hand it to a WebSocket server that is not there and close
             // the connection without a word.
@@ -764,46 +814,24 @@ private:
             && !m_refusalPending)
             writeToClient(m_socket, QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
 
-        // The request line: the parser's rules (method, one or more spaces, target, protocol of
-        // 8 bytes) for an origin-form target ("/path?query"); its path and query are read here.
-        QByteArrayView method;
-        QByteArrayView protocol;
+        // An origin-form target ("/path?query") and nothing behind the protocol: the parser is
+        // given "/", and the path and query are read here as it reads them (the authority it
+        // takes from Host leaves them alone).
         if (trim) {
-            QByteArrayView line = requestLine;
-            if (line.endsWith('\r'))
-                line.chop(1);
-            const qsizetype methodEnd = line.indexOf(' ');
-            qsizetype targetAt = methodEnd;
-            while (targetAt >= 0 && targetAt < line.size() && line[targetAt] == ' ')
-                ++targetAt;
-            const qsizetype targetEnd = targetAt < 0 ? -1 : line.indexOf(' ', targetAt);
-            qsizetype protocolAt = targetEnd;
-            while (protocolAt >= 0 && protocolAt < line.size() && line[protocolAt] == ' ')
-                ++protocolAt;
-            if (methodEnd <= 0 || targetEnd < 0 || protocolAt >= line.size() || line.indexOf(' ', protocolAt) >= 0) {
+            if (parts->trailing || !parts->target.startsWith('/') || parts->target.startsWith("//")) {
                 trim.reset();
             } else {
-                method = line.first(methodEnd);
-                protocol = line.sliced(protocolAt);
-                const QByteArrayView target = line.sliced(targetAt, targetEnd - targetAt);
-                if (protocol.size() != 8 || !protocol.startsWith("HTTP") || !target.startsWith('/')
-                    || target.startsWith("//")) {
-                    trim.reset();
-                } else {
-                    // As the parser makes the request's URL (its authority, from Host, leaves
-                    // the path and query alone).
-                    const QUrl url = QUrl::fromEncoded(target.toByteArray());
-                    trim->request.path = url.path();
-                    trim->request.query = QUrlQuery(url);
-                }
+                const QUrl url = QUrl::fromEncoded(parts->target.toByteArray());
+                trim->request.path = url.path();
+                trim->request.query = QUrlQuery(url);
             }
         }
         if (trim) {
             // The method, an empty path and the protocol; then what frames the body. The parser
             // accepts LF line ends.
             QByteArray &bytes = trim->head;
-            bytes.reserve(method.size() + protocol.size() + 48);
-            bytes.append(method).append(" / ").append(protocol).append('\n');
+            bytes.reserve(parts->method.size() + parts->protocol.size() + 48);
+            bytes.append(parts->method).append(" / ").append(parts->protocol).append('\n');
             if (chunked) {
                 bytes.append("transfer-encoding:chunked\n");
             } else if (contentLength.value_or(0) > 0) {

@@ -120,6 +120,8 @@ private Q_SLOTS:
     void expectContinueIsAnsweredBeforeTheBody_data();
     void expectContinueIsAnsweredBeforeTheBody();
     void websocketUpgradeIsRefusedWithAnError();
+    void malformedRequestLineIsRefusedWithAnError_data();
+    void malformedRequestLineIsRefusedWithAnError();
 
 private:
     // Sends a request as `pieces` and waits for the handler to see it and for its answer.
@@ -306,6 +308,29 @@ void TransportHeadsTest::websocketUpgradeIsRefusedWithAnError()
                                   .value(u"error"_s)
                                   .toObject();
     QVERIFY2(error.value(u"message"_s).toString().contains(u"WebSocket"_s), client.received.constData());
+    QVERIFY(m_seen.isEmpty());
+}
+
+void TransportHeadsTest::malformedRequestLineIsRefusedWithAnError_data()
+{
+    QTest::addColumn<QByteArray>("line");
+    QTest::newRow("one word") << QByteArray("HELLO");
+    QTest::newRow("no protocol") << QByteArray("GET /v1/models");
+    QTest::newRow("not http") << QByteArray("GET /v1/models FTP/1.0");
+    QTest::newRow("protocol too long") << QByteArray("GET /v1/models HTTP/1.10");
+    QTest::newRow("binary") << QByteArray("\x01\x02\xff");
+}
+
+void TransportHeadsTest::malformedRequestLineIsRefusedWithAnError()
+{
+    // QtHttpServer's parser closes such a connection without a word; the guard answers first.
+    QFETCH(QByteArray, line);
+    Client client;
+    client.pieces = {line + "\r\nHost: localhost\r\n\r\n"};
+    client.start(m_port);
+    client.join();
+    QVERIFY2(client.received.startsWith("HTTP/1.1 400"), client.received.constData());
+    QVERIFY2(client.received.contains("request line"), client.received.constData());
     QVERIFY(m_seen.isEmpty());
 }
 
