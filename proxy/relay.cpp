@@ -296,6 +296,7 @@ QByteArray RelayCall::relayDialectEvents()
                 m_startUsage = info.usage;
             break;
         case Kind::Usage:
+            m_finalUsageUnusable = info.usageUnusable;
             if (info.usage) {
                 // message_delta's usage is cumulative; its input counts may be left out (0):
                 // message_start's stand.
@@ -313,8 +314,9 @@ QByteArray RelayCall::relayDialectEvents()
         case Kind::Terminal:
             if (info.usage)
                 m_usage = info.usage;
-            if (!m_usage && m_startUsage && anthropic)
+            if (!m_usage && m_startUsage && anthropic && !m_finalUsageUnusable)
                 m_usage = m_startUsage;  // a message_stop without message_delta: no output counted
+            // (a message_delta whose usage cannot be billed leaves it unset: the output is counted)
             // Held back until the call is recorded: it tells the client the answer is complete.
             m_sawDone = true;
             m_terminal = event.raw;

@@ -118,6 +118,7 @@ private:
     SseParser m_parser;
     std::optional<Usage> m_usage;
     std::optional<Usage> m_startUsage;  // Anthropic's message_start: the exact prompt, no output yet
+    bool m_finalUsageUnusable = false;  // message_delta's usage could not be billed: count the output
     QString m_responseId;            // Responses: the provider's response id
     SteadyClock::time_point m_upstreamStarted;
     SteadyClock::time_point m_upstreamDone;

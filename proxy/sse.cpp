@@ -318,8 +318,10 @@ DialectEventInfo inspectDialectEvent(const SseEvent &sseEvent, bool anthropic)
         } else if (type == "message_delta") {
             info.kind = Kind::Usage;
             const QJsonObject usage = object().value(u"usage"_s).toObject();
-            if (!usage.isEmpty())
+            if (!usage.isEmpty()) {
                 info.usage = usageFromAnthropic(usage);
+                info.usageUnusable = !info.usage;
+            }
         } else if (type == "message_stop") {
             info.kind = Kind::Terminal;
         } else if (type == "error") {

@@ -96,6 +96,7 @@ struct DialectEventInfo
     };
     Kind kind = Kind::Other;
     std::optional<Usage> usage;   // message_start's (input only), message_delta's, a terminal response's
+    bool usageUnusable = false;   // the event has a usage that cannot be billed (see usageFromAnthropic)
     QString responseId;           // response.created
 };
 // `anthropic`: a Messages stream, else a Responses stream.

@@ -130,6 +130,7 @@ private Q_SLOTS:
     void defaultVersionAndNoBetaWhenClientSendsNone();
     void endUserIsMetadataUserIdAsTheParserReadsIt();
     void streamRelayedUnchangedAndRecordedBeforeItEnds();
+    void streamWithUnusableFinalUsageCountsTheOutput();
     void cutStreamIsChargedAndEndsWithAnError_data();
     void cutStreamIsChargedAndEndsWithAnError();
     void providerErrorPassesThroughFree_data();
@@ -307,6 +308,28 @@ void TestDialectMessages::defaultVersionAndNoBetaWhenClientSendsNone()
     m_fake.clearRecords();
     QCOMPARE(messages(pinnedBody, GatewayFixture::MasterKey, {{"anthropic-version", "2023-06-01"}}).status, 200);
     QCOMPARE(m_fake.requests().first().header("anthropic-version"), QByteArray("2023-06-01"));
+}
+
+void TestDialectMessages::streamWithUnusableFinalUsageCountsTheOutput()
+{
+    // message_start's usage is fine, message_delta's output count is not a count: the prompt
+    // is message_start's, the output is counted from the text relayed (not message_start's 1).
+    m_fake.setUsage(120, -33);
+    m_fake.setStreamChunks(4, 5ms);
+    const QByteArray raw = compact({{u"model"_s, Group},
+                                    {u"max_tokens"_s, 100},
+                                    {u"stream"_s, true},
+                                    {u"messages"_s, QJsonArray{userText(u"Stream please"_s)}}});
+    const auto response = messages(raw);
+    QCOMPARE(response.status, 200);
+    QVERIFY(response.complete);
+    const QJsonObject row = spendRow(response.header("x-litellm-call-id"));
+    QVERIFY2(!row.isEmpty(), "no spend-log row when the stream ended");
+    QVERIFY(row.value(u"cost_estimated"_s).toBool());
+    QCOMPARE(row.value(u"prompt_tokens"_s).toInteger(), 120);
+    const qint64 output = countTextTokens(m_fake.content(), u"claude-sonnet-4-5"_s);
+    QVERIFY(output > 1);
+    QCOMPARE(row.value(u"completion_tokens"_s).toInteger(), output);
 }
 
 void TestDialectMessages::streamRelayedUnchangedAndRecordedBeforeItEnds()
