@@ -257,15 +257,6 @@ const JsonMember *PlainJsonObject::find(QByteArrayView key) const
     return nullptr;
 }
 
-qint64 PlainJsonObject::integer(QByteArrayView key) const
-{
-    const JsonMember *member = find(key);
-    if (!member)
-        return 0;
-    return plainInteger(QByteArrayView(m_text.constData() + member->valueFrom, member->valueTo - member->valueFrom))
-        .value_or(0);
-}
-
 std::optional<QByteArrayView> PlainJsonObject::raw(QByteArrayView key) const
 {
     const JsonMember *member = find(key);

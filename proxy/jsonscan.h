@@ -46,9 +46,6 @@ public:
     explicit PlainJsonObject(QByteArrayView text);
 
     [[nodiscard]] bool valid() const { return m_valid; }
-    [[nodiscard]] bool contains(QByteArrayView key) const { return find(key) != nullptr; }
-    // As QJsonValue::toInteger(): the member's integer, 0 when it is absent or not a number.
-    [[nodiscard]] qint64 integer(QByteArrayView key) const;
     // The member's value as written (a plain scalar or an object), nullopt when it is absent.
     [[nodiscard]] std::optional<QByteArrayView> raw(QByteArrayView key) const;
     // The member as an object: empty when it is absent or not an object.

@@ -225,13 +225,13 @@ private Q_SLOTS:
         const QByteArray text = json("{'a':7,'b':{'c':-12},'s':'x'}");
         const PlainJsonObject object(text);
         QVERIFY(object.valid());
-        QCOMPARE(object.integer("a"), 7);
-        QCOMPARE(object.object("b").integer("c"), -12);
-        QCOMPARE(object.integer("s"), 0);
-        QCOMPARE(object.integer("missing"), 0);
-        QVERIFY(object.contains("s"));
-        QVERIFY(!object.contains("c"));
-        QCOMPARE(object.object("a").integer("c"), 0);   // not an object: empty
+        QCOMPARE(object.raw("a"), std::optional<QByteArrayView>("7"));
+        QCOMPARE(object.object("b").raw("c"), std::optional<QByteArrayView>("-12"));
+        QCOMPARE(object.raw("s"), std::optional<QByteArrayView>("\"x\""));
+        QVERIFY(!object.raw("missing"));
+        QVERIFY(!object.raw("c"));                   // only the top level's members
+        QVERIFY(!object.object("a").raw("c"));       // not an object: empty
+        QVERIFY(!object.object("a").raw("a"));
     }
 };
 
