@@ -17,6 +17,7 @@
 #include <charconv>
 #include <cstring>
 
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <string_view>
@@ -136,25 +137,24 @@ QByteArray serializeHead(int status, const QByteArray &contentType, const Header
     return head;
 }
 
-// A header name in lower case: shared when it is already, else one allocation and a pass
-// (QByteArray::toLower looks each byte up in a table after copying, ~0.4k instructions a name).
-QByteArray asciiLower(const QByteArray &name)
+// `name` in lower case, copied in one pass (QByteArray::toLower looks each byte up in a table
+// after copying, ~0.4k instructions a name).
+QByteArray lowerCopy(QByteArrayView name)
 {
-    const char *data = name.constData();
-    const qsizetype size = name.size();
-    qsizetype first = 0;
-    while (first < size && !(data[first] >= 'A' && data[first] <= 'Z'))
-        ++first;
-    if (first == size)
-        return name;
-    QByteArray lower(size, Qt::Uninitialized);
+    QByteArray lower(name.size(), Qt::Uninitialized);
     char *out = lower.data();
-    std::memcpy(out, data, size_t(first));
-    for (qsizetype i = first; i < size; ++i) {
-        const char c = data[i];
+    for (qsizetype i = 0; i < name.size(); ++i) {
+        const char c = name[i];
         out[i] = c >= 'A' && c <= 'Z' ? char(c | 0x20) : c;
     }
     return lower;
+}
+
+// A header name in lower case: shared when it is already, else lowerCopy.
+QByteArray asciiLower(const QByteArray &name)
+{
+    const bool upper = std::any_of(name.cbegin(), name.cend(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    return upper ? lowerCopy(name) : name;
 }
 
 // A header name as QtHttpServer's parser accepts it (an RFC 9110 token).
@@ -177,18 +177,6 @@ bool isHeaderName(QByteArrayView name)
             return false;
     }
     return true;
-}
-
-// `name` in lower case, copied in one pass.
-QByteArray lowerCopy(QByteArrayView name)
-{
-    QByteArray lower(name.size(), Qt::Uninitialized);
-    char *out = lower.data();
-    for (qsizetype i = 0; i < name.size(); ++i) {
-        const char c = name[i];
-        out[i] = c >= 'A' && c <= 'Z' ? char(c | 0x20) : c;
-    }
-    return lower;
 }
 
 // A request line split as QtHttpServer 6.4's parser splits it: the method up to the first space,
