@@ -718,6 +718,7 @@ private:
         bool connectionUpgrade = false;  // QtHttpServer's test: "upgrade" in a Connection header
         bool websocket = false;
         bool expectContinue = false;
+        int hosts = 0;
         if (m_trimmable) {
             trim.emplace();
             trim->request.headers.reserve(m_lines);
@@ -746,6 +747,13 @@ private:
             }
             websocket = websocket || (equalsIgnoringCase(name, "upgrade") && equalsIgnoringCase(value, "websocket"));
             expectContinue = expectContinue || (equalsIgnoringCase(name, "expect") && equalsIgnoringCase(value, "100-continue"));
+            if (equalsIgnoringCase(name.trimmed(), "host") && ++hosts > 1) {
+                // RFC 9112 3.2: answered 400. The loopback check reads one Host; a second one
+                // (localhost, then another name) would reach the handler unchecked.
+                refuse(errorResponse(ApiError::BadRequest, u"A request may not have more than one Host header."_s),
+                       "several Host headers");
+                return;
+            }
             if (trim) {
                 if (!isHeaderName(name) || line.size() > MaxTrimmedLine || trim->request.headers.size() >= MaxTrimmedHeaders)
                     trim.reset();

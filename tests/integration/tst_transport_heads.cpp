@@ -122,6 +122,8 @@ private Q_SLOTS:
     void websocketUpgradeIsRefusedWithAnError();
     void malformedRequestLineIsRefusedWithAnError_data();
     void malformedRequestLineIsRefusedWithAnError();
+    void secondHostHeaderIsRefusedWithAnError_data();
+    void secondHostHeaderIsRefusedWithAnError();
 
 private:
     // Sends a request as `pieces` and waits for the handler to see it and for its answer.
@@ -332,6 +334,34 @@ void TransportHeadsTest::malformedRequestLineIsRefusedWithAnError()
     QVERIFY2(client.received.startsWith("HTTP/1.1 400"), client.received.constData());
     QVERIFY2(client.received.contains("request line"), client.received.constData());
     QVERIFY(m_seen.isEmpty());
+}
+
+void TransportHeadsTest::secondHostHeaderIsRefusedWithAnError_data()
+{
+    QTest::addColumn<QByteArray>("headers");
+    QTest::newRow("loopback, then another name") << QByteArray("Host: localhost\r\nHost: evil.example\r\n");
+    QTest::newRow("the same name twice") << QByteArray("Host: localhost\r\nhost: localhost\r\n");
+    QTest::newRow("apart, other case") << QByteArray("HOST: 127.0.0.1\r\nAccept: */*\r\nhOsT: evil.example\r\n");
+}
+
+void TransportHeadsTest::secondHostHeaderIsRefusedWithAnError()
+{
+    // RFC 9112 3.2: a request with more than one Host gets a 400, and the handler never sees it.
+    QFETCH(QByteArray, headers);
+    Client client;
+    client.pieces = {"GET /v1/models HTTP/1.1\r\n" + headers + "\r\n"};
+    client.start(m_port);
+    client.join();
+    QVERIFY2(client.received.startsWith("HTTP/1.1 400"), client.received.constData());
+    QVERIFY2(client.received.contains("more than one Host"), client.received.constData());
+    QVERIFY(m_seen.isEmpty());
+
+    // One Host is still answered.
+    Client one;
+    one.pieces = {"GET /v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n"};
+    one.start(m_port);
+    one.join();
+    QVERIFY2(one.received.startsWith("HTTP/1.1 200"), one.received.constData());
 }
 
 QTEST_GUILESS_MAIN(TransportHeadsTest)
