@@ -116,6 +116,25 @@ void IdentityRegistry::removeKey(const QString &token)
         m_observer->keyRemoved(token);
 }
 
+void IdentityRegistry::replaceKey(const QString &oldToken, const VirtualKey &key)
+{
+    const auto found = m_keys.find(oldToken);
+    if (found == m_keys.end() || oldToken == key.token) {
+        putKey(key);
+        return;
+    }
+    if (m_aliasToToken.value(found->keyAlias) == oldToken)
+        m_aliasToToken.remove(found->keyAlias);
+    m_keys.erase(found);
+    if (const VirtualKey *taken = keyByToken(key.token); taken && m_aliasToToken.value(taken->keyAlias) == key.token)
+        m_aliasToToken.remove(taken->keyAlias);
+    m_keys.insert(key.token, key);
+    if (!key.keyAlias.isEmpty())
+        m_aliasToToken.insert(key.keyAlias, key.token);
+    if (m_observer)
+        m_observer->keyReplaced(oldToken, key);
+}
+
 const User *IdentityRegistry::user(const QString &userId) const
 {
     const auto found = m_users.constFind(userId);

@@ -15,6 +15,12 @@ public:
     virtual ~IIdentityObserver() = default;
     virtual void keyChanged(const VirtualKey &key) = 0;
     virtual void keyRemoved(const QString &token) = 0;
+    // The key that had `oldToken` is `key` now (regenerated): by default a removal and a new key.
+    virtual void keyReplaced(const QString &oldToken, const VirtualKey &key)
+    {
+        keyRemoved(oldToken);
+        keyChanged(key);
+    }
     virtual void userChanged(const User &user) = 0;
     virtual void userRemoved(const QString &userId) = 0;
     virtual void endUserChanged(const EndUser &endUser) = 0;
@@ -49,6 +55,9 @@ public:
     [[nodiscard]] QList<const VirtualKey *> keysOfUser(const QString &userId) const;
     void putKey(const VirtualKey &key);
     void removeKey(const QString &token);
+    // The key that had `oldToken` takes `key`'s token and settings (/key/regenerate): the
+    // observer hears one keyReplaced, so what it holds for the key can move with it.
+    void replaceKey(const QString &oldToken, const VirtualKey &key);
 
     // Users
     [[nodiscard]] const User *user(const QString &userId) const;

@@ -637,6 +637,22 @@ void Ledger::removeBudget(const LedgerScope &scope)
     m_d->eraseIfUnused(*entry);
 }
 
+bool Ledger::renameScope(const LedgerScope &from, const LedgerScope &to)
+{
+    if (from == to)
+        return m_d->find(from) != nullptr;
+    const auto found = m_d->entries.find(from);
+    if (found == m_d->entries.end() || m_d->entries.contains(to))
+        return false;
+    // Reservations, the reset queue and the lease holders point at the entry itself: only
+    // its key in the table and the scope it reports change.
+    std::shared_ptr<Private::Entry> entry = std::move(found.value());
+    m_d->entries.erase(found);
+    entry->scope = to;
+    m_d->entries.insert(to, std::move(entry));
+    return true;
+}
+
 std::optional<BudgetState> Ledger::budget(const LedgerScope &scope) const
 {
     const Private::Entry *entry = m_d->find(scope);

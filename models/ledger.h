@@ -243,6 +243,10 @@ public:
     // again later starts from the given config.
     void removeBudget(const LedgerScope &scope);
     [[nodiscard]] std::optional<BudgetState> budget(const LedgerScope &scope) const;
+    // The same budget and limits under another id (a key regenerated: its token changed).
+    // Spend, window, rate windows, the lease and the calls in flight move with it: those
+    // calls settle on `to`. False (nothing moved) when `from` is unknown or `to` is taken.
+    bool renameScope(const LedgerScope &from, const LedgerScope &to);
 
     // Absent fields are unlimited; windows and in-flight counts survive a change of limits.
     void setLimits(const LedgerScope &scope, const RateLimits &limits);

@@ -468,6 +468,31 @@ void Accounting::keyRemoved(const QString &token)
     rearmResetTimer();
 }
 
+void Accounting::keyReplaced(const QString &oldToken, const VirtualKey &key)
+{
+    if (oldToken == key.token) {
+        keyChanged(key);
+        return;
+    }
+    // A regenerated key is the same key: its spend, window, rate windows and the calls in
+    // flight under the old token move to the new one (those calls settle on it). Else each
+    // regeneration would start from the spend without them, and from empty rate windows.
+    const auto move = [this](const LedgerScope &from, const LedgerScope &to) {
+        giveLeaseBack(from);  // shared mode: leased on the old scope's row, which goes
+        if (!m_ledger.renameScope(from, to)) {
+            m_ledger.removeBudget(from);
+            m_ledger.removeLimits(from);
+        }
+    };
+    move(LedgerScope::key(oldToken), LedgerScope::key(key.token));
+    const QStringList models = m_keyModels.take(oldToken);
+    for (const QString &model : models)
+        move(LedgerScope::keyModel(oldToken, model), LedgerScope::keyModel(key.token, model));
+    if (!models.isEmpty())
+        m_keyModels.insert(key.token, models);
+    keyChanged(key);
+}
+
 void Accounting::userChanged(const User &user)
 {
     const LedgerScope scope = LedgerScope::user(user.userId);

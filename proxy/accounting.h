@@ -165,6 +165,7 @@ public:
     // IIdentityObserver
     void keyChanged(const VirtualKey &key) override;
     void keyRemoved(const QString &token) override;
+    void keyReplaced(const QString &oldToken, const VirtualKey &key) override;
     void userChanged(const User &user) override;
     void userRemoved(const QString &userId) override;
     void endUserChanged(const EndUser &endUser) override;

@@ -759,10 +759,16 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
     applyFields(after, fields, now);
     const std::optional<User> newUser = userToCreate(identities, after.userId, now);
 
-    identities.removeKey(before.token);
+    // The key moves to its new token with what the ledger holds for it, calls in flight
+    // included: they settle on the new key (a regeneration must not forget them).
+    if (newUser)
+        identities.putUser(*newUser);
+    identities.replaceKey(before.token, after);
     // Delete first: the alias is UNIQUE in the table and moves to the new row.
-    const QList<Store::WriteJob> jobs =
-        putKeyAndUser(identities, after, newUser, {IdentityRepository::deleteKeys({before.token})});
+    QList<Store::WriteJob> jobs{IdentityRepository::deleteKeys({before.token})};
+    if (newUser)
+        jobs.append(IdentityRepository::saveUser(*newUser));
+    jobs.append(IdentityRepository::saveKey(after));
     QJsonObject details = fields.details;
     details.insert(u"old_token"_s, before.token);
     details.insert(u"key_name"_s, after.keyName);
@@ -772,7 +778,10 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
         m_services, jobs, AuditEntry{caller.actor(), u"key.regenerate"_s, u"key"_s, after.token, details}, responder,
         [responder, answer = withRawKey(after, raw, fields)] { Management::sendJson(responder, answer); },
         [this, before, token = after.token, createdUser = newUser ? newUser->userId : QString()] {
-            undoKeyWrite(*m_services.identities, token, before, createdUser);
+            IdentityRegistry &identities = *m_services.identities;
+            identities.replaceKey(token, before);  // back, with the calls in flight
+            if (!createdUser.isEmpty())
+                identities.removeUser(createdUser);
         });
 }
 

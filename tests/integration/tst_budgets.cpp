@@ -58,6 +58,7 @@ private Q_SLOTS:
 
     void reserveModeOvershootsByAtMostOneCall();
     void strictModeNeverExceeds();
+    void regeneratedKeyKeepsItsCallsInFlight();
     void unpricedModelIsServedInReserveMode();
     void perModelBudgetOnAKey();
     void streamedCallIsChargedExactly();
@@ -251,6 +252,50 @@ void TestBudgets::strictModeNeverExceeds()
     QCOMPARE(error(unpriced).value(u"type"_s).toString(), u"budget_exceeded"_s);
     // ...while a priced one is served, and a key without budgets may use the unpriced model.
     QCOMPARE(call(*m_gateway, budgeted).status, 200);
+}
+
+void TestBudgets::regeneratedKeyKeepsItsCallsInFlight()
+{
+    // A key regenerated while its calls are in flight: they settle on the new key (its spend,
+    // its budget, its parallel slots). Else its owner could regenerate past any budget.
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const NanoUsd max = 10 * CallCost;  // strict holds each call's bound: room for three at once
+    const QByteArray oldKey
+        = generateKey(*m_gateway, {{u"max_budget"_s, nanosToUsd(max)}, {u"max_parallel_requests"_s, 3}});
+    m_fake.setLatency(600ms);
+    std::vector<std::unique_ptr<AsyncCall>> calls;
+    for (int i = 0; i < 3; ++i)
+        calls.push_back(std::make_unique<AsyncCall>(m_gateway->port(), body(u"priced"_s),
+                                                    QList<QPair<QByteArray, QByteArray>>{{"Authorization", "Bearer " + oldKey}}));
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.requestCount(), 3, 3000);
+
+    const auto regenerated = m_gateway->post("/key/regenerate", {{u"key"_s, QString::fromLatin1(oldKey)}});
+    QCOMPARE(regenerated.status, 200);
+    const QByteArray newKey = regenerated.json().value(u"key"_s).toString().toLatin1();
+    QCOMPARE(call(*m_gateway, oldKey).status, 401);
+    // The three calls still hold the key's parallel slots, under its new token.
+    const auto busy = call(*m_gateway, newKey);
+    QCOMPARE(busy.status, 429);
+    QVERIFY2(error(busy).value(u"message"_s).toString().contains(u"max_parallel_requests"_s), busy.body.constData());
+
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(calls.begin(), calls.end(), [](const auto &c) { return c->done(); }), 5000);
+    for (const auto &c : calls)
+        QCOMPARE(c->status(), 200);
+    m_fake.setLatency(0ms);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, newKey)), 3 * CallCost);
+
+    // The rest of the budget, and not a call more: strict holds over both tokens.
+    int served = 0;
+    while (call(*m_gateway, newKey).status == 200 && served < 10)
+        ++served;
+    QVERIFY(served >= 1);
+    const NanoUsd spend = usdToNanos(keySpend(*m_gateway, newKey));
+    QCOMPARE(spend, (3 + served) * CallCost);
+    QVERIFY2(spend <= max, qPrintable(u"spent %1 of %2"_s.arg(spend).arg(max)));
+
+    // The store has the same spend for the new key (it survives a restart).
+    QVERIFY(m_gateway->restart());
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, newKey)), spend);
 }
 
 void TestBudgets::unpricedModelIsServedInReserveMode()

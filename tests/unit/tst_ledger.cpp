@@ -25,6 +25,7 @@ private slots:
     void releaseFreesEverythingButTheRequestCount();
     void finishedReservationsCannotBeSettledAgain();
     void removedBudgetLetsCallsInFlightFinish();
+    void renamedScopeKeepsSpendWindowAndCallsInFlight();
     void admissionIsAllOrNothing();
     void responseHeaderData();
     void moneySumsWithoutDrift();
@@ -370,6 +371,61 @@ void TestLedger::removedBudgetLetsCallsInFlightFinish()
     ledger.setBudget(kKey, maxOf(kDollar));
     QCOMPARE(ledger.budget(kKey)->spend, NanoUsd(0));
     QCOMPARE(ledger.budget(kKey)->reserved, NanoUsd(0));
+}
+
+void TestLedger::renamedScopeKeepsSpendWindowAndCallsInFlight()
+{
+    // A key regenerated with calls in flight (its token changed): nothing of its budget, its
+    // window or its limits may be forgotten, or regenerating would reopen them.
+    ManualClock clock(kStart);
+    Ledger ledger(clock, BudgetEnforcement::Strict);
+    ledger.setBudget(kKey, windowOf(u"1h"_s, 5 * kCent));
+    ledger.setLimits(kKey, rateLimits(std::nullopt, std::nullopt, 2));
+    const Admission settled = ledger.admit(call());
+    QVERIFY(ledger.settle(settled.reservation, kCent, 0));
+    const Admission first = ledger.admit(call());
+    const Admission second = ledger.admit(call());
+    QVERIFY(first.admitted() && second.admitted());
+    const QDateTime resetAt = ledger.budget(kKey)->resetAt;
+
+    const LedgerScope renamed = LedgerScope::key(u"hash-of-key-2"_s);
+    QVERIFY(ledger.renameScope(kKey, renamed));
+    QVERIFY(!ledger.budget(kKey));
+    QVERIFY(!ledger.limits(kKey));
+    QCOMPARE(ledger.budget(renamed)->spend, kCent);
+    QCOMPARE(ledger.budget(renamed)->reserved, 2 * kCent);
+    QCOMPARE(ledger.budget(renamed)->resetAt, resetAt);
+    QCOMPARE(ledger.limits(renamed)->inFlight, qint64(2));
+
+    // Its parallel slots are still taken, under the new id.
+    AdmissionRequest byNewKey = call();
+    byNewKey.budgets = {renamed};
+    byNewKey.limits = {renamed};
+    QCOMPARE(ledger.admit(byNewKey).refusal->scope, renamed);
+
+    // The calls in flight settle on the new id.
+    const auto settlement = ledger.settle(first.reservation, 2 * kCent, 0);
+    QVERIFY(settlement);
+    QCOMPARE(settlement->spends.at(0).scope, renamed);
+    QCOMPARE(settlement->spends.at(0).spend, 3 * kCent);
+    QVERIFY(ledger.settle(second.reservation, kCent, 0));
+    QCOMPARE(ledger.budget(renamed)->spend, 4 * kCent);
+    QCOMPARE(ledger.budget(renamed)->reserved, NanoUsd(0));
+    // Strict: one cent left, so a call bounded at two is refused; one bounded at one passes.
+    byNewKey.limits = {};
+    byNewKey.upperBoundCost = 2 * kCent;
+    QCOMPARE(ledger.admit(byNewKey).refusal->kind, Refusal::Kind::Budget);
+    byNewKey.upperBoundCost = kCent;
+    QVERIFY(ledger.admit(byNewKey).admitted());
+
+    // The window resets the renamed budget on time.
+    QCOMPARE(ledger.nextResetAt(), resetAt);
+
+    // Nothing moves onto an id that is taken, or from one that is unknown.
+    ledger.setBudget(kUser, maxOf(kDollar));
+    QVERIFY(!ledger.renameScope(renamed, kUser));
+    QCOMPARE(ledger.budget(renamed)->spend, 4 * kCent);
+    QVERIFY(!ledger.renameScope(kKey, kEndUser));
 }
 
 void TestLedger::admissionIsAllOrNothing()
