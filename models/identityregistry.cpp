@@ -46,6 +46,7 @@ void IdentityRegistry::clear()
 {
     m_keys.clear();
     m_aliasToToken.clear();
+    m_replacedTokens.clear();
     m_users.clear();
     m_endUsers.clear();
 }
@@ -131,6 +132,14 @@ void IdentityRegistry::replaceKey(const QString &oldToken, const VirtualKey &key
     m_keys.insert(key.token, key);
     if (!key.keyAlias.isEmpty())
         m_aliasToToken.insert(key.keyAlias, key.token);
+    // Earlier tokens of the key lead to the new one too (a key regenerated twice); the new
+    // token is current, whatever it led to before (a regeneration undone).
+    m_replacedTokens.remove(key.token);
+    for (auto it = m_replacedTokens.begin(); it != m_replacedTokens.end(); ++it) {
+        if (it.value() == oldToken)
+            it.value() = key.token;
+    }
+    m_replacedTokens.insert(oldToken, key.token);
     if (m_observer)
         m_observer->keyReplaced(oldToken, key);
 }

@@ -58,6 +58,12 @@ public:
     // The key that had `oldToken` takes `key`'s token and settings (/key/regenerate): the
     // observer hears one keyReplaced, so what it holds for the key can move with it.
     void replaceKey(const QString &oldToken, const VirtualKey &key);
+    // The token a key has now, for a token it had before replaceKey (a call admitted under the
+    // old token logs its spend under the key's current one); any other token as it is.
+    [[nodiscard]] QString currentToken(const QString &token) const
+    {
+        return m_replacedTokens.isEmpty() ? token : m_replacedTokens.value(token, token);
+    }
 
     // Users
     [[nodiscard]] const User *user(const QString &userId) const;
@@ -79,6 +85,7 @@ public:
 private:
     QHash<QString, VirtualKey> m_keys;         // by token
     QHash<QString, QString> m_aliasToToken;
+    QHash<QString, QString> m_replacedTokens;  // a replaced key's old token -> its current one
     QHash<QString, User> m_users;
     QHash<QString, EndUser> m_endUsers;
     IIdentityObserver *m_observer = nullptr;

@@ -495,7 +495,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     SpendLogRow row;
     row.requestId = m_callId;
     row.callType = m_params.callTypeName.isEmpty() ? callTypeName(m_params.type) : m_params.callTypeName;
-    row.apiKey = m_params.apiKeyHash;
+    // A key regenerated while this call ran: logged under its new token, as its history is.
+    row.apiKey = m_services.identities ? m_services.identities->currentToken(m_params.apiKeyHash) : m_params.apiKeyHash;
     row.startTime = m_startTime;
     row.endTime = QDateTime::currentDateTimeUtc();
     row.model = m_params.deployment.upstreamModel;

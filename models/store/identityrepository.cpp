@@ -444,6 +444,17 @@ Store::WriteJob deleteKeys(const QStringList &tokens)
     };
 }
 
+Store::WriteJob moveKeySpendLogs(const QString &oldToken, const QString &newToken)
+{
+    return [oldToken, newToken](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        query.prepare(u"UPDATE spend_logs SET api_key = ? WHERE api_key = ?"_s);
+        query.addBindValue(newToken);
+        query.addBindValue(oldToken);
+        return exec(query, u"move a regenerated key's spend logs"_s);
+    };
+}
+
 Store::WriteJob saveUser(const User &user, SpendWrite spend)
 {
     return [user, spend](QSqlDatabase &db) -> Result<void> {

@@ -769,6 +769,8 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
     if (newUser)
         jobs.append(IdentityRepository::saveUser(*newUser));
     jobs.append(IdentityRepository::saveKey(after));
+    // Its history stays its own: the spend log shows the key, not a deleted one.
+    jobs.append(IdentityRepository::moveKeySpendLogs(before.token, after.token));
     QJsonObject details = fields.details;
     details.insert(u"old_token"_s, before.token);
     details.insert(u"key_name"_s, after.keyName);

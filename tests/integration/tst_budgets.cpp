@@ -5,6 +5,7 @@
 #include "models/tokencount.h"
 #include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
+#include "models/identityregistry.h"
 #include "models/store/spendlog.h"
 #include "tests/support/gatewayfixture.h"
 
@@ -259,15 +260,17 @@ void TestBudgets::regeneratedKeyKeepsItsCallsInFlight()
     // A key regenerated while its calls are in flight: they settle on the new key (its spend,
     // its budget, its parallel slots). Else its owner could regenerate past any budget.
     m_gateway = makeGateway(BudgetEnforcement::Strict);
-    const NanoUsd max = 10 * CallCost;  // strict holds each call's bound: room for three at once
+    const NanoUsd max = 20 * CallCost;  // strict holds each call's bound (a few calls' cost): room for three at once
     const QByteArray oldKey
         = generateKey(*m_gateway, {{u"max_budget"_s, nanosToUsd(max)}, {u"max_parallel_requests"_s, 3}});
+    QCOMPARE(call(*m_gateway, oldKey).status, 200);  // a call of the key's history before it
+    const int before = m_fake.requestCount();
     m_fake.setLatency(600ms);
     std::vector<std::unique_ptr<AsyncCall>> calls;
     for (int i = 0; i < 3; ++i)
         calls.push_back(std::make_unique<AsyncCall>(m_gateway->port(), body(u"priced"_s),
                                                     QList<QPair<QByteArray, QByteArray>>{{"Authorization", "Bearer " + oldKey}}));
-    QTRY_COMPARE_WITH_TIMEOUT(m_fake.requestCount(), 3, 3000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.requestCount(), before + 3, 3000);
 
     const auto regenerated = m_gateway->post("/key/regenerate", {{u"key"_s, QString::fromLatin1(oldKey)}});
     QCOMPARE(regenerated.status, 200);
@@ -282,20 +285,47 @@ void TestBudgets::regeneratedKeyKeepsItsCallsInFlight()
     for (const auto &c : calls)
         QCOMPARE(c->status(), 200);
     m_fake.setLatency(0ms);
-    QCOMPARE(usdToNanos(keySpend(*m_gateway, newKey)), 3 * CallCost);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, newKey)), 4 * CallCost);
 
     // The rest of the budget, and not a call more: strict holds over both tokens.
     int served = 0;
-    while (call(*m_gateway, newKey).status == 200 && served < 10)
+    while (call(*m_gateway, newKey).status == 200 && served < 40)
         ++served;
-    QVERIFY(served >= 1);
+    QVERIFY(served >= 1 && served < 40);
     const NanoUsd spend = usdToNanos(keySpend(*m_gateway, newKey));
-    QCOMPARE(spend, (3 + served) * CallCost);
+    QCOMPARE(spend, (4 + served) * CallCost);
     QVERIFY2(spend <= max, qPrintable(u"spent %1 of %2"_s.arg(spend).arg(max)));
 
     // The store has the same spend for the new key (it survives a restart).
     QVERIFY(m_gateway->restart());
     QCOMPARE(usdToNanos(keySpend(*m_gateway, newKey)), spend);
+
+    // And the spend log has every call under the key's new token: the one before the regeneration
+    // and the three across it too (a history under the old token would read as a deleted key's).
+    const QString oldToken = IdentityRegistry::tokenOf(QString::fromLatin1(oldKey));
+    const QString newToken = IdentityRegistry::tokenOf(QString::fromLatin1(newKey));
+    const auto tally = m_gateway->store().readNow([oldToken, newToken](QSqlDatabase &db) {
+        qint64 successes = 0;
+        NanoUsd logged = 0;
+        qint64 underOldToken = 0;
+        if (const auto rows = SpendLogRepository::all(db)) {
+            for (const SpendLogRow &row : *rows) {
+                underOldToken += row.apiKey == oldToken;
+                if (row.apiKey == newToken && row.status == u"success"_s) {
+                    ++successes;
+                    logged += row.spend;
+                }
+            }
+        }
+        return QVariant(QVariantList{successes, logged, underOldToken});
+    });
+    QVERIFY(tally);
+    const QVariantList counts = tally->toList();
+    QCOMPARE(counts.at(2).toLongLong(), qint64(0));
+    const qint64 successes = counts.at(0).toLongLong();
+    const NanoUsd logged = counts.at(1).toLongLong();
+    QCOMPARE(successes, qint64(4 + served));
+    QCOMPARE(logged, spend);
 }
 
 void TestBudgets::unpricedModelIsServedInReserveMode()
