@@ -2,6 +2,7 @@
 
 #include "../identityregistry.h"
 #include "identityrepository.h"
+#include "leaserepository.h"
 #include "store.h"
 
 #include <QDir>
@@ -721,6 +722,13 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
             auto applied = state.absolute
                                ? states.apply(db, state)
                                : IdentityRepository::addSpend(state.scope, state.added, state.resetAt, state.duration)(db);
+            // Shared budgets (docs/shared-budgets.md): the live commit added it to the scope's
+            // shared row too. The replay runs at open, before the gateway knows it is shared, so
+            // it adds there whatever the mode: a row exists only for a scope leased in shared
+            // mode (else the UPDATE meets nothing). Without it the shared row stays short of
+            // the calls a killed instance answered, and strict budgets could pass their max.
+            if (applied && !state.absolute && !LeaseRepository::sharedSpend())
+                applied = LeaseRepository::addSharedSpend(db, state.scope, state.added, state.resetAt);
             if (!applied)
                 return fail(applied.error());
         }

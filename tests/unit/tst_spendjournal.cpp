@@ -4,6 +4,7 @@
 // whose writes fail for a while keeps every call (retried in order, the journal holding them,
 // a death in the outage replayed exactly once), and spend is written as increments.
 #include "models/store/identityrepository.h"
+#include "models/store/leaserepository.h"
 #include "models/store/spendjournal.h"
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
@@ -309,6 +310,7 @@ class TestSpendJournal : public QObject
 private Q_SLOTS:
     void roundTripAndTornTail();
     void replaysWhatWasNeverCommitted();
+    void aReplayCountsInTheSharedRow();
     void neverReappliesCommittedOrStaleRecords();
     void segmentsRotateAndGoOnceCommitted();
     void recordSpendIsLazyAndCleansUp();
@@ -454,6 +456,47 @@ void TestSpendJournal::replaysWhatWasNeverCommitted()
     QVERIFY(store.recordSpend(makeRecord(u"call-3"_s, 1), {}, nullptr, {}));
     QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs WHERE request_id = 'call-3'"_s).toInt(), 1);
     QCOMPARE(scalar(store, u"SELECT value FROM settings WHERE key = 'spend_journal_seq'"_s).toLongLong(), 3);
+}
+
+void TestSpendJournal::aReplayCountsInTheSharedRow()
+{
+    // Shared budgets: an instance answered a call and was killed before its commit. The replay
+    // at the next open adds the call to the key's shared row as the commit would have, although
+    // it runs before the gateway turns shared spend on (else the row stays short of the call and
+    // a strict budget can pass its max once the dead lease comes back).
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    const LedgerScope key = LedgerScope::key(Token);
+    const auto sharedSpend = [](Store &store, const LedgerScope &scope) {
+        const auto row = store.readNow([scope](QSqlDatabase &db) {
+            const auto share = LeaseRepository::share(db, scope);
+            return share && *share ? QVariant::fromValue((*share)->spend) : QVariant();
+        });
+        return row && row->isValid() ? row->toLongLong() : -1;
+    };
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        seed(store);
+        auto answers = std::make_shared<QList<LeaseRepository::LeaseAnswer>>();
+        QVERIFY(store.writeNow(LeaseRepository::lease(u"A"_s, {{key, 100, 500, 10'000, 1000, ResetA}}, 1000, 31'000,
+                                                      answers))
+                    .ok());
+        QVERIFY(answers->value(0).granted);
+        QCOMPARE(sharedSpend(store, key), 1000);
+    }
+    {
+        SpendJournal journal(database, 1);
+        JournalRecord record = makeRecord(u"call-1"_s, 100, {{key, 100, ResetA}});
+        QVERIFY(journal.append(record).ok());
+    }
+    QVERIFY(!LeaseRepository::sharedSpend());
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1100);
+    QCOMPARE(sharedSpend(store, key), 1100);
+    // A scope without a shared row (never leased) gets none.
+    QVERIFY(sharedSpend(store, LedgerScope::user(u"alice"_s)) < 0);
 }
 
 void TestSpendJournal::neverReappliesCommittedOrStaleRecords()
