@@ -509,6 +509,40 @@ Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend)
     };
 }
 
+Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> stored, std::shared_ptr<bool> created)
+{
+    return [endUser, stored, created](QSqlDatabase &db) -> Result<void> {
+        QSqlQuery query(db);
+        if (auto done = Store::execPrepared(
+                query,
+                u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(user_id) DO NOTHING"_s,
+                {endUser.userId, compact(IdentityJson::toJson(endUser)), endUser.budget.spend,
+                 isoUtc(endUser.createdAt.isValid() ? endUser.createdAt : QDateTime::currentDateTimeUtc()), now()},
+                u"create end user %1"_s.arg(endUser.userId));
+            !done)
+            return done;
+        *created = query.numRowsAffected() > 0;
+        if (*created) {
+            ChangeFeed::note(ChangeFeed::Kind::EndUser, endUser.userId);
+            *stored = endUser;
+            return {};
+        }
+        if (auto done = Store::execPrepared(query, u"SELECT data, spend_nanousd FROM end_users WHERE user_id = ?"_s,
+                                            {endUser.userId}, u"read end user %1"_s.arg(endUser.userId));
+            !done)
+            return done;
+        if (!query.next())
+            return makeError(u"end user %1 is neither new nor stored"_s.arg(endUser.userId));
+        auto existing = IdentityJson::endUserFromJson(parse(query.value(0)));
+        if (!existing)
+            return existing.error();
+        existing->budget.spend = query.value(1).toLongLong();
+        *stored = *existing;
+        return {};
+    };
+}
+
 Store::WriteJob deleteEndUsers(const QStringList &userIds)
 {
     return [userIds](QSqlDatabase &db) -> Result<void> {

@@ -686,7 +686,6 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
         return;
     if (model != requested)
         params.body.insert(u"model"_s, model);
-    createUnknownEndUser(endUser);
 
     // Config prices, else the catalogue's (an empty catalogue still applies config prices).
     std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(*deployment)
@@ -699,6 +698,14 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;
     params.price = std::move(price);
+    const bool claiming = claimUnknownEndUser(
+        endUser, [this, caller = context.caller, params, shaped, responder, recorder]() mutable {
+            if (checkEndUser(params.endUser, responder))  // blocked by another instance meanwhile
+                admitAndRelay(caller, std::move(params), shaped, std::move(responder), recorder);
+        });
+    if (claiming)
+        return;
+    createUnknownEndUser(endUser);
     admitAndRelay(context.caller, std::move(params), shaped, std::move(responder), recorder);
 }
 
@@ -749,10 +756,8 @@ bool OpenAIController::checkEndUser(const QString &endUserId, const ResponderPtr
     return true;
 }
 
-void OpenAIController::createUnknownEndUser(const QString &endUserId)
+EndUser OpenAIController::newEndUser(const QString &endUserId) const
 {
-    if (endUserId.isEmpty() || !m_services.identities || m_services.identities->endUser(endUserId))
-        return;
     // Unknown end users are created on first use, with the default end-user budget.
     EndUser created;
     created.userId = endUserId;
@@ -765,6 +770,38 @@ void OpenAIController::createUnknownEndUser(const QString &endUserId)
             created.budget.resetAt = config->litellm.endUserBudgetDuration->addTo(created.createdAt);
         }
     }
+    return created;
+}
+
+bool OpenAIController::claimUnknownEndUser(const QString &endUserId, std::function<void()> then)
+{
+    if (endUserId.isEmpty() || m_services.instanceId.isEmpty() || !m_services.store || !m_services.identities
+        || m_services.identities->endUser(endUserId))
+        return false;
+    // Made here, an end user would get a window of its own on each instance (each resetting it
+    // in turn) and the last instance's row would overwrite the spend of the first: one row,
+    // made by whichever instance comes first, is every instance's.
+    const EndUser created = newEndUser(endUserId);
+    auto stored = std::make_shared<EndUser>();
+    auto inserted = std::make_shared<bool>(false);
+    const Store::WriteJob audit = IdentityRepository::audit({u"gateway"_s, u"end_user.auto_create"_s, u"end_user"_s, endUserId, {}});
+    m_services.store->write(
+        IdentityRepository::all({IdentityRepository::claimEndUser(created, stored, inserted),
+                                 [inserted, audit](QSqlDatabase &db) { return *inserted ? audit(db) : Result<void>(); }}),
+        m_services.context, [this, created, stored, then = std::move(then)](const Result<void> &result) {
+            IdentityRegistry *identities = m_services.identities;
+            if (identities && !identities->endUser(created.userId))  // another call may have claimed it first
+                identities->putEndUser(result ? *stored : created);
+            then();
+        });
+    return true;
+}
+
+void OpenAIController::createUnknownEndUser(const QString &endUserId)
+{
+    if (endUserId.isEmpty() || !m_services.identities || m_services.identities->endUser(endUserId))
+        return;
+    const EndUser created = newEndUser(endUserId);
     m_services.identities->putEndUser(created);
     if (m_services.store) {
         m_services.store->write(IdentityRepository::all({IdentityRepository::saveEndUser(created),

@@ -185,6 +185,7 @@ private Q_SLOTS:
     void budgetsHoldAcrossInstances();
     void aDeadInstancesLeaseComesBackWhenItExpires();
     void aNewBudgetWindowStartsTheSharedRowAfresh();
+    void anEndUserMadeOnFirstUseIsOneForEveryInstance();
     void adminEditsReachEveryInstance();
 };
 
@@ -464,6 +465,88 @@ void TestSharedBudgets::aNewBudgetWindowStartsTheSharedRowAfresh()
     QCOMPARE(values.value(1).toLongLong(), 0);
     QCOMPARE(values.value(2).toLongLong(), after.charged);   // the key's row agrees
     QVERIFY(after.charged <= max);
+    store.close();
+}
+
+// An end user made on first use (the request's `user`) on one instance and then met on another:
+// one row, one window and one spend for both. Each made its own before: two windows, each
+// instance resetting the shared row in turn (a strict budget spent once per instance and
+// window), and the second's row overwriting the first's spend.
+void TestSharedBudgets::anEndUserMadeOnFirstUseIsOneForEveryInstance()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString config = dir.filePath(u"config.yaml"_s);
+    const std::optional<SharedDatabase> shared = sharedDatabase(dir);
+    QVERIFY(shared);
+    const SharedDatabase &database = *shared;
+    QVERIFY(writeConfig(config, database, true));
+    {
+        QFile file(config);
+        QVERIFY(file.open(QIODevice::Append));
+        file.write("litellm_settings:\n  max_end_user_budget: 1.0\n  end_user_budget_duration: 1h\n");
+    }
+    QProcess first;
+    const quint16 firstPort = startGateway(first, config, database, dir.filePath(u"first.log"_s));
+    QVERIFY(firstPort != 0);
+    QProcess second;
+    const quint16 secondPort = startGateway(second, config, database, dir.filePath(u"second.log"_s));
+    QVERIFY(secondPort != 0);
+    QJsonObject request = QJsonDocument::fromJson(chatBody(0)).object();
+    request.insert(u"user"_s, u"eve"_s);
+    const QByteArray body = QJsonDocument(request).toJson(QJsonDocument::Compact);
+    const auto callOn = [&](quint16 port) {
+        HttpClient client(port);
+        client.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+        const auto response = client.post("/v1/chat/completions", body);
+        return response.status == 200 ? usdToNanos(response.header("x-litellm-response-cost").toDouble()) : -1;
+    };
+    const auto info = [](quint16 port) {
+        HttpClient client(port);
+        client.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+        return client.get("/customer/info?end_user_id=eve").json();
+    };
+
+    NanoUsd charged = callOn(firstPort);
+    QVERIFY(charged > 0);
+    QTest::qWait(1100);  // a window made on the second instance now would end a second later
+    for (int i = 0; i < 2; ++i) {
+        for (const quint16 port : {secondPort, firstPort}) {
+            const NanoUsd cost = callOn(port);
+            QVERIFY(cost > 0);
+            charged += cost;
+        }
+    }
+    const QJsonObject onFirst = info(firstPort);
+    const QJsonObject onSecond = info(secondPort);
+    const auto resetAt = [](const QJsonObject &endUser) {
+        return endUser.value(u"budget_reset_at"_s).toString().isEmpty()
+                   ? endUser.value(u"litellm_budget_table"_s).toObject().value(u"budget_reset_at"_s).toString()
+                   : endUser.value(u"budget_reset_at"_s).toString();
+    };
+    QVERIFY2(!resetAt(onFirst).isEmpty(), QJsonDocument(onFirst).toJson().constData());
+    QCOMPARE(resetAt(onSecond), resetAt(onFirst));
+
+    for (QProcess *gateway : {&first, &second}) {
+        gateway->terminate();
+        QVERIFY(gateway->waitForFinished(15000));
+    }
+    Store store;
+    QVERIFY(database.openStore(store).ok());
+    const auto row = store.readNow([](QSqlDatabase &db) {
+        const auto share = LeaseRepository::share(db, LedgerScope::endUser(u"eve"_s));
+        QSqlQuery query(db);
+        const qint64 spend = query.exec(u"SELECT spend_nanousd FROM end_users WHERE user_id = 'eve'"_s) && query.next()
+                                 ? query.value(0).toLongLong()
+                                 : -1;
+        return QVariant(QVariantList{spend, share && *share ? (*share)->spend : -1});
+    });
+    QVERIFY(row.ok());
+    const QVariantList values = row->toList();
+    QCOMPARE(values.value(0).toLongLong(), charged);  // every call of both instances, none overwritten
+    QCOMPARE(values.value(1).toLongLong(), charged);  // the shared row: one window, never restarted
     store.close();
 }
 
