@@ -103,6 +103,7 @@ private Q_SLOTS:
     void overBudgetKeysAreMarkedAndTheOwnersBudgetShows();
     void budgetPeriodsAreNamedOnceAndMonthlyStaysMonthly();
     void stepsFromNoLimitNeverGiveZero();
+    void anEmptiedBudgetFieldIsNotSavedAsItsOldValue();
 };
 
 void TestKeysPage::cleanup()
@@ -613,6 +614,33 @@ void TestKeysPage::stepsFromNoLimitNeverGiveZero()
     QTest::keyClick(rpm, Qt::Key_Down);
     QCOMPARE(rpm->text(), u"No limit"_s);
     QCOMPARE(dialog.requestBody(), (QJsonObject{{u"tpm_limit"_s, 1000}, {u"max_parallel_requests"_s, 10}}));
+}
+
+void TestKeysPage::anEmptiedBudgetFieldIsNotSavedAsItsOldValue()
+{
+    // The spin box would put $5 back on Enter and the dialog would save it: what was on screen
+    // (nothing) is not what would be saved. Enter does nothing until an amount is typed.
+    KeyRecord key = sampleKey(u"abc123"_s, u"team"_s);
+    key.budget.maxBudget = 5.0;
+    KeyDialog dialog(key);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    auto *ok = dialog.findChild<QDialogButtonBox *>(u"buttonBox"_s)->button(QDialogButtonBox::Ok);
+    auto *max = dialog.findChild<QDoubleSpinBox *>(u"maxBudgetDoubleSpinBox"_s);
+    max->setFocus();
+    max->selectAll();
+    QTest::keyClick(max, Qt::Key_Delete);
+    QCOMPARE(max->text(), u"$"_s);
+    QVERIFY(!ok->isEnabled());
+    QTest::keyClick(max, Qt::Key_Return);
+    QVERIFY(dialog.isVisible());
+    QCOMPARE(dialog.result(), int(QDialog::Rejected));
+    QCOMPARE(max->text(), u"$"_s);
+    QTest::keyClicks(max, u"0"_s);
+    QVERIFY(ok->isEnabled());
+    QTest::keyClick(max, Qt::Key_Return);
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QCOMPARE(dialog.requestBody().value(u"max_budget"_s).toDouble(), 0.0);
 }
 
 QTEST_MAIN(TestKeysPage)

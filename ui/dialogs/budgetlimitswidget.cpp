@@ -5,8 +5,6 @@
 
 #include <QLineEdit>
 
-#include <cmath>
-
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -28,7 +26,13 @@ bool moneyChanged(const std::optional<double> &before, const std::optional<doubl
 {
     if (before.has_value() != now.has_value())
         return true;
-    return before && std::abs(std::round(*before * 1e6) - std::round(*now * 1e6)) >= 1;
+    return before && !DialogFields::sameMoney(*before, *now);
+}
+
+// An amount that is switched off needs none; one that is on needs one (not an emptied field).
+bool moneyAcceptable(const QCheckBox *checkBox, const QDoubleSpinBox *spinBox)
+{
+    return !checkBox->isChecked() || spinBox->hasAcceptableInput();
 }
 
 void showMoney(QCheckBox *checkBox, QDoubleSpinBox *spinBox, const std::optional<double> &value)
@@ -53,6 +57,10 @@ BudgetLimitsWidget::BudgetLimitsWidget(QWidget *parent) : QWidget(parent), m_ui(
     DialogFields::setUpPeriodComboBox(m_ui->budgetDurationComboBox);
     m_ui->budgetDurationComboBox->lineEdit()->setPlaceholderText(tr("never resets"));
     connect(m_ui->budgetDurationComboBox, &QComboBox::currentTextChanged, this, &BudgetLimitsWidget::inputChanged);
+    for (MoneySpinBox *spinBox : {m_ui->maxBudgetDoubleSpinBox, m_ui->softBudgetDoubleSpinBox})
+        connect(spinBox, &MoneySpinBox::inputChanged, this, &BudgetLimitsWidget::inputChanged);
+    for (QCheckBox *checkBox : {m_ui->maxBudgetCheckBox, m_ui->softBudgetCheckBox})
+        connect(checkBox, &QCheckBox::toggled, this, &BudgetLimitsWidget::inputChanged);
 }
 
 BudgetLimitsWidget::~BudgetLimitsWidget() = default;
@@ -110,7 +118,9 @@ void BudgetLimitsWidget::addFields(QJsonObject &body) const
 
 bool BudgetLimitsWidget::hasAcceptableInput() const
 {
-    return DialogFields::isValidDuration(DialogFields::durationText(m_ui->budgetDurationComboBox));
+    return DialogFields::isValidDuration(DialogFields::durationText(m_ui->budgetDurationComboBox))
+           && moneyAcceptable(m_ui->maxBudgetCheckBox, m_ui->maxBudgetDoubleSpinBox)
+           && moneyAcceptable(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox);
 }
 
 } // namespace Tollgate

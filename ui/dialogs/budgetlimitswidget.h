@@ -33,7 +33,8 @@ public:
     // Adds max_budget, soft_budget, budget_duration, rpm_limit, tpm_limit and
     // max_parallel_requests to a request body (new: the ones set; edit: the ones changed).
     void addFields(QJsonObject &body) const;
-    // False while the reset period is not a duration the gateway accepts.
+    // False while the reset period is not a duration the gateway accepts, or a budget that is
+    // switched on has no amount (its field emptied).
     [[nodiscard]] bool hasAcceptableInput() const;
 
 Q_SIGNALS:

@@ -32,6 +32,9 @@ ModelDialog::ModelDialog(QWidget *parent) : QDialog(parent), m_ui(std::make_uniq
                                 "Tollgate's database. Prices are in USD per million tokens."));
     connect(m_ui->modelNameLineEdit, &QLineEdit::textChanged, this, &ModelDialog::updateOkButton);
     connect(m_ui->providerModelLineEdit, &QLineEdit::textChanged, this, &ModelDialog::updateOkButton);
+    connect(m_ui->customPriceCheckBox, &QCheckBox::toggled, this, &ModelDialog::updateOkButton);
+    for (MoneySpinBox *spinBox : {m_ui->inputCostDoubleSpinBox, m_ui->outputCostDoubleSpinBox})
+        connect(spinBox, &MoneySpinBox::inputChanged, this, &ModelDialog::updateOkButton);
     updateOkButton();
 }
 
@@ -137,8 +140,13 @@ QJsonObject ModelDialog::requestBody() const
 
 void ModelDialog::updateOkButton()
 {
+    // A price that is set needs an amount (not an emptied field): what is sent is what shows.
+    const bool priced = m_ui->customPriceCheckBox->isChecked();
     const bool complete = !m_ui->modelNameLineEdit->text().trimmed().isEmpty()
-                          && m_ui->providerModelLineEdit->text().contains(u'/');
+                          && m_ui->providerModelLineEdit->text().contains(u'/')
+                          && (!priced
+                              || (m_ui->inputCostDoubleSpinBox->hasAcceptableInput()
+                                  && m_ui->outputCostDoubleSpinBox->hasAcceptableInput()));
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setEnabled(complete);
 }
 
