@@ -99,6 +99,10 @@
         <source>Changing the period starts a fresh one from now; “never”: the budget never resets.</source>
         <translation>Ein geänderter Zeitraum beginnt ab jetzt neu; „nie“: Das Budget wird nie zurückgesetzt.</translation>
     </message>
+    <message>
+        <source>%1 (user&apos;s)</source>
+        <translation>%1 (des Benutzers)</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::BudgetTableModel</name>
@@ -1228,6 +1232,10 @@ Zugriffsgruppen: %2</translation>
         <source>A period from now such as 30d; empty: the expiry stays as it is</source>
         <translation>Ein Zeitraum ab jetzt wie 30d; leer: Der Ablauf bleibt unverändert</translation>
     </message>
+    <message>
+        <source>%1 (user&apos;s)</source>
+        <translation>%1 (des Benutzers)</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::KeyTableModel</name>
@@ -1318,6 +1326,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Over budget: calls with this key are refused until the budget resets or is raised.</source>
         <translation>Budget überschritten: Aufrufe mit diesem Schlüssel werden abgelehnt, bis das Budget zurückgesetzt oder erhöht wird.</translation>
+    </message>
+    <message>
+        <source>The limits of its user %1 apply too, to all their keys together:</source>
+        <translation>Die Limits seines Benutzers %1 gelten ebenfalls, für alle seine Schlüssel zusammen:</translation>
     </message>
 </context>
 <context>

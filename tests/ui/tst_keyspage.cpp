@@ -104,6 +104,7 @@ private Q_SLOTS:
     void budgetPeriodsAreNamedOnceAndMonthlyStaysMonthly();
     void stepsFromNoLimitNeverGiveZero();
     void anEmptiedBudgetFieldIsNotSavedAsItsOldValue();
+    void theOwnersModelsAndLimitsShowWhereTheKeyHasNone();
 };
 
 void TestKeysPage::cleanup()
@@ -641,6 +642,56 @@ void TestKeysPage::anEmptiedBudgetFieldIsNotSavedAsItsOldValue()
     QTest::keyClick(max, Qt::Key_Return);
     QCOMPARE(dialog.result(), int(QDialog::Accepted));
     QCOMPARE(dialog.requestBody().value(u"max_budget"_s).toDouble(), 0.0);
+}
+
+void TestKeysPage::theOwnersModelsAndLimitsShowWhereTheKeyHasNone()
+{
+    KeysSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError()));
+    GatewayFixture &gateway = s.fixture.gateway();
+    QCOMPARE(gateway.post("/user/new", QJsonObject{{u"user_id"_s, u"erin"_s},
+                                                   {u"models"_s, QJsonArray{u"gpt-a"_s}},
+                                                   {u"rpm_limit"_s, 30},
+                                                   {u"max_parallel_requests"_s, 2},
+                                                   {u"auto_create_key"_s, false}})
+                 .status,
+             200);
+    gateway.post("/key/generate", QJsonObject{{u"key_alias"_s, u"erins"_s}, {u"user_id"_s, u"erin"_s}});
+    gateway.post("/key/generate", QJsonObject{{u"key_alias"_s, u"erins-own"_s},
+                                              {u"user_id"_s, u"erin"_s},
+                                              {u"models"_s, QJsonArray{u"gpt-a"_s}},
+                                              {u"rpm_limit"_s, 5}});
+    QVERIFY(settle(s.fixture, s.page));
+
+    KeyTableModel *model = s.page->model();
+    const auto cell = [&](const QString &alias, int column) {
+        return model->index(s.rowOfAlias(alias), column).data().toString();
+    };
+    // Her key has none of its own: hers apply, and say so (as the budget does).
+    QCOMPARE(cell(u"erins"_s, KeyTableModel::Models), u"gpt-a (user's)"_s);
+    QCOMPARE(cell(u"erins"_s, KeyTableModel::Limits), u"30 (user's) / — / 2 (user's)"_s);
+    // A key's own win.
+    QCOMPARE(cell(u"erins-own"_s, KeyTableModel::Models), u"gpt-a"_s);
+    QCOMPARE(cell(u"erins-own"_s, KeyTableModel::Limits), u"5 / — / 2 (user's)"_s);
+
+    // The edit dialog says the same.
+    QVERIFY(s.select(u"erins"_s));
+    QVERIFY(trigger(s.page, u"editKeyAction"_s));
+    auto *dialog = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(dialog);
+    auto *models = dialog->findChild<QLineEdit *>(u"modelsLineEdit"_s);
+    QCOMPARE(models->text(), QString());
+    QCOMPARE(models->placeholderText(), u"gpt-a (user's)"_s);
+    QCOMPARE(dialog->findChild<QSpinBox *>(u"rpmLimitSpinBox"_s)->text(), u"30 (user's)"_s);
+    QCOMPARE(dialog->findChild<QSpinBox *>(u"tpmLimitSpinBox"_s)->text(), u"No limit"_s);
+    QCOMPARE(dialog->findChild<QSpinBox *>(u"maxParallelRequestsSpinBox"_s)->text(), u"2 (user's)"_s);
+    // Nothing inherited is sent as the key's own.
+    QCOMPARE(dialog->requestBody().size(), 1);
+    // Another owner typed: erin's no longer apply.
+    dialog->findChild<QLineEdit *>(u"userIdLineEdit"_s)->setText(u"someone-else"_s);
+    QCOMPARE(models->placeholderText(), u"all models"_s);
+    QCOMPARE(dialog->findChild<QSpinBox *>(u"rpmLimitSpinBox"_s)->text(), u"No limit"_s);
+    dialog->reject();
 }
 
 QTEST_MAIN(TestKeysPage)

@@ -1,5 +1,6 @@
 #include "budgetlimitswidget.h"
 
+#include "../format.h"
 #include "dialogfields.h"
 #include "ui_budgetlimitswidget.h"
 
@@ -77,6 +78,16 @@ void BudgetLimitsWidget::setValues(const BudgetInfo &budget, const LimitsInfo &l
     showLimit(m_ui->rpmLimitSpinBox, limits.rpm);
     showLimit(m_ui->tpmLimitSpinBox, limits.tpm);
     showLimit(m_ui->maxParallelRequestsSpinBox, limits.maxParallel);
+}
+
+void BudgetLimitsWidget::setInheritedLimits(const LimitsInfo &limits)
+{
+    const auto inherit = [this](QSpinBox *spinBox, const std::optional<qint64> &limit) {
+        spinBox->setSpecialValueText(limit ? tr("%1 (user's)").arg(Format::count(limit)) : tr("No limit"));
+    };
+    inherit(m_ui->rpmLimitSpinBox, limits.rpm);
+    inherit(m_ui->tpmLimitSpinBox, limits.tpm);
+    inherit(m_ui->maxParallelRequestsSpinBox, limits.maxParallel);
 }
 
 void BudgetLimitsWidget::addFields(QJsonObject &body) const
