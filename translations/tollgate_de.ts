@@ -1858,6 +1858,14 @@ Erstellt am %2 von %3</translation>
         <source>Copy model name</source>
         <translation>Modellnamen kopieren</translation>
     </message>
+    <message>
+        <source>The API key cannot be kept: Tollgate keeps provider keys only in the OS keychain, and no keychain answers on this computer. Start one (such as GNOME Keyring or KWallet) and try again, or add this model to config.yaml with api_key: os.environ/NAME (the key in the environment variable NAME) and restart Tollgate.</source>
+        <translation>Der API-Schlüssel kann nicht aufbewahrt werden: Tollgate bewahrt Anbieterschlüssel nur im Schlüsselbund des Systems auf, und auf diesem Computer antwortet keiner. Starten Sie einen (etwa GNOME Keyring oder KWallet) und versuchen Sie es erneut, oder tragen Sie dieses Modell in config.yaml ein, mit api_key: os.environ/NAME (der Schlüssel in der Umgebungsvariablen NAME), und starten Sie Tollgate neu.</translation>
+    </message>
+    <message>
+        <source>The gateway did not take it: %1</source>
+        <translation>Das Gateway hat es nicht angenommen: %1</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::RemoteGateway</name>
