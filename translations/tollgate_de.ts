@@ -99,6 +99,10 @@
         <source>Changing the period starts a fresh one from now; “never”: the budget never resets.</source>
         <translation>Ein geänderter Zeitraum beginnt ab jetzt neu; „nie“: Das Budget wird nie zurückgesetzt.</translation>
     </message>
+    <message>
+        <source>%1 (user&apos;s)</source>
+        <translation>%1 (des Benutzers)</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::BudgetTableModel</name>
@@ -1228,6 +1232,10 @@ Zugriffsgruppen: %2</translation>
         <source>A period from now such as 30d; empty: the expiry stays as it is</source>
         <translation>Ein Zeitraum ab jetzt wie 30d; leer: Der Ablauf bleibt unverändert</translation>
     </message>
+    <message>
+        <source>%1 (user&apos;s)</source>
+        <translation>%1 (des Benutzers)</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::KeyTableModel</name>
@@ -1318,6 +1326,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Over budget: calls with this key are refused until the budget resets or is raised.</source>
         <translation>Budget überschritten: Aufrufe mit diesem Schlüssel werden abgelehnt, bis das Budget zurückgesetzt oder erhöht wird.</translation>
+    </message>
+    <message>
+        <source>The limits of its user %1 apply too, to all their keys together:</source>
+        <translation>Die Limits seines Benutzers %1 gelten ebenfalls, für alle seine Schlüssel zusammen:</translation>
     </message>
 </context>
 <context>
@@ -1845,6 +1857,14 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Copy model name</source>
         <translation>Modellnamen kopieren</translation>
+    </message>
+    <message>
+        <source>The API key cannot be kept: Tollgate keeps provider keys only in the OS keychain, and no keychain answers on this computer. Start one (such as GNOME Keyring or KWallet) and try again, or add this model to config.yaml with api_key: os.environ/NAME (the key in the environment variable NAME) and restart Tollgate.</source>
+        <translation>Der API-Schlüssel kann nicht aufbewahrt werden: Tollgate bewahrt Anbieterschlüssel nur im Schlüsselbund des Systems auf, und auf diesem Computer antwortet keiner. Starten Sie einen (etwa GNOME Keyring oder KWallet) und versuchen Sie es erneut, oder tragen Sie dieses Modell in config.yaml ein, mit api_key: os.environ/NAME (der Schlüssel in der Umgebungsvariablen NAME), und starten Sie Tollgate neu.</translation>
+    </message>
+    <message>
+        <source>The gateway did not take it: %1</source>
+        <translation>Das Gateway hat es nicht angenommen: %1</translation>
     </message>
 </context>
 <context>

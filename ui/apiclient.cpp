@@ -35,6 +35,7 @@ ApiReply parseApiReply(int status, const QByteArray &body, const QString &transp
 
     const QJsonObject error = reply.json.object().value(u"error"_s).toObject();
     reply.errorType = error.value(u"type"_s).toString();
+    reply.errorParam = error.value(u"param"_s).toString();
     reply.message = error.value(u"message"_s).toString();
     if (reply.message.isEmpty() && reply.json.object().value(u"detail"_s).isString())
         reply.message = reply.json.object().value(u"detail"_s).toString();
@@ -100,13 +101,16 @@ void ApiClient::get(const QString &path, const QUrlQuery &query, QObject *contex
              callback = std::move(callback)] { finish(reply, path, false, guard, hasContext, callback, nullptr); });
 }
 
-void ApiClient::post(const QString &path, const QJsonObject &body, QObject *context, Callback callback)
+void ApiClient::post(const QString &path, const QJsonObject &body, QObject *context, Callback callback,
+                     FailureReport report)
 {
     const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
     QNetworkReply *reply = send(path, {}, &bytes);
     connect(reply, &QNetworkReply::finished, this,
             [this, reply, path, guard = QPointer<QObject>(context), hasContext = context != nullptr,
-             callback = std::move(callback)] { finish(reply, path, true, guard, hasContext, callback, nullptr); });
+             callback = std::move(callback), report] {
+                finish(reply, path, true, guard, hasContext, callback, nullptr, report);
+            });
 }
 
 void ApiClient::download(const QString &path, const QUrlQuery &query, QIODevice *target, QObject *context,
@@ -125,7 +129,7 @@ void ApiClient::download(const QString &path, const QUrlQuery &query, QIODevice 
 }
 
 void ApiClient::finish(QNetworkReply *reply, const QString &path, bool isPost, QPointer<QObject> context,
-                       bool hasContext, const Callback &callback, QIODevice *target)
+                       bool hasContext, const Callback &callback, QIODevice *target, FailureReport report)
 {
     reply->deleteLater();
     --m_inFlight;
@@ -137,7 +141,9 @@ void ApiClient::finish(QNetworkReply *reply, const QString &path, bool isPost, Q
     }
     const bool transportFailed = reply->error() != QNetworkReply::NoError && status == 0;
     const ApiReply answer = parseApiReply(status, body, transportFailed ? reply->errorString() : QString());
-    if (!answer.ok())
+    // A caller that reports failures itself is gone: the banner says it instead.
+    const bool callerReports = report == FailureReport::Caller && callback && (!hasContext || context);
+    if (!answer.ok() && !callerReports)
         Q_EMIT failed(path, answer.message);
     else if (isPost)
         Q_EMIT changed(path);

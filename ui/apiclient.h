@@ -26,6 +26,7 @@ struct ApiReply
     QJsonDocument json;             // parsed body when it was JSON
     QString message;                // error text for the user, empty on success
     QString errorType;              // error.type of the API's error, when it sent one
+    QString errorParam;             // error.param: the request field it is about, when named
 
     [[nodiscard]] bool ok() const { return status >= 200 && status < 300 && message.isEmpty(); }
 };
@@ -40,6 +41,9 @@ class ApiClient final : public QObject
 
 public:
     using Callback = std::function<void(const ApiReply &)>;
+    // Who tells the user that a call failed: the window's banner (failed()), or the caller
+    // alone (a dialog that stays open and says what went wrong beside what was typed).
+    enum class FailureReport { Banner, Caller };
 
     explicit ApiClient(QObject *parent = nullptr);
     ~ApiClient() override;
@@ -53,7 +57,8 @@ public:
     [[nodiscard]] QString masterKeyToken() const;
 
     void get(const QString &path, const QUrlQuery &query, QObject *context, Callback callback);
-    void post(const QString &path, const QJsonObject &body, QObject *context, Callback callback);
+    void post(const QString &path, const QJsonObject &body, QObject *context, Callback callback,
+              FailureReport report = FailureReport::Banner);
     // Streams the answer's body into `target` as it arrives (CSV export); the callback
     // gets the status, and the body only when the answer was an error.
     void download(const QString &path, const QUrlQuery &query, QIODevice *target, QObject *context,
@@ -62,7 +67,8 @@ public:
     [[nodiscard]] int inFlight() const { return m_inFlight; }
 
 Q_SIGNALS:
-    // A call failed (any path): for the window's banner. `path` names the call.
+    // A call failed (any path, unless its caller reports it): for the window's banner. `path`
+    // names the call.
     void failed(const QString &path, const QString &message);
     // A POST succeeded: something changed on the gateway, lists may want to refresh.
     void changed(const QString &path);
@@ -72,7 +78,8 @@ Q_SIGNALS:
 private:
     QNetworkReply *send(const QString &path, const QUrlQuery &query, const QByteArray *body);
     void finish(QNetworkReply *reply, const QString &path, bool isPost, QPointer<QObject> context,
-                bool hasContext, const Callback &callback, QIODevice *target);
+                bool hasContext, const Callback &callback, QIODevice *target,
+                FailureReport report = FailureReport::Banner);
 
     QNetworkAccessManager *m_network;
     QUrl m_baseUrl;

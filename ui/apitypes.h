@@ -34,6 +34,7 @@ struct LimitsInfo
     std::optional<qint64> maxParallel;
 
     static LimitsInfo fromJson(const QJsonObject &object);
+    friend bool operator==(const LimitsInfo &, const LimitsInfo &) = default;
 };
 
 struct KeyRecord
@@ -68,6 +69,7 @@ struct UserRecord
 
     [[nodiscard]] QString id() const { return userId; }
     static UserRecord fromJson(const QJsonObject &object);
+    friend bool operator==(const UserRecord &, const UserRecord &) = default;
 };
 
 struct EndUserRecord

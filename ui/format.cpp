@@ -10,6 +10,34 @@ using namespace Qt::StringLiterals;
 
 namespace Tollgate::Format {
 
+namespace {
+
+// The decimals usd() shows `magnitude` (> TinyUsd) with.
+int usdDecimals(double magnitude)
+{
+    // Below a dollar, calls cost fractions of a cent: four significant digits tell them apart.
+    int decimals = 2;
+    if (magnitude < 1) {
+        decimals = std::max(2, 4 - 1 - int(std::floor(std::log10(magnitude))));
+        // Rounded up to a dollar ($0.99999 → "$1.00"): the dollar rule.
+        if (std::round(magnitude * std::pow(10.0, decimals)) >= std::pow(10.0, decimals))
+            decimals = 2;
+    }
+    return decimals;
+}
+
+} // namespace
+
+QString usdRoundedDown(double value)
+{
+    if (value < TinyUsd)
+        return usd(value);
+    // Cut at the digits usd() would show; a relative hair of slack (far below a nano-dollar)
+    // so that 2 stored as 1.9999999999… is not cut to $1.99. The cut value needs no more digits.
+    const double scale = std::pow(10.0, usdDecimals(value));
+    return usd(std::floor(value * scale * (1 + 1e-12)) / scale);
+}
+
 QString usd(double value)
 {
     const QLocale locale;
@@ -19,14 +47,7 @@ QString usd(double value)
         return u"$0"_s;
     if (magnitude < TinyUsd)
         return u"< $"_s + locale.toString(TinyUsd, 'f', 6);
-    // Below a dollar, calls cost fractions of a cent: four significant digits tell them apart.
-    int decimals = 2;
-    if (magnitude < 1) {
-        decimals = std::max(2, 4 - 1 - int(std::floor(std::log10(magnitude))));
-        // Rounded up to a dollar ($0.99999 → "$1.00"): the dollar rule.
-        if (std::round(magnitude * std::pow(10.0, decimals)) >= std::pow(10.0, decimals))
-            decimals = 2;
-    }
+    const int decimals = usdDecimals(magnitude);
     QString text = locale.toString(magnitude, 'f', decimals);
     if (decimals > 2) {
         // "$0.0150" → "$0.015": zeros past the second decimal say nothing.

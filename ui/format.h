@@ -22,6 +22,9 @@ namespace Tollgate::Format {
 inline constexpr double TinyUsd = 0.000001;
 QString usd(double value);
 QString usd(const std::optional<double> &value);    // "—" when absent
+// usd() for money left (a budget's remainder): the same digits, cut instead of rounded, so
+// it never shows more than there is ($1.99925 → "$1.99", not "$2.00"). Not for negatives.
+QString usdRoundedDown(double value);
 QString count(const std::optional<qint64> &value);  // "—" when absent
 // The one date-and-time format: local time, "2026-12-03 14:05" (also the spend log's
 // filter fields, DateTimePattern).

@@ -250,7 +250,8 @@ void MainWindow::createMenus()
     QMenu *go = menuBar()->addMenu(tr("&Go"));
     for (qsizetype i = 0; i < m_pages.size(); ++i) {
         Page *page = m_pages.at(i);
-        QAction *action = go->addAction(page->icon(), page->title());
+        // A title's '&' ("Models & access groups") is shown, not taken for a mnemonic.
+        QAction *action = go->addAction(page->icon(), QString(page->title()).replace(u'&', u"&&"_s));
         action->setObjectName(u"goToPage%1Action"_s.arg(i + 1));
         if (i < 9)
             action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + int(i))));

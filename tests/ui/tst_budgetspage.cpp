@@ -19,9 +19,11 @@
 #include "ui/tableview.h"
 
 #include <QAbstractItemModelTester>
+#include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QInputDialog>
 #include <QLabel>
+#include <QPushButton>
 #include <QTableWidget>
 #include <QTest>
 
@@ -68,6 +70,8 @@ private Q_SLOTS:
     void pageSaysWhatTheBudgetModeDoes();
     void barsTurnAmberAtTheSoftLimitOr80AndRedWhenUsedUp();
     void globalBudgetIsSetChangedAndRemovedFromTheWholeGatewayRow();
+    void globalBudgetSavesWhatItsFieldShows_data();
+    void globalBudgetSavesWhatItsFieldShows();
     void dashboardPointsToTheGlobalBudgetsRow();
     void pageKeepsAHistoryOfBudgetEventsNamedByAlias();
     void rowsAreResetToppedUpAndEditedInTheirOwnersDialogs();
@@ -344,6 +348,54 @@ void TestBudgetsPage::globalBudgetIsSetChangedAndRemovedFromTheWholeGatewayRow()
     QVERIFY(globalInfo().value(u"budget_duration"_s).isNull());
     QVERIFY(fixture.gateway().get("/global/spend").json().value(u"max_budget"_s).isNull());
     QCOMPARE(page->model()->index(page->model()->rowOf(globalId), BudgetTableModel::Max).data().toString(), u"no limit"_s);
+}
+
+void TestBudgetsPage::globalBudgetSavesWhatItsFieldShows_data()
+{
+    QTest::addColumn<double>("before");
+    QTest::addColumn<QString>("typed");
+    QTest::addColumn<bool>("accepted");
+    QTest::addColumn<double>("saved");
+    QTest::newRow("zero after $500") << 500.0 << u"0"_s << true << 0.0;
+    QTest::newRow("zero after the largest budget") << 999999999.0 << u"0"_s << true << 0.0;
+    QTest::newRow("less than a cent") << 500.0 << u"0.008"_s << true << 0.008;
+    QTest::newRow("millionths, like a key's budget") << 500.0 << u"12.345678"_s << true << 12.345678;
+    // An emptied field has no value: Enter keeps the dialog open (the old $500 is not saved
+    // behind an empty field).
+    QTest::newRow("emptied") << 500.0 << QString() << false << 0.0;
+}
+
+// Typed and saved with Enter (the dialog's default button): what is sent is what the field
+// showed when Enter was pressed, never an earlier value the field fell back to.
+void TestBudgetsPage::globalBudgetSavesWhatItsFieldShows()
+{
+    QFETCH(double, before);
+    QFETCH(QString, typed);
+    QFETCH(bool, accepted);
+    QFETCH(double, saved);
+    BudgetInfo current;
+    current.maxBudget = before;
+    GlobalBudgetDialog dialog(current);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    auto *spin = dialog.findChild<QDoubleSpinBox *>(u"maxBudgetDoubleSpinBox"_s);
+    QVERIFY(spin);
+    spin->setFocus();
+    spin->selectAll();
+    QTest::keyClick(spin, Qt::Key_Delete);
+    QTest::keyClicks(spin, typed);
+    const QString shown = spin->text();
+    QCOMPARE(shown, u"$"_s + typed);
+    QCOMPARE(dialog.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->isEnabled(), accepted);
+    QTest::keyClick(spin, Qt::Key_Return);
+    QCOMPARE(dialog.result() == QDialog::Accepted, accepted);
+    QCOMPARE(dialog.isVisible(), !accepted);
+    if (!accepted) {
+        QCOMPARE(spin->text(), shown);
+        return;
+    }
+    QCOMPARE(dialog.requestBody().value(u"max_budget"_s).toDouble(), saved);
+    QCOMPARE(spin->value(), saved);
 }
 
 void TestBudgetsPage::dashboardPointsToTheGlobalBudgetsRow()

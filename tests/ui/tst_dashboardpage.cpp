@@ -258,11 +258,17 @@ void TestDashboardPage::globalBudgetGivesRemainingBurnRateAndRunOut()
     QVERIFY(UiFixture::refreshAndWait(&page));
     const double spend = globalSpend(fixture);
     QVERIFY(qAbs(page.periodSpend() - spend) < 1e-9);
-    QCOMPARE(labelText(page, u"remainingValueLabel"_s), Format::usd(10.0 - spend));
+    QCOMPARE(labelText(page, u"remainingValueLabel"_s), Format::usdRoundedDown(10.0 - spend));
     // The period started just now: the rate is the spend over (at least) one day.
     QVERIFY(qAbs(page.burnRate() - spend) < 1e-9);
     // At a few cents a day the reset comes long before $10 are gone.
     QCOMPARE(labelText(page, u"runOutValueLabel"_s), u"not at this rate"_s);
+
+    // Money left is never shown rounded up.
+    fixture.gateway().post("/user/update", QJsonObject{{u"user_id"_s, u"litellm-proxy-budget"_s},
+                                                       {u"max_budget"_s, spend + 1.99925}});
+    QVERIFY(UiFixture::refreshAndWait(&page));
+    QCOMPARE(labelText(page, u"remainingValueLabel"_s), u"$1.99"_s);
 
     fixture.gateway().post("/user/update",
                            QJsonObject{{u"user_id"_s, u"litellm-proxy-budget"_s}, {u"max_budget"_s, spend / 2}});

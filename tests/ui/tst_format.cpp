@@ -25,6 +25,8 @@ private Q_SLOTS:
     void initTestCase();
     void usdFollowsOneRule_data();
     void usdFollowsOneRule();
+    void moneyLeftIsNeverRoundedUp_data();
+    void moneyLeftIsNeverRoundedUp();
     void dateTimeIsOnePattern();
     void chartAxisUsesTheMoneyFormat();
     void spendLogFilterAndTableShareTheDateFormat();
@@ -58,6 +60,27 @@ void TestFormat::usdFollowsOneRule()
     QFETCH(double, value);
     QFETCH(QString, text);
     QCOMPARE(Format::usd(value), text);
+}
+
+void TestFormat::moneyLeftIsNeverRoundedUp_data()
+{
+    QTest::addColumn<double>("value");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("just under two dollars") << 1.99925 << u"$1.99"_s;
+    QTest::newRow("exact") << 2.0 << u"$2.00"_s;
+    QTest::newRow("stored a hair under") << 2.0 - 1e-12 << u"$2.00"_s;
+    QTest::newRow("grouped") << 1234.5678 << u"$1,234.56"_s;
+    QTest::newRow("under a dollar") << 0.99999 << u"$0.99"_s;
+    QTest::newRow("four digits") << 0.012349 << u"$0.01234"_s;
+    QTest::newRow("zero") << 0.0 << u"$0"_s;
+    QTest::newRow("below a micro-dollar") << 0.0000001 << u"< $0.000001"_s;
+}
+
+void TestFormat::moneyLeftIsNeverRoundedUp()
+{
+    QFETCH(double, value);
+    QFETCH(QString, text);
+    QCOMPARE(Format::usdRoundedDown(value), text);
 }
 
 void TestFormat::dateTimeIsOnePattern()

@@ -103,6 +103,8 @@ private Q_SLOTS:
     void overBudgetKeysAreMarkedAndTheOwnersBudgetShows();
     void budgetPeriodsAreNamedOnceAndMonthlyStaysMonthly();
     void stepsFromNoLimitNeverGiveZero();
+    void anEmptiedBudgetFieldIsNotSavedAsItsOldValue();
+    void theOwnersModelsAndLimitsShowWhereTheKeyHasNone();
 };
 
 void TestKeysPage::cleanup()
@@ -613,6 +615,83 @@ void TestKeysPage::stepsFromNoLimitNeverGiveZero()
     QTest::keyClick(rpm, Qt::Key_Down);
     QCOMPARE(rpm->text(), u"No limit"_s);
     QCOMPARE(dialog.requestBody(), (QJsonObject{{u"tpm_limit"_s, 1000}, {u"max_parallel_requests"_s, 10}}));
+}
+
+void TestKeysPage::anEmptiedBudgetFieldIsNotSavedAsItsOldValue()
+{
+    // The spin box would put $5 back on Enter and the dialog would save it: what was on screen
+    // (nothing) is not what would be saved. Enter does nothing until an amount is typed.
+    KeyRecord key = sampleKey(u"abc123"_s, u"team"_s);
+    key.budget.maxBudget = 5.0;
+    KeyDialog dialog(key);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    auto *ok = dialog.findChild<QDialogButtonBox *>(u"buttonBox"_s)->button(QDialogButtonBox::Ok);
+    auto *max = dialog.findChild<QDoubleSpinBox *>(u"maxBudgetDoubleSpinBox"_s);
+    max->setFocus();
+    max->selectAll();
+    QTest::keyClick(max, Qt::Key_Delete);
+    QCOMPARE(max->text(), u"$"_s);
+    QVERIFY(!ok->isEnabled());
+    QTest::keyClick(max, Qt::Key_Return);
+    QVERIFY(dialog.isVisible());
+    QCOMPARE(dialog.result(), int(QDialog::Rejected));
+    QCOMPARE(max->text(), u"$"_s);
+    QTest::keyClicks(max, u"0"_s);
+    QVERIFY(ok->isEnabled());
+    QTest::keyClick(max, Qt::Key_Return);
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QCOMPARE(dialog.requestBody().value(u"max_budget"_s).toDouble(), 0.0);
+}
+
+void TestKeysPage::theOwnersModelsAndLimitsShowWhereTheKeyHasNone()
+{
+    KeysSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError()));
+    GatewayFixture &gateway = s.fixture.gateway();
+    QCOMPARE(gateway.post("/user/new", QJsonObject{{u"user_id"_s, u"erin"_s},
+                                                   {u"models"_s, QJsonArray{u"gpt-a"_s}},
+                                                   {u"rpm_limit"_s, 30},
+                                                   {u"max_parallel_requests"_s, 2},
+                                                   {u"auto_create_key"_s, false}})
+                 .status,
+             200);
+    gateway.post("/key/generate", QJsonObject{{u"key_alias"_s, u"erins"_s}, {u"user_id"_s, u"erin"_s}});
+    gateway.post("/key/generate", QJsonObject{{u"key_alias"_s, u"erins-own"_s},
+                                              {u"user_id"_s, u"erin"_s},
+                                              {u"models"_s, QJsonArray{u"gpt-a"_s}},
+                                              {u"rpm_limit"_s, 5}});
+    QVERIFY(settle(s.fixture, s.page));
+
+    KeyTableModel *model = s.page->model();
+    const auto cell = [&](const QString &alias, int column) {
+        return model->index(s.rowOfAlias(alias), column).data().toString();
+    };
+    // Her key has none of its own: hers apply, and say so (as the budget does).
+    QCOMPARE(cell(u"erins"_s, KeyTableModel::Models), u"gpt-a (user's)"_s);
+    QCOMPARE(cell(u"erins"_s, KeyTableModel::Limits), u"30 (user's) / — / 2 (user's)"_s);
+    // A key's own win.
+    QCOMPARE(cell(u"erins-own"_s, KeyTableModel::Models), u"gpt-a"_s);
+    QCOMPARE(cell(u"erins-own"_s, KeyTableModel::Limits), u"5 / — / 2 (user's)"_s);
+
+    // The edit dialog says the same.
+    QVERIFY(s.select(u"erins"_s));
+    QVERIFY(trigger(s.page, u"editKeyAction"_s));
+    auto *dialog = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(dialog);
+    auto *models = dialog->findChild<QLineEdit *>(u"modelsLineEdit"_s);
+    QCOMPARE(models->text(), QString());
+    QCOMPARE(models->placeholderText(), u"gpt-a (user's)"_s);
+    QCOMPARE(dialog->findChild<QSpinBox *>(u"rpmLimitSpinBox"_s)->text(), u"30 (user's)"_s);
+    QCOMPARE(dialog->findChild<QSpinBox *>(u"tpmLimitSpinBox"_s)->text(), u"No limit"_s);
+    QCOMPARE(dialog->findChild<QSpinBox *>(u"maxParallelRequestsSpinBox"_s)->text(), u"2 (user's)"_s);
+    // Nothing inherited is sent as the key's own.
+    QCOMPARE(dialog->requestBody().size(), 1);
+    // Another owner typed: erin's no longer apply.
+    dialog->findChild<QLineEdit *>(u"userIdLineEdit"_s)->setText(u"someone-else"_s);
+    QCOMPARE(models->placeholderText(), u"all models"_s);
+    QCOMPARE(dialog->findChild<QSpinBox *>(u"rpmLimitSpinBox"_s)->text(), u"No limit"_s);
+    dialog->reject();
 }
 
 QTEST_MAIN(TestKeysPage)

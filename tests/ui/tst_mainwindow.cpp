@@ -210,6 +210,15 @@ void TestMainWindow::theMenuBarQuitsSwitchesPagesAndFindsByKeyboard()
 
     // Ctrl+1 … Ctrl+9: the pages in the sidebar's order.
     QCOMPARE(window->pageActions().size(), window->pages().size());
+    // Each entry reads as its page's title: an '&' in one ("Models & access groups") is shown,
+    // not taken for a mnemonic.
+    const auto shown = [](QString text) {
+        text.replace(u"&&"_s, QString(QChar(0x1)));
+        text.remove(u'&');
+        return text.replace(QChar(0x1), u'&');
+    };
+    for (int i = 0; i < window->pages().size(); ++i)
+        QCOMPARE(shown(window->pageActions().at(i)->text()), window->pages().at(i)->title());
     for (int i = window->pages().size() - 1; i >= 0; --i) {
         QTest::keyClick(window.get(), Qt::Key(Qt::Key_1 + i), Qt::ControlModifier);
         QCOMPARE(window->currentPage(), window->pages().at(i));

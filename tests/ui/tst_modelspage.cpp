@@ -17,6 +17,7 @@
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QTest>
 
@@ -91,6 +92,7 @@ private Q_SLOTS:
     void accessGroupsListTheirModels();
     void dialogBuildsPerTokenPricesAndOnlyChangedFields();
     void tableModelsPassTheModelTester();
+    void aKeyThatCannotBeKeptLeavesTheDialogOpenWithWhatWasTyped();
 
 private:
     std::unique_ptr<UiFixture> m_fixture;
@@ -416,6 +418,42 @@ void TestModelsPage::tableModelsPassTheModelTester()
     models.setRecords(m_page->modelTable()->records());
     models.clear();
     QCOMPARE(groups.rowCount(), 0);
+}
+
+void TestModelsPage::aKeyThatCannotBeKeptLeavesTheDialogOpenWithWhatWasTyped()
+{
+    // No keychain: secrets come from the environment only, which cannot be written.
+    m_fixture->gateway().secrets() = MemorySecretStore::fromEnvironment();
+    QPointer<ModelDialog> dialog = m_page->addModel();
+    child<QLineEdit>(dialog, u"modelNameLineEdit"_s)->setText(u"keyed-gpt"_s);
+    child<QLineEdit>(dialog, u"providerModelLineEdit"_s)->setText(u"openai/gpt-4o"_s);
+    child<QLineEdit>(dialog, u"apiKeyLineEdit"_s)->setText(u"sk-provider-key-5678"_s);
+    dialog->accept();
+    QVERIFY(m_fixture->waitIdle());
+    QCoreApplication::processEvents();
+
+    // Still open, as filled in, with a short reason and something to do.
+    QVERIFY(dialog && dialog->isVisible());
+    QCOMPARE(child<QLineEdit>(dialog, u"modelNameLineEdit"_s)->text(), u"keyed-gpt"_s);
+    QCOMPARE(child<QLineEdit>(dialog, u"apiKeyLineEdit"_s)->text(), u"sk-provider-key-5678"_s);
+    auto *error = child<QLabel>(dialog, u"errorLabel"_s);
+    QVERIFY(error && error->isVisible());
+    QVERIFY2(error->text().contains(u"keychain"_s) && error->text().contains(u"os.environ/"_s),
+             qPrintable(error->text()));
+    // Not the per-attempt secret name of a model id that does not exist.
+    QVERIFY2(!error->text().contains(u"TOLLGATE_SECRET_"_s), qPrintable(error->text()));
+    QVERIFY(error->text().size() < 400);
+    QVERIFY(child<QDialogButtonBox>(dialog, u"buttonBox"_s)->button(QDialogButtonBox::Ok)->isEnabled());
+    // Said in the dialog, not again in the banner behind it.
+    QVERIFY2(m_window->banner()->isHidden() || m_window->banner()->kind() != Banner::Kind::Error,
+             qPrintable(m_window->banner()->text()));
+    QVERIFY(!findModel(m_page, u"keyed-gpt"_s));
+
+    // Without a key it is taken, and the dialog closes.
+    child<QLineEdit>(dialog, u"apiKeyLineEdit"_s)->clear();
+    dialog->accept();
+    QVERIFY(QTest::qWaitFor([&] { return !dialog || !dialog->isVisible(); }));
+    QVERIFY(refreshUntil(m_page, [this] { return findModel(m_page, u"keyed-gpt"_s) != nullptr; }));
 }
 
 QTEST_MAIN(TestModelsPage)

@@ -20,11 +20,15 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QSystemTrayIcon>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWheelEvent>
+#include <QtTest/qtestspontaneevent.h>
 
 #include <optional>
 
@@ -49,6 +53,17 @@ void typeAndFinish(QLineEdit *edit, const QString &text)
 {
     edit->setText(text);
     Q_EMIT edit->editingFinished();
+}
+
+// A wheel notch over `widget` as the window system delivers it (spontaneous: Qt gives focus
+// by wheel and passes an ignored event on to the parents only for those).
+void wheelOver(QWidget *widget, int deltaY)
+{
+    const QPointF pos = QRectF(widget->rect()).center();
+    QWheelEvent event(pos, widget->mapToGlobal(pos), QPoint(), QPoint(0, deltaY), Qt::NoButton, Qt::NoModifier,
+                      Qt::NoScrollPhase, false);
+    QSpontaneKeyEvent::setSpontaneous(&event);
+    qApp->notify(widget, &event);   // as QTest does: sendEvent() would make it not spontaneous
 }
 
 bool pollAndWait(GatewayStatus &status)
@@ -98,6 +113,8 @@ private Q_SLOTS:
     void thresholdsPassedAfterStartShowInTheBannerWithoutATray();
     void every80And95And100PercentEventIsShownNoneReplaced();
     void restartSettingsAreMarkedAndOfferARestart();
+    void theRestartOfferGoesWhenTheRunningValueIsBack();
+    void theWheelScrollsThePageNotTheFieldsItPasses();
     void rotatingTheMasterKeyRefusesTheOldKeyAtOnce();
     void rotatingWithAKeychainThatNeverAnswersKeepsTheKeyInTheFile();
     void aConfigMasterKeyCannotBeRotatedFromTheWindow();
@@ -407,6 +424,64 @@ void TestSettingsPage::restartSettingsAreMarkedAndOfferARestart()
     auto *mode = child<QComboBox>(m_page, u"budgetModeComboBox"_s);
     mode->setCurrentIndex(mode->findData(u"strict"_s));
     QVERIFY(!bar->isHidden());
+}
+
+void TestSettingsPage::theRestartOfferGoesWhenTheRunningValueIsBack()
+{
+    auto *bar = child<QWidget>(m_page, u"restartBar"_s);
+    auto *port = child<QSpinBox>(m_page, u"portSpinBox"_s);
+    QCOMPARE(port->value(), 4000);
+    port->setValue(4001);
+    QVERIFY(!bar->isHidden());
+    port->setValue(4000);   // typed back: the gateway runs with it already
+    QVERIFY(bar->isHidden());
+    QVERIFY(!m_page->isRestartPending());
+
+    // Two changed, one set back: still a reason to restart.
+    port->setValue(4001);
+    typeAndFinish(child<QLineEdit>(m_page, u"hostLineEdit"_s), u"0.0.0.0"_s);
+    port->setValue(4000);
+    QVERIFY(!bar->isHidden());
+    typeAndFinish(child<QLineEdit>(m_page, u"hostLineEdit"_s), u"127.0.0.1"_s);
+    QVERIFY(bar->isHidden());
+
+    // After a restart the running values are the new ones.
+    port->setValue(4002);
+    QTest::mouseClick(child<QPushButton>(m_page, u"restartGatewayButton"_s), Qt::LeftButton);
+    QVERIFY(bar->isHidden());
+    port->setValue(4000);
+    QVERIFY(!bar->isHidden());
+}
+
+void TestSettingsPage::theWheelScrollsThePageNotTheFieldsItPasses()
+{
+    // Small enough that the page scrolls.
+    m_window->resize(760, 420);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    auto *scrollBar = m_page->findChild<QScrollArea *>()->verticalScrollBar();
+    QVERIFY(scrollBar->maximum() > 0);
+    auto *port = child<QSpinBox>(m_page, u"portSpinBox"_s);
+    auto *mode = child<QComboBox>(m_page, u"budgetModeComboBox"_s);
+    const int modeIndex = mode->currentIndex();
+
+    scrollBar->setValue(0);
+    wheelOver(port, -120);
+    QCOMPARE(port->value(), 4000);
+    QVERIFY(!port->hasFocus());
+    QVERIFY(scrollBar->value() > 0);   // the page scrolled instead
+    const int scrolled = scrollBar->value();
+    wheelOver(mode, -120);
+    QCOMPARE(mode->currentIndex(), modeIndex);
+    QVERIFY(scrollBar->value() > scrolled);
+    QCOMPARE(m_fixture->settings().value(AppSettings::Key::Port).toInt(), 4000);
+    QVERIFY(child<QWidget>(m_page, u"restartBar"_s)->isHidden());
+
+    // A field that has the focus (clicked, tabbed to) still takes the wheel.
+    port->setFocus();
+    QVERIFY(port->hasFocus());
+    wheelOver(port, 120);
+    QCOMPARE(port->value(), 4001);
 }
 
 void TestSettingsPage::rotatingTheMasterKeyRefusesTheOldKeyAtOnce()

@@ -1,11 +1,10 @@
 #include "budgetlimitswidget.h"
 
+#include "../format.h"
 #include "dialogfields.h"
 #include "ui_budgetlimitswidget.h"
 
 #include <QLineEdit>
-
-#include <cmath>
 
 using namespace Qt::StringLiterals;
 
@@ -28,7 +27,13 @@ bool moneyChanged(const std::optional<double> &before, const std::optional<doubl
 {
     if (before.has_value() != now.has_value())
         return true;
-    return before && std::abs(std::round(*before * 1e6) - std::round(*now * 1e6)) >= 1;
+    return before && !DialogFields::sameMoney(*before, *now);
+}
+
+// An amount that is switched off needs none; one that is on needs one (not an emptied field).
+bool moneyAcceptable(const QCheckBox *checkBox, const QDoubleSpinBox *spinBox)
+{
+    return !checkBox->isChecked() || spinBox->hasAcceptableInput();
 }
 
 void showMoney(QCheckBox *checkBox, QDoubleSpinBox *spinBox, const std::optional<double> &value)
@@ -53,6 +58,10 @@ BudgetLimitsWidget::BudgetLimitsWidget(QWidget *parent) : QWidget(parent), m_ui(
     DialogFields::setUpPeriodComboBox(m_ui->budgetDurationComboBox);
     m_ui->budgetDurationComboBox->lineEdit()->setPlaceholderText(tr("never resets"));
     connect(m_ui->budgetDurationComboBox, &QComboBox::currentTextChanged, this, &BudgetLimitsWidget::inputChanged);
+    for (MoneySpinBox *spinBox : {m_ui->maxBudgetDoubleSpinBox, m_ui->softBudgetDoubleSpinBox})
+        connect(spinBox, &MoneySpinBox::inputChanged, this, &BudgetLimitsWidget::inputChanged);
+    for (QCheckBox *checkBox : {m_ui->maxBudgetCheckBox, m_ui->softBudgetCheckBox})
+        connect(checkBox, &QCheckBox::toggled, this, &BudgetLimitsWidget::inputChanged);
 }
 
 BudgetLimitsWidget::~BudgetLimitsWidget() = default;
@@ -69,6 +78,16 @@ void BudgetLimitsWidget::setValues(const BudgetInfo &budget, const LimitsInfo &l
     showLimit(m_ui->rpmLimitSpinBox, limits.rpm);
     showLimit(m_ui->tpmLimitSpinBox, limits.tpm);
     showLimit(m_ui->maxParallelRequestsSpinBox, limits.maxParallel);
+}
+
+void BudgetLimitsWidget::setInheritedLimits(const LimitsInfo &limits)
+{
+    const auto inherit = [this](QSpinBox *spinBox, const std::optional<qint64> &limit) {
+        spinBox->setSpecialValueText(limit ? tr("%1 (user's)").arg(Format::count(limit)) : tr("No limit"));
+    };
+    inherit(m_ui->rpmLimitSpinBox, limits.rpm);
+    inherit(m_ui->tpmLimitSpinBox, limits.tpm);
+    inherit(m_ui->maxParallelRequestsSpinBox, limits.maxParallel);
 }
 
 void BudgetLimitsWidget::addFields(QJsonObject &body) const
@@ -110,7 +129,9 @@ void BudgetLimitsWidget::addFields(QJsonObject &body) const
 
 bool BudgetLimitsWidget::hasAcceptableInput() const
 {
-    return DialogFields::isValidDuration(DialogFields::durationText(m_ui->budgetDurationComboBox));
+    return DialogFields::isValidDuration(DialogFields::durationText(m_ui->budgetDurationComboBox))
+           && moneyAcceptable(m_ui->maxBudgetCheckBox, m_ui->maxBudgetDoubleSpinBox)
+           && moneyAcceptable(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox);
 }
 
 } // namespace Tollgate

@@ -29,11 +29,15 @@ public:
     // Edit mode: shows an existing budget and limits; addFields() then adds only what changed,
     // and `null` for a limit that was switched off (the gateway then removes it).
     void setValues(const BudgetInfo &budget, const LimitsInfo &limits);
+    // Limits that apply where these fields have none (a key's owner's): a limit field at "No
+    // limit" shows the inherited one, e.g. "30 (user's)". Display only: nothing more is sent.
+    void setInheritedLimits(const LimitsInfo &limits);
 
     // Adds max_budget, soft_budget, budget_duration, rpm_limit, tpm_limit and
     // max_parallel_requests to a request body (new: the ones set; edit: the ones changed).
     void addFields(QJsonObject &body) const;
-    // False while the reset period is not a duration the gateway accepts.
+    // False while the reset period is not a duration the gateway accepts, or a budget that is
+    // switched on has no amount (its field emptied).
     [[nodiscard]] bool hasAcceptableInput() const;
 
 Q_SIGNALS:

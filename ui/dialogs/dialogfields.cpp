@@ -5,12 +5,14 @@
 
 #include <QComboBox>
 #include <QCoreApplication>
+#include <QKeyEvent>
 #include <QLineEdit>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
 #include <QWidget>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 
@@ -24,6 +26,25 @@ void LimitSpinBox::stepBy(int steps)
         return;
     }
     QSpinBox::stepBy(steps);
+}
+
+MoneySpinBox::MoneySpinBox(QWidget *parent) : QDoubleSpinBox(parent)
+{
+    setPrefix(u"$"_s);
+    setDecimals(6);
+    setRange(0, 1e9);
+    connect(lineEdit(), &QLineEdit::textChanged, this, &MoneySpinBox::inputChanged);
+}
+
+void MoneySpinBox::keyPressEvent(QKeyEvent *event)
+{
+    // QAbstractSpinBox would interpret the text (an emptied field: back to the previous value)
+    // and pass Enter on to the dialog, which would then save a value no longer on screen.
+    if ((event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter) && !hasAcceptableInput()) {
+        event->accept();
+        return;
+    }
+    QDoubleSpinBox::keyPressEvent(event);
 }
 
 } // namespace Tollgate
@@ -122,6 +143,11 @@ bool samePeriod(const QString &a, const QString &b)
 bool isValidDuration(const QString &text)
 {
     return durationPattern().match(text.trimmed()).hasMatch();
+}
+
+bool sameMoney(double a, double b)
+{
+    return std::llround(a * 1e6) == std::llround(b * 1e6);
 }
 
 void fitToContents(QWidget *dialog)

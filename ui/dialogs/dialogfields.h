@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QDoubleSpinBox>
 #include <QSpinBox>
 #include <QString>
 #include <QStringList>
@@ -19,6 +20,27 @@ class LimitSpinBox final : public QSpinBox
 public:
     using QSpinBox::QSpinBox;
     void stepBy(int steps) override;
+};
+
+// A dollar amount, by default a budget's: $0 to $1,000,000,000 in millionths, as the key, user,
+// end-user and global budgets take it. What it shows is what it holds: Enter on a text that is
+// no amount (an emptied field) is refused, where a QDoubleSpinBox would put its previous value
+// back and let the dialog accept that behind the user's back; dialogs also keep OK disabled
+// while hasAcceptableInput() is false.
+class MoneySpinBox final : public QDoubleSpinBox
+{
+    Q_OBJECT
+
+public:
+    explicit MoneySpinBox(QWidget *parent = nullptr);
+
+Q_SIGNALS:
+    // The text changed, an amount or not (textChanged() waits for an amount): for OK buttons
+    // that follow hasAcceptableInput().
+    void inputChanged();
+
+protected:
+    void keyPressEvent(QKeyEvent *event) override;
 };
 
 } // namespace Tollgate
@@ -48,6 +70,8 @@ void setPeriod(QComboBox *comboBox, const QString &duration);
 // Whether two durations are the same period ("monthly" = "1mo"; "" = "").
 bool samePeriod(const QString &a, const QString &b);
 bool isValidDuration(const QString &text);
+// Whether two amounts are the same to a MoneySpinBox's millionth (what it can show).
+bool sameMoney(double a, double b);
 
 // A dialog whose contents grew after it opened (the list of models arrived): as tall as
 // its contents need at its width, so nothing under a wrapped label is squeezed. Unlike

@@ -12,8 +12,6 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
-#include <cmath>
-
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -25,7 +23,7 @@ const QString GlobalBudgetUser = u"litellm-proxy-budget"_s;
 GlobalBudgetDialog::GlobalBudgetDialog(const BudgetInfo &current, QWidget *parent)
     : QDialog(parent)
     , m_limitCheck(new QCheckBox(tr("&Limit the spend of the whole gateway"), this))
-    , m_maxSpin(new QDoubleSpinBox(this))
+    , m_maxSpin(new MoneySpinBox(this))
     , m_durationCombo(new QComboBox(this))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this))
     , m_original(current)
@@ -43,9 +41,7 @@ GlobalBudgetDialog::GlobalBudgetDialog(const BudgetInfo &current, QWidget *paren
     layout->addWidget(m_limitCheck);
     auto *form = new QFormLayout;
     m_maxSpin->setObjectName(u"maxBudgetDoubleSpinBox"_s);
-    m_maxSpin->setPrefix(u"$"_s);
-    m_maxSpin->setDecimals(2);
-    m_maxSpin->setRange(0.01, 1e9);
+    // $0 to $1,000,000,000 in millionths, like a key's or a user's budget.
     m_maxSpin->setValue(current.maxBudget.value_or(100.0));
     form->addRow(tr("&Max budget"), m_maxSpin);
     m_durationCombo->setObjectName(u"durationComboBox"_s);
@@ -59,6 +55,7 @@ GlobalBudgetDialog::GlobalBudgetDialog(const BudgetInfo &current, QWidget *paren
     m_limitCheck->setChecked(current.maxBudget.has_value());
     connect(m_limitCheck, &QCheckBox::toggled, this, &GlobalBudgetDialog::updateState);
     connect(m_durationCombo, &QComboBox::currentTextChanged, this, &GlobalBudgetDialog::updateState);
+    connect(m_maxSpin, &MoneySpinBox::inputChanged, this, &GlobalBudgetDialog::updateState);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     updateState();
@@ -86,7 +83,9 @@ void GlobalBudgetDialog::updateState()
     m_durationCombo->setEnabled(limited);
     const QString duration = DialogFields::durationText(m_durationCombo);
     m_buttons->button(QDialogButtonBox::Ok)
-        ->setEnabled(!limited || duration.isEmpty() || DialogFields::isValidDuration(duration));
+        ->setEnabled(!limited
+                     || (m_maxSpin->hasAcceptableInput()
+                         && (duration.isEmpty() || DialogFields::isValidDuration(duration))));
 }
 
 QJsonObject GlobalBudgetDialog::requestBody() const
@@ -96,9 +95,9 @@ QJsonObject GlobalBudgetDialog::requestBody() const
     // No budget: both go, so the gateway neither limits nor resets anything.
     const std::optional<double> max = limited ? std::optional<double>(m_maxSpin->value()) : std::nullopt;
     const QString duration = limited ? DialogFields::durationText(m_durationCombo) : QString();
-    // The spin box shows cents: a max with more digits counts as unchanged until edited.
+    // The spin box shows millionths: a max with more digits counts as unchanged until edited.
     const bool sameMax = max.has_value() == m_original.maxBudget.has_value()
-                         && (!max || std::llround(*max * 100) == std::llround(*m_original.maxBudget * 100));
+                         && (!max || DialogFields::sameMoney(*max, *m_original.maxBudget));
     if (!sameMax)
         body.insert(u"max_budget"_s, max ? QJsonValue(*max) : QJsonValue(QJsonValue::Null));
     if (!DialogFields::samePeriod(duration, m_original.duration))

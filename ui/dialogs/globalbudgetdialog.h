@@ -8,9 +8,10 @@
 class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
-class QDoubleSpinBox;
 
 namespace Tollgate {
+
+class MoneySpinBox;
 
 // The global budget (the whole gateway, LiteLLM's "litellm-proxy-budget" pseudo user): a
 // max and how often it resets, or none. Set, changed and removed through /user/update.
@@ -35,7 +36,7 @@ private:
     void updateState();
 
     QCheckBox *m_limitCheck;
-    QDoubleSpinBox *m_maxSpin;
+    MoneySpinBox *m_maxSpin;
     QComboBox *m_durationCombo;
     QDialogButtonBox *m_buttons;
     BudgetInfo m_original;

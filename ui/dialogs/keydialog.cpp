@@ -22,6 +22,8 @@ KeyDialog::KeyDialog(QWidget *parent) : QDialog(parent), m_ui(std::make_unique<U
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Create key"));
     connect(m_ui->expiresComboBox, &QComboBox::currentTextChanged, this, &KeyDialog::updateOkButton);
     connect(m_ui->budgetLimitsWidget, &BudgetLimitsWidget::inputChanged, this, &KeyDialog::updateOkButton);
+    m_modelsPlaceholder = m_ui->modelsLineEdit->placeholderText();
+    connect(m_ui->userIdLineEdit, &QLineEdit::textChanged, this, &KeyDialog::updateOwnerHints);
     // Wide enough that the list of models wraps into a few lines, not a column of words.
     setMinimumWidth(fontMetrics().averageCharWidth() * 60);
 }
@@ -89,6 +91,21 @@ void KeyDialog::setKnownUsers(const QStringList &userIds)
     auto *completer = new QCompleter(userIds, this);
     completer->setCaseSensitivity(Qt::CaseInsensitive);
     m_ui->userIdLineEdit->setCompleter(completer);
+}
+
+void KeyDialog::setOwner(const UserRecord &owner)
+{
+    m_owner = owner;
+    updateOwnerHints();
+}
+
+void KeyDialog::updateOwnerHints()
+{
+    const bool owned = m_owner && m_ui->userIdLineEdit->text().trimmed() == m_owner->userId;
+    m_ui->modelsLineEdit->setPlaceholderText(owned && !m_owner->models.isEmpty()
+                                                 ? tr("%1 (user's)").arg(Format::models(m_owner->models))
+                                                 : m_modelsPlaceholder);
+    m_ui->budgetLimitsWidget->setInheritedLimits(owned ? m_owner->limits : LimitsInfo{});
 }
 
 void KeyDialog::updateOkButton()

@@ -34,12 +34,18 @@ public:
     // Filled in when GET /v1/model/info and /user/list answer.
     void setAvailableModels(const QStringList &models, const QStringList &accessGroups);
     void setKnownUsers(const QStringList &userIds);
+    // The key's owner: while the owner field names them, the models and limits the key has not
+    // got of its own show theirs, "(user's)", as they apply. Nothing of theirs is sent.
+    void setOwner(const UserRecord &owner);
 
 private:
     void updateOkButton();
+    void updateOwnerHints();
 
     std::unique_ptr<Ui::KeyDialog> m_ui;
     std::optional<KeyRecord> m_original;
+    std::optional<UserRecord> m_owner;
+    QString m_modelsPlaceholder;   // the .ui's, without an owner
 };
 
 } // namespace Tollgate

@@ -1,6 +1,7 @@
 #include "modeldialog.h"
 
 #include "../models/modeltablemodel.h"
+#include "dialogfields.h"
 #include "ui_modeldialog.h"
 
 #include <QJsonArray>
@@ -30,8 +31,15 @@ ModelDialog::ModelDialog(QWidget *parent) : QDialog(parent), m_ui(std::make_uniq
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Add model"));
     m_ui->hintLabel->setText(tr("The model is served at once. The API key goes to the OS keychain, never to "
                                 "Tollgate's database. Prices are in USD per million tokens."));
+    m_ui->errorLabel->hide();
+    QPalette errorPalette = m_ui->errorLabel->palette();
+    errorPalette.setColor(QPalette::WindowText, QColor(0xc0, 0x1c, 0x28));
+    m_ui->errorLabel->setPalette(errorPalette);
     connect(m_ui->modelNameLineEdit, &QLineEdit::textChanged, this, &ModelDialog::updateOkButton);
     connect(m_ui->providerModelLineEdit, &QLineEdit::textChanged, this, &ModelDialog::updateOkButton);
+    connect(m_ui->customPriceCheckBox, &QCheckBox::toggled, this, &ModelDialog::updateOkButton);
+    for (MoneySpinBox *spinBox : {m_ui->inputCostDoubleSpinBox, m_ui->outputCostDoubleSpinBox})
+        connect(spinBox, &MoneySpinBox::inputChanged, this, &ModelDialog::updateOkButton);
     updateOkButton();
 }
 
@@ -135,10 +143,57 @@ QJsonObject ModelDialog::requestBody() const
     return body;
 }
 
+void ModelDialog::setSender(std::function<void(ModelDialog *)> sender)
+{
+    m_sender = std::move(sender);
+}
+
+void ModelDialog::accept()
+{
+    if (!m_sender) {
+        QDialog::accept();
+        return;
+    }
+    if (m_sending)
+        return;
+    m_sending = true;
+    m_ui->buttonBox->setEnabled(false);
+    m_sender(this);
+}
+
+void ModelDialog::reject()
+{
+    // An answer is on its way: it decides (closed when saved, open with the reason if not).
+    if (!m_sending)
+        QDialog::reject();
+}
+
+void ModelDialog::saved()
+{
+    m_sending = false;
+    QDialog::accept();
+}
+
+void ModelDialog::saveFailed(const QString &text, const QString &details)
+{
+    m_sending = false;
+    m_ui->buttonBox->setEnabled(true);
+    m_ui->errorLabel->setText(text);
+    m_ui->errorLabel->setToolTip(details);
+    m_ui->errorLabel->show();
+    DialogFields::fitToContents(this);
+    updateOkButton();
+}
+
 void ModelDialog::updateOkButton()
 {
+    // A price that is set needs an amount (not an emptied field): what is sent is what shows.
+    const bool priced = m_ui->customPriceCheckBox->isChecked();
     const bool complete = !m_ui->modelNameLineEdit->text().trimmed().isEmpty()
-                          && m_ui->providerModelLineEdit->text().contains(u'/');
+                          && m_ui->providerModelLineEdit->text().contains(u'/')
+                          && (!priced
+                              || (m_ui->inputCostDoubleSpinBox->hasAcceptableInput()
+                                  && m_ui->outputCostDoubleSpinBox->hasAcceptableInput()));
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setEnabled(complete);
 }
 

@@ -44,30 +44,56 @@ QVariant KeyTableModel::headerData(int section, Qt::Orientation orientation, int
     return {};
 }
 
-void KeyTableModel::setOwnerBudgets(const QHash<QString, BudgetInfo> &budgets)
+void KeyTableModel::setOwners(const QList<UserRecord> &users)
 {
-    if (budgets == m_ownerBudgets)
+    QHash<QString, UserRecord> owners;
+    for (const UserRecord &user : users)
+        owners.insert(user.userId, user);
+    if (owners == m_owners)
         return;
-    m_ownerBudgets = budgets;
+    m_owners = owners;
     if (rowCount() > 0)
         Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+}
+
+const UserRecord *KeyTableModel::owner(const QString &userId) const
+{
+    if (userId.isEmpty())
+        return nullptr;
+    const auto found = m_owners.constFind(userId);
+    return found == m_owners.cend() ? nullptr : &*found;
 }
 
 bool KeyTableModel::isOverBudget(const KeyRecord &key) const
 {
     if (SpendMath::budgetLevel(key.budget) == SpendMath::BudgetLevel::Exceeded)
         return true;
-    const auto owner = m_ownerBudgets.constFind(key.userId);
-    return owner != m_ownerBudgets.cend() && SpendMath::budgetLevel(*owner) == SpendMath::BudgetLevel::Exceeded;
+    const UserRecord *user = owner(key.userId);
+    return user && user->budget.maxBudget && SpendMath::budgetLevel(user->budget) == SpendMath::BudgetLevel::Exceeded;
 }
 
 QString KeyTableModel::budgetNote(const KeyRecord &key) const
 {
-    const auto owner = m_ownerBudgets.constFind(key.userId);
-    if (key.userId.isEmpty() || owner == m_ownerBudgets.cend() || !owner->maxBudget)
+    const UserRecord *user = owner(key.userId);
+    if (!user || !user->budget.maxBudget)
         return {};
     return tr("The budget of its user %1 applies too: %2 of %3 spent. A call must fit both.")
-        .arg(key.userId, Format::usd(owner->spend), Format::usd(*owner->maxBudget));
+        .arg(key.userId, Format::usd(user->budget.spend), Format::usd(*user->budget.maxBudget));
+}
+
+QString KeyTableModel::limitsText(const KeyRecord &key) const
+{
+    // Each limit the key has not got is its owner's, when the owner has one: that one applies.
+    const UserRecord *user = owner(key.userId);
+    const auto text = [this](const std::optional<qint64> &own, const std::optional<qint64> &owners) {
+        if (!own && owners)
+            return tr("%1 (user's)").arg(Format::count(owners));
+        return Format::count(own);
+    };
+    if (!user)
+        return ColumnValues::limits(key.limits);
+    return u"%1 / %2 / %3"_s.arg(text(key.limits.rpm, user->limits.rpm), text(key.limits.tpm, user->limits.tpm),
+                                 text(key.limits.maxParallel, user->limits.maxParallel));
 }
 
 QVariant KeyTableModel::data(const QModelIndex &index, int role) const
@@ -104,17 +130,23 @@ QVariant KeyTableModel::display(const KeyRecord &key, int column, const QDateTim
     switch (Column(column)) {
     case Name: return key.displayName();
     case Owner: return key.userId.isEmpty() ? u"—"_s : key.userId;
-    case Models: return Format::models(key.models);
+    case Models: {
+        // The owner's list when the key has none: the key may use those (api.md: key ∩ user).
+        const UserRecord *user = owner(key.userId);
+        if (key.models.isEmpty() && user && !user->models.isEmpty())
+            return tr("%1 (user's)").arg(Format::models(user->models));
+        return Format::models(key.models);
+    }
     case Spend: return Format::usd(key.budget.spend);
     case MaxBudget: {
         // The owner's budget when the key has none of its own: that is the one that applies.
-        const auto owner = m_ownerBudgets.constFind(key.userId);
-        if (!key.budget.maxBudget && !key.userId.isEmpty() && owner != m_ownerBudgets.cend() && owner->maxBudget)
-            return tr("%1 (user's)").arg(Format::usd(*owner->maxBudget));
+        const UserRecord *user = owner(key.userId);
+        if (!key.budget.maxBudget && user && user->budget.maxBudget)
+            return tr("%1 (user's)").arg(Format::usd(*user->budget.maxBudget));
         return Format::usd(key.budget.maxBudget);
     }
     case BudgetReset: return Format::countdown(key.budget.resetAt, now);
-    case Limits: return ColumnValues::limits(key.limits);
+    case Limits: return limitsText(key);
     case Expires: return Format::expiry(key.expires, now);
     case Blocked: return key.blocked ? tr("Blocked") : QString();
     case ColumnCount: break;
@@ -168,7 +200,14 @@ QVariant KeyTableModel::toolTip(const KeyRecord &key, int column, const QDateTim
             text += u'\n' + note;
         return text;
     }
-    case Limits: return ColumnValues::limitsToolTip(key.limits);
+    case Limits: {
+        QString text = ColumnValues::limitsToolTip(key.limits);
+        if (const UserRecord *user = owner(key.userId);
+            user && (user->limits.rpm || user->limits.tpm || user->limits.maxParallel))
+            text += u"\n\n"_s + tr("The limits of its user %1 apply too, to all their keys together:").arg(key.userId)
+                    + u'\n' + ColumnValues::limitsToolTip(user->limits);
+        return text;
+    }
     case Expires:
         if (key.expires.isValid() && key.expires <= now)
             return tr("Expired on %1: calls with this key are refused.").arg(Format::dateTime(key.expires));

@@ -26,9 +26,12 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
 
-    // user id → that user's budget (users with a max budget): a key shows which budget
-    // applies and is marked over budget when its owner's is used up.
-    void setOwnerBudgets(const QHash<QString, BudgetInfo> &budgets);
+    // The users, for the keys they own: where a key has no budget, models or limits of its
+    // own, its owner's apply and are shown "(user's)"; a key is marked over budget when its
+    // owner's is used up.
+    void setOwners(const QList<UserRecord> &users);
+    // The user `userId` as last set, nullptr when unknown.
+    [[nodiscard]] const UserRecord *owner(const QString &userId) const;
     // The key's own budget or its owner's is used up: its calls are refused.
     [[nodiscard]] bool isOverBudget(const KeyRecord &key) const;
 
@@ -41,9 +44,10 @@ private:
     QVariant toolTip(const KeyRecord &key, int column, const QDateTime &now) const;
 
     [[nodiscard]] QString budgetNote(const KeyRecord &key) const;
+    [[nodiscard]] QString limitsText(const KeyRecord &key) const;
 
     std::function<QDateTime()> m_now;
-    QHash<QString, BudgetInfo> m_ownerBudgets;
+    QHash<QString, UserRecord> m_owners;
 };
 
 } // namespace Tollgate

@@ -356,7 +356,8 @@ void DashboardPage::updateSummary()
 
     if (m_global.maxBudget) {
         const double remaining = *m_global.maxBudget - m_periodSpend;
-        m_remainingValue->setText(remaining >= 0 ? Format::usd(remaining) : Format::usd(0.0));
+        // Money left is never shown rounded up: $1.99925 is "$1.99", not "$2.00".
+        m_remainingValue->setText(remaining >= 0 ? Format::usdRoundedDown(remaining) : Format::usd(0.0));
         m_remainingDetail->setText(remaining >= 0
                                        ? tr("of %1 (%2 used)")
                                              .arg(Format::usd(*m_global.maxBudget),

@@ -46,17 +46,12 @@ QIcon KeysPage::icon() const
 
 void KeysPage::doRefresh()
 {
-    // The owners' budgets: a key over its user's budget is refused like one over its own.
+    // The owners: a key over its user's budget is refused like one over its own, and where a
+    // key has no models or limits of its own, its user's apply.
     beginCall();
     IdentityLists::fetchUsers(api(), this, [this](const QList<UserRecord> &users, bool ok) {
-        if (ok) {
-            QHash<QString, BudgetInfo> budgets;
-            for (const UserRecord &user : users) {
-                if (user.budget.maxBudget)
-                    budgets.insert(user.userId, user.budget);
-            }
-            m_model->setOwnerBudgets(budgets);
-        }
+        if (ok)
+            m_model->setOwners(users);
         endCall();
     });
     beginCall();
@@ -107,6 +102,8 @@ void KeysPage::editKey()
     if (!key)
         return;
     auto *dialog = new KeyDialog(*key, this);
+    if (const UserRecord *owner = m_model->owner(key->userId))
+        dialog->setOwner(*owner);
     fetchAvailableModels(dialog, [dialog](const QStringList &models, const QStringList &groups) {
         dialog->setAvailableModels(models, groups);
     });

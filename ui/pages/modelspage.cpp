@@ -175,9 +175,9 @@ ModelDialog *ModelsPage::addModel()
 {
     auto *dialog = new ModelDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+    dialog->setSender([this](ModelDialog *dialog) {
         const QJsonObject body = dialog->requestBody();
-        send(u"/model/new"_s, body, tr("Model %1 added.").arg(body.value(u"model_name"_s).toString()));
+        save(dialog, u"/model/new"_s, body, tr("Model %1 added.").arg(body.value(u"model_name"_s).toString()));
     });
     dialog->open();
     return dialog;
@@ -190,12 +190,14 @@ ModelDialog *ModelsPage::editSelectedModel()
         return nullptr;
     auto *dialog = new ModelDialog(*model, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &QDialog::accepted, this, [this, dialog, name = model->modelName] {
+    dialog->setSender([this, name = model->modelName](ModelDialog *dialog) {
         const QJsonObject body = dialog->requestBody();
         // Only model_id: nothing changed.
-        if (body.size() <= 1)
+        if (body.size() <= 1) {
+            dialog->saved();
             return;
-        send(u"/model/update"_s, body, tr("Model %1 saved.").arg(body.value(u"model_name"_s).toString(name)));
+        }
+        save(dialog, u"/model/update"_s, body, tr("Model %1 saved.").arg(body.value(u"model_name"_s).toString(name)));
     });
     dialog->open();
     return dialog;
@@ -227,6 +229,37 @@ void ModelsPage::send(const QString &path, const QJsonObject &body, const QStrin
         Q_EMIT notice(doneText);
         refresh();
     });
+}
+
+void ModelsPage::save(ModelDialog *dialog, const QString &path, const QJsonObject &body, const QString &doneText)
+{
+    // The dialog stays open until the gateway took the model: a refusal is said in the dialog,
+    // beside what was typed, not in the banner behind a closed dialog.
+    api()->post(
+        path, body, dialog,
+        [this, dialog, doneText](const ApiReply &reply) {
+            if (!reply.ok()) {
+                dialog->saveFailed(failureText(reply), reply.message);
+                return;
+            }
+            dialog->saved();
+            Q_EMIT notice(doneText);
+            refresh();
+        },
+        ApiClient::FailureReport::Caller);
+}
+
+QString ModelsPage::failureText(const ApiReply &reply)
+{
+    // No keychain to keep the provider key in (the gateway never writes one to its database).
+    // The gateway's words name a secret per attempt (a new model id each time): not something
+    // to act on. What can be done instead:
+    if (reply.errorParam == u"litellm_params.api_key" && reply.status == 503)
+        return tr("The API key cannot be kept: Tollgate keeps provider keys only in the OS keychain, and no "
+                  "keychain answers on this computer. Start one (such as GNOME Keyring or KWallet) and try "
+                  "again, or add this model to config.yaml with api_key: os.environ/NAME (the key in "
+                  "the environment variable NAME) and restart Tollgate.");
+    return tr("The gateway did not take it: %1").arg(reply.message);
 }
 
 void ModelsPage::showContextMenu(int sourceRow, const QPoint &globalPos)

@@ -12,6 +12,7 @@ class AccessGroupTableModel;
 class ModelDialog;
 class ModelTableModel;
 class TableView;
+struct ApiReply;
 struct ModelRecord;
 
 // Models & access groups: every deployment the gateway serves (GET /v1/model/info) with its
@@ -47,6 +48,9 @@ private:
     void updateActions();
     void showContextMenu(int sourceRow, const QPoint &globalPos);
     void send(const QString &path, const QJsonObject &body, const QString &doneText);
+    // Sends a dialog's request; the dialog closes once it is taken, else shows why.
+    void save(ModelDialog *dialog, const QString &path, const QJsonObject &body, const QString &doneText);
+    [[nodiscard]] static QString failureText(const ApiReply &reply);
 
     ModelTableModel *m_models;
     AccessGroupTableModel *m_groups;

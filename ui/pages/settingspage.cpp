@@ -6,6 +6,7 @@
 #include "../masterkey.h"
 #include "../pageicon.h"
 #include "../remotegateway.h"
+#include "../wheelguard.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -97,6 +98,8 @@ SettingsPage::SettingsPage(ApiClient *api, AppSettings *settings, const Connecti
     contentLayout->addWidget(createGatewaySection());
     contentLayout->addWidget(createStartupSection());
     contentLayout->addStretch(1);
+    // The wheel scrolls the page; a field passed over on the way keeps its value.
+    guardWheel(content);
 
     // Long paths and small screens: the page scrolls rather than squeezing its sections.
     auto *scroll = new QScrollArea(this);
@@ -108,6 +111,8 @@ SettingsPage::SettingsPage(ApiClient *api, AppSettings *settings, const Connecti
     layout->addWidget(scroll);
     updateConnectionDisplay();
     loadSettings();
+    // The gateway runs with these until it restarts.
+    m_runningSettings = restartSettings();
 }
 
 QIcon SettingsPage::icon() const
@@ -463,6 +468,8 @@ void SettingsPage::updateConnectionDisplay()
     for (QWidget *widget : std::as_const(m_localOnlyWidgets))
         widget->setEnabled(!remote);
     if (remote) {
+        // The gateway on this computer starts afresh, with the settings as they are, on the way back.
+        m_runningSettings = restartSettings();
         m_restartPending = false;
         m_restartBar->hide();
     }
@@ -542,6 +549,7 @@ QWidget *SettingsPage::createStartupSection()
     m_restartButton->setObjectName(u"restartGatewayButton"_s);
     m_restartButton->setIcon(style()->standardIcon(QStyle::SP_BrowserReload));
     connect(m_restartButton, &QPushButton::clicked, this, [this] {
+        m_runningSettings = restartSettings();
         m_restartPending = false;
         m_restartBar->hide();
         Q_EMIT restartRequested();
@@ -575,6 +583,8 @@ QWidget *SettingsPage::createStartupSection()
     m_portSpin = new QSpinBox(box);
     m_portSpin->setObjectName(u"portSpinBox"_s);
     m_portSpin->setRange(1, 65535);
+    // Saved when typed in full (Enter, leaving the field) or stepped, not at every keystroke.
+    m_portSpin->setKeyboardTracking(false);
     m_portSpin->setToolTip(tr("The port the gateway listens on. If it is taken at start-up, a free one is used "
                               "and the window says so."));
     connect(m_portSpin, &QSpinBox::valueChanged, this, [this](int port) {
@@ -695,9 +705,19 @@ void SettingsPage::restartSettingChanged()
     // Nothing to restart before the gateway first ran.
     if (m_loading || m_connection.waitingForKeychain || m_connection.remote)
         return;
-    m_restartPending = true;
-    m_restartBar->show();
+    // Set back to what the gateway runs with: nothing left to restart for.
+    m_restartPending = restartSettings() != m_runningSettings;
+    m_restartBar->setVisible(m_restartPending);
     m_restartButton->setEnabled(true);
+}
+
+QStringList SettingsPage::restartSettings() const
+{
+    QStringList values;
+    for (const AppSettings::Key key : {AppSettings::Key::Host, AppSettings::Key::Port, AppSettings::Key::DatabasePath,
+                                       AppSettings::Key::ConfigPath, AppSettings::Key::BudgetMode})
+        values.append(m_settings->value(key).toString());
+    return values;
 }
 
 void SettingsPage::savePath(QLineEdit *edit, int key)

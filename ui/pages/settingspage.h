@@ -87,6 +87,8 @@ private:
     void updateConnectionDisplay();
     // After saving a setting that applies at the gateway's restart: offer the restart.
     void restartSettingChanged();
+    // The settings that apply at the gateway's restart, as saved now.
+    [[nodiscard]] QStringList restartSettings() const;
     void rotateMasterKey();
 
     AppSettings *m_settings;
@@ -110,6 +112,7 @@ private:
     bool m_pauseBusy = false;     // a pause or resume call is under way
     bool m_loading = false;
     bool m_restartPending = false;
+    QStringList m_runningSettings;   // restartSettings() when the gateway last (re)started
 
     QLineEdit *m_baseUrlEdit = nullptr;
     QLabel *m_masterKeySourceLabel = nullptr;
