@@ -195,36 +195,41 @@ bool Router::authenticate(const HttpRequest &request, Access access, Caller &cal
         responder->send(errorResponse(ApiError::AuthError, u"Invalid API key."_s));
         return false;
     }
-    if (virtualKey->blocked) {
-        responder->send(errorResponse(ApiError::AuthError, u"Key is blocked."_s));
+    // A known key refused (blocked, expired, not allowed here): its refusal is logged as that
+    // key's, so the spend log filtered by the key shows it.
+    const auto refuseKnownKey = [&](HttpResponse response) {
+        caller.kind = Caller::Kind::VirtualKey;
+        caller.userId = virtualKey->userId;
+        if (auto recorder = findResponder<RefusalRecorder>(responder))
+            recorder->setCaller(caller);
+        responder->send(std::move(response));
         return false;
-    }
+    };
+    if (virtualKey->blocked)
+        return refuseKnownKey(errorResponse(ApiError::AuthError, u"Key is blocked."_s));
     const QDateTime now = m_clock ? m_clock->now() : QDateTime::currentDateTimeUtc();
     if (virtualKey->isExpired(now)) {
-        responder->send(errorResponse(
+        return refuseKnownKey(errorResponse(
             ApiError::ExpiredKey,
             u"Key expired at %1. Ask for a new key or regenerate this one."_s.arg(
                 virtualKey->expires.toUTC().toString(Qt::ISODate))));
-        return false;
     }
     caller.kind = Caller::Kind::VirtualKey;
     caller.userId = virtualKey->userId;
     if (const User *owner = m_identities->user(virtualKey->userId))
         caller.role = owner->role;
     if (access == Access::Admin && !caller.isAdmin()) {
-        responder->send(errorResponse(ApiError::Forbidden,
-                                      u"Only the master key or a proxy_admin user's key may use %1."_s.arg(
-                                          canonicalPath(request.path))));
-        return false;
+        return refuseKnownKey(errorResponse(ApiError::Forbidden,
+                                            u"Only the master key or a proxy_admin user's key may use %1."_s.arg(
+                                                canonicalPath(request.path))));
     }
     // internal_user_viewer keys only read: every route that calls a model or changes something
     // is a POST (the reads are GETs), so one rule covers today's routes and tomorrow's.
     if (caller.role == UserRole::InternalUserViewer && request.method != "GET" && request.method != "HEAD") {
-        responder->send(errorResponse(ApiError::Forbidden,
-                                      u"This key belongs to an internal_user_viewer, which may only read: %1 %2 "
-                                      "is not allowed."_s.arg(QString::fromLatin1(request.method),
-                                                              canonicalPath(request.path))));
-        return false;
+        return refuseKnownKey(errorResponse(ApiError::Forbidden,
+                                            u"This key belongs to an internal_user_viewer, which may only read: %1 %2 "
+                                            "is not allowed."_s.arg(QString::fromLatin1(request.method),
+                                                                    canonicalPath(request.path))));
     }
     return true;
 }

@@ -101,8 +101,21 @@ void TestRefusals::refusalsAreLoggedWithTheirReason()
     QVERIFY(byStatus.value(403).value(u"reason"_s).toString().contains(u"gpt-b"_s));
     QCOMPARE(byStatus.value(429).value(u"key_alias"_s).toString(), u"alice-laptop"_s);
     QVERIFY(byStatus.value(429).value(u"reason"_s).toString().contains(u"udget"_s));
+
+    // A blocked key's refusals are that key's: filtering the log by the key shows them.
+    const QString token = m_gateway->get("/key/info", limited).json().value(u"key"_s).toString();
+    QVERIFY(!token.isEmpty());
+    QCOMPARE(m_gateway->post("/key/block", {{u"key"_s, QString::fromLatin1(limited)}}).status, 200);
+    QCOMPARE(m_gateway->post("/v1/chat/completions", chat, limited).status, 401);
+    const QJsonArray blocked = rows("?status=refused&api_key=" + token.toLatin1());
+    QCOMPARE(blocked.size(), 4);  // the 403, the two 429s and the 401
+    bool sawBlocked = false;
+    for (const QJsonValue value : blocked)
+        sawBlocked = sawBlocked || value.toObject().value(u"reason"_s).toString().contains(u"blocked"_s);
+    QVERIFY(sawBlocked);
+    QCOMPARE(m_gateway->post("/key/unblock", {{u"key"_s, QString::fromLatin1(limited)}}).status, 200);
     QCOMPARE(rows("?status=success").size(), 1);
-    QCOMPARE(rows().size(), 5);
+    QCOMPARE(rows().size(), 6);
     // An unknown status is a 400, not an empty list.
     QCOMPARE(m_gateway->get("/spend/logs?status=refusd").status, 400);
 }
