@@ -150,6 +150,16 @@ QByteArray lowerCopy(QByteArrayView name)
     return lower;
 }
 
+// A request target QUrl would read as it is: a path of letters, digits, '/', '-', '.', '_' and
+// '~' only (no percent-encoding, no query).
+bool isPlainPath(QByteArrayView target)
+{
+    return std::all_of(target.begin(), target.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '-'
+               || c == '.' || c == '_' || c == '~';
+    });
+}
+
 // A header name in lower case: shared when it is already, else lowerCopy.
 QByteArray asciiLower(const QByteArray &name)
 {
@@ -816,6 +826,9 @@ private:
         if (trim) {
             if (parts->trailing || !parts->target.startsWith('/') || parts->target.startsWith("//")) {
                 trim.reset();
+            } else if (isPlainPath(parts->target)) {
+                // The LLM routes: nothing for QUrl to decode, and no query (~1.8k instructions).
+                trim->request.path = QString::fromLatin1(parts->target);
             } else {
                 const QUrl url = QUrl::fromEncoded(parts->target.toByteArray());
                 trim->request.path = url.path();

@@ -185,6 +185,12 @@ void TransportHeadsTest::wholeAndSplitHeadsReachTheHandlerAlike_data()
         << true;
     QTest::newRow("bare line feeds and spaces in the request line")
         << "PUT   /a%2Fb/%7Euser   HTTP/1.1\nHost: 127.0.0.1\nContent-Length: " + length + "\n\n" + body << true;
+    QTest::newRow("a plain path with dot segments and a tilde")
+        << "POST /v1/./chat/../chat/completions~x_y-z HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + length
+               + "\r\n\r\n" + body
+        << true;
+    QTest::newRow("a path with other characters")
+        << QByteArray("GET /v1/models;v=1/@x:y/!$&'()*+,= HTTP/1.1\r\nHost: localhost\r\n\r\n") << true;
     QTest::newRow("chunked body") << QByteArray("POST /v1/embeddings HTTP/1.1\r\nHost: localhost\r\n"
                                                 "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
                                   << true;
