@@ -8,6 +8,8 @@
 #include "models/tokencount.h"
 #include "proxy/accounting.h"
 #include "proxy/jsonscan.h"
+#include "proxy/metrics.h"
+#include "models/store/spendlog.h"
 #include "proxy/providers/provideradapter.h"
 
 #include <QIODevice>
@@ -227,5 +229,28 @@ void BM_HeadReadByteByByte(benchmark::State &state)
     state.SetLabel(std::to_string(head.size()) + " bytes");
 }
 BENCHMARK(BM_HeadReadByteByByte)->Arg(0)->Arg(1);
+
+// /metrics counting per settled call: the same series call after call (one key, model, user and
+// end user), or alternating between two (Arg 1).
+void BM_MetricsRecordCall(benchmark::State &state)
+{
+    Metrics metrics;
+    SpendLogRow rows[2];
+    for (int i = 0; i < 2; ++i) {
+        rows[i].apiKey = QString(64, QChar(u'a' + i));
+        rows[i].modelGroup = u"gpt-4o-mini"_s;
+        rows[i].userId = u"alice"_s;
+        rows[i].endUser = u"customer-7"_s;
+        rows[i].status = u"success"_s;
+        rows[i].spend = 72'000;
+        rows[i].promptTokens = 10;
+        rows[i].completionTokens = 20;
+    }
+    const bool alternate = state.range(0) != 0;
+    qint64 n = 0;
+    for (auto _ : state)
+        metrics.recordCall(rows[alternate ? (n++ & 1) : 0], 0.00005);
+}
+BENCHMARK(BM_MetricsRecordCall)->Arg(0)->Arg(1);
 
 BENCHMARK_MAIN();

@@ -57,7 +57,12 @@ private:
 
 void Metrics::recordCall(const SpendLogRow &row, double overheadSeconds)
 {
-    Counts &counts = m_calls[Labels{row.apiKey, row.modelGroup, row.userId, row.endUser}];
+    if (!m_lastCounts || m_lastLabels.apiKey != row.apiKey || m_lastLabels.model != row.modelGroup
+        || m_lastLabels.user != row.userId || m_lastLabels.endUser != row.endUser) {
+        m_lastLabels = Labels{row.apiKey, row.modelGroup, row.userId, row.endUser};
+        m_lastCounts = &m_calls[m_lastLabels];
+    }
+    Counts &counts = *m_lastCounts;
     counts.spend = addSaturated(counts.spend, row.spend);
     ++counts.requests;
     if (row.status == u"failure")

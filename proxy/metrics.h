@@ -53,6 +53,11 @@ private:
     };
 
     QHash<Labels, Counts> m_calls;
+    // The series of the last call: the next call of the same key, model, user and end user
+    // (most calls) compares four strings instead of hashing them. Reset by every insertion
+    // into m_calls, which may move its values.
+    Labels m_lastLabels;
+    Counts *m_lastCounts = nullptr;
     QHash<int, qint64> m_refusals;           // http status → count
     std::array<qint64, OverheadBuckets.size() + 1> m_overhead{};
     double m_overheadSum = 0;

@@ -51,6 +51,11 @@ void TestMetrics::countsSpendCallsRefusalsAndBudgets()
     const QJsonObject chat{{u"model"_s, u"gpt-a"_s}, {u"user"_s, u"bob"_s},
                            {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"hi"_s}}}}};
     QCOMPARE(gateway.post("/v1/chat/completions", chat, key).status, 200);
+    // Other series between this one's calls: each counts in its own.
+    QJsonObject carol = chat;
+    carol.insert(u"user"_s, u"carol"_s);
+    QCOMPARE(gateway.post("/v1/chat/completions", carol, key).status, 200);
+    QCOMPARE(gateway.post("/v1/chat/completions", chat).status, 200);  // the master key
     QCOMPARE(gateway.post("/v1/chat/completions", chat, key).status, 200);
     QCOMPARE(gateway.post("/v1/chat/completions", chat, "sk-wrong").status, 401);
     QJsonObject unknown = chat;
@@ -64,9 +69,15 @@ void TestMetrics::countsSpendCallsRefusalsAndBudgets()
     QVERIFY(text.contains("# TYPE litellm_spend_metric counter"));
 
     // The spend log is the truth the counters must match.
-    double logged = 0;
+    double logged = 0;     // the key's calls for bob
+    double keyLogged = 0;  // all of the key's calls
     qint64 tokens = 0;
     for (const QJsonValue row : QJsonDocument::fromJson(gateway.get("/spend/logs?status=success").body).array()) {
+        if (row.toObject().value(u"api_key"_s).toString() != QString::fromLatin1(token))
+            continue;
+        keyLogged += row.toObject().value(u"spend"_s).toDouble();
+        if (row.toObject().value(u"end_user"_s).toString() != u"bob"_s)
+            continue;
         logged += row.toObject().value(u"spend"_s).toDouble();
         tokens += row.toObject().value(u"total_tokens"_s).toInteger();
     }
@@ -75,13 +86,17 @@ void TestMetrics::countsSpendCallsRefusalsAndBudgets()
                                    "model=\"gpt-a\"", "end_user=\"bob\""};
     QCOMPARE(usdToNanos(sample(text, "litellm_spend_metric_total", labels).value_or(-1)), usdToNanos(logged));
     QCOMPARE(sample(text, "litellm_requests_metric_total", labels), std::optional<double>(2));
+    QCOMPARE(sample(text, "litellm_requests_metric_total", {"hashed_api_key=\"" + token + '"', "end_user=\"carol\""}),
+             std::optional<double>(1));
+    QCOMPARE(sample(text, "litellm_requests_metric_total", {"api_key_alias=\"\"", "end_user=\"bob\""}),
+             std::optional<double>(1));
     QCOMPARE(sample(text, "litellm_total_tokens_metric_total", labels), std::optional<double>(double(tokens)));
     QCOMPARE(sample(text, "litellm_proxy_failed_requests_metric_total", {"status_code=\"401\""}), std::optional<double>(1));
     QCOMPARE(sample(text, "litellm_proxy_failed_requests_metric_total", {"status_code=\"400\""}), std::optional<double>(1));
     QCOMPARE(usdToNanos(sample(text, "litellm_remaining_api_key_budget_metric", {"hashed_api_key=\"" + token + '"'}).value_or(-1)),
-             usdToNanos(1.0) - usdToNanos(logged));
-    QCOMPARE(sample(text, "litellm_overhead_latency_metric_count"), std::optional<double>(2));
-    QCOMPARE(sample(text, "litellm_overhead_latency_metric_bucket", {"le=\"+Inf\""}), std::optional<double>(2));
+             usdToNanos(1.0) - usdToNanos(keyLogged));
+    QCOMPARE(sample(text, "litellm_overhead_latency_metric_count"), std::optional<double>(4));
+    QCOMPARE(sample(text, "litellm_overhead_latency_metric_bucket", {"le=\"+Inf\""}), std::optional<double>(4));
     QCOMPARE(sample(text, "litellm_in_flight_requests"), std::optional<double>(0));
     QVERIFY(sample(text, "tollgate_global_spend_metric").has_value());
 }
