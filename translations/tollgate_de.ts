@@ -1236,6 +1236,18 @@ Zugriffsgruppen: %2</translation>
         <source>%1 (user&apos;s)</source>
         <translation>%1 (des Benutzers)</translation>
     </message>
+    <message>
+        <source>There is no user “%1”: a new user of that name will be created, without a budget.</source>
+        <translation>Es gibt keinen Benutzer „%1“: Ein neuer Benutzer dieses Namens wird angelegt, ohne Budget.</translation>
+    </message>
+    <message>
+        <source>Create key and user</source>
+        <translation>Schlüssel und Benutzer erstellen</translation>
+    </message>
+    <message>
+        <source>Save and create user</source>
+        <translation>Speichern und Benutzer anlegen</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::KeyTableModel</name>

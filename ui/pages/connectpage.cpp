@@ -491,7 +491,9 @@ void ConnectPage::newKey()
     models.sort(Qt::CaseInsensitive);
     groups.sort(Qt::CaseInsensitive);
     dialog->setAvailableModels(models, groups);
-    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool) {
+    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool ok) {
+        if (!ok)
+            return;   // unknown: no owner is said to be new
         QStringList ids;
         for (const UserRecord &user : users)
             ids.append(user.userId);
