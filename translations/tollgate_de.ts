@@ -385,6 +385,10 @@
         <source>“%1” has no max budget. Give it one of its spend (%2) plus, in USD:</source>
         <translation>„%1“ hat kein max. Budget. Es erhält seine Ausgaben (%2) plus (USD):</translation>
     </message>
+    <message>
+        <source>Waiting for the gateway to answer…</source>
+        <translation>Warten auf die Antwort des Gateways …</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::ColumnValues</name>
@@ -700,6 +704,10 @@ Parallele Anfragen: %3</translation>
     <message>
         <source>%1, %2–%3</source>
         <translation>%1, %2–%3</translation>
+    </message>
+    <message>
+        <source>waiting for the gateway to answer</source>
+        <translation>warten auf die Antwort des Gateways</translation>
     </message>
 </context>
 <context>
@@ -1420,6 +1428,13 @@ Erstellt am %2 von %3</translation>
     </message>
 </context>
 <context>
+    <name>Tollgate::ListPage</name>
+    <message>
+        <source>Waiting for the gateway to answer…</source>
+        <translation>Warten auf die Antwort des Gateways …</translation>
+    </message>
+</context>
+<context>
     <name>Tollgate::MainWindow</name>
     <message>
         <source>Tollgate</source>
@@ -1877,6 +1892,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>The gateway did not take it: %1</source>
         <translation>Das Gateway hat es nicht angenommen: %1</translation>
+    </message>
+    <message>
+        <source>Waiting for the gateway to answer…</source>
+        <translation>Warten auf die Antwort des Gateways …</translation>
     </message>
 </context>
 <context>
@@ -2497,6 +2516,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Open folder</source>
         <translation>Ordner öffnen</translation>
+    </message>
+    <message>
+        <source>Waiting for the gateway to answer…</source>
+        <translation>Warten auf die Antwort des Gateways …</translation>
     </message>
 </context>
 <context>

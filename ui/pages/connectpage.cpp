@@ -275,6 +275,16 @@ void ConnectPage::doRefresh()
     });
 }
 
+void ConnectPage::clearData()
+{
+    // The old gateway's keys (and a raw key made there) are no use with the new one.
+    m_newKeyToken.clear();
+    m_newKeyRaw.clear();
+    m_userModels.clear();
+    setKeys({});
+    setModels({});
+}
+
 void ConnectPage::setKeys(const QList<KeyRecord> &keys)
 {
     QList<KeyRecord> listed = keys;

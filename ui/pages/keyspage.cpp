@@ -196,4 +196,11 @@ void KeysPage::showRawKey(const QJsonObject &answer, bool regenerated)
     dialog->open();
 }
 
+void KeysPage::clearData()
+{
+    m_model->clear();
+    m_model->setOwners({});
+    ListPage::clearData();
+}
+
 } // namespace Tollgate
