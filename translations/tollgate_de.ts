@@ -385,6 +385,10 @@
         <source>“%1” has no max budget. Give it one of its spend (%2) plus, in USD:</source>
         <translation>„%1“ hat kein max. Budget. Es erhält seine Ausgaben (%2) plus (USD):</translation>
     </message>
+    <message>
+        <source>Waiting for the gateway to answer…</source>
+        <translation>Warten auf die Antwort des Gateways …</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::ColumnValues</name>
@@ -700,6 +704,10 @@ Parallele Anfragen: %3</translation>
     <message>
         <source>%1, %2–%3</source>
         <translation>%1, %2–%3</translation>
+    </message>
+    <message>
+        <source>waiting for the gateway to answer</source>
+        <translation>warten auf die Antwort des Gateways</translation>
     </message>
 </context>
 <context>
@@ -1236,6 +1244,18 @@ Zugriffsgruppen: %2</translation>
         <source>%1 (user&apos;s)</source>
         <translation>%1 (des Benutzers)</translation>
     </message>
+    <message>
+        <source>There is no user “%1”: a new user of that name will be created, without a budget.</source>
+        <translation>Es gibt keinen Benutzer „%1“: Ein neuer Benutzer dieses Namens wird angelegt, ohne Budget.</translation>
+    </message>
+    <message>
+        <source>Create key and user</source>
+        <translation>Schlüssel und Benutzer erstellen</translation>
+    </message>
+    <message>
+        <source>Save and create user</source>
+        <translation>Speichern und Benutzer anlegen</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::KeyTableModel</name>
@@ -1405,6 +1425,13 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Key “%1” deleted.</source>
         <translation>Schlüssel „%1“ gelöscht.</translation>
+    </message>
+</context>
+<context>
+    <name>Tollgate::ListPage</name>
+    <message>
+        <source>Waiting for the gateway to answer…</source>
+        <translation>Warten auf die Antwort des Gateways …</translation>
     </message>
 </context>
 <context>
@@ -1865,6 +1892,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>The gateway did not take it: %1</source>
         <translation>Das Gateway hat es nicht angenommen: %1</translation>
+    </message>
+    <message>
+        <source>Waiting for the gateway to answer…</source>
+        <translation>Warten auf die Antwort des Gateways …</translation>
     </message>
 </context>
 <context>
@@ -2485,6 +2516,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>Open folder</source>
         <translation>Ordner öffnen</translation>
+    </message>
+    <message>
+        <source>Waiting for the gateway to answer…</source>
+        <translation>Warten auf die Antwort des Gateways …</translation>
     </message>
 </context>
 <context>

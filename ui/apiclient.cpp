@@ -56,7 +56,13 @@ ApiClient::~ApiClient() = default;
 
 void ApiClient::setBaseUrl(const QUrl &baseUrl)
 {
+    if (baseUrl == m_baseUrl)
+        return;
+    const bool first = m_baseUrl.isEmpty();
     m_baseUrl = baseUrl;
+    ++m_target;
+    if (!first)
+        Q_EMIT targetChanged();
 }
 
 void ApiClient::setMasterKey(const QString &masterKey)
@@ -98,7 +104,9 @@ void ApiClient::get(const QString &path, const QUrlQuery &query, QObject *contex
     QNetworkReply *reply = send(path, query, nullptr);
     connect(reply, &QNetworkReply::finished, this,
             [this, reply, path, guard = QPointer<QObject>(context), hasContext = context != nullptr,
-             callback = std::move(callback)] { finish(reply, path, false, guard, hasContext, callback, nullptr); });
+             callback = std::move(callback), sentTo = m_target] {
+                finish(reply, path, false, guard, hasContext, callback, nullptr, FailureReport::Banner, sentTo);
+            });
 }
 
 void ApiClient::post(const QString &path, const QJsonObject &body, QObject *context, Callback callback,
@@ -125,11 +133,14 @@ void ApiClient::download(const QString &path, const QUrlQuery &query, QIODevice 
     });
     connect(reply, &QNetworkReply::finished, this,
             [this, reply, path, guard = QPointer<QObject>(context), hasContext = context != nullptr,
-             callback = std::move(callback), target] { finish(reply, path, false, guard, hasContext, callback, target); });
+             callback = std::move(callback), target, sentTo = m_target] {
+                finish(reply, path, false, guard, hasContext, callback, target, FailureReport::Banner, sentTo);
+            });
 }
 
 void ApiClient::finish(QNetworkReply *reply, const QString &path, bool isPost, QPointer<QObject> context,
-                       bool hasContext, const Callback &callback, QIODevice *target, FailureReport report)
+                       bool hasContext, const Callback &callback, QIODevice *target, FailureReport report,
+                       quint64 sentTo)
 {
     reply->deleteLater();
     --m_inFlight;
@@ -140,11 +151,24 @@ void ApiClient::finish(QNetworkReply *reply, const QString &path, bool isPost, Q
         body.clear();
     }
     const bool transportFailed = reply->error() != QNetworkReply::NoError && status == 0;
-    const ApiReply answer = parseApiReply(status, body, transportFailed ? reply->errorString() : QString());
+    ApiReply answer = parseApiReply(status, body, transportFailed ? reply->errorString() : QString());
+    // A GET answered by the gateway the window has left: its data is not the current one's, and
+    // its failure no longer matters. (A POST's answer stands: a raw key made there is shown once.)
+    if (!isPost && sentTo != m_target) {
+        answer = parseApiReply(0, {}, u"Answer from the previous gateway, dropped"_s);
+        if (callback && (!hasContext || context))
+            callback(answer);
+        if (m_inFlight == 0)
+            Q_EMIT idle();
+        return;
+    }
     // A caller that reports failures itself is gone: the banner says it instead.
     const bool callerReports = report == FailureReport::Caller && callback && (!hasContext || context);
-    if (!answer.ok() && !callerReports)
+    if (!answer.ok() && !callerReports) {
         Q_EMIT failed(path, answer.message);
+        if (answer.status == 0)
+            Q_EMIT unreachable(answer.message);
+    }
     else if (isPost)
         Q_EMIT changed(path);
     if (callback && (!hasContext || context))

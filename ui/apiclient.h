@@ -48,7 +48,9 @@ public:
     explicit ApiClient(QObject *parent = nullptr);
     ~ApiClient() override;
 
-    void setBaseUrl(const QUrl &baseUrl);             // e.g. http://127.0.0.1:4000
+    // e.g. http://127.0.0.1:4000. Another address is another gateway: targetChanged(), and
+    // the GETs still under way to the old one answer their callers as failed, unreported.
+    void setBaseUrl(const QUrl &baseUrl);
     [[nodiscard]] QUrl baseUrl() const { return m_baseUrl; }
     void setMasterKey(const QString &masterKey);
     [[nodiscard]] bool hasMasterKey() const { return !m_masterKey.isEmpty(); }
@@ -70,6 +72,11 @@ Q_SIGNALS:
     // A call failed (any path, unless its caller reports it): for the window's banner. `path`
     // names the call.
     void failed(const QString &path, const QString &message);
+    // A call got no HTTP answer (refused, timed out, …): also in failed(), unless its caller
+    // reports it.
+    void unreachable(const QString &message);
+    // The base URL now names another gateway: what was fetched from the old one is not its.
+    void targetChanged();
     // A POST succeeded: something changed on the gateway, lists may want to refresh.
     void changed(const QString &path);
     // Every call finished (tests wait for this).
@@ -79,12 +86,13 @@ private:
     QNetworkReply *send(const QString &path, const QUrlQuery &query, const QByteArray *body);
     void finish(QNetworkReply *reply, const QString &path, bool isPost, QPointer<QObject> context,
                 bool hasContext, const Callback &callback, QIODevice *target,
-                FailureReport report = FailureReport::Banner);
+                FailureReport report = FailureReport::Banner, quint64 sentTo = 0);
 
     QNetworkAccessManager *m_network;
     QUrl m_baseUrl;
     QString m_masterKey;
     int m_inFlight = 0;
+    quint64 m_target = 0;   // counts base URL changes: a GET sent before the last one is stale
 };
 
 // Parses an answer into ApiReply (exposed for tests).

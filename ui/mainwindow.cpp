@@ -157,6 +157,13 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
             return;
         m_banner->showMessage(message, Banner::Kind::Error);
     });
+    // "Connection refused" and the like are about the gateway not answering: they go by themselves
+    // once it answers again (GatewayStatus), or once the window manages another gateway.
+    connect(m_api, &ApiClient::unreachable, this, [this](const QString &message) {
+        if (m_banner->messages().contains(message) && !m_connectionErrors.contains(message))
+            m_connectionErrors.append(message);
+    });
+    connect(m_api, &ApiClient::targetChanged, this, &MainWindow::dismissConnectionErrors);
     connect(m_api, &ApiClient::changed, this, [this] {
         if (Page *page = currentPage())
             page->refresh();
@@ -368,9 +375,21 @@ void MainWindow::setGatewayStatus(GatewayStatus *status)
     if (m_status)
         disconnect(m_status, nullptr, this, nullptr);
     m_status = status;
-    if (m_status)
+    if (m_status) {
         connect(m_status, &GatewayStatus::statusChanged, this, &MainWindow::updateHeader);
+        connect(m_status, &GatewayStatus::statusChanged, this, [this] {
+            if (m_status->isKnown() && m_status->isReachable())
+                dismissConnectionErrors();
+        });
+    }
     updateHeader();
+}
+
+void MainWindow::dismissConnectionErrors()
+{
+    for (const QString &message : std::as_const(m_connectionErrors))
+        m_banner->dismiss(message);
+    m_connectionErrors.clear();
 }
 
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)

@@ -123,6 +123,7 @@ private:
     void showAbout();
     QWidget *createHeader();
     void updateHeader();
+    void dismissConnectionErrors();
     void showStartMessages();
     void copyToClipboard(const QString &text, const QString &what);
 
@@ -135,6 +136,7 @@ private:
     QLabel *m_stateLabel = nullptr;
     QLabel *m_addressLabel = nullptr;
     GatewayStatus *m_status = nullptr;
+    QStringList m_connectionErrors;   // banner messages of calls that got no answer
     QPushButton *m_copyUrlButton = nullptr;
     QPushButton *m_copySnippetButton = nullptr;
     SettingsPage *m_settingsPage = nullptr;

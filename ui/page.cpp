@@ -1,8 +1,14 @@
 #include "page.h"
 
+#include "apiclient.h"
+
 namespace Tollgate {
 
-Page::Page(ApiClient *api, QWidget *parent) : QWidget(parent), m_api(api) {}
+Page::Page(ApiClient *api, QWidget *parent) : QWidget(parent), m_api(api)
+{
+    if (m_api)
+        connect(m_api, &ApiClient::targetChanged, this, [this] { clearData(); });
+}
 
 void Page::refresh()
 {

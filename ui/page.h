@@ -41,6 +41,9 @@ protected:
     // Subclasses start their calls here; each call is bracketed by beginCall()/endCall()
     // (or use call helpers that do it) so the page knows when the refresh is complete.
     virtual void doRefresh() = 0;
+    // The window switched to another gateway (ApiClient::targetChanged): drop everything shown
+    // from the old one and allow no change until the new one has answered a refresh.
+    virtual void clearData() {}
     void beginCall() { ++m_pending; }
     void endCall();
 

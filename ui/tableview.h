@@ -25,6 +25,7 @@ public:
     void setStretchColumn(int column);
 
     void setEmptyText(const QString &text);
+    [[nodiscard]] QString emptyText() const { return m_emptyText; }
     // The source row of the current selection, -1 when none.
     [[nodiscard]] int currentSourceRow() const;
     // Selects the row whose source row is `sourceRow`.

@@ -14,6 +14,7 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
+#include <QCompleter>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QIcon>
@@ -105,6 +106,7 @@ private Q_SLOTS:
     void stepsFromNoLimitNeverGiveZero();
     void anEmptiedBudgetFieldIsNotSavedAsItsOldValue();
     void theOwnersModelsAndLimitsShowWhereTheKeyHasNone();
+    void anOwnerWhoIsNotAUserYetIsSaidBeforeTheKeyIsMade();
 };
 
 void TestKeysPage::cleanup()
@@ -692,6 +694,58 @@ void TestKeysPage::theOwnersModelsAndLimitsShowWhereTheKeyHasNone()
     QCOMPARE(models->placeholderText(), u"all models"_s);
     QCOMPARE(dialog->findChild<QSpinBox *>(u"rpmLimitSpinBox"_s)->text(), u"No limit"_s);
     dialog->reject();
+}
+
+void TestKeysPage::anOwnerWhoIsNotAUserYetIsSaidBeforeTheKeyIsMade()
+{
+    // The gateway makes an unknown owner a new user without a budget: a typo must not do that
+    // unsaid.
+    KeysSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError()));
+    QCOMPARE(s.fixture.gateway()
+                 .post("/user/new", QJsonObject{{u"user_id"_s, u"nobody"_s}, {u"auto_create_key"_s, false}})
+                 .status,
+             200);
+    QVERIFY(trigger(s.page, u"newKeyAction"_s));
+    auto *dialog = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(dialog);
+    auto *owner = dialog->findChild<QLineEdit *>(u"userIdLineEdit"_s);
+    auto *note = dialog->findChild<QLabel *>(u"newUserLabel"_s);
+    QVERIFY(note);
+    auto *ok = dialog->findChild<QDialogButtonBox *>(u"buttonBox"_s)->button(QDialogButtonBox::Ok);
+    // The existing users are offered as the owner is typed.
+    QTRY_VERIFY_WITH_TIMEOUT(owner->completer() && owner->completer()->model()->rowCount() == 1, 5000);
+    QCOMPARE(owner->completer()->model()->index(0, 0).data().toString(), u"nobody"_s);
+
+    owner->setText(u"nobdy"_s);
+    QVERIFY(note->isVisibleTo(dialog));
+    QVERIFY2(note->text().contains(u"“nobdy”"_s) && note->text().contains(u"without a budget"_s),
+             qPrintable(note->text()));
+    QCOMPARE(ok->text(), u"Create key and user"_s);
+
+    owner->setText(u"nobody"_s);
+    QVERIFY(!note->isVisibleTo(dialog));
+    QCOMPARE(ok->text(), u"Create key"_s);
+    owner->clear();
+    QVERIFY(!note->isVisibleTo(dialog));
+    dialog->reject();
+
+    // Editing a key: its own owner is not new, another unknown one is.
+    QCOMPARE(s.fixture.gateway()
+                 .post("/key/generate", QJsonObject{{u"key_alias"_s, u"owned"_s}, {u"user_id"_s, u"nobody"_s}})
+                 .status,
+             200);
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(s.select(u"owned"_s));
+    QVERIFY(trigger(s.page, u"editKeyAction"_s));
+    auto *edit = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(edit);
+    auto *editNote = edit->findChild<QLabel *>(u"newUserLabel"_s);
+    edit->findChild<QLineEdit *>(u"userIdLineEdit"_s)->setText(u"somebody-new"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(editNote->isVisibleTo(edit), 5000);
+    edit->findChild<QLineEdit *>(u"userIdLineEdit"_s)->setText(u"nobody"_s);
+    QVERIFY(!editNote->isVisibleTo(edit));
+    edit->reject();
 }
 
 QTEST_MAIN(TestKeysPage)

@@ -5,11 +5,15 @@
 #include "ui/gatewaystatus.h"
 #include "ui/masterkey.h"
 #include "ui/models/keytablemodel.h"
+#include "ui/models/budgettablemodel.h"
+#include "ui/pages/budgetspage.h"
 #include "ui/pages/connectpage.h"
+#include "ui/pages/dashboardpage.h"
 #include "ui/pages/keyspage.h"
 #include "ui/pages/settingspage.h"
 #include "ui/remotegateway.h"
 
+#include <QAction>
 #include <QFile>
 #include <QJsonArray>
 #include <QLabel>
@@ -117,6 +121,7 @@ private Q_SLOTS:
     void theRemoteKeyLoadsFromTheKeychainOrTheFallbackFileButIsNeverMadeUp();
     void anUnreachableRemoteGatewayIsSaidAndTheWindowKeepsTrying();
     void aLocalGatewayThatCannotStartLeavesTheRemoteOneManaged();
+    void aSwitchDropsTheOldGatewaysDataUntilTheNewOneAnswers();
     void withoutItsKeyTheRemoteGatewaysRefusalsAreNotRepeatedInTheBanner();
 };
 
@@ -419,6 +424,88 @@ void TestRemoteGateway::aLocalGatewayThatCannotStartLeavesTheRemoteOneManaged()
     QCOMPARE(s.fixture.settings().value(AppSettings::Key::GatewayMode).toString(), u"remote"_s);
     // Nothing left to apply: the page shows the gateway the window manages.
     QVERIFY(!s.child<QPushButton>(u"applyGatewayChoiceButton"_s)->isEnabled());
+}
+
+void TestRemoteGateway::aSwitchDropsTheOldGatewaysDataUntilTheNewOneAnswers()
+{
+    // The local gateway's keys, budgets and spend shown, then a switch to a remote gateway that
+    // is down: nothing of the local one may stay on the pages, nor be changed from there.
+    RemoteSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError() + s.remote.lastError()));
+    const QByteArray remoteKey = RemoteKey;
+    QCOMPARE(s.remote.post("/key/generate", { { u"key_alias"_s, u"made-on-remote"_s } }, remoteKey).status,
+             200);
+    QCOMPARE(s.fixture.gateway()
+                 .post("/key/generate", { { u"key_alias"_s, u"made-locally"_s }, { u"max_budget"_s, 5.0 } })
+                 .status,
+             200);
+    const QUrl url = s.remoteUrl();
+    const quint16 port = s.remote.port();
+    s.remote.stop();
+
+    auto *dashboard = UiFixture::showPage<DashboardPage>(*s.window);
+    QVERIFY(dashboard);
+    auto *today = dashboard->findChild<QLabel *>(u"todayValueLabel"_s);
+    QVERIFY(today);
+    QVERIFY2(today->text().contains(u"$"_s), qPrintable(today->text()));
+    auto *budgets = UiFixture::showPage<BudgetsPage>(*s.window);
+    QVERIFY(budgets);
+    QVERIFY(budgets->model()->rowCount() >= 2);   // the whole gateway and the key
+    auto *keys = UiFixture::showPage<KeysPage>(*s.window);
+    QVERIFY(keys);
+    QCOMPARE(keys->model()->rowCount(), 1);
+    keys->tableView()->selectSourceRow(0);
+    const auto enabled = [&](const QString &action) { return keys->findChild<QAction *>(action)->isEnabled(); };
+    QVERIFY(enabled(u"editKeyAction"_s));
+
+    GatewayStatus status(&s.fixture.api());
+    s.window->setGatewayStatus(&status);
+    s.window->show();
+    MasterKey key;
+    key.key = QString::fromLatin1(RemoteKey);
+    key.source = MasterKey::Source::Keychain;
+    s.window->switchTo(RemoteGateway::connection(url, key));
+    status.start(100);
+
+    // The remote gateway's refreshes fail: every page is empty and says it waits for the gateway.
+    QVERIFY(QTest::qWaitFor([&] { return !s.window->banner()->messages().isEmpty(); }, 10000));
+    QVERIFY(UiFixture::refreshAndWait(keys));
+    QCOMPARE(keys->model()->rowCount(), 0);
+    QVERIFY2(keys->tableView()->emptyText().contains(u"Waiting for the gateway"_s),
+             qPrintable(keys->tableView()->emptyText()));
+    for (const QString &action : { u"newKeyAction"_s, u"editKeyAction"_s, u"blockKeyAction"_s,
+                                   u"regenerateKeyAction"_s, u"deleteKeyAction"_s })
+        QVERIFY2(!enabled(action), qPrintable(action));
+    s.window->showPage(budgets);
+    QVERIFY(UiFixture::refreshAndWait(budgets));
+    QCOMPARE(budgets->model()->rowCount(), 0);
+    QVERIFY(!budgets->findChild<QAction *>(u"editGlobalBudgetAction"_s)->isEnabled());
+    s.window->showPage(dashboard);
+    QVERIFY(UiFixture::refreshAndWait(dashboard));
+    QCOMPARE(today->text(), u"—"_s);
+    const QStringList errors = s.window->banner()->messages();
+
+    // The remote gateway comes up: its data shows, the actions come back, and the errors of
+    // calls it did not answer go by themselves.
+    QVERIFY(s.remote.store().open(s.remote.databasePath()));
+    Gateway::Options options;
+    options.port = port;
+    options.secrets = &s.remote.secrets();
+    QVERIFY(s.remote.host().start(s.remote.config(), &s.remote.store(), options));
+    QVERIFY(QTest::qWaitFor([&] { return status.isReachable(); }, 10000));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::none_of(errors.cbegin(), errors.cend(),
+                     [&](const QString &error) { return s.window->banner()->messages().contains(error); }),
+        5000);
+    QVERIFY(UiFixture::refreshAndWait(dashboard));
+    QVERIFY2(today->text().contains(u"$"_s), qPrintable(today->text()));
+    s.window->showPage(keys);
+    QVERIFY(UiFixture::refreshAndWait(keys));
+    QCOMPARE(keys->model()->rowCount(), 1);
+    QCOMPARE(keys->model()->recordAt(0)->keyAlias, u"made-on-remote"_s);
+    QVERIFY(enabled(u"newKeyAction"_s));
+    s.remote.host().stop();
+    status.stop();
 }
 
 void TestRemoteGateway::withoutItsKeyTheRemoteGatewaysRefusalsAreNotRepeatedInTheBanner()

@@ -19,11 +19,13 @@ KeyDialog::KeyDialog(QWidget *parent) : QDialog(parent), m_ui(std::make_unique<U
     DialogFields::setUpDurationComboBox(m_ui->expiresComboBox, {u"1d"_s, u"7d"_s, u"30d"_s, u"90d"_s, u"365d"_s});
     m_ui->expiresComboBox->lineEdit()->setPlaceholderText(tr("never"));
     m_ui->availableModelsLabel->hide();
+    m_ui->newUserLabel->hide();
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Create key"));
     connect(m_ui->expiresComboBox, &QComboBox::currentTextChanged, this, &KeyDialog::updateOkButton);
     connect(m_ui->budgetLimitsWidget, &BudgetLimitsWidget::inputChanged, this, &KeyDialog::updateOkButton);
     m_modelsPlaceholder = m_ui->modelsLineEdit->placeholderText();
     connect(m_ui->userIdLineEdit, &QLineEdit::textChanged, this, &KeyDialog::updateOwnerHints);
+    connect(m_ui->userIdLineEdit, &QLineEdit::textChanged, this, &KeyDialog::updateNewUserNote);
     // Wide enough that the list of models wraps into a few lines, not a column of words.
     setMinimumWidth(fontMetrics().averageCharWidth() * 60);
 }
@@ -91,6 +93,33 @@ void KeyDialog::setKnownUsers(const QStringList &userIds)
     auto *completer = new QCompleter(userIds, this);
     completer->setCaseSensitivity(Qt::CaseInsensitive);
     m_ui->userIdLineEdit->setCompleter(completer);
+    m_knownUsers = userIds;
+    updateNewUserNote();
+}
+
+bool KeyDialog::createsNewUser() const
+{
+    const QString userId = m_ui->userIdLineEdit->text().trimmed();
+    if (!m_knownUsers || userId.isEmpty() || (m_original && userId == m_original->userId))
+        return false;
+    return !m_knownUsers->contains(userId);
+}
+
+void KeyDialog::updateNewUserNote()
+{
+    // The gateway makes an unknown owner a new user (as LiteLLM does): a typo would give the key
+    // an owner without a budget, so it is said here, and on the button, before it happens.
+    const bool creates = createsNewUser();
+    if (creates) {
+        m_ui->newUserLabel->setText(
+            tr("There is no user “%1”: a new user of that name will be created, without a budget.")
+                .arg(m_ui->userIdLineEdit->text().trimmed()));
+    }
+    m_ui->newUserLabel->setVisible(creates);
+    m_ui->buttonBox->button(QDialogButtonBox::Ok)
+        ->setText(creates ? (isNew() ? tr("Create key and user") : tr("Save and create user"))
+                          : (isNew() ? tr("Create key") : tr("Save")));
+    DialogFields::fitToContents(this);
 }
 
 void KeyDialog::setOwner(const UserRecord &owner)

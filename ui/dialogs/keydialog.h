@@ -33,7 +33,12 @@ public:
 
     // Filled in when GET /v1/model/info and /user/list answer.
     void setAvailableModels(const QStringList &models, const QStringList &accessGroups);
+    // The existing users, offered as the owner is typed; a name not among them is said to
+    // create a new user (the gateway makes one, without a budget) before the key is made.
     void setKnownUsers(const QStringList &userIds);
+    // Whether the owner typed is a user the gateway does not have yet (false until
+    // setKnownUsers() was called, and for no owner).
+    [[nodiscard]] bool createsNewUser() const;
     // The key's owner: while the owner field names them, the models and limits the key has not
     // got of its own show theirs, "(user's)", as they apply. Nothing of theirs is sent.
     void setOwner(const UserRecord &owner);
@@ -41,10 +46,12 @@ public:
 private:
     void updateOkButton();
     void updateOwnerHints();
+    void updateNewUserNote();
 
     std::unique_ptr<Ui::KeyDialog> m_ui;
     std::optional<KeyRecord> m_original;
     std::optional<UserRecord> m_owner;
+    std::optional<QStringList> m_knownUsers;
     QString m_modelsPlaceholder;   // the .ui's, without an owner
 };
 

@@ -300,6 +300,11 @@ void BudgetsPage::publish()
         }
     }
     m_model->setRecords(records);
+    if (m_waitingForGateway) {
+        m_waitingForGateway = false;
+        m_view->setEmptyText(m_emptyText);
+        m_editGlobalAction->setEnabled(true);
+    }
     updateActions();
     // What the page calls each budget: its row's name (key alias or sk-…tail, user alias).
     QHash<QString, QString> names = IdentityLists::keyNames(pending.keys);
@@ -313,6 +318,28 @@ void BudgetsPage::publish()
                      endUser.alias.isEmpty() ? tr("End user %1").arg(endUser.userId)
                                              : tr("End user %1 (%2)").arg(endUser.alias, endUser.userId));
     publishEvents(pending.events, names);
+}
+
+void BudgetsPage::clearData()
+{
+    m_pending.reset();   // a refresh under way publishes nothing
+    m_model->clear();
+    m_users.clear();
+    m_keys.clear();
+    m_endUsers.clear();
+    m_keyRates.clear();
+    m_userRates.clear();
+    m_endUserRates.clear();
+    m_globalRate = 0;
+    m_sinceRates.invalidate();
+    m_eventsShown.clear();
+    m_events->setRowCount(0);
+    if (!m_waitingForGateway)
+        m_emptyText = m_view->emptyText();
+    m_waitingForGateway = true;
+    m_view->setEmptyText(tr("Waiting for the gateway to answer…"));
+    m_editGlobalAction->setEnabled(false);
+    updateActions();
 }
 
 void BudgetsPage::fetchRates()

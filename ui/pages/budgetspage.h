@@ -77,6 +77,7 @@ public:
 
 protected:
     void doRefresh() override;
+    void clearData() override;
 
 private:
     void showContextMenu(int sourceRow, const QPoint &globalPos);
@@ -112,6 +113,8 @@ private:
     double m_globalRate = 0;
     QElapsedTimer m_sinceRates;
     QString m_budgetMode;
+    QString m_emptyText;             // the table's, while it is not waiting for a gateway
+    bool m_waitingForGateway = false;
     // One refresh's answers, published together when the last one is in.
     struct Pending;
     std::shared_ptr<Pending> m_pending;

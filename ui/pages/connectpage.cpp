@@ -275,6 +275,16 @@ void ConnectPage::doRefresh()
     });
 }
 
+void ConnectPage::clearData()
+{
+    // The old gateway's keys (and a raw key made there) are no use with the new one.
+    m_newKeyToken.clear();
+    m_newKeyRaw.clear();
+    m_userModels.clear();
+    setKeys({});
+    setModels({});
+}
+
 void ConnectPage::setKeys(const QList<KeyRecord> &keys)
 {
     QList<KeyRecord> listed = keys;
@@ -491,7 +501,9 @@ void ConnectPage::newKey()
     models.sort(Qt::CaseInsensitive);
     groups.sort(Qt::CaseInsensitive);
     dialog->setAvailableModels(models, groups);
-    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool) {
+    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool ok) {
+        if (!ok)
+            return;   // unknown: no owner is said to be new
         QStringList ids;
         for (const UserRecord &user : users)
             ids.append(user.userId);

@@ -51,6 +51,7 @@ public Q_SLOTS:
 
 protected:
     void doRefresh() override;
+    void clearData() override;
 
 private:
     void setKeys(const QList<KeyRecord> &keys);

@@ -255,6 +255,7 @@ void DashboardPage::doRefresh()
     beginCall();
     api()->get(u"/global/spend"_s, {}, this, [this, arrived](const ApiReply &reply) {
         if (reply.ok()) {
+            m_waitingForGateway = false;
             m_totalSpend = reply.json.object().value(u"spend"_s).toDouble();
             if (!m_global.maxBudget)
                 m_global.maxBudget = optionalDouble(reply.json.object().value(u"max_budget"_s));
@@ -338,8 +339,35 @@ void DashboardPage::fetchReports()
     });
 }
 
+void DashboardPage::clearData()
+{
+    m_waitingForGateway = true;
+    m_global = {};
+    m_totalSpend.reset();
+    m_todaySpend = 0;
+    m_periodSpend = 0;
+    m_burnRate = 0;
+    m_chartBuckets.clear();
+    m_windowModels.clear();
+    m_keyNames.clear();
+    m_reportsStale = true;
+    m_keysStale = true;
+    m_reportedSpend.reset();
+    m_reportedDate = {};
+    m_sinceReports.invalidate();
+    for (QLabel *value : {m_todayValue, m_periodValue, m_remainingValue, m_burnValue, m_runOutValue})
+        value->setText(u"—"_s);
+    for (QLabel *detail : {m_todayDetail, m_periodDetail, m_remainingDetail, m_burnDetail, m_runOutDetail})
+        detail->setText(tr("waiting for the gateway to answer"));
+    for (QTreeWidget *list : {m_topKeys, m_topUsers, m_topModels})
+        list->clear();
+    renderChart();
+}
+
 void DashboardPage::updateSummary()
 {
+    if (m_waitingForGateway)
+        return;   // nothing known yet: no $0.00 for a gateway that has not answered
     const QDateTime now = QDateTime::currentDateTimeUtc();
     m_todayValue->setText(Format::usd(m_todaySpend));
     m_todayDetail->setText(tr("since midnight"));

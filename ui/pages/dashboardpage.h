@@ -50,6 +50,7 @@ public:
 
 protected:
     void doRefresh() override;
+    void clearData() override;
     void changeEvent(QEvent *event) override;
 
 private:
@@ -110,6 +111,8 @@ private:
     QDate m_reportedDate;
     QElapsedTimer m_sinceReports;
     int m_refreshes = 0;
+    // After a switch to another gateway, until it has answered: the cards say so.
+    bool m_waitingForGateway = false;
 };
 
 } // namespace Tollgate

@@ -135,4 +135,10 @@ void EndUsersPage::deleteEndUser()
                 });
 }
 
+void EndUsersPage::clearData()
+{
+    m_model->clear();
+    ListPage::clearData();
+}
+
 } // namespace Tollgate

@@ -30,6 +30,7 @@ public Q_SLOTS:
 
 protected:
     void doRefresh() override;
+    void clearData() override;
     void updateActions() override;
 
 private:

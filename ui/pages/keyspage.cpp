@@ -82,7 +82,9 @@ void KeysPage::newKey()
     fetchAvailableModels(dialog, [dialog](const QStringList &models, const QStringList &groups) {
         dialog->setAvailableModels(models, groups);
     });
-    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool) {
+    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool ok) {
+        if (!ok)
+            return;   // unknown: no owner is said to be new
         QStringList ids;
         for (const UserRecord &user : users)
             ids.append(user.userId);
@@ -104,6 +106,14 @@ void KeysPage::editKey()
     auto *dialog = new KeyDialog(*key, this);
     if (const UserRecord *owner = m_model->owner(key->userId))
         dialog->setOwner(*owner);
+    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool ok) {
+        if (!ok)
+            return;
+        QStringList ids;
+        for (const UserRecord &user : users)
+            ids.append(user.userId);
+        dialog->setKnownUsers(ids);
+    });
     fetchAvailableModels(dialog, [dialog](const QStringList &models, const QStringList &groups) {
         dialog->setAvailableModels(models, groups);
     });
@@ -184,6 +194,13 @@ void KeysPage::showRawKey(const QJsonObject &answer, bool regenerated)
             [this, key](const QString &rawKey) { Q_EMIT connectToolRequested(key, rawKey); });
     dialog->setWindowModality(Qt::WindowModal);
     dialog->open();
+}
+
+void KeysPage::clearData()
+{
+    m_model->clear();
+    m_model->setOwners({});
+    ListPage::clearData();
 }
 
 } // namespace Tollgate

@@ -36,6 +36,7 @@ Q_SIGNALS:
 
 protected:
     void doRefresh() override;
+    void clearData() override;
     void updateActions() override;
 
 private:

@@ -53,6 +53,9 @@ protected:
     // Call after setRecords(): selects the row asked for with selectWhenListed().
     void listUpdated();
     void selectWhenListed(const QString &id) { m_selectId = id; }
+    // Subclasses clear their model, then call this: the list waits for the new gateway, every
+    // action off, until listUpdated().
+    void clearData() override;
 
     // Opens `dialog` window-modal without blocking (open(), not exec()) and deletes it when it
     // closes; `onAccepted` runs if the user accepts.
@@ -69,6 +72,8 @@ private:
     QList<QAction *> m_rowActions;
     QAction *m_activationAction = nullptr;
     QString m_selectId;
+    QString m_emptyText;
+    bool m_waitingForGateway = false;
 };
 
 } // namespace Tollgate

@@ -42,6 +42,7 @@ public:
 
 protected:
     void doRefresh() override;
+    void clearData() override;
 
 private:
     [[nodiscard]] const ModelRecord *selectedModel() const;
@@ -53,6 +54,8 @@ private:
     [[nodiscard]] static QString failureText(const ApiReply &reply);
 
     ModelTableModel *m_models;
+    QString m_emptyText;             // the models table's, while it is not waiting for a gateway
+    bool m_waitingForGateway = false;
     AccessGroupTableModel *m_groups;
     TableView *m_modelsView;
     TableView *m_groupsView;

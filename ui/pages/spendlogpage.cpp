@@ -370,6 +370,22 @@ void SpendLogPage::doRefresh()
     fetchMatchingSpend();
 }
 
+void SpendLogPage::clearData()
+{
+    ++m_generation;   // answers under way are for the old gateway
+    m_loaded = false; // the next refresh fetches the first page anew
+    m_hasMore = false;
+    m_matchingSpend.reset();
+    m_model->clear();
+    m_model->setKeyNames({});
+    m_keys.clear();
+    m_knownTokens.clear();
+    fillKeyCombo();
+    updateCompleters();
+    updateStatus();
+    m_statusLabel->setText(tr("Waiting for the gateway to answer…"));
+}
+
 void SpendLogPage::fetchMatchingSpend()
 {
     // GET /global/spend takes the log's filters: the total of every matching row.

@@ -76,6 +76,7 @@ Q_SIGNALS:
 
 protected:
     void doRefresh() override;
+    void clearData() override;
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:

@@ -118,4 +118,10 @@ void UsersPage::deleteUser()
                 });
 }
 
+void UsersPage::clearData()
+{
+    m_model->clear();
+    ListPage::clearData();
+}
+
 } // namespace Tollgate

@@ -29,6 +29,7 @@ public Q_SLOTS:
 
 protected:
     void doRefresh() override;
+    void clearData() override;
 
 private:
     [[nodiscard]] const UserRecord *selectedUser() const;
