@@ -698,13 +698,14 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     params.receivedAt = context.request.receivedAt;
     params.userId = context.caller.userId;
     params.price = std::move(price);
-    const bool claiming = claimUnknownEndUser(
-        endUser, [this, caller = context.caller, params, shaped, responder, recorder]() mutable {
+    if (mustClaimEndUser(endUser)) {
+        claimUnknownEndUser(endUser, [this, caller = context.caller, params = std::move(params), shaped, responder,
+                                      recorder]() mutable {
             if (checkEndUser(params.endUser, responder))  // blocked by another instance meanwhile
                 admitAndRelay(caller, std::move(params), shaped, std::move(responder), recorder);
         });
-    if (claiming)
         return;
+    }
     createUnknownEndUser(endUser);
     admitAndRelay(context.caller, std::move(params), shaped, std::move(responder), recorder);
 }
@@ -773,11 +774,14 @@ EndUser OpenAIController::newEndUser(const QString &endUserId) const
     return created;
 }
 
-bool OpenAIController::claimUnknownEndUser(const QString &endUserId, std::function<void()> then)
+bool OpenAIController::mustClaimEndUser(const QString &endUserId) const
 {
-    if (endUserId.isEmpty() || m_services.instanceId.isEmpty() || !m_services.store || !m_services.identities
-        || m_services.identities->endUser(endUserId))
-        return false;
+    return !endUserId.isEmpty() && !m_services.instanceId.isEmpty() && m_services.store && m_services.identities
+           && !m_services.identities->endUser(endUserId);
+}
+
+void OpenAIController::claimUnknownEndUser(const QString &endUserId, std::function<void()> then)
+{
     // Made here, an end user would get a window of its own on each instance (each resetting it
     // in turn) and the last instance's row would overwrite the spend of the first: one row,
     // made by whichever instance comes first, is every instance's.
@@ -794,7 +798,6 @@ bool OpenAIController::claimUnknownEndUser(const QString &endUserId, std::functi
                 identities->putEndUser(result ? *stored : created);
             then();
         });
-    return true;
 }
 
 void OpenAIController::createUnknownEndUser(const QString &endUserId)

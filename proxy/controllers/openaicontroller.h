@@ -81,10 +81,10 @@ private:
     // Creates the end user on first use (after every check of the call passed).
     void createUnknownEndUser(const QString &endUserId);
     // Shared mode: an end user this instance does not know yet may have been made by another
-    // one. Its row is claimed in the store (made if absent, else read: its window and spend),
-    // put into the registry, and then `then` runs. False (and nothing done) when there is no
-    // such end user to claim: the caller goes on at once.
-    bool claimUnknownEndUser(const QString &endUserId, std::function<void()> then);
+    // one (mustClaimEndUser). Its row is claimed in the store (made if absent, else read: its
+    // window and spend), put into the registry, and then `then` runs.
+    [[nodiscard]] bool mustClaimEndUser(const QString &endUserId) const;
+    void claimUnknownEndUser(const QString &endUserId, std::function<void()> then);
     [[nodiscard]] EndUser newEndUser(const QString &endUserId) const;
 
     GatewayServices &m_services;
