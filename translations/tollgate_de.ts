@@ -543,6 +543,22 @@ Parallele Anfragen: %3</translation>
         <source>Connect a tool</source>
         <translation>Werkzeug verbinden</translation>
     </message>
+    <message>
+        <source>(blocked)</source>
+        <translation>(gesperrt)</translation>
+    </message>
+    <message>
+        <source>(expired)</source>
+        <translation>(abgelaufen)</translation>
+    </message>
+    <message>
+        <source>(budget used up)</source>
+        <translation>(Budget aufgebraucht)</translation>
+    </message>
+    <message>
+        <source>This key&apos;s budget is used up: calls with it are refused until the budget resets or is raised on the Keys page.</source>
+        <translation>Das Budget dieses Schlüssels ist aufgebraucht: Aufrufe damit werden abgelehnt, bis das Budget zurückgesetzt oder auf der Seite „Schlüssel“ erhöht wird.</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::DashboardPage</name>
