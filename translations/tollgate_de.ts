@@ -2108,10 +2108,6 @@ Erstellt am %2 von %3</translation>
         <translation>Budgetmodus:</translation>
     </message>
     <message>
-        <source>This desktop shows no tray icons now, so the window stays open.</source>
-        <translation>Diese Arbeitsumgebung zeigt derzeit keine Symbole im Infobereich an, daher bleibt das Fenster geöffnet.</translation>
-    </message>
-    <message>
         <source>Start minimised to the tray</source>
         <translation>Minimiert im Infobereich starten</translation>
     </message>
@@ -2341,6 +2337,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>The gateway on this computer did not start: %1</source>
         <translation>Das Gateway auf diesem Computer ist nicht gestartet: %1</translation>
+    </message>
+    <message>
+        <source>There is no system tray on this desktop, so closing the window quits Tollgate and it starts with its window open.</source>
+        <translation>Diese Arbeitsumgebung hat keinen Infobereich: Das Schließen des Fensters beendet Tollgate, und Tollgate startet mit geöffnetem Fenster.</translation>
     </message>
 </context>
 <context>
