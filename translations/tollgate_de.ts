@@ -543,6 +543,22 @@ Parallele Anfragen: %3</translation>
         <source>Connect a tool</source>
         <translation>Werkzeug verbinden</translation>
     </message>
+    <message>
+        <source>(blocked)</source>
+        <translation>(gesperrt)</translation>
+    </message>
+    <message>
+        <source>(expired)</source>
+        <translation>(abgelaufen)</translation>
+    </message>
+    <message>
+        <source>(budget used up)</source>
+        <translation>(Budget aufgebraucht)</translation>
+    </message>
+    <message>
+        <source>This key&apos;s budget is used up: calls with it are refused until the budget resets or is raised on the Keys page.</source>
+        <translation>Das Budget dieses Schlüssels ist aufgebraucht: Aufrufe damit werden abgelehnt, bis das Budget zurückgesetzt oder auf der Seite „Schlüssel“ erhöht wird.</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::DashboardPage</name>
@@ -2092,10 +2108,6 @@ Erstellt am %2 von %3</translation>
         <translation>Budgetmodus:</translation>
     </message>
     <message>
-        <source>This desktop shows no tray icons now, so the window stays open.</source>
-        <translation>Diese Arbeitsumgebung zeigt derzeit keine Symbole im Infobereich an, daher bleibt das Fenster geöffnet.</translation>
-    </message>
-    <message>
         <source>Start minimised to the tray</source>
         <translation>Minimiert im Infobereich starten</translation>
     </message>
@@ -2325,6 +2337,10 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>The gateway on this computer did not start: %1</source>
         <translation>Das Gateway auf diesem Computer ist nicht gestartet: %1</translation>
+    </message>
+    <message>
+        <source>There is no system tray on this desktop, so closing the window quits Tollgate and it starts with its window open.</source>
+        <translation>Diese Arbeitsumgebung hat keinen Infobereich: Das Schließen des Fensters beendet Tollgate, und Tollgate startet mit geöffnetem Fenster.</translation>
     </message>
 </context>
 <context>

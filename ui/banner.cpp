@@ -14,7 +14,6 @@
 namespace Tollgate {
 
 namespace {
-constexpr int InfoShownMs = 6000;
 constexpr int Margin = 12;        // from the parent's edges
 constexpr int MaxWidth = 640;     // a readable line; the page stays visible beside it
 } // namespace
@@ -46,7 +45,7 @@ Banner::Banner(QWidget *parent)
     hide();
 }
 
-QWidget *Banner::createStrip(const QString &text, Kind kind, bool fades, const QString &actionText,
+QWidget *Banner::createStrip(const QString &text, Kind kind, int shownMs, const QString &actionText,
                              std::function<void()> action)
 {
     auto *strip = new QFrame(this);
@@ -99,19 +98,27 @@ QWidget *Banner::createStrip(const QString &text, Kind kind, bool fades, const Q
     palette.setColor(QPalette::WindowText, palette.color(role == QPalette::ToolTipBase ? QPalette::ToolTipText
                                                                                       : QPalette::Text));
     strip->setPalette(palette);
-    if (fades)
-        QTimer::singleShot(InfoShownMs, strip, [this, strip] { remove(strip); });
+    if (shownMs > 0) {
+        // A timer of the strip's own (found by tests), gone with the strip.
+        auto *fade = new QTimer(strip);
+        fade->setObjectName(QStringLiteral("bannerFadeTimer"));
+        fade->setSingleShot(true);
+        fade->setInterval(shownMs);
+        connect(fade, &QTimer::timeout, this, [this, strip] { remove(strip); });
+        fade->start();
+    }
     return strip;
 }
 
-void Banner::showMessage(const QString &text, Kind kind, bool stays)
+void Banner::showMessage(const QString &text, Kind kind, bool longRead)
 {
-    add(text, kind, createStrip(text, kind, kind == Kind::Info && !stays));
+    const int shownMs = kind != Kind::Info ? 0 : longRead ? LongInfoShownMs : InfoShownMs;
+    add(text, kind, createStrip(text, kind, shownMs));
 }
 
 void Banner::showMessage(const QString &text, Kind kind, const QString &actionText, std::function<void()> action)
 {
-    add(text, kind, createStrip(text, kind, false, actionText, std::move(action)));
+    add(text, kind, createStrip(text, kind, kind == Kind::Info ? LongInfoShownMs : 0, actionText, std::move(action)));
 }
 
 void Banner::add(const QString &text, Kind kind, QWidget *strip)

@@ -32,11 +32,18 @@ public:
     // `parent` is the widget the stack floats over (it follows its size).
     explicit Banner(QWidget *parent = nullptr);
 
-    // Errors and warnings stay until dismissed; infos hide after a few seconds unless
-    // `stays` (a welcome the user should read).
-    void showMessage(const QString &text, Kind kind = Kind::Error, bool stays = false);
+    // How long an info stays before it goes by itself (errors and warnings stay until dismissed):
+    // a notice (a success) is read at a glance and must not keep covering the page; a longer
+    // read (the first start's welcome) or one with a button gets longer.
+    static constexpr int InfoShownMs = 8000;
+    static constexpr int LongInfoShownMs = 30000;
+
+    // Errors and warnings stay until dismissed; infos hide after InfoShownMs, or after
+    // LongInfoShownMs when `longRead` (a welcome the user should read).
+    void showMessage(const QString &text, Kind kind = Kind::Error, bool longRead = false);
     // A message with a button (`actionText`, e.g. "Open folder") that runs `action` and
-    // dismisses the message; it stays until then or until dismissed.
+    // dismisses the message; an info goes by itself after LongInfoShownMs, other kinds stay
+    // until then or until dismissed.
     void showMessage(const QString &text, Kind kind, const QString &actionText, std::function<void()> action);
     // The newest message (what the user saw last); empty / Info when there is none.
     [[nodiscard]] QString text() const;
@@ -58,7 +65,7 @@ private:
         Kind kind;
         QWidget *strip;
     };
-    QWidget *createStrip(const QString &text, Kind kind, bool fades, const QString &actionText = {},
+    QWidget *createStrip(const QString &text, Kind kind, int shownMs, const QString &actionText = {},
                          std::function<void()> action = {});
     void add(const QString &text, Kind kind, QWidget *strip);
     void remove(QWidget *strip);

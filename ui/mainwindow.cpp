@@ -222,8 +222,10 @@ void MainWindow::setRemoteKeyKeeper(MasterKeyKeeper *keeper)
 
 void MainWindow::showStartMessages()
 {
-    // The banner stacks its messages: a first start's welcome stays beside any start warning
-    // (a machine without a keychain is exactly where a new user needs both).
+    // The banner stacks its messages: a first start's welcome shows beside any start warning
+    // (a machine without a keychain is exactly where a new user needs both). It goes by itself
+    // after a long read (Banner::LongInfoShownMs), not at once like a notice: where the master
+    // key is kept stays on the Settings page ("Master key kept in").
     if (m_connection.firstStart) {
         m_banner->showMessage(
             tr("Welcome to Tollgate. A master key was created and kept in %1. Point your tools at %2 "

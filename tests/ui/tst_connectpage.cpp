@@ -76,6 +76,7 @@ class TestConnectPage : public QObject
 private Q_SLOTS:
     void comesRightAfterKeys();
     void listsTheKeysWithAPlaceholderAndTheirModels();
+    void keysThatAreRefusedAreMarkedInTheList();
     void aNewKeyForTheToolFillsInTheRealKey();
     void copyPutsTheSetUpOnTheClipboard();
     void switchingToolChangesTheSetUp();
@@ -127,6 +128,38 @@ void TestConnectPage::listsTheKeysWithAPlaceholderAndTheirModels()
     QVERIFY(UiFixture::refreshAndWait(s.page));
     QVERIFY(s.page->keyComboBox()->currentText().startsWith(u"ci-bot"_s));
     QCOMPARE(s.page->setupText(), before);
+}
+
+// A tool set up with a blocked key or one without budget left gets nothing but refusals: the
+// list says so before the key is picked.
+void TestConnectPage::keysThatAreRefusedAreMarkedInTheList()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    fixture.gateway().post("/key/generate", QJsonObject{{u"key_alias"_s, u"fine"_s}});
+    fixture.gateway().post("/key/generate", QJsonObject{{u"key_alias"_s, u"stopped"_s}, {u"blocked"_s, true}});
+    fixture.gateway().post("/key/generate", QJsonObject{{u"key_alias"_s, u"spent"_s}, {u"max_budget"_s, 0.0}});
+    auto window = fixture.createWindow();
+    auto *page = UiFixture::showPage<ConnectPage>(*window);
+    QVERIFY(page);
+    QComboBox *keys = page->keyComboBox();
+    QCOMPARE(keys->count(), 3);
+    const auto label = [keys](const QString &alias) {
+        for (int i = 0; i < keys->count(); ++i) {
+            if (keys->itemText(i).startsWith(alias))
+                return keys->itemText(i);
+        }
+        return QString();
+    };
+    QVERIFY2(QRegularExpression(u"^fine \\(sk-\\.\\.\\.[\\w-]{4}\\)$"_s).match(label(u"fine"_s)).hasMatch(),
+             qPrintable(label(u"fine"_s)));
+    QVERIFY2(label(u"stopped"_s).endsWith(u"(blocked)"_s), qPrintable(label(u"stopped"_s)));
+    QVERIFY2(label(u"spent"_s).endsWith(u"(budget used up)"_s), qPrintable(label(u"spent"_s)));
+
+    // Chosen, the note says why and where to fix it.
+    keys->setCurrentIndex(keys->findText(label(u"spent"_s)));
+    auto *note = page->findChild<QLabel *>(u"connectKeyNoteLabel"_s);
+    QVERIFY2(note->text().contains(u"budget is used up"_s), qPrintable(note->text()));
 }
 
 void TestConnectPage::aNewKeyForTheToolFillsInTheRealKey()

@@ -14,6 +14,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTimer>
 #include <QStyle>
 #include <QTest>
 #include <QToolButton>
@@ -37,6 +38,7 @@ private Q_SLOTS:
     void copyEnvironmentSaysItHandsOutTheMasterKey();
     void everyStartWarningReachesTheBanner();
     void bannerMessagesStackAndNeverMoveThePage();
+    void noticesGoByThemselvesWarningsStay();
     void theMenuBarQuitsSwitchesPagesAndFindsByKeyboard();
 };
 
@@ -192,6 +194,44 @@ void TestMainWindow::bannerMessagesStackAndNeverMoveThePage()
     QVERIFY(banner->messages().isEmpty());
     QVERIFY(banner->isHidden());
     QCOMPARE(QRect(page->mapTo(window.get(), QPoint(0, 0)), page->size()), before);
+}
+
+// A notice (a success, a copy) must not keep covering the page (the Dashboard's top spenders
+// are under the banner): infos go by themselves, the welcome and one with a button after a
+// longer read; warnings and errors wait for the user.
+void TestMainWindow::noticesGoByThemselvesWarningsStay()
+{
+    Banner banner;
+    const auto fadeTimer = [&banner](const QString &text) -> QTimer * {
+        for (QLabel *label : banner.findChildren<QLabel *>(u"bannerLabel"_s)) {
+            if (label->text() == text)
+                return label->parentWidget()->findChild<QTimer *>(u"bannerFadeTimer"_s);
+        }
+        return nullptr;
+    };
+    banner.showMessage(u"A warning"_s, Banner::Kind::Warning);
+    banner.showMessage(u"An error"_s, Banner::Kind::Error);
+    banner.showMessage(u"Copied"_s, Banner::Kind::Info);
+    banner.showMessage(u"Welcome"_s, Banner::Kind::Info, true);
+    banner.showMessage(u"Exported"_s, Banner::Kind::Info, u"Open folder"_s, [] {});
+    banner.showMessage(u"Act now"_s, Banner::Kind::Warning, u"Fix"_s, [] {});
+
+    QVERIFY(!fadeTimer(u"A warning"_s));
+    QVERIFY(!fadeTimer(u"An error"_s));
+    QVERIFY(!fadeTimer(u"Act now"_s));
+    QTimer *notice = fadeTimer(u"Copied"_s);
+    QVERIFY(notice && notice->isActive());
+    QVERIFY2(notice->interval() >= 5000 && notice->interval() <= 10000, qPrintable(QString::number(notice->interval())));
+    for (const QString &text : {u"Welcome"_s, u"Exported"_s}) {
+        QTimer *timer = fadeTimer(text);
+        QVERIFY2(timer && timer->isActive(), qPrintable(text));
+        QVERIFY2(timer->interval() >= 15000 && timer->interval() <= 60000, qPrintable(text));
+    }
+
+    // Their time up, the infos are gone and the rest stay.
+    for (const QString &text : {u"Copied"_s, u"Welcome"_s, u"Exported"_s})
+        fadeTimer(text)->start(0);
+    QTRY_COMPARE(banner.messages(), (QStringList{u"A warning"_s, u"An error"_s, u"Act now"_s}));
 }
 
 void TestMainWindow::theMenuBarQuitsSwitchesPagesAndFindsByKeyboard()

@@ -106,6 +106,7 @@ private Q_SLOTS:
     void cleanup();
 
     void settingsRoundTripThroughAppSettings();
+    void withoutATrayTheTraySettingsAreOffAndSaySo();
     void hostMustBeAnIpAddress();
     void connectionSectionShowsHowToConnect();
     void pauseOnThePageRefusesCallsUntilResumed();
@@ -144,6 +145,8 @@ void TestSettingsPage::cleanup()
 void TestSettingsPage::settingsRoundTripThroughAppSettings()
 {
     AppSettings &settings = m_fixture->settings();
+    // The tray settings as on a desktop with a tray (offscreen has none).
+    m_page->setTrayAvailable(true);
     // The defaults first.
     QCOMPARE(child<QLineEdit>(m_page, u"hostLineEdit"_s)->text(), u"127.0.0.1"_s);
     QCOMPARE(child<QSpinBox>(m_page, u"portSpinBox"_s)->value(), 4000);
@@ -171,6 +174,7 @@ void TestSettingsPage::settingsRoundTripThroughAppSettings()
 
     // A new page (the next start) reads them back.
     SettingsPage again(&m_fixture->api(), &settings, m_fixture->connection());
+    again.setTrayAvailable(true);
     QCOMPARE(child<QLineEdit>(&again, u"hostLineEdit"_s)->text(), u"0.0.0.0"_s);
     QCOMPARE(child<QSpinBox>(&again, u"portSpinBox"_s)->value(), 4123);
     QCOMPARE(child<QLineEdit>(&again, u"databasePathLineEdit"_s)->text(), u"/tmp/tollgate-test/spend.db"_s);
@@ -184,6 +188,38 @@ void TestSettingsPage::settingsRoundTripThroughAppSettings()
     typeAndFinish(child<QLineEdit>(m_page, u"databasePathLineEdit"_s), QString());
     QCOMPARE(settings.value(AppSettings::Key::BudgetMode).toString(), QString());
     QCOMPARE(settings.value(AppSettings::Key::DatabasePath).toString(), QString());
+}
+
+// Without a tray, closing the window quits: a ticked "keeps running in the tray" would say
+// the opposite. Both tray settings are off and disabled, say why, and keep their values.
+void TestSettingsPage::withoutATrayTheTraySettingsAreOffAndSaySo()
+{
+    AppSettings &settings = m_fixture->settings();
+    settings.setValue(AppSettings::Key::StartMinimized, true);
+    settings.setValue(AppSettings::Key::CloseToTray, true);
+    auto *closeToTray = child<QCheckBox>(m_page, u"closeToTrayCheckBox"_s);
+    auto *startMinimized = child<QCheckBox>(m_page, u"startMinimizedCheckBox"_s);
+    // What the desktop says comes first (offscreen: no tray).
+    m_page->loadSettings();
+    QCOMPARE(closeToTray->isEnabled(), QSystemTrayIcon::isSystemTrayAvailable());
+
+    m_page->setTrayAvailable(false);
+    for (QCheckBox *check : {closeToTray, startMinimized}) {
+        QVERIFY2(!check->isEnabled(), qPrintable(check->objectName()));
+        QVERIFY2(!check->isChecked(), qPrintable(check->objectName()));
+        QVERIFY2(check->toolTip().contains(u"no system tray"_s), qPrintable(check->toolTip()));
+        QVERIFY2(check->toolTip().contains(u"closing the window quits"_s), qPrintable(check->toolTip()));
+    }
+    const QString hint = child<QLabel>(m_page, u"closeToTrayCheckBoxRestartHint"_s)->text();
+    QVERIFY2(hint.contains(u"no system tray"_s), qPrintable(hint));
+    // The kept values stay for a desktop with a tray.
+    QCOMPARE(settings.value(AppSettings::Key::StartMinimized).toBool(), true);
+    QCOMPARE(settings.value(AppSettings::Key::CloseToTray).toBool(), true);
+
+    m_page->setTrayAvailable(true);
+    QVERIFY(closeToTray->isEnabled() && closeToTray->isChecked() && closeToTray->toolTip().isEmpty());
+    QVERIFY(startMinimized->isEnabled() && startMinimized->isChecked());
+    QVERIFY(child<QLabel>(m_page, u"closeToTrayCheckBoxRestartHint"_s)->text().contains(u"next start"_s));
 }
 
 void TestSettingsPage::hostMustBeAnIpAddress()

@@ -4,6 +4,7 @@
 #include "../dialogs/keydialog.h"
 #include "../identitylists.h"
 #include "../pageicon.h"
+#include "../spendmath.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -75,6 +76,16 @@ QString keyLabel(const KeyRecord &key)
     if (key.keyAlias.isEmpty())
         return key.keyName;
     return key.keyName.isEmpty() ? key.keyAlias : u"%1 (%2)"_s.arg(key.keyAlias, key.keyName);
+}
+
+bool isExpired(const KeyRecord &key)
+{
+    return key.expires.isValid() && key.expires < QDateTime::currentDateTimeUtc();
+}
+
+bool isBudgetUsedUp(const KeyRecord &key)
+{
+    return SpendMath::budgetLevel(key.budget) == SpendMath::BudgetLevel::Exceeded;
 }
 
 } // namespace
@@ -302,7 +313,16 @@ void ConnectPage::setKeys(const QList<KeyRecord> &keys)
     QStringList labels;
     QStringList tokens;
     for (const KeyRecord &key : std::as_const(listed)) {
-        labels.append(keyLabel(key));
+        // A key the gateway refuses is marked in the list, not only once chosen: a tool set up
+        // with it would get nothing but refusals.
+        QString label = keyLabel(key);
+        if (key.blocked)
+            label += u' ' + tr("(blocked)");
+        else if (isExpired(key))
+            label += u' ' + tr("(expired)");
+        else if (isBudgetUsedUp(key))
+            label += u' ' + tr("(budget used up)");
+        labels.append(label);
         tokens.append(key.token);
     }
     QStringList shownTokens;
@@ -408,8 +428,11 @@ void ConnectPage::updateSetup()
     }
     if (key && key->blocked)
         keyNote += u' ' + tr("This key is blocked: calls with it are refused until you unblock it on the Keys page.");
-    else if (key && key->expires.isValid() && key->expires < QDateTime::currentDateTimeUtc())
+    else if (key && isExpired(*key))
         keyNote += u' ' + tr("This key has expired: calls with it are refused.");
+    else if (key && isBudgetUsedUp(*key))
+        keyNote += u' ' + tr("This key's budget is used up: calls with it are refused until the budget resets or is "
+                             "raised on the Keys page.");
     if (m_keyNoteLabel->text() != keyNote)
         m_keyNoteLabel->setText(keyNote);
 

@@ -32,6 +32,8 @@
 #include <QSystemTrayIcon>
 #include <QVBoxLayout>
 
+#include <utility>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate {
@@ -639,15 +641,11 @@ QWidget *SettingsPage::createStartupSection()
     });
     form->addRow(tr("Budget mode:"), localOnly(withHint(m_budgetModeCombo, atRestart, box)));
 
-    const QString noTray = QSystemTrayIcon::isSystemTrayAvailable()
-                               ? QString()
-                               : tr("This desktop shows no tray icons now, so the window stays open.");
+    m_trayAvailable = QSystemTrayIcon::isSystemTrayAvailable();
     m_startMinimizedCheck = new QCheckBox(tr("Start minimised to the tray"), box);
     m_startMinimizedCheck->setObjectName(u"startMinimizedCheckBox"_s);
-    m_startMinimizedCheck->setToolTip(noTray);
     m_closeToTrayCheck = new QCheckBox(tr("Closing the window keeps the gateway running in the tray"), box);
     m_closeToTrayCheck->setObjectName(u"closeToTrayCheckBox"_s);
-    m_closeToTrayCheck->setToolTip(noTray);
     for (const auto &[check, key] : {std::pair{m_startMinimizedCheck, AppSettings::Key::StartMinimized},
                                      std::pair{m_closeToTrayCheck, AppSettings::Key::CloseToTray}}) {
         connect(check, &QCheckBox::toggled, this, [this, key = key](bool on) {
@@ -671,8 +669,7 @@ void SettingsPage::loadSettings()
     m_configEdit->setText(m_settings->value(AppSettings::Key::ConfigPath).toString());
     const int mode = m_budgetModeCombo->findData(m_settings->value(AppSettings::Key::BudgetMode).toString());
     m_budgetModeCombo->setCurrentIndex(std::max(mode, 0));
-    m_startMinimizedCheck->setChecked(m_settings->value(AppSettings::Key::StartMinimized).toBool());
-    m_closeToTrayCheck->setChecked(m_settings->value(AppSettings::Key::CloseToTray).toBool());
+    updateTrayChecks();
     const bool remote = m_settings->value(AppSettings::Key::GatewayMode).toString() == u"remote";
     (remote ? m_remoteRadio : m_localRadio)->setChecked(true);
     m_remoteUrlEdit->setText(m_settings->value(AppSettings::Key::RemoteBaseUrl).toString());
@@ -680,6 +677,34 @@ void SettingsPage::loadSettings()
         m_remoteKeyEdit->setText(m_connection.masterKey);
     m_loading = false;
     updateChoiceState();
+}
+
+void SettingsPage::setTrayAvailable(bool available)
+{
+    m_trayAvailable = available;
+    const bool loading = std::exchange(m_loading, true);
+    updateTrayChecks();
+    m_loading = loading;
+}
+
+void SettingsPage::updateTrayChecks()
+{
+    // Called while loading: the kept values are shown, never written back (a tray that comes
+    // back at a later start finds them as they were).
+    const QString noTray = tr("There is no system tray on this desktop, so closing the window quits Tollgate and it "
+                              "starts with its window open.");
+    const QString atNextStart = tr("applies at the next start of Tollgate");
+    for (const auto &[check, key] : {std::pair{m_startMinimizedCheck, AppSettings::Key::StartMinimized},
+                                     std::pair{m_closeToTrayCheck, AppSettings::Key::CloseToTray}}) {
+        check->setEnabled(m_trayAvailable);
+        check->setChecked(m_trayAvailable && m_settings->value(key).toBool());
+        check->setToolTip(m_trayAvailable ? QString() : noTray);
+    }
+    // The note beside the second one says it where it is seen without hovering.
+    if (auto *hint = findChild<QLabel *>(m_closeToTrayCheck->objectName() + u"RestartHint"_s))
+        hint->setText(m_trayAvailable ? atNextStart : noTray);
+    if (auto *hint = findChild<QLabel *>(m_startMinimizedCheck->objectName() + u"RestartHint"_s))
+        hint->setVisible(m_trayAvailable);
 }
 
 void SettingsPage::saveHost()

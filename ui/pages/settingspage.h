@@ -49,6 +49,11 @@ public:
     // "This computer" was applied, but its gateway did not start (`why`): the window still
     // manages the remote gateway, and the settings say so again.
     void localStartFailed(const QString &why);
+    // Whether the desktop shows tray icons (QSystemTrayIcon::isSystemTrayAvailable() at first;
+    // tests set it). Without a tray, closing the window quits and Tollgate starts with its
+    // window open: the two tray settings are disabled, shown off (their kept values stay) and
+    // say why.
+    void setTrayAvailable(bool available);
     // Keeps the remote gateway's master key (see MainWindow::setRemoteKeyKeeper).
     void setRemoteKeyKeeper(MasterKeyKeeper *keeper) { m_remoteKeeper = keeper; }
 
@@ -64,6 +69,7 @@ protected:
     void doRefresh() override;
 
 private:
+    void updateTrayChecks();
     QWidget *createChoiceSection();
     void updateChoiceState();
     void testConnection();
@@ -133,6 +139,7 @@ private:
     QComboBox *m_budgetModeCombo = nullptr;
     QCheckBox *m_startMinimizedCheck = nullptr;
     QCheckBox *m_closeToTrayCheck = nullptr;
+    bool m_trayAvailable = true;
 };
 
 } // namespace Tollgate
