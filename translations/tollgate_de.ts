@@ -385,10 +385,6 @@
         <source>“%1” has no max budget. Give it one of its spend (%2) plus, in USD:</source>
         <translation>„%1“ hat kein max. Budget. Es erhält seine Ausgaben (%2) plus (USD):</translation>
     </message>
-    <message>
-        <source>Waiting for the gateway to answer…</source>
-        <translation>Warten auf die Antwort des Gateways …</translation>
-    </message>
 </context>
 <context>
     <name>Tollgate::ColumnValues</name>
@@ -1444,13 +1440,6 @@ Erstellt am %2 von %3</translation>
     </message>
 </context>
 <context>
-    <name>Tollgate::ListPage</name>
-    <message>
-        <source>Waiting for the gateway to answer…</source>
-        <translation>Warten auf die Antwort des Gateways …</translation>
-    </message>
-</context>
-<context>
     <name>Tollgate::MainWindow</name>
     <message>
         <source>Tollgate</source>
@@ -1908,10 +1897,6 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>The gateway did not take it: %1</source>
         <translation>Das Gateway hat es nicht angenommen: %1</translation>
-    </message>
-    <message>
-        <source>Waiting for the gateway to answer…</source>
-        <translation>Warten auf die Antwort des Gateways …</translation>
     </message>
 </context>
 <context>
@@ -2655,6 +2640,13 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>no valid key</source>
         <translation>kein gültiger Schlüssel</translation>
+    </message>
+</context>
+<context>
+    <name>Tollgate::TableView</name>
+    <message>
+        <source>Waiting for the gateway to answer…</source>
+        <translation>Warten auf die Antwort des Gateways …</translation>
     </message>
 </context>
 <context>

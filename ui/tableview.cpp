@@ -108,6 +108,17 @@ void TableView::setEmptyText(const QString &text)
     viewport()->update();
 }
 
+QString TableView::emptyText() const
+{
+    return m_waiting ? tr("Waiting for the gateway to answer…") : m_emptyText;
+}
+
+void TableView::setWaiting(bool waiting)
+{
+    m_waiting = waiting;
+    viewport()->update();
+}
+
 int TableView::currentSourceRow() const
 {
     if (!m_proxy)
@@ -132,12 +143,13 @@ void TableView::selectSourceRow(int sourceRow)
 void TableView::paintEvent(QPaintEvent *event)
 {
     QTableView::paintEvent(event);
-    if (!model() || model()->rowCount() > 0 || m_emptyText.isEmpty())
+    const QString text = emptyText();
+    if (!model() || model()->rowCount() > 0 || text.isEmpty())
         return;
     QPainter painter(viewport());
     painter.setPen(palette().color(QPalette::Disabled, QPalette::Text));
     const QRect area = viewport()->rect().adjusted(24, 24, -24, -24);
-    painter.drawText(area, Qt::AlignCenter | Qt::TextWordWrap, m_emptyText);
+    painter.drawText(area, Qt::AlignCenter | Qt::TextWordWrap, text);
 }
 
 void TableView::keyPressEvent(QKeyEvent *event)

@@ -25,7 +25,13 @@ public:
     void setStretchColumn(int column);
 
     void setEmptyText(const QString &text);
-    [[nodiscard]] QString emptyText() const { return m_emptyText; }
+    // What the empty table says now: that it waits for the gateway (setWaiting), else the
+    // empty text.
+    [[nodiscard]] QString emptyText() const;
+    // The window switched to another gateway, which has not answered yet: the empty table says
+    // so instead of its empty text, until setWaiting(false).
+    void setWaiting(bool waiting);
+    [[nodiscard]] bool isWaiting() const { return m_waiting; }
     // The source row of the current selection, -1 when none.
     [[nodiscard]] int currentSourceRow() const;
     // Selects the row whose source row is `sourceRow`.
@@ -45,6 +51,7 @@ protected:
 private:
     QSortFilterProxyModel *m_proxy = nullptr;
     QString m_emptyText;
+    bool m_waiting = false;
     int m_stretchColumn = -1;
     bool m_fitting = false;
     void fitStretchColumn();

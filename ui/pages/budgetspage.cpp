@@ -300,11 +300,8 @@ void BudgetsPage::publish()
         }
     }
     m_model->setRecords(records);
-    if (m_waitingForGateway) {
-        m_waitingForGateway = false;
-        m_view->setEmptyText(m_emptyText);
-        m_editGlobalAction->setEnabled(true);
-    }
+    m_view->setWaiting(false);
+    m_editGlobalAction->setEnabled(true);
     updateActions();
     // What the page calls each budget: its row's name (key alias or sk-…tail, user alias).
     QHash<QString, QString> names = IdentityLists::keyNames(pending.keys);
@@ -334,10 +331,7 @@ void BudgetsPage::clearData()
     m_sinceRates.invalidate();
     m_eventsShown.clear();
     m_events->setRowCount(0);
-    if (!m_waitingForGateway)
-        m_emptyText = m_view->emptyText();
-    m_waitingForGateway = true;
-    m_view->setEmptyText(tr("Waiting for the gateway to answer…"));
+    m_view->setWaiting(true);
     m_editGlobalAction->setEnabled(false);
     updateActions();
 }

@@ -113,8 +113,6 @@ private:
     double m_globalRate = 0;
     QElapsedTimer m_sinceRates;
     QString m_budgetMode;
-    QString m_emptyText;             // the table's, while it is not waiting for a gateway
-    bool m_waitingForGateway = false;
     // One refresh's answers, published together when the last one is in.
     struct Pending;
     std::shared_ptr<Pending> m_pending;

@@ -82,14 +82,7 @@ void KeysPage::newKey()
     fetchAvailableModels(dialog, [dialog](const QStringList &models, const QStringList &groups) {
         dialog->setAvailableModels(models, groups);
     });
-    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool ok) {
-        if (!ok)
-            return;   // unknown: no owner is said to be new
-        QStringList ids;
-        for (const UserRecord &user : users)
-            ids.append(user.userId);
-        dialog->setKnownUsers(ids);
-    });
+    offerKnownUsers(dialog);
     openDialog(dialog, [this, dialog] {
         api()->post(u"/key/generate"_s, dialog->requestBody(), this, [this](const ApiReply &reply) {
             if (reply.ok())
@@ -106,14 +99,7 @@ void KeysPage::editKey()
     auto *dialog = new KeyDialog(*key, this);
     if (const UserRecord *owner = m_model->owner(key->userId))
         dialog->setOwner(*owner);
-    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool ok) {
-        if (!ok)
-            return;
-        QStringList ids;
-        for (const UserRecord &user : users)
-            ids.append(user.userId);
-        dialog->setKnownUsers(ids);
-    });
+    offerKnownUsers(dialog);
     fetchAvailableModels(dialog, [dialog](const QStringList &models, const QStringList &groups) {
         dialog->setAvailableModels(models, groups);
     });
@@ -194,6 +180,18 @@ void KeysPage::showRawKey(const QJsonObject &answer, bool regenerated)
             [this, key](const QString &rawKey) { Q_EMIT connectToolRequested(key, rawKey); });
     dialog->setWindowModality(Qt::WindowModal);
     dialog->open();
+}
+
+void KeysPage::offerKnownUsers(KeyDialog *dialog)
+{
+    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool ok) {
+        if (!ok)
+            return;   // unknown: no owner is said to be new
+        QStringList ids;
+        for (const UserRecord &user : users)
+            ids.append(user.userId);
+        dialog->setKnownUsers(ids);
+    });
 }
 
 void KeysPage::clearData()

@@ -8,6 +8,7 @@ class QJsonObject;
 
 namespace Tollgate {
 
+class KeyDialog;
 class KeyTableModel;
 
 // Keys: hand out keys (the raw key is shown once), change their models, limits, budget and
@@ -43,6 +44,9 @@ private:
     [[nodiscard]] const KeyRecord *selectedKey() const;
     // Shows the raw key of a /key/generate or /key/regenerate answer once.
     void showRawKey(const QJsonObject &answer, bool regenerated);
+    // The key dialog learns the users there are (its owner field offers them and says when a
+    // name is none of them).
+    void offerKnownUsers(KeyDialog *dialog);
 
     KeyTableModel *m_model;
     QAction *m_newAction;

@@ -54,7 +54,6 @@ void ListPage::setUpList(QAbstractItemModel *model, const QString &objectPrefix,
     m_search->setPlaceholderText(searchPlaceholder);
     m_view->setSourceModel(model);
     m_view->setEmptyText(emptyText);
-    m_emptyText = emptyText;
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { updateActions(); });
     connect(model, &QAbstractItemModel::dataChanged, this, [this] { updateActions(); });
     updateActions();
@@ -103,23 +102,19 @@ void ListPage::updateActions()
 {
     const bool hasRow = selectedRow() >= 0;
     for (QAction *action : m_toolBar->actions())
-        action->setEnabled(!m_waitingForGateway && (hasRow || !m_rowActions.contains(action)));
+        action->setEnabled(!m_view->isWaiting() && (hasRow || !m_rowActions.contains(action)));
 }
 
 void ListPage::clearData()
 {
-    m_waitingForGateway = true;
     m_selectId.clear();
-    m_view->setEmptyText(tr("Waiting for the gateway to answer…"));
+    m_view->setWaiting(true);
     updateActions();
 }
 
 void ListPage::listUpdated()
 {
-    if (m_waitingForGateway) {
-        m_waitingForGateway = false;
-        m_view->setEmptyText(m_emptyText);
-    }
+    m_view->setWaiting(false);
     if (!m_selectId.isEmpty()) {
         QAbstractItemModel *model = m_view->proxy()->sourceModel();
         for (int row = 0; row < model->rowCount(); ++row) {

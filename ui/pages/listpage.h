@@ -72,8 +72,6 @@ private:
     QList<QAction *> m_rowActions;
     QAction *m_activationAction = nullptr;
     QString m_selectId;
-    QString m_emptyText;
-    bool m_waitingForGateway = false;
 };
 
 } // namespace Tollgate

@@ -135,11 +135,8 @@ void ModelsPage::doRefresh()
                    "strict budgets refuse them. Set a price with Edit (models from config.yaml: in config.yaml).",
                    nullptr, int(unpriced)));
             m_unpricedLabel->setVisible(unpriced > 0);
-            if (m_waitingForGateway) {
-                m_waitingForGateway = false;
-                m_modelsView->setEmptyText(m_emptyText);
-                m_addButton->setEnabled(true);
-            }
+            m_modelsView->setWaiting(false);
+            m_addButton->setEnabled(true);
             updateActions();
         }
         endCall();
@@ -151,10 +148,7 @@ void ModelsPage::clearData()
     m_models->clear();
     m_groups->clear();
     m_unpricedLabel->hide();
-    if (!m_waitingForGateway)
-        m_emptyText = m_modelsView->emptyText();
-    m_waitingForGateway = true;
-    m_modelsView->setEmptyText(tr("Waiting for the gateway to answer…"));
+    m_modelsView->setWaiting(true);
     m_addButton->setEnabled(false);
     updateActions();
 }

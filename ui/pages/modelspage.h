@@ -54,8 +54,6 @@ private:
     [[nodiscard]] static QString failureText(const ApiReply &reply);
 
     ModelTableModel *m_models;
-    QString m_emptyText;             // the models table's, while it is not waiting for a gateway
-    bool m_waitingForGateway = false;
     AccessGroupTableModel *m_groups;
     TableView *m_modelsView;
     TableView *m_groupsView;
