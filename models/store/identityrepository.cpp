@@ -490,6 +490,17 @@ Store::WriteJob deleteUser(const QString &userId)
     };
 }
 
+namespace {
+
+// An end user's row for INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at).
+QVariantList endUserRow(const EndUser &endUser)
+{
+    return {endUser.userId, compact(IdentityJson::toJson(endUser)), endUser.budget.spend,
+            isoUtc(endUser.createdAt.isValid() ? endUser.createdAt : QDateTime::currentDateTimeUtc()), now()};
+}
+
+} // namespace
+
 Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend)
 {
     return [endUser, spend](QSqlDatabase &db) -> Result<void> {
@@ -503,8 +514,7 @@ Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend)
               "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"_s;
         return Store::execCached(
             db, spend == SpendWrite::Set ? set : keep,
-            {endUser.userId, compact(IdentityJson::toJson(endUser)), endUser.budget.spend,
-             isoUtc(endUser.createdAt.isValid() ? endUser.createdAt : QDateTime::currentDateTimeUtc()), now()},
+            endUserRow(endUser),
             u"save end user %1"_s.arg(endUser.userId));
     };
 }
@@ -517,8 +527,7 @@ Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> st
                 query,
                 u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(user_id) DO NOTHING"_s,
-                {endUser.userId, compact(IdentityJson::toJson(endUser)), endUser.budget.spend,
-                 isoUtc(endUser.createdAt.isValid() ? endUser.createdAt : QDateTime::currentDateTimeUtc()), now()},
+                endUserRow(endUser),
                 u"create end user %1"_s.arg(endUser.userId));
             !done)
             return done;
