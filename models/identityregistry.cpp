@@ -95,43 +95,26 @@ QList<const VirtualKey *> IdentityRegistry::keysOfUser(const QString &userId) co
 
 void IdentityRegistry::putKey(const VirtualKey &key)
 {
-    // Only drop the old alias if it still points here: it may have moved to another key.
-    if (const VirtualKey *old = keyByToken(key.token); old && m_aliasToToken.value(old->keyAlias) == key.token)
-        m_aliasToToken.remove(old->keyAlias);
-    m_keys.insert(key.token, key);
-    if (!key.keyAlias.isEmpty())
-        m_aliasToToken.insert(key.keyAlias, key.token);
+    storeKey(key);
     if (m_observer)
         m_observer->keyChanged(key);
 }
 
 void IdentityRegistry::removeKey(const QString &token)
 {
-    const auto found = m_keys.find(token);
-    if (found == m_keys.end())
+    if (!dropKey(token))
         return;
-    if (m_aliasToToken.value(found->keyAlias) == token)
-        m_aliasToToken.remove(found->keyAlias);
-    m_keys.erase(found);
     if (m_observer)
         m_observer->keyRemoved(token);
 }
 
 void IdentityRegistry::replaceKey(const QString &oldToken, const VirtualKey &key)
 {
-    const auto found = m_keys.find(oldToken);
-    if (found == m_keys.end() || oldToken == key.token) {
+    if (oldToken == key.token || !dropKey(oldToken)) {
         putKey(key);
         return;
     }
-    if (m_aliasToToken.value(found->keyAlias) == oldToken)
-        m_aliasToToken.remove(found->keyAlias);
-    m_keys.erase(found);
-    if (const VirtualKey *taken = keyByToken(key.token); taken && m_aliasToToken.value(taken->keyAlias) == key.token)
-        m_aliasToToken.remove(taken->keyAlias);
-    m_keys.insert(key.token, key);
-    if (!key.keyAlias.isEmpty())
-        m_aliasToToken.insert(key.keyAlias, key.token);
+    storeKey(key);
     // Earlier tokens of the key lead to the new one too (a key regenerated twice); the new
     // token is current, whatever it led to before (a regeneration undone).
     m_replacedTokens.remove(key.token);
@@ -142,6 +125,27 @@ void IdentityRegistry::replaceKey(const QString &oldToken, const VirtualKey &key
     m_replacedTokens.insert(oldToken, key.token);
     if (m_observer)
         m_observer->keyReplaced(oldToken, key);
+}
+
+void IdentityRegistry::storeKey(const VirtualKey &key)
+{
+    // Only drop the old alias if it still points here: it may have moved to another key.
+    if (const VirtualKey *old = keyByToken(key.token); old && m_aliasToToken.value(old->keyAlias) == key.token)
+        m_aliasToToken.remove(old->keyAlias);
+    m_keys.insert(key.token, key);
+    if (!key.keyAlias.isEmpty())
+        m_aliasToToken.insert(key.keyAlias, key.token);
+}
+
+bool IdentityRegistry::dropKey(const QString &token)
+{
+    const auto found = m_keys.find(token);
+    if (found == m_keys.end())
+        return false;
+    if (m_aliasToToken.value(found->keyAlias) == token)
+        m_aliasToToken.remove(found->keyAlias);
+    m_keys.erase(found);
+    return true;
 }
 
 const User *IdentityRegistry::user(const QString &userId) const

@@ -83,6 +83,10 @@ public:
     static QString tokenOf(const QString &keyOrToken);
 
 private:
+    // A key in (or changed) and out of the tables, aliases kept right; the observer is not told.
+    void storeKey(const VirtualKey &key);
+    bool dropKey(const QString &token);  // false: no such key
+
     QHash<QString, VirtualKey> m_keys;         // by token
     QHash<QString, QString> m_aliasToToken;
     QHash<QString, QString> m_replacedTokens;  // a replaced key's old token -> its current one
