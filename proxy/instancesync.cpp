@@ -193,6 +193,19 @@ void InstanceSync::apply(const ChangeFeed::Step &step)
             adopt(LedgerScope::user(id), user->budget);
         }
     }
+    // A key regenerated on another instance moves here too, with the calls in flight under its
+    // old token: they settle on it (else its spend would miss them, and a regeneration would
+    // be a way past its budget).
+    for (const auto &replaced : reloaded.replacedKeys) {
+        if (replaced.key) {
+            identities.replaceKey(replaced.oldToken,
+                                  keepingLocalSpend(*replaced.key, identities.keyByToken(replaced.oldToken)));
+            adopt(LedgerScope::key(replaced.newToken), replaced.key->budget);
+        } else {
+            identities.removeKey(replaced.oldToken);
+            identities.removeKey(replaced.newToken);
+        }
+    }
     for (const auto &[token, key] : reloaded.keys) {
         if (key)
             putKey(*key);

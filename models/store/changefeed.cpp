@@ -11,6 +11,8 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace Tollgate::ChangeFeed {
@@ -136,8 +138,8 @@ Result<QList<Change>> since(QSqlDatabase &db, qint64 seq, int limit)
 
 bool Step::isEmpty() const
 {
-    return reloaded.keys.isEmpty() && reloaded.users.isEmpty() && reloaded.endUsers.isEmpty()
-           && reloaded.models.isEmpty() && reloaded.settings.isEmpty();
+    return reloaded.replacedKeys.isEmpty() && reloaded.keys.isEmpty() && reloaded.users.isEmpty()
+           && reloaded.endUsers.isEmpty() && reloaded.models.isEmpty() && reloaded.settings.isEmpty();
 }
 
 Result<Step> follow(QSqlDatabase &db, qint64 seq, const QString &self)
@@ -152,6 +154,32 @@ Result<Step> follow(QSqlDatabase &db, qint64 seq, const QString &self)
         return step;
     QSet<QString> done;
     Reloaded &out = step.reloaded;
+    // Regenerations first: a key regenerated twice folds into one replacement (old → newest),
+    // and none of its tokens is reloaded on its own (the old one would read as deleted).
+    QList<std::pair<QString, QString>> replaced;
+    for (const Change &change : *changes) {
+        if (change.origin == self || change.kind != Kind::KeyReplaced)
+            continue;
+        const qsizetype space = change.objectId.indexOf(u' ');
+        if (space <= 0)
+            continue;
+        const QString from = change.objectId.left(space);
+        const QString to = change.objectId.mid(space + 1);
+        auto chain = std::find_if(replaced.begin(), replaced.end(), [&from](const auto &r) { return r.second == from; });
+        if (chain != replaced.end())
+            chain->second = to;
+        else
+            replaced.append({from, to});
+        done.insert(Kind::Key + u'\n' + from);
+        done.insert(Kind::Key + u'\n' + to);
+    }
+    for (const auto &[from, to] : std::as_const(replaced)) {
+        auto keys = rows<VirtualKey>(db, u"SELECT data, spend_nanousd FROM keys WHERE token = ?"_s, to,
+                                     u"reload a regenerated key"_s, IdentityJson::keyFromJson);
+        if (!keys)
+            return keys.error();
+        out.replacedKeys.append({from, to, first(*keys)});
+    }
     for (const Change &change : *changes) {
         step.nextSeq = std::max(step.nextSeq, change.seq);
         // This instance applied its own changes when it made them.

@@ -23,6 +23,9 @@ namespace ChangeFeed {
 // What a change names: the rows the other instances reload.
 namespace Kind {
 inline const QString Key = QStringLiteral("key");            // object id: the token
+// A regenerated key (object id: the old token, a space, the new one). Its old token's deletion
+// and new token's row come as Key changes too; a follower takes the three as one replacement.
+inline const QString KeyReplaced = QStringLiteral("key_replaced");
 inline const QString User = QStringLiteral("user");          // the user id (and the user's keys)
 inline const QString EndUser = QStringLiteral("end_user");   // the end user id
 inline const QString Model = QStringLiteral("model");        // a store-added model's id
@@ -61,6 +64,15 @@ Result<QList<Change>> since(QSqlDatabase &db, qint64 seq, int limit = 500);
 // What a follower reloads for its changes (the rows as they are now; absent = deleted).
 struct Reloaded
 {
+    // A key regenerated (once or more) since the last step: its old token and the key now
+    // (absent = deleted since). Its tokens are in no other list.
+    struct Replaced
+    {
+        QString oldToken;
+        QString newToken;
+        std::optional<VirtualKey> key;
+    };
+    QList<Replaced> replacedKeys;
     QList<std::pair<QString, std::optional<VirtualKey>>> keys;          // token → key
     QList<std::pair<QString, std::optional<User>>> users;               // user id → user
     QList<std::pair<QString, QList<VirtualKey>>> userKeys;              // user id → its keys now

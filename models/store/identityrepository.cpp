@@ -447,6 +447,7 @@ Store::WriteJob deleteKeys(const QStringList &tokens)
 Store::WriteJob moveKeySpendLogs(const QString &oldToken, const QString &newToken)
 {
     return [oldToken, newToken](QSqlDatabase &db) -> Result<void> {
+        ChangeFeed::note(ChangeFeed::Kind::KeyReplaced, oldToken + u' ' + newToken);
         QSqlQuery query(db);
         query.prepare(u"UPDATE spend_logs SET api_key = ? WHERE api_key = ?"_s);
         query.addBindValue(newToken);

@@ -146,7 +146,8 @@ private:
     QHash<LedgerScope, std::size_t> m_last;  // a scope's last entry in m_pending
 };
 Store::WriteJob deleteKeys(const QStringList &tokens);
-// A regenerated key's spend log rows: those of `oldToken` are the key's under `newToken`.
+// A regenerated key's spend log rows: those of `oldToken` are the key's under `newToken`. Notes
+// the replacement for the other instances (ChangeFeed::Kind::KeyReplaced).
 Store::WriteJob moveKeySpendLogs(const QString &oldToken, const QString &newToken);
 // The global budget's spend and window (a settings row): {"spend_nanousd", "budget_reset_at",
 // "budget_duration"}; empty when none was kept.

@@ -3,6 +3,7 @@
 // rpm_limit holds over the union of the instances (each enforces its share).
 // With TOLLGATE_TEST_PG_URL set (tst_shared_instances_pg, the `postgres` fixture's server) the
 // instances share a fresh PostgreSQL database instead (general_settings.database_url).
+#include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
 #include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
@@ -81,6 +82,7 @@ private Q_SLOTS:
     void rpmLimitHoldsOverTheUnion();
     void parallelLimitHoldsOverTheUnion();
     void spendShowsOnEveryInstance();
+    void aKeyRegeneratedOnOneInstanceKeepsItsCallsOnAnother();
 
 private:
     // Starts `count` instances on one database and waits until each counts them all.
@@ -132,6 +134,8 @@ bool TestSharedInstances::startInstances(int count, bool shared, const QByteArra
                    "    litellm_params:\n"
                    "      model: openai/slow\n"
                    "      api_key: sk-fake-upstream\n"
+                   "      input_cost_per_token: 0.000001\n"
+                   "      output_cost_per_token: 0.000002\n"
                    "      api_base: " + upstream + "/v1\n");
     }
     file.write("general_settings:\n"
@@ -360,6 +364,74 @@ void TestSharedInstances::spendShowsOnEveryInstance()
         QThread::msleep(50);
     QVERIFY(globalSpend(b) > 0);
     QCOMPARE(globalSpend(a), globalSpend(b));
+}
+
+// A key regenerated on one instance while its calls run on another: the other moves the key too
+// (the feed's key_replaced change), so those calls settle on it — its spend on every instance and
+// in the store, its spend log — instead of on a token no instance knows any more. Else a key's
+// owner could regenerate it in a loop past its budget on a second instance.
+void TestSharedInstances::aKeyRegeneratedOnOneInstanceKeepsItsCallsOnAnother()
+{
+    FakeProvider provider;
+    QVERIFY(provider.start() != 0);
+    QVERIFY(startInstances(2, true, provider.baseUrl()));
+    const Instance &a = m_instances.at(0);
+    const Instance &b = m_instances.at(1);
+    const auto generated = admin(a, "/key/generate", {{u"max_budget"_s, 10}});
+    QCOMPARE(generated.status, 200);
+    const QByteArray oldKey = generated.json().value(u"key"_s).toString().toLatin1();
+    const auto get = [](const Instance &instance, const QByteArray &path) {
+        HttpClient client(instance.port);
+        return client.get(path, {{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    };
+    const auto keySpend = [&](const Instance &instance, const QByteArray &key) {
+        return get(instance, "/key/info?key=" + key).json().value(u"info"_s).toObject().value(u"spend"_s).toDouble();
+    };
+    QElapsedTimer known;
+    known.start();
+    while (get(b, "/key/info?key=" + oldKey).status != 200 && known.elapsed() < 3000)
+        QThread::msleep(20);
+    HttpClient client(b.port);
+    const auto probe = client.post("/v1/chat/completions", chatBody(u"slow"_s), {{"Authorization", "Bearer " + oldKey}});
+    QCOMPARE(probe.status, 200);
+    const double cost = probe.header("x-litellm-response-cost").toDouble();
+    QVERIFY(cost > 0);
+
+    // Three calls on B, held by the upstream; the key is regenerated on A meanwhile.
+    provider.setLatency(std::chrono::milliseconds(2500));
+    const int before = provider.requestCount();
+    QElapsedTimer running;
+    running.start();
+    std::vector<std::unique_ptr<AsyncCall>> calls;
+    for (int i = 0; i < 3; ++i)
+        calls.push_back(std::make_unique<AsyncCall>(b.port, chatBody(u"slow"_s),
+                                                    QList<QPair<QByteArray, QByteArray>>{{"Authorization", "Bearer " + oldKey}}));
+    QTRY_COMPARE_WITH_TIMEOUT(provider.requestCount(), before + 3, 2000);
+    const auto regenerated = admin(a, "/key/regenerate", {{u"key"_s, QString::fromLatin1(oldKey)}});
+    QCOMPARE(regenerated.status, 200);
+    const QByteArray newKey = regenerated.json().value(u"key"_s).toString().toLatin1();
+    const QString newToken = regenerated.json().value(u"token"_s).toString();
+    QVERIFY(msUntilStatus(b, oldKey, 401, 1500) >= 0);   // B follows the change
+    QVERIFY2(running.elapsed() < 2500, "B learned of the regeneration after its calls ended: the test proves nothing");
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(calls.begin(), calls.end(), [](const auto &c) { return c->done(); }), 8000);
+    for (const auto &c : calls)
+        QCOMPARE(c->status(), 200);
+    provider.setLatency(std::chrono::milliseconds(0));
+
+    // The four calls are the key's: on B at once, on A (from the store) within a few seconds.
+    const auto near = [](double x, double y) { return std::abs(x - y) < 1e-9; };
+    QVERIFY2(near(keySpend(b, newKey), 4 * cost), qPrintable(QString::number(keySpend(b, newKey))));
+    QElapsedTimer timer;
+    timer.start();
+    while (!near(keySpend(a, newKey), 4 * cost) && timer.elapsed() < 4000)
+        QThread::msleep(50);
+    QVERIFY2(near(keySpend(a, newKey), 4 * cost), qPrintable(QString::number(keySpend(a, newKey))));
+    // Their spend log rows are the key's too.
+    const QJsonArray logs = QJsonDocument::fromJson(get(a, "/spend/logs?api_key=" + newToken.toLatin1()).body).array();
+    int slow = 0;
+    for (const QJsonValue &row : logs)
+        slow += row.toObject().value(u"model_group"_s).toString() == u"slow"_s ? 1 : 0;
+    QCOMPARE(slow, 4);
 }
 
 QTEST_GUILESS_MAIN(TestSharedInstances)

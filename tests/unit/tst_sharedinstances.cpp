@@ -60,6 +60,7 @@ private Q_SLOTS:
     void managementWritesRecordTheirChanges();
     void plainWritesRecordNothing();
     void followerReloadsWhatOthersChanged();
+    void followerTakesARegenerationAsOneReplacement();
     void heartbeatsMakeTheLiveList();
 };
 
@@ -204,6 +205,48 @@ void TestSharedInstances::followerReloadsWhatOthersChanged()
     step = follow(store, 3, u"a"_s);
     QCOMPARE(step.changes, 0);
     QCOMPARE(step.nextSeq, 3);
+}
+
+// A key regenerated twice before a follower reads: one replacement from the token it knows to
+// the newest, none of the tokens reloaded on its own (the old ones would read as deleted keys).
+// One regenerated and then deleted: the replacement without a key.
+void TestSharedInstances::followerTakesARegenerationAsOneReplacement()
+{
+    QTemporaryDir dir;
+    Store store;
+    QVERIFY(store.open(dir.filePath(u"regenerate.db"_s)).ok());
+    const VirtualKey first = makeKey(u"sk-ffffffffffffffffffffff"_s);
+    const VirtualKey other = makeKey(u"sk-gggggggggggggggggggggg"_s);
+    QVERIFY(store.writeNow(IdentityRepository::all({IdentityRepository::saveKey(first),
+                                                     IdentityRepository::saveKey(other)})).ok());
+    const auto regenerate = [&store](const VirtualKey &from, const QString &raw) {
+        VirtualKey to = from;
+        to.token = IdentityRegistry::tokenOf(raw);
+        const bool done = store.writeNow(ChangeFeed::recorded(
+                                             IdentityRepository::all({IdentityRepository::deleteKeys({from.token}),
+                                                                      IdentityRepository::saveKey(to),
+                                                                      IdentityRepository::moveKeySpendLogs(from.token, to.token)}),
+                                             u"a"_s))
+                              .ok();
+        return done ? to : VirtualKey();
+    };
+    const VirtualKey second = regenerate(first, u"sk-hhhhhhhhhhhhhhhhhhhhhh"_s);
+    const VirtualKey third = regenerate(second, u"sk-iiiiiiiiiiiiiiiiiiiiii"_s);
+    const VirtualKey otherNew = regenerate(other, u"sk-jjjjjjjjjjjjjjjjjjjjjj"_s);
+    QVERIFY(!third.token.isEmpty() && !otherNew.token.isEmpty());
+    QVERIFY(store.writeNow(ChangeFeed::recorded(IdentityRepository::deleteKeys({otherNew.token}), u"a"_s)).ok());
+
+    const ChangeFeed::Step step = follow(store, 0, u"b"_s);
+    QVERIFY(step.reloaded.keys.isEmpty());
+    QCOMPARE(step.reloaded.replacedKeys.size(), 2);
+    QCOMPARE(step.reloaded.replacedKeys.at(0).oldToken, first.token);
+    QCOMPARE(step.reloaded.replacedKeys.at(0).newToken, third.token);
+    QVERIFY(step.reloaded.replacedKeys.at(0).key);
+    QCOMPARE(step.reloaded.replacedKeys.at(0).key->token, third.token);
+    QCOMPARE(step.reloaded.replacedKeys.at(1).oldToken, other.token);
+    QVERIFY(!step.reloaded.replacedKeys.at(1).key);   // deleted since
+    // The instance that regenerated applied them itself.
+    QVERIFY(follow(store, 0, u"a"_s).isEmpty());
 }
 
 void TestSharedInstances::heartbeatsMakeTheLiveList()
