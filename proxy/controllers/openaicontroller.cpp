@@ -32,6 +32,9 @@ namespace Tollgate {
 
 namespace {
 
+// The most items an embeddings request's input may hold (OpenAI's limit).
+constexpr qsizetype MaxEmbeddingInputs = 2048;
+
 HttpResponse jsonResponse(const QJsonObject &object)
 {
     HttpResponse response;
@@ -89,6 +92,10 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body, con
         if (!body.value(u"input"_s).isString() && !body.value(u"input"_s).isArray())
             return errorResponse(ApiError::BadRequest, u"'input' is required and must be a string or an array."_s,
                                  u"input"_s);
+        // OpenAI's limit: a provider refuses more, and the mock would answer a vector for each.
+        if (body.value(u"input"_s).toArray().size() > MaxEmbeddingInputs)
+            return errorResponse(ApiError::BadRequest,
+                                 u"'input' may hold at most %1 items."_s.arg(MaxEmbeddingInputs), u"input"_s);
         break;
     case CallType::Messages:
     case CallType::Responses:

@@ -151,7 +151,10 @@ MockAnswer mockAnswer(CallType type, const Deployment &deployment, const QJsonOb
         } else {
             inputs.append(input.toString());
         }
-        const int dimensions = std::clamp(body.value(u"dimensions"_s).toInt(16), 1, 3072);
+        // At most MaxMockEmbeddingNumbers numbers in all (about 20 MB of JSON): fewer dimensions
+        // than asked for beyond that, never an answer that fills the memory.
+        const qsizetype perInput = std::max<qsizetype>(1, MaxMockEmbeddingNumbers / std::max<qsizetype>(1, inputs.size()));
+        const int dimensions = int(std::min<qsizetype>(std::clamp(body.value(u"dimensions"_s).toInt(16), 1, 3072), perInput));
         const bool base64 = body.value(u"encoding_format"_s).toString() == u"base64";
         QJsonArray data;
         for (qsizetype i = 0; i < inputs.size(); ++i) {

@@ -11,6 +11,9 @@ namespace Tollgate {
 // A local answer for mock/ deployments, for litellm_params.mock_response, and for a
 // request that carries "mock_response" itself (LiteLLM's testing hook). Shaped exactly like
 // OpenAI's, so SDKs parse it; usage is an estimate from the text until the tokenizer lands.
+// The most numbers a mock embeddings answer holds (inputs × dimensions).
+inline constexpr qsizetype MaxMockEmbeddingNumbers = qsizetype(1) << 20;
+
 struct MockAnswer
 {
     QByteArray body;            // the whole JSON answer (non-streaming)

@@ -82,6 +82,7 @@ private Q_SLOTS:
     void clientDisconnectCancelsUpstream();
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
+    void embeddingsAnswersStaySmall();
     void pricesComeFromTheCatalogueWhenConfigHasNone();
     void cachedTokensPayTheCacheReadPrice_data();
     void cachedTokensPayTheCacheReadPrice();
@@ -502,6 +503,38 @@ void TestRelay::mockResponseAnswersLocally()
     QCOMPARE(hooked.status, 200);
     QCOMPARE(m_fake.requestCount(), 0);
     QCOMPARE(hooked.sseData().last(), QByteArray("[DONE]"));
+}
+
+// An embeddings request names at most 2048 inputs (OpenAI's limit), and the mock's answer holds at
+// most 2^20 numbers: one small request (a caller's own mock_response) once made a vector of 3072
+// numbers per input for 20,000 inputs and ran the gateway out of memory.
+void TestRelay::embeddingsAnswersStaySmall()
+{
+    const auto embed = [this](int inputs, const QString &model) {
+        QJsonArray input;
+        for (int i = 0; i < inputs; ++i)
+            input.append(u"a"_s);
+        return m_client->post("/v1/embeddings", QJsonDocument(QJsonObject{{u"model"_s, model},
+                                                                           {u"input"_s, input},
+                                                                           {u"dimensions"_s, 3072},
+                                                                           {u"mock_response"_s, u"x"_s}})
+                                                     .toJson(QJsonDocument::Compact));
+    };
+    const auto tooMany = embed(2049, u"relay-model"_s);
+    QCOMPARE(tooMany.status, 400);
+    QCOMPARE(tooMany.json().value(u"error"_s).toObject().value(u"param"_s).toString(), u"input"_s);
+    QCOMPARE(m_fake.requestCount(), 0);
+
+    const auto most = embed(2048, u"relay-model"_s);
+    QCOMPARE(most.status, 200);
+    const QJsonArray data = most.json().value(u"data"_s).toArray();
+    QCOMPARE(data.size(), 2048);
+    QCOMPARE(data.first().toObject().value(u"embedding"_s).toArray().size(), (1 << 20) / 2048);
+    QVERIFY(most.body.size() < 32 * 1024 * 1024);
+    // One input keeps the dimensions it asked for.
+    const auto one = embed(1, u"relay-model"_s);
+    QCOMPARE(one.status, 200);
+    QCOMPARE(one.json().value(u"data"_s).toArray().first().toObject().value(u"embedding"_s).toArray().size(), 3072);
 }
 
 void TestRelay::pricesComeFromTheCatalogueWhenConfigHasNone()
