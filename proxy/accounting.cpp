@@ -163,12 +163,13 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
     std::optional<qint64> limit = deployment.maxTokens;
     if (!limit && price && price->contextWindow)
         limit = price->contextWindow;
-    // The five fields read here, in one walk of the members: a look-up costs ~0.4k
+    // The six fields read here, in one walk of the members: a look-up costs ~0.4k
     // instructions, a member's key ~0.15k, and a body read without its prompt holds two or
     // three members.
     QJsonValue maxTokens[2];   // max_completion_tokens, max_tokens
     QJsonValue counts[2];      // n, best_of
     QJsonValue prediction;
+    QJsonValue prompt;         // /v1/completions: a list is one completion (n of them) per prompt
     for (auto it = body.constBegin(); it != body.constEnd(); ++it) {
         const QString key = it.key();
         if (key == u"max_completion_tokens")
@@ -181,6 +182,8 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
             counts[1] = it.value();
         else if (key == u"prediction")
             prediction = it.value();
+        else if (key == u"prompt")
+            prompt = it.value();
     }
     // validate() let only whole numbers of 0 or more through; a huge one (1e300) is the limit.
     std::optional<qint64> sent;
@@ -205,6 +208,10 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
         if (count > 1)
             completions = std::max(completions, roundSaturated(count));
     }
+    // A list of strings or of token lists is that many prompts; a list of numbers is one.
+    if (const QJsonArray prompts = prompt.toArray();
+        prompts.size() > 1 && std::any_of(prompts.begin(), prompts.end(), [](const QJsonValue &p) { return !p.isDouble(); }))
+        completions = mulSaturated(completions, prompts.size());
     tokens.bound = mulSaturated(tokens.bound, completions);
     tokens.estimate = mulSaturated(tokens.estimate, completions);
     // Predicted outputs: rejected prediction tokens are billed as completion tokens too, at

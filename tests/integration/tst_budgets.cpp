@@ -76,6 +76,7 @@ private Q_SLOTS:
     void readFieldsMustHaveTheirTypes();
     void hugeMaxTokensCannotEscapeAStrictBudget();
     void strictModeNeverOvershootsWithToolsImagesAndN();
+    void aListOfPromptsIsBoundedPerPrompt();
     void rpmLimitWithHeaders();
     void eachLimitedScopeHasItsHeaders();
     void tpmLimit();
@@ -625,6 +626,33 @@ void TestBudgets::hugeMaxTokensCannotEscapeAStrictBudget()
     QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", unbounded).status, 429);
     unbounded.replace(QByteArray("priced"), QByteArray("vision"));
     QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", unbounded).status, 200);
+}
+
+// /v1/completions with a list of prompts writes max_tokens (times n) for each of them: the strict
+// bound counts them all. It counted one: 100 prompts on a $0.02 key spent $1.
+void TestBudgets::aListOfPromptsIsBoundedPerPrompt()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    // 1000 output tokens at $0.000002: $0.002 a prompt; the key holds five.
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.0105}});
+    const auto complete = [&](const QJsonValue &prompt) {
+        return m_gateway->client(key)->post(
+            "/v1/completions",
+            QJsonDocument(QJsonObject{{u"model"_s, u"priced"_s}, {u"prompt"_s, prompt}, {u"max_tokens"_s, 1000}})
+                .toJson(QJsonDocument::Compact));
+    };
+    const auto repeated = [](int count, const QJsonValue &item) {
+        QJsonArray list;
+        for (int i = 0; i < count; ++i)
+            list.append(item);
+        return list;
+    };
+    QCOMPARE(complete(repeated(4, u"hello"_s)).status, 200);
+    QCOMPARE(complete(QJsonArray{1, 2, 3}).status, 200);   // one prompt, as token ids
+    const auto strings = complete(repeated(6, u"hello"_s));
+    QCOMPARE(strings.status, 429);
+    QCOMPARE(strings.json().value(u"error"_s).toObject().value(u"type"_s).toString(), u"budget_exceeded"_s);
+    QCOMPARE(complete(repeated(6, QJsonArray{1, 2, 3})).status, 429);   // six prompts as token ids
 }
 
 void TestBudgets::strictModeNeverOvershootsWithToolsImagesAndN()
