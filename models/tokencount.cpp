@@ -299,6 +299,35 @@ void appendToolCalls(QString &text, const QJsonValue &calls)
     }
 }
 
+// A message's or output item's content: a string, or parts with a text.
+void appendContent(QString &text, const QJsonValue &content)
+{
+    if (content.isString()) {
+        text += content.toString();
+        return;
+    }
+    for (const QJsonValue part : content.toArray()) {
+        const QJsonObject object = part.toObject();
+        text += object.value(u"text"_s).toString();
+        text += object.value(u"refusal"_s).toString();
+    }
+}
+
+// What a chat answer's message, or a streamed chunk's delta (the same fields in pieces), says:
+// its content, refusal, reasoning (reasoning_content: DeepSeek, vLLM; reasoning: others), tool
+// calls and legacy function call are all output tokens.
+void appendMessage(QString &text, const QJsonObject &message)
+{
+    appendContent(text, message.value(u"content"_s));
+    text += message.value(u"refusal"_s).toString();
+    text += message.value(u"reasoning_content"_s).toString();
+    text += message.value(u"reasoning"_s).toString();
+    appendToolCalls(text, message.value(u"tool_calls"_s));
+    const QJsonObject legacy = message.value(u"function_call"_s).toObject();
+    text += legacy.value(u"name"_s).toString();
+    text += legacy.value(u"arguments"_s).toString();
+}
+
 } // namespace
 
 QString streamedText(const QList<QByteArray> &chunkPayloads)
@@ -319,12 +348,8 @@ QString streamedText(const QList<QByteArray> &chunkPayloads)
         }
         for (const QJsonValue choice : chunk.value(u"choices"_s).toArray()) {
             const QJsonObject object = choice.toObject();
-            const QJsonObject delta = object.value(u"delta"_s).toObject();
-            text += delta.value(u"content"_s).toString();
+            appendMessage(text, object.value(u"delta"_s).toObject());
             text += object.value(u"text"_s).toString();
-            // Tool calls and refusals are output tokens too.
-            text += delta.value(u"refusal"_s).toString();
-            appendToolCalls(text, delta.value(u"tool_calls"_s));
         }
     }
     return text;
@@ -340,29 +365,10 @@ QString answerText(const QByteArray &answer)
         else if (value.isString())
             text += value.toString();
     };
-    // A message's or output item's content: a string, or parts with a text.
-    const auto appendContent = [&text](const QJsonValue &content) {
-        if (content.isString()) {
-            text += content.toString();
-            return;
-        }
-        for (const QJsonValue part : content.toArray()) {
-            const QJsonObject object = part.toObject();
-            text += object.value(u"text"_s).toString();
-            text += object.value(u"refusal"_s).toString();
-        }
-    };
     for (const QJsonValue choice : object.value(u"choices"_s).toArray()) {
         const QJsonObject entry = choice.toObject();
         text += entry.value(u"text"_s).toString();
-        const QJsonObject message = entry.value(u"message"_s).toObject();
-        appendContent(message.value(u"content"_s));
-        text += message.value(u"refusal"_s).toString();
-        text += message.value(u"reasoning_content"_s).toString();
-        appendToolCalls(text, message.value(u"tool_calls"_s));
-        const QJsonObject legacy = message.value(u"function_call"_s).toObject();
-        text += legacy.value(u"name"_s).toString();
-        text += legacy.value(u"arguments"_s).toString();
+        appendMessage(text, entry.value(u"message"_s).toObject());
     }
     // Anthropic's Message.
     if (object.value(u"type"_s).toString() == u"message") {
@@ -377,7 +383,7 @@ QString answerText(const QByteArray &answer)
     // The Responses API's response.
     for (const QJsonValue item : object.value(u"output"_s).toArray()) {
         const QJsonObject entry = item.toObject();
-        appendContent(entry.value(u"content"_s));
+        appendContent(text, entry.value(u"content"_s));
         text += entry.value(u"name"_s).toString();
         text += entry.value(u"arguments"_s).toString();
         for (const QJsonValue summary : entry.value(u"summary"_s).toArray())

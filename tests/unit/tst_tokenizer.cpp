@@ -401,6 +401,35 @@ private slots:
         QFETCH(QString, text);
         QCOMPARE(Tollgate::answerText(answer), text);
     }
+    // A stream's chunks say the same as an answer's message, in pieces: every kind of text the
+    // client receives is output (a cut stream, or one without usage, is billed for it). Its
+    // reasoning, legacy function call and content parts were not counted.
+    void streamedTextReadsEveryDelta_data()
+    {
+        QTest::addColumn<QByteArrayList>("chunks");
+        QTest::addColumn<QString>("text");
+        QTest::newRow("content and refusal") << QByteArrayList{quoted("{'choices':[{'delta':{'content':'Hi'}}]}"),
+                                                               quoted("{'choices':[{'delta':{'refusal':'No'}}]}")}
+                                             << u"HiNo"_s;
+        QTest::newRow("reasoning") << QByteArrayList{quoted("{'choices':[{'delta':{'reasoning_content':'think'}}]}"),
+                                                     quoted("{'choices':[{'delta':{'reasoning':'more'}}]}"),
+                                                     quoted("{'choices':[{'delta':{'content':'!'}}]}")}
+                                   << u"thinkmore!"_s;
+        QTest::newRow("function call") << QByteArrayList{quoted("{'choices':[{'delta':{'function_call':{'name':'f'}}}]}"),
+                                                         quoted("{'choices':[{'delta':{'function_call':{'arguments':'(x)'}}}]}")}
+                                       << u"f(x)"_s;
+        QTest::newRow("tool calls") << QByteArrayList{quoted("{'choices':[{'delta':{'tool_calls':[{'index':0,'function':{'name':'g','arguments':'{'}}]}}]}")}
+                                    << u"g{"_s;
+        QTest::newRow("content parts") << QByteArrayList{quoted("{'choices':[{'delta':{'content':[{'type':'text','text':'A'},{'type':'text','text':'B'}]}}]}")}
+                                       << u"AB"_s;
+        QTest::newRow("completion") << QByteArrayList{quoted("{'choices':[{'text':'once'}]}")} << u"once"_s;
+    }
+    void streamedTextReadsEveryDelta()
+    {
+        QFETCH(QByteArrayList, chunks);
+        QFETCH(QString, text);
+        QCOMPARE(Tollgate::streamedText(chunks), text);
+    }
     static QByteArray quoted(const char *text) { return QByteArray(text).replace('\'', '"'); }
 
     void loneSurrogatesBecomeReplacementCharacters()
