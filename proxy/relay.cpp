@@ -514,24 +514,42 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     // bills it. A failure before any content costs nothing.
     const bool deliveredPart = m_streaming && m_streamedEvents > 0;
     const bool charged = status == u"success" || status == u"client_disconnected" || deliveredPart;
+    const QString &model = m_params.deployment.underlyingModel();
+    const auto countedPrompt = [&] {
+        return m_params.exactPrompt ? m_params.exactPrompt() : countRequestPromptTokens(m_params.body, model);
+    };
+    const auto countedOutput = [&] {
+        return countTextTokens(m_streaming ? streamedText(m_streamedPayloads) : answerText(m_body), model);
+    };
     if (charged && !m_usage) {
         // An answer or a stream without a usable usage block (client gone, broken off, a
         // provider without it or with counts that are no numbers): the tokens are counted from
         // the request and the text relayed — never $0.
         Usage estimate;
-        const QString &model = m_params.deployment.underlyingModel();
         // Anthropic's message_start told the exact prompt; else it is counted.
         if (m_startUsage)
             estimate = *m_startUsage;
-        else if (m_params.exactPrompt)
-            estimate.promptTokens = m_params.exactPrompt();
         else
-            estimate.promptTokens = countRequestPromptTokens(m_params.body, model);
-        estimate.completionTokens =
-            countTextTokens(m_streaming ? streamedText(m_streamedPayloads) : answerText(m_body), model);
+            estimate.promptTokens = countedPrompt();
+        estimate.completionTokens = countedOutput();
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
         m_usage = estimate;
         row.costEstimated = true;
+    } else if (charged && m_params.type != CallType::Embedding
+               && (m_usage->promptTokens <= 0 || m_usage->completionTokens <= 0)) {
+        // A usage of 0 tokens beside a prompt or an answer (a broken or hostile upstream) is
+        // no count of them: what was sent and relayed is counted instead. Zeros made every
+        // call free.
+        Usage checked = *m_usage;
+        if (checked.promptTokens <= 0)
+            checked.promptTokens = countedPrompt();
+        if (checked.completionTokens <= 0)
+            checked.completionTokens = countedOutput();
+        if (checked.promptTokens != m_usage->promptTokens || checked.completionTokens != m_usage->completionTokens) {
+            checked.totalTokens = checked.promptTokens + checked.completionTokens;
+            m_usage = checked;
+            row.costEstimated = true;
+        }
     }
     if (charged && m_usage) {
         row.promptTokens = m_usage->promptTokens;

@@ -90,6 +90,7 @@ private Q_SLOTS:
     void streamWithoutUsageIsCountedNotFree();
     void answerWithoutUsableUsageIsCountedNotFree_data();
     void answerWithoutUsableUsageIsCountedNotFree();
+    void streamWithUnusableUsageIsCountedNotFree_data();
     void streamWithUnusableUsageIsCountedNotFree();
     void brokenStreamIsChargedForWhatWasDelivered_data();
     void brokenStreamIsChargedForWhatWasDelivered();
@@ -656,6 +657,8 @@ void TestRelay::answerWithoutUsableUsageIsCountedNotFree_data()
     QTest::newRow("counts as strings") << QByteArray(R"(,"usage":{"prompt_tokens":"20","completion_tokens":"5"})");
     QTest::newRow("negative counts") << QByteArray(R"(,"usage":{"prompt_tokens":-1,"completion_tokens":-1000000})");
     QTest::newRow("NaN") << QByteArray(R"(,"usage":{"prompt_tokens":10,"completion_tokens":"NaN"})");
+    // Zeros beside a prompt and an answer count nothing: what was sent and relayed is counted.
+    QTest::newRow("zero counts") << QByteArray(R"(,"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0})");
 }
 
 void TestRelay::answerWithoutUsableUsageIsCountedNotFree()
@@ -679,15 +682,25 @@ void TestRelay::answerWithoutUsableUsageIsCountedNotFree()
     QCOMPARE(row->spend, usdToNanos(double(prompt) * InputPrice + double(completion) * OutputPrice));
 }
 
+void TestRelay::streamWithUnusableUsageIsCountedNotFree_data()
+{
+    QTest::addColumn<qint64>("prompt");
+    QTest::addColumn<qint64>("completion");
+    QTest::newRow("negative") << qint64(-5) << qint64(-1000);
+    QTest::newRow("zero") << qint64(0) << qint64(0);
+}
+
 void TestRelay::streamWithUnusableUsageIsCountedNotFree()
 {
     // The usage chunk comes, with counts that make no sense: counted as if it had not.
-    m_fake.setUsage(-5, -1000);
+    QFETCH(qint64, prompt);
+    QFETCH(qint64, completion);
+    m_fake.setUsage(prompt, completion);
     m_fake.setStreamChunks(4, 5ms);
     const QByteArray body = chatBody(u"relay-model"_s, true, {{u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}}});
     const auto response = m_client->post("/v1/chat/completions", body);
     QCOMPARE(response.status, 200);
-    QVERIFY(response.body.contains("-1000"));  // the provider's chunk reached the client
+    QVERIFY(response.body.contains(QByteArray("\"completion_tokens\":" + QByteArray::number(completion))));  // the provider's chunk reached the client
     const auto row = spendRow(response.header("x-litellm-call-id"));
     QVERIFY(row.has_value());
     QVERIFY(row->costEstimated);
