@@ -34,6 +34,8 @@ MoneySpinBox::MoneySpinBox(QWidget *parent) : QDoubleSpinBox(parent)
     setDecimals(6);
     setRange(0, 1e9);
     connect(lineEdit(), &QLineEdit::textChanged, this, &MoneySpinBox::inputChanged);
+    // A value set or stepped to changes the text with the line edit's signals blocked.
+    connect(this, &QDoubleSpinBox::valueChanged, this, &MoneySpinBox::inputChanged);
 }
 
 void MoneySpinBox::keyPressEvent(QKeyEvent *event)

@@ -35,8 +35,8 @@ public:
     explicit MoneySpinBox(QWidget *parent = nullptr);
 
 Q_SIGNALS:
-    // The text changed, an amount or not (textChanged() waits for an amount): for OK buttons
-    // that follow hasAcceptableInput().
+    // The text changed, an amount or not (textChanged() waits for an amount), or the value
+    // (set, stepped): for OK buttons that follow hasAcceptableInput().
     void inputChanged();
 
 protected:
