@@ -38,6 +38,8 @@ KeyDialog::KeyDialog(const KeyRecord &key, QWidget *parent) : KeyDialog(parent)
     setWindowTitle(tr("Edit key %1").arg(key.displayName()));
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Save"));
     m_ui->keyAliasLineEdit->setText(key.keyAlias);
+    // No name is a choice too: the gateway drops the alias, and lists show the masked key.
+    m_ui->keyAliasLineEdit->setPlaceholderText(tr("none: shown as %1").arg(key.keyName));
     m_ui->userIdLineEdit->setText(key.userId);
     m_ui->modelsLineEdit->setText(DialogFields::joinModels(key.models));
     m_ui->expiresLabel->setText(tr("New expiry:"));
