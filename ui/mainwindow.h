@@ -129,6 +129,7 @@ private:
     void updateHeader();
     void dismissConnectionErrors();
     void showStartMessages();
+    void rememberPreviousMasterKey(const ConnectionInfo &next);
     void copyToClipboard(const QString &text, const QString &what);
 
     ApiClient *m_api;

@@ -117,6 +117,7 @@ private Q_SLOTS:
     void contextMenuFilterKeepsOtherFilters();
     void tableModelPassesTheModelTester();
     void masterKeyAndOpenAccessCallsAreNamed();
+    void theOldMasterKeysSpendIsNamedAfterARotation();
     void aKeyWhoseNameIsClearedIsShownByItsMaskedKey();
     void filtersBySessionAndShowsTheTokenSplit();
     void refusedCallsShowTheirReasonAndFilter();
@@ -383,6 +384,41 @@ void TestSpendLogPage::masterKeyAndOpenAccessCallsAreNamed()
     // Calls without a key (a gateway with no master key) and of deleted keys.
     QCOMPARE(page.model()->keyName(QString()), u"No key (open access)"_s);
     QCOMPARE(page.model()->keyName(u"63b0e2aa00"_s), u"Deleted key 63b0e2aa…"_s);
+}
+
+void TestSpendLogPage::theOldMasterKeysSpendIsNamedAfterARotation()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    QCOMPARE(fixture.chat(GatewayFixture::MasterKey, u"gpt-a"_s), 200);
+    const QString oldToken = fixture.api().masterKeyToken();
+    auto window = fixture.createWindow();
+
+    // A rotation as the desktop app does it (rotateMasterKey): the gateway, the client, then
+    // the window take the new key.
+    const QString newKey = u"sk-rotated-master-key"_s;
+    QVERIFY(fixture.gateway().host().setMasterKey(newKey));
+    fixture.api().setMasterKey(newKey);
+    ConnectionInfo connection = fixture.connection();
+    connection.masterKey = newKey;
+    window->setConnection(connection);
+    QCOMPARE(fixture.chat(newKey.toUtf8(), u"gpt-b"_s), 200);
+
+    auto *page = UiFixture::showPage<SpendLogPage>(*window);
+    QVERIFY(page);
+    QCOMPARE(page->model()->rowCount(), 2);
+    QCOMPARE(page->model()->keyName(oldToken), u"Master key (previous)"_s);
+    QCOMPARE(page->model()->keyName(fixture.api().masterKeyToken()), u"Master key"_s);
+
+    // Also after a restart of the window: the settings keep the old key's token (not the key).
+    window.reset();
+    window = fixture.createWindow();
+    page = UiFixture::showPage<SpendLogPage>(*window);
+    QVERIFY(page);
+    QCOMPARE(page->model()->keyName(oldToken), u"Master key (previous)"_s);
+    QFile ini(fixture.settingsFileName());
+    QVERIFY(ini.open(QIODevice::ReadOnly));
+    QVERIFY(!ini.readAll().contains(GatewayFixture::MasterKey));
 }
 
 void TestSpendLogPage::aKeyWhoseNameIsClearedIsShownByItsMaskedKey()

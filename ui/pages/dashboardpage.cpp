@@ -268,7 +268,8 @@ void DashboardPage::doRefresh()
         m_keysStale = false;
         beginCall();
         IdentityLists::fetchKeys(api(), this, [this](const QList<KeyRecord> &keys, bool ok) {
-            const QHash<QString, QString> names = IdentityLists::keyNames(keys, api()->masterKeyToken());
+            const QHash<QString, QString> names =
+                IdentityLists::keyNames(keys, api()->masterKeyToken(), api()->previousMasterKeyTokens());
             if (ok && names != m_keyNames) {
                 m_keyNames = names;
                 if (m_chartByKey)

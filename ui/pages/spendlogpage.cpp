@@ -415,7 +415,8 @@ void SpendLogPage::fetchKeyNames()
             for (const KeyRecord &key : keys)
                 m_keys.append({key.token, key.displayName()});
             const QString master = api()->masterKeyToken();
-            const QHash<QString, QString> names = IdentityLists::keyNames(keys, master);
+            const QHash<QString, QString> names =
+                IdentityLists::keyNames(keys, master, api()->previousMasterKeyTokens());
             // Calls made with the master key can be picked too.
             if (!master.isEmpty())
                 m_keys.append({master, names.value(master)});
