@@ -36,6 +36,10 @@ void seed(UiFixture &fixture)
     gateway.post("/model/new", QJsonObject{{u"model_name"_s, u"team-llama"_s},
                                            {u"litellm_params"_s, QJsonObject{{u"model"_s, u"mock/team-llama-70b"_s}}},
                                            {u"model_info"_s, QJsonObject{{u"access_groups"_s, QJsonArray{u"all-team"_s}}}}});
+    // As long as the built-in configuration's names.
+    gateway.post("/model/new", QJsonObject{{u"model_name"_s, u"text-embedding-3-small"_s},
+                                           {u"litellm_params"_s, QJsonObject{{u"model"_s, u"mock/text-embedding-3-small"_s}}},
+                                           {u"model_info"_s, QJsonObject{{u"access_groups"_s, QJsonArray{u"default-models"_s}}}}});
     const QByteArray key = gateway
                                .post("/key/generate", QJsonObject{{u"key_alias"_s, u"alice-laptop"_s},
                                                                   {u"user_id"_s, u"alice@example.com"_s},
