@@ -10,7 +10,9 @@
 #include "ui/tableview.h"
 
 #include <QAbstractSpinBox>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QLabel>
@@ -168,6 +170,15 @@ void TestLayout::dialogsShowEveryField()
             keys->setAvailableModels(models, groups);
         if (auto *users = qobject_cast<UserDialog *>(dialog))
             users->setAvailableModels(models, groups);
+        // The notes that appear while the dialog is open: a models name the gateway does not
+        // have, a soft limit above the max budget.
+        if (auto *names = dialog->findChild<QLineEdit *>(u"modelsLineEdit"_s); names && qobject_cast<KeyDialog *>(dialog))
+            names->setText(u"gpt-4o, gpt-4o-mni, claude-opus"_s);
+        if (auto *soft = dialog->findChild<QDoubleSpinBox *>(u"softBudgetDoubleSpinBox"_s)) {
+            for (const QString &name : {u"maxBudgetCheckBox"_s, u"softBudgetCheckBox"_s})
+                dialog->findChild<QCheckBox *>(name)->setChecked(true);
+            soft->setValue(20);
+        }
         QTest::qWait(20);
         const QString problem = cutOff(dialog);
         QVERIFY2(problem.isEmpty(), qPrintable(QString::fromLatin1(dialog->metaObject()->className()) + u": "_s + problem));

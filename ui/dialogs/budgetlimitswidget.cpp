@@ -155,7 +155,10 @@ void BudgetLimitsWidget::updateSoftBudgetNote()
             tr("The soft limit is above the max budget: it would never warn, as calls are refused at %1. Set it "
                "lower, or switch it off.")
                 .arg(Format::usd(m_ui->maxBudgetDoubleSpinBox->value())));
-    m_ui->softBudgetNoteLabel->setVisible(above);
+    if (m_ui->softBudgetNoteLabel->isVisibleTo(this) != above) {
+        m_ui->softBudgetNoteLabel->setVisible(above);
+        DialogFields::fitToContents(window());   // the dialog grows to hold it
+    }
 }
 
 } // namespace Tollgate
