@@ -275,6 +275,9 @@ int run(const CommandLine &commandLine)
         info.masterKey = masterKey.key;
         info.masterKeySource = masterKeySourceText(masterKey);
         info.masterKeyFromConfig = masterKey.source == MasterKey::Source::Config;
+        info.portChoice = commandLine.portGiven && current.port == commandLine.port ? ConnectionInfo::PortChoice::CommandLine
+                          : port != current.port                                 ? ConnectionInfo::PortChoice::FreePort
+                                                                                 : ConnectionInfo::PortChoice::Settings;
         info.databasePath = databasePath;
         info.configPath = current.configPath;
         info.budgetMode = config.general.budgetEnforcement == BudgetEnforcement::Strict ? u"strict"_s : u"reserve"_s;

@@ -103,6 +103,10 @@
         <source>%1 (user&apos;s)</source>
         <translation>%1 (des Benutzers)</translation>
     </message>
+    <message>
+        <source>The soft limit is above the max budget: it would never warn, as calls are refused at %1. Set it lower, or switch it off.</source>
+        <translation>Das Soft-Limit liegt über dem max. Budget: Es würde nie warnen, denn Aufrufe werden schon bei %1 abgelehnt. Setzen Sie es niedriger oder schalten Sie es aus.</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::BudgetTableModel</name>
@@ -554,6 +558,14 @@ Parallele Anfragen: %3</translation>
     <message>
         <source>This key&apos;s budget is used up: calls with it are refused until the budget resets or is raised on the Keys page.</source>
         <translation>Das Budget dieses Schlüssels ist aufgebraucht: Aufrufe damit werden abgelehnt, bis das Budget zurückgesetzt oder auf der Seite „Schlüssel“ erhöht wird.</translation>
+    </message>
+    <message>
+        <source>(user&apos;s budget used up)</source>
+        <translation>(Budget des Benutzers aufgebraucht)</translation>
+    </message>
+    <message>
+        <source>The budget of its user %1 is used up: calls with this key are refused until that budget resets or is raised on the Users page.</source>
+        <translation>Das Budget seines Benutzers %1 ist aufgebraucht: Aufrufe mit diesem Schlüssel werden abgelehnt, bis dieses Budget zurückgesetzt oder auf der Seite „Benutzer“ erhöht wird.</translation>
     </message>
 </context>
 <context>
@@ -1130,6 +1142,10 @@ Zugriffsgruppen: %2</translation>
         <source>Deleted key %1…</source>
         <translation>Gelöschter Schlüssel %1…</translation>
     </message>
+    <message>
+        <source>Master key (previous)</source>
+        <translation>Master-Schlüssel (früherer)</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::KeyCreatedDialog</name>
@@ -1267,6 +1283,14 @@ Zugriffsgruppen: %2</translation>
     <message>
         <source>Save and create user</source>
         <translation>Speichern und Benutzer anlegen</translation>
+    </message>
+    <message>
+        <source>none: shown as %1</source>
+        <translation>keiner: angezeigt als %1</translation>
+    </message>
+    <message>
+        <source>Not a model or access group of this gateway: %1. Names must match exactly; “*” stands for every model.</source>
+        <translation>Kein Modell und keine Zugriffsgruppe dieses Gateways: %1. Namen müssen genau übereinstimmen; „*“ steht für alle Modelle.</translation>
     </message>
 </context>
 <context>
@@ -1749,14 +1773,6 @@ Erstellt am %2 von %3</translation>
         <translation>Zugriffsgruppen</translation>
     </message>
     <message>
-        <source>Input $/1M tokens</source>
-        <translation>Eingabe $/1 Mio. Tokens</translation>
-    </message>
-    <message>
-        <source>Output $/1M tokens</source>
-        <translation>Ausgabe $/1 Mio. Tokens</translation>
-    </message>
-    <message>
         <source>Price source</source>
         <translation>Preisquelle</translation>
     </message>
@@ -1807,6 +1823,22 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>%1 at %2</source>
         <translation>%1 bei %2</translation>
+    </message>
+    <message>
+        <source>Input $/1M</source>
+        <translation>Eingabe $/1 Mio.</translation>
+    </message>
+    <message>
+        <source>Output $/1M</source>
+        <translation>Ausgabe $/1 Mio.</translation>
+    </message>
+    <message>
+        <source>US dollars per million input (prompt) tokens</source>
+        <translation>US-Dollar pro Million Eingabe-Tokens (Prompt)</translation>
+    </message>
+    <message>
+        <source>US dollars per million output (completion) tokens</source>
+        <translation>US-Dollar pro Million Ausgabe-Tokens (Antwort)</translation>
     </message>
 </context>
 <context>
@@ -2326,6 +2358,14 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>There is no system tray on this desktop, so closing the window quits Tollgate and it starts with its window open.</source>
         <translation>Diese Arbeitsumgebung hat keinen Infobereich: Das Schließen des Fensters beendet Tollgate, und Tollgate startet mit geöffnetem Fenster.</translation>
+    </message>
+    <message>
+        <source>listening on %1 (started with --port)</source>
+        <translation>lauscht auf %1 (mit --port gestartet)</translation>
+    </message>
+    <message>
+        <source>listening on %1 (port %2 was taken)</source>
+        <translation>lauscht auf %1 (Port %2 war belegt)</translation>
     </message>
 </context>
 <context>

@@ -74,7 +74,12 @@ QString ApiClient::masterKeyToken() const
 {
     if (m_masterKey.isEmpty())
         return {};
-    return QString::fromLatin1(QCryptographicHash::hash(m_masterKey.toUtf8(), QCryptographicHash::Sha256).toHex());
+    return tokenOf(m_masterKey);
+}
+
+QString ApiClient::tokenOf(const QString &key)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256).toHex());
 }
 
 QNetworkReply *ApiClient::send(const QString &path, const QUrlQuery &query, const QByteArray *body)

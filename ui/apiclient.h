@@ -57,6 +57,12 @@ public:
     // The master key's SHA-256 hex: the `api_key` the gateway records for calls made with it
     // ("" without a master key, as for calls on an open gateway).
     [[nodiscard]] QString masterKeyToken() const;
+    // The tokens of the gateway's earlier master keys (rotated away): the spend of calls made
+    // with them is the master key's, not a deleted key's.
+    void setPreviousMasterKeyTokens(const QStringList &tokens) { m_previousMasterKeyTokens = tokens; }
+    [[nodiscard]] QStringList previousMasterKeyTokens() const { return m_previousMasterKeyTokens; }
+    // A key's SHA-256 hex, as the gateway records it.
+    [[nodiscard]] static QString tokenOf(const QString &key);
 
     void get(const QString &path, const QUrlQuery &query, QObject *context, Callback callback);
     void post(const QString &path, const QJsonObject &body, QObject *context, Callback callback,
@@ -91,6 +97,7 @@ private:
     QNetworkAccessManager *m_network;
     QUrl m_baseUrl;
     QString m_masterKey;
+    QStringList m_previousMasterKeyTokens;
     int m_inFlight = 0;
     quint64 m_target = 0;   // counts base URL changes: a GET sent before the last one is stale
 };

@@ -26,6 +26,7 @@ const QList<Entry> &table()
         {AppSettings::Key::WelcomeShown, u"window/welcomeShown"_s, false},
         {AppSettings::Key::GatewayMode, u"connection/gateway"_s, u"local"_s},
         {AppSettings::Key::RemoteBaseUrl, u"connection/remoteBaseUrl"_s, QString()},
+        {AppSettings::Key::PreviousMasterKeyTokens, u"gateway/previousMasterKeyTokens"_s, QStringList()},
     };
     return entries;
 }

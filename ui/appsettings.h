@@ -24,6 +24,7 @@ public:
         WelcomeShown,       // false until the first-start welcome was shown
         GatewayMode,        // "local": the in-process gateway; "remote": a gateway at RemoteBaseUrl
         RemoteBaseUrl,      // e.g. "https://gateway.example.com:4000" (its master key is in the keychain)
+        PreviousMasterKeyTokens,  // [] SHA-256 hex of the local gateway's master keys before a rotation
     };
 
     // `settings` defaults to QSettings() (organisation/application names of the app);

@@ -72,9 +72,12 @@ void fetchUsers(ApiClient *api, QObject *context, UsersCallback done)
     fetchPage(api, context, fetch, 1);
 }
 
-QHash<QString, QString> keyNames(const QList<KeyRecord> &keys, const QString &masterKeyToken)
+QHash<QString, QString> keyNames(const QList<KeyRecord> &keys, const QString &masterKeyToken,
+                                 const QStringList &previousMasterKeyTokens)
 {
     QHash<QString, QString> names;
+    for (const QString &token : previousMasterKeyTokens)
+        names.insert(token, QCoreApplication::translate("Tollgate::IdentityLists", "Master key (previous)"));
     for (const KeyRecord &key : keys)
         names.insert(key.token, key.displayName());
     if (!masterKeyToken.isEmpty())

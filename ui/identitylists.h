@@ -26,8 +26,10 @@ void fetchUsers(ApiClient *api, QObject *context, UsersCallback done);
 
 // token → what the window calls the key (alias, else "sk-...abcd"); `masterKeyToken` (the
 // SHA-256 hex the gateway records for master-key calls, ApiClient::masterKeyToken()) is
-// "Master key".
-QHash<QString, QString> keyNames(const QList<KeyRecord> &keys, const QString &masterKeyToken = {});
+// "Master key", `previousMasterKeyTokens` (ApiClient::previousMasterKeyTokens()) are
+// "Master key (previous)".
+QHash<QString, QString> keyNames(const QList<KeyRecord> &keys, const QString &masterKeyToken = {},
+                                 const QStringList &previousMasterKeyTokens = {});
 
 // What the window calls the key behind a spend-log or report `api_key`: its name from
 // `names`, "No key (open access)" for "" (calls on a gateway without a master key), else

@@ -79,6 +79,7 @@ MainWindow::MainWindow(ApiClient *api, AppSettings *settings, ConnectionInfo con
     m_sidebar->setFrameShape(QFrame::NoFrame);
     m_sidebar->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Expanding);
 
+    m_api->setPreviousMasterKeyTokens(m_settings->value(AppSettings::Key::PreviousMasterKeyTokens).toStringList());
     addPage(new DashboardPage(api, this));
     auto *keys = new KeysPage(api, this);
     addPage(keys);
@@ -194,6 +195,7 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::setConnection(const ConnectionInfo &connection)
 {
+    rememberPreviousMasterKey(connection);
     const bool wasWaiting = m_connection.waitingForKeychain;
     m_connection = connection;
     m_connection.waitingForKeychain = false;
@@ -206,6 +208,26 @@ void MainWindow::setConnection(const ConnectionInfo &connection)
         showStartMessages();
     if (Page *page = currentPage())
         page->refresh();
+}
+
+void MainWindow::rememberPreviousMasterKey(const ConnectionInfo &next)
+{
+    // The gateway on this computer with another master key (rotated, or config.yaml's changed):
+    // spend recorded with the old one stays the master key's, also after a restart.
+    if (m_connection.remote || next.remote || m_connection.masterKey.isEmpty() || next.masterKey.isEmpty()
+        || next.masterKey == m_connection.masterKey)
+        return;
+    QStringList tokens = m_settings->value(AppSettings::Key::PreviousMasterKeyTokens).toStringList();
+    const QString token = ApiClient::tokenOf(m_connection.masterKey);
+    if (tokens.contains(token))
+        return;
+    tokens.append(token);
+    constexpr qsizetype Kept = 20;
+    if (tokens.size() > Kept)
+        tokens = tokens.mid(tokens.size() - Kept);
+    m_settings->setValue(AppSettings::Key::PreviousMasterKeyTokens, tokens);
+    m_settings->sync();
+    m_api->setPreviousMasterKeyTokens(tokens);
 }
 
 void MainWindow::switchTo(const ConnectionInfo &connection)

@@ -37,6 +37,10 @@ struct ConnectionInfo
     QString budgetMode;           // how the running gateway enforces budgets: "reserve", "strict" ("" unknown)
     bool firstStart = false;      // the master key was just created
     bool masterKeyFromConfig = false;  // config.yaml sets it: the window cannot rotate it
+    // Where the port the gateway listens on (baseUrl's) comes from: the Port setting, --port
+    // (which wins over it), or a free port because the one asked for was taken.
+    enum class PortChoice { Settings, CommandLine, FreePort };
+    PortChoice portChoice = PortChoice::Settings;
     // The gateway is not up yet: the window waits for the keychain to hand out the master key
     // (an OS dialog may be open). MainWindow::setConnection() ends the wait.
     bool waitingForKeychain = false;
@@ -125,6 +129,7 @@ private:
     void updateHeader();
     void dismissConnectionErrors();
     void showStartMessages();
+    void rememberPreviousMasterKey(const ConnectionInfo &next);
     void copyToClipboard(const QString &text, const QString &what);
 
     ApiClient *m_api;

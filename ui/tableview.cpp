@@ -78,6 +78,14 @@ void TableView::setStretchColumn(int column)
     fitStretchColumn();
 }
 
+void TableView::setShrinkableColumns(const QList<int> &columns)
+{
+    m_shrinkableColumns = columns;
+    for (int column : columns)
+        horizontalHeader()->setSectionResizeMode(column, QHeaderView::Interactive);
+    fitStretchColumn();
+}
+
 void TableView::fitStretchColumn()
 {
     QHeaderView *header = horizontalHeader();
@@ -86,13 +94,54 @@ void TableView::fitStretchColumn()
     m_fitting = true;
     int others = 0;
     for (int c = 0; c < header->count(); ++c) {
-        if (c != m_stretchColumn && !header->isSectionHidden(c))
+        if (c != m_stretchColumn && !m_shrinkableColumns.contains(c) && !header->isSectionHidden(c))
+            others += header->sectionSize(c);
+    }
+    fitShrinkableColumns(viewport()->width() - others - header->sectionSizeHint(m_stretchColumn));
+    for (int c : std::as_const(m_shrinkableColumns)) {
+        if (c < header->count() && !header->isSectionHidden(c))
             others += header->sectionSize(c);
     }
     const int width = std::max(header->sectionSizeHint(m_stretchColumn), viewport()->width() - others);
     if (header->sectionSize(m_stretchColumn) != width)
         header->resizeSection(m_stretchColumn, width);
     m_fitting = false;
+}
+
+void TableView::fitShrinkableColumns(int room)
+{
+    // Each as wide as its contents, unless together they need more than `room`: then the
+    // widest give way first (all narrowed to one width, none below its header).
+    QHeaderView *header = horizontalHeader();
+    struct Column
+    {
+        int column;
+        int least;    // its header
+        int wanted;   // its contents and header
+        [[nodiscard]] int width(int cap) const { return std::max(least, std::min(wanted, cap)); }
+    };
+    QList<Column> columns;
+    for (int c : std::as_const(m_shrinkableColumns)) {
+        if (c < header->count() && !header->isSectionHidden(c)) {
+            const int least = header->sectionSizeHint(c);
+            columns.append({c, least, std::max(least, sizeHintForColumn(c))});
+        }
+    }
+    const auto total = [&columns](int cap) {
+        int sum = 0;
+        for (const Column &column : std::as_const(columns))
+            sum += column.width(cap);
+        return sum;
+    };
+    int cap = 0;
+    for (const Column &column : std::as_const(columns))
+        cap = std::max(cap, column.wanted);
+    while (cap > 0 && total(cap) > room)
+        --cap;
+    for (const Column &column : std::as_const(columns)) {
+        if (header->sectionSize(column.column) != column.width(cap))
+            header->resizeSection(column.column, column.width(cap));
+    }
 }
 
 void TableView::updateGeometries()

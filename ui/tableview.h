@@ -23,6 +23,10 @@ public:
     // The column that takes the width left (and gives it back when the window narrows); every
     // other column is as wide as its header and its contents. Call after setSourceModel().
     void setStretchColumn(int column);
+    // Columns as wide as their contents while the window has room, which give way (after the
+    // stretch column, down to their header's width, their text elided) where it has not, so
+    // every column stays in view. Call after setStretchColumn().
+    void setShrinkableColumns(const QList<int> &columns);
 
     void setEmptyText(const QString &text);
     // What the empty table says now: that it waits for the gateway (setWaiting), else the
@@ -53,8 +57,10 @@ private:
     QString m_emptyText;
     bool m_waiting = false;
     int m_stretchColumn = -1;
+    QList<int> m_shrinkableColumns;
     bool m_fitting = false;
     void fitStretchColumn();
+    void fitShrinkableColumns(int room);
 };
 
 } // namespace Tollgate

@@ -77,6 +77,7 @@ private Q_SLOTS:
     void comesRightAfterKeys();
     void listsTheKeysWithAPlaceholderAndTheirModels();
     void keysThatAreRefusedAreMarkedInTheList();
+    void aKeyWhoseUsersBudgetIsUsedUpIsMarked();
     void aNewKeyForTheToolFillsInTheRealKey();
     void copyPutsTheSetUpOnTheClipboard();
     void switchingToolChangesTheSetUp();
@@ -160,6 +161,40 @@ void TestConnectPage::keysThatAreRefusedAreMarkedInTheList()
     keys->setCurrentIndex(keys->findText(label(u"spent"_s)));
     auto *note = page->findChild<QLabel *>(u"connectKeyNoteLabel"_s);
     QVERIFY2(note->text().contains(u"budget is used up"_s), qPrintable(note->text()));
+}
+
+// A key without a budget of its own is refused all the same when its user's is used up.
+void TestConnectPage::aKeyWhoseUsersBudgetIsUsedUpIsMarked()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    QCOMPARE(fixture.gateway()
+                 .post("/user/new", QJsonObject{{u"user_id"_s, u"dana"_s},
+                                                {u"max_budget"_s, 0.0},
+                                                {u"auto_create_key"_s, false}})
+                 .status,
+             200);
+    const QByteArray danas = fixture.gateway()
+                                 .post("/key/generate", QJsonObject{{u"key_alias"_s, u"danas"_s}, {u"user_id"_s, u"dana"_s}})
+                                 .json()
+                                 .value(u"key"_s)
+                                 .toString()
+                                 .toUtf8();
+    QCOMPARE(fixture.chat(danas), 429);   // the gateway refuses it
+    fixture.gateway().post("/key/generate", QJsonObject{{u"key_alias"_s, u"fine"_s}});
+    auto window = fixture.createWindow();
+    auto *page = UiFixture::showPage<ConnectPage>(*window);
+    QVERIFY(page);
+    QComboBox *keys = page->keyComboBox();
+    QCOMPARE(keys->count(), 2);
+    const int index = keys->findText(u"danas"_s, Qt::MatchStartsWith);
+    QVERIFY(index >= 0);
+    QVERIFY2(keys->itemText(index).endsWith(u"(user's budget used up)"_s), qPrintable(keys->itemText(index)));
+    QVERIFY(!keys->itemText(keys->findText(u"fine"_s, Qt::MatchStartsWith)).contains(u"used up"_s));
+
+    keys->setCurrentIndex(index);
+    auto *note = page->findChild<QLabel *>(u"connectKeyNoteLabel"_s);
+    QVERIFY2(note->text().contains(u"budget of its user dana is used up"_s), qPrintable(note->text()));
 }
 
 void TestConnectPage::aNewKeyForTheToolFillsInTheRealKey()

@@ -107,6 +107,7 @@ private Q_SLOTS:
     void anEmptiedBudgetFieldIsNotSavedAsItsOldValue();
     void theOwnersModelsAndLimitsShowWhereTheKeyHasNone();
     void anOwnerWhoIsNotAUserYetIsSaidBeforeTheKeyIsMade();
+    void theModelsFieldOffersTheGatewaysModelsAndSaysAnUnknownName();
 };
 
 void TestKeysPage::cleanup()
@@ -746,6 +747,45 @@ void TestKeysPage::anOwnerWhoIsNotAUserYetIsSaidBeforeTheKeyIsMade()
     edit->findChild<QLineEdit *>(u"userIdLineEdit"_s)->setText(u"nobody"_s);
     QVERIFY(!editNote->isVisibleTo(edit));
     edit->reject();
+}
+
+void TestKeysPage::theModelsFieldOffersTheGatewaysModelsAndSaysAnUnknownName()
+{
+    // The gateway matches a key's models exactly: a typo gives a key that can call nothing.
+    KeysSetUp s;
+    QVERIFY2(s.start(), qPrintable(s.fixture.gateway().lastError()));
+    QVERIFY(trigger(s.page, u"newKeyAction"_s));
+    auto *dialog = waitForDialog<KeyDialog>(s.page);
+    QVERIFY(dialog);
+    auto *models = dialog->findChild<QLineEdit *>(u"modelsLineEdit"_s);
+    auto *note = dialog->findChild<QLabel *>(u"unknownModelsLabel"_s);
+    QVERIFY(note);
+    auto *ok = dialog->findChild<QDialogButtonBox *>(u"buttonBox"_s)->button(QDialogButtonBox::Ok);
+    // The models and access groups are offered for the name being typed, after the others.
+    QTRY_VERIFY_WITH_TIMEOUT(models->completer(), 5000);
+    QStringList offered;
+    for (int row = 0; row < models->completer()->model()->rowCount(); ++row)
+        offered.append(models->completer()->model()->index(row, 0).data().toString());
+    for (const QString &name : {u"gpt-a"_s, u"gpt-b"_s, u"gpt-c"_s, u"all-team"_s, u"beta"_s})
+        QVERIFY2(offered.contains(name), qPrintable(offered.join(u", "_s)));
+    dialog->show();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    models->setFocus();
+    QTest::keyClicks(models, u"gpt-a, all-t"_s);
+    QCOMPARE(models->completer()->completionPrefix(), u"gpt-a, all-t"_s);
+    QCOMPARE(models->completer()->currentCompletion(), u"gpt-a, all-team"_s);
+
+    // Names the gateway has, groups and "*" are fine; anything else is said (still allowed).
+    models->setText(u"gpt-a, all-team, *"_s);
+    QVERIFY(!note->isVisibleTo(dialog));
+    models->setText(u"gpt-a, gpt-4o-mni, openai/*"_s);
+    QVERIFY(note->isVisibleTo(dialog));
+    QVERIFY2(note->text().contains(u"gpt-4o-mni, openai/*"_s) && !note->text().contains(u"gpt-a,"_s),
+             qPrintable(note->text()));
+    QVERIFY(ok->isEnabled());
+    models->clear();
+    QVERIFY(!note->isVisibleTo(dialog));
+    dialog->reject();
 }
 
 QTEST_MAIN(TestKeysPage)

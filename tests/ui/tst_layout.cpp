@@ -10,7 +10,9 @@
 #include "ui/tableview.h"
 
 #include <QAbstractSpinBox>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QLabel>
@@ -36,6 +38,10 @@ void seed(UiFixture &fixture)
     gateway.post("/model/new", QJsonObject{{u"model_name"_s, u"team-llama"_s},
                                            {u"litellm_params"_s, QJsonObject{{u"model"_s, u"mock/team-llama-70b"_s}}},
                                            {u"model_info"_s, QJsonObject{{u"access_groups"_s, QJsonArray{u"all-team"_s}}}}});
+    // As long as the built-in configuration's names.
+    gateway.post("/model/new", QJsonObject{{u"model_name"_s, u"text-embedding-3-small"_s},
+                                           {u"litellm_params"_s, QJsonObject{{u"model"_s, u"mock/text-embedding-3-small"_s}}},
+                                           {u"model_info"_s, QJsonObject{{u"access_groups"_s, QJsonArray{u"default-models"_s}}}}});
     const QByteArray key = gateway
                                .post("/key/generate", QJsonObject{{u"key_alias"_s, u"alice-laptop"_s},
                                                                   {u"user_id"_s, u"alice@example.com"_s},
@@ -164,6 +170,15 @@ void TestLayout::dialogsShowEveryField()
             keys->setAvailableModels(models, groups);
         if (auto *users = qobject_cast<UserDialog *>(dialog))
             users->setAvailableModels(models, groups);
+        // The notes that appear while the dialog is open: a models name the gateway does not
+        // have, a soft limit above the max budget.
+        if (auto *names = dialog->findChild<QLineEdit *>(u"modelsLineEdit"_s); names && qobject_cast<KeyDialog *>(dialog))
+            names->setText(u"gpt-4o, gpt-4o-mni, claude-opus"_s);
+        if (auto *soft = dialog->findChild<QDoubleSpinBox *>(u"softBudgetDoubleSpinBox"_s)) {
+            for (const QString &name : {u"maxBudgetCheckBox"_s, u"softBudgetCheckBox"_s})
+                dialog->findChild<QCheckBox *>(name)->setChecked(true);
+            soft->setValue(20);
+        }
         QTest::qWait(20);
         const QString problem = cutOff(dialog);
         QVERIFY2(problem.isEmpty(), qPrintable(QString::fromLatin1(dialog->metaObject()->className()) + u": "_s + problem));

@@ -396,7 +396,7 @@ void TestModelsPage::tableModelsPassTheModelTester()
                 (void)index.data(role);
         }
     }
-    QCOMPARE(models.headerData(ModelTableModel::InputPrice, Qt::Horizontal).toString(), u"Input $/1M tokens"_s);
+    QCOMPARE(models.headerData(ModelTableModel::InputPrice, Qt::Horizontal).toString(), u"Input $/1M"_s);
 
     ModelRecord extra = records.first();
     extra.modelId = u"extra-1"_s;

@@ -115,6 +115,7 @@ private Q_SLOTS:
     void every80And95And100PercentEventIsShownNoneReplaced();
     void restartSettingsAreMarkedAndOfferARestart();
     void theRestartOfferGoesWhenTheRunningValueIsBack();
+    void thePortSaysWhereTheGatewayListensWhenItIsNotTheSetting();
     void theWheelScrollsThePageNotTheFieldsItPasses();
     void rotatingTheMasterKeyRefusesTheOldKeyAtOnce();
     void rotatingWithAKeychainThatNeverAnswersKeepsTheKeyInTheFile();
@@ -487,6 +488,35 @@ void TestSettingsPage::theRestartOfferGoesWhenTheRunningValueIsBack()
     QVERIFY(bar->isHidden());
     port->setValue(4000);
     QVERIFY(!bar->isHidden());
+}
+
+void TestSettingsPage::thePortSaysWhereTheGatewayListensWhenItIsNotTheSetting()
+{
+    // The fixture's gateway listens on a port of its own; the setting says 4000.
+    const int listening = m_fixture->api().baseUrl().port();
+    auto *port = child<QSpinBox>(m_page, u"portSpinBox"_s);
+    auto *hint = child<QLabel>(m_page, u"portSpinBoxRestartHint"_s);
+    QCOMPARE(port->value(), 4000);
+    QVERIFY(listening != 4000);
+
+    ConnectionInfo connection = m_fixture->connection();
+    connection.portChoice = ConnectionInfo::PortChoice::CommandLine;
+    m_window->setConnection(connection);
+    QCOMPARE(hint->text(), u"listening on %1 (started with --port)"_s.arg(listening));
+    QVERIFY(hint->isEnabled());
+
+    connection.portChoice = ConnectionInfo::PortChoice::FreePort;
+    m_window->setConnection(connection);
+    QCOMPARE(hint->text(), u"listening on %1 (port 4000 was taken)"_s.arg(listening));
+    // Another port chosen: it applies after a restart.
+    port->setValue(4001);
+    QCOMPARE(hint->text(), u"applies after a restart"_s);
+
+    // The setting is the port in use: nothing more to say.
+    connection.portChoice = ConnectionInfo::PortChoice::CommandLine;
+    port->setValue(listening);
+    m_window->setConnection(connection);
+    QCOMPARE(hint->text(), u"applies after a restart"_s);
 }
 
 void TestSettingsPage::theWheelScrollsThePageNotTheFieldsItPasses()

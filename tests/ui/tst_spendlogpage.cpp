@@ -1,7 +1,11 @@
 #include "models/store/spendlog.h"
+#include "tests/ui/pagehelpers.h"
 #include "tests/ui/uifixture.h"
 #include "ui/format.h"
 #include "ui/models/spendlogtablemodel.h"
+#include "ui/dialogs/keydialog.h"
+#include "ui/models/keytablemodel.h"
+#include "ui/pages/keyspage.h"
 #include "ui/pages/spendlogpage.h"
 #include "ui/banner.h"
 #include "ui/mainwindow.h"
@@ -113,6 +117,8 @@ private Q_SLOTS:
     void contextMenuFilterKeepsOtherFilters();
     void tableModelPassesTheModelTester();
     void masterKeyAndOpenAccessCallsAreNamed();
+    void theOldMasterKeysSpendIsNamedAfterARotation();
+    void aKeyWhoseNameIsClearedIsShownByItsMaskedKey();
     void filtersBySessionAndShowsTheTokenSplit();
     void refusedCallsShowTheirReasonAndFilter();
     void modelFilterMatchesAPartOfTheName();
@@ -378,6 +384,81 @@ void TestSpendLogPage::masterKeyAndOpenAccessCallsAreNamed()
     // Calls without a key (a gateway with no master key) and of deleted keys.
     QCOMPARE(page.model()->keyName(QString()), u"No key (open access)"_s);
     QCOMPARE(page.model()->keyName(u"63b0e2aa00"_s), u"Deleted key 63b0e2aa…"_s);
+}
+
+void TestSpendLogPage::theOldMasterKeysSpendIsNamedAfterARotation()
+{
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    QCOMPARE(fixture.chat(GatewayFixture::MasterKey, u"gpt-a"_s), 200);
+    const QString oldToken = fixture.api().masterKeyToken();
+    auto window = fixture.createWindow();
+
+    // A rotation as the desktop app does it (rotateMasterKey): the gateway, the client, then
+    // the window take the new key.
+    const QString newKey = u"sk-rotated-master-key"_s;
+    QVERIFY(fixture.gateway().host().setMasterKey(newKey));
+    fixture.api().setMasterKey(newKey);
+    ConnectionInfo connection = fixture.connection();
+    connection.masterKey = newKey;
+    window->setConnection(connection);
+    QCOMPARE(fixture.chat(newKey.toUtf8(), u"gpt-b"_s), 200);
+
+    auto *page = UiFixture::showPage<SpendLogPage>(*window);
+    QVERIFY(page);
+    QCOMPARE(page->model()->rowCount(), 2);
+    QCOMPARE(page->model()->keyName(oldToken), u"Master key (previous)"_s);
+    QCOMPARE(page->model()->keyName(fixture.api().masterKeyToken()), u"Master key"_s);
+
+    // Also after a restart of the window: the settings keep the old key's token (not the key).
+    window.reset();
+    window = fixture.createWindow();
+    page = UiFixture::showPage<SpendLogPage>(*window);
+    QVERIFY(page);
+    QCOMPARE(page->model()->keyName(oldToken), u"Master key (previous)"_s);
+    QFile ini(fixture.settingsFileName());
+    QVERIFY(ini.open(QIODevice::ReadOnly));
+    QVERIFY(!ini.readAll().contains(GatewayFixture::MasterKey));
+}
+
+void TestSpendLogPage::aKeyWhoseNameIsClearedIsShownByItsMaskedKey()
+{
+    // Clearing a key's name in the edit dialog sends key_alias "": the gateway drops the alias,
+    // and the window names the key as it does one made without a name, by its masked key.
+    UiFixture fixture;
+    QVERIFY(fixture.start());
+    const TestKey key = makeKey(fixture, QJsonObject{{u"key_alias"_s, u"named"_s}});
+    QCOMPARE(fixture.chat(key.key, u"gpt-a"_s), 200);
+    auto window = fixture.createWindow();
+    auto *spendLog = UiFixture::showPage<SpendLogPage>(*window);
+    QVERIFY(spendLog);
+    QCOMPARE(spendLog->model()->keyName(key.token), u"named"_s);
+
+    auto *keys = UiFixture::showPage<KeysPage>(*window);
+    QVERIFY(keys);
+    const int row = keys->model()->rowOf(key.token);
+    keys->tableView()->selectSourceRow(row);
+    QVERIFY(Pages::trigger(keys, u"editKeyAction"_s));
+    auto *dialog = Pages::waitForDialog<KeyDialog>(keys);
+    QVERIFY(dialog);
+    const QString masked = keys->model()->recordAt(row)->keyName;
+    QVERIFY(masked.startsWith(u"sk-..."_s));
+    auto *name = dialog->findChild<QLineEdit *>(u"keyAliasLineEdit"_s);
+    name->clear();
+    // What no name means is said where the name was.
+    QVERIFY2(name->placeholderText().contains(masked), qPrintable(name->placeholderText()));
+    QCOMPARE(dialog->requestBody().value(u"key_alias"_s), QJsonValue(QString()));
+    dialog->accept();
+    QVERIFY(Pages::settle(fixture, keys));
+    QCOMPARE(keys->model()->recordAt(keys->model()->rowOf(key.token))->keyAlias, QString());
+    QCOMPARE(keys->model()->index(keys->model()->rowOf(key.token), KeyTableModel::Name).data().toString(), masked);
+
+    // The spend log names it so at once, not by the name it no longer has.
+    QVERIFY(UiFixture::showPage<SpendLogPage>(*window));
+    QVERIFY(fixture.waitIdle());
+    QCOMPARE(spendLog->model()->keyName(key.token), masked);
+    const int shown = spendLog->model()->rowOf(spendLog->model()->records().first().requestId);
+    QCOMPARE(spendLog->model()->index(shown, SpendLogTableModel::Key).data().toString(), masked);
 }
 
 void TestSpendLogPage::filtersBySessionAndShowsTheTokenSplit()

@@ -2,6 +2,7 @@
 #include "tests/ui/uifixture.h"
 #include "ui/confirm.h"
 #include "ui/dialogs/enduserdialog.h"
+#include "ui/dialogs/keydialog.h"
 #include "ui/dialogs/userdialog.h"
 #include "ui/models/endusertablemodel.h"
 #include "ui/models/keytablemodel.h"
@@ -17,6 +18,7 @@
 #include <QDoubleSpinBox>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
 #include <QPushButton>
@@ -92,6 +94,7 @@ class TestUsersPages : public QObject
 private Q_SLOTS:
     void cleanup();
     void theIdIsReadOnlyWhenEditing();
+    void aSoftLimitAboveTheMaxBudgetIsRefusedAndSaysWhy();
     // Users
     void aUserCreatedInTheDialogIsListedAndItsFirstKeyWorks();
     void editingAUserChangesTheListAndTheirKeysFollowTheBudget();
@@ -110,6 +113,57 @@ private Q_SLOTS:
 void TestUsersPages::cleanup()
 {
     Confirm::setAutomaticAnswer(std::nullopt);
+}
+
+void TestUsersPages::aSoftLimitAboveTheMaxBudgetIsRefusedAndSaysWhy()
+{
+    // The gateway takes a soft limit above the max budget (as LiteLLM does); it would never warn,
+    // as calls are refused at the max first. Every budget dialog refuses it and says why.
+    KeyDialog key;
+    UserDialog user;
+    EndUserDialog endUser;
+    endUser.findChild<QLineEdit *>(u"userIdLineEdit"_s)->setText(u"zed"_s);
+    for (QDialog *dialog : std::initializer_list<QDialog *>{&key, &user, &endUser}) {
+        auto *ok = dialog->findChild<QDialogButtonBox *>(u"buttonBox"_s)->button(QDialogButtonBox::Ok);
+        auto *note = dialog->findChild<QLabel *>(u"softBudgetNoteLabel"_s);
+        QVERIFY(note);
+        auto *max = dialog->findChild<QDoubleSpinBox *>(u"maxBudgetDoubleSpinBox"_s);
+        auto *soft = dialog->findChild<QDoubleSpinBox *>(u"softBudgetDoubleSpinBox"_s);
+        dialog->findChild<QCheckBox *>(u"maxBudgetCheckBox"_s)->setChecked(true);
+        max->setValue(10);
+        dialog->findChild<QCheckBox *>(u"softBudgetCheckBox"_s)->setChecked(true);
+        soft->setValue(12);
+        QVERIFY2(!ok->isEnabled(), dialog->metaObject()->className());
+        QVERIFY(note->isVisibleTo(dialog));
+        QVERIFY2(note->text().contains(u"above the max budget"_s) && note->text().contains(u"$10.00"_s),
+                 qPrintable(note->text()));
+        soft->setValue(10);   // equal: it warns as the max is reached
+        QVERIFY(ok->isEnabled());
+        QVERIFY(!note->isVisibleTo(dialog));
+        soft->setValue(12);
+        dialog->findChild<QCheckBox *>(u"maxBudgetCheckBox"_s)->setChecked(false);   // no max: any soft limit
+        QVERIFY(ok->isEnabled());
+        QVERIFY(!note->isVisibleTo(dialog));
+    }
+
+    // A user stored so over the API: the edit dialog says it at once.
+    PageSetUp<UsersPage> s;
+    QVERIFY(s.start());
+    QCOMPARE(s.fixture.gateway()
+                 .post("/user/new", QJsonObject{{u"user_id"_s, u"upside"_s},
+                                                {u"max_budget"_s, 5.0},
+                                                {u"soft_budget"_s, 8.0},
+                                                {u"auto_create_key"_s, false}})
+                 .status,
+             200);
+    QVERIFY(settle(s.fixture, s.page));
+    QVERIFY(s.select(u"upside"_s));
+    QVERIFY(trigger(s.page, u"editUserAction"_s));
+    auto *dialog = waitForDialog<UserDialog>(s.page);
+    QVERIFY(dialog);
+    QVERIFY(!dialog->findChild<QDialogButtonBox *>(u"buttonBox"_s)->button(QDialogButtonBox::Ok)->isEnabled());
+    QVERIFY(dialog->findChild<QLabel *>(u"softBudgetNoteLabel"_s)->isVisibleTo(dialog));
+    dialog->reject();
 }
 
 void TestUsersPages::aUserCreatedInTheDialogIsListedAndItsFirstKeyWorks()

@@ -62,6 +62,8 @@ BudgetLimitsWidget::BudgetLimitsWidget(QWidget *parent) : QWidget(parent), m_ui(
         connect(spinBox, &MoneySpinBox::inputChanged, this, &BudgetLimitsWidget::inputChanged);
     for (QCheckBox *checkBox : {m_ui->maxBudgetCheckBox, m_ui->softBudgetCheckBox})
         connect(checkBox, &QCheckBox::toggled, this, &BudgetLimitsWidget::inputChanged);
+    m_ui->softBudgetNoteLabel->hide();
+    connect(this, &BudgetLimitsWidget::inputChanged, this, &BudgetLimitsWidget::updateSoftBudgetNote);
 }
 
 BudgetLimitsWidget::~BudgetLimitsWidget() = default;
@@ -131,7 +133,32 @@ bool BudgetLimitsWidget::hasAcceptableInput() const
 {
     return DialogFields::isValidDuration(DialogFields::durationText(m_ui->budgetDurationComboBox))
            && moneyAcceptable(m_ui->maxBudgetCheckBox, m_ui->maxBudgetDoubleSpinBox)
-           && moneyAcceptable(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox);
+           && moneyAcceptable(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox) && !softAboveMax();
+}
+
+bool BudgetLimitsWidget::softAboveMax() const
+{
+    const std::optional<double> maxBudget = moneyValue(m_ui->maxBudgetCheckBox, m_ui->maxBudgetDoubleSpinBox);
+    const std::optional<double> softBudget = moneyValue(m_ui->softBudgetCheckBox, m_ui->softBudgetDoubleSpinBox);
+    return maxBudget && softBudget && m_ui->maxBudgetDoubleSpinBox->hasAcceptableInput()
+           && m_ui->softBudgetDoubleSpinBox->hasAcceptableInput() && *softBudget > *maxBudget
+           && !DialogFields::sameMoney(*softBudget, *maxBudget);
+}
+
+void BudgetLimitsWidget::updateSoftBudgetNote()
+{
+    // The gateway takes a soft limit above the max budget (as LiteLLM does), but it would never
+    // warn: calls are refused at the max before spend reaches it. Said here, and OK stays off.
+    const bool above = softAboveMax();
+    if (above)
+        m_ui->softBudgetNoteLabel->setText(
+            tr("The soft limit is above the max budget: it would never warn, as calls are refused at %1. Set it "
+               "lower, or switch it off.")
+                .arg(Format::usd(m_ui->maxBudgetDoubleSpinBox->value())));
+    if (m_ui->softBudgetNoteLabel->isVisibleTo(this) != above) {
+        m_ui->softBudgetNoteLabel->setVisible(above);
+        DialogFields::fitToContents(window());   // the dialog grows to hold it
+    }
 }
 
 } // namespace Tollgate

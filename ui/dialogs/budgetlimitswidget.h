@@ -36,14 +36,18 @@ public:
     // Adds max_budget, soft_budget, budget_duration, rpm_limit, tpm_limit and
     // max_parallel_requests to a request body (new: the ones set; edit: the ones changed).
     void addFields(QJsonObject &body) const;
-    // False while the reset period is not a duration the gateway accepts, or a budget that is
-    // switched on has no amount (its field emptied).
+    // False while the reset period is not a duration the gateway accepts, a budget that is
+    // switched on has no amount (its field emptied), or the soft limit is above the max budget
+    // (a note under it says so).
     [[nodiscard]] bool hasAcceptableInput() const;
 
 Q_SIGNALS:
     void inputChanged();
 
 private:
+    [[nodiscard]] bool softAboveMax() const;
+    void updateSoftBudgetNote();
+
     std::unique_ptr<Ui::BudgetLimitsWidget> m_ui;
     struct Original
     {

@@ -4,6 +4,7 @@
 #include "models/duration.h"
 
 #include <QComboBox>
+#include <QCompleter>
 #include <QCoreApplication>
 #include <QKeyEvent>
 #include <QLineEdit>
@@ -34,6 +35,8 @@ MoneySpinBox::MoneySpinBox(QWidget *parent) : QDoubleSpinBox(parent)
     setDecimals(6);
     setRange(0, 1e9);
     connect(lineEdit(), &QLineEdit::textChanged, this, &MoneySpinBox::inputChanged);
+    // A value set or stepped to changes the text with the line edit's signals blocked.
+    connect(this, &QDoubleSpinBox::valueChanged, this, &MoneySpinBox::inputChanged);
 }
 
 void MoneySpinBox::keyPressEvent(QKeyEvent *event)
@@ -59,6 +62,24 @@ const QRegularExpression &durationPattern()
     static const QRegularExpression pattern(u"^(|[1-9][0-9]{0,5}(s|m|h|d|w|mo)|daily|weekly|monthly|yearly)$"_s);
     return pattern;
 }
+
+// Completes the last name of a comma-separated list, keeping the names before it.
+class ListCompleter final : public QCompleter
+{
+public:
+    using QCompleter::QCompleter;
+
+    QStringList splitPath(const QString &path) const override { return {path.section(u',', -1).trimmed()}; }
+
+    QString pathFromIndex(const QModelIndex &index) const override
+    {
+        const auto *lineEdit = qobject_cast<const QLineEdit *>(widget());
+        const QString text = lineEdit ? lineEdit->text() : QString();
+        const qsizetype comma = text.lastIndexOf(u',');
+        const QString before = comma < 0 ? QString() : text.left(comma + 1) + u' ';
+        return before + QCompleter::pathFromIndex(index);
+    }
+};
 
 } // namespace
 
@@ -86,6 +107,23 @@ QString availableModelsText(const QStringList &models, const QStringList &access
         return QCoreApplication::translate("Tollgate::DialogFields", "Models: %1").arg(models.join(u", "_s));
     return QCoreApplication::translate("Tollgate::DialogFields", "Models: %1\nAccess groups: %2")
         .arg(models.join(u", "_s), accessGroups.join(u", "_s));
+}
+
+QStringList unknownModels(const QStringList &entries, const QStringList &models, const QStringList &accessGroups)
+{
+    QStringList unknown;
+    for (const QString &entry : entries) {
+        if (entry != u"*" && entry != u"all-proxy-models" && !models.contains(entry) && !accessGroups.contains(entry))
+            unknown.append(entry);
+    }
+    return unknown;
+}
+
+void setModelsCompleter(QLineEdit *lineEdit, const QStringList &choices)
+{
+    auto *completer = new ListCompleter(choices, lineEdit);
+    completer->setCaseSensitivity(Qt::CaseInsensitive);
+    lineEdit->setCompleter(completer);
 }
 
 void setUpDurationComboBox(QComboBox *comboBox, const QStringList &choices)

@@ -6,6 +6,7 @@
 #include <QStringList>
 
 class QComboBox;
+class QLineEdit;
 class QWidget;
 
 namespace Tollgate {
@@ -35,8 +36,8 @@ public:
     explicit MoneySpinBox(QWidget *parent = nullptr);
 
 Q_SIGNALS:
-    // The text changed, an amount or not (textChanged() waits for an amount): for OK buttons
-    // that follow hasAcceptableInput().
+    // The text changed, an amount or not (textChanged() waits for an amount), or the value
+    // (set, stepped): for OK buttons that follow hasAcceptableInput().
     void inputChanged();
 
 protected:
@@ -54,6 +55,12 @@ QStringList parseModels(const QString &text);
 QString joinModels(const QStringList &models);
 // The hint under a models field: what may be named there.
 QString availableModelsText(const QStringList &models, const QStringList &accessGroups);
+// The entries of a models field that are neither one of `models` nor one of `accessGroups`:
+// the gateway matches them exactly, so a typo allows nothing. "*" and "all-proxy-models" stand
+// for every model (as the gateway reads them); a pattern such as "openai/*" does not.
+QStringList unknownModels(const QStringList &entries, const QStringList &models, const QStringList &accessGroups);
+// Offers `choices` for the name being typed in a comma-separated models field (the last one).
+void setModelsCompleter(QLineEdit *lineEdit, const QStringList &choices);
 
 // An editable duration combo box ("30d", "monthly", …; empty allowed) with the common
 // choices and a validator for what the gateway accepts (api.md §3).

@@ -19,6 +19,7 @@ KeyDialog::KeyDialog(QWidget *parent) : QDialog(parent), m_ui(std::make_unique<U
     DialogFields::setUpDurationComboBox(m_ui->expiresComboBox, {u"1d"_s, u"7d"_s, u"30d"_s, u"90d"_s, u"365d"_s});
     m_ui->expiresComboBox->lineEdit()->setPlaceholderText(tr("never"));
     m_ui->availableModelsLabel->hide();
+    m_ui->unknownModelsLabel->hide();
     m_ui->newUserLabel->hide();
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Create key"));
     connect(m_ui->expiresComboBox, &QComboBox::currentTextChanged, this, &KeyDialog::updateOkButton);
@@ -26,6 +27,7 @@ KeyDialog::KeyDialog(QWidget *parent) : QDialog(parent), m_ui(std::make_unique<U
     m_modelsPlaceholder = m_ui->modelsLineEdit->placeholderText();
     connect(m_ui->userIdLineEdit, &QLineEdit::textChanged, this, &KeyDialog::updateOwnerHints);
     connect(m_ui->userIdLineEdit, &QLineEdit::textChanged, this, &KeyDialog::updateNewUserNote);
+    connect(m_ui->modelsLineEdit, &QLineEdit::textChanged, this, &KeyDialog::updateUnknownModelsNote);
     // Wide enough that the list of models wraps into a few lines, not a column of words.
     setMinimumWidth(fontMetrics().averageCharWidth() * 60);
 }
@@ -36,6 +38,8 @@ KeyDialog::KeyDialog(const KeyRecord &key, QWidget *parent) : KeyDialog(parent)
     setWindowTitle(tr("Edit key %1").arg(key.displayName()));
     m_ui->buttonBox->button(QDialogButtonBox::Ok)->setText(tr("Save"));
     m_ui->keyAliasLineEdit->setText(key.keyAlias);
+    // No name is a choice too: the gateway drops the alias, and lists show the masked key.
+    m_ui->keyAliasLineEdit->setPlaceholderText(tr("none: shown as %1").arg(key.keyName));
     m_ui->userIdLineEdit->setText(key.userId);
     m_ui->modelsLineEdit->setText(DialogFields::joinModels(key.models));
     m_ui->expiresLabel->setText(tr("New expiry:"));
@@ -82,10 +86,32 @@ void KeyDialog::setAvailableModels(const QStringList &models, const QStringList 
     const QString text = DialogFields::availableModelsText(models, accessGroups);
     m_ui->availableModelsLabel->setText(text);
     m_ui->availableModelsLabel->setVisible(!text.isEmpty());
+    DialogFields::setModelsCompleter(m_ui->modelsLineEdit, models + accessGroups);
+    m_available = Available{models, accessGroups};
+    updateUnknownModelsNote();
     // The list arrives after the dialog opened: it grows to hold it instead of squeezing the
     // budget and limit boxes under it (a wrapped label's height depends on its width, which
     // a dialog's layout does not ask about by itself).
     DialogFields::fitToContents(this);
+}
+
+void KeyDialog::updateUnknownModelsNote()
+{
+    // The gateway takes any name, but matches names exactly: a typo gives a key that can call
+    // nothing. Said, not refused (a model may be added to the gateway later).
+    const QStringList unknown =
+        m_available ? DialogFields::unknownModels(DialogFields::parseModels(m_ui->modelsLineEdit->text()),
+                                                  m_available->models, m_available->accessGroups)
+                    : QStringList();
+    if (!unknown.isEmpty())
+        m_ui->unknownModelsLabel->setText(
+            tr("Not a model or access group of this gateway: %1. Names must match exactly; “*” stands for every "
+               "model.")
+                .arg(unknown.join(u", "_s)));
+    if (m_ui->unknownModelsLabel->isVisibleTo(this) != !unknown.isEmpty()) {
+        m_ui->unknownModelsLabel->setVisible(!unknown.isEmpty());
+        DialogFields::fitToContents(this);
+    }
 }
 
 void KeyDialog::setKnownUsers(const QStringList &userIds)

@@ -31,7 +31,8 @@ public:
     // plus only the fields that changed).
     [[nodiscard]] QJsonObject requestBody() const;
 
-    // Filled in when GET /v1/model/info and /user/list answer.
+    // Filled in when GET /v1/model/info and /user/list answer: offered as the models are typed,
+    // and a name that is neither is said beside the field.
     void setAvailableModels(const QStringList &models, const QStringList &accessGroups);
     // The existing users, offered as the owner is typed; a name not among them is said to
     // create a new user (the gateway makes one, without a budget) before the key is made.
@@ -47,11 +48,18 @@ private:
     void updateOkButton();
     void updateOwnerHints();
     void updateNewUserNote();
+    void updateUnknownModelsNote();
 
     std::unique_ptr<Ui::KeyDialog> m_ui;
     std::optional<KeyRecord> m_original;
     std::optional<UserRecord> m_owner;
     std::optional<QStringList> m_knownUsers;
+    struct Available
+    {
+        QStringList models;
+        QStringList accessGroups;
+    };
+    std::optional<Available> m_available;   // the gateway's, once GET /v1/model/info answered
     QString m_modelsPlaceholder;   // the .ui's, without an owner
 };
 

@@ -61,8 +61,8 @@ QVariant ModelTableModel::headerData(int section, Qt::Orientation orientation, i
         case ProviderModel: return tr("Provider model");
         case Provider: return tr("Provider");
         case AccessGroups: return tr("Access groups");
-        case InputPrice: return tr("Input $/1M tokens");
-        case OutputPrice: return tr("Output $/1M tokens");
+        case InputPrice: return tr("Input $/1M");
+        case OutputPrice: return tr("Output $/1M");
         case PriceSource: return tr("Price source");
         case Editable: return tr("Editable");
         case ColumnCount: break;
@@ -72,6 +72,8 @@ QVariant ModelTableModel::headerData(int section, Qt::Orientation orientation, i
         switch (Column(section)) {
         case ModelName: return tr("The name clients send as \"model\"");
         case ProviderModel: return tr("What the gateway calls at the provider (litellm_params.model)");
+        case InputPrice: return tr("US dollars per million input (prompt) tokens");
+        case OutputPrice: return tr("US dollars per million output (completion) tokens");
         case PriceSource: return tr("Where the price comes from: set for the model, or the price catalogue");
         case Editable: return tr("Models from config.yaml are read-only here: edit config.yaml and restart");
         default: break;
@@ -154,6 +156,7 @@ QVariant ModelTableModel::toolTip(const ModelRecord &model, int column) const
         if (model.priceUnknown)
             return unpricedText();
         return model.priceSource;
+    case Editable: return display(model, column);   // whole where the column gives way
     default: return {};
     }
 }

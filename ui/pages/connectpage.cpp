@@ -83,9 +83,9 @@ bool isExpired(const KeyRecord &key)
     return key.expires.isValid() && key.expires < QDateTime::currentDateTimeUtc();
 }
 
-bool isBudgetUsedUp(const KeyRecord &key)
+bool isBudgetUsedUp(const BudgetInfo &budget)
 {
-    return SpendMath::budgetLevel(key.budget) == SpendMath::BudgetLevel::Exceeded;
+    return SpendMath::budgetLevel(budget) == SpendMath::BudgetLevel::Exceeded;
 }
 
 } // namespace
@@ -264,8 +264,15 @@ void ConnectPage::doRefresh()
     IdentityLists::fetchUsers(api(), this, [this](const QList<UserRecord> &users, bool ok) {
         if (ok) {
             QHash<QString, QStringList> models;
-            for (const UserRecord &user : users)
+            QHash<QString, BudgetInfo> budgets;
+            for (const UserRecord &user : users) {
                 models.insert(user.userId, user.models);
+                budgets.insert(user.userId, user.budget);
+            }
+            if (budgets != m_userBudgets) {
+                m_userBudgets = budgets;
+                setKeys(m_keys);   // marked anew; also updates the models and the set-up
+            }
             if (models != m_userModels) {
                 m_userModels = models;
                 updateModels();
@@ -320,8 +327,10 @@ void ConnectPage::setKeys(const QList<KeyRecord> &keys)
             label += u' ' + tr("(blocked)");
         else if (isExpired(key))
             label += u' ' + tr("(expired)");
-        else if (isBudgetUsedUp(key))
+        else if (isBudgetUsedUp(key.budget))
             label += u' ' + tr("(budget used up)");
+        else if (isBudgetUsedUp(m_userBudgets.value(key.userId)))
+            label += u' ' + tr("(user's budget used up)");
         labels.append(label);
         tokens.append(key.token);
     }
@@ -430,9 +439,13 @@ void ConnectPage::updateSetup()
         keyNote += u' ' + tr("This key is blocked: calls with it are refused until you unblock it on the Keys page.");
     else if (key && isExpired(*key))
         keyNote += u' ' + tr("This key has expired: calls with it are refused.");
-    else if (key && isBudgetUsedUp(*key))
+    else if (key && isBudgetUsedUp(key->budget))
         keyNote += u' ' + tr("This key's budget is used up: calls with it are refused until the budget resets or is "
                              "raised on the Keys page.");
+    else if (key && isBudgetUsedUp(m_userBudgets.value(key->userId)))
+        keyNote += u' ' + tr("The budget of its user %1 is used up: calls with this key are refused until that "
+                             "budget resets or is raised on the Users page.")
+                              .arg(key->userId);
     if (m_keyNoteLabel->text() != keyNote)
         m_keyNoteLabel->setText(keyNote);
 

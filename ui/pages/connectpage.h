@@ -64,6 +64,7 @@ private:
     QList<KeyRecord> m_keys;
     QList<ModelRecord> m_models;
     QHash<QString, QStringList> m_userModels;   // user id → the user's models (bounds its keys)
+    QHash<QString, BudgetInfo> m_userBudgets;   // user id → the user's budget (refuses its keys when used up)
     // The one key whose raw value this page knows: the last one created while it was open.
     QString m_newKeyToken;
     QString m_newKeyRaw;

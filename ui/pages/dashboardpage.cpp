@@ -63,6 +63,8 @@ QString shortPeriodLabel(const QString &category)
 DashboardPage::DashboardPage(ApiClient *api, QWidget *parent) : Page(api, parent)
 {
     setObjectName(u"dashboardPage"_s);
+    // A key renamed, its name cleared, a key made or deleted: the top keys are named anew.
+    connect(api, &ApiClient::changed, this, [this] { m_keysStale = true; });
     auto *layout = new QVBoxLayout(this);
 
     auto *cards = new QHBoxLayout;
@@ -266,7 +268,8 @@ void DashboardPage::doRefresh()
         m_keysStale = false;
         beginCall();
         IdentityLists::fetchKeys(api(), this, [this](const QList<KeyRecord> &keys, bool ok) {
-            const QHash<QString, QString> names = IdentityLists::keyNames(keys, api()->masterKeyToken());
+            const QHash<QString, QString> names =
+                IdentityLists::keyNames(keys, api()->masterKeyToken(), api()->previousMasterKeyTokens());
             if (ok && names != m_keyNames) {
                 m_keyNames = names;
                 if (m_chartByKey)

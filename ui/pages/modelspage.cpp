@@ -53,6 +53,10 @@ ModelsPage::ModelsPage(ApiClient *api, QWidget *parent)
     m_modelsView->setObjectName(u"modelsTableView"_s);
     m_modelsView->setSourceModel(m_models);
     m_modelsView->setStretchColumn(ModelTableModel::AccessGroups);
+    // Eight columns of long names: at 1280 px these give way, their whole text in the tooltip
+    // (the lock on the name says read-only as well).
+    m_modelsView->setShrinkableColumns(
+        {ModelTableModel::ProviderModel, ModelTableModel::PriceSource, ModelTableModel::Editable});
     m_modelsView->setEmptyText(tr("No models yet — press Add model to add one, or list models in config.yaml"));
     m_modelsView->sortByColumn(ModelTableModel::ModelName, Qt::AscendingOrder);
     m_groupsView->setObjectName(u"accessGroupsTableView"_s);

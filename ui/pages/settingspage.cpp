@@ -477,6 +477,7 @@ void SettingsPage::updateConnectionDisplay()
     }
     updateMasterKeyDisplay();
     updateChoiceState();
+    updatePortHint();
 }
 
 void SettingsPage::rotateMasterKey()
@@ -595,8 +596,10 @@ QWidget *SettingsPage::createStartupSection()
         m_settings->setValue(AppSettings::Key::Port, port);
         m_settings->sync();
         restartSettingChanged();
+        updatePortHint();
     });
     form->addRow(tr("Port:"), localOnly(withHint(m_portSpin, atRestart, box)));
+    m_portHintLabel = box->findChild<QLabel *>(m_portSpin->objectName() + u"RestartHint"_s);
 
     m_databaseEdit = new QLineEdit(box);
     m_databaseEdit->setObjectName(u"databasePathLineEdit"_s);
@@ -677,6 +680,7 @@ void SettingsPage::loadSettings()
         m_remoteKeyEdit->setText(m_connection.masterKey);
     m_loading = false;
     updateChoiceState();
+    updatePortHint();
 }
 
 void SettingsPage::setTrayAvailable(bool available)
@@ -723,6 +727,27 @@ void SettingsPage::saveHost()
     m_settings->sync();
     if (changed)
         restartSettingChanged();
+}
+
+void SettingsPage::updatePortHint()
+{
+    if (!m_portHintLabel)
+        return;
+    // The port programs must use is the one the gateway listens on, which need not be this
+    // setting: --port wins over it (a restart from here keeps it until the setting changes),
+    // and a port that was taken gives a free one.
+    const int listening = m_connection.baseUrl.port();
+    const int setting = m_settings->value(AppSettings::Key::Port).toInt();
+    QString hint;
+    if (!m_connection.remote && !m_connection.waitingForKeychain && listening > 0 && listening != setting) {
+        if (m_connection.portChoice == ConnectionInfo::PortChoice::CommandLine)
+            hint = tr("listening on %1 (started with --port)").arg(listening);
+        else if (m_connection.portChoice == ConnectionInfo::PortChoice::FreePort && !m_restartPending)
+            hint = tr("listening on %1 (port %2 was taken)").arg(listening).arg(setting);
+    }
+    m_portHintLabel->setText(hint.isEmpty() ? tr("applies after a restart") : hint);
+    // Greyed as a remark; the port in use is a value.
+    m_portHintLabel->setEnabled(!hint.isEmpty());
 }
 
 void SettingsPage::restartSettingChanged()

@@ -93,6 +93,7 @@ private:
     void updateConnectionDisplay();
     // After saving a setting that applies at the gateway's restart: offer the restart.
     void restartSettingChanged();
+    void updatePortHint();
     // The settings that apply at the gateway's restart, as saved now.
     [[nodiscard]] QStringList restartSettings() const;
     void rotateMasterKey();
@@ -134,6 +135,7 @@ private:
     QPushButton *m_pauseButton = nullptr;
     QLineEdit *m_hostEdit = nullptr;
     QSpinBox *m_portSpin = nullptr;
+    QLabel *m_portHintLabel = nullptr;   // "applies after a restart", or the port in use when it differs
     QLineEdit *m_databaseEdit = nullptr;
     QLineEdit *m_configEdit = nullptr;
     QComboBox *m_budgetModeCombo = nullptr;

@@ -125,6 +125,8 @@ SpendLogPage::SpendLogPage(ApiClient *api, QWidget *parent)
     , m_sessionIds(new QStringListModel(this))
 {
     setObjectName(u"spendLogPage"_s);
+    // A key renamed, its name cleared, a key made or deleted: its rows are named anew.
+    connect(api, &ApiClient::changed, this, [this] { m_keyNamesStale = true; });
     auto *layout = new QVBoxLayout(this);
     buildFilters();
 
@@ -355,7 +357,7 @@ void SpendLogPage::filtersEdited()
 void SpendLogPage::doRefresh()
 {
     ++m_refreshes;
-    if (m_keys.isEmpty() || m_refreshes % KeyListEvery == 1)
+    if (m_keys.isEmpty() || m_keyNamesStale || m_refreshes % KeyListEvery == 1)
         fetchKeyNames();
     const SpendLogQuery current = query();
     if (current != m_active || !m_loaded) {
@@ -404,6 +406,7 @@ void SpendLogPage::fetchKeyNames()
     if (m_fetchingKeys)
         return;
     m_fetchingKeys = true;
+    m_keyNamesStale = false;
     beginCall();
     IdentityLists::fetchKeys(api(), this, [this](const QList<KeyRecord> &keys, bool ok) {
         m_fetchingKeys = false;
@@ -412,7 +415,8 @@ void SpendLogPage::fetchKeyNames()
             for (const KeyRecord &key : keys)
                 m_keys.append({key.token, key.displayName()});
             const QString master = api()->masterKeyToken();
-            const QHash<QString, QString> names = IdentityLists::keyNames(keys, master);
+            const QHash<QString, QString> names =
+                IdentityLists::keyNames(keys, master, api()->previousMasterKeyTokens());
             // Calls made with the master key can be picked too.
             if (!master.isEmpty())
                 m_keys.append({master, names.value(master)});

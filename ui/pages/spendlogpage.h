@@ -115,6 +115,7 @@ private:
     QList<QPair<QString, QString>> m_keys;   // token, name (for the combo)
     QSet<QString> m_knownTokens;             // named, or looked up already (deleted keys)
     bool m_fetchingKeys = false;
+    bool m_keyNamesStale = false;            // a change through the window since they were fetched
     SpendLogQuery m_active;                  // the filters the rows were fetched with
     bool m_loaded = false;                   // m_active has been fetched at least once
     bool m_hasMore = false;
