@@ -93,6 +93,22 @@ std::optional<QJsonObject> imagePart(const QJsonObject &block, const QString &wh
     return QJsonObject{{u"type"_s, u"image_url"_s}, {u"image_url"_s, QJsonObject{{u"url"_s, url}}}};
 }
 
+// A document block, for counting only (lenient): its text, or a file part as chat completions
+// bound it — a PDF by data per page, one by URL or file id (what it holds is unknown here) as
+// the largest file. Counted as its JSON it was ~30 tokens for a PDF of 150k.
+QJsonObject documentPart(const QJsonObject &block)
+{
+    const QJsonObject source = block.value(u"source"_s).toObject();
+    const QString type = source.value(u"type"_s).toString();
+    if (type == u"text")
+        return QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, source.value(u"data"_s).toString()}};
+    if (type == u"content")
+        return QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, QString::fromUtf8(compactJson(source))}};
+    if (type == u"base64")
+        return QJsonObject{{u"type"_s, u"file"_s}, {u"file"_s, QJsonObject{{u"file_data"_s, source.value(u"data"_s)}}}};
+    return QJsonObject{{u"type"_s, u"file"_s}, {u"file"_s, QJsonObject{{u"file_id"_s, u"unknown"_s}}}};
+}
+
 // One Anthropic message → one or more chat messages (tool results become "tool" messages,
 // which must follow the assistant's tool calls directly, so they come first).
 bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QString *error, bool lenient)
@@ -141,7 +157,24 @@ bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QS
                  QJsonObject{{u"name"_s, block.value(u"name"_s).toString()},
                              {u"arguments"_s, QString::fromUtf8(compactJson(block.value(u"input"_s).toObject()))}}}});
         } else if (type == u"tool_result" && role == u"user") {
-            QString result = joinedText(block.value(u"content"_s), at + u".content"_s, error, lenient);
+            QJsonValue content = block.value(u"content"_s);
+            if (lenient && content.isArray()) {
+                // Counting: its images and documents are counted as the user's (a chat tool
+                // message holds text only); the rest as text.
+                QJsonArray rest;
+                for (const QJsonValue &item : content.toArray()) {
+                    const QJsonObject inner = item.toObject();
+                    const QString innerType = inner.value(u"type"_s).toString();
+                    if (innerType == u"image")
+                        parts.append(*imagePart(inner, at, error, true));
+                    else if (innerType == u"document")
+                        parts.append(documentPart(inner));
+                    else
+                        rest.append(item);
+                }
+                content = rest;
+            }
+            QString result = joinedText(content, at + u".content"_s, error, lenient);
             if (!error->isEmpty())
                 return false;
             // Chat completions have no error flag on a tool result: the text says it.
@@ -154,8 +187,10 @@ bool translateMessage(const QJsonObject &message, int index, QJsonArray &out, QS
             // Reasoning an Anthropic model wrote earlier in the conversation: it is not part of
             // what was said and no other model can read it back (its signature is Anthropic's).
             continue;
+        } else if (lenient && type == u"document" && role == u"user") {
+            parts.append(documentPart(block));
         } else if (lenient) {
-            // Documents, server tool results, search results…: counted as their JSON.
+            // Server tool results, search results…: counted as their JSON.
             if (role == u"assistant")
                 text += QString::fromUtf8(compactJson(block));
             else

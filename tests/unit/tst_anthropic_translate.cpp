@@ -1,5 +1,6 @@
 // Unit tests of the Messages ↔ chat-completions translation (proxy/anthropic.*): the
 // cases the integration tests do not reach through the fake provider.
+#include "models/tokencount.h"
 #include "proxy/anthropic.h"
 
 #include <QJsonArray>
@@ -184,6 +185,43 @@ private Q_SLOTS:
         counting.remove(u"max_tokens"_s);
         QVERIFY(Anthropic::toChatRequest(counting, true).error.isEmpty());
         QVERIFY(Anthropic::toChatRequest(counting).error.startsWith(u"max_tokens"_s));
+    }
+
+    // A request passed through to Anthropic is bounded by its translation: a document is counted
+    // as a file (by URL or file id the largest one), in a message or in a tool result, and an
+    // image in a tool result as an image. As their JSON they were ~30 tokens.
+    void documentsAreCountedAsFiles()
+    {
+        const QString model = u"claude-sonnet-4-5"_s;
+        const auto counted = [&model](const QJsonArray &content) {
+            const QJsonObject request{{u"model"_s, model},
+                                      {u"max_tokens"_s, 10},
+                                      {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, content}}}}};
+            const Anthropic::ChatRequest chat = Anthropic::toChatRequest(request, false, true);
+            return chat.error.isEmpty() ? countRequestPromptTokens(chat.body, model) : qint64(-1);
+        };
+        const auto document = [](const QJsonObject &source) {
+            return QJsonObject{{u"type"_s, u"document"_s}, {u"source"_s, source}};
+        };
+        const QJsonObject byUrl = document({{u"type"_s, u"url"_s}, {u"url"_s, u"https://x/report.pdf"_s}});
+        const QJsonObject byFile = document({{u"type"_s, u"file"_s}, {u"file_id"_s, u"file_011"_s}});
+        const QJsonObject byData = document({{u"type"_s, u"base64"_s}, {u"media_type"_s, u"application/pdf"_s},
+                                             {u"data"_s, QString(4000, u'A')}});
+        const QJsonObject text = document({{u"type"_s, u"text"_s}, {u"media_type"_s, u"text/plain"_s},
+                                           {u"data"_s, u"plain words here"_s}});
+        const QJsonObject image{{u"type"_s, u"image"_s},
+                                {u"source"_s, QJsonObject{{u"type"_s, u"url"_s}, {u"url"_s, u"https://x/y.png"_s}}}};
+        QVERIFY(counted({byUrl}) >= 128'000);
+        QVERIFY(counted({byFile}) >= 128'000);
+        QVERIFY(counted({byData}) > 4000);
+        const qint64 plain = counted({text});
+        QVERIFY(plain > 0 && plain < 30);
+        const auto inToolResult = [](const QJsonObject &block) {
+            return QJsonObject{{u"type"_s, u"tool_result"_s}, {u"tool_use_id"_s, u"t1"_s},
+                               {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u"see"_s}}, block}}};
+        };
+        QVERIFY(counted({inToolResult(byUrl)}) >= 128'000);
+        QVERIFY(counted({inToolResult(image)}) >= counted({image}));
     }
 };
 
