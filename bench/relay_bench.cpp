@@ -9,6 +9,7 @@
 #include "proxy/accounting.h"
 #include "proxy/jsonscan.h"
 #include "proxy/metrics.h"
+#include "proxy/sse.h"
 #include "models/store/spendlog.h"
 #include "proxy/providers/provideradapter.h"
 
@@ -252,5 +253,27 @@ void BM_MetricsRecordCall(benchmark::State &state)
         metrics.recordCall(rows[alternate ? (n++ & 1) : 0], 0.00005);
 }
 BENCHMARK(BM_MetricsRecordCall)->Arg(0)->Arg(1);
+
+// One SSE event of range(0) KiB that arrives in 16 KiB pieces with its end in the last: the
+// search for its end goes on where it stopped (linear), where it rescanned the whole buffer at
+// every piece (quadratic: a 100 MB event from a hostile upstream stalled the thread for seconds).
+void BM_SseLongEventInPieces(benchmark::State &state)
+{
+    const qsizetype total = state.range(0) * 1024;
+    const QByteArray piece(16 * 1024, 'x');
+    for (auto _ : state) {
+        SseParser parser;
+        SseEvent event;
+        parser.feed("data: ");
+        for (qsizetype fed = 0; fed < total; fed += piece.size()) {
+            parser.feed(piece);
+            benchmark::DoNotOptimize(parser.next(event));
+        }
+        parser.feed("\n\n");
+        benchmark::DoNotOptimize(parser.next(event));
+    }
+    state.SetBytesProcessed(state.iterations() * total);
+}
+BENCHMARK(BM_SseLongEventInPieces)->Arg(1024)->Arg(65536)->Iterations(1);
 
 BENCHMARK_MAIN();

@@ -179,8 +179,10 @@ void SseParser::feed(const QByteArray &bytes)
     if (m_offset > 0 && m_offset == m_buffer.size()) {
         m_buffer.clear();
         m_offset = 0;
+        m_resume = 0;
     } else if (m_offset > 64 * 1024) {
         m_buffer.remove(0, m_offset);
+        m_resume = std::max<qsizetype>(0, m_resume - m_offset);
         m_offset = 0;
     }
     m_buffer += bytes;
@@ -189,7 +191,7 @@ void SseParser::feed(const QByteArray &bytes)
 bool SseParser::next(SseEvent &event)
 {
     // An event ends at the first empty line: "\n\n" or "\r\n\r\n" (or mixed).
-    qsizetype pos = m_offset;
+    qsizetype pos = std::max(m_offset, m_resume);
     qsizetype end = -1;
     qsizetype terminatorEnd = -1;
     while (pos < m_buffer.size()) {
@@ -209,8 +211,11 @@ bool SseParser::next(SseEvent &event)
         }
         pos = next;
     }
-    if (end < 0)
+    if (end < 0) {
+        // No empty line so far: one can only begin at the last two bytes ("\n", "\n\r").
+        m_resume = std::max(m_offset, m_buffer.size() - 2);
         return false;
+    }
 
     event.raw = m_buffer.mid(m_offset, terminatorEnd - m_offset);
     event.data.clear();

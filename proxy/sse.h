@@ -66,6 +66,10 @@ public:
 private:
     QByteArray m_buffer;
     qsizetype m_offset = 0;
+    // Where the search for an event's end goes on: the bytes before it hold none. An event that
+    // comes in many pieces is searched once, not once a piece (a never-ending one from a hostile
+    // upstream made every read rescan the whole buffer).
+    qsizetype m_resume = 0;
 };
 
 // What the relay needs to know about one streamed chunk.

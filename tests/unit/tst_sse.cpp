@@ -41,6 +41,12 @@ private Q_SLOTS:
         QTest::newRow("no space after colon") << QList<QByteArray>{"data:[DONE]\n\n"} << QList<QByteArray>{"[DONE]"};
         QTest::newRow("unfinished event is not returned") << QList<QByteArray>{"data: a\n\ndata: b\n"}
                                                           << QList<QByteArray>{"a"};
+        // Byte by byte, every line end and terminator split at every point: the search goes on
+        // where it stopped, and finds an end begun in an earlier piece.
+        QList<QByteArray> bytes;
+        for (const char c : QByteArray("data: a\r\n\r\ndata: b\ndata: c\n\n: x\r\ndata: d\n\r\ndata: e\r\n\n"))
+            bytes.append(QByteArray(1, c));
+        QTest::newRow("byte by byte") << bytes << QList<QByteArray>{"a", "b\nc", "d", "e"};
     }
 
     void splitsEventsAcrossPieces()
