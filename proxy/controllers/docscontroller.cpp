@@ -252,7 +252,9 @@ QJsonObject componentSchemas()
                      {u"rpm_limit"_s, limit(u"requests per minute"_s)},
                      {u"max_parallel_requests"_s, limit(u"calls in flight"_s)},
                      {u"aliases"_s, map(str(), u"requested name → model_name"_s)},
-                     {u"model_max_budget"_s, map(object({{u"budget_limit"_s, number()}, {u"time_period"_s, str()}}))},
+                     {u"model_max_budget"_s,
+                      map(object({{u"budget_limit"_s, number()}, {u"time_period"_s, str()}}),
+                          u"replaced whole; an entry sent again keeps its spend and window"_s)},
                      {u"blocked"_s, boolean()}}));
     s.insert(u"KeyGenerateRequest"_s,
              allOf({ref(u"KeySettings"_s), object({{u"key"_s, str(u"own value, must start with sk-"_s)}})}));
