@@ -143,7 +143,7 @@ ParsedFields readKeyFields(const QJsonObject &body)
     f.budget.read(reader, u"budget_duration"_s);
     f.budget.read(reader, u"soft_budget"_s);
     f.userId = reader.string(u"user_id"_s);
-    f.metadata = reader.object(u"metadata"_s);
+    f.metadata = reader.object(u"metadata"_s, Management::MaxMetadataBytes);
     f.budget.read(reader, u"tpm_limit"_s);
     f.budget.read(reader, u"rpm_limit"_s);
     f.budget.read(reader, u"max_parallel_requests"_s);
