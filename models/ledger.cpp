@@ -186,18 +186,6 @@ QString limitTypeName(RateLimitType type)
     return u"requests"_s;
 }
 
-// "weekly" and "1w" (or "7d") are one period: re-saving a budget in other words must not
-// start a fresh window.
-bool samePeriod(const std::optional<Duration> &a, const std::optional<Duration> &b)
-{
-    if (!a || !b)
-        return !a && !b;
-    const bool months = a->unit == Duration::Unit::Months;
-    if (months != (b->unit == Duration::Unit::Months))
-        return false;
-    return months ? a->count == b->count : a->seconds({}) == b->seconds({});
-}
-
 QString isoTime(const QDateTime &time)
 {
     return time.toUTC().toString(Qt::ISODateWithMs);
@@ -573,6 +561,16 @@ BudgetEnforcement Ledger::enforcement() const
 void Ledger::setEnforcement(BudgetEnforcement mode)
 {
     m_d->mode = mode;
+}
+
+bool samePeriod(const std::optional<Duration> &a, const std::optional<Duration> &b)
+{
+    if (!a || !b)
+        return !a && !b;
+    const bool months = a->unit == Duration::Unit::Months;
+    if (months != (b->unit == Duration::Unit::Months))
+        return false;
+    return months ? a->count == b->count : a->seconds({}) == b->seconds({});
 }
 
 BudgetState Ledger::setBudget(const LedgerScope &scope, const BudgetConfig &config)

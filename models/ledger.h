@@ -60,6 +60,10 @@ struct BudgetConfig
     NanoUsd spend = 0;                   // taken on first load only (see Ledger::setBudget)
 };
 
+// Whether a budget keeps its period (else Ledger::setBudget starts a fresh window): "weekly" and
+// "1w" (or "7d") are one period, so re-saving a budget in other words does not; nor do two none.
+[[nodiscard]] bool samePeriod(const std::optional<Duration> &a, const std::optional<Duration> &b);
+
 struct BudgetState
 {
     NanoUsd spend = 0;

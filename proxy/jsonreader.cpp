@@ -139,6 +139,19 @@ std::optional<QJsonObject> JsonReader::object(const QString &field)
     return value.toObject();
 }
 
+std::optional<QJsonObject> JsonReader::object(const QString &field, qsizetype maxBytes)
+{
+    std::optional<QJsonObject> value = object(field);
+    if (!value)
+        return std::nullopt;
+    const qsizetype size = compactJson(*value).size();
+    if (size > maxBytes) {
+        fail(field, u"'%1' is too large: at most %2 bytes of JSON, this one has %3."_s.arg(field).arg(maxBytes).arg(size));
+        return std::nullopt;
+    }
+    return value;
+}
+
 std::optional<QHash<QString, QString>> JsonReader::stringMap(const QString &field)
 {
     const std::optional<QJsonObject> map = object(field);

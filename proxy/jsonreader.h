@@ -36,6 +36,8 @@ public:
     std::optional<Duration> duration(const QString &field);
     std::optional<QStringList> strings(const QString &field);
     std::optional<QJsonObject> object(const QString &field);
+    // An object of at most `maxBytes` as compact JSON (a free-form field stored as given).
+    std::optional<QJsonObject> object(const QString &field, qsizetype maxBytes);
     std::optional<QHash<QString, QString>> stringMap(const QString &field);
 
     [[nodiscard]] bool ok() const { return m_error.isEmpty(); }

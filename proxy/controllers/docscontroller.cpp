@@ -247,12 +247,14 @@ QJsonObject componentSchemas()
                      {u"budget_duration"_s, nullable(str(u"reset period, e.g. 30d"_s))},
                      {u"soft_budget"_s, money(u"warning threshold"_s)},
                      {u"user_id"_s, nullable(str())},
-                     {u"metadata"_s, typed(u"object"_s)},
+                     {u"metadata"_s, typed(u"object"_s, u"stored as given; at most 16 KiB as compact JSON"_s)},
                      {u"tpm_limit"_s, limit(u"tokens per minute"_s)},
                      {u"rpm_limit"_s, limit(u"requests per minute"_s)},
                      {u"max_parallel_requests"_s, limit(u"calls in flight"_s)},
                      {u"aliases"_s, map(str(), u"requested name → model_name"_s)},
-                     {u"model_max_budget"_s, map(object({{u"budget_limit"_s, number()}, {u"time_period"_s, str()}}))},
+                     {u"model_max_budget"_s,
+                      map(object({{u"budget_limit"_s, number()}, {u"time_period"_s, str()}}),
+                          u"replaced whole; an entry sent again keeps its spend and window"_s)},
                      {u"blocked"_s, boolean()}}));
     s.insert(u"KeyGenerateRequest"_s,
              allOf({ref(u"KeySettings"_s), object({{u"key"_s, str(u"own value, must start with sk-"_s)}})}));
@@ -282,7 +284,7 @@ QJsonObject componentSchemas()
                      {u"models"_s, array(str())}, {u"max_budget"_s, money(u"budget"_s)},
                      {u"budget_duration"_s, nullable(str())}, {u"tpm_limit"_s, limit(u"tokens per minute"_s)},
                      {u"rpm_limit"_s, limit(u"requests per minute"_s)},
-                     {u"max_parallel_requests"_s, limit(u"calls in flight"_s)}, {u"metadata"_s, typed(u"object"_s)},
+                     {u"max_parallel_requests"_s, limit(u"calls in flight"_s)}, {u"metadata"_s, typed(u"object"_s, u"stored as given; at most 16 KiB as compact JSON"_s)},
                      {u"auto_create_key"_s, boolean(u"default true"_s)}}));
     s.insert(u"User"_s, allOf({ref(u"UserNewRequest"_s),
                                object({{u"spend"_s, number()}, {u"budget_reset_at"_s, timestamp()},

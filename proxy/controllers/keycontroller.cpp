@@ -91,6 +91,45 @@ Result<QJsonObject> normalizeModelMaxBudget(const QJsonObject &object)
     return normalized;
 }
 
+std::optional<Duration> periodOf(const QJsonObject &modelBudget)
+{
+    const auto parsed = Duration::parse(modelBudget.value(u"time_period"_s).toString());
+    return parsed ? std::optional<Duration>(*parsed) : std::nullopt;
+}
+
+// model_max_budget is replaced whole, but an entry given again is the same budget: it keeps what
+// it has spent and its window ("spend" and "budget_reset_at" are the gateway's, never taken from
+// a request). A new or changed time_period starts a fresh window from now, as the ledger does for
+// a key's budget_duration; a removed one keeps counting.
+QJsonObject keepModelBudgetState(const QJsonObject &given, const QJsonObject &current, const QDateTime &now)
+{
+    QJsonObject merged;
+    for (auto it = given.begin(); it != given.end(); ++it) {
+        QJsonObject entry = it.value().toObject();
+        entry.remove(u"spend"_s);
+        entry.remove(u"budget_reset_at"_s);
+        if (current.contains(it.key())) {
+            const QJsonObject before = current.value(it.key()).toObject();
+            const auto keep = [&entry, &before](const QString &name) {
+                if (before.contains(name))
+                    entry.insert(name, before.value(name));
+            };
+            const std::optional<Duration> period = periodOf(entry);
+            if (samePeriod(period, periodOf(before))) {
+                keep(u"spend"_s);
+                keep(u"budget_reset_at"_s);
+            } else if (!period) {
+                keep(u"spend"_s);
+            } else {
+                entry.insert(u"spend"_s, 0.0);
+                entry.insert(u"budget_reset_at"_s, IdentityJson::time(period->addTo(now)));
+            }
+        }
+        merged.insert(it.key(), entry);
+    }
+    return merged;
+}
+
 ParsedFields readKeyFields(const QJsonObject &body)
 {
     ParsedFields parsed;
@@ -104,7 +143,7 @@ ParsedFields readKeyFields(const QJsonObject &body)
     f.budget.read(reader, u"budget_duration"_s);
     f.budget.read(reader, u"soft_budget"_s);
     f.userId = reader.string(u"user_id"_s);
-    f.metadata = reader.object(u"metadata"_s);
+    f.metadata = reader.object(u"metadata"_s, Management::MaxMetadataBytes);
     f.budget.read(reader, u"tpm_limit"_s);
     f.budget.read(reader, u"rpm_limit"_s);
     f.budget.read(reader, u"max_parallel_requests"_s);
@@ -151,7 +190,7 @@ void applyFields(VirtualKey &key, const KeyFields &f, const QDateTime &now)
     if (f.aliases)
         key.aliases = *f.aliases;
     if (f.modelMaxBudget)
-        key.modelMaxBudget = *f.modelMaxBudget;
+        key.modelMaxBudget = keepModelBudgetState(*f.modelMaxBudget, key.modelMaxBudget, now);
     if (f.blocked)
         key.blocked = *f.blocked;
     key.updatedAt = now;

@@ -88,6 +88,11 @@ inline constexpr qsizetype MaxEndUserIdLength = 256;
 // False (and a 400 naming `param` sent) when `id` is longer than MaxEndUserIdLength.
 bool checkEndUserId(const QString &id, const QString &param, const ResponderPtr &responder);
 
+// A key's or user's `metadata` is stored as given and read by nothing: capped (as compact JSON),
+// so that a caller (an internal_user sets its own keys') cannot fill memory and the database
+// with megabytes per key.
+inline constexpr qsizetype MaxMetadataBytes = 16 * 1024;
+
 // The ids of `ids` that `exists` does not know.
 QStringList unknownIds(const QStringList &ids, const std::function<bool(const QString &)> &exists);
 

@@ -62,7 +62,7 @@ bool readUserFields(JsonReader &reader, User &user, const QDateTime &now, const 
     const std::optional<QString> role = reader.string(u"user_role"_s);
     if (const auto models = reader.strings(u"models"_s))
         user.models = *models;
-    if (const auto metadata = reader.object(u"metadata"_s))
+    if (const auto metadata = reader.object(u"metadata"_s, Management::MaxMetadataBytes))
         user.metadata = *metadata; // replaced whole, as LiteLLM does
     Management::readBudgetAndLimits(reader, user.budget, user.limits, now);
     if (!reader.ok()) {

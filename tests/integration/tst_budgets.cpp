@@ -62,6 +62,7 @@ private Q_SLOTS:
     void regeneratedKeyKeepsItsCallsInFlight();
     void unpricedModelIsServedInReserveMode();
     void perModelBudgetOnAKey();
+    void rewrittenModelBudgetKeepsItsSpend();
     void streamedCallIsChargedExactly();
     void userBudgetSpansItsKeys();
     void endUserAndGlobalBudgets();
@@ -356,6 +357,56 @@ void TestBudgets::perModelBudgetOnAKey()
     QCOMPARE(call(*m_gateway, key, u"gpt-a"_s).status, 200);  // other models are not limited
     // The per-model spend is kept across a restart.
     QVERIFY(m_gateway->restart());
+    QCOMPARE(call(*m_gateway, key).status, 429);
+}
+
+// model_max_budget is replaced whole, yet an entry given again is the same budget: an admin who
+// adds another model's budget and sends the spent one as it was set (or with a spend of its own)
+// gives it no money back, neither at once nor after a restart. A changed period starts afresh.
+void TestBudgets::rewrittenModelBudgetKeepsItsSpend()
+{
+    m_gateway = makeGateway();
+    const QJsonObject priced{{u"budget_limit"_s, nanosToUsd(2 * CallCost)}, {u"time_period"_s, u"1d"_s}};
+    const QByteArray key = generateKey(*m_gateway, {{u"model_max_budget"_s, QJsonObject{{u"priced"_s, priced}}}});
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 429);
+    const auto modelBudget = [&] {
+        return m_gateway->get("/key/info", key).json().value(u"info"_s).toObject().value(u"model_max_budget"_s)
+            .toObject().value(u"priced"_s).toObject();
+    };
+    const QJsonObject spent = modelBudget();
+    QCOMPARE(usdToNanos(spent.value(u"spend"_s).toDouble()), 2 * CallCost);
+    QVERIFY(!spent.value(u"budget_reset_at"_s).toString().isEmpty());
+
+    const auto update = [&](const QJsonObject &entry) {
+        return m_gateway->post("/key/update", {{u"key"_s, QString::fromLatin1(key)},
+                                               {u"model_max_budget"_s, QJsonObject{{u"priced"_s, entry},
+                                                                                   {u"gpt-a"_s, priced}}}});
+    };
+    QCOMPARE(update(priced).status, 200);
+    QCOMPARE(modelBudget(), spent);
+    QCOMPARE(call(*m_gateway, key).status, 429);
+    QJsonObject withSpend = priced;
+    withSpend.insert(u"spend"_s, 0);   // the gateway's to count, as budget_reset_at is
+    QCOMPARE(update(withSpend).status, 200);
+    QCOMPARE(modelBudget(), spent);
+    QCOMPARE(call(*m_gateway, key).status, 429);
+    QVERIFY(m_gateway->restart());
+    QCOMPARE(modelBudget(), spent);
+    QCOMPARE(call(*m_gateway, key).status, 429);
+    QCOMPARE(call(*m_gateway, key, u"gpt-a"_s).status, 200);
+
+    // A new period: a fresh window from now, with the whole budget (as a key's budget_duration).
+    QJsonObject weekly = priced;
+    weekly.insert(u"time_period"_s, u"7d"_s);
+    QCOMPARE(update(weekly).status, 200);
+    const QJsonObject fresh = modelBudget();
+    QCOMPARE(fresh.value(u"spend"_s).toDouble(-1), 0.0);
+    const QDateTime resetAt = QDateTime::fromString(fresh.value(u"budget_reset_at"_s).toString(), Qt::ISODateWithMs);
+    QVERIFY(qAbs(QDateTime::currentDateTimeUtc().secsTo(resetAt) - 7 * 86400) < 60);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(call(*m_gateway, key).status, 200);
     QCOMPARE(call(*m_gateway, key).status, 429);
 }
 

@@ -19,6 +19,7 @@ private Q_SLOTS:
     void ownerRegenerateKeepsWhatAnAdminSet_data();
     void ownerRegenerateKeepsWhatAnAdminSet();
     void internalUserCannotReachPastItsUser();
+    void metadataIsCapped();
 };
 
 void TestKeysAccess::initTestCase()
@@ -276,4 +277,36 @@ void TestKeysAccess::internalUserCannotReachPastItsUser()
 }
 
 QTEST_GUILESS_MAIN(TestKeysAccess)
+// metadata is stored as given and read by nothing: at most 16 KiB of compact JSON, else any
+// internal_user could fill the gateway's memory and database through its keys (10 MB each).
+void TestKeysAccess::metadataIsCapped()
+{
+    const QByteArray mallory = rawOf(generate({{u"user_id"_s, u"mallory"_s}})).toUtf8();
+    constexpr qsizetype Max = 16 * 1024;
+    const auto metadata = [](qsizetype bytes) {   // {"note":"x…"}: 11 bytes around the text
+        return QJsonObject{{u"note"_s, QString(bytes - 11, u'x')}};
+    };
+    const Response fits = generate({{u"metadata"_s, metadata(Max)}}, mallory);
+    QCOMPARE(fits.status, 200);
+    QCOMPARE(fits.json().value(u"metadata"_s).toObject(), metadata(Max));
+    const QString own = rawOf(fits);
+    const QString tooLarge = u"'metadata' is too large: at most 16384 bytes of JSON, this one has 16385."_s;
+    const QJsonObject over = metadata(Max + 1);
+    const QJsonValue param(u"metadata"_s);
+    VERIFY_ERROR(generate({{u"metadata"_s, over}}, mallory), 400, u"bad_request_error"_s, param, tooLarge);
+    VERIFY_ERROR(m_fixture->post("/key/regenerate", {{u"key"_s, own}, {u"metadata"_s, over}}, mallory), 400,
+                 u"bad_request_error"_s, param, tooLarge);
+    VERIFY_ERROR(m_fixture->post("/key/update", {{u"key"_s, own}, {u"metadata"_s, over}}), 400,
+                 u"bad_request_error"_s, param, tooLarge);
+    VERIFY_ERROR(m_fixture->post("/user/new", {{u"user_id"_s, u"big"_s}, {u"metadata"_s, over}}), 400,
+                 u"bad_request_error"_s, param, tooLarge);
+    VERIFY_ERROR(m_fixture->post("/user/update", {{u"user_id"_s, u"mallory"_s}, {u"metadata"_s, over}}), 400,
+                 u"bad_request_error"_s, param, tooLarge);
+    // Nothing refused was kept: the key still works under its value, with its metadata.
+    const Response info = m_fixture->get("/key/info", own.toUtf8());
+    QCOMPARE(info.status, 200);
+    QCOMPARE(info.json().value(u"info"_s).toObject().value(u"metadata"_s).toObject(), metadata(Max));
+    QCOMPARE(m_fixture->post("/key/update", {{u"key"_s, own}, {u"metadata"_s, metadata(Max)}}).status, 200);
+}
+
 #include "tst_keys_access.moc"
