@@ -564,7 +564,7 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // reservations of calls in flight cover what they can spend. Where that bound would refuse
     // the call or fill a limit, the ledger asks for the exact count (tiktoken's tokens, as the
     // provider will bill them): the bound never admits what the exact count would refuse.
-    const OutputTokens output = requestedOutputTokens(body, deployment, price);
+    const OutputTokens output = extras.noOutput ? OutputTokens{} : requestedOutputTokens(body, deployment, price);
     const QString &model = deployment.underlyingModel();
     const qint64 promptBound
         = std::max<qint64>(1, addSaturated(extras.promptBound ? *extras.promptBound : boundRequestPromptTokens(body, model),

@@ -42,6 +42,9 @@ struct PromptExtras
     // when the ledger needs the exact figure.
     std::optional<qint64> promptBound;
     std::function<qint64()> exactPrompt;
+    // Embeddings: the answer is vectors, no output token is billed (the bound held the
+    // model's whole output limit, so a strict budget refused them).
+    bool noOutput = false;
 };
 
 class RequestScan;

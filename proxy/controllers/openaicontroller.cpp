@@ -723,8 +723,10 @@ void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params par
     // Budgets, then rate limits: reserve the call's estimated cost everywhere it applies.
     Accounting::Decision admission;
     if (m_services.accounting) {
+        PromptExtras admitted = extras;
+        admitted.noOutput = params.type == CallType::Embedding;
         admission = m_services.accounting->admit(caller, params.endUser, params.deployment, params.body, params.price,
-                                                 extras);
+                                                 admitted);
         if (admission.waitsForLease()) {
             // Shared budgets (docs/shared-budgets.md): parked, never blocking this thread, until
             // the store answered the lease; then admitted (or refused) from the start again.

@@ -78,6 +78,7 @@ private Q_SLOTS:
     void hugeMaxTokensCannotEscapeAStrictBudget();
     void strictModeNeverOvershootsWithToolsImagesAndN();
     void aListOfPromptsIsBoundedPerPrompt();
+    void embeddingsHoldNoOutputInStrictMode();
     void rpmLimitWithHeaders();
     void eachLimitedScopeHasItsHeaders();
     void tpmLimit();
@@ -704,6 +705,24 @@ void TestBudgets::aListOfPromptsIsBoundedPerPrompt()
     QCOMPARE(strings.status, 429);
     QCOMPARE(strings.json().value(u"error"_s).toObject().value(u"type"_s).toString(), u"budget_exceeded"_s);
     QCOMPARE(complete(repeated(6, QJsonArray{1, 2, 3})).status, 429);   // six prompts as token ids
+}
+
+// Embeddings answer vectors: no output token is billed, so strict mode holds the prompt's bound
+// only. It held the model's whole output limit (128k tokens, $0.26 here), and refused embeddings
+// on any smaller budget.
+void TestBudgets::embeddingsHoldNoOutputInStrictMode()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.01}});
+    const auto response = m_gateway->client(key)->post(
+        "/v1/embeddings", QJsonDocument(QJsonObject{{u"model"_s, u"priced"_s}, {u"input"_s, u"some text to embed"_s}})
+                              .toJson(QJsonDocument::Compact));
+    QVERIFY2(response.status == 200, response.body.constData());
+    // The prompt's bound still counts: an input worth more than the budget is refused.
+    const auto huge = m_gateway->client(key)->post(
+        "/v1/embeddings", QJsonDocument(QJsonObject{{u"model"_s, u"priced"_s}, {u"input"_s, QString(200'000, u'x')}})
+                              .toJson(QJsonDocument::Compact));
+    QCOMPARE(huge.status, 429);
 }
 
 void TestBudgets::strictModeNeverOvershootsWithToolsImagesAndN()
