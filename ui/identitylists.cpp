@@ -72,6 +72,34 @@ void fetchUsers(ApiClient *api, QObject *context, UsersCallback done)
     fetchPage(api, context, fetch, 1);
 }
 
+void fetchUserIds(ApiClient *api, QObject *context, std::function<void(const QStringList &ids)> done)
+{
+    fetchUsers(api, context, [done = std::move(done)](const QList<UserRecord> &users, bool ok) {
+        if (!ok)
+            return;
+        QStringList ids;
+        for (const UserRecord &user : users)
+            ids.append(user.userId);
+        done(ids);
+    });
+}
+
+ModelChoices modelChoices(const QList<ModelRecord> &models)
+{
+    ModelChoices choices;
+    for (const ModelRecord &model : models) {
+        if (!choices.models.contains(model.modelName))
+            choices.models.append(model.modelName);
+        for (const QString &group : model.accessGroups) {
+            if (!choices.groups.contains(group))
+                choices.groups.append(group);
+        }
+    }
+    choices.models.sort(Qt::CaseInsensitive);
+    choices.groups.sort(Qt::CaseInsensitive);
+    return choices;
+}
+
 QHash<QString, QString> keyNames(const QList<KeyRecord> &keys, const QString &masterKeyToken,
                                  const QStringList &previousMasterKeyTokens)
 {

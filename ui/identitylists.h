@@ -23,6 +23,17 @@ using UsersCallback = std::function<void(const QList<UserRecord> &users, bool ok
 
 void fetchKeys(ApiClient *api, QObject *context, KeysCallback done);
 void fetchUsers(ApiClient *api, QObject *context, UsersCallback done);
+// The users' ids, for a field that offers them; not called when a page failed (then no name
+// is said to be unknown).
+void fetchUserIds(ApiClient *api, QObject *context, std::function<void(const QStringList &ids)> done);
+
+// The model names and the access groups of `models`, each once, sorted: what a models field offers.
+struct ModelChoices
+{
+    QStringList models;
+    QStringList groups;
+};
+ModelChoices modelChoices(const QList<ModelRecord> &models);
 
 // token → what the window calls the key (alias, else "sk-...abcd"); `masterKeyToken` (the
 // SHA-256 hex the gateway records for master-key calls, ApiClient::masterKeyToken()) is

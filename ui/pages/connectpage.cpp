@@ -524,27 +524,9 @@ void ConnectPage::newKey()
     auto *dialog = new KeyDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowModality(Qt::WindowModal);
-    QStringList models;
-    QStringList groups;
-    for (const ModelRecord &model : std::as_const(m_models)) {
-        if (!models.contains(model.modelName))
-            models.append(model.modelName);
-        for (const QString &group : model.accessGroups) {
-            if (!groups.contains(group))
-                groups.append(group);
-        }
-    }
-    models.sort(Qt::CaseInsensitive);
-    groups.sort(Qt::CaseInsensitive);
-    dialog->setAvailableModels(models, groups);
-    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool ok) {
-        if (!ok)
-            return;   // unknown: no owner is said to be new
-        QStringList ids;
-        for (const UserRecord &user : users)
-            ids.append(user.userId);
-        dialog->setKnownUsers(ids);
-    });
+    const IdentityLists::ModelChoices choices = IdentityLists::modelChoices(m_models);
+    dialog->setAvailableModels(choices.models, choices.groups);
+    IdentityLists::fetchUserIds(api(), dialog, [dialog](const QStringList &ids) { dialog->setKnownUsers(ids); });
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
         api()->post(u"/key/generate"_s, dialog->requestBody(), this, [this](const ApiReply &reply) {
             if (!reply.ok())

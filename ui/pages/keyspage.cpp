@@ -184,14 +184,7 @@ void KeysPage::showRawKey(const QJsonObject &answer, bool regenerated)
 
 void KeysPage::offerKnownUsers(KeyDialog *dialog)
 {
-    IdentityLists::fetchUsers(api(), dialog, [dialog](const QList<UserRecord> &users, bool ok) {
-        if (!ok)
-            return;   // unknown: no owner is said to be new
-        QStringList ids;
-        for (const UserRecord &user : users)
-            ids.append(user.userId);
-        dialog->setKnownUsers(ids);
-    });
+    IdentityLists::fetchUserIds(api(), dialog, [dialog](const QStringList &ids) { dialog->setKnownUsers(ids); });
 }
 
 void KeysPage::clearData()

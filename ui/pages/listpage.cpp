@@ -2,6 +2,7 @@
 
 #include "../apiclient.h"
 #include "../apitypes.h"
+#include "../identitylists.h"
 #include "../recordtablemodel.h"
 #include "../tableview.h"
 
@@ -155,20 +156,11 @@ void ListPage::fetchAvailableModels(QObject *context,
     api()->get(u"/v1/model/info"_s, {}, context, [done = std::move(done)](const ApiReply &reply) {
         if (!reply.ok())
             return;
-        QStringList models;
-        QStringList groups;
-        for (const QJsonValue &value : reply.json.object().value(u"data"_s).toArray()) {
-            const ModelRecord model = ModelRecord::fromJson(value.toObject());
-            if (!models.contains(model.modelName))
-                models.append(model.modelName);
-            for (const QString &group : model.accessGroups) {
-                if (!groups.contains(group))
-                    groups.append(group);
-            }
-        }
-        models.sort(Qt::CaseInsensitive);
-        groups.sort(Qt::CaseInsensitive);
-        done(models, groups);
+        QList<ModelRecord> models;
+        for (const QJsonValue &value : reply.json.object().value(u"data"_s).toArray())
+            models.append(ModelRecord::fromJson(value.toObject()));
+        const IdentityLists::ModelChoices choices = IdentityLists::modelChoices(models);
+        done(choices.models, choices.groups);
     });
 }
 
