@@ -625,6 +625,7 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
         return decision;
     }
     decision.reservation = admission.reservation;
+    decision.heldOutputTokens = m_ledger.enforcement() == BudgetEnforcement::Strict ? output.bound : output.estimate;
     decision.headers.reserve(qsizetype(admission.limits.size()) * 4 + 2);
     for (const LimitStatus &status : admission.limits) {
         const RateLimitHeaderNames &names = rateLimitHeaderNames(status.scope);

@@ -132,6 +132,9 @@ public:
         ReservationId reservation;          // invalid when nothing applies or refused
         std::optional<HttpResponse> refusal;
         HeaderList headers;                 // x-ratelimit-*, x-litellm-key-spend/max-budget
+        // The output tokens the call was admitted for: strict mode's bound, reserve mode's
+        // estimate. A call the provider does not answer in time is charged for them.
+        qint64 heldOutputTokens = 0;
         // Shared budgets: neither admitted nor refused yet; hand the call to waitForLeases().
         QVarLengthArray<LeaseNeed, 2> leaseNeeds;
         [[nodiscard]] bool waitsForLease() const { return !leaseNeeds.isEmpty(); }

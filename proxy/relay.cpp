@@ -357,6 +357,9 @@ void RelayCall::onDone(const UpstreamResult &result)
         const QString message = timeout
             ? u"The provider at %1 did not answer within %2 s."_s.arg(base).arg(m_params.deployment.timeoutSeconds)
             : u"Could not reach the provider at %1: %2"_s.arg(base, result.message);
+        // A provider that got the whole request but did not answer in time works on (and bills)
+        // it all the same: charged as admitted, unless a stream already told what it delivered.
+        m_chargeHeld = timeout && result.requestSent && !(m_streaming && m_streamedEvents > 0);
         if (m_streaming) {
             const ApiErrorInfo info = apiErrorInfo(error);
             failMidStream(info.status, info.type, message);
@@ -401,7 +404,7 @@ void RelayCall::onDone(const UpstreamResult &result)
     }
     m_usage = info->usage;
     m_responseId = info->id;
-    settle(u"success"_s, [self] {
+    settle(m_clientGone ? u"client_disconnected"_s : u"success"_s, [self] {
         HttpResponse response;
         response.contentType = self->m_contentType.isEmpty() ? QByteArrayLiteral("application/json")
                                                              : self->m_contentType;
@@ -415,6 +418,12 @@ void RelayCall::onClientGone()
 {
     if (m_finished)
         return;
+    if (!m_stream && m_upstreamId != 0 && !m_settling) {
+        // A non-streamed call: the provider answers (and bills) it whether or not anyone waits,
+        // and cancelling would not stop it. Its answer is awaited and recorded with its usage.
+        m_clientGone = true;
+        return;
+    }
     if (m_upstreamId != 0) {
         m_services.upstream->cancel(m_upstreamId);
         m_upstreamId = 0;
@@ -433,6 +442,8 @@ void RelayCall::abort(const QString &reason)
         m_services.upstream->cancel(m_upstreamId);
         m_upstreamId = 0;
         m_upstreamDone = SteadyClock::now();
+        // Shutdown: the provider has (or is about to have) the request and will bill it.
+        m_chargeHeld = !(m_streaming && m_streamedEvents > 0);
     }
     if (m_streaming)
         failMidStream(503, u"service_unavailable"_s, reason);
@@ -445,7 +456,14 @@ void RelayCall::failBeforeAnswer(const HttpResponse &response, const QString &st
     m_failStatus = response.status;
     m_failReason = errorMessageOf(response.body);
     auto self = shared_from_this();
-    settle(status, [self, response] { self->m_responder->send(response); });
+    settle(status, [self, response] {
+        HttpResponse sent = response;
+        // The call's id: its spend-log row (a failed call may be charged) is found by it.
+        if (!std::any_of(sent.headers.cbegin(), sent.headers.cend(),
+                         [](const auto &header) { return header.first == "x-litellm-call-id"; }))
+            sent.headers.append({QByteArrayLiteral("x-litellm-call-id"), self->m_callId.toLatin1()});
+        self->m_responder->send(std::move(sent));
+    });
 }
 
 void RelayCall::failMidStream(int status, const QString &type, const QString &message)
@@ -513,7 +531,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     // shutdown, a provider's error event) is charged for what was delivered: the provider
     // bills it. A failure before any content costs nothing.
     const bool deliveredPart = m_streaming && m_streamedEvents > 0;
-    const bool charged = status == u"success" || status == u"client_disconnected" || deliveredPart;
+    const bool charged = status == u"success" || status == u"client_disconnected" || deliveredPart || m_chargeHeld;
     const QString &model = m_params.deployment.underlyingModel();
     const auto countedPrompt = [&] {
         return m_params.exactPrompt ? m_params.exactPrompt() : countRequestPromptTokens(m_params.body, model);
@@ -521,7 +539,20 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     const auto countedOutput = [&] {
         return countTextTokens(m_streaming ? streamedText(m_streamedPayloads) : answerText(m_body), model);
     };
-    if (charged && !m_usage) {
+    if (m_chargeHeld && !deliveredPart) {
+        // No answer came (timeout, shutdown) though the provider had the request: charged what
+        // admission held for it, its prompt and the output it was admitted for (strict: the
+        // bound; reserve: the estimate). Charging nothing let a slow provider's calls go free.
+        Usage held;
+        if (m_startUsage)
+            held = *m_startUsage;
+        else
+            held.promptTokens = countedPrompt();
+        held.completionTokens = std::max<qint64>(m_params.heldOutputTokens, 0);
+        held.totalTokens = held.promptTokens + held.completionTokens;
+        m_usage = held;
+        row.costEstimated = true;
+    } else if (charged && !m_usage) {
         // An answer or a stream without a usable usage block (client gone, broken off, a
         // provider without it or with counts that are no numbers): the tokens are counted from
         // the request and the text relayed — never $0.

@@ -50,6 +50,9 @@ public:
         QString userId;                // the key's owner
         SteadyClock::time_point receivedAt;
         ReservationId reservation;     // the ledger's hold on this call (invalid: none)
+        // The output tokens admission held for the call (Accounting::Decision): what a call the
+        // provider did not answer in time is charged beside its prompt.
+        qint64 heldOutputTokens = 0;
         HeaderList admissionHeaders;   // x-ratelimit-*, x-litellm-key-spend, ...
         std::optional<ModelPrice> price;  // the deployment's price, looked up once (nullopt: unknown)
         // A Responses call that succeeded: its response id and usage (follow-ups go to the
@@ -109,6 +112,12 @@ private:
     QList<QByteArray> m_streamedPayloads;  // kept until usage arrives: counted if it never does
     qsizetype m_streamedBytes = 0;
     bool m_settling = false;
+    // A non-streamed call whose client left: the provider still answers (and bills) it, so the
+    // gateway waits for that answer and records it instead of cancelling.
+    bool m_clientGone = false;
+    // The provider got the request but its answer never came (timeout, shutdown): the call is
+    // charged its prompt and the output admission held for it.
+    bool m_chargeHeld = false;
     bool m_finished = false;
     int m_status = 0;
     int m_failStatus = 0;            // the call failed: the status the client got, and why

@@ -939,7 +939,8 @@ void PlainHttpClient::Private::fail(Call *call, UpstreamResult::Status status, c
         close(connection);
     }
     qCInfo(lcUpstream).noquote() << "call" << call->id << "to" << describe(*call) << "failed:" << message;
-    const UpstreamResult result{status, message};
+    const UpstreamResult result{status, message,
+                                call->sent > 0 && call->sent >= call->head.size() + call->request.body.size()};
     if (!starting) {
         finish(call, result);
         return;

@@ -476,6 +476,13 @@ void UpstreamClient::Private::processFinished()
         auto *call = reinterpret_cast<Call *>(priv);
         long responseCode = 0;
         curl().easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &responseCode);
+        // Whether the provider got the whole request (a call that failed may still be billed).
+        long requestSize = 0;
+        curl_off_t uploaded = 0;
+        if (code != CURLE_OK) {
+            curl().easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &requestSize);
+            curl().easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+        }
         curl().multi_remove_handle(multi, easy);
         if (!call) {
             recycle(easy, false);
@@ -505,6 +512,7 @@ void UpstreamClient::Private::processFinished()
             break;
         }
         if (code != CURLE_OK) {
+            result.requestSent = requestSize > 0 && uploaded >= curl_off_t(call->request.body.size());
             result.message = QString::fromUtf8(curl().easy_strerror(code));
             if (call->errorBuffer[0] != '\0')
                 result.message += u": "_s + QString::fromUtf8(call->errorBuffer);

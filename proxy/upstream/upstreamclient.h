@@ -36,6 +36,9 @@ struct UpstreamResult
     };
     Status status = Status::Ok;
     QString message;                // transport error text, empty when Ok
+    // The whole request reached the provider's connection: it may be working on it (and
+    // billing it) although no answer came.
+    bool requestSent = false;
 };
 
 // Callbacks of one call, all on the client's thread, in this order:

@@ -76,6 +76,7 @@ private Q_SLOTS:
     void readFieldsMustHaveTheirTypes_data();
     void readFieldsMustHaveTheirTypes();
     void hugeMaxTokensCannotEscapeAStrictBudget();
+    void aTimedOutCallIsChargedItsBoundInStrictMode();
     void strictModeNeverOvershootsWithToolsImagesAndN();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
@@ -150,6 +151,13 @@ std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode,
     vision.upstreamModel = u"gpt-4o"_s;
     vision.maxTokens = 100;
     config.models.append(vision);
+    // A provider that answers too late (0.3 s timeout), with an output limit of 5000 tokens.
+    Deployment slow = vision;
+    slow.modelName = u"slow"_s;
+    slow.id = u"slow-1"_s;
+    slow.maxTokens = 5000;
+    slow.timeoutSeconds = 0.3;
+    config.models.append(slow);
     config.general.budgetEnforcement = mode;
     config.litellm.maxBudget = globalBudget;
     auto gateway = std::make_unique<GatewayFixture>(config);
@@ -678,6 +686,23 @@ void TestBudgets::hugeMaxTokensCannotEscapeAStrictBudget()
     QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", unbounded).status, 429);
     unbounded.replace(QByteArray("priced"), QByteArray("vision"));
     QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", unbounded).status, 200);
+}
+
+// A call whose provider does not answer in time is charged what strict mode held for it: its prompt
+// and the output bound (here the model's 5000 tokens, no max_tokens sent). It cost nothing, so a
+// slow provider's calls went past any budget.
+void TestBudgets::aTimedOutCallIsChargedItsBoundInStrictMode()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 1.0}});
+    m_fake.setHang(true);
+    QByteArray request = body(u"slow"_s);
+    request.replace(QByteArray("\"max_tokens\":20,"), QByteArray());
+    const auto timedOut = m_gateway->client(key)->post("/v1/chat/completions", request);
+    QCOMPARE(timedOut.status, 504);
+    const qint64 prompt = countRequestPromptTokens(QJsonDocument::fromJson(request).object(), u"gpt-4o"_s);
+    const NanoUsd expected = usdToNanos(prompt * InputPrice) + usdToNanos(5000 * OutputPrice);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), expected);
 }
 
 // /v1/completions with a list of prompts writes max_tokens (times n) for each of them: the strict

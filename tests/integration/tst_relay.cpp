@@ -80,6 +80,8 @@ private Q_SLOTS:
     void malformedProviderAnswerIs502();
     void usageComesFromTheAnswersTopLevel();
     void clientDisconnectCancelsUpstream();
+    void aClientLeavingANonStreamedCallIsChargedItsAnswer();
+    void aTimedOutCallIsChargedWhatWasHeldForIt();
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
     void embeddingsAnswersStaySmall();
@@ -471,6 +473,58 @@ void TestRelay::clientDisconnectCancelsUpstream()
     const auto row = spendRow(partial.header("x-litellm-call-id"));
     QVERIFY(row.has_value());
     QCOMPARE(row->status, u"client_disconnected"_s);
+}
+
+// A non-streamed call's provider answers (and bills) it whether or not its client waits: the
+// gateway waited for nothing and charged the prompt only. Now it waits for the answer and records
+// its usage.
+void TestRelay::aClientLeavingANonStreamedCallIsChargedItsAnswer()
+{
+    m_fake.setLatency(600ms);
+    m_fake.setUsage(12, 340);
+    const int before = int(spendRows().size());
+    HttpClient client(m_port);
+    client.sendAndDrop("POST", "/v1/chat/completions", {{"Content-Type", "application/json"}},
+                       chatBody(u"relay-model"_s), 100ms);
+    QTRY_COMPARE_WITH_TIMEOUT(int(spendRows().size()), before + 1, 5000);
+    const SpendLogRow row = spendRows().last();
+    QCOMPARE(row.status, u"client_disconnected"_s);
+    QCOMPARE(row.promptTokens, 12);
+    QCOMPARE(row.completionTokens, 340);
+    QCOMPARE(row.spend, usdToNanos(12 * InputPrice + 340 * OutputPrice));
+    QVERIFY(!row.costEstimated);
+    QCOMPARE(m_fake.clientDisconnects(), 0);  // the provider's answer was read to its end
+}
+
+// A provider that got the request but did not answer in time still works on it and bills it:
+// such a call cost nothing. It is charged its prompt and the output admission held for it (reserve
+// mode: max_tokens, else a typical answer), marked estimated. A provider never reached costs nothing.
+void TestRelay::aTimedOutCallIsChargedWhatWasHeldForIt()
+{
+    m_fake.setHang(true);
+    const QByteArray body = chatBody(u"slow-model"_s, false, {{u"max_tokens"_s, 300}});
+    const auto timedOut = m_client->post("/v1/chat/completions", body);
+    QCOMPARE(timedOut.status, 504);
+    const auto row = spendRow(timedOut.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QCOMPARE(row->status, u"timeout"_s);
+    const qint64 prompt = countRequestPromptTokens(QJsonDocument::fromJson(body).object(), u"upstream-slow-1"_s);
+    QVERIFY(prompt > 0);
+    QCOMPARE(row->promptTokens, prompt);
+    QCOMPARE(row->completionTokens, 300);
+    QCOMPARE(row->spend, usdToNanos(prompt * InputPrice) + usdToNanos(300 * OutputPrice));
+    QVERIFY(row->costEstimated);
+
+    // Without max_tokens: the typical answer reserve mode holds.
+    const auto noLimit = m_client->post("/v1/chat/completions", chatBody(u"slow-model"_s));
+    QCOMPARE(noLimit.status, 504);
+    QCOMPARE(spendRow(noLimit.header("x-litellm-call-id"))->completionTokens, 4096);
+
+    const auto unreachable = m_client->post("/v1/chat/completions", chatBody(u"dead-model"_s));
+    QCOMPARE(unreachable.status, 502);
+    const auto unreached = spendRow(unreachable.header("x-litellm-call-id"));
+    QVERIFY(unreached.has_value());
+    QCOMPARE(unreached->spend, 0);
 }
 
 void TestRelay::roundRobinsAcrossDeployments()
