@@ -155,8 +155,10 @@ struct OutputTokens
     qint64 estimate = 0;
 };
 
+// `typicalAnswer()`: reserve mode's estimate when no max_tokens is sent (asked only then).
+template<typename TypicalAnswer>
 OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &deployment,
-                                   const std::optional<ModelPrice> &price)
+                                   const std::optional<ModelPrice> &price, TypicalAnswer typicalAnswer)
 {
     // The model's limit: model_info.max_tokens (its output limit), else the catalogue's
     // context window, which no output exceeds.
@@ -198,8 +200,8 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
         tokens.estimate = tokens.bound;
     } else {
         tokens.bound = limit.value_or(UnknownOutputLimit);
-        // Reserve mode holds a typical answer, as before limits were known.
-        tokens.estimate = std::min(tokens.bound, DefaultMaxOutputTokens);
+        // Reserve mode holds a typical answer: the largest this deployment gave lately.
+        tokens.estimate = std::min(tokens.bound, std::max(DefaultMaxOutputTokens, typicalAnswer()));
     }
     // n and best_of: that many completions, each up to the bound.
     qint64 completions = 1;
@@ -564,7 +566,9 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // reservations of calls in flight cover what they can spend. Where that bound would refuse
     // the call or fill a limit, the ledger asks for the exact count (tiktoken's tokens, as the
     // provider will bill them): the bound never admits what the exact count would refuse.
-    const OutputTokens output = extras.noOutput ? OutputTokens{} : requestedOutputTokens(body, deployment, price);
+    const OutputTokens output = extras.noOutput
+        ? OutputTokens{}
+        : requestedOutputTokens(body, deployment, price, [&] { return typicalAnswer(deployment.id); });
     const QString &model = deployment.underlyingModel();
     const qint64 promptBound
         = std::max<qint64>(1, addSaturated(extras.promptBound ? *extras.promptBound : boundRequestPromptTokens(body, model),
@@ -643,6 +647,43 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     if (admission.keyMaxBudget)
         decision.headers.append({QByteArrayLiteral("x-litellm-key-max-budget"), usdHeaderValue(*admission.keyMaxBudget)});
     return decision;
+}
+
+namespace {
+
+qint64 steadyHours()
+{
+    return std::chrono::duration_cast<std::chrono::hours>(SteadyClock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+void Accounting::noteAnswer(const QString &deploymentId, qint64 completionTokens)
+{
+    if (completionTokens <= DefaultMaxOutputTokens && !m_answerSizes.contains(deploymentId))
+        return;  // nothing to learn: the default holds it
+    AnswerSizes &sizes = m_answerSizes[deploymentId];
+    const qint64 hour = steadyHours();
+    if (hour != sizes.hour) {
+        sizes.previous = hour == sizes.hour + 1 ? sizes.current : 0;
+        sizes.current = 0;
+        sizes.hour = hour;
+    }
+    sizes.current = std::max(sizes.current, std::clamp<qint64>(completionTokens, 0, UnknownOutputLimit));
+}
+
+qint64 Accounting::typicalAnswer(const QString &deploymentId) const
+{
+    const auto it = m_answerSizes.constFind(deploymentId);
+    if (it == m_answerSizes.cend())
+        return DefaultMaxOutputTokens;
+    const qint64 hour = steadyHours();
+    qint64 largest = 0;
+    if (it->hour == hour)
+        largest = std::max(it->current, it->previous);
+    else if (it->hour + 1 == hour)
+        largest = it->current;
+    return std::max(largest, DefaultMaxOutputTokens);
 }
 
 QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cost, qint64 tokens,

@@ -165,6 +165,13 @@ public:
                                   QList<JournalBudgetState> *states = nullptr);
     void release(ReservationId reservation);
 
+    // A call to `deploymentId` answered `completionTokens` output tokens. Reserve mode holds, for a
+    // call that sends no max_tokens, the largest answer that deployment gave within the last hour
+    // or two (at least 4,096 tokens): holding a fixed 4,096 let parallel calls of 20k-token
+    // answers overshoot a budget many times over.
+    void noteAnswer(const QString &deploymentId, qint64 completionTokens);
+    [[nodiscard]] qint64 typicalAnswer(const QString &deploymentId) const;
+
     [[nodiscard]] Ledger &ledger() { return m_ledger; }
     [[nodiscard]] static LedgerScope globalScope() { return LedgerScope::global(); }
 
@@ -205,6 +212,14 @@ private:
     QTimer m_resetTimer;
     QHash<QString, QStringList> m_keyModels;   // token → models with a model_max_budget
     std::unique_ptr<BudgetLeases> m_leases;    // shared budgets only
+    // noteAnswer(): the largest answer of each deployment in this hour and in the one before.
+    struct AnswerSizes
+    {
+        qint64 current = 0;
+        qint64 previous = 0;
+        qint64 hour = 0;   // steady-clock hours of `current`
+    };
+    QHash<QString, AnswerSizes> m_answerSizes;
     int m_live = 1;                            // setInstanceShare
     int m_rank = 0;
 

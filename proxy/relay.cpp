@@ -600,6 +600,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     record.row = std::move(row);
     QList<Store::WriteJob> jobs;
     if (Accounting *accounting = m_services.accounting) {
+        if (charged && m_usage && !m_chargeHeld && m_params.type != CallType::Embedding)
+            accounting->noteAnswer(m_params.deployment.id, m_usage->completionTokens);
         if (charged)
             jobs = accounting->settle(m_params.reservation, spend, m_usage ? m_usage->totalTokens : 0, &record.states);
         else

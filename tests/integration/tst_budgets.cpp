@@ -58,6 +58,7 @@ private Q_SLOTS:
     void cleanup();
 
     void reserveModeOvershootsByAtMostOneCall();
+    void reserveModeHoldsTheLargestRecentAnswer();
     void strictModeNeverExceeds();
     void regeneratedKeyKeepsItsCallsInFlight();
     void unpricedModelIsServedInReserveMode();
@@ -649,6 +650,34 @@ void TestBudgets::readFieldsMustHaveTheirTypes()
             QCOMPARE(m_fake.requestCount(), before);
         }
     }
+}
+
+// Reserve mode, calls without max_tokens: each held a 4,096-token answer, so parallel calls whose
+// answers were 20k tokens spent a $0.2 budget four times over. They now hold the largest answer the
+// deployment gave lately, and overshoot by at most one call again.
+void TestBudgets::reserveModeHoldsTheLargestRecentAnswer()
+{
+    m_gateway = makeGateway();
+    m_fake.setUsage(10, 20000);
+    const NanoUsd oneCall = usdToNanos(10 * InputPrice) + usdToNanos(20000 * OutputPrice);
+    const double max = 0.2;
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, max}});
+    QByteArray request = body(u"priced"_s);
+    request.replace(QByteArray("\"max_tokens\":20,"), QByteArray());
+    QCOMPARE(m_gateway->client(key)->post("/v1/chat/completions", request).status, 200);
+
+    m_fake.setLatency(300ms);
+    std::vector<std::unique_ptr<AsyncCall>> calls;
+    for (int i = 0; i < 20; ++i)
+        calls.push_back(std::make_unique<AsyncCall>(m_gateway->port(), request,
+                                                    QList<QPair<QByteArray, QByteArray>>{{"Authorization", "Bearer " + key}}));
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(calls.begin(), calls.end(), [](const auto &c) { return c->done(); }), 20000);
+    const int served = int(std::count_if(calls.begin(), calls.end(), [](const auto &c) { return c->status() == 200; }));
+    const NanoUsd spend = usdToNanos(keySpend(*m_gateway, key));
+    qInfo("20 parallel 20k-token answers on a $0.2 budget: %d served, spend %lld nano-USD", served, spend);
+    QCOMPARE(spend, (served + 1) * oneCall);
+    QVERIFY2(spend <= usdToNanos(max) + oneCall, qPrintable(QString::number(served)));
+    QVERIFY(served >= 3);
 }
 
 void TestBudgets::hugeMaxTokensCannotEscapeAStrictBudget()
