@@ -188,8 +188,25 @@ std::array<QJsonValue, N> jsonMembers(const QJsonObject &object, const std::arra
     return values;
 }
 
+// A top-level field of a chat, completions or embeddings request that a server never renders
+// into the prompt (sampling, output, routing, the gateway's own). Sorted.
+bool isSettingField(QStringView key)
+{
+    static constexpr std::array<QStringView, 36> Settings{
+        u"audio", u"best_of", u"dimensions", u"echo", u"encoding_format", u"frequency_penalty", u"logit_bias",
+        u"logprobs", u"max_completion_tokens", u"max_tokens", u"metadata", u"min_p", u"mock_response",
+        u"modalities", u"model", u"n", u"parallel_tool_calls", u"prediction", u"presence_penalty",
+        u"prompt_cache_key", u"reasoning_effort", u"repetition_penalty", u"safety_identifier", u"seed",
+        u"service_tier", u"stop", u"store", u"stream", u"stream_options", u"temperature", u"top_k",
+        u"top_logprobs", u"top_p", u"user", u"verbosity", u"web_search_options"};
+    return std::binary_search(Settings.begin(), Settings.end(), key);
+}
+
 // Every prompt token source of a request: chat messages (with every part), completion
-// `prompt` and `suffix`, embedding `input`, tools, functions, tool_choice, response_format.
+// `prompt` and `suffix`, embedding `input`, tools, functions, tool_choice, response_format —
+// and any other field but a setting, as its JSON text: an OpenAI-compatible server may render
+// fields of its own into the prompt (vLLM's `documents`, `chat_template_kwargs`), and leaving them
+// out let a strict budget's exact count admit 8x its max.
 template<typename CountText, typename CountJson>
 qint64 promptTokens(const QJsonObject &body, const QString &model, const CountText &countText,
                     const CountJson &countJson)
@@ -222,6 +239,13 @@ qint64 promptTokens(const QJsonObject &body, const QString &model, const CountTe
             total += ToolBlockOverhead + countJson(value);
         else if (value.isString())
             total += countText(value.toString());
+    }
+    for (auto it = body.constBegin(); it != body.constEnd(); ++it) {
+        const QString key = it.key();
+        if (isSettingField(key) || std::find(Names.begin(), Names.end(), QStringView(key)) != Names.end())
+            continue;
+        const QJsonValue value = it.value();
+        total += countText(key) + (value.isString() ? countText(value.toString()) : countJson(value));
     }
     return total;
 }

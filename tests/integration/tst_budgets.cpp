@@ -78,6 +78,7 @@ private Q_SLOTS:
     void readFieldsMustHaveTheirTypes();
     void hugeMaxTokensCannotEscapeAStrictBudget();
     void aTimedOutCallIsChargedItsBoundInStrictMode();
+    void fieldsOfAServersOwnCountInStrictMode();
     void strictModeNeverOvershootsWithToolsImagesAndN();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
@@ -732,6 +733,24 @@ void TestBudgets::aTimedOutCallIsChargedItsBoundInStrictMode()
     const qint64 prompt = countRequestPromptTokens(QJsonDocument::fromJson(request).object(), u"gpt-4o"_s);
     const NanoUsd expected = usdToNanos(prompt * InputPrice) + usdToNanos(5000 * OutputPrice);
     QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), expected);
+}
+
+// A field of an OpenAI-compatible server's own (vLLM renders `documents` into the prompt) counts
+// as its JSON text: strict mode's exact count left it out and admitted 8x a key's max.
+void TestBudgets::fieldsOfAServersOwnCountInStrictMode()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.01}});
+    QJsonObject request = QJsonDocument::fromJson(body(u"priced"_s)).object();
+    QCOMPARE(m_gateway->client(key)->post("/v1/chat/completions", QJsonDocument(request).toJson()).status, 200);
+    QJsonArray documents;
+    for (int i = 0; i < 300; ++i)
+        documents.append(QJsonObject{{u"title"_s, u"doc %1"_s.arg(i)}, {u"text"_s, u"lorem ipsum dolor sit amet "_s.repeated(40)}});
+    request.insert(u"documents"_s, documents);
+    const auto refused = m_gateway->client(key)->post("/v1/chat/completions", QJsonDocument(request).toJson());
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(error(refused).value(u"param"_s).toString(), u"key"_s);
+    QCOMPARE(m_fake.requestCount(), 1);
 }
 
 // /v1/completions with a list of prompts writes max_tokens (times n) for each of them: the strict

@@ -298,6 +298,36 @@ private slots:
         QCOMPARE(Tollgate::boundRequestPromptTokens(embedding), 5);
     }
 
+    // A field of its own (vLLM's `documents`) may be rendered into the prompt by the server: it is
+    // counted as its JSON text, by the bound and exactly. Settings (sampling, output, routing) are not.
+    void fieldsBeyondTheKnownOnesAreCounted()
+    {
+        const QJsonObject plain{{u"model"_s, u"m"_s},
+                                {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Hi"_s}}}}};
+        QJsonObject documents = plain;
+        QJsonArray docs;
+        for (int i = 0; i < 50; ++i)
+            docs.append(QJsonObject{{u"title"_s, u"doc"_s}, {u"text"_s, u"lorem ipsum dolor sit amet, "_s.repeated(20)}});
+        documents.insert(u"documents"_s, docs);
+        documents.insert(u"chat_template_kwargs"_s, QJsonObject{{u"enable_thinking"_s, true}});
+        const QString model = u"gpt-4o"_s;
+        const qint64 without = Tollgate::countRequestPromptTokens(plain, model);
+        const qint64 with = Tollgate::countRequestPromptTokens(documents, model);
+        QVERIFY2(with - without >= 50 * 20 * 5, qPrintable(QString::number(with - without)));
+        QVERIFY(Tollgate::boundRequestPromptTokens(documents, model) >= with);
+        QVERIFY(Tollgate::boundRequestPromptTokens(documents, model) - Tollgate::boundRequestPromptTokens(plain, model)
+                >= 50 * 20 * 27);
+        QJsonObject settings = plain;
+        settings.insert(u"temperature"_s, 0.2);
+        settings.insert(u"max_tokens"_s, 100);
+        settings.insert(u"stream"_s, true);
+        settings.insert(u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}});
+        settings.insert(u"user"_s, u"alice"_s);
+        settings.insert(u"metadata"_s, QJsonObject{{u"team"_s, u"a"_s}});
+        QCOMPARE(Tollgate::countRequestPromptTokens(settings, model), without);
+        QCOMPARE(Tollgate::boundRequestPromptTokens(settings, model), Tollgate::boundRequestPromptTokens(plain, model));
+    }
+
     void encodingForModel_data()
     {
         QTest::addColumn<QString>("model");
