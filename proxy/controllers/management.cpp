@@ -2,6 +2,7 @@
 
 #include "../../models/clock.h"
 #include "../../models/identity.h"
+#include "../../models/ledger.h"
 #include "../../models/store/changefeed.h"
 #include "../../models/store/store.h"
 #include "../jsonreader.h"
@@ -69,8 +70,12 @@ void BudgetPatch::applyTo(Budget &budget, RateLimits &limits, const QDateTime &n
 {
     applyNullable(maxBudget, budget.maxBudget);
     applyNullable(softBudget, budget.softBudget);
-    if (duration) {
-        // Spend so far is kept, so changing the period never hands out more money by itself.
+    if (duration && !samePeriod(*duration, budget.duration)) {
+        // A new period starts a fresh window from now, spend 0, as the ledger does
+        // (Ledger::setBudget): the stored row kept the old window's spend, which came back at the
+        // next start. A removed period keeps counting; the same period again changes nothing.
+        if (*duration)
+            budget.spend = 0;
         budget.duration = *duration;
         budget.resetAt = *duration ? (*duration)->addTo(now) : QDateTime();
     }

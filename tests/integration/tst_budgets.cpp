@@ -79,6 +79,7 @@ private Q_SLOTS:
     void hugeMaxTokensCannotEscapeAStrictBudget();
     void aTimedOutCallIsChargedItsBoundInStrictMode();
     void fieldsOfAServersOwnCountInStrictMode();
+    void aNewPeriodStartsFromZeroAlsoAfterARestart();
     void strictModeNeverOvershootsWithToolsImagesAndN();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
@@ -751,6 +752,37 @@ void TestBudgets::fieldsOfAServersOwnCountInStrictMode()
     QCOMPARE(refused.status, 429);
     QCOMPARE(error(refused).value(u"param"_s).toString(), u"key"_s);
     QCOMPARE(m_fake.requestCount(), 1);
+}
+
+// A key given another budget_duration starts a fresh window, spend 0, in the ledger; its stored
+// row kept the old window's spend, which came back at the next start (the key then counted both).
+void TestBudgets::aNewPeriodStartsFromZeroAlsoAfterARestart()
+{
+    m_gateway = makeGateway();
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, nanosToUsd(10 * CallCost)},
+                                                    {u"budget_duration"_s, u"30d"_s}});
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), 3 * CallCost);
+    const auto update = [&](const QJsonObject &fields) {
+        QJsonObject body = fields;
+        body.insert(u"key"_s, QString::fromLatin1(key));
+        return m_gateway->post("/key/update", body).status;
+    };
+    // The same period in other words: nothing changes.
+    QCOMPARE(update({{u"budget_duration"_s, u"30d"_s}}), 200);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), 3 * CallCost);
+    QCOMPARE(update({{u"budget_duration"_s, u"1d"_s}}), 200);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), 0);
+    QCOMPARE(call(*m_gateway, key).status, 200);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), CallCost);
+    QVERIFY(m_gateway->restart());
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), CallCost);
+    // A removed period keeps counting.
+    QCOMPARE(update({{u"budget_duration"_s, QJsonValue::Null}}), 200);
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), CallCost);
+    QVERIFY(m_gateway->restart());
+    QCOMPARE(usdToNanos(keySpend(*m_gateway, key)), CallCost);
 }
 
 // /v1/completions with a list of prompts writes max_tokens (times n) for each of them: the strict
