@@ -952,6 +952,21 @@ qsizetype Ledger::reservationsInFlight() const
     return m_d->inFlight;
 }
 
+std::optional<Held> Ledger::held(ReservationId id) const
+{
+    const Private::Reservation *slot = m_d->find(id);
+    if (!slot)
+        return std::nullopt;
+    Held held;
+    held.cost = slot->hold;
+    held.tokens = slot->estimatedTokens;
+    for (const Private::Entry *entry : slot->budgets) {
+        if (entry->hasBudget)
+            held.budgets.append(entry->scope);
+    }
+    return held;
+}
+
 QDateTime Ledger::nextResetAt() const
 {
     if (m_d->resetQueue.empty())

@@ -210,6 +210,15 @@ struct SpendUpdate
     NanoUsd leaseUsed = 0;               // shared mode: the part of the cost taken from the lease
 };
 
+// What a call in flight holds (Ledger::held): the cost reserved on each of its budgets and the
+// prompt tokens counted at admission.
+struct Held
+{
+    NanoUsd cost = 0;
+    qint64 tokens = 0;
+    QVarLengthArray<LedgerScope, 5> budgets;
+};
+
 struct Settlement
 {
     QVarLengthArray<SpendUpdate, 5> spends;
@@ -268,6 +277,9 @@ public:
     // tokens; it still counts as a request in rpm (it was admitted). False if unknown.
     bool release(ReservationId id);
     [[nodiscard]] qsizetype reservationsInFlight() const;
+    // What reservation `id` holds (nullopt when unknown or finished). Budgets removed while the
+    // call runs are left out.
+    [[nodiscard]] std::optional<Held> held(ReservationId id) const;
 
     // Shared mode (several gateways on one database, docs/shared-budgets.md): a budget with a
     // max admits against the lease this instance holds on the shared remainder instead of

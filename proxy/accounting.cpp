@@ -716,6 +716,23 @@ QList<Store::WriteJob> Accounting::settle(ReservationId reservation, NanoUsd cos
     return jobs;
 }
 
+std::optional<Accounting::InFlight> Accounting::inFlight(ReservationId reservation) const
+{
+    const std::optional<Held> held = m_ledger.held(reservation);
+    if (!held)
+        return std::nullopt;
+    InFlight call;
+    call.cost = std::max<NanoUsd>(held->cost, 0);
+    call.promptTokens = held->tokens;
+    call.states.reserve(held->budgets.size());
+    for (const LedgerScope &scope : held->budgets) {
+        const auto state = m_ledger.budget(scope);
+        call.states.append({scope, call.cost, state ? state->resetAt : QDateTime(),
+                            state && state->duration ? state->duration->toString() : QString()});
+    }
+    return call;
+}
+
 void Accounting::release(ReservationId reservation)
 {
     if (reservation.isValid())

@@ -164,6 +164,16 @@ public:
     QList<Store::WriteJob> settle(ReservationId reservation, NanoUsd cost, qint64 tokens,
                                   QList<JournalBudgetState> *states = nullptr);
     void release(ReservationId reservation);
+    // A call in flight as the spend journal keeps it until it settles (RelayCall): what admission
+    // held for it, and that cost added to each of its budgets' windows. Replayed after a crash
+    // for a call that never settled, as a provider bills a call it got. nullopt when unknown.
+    struct InFlight
+    {
+        NanoUsd cost = 0;
+        qint64 promptTokens = 0;
+        QList<JournalBudgetState> states;
+    };
+    [[nodiscard]] std::optional<InFlight> inFlight(ReservationId reservation) const;
 
     // A call to `deploymentId` answered `completionTokens` output tokens. Reserve mode holds, for a
     // call that sends no max_tokens, the largest answer that deployment gave within the last hour

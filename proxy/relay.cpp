@@ -140,10 +140,12 @@ void RelayCall::start()
     const bool mock = m_params.deployment.provider == Provider::Mock
                       || m_params.deployment.mockResponse.has_value()
                       || (!m_params.partialBody && m_params.body.value(u"mock_response"_s).isString());
-    if (mock)
+    if (mock) {
         startMock();
-    else
+    } else {
+        noteInFlight();
         startUpstream();
+    }
 }
 
 void RelayCall::startMock()
@@ -510,23 +512,9 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     if (m_upstreamDone.time_since_epoch().count() == 0)
         m_upstreamDone = SteadyClock::now();
 
-    SpendLogRow row;
-    row.requestId = m_callId;
-    row.callType = m_params.callTypeName.isEmpty() ? callTypeName(m_params.type) : m_params.callTypeName;
-    // A key regenerated while this call ran: logged under its new token, as its history is.
-    row.apiKey = m_services.identities ? m_services.identities->currentToken(m_params.apiKeyHash) : m_params.apiKeyHash;
-    row.startTime = m_startTime;
-    row.endTime = QDateTime::currentDateTimeUtc();
-    row.model = m_params.deployment.upstreamModel;
-    row.modelGroup = m_params.deployment.modelName;
-    row.modelId = m_params.deployment.id;
-    row.endUser = m_params.endUser;
-    row.userId = m_params.userId;
-    row.status = status;
-    row.dialect = m_params.dialect;
+    SpendLogRow row = logRow(status);
     row.httpStatus = m_failStatus;
     row.reason = m_failReason;
-    row.sessionId = m_params.sessionId;
     // A stream that failed after content reached the client (upstream reset, timeout,
     // shutdown, a provider's error event) is charged for what was delivered: the provider
     // bills it. A failure before any content costs nothing.
@@ -634,6 +622,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     // callers of settle() never see the call finish inside it.
     SettledCall call;
     call.record = std::move(record);
+    call.inFlightSeq = m_inFlightSeq;
     call.jobs = std::move(jobs);
     call.context = m_services.context;
     call.done = [doneOnce](const Result<void> &result) {
@@ -643,6 +632,48 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     };
     call.delivery = Store::Delivery::FailuresWhenAnsweredNow;
     m_services.store->recordSpendSoon(std::move(call), doneOnce);
+}
+
+SpendLogRow RelayCall::logRow(const QString &status) const
+{
+    SpendLogRow row;
+    row.requestId = m_callId;
+    row.callType = m_params.callTypeName.isEmpty() ? callTypeName(m_params.type) : m_params.callTypeName;
+    // A key regenerated while this call ran: logged under its new token, as its history is.
+    row.apiKey = m_services.identities ? m_services.identities->currentToken(m_params.apiKeyHash) : m_params.apiKeyHash;
+    row.startTime = m_startTime;
+    row.endTime = QDateTime::currentDateTimeUtc();
+    row.model = m_params.deployment.upstreamModel;
+    row.modelGroup = m_params.deployment.modelName;
+    row.modelId = m_params.deployment.id;
+    row.endUser = m_params.endUser;
+    row.userId = m_params.userId;
+    row.status = status;
+    row.dialect = m_params.dialect;
+    row.sessionId = m_params.sessionId;
+    return row;
+}
+
+void RelayCall::noteInFlight()
+{
+    // A crash while the provider works on the call would lose its cost (the provider bills it):
+    // the journal keeps what admission held for it until the call settles (Store::noteInFlight).
+    if (!m_services.store || !m_services.accounting)
+        return;
+    const std::optional<Accounting::InFlight> held = m_services.accounting->inFlight(m_params.reservation);
+    if (!held)
+        return;
+    JournalRecord record;
+    record.row = logRow(InterruptedStatus);
+    record.row.promptTokens = held->promptTokens;
+    record.row.completionTokens = m_params.heldOutputTokens;
+    record.row.totalTokens = held->promptTokens + m_params.heldOutputTokens;
+    record.row.spend = held->cost;
+    record.row.costEstimated = true;
+    record.row.priceUnknown = !m_params.price.has_value();
+    record.row.reason = u"The gateway stopped while the provider had the call; charged what was held for it."_s;
+    record.states = held->states;
+    m_inFlightSeq = m_services.store->noteInFlight(record, m_services.context);
 }
 
 void RelayCall::finish()

@@ -90,6 +90,10 @@ private:
     // Records the call, then runs `complete` (which writes the last bytes).
     void settle(const QString &status, std::function<void()> complete);
     void finish();
+    // The spend-log row of this call with `status`, its identity and times filled in.
+    [[nodiscard]] SpendLogRow logRow(const QString &status) const;
+    // Keeps what admission held for the call in the spend journal until it settles.
+    void noteInFlight();
 
     HeaderList gatewayHeaders(bool withCost) const;
     // The time so far that was the gateway's own (the provider's time left out).
@@ -112,6 +116,7 @@ private:
     QList<QByteArray> m_streamedPayloads;  // kept until usage arrives: counted if it never does
     qsizetype m_streamedBytes = 0;
     bool m_settling = false;
+    qint64 m_inFlightSeq = 0;        // the journal's record of this call in flight (0: none)
     // A non-streamed call whose client left: the provider still answers (and bills) it, so the
     // gateway waits for that answer and records it instead of cancelling.
     bool m_clientGone = false;

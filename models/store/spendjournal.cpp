@@ -516,6 +516,12 @@ bool SpendJournal::flushStaged(quint64 batch)
     return written;
 }
 
+void SpendJournal::writeStaged()
+{
+    QMutexLocker lock(&m_mutex);
+    (void)writeStagedLocked();
+}
+
 void SpendJournal::stageLocked(JournalRecord &record)
 {
     if (m_staged.isEmpty())
@@ -689,6 +695,7 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
         return last + 1;
 
     int replayed = 0;
+    int interrupted = 0;
     StateReplay states;
     if (auto begun = Store::execCached(db, u"BEGIN"_s, {}, u"start the journal replay"_s); !begun)
         return begun.error();
@@ -704,10 +711,19 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
         records.append(read(file));
     std::stable_sort(records.begin(), records.end(),
                      [](const JournalRecord &a, const JournalRecord &b) { return a.seq < b.seq; });
+    // A call in flight's record (Store::noteInFlight) stands for a call that never settled: one
+    // whose settled record is here too goes by that one (its row may not be in yet).
+    QSet<QString> settled;
+    for (const JournalRecord &record : std::as_const(records)) {
+        if (!isInFlightRecord(record))
+            settled.insert(record.row.requestId);
+    }
     for (const JournalRecord &record : std::as_const(records)) {
         last = std::max(last, record.seq);
         // Every record up to the committed prefix is in the database.
         if (record.seq <= committed)
+            continue;
+        if (isInFlightRecord(record) && settled.contains(record.row.requestId))
             continue;
         // Above it, a record is in exactly when its row is: the row and the record's spend
         // increments commit in one job, so a present row means its increments are in too (a
@@ -733,6 +749,8 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
                 return fail(applied.error());
         }
         ++replayed;
+        if (isInFlightRecord(record))
+            ++interrupted;
     }
     if (auto saved = states.save(db); !saved)
         return fail(saved.error());
@@ -743,7 +761,10 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
     for (const QString &file : files)
         QFile::remove(file);
     if (replayed > 0)
-        qCInfo(lcJournal).noquote() << "replayed" << replayed << "settled call(s) from the spend journal";
+        qCInfo(lcJournal).noquote() << "replayed" << replayed - interrupted << "settled call(s) from the spend journal";
+    if (interrupted > 0)
+        qCInfo(lcJournal).noquote() << "charged" << interrupted
+                                    << "call(s) in flight when the gateway stopped what was held for them";
     return last + 1;
 }
 

@@ -38,6 +38,9 @@ struct JournalBudgetState
     bool absolute = false;
 };
 
+// The spend-log status of a call in flight when the gateway stopped (Store::noteInFlight).
+inline const QString InterruptedStatus = QStringLiteral("interrupted");
+
 // One settled call: its spend-log row and what it added to each budget.
 struct JournalRecord
 {
@@ -48,9 +51,16 @@ struct JournalRecord
 
 // A settled call as Store::recordSpend takes it: its record, the jobs that persist its budget
 // states, and who hears of its commit (Store::recordSpends takes several).
+[[nodiscard]] inline bool isInFlightRecord(const JournalRecord &record)
+{
+    return record.row.status == InterruptedStatus;
+}
+
 struct SettledCall
 {
     JournalRecord record;
+    // The record Store::noteInFlight kept for the call while it ran (0: none): retired with it.
+    qint64 inFlightSeq = 0;
     QList<Store::WriteJob> jobs;
     QObject *context = nullptr;
     Store::WriteDone done;
@@ -103,6 +113,8 @@ public:
     // reached the file. A batch whose write failed is not journaled; its records' numbers stay
     // used (each one's commit moves the committed prefix over it).
     bool flushStaged(quint64 batch);
+    // Writes whatever is staged (its outcome stays for flushStaged to tell).
+    void writeStaged();
     // How many writes the appends took (each batch is one).
     [[nodiscard]] quint64 writes() const;
     // Record `seq` is in the database.

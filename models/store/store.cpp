@@ -58,6 +58,7 @@ struct StoreJob
     // cannot commit, it and every write behind it wait for a retry, in order.
     bool durable = false;
     qint64 journalSeq = 0;  // a settled call's spend journal number (recordSpend)
+    qint64 inFlightSeq = 0; // the number of its in-flight record (noteInFlight), retired with it
     // A settled call's write (recordSpend): its row and its budget increments, nothing else. A
     // batch runs these without a savepoint each and sums their increments (see commitFast).
     bool spend = false;
@@ -859,6 +860,8 @@ std::optional<Error> StoreWorker::noteAndCommit(const std::vector<StoreJob *> &b
     for (std::size_t i = 0; i < count; ++i) {
         if (results[i] && results[i]->ok() && batch[i]->journalSeq > 0)
             journaled.append(batch[i]->journalSeq);
+        if (results[i] && results[i]->ok() && batch[i]->inFlightSeq > 0)
+            journaled.append(batch[i]->inFlightSeq);
     }
     if (!journaled.isEmpty()) {
         const qint64 prefix = m_journal ? m_journal->committedPrefixWith(journaled)
@@ -1370,7 +1373,7 @@ bool Store::recordSpend(JournalRecord record, QList<WriteJob> jobs, QObject *con
                         Delivery delivery)
 {
     std::vector<SettledCall> calls;
-    calls.push_back({std::move(record), std::move(jobs), context, std::move(done), delivery});
+    calls.push_back({std::move(record), 0, std::move(jobs), context, std::move(done), delivery});
     return recordSpends(std::move(calls)).front();
 }
 
@@ -1413,6 +1416,7 @@ void Store::submitSettled(SettledCall call, qint64 journalSeq, bool lazy, std::s
     entry.durable = true;
     entry.lazy = lazy;
     entry.journalSeq = journalSeq;
+    entry.inFlightSeq = m_journal ? call.inFlightSeq : 0;
     entry.spend = true;
     // The row first (it takes the write lock for the read-modify-writes after it), and only a
     // row that was not there yet brings its increments: the job can be run again safely.
@@ -1427,11 +1431,15 @@ void Store::submitSettled(SettledCall call, qint64 journalSeq, bool lazy, std::s
     // call answered at once hears only of a failure — unless its record is staged and not known
     // to be written yet (recordSpendSoon): then the commit answers it, whichever comes first.
     const bool failuresOnly = lazy && call.delivery == Delivery::FailuresWhenAnsweredNow;
-    entry.writeFinished = [journal = journalSeq ? m_journal.get() : nullptr, seq = journalSeq, failuresOnly,
-                           staged = std::move(staged), deliver = deliverTo<void>(call.context, std::move(call.done))](
-                              const Result<void> &result) {
-        if (journal && result)
-            journal->committed(seq);
+    entry.writeFinished = [journal = journalSeq || entry.inFlightSeq ? m_journal.get() : nullptr, seq = journalSeq,
+                           inFlightSeq = entry.inFlightSeq, failuresOnly, staged = std::move(staged),
+                           deliver = deliverTo<void>(call.context, std::move(call.done))](const Result<void> &result) {
+        if (journal && result) {
+            if (seq)
+                journal->committed(seq);
+            if (inFlightSeq)
+                journal->committed(inFlightSeq);   // the call settled: nothing of it to replay
+        }
         const bool written = !staged || staged->load(std::memory_order_acquire) == StagedWritten;
         if (deliver && !(failuresOnly && result && written))
             deliver(result);
@@ -1484,6 +1492,31 @@ void Store::recordSpendSoon(SettledCall call, std::function<void()> answer)
         staged.elsewhere = context;  // a caller on another thread: answered there
     }
     m_soon.push_back(std::move(staged));
+}
+
+qint64 Store::noteInFlight(JournalRecord &record, QObject *context)
+{
+    if (!m_journal || !m_inbox->accepting() || !context)
+        return 0;
+    QMutexLocker lock(&m_soonMutex);
+    (void)m_journal->stage(record);
+    // Written with the next settled calls' write, which under load comes within the pass; alone
+    // (one call at a time) after InFlightFlushDelay, so a call that is quick costs no write of
+    // its own. A crash within that delay of a call's start loses its record.
+    if (!m_inFlightFlushArmed) {
+        m_inFlightFlushArmed = true;
+        QTimer::singleShot(InFlightFlushDelay, context, [store = QPointer<Store>(this)] {
+            if (!store)
+                return;
+            {
+                QMutexLocker lock(&store->m_soonMutex);
+                store->m_inFlightFlushArmed = false;
+            }
+            if (store->m_journal)
+                store->m_journal->writeStaged();
+        });
+    }
+    return record.seq;
 }
 
 void Store::answerStaged()

@@ -387,8 +387,11 @@ const QHash<QString, Operation> &operations()
                            query(u"session_id"_s, str(), u"the coding agent's session"_s),
                            query(u"dialect"_s, enumOf(SpendDialects), u"the API the client spoke"_s),
                            query(u"model_contains"_s, str(), u"part of the model name, any case"_s),
-                           query(u"status"_s, enumOf({u"success"_s, u"failure"_s, u"client_disconnected"_s, u"refused"_s}),
-                                 u"refused: calls the gateway said no to (with http_status and reason)"_s),
+                           query(u"status"_s, enumOf({u"success"_s, u"failure"_s, u"client_disconnected"_s, u"refused"_s,
+                                                      u"timeout"_s, u"interrupted"_s}),
+                                 u"refused: calls the gateway said no to (with http_status and reason); timeout: "
+                                 "the provider did not answer in time; interrupted: in flight when the gateway "
+                                 "stopped"_s),
                            query(u"start_date"_s, str(), u"YYYY-MM-DD"_s),
                            query(u"end_date"_s, str(), u"YYYY-MM-DD"_s)}});
         t.insert(u"GET /global/spend/report"_s,

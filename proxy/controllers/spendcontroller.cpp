@@ -98,7 +98,8 @@ std::optional<SpendLogFilter> readFilter(const QUrlQuery &query, const Responder
         return std::nullopt;
     }
     filter.status = queryValue(query, u"status"_s);
-    static const QStringList statuses{u"success"_s, u"failure"_s, u"client_disconnected"_s, u"refused"_s};
+    static const QStringList statuses{u"success"_s, u"failure"_s, u"client_disconnected"_s,
+                                      u"refused"_s, u"timeout"_s, u"interrupted"_s};
     if (!filter.status.isEmpty() && !statuses.contains(filter.status)) {
         Management::fail(responder, ApiError::BadRequest,
                          u"Invalid status '%1': use %2."_s.arg(filter.status, statuses.join(u", "_s)), u"status"_s);

@@ -5,6 +5,8 @@
 #include "models/store/spendjournal.h"
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
+#include "tests/support/asynccall.h"
+#include "tests/support/fakeprovider.h"
 #include "tests/support/headlessgateway.h"
 #include "tests/support/httpclient.h"
 #include "tests/support/storereads.h"
@@ -100,6 +102,7 @@ class TestDurability : public QObject
 private Q_SLOTS:
     void completedCallsSurviveKill9();
     void concurrentCallsSurviveKill9();
+    void callsInFlightAtAKillAreChargedWhatWasHeld();
     void twoGatewaysOnOneDatabaseAddTheirSpend();
     void everyFileTheGatewayWritesIsPrivate();
 };
@@ -252,6 +255,105 @@ void TestDurability::concurrentCallsSurviveKill9()
     QVERIFY(loggedSpend > 0);
     QCOMPARE(keySpend(store, started->token), loggedSpend);
     store.close();
+}
+
+// A call the provider is working on when the gateway is killed is billed by the provider, yet it
+// never settled: its cost was lost. The spend journal keeps what admission held for each call in
+// flight until it settles; the replay charges a call that never did (status "interrupted"), and
+// only such a call.
+void TestDurability::callsInFlightAtAKillAreChargedWhatWasHeld()
+{
+    if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
+        QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
+    FakeProvider fake;
+    QVERIFY(fake.start() != 0);
+    fake.setUsage(10, 20);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString database = dir.filePath(u"inflight.db"_s);
+    const QString config = dir.filePath(u"config.yaml"_s);
+    {
+        QFile file(config);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("model_list:\n"
+                   "  - model_name: remote\n"
+                   "    litellm_params:\n"
+                   "      model: openai/gpt-remote\n"
+                   "      api_base: " + fake.baseUrl() + "/v1\n"
+                   "      api_key: sk-provider\n"
+                   "      input_cost_per_token: 0.000001\n"
+                   "      output_cost_per_token: 0.000002\n"
+                   "general_settings:\n"
+                   "  master_key: " + QByteArray(MasterKey) + "\n");
+    }
+    QProcess gateway;
+    const quint16 port = startGateway(gateway, config, database);
+    QVERIFY(port != 0);
+    HttpClient admin(port);
+    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto generated = admin.post("/key/generate", R"({"max_budget": 10})");
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QString token = generated.json().value(u"token"_s).toString();
+    const auto body = [](int i) {
+        return QJsonDocument(QJsonObject{{u"model"_s, u"remote"_s},
+                                         {u"max_tokens"_s, 100},
+                                         {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                                                                {u"content"_s, u"call %1"_s.arg(i)}}}}})
+            .toJson(QJsonDocument::Compact);
+    };
+    // One call answered (it settles: one row, its own), three held by the provider at the kill.
+    HttpClient client(port);
+    const auto answered = client.post("/v1/chat/completions", body(0), {{"Authorization", "Bearer " + key}});
+    QCOMPARE(answered.status, 200);
+    fake.setHang(true);
+    std::vector<std::unique_ptr<AsyncCall>> calls;
+    for (int i = 1; i <= 3; ++i)
+        calls.push_back(std::make_unique<AsyncCall>(port, body(i), QList<QPair<QByteArray, QByteArray>>{{"Authorization", "Bearer " + key}}));
+    QTRY_COMPARE_WITH_TIMEOUT(fake.requestCount(), 4, 5000);
+    QTest::qWait(200);   // past the in-flight records' write (Store::InFlightFlushDelay)
+    ::kill(pid_t(gateway.processId()), SIGKILL);
+    QVERIFY(gateway.waitForFinished(5000));
+
+    Store store;
+    QVERIFY(store.open(database).ok());
+    const QList<SpendLogRow> rows = rowsIn(store);
+    int interrupted = 0;
+    NanoUsd total = 0;
+    for (const SpendLogRow &row : rows) {
+        total += row.spend;
+        if (row.requestId == QString::fromLatin1(answered.header("x-litellm-call-id"))) {
+            QCOMPARE(row.status, u"success"_s);
+            QCOMPARE(row.spend, usdToNanos(10 * 0.000001) + usdToNanos(20 * 0.000002));
+            continue;
+        }
+        ++interrupted;
+        QCOMPARE(row.status, u"interrupted"_s);
+        QCOMPARE(row.completionTokens, 100);
+        QVERIFY(row.promptTokens > 0);
+        QVERIFY(row.costEstimated);
+        QVERIFY(row.spend >= usdToNanos(100 * 0.000002));
+        QCOMPARE(row.apiKey, token);
+    }
+    QCOMPARE(rows.size(), 4);
+    QCOMPARE(interrupted, 3);
+    QCOMPARE(keySpend(store, token), total);
+    store.close();
+
+    // Started again: the key counts them, and nothing is charged twice.
+    QProcess again;
+    const quint16 portAgain = startGateway(again, config, database);
+    QVERIFY(portAgain != 0);
+    HttpClient adminAgain(portAgain);
+    adminAgain.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
+    const auto info = adminAgain.get("/key/info?key=" + key);
+    QCOMPARE(usdToNanos(info.json().value(u"info"_s).toObject().value(u"spend"_s).toDouble()), total);
+    again.terminate();
+    QVERIFY(again.waitForFinished(10000));
+    Store reopened;
+    QVERIFY(reopened.open(database).ok());
+    QCOMPARE(rowsIn(reopened).size(), 4);
+    reopened.close();
 }
 
 void TestDurability::twoGatewaysOnOneDatabaseAddTheirSpend()

@@ -310,6 +310,7 @@ class TestSpendJournal : public QObject
 private Q_SLOTS:
     void roundTripAndTornTail();
     void replaysWhatWasNeverCommitted();
+    void aCallInFlightIsReplayedOnlyIfItNeverSettled();
     void aReplayCountsInTheSharedRow();
     void neverReappliesCommittedOrStaleRecords();
     void segmentsRotateAndGoOnceCommitted();
@@ -397,6 +398,64 @@ void TestSpendJournal::roundTripAndTornTail()
     file.write(bytes);
     file.close();
     QCOMPARE(SpendJournal::read(files.first()).size(), 0);
+}
+
+// Store::noteInFlight keeps what admission held for a call until it settles. A process killed
+// meanwhile: the replay charges it (status "interrupted"); a call whose settled record is there
+// too (its row not committed yet, or committed) goes by that one, once.
+void TestSpendJournal::aCallInFlightIsReplayedOnlyIfItNeverSettled()
+{
+    QTemporaryDir dir;
+    const QString database = dir.filePath(u"t.db"_s);
+    {
+        Store store;
+        QVERIFY(store.open(database).ok());
+        seed(store);
+    }
+    const auto inFlight = [](const QString &requestId, NanoUsd held) {
+        JournalRecord record = makeRecord(requestId, held, {{LedgerScope::key(Token), held, ResetA}});
+        record.row.status = InterruptedStatus;
+        return record;
+    };
+    {
+        SpendJournal journal(database, 1);
+        JournalRecord first = inFlight(u"call-1"_s, 900);
+        JournalRecord second = inFlight(u"call-2"_s, 700);
+        JournalRecord settled = makeRecord(u"call-1"_s, 100, {{LedgerScope::key(Token), 100, ResetA}});
+        QVERIFY(journal.append(first).ok());
+        QVERIFY(journal.append(second).ok());
+        QVERIFY(journal.append(settled).ok());
+    }
+    Store store;
+    QVERIFY(store.open(database).ok());
+    QVERIFY(SpendJournal::segments(database).isEmpty());
+    QCOMPARE(scalar(store, u"SELECT count(*) FROM spend_logs"_s).toInt(), 2);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM spend_logs WHERE request_id = 'call-1'"_s).toLongLong(), 100);
+    QCOMPARE(scalar(store, u"SELECT status FROM spend_logs WHERE request_id = 'call-1'"_s).toString(), u"success"_s);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM spend_logs WHERE request_id = 'call-2'"_s).toLongLong(), 700);
+    QCOMPARE(scalar(store, u"SELECT status FROM spend_logs WHERE request_id = 'call-2'"_s).toString(), InterruptedStatus);
+    QCOMPARE(scalar(store, u"SELECT spend_nanousd FROM keys"_s).toLongLong(), 1000 + 100 + 700);
+    store.close();
+
+    // Live: a call noted in flight and then settled retires its record with its commit, so the
+    // segment goes and nothing is replayed at the next open.
+    QObject context;
+    Store live;
+    QVERIFY(live.open(database).ok());
+    JournalRecord noted = inFlight(u"call-3"_s, 500);
+    QVERIFY(live.noteInFlight(noted, &context) > 0);
+    QTRY_COMPARE_WITH_TIMEOUT(SpendJournal::segments(database).size(), 1, 2000);
+    std::vector<SettledCall> calls;
+    calls.push_back(settledCall(u"call-3"_s, 40));
+    calls.back().inFlightSeq = noted.seq;
+    QVERIFY(live.recordSpends(std::move(calls)).front());
+    live.close();
+    // Every record committed: the segment is gone (one with a record left would be kept).
+    QVERIFY(SpendJournal::segments(database).isEmpty());
+    Store reopened;
+    QVERIFY(reopened.open(database).ok());
+    QCOMPARE(scalar(reopened, u"SELECT count(*) FROM spend_logs WHERE request_id = 'call-3'"_s).toInt(), 1);
+    QCOMPARE(scalar(reopened, u"SELECT status FROM spend_logs WHERE request_id = 'call-3'"_s).toString(), u"success"_s);
 }
 
 void TestSpendJournal::replaysWhatWasNeverCommitted()

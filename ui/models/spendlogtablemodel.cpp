@@ -73,6 +73,10 @@ QString SpendLogTableModel::statusText(const SpendRecord &record)
         text = tr("failed");
     else if (record.status == u"client_disconnected")
         text = tr("client left");
+    else if (record.status == u"timeout")
+        text = tr("timed out");
+    else if (record.status == u"interrupted")
+        text = tr("cut off when Tollgate stopped");
     else
         text = record.status;
     return record.httpStatus > 0 ? tr("%1 (%2)").arg(text).arg(record.httpStatus) : text;

@@ -234,6 +234,8 @@ void SpendLogPage::buildFilters()
     m_statusCombo->addItem(tr("Refused by Tollgate"), u"refused"_s);
     m_statusCombo->addItem(tr("Failed at the provider"), u"failure"_s);
     m_statusCombo->addItem(tr("Client left"), u"client_disconnected"_s);
+    m_statusCombo->addItem(tr("Timed out at the provider"), u"timeout"_s);
+    m_statusCombo->addItem(tr("Cut off when Tollgate stopped"), u"interrupted"_s);
     connect(m_statusCombo, &QComboBox::activated, this, &SpendLogPage::filtersEdited);
     auto *statusLabel = new QLabel(tr("S&how"), this);
     statusLabel->setBuddy(m_statusCombo);

@@ -30,7 +30,7 @@ struct SpendLogQuery
     QString endUser;
     QString model;        // a part of the model group clients asked for, any case (model_contains)
     QString sessionId;    // a coding agent's session
-    QString status;       // success, refused, failure, client_disconnected; empty: all
+    QString status;       // success, refused, failure, client_disconnected, timeout, interrupted; empty: all
 
     [[nodiscard]] QUrlQuery toUrlQuery() const;
     friend bool operator==(const SpendLogQuery &, const SpendLogQuery &) = default;
