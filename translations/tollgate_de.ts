@@ -2562,6 +2562,14 @@ Erstellt am %2 von %3</translation>
         <source>Waiting for the gateway to answer…</source>
         <translation>Warten auf die Antwort des Gateways …</translation>
     </message>
+    <message>
+        <source>Timed out at the provider</source>
+        <translation>Beim Anbieter abgelaufen</translation>
+    </message>
+    <message>
+        <source>Cut off when Tollgate stopped</source>
+        <translation>Abgebrochen, als Tollgate anhielt</translation>
+    </message>
 </context>
 <context>
     <name>Tollgate::SpendLogTableModel</name>
@@ -2680,6 +2688,14 @@ Erstellt am %2 von %3</translation>
     <message>
         <source>no valid key</source>
         <translation>kein gültiger Schlüssel</translation>
+    </message>
+    <message>
+        <source>timed out</source>
+        <translation>Zeit abgelaufen</translation>
+    </message>
+    <message>
+        <source>cut off when Tollgate stopped</source>
+        <translation>abgebrochen, als Tollgate anhielt</translation>
     </message>
 </context>
 <context>
