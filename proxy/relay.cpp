@@ -140,12 +140,10 @@ void RelayCall::start()
     const bool mock = m_params.deployment.provider == Provider::Mock
                       || m_params.deployment.mockResponse.has_value()
                       || (!m_params.partialBody && m_params.body.value(u"mock_response"_s).isString());
-    if (mock) {
+    if (mock)
         startMock();
-    } else {
-        noteInFlight();
+    else
         startUpstream();
-    }
 }
 
 void RelayCall::startMock()
@@ -658,7 +656,7 @@ void RelayCall::noteInFlight()
 {
     // A crash while the provider works on the call would lose its cost (the provider bills it):
     // the journal keeps what admission held for it until the call settles (Store::noteInFlight).
-    if (!m_services.store || !m_services.accounting)
+    if (!awaitsProvider() || !m_services.store || !m_services.accounting)
         return;
     const std::optional<Accounting::InFlight> held = m_services.accounting->inFlight(m_params.reservation);
     if (!held)
@@ -673,7 +671,7 @@ void RelayCall::noteInFlight()
     record.row.priceUnknown = !m_params.price.has_value();
     record.row.reason = u"The gateway stopped while the provider had the call; charged what was held for it."_s;
     record.states = held->states;
-    m_inFlightSeq = m_services.store->noteInFlight(record, m_services.context);
+    m_inFlightSeq = m_services.store->noteInFlight(record);
 }
 
 void RelayCall::finish()

@@ -67,6 +67,15 @@ public:
     // Shutdown: stop waiting for the provider and end the exchange.
     void abort(const QString &reason);
     [[nodiscard]] bool isFinished() const { return m_finished; }
+    // The provider has the call and it has not settled, nor been noted in flight.
+    [[nodiscard]] bool awaitsProvider() const
+    {
+        return m_upstreamId != 0 && !m_settling && !m_finished && m_inFlightSeq == 0;
+    }
+    // Keeps what admission held for the call in the spend journal until it settles, so that a
+    // crash meanwhile still charges it (the provider bills it). Staged: written with the next
+    // journal write (Store::writeJournal).
+    void noteInFlight();
 
     // Called when the call is over (answered, failed, client gone), after settlement.
     std::function<void(RelayCall *)> onFinished;
@@ -92,8 +101,6 @@ private:
     void finish();
     // The spend-log row of this call with `status`, its identity and times filled in.
     [[nodiscard]] SpendLogRow logRow(const QString &status) const;
-    // Keeps what admission held for the call in the spend journal until it settles.
-    void noteInFlight();
 
     HeaderList gatewayHeaders(bool withCost) const;
     // The time so far that was the gateway's own (the provider's time left out).

@@ -1494,29 +1494,19 @@ void Store::recordSpendSoon(SettledCall call, std::function<void()> answer)
     m_soon.push_back(std::move(staged));
 }
 
-qint64 Store::noteInFlight(JournalRecord &record, QObject *context)
+qint64 Store::noteInFlight(JournalRecord &record)
 {
-    if (!m_journal || !m_inbox->accepting() || !context)
+    if (!m_journal || !m_inbox->accepting())
         return 0;
     QMutexLocker lock(&m_soonMutex);
     (void)m_journal->stage(record);
-    // Written with the next settled calls' write, which under load comes within the pass; alone
-    // (one call at a time) after InFlightFlushDelay, so a call that is quick costs no write of
-    // its own. A crash within that delay of a call's start loses its record.
-    if (!m_inFlightFlushArmed) {
-        m_inFlightFlushArmed = true;
-        QTimer::singleShot(InFlightFlushDelay, context, [store = QPointer<Store>(this)] {
-            if (!store)
-                return;
-            {
-                QMutexLocker lock(&store->m_soonMutex);
-                store->m_inFlightFlushArmed = false;
-            }
-            if (store->m_journal)
-                store->m_journal->writeStaged();
-        });
-    }
     return record.seq;
+}
+
+void Store::writeJournal()
+{
+    if (m_journal)
+        m_journal->writeStaged();
 }
 
 void Store::answerStaged()

@@ -120,12 +120,13 @@ public:
     // waits for its commit instead (`call.done`, as when recordSpend returns false).
     void recordSpendSoon(SettledCall call, std::function<void()> answer);
     // A call in flight (`record`: the row and increments to replay if it never settles, status
-    // "interrupted"): staged in the spend journal and written with the next write, at the latest
-    // InFlightFlushDelay later (from `context`'s thread). Returns its number, to hand to the
-    // call's SettledCall (`inFlightSeq`): its commit retires the record. 0 without a journal.
+    // "interrupted"): staged in the spend journal, written with the next write (writeJournal, or
+    // the next settled calls'). Returns its number, to hand to the call's SettledCall
+    // (`inFlightSeq`): its commit retires the record. 0 without a journal.
     // SpendJournal::recover replays a record whose call has no row and no settled record.
-    qint64 noteInFlight(JournalRecord &record, QObject *context);
-    static constexpr std::chrono::milliseconds InFlightFlushDelay{10};
+    qint64 noteInFlight(JournalRecord &record);
+    // Writes what is staged in the spend journal now.
+    void writeJournal();
     // With more queued jobs than this, recordSpend answers after COMMIT again (backpressure).
     static constexpr qsizetype DefaultLazyBacklogLimit = 20000;
     void setLazyBacklogLimit(qsizetype jobs);
@@ -214,7 +215,6 @@ private:
     QObject *m_soonContext = nullptr;  // where the pending answerStaged was posted
     QPointer<QObject> m_soonGuard;     // the same, null once that object is gone
     bool m_soonPosted = false;
-    bool m_inFlightFlushArmed = false;  // noteInFlight's timer is running
     std::unique_ptr<QThread> m_thread;
     StoreWorker *m_worker = nullptr;  // lives on m_thread
     QString m_path;

@@ -752,6 +752,41 @@ void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params par
     call->onFinished = [this](RelayCall *finished) { m_active.remove(finished); };
     m_active.insert(call.get(), call);
     call->start();
+    watchInFlight(call);
+}
+
+void OpenAIController::watchInFlight(const std::shared_ptr<RelayCall> &call)
+{
+    if (!call->awaitsProvider() || !m_services.store)
+        return;
+    m_unnoted.emplace_back(SteadyClock::now(), call);
+    if (!m_noteTimer) {
+        m_noteTimer = std::make_unique<QTimer>();
+        QObject::connect(m_noteTimer.get(), &QTimer::timeout, m_noteTimer.get(), [this] { noteCallsInFlight(); });
+    }
+    if (!m_noteTimer->isActive())
+        m_noteTimer->start(InFlightNoteDelay);
+}
+
+void OpenAIController::noteCallsInFlight()
+{
+    const SteadyClock::time_point due = SteadyClock::now() - InFlightNoteDelay;
+    bool noted = false;
+    while (!m_unnoted.empty()) {
+        const auto &[startedAt, weak] = m_unnoted.front();
+        const std::shared_ptr<RelayCall> call = weak.lock();
+        if (call && call->awaitsProvider()) {
+            if (startedAt > due)
+                break;   // the ones after it started later still
+            call->noteInFlight();
+            noted = true;
+        }
+        m_unnoted.pop_front();
+    }
+    if (noted)
+        m_services.store->writeJournal();
+    if (m_unnoted.empty())
+        m_noteTimer->stop();
 }
 
 bool OpenAIController::checkEndUser(const QString &endUserId, const ResponderPtr &responder)

@@ -8,7 +8,10 @@
 #include "../services.h"
 
 #include <QHash>
+#include <QTimer>
 
+#include <chrono>
+#include <deque>
 #include <memory>
 
 namespace Tollgate {
@@ -87,8 +90,17 @@ private:
     void claimUnknownEndUser(const QString &endUserId, std::function<void()> then);
     [[nodiscard]] EndUser newEndUser(const QString &endUserId) const;
 
+    // Calls that went to a provider, in start order, until they are noted in flight (the spend
+    // journal keeps their hold: RelayCall::noteInFlight) or settle. A call still waiting
+    // InFlightNoteDelay after its start is noted by the timer: a quick call costs nothing.
+    void watchInFlight(const std::shared_ptr<RelayCall> &call);
+    void noteCallsInFlight();
+    static constexpr std::chrono::milliseconds InFlightNoteDelay{10};
+
     GatewayServices &m_services;
     QHash<RelayCall *, std::shared_ptr<RelayCall>> m_active;
+    std::deque<std::pair<SteadyClock::time_point, std::weak_ptr<RelayCall>>> m_unnoted;
+    std::unique_ptr<QTimer> m_noteTimer;   // made on first use, on the gateway thread
     ResponseDirectory m_responses;
     static constexpr qsizetype ResponsesKept = 100'000;
 };
