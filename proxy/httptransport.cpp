@@ -805,6 +805,28 @@ private:
                    "malformed request line");
             return;
         }
+        if (hosts == 0 && !m_http10) {
+            // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400.
+            refuse(errorResponse(ApiError::BadRequest, u"An HTTP/1.1 request must have a Host header."_s),
+                   "no Host header");
+            return;
+        }
+        if (m_transport->checkHost && !parts->target.startsWith('/') && parts->target != "*") {
+            // An absolute-form target names the host the request is for (RFC 9112 3.2.2: it,
+            // not the Host header, counts): checked as a Host header is.
+            const QByteArrayView target = parts->target;
+            const qsizetype scheme = target.indexOf("://");
+            const QByteArrayView rest = scheme < 0 ? QByteArrayView() : target.sliced(scheme + 3);
+            const qsizetype authorityEnd = rest.indexOf('/');
+            const QByteArrayView authority = authorityEnd < 0 ? rest : rest.first(authorityEnd);
+            if (authority.isEmpty() || !HttpTransport::isLoopbackHost(authority)) {
+                refuse(errorResponse(ApiError::Forbidden,
+                                     u"Request target not allowed: Tollgate listens on loopback and answers only "
+                                     "requests addressed to localhost, 127.0.0.1 or [::1]."_s),
+                       "request target for another host");
+                return;
+            }
+        }
         if (connectionUpgrade && websocket) {
             // QtHttpServer would hand it to a WebSocket server that is not there and close
             // the connection without a word.

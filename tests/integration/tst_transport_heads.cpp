@@ -124,6 +124,8 @@ private Q_SLOTS:
     void malformedRequestLineIsRefusedWithAnError();
     void secondHostHeaderIsRefusedWithAnError_data();
     void secondHostHeaderIsRefusedWithAnError();
+    void requestsForAnotherHostOrNoneAreRefused_data();
+    void requestsForAnotherHostOrNoneAreRefused();
 
 private:
     // Sends a request as `pieces` and waits for the handler to see it and for its answer.
@@ -368,6 +370,40 @@ void TransportHeadsTest::secondHostHeaderIsRefusedWithAnError()
     one.start(m_port);
     one.join();
     QVERIFY2(one.received.startsWith("HTTP/1.1 200"), one.received.constData());
+}
+
+// An absolute-form target names the host the request is for, and RFC 9112 lets it stand over
+// Host: one for another host is refused as a Host header for it is (it reached the handler). An
+// HTTP/1.1 request without Host is a 400 (RFC 9112 3.2); HTTP/1.0 needs none.
+void TransportHeadsTest::requestsForAnotherHostOrNoneAreRefused_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<QByteArray>("status");
+    QTest::newRow("absolute-form, another host") << QByteArray("GET http://evil.example/v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                                                 << QByteArray("403");
+    QTest::newRow("absolute-form, user info") << QByteArray("GET http://evil@localhost/v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                                              << QByteArray("403");
+    QTest::newRow("absolute-form, no authority") << QByteArray("GET http:/v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                                                 << QByteArray("403");
+    QTest::newRow("absolute-form, loopback") << QByteArray("GET http://127.0.0.1:4000/v1/models HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+                                             << QByteArray("403");   // then the Host header is checked
+    QTest::newRow("absolute-form, loopback both") << QByteArray("GET http://localhost/v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                                                  << QByteArray("200");
+    QTest::newRow("HTTP/1.1 without Host") << QByteArray("GET /v1/models HTTP/1.1\r\nAccept: */*\r\n\r\n") << QByteArray("400");
+    QTest::newRow("HTTP/1.0 without Host") << QByteArray("GET /v1/models HTTP/1.0\r\n\r\n") << QByteArray("200");
+}
+
+void TransportHeadsTest::requestsForAnotherHostOrNoneAreRefused()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(QByteArray, status);
+    Client client;
+    client.pieces = {request};
+    client.start(m_port);
+    client.join();
+    QVERIFY2(client.received.sliced(0, std::min<qsizetype>(12, client.received.size())).endsWith(QByteArray(" " + status)),
+             client.received.constData());
+    QCOMPARE(m_seen.size(), status == "200" ? 1 : 0);
 }
 
 QTEST_GUILESS_MAIN(TransportHeadsTest)
