@@ -71,6 +71,7 @@ private Q_SLOTS:
     void tierMustBeAString_data();
     void tierMustBeAString();
     void strictBudgetReservesPriorityRates();
+    void modelInfoShowsTierPrices();
 
 private:
     HttpClient::Response post(const QByteArray &path, const QJsonObject &body, const QByteArray &key);
@@ -229,6 +230,39 @@ void TestServiceTier::strictBudgetReservesPriorityRates()
     const auto standard = post("/v1/chat/completions", chatBody(u"gpt"_s, u"default"_s), key);
     QCOMPARE(standard.status, 200);
     QCOMPARE(m_fake.requestCount(), 1);
+}
+
+void TestServiceTier::modelInfoShowsTierPrices()
+{
+    // A model added over the API keeps its tier and tool prices; /model/info shows what a call pays.
+    const auto created = m_gateway->post(
+        "/model/new",
+        {{u"model_name"_s, u"gpt-added"_s},
+         {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/gpt-upstream"_s},
+                                           {u"api_base"_s, QString(QString::fromLatin1(m_fake.baseUrl()) + u"/v1"_s)},
+                                           {u"input_cost_per_token"_s, InputPrice},
+                                           {u"output_cost_per_token"_s, OutputPrice},
+                                           {u"output_cost_per_token_priority"_s, 0.000005},
+                                           {u"file_search_cost_per_1k_calls"_s, 4.0}}}});
+    QVERIFY2(created.status == 200, created.body.constData());
+    QVERIFY(m_gateway->restart());  // what the store kept of it
+    const auto info = m_gateway->get("/v1/model/info");
+    QCOMPARE(info.status, 200);
+    QJsonObject added;
+    QJsonObject tiered;
+    for (const QJsonValue &entry : info.json().value(u"data"_s).toArray()) {
+        if (entry[u"model_name"_s].toString() == u"gpt-added"_s)
+            added = entry[u"model_info"_s].toObject();
+        if (entry[u"model_name"_s].toString() == u"gpt-tiered"_s)
+            tiered = entry[u"model_info"_s].toObject();
+    }
+    QCOMPARE(added.value(u"input_cost_per_token_priority"_s).toDouble(), 2 * InputPrice);  // the default: 2 ×
+    QCOMPARE(added.value(u"output_cost_per_token_priority"_s).toDouble(), 0.000005);
+    QCOMPARE(added.value(u"input_cost_per_token_flex"_s).toDouble(), InputPrice);
+    QCOMPARE(added.value(u"search_context_cost_per_query"_s).toDouble(), 0.01);
+    QCOMPARE(added.value(u"file_search_cost_per_1k_calls"_s).toDouble(), 4.0);
+    QCOMPARE(tiered.value(u"input_cost_per_token_priority"_s).toDouble(), 0.000003);
+    QCOMPARE(tiered.value(u"output_cost_per_token_flex"_s).toDouble(), 0.0000009);
 }
 
 QTEST_GUILESS_MAIN(TestServiceTier)
