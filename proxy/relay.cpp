@@ -96,7 +96,7 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body, bool
             }
             if (id && type == CallType::Responses)
                 info.id = jsonStringValue(value(id));
-            if (tier)
+            if (tier && type != CallType::Messages)  // Anthropic's tiers change no price
                 info.serviceTier = jsonStringValue(value(tier));
             if (output && countTools && type == CallType::Responses)
                 info.hostedTools = Responses::hostedToolCalls(value(output));
@@ -112,7 +112,8 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body, bool
         info.usage = usageOf(type, usage.toObject());
     if (type == CallType::Responses)
         info.id = document.object().value(u"id"_s).toString();
-    info.serviceTier = document.object().value(u"service_tier"_s).toString();
+    if (type != CallType::Messages)
+        info.serviceTier = document.object().value(u"service_tier"_s).toString();
     if (countTools && type == CallType::Responses)
         info.hostedTools = Responses::hostedToolCalls(
             QJsonDocument(document.object().value(u"output"_s).toArray()).toJson(QJsonDocument::Compact));
