@@ -804,7 +804,12 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
     // Service-tier rates and per-use tool fees from config.yaml (else the defaults).
     const auto withConfigExtras = [&deployment, &withConfigCacheRead](std::optional<ModelPrice> price) {
         price = withConfigCacheRead(std::move(price));
-        if (!price)
+        // Nearly every deployment configures none of them: the defaults stand, nothing is copied.
+        if (!price
+            || !(deployment.inputCostPerTokenPriority || deployment.outputCostPerTokenPriority
+                 || deployment.cacheReadCostPerTokenPriority || deployment.inputCostPerTokenFlex
+                 || deployment.outputCostPerTokenFlex || deployment.cacheReadCostPerTokenFlex
+                 || deployment.webSearchCostPerQuery || deployment.fileSearchCostPer1kCalls))
             return price;
         price->priority = {deployment.inputCostPerTokenPriority, deployment.outputCostPerTokenPriority,
                            deployment.cacheReadCostPerTokenPriority};
