@@ -133,6 +133,9 @@ private:
     void readDuration(const Field &f, std::optional<Duration> &out);
     void readStringList(const Field &f, QStringList &out);
     bool requireMap(const Field &f);
+    // The service-tier rates and tool fees of `map` (litellm_params or model_info), for those
+    // not read already.
+    void readServicePrices(const YAML::Node &map, const QString &prefix, Deployment &d);
 
     void parseLitellm(const YAML::Node &map, LitellmSettings &out);
     void parseGeneral(const YAML::Node &map, GeneralSettings &out);
@@ -290,6 +293,37 @@ void ConfigParser::readNumber(const Field &f, std::optional<double> &out, bool p
         return;
     }
     out = value;
+}
+
+void ConfigParser::readServicePrices(const YAML::Node &map, const QString &prefix, Deployment &d)
+{
+    const auto number = [&](const char *key, std::optional<double> &out) {
+        if (!out)
+            readNumber(field(map, key, prefix), out, false);
+    };
+    number("input_cost_per_token_priority", d.inputCostPerTokenPriority);
+    number("output_cost_per_token_priority", d.outputCostPerTokenPriority);
+    number("cache_read_input_token_cost_priority", d.cacheReadCostPerTokenPriority);
+    number("input_cost_per_token_flex", d.inputCostPerTokenFlex);
+    number("output_cost_per_token_flex", d.outputCostPerTokenFlex);
+    number("cache_read_input_token_cost_flex", d.cacheReadCostPerTokenFlex);
+    number("file_search_cost_per_1k_calls", d.fileSearchCostPer1kCalls);
+    if (d.webSearchCostPerQuery)
+        return;
+    const Field search = field(map, "search_context_cost_per_query", prefix);
+    if (!search.present() || !search.value.IsMap()) {
+        readNumber(search, d.webSearchCostPerQuery, false);
+        return;
+    }
+    // LiteLLM's form prices a search by its context size, which the gateway does not read
+    // from the request: the dearest size bounds every search.
+    const QString inner = search.name + u'.';
+    for (const char *size : {"search_context_size_low", "search_context_size_medium", "search_context_size_high"}) {
+        std::optional<double> cost;
+        readNumber(field(search.value, size, inner), cost, false);
+        if (cost && (!d.webSearchCostPerQuery || *cost > *d.webSearchCostPerQuery))
+            d.webSearchCostPerQuery = cost;
+    }
 }
 
 void ConfigParser::readBool(const Field &f, bool &out)
@@ -575,6 +609,14 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
             d.maxTokens = maxOutput;
         readString(field(info.value, "mode", ip), d.mode);
     }
+    // Service-tier rates and server-side tool fees, from litellm_params or model_info (LiteLLM
+    // reads custom prices from either); litellm_params wins.
+    for (const auto &[node, prefix] : {std::pair{pm, p}, std::pair{info.value, u"model_info."_s}}) {
+        if (node.IsMap())
+            readServicePrices(node, prefix, d);
+    }
+    if (failed())
+        return;
     if (d.mode.isEmpty())
         d.mode = u"chat"_s;
 
@@ -709,6 +751,13 @@ constexpr JsonRule kJsonRules[] = {
     {"litellm_params", "cache_creation_input_token_cost", JsonKind::Number},
     {"litellm_params", "cache_creation_input_token_cost_above_1hr", JsonKind::Number},
     {"litellm_params", "mock_response", JsonKind::String},
+    {"litellm_params", "input_cost_per_token_priority", JsonKind::Number},
+    {"litellm_params", "output_cost_per_token_priority", JsonKind::Number},
+    {"litellm_params", "cache_read_input_token_cost_priority", JsonKind::Number},
+    {"litellm_params", "input_cost_per_token_flex", JsonKind::Number},
+    {"litellm_params", "output_cost_per_token_flex", JsonKind::Number},
+    {"litellm_params", "cache_read_input_token_cost_flex", JsonKind::Number},
+    {"litellm_params", "file_search_cost_per_1k_calls", JsonKind::Number},
     {"model_info", "id", JsonKind::String},
     {"model_info", "access_groups", JsonKind::StringList},
     {"model_info", "base_model", JsonKind::String},

@@ -35,6 +35,19 @@ struct Deployment
     std::optional<double> cacheReadCostPerToken;  // cache_read_input_token_cost (LiteLLM's name)
     std::optional<double> cacheWriteCostPerToken;    // cache_creation_input_token_cost
     std::optional<double> cacheWrite1hCostPerToken;  // cache_creation_input_token_cost_above_1hr
+    // OpenAI's service tiers (LiteLLM's names): input_cost_per_token_priority,
+    // output_cost_per_token_priority, cache_read_input_token_cost_priority, and the same with _flex.
+    std::optional<double> inputCostPerTokenPriority;
+    std::optional<double> outputCostPerTokenPriority;
+    std::optional<double> cacheReadCostPerTokenPriority;
+    std::optional<double> inputCostPerTokenFlex;
+    std::optional<double> outputCostPerTokenFlex;
+    std::optional<double> cacheReadCostPerTokenFlex;
+    // Server-side tools, USD per use: search_context_cost_per_query (LiteLLM's name; a number,
+    // or LiteLLM's {search_context_size_low, _medium, _high}: the highest of them) and
+    // file_search_cost_per_1k_calls (USD per 1,000 calls).
+    std::optional<double> webSearchCostPerQuery;
+    std::optional<double> fileSearchCostPer1kCalls;
     std::optional<QString> mockResponse;
     QString id;                 // model_info.id, or a stable hash of the entry
     QStringList accessGroups;   // model_info.access_groups

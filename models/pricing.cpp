@@ -553,8 +553,66 @@ ModelPrice ModelPrice::forPromptSize(qint64 promptTokens) const
     return flat;
 }
 
+ServiceTier serviceTierOf(QStringView name)
+{
+    if (name == u"priority")
+        return ServiceTier::Priority;
+    if (name == u"flex")
+        return ServiceTier::Flex;
+    if (name == u"default" || name == u"auto" || name == u"standard" || name == u"scale")
+        return ServiceTier::Standard;
+    return ServiceTier::Priority;
+}
+
+ModelPrice ModelPrice::forServiceTier(ServiceTier tier) const
+{
+    if (tier == ServiceTier::Standard)
+        return *this;
+    const TierRates &rates = tier == ServiceTier::Priority ? priority : flex;
+    const double factor = tier == ServiceTier::Priority ? DefaultPriorityFactor : 1.0;
+    ModelPrice scaled = *this;
+    const auto scale = [factor](std::optional<double> &rate) {
+        if (rate)
+            *rate *= factor;
+    };
+    scaled.inputPerToken *= factor;
+    scaled.outputPerToken *= factor;
+    scale(scaled.cacheReadPerToken);
+    scale(scaled.cacheWritePerToken);
+    scale(scaled.cacheWrite1hPerToken);
+    for (PriceTier &step : scaled.tiers) {
+        scale(step.inputPerToken);
+        scale(step.outputPerToken);
+        scale(step.cacheReadPerToken);
+        scale(step.cacheWritePerToken);
+    }
+    // A configured rate is flat: it replaces the prompt-size tiers of its kind.
+    if (rates.inputPerToken) {
+        scaled.inputPerToken = *rates.inputPerToken;
+        for (PriceTier &step : scaled.tiers)
+            step.inputPerToken.reset();
+    }
+    if (rates.outputPerToken) {
+        scaled.outputPerToken = *rates.outputPerToken;
+        for (PriceTier &step : scaled.tiers)
+            step.outputPerToken.reset();
+    }
+    if (rates.cacheReadPerToken) {
+        scaled.cacheReadPerToken = *rates.cacheReadPerToken;
+        for (PriceTier &step : scaled.tiers)
+            step.cacheReadPerToken.reset();
+    }
+    return scaled;
+}
+
+NanoUsd ModelPrice::toolCost(const ToolUses &tools) const
+{
+    return addSaturated(tokenCost(std::max<qint64>(tools.webSearches, 0), webSearchPerQuery),
+                        tokenCost(std::max<qint64>(tools.fileSearches, 0), fileSearchPerCall));
+}
+
 NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens,
-                         qint64 cacheWriteTokens, qint64 cacheWrite1hTokens) const
+                         qint64 cacheWriteTokens, qint64 cacheWrite1hTokens, const ToolUses &tools) const
 {
     promptTokens = std::max<qint64>(promptTokens, 0);
     cachedTokens = std::clamp<qint64>(cachedTokens, 0, promptTokens);
@@ -567,7 +625,8 @@ NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 ca
     total = addSaturated(total, tokenCost(cachedTokens, flat.cacheReadPerToken.value_or(flat.inputPerToken)));
     total = addSaturated(total, tokenCost(cacheWriteTokens - cacheWrite1hTokens, flat.cacheWriteRate()));
     total = addSaturated(total, tokenCost(cacheWrite1hTokens, flat.cacheWrite1hRate()));
-    return addSaturated(total, tokenCost(std::max<qint64>(completionTokens, 0), flat.outputPerToken));
+    total = addSaturated(total, tokenCost(std::max<qint64>(completionTokens, 0), flat.outputPerToken));
+    return tools.isEmpty() ? total : addSaturated(total, toolCost(tools));
 }
 
 // --- PriceCatalogue -----------------------------------------------------------------------
@@ -742,8 +801,28 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
             price->cacheWrite1hPerToken = *deployment.cacheWrite1hCostPerToken;
         return price;
     };
+    // Service-tier rates and per-use tool fees from config.yaml (else the defaults).
+    const auto withConfigExtras = [&deployment, &withConfigCacheRead](std::optional<ModelPrice> price) {
+        price = withConfigCacheRead(std::move(price));
+        // Nearly every deployment configures none of them: the defaults stand, nothing is copied.
+        if (!price
+            || !(deployment.inputCostPerTokenPriority || deployment.outputCostPerTokenPriority
+                 || deployment.cacheReadCostPerTokenPriority || deployment.inputCostPerTokenFlex
+                 || deployment.outputCostPerTokenFlex || deployment.cacheReadCostPerTokenFlex
+                 || deployment.webSearchCostPerQuery || deployment.fileSearchCostPer1kCalls))
+            return price;
+        price->priority = {deployment.inputCostPerTokenPriority, deployment.outputCostPerTokenPriority,
+                           deployment.cacheReadCostPerTokenPriority};
+        price->flex = {deployment.inputCostPerTokenFlex, deployment.outputCostPerTokenFlex,
+                       deployment.cacheReadCostPerTokenFlex};
+        if (deployment.webSearchCostPerQuery)
+            price->webSearchPerQuery = *deployment.webSearchCostPerQuery;
+        if (deployment.fileSearchCostPer1kCalls)
+            price->fileSearchPerCall = *deployment.fileSearchCostPer1kCalls / 1000.0;
+        return price;
+    };
     if (!configInput && !configOutput)
-        return withConfigCacheRead(catalogue);
+        return withConfigExtras(catalogue);
 
     // A config price is flat: it replaces the catalogue's tiers and cache price for its side.
     ModelPrice price;
@@ -776,7 +855,7 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
     } else {
         price.source = u"config"_s;
     }
-    return withConfigCacheRead(price);
+    return withConfigExtras(price);
 }
 
 std::optional<NanoUsd> PriceCatalogue::cost(const QString &provider, const QString &model,

@@ -15,6 +15,33 @@ namespace Tollgate {
 
 struct Deployment;
 
+// OpenAI's processing tiers (the request's and the answer's `service_tier`): priority costs
+// more per token than the standard tier, flex less.
+enum class ServiceTier : quint8 { Standard, Flex, Priority };
+
+// The tier a `service_tier` value bills at: "priority" → Priority, "flex" → Flex, the standard
+// names ("default", "auto", "standard", "scale") → Standard. Any other value is priced as
+// Priority, the dearest tier, so that a tier this code does not know is never billed low.
+ServiceTier serviceTierOf(QStringView name);
+
+// Server-side tools a provider ran during a call, each billed per use on top of the tokens
+// (their results come back as input tokens, which the usage counts).
+struct ToolUses
+{
+    qint64 webSearches = 0;   // Anthropic's server_tool_use.web_search_requests; web_search_call items
+    qint64 fileSearches = 0;  // the Responses API's file_search_call items
+
+    [[nodiscard]] bool isEmpty() const { return webSearches <= 0 && fileSearches <= 0; }
+};
+
+// What providers charge per use when config.yaml names no price: OpenAI and Anthropic both bill
+// web search at $10 per 1,000 searches, OpenAI file search at $2.50 per 1,000 calls.
+inline constexpr double DefaultWebSearchCostPerQuery = 0.01;
+inline constexpr double DefaultFileSearchCostPerCall = 0.0025;
+// Priority processing without configured rates: twice the standard rates (OpenAI's is 1.75-2×):
+// an upper bound, so a budget still holds.
+inline constexpr double DefaultPriorityFactor = 2.0;
+
 // A step of a tiered price ("cliff" model, as in genai-prices): once the prompt of a call
 // is longer than `aboveInputTokens`, every token of a priced kind pays this tier's rate,
 // not only the tokens past the threshold. The output rate depends on the prompt size too.
@@ -47,6 +74,21 @@ struct ModelPrice
     // The catalogue's context_window (prompt + output): no call produces more output tokens.
     // The catalogue lists no separate output limit; none for a config-only price.
     std::optional<qint64> contextWindow;
+    // Per-use fees of server-side tools, USD per use (config: search_context_cost_per_query,
+    // file_search_cost_per_1k_calls / 1000).
+    double webSearchPerQuery = DefaultWebSearchCostPerQuery;
+    double fileSearchPerCall = DefaultFileSearchCostPerCall;
+    // Rates of the priority and flex tiers (config: input_cost_per_token_priority, …_flex,
+    // output_cost_per_token_priority, …, cache_read_input_token_cost_priority, …). None: priority
+    // is DefaultPriorityFactor × the standard rate, flex the standard rate (an upper bound).
+    struct TierRates
+    {
+        std::optional<double> inputPerToken;
+        std::optional<double> outputPerToken;
+        std::optional<double> cacheReadPerToken;
+    };
+    TierRates priority;
+    TierRates flex;
 
     [[nodiscard]] bool isTiered() const { return !tiers.isEmpty(); }
 
@@ -59,8 +101,18 @@ struct ModelPrice
     // Each part is rounded once to the nano-dollar, so sums of costs never drift.
     // `cacheWriteTokens` (part of promptTokens too) pay the cache-write rate, of which
     // `cacheWrite1hTokens` the 1-hour one.
+    // `tools` adds each server-side tool use at its fee.
     [[nodiscard]] NanoUsd cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens = 0,
-                               qint64 cacheWriteTokens = 0, qint64 cacheWrite1hTokens = 0) const;
+                               qint64 cacheWriteTokens = 0, qint64 cacheWrite1hTokens = 0,
+                               const ToolUses &tools = {}) const;
+    // The per-use fees of `tools` alone.
+    [[nodiscard]] NanoUsd toolCost(const ToolUses &tools) const;
+
+    // The price of a call processed in `tier`: the tier's configured rates where there are
+    // some, else the standard rates scaled (priority: DefaultPriorityFactor ×, flex: as
+    // standard); the prompt-size tiers scaled alike, a configured rate replacing them for its
+    // kind. Cache writes follow the input rate unless priced themselves (then scaled too).
+    [[nodiscard]] ModelPrice forServiceTier(ServiceTier tier) const;
 
     // The rates cache writes pay once the tiers for `promptTokens` apply (see above).
     [[nodiscard]] double cacheWriteRate() const { return cacheWritePerToken.value_or(inputPerToken * 1.25); }

@@ -488,6 +488,20 @@ ChatRequest outputBounds(const QJsonObject &in)
     return result;
 }
 
+QString serverToolField(const QJsonObject &request)
+{
+    for (const QJsonValue tool : request.value(u"tools"_s).toArray()) {
+        const QString type = tool.toObject().value(u"type"_s).toString();
+        if (!type.isEmpty() && type != u"custom" && !type.startsWith(u"bash_") && !type.startsWith(u"text_editor_")
+            && !type.startsWith(u"computer_") && !type.startsWith(u"memory_"))
+            return u"tools"_s;
+    }
+    const QJsonValue servers = request.value(u"mcp_servers"_s);
+    if (!servers.isUndefined() && !servers.isNull() && !(servers.isArray() && servers.toArray().isEmpty()))
+        return u"mcp_servers"_s;
+    return {};
+}
+
 QString outputBoundsError(const QJsonObject &in, bool modelChecked)
 {
     QString error;

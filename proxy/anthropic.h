@@ -55,6 +55,13 @@ ChatRequest outputBounds(const QJsonObject &messages);
 // caller checked the model already (read from the scan, it is not in `messages`).
 QString outputBoundsError(const QJsonObject &messages, bool modelChecked = false);
 
+// The field of a Messages request that makes Anthropic run tools itself, whose results it adds
+// to the input and whose uses it bills (web search, web fetch, code execution, tool search, any
+// type not known to run on the client; MCP servers): "tools" or "mcp_servers"; empty when there
+// is none. Custom tools (no type, or "custom") and the client tools (bash_*, text_editor_*,
+// computer_*, memory_*) run on the client.
+QString serverToolField(const QJsonObject &request);
+
 // A chat-completions answer → a Message; nullopt when it is not one.
 std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString &model);
 

@@ -12,6 +12,7 @@
 #include "jsonscan.h"
 #include "metrics.h"
 #include "providers/mockprovider.h"
+#include "responses.h"
 #include "upstream/upstreamclient.h"
 
 #include <QJsonDocument>
@@ -31,6 +32,8 @@ struct AnswerInfo
 {
     std::optional<Usage> usage;
     QString id;
+    QString serviceTier;   // the answer's service_tier (OpenAI's chat and Responses answers)
+    ToolUses hostedTools;  // Responses: the server-side tool calls in its output (when counted)
 };
 
 std::optional<Usage> usageOf(CallType type, const QJsonObject &usage)
@@ -53,13 +56,16 @@ UsageDialect usageDialect(CallType type)
 
 // nullopt when the answer is not a JSON object. Splits the top level and parses only the
 // members needed; an escaped or repeated key falls back to parsing the whole answer.
-std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
+// `countTools`: a Responses answer's output is searched for server-side tool calls.
+std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body, bool countTools)
 {
     QVarLengthArray<JsonMember, 24> members;
     qsizetype close = 0;
     if (scanJsonObject(body, &members, &close)) {
         const JsonMember *usage = nullptr;
         const JsonMember *id = nullptr;
+        const JsonMember *tier = nullptr;
+        const JsonMember *output = nullptr;
         bool plain = true;
         for (const JsonMember &member : members) {
             plain = plain && !member.keyEscaped;
@@ -69,6 +75,12 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
             } else if (member.key == "id") {
                 plain = plain && !id;
                 id = &member;
+            } else if (member.key == "service_tier") {
+                plain = plain && !tier;
+                tier = &member;
+            } else if (member.key == "output") {
+                plain = plain && !output;
+                output = &member;
             }
         }
         const auto value = [&body](const JsonMember *member) {
@@ -84,6 +96,10 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
             }
             if (id && type == CallType::Responses)
                 info.id = jsonStringValue(value(id));
+            if (tier && type != CallType::Messages)  // Anthropic's tiers change no price
+                info.serviceTier = jsonStringValue(value(tier));
+            if (output && countTools && type == CallType::Responses)
+                info.hostedTools = Responses::hostedToolCalls(value(output));
             return info;
         }
     }
@@ -96,6 +112,11 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body)
         info.usage = usageOf(type, usage.toObject());
     if (type == CallType::Responses)
         info.id = document.object().value(u"id"_s).toString();
+    if (type != CallType::Messages)
+        info.serviceTier = document.object().value(u"service_tier"_s).toString();
+    if (countTools && type == CallType::Responses)
+        info.hostedTools = Responses::hostedToolCalls(
+            QJsonDocument(document.object().value(u"output"_s).toArray()).toJson(QJsonDocument::Compact));
     return info;
 }
 
@@ -258,6 +279,8 @@ void RelayCall::onData(const QByteArray &chunk)
         const ChunkInfo info = inspectChunk(event.data);
         if (info.usage)
             m_usage = info.usage;
+        if (!info.serviceTier.isEmpty())
+            m_answerTier = info.serviceTier;
         if (info.usageOnly && !m_clientWantsUsage)
             continue;  // we asked for it, the client did not
         if (!info.usageOnly && isErrorEvent(event.data)) {
@@ -314,6 +337,11 @@ QByteArray RelayCall::relayDialectEvents()
         case Kind::Terminal:
             if (info.usage)
                 m_usage = info.usage;
+            if (!info.serviceTier.isEmpty())
+                m_answerTier = info.serviceTier;
+            // The final Response lists the server-side tool calls that ran.
+            if (m_usage && m_params.hostedTools && !anthropic)
+                m_usage->tools = Responses::hostedToolCalls(event.data);
             if (!m_usage && m_startUsage && anthropic && !m_finalUsageUnusable)
                 m_usage = m_startUsage;  // a message_stop without message_delta: no output counted
             // (a message_delta whose usage cannot be billed leaves it unset: the output is counted)
@@ -394,7 +422,7 @@ void RelayCall::onDone(const UpstreamResult &result)
     }
     // The answer is relayed as the provider sent it: only its top level is checked, and only
     // its "usage" is parsed.
-    std::optional<AnswerInfo> info = answerInfo(m_params.type, m_body);
+    std::optional<AnswerInfo> info = answerInfo(m_params.type, m_body, m_params.hostedTools);
     if (!info) {
         failBeforeAnswer(errorResponse(ApiError::UpstreamError,
                                        u"The provider at %1 sent a malformed answer (not a JSON object)."_s
@@ -403,7 +431,10 @@ void RelayCall::onDone(const UpstreamResult &result)
         return;
     }
     m_usage = info->usage;
+    if (m_usage && !info->hostedTools.isEmpty())
+        m_usage->tools = info->hostedTools;
     m_responseId = info->id;
+    m_answerTier = info->serviceTier;
     settle(m_clientGone ? u"client_disconnected"_s : u"success"_s, [self] {
         HttpResponse response;
         response.contentType = self->m_contentType.isEmpty() ? QByteArrayLiteral("application/json")
@@ -498,8 +529,16 @@ NanoUsd RelayCall::cost(bool *priceUnknown) const
     *priceUnknown = !price.has_value();
     if (!m_usage || !price)
         return 0;
-    return price->cost(m_usage->promptTokens, m_usage->completionTokens, m_usage->cachedTokens,
-                       m_usage->cacheWriteTokens, m_usage->cacheWrite1hTokens);
+    ToolUses tools = m_usage->tools;
+    if (m_params.chatWebSearch)
+        tools.webSearches = std::max<qint64>(tools.webSearches, 1);
+    // The tier that served the call, as the answer says; else the one asked for.
+    const ServiceTier tier = m_answerTier.isEmpty() ? m_params.requestedTier : serviceTierOf(m_answerTier);
+    const auto costAt = [&](const ModelPrice &rates) {
+        return rates.cost(m_usage->promptTokens, m_usage->completionTokens, m_usage->cachedTokens,
+                          m_usage->cacheWriteTokens, m_usage->cacheWrite1hTokens, tools);
+    };
+    return tier == ServiceTier::Standard ? costAt(*price) : costAt(price->forServiceTier(tier));
 }
 
 void RelayCall::settle(const QString &status, std::function<void()> complete)

@@ -55,6 +55,14 @@ public:
         qint64 heldOutputTokens = 0;
         HeaderList admissionHeaders;   // x-ratelimit-*, x-litellm-key-spend, ...
         std::optional<ModelPrice> price;  // the deployment's price, looked up once (nullopt: unknown)
+        // The service_tier the request asked for: billed when the answer does not say which tier
+        // served it (OpenAI's answers do), and reserved at when it is the dearer one.
+        ServiceTier requestedTier = ServiceTier::Standard;
+        // The request declared tools the provider runs (web search, file search, …): a Responses
+        // answer's tool calls are counted and billed per use.
+        bool hostedTools = false;
+        // Chat completions' web_search_options (the search-preview models): one search a call.
+        bool chatWebSearch = false;
         // A Responses call that succeeded: its response id and usage (follow-ups go to the
         // same deployment; its tokens bound the follow-up's prompt).
         // Its store write (if any) joins the spend row's transaction.
@@ -141,6 +149,7 @@ private:
     std::optional<Usage> m_startUsage;  // Anthropic's message_start: the exact prompt, no output yet
     bool m_finalUsageUnusable = false;  // message_delta's usage could not be billed: count the output
     QString m_responseId;            // Responses: the provider's response id
+    QString m_answerTier;            // the answer's service_tier (empty: it named none)
     SteadyClock::time_point m_upstreamStarted;
     SteadyClock::time_point m_upstreamDone;
 };

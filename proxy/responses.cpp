@@ -245,6 +245,8 @@ AccountingBody accountingBody(const QJsonObject &request, bool withPrompt, const
         return wrongType(u"previous_response_id"_s, u"a string"_s);
     if (!absentOr("user"_L1, QJsonValue::String))
         return wrongType(u"user"_s, u"a string"_s);
+    if (!absentOr("service_tier"_L1, QJsonValue::String))
+        return wrongType(u"service_tier"_s, u"a string"_s);
 
     QJsonObject &chat = result.chat;
     if (!withPrompt) {
@@ -470,9 +472,52 @@ StreamEventInfo inspectEvent(const SseEvent &event)
         return info;
     const QJsonObject response = QJsonDocument::fromJson(event.data).object().value(u"response"_s).toObject();
     info.responseId = response.value(u"id"_s).toString();
-    if (!created)
+    if (!created) {
         info.usage = usageOfResponse(response);
+        info.serviceTier = response.value(u"service_tier"_s).toString();
+    }
     return info;
+}
+
+ToolUses hostedToolCalls(QByteArrayView text)
+{
+    ToolUses uses;
+    constexpr QByteArrayView Key = "\"type\"";
+    qsizetype at = 0;
+    while (true) {
+        const qsizetype found = text.indexOf(Key, at);
+        if (found < 0)
+            break;
+        at = found + Key.size();
+        const auto skipSpace = [&text](qsizetype i) {
+            while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+                ++i;
+            return i;
+        };
+        qsizetype i = skipSpace(at);
+        if (i >= text.size() || text[i] != ':')
+            continue;
+        i = skipSpace(i + 1);
+        const QByteArrayView value = text.sliced(i);
+        if (value.startsWith("\"web_search_call\""))
+            ++uses.webSearches;
+        else if (value.startsWith("\"file_search_call\""))
+            ++uses.fileSearches;
+    }
+    return uses;
+}
+
+bool declaresHostedTools(const QJsonValue &tools)
+{
+    if (!tools.isArray())
+        return false;
+    for (const QJsonValue tool : tools.toArray()) {
+        const QString type = tool.toObject().value(u"type"_s).toString();
+        if (type != u"function" && type != u"custom" && type != u"local_shell" && type != u"shell"
+            && type != u"apply_patch" && type != u"computer_use_preview" && type != u"computer_use")
+            return true;
+    }
+    return false;
 }
 
 } // namespace Tollgate::Responses

@@ -86,7 +86,19 @@ struct StreamEventInfo
     bool terminal = false;        // response.completed, response.incomplete, response.failed
     bool failed = false;          // response.failed, or an `error` event (which need not be terminal)
     QString responseId;           // response.created (and the terminal events): the response's id
+    QString serviceTier;          // the terminal events: the response's service_tier (empty: none)
 };
+
+// The server-side tool calls in a Response's text (its `output`, or a whole Response or event):
+// every "type" key whose value is "web_search_call" or "file_search_call" — a key, not text
+// (a quote inside a string is escaped), so none is missed and none is made up by content.
+ToolUses hostedToolCalls(QByteArrayView text);
+
+// Whether a Responses request's `tools` declare a tool the provider runs itself (web_search,
+// web_search_preview, file_search, code_interpreter, image_generation, mcp, and any type not
+// known to run on the client): everything but function, custom, local_shell, shell,
+// apply_patch and computer_use(_preview), whose calls come back to the client.
+bool declaresHostedTools(const QJsonValue &tools);
 
 // Reads the type from the `event:` line (else from the data's top-level "type", without
 // parsing the JSON); parses the data only for response.created, the terminal events and

@@ -101,10 +101,13 @@ std::optional<Usage> anthropicUsage(const Source &usage)
     const std::optional<qint64> cacheRead = usage.count("cache_read_input_tokens");
     const std::optional<qint64> cacheWrite = usage.count("cache_creation_input_tokens");
     const std::optional<qint64> write1h = usage.child("cache_creation").count("ephemeral_1h_input_tokens");
-    if (!input || !output || !cacheRead || !cacheWrite || !write1h
+    // Web searches Anthropic ran (server tools), each billed per search.
+    const std::optional<qint64> searches = usage.child("server_tool_use").count("web_search_requests");
+    if (!input || !output || !cacheRead || !cacheWrite || !write1h || !searches
         || !(usage.has("input_tokens") || usage.has("output_tokens")))
         return std::nullopt;
     Usage result;
+    result.tools.webSearches = *searches;
     result.cachedTokens = *cacheRead;
     result.cacheWriteTokens = *cacheWrite;
     // cache_creation splits the writes by time to live (5 minutes, 1 hour): priced apart.
@@ -248,6 +251,7 @@ ChunkInfo inspectChunk(const QByteArray &data)
         return info;
     const QJsonObject object = document.object();
     info.usage = usageFromJson(object);
+    info.serviceTier = object.value(u"service_tier"_s).toString();
     if (info.usage) {
         const QJsonValue choices = object.value(u"choices"_s);
         info.usageOnly = !choices.isArray() || choices.toArray().isEmpty();
@@ -337,6 +341,7 @@ DialectEventInfo inspectDialectEvent(const SseEvent &sseEvent, bool anthropic)
     const Responses::StreamEventInfo event = Responses::inspectEvent(sseEvent);
     info.usage = event.usage;
     info.responseId = event.responseId;
+    info.serviceTier = event.serviceTier;
     if (event.failed)
         info.kind = Kind::Failed;
     else if (event.terminal)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "../models/pricing.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QJsonObject>
@@ -17,6 +19,9 @@ struct Usage
     qint64 cachedTokens = 0;      // prompt_tokens_details.cached_tokens: part of promptTokens
     qint64 cacheWriteTokens = 0;  // Anthropic's cache_creation_input_tokens: part of promptTokens
     qint64 cacheWrite1hTokens = 0;  // the part of cacheWriteTokens written for an hour
+    // Server-side tools the provider ran (Anthropic's usage.server_tool_use; the Responses
+    // API's output items, counted by the relay): billed per use.
+    ToolUses tools;
 };
 
 // A usage block is read only when it can be billed: its counts are numbers from 0 to a
@@ -77,6 +82,7 @@ struct ChunkInfo
 {
     std::optional<Usage> usage;
     bool usageOnly = false;   // `"choices": []` with usage: the include_usage chunk
+    QString serviceTier;      // the chunk's service_tier (read only from a chunk with usage)
 };
 
 // Cheap when a chunk has no usage (no JSON parse unless the text mentions it).
@@ -102,6 +108,7 @@ struct DialectEventInfo
     std::optional<Usage> usage;   // message_start's (input only), message_delta's, a terminal response's
     bool usageUnusable = false;   // the event has a usage that cannot be billed (see usageFromAnthropic)
     QString responseId;           // response.created
+    QString serviceTier;          // a terminal response's service_tier (empty: none)
 };
 // `anthropic`: a Messages stream, else a Responses stream.
 DialectEventInfo inspectDialectEvent(const SseEvent &event, bool anthropic);

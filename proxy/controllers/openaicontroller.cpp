@@ -63,6 +63,10 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body, con
         return wrongType("user"_L1, u"a string"_s);
     if (!absentOr("stream_options"_L1, QJsonValue::Object))
         return wrongType("stream_options"_L1, u"an object"_s);
+    // The tier prices the call (see requestedTier).
+    if ((type == CallType::ChatCompletion || type == CallType::Completion)
+        && !absentOr("service_tier"_L1, QJsonValue::String))
+        return wrongType("service_tier"_L1, u"a string"_s);
     // What bounds the reservation must be a number the bound can use: a whole number of
     // tokens (0 or more) and a positive count of completions. 1e18 is whole: it is reserved
     // at the model's output limit.
@@ -104,9 +108,37 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body, con
     return std::nullopt;
 }
 
+// The tier an OpenAI request asks for (service_tier, checked to be a string or absent): absent,
+// "auto" and "default" are the standard tier, "flex" flex, "priority" and any value not known
+// here priority (the dearest: reserved and, unless the answer names its tier, billed at it).
+ServiceTier requestedTier(const RequestFields &fields)
+{
+    if (fields.type("service_tier"_L1) != QJsonValue::String)
+        return ServiceTier::Standard;
+    return serviceTierOf(fields.string("service_tier"_L1));
+}
+
+// A request that has the provider run tools, under strict budgets: refused (400) naming the
+// field.
+HttpResponse hostedToolsRefused(const QString &field)
+{
+    return errorResponse(ApiError::BadRequest,
+                         u"'%1' asks for tools the provider runs itself (web search, file search, code "
+                         "execution, MCP, …): their results are added to the input and each use is billed, so "
+                         "the call's cost cannot be bounded before it runs, as strict budgets require "
+                         "(general_settings.budget_enforcement: strict). Use function tools, or reserve mode."_s
+                             .arg(field),
+                         field);
+}
+
 } // namespace
 
 OpenAIController::OpenAIController(GatewayServices &services) : m_services(services) {}
+
+bool OpenAIController::strictBudgets() const
+{
+    return m_services.accounting && m_services.accounting->ledger().enforcement() == BudgetEnforcement::Strict;
+}
 
 OpenAIController::~OpenAIController() = default;
 
@@ -269,7 +301,16 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     const bool partial = scan.has_value();
     const bool walked = partial && promptWalkReadsBesideMessages(*scan);
     const std::optional<SpliceSite> site = partial ? spliceSiteOf(*scan) : std::nullopt;
-    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked, site](
+    const ServiceTier tier = type == CallType::Embedding ? ServiceTier::Standard : requestedTier(fields);
+    // The search-preview models search once a call (web_search_options).
+    const QJsonValue::Type searchOptions = fields.type("web_search_options"_L1);
+    const bool webSearch = type == CallType::ChatCompletion && searchOptions != QJsonValue::Undefined
+                           && searchOptions != QJsonValue::Null;
+    if (webSearch && strictBudgets()) {
+        responder->send(hostedToolsRefused(u"web_search_options"_s));
+        return;
+    }
+    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked, site, tier, webSearch](
                        const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
                        PromptExtras &extras) mutable {
         params.dialect = dialectName(type);
@@ -307,6 +348,8 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         params.type = type;
         params.body = body;
         params.rawBody = raw;
+        params.requestedTier = tier;
+        params.chatWebSearch = webSearch;
         if (partial) {
             params.partialBody = true;
             params.spliceSite = site;
@@ -359,6 +402,16 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
         }
     }
     const bool tools = fields.contains("tools"_L1);
+    if (strictBudgets() && (tools || fields.contains("mcp_servers"_L1))) {
+        // A plain request's tools are custom ones (onlyPlainContent lets no other type through);
+        // its mcp_servers are read here.
+        static constexpr std::array<QByteArrayView, 1> McpServers{"mcp_servers"};
+        const QString field = Anthropic::serverToolField(partial ? scan.objectOf(McpServers) : *body);
+        if (!field.isEmpty()) {
+            responder->send(hostedToolsRefused(field));
+            return;
+        }
+    }
     const HeaderList forwarded = anthropicClientHeaders(context.request);
     const std::optional<SpliceSite> site = partial ? spliceSiteOf(scan) : std::nullopt;
     Shaper shape = [native = std::move(*body), raw, forwarded, plainContent, partial, tools, site](
@@ -560,15 +613,25 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         pinned = entry->deploymentId;
         extras.hiddenTokens = entry->contextTokens;
     }
+    // Hosted tools (web search, file search, …): a plain request has none (onlyPlainContent
+    // lets only function and custom tools through).
+    const bool hosted = tools && !partial && Responses::declaresHostedTools(body->value(u"tools"_s));
+    if (hosted && strictBudgets()) {
+        responder->send(hostedToolsRefused(u"tools"_s));
+        return;
+    }
+    const ServiceTier tier = requestedTier(fields);
     const QString requested = fields.string("model"_L1);
     const QString endUser = fields.string("user"_L1);  // a string, or absent or null (checked)
     const QByteArray tokenHash = context.caller.tokenHash;
     const QString tokenHashText = context.caller.tokenHashText;
     const std::optional<SpliceSite> site = partial ? spliceSiteOf(scan) : std::nullopt;
     Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, tokenHashText, plain,
-                    partial = partial, tools, site](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
-                           PromptExtras &extras) mutable {
+                    partial = partial, tools, site, hosted, tier](const Deployment &deployment, RelayCall::Params &params,
+                                                                ResponderPtr &client, PromptExtras &extras) mutable {
         params.dialect = dialectName(CallType::Responses);
+        params.hostedTools = hosted;
+        params.requestedTier = tier;
         if (!speaksNatively(deployment, CallType::Responses)) {
             client->send(cannotServe(deployment, u"the Responses API (use /v1/messages or /v1/chat/completions)"_s));
             return false;
@@ -725,8 +788,13 @@ void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params par
     if (m_services.accounting) {
         PromptExtras admitted = extras;
         admitted.noOutput = params.type == CallType::Embedding;
-        admission = m_services.accounting->admit(caller, params.endUser, params.deployment, params.body, params.price,
-                                                 admitted);
+        // Priority processing costs more: reserved at its rates, so that a strict budget holds
+        // whichever tier serves the call (flex costs less than the standard rates reserved).
+        std::optional<ModelPrice> priority;
+        if (params.requestedTier == ServiceTier::Priority && params.price)
+            priority = params.price->forServiceTier(ServiceTier::Priority);
+        admission = m_services.accounting->admit(caller, params.endUser, params.deployment, params.body,
+                                                 priority ? priority : params.price, admitted);
         if (admission.waitsForLease()) {
             // Shared budgets (docs/shared-budgets.md): parked, never blocking this thread, until
             // the store answered the lease; then admitted (or refused) from the start again.
@@ -931,6 +999,18 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
             {u"cache_creation_input_token_cost"_s, price ? QJsonValue(price->cacheWriteRate()) : QJsonValue(QJsonValue::Null)},
             {u"cache_creation_input_token_cost_above_1hr"_s,
              price ? QJsonValue(price->cacheWrite1hRate()) : QJsonValue(QJsonValue::Null)},
+            // Service tiers (the rates a priority or flex call pays) and server-side tool fees.
+            {u"input_cost_per_token_priority"_s,
+             price ? QJsonValue(price->forServiceTier(ServiceTier::Priority).inputPerToken) : QJsonValue(QJsonValue::Null)},
+            {u"output_cost_per_token_priority"_s,
+             price ? QJsonValue(price->forServiceTier(ServiceTier::Priority).outputPerToken) : QJsonValue(QJsonValue::Null)},
+            {u"input_cost_per_token_flex"_s,
+             price ? QJsonValue(price->forServiceTier(ServiceTier::Flex).inputPerToken) : QJsonValue(QJsonValue::Null)},
+            {u"output_cost_per_token_flex"_s,
+             price ? QJsonValue(price->forServiceTier(ServiceTier::Flex).outputPerToken) : QJsonValue(QJsonValue::Null)},
+            {u"search_context_cost_per_query"_s, perToken(&ModelPrice::webSearchPerQuery)},
+            {u"file_search_cost_per_1k_calls"_s,
+             price ? QJsonValue(price->fileSearchPerCall * 1000.0) : QJsonValue(QJsonValue::Null)},
             {u"price_unknown"_s, !price.has_value()},
             {u"price_source"_s, price ? QJsonValue(price->source) : QJsonValue(QJsonValue::Null)},
             {u"max_tokens"_s, deployment.maxTokens ? QJsonValue(*deployment.maxTokens) : QJsonValue(QJsonValue::Null)},

@@ -58,6 +58,9 @@ public:
 private:
     // Paused or shutting down → 503. False when an answer was sent.
     bool checkAvailable(const ResponderPtr &responder);
+    // Budgets are strict (general_settings.budget_enforcement): a call is admitted only if its
+    // cost is bounded before it runs.
+    [[nodiscard]] bool strictBudgets() const;
     // The parsed request body (a JSON object) or a 400 sent.
     std::optional<QJsonObject> parseBody(const RequestContext &context, const ResponderPtr &responder);
     // How a call is sent once its deployment is picked: fills the params' type, bodies and

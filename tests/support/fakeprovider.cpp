@@ -50,6 +50,9 @@ struct Behaviour
     qint64 anthropicCacheWrite5m = 0;
     qint64 anthropicCacheWrite1h = 0;
     qint64 anthropicCountTokens = 42;
+    QString serviceTier;           // the answers' service_tier (empty: not sent)
+    qint64 webSearches = 0;        // server-side tool uses (see setServerToolUse)
+    qint64 fileSearches = 0;
 };
 
 // What the Responses API keeps of a response the fake created, for GET/DELETE/cancel/input_items.
@@ -209,12 +212,15 @@ void planCompletion(Plan &plan, const Behaviour &b, const QJsonObject &request,
                                                     {u"content"_s, b.content}});
         else
             choice.insert(u"text"_s, b.content);
-        setFixedAnswer(plan, 200, compact({{u"id"_s, id},
-                                           {u"object"_s, object},
-                                           {u"created"_s, created},
-                                           {u"model"_s, model},
-                                           {u"choices"_s, QJsonArray{choice}},
-                                           {u"usage"_s, usageJson(b)}}));
+        QJsonObject answer{{u"id"_s, id},
+                           {u"object"_s, object},
+                           {u"created"_s, created},
+                           {u"model"_s, model},
+                           {u"choices"_s, QJsonArray{choice}},
+                           {u"usage"_s, usageJson(b)}};
+        if (!b.serviceTier.isEmpty())
+            answer.insert(u"service_tier"_s, b.serviceTier);
+        setFixedAnswer(plan, 200, compact(answer));
         return;
     }
 
@@ -230,6 +236,8 @@ void planCompletion(Plan &plan, const Behaviour &b, const QJsonObject &request,
                       {u"choices"_s, QJsonArray{choice}}};
         if (withUsage)
             c.insert(u"usage"_s, QJsonValue::Null);  // as OpenAI does when usage is requested
+        if (!b.serviceTier.isEmpty())
+            c.insert(u"service_tier"_s, b.serviceTier);
         return sseEvent(c);
     };
     auto piece = [&](const QString &text, const QJsonValue &finish) {
@@ -284,13 +292,17 @@ void planCompletion(Plan &plan, const Behaviour &b, const QJsonObject &request,
         return;
     }
     plan.events.append(piece(QString(), toolCall ? u"tool_calls"_s : u"stop"_s));
-    if (withUsage)
-        plan.events.append(sseEvent({{u"id"_s, id},
-                                     {u"object"_s, chunkObject},
-                                     {u"created"_s, created},
-                                     {u"model"_s, model},
-                                     {u"choices"_s, QJsonArray{}},
-                                     {u"usage"_s, usageJson(b)}}));
+    if (withUsage) {
+        QJsonObject last{{u"id"_s, id},
+                         {u"object"_s, chunkObject},
+                         {u"created"_s, created},
+                         {u"model"_s, model},
+                         {u"choices"_s, QJsonArray{}},
+                         {u"usage"_s, usageJson(b)}};
+        if (!b.serviceTier.isEmpty())
+            last.insert(u"service_tier"_s, b.serviceTier);
+        plan.events.append(sseEvent(last));
+    }
     plan.events.append(QByteArrayLiteral("data: [DONE]\n\n"));
 }
 
@@ -333,12 +345,15 @@ QByteArray anthropicEvent(const QByteArray &name, const QJsonObject &data)
 // Anthropic's usage: input_tokens excludes the cache reads and writes, which come apart.
 QJsonObject anthropicUsage(const Behaviour &b, qint64 outputTokens)
 {
-    return {{u"input_tokens"_s, b.promptTokens},
-            {u"output_tokens"_s, outputTokens},
-            {u"cache_read_input_tokens"_s, b.anthropicCacheRead},
-            {u"cache_creation_input_tokens"_s, b.anthropicCacheWrite5m + b.anthropicCacheWrite1h},
-            {u"cache_creation"_s, QJsonObject{{u"ephemeral_5m_input_tokens"_s, b.anthropicCacheWrite5m},
-                                              {u"ephemeral_1h_input_tokens"_s, b.anthropicCacheWrite1h}}}};
+    QJsonObject usage{{u"input_tokens"_s, b.promptTokens},
+                      {u"output_tokens"_s, outputTokens},
+                      {u"cache_read_input_tokens"_s, b.anthropicCacheRead},
+                      {u"cache_creation_input_tokens"_s, b.anthropicCacheWrite5m + b.anthropicCacheWrite1h},
+                      {u"cache_creation"_s, QJsonObject{{u"ephemeral_5m_input_tokens"_s, b.anthropicCacheWrite5m},
+                                                        {u"ephemeral_1h_input_tokens"_s, b.anthropicCacheWrite1h}}}};
+    if (b.webSearches > 0)
+        usage.insert(u"server_tool_use"_s, QJsonObject{{u"web_search_requests"_s, b.webSearches}});
+    return usage;
 }
 
 void planAnthropic(Plan &plan, const Behaviour &b, const RecordedRequest &r)
@@ -432,7 +447,12 @@ void planAnthropic(Plan &plan, const Behaviour &b, const RecordedRequest &r)
                                       {{u"type"_s, u"message_delta"_s},
                                        {u"delta"_s, QJsonObject{{u"stop_reason"_s, stopReason},
                                                                 {u"stop_sequence"_s, QJsonValue::Null}}},
-                                       {u"usage"_s, QJsonObject{{u"output_tokens"_s, b.completionTokens}}}}));
+                                       {u"usage"_s, b.webSearches > 0
+                                                        ? QJsonObject{{u"output_tokens"_s, b.completionTokens},
+                                                                      {u"server_tool_use"_s,
+                                                                       QJsonObject{{u"web_search_requests"_s,
+                                                                                    b.webSearches}}}}
+                                                        : QJsonObject{{u"output_tokens"_s, b.completionTokens}}}}));
     plan.events.append(anthropicEvent("message_stop", {{u"type"_s, u"message_stop"_s}}));
 }
 
@@ -527,8 +547,21 @@ void planResponsesCreate(Plan &plan, const Behaviour &b, const QJsonObject &requ
     const QString id = nextResponsesId("resp_");
     const QString itemId = nextResponsesId("msg_");
     const QJsonObject usage = responsesUsage(b);
-    const QJsonObject done = responsesObject(id, request, u"completed"_s,
-                                             {responsesMessage(itemId, u"completed"_s, {outputText(b.content)})}, usage);
+    QJsonArray output;
+    for (qint64 i = 0; i < b.webSearches; ++i)
+        output.append(QJsonObject{{u"type"_s, u"web_search_call"_s},
+                                  {u"id"_s, nextResponsesId("ws_")},
+                                  {u"status"_s, u"completed"_s},
+                                  {u"action"_s, QJsonObject{{u"type"_s, u"search"_s}, {u"query"_s, u"tollgates"_s}}}});
+    for (qint64 i = 0; i < b.fileSearches; ++i)
+        output.append(QJsonObject{{u"type"_s, u"file_search_call"_s},
+                                  {u"id"_s, nextResponsesId("fs_")},
+                                  {u"status"_s, u"completed"_s},
+                                  {u"queries"_s, QJsonArray{u"tollgates"_s}}});
+    output.append(responsesMessage(itemId, u"completed"_s, {outputText(b.content)}));
+    QJsonObject done = responsesObject(id, request, u"completed"_s, output, usage);
+    if (!b.serviceTier.isEmpty())
+        done.insert(u"service_tier"_s, b.serviceTier);
     const QJsonArray inputItems = responsesInputItems(request);
 
     if (!request.value(u"stream"_s).toBool()) {
@@ -585,7 +618,7 @@ void planResponsesCreate(Plan &plan, const Behaviour &b, const QJsonObject &requ
                                       sequence));
     plan.events.append(responsesEvent(u"response.output_item.done"_s,
                                       {{u"output_index"_s, 0},
-                                       {u"item"_s, done.value(u"output"_s).toArray().first()}},
+                                       {u"item"_s, done.value(u"output"_s).toArray().last()}},
                                       sequence));
     plan.events.append(responsesEvent(u"response.completed"_s, {{u"response"_s, done}}, sequence));
     state.responses.insert(id, {done, inputItems});
@@ -1122,6 +1155,19 @@ void FakeProvider::setUsage(qint64 promptTokens, qint64 completionTokens)
     QMutexLocker lock(&m_state->mutex);
     m_state->behaviour.promptTokens = promptTokens;
     m_state->behaviour.completionTokens = completionTokens;
+}
+
+void FakeProvider::setServiceTier(const QString &tier)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.serviceTier = tier;
+}
+
+void FakeProvider::setServerToolUse(qint64 webSearches, qint64 fileSearches)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.webSearches = webSearches;
+    m_state->behaviour.fileSearches = fileSearches;
 }
 
 void FakeProvider::setCachedTokens(qint64 cachedTokens)

@@ -112,6 +112,13 @@ public:
     void setAnthropicCache(qint64 readTokens, qint64 write5mTokens, qint64 write1hTokens);
     // What POST /v1/messages/count_tokens answers as input_tokens [42].
     void setAnthropicCountTokens(qint64 inputTokens);
+    // The answers' service_tier (chat completions: the answer and every stream chunk; the
+    // Responses API: the Response); empty: not sent [empty].
+    void setServiceTier(const QString &tier);
+    // Server-side tools that "ran": Anthropic's usage.server_tool_use.web_search_requests (the
+    // Message's usage and message_delta's), and for the Responses API that many web_search_call
+    // and file_search_call items before the message in the Response's output [0, 0].
+    void setServerToolUse(qint64 webSearches, qint64 fileSearches);
     void resetBehaviour();                      // all of the above back to defaults
     void clearRecords();                        // requests, emit times and counters
     void reset();                               // resetBehaviour() + clearRecords()

@@ -119,6 +119,7 @@ private slots:
     void allowedOriginsAreNormalized();
     void maxOutputTokensIsTheOutputLimit();
     void anthropicDeployments();
+    void serviceTierAndToolPrices();
     void loadsTheDefaultConfig();
     void emptyInputGivesDefaults_data();
     void emptyInputGivesDefaults();
@@ -259,6 +260,63 @@ void TestConfig::allowedOriginsAreNormalized()
     QCOMPARE(normalizedOrigin(u"http://127.0.0.1:4000"_s), u"http://127.0.0.1:4000"_s);
     QCOMPARE(normalizedOrigin(u"https://app.example?x=1"_s), QString());
     QCOMPARE(normalizedOrigin(u"https://user@app.example"_s), QString());
+}
+
+void TestConfig::serviceTierAndToolPrices()
+{
+    const QByteArray yaml = "model_list:\n"
+                            "  - model_name: gpt\n"
+                            "    litellm_params:\n"
+                            "      model: openai/gpt-5\n"
+                            "      input_cost_per_token_priority: 0.0000025\n"
+                            "      output_cost_per_token_priority: 0.00002\n"
+                            "      cache_read_input_token_cost_priority: 0.00000025\n"
+                            "      input_cost_per_token_flex: 0.000000625\n"
+                            "      search_context_cost_per_query: 0.025\n"
+                            "      file_search_cost_per_1k_calls: 2.5\n"
+                            "    model_info:\n"
+                            "      output_cost_per_token_flex: 0.000005\n"
+                            "      input_cost_per_token_priority: 1\n"   // litellm_params wins
+                            "  - model_name: gpt-litellm-form\n"
+                            "    litellm_params:\n"
+                            "      model: openai/gpt-4o-search-preview\n"
+                            "    model_info:\n"
+                            "      search_context_cost_per_query:\n"
+                            "        search_context_size_low: 0.03\n"
+                            "        search_context_size_medium: 0.035\n"
+                            "        search_context_size_high: 0.05\n"
+                            "      cache_read_input_token_cost_flex: 0.0000001\n";
+    MemorySecretStore secrets;
+    const auto config = ConfigLoader::loadString(yaml, kName, secrets);
+    QVERIFY2(config.ok(), qPrintable(describe(config)));
+    const Deployment &first = config->models.at(0);
+    QCOMPARE(first.inputCostPerTokenPriority, std::optional<double>(0.0000025));
+    QCOMPARE(first.outputCostPerTokenPriority, std::optional<double>(0.00002));
+    QCOMPARE(first.cacheReadCostPerTokenPriority, std::optional<double>(0.00000025));
+    QCOMPARE(first.inputCostPerTokenFlex, std::optional<double>(0.000000625));
+    QCOMPARE(first.outputCostPerTokenFlex, std::optional<double>(0.000005));
+    QVERIFY(!first.cacheReadCostPerTokenFlex);
+    QCOMPARE(first.webSearchCostPerQuery, std::optional<double>(0.025));
+    QCOMPARE(first.fileSearchCostPer1kCalls, std::optional<double>(2.5));
+    const Deployment &second = config->models.at(1);
+    QCOMPARE(second.webSearchCostPerQuery, std::optional<double>(0.05));  // the dearest context size
+    QCOMPARE(second.cacheReadCostPerTokenFlex, std::optional<double>(0.0000001));
+    QVERIFY(!second.fileSearchCostPer1kCalls && !second.inputCostPerTokenPriority);
+
+    const auto negative = ConfigLoader::loadString("model_list:\n"
+                                                   "  - model_name: gpt\n"
+                                                   "    litellm_params:\n"
+                                                   "      model: openai/gpt-5\n"
+                                                   "      input_cost_per_token_priority: -1\n",
+                                                   kName, secrets);
+    QVERIFY(!negative.ok());
+    QVERIFY(negative.error().message.contains(u"litellm_params.input_cost_per_token_priority"_s));
+    // As JSON (/model/new): a number where a number belongs.
+    const auto json = ConfigLoader::deploymentFromJson(
+        {{u"model_name"_s, u"gpt"_s},
+         {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/gpt-5"_s}, {u"output_cost_per_token_priority"_s, u"2"_s}}}});
+    QVERIFY(!json.ok());
+    QCOMPARE(json.error().file, u"litellm_params.output_cost_per_token_priority"_s);
 }
 
 void TestConfig::anthropicDeployments()

@@ -23,6 +23,7 @@ using Tollgate::ModelPrice;
 using Tollgate::NanoUsd;
 using Tollgate::PriceCatalogue;
 using Tollgate::Provider;
+using Tollgate::ServiceTier;
 
 namespace {
 
@@ -111,6 +112,10 @@ private slots:
     void priceForDeployment();
     void configCacheReadPrice();
     void cacheWritePrices();
+    void serviceTiers();
+    void serviceTierNames_data();
+    void serviceTierNames();
+    void toolFees();
     void defaultClaudeModelsArePricedLikeTheCatalogue();
     void perTokenConversionIsExact_data();
     void perTokenConversionIsExact();
@@ -721,6 +726,98 @@ void TestPricing::configCacheReadPrice()
     QCOMPARE(m_real.priceFor(catalogued)->cost(1000, 10, 800), NanoUsd(200 * 150 + 800 * 75 + 10 * 600));
     catalogued.cacheReadCostPerToken = 1e-8;
     QCOMPARE(m_real.priceFor(catalogued)->cost(1000, 10, 800), NanoUsd(200 * 150 + 800 * 10 + 10 * 600));
+}
+
+void TestPricing::serviceTiers()
+{
+    // anthropic/claude-sonnet-4-5's catalogue price: tiered above 200k prompt tokens.
+    Deployment tiered;
+    tiered.provider = Provider::Anthropic;
+    tiered.upstreamModel = u"claude-sonnet-4-5"_s;
+    const auto catalogue = m_real.priceFor(tiered);
+    QVERIFY(catalogue && catalogue->isTiered());
+    // Without tier prices: priority is twice every rate (tiers, cache reads and writes too), flex
+    // the standard rate; standard is the price itself.
+    const ModelPrice priority = catalogue->forServiceTier(ServiceTier::Priority);
+    for (const qint64 prompt : {qint64(1000), qint64(300'000)}) {
+        QCOMPARE(priority.cost(prompt, 50, 100, 200, 100), 2 * catalogue->cost(prompt, 50, 100, 200, 100));
+        QCOMPARE(catalogue->forServiceTier(ServiceTier::Flex).cost(prompt, 50, 100), catalogue->cost(prompt, 50, 100));
+        QCOMPARE(catalogue->forServiceTier(ServiceTier::Standard).cost(prompt, 50), catalogue->cost(prompt, 50));
+    }
+
+    // LiteLLM's per-tier fields replace the rates they name (flat, over the prompt-size tiers).
+    Deployment own;
+    own.provider = Provider::OpenAI;
+    own.upstreamModel = u"my-gpt"_s;
+    own.inputCostPerToken = 1e-6;
+    own.outputCostPerToken = 2e-6;
+    own.cacheReadCostPerToken = 1e-7;
+    own.inputCostPerTokenPriority = 1.5e-6;
+    own.outputCostPerTokenPriority = 3.5e-6;
+    own.cacheReadCostPerTokenFlex = 4e-8;
+    own.inputCostPerTokenFlex = 5e-7;
+    const auto price = m_real.priceFor(own);
+    QVERIFY(price);
+    // 1000 prompt tokens (100 cached), 10 out.
+    QCOMPARE(price->cost(1000, 10, 100), NanoUsd(900 * 1000 + 100 * 100 + 10 * 2000));
+    // Priority: configured input and output; the cache read (not configured) at 2 ×.
+    QCOMPARE(price->forServiceTier(ServiceTier::Priority).cost(1000, 10, 100),
+             NanoUsd(900 * 1500 + 100 * 200 + 10 * 3500));
+    // Flex: configured input and cache read; the output (not configured) at the standard rate.
+    QCOMPARE(price->forServiceTier(ServiceTier::Flex).cost(1000, 10, 100), NanoUsd(900 * 500 + 100 * 40 + 10 * 2000));
+}
+
+void TestPricing::serviceTierNames_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<ServiceTier>("tier");
+    QTest::newRow("priority") << u"priority"_s << ServiceTier::Priority;
+    QTest::newRow("flex") << u"flex"_s << ServiceTier::Flex;
+    QTest::newRow("default") << u"default"_s << ServiceTier::Standard;
+    QTest::newRow("auto") << u"auto"_s << ServiceTier::Standard;
+    QTest::newRow("standard") << u"standard"_s << ServiceTier::Standard;
+    QTest::newRow("scale") << u"scale"_s << ServiceTier::Standard;
+    // Unknown: the dearest, never billed low.
+    QTest::newRow("unknown") << u"turbo"_s << ServiceTier::Priority;
+    QTest::newRow("empty") << QString() << ServiceTier::Priority;
+    QTest::newRow("case matters") << u"Default"_s << ServiceTier::Priority;
+}
+
+void TestPricing::serviceTierNames()
+{
+    QFETCH(QString, name);
+    QFETCH(ServiceTier, tier);
+    QCOMPARE(Tollgate::serviceTierOf(name), tier);
+}
+
+void TestPricing::toolFees()
+{
+    Deployment own;
+    own.provider = Provider::OpenAI;
+    own.upstreamModel = u"my-gpt"_s;
+    own.inputCostPerToken = 1e-6;
+    own.outputCostPerToken = 2e-6;
+    auto price = m_real.priceFor(own);
+    QVERIFY(price);
+    // Defaults: $10 per 1,000 web searches, $2.50 per 1,000 file searches.
+    QCOMPARE(price->toolCost({3, 0}), NanoUsd(30'000'000));
+    QCOMPARE(price->toolCost({0, 4}), NanoUsd(10'000'000));
+    QCOMPARE(price->cost(100, 10, 0, 0, 0, {2, 2}), NanoUsd(100 * 1000 + 10 * 2000 + 20'000'000 + 5'000'000));
+    QCOMPARE(price->cost(100, 10, 0, 0, 0, {-5, -1}), NanoUsd(100 * 1000 + 10 * 2000));  // never a credit
+    // Config: search_context_cost_per_query (USD a search), file_search_cost_per_1k_calls.
+    own.webSearchCostPerQuery = 0.025;
+    own.fileSearchCostPer1kCalls = 5.0;
+    price = m_real.priceFor(own);
+    QCOMPARE(price->toolCost({2, 3}), NanoUsd(50'000'000 + 15'000'000));
+    // The same for a catalogue price, and the fees are the same at every service tier.
+    Deployment catalogue;
+    catalogue.provider = Provider::Anthropic;
+    catalogue.upstreamModel = u"claude-sonnet-4-0"_s;
+    catalogue.webSearchCostPerQuery = 0.02;
+    price = m_real.priceFor(catalogue);
+    QVERIFY(price && price->source.startsWith(u"catalogue:"_s));
+    QCOMPARE(price->toolCost({1, 0}), NanoUsd(20'000'000));
+    QCOMPARE(price->forServiceTier(ServiceTier::Priority).toolCost({1, 0}), NanoUsd(20'000'000));
 }
 
 void TestPricing::cacheWritePrices()

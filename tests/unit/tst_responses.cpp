@@ -107,6 +107,7 @@ private Q_SLOTS:
         QTest::newRow("previous_response_id a number")
             << with(u"previous_response_id"_s, 7) << u"previous_response_id"_s;
         QTest::newRow("user an object") << with(u"user"_s, QJsonObject{}) << u"user"_s;
+        QTest::newRow("service_tier a number") << with(u"service_tier"_s, 2) << u"service_tier"_s;
     }
 
     void refusals()
@@ -559,6 +560,50 @@ private Q_SLOTS:
         QCOMPARE(outputText(parse(cut.body)), u"one two"_s);
         QVERIFY(cut.events.last().startsWith("event: response.incomplete\n"));
         QVERIFY(cut.events.first().startsWith("event: response.created\n"));
+    }
+
+    // Server-side tool calls are counted from the output items' "type" keys, never from text.
+    void hostedToolCalls()
+    {
+        // Indented as OpenAI sends it ("type": "web_search_call"); the text and the arguments
+        // name the types too, inside strings (escaped quotes): not counted.
+        const QJsonArray items{
+            QJsonObject{{u"type"_s, u"web_search_call"_s}, {u"id"_s, u"ws_1"_s},
+                        {u"action"_s, QJsonObject{{u"type"_s, u"search"_s}}}},
+            QJsonObject{{u"type"_s, u"web_search_call"_s}, {u"id"_s, u"ws_2"_s}},
+            QJsonObject{{u"type"_s, u"file_search_call"_s}, {u"queries"_s, QJsonArray{u"a"_s}}},
+            QJsonObject{{u"type"_s, u"message"_s},
+                        {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"output_text"_s},
+                                                              {u"text"_s, u"\"type\":\"web_search_call\""_s}}}}},
+            QJsonObject{{u"type"_s, u"function_call"_s}, {u"arguments"_s, u"{\"type\": \"file_search_call\"}"_s}}};
+        const QByteArray output = QJsonDocument(items).toJson(QJsonDocument::Indented);
+        QCOMPARE(Responses::hostedToolCalls(QJsonDocument(items).toJson(QJsonDocument::Compact)).webSearches, 2);
+        const ToolUses uses = Responses::hostedToolCalls(output);
+        QCOMPARE(uses.webSearches, 2);
+        QCOMPARE(uses.fileSearches, 1);
+        QVERIFY(Responses::hostedToolCalls("[]").isEmpty());
+    }
+
+    void declaresHostedTools_data()
+    {
+        QTest::addColumn<QJsonValue>("tools");
+        QTest::addColumn<bool>("hosted");
+        const auto tool = [](const QString &type) { return QJsonObject{{u"type"_s, type}}; };
+        QTest::newRow("none") << QJsonValue(QJsonValue::Undefined) << false;
+        QTest::newRow("function and custom") << QJsonValue(QJsonArray{tool(u"function"_s), tool(u"custom"_s)}) << false;
+        QTest::newRow("client-side") << QJsonValue(QJsonArray{tool(u"local_shell"_s), tool(u"apply_patch"_s),
+                                                              tool(u"computer_use_preview"_s)})
+                                     << false;
+        for (const QString &type : {u"web_search"_s, u"web_search_preview"_s, u"file_search"_s, u"code_interpreter"_s,
+                                    u"image_generation"_s, u"mcp"_s, u"something_new"_s})
+            QTest::addRow("%s", qPrintable(type)) << QJsonValue(QJsonArray{tool(u"function"_s), tool(type)}) << true;
+    }
+
+    void declaresHostedTools()
+    {
+        QFETCH(QJsonValue, tools);
+        QFETCH(bool, hosted);
+        QCOMPARE(Responses::declaresHostedTools(tools), hosted);
     }
 
     void usageOfResponse()

@@ -131,6 +131,8 @@ private Q_SLOTS:
                                    << true;
         QTest::newRow("anthropic") << json("{'input_tokens':10,'cache_creation_input_tokens':20,'cache_read_input_tokens':30,'cache_creation':{'ephemeral_5m_input_tokens':5,'ephemeral_1h_input_tokens':15},'output_tokens':40,'service_tier':'standard','server_tool_use':null,'flag':true}")
                                    << true;
+        QTest::newRow("anthropic web searches") << json("{'input_tokens':5000,'output_tokens':40,'server_tool_use':{'web_search_requests':3,'web_fetch_requests':1}}")
+                                               << true;
         QTest::newRow("negative") << json("{'prompt_tokens':-3,'input_tokens':-1,'output_tokens':2}") << true;
         QTest::newRow("strings") << json("{'prompt_tokens':'42','input_tokens':'7'}") << true;
         QTest::newRow("null counts") << json("{'prompt_tokens':4,'completion_tokens':null,'input_tokens':null,'output_tokens':3}")
@@ -174,7 +176,28 @@ private Q_SLOTS:
             QCOMPARE(read->cachedTokens, parsed->cachedTokens);
             QCOMPARE(read->cacheWriteTokens, parsed->cacheWriteTokens);
             QCOMPARE(read->cacheWrite1hTokens, parsed->cacheWrite1hTokens);
+            QCOMPARE(read->tools.webSearches, parsed->tools.webSearches);
         }
+    }
+    // Anthropic bills each web search it ran (usage.server_tool_use.web_search_requests).
+    void anthropicUsageCountsWebSearches()
+    {
+        const QByteArray text = json("{'input_tokens':5000,'output_tokens':40,'server_tool_use':{'web_search_requests':3}}");
+        const std::optional<Usage> usage = usageFromText(UsageDialect::Anthropic, text);
+        QVERIFY(usage.has_value());
+        QCOMPARE(usage->tools.webSearches, 3);
+        QCOMPARE(usageFromAnthropic(QJsonDocument::fromJson(text).object())->tools.webSearches, 3);
+        QCOMPARE(usageFromText(UsageDialect::Anthropic, json("{'input_tokens':5,'output_tokens':4}"))->tools.webSearches, 0);
+        // A count that is no number makes the block unusable, as the token counts do.
+        QVERIFY(!usageFromText(UsageDialect::Anthropic,
+                               json("{'input_tokens':5,'output_tokens':4,'server_tool_use':{'web_search_requests':'3'}}")));
+    }
+    // Chat chunks that carry usage also tell the tier that served the call.
+    void usageChunkTellsTheServiceTier()
+    {
+        const ChunkInfo info = inspectChunk(json("{'choices':[],'service_tier':'priority','usage':{'prompt_tokens':1,'completion_tokens':2}}"));
+        QVERIFY(info.usage && info.usageOnly);
+        QCOMPARE(info.serviceTier, QStringLiteral("priority"));
     }
     // A usage block is billed only when its counts are numbers from 0 to a billion: a
     // provider's string, negative, NaN or absurd count is no usage (the relay then counts the
