@@ -55,12 +55,12 @@ QByteArray chatBody(int i, bool stream)
         .toJson(QJsonDocument::Compact);
 }
 
-bool writeConfig(const QString &path)
+bool writeConfig(const QString &path, const QByteArray &text = Test::pricedMockConfig(MasterKey))
 {
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return false;
-    file.write(Test::pricedMockConfig("sk-durability-master"));
+    file.write(text);
     return true;
 }
 
@@ -72,10 +72,11 @@ struct KeyedGateway
     QString token;
 };
 
-std::optional<KeyedGateway> startWithKey(QProcess &process, const QString &database)
+std::optional<KeyedGateway> startWithKey(QProcess &process, const QString &database,
+                                         const QByteArray &configText = Test::pricedMockConfig(MasterKey))
 {
     const QString config = QFileInfo(database).dir().filePath(u"config.yaml"_s);
-    if (!writeConfig(config))
+    if (!writeConfig(config, configText))
         return std::nullopt;
     KeyedGateway started;
     started.port = startGateway(process, config, database);
@@ -271,30 +272,22 @@ void TestDurability::callsInFlightAtAKillAreChargedWhatWasHeld()
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString database = dir.filePath(u"inflight.db"_s);
-    const QString config = dir.filePath(u"config.yaml"_s);
-    {
-        QFile file(config);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("model_list:\n"
-                   "  - model_name: remote\n"
-                   "    litellm_params:\n"
-                   "      model: openai/gpt-remote\n"
-                   "      api_base: " + fake.baseUrl() + "/v1\n"
-                   "      api_key: sk-provider\n"
-                   "      input_cost_per_token: 0.000001\n"
-                   "      output_cost_per_token: 0.000002\n"
-                   "general_settings:\n"
-                   "  master_key: " + QByteArray(MasterKey) + "\n");
-    }
     QProcess gateway;
-    const quint16 port = startGateway(gateway, config, database);
-    QVERIFY(port != 0);
-    HttpClient admin(port);
-    admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
-    const auto generated = admin.post("/key/generate", R"({"max_budget": 10})");
-    QCOMPARE(generated.status, 200);
-    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
-    const QString token = generated.json().value(u"token"_s).toString();
+    const auto started = startWithKey(gateway, database,
+                                      "model_list:\n"
+                                      "  - model_name: remote\n"
+                                      "    litellm_params:\n"
+                                      "      model: openai/gpt-remote\n"
+                                      "      api_base: " + fake.baseUrl() + "/v1\n"
+                                      "      api_key: sk-provider\n"
+                                      "      input_cost_per_token: 0.000001\n"
+                                      "      output_cost_per_token: 0.000002\n"
+                                      "general_settings:\n"
+                                      "  master_key: " + QByteArray(MasterKey) + "\n");
+    QVERIFY(started);
+    const quint16 port = started->port;
+    const QByteArray key = started->key;
+    const QString token = started->token;
     const auto body = [](int i) {
         return QJsonDocument(QJsonObject{{u"model"_s, u"remote"_s},
                                          {u"max_tokens"_s, 100},
@@ -342,7 +335,7 @@ void TestDurability::callsInFlightAtAKillAreChargedWhatWasHeld()
 
     // Started again: the key counts them, and nothing is charged twice.
     QProcess again;
-    const quint16 portAgain = startGateway(again, config, database);
+    const quint16 portAgain = startGateway(again, QFileInfo(database).dir().filePath(u"config.yaml"_s), database);
     QVERIFY(portAgain != 0);
     HttpClient adminAgain(portAgain);
     adminAgain.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
