@@ -7,6 +7,8 @@
 #include <QUrl>
 #include <QVarLengthArray>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -196,8 +198,19 @@ PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJ
     const bool askUsage = call.stream && (type == CallType::ChatCompletion || type == CallType::Completion);
     if (askUsage)
         call.clientWantsUsage = body.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(false);
+    // model_info.max_tokens bounds the call's cost (Accounting): a larger output limit sent is
+    // lowered to it on the way up, so the provider cannot write past what was admitted (rare:
+    // that request is serialised, not spliced).
+    static constexpr std::array<QStringView, 3> OutputLimits{u"max_tokens", u"max_completion_tokens",
+                                                             u"max_output_tokens"};
+    const auto overLimit = [&deployment](const QJsonValue &value) {
+        return deployment.maxTokens && value.isDouble() && value.toDouble() > double(*deployment.maxTokens);
+    };
+    const bool lowerLimit = deployment.maxTokens && std::any_of(OutputLimits.begin(), OutputLimits.end(), [&](QStringView field) {
+        return overLimit(body.value(field));
+    });
     // The client's own bytes when they can be spliced: no serialising on the hot path.
-    if (raw.isEmpty())
+    if (raw.isEmpty() || lowerLimit)
         call.request.body = QByteArray();
     else if (site)
         call.request.body = spliceRequestBody(raw, deployment.upstreamModel, askUsage, *site);
@@ -208,6 +221,10 @@ PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJ
             body = QJsonDocument::fromJson(raw).object();
         // Gateway-only fields never reach the provider.
         body.remove(u"mock_response"_s);
+        for (const QStringView field : OutputLimits) {
+            if (overLimit(body.value(field)))
+                body.insert(field.toString(), *deployment.maxTokens);
+        }
         body.insert(u"model"_s, deployment.upstreamModel);
         if (askUsage) {
             QJsonObject options = body.value(u"stream_options"_s).toObject();

@@ -704,6 +704,10 @@ void TestBudgets::hugeMaxTokensCannotEscapeAStrictBudget()
     // A model with an output limit of 100: a huge max_tokens is reserved at 100.
     QCOMPARE(withMaxTokens(u"vision"_s, "9223372036854775807").status, 200);
     QCOMPARE(withMaxTokens(u"vision"_s, "1e300").status, 200);
+    // ... and the provider is told 100: the bound holds although the request asked for more.
+    QCOMPARE(m_fake.requests().last().json().value(u"max_tokens"_s).toInteger(), 100);
+    QCOMPARE(withMaxTokens(u"vision"_s, "60").status, 200);
+    QCOMPARE(m_fake.requests().last().json().value(u"max_tokens"_s).toInteger(), 60);
     // n multiplies the bound: 100 tokens x 2^40 completions does not fit $1.
     QByteArray many = body(u"vision"_s);
     many.replace("\"max_tokens\":20", "\"max_tokens\":20,\"n\":1099511627776");
