@@ -587,21 +587,17 @@ ModelPrice ModelPrice::forServiceTier(ServiceTier tier) const
         scale(step.cacheWritePerToken);
     }
     // A configured rate is flat: it replaces the prompt-size tiers of its kind.
-    if (rates.inputPerToken) {
-        scaled.inputPerToken = *rates.inputPerToken;
+    const auto configured = [&scaled](const std::optional<double> &rate, auto ModelPrice::*flat,
+                                      std::optional<double> PriceTier::*perStep) {
+        if (!rate)
+            return;
+        scaled.*flat = *rate;
         for (PriceTier &step : scaled.tiers)
-            step.inputPerToken.reset();
-    }
-    if (rates.outputPerToken) {
-        scaled.outputPerToken = *rates.outputPerToken;
-        for (PriceTier &step : scaled.tiers)
-            step.outputPerToken.reset();
-    }
-    if (rates.cacheReadPerToken) {
-        scaled.cacheReadPerToken = *rates.cacheReadPerToken;
-        for (PriceTier &step : scaled.tiers)
-            step.cacheReadPerToken.reset();
-    }
+            (step.*perStep).reset();
+    };
+    configured(rates.inputPerToken, &ModelPrice::inputPerToken, &PriceTier::inputPerToken);
+    configured(rates.outputPerToken, &ModelPrice::outputPerToken, &PriceTier::outputPerToken);
+    configured(rates.cacheReadPerToken, &ModelPrice::cacheReadPerToken, &PriceTier::cacheReadPerToken);
     return scaled;
 }
 

@@ -387,7 +387,7 @@ void RelayCall::onDone(const UpstreamResult &result)
             : u"Could not reach the provider at %1: %2"_s.arg(base, result.message);
         // A provider that got the whole request but did not answer in time works on (and bills)
         // it all the same: charged as admitted, unless a stream already told what it delivered.
-        m_chargeHeld = timeout && result.requestSent && !(m_streaming && m_streamedEvents > 0);
+        m_chargeHeld = timeout && result.requestSent && !deliveredPart();
         if (m_streaming) {
             const ApiErrorInfo info = apiErrorInfo(error);
             failMidStream(info.status, info.type, message);
@@ -474,7 +474,7 @@ void RelayCall::abort(const QString &reason)
         m_upstreamId = 0;
         m_upstreamDone = SteadyClock::now();
         // Shutdown: the provider has (or is about to have) the request and will bill it.
-        m_chargeHeld = !(m_streaming && m_streamedEvents > 0);
+        m_chargeHeld = !deliveredPart();
     }
     if (m_streaming)
         failMidStream(503, u"service_unavailable"_s, reason);
@@ -555,8 +555,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     // A stream that failed after content reached the client (upstream reset, timeout,
     // shutdown, a provider's error event) is charged for what was delivered: the provider
     // bills it. A failure before any content costs nothing.
-    const bool deliveredPart = m_streaming && m_streamedEvents > 0;
-    const bool charged = status == u"success" || status == u"client_disconnected" || deliveredPart || m_chargeHeld;
+    const bool charged = status == u"success" || status == u"client_disconnected" || deliveredPart() || m_chargeHeld;
     const QString &model = m_params.deployment.underlyingModel();
     const auto countedPrompt = [&] {
         return m_params.exactPrompt ? m_params.exactPrompt() : countRequestPromptTokens(m_params.body, model);
@@ -564,7 +563,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     const auto countedOutput = [&] {
         return countTextTokens(m_streaming ? streamedText(m_streamedPayloads) : answerText(m_body), model);
     };
-    if (m_chargeHeld && !deliveredPart) {
+    if (m_chargeHeld) {
         // No answer came (timeout, shutdown) though the provider had the request: charged what
         // admission held for it, its prompt and the output it was admitted for (strict: the
         // bound; reserve: the estimate). Charging nothing let a slow provider's calls go free.

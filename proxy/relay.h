@@ -107,6 +107,8 @@ private:
     // Records the call, then runs `complete` (which writes the last bytes).
     void settle(const QString &status, std::function<void()> complete);
     void finish();
+    // Stream content reached the client: a failure after it is charged for what was delivered.
+    [[nodiscard]] bool deliveredPart() const { return m_streaming && m_streamedEvents > 0; }
     // The spend-log row of this call with `status`, its identity and times filled in.
     [[nodiscard]] SpendLogRow logRow(const QString &status) const;
 
@@ -135,8 +137,8 @@ private:
     // A non-streamed call whose client left: the provider still answers (and bills) it, so the
     // gateway waits for that answer and records it instead of cancelling.
     bool m_clientGone = false;
-    // The provider got the request but its answer never came (timeout, shutdown): the call is
-    // charged its prompt and the output admission held for it.
+    // The provider got the request but its answer never came (timeout, shutdown) and no stream
+    // content was delivered: the call is charged its prompt and the output admission held for it.
     bool m_chargeHeld = false;
     bool m_finished = false;
     int m_status = 0;

@@ -49,13 +49,13 @@ struct JournalRecord
     QList<JournalBudgetState> states;
 };
 
-// A settled call as Store::recordSpend takes it: its record, the jobs that persist its budget
-// states, and who hears of its commit (Store::recordSpends takes several).
 [[nodiscard]] inline bool isInFlightRecord(const JournalRecord &record)
 {
     return record.row.status == InterruptedStatus;
 }
 
+// A settled call as Store::recordSpend takes it: its record, the jobs that persist its budget
+// states, and who hears of its commit (Store::recordSpends takes several).
 struct SettledCall
 {
     JournalRecord record;

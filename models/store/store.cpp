@@ -858,10 +858,12 @@ std::optional<Error> StoreWorker::noteAndCommit(const std::vector<StoreJob *> &b
     // The committed prefix of the spend journal with this batch's records in (failed jobs aside).
     QList<qint64> journaled;
     for (std::size_t i = 0; i < count; ++i) {
-        if (results[i] && results[i]->ok() && batch[i]->journalSeq > 0)
-            journaled.append(batch[i]->journalSeq);
-        if (results[i] && results[i]->ok() && batch[i]->inFlightSeq > 0)
-            journaled.append(batch[i]->inFlightSeq);
+        if (!results[i] || !results[i]->ok())
+            continue;
+        for (const qint64 seq : {batch[i]->journalSeq, batch[i]->inFlightSeq}) {
+            if (seq > 0)
+                journaled.append(seq);
+        }
     }
     if (!journaled.isEmpty()) {
         const qint64 prefix = m_journal ? m_journal->committedPrefixWith(journaled)
@@ -1498,7 +1500,6 @@ qint64 Store::noteInFlight(JournalRecord &record)
 {
     if (!m_journal || !m_inbox->accepting())
         return 0;
-    QMutexLocker lock(&m_soonMutex);
     (void)m_journal->stage(record);
     return record.seq;
 }

@@ -986,9 +986,15 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
         params.insert(u"timeout"_s, deployment.timeoutSeconds);
         const std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(deployment)
                                                                   : std::optional<ModelPrice>();
-        const auto perToken = [&price](double ModelPrice::*field) {
-            return price ? QJsonValue(*price.*field) : QJsonValue(QJsonValue::Null);
+        // The rates a priority or flex call pays, each worked out once.
+        const std::optional<ModelPrice> priority
+            = price ? std::optional<ModelPrice>(price->forServiceTier(ServiceTier::Priority)) : std::nullopt;
+        const std::optional<ModelPrice> flex
+            = price ? std::optional<ModelPrice>(price->forServiceTier(ServiceTier::Flex)) : std::nullopt;
+        const auto rate = [](const std::optional<ModelPrice> &rates, double ModelPrice::*field) {
+            return rates ? QJsonValue(*rates.*field) : QJsonValue(QJsonValue::Null);
         };
+        const auto perToken = [&price, &rate](double ModelPrice::*field) { return rate(price, field); };
         QJsonObject info{
             {u"id"_s, deployment.id},
             {u"access_groups"_s, QJsonArray::fromStringList(deployment.accessGroups)},
@@ -1000,14 +1006,10 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
             {u"cache_creation_input_token_cost_above_1hr"_s,
              price ? QJsonValue(price->cacheWrite1hRate()) : QJsonValue(QJsonValue::Null)},
             // Service tiers (the rates a priority or flex call pays) and server-side tool fees.
-            {u"input_cost_per_token_priority"_s,
-             price ? QJsonValue(price->forServiceTier(ServiceTier::Priority).inputPerToken) : QJsonValue(QJsonValue::Null)},
-            {u"output_cost_per_token_priority"_s,
-             price ? QJsonValue(price->forServiceTier(ServiceTier::Priority).outputPerToken) : QJsonValue(QJsonValue::Null)},
-            {u"input_cost_per_token_flex"_s,
-             price ? QJsonValue(price->forServiceTier(ServiceTier::Flex).inputPerToken) : QJsonValue(QJsonValue::Null)},
-            {u"output_cost_per_token_flex"_s,
-             price ? QJsonValue(price->forServiceTier(ServiceTier::Flex).outputPerToken) : QJsonValue(QJsonValue::Null)},
+            {u"input_cost_per_token_priority"_s, rate(priority, &ModelPrice::inputPerToken)},
+            {u"output_cost_per_token_priority"_s, rate(priority, &ModelPrice::outputPerToken)},
+            {u"input_cost_per_token_flex"_s, rate(flex, &ModelPrice::inputPerToken)},
+            {u"output_cost_per_token_flex"_s, rate(flex, &ModelPrice::outputPerToken)},
             {u"search_context_cost_per_query"_s, perToken(&ModelPrice::webSearchPerQuery)},
             {u"file_search_cost_per_1k_calls"_s,
              price ? QJsonValue(price->fileSearchPerCall * 1000.0) : QJsonValue(QJsonValue::Null)},
