@@ -308,6 +308,8 @@ void ConfigParser::readServicePrices(const YAML::Node &map, const QString &prefi
     number("output_cost_per_token_flex", d.outputCostPerTokenFlex);
     number("cache_read_input_token_cost_flex", d.cacheReadCostPerTokenFlex);
     number("file_search_cost_per_1k_calls", d.fileSearchCostPer1kCalls);
+    number("code_interpreter_cost_per_session", d.codeInterpreterCostPerSession);
+    number("image_generation_cost_per_call", d.imageGenerationCostPerCall);
     if (d.webSearchCostPerQuery)
         return;
     const Field search = field(map, "search_context_cost_per_query", prefix);
@@ -758,6 +760,8 @@ constexpr JsonRule kJsonRules[] = {
     {"litellm_params", "output_cost_per_token_flex", JsonKind::Number},
     {"litellm_params", "cache_read_input_token_cost_flex", JsonKind::Number},
     {"litellm_params", "file_search_cost_per_1k_calls", JsonKind::Number},
+    {"litellm_params", "code_interpreter_cost_per_session", JsonKind::Number},
+    {"litellm_params", "image_generation_cost_per_call", JsonKind::Number},
     {"model_info", "id", JsonKind::String},
     {"model_info", "access_groups", JsonKind::StringList},
     {"model_info", "base_model", JsonKind::String},

@@ -48,6 +48,10 @@ struct Deployment
     // file_search_cost_per_1k_calls (USD per 1,000 calls).
     std::optional<double> webSearchCostPerQuery;
     std::optional<double> fileSearchCostPer1kCalls;
+    // code_interpreter_cost_per_session (LiteLLM's name, USD per container) and
+    // image_generation_cost_per_call (USD per image the Responses API's tool makes).
+    std::optional<double> codeInterpreterCostPerSession;
+    std::optional<double> imageGenerationCostPerCall;
     std::optional<QString> mockResponse;
     QString id;                 // model_info.id, or a stable hash of the entry
     QStringList accessGroups;   // model_info.access_groups

@@ -603,8 +603,10 @@ ModelPrice ModelPrice::forServiceTier(ServiceTier tier) const
 
 NanoUsd ModelPrice::toolCost(const ToolUses &tools) const
 {
-    return addSaturated(tokenCost(std::max<qint64>(tools.webSearches, 0), webSearchPerQuery),
-                        tokenCost(std::max<qint64>(tools.fileSearches, 0), fileSearchPerCall));
+    const auto fee = [](qint64 uses, double perUse) { return tokenCost(std::max<qint64>(uses, 0), perUse); };
+    return addSaturated(addSaturated(fee(tools.webSearches, webSearchPerQuery), fee(tools.fileSearches, fileSearchPerCall)),
+                        addSaturated(fee(tools.codeInterpreterSessions, codeInterpreterPerSession),
+                                     fee(tools.imageGenerations, imageGenerationPerCall)));
 }
 
 NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens,
@@ -805,7 +807,8 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
             || !(deployment.inputCostPerTokenPriority || deployment.outputCostPerTokenPriority
                  || deployment.cacheReadCostPerTokenPriority || deployment.inputCostPerTokenFlex
                  || deployment.outputCostPerTokenFlex || deployment.cacheReadCostPerTokenFlex
-                 || deployment.webSearchCostPerQuery || deployment.fileSearchCostPer1kCalls))
+                 || deployment.webSearchCostPerQuery || deployment.fileSearchCostPer1kCalls
+                 || deployment.codeInterpreterCostPerSession || deployment.imageGenerationCostPerCall))
             return price;
         price->priority = {deployment.inputCostPerTokenPriority, deployment.outputCostPerTokenPriority,
                            deployment.cacheReadCostPerTokenPriority};
@@ -815,6 +818,10 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
             price->webSearchPerQuery = *deployment.webSearchCostPerQuery;
         if (deployment.fileSearchCostPer1kCalls)
             price->fileSearchPerCall = *deployment.fileSearchCostPer1kCalls / 1000.0;
+        if (deployment.codeInterpreterCostPerSession)
+            price->codeInterpreterPerSession = *deployment.codeInterpreterCostPerSession;
+        if (deployment.imageGenerationCostPerCall)
+            price->imageGenerationPerCall = *deployment.imageGenerationCostPerCall;
         return price;
     };
     if (!configInput && !configOutput)

@@ -8,6 +8,7 @@
 #include <QList>
 #include <QString>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -30,14 +31,34 @@ struct ToolUses
 {
     qint64 webSearches = 0;   // Anthropic's server_tool_use.web_search_requests; web_search_call items
     qint64 fileSearches = 0;  // the Responses API's file_search_call items
+    // The Responses API's code_interpreter_call items: one session per container they name
+    // (OpenAI bills each container it creates; one a later call reuses is counted again).
+    qint64 codeInterpreterSessions = 0;
+    qint64 imageGenerations = 0;  // the Responses API's image_generation_call items
 
-    [[nodiscard]] bool isEmpty() const { return webSearches <= 0 && fileSearches <= 0; }
+    [[nodiscard]] bool isEmpty() const
+    {
+        return webSearches <= 0 && fileSearches <= 0 && codeInterpreterSessions <= 0 && imageGenerations <= 0;
+    }
+    // Each kind of use, the larger of the two.
+    [[nodiscard]] ToolUses atLeast(const ToolUses &other) const
+    {
+        return {std::max(webSearches, other.webSearches), std::max(fileSearches, other.fileSearches),
+                std::max(codeInterpreterSessions, other.codeInterpreterSessions),
+                std::max(imageGenerations, other.imageGenerations)};
+    }
 };
 
 // What providers charge per use when config.yaml names no price: OpenAI and Anthropic both bill
 // web search at $10 per 1,000 searches, OpenAI file search at $2.50 per 1,000 calls.
 inline constexpr double DefaultWebSearchCostPerQuery = 0.01;
 inline constexpr double DefaultFileSearchCostPerCall = 0.0025;
+// OpenAI's code interpreter: $0.03 per container (its default 1 GB size).
+inline constexpr double DefaultCodeInterpreterCostPerSession = 0.03;
+// OpenAI's image generation tool bills the image at the image model's output rate, which the
+// answer does not report: $0.25 is gpt-image-1's dearest image (high quality, 1536×1024), so
+// the default never bills an image low. config.yaml's image_generation_cost_per_call sets it.
+inline constexpr double DefaultImageGenerationCostPerCall = 0.25;
 // Priority processing without configured rates: twice the standard rates (OpenAI's is 1.75-2×):
 // an upper bound, so a budget still holds.
 inline constexpr double DefaultPriorityFactor = 2.0;
@@ -75,9 +96,12 @@ struct ModelPrice
     // The catalogue lists no separate output limit; none for a config-only price.
     std::optional<qint64> contextWindow;
     // Per-use fees of server-side tools, USD per use (config: search_context_cost_per_query,
-    // file_search_cost_per_1k_calls / 1000).
+    // file_search_cost_per_1k_calls / 1000, code_interpreter_cost_per_session,
+    // image_generation_cost_per_call).
     double webSearchPerQuery = DefaultWebSearchCostPerQuery;
     double fileSearchPerCall = DefaultFileSearchCostPerCall;
+    double codeInterpreterPerSession = DefaultCodeInterpreterCostPerSession;
+    double imageGenerationPerCall = DefaultImageGenerationCostPerCall;
     // Rates of the priority and flex tiers (config: input_cost_per_token_priority, …_flex,
     // output_cost_per_token_priority, …, cache_read_input_token_cost_priority, …). None: priority
     // is DefaultPriorityFactor × the standard rate, flex the standard rate (an upper bound).

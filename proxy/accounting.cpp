@@ -577,13 +577,17 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // Cache writes cost more than input (Anthropic: 1.25× for 5 minutes, 2× for an hour).
     const auto upperBound = [&](qint64 prompt) {
         const qint64 writes = extras.cacheWrites == CacheWrites::None ? 0 : prompt;
-        return price->cost(prompt, output.bound, 0, writes, extras.cacheWrites == CacheWrites::OneHour ? writes : 0);
+        return price->cost(prompt, output.bound, 0, writes, extras.cacheWrites == CacheWrites::OneHour ? writes : 0,
+                           extras.expectedTools);
+    };
+    const auto estimate = [&](qint64 prompt) {
+        return price->cost(prompt, output.estimate, 0, 0, 0, extras.expectedTools);
     };
     request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();
     if (price) {
         request.upperBoundCost = upperBound(promptBound);
-        request.estimatedCost = price->cost(promptBound, output.estimate);
+        request.estimatedCost = estimate(promptBound);
     }
     request.refine = [&](qint64 &tokens, NanoUsd &upperBoundCost, NanoUsd &estimated) {
         const qint64 exact = std::max<qint64>(
@@ -594,7 +598,7 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
         tokens = exact;
         if (price) {
             upperBoundCost = upperBound(exact);
-            estimated = price->cost(exact, output.estimate);
+            estimated = estimate(exact);
         }
     };
 

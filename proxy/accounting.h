@@ -45,6 +45,9 @@ struct PromptExtras
     // Embeddings: the answer is vectors, no output token is billed (the bound held the
     // model's whole output limit, so a strict budget refused them).
     bool noOutput = false;
+    // Server-side tools the request declares, one use of each (their fees are billed per use,
+    // on top of the tokens): reserve mode holds their fees.
+    ToolUses expectedTools;
 };
 
 class RequestScan;

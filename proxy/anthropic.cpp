@@ -502,6 +502,16 @@ QString serverToolField(const QJsonObject &request)
     return {};
 }
 
+ToolUses expectedToolUses(const QJsonObject &request)
+{
+    ToolUses expected;
+    for (const QJsonValue tool : request.value(u"tools"_s).toArray()) {
+        if (tool.toObject().value(u"type"_s).toString().startsWith(u"web_search_"))
+            expected.webSearches = 1;
+    }
+    return expected;
+}
+
 QString outputBoundsError(const QJsonObject &in, bool modelChecked)
 {
     QString error;

@@ -62,6 +62,10 @@ QString outputBoundsError(const QJsonObject &messages, bool modelChecked = false
 // computer_*, memory_*) run on the client.
 QString serverToolField(const QJsonObject &request);
 
+// What a Messages request is expected to use of the tools billed per use: one web search when
+// it declares Anthropic's web search tool (reserve mode holds its fee).
+ToolUses expectedToolUses(const QJsonObject &request);
+
 // A chat-completions answer → a Message; nullopt when it is not one.
 std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString &model);
 

@@ -574,6 +574,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
             held.promptTokens = countedPrompt();
         held.completionTokens = std::max<qint64>(m_params.heldOutputTokens, 0);
         held.totalTokens = held.promptTokens + held.completionTokens;
+        held.tools = held.tools.atLeast(m_params.expectedTools);
         m_usage = held;
         row.costEstimated = true;
     } else if (charged && !m_usage) {
@@ -588,6 +589,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
             estimate.promptTokens = countedPrompt();
         estimate.completionTokens = countedOutput();
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
+        estimate.tools = estimate.tools.atLeast(m_params.expectedTools);
         m_usage = estimate;
         row.costEstimated = true;
     } else if (charged && m_params.type != CallType::Embedding

@@ -63,6 +63,9 @@ public:
         bool hostedTools = false;
         // Chat completions' web_search_options (the search-preview models): one search a call.
         bool chatWebSearch = false;
+        // One use of each fee-billed server-side tool the request declares (PromptExtras):
+        // what a call charged without its answer's count of them (held, or estimated) is billed.
+        ToolUses expectedTools;
         // A Responses call that succeeded: its response id and usage (follow-ups go to the
         // same deployment; its tokens bound the follow-up's prompt).
         // Its store write (if any) joins the spend row's transaction.

@@ -7,6 +7,9 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QVarLengthArray>
+
+#include <algorithm>
 
 using namespace Qt::StringLiterals;
 
@@ -482,29 +485,78 @@ StreamEventInfo inspectEvent(const SseEvent &event)
 ToolUses hostedToolCalls(QByteArrayView text)
 {
     ToolUses uses;
-    constexpr QByteArrayView Key = "\"type\"";
+    qint64 codeInterpreterCalls = 0;
+    QVarLengthArray<QByteArrayView, 4> containers;  // the distinct container_id values
+    const auto skipSpace = [&text](qsizetype i) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+            ++i;
+        return i;
+    };
+    // Every key `"type"` or `"container_id"` (a quote inside a string is escaped, so a key is
+    // found only where one is): the value after its colon.
     qsizetype at = 0;
     while (true) {
-        const qsizetype found = text.indexOf(Key, at);
+        const qsizetype found = text.indexOf('"', at);
         if (found < 0)
             break;
-        at = found + Key.size();
-        const auto skipSpace = [&text](qsizetype i) {
-            while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
-                ++i;
-            return i;
-        };
+        const QByteArrayView rest = text.sliced(found);
+        const bool type = rest.startsWith("\"type\"");
+        const bool container = !type && rest.startsWith("\"container_id\"");
+        if (!type && !container) {
+            // Past this string (key or value): its closing quote is the first one not escaped.
+            qsizetype i = found + 1;
+            while (i < text.size() && text[i] != '"')
+                i += text[i] == '\\' ? 2 : 1;
+            at = i + 1;
+            continue;
+        }
+        at = found + (type ? 6 : 14);
         qsizetype i = skipSpace(at);
         if (i >= text.size() || text[i] != ':')
             continue;
         i = skipSpace(i + 1);
         const QByteArrayView value = text.sliced(i);
-        if (value.startsWith("\"web_search_call\""))
+        if (container) {
+            if (!value.startsWith('"'))
+                continue;
+            const qsizetype end = value.indexOf('"', 1);
+            if (end < 0)
+                break;
+            const QByteArrayView id = value.first(end + 1);
+            if (!std::any_of(containers.cbegin(), containers.cend(), [&id](QByteArrayView seen) { return seen == id; }))
+                containers.append(id);
+            at = i + end + 1;
+        } else if (value.startsWith("\"web_search_call\"")) {
             ++uses.webSearches;
-        else if (value.startsWith("\"file_search_call\""))
+        } else if (value.startsWith("\"file_search_call\"")) {
             ++uses.fileSearches;
+        } else if (value.startsWith("\"code_interpreter_call\"")) {
+            ++codeInterpreterCalls;
+        } else if (value.startsWith("\"image_generation_call\"")) {
+            ++uses.imageGenerations;
+        }
     }
+    // A call's items name the container they ran in; one without a name still ran in one.
+    if (codeInterpreterCalls > 0)
+        uses.codeInterpreterSessions = std::max<qint64>(1, containers.size());
     return uses;
+}
+
+ToolUses expectedToolUses(const QJsonValue &tools)
+{
+    ToolUses expected;
+    for (const QJsonValue tool : tools.toArray()) {
+        const QString type = tool.toObject().value(u"type"_s).toString();
+        if (type.startsWith(u"web_search"))
+            expected.webSearches = 1;
+        else if (type == u"file_search")
+            expected.fileSearches = 1;
+        else if (type == u"code_interpreter")
+            expected.codeInterpreterSessions = 1;
+        else if (type == u"image_generation")
+            expected.imageGenerations = 1;
+    }
+    return expected;
 }
 
 bool declaresHostedTools(const QJsonValue &tools)

@@ -90,9 +90,16 @@ struct StreamEventInfo
 };
 
 // The server-side tool calls in a Response's text (its `output`, or a whole Response or event):
-// every "type" key whose value is "web_search_call" or "file_search_call" — a key, not text
-// (a quote inside a string is escaped), so none is missed and none is made up by content.
+// every "type" key whose value is "web_search_call", "file_search_call",
+// "code_interpreter_call" or "image_generation_call" — a key, not text (a quote inside a
+// string is escaped), so none is missed and none is made up by content. Code interpreter
+// calls count one session per distinct "container_id" (at least one).
 ToolUses hostedToolCalls(QByteArrayView text);
+
+// What a call declaring these Responses `tools` is expected to use of the fee-billed ones: one
+// of each kind declared (web search, file search, a code interpreter container, an image).
+// Reserve mode holds their fees; a call charged without its answer's count is charged them.
+ToolUses expectedToolUses(const QJsonValue &tools);
 
 // Whether a Responses request's `tools` declare a tool the provider runs itself (web_search,
 // web_search_preview, file_search, code_interpreter, image_generation, mcp, and any type not

@@ -221,6 +221,10 @@ QJsonObject componentSchemas()
                       number(u"USD per web search the provider runs (default 0.01); LiteLLM's object "
                              "{search_context_size_low, _medium, _high} is read as its highest value"_s)},
                      {u"file_search_cost_per_1k_calls"_s, number(u"USD per 1,000 file searches (default 2.50)"_s)},
+                     {u"code_interpreter_cost_per_session"_s,
+                      number(u"USD per code interpreter container the provider creates (default 0.03)"_s)},
+                     {u"image_generation_cost_per_call"_s,
+                      number(u"USD per image the Responses API's image generation tool makes (default 0.25)"_s)},
                      {u"mock_response"_s, str()}},
                     {u"model"_s}));
     s.insert(u"ModelInfo"_s,

@@ -350,6 +350,8 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         params.rawBody = raw;
         params.requestedTier = tier;
         params.chatWebSearch = webSearch;
+        if (webSearch)
+            extras.expectedTools.webSearches = 1;   // reserve mode holds its fee
         if (partial) {
             params.partialBody = true;
             params.spliceSite = site;
@@ -462,6 +464,9 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
             params.upstreamBody = native;
             params.rawBody = raw;
             params.clientHeaders = forwarded;
+            // Anthropic's web search tool bills each search (a plain request declares none).
+            if (tools && !partial)
+                params.expectedTools = extras.expectedTools = Anthropic::expectedToolUses(native);
             return true;
         }
         if (partial)
@@ -485,7 +490,9 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
         params.body = std::move(chat.body);
         return true;
     };
-    relayCall(context, requested, endUser, shape, responder, {}, PromptExtras{0, cacheWritesOf(raw), {}, {}});
+    PromptExtras extras;
+    extras.cacheWrites = cacheWritesOf(raw);
+    relayCall(context, requested, endUser, shape, responder, {}, extras);
 }
 
 void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &base, const ResponderPtr &responder,
@@ -631,6 +638,8 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
                                                                 ResponderPtr &client, PromptExtras &extras) mutable {
         params.dialect = dialectName(CallType::Responses);
         params.hostedTools = hosted;
+        if (hosted)
+            params.expectedTools = extras.expectedTools = Responses::expectedToolUses(native.value(u"tools"_s));
         params.requestedTier = tier;
         if (!speaksNatively(deployment, CallType::Responses)) {
             client->send(cannotServe(deployment, u"the Responses API (use /v1/messages or /v1/chat/completions)"_s));
@@ -1013,6 +1022,8 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
             {u"search_context_cost_per_query"_s, perToken(&ModelPrice::webSearchPerQuery)},
             {u"file_search_cost_per_1k_calls"_s,
              price ? QJsonValue(price->fileSearchPerCall * 1000.0) : QJsonValue(QJsonValue::Null)},
+            {u"code_interpreter_cost_per_session"_s, perToken(&ModelPrice::codeInterpreterPerSession)},
+            {u"image_generation_cost_per_call"_s, perToken(&ModelPrice::imageGenerationPerCall)},
             {u"price_unknown"_s, !price.has_value()},
             {u"price_source"_s, price ? QJsonValue(price->source) : QJsonValue(QJsonValue::Null)},
             {u"max_tokens"_s, deployment.maxTokens ? QJsonValue(*deployment.maxTokens) : QJsonValue(QJsonValue::Null)},

@@ -4,6 +4,7 @@
 // at its fee (reserve mode), and strict budgets refuse such a request before the call, naming
 // the field, in the dialect's error shape; function and custom tools pass either way.
 #include "models/money.h"
+#include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
 #include "tests/support/gatewayfixture.h"
 #include "tests/support/httpclient.h"
@@ -12,7 +13,9 @@
 #include <QJsonDocument>
 #include <QTest>
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 using namespace Tollgate;
 using namespace Tollgate::Test;
@@ -29,6 +32,9 @@ constexpr NanoUsd OutputNanos = 2000;
 // The fees without a config price: $10 per 1,000 web searches, $2.50 per 1,000 file searches.
 constexpr NanoUsd WebSearchNanos = 10'000'000;
 constexpr NanoUsd FileSearchNanos = 2'500'000;
+// $0.03 per code interpreter container, $0.25 per image of the image generation tool.
+constexpr NanoUsd ContainerNanos = 30'000'000;
+constexpr NanoUsd ImageNanos = 250'000'000;
 
 Deployment deployment(const QString &group, Provider provider, const FakeProvider &fake)
 {
@@ -56,6 +62,8 @@ Config configFor(BudgetEnforcement mode, const FakeProvider &fake)
     Deployment priced = deployment(u"gpt-priced"_s, Provider::OpenAI, fake);
     priced.webSearchCostPerQuery = 0.025;
     priced.fileSearchCostPer1kCalls = 5.0;
+    priced.codeInterpreterCostPerSession = 0.12;
+    priced.imageGenerationCostPerCall = 0.04;
     config.models.append(priced);
     return config;
 }
@@ -86,7 +94,10 @@ private Q_SLOTS:
     void anthropicWebSearchesAreBilled();
     void responsesToolCallsAreBilled_data();
     void responsesToolCallsAreBilled();
+    void codeInterpreterAndImagesAreBilled_data();
+    void codeInterpreterAndImagesAreBilled();
     void configuredFeesArePaid();
+    void reserveModeHoldsTheFeesOfDeclaredTools();
     void chatWebSearchOptionsBillOneSearch();
     void strictRefusesHostedTools_data();
     void strictRefusesHostedTools();
@@ -196,6 +207,46 @@ void TestHostedTools::responsesToolCallsAreBilled()
         QCOMPARE(usdToNanos(response.header("x-litellm-response-cost").toDouble()), expected);
 }
 
+void TestHostedTools::codeInterpreterAndImagesAreBilled_data()
+{
+    QTest::addColumn<bool>("stream");
+    QTest::newRow("whole answer") << false;
+    QTest::newRow("streamed") << true;
+}
+
+// OpenAI bills a container per code interpreter session and each image its tool makes; the
+// answer's usage counts neither. Five code runs in two containers are two sessions.
+void TestHostedTools::codeInterpreterAndImagesAreBilled()
+{
+    QFETCH(bool, stream);
+    m_fake.setUsage(2000, 50);
+    m_fake.setResponsesToolItems(5, 2, 3);
+    const QJsonArray tools{QJsonObject{{u"type"_s, u"code_interpreter"_s},
+                                       {u"container"_s, QJsonObject{{u"type"_s, u"auto"_s}}}},
+                           QJsonObject{{u"type"_s, u"image_generation"_s}}};
+    const auto response = post(*m_reserve, "/v1/responses",
+                               {{u"model"_s, u"gpt"_s}, {u"input"_s, u"Plot it and draw it"_s},
+                                {u"stream"_s, stream}, {u"tools"_s, tools}});
+    QCOMPARE(response.status, 200);
+    const NanoUsd expected = 2000 * InputNanos + 50 * OutputNanos + 2 * ContainerNanos + 3 * ImageNanos;
+    const QJsonObject row = spendRow(*m_reserve, response.header("x-litellm-call-id"));
+    QCOMPARE(usdToNanos(row.value(u"spend"_s).toDouble()), expected);
+    if (!stream)
+        QCOMPARE(usdToNanos(response.header("x-litellm-response-cost").toDouble()), expected);
+    // /model/info shows the fees it bills.
+    const QJsonArray models = m_reserve->get("/model/info").json().value(u"data"_s).toArray();
+    const auto info = [&models](const QString &name) {
+        for (const QJsonValue model : models) {
+            if (model.toObject().value(u"model_name"_s).toString() == name)
+                return model.toObject().value(u"model_info"_s).toObject();
+        }
+        return QJsonObject();
+    };
+    QCOMPARE(info(u"gpt"_s).value(u"code_interpreter_cost_per_session"_s).toDouble(), 0.03);
+    QCOMPARE(info(u"gpt"_s).value(u"image_generation_cost_per_call"_s).toDouble(), 0.25);
+    QCOMPARE(info(u"gpt-priced"_s).value(u"image_generation_cost_per_call"_s).toDouble(), 0.04);
+}
+
 void TestHostedTools::configuredFeesArePaid()
 {
     m_fake.setUsage(100, 10);
@@ -208,6 +259,50 @@ void TestHostedTools::configuredFeesArePaid()
     // $0.025 a search, $5 per 1,000 file searches.
     QCOMPARE(usdToNanos(response.header("x-litellm-response-cost").toDouble()),
              100 * InputNanos + 10 * OutputNanos + 2 * 25'000'000 + 5'000'000);
+
+    // $0.12 a container, $0.04 an image.
+    m_fake.setServerToolUse(0, 0);
+    m_fake.setResponsesToolItems(1, 1, 2);
+    const auto drawn = post(*m_reserve, "/v1/responses",
+                            {{u"model"_s, u"gpt-priced"_s}, {u"input"_s, u"Draw"_s},
+                             {u"tools"_s, QJsonArray{QJsonObject{{u"type"_s, u"code_interpreter"_s}},
+                                                     QJsonObject{{u"type"_s, u"image_generation"_s}}}}});
+    QCOMPARE(drawn.status, 200);
+    QCOMPARE(usdToNanos(drawn.header("x-litellm-response-cost").toDouble()),
+             100 * InputNanos + 10 * OutputNanos + 120'000'000 + 2 * 40'000'000);
+}
+
+// Reserve mode held only a call's tokens, so parallel calls that each make an image ($0.25)
+// spent a budget several times over: each now holds one use of every tool it declares.
+void TestHostedTools::reserveModeHoldsTheFeesOfDeclaredTools()
+{
+    m_fake.setUsage(100, 10);
+    m_fake.setResponsesToolItems(0, 1, 1);
+    const NanoUsd oneCall = 100 * InputNanos + 10 * OutputNanos + ImageNanos;
+    const double max = 0.6;   // two images and a bit
+    const auto generated = m_reserve->post("/key/generate", QJsonObject{{u"max_budget"_s, max}});
+    QCOMPARE(generated.status, 200);
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    const QByteArray request = QJsonDocument(QJsonObject{{u"model"_s, u"gpt"_s}, {u"input"_s, u"Draw a tollgate"_s},
+                                                         {u"max_output_tokens"_s, 10},
+                                                         {u"tools"_s, QJsonArray{QJsonObject{{u"type"_s, u"image_generation"_s}}}}})
+                                   .toJson(QJsonDocument::Compact);
+    m_fake.setLatency(300ms);
+    std::vector<std::unique_ptr<AsyncCall>> calls;
+    for (int i = 0; i < 8; ++i)
+        calls.push_back(std::make_unique<AsyncCall>(m_reserve->port(), request,
+                                                    QList<QPair<QByteArray, QByteArray>>{{"Authorization", "Bearer " + key}},
+                                                    QByteArrayLiteral("/v1/responses")));
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(calls.begin(), calls.end(), [](const auto &c) { return c->done(); }), 20000);
+    m_fake.setLatency(0ms);
+    const int served = int(std::count_if(calls.begin(), calls.end(), [](const auto &c) { return c->status() == 200; }));
+    const double spent = m_reserve->get("/key/info", key).json().value(u"info"_s).toObject().value(u"spend"_s).toDouble(-1);
+    qInfo("8 parallel image calls on a $0.6 budget: %d served, spend $%.4f", served, spent);
+    QCOMPARE(usdToNanos(spent), served * oneCall);
+    // Reserve mode admits while spend and holds are under the max (at most one call over): the
+    // third call goes ($0.50 held < $0.60), the fourth does not. Holding tokens only, all 8 went.
+    QCOMPARE(served, 3);
+    QVERIFY(usdToNanos(spent) <= usdToNanos(max) + oneCall);
 }
 
 void TestHostedTools::chatWebSearchOptionsBillOneSearch()

@@ -1,5 +1,6 @@
 // Integration tests of the relay: a real gateway on its own thread, a real SQLite store,
 // a fake provider speaking real HTTP on loopback, and a blocking client on the test thread.
+#include "models/pricing.h"
 #include "models/store/spendlog.h"
 #include "models/store/store.h"
 #include "models/tokencount.h"
@@ -519,6 +520,17 @@ void TestRelay::aTimedOutCallIsChargedWhatWasHeldForIt()
     const auto noLimit = m_client->post("/v1/chat/completions", chatBody(u"slow-model"_s));
     QCOMPARE(noLimit.status, 504);
     QCOMPARE(spendRow(noLimit.header("x-litellm-call-id"))->completionTokens, 4096);
+
+    // A call that declared the image tool: the image the provider may have made is charged too.
+    const QJsonObject drawing{{u"model"_s, u"slow-model"_s}, {u"input"_s, u"Draw a tollgate"_s}, {u"max_output_tokens"_s, 50},
+                              {u"tools"_s, QJsonArray{QJsonObject{{u"type"_s, u"image_generation"_s}}}}};
+    const auto drawn = m_client->post("/v1/responses", QJsonDocument(drawing).toJson(QJsonDocument::Compact));
+    QCOMPARE(drawn.status, 504);
+    const auto drawnRow = spendRow(drawn.header("x-litellm-call-id"));
+    QVERIFY(drawnRow.has_value());
+    QCOMPARE(drawnRow->completionTokens, 50);
+    QCOMPARE(drawnRow->spend, usdToNanos(drawnRow->promptTokens * InputPrice) + usdToNanos(50 * OutputPrice)
+                                  + usdToNanos(Tollgate::DefaultImageGenerationCostPerCall));
 
     const auto unreachable = m_client->post("/v1/chat/completions", chatBody(u"dead-model"_s));
     QCOMPARE(unreachable.status, 502);

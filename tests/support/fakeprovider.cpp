@@ -53,6 +53,9 @@ struct Behaviour
     QString serviceTier;           // the answers' service_tier (empty: not sent)
     qint64 webSearches = 0;        // server-side tool uses (see setServerToolUse)
     qint64 fileSearches = 0;
+    qint64 codeInterpreterCalls = 0;   // see setResponsesToolItems
+    qint64 containers = 1;
+    qint64 imageGenerations = 0;
 };
 
 // What the Responses API keeps of a response the fake created, for GET/DELETE/cancel/input_items.
@@ -558,6 +561,18 @@ void planResponsesCreate(Plan &plan, const Behaviour &b, const QJsonObject &requ
                                   {u"id"_s, nextResponsesId("fs_")},
                                   {u"status"_s, u"completed"_s},
                                   {u"queries"_s, QJsonArray{u"tollgates"_s}}});
+    for (qint64 i = 0; i < b.codeInterpreterCalls; ++i)
+        output.append(QJsonObject{{u"type"_s, u"code_interpreter_call"_s},
+                                  {u"id"_s, nextResponsesId("ci_")},
+                                  {u"status"_s, u"completed"_s},
+                                  {u"code"_s, u"print(\"container_id\": 1)"_s},
+                                  {u"container_id"_s, u"cntr_%1"_s.arg(i % std::max<qint64>(b.containers, 1))},
+                                  {u"outputs"_s, QJsonValue::Null}});
+    for (qint64 i = 0; i < b.imageGenerations; ++i)
+        output.append(QJsonObject{{u"type"_s, u"image_generation_call"_s},
+                                  {u"id"_s, nextResponsesId("ig_")},
+                                  {u"status"_s, u"completed"_s},
+                                  {u"result"_s, QString::fromLatin1(QByteArray(4096, 'A').toBase64())}});
     output.append(responsesMessage(itemId, u"completed"_s, {outputText(b.content)}));
     QJsonObject done = responsesObject(id, request, u"completed"_s, output, usage);
     if (!b.serviceTier.isEmpty())
@@ -1168,6 +1183,14 @@ void FakeProvider::setServerToolUse(qint64 webSearches, qint64 fileSearches)
     QMutexLocker lock(&m_state->mutex);
     m_state->behaviour.webSearches = webSearches;
     m_state->behaviour.fileSearches = fileSearches;
+}
+
+void FakeProvider::setResponsesToolItems(qint64 codeInterpreterCalls, qint64 containers, qint64 imageGenerations)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->behaviour.codeInterpreterCalls = codeInterpreterCalls;
+    m_state->behaviour.containers = containers;
+    m_state->behaviour.imageGenerations = imageGenerations;
 }
 
 void FakeProvider::setCachedTokens(qint64 cachedTokens)

@@ -119,6 +119,10 @@ public:
     // Message's usage and message_delta's), and for the Responses API that many web_search_call
     // and file_search_call items before the message in the Response's output [0, 0].
     void setServerToolUse(qint64 webSearches, qint64 fileSearches);
+    // The Responses API's output: that many code_interpreter_call items, in `containers` distinct
+    // containers (container_id cntr_0, cntr_1, … in turn), and image_generation_call items,
+    // before the message [0, 1, 0].
+    void setResponsesToolItems(qint64 codeInterpreterCalls, qint64 containers, qint64 imageGenerations);
     void resetBehaviour();                      // all of the above back to defaults
     void clearRecords();                        // requests, emit times and counters
     void reset();                               // resetBehaviour() + clearRecords()

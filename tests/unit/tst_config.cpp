@@ -274,7 +274,9 @@ void TestConfig::serviceTierAndToolPrices()
                             "      input_cost_per_token_flex: 0.000000625\n"
                             "      search_context_cost_per_query: 0.025\n"
                             "      file_search_cost_per_1k_calls: 2.5\n"
+                            "      code_interpreter_cost_per_session: 0.12\n"
                             "    model_info:\n"
+                            "      image_generation_cost_per_call: 0.04\n"
                             "      output_cost_per_token_flex: 0.000005\n"
                             "      input_cost_per_token_priority: 1\n"   // litellm_params wins
                             "  - model_name: gpt-litellm-form\n"
@@ -298,10 +300,13 @@ void TestConfig::serviceTierAndToolPrices()
     QVERIFY(!first.cacheReadCostPerTokenFlex);
     QCOMPARE(first.webSearchCostPerQuery, std::optional<double>(0.025));
     QCOMPARE(first.fileSearchCostPer1kCalls, std::optional<double>(2.5));
+    QCOMPARE(first.codeInterpreterCostPerSession, std::optional<double>(0.12));
+    QCOMPARE(first.imageGenerationCostPerCall, std::optional<double>(0.04));
     const Deployment &second = config->models.at(1);
     QCOMPARE(second.webSearchCostPerQuery, std::optional<double>(0.05));  // the dearest context size
     QCOMPARE(second.cacheReadCostPerTokenFlex, std::optional<double>(0.0000001));
     QVERIFY(!second.fileSearchCostPer1kCalls && !second.inputCostPerTokenPriority);
+    QVERIFY(!second.codeInterpreterCostPerSession && !second.imageGenerationCostPerCall);
 
     const auto negative = ConfigLoader::loadString("model_list:\n"
                                                    "  - model_name: gpt\n"

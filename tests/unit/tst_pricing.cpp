@@ -809,6 +809,14 @@ void TestPricing::toolFees()
     own.fileSearchCostPer1kCalls = 5.0;
     price = m_real.priceFor(own);
     QCOMPARE(price->toolCost({2, 3}), NanoUsd(50'000'000 + 15'000'000));
+    // Code interpreter containers ($0.03) and images ($0.25) by default; config sets them.
+    QCOMPARE(price->toolCost({0, 0, 2, 0}), NanoUsd(60'000'000));
+    QCOMPARE(price->toolCost({0, 0, 0, 3}), NanoUsd(750'000'000));
+    QCOMPARE(price->toolCost({0, 0, -2, -3}), NanoUsd(0));
+    own.codeInterpreterCostPerSession = 0.12;
+    own.imageGenerationCostPerCall = 0.04;
+    price = m_real.priceFor(own);
+    QCOMPARE(price->toolCost({1, 1, 1, 2}), NanoUsd(25'000'000 + 5'000'000 + 120'000'000 + 80'000'000));
     // The same for a catalogue price, and the fees are the same at every service tier.
     Deployment catalogue;
     catalogue.provider = Provider::Anthropic;

@@ -584,6 +584,44 @@ private Q_SLOTS:
         QVERIFY(Responses::hostedToolCalls("[]").isEmpty());
     }
 
+    // Code interpreter calls are sessions, one per container they name; images are each billed.
+    void codeInterpreterSessionsAndImages()
+    {
+        const auto code = [](const QString &container) {
+            QJsonObject item{{u"type"_s, u"code_interpreter_call"_s}, {u"code"_s, u"x = {\"container_id\": \"cntr_z\"}"_s}};
+            if (!container.isEmpty())
+                item.insert(u"container_id"_s, container);
+            return item;
+        };
+        const QJsonArray items{code(u"cntr_a"_s), code(u"cntr_b"_s), code(u"cntr_a"_s),
+                               QJsonObject{{u"type"_s, u"image_generation_call"_s}, {u"result"_s, u"aW1hZ2U="_s}},
+                               QJsonObject{{u"type"_s, u"image_generation_call"_s}, {u"result"_s, u"aW1hZ2U="_s}},
+                               QJsonObject{{u"type"_s, u"message"_s}, {u"text"_s, u"\"type\":\"image_generation_call\""_s}}};
+        for (const auto format : {QJsonDocument::Compact, QJsonDocument::Indented}) {
+            const ToolUses uses = Responses::hostedToolCalls(QJsonDocument(items).toJson(format));
+            QCOMPARE(uses.codeInterpreterSessions, 2);
+            QCOMPARE(uses.imageGenerations, 2);
+            QCOMPARE(uses.webSearches, 0);
+        }
+        // Items that name no container still ran in one.
+        const ToolUses unnamed = Responses::hostedToolCalls(QJsonDocument(QJsonArray{code({}), code({})}).toJson());
+        QCOMPARE(unnamed.codeInterpreterSessions, 1);
+    }
+
+    void expectedToolUses()
+    {
+        const auto tool = [](const QString &type) { return QJsonObject{{u"type"_s, type}}; };
+        const ToolUses expected = Responses::expectedToolUses(
+            QJsonArray{tool(u"web_search_preview"_s), tool(u"web_search"_s), tool(u"function"_s),
+                       tool(u"code_interpreter"_s), tool(u"image_generation"_s), tool(u"mcp"_s)});
+        QCOMPARE(expected.webSearches, 1);
+        QCOMPARE(expected.fileSearches, 0);
+        QCOMPARE(expected.codeInterpreterSessions, 1);
+        QCOMPARE(expected.imageGenerations, 1);
+        QVERIFY(Responses::expectedToolUses(QJsonArray{tool(u"function"_s)}).isEmpty());
+        QVERIFY(Responses::expectedToolUses(QJsonValue()).isEmpty());
+    }
+
     void declaresHostedTools_data()
     {
         QTest::addColumn<QJsonValue>("tools");
