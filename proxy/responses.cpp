@@ -487,6 +487,12 @@ ToolUses hostedToolCalls(QByteArrayView text)
     ToolUses uses;
     qint64 codeInterpreterCalls = 0;
     QVarLengthArray<QByteArrayView, 4> containers;  // the distinct container_id values
+    // A call's items name the container they ran in; one without a name still ran in one.
+    const auto finish = [&] {
+        if (codeInterpreterCalls > 0)
+            uses.codeInterpreterSessions = std::max<qint64>(1, containers.size());
+        return uses;
+    };
     const auto skipSpace = [&text](qsizetype i) {
         while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
             ++i;
@@ -503,11 +509,20 @@ ToolUses hostedToolCalls(QByteArrayView text)
         const bool type = rest.startsWith("\"type\"");
         const bool container = !type && rest.startsWith("\"container_id\"");
         if (!type && !container) {
-            // Past this string (key or value): its closing quote is the first one not escaped.
-            qsizetype i = found + 1;
-            while (i < text.size() && text[i] != '"')
-                i += text[i] == '\\' ? 2 : 1;
-            at = i + 1;
+            // Past this string (key or value): its closing quote is the first one after an even
+            // number of backslashes (a generated image is megabytes of base64 without either).
+            qsizetype close = found;
+            while (true) {
+                close = text.indexOf('"', close + 1);
+                if (close < 0)
+                    return finish();
+                qsizetype backslashes = 0;
+                while (text[close - 1 - backslashes] == '\\')
+                    ++backslashes;
+                if (backslashes % 2 == 0)
+                    break;
+            }
+            at = close + 1;
             continue;
         }
         at = found + (type ? 6 : 14);
@@ -521,7 +536,7 @@ ToolUses hostedToolCalls(QByteArrayView text)
                 continue;
             const qsizetype end = value.indexOf('"', 1);
             if (end < 0)
-                break;
+                return finish();
             const QByteArrayView id = value.first(end + 1);
             if (!std::any_of(containers.cbegin(), containers.cend(), [&id](QByteArrayView seen) { return seen == id; }))
                 containers.append(id);
@@ -536,10 +551,7 @@ ToolUses hostedToolCalls(QByteArrayView text)
             ++uses.imageGenerations;
         }
     }
-    // A call's items name the container they ran in; one without a name still ran in one.
-    if (codeInterpreterCalls > 0)
-        uses.codeInterpreterSessions = std::max<qint64>(1, containers.size());
-    return uses;
+    return finish();
 }
 
 ToolUses expectedToolUses(const QJsonValue &tools)

@@ -595,7 +595,8 @@ private Q_SLOTS:
         };
         const QJsonArray items{code(u"cntr_a"_s), code(u"cntr_b"_s), code(u"cntr_a"_s),
                                QJsonObject{{u"type"_s, u"image_generation_call"_s}, {u"result"_s, u"aW1hZ2U="_s}},
-                               QJsonObject{{u"type"_s, u"image_generation_call"_s}, {u"result"_s, u"aW1hZ2U="_s}},
+                               // a string that ends in a backslash ("C:\\") before the type key
+                               QJsonObject{{u"type"_s, u"image_generation_call"_s}, {u"note"_s, u"C:\\"_s}},
                                QJsonObject{{u"type"_s, u"message"_s}, {u"text"_s, u"\"type\":\"image_generation_call\""_s}}};
         for (const auto format : {QJsonDocument::Compact, QJsonDocument::Indented}) {
             const ToolUses uses = Responses::hostedToolCalls(QJsonDocument(items).toJson(format));
