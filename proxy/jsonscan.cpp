@@ -305,6 +305,31 @@ bool containsBytes(QByteArrayView haystack, QByteArrayView needle)
     return memmem(haystack.data(), size_t(haystack.size()), needle.data(), size_t(needle.size())) != nullptr;
 }
 
+bool hasAsciiEscape(QByteArrayView raw)
+{
+    static constexpr QByteArrayView Prefix = "\\u00";
+    const auto isHex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    for (qsizetype at = 0;;) {
+        const void *found = memmem(raw.data() + at, size_t(raw.size() - at), Prefix.data(), size_t(Prefix.size()));
+        if (!found)
+            return false;
+        const qsizetype i = static_cast<const char *>(found) - raw.data() + Prefix.size();
+        // \u0020 to \u007f: printable ASCII (control characters never spell a key or a type)
+        if (i + 1 < raw.size() && raw[i] >= '2' && raw[i] <= '7' && isHex(raw[i + 1]))
+            return true;
+        at = i;
+    }
+}
+
+void unescapeAscii(QByteArray &raw)
+{
+    if (!hasAsciiEscape(raw))
+        return;
+    const QJsonDocument document = QJsonDocument::fromJson(raw);
+    if (document.isObject())
+        raw = document.toJson(QJsonDocument::Compact);
+}
+
 bool onlyPlainContent(const QByteArray &raw)
 {
     static const QSet<QByteArray> plain{

@@ -66,6 +66,16 @@ private:
 // looked at, so none can hide.
 bool onlyPlainContent(const QByteArray &raw);
 
+// Whether `raw` holds a JSON escape of a printable ASCII character ("t\u0079pe"): every JSON
+// parser, the provider's too, reads it as that character, the byte scanners here (onlyPlainContent,
+// a request's cache_control, …) do not.
+bool hasAsciiEscape(QByteArrayView raw);
+
+// A request body as the byte scanners can read it: when `raw` has such an escape and is a JSON
+// object, it is rewritten in QJsonDocument's compact form (which writes printable ASCII as it
+// is), else left as it is. Run on a model request's body before anything reads it.
+void unescapeAscii(QByteArray &raw);
+
 // Whether `needle` occurs in `haystack` (an empty needle always does), as QByteArray::contains
 // says. glibc's memmem: ~5x faster over a request body than QByteArray::contains, which hashes
 // every byte (bench/relay_bench, BM_BodyContains*).

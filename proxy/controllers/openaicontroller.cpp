@@ -275,6 +275,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
 {
     if (!checkAvailable(responder))
         return;
+    unescapeAscii(context.request.body);   // "t\u0079pe" is "type" to the provider: so to the scanners too
     const QByteArray raw = context.request.body;
     // Chat's plain requests are read without a DOM of their messages: only an exact count of
     // the prompt, a translation or the mock parses them.
@@ -370,6 +371,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
 {
     if (!checkAvailable(responder))
         return;
+    unescapeAscii(context.request.body);   // "t\u0079pe" is "type" to the provider: so to the scanners too
     const QByteArray raw = context.request.body;
     // Plain requests are read without a DOM of their prompt (messages, system, tools): only a
     // translation for another provider, or an exact count, parses them.
@@ -571,6 +573,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     // is passed through as it is): then the chat-shaped body needs no messages, and the
     // request is read without a DOM of its input and tools (only the mock, or an exact count,
     // parses them).
+    unescapeAscii(context.request.body);   // "t\u0079pe" is "type" to the provider: so to the scanners too
     const QByteArray raw = context.request.body;
     const bool plainContent = onlyPlainContent(raw);
     const RequestScan scan(plainContent ? raw : QByteArray());   // not read when not plain

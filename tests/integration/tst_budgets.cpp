@@ -81,6 +81,7 @@ private Q_SLOTS:
     void fieldsOfAServersOwnCountInStrictMode();
     void aNewPeriodStartsFromZeroAlsoAfterARestart();
     void strictModeNeverOvershootsWithToolsImagesAndN();
+    void escapedKeysReadAsTheProviderReadsThem();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
     void rpmLimitWithHeaders();
@@ -890,6 +891,44 @@ void TestBudgets::strictModeNeverOvershootsWithToolsImagesAndN()
     QVERIFY(admitted >= 2);
     QCOMPARE(spend, billed);
     QVERIFY2(spend <= max, qPrintable(u"spent %1 of %2"_s.arg(spend).arg(max)));
+}
+
+// "t\u0079pe" is the key "type" to every JSON parser, the provider's too, but the byte scanners
+// that find images, documents and server tools without a DOM did not see it: twenty images by URL
+// passed a strict budget as a few hundred bytes of text. The body is read unescaped now.
+void TestBudgets::escapedKeysReadAsTheProviderReadsThem()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.01}});
+    QByteArray images;
+    for (int i = 0; i < 20; ++i)
+        images += R"(,{"TYPE":"image_url","image_url":{"url":"https://example.com/)" + QByteArray::number(i)
+                  + R"(.png","detail":"high"}})";
+    const QByteArray chat = R"({"model":"vision","max_tokens":10,"messages":[{"role":"user","content":[)"
+                            R"({"type":"text","text":"Describe them"})" + images + "]}]}";
+    const auto send = [&](const QByteArray &typeKey) {
+        QByteArray body = chat;
+        body.replace(QByteArrayView("\"TYPE\""), QByteArray("\"" + typeKey + "\""));
+        return m_gateway->client(key)->post("/v1/chat/completions", body).status;
+    };
+    // 20 images at high detail are ~29,000 prompt tokens ($0.029): past the $0.01 budget.
+    QCOMPARE(send("type"), 429);
+    QCOMPARE(send("t\\u0079pe"), 429);
+    QCOMPARE(send("\\u0074\\u0079\\u0070\\u0065"), 429);
+    QCOMPARE(m_fake.requestCount(), 0);
+
+    // Admitted, the provider gets the same request with its keys written plainly; an escaped "n"
+    // multiplies the bound as "n" does.
+    const QByteArray rich = generateKey(*m_gateway, {{u"max_budget"_s, 100.0}});
+    const QByteArray two = R"({"model":"vision","max_tokens":10,"\u006e":2,"messages":[{"role":"user","content":"Hi"}]})";
+    QCOMPARE(m_gateway->client(rich)->post("/v1/chat/completions", two).status, 200);
+    QCOMPARE(m_fake.requests().constLast().json().value(u"n"_s).toInt(), 2);
+    QVERIFY(!m_fake.requests().constLast().body.contains("\\u006e"));
+    const QByteArray small = generateKey(*m_gateway, {{u"max_budget"_s, 0.0001}});   // 50 output tokens
+    QByteArray many = two;
+    many.replace(":2,", ":9,");   // 9 x 10 output tokens: past it
+    QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", many).status, 429);
+    QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", two).status, 200);
 }
 
 void TestBudgets::eachLimitedScopeHasItsHeaders()

@@ -34,6 +34,7 @@ private slots:
     void plainMessagesAndResponsesBoundsHoldTheExactCount();
     void responsesChecksAreTheSameReadWithoutItsPrompt();
     void containsBytesAnswersAsQByteArrayContains();
+    void asciiEscapesAreWrittenPlainly();
 };
 
 namespace {
@@ -499,6 +500,35 @@ void TestRequestScan::containsBytesAnswersAsQByteArrayContains()
     // Found at the very end, and not past it (a view shorter than its bytes).
     QVERIFY(containsBytes(body, "}]}"));
     QVERIFY(!containsBytes(QByteArrayView(body).first(body.size() - 1), "}]}"));
+}
+
+// A key or type spelled with escapes of ASCII characters is what the byte scanners see once the
+// body is unescaped; other escapes (non-ASCII, control characters, quotes) leave it as it is.
+void TestRequestScan::asciiEscapesAreWrittenPlainly()
+{
+    QVERIFY(hasAsciiEscape(R"({"t\u0079pe":"image_url"})"));
+    QVERIFY(hasAsciiEscape(R"({"a":"\u007E"})"));
+    static constexpr QByteArrayView Others = "{\"a\":\"caf\\u00e9 \\ud83d\\ude00 \\u001f \\n \\\" \\\\\"}";
+    QVERIFY(!hasAsciiEscape(Others));
+    QVERIFY(!hasAsciiEscape(R"({"a":"\u00"})"));   // cut short
+
+    QByteArray raw = R"({"messages":[{"role":"user","content":[{"t\u0079pe":"image_url","image_url":{"url":"x"}}]}],)"
+                     R"("\u006e":2,"text":"caf\u00e9"})";
+    QVERIFY(onlyPlainContent(raw));   // what the scanner saw before: no "type" key at all
+    unescapeAscii(raw);
+    QVERIFY(!onlyPlainContent(raw));
+    QVERIFY(raw.contains(R"("type":"image_url")"));
+    QVERIFY(raw.contains(R"("n":2)"));
+    QVERIFY(raw.contains("caf\xc3\xa9"));
+    QCOMPARE(QJsonDocument::fromJson(raw).object().value(u"n"_s).toInt(), 2);
+
+    // Nothing to unescape, or no JSON object: left as it is, byte for byte.
+    for (const QByteArray &same : {QByteArray(R"({ "type" : "text", "x": 1.50 })"), QByteArray(R"({"t\u0079pe": )"),
+                                   QByteArray(R"(["\u0041"])")}) {
+        QByteArray copy = same;
+        unescapeAscii(copy);
+        QCOMPARE(copy, same);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestRequestScan)
