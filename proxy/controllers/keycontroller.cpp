@@ -229,6 +229,13 @@ bool isInternalUser(const Caller &caller)
            && caller.role == UserRole::InternalUser;
 }
 
+// Limits set on the key itself (a budget, models, rate limits, an expiry), beside its user's.
+bool hasOwnLimits(const VirtualKey &key)
+{
+    return key.budget.maxBudget || !key.models.isEmpty() || key.limits.rpm || key.limits.tpm
+           || key.limits.maxParallel || !key.modelMaxBudget.isEmpty() || key.expires.isValid();
+}
+
 // Any key may read itself; a key with an owner may read its owner's other keys.
 bool mayRead(const Caller &caller, const VirtualKey &key)
 {
@@ -486,6 +493,16 @@ void KeyController::generate(RequestContext &context, const ResponderPtr &respon
     KeyFields &fields = request->fields;
     IdentityRegistry &identities = *m_services.identities;
     if (!caller.isAdmin()) {
+        // A key it made would not have them: an internal_user's key with limits of its own
+        // (an admin's budget for that key) would make an unlimited one. The user's own budget
+        // and limits bind every key of theirs, so a key without limits of its own may.
+        if (const VirtualKey *own = identities.keyByToken(callerToken(caller)); own && hasOwnLimits(*own)) {
+            forbidden(responder,
+                      u"This key has limits of its own (a budget, models, rate limits or an expiry), which a key it "
+                      "generated would not have: only the master key, a proxy_admin's key or a key without limits "
+                      "of its own may generate keys for user %1."_s.arg(caller.userId));
+            return;
+        }
         if (fields.userId && *fields.userId != caller.userId) {
             forbidden(responder, u"An internal_user's key may generate keys only for its own user (%1)."_s.arg(
                                      caller.userId), u"user_id"_s);
@@ -763,6 +780,16 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
     const KeyFields &fields = request->fields;
     IdentityRegistry &identities = *m_services.identities;
     if (!caller.isAdmin()) {
+        // A key it made would not have them: an internal_user's key with limits of its own
+        // (an admin's budget for that key) would make an unlimited one. The user's own budget
+        // and limits bind every key of theirs, so a key without limits of its own may.
+        if (const VirtualKey *own = identities.keyByToken(callerToken(caller)); own && hasOwnLimits(*own)) {
+            forbidden(responder,
+                      u"This key has limits of its own (a budget, models, rate limits or an expiry), which a key it "
+                      "generated would not have: only the master key, a proxy_admin's key or a key without limits "
+                      "of its own may generate keys for user %1."_s.arg(caller.userId));
+            return;
+        }
         if (fields.userId && *fields.userId != caller.userId) {
             forbidden(responder, u"A key cannot be handed to another user by its owner."_s, u"user_id"_s);
             return;

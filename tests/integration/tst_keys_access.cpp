@@ -19,6 +19,7 @@ private Q_SLOTS:
     void ownerRegenerateKeepsWhatAnAdminSet_data();
     void ownerRegenerateKeepsWhatAnAdminSet();
     void internalUserCannotReachPastItsUser();
+    void aLimitedKeyMakesNoUnlimitedOne();
     void metadataIsCapped();
 };
 
@@ -274,6 +275,31 @@ void TestKeysAccess::internalUserCannotReachPastItsUser()
     QCOMPARE(chat(frank).status, 200);
     VERIFY_ERROR(m_fixture->get("/user/info?user_id=nobody-yet"), 404, u"not_found_error"_s);
     VERIFY_ERROR(m_fixture->get("/user/info?user_id=eve-admin"), 404, u"not_found_error"_s);
+}
+
+// An admin gave carol's key a budget, models and a rate limit (carol herself has none): that key
+// made a new one with none of them and spent on. A key with limits of its own makes no keys now;
+// one without (bound by its user's limits) still may.
+void TestKeysAccess::aLimitedKeyMakesNoUnlimitedOne()
+{
+    const QList<QJsonObject> limits{{{u"max_budget"_s, 0.01}},
+                                    {{u"models"_s, QJsonArray{u"gpt-4o-mini"_s}}},
+                                    {{u"rpm_limit"_s, 1}},
+                                    {{u"max_parallel_requests"_s, 1}},
+                                    {{u"duration"_s, u"1h"_s}},
+                                    {{u"model_max_budget"_s, QJsonObject{{u"gpt-4o-mini"_s,
+                                                                          QJsonObject{{u"budget_limit"_s, 0.01}}}}}}};
+    for (QJsonObject fields : limits) {
+        fields.insert(u"user_id"_s, u"carol"_s);
+        const QByteArray limited = rawOf(generate(fields)).toUtf8();
+        QVERIFY(!limited.isEmpty());
+        VERIFY_ERROR(generate({}, limited), 403, u"forbidden"_s);
+        VERIFY_ERROR(generate({{u"max_budget"_s, 0.001}}, limited), 403, u"forbidden"_s);
+    }
+    const QString free = rawOf(generate({{u"user_id"_s, u"carol"_s}}));
+    const Response made = generate({{u"key_alias"_s, u"carol-ci"_s}}, free.toUtf8());
+    QCOMPARE(made.status, 200);
+    QCOMPARE(made.json().value(u"user_id"_s).toString(), u"carol"_s);
 }
 
 QTEST_GUILESS_MAIN(TestKeysAccess)
