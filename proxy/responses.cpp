@@ -554,6 +554,18 @@ ToolUses hostedToolCalls(QByteArrayView text)
     return finish();
 }
 
+QString storedContextField(const QJsonObject &request)
+{
+    const QJsonValue prompt = request.value(u"prompt"_s);
+    if (!prompt.isUndefined() && !prompt.isNull())
+        return u"prompt"_s;
+    for (const QJsonValue item : request.value(u"input"_s).toArray()) {
+        if (item.toObject().value(u"type"_s).toString() == u"item_reference")
+            return u"input"_s;
+    }
+    return {};
+}
+
 ToolUses expectedToolUses(const QJsonValue &tools)
 {
     ToolUses expected;

@@ -96,6 +96,10 @@ struct StreamEventInfo
 // calls count one session per distinct "container_id" (at least one).
 ToolUses hostedToolCalls(QByteArrayView text);
 
+// The field of a Responses request that names context the provider keeps and bills as input:
+// "prompt" (a stored prompt template) or "input" (an item_reference item); empty when none.
+QString storedContextField(const QJsonObject &request);
+
 // What a call declaring these Responses `tools` is expected to use of the fee-billed ones: one
 // of each kind declared (web search, file search, a code interpreter container, an image).
 // Reserve mode holds their fees; a call charged without its answer's count is charged them.

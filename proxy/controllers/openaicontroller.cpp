@@ -630,6 +630,18 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         responder->send(hostedToolsRefused(u"tools"_s));
         return;
     }
+    // A prompt template or an item_reference names context the provider keeps and bills as
+    // input: its size is unknown here (a plain request has neither: onlyPlainContent).
+    if (const QString field = partial ? QString() : Responses::storedContextField(*body);
+        !field.isEmpty() && strictBudgets()) {
+        responder->send(errorResponse(
+            ApiError::BadRequest,
+            u"'%1' names context the provider keeps (a prompt template, an item_reference) and bills as input: "
+            "what it costs cannot be bounded before the call, as strict budgets require "
+            "(general_settings.budget_enforcement: strict). Send the content itself, or use reserve mode."_s.arg(field),
+            field));
+        return;
+    }
     const ServiceTier tier = requestedTier(fields);
     const QString requested = fields.string("model"_L1);
     const QString endUser = fields.string("user"_L1);  // a string, or absent or null (checked)

@@ -342,6 +342,18 @@ void TestHostedTools::strictRefusesHostedTools_data()
                            {u"tools"_s, FunctionTool + QJsonObject{{u"type"_s, type}}}}
             << u"tools"_s;
     }
+    // Context the provider keeps and bills as input, named by an id.
+    QTest::newRow("responses item_reference")
+        << QByteArray("/v1/responses")
+        << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_output_tokens"_s, 100},
+                       {u"input"_s, QJsonArray{QJsonObject{{u"type"_s, u"item_reference"_s}, {u"id"_s, u"msg_0123"_s}},
+                                               QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"go on"_s}}}}}
+        << u"input"_s;
+    QTest::newRow("responses prompt template")
+        << QByteArray("/v1/responses")
+        << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_output_tokens"_s, 100}, {u"input"_s, u"hi"_s},
+                       {u"prompt"_s, QJsonObject{{u"id"_s, u"pmpt_0123"_s}, {u"version"_s, u"3"_s}}}}
+        << u"prompt"_s;
     QTest::newRow("chat web_search_options")
         << QByteArray("/v1/chat/completions")
         << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100}, {u"messages"_s, messages},
