@@ -597,7 +597,13 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
             return;
         tokens = exact;
         if (price) {
-            upperBoundCost = upperBound(exact);
+            // Another maker's tokenizer is not public: the count is cl100k_base's, an estimate that
+            // a text of digits or of rare characters exceeds several times over (Llama, Mistral
+            // and Qwen split every digit). The bound stays the bytes: a byte is at most a token.
+            bool exactTokenizer = false;
+            encodingForModel(model, &exactTokenizer);
+            if (exactTokenizer)
+                upperBoundCost = upperBound(exact);
             estimated = estimate(exact);
         }
     };

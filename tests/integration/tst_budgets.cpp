@@ -82,6 +82,7 @@ private Q_SLOTS:
     void aNewPeriodStartsFromZeroAlsoAfterARestart();
     void strictModeNeverOvershootsWithToolsImagesAndN();
     void escapedKeysReadAsTheProviderReadsThem();
+    void anotherMakersTokensAreBoundedByBytes();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
     void rpmLimitWithHeaders();
@@ -929,6 +930,25 @@ void TestBudgets::escapedKeysReadAsTheProviderReadsThem()
     many.replace(":2,", ":9,");   // 9 x 10 output tokens: past it
     QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", many).status, 429);
     QCOMPARE(m_gateway->client(small)->post("/v1/chat/completions", two).status, 200);
+}
+
+// Strict mode refined a prompt's byte bound with tiktoken's count for every model, but Llama,
+// Mistral and Qwen split every digit into a token: 30,000 digits are ~10,000 tokens to cl100k_base
+// and 30,000 to them. Only an OpenAI model's count (its tokenizer is public) replaces the bytes.
+void TestBudgets::anotherMakersTokensAreBoundedByBytes()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.02}});   // 20,000 input tokens
+    const auto ask = [&](const QString &model) {
+        const QJsonObject request{{u"model"_s, model}, {u"max_tokens"_s, 1},
+                                  {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                                                         {u"content"_s, QString(30000, u'7')}}}}};
+        return m_gateway->client(key)->post("/v1/chat/completions", QJsonDocument(request).toJson(QJsonDocument::Compact));
+    };
+    QCOMPARE(ask(u"priced"_s).status, 429);   // gpt-priced: not a model whose tokenizer is known
+    QCOMPARE(m_fake.requestCount(), 0);
+    m_fake.setUsage(10000, 1);
+    QCOMPARE(ask(u"vision"_s).status, 200);   // gpt-4o: o200k_base's count is the provider's
 }
 
 void TestBudgets::eachLimitedScopeHasItsHeaders()
