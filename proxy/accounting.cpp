@@ -590,6 +590,8 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
         request.estimatedCost = estimate(promptBound);
     }
     request.refine = [&](qint64 &tokens, NanoUsd &upperBoundCost, NanoUsd &estimated) {
+        if (tokens > MaxTokenizedBytes)
+            return;   // the bytes stand (MaxTokenizedBytes)
         const qint64 exact = std::max<qint64>(
             1, addSaturated(extras.exactPrompt ? extras.exactPrompt() : countRequestPromptTokens(body, model),
                             std::max<qint64>(extras.hiddenTokens, 0)));

@@ -30,6 +30,11 @@ QByteArray millisecondsHeaderValue(double ms);
 QByteArray integerHeaderValue(qint64 value);
 
 // What the chat-shaped body of a call does not show of its prompt (Accounting::admit).
+// Texts longer than this many bytes are not tokenized on the gateway's thread (about 0.4 s a MiB
+// of the worst text, and every other call waits meanwhile): their bytes count as their tokens,
+// a bound (a byte is at most a token) — a strict budget or a tpm limit then sees the bytes.
+inline constexpr qsizetype MaxTokenizedBytes = 1 << 20;
+
 struct PromptExtras
 {
     qint64 hiddenTokens = 0;   // context the provider adds (a previous response's tokens)

@@ -557,11 +557,17 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     // bills it. A failure before any content costs nothing.
     const bool charged = status == u"success" || status == u"client_disconnected" || deliveredPart() || m_chargeHeld;
     const QString &model = m_params.deployment.underlyingModel();
-    const auto countedPrompt = [&] {
+    // Texts past MaxTokenizedBytes count as their bytes (never tokenized on this thread).
+    const auto countedPrompt = [&]() -> qint64 {
+        if (m_params.rawBody.size() > MaxTokenizedBytes)
+            return m_params.rawBody.size();
         return m_params.exactPrompt ? m_params.exactPrompt() : countRequestPromptTokens(m_params.body, model);
     };
-    const auto countedOutput = [&] {
-        return countTextTokens(m_streaming ? streamedText(m_streamedPayloads) : answerText(m_body), model);
+    const auto countedOutput = [&]() -> qint64 {
+        const QString text = m_streaming ? streamedText(m_streamedPayloads) : answerText(m_body);
+        if (text.size() > MaxTokenizedBytes)
+            return text.toUtf8().size();
+        return countTextTokens(text, model);
     };
     if (m_chargeHeld) {
         // No answer came (timeout, shutdown) though the provider had the request: charged what

@@ -3,6 +3,7 @@
 // exact retry-after, a short budget resets on time; the master key's calls count for their
 // end user and the global budget, which caps them.
 #include "models/tokencount.h"
+#include "proxy/accounting.h"
 #include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
 #include "models/identityregistry.h"
@@ -83,6 +84,7 @@ private Q_SLOTS:
     void strictModeNeverOvershootsWithToolsImagesAndN();
     void escapedKeysReadAsTheProviderReadsThem();
     void anotherMakersTokensAreBoundedByBytes();
+    void hugePromptsAreBoundedByTheirBytes();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
     void rpmLimitWithHeaders();
@@ -949,6 +951,23 @@ void TestBudgets::anotherMakersTokensAreBoundedByBytes()
     QCOMPARE(m_fake.requestCount(), 0);
     m_fake.setUsage(10000, 1);
     QCOMPARE(ask(u"vision"_s).status, 200);   // gpt-4o: o200k_base's count is the provider's
+}
+
+// Tokenizing runs on the gateway's thread: 32 MB of text held every other call for ~14 s (a
+// refused call, so free). Past MaxTokenizedBytes the bytes are the count.
+void TestBudgets::hugePromptsAreBoundedByTheirBytes()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const qsizetype digits = MaxTokenizedBytes + MaxTokenizedBytes / 4;
+    // gpt-4o's count is about a third of the digits (~0.42M tokens, $0.42); the bytes are $1.31.
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.8}});
+    const QJsonObject request{{u"model"_s, u"vision"_s}, {u"max_tokens"_s, 1},
+                              {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                                                     {u"content"_s, QString(digits, u'7')}}}}};
+    const auto refused = m_gateway->client(key)->post("/v1/chat/completions",
+                                                      QJsonDocument(request).toJson(QJsonDocument::Compact));
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(m_fake.requestCount(), 0);
 }
 
 void TestBudgets::eachLimitedScopeHasItsHeaders()
