@@ -564,17 +564,16 @@ ServiceTier serviceTierOf(QStringView name)
     return ServiceTier::Priority;
 }
 
-ModelPrice ModelPrice::forServiceTier(ServiceTier tier) const
+ModelPrice ModelPrice::scaledBy(double factor) const
 {
-    if (tier == ServiceTier::Standard)
-        return *this;
-    const TierRates &rates = tier == ServiceTier::Priority ? priority : flex;
-    const double factor = tier == ServiceTier::Priority ? DefaultPriorityFactor : 1.0;
     ModelPrice scaled = *this;
+    if (factor == 1.0)
+        return scaled;
     const auto scale = [factor](std::optional<double> &rate) {
         if (rate)
             *rate *= factor;
     };
+    // Each rate the cost reads (cacheWriteRate() and cacheWrite1hRate() derive theirs from these).
     scaled.inputPerToken *= factor;
     scaled.outputPerToken *= factor;
     scale(scaled.cacheReadPerToken);
@@ -586,6 +585,15 @@ ModelPrice ModelPrice::forServiceTier(ServiceTier tier) const
         scale(step.cacheReadPerToken);
         scale(step.cacheWritePerToken);
     }
+    return scaled;
+}
+
+ModelPrice ModelPrice::forServiceTier(ServiceTier tier) const
+{
+    if (tier == ServiceTier::Standard)
+        return *this;
+    const TierRates &rates = tier == ServiceTier::Priority ? priority : flex;
+    ModelPrice scaled = scaledBy(tier == ServiceTier::Priority ? DefaultPriorityFactor : 1.0);
     // A configured rate is flat: it replaces the prompt-size tiers of its kind.
     const auto configured = [&scaled](const std::optional<double> &rate, auto ModelPrice::*flat,
                                       std::optional<double> PriceTier::*perStep) {

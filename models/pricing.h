@@ -62,6 +62,10 @@ inline constexpr double DefaultImageGenerationCostPerCall = 0.25;
 // Priority processing without configured rates: twice the standard rates (OpenAI's is 1.75-2×):
 // an upper bound, so a budget still holds.
 inline constexpr double DefaultPriorityFactor = 2.0;
+// Anthropic's fast mode ("speed": "fast", a research preview on Claude Opus 4.6): 6× the standard
+// rates. A data-residency request ("inference_geo" other than "global"): 1.1×.
+inline constexpr double AnthropicFastModeFactor = 6.0;
+inline constexpr double AnthropicInferenceGeoFactor = 1.1;
 
 // A step of a tiered price ("cliff" model, as in genai-prices): once the prompt of a call
 // is longer than `aboveInputTokens`, every token of a priced kind pays this tier's rate,
@@ -131,6 +135,9 @@ struct ModelPrice
                                const ToolUses &tools = {}) const;
     // The per-use fees of `tools` alone.
     [[nodiscard]] NanoUsd toolCost(const ToolUses &tools) const;
+
+    // Every token rate times `factor` (tool fees unchanged).
+    [[nodiscard]] ModelPrice scaledBy(double factor) const;
 
     // The price of a call processed in `tier`: the tier's configured rates where there are
     // some, else the standard rates scaled (priority: DefaultPriorityFactor ×, flex: as

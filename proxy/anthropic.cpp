@@ -512,6 +512,17 @@ ToolUses expectedToolUses(const QJsonObject &request)
     return expected;
 }
 
+double priceFactor(const QJsonObject &request)
+{
+    double factor = 1.0;
+    if (request.value(u"speed"_s).toString() == u"fast")
+        factor *= AnthropicFastModeFactor;
+    const QJsonValue geo = request.value(u"inference_geo"_s);
+    if (geo.isString() && geo.toString() != u"global")
+        factor *= AnthropicInferenceGeoFactor;
+    return factor;
+}
+
 QString outputBoundsError(const QJsonObject &in, bool modelChecked)
 {
     QString error;

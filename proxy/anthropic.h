@@ -66,6 +66,11 @@ QString serverToolField(const QJsonObject &request);
 // it declares Anthropic's web search tool (reserve mode holds its fee).
 ToolUses expectedToolUses(const QJsonObject &request);
 
+// What a Messages request's options multiply every token rate by: "speed": "fast" 6×
+// (AnthropicFastModeFactor), an "inference_geo" other than "global" 1.1×; else 1. Billed as
+// asked: an answer served at the standard speed is charged as fast.
+double priceFactor(const QJsonObject &request);
+
 // A chat-completions answer → a Message; nullopt when it is not one.
 std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString &model);
 

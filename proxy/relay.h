@@ -58,6 +58,9 @@ public:
         // The service_tier the request asked for: billed when the answer does not say which tier
         // served it (OpenAI's answers do), and reserved at when it is the dearer one.
         ServiceTier requestedTier = ServiceTier::Standard;
+        // Every token rate of the call's price times this (Anthropic's fast mode, data residency):
+        // applied to `price` as it is looked up, so reserved and billed alike.
+        double priceFactor = 1.0;
         // The request declared tools the provider runs (web search, file search, …): a Responses
         // answer's tool calls are counted and billed per use.
         bool hostedTools = false;

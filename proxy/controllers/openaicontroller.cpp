@@ -469,6 +469,8 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
             // Anthropic's web search tool bills each search (a plain request declares none).
             if (tools && !partial)
                 params.expectedTools = extras.expectedTools = Anthropic::expectedToolUses(native);
+            // Fast mode and data residency cost more per token (the fields pass through as sent).
+            params.priceFactor = Anthropic::priceFactor(native);
             return true;
         }
         if (partial)
@@ -784,6 +786,8 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     // Config prices, else the catalogue's (an empty catalogue still applies config prices).
     std::optional<ModelPrice> price = m_services.prices ? m_services.prices->priceFor(*deployment)
                                                         : PriceCatalogue().priceFor(*deployment);
+    if (price && params.priceFactor != 1.0)
+        price = price->scaledBy(params.priceFactor);
 
     params.deployment = *deployment;
     params.endUser = endUser;

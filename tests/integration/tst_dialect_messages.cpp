@@ -127,6 +127,8 @@ private Q_SLOTS:
     void cleanupTestCase();
 
     void passThroughBytesHeadersAndExactSpend();
+    void fastModeAndDataResidencyCostMore_data();
+    void fastModeAndDataResidencyCostMore();
     void defaultVersionAndNoBetaWhenClientSendsNone();
     void endUserIsMetadataUserIdAsTheParserReadsIt();
     void streamRelayedUnchangedAndRecordedBeforeItEnds();
@@ -202,6 +204,33 @@ QByteArray TestDialectMessages::generateKey(GatewayFixture &gateway, const QJson
     if (response.status != 200)
         qWarning() << "key/generate:" << response.status << response.body;
     return response.json().value(u"key"_s).toString().toLatin1();
+}
+
+void TestDialectMessages::fastModeAndDataResidencyCostMore_data()
+{
+    QTest::addColumn<QByteArray>("options");
+    QTest::addColumn<double>("factor");
+    QTest::newRow("standard") << QByteArray() << 1.0;
+    QTest::newRow("fast") << QByteArray(R"("speed":"fast",)") << 6.0;
+    QTest::newRow("us only") << QByteArray(R"("inference_geo":"us",)") << 1.1;
+    QTest::newRow("global") << QByteArray(R"("inference_geo":"global",)") << 1.0;
+    QTest::newRow("fast in the us") << QByteArray(R"("speed":"fast","inference_geo":"us",)") << 6.6;
+}
+
+// Anthropic bills fast mode at 6x and a request kept in one region at 1.1x; they were billed
+// (and bounded) at the standard rates.
+void TestDialectMessages::fastModeAndDataResidencyCostMore()
+{
+    QFETCH(QByteArray, options);
+    QFETCH(double, factor);
+    m_fake.setUsage(100, 50);
+    const QByteArray raw = R"({"model":"claude-sonnet","max_tokens":256,)" + options
+                           + R"("messages":[{"role":"user","content":"Hello there"}]})";
+    const auto response = messages(raw, GatewayFixture::MasterKey, {{"anthropic-version", "2023-06-01"}});
+    QCOMPARE(response.status, 200);
+    QCOMPARE(m_fake.requests().constLast().body.contains(options), true);   // passed through
+    const double standard = nanosToUsd(expectedSpend(100, 50, 0, 0, 0));
+    QCOMPARE(usdToNanos(response.header("x-litellm-response-cost").toDouble()), usdToNanos(standard * factor));
 }
 
 void TestDialectMessages::passThroughBytesHeadersAndExactSpend()
