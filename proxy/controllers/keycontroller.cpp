@@ -780,16 +780,6 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
     const KeyFields &fields = request->fields;
     IdentityRegistry &identities = *m_services.identities;
     if (!caller.isAdmin()) {
-        // A key it made would not have them: an internal_user's key with limits of its own
-        // (an admin's budget for that key) would make an unlimited one. The user's own budget
-        // and limits bind every key of theirs, so a key without limits of its own may.
-        if (const VirtualKey *own = identities.keyByToken(callerToken(caller)); own && hasOwnLimits(*own)) {
-            forbidden(responder,
-                      u"This key has limits of its own (a budget, models, rate limits or an expiry), which a key it "
-                      "generated would not have: only the master key, a proxy_admin's key or a key without limits "
-                      "of its own may generate keys for user %1."_s.arg(caller.userId));
-            return;
-        }
         if (fields.userId && *fields.userId != caller.userId) {
             forbidden(responder, u"A key cannot be handed to another user by its owner."_s, u"user_id"_s);
             return;

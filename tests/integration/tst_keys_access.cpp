@@ -295,6 +295,11 @@ void TestKeysAccess::aLimitedKeyMakesNoUnlimitedOne()
         QVERIFY(!limited.isEmpty());
         VERIFY_ERROR(generate({}, limited), 403, u"forbidden"_s);
         VERIFY_ERROR(generate({{u"max_budget"_s, 0.001}}, limited), 403, u"forbidden"_s);
+        // Regenerating keeps what the admin set: a limited key may still replace itself.
+        const Response regenerated = m_fixture->post("/key/regenerate", {{u"key"_s, QString::fromUtf8(limited)}}, limited);
+        QCOMPARE(regenerated.status, 200);
+        QCOMPARE(m_fixture->get("/key/info?key=" + rawOf(regenerated).toUtf8()).json().value(u"info"_s).toObject()
+                     .value(u"user_id"_s).toString(), u"carol"_s);
     }
     const QString free = rawOf(generate({{u"user_id"_s, u"carol"_s}}));
     const Response made = generate({{u"key_alias"_s, u"carol-ci"_s}}, free.toUtf8());
