@@ -511,6 +511,7 @@ void TestRequestScan::asciiEscapesAreWrittenPlainly()
     static constexpr QByteArrayView Others = "{\"a\":\"caf\\u00e9 \\ud83d\\ude00 \\u001f \\n \\\" \\\\\"}";
     QVERIFY(!hasAsciiEscape(Others));
     QVERIFY(!hasAsciiEscape(R"({"a":"\u00"})"));   // cut short
+    QVERIFY(!hasAsciiEscape(R"({"a":"\\u0041"})"));   // an escaped backslash, then the text u0041
 
     QByteArray raw = R"({"messages":[{"role":"user","content":[{"t\u0079pe":"image_url","image_url":{"url":"x"}}]}],)"
                      R"("\u006e":2,"text":"caf\u00e9"})";
