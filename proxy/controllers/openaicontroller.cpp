@@ -118,6 +118,15 @@ ServiceTier requestedTier(const RequestFields &fields)
     return serviceTierOf(fields.string("service_tier"_L1));
 }
 
+// A model request's body as every JSON parser, the provider's too, reads it: escapes of ASCII
+// characters undone ("t\u0079pe" is "type"), since the byte scanners read it as it is written.
+// Rewritten in the request, so that whatever reads the body later sees the same.
+const QByteArray &modelRequestBody(RequestContext &context)
+{
+    unescapeAscii(context.request.body);
+    return context.request.body;
+}
+
 // A request that has the provider run tools, under strict budgets: refused (400) naming the
 // field.
 HttpResponse hostedToolsRefused(const QString &field)
@@ -275,8 +284,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
 {
     if (!checkAvailable(responder))
         return;
-    unescapeAscii(context.request.body);   // "t\u0079pe" is "type" to the provider: so to the scanners too
-    const QByteArray raw = context.request.body;
+    const QByteArray raw = modelRequestBody(context);
     // Chat's plain requests are read without a DOM of their messages: only an exact count of
     // the prompt, a translation or the mock parses them.
     std::optional<QJsonObject> body;
@@ -371,8 +379,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
 {
     if (!checkAvailable(responder))
         return;
-    unescapeAscii(context.request.body);   // "t\u0079pe" is "type" to the provider: so to the scanners too
-    const QByteArray raw = context.request.body;
+    const QByteArray raw = modelRequestBody(context);
     // Plain requests are read without a DOM of their prompt (messages, system, tools): only a
     // translation for another provider, or an exact count, parses them.
     const bool plainContent = onlyPlainContent(raw);
@@ -575,8 +582,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     // is passed through as it is): then the chat-shaped body needs no messages, and the
     // request is read without a DOM of its input and tools (only the mock, or an exact count,
     // parses them).
-    unescapeAscii(context.request.body);   // "t\u0079pe" is "type" to the provider: so to the scanners too
-    const QByteArray raw = context.request.body;
+    const QByteArray raw = modelRequestBody(context);
     const bool plainContent = onlyPlainContent(raw);
     const RequestScan scan(plainContent ? raw : QByteArray());   // not read when not plain
     const bool partial = plainContent && scan.ok() && !scan.contains("prompt");
