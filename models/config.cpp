@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QJsonArray>
 #include <QLocale>
+#include <QRegularExpression>
 #include <QUrl>
 
 #include <yaml-cpp/yaml.h>
@@ -610,6 +611,11 @@ void ConfigParser::parseDeployment(const YAML::Node &item, const LitellmSettings
         if (maxOutput)
             d.maxTokens = maxOutput;
         readString(field(info.value, "mode", ip), d.mode);
+        bool reasons = false;
+        const Field reasoning = field(info.value, "supports_reasoning", ip);
+        readBool(reasoning, reasons);
+        if (reasoning.present())
+            d.supportsReasoning = reasons;
     }
     // Service-tier rates and server-side tool fees, from litellm_params or model_info (LiteLLM
     // reads custom prices from either); litellm_params wins.
@@ -725,7 +731,7 @@ Result<Deployment> ConfigParser::parseJsonEntry(const YAML::Node &item)
 
 // --- JSON entries -----------------------------------------------------------------------
 
-enum class JsonKind { String, Integer, Number, StringList, Object };
+enum class JsonKind { String, Integer, Number, Bool, StringList, Object };
 
 struct JsonRule
 {
@@ -768,6 +774,7 @@ constexpr JsonRule kJsonRules[] = {
     {"model_info", "max_tokens", JsonKind::Integer},
     {"model_info", "max_output_tokens", JsonKind::Integer},
     {"model_info", "mode", JsonKind::String},
+    {"model_info", "supports_reasoning", JsonKind::Bool},
 };
 
 QString jsonKindOf(const QJsonValue &value)
@@ -815,6 +822,10 @@ std::optional<Error> checkJsonTypes(const QJsonObject &entry)
         case JsonKind::Number:
             if (!value.isDouble())
                 expected = u"a number"_s;
+            break;
+        case JsonKind::Bool:
+            if (!value.isBool())
+                expected = u"true or false"_s;
             break;
         case JsonKind::Object:
             if (!value.isObject())
@@ -990,6 +1001,24 @@ QString normalizedOrigin(const QString &origin)
     if (port != -1 && port != (scheme == u"https" ? 443 : 80))
         result += u':' + QString::number(port);
     return result;
+}
+
+bool Deployment::reasonsUnseen(std::optional<bool> asked) const
+{
+    if (supportsReasoning == false)
+        return false;
+    if (asked)
+        return *asked;
+    if (supportsReasoning)
+        return true;
+    // The families that reason by default, by the name of the model the deployment runs (a
+    // provider's prefix, such as "openai/" or "accounts/x/models/", left out). A model not named
+    // here is told by model_info.supports_reasoning.
+    QString model = underlyingModel().toLower();
+    model = model.mid(model.lastIndexOf(u'/') + 1);
+    static const QRegularExpression families(
+        uR"(^o[1-9](\b|-|$)|gpt-5|codex|reason|(^|[-_.])r1([-_.:]|$)|qwq|thinking|magistral|grok-4|grok-3-mini|gemini-(2\.5|[3-9]))"_s);
+    return families.match(model).hasMatch();
 }
 
 } // namespace Tollgate

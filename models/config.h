@@ -58,11 +58,21 @@ struct Deployment
     QString baseModel;          // model_info.base_model (pricing for azure)
     std::optional<qint64> maxTokens;  // model_info.max_output_tokens, else max_tokens: the output limit
     QString mode;               // model_info.mode: chat (default), completion, embedding
+    // model_info.supports_reasoning (LiteLLM's name): whether the model thinks in tokens it bills
+    // but does not show; unset: told by its name (reasonsUnseen).
+    std::optional<bool> supportsReasoning;
     int line = 0;               // where it was declared in config.yaml (0 = not from a file)
 
     // The model the deployment really runs: base_model when set (an azure deployment name
     // says nothing), else the upstream model. Prices, token counts and image costs follow it.
     [[nodiscard]] const QString &underlyingModel() const { return baseModel.isEmpty() ? upstreamModel : baseModel; }
+
+    // Whether a call may be billed for output its answer does not show (reasoning tokens: OpenAI's
+    // o-series and gpt-5 in chat and Responses, Claude 4's summarised thinking): a stream left
+    // before its usage is then charged at least the output held for it. `asked` is what the
+    // request said (reasoning_effort, reasoning, thinking; nullopt: nothing). supports_reasoning:
+    // false wins over the request; a request's "none" or "disabled" over the model's name.
+    [[nodiscard]] bool reasonsUnseen(std::optional<bool> asked) const;
 };
 
 enum class BudgetEnforcement { Reserve, Strict };

@@ -69,11 +69,12 @@ inline constexpr std::array<QByteArrayView, 15> Chat{
     "stream", "stream_options", "max_tokens", "max_completion_tokens", "n", "best_of", "prediction", "tools",
     "functions", "tool_choice", "function_call", "response_format", "prompt", "input", "suffix"};
 // Messages: Anthropic::outputBoundsError's max_tokens and stream (the model is checked from
-// the scan, metadata.user_id read from its text), and Anthropic::priceFactor's options.
-inline constexpr std::array<QByteArrayView, 4> Messages{"max_tokens", "stream", "speed", "inference_geo"};
-// Responses: Responses::accountingBody's output bound and background flag, and the upstream
-// call's stream.
-inline constexpr std::array<QByteArrayView, 3> Responses{"stream", "max_output_tokens", "background"};
+// the scan, metadata.user_id read from its text), Anthropic::priceFactor's options and
+// Anthropic::asksThinking's object.
+inline constexpr std::array<QByteArrayView, 5> Messages{"max_tokens", "stream", "speed", "inference_geo", "thinking"};
+// Responses: Responses::accountingBody's output bound and background flag, the upstream
+// call's stream, and Responses::asksReasoning's object.
+inline constexpr std::array<QByteArrayView, 4> Responses{"stream", "max_output_tokens", "background", "reasoning"};
 } // namespace ReadFields
 
 // Whether a chat request is read without its messages (RequestScan): valid, keys plain and

@@ -523,6 +523,14 @@ double priceFactor(const QJsonObject &request)
     return factor;
 }
 
+std::optional<bool> asksThinking(const QJsonObject &request)
+{
+    const QJsonValue thinking = request.value(u"thinking"_s);
+    if (!thinking.isObject())
+        return std::nullopt;
+    return thinking.toObject().value(u"type"_s).toString() != u"disabled";
+}
+
 QString outputBoundsError(const QJsonObject &in, bool modelChecked)
 {
     QString error;

@@ -71,6 +71,11 @@ ToolUses expectedToolUses(const QJsonObject &request);
 // asked: an answer served at the standard speed is charged as fast.
 double priceFactor(const QJsonObject &request);
 
+// Whether a Messages request asks for extended thinking: its "thinking" object's type
+// ("disabled": false; any other: true); nullopt without one. Claude 4 shows a summary of its
+// thinking and bills all of it.
+std::optional<bool> asksThinking(const QJsonObject &request);
+
 // A chat-completions answer → a Message; nullopt when it is not one.
 std::optional<QByteArray> toMessage(const QByteArray &chatAnswer, const QString &model);
 

@@ -594,6 +594,10 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         else
             estimate.promptTokens = countedPrompt();
         estimate.completionTokens = countedOutput();
+        // A model that reasons unseen was billed for thinking the relayed text does not show
+        // (a stream left while it reasoned): at least what admission held for its output.
+        if (m_params.reasonsUnseen)
+            estimate.completionTokens = std::max(estimate.completionTokens, m_params.heldOutputTokens);
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
         estimate.tools = estimate.tools.atLeast(m_params.expectedTools);
         m_usage = estimate;
@@ -607,7 +611,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         if (checked.promptTokens <= 0)
             checked.promptTokens = countedPrompt();
         if (checked.completionTokens <= 0)
-            checked.completionTokens = countedOutput();
+            checked.completionTokens = m_params.reasonsUnseen ? std::max(countedOutput(), m_params.heldOutputTokens)
+                                                              : countedOutput();
         if (checked.promptTokens != m_usage->promptTokens || checked.completionTokens != m_usage->completionTokens) {
             checked.totalTokens = checked.promptTokens + checked.completionTokens;
             m_usage = checked;

@@ -61,6 +61,12 @@ public:
         // Every token rate of the call's price times this (Anthropic's fast mode, data residency):
         // applied to `price` as it is looked up, so reserved and billed alike.
         double priceFactor = 1.0;
+        // What the request said of reasoning (reasoning_effort, reasoning, thinking; nullopt:
+        // nothing), and whether the call may be billed output its answer does not show
+        // (Deployment::reasonsUnseen): its output estimated without the answer's usage (a stream
+        // left or broken before it) is then at least `heldOutputTokens`.
+        std::optional<bool> reasoningAsked;
+        bool reasonsUnseen = false;
         // The request declared tools the provider runs (web search, file search, …): a Responses
         // answer's tool calls are counted and billed per use.
         bool hostedTools = false;

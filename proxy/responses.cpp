@@ -566,6 +566,14 @@ QString storedContextField(const QJsonObject &request)
     return {};
 }
 
+std::optional<bool> asksReasoning(const QJsonObject &request)
+{
+    const QJsonValue reasoning = request.value(u"reasoning"_s);
+    if (!reasoning.isObject())
+        return std::nullopt;
+    return reasoning.toObject().value(u"effort"_s).toString() != u"none";
+}
+
 ToolUses expectedToolUses(const QJsonValue &tools)
 {
     ToolUses expected;

@@ -105,6 +105,10 @@ QString storedContextField(const QJsonObject &request);
 // Reserve mode holds their fees; a call charged without its answer's count is charged them.
 ToolUses expectedToolUses(const QJsonValue &tools);
 
+// Whether a Responses request asks its model to reason: its "reasoning" object (an effort of
+// "none": false; else true); nullopt without one.
+std::optional<bool> asksReasoning(const QJsonObject &request);
+
 // Whether a Responses request's `tools` declare a tool the provider runs itself (web_search,
 // web_search_preview, file_search, code_interpreter, image_generation, mcp, and any type not
 // known to run on the client): everything but function, custom, local_shell, shell,

@@ -230,7 +230,10 @@ QJsonObject componentSchemas()
     s.insert(u"ModelInfo"_s,
              object({{u"id"_s, str(u"deployment id (default: generated)"_s)}, {u"access_groups"_s, array(str())},
                      {u"base_model"_s, str()}, {u"max_tokens"_s, integer()},
-                     {u"mode"_s, str(u"chat (default), completion, embedding"_s)}}));
+                     {u"mode"_s, str(u"chat (default), completion, embedding"_s)},
+                     {u"supports_reasoning"_s,
+                      boolean(u"whether the model bills reasoning its answer does not show (default: told by its "
+                              "name): a stream left before its usage is then charged the output held for it"_s)}}));
     s.insert(u"ModelNewRequest"_s, object({{u"model_name"_s, str()}, {u"litellm_params"_s, ref(u"LitellmParams"_s)},
                                            {u"model_info"_s, ref(u"ModelInfo"_s)}},
                                           {u"model_name"_s, u"litellm_params"_s}));

@@ -118,6 +118,17 @@ ServiceTier requestedTier(const RequestFields &fields)
     return serviceTierOf(fields.string("service_tier"_L1));
 }
 
+// Whether a chat request asks its model to reason: reasoning_effort ("none": false), or an
+// object of reasoning options (OpenRouter's "reasoning", Anthropic's "thinking"); nullopt: neither.
+std::optional<bool> chatAsksReasoning(const RequestFields &fields)
+{
+    if (fields.type("reasoning_effort"_L1) == QJsonValue::String)
+        return fields.string("reasoning_effort"_L1) != u"none";
+    if (fields.type("reasoning"_L1) == QJsonValue::Object || fields.type("thinking"_L1) == QJsonValue::Object)
+        return true;
+    return std::nullopt;
+}
+
 // A model request's body as every JSON parser, the provider's too, reads it: escapes of ASCII
 // characters undone ("t\u0079pe" is "type"), since the byte scanners read it as it is written.
 // Rewritten in the request, so that whatever reads the body later sees the same.
@@ -319,10 +330,12 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         responder->send(hostedToolsRefused(u"web_search_options"_s));
         return;
     }
-    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked, site, tier, webSearch](
+    const std::optional<bool> reasoning = chatAsksReasoning(fields);
+    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked, site, tier, webSearch, reasoning](
                        const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
                        PromptExtras &extras) mutable {
         params.dialect = dialectName(type);
+        params.reasoningAsked = reasoning;
         if (partial && (deployment.provider == Provider::Anthropic || deployment.provider == Provider::Mock
                         || deployment.mockResponse)) {
             body = QJsonDocument::fromJson(raw).object();   // translated, or answered by the mock: all of it
@@ -429,6 +442,7 @@ void OpenAIController::messages(RequestContext &context, const ResponderPtr &res
                        const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
                        PromptExtras &extras) mutable {
         params.dialect = u"messages"_s;
+        params.reasoningAsked = Anthropic::asksThinking(native);
         if (deployment.provider == Provider::Anthropic) {
             // Anthropic's own dialect: the client's bytes go as they are (model replaced). What
             // admission counts: the bytes themselves when they hold nothing billed beyond them,
@@ -660,6 +674,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
                     partial = partial, tools, site, hosted, tier](const Deployment &deployment, RelayCall::Params &params,
                                                                 ResponderPtr &client, PromptExtras &extras) mutable {
         params.dialect = dialectName(CallType::Responses);
+        params.reasoningAsked = Responses::asksReasoning(native);
         params.hostedTools = hosted;
         if (hosted)
             params.expectedTools = extras.expectedTools = Responses::expectedToolUses(native.value(u"tools"_s));
@@ -796,6 +811,7 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
         price = price->scaledBy(params.priceFactor);
 
     params.deployment = *deployment;
+    params.reasonsUnseen = deployment->reasonsUnseen(params.reasoningAsked);
     params.endUser = endUser;
     params.sessionId = sessionIdOf(sessionHeader(context.request));
     params.apiKeyHash = context.caller.tokenHashText;
@@ -1053,6 +1069,8 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
             {u"price_source"_s, price ? QJsonValue(price->source) : QJsonValue(QJsonValue::Null)},
             {u"max_tokens"_s, deployment.maxTokens ? QJsonValue(*deployment.maxTokens) : QJsonValue(QJsonValue::Null)},
             {u"mode"_s, deployment.mode.isEmpty() ? u"chat"_s : deployment.mode},
+            // As the gateway takes it: model_info.supports_reasoning, else told by the name.
+            {u"supports_reasoning"_s, deployment.reasonsUnseen(std::nullopt)},
             {u"litellm_provider"_s, deployment.providerName},
             {u"base_model"_s, deployment.baseModel.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(deployment.baseModel)},
             {u"db_model"_s, !configIds.contains(deployment.id)},

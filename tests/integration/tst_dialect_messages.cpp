@@ -135,6 +135,8 @@ private Q_SLOTS:
     void streamWithUnusableFinalUsageCountsTheOutput();
     void cutStreamIsChargedAndEndsWithAnError_data();
     void cutStreamIsChargedAndEndsWithAnError();
+    void aCutStreamThatThoughtIsChargedItsHeldOutput_data();
+    void aCutStreamThatThoughtIsChargedItsHeldOutput();
     void providerErrorPassesThroughFree_data();
     void providerErrorPassesThroughFree();
     void budgetRefusalInAnthropicsEnvelope();
@@ -450,6 +452,46 @@ void TestDialectMessages::cutStreamIsChargedAndEndsWithAnError()
     QCOMPARE(row.value(u"prompt_tokens"_s).toInteger(), 80);  // message_start's exact count
     QVERIFY(row.value(u"completion_tokens"_s).toInteger() > 0);
     QCOMPARE(row.value(u"status"_s).toString(), u"failure"_s);
+}
+
+// Claude 4 streams a summary of its thinking and bills all of it: a stream cut (or left) before
+// its final usage was charged the summary. With thinking asked for, it is charged the output held
+// for it (max_tokens); without, or disabled, what it relayed.
+void TestDialectMessages::aCutStreamThatThoughtIsChargedItsHeldOutput_data()
+{
+    QTest::addColumn<QJsonValue>("thinking");
+    QTest::addColumn<bool>("chargedTheHold");
+    QTest::newRow("thinking enabled") << QJsonValue(QJsonObject{{u"type"_s, u"enabled"_s}, {u"budget_tokens"_s, 1024}})
+                                      << true;
+    QTest::newRow("thinking disabled") << QJsonValue(QJsonObject{{u"type"_s, u"disabled"_s}}) << false;
+    QTest::newRow("no thinking") << QJsonValue() << false;
+}
+
+void TestDialectMessages::aCutStreamThatThoughtIsChargedItsHeldOutput()
+{
+    QFETCH(QJsonValue, thinking);
+    QFETCH(bool, chargedTheHold);
+    m_fake.setUsage(80, 40);
+    m_fake.setStreamChunks(6, 5ms);
+    m_fake.setStreamBreak(2, false);
+    QJsonObject request{{u"model"_s, Group},
+                        {u"max_tokens"_s, 2000},
+                        {u"stream"_s, true},
+                        {u"messages"_s, QJsonArray{userText(u"Hello"_s)}}};
+    if (!thinking.isUndefined())
+        request.insert(u"thinking"_s, thinking);
+    const auto response = messages(compact(request));
+    QCOMPARE(response.status, 200);
+    const QJsonObject row = spendRow(response.header("x-litellm-call-id"));
+    QVERIFY(!row.isEmpty());
+    QCOMPARE(row.value(u"cost_estimated"_s).toBool(), true);
+    QCOMPARE(row.value(u"prompt_tokens"_s).toInteger(), 80);  // message_start's exact count
+    const qint64 output = row.value(u"completion_tokens"_s).toInteger();
+    if (chargedTheHold)
+        QCOMPARE(output, 2000);
+    else
+        QVERIFY2(output > 0 && output < 100, qPrintable(QString::number(output)));
+    QCOMPARE(usdToNanos(row.value(u"spend"_s).toDouble()), expectedSpend(80, output, 0, 0, 0));
 }
 
 void TestDialectMessages::providerErrorPassesThroughFree_data()

@@ -81,6 +81,8 @@ private Q_SLOTS:
     void malformedProviderAnswerIs502();
     void usageComesFromTheAnswersTopLevel();
     void clientDisconnectCancelsUpstream();
+    void aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput_data();
+    void aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput();
     void aClientLeavingANonStreamedCallIsChargedItsAnswer();
     void aTimedOutCallIsChargedWhatWasHeldForIt();
     void roundRobinsAcrossDeployments();
@@ -161,6 +163,18 @@ Config TestRelay::makeConfig() const
     Deployment cached = openaiDeployment(u"cached-model"_s, u"cached-1"_s, base);
     cached.cacheReadCostPerToken = CacheReadPrice;
     config.models.append(cached);
+
+    // Models that reason unseen, by name or as declared, and one declared not to.
+    Deployment reasoner = openaiDeployment(u"reasoner"_s, u"reasoner-1"_s, base);
+    reasoner.upstreamModel = u"o4-mini"_s;
+    config.models.append(reasoner);
+    Deployment declared = openaiDeployment(u"declared-reasoner"_s, u"declared-1"_s, base);
+    declared.supportsReasoning = true;
+    config.models.append(declared);
+    Deployment plain = openaiDeployment(u"declared-plain"_s, u"plain-1"_s, base);
+    plain.upstreamModel = u"o3"_s;
+    plain.supportsReasoning = false;
+    config.models.append(plain);
 
     Deployment mocked = openaiDeployment(u"mocked-model"_s, u"mocked-1"_s, base);
     mocked.mockResponse = u"canned answer"_s;
@@ -474,6 +488,70 @@ void TestRelay::clientDisconnectCancelsUpstream()
     const auto row = spendRow(partial.header("x-litellm-call-id"));
     QVERIFY(row.has_value());
     QCOMPARE(row->status, u"client_disconnected"_s);
+}
+
+// A model that reasons unseen (o-series, gpt-5: the reasoning is billed, never streamed) bills
+// what it thought before its client left: such a stream was charged the relayed text alone
+// (5 left streams: $0.000065 recorded, $1.00 billed). It is charged the output held for it, as
+// a timed-out call is; a model that shows all it writes is still charged what it relayed.
+void TestRelay::aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QJsonObject>("extra");
+    QTest::addColumn<bool>("chargedTheHold");
+
+    const QByteArray chat = "/v1/chat/completions";
+    QTest::newRow("o-series by name") << u"reasoner"_s << chat << QJsonObject() << true;
+    QTest::newRow("reasoning_effort asked") << u"relay-model"_s << chat
+                                            << QJsonObject{{u"reasoning_effort"_s, u"high"_s}} << true;
+    QTest::newRow("model_info.supports_reasoning") << u"declared-reasoner"_s << chat << QJsonObject() << true;
+    QTest::newRow("Responses reasoning asked") << u"relay-model"_s << QByteArray("/v1/responses")
+                                               << QJsonObject{{u"reasoning"_s, QJsonObject{{u"effort"_s, u"high"_s}}}}
+                                               << true;
+    QTest::newRow("a model that shows its text") << u"relay-model"_s << chat << QJsonObject() << false;
+    QTest::newRow("reasoning_effort none") << u"reasoner"_s << chat
+                                           << QJsonObject{{u"reasoning_effort"_s, u"none"_s}} << false;
+    QTest::newRow("declared not to reason") << u"declared-plain"_s << chat
+                                            << QJsonObject{{u"reasoning_effort"_s, u"high"_s}} << false;
+}
+
+void TestRelay::aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput()
+{
+    QFETCH(QString, model);
+    QFETCH(QByteArray, path);
+    QFETCH(QJsonObject, extra);
+    QFETCH(bool, chargedTheHold);
+
+    constexpr qint64 MaxOutput = 500;
+    m_fake.setStreamChunks(20, 100ms);
+    QJsonObject body;
+    if (path == "/v1/responses") {
+        body = QJsonObject{{u"model"_s, model}, {u"input"_s, u"Hello there"_s}, {u"stream"_s, true},
+                           {u"max_output_tokens"_s, MaxOutput}};
+    } else {
+        body = QJsonDocument::fromJson(chatBody(model, true)).object();
+        body.insert(u"max_completion_tokens"_s, MaxOutput);
+    }
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        body.insert(it.key(), it.value());
+
+    HttpClient client(m_port);
+    const auto partial = client.requestAndAbort("POST", path, {{"Content-Type", "application/json"}},
+                                                QJsonDocument(body).toJson(QJsonDocument::Compact), 1);
+    QCOMPARE(partial.status, 200);
+    const QByteArray callId = partial.header("x-litellm-call-id");
+    std::optional<SpendLogRow> row;
+    QTRY_VERIFY_WITH_TIMEOUT((row = spendRow(callId)).has_value(), 3000);
+    QCOMPARE(row->status, u"client_disconnected"_s);
+    QVERIFY(row->costEstimated);
+    QVERIFY(row->promptTokens > 0);
+    if (chargedTheHold) {
+        QCOMPARE(row->completionTokens, MaxOutput);
+    } else {
+        QVERIFY2(row->completionTokens < 50, qPrintable(QString::number(row->completionTokens)));  // the relayed text
+    }
+    QCOMPARE(row->spend, usdToNanos(row->promptTokens * InputPrice) + usdToNanos(row->completionTokens * OutputPrice));
 }
 
 // A non-streamed call's provider answers (and bills) it whether or not its client waits: the

@@ -120,6 +120,9 @@ private slots:
     void maxOutputTokensIsTheOutputLimit();
     void anthropicDeployments();
     void serviceTierAndToolPrices();
+    void reasoningIsToldByTheFlagTheRequestOrTheName_data();
+    void reasoningIsToldByTheFlagTheRequestOrTheName();
+    void supportsReasoningIsRead();
     void loadsTheDefaultConfig();
     void emptyInputGivesDefaults_data();
     void emptyInputGivesDefaults();
@@ -260,6 +263,85 @@ void TestConfig::allowedOriginsAreNormalized()
     QCOMPARE(normalizedOrigin(u"http://127.0.0.1:4000"_s), u"http://127.0.0.1:4000"_s);
     QCOMPARE(normalizedOrigin(u"https://app.example?x=1"_s), QString());
     QCOMPARE(normalizedOrigin(u"https://user@app.example"_s), QString());
+}
+
+void TestConfig::reasoningIsToldByTheFlagTheRequestOrTheName_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<int>("flag");    // model_info.supports_reasoning: -1 unset, 0 false, 1 true
+    QTest::addColumn<int>("asked");   // what the request said: -1 nothing, 0 no, 1 yes
+    QTest::addColumn<bool>("reasons");
+
+    for (const char *name : {"o1", "o3-mini", "o4-mini-2025-04-16", "gpt-5", "gpt-5.1-codex-max", "gpt-5-mini",
+                             "codex-mini-latest", "deepseek-reasoner", "deepseek-r1", "deepseek-ai/DeepSeek-R1-0528",
+                             "qwq-32b", "qwen3-235b-a22b-thinking-2507", "magistral-medium-latest", "grok-4",
+                             "grok-3-mini", "gemini-2.5-pro", "gemini-3-pro-preview", "accounts/fireworks/models/o3"})
+        QTest::addRow("%s by name", name) << QString::fromLatin1(name) << -1 << -1 << true;
+    for (const char *name : {"gpt-4o", "gpt-4.1-mini", "claude-sonnet-4-5", "llama-3.3-70b", "omni-moderation-latest",
+                             "gemini-2.0-flash", "mistral-large-latest", "r10-model", "my-finetune"})
+        QTest::addRow("%s by name", name) << QString::fromLatin1(name) << -1 << -1 << false;
+    QTest::newRow("asked of a plain name") << u"claude-sonnet-4-5"_s << -1 << 1 << true;
+    QTest::newRow("none asked of a reasoner") << u"gpt-5.1"_s << -1 << 0 << false;
+    QTest::newRow("declared") << u"my-finetune"_s << 1 << -1 << true;
+    QTest::newRow("declared, none asked") << u"my-finetune"_s << 1 << 0 << false;
+    QTest::newRow("declared not to, asked") << u"o3"_s << 0 << 1 << false;
+}
+
+void TestConfig::reasoningIsToldByTheFlagTheRequestOrTheName()
+{
+    QFETCH(QString, model);
+    QFETCH(int, flag);
+    QFETCH(int, asked);
+    QFETCH(bool, reasons);
+    Deployment deployment;
+    deployment.upstreamModel = model;
+    if (flag >= 0)
+        deployment.supportsReasoning = flag == 1;
+    QCOMPARE(deployment.reasonsUnseen(asked >= 0 ? std::optional<bool>(asked == 1) : std::nullopt), reasons);
+    // base_model names what an Azure deployment runs.
+    Deployment azure = deployment;
+    azure.upstreamModel = u"our-deployment"_s;
+    azure.baseModel = model;
+    QCOMPARE(azure.reasonsUnseen(asked >= 0 ? std::optional<bool>(asked == 1) : std::nullopt), reasons);
+}
+
+void TestConfig::supportsReasoningIsRead()
+{
+    MemorySecretStore secrets;
+    const auto config = ConfigLoader::loadString("model_list:\n"
+                                                 "  - model_name: a\n"
+                                                 "    litellm_params: {model: openai/my-finetune}\n"
+                                                 "    model_info: {supports_reasoning: true}\n"
+                                                 "  - model_name: b\n"
+                                                 "    litellm_params: {model: openai/o3}\n"
+                                                 "    model_info: {supports_reasoning: false}\n"
+                                                 "  - model_name: c\n"
+                                                 "    litellm_params: {model: openai/gpt-4o}\n",
+                                                 kName, secrets);
+    QVERIFY2(config.ok(), qPrintable(describe(config)));
+    QCOMPARE(config->models.at(0).supportsReasoning, std::optional<bool>(true));
+    QCOMPARE(config->models.at(1).supportsReasoning, std::optional<bool>(false));
+    QVERIFY(!config->models.at(2).supportsReasoning);
+
+    const auto wrong = ConfigLoader::loadString("model_list:\n"
+                                                "  - model_name: a\n"
+                                                "    litellm_params: {model: openai/x}\n"
+                                                "    model_info: {supports_reasoning: maybe}\n",
+                                                kName, secrets);
+    QVERIFY(!wrong.ok());
+    QVERIFY2(wrong.error().message.contains(u"supports_reasoning"_s), qPrintable(wrong.error().message));
+
+    const auto fromApi = ConfigLoader::deploymentFromJson(QJsonObject{
+        {u"model_name"_s, u"a"_s},
+        {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/x"_s}}},
+        {u"model_info"_s, QJsonObject{{u"supports_reasoning"_s, true}}}});
+    QVERIFY2(fromApi.ok(), qPrintable(fromApi.ok() ? QString() : fromApi.error().message));
+    QCOMPARE(fromApi->supportsReasoning, std::optional<bool>(true));
+    const auto notABool = ConfigLoader::deploymentFromJson(QJsonObject{
+        {u"model_name"_s, u"a"_s},
+        {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/x"_s}}},
+        {u"model_info"_s, QJsonObject{{u"supports_reasoning"_s, u"yes"_s}}}});
+    QVERIFY(!notABool.ok());
 }
 
 void TestConfig::serviceTierAndToolPrices()
