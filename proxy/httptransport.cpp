@@ -268,6 +268,7 @@ public:
     Exchange(Connection *connection, QTcpSocket *socket, bool closeAfter)
         : m_connection(connection), m_socket(socket), m_closeAfter(closeAfter)
     {}
+    ~Exchange() override { QObject::disconnect(m_drained); }
 
     void send(HttpResponse response) override;
     void beginStream(int status, const QByteArray &contentType, const HeaderList &headers) override;
@@ -282,6 +283,8 @@ public:
     {
         m_onDisconnect = std::move(handler);
     }
+    [[nodiscard]] qint64 unsentBytes() const override { return m_socket ? m_socket->bytesToWrite() : 0; }
+    void whenUnsentFallTo(qint64 low, std::function<void()> handler) override;
 
     // The client left: finish without writing and tell the handler once.
     void clientGone()
@@ -289,6 +292,7 @@ public:
         if (m_state == State::Finished)
             return;
         m_state = State::Finished;
+        QObject::disconnect(std::exchange(m_drained, {}));
         if (auto handler = std::move(m_onDisconnect))
             handler();
     }
@@ -302,6 +306,7 @@ private:
     bool m_closeAfter = false;
     State m_state = State::Pending;
     std::function<void()> m_onDisconnect;
+    QMetaObject::Connection m_drained;  // whenUnsentFallTo's watch of the socket's writes
 };
 
 } // namespace
@@ -1106,10 +1111,29 @@ void Exchange::endStream()
     finish();
 }
 
+void Exchange::whenUnsentFallTo(qint64 low, std::function<void()> handler)
+{
+    QObject::disconnect(std::exchange(m_drained, {}));
+    if (!m_socket || m_state == State::Finished)
+        return;
+    const auto check = [this, low, handler = std::move(handler)] {
+        if (m_socket && m_socket->bytesToWrite() > low)
+            return;
+        QObject::disconnect(std::exchange(m_drained, {}));
+        handler();
+    };
+    if (m_socket->bytesToWrite() <= low) {
+        check();
+        return;
+    }
+    m_drained = QObject::connect(m_socket, &QTcpSocket::bytesWritten, m_socket, check);
+}
+
 void Exchange::finish()
 {
     m_state = State::Finished;
     m_onDisconnect = nullptr;
+    QObject::disconnect(std::exchange(m_drained, {}));
     if (m_connection)
         m_connection->finished(m_closeAfter);
 }

@@ -125,6 +125,18 @@ public:
 
     // Runs once if the client goes away before the exchange finished.
     virtual void setDisconnectHandler(std::function<void()> handler) = 0;
+
+    // Bytes written but not yet taken by the client's connection: a client that does not read
+    // leaves them queued in the gateway. A relay stops reading its provider past a limit.
+    [[nodiscard]] virtual qint64 unsentBytes() const { return 0; }
+    // `handler` runs once when the unsent bytes have fallen to `low` (from the event loop as the
+    // client reads; at once if they are there already); a later call replaces it, and the
+    // exchange's end (or the client leaving) drops it.
+    virtual void whenUnsentFallTo(qint64 low, std::function<void()> handler)
+    {
+        Q_UNUSED(low);
+        handler();
+    }
 };
 
 using ResponderPtr = std::shared_ptr<IResponder>;
@@ -148,6 +160,11 @@ public:
     void setDisconnectHandler(std::function<void()> handler) override
     {
         m_inner->setDisconnectHandler(std::move(handler));
+    }
+    [[nodiscard]] qint64 unsentBytes() const override { return m_inner->unsentBytes(); }
+    void whenUnsentFallTo(qint64 low, std::function<void()> handler) override
+    {
+        m_inner->whenUnsentFallTo(low, std::move(handler));
     }
 
     [[nodiscard]] const ResponderPtr &inner() const { return m_inner; }

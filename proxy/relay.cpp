@@ -121,6 +121,11 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body, bool
 }
 
 constexpr qsizetype MaxBufferedAnswer = 256LL * 1024 * 1024;
+// A stream's bytes the client has not taken, past which the provider's answer waits (and down to
+// which it resumes): a client that does not read held every byte of its stream in the gateway
+// (300 MB sent: 743 MB resident).
+constexpr qint64 MaxUnsentBytes = 1024 * 1024;
+constexpr qint64 ResumeUnsentBytes = MaxUnsentBytes / 4;
 
 QByteArray sseEvent(const QByteArray &data)
 {
@@ -262,9 +267,7 @@ void RelayCall::onData(const QByteArray &chunk)
     }
     m_parser.feed(chunk);
     if (isDialectStream()) {
-        const QByteArray out = relayDialectEvents();
-        if (!out.isEmpty())
-            m_responder->writeChunk(out);
+        relayToClient(relayDialectEvents());
         return;
     }
     QByteArray out;
@@ -297,8 +300,27 @@ void RelayCall::onData(const QByteArray &chunk)
         }
         out += event.raw;
     }
-    if (!out.isEmpty())
-        m_responder->writeChunk(out);
+    relayToClient(out);
+}
+
+void RelayCall::relayToClient(const QByteArray &bytes)
+{
+    if (bytes.isEmpty())
+        return;
+    m_responder->writeChunk(bytes);
+    if (m_upstreamPaused || m_upstreamId == 0 || m_responder->unsentBytes() <= MaxUnsentBytes)
+        return;
+    m_upstreamPaused = true;
+    m_services.upstream->setPaused(m_upstreamId, true);
+    std::weak_ptr<RelayCall> weak = weak_from_this();
+    m_responder->whenUnsentFallTo(ResumeUnsentBytes, [weak] {
+        auto self = weak.lock();
+        if (!self || !self->m_upstreamPaused)
+            return;
+        self->m_upstreamPaused = false;
+        if (self->m_upstreamId != 0 && !self->m_finished)
+            self->m_services.upstream->setPaused(self->m_upstreamId, false);
+    });
 }
 
 QByteArray RelayCall::relayDialectEvents()

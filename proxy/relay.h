@@ -113,6 +113,9 @@ private:
     }
     void onDone(const UpstreamResult &result);
     void onClientGone();
+    // Stream bytes go to the client; past MaxUnsentBytes the client does not keep up, and the
+    // provider's answer is not read until it has taken most of them (backpressure).
+    void relayToClient(const QByteArray &bytes);
 
     void failBeforeAnswer(const HttpResponse &response, const QString &status);
     void failMidStream(int status, const QString &type, const QString &message);
@@ -138,6 +141,7 @@ private:
     bool m_stream = false;
     bool m_clientWantsUsage = false;
     bool m_streaming = false;        // the client got a 200 stream head
+    bool m_upstreamPaused = false;   // the provider's answer is not read (relayToClient)
     bool m_sawDone = false;          // the end of the stream arrived: m_terminal holds it back
     QByteArray m_terminal;           // written after the call is recorded
     bool m_streamError = false;      // the provider sent an error event in the stream

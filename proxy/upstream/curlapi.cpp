@@ -41,6 +41,7 @@ Loaded load()
     resolve(library, "curl_easy_reset", api.easy_reset, error);
     resolve(library, "curl_easy_cleanup", api.easy_cleanup, error);
     resolve(library, "curl_easy_strerror", api.easy_strerror, error);
+    resolve(library, "curl_easy_pause", api.easy_pause, error);
     resolve(library, "curl_multi_init", api.multi_init, error);
     resolve(library, "curl_multi_setopt", api.multi_setopt, error);
     resolve(library, "curl_multi_add_handle", api.multi_add_handle, error);

@@ -476,6 +476,7 @@ struct PlainHttpClient::Private
         ResponseParser parser;
         bool received = false;     // a byte of the answer arrived
         bool retried = false;
+        bool paused = false;       // its answer is not read (setPaused)
         bool finished = false;     // done, failed or cancelled: no callback runs any more
         qint64 deadline = 0;       // of the whole call; 0: none
         qint64 armed = 0;          // its key in `deadlines`; 0: none
@@ -854,7 +855,7 @@ void PlainHttpClient::Private::readable(Connection *connection)
         if (got > 0) {
             call->received = true;
             deliver(call, QByteArrayView(buffer.get(), got));
-            if (call->finished || connection->closed || connection->call != call)
+            if (call->finished || connection->closed || connection->call != call || call->paused)
                 return;
             if (static_cast<size_t>(got) < kReadBytes)
                 return;
@@ -1159,6 +1160,21 @@ bool PlainHttpClient::cancel(UpstreamCallId id)
         d->close(connection);
     }
     d->release(call);
+    return true;
+}
+
+bool PlainHttpClient::setPaused(UpstreamCallId id, bool paused)
+{
+    const auto it = d->calls.find(id);
+    if (it == d->calls.end())
+        return false;
+    Private::Call *call = it->second.get();
+    if (call->finished || call->paused == paused)
+        return true;
+    call->paused = paused;
+    // Level-triggered: what the kernel holds already is read as soon as the notifier is back on.
+    if (Private::Connection *connection = call->connection; connection && !connection->connecting && !connection->closed)
+        connection->read->setEnabled(!paused);
     return true;
 }
 

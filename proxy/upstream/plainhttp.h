@@ -48,6 +48,8 @@ public:
                UpstreamHandlers handlers);
     // False when the id is not one of this engine's calls in flight.
     bool cancel(UpstreamCallId id);
+    // False when the id is not one of this engine's calls in flight (UpstreamClient::setPaused).
+    bool setPaused(UpstreamCallId id, bool paused);
     [[nodiscard]] int activeCalls() const;
 
 private:

@@ -57,6 +57,7 @@ struct UpstreamClient::Private
         bool added = false;      // attached to the multi handle
         bool plainPost = false;  // `easy` is set up for a POST with a body (see FreeHandle)
         bool cancelled = false;
+        bool paused = false;     // receiving paused (setPaused)
         bool headDelivered = false;
         int status = 0;
         HeaderList headers;
@@ -746,6 +747,21 @@ void UpstreamClient::cancel(UpstreamCallId id)
         d->pendingRelease.push_back(id);
     else
         d->release(id);
+}
+
+void UpstreamClient::setPaused(UpstreamCallId id, bool paused)
+{
+    if (d->plain && d->plain->setPaused(id, paused))
+        return;
+    const auto it = d->calls.find(id);
+    if (it == d->calls.end() || it->second->cancelled || !it->second->easy || it->second->paused == paused)
+        return;
+    Private::Call *call = it->second.get();
+    call->paused = paused;
+    // Unpausing may run the write callback before it returns: a handler cancelling a call then
+    // must not free it under curl.
+    Private::Scope scope(d.get());
+    curl().easy_pause(call->easy, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
 }
 
 int UpstreamClient::activeCalls() const

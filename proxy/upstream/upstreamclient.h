@@ -84,6 +84,11 @@ public:
     // Stops a call (safe from inside its own callbacks, and for finished ids).
     void cancel(UpstreamCallId id);
 
+    // Stops reading a call's answer (its client reads slower than the provider writes), or
+    // reads on. A paused call's deadline still runs. Safe from inside its onData, and for
+    // finished ids; resuming may deliver data before it returns.
+    void setPaused(UpstreamCallId id, bool paused);
+
     [[nodiscard]] int activeCalls() const;
 
 private:

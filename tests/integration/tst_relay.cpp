@@ -17,7 +17,15 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
 #include <memory>
+#include <thread>
 
 using namespace Tollgate;
 using namespace Tollgate::Test;
@@ -57,6 +65,103 @@ QByteArray chatBody(const QString &model, bool stream = false, const QJsonObject
     return QJsonDocument(body).toJson(QJsonDocument::Compact);
 }
 
+// A provider that streams `total` bytes of content events as fast as its reader takes them, on
+// its own thread with blocking sockets: `sent` is what the kernel took, so a gateway that stops
+// reading stops it. One connection at a time; usage and [DONE] after the content.
+class FloodProvider
+{
+public:
+    explicit FloodProvider(qint64 total) : m_total(total)
+    {
+        m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        if (::bind(m_listener, reinterpret_cast<sockaddr *>(&address), length) != 0 || ::listen(m_listener, 4) != 0
+            || ::getsockname(m_listener, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+            return;
+        m_port = ntohs(address.sin_port);
+        m_thread = std::thread([this] { serve(); });
+    }
+    ~FloodProvider()
+    {
+        m_stopping = true;
+        ::shutdown(m_listener, SHUT_RDWR);
+        if (m_thread.joinable())
+            m_thread.join();
+        ::close(m_listener);
+    }
+    Q_DISABLE_COPY_MOVE(FloodProvider)
+
+    [[nodiscard]] quint16 port() const { return m_port; }
+    [[nodiscard]] qint64 sent() const { return m_sent; }
+
+private:
+    void serve()
+    {
+        while (!m_stopping) {
+            const int fd = ::accept(m_listener, nullptr, nullptr);
+            if (fd < 0)
+                return;
+            const int small = 64 * 1024;
+            ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+            answer(fd);
+            ::close(fd);
+        }
+    }
+    void answer(int fd)
+    {
+        QByteArray request;
+        char buffer[4096];
+        while (!request.contains("\r\n\r\n")) {
+            const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+            if (got <= 0)
+                return;
+            request.append(buffer, got);
+        }
+        const qsizetype headEnd = request.indexOf("\r\n\r\n") + 4;
+        const qsizetype lengthAt = request.toLower().indexOf("content-length:");
+        const qsizetype length = lengthAt < 0 ? 0 : request.mid(lengthAt + 15, request.indexOf('\r', lengthAt) - lengthAt - 15).trimmed().toLongLong();
+        while (request.size() < headEnd + length) {
+            const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+            if (got <= 0)
+                return;
+            request.append(buffer, got);
+        }
+        m_sent = 0;
+        if (!sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"))
+            return;
+        const QByteArray event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + QByteArray(4000, 'x')
+                                 + "\"}}]}\n\n";
+        while (m_sent < m_total && !m_stopping) {
+            if (!sendAll(fd, event))
+                return;
+        }
+        sendAll(fd, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":777,"
+                    "\"total_tokens\":787}}\n\ndata: [DONE]\n\n");
+    }
+    bool sendAll(int fd, const QByteArray &bytes)
+    {
+        qsizetype done = 0;
+        while (done < bytes.size()) {
+            const ssize_t n = ::send(fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL);
+            if (n <= 0)
+                return false;
+            done += n;
+            m_sent += n;
+        }
+        return true;
+    }
+
+    qint64 m_total;
+    int m_listener = -1;
+    quint16 m_port = 0;
+    std::atomic<qint64> m_sent{0};
+    std::atomic<bool> m_stopping{false};
+    std::thread m_thread;
+};
+
 } // namespace
 
 class TestRelay : public QObject
@@ -81,6 +186,7 @@ private Q_SLOTS:
     void malformedProviderAnswerIs502();
     void usageComesFromTheAnswersTopLevel();
     void clientDisconnectCancelsUpstream();
+    void aClientThatDoesNotReadStopsTheProvider();
     void aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput_data();
     void aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput();
     void aClientLeavingANonStreamedCallIsChargedItsAnswer();
@@ -110,6 +216,7 @@ private:
 
     QTemporaryDir m_dir;
     FakeProvider m_fake;
+    FloodProvider m_flood{128LL * 1024 * 1024};
     Store m_store;
     GatewayHost m_gateway;
     quint16 m_port = 0;
@@ -175,6 +282,9 @@ Config TestRelay::makeConfig() const
     plain.upstreamModel = u"o3"_s;
     plain.supportsReasoning = false;
     config.models.append(plain);
+
+    config.models.append(openaiDeployment(u"flood-model"_s, u"flood-1"_s,
+                                          "http://127.0.0.1:" + QByteArray::number(m_flood.port())));
 
     Deployment mocked = openaiDeployment(u"mocked-model"_s, u"mocked-1"_s, base);
     mocked.mockResponse = u"canned answer"_s;
@@ -552,6 +662,56 @@ void TestRelay::aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput()
         QVERIFY2(row->completionTokens < 50, qPrintable(QString::number(row->completionTokens)));  // the relayed text
     }
     QCOMPARE(row->spend, usdToNanos(row->promptTokens * InputPrice) + usdToNanos(row->completionTokens * OutputPrice));
+}
+
+// A client that does not read its stream made the gateway read all of it from the provider and
+// hold it (300 MB sent: 743 MB resident). Now the provider's answer waits once a MiB is queued
+// for the client, and goes on, whole and in order, as the client reads.
+void TestRelay::aClientThatDoesNotReadStopsTheProvider()
+{
+    QVERIFY(m_flood.port() != 0);
+    const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+    const auto closeClient = qScopeGuard([client] { ::close(client); });
+    const int small = 64 * 1024;
+    ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    timeval timeout{20, 0};
+    ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(m_port);
+    QCOMPARE(::connect(client, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    const QByteArray body = chatBody(u"flood-model"_s, true);
+    const QByteArray request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                               "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    QCOMPARE(::send(client, request.constData(), size_t(request.size()), MSG_NOSIGNAL), ssize_t(request.size()));
+    char buffer[65536];
+    QVERIFY(::recv(client, buffer, 1024, 0) > 0);   // the head, and the stream's start
+
+    // The client reads no more: what the provider could send settles.
+    QTRY_VERIFY_WITH_TIMEOUT(m_flood.sent() > 0, 5000);
+    qint64 settled = -1;
+    for (int round = 0; round < 50 && settled != m_flood.sent(); ++round) {
+        settled = m_flood.sent();
+        QTest::qWait(300);
+    }
+    // The kernel's buffers on the way hold some MiB (loopback grows them up to 32 MiB); without
+    // the pause the gateway read all 128 MiB.
+    QVERIFY2(settled < 64LL * 1024 * 1024, qPrintable(QString::number(settled)));
+
+    // It reads: everything arrives, the usage is the provider's.
+    qint64 received = 0;
+    QByteArray tail;
+    while (!tail.endsWith("0\r\n\r\n")) {
+        const ssize_t got = ::recv(client, buffer, sizeof buffer, 0);
+        QVERIFY2(got > 0, "the stream ended early");
+        received += got;
+        tail = QByteArray(tail + QByteArray(buffer, got)).right(64);
+    }
+    QVERIFY(received > 128LL * 1024 * 1024);
+    QVERIFY(tail.contains("[DONE]"));
+    QTRY_VERIFY_WITH_TIMEOUT(spendRows().last().completionTokens == 777, 3000);
+    QCOMPARE(spendRows().last().status, u"success"_s);
 }
 
 // A non-streamed call's provider answers (and bills) it whether or not its client waits: the

@@ -91,6 +91,7 @@ private slots:
     void connectionRefused();
     void cancelBeforeHead();
     void cancelFromInsideOnData();
+    void pausedFromInsideOnDataUntilResumed();
     void cancelFromInsideOnHead();
     void cancelOtherCallFromCallback();
     void cancelUnknownAndFinishedIds();
@@ -413,6 +414,39 @@ void TestUpstreamClient::cancelFromInsideOnData()
     QCOMPARE(log->dones, 0);
     QCOMPARE(client.activeCalls(), 0);
     QVERIFY(m_fake.emitTimes(0).size() < 23);  // cut before the end
+}
+
+// A relay whose client reads slowly stops reading the provider (backpressure): nothing arrives
+// while paused, and the rest of the answer, whole, once resumed.
+void TestUpstreamClient::pausedFromInsideOnDataUntilResumed()
+{
+    m_fake.setStreamChunks(8, 10ms);
+    UpstreamClient client(options());
+    auto log = std::make_shared<CallLog>();
+    auto id = std::make_shared<UpstreamCallId>(0);
+    UpstreamHandlers handlers = recordInto(log);
+    handlers.onData = [log, id, &client](const QByteArray &chunk) {
+        ++log->dataCalls;
+        log->body += chunk;
+        if (log->dataCalls == 1) {
+            client.setPaused(*id, true);
+            client.setPaused(*id, true);  // twice: still one pause
+        }
+    };
+    *id = client.start(chatRequest(m_fake.baseUrl(), chatBody(true, true)), handlers);
+    QTRY_COMPARE_WITH_TIMEOUT(log->dataCalls, 1, 3000);
+    // The fake writes all of it within ~150 ms; none of it is read while paused.
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.emitTimes(0).size(), 12, 3000);
+    QTest::qWait(200);
+    QCOMPARE(log->dataCalls, 1);
+    QCOMPARE(log->dones, 0);
+    client.setPaused(*id, false);
+    QTRY_COMPARE_WITH_TIMEOUT(log->dones, 1, 3000);
+    QCOMPARE(log->result.status, UpstreamResult::Status::Ok);
+    QVERIFY(log->body.contains("data: [DONE]"));
+    QCOMPARE(log->body.count("data: "), 12);
+    client.setPaused(*id, true);   // a finished id: harmless
+    client.setPaused(4242, false); // an unknown one too
 }
 
 void TestUpstreamClient::cancelFromInsideOnHead()
