@@ -311,6 +311,8 @@ void ConfigParser::readServicePrices(const YAML::Node &map, const QString &prefi
     number("file_search_cost_per_1k_calls", d.fileSearchCostPer1kCalls);
     number("code_interpreter_cost_per_session", d.codeInterpreterCostPerSession);
     number("image_generation_cost_per_call", d.imageGenerationCostPerCall);
+    number("input_cost_per_audio_token", d.inputCostPerAudioToken);
+    number("output_cost_per_audio_token", d.outputCostPerAudioToken);
     if (d.webSearchCostPerQuery)
         return;
     const Field search = field(map, "search_context_cost_per_query", prefix);
@@ -768,6 +770,8 @@ constexpr JsonRule kJsonRules[] = {
     {"litellm_params", "file_search_cost_per_1k_calls", JsonKind::Number},
     {"litellm_params", "code_interpreter_cost_per_session", JsonKind::Number},
     {"litellm_params", "image_generation_cost_per_call", JsonKind::Number},
+    {"litellm_params", "input_cost_per_audio_token", JsonKind::Number},
+    {"litellm_params", "output_cost_per_audio_token", JsonKind::Number},
     {"model_info", "id", JsonKind::String},
     {"model_info", "access_groups", JsonKind::StringList},
     {"model_info", "base_model", JsonKind::String},

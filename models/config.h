@@ -52,6 +52,10 @@ struct Deployment
     // image_generation_cost_per_call (USD per image the Responses API's tool makes).
     std::optional<double> codeInterpreterCostPerSession;
     std::optional<double> imageGenerationCostPerCall;
+    // input_cost_per_audio_token, output_cost_per_audio_token (LiteLLM's names, USD per audio
+    // token): else the catalogue's audio rates, else the text rates.
+    std::optional<double> inputCostPerAudioToken;
+    std::optional<double> outputCostPerAudioToken;
     std::optional<QString> mockResponse;
     QString id;                 // model_info.id, or a stable hash of the entry
     QStringList accessGroups;   // model_info.access_groups

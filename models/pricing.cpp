@@ -76,6 +76,8 @@ struct PriceSet
     std::optional<Rate> output;
     std::optional<Rate> cacheRead;
     std::optional<Rate> cacheWrite;
+    std::optional<Rate> inputAudio;
+    std::optional<Rate> outputAudio;
 };
 
 // One entry of a model's `prices`: a price set and when it applies.
@@ -271,6 +273,8 @@ Result<PriceSet> parsePriceSet(const QJsonValue &value, const QString &where)
         { &PriceSet::output, u"output_mtok"_s, u"output_text_mtok"_s },
         { &PriceSet::cacheRead, u"cache_read_mtok"_s, u"cache_text_read_mtok"_s },
         { &PriceSet::cacheWrite, u"cache_write_mtok"_s, u"cache_text_write_mtok"_s },
+        { &PriceSet::inputAudio, u"input_audio_mtok"_s, u"input_audio_mtok"_s },
+        { &PriceSet::outputAudio, u"output_audio_mtok"_s, u"output_audio_mtok"_s },
     };
     for (const auto &f : fields) {
         const QString &key = object.contains(f.key) ? f.key : f.textKey;
@@ -518,6 +522,10 @@ ModelPrice toModelPrice(const Hit &hit, const QDateTime &at)
         price.cacheReadPerToken = set.cacheRead->base;
     if (set.cacheWrite)
         price.cacheWritePerToken = set.cacheWrite->base;
+    if (set.inputAudio)
+        price.inputAudioPerToken = set.inputAudio->base;
+    if (set.outputAudio)
+        price.outputAudioPerToken = set.outputAudio->base;
     price.source = u"catalogue:"_s + hit.provider->id + u'/' + hit.model->id;
     price.contextWindow = hit.model->contextWindow;
     mergeTiers(price.tiers, set.input, &PriceTier::inputPerToken);
@@ -579,6 +587,8 @@ ModelPrice ModelPrice::scaledBy(double factor) const
     scale(scaled.cacheReadPerToken);
     scale(scaled.cacheWritePerToken);
     scale(scaled.cacheWrite1hPerToken);
+    scale(scaled.inputAudioPerToken);
+    scale(scaled.outputAudioPerToken);
     for (PriceTier &step : scaled.tiers) {
         scale(step.inputPerToken);
         scale(step.outputPerToken);
@@ -618,7 +628,8 @@ NanoUsd ModelPrice::toolCost(const ToolUses &tools) const
 }
 
 NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens,
-                         qint64 cacheWriteTokens, qint64 cacheWrite1hTokens, const ToolUses &tools) const
+                         qint64 cacheWriteTokens, qint64 cacheWrite1hTokens, const ToolUses &tools,
+                         qint64 audioPromptTokens, qint64 audioCompletionTokens) const
 {
     promptTokens = std::max<qint64>(promptTokens, 0);
     cachedTokens = std::clamp<qint64>(cachedTokens, 0, promptTokens);
@@ -626,12 +637,17 @@ NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 ca
     cacheWrite1hTokens = std::clamp<qint64>(cacheWrite1hTokens, 0, cacheWriteTokens);
     const ModelPrice flat = forPromptSize(promptTokens);
     const qint64 plain = promptTokens - cachedTokens - cacheWriteTokens;
+    const qint64 audioIn = std::clamp<qint64>(audioPromptTokens, 0, plain);
+    completionTokens = std::max<qint64>(completionTokens, 0);
+    const qint64 audioOut = std::clamp<qint64>(audioCompletionTokens, 0, completionTokens);
     // Saturating: no count can wrap the sum into a negative (or small) cost.
-    NanoUsd total = tokenCost(plain, flat.inputPerToken);
+    NanoUsd total = tokenCost(plain - audioIn, flat.inputPerToken);
+    total = addSaturated(total, tokenCost(audioIn, flat.inputAudioRate()));
     total = addSaturated(total, tokenCost(cachedTokens, flat.cacheReadPerToken.value_or(flat.inputPerToken)));
     total = addSaturated(total, tokenCost(cacheWriteTokens - cacheWrite1hTokens, flat.cacheWriteRate()));
     total = addSaturated(total, tokenCost(cacheWrite1hTokens, flat.cacheWrite1hRate()));
-    total = addSaturated(total, tokenCost(std::max<qint64>(completionTokens, 0), flat.outputPerToken));
+    total = addSaturated(total, tokenCost(completionTokens - audioOut, flat.outputPerToken));
+    total = addSaturated(total, tokenCost(audioOut, flat.outputAudioRate()));
     return tools.isEmpty() ? total : addSaturated(total, toolCost(tools));
 }
 
@@ -816,7 +832,8 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
                  || deployment.cacheReadCostPerTokenPriority || deployment.inputCostPerTokenFlex
                  || deployment.outputCostPerTokenFlex || deployment.cacheReadCostPerTokenFlex
                  || deployment.webSearchCostPerQuery || deployment.fileSearchCostPer1kCalls
-                 || deployment.codeInterpreterCostPerSession || deployment.imageGenerationCostPerCall))
+                 || deployment.codeInterpreterCostPerSession || deployment.imageGenerationCostPerCall
+                 || deployment.inputCostPerAudioToken || deployment.outputCostPerAudioToken))
             return price;
         price->priority = {deployment.inputCostPerTokenPriority, deployment.outputCostPerTokenPriority,
                            deployment.cacheReadCostPerTokenPriority};
@@ -830,6 +847,10 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
             price->codeInterpreterPerSession = *deployment.codeInterpreterCostPerSession;
         if (deployment.imageGenerationCostPerCall)
             price->imageGenerationPerCall = *deployment.imageGenerationCostPerCall;
+        if (deployment.inputCostPerAudioToken)
+            price->inputAudioPerToken = *deployment.inputCostPerAudioToken;
+        if (deployment.outputCostPerAudioToken)
+            price->outputAudioPerToken = *deployment.outputCostPerAudioToken;
         return price;
     };
     if (!configInput && !configOutput)
@@ -837,8 +858,12 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
 
     // A config price is flat: it replaces the catalogue's tiers and cache price for its side.
     ModelPrice price;
-    if (catalogue)
+    if (catalogue) {
         price.contextWindow = catalogue->contextWindow;  // the model's limit, whoever prices it
+        // A text price says nothing of audio: its rates stay the catalogue's unless configured.
+        price.inputAudioPerToken = catalogue->inputAudioPerToken;
+        price.outputAudioPerToken = catalogue->outputAudioPerToken;
+    }
     price.inputPerToken
         = configInput ? *deployment.inputCostPerToken : (catalogue ? catalogue->inputPerToken : 0.0);
     price.outputPerToken

@@ -92,6 +92,11 @@ struct ModelPrice
     // price for 5 minutes, 2 × for an hour (the catalogue lists no 1-hour price).
     std::optional<double> cacheWritePerToken;
     std::optional<double> cacheWrite1hPerToken;
+    // Audio tokens (OpenAI's prompt_tokens_details / completion_tokens_details.audio_tokens, part
+    // of the prompt and completion tokens): their own rates (gpt-audio: $32 and $64 a million
+    // against $2.50 and $10 for text). None = the text rate. Flat: the prompt-size tiers are text's.
+    std::optional<double> inputAudioPerToken;
+    std::optional<double> outputAudioPerToken;
     // "config", "catalogue:<provider>/<model id>", or "config+catalogue:<provider>/<model id>"
     // when config.yaml priced one side and the catalogue the other.
     QString source;
@@ -129,10 +134,12 @@ struct ModelPrice
     // Each part is rounded once to the nano-dollar, so sums of costs never drift.
     // `cacheWriteTokens` (part of promptTokens too) pay the cache-write rate, of which
     // `cacheWrite1hTokens` the 1-hour one.
-    // `tools` adds each server-side tool use at its fee.
+    // `tools` adds each server-side tool use at its fee. `audioPromptTokens` (of the uncached
+    // prompt) and `audioCompletionTokens` (of the output) pay the audio rates.
     [[nodiscard]] NanoUsd cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens = 0,
                                qint64 cacheWriteTokens = 0, qint64 cacheWrite1hTokens = 0,
-                               const ToolUses &tools = {}) const;
+                               const ToolUses &tools = {}, qint64 audioPromptTokens = 0,
+                               qint64 audioCompletionTokens = 0) const;
     // The per-use fees of `tools` alone.
     [[nodiscard]] NanoUsd toolCost(const ToolUses &tools) const;
 
@@ -148,6 +155,8 @@ struct ModelPrice
     // The rates cache writes pay once the tiers for `promptTokens` apply (see above).
     [[nodiscard]] double cacheWriteRate() const { return cacheWritePerToken.value_or(inputPerToken * 1.25); }
     [[nodiscard]] double cacheWrite1hRate() const { return cacheWrite1hPerToken.value_or(inputPerToken * 2.0); }
+    [[nodiscard]] double inputAudioRate() const { return inputAudioPerToken.value_or(inputPerToken); }
+    [[nodiscard]] double outputAudioRate() const { return outputAudioPerToken.value_or(outputPerToken); }
 };
 
 struct CatalogueData;
@@ -161,8 +170,8 @@ struct CatalogueData;
 // one of the provider's fallback_model_providers (azure → openai, anthropic). String clauses
 // compare case-insensitively; `regex` is an unanchored search. Time-dependent prices: the last
 // conditional price whose constraint holds at `at` (start_date, in UTC; or a daily UTC time
-// window, which may wrap past midnight), else the first. Only text tokens are priced: audio,
-// image and per-request prices of the catalogue are not read; an entry that lists no text
+// window, which may wrap past midnight), else the first. Text and audio tokens are priced (audio
+// flat, at its base rate); image and per-request prices of the catalogue are not read; an entry that lists no text
 // price ("moderation", the ":free" models) is free, not unknown.
 //
 // A loaded catalogue never changes; copies share the parsed data.

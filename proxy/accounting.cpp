@@ -577,11 +577,17 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     // Cache writes cost more than input (Anthropic: 1.25× for 5 minutes, 2× for an hour).
     const auto upperBound = [&](qint64 prompt) {
         const qint64 writes = extras.cacheWrites == CacheWrites::None ? 0 : prompt;
-        return price->cost(prompt, output.bound, 0, writes, extras.cacheWrites == CacheWrites::OneHour ? writes : 0,
-                           extras.expectedTools);
+        const qint64 writes1h = extras.cacheWrites == CacheWrites::OneHour ? writes : 0;
+        const NanoUsd text = price->cost(prompt, output.bound, 0, writes, writes1h, extras.expectedTools);
+        return extras.audioOutput
+            ? std::max(text, price->cost(prompt, output.bound, 0, writes, writes1h, extras.expectedTools, 0, output.bound))
+            : text;
     };
     const auto estimate = [&](qint64 prompt) {
-        return price->cost(prompt, output.estimate, 0, 0, 0, extras.expectedTools);
+        const NanoUsd text = price->cost(prompt, output.estimate, 0, 0, 0, extras.expectedTools);
+        return extras.audioOutput
+            ? std::max(text, price->cost(prompt, output.estimate, 0, 0, 0, extras.expectedTools, 0, output.estimate))
+            : text;
     };
     request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();

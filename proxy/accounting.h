@@ -53,6 +53,9 @@ struct PromptExtras
     // Server-side tools the request declares, one use of each (their fees are billed per use,
     // on top of the tokens): reserve mode holds their fees.
     ToolUses expectedTools;
+    // The answer may be audio (chat's `audio` output options): its output is bounded and
+    // estimated at the dearer of the audio and the text rates.
+    bool audioOutput = false;
 };
 
 class RequestScan;

@@ -558,7 +558,8 @@ NanoUsd RelayCall::cost(bool *priceUnknown) const
     const ServiceTier tier = m_answerTier.isEmpty() ? m_params.requestedTier : serviceTierOf(m_answerTier);
     const auto costAt = [&](const ModelPrice &rates) {
         return rates.cost(m_usage->promptTokens, m_usage->completionTokens, m_usage->cachedTokens,
-                          m_usage->cacheWriteTokens, m_usage->cacheWrite1hTokens, tools);
+                          m_usage->cacheWriteTokens, m_usage->cacheWrite1hTokens, tools, m_usage->audioPromptTokens,
+                          m_usage->audioCompletionTokens);
     };
     return tier == ServiceTier::Standard ? costAt(*price) : costAt(price->forServiceTier(tier));
 }
@@ -603,6 +604,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         held.completionTokens = std::max<qint64>(m_params.heldOutputTokens, 0);
         held.totalTokens = held.promptTokens + held.completionTokens;
         held.tools = held.tools.atLeast(m_params.expectedTools);
+        if (m_params.audioOutput)
+            held.audioCompletionTokens = held.completionTokens;
         m_usage = held;
         row.costEstimated = true;
     } else if (charged && !m_usage) {
@@ -618,8 +621,11 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         estimate.completionTokens = countedOutput();
         // A model that reasons unseen was billed for thinking the relayed text does not show
         // (a stream left while it reasoned): at least what admission held for its output.
-        if (m_params.reasonsUnseen)
+        // So is an audio answer, whose sound the text does not count.
+        if (m_params.reasonsUnseen || m_params.audioOutput)
             estimate.completionTokens = std::max(estimate.completionTokens, m_params.heldOutputTokens);
+        if (m_params.audioOutput)
+            estimate.audioCompletionTokens = estimate.completionTokens;
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
         estimate.tools = estimate.tools.atLeast(m_params.expectedTools);
         m_usage = estimate;

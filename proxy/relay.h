@@ -67,6 +67,9 @@ public:
         // left or broken before it) is then at least `heldOutputTokens`.
         std::optional<bool> reasoningAsked;
         bool reasonsUnseen = false;
+        // The answer may be audio (PromptExtras::audioOutput): output charged without the
+        // answer's usage is charged as audio, at least `heldOutputTokens` of it.
+        bool audioOutput = false;
         // The request declared tools the provider runs (web search, file search, …): a Responses
         // answer's tool calls are counted and billed per use.
         bool hostedTools = false;

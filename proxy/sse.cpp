@@ -82,14 +82,21 @@ std::optional<Usage> chatUsage(const Source &usage)
     const std::optional<qint64> completion = usage.count("completion_tokens");
     const std::optional<qint64> total = usage.count("total_tokens");
     // Cached prompt tokens are billed at the cache-read price (part of prompt_tokens).
-    const std::optional<qint64> cached = usage.child("prompt_tokens_details").count("cached_tokens");
-    if (!prompt || !completion || !total || !cached || !(usage.has("prompt_tokens") || usage.has("completion_tokens")))
+    const auto promptDetails = usage.child("prompt_tokens_details");
+    const std::optional<qint64> cached = promptDetails.count("cached_tokens");
+    // Audio tokens cost more than text (gpt-audio: 12.8× in, 6.4× out).
+    const std::optional<qint64> audioIn = promptDetails.count("audio_tokens");
+    const std::optional<qint64> audioOut = usage.child("completion_tokens_details").count("audio_tokens");
+    if (!prompt || !completion || !total || !cached || !audioIn || !audioOut
+        || !(usage.has("prompt_tokens") || usage.has("completion_tokens")))
         return std::nullopt;
     Usage result;
     result.promptTokens = *prompt;
     result.completionTokens = *completion;
     result.totalTokens = usage.has("total_tokens") ? *total : *prompt + *completion;
     result.cachedTokens = std::min(*cached, *prompt);
+    result.audioPromptTokens = std::min(*audioIn, *prompt);
+    result.audioCompletionTokens = std::min(*audioOut, *completion);
     return result;
 }
 

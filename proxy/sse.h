@@ -19,6 +19,10 @@ struct Usage
     qint64 cachedTokens = 0;      // prompt_tokens_details.cached_tokens: part of promptTokens
     qint64 cacheWriteTokens = 0;  // Anthropic's cache_creation_input_tokens: part of promptTokens
     qint64 cacheWrite1hTokens = 0;  // the part of cacheWriteTokens written for an hour
+    // prompt_tokens_details.audio_tokens and completion_tokens_details.audio_tokens (chat):
+    // parts of promptTokens and completionTokens, priced at the audio rates.
+    qint64 audioPromptTokens = 0;
+    qint64 audioCompletionTokens = 0;
     // Server-side tools the provider ran (Anthropic's usage.server_tool_use; the Responses
     // API's output items, counted by the relay): billed per use.
     ToolUses tools;

@@ -225,6 +225,10 @@ QJsonObject componentSchemas()
                       number(u"USD per code interpreter container the provider creates (default 0.03)"_s)},
                      {u"image_generation_cost_per_call"_s,
                       number(u"USD per image the Responses API's image generation tool makes (default 0.25)"_s)},
+                     {u"input_cost_per_audio_token"_s,
+                      number(u"USD per audio prompt token (default: the catalogue's, else the input price)"_s)},
+                     {u"output_cost_per_audio_token"_s,
+                      number(u"USD per audio output token (default: the catalogue's, else the output price)"_s)},
                      {u"mock_response"_s, str()}},
                     {u"model"_s}));
     s.insert(u"ModelInfo"_s,

@@ -331,11 +331,14 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         return;
     }
     const std::optional<bool> reasoning = chatAsksReasoning(fields);
-    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked, site, tier, webSearch, reasoning](
-                       const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
-                       PromptExtras &extras) mutable {
+    // Chat's audio output options (with modalities ["text", "audio"]): the answer is spoken.
+    const bool audioOutput = type == CallType::ChatCompletion && fields.type("audio"_L1) == QJsonValue::Object;
+    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked, site, tier, webSearch, reasoning,
+                    audioOutput](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
+                                 PromptExtras &extras) mutable {
         params.dialect = dialectName(type);
         params.reasoningAsked = reasoning;
+        params.audioOutput = extras.audioOutput = audioOutput;
         if (partial && (deployment.provider == Provider::Anthropic || deployment.provider == Provider::Mock
                         || deployment.mockResponse)) {
             body = QJsonDocument::fromJson(raw).object();   // translated, or answered by the mock: all of it
@@ -1065,6 +1068,8 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
              price ? QJsonValue(price->fileSearchPerCall * 1000.0) : QJsonValue(QJsonValue::Null)},
             {u"code_interpreter_cost_per_session"_s, perToken(&ModelPrice::codeInterpreterPerSession)},
             {u"image_generation_cost_per_call"_s, perToken(&ModelPrice::imageGenerationPerCall)},
+            {u"input_cost_per_audio_token"_s, price ? QJsonValue(price->inputAudioRate()) : QJsonValue(QJsonValue::Null)},
+            {u"output_cost_per_audio_token"_s, price ? QJsonValue(price->outputAudioRate()) : QJsonValue(QJsonValue::Null)},
             {u"price_unknown"_s, !price.has_value()},
             {u"price_source"_s, price ? QJsonValue(price->source) : QJsonValue(QJsonValue::Null)},
             {u"max_tokens"_s, deployment.maxTokens ? QJsonValue(*deployment.maxTokens) : QJsonValue(QJsonValue::Null)},

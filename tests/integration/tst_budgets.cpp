@@ -85,6 +85,7 @@ private Q_SLOTS:
     void escapedKeysReadAsTheProviderReadsThem();
     void anotherMakersTokensAreBoundedByBytes();
     void hugePromptsAreBoundedByTheirBytes();
+    void aSpokenAnswerIsBoundedAndBilledAtTheAudioRate();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
     void rpmLimitWithHeaders();
@@ -165,6 +166,12 @@ std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode,
     slow.maxTokens = 5000;
     slow.timeoutSeconds = 0.3;
     config.models.append(slow);
+    // Audio output at 8× the text rate (output_cost_per_audio_token).
+    Deployment spoken = priced;
+    spoken.modelName = u"spoken"_s;
+    spoken.id = u"spoken-1"_s;
+    spoken.outputCostPerAudioToken = OutputPrice * 8;
+    config.models.append(spoken);
     config.general.budgetEnforcement = mode;
     config.litellm.maxBudget = globalBudget;
     auto gateway = std::make_unique<GatewayFixture>(config);
@@ -968,6 +975,53 @@ void TestBudgets::hugePromptsAreBoundedByTheirBytes()
                                                       QJsonDocument(request).toJson(QJsonDocument::Compact));
     QCOMPARE(refused.status, 429);
     QCOMPARE(m_fake.requestCount(), 0);
+}
+
+// Audio costs more than text (gpt-audio's output: $64 a million against $10). A spoken answer was
+// bounded and billed at the text rate: a strict $0.02 let 2,000 audio tokens ($0.032) through,
+// and the spend log charged them $0.004.
+void TestBudgets::aSpokenAnswerIsBoundedAndBilledAtTheAudioRate()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.02}});
+    const auto ask = [&](bool spoken, int maxTokens) {
+        QJsonObject request{{u"model"_s, u"spoken"_s}, {u"max_tokens"_s, maxTokens},
+                            {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Say hi"_s}}}}};
+        if (spoken) {
+            request.insert(u"modalities"_s, QJsonArray{u"text"_s, u"audio"_s});
+            request.insert(u"audio"_s, QJsonObject{{u"voice"_s, u"alloy"_s}, {u"format"_s, u"wav"_s}});
+        }
+        return m_gateway->client(key)->post("/v1/chat/completions", QJsonDocument(request).toJson(QJsonDocument::Compact));
+    };
+    QCOMPARE(ask(true, 2000).status, 429);   // 2,000 audio tokens: $0.032
+    QCOMPARE(m_fake.requestCount(), 0);
+    QCOMPARE(ask(false, 2000).status, 200);  // 2,000 text tokens: $0.004
+
+    // The provider's usage says how much of it was audio: billed at its rate.
+    m_fake.setErrorResponse(200, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+                                 "\"message\":{\"role\":\"assistant\",\"content\":null,\"audio\":{\"id\":\"a\","
+                                 "\"data\":\"AAAA\",\"transcript\":\"Hi\"}},\"finish_reason\":\"stop\"}],"
+                                 "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":100,\"total_tokens\":110,"
+                                 "\"completion_tokens_details\":{\"audio_tokens\":80}}}");
+    const auto answered = ask(true, 500);
+    QCOMPARE(answered.status, 200);
+    QCOMPARE(usdToNanos(answered.header("x-litellm-response-cost").toDouble()),
+             usdToNanos(10 * InputPrice) + usdToNanos(20 * OutputPrice) + usdToNanos(80 * OutputPrice * 8));
+
+    // A spoken stream cut before its usage: its sound is not in the relayed text, so it is
+    // charged the output held for it, as audio.
+    m_fake.setErrorResponse(0, {});
+    m_fake.setStreamChunks(6, 5ms);
+    m_fake.setStreamBreak(2, false);
+    const double before = keySpend(*m_gateway, key);
+    QJsonObject streamed{{u"model"_s, u"spoken"_s}, {u"max_tokens"_s, 500}, {u"stream"_s, true},
+                         {u"audio"_s, QJsonObject{{u"voice"_s, u"alloy"_s}, {u"format"_s, u"pcm16"_s}}},
+                         {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Say hi"_s}}}}};
+    QCOMPARE(m_gateway->client(key)->post("/v1/chat/completions", QJsonDocument(streamed).toJson(QJsonDocument::Compact)).status,
+             200);
+    const NanoUsd charged = usdToNanos(keySpend(*m_gateway, key) - before);
+    const NanoUsd heldAsAudio = usdToNanos(500 * OutputPrice * 8);
+    QVERIFY2(charged >= heldAsAudio && charged < heldAsAudio + usdToNanos(100 * InputPrice), qPrintable(QString::number(charged)));
 }
 
 void TestBudgets::eachLimitedScopeHasItsHeaders()

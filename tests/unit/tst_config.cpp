@@ -357,7 +357,9 @@ void TestConfig::serviceTierAndToolPrices()
                             "      search_context_cost_per_query: 0.025\n"
                             "      file_search_cost_per_1k_calls: 2.5\n"
                             "      code_interpreter_cost_per_session: 0.12\n"
+                            "      input_cost_per_audio_token: 0.00004\n"
                             "    model_info:\n"
+                            "      output_cost_per_audio_token: 0.00008\n"
                             "      image_generation_cost_per_call: 0.04\n"
                             "      output_cost_per_token_flex: 0.000005\n"
                             "      input_cost_per_token_priority: 1\n"   // litellm_params wins
@@ -384,6 +386,8 @@ void TestConfig::serviceTierAndToolPrices()
     QCOMPARE(first.fileSearchCostPer1kCalls, std::optional<double>(2.5));
     QCOMPARE(first.codeInterpreterCostPerSession, std::optional<double>(0.12));
     QCOMPARE(first.imageGenerationCostPerCall, std::optional<double>(0.04));
+    QCOMPARE(first.inputCostPerAudioToken, std::optional<double>(0.00004));
+    QCOMPARE(first.outputCostPerAudioToken, std::optional<double>(0.00008));
     const Deployment &second = config->models.at(1);
     QCOMPARE(second.webSearchCostPerQuery, std::optional<double>(0.05));  // the dearest context size
     QCOMPARE(second.cacheReadCostPerTokenFlex, std::optional<double>(0.0000001));

@@ -116,6 +116,7 @@ private slots:
     void serviceTierNames_data();
     void serviceTierNames();
     void toolFees();
+    void audioTokensPayTheAudioRates();
     void defaultClaudeModelsArePricedLikeTheCatalogue();
     void perTokenConversionIsExact_data();
     void perTokenConversionIsExact();
@@ -826,6 +827,46 @@ void TestPricing::toolFees()
     QVERIFY(price && price->source.startsWith(u"catalogue:"_s));
     QCOMPARE(price->toolCost({1, 0}), NanoUsd(20'000'000));
     QCOMPARE(price->forServiceTier(ServiceTier::Priority).toolCost({1, 0}), NanoUsd(20'000'000));
+}
+
+// gpt-audio bills audio at $32 in and $64 out a million against $2.50 and $10 for text: audio
+// tokens were billed at the text rates (a spoken answer 6.4× under its bill).
+void TestPricing::audioTokensPayTheAudioRates()
+{
+    Deployment audio;
+    audio.provider = Provider::OpenAI;
+    audio.upstreamModel = u"gpt-audio"_s;
+    auto price = m_real.priceFor(audio);
+    QVERIFY(price && price->source.startsWith(u"catalogue:openai/"_s));
+    QCOMPARE(price->inputAudioRate(), 0.000032);
+    QCOMPARE(price->outputAudioRate(), 0.000064);
+    // 1000 prompt tokens of which 400 audio, 500 output of which 300 audio.
+    QCOMPARE(price->cost(1000, 500, 0, 0, 0, {}, 400, 300),
+             NanoUsd(600 * 2500 + 400 * 32000 + 200 * 10000 + 300 * 64000));
+    // Cached tokens are never audio twice; audio never exceeds what it is part of.
+    QCOMPARE(price->cost(1000, 500, 800, 0, 0, {}, 400, 900),
+             NanoUsd(800 * 2500 + 200 * 32000 + 500 * 64000));  // no cache price: cached at the input rate
+    QCOMPARE(price->cost(1000, 500, 0, 0, 0, {}, -5, -5), price->cost(1000, 500));
+    // Priority and scaled prices scale the audio rates too.
+    QCOMPARE(price->scaledBy(2.0).outputAudioRate(), 0.000128);
+
+    // A text price from config keeps the catalogue's audio rates; config's audio rates win.
+    audio.inputCostPerToken = 0.000002;
+    audio.outputCostPerToken = 0.000008;
+    price = m_real.priceFor(audio);
+    QCOMPARE(price->outputAudioRate(), 0.000064);
+    audio.inputCostPerAudioToken = 0.00004;
+    audio.outputCostPerAudioToken = 0.00008;
+    price = m_real.priceFor(audio);
+    QCOMPARE(price->cost(100, 100, 0, 0, 0, {}, 100, 100), NanoUsd(100 * 40000 + 100 * 80000));
+    // No audio rate anywhere: the text rates.
+    Deployment text;
+    text.provider = Provider::OpenAI;
+    text.upstreamModel = u"my-model"_s;
+    text.inputCostPerToken = 0.000001;
+    text.outputCostPerToken = 0.000002;
+    price = m_real.priceFor(text);
+    QCOMPARE(price->cost(100, 100, 0, 0, 0, {}, 50, 50), price->cost(100, 100));
 }
 
 void TestPricing::cacheWritePrices()

@@ -126,6 +126,8 @@ private Q_SLOTS:
 
         QTest::newRow("chat") << json("{'prompt_tokens':42,'completion_tokens':17,'total_tokens':59,'prompt_tokens_details':{'cached_tokens':8,'audio_tokens':0},'completion_tokens_details':{'reasoning_tokens':3}}")
                               << true;
+        QTest::newRow("chat audio") << json("{'prompt_tokens':42,'completion_tokens':17,'total_tokens':59,'prompt_tokens_details':{'cached_tokens':8,'audio_tokens':30},'completion_tokens_details':{'audio_tokens':12}}")
+                                    << true;
         QTest::newRow("no total") << json("{ 'prompt_tokens' : 5 , 'completion_tokens' : 6 }") << true;
         QTest::newRow("responses") << json("{'input_tokens':42,'input_tokens_details':{'cached_tokens':50},'output_tokens':17,'output_tokens_details':{'reasoning_tokens':0},'total_tokens':59}")
                                    << true;
@@ -177,7 +179,32 @@ private Q_SLOTS:
             QCOMPARE(read->cacheWriteTokens, parsed->cacheWriteTokens);
             QCOMPARE(read->cacheWrite1hTokens, parsed->cacheWrite1hTokens);
             QCOMPARE(read->tools.webSearches, parsed->tools.webSearches);
+            QCOMPARE(read->audioPromptTokens, parsed->audioPromptTokens);
+            QCOMPARE(read->audioCompletionTokens, parsed->audioCompletionTokens);
         }
+    }
+    // Chat's audio tokens (parts of the prompt and completion tokens) are read for their rates;
+    // no more of them than the tokens they are part of, and a count that is no number makes the
+    // block unusable.
+    void chatUsageReadsAudioTokens()
+    {
+        const QByteArray text = json("{'prompt_tokens':120,'completion_tokens':300,'total_tokens':420,"
+                                     "'prompt_tokens_details':{'cached_tokens':0,'audio_tokens':100},"
+                                     "'completion_tokens_details':{'reasoning_tokens':0,'audio_tokens':250}}");
+        for (const std::optional<Usage> &usage : {usageFromText(UsageDialect::Chat, text),
+                                                  usageFromChat(QJsonDocument::fromJson(text).object())}) {
+            QVERIFY(usage.has_value());
+            QCOMPARE(usage->audioPromptTokens, 100);
+            QCOMPARE(usage->audioCompletionTokens, 250);
+        }
+        const auto capped = usageFromText(UsageDialect::Chat, json("{'prompt_tokens':10,'completion_tokens':5,"
+                                                                   "'prompt_tokens_details':{'audio_tokens':99},"
+                                                                   "'completion_tokens_details':{'audio_tokens':99}}"));
+        QVERIFY(capped.has_value());
+        QCOMPARE(capped->audioPromptTokens, 10);
+        QCOMPARE(capped->audioCompletionTokens, 5);
+        QVERIFY(!usageFromText(UsageDialect::Chat, json("{'prompt_tokens':10,'completion_tokens':5,"
+                                                        "'completion_tokens_details':{'audio_tokens':'9'}}")));
     }
     // Anthropic bills each web search it ran (usage.server_tool_use.web_search_requests).
     void anthropicUsageCountsWebSearches()
