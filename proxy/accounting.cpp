@@ -595,12 +595,18 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
         request.upperBoundCost = upperBound(promptBound);
         request.estimatedCost = estimate(promptBound);
     }
+    bool countDeferred = false;
     request.refine = [&](qint64 &tokens, NanoUsd &upperBoundCost, NanoUsd &estimated) {
         if (tokens > MaxTokenizedBytes)
             return;   // the bytes stand (MaxTokenizedBytes)
-        const qint64 exact = std::max<qint64>(
-            1, addSaturated(extras.exactPrompt ? extras.exactPrompt() : countRequestPromptTokens(body, model),
-                            std::max<qint64>(extras.hiddenTokens, 0)));
+        if (!extras.exactPromptCount && extras.countOffThread && tokens > InlineCountTokens) {
+            countDeferred = true;   // the bound stands for now (needsExactCount)
+            return;
+        }
+        const qint64 counted = extras.exactPromptCount ? *extras.exactPromptCount
+                               : extras.exactPrompt    ? extras.exactPrompt()
+                                                       : countRequestPromptTokens(body, model);
+        const qint64 exact = std::max<qint64>(1, addSaturated(counted, std::max<qint64>(extras.hiddenTokens, 0)));
         if (exact >= tokens)
             return;
         tokens = exact;
@@ -633,6 +639,10 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
             return decision;
         }
         decision.leaseNeeds = admission.leaseNeeds;
+        return decision;
+    }
+    if (!admission.admitted() && countDeferred) {
+        decision.needsExactCount = true;   // counted elsewhere, then admitted again
         return decision;
     }
     if (!admission.admitted()) {

@@ -160,7 +160,11 @@ bool OpenAIController::strictBudgets() const
     return m_services.accounting && m_services.accounting->ledger().enforcement() == BudgetEnforcement::Strict;
 }
 
-OpenAIController::~OpenAIController() = default;
+OpenAIController::~OpenAIController()
+{
+    if (m_counting)
+        m_counting->waitForDone();   // its answers then find m_alive gone
+}
 
 void OpenAIController::registerRoutes(Router &router)
 {
@@ -833,6 +837,40 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     admitAndRelay(context.caller, std::move(params), shaped, std::move(responder), recorder);
 }
 
+void OpenAIController::countThenAdmit(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,
+                                      ResponderPtr responder, const std::shared_ptr<RefusalRecorder> &recorder)
+{
+    if (!m_counting) {
+        m_counting = std::make_unique<QThreadPool>();
+        m_counting->setMaxThreadCount(1);   // the other core stays the gateway's
+    }
+    // What Accounting's refine would have counted here (tokenizing reads shared, immutable tables).
+    std::function<qint64()> count = extras.exactPrompt;
+    if (!count) {
+        count = [body = params.body, model = params.deployment.underlyingModel()] {
+            return countRequestPromptTokens(body, model);
+        };
+    }
+    // Back on this thread: admitted again with the count, unless the client left meanwhile (then
+    // nothing was held for it, and nothing is sent).
+    auto resume = std::make_shared<std::function<void(qint64)>>(
+        [this, alive = std::weak_ptr<int>(m_alive), caller, params = std::move(params), extras,
+         responder = std::move(responder), recorder](qint64 counted) mutable {
+            if (alive.expired() || responder->isFinished() || !responder->isConnected())
+                return;
+            PromptExtras withCount = extras;
+            withCount.exactPromptCount = counted;
+            admitAndRelay(caller, std::move(params), withCount, std::move(responder), recorder);
+        });
+    QObject *context = m_services.context;
+    m_counting->start([count = std::move(count), resume = std::move(resume), context]() mutable {
+        const qint64 counted = count();
+        // Handed over whole: what the call holds (its responder) is let go on the gateway thread.
+        QMetaObject::invokeMethod(context, [resume = std::move(resume), counted] { (*resume)(counted); },
+                                  Qt::QueuedConnection);
+    });
+}
+
 void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,
                                      ResponderPtr responder, const std::shared_ptr<RefusalRecorder> &recorder)
 {
@@ -841,6 +879,7 @@ void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params par
     if (m_services.accounting) {
         PromptExtras admitted = extras;
         admitted.noOutput = params.type == CallType::Embedding;
+        admitted.countOffThread = m_services.context != nullptr;
         // Priority processing costs more: reserved at its rates, so that a strict budget holds
         // whichever tier serves the call (flex costs less than the standard rates reserved).
         std::optional<ModelPrice> priority;
@@ -855,6 +894,10 @@ void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params par
                 admission, [this, caller, params = std::move(params), extras, responder, recorder]() mutable {
                     admitAndRelay(caller, std::move(params), extras, std::move(responder), recorder);
                 });
+            return;
+        }
+        if (admission.needsExactCount) {
+            countThenAdmit(caller, std::move(params), extras, std::move(responder), recorder);
             return;
         }
         if (admission.refusal) {

@@ -8,6 +8,7 @@
 #include "../services.h"
 
 #include <QHash>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <chrono>
@@ -78,6 +79,10 @@ private:
     // asked for), then the relay.
     void admitAndRelay(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,
                        ResponderPtr responder, const std::shared_ptr<RefusalRecorder> &recorder);
+    // Accounting answered needsExactCount: the prompt is counted on m_counting's thread (a large
+    // prompt's count held every other call here), then the call is admitted again.
+    void countThenAdmit(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,
+                        ResponderPtr responder, const std::shared_ptr<RefusalRecorder> &recorder);
     // The model group a request may use (aliases resolved): 400 unknown, 403 not allowed.
     std::optional<QString> resolveModel(const RequestContext &context, const QString &requested,
                                         const ResponderPtr &responder);
@@ -106,6 +111,8 @@ private:
     std::unique_ptr<QTimer> m_noteTimer;   // made on first use, on the gateway thread
     ResponseDirectory m_responses;
     static constexpr qsizetype ResponsesKept = 100'000;
+    std::shared_ptr<int> m_alive = std::make_shared<int>(0);   // a count's answer finds it gone
+    std::unique_ptr<QThreadPool> m_counting;   // one thread, made on first use
 };
 
 } // namespace Tollgate

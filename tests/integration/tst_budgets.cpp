@@ -86,6 +86,7 @@ private Q_SLOTS:
     void anotherMakersTokensAreBoundedByBytes();
     void hugePromptsAreBoundedByTheirBytes();
     void aSpokenAnswerIsBoundedAndBilledAtTheAudioRate();
+    void aLargePromptIsCountedWhileOtherCallsGoOn();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
     void rpmLimitWithHeaders();
@@ -1022,6 +1023,34 @@ void TestBudgets::aSpokenAnswerIsBoundedAndBilledAtTheAudioRate()
     const NanoUsd charged = usdToNanos(keySpend(*m_gateway, key) - before);
     const NanoUsd heldAsAudio = usdToNanos(500 * OutputPrice * 8);
     QVERIFY2(charged >= heldAsAudio && charged < heldAsAudio + usdToNanos(100 * InputPrice), qPrintable(QString::number(charged)));
+}
+
+// The exact count of a prompt ran on the gateway's thread: a 1 MiB prompt whose bound a budget
+// refused held every other caller ~0.4 s (release) while it was counted. It is counted on a
+// thread of its own now: a small call sent after it is relayed and answered before the large one
+// reaches the provider, which then admits it on its exact count.
+void TestBudgets::aLargePromptIsCountedWhileOtherCallsGoOn()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    // Letters without a space: one long piece, slow to count (~0.5 s on a debug build).
+    QString letters(500'000, Qt::Uninitialized);
+    for (qsizetype i = 0; i < letters.size(); ++i)
+        letters[i] = QChar(char16_t(u'a' + (i * 7919) % 26));
+    const QJsonObject large{{u"model"_s, u"vision"_s}, {u"max_tokens"_s, 1},
+                            {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, letters}}}}};
+    // gpt-4o counts ~290k tokens ($0.29); the bound of a plain request, twice its bytes ($1.00).
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.5}});
+    AsyncCall counted(m_gateway->port(), QJsonDocument(large).toJson(QJsonDocument::Compact),
+                      {{"Authorization", "Bearer " + key}});
+    QTest::qWait(30);
+    AsyncCall small(m_gateway->port(), body(u"priced"_s), {{"Authorization", QByteArray("Bearer ") + GatewayFixture::MasterKey}});
+    QTRY_VERIFY_WITH_TIMEOUT(small.done(), 10000);
+    QCOMPARE(small.status(), 200);
+    QCOMPARE(m_fake.requestCount(), 1);   // the large call is still being counted
+    QVERIFY2(!counted.done(), counted.body().left(300).constData());
+    QTRY_VERIFY_WITH_TIMEOUT(counted.done(), 30000);
+    QCOMPARE(counted.status(), 200);
+    QCOMPARE(m_fake.requestCount(), 2);
 }
 
 void TestBudgets::eachLimitedScopeHasItsHeaders()
