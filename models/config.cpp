@@ -1021,7 +1021,7 @@ bool Deployment::reasonsUnseen(std::optional<bool> asked) const
     QString model = underlyingModel().toLower();
     model = model.mid(model.lastIndexOf(u'/') + 1);
     static const QRegularExpression families(
-        uR"(^o[1-9](\b|-|$)|gpt-5|codex|reason|(^|[-_.])r1([-_.:]|$)|qwq|thinking|magistral|grok-4|grok-3-mini|gemini-(2\.5|[3-9]))"_s);
+        uR"(^o[1-9](\b|-|$)|gpt-5|codex|reason|(^|[-_.])r1([-_.:]|$)|qwq|thinking|magistral|grok-4|grok-3-mini|gemini-(2\.5|[3-9]|flash|pro))"_s);
     return families.match(model).hasMatch();
 }
 

@@ -410,6 +410,7 @@ void RelayCall::onDone(const UpstreamResult &result)
         // A provider that got the whole request but did not answer in time works on (and bills)
         // it all the same: charged as admitted, unless a stream already told what it delivered.
         m_chargeHeld = timeout && result.requestSent && !deliveredPart();
+        m_timedOutMidStream = timeout && deliveredPart();
         if (m_streaming) {
             const ApiErrorInfo info = apiErrorInfo(error);
             failMidStream(info.status, info.type, message);
@@ -579,6 +580,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     // shutdown, a provider's error event) is charged for what was delivered: the provider
     // bills it. A failure before any content costs nothing.
     const bool charged = status == u"success" || status == u"client_disconnected" || deliveredPart() || m_chargeHeld;
+    bool outputCounted = false;   // the output was counted from the relayed text, not told
     const QString &model = m_params.deployment.underlyingModel();
     // Texts past MaxTokenizedBytes count as their bytes (never tokenized on this thread).
     const auto countedPrompt = [&]() -> qint64 {
@@ -619,13 +621,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         else
             estimate.promptTokens = countedPrompt();
         estimate.completionTokens = countedOutput();
-        // A model that reasons unseen was billed for thinking the relayed text does not show
-        // (a stream left while it reasoned): at least what admission held for its output.
-        // So is an audio answer, whose sound the text does not count.
-        if (m_params.reasonsUnseen || m_params.audioOutput)
-            estimate.completionTokens = std::max(estimate.completionTokens, m_params.heldOutputTokens);
-        if (m_params.audioOutput)
-            estimate.audioCompletionTokens = estimate.completionTokens;
+        outputCounted = true;
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
         estimate.tools = estimate.tools.atLeast(m_params.expectedTools);
         m_usage = estimate;
@@ -638,12 +634,33 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         Usage checked = *m_usage;
         if (checked.promptTokens <= 0)
             checked.promptTokens = countedPrompt();
-        if (checked.completionTokens <= 0)
-            checked.completionTokens = m_params.reasonsUnseen ? std::max(countedOutput(), m_params.heldOutputTokens)
-                                                              : countedOutput();
+        if (checked.completionTokens <= 0) {
+            checked.completionTokens = countedOutput();
+            outputCounted = true;
+        }
         if (checked.promptTokens != m_usage->promptTokens || checked.completionTokens != m_usage->completionTokens) {
             checked.totalTokens = checked.promptTokens + checked.completionTokens;
             m_usage = checked;
+            row.costEstimated = true;
+        }
+    }
+    // Output the provider bills but the relayed text does not show: a model that reasons unseen, an
+    // audio answer. Counted from the text, or told by a usage block before the stream's end (a
+    // running count: vLLM's continuous_usage_stats), it is at least what admission held for the
+    // output. So is a stream the provider was still writing when it timed out (a client that
+    // reads slowly paused it: the provider wrote on).
+    const bool hiddenOutput = m_params.reasonsUnseen || m_params.audioOutput;
+    const bool cutShort = m_streaming && !m_sawDone;
+    if (charged && m_usage && !m_chargeHeld && m_params.type != CallType::Embedding
+        && (m_timedOutMidStream || (hiddenOutput && (outputCounted || cutShort)))) {
+        Usage floored = *m_usage;
+        floored.completionTokens = std::max(floored.completionTokens, m_params.heldOutputTokens);
+        if (m_params.audioOutput)
+            floored.audioCompletionTokens = floored.completionTokens;
+        floored.totalTokens = floored.promptTokens + floored.completionTokens;
+        if (floored.completionTokens != m_usage->completionTokens
+            || floored.audioCompletionTokens != m_usage->audioCompletionTokens) {
+            m_usage = floored;
             row.costEstimated = true;
         }
     }

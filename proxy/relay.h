@@ -159,6 +159,9 @@ private:
     // The provider got the request but its answer never came (timeout, shutdown) and no stream
     // content was delivered: the call is charged its prompt and the output admission held for it.
     bool m_chargeHeld = false;
+    // The provider was still writing the stream when its time ran out (RelayCall::settle: its
+    // output is charged at least the output held for it).
+    bool m_timedOutMidStream = false;
     bool m_finished = false;
     int m_status = 0;
     int m_failStatus = 0;            // the call failed: the status the client got, and why

@@ -235,8 +235,8 @@ AccountingBody accountingBody(const QJsonObject &request, bool withPrompt, const
     // What bounds the reservation's output must be a number the bound can use; 1e18 is whole:
     // it is reserved at the model's output limit.
     const QJsonValue maxOutput = fields.value("max_output_tokens"_L1);
-    if (!absent(maxOutput) && !isWholeNumber(maxOutput, 0))
-        return wrongType(u"max_output_tokens"_s, u"an integer of 0 or more"_s);
+    if (!absent(maxOutput) && !isWholeNumber(maxOutput, 1))
+        return wrongType(u"max_output_tokens"_s, u"an integer of 1 or more"_s);
     if (!absentOr("background"_L1, QJsonValue::Bool))
         return wrongType(u"background"_s, u"a boolean"_s);
     // A background response runs on after the call returns, its cost known only when someone

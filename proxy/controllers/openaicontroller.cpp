@@ -42,6 +42,9 @@ HttpResponse jsonResponse(const QJsonObject &object)
     return response;
 }
 
+// The longest mock_response a request may carry (a canned answer for tests and demos).
+constexpr qsizetype MaxMockResponseChars = 64 * 1024;
+
 // Checks what the gateway itself relies on; the provider validates the rest. `scan`: `body`
 // holds only the fields the scan read (RequestFields reads the others' types from the scan).
 std::optional<HttpResponse> validate(CallType type, const QJsonObject &body, const RequestScan *scan = nullptr)
@@ -74,14 +77,23 @@ std::optional<HttpResponse> validate(CallType type, const QJsonObject &body, con
         const QJsonValue value = fields.value(field);
         return value.isUndefined() || value.isNull() || isWholeNumber(value, minimum);
     };
+    // 0 is no limit to some providers (Gemini reads it as unset, Ollama as unlimited), and OpenAI
+    // refuses it: at least 1, as the bound that admits the call assumes.
     for (const QLatin1StringView field : {"max_tokens"_L1, "max_completion_tokens"_L1}) {
-        if (!wholeNumber(field, 0))
-            return wrongType(field, u"an integer of 0 or more"_s);
+        if (!wholeNumber(field, 1))
+            return wrongType(field, u"an integer of 1 or more"_s);
     }
     for (const QLatin1StringView field : {"n"_L1, "best_of"_L1}) {
         if (!wholeNumber(field, 1))
             return wrongType(field, u"a positive integer"_s);
     }
+    // Any caller may ask for a canned answer, streamed a word to an event and counted on the
+    // gateway's thread: a 4 MB one held every other call for 24 s and 600 MB.
+    if (fields.type("mock_response"_L1) == QJsonValue::String
+        && fields.value("mock_response"_L1).toString().size() > MaxMockResponseChars)
+        return errorResponse(ApiError::BadRequest,
+                             u"'mock_response' may hold at most %1 characters."_s.arg(MaxMockResponseChars),
+                             u"mock_response"_s);
     switch (type) {
     case CallType::ChatCompletion:
         if (fields.type("messages"_L1) != QJsonValue::Array)
@@ -116,6 +128,31 @@ ServiceTier requestedTier(const RequestFields &fields)
     if (fields.type("service_tier"_L1) != QJsonValue::String)
         return ServiceTier::Standard;
     return serviceTierOf(fields.string("service_tier"_L1));
+}
+
+// A request naming context the provider keeps and bills as input, under strict budgets: refused
+// (400) naming the field and what it names.
+HttpResponse storedContextRefused(const QString &field, const QString &what)
+{
+    return errorResponse(
+        ApiError::BadRequest,
+        u"'%1' names context the provider keeps (%2) and bills as input: what it costs cannot be bounded before "
+        "the call, as strict budgets require (general_settings.budget_enforcement: strict). Send the content itself, "
+        "or use reserve mode."_s.arg(field, what),
+        field);
+}
+
+// Gemini's cached content, named by a chat request (LiteLLM's top-level cached_content, or Google's
+// OpenAI-compatible extra_body.google.cached_content): the field, or empty.
+QString cachedContentField(const RequestFields &fields, const QJsonObject &body, const RequestScan *scan)
+{
+    if (fields.contains("cached_content"_L1))
+        return u"cached_content"_s;
+    if (fields.type("extra_body"_L1) != QJsonValue::Object)
+        return {};
+    const QByteArray text = scan ? scan->text("extra_body").toByteArray()
+                                 : QJsonDocument(body.value(u"extra_body"_s).toObject()).toJson(QJsonDocument::Compact);
+    return text.contains("cached_content") ? u"extra_body"_s : QString();
 }
 
 // Whether a chat request asks its model to reason: reasoning_effort ("none": false), or an
@@ -333,6 +370,12 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     if (webSearch && strictBudgets()) {
         responder->send(hostedToolsRefused(u"web_search_options"_s));
         return;
+    }
+    if (strictBudgets() && type != CallType::Embedding) {
+        if (const QString field = cachedContentField(fields, *body, scan ? &*scan : nullptr); !field.isEmpty()) {
+            responder->send(storedContextRefused(field, u"Gemini's cached content"_s));
+            return;
+        }
     }
     const std::optional<bool> reasoning = chatAsksReasoning(fields);
     // Chat's audio output options (with modalities ["text", "audio"]): the answer is spoken.
@@ -663,12 +706,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     // input: its size is unknown here (a plain request has neither: onlyPlainContent).
     if (const QString field = partial ? QString() : Responses::storedContextField(*body);
         !field.isEmpty() && strictBudgets()) {
-        responder->send(errorResponse(
-            ApiError::BadRequest,
-            u"'%1' names context the provider keeps (a prompt template, an item_reference) and bills as input: "
-            "what it costs cannot be bounded before the call, as strict budgets require "
-            "(general_settings.budget_enforcement: strict). Send the content itself, or use reserve mode."_s.arg(field),
-            field));
+        responder->send(storedContextRefused(field, u"a prompt template, an item_reference"_s));
         return;
     }
     const ServiceTier tier = requestedTier(fields);

@@ -209,8 +209,25 @@ PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJ
     const bool lowerLimit = deployment.maxTokens && std::any_of(OutputLimits.begin(), OutputLimits.end(), [&](QStringView field) {
         return overLimit(body.value(field));
     });
+    // A request that names no output limit was bounded by model_info.max_tokens: the limit is sent,
+    // or the provider writes up to its own (a $0.003 strict budget spent $0.010). Chat sends
+    // max_completion_tokens (the o-series refuse max_tokens), a completion max_tokens, the
+    // Responses API max_output_tokens; an Anthropic deployment's request carries its max_tokens.
+    QString insertedLimit;
+    if (deployment.maxTokens && deployment.provider != Provider::Anthropic
+        && std::none_of(OutputLimits.begin(), OutputLimits.end(), [&](QStringView field) {
+               const QJsonValue value = body.value(field);
+               return !value.isUndefined() && !value.isNull();
+           })) {
+        if (type == CallType::ChatCompletion)
+            insertedLimit = u"max_completion_tokens"_s;
+        else if (type == CallType::Completion)
+            insertedLimit = u"max_tokens"_s;
+        else if (type == CallType::Responses)
+            insertedLimit = u"max_output_tokens"_s;
+    }
     // The client's own bytes when they can be spliced: no serialising on the hot path.
-    if (raw.isEmpty() || lowerLimit)
+    if (raw.isEmpty() || lowerLimit || !insertedLimit.isEmpty())
         call.request.body = QByteArray();
     else if (site)
         call.request.body = spliceRequestBody(raw, deployment.upstreamModel, askUsage, *site);
@@ -225,6 +242,8 @@ PreparedCall prepareUpstreamCall(CallType type, const Deployment &deployment, QJ
             if (overLimit(body.value(field)))
                 body.insert(field.toString(), *deployment.maxTokens);
         }
+        if (!insertedLimit.isEmpty())
+            body.insert(insertedLimit, *deployment.maxTokens);
         body.insert(u"model"_s, deployment.upstreamModel);
         if (askUsage) {
             QJsonObject options = body.value(u"stream_options"_s).toObject();

@@ -87,6 +87,7 @@ private Q_SLOTS:
     void hugePromptsAreBoundedByTheirBytes();
     void aSpokenAnswerIsBoundedAndBilledAtTheAudioRate();
     void aLargePromptIsCountedWhileOtherCallsGoOn();
+    void theOutputLimitThatBoundsACallIsSent();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
     void rpmLimitWithHeaders();
@@ -1051,6 +1052,46 @@ void TestBudgets::aLargePromptIsCountedWhileOtherCallsGoOn()
     QTRY_VERIFY_WITH_TIMEOUT(counted.done(), 30000);
     QCOMPARE(counted.status(), 200);
     QCOMPARE(m_fake.requestCount(), 2);
+}
+
+// model_info.max_tokens bounded a call that named no limit, but only a larger limit sent was
+// lowered: a call without one went up unlimited ($0.003 strict budget, $0.010 spent). And 0, which
+// some providers read as no limit at all, was admitted with an output bound of 0.
+void TestBudgets::theOutputLimitThatBoundsACallIsSent()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 1.0}});
+    const auto sent = [&](const QByteArray &path, const QJsonObject &request) {
+        const auto response = m_gateway->client(key)->post(path, QJsonDocument(request).toJson(QJsonDocument::Compact));
+        if (response.status != 200)
+            return QJsonObject{{u"status"_s, response.status}};
+        return QJsonDocument::fromJson(m_fake.requests().last().body).object();
+    };
+    const QJsonArray hello{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Hello"_s}}};
+    // "vision" has model_info.max_tokens 100.
+    QCOMPARE(sent("/v1/chat/completions", {{u"model"_s, u"vision"_s}, {u"messages"_s, hello}})
+                 .value(u"max_completion_tokens"_s).toInt(), 100);
+    QCOMPARE(sent("/v1/chat/completions", {{u"model"_s, u"vision"_s}, {u"messages"_s, hello}, {u"stream"_s, true}})
+                 .value(u"max_completion_tokens"_s).toInt(), 100);
+    QCOMPARE(sent("/v1/completions", {{u"model"_s, u"vision"_s}, {u"prompt"_s, u"Hello"_s}}).value(u"max_tokens"_s).toInt(),
+             100);
+    QCOMPARE(sent("/v1/responses", {{u"model"_s, u"vision"_s}, {u"input"_s, u"Hello"_s}})
+                 .value(u"max_output_tokens"_s).toInt(), 100);
+    // A limit the client sent is left as it is (lowered only when larger).
+    const QJsonObject own = sent("/v1/chat/completions", {{u"model"_s, u"vision"_s}, {u"messages"_s, hello}, {u"max_tokens"_s, 7}});
+    QCOMPARE(own.value(u"max_tokens"_s).toInt(), 7);
+    QVERIFY(!own.contains(u"max_completion_tokens"_s));
+    // A deployment without model_info.max_tokens: nothing is added.
+    QVERIFY(!sent("/v1/chat/completions", {{u"model"_s, u"priced"_s}, {u"messages"_s, hello}}).contains(u"max_completion_tokens"_s));
+
+    const int before = m_fake.requestCount();
+    QCOMPARE(sent("/v1/chat/completions", {{u"model"_s, u"vision"_s}, {u"messages"_s, hello}, {u"max_tokens"_s, 0}})
+                 .value(u"status"_s).toInt(), 400);
+    QCOMPARE(sent("/v1/chat/completions", {{u"model"_s, u"vision"_s}, {u"messages"_s, hello}, {u"max_completion_tokens"_s, 0}})
+                 .value(u"status"_s).toInt(), 400);
+    QCOMPARE(sent("/v1/responses", {{u"model"_s, u"vision"_s}, {u"input"_s, u"Hello"_s}, {u"max_output_tokens"_s, 0}})
+                 .value(u"status"_s).toInt(), 400);
+    QCOMPARE(m_fake.requestCount(), before);
 }
 
 void TestBudgets::eachLimitedScopeHasItsHeaders()

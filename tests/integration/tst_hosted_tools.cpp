@@ -359,6 +359,17 @@ void TestHostedTools::strictRefusesHostedTools_data()
         << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100}, {u"messages"_s, messages},
                        {u"web_search_options"_s, QJsonObject{}}}
         << u"web_search_options"_s;
+    // Gemini's cached content: a million cached tokens named by an id ($0.05 budget, $0.25 spent).
+    QTest::newRow("chat cached_content")
+        << QByteArray("/v1/chat/completions")
+        << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100}, {u"messages"_s, messages},
+                       {u"cached_content"_s, u"cachedContents/abc"_s}}
+        << u"cached_content"_s;
+    QTest::newRow("chat extra_body google cached_content")
+        << QByteArray("/v1/chat/completions")
+        << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100}, {u"messages"_s, messages},
+                       {u"extra_body"_s, QJsonObject{{u"google"_s, QJsonObject{{u"cached_content"_s, u"cachedContents/abc"_s}}}}}}
+        << u"extra_body"_s;
 }
 
 void TestHostedTools::strictRefusesHostedTools()

@@ -67,11 +67,12 @@ QByteArray chatBody(const QString &model, bool stream = false, const QJsonObject
 
 // A provider that streams `total` bytes of content events as fast as its reader takes them, on
 // its own thread with blocking sockets: `sent` is what the kernel took, so a gateway that stops
-// reading stops it. One connection at a time; usage and [DONE] after the content.
+// reading stops it. One connection at a time; usage and [DONE] after the content, and with
+// `runningUsage` a running usage in every content event too (vLLM's continuous_usage_stats).
 class FloodProvider
 {
 public:
-    explicit FloodProvider(qint64 total) : m_total(total)
+    explicit FloodProvider(qint64 total, bool runningUsage = false) : m_total(total), m_runningUsage(runningUsage)
     {
         m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in address{};
@@ -132,10 +133,14 @@ private:
         m_sent = 0;
         if (!sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"))
             return;
-        const QByteArray event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + QByteArray(4000, 'x')
-                                 + "\"}}]}\n\n";
-        while (m_sent < m_total && !m_stopping) {
-            if (!sendAll(fd, event))
+        const QByteArray content = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + QByteArray(4000, 'x')
+                                   + "\"}}]";
+        for (qint64 events = 1; m_sent < m_total && !m_stopping; ++events) {
+            const QByteArray usage = m_runningUsage ? ",\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":"
+                                                          + QByteArray::number(events) + ",\"total_tokens\":"
+                                                          + QByteArray::number(10 + events) + "}"
+                                                    : QByteArray();
+            if (!sendAll(fd, content + usage + "}\n\n"))
                 return;
         }
         sendAll(fd, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":777,"
@@ -155,6 +160,7 @@ private:
     }
 
     qint64 m_total;
+    bool m_runningUsage = false;
     int m_listener = -1;
     quint16 m_port = 0;
     std::atomic<qint64> m_sent{0};
@@ -189,6 +195,7 @@ private Q_SLOTS:
     void aClientThatDoesNotReadStopsTheProvider();
     void aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput_data();
     void aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput();
+    void aRunningUsageIsNoFinalCount();
     void aClientLeavingANonStreamedCallIsChargedItsAnswer();
     void aTimedOutCallIsChargedWhatWasHeldForIt();
     void roundRobinsAcrossDeployments();
@@ -217,6 +224,7 @@ private:
     QTemporaryDir m_dir;
     FakeProvider m_fake;
     FloodProvider m_flood{128LL * 1024 * 1024};
+    FloodProvider m_running{4LL * 1024 * 1024, true};
     Store m_store;
     GatewayHost m_gateway;
     quint16 m_port = 0;
@@ -285,6 +293,10 @@ Config TestRelay::makeConfig() const
 
     config.models.append(openaiDeployment(u"flood-model"_s, u"flood-1"_s,
                                           "http://127.0.0.1:" + QByteArray::number(m_flood.port())));
+    Deployment running = openaiDeployment(u"running-reasoner"_s, u"running-1"_s,
+                                          "http://127.0.0.1:" + QByteArray::number(m_running.port()));
+    running.upstreamModel = u"o4-mini"_s;
+    config.models.append(running);
 
     Deployment mocked = openaiDeployment(u"mocked-model"_s, u"mocked-1"_s, base);
     mocked.mockResponse = u"canned answer"_s;
@@ -664,6 +676,24 @@ void TestRelay::aStreamLeftWhileTheModelReasonsIsChargedItsHeldOutput()
     QCOMPARE(row->spend, usdToNanos(row->promptTokens * InputPrice) + usdToNanos(row->completionTokens * OutputPrice));
 }
 
+// A provider that puts a running usage in every chunk (vLLM and SGLang with continuous_usage_stats,
+// which the client may ask for) told a count of what it had written so far: a reasoning stream
+// left early was charged that, not the output held for it ($0.000052 recorded, $0.20 billed).
+void TestRelay::aRunningUsageIsNoFinalCount()
+{
+    QVERIFY(m_running.port() != 0);
+    HttpClient client(m_port);
+    const auto partial = client.requestAndAbort("POST", "/v1/chat/completions", {{"Content-Type", "application/json"}},
+                                                chatBody(u"running-reasoner"_s, true, {{u"max_completion_tokens"_s, 50000}}), 1);
+    QCOMPARE(partial.status, 200);
+    std::optional<SpendLogRow> row;
+    QTRY_VERIFY_WITH_TIMEOUT((row = spendRow(partial.header("x-litellm-call-id"))).has_value(), 5000);
+    QCOMPARE(row->status, u"client_disconnected"_s);
+    QCOMPARE(row->promptTokens, 10);   // the running usage's
+    QCOMPARE(row->completionTokens, 50000);
+    QVERIFY(row->costEstimated);
+}
+
 // A client that does not read its stream made the gateway read all of it from the provider and
 // hold it (300 MB sent: 743 MB resident). Now the provider's answer waits once a MiB is queued
 // for the client, and goes on, whole and in order, as the client reads.
@@ -808,6 +838,17 @@ void TestRelay::mockResponseAnswersLocally()
     QCOMPARE(hooked.status, 200);
     QCOMPARE(m_fake.requestCount(), 0);
     QCOMPARE(hooked.sseData().last(), QByteArray("[DONE]"));
+
+    // At most 64k characters of it: a 4 MB one, streamed a word to an event, held the gateway 24 s.
+    const auto huge = m_client->post("/v1/chat/completions",
+                                     chatBody(u"relay-model"_s, true, {{u"mock_response"_s, u"word "_s.repeated(20'000)}}));
+    QCOMPARE(huge.status, 400);
+    QCOMPARE(huge.json().value(u"error"_s).toObject().value(u"param"_s).toString(), u"mock_response"_s);
+    QCOMPARE(m_client->post("/v1/chat/completions",
+                            chatBody(u"relay-model"_s, false, {{u"mock_response"_s, u"w"_s.repeated(64 * 1024)}}))
+                 .status,
+             200);
+    QCOMPARE(m_fake.requestCount(), 0);
 }
 
 // An embeddings request names at most 2048 inputs (OpenAI's limit), and the mock's answer holds at
@@ -1052,7 +1093,14 @@ void TestRelay::brokenStreamIsChargedForWhatWasDelivered()
     QVERIFY(row->costEstimated);
     const QString upstream = u"upstream-"_s + (model == u"slow-stream-model" ? u"slow-stream-1"_s : u"relay-1"_s);
     QCOMPARE(row->promptTokens, countRequestPromptTokens(QJsonDocument::fromJson(body).object(), upstream));
-    QCOMPARE(row->completionTokens, countTextTokens(streamed, upstream));
+    if (breakAfter >= 0) {
+        QCOMPARE(row->completionTokens, countTextTokens(streamed, upstream));
+    } else {
+        // A provider still writing when its time ran out writes on (and bills it, unread): the
+        // output held for the call (reserve mode: a typical answer, 4,096 tokens) is charged.
+        QVERIFY(countTextTokens(streamed, upstream) < 4096);
+        QCOMPARE(row->completionTokens, 4096);
+    }
     QVERIFY(row->spend > 0);
 }
 

@@ -275,7 +275,8 @@ void TestConfig::reasoningIsToldByTheFlagTheRequestOrTheName_data()
     for (const char *name : {"o1", "o3-mini", "o4-mini-2025-04-16", "gpt-5", "gpt-5.1-codex-max", "gpt-5-mini",
                              "codex-mini-latest", "deepseek-reasoner", "deepseek-r1", "deepseek-ai/DeepSeek-R1-0528",
                              "qwq-32b", "qwen3-235b-a22b-thinking-2507", "magistral-medium-latest", "grok-4",
-                             "grok-3-mini", "gemini-2.5-pro", "gemini-3-pro-preview", "accounts/fireworks/models/o3"})
+                             "grok-3-mini", "gemini-2.5-pro", "gemini-3-pro-preview", "gemini-flash-latest",
+                             "gemini-pro-latest", "gemini-flash-lite-latest", "accounts/fireworks/models/o3"})
         QTest::addRow("%s by name", name) << QString::fromLatin1(name) << -1 << -1 << true;
     for (const char *name : {"gpt-4o", "gpt-4.1-mini", "claude-sonnet-4-5", "llama-3.3-70b", "omni-moderation-latest",
                              "gemini-2.0-flash", "mistral-large-latest", "r10-model", "my-finetune"})
