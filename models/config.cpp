@@ -1017,12 +1017,19 @@ bool Deployment::reasonsUnseen(std::optional<bool> asked) const
         return true;
     // The families that reason by default, by the name of the model the deployment runs (a
     // provider's prefix, such as "openai/" or "accounts/x/models/", left out). A model not named
-    // here is told by model_info.supports_reasoning.
-    QString model = underlyingModel().toLower();
+    // here is told by model_info.supports_reasoning. Asked on every call: each name's answer is
+    // kept (a few names per gateway; ~5k instructions a call to match them each time).
+    thread_local QHash<QString, bool> known;
+    const QString &name = underlyingModel();
+    if (const auto it = known.constFind(name); it != known.cend())
+        return *it;
+    QString model = name.toLower();
     model = model.mid(model.lastIndexOf(u'/') + 1);
     static const QRegularExpression families(
         uR"(^o[1-9](\b|-|$)|gpt-5|codex|reason|(^|[-_.])r1([-_.:]|$)|qwq|thinking|magistral|grok-4|grok-3-mini|gemini-(2\.5|[3-9]|flash|pro))"_s);
-    return families.match(model).hasMatch();
+    if (known.size() >= 1024)
+        known.clear();   // names from a hostile model table stay few
+    return known[name] = families.match(model).hasMatch();
 }
 
 } // namespace Tollgate
