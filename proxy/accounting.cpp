@@ -251,6 +251,11 @@ qint64 plainChatPromptBound(const QByteArray &raw, const QJsonObject &fields, co
     return addSaturated(2 * qint64(raw.size()) + 6, walked ? boundRequestPromptTokens(fields, model) : 0);
 }
 
+qint64 countPrompt(const std::function<qint64()> &exactPrompt, const QJsonObject &body, const QString &model)
+{
+    return exactPrompt ? exactPrompt() : countRequestPromptTokens(body, model);
+}
+
 Accounting::Accounting(GatewayServices &services, const IClock &clock, BudgetEnforcement mode, QObject *parent)
     : QObject(parent), m_services(services), m_clock(clock), m_ledger(clock, mode)
 {
@@ -575,20 +580,18 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
                                            std::max<qint64>(extras.hiddenTokens, 0)));
     using CacheWrites = PromptExtras::CacheWrites;
     // Cache writes cost more than input (Anthropic: 1.25× for 5 minutes, 2× for an hour).
+    // An answer that may be audio: its output at the dearer of the text and the audio rates.
+    const auto priced = [&](qint64 prompt, qint64 outputTokens, qint64 writes, qint64 writes1h) {
+        const NanoUsd text = price->cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools);
+        return extras.audioOutput
+            ? std::max(text, price->cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools, 0, outputTokens))
+            : text;
+    };
     const auto upperBound = [&](qint64 prompt) {
         const qint64 writes = extras.cacheWrites == CacheWrites::None ? 0 : prompt;
-        const qint64 writes1h = extras.cacheWrites == CacheWrites::OneHour ? writes : 0;
-        const NanoUsd text = price->cost(prompt, output.bound, 0, writes, writes1h, extras.expectedTools);
-        return extras.audioOutput
-            ? std::max(text, price->cost(prompt, output.bound, 0, writes, writes1h, extras.expectedTools, 0, output.bound))
-            : text;
+        return priced(prompt, output.bound, writes, extras.cacheWrites == CacheWrites::OneHour ? writes : 0);
     };
-    const auto estimate = [&](qint64 prompt) {
-        const NanoUsd text = price->cost(prompt, output.estimate, 0, 0, 0, extras.expectedTools);
-        return extras.audioOutput
-            ? std::max(text, price->cost(prompt, output.estimate, 0, 0, 0, extras.expectedTools, 0, output.estimate))
-            : text;
-    };
+    const auto estimate = [&](qint64 prompt) { return priced(prompt, output.estimate, 0, 0); };
     request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();
     if (price) {
@@ -604,8 +607,7 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
             return;
         }
         const qint64 counted = extras.exactPromptCount ? *extras.exactPromptCount
-                               : extras.exactPrompt    ? extras.exactPrompt()
-                                                       : countRequestPromptTokens(body, model);
+                                                       : countPrompt(extras.exactPrompt, body, model);
         const qint64 exact = std::max<qint64>(1, addSaturated(counted, std::max<qint64>(extras.hiddenTokens, 0)));
         if (exact >= tokens)
             return;

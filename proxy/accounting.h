@@ -101,6 +101,10 @@ bool promptWalkReadsBesideMessages(const RequestScan &scan);
 // nothing to walk: the ~4k instructions of the walk's look-ups are skipped).
 qint64 plainChatPromptBound(const QByteArray &raw, const QJsonObject &fields, const QString &model, bool walked);
 
+// A prompt's exact count (tiktoken's): `exactPrompt`'s for a request whose `body` does not carry
+// its prompt (PromptExtras::exactPrompt, RelayCall::Params::exactPrompt), else `body`'s. Any thread.
+qint64 countPrompt(const std::function<qint64()> &exactPrompt, const QJsonObject &body, const QString &model);
+
 // The ledger on the gateway: mirrors every key's, user's and end user's budget and limits
 // into the Ledger (as an identity observer), plus the global budget of config.yaml; admits
 // calls (reserving their estimated cost), settles them (spend into the registry and the

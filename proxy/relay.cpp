@@ -586,7 +586,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     const auto countedPrompt = [&]() -> qint64 {
         if (m_params.rawBody.size() > MaxTokenizedBytes)
             return m_params.rawBody.size();
-        return m_params.exactPrompt ? m_params.exactPrompt() : countRequestPromptTokens(m_params.body, model);
+        return countPrompt(m_params.exactPrompt, m_params.body, model);
     };
     const auto countedOutput = [&]() -> qint64 {
         const QString text = m_streaming ? streamedText(m_streamedPayloads) : answerText(m_body);

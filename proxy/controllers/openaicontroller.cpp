@@ -883,12 +883,10 @@ void OpenAIController::countThenAdmit(const Caller &caller, RelayCall::Params pa
         m_counting->setMaxThreadCount(1);   // the other core stays the gateway's
     }
     // What Accounting's refine would have counted here (tokenizing reads shared, immutable tables).
-    std::function<qint64()> count = extras.exactPrompt;
-    if (!count) {
-        count = [body = params.body, model = params.deployment.underlyingModel()] {
-            return countRequestPromptTokens(body, model);
-        };
-    }
+    std::function<qint64()> count = [exactPrompt = extras.exactPrompt, body = params.body,
+                                      model = params.deployment.underlyingModel()] {
+        return countPrompt(exactPrompt, body, model);
+    };
     // Back on this thread: admitted again with the count, unless the client left meanwhile (then
     // nothing was held for it, and nothing is sent).
     auto resume = std::make_shared<std::function<void(qint64)>>(
