@@ -13,6 +13,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <mutex>
@@ -137,6 +138,7 @@ private:
     // The service-tier rates and tool fees of `map` (litellm_params or model_info), for those
     // not read already.
     void readServicePrices(const YAML::Node &map, const QString &prefix, Deployment &d);
+    void readLongPromptRates(const YAML::Node &map, const QString &prefix, Deployment &d);
 
     void parseLitellm(const YAML::Node &map, LitellmSettings &out);
     void parseGeneral(const YAML::Node &map, GeneralSettings &out);
@@ -296,6 +298,41 @@ void ConfigParser::readNumber(const Field &f, std::optional<double> &out, bool p
     out = value;
 }
 
+const QRegularExpression &longPromptRateName()
+{
+    static const QRegularExpression name(uR"(^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost|)"
+                                         uR"(cache_creation_input_token_cost)_above_(\d{1,7})k_tokens$)"_s);
+    return name;
+}
+
+void ConfigParser::readLongPromptRates(const YAML::Node &map, const QString &prefix, Deployment &d)
+{
+    if (!map.IsMap())
+        return;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        if (!it->first.IsScalar())
+            continue;
+        const std::string key = it->first.Scalar();
+        const qint64 above = Deployment::longPromptThreshold(QString::fromStdString(key));
+        if (above <= 0)
+            continue;
+        std::optional<double> rate;
+        readNumber(field(map, key.c_str(), prefix), rate, false);
+        if (!rate)
+            continue;
+        auto tier = std::find_if(d.longPromptRates.begin(), d.longPromptRates.end(),
+                                 [above](const Deployment::LongPromptRates &r) { return r.aboveTokens == above; });
+        if (tier == d.longPromptRates.end()) {
+            tier = std::upper_bound(d.longPromptRates.begin(), d.longPromptRates.end(), above,
+                                    [](qint64 value, const Deployment::LongPromptRates &r) { return value < r.aboveTokens; });
+            tier = d.longPromptRates.insert(tier, Deployment::LongPromptRates{above, {}, {}, {}, {}});
+        }
+        std::optional<double> *slot = Deployment::longPromptRateSlot(QString::fromStdString(key), *tier);
+        if (!*slot)   // litellm_params is read first and wins
+            *slot = rate;
+    }
+}
+
 void ConfigParser::readServicePrices(const YAML::Node &map, const QString &prefix, Deployment &d)
 {
     const auto number = [&](const char *key, std::optional<double> &out) {
@@ -313,6 +350,7 @@ void ConfigParser::readServicePrices(const YAML::Node &map, const QString &prefi
     number("image_generation_cost_per_call", d.imageGenerationCostPerCall);
     number("input_cost_per_audio_token", d.inputCostPerAudioToken);
     number("output_cost_per_audio_token", d.outputCostPerAudioToken);
+    readLongPromptRates(map, prefix, d);
     if (d.webSearchCostPerQuery)
         return;
     const Field search = field(map, "search_context_cost_per_query", prefix);
@@ -443,6 +481,10 @@ void ConfigParser::parseGeneral(const YAML::Node &map, GeneralSettings &out)
     readNumber(field(map, "max_request_size_mb", p), maxSize, true);
     if (maxSize)
         out.maxRequestSizeMb = *maxSize;
+    std::optional<double> maxAnswer;
+    readNumber(field(map, "max_response_size_mb", p), maxAnswer, true);
+    if (maxAnswer)
+        out.maxResponseSizeMb = *maxAnswer;
     readBool(field(map, "store_prompts", p), out.storePrompts);
     readBool(field(map, "metrics_public", p), out.metricsPublic);
     readBool(field(map, "shared_database", p), out.sharedDatabase);
@@ -1030,6 +1072,24 @@ bool Deployment::reasonsUnseen(std::optional<bool> asked) const
     if (known.size() >= 1024)
         known.clear();   // names from a hostile model table stay few
     return known[name] = families.match(model).hasMatch();
+}
+
+qint64 Deployment::longPromptThreshold(const QString &key)
+{
+    const QRegularExpressionMatch match = longPromptRateName().match(key);
+    return match.hasMatch() ? match.captured(2).toLongLong() * 1000 : 0;
+}
+
+std::optional<double> *Deployment::longPromptRateSlot(const QString &key, LongPromptRates &rates)
+{
+    const QRegularExpressionMatch match = longPromptRateName().match(key);
+    if (!match.hasMatch())
+        return nullptr;
+    const QStringView kind = match.capturedView(1);
+    return kind == u"input_cost_per_token"         ? &rates.input
+           : kind == u"output_cost_per_token"       ? &rates.output
+           : kind == u"cache_read_input_token_cost" ? &rates.cacheRead
+                                                    : &rates.cacheWrite;
 }
 
 } // namespace Tollgate

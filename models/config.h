@@ -56,6 +56,23 @@ struct Deployment
     // token): else the catalogue's audio rates, else the text rates.
     std::optional<double> inputCostPerAudioToken;
     std::optional<double> outputCostPerAudioToken;
+    // Rates for long prompts (LiteLLM's input_cost_per_token_above_200k_tokens, and the same for
+    // output_cost_per_token, cache_read_input_token_cost, cache_creation_input_token_cost; any
+    // <N>k): once a call's prompt is above N thousand tokens, every token of that kind pays the
+    // rate. Ascending by threshold.
+    struct LongPromptRates
+    {
+        qint64 aboveTokens = 0;
+        std::optional<double> input;
+        std::optional<double> output;
+        std::optional<double> cacheRead;
+        std::optional<double> cacheWrite;
+    };
+    QList<LongPromptRates> longPromptRates;
+    // A litellm_params key that names a long-prompt rate: its kind's slot in `rates` and its
+    // threshold in tokens (input_cost_per_token_above_200k_tokens → input, 200,000); else nullptr.
+    static std::optional<double> *longPromptRateSlot(const QString &key, LongPromptRates &rates);
+    static qint64 longPromptThreshold(const QString &key);   // 0: not such a key
     std::optional<QString> mockResponse;
     QString id;                 // model_info.id, or a stable hash of the entry
     QStringList accessGroups;   // model_info.access_groups
@@ -103,6 +120,9 @@ struct GeneralSettings
     QString journalDir;
     BudgetEnforcement budgetEnforcement = BudgetEnforcement::Reserve;
     double maxRequestSizeMb = 32.0;
+    // A provider's whole (non-streamed) answer is held until it is recorded: at most this many
+    // MB each, and twice that for all answers held at once. Streams are relayed as they come.
+    double maxResponseSizeMb = 256.0;
     bool storePrompts = false;
     // [Tollgate] origins of browser apps allowed to call the gateway (CORS), normalized
     // ("https://app.example", default port dropped); "*" = any origin.
@@ -135,6 +155,10 @@ struct Config
     [[nodiscard]] qint64 maxRequestBytes() const
     {
         return qint64(general.maxRequestSizeMb * 1024.0 * 1024.0);
+    }
+    [[nodiscard]] qint64 maxResponseBytes() const
+    {
+        return qint64(general.maxResponseSizeMb * 1024.0 * 1024.0);
     }
 };
 

@@ -823,9 +823,56 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
             price->cacheWrite1hPerToken = *deployment.cacheWrite1hCostPerToken;
         return price;
     };
+    // Long-prompt rates from config.yaml (…_above_200k_tokens): a kind they price drops the
+    // catalogue's tiers of that kind, as a flat config price does.
+    const auto withLongPromptRates = [&deployment](std::optional<ModelPrice> price) {
+        if (!price || deployment.longPromptRates.isEmpty())
+            return price;
+        bool input = false, output = false, cacheRead = false, cacheWrite = false;
+        for (const Deployment::LongPromptRates &rates : deployment.longPromptRates) {
+            input = input || rates.input;
+            output = output || rates.output;
+            cacheRead = cacheRead || rates.cacheRead;
+            cacheWrite = cacheWrite || rates.cacheWrite;
+        }
+        QList<PriceTier> tiers;
+        for (PriceTier tier : std::as_const(price->tiers)) {
+            if (input)
+                tier.inputPerToken.reset();
+            if (output)
+                tier.outputPerToken.reset();
+            if (cacheRead)
+                tier.cacheReadPerToken.reset();
+            if (cacheWrite)
+                tier.cacheWritePerToken.reset();
+            if (tier.inputPerToken || tier.outputPerToken || tier.cacheReadPerToken || tier.cacheWritePerToken)
+                tiers.append(tier);
+        }
+        for (const Deployment::LongPromptRates &rates : deployment.longPromptRates) {
+            auto it = std::find_if(tiers.begin(), tiers.end(),
+                                   [&rates](const PriceTier &t) { return t.aboveInputTokens == rates.aboveTokens; });
+            if (it == tiers.end()) {
+                PriceTier tier;
+                tier.aboveInputTokens = rates.aboveTokens;
+                it = tiers.insert(tiers.end(), tier);
+            }
+            if (rates.input)
+                it->inputPerToken = rates.input;
+            if (rates.output)
+                it->outputPerToken = rates.output;
+            if (rates.cacheRead)
+                it->cacheReadPerToken = rates.cacheRead;
+            if (rates.cacheWrite)
+                it->cacheWritePerToken = rates.cacheWrite;
+        }
+        std::sort(tiers.begin(), tiers.end(),
+                  [](const PriceTier &a, const PriceTier &b) { return a.aboveInputTokens < b.aboveInputTokens; });
+        price->tiers = std::move(tiers);
+        return price;
+    };
     // Service-tier rates and per-use tool fees from config.yaml (else the defaults).
-    const auto withConfigExtras = [&deployment, &withConfigCacheRead](std::optional<ModelPrice> price) {
-        price = withConfigCacheRead(std::move(price));
+    const auto withConfigExtras = [&deployment, &withConfigCacheRead, &withLongPromptRates](std::optional<ModelPrice> price) {
+        price = withLongPromptRates(withConfigCacheRead(std::move(price)));
         // Nearly every deployment configures none of them: the defaults stand, nothing is copied.
         if (!price
             || !(deployment.inputCostPerTokenPriority || deployment.outputCostPerTokenPriority

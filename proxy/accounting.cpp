@@ -600,8 +600,8 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     }
     bool countDeferred = false;
     request.refine = [&](qint64 &tokens, NanoUsd &upperBoundCost, NanoUsd &estimated) {
-        if (tokens > MaxTokenizedBytes)
-            return;   // the bytes stand (MaxTokenizedBytes)
+        if ((extras.promptBytes >= 0 ? extras.promptBytes : tokens) > MaxTokenizedBytes)
+            return;   // the bound stands (MaxTokenizedBytes)
         if (!extras.exactPromptCount && extras.countOffThread && tokens > InlineCountTokens) {
             countDeferred = true;   // the bound stands for now (needsExactCount)
             return;

@@ -50,6 +50,9 @@ struct PromptExtras
     // when the ledger needs the exact figure.
     std::optional<qint64> promptBound;
     std::function<qint64()> exactPrompt;
+    // The bytes `exactPrompt` tokenizes, where `promptBound` is not them (a plain chat body's
+    // bound is twice its bytes): MaxTokenizedBytes applies to them. -1: the bound.
+    qint64 promptBytes = -1;
     // Embeddings: the answer is vectors, no output token is billed (the bound held the
     // model's whole output limit, so a strict budget refused them).
     bool noOutput = false;

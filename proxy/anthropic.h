@@ -126,6 +126,11 @@ public:
     void beginStream(int status, const QByteArray &contentType, const HeaderList &headers) override;
     void writeChunk(const QByteArray &data) override;
     void endStream() override;
+    // A chat answer is translated through a DOM: held to MaxTranslatedAnswerBytes.
+    [[nodiscard]] qint64 maxAnswerBytes() const override
+    {
+        return m_translate ? innerLimitOr(MaxTranslatedAnswerBytes) : ForwardingResponder::maxAnswerBytes();
+    }
 
 private:
     bool m_translate = false;

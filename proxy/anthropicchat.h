@@ -110,6 +110,8 @@ public:
     void beginStream(int status, const QByteArray &contentType, const HeaderList &headers) override;
     void writeChunk(const QByteArray &data) override;
     void endStream() override;
+    // A Message is translated through a DOM: held to MaxTranslatedAnswerBytes.
+    [[nodiscard]] qint64 maxAnswerBytes() const override { return innerLimitOr(MaxTranslatedAnswerBytes); }
 
 private:
     QString m_model;

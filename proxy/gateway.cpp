@@ -243,6 +243,8 @@ Result<quint16> Gateway::start(const Options &options)
     transportOptions.port = options.port;
     transportOptions.idleTimeout = options.idleTimeout;
     transportOptions.maxBodyBytes = d->config.maxRequestBytes();
+    d->services.maxAnswerBytes = d->config.maxResponseBytes();
+    d->services.maxHeldAnswerBytes = 2 * d->services.maxAnswerBytes;
     transportOptions.limits = options.edgeLimits;
     auto port = d->transport->listen(transportOptions);
     if (!port)

@@ -137,9 +137,18 @@ public:
         Q_UNUSED(low);
         handler();
     }
+    // The largest whole (non-streamed) answer this responder takes, in bytes; -1: no limit of
+    // its own. A responder that translates answers through a JSON DOM holds several times their
+    // size while it does.
+    [[nodiscard]] virtual qint64 maxAnswerBytes() const { return -1; }
 };
 
 using ResponderPtr = std::shared_ptr<IResponder>;
+
+// A whole answer translated between dialects (parsed into a DOM, several times its size) is at
+// most this large. A model's longest answer is a few MB of JSON; a hostile provider's 100 MB
+// answers, translated two at a time, took a gigabyte.
+inline constexpr qint64 MaxTranslatedAnswerBytes = 16LL * 1024 * 1024;
 
 // A responder wrapped around another (the client's): every call goes to the inner one; a
 // subclass overrides what it changes (headers added, answers translated).
@@ -166,8 +175,17 @@ public:
     {
         m_inner->whenUnsentFallTo(low, std::move(handler));
     }
+    [[nodiscard]] qint64 maxAnswerBytes() const override { return m_inner->maxAnswerBytes(); }
 
     [[nodiscard]] const ResponderPtr &inner() const { return m_inner; }
+
+protected:
+    // `limit`, or the inner responder's limit where that is lower.
+    [[nodiscard]] qint64 innerLimitOr(qint64 limit) const
+    {
+        const qint64 inner = m_inner->maxAnswerBytes();
+        return inner >= 0 && inner < limit ? inner : limit;
+    }
 
 protected:
     ResponderPtr m_inner;

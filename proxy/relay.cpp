@@ -120,7 +120,8 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body, bool
     return info;
 }
 
-constexpr qsizetype MaxBufferedAnswer = 256LL * 1024 * 1024;
+// A stream's text kept in case its usage never comes (counted then).
+constexpr qsizetype MaxKeptStreamText = 16LL * 1024 * 1024;
 // A stream's bytes the client has not taken, past which the provider's answer waits (and down to
 // which it resumes): a client that does not read held every byte of its stream in the gateway
 // (300 MB sent: 743 MB resident).
@@ -255,14 +256,7 @@ void RelayCall::onHead(int status, const HeaderList &headers)
 void RelayCall::onData(const QByteArray &chunk)
 {
     if (!m_streaming) {
-        if (m_body.size() + chunk.size() > MaxBufferedAnswer) {
-            m_services.upstream->cancel(m_upstreamId);
-            failBeforeAnswer(errorResponse(ApiError::UpstreamError,
-                                           u"The provider's answer is larger than %1 bytes."_s.arg(MaxBufferedAnswer)),
-                             u"failure"_s);
-            return;
-        }
-        m_body += chunk;
+        holdAnswerPart(chunk);
         return;
     }
     m_parser.feed(chunk);
@@ -293,7 +287,7 @@ void RelayCall::onData(const QByteArray &chunk)
         } else if (!info.usageOnly) {
             ++m_streamedEvents;
             // Kept (bounded) in case the stream ends without a usage block.
-            if (!m_usage && m_streamedBytes < MaxBufferedAnswer / 16) {
+            if (!m_usage && m_streamedBytes < MaxKeptStreamText) {
                 m_streamedBytes += event.data.size();
                 m_streamedPayloads.append(event.data);
             }
@@ -301,6 +295,45 @@ void RelayCall::onData(const QByteArray &chunk)
         out += event.raw;
     }
     relayToClient(out);
+}
+
+void RelayCall::holdAnswerPart(const QByteArray &chunk)
+{
+    if (m_settling || m_finished)
+        return;   // refused already
+    qint64 limit = m_services.maxAnswerBytes;
+    if (const qint64 responderLimit = m_responder->maxAnswerBytes(); responderLimit >= 0)
+        limit = std::min(limit, responderLimit);
+    std::optional<HttpResponse> refusal;
+    if (m_body.size() + chunk.size() > limit) {
+        refusal = errorResponse(ApiError::UpstreamError,
+                                u"The provider's answer is larger than %1 bytes."_s.arg(limit));
+    } else if (m_services.heldAnswerBytes + chunk.size() > m_services.maxHeldAnswerBytes) {
+        refusal = errorResponse(ApiError::ServiceUnavailable,
+                                u"The gateway holds %1 MiB of answers already; try again shortly."_s
+                                    .arg(m_services.maxHeldAnswerBytes / (1024 * 1024)));
+    }
+    if (!refusal) {
+        m_body += chunk;
+        m_heldAnswerBytes += chunk.size();
+        m_services.heldAnswerBytes += chunk.size();
+        return;
+    }
+    m_services.upstream->cancel(m_upstreamId);
+    m_upstreamId = 0;
+    m_upstreamDone = SteadyClock::now();
+    releaseHeldAnswer();
+    // The provider answered (and bills) the call; its usage was in the part not read: charged
+    // what admission held for it, as a call whose answer never came.
+    m_chargeHeld = true;
+    failBeforeAnswer(*refusal, u"failure"_s);
+}
+
+void RelayCall::releaseHeldAnswer()
+{
+    m_services.heldAnswerBytes -= m_heldAnswerBytes;
+    m_heldAnswerBytes = 0;
+    m_body.clear();
 }
 
 void RelayCall::relayToClient(const QByteArray &bytes)
@@ -379,7 +412,7 @@ QByteArray RelayCall::relayDialectEvents()
         case Kind::Content:
             ++m_streamedEvents;
             // Kept (bounded) in case the stream ends without its final usage.
-            if (!m_usage && m_streamedBytes < MaxBufferedAnswer / 16) {
+            if (!m_usage && m_streamedBytes < MaxKeptStreamText) {
                 m_streamedBytes += event.data.size();
                 m_streamedPayloads.append(event.data);
             }
@@ -775,6 +808,8 @@ void RelayCall::finish()
     if (m_finished)
         return;
     m_finished = true;
+    // The answer's bytes are the client's connection's now (or nobody's).
+    releaseHeldAnswer();
     if (onFinished)
         onFinished(this);
 }

@@ -119,6 +119,10 @@ private:
     // Stream bytes go to the client; past MaxUnsentBytes the client does not keep up, and the
     // provider's answer is not read until it has taken most of them (backpressure).
     void relayToClient(const QByteArray &bytes);
+    // A part of a non-streamed answer, held until it is whole; past the answer limits
+    // (GatewayServices::maxAnswerBytes, maxHeldAnswerBytes) the call fails, charged as held.
+    void holdAnswerPart(const QByteArray &chunk);
+    void releaseHeldAnswer();
 
     void failBeforeAnswer(const HttpResponse &response, const QString &status);
     void failMidStream(int status, const QString &type, const QString &message);
@@ -168,6 +172,7 @@ private:
     QString m_failReason;
     QByteArray m_contentType;
     QByteArray m_body;               // non-streamed answer, or a provider error body
+    qint64 m_heldAnswerBytes = 0;    // m_body's bytes counted in GatewayServices::heldAnswerBytes
     SseParser m_parser;
     std::optional<Usage> m_usage;
     std::optional<Usage> m_startUsage;  // Anthropic's message_start: the exact prompt, no output yet

@@ -33,6 +33,13 @@ struct GatewayServices
     QDateTime startedAt;
     bool shuttingDown = false;
     bool paused = false;              // POST /gateway/pause: LLM routes answer 503
+    // Non-streamed answers are held whole until they are recorded: each at most
+    // `maxAnswerBytes` (general_settings.max_response_size_mb; a responder may lower it), all of
+    // them together at most `maxHeldAnswerBytes` (twice that). A provider's flood of huge
+    // answers took the memory.
+    qint64 maxAnswerBytes = 256LL * 1024 * 1024;
+    qint64 maxHeldAnswerBytes = 512LL * 1024 * 1024;
+    qint64 heldAnswerBytes = 0;       // held now, by every call together
     // Shared mode (general_settings.shared_database): this process's id in the changes and
     // instances tables; management writes record their changes for the other instances.
     // Empty: the only instance (nothing recorded).

@@ -67,12 +67,23 @@ QJsonObject pick(const QJsonObject &object, const QStringList &fields)
     return picked;
 }
 
+// litellm_params' rates for long prompts (input_cost_per_token_above_200k_tokens, …), kept too.
+QJsonObject withLongPromptRates(QJsonObject picked, const QJsonObject &params)
+{
+    for (auto it = params.begin(); it != params.end(); ++it) {
+        if (it.value().isDouble() && Deployment::longPromptThreshold(it.key()) > 0)
+            picked.insert(it.key(), it.value());
+    }
+    return picked;
+}
+
 // The entry as the store keeps it: known fields only, nulls dropped. The body has been
 // type-checked (ConfigLoader::deploymentFromJson) before this runs.
 QJsonObject storedEntry(const QJsonObject &body)
 {
     QJsonObject entry{{kModelName, body.value(kModelName)},
-                      {kLitellmParams, pick(body.value(kLitellmParams).toObject(), kParamFields)}};
+                      {kLitellmParams, withLongPromptRates(pick(body.value(kLitellmParams).toObject(), kParamFields),
+                                                           body.value(kLitellmParams).toObject())}};
     const QJsonObject info = pick(body.value(kModelInfo).toObject(), kInfoFields);
     entry.insert(kModelInfo, info);
     return entry;

@@ -428,6 +428,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
             params.partialBody = true;
             params.spliceSite = site;
             extras.promptBound = plainChatPromptBound(raw, body, deployment.underlyingModel(), walked);
+            extras.promptBytes = raw.size();
             extras.exactPrompt = [raw, model = deployment.underlyingModel()] {
                 return countRequestPromptTokens(QJsonDocument::fromJson(raw).object(), model);
             };
@@ -1159,6 +1160,21 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
             {u"base_model"_s, deployment.baseModel.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(deployment.baseModel)},
             {u"db_model"_s, !configIds.contains(deployment.id)},
         };
+        // Rates for long prompts, as LiteLLM names them: input_cost_per_token_above_200k_tokens, …
+        for (const PriceTier &tier : price ? price->tiers : QList<PriceTier>{}) {
+            if (tier.aboveInputTokens <= 0 || tier.aboveInputTokens % 1000 != 0)
+                continue;
+            const QString above = u"_above_%1k_tokens"_s.arg(tier.aboveInputTokens / 1000);
+            const std::pair<const char *, std::optional<double>> kinds[] = {
+                {"input_cost_per_token", tier.inputPerToken},
+                {"output_cost_per_token", tier.outputPerToken},
+                {"cache_read_input_token_cost", tier.cacheReadPerToken},
+                {"cache_creation_input_token_cost", tier.cacheWritePerToken}};
+            for (const auto &[kind, rate] : kinds) {
+                if (rate)
+                    info.insert(QLatin1StringView(kind) + above, *rate);
+            }
+        }
         data.append(QJsonObject{{u"model_name"_s, deployment.modelName},
                                 {u"litellm_params"_s, params},
                                 {u"model_info"_s, info}});

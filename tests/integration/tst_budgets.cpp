@@ -87,6 +87,7 @@ private Q_SLOTS:
     void hugePromptsAreBoundedByTheirBytes();
     void aSpokenAnswerIsBoundedAndBilledAtTheAudioRate();
     void aLargePromptIsCountedWhileOtherCallsGoOn();
+    void aPromptUpToAMebibyteIsCounted();
     void theOutputLimitThatBoundsACallIsSent();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
@@ -1052,6 +1053,25 @@ void TestBudgets::aLargePromptIsCountedWhileOtherCallsGoOn()
     QTRY_VERIFY_WITH_TIMEOUT(counted.done(), 30000);
     QCOMPARE(counted.status(), 200);
     QCOMPARE(m_fake.requestCount(), 2);
+}
+
+// A plain chat request's bound is twice its bytes: past 512 KiB of body the bound passed the 1 MiB
+// that is tokenized, and the count was never made, so a strict budget saw twice the bytes.
+void TestBudgets::aPromptUpToAMebibyteIsCounted()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    QString words;
+    words.reserve(700'000);
+    while (words.size() < 700'000)
+        words += u"hello "_s;
+    const QJsonObject large{{u"model"_s, u"vision"_s}, {u"max_tokens"_s, 1},
+                            {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, words}}}}};
+    // gpt-4o counts ~117k tokens ($0.12); the bound, twice the bytes, $1.40.
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.5}});
+    const auto response = m_gateway->client(key)->post("/v1/chat/completions",
+                                                       QJsonDocument(large).toJson(QJsonDocument::Compact));
+    QVERIFY2(response.status == 200, response.body.left(300).constData());
+    QCOMPARE(m_fake.requestCount(), 1);
 }
 
 // model_info.max_tokens bounded a call that named no limit, but only a larger limit sent was

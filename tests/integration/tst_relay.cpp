@@ -25,7 +25,9 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 using namespace Tollgate;
 using namespace Tollgate::Test;
@@ -168,6 +170,112 @@ private:
     std::thread m_thread;
 };
 
+// A provider of large non-streamed answers, each connection on a thread of its own: the request's
+// model "answer-<bytes>" gets a chat completion of that many bytes (usage 10 + 777 tokens); with
+// "-held", only its first three quarters until release().
+class LargeAnswerProvider
+{
+public:
+    LargeAnswerProvider()
+    {
+        m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        if (::bind(m_listener, reinterpret_cast<sockaddr *>(&address), length) != 0 || ::listen(m_listener, 8) != 0
+            || ::getsockname(m_listener, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+            return;
+        m_port = ntohs(address.sin_port);
+        m_acceptor = std::thread([this] {
+            while (!m_stopping) {
+                const int fd = ::accept(m_listener, nullptr, nullptr);
+                if (fd < 0)
+                    return;
+                std::lock_guard lock(m_mutex);
+                m_answering.emplace_back([this, fd] {
+                    answer(fd);
+                    ::close(fd);
+                });
+            }
+        });
+    }
+    ~LargeAnswerProvider()
+    {
+        m_stopping = true;
+        m_released = true;
+        ::shutdown(m_listener, SHUT_RDWR);
+        if (m_acceptor.joinable())
+            m_acceptor.join();
+        for (std::thread &thread : m_answering)
+            thread.join();
+        ::close(m_listener);
+    }
+    Q_DISABLE_COPY_MOVE(LargeAnswerProvider)
+
+    [[nodiscard]] quint16 port() const { return m_port; }
+    [[nodiscard]] qint64 sent() const { return m_sent; }
+    void release() { m_released = true; }
+
+private:
+    void answer(int fd)
+    {
+        QByteArray request;
+        char buffer[4096];
+        qsizetype headEnd = -1;
+        qsizetype length = 0;
+        while (headEnd < 0 || request.size() < headEnd + length) {
+            const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+            if (got <= 0)
+                return;
+            request.append(buffer, got);
+            if (headEnd < 0 && request.contains("\r\n\r\n")) {
+                headEnd = request.indexOf("\r\n\r\n") + 4;
+                const qsizetype at = request.toLower().indexOf("content-length:");
+                length = at < 0 ? 0 : request.mid(at + 15, request.indexOf('\r', at) - at - 15).trimmed().toLongLong();
+            }
+        }
+        const QString model = QJsonDocument::fromJson(request.mid(headEnd)).object().value(u"model"_s).toString();
+        const QStringList parts = model.split(u'-');
+        const qsizetype size = parts.value(1).toLongLong();
+        const bool held = parts.value(2) == u"held"_s;
+        const QByteArray start = "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+                                 "\"assistant\",\"content\":\"";
+        const QByteArray end = "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":10,"
+                               "\"completion_tokens\":777,\"total_tokens\":787}}";
+        const QByteArray body = start + QByteArray(std::max<qsizetype>(size - start.size() - end.size(), 1), 'x') + end;
+        const QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n";
+        const qsizetype first = held ? body.size() * 3 / 4 : body.size();
+        if (!sendAll(fd, head + body.left(first)))
+            return;
+        while (held && !m_released)
+            std::this_thread::sleep_for(10ms);
+        sendAll(fd, body.mid(first));
+    }
+    bool sendAll(int fd, const QByteArray &bytes)
+    {
+        qsizetype done = 0;
+        while (done < bytes.size()) {
+            const ssize_t n = ::send(fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL);
+            if (n <= 0)
+                return false;
+            done += n;
+            m_sent += n;
+        }
+        return true;
+    }
+
+    int m_listener = -1;
+    quint16 m_port = 0;
+    std::atomic<qint64> m_sent{0};
+    std::atomic<bool> m_stopping{false};
+    std::atomic<bool> m_released{false};
+    std::mutex m_mutex;
+    std::thread m_acceptor;
+    std::vector<std::thread> m_answering;
+};
+
 } // namespace
 
 class TestRelay : public QObject
@@ -198,6 +306,7 @@ private Q_SLOTS:
     void aRunningUsageIsNoFinalCount();
     void aClientLeavingANonStreamedCallIsChargedItsAnswer();
     void aTimedOutCallIsChargedWhatWasHeldForIt();
+    void answersPastTheSizeLimitsAreRefusedAndChargedTheirHold();
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
     void embeddingsAnswersStaySmall();
@@ -805,6 +914,109 @@ void TestRelay::aTimedOutCallIsChargedWhatWasHeldForIt()
     const auto unreached = spendRow(unreachable.header("x-litellm-call-id"));
     QVERIFY(unreached.has_value());
     QCOMPARE(unreached->spend, 0);
+}
+
+// A non-streamed answer is held whole until it is recorded. One past max_response_size_mb, or one
+// that would take the answers held at once past twice that, is refused; the provider answered
+// (and bills) it, so it is charged what admission held for it. The refused answers were free,
+// and a provider's flood of large answers could take all the memory.
+void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
+{
+    LargeAnswerProvider provider;
+    QVERIFY(provider.port() != 0);
+    const QByteArray base = "http://127.0.0.1:" + QByteArray::number(provider.port());
+    Config config;
+    config.sourceFile = u"<test>"_s;
+    config.general.maxResponseSizeMb = 1.0;   // 1 MiB an answer, 2 MiB held at once
+    const QList<QPair<QString, QString>> models{{u"huge"_s, u"answer-1500000"_s},
+                                                {u"large-held"_s, u"answer-1040000-held"_s},
+                                                {u"large"_s, u"answer-1040000"_s}};
+    for (const auto &[name, upstream] : models) {
+        Deployment deployment = openaiDeployment(name, name, base);
+        deployment.upstreamModel = upstream;
+        config.models.append(deployment);
+    }
+    Store store;
+    QVERIFY(store.open(m_dir.filePath(u"limits.db"_s)).ok());
+    GatewayHost gateway;
+    Gateway::Options options;
+    options.port = 0;
+    const auto started = gateway.start(config, &store, options);
+    QVERIFY(started.ok());
+    HttpClient client(*started);
+    const auto rowOf = [&store](const QByteArray &callId) -> std::optional<SpendLogRow> {
+        const auto rows = store.readNow([](QSqlDatabase &db) {
+            auto all = SpendLogRepository::all(db);
+            return all ? QVariant::fromValue(*all) : QVariant();
+        });
+        for (const SpendLogRow &row : rows ? rows->value<QList<SpendLogRow>>() : QList<SpendLogRow>{}) {
+            if (row.requestId == QString::fromLatin1(callId))
+                return row;
+        }
+        return std::nullopt;
+    };
+    const auto chargedItsHold = [](const SpendLogRow &row, qint64 heldOutput) {
+        return row.status == u"failure"_s && row.completionTokens == heldOutput && row.promptTokens > 0
+               && row.costEstimated
+               && row.spend == usdToNanos(row.promptTokens * InputPrice) + usdToNanos(heldOutput * OutputPrice);
+    };
+
+    // One answer past the limit.
+    const auto huge = client.post("/v1/chat/completions", chatBody(u"huge"_s, false, {{u"max_tokens"_s, 300}}));
+    QCOMPARE(huge.status, 502);
+    QVERIFY(huge.body.contains("larger than 1048576 bytes"));
+    std::optional<SpendLogRow> row;
+    QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(huge.header("x-litellm-call-id"))).has_value(), 5000);
+    QVERIFY2(chargedItsHold(*row, 300), qPrintable(u"%1 %2"_s.arg(row->completionTokens).arg(row->spend)));
+
+    // Two answers of 1,040,000 bytes held at three quarters (1,560,000 bytes held): a third
+    // would take the answers held at once past 2 MiB.
+    const qint64 sentBefore = provider.sent();
+    AsyncCall first(*started, chatBody(u"large-held"_s));
+    AsyncCall second(*started, chatBody(u"large-held"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(provider.sent() >= sentBefore + 2 * 780000, 10000);
+    QTest::qWait(500);   // read by the gateway (it reads a non-streamed answer as it comes)
+    const auto refused = client.post("/v1/chat/completions", chatBody(u"large"_s));
+    QCOMPARE(refused.status, 503);
+    QVERIFY(refused.body.contains("holds 2 MiB of answers already"));
+    QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(refused.header("x-litellm-call-id"))).has_value(), 5000);
+    QVERIFY(chargedItsHold(*row, 4096));   // no max_tokens: the typical answer reserve mode holds
+    QCOMPARE(row->httpStatus, 503);
+
+    // The held answers come whole (2,080,000 bytes together) and are recorded with their usage;
+    // their bytes are let go once they are answered.
+    provider.release();
+    QTRY_VERIFY_WITH_TIMEOUT(first.done() && second.done(), 10000);
+    QCOMPARE(first.status(), 200);
+    QCOMPARE(second.status(), 200);
+    QVERIFY(first.body().size() > 1040000 - 100);
+    const auto after = client.post("/v1/chat/completions", chatBody(u"large"_s));
+    QCOMPARE(after.status, 200);
+    QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(after.header("x-litellm-call-id"))).has_value(), 5000);
+    QCOMPARE(row->completionTokens, 777);
+    QCOMPARE(row->status, u"success"_s);
+    gateway.stop();
+
+    // An answer translated for another dialect (here a chat answer for a Messages client) is
+    // parsed into a DOM several times its size: at most 16 MiB of it, whatever the setting.
+    config.general.maxResponseSizeMb = 64.0;
+    Deployment wide = openaiDeployment(u"wide"_s, u"wide"_s, base);
+    wide.upstreamModel = u"answer-17000000"_s;
+    config.models.append(wide);
+    GatewayHost wideGateway;
+    const auto wideStarted = wideGateway.start(config, &store, options);
+    QVERIFY(wideStarted.ok());
+    HttpClient wideClient(*wideStarted);
+    QCOMPARE(wideClient.post("/v1/chat/completions", chatBody(u"wide"_s)).status, 200);
+    const QJsonObject message{{u"model"_s, u"wide"_s}, {u"max_tokens"_s, 100},
+                              {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Hi"_s}}}}};
+    const auto translated = wideClient.post("/v1/messages", QJsonDocument(message).toJson(QJsonDocument::Compact));
+    QCOMPARE(translated.status, 502);
+    QVERIFY2(translated.body.contains("larger than 16777216 bytes"), translated.body.constData());
+    QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(translated.header("x-litellm-call-id"))).has_value(), 5000);
+    QVERIFY(chargedItsHold(*row, 100));
+    wideGateway.stop();
+    store.close();
 }
 
 void TestRelay::roundRobinsAcrossDeployments()

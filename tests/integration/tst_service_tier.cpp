@@ -243,7 +243,8 @@ void TestServiceTier::modelInfoShowsTierPrices()
                                            {u"input_cost_per_token"_s, InputPrice},
                                            {u"output_cost_per_token"_s, OutputPrice},
                                            {u"output_cost_per_token_priority"_s, 0.000005},
-                                           {u"file_search_cost_per_1k_calls"_s, 4.0}}}});
+                                           {u"file_search_cost_per_1k_calls"_s, 4.0},
+                                           {u"input_cost_per_token_above_200k_tokens"_s, 0.000004}}}});
     QVERIFY2(created.status == 200, created.body.constData());
     QVERIFY(m_gateway->restart());  // what the store kept of it
     const auto info = m_gateway->get("/v1/model/info");
@@ -263,6 +264,18 @@ void TestServiceTier::modelInfoShowsTierPrices()
     QCOMPARE(added.value(u"file_search_cost_per_1k_calls"_s).toDouble(), 4.0);
     QCOMPARE(tiered.value(u"input_cost_per_token_priority"_s).toDouble(), 0.000003);
     QCOMPARE(tiered.value(u"output_cost_per_token_flex"_s).toDouble(), 0.0000009);
+
+    // Its rate for long prompts (LiteLLM's name) is kept, shown, and paid by a prompt above 200k.
+    QCOMPARE(added.value(u"input_cost_per_token_above_200k_tokens"_s).toDouble(), 0.000004);
+    m_fake.setUsage(250'000, 10);
+    const auto longPrompt = post("/v1/chat/completions", chatBody(u"gpt-added"_s, u"default"_s), GatewayFixture::MasterKey);
+    QCOMPARE(longPrompt.status, 200);
+    QCOMPARE(usdToNanos(longPrompt.header("x-litellm-response-cost").toDouble()),
+             NanoUsd(250'000 * 4000 + 10 * OutputNanos));
+    m_fake.setUsage(150'000, 10);
+    const auto shorter = post("/v1/chat/completions", chatBody(u"gpt-added"_s, u"default"_s), GatewayFixture::MasterKey);
+    QCOMPARE(usdToNanos(shorter.header("x-litellm-response-cost").toDouble()),
+             NanoUsd(150'000 * InputNanos + 10 * OutputNanos));
 }
 
 QTEST_GUILESS_MAIN(TestServiceTier)

@@ -99,6 +99,7 @@ general_settings:
   database_url: /var/lib/tollgate/tollgate.db
   budget_enforcement: strict
   max_request_size_mb: 8
+  max_response_size_mb: 48
   store_prompts: true
   shared_database: true
   alerting: ["slack"]
@@ -123,6 +124,7 @@ private slots:
     void reasoningIsToldByTheFlagTheRequestOrTheName_data();
     void reasoningIsToldByTheFlagTheRequestOrTheName();
     void supportsReasoningIsRead();
+    void longPromptRatesAreRead();
     void loadsTheDefaultConfig();
     void emptyInputGivesDefaults_data();
     void emptyInputGivesDefaults();
@@ -238,6 +240,7 @@ void TestConfig::loadsEveryField()
     QCOMPARE(c.general.databaseUrl, u"/var/lib/tollgate/tollgate.db"_s);
     QCOMPARE(c.general.budgetEnforcement, BudgetEnforcement::Strict);
     QCOMPARE(c.general.maxRequestSizeMb, 8.0);
+    QCOMPARE(c.maxResponseBytes(), 48LL * 1024 * 1024);
     QCOMPARE(c.maxRequestBytes(), qint64(8) * 1024 * 1024);
     QCOMPARE(c.general.storePrompts, true);
     QCOMPARE(c.general.sharedDatabase, true);
@@ -343,6 +346,41 @@ void TestConfig::supportsReasoningIsRead()
         {u"litellm_params"_s, QJsonObject{{u"model"_s, u"openai/x"_s}}},
         {u"model_info"_s, QJsonObject{{u"supports_reasoning"_s, u"yes"_s}}}});
     QVERIFY(!notABool.ok());
+}
+
+void TestConfig::longPromptRatesAreRead()
+{
+    const QByteArray yaml = "model_list:\n"
+                            "  - model_name: gemini\n"
+                            "    litellm_params:\n"
+                            "      model: openai/gemini-2.5-pro\n"
+                            "      input_cost_per_token: 0.00000125\n"
+                            "      input_cost_per_token_above_200k_tokens: 0.0000025\n"
+                            "      output_cost_per_token_above_200k_tokens: 0.000015\n"
+                            "      cache_creation_input_token_cost_above_1hr: 0.000001\n"   // not a prompt size
+                            "    model_info:\n"
+                            "      cache_read_input_token_cost_above_128k_tokens: 0.0000003\n"
+                            "      input_cost_per_token_above_200k_tokens: 1\n";   // litellm_params wins
+    MemorySecretStore secrets;
+    const auto config = ConfigLoader::loadString(yaml, kName, secrets);
+    QVERIFY2(config.ok(), qPrintable(describe(config)));
+    const QList<Deployment::LongPromptRates> rates = config->models.first().longPromptRates;
+    QCOMPARE(rates.size(), 2);
+    QCOMPARE(rates.at(0).aboveTokens, 128'000);
+    QCOMPARE(rates.at(0).cacheRead, std::optional<double>(0.0000003));
+    QVERIFY(!rates.at(0).input);
+    QCOMPARE(rates.at(1).aboveTokens, 200'000);
+    QCOMPARE(rates.at(1).input, std::optional<double>(0.0000025));
+    QCOMPARE(rates.at(1).output, std::optional<double>(0.000015));
+    QVERIFY(!rates.at(1).cacheWrite);
+
+    const auto notANumber = ConfigLoader::loadString("model_list:\n  - model_name: a\n    litellm_params:\n"
+                                                     "      model: openai/a\n"
+                                                     "      output_cost_per_token_above_200k_tokens: lots\n",
+                                                     kName, secrets);
+    QVERIFY(!notANumber.ok());
+    QVERIFY2(notANumber.error().message.contains(u"output_cost_per_token_above_200k_tokens must be a number"_s),
+             qPrintable(notANumber.error().message));
 }
 
 void TestConfig::serviceTierAndToolPrices()
@@ -510,6 +548,7 @@ void TestConfig::loadsTheDefaultConfig()
     QVERIFY(c.general.masterKey.isEmpty());
     QCOMPARE(c.general.budgetEnforcement, BudgetEnforcement::Reserve);
     QCOMPARE(c.general.maxRequestSizeMb, 32.0);
+    QCOMPARE(c.general.maxResponseSizeMb, 256.0);
     QCOMPARE(c.litellm.dropParams, true);
 }
 
@@ -801,6 +840,8 @@ void TestConfig::errors_data()
                                                 << u"budget_enforcement must be reserve or strict, not \"loose\""_s;
     QTest::newRow("max_request_size_mb is zero") << QByteArray("general_settings:\n  max_request_size_mb: 0\n") << 2
                                                  << u"max_request_size_mb must be greater than 0"_s;
+    QTest::newRow("max_response_size_mb is negative") << QByteArray("general_settings:\n  max_response_size_mb: -1\n") << 2
+                                                      << u"max_response_size_mb must be greater than 0"_s;
     QTest::newRow("store_prompts is a number") << QByteArray("general_settings:\n  store_prompts: 2\n") << 2
                                                << u"store_prompts must be true or false"_s;
     QTest::newRow("database_url is a list") << QByteArray("general_settings:\n  database_url: [a]\n") << 2

@@ -111,6 +111,7 @@ private slots:
     void priceForDeployment_data();
     void priceForDeployment();
     void configCacheReadPrice();
+    void configLongPromptRates();
     void cacheWritePrices();
     void serviceTiers();
     void serviceTierNames_data();
@@ -727,6 +728,38 @@ void TestPricing::configCacheReadPrice()
     QCOMPARE(m_real.priceFor(catalogued)->cost(1000, 10, 800), NanoUsd(200 * 150 + 800 * 75 + 10 * 600));
     catalogued.cacheReadCostPerToken = 1e-8;
     QCOMPARE(m_real.priceFor(catalogued)->cost(1000, 10, 800), NanoUsd(200 * 150 + 800 * 10 + 10 * 600));
+}
+
+// LiteLLM's input_cost_per_token_above_200k_tokens and kin: a config price for long prompts. They
+// were read as nothing, so a config-priced long-context model billed a 300k prompt at the base rate.
+void TestPricing::configLongPromptRates()
+{
+    Deployment deployment;
+    deployment.provider = Provider::OpenAI;
+    deployment.upstreamModel = u"my-own"_s;
+    deployment.inputCostPerToken = 1e-6;
+    deployment.outputCostPerToken = 2e-6;
+    deployment.longPromptRates = {{128'000, 1.5e-6, std::nullopt, std::nullopt, std::nullopt},
+                                  {200'000, 3e-6, 4e-6, 5e-7, std::nullopt}};
+    auto price = m_real.priceFor(deployment);
+    QVERIFY(price && price->isTiered());
+    QCOMPARE(price->cost(100'000, 10), NanoUsd(100'000 * 1000 + 10 * 2000));
+    QCOMPARE(price->cost(128'001, 10), NanoUsd(128'001 * 1500 + 10 * 2000));
+    QCOMPARE(price->cost(200'000, 10), NanoUsd(200'000 * 1500 + 10 * 2000));
+    QCOMPARE(price->cost(200'001, 10, 1), NanoUsd(200'000 * 3000 + 500 + 10 * 4000));
+    // A strict budget's bound of such a call is priced alike (the tier for the bound's prompt).
+    QCOMPARE(price->forPromptSize(300'000).inputPerToken, 3e-6);
+
+    // Over a catalogue price with its own tiers (claude-sonnet-4-5: 3 / 15 $/Mtok, above 200k 6 /
+    // 22.5): the config's rate replaces the catalogue's tiers of its kind only.
+    Deployment claude;
+    claude.provider = Provider::Anthropic;
+    claude.upstreamModel = u"claude-sonnet-4-5"_s;
+    QCOMPARE(m_real.priceFor(claude)->cost(250'000, 1000), NanoUsd(250'000 * 6000 + 1000 * 22'500));
+    claude.longPromptRates = {{200'000, 7e-6, std::nullopt, std::nullopt, std::nullopt}};
+    price = m_real.priceFor(claude);
+    QCOMPARE(price->cost(250'000, 1000), NanoUsd(250'000 * 7000 + 1000 * 22'500));
+    QCOMPARE(price->cost(150'000, 1000), NanoUsd(150'000 * 3000 + 1000 * 15'000));
 }
 
 void TestPricing::serviceTiers()
