@@ -305,6 +305,8 @@ const QRegularExpression &longPromptRateName()
     return name;
 }
 
+constexpr int MaxSizeMb = 65536;
+
 void ConfigParser::readLongPromptRates(const YAML::Node &map, const QString &prefix, Deployment &d)
 {
     if (!map.IsMap())
@@ -477,14 +479,18 @@ void ConfigParser::parseGeneral(const YAML::Node &map, GeneralSettings &out)
         }
     }
 
-    std::optional<double> maxSize;
-    readNumber(field(map, "max_request_size_mb", p), maxSize, true);
-    if (maxSize)
-        out.maxRequestSizeMb = *maxSize;
-    std::optional<double> maxAnswer;
-    readNumber(field(map, "max_response_size_mb", p), maxAnswer, true);
-    if (maxAnswer)
-        out.maxResponseSizeMb = *maxAnswer;
+    // Sizes in MB, at most 64 GiB: larger ones overflowed the byte counts (every answer refused).
+    const auto readSize = [&](const char *key, double &out) {
+        const Field size = field(map, key, p);
+        std::optional<double> value;
+        readNumber(size, value, true);
+        if (value && *value > MaxSizeMb)
+            fail(size.line, size.name + u" must be at most %1 (MB)"_s.arg(MaxSizeMb));
+        else if (value)
+            out = *value;
+    };
+    readSize("max_request_size_mb", out.maxRequestSizeMb);
+    readSize("max_response_size_mb", out.maxResponseSizeMb);
     readBool(field(map, "store_prompts", p), out.storePrompts);
     readBool(field(map, "metrics_public", p), out.metricsPublic);
     readBool(field(map, "shared_database", p), out.sharedDatabase);

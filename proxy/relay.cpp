@@ -122,6 +122,9 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body, bool
 
 // A stream's text kept in case its usage never comes (counted then).
 constexpr qsizetype MaxKeptStreamText = 16LL * 1024 * 1024;
+// A stream event is at most this large (a Responses stream's last event repeats the whole answer:
+// a long one is a few MB).
+constexpr qsizetype MaxStreamEventBytes = 16LL * 1024 * 1024;
 // A stream's bytes the client has not taken, past which the provider's answer waits (and down to
 // which it resumes): a client that does not read held every byte of its stream in the gateway
 // (300 MB sent: 743 MB resident).
@@ -260,10 +263,22 @@ void RelayCall::onData(const QByteArray &chunk)
         return;
     }
     m_parser.feed(chunk);
-    if (isDialectStream()) {
-        relayToClient(relayDialectEvents());
-        return;
+    relayToClient(isDialectStream() ? relayDialectEvents() : relayChatEvents());
+    if (m_parser.pendingBytes() > MaxStreamEventBytes && !m_settling && !m_finished) {
+        // An event that does not end would be held whole (a hostile provider's gigabyte took three
+        // of memory): the stream is cut, and charged as a provider that was still writing it.
+        m_services.upstream->cancel(m_upstreamId);
+        m_upstreamId = 0;
+        m_upstreamDone = SteadyClock::now();
+        m_chargeHeld = !deliveredPart();
+        m_cutWhileWriting = deliveredPart();
+        failMidStream(502, u"upstream_error"_s,
+                      u"The provider sent a stream event larger than %1 bytes."_s.arg(MaxStreamEventBytes));
     }
+}
+
+QByteArray RelayCall::relayChatEvents()
+{
     QByteArray out;
     SseEvent event;
     while (m_parser.next(event)) {
@@ -294,7 +309,7 @@ void RelayCall::onData(const QByteArray &chunk)
         }
         out += event.raw;
     }
-    relayToClient(out);
+    return out;
 }
 
 void RelayCall::holdAnswerPart(const QByteArray &chunk)
@@ -443,7 +458,7 @@ void RelayCall::onDone(const UpstreamResult &result)
         // A provider that got the whole request but did not answer in time works on (and bills)
         // it all the same: charged as admitted, unless a stream already told what it delivered.
         m_chargeHeld = timeout && result.requestSent && !deliveredPart();
-        m_timedOutMidStream = timeout && deliveredPart();
+        m_cutWhileWriting = timeout && deliveredPart();
         if (m_streaming) {
             const ApiErrorInfo info = apiErrorInfo(error);
             failMidStream(info.status, info.type, message);
@@ -454,9 +469,14 @@ void RelayCall::onDone(const UpstreamResult &result)
     }
 
     if (m_streaming) {
-        const QByteArray rest = m_parser.remainder();
-        if (!rest.trimmed().isEmpty())
-            m_responder->writeChunk(rest);
+        // A last event without its blank line is read like the others (its usage counts), then
+        // relayed, ended.
+        if (!m_parser.remainder().trimmed().isEmpty()) {
+            m_parser.feed(QByteArrayLiteral("\n\n"));
+            const QByteArray rest = isDialectStream() ? relayDialectEvents() : relayChatEvents();
+            if (!rest.isEmpty())
+                m_responder->writeChunk(rest);
+        }
         settle(m_streamError ? u"failure"_s : u"success"_s, [self] {
             if (self->m_sawDone)
                 self->m_responder->writeChunk(self->m_terminal);
@@ -680,12 +700,12 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     // Output the provider bills but the relayed text does not show: a model that reasons unseen, an
     // audio answer. Counted from the text, or told by a usage block before the stream's end (a
     // running count: vLLM's continuous_usage_stats), it is at least what admission held for the
-    // output. So is a stream the provider was still writing when it timed out (a client that
-    // reads slowly paused it: the provider wrote on).
+    // output. So is a stream the provider was still writing when it was cut: it timed out (a client
+    // that reads slowly paused it: the provider wrote on), or an event did not end.
     const bool hiddenOutput = m_params.reasonsUnseen || m_params.audioOutput;
     const bool cutShort = m_streaming && !m_sawDone;
     if (charged && m_usage && !m_chargeHeld && m_params.type != CallType::Embedding
-        && (m_timedOutMidStream || (hiddenOutput && (outputCounted || cutShort)))) {
+        && (m_cutWhileWriting || (hiddenOutput && (outputCounted || cutShort)))) {
         Usage floored = *m_usage;
         floored.completionTokens = std::max(floored.completionTokens, m_params.heldOutputTokens);
         if (m_params.audioOutput)

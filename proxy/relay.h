@@ -110,6 +110,8 @@ private:
     void onData(const QByteArray &chunk);
     // Anthropic's and the Responses API's stream events (onData's chat path is the OpenAI one).
     QByteArray relayDialectEvents();
+    // The complete chat events the parser holds, usage noted: what goes to the client.
+    QByteArray relayChatEvents();
     [[nodiscard]] bool isDialectStream() const
     {
         return m_params.type == CallType::Messages || m_params.type == CallType::Responses;
@@ -163,9 +165,9 @@ private:
     // The provider got the request but its answer never came (timeout, shutdown) and no stream
     // content was delivered: the call is charged its prompt and the output admission held for it.
     bool m_chargeHeld = false;
-    // The provider was still writing the stream when its time ran out (RelayCall::settle: its
-    // output is charged at least the output held for it).
-    bool m_timedOutMidStream = false;
+    // The provider was still writing the stream when it was cut (its time ran out, or an event
+    // grew past MaxStreamEventBytes): its output is charged at least the output held for it.
+    bool m_cutWhileWriting = false;
     bool m_finished = false;
     int m_status = 0;
     int m_failStatus = 0;            // the call failed: the status the client got, and why

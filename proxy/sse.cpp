@@ -198,32 +198,57 @@ void SseParser::feed(const QByteArray &bytes)
     m_buffer += bytes;
 }
 
+namespace {
+
+// Where the line terminator at or after `from` begins (CR, LF or CRLF, as the SSE spec allows),
+// and where the next line begins; -1 when there is none, or a CR ends the bytes (a CRLF cut in two).
+qsizetype lineEnd(const QByteArray &bytes, qsizetype from, qsizetype *nextLine)
+{
+    const char *data = bytes.constData();
+    const qsizetype size = bytes.size();
+    for (qsizetype at = from; at < size; ++at) {
+        const char c = data[at];
+        if (c == '\n') {
+            *nextLine = at + 1;
+            return at;
+        }
+        if (c == '\r') {
+            if (at + 1 >= size)
+                return -1;
+            *nextLine = data[at + 1] == '\n' ? at + 2 : at + 1;
+            return at;
+        }
+    }
+    return -1;
+}
+
+} // namespace
+
 bool SseParser::next(SseEvent &event)
 {
-    // An event ends at the first empty line: "\n\n" or "\r\n\r\n" (or mixed).
+    // An event ends at the first empty line: two line terminators in a row ("\n\n", "\r\n\r\n",
+    // "\r\r" or mixed).
     qsizetype pos = std::max(m_offset, m_resume);
     qsizetype end = -1;
     qsizetype terminatorEnd = -1;
     while (pos < m_buffer.size()) {
-        const qsizetype newline = m_buffer.indexOf('\n', pos);
-        if (newline < 0)
+        qsizetype nextLine = 0;
+        const qsizetype lineAt = lineEnd(m_buffer, pos, &nextLine);
+        if (lineAt < 0)
             break;
-        qsizetype next = newline + 1;
-        if (next < m_buffer.size() && m_buffer.at(next) == '\n') {
-            end = newline;
-            terminatorEnd = next + 1;
-            break;
-        }
-        if (next + 1 < m_buffer.size() && m_buffer.at(next) == '\r' && m_buffer.at(next + 1) == '\n') {
-            end = newline;
-            terminatorEnd = next + 2;
+        qsizetype afterEmpty = 0;
+        if (lineEnd(m_buffer, nextLine, &afterEmpty) == nextLine) {
+            end = lineAt;
+            terminatorEnd = afterEmpty;
             break;
         }
-        pos = next;
+        if (nextLine >= m_buffer.size())
+            break;   // the empty line may follow
+        pos = nextLine;
     }
     if (end < 0) {
-        // No empty line so far: one can only begin at the last two bytes ("\n", "\n\r").
-        m_resume = std::max(m_offset, m_buffer.size() - 2);
+        // No empty line so far: one can only begin in the last three bytes ("\r\n\r").
+        m_resume = std::max(m_offset, m_buffer.size() - 3);
         return false;
     }
 
@@ -232,9 +257,15 @@ bool SseParser::next(SseEvent &event)
     const QByteArray block = m_buffer.mid(m_offset, end - m_offset);
     m_offset = terminatorEnd;
     bool first = true;
-    for (QByteArray line : block.split('\n')) {
-        if (line.endsWith('\r'))
-            line.chop(1);
+    for (qsizetype at = 0; at < block.size();) {
+        qsizetype nextLine = 0;
+        qsizetype lineAt = lineEnd(block, at, &nextLine);
+        if (lineAt < 0) {   // the last line (a CR at the very end is its terminator)
+            lineAt = block.endsWith('\r') ? block.size() - 1 : block.size();
+            nextLine = block.size();
+        }
+        const QByteArray line = QByteArray::fromRawData(block.constData() + at, lineAt - at);
+        at = nextLine;
         if (!line.startsWith("data:"))
             continue;
         QByteArray value = line.mid(5);

@@ -71,6 +71,8 @@ public:
     bool next(SseEvent &event);
     // Bytes of an unfinished event (stream ended without its blank line).
     [[nodiscard]] QByteArray remainder() const { return m_buffer.mid(m_offset); }
+    // How many bytes of it there are: an event that never ends would be held whole.
+    [[nodiscard]] qsizetype pendingBytes() const { return m_buffer.size() - m_offset; }
 
 private:
     QByteArray m_buffer;

@@ -170,9 +170,11 @@ private:
     std::thread m_thread;
 };
 
-// A provider of large non-streamed answers, each connection on a thread of its own: the request's
+// A provider of large or unfinished answers, each connection on a thread of its own: the request's
 // model "answer-<bytes>" gets a chat completion of that many bytes (usage 10 + 777 tokens); with
-// "-held", only its first three quarters until release().
+// "-held", only its first three quarters until release(). "unended-<bytes>" streams one content
+// event of that many bytes, then the usage event without its blank line, and closes;
+// "endless-<bytes>" streams one event of that many bytes that never ends, and closes.
 class LargeAnswerProvider
 {
 public:
@@ -239,6 +241,18 @@ private:
         const QStringList parts = model.split(u'-');
         const qsizetype size = parts.value(1).toLongLong();
         const bool held = parts.value(2) == u"held"_s;
+        if (parts.value(0) != u"answer"_s) {
+            const QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+            const QByteArray content = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+                                       + QByteArray(std::max<qsizetype>(size, 1), 'x') + "\"}}]}";
+            if (parts.value(0) == u"endless"_s) {
+                sendAll(fd, head + content);
+                return;
+            }
+            sendAll(fd, head + content + "\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,"
+                                           "\"completion_tokens\":777,\"total_tokens\":787}}");
+            return;
+        }
         const QByteArray start = "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
                                  "\"assistant\",\"content\":\"";
         const QByteArray end = "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":10,"
@@ -307,6 +321,7 @@ private Q_SLOTS:
     void aClientLeavingANonStreamedCallIsChargedItsAnswer();
     void aTimedOutCallIsChargedWhatWasHeldForIt();
     void answersPastTheSizeLimitsAreRefusedAndChargedTheirHold();
+    void aStreamsLastEventIsReadEvenUnended();
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
     void embeddingsAnswersStaySmall();
@@ -1016,6 +1031,63 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
     QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(translated.header("x-litellm-call-id"))).has_value(), 5000);
     QVERIFY(chargedItsHold(*row, 100));
     wideGateway.stop();
+    store.close();
+}
+
+// A stream whose last event lacked its blank line had that event relayed unread (its usage was
+// lost: the call was counted from the text); and an event that never ended was held whole (a
+// gigabyte took three of memory) and relayed at the end as a success.
+void TestRelay::aStreamsLastEventIsReadEvenUnended()
+{
+    LargeAnswerProvider provider;
+    QVERIFY(provider.port() != 0);
+    const QByteArray base = "http://127.0.0.1:" + QByteArray::number(provider.port());
+    Config config;
+    config.sourceFile = u"<test>"_s;
+    for (const QString &upstream : {u"unended-100"_s, u"endless-20000000"_s}) {
+        Deployment deployment = openaiDeployment(upstream, upstream, base);
+        deployment.upstreamModel = upstream;
+        config.models.append(deployment);
+    }
+    Store store;
+    QVERIFY(store.open(m_dir.filePath(u"unended.db"_s)).ok());
+    GatewayHost gateway;
+    Gateway::Options options;
+    options.port = 0;
+    const auto started = gateway.start(config, &store, options);
+    QVERIFY(started.ok());
+    HttpClient client(*started);
+    const auto rowOf = [&store](const QByteArray &callId) -> std::optional<SpendLogRow> {
+        const auto rows = store.readNow([](QSqlDatabase &db) {
+            auto all = SpendLogRepository::all(db);
+            return all ? QVariant::fromValue(*all) : QVariant();
+        });
+        for (const SpendLogRow &row : rows ? rows->value<QList<SpendLogRow>>() : QList<SpendLogRow>{}) {
+            if (row.requestId == QString::fromLatin1(callId))
+                return row;
+        }
+        return std::nullopt;
+    };
+
+    const QJsonObject usage{{u"include_usage"_s, true}};
+    const auto unended = client.post("/v1/chat/completions", chatBody(u"unended-100"_s, true, {{u"stream_options"_s, usage}}));
+    QCOMPARE(unended.status, 200);
+    QVERIFY2(unended.body.contains("\"completion_tokens\":777"), unended.body.right(300).constData());
+    std::optional<SpendLogRow> row;
+    QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(unended.header("x-litellm-call-id"))).has_value(), 5000);
+    QCOMPARE(row->completionTokens, 777);
+    QVERIFY(!row->costEstimated);
+
+    const auto endless = client.post("/v1/chat/completions",
+                                     chatBody(u"endless-20000000"_s, true, {{u"max_tokens"_s, 300}}));
+    QCOMPARE(endless.status, 200);   // the head went out; the stream ends in an error event
+    QVERIFY(endless.body.size() < 1024 * 1024);
+    QVERIFY2(endless.body.contains("stream event larger than"), endless.body.left(300).constData());
+    QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(endless.header("x-litellm-call-id"))).has_value(), 5000);
+    QCOMPARE(row->status, u"failure"_s);
+    QCOMPARE(row->completionTokens, 300);   // what admission held: the provider wrote on
+    QVERIFY(row->costEstimated);
+    gateway.stop();
     store.close();
 }
 

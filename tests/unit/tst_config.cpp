@@ -840,6 +840,8 @@ void TestConfig::errors_data()
                                                 << u"budget_enforcement must be reserve or strict, not \"loose\""_s;
     QTest::newRow("max_request_size_mb is zero") << QByteArray("general_settings:\n  max_request_size_mb: 0\n") << 2
                                                  << u"max_request_size_mb must be greater than 0"_s;
+    QTest::newRow("max_response_size_mb is too large") << QByteArray("general_settings:\n  max_response_size_mb: 1e13\n") << 2
+                                                       << u"max_response_size_mb must be at most 65536 (MB)"_s;
     QTest::newRow("max_response_size_mb is negative") << QByteArray("general_settings:\n  max_response_size_mb: -1\n") << 2
                                                       << u"max_response_size_mb must be greater than 0"_s;
     QTest::newRow("store_prompts is a number") << QByteArray("general_settings:\n  store_prompts: 2\n") << 2

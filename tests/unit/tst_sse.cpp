@@ -47,6 +47,14 @@ private Q_SLOTS:
         for (const char c : QByteArray("data: a\r\n\r\ndata: b\ndata: c\n\n: x\r\ndata: d\n\r\ndata: e\r\n\n"))
             bytes.append(QByteArray(1, c));
         QTest::newRow("byte by byte") << bytes << QList<QByteArray>{"a", "b\nc", "d", "e"};
+        // The SSE spec's line ends are CRLF, LF or a lone CR: a stream of CRs hid its usage. (A CR
+        // that ends the bytes so far may begin a CRLF: the event ends once the next byte tells.)
+        QTest::newRow("cr line ends") << QList<QByteArray>{"data: x\r\rdata: 1\rdata: 2\r\r", "\n"}
+                                      << QList<QByteArray>{"x", "1\n2"};
+        QList<QByteArray> crBytes;
+        for (const char c : QByteArray("data: a\r\rdata: b\r\r\ndata: c\r\n\rdata: d\n\r\n"))
+            crBytes.append(QByteArray(1, c));
+        QTest::newRow("cr byte by byte") << crBytes << QList<QByteArray>{"a", "b", "c", "d"};
     }
 
     void splitsEventsAcrossPieces()
@@ -67,6 +75,19 @@ private Q_SLOTS:
         QCOMPARE(got, data);
         // Raw bytes relay unchanged: the events plus the remainder are exactly the input.
         QCOMPARE(raw + parser.remainder(), pieces.join());
+    }
+
+    void tellsWhatItHoldsOfAnUnfinishedEvent()
+    {
+        SseParser parser;
+        parser.feed("data: a\n\ndata: bbbb");
+        SseEvent event;
+        QVERIFY(parser.next(event));
+        QVERIFY(!parser.next(event));
+        QCOMPARE(parser.pendingBytes(), 10);
+        parser.feed("\n\n");
+        QVERIFY(parser.next(event));
+        QCOMPARE(parser.pendingBytes(), 0);
     }
 
     void recognisesDone()
