@@ -612,6 +612,39 @@ void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &bas
 
 void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &responder)
 {
+    const QByteArray &raw = context.request.body;
+    if (raw.size() > InlineCountBytes) {
+        // A large body is read and counted on the counting thread (a 20 MB one took 6 s here, and
+        // every other call waited); only its model is read here, to check the caller may use it.
+        const RequestScan scan(raw);
+        const QJsonValue::Type modelType = scan.ok() ? scan.type("model") : QJsonValue::Undefined;
+        const auto model = modelType == QJsonValue::String ? resolveModel(context, scan.string("model"), responder)
+                                                           : std::nullopt;
+        if (modelType == QJsonValue::String && !model)
+            return;
+        const auto members = model ? m_services.deployments->group(*model) : QList<const Deployment *>{};
+        const Deployment *first = members.isEmpty() ? nullptr : members.first();
+        if (model && !(first && first->provider == Provider::Anthropic && !first->mockResponse)) {
+            std::function<HttpResponse()> count = [raw, tokenizerModel = first ? first->underlyingModel() : *model] {
+                const QJsonObject body = QJsonDocument::fromJson(raw).object();
+                const Anthropic::ChatRequest chat = Anthropic::toChatRequest(body, true, true);
+                if (!chat.error.isEmpty())
+                    return errorResponse(ApiError::BadRequest, chat.error);
+                return jsonResponse({{u"input_tokens"_s, countRequestPromptTokens(chat.body, tokenizerModel)}});
+            };
+            std::function<void(HttpResponse)> answer = [responder](HttpResponse counted) {
+                if (!responder->isFinished() && responder->isConnected())
+                    responder->send(std::move(counted));
+            };
+            if (!offThread(std::move(count), std::move(answer)))
+                responder->send(errorResponse(ApiError::ServiceUnavailable,
+                                              u"The gateway is counting %1 large prompts already; try again shortly."_s
+                                                  .arg(MaxQueuedCounts)));
+            return;
+        }
+        // A body that is no object with a model (its error is told below), or an Anthropic
+        // deployment's (the provider counts).
+    }
     const std::optional<QJsonObject> body = parseBody(context, responder);
     if (!body)
         return;
@@ -876,36 +909,56 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     admitAndRelay(context.caller, std::move(params), shaped, std::move(responder), recorder);
 }
 
-void OpenAIController::countThenAdmit(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,
-                                      ResponderPtr responder, const std::shared_ptr<RefusalRecorder> &recorder)
+template <typename Result>
+bool OpenAIController::offThread(std::function<Result()> work, std::function<void(Result)> then)
 {
     if (!m_counting) {
         m_counting = std::make_unique<QThreadPool>();
         m_counting->setMaxThreadCount(1);   // the other core stays the gateway's
     }
+    if (m_queuedCounts->load() >= MaxQueuedCounts)
+        return false;
+    ++*m_queuedCounts;
+    // Back on this thread, unless the controller is gone by then. Handed over whole: what `then`
+    // holds (a responder) is let go on the gateway thread.
+    auto resume = std::make_shared<std::function<void(Result)>>(
+        [alive = std::weak_ptr<int>(m_alive), then = std::move(then)](Result result) mutable {
+            if (!alive.expired())
+                then(std::move(result));
+        });
+    m_counting->start([work = std::move(work), resume = std::move(resume), queued = m_queuedCounts,
+                       context = m_services.context]() mutable {
+        Result result = work();
+        --*queued;
+        QMetaObject::invokeMethod(
+            context, [resume = std::move(resume), result = std::move(result)]() mutable { (*resume)(std::move(result)); },
+            Qt::QueuedConnection);
+    });
+    return true;
+}
+
+void OpenAIController::countThenAdmit(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,
+                                      ResponderPtr responder, const std::shared_ptr<RefusalRecorder> &recorder)
+{
     // What Accounting's refine would have counted here (tokenizing reads shared, immutable tables).
     std::function<qint64()> count = [exactPrompt = extras.exactPrompt, body = params.body,
                                       model = params.deployment.underlyingModel()] {
         return countPrompt(exactPrompt, body, model);
     };
-    // Back on this thread: admitted again with the count, unless the client left meanwhile (then
-    // nothing was held for it, and nothing is sent).
-    auto resume = std::make_shared<std::function<void(qint64)>>(
-        [this, alive = std::weak_ptr<int>(m_alive), caller, params = std::move(params), extras,
-         responder = std::move(responder), recorder](qint64 counted) mutable {
-            if (alive.expired() || responder->isFinished() || !responder->isConnected())
-                return;
-            PromptExtras withCount = extras;
-            withCount.exactPromptCount = counted;
-            admitAndRelay(caller, std::move(params), withCount, std::move(responder), recorder);
-        });
-    QObject *context = m_services.context;
-    m_counting->start([count = std::move(count), resume = std::move(resume), context]() mutable {
-        const qint64 counted = count();
-        // Handed over whole: what the call holds (its responder) is let go on the gateway thread.
-        QMetaObject::invokeMethod(context, [resume = std::move(resume), counted] { (*resume)(counted); },
-                                  Qt::QueuedConnection);
-    });
+    // Admitted again with the count, unless the client left meanwhile (then nothing was held for
+    // it, and nothing is sent).
+    std::function<void(qint64)> resume = [this, caller, params = std::move(params), extras,
+                                          responder, recorder](qint64 counted) mutable {
+        if (responder->isFinished() || !responder->isConnected())
+            return;
+        PromptExtras withCount = extras;
+        withCount.exactPromptCount = counted;
+        admitAndRelay(caller, std::move(params), withCount, std::move(responder), recorder);
+    };
+    if (!offThread(std::move(count), std::move(resume)))
+        responder->send(errorResponse(ApiError::ServiceUnavailable,
+                                      u"The gateway is counting %1 large prompts already; try again shortly."_s
+                                          .arg(MaxQueuedCounts)));
 }
 
 void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,

@@ -11,6 +11,7 @@
 #include <QThreadPool>
 #include <QTimer>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -83,6 +84,13 @@ private:
     // prompt's count held every other call here), then the call is admitted again.
     void countThenAdmit(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,
                         ResponderPtr responder, const std::shared_ptr<RefusalRecorder> &recorder);
+    // Runs `work` on m_counting's thread, then `then` with its result on this one, unless the
+    // controller is gone by then. False (nothing runs) when MaxQueuedCounts wait already.
+    template <typename Result>
+    bool offThread(std::function<Result()> work, std::function<void(Result)> then);
+    static constexpr int MaxQueuedCounts = 8;
+    // A count_tokens body past this many bytes is counted on m_counting's thread.
+    static constexpr qsizetype InlineCountBytes = 64 * 1024;
     // The model group a request may use (aliases resolved): 400 unknown, 403 not allowed.
     std::optional<QString> resolveModel(const RequestContext &context, const QString &requested,
                                         const ResponderPtr &responder);
@@ -113,6 +121,7 @@ private:
     static constexpr qsizetype ResponsesKept = 100'000;
     std::shared_ptr<int> m_alive = std::make_shared<int>(0);   // a count's answer finds it gone
     std::unique_ptr<QThreadPool> m_counting;   // one thread, made on first use
+    std::shared_ptr<std::atomic<int>> m_queuedCounts = std::make_shared<std::atomic<int>>(0);
 };
 
 } // namespace Tollgate

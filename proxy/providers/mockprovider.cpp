@@ -2,6 +2,7 @@
 
 #include "../../models/tokencount.h"
 #include "../../models/tokenizer.h"
+#include "../accounting.h"
 #include "../jsonreader.h"
 #include "../responses.h"
 
@@ -28,8 +29,11 @@ QJsonObject usageJson(const Usage &usage)
 
 qint64 promptTokens(const QJsonObject &body, const QString &model)
 {
-    // Exactly what OpenAI would report for this model (tiktoken's count plus message framing).
-    return countRequestPromptTokens(body, model);
+    // Exactly what OpenAI would report for this model (tiktoken's count plus message framing); a
+    // prompt past MaxTokenizedBytes counts as its bound, its bytes (tokenizing 20 MB here held
+    // every other call for 5 s).
+    const qint64 bound = boundRequestPromptTokens(body, model);
+    return bound > MaxTokenizedBytes ? bound : countRequestPromptTokens(body, model);
 }
 
 } // namespace

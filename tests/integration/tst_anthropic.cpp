@@ -4,6 +4,7 @@
 // blocking client over real loopback HTTP.
 #include "models/money.h"
 #include "models/tokencount.h"
+#include "tests/support/asynccall.h"
 #include "tests/support/fakeprovider.h"
 #include "tests/support/gatewayfixture.h"
 #include "tests/support/httpclient.h"
@@ -83,6 +84,7 @@ private Q_SLOTS:
     void rateLimitRefusalKeepsRetryAfter();
     void providerErrorBecomesAnthropicError();
     void countTokensUsesTheTokenizer();
+    void aLargeCountIsMadeWhileOtherCallsGoOn();
     void modelsListInAnthropicsShape();
 
 private:
@@ -651,6 +653,40 @@ void TestAnthropic::countTokensUsesTheTokenizer()
     QVERIFY(expected > 0);
     QCOMPARE(response.json(), (QJsonObject{{u"input_tokens"_s, expected}}));
     QCOMPARE(m_fake.requestCount(), 0);  // counted here, not by the provider
+}
+
+// count_tokens is free and unmetered: a 20 MB body was counted here, 6 s during which every other
+// call waited. A large one is counted on a thread of its own now.
+void TestAnthropic::aLargeCountIsMadeWhileOtherCallsGoOn()
+{
+    // Letters without a space: one long piece, slow to count (~0.5 s a 500 kB on a debug build).
+    QString letters(1'500'000, Qt::Uninitialized);
+    for (qsizetype i = 0; i < letters.size(); ++i)
+        letters[i] = QChar(char16_t(u'a' + (i * 7919) % 26));
+    const QJsonObject body{{u"model"_s, u"gpt-fake"_s}, {u"messages"_s, QJsonArray{userText(letters)}}};
+    const QList<QPair<QByteArray, QByteArray>> headers{{"x-api-key", GatewayFixture::MasterKey},
+                                                       {"anthropic-version", Version}};
+    AsyncCall counted(m_gateway->port(), QJsonDocument(body).toJson(QJsonDocument::Compact), headers,
+                      "/v1/messages/count_tokens");
+    QTest::qWait(50);
+    const QJsonObject hello{{u"model"_s, u"gpt-fake"_s}, {u"max_tokens"_s, 10},
+                            {u"messages"_s, QJsonArray{userText(u"Hi"_s)}}};
+    AsyncCall small(m_gateway->port(), QJsonDocument(hello).toJson(QJsonDocument::Compact), headers, "/v1/messages");
+    QTRY_VERIFY_WITH_TIMEOUT(small.done(), 10000);
+    QCOMPARE(small.status(), 200);
+    QVERIFY2(!counted.done(), "the count was made before the small call was answered");
+    QTRY_VERIFY_WITH_TIMEOUT(counted.done(), 60000);
+    QCOMPARE(counted.status(), 200);
+    const QJsonObject chat{{u"model"_s, u"gpt-fake"_s}, {u"messages"_s, QJsonArray{userText(letters)}}};
+    QCOMPARE(QJsonDocument::fromJson(counted.body()).object().value(u"input_tokens"_s).toInteger(),
+             countRequestPromptTokens(chat, u"gpt-upstream"_s));
+
+    // A model the caller may not use is refused before anything is counted.
+    const QJsonObject unknown{{u"model"_s, u"no-such-model"_s}, {u"messages"_s, QJsonArray{userText(letters)}}};
+    HttpClient client(m_gateway->port());
+    const auto refused = client.post("/v1/messages/count_tokens", QJsonDocument(unknown).toJson(QJsonDocument::Compact),
+                                      {{"x-api-key", GatewayFixture::MasterKey}, {"anthropic-version", Version}});
+    QCOMPARE(refused.status, 400);
 }
 
 void TestAnthropic::modelsListInAnthropicsShape()

@@ -1133,6 +1133,15 @@ void TestRelay::mockResponseAnswersLocally()
                  .status,
              200);
     QCOMPARE(m_fake.requestCount(), 0);
+
+    // A prompt past 1 MiB counts as its bytes, as the relay counts it (tokenizing 20 MB here held
+    // every other call for 5 s): 1.2 MB of "hello " is 200k tokens to tiktoken.
+    const QJsonObject large{{u"model"_s, u"mocked-model"_s},
+                            {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                                                   {u"content"_s, u"hello "_s.repeated(200'000)}}}}};
+    const auto counted = m_client->post("/v1/chat/completions", QJsonDocument(large).toJson(QJsonDocument::Compact));
+    QCOMPARE(counted.status, 200);
+    QVERIFY(counted.json().value(u"usage"_s).toObject().value(u"prompt_tokens"_s).toInteger() >= 1'200'000);
 }
 
 // An embeddings request names at most 2048 inputs (OpenAI's limit), and the mock's answer holds at
