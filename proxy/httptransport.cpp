@@ -352,6 +352,7 @@ public:
         // Connected before QtHttpServer's own readyRead slot, so this runs first.
         connect(socket, &QTcpSocket::readyRead, this, &Connection::inspect);
         connect(socket, &QTcpSocket::disconnected, this, &Connection::onDisconnected);
+        connect(socket, &QTcpSocket::bytesWritten, this, &Connection::onWritten);
         m_idle.set();
     }
     ~Connection() override { --m_transport->liveConnections; }
@@ -403,6 +404,8 @@ public:
     void finished(bool closeAfter)
     {
         m_busy = false;
+        if (m_socket && m_socket->bytesToWrite() > 0)
+            watchSending();
         m_current.reset();
         --m_transport->activeExchanges;
         Q_EMIT m_transport->q->exchangeFinished();
@@ -414,15 +417,15 @@ public:
             return;
         }
         if (!m_queue.empty()) {
-            // Next pipelined request, outside the current call stack.
-            QTimer::singleShot(0, this, [this] {
-                if (m_busy || m_queue.empty())
-                    return;
-                HttpRequest next = std::move(m_queue.front());
-                m_queue.pop_front();
-                m_queuedBytes -= next.body.size();
-                m_transport->dispatch(this, std::move(next));
-            });
+            if (m_socket->bytesToWrite() > MaxUnsentBeforeNext) {
+                // A client that does not read its answers gets no more of them: the next request
+                // waits until it has taken most of what was sent (pipelined calls that were never
+                // read piled their answers up here: a gigabyte for a few cents).
+                m_drainWait = true;
+                watchSending();
+                return;
+            }
+            dispatchNextSoon();
             return;
         }
         if (m_refusalPending) {
@@ -432,6 +435,52 @@ public:
         }
         if (m_phase == Phase::Between)
             m_idle.set();
+    }
+
+    // Next pipelined request, outside the current call stack.
+    void dispatchNextSoon()
+    {
+        QTimer::singleShot(0, this, [this] {
+            if (m_busy || m_queue.empty())
+                return;
+            HttpRequest next = std::move(m_queue.front());
+            m_queue.pop_front();
+            m_queuedBytes -= next.body.size();
+            m_transport->dispatch(this, std::move(next));
+        });
+    }
+
+    void onWritten(qint64 bytes)
+    {
+        m_written += bytes;
+        if (m_drainWait && m_socket && m_socket->bytesToWrite() <= MaxUnsentBeforeNext) {
+            m_drainWait = false;
+            dispatchNextSoon();
+        }
+    }
+
+    // Answers are left to send: from now on, a client that takes none of them for an idle
+    // timeout loses the connection (sendingStalled).
+    void watchSending()
+    {
+        m_writtenAtCheck = m_written;
+        m_sending.set();
+    }
+
+    // A connection between exchanges (or waiting to serve its next one) whose client took no byte
+    // of its answers since the last look is dropped with what it holds: closing it gracefully would
+    // wait for that client for ever. One whose answers are still being taken is looked at again.
+    void sendingStalled()
+    {
+        if (!m_socket || m_socket->bytesToWrite() == 0)
+            return;
+        if (m_written != m_writtenAtCheck || (m_busy && !m_drainWait)) {
+            watchSending();   // taking them, or in an exchange (a stream waits for its client)
+            return;
+        }
+        qCInfo(lcTransport) << "dropping a connection whose client took no byte of its answers for"
+                            << m_transport->options.idleTimeout.count() << "ms";
+        m_socket->abort();
     }
 
     void closeIfIdle()
@@ -984,6 +1033,7 @@ private:
     void onDisconnected()
     {
         m_idle.stop();
+        m_sending.stop();
         m_headTimer.stop();
         m_bodyTimer.stop();
         m_queue.clear();
@@ -1005,6 +1055,13 @@ private:
         if (!m_busy && m_phase == Phase::Between && m_socket)
             m_socket->disconnectFromHost();
     }};
+    Deadline m_sending{this, m_transport->options.idleTimeout, [this] { sendingStalled(); }};
+    // What a connection may leave unsent to its client before its next pipelined request is
+    // served, and whether one waits for that (onWritten serves it).
+    static constexpr qint64 MaxUnsentBeforeNext = 1024 * 1024;
+    bool m_drainWait = false;
+    qint64 m_written = 0;         // bytes the socket has written so far
+    qint64 m_writtenAtCheck = 0;  // m_written when m_sending was last set
     Deadline m_headTimer{this, m_limits.headTimeout, [this] {
         if (m_phase == Phase::Head)
             refuse(errorResponse(ApiError::RequestTimeout,

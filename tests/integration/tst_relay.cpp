@@ -322,6 +322,7 @@ private Q_SLOTS:
     void aTimedOutCallIsChargedWhatWasHeldForIt();
     void answersPastTheSizeLimitsAreRefusedAndChargedTheirHold();
     void aStreamsLastEventIsReadEvenUnended();
+    void pipelinedCallsWaitForAClientThatDoesNotRead();
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
     void embeddingsAnswersStaySmall();
@@ -1089,6 +1090,73 @@ void TestRelay::aStreamsLastEventIsReadEvenUnended()
     QVERIFY(row->costEstimated);
     gateway.stop();
     store.close();
+}
+
+// Pipelined calls on a connection whose client read nothing were served one after another, each
+// answer piled up in the gateway (a gigabyte for a few cents). The next one now waits until the
+// client has taken most of the last; a client that takes nothing for an idle timeout is dropped.
+void TestRelay::pipelinedCallsWaitForAClientThatDoesNotRead()
+{
+    m_fake.setContentOverride(QString(6 * 1024 * 1024, u'x'));
+    GatewayHost gateway;
+    Gateway::Options options;
+    options.port = 0;
+    options.idleTimeout = 2s;
+    const auto started = gateway.start(makeConfig(), &m_store, options);
+    QVERIFY(started.ok());
+    const auto connectClient = [port = *started] {
+        const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int small = 64 * 1024;
+        ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        timeval timeout{20, 0};
+        ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(port);
+        return ::connect(client, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 ? client : -1;
+    };
+    const QByteArray body = chatBody(u"relay-model"_s);
+    const QByteArray request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                               "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    const QByteArray three = request + request + request;
+
+    const int reader = connectClient();
+    QVERIFY(reader >= 0);
+    const auto closeReader = qScopeGuard([reader] { ::close(reader); });
+    QCOMPARE(::send(reader, three.constData(), size_t(three.size()), MSG_NOSIGNAL), ssize_t(three.size()));
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.requestCount(), 1, 5000);
+    QTest::qWait(700);
+    QCOMPARE(m_fake.requestCount(), 1);   // the client has not taken the first answer
+    // It reads: the other two are served, and all three answers arrive whole.
+    qint64 received = 0;
+    char buffer[65536];
+    while (received < 3 * 6 * 1024 * 1024) {
+        const ssize_t got = ::recv(reader, buffer, sizeof buffer, 0);
+        QVERIFY2(got > 0, qPrintable(QString::number(received)));
+        received += got;
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.requestCount(), 3, 5000);
+
+    // A client that takes nothing of its answer loses the connection once an idle timeout passed
+    // without a byte taken; its call was answered and recorded all the same.
+    const int stalled = connectClient();
+    QVERIFY(stalled >= 0);
+    const auto closeStalled = qScopeGuard([stalled] { ::close(stalled); });
+    const int before = int(spendRows().size());
+    QCOMPARE(::send(stalled, request.constData(), size_t(request.size()), MSG_NOSIGNAL), ssize_t(request.size()));
+    QTRY_COMPARE_WITH_TIMEOUT(int(spendRows().size()), before + 1, 5000);
+    QTest::qWait(5000);   // two idle timeouts and more
+    qint64 taken = 0;
+    for (;;) {
+        const ssize_t got = ::recv(stalled, buffer, sizeof buffer, 0);
+        if (got <= 0)
+            break;
+        taken += got;
+    }
+    QVERIFY2(taken < 6 * 1024 * 1024, qPrintable(QString::number(taken)));
+    QCOMPARE(spendRows().last().status, u"success"_s);
+    gateway.stop();
 }
 
 void TestRelay::roundRobinsAcrossDeployments()
