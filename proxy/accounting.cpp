@@ -153,6 +153,7 @@ struct OutputTokens
 {
     qint64 bound = 0;
     qint64 estimate = 0;
+    bool limited = false;   // the bound is a limit the provider keeps (sent, or the model's own)
 };
 
 // `typicalAnswer()`: reserve mode's estimate when no max_tokens is sent (asked only then).
@@ -195,6 +196,7 @@ OutputTokens requestedOutputTokens(const QJsonObject &body, const Deployment &de
         sent = std::max(sent.value_or(0), roundSaturated(value.toDouble()));   // both sent: the larger may be the one obeyed
     }
     OutputTokens tokens;
+    tokens.limited = sent || limit;
     if (sent) {
         tokens.bound = limit ? std::min(*sent, *limit) : *sent;
         tokens.estimate = tokens.bound;
@@ -660,6 +662,7 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     }
     decision.reservation = admission.reservation;
     decision.heldOutputTokens = m_ledger.enforcement() == BudgetEnforcement::Strict ? output.bound : output.estimate;
+    decision.outputLimit = output.limited ? output.bound : 0;
     decision.headers.reserve(qsizetype(admission.limits.size()) * 4 + 2);
     for (const LimitStatus &status : admission.limits) {
         const RateLimitHeaderNames &names = rateLimitHeaderNames(status.scope);

@@ -162,6 +162,9 @@ public:
         // The output tokens the call was admitted for: strict mode's bound, reserve mode's
         // estimate. A call the provider does not answer in time is charged for them.
         qint64 heldOutputTokens = 0;
+        // The most output the call can bring: what it may produce (max_tokens, the model's limit
+        // or context window) times its completions. 0: no limit is known.
+        qint64 outputLimit = 0;
         // Shared budgets: neither admitted nor refused yet; hand the call to waitForLeases().
         QVarLengthArray<LeaseNeed, 2> leaseNeeds;
         [[nodiscard]] bool waitsForLease() const { return !leaseNeeds.isEmpty(); }

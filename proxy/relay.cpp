@@ -697,6 +697,21 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
             row.costEstimated = true;
         }
     }
+    // No call brings more output than its limit (max_tokens and the like, the model's own): a larger
+    // count is a provider's error (900 million tokens told for max_tokens 10) or the bytes of a
+    // long answer counted as its tokens, and charged a strict budget many times over.
+    if (charged && m_usage && m_params.outputLimit > 0 && m_usage->completionTokens > m_params.outputLimit
+        && m_params.type != CallType::Embedding) {
+        if (!outputCounted)
+            qCWarning(lcRelay) << "the provider told" << m_usage->completionTokens << "output tokens for a call limited to"
+                               << m_params.outputLimit << "; charged the limit";
+        Usage capped = *m_usage;
+        capped.completionTokens = m_params.outputLimit;
+        capped.audioCompletionTokens = std::min(capped.audioCompletionTokens, capped.completionTokens);
+        capped.totalTokens = capped.promptTokens + capped.completionTokens;
+        m_usage = capped;
+        row.costEstimated = true;
+    }
     // Output the provider bills but the relayed text does not show: a model that reasons unseen, an
     // audio answer. Counted from the text, or told by a usage block before the stream's end (a
     // running count: vLLM's continuous_usage_stats), it is at least what admission held for the

@@ -53,6 +53,9 @@ public:
         // The output tokens admission held for the call (Accounting::Decision): what a call the
         // provider did not answer in time is charged beside its prompt.
         qint64 heldOutputTokens = 0;
+        // The most output the call can bring (Accounting::Decision::outputLimit; 0: unknown): a
+        // count past it, told or counted, is no count of what the provider bills.
+        qint64 outputLimit = 0;
         HeaderList admissionHeaders;   // x-ratelimit-*, x-litellm-key-spend, ...
         std::optional<ModelPrice> price;  // the deployment's price, looked up once (nullopt: unknown)
         // The service_tier the request asked for: billed when the answer does not say which tier

@@ -998,6 +998,7 @@ void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params par
 
     params.reservation = admission.reservation;
     params.heldOutputTokens = admission.heldOutputTokens;
+    params.outputLimit = admission.outputLimit;
     params.admissionHeaders = std::move(admission.headers);
 
     if (recorder)

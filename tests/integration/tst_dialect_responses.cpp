@@ -220,7 +220,7 @@ void TestDialectResponses::passThroughToOpenAI()
     // Odd spacing, key order and an unknown field: the provider must get exactly these bytes.
     const QByteArray sent
         = R"({"input":[{"role":"user","content":[{"type":"input_text","text":"Hi there"}]}],  "model" : "gpt-resp",)"
-          R"("instructions":"Be brief.","max_output_tokens":64,"reasoning":{"effort":"low"},"x_future_field":[1,2]})";
+          R"("instructions":"Be brief.","max_output_tokens":640,"reasoning":{"effort":"low"},"x_future_field":[1,2]})";
     const QByteArray key = generateKey({});
     QVERIFY(!key.isEmpty());
     const auto response = createRaw(sent, key);

@@ -323,6 +323,7 @@ private Q_SLOTS:
     void answersPastTheSizeLimitsAreRefusedAndChargedTheirHold();
     void aStreamsLastEventIsReadEvenUnended();
     void pipelinedCallsWaitForAClientThatDoesNotRead();
+    void aCountPastTheOutputLimitIsNoCount();
     void roundRobinsAcrossDeployments();
     void mockResponseAnswersLocally();
     void embeddingsAnswersStaySmall();
@@ -1157,6 +1158,41 @@ void TestRelay::pipelinedCallsWaitForAClientThatDoesNotRead()
     QVERIFY2(taken < 6 * 1024 * 1024, qPrintable(QString::number(taken)));
     QCOMPARE(spendRows().last().status, u"success"_s);
     gateway.stop();
+}
+
+// A provider's usage of 900 million output tokens for max_tokens 10 was charged as told ($900 on a
+// $1 strict budget), and a long answer without usage was counted by its bytes, past any limit.
+void TestRelay::aCountPastTheOutputLimitIsNoCount()
+{
+    m_fake.setUsage(12, 900'000'000);
+    const auto told = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s, false, {{u"max_tokens"_s, 10}}));
+    QCOMPARE(told.status, 200);
+    auto row = spendRow(told.header("x-litellm-call-id"));
+    QVERIFY(row.has_value());
+    QCOMPARE(row->promptTokens, 12);
+    QCOMPARE(row->completionTokens, 10);
+    QCOMPARE(row->spend, usdToNanos(12 * InputPrice) + usdToNanos(10 * OutputPrice));
+    QVERIFY(row->costEstimated);
+
+    // Two completions (n: 2) may bring twice the limit.
+    m_fake.setUsage(12, 50);
+    const auto two = m_client->post("/v1/chat/completions",
+                                    chatBody(u"relay-model"_s, false, {{u"max_tokens"_s, 20}, {u"n"_s, 2}}));
+    QCOMPARE(spendRow(two.header("x-litellm-call-id"))->completionTokens, 40);
+
+    // A stream without usage whose text is past 1 MiB (counted as its bytes): the limit.
+    m_fake.setStreamUsageNever(true);
+    m_fake.setContentOverride(QString(1'200'000, u'y'));
+    const auto streamed = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s, true, {{u"max_tokens"_s, 300}}));
+    QCOMPARE(streamed.status, 200);
+    QTRY_VERIFY_WITH_TIMEOUT(spendRow(streamed.header("x-litellm-call-id")).has_value(), 5000);
+    QCOMPARE(spendRow(streamed.header("x-litellm-call-id"))->completionTokens, 300);
+
+    // Without a limit (none sent, none known of the model) the count stands.
+    m_fake.setStreamUsageNever(false);
+    m_fake.setUsage(12, 200'000);
+    const auto unlimited = m_client->post("/v1/chat/completions", chatBody(u"relay-model"_s));
+    QCOMPARE(spendRow(unlimited.header("x-litellm-call-id"))->completionTokens, 200'000);
 }
 
 void TestRelay::roundRobinsAcrossDeployments()
