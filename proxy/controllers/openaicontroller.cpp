@@ -155,6 +155,33 @@ QString cachedContentField(const RequestFields &fields, const QJsonObject &body,
     return text.contains("cached_content") ? u"extra_body"_s : QString();
 }
 
+// Fields with which the provider adds billed work the request does not show, or answers with
+// another model than the one priced: Azure's On Your Data (`data_sources`: the documents it finds
+// are billed as prompt), OpenRouter's fallback models (`models`, `route`), provider preferences
+// (`provider`: the same model at another provider's price) and plugins (`plugins`: a paid web
+// search). Strict budgets refuse them: the first one present, or empty.
+QString unboundedWorkField(const RequestFields &fields)
+{
+    for (const auto &[field, name] : {std::pair{"data_sources"_L1, u"data_sources"_s}, std::pair{"models"_L1, u"models"_s},
+                                      std::pair{"route"_L1, u"route"_s}, std::pair{"provider"_L1, u"provider"_s},
+                                      std::pair{"plugins"_L1, u"plugins"_s}}) {
+        const QJsonValue::Type type = fields.type(field);
+        if (type != QJsonValue::Undefined && type != QJsonValue::Null)
+            return name;
+    }
+    return {};
+}
+
+HttpResponse unboundedWorkRefused(const QString &field)
+{
+    return errorResponse(
+        ApiError::BadRequest,
+        u"'%1' lets the provider add work the request does not show (documents it retrieves, a search) or answer "
+        "with another model than the one priced: what it costs cannot be bounded before the call, as strict budgets "
+        "require (general_settings.budget_enforcement: strict). Leave it out, or use reserve mode."_s.arg(field),
+        field);
+}
+
 // Whether a chat request asks its model to reason: reasoning_effort ("none": false), or an
 // object of reasoning options (OpenRouter's "reasoning", Anthropic's "thinking"); nullopt: neither.
 std::optional<bool> chatAsksReasoning(const RequestFields &fields)
@@ -374,6 +401,10 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     if (strictBudgets() && type != CallType::Embedding) {
         if (const QString field = cachedContentField(fields, *body, scan ? &*scan : nullptr); !field.isEmpty()) {
             responder->send(storedContextRefused(field, u"Gemini's cached content"_s));
+            return;
+        }
+        if (const QString field = unboundedWorkField(fields); !field.isEmpty()) {
+            responder->send(unboundedWorkRefused(field));
             return;
         }
     }
@@ -741,6 +772,10 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     if (const QString field = partial ? QString() : Responses::storedContextField(*body);
         !field.isEmpty() && strictBudgets()) {
         responder->send(storedContextRefused(field, u"a prompt template, an item_reference"_s));
+        return;
+    }
+    if (const QString field = strictBudgets() ? unboundedWorkField(fields) : QString(); !field.isEmpty()) {
+        responder->send(unboundedWorkRefused(field));
         return;
     }
     const ServiceTier tier = requestedTier(fields);

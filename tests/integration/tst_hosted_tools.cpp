@@ -370,6 +370,28 @@ void TestHostedTools::strictRefusesHostedTools_data()
         << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100}, {u"messages"_s, messages},
                        {u"extra_body"_s, QJsonObject{{u"google"_s, QJsonObject{{u"cached_content"_s, u"cachedContents/abc"_s}}}}}}
         << u"extra_body"_s;
+    // Azure's On Your Data: the documents it finds are billed as prompt ($0.01 budget, $0.05 spent).
+    QTest::newRow("chat azure data_sources")
+        << QByteArray("/v1/chat/completions")
+        << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100}, {u"messages"_s, messages},
+                       {u"data_sources"_s, QJsonArray{QJsonObject{{u"type"_s, u"azure_search"_s}}}}}
+        << u"data_sources"_s;
+    // OpenRouter: fallback models, provider preferences, plugins (a paid web search).
+    QTest::newRow("chat openrouter models")
+        << QByteArray("/v1/chat/completions")
+        << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100}, {u"messages"_s, messages},
+                       {u"models"_s, QJsonArray{u"openai/o1-pro"_s}}}
+        << u"models"_s;
+    QTest::newRow("completions openrouter provider")
+        << QByteArray("/v1/completions")
+        << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100}, {u"prompt"_s, u"Hi"_s},
+                       {u"provider"_s, QJsonObject{{u"order"_s, QJsonArray{u"any"_s}}}}}
+        << u"provider"_s;
+    QTest::newRow("responses openrouter plugins")
+        << QByteArray("/v1/responses")
+        << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_output_tokens"_s, 100}, {u"input"_s, u"Hi"_s},
+                       {u"plugins"_s, QJsonArray{QJsonObject{{u"id"_s, u"web"_s}}}}}
+        << u"plugins"_s;
 }
 
 void TestHostedTools::strictRefusesHostedTools()
