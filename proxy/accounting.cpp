@@ -112,6 +112,10 @@ namespace {
 // limit of today's largest models) — set max_tokens or model_info.max_tokens to lower it.
 constexpr qint64 DefaultMaxOutputTokens = 4096;
 constexpr qint64 UnknownOutputLimit = 131'072;
+// Tokens a provider's count of a prompt may exceed the gateway's by (message framing, a tool's
+// schema, a document's wrapping), beside 2 % of it: where a price's tier begins, the bound takes
+// the rates of a prompt that much longer.
+constexpr qint64 TierMarginTokens = 1000;
 
 BudgetConfig budgetConfig(const Budget &budget)
 {
@@ -583,17 +587,24 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
     using CacheWrites = PromptExtras::CacheWrites;
     // Cache writes cost more than input (Anthropic: 1.25× for 5 minutes, 2× for an hour).
     // An answer that may be audio: its output at the dearer of the text and the audio rates.
-    const auto priced = [&](qint64 prompt, qint64 outputTokens, qint64 writes, qint64 writes1h) {
-        const NanoUsd text = price->cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools);
+    const auto priced = [&](const ModelPrice &rates, qint64 prompt, qint64 outputTokens, qint64 writes, qint64 writes1h) {
+        const NanoUsd text = rates.cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools);
         return extras.audioOutput
-            ? std::max(text, price->cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools, 0, outputTokens))
+            ? std::max(text, rates.cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools, 0, outputTokens))
             : text;
     };
+    // A price that changes with the prompt's size: the bound's rates are those of a prompt a little
+    // longer than counted, since the provider's count (framing, a tool's schema) decides the tier:
+    // 14 tokens short of 200k were admitted at the lower rate and billed at twice it.
     const auto upperBound = [&](qint64 prompt) {
         const qint64 writes = extras.cacheWrites == CacheWrites::None ? 0 : prompt;
-        return priced(prompt, output.bound, writes, extras.cacheWrites == CacheWrites::OneHour ? writes : 0);
+        const qint64 writes1h = extras.cacheWrites == CacheWrites::OneHour ? writes : 0;
+        if (!price->isTiered())
+            return priced(*price, prompt, output.bound, writes, writes1h);
+        const qint64 margin = addSaturated(prompt / 50, TierMarginTokens);   // 2 % and some
+        return priced(price->forPromptSize(addSaturated(prompt, margin)), prompt, output.bound, writes, writes1h);
     };
-    const auto estimate = [&](qint64 prompt) { return priced(prompt, output.estimate, 0, 0); };
+    const auto estimate = [&](qint64 prompt) { return priced(*price, prompt, output.estimate, 0, 0); };
     request.estimatedTokens = promptBound;
     request.priceKnown = price.has_value();
     if (price) {

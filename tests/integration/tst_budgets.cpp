@@ -88,6 +88,7 @@ private Q_SLOTS:
     void aSpokenAnswerIsBoundedAndBilledAtTheAudioRate();
     void aLargePromptIsCountedWhileOtherCallsGoOn();
     void aPromptUpToAMebibyteIsCounted();
+    void aPromptNearAPriceTierIsBoundedAtIt();
     void theOutputLimitThatBoundsACallIsSent();
     void aListOfPromptsIsBoundedPerPrompt();
     void embeddingsHoldNoOutputInStrictMode();
@@ -169,6 +170,12 @@ std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode,
     slow.maxTokens = 5000;
     slow.timeoutSeconds = 0.3;
     config.models.append(slow);
+    // Twice the input rate above 200k prompt tokens (input_cost_per_token_above_200k_tokens).
+    Deployment longContext = vision;
+    longContext.modelName = u"long-context"_s;
+    longContext.id = u"long-context-1"_s;
+    longContext.longPromptRates = {{200'000, InputPrice * 2, std::nullopt, std::nullopt, std::nullopt}};
+    config.models.append(longContext);
     // Audio output at 8× the text rate (output_cost_per_audio_token).
     Deployment spoken = priced;
     spoken.modelName = u"spoken"_s;
@@ -1072,6 +1079,26 @@ void TestBudgets::aPromptUpToAMebibyteIsCounted()
                                                        QJsonDocument(large).toJson(QJsonDocument::Compact));
     QVERIFY2(response.status == 200, response.body.left(300).constData());
     QCOMPARE(m_fake.requestCount(), 1);
+}
+
+// The provider's count decides a tiered price's tier, and it may exceed the gateway's by a little:
+// a prompt counted 14 tokens short of 200k was admitted at the base rate ($0.20 of a $0.25 strict
+// budget) and billed at the tier's twice it ($0.40).
+void TestBudgets::aPromptNearAPriceTierIsBoundedAtIt()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const auto prompt = [](int words) {
+        return QJsonObject{{u"model"_s, u"long-context"_s}, {u"max_tokens"_s, 1},
+                           {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u" hi"_s.repeated(words)}}}}};
+    };
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.25}});
+    const auto near = m_gateway->client(key)->post("/v1/chat/completions",
+                                                   QJsonDocument(prompt(199'000)).toJson(QJsonDocument::Compact));
+    QCOMPARE(near.status, 429);
+    QCOMPARE(m_fake.requestCount(), 0);
+    const auto below = m_gateway->client(key)->post("/v1/chat/completions",
+                                                    QJsonDocument(prompt(150'000)).toJson(QJsonDocument::Compact));
+    QVERIFY2(below.status == 200, below.body.left(300).constData());
 }
 
 // model_info.max_tokens bounded a call that named no limit, but only a larger limit sent was
