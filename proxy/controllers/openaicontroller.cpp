@@ -610,8 +610,17 @@ void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &bas
         int status = 0;
         QByteArray contentType;
         QByteArray body;
+        UpstreamCallId id = 0;
+        bool refused = false;   // past the answer limits: answered already
     };
     auto answer = std::make_shared<Answer>();
+    // Held like a relayed answer, under the same limits (GatewayServices::maxAnswerBytes): past
+    // 64 MB one was cut and sent as a 200, and twenty at once were held whole.
+    GatewayServices *services = &m_services;
+    const auto release = [answer, services] {
+        services->heldAnswerBytes -= answer->body.size();
+        answer->body.clear();
+    };
     UpstreamHandlers handlers;
     handlers.onHead = [answer](int status, const HeaderList &headers) {
         answer->status = status;
@@ -620,11 +629,26 @@ void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &bas
                 answer->contentType = value;
         }
     };
-    handlers.onData = [answer](const QByteArray &chunk) {
-        if (answer->body.size() < 64 * 1024 * 1024)
-            answer->body += chunk;
+    handlers.onData = [answer, services, responder, release](const QByteArray &chunk) {
+        if (answer->refused)
+            return;
+        if (answer->body.size() + chunk.size() > services->maxAnswerBytes
+            || services->heldAnswerBytes + chunk.size() > services->maxHeldAnswerBytes) {
+            answer->refused = true;
+            release();
+            services->upstream->cancel(answer->id);
+            responder->send(errorResponse(ApiError::UpstreamError,
+                                          u"The provider's answer is larger than the gateway holds (max_response_size_mb)."_s));
+            return;
+        }
+        answer->body += chunk;
+        services->heldAnswerBytes += chunk.size();
     };
-    handlers.onDone = [answer, responder, base, answered = std::move(answered)](const UpstreamResult &result) {
+    handlers.onDone = [answer, responder, base, release, answered = std::move(answered)](const UpstreamResult &result) {
+        if (answer->refused)
+            return;
+        const QByteArray body = answer->body;
+        release();
         if (result.status != UpstreamResult::Status::Ok) {
             responder->send(errorResponse(ApiError::UpstreamError,
                                           u"Could not reach the provider at %1: %2"_s.arg(base, result.message)));
@@ -635,10 +659,10 @@ void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &bas
         HttpResponse response;
         response.status = answer->status;
         response.contentType = answer->contentType.isEmpty() ? QByteArrayLiteral("application/json") : answer->contentType;
-        response.body = answer->body;
+        response.body = body;
         responder->send(std::move(response));
     };
-    m_services.upstream->start(std::move(request), std::move(handlers));
+    answer->id = m_services.upstream->start(std::move(request), std::move(handlers));
 }
 
 void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &responder)

@@ -953,6 +953,14 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
         deployment.upstreamModel = upstream;
         config.models.append(deployment);
     }
+    // count_tokens on an Anthropic deployment is the provider's answer, forwarded.
+    Deployment anthropic = openaiDeployment(u"counted-huge"_s, u"counted-huge"_s, base);
+    anthropic.provider = Provider::Anthropic;
+    anthropic.providerName = u"anthropic"_s;
+    anthropic.apiBase = QString::fromLatin1(base);
+    anthropic.apiVersion = u"2023-06-01"_s;
+    anthropic.upstreamModel = u"answer-1500000"_s;
+    config.models.append(anthropic);
     Store store;
     QVERIFY(store.open(m_dir.filePath(u"limits.db"_s)).ok());
     GatewayHost gateway;
@@ -985,6 +993,13 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
     std::optional<SpendLogRow> row;
     QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(huge.header("x-litellm-call-id"))).has_value(), 5000);
     QVERIFY2(chargedItsHold(*row, 300), qPrintable(u"%1 %2"_s.arg(row->completionTokens).arg(row->spend)));
+
+    // A forwarded answer (count_tokens, a stored response) is held under the same limit: past 64 MB
+    // one was cut and sent as a 200.
+    const QJsonObject count{{u"model"_s, u"counted-huge"_s},
+                            {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Hi"_s}}}}};
+    const auto forwarded = client.post("/v1/messages/count_tokens", QJsonDocument(count).toJson(QJsonDocument::Compact));
+    QCOMPARE(forwarded.status, 502);
 
     // Two answers of 1,040,000 bytes held at three quarters (1,560,000 bytes held): a third
     // would take the answers held at once past 2 MiB.
