@@ -57,11 +57,15 @@ UsageDialect usageDialect(CallType type)
 // nullopt when the answer is not a JSON object. Splits the top level and parses only the
 // members needed; an escaped or repeated key falls back to parsing the whole answer.
 // `countTools`: a Responses answer's output is searched for server-side tool calls.
+// An answer past this many bytes is never parsed into a DOM on the gateway thread.
+constexpr qsizetype MaxParsedAnswerBytes = 16LL * 1024 * 1024;
+
 std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body, bool countTools)
 {
     QVarLengthArray<JsonMember, 24> members;
     qsizetype close = 0;
-    if (scanJsonObject(body, &members, &close)) {
+    const bool scanned = scanJsonObject(body, &members, &close);
+    if (scanned) {
         const JsonMember *usage = nullptr;
         const JsonMember *id = nullptr;
         const JsonMember *tier = nullptr;
@@ -103,6 +107,12 @@ std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body, bool
             return info;
         }
     }
+    // Escaped or repeated keys, or what the scan could not read: parsed, unless too large to parse
+    // here (a DOM several times its size, seconds of this thread: 200 MB took 2.5 GB and 20 s).
+    // Then its usage is not read (the output is counted, within the call's limit), or, unscanned,
+    // it is no answer.
+    if (body.size() > MaxParsedAnswerBytes)
+        return scanned ? std::optional<AnswerInfo>(AnswerInfo{}) : std::nullopt;
     const QJsonDocument document = QJsonDocument::fromJson(body);
     if (!document.isObject())
         return std::nullopt;
@@ -642,6 +652,8 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         return countPrompt(m_params.exactPrompt, m_params.body, model);
     };
     const auto countedOutput = [&]() -> qint64 {
+        if (!m_streaming && m_body.size() > MaxTokenizedBytes)
+            return m_body.size();   // its bytes, never parsed here (a byte is at most a token)
         const QString text = m_streaming ? streamedText(m_streamedPayloads) : answerText(m_body);
         if (text.size() > MaxTokenizedBytes)
             return text.toUtf8().size();

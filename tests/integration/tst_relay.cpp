@@ -172,7 +172,8 @@ private:
 
 // A provider of large or unfinished answers, each connection on a thread of its own: the request's
 // model "answer-<bytes>" gets a chat completion of that many bytes (usage 10 + 777 tokens); with
-// "-held", only its first three quarters until release(). "unended-<bytes>" streams one content
+// "-held", only its first three quarters until release(); "escaped-<bytes>" the same with its usage
+// key written "\u0075sage". "unended-<bytes>" streams one content
 // event of that many bytes, then the usage event without its blank line, and closes;
 // "endless-<bytes>" streams one event of that many bytes that never ends, and closes.
 class LargeAnswerProvider
@@ -241,7 +242,7 @@ private:
         const QStringList parts = model.split(u'-');
         const qsizetype size = parts.value(1).toLongLong();
         const bool held = parts.value(2) == u"held"_s;
-        if (parts.value(0) != u"answer"_s) {
+        if (parts.value(0) != u"answer"_s && parts.value(0) != u"escaped"_s) {
             const QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
             const QByteArray content = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
                                        + QByteArray(std::max<qsizetype>(size, 1), 'x') + "\"}}]}";
@@ -255,7 +256,8 @@ private:
         }
         const QByteArray start = "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
                                  "\"assistant\",\"content\":\"";
-        const QByteArray end = "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":10,"
+        const QByteArray usageKey = parts.value(0) == u"escaped"_s ? "\\u0075sage" : "usage";
+        const QByteArray end = "\"},\"finish_reason\":\"stop\"}],\"" + usageKey + "\":{\"prompt_tokens\":10,"
                                "\"completion_tokens\":777,\"total_tokens\":787}}";
         const QByteArray body = start + QByteArray(std::max<qsizetype>(size - start.size() - end.size(), 1), 'x') + end;
         const QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
@@ -1035,6 +1037,9 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
     Deployment wide = openaiDeployment(u"wide"_s, u"wide"_s, base);
     wide.upstreamModel = u"answer-17000000"_s;
     config.models.append(wide);
+    Deployment escaped = openaiDeployment(u"escaped"_s, u"escaped"_s, base);
+    escaped.upstreamModel = u"escaped-17000000"_s;
+    config.models.append(escaped);
     GatewayHost wideGateway;
     const auto wideStarted = wideGateway.start(config, &store, options);
     QVERIFY(wideStarted.ok());
@@ -1047,6 +1052,14 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
     QVERIFY2(translated.body.contains("larger than 16777216 bytes"), translated.body.constData());
     QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(translated.header("x-litellm-call-id"))).has_value(), 5000);
     QVERIFY(chargedItsHold(*row, 100));
+
+    // A large answer the scan cannot read (an escaped key) is not parsed here (200 MB took 2.5 GB
+    // and held every call 20 s): its usage is not read, its output is counted within the limit.
+    const auto unread = wideClient.post("/v1/chat/completions", chatBody(u"escaped"_s, false, {{u"max_tokens"_s, 1000}}));
+    QCOMPARE(unread.status, 200);
+    QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(unread.header("x-litellm-call-id"))).has_value(), 5000);
+    QCOMPARE(row->completionTokens, 1000);   // not the 777 its usage tells
+    QVERIFY(row->costEstimated);
     wideGateway.stop();
     store.close();
 }
