@@ -692,9 +692,7 @@ void OpenAIController::countTokens(RequestContext &context, const ResponderPtr &
                     responder->send(std::move(counted));
             };
             if (!offThread(std::move(count), std::move(answer)))
-                responder->send(errorResponse(ApiError::ServiceUnavailable,
-                                              u"The gateway is counting %1 large prompts already; try again shortly."_s
-                                                  .arg(MaxQueuedCounts)));
+                responder->send(countingBusy());
             return;
         }
         // A body that is no object with a model (its error is told below), or an Anthropic
@@ -968,6 +966,13 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     admitAndRelay(context.caller, std::move(params), shaped, std::move(responder), recorder);
 }
 
+HttpResponse OpenAIController::countingBusy()
+{
+    return errorResponse(ApiError::ServiceUnavailable,
+                         u"The gateway is counting %1 large prompts already; try again shortly."_s
+                             .arg(MaxQueuedCounts));
+}
+
 template <typename Result>
 bool OpenAIController::offThread(std::function<Result()> work, std::function<void(Result)> then)
 {
@@ -1015,9 +1020,7 @@ void OpenAIController::countThenAdmit(const Caller &caller, RelayCall::Params pa
         admitAndRelay(caller, std::move(params), withCount, std::move(responder), recorder);
     };
     if (!offThread(std::move(count), std::move(resume)))
-        responder->send(errorResponse(ApiError::ServiceUnavailable,
-                                      u"The gateway is counting %1 large prompts already; try again shortly."_s
-                                          .arg(MaxQueuedCounts)));
+        responder->send(countingBusy());
 }
 
 void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params params, const PromptExtras &extras,

@@ -89,6 +89,8 @@ private:
     template <typename Result>
     bool offThread(std::function<Result()> work, std::function<void(Result)> then);
     static constexpr int MaxQueuedCounts = 8;
+    // The 503 when MaxQueuedCounts wait on the counting thread already.
+    [[nodiscard]] static HttpResponse countingBusy();
     // A count_tokens body past this many bytes is counted on m_counting's thread.
     static constexpr qsizetype InlineCountBytes = 64 * 1024;
     // The model group a request may use (aliases resolved): 400 unknown, 403 not allowed.
