@@ -323,11 +323,11 @@ void ConfigParser::readLongPromptRates(const YAML::Node &map, const QString &pre
         if (!rate)
             continue;
         auto tier = std::find_if(d.longPromptRates.begin(), d.longPromptRates.end(),
-                                 [above](const Deployment::LongPromptRates &r) { return r.aboveTokens == above; });
+                                 [above](const PriceTier &r) { return r.aboveInputTokens == above; });
         if (tier == d.longPromptRates.end()) {
             tier = std::upper_bound(d.longPromptRates.begin(), d.longPromptRates.end(), above,
-                                    [](qint64 value, const Deployment::LongPromptRates &r) { return value < r.aboveTokens; });
-            tier = d.longPromptRates.insert(tier, Deployment::LongPromptRates{above, {}, {}, {}, {}});
+                                    [](qint64 value, const PriceTier &r) { return value < r.aboveInputTokens; });
+            tier = d.longPromptRates.insert(tier, PriceTier{above, {}, {}, {}, {}});
         }
         std::optional<double> *slot = Deployment::longPromptRateSlot(QString::fromStdString(key), *tier);
         if (!*slot)   // litellm_params is read first and wins
@@ -1086,16 +1086,16 @@ qint64 Deployment::longPromptThreshold(const QString &key)
     return match.hasMatch() ? match.captured(2).toLongLong() * 1000 : 0;
 }
 
-std::optional<double> *Deployment::longPromptRateSlot(const QString &key, LongPromptRates &rates)
+std::optional<double> *Deployment::longPromptRateSlot(const QString &key, PriceTier &rates)
 {
     const QRegularExpressionMatch match = longPromptRateName().match(key);
     if (!match.hasMatch())
         return nullptr;
     const QStringView kind = match.capturedView(1);
-    return kind == u"input_cost_per_token"         ? &rates.input
-           : kind == u"output_cost_per_token"       ? &rates.output
-           : kind == u"cache_read_input_token_cost" ? &rates.cacheRead
-                                                    : &rates.cacheWrite;
+    return kind == u"input_cost_per_token"         ? &rates.inputPerToken
+           : kind == u"output_cost_per_token"       ? &rates.outputPerToken
+           : kind == u"cache_read_input_token_cost" ? &rates.cacheReadPerToken
+                                                    : &rates.cacheWritePerToken;
 }
 
 } // namespace Tollgate

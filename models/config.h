@@ -1,6 +1,7 @@
 #pragma once
 
 #include "duration.h"
+#include "pricing.h"
 #include "result.h"
 
 #include <QByteArray>
@@ -60,18 +61,10 @@ struct Deployment
     // output_cost_per_token, cache_read_input_token_cost, cache_creation_input_token_cost; any
     // <N>k): once a call's prompt is above N thousand tokens, every token of that kind pays the
     // rate. Ascending by threshold.
-    struct LongPromptRates
-    {
-        qint64 aboveTokens = 0;
-        std::optional<double> input;
-        std::optional<double> output;
-        std::optional<double> cacheRead;
-        std::optional<double> cacheWrite;
-    };
-    QList<LongPromptRates> longPromptRates;
+    QList<PriceTier> longPromptRates;
     // A litellm_params key that names a long-prompt rate: its kind's slot in `rates` and its
     // threshold in tokens (input_cost_per_token_above_200k_tokens → input, 200,000); else nullptr.
-    static std::optional<double> *longPromptRateSlot(const QString &key, LongPromptRates &rates);
+    static std::optional<double> *longPromptRateSlot(const QString &key, PriceTier &rates);
     static qint64 longPromptThreshold(const QString &key);   // 0: not such a key
     std::optional<QString> mockResponse;
     QString id;                 // model_info.id, or a stable hash of the entry

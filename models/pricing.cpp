@@ -511,6 +511,26 @@ void mergeTiers(QList<PriceTier> &tiers, const std::optional<Rate> &rate,
     }
 }
 
+// Adds `added`'s rates to the tiers of the same threshold (their rates win), in threshold order.
+void mergeTiers(QList<PriceTier> &tiers, const QList<PriceTier> &added)
+{
+    for (const PriceTier &tier : added) {
+        auto it = std::find_if(tiers.begin(), tiers.end(),
+                               [&tier](const PriceTier &t) { return t.aboveInputTokens == tier.aboveInputTokens; });
+        if (it == tiers.end()) {
+            it = tiers.insert(tiers.end(), PriceTier{});
+            it->aboveInputTokens = tier.aboveInputTokens;
+        }
+        for (auto kind : {&PriceTier::inputPerToken, &PriceTier::outputPerToken, &PriceTier::cacheReadPerToken,
+                          &PriceTier::cacheWritePerToken}) {
+            if (tier.*kind)
+                (*it).*kind = tier.*kind;
+        }
+    }
+    std::sort(tiers.begin(), tiers.end(),
+              [](const PriceTier &a, const PriceTier &b) { return a.aboveInputTokens < b.aboveInputTokens; });
+}
+
 ModelPrice toModelPrice(const Hit &hit, const QDateTime &at)
 {
     const QDateTime utc = at.isValid() ? at.toUTC() : QDateTime::currentDateTimeUtc();
@@ -828,45 +848,25 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
     const auto withLongPromptRates = [&deployment](std::optional<ModelPrice> price) {
         if (!price || deployment.longPromptRates.isEmpty())
             return price;
-        bool input = false, output = false, cacheRead = false, cacheWrite = false;
-        for (const Deployment::LongPromptRates &rates : deployment.longPromptRates) {
-            input = input || rates.input;
-            output = output || rates.output;
-            cacheRead = cacheRead || rates.cacheRead;
-            cacheWrite = cacheWrite || rates.cacheWrite;
+        PriceTier named;   // the kinds the config prices
+        for (const PriceTier &rates : deployment.longPromptRates) {
+            for (auto kind : {&PriceTier::inputPerToken, &PriceTier::outputPerToken, &PriceTier::cacheReadPerToken,
+                              &PriceTier::cacheWritePerToken}) {
+                if (rates.*kind)
+                    named.*kind = 0.0;
+            }
         }
         QList<PriceTier> tiers;
         for (PriceTier tier : std::as_const(price->tiers)) {
-            if (input)
-                tier.inputPerToken.reset();
-            if (output)
-                tier.outputPerToken.reset();
-            if (cacheRead)
-                tier.cacheReadPerToken.reset();
-            if (cacheWrite)
-                tier.cacheWritePerToken.reset();
+            for (auto kind : {&PriceTier::inputPerToken, &PriceTier::outputPerToken, &PriceTier::cacheReadPerToken,
+                              &PriceTier::cacheWritePerToken}) {
+                if (named.*kind)
+                    (tier.*kind).reset();
+            }
             if (tier.inputPerToken || tier.outputPerToken || tier.cacheReadPerToken || tier.cacheWritePerToken)
                 tiers.append(tier);
         }
-        for (const Deployment::LongPromptRates &rates : deployment.longPromptRates) {
-            auto it = std::find_if(tiers.begin(), tiers.end(),
-                                   [&rates](const PriceTier &t) { return t.aboveInputTokens == rates.aboveTokens; });
-            if (it == tiers.end()) {
-                PriceTier tier;
-                tier.aboveInputTokens = rates.aboveTokens;
-                it = tiers.insert(tiers.end(), tier);
-            }
-            if (rates.input)
-                it->inputPerToken = rates.input;
-            if (rates.output)
-                it->outputPerToken = rates.output;
-            if (rates.cacheRead)
-                it->cacheReadPerToken = rates.cacheRead;
-            if (rates.cacheWrite)
-                it->cacheWritePerToken = rates.cacheWrite;
-        }
-        std::sort(tiers.begin(), tiers.end(),
-                  [](const PriceTier &a, const PriceTier &b) { return a.aboveInputTokens < b.aboveInputTokens; });
+        mergeTiers(tiers, deployment.longPromptRates);
         price->tiers = std::move(tiers);
         return price;
     };

@@ -67,6 +67,79 @@ QByteArray chatBody(const QString &model, bool stream = false, const QJsonObject
     return QJsonDocument(body).toJson(QJsonDocument::Compact);
 }
 
+// A listening socket on 127.0.0.1 (a port the OS picks, in `port`); -1 on failure.
+int listenOnLoopback(int backlog, quint16 *port)
+{
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(listener, reinterpret_cast<sockaddr *>(&address), length) != 0 || ::listen(listener, backlog) != 0
+        || ::getsockname(listener, reinterpret_cast<sockaddr *>(&address), &length) != 0) {
+        ::close(listener);
+        return -1;
+    }
+    *port = ntohs(address.sin_port);
+    return listener;
+}
+
+// One HTTP request read whole from a blocking socket (its Content-Length body); its body, or
+// nullopt when the client left first.
+std::optional<QByteArray> readRequestBody(int fd)
+{
+    QByteArray request;
+    char buffer[4096];
+    qsizetype headEnd = -1;
+    qsizetype length = 0;
+    while (headEnd < 0 || request.size() < headEnd + length) {
+        const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+        if (got <= 0)
+            return std::nullopt;
+        request.append(buffer, got);
+        if (headEnd < 0 && request.contains("\r\n\r\n")) {
+            headEnd = request.indexOf("\r\n\r\n") + 4;
+            const qsizetype at = request.toLower().indexOf("content-length:");
+            length = at < 0 ? 0 : request.mid(at + 15, request.indexOf('\r', at) - at - 15).trimmed().toLongLong();
+        }
+    }
+    return request.mid(headEnd);
+}
+
+// A blocking client socket connected to 127.0.0.1:`port` with a small receive buffer (so that a
+// client that does not read shows soon) and a 20 s read timeout; -1 on failure.
+int connectSlowReader(quint16 port)
+{
+    const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 64 * 1024;
+    ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    timeval timeout{20, 0};
+    ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    if (::connect(client, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
+        ::close(client);
+        return -1;
+    }
+    return client;
+}
+
+// Sends all of `bytes` on a blocking socket, adding what the kernel took to `sent`.
+bool sendAllCounted(int fd, const QByteArray &bytes, std::atomic<qint64> &sent)
+{
+    qsizetype done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::send(fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL);
+        if (n <= 0)
+            return false;
+        done += n;
+        sent += n;
+    }
+    return true;
+}
+
 // A provider that streams `total` bytes of content events as fast as its reader takes them, on
 // its own thread with blocking sockets: `sent` is what the kernel took, so a gateway that stops
 // reading stops it. One connection at a time; usage and [DONE] after the content, and with
@@ -76,15 +149,9 @@ class FloodProvider
 public:
     explicit FloodProvider(qint64 total, bool runningUsage = false) : m_total(total), m_runningUsage(runningUsage)
     {
-        m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (::bind(m_listener, reinterpret_cast<sockaddr *>(&address), length) != 0 || ::listen(m_listener, 4) != 0
-            || ::getsockname(m_listener, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+        m_listener = listenOnLoopback(4, &m_port);
+        if (m_listener < 0)
             return;
-        m_port = ntohs(address.sin_port);
         m_thread = std::thread([this] { serve(); });
     }
     ~FloodProvider()
@@ -115,23 +182,8 @@ private:
     }
     void answer(int fd)
     {
-        QByteArray request;
-        char buffer[4096];
-        while (!request.contains("\r\n\r\n")) {
-            const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-            if (got <= 0)
-                return;
-            request.append(buffer, got);
-        }
-        const qsizetype headEnd = request.indexOf("\r\n\r\n") + 4;
-        const qsizetype lengthAt = request.toLower().indexOf("content-length:");
-        const qsizetype length = lengthAt < 0 ? 0 : request.mid(lengthAt + 15, request.indexOf('\r', lengthAt) - lengthAt - 15).trimmed().toLongLong();
-        while (request.size() < headEnd + length) {
-            const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-            if (got <= 0)
-                return;
-            request.append(buffer, got);
-        }
+        if (!readRequestBody(fd))
+            return;
         m_sent = 0;
         if (!sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"))
             return;
@@ -148,18 +200,7 @@ private:
         sendAll(fd, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":777,"
                     "\"total_tokens\":787}}\n\ndata: [DONE]\n\n");
     }
-    bool sendAll(int fd, const QByteArray &bytes)
-    {
-        qsizetype done = 0;
-        while (done < bytes.size()) {
-            const ssize_t n = ::send(fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL);
-            if (n <= 0)
-                return false;
-            done += n;
-            m_sent += n;
-        }
-        return true;
-    }
+    bool sendAll(int fd, const QByteArray &bytes) { return sendAllCounted(fd, bytes, m_sent); }
 
     qint64 m_total;
     bool m_runningUsage = false;
@@ -181,15 +222,9 @@ class LargeAnswerProvider
 public:
     LargeAnswerProvider()
     {
-        m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (::bind(m_listener, reinterpret_cast<sockaddr *>(&address), length) != 0 || ::listen(m_listener, 8) != 0
-            || ::getsockname(m_listener, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+        m_listener = listenOnLoopback(8, &m_port);
+        if (m_listener < 0)
             return;
-        m_port = ntohs(address.sin_port);
         m_acceptor = std::thread([this] {
             while (!m_stopping) {
                 const int fd = ::accept(m_listener, nullptr, nullptr);
@@ -223,22 +258,10 @@ public:
 private:
     void answer(int fd)
     {
-        QByteArray request;
-        char buffer[4096];
-        qsizetype headEnd = -1;
-        qsizetype length = 0;
-        while (headEnd < 0 || request.size() < headEnd + length) {
-            const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-            if (got <= 0)
-                return;
-            request.append(buffer, got);
-            if (headEnd < 0 && request.contains("\r\n\r\n")) {
-                headEnd = request.indexOf("\r\n\r\n") + 4;
-                const qsizetype at = request.toLower().indexOf("content-length:");
-                length = at < 0 ? 0 : request.mid(at + 15, request.indexOf('\r', at) - at - 15).trimmed().toLongLong();
-            }
-        }
-        const QString model = QJsonDocument::fromJson(request.mid(headEnd)).object().value(u"model"_s).toString();
+        const std::optional<QByteArray> request = readRequestBody(fd);
+        if (!request)
+            return;
+        const QString model = QJsonDocument::fromJson(*request).object().value(u"model"_s).toString();
         const QStringList parts = model.split(u'-');
         const qsizetype size = parts.value(1).toLongLong();
         const bool held = parts.value(2) == u"held"_s;
@@ -269,18 +292,7 @@ private:
             std::this_thread::sleep_for(10ms);
         sendAll(fd, body.mid(first));
     }
-    bool sendAll(int fd, const QByteArray &bytes)
-    {
-        qsizetype done = 0;
-        while (done < bytes.size()) {
-            const ssize_t n = ::send(fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL);
-            if (n <= 0)
-                return false;
-            done += n;
-            m_sent += n;
-        }
-        return true;
-    }
+    bool sendAll(int fd, const QByteArray &bytes) { return sendAllCounted(fd, bytes, m_sent); }
 
     int m_listener = -1;
     quint16 m_port = 0;
@@ -458,22 +470,62 @@ void TestRelay::cleanupTestCase()
     m_store.close();
 }
 
-QList<SpendLogRow> TestRelay::spendRows()
+namespace {
+
+QList<SpendLogRow> spendRowsIn(Store &store)
 {
-    auto result = m_store.readNow([](QSqlDatabase &db) {
+    auto result = store.readNow([](QSqlDatabase &db) {
         auto rows = SpendLogRepository::all(db);
         return rows ? QVariant::fromValue(*rows) : QVariant();
     });
     return result ? result->value<QList<SpendLogRow>>() : QList<SpendLogRow>{};
 }
 
-std::optional<SpendLogRow> TestRelay::spendRow(const QByteArray &requestId)
+std::optional<SpendLogRow> spendRowIn(Store &store, const QByteArray &requestId)
 {
-    for (const SpendLogRow &row : spendRows()) {
+    for (const SpendLogRow &row : spendRowsIn(store)) {
         if (row.requestId == QString::fromLatin1(requestId))
             return row;
     }
     return std::nullopt;
+}
+
+// A gateway of a test's own, on a store file of its own: for settings the shared one lacks.
+struct OwnGateway
+{
+    Store store;
+    GatewayHost host;
+    std::optional<quint16> port;
+
+    OwnGateway(const Config &config, const QString &databasePath)
+    {
+        if (!store.open(databasePath).ok())
+            return;
+        Gateway::Options options;
+        options.port = 0;
+        if (const auto started = host.start(config, &store, options); started.ok())
+            port = *started;
+    }
+    ~OwnGateway()
+    {
+        host.stop();
+        store.close();
+    }
+    Q_DISABLE_COPY_MOVE(OwnGateway)
+
+    std::optional<SpendLogRow> row(const QByteArray &callId) { return spendRowIn(store, callId); }
+};
+
+} // namespace
+
+QList<SpendLogRow> TestRelay::spendRows()
+{
+    return spendRowsIn(m_store);
+}
+
+std::optional<SpendLogRow> TestRelay::spendRow(const QByteArray &requestId)
+{
+    return spendRowIn(m_store, requestId);
 }
 
 namespace {
@@ -828,17 +880,9 @@ void TestRelay::aRunningUsageIsNoFinalCount()
 void TestRelay::aClientThatDoesNotReadStopsTheProvider()
 {
     QVERIFY(m_flood.port() != 0);
-    const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int client = connectSlowReader(m_port);
+    QVERIFY(client >= 0);
     const auto closeClient = qScopeGuard([client] { ::close(client); });
-    const int small = 64 * 1024;
-    ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    timeval timeout{20, 0};
-    ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(m_port);
-    QCOMPARE(::connect(client, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
     const QByteArray body = chatBody(u"flood-model"_s, true);
     const QByteArray request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
@@ -963,25 +1007,10 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
     anthropic.apiVersion = u"2023-06-01"_s;
     anthropic.upstreamModel = u"answer-1500000"_s;
     config.models.append(anthropic);
-    Store store;
-    QVERIFY(store.open(m_dir.filePath(u"limits.db"_s)).ok());
-    GatewayHost gateway;
-    Gateway::Options options;
-    options.port = 0;
-    const auto started = gateway.start(config, &store, options);
-    QVERIFY(started.ok());
-    HttpClient client(*started);
-    const auto rowOf = [&store](const QByteArray &callId) -> std::optional<SpendLogRow> {
-        const auto rows = store.readNow([](QSqlDatabase &db) {
-            auto all = SpendLogRepository::all(db);
-            return all ? QVariant::fromValue(*all) : QVariant();
-        });
-        for (const SpendLogRow &row : rows ? rows->value<QList<SpendLogRow>>() : QList<SpendLogRow>{}) {
-            if (row.requestId == QString::fromLatin1(callId))
-                return row;
-        }
-        return std::nullopt;
-    };
+    auto gateway = std::make_unique<OwnGateway>(config, m_dir.filePath(u"limits.db"_s));
+    QVERIFY(gateway->port);
+    HttpClient client(*gateway->port);
+    const auto rowOf = [&gateway](const QByteArray &callId) { return gateway->row(callId); };
     const auto chargedItsHold = [](const SpendLogRow &row, qint64 heldOutput) {
         return row.status == u"failure"_s && row.completionTokens == heldOutput && row.promptTokens > 0
                && row.costEstimated
@@ -1006,8 +1035,8 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
     // Two answers of 1,040,000 bytes held at three quarters (1,560,000 bytes held): a third
     // would take the answers held at once past 2 MiB.
     const qint64 sentBefore = provider.sent();
-    AsyncCall first(*started, chatBody(u"large-held"_s));
-    AsyncCall second(*started, chatBody(u"large-held"_s));
+    AsyncCall first(*gateway->port, chatBody(u"large-held"_s));
+    AsyncCall second(*gateway->port, chatBody(u"large-held"_s));
     QTRY_VERIFY_WITH_TIMEOUT(provider.sent() >= sentBefore + 2 * 780000, 10000);
     QTest::qWait(500);   // read by the gateway (it reads a non-streamed answer as it comes)
     const auto refused = client.post("/v1/chat/completions", chatBody(u"large"_s));
@@ -1029,7 +1058,6 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
     QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(after.header("x-litellm-call-id"))).has_value(), 5000);
     QCOMPARE(row->completionTokens, 777);
     QCOMPARE(row->status, u"success"_s);
-    gateway.stop();
 
     // An answer translated for another dialect (here a chat answer for a Messages client) is
     // parsed into a DOM several times its size: at most 16 MiB of it, whatever the setting.
@@ -1040,10 +1068,9 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
     Deployment escaped = openaiDeployment(u"escaped"_s, u"escaped"_s, base);
     escaped.upstreamModel = u"escaped-17000000"_s;
     config.models.append(escaped);
-    GatewayHost wideGateway;
-    const auto wideStarted = wideGateway.start(config, &store, options);
-    QVERIFY(wideStarted.ok());
-    HttpClient wideClient(*wideStarted);
+    gateway = std::make_unique<OwnGateway>(config, m_dir.filePath(u"limits-wide.db"_s));
+    QVERIFY(gateway->port);
+    HttpClient wideClient(*gateway->port);
     QCOMPARE(wideClient.post("/v1/chat/completions", chatBody(u"wide"_s)).status, 200);
     const QJsonObject message{{u"model"_s, u"wide"_s}, {u"max_tokens"_s, 100},
                               {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Hi"_s}}}}};
@@ -1060,8 +1087,6 @@ void TestRelay::answersPastTheSizeLimitsAreRefusedAndChargedTheirHold()
     QTRY_VERIFY_WITH_TIMEOUT((row = rowOf(unread.header("x-litellm-call-id"))).has_value(), 5000);
     QCOMPARE(row->completionTokens, 1000);   // not the 777 its usage tells
     QVERIFY(row->costEstimated);
-    wideGateway.stop();
-    store.close();
 }
 
 // A stream whose last event lacked its blank line had that event relayed unread (its usage was
@@ -1079,25 +1104,10 @@ void TestRelay::aStreamsLastEventIsReadEvenUnended()
         deployment.upstreamModel = upstream;
         config.models.append(deployment);
     }
-    Store store;
-    QVERIFY(store.open(m_dir.filePath(u"unended.db"_s)).ok());
-    GatewayHost gateway;
-    Gateway::Options options;
-    options.port = 0;
-    const auto started = gateway.start(config, &store, options);
-    QVERIFY(started.ok());
-    HttpClient client(*started);
-    const auto rowOf = [&store](const QByteArray &callId) -> std::optional<SpendLogRow> {
-        const auto rows = store.readNow([](QSqlDatabase &db) {
-            auto all = SpendLogRepository::all(db);
-            return all ? QVariant::fromValue(*all) : QVariant();
-        });
-        for (const SpendLogRow &row : rows ? rows->value<QList<SpendLogRow>>() : QList<SpendLogRow>{}) {
-            if (row.requestId == QString::fromLatin1(callId))
-                return row;
-        }
-        return std::nullopt;
-    };
+    OwnGateway gateway(config, m_dir.filePath(u"unended.db"_s));
+    QVERIFY(gateway.port);
+    HttpClient client(*gateway.port);
+    const auto rowOf = [&gateway](const QByteArray &callId) { return gateway.row(callId); };
 
     const QJsonObject usage{{u"include_usage"_s, true}};
     const auto unended = client.post("/v1/chat/completions", chatBody(u"unended-100"_s, true, {{u"stream_options"_s, usage}}));
@@ -1117,8 +1127,6 @@ void TestRelay::aStreamsLastEventIsReadEvenUnended()
     QCOMPARE(row->status, u"failure"_s);
     QCOMPARE(row->completionTokens, 300);   // what admission held: the provider wrote on
     QVERIFY(row->costEstimated);
-    gateway.stop();
-    store.close();
 }
 
 // Pipelined calls on a connection whose client read nothing were served one after another, each
@@ -1133,18 +1141,7 @@ void TestRelay::pipelinedCallsWaitForAClientThatDoesNotRead()
     options.idleTimeout = 2s;
     const auto started = gateway.start(makeConfig(), &m_store, options);
     QVERIFY(started.ok());
-    const auto connectClient = [port = *started] {
-        const int client = ::socket(AF_INET, SOCK_STREAM, 0);
-        const int small = 64 * 1024;
-        ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-        timeval timeout{20, 0};
-        ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        address.sin_port = htons(port);
-        return ::connect(client, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0 ? client : -1;
-    };
+    const auto connectClient = [port = *started] { return connectSlowReader(port); };
     const QByteArray body = chatBody(u"relay-model"_s);
     const QByteArray request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;

@@ -364,15 +364,15 @@ void TestConfig::longPromptRatesAreRead()
     MemorySecretStore secrets;
     const auto config = ConfigLoader::loadString(yaml, kName, secrets);
     QVERIFY2(config.ok(), qPrintable(describe(config)));
-    const QList<Deployment::LongPromptRates> rates = config->models.first().longPromptRates;
+    const QList<PriceTier> rates = config->models.first().longPromptRates;
     QCOMPARE(rates.size(), 2);
-    QCOMPARE(rates.at(0).aboveTokens, 128'000);
-    QCOMPARE(rates.at(0).cacheRead, std::optional<double>(0.0000003));
-    QVERIFY(!rates.at(0).input);
-    QCOMPARE(rates.at(1).aboveTokens, 200'000);
-    QCOMPARE(rates.at(1).input, std::optional<double>(0.0000025));
-    QCOMPARE(rates.at(1).output, std::optional<double>(0.000015));
-    QVERIFY(!rates.at(1).cacheWrite);
+    QCOMPARE(rates.at(0).aboveInputTokens, 128'000);
+    QCOMPARE(rates.at(0).cacheReadPerToken, std::optional<double>(0.0000003));
+    QVERIFY(!rates.at(0).inputPerToken);
+    QCOMPARE(rates.at(1).aboveInputTokens, 200'000);
+    QCOMPARE(rates.at(1).inputPerToken, std::optional<double>(0.0000025));
+    QCOMPARE(rates.at(1).outputPerToken, std::optional<double>(0.000015));
+    QVERIFY(!rates.at(1).cacheWritePerToken);
 
     const auto notANumber = ConfigLoader::loadString("model_list:\n  - model_name: a\n    litellm_params:\n"
                                                      "      model: openai/a\n"
