@@ -54,12 +54,13 @@ UsageDialect usageDialect(CallType type)
     }
 }
 
-// nullopt when the answer is not a JSON object. Splits the top level and parses only the
-// members needed; an escaped or repeated key falls back to parsing the whole answer.
-// `countTools`: a Responses answer's output is searched for server-side tool calls.
 // An answer past this many bytes is never parsed into a DOM on the gateway thread.
 constexpr qsizetype MaxParsedAnswerBytes = 16LL * 1024 * 1024;
 
+// nullopt when the answer is not a JSON object. Splits the top level and parses only the
+// members needed; an escaped or repeated key falls back to parsing the whole answer (one that
+// is not past MaxParsedAnswerBytes).
+// `countTools`: a Responses answer's output is searched for server-side tool calls.
 std::optional<AnswerInfo> answerInfo(CallType type, const QByteArray &body, bool countTools)
 {
     QVarLengthArray<JsonMember, 24> members;
