@@ -331,10 +331,11 @@ void RelayCall::holdAnswerPart(const QByteArray &chunk)
     if (const qint64 responderLimit = m_responder->maxAnswerBytes(); responderLimit >= 0)
         limit = std::min(limit, responderLimit);
     std::optional<HttpResponse> refusal;
-    if (m_body.size() + chunk.size() > limit) {
+    const GatewayServices::AnswerRoom room = m_services.roomForAnswer(m_body.size(), chunk.size(), limit);
+    if (room == GatewayServices::AnswerRoom::PastItsLimit) {
         refusal = errorResponse(ApiError::UpstreamError,
                                 u"The provider's answer is larger than %1 bytes."_s.arg(limit));
-    } else if (m_services.heldAnswerBytes + chunk.size() > m_services.maxHeldAnswerBytes) {
+    } else if (room == GatewayServices::AnswerRoom::PastTotal) {
         refusal = errorResponse(ApiError::ServiceUnavailable,
                                 u"The gateway holds %1 MiB of answers already; try again shortly."_s
                                     .arg(m_services.maxHeldAnswerBytes / (1024 * 1024)));

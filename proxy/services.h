@@ -40,6 +40,16 @@ struct GatewayServices
     qint64 maxAnswerBytes = 256LL * 1024 * 1024;
     qint64 maxHeldAnswerBytes = 512LL * 1024 * 1024;
     qint64 heldAnswerBytes = 0;       // held now, by every call together
+
+    // Whether `chunk` more bytes of a whole answer holding `held` already may be held, under the
+    // answer's own `limit` (maxAnswerBytes, or a responder's lower one) and the total.
+    enum class AnswerRoom { Fits, PastItsLimit, PastTotal };
+    [[nodiscard]] AnswerRoom roomForAnswer(qint64 held, qint64 chunk, qint64 limit) const
+    {
+        if (held + chunk > limit)
+            return AnswerRoom::PastItsLimit;
+        return heldAnswerBytes + chunk > maxHeldAnswerBytes ? AnswerRoom::PastTotal : AnswerRoom::Fits;
+    }
     // Shared mode (general_settings.shared_database): this process's id in the changes and
     // instances tables; management writes record their changes for the other instances.
     // Empty: the only instance (nothing recorded).

@@ -632,8 +632,8 @@ void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &bas
     handlers.onData = [answer, services, responder, release](const QByteArray &chunk) {
         if (answer->refused)
             return;
-        if (answer->body.size() + chunk.size() > services->maxAnswerBytes
-            || services->heldAnswerBytes + chunk.size() > services->maxHeldAnswerBytes) {
+        if (services->roomForAnswer(answer->body.size(), chunk.size(), services->maxAnswerBytes)
+            != GatewayServices::AnswerRoom::Fits) {
             answer->refused = true;
             release();
             services->upstream->cancel(answer->id);
