@@ -114,7 +114,8 @@ struct GeneralSettings
     BudgetEnforcement budgetEnforcement = BudgetEnforcement::Reserve;
     double maxRequestSizeMb = 32.0;
     // A provider's whole (non-streamed) answer is held until it is recorded: at most this many
-    // MB each, and twice that for all answers held at once. Streams are relayed as they come.
+    // MB each; past twice that for all answers held at once, others wait (HeldAnswers). Streams
+    // are relayed as they come.
     double maxResponseSizeMb = 256.0;
     bool storePrompts = false;
     // [Tollgate] origins of browser apps allowed to call the gateway (CORS), normalized

@@ -86,6 +86,7 @@ struct Gateway::Private
         services.upstream = &upstream;
         services.store = store;
         services.context = q;
+        services.answers.setContext(q);
         services.startedAt = QDateTime::currentDateTimeUtc();
         services.identities = &identities;
         services.prices = &sharedCatalogue();
@@ -243,8 +244,7 @@ Result<quint16> Gateway::start(const Options &options)
     transportOptions.port = options.port;
     transportOptions.idleTimeout = options.idleTimeout;
     transportOptions.maxBodyBytes = d->config.maxRequestBytes();
-    d->services.maxAnswerBytes = d->config.maxResponseBytes();
-    d->services.maxHeldAnswerBytes = 2 * d->services.maxAnswerBytes;
+    d->services.answers.setLimits(d->config.maxResponseBytes());
     transportOptions.limits = options.edgeLimits;
     auto port = d->transport->listen(transportOptions);
     if (!port)

@@ -327,24 +327,31 @@ void RelayCall::holdAnswerPart(const QByteArray &chunk)
 {
     if (m_settling || m_finished)
         return;   // refused already
-    qint64 limit = m_services.maxAnswerBytes;
+    HeldAnswers &answers = m_services.answers;
+    qint64 limit = answers.maxEach();
     if (const qint64 responderLimit = m_responder->maxAnswerBytes(); responderLimit >= 0)
         limit = std::min(limit, responderLimit);
-    std::optional<HttpResponse> refusal;
-    const GatewayServices::AnswerRoom room = m_services.roomForAnswer(m_body.size(), chunk.size(), limit);
-    if (room == GatewayServices::AnswerRoom::PastItsLimit) {
-        refusal = errorResponse(ApiError::UpstreamError,
-                                u"The provider's answer is larger than %1 bytes."_s.arg(limit));
-    } else if (room == GatewayServices::AnswerRoom::PastTotal) {
-        refusal = errorResponse(ApiError::ServiceUnavailable,
-                                u"The gateway holds %1 MiB of answers already; try again shortly."_s
-                                    .arg(m_services.maxHeldAnswerBytes / (1024 * 1024)));
-    }
-    if (!refusal) {
+    std::weak_ptr<RelayCall> weak = weak_from_this();
+    const auto resume = [weak] {
+        auto self = weak.lock();
+        if (!self || !self->m_waitingForRoom)
+            return;
+        self->m_waitingForRoom = false;
+        if (self->m_upstreamId != 0 && !self->m_finished)
+            self->m_services.upstream->setPaused(self->m_upstreamId, false);
+    };
+    switch (answers.take(m_held, chunk.size(), limit, resume)) {
+    case HeldAnswers::Room::Held:
         m_body += chunk;
-        m_heldAnswerBytes += chunk.size();
-        m_services.heldAnswerBytes += chunk.size();
         return;
+    case HeldAnswers::Room::Wait:
+        // The answers held fill the total: the rest of this one waits at the provider.
+        m_body += chunk;
+        m_waitingForRoom = true;
+        m_services.upstream->setPaused(m_upstreamId, true);
+        return;
+    case HeldAnswers::Room::PastItsLimit:
+        break;
     }
     m_services.upstream->cancel(m_upstreamId);
     m_upstreamId = 0;
@@ -353,13 +360,15 @@ void RelayCall::holdAnswerPart(const QByteArray &chunk)
     // The provider answered (and bills) the call; its usage was in the part not read: charged
     // what admission held for it, as a call whose answer never came.
     m_chargeHeld = true;
-    failBeforeAnswer(*refusal, u"failure"_s);
+    failBeforeAnswer(errorResponse(ApiError::UpstreamError,
+                                   u"The provider's answer is larger than %1 bytes."_s.arg(limit)),
+                     u"failure"_s);
 }
 
 void RelayCall::releaseHeldAnswer()
 {
-    m_services.heldAnswerBytes -= m_heldAnswerBytes;
-    m_heldAnswerBytes = 0;
+    m_waitingForRoom = false;
+    m_services.answers.release(m_held);
     m_body.clear();
 }
 

@@ -124,8 +124,9 @@ private:
     // Stream bytes go to the client; past MaxUnsentBytes the client does not keep up, and the
     // provider's answer is not read until it has taken most of them (backpressure).
     void relayToClient(const QByteArray &bytes);
-    // A part of a non-streamed answer, held until it is whole; past the answer limits
-    // (GatewayServices::maxAnswerBytes, maxHeldAnswerBytes) the call fails, charged as held.
+    // A part of a non-streamed answer, held until it is whole (GatewayServices::answers): past
+    // its limit the call fails, charged as held; while the answers held fill the total, the
+    // provider's answer is not read.
     void holdAnswerPart(const QByteArray &chunk);
     void releaseHeldAnswer();
 
@@ -177,7 +178,8 @@ private:
     QString m_failReason;
     QByteArray m_contentType;
     QByteArray m_body;               // non-streamed answer, or a provider error body
-    qint64 m_heldAnswerBytes = 0;    // m_body's bytes counted in GatewayServices::heldAnswerBytes
+    HeldAnswers::Share m_held;       // m_body's bytes, counted in GatewayServices::answers
+    bool m_waitingForRoom = false;   // the provider's answer is not read (holdAnswerPart)
     SseParser m_parser;
     std::optional<Usage> m_usage;
     std::optional<Usage> m_startUsage;  // Anthropic's message_start: the exact prompt, no output yet

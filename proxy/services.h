@@ -1,6 +1,7 @@
 #pragma once
 
 #include "../models/config.h"
+#include "heldanswers.h"
 
 #include <QDateTime>
 
@@ -33,23 +34,8 @@ struct GatewayServices
     QDateTime startedAt;
     bool shuttingDown = false;
     bool paused = false;              // POST /gateway/pause: LLM routes answer 503
-    // Non-streamed answers are held whole until they are recorded: each at most
-    // `maxAnswerBytes` (general_settings.max_response_size_mb; a responder may lower it), all of
-    // them together at most `maxHeldAnswerBytes` (twice that). A provider's flood of huge
-    // answers took the memory.
-    qint64 maxAnswerBytes = 256LL * 1024 * 1024;
-    qint64 maxHeldAnswerBytes = 512LL * 1024 * 1024;
-    qint64 heldAnswerBytes = 0;       // held now, by every call together
-
-    // Whether `chunk` more bytes of a whole answer holding `held` already may be held, under the
-    // answer's own `limit` (maxAnswerBytes, or a responder's lower one) and the total.
-    enum class AnswerRoom { Fits, PastItsLimit, PastTotal };
-    [[nodiscard]] AnswerRoom roomForAnswer(qint64 held, qint64 chunk, qint64 limit) const
-    {
-        if (held + chunk > limit)
-            return AnswerRoom::PastItsLimit;
-        return heldAnswerBytes + chunk > maxHeldAnswerBytes ? AnswerRoom::PastTotal : AnswerRoom::Fits;
-    }
+    // Non-streamed answers, held whole until they are recorded, under a limit each and a total.
+    HeldAnswers answers;
     // Shared mode (general_settings.shared_database): this process's id in the changes and
     // instances tables; management writes record their changes for the other instances.
     // Empty: the only instance (nothing recorded).

@@ -610,15 +610,16 @@ void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &bas
         int status = 0;
         QByteArray contentType;
         QByteArray body;
+        HeldAnswers::Share held;
         UpstreamCallId id = 0;
-        bool refused = false;   // past the answer limits: answered already
+        bool refused = false;   // past the answer limit: answered already
     };
     auto answer = std::make_shared<Answer>();
-    // Held like a relayed answer, under the same limits (GatewayServices::maxAnswerBytes): past
-    // 64 MB one was cut and sent as a 200, and twenty at once were held whole.
+    // Held like a relayed answer, under the same limits (GatewayServices::answers): past 64 MB
+    // one was cut and sent as a 200, and twenty at once were held whole.
     GatewayServices *services = &m_services;
     const auto release = [answer, services] {
-        services->heldAnswerBytes -= answer->body.size();
+        services->answers.release(answer->held);
         answer->body.clear();
     };
     UpstreamHandlers handlers;
@@ -632,17 +633,27 @@ void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &bas
     handlers.onData = [answer, services, responder, release](const QByteArray &chunk) {
         if (answer->refused)
             return;
-        if (services->roomForAnswer(answer->body.size(), chunk.size(), services->maxAnswerBytes)
-            != GatewayServices::AnswerRoom::Fits) {
-            answer->refused = true;
-            release();
-            services->upstream->cancel(answer->id);
-            responder->send(errorResponse(ApiError::UpstreamError,
-                                          u"The provider's answer is larger than the gateway holds (max_response_size_mb)."_s));
+        std::weak_ptr<Answer> waiting = answer;
+        const auto resume = [waiting, services] {
+            if (auto answer = waiting.lock(); answer && !answer->refused)
+                services->upstream->setPaused(answer->id, false);   // a finished id is no call
+        };
+        switch (services->answers.take(answer->held, chunk.size(), services->answers.maxEach(), resume)) {
+        case HeldAnswers::Room::Held:
+            answer->body += chunk;
             return;
+        case HeldAnswers::Room::Wait:
+            answer->body += chunk;
+            services->upstream->setPaused(answer->id, true);
+            return;
+        case HeldAnswers::Room::PastItsLimit:
+            break;
         }
-        answer->body += chunk;
-        services->heldAnswerBytes += chunk.size();
+        answer->refused = true;
+        release();
+        services->upstream->cancel(answer->id);
+        responder->send(errorResponse(ApiError::UpstreamError,
+                                      u"The provider's answer is larger than the gateway holds (max_response_size_mb)."_s));
     };
     handlers.onDone = [answer, responder, base, release, answered = std::move(answered)](const UpstreamResult &result) {
         if (answer->refused)

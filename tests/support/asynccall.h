@@ -41,6 +41,17 @@ public:
         return parts.size() > 1 ? parts.at(1).toInt() : 0;
     }
     [[nodiscard]] QByteArray body() const { return m_data.mid(m_data.indexOf("\r\n\r\n") + 4); }
+    // The first header `name` (lower case) carries, empty when none.
+    [[nodiscard]] QByteArray header(const QByteArray &name) const
+    {
+        const QList<QByteArray> lines = m_data.left(m_data.indexOf("\r\n\r\n")).split('\n');
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const qsizetype colon = lines.at(i).indexOf(':');
+            if (colon > 0 && lines.at(i).left(colon).trimmed().toLower() == name)
+                return lines.at(i).mid(colon + 1).trimmed();
+        }
+        return {};
+    }
 
 private:
     QTcpSocket m_socket;
