@@ -352,6 +352,7 @@ void ConfigParser::readServicePrices(const YAML::Node &map, const QString &prefi
     number("image_generation_cost_per_call", d.imageGenerationCostPerCall);
     number("input_cost_per_audio_token", d.inputCostPerAudioToken);
     number("output_cost_per_audio_token", d.outputCostPerAudioToken);
+    number("output_cost_per_reasoning_token", d.outputCostPerReasoningToken);
     readLongPromptRates(map, prefix, d);
     if (d.webSearchCostPerQuery)
         return;
@@ -820,6 +821,7 @@ constexpr JsonRule kJsonRules[] = {
     {"litellm_params", "image_generation_cost_per_call", JsonKind::Number},
     {"litellm_params", "input_cost_per_audio_token", JsonKind::Number},
     {"litellm_params", "output_cost_per_audio_token", JsonKind::Number},
+    {"litellm_params", "output_cost_per_reasoning_token", JsonKind::Number},
     {"model_info", "id", JsonKind::String},
     {"model_info", "access_groups", JsonKind::StringList},
     {"model_info", "base_model", JsonKind::String},

@@ -57,6 +57,10 @@ struct Deployment
     // token): else the catalogue's audio rates, else the text rates.
     std::optional<double> inputCostPerAudioToken;
     std::optional<double> outputCostPerAudioToken;
+    // output_cost_per_reasoning_token (LiteLLM's name, USD per reasoning token): the output a
+    // model thinks in (completion_tokens_details.reasoning_tokens) at its own rate; else the
+    // output rate.
+    std::optional<double> outputCostPerReasoningToken;
     // Rates for long prompts (LiteLLM's input_cost_per_token_above_200k_tokens, and the same for
     // output_cost_per_token, cache_read_input_token_cost, cache_creation_input_token_cost; any
     // <N>k): once a call's prompt is above N thousand tokens, every token of that kind pays the

@@ -609,6 +609,7 @@ ModelPrice ModelPrice::scaledBy(double factor) const
     scale(scaled.cacheWrite1hPerToken);
     scale(scaled.inputAudioPerToken);
     scale(scaled.outputAudioPerToken);
+    scale(scaled.outputReasoningPerToken);
     for (PriceTier &step : scaled.tiers) {
         scale(step.inputPerToken);
         scale(step.outputPerToken);
@@ -649,7 +650,7 @@ NanoUsd ModelPrice::toolCost(const ToolUses &tools) const
 
 NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens,
                          qint64 cacheWriteTokens, qint64 cacheWrite1hTokens, const ToolUses &tools,
-                         qint64 audioPromptTokens, qint64 audioCompletionTokens) const
+                         qint64 audioPromptTokens, qint64 audioCompletionTokens, qint64 reasoningTokens) const
 {
     promptTokens = std::max<qint64>(promptTokens, 0);
     cachedTokens = std::clamp<qint64>(cachedTokens, 0, promptTokens);
@@ -660,14 +661,16 @@ NanoUsd ModelPrice::cost(qint64 promptTokens, qint64 completionTokens, qint64 ca
     const qint64 audioIn = std::clamp<qint64>(audioPromptTokens, 0, plain);
     completionTokens = std::max<qint64>(completionTokens, 0);
     const qint64 audioOut = std::clamp<qint64>(audioCompletionTokens, 0, completionTokens);
+    const qint64 reasoning = std::clamp<qint64>(reasoningTokens, 0, completionTokens - audioOut);
     // Saturating: no count can wrap the sum into a negative (or small) cost.
     NanoUsd total = tokenCost(plain - audioIn, flat.inputPerToken);
     total = addSaturated(total, tokenCost(audioIn, flat.inputAudioRate()));
     total = addSaturated(total, tokenCost(cachedTokens, flat.cacheReadPerToken.value_or(flat.inputPerToken)));
     total = addSaturated(total, tokenCost(cacheWriteTokens - cacheWrite1hTokens, flat.cacheWriteRate()));
     total = addSaturated(total, tokenCost(cacheWrite1hTokens, flat.cacheWrite1hRate()));
-    total = addSaturated(total, tokenCost(completionTokens - audioOut, flat.outputPerToken));
+    total = addSaturated(total, tokenCost(completionTokens - audioOut - reasoning, flat.outputPerToken));
     total = addSaturated(total, tokenCost(audioOut, flat.outputAudioRate()));
+    total = addSaturated(total, tokenCost(reasoning, flat.outputReasoningRate()));
     return tools.isEmpty() ? total : addSaturated(total, toolCost(tools));
 }
 
@@ -880,7 +883,8 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
                  || deployment.outputCostPerTokenFlex || deployment.cacheReadCostPerTokenFlex
                  || deployment.webSearchCostPerQuery || deployment.fileSearchCostPer1kCalls
                  || deployment.codeInterpreterCostPerSession || deployment.imageGenerationCostPerCall
-                 || deployment.inputCostPerAudioToken || deployment.outputCostPerAudioToken))
+                 || deployment.inputCostPerAudioToken || deployment.outputCostPerAudioToken
+                 || deployment.outputCostPerReasoningToken))
             return price;
         price->priority = {deployment.inputCostPerTokenPriority, deployment.outputCostPerTokenPriority,
                            deployment.cacheReadCostPerTokenPriority};
@@ -898,6 +902,8 @@ std::optional<ModelPrice> PriceCatalogue::priceFor(const Deployment &deployment,
             price->inputAudioPerToken = *deployment.inputCostPerAudioToken;
         if (deployment.outputCostPerAudioToken)
             price->outputAudioPerToken = *deployment.outputCostPerAudioToken;
+        if (deployment.outputCostPerReasoningToken)
+            price->outputReasoningPerToken = *deployment.outputCostPerReasoningToken;
         return price;
     };
     if (!configInput && !configOutput)

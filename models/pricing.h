@@ -97,6 +97,10 @@ struct ModelPrice
     // against $2.50 and $10 for text). None = the text rate. Flat: the prompt-size tiers are text's.
     std::optional<double> inputAudioPerToken;
     std::optional<double> outputAudioPerToken;
+    // Reasoning tokens (completion_tokens_details.reasoning_tokens, output_tokens_details…: part
+    // of the output): their own rate when configured (output_cost_per_reasoning_token; Gemini's
+    // thinking was priced apart), else the output rate. Flat, like audio.
+    std::optional<double> outputReasoningPerToken;
     // "config", "catalogue:<provider>/<model id>", or "config+catalogue:<provider>/<model id>"
     // when config.yaml priced one side and the catalogue the other.
     QString source;
@@ -135,11 +139,12 @@ struct ModelPrice
     // `cacheWriteTokens` (part of promptTokens too) pay the cache-write rate, of which
     // `cacheWrite1hTokens` the 1-hour one.
     // `tools` adds each server-side tool use at its fee. `audioPromptTokens` (of the uncached
-    // prompt) and `audioCompletionTokens` (of the output) pay the audio rates.
+    // prompt) and `audioCompletionTokens` (of the output) pay the audio rates,
+    // `reasoningTokens` (of the output that is not audio) the reasoning rate.
     [[nodiscard]] NanoUsd cost(qint64 promptTokens, qint64 completionTokens, qint64 cachedTokens = 0,
                                qint64 cacheWriteTokens = 0, qint64 cacheWrite1hTokens = 0,
                                const ToolUses &tools = {}, qint64 audioPromptTokens = 0,
-                               qint64 audioCompletionTokens = 0) const;
+                               qint64 audioCompletionTokens = 0, qint64 reasoningTokens = 0) const;
     // The per-use fees of `tools` alone.
     [[nodiscard]] NanoUsd toolCost(const ToolUses &tools) const;
 
@@ -157,6 +162,10 @@ struct ModelPrice
     [[nodiscard]] double cacheWrite1hRate() const { return cacheWrite1hPerToken.value_or(inputPerToken * 2.0); }
     [[nodiscard]] double inputAudioRate() const { return inputAudioPerToken.value_or(inputPerToken); }
     [[nodiscard]] double outputAudioRate() const { return outputAudioPerToken.value_or(outputPerToken); }
+    [[nodiscard]] double outputReasoningRate() const { return outputReasoningPerToken.value_or(outputPerToken); }
+    // Whether reasoning output costs more than text: output whose kind is not told (counted,
+    // held, bounded) is then charged as reasoning.
+    [[nodiscard]] bool reasoningIsDearer() const { return outputReasoningRate() > outputPerToken; }
 };
 
 struct CatalogueData;

@@ -586,12 +586,16 @@ Accounting::Decision Accounting::admit(const Caller &caller, const QString &endU
                                            std::max<qint64>(extras.hiddenTokens, 0)));
     using CacheWrites = PromptExtras::CacheWrites;
     // Cache writes cost more than input (Anthropic: 1.25× for 5 minutes, 2× for an hour).
-    // An answer that may be audio: its output at the dearer of the text and the audio rates.
+    // An answer that may be audio: its output at the dearer of the text and the audio rates; a
+    // reasoning rate above the text one (output_cost_per_reasoning_token): the output at it.
     const auto priced = [&](const ModelPrice &rates, qint64 prompt, qint64 outputTokens, qint64 writes, qint64 writes1h) {
-        const NanoUsd text = rates.cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools);
-        return extras.audioOutput
-            ? std::max(text, rates.cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools, 0, outputTokens))
-            : text;
+        NanoUsd dearest = rates.cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools);
+        if (extras.audioOutput)
+            dearest = std::max(dearest, rates.cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools, 0, outputTokens));
+        if (rates.reasoningIsDearer())
+            dearest = std::max(dearest, rates.cost(prompt, outputTokens, 0, writes, writes1h, extras.expectedTools, 0, 0,
+                                                   outputTokens));
+        return dearest;
     };
     // A price that changes with the prompt's size: the bound's rates are those of a prompt a little
     // longer than counted, since the provider's count (framing, a tool's schema) decides the tier:

@@ -620,6 +620,17 @@ void RelayCall::failMidStream(int status, const QString &type, const QString &me
     });
 }
 
+void RelayCall::addUntoldOutput(Usage &usage, qint64 tokens) const
+{
+    if (m_params.audioOutput) {
+        usage.audioCompletionTokens = usage.completionTokens;   // an answer that may be audio: all of it
+        return;
+    }
+    if (m_params.price && m_params.price->reasoningIsDearer())
+        usage.reasoningTokens = std::min(usage.completionTokens - usage.audioCompletionTokens,
+                                         usage.reasoningTokens + std::max<qint64>(tokens, 0));
+}
+
 NanoUsd RelayCall::cost(bool *priceUnknown) const
 {
     const std::optional<ModelPrice> &price = m_params.price;
@@ -634,7 +645,7 @@ NanoUsd RelayCall::cost(bool *priceUnknown) const
     const auto costAt = [&](const ModelPrice &rates) {
         return rates.cost(m_usage->promptTokens, m_usage->completionTokens, m_usage->cachedTokens,
                           m_usage->cacheWriteTokens, m_usage->cacheWrite1hTokens, tools, m_usage->audioPromptTokens,
-                          m_usage->audioCompletionTokens);
+                          m_usage->audioCompletionTokens, m_usage->reasoningTokens);
     };
     return tier == ServiceTier::Standard ? costAt(*price) : costAt(price->forServiceTier(tier));
 }
@@ -682,8 +693,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         held.completionTokens = std::max<qint64>(m_params.heldOutputTokens, 0);
         held.totalTokens = held.promptTokens + held.completionTokens;
         held.tools = held.tools.atLeast(m_params.expectedTools);
-        if (m_params.audioOutput)
-            held.audioCompletionTokens = held.completionTokens;
+        addUntoldOutput(held, held.completionTokens);
         m_usage = held;
         row.costEstimated = true;
     } else if (charged && !m_usage) {
@@ -697,6 +707,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         else
             estimate.promptTokens = countedPrompt();
         estimate.completionTokens = countedOutput();
+        addUntoldOutput(estimate, estimate.completionTokens);
         outputCounted = true;
         estimate.totalTokens = estimate.promptTokens + estimate.completionTokens;
         estimate.tools = estimate.tools.atLeast(m_params.expectedTools);
@@ -712,6 +723,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
             checked.promptTokens = countedPrompt();
         if (checked.completionTokens <= 0) {
             checked.completionTokens = countedOutput();
+            addUntoldOutput(checked, checked.completionTokens);
             outputCounted = true;
         }
         if (checked.promptTokens != m_usage->promptTokens || checked.completionTokens != m_usage->completionTokens) {
@@ -746,8 +758,7 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         && (m_cutWhileWriting || (hiddenOutput && (outputCounted || cutShort)))) {
         Usage floored = *m_usage;
         floored.completionTokens = std::max(floored.completionTokens, m_params.heldOutputTokens);
-        if (m_params.audioOutput)
-            floored.audioCompletionTokens = floored.completionTokens;
+        addUntoldOutput(floored, floored.completionTokens - m_usage->completionTokens);
         floored.totalTokens = floored.promptTokens + floored.completionTokens;
         if (floored.completionTokens != m_usage->completionTokens
             || floored.audioCompletionTokens != m_usage->audioCompletionTokens) {

@@ -144,6 +144,10 @@ private:
     // The time so far that was the gateway's own (the provider's time left out).
     double overheadMs() const;
     NanoUsd cost(bool *priceUnknown) const;
+    // `tokens` of `usage`'s output no usage block split (held, counted from the text, a floor):
+    // at the dearest rate they may be billed at: audio for an answer that may be audio, else
+    // reasoning where the price makes it dearer than text.
+    void addUntoldOutput(Usage &usage, qint64 tokens) const;
 
     GatewayServices &m_services;
     Params m_params;

@@ -86,8 +86,10 @@ std::optional<Usage> chatUsage(const Source &usage)
     const std::optional<qint64> cached = promptDetails.count("cached_tokens");
     // Audio tokens cost more than text (gpt-audio: 12.8× in, 6.4× out).
     const std::optional<qint64> audioIn = promptDetails.count("audio_tokens");
-    const std::optional<qint64> audioOut = usage.child("completion_tokens_details").count("audio_tokens");
-    if (!prompt || !completion || !total || !cached || !audioIn || !audioOut
+    const auto completionDetails = usage.child("completion_tokens_details");
+    const std::optional<qint64> audioOut = completionDetails.count("audio_tokens");
+    const std::optional<qint64> reasoning = completionDetails.count("reasoning_tokens");
+    if (!prompt || !completion || !total || !cached || !audioIn || !audioOut || !reasoning
         || !(usage.has("prompt_tokens") || usage.has("completion_tokens")))
         return std::nullopt;
     Usage result;
@@ -97,6 +99,7 @@ std::optional<Usage> chatUsage(const Source &usage)
     result.cachedTokens = std::min(*cached, *prompt);
     result.audioPromptTokens = std::min(*audioIn, *prompt);
     result.audioCompletionTokens = std::min(*audioOut, *completion);
+    result.reasoningTokens = std::min(*reasoning, *completion - result.audioCompletionTokens);
     return result;
 }
 
@@ -131,12 +134,14 @@ std::optional<Usage> responsesUsage(const Source &usage)
     const std::optional<qint64> input = usage.count("input_tokens");
     const std::optional<qint64> output = usage.count("output_tokens");
     const std::optional<qint64> cached = usage.child("input_tokens_details").count("cached_tokens");
-    if (!input || !output || !cached || !(usage.has("input_tokens") || usage.has("output_tokens")))
+    const std::optional<qint64> reasoning = usage.child("output_tokens_details").count("reasoning_tokens");
+    if (!input || !output || !cached || !reasoning || !(usage.has("input_tokens") || usage.has("output_tokens")))
         return std::nullopt;
     Usage result;
     result.promptTokens = *input;
     result.completionTokens = *output;
     result.cachedTokens = std::min(*cached, result.promptTokens);
+    result.reasoningTokens = std::min(*reasoning, result.completionTokens);
     result.totalTokens = result.promptTokens + result.completionTokens;
     return result;
 }

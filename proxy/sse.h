@@ -23,6 +23,9 @@ struct Usage
     // parts of promptTokens and completionTokens, priced at the audio rates.
     qint64 audioPromptTokens = 0;
     qint64 audioCompletionTokens = 0;
+    // completion_tokens_details.reasoning_tokens (chat), output_tokens_details.reasoning_tokens
+    // (Responses): the part of the output the model thought in, priced at the reasoning rate.
+    qint64 reasoningTokens = 0;
     // Server-side tools the provider ran (Anthropic's usage.server_tool_use; the Responses
     // API's output items, counted by the relay): billed per use.
     ToolUses tools;

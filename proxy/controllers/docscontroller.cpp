@@ -229,6 +229,9 @@ QJsonObject componentSchemas()
                       number(u"USD per audio prompt token (default: the catalogue's, else the input price)"_s)},
                      {u"output_cost_per_audio_token"_s,
                       number(u"USD per audio output token (default: the catalogue's, else the output price)"_s)},
+                     {u"output_cost_per_reasoning_token"_s,
+                      number(u"USD per reasoning output token (completion_tokens_details.reasoning_tokens; "
+                             "default: the output price)"_s)},
                      {u"input_cost_per_token_above_200k_tokens"_s,
                       number(u"USD per prompt token of a call whose prompt is above 200,000 tokens (any "
                              "_above_<N>k_tokens; output_cost_per_token_, cache_read_input_token_cost_ and "

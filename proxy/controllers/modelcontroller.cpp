@@ -41,7 +41,8 @@ const QStringList kParamFields = {u"model"_s, u"api_base"_s, u"api_key"_s, u"api
                                   u"output_cost_per_token_flex"_s, u"cache_read_input_token_cost_flex"_s,
                                   u"search_context_cost_per_query"_s, u"file_search_cost_per_1k_calls"_s,
                                   u"code_interpreter_cost_per_session"_s, u"image_generation_cost_per_call"_s,
-                                  u"input_cost_per_audio_token"_s, u"output_cost_per_audio_token"_s};
+                                  u"input_cost_per_audio_token"_s, u"output_cost_per_audio_token"_s,
+                                  u"output_cost_per_reasoning_token"_s};
 const QStringList kInfoFields = {u"id"_s, u"access_groups"_s, u"base_model"_s, u"max_tokens"_s,
                                  u"max_output_tokens"_s, u"mode"_s, u"supports_reasoning"_s};
 

@@ -1277,6 +1277,8 @@ void OpenAIController::modelInfo(RequestContext &context, const ResponderPtr &re
             {u"image_generation_cost_per_call"_s, perToken(&ModelPrice::imageGenerationPerCall)},
             {u"input_cost_per_audio_token"_s, price ? QJsonValue(price->inputAudioRate()) : QJsonValue(QJsonValue::Null)},
             {u"output_cost_per_audio_token"_s, price ? QJsonValue(price->outputAudioRate()) : QJsonValue(QJsonValue::Null)},
+            {u"output_cost_per_reasoning_token"_s,
+             price ? QJsonValue(price->outputReasoningRate()) : QJsonValue(QJsonValue::Null)},
             {u"price_unknown"_s, !price.has_value()},
             {u"price_source"_s, price ? QJsonValue(price->source) : QJsonValue(QJsonValue::Null)},
             {u"max_tokens"_s, deployment.maxTokens ? QJsonValue(*deployment.maxTokens) : QJsonValue(QJsonValue::Null)},

@@ -86,6 +86,7 @@ private Q_SLOTS:
     void anotherMakersTokensAreBoundedByBytes();
     void hugePromptsAreBoundedByTheirBytes();
     void aSpokenAnswerIsBoundedAndBilledAtTheAudioRate();
+    void reasoningIsBoundedAndBilledAtItsRate();
     void aLargePromptIsCountedWhileOtherCallsGoOn();
     void aPromptUpToAMebibyteIsCounted();
     void aPromptNearAPriceTierIsBoundedAtIt();
@@ -182,6 +183,13 @@ std::unique_ptr<GatewayFixture> TestBudgets::makeGateway(BudgetEnforcement mode,
     spoken.id = u"spoken-1"_s;
     spoken.outputCostPerAudioToken = OutputPrice * 8;
     config.models.append(spoken);
+    // Reasoning at 6× the output rate (output_cost_per_reasoning_token).
+    Deployment thinker = priced;
+    thinker.modelName = u"thinker"_s;
+    thinker.id = u"thinker-1"_s;
+    thinker.supportsReasoning = true;
+    thinker.outputCostPerReasoningToken = OutputPrice * 6;
+    config.models.append(thinker);
     config.general.budgetEnforcement = mode;
     config.litellm.maxBudget = globalBudget;
     auto gateway = std::make_unique<GatewayFixture>(config);
@@ -1032,6 +1040,45 @@ void TestBudgets::aSpokenAnswerIsBoundedAndBilledAtTheAudioRate()
     const NanoUsd charged = usdToNanos(keySpend(*m_gateway, key) - before);
     const NanoUsd heldAsAudio = usdToNanos(500 * OutputPrice * 8);
     QVERIFY2(charged >= heldAsAudio && charged < heldAsAudio + usdToNanos(100 * InputPrice), qPrintable(QString::number(charged)));
+}
+
+// Reasoning priced apart (output_cost_per_reasoning_token; Gemini 2.5 Flash's preview thought at
+// $3.50 a million against $0.60 for its answer) was ignored: bounded and billed at the output rate,
+// a strict $0.02 let 2,000 reasoning tokens ($0.024) through.
+void TestBudgets::reasoningIsBoundedAndBilledAtItsRate()
+{
+    m_gateway = makeGateway(BudgetEnforcement::Strict);
+    const QByteArray key = generateKey(*m_gateway, {{u"max_budget"_s, 0.02}});
+    const auto ask = [&](int maxTokens, bool stream = false) {
+        const QJsonObject request{{u"model"_s, u"thinker"_s}, {u"max_tokens"_s, maxTokens}, {u"stream"_s, stream},
+                                  {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Think"_s}}}}};
+        return m_gateway->client(key)->post("/v1/chat/completions", QJsonDocument(request).toJson(QJsonDocument::Compact));
+    };
+    QCOMPARE(ask(2000).status, 429);   // 2,000 tokens that may all be reasoning: $0.024
+    QCOMPARE(m_fake.requestCount(), 0);
+    QCOMPARE(ask(1000).status, 200);   // $0.012
+
+    // The provider's usage says how much of the output was reasoning: billed at its rate.
+    m_fake.setErrorResponse(200, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+                                 "\"message\":{\"role\":\"assistant\",\"content\":\"Done\"},\"finish_reason\":\"stop\"}],"
+                                 "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":100,\"total_tokens\":110,"
+                                 "\"completion_tokens_details\":{\"reasoning_tokens\":70}}}");
+    const auto answered = ask(500);
+    QCOMPARE(answered.status, 200);
+    QCOMPARE(usdToNanos(answered.header("x-litellm-response-cost").toDouble()),
+             usdToNanos(10 * InputPrice) + usdToNanos(30 * OutputPrice) + usdToNanos(70 * OutputPrice * 6));
+
+    // A stream cut before its usage: its thinking is not in the relayed text, so it is charged
+    // the output held for it, as reasoning.
+    m_fake.setErrorResponse(0, {});
+    m_fake.setStreamChunks(6, 5ms);
+    m_fake.setStreamBreak(2, false);
+    const double before = keySpend(*m_gateway, key);
+    QCOMPARE(ask(500, true).status, 200);
+    const NanoUsd charged = usdToNanos(keySpend(*m_gateway, key) - before);
+    const NanoUsd heldAsReasoning = usdToNanos(500 * OutputPrice * 6);
+    QVERIFY2(charged >= heldAsReasoning && charged < heldAsReasoning + usdToNanos(100 * InputPrice),
+             qPrintable(QString::number(charged)));
 }
 
 // The exact count of a prompt ran on the gateway's thread: a 1 MiB prompt whose bound a budget

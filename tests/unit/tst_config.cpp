@@ -399,6 +399,7 @@ void TestConfig::serviceTierAndToolPrices()
                             "      input_cost_per_audio_token: 0.00004\n"
                             "    model_info:\n"
                             "      output_cost_per_audio_token: 0.00008\n"
+                            "      output_cost_per_reasoning_token: 0.0000035\n"
                             "      image_generation_cost_per_call: 0.04\n"
                             "      output_cost_per_token_flex: 0.000005\n"
                             "      input_cost_per_token_priority: 1\n"   // litellm_params wins
@@ -427,6 +428,7 @@ void TestConfig::serviceTierAndToolPrices()
     QCOMPARE(first.imageGenerationCostPerCall, std::optional<double>(0.04));
     QCOMPARE(first.inputCostPerAudioToken, std::optional<double>(0.00004));
     QCOMPARE(first.outputCostPerAudioToken, std::optional<double>(0.00008));
+    QCOMPARE(first.outputCostPerReasoningToken, std::optional<double>(0.0000035));
     const Deployment &second = config->models.at(1);
     QCOMPARE(second.webSearchCostPerQuery, std::optional<double>(0.05));  // the dearest context size
     QCOMPARE(second.cacheReadCostPerTokenFlex, std::optional<double>(0.0000001));

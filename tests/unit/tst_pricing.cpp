@@ -118,6 +118,7 @@ private slots:
     void serviceTierNames();
     void toolFees();
     void audioTokensPayTheAudioRates();
+    void reasoningTokensPayTheReasoningRate();
     void defaultClaudeModelsArePricedLikeTheCatalogue();
     void perTokenConversionIsExact_data();
     void perTokenConversionIsExact();
@@ -864,6 +865,32 @@ void TestPricing::toolFees()
 
 // gpt-audio bills audio at $32 in and $64 out a million against $2.50 and $10 for text: audio
 // tokens were billed at the text rates (a spoken answer 6.4× under its bill).
+// output_cost_per_reasoning_token prices the output a model thinks in apart (Gemini 2.5 Flash's
+// preview: $3.50 a million against $0.60); without it, reasoning is output.
+void TestPricing::reasoningTokensPayTheReasoningRate()
+{
+    Deployment thinker;
+    thinker.provider = Provider::OpenAI;
+    thinker.upstreamModel = u"my-thinker"_s;
+    thinker.inputCostPerToken = 0.00000015;
+    thinker.outputCostPerToken = 0.0000006;
+    auto price = m_real.priceFor(thinker);
+    QVERIFY(price.has_value());
+    QVERIFY(!price->reasoningIsDearer());
+    QCOMPARE(price->cost(100, 500, 0, 0, 0, {}, 0, 0, 400), price->cost(100, 500));
+    thinker.outputCostPerReasoningToken = 0.0000035;
+    price = m_real.priceFor(thinker);
+    QVERIFY(price->reasoningIsDearer());
+    QCOMPARE(price->outputReasoningRate(), 0.0000035);
+    // 500 output tokens of which 400 reasoning.
+    QCOMPARE(price->cost(100, 500, 0, 0, 0, {}, 0, 0, 400), NanoUsd(100 * 150 + 100 * 600 + 400 * 3500));
+    // Reasoning is never more than the output that is not audio; a negative count is none.
+    QCOMPARE(price->cost(100, 500, 0, 0, 0, {}, 0, 200, 900), NanoUsd(100 * 150 + 200 * 600 + 300 * 3500));
+    QCOMPARE(price->cost(100, 500, 0, 0, 0, {}, 0, 0, -5), price->cost(100, 500));
+    // Priority scales it like the other rates.
+    QCOMPARE(price->forServiceTier(ServiceTier::Priority).outputReasoningRate(), 0.0000035 * Tollgate::DefaultPriorityFactor);
+}
+
 void TestPricing::audioTokensPayTheAudioRates()
 {
     Deployment audio;

@@ -202,7 +202,31 @@ private Q_SLOTS:
             QCOMPARE(read->tools.webSearches, parsed->tools.webSearches);
             QCOMPARE(read->audioPromptTokens, parsed->audioPromptTokens);
             QCOMPARE(read->audioCompletionTokens, parsed->audioCompletionTokens);
+            QCOMPARE(read->reasoningTokens, parsed->reasoningTokens);
         }
+    }
+    // Reasoning tokens (part of the output, not its audio part) are read for their rate, in chat
+    // and in the Responses API; a count that is no number makes the block unusable.
+    void usageReadsReasoningTokens()
+    {
+        const QByteArray chat = json("{'prompt_tokens':120,'completion_tokens':300,'total_tokens':420,"
+                                     "'completion_tokens_details':{'reasoning_tokens':200,'audio_tokens':250}}");
+        const QByteArray responses = json("{'input_tokens':12,'output_tokens':30,'total_tokens':42,"
+                                          "'output_tokens_details':{'reasoning_tokens':20}}");
+        for (const std::optional<Usage> &usage : {usageFromText(UsageDialect::Chat, chat),
+                                                  usageFromChat(QJsonDocument::fromJson(chat).object())}) {
+            QVERIFY(usage.has_value());
+            QCOMPARE(usage->reasoningTokens, 50);   // no more than the output that is not audio
+        }
+        for (const std::optional<Usage> &usage : {usageFromText(UsageDialect::Responses, responses),
+                                                  usageFromResponses(QJsonDocument::fromJson(responses).object())}) {
+            QVERIFY(usage.has_value());
+            QCOMPARE(usage->reasoningTokens, 20);
+        }
+        QVERIFY(!usageFromText(UsageDialect::Chat, json("{'prompt_tokens':10,'completion_tokens':5,"
+                                                        "'completion_tokens_details':{'reasoning_tokens':-1}}")));
+        QVERIFY(!usageFromText(UsageDialect::Responses, json("{'input_tokens':10,'output_tokens':5,"
+                                                             "'output_tokens_details':{'reasoning_tokens':'5'}}")));
     }
     // Chat's audio tokens (parts of the prompt and completion tokens) are read for their rates;
     // no more of them than the tokens they are part of, and a count that is no number makes the
