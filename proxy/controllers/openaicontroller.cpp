@@ -442,6 +442,9 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
             if (!body.contains(u"max_tokens"_s) && !body.contains(u"max_completion_tokens"_s))
                 params.body.insert(u"max_tokens"_s, maxTokens);  // what was asked for, so bounded
             params.upstreamBody = std::move(messages.body);
+            // A content part's cache_control goes into the Message: its prompt is written to the
+            // cache, billed at the write rates (a strict budget bounded it at the input rate).
+            extras.cacheWrites = cacheWritesOf(raw);
             const bool includeUsage
                 = body.value(u"stream_options"_s).toObject().value(u"include_usage"_s).toBool(false);
             client = std::make_shared<Anthropic::ChatResponder>(client, body.value(u"model"_s).toString(),

@@ -141,6 +141,7 @@ private Q_SLOTS:
     void providerErrorPassesThroughFree();
     void budgetRefusalInAnthropicsEnvelope();
     void rateLimitRefusalKeepsRetryAfter();
+    void strictBudgetHoldsWithOneHourCacheWrites_data();
     void strictBudgetHoldsWithOneHourCacheWrites();
     void countTokensIsForwarded();
     void chatCompletionTranslatedToMessages();
@@ -558,8 +559,19 @@ void TestDialectMessages::rateLimitRefusalKeepsRetryAfter()
     QCOMPARE(m_fake.requestCount(), 1);
 }
 
+// Both routes to an anthropic/ deployment: a chat request's content parts keep their
+// cache_control in the translation, and its writes were bounded at the input rate (a strict $0.50
+// key spent $0.72).
+void TestDialectMessages::strictBudgetHoldsWithOneHourCacheWrites_data()
+{
+    QTest::addColumn<bool>("chat");
+    QTest::newRow("messages") << false;
+    QTest::newRow("chat completions") << true;
+}
+
 void TestDialectMessages::strictBudgetHoldsWithOneHourCacheWrites()
 {
+    QFETCH(bool, chat);
     Config config = GatewayFixture::defaultConfig();
     config.models.append(anthropicDeployment(m_fake.baseUrl()));
     config.general.budgetEnforcement = BudgetEnforcement::Strict;
@@ -572,14 +584,20 @@ void TestDialectMessages::strictBudgetHoldsWithOneHourCacheWrites()
     for (int i = 0; i < 150; ++i)
         system += u"Rule %1: answer plainly and check every figure twice. "_s.arg(i);
     const qint64 maxTokens = 10;
-    const QJsonObject body{
-        {u"model"_s, Group},
-        {u"max_tokens"_s, maxTokens},
-        {u"system"_s, QJsonArray{QJsonObject{{u"type"_s, u"text"_s},
-                                             {u"text"_s, system},
-                                             {u"cache_control"_s, QJsonObject{{u"type"_s, u"ephemeral"_s},
-                                                                              {u"ttl"_s, u"1h"_s}}}}}},
-        {u"messages"_s, QJsonArray{userText(u"What is the rule count?"_s)}}};
+    const QJsonObject cached{{u"type"_s, u"text"_s},
+                             {u"text"_s, system},
+                             {u"cache_control"_s, QJsonObject{{u"type"_s, u"ephemeral"_s}, {u"ttl"_s, u"1h"_s}}}};
+    const QJsonObject body = chat
+        ? QJsonObject{{u"model"_s, Group},
+                      {u"max_tokens"_s, maxTokens},
+                      {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"system"_s}, {u"content"_s, QJsonArray{cached}}},
+                                                 QJsonObject{{u"role"_s, u"user"_s},
+                                                             {u"content"_s, u"What is the rule count?"_s}}}}}
+        : QJsonObject{{u"model"_s, Group},
+                      {u"max_tokens"_s, maxTokens},
+                      {u"system"_s, QJsonArray{cached}},
+                      {u"messages"_s, QJsonArray{userText(u"What is the rule count?"_s)}}};
+    const QByteArray path = chat ? "/v1/chat/completions" : "/v1/messages";
     // The whole prompt billed as 1-hour cache writes, as many tokens as it has bytes (Claude's
     // tokenizer is not public: the strict bound is the bytes, what a tokenizer could bill at
     // most); the whole output limit used.
@@ -598,7 +616,7 @@ void TestDialectMessages::strictBudgetHoldsWithOneHourCacheWrites()
     const QList<QPair<QByteArray, QByteArray>> headers{{"x-api-key", key}, {"anthropic-version", "2023-06-01"}};
     std::vector<std::unique_ptr<AsyncCall>> calls;
     for (int i = 0; i < 30; ++i)
-        calls.push_back(std::make_unique<AsyncCall>(gateway.port(), compact(body), headers, "/v1/messages"));
+        calls.push_back(std::make_unique<AsyncCall>(gateway.port(), compact(body), headers, path));
     QTRY_VERIFY_WITH_TIMEOUT(std::all_of(calls.begin(), calls.end(), [](const auto &c) { return c->done(); }), 30000);
     int served = 0;
     for (const auto &c : calls) {
@@ -606,13 +624,14 @@ void TestDialectMessages::strictBudgetHoldsWithOneHourCacheWrites()
             ++served;
         } else {
             QCOMPARE(c->status(), 429);
-            QCOMPARE(QJsonDocument::fromJson(c->body()).object().value(u"type"_s).toString(), u"error"_s);
+            const QJsonObject error = QJsonDocument::fromJson(c->body()).object();
+            QVERIFY(chat ? error.value(u"error"_s).isObject() : error.value(u"type"_s).toString() == u"error"_s);
         }
     }
     m_fake.setLatency(0ms);
     HttpClient client(gateway.port());
     for (int i = 0; i < 10; ++i) {
-        if (client.post("/v1/messages", compact(body), {{"x-api-key", key}}).status == 200)
+        if (client.post(path, compact(body), {{"x-api-key", key}}).status == 200)
             ++served;
     }
     const NanoUsd spend = usdToNanos(
