@@ -168,7 +168,7 @@ Store::WriteJob BudgetLeases::settled(const LedgerScope &scope, NanoUsd used) co
 
 void BudgetLeases::giveBack(const LedgerScope &scope)
 {
-    const NanoUsd amount = m_ledger.takeLease(scope);
+    const NanoUsd amount = m_ledger.takeUnreservedLease(scope);
     if (amount <= 0 || !m_store)
         return;
     ++m_counters.returned;

@@ -55,7 +55,10 @@ public:
     // A settled call took `used` from the lease on `scope`: the store job that records it (to run
     // with the call's spend).
     [[nodiscard]] Store::WriteJob settled(const LedgerScope &scope, NanoUsd used) const;
-    // Gives the lease on `scope` back now (its budget was removed, or has no max any more).
+    // Gives the lease on `scope` back now (its budget was removed, or its max lowered), but for
+    // what its calls in flight reserved: they settle from that, and the rest goes back once it
+    // is idle. Given back whole, it was leased by another instance while those calls still spent
+    // (a max lowered from $0.20 to $0.09 mid-load ended at $0.16).
     void giveBack(const LedgerScope &scope);
     // Gives back idle leases, renews the others; run by a timer (public for tests).
     void tick();

@@ -933,6 +933,17 @@ NanoUsd Ledger::takeLease(const LedgerScope &scope)
     return held;
 }
 
+NanoUsd Ledger::takeUnreservedLease(const LedgerScope &scope)
+{
+    Private::Entry *entry = m_d->find(scope);
+    if (!entry)
+        return 0;
+    const NanoUsd kept = entry->reserved > 0 ? std::min(entry->lease, narrowed(entry->reserved)) : 0;
+    if (kept == 0)
+        return takeLease(scope);
+    return std::exchange(entry->lease, kept) - kept;
+}
+
 NanoUsd Ledger::lease(const LedgerScope &scope) const
 {
     const Private::Entry *entry = m_d->find(scope);

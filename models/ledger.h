@@ -302,6 +302,9 @@ public:
     // Takes the lease away (to give it back to the store, or because the store lost it):
     // returns what was held. Calls in flight keep their reservations and settle with no lease.
     NanoUsd takeLease(const LedgerScope &scope);
+    // Takes what calls in flight did not reserve of the lease (its budget was lowered or
+    // removed): they settle from the rest, which goes back once it is idle. Returns what was taken.
+    NanoUsd takeUnreservedLease(const LedgerScope &scope);
     [[nodiscard]] NanoUsd lease(const LedgerScope &scope) const;
     // Every scope holding a lease.
     [[nodiscard]] QList<LeaseState> leases() const;

@@ -75,6 +75,7 @@ private slots:
     void expiredLeasesOfOtherInstancesComeBack();
     void sharedSpendFollowsIncrementsAndWindows();
     void budgetLeasesParksUntilTheStoreAnswers();
+    void aLoweredBudgetKeepsWhatCallsInFlightReserved();
     void leaseSqlRunsOnPostgres();
     void withoutAStoreAnswerLeasesAreUnavailable();
     void sharedModeIsAConfigSwitch();
@@ -536,6 +537,71 @@ void TestLeases::budgetLeasesParksUntilTheStoreAnswers()
     const auto leased = store.readNow(
         [](QSqlDatabase &db) { return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased); });
     QCOMPARE(leased->value<qint64>(), 0);
+    store.close();
+}
+
+// A max lowered while calls ran: the instance gave its whole lease back, and another one leased it
+// while those calls still spent (a key lowered from $0.20 to $0.09 mid-load ended at $0.16). What
+// the calls in flight reserved stays leased; they settle from it.
+void TestLeases::aLoweredBudgetKeepsWhatCallsInFlightReserved()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    ManualClock clock(kStart);
+    Ledger a(clock, BudgetEnforcement::Strict);
+    Ledger b(clock, BudgetEnforcement::Strict);
+    BudgetLeases::Options options;
+    options.sliceDivisor = 4;
+    options.idleMs = 60'000;
+    a.setShared(true, options.sliceDivisor);
+    b.setShared(true, options.sliceDivisor);
+    a.setBudget(kKey, maxOf(kDollar));
+    b.setBudget(kKey, maxOf(kDollar));
+    const auto leasedInStore = [&store] {
+        return store.readNow([](QSqlDatabase &db) {
+            return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased);
+        })->value<qint64>();
+    };
+    // Admitted on `ledger` (asking its instance's store for a lease if need be); the reservation,
+    // or an invalid one when refused.
+    const auto call = [](Ledger &ledger, BudgetLeases &leases) -> ReservationId {
+        Admission admission = ledger.admit(keyCall(kCent, 10 * kCent));
+        if (admission.waitsForLease()) {
+            bool resumed = false;
+            leases.request(admission.leaseNeeds, [&] { resumed = true; });
+            if (!QTest::qWaitFor([&] { return resumed; }))
+                return {};
+            admission = ledger.admit(keyCall(kCent, 10 * kCent));
+        }
+        return admission.admitted() ? admission.reservation : ReservationId{};
+    };
+    {
+        BudgetLeases leasesA(a, &store, clock, options);
+        BudgetLeases leasesB(b, &store, clock, options);
+        const ReservationId first = call(a, leasesA);
+        const ReservationId second = call(a, leasesA);
+        QVERIFY(first.isValid() && second.isValid());
+        QCOMPARE(a.lease(kKey), 25 * kCent);
+
+        // The max goes down to 30 cents on both instances; A gives back what its two calls did not
+        // reserve (Accounting::sharedBudgetChanged).
+        a.setBudget(kKey, maxOf(30 * kCent));
+        b.setBudget(kKey, maxOf(30 * kCent));
+        leasesA.giveBack(kKey);
+        QCOMPARE(a.lease(kKey), 20 * kCent);
+        QTRY_COMPARE(leasedInStore(), 20 * kCent);
+        // B may take only the 10 cents left: one call, not three.
+        QVERIFY(call(b, leasesB).isValid());
+        QVERIFY(!call(b, leasesB).isValid());
+
+        // A's calls settle from what it kept; the rest goes back once idle.
+        QCOMPARE(a.settle(first, 10 * kCent, 0)->spends.first().leaseUsed, 10 * kCent);
+        QCOMPARE(a.settle(second, 4 * kCent, 0)->spends.first().leaseUsed, 4 * kCent);
+        QCOMPARE(a.lease(kKey), 6 * kCent);
+        advanceMs(clock, 60'001);
+        leasesA.tick();
+        QCOMPARE(a.lease(kKey), 0);
+    }
     store.close();
 }
 
