@@ -18,6 +18,9 @@ namespace Tollgate {
 // with the mock), relays the answer — SSE chunk by chunk as it arrives — captures usage,
 // and records the call in the store before the response (or the stream's [DONE]) completes,
 // so a completed call survives a kill of the process.
+// An end user made for a call and not stored yet (OpenAIController::createUnknownEndUser).
+struct PendingEndUser;
+
 class RelayCall final : public std::enable_shared_from_this<RelayCall>
 {
 public:
@@ -47,6 +50,9 @@ public:
         QString sessionId;             // the agent session the call belongs to (may be empty)
         QString apiKeyHash;
         QString endUser;
+        // The end user, made for this call (or another one waiting): stored once a call naming
+        // it is relayed, forgotten when the last such call was refused.
+        std::shared_ptr<PendingEndUser> pendingEndUser;
         QString userId;                // the key's owner
         SteadyClock::time_point receivedAt;
         ReservationId reservation;     // the ledger's hold on this call (invalid: none)

@@ -976,7 +976,7 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
         });
         return;
     }
-    createUnknownEndUser(endUser);
+    params.pendingEndUser = createUnknownEndUser(endUser);
     admitAndRelay(context.caller, std::move(params), shaped, std::move(responder), recorder);
 }
 
@@ -1077,6 +1077,8 @@ void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params par
     params.outputLimit = admission.outputLimit;
     params.admissionHeaders = std::move(admission.headers);
 
+    if (params.pendingEndUser)
+        storeNewEndUser(*params.pendingEndUser);
     if (recorder)
         recorder->setRelayed();   // the relay records the call, whatever becomes of it
     auto call = std::make_shared<RelayCall>(m_services, std::move(params), responder);
@@ -1176,18 +1178,60 @@ void OpenAIController::claimUnknownEndUser(const QString &endUserId, std::functi
         });
 }
 
-void OpenAIController::createUnknownEndUser(const QString &endUserId)
+struct PendingEndUser
 {
-    if (endUserId.isEmpty() || !m_services.identities || m_services.identities->endUser(endUserId))
-        return;
-    const EndUser created = newEndUser(endUserId);
-    m_services.identities->putEndUser(created);
-    if (m_services.store) {
-        m_services.store->write(IdentityRepository::all({IdentityRepository::saveEndUser(created),
-                                                         IdentityRepository::audit({u"gateway"_s, u"end_user.auto_create"_s,
-                                                                                    u"end_user"_s, endUserId, {}})}),
-                                m_services.context);
+    EndUser created;
+    bool stored = false;
+    std::function<void(const PendingEndUser &)> forget;   // run when no call names it any more
+    PendingEndUser() = default;
+    Q_DISABLE_COPY_MOVE(PendingEndUser)
+    ~PendingEndUser()
+    {
+        if (!stored && forget)
+            forget(*this);
     }
+};
+
+std::shared_ptr<PendingEndUser> OpenAIController::createUnknownEndUser(const QString &endUserId)
+{
+    IdentityRegistry *identities = m_services.identities;
+    if (endUserId.isEmpty() || !identities)
+        return {};
+    if (identities->endUser(endUserId)) {
+        const auto pending = m_pendingEndUsers.constFind(endUserId);
+        return pending == m_pendingEndUsers.cend() ? nullptr : pending->lock();
+    }
+    auto pending = std::make_shared<PendingEndUser>();
+    pending->created = newEndUser(endUserId);
+    identities->putEndUser(pending->created);
+    pending->forget = [this, alive = std::weak_ptr<int>(m_alive)](const PendingEndUser &refused) {
+        if (alive.expired() || !m_services.identities)
+            return;   // the gateway is going (its registry with it)
+        const QString &id = refused.created.userId;
+        m_pendingEndUsers.remove(id);
+        // Unless an admin changed it meanwhile (then it is theirs, stored by them).
+        const EndUser *known = m_services.identities->endUser(id);
+        if (known && known->updatedAt == refused.created.updatedAt)
+            m_services.identities->removeEndUser(id);
+    };
+    m_pendingEndUsers.insert(endUserId, pending);
+    return pending;
+}
+
+void OpenAIController::storeNewEndUser(PendingEndUser &pending)
+{
+    if (pending.stored)
+        return;
+    pending.stored = true;
+    const QString &id = pending.created.userId;
+    m_pendingEndUsers.remove(id);
+    const EndUser *known = m_services.identities ? m_services.identities->endUser(id) : nullptr;
+    if (!m_services.store || !known)
+        return;
+    m_services.store->write(IdentityRepository::all({IdentityRepository::saveEndUser(*known),
+                                                     IdentityRepository::audit({u"gateway"_s, u"end_user.auto_create"_s,
+                                                                                u"end_user"_s, id, {}})}),
+                            m_services.context);
 }
 
 void OpenAIController::listModels(RequestContext &context, const ResponderPtr &responder)

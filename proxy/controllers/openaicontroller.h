@@ -99,8 +99,13 @@ private:
     // An id over Management::MaxEndUserIdLength → 400; a blocked end user → 401. False when
     // an answer was sent.
     bool checkEndUser(const QString &endUserId, const ResponderPtr &responder);
-    // Creates the end user on first use (after every check of the call passed).
-    void createUnknownEndUser(const QString &endUserId);
+    // Creates the end user on first use (after every check of the call passed), in memory: the
+    // ledger checks its default budget. It is stored once a call naming it is relayed
+    // (storeNewEndUser); when every call that named it meanwhile was refused (a budget, a rate
+    // limit), it is forgotten: a key with nothing left to spend made 50,000 end users (rows,
+    // audit rows, memory) in 12 s, each call refused. Returns the pending end user, if it is one.
+    std::shared_ptr<PendingEndUser> createUnknownEndUser(const QString &endUserId);
+    void storeNewEndUser(PendingEndUser &pending);
     // Shared mode: an end user this instance does not know yet may have been made by another
     // one (mustClaimEndUser). Its row is claimed in the store (made if absent, else read: its
     // window and spend), put into the registry, and then `then` runs.
@@ -117,6 +122,7 @@ private:
 
     GatewayServices &m_services;
     QHash<RelayCall *, std::shared_ptr<RelayCall>> m_active;
+    QHash<QString, std::weak_ptr<PendingEndUser>> m_pendingEndUsers;   // made, not stored yet
     std::deque<std::pair<SteadyClock::time_point, std::weak_ptr<RelayCall>>> m_unnoted;
     std::unique_ptr<QTimer> m_noteTimer;   // made on first use, on the gateway thread
     ResponseDirectory m_responses;
