@@ -5,7 +5,7 @@
 
 namespace Tollgate {
 
-HeldAnswers::Room HeldAnswers::take(Share &share, qint64 chunk, qint64 limit, std::function<void()> resume)
+HeldAnswers::Room HeldAnswers::take(Share &share, qint64 chunk, qint64 limit)
 {
     if (share.bytes + chunk > limit)
         return Room::PastItsLimit;
@@ -19,7 +19,6 @@ HeldAnswers::Room HeldAnswers::take(Share &share, qint64 chunk, qint64 limit, st
         m_overTotal = share.id;
         return Room::Held;
     }
-    m_waiting.push_back(std::move(resume));
     return Room::Wait;
 }
 

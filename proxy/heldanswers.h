@@ -41,12 +41,14 @@ public:
 
     enum class Room {
         Held,         // `chunk` is held: read on
-        Wait,         // held, but the total is full: stop reading, `resume` runs once there is room
+        Wait,         // held, but the total is full: stop reading, and waitForRoom
         PastItsLimit  // not held: the answer passed its limit
     };
-    // Holds `chunk` more bytes of `share` (an answer of at most `limit` bytes). On Wait, `resume`
-    // runs later from the event loop (never from inside take), once answers were let go.
-    [[nodiscard]] Room take(Share &share, qint64 chunk, qint64 limit, std::function<void()> resume);
+    // Holds `chunk` more bytes of `share` (an answer of at most `limit` bytes).
+    [[nodiscard]] Room take(Share &share, qint64 chunk, qint64 limit);
+    // After Wait: `resume` runs from the event loop (never from inside release) once answers
+    // were let go.
+    void waitForRoom(std::function<void()> resume) { m_waiting.push_back(std::move(resume)); }
     // The answer's bytes are no longer held (it was answered, refused or dropped).
     void release(Share &share);
 

@@ -331,16 +331,7 @@ void RelayCall::holdAnswerPart(const QByteArray &chunk)
     qint64 limit = answers.maxEach();
     if (const qint64 responderLimit = m_responder->maxAnswerBytes(); responderLimit >= 0)
         limit = std::min(limit, responderLimit);
-    std::weak_ptr<RelayCall> weak = weak_from_this();
-    const auto resume = [weak] {
-        auto self = weak.lock();
-        if (!self || !self->m_waitingForRoom)
-            return;
-        self->m_waitingForRoom = false;
-        if (self->m_upstreamId != 0 && !self->m_finished)
-            self->m_services.upstream->setPaused(self->m_upstreamId, false);
-    };
-    switch (answers.take(m_held, chunk.size(), limit, resume)) {
+    switch (answers.take(m_held, chunk.size(), limit)) {
     case HeldAnswers::Room::Held:
         m_body += chunk;
         return;
@@ -349,6 +340,14 @@ void RelayCall::holdAnswerPart(const QByteArray &chunk)
         m_body += chunk;
         m_waitingForRoom = true;
         m_services.upstream->setPaused(m_upstreamId, true);
+        answers.waitForRoom([weak = weak_from_this()] {
+            auto self = weak.lock();
+            if (!self || !self->m_waitingForRoom)
+                return;
+            self->m_waitingForRoom = false;
+            if (self->m_upstreamId != 0 && !self->m_finished)
+                self->m_services.upstream->setPaused(self->m_upstreamId, false);
+        });
         return;
     case HeldAnswers::Room::PastItsLimit:
         break;

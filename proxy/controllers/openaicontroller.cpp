@@ -636,18 +636,17 @@ void OpenAIController::forwardAnswer(UpstreamRequest request, const QString &bas
     handlers.onData = [answer, services, responder, release](const QByteArray &chunk) {
         if (answer->refused)
             return;
-        std::weak_ptr<Answer> waiting = answer;
-        const auto resume = [waiting, services] {
-            if (auto answer = waiting.lock(); answer && !answer->refused)
-                services->upstream->setPaused(answer->id, false);   // a finished id is no call
-        };
-        switch (services->answers.take(answer->held, chunk.size(), services->answers.maxEach(), resume)) {
+        switch (services->answers.take(answer->held, chunk.size(), services->answers.maxEach())) {
         case HeldAnswers::Room::Held:
             answer->body += chunk;
             return;
         case HeldAnswers::Room::Wait:
             answer->body += chunk;
             services->upstream->setPaused(answer->id, true);
+            services->answers.waitForRoom([waiting = std::weak_ptr<Answer>(answer), services] {
+                if (auto answer = waiting.lock(); answer && !answer->refused)
+                    services->upstream->setPaused(answer->id, false);   // a finished id is no call
+            });
             return;
         case HeldAnswers::Room::PastItsLimit:
             break;

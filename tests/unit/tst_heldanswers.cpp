@@ -27,8 +27,8 @@ void TestHeldAnswers::answersWithinTheTotalAreHeld()
     HeldAnswers::Share first;
     HeldAnswers::Share second;
     int resumed = 0;
-    QCOMPARE(answers.take(first, 90, 100, [&] { ++resumed; }), HeldAnswers::Room::Held);
-    QCOMPARE(answers.take(second, 100, 100, [&] { ++resumed; }), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(first, 90, 100), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(second, 100, 100), HeldAnswers::Room::Held);
     QCOMPARE(answers.held(), 190);
     answers.release(first);
     QCOMPARE(first.bytes, 0);
@@ -43,9 +43,9 @@ void TestHeldAnswers::anAnswerPastItsLimitIsNotHeld()
     HeldAnswers answers;
     answers.setLimits(100);
     HeldAnswers::Share share;
-    QCOMPARE(answers.take(share, 60, 100, {}), HeldAnswers::Room::Held);
-    QCOMPARE(answers.take(share, 41, 100, {}), HeldAnswers::Room::PastItsLimit);
-    QCOMPARE(answers.take(share, 30, 80, {}), HeldAnswers::Room::PastItsLimit);   // a responder's lower limit
+    QCOMPARE(answers.take(share, 60, 100), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(share, 41, 100), HeldAnswers::Room::PastItsLimit);
+    QCOMPARE(answers.take(share, 30, 80), HeldAnswers::Room::PastItsLimit);   // a responder's lower limit
     QCOMPARE(share.bytes, 60);
     QCOMPARE(answers.held(), 60);
 }
@@ -55,14 +55,15 @@ void TestHeldAnswers::oneAnswerGoesPastTheTotalAndTheOthersWait()
     HeldAnswers answers;
     answers.setLimits(100);
     HeldAnswers::Share a, b, c, small;
-    QCOMPARE(answers.take(a, 50, 100, {}), HeldAnswers::Room::Held);
-    QCOMPARE(answers.take(b, 100, 100, {}), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(a, 50, 100), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(b, 100, 100), HeldAnswers::Room::Held);
     // c passes the total (230 of 200): the first to, it goes on, to its own limit.
-    QCOMPARE(answers.take(c, 80, 100, {}), HeldAnswers::Room::Held);
-    QCOMPARE(answers.take(c, 20, 100, {}), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(c, 80, 100), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(c, 20, 100), HeldAnswers::Room::Held);
     // Another answer, however small, waits; what it read is held meanwhile.
     int resumed = 0;
-    QCOMPARE(answers.take(small, 5, 100, [&] { ++resumed; }), HeldAnswers::Room::Wait);
+    QCOMPARE(answers.take(small, 5, 100), HeldAnswers::Room::Wait);
+    answers.waitForRoom([&] { ++resumed; });
     QCOMPARE(small.bytes, 5);
     QCOMPARE(answers.waiting(), 1);
     // a is let go: still past the total (205), and c goes past it: small waits on.
@@ -73,7 +74,7 @@ void TestHeldAnswers::oneAnswerGoesPastTheTotalAndTheOthersWait()
     answers.release(c);
     QCOMPARE(resumed, 1);
     QCOMPARE(answers.waiting(), 0);
-    QCOMPARE(answers.take(small, 50, 100, {}), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(small, 50, 100), HeldAnswers::Room::Held);
     QCOMPARE(answers.held(), 100 + 55);
 }
 
@@ -83,13 +84,15 @@ void TestHeldAnswers::waitingAnswersResumeFromTheEventLoopOnceThereIsRoom()
     HeldAnswers answers(&context);
     answers.setLimits(100);
     HeldAnswers::Share big, other, first, second;
-    QCOMPARE(answers.take(big, 100, 100, {}), HeldAnswers::Room::Held);
-    QCOMPARE(answers.take(other, 100, 100, {}), HeldAnswers::Room::Held);
-    QCOMPARE(answers.take(big, 0, 100, {}), HeldAnswers::Room::Held);
-    QCOMPARE(answers.take(other, 1, 101, {}), HeldAnswers::Room::Held);   // past the total first: other
+    QCOMPARE(answers.take(big, 100, 100), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(other, 100, 100), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(big, 0, 100), HeldAnswers::Room::Held);
+    QCOMPARE(answers.take(other, 1, 101), HeldAnswers::Room::Held);   // past the total first: other
     QList<int> resumed;
-    QCOMPARE(answers.take(first, 10, 100, [&] { resumed.append(1); }), HeldAnswers::Room::Wait);
-    QCOMPARE(answers.take(second, 10, 100, [&] { resumed.append(2); }), HeldAnswers::Room::Wait);
+    QCOMPARE(answers.take(first, 10, 100), HeldAnswers::Room::Wait);
+    answers.waitForRoom([&] { resumed.append(1); });
+    QCOMPARE(answers.take(second, 10, 100), HeldAnswers::Room::Wait);
+    answers.waitForRoom([&] { resumed.append(2); });
     // big is let go: 121 held, under the total, so both read on, in the order they waited, but
     // not from inside release (the caller may be settling a call).
     answers.release(big);
