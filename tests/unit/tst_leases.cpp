@@ -54,6 +54,27 @@ struct SharedRow
     }
 };
 
+// Two instances (their ledgers: strict, shared, a key's budget of $1) on one store; a lease is
+// a quarter of the max, idle for a minute before it goes back.
+struct TwoInstances
+{
+    Store store;
+    ManualClock clock{kStart};
+    Ledger a{clock, BudgetEnforcement::Strict};
+    Ledger b{clock, BudgetEnforcement::Strict};
+    BudgetLeases::Options options;
+
+    TwoInstances()
+    {
+        options.sliceDivisor = 4;
+        options.idleMs = 60'000;
+        for (Ledger *ledger : {&a, &b}) {
+            ledger->setShared(true, options.sliceDivisor);
+            ledger->setBudget(kKey, maxOf(kDollar));
+        }
+    }
+};
+
 } // namespace
 
 class TestLeases : public QObject
@@ -488,18 +509,9 @@ void TestLeases::sharedSpendFollowsIncrementsAndWindows()
 
 void TestLeases::budgetLeasesParksUntilTheStoreAnswers()
 {
-    Store store;
+    TwoInstances two;
+    auto &[store, clock, a, b, options] = two;
     QVERIFY(store.open(m_path).ok());
-    ManualClock clock(kStart);
-    Ledger a(clock, BudgetEnforcement::Strict);
-    Ledger b(clock, BudgetEnforcement::Strict);
-    BudgetLeases::Options options;
-    options.sliceDivisor = 4;      // a quarter of the max per lease
-    options.idleMs = 60'000;
-    a.setShared(true, options.sliceDivisor);
-    b.setShared(true, options.sliceDivisor);
-    a.setBudget(kKey, maxOf(kDollar));
-    b.setBudget(kKey, maxOf(kDollar));
     {
         BudgetLeases leasesA(a, &store, clock, options);
         BudgetLeases leasesB(b, &store, clock, options);
@@ -545,18 +557,9 @@ void TestLeases::budgetLeasesParksUntilTheStoreAnswers()
 // the calls in flight reserved stays leased; they settle from it.
 void TestLeases::aLoweredBudgetKeepsWhatCallsInFlightReserved()
 {
-    Store store;
+    TwoInstances two;
+    auto &[store, clock, a, b, options] = two;
     QVERIFY(store.open(m_path).ok());
-    ManualClock clock(kStart);
-    Ledger a(clock, BudgetEnforcement::Strict);
-    Ledger b(clock, BudgetEnforcement::Strict);
-    BudgetLeases::Options options;
-    options.sliceDivisor = 4;
-    options.idleMs = 60'000;
-    a.setShared(true, options.sliceDivisor);
-    b.setShared(true, options.sliceDivisor);
-    a.setBudget(kKey, maxOf(kDollar));
-    b.setBudget(kKey, maxOf(kDollar));
     const auto leasedInStore = [&store] {
         return store.readNow([](QSqlDatabase &db) {
             return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased);
