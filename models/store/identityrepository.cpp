@@ -520,30 +520,37 @@ Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend)
     };
 }
 
-Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> stored, std::shared_ptr<bool> created)
+Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> stored, std::shared_ptr<bool> created,
+                             bool insert)
 {
-    return [endUser, stored, created](QSqlDatabase &db) -> Result<void> {
+    return [endUser, stored, created, insert](QSqlDatabase &db) -> Result<void> {
         QSqlQuery query(db);
-        if (auto done = Store::execPrepared(
-                query,
-                u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(user_id) DO NOTHING"_s,
-                endUserRow(endUser),
-                u"create end user %1"_s.arg(endUser.userId));
-            !done)
-            return done;
-        *created = query.numRowsAffected() > 0;
-        if (*created) {
-            ChangeFeed::note(ChangeFeed::Kind::EndUser, endUser.userId);
-            *stored = endUser;
-            return {};
+        *created = false;
+        if (insert) {
+            if (auto done = Store::execPrepared(
+                    query,
+                    u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(user_id) DO NOTHING"_s,
+                    endUserRow(endUser),
+                    u"create end user %1"_s.arg(endUser.userId));
+                !done)
+                return done;
+            *created = query.numRowsAffected() > 0;
+            if (*created) {
+                ChangeFeed::note(ChangeFeed::Kind::EndUser, endUser.userId);
+                *stored = endUser;
+                return {};
+            }
         }
         if (auto done = Store::execPrepared(query, u"SELECT data, spend_nanousd FROM end_users WHERE user_id = ?"_s,
                                             {endUser.userId}, u"read end user %1"_s.arg(endUser.userId));
             !done)
             return done;
-        if (!query.next())
+        if (!query.next()) {
+            if (!insert)
+                return {};   // no instance made it yet
             return makeError(u"end user %1 is neither new nor stored"_s.arg(endUser.userId));
+        }
         auto existing = IdentityJson::endUserFromJson(parse(query.value(0)));
         if (!existing)
             return existing.error();

@@ -158,8 +158,10 @@ Store::WriteJob deleteUser(const QString &userId);     // and the user's keys
 Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend = SpendWrite::Set);
 // An end user created on first use where several instances share the database: inserted only
 // if no instance made it first. `stored` gets the row as it is then (this one, or the first
-// instance's, with its window and spend); `created` whether this job inserted it.
-Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> stored, std::shared_ptr<bool> created);
+// instance's, with its window and spend); `created` whether this job inserted it. With
+// `insert` false it only reads: `stored` stays empty (no user_id) when no instance made it.
+Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> stored, std::shared_ptr<bool> created,
+                             bool insert = true);
 Store::WriteJob deleteEndUsers(const QStringList &userIds);
 Store::WriteJob saveModel(const StoredModel &model);
 Store::WriteJob deleteModel(const QString &modelId);

@@ -969,7 +969,8 @@ void OpenAIController::relayCall(RequestContext &context, const QString &request
     params.price = std::move(price);
     if (mustClaimEndUser(endUser)) {
         claimUnknownEndUser(endUser, [this, caller = context.caller, params = std::move(params), shaped, responder,
-                                      recorder]() mutable {
+                                      recorder](std::shared_ptr<PendingEndUser> pending) mutable {
+            params.pendingEndUser = std::move(pending);
             if (checkEndUser(params.endUser, responder))  // blocked by another instance meanwhile
                 admitAndRelay(caller, std::move(params), shaped, std::move(responder), recorder);
         });
@@ -1157,23 +1158,23 @@ bool OpenAIController::mustClaimEndUser(const QString &endUserId) const
            && !m_services.identities->endUser(endUserId);
 }
 
-void OpenAIController::claimUnknownEndUser(const QString &endUserId, std::function<void()> then)
+void OpenAIController::claimUnknownEndUser(const QString &endUserId,
+                                           std::function<void(std::shared_ptr<PendingEndUser>)> then)
 {
     // Made here, an end user would get a window of its own on each instance (each resetting it
     // in turn) and the last instance's row would overwrite the spend of the first: one row,
-    // made by whichever instance comes first, is every instance's.
-    const EndUser created = newEndUser(endUserId);
+    // made by whichever instance comes first, is every instance's. Read here; made (if no
+    // instance did meanwhile) when a call naming it is relayed (storeNewEndUser).
     auto stored = std::make_shared<EndUser>();
     auto inserted = std::make_shared<bool>(false);
-    const Store::WriteJob audit = IdentityRepository::audit({u"gateway"_s, u"end_user.auto_create"_s, u"end_user"_s, endUserId, {}});
     m_services.store->write(
-        IdentityRepository::all({IdentityRepository::claimEndUser(created, stored, inserted),
-                                 [inserted, audit](QSqlDatabase &db) { return *inserted ? audit(db) : Result<void>(); }}),
-        m_services.context, [this, created, stored, then = std::move(then)](const Result<void> &result) {
+        IdentityRepository::claimEndUser(newEndUser(endUserId), stored, inserted, false), m_services.context,
+        [this, endUserId, stored, then = std::move(then)](const Result<void> &result) {
             IdentityRegistry *identities = m_services.identities;
-            if (identities && !identities->endUser(created.userId))  // another call may have claimed it first
-                identities->putEndUser(result ? *stored : created);
-            then();
+            // Another call may have claimed or made it meanwhile.
+            if (result && !stored->userId.isEmpty() && identities && !identities->endUser(endUserId))
+                identities->putEndUser(*stored);
+            then(createUnknownEndUser(endUserId));
         });
 }
 
@@ -1227,10 +1228,23 @@ void OpenAIController::storeNewEndUser(PendingEndUser &pending)
     const EndUser *known = m_services.identities ? m_services.identities->endUser(id) : nullptr;
     if (!m_services.store || !known)
         return;
-    m_services.store->write(IdentityRepository::all({IdentityRepository::saveEndUser(*known),
-                                                     IdentityRepository::audit({u"gateway"_s, u"end_user.auto_create"_s,
-                                                                                u"end_user"_s, id, {}})}),
-                            m_services.context);
+    const Store::WriteJob audit = IdentityRepository::audit({u"gateway"_s, u"end_user.auto_create"_s, u"end_user"_s, id, {}});
+    if (m_services.instanceId.isEmpty()) {
+        m_services.store->write(IdentityRepository::all({IdentityRepository::saveEndUser(*known), audit}),
+                                m_services.context);
+        return;
+    }
+    // Shared mode: made only if no other instance did meanwhile; if one did, its row (window,
+    // spend) is every instance's.
+    auto stored = std::make_shared<EndUser>();
+    auto inserted = std::make_shared<bool>(false);
+    m_services.store->write(
+        IdentityRepository::all({IdentityRepository::claimEndUser(*known, stored, inserted),
+                                 [inserted, audit](QSqlDatabase &db) { return *inserted ? audit(db) : Result<void>(); }}),
+        m_services.context, [this, stored, inserted](const Result<void> &result) {
+            if (result && !*inserted && !stored->userId.isEmpty() && m_services.identities)
+                m_services.identities->putEndUser(*stored);
+        });
 }
 
 void OpenAIController::listModels(RequestContext &context, const ResponderPtr &responder)

@@ -107,10 +107,12 @@ private:
     std::shared_ptr<PendingEndUser> createUnknownEndUser(const QString &endUserId);
     void storeNewEndUser(PendingEndUser &pending);
     // Shared mode: an end user this instance does not know yet may have been made by another
-    // one (mustClaimEndUser). Its row is claimed in the store (made if absent, else read: its
-    // window and spend), put into the registry, and then `then` runs.
+    // one (mustClaimEndUser). Its row is read from the store (its window and spend) into the
+    // registry; if there is none, it is made in memory (createUnknownEndUser) and claimed in the
+    // store when a call naming it is relayed (made if still absent). Then `then` runs, with the
+    // pending end user if it is one.
     [[nodiscard]] bool mustClaimEndUser(const QString &endUserId) const;
-    void claimUnknownEndUser(const QString &endUserId, std::function<void()> then);
+    void claimUnknownEndUser(const QString &endUserId, std::function<void(std::shared_ptr<PendingEndUser>)> then);
     [[nodiscard]] EndUser newEndUser(const QString &endUserId) const;
 
     // Calls that went to a provider, in start order, until they are noted in flight (the spend

@@ -349,11 +349,6 @@ void TestAccess::refusedCallsCreateNoEndUser()
              429);
     // An admitted call creates it, and keeps it.
     QCOMPARE(m_gateway->post("/v1/chat/completions", chat(u"gpt-a"_s, u"real-customer"_s), raw).status, 200);
-    // Shared mode (PostgreSQL is always shared): an unknown end user's row is claimed in the store
-    // before the call's budgets are checked, so that every instance counts it in one row; a call
-    // refused by a budget or a rate limit still leaves its row there (not mended yet).
-    if (m_gateway->store().isPostgres())
-        return;
     QStringList known;
     for (const QJsonValue &endUser : customers())
         known.append(endUser.toObject().value(u"user_id"_s).toString());
