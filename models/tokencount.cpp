@@ -3,7 +3,9 @@
 #include "tokenizer.h"
 
 #include <QJsonDocument>
+#include <QRegularExpression>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -144,7 +146,9 @@ qint64 partTokens(const QJsonValue &part, LazyImageTokens &images, const CountTe
     if (type == u"image_url" || type == u"input_image" || type == u"image") {
         const QJsonValue inner = object.value(u"image_url"_s);
         const QString detail = (inner.isObject() ? inner.toObject() : object).value(u"detail"_s).toString();
-        return detail == u"low" ? images.get().low : images.get().high;
+        if (detail == u"low")
+            return images.get().low;
+        return detail == u"original" ? images.get().original : images.get().high;
     }
     if (type == u"input_audio") {
         // Audio is billed per second at an audio rate; its base64 bytes as text tokens cover
@@ -256,13 +260,18 @@ ImageTokens imageTokensForModel(const QString &model)
 {
     const QString name = bareModelName(model);
     const auto family = [&name](QStringView prefix) { return isModelFamily(name, prefix); };
+    // detail "original": at most 10,000 patches of 32 px (OpenAI's model-sizing guide), times the
+    // model's multiplier; for a tile model, which names none, 1.2 (the newer models' own).
+    const auto original = [](qint64 multiplierPercent) { return (10'000 * multiplierPercent + 99) / 100; };
     // Tile models (OpenAI's vision guide): fit in 2048x2048, shortest side at most 768 →
     // at most 4 x 2 tiles of 512 px: base + 8 x per tile at high detail, base at low.
-    const auto tiles = [](qint64 base, qint64 perTile) { return ImageTokens{base, base + 8 * perTile}; };
+    const auto tiles = [&original](qint64 base, qint64 perTile) {
+        return ImageTokens{base, base + 8 * perTile, std::max(base + 8 * perTile, original(120))};
+    };
     // Patch models: at most 1,536 patches of 32 px, times the model's multiplier.
-    const auto patches = [](qint64 multiplierPercent) {
+    const auto patches = [&original](qint64 multiplierPercent) {
         const qint64 tokens = (1536 * multiplierPercent + 99) / 100;
-        return ImageTokens{tokens, tokens};
+        return ImageTokens{tokens, tokens, original(multiplierPercent)};
     };
     if (family(u"gpt-4o-mini"))
         return tiles(2833, 5667);
@@ -281,10 +290,23 @@ ImageTokens imageTokensForModel(const QString &model)
         return tiles(75, 150);
     if (family(u"computer-use-preview"))
         return tiles(65, 129);
-    if (name.startsWith(u"claude"))
-        return {1800, 1800};   // Anthropic scales images to about 1,600 tokens at most
-    // Unknown: the largest of the families above (gpt-4o-mini's), so no image is cheap.
-    return tiles(2833, 5667);
+    if (name.startsWith(u"claude")) {
+        // Anthropic scales images to about 1,600 tokens at most up to Claude 4.6; from Opus 4.7
+        // on, to 2,576 px on the long edge, about 3.75 megapixels in 28 px patches: 4,784. A
+        // Claude this does not know as older is bounded at that.
+        static const QRegularExpression version(uR"(^claude-(?:(?:opus|sonnet|haiku)-)?(\d+)(?:[-.](\d{1,2})(?!\d))?)"_s);
+        const QRegularExpressionMatch match = version.match(name);
+        const int major = match.hasMatch() ? match.captured(1).toInt() : 0;
+        const int minor = match.captured(2).toInt();
+        const bool older = major > 0 && (major < 4 || (major == 4 && minor <= 6));
+        const qint64 tokens = older ? 1800 : 4800;
+        return {tokens, tokens, tokens};
+    }
+    // Unknown: the largest of the families above (gpt-4o-mini's; nano's for "original"), so no
+    // image is cheap.
+    ImageTokens unknown = tiles(2833, 5667);
+    unknown.original = std::max(unknown.high, original(246));
+    return unknown;
 }
 
 qint64 boundRequestPromptTokens(const QJsonObject &body, const QString &model)

@@ -20,6 +20,9 @@ struct ImageTokens
 {
     qint64 low = 0;
     qint64 high = 0;
+    // detail "original" (OpenAI's newer models: the image as sent, in 32 px patches, at most
+    // 10,000 of them, times the model's multiplier).
+    qint64 original = 0;
 };
 ImageTokens imageTokensForModel(const QString &model);
 

@@ -300,6 +300,48 @@ private slots:
 
     // A field of its own (vLLM's `documents`) may be rendered into the prompt by the server: it is
     // counted as its JSON text, by the bound and exactly. Settings (sampling, output, routing) are not.
+    // Images bounded as the newer models bill them: OpenAI's detail "original" (up to 10,000 patches
+    // of 32 px, times the model's multiplier) was held at the "high" detail's 1,190 tokens on gpt-5.x,
+    // and Claude from Opus 4.7 on (up to 4,784 tokens an image) at 1,800: 100 images took a strict
+    // $0.25 key to $1.00 and $0.48.
+    void imagesAreBoundedAsNewerModelsBillThem_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<qint64>("high");
+        QTest::addColumn<qint64>("original");
+        QTest::newRow("gpt-5.4") << u"gpt-5.4"_s << qint64(70 + 8 * 140) << qint64(12'000);
+        QTest::newRow("gpt-4o") << u"gpt-4o"_s << qint64(85 + 8 * 170) << qint64(12'000);
+        QTest::newRow("gpt-5-mini") << u"gpt-5-mini"_s << qint64(2489) << qint64(16'200);
+        QTest::newRow("unknown") << u"some-unknown-model"_s << qint64(2833 + 8 * 5667) << qint64(2833 + 8 * 5667);
+        QTest::newRow("claude 3.5") << u"claude-3-5-sonnet-20241022"_s << qint64(1800) << qint64(1800);
+        QTest::newRow("claude 4") << u"claude-opus-4-20250514"_s << qint64(1800) << qint64(1800);
+        QTest::newRow("claude 4.6") << u"anthropic/claude-sonnet-4-6"_s << qint64(1800) << qint64(1800);
+        QTest::newRow("claude 4.7") << u"claude-opus-4-7"_s << qint64(4800) << qint64(4800);
+        QTest::newRow("claude 4.7 dated") << u"claude-sonnet-4-7-20260601"_s << qint64(4800) << qint64(4800);
+        QTest::newRow("claude 5") << u"claude-opus-5"_s << qint64(4800) << qint64(4800);
+        QTest::newRow("claude unknown") << u"claude-experimental"_s << qint64(4800) << qint64(4800);
+    }
+    void imagesAreBoundedAsNewerModelsBillThem()
+    {
+        QFETCH(QString, model);
+        QFETCH(qint64, high);
+        QFETCH(qint64, original);
+        const Tollgate::ImageTokens costs = Tollgate::imageTokensForModel(model);
+        QCOMPARE(costs.high, high);
+        QVERIFY(costs.original >= original);
+        const auto image = [](const QString &detail) {
+            return QJsonObject{{u"messages"_s, QJsonArray{QJsonObject{
+                                   {u"role"_s, u"user"_s},
+                                   {u"content"_s, QJsonArray{QJsonObject{
+                                       {u"type"_s, u"image_url"_s},
+                                       {u"image_url"_s, QJsonObject{{u"url"_s, u"https://example.com/a.png"_s},
+                                                                    {u"detail"_s, detail}}}}}}}}}};
+        };
+        QVERIFY(Tollgate::boundRequestPromptTokens(image(u"original"_s), model) >= original);
+        QVERIFY(Tollgate::countRequestPromptTokens(image(u"original"_s), model) >= original);
+        QVERIFY(Tollgate::boundRequestPromptTokens(image(u"high"_s), model) >= high);
+    }
+
     void fieldsBeyondTheKnownOnesAreCounted()
     {
         const QJsonObject plain{{u"model"_s, u"m"_s},
