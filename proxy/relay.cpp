@@ -338,16 +338,7 @@ void RelayCall::holdAnswerPart(const QByteArray &chunk)
     case HeldAnswers::Room::Wait:
         // The answers held fill the total: the rest of this one waits at the provider.
         m_body += chunk;
-        m_waitingForRoom = true;
-        m_services.upstream->setPaused(m_upstreamId, true);
-        answers.waitForRoom([weak = weak_from_this()] {
-            auto self = weak.lock();
-            if (!self || !self->m_waitingForRoom)
-                return;
-            self->m_waitingForRoom = false;
-            if (self->m_upstreamId != 0 && !self->m_finished)
-                self->m_services.upstream->setPaused(self->m_upstreamId, false);
-        });
+        answers.waitForRoom(pauseUpstream(&RelayCall::m_waitingForRoom));
         return;
     case HeldAnswers::Room::PastItsLimit:
         break;
@@ -378,17 +369,21 @@ void RelayCall::relayToClient(const QByteArray &bytes)
     m_responder->writeChunk(bytes);
     if (m_upstreamPaused || m_upstreamId == 0 || m_responder->unsentBytes() <= MaxUnsentBytes)
         return;
-    m_upstreamPaused = true;
+    m_responder->whenUnsentFallTo(ResumeUnsentBytes, pauseUpstream(&RelayCall::m_upstreamPaused));
+}
+
+std::function<void()> RelayCall::pauseUpstream(bool RelayCall::*paused)
+{
+    this->*paused = true;
     m_services.upstream->setPaused(m_upstreamId, true);
-    std::weak_ptr<RelayCall> weak = weak_from_this();
-    m_responder->whenUnsentFallTo(ResumeUnsentBytes, [weak] {
+    return [weak = weak_from_this(), paused] {
         auto self = weak.lock();
-        if (!self || !self->m_upstreamPaused)
+        if (!self || !((*self).*paused))
             return;
-        self->m_upstreamPaused = false;
+        (*self).*paused = false;
         if (self->m_upstreamId != 0 && !self->m_finished)
             self->m_services.upstream->setPaused(self->m_upstreamId, false);
-    });
+    };
 }
 
 QByteArray RelayCall::relayDialectEvents()

@@ -130,6 +130,9 @@ private:
     // Stream bytes go to the client; past MaxUnsentBytes the client does not keep up, and the
     // provider's answer is not read until it has taken most of them (backpressure).
     void relayToClient(const QByteArray &bytes);
+    // Stops reading the provider's answer and sets `paused`; the function returned reads on (if
+    // `paused` is still set then, and the call goes on).
+    [[nodiscard]] std::function<void()> pauseUpstream(bool RelayCall::*paused);
     // A part of a non-streamed answer, held until it is whole (GatewayServices::answers): past
     // its limit the call fails, charged as held; while the answers held fill the total, the
     // provider's answer is not read.
