@@ -13,7 +13,7 @@ HeldAnswers::Room HeldAnswers::take(Share &share, qint64 chunk, qint64 limit)
         share.id = ++m_nextId;
     share.bytes += chunk;
     m_held += chunk;
-    if (m_held <= m_maxTotal || m_overTotal == share.id)
+    if (m_held <= maxTotal() || m_overTotal == share.id)
         return Room::Held;
     if (m_overTotal == 0) {
         m_overTotal = share.id;
@@ -28,7 +28,7 @@ void HeldAnswers::release(Share &share)
     share.bytes = 0;
     if (share.id != 0 && m_overTotal == share.id)
         m_overTotal = 0;
-    if (!m_waiting.empty() && (m_overTotal == 0 || m_held < m_maxTotal))
+    if (!m_waiting.empty() && (m_overTotal == 0 || m_held < maxTotal()))
         wakeWaiting();
 }
 

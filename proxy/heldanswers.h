@@ -33,9 +33,9 @@ public:
     explicit HeldAnswers(QObject *context = nullptr) : m_context(context) {}
 
     void setContext(QObject *context) { m_context = context; }
-    void setLimits(qint64 maxEach) { m_maxEach = maxEach; m_maxTotal = 2 * maxEach; }
+    void setLimits(qint64 maxEach) { m_maxEach = maxEach; }
     [[nodiscard]] qint64 maxEach() const { return m_maxEach; }
-    [[nodiscard]] qint64 maxTotal() const { return m_maxTotal; }
+    [[nodiscard]] qint64 maxTotal() const { return 2 * m_maxEach; }
     [[nodiscard]] qint64 held() const { return m_held; }
     [[nodiscard]] int waiting() const { return static_cast<int>(m_waiting.size()); }
 
@@ -57,7 +57,6 @@ private:
 
     QObject *m_context = nullptr;   // the gateway thread's object: resumes run there
     qint64 m_maxEach = 256LL * 1024 * 1024;
-    qint64 m_maxTotal = 512LL * 1024 * 1024;
     qint64 m_held = 0;
     quint64 m_nextId = 0;
     quint64 m_overTotal = 0;        // the share that may go past the total (0: none)
