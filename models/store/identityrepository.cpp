@@ -520,42 +520,63 @@ Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend)
     };
 }
 
-Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> stored, std::shared_ptr<bool> created,
-                             bool insert)
+namespace {
+
+// The stored row of end user `userId` (its spend included), or nullopt when there is none.
+Result<std::optional<EndUser>> readEndUserRow(QSqlDatabase &db, const QString &userId)
 {
-    return [endUser, stored, created, insert](QSqlDatabase &db) -> Result<void> {
+    QSqlQuery query(db);
+    if (auto done = Store::execPrepared(query, u"SELECT data, spend_nanousd FROM end_users WHERE user_id = ?"_s,
+                                        {userId}, u"read end user %1"_s.arg(userId));
+        !done)
+        return done.error();
+    if (!query.next())
+        return std::optional<EndUser>();
+    auto existing = IdentityJson::endUserFromJson(parse(query.value(0)));
+    if (!existing)
+        return existing.error();
+    existing->budget.spend = query.value(1).toLongLong();
+    return std::optional<EndUser>(std::move(*existing));
+}
+
+} // namespace
+
+Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> stored, std::shared_ptr<bool> created)
+{
+    return [endUser, stored, created](QSqlDatabase &db) -> Result<void> {
         QSqlQuery query(db);
-        *created = false;
-        if (insert) {
-            if (auto done = Store::execPrepared(
-                    query,
-                    u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT(user_id) DO NOTHING"_s,
-                    endUserRow(endUser),
-                    u"create end user %1"_s.arg(endUser.userId));
-                !done)
-                return done;
-            *created = query.numRowsAffected() > 0;
-            if (*created) {
-                ChangeFeed::note(ChangeFeed::Kind::EndUser, endUser.userId);
-                *stored = endUser;
-                return {};
-            }
-        }
-        if (auto done = Store::execPrepared(query, u"SELECT data, spend_nanousd FROM end_users WHERE user_id = ?"_s,
-                                            {endUser.userId}, u"read end user %1"_s.arg(endUser.userId));
+        if (auto done = Store::execPrepared(
+                query,
+                u"INSERT INTO end_users (user_id, data, spend_nanousd, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(user_id) DO NOTHING"_s,
+                endUserRow(endUser),
+                u"create end user %1"_s.arg(endUser.userId));
             !done)
             return done;
-        if (!query.next()) {
-            if (!insert)
-                return {};   // no instance made it yet
-            return makeError(u"end user %1 is neither new nor stored"_s.arg(endUser.userId));
+        *created = query.numRowsAffected() > 0;
+        if (*created) {
+            ChangeFeed::note(ChangeFeed::Kind::EndUser, endUser.userId);
+            *stored = endUser;
+            return {};
         }
-        auto existing = IdentityJson::endUserFromJson(parse(query.value(0)));
+        auto existing = readEndUserRow(db, endUser.userId);
         if (!existing)
             return existing.error();
-        existing->budget.spend = query.value(1).toLongLong();
-        *stored = *existing;
+        if (!*existing)
+            return makeError(u"end user %1 is neither new nor stored"_s.arg(endUser.userId));
+        *stored = std::move(**existing);
+        return {};
+    };
+}
+
+Store::WriteJob readEndUser(const QString &userId, std::shared_ptr<EndUser> stored)
+{
+    return [userId, stored](QSqlDatabase &db) -> Result<void> {
+        auto existing = readEndUserRow(db, userId);
+        if (!existing)
+            return existing.error();
+        if (*existing)
+            *stored = std::move(**existing);
         return {};
     };
 }

@@ -158,10 +158,11 @@ Store::WriteJob deleteUser(const QString &userId);     // and the user's keys
 Store::WriteJob saveEndUser(const EndUser &endUser, SpendWrite spend = SpendWrite::Set);
 // An end user created on first use where several instances share the database: inserted only
 // if no instance made it first. `stored` gets the row as it is then (this one, or the first
-// instance's, with its window and spend); `created` whether this job inserted it. With
-// `insert` false it only reads: `stored` stays empty (no user_id) when no instance made it.
-Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> stored, std::shared_ptr<bool> created,
-                             bool insert = true);
+// instance's, with its window and spend); `created` whether this job inserted it.
+Store::WriteJob claimEndUser(const EndUser &endUser, std::shared_ptr<EndUser> stored, std::shared_ptr<bool> created);
+// The stored row of end user `userId` (its window and spend) into `stored`, which stays empty (no
+// user_id) when no instance made it.
+Store::WriteJob readEndUser(const QString &userId, std::shared_ptr<EndUser> stored);
 Store::WriteJob deleteEndUsers(const QStringList &userIds);
 Store::WriteJob saveModel(const StoredModel &model);
 Store::WriteJob deleteModel(const QString &modelId);

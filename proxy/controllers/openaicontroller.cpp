@@ -1166,9 +1166,8 @@ void OpenAIController::claimUnknownEndUser(const QString &endUserId,
     // made by whichever instance comes first, is every instance's. Read here; made (if no
     // instance did meanwhile) when a call naming it is relayed (storeNewEndUser).
     auto stored = std::make_shared<EndUser>();
-    auto inserted = std::make_shared<bool>(false);
     m_services.store->write(
-        IdentityRepository::claimEndUser(newEndUser(endUserId), stored, inserted, false), m_services.context,
+        IdentityRepository::readEndUser(endUserId, stored), m_services.context,
         [this, endUserId, stored, then = std::move(then)](const Result<void> &result) {
             IdentityRegistry *identities = m_services.identities;
             // Another call may have claimed or made it meanwhile.
