@@ -1,5 +1,7 @@
 #include "budgetleases.h"
 
+#include "store/spendjournal.h"
+
 #include <QLoggingCategory>
 #include <QUuid>
 
@@ -19,6 +21,7 @@ BudgetLeases::BudgetLeases(Ledger &ledger, Store *store, const IClock &clock, Op
     , m_clock(clock)
     , m_options(options)
     , m_instance(QUuid::createUuid().toString(QUuid::WithoutBraces))
+    , m_journal(store && store->spendJournal() ? store->spendJournal()->committedKey() : QString())
 {
     // Often enough to give an idle lease back on time and to renew every lease several times
     // within its life; nothing but a few comparisons when no lease is held.
@@ -38,6 +41,8 @@ BudgetLeases::~BudgetLeases()
         if (m_store && amount > 0)
             m_store->write(LeaseRepository::giveBack(m_instance, held.scope, amount), nullptr);
     }
+    if (m_store)
+        m_store->write(LeaseRepository::releaseWriteOffs(m_instance), nullptr);
     qCInfo(lcLeases).noquote() << u"shared budgets: %1 lease request(s) for %2 scope(s), %3 granted, %4 refused, "
                                   "%5 given back, %6 call(s) waited"_s.arg(m_counters.requests)
                                       .arg(m_counters.asks)
@@ -84,7 +89,7 @@ void BudgetLeases::request(const QVarLengthArray<LeaseNeed, 2> &needs, std::func
     m_counters.asks += asks.size();
     auto answers = std::make_shared<QList<LeaseRepository::LeaseAnswer>>();
     const qint64 now = nowMs();
-    m_store->write(LeaseRepository::lease(m_instance, asks, now, now + m_options.ttlMs, answers), this,
+    m_store->write(LeaseRepository::lease(m_instance, m_journal, asks, now, now + m_options.ttlMs, answers), this,
                    [this, ticket, answers](const Result<void> &done) {
                        if (done) {
                            apply(*answers);
@@ -190,7 +195,10 @@ void BudgetLeases::tick()
         return;
     m_lastRenewMs = now;
     auto stillHeld = std::make_shared<QStringList>();
-    m_store->write(LeaseRepository::renew(m_instance, now + m_options.ttlMs, stillHeld), this,
+    QSet<QString> holds;
+    for (const LeaseState &lease : held)
+        holds.insert(LeaseRepository::scopeKey(lease.scope));
+    m_store->write(LeaseRepository::renew(m_instance, m_journal, holds, now + m_options.ttlMs, stillHeld), this,
                    [this, stillHeld](const Result<void> &done) {
                        if (!done)
                            return;

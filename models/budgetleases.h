@@ -92,6 +92,7 @@ private:
     const IClock &m_clock;
     Options m_options;
     QString m_instance;
+    QString m_journal;   // the spend journal that replays this instance's calls ('' none)
     QHash<QString, quint64> m_pending;  // scope key → the request asking for it
     std::vector<Parked> m_parked;
     quint64 m_nextTicket = 1;

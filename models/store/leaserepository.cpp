@@ -6,9 +6,13 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+#include <QLoggingCategory>
+
 #include <atomic>
 
 using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcLeaseStore, "tollgate.leases")
 
 namespace Tollgate {
 
@@ -64,40 +68,134 @@ Result<void> ensureRow(QSqlDatabase &db, const LeaseAsk &ask, const QString &key
     return Store::execPrepared(query, generic, {key, window, money(ask.spend)}, what);
 }
 
-// Other instances' leases on `key` that expired (the instance died, or lost the database for
-// longer than the lease lives) go back to the remainder. Each row is deleted by one taker only
-// (PostgreSQL: a second DELETE waits for the first and then finds nothing).
-Result<void> reclaimExpired(QSqlDatabase &db, const QString &instance, const QString &key, qint64 nowMs)
+// Money taken off budget_shares.leased (never below 0).
+Result<void> unlease(QSqlDatabase &db, const QString &key, NanoUsd amount)
 {
-    NanoUsd reclaimed = 0;
+    QSqlQuery query(db);
+    static const QString sql = u"UPDATE budget_shares SET leased_nanousd = CASE WHEN leased_nanousd > ? "
+                               "THEN leased_nanousd - ? ELSE 0 END WHERE scope = ?"_s;
+    return Store::execPrepared(query, sql, {money(amount), money(amount), key}, u"take back a lease"_s);
+}
+
+// Other instances' leases on `key` that expired (the instance was killed, or stuck for longer
+// than a lease lives) are counted as spent, not handed out again: the provider may still bill
+// the calls they backed, which only that instance (or the next process on its spend journal)
+// can tell. Each is kept in budget_writeoffs until then (restoreWriteOffs, releaseStopped).
+// Each row is deleted by one taker only (PostgreSQL: a second DELETE waits for the first and
+// then finds nothing).
+Result<void> writeOffExpired(QSqlDatabase &db, const QString &instance, const QString &key, qint64 nowMs)
+{
+    struct Expired
+    {
+        QString instance;
+        QString journal;
+        NanoUsd amount = 0;
+    };
+    QList<Expired> expired;
     {
         QSqlQuery query(db);
         static const QString sql = u"DELETE FROM budget_leases WHERE scope = ? AND instance <> ? AND expires_at_ms < ? "
-                                   "RETURNING amount_nanousd"_s;
+                                   "RETURNING instance, journal, amount_nanousd"_s;
         if (auto done = Store::execPrepared(query, sql, {key, instance, QVariant::fromValue<qint64>(nowMs)}, u"take back expired leases"_s);
             !done)
             return done;
         while (query.next())
-            reclaimed = addSaturated(reclaimed, query.value(0).toLongLong());
+            expired.append({query.value(0).toString(), query.value(1).toString(), query.value(2).toLongLong()});
     }
-    if (reclaimed <= 0)
-        return {};
-    QSqlQuery query(db);
-    static const QString sql = u"UPDATE budget_shares SET leased_nanousd = CASE WHEN leased_nanousd > ? "
-                               "THEN leased_nanousd - ? ELSE 0 END WHERE scope = ?"_s;
-    return Store::execPrepared(query, sql, {money(reclaimed), money(reclaimed), key}, u"take back expired leases"_s);
+    for (const Expired &lease : std::as_const(expired)) {
+        if (lease.amount <= 0)
+            continue;
+        QSqlQuery query(db);
+        static const QString spent = u"UPDATE budget_shares SET leased_nanousd = CASE WHEN leased_nanousd > ? "
+                                     "THEN leased_nanousd - ? ELSE 0 END, spend_nanousd = spend_nanousd + ? WHERE scope = ?"_s;
+        if (auto done = Store::execPrepared(query, spent, {money(lease.amount), money(lease.amount), money(lease.amount), key},
+                            u"count an expired lease as spent"_s);
+            !done)
+            return done;
+        static const QString kept
+            = u"INSERT INTO budget_writeoffs (scope, instance, journal, window_end, amount_nanousd) "
+              "SELECT scope, ?, ?, window_end, ? FROM budget_shares WHERE scope = ? "
+              "ON CONFLICT (scope, instance) DO UPDATE SET amount_nanousd = CASE WHEN budget_writeoffs.window_end = "
+              "excluded.window_end THEN budget_writeoffs.amount_nanousd + excluded.amount_nanousd "
+              "ELSE excluded.amount_nanousd END, window_end = excluded.window_end, journal = excluded.journal"_s;
+        if (auto done = Store::execPrepared(query, kept, {lease.instance, lease.journal, money(lease.amount), key},
+                            u"count an expired lease as spent"_s);
+            !done)
+            return done;
+        qCWarning(lcLeaseStore).noquote()
+            << u"a lease of %1 USD on %2 expired (its gateway was stopped or stuck): counted as spent until that gateway "
+               "or the next one on its spend journal starts"_s.arg(double(lease.amount) / double(NanosPerUsd))
+                   .arg(key.left(24));
+    }
+    return {};
 }
 
-Result<void> addToLeaseRow(QSqlDatabase &db, const QString &instance, const QString &key, NanoUsd amount,
-                           qint64 expiresAtMs)
+struct WriteOff
+{
+    QString key;
+    QString window;
+    NanoUsd amount = 0;
+};
+
+// Takes out of budget_writeoffs the rows `column` = `value` selects.
+Result<QList<WriteOff>> takeWriteOffs(QSqlDatabase &db, const QString &column, const QString &value)
+{
+    QSqlQuery query(db);
+    const QString sql = u"DELETE FROM budget_writeoffs WHERE %1 = ? RETURNING scope, window_end, amount_nanousd"_s.arg(column);
+    if (auto done = Store::execPrepared(query, sql, {value}, u"settle expired leases"_s); !done)
+        return done.error();
+    QList<WriteOff> taken;
+    while (query.next())
+        taken.append({query.value(0).toString(), query.value(1).toString(), query.value(2).toLongLong()});
+    return taken;
+}
+
+// What a write-off counted as spent comes off the scope's spend again, if the row is still in
+// the window it was counted in (a newer window started from 0 without it); `asLease` puts it
+// back on the leases instead. Says whether the row was still in that window.
+Result<bool> undoWriteOff(QSqlDatabase &db, const WriteOff &writeOff, bool asLease)
+{
+    QSqlQuery query(db);
+    static const QString refund = u"UPDATE budget_shares SET spend_nanousd = CASE WHEN spend_nanousd > ? "
+                                  "THEN spend_nanousd - ? ELSE 0 END WHERE scope = ? AND window_end = ?"_s;
+    static const QString release = u"UPDATE budget_shares SET spend_nanousd = CASE WHEN spend_nanousd > ? "
+                                   "THEN spend_nanousd - ? ELSE 0 END, leased_nanousd = leased_nanousd + ? "
+                                   "WHERE scope = ? AND window_end = ?"_s;
+    const QVariant amount = money(writeOff.amount);
+    const auto done = asLease ? Store::execPrepared(query, release, {amount, amount, amount, writeOff.key, writeOff.window},
+                                                    u"take an expired lease back"_s)
+                              : Store::execPrepared(query, refund, {amount, amount, writeOff.key, writeOff.window},
+                                                    u"settle an expired lease"_s);
+    if (!done)
+        return done.error();
+    return query.numRowsAffected() > 0;
+}
+
+Result<void> addToLeaseRow(QSqlDatabase &db, const QString &instance, const QString &journal, const QString &key,
+                           NanoUsd amount, qint64 expiresAtMs)
 {
     QSqlQuery query(db);
     static const QString sql
-        = u"INSERT INTO budget_leases (scope, instance, amount_nanousd, expires_at_ms) VALUES (?, ?, ?, ?) "
+        = u"INSERT INTO budget_leases (scope, instance, journal, amount_nanousd, expires_at_ms) VALUES (?, ?, ?, ?, ?) "
           "ON CONFLICT (scope, instance) DO UPDATE SET amount_nanousd = budget_leases.amount_nanousd "
           "+ excluded.amount_nanousd, expires_at_ms = excluded.expires_at_ms"_s;
-    return Store::execPrepared(query, sql, {key, instance, money(amount), QVariant::fromValue<qint64>(expiresAtMs)},
+    // Never NULL (the column is NOT NULL): no journal is ''.
+    const QString journalText = journal.isNull() ? QString(u""_s) : journal;
+    return Store::execPrepared(query, sql, {key, instance, journalText, money(amount), QVariant::fromValue<qint64>(expiresAtMs)},
                u"record a lease"_s);
+}
+
+// Every write-off `column` = `value` selects comes off the spend again.
+Result<void> refundWriteOffs(QSqlDatabase &db, const QString &column, const QString &value)
+{
+    const Result<QList<WriteOff>> writtenOff = takeWriteOffs(db, column, value);
+    if (!writtenOff)
+        return writtenOff.error();
+    for (const WriteOff &writeOff : *writtenOff) {
+        if (const Result<bool> undone = undoWriteOff(db, writeOff, false); !undone)
+            return undone.error();
+    }
+    return {};
 }
 
 } // namespace
@@ -114,16 +212,16 @@ QString scopeKey(const LedgerScope &scope)
     return scope.id;
 }
 
-Store::WriteJob lease(const QString &instance, const QList<LeaseAsk> &asks, qint64 nowMs, qint64 expiresAtMs,
-                      std::shared_ptr<QList<LeaseAnswer>> answers)
+Store::WriteJob lease(const QString &instance, const QString &journal, const QList<LeaseAsk> &asks, qint64 nowMs,
+                      qint64 expiresAtMs, std::shared_ptr<QList<LeaseAnswer>> answers)
 {
-    return [instance, asks, nowMs, expiresAtMs, answers](QSqlDatabase &db) -> Result<void> {
+    return [instance, journal, asks, nowMs, expiresAtMs, answers](QSqlDatabase &db) -> Result<void> {
         answers->clear();
         for (const LeaseAsk &ask : asks) {
             const QString key = scopeKey(ask.scope);
             if (auto done = ensureRow(db, ask, key, windowText(ask.window)); !done)
                 return done;
-            if (auto done = reclaimExpired(db, instance, key, nowMs); !done)
+            if (auto done = writeOffExpired(db, instance, key, nowMs); !done)
                 return done;
             // The one place instances agree: the remainder (max - spend - leased) is read and
             // taken in one statement, under the row's write lock on both engines (PostgreSQL
@@ -155,7 +253,7 @@ Store::WriteJob lease(const QString &instance, const QList<LeaseAsk> &asks, qint
                 }
             }
             if (answer.granted) {
-                if (auto done = addToLeaseRow(db, instance, key, answer.amount, expiresAtMs); !done)
+                if (auto done = addToLeaseRow(db, instance, journal, key, answer.amount, expiresAtMs); !done)
                     return done;
             } else {
                 QSqlQuery query(db);
@@ -220,16 +318,31 @@ Store::WriteJob giveBack(const QString &instance, const LedgerScope &scope, Nano
         }
         if (back <= 0)
             return {};
-        return Store::execPrepared(query, u"UPDATE budget_shares SET leased_nanousd = CASE WHEN leased_nanousd > ? "
-                          "THEN leased_nanousd - ? ELSE 0 END WHERE scope = ?"_s,
-                   {money(back), money(back), key}, u"give a lease back"_s);
+        return unlease(db, key, back);
     };
 }
 
-Store::WriteJob renew(const QString &instance, qint64 expiresAtMs, std::shared_ptr<QStringList> held)
+Store::WriteJob renew(const QString &instance, const QString &journal, const QSet<QString> &ledgerHolds,
+                      qint64 expiresAtMs, std::shared_ptr<QStringList> held)
 {
-    return [instance, expiresAtMs, held](QSqlDatabase &db) -> Result<void> {
+    return [instance, journal, ledgerHolds, expiresAtMs, held](QSqlDatabase &db) -> Result<void> {
         held->clear();
+        // Back from being stuck: what other instances counted as spent of this one's expired
+        // leases is its own again. A lease it still holds goes back on the leases (its calls in
+        // flight settle from it); one it let go meanwhile is only refunded (its calls settled).
+        const Result<QList<WriteOff>> writtenOff = takeWriteOffs(db, u"instance"_s, instance);
+        if (!writtenOff)
+            return writtenOff.error();
+        for (const WriteOff &writeOff : *writtenOff) {
+            const bool holds = ledgerHolds.contains(writeOff.key);
+            const Result<bool> undone = undoWriteOff(db, writeOff, holds);
+            if (!undone)
+                return undone.error();
+            if (holds && *undone) {
+                if (auto done = addToLeaseRow(db, instance, journal, writeOff.key, writeOff.amount, expiresAtMs); !done)
+                    return done;
+            }
+        }
         QSqlQuery query(db);
         if (auto done = Store::execPrepared(query, u"UPDATE budget_leases SET expires_at_ms = ? WHERE instance = ? RETURNING scope"_s,
                             {QVariant::fromValue<qint64>(expiresAtMs), instance}, u"renew the leases"_s);
@@ -239,6 +352,37 @@ Store::WriteJob renew(const QString &instance, qint64 expiresAtMs, std::shared_p
             held->append(query.value(0).toString());
         return {};
     };
+}
+
+Store::WriteJob releaseWriteOffs(const QString &instance)
+{
+    return [instance](QSqlDatabase &db) { return refundWriteOffs(db, u"instance"_s, instance); };
+}
+
+Result<void> releaseStopped(QSqlDatabase &db, const QString &journal)
+{
+    if (journal.isEmpty())
+        return {};
+    // Leases a stopped process of this journal still held (not expired yet): what they backed is
+    // in the replay, the rest goes back.
+    QList<std::pair<QString, NanoUsd>> leases;
+    {
+        QSqlQuery query(db);
+        if (auto done = Store::execPrepared(query, u"DELETE FROM budget_leases WHERE journal = ? RETURNING scope, amount_nanousd"_s,
+                            {journal}, u"take back a stopped gateway's leases"_s);
+            !done)
+            return done;
+        while (query.next())
+            leases.append({query.value(0).toString(), query.value(1).toLongLong()});
+    }
+    for (const auto &[key, amount] : std::as_const(leases)) {
+        if (amount <= 0)
+            continue;
+        if (auto done = unlease(db, key, amount); !done)
+            return done;
+    }
+    // Leases of it that expired and were counted as spent: the replay counted what they backed.
+    return refundWriteOffs(db, u"journal"_s, journal);
 }
 
 Store::WriteJob setSpend(const LedgerScope &scope, NanoUsd spend)

@@ -4,6 +4,7 @@
 #include "store.h"
 
 #include <QList>
+#include <QSet>
 #include <QString>
 
 #include <memory>
@@ -44,13 +45,15 @@ struct LeaseAnswer
 };
 
 // Asks for every lease in one write job: per scope, the row is made (or its window moved),
-// other instances' expired leases are taken back, and one conditional
+// other instances' expired leases are counted as spent (budget_writeoffs keeps them: the calls
+// they backed may still be billed), and one conditional
 //   UPDATE budget_shares SET leased = leased + grant WHERE max - spend - leased >= need RETURNING …
 // grants min(want, remainder). A grant is added to this instance's budget_leases row, whose
-// expiry moves to `expiresAtMs`. The answers land in `answers` (a job may run twice: the last
-// run's answers are the committed ones).
-Store::WriteJob lease(const QString &instance, const QList<LeaseAsk> &asks, qint64 nowMs, qint64 expiresAtMs,
-                      std::shared_ptr<QList<LeaseAnswer>> answers);
+// expiry moves to `expiresAtMs`; `journal` names the spend journal that replays this instance's
+// calls after a kill (its SpendJournal::committedKey(), empty: none). The answers land in `answers` (a
+// job may run twice: the last run's answers are the committed ones).
+Store::WriteJob lease(const QString &instance, const QString &journal, const QList<LeaseAsk> &asks, qint64 nowMs,
+                      qint64 expiresAtMs, std::shared_ptr<QList<LeaseAnswer>> answers);
 
 // A settled call took `used` from this instance's lease: the lease shrinks by it (its spend is
 // counted by IdentityRepository::addSpend, which also adds to budget_shares when shared spend is
@@ -61,7 +64,21 @@ Store::WriteJob settle(const QString &instance, const LedgerScope &scope, NanoUs
 Store::WriteJob giveBack(const QString &instance, const LedgerScope &scope, NanoUsd amount);
 
 // Moves the expiry of every lease of this instance; `held` learns the scope keys it still holds.
-Store::WriteJob renew(const QString &instance, qint64 expiresAtMs, std::shared_ptr<QStringList> held);
+// First, leases of this instance that expired while it was stuck and were counted as spent come
+// back: on its leases where the instance still holds them (`ledgerHolds`, scope keys), as a
+// refund of the spend where it let them go meanwhile (their calls settled with their costs).
+Store::WriteJob renew(const QString &instance, const QString &journal, const QSet<QString> &ledgerHolds,
+                      qint64 expiresAtMs, std::shared_ptr<QStringList> held);
+
+// Shutdown: what other instances counted as spent of this instance's expired leases comes off
+// the spend (every call of it settled with its cost by then).
+Store::WriteJob releaseWriteOffs(const QString &instance);
+
+// Runs where a process replays the spend journal `journal` (SpendJournal::recover, inside its
+// transaction): the process before it on that journal stopped, and the replay counts what its
+// calls cost. Its leases still in the store go back, and those that expired and were counted as
+// spent come off the spend (in the window they were counted in). Nothing for an empty journal.
+Result<void> releaseStopped(QSqlDatabase &db, const QString &journal);
 
 // An admin set a budget's spend: the shared row takes it too (if the scope has one).
 Store::WriteJob setSpend(const LedgerScope &scope, NanoUsd spend);

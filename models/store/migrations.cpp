@@ -375,11 +375,34 @@ Migration partialSpendIndexesV9()
     };
 }
 
+// A shared budget's lease that expired (its instance was killed, or stuck past the lease's life)
+// is counted as spent, not handed out again: the provider may still bill the calls it backed
+// (docs/shared-budgets.md, "Instance killed"). budget_leases learns which spend journal replays
+// its instance's calls; budget_writeoffs keeps each lease so counted, until the instance comes
+// back (renew) or a process replaying that journal starts (SpendJournal::recover).
+Migration leaseWriteOffsV10()
+{
+    return Migration{
+        10,
+        u"expired shared budget leases counted as spent"_s,
+        {
+            u"ALTER TABLE budget_leases ADD COLUMN journal TEXT NOT NULL DEFAULT ''"_s,
+            uR"(CREATE TABLE budget_writeoffs (
+                scope TEXT NOT NULL,
+                instance TEXT NOT NULL,
+                journal TEXT NOT NULL DEFAULT '',
+                window_end TEXT NOT NULL DEFAULT '',
+                amount_nanousd BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (scope, instance)))"_s,
+        },
+    };
+}
+
 const QList<Migration> &migrations()
 {
     static const QList<Migration> steps{spineV1(), identitiesV2(), cachedTokensV3(), agentSessionsV4(), responsesV5(),
                                         refusalsV6(), budgetLeasesV7(), sharedInstancesV8(),
-                                        partialSpendIndexesV9()};
+                                        partialSpendIndexesV9(), leaseWriteOffsV10()};
     return steps;
 }
 

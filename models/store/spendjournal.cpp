@@ -691,8 +691,13 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
     const qint64 committed = stored ? stored->toString().toLongLong() : 0;
     qint64 last = committed;
     const QStringList files = segments(databasePath);
-    if (files.isEmpty())
+    if (files.isEmpty()) {
+        // Nothing to replay; a process before this one on the journal may still have left
+        // shared budget leases (it was killed between two segments, or stopped holding none).
+        if (auto released = LeaseRepository::releaseStopped(db, committedKey); !released)
+            return makeError(u"cannot release a stopped gateway's leases: "_s + released.error().message);
         return last + 1;
+    }
 
     int replayed = 0;
     int interrupted = 0;
@@ -754,6 +759,10 @@ Result<qint64> SpendJournal::recover(QSqlDatabase &db, const QString &databasePa
     }
     if (auto saved = states.save(db); !saved)
         return fail(saved.error());
+    // Shared budgets: the stopped process's leases go back, and what of them was counted as spent
+    // when they expired comes off again, now that the replay counted what its calls cost.
+    if (auto released = LeaseRepository::releaseStopped(db, committedKey); !released)
+        return fail(released.error());
     if (auto marked = markCommitted(db, last, committedKey); !marked)
         return fail(marked.error());
     if (auto done = Store::execCached(db, u"COMMIT"_s, {}, u"commit the journal replay"_s); !done)

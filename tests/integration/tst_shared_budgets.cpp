@@ -13,6 +13,7 @@
 #include "tests/support/httpclient.h"
 #include "tests/support/pgtestdb.h"
 
+#include <QDebug>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
@@ -91,7 +92,8 @@ quint16 startGateway(QProcess &process, const QString &config, const SharedDatab
                                       database.postgres ? QStringList() : QStringList{u"--db"_s, database.sqlitePath});
 }
 
-bool writeConfig(const QString &path, const SharedDatabase &database, bool strict, const QString &globalBudget = {})
+bool writeConfig(const QString &path, const SharedDatabase &database, bool strict, const QString &globalBudget = {},
+                 const QString &leaseSeconds = {})
 {
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly))
@@ -105,6 +107,8 @@ bool writeConfig(const QString &path, const SharedDatabase &database, bool stric
         yaml += "  database_url: \"" + database.postgres->describe().toUtf8() + "\"\n"
                 "  journal_dir: \"" + database.journalDir.toUtf8() + "\"\n";
     }
+    if (!leaseSeconds.isEmpty())
+        yaml += "  shared_lease_seconds: " + leaseSeconds.toLatin1() + "\n";
     if (!globalBudget.isEmpty())
         yaml += "litellm_settings:\n  max_budget: " + globalBudget.toLatin1() + "\n";
     file.write(yaml);
@@ -183,7 +187,7 @@ class TestSharedBudgets : public QObject
 private Q_SLOTS:
     void budgetsHoldAcrossInstances_data();
     void budgetsHoldAcrossInstances();
-    void aDeadInstancesLeaseComesBackWhenItExpires();
+    void aKilledInstancesLeaseCountsAsSpentUntilItsJournalIsReplayed();
     void aNewBudgetWindowStartsTheSharedRowAfresh();
     void anEndUserMadeOnFirstUseIsOneForEveryInstance();
     void adminEditsReachEveryInstance();
@@ -342,9 +346,10 @@ void TestSharedBudgets::budgetsHoldAcrossInstances()
     store.close();
 }
 
-// An instance killed while it held the whole remainder: the others refuse until its lease
-// expires (shared_lease_seconds), then serve from it.
-void TestSharedBudgets::aDeadInstancesLeaseComesBackWhenItExpires()
+// An instance killed while it held a lease: once the lease expires it counts as spent (the
+// provider may still bill the calls it backed, so no instance may lease it again), and it comes
+// off the spend when a gateway replays the killed one's spend journal: its restart.
+void TestSharedBudgets::aKilledInstancesLeaseCountsAsSpentUntilItsJournalIsReplayed()
 {
     if (qEnvironmentVariableIsEmpty("TOLLGATE_BINARY"))
         QSKIP("TOLLGATE_BINARY is not set (CTest sets it to the built tollgate)");
@@ -354,46 +359,88 @@ void TestSharedBudgets::aDeadInstancesLeaseComesBackWhenItExpires()
     const std::optional<SharedDatabase> shared = sharedDatabase(dir);
     QVERIFY(shared);
     const SharedDatabase &database = *shared;
-    QVERIFY(writeConfig(config, database, false));
+    QVERIFY(writeConfig(config, database, true, {}, u"2"_s));
 
-    QProcess gateway;
-    const quint16 port = startGateway(gateway, config, database, dir.filePath(u"gateway.log"_s));
-    QVERIFY(port != 0);
-    HttpClient admin(port);
+    // The first instance owns the spend journal (SQLite) or the first journal slot (PostgreSQL).
+    QProcess first;
+    quint16 firstPort = startGateway(first, config, database, dir.filePath(u"first.log"_s));
+    QVERIFY(firstPort != 0);
+    QProcess second;
+    const quint16 secondPort = startGateway(second, config, database, dir.filePath(u"second.log"_s));
+    QVERIFY(secondPort != 0);
+    HttpClient admin(firstPort);
     admin.setDefaultHeaders({{"Authorization", "Bearer " + QByteArray(MasterKey)}});
     const auto generated = admin.post("/key/generate", R"({"max_budget": 1})");
     QCOMPARE(generated.status, 200);
     const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
     const QString token = generated.json().value(u"token"_s).toString();
+    const QString scope = LeaseRepository::scopeKey(LedgerScope::key(token));
 
-    // What a killed instance leaves: the whole dollar leased until 3 s from now.
-    {
-        const QString connection = u"dead-instance"_s;
+    // {shared spend, the key's logged spend, leases held, written off}, read by the test's own
+    // connection (a Store here would take the killed instance's journal).
+    const auto read = [&] {
+        QList<qint64> values;
+        const QString connection = u"killed-instance"_s;
         {
             QSqlDatabase db = database.connection(connection);
-            QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+            if (!db.open())
+                return values;
             QSqlQuery query(db);
-            const QString scope = LeaseRepository::scopeKey(LedgerScope::key(token));
-            const qint64 expires = QDateTime::currentMSecsSinceEpoch() + 3000;
-            QVERIFY(query.exec(u"INSERT INTO budget_shares (scope, spend_nanousd, leased_nanousd) VALUES ('%1', 0, %2)"_s
-                                   .arg(scope)
-                                   .arg(NanosPerUsd)));
-            QVERIFY(query.exec(u"INSERT INTO budget_leases (scope, instance, amount_nanousd, expires_at_ms) "
-                               "VALUES ('%1', 'dead', %2, %3)"_s.arg(scope)
-                                   .arg(NanosPerUsd)
-                                   .arg(expires)));
+            query.prepare(u"SELECT (SELECT spend_nanousd FROM budget_shares WHERE scope = ?), "
+                          "(SELECT CAST(coalesce(sum(spend_nanousd), 0) AS BIGINT) FROM spend_logs WHERE api_key = ?), "
+                          "(SELECT CAST(coalesce(sum(amount_nanousd), 0) AS BIGINT) FROM budget_leases WHERE scope = ?), "
+                          "(SELECT CAST(coalesce(sum(amount_nanousd), 0) AS BIGINT) FROM budget_writeoffs WHERE scope = ?)"_s);
+            query.addBindValue(scope);
+            query.addBindValue(token);
+            query.addBindValue(scope);
+            query.addBindValue(scope);
+            if (query.exec() && query.next())
+                values = {query.value(0).toLongLong(), query.value(1).toLongLong(), query.value(2).toLongLong(),
+                          query.value(3).toLongLong()};
         }
         QSqlDatabase::removeDatabase(connection);
-    }
-    HttpClient client(port);
+        return values;
+    };
+    const auto waitFor = [&](const std::function<bool(const QList<qint64> &)> &holds) {
+        QList<qint64> values;
+        for (int i = 0; i < 100; ++i) {
+            values = read();
+            if (values.size() == 4 && holds(values))
+                break;
+            QTest::qWait(50);
+        }
+        return values;
+    };
+
+    HttpClient client(firstPort);
     client.setDefaultHeaders({{"Authorization", "Bearer " + key}});
-    const auto refused = client.post("/v1/chat/completions", chatBody(0));
-    QCOMPARE(refused.status, 429);
-    QTest::qWait(3300);
-    const auto served = client.post("/v1/chat/completions", chatBody(0));
-    QCOMPARE(served.status, 200);
-    gateway.terminate();
-    QVERIFY(gateway.waitForFinished(10000));
+    QCOMPARE(client.post("/v1/chat/completions", chatBody(0)).status, 200);
+    // The call committed: the first instance holds what is left of its lease.
+    QList<qint64> values = waitFor([](const QList<qint64> &v) { return v[1] > 0 && v[0] == v[1] && v[2] > 0; });
+    QCOMPARE(values.size(), 4);
+    QVERIFY2(values[1] > 0 && values[0] == values[1] && values[2] > 0, qPrintable(QDebug::toString(values)));
+    const qint64 lease = values[2];
+    first.kill();
+    QVERIFY(first.waitForFinished(10000));
+
+    // Past its life the lease is counted as spent when the second instance asks for one.
+    QTest::qWait(2600);
+    HttpClient other(secondPort);
+    other.setDefaultHeaders({{"Authorization", "Bearer " + key}});
+    QCOMPARE(other.post("/v1/chat/completions", chatBody(0)).status, 200);
+    values = waitFor([lease](const QList<qint64> &v) { return v[3] == lease && v[0] == v[1] + lease; });
+    QVERIFY2(values.size() == 4 && values[3] == lease && values[0] == values[1] + lease,
+             qPrintable(u"lease %1, {shared spend, logged, leased, written off} %2"_s.arg(lease).arg(QDebug::toString(values))));
+
+    // The killed instance starts again on its journal: the lease comes off the spend.
+    firstPort = startGateway(first, config, database, dir.filePath(u"first-again.log"_s));
+    QVERIFY(firstPort != 0);
+    values = waitFor([](const QList<qint64> &v) { return v[3] == 0 && v[0] == v[1]; });
+    QVERIFY2(values.size() == 4 && values[3] == 0 && values[0] == values[1], qPrintable(QDebug::toString(values)));
+    first.terminate();
+    second.terminate();
+    QVERIFY(first.waitForFinished(10000));
+    QVERIFY(second.waitForFinished(10000));
 }
 
 // budget_duration on a shared key: 2 instances, strict, a budget worth 3 calls a 6-second

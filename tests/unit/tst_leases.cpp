@@ -93,7 +93,8 @@ private slots:
     void severalInstancesStayWithinTheBound();
 
     void storeGrantsAtMostTheRemainder();
-    void expiredLeasesOfOtherInstancesComeBack();
+    void anExpiredLeaseCountsAsSpentUntilItsInstanceComesBack();
+    void aWriteOffComesOffOnlyTheWindowItWasCountedIn();
     void sharedSpendFollowsIncrementsAndWindows();
     void budgetLeasesParksUntilTheStoreAnswers();
     void aLoweredBudgetKeepsWhatCallsInFlightReserved();
@@ -400,7 +401,7 @@ void TestLeases::storeGrantsAtMostTheRemainder()
     const auto ask = [&](const QString &instance, NanoUsd need, NanoUsd want) {
         auto answers = std::make_shared<QList<LeaseAnswer>>();
         const Result<void> done
-            = store.writeNow(lease(instance, {{kGlobal, need, want, 10 * kCent, 2 * kCent, {}}}, 1000, 31'000, answers));
+            = store.writeNow(lease(instance, {}, {{kGlobal, need, want, 10 * kCent, 2 * kCent, {}}}, 1000, 31'000, answers));
         return done ? answers->value(0) : LeaseAnswer{};
     };
     // Seeded with spend 2: 8 cents remain. A asks 5 (gets 5), B asks 5 (gets the 3 left).
@@ -438,32 +439,100 @@ void TestLeases::storeGrantsAtMostTheRemainder()
     store.close();
 }
 
-void TestLeases::expiredLeasesOfOtherInstancesComeBack()
+// A lease that expired (its instance killed or stuck) is counted as spent: the calls it backed
+// may still be billed. The instance gets it back on its leases when it renews (stuck, not
+// killed); a process that replays its journal takes it off the spend (killed, then restarted).
+void TestLeases::anExpiredLeaseCountsAsSpentUntilItsInstanceComesBack()
 {
     Store store;
     QVERIFY(store.open(m_path).ok());
     using namespace LeaseRepository;
     auto answers = std::make_shared<QList<LeaseAnswer>>();
-    // A (then killed) leases all 10 cents until t = 5000.
-    QVERIFY(store.writeNow(lease(u"A"_s, {{kGlobal, kCent, 10 * kCent, 10 * kCent, 0, {}}}, 0, 5000, answers)).ok());
-    QCOMPARE(answers->value(0).amount, 10 * kCent);
-    // B at t = 4000: nothing left.
-    QVERIFY(store.writeNow(lease(u"B"_s, {{kGlobal, kCent, 4 * kCent, 10 * kCent, 0, {}}}, 4000, 9000, answers)).ok());
-    QVERIFY(!answers->value(0).granted);
-    // B at t = 6000: A's lease expired and comes back.
-    QVERIFY(store.writeNow(lease(u"B"_s, {{kGlobal, kCent, 4 * kCent, 10 * kCent, 0, {}}}, 6000, 11000, answers)).ok());
-    QVERIFY(answers->value(0).granted);
+    const auto row = [&] {
+        const auto values = store.readNow([](QSqlDatabase &db) {
+            const auto found = share(db, kGlobal);
+            return QVariant::fromValue(QList<qint64>{(*found)->spend, (*found)->leased});
+        });
+        return values->value<QList<qint64>>();
+    };
+    // A (journal "jA") leases 6 of 10 cents until t = 5000, B 4 until t = 100000.
+    QVERIFY(store.writeNow(lease(u"A"_s, u"jA"_s, {{kGlobal, kCent, 6 * kCent, 10 * kCent, 0, {}}}, 0, 5000, answers)).ok());
+    QCOMPARE(answers->value(0).amount, 6 * kCent);
+    QVERIFY(store.writeNow(lease(u"B"_s, u"jB"_s, {{kGlobal, kCent, 4 * kCent, 10 * kCent, 0, {}}}, 0, 100000, answers)).ok());
     QCOMPARE(answers->value(0).amount, 4 * kCent);
-    QCOMPARE(answers->value(0).leased, 4 * kCent);
-    // A settling on its lost lease moves nothing (the lease was taken back already).
-    QVERIFY(store.writeNow(settle(u"A"_s, kGlobal, 3 * kCent, 20000)).ok());
+    // B at t = 6000: A's lease expired; it is counted as spent, not handed out.
+    QVERIFY(store.writeNow(lease(u"B"_s, u"jB"_s, {{kGlobal, kCent, 4 * kCent, 10 * kCent, 0, {}}}, 6000, 11000, answers)).ok());
+    QVERIFY(!answers->value(0).granted);
+    QCOMPARE(answers->value(0).spend, 6 * kCent);
+    QCOMPARE(row(), (QList<qint64>{6 * kCent, 4 * kCent}));
+
+    // A was stuck, not killed: its renewal takes the lease back (it still holds it).
     auto held = std::make_shared<QStringList>();
-    QVERIFY(store.writeNow(renew(u"A"_s, 20000, held)).ok());
-    QVERIFY(held->isEmpty());
-    QVERIFY(store.writeNow(renew(u"B"_s, 20000, held)).ok());
+    QVERIFY(store.writeNow(renew(u"A"_s, u"jA"_s, {scopeKey(kGlobal)}, 20000, held)).ok());
     QCOMPARE(*held, QStringList{scopeKey(kGlobal)});
-    const auto leased = store.readNow([](QSqlDatabase &db) { return QVariant::fromValue((*share(db, kGlobal))->leased); });
-    QCOMPARE(leased->value<qint64>(), 4 * kCent);
+    QCOMPARE(row(), (QList<qint64>{0, 10 * kCent}));
+
+    // Stuck again, and it let the lease go meanwhile (its calls settled): only refunded.
+    QVERIFY(store.writeNow(lease(u"B"_s, u"jB"_s, {{kGlobal, 1, kCent, 10 * kCent, 0, {}}}, 21000, 40000, answers)).ok());
+    QCOMPARE(row(), (QList<qint64>{6 * kCent, 4 * kCent}));
+    QVERIFY(store.writeNow(renew(u"A"_s, u"jA"_s, {}, 41000, held)).ok());
+    QVERIFY(held->isEmpty());
+    QCOMPARE(row(), (QList<qint64>{0, 4 * kCent}));
+
+    // A leases again and is killed: its lease expires and is counted as spent, then a process on
+    // its journal replays it (the replay adds what its calls cost) and the lease comes off.
+    QVERIFY(store.writeNow(lease(u"A"_s, u"jA"_s, {{kGlobal, kCent, 5 * kCent, 10 * kCent, 0, {}}}, 42000, 45000, answers)).ok());
+    QCOMPARE(answers->value(0).amount, 5 * kCent);
+    QVERIFY(store.writeNow(lease(u"B"_s, u"jB"_s, {{kGlobal, 2 * kCent, 2 * kCent, 10 * kCent, 0, {}}}, 46000, 60000, answers)).ok());
+    QVERIFY(!answers->value(0).granted);
+    QCOMPARE(row(), (QList<qint64>{5 * kCent, 4 * kCent}));
+    // Another journal's replay leaves it; its own takes it off.
+    QVERIFY(store.writeNow([](QSqlDatabase &db) { return releaseStopped(db, u"jC"_s); }).ok());
+    QCOMPARE(row(), (QList<qint64>{5 * kCent, 4 * kCent}));
+    QVERIFY(store.writeNow([](QSqlDatabase &db) { return releaseStopped(db, u"jA"_s); }).ok());
+    QCOMPARE(row(), (QList<qint64>{0, 4 * kCent}));
+
+    // Killed and restarted before its lease expired: the replay gives the lease back.
+    QVERIFY(store.writeNow(lease(u"A"_s, u"jA"_s, {{kGlobal, kCent, 3 * kCent, 10 * kCent, 0, {}}}, 47000, 90000, answers)).ok());
+    QCOMPARE(row(), (QList<qint64>{0, 7 * kCent}));
+    QVERIFY(store.writeNow([](QSqlDatabase &db) { return releaseStopped(db, u"jA"_s); }).ok());
+    QCOMPARE(row(), (QList<qint64>{0, 4 * kCent}));
+    // An instance without a journal (another process owned it): nothing to replay, nothing back.
+    QVERIFY(store.writeNow([](QSqlDatabase &db) { return releaseStopped(db, QString()); }).ok());
+    QCOMPARE(row(), (QList<qint64>{0, 4 * kCent}));
+    store.close();
+}
+
+// A write-off comes off the spend of the window it was counted in only: a newer window started
+// from 0 without it. A graceful stop (releaseWriteOffs) refunds what is left of an instance's.
+void TestLeases::aWriteOffComesOffOnlyTheWindowItWasCountedIn()
+{
+    Store store;
+    QVERIFY(store.open(m_path).ok());
+    using namespace LeaseRepository;
+    auto answers = std::make_shared<QList<LeaseAnswer>>();
+    const QDateTime w1 = utc(2025, 3, 11);
+    const QDateTime w2 = utc(2025, 3, 12);
+    const auto spend = [&] {
+        return store.readNow([](QSqlDatabase &db) { return QVariant::fromValue((*share(db, kGlobal))->spend); })->toLongLong();
+    };
+    QVERIFY(store.writeNow(lease(u"A"_s, u"jA"_s, {{kGlobal, kCent, 5 * kCent, 10 * kCent, 0, w1}}, 0, 5000, answers)).ok());
+    QVERIFY(store.writeNow(lease(u"B"_s, u"jB"_s, {{kGlobal, 1, kCent, 10 * kCent, 0, w1}}, 6000, 20000, answers)).ok());
+    QCOMPARE(spend(), 5 * kCent);
+    // The window moves on: its spend starts from 0, and A's old write-off does not come off it.
+    QVERIFY(store.writeNow(lease(u"B"_s, u"jB"_s, {{kGlobal, 1, kCent, 10 * kCent, 0, w2}}, 7000, 20000, answers)).ok());
+    QCOMPARE(spend(), 0);
+    setSharedSpend(true);
+    QVERIFY(store.writeNow(IdentityRepository::addSpend(kGlobal, 2 * kCent, w2)).ok());
+    setSharedSpend(false);
+    QVERIFY(store.writeNow(releaseWriteOffs(u"A"_s)).ok());
+    QCOMPARE(spend(), 2 * kCent);
+    // In the same window it does.
+    QVERIFY(store.writeNow(lease(u"A"_s, u"jA"_s, {{kGlobal, kCent, 3 * kCent, 10 * kCent, 0, w2}}, 8000, 9000, answers)).ok());
+    QVERIFY(store.writeNow(lease(u"B"_s, u"jB"_s, {{kGlobal, 1, kCent, 10 * kCent, 0, w2}}, 10000, 20000, answers)).ok());
+    QCOMPARE(spend(), 5 * kCent);
+    QVERIFY(store.writeNow(releaseWriteOffs(u"A"_s)).ok());
+    QCOMPARE(spend(), 2 * kCent);
     store.close();
 }
 
@@ -475,7 +544,7 @@ void TestLeases::sharedSpendFollowsIncrementsAndWindows()
     const QDateTime w1 = utc(2025, 3, 11);
     const QDateTime w2 = utc(2025, 3, 12);
     auto answers = std::make_shared<QList<LeaseAnswer>>();
-    QVERIFY(store.writeNow(lease(u"A"_s, {{kGlobal, 1, kCent, kDollar, 5 * kCent, w1}}, 0, 5000, answers)).ok());
+    QVERIFY(store.writeNow(lease(u"A"_s, {}, {{kGlobal, 1, kCent, kDollar, 5 * kCent, w1}}, 0, 5000, answers)).ok());
     QCOMPARE(answers->value(0).spend, 5 * kCent);
     const auto spendOf = [&] {
         return store.readNow([](QSqlDatabase &db) { return QVariant::fromValue((*share(db, kGlobal))->spend); })
@@ -489,7 +558,7 @@ void TestLeases::sharedSpendFollowsIncrementsAndWindows()
     QVERIFY(store.writeNow([w2](QSqlDatabase &db) { return addSharedSpend(db, kGlobal, 3 * kCent, w2); }).ok());
     QCOMPARE(spendOf(), 3 * kCent);
     // A lease asked in the newer window does not reset it again; the lease stays across the move.
-    QVERIFY(store.writeNow(lease(u"A"_s, {{kGlobal, 1, kCent, kDollar, 0, w2}}, 0, 5000, answers)).ok());
+    QVERIFY(store.writeNow(lease(u"A"_s, {}, {{kGlobal, 1, kCent, kDollar, 0, w2}}, 0, 5000, answers)).ok());
     QCOMPARE(answers->value(0).spend, 3 * kCent);
     QCOMPARE(answers->value(0).leased, 2 * kCent);
     // An admin's spend edit.
@@ -682,7 +751,7 @@ void TestLeases::leaseSqlRunsOnPostgres()
         auto answers = std::make_shared<QList<LeaseAnswer>>();
         // The row is seeded from the key's spend column (2 cents): 8 of 10 remain.
         QVERIFY(db.transaction());
-        auto done = lease(u"A"_s, {{kKey, kCent, 5 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 1000, 5000, answers)(db);
+        auto done = lease(u"A"_s, u"jA"_s, {{kKey, kCent, 5 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 1000, 5000, answers)(db);
         QVERIFY2(done.ok(), done ? "" : qPrintable(done.error().message));
         // B asks meanwhile on its own connection: it waits for A's row lock, then sees A's lease.
         auto answersB = std::make_shared<QList<LeaseAnswer>>();
@@ -690,7 +759,7 @@ void TestLeases::leaseSqlRunsOnPostgres()
         std::thread b([&] {
             // QSqlDatabase connections may be used from another thread one at a time.
             other.transaction();
-            doneB = lease(u"B"_s, {{kKey, kCent, 5 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 1000, 5000, answersB)(other);
+            doneB = lease(u"B"_s, {}, {{kKey, kCent, 5 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 1000, 5000, answersB)(other);
             other.commit();
         });
         QTest::qWait(200);
@@ -701,13 +770,18 @@ void TestLeases::leaseSqlRunsOnPostgres()
         QCOMPARE(answers->value(0).spend, 2 * kCent);
         QCOMPARE(answersB->value(0).amount, 3 * kCent);
         QCOMPARE(answersB->value(0).leased, 8 * kCent);
-        // Nothing left; A's lease expires and comes back to B.
-        QVERIFY(lease(u"B"_s, {{kKey, 1, kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 2000, 9000, answersB)(db).ok());
+        // Nothing left; A's lease expires and is counted as spent, until A's journal is replayed.
+        QVERIFY(lease(u"B"_s, {}, {{kKey, 1, kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 2000, 9000, answersB)(db).ok());
         QVERIFY(!answersB->value(0).granted);
-        QVERIFY(lease(u"B"_s, {{kKey, 1, 4 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 6000, 9000, answersB)(db).ok());
+        QVERIFY(lease(u"B"_s, {}, {{kKey, 1, 4 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 6000, 9000, answersB)(db).ok());
+        QVERIFY(!answersB->value(0).granted);
+        QCOMPARE(answersB->value(0).spend, 7 * kCent);
+        QVERIFY(releaseStopped(db, u"jA"_s).ok());
+        QVERIFY(lease(u"B"_s, {}, {{kKey, 1, 4 * kCent, 10 * kCent, 0, utc(2025, 3, 11)}}, 6000, 9000, answersB)(db).ok());
         QCOMPARE(answersB->value(0).amount, 4 * kCent);
+        QCOMPARE(answersB->value(0).spend, 2 * kCent);
         auto held = std::make_shared<QStringList>();
-        QVERIFY(renew(u"B"_s, 20000, held)(db).ok());
+        QVERIFY(renew(u"B"_s, {}, {}, 20000, held)(db).ok());
         QCOMPARE(*held, QStringList{scopeKey(kKey)});
         QVERIFY(giveBack(u"B"_s, kKey, kDollar)(db).ok());
         QVERIFY(setSpend(kKey, 3 * kCent)(db).ok());
@@ -716,7 +790,7 @@ void TestLeases::leaseSqlRunsOnPostgres()
         QCOMPARE((*row)->leased, 0);
         QCOMPARE((*row)->spend, 3 * kCent);
         // A newer window moves the row: spend from 0.
-        QVERIFY(lease(u"B"_s, {{kKey, 1, kCent, 10 * kCent, 0, utc(2025, 3, 12)}}, 6000, 9000, answersB)(db).ok());
+        QVERIFY(lease(u"B"_s, {}, {{kKey, 1, kCent, 10 * kCent, 0, utc(2025, 3, 12)}}, 6000, 9000, answersB)(db).ok());
         QCOMPARE(answersB->value(0).spend, 0);
         // An admin's new period with a window ending before the row's: the row moves back to it.
         QVERIFY(startWindow(kKey, 0, utc(2025, 3, 11, 12))(db).ok());

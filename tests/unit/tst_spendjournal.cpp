@@ -538,7 +538,7 @@ void TestSpendJournal::aReplayCountsInTheSharedRow()
         QVERIFY(store.open(database).ok());
         seed(store);
         auto answers = std::make_shared<QList<LeaseRepository::LeaseAnswer>>();
-        QVERIFY(store.writeNow(LeaseRepository::lease(u"A"_s, {{key, 100, 500, 10'000, 1000, ResetA}}, 1000, 31'000,
+        QVERIFY(store.writeNow(LeaseRepository::lease(u"A"_s, {}, {{key, 100, 500, 10'000, 1000, ResetA}}, 1000, 31'000,
                                                       answers))
                     .ok());
         QVERIFY(answers->value(0).granted);
