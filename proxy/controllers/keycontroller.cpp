@@ -246,9 +246,24 @@ bool mayRead(const Caller &caller, const VirtualKey &key)
     return key.token == callerToken(caller) || (!caller.userId.isEmpty() && key.userId == caller.userId);
 }
 
-bool mayWrite(const Caller &caller, const VirtualKey &key)
+// Why the caller may not regenerate or delete `key` (nullopt: it may). An internal_user's key may
+// change its own user's keys, unless it has limits of its own (an admin's budget, models, rate
+// limits or expiry for that key): then only itself, as it may not generate keys either.
+// Regenerating a sibling hands over that key's raw value (a bigger budget, more models, or the
+// user's key without limits), and deleting one shuts out its holder.
+std::optional<QString> writeRefusal(const Caller &caller, const VirtualKey &key, const IdentityRegistry &identities)
 {
-    return caller.isAdmin() || (isInternalUser(caller) && key.userId == caller.userId);
+    if (caller.isAdmin())
+        return std::nullopt;
+    if (!isInternalUser(caller) || key.userId != caller.userId)
+        return u"Key %1 belongs to another user."_s.arg(key.keyName);
+    if (key.token == callerToken(caller))
+        return std::nullopt;
+    const VirtualKey *own = identities.keyByToken(callerToken(caller));
+    if (own && !hasOwnLimits(*own))
+        return std::nullopt;
+    return u"This key has limits of its own (a budget, models, rate limits or an expiry): it may regenerate or "
+           "delete only itself, not key %1 of user %2."_s.arg(key.keyName, caller.userId);
 }
 
 QString creatorOf(const Caller &caller)
@@ -619,8 +634,8 @@ void KeyController::remove(RequestContext &context, const ResponderPtr &responde
             Management::fail(responder, ApiError::NotFound, what.arg(describe(given)), param);
             return false;
         }
-        if (!mayWrite(caller, *key)) {
-            forbidden(responder, u"Key %1 belongs to another user."_s.arg(describe(given)), param);
+        if (const std::optional<QString> refusal = writeRefusal(caller, *key, identities)) {
+            forbidden(responder, *refusal, param);
             return false;
         }
         deleted.append(given);
@@ -773,12 +788,12 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
     const VirtualKey *found = targetKey(request->body, responder);
     if (!found)
         return;
-    if (!mayWrite(caller, *found)) {
-        forbidden(responder, u"Key %1 belongs to another user."_s.arg(found->keyName), u"key"_s);
+    IdentityRegistry &identities = *m_services.identities;
+    if (const std::optional<QString> refusal = writeRefusal(caller, *found, identities)) {
+        forbidden(responder, *refusal, u"key"_s);
         return;
     }
     const KeyFields &fields = request->fields;
-    IdentityRegistry &identities = *m_services.identities;
     if (!caller.isAdmin()) {
         if (fields.userId && *fields.userId != caller.userId) {
             forbidden(responder, u"A key cannot be handed to another user by its owner."_s, u"user_id"_s);

@@ -20,6 +20,7 @@ private Q_SLOTS:
     void ownerRegenerateKeepsWhatAnAdminSet();
     void internalUserCannotReachPastItsUser();
     void aLimitedKeyMakesNoUnlimitedOne();
+    void aLimitedKeyTakesOverNoSibling();
     void metadataIsCapped();
 };
 
@@ -305,6 +306,40 @@ void TestKeysAccess::aLimitedKeyMakesNoUnlimitedOne()
     const Response made = generate({{u"key_alias"_s, u"carol-ci"_s}}, free.toUtf8());
     QCOMPARE(made.status, 200);
     QCOMPARE(made.json().value(u"user_id"_s).toString(), u"carol"_s);
+}
+
+// A limited key of dave's regenerated his key with $100 and every model (and the key /user/new
+// made him, without limits) and got its raw value; it could delete them too. A key with limits
+// of its own may regenerate and delete only itself; one without may still manage its siblings.
+void TestKeysAccess::aLimitedKeyTakesOverNoSibling()
+{
+    QCOMPARE(m_fixture->post("/user/new", {{u"user_id"_s, u"dave"_s}}).status, 200);
+    const QString big = rawOf(generate({{u"user_id"_s, u"dave"_s}, {u"key_alias"_s, u"dave-big"_s},
+                                        {u"max_budget"_s, 100}}));
+    const QString unlimited = rawOf(generate({{u"user_id"_s, u"dave"_s}, {u"key_alias"_s, u"dave-free"_s}}));
+    const QByteArray small = rawOf(generate({{u"user_id"_s, u"dave"_s}, {u"key_alias"_s, u"dave-small"_s},
+                                             {u"max_budget"_s, 0.001}, {u"models"_s, QJsonArray{u"gpt-4o-mini"_s}}}))
+                                 .toUtf8();
+    QVERIFY(!big.isEmpty() && !unlimited.isEmpty() && !small.isEmpty());
+    const QString bigToken = m_fixture->get("/key/info?key=" + big.toUtf8()).json().value(u"info"_s).toObject()
+                                 .value(u"token"_s).toString();
+    QVERIFY(!bigToken.isEmpty());
+    for (const QString &sibling : {big, bigToken, unlimited}) {
+        VERIFY_ERROR(m_fixture->post("/key/regenerate", {{u"key"_s, sibling}}, small), 403, u"forbidden"_s,
+                     QJsonValue(u"key"_s));
+        VERIFY_ERROR(m_fixture->post("/key/delete", {{u"keys"_s, QJsonArray{sibling}}}, small), 403, u"forbidden"_s,
+                     QJsonValue(u"keys"_s));
+    }
+    VERIFY_ERROR(m_fixture->post("/key/delete", {{u"key_aliases"_s, QJsonArray{u"dave-big"_s}}}, small), 403,
+                 u"forbidden"_s, QJsonValue(u"key_aliases"_s));
+    // Nothing changed: the siblings still answer under their values.
+    QCOMPARE(m_fixture->get("/key/info", big.toUtf8()).status, 200);
+    QCOMPARE(m_fixture->get("/key/info", unlimited.toUtf8()).status, 200);
+    // It may still replace and delete itself; the key without limits may manage its siblings.
+    const QString replaced = rawOf(m_fixture->post("/key/regenerate", {{u"key"_s, QString::fromUtf8(small)}}, small));
+    QVERIFY(!replaced.isEmpty());
+    QCOMPARE(m_fixture->post("/key/regenerate", {{u"key"_s, big}}, unlimited.toUtf8()).status, 200);
+    QCOMPARE(m_fixture->post("/key/delete", {{u"keys"_s, QJsonArray{replaced}}}, replaced.toUtf8()).status, 200);
 }
 
 QTEST_GUILESS_MAIN(TestKeysAccess)
