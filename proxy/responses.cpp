@@ -38,8 +38,9 @@ QJsonObject textPart(const QString &text)
     return {{u"type"_s, u"text"_s}, {u"text"_s, text}};
 }
 
-// An input_image (or a computer_screenshot) → a chat image_url part. An image by file id
-// cannot be sized: without a detail it is bounded as a high-detail image, the family's most.
+// An input_image (or a computer_screenshot) → a chat image_url part, with its detail. An image
+// by file id cannot be sized: it is bounded as a high-detail image, or an "original" one if so
+// asked (the family's most).
 QJsonObject imagePart(const QJsonObject &image)
 {
     const QJsonValue url = image.value(u"image_url"_s);
@@ -49,8 +50,11 @@ QJsonObject imagePart(const QJsonObject &image)
             inner.insert(u"detail"_s, detail);
         return {{u"type"_s, u"image_url"_s}, {u"image_url"_s, inner}};
     }
-    return {{u"type"_s, u"image_url"_s},
-            {u"image_url"_s, QJsonObject{{u"url"_s, QString(u"file_id:"_s + image.value(u"file_id"_s).toString())}}}};
+    // By file id: at least a high-detail image, and "original" (the most) as it says.
+    QJsonObject inner{{u"url"_s, QString(u"file_id:"_s + image.value(u"file_id"_s).toString())}};
+    if (const QJsonValue detail = image.value(u"detail"_s); detail.toString() == u"original")
+        inner.insert(u"detail"_s, detail);
+    return {{u"type"_s, u"image_url"_s}, {u"image_url"_s, inner}};
 }
 
 // An input_file → chat's file part: inline data is bounded by its bytes (and pages), a file
@@ -554,13 +558,22 @@ ToolUses hostedToolCalls(QByteArrayView text)
     return finish();
 }
 
+bool isItemReference(const QJsonObject &item)
+{
+    // The type is optional (and nullable) on a reference: {"id": "msg_…"} alone is one too.
+    const QJsonValue type = item.value(u"type"_s);
+    if (type.isString())
+        return type.toString() == u"item_reference";
+    return (type.isUndefined() || type.isNull()) && item.contains(u"id"_s) && !item.contains(u"role"_s);
+}
+
 QString storedContextField(const QJsonObject &request)
 {
     const QJsonValue prompt = request.value(u"prompt"_s);
     if (!prompt.isUndefined() && !prompt.isNull())
         return u"prompt"_s;
     for (const QJsonValue item : request.value(u"input"_s).toArray()) {
-        if (item.toObject().value(u"type"_s).toString() == u"item_reference")
+        if (isItemReference(item.toObject()))
             return u"input"_s;
     }
     return {};

@@ -96,8 +96,14 @@ struct StreamEventInfo
 // calls count one session per distinct "container_id" (at least one).
 ToolUses hostedToolCalls(QByteArrayView text);
 
+// An input item that names an item the provider stored, which it adds to the prompt: type
+// "item_reference", or no type (absent or null: the API reads it as a reference) with an id and
+// no role.
+bool isItemReference(const QJsonObject &item);
+
 // The field of a Responses request that names context the provider keeps and bills as input:
-// "prompt" (a stored prompt template) or "input" (an item_reference item); empty when none.
+// "prompt" (a stored prompt template) or "input" (an item reference, isItemReference); empty
+// when none.
 QString storedContextField(const QJsonObject &request);
 
 // What a call declaring these Responses `tools` is expected to use of the fee-billed ones: one

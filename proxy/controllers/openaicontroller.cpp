@@ -747,7 +747,9 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
     // request is read without a DOM of its input and tools (only the mock, or an exact count,
     // parses them).
     const QByteArray raw = modelRequestBody(context);
-    const bool plainContent = onlyPlainContent(raw);
+    // An "id" key may be an item reference without a type (Responses::isItemReference): such a
+    // request is read whole.
+    const bool plainContent = onlyPlainContent(raw) && !containsBytes(raw, "\"id\"");
     const RequestScan scan(plainContent ? raw : QByteArray());   // not read when not plain
     const bool partial = plainContent && scan.ok() && !scan.contains("prompt");
     std::optional<QJsonObject> body;

@@ -349,6 +349,17 @@ void TestHostedTools::strictRefusesHostedTools_data()
                        {u"input"_s, QJsonArray{QJsonObject{{u"type"_s, u"item_reference"_s}, {u"id"_s, u"msg_0123"_s}},
                                                QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"go on"_s}}}}}
         << u"input"_s;
+    // The reference's type is optional (and nullable): {"id": …} alone is one.
+    for (const QJsonValue &type : {QJsonValue(QJsonValue::Undefined), QJsonValue(QJsonValue::Null)}) {
+        QJsonObject reference{{u"id"_s, u"msg_0123"_s}};
+        if (!type.isUndefined())
+            reference.insert(u"type"_s, type);
+        QTest::addRow("responses item reference, type %s", type.isNull() ? "null" : "absent")
+            << QByteArray("/v1/responses")
+            << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_output_tokens"_s, 100},
+                           {u"input"_s, QJsonArray{reference, QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"go on"_s}}}}}
+            << u"input"_s;
+    }
     QTest::newRow("responses prompt template")
         << QByteArray("/v1/responses")
         << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_output_tokens"_s, 100}, {u"input"_s, u"hi"_s},

@@ -299,6 +299,15 @@ private Q_SLOTS:
         QTest::newRow("image by file id, low detail asked")
             << message({{u"type"_s, u"input_image"_s}, {u"file_id"_s, u"file-1"_s}, {u"detail"_s, u"low"_s}})
             << image.high;
+        // OpenAI's "original" detail (up to 10,000 patches): by file id as by URL.
+        QTest::newRow("image by file id, original detail")
+            << message({{u"type"_s, u"input_image"_s}, {u"file_id"_s, u"file-1"_s}, {u"detail"_s, u"original"_s}})
+            << image.original;
+        QTest::newRow("screenshot by file id, original detail")
+            << withItem({{u"type"_s, u"computer_call_output"_s}, {u"call_id"_s, u"c5"_s},
+                         {u"output"_s, QJsonObject{{u"type"_s, u"computer_screenshot"_s}, {u"file_id"_s, u"file-5"_s},
+                                                   {u"detail"_s, u"original"_s}}}})
+            << image.original;
         QTest::newRow("file inline") << message({{u"type"_s, u"input_file"_s}, {u"filename"_s, u"a.pdf"_s},
                                                  {u"file_data"_s, u"data:application/pdf;base64,JVBERi0xLjQK"_s}})
                                      << image.high;
