@@ -663,9 +663,10 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
     const QString &model = m_params.deployment.underlyingModel();
     // Texts past MaxTokenizedBytes count as their bytes (never tokenized on this thread).
     const auto countedPrompt = [&]() -> qint64 {
-        if (m_params.rawBody.size() > MaxTokenizedBytes)
-            return m_params.rawBody.size();
-        return countPrompt(m_params.exactPrompt, m_params.body, model);
+        const qint64 shown = m_params.rawBody.size() > MaxTokenizedBytes
+                                 ? m_params.rawBody.size()
+                                 : countPrompt(m_params.exactPrompt, m_params.body, model);
+        return addSaturated(shown, m_params.hiddenPromptTokens);
     };
     const auto countedOutput = [&]() -> qint64 {
         if (!m_streaming && m_body.size() > MaxTokenizedBytes)

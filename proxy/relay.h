@@ -35,6 +35,10 @@ public:
         // The prompt's exact count when `body` does not carry the prompt (a pass-through
         // request admitted by its bytes): for a stream cut before its usage.
         std::function<qint64()> exactPrompt;
+        // Prompt tokens the provider adds that the request does not show (a previous response's
+        // context, PromptExtras::hiddenTokens): in every prompt the call is charged without the
+        // provider's count of it.
+        qint64 hiddenPromptTokens = 0;
         // The provider's request when it is not `body` (Messages, Responses: the client's
         // dialect, or a translation into the provider's); `rawBody` then holds its bytes.
         std::optional<QJsonObject> upstreamBody;

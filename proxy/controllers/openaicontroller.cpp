@@ -1077,6 +1077,7 @@ void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params par
     params.reservation = admission.reservation;
     params.heldOutputTokens = admission.heldOutputTokens;
     params.outputLimit = admission.outputLimit;
+    params.hiddenPromptTokens = std::max<qint64>(extras.hiddenTokens, 0);
     params.admissionHeaders = std::move(admission.headers);
 
     if (params.pendingEndUser)

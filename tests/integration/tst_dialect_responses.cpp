@@ -97,6 +97,7 @@ private Q_SLOTS:
     void followUpGoesToTheCreatingDeployment();
     void unknownOrForeignPreviousIdIs404();
     void hiddenContextBoundsAdmission();
+    void hiddenContextIsChargedWithoutUsage();
     void storedResponseRoutesGoToTheCreator();
     void backgroundIsRefused();
     void anthropicDeploymentIsRefused();
@@ -536,6 +537,32 @@ void TestDialectResponses::hiddenContextBoundsAdmission()
     const auto admitted = create(base, key);
     QCOMPARE(admitted.status, 200);
     QCOMPARE(m_fakeA.requestCount(), 1);
+}
+
+// A follow-up whose answer tells no usage (a stream broken off) is charged its prompt with the
+// previous response's context, which the provider bills: it was charged the visible input alone
+// (20 such follow-ups of a 12,000-token response spent $0.01 of what the provider billed $0.25).
+void TestDialectResponses::hiddenContextIsChargedWithoutUsage()
+{
+    m_fakeA.setUsage(100'000, 20);
+    const QJsonObject base{{u"model"_s, u"gpt-resp"_s}, {u"input"_s, u"Summarise the book."_s},
+                           {u"max_output_tokens"_s, 50}};
+    const auto first = create(base);
+    QCOMPARE(first.status, 200);
+    const QString id = first.json().value(u"id"_s).toString();
+    QVERIFY(!id.isEmpty());
+
+    m_fakeA.setStreamChunks(6, 5ms);
+    m_fakeA.setStreamBreak(2);
+    QJsonObject followUp = base;
+    followUp.insert(u"previous_response_id"_s, id);
+    followUp.insert(u"stream"_s, true);
+    const auto next = create(followUp);
+    QCOMPARE(next.status, 200);
+    const QJsonObject row = spendRow(next.header("x-litellm-call-id"));
+    QVERIFY(row.value(u"cost_estimated"_s).toBool());
+    QVERIFY2(row.value(u"prompt_tokens"_s).toInteger() > 100'020,
+             qPrintable(QString::number(row.value(u"prompt_tokens"_s).toInteger())));
 }
 
 void TestDialectResponses::storedResponseRoutesGoToTheCreator()
