@@ -155,6 +155,19 @@ QString cachedContentField(const RequestFields &fields, const QJsonObject &body,
     return text.contains("cached_content") ? u"extra_body"_s : QString();
 }
 
+// An earlier spoken answer named by its id in a chat request (an assistant message's
+// {"audio": {"id": …}}): OpenAI puts that audio back into the prompt, billed as audio input.
+bool namesStoredAudio(const QByteArray &raw, const QJsonObject &body, bool partial)
+{
+    if (!containsBytes(raw, "\"audio\""))
+        return false;
+    const QJsonArray messages = (partial ? QJsonDocument::fromJson(raw).object() : body).value(u"messages"_s).toArray();
+    return std::any_of(messages.cbegin(), messages.cend(), [](const QJsonValue &message) {
+        const QJsonValue audio = message.toObject().value(u"audio"_s);
+        return audio.isObject() && audio.toObject().contains(u"id"_s);
+    });
+}
+
 // Fields with which the provider adds billed work the request does not show, or answers with
 // another model than the one priced: Azure's On Your Data (`data_sources`: the documents it finds
 // are billed as prompt), OpenRouter's fallback models (`models`, `route`), provider preferences
@@ -401,6 +414,10 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     if (strictBudgets() && type != CallType::Embedding) {
         if (const QString field = cachedContentField(fields, *body, scan ? &*scan : nullptr); !field.isEmpty()) {
             responder->send(storedContextRefused(field, u"Gemini's cached content"_s));
+            return;
+        }
+        if (type == CallType::ChatCompletion && namesStoredAudio(raw, *body, partial)) {
+            responder->send(storedContextRefused(u"messages"_s, u"an earlier spoken answer by its audio id"_s));
             return;
         }
         if (const QString field = unboundedWorkField(fields); !field.isEmpty()) {

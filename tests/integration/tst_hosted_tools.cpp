@@ -370,6 +370,16 @@ void TestHostedTools::strictRefusesHostedTools_data()
         << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100}, {u"messages"_s, messages},
                        {u"web_search_options"_s, QJsonObject{}}}
         << u"web_search_options"_s;
+    // An earlier spoken answer by its audio id: the provider puts the audio back into the prompt
+    // (30 references took a $0.10 budget to $1.20).
+    QTest::newRow("chat assistant audio id")
+        << QByteArray("/v1/chat/completions")
+        << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_tokens"_s, 100},
+                       {u"messages"_s, QJsonArray{messages.first(),
+                                                  QJsonObject{{u"role"_s, u"assistant"_s},
+                                                              {u"audio"_s, QJsonObject{{u"id"_s, u"audio_0123"_s}}}},
+                                                  QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"Again"_s}}}}}
+        << u"messages"_s;
     // Gemini's cached content: a million cached tokens named by an id ($0.05 budget, $0.25 spent).
     QTest::newRow("chat cached_content")
         << QByteArray("/v1/chat/completions")
