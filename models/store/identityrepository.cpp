@@ -444,6 +444,30 @@ Store::WriteJob deleteKeys(const QStringList &tokens)
     };
 }
 
+Store::WriteJob replaceKeyRow(const QString &oldToken, const VirtualKey &key)
+{
+    return [oldToken, key](QSqlDatabase &db) -> Result<void> {
+        NanoUsd stored = 0;
+        {
+            QSqlQuery query(db);
+            query.prepare(u"SELECT spend_nanousd FROM keys WHERE token = ?"_s);
+            query.addBindValue(oldToken);
+            if (auto done = exec(query, u"read a regenerated key's spend"_s); !done)
+                return done;
+            if (query.next())
+                stored = query.value(0).toLongLong();
+        }
+        // Deleted first: the alias is UNIQUE in the table and moves to the new row.
+        if (auto done = deleteKeys({oldToken})(db); !done)
+            return done;
+        if (auto done = saveKey(key)(db); !done)
+            return done;
+        if (stored <= key.budget.spend)
+            return {};
+        return saveSpend(SpendTable::Keys, key.token, stored)(db);
+    };
+}
+
 Store::WriteJob moveKeySpendLogs(const QString &oldToken, const QString &newToken)
 {
     return [oldToken, newToken](QSqlDatabase &db) -> Result<void> {

@@ -146,6 +146,10 @@ private:
     QHash<LedgerScope, std::size_t> m_last;  // a scope's last entry in m_pending
 };
 Store::WriteJob deleteKeys(const QStringList &tokens);
+// A regenerated key: the row of `oldToken` gives way to `key`'s, whose spend is the larger of
+// the stored one (which holds what other instances on the database settled, up to a second
+// newer than this instance read) and `key`'s (this instance's calls not committed yet).
+Store::WriteJob replaceKeyRow(const QString &oldToken, const VirtualKey &key);
 // A regenerated key's spend log rows: those of `oldToken` are the key's under `newToken`. Notes
 // the replacement for the other instances (ChangeFeed::Kind::KeyReplaced).
 Store::WriteJob moveKeySpendLogs(const QString &oldToken, const QString &newToken);

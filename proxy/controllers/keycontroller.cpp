@@ -835,11 +835,12 @@ void KeyController::regenerate(RequestContext &context, const ResponderPtr &resp
     if (newUser)
         identities.putUser(*newUser);
     identities.replaceKey(before.token, after);
-    // Delete first: the alias is UNIQUE in the table and moves to the new row.
-    QList<Store::WriteJob> jobs{IdentityRepository::deleteKeys({before.token})};
+    // The stored spend is kept where it is larger: other instances' calls of the last second
+    // are in it, not yet in this one's (the key's holder could else wipe them by regenerating).
+    QList<Store::WriteJob> jobs;
     if (newUser)
         jobs.append(IdentityRepository::saveUser(*newUser));
-    jobs.append(IdentityRepository::saveKey(after));
+    jobs.append(IdentityRepository::replaceKeyRow(before.token, after));
     // Its history stays its own: the spend log shows the key, not a deleted one.
     jobs.append(IdentityRepository::moveKeySpendLogs(before.token, after.token));
     QJsonObject details = fields.details;

@@ -60,6 +60,7 @@ private Q_SLOTS:
     void managementWritesRecordTheirChanges();
     void plainWritesRecordNothing();
     void followerReloadsWhatOthersChanged();
+    void aRegenerationKeepsTheLargerSpend();
     void followerTakesARegenerationAsOneReplacement();
     void heartbeatsMakeTheLiveList();
 };
@@ -210,6 +211,44 @@ void TestSharedInstances::followerReloadsWhatOthersChanged()
 // A key regenerated twice before a follower reads: one replacement from the token it knows to
 // the newest, none of the tokens reloaded on its own (the old ones would read as deleted keys).
 // One regenerated and then deleted: the replacement without a key.
+// A key regenerated on an instance that had not read the other instances' latest calls yet (it
+// reads the stored spend once a second): the new row keeps the stored spend where it is larger,
+// and this instance's where that is (its calls not committed yet). The key's holder wiped what
+// another instance had just settled by regenerating it: 5 cycles spent $0.20 on a $0.05 key.
+void TestSharedInstances::aRegenerationKeepsTheLargerSpend()
+{
+    QTemporaryDir dir;
+    Store store;
+    QVERIFY(store.open(dir.filePath(u"respend.db"_s)).ok());
+    const auto storedSpend = [&store](const QString &token) {
+        const auto value = store.readNow([token](QSqlDatabase &db) {
+            QSqlQuery query(db);
+            query.prepare(u"SELECT spend_nanousd FROM keys WHERE token = ?"_s);
+            query.addBindValue(token);
+            return query.exec() && query.next() ? query.value(0) : QVariant();
+        });
+        return value && value->isValid() ? value->toLongLong() : -1;
+    };
+    VirtualKey first = makeKey(u"sk-kkkkkkkkkkkkkkkkkkkkkk"_s);
+    first.budget.spend = 2 * NanosPerUsd / 100;
+    QVERIFY(store.writeNow(IdentityRepository::saveKey(first)).ok());
+    // Another instance settled 3 cents more: the stored 5 cents, this instance knows 2.
+    QVERIFY(store.writeNow(IdentityRepository::saveSpend(IdentityRepository::SpendTable::Keys, first.token,
+                                                         5 * NanosPerUsd / 100)).ok());
+    VirtualKey second = first;
+    second.token = IdentityRegistry::tokenOf(u"sk-llllllllllllllllllllll"_s);
+    QVERIFY(store.writeNow(IdentityRepository::replaceKeyRow(first.token, second)).ok());
+    QCOMPARE(storedSpend(first.token), -1);
+    QCOMPARE(storedSpend(second.token), 5 * NanosPerUsd / 100);
+    // This instance's own calls not committed yet: its larger spend stands.
+    VirtualKey third = second;
+    third.token = IdentityRegistry::tokenOf(u"sk-mmmmmmmmmmmmmmmmmmmmmm"_s);
+    third.budget.spend = 9 * NanosPerUsd / 100;
+    QVERIFY(store.writeNow(IdentityRepository::replaceKeyRow(second.token, third)).ok());
+    QCOMPARE(storedSpend(second.token), -1);
+    QCOMPARE(storedSpend(third.token), 9 * NanosPerUsd / 100);
+}
+
 void TestSharedInstances::followerTakesARegenerationAsOneReplacement()
 {
     QTemporaryDir dir;
@@ -223,8 +262,7 @@ void TestSharedInstances::followerTakesARegenerationAsOneReplacement()
         VirtualKey to = from;
         to.token = IdentityRegistry::tokenOf(raw);
         const bool done = store.writeNow(ChangeFeed::recorded(
-                                             IdentityRepository::all({IdentityRepository::deleteKeys({from.token}),
-                                                                      IdentityRepository::saveKey(to),
+                                             IdentityRepository::all({IdentityRepository::replaceKeyRow(from.token, to),
                                                                       IdentityRepository::moveKeySpendLogs(from.token, to.token)}),
                                              u"a"_s))
                               .ok();
