@@ -653,6 +653,10 @@ void RelayCall::settle(const QString &status, std::function<void()> complete)
         m_upstreamDone = SteadyClock::now();
 
     SpendLogRow row = logRow(status);
+    // The tier the provider chose for a call that left it to the provider: the next such call to
+    // this deployment is reserved at it.
+    if (m_params.tierLeftToProvider && !m_answerTier.isEmpty())
+        m_services.providerTiers.insert(m_params.deployment.id, serviceTierOf(m_answerTier));
     row.httpStatus = m_failStatus;
     row.reason = m_failReason;
     // A stream that failed after content reached the client (upstream reset, timeout,

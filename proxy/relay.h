@@ -71,6 +71,11 @@ public:
         // The service_tier the request asked for: billed when the answer does not say which tier
         // served it (OpenAI's answers do), and reserved at when it is the dearer one.
         ServiceTier requestedTier = ServiceTier::Standard;
+        // The request left the tier to the provider (no service_tier, or "auto": OpenAI's project
+        // setting decides, which may be priority): the tier its answer names is remembered for the
+        // deployment (GatewayServices::providerTiers), and the next such call is reserved at it
+        // (billed as its own answer says).
+        bool tierLeftToProvider = false;
         // Every token rate of the call's price times this (Anthropic's fast mode, data residency):
         // applied to `price` as it is looked up, so reserved and billed alike.
         double priceFactor = 1.0;

@@ -36,6 +36,10 @@ struct GatewayServices
     bool paused = false;              // POST /gateway/pause: LLM routes answer 503
     // Non-streamed answers, held whole until they are recorded, under a limit each and a total.
     HeldAnswers answers;
+    // Per deployment id, the tier its provider last served a call that left the tier to it
+    // (RelayCall::Params::tierLeftToProvider): an OpenAI project may make priority its default.
+    // Gateway thread only.
+    QHash<QString, ServiceTier> providerTiers;
     // Shared mode (general_settings.shared_database): this process's id in the changes and
     // instances tables; management writes record their changes for the other instances.
     // Empty: the only instance (nothing recorded).

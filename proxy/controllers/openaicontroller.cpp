@@ -130,6 +130,12 @@ ServiceTier requestedTier(const RequestFields &fields)
     return serviceTierOf(fields.string("service_tier"_L1));
 }
 
+// No service_tier, or "auto": the provider's project setting decides the tier.
+bool tierLeftToProvider(const RequestFields &fields)
+{
+    return fields.type("service_tier"_L1) != QJsonValue::String || fields.string("service_tier"_L1) == u"auto";
+}
+
 // A request naming context the provider keeps and bills as input, under strict budgets: refused
 // (400) naming the field and what it names.
 HttpResponse storedContextRefused(const QString &field, const QString &what)
@@ -403,6 +409,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     const bool walked = partial && promptWalkReadsBesideMessages(*scan);
     const std::optional<SpliceSite> site = partial ? spliceSiteOf(*scan) : std::nullopt;
     const ServiceTier tier = type == CallType::Embedding ? ServiceTier::Standard : requestedTier(fields);
+    const bool leftToProvider = type != CallType::Embedding && tierLeftToProvider(fields);
     // The search-preview models search once a call (web_search_options).
     const QJsonValue::Type searchOptions = fields.type("web_search_options"_L1);
     const bool webSearch = type == CallType::ChatCompletion && searchOptions != QJsonValue::Undefined
@@ -428,8 +435,8 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
     const std::optional<bool> reasoning = chatAsksReasoning(fields);
     // Chat's audio output options (with modalities ["text", "audio"]): the answer is spoken.
     const bool audioOutput = type == CallType::ChatCompletion && fields.type("audio"_L1) == QJsonValue::Object;
-    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked, site, tier, webSearch, reasoning,
-                    audioOutput](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
+    Shaper shape = [type, body = std::move(*body), raw, partial = partial, walked, site, tier, leftToProvider, webSearch,
+                    reasoning, audioOutput](const Deployment &deployment, RelayCall::Params &params, ResponderPtr &client,
                                  PromptExtras &extras) mutable {
         params.dialect = dialectName(type);
         params.reasoningAsked = reasoning;
@@ -472,6 +479,7 @@ void OpenAIController::relay(CallType type, RequestContext &context, const Respo
         params.body = body;
         params.rawBody = raw;
         params.requestedTier = tier;
+        params.tierLeftToProvider = leftToProvider;
         params.chatWebSearch = webSearch;
         if (webSearch)
             extras.expectedTools.webSearches = 1;   // reserve mode holds its fee
@@ -833,13 +841,14 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         return;
     }
     const ServiceTier tier = requestedTier(fields);
+    const bool leftToProvider = tierLeftToProvider(fields);
     const QString requested = fields.string("model"_L1);
     const QString endUser = fields.string("user"_L1);  // a string, or absent or null (checked)
     const QByteArray tokenHash = context.caller.tokenHash;
     const QString tokenHashText = context.caller.tokenHashText;
     const std::optional<SpliceSite> site = partial ? spliceSiteOf(scan) : std::nullopt;
     Shaper shape = [this, native = std::move(*body), chat = std::move(counted.chat), raw, tokenHash, tokenHashText, plain,
-                    partial = partial, tools, site, hosted, tier](const Deployment &deployment, RelayCall::Params &params,
+                    partial = partial, tools, site, hosted, tier, leftToProvider](const Deployment &deployment, RelayCall::Params &params,
                                                                 ResponderPtr &client, PromptExtras &extras) mutable {
         params.dialect = dialectName(CallType::Responses);
         params.reasoningAsked = Responses::asksReasoning(native);
@@ -847,6 +856,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
         if (hosted)
             params.expectedTools = extras.expectedTools = Responses::expectedToolUses(native.value(u"tools"_s));
         params.requestedTier = tier;
+        params.tierLeftToProvider = leftToProvider;
         if (!speaksNatively(deployment, CallType::Responses)) {
             client->send(cannotServe(deployment, u"the Responses API (use /v1/messages or /v1/chat/completions)"_s));
             return false;
@@ -1066,9 +1076,16 @@ void OpenAIController::admitAndRelay(const Caller &caller, RelayCall::Params par
         admitted.noOutput = params.type == CallType::Embedding;
         admitted.countOffThread = m_services.context != nullptr;
         // Priority processing costs more: reserved at its rates, so that a strict budget holds
-        // whichever tier serves the call (flex costs less than the standard rates reserved).
+        // whichever tier serves the call (flex costs less than the standard rates reserved). A
+        // call that leaves the tier to the provider is reserved at the tier the provider served
+        // the deployment's last such call at (an OpenAI project may make priority its default).
+        bool reservePriority = params.requestedTier == ServiceTier::Priority;
+        if (params.tierLeftToProvider) {
+            const auto served = m_services.providerTiers.constFind(params.deployment.id);
+            reservePriority = served != m_services.providerTiers.cend() && *served == ServiceTier::Priority;
+        }
         std::optional<ModelPrice> priority;
-        if (params.requestedTier == ServiceTier::Priority && params.price)
+        if (reservePriority && params.price)
             priority = params.price->forServiceTier(ServiceTier::Priority);
         admission = m_services.accounting->admit(caller, params.endUser, params.deployment, params.body,
                                                  priority ? priority : params.price, admitted);

@@ -71,6 +71,7 @@ private Q_SLOTS:
     void tierMustBeAString_data();
     void tierMustBeAString();
     void strictBudgetReservesPriorityRates();
+    void aProvidersDefaultTierIsReservedOnceAnswered();
     void modelInfoShowsTierPrices();
 
 private:
@@ -94,6 +95,7 @@ void TestServiceTier::initTestCase()
     tiered.inputCostPerTokenFlex = 0.0000004;
     tiered.outputCostPerTokenFlex = 0.0000009;
     config.models.append(tiered);
+    config.models.append(deployment(u"gpt-learns"_s, m_fake));
     m_gateway = std::make_unique<GatewayFixture>(config);
     QVERIFY2(m_gateway->start(), qPrintable(m_gateway->lastError()));
 }
@@ -230,6 +232,32 @@ void TestServiceTier::strictBudgetReservesPriorityRates()
     const auto standard = post("/v1/chat/completions", chatBody(u"gpt"_s, u"default"_s), key);
     QCOMPARE(standard.status, 200);
     QCOMPARE(m_fake.requestCount(), 1);
+}
+
+// An OpenAI project may make priority its default tier: a call without service_tier (or with
+// "auto") is then served and billed at priority. Once an answer says so, the deployment's next
+// such calls are reserved at priority (10 parallel calls took a strict $0.05 key to $0.08).
+void TestServiceTier::aProvidersDefaultTierIsReservedOnceAnswered()
+{
+    // A deployment of its own: what the other tests taught the gateway stays with theirs.
+    m_fake.setServiceTier(u"priority"_s);
+    const auto generated = m_gateway->post("/key/generate", {{u"max_budget"_s, 0.0035}});
+    const QByteArray key = generated.json().value(u"key"_s).toString().toLatin1();
+    QVERIFY(!key.isEmpty());
+    // The first call is reserved at standard rates (~$0.002) and billed at priority.
+    const auto first = post("/v1/chat/completions", chatBody(u"gpt-learns"_s, QJsonValue::Undefined), key);
+    QCOMPARE(first.status, 200);
+    QCOMPARE(usdToNanos(first.header("x-litellm-response-cost").toDouble()), 2 * (100 * InputNanos + 50 * OutputNanos));
+    // $0.0032 left: enough at standard rates, not at priority ($0.004) — refused, whether the
+    // tier is absent or "auto". An explicit standard tier still fits.
+    for (const QJsonValue &tier : {QJsonValue(QJsonValue::Undefined), QJsonValue(u"auto"_s)}) {
+        const auto refused = post("/v1/chat/completions", chatBody(u"gpt-learns"_s, tier), key);
+        QCOMPARE(refused.status, 429);
+    }
+    QCOMPARE(m_fake.requestCount(), 1);
+    m_fake.setServiceTier(u"default"_s);
+    const auto standard = post("/v1/chat/completions", chatBody(u"gpt-learns"_s, u"default"_s), key);
+    QCOMPARE(standard.status, 200);
 }
 
 void TestServiceTier::modelInfoShowsTierPrices()
