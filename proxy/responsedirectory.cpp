@@ -2,20 +2,31 @@
 
 namespace Tollgate {
 
+void ResponseDirectory::erase(QHash<QString, Slot>::iterator found)
+{
+    m_order.erase(found->position);
+    const auto own = m_byKey.find(found->entry.tokenHash);
+    own->erase(found->keyPosition);
+    if (own->empty())
+        m_byKey.erase(own);
+    m_entries.erase(found);
+}
+
 void ResponseDirectory::remember(const QString &responseId, Entry entry)
 {
     if (responseId.isEmpty() || m_capacity <= 0)
         return;
-    if (auto found = m_entries.find(responseId); found != m_entries.end()) {
-        m_order.erase(found->position);
-        m_entries.erase(found);
-    }
-    while (m_entries.size() >= m_capacity && !m_order.empty()) {
-        m_entries.remove(m_order.front());
-        m_order.pop_front();
-    }
+    if (auto found = m_entries.find(responseId); found != m_entries.end())
+        erase(found);
+    // A key at its share makes room from its own oldest; else the oldest of all go.
+    if (const auto own = m_byKey.constFind(entry.tokenHash); own != m_byKey.cend() && qsizetype(own->size()) >= m_perKey)
+        erase(m_entries.find(own->front()));
+    while (m_entries.size() >= m_capacity && !m_order.empty())
+        erase(m_entries.find(m_order.front()));
     m_order.push_back(responseId);
-    m_entries.insert(responseId, Slot{std::move(entry), std::prev(m_order.end())});
+    std::list<QString> &own = m_byKey[entry.tokenHash];
+    own.push_back(responseId);
+    m_entries.insert(responseId, Slot{std::move(entry), std::prev(m_order.end()), std::prev(own.end())});
 }
 
 std::optional<ResponseDirectory::Entry> ResponseDirectory::find(const QString &responseId) const
@@ -28,10 +39,8 @@ std::optional<ResponseDirectory::Entry> ResponseDirectory::find(const QString &r
 
 void ResponseDirectory::forget(const QString &responseId)
 {
-    if (auto found = m_entries.find(responseId); found != m_entries.end()) {
-        m_order.erase(found->position);
-        m_entries.erase(found);
-    }
+    if (auto found = m_entries.find(responseId); found != m_entries.end())
+        erase(found);
 }
 
 } // namespace Tollgate

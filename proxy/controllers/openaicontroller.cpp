@@ -815,7 +815,7 @@ void OpenAIController::responses(RequestContext &context, const ResponderPtr &re
             responder->send(errorResponse(
                 ApiError::NotFound,
                 u"Previous response with id '%1' not found: this gateway continues only responses it relayed for "
-                "this key (the last 100,000). Send the conversation in full instead."_s.arg(previous),
+                "this key (the last 100,000, at most 10,000 a key). Send the conversation in full instead."_s.arg(previous),
                 u"previous_response_id"_s));
             return;
         }

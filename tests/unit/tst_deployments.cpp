@@ -205,6 +205,35 @@ private Q_SLOTS:
         QCOMPARE(directory.size(), 2);
     }
 
+    // One key made 100,000 free mock responses in 26 s and every other key's follow-ups were 404:
+    // a key holds at most its share, its own oldest going first.
+    void responseDirectoryKeepsEachKeyToItsShare()
+    {
+        ResponseDirectory directory(6, 3);
+        for (int i = 0; i < 2; ++i)
+            directory.remember(u"a%1"_s.arg(i), {u"d"_s, u"g"_s, "key-a", 0});
+        for (int i = 0; i < 10; ++i)
+            directory.remember(u"b%1"_s.arg(i), {u"d"_s, u"g"_s, "key-b", 0});
+        QCOMPARE(directory.size(), 5);
+        QVERIFY(directory.find(u"a0"_s) && directory.find(u"a1"_s));
+        QVERIFY(!directory.find(u"b6"_s));
+        QVERIFY(directory.find(u"b7"_s) && directory.find(u"b9"_s));
+        // Full: the oldest of all goes (a0), whoever it belongs to.
+        directory.remember(u"c0"_s, {u"d"_s, u"g"_s, "key-c", 0});
+        directory.remember(u"d0"_s, {u"d"_s, u"g"_s, "key-d", 0});
+        QCOMPARE(directory.size(), 6);
+        QVERIFY(!directory.find(u"a0"_s));
+        QVERIFY(directory.find(u"a1"_s) && directory.find(u"c0"_s) && directory.find(u"d0"_s));
+        // A response remembered again, and one forgotten, leave the shares consistent.
+        directory.remember(u"b7"_s, {u"d"_s, u"g"_s, "key-b", 5});
+        directory.forget(u"b8"_s);
+        directory.remember(u"b10"_s, {u"d"_s, u"g"_s, "key-b", 0});
+        directory.remember(u"b11"_s, {u"d"_s, u"g"_s, "key-b", 0});
+        QVERIFY(!directory.find(u"b9"_s));
+        QCOMPARE(directory.find(u"b7"_s)->contextTokens, 5);
+        QVERIFY(directory.find(u"a1"_s));
+    }
+
     void clientUsageRequestIsRemembered()
     {
         const QJsonObject body{{u"model"_s, u"gpt"_s}, {u"stream"_s, true},
