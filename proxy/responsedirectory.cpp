@@ -18,8 +18,10 @@ void ResponseDirectory::remember(const QString &responseId, Entry entry)
         return;
     if (auto found = m_entries.find(responseId); found != m_entries.end())
         erase(found);
-    // A key at its share makes room from its own oldest; else the oldest of all go.
-    if (const auto own = m_byKey.constFind(entry.tokenHash); own != m_byKey.cend() && qsizetype(own->size()) >= m_perKey)
+    // A key at its share makes room from its own oldest; else the oldest of all go. The master key
+    // (an empty hash) has no share: it is trusted, and may be all a gateway's callers use.
+    if (const auto own = m_byKey.constFind(entry.tokenHash);
+        !entry.tokenHash.isEmpty() && own != m_byKey.cend() && qsizetype(own->size()) >= m_perKey)
         erase(m_entries.find(own->front()));
     while (m_entries.size() >= m_capacity && !m_order.empty())
         erase(m_entries.find(m_order.front()));

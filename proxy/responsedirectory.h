@@ -15,7 +15,8 @@ namespace Tollgate {
 // deployment (the provider keeps the response, not the gateway), and only for the key that
 // created it (or an admin). Its tokens bound a follow-up's prompt: the provider adds that
 // context to the call unseen. In memory, the most recent `capacity` responses, of which one key
-// holds at most `perKey` (its own oldest go first): no key pushes the others' out.
+// holds at most `perKey` (its own oldest go first): no key pushes the others' out. The master
+// key's (an empty hash) are not held to a share.
 class ResponseDirectory
 {
 public:

@@ -232,6 +232,11 @@ private Q_SLOTS:
         QVERIFY(!directory.find(u"b9"_s));
         QCOMPARE(directory.find(u"b7"_s)->contextTokens, 5);
         QVERIFY(directory.find(u"a1"_s));
+        // The master key's (an empty hash) fill the whole directory.
+        for (int i = 0; i < 6; ++i)
+            directory.remember(u"m%1"_s.arg(i), {u"d"_s, u"g"_s, QByteArray(), 0});
+        QCOMPARE(directory.size(), 6);
+        QVERIFY(directory.find(u"m0"_s) && directory.find(u"m5"_s));
     }
 
     void clientUsageRequestIsRemembered()
