@@ -560,11 +560,17 @@ ToolUses hostedToolCalls(QByteArrayView text)
 
 bool isItemReference(const QJsonObject &item)
 {
-    // The type is optional (and nullable) on a reference: {"id": "msg_…"} alone is one too.
+    // The type is optional (and nullable) on a reference: {"id": "msg_…"} alone is one too. Read
+    // loosely (a provider may trim or fold what this code would not): a type that spells
+    // item_reference in any case or spacing, or none (absent, null, empty) on an item with an
+    // id and no role naming a message's author.
     const QJsonValue type = item.value(u"type"_s);
-    if (type.isString())
-        return type.toString() == u"item_reference";
-    return (type.isUndefined() || type.isNull()) && item.contains(u"id"_s) && !item.contains(u"role"_s);
+    const QString name = type.toString().trimmed();
+    if (name.compare(u"item_reference"_s, Qt::CaseInsensitive) == 0)
+        return true;
+    if (!name.isEmpty() || !(type.isUndefined() || type.isNull() || type.isString()))
+        return false;
+    return item.contains(u"id"_s) && item.value(u"role"_s).toString().trimmed().isEmpty();
 }
 
 QString storedContextField(const QJsonObject &request)

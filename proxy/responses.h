@@ -97,8 +97,8 @@ struct StreamEventInfo
 ToolUses hostedToolCalls(QByteArrayView text);
 
 // An input item that names an item the provider stored, which it adds to the prompt: type
-// "item_reference", or no type (absent or null: the API reads it as a reference) with an id and
-// no role.
+// "item_reference" (in any case, spaces around it), or no type (absent, null or empty: the API
+// reads it as a reference) with an id and no role (absent, null or empty).
 bool isItemReference(const QJsonObject &item);
 
 // The field of a Responses request that names context the provider keeps and bills as input:

@@ -447,19 +447,21 @@ Store::WriteJob deleteKeys(const QStringList &tokens)
 Store::WriteJob replaceKeyRow(const QString &oldToken, const VirtualKey &key)
 {
     return [oldToken, key](QSqlDatabase &db) -> Result<void> {
+        // Deleted first (the alias is UNIQUE in the table and moves to the new row), its spend read
+        // by the DELETE: a write as the first statement takes SQLite's write lock at once (waiting
+        // for another instance's), where a read first could not upgrade to it after another
+        // instance wrote ("database is locked").
         NanoUsd stored = 0;
         {
+            ChangeFeed::note(ChangeFeed::Kind::Key, oldToken);
             QSqlQuery query(db);
-            query.prepare(u"SELECT spend_nanousd FROM keys WHERE token = ?"_s);
+            query.prepare(u"DELETE FROM keys WHERE token = ? RETURNING spend_nanousd"_s);
             query.addBindValue(oldToken);
-            if (auto done = exec(query, u"read a regenerated key's spend"_s); !done)
+            if (auto done = exec(query, u"delete a regenerated key"_s); !done)
                 return done;
             if (query.next())
                 stored = query.value(0).toLongLong();
         }
-        // Deleted first: the alias is UNIQUE in the table and moves to the new row.
-        if (auto done = deleteKeys({oldToken})(db); !done)
-            return done;
         if (auto done = saveKey(key)(db); !done)
             return done;
         if (stored <= key.budget.spend)

@@ -349,12 +349,18 @@ void TestHostedTools::strictRefusesHostedTools_data()
                        {u"input"_s, QJsonArray{QJsonObject{{u"type"_s, u"item_reference"_s}, {u"id"_s, u"msg_0123"_s}},
                                                QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"go on"_s}}}}}
         << u"input"_s;
-    // The reference's type is optional (and nullable): {"id": …} alone is one.
-    for (const QJsonValue &type : {QJsonValue(QJsonValue::Undefined), QJsonValue(QJsonValue::Null)}) {
-        QJsonObject reference{{u"id"_s, u"msg_0123"_s}};
-        if (!type.isUndefined())
-            reference.insert(u"type"_s, type);
-        QTest::addRow("responses item reference, type %s", type.isNull() ? "null" : "absent")
+    // The reference's type is optional (and nullable): {"id": …} alone is one, and so is one with
+    // an empty type or role, or the type in another case or with spaces.
+    const QList<QJsonObject> references{
+        {{u"id"_s, u"msg_0123"_s}},
+        {{u"id"_s, u"msg_0123"_s}, {u"type"_s, QJsonValue::Null}},
+        {{u"id"_s, u"msg_0123"_s}, {u"type"_s, u""_s}},
+        {{u"id"_s, u"msg_0123"_s}, {u"role"_s, QJsonValue::Null}},
+        {{u"id"_s, u"msg_0123"_s}, {u"role"_s, u""_s}},
+        {{u"id"_s, u"msg_0123"_s}, {u"type"_s, u"ITEM_REFERENCE"_s}},
+        {{u"id"_s, u"msg_0123"_s}, {u"type"_s, u"item_reference "_s}}};
+    for (const QJsonObject &reference : references) {
+        QTest::addRow("responses item reference %s", QJsonDocument(reference).toJson(QJsonDocument::Compact).constData())
             << QByteArray("/v1/responses")
             << QJsonObject{{u"model"_s, u"gpt"_s}, {u"max_output_tokens"_s, 100},
                            {u"input"_s, QJsonArray{reference, QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"go on"_s}}}}}
