@@ -34,6 +34,16 @@ AdmissionRequest keyCall(NanoUsd estimate, NanoUsd upperBound)
     return request;
 }
 
+// A scope's row in the store's budget_shares: {spend, leased} (empty when it has none).
+QList<qint64> storedShare(Store &store, const LedgerScope &scope)
+{
+    const auto row = store.readNow([scope](QSqlDatabase &db) {
+        const auto found = LeaseRepository::share(db, scope);
+        return found && *found ? QVariant::fromValue(QList<qint64>{(*found)->spend, (*found)->leased}) : QVariant();
+    });
+    return row ? row->value<QList<qint64>>() : QList<qint64>{};
+}
+
 // The shared row as budget_shares keeps it, with the grant rule of LeaseRepository::lease.
 struct SharedRow
 {
@@ -427,15 +437,10 @@ void TestLeases::storeGrantsAtMostTheRemainder()
     setSharedSpend(false);
     QVERIFY(store.writeNow(settle(u"A"_s, kGlobal, 4 * kCent, 31'000)).ok());
     QVERIFY(store.writeNow(giveBack(u"A"_s, kGlobal, kCent)).ok());
-    const auto row = store.readNow([](QSqlDatabase &db) {
-        const auto share = LeaseRepository::share(db, kGlobal);
-        return QVariant::fromValue(QList<qint64>{(*share)->spend, (*share)->leased});
-    });
-    QCOMPARE(row->value<QList<qint64>>(), (QList<qint64>{6 * kCent, 3 * kCent}));
+    QCOMPARE(storedShare(store, kGlobal), (QList<qint64>{6 * kCent, 3 * kCent}));
     // Giving back more than is held returns only what is held.
     QVERIFY(store.writeNow(giveBack(u"B"_s, kGlobal, kDollar)).ok());
-    const auto after = store.readNow([](QSqlDatabase &db) { return QVariant::fromValue((*share(db, kGlobal))->leased); });
-    QCOMPARE(after->value<qint64>(), 0);
+    QCOMPARE(storedShare(store, kGlobal).value(1, -1), 0);
     store.close();
 }
 
@@ -448,13 +453,7 @@ void TestLeases::anExpiredLeaseCountsAsSpentUntilItsInstanceComesBack()
     QVERIFY(store.open(m_path).ok());
     using namespace LeaseRepository;
     auto answers = std::make_shared<QList<LeaseAnswer>>();
-    const auto row = [&] {
-        const auto values = store.readNow([](QSqlDatabase &db) {
-            const auto found = share(db, kGlobal);
-            return QVariant::fromValue(QList<qint64>{(*found)->spend, (*found)->leased});
-        });
-        return values->value<QList<qint64>>();
-    };
+    const auto row = [&store] { return storedShare(store, kGlobal); };
     // A (journal "jA") leases 6 of 10 cents until t = 5000, B 4 until t = 100000.
     QVERIFY(store.writeNow(lease(u"A"_s, u"jA"_s, {{kGlobal, kCent, 6 * kCent, 10 * kCent, 0, {}}}, 0, 5000, answers)).ok());
     QCOMPARE(answers->value(0).amount, 6 * kCent);
@@ -513,9 +512,7 @@ void TestLeases::aWriteOffComesOffOnlyTheWindowItWasCountedIn()
     auto answers = std::make_shared<QList<LeaseAnswer>>();
     const QDateTime w1 = utc(2025, 3, 11);
     const QDateTime w2 = utc(2025, 3, 12);
-    const auto spend = [&] {
-        return store.readNow([](QSqlDatabase &db) { return QVariant::fromValue((*share(db, kGlobal))->spend); })->toLongLong();
-    };
+    const auto spend = [&store] { return storedShare(store, kGlobal).value(0, -1); };
     QVERIFY(store.writeNow(lease(u"A"_s, u"jA"_s, {{kGlobal, kCent, 5 * kCent, 10 * kCent, 0, w1}}, 0, 5000, answers)).ok());
     QVERIFY(store.writeNow(lease(u"B"_s, u"jB"_s, {{kGlobal, 1, kCent, 10 * kCent, 0, w1}}, 6000, 20000, answers)).ok());
     QCOMPARE(spend(), 5 * kCent);
@@ -546,10 +543,7 @@ void TestLeases::sharedSpendFollowsIncrementsAndWindows()
     auto answers = std::make_shared<QList<LeaseAnswer>>();
     QVERIFY(store.writeNow(lease(u"A"_s, {}, {{kGlobal, 1, kCent, kDollar, 5 * kCent, w1}}, 0, 5000, answers)).ok());
     QCOMPARE(answers->value(0).spend, 5 * kCent);
-    const auto spendOf = [&] {
-        return store.readNow([](QSqlDatabase &db) { return QVariant::fromValue((*share(db, kGlobal))->spend); })
-            ->value<qint64>();
-    };
+    const auto spendOf = [&store] { return storedShare(store, kGlobal).value(0, -1); };
     QVERIFY(store.writeNow([w1](QSqlDatabase &db) { return addSharedSpend(db, kGlobal, 2 * kCent, w1); }).ok());
     QCOMPARE(spendOf(), 7 * kCent);
     // An older window's call counts in the row's window; a newer one starts it afresh.
@@ -605,9 +599,7 @@ void TestLeases::budgetLeasesParksUntilTheStoreAnswers()
         leasesB.request(onB.leaseNeeds, [&] { resumedB = true; });
         QTRY_VERIFY(resumedB);
         QCOMPARE(b.lease(kKey), 25 * kCent);
-        const auto leased = store.readNow(
-            [](QSqlDatabase &db) { return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased); });
-        QCOMPARE(leased->value<qint64>(), 50 * kCent);
+        QCOMPARE(storedShare(store, kKey).value(1, -1), 50 * kCent);
 
         // Idle leases go back.
         advanceMs(clock, 60'001);
@@ -615,9 +607,7 @@ void TestLeases::budgetLeasesParksUntilTheStoreAnswers()
         QCOMPARE(a.lease(kKey), 0);
     }
     // B's went back when it closed down (queued: close() finishes it).
-    const auto leased = store.readNow(
-        [](QSqlDatabase &db) { return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased); });
-    QCOMPARE(leased->value<qint64>(), 0);
+    QCOMPARE(storedShare(store, kKey).value(1, -1), 0);
     store.close();
 }
 
@@ -629,11 +619,7 @@ void TestLeases::aLoweredBudgetKeepsWhatCallsInFlightReserved()
     TwoInstances two;
     auto &[store, clock, a, b, options] = two;
     QVERIFY(store.open(m_path).ok());
-    const auto leasedInStore = [&store] {
-        return store.readNow([](QSqlDatabase &db) {
-            return QVariant::fromValue((*LeaseRepository::share(db, kKey))->leased);
-        })->value<qint64>();
-    };
+    const auto leasedInStore = [&store] { return storedShare(store, kKey).value(1, -1); };
     // Admitted on `ledger` (asking its instance's store for a lease if need be); the reservation,
     // or an invalid one when refused.
     const auto call = [](Ledger &ledger, BudgetLeases &leases) -> ReservationId {
